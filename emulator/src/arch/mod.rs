@@ -1,0 +1,179 @@
+//! Guest architectures: the `Arch` catalogue and the `Frontend` trait.
+//!
+//! Each ISA lives in its own submodule (decoder, lifter, register names,
+//! syscall ABI). Frontends depend only on `ir` and `cpu`; engines and the
+//! kernel reach them through [`Frontend`] and [`frontend_for`].
+
+pub mod riscv64;
+pub mod sysno;
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::cpu::CpuState;
+use crate::ir::{BlockBuilder, Endian, Slot};
+pub use sysno::Sysno;
+
+/// A supported guest architecture, named as rehosting projects name them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Arch {
+    Riscv64,
+    Aarch64,
+    Powerpc64,
+    Mipsel,
+    Mipseb,
+    Armel,
+}
+
+impl Arch {
+    pub const ALL: [Arch; 6] =
+        [Arch::Riscv64, Arch::Aarch64, Arch::Powerpc64, Arch::Mipsel, Arch::Mipseb, Arch::Armel];
+
+    pub const fn name(self) -> &'static str {
+        match self {
+            Arch::Riscv64 => "riscv64",
+            Arch::Aarch64 => "aarch64",
+            Arch::Powerpc64 => "powerpc64",
+            Arch::Mipsel => "mipsel",
+            Arch::Mipseb => "mipseb",
+            Arch::Armel => "armel",
+        }
+    }
+
+    pub const fn endian(self) -> Endian {
+        match self {
+            Arch::Powerpc64 | Arch::Mipseb => Endian::Big,
+            _ => Endian::Little,
+        }
+    }
+
+    pub const fn is_64bit(self) -> bool {
+        matches!(self, Arch::Riscv64 | Arch::Aarch64 | Arch::Powerpc64)
+    }
+
+    /// `e_machine` in the ELF header.
+    pub const fn elf_machine(self) -> u16 {
+        match self {
+            Arch::Riscv64 => 243,
+            Arch::Aarch64 => 183,
+            Arch::Powerpc64 => 21,
+            Arch::Mipsel | Arch::Mipseb => 8,
+            Arch::Armel => 40,
+        }
+    }
+
+    /// The `qemu-*-static` binary that runs this arch's user programs.
+    pub const fn qemu_binary(self) -> &'static str {
+        match self {
+            Arch::Riscv64 => "qemu-riscv64-static",
+            Arch::Aarch64 => "qemu-aarch64-static",
+            Arch::Powerpc64 => "qemu-ppc64-static",
+            Arch::Mipsel => "qemu-mipsel-static",
+            Arch::Mipseb => "qemu-mips-static",
+            Arch::Armel => "qemu-arm-static",
+        }
+    }
+}
+
+impl fmt::Display for Arch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Error for an architecture name that Bohr does not know.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown architecture `{0}` (expected one of: riscv64, aarch64, powerpc64, mipsel, mipseb, armel)")]
+pub struct UnknownArch(pub String);
+
+impl FromStr for Arch {
+    type Err = UnknownArch;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Arch::ALL.into_iter().find(|a| a.name() == s).ok_or_else(|| UnknownArch(s.to_string()))
+    }
+}
+
+/// How a failed system call reports its error to the guest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorConvention {
+    /// The return register holds `-errno` (riscv64, aarch64, arm).
+    NegativeErrno,
+    /// The return register holds `errno` and `flag` is set to 1 (0 on
+    /// success): mips o32's `a3`.
+    FlagSlot { flag: Slot },
+    /// The return register holds `errno` and bit `bit` of `cr` is set (clear
+    /// on success): ppc64's CR0.SO.
+    FlagBit { cr: Slot, bit: u32 },
+}
+
+/// A system-call ABI, as data.
+#[derive(Clone, Copy, Debug)]
+pub struct SyscallAbi {
+    /// Slot holding the syscall number.
+    pub number: Slot,
+    /// Slots holding the arguments, in order. Arguments past
+    /// `args.len()` are read from the user stack at `stack_args_offset`.
+    pub args: &'static [Slot],
+    /// Offset from the stack pointer of the fifth argument, for ABIs that
+    /// pass more arguments on the stack (mips o32).
+    pub stack_args_offset: Option<u64>,
+    /// Slot receiving the return value.
+    pub ret: Slot,
+    pub error: ErrorConvention,
+    /// `(guest number, syscall)` pairs.
+    pub table: &'static [(u32, Sysno)],
+}
+
+impl SyscallAbi {
+    /// Look up a guest syscall number.
+    pub fn lookup(&self, nr: u64) -> Option<Sysno> {
+        self.table.iter().find(|&&(n, _)| n as u64 == nr).map(|&(_, s)| s)
+    }
+}
+
+/// Per-ISA decoding and lifting.
+pub trait Frontend: Send + Sync {
+    fn arch(&self) -> Arch;
+
+    /// Longest instruction in bytes; the translator hands at least this many
+    /// bytes to `lift_insn` whenever they are fetchable.
+    fn max_insn_len(&self) -> usize;
+
+    /// Lift the one instruction at `pc` into `b`. `bytes` starts at `pc` and
+    /// holds every fetchable byte up to `max_insn_len` (fewer near the end of
+    /// executable memory). The lifter must start with `b.insn(pc, len)`, and
+    /// must terminate the block (`b.exit`) after control transfers, system
+    /// calls and traps. An instruction it cannot decode, or that needs bytes
+    /// that are not there, lifts to a trap; lifting never panics.
+    fn lift_insn(&self, pc: u64, bytes: &[u8], b: &mut BlockBuilder);
+
+    /// The system-call ABI.
+    fn syscall_abi(&self) -> &'static SyscallAbi;
+
+    /// Slot of the stack pointer.
+    fn stack_pointer(&self) -> Slot;
+
+    /// Name of a state slot, for traces and `--dump-ir`.
+    fn slot_name(&self, slot: Slot) -> Option<&'static str>;
+
+    /// Set up registers at process start, after the loader has built the
+    /// stack. `entry` is the instruction address (descriptors already
+    /// resolved); `toc` is the ppc64 ELFv1 TOC pointer when one exists.
+    fn init_registers(&self, cpu: &mut CpuState, entry: u64, sp: u64, toc: Option<u64>);
+
+    /// Set the thread pointer (TLS) register, if the ISA has one in a slot.
+    fn set_thread_pointer(&self, cpu: &mut CpuState, tp: u64);
+}
+
+/// The frontend for `arch`, if Bohr has one yet.
+pub fn frontend_for(arch: Arch) -> Option<&'static dyn Frontend> {
+    match arch {
+        Arch::Riscv64 => Some(&riscv64::Riscv64),
+        _ => None,
+    }
+}
+
+/// Architectures that have a frontend.
+pub fn supported_arches() -> Vec<Arch> {
+    Arch::ALL.into_iter().filter(|&a| frontend_for(a).is_some()).collect()
+}

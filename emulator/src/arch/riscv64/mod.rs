@@ -1,0 +1,55 @@
+//! riscv64 frontend: RV64IMAC with every compressed form, plus the Zicsr
+//! counter reads that user code issues, and `fence.i`.
+//!
+//! `decode` turns bytes into instructions via encoding tables; `lift`
+//! emits IR for them; `abi` holds the Linux syscall table; `regs` the slot
+//! layout and names.
+
+pub mod abi;
+pub mod decode;
+pub mod lift;
+pub mod regs;
+
+use crate::arch::{Arch, Frontend, SyscallAbi};
+use crate::cpu::CpuState;
+use crate::ir::{BlockBuilder, Slot};
+
+/// The riscv64 frontend.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Riscv64;
+
+impl Frontend for Riscv64 {
+    fn arch(&self) -> Arch {
+        Arch::Riscv64
+    }
+
+    fn max_insn_len(&self) -> usize {
+        4
+    }
+
+    fn lift_insn(&self, pc: u64, bytes: &[u8], b: &mut BlockBuilder) {
+        lift::lift_insn(pc, bytes, b)
+    }
+
+    fn syscall_abi(&self) -> &'static SyscallAbi {
+        &abi::ABI
+    }
+
+    fn stack_pointer(&self) -> Slot {
+        regs::SP
+    }
+
+    fn slot_name(&self, slot: Slot) -> Option<&'static str> {
+        regs::slot_name(slot)
+    }
+
+    fn init_registers(&self, cpu: &mut CpuState, entry: u64, sp: u64, _toc: Option<u64>) {
+        cpu.pc = entry;
+        cpu.regs[regs::SP.0 as usize] = sp;
+        cpu.regs[regs::RESERVATION.0 as usize] = regs::NO_RESERVATION;
+    }
+
+    fn set_thread_pointer(&self, cpu: &mut CpuState, tp: u64) {
+        cpu.regs[regs::TP.0 as usize] = tp;
+    }
+}

@@ -1,0 +1,106 @@
+//! What every execution engine shares: the stop reasons it reports to the
+//! kernel, block translation from guest memory, and the block cache with
+//! per-page invalidation.
+//!
+//! Engines (`interp`, `jit`) sit between the frontends (which they call
+//! through [`translate`]) and the kernel (which calls them through
+//! [`Engine::run`]).
+
+mod cache;
+mod translate;
+
+pub use cache::BlockCache;
+pub use translate::translate;
+
+use crate::cpu::CpuState;
+use crate::ir::TrapKind;
+use crate::mem::{AddressSpace, MemFault};
+
+/// Default cap on instructions per block.
+pub const DEFAULT_MAX_BLOCK_INSNS: u32 = 64;
+
+/// Why an engine returned to its caller. In every case `cpu.pc` is where
+/// execution resumes (or where the fault happened) and `cpu.icount` counts
+/// exactly the instructions that retired.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StopReason {
+    /// A system call instruction retired; `cpu.pc` is the instruction after it.
+    Syscall,
+    /// A trap instruction or undecodable instruction at `cpu.pc`.
+    Trap(TrapKind),
+    /// A guest memory access (or fetch) faulted in the instruction at `cpu.pc`.
+    Fault(MemFault),
+    /// The fuel given to `run` is used up; `cpu.pc` is the next instruction.
+    FuelExhausted,
+}
+
+/// Counters every engine keeps, for `--stats`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EngineStats {
+    /// Blocks lifted to IR.
+    pub blocks_translated: u64,
+    /// Blocks compiled to native code (JIT only).
+    pub blocks_compiled: u64,
+    /// Microseconds spent compiling (JIT only). Not deterministic: never
+    /// reaches guest-visible state or fingerprints.
+    pub compile_us: u64,
+    /// Block lookups that found a cached translation.
+    pub cache_hits: u64,
+    /// Block lookups that had to translate.
+    pub cache_misses: u64,
+    /// Blocks discarded because their code was overwritten.
+    pub blocks_invalidated: u64,
+}
+
+/// An execution engine for one process.
+pub trait Engine {
+    /// Execute guest code from `cpu.pc` until a stop, retiring at most
+    /// `fuel` instructions.
+    fn run(&mut self, cpu: &mut CpuState, mem: &mut AddressSpace, fuel: u64) -> StopReason;
+
+    /// Discard every translation (for example after a plugin reset).
+    fn flush(&mut self);
+
+    fn stats(&self) -> EngineStats;
+
+    /// Guest pcs of the cached blocks, for `--dump-ir` and tests.
+    fn dump_blocks(&self) -> Vec<crate::ir::Block> {
+        Vec::new()
+    }
+}
+
+/// Which engine runs a process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum EngineKind {
+    /// The reference interpreter.
+    Interp,
+    /// The tiered Cranelift JIT.
+    #[default]
+    Jit,
+}
+
+impl EngineKind {
+    pub const fn name(self) -> &'static str {
+        match self {
+            EngineKind::Interp => "interp",
+            EngineKind::Jit => "jit",
+        }
+    }
+}
+
+impl std::str::FromStr for EngineKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "interp" => Ok(EngineKind::Interp),
+            "jit" => Ok(EngineKind::Jit),
+            _ => Err(format!("unknown engine `{s}` (expected interp or jit)")),
+        }
+    }
+}
+
+impl std::fmt::Display for EngineKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}

@@ -1,0 +1,291 @@
+//! The reference interpreter: the executable definition of the IR.
+//!
+//! It walks a block's ops over a vector of temporaries, with the retirement
+//! rule documented in `ir`. The JIT engine also calls [`exec_block`] for cold
+//! blocks and for the tail of a run whose fuel ends inside a block, so both
+//! engines agree on instruction counts by construction there.
+
+use crate::arch::Frontend;
+use crate::cpu::CpuState;
+use crate::engine::{BlockCache, Engine, EngineStats, StopReason, translate};
+use crate::ir::{Block, Counter, Endian, Exit, Op, TrapKind, Width, eval_bin, eval_un};
+use crate::mem::{AddressSpace, PAGE_SHIFT};
+
+/// A block ready for interpretation: label positions resolved.
+#[derive(Debug)]
+pub struct Prepared {
+    pub block: Block,
+    /// Op index of each label.
+    label_pos: Vec<u32>,
+}
+
+impl Prepared {
+    pub fn new(block: Block) -> Self {
+        let mut label_pos = vec![0u32; block.num_labels as usize];
+        for (i, op) in block.ops.iter().enumerate() {
+            if let Op::Label(l) = op {
+                label_pos[l.0 as usize] = i as u32;
+            }
+        }
+        Prepared { block, label_pos }
+    }
+}
+
+/// How a block left.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BlockExit {
+    /// Continue at `cpu.pc` with the next block.
+    Continue,
+    Stop(StopReason),
+}
+
+/// Apply the byte order of an access to a value assembled little-endian.
+#[inline]
+pub fn swap_for(endian: Endian, width: Width, v: u64) -> u64 {
+    match (endian, width) {
+        (Endian::Little, _) | (_, Width::W8) => v,
+        (Endian::Big, Width::W16) => (v as u16).swap_bytes() as u64,
+        (Endian::Big, Width::W32) => (v as u32).swap_bytes() as u64,
+        (Endian::Big, Width::W64) => v.swap_bytes(),
+    }
+}
+
+/// Sign- or zero-extend a loaded value of `width`.
+#[inline]
+pub fn extend(width: Width, signed: bool, v: u64) -> u64 {
+    match (width, signed) {
+        (Width::W8, true) => v as i8 as i64 as u64,
+        (Width::W16, true) => v as i16 as i64 as u64,
+        (Width::W32, true) => v as i32 as i64 as u64,
+        (Width::W8, false) => v as u8 as u64,
+        (Width::W16, false) => v as u16 as u64,
+        (Width::W32, false) => v as u32 as u64,
+        (Width::W64, _) => v,
+    }
+}
+
+/// Execute one block, retiring at most `fuel` instructions (`fuel > 0`).
+///
+/// On return `cpu.pc` and `cpu.icount` reflect exactly the retired
+/// instructions. A store that hits a page holding translated code ends the
+/// block after the storing instruction, so stale code never runs.
+pub fn exec_block(
+    p: &Prepared,
+    cpu: &mut CpuState,
+    mem: &mut AddressSpace,
+    fuel: u64,
+    temps: &mut Vec<u64>,
+) -> BlockExit {
+    let block = &p.block;
+    if temps.len() < block.num_temps as usize {
+        temps.resize(block.num_temps as usize, 0);
+    }
+    let t = temps.as_mut_slice();
+    // Instructions started so far (markers passed); the current one is
+    // `started - 1`.
+    let mut started: u64 = 0;
+    let mut cur_pc = block.pc;
+    let mut code_written = false;
+    let mut i = 0usize;
+    let ops = &block.ops;
+
+    // Leave the block retiring `retired` instructions, resuming at `pc`.
+    macro_rules! leave {
+        ($retired:expr, $pc:expr, $result:expr) => {{
+            cpu.icount += $retired;
+            cpu.pc = $pc;
+            return $result;
+        }};
+    }
+    macro_rules! take_exit {
+        ($exit:expr) => {{
+            match $exit {
+                Exit::Jump(target) => leave!(started, target, BlockExit::Continue),
+                Exit::JumpIndirect(tt) => leave!(started, t[tt.0 as usize], BlockExit::Continue),
+                Exit::Syscall { next_pc } => {
+                    leave!(started, next_pc, BlockExit::Stop(StopReason::Syscall))
+                }
+                Exit::Trap { kind, pc } => {
+                    leave!(started.saturating_sub(1), pc, BlockExit::Stop(StopReason::Trap(kind)))
+                }
+            }
+        }};
+    }
+
+    while i < ops.len() {
+        match ops[i] {
+            Op::Insn { pc, .. } => {
+                if code_written {
+                    // The previous instruction overwrote translated code:
+                    // leave so the cache is invalidated before going on.
+                    leave!(started, pc, BlockExit::Continue);
+                }
+                if started == fuel {
+                    leave!(started, pc, BlockExit::Stop(StopReason::FuelExhausted));
+                }
+                started += 1;
+                cur_pc = pc;
+            }
+            Op::Const { dst, value } => t[dst.0 as usize] = value,
+            Op::Get { dst, slot } => t[dst.0 as usize] = cpu.regs[slot.0 as usize],
+            Op::Set { slot, src } => cpu.regs[slot.0 as usize] = t[src.0 as usize],
+            Op::Bin { op, dst, a, b } => {
+                t[dst.0 as usize] = eval_bin(op, t[a.0 as usize], t[b.0 as usize])
+            }
+            Op::Un { op, dst, src } => t[dst.0 as usize] = eval_un(op, t[src.0 as usize]),
+            Op::Select { dst, cond, if_true, if_false } => {
+                t[dst.0 as usize] =
+                    if t[cond.0 as usize] != 0 { t[if_true.0 as usize] } else { t[if_false.0 as usize] }
+            }
+            Op::Load { dst, addr, width, signed, endian } => {
+                match mem.load(t[addr.0 as usize], width.bytes()) {
+                    Ok(v) => t[dst.0 as usize] = extend(width, signed, swap_for(endian, width, v)),
+                    Err(f) => {
+                        leave!(started - 1, cur_pc, BlockExit::Stop(StopReason::Fault(f)))
+                    }
+                }
+            }
+            Op::Store { addr, src, width, endian } => {
+                let v = swap_for(endian, width, t[src.0 as usize]);
+                match mem.store(t[addr.0 as usize], width.bytes(), v) {
+                    Ok(hit_code) => code_written |= hit_code,
+                    Err(f) => {
+                        leave!(started - 1, cur_pc, BlockExit::Stop(StopReason::Fault(f)))
+                    }
+                }
+            }
+            Op::Counter { dst, counter } => {
+                let insns = cpu.icount + started - 1;
+                t[dst.0 as usize] = match counter {
+                    Counter::Insns => insns,
+                    Counter::VirtualNs => insns.wrapping_add(cpu.vclock_bias),
+                }
+            }
+            Op::BranchIf { cond, target } => {
+                if t[cond.0 as usize] != 0 {
+                    i = p.label_pos[target.0 as usize] as usize;
+                    continue;
+                }
+            }
+            Op::Label(_) => {}
+            Op::ExitIf { cond, exit } => {
+                if t[cond.0 as usize] != 0 {
+                    take_exit!(exit)
+                }
+            }
+        }
+        i += 1;
+    }
+    take_exit!(block.exit)
+}
+
+/// The interpreter engine for one process.
+pub struct Interpreter {
+    frontend: &'static dyn Frontend,
+    cache: BlockCache<Prepared>,
+    max_block_insns: u32,
+    temps: Vec<u64>,
+    stats: EngineStats,
+}
+
+impl Interpreter {
+    pub fn new(frontend: &'static dyn Frontend, max_block_insns: u32) -> Self {
+        Interpreter {
+            frontend,
+            cache: BlockCache::default(),
+            max_block_insns,
+            temps: Vec::new(),
+            stats: EngineStats::default(),
+        }
+    }
+}
+
+/// Discard translations whose guest code was overwritten. Shared by the
+/// engines; returns how many blocks were dropped.
+pub fn apply_code_writes<T>(mem: &mut AddressSpace, cache: &mut BlockCache<T>) -> u64 {
+    let mut n = 0;
+    for pn in mem.take_code_writes() {
+        n += cache.invalidate_page(pn) as u64;
+    }
+    n
+}
+
+/// Look up the block at `cpu.pc`, translating it on a miss. Shared by the
+/// engines through `make`, which turns a fresh IR block into the cache's
+/// payload.
+pub fn lookup_or_translate<'c, T>(
+    frontend: &dyn Frontend,
+    cache: &'c mut BlockCache<T>,
+    mem: &mut AddressSpace,
+    pc: u64,
+    max_block_insns: u32,
+    stats: &mut EngineStats,
+    make: impl FnOnce(Block) -> T,
+) -> Result<&'c mut T, crate::mem::MemFault> {
+    if cache.get(pc).is_some() {
+        stats.cache_hits += 1;
+    } else {
+        stats.cache_misses += 1;
+        let block = translate(frontend, mem, pc, max_block_insns)?;
+        stats.blocks_translated += 1;
+        let (first, last) = block.page_span(PAGE_SHIFT);
+        for pn in first..=last {
+            mem.mark_code(pn);
+        }
+        let len = block.byte_len;
+        cache.insert(pc, len, make(block));
+    }
+    Ok(cache.get_mut(pc).expect("inserted or present above"))
+}
+
+impl Engine for Interpreter {
+    fn run(&mut self, cpu: &mut CpuState, mem: &mut AddressSpace, fuel: u64) -> StopReason {
+        let start = cpu.icount;
+        loop {
+            let used = cpu.icount - start;
+            if used >= fuel {
+                return StopReason::FuelExhausted;
+            }
+            if mem.has_code_writes() {
+                self.stats.blocks_invalidated += apply_code_writes(mem, &mut self.cache);
+            }
+            let prepared = match lookup_or_translate(
+                self.frontend,
+                &mut self.cache,
+                mem,
+                cpu.pc,
+                self.max_block_insns,
+                &mut self.stats,
+                Prepared::new,
+            ) {
+                Ok(p) => p,
+                Err(f) => return StopReason::Fault(f),
+            };
+            match exec_block(prepared, cpu, mem, fuel - used, &mut self.temps) {
+                BlockExit::Continue => {}
+                BlockExit::Stop(s) => return s,
+            }
+        }
+    }
+
+    fn flush(&mut self) {
+        self.cache.clear();
+    }
+
+    fn stats(&self) -> EngineStats {
+        self.stats
+    }
+
+    fn dump_blocks(&self) -> Vec<Block> {
+        self.cache.sorted_values().into_iter().map(|p| p.block.clone()).collect()
+    }
+}
+
+/// Trap kinds as guest signals, shared by kernels and reports.
+pub fn trap_signal(kind: TrapKind) -> u32 {
+    match kind {
+        TrapKind::IllegalInstruction { .. } => 4, // SIGILL
+        TrapKind::Breakpoint | TrapKind::TrapInstruction => 5, // SIGTRAP
+        TrapKind::FetchFault { .. } => 11,        // SIGSEGV
+    }
+}

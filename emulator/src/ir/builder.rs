@@ -1,0 +1,230 @@
+//! `BlockBuilder`: the API frontends use to emit IR.
+//!
+//! It allocates temporaries and labels, inserts instruction markers and
+//! offers one-line helpers (`add`, `load`, ...) so that lifters read like the
+//! ISA manual. It enforces the block invariants on `finish`.
+
+use super::{BinOp, Block, Counter, Endian, Exit, Label, Op, Slot, Temp, UnOp, Width};
+
+/// Accumulates ops for one block.
+#[derive(Debug, Default)]
+pub struct BlockBuilder {
+    pc: u64,
+    ops: Vec<Op>,
+    next_temp: u32,
+    next_label: u32,
+    insn_count: u32,
+    end: u64,
+    /// The exit once the block has been terminated.
+    exit: Option<Exit>,
+}
+
+impl BlockBuilder {
+    pub fn new(pc: u64) -> Self {
+        BlockBuilder { pc, end: pc, ..Default::default() }
+    }
+
+    /// Guest pc of the first instruction.
+    pub fn start_pc(&self) -> u64 {
+        self.pc
+    }
+
+    /// Guest pc just after the last instruction started so far.
+    pub fn end_pc(&self) -> u64 {
+        self.end
+    }
+
+    pub fn insn_count(&self) -> u32 {
+        self.insn_count
+    }
+
+    pub fn is_terminated(&self) -> bool {
+        self.exit.is_some()
+    }
+
+    /// Start a guest instruction at `pc` of `len` bytes.
+    pub fn insn(&mut self, pc: u64, len: u8) {
+        debug_assert!(self.exit.is_none(), "instruction after block exit");
+        self.ops.push(Op::Insn { pc, len });
+        self.insn_count += 1;
+        self.end = pc + len as u64;
+    }
+
+    pub fn temp(&mut self) -> Temp {
+        let t = Temp(self.next_temp);
+        self.next_temp += 1;
+        t
+    }
+
+    pub fn label(&mut self) -> Label {
+        let l = Label(self.next_label);
+        self.next_label += 1;
+        l
+    }
+
+    pub fn push(&mut self, op: Op) {
+        self.ops.push(op);
+    }
+
+    pub fn konst(&mut self, value: u64) -> Temp {
+        let dst = self.temp();
+        self.ops.push(Op::Const { dst, value });
+        dst
+    }
+
+    pub fn get(&mut self, slot: Slot) -> Temp {
+        let dst = self.temp();
+        self.ops.push(Op::Get { dst, slot });
+        dst
+    }
+
+    pub fn set(&mut self, slot: Slot, src: Temp) {
+        self.ops.push(Op::Set { slot, src });
+    }
+
+    pub fn set_const(&mut self, slot: Slot, value: u64) {
+        let t = self.konst(value);
+        self.set(slot, t);
+    }
+
+    pub fn bin(&mut self, op: BinOp, a: Temp, b: Temp) -> Temp {
+        let dst = self.temp();
+        self.ops.push(Op::Bin { op, dst, a, b });
+        dst
+    }
+
+    /// `op(a, imm)` with the immediate materialised as a constant.
+    pub fn bini(&mut self, op: BinOp, a: Temp, imm: u64) -> Temp {
+        let b = self.konst(imm);
+        self.bin(op, a, b)
+    }
+
+    pub fn un(&mut self, op: UnOp, src: Temp) -> Temp {
+        let dst = self.temp();
+        self.ops.push(Op::Un { op, dst, src });
+        dst
+    }
+
+    pub fn add(&mut self, a: Temp, b: Temp) -> Temp {
+        self.bin(BinOp::Add, a, b)
+    }
+
+    pub fn addi(&mut self, a: Temp, imm: u64) -> Temp {
+        self.bini(BinOp::Add, a, imm)
+    }
+
+    pub fn and(&mut self, a: Temp, b: Temp) -> Temp {
+        self.bin(BinOp::And, a, b)
+    }
+
+    pub fn andi(&mut self, a: Temp, imm: u64) -> Temp {
+        self.bini(BinOp::And, a, imm)
+    }
+
+    pub fn sext32(&mut self, a: Temp) -> Temp {
+        self.un(UnOp::Sext32, a)
+    }
+
+    pub fn zext32(&mut self, a: Temp) -> Temp {
+        self.un(UnOp::Zext32, a)
+    }
+
+    pub fn select(&mut self, cond: Temp, if_true: Temp, if_false: Temp) -> Temp {
+        let dst = self.temp();
+        self.ops.push(Op::Select { dst, cond, if_true, if_false });
+        dst
+    }
+
+    pub fn load(&mut self, addr: Temp, width: Width, signed: bool, endian: Endian) -> Temp {
+        let dst = self.temp();
+        self.ops.push(Op::Load { dst, addr, width, signed, endian });
+        dst
+    }
+
+    pub fn store(&mut self, addr: Temp, src: Temp, width: Width, endian: Endian) {
+        self.ops.push(Op::Store { addr, src, width, endian });
+    }
+
+    pub fn counter(&mut self, counter: Counter) -> Temp {
+        let dst = self.temp();
+        self.ops.push(Op::Counter { dst, counter });
+        dst
+    }
+
+    pub fn branch_if(&mut self, cond: Temp, target: Label) {
+        self.ops.push(Op::BranchIf { cond, target });
+    }
+
+    pub fn place(&mut self, label: Label) {
+        self.ops.push(Op::Label(label));
+    }
+
+    pub fn exit_if(&mut self, cond: Temp, exit: Exit) {
+        self.ops.push(Op::ExitIf { cond, exit });
+    }
+
+    /// Terminate the block.
+    pub fn exit(&mut self, exit: Exit) {
+        debug_assert!(self.exit.is_none(), "block terminated twice");
+        self.exit = Some(exit);
+    }
+
+    /// Finish the block. A block that was not terminated falls through to
+    /// the next instruction with `Exit::Jump(end_pc)`.
+    pub fn finish(self) -> Block {
+        let exit = self.exit.unwrap_or(Exit::Jump(self.end));
+        let block = Block {
+            pc: self.pc,
+            ops: self.ops,
+            exit,
+            num_temps: self.next_temp,
+            num_labels: self.next_label,
+            insn_count: self.insn_count,
+            byte_len: (self.end - self.pc) as u32,
+        };
+        debug_assert_eq!(validate(&block), Ok(()), "invalid block at {:#x}", block.pc);
+        block
+    }
+}
+
+/// Check a block's structural invariants: temps and labels in range, labels
+/// placed once and only after every branch to them, ops after the first
+/// marker.
+pub fn validate(block: &Block) -> Result<(), String> {
+    let mut placed = vec![false; block.num_labels as usize];
+    let temp_ok = |t: Temp| t.0 < block.num_temps;
+    if !matches!(block.ops.first(), Some(Op::Insn { .. })) && !block.ops.is_empty() {
+        return Err("block does not start with an instruction marker".into());
+    }
+    for op in &block.ops {
+        let temps: &[Temp] = &match *op {
+            Op::Const { dst, .. } | Op::Get { dst, .. } | Op::Counter { dst, .. } => [dst, dst, dst, dst],
+            Op::Set { src, .. } => [src, src, src, src],
+            Op::Bin { dst, a, b, .. } => [dst, a, b, b],
+            Op::Un { dst, src, .. } => [dst, src, src, src],
+            Op::Select { dst, cond, if_true, if_false } => [dst, cond, if_true, if_false],
+            Op::Load { dst, addr, .. } => [dst, addr, addr, addr],
+            Op::Store { addr, src, .. } => [addr, src, src, src],
+            Op::BranchIf { cond, .. } | Op::ExitIf { cond, .. } => [cond, cond, cond, cond],
+            Op::Insn { .. } | Op::Label(_) => [Temp(0); 4],
+        };
+        if !matches!(op, Op::Insn { .. } | Op::Label(_)) && !temps.iter().all(|&t| temp_ok(t)) {
+            return Err(format!("temp out of range in {op:?}"));
+        }
+        match *op {
+            Op::BranchIf { target, .. } => {
+                if target.0 >= block.num_labels || placed[target.0 as usize] {
+                    return Err(format!("backward or unknown branch target {target:?}"));
+                }
+            }
+            Op::Label(l) => {
+                if l.0 >= block.num_labels || placed[l.0 as usize] {
+                    return Err(format!("label {l:?} placed twice or unknown"));
+                }
+                placed[l.0 as usize] = true;
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,71 @@
+//! Text form of the IR, used by `--dump-ir` and by tests.
+
+use std::fmt;
+
+use super::{Block, Exit, Op, Width};
+
+impl fmt::Display for Width {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.bits())
+    }
+}
+
+impl fmt::Display for Exit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Exit::Jump(pc) => write!(f, "jump {pc:#x}"),
+            Exit::JumpIndirect(t) => write!(f, "jump t{}", t.0),
+            Exit::Syscall { next_pc } => write!(f, "syscall -> {next_pc:#x}"),
+            Exit::Trap { kind, pc } => write!(f, "trap {kind:?} at {pc:#x}"),
+        }
+    }
+}
+
+impl fmt::Display for Op {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Op::Insn { pc, len } => write!(f, "-- {pc:#x} ({len} bytes)"),
+            Op::Const { dst, value } => write!(f, "  t{} = {value:#x}", dst.0),
+            Op::Get { dst, slot } => write!(f, "  t{} = s{}", dst.0, slot.0),
+            Op::Set { slot, src } => write!(f, "  s{} = t{}", slot.0, src.0),
+            Op::Bin { op, dst, a, b } => write!(f, "  t{} = {op:?} t{}, t{}", dst.0, a.0, b.0),
+            Op::Un { op, dst, src } => write!(f, "  t{} = {op:?} t{}", dst.0, src.0),
+            Op::Select { dst, cond, if_true, if_false } => {
+                write!(f, "  t{} = t{} ? t{} : t{}", dst.0, cond.0, if_true.0, if_false.0)
+            }
+            Op::Load { dst, addr, width, signed, endian } => write!(
+                f,
+                "  t{} = load.{}{width}.{} [t{}]",
+                dst.0,
+                if signed { "s" } else { "u" },
+                if endian == super::Endian::Big { "be" } else { "le" },
+                addr.0
+            ),
+            Op::Store { addr, src, width, endian } => write!(
+                f,
+                "  store.{width}.{} [t{}] = t{}",
+                if endian == super::Endian::Big { "be" } else { "le" },
+                addr.0,
+                src.0
+            ),
+            Op::Counter { dst, counter } => write!(f, "  t{} = counter {counter:?}", dst.0),
+            Op::BranchIf { cond, target } => write!(f, "  if t{} goto L{}", cond.0, target.0),
+            Op::Label(l) => write!(f, "L{}:", l.0),
+            Op::ExitIf { cond, exit } => write!(f, "  if t{} exit {exit}", cond.0),
+        }
+    }
+}
+
+impl fmt::Display for Block {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "block {:#x}: {} insns, {} temps",
+            self.pc, self.insn_count, self.num_temps
+        )?;
+        for op in &self.ops {
+            writeln!(f, "{op}")?;
+        }
+        writeln!(f, "  exit {}", self.exit)
+    }
+}

@@ -1,0 +1,313 @@
+//! The IR: a small, guest-neutral micro-op language.
+//!
+//! Frontends (`arch::*`) lift guest instructions into [`Block`]s; engines
+//! (`interp`, and later `jit`) execute them. Nothing here knows about a
+//! particular ISA, and nothing here is interpreter-only: every op has a fixed,
+//! total semantics over 64-bit values so that a compiler can lower it.
+//!
+//! Shape of a block:
+//! - a run of guest instructions, each starting with an [`Op::Insn`] marker
+//!   (pc, length) and followed by its ops;
+//! - ops read and write guest state [`Slot`]s and 64-bit [`Temp`]oraries;
+//! - control flow inside a block is forward-only ([`Op::BranchIf`] to a
+//!   [`Label`] defined later), so a block never loops and its instruction
+//!   count is an upper bound known before it runs;
+//! - a block ends in an explicit [`Exit`], and may leave early through
+//!   [`Op::ExitIf`].
+//!
+//! Retirement rule (shared by both engines and relied on for exact fuel):
+//! an instruction retires when the next marker is reached or when the block
+//! leaves through `ExitIf`, `Jump`, `JumpIndirect` or `Syscall` after it.
+//! A `Trap` exit or a memory fault does not retire the instruction that
+//! raised it.
+
+mod builder;
+mod display;
+
+pub use builder::BlockBuilder;
+
+/// A guest state slot: an index into `CpuState::regs`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Slot(pub u16);
+
+/// A 64-bit temporary, local to one block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Temp(pub u32);
+
+/// A forward branch target inside one block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Label(pub u32);
+
+/// Access width of a load or store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Width {
+    W8,
+    W16,
+    W32,
+    W64,
+}
+
+impl Width {
+    pub const fn bytes(self) -> u32 {
+        match self {
+            Width::W8 => 1,
+            Width::W16 => 2,
+            Width::W32 => 4,
+            Width::W64 => 8,
+        }
+    }
+
+    pub const fn bits(self) -> u32 {
+        self.bytes() * 8
+    }
+}
+
+/// Byte order of a memory access.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Endian {
+    Little,
+    Big,
+}
+
+/// Two-operand operations. All are total on 64-bit values.
+///
+/// - Shift and rotate amounts are taken modulo 64.
+/// - `DivU(a, 0) = 0`, `RemU(a, 0) = a`, `DivS(MIN, -1) = MIN`,
+///   `RemS(MIN, -1) = 0`, `DivS(a, 0) = 0`, `RemS(a, 0) = a`. Frontends whose
+///   ISA defines other results (riscv64 returns all ones) add a `Select`.
+/// - Comparisons produce 0 or 1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BinOp {
+    Add,
+    Sub,
+    Mul,
+    /// High 64 bits of the unsigned 128-bit product.
+    MulHiU,
+    /// High 64 bits of the signed 128-bit product.
+    MulHiS,
+    /// High 64 bits of signed(a) × unsigned(b).
+    MulHiSU,
+    DivU,
+    DivS,
+    RemU,
+    RemS,
+    And,
+    Or,
+    Xor,
+    Shl,
+    ShrU,
+    ShrS,
+    RotL,
+    RotR,
+    Eq,
+    Ne,
+    LtU,
+    LtS,
+    LeU,
+    LeS,
+}
+
+/// One-operand operations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum UnOp {
+    Not,
+    Neg,
+    /// Count leading zeros of the 64-bit value (64 for zero).
+    Clz,
+    /// Count trailing zeros of the 64-bit value (64 for zero).
+    Ctz,
+    Popcnt,
+    /// Reverse the bytes of the low 16 bits; the result is zero-extended.
+    Bswap16,
+    /// Reverse the bytes of the low 32 bits; the result is zero-extended.
+    Bswap32,
+    Bswap64,
+    Sext8,
+    Sext16,
+    Sext32,
+    Zext8,
+    Zext16,
+    Zext32,
+}
+
+/// Counters derived from the deterministic virtual clock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Counter {
+    /// Guest instructions retired before this instruction.
+    Insns,
+    /// Virtual nanoseconds at this instruction (see `cpu::CpuState::vclock_bias`).
+    VirtualNs,
+}
+
+/// Why a block stops with a trap.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TrapKind {
+    /// Undecodable or unsupported instruction; carries its raw bytes
+    /// (little-endian packed, `len` of them valid).
+    IllegalInstruction { bytes: u32, len: u8 },
+    /// A breakpoint instruction (`ebreak`, `brk`): SIGTRAP.
+    Breakpoint,
+    /// A conditional trap instruction that fired (`tw`, `teq`): SIGTRAP.
+    TrapInstruction,
+    /// Instruction fetch from an address that is not executable.
+    FetchFault { addr: u64 },
+}
+
+/// How a block ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// Continue at a known pc. Engines may chain to it directly.
+    Jump(u64),
+    /// Continue at the pc held in a temporary.
+    JumpIndirect(Temp),
+    /// The instruction was a system call; after the kernel handles it the
+    /// guest continues at `next_pc`.
+    Syscall { next_pc: u64 },
+    /// Raise a trap at the instruction at `pc`; it does not retire.
+    Trap { kind: TrapKind, pc: u64 },
+}
+
+/// One micro-op.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    /// Start of a guest instruction.
+    Insn { pc: u64, len: u8 },
+    Const { dst: Temp, value: u64 },
+    Get { dst: Temp, slot: Slot },
+    Set { slot: Slot, src: Temp },
+    Bin { op: BinOp, dst: Temp, a: Temp, b: Temp },
+    Un { op: UnOp, dst: Temp, src: Temp },
+    /// `dst = if cond != 0 { if_true } else { if_false }`.
+    Select { dst: Temp, cond: Temp, if_true: Temp, if_false: Temp },
+    Load { dst: Temp, addr: Temp, width: Width, signed: bool, endian: Endian },
+    Store { addr: Temp, src: Temp, width: Width, endian: Endian },
+    Counter { dst: Temp, counter: Counter },
+    /// Forward branch inside the block when `cond != 0`.
+    BranchIf { cond: Temp, target: Label },
+    /// Definition point of a label; must come after every branch to it.
+    Label(Label),
+    /// Leave the block when `cond != 0`; the current instruction retires.
+    ExitIf { cond: Temp, exit: Exit },
+}
+
+/// A translated run of guest instructions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Block {
+    /// Guest pc of the first instruction.
+    pub pc: u64,
+    pub ops: Vec<Op>,
+    pub exit: Exit,
+    /// Number of temporaries used (`Temp(0..num_temps)`).
+    pub num_temps: u32,
+    /// Number of labels used (`Label(0..num_labels)`).
+    pub num_labels: u32,
+    /// Number of guest instructions (markers) in the block.
+    pub insn_count: u32,
+    /// Guest bytes covered: `pc..pc + byte_len`. May end on the next page
+    /// only when the last instruction straddles a page boundary.
+    pub byte_len: u32,
+}
+
+impl Block {
+    /// First and last guest page (by page number) this block's bytes touch.
+    pub fn page_span(&self, page_shift: u32) -> (u64, u64) {
+        let first = self.pc >> page_shift;
+        let last = (self.pc + self.byte_len.max(1) as u64 - 1) >> page_shift;
+        (first, last)
+    }
+}
+
+/// Evaluate a [`BinOp`]. Both engines use this definition: the interpreter
+/// calls it directly and the JIT's lowering is tested against it.
+#[inline]
+pub fn eval_bin(op: BinOp, a: u64, b: u64) -> u64 {
+    match op {
+        BinOp::Add => a.wrapping_add(b),
+        BinOp::Sub => a.wrapping_sub(b),
+        BinOp::Mul => a.wrapping_mul(b),
+        BinOp::MulHiU => ((a as u128 * b as u128) >> 64) as u64,
+        BinOp::MulHiS => ((a as i64 as i128 * b as i64 as i128) >> 64) as u64,
+        BinOp::MulHiSU => ((a as i64 as i128).wrapping_mul(b as i128) >> 64) as u64,
+        BinOp::DivU => a.checked_div(b).unwrap_or(0),
+        BinOp::RemU => a.checked_rem(b).unwrap_or(a),
+        BinOp::DivS => {
+            if b == 0 {
+                0
+            } else {
+                (a as i64).wrapping_div(b as i64) as u64
+            }
+        }
+        BinOp::RemS => {
+            if b == 0 {
+                a
+            } else {
+                (a as i64).wrapping_rem(b as i64) as u64
+            }
+        }
+        BinOp::And => a & b,
+        BinOp::Or => a | b,
+        BinOp::Xor => a ^ b,
+        BinOp::Shl => a << (b & 63),
+        BinOp::ShrU => a >> (b & 63),
+        BinOp::ShrS => ((a as i64) >> (b & 63)) as u64,
+        BinOp::RotL => a.rotate_left((b & 63) as u32),
+        BinOp::RotR => a.rotate_right((b & 63) as u32),
+        BinOp::Eq => (a == b) as u64,
+        BinOp::Ne => (a != b) as u64,
+        BinOp::LtU => (a < b) as u64,
+        BinOp::LtS => ((a as i64) < (b as i64)) as u64,
+        BinOp::LeU => (a <= b) as u64,
+        BinOp::LeS => ((a as i64) <= (b as i64)) as u64,
+    }
+}
+
+/// Evaluate a [`UnOp`].
+#[inline]
+pub fn eval_un(op: UnOp, a: u64) -> u64 {
+    match op {
+        UnOp::Not => !a,
+        UnOp::Neg => a.wrapping_neg(),
+        UnOp::Clz => a.leading_zeros() as u64,
+        UnOp::Ctz => a.trailing_zeros() as u64,
+        UnOp::Popcnt => a.count_ones() as u64,
+        UnOp::Bswap16 => (a as u16).swap_bytes() as u64,
+        UnOp::Bswap32 => (a as u32).swap_bytes() as u64,
+        UnOp::Bswap64 => a.swap_bytes(),
+        UnOp::Sext8 => a as i8 as i64 as u64,
+        UnOp::Sext16 => a as i16 as i64 as u64,
+        UnOp::Sext32 => a as i32 as i64 as u64,
+        UnOp::Zext8 => a as u8 as u64,
+        UnOp::Zext16 => a as u16 as u64,
+        UnOp::Zext32 => a as u32 as u64,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn division_is_total() {
+        assert_eq!(eval_bin(BinOp::DivU, 7, 0), 0);
+        assert_eq!(eval_bin(BinOp::RemU, 7, 0), 7);
+        assert_eq!(eval_bin(BinOp::DivS, i64::MIN as u64, u64::MAX), i64::MIN as u64);
+        assert_eq!(eval_bin(BinOp::RemS, i64::MIN as u64, u64::MAX), 0);
+        assert_eq!(eval_bin(BinOp::DivS, (-7i64) as u64, 2), (-3i64) as u64);
+        assert_eq!(eval_bin(BinOp::RemS, (-7i64) as u64, 2), (-1i64) as u64);
+    }
+
+    #[test]
+    fn shifts_take_amount_mod_64() {
+        assert_eq!(eval_bin(BinOp::Shl, 1, 64), 1);
+        assert_eq!(eval_bin(BinOp::Shl, 1, 63), 1 << 63);
+        assert_eq!(eval_bin(BinOp::ShrS, 1 << 63, 63), u64::MAX);
+    }
+
+    #[test]
+    fn mulhi_variants() {
+        assert_eq!(eval_bin(BinOp::MulHiU, u64::MAX, u64::MAX), u64::MAX - 1);
+        assert_eq!(eval_bin(BinOp::MulHiS, u64::MAX, u64::MAX), 0);
+        // -1 * (2^64 - 1) = -(2^64 - 1): high half is all ones.
+        assert_eq!(eval_bin(BinOp::MulHiSU, u64::MAX, u64::MAX), u64::MAX);
+    }
+}

@@ -1,0 +1,31 @@
+//! `bohr-emu`: everything that executes guest code.
+//!
+//! Data flow: guest bytes → frontend (`arch`) → IR block (`ir`) → engine
+//! (`interp`, `jit`) → exits → kernel (`linux`) → back to the engine.
+//! Dependencies point one way: `ir` ← `arch` ← engines ← `linux`.
+
+pub mod arch;
+pub mod cpu;
+pub mod ir;
+pub mod mem;
+pub mod engine;
+pub mod interp;
+pub mod testing;
+
+use engine::{Engine, EngineKind};
+
+/// Build the engine of `kind` for one process. `jit_threshold` is the number
+/// of executions after which the JIT compiles a block (0: compile at once).
+pub fn engine_for(
+    kind: EngineKind,
+    frontend: &'static dyn arch::Frontend,
+    max_block_insns: u32,
+    _jit_threshold: u32,
+) -> Box<dyn Engine> {
+    match kind {
+        // Until the JIT lands, both kinds run on the reference interpreter.
+        EngineKind::Interp | EngineKind::Jit => {
+            Box::new(interp::Interpreter::new(frontend, max_block_insns))
+        }
+    }
+}

@@ -1,0 +1,585 @@
+//! Guest memory: one address space per process.
+//!
+//! Owns the pages (4 KiB, r/w/x permissions), the mappings (`mmap`,
+//! `munmap`, `mprotect`, `brk` bookkeeping), the software TLB that both
+//! engines use for loads and stores, and code-page tracking for translation
+//! invalidation. The kernel and devices use the host-side accessors
+//! ([`AddressSpace::read_debug`], [`AddressSpace::write_debug`],
+//! [`AddressSpace::read_checked`], [`AddressSpace::write_checked`]).
+//!
+//! Safety model: a guest address only ever indexes a page owned by this
+//! address space (or the shared zero page for reads of untouched pages).
+//! The TLB caches host pointers to those pages; every operation that frees
+//! or re-protects a page flushes the matching TLB entries first.
+
+mod tlb;
+
+use std::collections::BTreeMap;
+
+pub use tlb::{INVALID_TAG, TLB_BITS, TLB_SIZE, Tlb, TlbEntry, offsets as tlb_offsets};
+
+pub const PAGE_SHIFT: u32 = 12;
+pub const PAGE_SIZE: u64 = 1 << PAGE_SHIFT;
+pub const PAGE_MASK: u64 = !(PAGE_SIZE - 1);
+
+/// Page permissions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct Perms(u8);
+
+impl Perms {
+    pub const NONE: Perms = Perms(0);
+    pub const R: Perms = Perms(1);
+    pub const W: Perms = Perms(2);
+    pub const X: Perms = Perms(4);
+    pub const RW: Perms = Perms(3);
+    pub const RX: Perms = Perms(5);
+    pub const RWX: Perms = Perms(7);
+
+    /// From Linux `PROT_*` bits (READ=1, WRITE=2, EXEC=4, the same values).
+    pub const fn from_prot(prot: u64) -> Perms {
+        Perms((prot & 7) as u8)
+    }
+
+    pub const fn contains(self, other: Perms) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    pub const fn union(self, other: Perms) -> Perms {
+        Perms(self.0 | other.0)
+    }
+}
+
+impl std::fmt::Display for Perms {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let c = |p: Perms, ch: char| if self.contains(p) { ch } else { '-' };
+        write!(f, "{}{}{}", c(Perms::R, 'r'), c(Perms::W, 'w'), c(Perms::X, 'x'))
+    }
+}
+
+/// The kind of a guest memory access.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Access {
+    Read,
+    Write,
+    Exec,
+}
+
+/// A guest memory access that failed: it becomes SIGSEGV for the guest
+/// (or EFAULT for a checked host access).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{access:?} fault at {addr:#x} ({})", if *.unmapped { "unmapped" } else { "permission denied" })]
+pub struct MemFault {
+    pub addr: u64,
+    pub access: Access,
+    /// True when no page is mapped there; false for a permission fault.
+    pub unmapped: bool,
+}
+
+/// Errors of the mapping calls, mapped to errno by the kernel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum MapError {
+    #[error("invalid address or length")]
+    Invalid,
+    #[error("out of guest address space")]
+    NoMemory,
+}
+
+/// What a host-side debug write touched, for the event log.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HostWriteReport {
+    /// Some written page was not writable by the guest.
+    pub hit_readonly: bool,
+    /// Some written page held translated code (now invalidated).
+    pub hit_code: bool,
+    /// Some written page was executable.
+    pub hit_exec: bool,
+}
+
+type PageData = Box<[u8; PAGE_SIZE as usize]>;
+
+struct Page {
+    /// `None` until first written: reads see the shared zero page.
+    data: Option<PageData>,
+    perms: Perms,
+    /// Translated code exists for this page, so guest stores must take the
+    /// slow path and invalidate it.
+    code: bool,
+}
+
+static ZERO_PAGE: [u8; PAGE_SIZE as usize] = [0; PAGE_SIZE as usize];
+
+/// Layout constants of a guest address space.
+#[derive(Clone, Copy, Debug)]
+pub struct Layout {
+    /// One past the highest user address.
+    pub user_end: u64,
+    /// Top of the initial stack.
+    pub stack_top: u64,
+    /// Size reserved for the stack.
+    pub stack_size: u64,
+    /// Top-down `mmap` allocations start below this.
+    pub mmap_top: u64,
+    /// Lowest address `mmap` hands out without `MAP_FIXED`.
+    pub mmap_min: u64,
+}
+
+impl Layout {
+    pub const fn for_bits(is_64bit: bool) -> Layout {
+        if is_64bit {
+            // Within riscv64 Sv39's 256 GiB so every 64-bit guest agrees.
+            Layout {
+                user_end: 0x40_0000_0000,
+                stack_top: 0x3f_ffff_f000,
+                stack_size: 8 << 20,
+                mmap_top: 0x3f_f000_0000,
+                mmap_min: 0x1_0000_0000,
+            }
+        } else {
+            Layout {
+                user_end: 0x8000_0000,
+                stack_top: 0x7fff_f000,
+                stack_size: 8 << 20,
+                mmap_top: 0x7700_0000,
+                mmap_min: 0x1000_0000,
+            }
+        }
+    }
+}
+
+/// A process's guest address space.
+pub struct AddressSpace {
+    /// Boxed so the JIT can hold its address across moves of `self`.
+    tlb: Box<Tlb>,
+    pages: BTreeMap<u64, Page>,
+    layout: Layout,
+    brk_start: u64,
+    brk: u64,
+    /// Pages whose translated code was overwritten since the last
+    /// [`AddressSpace::take_code_writes`], in order, without repeats.
+    code_writes: Vec<u64>,
+    /// Upper bound on pages mapped, so a guest cannot exhaust the host.
+    max_pages: u64,
+    mapped_pages: u64,
+}
+
+impl std::fmt::Debug for AddressSpace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AddressSpace")
+            .field("pages", &self.pages.len())
+            .field("brk", &format_args!("{:#x}", self.brk))
+            .finish()
+    }
+}
+
+/// Default cap on mapped guest memory: 4 GiB of address space (touched
+/// pages are allocated lazily, so this bounds bookkeeping, not RSS).
+pub const DEFAULT_MAX_PAGES: u64 = 1 << 20;
+
+impl AddressSpace {
+    pub fn new(layout: Layout) -> Self {
+        AddressSpace {
+            tlb: Tlb::new_boxed(),
+            pages: BTreeMap::new(),
+            layout,
+            brk_start: 0,
+            brk: 0,
+            code_writes: Vec::new(),
+            max_pages: DEFAULT_MAX_PAGES,
+            mapped_pages: 0,
+        }
+    }
+
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    /// The TLB, for engines that inline lookups. Its address is stable for
+    /// the life of the address space.
+    pub fn tlb_ptr(&mut self) -> *mut Tlb {
+        &mut *self.tlb
+    }
+
+    // ----- mappings -------------------------------------------------------
+
+    fn check_range(&self, addr: u64, len: u64) -> Result<(u64, u64), MapError> {
+        if addr & !PAGE_MASK != 0 || len == 0 {
+            return Err(MapError::Invalid);
+        }
+        let end = addr.checked_add(len).ok_or(MapError::Invalid)?;
+        let end = end.checked_add(PAGE_SIZE - 1).ok_or(MapError::Invalid)? & PAGE_MASK;
+        if end > self.layout.user_end {
+            return Err(MapError::Invalid);
+        }
+        Ok((addr >> PAGE_SHIFT, end >> PAGE_SHIFT))
+    }
+
+    /// Map `[addr, addr+len)` (page-aligned `addr`) with `perms`, replacing
+    /// whatever was there (like `MAP_FIXED`). New pages read as zero.
+    pub fn map_fixed(&mut self, addr: u64, len: u64, perms: Perms) -> Result<(), MapError> {
+        let (first, last) = self.check_range(addr, len)?;
+        let new_pages = (first..last).filter(|p| !self.pages.contains_key(p)).count() as u64;
+        if self.mapped_pages + new_pages > self.max_pages {
+            return Err(MapError::NoMemory);
+        }
+        for pn in first..last {
+            self.tlb.flush_page(pn);
+            if let Some(old) = self.pages.get_mut(&pn) {
+                // Replacing a mapping discards its contents, as Linux does.
+                old.data = None;
+                old.perms = perms;
+                self.note_code_write(pn);
+            } else {
+                self.pages.insert(pn, Page { data: None, perms, code: false });
+                self.mapped_pages += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// Unmap `[addr, addr+len)`. Unmapped holes in the range are fine.
+    pub fn unmap(&mut self, addr: u64, len: u64) -> Result<(), MapError> {
+        let (first, last) = self.check_range(addr, len)?;
+        let doomed: Vec<u64> = self.pages.range(first..last).map(|(&pn, _)| pn).collect();
+        for pn in doomed {
+            self.tlb.flush_page(pn);
+            self.note_code_write(pn);
+            self.pages.remove(&pn);
+            self.mapped_pages -= 1;
+        }
+        Ok(())
+    }
+
+    /// Change permissions of `[addr, addr+len)`. Every page must be mapped.
+    pub fn protect(&mut self, addr: u64, len: u64, perms: Perms) -> Result<(), MapError> {
+        let (first, last) = self.check_range(addr, len)?;
+        if (first..last).any(|pn| !self.pages.contains_key(&pn)) {
+            return Err(MapError::NoMemory);
+        }
+        for pn in first..last {
+            self.tlb.flush_page(pn);
+            let page = self.pages.get_mut(&pn).expect("checked mapped above");
+            page.perms = perms;
+            if page.code && !perms.contains(Perms::X) {
+                // Code that can no longer be executed must not be reused.
+                page.code = false;
+                self.code_writes_push(pn);
+            }
+        }
+        Ok(())
+    }
+
+    /// True if any page of `[addr, addr+len)` is mapped.
+    pub fn any_mapped(&self, addr: u64, len: u64) -> bool {
+        let first = addr >> PAGE_SHIFT;
+        let last = addr.saturating_add(len).saturating_add(PAGE_SIZE - 1) >> PAGE_SHIFT;
+        self.pages.range(first..last).next().is_some()
+    }
+
+    pub fn is_mapped(&self, addr: u64) -> bool {
+        self.pages.contains_key(&(addr >> PAGE_SHIFT))
+    }
+
+    pub fn perms(&self, addr: u64) -> Option<Perms> {
+        self.pages.get(&(addr >> PAGE_SHIFT)).map(|p| p.perms)
+    }
+
+    /// Find a free, page-aligned range of `len` bytes, top-down from the
+    /// mmap base, as Linux's default allocator does. `hint` is honoured when
+    /// that range is free.
+    pub fn find_free(&self, len: u64, hint: u64) -> Option<u64> {
+        let len = len.checked_add(PAGE_SIZE - 1)? & PAGE_MASK;
+        if len == 0 {
+            return None;
+        }
+        let hint = hint & PAGE_MASK;
+        if hint >= self.layout.mmap_min
+            && hint.checked_add(len).is_some_and(|e| e <= self.layout.mmap_top)
+            && !self.any_mapped(hint, len)
+        {
+            return Some(hint);
+        }
+        let mut top = self.layout.mmap_top;
+        // Walk mapped pages downward from the top; every gap is a candidate.
+        loop {
+            let start = top.checked_sub(len)?;
+            if start < self.layout.mmap_min {
+                return None;
+            }
+            let below_top = self.pages.range((start >> PAGE_SHIFT)..(top >> PAGE_SHIFT)).next_back();
+            match below_top {
+                None => return Some(start),
+                Some((&pn, _)) => top = pn << PAGE_SHIFT,
+            }
+        }
+    }
+
+    // ----- brk ------------------------------------------------------------
+
+    /// Set the initial program break (end of the loaded image).
+    pub fn init_brk(&mut self, addr: u64) {
+        let a = (addr + PAGE_SIZE - 1) & PAGE_MASK;
+        self.brk_start = a;
+        self.brk = a;
+    }
+
+    /// Linux `brk`: returns the new break, or the old one when the request
+    /// cannot be met.
+    pub fn set_brk(&mut self, new: u64) -> u64 {
+        if new < self.brk_start {
+            return self.brk;
+        }
+        let old_end = (self.brk + PAGE_SIZE - 1) & PAGE_MASK;
+        let new_end = match new.checked_add(PAGE_SIZE - 1) {
+            Some(v) => v & PAGE_MASK,
+            None => return self.brk,
+        };
+        if new_end > old_end {
+            if self.any_mapped(old_end, new_end - old_end) || new_end > self.layout.mmap_min.max(self.brk_start + (1 << 30)) {
+                return self.brk;
+            }
+            if self.map_fixed(old_end, new_end - old_end, Perms::RW).is_err() {
+                return self.brk;
+            }
+        } else if new_end < old_end {
+            let _ = self.unmap(new_end, old_end - new_end);
+        }
+        self.brk = new;
+        new
+    }
+
+    // ----- code tracking --------------------------------------------------
+
+    /// Record that translated code now exists for page `pn`: guest stores to
+    /// it leave the fast path.
+    pub fn mark_code(&mut self, pn: u64) {
+        if let Some(p) = self.pages.get_mut(&pn)
+            && !p.code
+        {
+            p.code = true;
+            self.tlb.flush_page(pn);
+        }
+    }
+
+    fn code_writes_push(&mut self, pn: u64) {
+        if !self.code_writes.contains(&pn) {
+            self.code_writes.push(pn);
+        }
+    }
+
+    /// A write hit page `pn`; if it held code, queue its invalidation.
+    fn note_code_write(&mut self, pn: u64) -> bool {
+        match self.pages.get_mut(&pn) {
+            Some(p) if p.code => {
+                p.code = false;
+                self.code_writes_push(pn);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Pages whose translations must be discarded, in the order they were
+    /// written.
+    pub fn take_code_writes(&mut self) -> Vec<u64> {
+        std::mem::take(&mut self.code_writes)
+    }
+
+    pub fn has_code_writes(&self) -> bool {
+        !self.code_writes.is_empty()
+    }
+
+    // ----- page access helpers ---------------------------------------------
+
+    fn page_for_write(&mut self, pn: u64) -> &mut [u8; PAGE_SIZE as usize] {
+        let page = self.pages.get_mut(&pn).expect("caller checked the page is mapped");
+        page.data.get_or_insert_with(|| Box::new([0; PAGE_SIZE as usize]))
+    }
+
+    fn page_bytes(&self, pn: u64) -> Option<&[u8; PAGE_SIZE as usize]> {
+        self.pages.get(&pn).map(|p| p.data.as_deref().unwrap_or(&ZERO_PAGE))
+    }
+
+    /// Refill the TLB entry for page `pn` after a slow-path access.
+    fn fill_tlb(&mut self, pn: u64) {
+        let Some(page) = self.pages.get(&pn) else { return };
+        let readable = page.perms.contains(Perms::R);
+        let writable = page.perms.contains(Perms::W) && !page.code && page.data.is_some();
+        if !readable && !writable {
+            return;
+        }
+        let host = page.data.as_deref().unwrap_or(&ZERO_PAGE).as_ptr() as u64;
+        let guest = pn << PAGE_SHIFT;
+        self.tlb.fill(pn, readable, writable, host.wrapping_sub(guest));
+    }
+
+    // ----- guest accesses (engines) ------------------------------------------
+
+    /// Guest load of `size` bytes (1, 2, 4 or 8), assembled little-endian.
+    /// Engines byte-swap for big-endian guests.
+    #[inline]
+    pub fn load(&mut self, addr: u64, size: u32) -> Result<u64, MemFault> {
+        if let Some(v) = self.tlb.load(addr, size) {
+            return Ok(v);
+        }
+        self.load_slow(addr, size)
+    }
+
+    #[cold]
+    pub fn load_slow(&mut self, addr: u64, size: u32) -> Result<u64, MemFault> {
+        let mut buf = [0u8; 8];
+        for (i, b) in buf[..size as usize].iter_mut().enumerate() {
+            let a = addr.wrapping_add(i as u64);
+            let pn = a >> PAGE_SHIFT;
+            let page = self.pages.get(&pn).ok_or(MemFault { addr: a, access: Access::Read, unmapped: true })?;
+            if !page.perms.contains(Perms::R) {
+                return Err(MemFault { addr: a, access: Access::Read, unmapped: false });
+            }
+            *b = self.page_bytes(pn).expect("page exists")[(a & !PAGE_MASK) as usize];
+        }
+        self.fill_tlb(addr >> PAGE_SHIFT);
+        Ok(u64::from_le_bytes(buf))
+    }
+
+    /// Guest store of the low `size` bytes of `value`, little-endian. Returns
+    /// `true` when the store hit a page with translated code (now queued in
+    /// [`AddressSpace::take_code_writes`]).
+    #[inline]
+    pub fn store(&mut self, addr: u64, size: u32, value: u64) -> Result<bool, MemFault> {
+        if self.tlb.store(addr, size, value) {
+            return Ok(false);
+        }
+        self.store_slow(addr, size, value)
+    }
+
+    #[cold]
+    pub fn store_slow(&mut self, addr: u64, size: u32, value: u64) -> Result<bool, MemFault> {
+        // Check every byte first so a faulting store writes nothing.
+        for i in 0..size as u64 {
+            let a = addr.wrapping_add(i);
+            let page = self.pages.get(&(a >> PAGE_SHIFT)).ok_or(MemFault { addr: a, access: Access::Write, unmapped: true })?;
+            if !page.perms.contains(Perms::W) {
+                return Err(MemFault { addr: a, access: Access::Write, unmapped: false });
+            }
+        }
+        let bytes = value.to_le_bytes();
+        let mut hit_code = false;
+        for (i, &b) in bytes[..size as usize].iter().enumerate() {
+            let a = addr.wrapping_add(i as u64);
+            let pn = a >> PAGE_SHIFT;
+            hit_code |= self.note_code_write(pn);
+            self.page_for_write(pn)[(a & !PAGE_MASK) as usize] = b;
+        }
+        self.fill_tlb(addr >> PAGE_SHIFT);
+        Ok(hit_code)
+    }
+
+    /// Copy executable bytes at `addr` into `buf` for instruction fetch.
+    /// Returns how many bytes were fetchable (stops at the first byte that
+    /// is not mapped executable).
+    pub fn fetch(&self, addr: u64, buf: &mut [u8]) -> usize {
+        for (i, b) in buf.iter_mut().enumerate() {
+            let a = addr.wrapping_add(i as u64);
+            let pn = a >> PAGE_SHIFT;
+            match self.pages.get(&pn) {
+                Some(p) if p.perms.contains(Perms::X) => {
+                    *b = self.page_bytes(pn).expect("page exists")[(a & !PAGE_MASK) as usize]
+                }
+                _ => return i,
+            }
+        }
+        buf.len()
+    }
+
+    // ----- host-side accessors (kernel, devices) ---------------------------
+
+    /// Debug read: ignores permissions (like QEMU's `cpu_memory_rw_debug`),
+    /// fails only on unmapped memory.
+    pub fn read_debug(&self, addr: u64, buf: &mut [u8]) -> Result<(), MemFault> {
+        self.host_read(addr, buf, false)
+    }
+
+    /// Checked read (`copy_from_user`): the guest must be able to read it.
+    pub fn read_checked(&self, addr: u64, buf: &mut [u8]) -> Result<(), MemFault> {
+        self.host_read(addr, buf, true)
+    }
+
+    fn host_read(&self, addr: u64, buf: &mut [u8], checked: bool) -> Result<(), MemFault> {
+        let mut done = 0usize;
+        while done < buf.len() {
+            let a = addr.checked_add(done as u64).ok_or(MemFault { addr, access: Access::Read, unmapped: true })?;
+            let pn = a >> PAGE_SHIFT;
+            let page = self.pages.get(&pn).ok_or(MemFault { addr: a, access: Access::Read, unmapped: true })?;
+            if checked && !page.perms.contains(Perms::R) {
+                return Err(MemFault { addr: a, access: Access::Read, unmapped: false });
+            }
+            let off = (a & !PAGE_MASK) as usize;
+            let n = (PAGE_SIZE as usize - off).min(buf.len() - done);
+            let data = page.data.as_deref().unwrap_or(&ZERO_PAGE);
+            buf[done..done + n].copy_from_slice(&data[off..off + n]);
+            done += n;
+        }
+        Ok(())
+    }
+
+    /// Debug write: ignores permissions, as PANDA/QEMU debug writes do. Any
+    /// translated code it overwrites is invalidated. Fails only on unmapped
+    /// memory, and then writes nothing.
+    pub fn write_debug(&mut self, addr: u64, data: &[u8]) -> Result<HostWriteReport, MemFault> {
+        self.host_write(addr, data, false)
+    }
+
+    /// Checked write (`copy_to_user`): the guest must be able to write every
+    /// byte, or nothing is written and the caller returns EFAULT.
+    pub fn write_checked(&mut self, addr: u64, data: &[u8]) -> Result<HostWriteReport, MemFault> {
+        self.host_write(addr, data, true)
+    }
+
+    fn host_write(&mut self, addr: u64, data: &[u8], checked: bool) -> Result<HostWriteReport, MemFault> {
+        if data.is_empty() {
+            return Ok(HostWriteReport::default());
+        }
+        let end = addr.checked_add(data.len() as u64 - 1).ok_or(MemFault { addr, access: Access::Write, unmapped: true })?;
+        let mut report = HostWriteReport::default();
+        for pn in (addr >> PAGE_SHIFT)..=(end >> PAGE_SHIFT) {
+            let fault_addr = (pn << PAGE_SHIFT).max(addr);
+            let page = self.pages.get(&pn).ok_or(MemFault { addr: fault_addr, access: Access::Write, unmapped: true })?;
+            if checked && !page.perms.contains(Perms::W) {
+                return Err(MemFault { addr: fault_addr, access: Access::Write, unmapped: false });
+            }
+            report.hit_readonly |= !page.perms.contains(Perms::W);
+            report.hit_exec |= page.perms.contains(Perms::X);
+        }
+        let mut done = 0usize;
+        while done < data.len() {
+            let a = addr + done as u64;
+            let pn = a >> PAGE_SHIFT;
+            report.hit_code |= self.note_code_write(pn);
+            let off = (a & !PAGE_MASK) as usize;
+            let n = (PAGE_SIZE as usize - off).min(data.len() - done);
+            self.page_for_write(pn)[off..off + n].copy_from_slice(&data[done..done + n]);
+            // The page may just have been allocated: the TLB held the zero page.
+            self.tlb.flush_page(pn);
+            done += n;
+        }
+        Ok(report)
+    }
+
+    /// Read a NUL-terminated string (checked), at most `max` bytes.
+    pub fn read_cstr(&self, addr: u64, max: usize) -> Result<Vec<u8>, MemFault> {
+        let mut out = Vec::new();
+        let mut a = addr;
+        while out.len() < max {
+            let mut b = [0u8];
+            self.read_checked(a, &mut b)?;
+            if b[0] == 0 {
+                return Ok(out);
+            }
+            out.push(b[0]);
+            a = a.wrapping_add(1);
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests;

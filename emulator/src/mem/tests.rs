@@ -1,0 +1,131 @@
+//! Unit tests of the address space: permissions, faults, page crossing,
+//! addresses near 2^64, code tracking and the host accessors.
+
+use super::*;
+
+fn space() -> AddressSpace {
+    AddressSpace::new(Layout::for_bits(true))
+}
+
+#[test]
+fn fresh_pages_read_zero_and_store_roundtrips() {
+    let mut m = space();
+    m.map_fixed(0x10000, 0x2000, Perms::RW).unwrap();
+    assert_eq!(m.load(0x10008, 8), Ok(0));
+    m.store(0x10008, 8, 0x1122334455667788).unwrap();
+    assert_eq!(m.load(0x10008, 8), Ok(0x1122334455667788));
+    assert_eq!(m.load(0x10008, 1), Ok(0x88));
+    assert_eq!(m.load(0x1000c, 4), Ok(0x11223344));
+}
+
+#[test]
+fn cross_page_access_goes_through_slow_path() {
+    let mut m = space();
+    m.map_fixed(0x10000, 0x2000, Perms::RW).unwrap();
+    m.store(0x10ffd, 8, 0x0807060504030201).unwrap();
+    assert_eq!(m.load(0x10ffd, 8), Ok(0x0807060504030201));
+    assert_eq!(m.load(0x11000, 1), Ok(0x04));
+}
+
+#[test]
+fn cross_into_unmapped_page_faults_without_partial_write() {
+    let mut m = space();
+    m.map_fixed(0x10000, 0x1000, Perms::RW).unwrap();
+    let err = m.store(0x10ffe, 4, 0xaabbccdd).unwrap_err();
+    assert_eq!(err, MemFault { addr: 0x11000, access: Access::Write, unmapped: true });
+    assert_eq!(m.load(0x10ffe, 2), Ok(0));
+}
+
+#[test]
+fn permissions_are_enforced() {
+    let mut m = space();
+    m.map_fixed(0x10000, 0x1000, Perms::R).unwrap();
+    assert!(!m.store(0x10000, 4, 1).unwrap_err().unmapped);
+    m.protect(0x10000, 0x1000, Perms::NONE).unwrap();
+    assert_eq!(m.load(0x10000, 4).unwrap_err().access, Access::Read);
+    m.protect(0x10000, 0x1000, Perms::RW).unwrap();
+    m.store(0x10000, 4, 5).unwrap();
+    // Downgrading must drop the cached write permission.
+    m.protect(0x10000, 0x1000, Perms::R).unwrap();
+    assert!(m.store(0x10000, 4, 6).is_err());
+    assert_eq!(m.load(0x10000, 4), Ok(5));
+}
+
+#[test]
+fn addresses_near_top_of_u64_fault_cleanly() {
+    let mut m = space();
+    for addr in [u64::MAX, u64::MAX - 3, u64::MAX - 7, 0xffff_ffff_ffff_f000, 1 << 63] {
+        for size in [1, 2, 4, 8] {
+            assert!(m.load(addr, size).is_err(), "{addr:#x}/{size}");
+            assert!(m.store(addr, size, 0).is_err(), "{addr:#x}/{size}");
+        }
+    }
+    let mut buf = [0u8; 16];
+    assert!(m.read_debug(u64::MAX - 4, &mut buf).is_err());
+    assert!(m.write_debug(u64::MAX - 4, &buf).is_err());
+    assert!(m.map_fixed(0xffff_ffff_ffff_f000, 0x1000, Perms::RW).is_err());
+    assert!(m.map_fixed(0x1000, u64::MAX, Perms::RW).is_err());
+}
+
+#[test]
+fn unmap_removes_access() {
+    let mut m = space();
+    m.map_fixed(0x10000, 0x3000, Perms::RW).unwrap();
+    m.store(0x11000, 8, 7).unwrap();
+    m.unmap(0x11000, 0x1000).unwrap();
+    assert!(m.load(0x11000, 8).unwrap_err().unmapped);
+    assert_eq!(m.load(0x12000, 8), Ok(0));
+}
+
+#[test]
+fn code_pages_queue_invalidation_on_write() {
+    let mut m = space();
+    m.map_fixed(0x10000, 0x1000, Perms::RWX).unwrap();
+    m.store(0x10000, 4, 1).unwrap();
+    m.mark_code(0x10);
+    assert_eq!(m.store(0x10004, 4, 2), Ok(true));
+    assert_eq!(m.take_code_writes(), vec![0x10]);
+    // The code flag is cleared by the write, so later stores are fast again.
+    assert_eq!(m.store(0x10004, 4, 3), Ok(false));
+    m.mark_code(0x10);
+    let report = m.write_debug(0x10000, &[0; 8]).unwrap();
+    assert!(report.hit_code && report.hit_exec && !report.hit_readonly);
+    assert_eq!(m.take_code_writes(), vec![0x10]);
+}
+
+#[test]
+fn debug_write_ignores_permissions_checked_does_not() {
+    let mut m = space();
+    m.map_fixed(0x10000, 0x1000, Perms::RX).unwrap();
+    let r = m.write_checked(0x10000, b"abc").unwrap_err();
+    assert!(!r.unmapped);
+    let report = m.write_debug(0x10000, b"abc").unwrap();
+    assert!(report.hit_readonly);
+    let mut buf = [0; 3];
+    m.read_debug(0x10000, &mut buf).unwrap();
+    assert_eq!(&buf, b"abc");
+    assert_eq!(m.load(0x10000, 2), Ok(0x6261));
+}
+
+#[test]
+fn find_free_is_top_down_and_skips_mappings() {
+    let mut m = space();
+    let top = m.layout().mmap_top;
+    let a = m.find_free(0x3000, 0).unwrap();
+    assert_eq!(a, top - 0x3000);
+    m.map_fixed(a, 0x3000, Perms::RW).unwrap();
+    let b = m.find_free(0x1000, 0).unwrap();
+    assert_eq!(b, a - 0x1000);
+    assert_eq!(m.find_free(0x1000, 0x2_0000_0000), Some(0x2_0000_0000));
+}
+
+#[test]
+fn brk_grows_and_shrinks() {
+    let mut m = space();
+    m.init_brk(0x20_0123);
+    assert_eq!(m.set_brk(0), 0x20_1000);
+    assert_eq!(m.set_brk(0x20_5000), 0x20_5000);
+    m.store(0x20_4ff8, 8, 9).unwrap();
+    assert_eq!(m.set_brk(0x20_2000), 0x20_2000);
+    assert!(m.load(0x20_4ff8, 8).is_err());
+}

@@ -1,0 +1,139 @@
+//! The software TLB: a direct-mapped cache from guest page to host page.
+//!
+//! Both engines use it. Its layout is `#[repr(C)]` and its offsets are
+//! defined here, in one place, because the JIT emits the same lookup inline:
+//!
+//! ```text
+//! entry  = tlb.entries[(addr >> PAGE_SHIFT) & (TLB_SIZE - 1)]
+//! masked = addr & (PAGE_MASK | (size - 1))      // unaligned never matches
+//! hit    = masked == entry.read_tag (or write_tag)
+//! host   = addr + entry.addend
+//! ```
+//!
+//! Unaligned accesses always miss and take the slow path, which handles
+//! accesses that cross a page. Pages holding translated code never get a
+//! write tag, so stores to them reach the slow path and invalidate.
+
+use super::{PAGE_MASK, PAGE_SHIFT};
+
+pub const TLB_BITS: u32 = 10;
+pub const TLB_SIZE: usize = 1 << TLB_BITS;
+
+/// A tag that no masked address can equal: masked addresses of aligned
+/// accesses have their low bits clear, and this has them set.
+pub const INVALID_TAG: u64 = u64::MAX;
+
+/// One TLB entry.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct TlbEntry {
+    /// Guest page address when the page is readable, else [`INVALID_TAG`].
+    pub read_tag: u64,
+    /// Guest page address when the page is writable (and holds no
+    /// translated code), else [`INVALID_TAG`].
+    pub write_tag: u64,
+    /// `host_page_address - guest_page_address` (wrapping).
+    pub addend: u64,
+}
+
+/// Byte offsets and sizes that generated code relies on.
+pub mod offsets {
+    use super::{Tlb, TlbEntry};
+    use std::mem::{offset_of, size_of};
+
+    pub const ENTRIES: i32 = offset_of!(Tlb, entries) as i32;
+    pub const ENTRY_SIZE: i32 = size_of::<TlbEntry>() as i32;
+    pub const READ_TAG: i32 = offset_of!(TlbEntry, read_tag) as i32;
+    pub const WRITE_TAG: i32 = offset_of!(TlbEntry, write_tag) as i32;
+    pub const ADDEND: i32 = offset_of!(TlbEntry, addend) as i32;
+}
+
+/// The TLB of one address space.
+#[repr(C)]
+pub struct Tlb {
+    pub entries: [TlbEntry; TLB_SIZE],
+}
+
+const EMPTY: TlbEntry = TlbEntry { read_tag: INVALID_TAG, write_tag: INVALID_TAG, addend: 0 };
+
+#[inline]
+const fn index(addr: u64) -> usize {
+    ((addr >> PAGE_SHIFT) as usize) & (TLB_SIZE - 1)
+}
+
+impl Tlb {
+    pub fn new_boxed() -> Box<Tlb> {
+        Box::new(Tlb { entries: [EMPTY; TLB_SIZE] })
+    }
+
+    pub fn flush_all(&mut self) {
+        self.entries.fill(EMPTY);
+    }
+
+    /// Drop any entry for guest page number `pn`.
+    pub fn flush_page(&mut self, pn: u64) {
+        let guest = pn << PAGE_SHIFT;
+        let e = &mut self.entries[index(guest)];
+        if e.read_tag == guest || e.write_tag == guest {
+            *e = EMPTY;
+        }
+    }
+
+    /// Install page `pn`. `addend` must make `guest + addend` point into a
+    /// live host page of `PAGE_SIZE` bytes for as long as the entry exists.
+    pub(super) fn fill(&mut self, pn: u64, readable: bool, writable: bool, addend: u64) {
+        let guest = pn << PAGE_SHIFT;
+        self.entries[index(guest)] = TlbEntry {
+            read_tag: if readable { guest } else { INVALID_TAG },
+            write_tag: if writable { guest } else { INVALID_TAG },
+            addend,
+        };
+    }
+
+    #[inline]
+    fn hit(tag: u64, addr: u64, size: u32) -> bool {
+        addr & (PAGE_MASK | (size as u64 - 1)) == tag
+    }
+
+    /// Fast-path load; `None` on a miss.
+    #[inline]
+    pub fn load(&self, addr: u64, size: u32) -> Option<u64> {
+        let e = &self.entries[index(addr)];
+        if !Self::hit(e.read_tag, addr, size) {
+            return None;
+        }
+        let host = addr.wrapping_add(e.addend) as *const u8;
+        // SAFETY: a tag hit means the entry was filled by `fill` for this
+        // page and not flushed since, so `host` points into a live host page;
+        // the access is size-aligned, so it does not cross the page's end.
+        unsafe {
+            Some(match size {
+                1 => *host as u64,
+                2 => u16::from_le((host as *const u16).read()) as u64,
+                4 => u32::from_le((host as *const u32).read()) as u64,
+                _ => u64::from_le((host as *const u64).read()),
+            })
+        }
+    }
+
+    /// Fast-path store; `false` on a miss.
+    #[inline]
+    pub fn store(&mut self, addr: u64, size: u32, value: u64) -> bool {
+        let e = &self.entries[index(addr)];
+        if !Self::hit(e.write_tag, addr, size) {
+            return false;
+        }
+        let host = addr.wrapping_add(e.addend) as *mut u8;
+        // SAFETY: as in `load`; a write tag is only installed for allocated,
+        // writable, non-code pages, so this never writes the zero page.
+        unsafe {
+            match size {
+                1 => *host = value as u8,
+                2 => (host as *mut u16).write((value as u16).to_le()),
+                4 => (host as *mut u32).write((value as u32).to_le()),
+                _ => (host as *mut u64).write(value.to_le()),
+            }
+        }
+        true
+    }
+}

@@ -1,0 +1,98 @@
+//! Test harness: a bare CPU and address space for running a few guest
+//! instructions, used by the data-driven instruction tests and the
+//! differential engine tests. Not used by the product.
+
+use crate::arch::{Arch, Frontend, frontend_for};
+use crate::cpu::CpuState;
+use crate::engine::{DEFAULT_MAX_BLOCK_INSNS, Engine, EngineKind, StopReason};
+use crate::ir::Slot;
+use crate::mem::{AddressSpace, Layout, PAGE_MASK, PAGE_SIZE, Perms};
+
+/// A CPU, an address space and an engine, with helpers for tests.
+pub struct Harness {
+    pub frontend: &'static dyn Frontend,
+    pub cpu: CpuState,
+    pub mem: AddressSpace,
+    engine: Box<dyn Engine>,
+}
+
+impl Harness {
+    /// A fresh harness using the reference interpreter.
+    ///
+    /// Panics if `arch` has no frontend: tests name arches that exist.
+    pub fn new(arch: Arch) -> Self {
+        Self::with_engine(arch, EngineKind::Interp)
+    }
+
+    pub fn with_engine(arch: Arch, kind: EngineKind) -> Self {
+        let frontend = frontend_for(arch).expect("test arch has a frontend");
+        let mut cpu = CpuState::default();
+        frontend.init_registers(&mut cpu, 0, 0, None);
+        let engine = crate::engine_for(kind, frontend, DEFAULT_MAX_BLOCK_INSNS, 0);
+        Harness { frontend, cpu, mem: AddressSpace::new(Layout::for_bits(arch.is_64bit())), engine }
+    }
+
+    fn map_bytes(&mut self, addr: u64, bytes: &[u8], perms: Perms) {
+        let start = addr & PAGE_MASK;
+        let end = (addr + bytes.len().max(1) as u64 + PAGE_SIZE - 1) & PAGE_MASK;
+        let mut pn = start;
+        // Map only what is not mapped yet, so code and data may share pages.
+        while pn < end {
+            if !self.mem.is_mapped(pn) {
+                self.mem.map_fixed(pn, PAGE_SIZE, perms).expect("test mapping in range");
+            } else if let Some(p) = self.mem.perms(pn) {
+                self.mem.protect(pn, PAGE_SIZE, p.union(perms)).expect("mapped above");
+            }
+            pn += PAGE_SIZE;
+        }
+        self.mem.write_debug(addr, bytes).expect("mapped above");
+    }
+
+    /// Map the bytes at `pc` executable and point the CPU at them.
+    pub fn map_code(&mut self, pc: u64, bytes: &[u8]) {
+        self.map_bytes(pc, bytes, Perms::RX);
+        self.cpu.pc = pc;
+    }
+
+    /// Map the bytes at `addr` readable and writable.
+    pub fn map_data(&mut self, addr: u64, bytes: &[u8]) {
+        self.map_bytes(addr, bytes, Perms::RW);
+    }
+
+    /// Slot of a register by the frontend's name for it.
+    pub fn slot(&self, name: &str) -> Option<Slot> {
+        (0..crate::cpu::NUM_SLOTS as u16).map(Slot).find(|&s| self.frontend.slot_name(s) == Some(name))
+    }
+
+    /// Panics on an unknown register name: test data names real registers.
+    pub fn set_reg(&mut self, name: &str, value: u64) {
+        let s = self.slot(name).unwrap_or_else(|| panic!("unknown register {name}"));
+        self.cpu.regs[s.0 as usize] = value;
+    }
+
+    /// Panics on an unknown register name: test data names real registers.
+    pub fn reg(&self, name: &str) -> u64 {
+        let s = self.slot(name).unwrap_or_else(|| panic!("unknown register {name}"));
+        self.cpu.regs[s.0 as usize]
+    }
+
+    pub fn pc(&self) -> u64 {
+        self.cpu.pc
+    }
+
+    pub fn icount(&self) -> u64 {
+        self.cpu.icount
+    }
+
+    /// Run until an exit or until `max_insns` instructions retire.
+    pub fn step(&mut self, max_insns: u64) -> StopReason {
+        self.engine.run(&mut self.cpu, &mut self.mem, max_insns)
+    }
+
+    /// Read guest memory, ignoring permissions. `None` if unmapped.
+    pub fn read_mem(&self, addr: u64, len: usize) -> Option<Vec<u8>> {
+        let mut buf = vec![0; len];
+        self.mem.read_debug(addr, &mut buf).ok()?;
+        Some(buf)
+    }
+}

@@ -1,0 +1,4 @@
+//! The `bohr` runner library: command-line interface and, later, matrices,
+//! cell scheduling and reports. It drives `bohr-emu` and never the reverse.
+
+pub mod cli;
