@@ -6,10 +6,11 @@
 
 pub mod arch;
 pub mod cpu;
-pub mod ir;
-pub mod mem;
 pub mod engine;
 pub mod interp;
+pub mod ir;
+pub mod loader;
+pub mod mem;
 pub mod testing;
 
 use engine::{Engine, EngineKind};

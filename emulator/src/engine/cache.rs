@@ -18,7 +18,10 @@ pub struct BlockCache<T> {
 
 impl<T> Default for BlockCache<T> {
     fn default() -> Self {
-        BlockCache { blocks: HashMap::new(), by_page: BTreeMap::new() }
+        BlockCache {
+            blocks: HashMap::new(),
+            by_page: BTreeMap::new(),
+        }
     }
 }
 
@@ -45,7 +48,9 @@ impl<T> BlockCache<T> {
 
     /// Remove every block with bytes on page `pn`; returns how many.
     pub fn invalidate_page(&mut self, pn: u64) -> usize {
-        let Some(pcs) = self.by_page.remove(&pn) else { return 0 };
+        let Some(pcs) = self.by_page.remove(&pn) else {
+            return 0;
+        };
         let mut n = 0;
         for pc in pcs {
             if self.blocks.remove(&pc).is_some() {

@@ -25,7 +25,11 @@ pub fn translate(
         let n = mem.fetch(cur, &mut buf[..max_len]);
         if n == 0 {
             if b.insn_count() == 0 {
-                return Err(MemFault { addr: pc, access: Access::Exec, unmapped: !mem.is_mapped(pc) });
+                return Err(MemFault {
+                    addr: pc,
+                    access: Access::Exec,
+                    unmapped: !mem.is_mapped(pc),
+                });
             }
             // The next instruction is not fetchable: let the block fall
             // through to it, so the fault is raised with the right pc.

@@ -12,9 +12,10 @@
 //! The TLB caches host pointers to those pages; every operation that frees
 //! or re-protects a page flushes the matching TLB entries first.
 
+mod pagetable;
 mod tlb;
 
-use std::collections::BTreeMap;
+use pagetable::PageTable;
 
 pub use tlb::{INVALID_TAG, TLB_BITS, TLB_SIZE, Tlb, TlbEntry, offsets as tlb_offsets};
 
@@ -52,7 +53,13 @@ impl Perms {
 impl std::fmt::Display for Perms {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let c = |p: Perms, ch: char| if self.contains(p) { ch } else { '-' };
-        write!(f, "{}{}{}", c(Perms::R, 'r'), c(Perms::W, 'w'), c(Perms::X, 'x'))
+        write!(
+            f,
+            "{}{}{}",
+            c(Perms::R, 'r'),
+            c(Perms::W, 'w'),
+            c(Perms::X, 'x')
+        )
     }
 }
 
@@ -93,17 +100,6 @@ pub struct HostWriteReport {
     pub hit_code: bool,
     /// Some written page was executable.
     pub hit_exec: bool,
-}
-
-type PageData = Box<[u8; PAGE_SIZE as usize]>;
-
-struct Page {
-    /// `None` until first written: reads see the shared zero page.
-    data: Option<PageData>,
-    perms: Perms,
-    /// Translated code exists for this page, so guest stores must take the
-    /// slow path and invalidate it.
-    code: bool,
 }
 
 static ZERO_PAGE: [u8; PAGE_SIZE as usize] = [0; PAGE_SIZE as usize];
@@ -150,7 +146,7 @@ impl Layout {
 pub struct AddressSpace {
     /// Boxed so the JIT can hold its address across moves of `self`.
     tlb: Box<Tlb>,
-    pages: BTreeMap<u64, Page>,
+    pages: PageTable,
     layout: Layout,
     brk_start: u64,
     brk: u64,
@@ -159,13 +155,12 @@ pub struct AddressSpace {
     code_writes: Vec<u64>,
     /// Upper bound on pages mapped, so a guest cannot exhaust the host.
     max_pages: u64,
-    mapped_pages: u64,
 }
 
 impl std::fmt::Debug for AddressSpace {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AddressSpace")
-            .field("pages", &self.pages.len())
+            .field("ranges", &self.pages.range_count())
             .field("brk", &format_args!("{:#x}", self.brk))
             .finish()
     }
@@ -179,13 +174,12 @@ impl AddressSpace {
     pub fn new(layout: Layout) -> Self {
         AddressSpace {
             tlb: Tlb::new_boxed(),
-            pages: BTreeMap::new(),
+            pages: PageTable::default(),
             layout,
             brk_start: 0,
             brk: 0,
             code_writes: Vec::new(),
             max_pages: DEFAULT_MAX_PAGES,
-            mapped_pages: 0,
         }
     }
 
@@ -217,54 +211,53 @@ impl AddressSpace {
     /// whatever was there (like `MAP_FIXED`). New pages read as zero.
     pub fn map_fixed(&mut self, addr: u64, len: u64, perms: Perms) -> Result<(), MapError> {
         let (first, last) = self.check_range(addr, len)?;
-        let new_pages = (first..last).filter(|p| !self.pages.contains_key(p)).count() as u64;
-        if self.mapped_pages + new_pages > self.max_pages {
+        let already = self.pages.mapped_in(first, last);
+        if self.pages.mapped_pages() - already + (last - first) > self.max_pages {
             return Err(MapError::NoMemory);
         }
-        for pn in first..last {
-            self.tlb.flush_page(pn);
-            if let Some(old) = self.pages.get_mut(&pn) {
-                // Replacing a mapping discards its contents, as Linux does.
-                old.data = None;
-                old.perms = perms;
-                self.note_code_write(pn);
-            } else {
-                self.pages.insert(pn, Page { data: None, perms, code: false });
-                self.mapped_pages += 1;
-            }
-        }
+        self.drop_pages(first, last);
+        self.pages.set(first, last, Some(perms));
         Ok(())
+    }
+
+    /// Forget contents, TLB entries and translations of `[first, last)`.
+    fn drop_pages(&mut self, first: u64, last: u64) {
+        if last - first > TLB_SIZE as u64 {
+            self.tlb.flush_all();
+        } else {
+            (first..last).for_each(|pn| self.tlb.flush_page(pn));
+        }
+        for pn in self.pages.discard(first, last) {
+            self.code_writes_push(pn);
+        }
     }
 
     /// Unmap `[addr, addr+len)`. Unmapped holes in the range are fine.
     pub fn unmap(&mut self, addr: u64, len: u64) -> Result<(), MapError> {
         let (first, last) = self.check_range(addr, len)?;
-        let doomed: Vec<u64> = self.pages.range(first..last).map(|(&pn, _)| pn).collect();
-        for pn in doomed {
-            self.tlb.flush_page(pn);
-            self.note_code_write(pn);
-            self.pages.remove(&pn);
-            self.mapped_pages -= 1;
-        }
+        self.drop_pages(first, last);
+        self.pages.set(first, last, None);
         Ok(())
     }
 
     /// Change permissions of `[addr, addr+len)`. Every page must be mapped.
     pub fn protect(&mut self, addr: u64, len: u64, perms: Perms) -> Result<(), MapError> {
         let (first, last) = self.check_range(addr, len)?;
-        if (first..last).any(|pn| !self.pages.contains_key(&pn)) {
+        if self.pages.mapped_in(first, last) != last - first {
             return Err(MapError::NoMemory);
         }
-        for pn in first..last {
-            self.tlb.flush_page(pn);
-            let page = self.pages.get_mut(&pn).expect("checked mapped above");
-            page.perms = perms;
-            if page.code && !perms.contains(Perms::X) {
-                // Code that can no longer be executed must not be reused.
-                page.code = false;
+        if last - first > TLB_SIZE as u64 {
+            self.tlb.flush_all();
+        } else {
+            (first..last).for_each(|pn| self.tlb.flush_page(pn));
+        }
+        if !perms.contains(Perms::X) {
+            // Code that can no longer be executed must not be reused.
+            for pn in self.pages.take_code(first, last) {
                 self.code_writes_push(pn);
             }
         }
+        self.pages.set(first, last, Some(perms));
         Ok(())
     }
 
@@ -272,15 +265,15 @@ impl AddressSpace {
     pub fn any_mapped(&self, addr: u64, len: u64) -> bool {
         let first = addr >> PAGE_SHIFT;
         let last = addr.saturating_add(len).saturating_add(PAGE_SIZE - 1) >> PAGE_SHIFT;
-        self.pages.range(first..last).next().is_some()
+        self.pages.mapped_in(first, last) > 0
     }
 
     pub fn is_mapped(&self, addr: u64) -> bool {
-        self.pages.contains_key(&(addr >> PAGE_SHIFT))
+        self.pages.perms(addr >> PAGE_SHIFT).is_some()
     }
 
     pub fn perms(&self, addr: u64) -> Option<Perms> {
-        self.pages.get(&(addr >> PAGE_SHIFT)).map(|p| p.perms)
+        self.pages.perms(addr >> PAGE_SHIFT)
     }
 
     /// Find a free, page-aligned range of `len` bytes, top-down from the
@@ -293,7 +286,9 @@ impl AddressSpace {
         }
         let hint = hint & PAGE_MASK;
         if hint >= self.layout.mmap_min
-            && hint.checked_add(len).is_some_and(|e| e <= self.layout.mmap_top)
+            && hint
+                .checked_add(len)
+                .is_some_and(|e| e <= self.layout.mmap_top)
             && !self.any_mapped(hint, len)
         {
             return Some(hint);
@@ -305,10 +300,9 @@ impl AddressSpace {
             if start < self.layout.mmap_min {
                 return None;
             }
-            let below_top = self.pages.range((start >> PAGE_SHIFT)..(top >> PAGE_SHIFT)).next_back();
-            match below_top {
-                None => return Some(start),
-                Some((&pn, _)) => top = pn << PAGE_SHIFT,
+            match self.pages.highest_below(top >> PAGE_SHIFT) {
+                Some((s, e)) if e > start >> PAGE_SHIFT => top = s << PAGE_SHIFT,
+                _ => return Some(start),
             }
         }
     }
@@ -334,10 +328,15 @@ impl AddressSpace {
             None => return self.brk,
         };
         if new_end > old_end {
-            if self.any_mapped(old_end, new_end - old_end) || new_end > self.layout.mmap_min.max(self.brk_start + (1 << 30)) {
+            if self.any_mapped(old_end, new_end - old_end)
+                || new_end > self.layout.mmap_min.max(self.brk_start + (1 << 30))
+            {
                 return self.brk;
             }
-            if self.map_fixed(old_end, new_end - old_end, Perms::RW).is_err() {
+            if self
+                .map_fixed(old_end, new_end - old_end, Perms::RW)
+                .is_err()
+            {
                 return self.brk;
             }
         } else if new_end < old_end {
@@ -352,10 +351,7 @@ impl AddressSpace {
     /// Record that translated code now exists for page `pn`: guest stores to
     /// it leave the fast path.
     pub fn mark_code(&mut self, pn: u64) {
-        if let Some(p) = self.pages.get_mut(&pn)
-            && !p.code
-        {
-            p.code = true;
+        if self.pages.perms(pn).is_some() && self.pages.set_code(pn, true) {
             self.tlb.flush_page(pn);
         }
     }
@@ -368,14 +364,11 @@ impl AddressSpace {
 
     /// A write hit page `pn`; if it held code, queue its invalidation.
     fn note_code_write(&mut self, pn: u64) -> bool {
-        match self.pages.get_mut(&pn) {
-            Some(p) if p.code => {
-                p.code = false;
-                self.code_writes_push(pn);
-                true
-            }
-            _ => false,
+        let hit = self.pages.set_code(pn, false);
+        if hit {
+            self.code_writes_push(pn);
         }
+        hit
     }
 
     /// Pages whose translations must be discarded, in the order they were
@@ -390,26 +383,68 @@ impl AddressSpace {
 
     // ----- page access helpers ---------------------------------------------
 
-    fn page_for_write(&mut self, pn: u64) -> &mut [u8; PAGE_SIZE as usize] {
-        let page = self.pages.get_mut(&pn).expect("caller checked the page is mapped");
-        page.data.get_or_insert_with(|| Box::new([0; PAGE_SIZE as usize]))
-    }
-
-    fn page_bytes(&self, pn: u64) -> Option<&[u8; PAGE_SIZE as usize]> {
-        self.pages.get(&pn).map(|p| p.data.as_deref().unwrap_or(&ZERO_PAGE))
+    fn page_bytes(&self, pn: u64) -> &[u8; PAGE_SIZE as usize] {
+        self.pages.data(pn).map(|d| &**d).unwrap_or(&ZERO_PAGE)
     }
 
     /// Refill the TLB entry for page `pn` after a slow-path access.
     fn fill_tlb(&mut self, pn: u64) {
-        let Some(page) = self.pages.get(&pn) else { return };
-        let readable = page.perms.contains(Perms::R);
-        let writable = page.perms.contains(Perms::W) && !page.code && page.data.is_some();
+        let Some(perms) = self.pages.perms(pn) else {
+            return;
+        };
+        let readable = perms.contains(Perms::R);
+        let data = self.pages.data(pn);
+        let writable = perms.contains(Perms::W) && !self.pages.is_code(pn) && data.is_some();
         if !readable && !writable {
             return;
         }
-        let host = page.data.as_deref().unwrap_or(&ZERO_PAGE).as_ptr() as u64;
+        let host = data.map(|d| &**d).unwrap_or(&ZERO_PAGE).as_ptr() as u64;
         let guest = pn << PAGE_SHIFT;
-        self.tlb.fill(pn, readable, writable, host.wrapping_sub(guest));
+        self.tlb
+            .fill(pn, readable, writable, host.wrapping_sub(guest));
+    }
+
+    /// Check that the guest may access every byte of `[addr, addr+size)`.
+    fn check_access(&self, addr: u64, size: u64, access: Access) -> Result<(), MemFault> {
+        let need = match access {
+            Access::Read => Perms::R,
+            Access::Write => Perms::W,
+            Access::Exec => Perms::X,
+        };
+        let mut pn = addr >> PAGE_SHIFT;
+        let last = addr.wrapping_add(size.max(1) - 1) >> PAGE_SHIFT;
+        loop {
+            let fault_addr = (pn << PAGE_SHIFT).max(addr);
+            match self.pages.perms(pn) {
+                None => {
+                    return Err(MemFault {
+                        addr: fault_addr,
+                        access,
+                        unmapped: true,
+                    });
+                }
+                Some(p) if !p.contains(need) => {
+                    return Err(MemFault {
+                        addr: fault_addr,
+                        access,
+                        unmapped: false,
+                    });
+                }
+                _ => {}
+            }
+            if pn == last {
+                return Ok(());
+            }
+            pn = pn.wrapping_add(1);
+            if pn == 0 {
+                // Wrapped around the top of the address space.
+                return Err(MemFault {
+                    addr: 0,
+                    access,
+                    unmapped: true,
+                });
+            }
+        }
     }
 
     // ----- guest accesses (engines) ------------------------------------------
@@ -426,15 +461,11 @@ impl AddressSpace {
 
     #[cold]
     pub fn load_slow(&mut self, addr: u64, size: u32) -> Result<u64, MemFault> {
+        self.check_access(addr, size as u64, Access::Read)?;
         let mut buf = [0u8; 8];
         for (i, b) in buf[..size as usize].iter_mut().enumerate() {
             let a = addr.wrapping_add(i as u64);
-            let pn = a >> PAGE_SHIFT;
-            let page = self.pages.get(&pn).ok_or(MemFault { addr: a, access: Access::Read, unmapped: true })?;
-            if !page.perms.contains(Perms::R) {
-                return Err(MemFault { addr: a, access: Access::Read, unmapped: false });
-            }
-            *b = self.page_bytes(pn).expect("page exists")[(a & !PAGE_MASK) as usize];
+            *b = self.page_bytes(a >> PAGE_SHIFT)[(a & !PAGE_MASK) as usize];
         }
         self.fill_tlb(addr >> PAGE_SHIFT);
         Ok(u64::from_le_bytes(buf))
@@ -454,20 +485,18 @@ impl AddressSpace {
     #[cold]
     pub fn store_slow(&mut self, addr: u64, size: u32, value: u64) -> Result<bool, MemFault> {
         // Check every byte first so a faulting store writes nothing.
-        for i in 0..size as u64 {
-            let a = addr.wrapping_add(i);
-            let page = self.pages.get(&(a >> PAGE_SHIFT)).ok_or(MemFault { addr: a, access: Access::Write, unmapped: true })?;
-            if !page.perms.contains(Perms::W) {
-                return Err(MemFault { addr: a, access: Access::Write, unmapped: false });
-            }
-        }
+        self.check_access(addr, size as u64, Access::Write)?;
         let bytes = value.to_le_bytes();
         let mut hit_code = false;
         for (i, &b) in bytes[..size as usize].iter().enumerate() {
             let a = addr.wrapping_add(i as u64);
             let pn = a >> PAGE_SHIFT;
             hit_code |= self.note_code_write(pn);
-            self.page_for_write(pn)[(a & !PAGE_MASK) as usize] = b;
+            if self.pages.data(pn).is_none() {
+                // The TLB may map this page to the shared zero page.
+                self.tlb.flush_page(pn);
+            }
+            self.pages.data_or_alloc(pn)[(a & !PAGE_MASK) as usize] = b;
         }
         self.fill_tlb(addr >> PAGE_SHIFT);
         Ok(hit_code)
@@ -480,9 +509,9 @@ impl AddressSpace {
         for (i, b) in buf.iter_mut().enumerate() {
             let a = addr.wrapping_add(i as u64);
             let pn = a >> PAGE_SHIFT;
-            match self.pages.get(&pn) {
-                Some(p) if p.perms.contains(Perms::X) => {
-                    *b = self.page_bytes(pn).expect("page exists")[(a & !PAGE_MASK) as usize]
+            match self.pages.perms(pn) {
+                Some(p) if p.contains(Perms::X) => {
+                    *b = self.page_bytes(pn)[(a & !PAGE_MASK) as usize]
                 }
                 _ => return i,
             }
@@ -504,21 +533,50 @@ impl AddressSpace {
     }
 
     fn host_read(&self, addr: u64, buf: &mut [u8], checked: bool) -> Result<(), MemFault> {
+        if buf.is_empty() {
+            return Ok(());
+        }
+        let access = if checked { Access::Read } else { Access::Exec };
+        self.check_host_range(addr, buf.len() as u64, access)?;
         let mut done = 0usize;
         while done < buf.len() {
-            let a = addr.checked_add(done as u64).ok_or(MemFault { addr, access: Access::Read, unmapped: true })?;
-            let pn = a >> PAGE_SHIFT;
-            let page = self.pages.get(&pn).ok_or(MemFault { addr: a, access: Access::Read, unmapped: true })?;
-            if checked && !page.perms.contains(Perms::R) {
-                return Err(MemFault { addr: a, access: Access::Read, unmapped: false });
-            }
+            let a = addr + done as u64;
             let off = (a & !PAGE_MASK) as usize;
             let n = (PAGE_SIZE as usize - off).min(buf.len() - done);
-            let data = page.data.as_deref().unwrap_or(&ZERO_PAGE);
-            buf[done..done + n].copy_from_slice(&data[off..off + n]);
+            buf[done..done + n].copy_from_slice(&self.page_bytes(a >> PAGE_SHIFT)[off..off + n]);
             done += n;
         }
         Ok(())
+    }
+
+    /// Host accesses: `Exec` stands for "debug" (mapped is enough).
+    fn check_host_range(&self, addr: u64, len: u64, access: Access) -> Result<(), MemFault> {
+        let host_access = if access == Access::Exec {
+            Access::Write
+        } else {
+            access
+        };
+        let end = addr.checked_add(len - 1).ok_or(MemFault {
+            addr,
+            access: host_access,
+            unmapped: true,
+        })?;
+        if access == Access::Exec {
+            let (first, last) = (addr >> PAGE_SHIFT, (end >> PAGE_SHIFT) + 1);
+            if self.pages.mapped_in(first, last) != last - first {
+                let hole = (first..last)
+                    .find(|&pn| self.pages.perms(pn).is_none())
+                    .expect("some page unmapped");
+                return Err(MemFault {
+                    addr: (hole << PAGE_SHIFT).max(addr),
+                    access: host_access,
+                    unmapped: true,
+                });
+            }
+            Ok(())
+        } else {
+            self.check_access(addr, len, access)
+        }
     }
 
     /// Debug write: ignores permissions, as PANDA/QEMU debug writes do. Any
@@ -534,29 +592,29 @@ impl AddressSpace {
         self.host_write(addr, data, true)
     }
 
-    fn host_write(&mut self, addr: u64, data: &[u8], checked: bool) -> Result<HostWriteReport, MemFault> {
+    fn host_write(
+        &mut self,
+        addr: u64,
+        data: &[u8],
+        checked: bool,
+    ) -> Result<HostWriteReport, MemFault> {
         if data.is_empty() {
             return Ok(HostWriteReport::default());
         }
-        let end = addr.checked_add(data.len() as u64 - 1).ok_or(MemFault { addr, access: Access::Write, unmapped: true })?;
+        let access = if checked { Access::Write } else { Access::Exec };
+        self.check_host_range(addr, data.len() as u64, access)?;
         let mut report = HostWriteReport::default();
-        for pn in (addr >> PAGE_SHIFT)..=(end >> PAGE_SHIFT) {
-            let fault_addr = (pn << PAGE_SHIFT).max(addr);
-            let page = self.pages.get(&pn).ok_or(MemFault { addr: fault_addr, access: Access::Write, unmapped: true })?;
-            if checked && !page.perms.contains(Perms::W) {
-                return Err(MemFault { addr: fault_addr, access: Access::Write, unmapped: false });
-            }
-            report.hit_readonly |= !page.perms.contains(Perms::W);
-            report.hit_exec |= page.perms.contains(Perms::X);
-        }
         let mut done = 0usize;
         while done < data.len() {
             let a = addr + done as u64;
             let pn = a >> PAGE_SHIFT;
+            let perms = self.pages.perms(pn).expect("checked mapped above");
+            report.hit_readonly |= !perms.contains(Perms::W);
+            report.hit_exec |= perms.contains(Perms::X);
             report.hit_code |= self.note_code_write(pn);
             let off = (a & !PAGE_MASK) as usize;
             let n = (PAGE_SIZE as usize - off).min(data.len() - done);
-            self.page_for_write(pn)[off..off + n].copy_from_slice(&data[done..done + n]);
+            self.pages.data_or_alloc(pn)[off..off + n].copy_from_slice(&data[done..done + n]);
             // The page may just have been allocated: the TLB held the zero page.
             self.tlb.flush_page(pn);
             done += n;

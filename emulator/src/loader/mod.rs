@@ -1,0 +1,538 @@
+//! ELF loading: maps a static `ET_EXEC` or static-pie `ET_DYN` image into an
+//! address space and builds the Linux initial stack (argc, argv, envp, auxv).
+//!
+//! Talks to `mem` (mapping, host writes) and `arch` (which ELF machine,
+//! byte order and word size to expect). Every header field is checked
+//! before use: malformed input is an error, never a panic.
+
+use crate::arch::Arch;
+use crate::mem::{AddressSpace, MapError, MemFault, PAGE_MASK, PAGE_SIZE, Perms};
+
+/// Why an image could not be loaded.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum LoadError {
+    #[error("not an ELF file (bad magic)")]
+    BadMagic,
+    #[error("truncated ELF: {0}")]
+    Truncated(&'static str),
+    #[error("wrong ELF class: {arch} needs {want}-bit, file is {got}")]
+    WrongClass { arch: Arch, want: u32, got: String },
+    #[error("wrong byte order for {arch}: file is {got}")]
+    WrongEndian { arch: Arch, got: &'static str },
+    #[error("wrong machine: {arch} needs e_machine {want}, file has {got}")]
+    WrongMachine { arch: Arch, want: u16, got: u16 },
+    #[error("unsupported ELF type {0} (only static ET_EXEC and static-pie ET_DYN)")]
+    UnsupportedType(u16),
+    #[error("dynamically linked ELF (has PT_INTERP) is not supported: link it statically")]
+    Dynamic,
+    #[error("bad program header {index}: {why}")]
+    BadSegment { index: usize, why: String },
+    #[error("no loadable segment")]
+    NoSegments,
+    #[error("ELFv1 entry descriptor at {0:#x} is not readable")]
+    BadDescriptor(u64),
+    #[error("cannot map image: {0}")]
+    Map(#[from] MapError),
+    #[error("initial stack does not fit: {0}")]
+    Stack(#[from] MemFault),
+}
+
+const PT_LOAD: u32 = 1;
+const PT_INTERP: u32 = 3;
+const PT_PHDR: u32 = 6;
+const ET_EXEC: u16 = 2;
+const ET_DYN: u16 = 3;
+
+/// Load bias of static-pie images, per word size.
+const PIE_BASE_64: u64 = 0x5555_5555_4000 & 0x3f_ffff_f000;
+const PIE_BASE_32: u64 = 0x0040_0000;
+
+/// Little helper reading ELF fields in the file's byte order and class.
+struct Reader<'a> {
+    data: &'a [u8],
+    big: bool,
+    wide: bool,
+}
+
+impl Reader<'_> {
+    fn bytes<const N: usize>(&self, off: u64, what: &'static str) -> Result<[u8; N], LoadError> {
+        let off = usize::try_from(off).map_err(|_| LoadError::Truncated(what))?;
+        let end = off.checked_add(N).ok_or(LoadError::Truncated(what))?;
+        let s = self.data.get(off..end).ok_or(LoadError::Truncated(what))?;
+        Ok(s.try_into().expect("slice has length N"))
+    }
+    fn u16(&self, off: u64, what: &'static str) -> Result<u16, LoadError> {
+        let b = self.bytes::<2>(off, what)?;
+        Ok(if self.big {
+            u16::from_be_bytes(b)
+        } else {
+            u16::from_le_bytes(b)
+        })
+    }
+    fn u32(&self, off: u64, what: &'static str) -> Result<u32, LoadError> {
+        let b = self.bytes::<4>(off, what)?;
+        Ok(if self.big {
+            u32::from_be_bytes(b)
+        } else {
+            u32::from_le_bytes(b)
+        })
+    }
+    fn u64(&self, off: u64, what: &'static str) -> Result<u64, LoadError> {
+        let b = self.bytes::<8>(off, what)?;
+        Ok(if self.big {
+            u64::from_be_bytes(b)
+        } else {
+            u64::from_le_bytes(b)
+        })
+    }
+    /// A word: 8 bytes in ELF64, 4 in ELF32.
+    fn word(&self, off: u64, what: &'static str) -> Result<u64, LoadError> {
+        if self.wide {
+            self.u64(off, what)
+        } else {
+            self.u32(off, what).map(u64::from)
+        }
+    }
+}
+
+/// One `PT_LOAD` segment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Segment {
+    pub vaddr: u64,
+    pub memsz: u64,
+    pub offset: u64,
+    pub filesz: u64,
+    pub perms: Perms,
+}
+
+/// A parsed, validated ELF image.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ElfImage {
+    pub arch: Arch,
+    pub entry: u64,
+    pub is_pie: bool,
+    pub phoff: u64,
+    pub phentsize: u16,
+    pub phnum: u16,
+    pub phdr_vaddr: Option<u64>,
+    pub segments: Vec<Segment>,
+}
+
+/// Parse and validate an ELF file for `arch`.
+pub fn parse(data: &[u8], arch: Arch) -> Result<ElfImage, LoadError> {
+    if data.len() < 16 || &data[..4] != b"\x7fELF" {
+        return Err(if data.len() >= 4 && &data[..4] == b"\x7fELF" {
+            LoadError::Truncated("e_ident")
+        } else {
+            LoadError::BadMagic
+        });
+    }
+    let wide = match data[4] {
+        1 => false,
+        2 => true,
+        c => {
+            return Err(LoadError::WrongClass {
+                arch,
+                want: if arch.is_64bit() { 64 } else { 32 },
+                got: format!("class {c}"),
+            });
+        }
+    };
+    if wide != arch.is_64bit() {
+        return Err(LoadError::WrongClass {
+            arch,
+            want: if arch.is_64bit() { 64 } else { 32 },
+            got: if wide {
+                "64-bit".into()
+            } else {
+                "32-bit".into()
+            },
+        });
+    }
+    let big = match data[5] {
+        1 => false,
+        2 => true,
+        _ => {
+            return Err(LoadError::WrongEndian {
+                arch,
+                got: "of unknown order",
+            });
+        }
+    };
+    let want_big = arch.endian() == crate::ir::Endian::Big;
+    if big != want_big {
+        return Err(LoadError::WrongEndian {
+            arch,
+            got: if big { "big-endian" } else { "little-endian" },
+        });
+    }
+    let r = Reader { data, big, wide };
+    let e_type = r.u16(16, "e_type")?;
+    let machine = r.u16(18, "e_machine")?;
+    if machine != arch.elf_machine() {
+        return Err(LoadError::WrongMachine {
+            arch,
+            want: arch.elf_machine(),
+            got: machine,
+        });
+    }
+    let is_pie = match e_type {
+        ET_EXEC => false,
+        ET_DYN => true,
+        t => return Err(LoadError::UnsupportedType(t)),
+    };
+    let (entry, phoff, phentsize, phnum) = if wide {
+        (
+            r.u64(24, "e_entry")?,
+            r.u64(32, "e_phoff")?,
+            r.u16(54, "e_phentsize")?,
+            r.u16(56, "e_phnum")?,
+        )
+    } else {
+        (
+            r.u32(24, "e_entry")? as u64,
+            r.u32(28, "e_phoff")? as u64,
+            r.u16(42, "e_phentsize")?,
+            r.u16(44, "e_phnum")?,
+        )
+    };
+    let want_phent = if wide { 56 } else { 32 };
+    if phnum == 0 {
+        return Err(LoadError::NoSegments);
+    }
+    if phentsize != want_phent {
+        return Err(LoadError::BadSegment {
+            index: 0,
+            why: format!("e_phentsize {phentsize}, expected {want_phent}"),
+        });
+    }
+    let mut segments = Vec::new();
+    let mut phdr_vaddr = None;
+    for i in 0..phnum as u64 {
+        let base = phoff
+            .checked_add(i * phentsize as u64)
+            .ok_or(LoadError::Truncated("program headers"))?;
+        let p_type = r.u32(base, "p_type")?;
+        let (flags, offset, vaddr, filesz, memsz) = if wide {
+            (
+                r.u32(base + 4, "p_flags")?,
+                r.u64(base + 8, "p_offset")?,
+                r.u64(base + 16, "p_vaddr")?,
+                r.u64(base + 32, "p_filesz")?,
+                r.u64(base + 40, "p_memsz")?,
+            )
+        } else {
+            (
+                r.u32(base + 24, "p_flags")?,
+                r.word(base + 4, "p_offset")?,
+                r.word(base + 8, "p_vaddr")?,
+                r.word(base + 16, "p_filesz")?,
+                r.word(base + 20, "p_memsz")?,
+            )
+        };
+        match p_type {
+            PT_INTERP => return Err(LoadError::Dynamic),
+            PT_PHDR => phdr_vaddr = Some(vaddr),
+            PT_LOAD => {
+                let bad = |why: String| LoadError::BadSegment {
+                    index: i as usize,
+                    why,
+                };
+                if filesz > memsz {
+                    return Err(bad(format!("p_filesz {filesz:#x} > p_memsz {memsz:#x}")));
+                }
+                let file_end = offset
+                    .checked_add(filesz)
+                    .ok_or_else(|| bad("offset overflows".into()))?;
+                if file_end > data.len() as u64 {
+                    return Err(bad(format!(
+                        "file range {offset:#x}..{file_end:#x} beyond file size {:#x}",
+                        data.len()
+                    )));
+                }
+                vaddr
+                    .checked_add(memsz)
+                    .ok_or_else(|| bad("address overflows".into()))?;
+                // PF_X = 1, PF_W = 2, PF_R = 4.
+                let mut perms = Perms::NONE;
+                if flags & 4 != 0 {
+                    perms = perms.union(Perms::R);
+                }
+                if flags & 2 != 0 {
+                    perms = perms.union(Perms::W);
+                }
+                if flags & 1 != 0 {
+                    perms = perms.union(Perms::X);
+                }
+                if memsz > 0 {
+                    segments.push(Segment {
+                        vaddr,
+                        memsz,
+                        offset,
+                        filesz,
+                        perms,
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    if segments.is_empty() {
+        return Err(LoadError::NoSegments);
+    }
+    Ok(ElfImage {
+        arch,
+        entry,
+        is_pie,
+        phoff,
+        phentsize,
+        phnum,
+        phdr_vaddr,
+        segments,
+    })
+}
+
+/// Where a loaded image ended up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Loaded {
+    /// Load bias (0 for `ET_EXEC`).
+    pub bias: u64,
+    /// `e_entry` plus bias (for ppc64 ELFv1, the descriptor's address).
+    pub entry: u64,
+    /// In-memory address of the program headers.
+    pub phdr: u64,
+    /// End of the highest segment: the initial program break.
+    pub end: u64,
+}
+
+/// Map the image's segments into `mem`.
+pub fn map_image(img: &ElfImage, data: &[u8], mem: &mut AddressSpace) -> Result<Loaded, LoadError> {
+    let bias = if img.is_pie {
+        if img.arch.is_64bit() {
+            PIE_BASE_64
+        } else {
+            PIE_BASE_32
+        }
+    } else {
+        0
+    };
+    let user_end = mem.layout().user_end;
+    let mut end = 0u64;
+    for (index, s) in img.segments.iter().enumerate() {
+        let start = s.vaddr.wrapping_add(bias);
+        let seg_end = start
+            .checked_add(s.memsz)
+            .filter(|&e| e <= user_end)
+            .ok_or_else(|| LoadError::BadSegment {
+                index,
+                why: format!("segment {start:#x}+{:#x} outside user space", s.memsz),
+            })?;
+        let page_start = start & PAGE_MASK;
+        let page_end = (seg_end + PAGE_SIZE - 1) & PAGE_MASK;
+        // Pages shared with an earlier segment get the union of both
+        // permissions; the rest of the range is mapped in one go.
+        let mut first = page_start;
+        let mut last = page_end;
+        for pn in [page_start, page_end - PAGE_SIZE] {
+            if let Some(p) = mem.perms(pn) {
+                mem.protect(pn, PAGE_SIZE, p.union(s.perms))?;
+                if pn == first {
+                    first += PAGE_SIZE;
+                }
+                if pn + PAGE_SIZE == last && last > first {
+                    last -= PAGE_SIZE;
+                }
+            }
+        }
+        if last > first {
+            mem.map_fixed(first, last - first, s.perms)?;
+        }
+        let bytes = &data[s.offset as usize..(s.offset + s.filesz) as usize];
+        mem.write_debug(start, bytes).map_err(LoadError::Stack)?;
+        end = end.max(seg_end);
+    }
+    let phdr = match img.phdr_vaddr {
+        Some(v) => v.wrapping_add(bias),
+        None => img
+            .segments
+            .iter()
+            .find(|s| s.offset <= img.phoff && img.phoff < s.offset + s.filesz)
+            .map(|s| s.vaddr.wrapping_add(bias) + (img.phoff - s.offset))
+            .unwrap_or(0),
+    };
+    Ok(Loaded {
+        bias,
+        entry: img.entry.wrapping_add(bias),
+        phdr,
+        end,
+    })
+}
+
+/// Auxiliary vector keys.
+pub mod auxv {
+    pub const AT_NULL: u64 = 0;
+    pub const AT_PHDR: u64 = 3;
+    pub const AT_PHENT: u64 = 4;
+    pub const AT_PHNUM: u64 = 5;
+    pub const AT_PAGESZ: u64 = 6;
+    pub const AT_BASE: u64 = 7;
+    pub const AT_FLAGS: u64 = 8;
+    pub const AT_ENTRY: u64 = 9;
+    pub const AT_UID: u64 = 11;
+    pub const AT_EUID: u64 = 12;
+    pub const AT_GID: u64 = 13;
+    pub const AT_EGID: u64 = 14;
+    pub const AT_HWCAP: u64 = 16;
+    pub const AT_CLKTCK: u64 = 17;
+    pub const AT_SECURE: u64 = 23;
+    pub const AT_RANDOM: u64 = 25;
+    pub const AT_EXECFN: u64 = 31;
+}
+
+/// Everything a process needs to start after loading.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StartInfo {
+    /// Initial stack pointer (points at argc).
+    pub sp: u64,
+    /// First instruction.
+    pub pc: u64,
+    /// ppc64 ELFv1 TOC pointer.
+    pub toc: Option<u64>,
+    /// Initial program break.
+    pub brk: u64,
+}
+
+/// Load `data` for `arch` into `mem` and build the initial stack. `random`
+/// fills AT_RANDOM (derive it from the cell seed).
+pub fn load(
+    data: &[u8],
+    arch: Arch,
+    mem: &mut AddressSpace,
+    argv: &[Vec<u8>],
+    envp: &[Vec<u8>],
+    random: [u8; 16],
+) -> Result<StartInfo, LoadError> {
+    let img = parse(data, arch)?;
+    let loaded = map_image(&img, data, mem)?;
+    mem.init_brk(loaded.end);
+    let (pc, toc) = if arch == Arch::Powerpc64 {
+        // ELFv1: e_entry is a function descriptor {entry, toc, env}.
+        let mut d = [0u8; 16];
+        mem.read_debug(loaded.entry, &mut d)
+            .map_err(|_| LoadError::BadDescriptor(loaded.entry))?;
+        let entry = u64::from_be_bytes(d[..8].try_into().expect("8 bytes"));
+        let toc = u64::from_be_bytes(d[8..].try_into().expect("8 bytes"));
+        (entry, Some(toc))
+    } else {
+        (loaded.entry, None)
+    };
+    let sp = build_stack(arch, mem, &img, &loaded, argv, envp, random)?;
+    Ok(StartInfo {
+        sp,
+        pc,
+        toc,
+        brk: mem.set_brk(0),
+    })
+}
+
+fn build_stack(
+    arch: Arch,
+    mem: &mut AddressSpace,
+    img: &ElfImage,
+    loaded: &Loaded,
+    argv: &[Vec<u8>],
+    envp: &[Vec<u8>],
+    random: [u8; 16],
+) -> Result<u64, LoadError> {
+    let layout = *mem.layout();
+    let stack_base = layout.stack_top - layout.stack_size;
+    mem.map_fixed(stack_base, layout.stack_size, Perms::RW)?;
+    let word = if arch.is_64bit() { 8u64 } else { 4 };
+    let big = arch.endian() == crate::ir::Endian::Big;
+    let enc = |v: u64| -> Vec<u8> {
+        match (word, big) {
+            (8, false) => v.to_le_bytes().to_vec(),
+            (8, true) => v.to_be_bytes().to_vec(),
+            (_, false) => (v as u32).to_le_bytes().to_vec(),
+            (_, true) => (v as u32).to_be_bytes().to_vec(),
+        }
+    };
+    // Strings and the random bytes go at the top, as Linux places them.
+    let mut sp = layout.stack_top - 16;
+    let mut push_bytes =
+        |mem: &mut AddressSpace, bytes: &[u8], nul: bool| -> Result<u64, LoadError> {
+            let len = bytes.len() as u64 + nul as u64;
+            if len > layout.stack_size / 4 || sp - len < stack_base + PAGE_SIZE {
+                return Err(LoadError::Stack(MemFault {
+                    addr: sp,
+                    access: crate::mem::Access::Write,
+                    unmapped: true,
+                }));
+            }
+            sp -= len;
+            mem.write_debug(sp, bytes)?;
+            if nul {
+                mem.write_debug(sp + bytes.len() as u64, &[0])?;
+            }
+            Ok(sp)
+        };
+    let execfn = push_bytes(mem, argv.first().map(|v| v.as_slice()).unwrap_or(b""), true)?;
+    let mut env_ptrs = Vec::with_capacity(envp.len());
+    for e in envp.iter().rev() {
+        env_ptrs.push(push_bytes(mem, e, true)?);
+    }
+    env_ptrs.reverse();
+    let mut arg_ptrs = Vec::with_capacity(argv.len());
+    for a in argv.iter().rev() {
+        arg_ptrs.push(push_bytes(mem, a, true)?);
+    }
+    arg_ptrs.reverse();
+    let random_at = push_bytes(mem, &random, false)?;
+    use auxv::*;
+    let aux: [(u64, u64); 17] = [
+        (AT_PHDR, loaded.phdr),
+        (AT_PHENT, img.phentsize as u64),
+        (AT_PHNUM, img.phnum as u64),
+        (AT_PAGESZ, PAGE_SIZE),
+        (AT_BASE, 0),
+        (AT_FLAGS, 0),
+        (AT_ENTRY, loaded.entry),
+        (AT_UID, 0),
+        (AT_EUID, 0),
+        (AT_GID, 0),
+        (AT_EGID, 0),
+        (AT_HWCAP, 0),
+        (AT_CLKTCK, 100),
+        (AT_SECURE, 0),
+        (AT_RANDOM, random_at),
+        (AT_EXECFN, execfn),
+        (AT_NULL, 0),
+    ];
+    let mut table: Vec<u8> = Vec::new();
+    table.extend(enc(argv.len() as u64));
+    for p in &arg_ptrs {
+        table.extend(enc(*p));
+    }
+    table.extend(enc(0));
+    for p in &env_ptrs {
+        table.extend(enc(*p));
+    }
+    table.extend(enc(0));
+    for (k, v) in aux {
+        table.extend(enc(k));
+        table.extend(enc(v));
+    }
+    let start = (sp - table.len() as u64) & !15;
+    if start < stack_base + PAGE_SIZE {
+        return Err(LoadError::Stack(MemFault {
+            addr: start,
+            access: crate::mem::Access::Write,
+            unmapped: true,
+        }));
+    }
+    mem.write_debug(start, &table)?;
+    Ok(start)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,170 @@
+//! Loader tests: a tiny ELF64 builder, error cases, stack layout and a
+//! random-header robustness check.
+
+use super::*;
+use crate::mem::Layout;
+
+/// A minimal little-endian ELF64 riscv64 image with one RX segment.
+fn tiny_elf(e_type: u16, vaddr: u64, code: &[u8]) -> Vec<u8> {
+    let mut f = vec![0u8; 64 + 56];
+    f[..4].copy_from_slice(b"\x7fELF");
+    f[4] = 2;
+    f[5] = 1;
+    f[6] = 1;
+    f[16..18].copy_from_slice(&e_type.to_le_bytes());
+    f[18..20].copy_from_slice(&243u16.to_le_bytes());
+    f[24..32].copy_from_slice(&(vaddr + 120).to_le_bytes());
+    f[32..40].copy_from_slice(&64u64.to_le_bytes());
+    f[52..54].copy_from_slice(&64u16.to_le_bytes());
+    f[54..56].copy_from_slice(&56u16.to_le_bytes());
+    f[56..58].copy_from_slice(&1u16.to_le_bytes());
+    let ph = 64;
+    let total = (120 + code.len()) as u64;
+    f[ph..ph + 4].copy_from_slice(&1u32.to_le_bytes());
+    f[ph + 4..ph + 8].copy_from_slice(&5u32.to_le_bytes());
+    f[ph + 16..ph + 24].copy_from_slice(&vaddr.to_le_bytes());
+    f[ph + 32..ph + 40].copy_from_slice(&total.to_le_bytes());
+    f[ph + 40..ph + 48].copy_from_slice(&(total + 0x2000).to_le_bytes());
+    f.extend_from_slice(code);
+    f
+}
+
+fn space() -> AddressSpace {
+    AddressSpace::new(Layout::for_bits(true))
+}
+
+#[test]
+fn loads_exec_and_builds_stack() {
+    let elf = tiny_elf(ET_EXEC, 0x10000, &[0x13, 0, 0, 0]);
+    let mut mem = space();
+    let argv = vec![b"prog".to_vec(), b"arg1".to_vec()];
+    let envp = vec![b"K=V".to_vec()];
+    let s = load(&elf, Arch::Riscv64, &mut mem, &argv, &envp, [7; 16]).unwrap();
+    assert_eq!(s.pc, 0x10000 + 120);
+    assert_eq!(s.sp % 16, 0);
+    let word = |a: u64| {
+        let mut b = [0u8; 8];
+        mem.read_debug(a, &mut b).unwrap();
+        u64::from_le_bytes(b)
+    };
+    assert_eq!(word(s.sp), 2);
+    assert_eq!(mem.read_cstr(word(s.sp + 8), 64).unwrap(), b"prog");
+    assert_eq!(mem.read_cstr(word(s.sp + 16), 64).unwrap(), b"arg1");
+    assert_eq!(word(s.sp + 24), 0);
+    assert_eq!(mem.read_cstr(word(s.sp + 32), 64).unwrap(), b"K=V");
+    assert_eq!(word(s.sp + 40), 0);
+    // auxv follows; find AT_RANDOM and AT_PHDR.
+    let mut a = s.sp + 48;
+    let mut found = std::collections::BTreeMap::new();
+    loop {
+        let (k, v) = (word(a), word(a + 8));
+        found.insert(k, v);
+        if k == 0 {
+            break;
+        }
+        a += 16;
+    }
+    let mut rnd = [0u8; 16];
+    mem.read_debug(found[&auxv::AT_RANDOM], &mut rnd).unwrap();
+    assert_eq!(rnd, [7; 16]);
+    assert_eq!(found[&auxv::AT_PHDR], 0x10000 + 64);
+    assert_eq!(found[&auxv::AT_PAGESZ], 4096);
+    assert_eq!(mem.perms(0x10000), Some(Perms::RX));
+    // bss beyond the file is mapped and zero.
+    assert!(mem.is_mapped(0x10000 + 120 + 4 + 0x1000));
+    assert!(s.brk >= 0x10000 + 120 + 4 + 0x2000);
+}
+
+#[test]
+fn static_pie_gets_a_bias() {
+    let elf = tiny_elf(ET_DYN, 0, &[0x13, 0, 0, 0]);
+    let mut mem = space();
+    let s = load(
+        &elf,
+        Arch::Riscv64,
+        &mut mem,
+        &[b"p".to_vec()],
+        &[],
+        [0; 16],
+    )
+    .unwrap();
+    assert_eq!(s.pc, PIE_BASE_64 + 120);
+}
+
+#[test]
+fn rejects_bad_input_with_clear_errors() {
+    let good = tiny_elf(ET_EXEC, 0x10000, &[0; 4]);
+    assert_eq!(parse(b"hello", Arch::Riscv64), Err(LoadError::BadMagic));
+    assert_eq!(
+        parse(&good[..10], Arch::Riscv64),
+        Err(LoadError::Truncated("e_ident"))
+    );
+    assert!(matches!(
+        parse(&good[..40], Arch::Riscv64),
+        Err(LoadError::Truncated(_))
+    ));
+    assert!(matches!(
+        parse(&good, Arch::Aarch64),
+        Err(LoadError::WrongMachine { .. })
+    ));
+    assert!(matches!(
+        parse(&good, Arch::Mipsel),
+        Err(LoadError::WrongClass { .. })
+    ));
+    assert!(matches!(
+        parse(&good, Arch::Powerpc64),
+        Err(LoadError::WrongEndian { .. })
+    ));
+    let mut dynamic = good.clone();
+    dynamic[64..68].copy_from_slice(&PT_INTERP.to_le_bytes());
+    assert_eq!(parse(&dynamic, Arch::Riscv64), Err(LoadError::Dynamic));
+    let mut beyond = good.clone();
+    beyond[64 + 32..64 + 40].copy_from_slice(&0x10_0000u64.to_le_bytes());
+    beyond[64 + 40..64 + 48].copy_from_slice(&0x10_0000u64.to_le_bytes());
+    assert!(matches!(
+        parse(&beyond, Arch::Riscv64),
+        Err(LoadError::BadSegment { .. })
+    ));
+    let mut core = good.clone();
+    core[16] = 4;
+    assert_eq!(
+        parse(&core, Arch::Riscv64),
+        Err(LoadError::UnsupportedType(4))
+    );
+    let mut high = good;
+    high[64 + 16..64 + 24].copy_from_slice(&0xffff_ffff_ffff_f000u64.to_le_bytes());
+    let mut mem = space();
+    assert!(load(&high, Arch::Riscv64, &mut mem, &[], &[], [0; 16]).is_err());
+}
+
+#[test]
+fn random_headers_never_panic() {
+    let base = tiny_elf(ET_EXEC, 0x10000, &[0x13, 0, 0, 0]);
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for _ in 0..3000 {
+        let mut f = base.clone();
+        let flips = 1 + next() % 6;
+        for _ in 0..flips {
+            let i = (next() % f.len() as u64) as usize;
+            f[i] = next() as u8;
+        }
+        if next() % 4 == 0 {
+            let n = (next() % f.len() as u64) as usize;
+            f.truncate(n);
+        }
+        let mut mem = space();
+        let _ = load(&f, Arch::Riscv64, &mut mem, &[b"x".to_vec()], &[], [0; 16]);
+    }
+    for _ in 0..500 {
+        let n = (next() % 200) as usize;
+        let f: Vec<u8> = (0..n).map(|_| next() as u8).collect();
+        let mut mem = space();
+        let _ = load(&f, Arch::Riscv64, &mut mem, &[], &[], [0; 16]);
+    }
+}
