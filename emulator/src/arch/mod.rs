@@ -83,7 +83,9 @@ impl fmt::Display for Arch {
 
 /// Error for an architecture name that Bohr does not know.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown architecture `{0}` (expected one of: riscv64, aarch64, powerpc64, mipsel, mipseb, armel)")]
+#[error(
+    "unknown architecture `{0}` (expected one of: riscv64, aarch64, powerpc64, mipsel, mipseb, armel)"
+)]
 pub struct UnknownArch(pub String);
 
 impl FromStr for Arch {

@@ -18,10 +18,7 @@ pub struct BlockCache<T> {
 
 impl<T> Default for BlockCache<T> {
     fn default() -> Self {
-        BlockCache {
-            blocks: HashMap::new(),
-            by_page: BTreeMap::new(),
-        }
+        BlockCache { blocks: HashMap::new(), by_page: BTreeMap::new() }
     }
 }
 

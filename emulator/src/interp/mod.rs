@@ -106,11 +106,7 @@ pub fn exec_block(
                     leave!(started, next_pc, BlockExit::Stop(StopReason::Syscall))
                 }
                 Exit::Trap { kind, pc } => {
-                    leave!(
-                        started.saturating_sub(1),
-                        pc,
-                        BlockExit::Stop(StopReason::Trap(kind))
-                    )
+                    leave!(started.saturating_sub(1), pc, BlockExit::Stop(StopReason::Trap(kind)))
                 }
             }
         }};
@@ -137,36 +133,22 @@ pub fn exec_block(
                 t[dst.0 as usize] = eval_bin(op, t[a.0 as usize], t[b.0 as usize])
             }
             Op::Un { op, dst, src } => t[dst.0 as usize] = eval_un(op, t[src.0 as usize]),
-            Op::Select {
-                dst,
-                cond,
-                if_true,
-                if_false,
-            } => {
+            Op::Select { dst, cond, if_true, if_false } => {
                 t[dst.0 as usize] = if t[cond.0 as usize] != 0 {
                     t[if_true.0 as usize]
                 } else {
                     t[if_false.0 as usize]
                 }
             }
-            Op::Load {
-                dst,
-                addr,
-                width,
-                signed,
-                endian,
-            } => match mem.load(t[addr.0 as usize], width.bytes()) {
-                Ok(v) => t[dst.0 as usize] = extend(width, signed, swap_for(endian, width, v)),
-                Err(f) => {
-                    leave!(started - 1, cur_pc, BlockExit::Stop(StopReason::Fault(f)))
+            Op::Load { dst, addr, width, signed, endian } => {
+                match mem.load(t[addr.0 as usize], width.bytes()) {
+                    Ok(v) => t[dst.0 as usize] = extend(width, signed, swap_for(endian, width, v)),
+                    Err(f) => {
+                        leave!(started - 1, cur_pc, BlockExit::Stop(StopReason::Fault(f)))
+                    }
                 }
-            },
-            Op::Store {
-                addr,
-                src,
-                width,
-                endian,
-            } => {
+            }
+            Op::Store { addr, src, width, endian } => {
                 let v = swap_for(endian, width, t[src.0 as usize]);
                 match mem.store(t[addr.0 as usize], width.bytes(), v) {
                     Ok(hit_code) => code_written |= hit_code,
@@ -298,11 +280,7 @@ impl Engine for Interpreter {
     }
 
     fn dump_blocks(&self) -> Vec<Block> {
-        self.cache
-            .sorted_values()
-            .into_iter()
-            .map(|p| p.block.clone())
-            .collect()
+        self.cache.sorted_values().into_iter().map(|p| p.block.clone()).collect()
     }
 }
 

@@ -198,7 +198,9 @@ pub fn validate(block: &Block) -> Result<(), String> {
     }
     for op in &block.ops {
         let temps: &[Temp] = &match *op {
-            Op::Const { dst, .. } | Op::Get { dst, .. } | Op::Counter { dst, .. } => [dst, dst, dst, dst],
+            Op::Const { dst, .. } | Op::Get { dst, .. } | Op::Counter { dst, .. } => {
+                [dst, dst, dst, dst]
+            }
             Op::Set { src, .. } => [src, src, src, src],
             Op::Bin { dst, a, b, .. } => [dst, a, b, b],
             Op::Un { dst, src, .. } => [dst, src, src, src],

@@ -58,11 +58,7 @@ impl fmt::Display for Op {
 
 impl fmt::Display for Block {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "block {:#x}: {} insns, {} temps",
-            self.pc, self.insn_count, self.num_temps
-        )?;
+        writeln!(f, "block {:#x}: {} insns, {} temps", self.pc, self.insn_count, self.num_temps)?;
         for op in &self.ops {
             writeln!(f, "{op}")?;
         }

@@ -171,23 +171,69 @@ pub enum Exit {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Op {
     /// Start of a guest instruction.
-    Insn { pc: u64, len: u8 },
-    Const { dst: Temp, value: u64 },
-    Get { dst: Temp, slot: Slot },
-    Set { slot: Slot, src: Temp },
-    Bin { op: BinOp, dst: Temp, a: Temp, b: Temp },
-    Un { op: UnOp, dst: Temp, src: Temp },
+    Insn {
+        pc: u64,
+        len: u8,
+    },
+    Const {
+        dst: Temp,
+        value: u64,
+    },
+    Get {
+        dst: Temp,
+        slot: Slot,
+    },
+    Set {
+        slot: Slot,
+        src: Temp,
+    },
+    Bin {
+        op: BinOp,
+        dst: Temp,
+        a: Temp,
+        b: Temp,
+    },
+    Un {
+        op: UnOp,
+        dst: Temp,
+        src: Temp,
+    },
     /// `dst = if cond != 0 { if_true } else { if_false }`.
-    Select { dst: Temp, cond: Temp, if_true: Temp, if_false: Temp },
-    Load { dst: Temp, addr: Temp, width: Width, signed: bool, endian: Endian },
-    Store { addr: Temp, src: Temp, width: Width, endian: Endian },
-    Counter { dst: Temp, counter: Counter },
+    Select {
+        dst: Temp,
+        cond: Temp,
+        if_true: Temp,
+        if_false: Temp,
+    },
+    Load {
+        dst: Temp,
+        addr: Temp,
+        width: Width,
+        signed: bool,
+        endian: Endian,
+    },
+    Store {
+        addr: Temp,
+        src: Temp,
+        width: Width,
+        endian: Endian,
+    },
+    Counter {
+        dst: Temp,
+        counter: Counter,
+    },
     /// Forward branch inside the block when `cond != 0`.
-    BranchIf { cond: Temp, target: Label },
+    BranchIf {
+        cond: Temp,
+        target: Label,
+    },
     /// Definition point of a label; must come after every branch to it.
     Label(Label),
     /// Leave the block when `cond != 0`; the current instruction retires.
-    ExitIf { cond: Temp, exit: Exit },
+    ExitIf {
+        cond: Temp,
+        exit: Exit,
+    },
 }
 
 /// A translated run of guest instructions.

@@ -63,35 +63,19 @@ impl Reader<'_> {
     }
     fn u16(&self, off: u64, what: &'static str) -> Result<u16, LoadError> {
         let b = self.bytes::<2>(off, what)?;
-        Ok(if self.big {
-            u16::from_be_bytes(b)
-        } else {
-            u16::from_le_bytes(b)
-        })
+        Ok(if self.big { u16::from_be_bytes(b) } else { u16::from_le_bytes(b) })
     }
     fn u32(&self, off: u64, what: &'static str) -> Result<u32, LoadError> {
         let b = self.bytes::<4>(off, what)?;
-        Ok(if self.big {
-            u32::from_be_bytes(b)
-        } else {
-            u32::from_le_bytes(b)
-        })
+        Ok(if self.big { u32::from_be_bytes(b) } else { u32::from_le_bytes(b) })
     }
     fn u64(&self, off: u64, what: &'static str) -> Result<u64, LoadError> {
         let b = self.bytes::<8>(off, what)?;
-        Ok(if self.big {
-            u64::from_be_bytes(b)
-        } else {
-            u64::from_le_bytes(b)
-        })
+        Ok(if self.big { u64::from_be_bytes(b) } else { u64::from_le_bytes(b) })
     }
     /// A word: 8 bytes in ELF64, 4 in ELF32.
     fn word(&self, off: u64, what: &'static str) -> Result<u64, LoadError> {
-        if self.wide {
-            self.u64(off, what)
-        } else {
-            self.u32(off, what).map(u64::from)
-        }
+        if self.wide { self.u64(off, what) } else { self.u32(off, what).map(u64::from) }
     }
 }
 
@@ -142,21 +126,14 @@ pub fn parse(data: &[u8], arch: Arch) -> Result<ElfImage, LoadError> {
         return Err(LoadError::WrongClass {
             arch,
             want: if arch.is_64bit() { 64 } else { 32 },
-            got: if wide {
-                "64-bit".into()
-            } else {
-                "32-bit".into()
-            },
+            got: if wide { "64-bit".into() } else { "32-bit".into() },
         });
     }
     let big = match data[5] {
         1 => false,
         2 => true,
         _ => {
-            return Err(LoadError::WrongEndian {
-                arch,
-                got: "of unknown order",
-            });
+            return Err(LoadError::WrongEndian { arch, got: "of unknown order" });
         }
     };
     let want_big = arch.endian() == crate::ir::Endian::Big;
@@ -170,11 +147,7 @@ pub fn parse(data: &[u8], arch: Arch) -> Result<ElfImage, LoadError> {
     let e_type = r.u16(16, "e_type")?;
     let machine = r.u16(18, "e_machine")?;
     if machine != arch.elf_machine() {
-        return Err(LoadError::WrongMachine {
-            arch,
-            want: arch.elf_machine(),
-            got: machine,
-        });
+        return Err(LoadError::WrongMachine { arch, want: arch.elf_machine(), got: machine });
     }
     let is_pie = match e_type {
         ET_EXEC => false,
@@ -234,25 +207,19 @@ pub fn parse(data: &[u8], arch: Arch) -> Result<ElfImage, LoadError> {
             PT_INTERP => return Err(LoadError::Dynamic),
             PT_PHDR => phdr_vaddr = Some(vaddr),
             PT_LOAD => {
-                let bad = |why: String| LoadError::BadSegment {
-                    index: i as usize,
-                    why,
-                };
+                let bad = |why: String| LoadError::BadSegment { index: i as usize, why };
                 if filesz > memsz {
                     return Err(bad(format!("p_filesz {filesz:#x} > p_memsz {memsz:#x}")));
                 }
-                let file_end = offset
-                    .checked_add(filesz)
-                    .ok_or_else(|| bad("offset overflows".into()))?;
+                let file_end =
+                    offset.checked_add(filesz).ok_or_else(|| bad("offset overflows".into()))?;
                 if file_end > data.len() as u64 {
                     return Err(bad(format!(
                         "file range {offset:#x}..{file_end:#x} beyond file size {:#x}",
                         data.len()
                     )));
                 }
-                vaddr
-                    .checked_add(memsz)
-                    .ok_or_else(|| bad("address overflows".into()))?;
+                vaddr.checked_add(memsz).ok_or_else(|| bad("address overflows".into()))?;
                 // PF_X = 1, PF_W = 2, PF_R = 4.
                 let mut perms = Perms::NONE;
                 if flags & 4 != 0 {
@@ -265,13 +232,7 @@ pub fn parse(data: &[u8], arch: Arch) -> Result<ElfImage, LoadError> {
                     perms = perms.union(Perms::X);
                 }
                 if memsz > 0 {
-                    segments.push(Segment {
-                        vaddr,
-                        memsz,
-                        offset,
-                        filesz,
-                        perms,
-                    });
+                    segments.push(Segment { vaddr, memsz, offset, filesz, perms });
                 }
             }
             _ => {}
@@ -280,16 +241,7 @@ pub fn parse(data: &[u8], arch: Arch) -> Result<ElfImage, LoadError> {
     if segments.is_empty() {
         return Err(LoadError::NoSegments);
     }
-    Ok(ElfImage {
-        arch,
-        entry,
-        is_pie,
-        phoff,
-        phentsize,
-        phnum,
-        phdr_vaddr,
-        segments,
-    })
+    Ok(ElfImage { arch, entry, is_pie, phoff, phentsize, phnum, phdr_vaddr, segments })
 }
 
 /// Where a loaded image ended up.
@@ -307,26 +259,18 @@ pub struct Loaded {
 
 /// Map the image's segments into `mem`.
 pub fn map_image(img: &ElfImage, data: &[u8], mem: &mut AddressSpace) -> Result<Loaded, LoadError> {
-    let bias = if img.is_pie {
-        if img.arch.is_64bit() {
-            PIE_BASE_64
-        } else {
-            PIE_BASE_32
-        }
-    } else {
-        0
-    };
+    let bias =
+        if img.is_pie { if img.arch.is_64bit() { PIE_BASE_64 } else { PIE_BASE_32 } } else { 0 };
     let user_end = mem.layout().user_end;
     let mut end = 0u64;
     for (index, s) in img.segments.iter().enumerate() {
         let start = s.vaddr.wrapping_add(bias);
-        let seg_end = start
-            .checked_add(s.memsz)
-            .filter(|&e| e <= user_end)
-            .ok_or_else(|| LoadError::BadSegment {
+        let seg_end = start.checked_add(s.memsz).filter(|&e| e <= user_end).ok_or_else(|| {
+            LoadError::BadSegment {
                 index,
                 why: format!("segment {start:#x}+{:#x} outside user space", s.memsz),
-            })?;
+            }
+        })?;
         let page_start = start & PAGE_MASK;
         let page_end = (seg_end + PAGE_SIZE - 1) & PAGE_MASK;
         // Pages shared with an earlier segment get the union of both
@@ -360,12 +304,7 @@ pub fn map_image(img: &ElfImage, data: &[u8], mem: &mut AddressSpace) -> Result<
             .map(|s| s.vaddr.wrapping_add(bias) + (img.phoff - s.offset))
             .unwrap_or(0),
     };
-    Ok(Loaded {
-        bias,
-        entry: img.entry.wrapping_add(bias),
-        phdr,
-        end,
-    })
+    Ok(Loaded { bias, entry: img.entry.wrapping_add(bias), phdr, end })
 }
 
 /// Auxiliary vector keys.
@@ -418,8 +357,7 @@ pub fn load(
     let (pc, toc) = if arch == Arch::Powerpc64 {
         // ELFv1: e_entry is a function descriptor {entry, toc, env}.
         let mut d = [0u8; 16];
-        mem.read_debug(loaded.entry, &mut d)
-            .map_err(|_| LoadError::BadDescriptor(loaded.entry))?;
+        mem.read_debug(loaded.entry, &mut d).map_err(|_| LoadError::BadDescriptor(loaded.entry))?;
         let entry = u64::from_be_bytes(d[..8].try_into().expect("8 bytes"));
         let toc = u64::from_be_bytes(d[8..].try_into().expect("8 bytes"));
         (entry, Some(toc))
@@ -427,12 +365,7 @@ pub fn load(
         (loaded.entry, None)
     };
     let sp = build_stack(arch, mem, &img, &loaded, argv, envp, random)?;
-    Ok(StartInfo {
-        sp,
-        pc,
-        toc,
-        brk: mem.set_brk(0),
-    })
+    Ok(StartInfo { sp, pc, toc, brk: mem.set_brk(0) })
 }
 
 fn build_stack(

@@ -79,15 +79,7 @@ fn loads_exec_and_builds_stack() {
 fn static_pie_gets_a_bias() {
     let elf = tiny_elf(ET_DYN, 0, &[0x13, 0, 0, 0]);
     let mut mem = space();
-    let s = load(
-        &elf,
-        Arch::Riscv64,
-        &mut mem,
-        &[b"p".to_vec()],
-        &[],
-        [0; 16],
-    )
-    .unwrap();
+    let s = load(&elf, Arch::Riscv64, &mut mem, &[b"p".to_vec()], &[], [0; 16]).unwrap();
     assert_eq!(s.pc, PIE_BASE_64 + 120);
 }
 
@@ -95,42 +87,21 @@ fn static_pie_gets_a_bias() {
 fn rejects_bad_input_with_clear_errors() {
     let good = tiny_elf(ET_EXEC, 0x10000, &[0; 4]);
     assert_eq!(parse(b"hello", Arch::Riscv64), Err(LoadError::BadMagic));
-    assert_eq!(
-        parse(&good[..10], Arch::Riscv64),
-        Err(LoadError::Truncated("e_ident"))
-    );
-    assert!(matches!(
-        parse(&good[..40], Arch::Riscv64),
-        Err(LoadError::Truncated(_))
-    ));
-    assert!(matches!(
-        parse(&good, Arch::Aarch64),
-        Err(LoadError::WrongMachine { .. })
-    ));
-    assert!(matches!(
-        parse(&good, Arch::Mipsel),
-        Err(LoadError::WrongClass { .. })
-    ));
-    assert!(matches!(
-        parse(&good, Arch::Powerpc64),
-        Err(LoadError::WrongEndian { .. })
-    ));
+    assert_eq!(parse(&good[..10], Arch::Riscv64), Err(LoadError::Truncated("e_ident")));
+    assert!(matches!(parse(&good[..40], Arch::Riscv64), Err(LoadError::Truncated(_))));
+    assert!(matches!(parse(&good, Arch::Aarch64), Err(LoadError::WrongMachine { .. })));
+    assert!(matches!(parse(&good, Arch::Mipsel), Err(LoadError::WrongClass { .. })));
+    assert!(matches!(parse(&good, Arch::Powerpc64), Err(LoadError::WrongEndian { .. })));
     let mut dynamic = good.clone();
     dynamic[64..68].copy_from_slice(&PT_INTERP.to_le_bytes());
     assert_eq!(parse(&dynamic, Arch::Riscv64), Err(LoadError::Dynamic));
     let mut beyond = good.clone();
     beyond[64 + 32..64 + 40].copy_from_slice(&0x10_0000u64.to_le_bytes());
     beyond[64 + 40..64 + 48].copy_from_slice(&0x10_0000u64.to_le_bytes());
-    assert!(matches!(
-        parse(&beyond, Arch::Riscv64),
-        Err(LoadError::BadSegment { .. })
-    ));
+    assert!(matches!(parse(&beyond, Arch::Riscv64), Err(LoadError::BadSegment { .. })));
     let mut core = good.clone();
     core[16] = 4;
-    assert_eq!(
-        parse(&core, Arch::Riscv64),
-        Err(LoadError::UnsupportedType(4))
-    );
+    assert_eq!(parse(&core, Arch::Riscv64), Err(LoadError::UnsupportedType(4)));
     let mut high = good;
     high[64 + 16..64 + 24].copy_from_slice(&0xffff_ffff_ffff_f000u64.to_le_bytes());
     let mut mem = space();

@@ -53,13 +53,7 @@ impl Perms {
 impl std::fmt::Display for Perms {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let c = |p: Perms, ch: char| if self.contains(p) { ch } else { '-' };
-        write!(
-            f,
-            "{}{}{}",
-            c(Perms::R, 'r'),
-            c(Perms::W, 'w'),
-            c(Perms::X, 'x')
-        )
+        write!(f, "{}{}{}", c(Perms::R, 'r'), c(Perms::W, 'w'), c(Perms::X, 'x'))
     }
 }
 
@@ -286,9 +280,7 @@ impl AddressSpace {
         }
         let hint = hint & PAGE_MASK;
         if hint >= self.layout.mmap_min
-            && hint
-                .checked_add(len)
-                .is_some_and(|e| e <= self.layout.mmap_top)
+            && hint.checked_add(len).is_some_and(|e| e <= self.layout.mmap_top)
             && !self.any_mapped(hint, len)
         {
             return Some(hint);
@@ -333,10 +325,7 @@ impl AddressSpace {
             {
                 return self.brk;
             }
-            if self
-                .map_fixed(old_end, new_end - old_end, Perms::RW)
-                .is_err()
-            {
+            if self.map_fixed(old_end, new_end - old_end, Perms::RW).is_err() {
                 return self.brk;
             }
         } else if new_end < old_end {
@@ -400,8 +389,7 @@ impl AddressSpace {
         }
         let host = data.map(|d| &**d).unwrap_or(&ZERO_PAGE).as_ptr() as u64;
         let guest = pn << PAGE_SHIFT;
-        self.tlb
-            .fill(pn, readable, writable, host.wrapping_sub(guest));
+        self.tlb.fill(pn, readable, writable, host.wrapping_sub(guest));
     }
 
     /// Check that the guest may access every byte of `[addr, addr+size)`.
@@ -417,18 +405,10 @@ impl AddressSpace {
             let fault_addr = (pn << PAGE_SHIFT).max(addr);
             match self.pages.perms(pn) {
                 None => {
-                    return Err(MemFault {
-                        addr: fault_addr,
-                        access,
-                        unmapped: true,
-                    });
+                    return Err(MemFault { addr: fault_addr, access, unmapped: true });
                 }
                 Some(p) if !p.contains(need) => {
-                    return Err(MemFault {
-                        addr: fault_addr,
-                        access,
-                        unmapped: false,
-                    });
+                    return Err(MemFault { addr: fault_addr, access, unmapped: false });
                 }
                 _ => {}
             }
@@ -438,11 +418,7 @@ impl AddressSpace {
             pn = pn.wrapping_add(1);
             if pn == 0 {
                 // Wrapped around the top of the address space.
-                return Err(MemFault {
-                    addr: 0,
-                    access,
-                    unmapped: true,
-                });
+                return Err(MemFault { addr: 0, access, unmapped: true });
             }
         }
     }
@@ -551,11 +527,7 @@ impl AddressSpace {
 
     /// Host accesses: `Exec` stands for "debug" (mapped is enough).
     fn check_host_range(&self, addr: u64, len: u64, access: Access) -> Result<(), MemFault> {
-        let host_access = if access == Access::Exec {
-            Access::Write
-        } else {
-            access
-        };
+        let host_access = if access == Access::Exec { Access::Write } else { access };
         let end = addr.checked_add(len - 1).ok_or(MemFault {
             addr,
             access: host_access,

@@ -110,9 +110,7 @@ impl PageTable {
     }
 
     pub fn data_or_alloc(&mut self, pn: u64) -> &mut PageData {
-        self.data
-            .entry(pn)
-            .or_insert_with(|| Box::new([0; PAGE_SIZE as usize]))
+        self.data.entry(pn).or_insert_with(|| Box::new([0; PAGE_SIZE as usize]))
     }
 
     /// Drop contents (and code marks) of pages in `[first, last)`; returns
@@ -134,11 +132,7 @@ impl PageTable {
         let mut dropped: Vec<u64> = if last - first <= self.code.len() as u64 {
             (first..last).filter(|pn| self.code.contains(pn)).collect()
         } else {
-            self.code
-                .iter()
-                .copied()
-                .filter(|&pn| pn >= first && pn < last)
-                .collect()
+            self.code.iter().copied().filter(|&pn| pn >= first && pn < last).collect()
         };
         dropped.sort_unstable();
         for pn in &dropped {
@@ -153,10 +147,6 @@ impl PageTable {
 
     /// Returns true if the mark changed.
     pub fn set_code(&mut self, pn: u64, code: bool) -> bool {
-        if code {
-            self.code.insert(pn)
-        } else {
-            self.code.remove(&pn)
-        }
+        if code { self.code.insert(pn) } else { self.code.remove(&pn) }
     }
 }

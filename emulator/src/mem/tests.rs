@@ -32,14 +32,7 @@ fn cross_into_unmapped_page_faults_without_partial_write() {
     let mut m = space();
     m.map_fixed(0x10000, 0x1000, Perms::RW).unwrap();
     let err = m.store(0x10ffe, 4, 0xaabbccdd).unwrap_err();
-    assert_eq!(
-        err,
-        MemFault {
-            addr: 0x11000,
-            access: Access::Write,
-            unmapped: true
-        }
-    );
+    assert_eq!(err, MemFault { addr: 0x11000, access: Access::Write, unmapped: true });
     assert_eq!(m.load(0x10ffe, 2), Ok(0));
 }
 
@@ -61,13 +54,7 @@ fn permissions_are_enforced() {
 #[test]
 fn addresses_near_top_of_u64_fault_cleanly() {
     let mut m = space();
-    for addr in [
-        u64::MAX,
-        u64::MAX - 3,
-        u64::MAX - 7,
-        0xffff_ffff_ffff_f000,
-        1 << 63,
-    ] {
+    for addr in [u64::MAX, u64::MAX - 3, u64::MAX - 7, 0xffff_ffff_ffff_f000, 1 << 63] {
         for size in [1, 2, 4, 8] {
             assert!(m.load(addr, size).is_err(), "{addr:#x}/{size}");
             assert!(m.store(addr, size, 0).is_err(), "{addr:#x}/{size}");
@@ -76,10 +63,7 @@ fn addresses_near_top_of_u64_fault_cleanly() {
     let mut buf = [0u8; 16];
     assert!(m.read_debug(u64::MAX - 4, &mut buf).is_err());
     assert!(m.write_debug(u64::MAX - 4, &buf).is_err());
-    assert!(
-        m.map_fixed(0xffff_ffff_ffff_f000, 0x1000, Perms::RW)
-            .is_err()
-    );
+    assert!(m.map_fixed(0xffff_ffff_ffff_f000, 0x1000, Perms::RW).is_err());
     assert!(m.map_fixed(0x1000, u64::MAX, Perms::RW).is_err());
 }
 

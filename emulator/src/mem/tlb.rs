@@ -54,11 +54,7 @@ pub struct Tlb {
     pub entries: [TlbEntry; TLB_SIZE],
 }
 
-const EMPTY: TlbEntry = TlbEntry {
-    read_tag: INVALID_TAG,
-    write_tag: INVALID_TAG,
-    addend: 0,
-};
+const EMPTY: TlbEntry = TlbEntry { read_tag: INVALID_TAG, write_tag: INVALID_TAG, addend: 0 };
 
 #[inline]
 const fn index(addr: u64) -> usize {
@@ -67,9 +63,7 @@ const fn index(addr: u64) -> usize {
 
 impl Tlb {
     pub fn new_boxed() -> Box<Tlb> {
-        Box::new(Tlb {
-            entries: [EMPTY; TLB_SIZE],
-        })
+        Box::new(Tlb { entries: [EMPTY; TLB_SIZE] })
     }
 
     pub fn flush_all(&mut self) {

@@ -3,7 +3,7 @@
 //! (`include/uapi/asm-generic/unistd.h`).
 
 use super::regs::{A0, A1, A2, A3, A4, A5, A7};
-use crate::arch::{ErrorConvention, Sysno, SyscallAbi};
+use crate::arch::{ErrorConvention, SyscallAbi, Sysno};
 
 pub static SYSCALLS: &[(u32, Sysno)] = &[
     (17, Sysno::Getcwd),
