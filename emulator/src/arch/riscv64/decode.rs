@@ -1,1 +1,820 @@
-//! riscv64 decoder (to be filled).
+//! riscv64 decoder: bytes → [`Insn`], driven by encoding tables.
+//!
+//! Encodings are data, in the spirit of QEMU's decodetree: each [`Encoding`]
+//! is a `(mask, value)` pattern with a name, an operand [`Format`] and the
+//! [`Opcode`] it means. There is one table for 32-bit instructions
+//! ([`RV64_TABLE`]) and one for 16-bit compressed ones ([`RVC_TABLE`]).
+//! Compressed instructions decode to the base-ISA opcode they expand to, so
+//! `lift` handles each operation once.
+//!
+//! Overlap rule: when two patterns of one table can match the same word, the
+//! earlier one is strictly more specific (its mask contains the other's);
+//! the first match wins. A format's operand extractor may still reject a
+//! word whose fields are reserved (for example `c.lui` with a zero
+//! immediate); such words are illegal, they never fall through to a later
+//! entry. The unit tests below check these rules.
+//!
+//! Talks to: `lift` (consumes [`decode`]), and tests that generate random
+//! instructions from [`encodings`].
+
+/// Operand size of loads/stores and atomics, in bytes.
+pub type Size = u8;
+
+/// Register-register or register-immediate ALU operation. The same
+/// operation serves the 64-bit form (`add`) and the 32-bit `W` form
+/// (`addw`); see [`Opcode`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AluOp {
+    Add,
+    Sub,
+    Sll,
+    Slt,
+    Sltu,
+    Xor,
+    Srl,
+    Sra,
+    Or,
+    And,
+    Mul,
+    Mulh,
+    Mulhsu,
+    Mulhu,
+    Div,
+    Divu,
+    Rem,
+    Remu,
+}
+
+/// Branch condition, comparing `rs1` with `rs2`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Cond {
+    Eq,
+    Ne,
+    Lt,
+    Ge,
+    Ltu,
+    Geu,
+}
+
+/// The computation of an atomic memory operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AmoOp {
+    Swap,
+    Add,
+    Xor,
+    And,
+    Or,
+    Min,
+    Max,
+    Minu,
+    Maxu,
+}
+
+/// What an instruction does, independent of its encoding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Opcode {
+    Lui,
+    Auipc,
+    Jal,
+    Jalr,
+    Branch(Cond),
+    Load {
+        size: Size,
+        signed: bool,
+    },
+    Store {
+        size: Size,
+    },
+    /// `op rd, rs1, imm`.
+    OpImm(AluOp),
+    /// `opw rd, rs1, imm`: 32-bit operation, result sign-extended.
+    OpImmW(AluOp),
+    /// `op rd, rs1, rs2`.
+    Op(AluOp),
+    /// `opw rd, rs1, rs2`: 32-bit operation, result sign-extended.
+    OpW(AluOp),
+    Lr(Size),
+    Sc(Size),
+    Amo(AmoOp, Size),
+    Fence,
+    FenceI,
+    Ecall,
+    Ebreak,
+    /// A CSR read without a write (`csrrs rd, csr, x0` and kin); `imm`
+    /// holds the CSR number, which is one of the [`CSR_CYCLE`] family.
+    CsrRead,
+}
+
+/// `cycle`: instructions retired (Bohr has no notion of cycles).
+pub const CSR_CYCLE: u16 = 0xc00;
+/// `time`: the virtual clock at 10 MHz.
+pub const CSR_TIME: u16 = 0xc01;
+/// `instret`: instructions retired.
+pub const CSR_INSTRET: u16 = 0xc02;
+
+/// How to pull operands out of an instruction word. Each variant is one
+/// operand layout of the ISA manual; compressed variants also fix the
+/// implied registers of their expansion (for example `sp` as the base).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// rd, rs1, rs2.
+    R,
+    /// rd, rs1, imm[11:0].
+    I,
+    /// rs1, rs2, imm[11:0] split over two fields.
+    S,
+    /// rs1, rs2, branch offset.
+    B,
+    /// rd, imm[31:12] (already shifted).
+    U,
+    /// rd, jump offset.
+    J,
+    /// rd, rs1, 6-bit shift amount.
+    Shamt6,
+    /// rd, rs1, 5-bit shift amount.
+    Shamt5,
+    /// No operands (fence, ecall, ebreak, c.nop, c.ebreak).
+    None,
+    /// rd, csr; rejects any CSR but the counters and any source but zero.
+    CsrRead,
+    /// c.addi4spn: rd', nonzero unsigned imm scaled by 4; base sp.
+    CAddi4spn,
+    /// c.lw: rd', rs1', offset scaled by 4.
+    CLw,
+    /// c.ld: rd', rs1', offset scaled by 8.
+    CLd,
+    /// c.sw: rs1', rs2', offset scaled by 4.
+    CSw,
+    /// c.sd: rs1', rs2', offset scaled by 8.
+    CSd,
+    /// c.addi: rd = rs1, signed 6-bit imm.
+    CAddi,
+    /// c.addiw: like c.addi, rd must not be x0.
+    CAddiw,
+    /// c.li: rd, rs1 = x0, signed 6-bit imm.
+    CLi,
+    /// c.addi16sp: rd = rs1 = sp, nonzero signed imm scaled by 16.
+    CAddi16sp,
+    /// c.lui: rd, nonzero signed imm[17:12].
+    CLui,
+    /// c.srli/c.srai: rd' = rs1', 6-bit shift amount.
+    CShift,
+    /// c.andi: rd' = rs1', signed 6-bit imm.
+    CAndi,
+    /// c.sub and kin: rd' = rs1', rs2'.
+    CA,
+    /// c.j: rd = x0, jump offset.
+    CJ,
+    /// c.beqz/c.bnez: rs1', rs2 = x0, branch offset.
+    CB,
+    /// c.slli: rd = rs1, 6-bit shift amount.
+    CSlli,
+    /// c.lwsp: rd (not x0), base sp, offset scaled by 4.
+    CLwsp,
+    /// c.ldsp: rd (not x0), base sp, offset scaled by 8.
+    CLdsp,
+    /// c.jr: rs1 (not x0), rd = x0.
+    CJr,
+    /// c.mv: rd, rs1 = x0, rs2.
+    CMv,
+    /// c.jalr: rs1, rd = ra.
+    CJalr,
+    /// c.add: rd = rs1, rs2.
+    CAdd,
+    /// c.swsp: rs2, base sp, offset scaled by 4.
+    CSwsp,
+    /// c.sdsp: rs2, base sp, offset scaled by 8.
+    CSdsp,
+}
+
+/// One row of an encoding table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Encoding {
+    /// Assembler name of the encoding (`"c.addi"` for the compressed one).
+    pub name: &'static str,
+    /// Bits that identify the encoding.
+    pub mask: u32,
+    /// Required value of those bits.
+    pub value: u32,
+    /// Instruction length in bytes: 2 or 4.
+    pub len: u8,
+    pub format: Format,
+    pub opcode: Opcode,
+}
+
+/// A decoded instruction. Unused operands are zero.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Insn {
+    pub opcode: Opcode,
+    /// Name of the encoding it came from.
+    pub name: &'static str,
+    /// Length in bytes: 2 or 4.
+    pub len: u8,
+    pub rd: u8,
+    pub rs1: u8,
+    pub rs2: u8,
+    /// Sign-extended immediate, branch/jump offset, shift amount or CSR.
+    pub imm: i64,
+}
+
+/// Outcome of decoding the bytes at one pc.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decoded {
+    Insn(Insn),
+    /// No encoding matches, or the match has reserved fields. `len` is the
+    /// instruction length implied by its low bits.
+    Illegal {
+        len: u8,
+    },
+    /// The instruction is longer than the `available` bytes.
+    Truncated {
+        available: u8,
+    },
+}
+
+const fn e(name: &'static str, mask: u32, value: u32, format: Format, opcode: Opcode) -> Encoding {
+    Encoding { name, mask, value, len: 4, format, opcode }
+}
+
+const fn c(name: &'static str, mask: u32, value: u32, format: Format, opcode: Opcode) -> Encoding {
+    Encoding { name, mask, value, len: 2, format, opcode }
+}
+
+use AluOp as A;
+use Format as F;
+use Opcode as O;
+
+// Common masks of the 32-bit encodings.
+const OPC: u32 = 0x0000_007f; // opcode
+const F3: u32 = 0x0000_707f; // opcode + funct3
+const F7: u32 = 0xfe00_707f; // opcode + funct3 + funct7
+const F6: u32 = 0xfc00_707f; // opcode + funct3 + funct6 (RV64 shifts)
+const AMO: u32 = 0xf800_707f; // opcode + funct3 + funct5; aq/rl ignored
+const LR: u32 = AMO | 0x01f0_0000; // ... and rs2 = 0
+
+/// The 32-bit encodings: RV64I, M, A, Zifencei and the counter CSR reads.
+pub static RV64_TABLE: &[Encoding] = &[
+    e("lui", OPC, 0x0000_0037, F::U, O::Lui),
+    e("auipc", OPC, 0x0000_0017, F::U, O::Auipc),
+    e("jal", OPC, 0x0000_006f, F::J, O::Jal),
+    e("jalr", F3, 0x0000_0067, F::I, O::Jalr),
+    e("beq", F3, 0x0000_0063, F::B, O::Branch(Cond::Eq)),
+    e("bne", F3, 0x0000_1063, F::B, O::Branch(Cond::Ne)),
+    e("blt", F3, 0x0000_4063, F::B, O::Branch(Cond::Lt)),
+    e("bge", F3, 0x0000_5063, F::B, O::Branch(Cond::Ge)),
+    e("bltu", F3, 0x0000_6063, F::B, O::Branch(Cond::Ltu)),
+    e("bgeu", F3, 0x0000_7063, F::B, O::Branch(Cond::Geu)),
+    e("lb", F3, 0x0000_0003, F::I, O::Load { size: 1, signed: true }),
+    e("lh", F3, 0x0000_1003, F::I, O::Load { size: 2, signed: true }),
+    e("lw", F3, 0x0000_2003, F::I, O::Load { size: 4, signed: true }),
+    e("ld", F3, 0x0000_3003, F::I, O::Load { size: 8, signed: true }),
+    e("lbu", F3, 0x0000_4003, F::I, O::Load { size: 1, signed: false }),
+    e("lhu", F3, 0x0000_5003, F::I, O::Load { size: 2, signed: false }),
+    e("lwu", F3, 0x0000_6003, F::I, O::Load { size: 4, signed: false }),
+    e("sb", F3, 0x0000_0023, F::S, O::Store { size: 1 }),
+    e("sh", F3, 0x0000_1023, F::S, O::Store { size: 2 }),
+    e("sw", F3, 0x0000_2023, F::S, O::Store { size: 4 }),
+    e("sd", F3, 0x0000_3023, F::S, O::Store { size: 8 }),
+    e("addi", F3, 0x0000_0013, F::I, O::OpImm(A::Add)),
+    e("slti", F3, 0x0000_2013, F::I, O::OpImm(A::Slt)),
+    e("sltiu", F3, 0x0000_3013, F::I, O::OpImm(A::Sltu)),
+    e("xori", F3, 0x0000_4013, F::I, O::OpImm(A::Xor)),
+    e("ori", F3, 0x0000_6013, F::I, O::OpImm(A::Or)),
+    e("andi", F3, 0x0000_7013, F::I, O::OpImm(A::And)),
+    e("slli", F6, 0x0000_1013, F::Shamt6, O::OpImm(A::Sll)),
+    e("srli", F6, 0x0000_5013, F::Shamt6, O::OpImm(A::Srl)),
+    e("srai", F6, 0x4000_5013, F::Shamt6, O::OpImm(A::Sra)),
+    e("add", F7, 0x0000_0033, F::R, O::Op(A::Add)),
+    e("sub", F7, 0x4000_0033, F::R, O::Op(A::Sub)),
+    e("sll", F7, 0x0000_1033, F::R, O::Op(A::Sll)),
+    e("slt", F7, 0x0000_2033, F::R, O::Op(A::Slt)),
+    e("sltu", F7, 0x0000_3033, F::R, O::Op(A::Sltu)),
+    e("xor", F7, 0x0000_4033, F::R, O::Op(A::Xor)),
+    e("srl", F7, 0x0000_5033, F::R, O::Op(A::Srl)),
+    e("sra", F7, 0x4000_5033, F::R, O::Op(A::Sra)),
+    e("or", F7, 0x0000_6033, F::R, O::Op(A::Or)),
+    e("and", F7, 0x0000_7033, F::R, O::Op(A::And)),
+    e("mul", F7, 0x0200_0033, F::R, O::Op(A::Mul)),
+    e("mulh", F7, 0x0200_1033, F::R, O::Op(A::Mulh)),
+    e("mulhsu", F7, 0x0200_2033, F::R, O::Op(A::Mulhsu)),
+    e("mulhu", F7, 0x0200_3033, F::R, O::Op(A::Mulhu)),
+    e("div", F7, 0x0200_4033, F::R, O::Op(A::Div)),
+    e("divu", F7, 0x0200_5033, F::R, O::Op(A::Divu)),
+    e("rem", F7, 0x0200_6033, F::R, O::Op(A::Rem)),
+    e("remu", F7, 0x0200_7033, F::R, O::Op(A::Remu)),
+    e("addiw", F3, 0x0000_001b, F::I, O::OpImmW(A::Add)),
+    e("slliw", F7, 0x0000_101b, F::Shamt5, O::OpImmW(A::Sll)),
+    e("srliw", F7, 0x0000_501b, F::Shamt5, O::OpImmW(A::Srl)),
+    e("sraiw", F7, 0x4000_501b, F::Shamt5, O::OpImmW(A::Sra)),
+    e("addw", F7, 0x0000_003b, F::R, O::OpW(A::Add)),
+    e("subw", F7, 0x4000_003b, F::R, O::OpW(A::Sub)),
+    e("sllw", F7, 0x0000_103b, F::R, O::OpW(A::Sll)),
+    e("srlw", F7, 0x0000_503b, F::R, O::OpW(A::Srl)),
+    e("sraw", F7, 0x4000_503b, F::R, O::OpW(A::Sra)),
+    e("mulw", F7, 0x0200_003b, F::R, O::OpW(A::Mul)),
+    e("divw", F7, 0x0200_403b, F::R, O::OpW(A::Div)),
+    e("divuw", F7, 0x0200_503b, F::R, O::OpW(A::Divu)),
+    e("remw", F7, 0x0200_603b, F::R, O::OpW(A::Rem)),
+    e("remuw", F7, 0x0200_703b, F::R, O::OpW(A::Remu)),
+    // The fields of fence other than funct3 are hints or reserved for
+    // future orderings; all of them are a no-op on one in-order hart, as is
+    // fence.tso and pause.
+    e("fence", F3, 0x0000_000f, F::None, O::Fence),
+    e("fence.i", F3, 0x0000_100f, F::None, O::FenceI),
+    e("ecall", 0xffff_ffff, 0x0000_0073, F::None, O::Ecall),
+    e("ebreak", 0xffff_ffff, 0x0010_0073, F::None, O::Ebreak),
+    // Every CSR instruction whose source is x0 / a zero immediate is a pure
+    // read; the extractor admits only those and only the user counters.
+    e("csrrs", F3, 0x0000_2073, F::CsrRead, O::CsrRead),
+    e("csrrc", F3, 0x0000_3073, F::CsrRead, O::CsrRead),
+    e("csrrsi", F3, 0x0000_6073, F::CsrRead, O::CsrRead),
+    e("csrrci", F3, 0x0000_7073, F::CsrRead, O::CsrRead),
+    e("lr.w", LR, 0x1000_202f, F::R, O::Lr(4)),
+    e("sc.w", AMO, 0x1800_202f, F::R, O::Sc(4)),
+    e("amoswap.w", AMO, 0x0800_202f, F::R, O::Amo(AmoOp::Swap, 4)),
+    e("amoadd.w", AMO, 0x0000_202f, F::R, O::Amo(AmoOp::Add, 4)),
+    e("amoxor.w", AMO, 0x2000_202f, F::R, O::Amo(AmoOp::Xor, 4)),
+    e("amoand.w", AMO, 0x6000_202f, F::R, O::Amo(AmoOp::And, 4)),
+    e("amoor.w", AMO, 0x4000_202f, F::R, O::Amo(AmoOp::Or, 4)),
+    e("amomin.w", AMO, 0x8000_202f, F::R, O::Amo(AmoOp::Min, 4)),
+    e("amomax.w", AMO, 0xa000_202f, F::R, O::Amo(AmoOp::Max, 4)),
+    e("amominu.w", AMO, 0xc000_202f, F::R, O::Amo(AmoOp::Minu, 4)),
+    e("amomaxu.w", AMO, 0xe000_202f, F::R, O::Amo(AmoOp::Maxu, 4)),
+    e("lr.d", LR, 0x1000_302f, F::R, O::Lr(8)),
+    e("sc.d", AMO, 0x1800_302f, F::R, O::Sc(8)),
+    e("amoswap.d", AMO, 0x0800_302f, F::R, O::Amo(AmoOp::Swap, 8)),
+    e("amoadd.d", AMO, 0x0000_302f, F::R, O::Amo(AmoOp::Add, 8)),
+    e("amoxor.d", AMO, 0x2000_302f, F::R, O::Amo(AmoOp::Xor, 8)),
+    e("amoand.d", AMO, 0x6000_302f, F::R, O::Amo(AmoOp::And, 8)),
+    e("amoor.d", AMO, 0x4000_302f, F::R, O::Amo(AmoOp::Or, 8)),
+    e("amomin.d", AMO, 0x8000_302f, F::R, O::Amo(AmoOp::Min, 8)),
+    e("amomax.d", AMO, 0xa000_302f, F::R, O::Amo(AmoOp::Max, 8)),
+    e("amominu.d", AMO, 0xc000_302f, F::R, O::Amo(AmoOp::Minu, 8)),
+    e("amomaxu.d", AMO, 0xe000_302f, F::R, O::Amo(AmoOp::Maxu, 8)),
+];
+
+// Common masks of the 16-bit encodings.
+const CF3: u32 = 0xe003; // quadrant + funct3
+const CF2: u32 = 0xec03; // ... + funct2 at [11:10] (c.srli, c.srai, c.andi)
+const CA_MASK: u32 = 0xfc63; // ... + bit 12, [11:10] and funct2 at [6:5]
+const CF4: u32 = 0xf003; // quadrant + funct4 (c.mv, c.add)
+const CF4_RS2: u32 = 0xf07f; // ... + rs2 = 0 (c.jr, c.jalr)
+
+/// The 16-bit compressed encodings valid on RV64 without an FPU.
+///
+/// Missing on purpose, so illegal: c.fld, c.fsd, c.fldsp, c.fsdsp (no
+/// FPU), quadrant 0 funct3 100, and the reserved c.subw-group encodings.
+pub static RVC_TABLE: &[Encoding] = &[
+    // Quadrant 0.
+    c("c.addi4spn", CF3, 0x0000, F::CAddi4spn, O::OpImm(A::Add)),
+    c("c.lw", CF3, 0x4000, F::CLw, O::Load { size: 4, signed: true }),
+    c("c.ld", CF3, 0x6000, F::CLd, O::Load { size: 8, signed: true }),
+    c("c.sw", CF3, 0xc000, F::CSw, O::Store { size: 4 }),
+    c("c.sd", CF3, 0xe000, F::CSd, O::Store { size: 8 }),
+    // Quadrant 1.
+    c("c.nop", 0xffff, 0x0001, F::None, O::OpImm(A::Add)),
+    c("c.addi", CF3, 0x0001, F::CAddi, O::OpImm(A::Add)),
+    c("c.addiw", CF3, 0x2001, F::CAddiw, O::OpImmW(A::Add)),
+    c("c.li", CF3, 0x4001, F::CLi, O::OpImm(A::Add)),
+    c("c.addi16sp", 0xef83, 0x6101, F::CAddi16sp, O::OpImm(A::Add)),
+    c("c.lui", CF3, 0x6001, F::CLui, O::Lui),
+    c("c.srli", CF2, 0x8001, F::CShift, O::OpImm(A::Srl)),
+    c("c.srai", CF2, 0x8401, F::CShift, O::OpImm(A::Sra)),
+    c("c.andi", CF2, 0x8801, F::CAndi, O::OpImm(A::And)),
+    c("c.sub", CA_MASK, 0x8c01, F::CA, O::Op(A::Sub)),
+    c("c.xor", CA_MASK, 0x8c21, F::CA, O::Op(A::Xor)),
+    c("c.or", CA_MASK, 0x8c41, F::CA, O::Op(A::Or)),
+    c("c.and", CA_MASK, 0x8c61, F::CA, O::Op(A::And)),
+    c("c.subw", CA_MASK, 0x9c01, F::CA, O::OpW(A::Sub)),
+    c("c.addw", CA_MASK, 0x9c21, F::CA, O::OpW(A::Add)),
+    c("c.j", CF3, 0xa001, F::CJ, O::Jal),
+    c("c.beqz", CF3, 0xc001, F::CB, O::Branch(Cond::Eq)),
+    c("c.bnez", CF3, 0xe001, F::CB, O::Branch(Cond::Ne)),
+    // Quadrant 2.
+    c("c.slli", CF3, 0x0002, F::CSlli, O::OpImm(A::Sll)),
+    c("c.lwsp", CF3, 0x4002, F::CLwsp, O::Load { size: 4, signed: true }),
+    c("c.ldsp", CF3, 0x6002, F::CLdsp, O::Load { size: 8, signed: true }),
+    c("c.jr", CF4_RS2, 0x8002, F::CJr, O::Jalr),
+    c("c.mv", CF4, 0x8002, F::CMv, O::Op(A::Add)),
+    c("c.ebreak", 0xffff, 0x9002, F::None, O::Ebreak),
+    c("c.jalr", CF4_RS2, 0x9002, F::CJalr, O::Jalr),
+    c("c.add", CF4, 0x9002, F::CAdd, O::Op(A::Add)),
+    c("c.swsp", CF3, 0xc002, F::CSwsp, O::Store { size: 4 }),
+    c("c.sdsp", CF3, 0xe002, F::CSdsp, O::Store { size: 8 }),
+];
+
+/// Every encoding Bohr decodes, 32-bit ones first. Tests that generate
+/// random instructions draw from this list: `value | (random & !mask)`.
+pub fn encodings() -> impl Iterator<Item = &'static Encoding> {
+    RV64_TABLE.iter().chain(RVC_TABLE.iter())
+}
+
+/// Length in bytes of the instruction whose first byte is `first`. Longer
+/// (48-bit and up) encodings are not supported and count as 4 bytes, which
+/// is as far as the decoder looks.
+pub const fn insn_len(first: u8) -> u8 {
+    if first & 3 == 3 { 4 } else { 2 }
+}
+
+/// The table entry matching `word` (a 16-bit word for `len == 2`), without
+/// checking reserved fields.
+pub fn lookup(word: u32, len: u8) -> Option<&'static Encoding> {
+    let table = if len == 2 { RVC_TABLE } else { RV64_TABLE };
+    table.iter().find(|enc| word & enc.mask == enc.value)
+}
+
+/// Decode the instruction at the start of `bytes` (little-endian).
+pub fn decode(bytes: &[u8]) -> Decoded {
+    let Some(&first) = bytes.first() else {
+        return Decoded::Truncated { available: 0 };
+    };
+    let len = insn_len(first);
+    if bytes.len() < len as usize {
+        return Decoded::Truncated { available: bytes.len() as u8 };
+    }
+    let word = bytes[..len as usize].iter().rev().fold(0u32, |w, &b| (w << 8) | b as u32);
+    decode_word(word, len)
+}
+
+/// Decode a `len`-byte instruction word.
+pub fn decode_word(word: u32, len: u8) -> Decoded {
+    lookup(word, len)
+        .and_then(|enc| {
+            let ops = extract(enc.format, word)?;
+            Some(Decoded::Insn(Insn {
+                opcode: enc.opcode,
+                name: enc.name,
+                len,
+                rd: ops.rd,
+                rs1: ops.rs1,
+                rs2: ops.rs2,
+                imm: ops.imm,
+            }))
+        })
+        .unwrap_or(Decoded::Illegal { len })
+}
+
+/// Operands pulled out of a word.
+#[derive(Default)]
+struct Operands {
+    rd: u8,
+    rs1: u8,
+    rs2: u8,
+    imm: i64,
+}
+
+/// Bits `hi..=lo` of `w`, shifted down.
+const fn bits(w: u32, hi: u32, lo: u32) -> u32 {
+    (w >> lo) & ((1 << (hi - lo + 1)) - 1)
+}
+
+/// Bit `from` of `w`, moved to bit `to`.
+const fn bit(w: u32, from: u32, to: u32) -> u32 {
+    ((w >> from) & 1) << to
+}
+
+/// Sign-extend the low `n` bits of `v`.
+const fn sext(v: u32, n: u32) -> i64 {
+    ((v as i64) << (64 - n)) >> (64 - n)
+}
+
+const SP: u8 = 2;
+const RA: u8 = 1;
+
+/// Extract the operands of `format` from `w`, or `None` if the word uses a
+/// reserved field value.
+fn extract(format: Format, w: u32) -> Option<Operands> {
+    let rd = bits(w, 11, 7) as u8;
+    let rs1 = bits(w, 19, 15) as u8;
+    let rs2 = bits(w, 24, 20) as u8;
+    // Compressed register fields.
+    let c_rd = bits(w, 11, 7) as u8; // also rs1 of CI/CR
+    let c_rs2 = bits(w, 6, 2) as u8;
+    let c_rs1p = 8 + bits(w, 9, 7) as u8; // rs1' / rd'
+    let c_rs2p = 8 + bits(w, 4, 2) as u8; // rs2' / rd'
+    // The 6-bit immediate of CI formats: imm[5] at 12, imm[4:0] at 6:2.
+    let ci6 = bit(w, 12, 5) | bits(w, 6, 2);
+    let o = |rd, rs1, rs2, imm| Some(Operands { rd, rs1, rs2, imm });
+    match format {
+        F::R => o(rd, rs1, rs2, 0),
+        F::I => o(rd, rs1, 0, sext(bits(w, 31, 20), 12)),
+        F::S => o(0, rs1, rs2, sext((bits(w, 31, 25) << 5) | bits(w, 11, 7), 12)),
+        F::B => {
+            let imm =
+                bit(w, 31, 12) | bit(w, 7, 11) | (bits(w, 30, 25) << 5) | (bits(w, 11, 8) << 1);
+            o(0, rs1, rs2, sext(imm, 13))
+        }
+        F::U => o(rd, 0, 0, (w & 0xffff_f000) as i32 as i64),
+        F::J => {
+            let imm =
+                bit(w, 31, 20) | (bits(w, 19, 12) << 12) | bit(w, 20, 11) | (bits(w, 30, 21) << 1);
+            o(rd, 0, 0, sext(imm, 21))
+        }
+        F::Shamt6 => o(rd, rs1, 0, bits(w, 25, 20) as i64),
+        F::Shamt5 => o(rd, rs1, 0, bits(w, 24, 20) as i64),
+        F::None => o(0, 0, 0, 0),
+        F::CsrRead => {
+            let csr = bits(w, 31, 20) as u16;
+            let counter = matches!(csr, CSR_CYCLE | CSR_TIME | CSR_INSTRET);
+            // rs1 (or uimm) = 0 means "no write" for every CSR form.
+            (counter && rs1 == 0).then(|| Operands { rd, imm: csr as i64, ..Default::default() })
+        }
+        F::CAddi4spn => {
+            let imm = (bits(w, 12, 11) << 4) | (bits(w, 10, 7) << 6) | bit(w, 6, 2) | bit(w, 5, 3);
+            (imm != 0).then_some(Operands { rd: c_rs2p, rs1: SP, rs2: 0, imm: imm as i64 })
+        }
+        F::CLw => {
+            let imm = (bits(w, 12, 10) << 3) | bit(w, 6, 2) | bit(w, 5, 6);
+            o(c_rs2p, c_rs1p, 0, imm as i64)
+        }
+        F::CLd => {
+            let imm = (bits(w, 12, 10) << 3) | (bits(w, 6, 5) << 6);
+            o(c_rs2p, c_rs1p, 0, imm as i64)
+        }
+        F::CSw => {
+            let imm = (bits(w, 12, 10) << 3) | bit(w, 6, 2) | bit(w, 5, 6);
+            o(0, c_rs1p, c_rs2p, imm as i64)
+        }
+        F::CSd => {
+            let imm = (bits(w, 12, 10) << 3) | (bits(w, 6, 5) << 6);
+            o(0, c_rs1p, c_rs2p, imm as i64)
+        }
+        // rd = x0 is a HINT (executes as a no-op), not reserved.
+        F::CAddi => o(c_rd, c_rd, 0, sext(ci6, 6)),
+        F::CAddiw => {
+            (c_rd != 0).then(|| Operands { rd: c_rd, rs1: c_rd, rs2: 0, imm: sext(ci6, 6) })
+        }
+        F::CLi => o(c_rd, 0, 0, sext(ci6, 6)),
+        F::CAddi16sp => {
+            let imm =
+                bit(w, 12, 9) | bit(w, 6, 4) | bit(w, 5, 6) | (bits(w, 4, 3) << 7) | bit(w, 2, 5);
+            (imm != 0).then(|| Operands { rd: SP, rs1: SP, rs2: 0, imm: sext(imm, 10) })
+        }
+        F::CLui => (ci6 != 0).then(|| Operands {
+            rd: c_rd,
+            imm: sext(ci6 << 12, 18),
+            ..Default::default()
+        }),
+        // On RV64 shamt[5] is legal; shamt = 0 is a HINT.
+        F::CShift => o(c_rs1p, c_rs1p, 0, ci6 as i64),
+        F::CAndi => o(c_rs1p, c_rs1p, 0, sext(ci6, 6)),
+        F::CA => o(c_rs1p, c_rs1p, c_rs2p, 0),
+        F::CJ => {
+            let imm = bit(w, 12, 11)
+                | bit(w, 11, 4)
+                | (bits(w, 10, 9) << 8)
+                | bit(w, 8, 10)
+                | bit(w, 7, 6)
+                | bit(w, 6, 7)
+                | (bits(w, 5, 3) << 1)
+                | bit(w, 2, 5);
+            o(0, 0, 0, sext(imm, 12))
+        }
+        F::CB => {
+            let imm = bit(w, 12, 8)
+                | (bits(w, 11, 10) << 3)
+                | (bits(w, 6, 5) << 6)
+                | (bits(w, 4, 3) << 1)
+                | bit(w, 2, 5);
+            o(0, c_rs1p, 0, sext(imm, 9))
+        }
+        F::CSlli => o(c_rd, c_rd, 0, ci6 as i64),
+        F::CLwsp => {
+            let imm = bit(w, 12, 5) | (bits(w, 6, 4) << 2) | (bits(w, 3, 2) << 6);
+            (c_rd != 0).then_some(Operands { rd: c_rd, rs1: SP, rs2: 0, imm: imm as i64 })
+        }
+        F::CLdsp => {
+            let imm = bit(w, 12, 5) | (bits(w, 6, 5) << 3) | (bits(w, 4, 2) << 6);
+            (c_rd != 0).then_some(Operands { rd: c_rd, rs1: SP, rs2: 0, imm: imm as i64 })
+        }
+        F::CJr => (c_rd != 0).then_some(Operands { rd: 0, rs1: c_rd, rs2: 0, imm: 0 }),
+        F::CMv => o(c_rd, 0, c_rs2, 0),
+        F::CJalr => o(RA, c_rd, 0, 0),
+        F::CAdd => o(c_rd, c_rd, c_rs2, 0),
+        F::CSwsp => {
+            let imm = (bits(w, 12, 9) << 2) | (bits(w, 8, 7) << 6);
+            o(0, SP, c_rs2, imm as i64)
+        }
+        F::CSdsp => {
+            let imm = (bits(w, 12, 10) << 3) | (bits(w, 9, 7) << 6);
+            o(0, SP, c_rs2, imm as i64)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A small deterministic generator (xorshift64*), so failures reproduce.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        }
+    }
+
+    fn tables() -> [(&'static [Encoding], u8); 2] {
+        [(RV64_TABLE, 4), (RVC_TABLE, 2)]
+    }
+
+    #[test]
+    fn table_entries_are_well_formed() {
+        for (table, len) in tables() {
+            for enc in table {
+                assert_eq!(enc.len, len, "{}", enc.name);
+                assert_eq!(enc.value & !enc.mask, 0, "{}: value outside mask", enc.name);
+                let quadrant = enc.value & 3;
+                assert_eq!(quadrant == 3, len == 4, "{}: length bits", enc.name);
+                assert_eq!(enc.mask & 3, 3, "{}: mask must fix the length bits", enc.name);
+                if len == 2 {
+                    assert_eq!(enc.mask >> 16, 0, "{}", enc.name);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn each_match_value_looks_up_to_its_own_entry_unless_narrowed() {
+        for (table, len) in tables() {
+            for (i, enc) in table.iter().enumerate() {
+                let found = lookup(enc.value, len).unwrap();
+                if found.name != enc.name {
+                    // `c.addi`'s value 0x0001 is `c.nop`, which is listed first.
+                    let fi = table.iter().position(|x| x.name == found.name).unwrap();
+                    assert!(fi < i && found.mask & enc.mask == enc.mask, "{}", enc.name);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_entry_is_reachable() {
+        let mut rng = Rng(0x0bad_cafe_f00d_d00d);
+        for (table, len) in tables() {
+            let width_mask = if len == 2 { 0xffff } else { u32::MAX };
+            for enc in table {
+                // Counter reads need one of three CSR numbers: seed one.
+                let seed = if enc.format == F::CsrRead { (CSR_TIME as u32) << 20 } else { 0 };
+                let hit = (0..1000).any(|n| {
+                    let fill = if n == 0 { seed } else { rng.next() as u32 };
+                    let w = (enc.value | (fill & !enc.mask)) & width_mask;
+                    lookup(w, len).unwrap().name == enc.name
+                        && matches!(decode_word(w, len), Decoded::Insn(i) if i.name == enc.name)
+                });
+                assert!(hit, "{} is shadowed", enc.name);
+            }
+        }
+    }
+
+    #[test]
+    fn overlapping_entries_are_ordered_most_specific_first() {
+        for (table, _) in tables() {
+            for (i, a) in table.iter().enumerate() {
+                for b in &table[i + 1..] {
+                    let overlap = (a.value ^ b.value) & a.mask & b.mask == 0;
+                    if overlap {
+                        // `a` wins, so it must be a strict subset of `b`.
+                        let a_narrower = a.mask & b.mask == b.mask && a.mask != b.mask;
+                        assert!(a_narrower, "{} and {} overlap ambiguously", a.name, b.name);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn random_fills_of_each_pattern_decode_to_it_or_a_narrower_entry() {
+        let mut rng = Rng(0x1234_5678_9abc_def1);
+        for (table, len) in tables() {
+            for enc in table {
+                for _ in 0..200 {
+                    let width_mask = if len == 2 { 0xffff } else { u32::MAX };
+                    let w = (enc.value | (rng.next() as u32 & !enc.mask)) & width_mask;
+                    let found = lookup(w, len).unwrap();
+                    if found.name != enc.name {
+                        // Only an earlier, more specific entry may win.
+                        let fi = table.iter().position(|x| x.name == found.name).unwrap();
+                        let ei = table.iter().position(|x| x.name == enc.name).unwrap();
+                        assert!(fi < ei, "{w:#x}: {} shadowed by later {}", enc.name, found.name);
+                    }
+                }
+            }
+        }
+    }
+
+    fn dec(word: u32, len: u8) -> Insn {
+        match decode_word(word, len) {
+            Decoded::Insn(i) => i,
+            other => panic!("{word:#x}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn immediates_of_base_formats() {
+        // addi a0, a1, -1
+        let i = dec(0xfff5_8513, 4);
+        assert_eq!((i.rd, i.rs1, i.imm), (10, 11, -1));
+        // sd a1, -8(sp)
+        let i = dec(0xfeb1_3c23, 4);
+        assert_eq!((i.rs1, i.rs2, i.imm), (2, 11, -8));
+        // beq a0, a1, -4096 and +4094
+        assert_eq!(dec(0x80b5_0063, 4).imm, -4096);
+        assert_eq!(dec(0x7eb5_0fe3, 4).imm, 4094);
+        // jal ra, -1 MiB and +1 MiB - 2
+        assert_eq!(dec(0x8000_00ef, 4).imm, -(1 << 20));
+        assert_eq!(dec(0x7fff_f0ef, 4).imm, (1 << 20) - 2);
+        // lui a0, 0x80000 sign-extends
+        assert_eq!(dec(0x8000_0537, 4).imm, -(1i64 << 31));
+        // srai a0, a0, 63
+        assert_eq!(dec(0x43f5_5513, 4).imm, 63);
+    }
+
+    #[test]
+    fn immediates_of_compressed_formats() {
+        // c.addi4spn a0, sp, 1020
+        let i = dec(0x1ff8, 2);
+        assert_eq!((i.rd, i.rs1, i.imm), (14, 2, 1020));
+        // c.lw a0, 124(a1) ; c.ld a0, 248(a1)
+        assert_eq!(dec(0x5de8, 2).imm, 124);
+        assert_eq!(dec(0x7de8, 2).imm, 248);
+        // c.addi16sp sp, -512 and 496
+        assert_eq!(dec(0x7101, 2).imm, -512);
+        assert_eq!(dec(0x617d, 2).imm, 496);
+        // c.lui a0, 0xfffe0 (imm -0x20000)
+        assert_eq!(dec(0x7501, 2).imm, -0x20000);
+        // c.j -2048 and 2046
+        assert_eq!(dec(0xb001, 2).imm, -2048);
+        assert_eq!(dec(0xaffd, 2).imm, 2046);
+        // c.beqz a0, -256 and 254
+        assert_eq!(dec(0xd101, 2).imm, -256);
+        assert_eq!(dec(0xcd7d, 2).imm, 254);
+        // c.lwsp a0, 252(sp) ; c.ldsp a0, 504(sp)
+        assert_eq!(dec(0x557e, 2).imm, 252);
+        assert_eq!(dec(0x757e, 2).imm, 504);
+        // c.swsp a0, 252(sp) ; c.sdsp a0, 504(sp)
+        assert_eq!(dec(0xdfaa, 2).imm, 252);
+        assert_eq!(dec(0xffaa, 2).imm, 504);
+        // c.srai a0, 63
+        let i = dec(0x957d, 2);
+        assert_eq!((i.rd, i.rs1, i.imm), (10, 10, 63));
+    }
+
+    #[test]
+    fn reserved_compressed_encodings_are_illegal() {
+        for w in [
+            0x0000u32, // c.addi4spn with imm 0 (and the all-zero halfword)
+            0x0010,    // c.addi4spn a2, sp, 0
+            0x6101,    // c.addi16sp with imm 0
+            0x6501,    // c.lui a0, 0
+            0x2001,    // c.addiw x0
+            0x4002,    // c.lwsp x0
+            0x6002,    // c.ldsp x0
+            0x8002,    // c.jr x0
+            0x2000,    // c.fld
+            0xa000,    // c.fsd
+            0x2002,    // c.fldsp
+            0xa002,    // c.fsdsp
+            0x8000,    // quadrant 0, funct3 100
+            0x9c41,    // reserved c.subw group
+            0x9c61,
+        ] {
+            assert_eq!(decode_word(w, 2), Decoded::Illegal { len: 2 }, "{w:#06x}");
+        }
+    }
+
+    #[test]
+    fn compressed_hints_are_legal() {
+        // c.addi x0, 1 ; c.li x0, 1 ; c.lui x0, 1 ; c.slli x0, 1 ; c.mv x0, a0 ; c.add x0, a0
+        for w in [0x0005u32, 0x4005, 0x6005, 0x0006, 0x802a, 0x902a] {
+            assert!(matches!(decode_word(w, 2), Decoded::Insn(_)), "{w:#06x}");
+        }
+    }
+
+    #[test]
+    fn csr_reads_only() {
+        assert_eq!(dec(0xc000_2573, 4).imm, 0xc00); // rdcycle a0
+        assert_eq!(dec(0xc010_2573, 4).imm, 0xc01); // rdtime a0
+        assert_eq!(dec(0xc020_2573, 4).imm, 0xc02); // rdinstret a0
+        for w in [
+            0xc005_a573u32, // csrrs a0, cycle, a1 (a write)
+            0xc000_1573,    // csrrw a0, cycle, x0
+            0x0030_2573,    // csrrs a0, fcsr, x0
+            0xc030_2573,    // csrrs a0, hpmcounter3, x0
+        ] {
+            assert_eq!(decode_word(w, 4), Decoded::Illegal { len: 4 }, "{w:#010x}");
+        }
+    }
+
+    #[test]
+    fn truncated_input() {
+        assert_eq!(decode(&[]), Decoded::Truncated { available: 0 });
+        assert_eq!(decode(&[0x13]), Decoded::Truncated { available: 1 });
+        assert_eq!(decode(&[0x13, 0, 0]), Decoded::Truncated { available: 3 });
+        assert_eq!(decode(&[0x05]), Decoded::Truncated { available: 1 });
+        assert!(matches!(decode(&[0x05, 0x05]), Decoded::Insn(_)));
+    }
+}

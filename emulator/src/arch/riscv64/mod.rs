@@ -7,6 +7,7 @@
 
 pub mod abi;
 pub mod decode;
+pub mod disasm;
 pub mod lift;
 pub mod regs;
 
