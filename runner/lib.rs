@@ -2,3 +2,4 @@
 //! cell scheduling and reports. It drives `bohr-emu` and never the reverse.
 
 pub mod cli;
+pub mod exec;

@@ -7,8 +7,10 @@
 pub mod arch;
 pub mod cpu;
 pub mod engine;
+pub mod events;
 pub mod interp;
 pub mod ir;
+pub mod linux;
 pub mod loader;
 pub mod mem;
 pub mod testing;

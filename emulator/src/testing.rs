@@ -29,12 +29,7 @@ impl Harness {
         let mut cpu = CpuState::default();
         frontend.init_registers(&mut cpu, 0, 0, None);
         let engine = crate::engine_for(kind, frontend, DEFAULT_MAX_BLOCK_INSNS, 0);
-        Harness {
-            frontend,
-            cpu,
-            mem: AddressSpace::new(Layout::for_bits(arch.is_64bit())),
-            engine,
-        }
+        Harness { frontend, cpu, mem: AddressSpace::new(Layout::for_bits(arch.is_64bit())), engine }
     }
 
     fn map_bytes(&mut self, addr: u64, bytes: &[u8], perms: Perms) {
@@ -44,13 +39,9 @@ impl Harness {
         // Map only what is not mapped yet, so code and data may share pages.
         while pn < end {
             if !self.mem.is_mapped(pn) {
-                self.mem
-                    .map_fixed(pn, PAGE_SIZE, perms)
-                    .expect("test mapping in range");
+                self.mem.map_fixed(pn, PAGE_SIZE, perms).expect("test mapping in range");
             } else if let Some(p) = self.mem.perms(pn) {
-                self.mem
-                    .protect(pn, PAGE_SIZE, p.union(perms))
-                    .expect("mapped above");
+                self.mem.protect(pn, PAGE_SIZE, p.union(perms)).expect("mapped above");
             }
             pn += PAGE_SIZE;
         }
@@ -77,17 +68,13 @@ impl Harness {
 
     /// Panics on an unknown register name: test data names real registers.
     pub fn set_reg(&mut self, name: &str, value: u64) {
-        let s = self
-            .slot(name)
-            .unwrap_or_else(|| panic!("unknown register {name}"));
+        let s = self.slot(name).unwrap_or_else(|| panic!("unknown register {name}"));
         self.cpu.regs[s.0 as usize] = value;
     }
 
     /// Panics on an unknown register name: test data names real registers.
     pub fn reg(&self, name: &str) -> u64 {
-        let s = self
-            .slot(name)
-            .unwrap_or_else(|| panic!("unknown register {name}"));
+        let s = self.slot(name).unwrap_or_else(|| panic!("unknown register {name}"));
         self.cpu.regs[s.0 as usize]
     }
 

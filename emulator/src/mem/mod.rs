@@ -392,8 +392,9 @@ impl AddressSpace {
         self.tlb.fill(pn, readable, writable, host.wrapping_sub(guest));
     }
 
-    /// Check that the guest may access every byte of `[addr, addr+size)`.
-    fn check_access(&self, addr: u64, size: u64, access: Access) -> Result<(), MemFault> {
+    /// Check that the guest may access every byte of `[addr, addr+size)`
+    /// (`size` 0 checks one byte).
+    pub fn check_access(&self, addr: u64, size: u64, access: Access) -> Result<(), MemFault> {
         let need = match access {
             Access::Read => Perms::R,
             Access::Write => Perms::W,

@@ -1,0 +1,227 @@
+//! Per-arch Linux ABI constants the kernel needs, kept as data: open and
+//! mmap flag values, `struct stat` layouts, `uname` machine names.
+
+use crate::arch::Arch;
+
+/// Canonical open flags, decoded from an arch's `O_*` values.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct OpenFlags {
+    /// 0 read-only, 1 write-only, 2 read-write.
+    pub access: u32,
+    pub create: bool,
+    pub excl: bool,
+    pub trunc: bool,
+    pub append: bool,
+    pub directory: bool,
+    pub nonblock: bool,
+}
+
+/// Raw `O_*` bit values of one arch.
+struct OpenBits {
+    creat: u64,
+    excl: u64,
+    trunc: u64,
+    append: u64,
+    nonblock: u64,
+    directory: u64,
+}
+
+const GENERIC_OPEN: OpenBits = OpenBits {
+    creat: 0o100,
+    excl: 0o200,
+    trunc: 0o1000,
+    append: 0o2000,
+    nonblock: 0o4000,
+    directory: 0o200000,
+};
+/// arm, arm64 and powerpc move O_DIRECTORY.
+const ARM_PPC_OPEN: OpenBits = OpenBits { directory: 0o40000, ..GENERIC_OPEN };
+const MIPS_OPEN: OpenBits = OpenBits {
+    creat: 0x100,
+    excl: 0x400,
+    trunc: 0x200,
+    append: 0x8,
+    nonblock: 0x80,
+    directory: 0x10000,
+};
+
+fn open_bits(arch: Arch) -> &'static OpenBits {
+    match arch {
+        Arch::Riscv64 => &GENERIC_OPEN,
+        Arch::Aarch64 | Arch::Armel | Arch::Powerpc64 => &ARM_PPC_OPEN,
+        Arch::Mipsel | Arch::Mipseb => &MIPS_OPEN,
+    }
+}
+
+impl OpenFlags {
+    pub fn decode(arch: Arch, raw: u64) -> OpenFlags {
+        let b = open_bits(arch);
+        OpenFlags {
+            access: (raw & 3) as u32,
+            create: raw & b.creat != 0,
+            excl: raw & b.excl != 0,
+            trunc: raw & b.trunc != 0,
+            append: raw & b.append != 0,
+            directory: raw & b.directory != 0,
+            nonblock: raw & b.nonblock != 0,
+        }
+    }
+
+    pub fn readable(&self) -> bool {
+        self.access == 0 || self.access == 2
+    }
+
+    pub fn writable(&self) -> bool {
+        self.access == 1 || self.access == 2
+    }
+}
+
+pub const MAP_SHARED: u64 = 0x1;
+pub const MAP_PRIVATE: u64 = 0x2;
+pub const MAP_FIXED: u64 = 0x10;
+pub const MAP_FIXED_NOREPLACE: u64 = 0x100000;
+
+/// `MAP_ANONYMOUS` on `arch`.
+pub const fn map_anonymous(arch: Arch) -> u64 {
+    match arch {
+        Arch::Mipsel | Arch::Mipseb => 0x800,
+        _ => 0x20,
+    }
+}
+
+/// `uname -m` for `arch`.
+pub const fn uname_machine(arch: Arch) -> &'static str {
+    match arch {
+        Arch::Riscv64 => "riscv64",
+        Arch::Aarch64 => "aarch64",
+        Arch::Powerpc64 => "ppc64",
+        Arch::Mipsel | Arch::Mipseb => "mips",
+        Arch::Armel => "armv5tel",
+    }
+}
+
+/// What `fstat` reports, before arch-specific layout.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FileStat {
+    pub dev: u64,
+    pub ino: u64,
+    pub mode: u32,
+    pub nlink: u32,
+    pub rdev: u64,
+    pub size: u64,
+    pub blksize: u32,
+    /// Virtual-clock seconds for atime/mtime/ctime.
+    pub time: u64,
+}
+
+pub const S_IFIFO: u32 = 0o010000;
+pub const S_IFCHR: u32 = 0o020000;
+pub const S_IFDIR: u32 = 0o040000;
+pub const S_IFREG: u32 = 0o100000;
+
+/// Encode `st` as the `struct stat` the arch's `fstat`/`newfstatat` fill in
+/// (`struct stat64` for 32-bit arches' `fstat64`).
+pub fn encode_stat(arch: Arch, st: &FileStat) -> Vec<u8> {
+    let big = arch.endian() == crate::ir::Endian::Big;
+    let mut out = Vec::new();
+    let mut put = |v: u64, n: usize| {
+        let b = v.to_le_bytes();
+        if big {
+            out.extend(b[..n].iter().rev());
+        } else {
+            out.extend(&b[..n]);
+        }
+    };
+    let blocks = st.size.div_ceil(512);
+    match arch {
+        Arch::Riscv64 | Arch::Aarch64 => {
+            // asm-generic/stat.h
+            put(st.dev, 8);
+            put(st.ino, 8);
+            put(st.mode as u64, 4);
+            put(st.nlink as u64, 4);
+            put(0, 4); // uid
+            put(0, 4); // gid
+            put(st.rdev, 8);
+            put(0, 8); // __pad1
+            put(st.size, 8);
+            put(st.blksize as u64, 4);
+            put(0, 4); // __pad2
+            put(blocks, 8);
+            for _ in 0..3 {
+                put(st.time, 8);
+                put(0, 8);
+            }
+            put(0, 4);
+            put(0, 4);
+        }
+        Arch::Powerpc64 => {
+            // arch/powerpc/include/uapi/asm/stat.h, 64-bit
+            put(st.dev, 8);
+            put(st.ino, 8);
+            put(st.nlink as u64, 8);
+            put(st.mode as u64, 4);
+            put(0, 4); // uid
+            put(0, 4); // gid
+            put(0, 4); // padding
+            put(st.rdev, 8);
+            put(st.size, 8);
+            put(st.blksize as u64, 8);
+            put(blocks, 8);
+            for _ in 0..3 {
+                put(st.time, 8);
+                put(0, 8);
+            }
+            put(0, 8);
+            put(0, 8);
+            put(0, 8);
+        }
+        Arch::Armel => {
+            // struct stat64 (arm)
+            put(st.dev, 8);
+            put(0, 4); // __pad0
+            put(st.ino & 0xffff_ffff, 4); // __st_ino
+            put(st.mode as u64, 4);
+            put(st.nlink as u64, 4);
+            put(0, 4); // uid
+            put(0, 4); // gid
+            put(st.rdev, 8);
+            put(0, 4); // __pad3
+            put(0, 4); // align st_size
+            put(st.size, 8);
+            put(st.blksize as u64, 4);
+            put(0, 4); // pad
+            put(blocks, 8);
+            for _ in 0..3 {
+                put(st.time, 4);
+                put(0, 4);
+            }
+            put(st.ino, 8);
+        }
+        Arch::Mipsel | Arch::Mipseb => {
+            // struct stat64 (mips o32)
+            put(st.dev, 4);
+            put(0, 4);
+            put(0, 4);
+            put(0, 4); // st_pad0[3] (dev is unsigned long)
+            put(st.ino, 8);
+            put(st.mode as u64, 4);
+            put(st.nlink as u64, 4);
+            put(0, 4); // uid
+            put(0, 4); // gid
+            put(st.rdev, 4);
+            put(0, 4);
+            put(0, 4);
+            put(0, 4); // st_pad1[3]
+            put(st.size, 8);
+            for _ in 0..3 {
+                put(st.time, 4);
+                put(0, 4);
+            }
+            put(st.blksize as u64, 4);
+            put(0, 4); // st_pad2
+            put(blocks, 8);
+        }
+    }
+    out
+}

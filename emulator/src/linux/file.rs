@@ -1,0 +1,315 @@
+//! Open files: the `FileObject` trait that every kind of file implements
+//! (host stdio, host files, and later pipes, devices and in-memory files),
+//! the shared `OpenFile` description, and the per-process `FdTable`.
+
+use std::cell::RefCell;
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::rc::Rc;
+
+use super::abi::{FileStat, OpenFlags, S_IFCHR, S_IFDIR, S_IFREG};
+use super::errno::Errno;
+
+/// Result of a read or write: bytes transferred.
+pub type IoResult = Result<usize, Errno>;
+
+/// A directory entry for `getdents64`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DirEntry {
+    pub ino: u64,
+    /// `DT_*` type: 2 chr, 4 dir, 8 reg, 1 fifo.
+    pub kind: u8,
+    pub name: Vec<u8>,
+}
+
+/// Behaviour of one kind of file. Blocking files return `Err(EAGAIN)` when
+/// they would block; the scheduler parks the caller and retries.
+pub trait FileObject {
+    fn read(&mut self, buf: &mut [u8]) -> IoResult;
+    fn write(&mut self, data: &[u8]) -> IoResult;
+    fn pread(&mut self, _buf: &mut [u8], _offset: u64) -> IoResult {
+        Err(Errno::ESPIPE)
+    }
+    /// `whence`: 0 SEEK_SET, 1 SEEK_CUR, 2 SEEK_END.
+    fn seek(&mut self, _offset: i64, _whence: u32) -> Result<u64, Errno> {
+        Err(Errno::ESPIPE)
+    }
+    fn stat(&self) -> FileStat;
+    /// All entries of a directory, in a deterministic order.
+    fn entries(&mut self) -> Result<Vec<DirEntry>, Errno> {
+        Err(Errno::ENOTDIR)
+    }
+    fn is_tty(&self) -> bool {
+        false
+    }
+    /// A device `ioctl`: returns the bytes to copy out to the argument
+    /// pointer (empty for none). Ordinary files are not terminals.
+    fn ioctl(&mut self, _arch: crate::arch::Arch, _request: u64) -> Result<Vec<u8>, Errno> {
+        Err(Errno::ENOTTY)
+    }
+    /// Called when the last descriptor referring to it closes.
+    fn close(&mut self) {}
+}
+
+/// An open file description, shared by duplicated descriptors.
+pub struct OpenFile {
+    pub object: Box<dyn FileObject>,
+    pub flags: OpenFlags,
+    /// Position in `entries()` for `getdents64`.
+    pub dir_pos: usize,
+    /// Absolute guest path it was opened by, for `openat` relative to it.
+    pub path: Vec<u8>,
+}
+
+pub type FileRef = Rc<RefCell<OpenFile>>;
+
+pub fn open_file(object: Box<dyn FileObject>, flags: OpenFlags, path: Vec<u8>) -> FileRef {
+    Rc::new(RefCell::new(OpenFile { object, flags, dir_pos: 0, path }))
+}
+
+/// A process's descriptor table.
+#[derive(Default, Clone)]
+pub struct FdTable {
+    fds: Vec<Option<FileRef>>,
+}
+
+/// Highest descriptor count per process (RLIMIT_NOFILE).
+pub const MAX_FDS: usize = 1024;
+
+impl FdTable {
+    pub fn get(&self, fd: u64) -> Result<FileRef, Errno> {
+        usize::try_from(fd)
+            .ok()
+            .and_then(|i| self.fds.get(i))
+            .and_then(|f| f.clone())
+            .ok_or(Errno::EBADF)
+    }
+
+    /// Install at the lowest free descriptor at or above `min`.
+    pub fn install_from(&mut self, min: usize, file: FileRef) -> Result<u64, Errno> {
+        let free = (min..MAX_FDS).find(|&i| self.fds.get(i).is_none_or(|f| f.is_none()));
+        let i = free.ok_or(Errno::EMFILE)?;
+        if self.fds.len() <= i {
+            self.fds.resize(i + 1, None);
+        }
+        self.fds[i] = Some(file);
+        Ok(i as u64)
+    }
+
+    pub fn install(&mut self, file: FileRef) -> Result<u64, Errno> {
+        self.install_from(0, file)
+    }
+
+    /// Put `file` at exactly `fd`, closing what was there.
+    pub fn install_at(&mut self, fd: u64, file: FileRef) -> Result<(), Errno> {
+        let i = usize::try_from(fd).ok().filter(|&i| i < MAX_FDS).ok_or(Errno::EBADF)?;
+        if self.fds.len() <= i {
+            self.fds.resize(i + 1, None);
+        }
+        if let Some(old) = self.fds[i].replace(file) {
+            release(old);
+        }
+        Ok(())
+    }
+
+    pub fn close(&mut self, fd: u64) -> Result<(), Errno> {
+        let i = usize::try_from(fd).map_err(|_| Errno::EBADF)?;
+        let f = self.fds.get_mut(i).and_then(|f| f.take()).ok_or(Errno::EBADF)?;
+        release(f);
+        Ok(())
+    }
+
+    /// Close every descriptor (process exit), in descriptor order.
+    pub fn close_all(&mut self) {
+        for f in std::mem::take(&mut self.fds).into_iter().flatten() {
+            release(f);
+        }
+    }
+}
+
+/// Drop one reference; the last one closes the file object.
+fn release(f: FileRef) {
+    if Rc::strong_count(&f) == 1 {
+        f.borrow_mut().object.close();
+    }
+}
+
+/// A stable inode number for a path (FNV-1a), so `fstat` is deterministic.
+pub fn path_ino(path: &[u8]) -> u64 {
+    path.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3))
+}
+
+// ----- host-backed files (for `bohr exec`) -------------------------------
+
+/// The host's stdin.
+pub struct HostStdin;
+/// The host's stdout or stderr.
+pub struct HostOutput {
+    pub stderr: bool,
+}
+
+fn char_stat(ino: u64) -> FileStat {
+    FileStat {
+        dev: 5,
+        ino,
+        mode: S_IFCHR | 0o620,
+        nlink: 1,
+        rdev: 0x8800,
+        blksize: 1024,
+        ..Default::default()
+    }
+}
+
+impl FileObject for HostStdin {
+    fn read(&mut self, buf: &mut [u8]) -> IoResult {
+        std::io::stdin().lock().read(buf).map_err(|_| Errno::EIO)
+    }
+    fn write(&mut self, _data: &[u8]) -> IoResult {
+        Err(Errno::EBADF)
+    }
+    fn stat(&self) -> FileStat {
+        char_stat(1)
+    }
+}
+
+impl FileObject for HostOutput {
+    fn read(&mut self, _buf: &mut [u8]) -> IoResult {
+        Err(Errno::EBADF)
+    }
+    fn write(&mut self, data: &[u8]) -> IoResult {
+        let r = if self.stderr {
+            let mut e = std::io::stderr().lock();
+            e.write_all(data).and_then(|_| e.flush())
+        } else {
+            let mut o = std::io::stdout().lock();
+            o.write_all(data).and_then(|_| o.flush())
+        };
+        match r {
+            Ok(()) => Ok(data.len()),
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(Errno::EPIPE),
+            Err(_) => Err(Errno::EIO),
+        }
+    }
+    fn stat(&self) -> FileStat {
+        char_stat(2 + self.stderr as u64)
+    }
+}
+
+/// A host file opened read-only.
+pub struct HostFile {
+    pub file: std::fs::File,
+    pub ino: u64,
+}
+
+impl FileObject for HostFile {
+    fn read(&mut self, buf: &mut [u8]) -> IoResult {
+        self.file
+            .read(buf)
+            .map_err(|e| if e.raw_os_error() == Some(21) { Errno::EISDIR } else { Errno::EIO })
+    }
+    fn write(&mut self, _data: &[u8]) -> IoResult {
+        Err(Errno::EBADF)
+    }
+    fn pread(&mut self, buf: &mut [u8], offset: u64) -> IoResult {
+        use std::os::unix::fs::FileExt;
+        self.file.read_at(buf, offset).map_err(|_| Errno::EIO)
+    }
+    fn seek(&mut self, offset: i64, whence: u32) -> Result<u64, Errno> {
+        let pos = match whence {
+            0 => SeekFrom::Start(u64::try_from(offset).map_err(|_| Errno::EINVAL)?),
+            1 => SeekFrom::Current(offset),
+            2 => SeekFrom::End(offset),
+            _ => return Err(Errno::EINVAL),
+        };
+        self.file.seek(pos).map_err(|_| Errno::EINVAL)
+    }
+    fn stat(&self) -> FileStat {
+        let size = self.file.metadata().map(|m| m.len()).unwrap_or(0);
+        FileStat {
+            dev: 1,
+            ino: self.ino,
+            mode: S_IFREG | 0o444,
+            nlink: 1,
+            size,
+            blksize: 4096,
+            ..Default::default()
+        }
+    }
+}
+
+/// A host directory opened read-only; entries sorted by name.
+pub struct HostDir {
+    pub path: std::path::PathBuf,
+    pub ino: u64,
+}
+
+impl FileObject for HostDir {
+    fn read(&mut self, _buf: &mut [u8]) -> IoResult {
+        Err(Errno::EISDIR)
+    }
+    fn write(&mut self, _data: &[u8]) -> IoResult {
+        Err(Errno::EBADF)
+    }
+    fn stat(&self) -> FileStat {
+        FileStat {
+            dev: 1,
+            ino: self.ino,
+            mode: S_IFDIR | 0o555,
+            nlink: 2,
+            blksize: 4096,
+            ..Default::default()
+        }
+    }
+    fn entries(&mut self) -> Result<Vec<DirEntry>, Errno> {
+        use std::os::unix::ffi::OsStrExt;
+        let rd = std::fs::read_dir(&self.path).map_err(|_| Errno::EIO)?;
+        let mut out: Vec<DirEntry> = rd
+            .filter_map(|e| e.ok())
+            .map(|e| {
+                let name = e.file_name().as_bytes().to_vec();
+                let kind = match e.file_type() {
+                    Ok(t) if t.is_dir() => 4,
+                    _ => 8,
+                };
+                DirEntry { ino: path_ino(&name), kind, name }
+            })
+            .collect();
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        let mut all = vec![
+            DirEntry { ino: self.ino, kind: 4, name: b".".to_vec() },
+            DirEntry { ino: 1, kind: 4, name: b"..".to_vec() },
+        ];
+        all.extend(out);
+        Ok(all)
+    }
+}
+
+/// `/dev/null`.
+pub struct DevNull;
+
+impl FileObject for DevNull {
+    fn read(&mut self, _buf: &mut [u8]) -> IoResult {
+        Ok(0)
+    }
+    fn write(&mut self, data: &[u8]) -> IoResult {
+        Ok(data.len())
+    }
+    fn stat(&self) -> FileStat {
+        FileStat { rdev: 0x103, ..char_stat(4) }
+    }
+}
+
+/// `/dev/zero`.
+pub struct DevZero;
+
+impl FileObject for DevZero {
+    fn read(&mut self, buf: &mut [u8]) -> IoResult {
+        buf.fill(0);
+        Ok(buf.len())
+    }
+    fn write(&mut self, data: &[u8]) -> IoResult {
+        Ok(data.len())
+    }
+    fn stat(&self) -> FileStat {
+        FileStat { rdev: 0x105, ..char_stat(5) }
+    }
+}

@@ -1,0 +1,263 @@
+//! The Linux user-mode kernel: processes, system calls, files.
+//!
+//! It sits above the engines: a [`Process`] owns a CPU, an address space
+//! and an engine, and [`Process::run`] drives the engine until something
+//! the kernel must handle (a system call, a fault, a trap, the end of the
+//! fuel). Paths are resolved by a [`FileSystem`] chosen by the caller: the
+//! host's files for `bohr exec`, the machine's VFS for matrix cells.
+//! The clock is virtual (instruction counts); randomness comes from the seed.
+
+pub mod abi;
+pub mod errno;
+pub mod file;
+pub mod hostfs;
+mod syscall;
+
+use crate::arch::{Arch, Frontend, frontend_for};
+use crate::cpu::CpuState;
+use crate::engine::{Engine, EngineKind, StopReason};
+use crate::events::Event;
+use crate::interp::trap_signal;
+use crate::ir::TrapKind;
+use crate::loader::{self, LoadError};
+use crate::mem::{AddressSpace, Layout};
+
+pub use abi::OpenFlags;
+pub use errno::Errno;
+pub use file::{FdTable, FileObject, FileRef};
+
+/// Resolves guest paths to files.
+pub trait FileSystem {
+    /// Open the absolute, normalised guest `path`.
+    fn open(
+        &mut self,
+        path: &[u8],
+        flags: OpenFlags,
+        mode: u32,
+    ) -> Result<Box<dyn FileObject>, Errno>;
+    /// Remove a file (`rmdir` when `dir`).
+    fn unlink(&mut self, path: &[u8], dir: bool) -> Result<(), Errno>;
+}
+
+/// How a process ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ExitStatus {
+    Exited(u8),
+    Signaled(u32),
+}
+
+impl ExitStatus {
+    /// The status a shell reports: the code, or 128 + signal.
+    pub fn shell_code(self) -> i32 {
+        match self {
+            ExitStatus::Exited(c) => c as i32,
+            ExitStatus::Signaled(s) => 128 + s as i32,
+        }
+    }
+}
+
+/// State the kernel shares between processes.
+pub struct Kernel {
+    pub fs: Box<dyn FileSystem>,
+    pub events: Vec<Event>,
+    /// Seed of the cell: `getrandom` and AT_RANDOM derive from it.
+    pub seed: u64,
+}
+
+impl Kernel {
+    pub fn new(fs: Box<dyn FileSystem>, seed: u64) -> Self {
+        Kernel { fs, events: Vec::new(), seed }
+    }
+}
+
+/// Why [`Process::run`] returned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunState {
+    /// The fuel given is used up; the process can go on.
+    Ready,
+    /// The process waits for I/O (a file returned EAGAIN); the pending
+    /// system call is retried when it runs again.
+    Blocked,
+    Exited(ExitStatus),
+}
+
+/// A deterministic generator (SplitMix64) for guest randomness.
+#[derive(Clone, Debug)]
+pub struct SplitMix64(pub u64);
+
+impl SplitMix64 {
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    pub fn fill(&mut self, buf: &mut [u8]) {
+        for chunk in buf.chunks_mut(8) {
+            let v = self.next_u64().to_le_bytes();
+            chunk.copy_from_slice(&v[..chunk.len()]);
+        }
+    }
+}
+
+/// Options for creating a process.
+#[derive(Clone, Debug)]
+pub struct ProcessConfig {
+    pub arch: Arch,
+    pub engine: EngineKind,
+    pub max_block_insns: u32,
+    pub jit_threshold: u32,
+}
+
+/// Errors creating a process.
+#[derive(Debug, thiserror::Error)]
+pub enum SpawnError {
+    #[error("architecture {0} has no frontend yet")]
+    NoFrontend(Arch),
+    #[error("cannot load program: {0}")]
+    Load(#[from] LoadError),
+}
+
+/// One guest process: CPU, memory, engine and descriptors.
+pub struct Process {
+    pub pid: u32,
+    pub arch: Arch,
+    pub frontend: &'static dyn Frontend,
+    pub cpu: CpuState,
+    pub mem: AddressSpace,
+    pub engine: Box<dyn Engine>,
+    pub fds: FdTable,
+    pub rng: SplitMix64,
+    pub exit: Option<ExitStatus>,
+    /// Guest path of the program, for messages.
+    pub name: String,
+    /// Working directory (absolute guest path).
+    pub cwd: Vec<u8>,
+    /// Virtual-time deadline of a `nanosleep` in progress.
+    pub sleep_until: Option<u64>,
+    /// The last system call blocked and must be retried before running on.
+    pub pending_syscall: bool,
+}
+
+impl Process {
+    /// Load `image` and set up a process ready to run at its entry.
+    pub fn spawn(
+        cfg: &ProcessConfig,
+        pid: u32,
+        seed: u64,
+        image: &[u8],
+        argv: &[Vec<u8>],
+        envp: &[Vec<u8>],
+        fds: FdTable,
+    ) -> Result<Process, SpawnError> {
+        let frontend = frontend_for(cfg.arch).ok_or(SpawnError::NoFrontend(cfg.arch))?;
+        let mut mem = AddressSpace::new(Layout::for_bits(cfg.arch.is_64bit()));
+        let mut rng = SplitMix64(seed ^ (pid as u64).wrapping_mul(0x2545_f491_4f6c_dd1d));
+        let mut random = [0u8; 16];
+        rng.fill(&mut random);
+        let start = loader::load(image, cfg.arch, &mut mem, argv, envp, random)?;
+        let mut cpu = CpuState::default();
+        frontend.init_registers(&mut cpu, start.pc, start.sp, start.toc);
+        let engine =
+            crate::engine_for(cfg.engine, frontend, cfg.max_block_insns, cfg.jit_threshold);
+        let name =
+            argv.first().map(|a| String::from_utf8_lossy(a).into_owned()).unwrap_or_default();
+        Ok(Process {
+            pid,
+            arch: cfg.arch,
+            frontend,
+            cpu,
+            mem,
+            engine,
+            fds,
+            rng,
+            exit: None,
+            name,
+            cwd: b"/".to_vec(),
+            sleep_until: None,
+            pending_syscall: false,
+        })
+    }
+
+    /// Run for at most `fuel` guest instructions.
+    pub fn run(&mut self, kernel: &mut Kernel, fuel: u64) -> RunState {
+        if let Some(s) = self.exit {
+            return RunState::Exited(s);
+        }
+        if self.pending_syscall {
+            self.pending_syscall = false;
+            match self.handle_syscall(kernel) {
+                Some(state) => return state,
+                None => {}
+            }
+        }
+        let start = self.cpu.icount;
+        loop {
+            let used = self.cpu.icount - start;
+            if used >= fuel {
+                return RunState::Ready;
+            }
+            match self.engine.run(&mut self.cpu, &mut self.mem, fuel - used) {
+                StopReason::FuelExhausted => return RunState::Ready,
+                StopReason::Syscall => {
+                    if let Some(state) = self.handle_syscall(kernel) {
+                        return state;
+                    }
+                }
+                StopReason::Trap(kind) => {
+                    let signal = trap_signal(kind);
+                    let pc = self.cpu.pc;
+                    kernel.events.push(match kind {
+                        TrapKind::IllegalInstruction { bytes, len } => Event::IllegalInstruction {
+                            pid: self.pid,
+                            pc,
+                            bytes: bytes.to_le_bytes()[..len.min(4) as usize].to_vec(),
+                        },
+                        TrapKind::FetchFault { addr } => {
+                            Event::GuestFault { pid: self.pid, signal, addr, pc, access: "exec" }
+                        }
+                        _ => Event::GuestTrap { pid: self.pid, signal, pc },
+                    });
+                    return RunState::Exited(self.terminate(ExitStatus::Signaled(signal)));
+                }
+                StopReason::Fault(f) => {
+                    let access = match f.access {
+                        crate::mem::Access::Read => "read",
+                        crate::mem::Access::Write => "write",
+                        crate::mem::Access::Exec => "exec",
+                    };
+                    kernel.events.push(Event::GuestFault {
+                        pid: self.pid,
+                        signal: 11,
+                        addr: f.addr,
+                        pc: self.cpu.pc,
+                        access,
+                    });
+                    return RunState::Exited(self.terminate(ExitStatus::Signaled(11)));
+                }
+            }
+        }
+    }
+
+    /// Run the system call the CPU stopped at; `Some` when the process
+    /// cannot continue right away.
+    fn handle_syscall(&mut self, kernel: &mut Kernel) -> Option<RunState> {
+        match syscall::dispatch(kernel, self) {
+            syscall::Outcome::Continue => None,
+            syscall::Outcome::Block => {
+                self.pending_syscall = true;
+                Some(RunState::Blocked)
+            }
+            syscall::Outcome::Exit(status) => Some(RunState::Exited(self.terminate(status))),
+        }
+    }
+
+    /// Mark the process exited and close its descriptors.
+    pub fn terminate(&mut self, status: ExitStatus) -> ExitStatus {
+        self.exit = Some(status);
+        self.fds.close_all();
+        status
+    }
+}

@@ -1,0 +1,123 @@
+//! `bohr exec`: run one static guest program with the host's stdio and
+//! read-only host files, as `qemu-<arch>-static` would.
+
+use std::time::Instant;
+
+use bohr_emu::arch::Arch;
+use bohr_emu::engine::EngineKind;
+use bohr_emu::linux::file::{FdTable, HostOutput, HostStdin, open_file};
+use bohr_emu::linux::hostfs::HostFs;
+use bohr_emu::linux::{ExitStatus, Kernel, OpenFlags, Process, ProcessConfig, RunState};
+
+/// Options of `bohr exec`.
+#[derive(Debug, Clone)]
+pub struct ExecOptions {
+    pub arch: Arch,
+    pub engine: EngineKind,
+    pub max_insns: Option<u64>,
+    pub max_block_insns: u32,
+    pub jit_threshold: u32,
+    pub seed: u64,
+    pub dump_ir: bool,
+    pub stats: bool,
+    pub env: Vec<String>,
+    pub program: std::path::PathBuf,
+    pub args: Vec<String>,
+}
+
+/// Errors before the guest starts.
+#[derive(Debug, thiserror::Error)]
+pub enum ExecError {
+    #[error("cannot read {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("{path}: {source}")]
+    Spawn { path: String, source: bohr_emu::linux::SpawnError },
+}
+
+/// Guest instructions per scheduling slice; only affects how often the
+/// host checks the instruction limit, never guest-visible behaviour.
+const SLICE: u64 = 1 << 24;
+
+fn stdio_fds() -> FdTable {
+    let mut fds = FdTable::default();
+    let ro = OpenFlags { access: 0, ..Default::default() };
+    let wo = OpenFlags { access: 1, ..Default::default() };
+    fds.install(open_file(Box::new(HostStdin), ro, b"/dev/stdin".to_vec())).expect("fd 0 is free");
+    fds.install(open_file(Box::new(HostOutput { stderr: false }), wo, b"/dev/stdout".to_vec()))
+        .expect("fd 1 is free");
+    fds.install(open_file(Box::new(HostOutput { stderr: true }), wo, b"/dev/stderr".to_vec()))
+        .expect("fd 2 is free");
+    fds
+}
+
+/// Run the program; returns the process exit code for `bohr`.
+pub fn exec(opts: &ExecOptions) -> Result<i32, ExecError> {
+    let path = opts.program.display().to_string();
+    let image = std::fs::read(&opts.program)
+        .map_err(|source| ExecError::Read { path: path.clone(), source })?;
+    let cfg = ProcessConfig {
+        arch: opts.arch,
+        engine: opts.engine,
+        max_block_insns: opts.max_block_insns,
+        jit_threshold: opts.jit_threshold,
+    };
+    let mut argv: Vec<Vec<u8>> = vec![path.clone().into_bytes()];
+    argv.extend(opts.args.iter().map(|a| a.clone().into_bytes()));
+    let envp: Vec<Vec<u8>> = opts.env.iter().map(|e| e.clone().into_bytes()).collect();
+    let mut kernel = Kernel::new(Box::new(HostFs), opts.seed);
+    let mut p = Process::spawn(&cfg, 1, opts.seed, &image, &argv, &envp, stdio_fds())
+        .map_err(|source| ExecError::Spawn { path: path.clone(), source })?;
+    if let Ok(cwd) = std::env::current_dir() {
+        use std::os::unix::ffi::OsStrExt;
+        p.cwd = cwd.as_os_str().as_bytes().to_vec();
+    }
+    let started = Instant::now();
+    let limit = opts.max_insns.unwrap_or(u64::MAX);
+    let status = loop {
+        let left = limit - p.cpu.icount;
+        if left == 0 {
+            break None;
+        }
+        match p.run(&mut kernel, left.min(SLICE)) {
+            RunState::Exited(s) => break Some(s),
+            // Host files never block; a blocked read would be a kernel bug,
+            // but retrying is the correct behaviour anyway.
+            RunState::Ready | RunState::Blocked => {}
+        }
+    };
+    let wall = started.elapsed();
+    for e in &kernel.events {
+        eprintln!("bohr: {e}");
+    }
+    let code = match status {
+        Some(s) => {
+            if let ExitStatus::Signaled(sig) = s {
+                eprintln!("bohr: {} terminated by {}", path, bohr_emu::events::signal_name(sig));
+            }
+            s.shell_code()
+        }
+        None => {
+            eprintln!("bohr: instruction limit of {limit} reached at pc {:#x}", p.cpu.pc);
+            124
+        }
+    };
+    if opts.dump_ir {
+        for b in p.engine.dump_blocks() {
+            eprint!("{b}");
+        }
+    }
+    if opts.stats {
+        let st = p.engine.stats();
+        let insns = p.cpu.icount;
+        let secs = wall.as_secs_f64().max(1e-9);
+        eprintln!("guest instructions: {insns}");
+        eprintln!("blocks translated: {}", st.blocks_translated);
+        eprintln!("blocks compiled: {}", st.blocks_compiled);
+        eprintln!("compile time: {} us", st.compile_us);
+        eprintln!("cache hits: {} misses: {}", st.cache_hits, st.cache_misses);
+        eprintln!("blocks invalidated: {}", st.blocks_invalidated);
+        eprintln!("wall time: {:.1} ms", secs * 1000.0);
+        eprintln!("guest MIPS: {:.1}", insns as f64 / secs / 1e6);
+    }
+    Ok(code)
+}
