@@ -12,6 +12,7 @@ pub mod interp;
 pub mod ir;
 pub mod linux;
 pub mod loader;
+pub mod machine;
 pub mod mem;
 pub mod testing;
 

@@ -1,0 +1,216 @@
+//! The machine's public API types: what a cell asks for
+//! ([`MachineConfig`]) and what it gets back ([`Outcome`]). The runner sees
+//! only these and [`super::run_script`].
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use crate::arch::Arch;
+use crate::engine::EngineKind;
+use crate::events::Event;
+
+/// How an MTD `read()` delivers device bytes into the guest buffer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub enum WritePath {
+    /// Host-side debug write: ignores page protections, invalidates code.
+    #[default]
+    Host,
+    /// Staged in a portal page, copied by a guest stub with guest stores.
+    Portal,
+    /// Permission-checked `copy_to_user`.
+    Checked,
+}
+
+impl WritePath {
+    pub const ALL: [WritePath; 3] = [WritePath::Host, WritePath::Portal, WritePath::Checked];
+
+    pub const fn name(self) -> &'static str {
+        match self {
+            WritePath::Host => "host",
+            WritePath::Portal => "portal",
+            WritePath::Checked => "checked",
+        }
+    }
+}
+
+impl std::str::FromStr for WritePath {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        WritePath::ALL
+            .into_iter()
+            .find(|w| w.name() == s)
+            .ok_or_else(|| format!("unknown write path `{s}` (expected host, portal or checked)"))
+    }
+}
+
+impl std::fmt::Display for WritePath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Initial content of an MTD device before `writes` are applied.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MtdFill {
+    /// Erased flash: every byte 0xff.
+    Erased,
+    Zero,
+    /// Deterministic pseudo-random bytes from the cell seed and device name.
+    Random,
+    /// Bytes from a host file (shorter files are padded with 0xff).
+    Bytes(Arc<Vec<u8>>),
+}
+
+/// One emulated MTD flash device, `/dev/mtdN` in declaration order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MtdSpec {
+    pub name: String,
+    pub size: u64,
+    pub erasesize: u64,
+    pub fill: MtdFill,
+    /// `(offset, bytes)` written over the fill, in order.
+    pub writes: Vec<(u64, Vec<u8>)>,
+}
+
+/// An extra file placed in the guest VFS.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GuestFile {
+    /// Absolute guest path, e.g. `/etc/config` or `/bin/tool`.
+    pub path: String,
+    pub data: Arc<Vec<u8>>,
+    /// Executable (programs under `/bin`).
+    pub executable: bool,
+}
+
+/// Everything that defines one guest world. Equal configs and scripts give
+/// equal outcomes, bit for bit.
+#[derive(Clone, Debug)]
+pub struct MachineConfig {
+    pub arch: Arch,
+    pub engine: EngineKind,
+    pub write_path: WritePath,
+    /// Scheduler quantum in guest instructions.
+    pub quantum: u64,
+    pub seed: u64,
+    /// Jitter quanta and priorities from the seed (rr-style chaos mode).
+    pub chaos: bool,
+    /// Total guest instructions before the cell is stopped as timed out.
+    pub max_insns: u64,
+    pub max_block_insns: u32,
+    /// Bytes per write-path chunk of an MTD read.
+    pub mtd_chunk: u32,
+    /// Executions before the JIT compiles a block.
+    pub jit_threshold: u32,
+    pub mtds: Vec<MtdSpec>,
+    pub files: Vec<GuestFile>,
+    /// Guest environment, in order.
+    pub env: Vec<(String, String)>,
+}
+
+impl MachineConfig {
+    pub fn new(arch: Arch) -> Self {
+        MachineConfig {
+            arch,
+            engine: EngineKind::Jit,
+            write_path: WritePath::Host,
+            quantum: 10_000,
+            seed: 0,
+            chaos: false,
+            max_insns: 500_000_000,
+            max_block_insns: crate::engine::DEFAULT_MAX_BLOCK_INSNS,
+            mtd_chunk: 4096,
+            jit_threshold: 0,
+            mtds: Vec::new(),
+            files: Vec::new(),
+            env: Vec::new(),
+        }
+    }
+}
+
+/// Host-side controls of a run that never affect guest behaviour.
+#[derive(Clone, Debug, Default)]
+pub struct RunControl {
+    /// Set by the runner (for example on a wall-clock timeout); the machine
+    /// checks it between quanta and stops with [`Stopped::Cancelled`].
+    pub cancel: Option<Arc<AtomicBool>>,
+}
+
+/// Why a run stopped before the script finished.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stopped {
+    /// `max_insns` guest instructions ran. `pc` of the process running then.
+    InstructionLimit { pid: u32, pc: u64 },
+    /// The host cancelled the run (wall timeout).
+    Cancelled { pid: u32, pc: u64 },
+}
+
+/// Per-process statistics.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProcessStats {
+    pub pid: u32,
+    /// argv[0].
+    pub name: String,
+    pub insns: u64,
+    /// Shell-style status (code or 128+signal); `None` if still running.
+    pub status: Option<i32>,
+}
+
+/// Machine-wide statistics. `compile_us` and `wall_ms` are host timings and
+/// are never part of the fingerprint.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MachineStats {
+    pub insns: u64,
+    pub blocks_translated: u64,
+    pub blocks_compiled: u64,
+    pub compile_us: u64,
+    pub wall_ms: u64,
+}
+
+/// The result of running a script on a machine.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    /// The script's exit status (shell-style).
+    pub exit_code: i32,
+    pub stopped: Option<Stopped>,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+    pub events: Vec<Event>,
+    pub processes: Vec<ProcessStats>,
+    pub stats: MachineStats,
+    /// Hash over every process's instruction count and output, the exit
+    /// status and the events: equal fingerprints mean equal runs.
+    pub fingerprint: u64,
+}
+
+/// 64-bit FNV-1a, the fingerprint hash: fixed, portable and independent of
+/// the Rust version (unlike `DefaultHasher`).
+#[derive(Clone, Copy, Debug)]
+pub struct Fnv64(pub u64);
+
+impl Default for Fnv64 {
+    fn default() -> Self {
+        Fnv64(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Fnv64 {
+    pub fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ b as u64).wrapping_mul(0x100_0000_01b3);
+        }
+    }
+
+    /// Length-prefixed, so `("ab","c")` and `("a","bc")` differ.
+    pub fn write_field(&mut self, bytes: &[u8]) {
+        self.write(&(bytes.len() as u64).to_le_bytes());
+        self.write(bytes);
+    }
+
+    pub fn write_u64(&mut self, v: u64) {
+        self.write(&v.to_le_bytes());
+    }
+
+    pub fn finish(self) -> u64 {
+        self.0
+    }
+}
