@@ -1,0 +1,69 @@
+#!/bin/sh
+# Rebuild every guest program for every architecture, deterministically.
+# Usage: guest/build.sh [OUTDIR]    (default: guest/bin; writes OUTDIR/<arch>/<prog>)
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+out=${1:-$here/bin}
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+cd "$here"
+
+export LC_ALL=C
+unset GCC_EXEC_PREFIX COMPILER_PATH LIBRARY_PATH CPATH C_INCLUDE_PATH || true
+
+ARCHES="riscv64 aarch64 powerpc64 mipsel mipseb armel"
+PROGS="cat strings grep echo head wc od hexdump cmp dd sha256sum yes true false
+       bench mtdinfo badbuf smc segv illegal spin"
+
+COMMON="-std=gnu99 -O2 -static -nostdlib -ffreestanding -fno-builtin
+        -fno-pie -no-pie -fno-stack-protector -fno-asynchronous-unwind-tables
+        -fno-unwind-tables -fno-ident -fno-tree-loop-distribute-patterns
+        -ffunction-sections -fdata-sections -ffile-prefix-map=$here=.
+        -Wall -Wextra -Ilibc
+        -Wl,-e,_start -Wl,--gc-sections -Wl,--build-id=none -Wl,-z,noexecstack"
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT INT TERM
+
+for arch in $ARCHES; do
+	libs=
+	case $arch in
+	riscv64)
+		cc=riscv64-linux-gnu-gcc; adir=riscv64
+		flags="-march=rv64imac -mabi=lp64" ;;
+	aarch64)
+		cc=aarch64-linux-gnu-gcc; adir=aarch64
+		flags="-mgeneral-regs-only" ;;
+	powerpc64)
+		cc=powerpc64-linux-gnu-gcc; adir=powerpc64
+		flags="-mabi=elfv1 -msoft-float -mtraceback=no -Wl,-z,max-page-size=4096" ;;
+	mipsel)
+		cc=mipsel-linux-gnu-gcc; adir=mips
+		flags="-march=mips32r2 -mabi=32 -msoft-float -mno-abicalls -fno-pic" ;;
+	mipseb)
+		cc=mips-linux-gnu-gcc; adir=mips
+		flags="-march=mips32r2 -mabi=32 -msoft-float -mno-abicalls -fno-pic" ;;
+	armel)
+		cc=arm-linux-gnueabi-gcc; adir=arm
+		flags="-marm -mfloat-abi=soft"
+		libs=-lgcc ;;
+	esac
+	cflags="$COMMON $flags -Ilibc/arch/$adir"
+	obj=$tmp/$arch
+	mkdir -p "$obj" "$out/$arch"
+	# shellcheck disable=SC2086
+	$cc $cflags -c -o "$obj/start.o" "libc/arch/$adir/start.S"
+	# shellcheck disable=SC2086
+	$cc $cflags -c -o "$obj/libc.o" libc/libc.c
+	# shellcheck disable=SC2086
+	$cc $cflags -c -o "$obj/hash.o" libc/hash.c
+	for prog in $PROGS; do
+		# shellcheck disable=SC2086
+		$cc $cflags -c -o "$obj/$prog.o" "src/$prog.c"
+		# shellcheck disable=SC2086
+		$cc $cflags -o "$out/$arch/$prog" "$obj/start.o" "$obj/$prog.o" \
+			"$obj/libc.o" "$obj/hash.o" $libs
+	done
+	echo "built $arch"
+done
