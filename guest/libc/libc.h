@@ -124,10 +124,6 @@ static inline int sys_munmap(void *addr, size_t len)
 {
 	return (int)__sys(SYS_munmap, (long)addr, (long)len, 0, 0, 0, 0);
 }
-static inline int sys_mprotect(void *addr, size_t len, int prot)
-{
-	return (int)__sys(SYS_mprotect, (long)addr, (long)len, prot, 0, 0, 0);
-}
 __attribute__((noreturn)) void sys_exit_group(int code);
 
 /* Memory and strings. */

@@ -27,8 +27,27 @@ pub const ARCHES: &[&str] = &["riscv64", "aarch64", "powerpc64", "mipsel", "mips
 
 /// Every program built by `guest/build.sh`.
 pub const PROGRAMS: &[&str] = &[
-    "cat", "strings", "grep", "echo", "head", "wc", "od", "hexdump", "cmp", "dd", "sha256sum",
-    "yes", "true", "false", "bench", "mtdinfo", "badbuf", "smc", "segv", "illegal", "spin",
+    "cat",
+    "strings",
+    "grep",
+    "echo",
+    "head",
+    "wc",
+    "od",
+    "hexdump",
+    "cmp",
+    "dd",
+    "sha256sum",
+    "yes",
+    "true",
+    "false",
+    "bench",
+    "mtdinfo",
+    "badbuf",
+    "smc",
+    "segv",
+    "illegal",
+    "spin",
 ];
 
 /// Programs that deliberately have no case (they never terminate).
@@ -184,13 +203,16 @@ pub fn load_cases(root: &Path) -> Vec<Case> {
     file.cases
 }
 
+/// Builds the host command that runs a guest program: (arch, program path,
+/// args). Working directory and standard streams are set by the caller.
+pub type CommandFn = dyn Fn(&str, &Path, &[String]) -> Command + Send + Sync;
+
 /// Runs a guest program as a host process.
 pub struct Launcher {
     /// Runner name, used to select `[case.override.NAME]` and in messages.
     pub name: String,
-    /// Builds the command for (arch, program path, args). Working directory
-    /// and standard streams are set by the caller.
-    pub command: Box<dyn Fn(&str, &Path, &[String]) -> Command + Send + Sync>,
+    /// Builds the command for one guest program.
+    pub command: Box<CommandFn>,
     /// Wall-clock limit for one case.
     pub timeout: Duration,
 }
@@ -228,7 +250,12 @@ fn kill_all(children: &mut [Child]) {
 }
 
 /// Runs one case for one architecture and returns what it produced.
-pub fn run_case(root: &Path, arch: &str, case: &Case, launcher: &Launcher) -> Result<Outcome, String> {
+pub fn run_case(
+    root: &Path,
+    arch: &str,
+    case: &Case,
+    launcher: &Launcher,
+) -> Result<Outcome, String> {
     let stages = case.stages();
     let mut children: Vec<Child> = Vec::new();
     let mut stderr_readers = Vec::new();
@@ -320,7 +347,11 @@ fn show(bytes: &[u8]) -> String {
 fn first_difference(a: &[u8], b: &[u8]) -> String {
     let n = a.iter().zip(b).take_while(|(x, y)| x == y).count();
     let line = a[..n].iter().filter(|&&c| c == b'\n').count() + 1;
-    format!("first difference at byte {n} (line {line}); expected {} bytes, got {}", a.len(), b.len())
+    format!(
+        "first difference at byte {n} (line {line}); expected {} bytes, got {}",
+        a.len(),
+        b.len()
+    )
 }
 
 /// Compares an outcome with the case's expectations for a runner; returns a
@@ -344,7 +375,11 @@ pub fn check_outcome(case: &Case, runner: &str, out: &Outcome) -> Result<(), Str
         if let Some(want) = &e.stderr_contains {
             let got = String::from_utf8_lossy(&out.stderr);
             if !got.contains(want.as_str()) {
-                let _ = writeln!(msg, "  stderr should contain {want:?}\n    got: {}", show(&out.stderr));
+                let _ = writeln!(
+                    msg,
+                    "  stderr should contain {want:?}\n    got: {}",
+                    show(&out.stderr)
+                );
             }
         } else {
             let want = e.stderr.as_deref().unwrap_or("");
@@ -358,11 +393,7 @@ pub fn check_outcome(case: &Case, runner: &str, out: &Outcome) -> Result<(), Str
             }
         }
     }
-    if msg.is_empty() {
-        Ok(())
-    } else {
-        Err(msg)
-    }
+    if msg.is_empty() { Ok(()) } else { Err(msg) }
 }
 
 /// Runs every case for every given architecture, in parallel, and returns
@@ -377,24 +408,26 @@ pub fn run_all(root: &Path, arches: &[&str], cases: &[Case], launcher: &Launcher
     let failures = std::sync::Mutex::new(Vec::new());
     thread::scope(|s| {
         for _ in 0..workers {
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let Some(&(arch, case)) = jobs.get(i) else { break };
-                let result = run_case(root, arch, case, launcher)
-                    .and_then(|out| check_outcome(case, &launcher.name, &out));
-                if let Err(e) = result {
-                    let what = case
-                        .stages()
-                        .iter()
-                        .map(|s| s.join(" "))
-                        .collect::<Vec<_>>()
-                        .join(" | ");
-                    failures.lock().unwrap().push(format!(
-                        "[{}/{arch}] case {} ({what}):\n{}",
-                        launcher.name,
-                        case.name,
-                        e.trim_end()
-                    ));
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(&(arch, case)) = jobs.get(i) else { break };
+                    let result = run_case(root, arch, case, launcher)
+                        .and_then(|out| check_outcome(case, &launcher.name, &out));
+                    if let Err(e) = result {
+                        let what = case
+                            .stages()
+                            .iter()
+                            .map(|s| s.join(" "))
+                            .collect::<Vec<_>>()
+                            .join(" | ");
+                        failures.lock().unwrap().push(format!(
+                            "[{}/{arch}] case {} ({what}):\n{}",
+                            launcher.name,
+                            case.name,
+                            e.trim_end()
+                        ));
+                    }
                 }
             });
         }

@@ -11,7 +11,6 @@
 #define SYS_exit_group  94
 #define SYS_munmap     215
 #define SYS_mmap       222
-#define SYS_mprotect   226
 
 #define ARCH_NAME "aarch64"
 #define ARCH_64BIT 1

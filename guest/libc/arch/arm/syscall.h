@@ -8,7 +8,6 @@
 #define SYS_lseek        19
 #define SYS_ioctl        54
 #define SYS_munmap       91
-#define SYS_mprotect    125
 #define SYS_mmap2       192
 #define SYS_exit_group  248
 #define SYS_openat      322

@@ -8,7 +8,6 @@
 #define SYS_lseek      4019
 #define SYS_ioctl      4054
 #define SYS_munmap     4091
-#define SYS_mprotect   4125
 #define SYS_mmap2      4210
 #define SYS_exit_group 4246
 #define SYS_openat     4288

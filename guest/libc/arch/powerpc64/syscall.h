@@ -9,7 +9,6 @@
 #define SYS_ioctl       54
 #define SYS_mmap        90
 #define SYS_munmap      91
-#define SYS_mprotect   125
 #define SYS_exit_group 234
 #define SYS_openat     286
 
