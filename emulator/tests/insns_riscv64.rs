@@ -2,7 +2,8 @@
 //!
 //! Reads `tests/insns/riscv64.ins` (its header documents the line syntax),
 //! runs every case on a fresh `bohr_emu::testing::Harness` with the
-//! reference interpreter, and checks registers, memory, pc, instruction
+//! reference interpreter, and again with the JIT engine so both engines are
+//! held to the same data, and checks registers, memory, pc, instruction
 //! count and how execution stopped. It also checks each line's disassembly
 //! column against capstone, so a line cannot silently test other bytes than
 //! it claims, and that every encoding of the decoder's tables is exercised.
@@ -14,7 +15,7 @@ use bohr_emu::arch::Arch;
 use bohr_emu::arch::riscv64::decode::{self, Decoded};
 use bohr_emu::arch::riscv64::disasm::disassemble;
 use bohr_emu::arch::riscv64::regs::{NAMES, NO_RESERVATION};
-use bohr_emu::engine::StopReason;
+use bohr_emu::engine::{EngineKind, StopReason};
 use bohr_emu::ir::TrapKind;
 use bohr_emu::testing::Harness;
 
@@ -156,7 +157,7 @@ fn normalise(s: &str) -> String {
 }
 
 /// Run one case; returns the list of mismatches.
-fn run_case(case: &Case, covered: &mut BTreeSet<&'static str>) -> Vec<String> {
+fn run_case(case: &Case, kind: EngineKind, covered: &mut BTreeSet<&'static str>) -> Vec<String> {
     let mut errs = Vec::new();
     let pc = case.input.pc.unwrap_or(DEFAULT_PC);
     let insns = split_insns(&case.bytes);
@@ -180,7 +181,7 @@ fn run_case(case: &Case, covered: &mut BTreeSet<&'static str>) -> Vec<String> {
         }
     }
 
-    let mut h = Harness::new(Arch::Riscv64);
+    let mut h = Harness::with_engine(Arch::Riscv64, kind);
     for (addr, bytes) in &case.input.mems {
         h.map_data(*addr, bytes);
     }
@@ -246,8 +247,7 @@ fn run_case(case: &Case, covered: &mut BTreeSet<&'static str>) -> Vec<String> {
     errs
 }
 
-#[test]
-fn riscv64_instructions() {
+fn run_file(kind: EngineKind) {
     let text = std::fs::read_to_string(INS_FILE).expect("instruction test file is readable");
     let mut failures = Vec::new();
     let mut covered = BTreeSet::new();
@@ -261,7 +261,7 @@ fn riscv64_instructions() {
         cases += 1;
         match parse_case(line, body) {
             Ok(case) => {
-                for e in run_case(&case, &mut covered) {
+                for e in run_case(&case, kind, &mut covered) {
                     failures.push(format!("line {}: {e}\n    {body}", case.line));
                 }
             }
@@ -276,8 +276,18 @@ fn riscv64_instructions() {
     assert!(cases > 0, "no cases in {INS_FILE}");
     assert!(
         failures.is_empty(),
-        "{} failure(s) in {cases} cases:\n{}",
+        "{kind}: {} failure(s) in {cases} cases:\n{}",
         failures.len(),
         failures.join("\n")
     );
+}
+
+#[test]
+fn riscv64_instructions_interp() {
+    run_file(EngineKind::Interp);
+}
+
+#[test]
+fn riscv64_instructions_jit() {
+    run_file(EngineKind::Jit);
 }

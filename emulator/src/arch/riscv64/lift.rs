@@ -418,6 +418,42 @@ mod tests {
     }
 
     #[test]
+    fn sc_stores_only_when_the_reservation_matches() {
+        // sc.w a0, a2, (a1)
+        let block = lift(&[0x2f, 0xa5, 0xc5, 0x18]);
+        let text: Vec<String> =
+            block.ops.iter().map(|op| op.to_string().trim().to_string()).collect();
+        assert_eq!(
+            text,
+            [
+                "-- 0x1000 (4 bytes)",
+                "t0 = s11",
+                "t1 = s12",
+                "t2 = s32",
+                "t3 = Ne t2, t0",
+                "if t3 goto L0",
+                "store.32.le [t0] = t1",
+                "L0:",
+                "t4 = 0xffffffffffffffff",
+                "s32 = t4",
+                "s10 = t3",
+            ]
+        );
+    }
+
+    #[test]
+    fn division_by_zero_selects_all_ones() {
+        // div a0, a1, a2
+        let block = lift(&[0x33, 0xc5, 0xc5, 0x02]);
+        assert!(block.ops.iter().any(|op| matches!(op, Op::Select { .. })), "{block}");
+        // divw: the 32-bit quotient is sign-extended after the select.
+        let block = lift(&[0x3b, 0xc5, 0xc5, 0x02]);
+        let sel = block.ops.iter().position(|op| matches!(op, Op::Select { .. })).unwrap();
+        let sext = block.ops.iter().rposition(|op| matches!(op, Op::Un { .. })).unwrap();
+        assert!(sel < sext, "{block}");
+    }
+
+    #[test]
     fn random_words_never_panic() {
         let mut s = 0x9e37_79b9_7f4a_7c15u64;
         for n in 0..200_000u32 {

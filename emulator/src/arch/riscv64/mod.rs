@@ -2,8 +2,9 @@
 //! counter reads that user code issues, and `fence.i`.
 //!
 //! `decode` turns bytes into instructions via encoding tables; `lift`
-//! emits IR for them; `abi` holds the Linux syscall table; `regs` the slot
-//! layout and names.
+//! emits IR for them; `disasm` renders them as text through capstone (the
+//! only capstone user here, so the decoder stays independent of it); `abi`
+//! holds the Linux syscall table; `regs` the slot layout and names.
 
 pub mod abi;
 pub mod decode;
