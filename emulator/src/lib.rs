@@ -10,6 +10,7 @@ pub mod engine;
 pub mod events;
 pub mod interp;
 pub mod ir;
+pub mod jit;
 pub mod linux;
 pub mod loader;
 pub mod machine;
@@ -24,12 +25,13 @@ pub fn engine_for(
     kind: EngineKind,
     frontend: &'static dyn arch::Frontend,
     max_block_insns: u32,
-    _jit_threshold: u32,
+    jit_threshold: u32,
 ) -> Box<dyn Engine> {
     match kind {
-        // Until the JIT lands, both kinds run on the reference interpreter.
-        EngineKind::Interp | EngineKind::Jit => {
-            Box::new(interp::Interpreter::new(frontend, max_block_insns))
+        EngineKind::Interp => Box::new(interp::Interpreter::new(frontend, max_block_insns)),
+        EngineKind::Jit => {
+            let config = jit::JitConfig { threshold: jit_threshold, ..Default::default() };
+            Box::new(jit::Jit::new(frontend, max_block_insns, config))
         }
     }
 }

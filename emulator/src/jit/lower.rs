@@ -1,0 +1,602 @@
+//! Lowering of IR regions to Cranelift.
+//!
+//! A region is a hot entry block plus blocks reachable from it by direct
+//! jumps, compiled into one function `fn(cpu, ctx) -> exit code`, so hot
+//! loops run without returning to the dispatcher. Inside the function every
+//! guest slot the region touches lives in a Cranelift variable: loaded once
+//! at entry, written back only at exits. Each IR block starts with an exact
+//! fuel check; when less fuel remains than the block needs, the function
+//! exits with `EXIT_FUEL` and the interpreter runs the rest, so a run stops
+//! exactly at instruction N.
+//!
+//! Memory accesses inline the software TLB lookup (see `mem::tlb`); a miss
+//! calls the `runtime` helpers. Big-endian accesses byte-swap explicitly.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::{
+    AbiParam, Block as ClBlock, BlockArg, InstBuilder, MemFlagsData, Signature, Type, Value, types,
+};
+use cranelift_frontend::{FunctionBuilder, Variable};
+
+use super::runtime::{self, EXIT_FAULT, EXIT_FUEL, EXIT_JUMP, EXIT_SYSCALL, EXIT_TRAP};
+use crate::cpu::offsets as cpu_off;
+use crate::ir::{BinOp, Block, Counter, Endian, Exit, Op, Temp, TrapKind, UnOp, Width};
+use crate::mem::{PAGE_MASK, PAGE_SHIFT, TLB_SIZE, tlb_offsets};
+
+const I64: Type = types::I64;
+
+/// Everything the function body needs while lowering.
+struct Lower<'a, 'b> {
+    b: &'a mut FunctionBuilder<'b>,
+    cpu: Value,
+    ctx: Value,
+    tlb: Value,
+    slot_vars: BTreeMap<u16, Variable>,
+    temp_vars: Vec<Variable>,
+    icount: Variable,
+    fuel: Variable,
+    /// Set when a store hit translated code; checked at the next
+    /// instruction boundary so stale code never runs.
+    smc: Variable,
+    exit_block: ClBlock,
+    region_blocks: BTreeMap<u64, ClBlock>,
+    load_sig: cranelift_codegen::ir::SigRef,
+    store_sig: cranelift_codegen::ir::SigRef,
+    traps: Vec<TrapKind>,
+    trusted: MemFlagsData,
+}
+
+/// Slots a region reads or writes.
+fn used_slots(blocks: &[&Block]) -> BTreeSet<u16> {
+    let mut s = BTreeSet::new();
+    for b in blocks {
+        for op in &b.ops {
+            match op {
+                Op::Get { slot, .. } | Op::Set { slot, .. } => {
+                    s.insert(slot.0);
+                }
+                _ => {}
+            }
+        }
+    }
+    s
+}
+
+/// Slots a region writes (written back at every exit).
+fn written_slots(blocks: &[&Block]) -> BTreeSet<u16> {
+    let mut s = BTreeSet::new();
+    for b in blocks {
+        for op in &b.ops {
+            if let Op::Set { slot, .. } = op {
+                s.insert(slot.0);
+            }
+        }
+    }
+    s
+}
+
+/// The signature of compiled regions: `(cpu, ctx) -> exit code`.
+pub fn region_signature(sig: &mut Signature) {
+    sig.params.push(AbiParam::new(I64));
+    sig.params.push(AbiParam::new(I64));
+    sig.returns.push(AbiParam::new(types::I32));
+}
+
+/// Lower `blocks` (entry first) into the function being built. Returns the
+/// region's trap table (indexed by `JitCtx::exit_aux`).
+pub fn lower_region(b: &mut FunctionBuilder, blocks: &[&Block]) -> Vec<TrapKind> {
+    let entry = b.create_block();
+    b.append_block_params_for_function_params(entry);
+    b.switch_to_block(entry);
+    let cpu = b.block_params(entry)[0];
+    let ctx = b.block_params(entry)[1];
+    let trusted = MemFlagsData::trusted();
+
+    let mut load_sig = Signature::new(b.func.signature.call_conv);
+    load_sig.params.extend([AbiParam::new(I64), AbiParam::new(I64), AbiParam::new(types::I32)]);
+    load_sig.returns.push(AbiParam::new(I64));
+    let load_sig = b.import_signature(load_sig);
+    let mut store_sig = Signature::new(b.func.signature.call_conv);
+    store_sig.params.extend([
+        AbiParam::new(I64),
+        AbiParam::new(I64),
+        AbiParam::new(types::I32),
+        AbiParam::new(I64),
+    ]);
+    store_sig.returns.push(AbiParam::new(types::I32));
+    let store_sig = b.import_signature(store_sig);
+
+    let tlb = b.ins().load(I64, trusted, ctx, runtime::offsets::TLB);
+    let mut slot_vars = BTreeMap::new();
+    for s in used_slots(blocks) {
+        let v = b.declare_var(I64);
+        let val = b.ins().load(I64, trusted, cpu, cpu_off::slot(s));
+        b.def_var(v, val);
+        slot_vars.insert(s, v);
+    }
+    let max_temps = blocks.iter().map(|bl| bl.num_temps).max().unwrap_or(0);
+    let temp_vars: Vec<Variable> = (0..max_temps).map(|_| b.declare_var(I64)).collect();
+    let zero = b.ins().iconst(I64, 0);
+    for &t in &temp_vars {
+        // Temps are block-local, but give them a definition on every path
+        // so the SSA builder never sees an undefined use.
+        b.def_var(t, zero);
+    }
+    let icount = b.declare_var(I64);
+    let v = b.ins().load(I64, trusted, cpu, cpu_off::ICOUNT);
+    b.def_var(icount, v);
+    let fuel = b.declare_var(I64);
+    let v = b.ins().load(I64, trusted, ctx, runtime::offsets::FUEL);
+    b.def_var(fuel, v);
+    let smc = b.declare_var(I64);
+    b.def_var(smc, zero);
+
+    let exit_block = b.create_block();
+    b.append_block_param(exit_block, types::I32); // exit code
+    b.append_block_param(exit_block, I64); // pc
+    b.append_block_param(exit_block, I64); // instructions not retired
+
+    let mut region_blocks = BTreeMap::new();
+    for bl in blocks {
+        region_blocks.entry(bl.pc).or_insert_with(|| b.create_block());
+    }
+    let first = region_blocks[&blocks[0].pc];
+    b.ins().jump(first, &[]);
+
+    let mut l = Lower {
+        b,
+        cpu,
+        ctx,
+        tlb,
+        slot_vars,
+        temp_vars,
+        icount,
+        fuel,
+        smc,
+        exit_block,
+        region_blocks,
+        load_sig,
+        store_sig,
+        traps: Vec::new(),
+        trusted,
+    };
+    let written = written_slots(blocks);
+    for bl in blocks {
+        l.lower_block(bl);
+    }
+    l.emit_exit_block(&written);
+    l.b.seal_all_blocks();
+    l.traps
+}
+
+impl Lower<'_, '_> {
+    fn t(&mut self, t: Temp) -> Value {
+        self.b.use_var(self.temp_vars[t.0 as usize])
+    }
+
+    fn set_t(&mut self, t: Temp, v: Value) {
+        self.b.def_var(self.temp_vars[t.0 as usize], v);
+    }
+
+    fn bool_to_i64(&mut self, c: Value) -> Value {
+        self.b.ins().uextend(I64, c)
+    }
+
+    /// Jump to the shared exit with `code`, `pc` and the number of
+    /// instructions of the current block that did not retire.
+    fn exit(&mut self, code: u32, pc: Value, unretired: u64) {
+        let code = self.b.ins().iconst(types::I32, code as i64);
+        let un = self.b.ins().iconst(I64, unretired as i64);
+        let args = [BlockArg::Value(code), BlockArg::Value(pc), BlockArg::Value(un)];
+        self.b.ins().jump(self.exit_block, &args);
+    }
+
+    fn exit_const(&mut self, code: u32, pc: u64, unretired: u64) {
+        let pc = self.b.ins().iconst(I64, pc as i64);
+        self.exit(code, pc, unretired);
+    }
+
+    /// Emit the IR exit `e` after `retired` of the block's `n` instructions.
+    fn ir_exit(&mut self, e: Exit, n: u64, retired: u64, had_store: bool) {
+        match e {
+            Exit::Jump(target) => {
+                let un = n - retired;
+                if let Some(&dest) = self.region_blocks.get(&target) {
+                    if had_store {
+                        // Code may have been overwritten: leave instead.
+                        let s = self.b.use_var(self.smc);
+                        let leave = self.b.create_block();
+                        let stay = self.b.create_block();
+                        self.b.ins().brif(s, leave, &[], stay, &[]);
+                        self.b.switch_to_block(leave);
+                        self.exit_const(EXIT_JUMP, target, un);
+                        self.b.switch_to_block(stay);
+                    }
+                    if un != 0 {
+                        let ic = self.b.use_var(self.icount);
+                        let ic = self.b.ins().iadd_imm_s(ic, -(un as i64));
+                        self.b.def_var(self.icount, ic);
+                        let f = self.b.use_var(self.fuel);
+                        let f = self.b.ins().iadd_imm_s(f, un as i64);
+                        self.b.def_var(self.fuel, f);
+                    }
+                    self.b.ins().jump(dest, &[]);
+                } else {
+                    self.exit_const(EXIT_JUMP, target, un);
+                }
+            }
+            Exit::JumpIndirect(t) => {
+                let pc = self.t(t);
+                self.exit(EXIT_JUMP, pc, n - retired);
+            }
+            Exit::Syscall { next_pc } => self.exit_const(EXIT_SYSCALL, next_pc, n - retired),
+            Exit::Trap { kind, pc } => {
+                let idx = self.traps.len() as i64;
+                self.traps.push(kind);
+                let v = self.b.ins().iconst(I64, idx);
+                self.b.ins().store(self.trusted, v, self.ctx, runtime::offsets::EXIT_AUX);
+                // The trapping instruction does not retire.
+                self.exit_const(EXIT_TRAP, pc, n - retired.saturating_sub(1));
+            }
+        }
+    }
+
+    fn lower_block(&mut self, bl: &Block) {
+        let start = self.region_blocks[&bl.pc];
+        self.b.switch_to_block(start);
+        let n = bl.insn_count as u64;
+        // Exact fuel: run the block only if all of it may retire.
+        let fuel = self.b.use_var(self.fuel);
+        let enough = self.b.ins().icmp_imm_s(IntCC::UnsignedGreaterThanOrEqual, fuel, n as i64);
+        let body = self.b.create_block();
+        let starve = self.b.create_block();
+        self.b.ins().brif(enough, body, &[], starve, &[]);
+        self.b.switch_to_block(starve);
+        self.exit_const(EXIT_FUEL, bl.pc, 0);
+        self.b.switch_to_block(body);
+        let f = self.b.ins().iadd_imm_s(fuel, -(n as i64));
+        self.b.def_var(self.fuel, f);
+        let ic = self.b.use_var(self.icount);
+        let ic = self.b.ins().iadd_imm_s(ic, n as i64);
+        self.b.def_var(self.icount, ic);
+
+        let labels: Vec<ClBlock> = (0..bl.num_labels).map(|_| self.b.create_block()).collect();
+        let mut k: u64 = 0; // instructions started
+        let mut cur_pc = bl.pc;
+        let mut insn_had_store = false;
+        let mut block_had_store = false;
+        for op in &bl.ops {
+            match *op {
+                Op::Insn { pc, .. } => {
+                    if insn_had_store {
+                        let s = self.b.use_var(self.smc);
+                        let leave = self.b.create_block();
+                        let go = self.b.create_block();
+                        self.b.ins().brif(s, leave, &[], go, &[]);
+                        self.b.switch_to_block(leave);
+                        self.exit_const(EXIT_JUMP, pc, n - k);
+                        self.b.switch_to_block(go);
+                    }
+                    insn_had_store = false;
+                    k += 1;
+                    cur_pc = pc;
+                }
+                Op::Const { dst, value } => {
+                    let v = self.b.ins().iconst(I64, value as i64);
+                    self.set_t(dst, v);
+                }
+                Op::Get { dst, slot } => {
+                    let v = self.b.use_var(self.slot_vars[&slot.0]);
+                    self.set_t(dst, v);
+                }
+                Op::Set { slot, src } => {
+                    let v = self.t(src);
+                    self.b.def_var(self.slot_vars[&slot.0], v);
+                }
+                Op::Bin { op, dst, a, b } => {
+                    let (a, b) = (self.t(a), self.t(b));
+                    let v = self.bin(op, a, b);
+                    self.set_t(dst, v);
+                }
+                Op::Un { op, dst, src } => {
+                    let a = self.t(src);
+                    let v = self.un(op, a);
+                    self.set_t(dst, v);
+                }
+                Op::Select { dst, cond, if_true, if_false } => {
+                    let (c, x, y) = (self.t(cond), self.t(if_true), self.t(if_false));
+                    let v = self.b.ins().select(c, x, y);
+                    self.set_t(dst, v);
+                }
+                Op::Load { dst, addr, width, signed, endian } => {
+                    let a = self.t(addr);
+                    let v = self.load(a, width, signed, endian, cur_pc, n - (k - 1));
+                    self.set_t(dst, v);
+                }
+                Op::Store { addr, src, width, endian } => {
+                    let (a, v) = (self.t(addr), self.t(src));
+                    self.store(a, v, width, endian, cur_pc, n - (k - 1));
+                    insn_had_store = true;
+                    block_had_store = true;
+                }
+                Op::Counter { dst, counter } => {
+                    let ic = self.b.use_var(self.icount);
+                    // Instructions retired before this one.
+                    let mut v = self.b.ins().iadd_imm_s(ic, -((n - (k - 1)) as i64));
+                    if counter == Counter::VirtualNs {
+                        let bias =
+                            self.b.ins().load(I64, self.trusted, self.cpu, cpu_off::VCLOCK_BIAS);
+                        v = self.b.ins().iadd(v, bias);
+                    }
+                    self.set_t(dst, v);
+                }
+                Op::BranchIf { cond, target } => {
+                    let c = self.t(cond);
+                    let next = self.b.create_block();
+                    self.b.ins().brif(c, labels[target.0 as usize], &[], next, &[]);
+                    self.b.switch_to_block(next);
+                }
+                Op::Label(l) => {
+                    let dest = labels[l.0 as usize];
+                    self.b.ins().jump(dest, &[]);
+                    self.b.switch_to_block(dest);
+                }
+                Op::ExitIf { cond, exit } => {
+                    let c = self.t(cond);
+                    let taken = self.b.create_block();
+                    let next = self.b.create_block();
+                    self.b.ins().brif(c, taken, &[], next, &[]);
+                    self.b.switch_to_block(taken);
+                    self.ir_exit(exit, n, k, block_had_store);
+                    self.b.switch_to_block(next);
+                }
+            }
+        }
+        self.ir_exit(bl.exit, n, k, block_had_store);
+    }
+
+    /// Address of the TLB entry for `addr`.
+    fn tlb_entry(&mut self, addr: Value) -> Value {
+        let idx = self.b.ins().ushr_imm_u(addr, PAGE_SHIFT as i64);
+        let idx = self.b.ins().band_imm_s(idx, (TLB_SIZE - 1) as i64);
+        let off = self.b.ins().imul_imm_u(idx, tlb_offsets::ENTRY_SIZE as i64);
+        let base = self.b.ins().iadd(self.tlb, off);
+        self.b.ins().iadd_imm_s(base, tlb_offsets::ENTRIES as i64)
+    }
+
+    fn width_type(w: Width) -> Type {
+        match w {
+            Width::W8 => types::I8,
+            Width::W16 => types::I16,
+            Width::W32 => types::I32,
+            Width::W64 => types::I64,
+        }
+    }
+
+    fn load(
+        &mut self,
+        addr: Value,
+        w: Width,
+        signed: bool,
+        endian: Endian,
+        pc: u64,
+        unretired: u64,
+    ) -> Value {
+        let ty = Self::width_type(w);
+        let entry = self.tlb_entry(addr);
+        let tag = self.b.ins().load(I64, self.trusted, entry, tlb_offsets::READ_TAG);
+        let masked = self.b.ins().band_imm_s(addr, (PAGE_MASK | (w.bytes() as u64 - 1)) as i64);
+        let hit = self.b.ins().icmp(IntCC::Equal, masked, tag);
+        let fast = self.b.create_block();
+        let slow = self.b.create_block();
+        let fault = self.b.create_block();
+        let join = self.b.create_block();
+        let raw = self.b.append_block_param(join, ty);
+        self.b.ins().brif(hit, fast, &[], slow, &[]);
+
+        self.b.switch_to_block(fast);
+        let addend = self.b.ins().load(I64, self.trusted, entry, tlb_offsets::ADDEND);
+        let host = self.b.ins().iadd(addr, addend);
+        let v = self.b.ins().load(ty, self.trusted, host, 0);
+        self.b.ins().jump(join, &[BlockArg::Value(v)]);
+
+        self.b.switch_to_block(slow);
+        let helper = self.b.ins().iconst(I64, runtime::jit_load as *const () as i64);
+        let size = self.b.ins().iconst(types::I32, w.bytes() as i64);
+        let call = self.b.ins().call_indirect(self.load_sig, helper, &[self.ctx, addr, size]);
+        let v = self.b.inst_results(call)[0];
+        let v = if ty == I64 { v } else { self.b.ins().ireduce(ty, v) };
+        let pending =
+            self.b.ins().load(I64, self.trusted, self.ctx, runtime::offsets::FAULT_PENDING);
+        self.b.ins().brif(pending, fault, &[], join, &[BlockArg::Value(v)]);
+
+        self.b.switch_to_block(fault);
+        self.exit_const(EXIT_FAULT, pc, unretired);
+
+        self.b.switch_to_block(join);
+        let v =
+            if endian == Endian::Big && ty != types::I8 { self.b.ins().bswap(raw) } else { raw };
+        if ty == I64 {
+            v
+        } else if signed {
+            self.b.ins().sextend(I64, v)
+        } else {
+            self.b.ins().uextend(I64, v)
+        }
+    }
+
+    fn store(
+        &mut self,
+        addr: Value,
+        value: Value,
+        w: Width,
+        endian: Endian,
+        pc: u64,
+        unretired: u64,
+    ) {
+        let ty = Self::width_type(w);
+        let narrow = if ty == I64 { value } else { self.b.ins().ireduce(ty, value) };
+        let narrow = if endian == Endian::Big && ty != types::I8 {
+            self.b.ins().bswap(narrow)
+        } else {
+            narrow
+        };
+        let entry = self.tlb_entry(addr);
+        let tag = self.b.ins().load(I64, self.trusted, entry, tlb_offsets::WRITE_TAG);
+        let masked = self.b.ins().band_imm_s(addr, (PAGE_MASK | (w.bytes() as u64 - 1)) as i64);
+        let hit = self.b.ins().icmp(IntCC::Equal, masked, tag);
+        let fast = self.b.create_block();
+        let slow = self.b.create_block();
+        let fault = self.b.create_block();
+        let done = self.b.create_block();
+        self.b.ins().brif(hit, fast, &[], slow, &[]);
+
+        self.b.switch_to_block(fast);
+        let addend = self.b.ins().load(I64, self.trusted, entry, tlb_offsets::ADDEND);
+        let host = self.b.ins().iadd(addr, addend);
+        self.b.ins().store(self.trusted, narrow, host, 0);
+        self.b.ins().jump(done, &[]);
+
+        self.b.switch_to_block(slow);
+        let wide = if ty == I64 { narrow } else { self.b.ins().uextend(I64, narrow) };
+        let helper = self.b.ins().iconst(I64, runtime::jit_store as *const () as i64);
+        let size = self.b.ins().iconst(types::I32, w.bytes() as i64);
+        let call =
+            self.b.ins().call_indirect(self.store_sig, helper, &[self.ctx, addr, size, wide]);
+        let r = self.b.inst_results(call)[0];
+        let is_fault = self.b.ins().icmp_imm_s(IntCC::Equal, r, 1);
+        let ok = self.b.create_block();
+        self.b.ins().brif(is_fault, fault, &[], ok, &[]);
+
+        self.b.switch_to_block(ok);
+        let hit_code = self.b.ins().icmp_imm_s(IntCC::Equal, r, 2);
+        let hit_code = self.bool_to_i64(hit_code);
+        let s = self.b.use_var(self.smc);
+        let s = self.b.ins().bor(s, hit_code);
+        self.b.def_var(self.smc, s);
+        self.b.ins().jump(done, &[]);
+
+        self.b.switch_to_block(fault);
+        self.exit_const(EXIT_FAULT, pc, unretired);
+
+        self.b.switch_to_block(done);
+    }
+
+    fn bin(&mut self, op: BinOp, a: Value, b: Value) -> Value {
+        match op {
+            BinOp::Add => self.b.ins().iadd(a, b),
+            BinOp::Sub => self.b.ins().isub(a, b),
+            BinOp::Mul => self.b.ins().imul(a, b),
+            BinOp::MulHiU => self.b.ins().umulhi(a, b),
+            BinOp::MulHiS => self.b.ins().smulhi(a, b),
+            BinOp::MulHiSU => {
+                // signed(a) × unsigned(b) = umulhi(a, b) - (a < 0 ? b : 0)
+                let hi = self.b.ins().umulhi(a, b);
+                let neg = self.b.ins().sshr_imm_u(a, 63);
+                let corr = self.b.ins().band(neg, b);
+                self.b.ins().isub(hi, corr)
+            }
+            BinOp::DivU | BinOp::RemU => {
+                let zero = self.b.ins().icmp_imm_s(IntCC::Equal, b, 0);
+                let one = self.b.ins().iconst(I64, 1);
+                let safe = self.b.ins().select(zero, one, b);
+                if op == BinOp::DivU {
+                    let q = self.b.ins().udiv(a, safe);
+                    let z = self.b.ins().iconst(I64, 0);
+                    self.b.ins().select(zero, z, q)
+                } else {
+                    let r = self.b.ins().urem(a, safe);
+                    self.b.ins().select(zero, a, r)
+                }
+            }
+            BinOp::DivS | BinOp::RemS => {
+                // Dividing by 1 instead of 0 or -1-with-MIN keeps the
+                // hardware from trapping; MIN/1 = MIN and MIN%1 = 0 are
+                // exactly the IR's results for MIN/-1.
+                let zero = self.b.ins().icmp_imm_s(IntCC::Equal, b, 0);
+                let min = self.b.ins().icmp_imm_s(IntCC::Equal, a, i64::MIN);
+                let m1 = self.b.ins().icmp_imm_s(IntCC::Equal, b, -1);
+                let ovf = self.b.ins().band(min, m1);
+                let bad = self.b.ins().bor(zero, ovf);
+                let one = self.b.ins().iconst(I64, 1);
+                let safe = self.b.ins().select(bad, one, b);
+                if op == BinOp::DivS {
+                    let q = self.b.ins().sdiv(a, safe);
+                    let z = self.b.ins().iconst(I64, 0);
+                    self.b.ins().select(zero, z, q)
+                } else {
+                    let r = self.b.ins().srem(a, safe);
+                    self.b.ins().select(zero, a, r)
+                }
+            }
+            BinOp::And => self.b.ins().band(a, b),
+            BinOp::Or => self.b.ins().bor(a, b),
+            BinOp::Xor => self.b.ins().bxor(a, b),
+            BinOp::Shl => self.b.ins().ishl(a, b),
+            BinOp::ShrU => self.b.ins().ushr(a, b),
+            BinOp::ShrS => self.b.ins().sshr(a, b),
+            BinOp::RotL => self.b.ins().rotl(a, b),
+            BinOp::RotR => self.b.ins().rotr(a, b),
+            BinOp::Eq | BinOp::Ne | BinOp::LtU | BinOp::LtS | BinOp::LeU | BinOp::LeS => {
+                let cc = match op {
+                    BinOp::Eq => IntCC::Equal,
+                    BinOp::Ne => IntCC::NotEqual,
+                    BinOp::LtU => IntCC::UnsignedLessThan,
+                    BinOp::LtS => IntCC::SignedLessThan,
+                    BinOp::LeU => IntCC::UnsignedLessThanOrEqual,
+                    _ => IntCC::SignedLessThanOrEqual,
+                };
+                let c = self.b.ins().icmp(cc, a, b);
+                self.bool_to_i64(c)
+            }
+        }
+    }
+
+    fn un(&mut self, op: UnOp, a: Value) -> Value {
+        let narrow = |l: &mut Self, ty: Type, signed: bool| {
+            let n = l.b.ins().ireduce(ty, a);
+            if signed { l.b.ins().sextend(I64, n) } else { l.b.ins().uextend(I64, n) }
+        };
+        match op {
+            UnOp::Not => self.b.ins().bnot(a),
+            UnOp::Neg => self.b.ins().ineg(a),
+            UnOp::Clz => self.b.ins().clz(a),
+            UnOp::Ctz => self.b.ins().ctz(a),
+            UnOp::Popcnt => self.b.ins().popcnt(a),
+            UnOp::Bswap16 | UnOp::Bswap32 => {
+                let ty = if op == UnOp::Bswap16 { types::I16 } else { types::I32 };
+                let n = self.b.ins().ireduce(ty, a);
+                let s = self.b.ins().bswap(n);
+                self.b.ins().uextend(I64, s)
+            }
+            UnOp::Bswap64 => self.b.ins().bswap(a),
+            UnOp::Sext8 => narrow(self, types::I8, true),
+            UnOp::Sext16 => narrow(self, types::I16, true),
+            UnOp::Sext32 => narrow(self, types::I32, true),
+            UnOp::Zext8 => narrow(self, types::I8, false),
+            UnOp::Zext16 => narrow(self, types::I16, false),
+            UnOp::Zext32 => narrow(self, types::I32, false),
+        }
+    }
+
+    /// The shared exit: write back state, return the code.
+    fn emit_exit_block(&mut self, written: &BTreeSet<u16>) {
+        self.b.switch_to_block(self.exit_block);
+        let params = self.b.block_params(self.exit_block).to_vec();
+        let (code, pc, unretired) = (params[0], params[1], params[2]);
+        for &s in written {
+            let v = self.b.use_var(self.slot_vars[&s]);
+            self.b.ins().store(self.trusted, v, self.cpu, cpu_off::slot(s));
+        }
+        let ic = self.b.use_var(self.icount);
+        let ic = self.b.ins().isub(ic, unretired);
+        self.b.ins().store(self.trusted, ic, self.cpu, cpu_off::ICOUNT);
+        let f = self.b.use_var(self.fuel);
+        let f = self.b.ins().iadd(f, unretired);
+        self.b.ins().store(self.trusted, f, self.ctx, runtime::offsets::FUEL);
+        self.b.ins().store(self.trusted, pc, self.cpu, cpu_off::PC);
+        self.b.ins().return_(&[code]);
+    }
+}

@@ -1,0 +1,393 @@
+//! The tiered Cranelift JIT engine. The only module that imports Cranelift.
+//!
+//! - Cold blocks run in the reference interpreter (`interp::exec_block`),
+//!   which also counts executions. A block executed `threshold` times
+//!   becomes the entry of a *region*: it and the blocks reachable from it by
+//!   direct jumps (up to [`MAX_REGION_BLOCKS`]) are compiled into one
+//!   function by `lower`, so hot loops stay in native code.
+//! - Dispatch: a direct-mapped table of entry pcs in front of the region
+//!   cache, which is indexed by page for invalidation.
+//! - Invalidation: a store or host write to a page holding translated code
+//!   queues the page in the address space; before every dispatch the
+//!   engine drops the regions and IR blocks built from it. Compiled code
+//!   itself leaves right after a store that hit code.
+//! - `JITModule` cannot free single functions, so dropped regions leak
+//!   their code until the whole cache is flushed ([`Jit::flush`], or
+//!   automatically past [`MAX_COMPILED_REGIONS`]); a generation counter
+//!   counts flushes.
+
+mod lower;
+pub mod runtime;
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use cranelift_codegen::ir::UserFuncName;
+use cranelift_codegen::settings::{self, Configurable};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use cranelift_jit::{JITBuilder, JITModule};
+use cranelift_module::{Linkage, Module, default_libcall_names};
+
+use crate::arch::Frontend;
+use crate::cpu::CpuState;
+use crate::engine::{BlockCache, Engine, EngineStats, StopReason};
+use crate::interp::{BlockExit, Prepared, exec_block, lookup_or_translate};
+use crate::ir::{Block, Exit, Op};
+use crate::mem::{AddressSpace, PAGE_SHIFT};
+use runtime::{EXIT_FAULT, EXIT_FUEL, EXIT_JUMP, EXIT_SYSCALL, EXIT_TRAP, JitCtx};
+
+#[cfg(not(target_endian = "little"))]
+compile_error!("the JIT's inline TLB path assumes a little-endian host");
+
+/// Most IR blocks compiled into one region.
+pub const MAX_REGION_BLOCKS: usize = 24;
+/// Compiled regions kept before the whole code cache is flushed.
+pub const MAX_COMPILED_REGIONS: usize = 20_000;
+const FAST_TABLE_SIZE: usize = 4096;
+
+type RegionFn = unsafe extern "C" fn(*mut CpuState, *mut JitCtx) -> u32;
+
+/// A compiled region.
+struct Region {
+    entry: RegionFn,
+    traps: Vec<crate::ir::TrapKind>,
+}
+
+/// Code-generation settings, chosen by measurement (see the README's
+/// performance section).
+#[derive(Clone, Debug)]
+pub struct JitConfig {
+    /// Executions of a block before it is compiled (0: compile at once).
+    pub threshold: u32,
+    /// Cranelift `opt_level`: "none", "speed" or "speed_and_size".
+    pub opt_level: &'static str,
+    /// Cranelift `regalloc_algorithm`: "backtracking" or "single_pass".
+    pub regalloc: &'static str,
+}
+
+impl Default for JitConfig {
+    fn default() -> Self {
+        JitConfig { threshold: 0, opt_level: "speed", regalloc: "backtracking" }
+    }
+}
+
+/// The JIT engine for one process.
+pub struct Jit {
+    frontend: &'static dyn Frontend,
+    config: JitConfig,
+    max_block_insns: u32,
+    module: Option<JITModule>,
+    ctx: cranelift_codegen::Context,
+    fctx: FunctionBuilderContext,
+    /// IR blocks, also used to interpret cold code.
+    blocks: BlockCache<Prepared>,
+    regions: BlockCache<Region>,
+    /// Direct-mapped (pc, entry) table in front of `regions`.
+    fast: Vec<(u64, Option<RegionFn>)>,
+    /// Executions of cold blocks, for tiering.
+    heat: HashMap<u64, u32>,
+    /// Regions compiled since the last flush.
+    compiled: usize,
+    /// Number of whole-cache flushes.
+    pub generation: u64,
+    next_func: u32,
+    temps: Vec<u64>,
+    stats: EngineStats,
+}
+
+fn new_module(cfg: &JitConfig) -> JITModule {
+    let mut flags = settings::builder();
+    // These names and values exist in every Cranelift of this series; a
+    // failure here is a build-configuration bug, not bad input.
+    flags.set("opt_level", cfg.opt_level).expect("valid opt_level");
+    flags.set("regalloc_algorithm", cfg.regalloc).expect("valid regalloc_algorithm");
+    flags.set("use_colocated_libcalls", "false").expect("known flag");
+    flags.set("is_pic", "false").expect("known flag");
+    let isa = cranelift_native::builder()
+        .expect("host ISA supported by Cranelift")
+        .finish(settings::Flags::new(flags))
+        .expect("host ISA accepts the flags");
+    JITModule::new(JITBuilder::with_isa(isa, default_libcall_names()))
+}
+
+impl Jit {
+    pub fn new(frontend: &'static dyn Frontend, max_block_insns: u32, config: JitConfig) -> Self {
+        let module = new_module(&config);
+        let ctx = module.make_context();
+        Jit {
+            frontend,
+            config,
+            max_block_insns,
+            module: Some(module),
+            ctx,
+            fctx: FunctionBuilderContext::new(),
+            blocks: BlockCache::default(),
+            regions: BlockCache::default(),
+            fast: vec![(u64::MAX, None); FAST_TABLE_SIZE],
+            heat: HashMap::new(),
+            compiled: 0,
+            generation: 0,
+            next_func: 0,
+            temps: Vec::new(),
+            stats: EngineStats::default(),
+        }
+    }
+
+    fn fast_index(pc: u64) -> usize {
+        ((pc >> 1) ^ (pc >> 13)) as usize & (FAST_TABLE_SIZE - 1)
+    }
+
+    fn invalidate(&mut self, mem: &mut AddressSpace) {
+        let pages = mem.take_code_writes();
+        let mut dropped = 0;
+        for pn in pages {
+            dropped += self.blocks.invalidate_page(pn) as u64;
+            self.regions.invalidate_page(pn);
+            // Removed pages are re-marked as code when retranslated.
+        }
+        self.stats.blocks_invalidated += dropped;
+        self.fast.fill((u64::MAX, None));
+        self.heat.clear();
+    }
+
+    /// Collect the region rooted at `pc`: the entry block and blocks
+    /// reachable through direct jumps, breadth first.
+    fn collect_region(
+        &mut self,
+        mem: &mut AddressSpace,
+        pc: u64,
+    ) -> Result<Vec<u64>, crate::mem::MemFault> {
+        let mut order = vec![pc];
+        let mut i = 0;
+        while i < order.len() && order.len() < MAX_REGION_BLOCKS {
+            let cur = order[i];
+            i += 1;
+            let block = match lookup_or_translate(
+                self.frontend,
+                &mut self.blocks,
+                mem,
+                cur,
+                self.max_block_insns,
+                &mut self.stats,
+                Prepared::new,
+            ) {
+                Ok(p) => &p.block,
+                // The entry must translate; successors that cannot are left
+                // to the dispatcher, which raises their fault in order.
+                Err(f) if cur == pc => return Err(f),
+                Err(_) => {
+                    order.pop_if(|&mut last| last == cur);
+                    i -= 1;
+                    continue;
+                }
+            };
+            let mut succ = Vec::new();
+            for op in &block.ops {
+                if let Op::ExitIf { exit: Exit::Jump(t), .. } = op {
+                    succ.push(*t);
+                }
+            }
+            if let Exit::Jump(t) = block.exit {
+                succ.push(t);
+            }
+            for t in succ {
+                if !order.contains(&t) && order.len() < MAX_REGION_BLOCKS {
+                    order.push(t);
+                }
+            }
+        }
+        Ok(order)
+    }
+
+    fn compile_region(
+        &mut self,
+        mem: &mut AddressSpace,
+        pc: u64,
+    ) -> Result<RegionFn, crate::mem::MemFault> {
+        if self.compiled >= MAX_COMPILED_REGIONS {
+            self.flush();
+        }
+        let pcs = self.collect_region(mem, pc)?;
+        let started = Instant::now();
+        let blocks: Vec<Block> =
+            pcs.iter().filter_map(|p| self.blocks.get(*p).map(|pr| pr.block.clone())).collect();
+        let refs: Vec<&Block> = blocks.iter().collect();
+        let module = self.module.as_mut().expect("module exists outside flush");
+        module.clear_context(&mut self.ctx);
+        lower::region_signature(&mut self.ctx.func.signature);
+        let sig = self.ctx.func.signature.clone();
+        let name = format!("r{}", self.next_func);
+        self.next_func += 1;
+        let id = module
+            .declare_function(&name, Linkage::Local, &sig)
+            .expect("fresh function name declares");
+        self.ctx.func.name = UserFuncName::user(0, id.as_u32());
+        let target = module.target_config();
+        let traps = {
+            let mut b = FunctionBuilder::new(&mut self.ctx.func, &mut self.fctx);
+            let traps = lower::lower_region(&mut b, &refs);
+            b.finalize(target);
+            traps
+        };
+        // Lowering produces verified-shape IR for any input block; a
+        // failure here is a bug in `lower`, so it is an invariant.
+        module.define_function(id, &mut self.ctx).unwrap_or_else(|e| {
+            panic!("cranelift rejected region at {pc:#x}: {e:?}\n{}", self.ctx.func.display())
+        });
+        module.clear_context(&mut self.ctx);
+        module.finalize_definitions().expect("finalizing JIT code");
+        let ptr = module.get_finalized_function(id);
+        // SAFETY: the function was just defined with `region_signature`,
+        // i.e. `extern "C" fn(*mut CpuState, *mut JitCtx) -> u32` in the
+        // host's default calling convention.
+        let entry: RegionFn = unsafe { std::mem::transmute::<*const u8, RegionFn>(ptr) };
+        self.stats.blocks_compiled += blocks.len() as u64;
+        self.stats.compile_us += started.elapsed().as_micros() as u64;
+        self.compiled += 1;
+        // Register the region on every page its blocks touch.
+        let region = Region { entry, traps };
+        let first = &blocks[0];
+        self.regions.insert(first.pc, first.byte_len, region);
+        for b in &blocks[1..] {
+            let (lo, hi) = b.page_span(PAGE_SHIFT);
+            for pn in lo..=hi {
+                self.regions.add_page_ref(pn, first.pc);
+            }
+        }
+        Ok(entry)
+    }
+
+    fn region_at(&mut self, pc: u64) -> Option<RegionFn> {
+        let i = Self::fast_index(pc);
+        if self.fast[i].0 == pc {
+            return self.fast[i].1;
+        }
+        let entry = self.regions.get(pc).map(|r| r.entry)?;
+        self.fast[i] = (pc, Some(entry));
+        Some(entry)
+    }
+
+    /// Interpret the block at `cpu.pc`.
+    fn interpret(
+        &mut self,
+        cpu: &mut CpuState,
+        mem: &mut AddressSpace,
+        fuel: u64,
+    ) -> Option<StopReason> {
+        let p = match lookup_or_translate(
+            self.frontend,
+            &mut self.blocks,
+            mem,
+            cpu.pc,
+            self.max_block_insns,
+            &mut self.stats,
+            Prepared::new,
+        ) {
+            Ok(p) => p,
+            Err(f) => return Some(StopReason::Fault(f)),
+        };
+        match exec_block(p, cpu, mem, fuel, &mut self.temps) {
+            BlockExit::Continue => None,
+            BlockExit::Stop(s) => Some(s),
+        }
+    }
+}
+
+impl Engine for Jit {
+    fn run(&mut self, cpu: &mut CpuState, mem: &mut AddressSpace, fuel: u64) -> StopReason {
+        let start = cpu.icount;
+        loop {
+            let used = cpu.icount - start;
+            if used >= fuel {
+                return StopReason::FuelExhausted;
+            }
+            let left = fuel - used;
+            if mem.has_code_writes() {
+                self.invalidate(mem);
+            }
+            let pc = cpu.pc;
+            let entry = match self.region_at(pc) {
+                Some(e) => Some(e),
+                None => {
+                    let heat = self.heat.entry(pc).or_insert(0);
+                    *heat += 1;
+                    if *heat > self.config.threshold {
+                        self.heat.remove(&pc);
+                        match self.compile_region(mem, pc) {
+                            Ok(e) => Some(e),
+                            Err(f) => return StopReason::Fault(f),
+                        }
+                    } else {
+                        None
+                    }
+                }
+            };
+            let Some(entry) = entry else {
+                if let Some(s) = self.interpret(cpu, mem, left) {
+                    return s;
+                }
+                continue;
+            };
+            let mut ctx = JitCtx::new(mem, left);
+            // SAFETY: `entry` was compiled for this engine with the region
+            // signature; `cpu` and `ctx` are valid for the call, and `ctx`
+            // points at `mem`, which we hold exclusively, so the helpers'
+            // accesses through it do not alias any live reference.
+            let code = unsafe { entry(cpu, &mut ctx) };
+            match code {
+                EXIT_JUMP => {}
+                EXIT_SYSCALL => return StopReason::Syscall,
+                EXIT_TRAP => {
+                    let region = self.regions.get(pc).expect("region that just ran is cached");
+                    return StopReason::Trap(region.traps[ctx.exit_aux as usize]);
+                }
+                EXIT_FAULT => return StopReason::Fault(ctx.fault()),
+                EXIT_FUEL => {
+                    // Fewer instructions remain than the next block holds:
+                    // the interpreter stops exactly at the limit.
+                    let left = fuel - (cpu.icount - start);
+                    if let Some(s) = self.interpret(cpu, mem, left) {
+                        return s;
+                    }
+                }
+                other => unreachable!("compiled code returned unknown exit code {other}"),
+            }
+        }
+    }
+
+    fn flush(&mut self) {
+        self.blocks.clear();
+        self.regions.clear();
+        self.fast.fill((u64::MAX, None));
+        self.heat.clear();
+        if let Some(old) = self.module.take() {
+            // SAFETY: no compiled code is running (we are in the engine, not
+            // under a region), and every pointer into the old module's code
+            // was dropped with `regions` and `fast` above.
+            unsafe { old.free_memory() };
+        }
+        let module = new_module(&self.config);
+        self.ctx = module.make_context();
+        self.module = Some(module);
+        self.compiled = 0;
+        self.generation += 1;
+    }
+
+    fn stats(&self) -> EngineStats {
+        self.stats
+    }
+
+    fn dump_blocks(&self) -> Vec<Block> {
+        self.blocks.sorted_values().into_iter().map(|p| p.block.clone()).collect()
+    }
+}
+
+impl Drop for Jit {
+    fn drop(&mut self) {
+        if let Some(m) = self.module.take() {
+            // SAFETY: the engine is being dropped; no code of it runs and no
+            // pointer into it survives.
+            unsafe { m.free_memory() };
+        }
+    }
+}

@@ -1,0 +1,116 @@
+//! The JIT's runtime interface: the context block that compiled code reads
+//! and writes, exit codes, and the `extern "C"` helpers compiled code calls
+//! on a TLB miss. Generated code relies on the offsets in [`offsets`]; they
+//! are defined here and nowhere else.
+
+use crate::mem::{Access, AddressSpace, MemFault, Tlb};
+
+/// Compiled code returns one of these.
+pub const EXIT_JUMP: u32 = 0;
+/// A system call retired; `cpu.pc` is the next instruction.
+pub const EXIT_SYSCALL: u32 = 1;
+/// A trap; `JitCtx::exit_aux` indexes the region's trap table.
+pub const EXIT_TRAP: u32 = 2;
+/// A memory fault; `JitCtx::fault_*` describe it.
+pub const EXIT_FAULT: u32 = 3;
+/// Not enough fuel for the block at `cpu.pc`: the interpreter must run it.
+pub const EXIT_FUEL: u32 = 4;
+
+/// Per-run context shared with compiled code.
+#[repr(C)]
+pub struct JitCtx {
+    /// The running process's TLB.
+    pub tlb: *mut Tlb,
+    /// The running process's address space, for the slow-path helpers.
+    pub mem: *mut AddressSpace,
+    /// Instructions the code may still retire.
+    pub fuel: u64,
+    /// Non-zero after a helper hit a fault.
+    pub fault_pending: u64,
+    pub fault_addr: u64,
+    /// 0 read, 1 write.
+    pub fault_write: u64,
+    pub fault_unmapped: u64,
+    /// Extra exit information (trap index).
+    pub exit_aux: u64,
+}
+
+/// Offsets of [`JitCtx`] fields for generated code.
+pub mod offsets {
+    use super::JitCtx;
+    use std::mem::offset_of;
+
+    pub const TLB: i32 = offset_of!(JitCtx, tlb) as i32;
+    pub const FUEL: i32 = offset_of!(JitCtx, fuel) as i32;
+    pub const FAULT_PENDING: i32 = offset_of!(JitCtx, fault_pending) as i32;
+    pub const EXIT_AUX: i32 = offset_of!(JitCtx, exit_aux) as i32;
+}
+
+impl JitCtx {
+    pub fn new(mem: &mut AddressSpace, fuel: u64) -> Self {
+        JitCtx {
+            tlb: mem.tlb_ptr(),
+            mem,
+            fuel,
+            fault_pending: 0,
+            fault_addr: 0,
+            fault_write: 0,
+            fault_unmapped: 0,
+            exit_aux: 0,
+        }
+    }
+
+    /// The fault recorded by a helper.
+    pub fn fault(&self) -> MemFault {
+        MemFault {
+            addr: self.fault_addr,
+            access: if self.fault_write != 0 { Access::Write } else { Access::Read },
+            unmapped: self.fault_unmapped != 0,
+        }
+    }
+
+    fn record(&mut self, f: MemFault) {
+        self.fault_pending = 1;
+        self.fault_addr = f.addr;
+        self.fault_write = (f.access == Access::Write) as u64;
+        self.fault_unmapped = f.unmapped as u64;
+    }
+}
+
+/// Slow-path load: returns the little-endian assembled value, or records a
+/// fault in the context and returns 0.
+///
+/// # Safety
+/// `ctx` must point to a live `JitCtx` whose `mem` points to the live
+/// address space of the running process, with no other reference to it
+/// in use (compiled code runs while the engine holds `&mut` to both).
+pub unsafe extern "C" fn jit_load(ctx: *mut JitCtx, addr: u64, size: u32) -> u64 {
+    // SAFETY: the caller guarantees `ctx` and `ctx.mem` are live and
+    // exclusively ours for the duration of the call.
+    let (ctx, mem) = unsafe { (&mut *ctx, &mut *(*ctx).mem) };
+    match mem.load(addr, size) {
+        Ok(v) => v,
+        Err(f) => {
+            ctx.record(f);
+            0
+        }
+    }
+}
+
+/// Slow-path store. Returns 0 when done, 1 on a fault (recorded in the
+/// context), 2 when the store hit a page holding translated code.
+///
+/// # Safety
+/// As for [`jit_load`].
+pub unsafe extern "C" fn jit_store(ctx: *mut JitCtx, addr: u64, size: u32, value: u64) -> u32 {
+    // SAFETY: as in `jit_load`.
+    let (ctx, mem) = unsafe { (&mut *ctx, &mut *(*ctx).mem) };
+    match mem.store(addr, size, value) {
+        Ok(false) => 0,
+        Ok(true) => 2,
+        Err(f) => {
+            ctx.record(f);
+            1
+        }
+    }
+}
