@@ -4,6 +4,7 @@
 //! syscall ABI). Frontends depend only on `ir` and `cpu`; engines and the
 //! kernel reach them through [`Frontend`] and [`frontend_for`].
 
+pub mod mips;
 pub mod riscv64;
 pub mod sysno;
 
@@ -171,6 +172,8 @@ pub trait Frontend: Send + Sync {
 pub fn frontend_for(arch: Arch) -> Option<&'static dyn Frontend> {
     match arch {
         Arch::Riscv64 => Some(&riscv64::Riscv64),
+        Arch::Mipsel => Some(&mips::MIPSEL),
+        Arch::Mipseb => Some(&mips::MIPSEB),
         _ => None,
     }
 }

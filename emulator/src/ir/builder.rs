@@ -17,6 +17,8 @@ pub struct BlockBuilder {
     end: u64,
     /// The exit once the block has been terminated.
     exit: Option<Exit>,
+    /// Frontend scratch carried from one instruction to the next.
+    note: u64,
 }
 
 impl BlockBuilder {
@@ -40,6 +42,17 @@ impl BlockBuilder {
 
     pub fn is_terminated(&self) -> bool {
         self.exit.is_some()
+    }
+
+    /// Scratch a frontend carries from one instruction of this block to
+    /// the next (mips: the branch whose delay slot follows). Starts at 0;
+    /// engines never read it.
+    pub fn note(&self) -> u64 {
+        self.note
+    }
+
+    pub fn set_note(&mut self, note: u64) {
+        self.note = note;
     }
 
     /// Start a guest instruction at `pc` of `len` bytes.

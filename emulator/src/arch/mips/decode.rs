@@ -1,0 +1,648 @@
+//! MIPS32r2 decoder: instruction words → [`Insn`], driven by one encoding
+//! table.
+//!
+//! Encodings are data, in the spirit of QEMU's decodetree: each [`Encoding`]
+//! is a `(mask, value)` pattern with a name, an operand [`Format`] and the
+//! [`Opcode`] it means. The table ([`MIPS32_TABLE`]) holds the integer
+//! instructions of MIPS32 Release 2 that user code can execute; no FPU
+//! (binaries are soft-float), no MIPS16e or microMIPS, no privileged or
+//! coprocessor instructions. Words are byte-order neutral here: the caller
+//! assembles them from memory in the guest's byte order ([`word_from`]).
+//!
+//! Decoding is strict: fields the manual requires to be zero are part of
+//! each mask, so a word with them set is illegal rather than silently
+//! decoded. Hint fields the manual defines (`sync`'s stype, `jr.hb`'s
+//! hint bit, `pref`'s hint) are not.
+//!
+//! Overlap rule: when two patterns can match the same word, the earlier one
+//! is strictly more specific (its mask contains the other's); the first
+//! match wins. A format's operand extractor may reject a word whose fields
+//! are reserved (`ext` past bit 31, `rdhwr` of an unknown register); such
+//! words are illegal and never fall through to a later entry. The unit
+//! tests below check these rules.
+//!
+//! Talks to: `lift` (consumes [`decode_word`]), `disasm`-checked tests, and
+//! random-instruction generators that read [`encodings`].
+
+use crate::ir::Endian;
+
+/// Operand size of loads and stores, in bytes.
+pub type Size = u8;
+
+/// Register-register (and register-immediate) ALU operations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AluOp {
+    /// Add; traps on signed overflow.
+    Add,
+    Addu,
+    /// Subtract; traps on signed overflow.
+    Sub,
+    Subu,
+    And,
+    Or,
+    Xor,
+    Nor,
+    Slt,
+    Sltu,
+    Sllv,
+    Srlv,
+    Srav,
+    Rotrv,
+    /// `rd = rs` if `rt == 0`.
+    Movz,
+    /// `rd = rs` if `rt != 0`.
+    Movn,
+    /// Low 32 bits of the product (SPECIAL2 `mul`); HI and LO unchanged.
+    Mul,
+}
+
+/// Shift by the `sa` field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ShiftOp {
+    Sll,
+    Srl,
+    Sra,
+    Rotr,
+}
+
+/// Operations of the multiply/divide unit, on HI and LO.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MulDivOp {
+    Mult,
+    Multu,
+    Div,
+    Divu,
+    Madd,
+    Maddu,
+    Msub,
+    Msubu,
+}
+
+/// Branch condition. `Eq`/`Ne` compare `rs` with `rt`; the others compare
+/// `rs` with zero, as signed 32-bit values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Cond {
+    Eq,
+    Ne,
+    Lez,
+    Gtz,
+    Ltz,
+    Gez,
+}
+
+/// Condition of a trap instruction, comparing `rs` with `rt` or the
+/// immediate (the `u` forms compare unsigned; the immediate is still
+/// sign-extended).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TrapCond {
+    Ge,
+    Geu,
+    Lt,
+    Ltu,
+    Eq,
+    Ne,
+}
+
+/// What an instruction does, independent of its encoding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Opcode {
+    /// `op rd, rs, rt`.
+    Alu(AluOp),
+    /// `op rt, rs, imm`; `imm` is already sign- or zero-extended.
+    AluImm(AluOp),
+    /// `op rd, rt, sa`.
+    Shift(ShiftOp),
+    Lui,
+    /// `op rs, rt` on HI/LO.
+    MulDiv(MulDivOp),
+    Mfhi,
+    Mflo,
+    Mthi,
+    Mtlo,
+    Clz,
+    Clo,
+    Seb,
+    Seh,
+    Wsbh,
+    /// `ext rt, rs, pos, size`: `sa` = pos, `imm` = size.
+    Ext,
+    /// `ins rt, rs, pos, size`: `sa` = pos, `imm` = size.
+    Ins,
+    Load {
+        size: Size,
+        signed: bool,
+    },
+    Store {
+        size: Size,
+    },
+    Lwl,
+    Lwr,
+    Swl,
+    Swr,
+    Ll,
+    Sc,
+    /// Conditional branch to `pc + 4 + imm`. `likely` annuls the delay
+    /// slot when not taken; `link` writes `pc + 8` to `$ra` either way.
+    Branch {
+        cond: Cond,
+        likely: bool,
+        link: bool,
+    },
+    /// `j`: `imm` holds the 28-bit region offset.
+    J,
+    Jal,
+    Jr,
+    Jalr,
+    /// Trap if `rs cond rt`.
+    Trap(TrapCond),
+    /// Trap if `rs cond imm`.
+    TrapImm(TrapCond),
+    Syscall,
+    Break,
+    Sync,
+    /// Instruction-cache synchronisation: a no-op that ends the block.
+    Synci,
+    /// Prefetch: a no-op (it never faults).
+    Pref,
+    /// Read hardware register `rd` (one of the `HWR_*`) into `rt`.
+    Rdhwr,
+}
+
+impl Opcode {
+    /// Branches and jumps: the instructions with a delay slot.
+    pub const fn has_delay_slot(self) -> bool {
+        matches!(self, Opcode::Branch { .. } | Opcode::J | Opcode::Jal | Opcode::Jr | Opcode::Jalr)
+    }
+
+    /// Instructions Bohr refuses in a delay slot: control transfers (the
+    /// manual leaves them UNPREDICTABLE there) and `syscall` (Linux would
+    /// resume after the slot, skipping the branch).
+    pub const fn forbidden_in_delay_slot(self) -> bool {
+        self.has_delay_slot() || matches!(self, Opcode::Syscall)
+    }
+}
+
+/// `rdhwr` registers user code may read (Linux enables all of them).
+pub const HWR_CPUNUM: u8 = 0;
+pub const HWR_SYNCI_STEP: u8 = 1;
+/// The cycle counter; Bohr counts retired instructions.
+pub const HWR_CC: u8 = 2;
+pub const HWR_CCRES: u8 = 3;
+/// UserLocal: the TLS pointer.
+pub const HWR_ULR: u8 = 29;
+
+/// How to pull operands out of an instruction word.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// rd, rs, rt.
+    R,
+    /// rd, rt, sa.
+    Shift,
+    /// rt, rs, sign-extended imm16 (ALU immediates, loads and stores).
+    I,
+    /// rt, rs, zero-extended imm16.
+    IZ,
+    /// rt, imm16 << 16.
+    Lui,
+    /// rs, rt, branch offset (sign-extended imm16 << 2).
+    B2,
+    /// rs, branch offset; rt is part of the opcode.
+    B1,
+    /// 26-bit jump index << 2.
+    J,
+    /// rs.
+    Rs,
+    /// rd, rs.
+    RdRs,
+    /// rs, rt.
+    RsRt,
+    /// rd.
+    Rd,
+    /// rd, rt.
+    RdRt,
+    /// rt, rs, pos, size; rejects pos + size > 32.
+    Ext,
+    /// rt, rs, pos, size; rejects msb < lsb.
+    Ins,
+    /// rs, sign-extended imm16.
+    RsImm,
+    /// No operands (or only a code the lifter ignores).
+    None,
+    /// rt, hardware register rd; rejects registers user code cannot read.
+    Rdhwr,
+}
+
+/// One row of the encoding table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Encoding {
+    /// Assembler name of the encoding.
+    pub name: &'static str,
+    /// Bits that identify the encoding.
+    pub mask: u32,
+    /// Required value of those bits.
+    pub value: u32,
+    pub format: Format,
+    pub opcode: Opcode,
+}
+
+/// A decoded instruction. Unused operands are zero.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Insn {
+    pub opcode: Opcode,
+    /// Name of the encoding it came from.
+    pub name: &'static str,
+    pub rs: u8,
+    pub rt: u8,
+    pub rd: u8,
+    /// Shift amount, or `ext`/`ins` position.
+    pub sa: u8,
+    /// Extended immediate, branch offset in bytes, jump region offset,
+    /// `ext`/`ins` size.
+    pub imm: i64,
+}
+
+/// Outcome of decoding one word.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decoded {
+    Insn(Insn),
+    /// No encoding matches, or the match has reserved fields.
+    Illegal,
+}
+
+const fn e(name: &'static str, mask: u32, value: u32, format: Format, opcode: Opcode) -> Encoding {
+    Encoding { name, mask, value, format, opcode }
+}
+
+use AluOp as A;
+use Format as F;
+use Opcode as O;
+
+// Common masks.
+const OP: u32 = 0xfc00_0000; // opcode
+const FN: u32 = 0xfc00_003f; // opcode + function
+const FN_SA: u32 = 0xfc00_07ff; // ... + sa = 0
+const FN_RS: u32 = 0xffe0_003f; // ... + rs = 0 (shifts by sa)
+const FN_RD_SA: u32 = 0xfc00_ffff; // ... + rd = 0, sa = 0 (HI/LO writers)
+const RT: u32 = 0xfc1f_0000; // opcode + rt (REGIMM, blez/bgtz)
+const FN_RS_SA: u32 = 0xffe0_07ff; // opcode + function + rs = 0, sa = 0
+
+/// Every `(encoding, format)` row, in decoding order.
+pub static MIPS32_TABLE: &[Encoding] = &[
+    // SPECIAL (opcode 0).
+    e("sll", FN_RS, 0x0000_0000, F::Shift, O::Shift(ShiftOp::Sll)),
+    e("srl", 0xffe0_003f, 0x0000_0002, F::Shift, O::Shift(ShiftOp::Srl)),
+    e("rotr", 0xffe0_003f, 0x0020_0002, F::Shift, O::Shift(ShiftOp::Rotr)),
+    e("sra", FN_RS, 0x0000_0003, F::Shift, O::Shift(ShiftOp::Sra)),
+    e("sllv", FN_SA, 0x0000_0004, F::R, O::Alu(A::Sllv)),
+    e("srlv", FN_SA, 0x0000_0006, F::R, O::Alu(A::Srlv)),
+    e("rotrv", FN_SA, 0x0000_0046, F::R, O::Alu(A::Rotrv)),
+    e("srav", FN_SA, 0x0000_0007, F::R, O::Alu(A::Srav)),
+    // The hint field of jr/jalr: 0, or 0x10 for the hazard-barrier forms.
+    e("jr", 0xfc1f_ffff, 0x0000_0008, F::Rs, O::Jr),
+    e("jr.hb", 0xfc1f_ffff, 0x0000_0408, F::Rs, O::Jr),
+    e("jalr", 0xfc1f_07ff, 0x0000_0009, F::RdRs, O::Jalr),
+    e("jalr.hb", 0xfc1f_07ff, 0x0000_0409, F::RdRs, O::Jalr),
+    e("movz", FN_SA, 0x0000_000a, F::R, O::Alu(A::Movz)),
+    e("movn", FN_SA, 0x0000_000b, F::R, O::Alu(A::Movn)),
+    e("syscall", FN, 0x0000_000c, F::None, O::Syscall),
+    e("break", FN, 0x0000_000d, F::None, O::Break),
+    e("sync", 0xffff_f83f, 0x0000_000f, F::None, O::Sync),
+    e("mfhi", 0xffff_07ff, 0x0000_0010, F::Rd, O::Mfhi),
+    e("mthi", 0xfc1f_ffff, 0x0000_0011, F::Rs, O::Mthi),
+    e("mflo", 0xffff_07ff, 0x0000_0012, F::Rd, O::Mflo),
+    e("mtlo", 0xfc1f_ffff, 0x0000_0013, F::Rs, O::Mtlo),
+    e("mult", FN_RD_SA, 0x0000_0018, F::RsRt, O::MulDiv(MulDivOp::Mult)),
+    e("multu", FN_RD_SA, 0x0000_0019, F::RsRt, O::MulDiv(MulDivOp::Multu)),
+    e("div", FN_RD_SA, 0x0000_001a, F::RsRt, O::MulDiv(MulDivOp::Div)),
+    e("divu", FN_RD_SA, 0x0000_001b, F::RsRt, O::MulDiv(MulDivOp::Divu)),
+    e("add", FN_SA, 0x0000_0020, F::R, O::Alu(A::Add)),
+    e("addu", FN_SA, 0x0000_0021, F::R, O::Alu(A::Addu)),
+    e("sub", FN_SA, 0x0000_0022, F::R, O::Alu(A::Sub)),
+    e("subu", FN_SA, 0x0000_0023, F::R, O::Alu(A::Subu)),
+    e("and", FN_SA, 0x0000_0024, F::R, O::Alu(A::And)),
+    e("or", FN_SA, 0x0000_0025, F::R, O::Alu(A::Or)),
+    e("xor", FN_SA, 0x0000_0026, F::R, O::Alu(A::Xor)),
+    e("nor", FN_SA, 0x0000_0027, F::R, O::Alu(A::Nor)),
+    e("slt", FN_SA, 0x0000_002a, F::R, O::Alu(A::Slt)),
+    e("sltu", FN_SA, 0x0000_002b, F::R, O::Alu(A::Sltu)),
+    // Trap codes (bits 15:6) are for the exception handler only.
+    e("tge", FN, 0x0000_0030, F::RsRt, O::Trap(TrapCond::Ge)),
+    e("tgeu", FN, 0x0000_0031, F::RsRt, O::Trap(TrapCond::Geu)),
+    e("tlt", FN, 0x0000_0032, F::RsRt, O::Trap(TrapCond::Lt)),
+    e("tltu", FN, 0x0000_0033, F::RsRt, O::Trap(TrapCond::Ltu)),
+    e("teq", FN, 0x0000_0034, F::RsRt, O::Trap(TrapCond::Eq)),
+    e("tne", FN, 0x0000_0036, F::RsRt, O::Trap(TrapCond::Ne)),
+    // REGIMM (opcode 1): rt selects the operation.
+    e("bltz", RT, 0x0400_0000, F::B1, O::Branch { cond: Cond::Ltz, likely: false, link: false }),
+    e("bgez", RT, 0x0401_0000, F::B1, O::Branch { cond: Cond::Gez, likely: false, link: false }),
+    e("bltzl", RT, 0x0402_0000, F::B1, O::Branch { cond: Cond::Ltz, likely: true, link: false }),
+    e("bgezl", RT, 0x0403_0000, F::B1, O::Branch { cond: Cond::Gez, likely: true, link: false }),
+    e("tgei", RT, 0x0408_0000, F::RsImm, O::TrapImm(TrapCond::Ge)),
+    e("tgeiu", RT, 0x0409_0000, F::RsImm, O::TrapImm(TrapCond::Geu)),
+    e("tlti", RT, 0x040a_0000, F::RsImm, O::TrapImm(TrapCond::Lt)),
+    e("tltiu", RT, 0x040b_0000, F::RsImm, O::TrapImm(TrapCond::Ltu)),
+    e("teqi", RT, 0x040c_0000, F::RsImm, O::TrapImm(TrapCond::Eq)),
+    e("tnei", RT, 0x040e_0000, F::RsImm, O::TrapImm(TrapCond::Ne)),
+    e("bltzal", RT, 0x0410_0000, F::B1, O::Branch { cond: Cond::Ltz, likely: false, link: true }),
+    e("bgezal", RT, 0x0411_0000, F::B1, O::Branch { cond: Cond::Gez, likely: false, link: true }),
+    e("bltzall", RT, 0x0412_0000, F::B1, O::Branch { cond: Cond::Ltz, likely: true, link: true }),
+    e("bgezall", RT, 0x0413_0000, F::B1, O::Branch { cond: Cond::Gez, likely: true, link: true }),
+    e("synci", RT, 0x041f_0000, F::I, O::Synci),
+    // Jumps and branches.
+    e("j", OP, 0x0800_0000, F::J, O::J),
+    e("jal", OP, 0x0c00_0000, F::J, O::Jal),
+    e("beq", OP, 0x1000_0000, F::B2, O::Branch { cond: Cond::Eq, likely: false, link: false }),
+    e("bne", OP, 0x1400_0000, F::B2, O::Branch { cond: Cond::Ne, likely: false, link: false }),
+    e("blez", RT, 0x1800_0000, F::B1, O::Branch { cond: Cond::Lez, likely: false, link: false }),
+    e("bgtz", RT, 0x1c00_0000, F::B1, O::Branch { cond: Cond::Gtz, likely: false, link: false }),
+    // ALU immediates.
+    e("addi", OP, 0x2000_0000, F::I, O::AluImm(A::Add)),
+    e("addiu", OP, 0x2400_0000, F::I, O::AluImm(A::Addu)),
+    e("slti", OP, 0x2800_0000, F::I, O::AluImm(A::Slt)),
+    e("sltiu", OP, 0x2c00_0000, F::I, O::AluImm(A::Sltu)),
+    e("andi", OP, 0x3000_0000, F::IZ, O::AluImm(A::And)),
+    e("ori", OP, 0x3400_0000, F::IZ, O::AluImm(A::Or)),
+    e("xori", OP, 0x3800_0000, F::IZ, O::AluImm(A::Xor)),
+    e("lui", 0xffe0_0000, 0x3c00_0000, F::Lui, O::Lui),
+    // Branch-likely forms.
+    e("beql", OP, 0x5000_0000, F::B2, O::Branch { cond: Cond::Eq, likely: true, link: false }),
+    e("bnel", OP, 0x5400_0000, F::B2, O::Branch { cond: Cond::Ne, likely: true, link: false }),
+    e("blezl", RT, 0x5800_0000, F::B1, O::Branch { cond: Cond::Lez, likely: true, link: false }),
+    e("bgtzl", RT, 0x5c00_0000, F::B1, O::Branch { cond: Cond::Gtz, likely: true, link: false }),
+    // SPECIAL2 (opcode 0x1c).
+    e("madd", FN_RD_SA, 0x7000_0000, F::RsRt, O::MulDiv(MulDivOp::Madd)),
+    e("maddu", FN_RD_SA, 0x7000_0001, F::RsRt, O::MulDiv(MulDivOp::Maddu)),
+    e("mul", FN_SA, 0x7000_0002, F::R, O::Alu(A::Mul)),
+    e("msub", FN_RD_SA, 0x7000_0004, F::RsRt, O::MulDiv(MulDivOp::Msub)),
+    e("msubu", FN_RD_SA, 0x7000_0005, F::RsRt, O::MulDiv(MulDivOp::Msubu)),
+    // The manual wants rt == rd for clz/clo; like QEMU, rt is ignored.
+    e("clz", FN_SA, 0x7000_0020, F::RdRs, O::Clz),
+    e("clo", FN_SA, 0x7000_0021, F::RdRs, O::Clo),
+    // SPECIAL3 (opcode 0x1f).
+    e("ext", FN, 0x7c00_0000, F::Ext, O::Ext),
+    e("ins", FN, 0x7c00_0004, F::Ins, O::Ins),
+    e("wsbh", FN_RS_SA, 0x7c00_00a0, F::RdRt, O::Wsbh),
+    e("seb", FN_RS_SA, 0x7c00_0420, F::RdRt, O::Seb),
+    e("seh", FN_RS_SA, 0x7c00_0620, F::RdRt, O::Seh),
+    e("rdhwr", FN_RS_SA, 0x7c00_003b, F::Rdhwr, O::Rdhwr),
+    // Loads and stores.
+    e("lb", OP, 0x8000_0000, F::I, O::Load { size: 1, signed: true }),
+    e("lh", OP, 0x8400_0000, F::I, O::Load { size: 2, signed: true }),
+    e("lwl", OP, 0x8800_0000, F::I, O::Lwl),
+    e("lw", OP, 0x8c00_0000, F::I, O::Load { size: 4, signed: false }),
+    e("lbu", OP, 0x9000_0000, F::I, O::Load { size: 1, signed: false }),
+    e("lhu", OP, 0x9400_0000, F::I, O::Load { size: 2, signed: false }),
+    e("lwr", OP, 0x9800_0000, F::I, O::Lwr),
+    e("sb", OP, 0xa000_0000, F::I, O::Store { size: 1 }),
+    e("sh", OP, 0xa400_0000, F::I, O::Store { size: 2 }),
+    e("swl", OP, 0xa800_0000, F::I, O::Swl),
+    e("sw", OP, 0xac00_0000, F::I, O::Store { size: 4 }),
+    e("swr", OP, 0xb800_0000, F::I, O::Swr),
+    e("ll", OP, 0xc000_0000, F::I, O::Ll),
+    e("pref", OP, 0xcc00_0000, F::I, O::Pref),
+    e("sc", OP, 0xe000_0000, F::I, O::Sc),
+];
+
+/// Every encoding, for tests and random-instruction generators.
+pub fn encodings() -> impl Iterator<Item = &'static Encoding> {
+    MIPS32_TABLE.iter()
+}
+
+/// The first table entry matching `word`.
+pub fn lookup(word: u32) -> Option<&'static Encoding> {
+    MIPS32_TABLE.iter().find(|enc| word & enc.mask == enc.value)
+}
+
+/// Assemble the instruction word at the start of `bytes` in byte order
+/// `endian`; `None` when fewer than 4 bytes are there.
+pub fn word_from(bytes: &[u8], endian: Endian) -> Option<u32> {
+    let b: [u8; 4] = bytes.get(..4)?.try_into().ok()?;
+    Some(match endian {
+        Endian::Little => u32::from_le_bytes(b),
+        Endian::Big => u32::from_be_bytes(b),
+    })
+}
+
+/// Decode one instruction word.
+pub fn decode_word(word: u32) -> Decoded {
+    lookup(word)
+        .and_then(|enc| {
+            let ops = extract(enc.format, word)?;
+            Some(Decoded::Insn(Insn {
+                opcode: enc.opcode,
+                name: enc.name,
+                rs: ops.rs,
+                rt: ops.rt,
+                rd: ops.rd,
+                sa: ops.sa,
+                imm: ops.imm,
+            }))
+        })
+        .unwrap_or(Decoded::Illegal)
+}
+
+/// Operands pulled out of a word.
+#[derive(Default)]
+struct Operands {
+    rs: u8,
+    rt: u8,
+    rd: u8,
+    sa: u8,
+    imm: i64,
+}
+
+/// Bits `hi..=lo` of `w`, shifted down.
+const fn bits(w: u32, hi: u32, lo: u32) -> u32 {
+    (w >> lo) & ((1 << (hi - lo + 1)) - 1)
+}
+
+/// Extract the operands of `format` from `w`, or `None` if the word uses a
+/// reserved field value.
+fn extract(format: Format, w: u32) -> Option<Operands> {
+    let rs = bits(w, 25, 21) as u8;
+    let rt = bits(w, 20, 16) as u8;
+    let rd = bits(w, 15, 11) as u8;
+    let sa = bits(w, 10, 6) as u8;
+    let simm = w as u16 as i16 as i64;
+    let zimm = (w & 0xffff) as i64;
+    let o = Operands::default();
+    Some(match format {
+        F::R => Operands { rd, rs, rt, ..o },
+        F::Shift => Operands { rd, rt, sa, ..o },
+        F::I => Operands { rt, rs, imm: simm, ..o },
+        F::IZ => Operands { rt, rs, imm: zimm, ..o },
+        F::Lui => Operands { rt, imm: zimm << 16, ..o },
+        F::B2 => Operands { rs, rt, imm: simm << 2, ..o },
+        F::B1 => Operands { rs, imm: simm << 2, ..o },
+        F::J => Operands { imm: (bits(w, 25, 0) << 2) as i64, ..o },
+        F::Rs => Operands { rs, ..o },
+        F::RdRs => Operands { rd, rs, ..o },
+        F::RsRt => Operands { rs, rt, ..o },
+        F::Rd => Operands { rd, ..o },
+        F::RdRt => Operands { rd, rt, ..o },
+        F::Ext => {
+            // msbd in rd, lsb in sa.
+            let size = rd as i64 + 1;
+            if sa as i64 + size > 32 {
+                return None;
+            }
+            Operands { rt, rs, sa, imm: size, ..o }
+        }
+        F::Ins => {
+            // msb in rd, lsb in sa.
+            if rd < sa {
+                return None;
+            }
+            Operands { rt, rs, sa, imm: (rd - sa) as i64 + 1, ..o }
+        }
+        F::RsImm => Operands { rs, imm: simm, ..o },
+        F::None => o,
+        F::Rdhwr => {
+            if !matches!(rd, HWR_CPUNUM | HWR_SYNCI_STEP | HWR_CC | HWR_CCRES | HWR_ULR) {
+                return None;
+            }
+            Operands { rt, rd, ..o }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A small deterministic generator (xorshift64*), so failures reproduce.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        }
+    }
+
+    #[test]
+    fn table_entries_are_well_formed() {
+        let mut names = std::collections::BTreeSet::new();
+        for enc in MIPS32_TABLE {
+            assert_eq!(enc.value & !enc.mask, 0, "{}: value outside mask", enc.name);
+            assert_eq!(enc.mask & OP, OP, "{}: mask must fix the major opcode", enc.name);
+            assert!(names.insert(enc.name), "{} listed twice", enc.name);
+        }
+    }
+
+    #[test]
+    fn overlapping_entries_are_ordered_most_specific_first() {
+        for (i, a) in MIPS32_TABLE.iter().enumerate() {
+            for b in &MIPS32_TABLE[i + 1..] {
+                let overlap = (a.value ^ b.value) & a.mask & b.mask == 0;
+                if overlap {
+                    // `a` wins, so it must be a strict subset of `b`.
+                    let a_narrower = a.mask & b.mask == b.mask && a.mask != b.mask;
+                    assert!(a_narrower, "{} and {} overlap ambiguously", a.name, b.name);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_entry_is_reachable() {
+        let mut rng = Rng(0x0bad_cafe_f00d_d00d);
+        for enc in MIPS32_TABLE {
+            let hit = (0..1000).any(|n| {
+                // The all-zero fill is legal for every format; try it first.
+                let fill = if n == 0 { 0 } else { rng.next() as u32 };
+                let w = enc.value | (fill & !enc.mask);
+                lookup(w).unwrap().name == enc.name
+                    && matches!(decode_word(w), Decoded::Insn(i) if i.name == enc.name)
+            });
+            assert!(hit, "{} is shadowed", enc.name);
+        }
+    }
+
+    #[test]
+    fn random_fills_of_each_pattern_decode_to_it_or_a_narrower_entry() {
+        let mut rng = Rng(0x1234_5678_9abc_def1);
+        for (ei, enc) in MIPS32_TABLE.iter().enumerate() {
+            for _ in 0..200 {
+                let w = enc.value | (rng.next() as u32 & !enc.mask);
+                let found = lookup(w).unwrap();
+                if found.name != enc.name {
+                    let fi = MIPS32_TABLE.iter().position(|x| x.name == found.name).unwrap();
+                    assert!(fi < ei, "{w:#x}: {} shadowed by later {}", enc.name, found.name);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn random_words_never_panic() {
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        for _ in 0..200_000 {
+            let _ = decode_word(rng.next() as u32);
+        }
+    }
+
+    fn dec(word: u32) -> Insn {
+        match decode_word(word) {
+            Decoded::Insn(i) => i,
+            Decoded::Illegal => panic!("{word:#010x} is illegal"),
+        }
+    }
+
+    #[test]
+    fn operand_fields() {
+        // addiu sp, sp, -32
+        let i = dec(0x27bd_ffe0);
+        assert_eq!((i.name, i.rt, i.rs, i.imm), ("addiu", 29, 29, -32));
+        // ori a0, a1, 0xffff zero-extends.
+        assert_eq!(dec(0x34a4_ffff).imm, 0xffff);
+        // lui v0, 0x8000
+        assert_eq!(dec(0x3c02_8000).imm, 0x8000_0000);
+        // beq a0, a1, -4 instructions (offset -16 bytes)
+        let i = dec(0x1085_fffc);
+        assert_eq!((i.rs, i.rt, i.imm), (4, 5, -16));
+        // j with every index bit set
+        assert_eq!(dec(0x0bff_ffff).imm, 0x0fff_fffc);
+        // sra v0, v1, 31
+        let i = dec(0x0003_17c3);
+        assert_eq!((i.rd, i.rt, i.sa), (2, 3, 31));
+        // ext v0, v1, 4, 8: msbd = 7, lsb = 4
+        let i = dec(0x7c62_3900);
+        assert_eq!((i.rt, i.rs, i.sa, i.imm), (2, 3, 4, 8));
+        // ins v0, v1, 4, 8: msb = 11, lsb = 4
+        let i = dec(0x7c62_5904);
+        assert_eq!((i.rt, i.rs, i.sa, i.imm), (2, 3, 4, 8));
+        // rdhwr v1, $29
+        let i = dec(0x7c03_e83b);
+        assert_eq!((i.name, i.rt, i.rd), ("rdhwr", 3, 29));
+    }
+
+    #[test]
+    fn reserved_fields_are_illegal() {
+        for w in [
+            0x0085_1061u32,          // addu with sa = 1
+            0x0080_0008 | (1 << 6),  // jr with hint 1
+            0x0080_0008 | (1 << 11), // jr with rd set
+            0x0100_0002,             // srl with rs = 8
+            0x7c62_f900,             // ext past bit 31 (lsb 4, size 32)
+            0x7c62_1904,             // ins with msb < lsb
+            0x7c03_203b,             // rdhwr $4
+            0x4600_0000,             // add.s: no FPU
+            0xc480_0000,             // lwc1
+            0x4200_0018,             // eret: privileged
+            0xbc80_0000,             // cache: privileged
+            0x7000_003f,             // sdbbp
+        ] {
+            assert_eq!(decode_word(w), Decoded::Illegal, "{w:#010x}");
+        }
+    }
+
+    #[test]
+    fn words_follow_the_byte_order() {
+        let bytes = [0x21, 0x10, 0x85, 0x00];
+        assert_eq!(word_from(&bytes, Endian::Little), Some(0x0085_1021));
+        assert_eq!(word_from(&bytes, Endian::Big), Some(0x2110_8500));
+        assert_eq!(word_from(&bytes[..3], Endian::Little), None);
+    }
+}

@@ -1,0 +1,70 @@
+//! mips frontend: MIPS32 Release 2 with the o32 ABI, in both byte orders
+//! (`mipsel`, `mipseb`) from one implementation parameterised by
+//! [`Endian`].
+//!
+//! `decode` turns instruction words into instructions via an encoding
+//! table; `lift` emits IR for them, including the delay-slot protocol;
+//! `disasm` renders them through capstone (the only capstone user here);
+//! `abi` holds the o32 syscall table; `regs` the slot layout and names.
+
+pub mod abi;
+pub mod decode;
+pub mod disasm;
+pub mod lift;
+pub mod regs;
+
+use crate::arch::{Arch, Frontend, SyscallAbi};
+use crate::cpu::CpuState;
+use crate::ir::{BlockBuilder, Endian, Slot};
+
+/// The MIPS32 frontend for one byte order.
+#[derive(Debug, Clone, Copy)]
+pub struct Mips {
+    pub endian: Endian,
+}
+
+/// Little-endian MIPS32 (`mipsel`).
+pub static MIPSEL: Mips = Mips { endian: Endian::Little };
+/// Big-endian MIPS32 (`mipseb`).
+pub static MIPSEB: Mips = Mips { endian: Endian::Big };
+
+impl Frontend for Mips {
+    fn arch(&self) -> Arch {
+        match self.endian {
+            Endian::Little => Arch::Mipsel,
+            Endian::Big => Arch::Mipseb,
+        }
+    }
+
+    fn max_insn_len(&self) -> usize {
+        4
+    }
+
+    fn lift_insn(&self, pc: u64, bytes: &[u8], b: &mut BlockBuilder) {
+        lift::lift_insn(self.endian, pc, bytes, b)
+    }
+
+    fn syscall_abi(&self) -> &'static SyscallAbi {
+        &abi::ABI
+    }
+
+    fn stack_pointer(&self) -> Slot {
+        regs::SP
+    }
+
+    fn slot_name(&self, slot: Slot) -> Option<&'static str> {
+        regs::slot_name(slot)
+    }
+
+    fn init_registers(&self, cpu: &mut CpuState, entry: u64, sp: u64, _toc: Option<u64>) {
+        // Linux starts o32 processes with every other register zero.
+        cpu.pc = entry;
+        cpu.regs[regs::SP.0 as usize] = sp;
+        cpu.regs[regs::RESERVATION.0 as usize] = regs::NO_RESERVATION;
+        cpu.regs[regs::DELAY.0 as usize] = 0;
+    }
+
+    fn set_thread_pointer(&self, cpu: &mut CpuState, tp: u64) {
+        cpu.regs[regs::ULR.0 as usize] = tp & 0xffff_ffff;
+    }
+}

@@ -1,0 +1,66 @@
+//! MIPS32 state slots: r0–r31 in slots 0–31, then HI, LO, the LL/SC
+//! reservation, the UserLocal (TLS) register and the pending delay-slot
+//! branch. Every slot holds a 32-bit value zero-extended to 64 bits.
+//!
+//! Used by `lift` (which owns the meaning of [`DELAY`]), `abi` and the
+//! frontend's `init_registers`.
+
+use crate::ir::Slot;
+
+/// Slot of general register `$n`. `$zero` has a slot, but lifters never
+/// write it and read it as constant zero.
+pub const fn r(n: u32) -> Slot {
+    Slot(n as u16)
+}
+
+pub const V0: Slot = r(2);
+pub const V1: Slot = r(3);
+pub const A0: Slot = r(4);
+pub const A1: Slot = r(5);
+pub const A2: Slot = r(6);
+pub const A3: Slot = r(7);
+pub const T0: Slot = r(8);
+pub const GP: Slot = r(28);
+pub const SP: Slot = r(29);
+pub const RA: Slot = r(31);
+
+/// The multiply/divide unit's result registers.
+pub const HI: Slot = Slot(32);
+pub const LO: Slot = Slot(33);
+
+/// Address reserved by the last `ll`, or [`NO_RESERVATION`].
+pub const RESERVATION: Slot = Slot(34);
+/// Value of [`RESERVATION`] when no reservation is held. Never a 32-bit
+/// address, so an `sc` against it always fails.
+pub const NO_RESERVATION: u64 = u64::MAX;
+
+/// UserLocal: the TLS pointer that `rdhwr $29` reads and `set_thread_area`
+/// writes.
+pub const ULR: Slot = Slot(35);
+
+/// The branch whose delay slot executes next, when a block boundary (the
+/// block cap, a page end, the fuel limit or a fault) separated it from its
+/// slot: [`DELAY_PENDING`] | target, or 0 when no branch is pending. See
+/// `lift` for the protocol.
+pub const DELAY: Slot = Slot(36);
+/// Tag bit of a pending [`DELAY`] value; above every 32-bit target, so a
+/// pending branch to address 0 is still nonzero.
+pub const DELAY_PENDING: u64 = 1 << 32;
+
+/// Register names as capstone prints them (without the `$`).
+pub const NAMES: [&str; 32] = [
+    "zero", "at", "v0", "v1", "a0", "a1", "a2", "a3", "t0", "t1", "t2", "t3", "t4", "t5", "t6",
+    "t7", "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "t8", "t9", "k0", "k1", "gp", "sp", "fp",
+    "ra",
+];
+
+/// Names of the special slots, in slot order from [`HI`].
+pub const SPECIAL_NAMES: [&str; 5] = ["hi", "lo", "reservation", "ulr", "delay"];
+
+pub fn slot_name(slot: Slot) -> Option<&'static str> {
+    match slot.0 {
+        n @ 0..=31 => Some(NAMES[n as usize]),
+        n @ 32..=36 => Some(SPECIAL_NAMES[n as usize - 32]),
+        _ => None,
+    }
+}
