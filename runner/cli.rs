@@ -17,6 +17,8 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Run a guest script on one machine (one cell), print its output and a summary.
+    Sh(crate::sh::ShArgs),
     /// Run one static guest program with the host's stdio, like qemu-user.
     Exec {
         /// Guest architecture.
@@ -73,6 +75,7 @@ pub fn main() -> i32 {
         }
     };
     match cli.command {
+        Command::Sh(a) => crate::sh::main(&a),
         Command::Exec {
             arch,
             engine,

@@ -134,6 +134,31 @@ impl SyscallAbi {
     }
 }
 
+/// A guest copy routine for the `portal` write path: the kernel stages
+/// device bytes in a portal page and runs this code so that they reach the
+/// guest buffer through ordinary guest loads and stores.
+///
+/// Contract: the kernel saves the whole CPU state, sets `src`, `dst` and
+/// `len`, maps `code` read-only and executable, and starts at its first
+/// byte. The stub copies `len` bytes from `src` to `dst` and ends with a
+/// system call as its last instruction (number [`PORTAL_DONE_SYSCALL`] in
+/// the ABI's number slot): it is done when the engine stops with a system
+/// call at `code.len()` bytes past the start. The kernel then restores the
+/// saved state; only the retired instructions remain counted. A fault in
+/// the stub aborts the copy.
+#[derive(Clone, Copy, Debug)]
+pub struct PortalStub {
+    /// Machine code, in the guest's byte order.
+    pub code: &'static [u8],
+    pub src: Slot,
+    pub dst: Slot,
+    pub len: Slot,
+}
+
+/// The Bohr-private system call number a portal stub ends with. No Linux
+/// ABI uses it, and the kernel never dispatches it.
+pub const PORTAL_DONE_SYSCALL: u64 = 2047;
+
 /// Per-ISA decoding and lifting.
 pub trait Frontend: Send + Sync {
     fn arch(&self) -> Arch;
@@ -166,6 +191,12 @@ pub trait Frontend: Send + Sync {
 
     /// Set the thread pointer (TLS) register, if the ISA has one in a slot.
     fn set_thread_pointer(&self, cpu: &mut CpuState, tp: u64);
+
+    /// The copy stub of the `portal` write path; `None` until the arch has
+    /// one (the machine then refuses `portal` cells for it).
+    fn portal_copy_stub(&self) -> Option<&'static PortalStub> {
+        None
+    }
 }
 
 /// The frontend for `arch`, if Bohr has one yet.

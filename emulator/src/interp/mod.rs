@@ -208,7 +208,11 @@ impl Interpreter {
 pub fn apply_code_writes<T>(mem: &mut AddressSpace, cache: &mut BlockCache<T>) -> u64 {
     let mut n = 0;
     for pn in mem.take_code_writes() {
-        n += cache.invalidate_page(pn) as u64;
+        let k = cache.invalidate_page(pn) as u64;
+        if k > 0 {
+            mem.note_invalidation(pn, k);
+        }
+        n += k;
     }
     n
 }

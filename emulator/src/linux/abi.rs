@@ -1,5 +1,6 @@
 //! Per-arch Linux ABI constants the kernel needs, kept as data: open and
-//! mmap flag values, `struct stat` layouts, `uname` machine names.
+//! mmap flag values, `struct stat` layouts, `uname` machine names, ioctl
+//! request encodings and `struct mtd_info_user`.
 
 use crate::arch::Arch;
 
@@ -65,6 +66,19 @@ impl OpenFlags {
             directory: raw & b.directory != 0,
             nonblock: raw & b.nonblock != 0,
         }
+    }
+
+    /// The file status flags `F_GETFL` reports, in `arch`'s encoding.
+    pub fn encode_status(&self, arch: Arch) -> u64 {
+        let b = open_bits(arch);
+        let mut v = self.access as u64;
+        if self.append {
+            v |= b.append;
+        }
+        if self.nonblock {
+            v |= b.nonblock;
+        }
+        v
     }
 
     pub fn readable(&self) -> bool {
@@ -224,4 +238,85 @@ pub fn encode_stat(arch: Arch, st: &FileStat) -> Vec<u8> {
         }
     }
     out
+}
+
+/// `_IOR(ty, nr, size)` on `arch`: powerpc and mips have 3 direction bits
+/// with READ = 2 at bit 29 and a 13-bit size; the others 2 direction bits
+/// with READ = 2 at bit 30 and a 14-bit size.
+pub const fn ioc_read(arch: Arch, ty: u8, nr: u8, size: u32) -> u32 {
+    let (dir_shift, size_mask) = match arch {
+        Arch::Powerpc64 | Arch::Mipsel | Arch::Mipseb => (29, 0x1fff),
+        _ => (30, 0x3fff),
+    };
+    (2 << dir_shift) | ((size & size_mask) << 16) | ((ty as u32) << 8) | nr as u32
+}
+
+/// Size of `struct mtd_info_user` on every supported arch (its `u64` is
+/// 8-aligned on all of them, 32-bit ones included).
+pub const MTD_INFO_USER_SIZE: u32 = 32;
+
+/// `MEMGETINFO` = `_IOR('M', 1, struct mtd_info_user)`.
+pub const fn memgetinfo(arch: Arch) -> u32 {
+    ioc_read(arch, b'M', 1, MTD_INFO_USER_SIZE)
+}
+
+/// `MTD_NORFLASH`.
+pub const MTD_NORFLASH: u8 = 3;
+/// `MTD_CAP_NORFLASH` = `MTD_WRITEABLE | MTD_BIT_WRITEABLE`.
+pub const MTD_CAP_NORFLASH: u32 = 0x400 | 0x800;
+
+/// `struct mtd_info_user` (include/uapi/mtd/mtd-abi.h) for a NOR device:
+/// `u8 type; u32 flags, size, erasesize, writesize, oobsize; u64 padding`.
+pub fn encode_mtd_info_user(arch: Arch, size: u32, erasesize: u32) -> Vec<u8> {
+    let big = arch.endian() == crate::ir::Endian::Big;
+    let word = |v: u32| if big { v.to_be_bytes() } else { v.to_le_bytes() };
+    let mut out = vec![MTD_NORFLASH, 0, 0, 0];
+    for v in [MTD_CAP_NORFLASH, size, erasesize, 1, 0] {
+        out.extend(word(v));
+    }
+    out.extend([0u8; 8]); // padding, at offset 24: already 8-aligned
+    debug_assert_eq!(out.len(), MTD_INFO_USER_SIZE as usize);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memgetinfo_matches_the_c_headers() {
+        // Values of MEMGETINFO from each arch's <mtd/mtd-abi.h>.
+        for arch in Arch::ALL {
+            let want = match arch {
+                Arch::Powerpc64 | Arch::Mipsel | Arch::Mipseb => 0x4020_4d01,
+                _ => 0x8020_4d01,
+            };
+            assert_eq!(memgetinfo(arch), want, "{arch}");
+        }
+    }
+
+    #[test]
+    fn mtd_info_user_layout_follows_byte_order() {
+        let le = encode_mtd_info_user(Arch::Riscv64, 0x0010_0000, 0x0001_0000);
+        assert_eq!(le.len(), 32);
+        assert_eq!(le[0], 3);
+        assert_eq!(&le[4..8], &[0x00, 0x0c, 0x00, 0x00]);
+        assert_eq!(&le[8..12], &[0x00, 0x00, 0x10, 0x00]);
+        assert_eq!(&le[12..16], &[0x00, 0x00, 0x01, 0x00]);
+        assert_eq!(&le[16..20], &[1, 0, 0, 0]);
+        assert_eq!(&le[20..32], &[0; 12]);
+        let be = encode_mtd_info_user(Arch::Powerpc64, 0x0010_0000, 0x0001_0000);
+        assert_eq!(&be[4..8], &[0x00, 0x00, 0x0c, 0x00]);
+        assert_eq!(&be[8..12], &[0x00, 0x10, 0x00, 0x00]);
+        assert_eq!(&be[16..20], &[0, 0, 0, 1]);
+    }
+
+    #[test]
+    fn status_flags_round_trip() {
+        for arch in Arch::ALL {
+            let f = OpenFlags { access: 2, append: true, nonblock: true, ..Default::default() };
+            let raw = f.encode_status(arch);
+            assert_eq!(OpenFlags::decode(arch, raw), f, "{arch}");
+        }
+    }
 }

@@ -1,6 +1,7 @@
 //! Open files: the `FileObject` trait that every kind of file implements
-//! (host stdio, host files, and later pipes, devices and in-memory files),
-//! the shared `OpenFile` description, and the per-process `FdTable`.
+//! (host stdio and host files here; pipes in `pipe`; the machine's devices
+//! and in-memory files in `machine::vfs`), the shared `OpenFile`
+//! description, and the per-process `FdTable`.
 
 use std::cell::RefCell;
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -48,6 +49,11 @@ pub trait FileObject {
     }
     /// Called when the last descriptor referring to it closes.
     fn close(&mut self) {}
+    /// True for devices whose `read()` data reaches the guest buffer through
+    /// the machine's write path (MTD flash) instead of `copy_to_user`.
+    fn delivers_via_write_path(&self) -> bool {
+        false
+    }
 }
 
 /// An open file description, shared by duplicated descriptors.

@@ -1,17 +1,24 @@
-//! The Linux user-mode kernel: processes, system calls, files.
+//! The Linux user-mode kernel: processes, system calls, files, pipes and
+//! the write paths of device reads.
 //!
 //! It sits above the engines: a [`Process`] owns a CPU, an address space
 //! and an engine, and [`Process::run`] drives the engine until something
 //! the kernel must handle (a system call, a fault, a trap, the end of the
 //! fuel). Paths are resolved by a [`FileSystem`] chosen by the caller: the
 //! host's files for `bohr exec`, the machine's VFS for matrix cells.
+//! Processes never create processes: the machine (`machine`) starts them
+//! and schedules them, so there is no fork, exec or wait here. A call that
+//! would block returns [`RunState::Blocked`] and is retried when the
+//! scheduler runs the process again.
 //! The clock is virtual (instruction counts); randomness comes from the seed.
 
 pub mod abi;
 pub mod errno;
 pub mod file;
 pub mod hostfs;
+pub mod pipe;
 mod syscall;
+mod writepath;
 
 use crate::arch::{Arch, Frontend, frontend_for};
 use crate::cpu::CpuState;
@@ -20,11 +27,19 @@ use crate::events::Event;
 use crate::interp::trap_signal;
 use crate::ir::TrapKind;
 use crate::loader::{self, LoadError};
+use crate::machine::{Fnv64, WritePath};
 use crate::mem::{AddressSpace, Layout};
 
 pub use abi::OpenFlags;
 pub use errno::Errno;
 pub use file::{FdTable, FileObject, FileRef};
+pub use syscall::normalize;
+pub use writepath::portal_base;
+
+/// Largest `mtd_chunk` the write paths accept.
+pub const fn writepath_max_chunk() -> u64 {
+    writepath::MAX_CHUNK
+}
 
 /// Resolves guest paths to files.
 pub trait FileSystem {
@@ -62,11 +77,40 @@ pub struct Kernel {
     pub events: Vec<Event>,
     /// Seed of the cell: `getrandom` and AT_RANDOM derive from it.
     pub seed: u64,
+    /// How reads of write-path devices (MTD) reach guest buffers.
+    pub write_path: WritePath,
+    /// Bytes per write-path chunk; 0 counts as 1.
+    pub mtd_chunk: u64,
+    /// Processes share the machine's clock. `nanosleep` then blocks until
+    /// the clock passes the deadline (the scheduler moves the clock), where
+    /// a lone process (`bohr exec`) just moves its own clock forward.
+    pub shared_clock: bool,
+    /// Counts system calls that moved data or changed a pipe, so the
+    /// scheduler can tell progress from a deadlock.
+    pub io_progress: u64,
+    /// Next inode number for pipes.
+    next_ino: u64,
 }
 
 impl Kernel {
     pub fn new(fs: Box<dyn FileSystem>, seed: u64) -> Self {
-        Kernel { fs, events: Vec::new(), seed }
+        Kernel {
+            fs,
+            events: Vec::new(),
+            seed,
+            write_path: WritePath::Host,
+            mtd_chunk: 4096,
+            shared_clock: false,
+            io_progress: 0,
+            next_ino: 1,
+        }
+    }
+
+    /// A fresh inode number, in allocation order (deterministic).
+    pub fn alloc_ino(&mut self) -> u64 {
+        let i = self.next_ino;
+        self.next_ino += 1;
+        i
     }
 }
 
@@ -139,6 +183,16 @@ pub struct Process {
     pub sleep_until: Option<u64>,
     /// The last system call blocked and must be retried before running on.
     pub pending_syscall: bool,
+    /// Bytes a blocked `write` has already transferred; the retry goes on
+    /// from there, so a blocking pipe write completes like Linux's.
+    pub write_progress: u64,
+    /// `sched_yield` was called: end the current time slice.
+    pub yield_now: bool,
+    /// Bytes of portal mapped (stub page and staging), 0 if none yet.
+    pub portal_len: u64,
+    /// Hash of every byte the process wrote, to any descriptor, in order
+    /// (for the machine's determinism fingerprint).
+    pub output_hash: Fnv64,
 }
 
 impl Process {
@@ -178,6 +232,10 @@ impl Process {
             cwd: b"/".to_vec(),
             sleep_until: None,
             pending_syscall: false,
+            write_progress: 0,
+            yield_now: false,
+            portal_len: 0,
+            output_hash: Fnv64::default(),
         })
     }
 
@@ -188,9 +246,13 @@ impl Process {
         }
         if self.pending_syscall {
             self.pending_syscall = false;
-            match self.handle_syscall(kernel) {
-                Some(state) => return state,
-                None => {}
+            let state = self.handle_syscall(kernel);
+            self.log_invalidations(kernel);
+            if let Some(state) = state {
+                return state;
+            }
+            if std::mem::take(&mut self.yield_now) {
+                return RunState::Ready;
             }
         }
         let start = self.cpu.icount;
@@ -199,11 +261,20 @@ impl Process {
             if used >= fuel {
                 return RunState::Ready;
             }
-            match self.engine.run(&mut self.cpu, &mut self.mem, fuel - used) {
+            let stop = self.engine.run(&mut self.cpu, &mut self.mem, fuel - used);
+            self.log_invalidations(kernel);
+            match stop {
                 StopReason::FuelExhausted => return RunState::Ready,
                 StopReason::Syscall => {
-                    if let Some(state) = self.handle_syscall(kernel) {
+                    let state = self.handle_syscall(kernel);
+                    // A portal copy may have run guest code: log what it
+                    // invalidated now, in order.
+                    self.log_invalidations(kernel);
+                    if let Some(state) = state {
                         return state;
+                    }
+                    if std::mem::take(&mut self.yield_now) {
+                        return RunState::Ready;
                     }
                 }
                 StopReason::Trap(kind) => {
@@ -238,6 +309,13 @@ impl Process {
                     return RunState::Exited(self.terminate(ExitStatus::Signaled(11)));
                 }
             }
+        }
+    }
+
+    /// Turn the engines' invalidation reports into events.
+    fn log_invalidations(&mut self, kernel: &mut Kernel) {
+        for (page, blocks) in self.mem.take_invalidations() {
+            kernel.events.push(Event::BlocksInvalidated { pid: self.pid, page, blocks });
         }
     }
 

@@ -9,7 +9,8 @@
 use super::abi::{self, OpenFlags};
 use super::errno::Errno;
 use super::file::open_file;
-use super::{ExitStatus, Kernel, Process};
+use super::pipe::new_pipe;
+use super::{ExitStatus, Kernel, Process, writepath};
 use crate::arch::{ErrorConvention, Sysno};
 use crate::events::Event;
 use crate::ir::Endian;
@@ -291,6 +292,7 @@ fn run(c: &mut Ctx, s: Sysno) -> R {
         }
         Write => sys_write(c, c.arg(0), c.arg(1), c.arg(2)),
         Readv | Writev => sys_iov(c, s == Readv),
+        Pipe2 => sys_pipe2(c),
         Open => {
             let path = c.path(c.arg(0))?;
             sys_open(c, AT_FDCWD, &path, c.arg(1), c.arg(2))
@@ -335,7 +337,8 @@ fn run(c: &mut Ctx, s: Sysno) -> R {
         }
         Ioctl => {
             let f = c.p.fds.get(c.arg(0))?;
-            let reply = f.borrow_mut().object.ioctl(c.p.arch, c.arg(1))?;
+            // The kernel's `cmd` is an `unsigned int`.
+            let reply = f.borrow_mut().object.ioctl(c.p.arch, c.arg(1) & 0xffff_ffff)?;
             if !reply.is_empty() {
                 c.put(c.arg(2), &reply)?;
             }
@@ -347,8 +350,15 @@ fn run(c: &mut Ctx, s: Sysno) -> R {
             match c.arg(1) {
                 0 | 1030 => Ok(c.p.fds.install_from(c.arg(2) as usize, f)?), // F_DUPFD(_CLOEXEC)
                 1 | 2 => Ok(0),                                              // F_GETFD/F_SETFD
-                3 => Ok(f.borrow().flags.access as u64),                     // F_GETFL
-                4 => Ok(0),                                                  // F_SETFL
+                3 => Ok(f.borrow().flags.encode_status(c.p.arch)),           // F_GETFL
+                4 => {
+                    // F_SETFL: only O_APPEND and O_NONBLOCK can change.
+                    let new = OpenFlags::decode(c.p.arch, c.arg(2));
+                    let mut f = f.borrow_mut();
+                    f.flags.append = new.append;
+                    f.flags.nonblock = new.nonblock;
+                    Ok(0)
+                }
                 _ => Err(Errno::EINVAL.into()),
             }
         }
@@ -422,7 +432,11 @@ fn run(c: &mut Ctx, s: Sysno) -> R {
             Ok(0)
         }
         Mremap => Err(Errno::ENOMEM.into()),
-        Madvise | SchedYield | SetRobustList | RiscvFlushIcache | CacheFlush => Ok(0),
+        Madvise | SetRobustList | RiscvFlushIcache | CacheFlush => Ok(0),
+        SchedYield => {
+            c.p.yield_now = true;
+            Ok(0)
+        }
         Getpid | Gettid | SetTidAddress => Ok(c.p.pid as u64),
         Getppid => Ok(1),
         Getuid | Geteuid | Getgid | Getegid => Ok(0),
@@ -483,8 +497,7 @@ fn run(c: &mut Ctx, s: Sysno) -> R {
                 // TIMER_ABSTIME: sleep until the given time on that clock.
                 let target = read_timespec(c, c.arg(2))?;
                 let now = clock_ns(c, c.arg(0))?;
-                c.p.cpu.vclock_bias += target.saturating_sub(now);
-                Ok(0)
+                sleep_for(c, target.saturating_sub(now))
             } else {
                 sleep(c, c.arg(2))
             }
@@ -545,7 +558,7 @@ fn run(c: &mut Ctx, s: Sysno) -> R {
             c.p.frontend.set_thread_pointer(&mut c.p.cpu, tp);
             Ok(0)
         }
-        RtSigreturn | Pipe2 | Pwrite64 => Err(Errno::ENOSYS.into()),
+        RtSigreturn | Pwrite64 => Err(Errno::ENOSYS.into()),
     }
 }
 
@@ -588,9 +601,30 @@ fn read_timespec(c: &Ctx, addr: u64) -> Result<u64, Fail> {
 
 /// Sleeping advances the virtual clock; it never waits on the host.
 fn sleep(c: &mut Ctx, req: u64) -> R {
+    if c.p.sleep_until.is_some() {
+        // A retry: the deadline was fixed when the sleep began.
+        return sleep_for(c, 0);
+    }
     let ns = read_timespec(c, req)?;
-    c.p.cpu.vclock_bias = c.p.cpu.vclock_bias.saturating_add(ns);
-    Ok(0)
+    sleep_for(c, ns)
+}
+
+/// Sleep `ns` virtual nanoseconds. Alone, the process moves its own clock.
+/// On a machine it blocks until the shared clock reaches the deadline; the
+/// scheduler runs others meanwhile, or jumps the clock when all sleep.
+fn sleep_for(c: &mut Ctx, ns: u64) -> R {
+    if !c.k.shared_clock {
+        c.p.cpu.vclock_bias = c.p.cpu.vclock_bias.saturating_add(ns);
+        return Ok(0);
+    }
+    let now = c.p.cpu.vclock_ns();
+    let deadline = *c.p.sleep_until.get_or_insert(now.saturating_add(ns));
+    if now >= deadline {
+        c.p.sleep_until = None;
+        Ok(0)
+    } else {
+        Err(Fail::Block)
+    }
 }
 
 fn sys_read(c: &mut Ctx, fd: u64, buf: u64, count: u64, offset: Option<u64>) -> R {
@@ -602,8 +636,11 @@ fn sys_read(c: &mut Ctx, fd: u64, buf: u64, count: u64, offset: Option<u64>) -> 
     if count == 0 {
         return Ok(0);
     }
-    // Check the buffer before consuming input, so EFAULT loses nothing.
-    c.p.mem.check_access(buf, count, Access::Write)?;
+    let via_write_path = f.borrow().object.delivers_via_write_path();
+    if !via_write_path {
+        // Check the buffer before consuming input, so EFAULT loses nothing.
+        c.p.mem.check_access(buf, count, Access::Write)?;
+    }
     let mut tmp = vec![0u8; count as usize];
     let r = match offset {
         Some(off) => f.borrow_mut().object.pread(&mut tmp, off),
@@ -613,26 +650,108 @@ fn sys_read(c: &mut Ctx, fd: u64, buf: u64, count: u64, offset: Option<u64>) -> 
         Err(Errno::EAGAIN) if !f.borrow().flags.nonblock => return Err(Fail::Block),
         r => r?,
     };
-    c.put(buf, &tmp[..n])?;
+    c.k.io_progress += 1;
+    if via_write_path {
+        writepath::deliver(c.k, c.p, buf, &tmp[..n])?;
+    } else {
+        c.put(buf, &tmp[..n])?;
+    }
     Ok(n as u64)
 }
 
+/// `write`. On a blocking pipe it transfers everything before returning,
+/// as Linux does: a partial transfer blocks, and the retry goes on from
+/// `write_progress`.
 fn sys_write(c: &mut Ctx, fd: u64, buf: u64, count: u64) -> R {
+    let r = write_blocking(c, fd, buf, count);
+    if !matches!(r, Err(Fail::Block)) {
+        c.p.write_progress = 0;
+    }
+    r
+}
+
+fn write_blocking(c: &mut Ctx, fd: u64, buf: u64, count: u64) -> R {
     let f = c.p.fds.get(fd)?;
     if !f.borrow().flags.writable() {
         return Err(Errno::EBADF.into());
     }
     let count = count.min(MAX_IO);
-    let data = c.get(buf, count as usize)?;
+    let done = c.p.write_progress.min(count);
+    let data = c.get(buf.wrapping_add(done), (count - done) as usize)?;
+    let r = f.borrow_mut().object.write(&data);
+    let blocking = !f.borrow().flags.nonblock;
+    match r {
+        Ok(n) => {
+            if n > 0 {
+                c.k.io_progress += 1;
+                c.p.output_hash.write(&data[..n]);
+            }
+            let total = done + n as u64;
+            let is_fifo = f.borrow().object.stat().mode & 0o170000 == abi::S_IFIFO;
+            if total < count && blocking && is_fifo {
+                c.p.write_progress = total;
+                return Err(Fail::Block);
+            }
+            Ok(total)
+        }
+        Err(Errno::EAGAIN) if blocking => {
+            c.p.write_progress = done;
+            Err(Fail::Block)
+        }
+        // SIGPIPE's default action kills the writer.
+        Err(Errno::EPIPE) => Err(Fail::Exit(ExitStatus::Signaled(13))),
+        Err(_) if done > 0 => Ok(done),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// One `writev` segment: takes what the file accepts now, never keeping
+/// partial state (a blocked `writev` restarts from its first segment).
+fn write_segment(c: &mut Ctx, fd: u64, buf: u64, count: u64) -> R {
+    let f = c.p.fds.get(fd)?;
+    if !f.borrow().flags.writable() {
+        return Err(Errno::EBADF.into());
+    }
+    let data = c.get(buf, count.min(MAX_IO) as usize)?;
     let r = f.borrow_mut().object.write(&data);
     match r {
         Err(Errno::EAGAIN) if !f.borrow().flags.nonblock => Err(Fail::Block),
-        Err(Errno::EPIPE) => {
-            // SIGPIPE's default action kills the writer.
-            Err(Fail::Exit(ExitStatus::Signaled(13)))
+        Err(Errno::EPIPE) => Err(Fail::Exit(ExitStatus::Signaled(13))),
+        r => {
+            let n = r?;
+            if n > 0 {
+                c.k.io_progress += 1;
+                c.p.output_hash.write(&data[..n]);
+            }
+            Ok(n as u64)
         }
-        r => Ok(r? as u64),
     }
+}
+
+fn sys_pipe2(c: &mut Ctx) -> R {
+    let flags = OpenFlags::decode(c.p.arch, c.arg(1));
+    let ino = c.k.alloc_ino();
+    let (r, w) = new_pipe(ino);
+    let name = format!("pipe:[{ino}]").into_bytes();
+    let ro = OpenFlags { access: 0, nonblock: flags.nonblock, ..Default::default() };
+    let wo = OpenFlags { access: 1, nonblock: flags.nonblock, ..Default::default() };
+    let rfd = c.p.fds.install(open_file(Box::new(r), ro, name.clone()))?;
+    let wfd = match c.p.fds.install(open_file(Box::new(w), wo, name)) {
+        Ok(fd) => fd,
+        Err(e) => {
+            let _ = c.p.fds.close(rfd);
+            return Err(e.into());
+        }
+    };
+    let mut data = c.encode(rfd, 4);
+    data.extend(c.encode(wfd, 4));
+    if let Err(e) = c.put(c.arg(0), &data) {
+        let _ = c.p.fds.close(rfd);
+        let _ = c.p.fds.close(wfd);
+        return Err(e);
+    }
+    c.k.io_progress += 1;
+    Ok(0)
 }
 
 fn sys_iov(c: &mut Ctx, read: bool) -> R {
@@ -648,7 +767,8 @@ fn sys_iov(c: &mut Ctx, read: bool) -> R {
         if len == 0 {
             continue;
         }
-        let r = if read { sys_read(c, fd, base, len, None) } else { sys_write(c, fd, base, len) };
+        let r =
+            if read { sys_read(c, fd, base, len, None) } else { write_segment(c, fd, base, len) };
         match r {
             Ok(n) => {
                 total += n;

@@ -142,6 +142,10 @@ pub enum Stopped {
     InstructionLimit { pid: u32, pc: u64 },
     /// The host cancelled the run (wall timeout).
     Cancelled { pid: u32, pc: u64 },
+    /// Every process waits for I/O that can never come (for example a
+    /// read of a pipe whose only writer is the reader itself): on Linux the
+    /// cell would hang. `pc` of the lowest such pid.
+    Deadlock { pid: u32, pc: u64 },
 }
 
 /// Per-process statistics.
@@ -164,6 +168,11 @@ pub struct MachineStats {
     pub blocks_compiled: u64,
     pub compile_us: u64,
     pub wall_ms: u64,
+    /// Scheduling decisions that switched to another process.
+    pub context_switches: u64,
+    /// Hash of the schedule: which process ran how many instructions, in
+    /// order. Equal runs have equal schedules; chaos seeds change it.
+    pub schedule_hash: u64,
 }
 
 /// The result of running a script on a machine.

@@ -2,8 +2,174 @@
 //!
 //! Holds the processes, the VFS, pipes, MTD devices and the deterministic
 //! scheduler, and runs a guest script on them. The runner talks to it only
-//! through [`MachineConfig`], [`run_script`] and [`Outcome`].
+//! through [`MachineConfig`], [`parse_script`], [`run_script`] and
+//! [`Outcome`].
+//!
+//! Parts: `config` (the public types), `vfs` (files and devices), `mtd`
+//! (flash contents and `/dev/mtdN`), `programs` (the embedded `/bin`),
+//! `sched` (scheduling policy) and `world` (processes and the run loop).
+//! The script language lives in `crate::shell`; system calls, pipes and
+//! the write paths in `crate::linux`.
+//!
+//! Streams: the script's stdout and stderr are captured in full (up to
+//! `vfs::CAPTURE_LIMIT` bytes each; past it the stream ends with a note of
+//! how much was dropped). Writes to `/dev/console` join stderr. Commands
+//! read `/dev/null` unless redirected.
 
 mod config;
+pub mod mtd;
+pub mod programs;
+pub mod sched;
+pub mod vfs;
+pub mod world;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Instant;
 
 pub use config::*;
+
+use crate::events::Event;
+use crate::linux::Kernel;
+use crate::shell::{Ending, Shell};
+use vfs::{CAPTURE_LIMIT, Capture, Vfs, VfsHandle};
+use world::World;
+
+/// Why a script cannot run.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ScriptError {
+    /// The script uses syntax the shell does not support, or is malformed.
+    #[error("{file}:{line}:{col}: {message}")]
+    Syntax { file: String, line: u32, col: u32, message: String },
+    /// The machine configuration cannot be built (bad MTD spec, guest file,
+    /// unsupported arch or write path).
+    #[error("{0}")]
+    Config(String),
+}
+
+/// Check a script's syntax without running anything.
+pub fn parse_script(script_name: &str, script: &str) -> Result<(), ScriptError> {
+    parse(script_name, script).map(|_| ())
+}
+
+fn parse(script_name: &str, script: &str) -> Result<crate::shell::ast::Script, ScriptError> {
+    crate::shell::parse(script).map_err(|e| ScriptError::Syntax {
+        file: script_name.to_string(),
+        line: e.pos.line,
+        col: e.pos.col,
+        message: e.message,
+    })
+}
+
+/// Exit status reported when the machine stopped the script (the
+/// `timeout` convention).
+pub const STOPPED_EXIT_CODE: i32 = 124;
+
+/// Run `script` on a fresh machine built from `cfg`.
+///
+/// Errors are returned before any guest code runs. Everything in the
+/// [`Outcome`] except `stats.compile_us` and `stats.wall_ms` is a pure
+/// function of `cfg` and the script.
+pub fn run_script(
+    cfg: &MachineConfig,
+    script_name: &str,
+    script: &str,
+    ctl: &RunControl,
+) -> Result<Outcome, ScriptError> {
+    let started = Instant::now();
+    let ast = parse(script_name, script)?;
+    let frontend = crate::arch::frontend_for(cfg.arch).ok_or_else(|| {
+        ScriptError::Config(format!("architecture {} has no frontend yet", cfg.arch))
+    })?;
+    if cfg.write_path == WritePath::Portal && frontend.portal_copy_stub().is_none() {
+        return Err(ScriptError::Config(format!(
+            "the portal write path is not available on {}: its frontend has no copy stub",
+            cfg.arch
+        )));
+    }
+    if cfg.quantum == 0 {
+        return Err(ScriptError::Config("quantum must be at least 1 instruction".into()));
+    }
+    if cfg.mtd_chunk == 0 || u64::from(cfg.mtd_chunk) > crate::linux::writepath_max_chunk() {
+        return Err(ScriptError::Config(format!(
+            "mtd_chunk {} must be between 1 and {} bytes",
+            cfg.mtd_chunk,
+            crate::linux::writepath_max_chunk()
+        )));
+    }
+    let mut mtds = Vec::with_capacity(cfg.mtds.len());
+    for (i, spec) in cfg.mtds.iter().enumerate() {
+        mtds.push(Rc::new(mtd::MtdDevice::build(i, spec, cfg.seed).map_err(ScriptError::Config)?));
+    }
+    let stdout = Capture::new_ref(CAPTURE_LIMIT);
+    let stderr = Capture::new_ref(CAPTURE_LIMIT);
+    let vfs = Vfs::new(programs::programs_for(cfg.arch), &cfg.files, mtds, stderr.clone())
+        .map_err(|e| ScriptError::Config(e.to_string()))?;
+    let vfs = Rc::new(RefCell::new(vfs));
+
+    let mut kernel = Kernel::new(Box::new(VfsHandle(vfs.clone())), cfg.seed);
+    kernel.write_path = cfg.write_path;
+    kernel.mtd_chunk = u64::from(cfg.mtd_chunk);
+    kernel.shared_clock = true;
+    let mut world =
+        World::new(cfg, kernel, vfs, stdout.clone(), stderr.clone(), ctl.cancel.clone());
+
+    let ending = Shell::new(&mut world, &cfg.env).run(&ast);
+    let (exit_code, stopped) = match ending {
+        Ending::Exited(code) => (code, None),
+        Ending::Stopped(s) => {
+            world.collect_live_engines();
+            (STOPPED_EXIT_CODE, Some(s))
+        }
+    };
+    let processes: Vec<ProcessStats> = world.process_stats().into_iter().map(|(s, _)| s).collect();
+    let mut h = Fnv64::default();
+    h.write_u64(exit_code as i64 as u64);
+    match stopped {
+        None => h.write_u64(0),
+        Some(Stopped::InstructionLimit { pid, pc }) => {
+            h.write_u64(1);
+            h.write_u64(pid as u64);
+            h.write_u64(pc);
+        }
+        Some(Stopped::Cancelled { pid, pc }) => {
+            h.write_u64(2);
+            h.write_u64(pid as u64);
+            h.write_u64(pc);
+        }
+        Some(Stopped::Deadlock { pid, pc }) => {
+            h.write_u64(3);
+            h.write_u64(pid as u64);
+            h.write_u64(pc);
+        }
+    }
+    let stdout = stdout.borrow_mut().finish();
+    let stderr = stderr.borrow_mut().finish();
+    h.write_field(&stdout);
+    h.write_field(&stderr);
+    let events: Vec<Event> = std::mem::take(&mut world.kernel.events);
+    h.write_u64(events.len() as u64);
+    for e in &events {
+        h.write_field(e.to_string().as_bytes());
+    }
+    world.fingerprint_into(&mut h);
+    let stats = MachineStats {
+        insns: world.insns(),
+        blocks_translated: world.engines.blocks_translated,
+        blocks_compiled: world.engines.blocks_compiled,
+        compile_us: world.engines.compile_us,
+        wall_ms: started.elapsed().as_millis() as u64,
+        context_switches: world.switches(),
+        schedule_hash: world.schedule_hash(),
+    };
+    Ok(Outcome {
+        exit_code,
+        stopped,
+        stdout,
+        stderr,
+        events,
+        processes,
+        stats,
+        fingerprint: h.finish(),
+    })
+}

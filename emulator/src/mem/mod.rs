@@ -147,6 +147,9 @@ pub struct AddressSpace {
     /// Pages whose translated code was overwritten since the last
     /// [`AddressSpace::take_code_writes`], in order, without repeats.
     code_writes: Vec<u64>,
+    /// `(page, blocks)` for every page whose translations an engine
+    /// discarded, in order, until the kernel drains it for the event log.
+    invalidations: Vec<(u64, u64)>,
     /// Upper bound on pages mapped, so a guest cannot exhaust the host.
     max_pages: u64,
 }
@@ -173,6 +176,7 @@ impl AddressSpace {
             brk_start: 0,
             brk: 0,
             code_writes: Vec::new(),
+            invalidations: Vec::new(),
             max_pages: DEFAULT_MAX_PAGES,
         }
     }
@@ -368,6 +372,17 @@ impl AddressSpace {
 
     pub fn has_code_writes(&self) -> bool {
         !self.code_writes.is_empty()
+    }
+
+    /// Engines report here that `blocks` translations of page `pn` were
+    /// discarded, so the kernel can put it in the event log.
+    pub fn note_invalidation(&mut self, pn: u64, blocks: u64) {
+        self.invalidations.push((pn, blocks));
+    }
+
+    /// `(page, blocks)` invalidations since the last call, in order.
+    pub fn take_invalidations(&mut self) -> Vec<(u64, u64)> {
+        std::mem::take(&mut self.invalidations)
     }
 
     // ----- page access helpers ---------------------------------------------

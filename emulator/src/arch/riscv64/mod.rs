@@ -10,6 +10,7 @@ pub mod abi;
 pub mod decode;
 pub mod disasm;
 pub mod lift;
+pub mod portal;
 pub mod regs;
 
 use crate::arch::{Arch, Frontend, SyscallAbi};
@@ -53,5 +54,9 @@ impl Frontend for Riscv64 {
 
     fn set_thread_pointer(&self, cpu: &mut CpuState, tp: u64) {
         cpu.regs[regs::TP.0 as usize] = tp;
+    }
+
+    fn portal_copy_stub(&self) -> Option<&'static crate::arch::PortalStub> {
+        Some(&portal::STUB)
     }
 }

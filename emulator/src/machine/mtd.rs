@@ -1,0 +1,231 @@
+//! Emulated MTD flash: device contents built from an [`MtdSpec`], and the
+//! `/dev/mtdN` file object.
+//!
+//! Reads honour the file offset (and `pread` its own); their bytes reach
+//! the guest through the kernel's write path (`linux::writepath`), which
+//! this object requests with `delivers_via_write_path`. `ioctl(MEMGETINFO)`
+//! answers a NOR-flash `mtd_info_user` in the guest's layout. Devices are
+//! read-only flash images: opening one for writing is `EROFS`.
+
+use std::rc::Rc;
+
+use super::config::{MtdFill, MtdSpec};
+use super::vfs::char_stat;
+use crate::arch::Arch;
+use crate::linux::SplitMix64;
+use crate::linux::abi::{self, FileStat};
+use crate::linux::errno::Errno;
+use crate::linux::file::{FileObject, IoResult, path_ino};
+
+/// Largest device: `mtd_info_user.size` is 32 bits, and contents live in
+/// host memory.
+pub const MAX_MTD_SIZE: u64 = 256 << 20;
+/// `major` of `/dev/mtdN` (minor `2N`).
+const MTD_CHAR_MAJOR: u64 = 90;
+
+/// One device's contents and geometry.
+#[derive(Debug)]
+pub struct MtdDevice {
+    pub index: usize,
+    pub name: String,
+    pub erasesize: u64,
+    pub bytes: Vec<u8>,
+}
+
+impl MtdDevice {
+    pub fn size(&self) -> u64 {
+        self.bytes.len() as u64
+    }
+
+    /// Build device `index` from `spec`; `seed` drives `MtdFill::Random`.
+    pub fn build(index: usize, spec: &MtdSpec, seed: u64) -> Result<MtdDevice, String> {
+        let name = &spec.name;
+        if name.is_empty() || name.contains(['"', '\n']) || name.len() > 64 {
+            return Err(format!(
+                "mtd name {name:?} must be 1 to 64 characters without quotes or newlines"
+            ));
+        }
+        if spec.size == 0 || spec.size > MAX_MTD_SIZE {
+            return Err(format!(
+                "mtd `{name}`: size {} must be between 1 and {MAX_MTD_SIZE}",
+                spec.size
+            ));
+        }
+        if spec.erasesize == 0 || !spec.size.is_multiple_of(spec.erasesize) {
+            return Err(format!(
+                "mtd `{name}`: size {:#x} must be a non-zero multiple of erasesize {:#x}",
+                spec.size, spec.erasesize
+            ));
+        }
+        let size = spec.size as usize;
+        let bytes = match &spec.fill {
+            MtdFill::Erased => vec![0xff; size],
+            MtdFill::Zero => vec![0; size],
+            MtdFill::Random => {
+                let mut rng = SplitMix64(seed ^ fnv(name.as_bytes()));
+                let mut b = vec![0; size];
+                rng.fill(&mut b);
+                b
+            }
+            MtdFill::Bytes(data) => {
+                if data.len() > size {
+                    return Err(format!(
+                        "mtd `{name}`: file of {} bytes does not fit in size {size}",
+                        data.len()
+                    ));
+                }
+                let mut b = data.as_ref().clone();
+                b.resize(size, 0xff);
+                b
+            }
+        };
+        let mut dev = MtdDevice { index, name: name.clone(), erasesize: spec.erasesize, bytes };
+        for (offset, data) in &spec.writes {
+            let end = offset.checked_add(data.len() as u64).filter(|&e| e <= spec.size);
+            let Some(end) = end else {
+                return Err(format!(
+                    "mtd `{name}`: write of {} bytes at offset {offset:#x} runs past size {size:#x}",
+                    data.len()
+                ));
+            };
+            dev.bytes[*offset as usize..end as usize].copy_from_slice(data);
+        }
+        Ok(dev)
+    }
+}
+
+fn fnv(bytes: &[u8]) -> u64 {
+    let mut h = super::Fnv64::default();
+    h.write(bytes);
+    h.finish()
+}
+
+/// An open `/dev/mtdN`.
+pub struct MtdFile {
+    dev: Rc<MtdDevice>,
+    pos: u64,
+}
+
+impl MtdFile {
+    pub fn new(dev: Rc<MtdDevice>) -> Self {
+        MtdFile { dev, pos: 0 }
+    }
+}
+
+impl FileObject for MtdFile {
+    fn read(&mut self, buf: &mut [u8]) -> IoResult {
+        let n = self.pread(buf, self.pos)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+
+    fn pread(&mut self, buf: &mut [u8], offset: u64) -> IoResult {
+        let b = &self.dev.bytes;
+        let start = offset.min(b.len() as u64) as usize;
+        let n = buf.len().min(b.len() - start);
+        buf[..n].copy_from_slice(&b[start..start + n]);
+        Ok(n)
+    }
+
+    fn write(&mut self, _data: &[u8]) -> IoResult {
+        Err(Errno::EBADF)
+    }
+
+    /// Like mtdchar: any position from 0 to the size.
+    fn seek(&mut self, offset: i64, whence: u32) -> Result<u64, Errno> {
+        let base = match whence {
+            0 => 0,
+            1 => self.pos as i64,
+            2 => self.dev.size() as i64,
+            _ => return Err(Errno::EINVAL),
+        };
+        let new = base.checked_add(offset).ok_or(Errno::EINVAL)?;
+        if new < 0 || new as u64 > self.dev.size() {
+            return Err(Errno::EINVAL);
+        }
+        self.pos = new as u64;
+        Ok(self.pos)
+    }
+
+    fn stat(&self) -> FileStat {
+        let path = format!("/dev/mtd{}", self.dev.index);
+        char_stat(path_ino(path.as_bytes()), MTD_CHAR_MAJOR, 2 * self.dev.index as u64)
+    }
+
+    fn ioctl(&mut self, arch: Arch, request: u64) -> Result<Vec<u8>, Errno> {
+        if request == abi::memgetinfo(arch) as u64 {
+            Ok(abi::encode_mtd_info_user(arch, self.dev.size() as u32, self.dev.erasesize as u32))
+        } else {
+            Err(Errno::ENOTTY)
+        }
+    }
+
+    fn delivers_via_write_path(&self) -> bool {
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    fn spec(fill: MtdFill) -> MtdSpec {
+        MtdSpec {
+            name: "firmware".into(),
+            size: 0x2000,
+            erasesize: 0x1000,
+            fill,
+            writes: vec![(0x1000, b"MAGIC".to_vec())],
+        }
+    }
+
+    #[test]
+    fn contents_come_from_fill_then_writes() {
+        let d = MtdDevice::build(0, &spec(MtdFill::Erased), 1).unwrap();
+        assert_eq!(d.bytes.len(), 0x2000);
+        assert_eq!(d.bytes[0], 0xff);
+        assert_eq!(&d.bytes[0x1000..0x1005], b"MAGIC");
+        let f = MtdDevice::build(0, &spec(MtdFill::Bytes(Arc::new(vec![7; 3]))), 1).unwrap();
+        assert_eq!(&f.bytes[..4], &[7, 7, 7, 0xff]);
+        let r1 = MtdDevice::build(0, &spec(MtdFill::Random), 1).unwrap();
+        let r2 = MtdDevice::build(0, &spec(MtdFill::Random), 1).unwrap();
+        let r3 = MtdDevice::build(0, &spec(MtdFill::Random), 2).unwrap();
+        assert_eq!(r1.bytes, r2.bytes);
+        assert_ne!(r1.bytes, r3.bytes);
+    }
+
+    #[test]
+    fn bad_specs_are_errors() {
+        let mut s = spec(MtdFill::Zero);
+        s.writes = vec![(0x1ffe, b"xyz".to_vec())];
+        assert!(MtdDevice::build(0, &s, 0).unwrap_err().contains("runs past size"));
+        let mut s = spec(MtdFill::Zero);
+        s.erasesize = 0x3000;
+        assert!(MtdDevice::build(0, &s, 0).unwrap_err().contains("multiple of erasesize"));
+        let s = spec(MtdFill::Bytes(Arc::new(vec![0; 0x2001])));
+        assert!(MtdDevice::build(0, &s, 0).unwrap_err().contains("does not fit"));
+        let mut s = spec(MtdFill::Zero);
+        s.name = "a\"b".into();
+        assert!(MtdDevice::build(0, &s, 0).is_err());
+    }
+
+    #[test]
+    fn reads_seeks_and_memgetinfo() {
+        let mut f = MtdFile::new(Rc::new(MtdDevice::build(2, &spec(MtdFill::Zero), 0).unwrap()));
+        assert_eq!(f.seek(0x1000, 0).unwrap(), 0x1000);
+        let mut buf = [0u8; 5];
+        assert_eq!(f.read(&mut buf).unwrap(), 5);
+        assert_eq!(&buf, b"MAGIC");
+        assert_eq!(f.seek(0, 2).unwrap(), 0x2000);
+        assert_eq!(f.read(&mut buf).unwrap(), 0);
+        assert_eq!(f.seek(1, 2), Err(Errno::EINVAL));
+        assert_eq!(f.pread(&mut buf, 0x1001).unwrap(), 5);
+        assert_eq!(&buf, b"AGIC\0");
+        let info = f.ioctl(Arch::Riscv64, 0x8020_4d01).unwrap();
+        assert_eq!(info, abi::encode_mtd_info_user(Arch::Riscv64, 0x2000, 0x1000));
+        assert_eq!(f.ioctl(Arch::Riscv64, 0x4020_4d01), Err(Errno::ENOTTY));
+        assert!(f.ioctl(Arch::Mipseb, 0x4020_4d01).is_ok());
+        assert_eq!(f.stat().rdev, (90 << 8) | 4);
+    }
+}

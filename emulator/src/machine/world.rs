@@ -1,0 +1,246 @@
+//! One guest world: the kernel, the VFS, the processes and the loop that
+//! runs them. The shell (`shell`) starts processes here and asks the world
+//! to run until they have all exited.
+//!
+//! The loop is deterministic. It offers the CPU in the scheduler's order;
+//! a process that is asleep (deadline after the clock) is skipped, and a
+//! blocked one retries its system call, which costs no instruction. The
+//! first process that makes progress (retires instructions, moves data or
+//! exits) ends the decision. When nobody can make progress, the clock jumps
+//! to the earliest sleeper's deadline, or, without sleepers, the run stops
+//! as deadlocked.
+//!
+//! Time: one machine-wide virtual clock in nanoseconds, advanced by every
+//! retired instruction (one instruction, one nanosecond) and by those
+//! jumps. Before each slice the process's `vclock_bias` is set so that its
+//! `icount + vclock_bias` reads the machine clock.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use super::sched::Scheduler;
+use super::vfs::{CaptureRef, Vfs};
+use super::{Fnv64, MachineConfig, ProcessStats, Stopped};
+use crate::events::Event;
+use crate::linux::file::FdTable;
+use crate::linux::{Kernel, Process, ProcessConfig, RunState, SpawnError};
+
+/// Totals of engine statistics over processes.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct EngineTotals {
+    pub blocks_translated: u64,
+    pub blocks_compiled: u64,
+    pub compile_us: u64,
+}
+
+pub struct World {
+    pub kernel: Kernel,
+    pub vfs: Rc<RefCell<Vfs>>,
+    pub stdout: CaptureRef,
+    pub stderr: CaptureRef,
+    pcfg: ProcessConfig,
+    seed: u64,
+    max_insns: u64,
+    cancel: Option<Arc<AtomicBool>>,
+    /// Running processes, by ascending pid.
+    live: Vec<Process>,
+    /// Every process ever started, by pid, with its output hash.
+    stats: Vec<(ProcessStats, u64)>,
+    next_pid: u32,
+    clock: u64,
+    insns: u64,
+    sched: Scheduler,
+    pub engines: EngineTotals,
+}
+
+impl World {
+    pub fn new(
+        cfg: &MachineConfig,
+        kernel: Kernel,
+        vfs: Rc<RefCell<Vfs>>,
+        stdout: CaptureRef,
+        stderr: CaptureRef,
+        cancel: Option<Arc<AtomicBool>>,
+    ) -> World {
+        World {
+            kernel,
+            vfs,
+            stdout,
+            stderr,
+            pcfg: ProcessConfig {
+                arch: cfg.arch,
+                engine: cfg.engine,
+                max_block_insns: cfg.max_block_insns.max(1),
+                jit_threshold: cfg.jit_threshold,
+            },
+            seed: cfg.seed,
+            max_insns: cfg.max_insns,
+            cancel,
+            live: Vec::new(),
+            stats: Vec::new(),
+            // pid 1 is the shell.
+            next_pid: 2,
+            clock: 0,
+            insns: 0,
+            sched: Scheduler::new(cfg.quantum, cfg.chaos, cfg.seed),
+            engines: EngineTotals::default(),
+        }
+    }
+
+    /// Start a process; it runs at the next [`World::run`].
+    pub fn spawn(
+        &mut self,
+        image: &[u8],
+        argv: &[Vec<u8>],
+        envp: &[Vec<u8>],
+        fds: FdTable,
+        cwd: &[u8],
+    ) -> Result<u32, SpawnError> {
+        let pid = self.next_pid;
+        let mut p = Process::spawn(&self.pcfg, pid, self.seed, image, argv, envp, fds)?;
+        self.next_pid += 1;
+        p.cwd = cwd.to_vec();
+        let name = p.name.clone();
+        self.stats.push((ProcessStats { pid, name, insns: 0, status: None }, 0));
+        self.live.push(p);
+        Ok(pid)
+    }
+
+    /// Shell-style status of an exited process.
+    pub fn status(&self, pid: u32) -> Option<i32> {
+        self.stats.iter().find(|(s, _)| s.pid == pid).and_then(|(s, _)| s.status)
+    }
+
+    pub fn insns(&self) -> u64 {
+        self.insns
+    }
+
+    pub fn schedule_hash(&self) -> u64 {
+        self.sched.schedule_hash()
+    }
+
+    pub fn switches(&self) -> u64 {
+        self.sched.switches()
+    }
+
+    /// Per-process statistics (running ones included, with status `None`)
+    /// and each process's output hash, by pid.
+    pub fn process_stats(&self) -> Vec<(ProcessStats, u64)> {
+        let mut out = self.stats.clone();
+        for p in &self.live {
+            if let Some(entry) = out.iter_mut().find(|(s, _)| s.pid == p.pid) {
+                entry.0.insns = p.cpu.icount;
+                entry.1 = p.output_hash.finish();
+            }
+        }
+        out
+    }
+
+    /// Add the engine statistics of running processes (at the end of a
+    /// stopped run).
+    pub fn collect_live_engines(&mut self) {
+        for p in &self.live {
+            add_engine(&mut self.engines, p);
+        }
+    }
+
+    fn finish(&mut self, idx: usize) {
+        let p = self.live.remove(idx);
+        add_engine(&mut self.engines, &p);
+        self.sched.remove(p.pid);
+        if let Some(entry) = self.stats.iter_mut().find(|(s, _)| s.pid == p.pid) {
+            entry.0.insns = p.cpu.icount;
+            entry.0.status = p.exit.map(|s| s.shell_code());
+            entry.1 = p.output_hash.finish();
+        }
+    }
+
+    fn cancelled(&self) -> bool {
+        self.cancel.as_ref().is_some_and(|c| c.load(Ordering::Relaxed))
+    }
+
+    /// Run until every process has exited.
+    pub fn run(&mut self) -> Result<(), Stopped> {
+        while !self.live.is_empty() {
+            if self.cancelled() {
+                let p = &self.live[0];
+                return Err(Stopped::Cancelled { pid: p.pid, pc: p.cpu.pc });
+            }
+            if self.insns >= self.max_insns {
+                let p = &self.live[0];
+                return Err(self.limit_reached(p.pid, p.cpu.pc));
+            }
+            let pids: Vec<u32> = self.live.iter().map(|p| p.pid).collect();
+            let mut progressed = false;
+            for idx in self.sched.order(&pids) {
+                let clock = self.clock;
+                if self.live[idx].sleep_until.is_some_and(|d| d > clock) {
+                    continue;
+                }
+                let fuel = self.sched.slice().min(self.max_insns - self.insns);
+                let io_before = self.kernel.io_progress;
+                let p = &mut self.live[idx];
+                p.cpu.vclock_bias = clock.wrapping_sub(p.cpu.icount);
+                let before = p.cpu.icount;
+                let state = p.run(&mut self.kernel, fuel);
+                let ran = p.cpu.icount - before;
+                let (pid, pc) = (p.pid, p.cpu.pc);
+                self.insns += ran;
+                self.clock += ran;
+                self.sched.ran(pid, ran);
+                let exited = matches!(state, RunState::Exited(_));
+                if exited {
+                    self.finish(idx);
+                }
+                if self.insns >= self.max_insns && !exited {
+                    return Err(self.limit_reached(pid, pc));
+                }
+                if exited || ran > 0 || self.kernel.io_progress != io_before {
+                    progressed = true;
+                    break;
+                }
+            }
+            if !progressed {
+                let next_wake = self.live.iter().filter_map(|p| p.sleep_until).min();
+                match next_wake {
+                    Some(t) => self.clock = self.clock.max(t),
+                    None => {
+                        let p = &self.live[0];
+                        return Err(Stopped::Deadlock { pid: p.pid, pc: p.cpu.pc });
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn limit_reached(&mut self, pid: u32, pc: u64) -> Stopped {
+        self.kernel.events.push(Event::InstructionLimit { pid, pc, insns: self.insns });
+        Stopped::InstructionLimit { pid, pc }
+    }
+
+    /// Hash of everything guest-visible about the run so far.
+    pub fn fingerprint_into(&self, h: &mut Fnv64) {
+        h.write_u64(self.insns);
+        h.write_u64(self.clock);
+        h.write_u64(self.sched.schedule_hash());
+        let stats = self.process_stats();
+        h.write_u64(stats.len() as u64);
+        for (s, out) in &stats {
+            h.write_u64(s.pid as u64);
+            h.write_field(s.name.as_bytes());
+            h.write_u64(s.insns);
+            h.write_u64(s.status.map_or(u64::MAX, |c| c as u64));
+            h.write_u64(*out);
+        }
+    }
+}
+
+fn add_engine(t: &mut EngineTotals, p: &Process) {
+    let s = p.engine.stats();
+    t.blocks_translated += s.blocks_translated;
+    t.blocks_compiled += s.blocks_compiled;
+    t.compile_us += s.compile_us;
+}

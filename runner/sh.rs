@@ -1,0 +1,376 @@
+//! `bohr sh`: run one guest script on one machine, as a single matrix cell
+//! would, then report what happened. The script's stdout and stderr are
+//! printed as captured; a summary (events, processes, totals, fingerprint)
+//! follows on stderr, each line starting with `bohr:`. The exit status is
+//! the script's (124 when the machine stopped it, 2 for bad arguments or a
+//! script the shell rejects).
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use bohr_emu::arch::Arch;
+use bohr_emu::engine::EngineKind;
+use bohr_emu::machine::{
+    GuestFile, MachineConfig, MtdFill, MtdSpec, Outcome, RunControl, ScriptError, Stopped,
+    WritePath, run_script,
+};
+
+/// Arguments of `bohr sh`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ShArgs {
+    /// Guest architecture.
+    #[arg(long, value_parser = |s: &str| s.parse::<Arch>().map_err(|e| e.to_string()))]
+    pub arch: Arch,
+    /// Execution engine.
+    #[arg(long, default_value = "jit", value_parser = |s: &str| s.parse::<EngineKind>())]
+    pub engine: EngineKind,
+    /// How MTD reads deliver bytes into guest buffers: host, portal or checked.
+    #[arg(long, default_value = "host", value_parser = |s: &str| s.parse::<WritePath>())]
+    pub write_path: WritePath,
+    /// Scheduler quantum in guest instructions.
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub quantum: u64,
+    /// Cell seed: chaos scheduling, random MTD fill, getrandom (decimal or 0x hex).
+    #[arg(long, default_value = "0", value_parser = parse_u64)]
+    pub seed: u64,
+    /// Jitter quanta and priorities from the seed (rr-style chaos mode).
+    #[arg(long)]
+    pub chaos: bool,
+    /// Stop the script after this many guest instructions in total.
+    #[arg(long, default_value_t = 500_000_000)]
+    pub max_insns: u64,
+    /// Largest number of guest instructions per translated block.
+    #[arg(long, default_value_t = bohr_emu::engine::DEFAULT_MAX_BLOCK_INSNS,
+          value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub max_block_insns: u32,
+    /// Bytes per write-path chunk of an MTD read.
+    #[arg(long, default_value = "4096", value_parser = parse_size_u32)]
+    pub mtd_chunk: u32,
+    /// Executions of a block before the JIT compiles it (0: at once).
+    #[arg(long, default_value_t = 0)]
+    pub jit_threshold: u32,
+    /// An MTD device, /dev/mtdN in order (repeatable): comma-separated
+    /// name=NAME, size=SIZE, erasesize=SIZE, fill=erased|zero|random,
+    /// file=PATH, text@OFFSET=STRING (repeatable; `\,` for a comma).
+    /// Sizes take KiB/MiB/GiB suffixes.
+    #[arg(long = "mtd", value_name = "SPEC")]
+    pub mtds: Vec<String>,
+    /// Guest environment variable (repeatable).
+    #[arg(long = "env", value_name = "K=V")]
+    pub env: Vec<String>,
+    /// Add a host file to the guest file system (repeatable).
+    #[arg(long = "file", value_name = "GUEST_PATH=HOST_PATH")]
+    pub files: Vec<String>,
+    /// Add every file under DIR at the same path in the guest (for example
+    /// DIR/bin/tool becomes /bin/tool).
+    #[arg(long, value_name = "DIR")]
+    pub rootfs: Option<PathBuf>,
+    /// Print only the script's output, no summary.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// The script file.
+    pub script: PathBuf,
+}
+
+/// Bad arguments, found before the machine starts.
+#[derive(Debug, thiserror::Error)]
+pub enum ShError {
+    #[error("cannot read {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("--mtd {spec:?}: {why}")]
+    Mtd { spec: String, why: String },
+    #[error("--env {0:?}: expected K=V")]
+    Env(String),
+    #[error("--file {0:?}: expected GUEST_PATH=HOST_PATH with an absolute guest path")]
+    File(String),
+    #[error("{0}")]
+    Script(#[from] ScriptError),
+}
+
+fn parse_u64(s: &str) -> Result<u64, String> {
+    let t: String = s.trim().chars().filter(|&c| c != '_').collect();
+    let r = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        Some(h) => u64::from_str_radix(h, 16),
+        None => t.parse(),
+    };
+    r.map_err(|_| format!("`{s}` is not a number (decimal or 0x hex)"))
+}
+
+/// `4096`, `0x1000`, `64KiB`, `1MiB`, `1GiB`.
+fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    for (suffix, mult) in [("KiB", 1u64 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30), ("B", 1)] {
+        if let Some(n) = t.strip_suffix(suffix) {
+            return parse_u64(n)?.checked_mul(mult).ok_or_else(|| format!("`{s}` is too large"));
+        }
+    }
+    parse_u64(t).map_err(|_| format!("`{s}` is not a size (like 4096, 0x1000, 64KiB, 1MiB)"))
+}
+
+fn parse_size_u32(s: &str) -> Result<u32, String> {
+    u32::try_from(parse_size(s)?).map_err(|_| format!("`{s}` is too large"))
+}
+
+/// Split on commas, honouring `\,` and `\\`.
+fn split_spec(spec: &str) -> Vec<String> {
+    let mut out = vec![String::new()];
+    let mut chars = spec.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some(n @ (',' | '\\')) => out.last_mut().expect("never empty").push(n),
+                Some(n) => {
+                    let last = out.last_mut().expect("never empty");
+                    last.push('\\');
+                    last.push(n);
+                }
+                None => out.last_mut().expect("never empty").push('\\'),
+            },
+            ',' => out.push(String::new()),
+            c => out.last_mut().expect("never empty").push(c),
+        }
+    }
+    out
+}
+
+/// Parse one `--mtd` spec (device `index`).
+pub fn parse_mtd(spec: &str, index: usize) -> Result<MtdSpec, ShError> {
+    let bad = |why: String| ShError::Mtd { spec: spec.to_string(), why };
+    let mut name = None;
+    let mut size = None;
+    let mut erasesize = None;
+    let mut fill = None;
+    let mut writes = Vec::new();
+    for item in split_spec(spec) {
+        if item.is_empty() {
+            continue;
+        }
+        let Some((key, value)) = item.split_once('=') else {
+            return Err(bad(format!("`{item}` is not KEY=VALUE")));
+        };
+        if let Some(off) = key.strip_prefix("text@") {
+            let off = parse_size(off).map_err(&bad)?;
+            writes.push((off, value.as_bytes().to_vec()));
+            continue;
+        }
+        match key {
+            "name" => name = Some(value.to_string()),
+            "size" => size = Some(parse_size(value).map_err(&bad)?),
+            "erasesize" => erasesize = Some(parse_size(value).map_err(&bad)?),
+            "fill" => {
+                fill = Some(match value {
+                    "erased" => MtdFill::Erased,
+                    "zero" => MtdFill::Zero,
+                    "random" => MtdFill::Random,
+                    _ => {
+                        return Err(bad(format!("fill `{value}`: expected erased, zero or random")));
+                    }
+                })
+            }
+            "file" => {
+                let data = std::fs::read(value)
+                    .map_err(|e| bad(format!("cannot read file {value}: {e}")))?;
+                fill = Some(MtdFill::Bytes(Arc::new(data)));
+            }
+            _ => {
+                return Err(bad(format!(
+                    "unknown key `{key}` (expected name, size, erasesize, fill, file, text@OFFSET)"
+                )));
+            }
+        }
+    }
+    let erasesize = erasesize.unwrap_or(64 << 10);
+    let size = match (size, &fill) {
+        (Some(s), _) => s,
+        // A file without a size: the file, rounded up to whole erase blocks.
+        (None, Some(MtdFill::Bytes(b))) => (b.len() as u64).div_ceil(erasesize).max(1) * erasesize,
+        (None, _) => 1 << 20,
+    };
+    Ok(MtdSpec {
+        name: name.unwrap_or_else(|| format!("mtd{index}")),
+        size,
+        erasesize,
+        fill: fill.unwrap_or(MtdFill::Erased),
+        writes,
+    })
+}
+
+fn is_executable(meta: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    meta.permissions().mode() & 0o111 != 0
+}
+
+/// Every file under `root`, as guest files, in sorted order.
+fn rootfs_files(root: &Path) -> Result<Vec<GuestFile>, ShError> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    let read_err = |p: &Path, source| ShError::Read { path: p.display().to_string(), source };
+    while let Some(dir) = stack.pop() {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .map_err(|e| read_err(&dir, e))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        entries.sort();
+        for path in entries.into_iter().rev() {
+            let meta = std::fs::metadata(&path).map_err(|e| read_err(&path, e))?;
+            if meta.is_dir() {
+                stack.push(path);
+            } else {
+                let rel = path.strip_prefix(root).expect("walked from root");
+                let data = std::fs::read(&path).map_err(|e| read_err(&path, e))?;
+                out.push(GuestFile {
+                    path: format!("/{}", rel.display()),
+                    data: Arc::new(data),
+                    executable: is_executable(&meta),
+                });
+            }
+        }
+    }
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(out)
+}
+
+/// Build the machine configuration from the arguments.
+pub fn config(a: &ShArgs) -> Result<MachineConfig, ShError> {
+    let mut cfg = MachineConfig::new(a.arch);
+    cfg.engine = a.engine;
+    cfg.write_path = a.write_path;
+    cfg.quantum = a.quantum;
+    cfg.seed = a.seed;
+    cfg.chaos = a.chaos;
+    cfg.max_insns = a.max_insns;
+    cfg.max_block_insns = a.max_block_insns;
+    cfg.mtd_chunk = a.mtd_chunk;
+    cfg.jit_threshold = a.jit_threshold;
+    for (i, spec) in a.mtds.iter().enumerate() {
+        cfg.mtds.push(parse_mtd(spec, i)?);
+    }
+    for e in &a.env {
+        let (k, v) =
+            e.split_once('=').filter(|(k, _)| !k.is_empty()).ok_or(ShError::Env(e.clone()))?;
+        cfg.env.push((k.to_string(), v.to_string()));
+    }
+    if let Some(root) = &a.rootfs {
+        cfg.files.extend(rootfs_files(root)?);
+    }
+    for f in &a.files {
+        let (guest, host) = f.split_once('=').ok_or_else(|| ShError::File(f.clone()))?;
+        if !guest.starts_with('/') {
+            return Err(ShError::File(f.clone()));
+        }
+        let read_err = |source| ShError::Read { path: host.to_string(), source };
+        let meta = std::fs::metadata(host).map_err(read_err)?;
+        let data = std::fs::read(host).map_err(read_err)?;
+        cfg.files.push(GuestFile {
+            path: guest.to_string(),
+            data: Arc::new(data),
+            executable: is_executable(&meta),
+        });
+    }
+    Ok(cfg)
+}
+
+/// The summary lines printed after the script's output.
+pub fn summary(o: &Outcome) -> String {
+    let mut s = String::new();
+    for e in &o.events {
+        s.push_str(&format!("bohr: event {e}\n"));
+    }
+    for p in &o.processes {
+        let status = match p.status {
+            Some(code) if code > 128 => {
+                format!("killed by {}", bohr_emu::events::signal_name((code - 128) as u32))
+            }
+            Some(code) => format!("exit {code}"),
+            None => "still running".into(),
+        };
+        s.push_str(&format!(
+            "bohr: pid {} {}: {} instructions, {status}\n",
+            p.pid, p.name, p.insns
+        ));
+    }
+    match o.stopped {
+        Some(Stopped::InstructionLimit { pid, pc }) => s.push_str(&format!(
+            "bohr: stopped: instruction limit reached in pid {pid} at pc {pc:#x}\n"
+        )),
+        Some(Stopped::Cancelled { pid, pc }) => {
+            s.push_str(&format!("bohr: stopped: cancelled while pid {pid} was at pc {pc:#x}\n"))
+        }
+        Some(Stopped::Deadlock { pid, pc }) => s.push_str(&format!(
+            "bohr: stopped: deadlock, every process waits for I/O (pid {pid} at pc {pc:#x})\n"
+        )),
+        None => {}
+    }
+    let st = &o.stats;
+    s.push_str(&format!(
+        "bohr: exit {}; {} instructions, {} blocks translated, {} context switches, schedule {:016x}, fingerprint {:016x}, {} ms\n",
+        o.exit_code,
+        st.insns,
+        st.blocks_translated,
+        st.context_switches,
+        st.schedule_hash,
+        o.fingerprint,
+        st.wall_ms
+    ));
+    s
+}
+
+/// Run `bohr sh`; returns the process exit status.
+pub fn run(a: &ShArgs) -> Result<i32, ShError> {
+    let path = a.script.display().to_string();
+    let text =
+        std::fs::read(&a.script).map_err(|source| ShError::Read { path: path.clone(), source })?;
+    let text = String::from_utf8(text).map_err(|_| ShError::Read {
+        path: path.clone(),
+        source: std::io::Error::new(std::io::ErrorKind::InvalidData, "the script is not UTF-8"),
+    })?;
+    let cfg = config(a)?;
+    let outcome = run_script(&cfg, &path, &text, &RunControl::default())?;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(&outcome.stdout);
+    let _ = out.flush();
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(&outcome.stderr);
+    if !a.quiet {
+        let _ = err.write_all(summary(&outcome).as_bytes());
+    }
+    let _ = err.flush();
+    Ok(outcome.exit_code)
+}
+
+/// Entry point from the command line.
+pub fn main(a: &ShArgs) -> i32 {
+    match run(a) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("bohr: {e}");
+            2
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mtd_specs() {
+        let m =
+            parse_mtd("name=firmware,size=1MiB,erasesize=64KiB,fill=random,text@0x1000=A\\,B", 0)
+                .unwrap();
+        assert_eq!(m.name, "firmware");
+        assert_eq!(m.size, 1 << 20);
+        assert_eq!(m.erasesize, 64 << 10);
+        assert_eq!(m.fill, MtdFill::Random);
+        assert_eq!(m.writes, vec![(0x1000, b"A,B".to_vec())]);
+        let d = parse_mtd("", 3).unwrap();
+        assert_eq!((d.name.as_str(), d.size, d.fill), ("mtd3", 1 << 20, MtdFill::Erased));
+        assert!(parse_mtd("size=lots", 0).unwrap_err().to_string().contains("not a size"));
+        assert!(parse_mtd("colour=red", 0).unwrap_err().to_string().contains("unknown key"));
+        assert!(parse_mtd("fill=ones", 0).unwrap_err().to_string().contains("expected erased"));
+        assert!(
+            parse_mtd("file=/nonexistent/x", 0).unwrap_err().to_string().contains("cannot read")
+        );
+    }
+}
