@@ -7,6 +7,7 @@ use bohr_emu::arch::Arch;
 use bohr_emu::engine::EngineKind;
 
 use crate::exec::{ExecOptions, exec};
+use crate::matrix::select::{Partition, Selection};
 
 #[derive(Parser, Debug)]
 #[command(name = "bohr", version, about = "Deterministic test matrices of emulated guest programs")]
@@ -17,6 +18,10 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Run a matrix (`bohr MATRIX.toml` is the same as `bohr run MATRIX.toml`).
+    Run(RunArgs),
+    /// List the cells of a matrix.
+    List(ListArgs),
     /// Run a guest script on one machine (one cell), print its output and a summary.
     Sh(crate::sh::ShArgs),
     /// Run one static guest program with the host's stdio, like qemu-user.
@@ -57,6 +62,76 @@ pub enum Command {
     },
 }
 
+/// Which cells to take from a matrix.
+#[derive(clap::Args, Debug)]
+pub struct SelectArgs {
+    /// Select cells by exact ID or glob (`*` also matches `/`); repeatable.
+    #[arg(long = "cell", value_name = "ID|GLOB")]
+    pub cells: Vec<String>,
+    /// Select cells whose parameter has this value (e.g. arch=riscv64,
+    /// env.MTD=mtd0); repeatable: different keys must all match, values of
+    /// one key are alternatives.
+    #[arg(long = "filter", value_name = "KEY=VALUE")]
+    pub filters: Vec<String>,
+    /// Take only shard K of N (round-robin over the selected cells, in
+    /// matrix order).
+    #[arg(long, value_name = "K/N", value_parser = crate::commands::parse_partition)]
+    pub partition: Option<Partition>,
+}
+
+impl SelectArgs {
+    fn selection(&self) -> Selection {
+        Selection { cells: self.cells.clone(), filters: self.filters.clone(), partition: self.partition }
+    }
+}
+
+/// Arguments of `bohr run`.
+#[derive(clap::Args, Debug)]
+pub struct RunArgs {
+    /// The matrix file.
+    pub matrix: std::path::PathBuf,
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// Cells run in parallel [default: the number of cores].
+    #[arg(long, short = 'j', value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub jobs: Option<u32>,
+    /// Run each cell N times with derived seeds and report flake rates.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub repeat: u32,
+    /// Base seed of every selected cell, overriding the matrix (decimal or
+    /// 0x hex). Run r of --repeat uses a seed derived from it and r; run 0
+    /// uses it unchanged, so a printed repro replays exactly.
+    #[arg(long, value_parser = crate::commands::parse_seed)]
+    pub seed: Option<u64>,
+    /// Where to write JUnit XML [default: target/bohr/MATRIX.xml, or
+    /// target/bohr/MATRIX.part-K-of-N.xml with --partition].
+    #[arg(long, value_name = "PATH")]
+    pub junit: Option<std::path::PathBuf>,
+    /// Accept new and changed snapshots in place.
+    #[arg(long)]
+    pub update_snapshots: bool,
+    /// Stop scheduling new cells after the first one that does not pass.
+    #[arg(long)]
+    pub fail_fast: bool,
+}
+
+/// Arguments of `bohr list`.
+#[derive(clap::Args, Debug)]
+pub struct ListArgs {
+    /// The matrix file.
+    pub matrix: std::path::PathBuf,
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// text: one cell ID per line; json: a list of cell objects;
+    /// github-matrix: a GitHub Actions matrix for fromJSON.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: crate::list::Format,
+    /// With --format github-matrix: one job per shard (partition K/N)
+    /// instead of one per cell.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub shards: Option<u32>,
+}
+
 fn parse_arch(s: &str) -> Result<Arch, String> {
     s.parse::<Arch>().map_err(|e| e.to_string())
 }
@@ -66,7 +141,12 @@ fn parse_engine(s: &str) -> Result<EngineKind, String> {
 }
 
 pub fn main() -> i32 {
-    let cli = match Cli::try_parse() {
+    let mut argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    // `bohr MATRIX.toml ...` means `bohr run MATRIX.toml ...`.
+    if argv.get(1).is_some_and(|a| crate::commands::is_matrix_arg(a)) {
+        argv.insert(1, "run".into());
+    }
+    let cli = match Cli::try_parse_from(argv) {
         Ok(c) => c,
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };
@@ -75,6 +155,25 @@ pub fn main() -> i32 {
         }
     };
     match cli.command {
+        Command::Run(a) => {
+            let cmd = crate::commands::RunCommand {
+                matrix: a.matrix,
+                selection: a.select.selection(),
+                jobs: a.jobs.map(|j| j as usize),
+                repeat: a.repeat,
+                seed: a.seed,
+                junit: a.junit,
+                update_snapshots: a.update_snapshots,
+                fail_fast: a.fail_fast,
+            };
+            crate::commands::run(&cmd, &crate::run::executor::MachineExecutor)
+        }
+        Command::List(a) => crate::commands::list(&crate::commands::ListCommand {
+            matrix: a.matrix,
+            selection: a.select.selection(),
+            format: a.format,
+            shards: a.shards.map(|n| n as usize),
+        }),
         Command::Sh(a) => crate::sh::main(&a),
         Command::Exec {
             arch,

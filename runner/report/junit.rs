@@ -1,0 +1,165 @@
+//! JUnit XML via junit-report: one test suite per matrix, one test case
+//! per cell (named by its ID, classname `bohr.<matrix>`, `file` = the
+//! matrix), `<failure>`/`<error>` with the reason as `message` and the
+//! diffs and repro commands as body, and the run's transcript in
+//! `system-out`. junit-report does not sanitise text, so every string is
+//! made XML-safe here first. The file is written atomically.
+
+use std::io::Write;
+use std::path::Path;
+
+use junit_report::{Duration, Report, TestCase, TestResult, TestSuite};
+
+use crate::report::repro_command;
+use crate::report::sanitize::{escape_bytes, xml_cdata, xml_cdata_bytes, xml_text};
+use crate::run::{CellReport, CellStatus, Report as RunReport, RunRecord};
+
+/// Errors writing a JUnit file.
+#[derive(Debug, thiserror::Error)]
+pub enum JunitError {
+    #[error("cannot write JUnit file {path}: {source}")]
+    Io { path: String, source: std::io::Error },
+    #[error("cannot render JUnit XML: {0}")]
+    Render(String),
+}
+
+fn duration(d: std::time::Duration) -> Duration {
+    Duration::microseconds(i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
+}
+
+/// The failure body: every failing run's reasons, details and repro.
+fn failure_body(r: &RunReport, c: &CellReport) -> String {
+    let mut out = String::new();
+    for run in c.failing() {
+        out.push_str(&format!("run {} (seed {}): {}\n", run.run + 1, run.seed, run.status.name()));
+        for f in &run.failures {
+            out.push_str(&format!("  {}\n", f.message));
+            if let Some(d) = &f.detail {
+                for l in d.lines() {
+                    out.push_str(&format!("    {l}\n"));
+                }
+            }
+        }
+        out.push_str(&format!("  repro: {}\n", repro_command(r.matrix, &c.cell.id, run.seed)));
+    }
+    out
+}
+
+/// The transcript of one run: what ran and what it printed.
+fn transcript(r: &RunReport, c: &CellReport, run: &RunRecord) -> String {
+    let script = r.matrix.scripts.get(&c.cell.settings.script).map_or("?", |s| s.name.as_str());
+    let mut out = format!(
+        "cell: {}\nscript: {script}\narch: {}  write_path: {}  engine: {}  seed: {}\n",
+        c.cell.id,
+        c.cell.settings.arch,
+        c.cell.settings.write_path,
+        c.cell.settings.engine,
+        run.seed
+    );
+    match &run.outcome {
+        Some(o) => {
+            out.push_str(&format!(
+                "exit: {}\ninstructions: {}\nfingerprint: {:#018x}\n",
+                o.exit_code, o.stats.insns, o.fingerprint
+            ));
+            out.push_str("--- stdout\n");
+            out.push_str(&String::from_utf8_lossy(&o.stdout));
+            out.push_str("\n--- stderr\n");
+            out.push_str(&String::from_utf8_lossy(&o.stderr));
+            out.push_str("\n--- events\n");
+            for e in &o.events {
+                out.push_str(&escape_bytes(e.to_string().as_bytes()));
+                out.push('\n');
+            }
+        }
+        None => out.push_str("(no outcome)\n"),
+    }
+    out
+}
+
+fn test_case(r: &RunReport, c: &CellReport) -> TestCase {
+    let name = xml_text(&c.cell.id);
+    let time = duration(c.wall());
+    let status = c.status();
+    let first = c.failing().next();
+    let message = xml_text(&match (status, first) {
+        (CellStatus::Flaky, Some(f)) => format!(
+            "flaky: {}/{} runs passed; first failure: {}",
+            c.passed(),
+            c.executed(),
+            f.failures.first().map_or("", |x| x.message.as_str())
+        ),
+        (_, Some(f)) => {
+            f.failures.first().map_or_else(|| status.name().to_string(), |x| x.message.clone())
+        }
+        (_, None) => status.name().to_string(),
+    });
+    let body = || Some(xml_cdata(&failure_body(r, c)));
+    let mut tc = match status {
+        CellStatus::Pass => TestCase::success(&name, time),
+        CellStatus::Skipped => {
+            TestCase::skipped_with_cause(&name, "skipped", "not run (--fail-fast)")
+        }
+        CellStatus::Error => {
+            let mut t = TestCase::error(&name, time, "error", &message);
+            t.result = TestResult::Error { type_: "error".into(), message, cause: body() };
+            t
+        }
+        CellStatus::Fail | CellStatus::Timeout | CellStatus::Flaky => {
+            let kind = status.name().to_string();
+            let mut t = TestCase::failure(&name, time, &kind, &message);
+            t.result = TestResult::Failure { type_: kind, message, cause: body() };
+            t
+        }
+    };
+    tc.set_classname(&xml_text(&format!("bohr.{}", r.matrix.name)));
+    tc.set_filepath(&xml_text(&r.matrix.display_path()));
+    let shown = first.or_else(|| c.runs.first());
+    if let Some(run) = shown
+        && run.outcome.is_some()
+    {
+        tc.set_system_out(&xml_cdata(&transcript(r, c, run)));
+        if let Some(o) = &run.outcome
+            && !o.stderr.is_empty()
+        {
+            tc.set_system_err(&xml_cdata_bytes(&o.stderr));
+        }
+    }
+    tc
+}
+
+/// The report as JUnit XML bytes.
+pub fn render(r: &RunReport) -> Result<Vec<u8>, JunitError> {
+    let mut suite = TestSuite::new(&xml_text(&r.matrix.name));
+    suite.add_testcases(r.cells.iter().map(|c| test_case(r, c)));
+    let mut report = Report::new();
+    report.add_testsuite(suite);
+    let mut buf = Vec::new();
+    report.write_xml(&mut buf).map_err(|e| JunitError::Render(e.to_string()))?;
+    buf.push(b'\n');
+    Ok(buf)
+}
+
+/// Write the report to `path` atomically: a temporary file in the same
+/// directory, then a rename, so readers never see a partial file.
+pub fn write(r: &RunReport, path: &Path) -> Result<(), JunitError> {
+    let io = |source| JunitError::Io { path: path.display().to_string(), source };
+    let xml = render(r)?;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&dir).map_err(io)?;
+    let file = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = dir.join(format!(".{file}.tmp-{}", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(&xml)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.map_err(io)
+}

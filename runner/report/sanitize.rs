@@ -1,0 +1,149 @@
+//! Making guest output safe to show: escaping for terminals and snapshot
+//! bodies, and sanitising for XML (JUnit). Guest output is arbitrary bytes
+//! (NUL, ESC, invalid UTF-8, `]]>`), so nothing reaches a report unfiltered.
+
+/// Guest bytes as readable text: valid UTF-8 is kept, except control
+/// characters other than newline and tab, which become `\xNN` or
+/// `\u{NNNN}`; invalid bytes become `\xNN`; a backslash becomes `\\` so the
+/// rendering is unambiguous. Deterministic, so it can go into snapshots.
+pub fn escape_bytes(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            push_escaped(&mut out, c);
+        }
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    out
+}
+
+/// [`escape_bytes`] for text that is already a string.
+pub fn escape_str(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        push_escaped(&mut out, c);
+    }
+    out
+}
+
+fn push_escaped(out: &mut String, c: char) {
+    match c {
+        '\n' | '\t' => out.push(c),
+        '\\' => out.push_str("\\\\"),
+        c if (c as u32) < 0x80 && c.is_control() => out.push_str(&format!("\\x{:02x}", c as u32)),
+        c if c.is_control() || c == '\u{fffe}' || c == '\u{ffff}' => {
+            out.push_str(&format!("\\u{{{:04x}}}", c as u32))
+        }
+        c => out.push(c),
+    }
+}
+
+/// Remove ANSI escape sequences (CSI `ESC [ ... final`, OSC `ESC ] ...
+/// BEL|ESC \`, and two-character `ESC x`).
+pub fn strip_ansi(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut it = s.chars().peekable();
+    while let Some(c) = it.next() {
+        if c != '\u{1b}' {
+            out.push(c);
+            continue;
+        }
+        match it.peek().copied() {
+            Some('[') => {
+                it.next();
+                // Parameter and intermediate bytes, then one final byte.
+                for n in it.by_ref() {
+                    if ('\u{40}'..='\u{7e}').contains(&n) {
+                        break;
+                    }
+                }
+            }
+            Some(']') => {
+                it.next();
+                while let Some(n) = it.next() {
+                    if n == '\u{7}' {
+                        break;
+                    }
+                    if n == '\u{1b}' && it.peek() == Some(&'\\') {
+                        it.next();
+                        break;
+                    }
+                }
+            }
+            Some(n) if ('\u{40}'..='\u{5f}').contains(&n) => {
+                it.next();
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Whether XML 1.0 allows `c` in a document.
+pub fn xml_allowed(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r')
+        || ('\u{20}'..='\u{d7ff}').contains(&c)
+        || ('\u{e000}'..='\u{fffd}').contains(&c)
+        || c >= '\u{10000}'
+}
+
+/// Text safe for an XML attribute or text node: ANSI sequences removed,
+/// characters XML 1.0 forbids shown as escapes.
+pub fn xml_text(s: &str) -> String {
+    let stripped = strip_ansi(s);
+    let mut out = String::with_capacity(stripped.len());
+    for c in stripped.chars() {
+        if xml_allowed(c) {
+            out.push(c);
+        } else {
+            out.push_str(&format!("\\u{{{:04x}}}", c as u32));
+        }
+    }
+    out
+}
+
+/// [`xml_text`] for a CDATA section: also split every `]]>` so the section
+/// cannot be closed early (`]]` ends one section, `>` starts the next).
+pub fn xml_cdata(s: &str) -> String {
+    xml_text(s).replace("]]>", "]]]]><![CDATA[>")
+}
+
+/// Bytes → [`xml_cdata`], invalid UTF-8 converted lossily.
+pub fn xml_cdata_bytes(b: &[u8]) -> String {
+    xml_cdata(&String::from_utf8_lossy(b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping_is_unambiguous_and_keeps_text() {
+        assert_eq!(escape_bytes(b"ok\n\ttab"), "ok\n\ttab");
+        assert_eq!(escape_bytes(b"\x00\x1b[1m\xff\\"), "\\x00\\x1b[1m\\xff\\\\");
+        assert_eq!(escape_bytes("é\u{85}".as_bytes()), "é\\u{0085}");
+    }
+
+    #[test]
+    fn ansi_sequences_are_removed() {
+        assert_eq!(strip_ansi("\u{1b}[1;31mred\u{1b}[0m plain"), "red plain");
+        assert_eq!(strip_ansi("\u{1b}]0;title\u{7}after"), "after");
+        assert_eq!(strip_ansi("\u{1b}]8;;x\u{1b}\\link"), "link");
+        assert_eq!(strip_ansi("\u{1b}Mup"), "up");
+    }
+
+    #[test]
+    fn xml_text_has_no_forbidden_characters() {
+        let s = xml_text("a\u{0}b\u{1b}[2Jc\u{b}d\u{fffe}\r\n");
+        assert!(s.chars().all(xml_allowed), "{s:?}");
+        assert_eq!(s, "a\\u{0000}bc\\u{000b}d\\u{fffe}\r\n");
+    }
+
+    #[test]
+    fn cdata_terminators_are_split() {
+        assert_eq!(xml_cdata("x]]>y"), "x]]]]><![CDATA[>y");
+        assert_eq!(xml_cdata_bytes(b"\xff]]>"), "\u{fffd}]]]]><![CDATA[>");
+    }
+}

@@ -1,0 +1,317 @@
+//! The end-of-run text report on stdout: a header, the grid (first axis ×
+//! second axis, other axes folded into each entry), per-cell pass counts
+//! for `--repeat`, the failure section with the exact repro command of
+//! every failing run, and a totals line. It contains no host timing, so it
+//! is identical for any `--jobs`.
+
+use std::fmt::Write;
+
+use crate::matrix::{Key, Value};
+use crate::report::repro_command;
+use crate::report::sanitize::escape_bytes;
+use crate::run::{CellReport, CellStatus, Report, RunRecord};
+
+/// Symbol legend shown under the grid.
+pub const LEGEND: &str = "✓ pass  ✗ fail  E error  T timeout  ~ flaky  - skipped";
+
+/// A grid: row labels, column labels, and per entry the statuses of its
+/// cells in matrix order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Grid {
+    pub row_title: String,
+    pub col_title: String,
+    pub rows: Vec<String>,
+    pub cols: Vec<String>,
+    pub entries: Vec<Vec<Vec<CellStatus>>>,
+    /// What each entry folds together, for the legend.
+    pub folded: Vec<String>,
+}
+
+const NONE_LABEL: &str = "(none)";
+
+fn value_of<'a>(values: &'a [(Key, Value)], key: &Key) -> Option<&'a Value> {
+    values.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+}
+
+/// Build the grid of a report.
+pub fn grid(r: &Report) -> Grid {
+    let axes = &r.matrix.axes;
+    let label = |axis: usize, c: &CellReport| -> String {
+        match axes.get(axis) {
+            Some(a) => {
+                value_of(&c.cell.values, &a.key).map_or(NONE_LABEL.to_string(), Value::to_string)
+            }
+            None if axis == 0 => c.cell.id.clone(),
+            None => "result".to_string(),
+        }
+    };
+    // Labels in declared order, limited to those present in the selection.
+    let ordered = |axis: usize| -> Vec<String> {
+        let mut out: Vec<String> = match axes.get(axis) {
+            Some(a) => a.values.iter().map(Value::to_string).collect(),
+            None => Vec::new(),
+        };
+        for c in &r.cells {
+            let l = label(axis, c);
+            if !out.contains(&l) {
+                out.push(l);
+            }
+        }
+        out.retain(|l| r.cells.iter().any(|c| label(axis, c) == *l));
+        out
+    };
+    let rows = ordered(0);
+    let cols = ordered(1);
+    let mut entries = vec![vec![Vec::new(); cols.len()]; rows.len()];
+    for c in &r.cells {
+        let (Some(ri), Some(ci)) = (
+            rows.iter().position(|x| *x == label(0, c)),
+            cols.iter().position(|x| *x == label(1, c)),
+        ) else {
+            continue;
+        };
+        entries[ri][ci].push(c.status());
+    }
+    let mut folded: Vec<String> = axes.iter().skip(2).map(|a| a.key.to_string()).collect();
+    if r.cells.iter().any(|c| c.cell.values.len() > axes.len()) {
+        folded.push("include-only cells".to_string());
+    }
+    Grid {
+        row_title: axes.first().map_or("cell".to_string(), |a| a.key.to_string()),
+        col_title: axes.get(1).map_or(String::new(), |a| a.key.to_string()),
+        rows,
+        cols,
+        entries,
+        folded,
+    }
+}
+
+fn width(s: &str) -> usize {
+    s.chars().count()
+}
+
+/// The grid as aligned text.
+pub fn render_grid(g: &Grid) -> String {
+    let cell_text = |ri: usize, ci: usize| -> String {
+        let s: String = g.entries[ri][ci].iter().map(|s| s.symbol()).collect();
+        if s.is_empty() { "·".to_string() } else { s }
+    };
+    let corner = if g.col_title.is_empty() {
+        g.row_title.clone()
+    } else {
+        format!("{} \\ {}", g.row_title, g.col_title)
+    };
+    let w0 = g.rows.iter().map(|r| width(r)).chain([width(&corner)]).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..g.cols.len())
+        .map(|ci| {
+            (0..g.rows.len())
+                .map(|ri| width(&cell_text(ri, ci)))
+                .chain([width(&g.cols[ci])])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let pad = |s: &str, w: usize| format!("{s}{}", " ".repeat(w.saturating_sub(width(s))));
+    let mut out = String::new();
+    let mut line = pad(&corner, w0);
+    for (ci, c) in g.cols.iter().enumerate() {
+        line.push_str("  ");
+        line.push_str(&pad(c, widths[ci]));
+    }
+    out.push_str(line.trim_end());
+    out.push('\n');
+    for (ri, r) in g.rows.iter().enumerate() {
+        let mut line = pad(r, w0);
+        for (ci, w) in widths.iter().enumerate() {
+            line.push_str("  ");
+            line.push_str(&pad(&cell_text(ri, ci), *w));
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    if !g.folded.is_empty() {
+        let _ = writeln!(
+            out,
+            "each entry: one symbol per cell, in order of {}",
+            g.folded.join(", then ")
+        );
+    }
+    let _ = writeln!(out, "{LEGEND}");
+    out
+}
+
+fn indent(text: &str, by: &str) -> String {
+    let mut out = String::new();
+    for l in text.lines() {
+        out.push_str(by);
+        out.push_str(l);
+        out.push('\n');
+    }
+    out
+}
+
+/// Details of one non-passing run.
+fn run_details(r: &Report, c: &CellReport, run: &RunRecord, full: bool) -> String {
+    let mut out = String::new();
+    for f in &run.failures {
+        let _ = writeln!(out, "    {}", f.message);
+        if full && let Some(d) = &f.detail {
+            out.push_str(&indent(d, "      "));
+        }
+    }
+    if let Some(o) = &run.outcome {
+        let _ = writeln!(
+            out,
+            "    exit {}, {} instructions, fingerprint {:#018x}",
+            o.exit_code, o.stats.insns, o.fingerprint
+        );
+        if full && !o.events.is_empty() {
+            out.push_str("    events:\n");
+            for e in &o.events {
+                let _ = writeln!(out, "      {}", escape_bytes(e.to_string().as_bytes()));
+            }
+        }
+    }
+    let _ = writeln!(out, "    repro: {}", repro_command(r.matrix, &c.cell.id, run.seed));
+    out
+}
+
+/// The failure section; empty when everything passed.
+pub fn render_failures(r: &Report) -> String {
+    let mut out = String::new();
+    for c in &r.cells {
+        let status = c.status();
+        if status.is_ok() {
+            continue;
+        }
+        if status == CellStatus::Skipped {
+            let _ = writeln!(out, "- {}: skipped (--fail-fast)", c.cell.id);
+            continue;
+        }
+        let _ = writeln!(out, "{} {}: {}", status.symbol(), c.cell.id, status.name());
+        if r.repeat > 1 {
+            let _ = writeln!(
+                out,
+                "  {}/{} runs passed, flake rate {}",
+                c.passed(),
+                c.executed(),
+                flake_rate(c)
+            );
+        }
+        // Full details for the first failing run; later failing seeds get
+        // their reason and repro command.
+        for (i, run) in c.failing().enumerate() {
+            if r.repeat > 1 {
+                let _ = writeln!(
+                    out,
+                    "  run {} (seed {}): {}",
+                    run.run + 1,
+                    run.seed,
+                    run.status.name()
+                );
+            } else {
+                let _ = writeln!(out, "  seed {}:", run.seed);
+            }
+            out.push_str(&run_details(r, c, run, i == 0));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// Failing runs / executed runs, as a percentage.
+pub fn flake_rate(c: &CellReport) -> String {
+    let ran = c.executed();
+    if ran == 0 {
+        return "n/a".to_string();
+    }
+    let failed = ran - c.passed();
+    format!("{:.0}%", failed as f64 * 100.0 / ran as f64)
+}
+
+/// Pass counts per cell for `--repeat`.
+pub fn render_repeats(r: &Report) -> String {
+    let w = r.cells.iter().map(|c| width(&c.cell.id)).max().unwrap_or(0);
+    let mut out = String::new();
+    for c in &r.cells {
+        let mut line = format!(
+            "{}{}  {}/{} passed",
+            c.cell.id,
+            " ".repeat(w - width(&c.cell.id)),
+            c.passed(),
+            c.executed()
+        );
+        if c.passed() != c.executed() {
+            let seeds: Vec<String> = c.failing().map(|x| x.seed.to_string()).collect();
+            let _ =
+                write!(line, "  flake rate {}  failing seeds: {}", flake_rate(c), seeds.join(", "));
+        }
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+/// "1 cell", "3 cells".
+pub fn plural(n: usize, what: &str) -> String {
+    if n == 1 { format!("1 {what}") } else { format!("{n} {what}s") }
+}
+
+/// The totals line.
+pub fn totals(r: &Report) -> String {
+    format!(
+        "{} passed, {} failed, {} errors, {} timed out, {} flaky, {} skipped ({})",
+        r.count(CellStatus::Pass),
+        r.count(CellStatus::Fail),
+        r.count(CellStatus::Error),
+        r.count(CellStatus::Timeout),
+        r.count(CellStatus::Flaky),
+        r.count(CellStatus::Skipped),
+        plural(r.cells.len(), "cell")
+    )
+}
+
+/// The whole end-of-run report.
+pub fn render(r: &Report) -> String {
+    let m = r.matrix;
+    let mut out = String::new();
+    let _ =
+        write!(out, "matrix {} ({}): {}", m.name, m.display_path(), plural(r.cells.len(), "cell"));
+    if let Some(p) = r.partition {
+        let _ = write!(out, ", partition {p}");
+    }
+    if r.repeat > 1 {
+        let _ = write!(out, ", {} runs each", r.repeat);
+    }
+    if let Some(s) = r.cli_seed {
+        let _ = write!(out, ", --seed {s}");
+    }
+    out.push_str("\n\n");
+    if r.cells.is_empty() {
+        out.push_str("no cells in this partition\n\n");
+    } else {
+        out.push_str(&render_grid(&grid(r)));
+        out.push('\n');
+    }
+    if r.repeat > 1 {
+        out.push_str(&render_repeats(r));
+        out.push('\n');
+    }
+    let failures = render_failures(r);
+    if !failures.is_empty() {
+        out.push_str("failures:\n\n");
+        out.push_str(&failures);
+    }
+    let updated = r
+        .cells
+        .iter()
+        .filter(|c| {
+            c.runs.iter().any(|x| x.snapshot == Some(crate::run::snapshot::Verdict::Updated))
+        })
+        .count();
+    if updated > 0 {
+        let _ = writeln!(out, "snapshots updated: {updated}");
+    }
+    let _ = writeln!(out, "result: {}", totals(r));
+    out
+}
