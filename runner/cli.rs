@@ -81,7 +81,11 @@ pub struct SelectArgs {
 
 impl SelectArgs {
     fn selection(&self) -> Selection {
-        Selection { cells: self.cells.clone(), filters: self.filters.clone(), partition: self.partition }
+        Selection {
+            cells: self.cells.clone(),
+            filters: self.filters.clone(),
+            partition: self.partition,
+        }
     }
 }
 

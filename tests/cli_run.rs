@@ -435,3 +435,23 @@ fn github_actions_get_annotations_and_a_step_summary() {
     let plain = p.bohr(&[&m]);
     assert!(!plain.stdout.contains("::error"), "{}", plain.stdout);
 }
+
+#[test]
+fn the_shipped_smoke_matrix_passes_against_its_committed_snapshots() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let junit = std::env::temp_dir().join(format!("bohr-smoke-{}.xml", std::process::id()));
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_bohr"))
+        .args(["matrices/smoke.toml", "--junit"])
+        .arg(&junit)
+        .current_dir(root)
+        // CI mode: insta must not write pending files into the tree.
+        .env("CI", "1")
+        .env_remove("GITHUB_ACTIONS")
+        .env_remove("INSTA_UPDATE")
+        .output()
+        .expect("run bohr");
+    let _ = std::fs::remove_file(&junit);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains(" 0 failed, 0 errors, 0 timed out"), "{stdout}");
+}

@@ -253,6 +253,18 @@ fn settings(p: &Parsed, c: &Combo) -> Result<Settings, String> {
     if !have_script {
         return Err("no `script`: set it as an axis, in [cell] or in the include".into());
     }
+    if s.write_path == bohr_emu::machine::WritePath::Portal
+        && bohr_emu::arch::frontend_for(s.arch).and_then(|f| f.portal_copy_stub()).is_none()
+    {
+        return Err(format!(
+            "the portal write path is not available on {a} yet (its frontend has no copy \
+             stub); exclude it with [[matrix.exclude]] arch = \"{a}\", write_path = \"portal\"",
+            a = s.arch
+        ));
+    }
+    if s.debug_hook == Some(DebugHook::Hang) && s.timeout.is_none() {
+        return Err("`debug_hook = \"hang\"` needs a `timeout`".into());
+    }
     Ok(s)
 }
 

@@ -392,7 +392,11 @@ fn error_record(run: u32, seed: u64, what: &str, msg: String) -> RunRecord {
         run,
         seed,
         status: Status::Error,
-        failures: vec![Failure::with_detail(format!("{what}: {}", first_line(&msg)), msg)],
+        failures: vec![if msg.contains('\n') {
+            Failure::with_detail(format!("{what}: {}", first_line(&msg)), msg)
+        } else {
+            Failure::new(format!("{what}: {msg}"))
+        }],
         outcome: None,
         body: None,
         snapshot: None,
