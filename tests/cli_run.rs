@@ -455,3 +455,31 @@ fn the_shipped_smoke_matrix_passes_against_its_committed_snapshots() {
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     assert!(stdout.contains(" 0 failed, 0 errors, 0 timed out"), "{stdout}");
 }
+
+#[test]
+fn repeats_with_seed_dependent_output_are_flaky_with_every_failing_seed() {
+    let p = seeded_project("flaky");
+    let m = p.matrix(
+        "m",
+        &format!(
+            "[matrix]\narch = [\"{ARCH}\"]\nscript = [\"hello\", \"dump\"]\n{MTD}\n[expect]\nsnapshot = true\n"
+        ),
+    );
+    assert_eq!(p.bohr(&[&m, "--update-snapshots"]).code, 0);
+    // The dump's bytes come from the seed, so later runs differ from the
+    // snapshot taken with the base seed; hello does not depend on it.
+    let out = p.bohr(&[&m, "--repeat", "3"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    let s = &out.stdout;
+    assert!(s.contains("riscv64        ✓      ~\n"), "{s}");
+    assert!(s.contains("~ riscv64/dump: flaky\n  1/3 runs passed, flake rate 67%"), "{s}");
+    let repros = repro_commands(s);
+    assert_eq!(repros.len(), 2, "{s}");
+    let seeds: Vec<&str> = repros.iter().map(|r| r[4].as_str()).collect();
+    assert!(s.contains(&format!("failing seeds: {}, {}", seeds[0], seeds[1])), "{s}");
+    assert!(s.contains("result: 1 passed, 0 failed, 0 errors, 0 timed out, 1 flaky"), "{s}");
+    // A failing seed replays as a plain failure.
+    let again = p.bohr(&repros[1].iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(again.code, 1, "{again:?}");
+    assert!(again.stdout.contains("snapshot differs from"), "{}", again.stdout);
+}
