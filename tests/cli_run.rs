@@ -168,12 +168,14 @@ fn a_panicking_cell_is_an_error_and_the_others_still_run() {
 fn instruction_limits_and_wall_timeouts_are_reported_with_the_pc() {
     let p = seeded_project("timeout");
     p.script("spin", "echo before\nspin\necho after\n");
+    p.script("spinwall", "spin\n");
     let m = p.matrix(
         "m",
         &format!(
             "[matrix]\narch = [\"{ARCH}\"]\nscript = [\"hello\", \"spin\"]\n[cell]\ntimeout = \"30s\"\n\
              [[matrix.include]]\nscript = \"spin\"\nmax_insns = 200_000\n\
-             [[matrix.include]]\nscript = \"hello\"\ndebug_hook = \"hang\"\ntimeout = \"300ms\"\n"
+             [[matrix.include]]\nscript = \"hello\"\ndebug_hook = \"hang\"\ntimeout = \"300ms\"\n\
+             [[matrix.include]]\narch = \"{ARCH}\"\nscript = \"spinwall\"\ntimeout = \"1s\"\nmax_insns = 100_000_000_000\n"
         ),
     );
     let out = p.bohr(&[&m]);
@@ -187,7 +189,10 @@ fn instruction_limits_and_wall_timeouts_are_reported_with_the_pc() {
     assert!(limit.contains("(pid "), "{limit}");
     assert!(s.contains("T riscv64/hello/debug_hook=hang/timeout=300ms: timeout"), "{s}");
     assert!(s.contains("timed out: wall timeout of 300ms reached at pc 0x"), "{s}");
-    assert!(s.contains("0 passed, 0 failed, 0 errors, 2 timed out"), "{s}");
+    // The real machine honours the cancel flag of a wall timeout.
+    assert!(s.contains("T riscv64/spinwall/timeout=1s/max_insns=100000000000: timeout"), "{s}");
+    assert!(s.contains("timed out: wall timeout of 1s reached at pc 0x"), "{s}");
+    assert!(s.contains("0 passed, 0 failed, 0 errors, 3 timed out"), "{s}");
 
     // The instruction limit is deterministic: its repro stops at the same
     // place with the same fingerprint.

@@ -114,7 +114,11 @@ pub fn select<'m>(m: &'m Matrix, sel: &Selection) -> Result<Vec<&'m Cell>, Confi
         let mut any: Vec<bool> = vec![false; m.cells.len()];
         for pat in &sel.cells {
             let mut hit = false;
-            if is_glob(pat) {
+            // An exact ID wins even if it contains glob characters.
+            if let Some(c) = m.cells.iter().find(|c| c.id == *pat) {
+                any[c.index] = true;
+                hit = true;
+            } else if is_glob(pat) {
                 let g = glob(pat).map_err(err)?;
                 for c in &m.cells {
                     if g.is_match(&c.id) {
@@ -122,9 +126,6 @@ pub fn select<'m>(m: &'m Matrix, sel: &Selection) -> Result<Vec<&'m Cell>, Confi
                         hit = true;
                     }
                 }
-            } else if let Some(c) = m.cells.iter().find(|c| c.id == *pat) {
-                any[c.index] = true;
-                hit = true;
             }
             if !hit {
                 let hint = match suggest(pat, m.cells.iter().map(|c| c.id.as_str())) {

@@ -577,3 +577,6 @@ fn snapshot_failure(ctx: &Ctx, cell: &Cell, v: &Verdict) -> Option<Failure> {
         )),
     }
 }
+
+#[cfg(test)]
+mod tests;
