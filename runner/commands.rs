@@ -70,6 +70,10 @@ fn configure_insta(update: bool) {
 
 /// `bohr run`.
 pub fn run(cmd: &RunCommand, exec: &dyn Executor) -> i32 {
+    // `INSTA_UPDATE=always` (or `force`) asks insta to accept in place, as
+    // `--update-snapshots` does; report it the same way.
+    let update = cmd.update_snapshots
+        || matches!(std::env::var("INSTA_UPDATE").as_deref(), Ok("always" | "1" | "force"));
     configure_insta(cmd.update_snapshots);
     let m = match matrix::load(&cmd.matrix) {
         Ok(m) => m,
@@ -96,7 +100,7 @@ pub fn run(cmd: &RunCommand, exec: &dyn Executor) -> i32 {
         repeat: cmd.repeat.max(1),
         seed: cmd.seed,
         fail_fast: cmd.fail_fast,
-        update_snapshots: cmd.update_snapshots,
+        update_snapshots: update,
     };
     let progress = progress::Progress::new(
         progress::Mode::detect(),
@@ -131,6 +135,10 @@ pub fn run(cmd: &RunCommand, exec: &dyn Executor) -> i32 {
 
 /// `bohr list`.
 pub fn list(cmd: &ListCommand) -> i32 {
+    if cmd.shards.is_some() && cmd.format != Format::GithubMatrix {
+        eprintln!("bohr: error: --shards only applies to --format github-matrix");
+        return 2;
+    }
     let m = match matrix::load(&cmd.matrix) {
         Ok(m) => m,
         Err(e) => {
