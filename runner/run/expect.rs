@@ -95,7 +95,9 @@ pub fn check(e: &Expect, o: &Outcome) -> Vec<Failure> {
         && want != o.exit_code
     {
         let mut detail = format!("-exit {want}\n+exit {}\n", o.exit_code);
-        detail.push_str(&excerpt("stderr", &o.stderr));
+        if !o.stderr.is_empty() {
+            detail.push_str(&excerpt("stderr", &o.stderr));
+        }
         out.push(Failure::with_detail(
             format!("exit status {}, expected {want}", o.exit_code),
             detail,

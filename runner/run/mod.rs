@@ -359,13 +359,19 @@ fn run_job(ctx: &Ctx, index: usize, cell: &Cell, run: u32, seed: u64) -> RunReco
     let cancel = Arc::new(AtomicBool::new(false));
     let ctl = RunControl { cancel: Some(cancel.clone()) };
     let (done_tx, done_rx) = mpsc::channel::<()>();
-    let watchdog = cell.settings.timeout.map(|t| {
+    // A watchdog thread per timed cell sets the cancel flag the machine
+    // polls between quanta. If no thread can be started the cell still runs,
+    // bounded by `max_insns` alone.
+    let watchdog = cell.settings.timeout.and_then(|t| {
         let cancel = cancel.clone();
-        std::thread::spawn(move || {
-            if done_rx.recv_timeout(t) == Err(mpsc::RecvTimeoutError::Timeout) {
-                cancel.store(true, Ordering::Relaxed);
-            }
-        })
+        std::thread::Builder::new()
+            .name("bohr-watchdog".into())
+            .spawn(move || {
+                if done_rx.recv_timeout(t) == Err(mpsc::RecvTimeoutError::Timeout) {
+                    cancel.store(true, Ordering::Relaxed);
+                }
+            })
+            .ok()
     });
     let result = panic::catch(|| execute(ctx, cell, seed, &ctl, &cancel));
     drop(done_tx);
