@@ -164,7 +164,9 @@ pub fn parse_mtd(spec: &str, index: usize) -> Result<MtdSpec, ShError> {
                     "zero" => MtdFill::Zero,
                     "random" => MtdFill::Random,
                     _ => {
-                        return Err(bad(format!("fill `{value}`: expected erased, zero or random")));
+                        return Err(bad(format!(
+                            "fill `{value}`: expected erased, zero or random"
+                        )));
                     }
                 })
             }

@@ -141,7 +141,12 @@ impl Jit {
         let pages = mem.take_code_writes();
         let mut dropped = 0;
         for pn in pages {
-            dropped += self.blocks.invalidate_page(pn) as u64;
+            let k = self.blocks.invalidate_page(pn) as u64;
+            if k > 0 {
+                // For the event log, as `interp::apply_code_writes` does.
+                mem.note_invalidation(pn, k);
+            }
+            dropped += k;
             self.regions.invalidate_page(pn);
             // Removed pages are re-marked as code when retranslated.
         }
