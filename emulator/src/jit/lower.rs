@@ -18,7 +18,7 @@ use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
     AbiParam, Block as ClBlock, BlockArg, InstBuilder, MemFlagsData, Signature, Type, Value, types,
 };
-use cranelift_frontend::{FunctionBuilder, Variable};
+use cranelift_frontend::{FunctionBuilder, Switch, Variable};
 
 use super::runtime::{self, EXIT_FAULT, EXIT_FUEL, EXIT_JUMP, EXIT_SYSCALL, EXIT_TRAP};
 use crate::cpu::offsets as cpu_off;
@@ -35,7 +35,10 @@ struct Lower<'a, 'b> {
     tlb: Value,
     slot_vars: BTreeMap<u16, Variable>,
     temp_vars: Vec<Variable>,
-    icount: Variable,
+    /// `cpu.icount` and `ctx.fuel` at function entry: retired instructions
+    /// are `icount0 + fuel0 - fuel`, so only fuel is counted down.
+    icount0: Value,
+    fuel0: Value,
     fuel: Variable,
     /// Set when a store hit translated code; checked at the next
     /// instruction boundary so stale code never runs.
@@ -124,12 +127,10 @@ pub fn lower_region(b: &mut FunctionBuilder, blocks: &[&Block]) -> Vec<TrapKind>
         // so the SSA builder never sees an undefined use.
         b.def_var(t, zero);
     }
-    let icount = b.declare_var(I64);
-    let v = b.ins().load(I64, trusted, cpu, cpu_off::ICOUNT);
-    b.def_var(icount, v);
+    let icount0 = b.ins().load(I64, trusted, cpu, cpu_off::ICOUNT);
     let fuel = b.declare_var(I64);
-    let v = b.ins().load(I64, trusted, ctx, runtime::offsets::FUEL);
-    b.def_var(fuel, v);
+    let fuel0 = b.ins().load(I64, trusted, ctx, runtime::offsets::FUEL);
+    b.def_var(fuel, fuel0);
     let smc = b.declare_var(I64);
     b.def_var(smc, zero);
 
@@ -152,7 +153,8 @@ pub fn lower_region(b: &mut FunctionBuilder, blocks: &[&Block]) -> Vec<TrapKind>
         tlb,
         slot_vars,
         temp_vars,
-        icount,
+        icount0,
+        fuel0,
         fuel,
         smc,
         exit_block,
@@ -214,14 +216,7 @@ impl Lower<'_, '_> {
                         self.exit_const(EXIT_JUMP, target, un);
                         self.b.switch_to_block(stay);
                     }
-                    if un != 0 {
-                        let ic = self.b.use_var(self.icount);
-                        let ic = self.b.ins().iadd_imm_s(ic, -(un as i64));
-                        self.b.def_var(self.icount, ic);
-                        let f = self.b.use_var(self.fuel);
-                        let f = self.b.ins().iadd_imm_s(f, un as i64);
-                        self.b.def_var(self.fuel, f);
-                    }
+                    self.refund(un);
                     self.b.ins().jump(dest, &[]);
                 } else {
                     self.exit_const(EXIT_JUMP, target, un);
@@ -229,7 +224,31 @@ impl Lower<'_, '_> {
             }
             Exit::JumpIndirect(t) => {
                 let pc = self.t(t);
-                self.exit(EXIT_JUMP, pc, n - retired);
+                let un = n - retired;
+                if had_store || self.region_blocks.len() < 2 {
+                    self.exit(EXIT_JUMP, pc, un);
+                    return;
+                }
+                // Returns and other indirect jumps often land on a block of
+                // the same region: dispatch to it without leaving.
+                let miss = self.b.create_block();
+                let mut switch = Switch::new();
+                let targets: Vec<(u64, ClBlock)> =
+                    self.region_blocks.iter().map(|(&p, &b)| (p, b)).collect();
+                let mut landings = Vec::new();
+                for (p, dest) in targets {
+                    let land = self.b.create_block();
+                    switch.set_entry(p as u128, land);
+                    landings.push((land, dest));
+                }
+                switch.emit(self.b, pc, miss);
+                for (land, dest) in landings {
+                    self.b.switch_to_block(land);
+                    self.refund(un);
+                    self.b.ins().jump(dest, &[]);
+                }
+                self.b.switch_to_block(miss);
+                self.exit(EXIT_JUMP, pc, un);
             }
             Exit::Syscall { next_pc } => self.exit_const(EXIT_SYSCALL, next_pc, n - retired),
             Exit::Trap { kind, pc } => {
@@ -240,6 +259,16 @@ impl Lower<'_, '_> {
                 // The trapping instruction does not retire.
                 self.exit_const(EXIT_TRAP, pc, n - retired.saturating_sub(1));
             }
+        }
+    }
+
+    /// Give back the fuel of `un` instructions that did not retire before an
+    /// in-region transfer.
+    fn refund(&mut self, un: u64) {
+        if un != 0 {
+            let f = self.b.use_var(self.fuel);
+            let f = self.b.ins().iadd_imm_s(f, un as i64);
+            self.b.def_var(self.fuel, f);
         }
     }
 
@@ -258,9 +287,6 @@ impl Lower<'_, '_> {
         self.b.switch_to_block(body);
         let f = self.b.ins().iadd_imm_s(fuel, -(n as i64));
         self.b.def_var(self.fuel, f);
-        let ic = self.b.use_var(self.icount);
-        let ic = self.b.ins().iadd_imm_s(ic, n as i64);
-        self.b.def_var(self.icount, ic);
 
         let labels: Vec<ClBlock> = (0..bl.num_labels).map(|_| self.b.create_block()).collect();
         let mut k: u64 = 0; // instructions started
@@ -322,8 +348,8 @@ impl Lower<'_, '_> {
                     block_had_store = true;
                 }
                 Op::Counter { dst, counter } => {
-                    let ic = self.b.use_var(self.icount);
                     // Instructions retired before this one.
+                    let ic = self.retired_now();
                     let mut v = self.b.ins().iadd_imm_s(ic, -((n - (k - 1)) as i64));
                     if counter == Counter::VirtualNs {
                         let bias =
@@ -357,11 +383,18 @@ impl Lower<'_, '_> {
         self.ir_exit(bl.exit, n, k, block_had_store);
     }
 
+    /// `icount` as if every instruction of the current block had retired.
+    fn retired_now(&mut self) -> Value {
+        let f = self.b.use_var(self.fuel);
+        let spent = self.b.ins().isub(self.fuel0, f);
+        self.b.ins().iadd(self.icount0, spent)
+    }
+
     /// Address of the TLB entry for `addr`.
     fn tlb_entry(&mut self, addr: Value) -> Value {
         let idx = self.b.ins().ushr_imm_u(addr, PAGE_SHIFT as i64);
         let idx = self.b.ins().band_imm_s(idx, (TLB_SIZE - 1) as i64);
-        let off = self.b.ins().imul_imm_u(idx, tlb_offsets::ENTRY_SIZE as i64);
+        let off = self.b.ins().ishl_imm_u(idx, tlb_offsets::ENTRY_SHIFT);
         let base = self.b.ins().iadd(self.tlb, off);
         self.b.ins().iadd_imm_s(base, tlb_offsets::ENTRIES as i64)
     }
@@ -590,11 +623,11 @@ impl Lower<'_, '_> {
             let v = self.b.use_var(self.slot_vars[&s]);
             self.b.ins().store(self.trusted, v, self.cpu, cpu_off::slot(s));
         }
-        let ic = self.b.use_var(self.icount);
-        let ic = self.b.ins().isub(ic, unretired);
-        self.b.ins().store(self.trusted, ic, self.cpu, cpu_off::ICOUNT);
         let f = self.b.use_var(self.fuel);
         let f = self.b.ins().iadd(f, unretired);
+        let spent = self.b.ins().isub(self.fuel0, f);
+        let ic = self.b.ins().iadd(self.icount0, spent);
+        self.b.ins().store(self.trusted, ic, self.cpu, cpu_off::ICOUNT);
         self.b.ins().store(self.trusted, f, self.ctx, runtime::offsets::FUEL);
         self.b.ins().store(self.trusted, pc, self.cpu, cpu_off::PC);
         self.b.ins().return_(&[code]);

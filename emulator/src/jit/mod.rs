@@ -103,6 +103,10 @@ fn new_module(cfg: &JitConfig) -> JITModule {
     flags.set("regalloc_algorithm", cfg.regalloc).expect("valid regalloc_algorithm");
     flags.set("use_colocated_libcalls", "false").expect("known flag");
     flags.set("is_pic", "false").expect("known flag");
+    // The verifier costs a large share of compile time; keep it where
+    // lowering bugs are hunted, in debug builds.
+    let verify = if cfg!(debug_assertions) { "true" } else { "false" };
+    flags.set("enable_verifier", verify).expect("known flag");
     let isa = cranelift_native::builder()
         .expect("host ISA supported by Cranelift")
         .finish(settings::Flags::new(flags))
@@ -181,8 +185,8 @@ impl Jit {
                 // to the dispatcher, which raises their fault in order.
                 Err(f) if cur == pc => return Err(f),
                 Err(_) => {
-                    order.pop_if(|&mut last| last == cur);
                     i -= 1;
+                    order.remove(i);
                     continue;
                 }
             };
@@ -194,6 +198,11 @@ impl Jit {
             }
             if let Exit::Jump(t) = block.exit {
                 succ.push(t);
+            }
+            // The fall-through is where a call returns to: keeping it in the
+            // region lets `ret` stay in native code.
+            if matches!(block.exit, Exit::Jump(_) | Exit::JumpIndirect(_)) {
+                succ.push(block.pc + block.byte_len as u64);
             }
             for t in succ {
                 if !order.contains(&t) && order.len() < MAX_REGION_BLOCKS {

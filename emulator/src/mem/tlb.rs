@@ -34,6 +34,8 @@ pub struct TlbEntry {
     pub write_tag: u64,
     /// `host_page_address - guest_page_address` (wrapping).
     pub addend: u64,
+    /// Pads the entry to 32 bytes so generated code indexes with a shift.
+    pub _pad: u64,
 }
 
 /// Byte offsets and sizes that generated code relies on.
@@ -46,6 +48,9 @@ pub mod offsets {
     pub const READ_TAG: i32 = offset_of!(TlbEntry, read_tag) as i32;
     pub const WRITE_TAG: i32 = offset_of!(TlbEntry, write_tag) as i32;
     pub const ADDEND: i32 = offset_of!(TlbEntry, addend) as i32;
+    /// log2 of `ENTRY_SIZE`.
+    pub const ENTRY_SHIFT: i64 = ENTRY_SIZE.trailing_zeros() as i64;
+    const _: () = assert!(ENTRY_SIZE == 1 << ENTRY_SHIFT, "TLB entries must be a power of two");
 }
 
 /// The TLB of one address space.
@@ -54,7 +59,8 @@ pub struct Tlb {
     pub entries: [TlbEntry; TLB_SIZE],
 }
 
-const EMPTY: TlbEntry = TlbEntry { read_tag: INVALID_TAG, write_tag: INVALID_TAG, addend: 0 };
+const EMPTY: TlbEntry =
+    TlbEntry { read_tag: INVALID_TAG, write_tag: INVALID_TAG, addend: 0, _pad: 0 };
 
 #[inline]
 const fn index(addr: u64) -> usize {
@@ -87,6 +93,7 @@ impl Tlb {
             read_tag: if readable { guest } else { INVALID_TAG },
             write_tag: if writable { guest } else { INVALID_TAG },
             addend,
+            _pad: 0,
         };
     }
 
