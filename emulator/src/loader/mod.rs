@@ -326,7 +326,17 @@ pub mod auxv {
     pub const AT_SECURE: u64 = 23;
     pub const AT_RANDOM: u64 = 25;
     pub const AT_EXECFN: u64 = 31;
+    /// powerpc: data, instruction and unified cache block sizes.
+    pub const AT_DCACHEBSIZE: u64 = 19;
+    pub const AT_ICACHEBSIZE: u64 = 20;
+    pub const AT_UCACHEBSIZE: u64 = 21;
+    /// powerpc: a placeholder old glibc skips.
+    pub const AT_IGNOREPPC: u64 = 22;
 }
+
+/// Cache block size powerpc64 reports in AT_DCACHEBSIZE/AT_ICACHEBSIZE:
+/// POWER7 and later use 128 bytes, as does the frontend's `dcbz`.
+const PPC64_CACHE_BLOCK: u64 = 128;
 
 /// Everything a process needs to start after loading.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -360,7 +370,9 @@ pub fn load(
         mem.read_debug(loaded.entry, &mut d).map_err(|_| LoadError::BadDescriptor(loaded.entry))?;
         let entry = u64::from_be_bytes(d[..8].try_into().expect("8 bytes"));
         let toc = u64::from_be_bytes(d[8..].try_into().expect("8 bytes"));
-        (entry, Some(toc))
+        // Nothing has relocated the descriptor of a position-independent
+        // image yet, so Linux (start_thread) adds the load bias itself.
+        (entry.wrapping_add(loaded.bias), Some(toc.wrapping_add(loaded.bias)))
     } else {
         (loaded.entry, None)
     };
@@ -422,6 +434,18 @@ fn build_stack(
     arg_ptrs.reverse();
     let random_at = push_bytes(mem, &random, false)?;
     use auxv::*;
+    // powerpc's ARCH_DLINFO comes first, so these are the lowest entries,
+    // as glibc's compatibility rules expect.
+    let arch_aux: &[(u64, u64)] = match arch {
+        Arch::Powerpc64 => &[
+            (AT_IGNOREPPC, AT_IGNOREPPC),
+            (AT_IGNOREPPC, AT_IGNOREPPC),
+            (AT_DCACHEBSIZE, PPC64_CACHE_BLOCK),
+            (AT_ICACHEBSIZE, PPC64_CACHE_BLOCK),
+            (AT_UCACHEBSIZE, 0),
+        ],
+        _ => &[],
+    };
     let aux: [(u64, u64); 17] = [
         (AT_PHDR, loaded.phdr),
         (AT_PHENT, img.phentsize as u64),
@@ -451,7 +475,7 @@ fn build_stack(
         table.extend(enc(*p));
     }
     table.extend(enc(0));
-    for (k, v) in aux {
+    for &(k, v) in arch_aux.iter().chain(aux.iter()) {
         table.extend(enc(k));
         table.extend(enc(v));
     }
