@@ -5,6 +5,7 @@
 //! kernel reach them through [`Frontend`] and [`frontend_for`].
 
 pub mod mips;
+pub mod powerpc64;
 pub mod riscv64;
 pub mod sysno;
 
@@ -205,6 +206,7 @@ pub fn frontend_for(arch: Arch) -> Option<&'static dyn Frontend> {
         Arch::Riscv64 => Some(&riscv64::Riscv64),
         Arch::Mipsel => Some(&mips::MIPSEL),
         Arch::Mipseb => Some(&mips::MIPSEB),
+        Arch::Powerpc64 => Some(&powerpc64::Powerpc64),
         _ => None,
     }
 }
