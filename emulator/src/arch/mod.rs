@@ -4,6 +4,8 @@
 //! syscall ABI). Frontends depend only on `ir` and `cpu`; engines and the
 //! kernel reach them through [`Frontend`] and [`frontend_for`].
 
+pub mod aarch64;
+pub mod generic_abi;
 pub mod mips;
 pub mod powerpc64;
 pub mod riscv64;
@@ -204,6 +206,7 @@ pub trait Frontend: Send + Sync {
 pub fn frontend_for(arch: Arch) -> Option<&'static dyn Frontend> {
     match arch {
         Arch::Riscv64 => Some(&riscv64::Riscv64),
+        Arch::Aarch64 => Some(&aarch64::Aarch64),
         Arch::Mipsel => Some(&mips::MIPSEL),
         Arch::Mipseb => Some(&mips::MIPSEB),
         Arch::Powerpc64 => Some(&powerpc64::Powerpc64),

@@ -1,69 +1,14 @@
 //! riscv64 Linux syscall ABI: `ecall`, number in a7, arguments in a0–a5,
 //! result in a0 as `-errno` on failure. Numbers from the generic table
-//! (`include/uapi/asm-generic/unistd.h`).
+//! (`include/uapi/asm-generic/unistd.h`, in `arch::generic_abi`).
 
 use super::regs::{A0, A1, A2, A3, A4, A5, A7};
+use crate::arch::generic_abi::{GENERIC_LEN, generic_with};
 use crate::arch::{ErrorConvention, SyscallAbi, Sysno};
 
-pub static SYSCALLS: &[(u32, Sysno)] = &[
-    (17, Sysno::Getcwd),
-    (23, Sysno::Dup),
-    (24, Sysno::Dup3),
-    (25, Sysno::Fcntl),
-    (29, Sysno::Ioctl),
-    (35, Sysno::Unlinkat),
-    (48, Sysno::Faccessat),
-    (56, Sysno::Openat),
-    (57, Sysno::Close),
-    (59, Sysno::Pipe2),
-    (61, Sysno::Getdents64),
-    (62, Sysno::Lseek),
-    (63, Sysno::Read),
-    (64, Sysno::Write),
-    (65, Sysno::Readv),
-    (66, Sysno::Writev),
-    (67, Sysno::Pread64),
-    (68, Sysno::Pwrite64),
-    (78, Sysno::Readlinkat),
-    (79, Sysno::Newfstatat),
-    (80, Sysno::Fstat),
-    (93, Sysno::Exit),
-    (94, Sysno::ExitGroup),
-    (96, Sysno::SetTidAddress),
-    (98, Sysno::Futex),
-    (99, Sysno::SetRobustList),
-    (101, Sysno::Nanosleep),
-    (113, Sysno::ClockGettime),
-    (114, Sysno::ClockGetres),
-    (115, Sysno::ClockNanosleep),
-    (124, Sysno::SchedYield),
-    (129, Sysno::Kill),
-    (130, Sysno::Tkill),
-    (131, Sysno::Tgkill),
-    (132, Sysno::Sigaltstack),
-    (134, Sysno::RtSigaction),
-    (135, Sysno::RtSigprocmask),
-    (139, Sysno::RtSigreturn),
-    (160, Sysno::Uname),
-    (163, Sysno::Getrlimit),
-    (169, Sysno::Gettimeofday),
-    (172, Sysno::Getpid),
-    (173, Sysno::Getppid),
-    (174, Sysno::Getuid),
-    (175, Sysno::Geteuid),
-    (176, Sysno::Getgid),
-    (177, Sysno::Getegid),
-    (178, Sysno::Gettid),
-    (214, Sysno::Brk),
-    (215, Sysno::Munmap),
-    (216, Sysno::Mremap),
-    (222, Sysno::Mmap),
-    (226, Sysno::Mprotect),
-    (233, Sysno::Madvise),
-    (259, Sysno::RiscvFlushIcache),
-    (261, Sysno::Prlimit64),
-    (278, Sysno::Getrandom),
-];
+/// The generic table plus riscv64's one private call.
+pub static SYSCALLS: [(u32, Sysno); GENERIC_LEN + 1] =
+    generic_with([(259, Sysno::RiscvFlushIcache)]);
 
 pub static ABI: SyscallAbi = SyscallAbi {
     number: A7,
@@ -71,5 +16,5 @@ pub static ABI: SyscallAbi = SyscallAbi {
     stack_args_offset: None,
     ret: A0,
     error: ErrorConvention::NegativeErrno,
-    table: SYSCALLS,
+    table: &SYSCALLS,
 };

@@ -1,0 +1,1240 @@
+//! aarch64 decoder: a 32-bit word → [`Insn`], driven by one encoding table.
+//!
+//! Encodings are data, in the spirit of QEMU's decodetree: each
+//! [`Encoding`] is a `(mask, value)` pattern with a name, an operand
+//! [`Format`] and the [`Opcode`] it means. Assembler aliases (`mov`, `cmp`,
+//! `lsl`, `sxtw`, `cset`, ...) are not entries of their own: they are the
+//! same encodings, and the lifter recognises the cheap special cases.
+//! Where the meaning of a field combination depends on another field (the
+//! `size`/`opc` pairs of loads and stores), each combination is its own
+//! entry; where a field is a plain parameter (a register width, an access
+//! size of an atomic), the format extracts it.
+//!
+//! Overlap rule: when two patterns can match the same word, the earlier one
+//! is strictly more specific (its mask contains the other's); the first
+//! match wins. A format's extractor may still reject a word whose fields
+//! are reserved (for example a 32-bit logical immediate with N = 1); such
+//! words are illegal and never fall through to a later entry. The unit
+//! tests below check these rules.
+//!
+//! Talks to: `lift` (consumes [`decode`]), and tests that generate random
+//! instructions from [`encodings`].
+
+/// A logical operation (immediate and shifted-register forms).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum LogicOp {
+    And,
+    Orr,
+    Eor,
+    /// `ands`: `and` that sets N and Z and clears C and V.
+    Ands,
+}
+
+/// A move-wide operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MovOp {
+    /// `movn`: the inverted shifted immediate.
+    N,
+    /// `movz`: the shifted immediate.
+    Z,
+    /// `movk`: insert 16 bits, keep the rest.
+    K,
+}
+
+/// A bitfield move.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BfOp {
+    /// `sbfm`: sign-extending (`asr`, `sbfx`, `sbfiz`, `sxtb`, ...).
+    Signed,
+    /// `bfm`: insert into the destination (`bfi`, `bfxil`).
+    Insert,
+    /// `ubfm`: zero-extending (`lsl`, `lsr`, `ubfx`, `ubfiz`, `uxtb`, ...).
+    Unsigned,
+}
+
+/// A conditional select.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CselOp {
+    Csel,
+    Csinc,
+    Csinv,
+    Csneg,
+}
+
+/// A shift of the second operand or a variable shift.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ShiftKind {
+    Lsl,
+    Lsr,
+    Asr,
+    Ror,
+}
+
+impl ShiftKind {
+    /// The `shift` field value (bits 23:22, or the variable-shift opcode).
+    pub const fn from_bits(b: u32) -> ShiftKind {
+        match b & 3 {
+            0 => ShiftKind::Lsl,
+            1 => ShiftKind::Lsr,
+            2 => ShiftKind::Asr,
+            _ => ShiftKind::Ror,
+        }
+    }
+}
+
+/// A one-source data-processing operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum UnaryOp {
+    Rbit,
+    /// Reverse the bytes of each halfword.
+    Rev16,
+    /// Reverse the bytes of each word (`rev` for W registers).
+    Rev32,
+    /// Reverse all eight bytes (X registers only).
+    Rev64,
+    Clz,
+    Cls,
+}
+
+/// The read-modify-write of an LSE atomic.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AtomicOp {
+    Add,
+    /// Bit clear: `old & !rs`.
+    Clr,
+    Eor,
+    Set,
+    Smax,
+    Smin,
+    Umax,
+    Umin,
+    Swp,
+}
+
+/// What a load/store does with its register, and how wide the access is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MemKind {
+    Store,
+    /// Zero-extending load.
+    Load,
+    /// Sign-extending load into an X register.
+    LoadSigned64,
+    /// Sign-extending load into a W register (zero above bit 31).
+    LoadSigned32,
+    /// `prfm`: a hint; no access, no fault.
+    Prefetch,
+}
+
+/// A load/store operation: kind and access size as log2 of bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct MemOp {
+    pub kind: MemKind,
+    pub size: u8,
+}
+
+/// How a load/store forms its address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AddrMode {
+    /// `[xn, #imm]` (scaled unsigned, unscaled signed, unprivileged, and the
+    /// non-temporal or signed offset of pairs).
+    Offset,
+    /// `[xn], #imm`: access at xn, then xn += imm.
+    PostIndex,
+    /// `[xn, #imm]!`: xn += imm, then access at xn.
+    PreIndex,
+    /// `[xn, wm/xm, extend #amount]`.
+    Register,
+}
+
+/// What a load/store pair does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PairKind {
+    /// `stp`, `stnp`; `size` 2 (W) or 3 (X).
+    Store,
+    /// `ldp`, `ldnp`.
+    Load,
+    /// `ldpsw`: two sign-extended words.
+    LoadSignedWord,
+}
+
+/// A system register that `mrs`/`msr` may name, with its
+/// `op0:op1:CRn:CRm:op2` key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SysReg {
+    TpidrEl0,
+    Nzcv,
+    Fpcr,
+    Fpsr,
+    CtrEl0,
+    DczidEl0,
+    CntfrqEl0,
+    CntvctEl0,
+}
+
+/// `(register, key, writable at EL0)`. Keys are bits 19:5 of the
+/// instruction: `o0:op1:CRn:CRm:op2` with op0 = 2 + o0.
+pub static SYSREGS: &[(SysReg, u32, bool)] = &[
+    (SysReg::TpidrEl0, sysreg_key(3, 3, 13, 0, 2), true),
+    (SysReg::Nzcv, sysreg_key(3, 3, 4, 2, 0), true),
+    (SysReg::Fpcr, sysreg_key(3, 3, 4, 4, 0), true),
+    (SysReg::Fpsr, sysreg_key(3, 3, 4, 4, 1), true),
+    (SysReg::CtrEl0, sysreg_key(3, 3, 0, 0, 1), false),
+    (SysReg::DczidEl0, sysreg_key(3, 3, 0, 0, 7), false),
+    (SysReg::CntfrqEl0, sysreg_key(3, 3, 14, 0, 0), false),
+    (SysReg::CntvctEl0, sysreg_key(3, 3, 14, 0, 2), false),
+];
+
+/// The `sys` cache-maintenance operations allowed at EL0 (`op1:CRn:CRm:op2`,
+/// bits 18:5): `dc cvac`, `dc cvau`, `dc civac`, `ic ivau`. On a coherent
+/// single core they are no-ops. `dc zva` is absent because `dczid_el0`
+/// reports it prohibited, and `dc cvap` because QEMU's `max` CPU lacks it.
+pub static SYS_OPS: &[(&str, u32)] = &[
+    ("dc cvac", sys_key(3, 7, 10, 1)),
+    ("dc cvau", sys_key(3, 7, 11, 1)),
+    ("dc civac", sys_key(3, 7, 14, 1)),
+    ("ic ivau", sys_key(3, 7, 5, 1)),
+];
+
+/// Key of a system register in bits 19:5 (op0 is 2 or 3).
+pub const fn sysreg_key(op0: u32, op1: u32, crn: u32, crm: u32, op2: u32) -> u32 {
+    ((op0 - 2) << 14) | (op1 << 11) | (crn << 7) | (crm << 3) | op2
+}
+
+/// Key of a `sys` operation in bits 18:5.
+pub const fn sys_key(op1: u32, crn: u32, crm: u32, op2: u32) -> u32 {
+    (op1 << 11) | (crn << 7) | (crm << 3) | op2
+}
+
+/// What an instruction does, independent of its encoding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Opcode {
+    /// `adr`/`adrp`: rd = pc (page of pc for adrp) + imm.
+    Adr {
+        page: bool,
+    },
+    /// `add`/`adds`/`sub`/`subs` with a shifted 12-bit immediate.
+    AddSubImm {
+        sub: bool,
+        flags: bool,
+    },
+    /// Logical with a bitmask immediate (already expanded in `imm`).
+    LogicImm(LogicOp),
+    MovWide(MovOp),
+    Bitfield(BfOp),
+    Extr,
+    /// `b` / `bl`.
+    Branch {
+        link: bool,
+    },
+    /// `b.cond`.
+    BranchCond,
+    /// `cbz` / `cbnz`.
+    CompareBranch {
+        nonzero: bool,
+    },
+    /// `tbz` / `tbnz`; the bit number is in `amount`.
+    TestBranch {
+        nonzero: bool,
+    },
+    /// `br` / `blr` / `ret`.
+    BranchReg {
+        link: bool,
+    },
+    Svc,
+    Brk,
+    /// `nop`, `yield`, `wfe`, ... and the rest of the hint space.
+    Hint,
+    Clrex,
+    /// `dmb`, `dsb`: ordering is trivially kept by one in-order core.
+    Barrier,
+    /// `isb`: ends the block so following code is fetched afresh.
+    Isb,
+    /// An allowed `sys` cache-maintenance operation: a no-op.
+    CacheOp,
+    Mrs(SysReg),
+    Msr(SysReg),
+    /// Logical with a shifted register; `invert` negates the operand
+    /// (`bic`, `orn`, `eon`, `bics`).
+    LogicReg {
+        op: LogicOp,
+        invert: bool,
+    },
+    AddSubShifted {
+        sub: bool,
+        flags: bool,
+    },
+    AddSubExtended {
+        sub: bool,
+        flags: bool,
+    },
+    /// `adc`, `adcs`, `sbc`, `sbcs`.
+    AddSubCarry {
+        sub: bool,
+        flags: bool,
+    },
+    /// `ccmp`/`ccmn` (`neg` for ccmn), register or immediate operand.
+    CondCompare {
+        neg: bool,
+        imm: bool,
+    },
+    CondSelect(CselOp),
+    /// `madd` / `msub`.
+    MulAdd {
+        sub: bool,
+    },
+    /// `smaddl`, `smsubl`, `umaddl`, `umsubl`.
+    MulAddLong {
+        signed: bool,
+        sub: bool,
+    },
+    /// `smulh` / `umulh`.
+    MulHigh {
+        signed: bool,
+    },
+    Div {
+        signed: bool,
+    },
+    /// `lslv`, `lsrv`, `asrv`, `rorv`.
+    ShiftVar(ShiftKind),
+    Unary(UnaryOp),
+    /// Load from a pc-relative literal (or prefetch it).
+    LoadLiteral(MemOp),
+    /// Single-register load/store; address per `mode`.
+    LoadStore {
+        op: MemOp,
+        mode: AddrMode,
+    },
+    /// Pair load/store; access size 2 or 3; address per `mode`.
+    Pair {
+        kind: PairKind,
+        size: u8,
+        mode: AddrMode,
+    },
+    /// `ldxr`/`ldaxr`, size in `Insn::size`.
+    LoadExclusive,
+    /// `stxr`/`stlxr`; the status register is `rm` (Rs).
+    StoreExclusive,
+    /// `ldxp`/`ldaxp`, size 2 or 3.
+    LoadExclusivePair,
+    /// `stxp`/`stlxp`.
+    StoreExclusivePair,
+    /// `ldar`, `ldlar`.
+    LoadAcquire,
+    /// `stlr`, `stllr`.
+    StoreRelease,
+    /// `ld<op>`/`swp` families; rs in `rm`.
+    Atomic(AtomicOp),
+    /// `cas` family; compare value and result in `rm` (Rs).
+    Cas,
+    /// `casp` family; pairs start at even `rm` (Rs) and `rd` (Rt).
+    CasPair,
+}
+
+/// How to pull operands out of a word. Each variant is one operand layout
+/// of the Arm ARM; reserved field values make the extractor fail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// rd, 21-bit signed pc offset (`immhi:immlo`).
+    Adr,
+    /// rd, 21-bit signed page offset, scaled by 4096.
+    Adrp,
+    /// sf, rd, rn, imm12 shifted by 0 or 12.
+    AddSubImm,
+    /// sf, rd, rn, bitmask immediate from N:immr:imms.
+    LogicImm,
+    /// sf, rd, imm16, hw (in `amount`, as a bit shift).
+    MovWide,
+    /// sf, rd, rn, immr, imms (N must equal sf).
+    Bitfield,
+    /// sf, rd, rn, rm, lsb (in `amount`).
+    Extr,
+    /// 26-bit word offset.
+    Branch26,
+    /// 19-bit word offset, condition.
+    CondBranch,
+    /// sf, rt (in rd), 19-bit word offset.
+    CompareBranch,
+    /// rt (in rd), bit number (in `amount`), 14-bit word offset.
+    TestBranch,
+    /// rn.
+    BranchReg,
+    /// No operands.
+    None,
+    /// rt (in rd) of an allowed cache-maintenance `sys`.
+    Sys,
+    /// rt (in rd), system register readable at EL0.
+    Mrs,
+    /// rt (in rd), system register writable at EL0.
+    Msr,
+    /// sf, rd, rn, rm, shift (any of four), amount.
+    LogicShifted,
+    /// sf, rd, rn, rm, shift (not ROR), amount.
+    AddSubShifted,
+    /// sf, rd, rn, rm, extend option (in `shift`), amount 0..=4.
+    AddSubExtended,
+    /// sf, rd, rn, rm.
+    Rrr,
+    /// sf, rd, rn, rm, cond.
+    CondSelect,
+    /// sf, rn, rm, cond, nzcv.
+    CondCompareReg,
+    /// sf, rn, imm5, cond, nzcv.
+    CondCompareImm,
+    /// sf, rd, rn, rm, ra.
+    Rrrr,
+    /// sf, rd, rn.
+    Rr,
+    /// rt (in rd), 19-bit word offset.
+    Literal,
+    /// rt, rn, unsigned 12-bit offset scaled by the access size (bits 31:30).
+    LsUnsigned,
+    /// rt, rn, signed 9-bit byte offset.
+    LsImm9,
+    /// rt, rn, rm, extend option (in `shift`), shift amount 0 or size.
+    LsRegister,
+    /// rt, rt2 (in ra), rn, signed 7-bit offset scaled by 4 or 8.
+    LsPair,
+    /// size (bits 31:30), rt (rd), rn, rs (rm), rt2 (ra).
+    Exclusive,
+    /// size 2 or 3 (bit 30), rt (rd), rn, rs (rm), rt2 (ra).
+    ExclusivePair,
+    /// size (bits 31:30), rt (rd), rn, rs (rm).
+    Atomic,
+    /// size 2 or 3 (bit 30), even rt (rd) and rs (rm), rn.
+    CasPair,
+}
+
+/// One row of the encoding table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Encoding {
+    /// Name of the encoding, unique in the table.
+    pub name: &'static str,
+    /// Bits that identify the encoding.
+    pub mask: u32,
+    /// Required value of those bits.
+    pub value: u32,
+    pub format: Format,
+    pub opcode: Opcode,
+}
+
+/// A decoded instruction. Unused operands are zero. Register numbers are
+/// raw fields: 31 means sp or xzr as the instruction class dictates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Insn {
+    pub opcode: Opcode,
+    /// Name of the encoding it came from.
+    pub name: &'static str,
+    /// The word itself.
+    pub word: u32,
+    /// 64-bit operation (X registers); false for W registers.
+    pub sf: bool,
+    /// Destination, or the transfer register Rt.
+    pub rd: u8,
+    pub rn: u8,
+    /// Second source; Rs of exclusives, atomics and cas.
+    pub rm: u8,
+    /// Addend of multiply-add; Rt2 of pairs.
+    pub ra: u8,
+    /// Immediate: value, byte offset, bitmask, or sysreg/sys key.
+    pub imm: i64,
+    /// Shift type (bits 23:22) or extend option (bits 15:13).
+    pub shift: u8,
+    /// Shift amount, bit number, lsb, or move-wide shift.
+    pub amount: u8,
+    pub cond: u8,
+    /// Flags of `ccmp` when the condition fails (N:Z:C:V, N in bit 3).
+    pub nzcv: u8,
+    pub immr: u8,
+    pub imms: u8,
+    /// Access size as log2 of bytes, for formats that extract it.
+    pub size: u8,
+}
+
+/// Outcome of decoding the bytes at one pc.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decoded {
+    Insn(Insn),
+    /// No encoding matches, or the match has reserved fields.
+    Illegal {
+        word: u32,
+    },
+    /// Fewer than four bytes are fetchable.
+    Truncated {
+        available: u8,
+    },
+}
+
+const fn e(name: &'static str, mask: u32, value: u32, format: Format, opcode: Opcode) -> Encoding {
+    Encoding { name, mask, value, format, opcode }
+}
+
+use Format as F;
+use Opcode as O;
+
+const fn mem(kind: MemKind, size: u8) -> MemOp {
+    MemOp { kind, size }
+}
+
+const ST8: MemOp = mem(MemKind::Store, 0);
+const ST16: MemOp = mem(MemKind::Store, 1);
+const ST32: MemOp = mem(MemKind::Store, 2);
+const ST64: MemOp = mem(MemKind::Store, 3);
+const LD8: MemOp = mem(MemKind::Load, 0);
+const LD16: MemOp = mem(MemKind::Load, 1);
+const LD32: MemOp = mem(MemKind::Load, 2);
+const LD64: MemOp = mem(MemKind::Load, 3);
+const LDS8X: MemOp = mem(MemKind::LoadSigned64, 0);
+const LDS8W: MemOp = mem(MemKind::LoadSigned32, 0);
+const LDS16X: MemOp = mem(MemKind::LoadSigned64, 1);
+const LDS16W: MemOp = mem(MemKind::LoadSigned32, 1);
+const LDS32X: MemOp = mem(MemKind::LoadSigned64, 2);
+const PRFM: MemOp = mem(MemKind::Prefetch, 3);
+
+/// `(size, opc)` of a single-register load/store, bits 31:30 and 23:22.
+const fn size_opc(op: MemOp) -> u32 {
+    let opc = match op.kind {
+        MemKind::Store => 0,
+        MemKind::Load => 1,
+        MemKind::LoadSigned64 | MemKind::Prefetch => 2,
+        MemKind::LoadSigned32 => 3,
+    };
+    ((op.size as u32) << 30) | (opc << 22)
+}
+
+/// Unsigned scaled 12-bit offset: `size 111 0 01 opc imm12 Rn Rt`.
+const fn ls_unsigned(name: &'static str, op: MemOp) -> Encoding {
+    let opcode = O::LoadStore { op, mode: AddrMode::Offset };
+    e(name, 0xffc0_0000, 0x3900_0000 | size_opc(op), F::LsUnsigned, opcode)
+}
+
+/// 9-bit forms: `size 111 0 00 opc 0 imm9 form Rn Rt`, form 00 unscaled,
+/// 01 post-index, 10 unprivileged, 11 pre-index.
+const fn ls_imm9(name: &'static str, op: MemOp, form: u32) -> Encoding {
+    let mode = match form {
+        1 => AddrMode::PostIndex,
+        3 => AddrMode::PreIndex,
+        _ => AddrMode::Offset,
+    };
+    let opcode = O::LoadStore { op, mode };
+    e(name, 0xffe0_0c00, 0x3800_0000 | size_opc(op) | (form << 10), F::LsImm9, opcode)
+}
+
+const UNSCALED: u32 = 0;
+const POST: u32 = 1;
+const UNPRIV: u32 = 2;
+const PRE: u32 = 3;
+
+/// Register offset: `size 111 0 00 opc 1 Rm option S 10 Rn Rt`.
+const fn ls_reg(name: &'static str, op: MemOp) -> Encoding {
+    let opcode = O::LoadStore { op, mode: AddrMode::Register };
+    e(name, 0xffe0_0c00, 0x3820_0800 | size_opc(op), F::LsRegister, opcode)
+}
+
+/// Pairs: `opc 101 0 idx L imm7 Rt2 Rn Rt`; idx 00 non-temporal offset,
+/// 01 post-index, 10 offset, 11 pre-index.
+const fn ls_pair(name: &'static str, kind: PairKind, size: u8, idx: u32) -> Encoding {
+    let opc = match (kind, size) {
+        (PairKind::LoadSignedWord, _) => 1,
+        (_, 3) => 2,
+        _ => 0,
+    };
+    let load = !matches!(kind, PairKind::Store) as u32;
+    let mode = match idx {
+        1 => AddrMode::PostIndex,
+        3 => AddrMode::PreIndex,
+        _ => AddrMode::Offset,
+    };
+    let value = (opc << 30) | 0x2800_0000 | (idx << 23) | (load << 22);
+    e(name, 0xffc0_0000, value, F::LsPair, O::Pair { kind, size, mode })
+}
+
+/// LSE atomics: `size 111 0 00 A R 1 Rs o3 opc 00 Rn Rt`.
+const fn atomic(name: &'static str, o3: u32, opc: u32, op: AtomicOp) -> Encoding {
+    e(name, 0x3f20_fc00, 0x3820_0000 | (o3 << 15) | (opc << 12), F::Atomic, O::Atomic(op))
+}
+
+/// Exclusive and ordered: `size 001000 o2 L o1 Rs o0 Rt2 Rn Rt`.
+const fn excl(o2: u32, l: u32, o1: u32) -> u32 {
+    0x0800_0000 | (o2 << 23) | (l << 22) | (o1 << 21)
+}
+
+/// Mask of the exclusive/ordered group with size, o2, L, o1 free.
+const EXCL_MASK: u32 = 0x3fe0_0000;
+/// ... plus Rs and Rt2 fixed (as `11111`), for ldar/stlr.
+const ORDERED_MASK: u32 = EXCL_MASK | 0x001f_7c00;
+
+use AtomicOp as At;
+use PairKind as Pk;
+
+/// Every encoding Bohr decodes. Order matters only where patterns overlap
+/// (see the module documentation).
+pub static A64_TABLE: &[Encoding] = &[
+    // Data processing, immediate.
+    e("adr", 0x9f00_0000, 0x1000_0000, F::Adr, O::Adr { page: false }),
+    e("adrp", 0x9f00_0000, 0x9000_0000, F::Adrp, O::Adr { page: true }),
+    e("add_imm", 0x7f80_0000, 0x1100_0000, F::AddSubImm, O::AddSubImm { sub: false, flags: false }),
+    e("adds_imm", 0x7f80_0000, 0x3100_0000, F::AddSubImm, O::AddSubImm { sub: false, flags: true }),
+    e("sub_imm", 0x7f80_0000, 0x5100_0000, F::AddSubImm, O::AddSubImm { sub: true, flags: false }),
+    e("subs_imm", 0x7f80_0000, 0x7100_0000, F::AddSubImm, O::AddSubImm { sub: true, flags: true }),
+    e("and_imm", 0x7f80_0000, 0x1200_0000, F::LogicImm, O::LogicImm(LogicOp::And)),
+    e("orr_imm", 0x7f80_0000, 0x3200_0000, F::LogicImm, O::LogicImm(LogicOp::Orr)),
+    e("eor_imm", 0x7f80_0000, 0x5200_0000, F::LogicImm, O::LogicImm(LogicOp::Eor)),
+    e("ands_imm", 0x7f80_0000, 0x7200_0000, F::LogicImm, O::LogicImm(LogicOp::Ands)),
+    e("movn", 0x7f80_0000, 0x1280_0000, F::MovWide, O::MovWide(MovOp::N)),
+    e("movz", 0x7f80_0000, 0x5280_0000, F::MovWide, O::MovWide(MovOp::Z)),
+    e("movk", 0x7f80_0000, 0x7280_0000, F::MovWide, O::MovWide(MovOp::K)),
+    e("sbfm", 0x7f80_0000, 0x1300_0000, F::Bitfield, O::Bitfield(BfOp::Signed)),
+    e("bfm", 0x7f80_0000, 0x3300_0000, F::Bitfield, O::Bitfield(BfOp::Insert)),
+    e("ubfm", 0x7f80_0000, 0x5300_0000, F::Bitfield, O::Bitfield(BfOp::Unsigned)),
+    e("extr", 0x7fa0_0000, 0x1380_0000, F::Extr, O::Extr),
+    // Branches, exceptions, system.
+    e("b", 0xfc00_0000, 0x1400_0000, F::Branch26, O::Branch { link: false }),
+    e("bl", 0xfc00_0000, 0x9400_0000, F::Branch26, O::Branch { link: true }),
+    e("cbz", 0x7f00_0000, 0x3400_0000, F::CompareBranch, O::CompareBranch { nonzero: false }),
+    e("cbnz", 0x7f00_0000, 0x3500_0000, F::CompareBranch, O::CompareBranch { nonzero: true }),
+    e("tbz", 0x7f00_0000, 0x3600_0000, F::TestBranch, O::TestBranch { nonzero: false }),
+    e("tbnz", 0x7f00_0000, 0x3700_0000, F::TestBranch, O::TestBranch { nonzero: true }),
+    e("b.cond", 0xff00_0010, 0x5400_0000, F::CondBranch, O::BranchCond),
+    e("svc", 0xffe0_001f, 0xd400_0001, F::None, O::Svc),
+    e("brk", 0xffe0_001f, 0xd420_0000, F::None, O::Brk),
+    e("hint", 0xffff_f01f, 0xd503_201f, F::None, O::Hint),
+    e("clrex", 0xffff_f0ff, 0xd503_305f, F::None, O::Clrex),
+    e("dsb", 0xffff_f0ff, 0xd503_309f, F::None, O::Barrier),
+    e("dmb", 0xffff_f0ff, 0xd503_30bf, F::None, O::Barrier),
+    e("isb", 0xffff_f0ff, 0xd503_30df, F::None, O::Isb),
+    e("sys", 0xfff8_0000, 0xd508_0000, F::Sys, O::CacheOp),
+    // The register is named by the extractor; the opcode's is a placeholder.
+    e("msr", 0xfff0_0000, 0xd510_0000, F::Msr, O::Msr(SysReg::Nzcv)),
+    e("mrs", 0xfff0_0000, 0xd530_0000, F::Mrs, O::Mrs(SysReg::Nzcv)),
+    e("br", 0xffff_fc1f, 0xd61f_0000, F::BranchReg, O::BranchReg { link: false }),
+    e("blr", 0xffff_fc1f, 0xd63f_0000, F::BranchReg, O::BranchReg { link: true }),
+    e("ret", 0xffff_fc1f, 0xd65f_0000, F::BranchReg, O::BranchReg { link: false }),
+    // Data processing, register.
+    e("and", 0x7f20_0000, 0x0a00_0000, F::LogicShifted, logic(LogicOp::And, false)),
+    e("bic", 0x7f20_0000, 0x0a20_0000, F::LogicShifted, logic(LogicOp::And, true)),
+    e("orr", 0x7f20_0000, 0x2a00_0000, F::LogicShifted, logic(LogicOp::Orr, false)),
+    e("orn", 0x7f20_0000, 0x2a20_0000, F::LogicShifted, logic(LogicOp::Orr, true)),
+    e("eor", 0x7f20_0000, 0x4a00_0000, F::LogicShifted, logic(LogicOp::Eor, false)),
+    e("eon", 0x7f20_0000, 0x4a20_0000, F::LogicShifted, logic(LogicOp::Eor, true)),
+    e("ands", 0x7f20_0000, 0x6a00_0000, F::LogicShifted, logic(LogicOp::Ands, false)),
+    e("bics", 0x7f20_0000, 0x6a20_0000, F::LogicShifted, logic(LogicOp::Ands, true)),
+    e("add", 0x7f20_0000, 0x0b00_0000, F::AddSubShifted, addsub(false, false)),
+    e("adds", 0x7f20_0000, 0x2b00_0000, F::AddSubShifted, addsub(false, true)),
+    e("sub", 0x7f20_0000, 0x4b00_0000, F::AddSubShifted, addsub(true, false)),
+    e("subs", 0x7f20_0000, 0x6b00_0000, F::AddSubShifted, addsub(true, true)),
+    e("add_ext", 0x7fe0_0000, 0x0b20_0000, F::AddSubExtended, addsub_ext(false, false)),
+    e("adds_ext", 0x7fe0_0000, 0x2b20_0000, F::AddSubExtended, addsub_ext(false, true)),
+    e("sub_ext", 0x7fe0_0000, 0x4b20_0000, F::AddSubExtended, addsub_ext(true, false)),
+    e("subs_ext", 0x7fe0_0000, 0x6b20_0000, F::AddSubExtended, addsub_ext(true, true)),
+    e("adc", 0x7fe0_fc00, 0x1a00_0000, F::Rrr, O::AddSubCarry { sub: false, flags: false }),
+    e("adcs", 0x7fe0_fc00, 0x3a00_0000, F::Rrr, O::AddSubCarry { sub: false, flags: true }),
+    e("sbc", 0x7fe0_fc00, 0x5a00_0000, F::Rrr, O::AddSubCarry { sub: true, flags: false }),
+    e("sbcs", 0x7fe0_fc00, 0x7a00_0000, F::Rrr, O::AddSubCarry { sub: true, flags: true }),
+    e(
+        "ccmn",
+        0x7fe0_0c10,
+        0x3a40_0000,
+        F::CondCompareReg,
+        O::CondCompare { neg: true, imm: false },
+    ),
+    e(
+        "ccmn_imm",
+        0x7fe0_0c10,
+        0x3a40_0800,
+        F::CondCompareImm,
+        O::CondCompare { neg: true, imm: true },
+    ),
+    e(
+        "ccmp",
+        0x7fe0_0c10,
+        0x7a40_0000,
+        F::CondCompareReg,
+        O::CondCompare { neg: false, imm: false },
+    ),
+    e(
+        "ccmp_imm",
+        0x7fe0_0c10,
+        0x7a40_0800,
+        F::CondCompareImm,
+        O::CondCompare { neg: false, imm: true },
+    ),
+    e("csel", 0x7fe0_0c00, 0x1a80_0000, F::CondSelect, O::CondSelect(CselOp::Csel)),
+    e("csinc", 0x7fe0_0c00, 0x1a80_0400, F::CondSelect, O::CondSelect(CselOp::Csinc)),
+    e("csinv", 0x7fe0_0c00, 0x5a80_0000, F::CondSelect, O::CondSelect(CselOp::Csinv)),
+    e("csneg", 0x7fe0_0c00, 0x5a80_0400, F::CondSelect, O::CondSelect(CselOp::Csneg)),
+    e("madd", 0x7fe0_8000, 0x1b00_0000, F::Rrrr, O::MulAdd { sub: false }),
+    e("msub", 0x7fe0_8000, 0x1b00_8000, F::Rrrr, O::MulAdd { sub: true }),
+    e("smaddl", 0xffe0_8000, 0x9b20_0000, F::Rrrr, O::MulAddLong { signed: true, sub: false }),
+    e("smsubl", 0xffe0_8000, 0x9b20_8000, F::Rrrr, O::MulAddLong { signed: true, sub: true }),
+    e("smulh", 0xffe0_8000, 0x9b40_0000, F::Rrrr, O::MulHigh { signed: true }),
+    e("umaddl", 0xffe0_8000, 0x9ba0_0000, F::Rrrr, O::MulAddLong { signed: false, sub: false }),
+    e("umsubl", 0xffe0_8000, 0x9ba0_8000, F::Rrrr, O::MulAddLong { signed: false, sub: true }),
+    e("umulh", 0xffe0_8000, 0x9bc0_0000, F::Rrrr, O::MulHigh { signed: false }),
+    e("udiv", 0x7fe0_fc00, 0x1ac0_0800, F::Rrr, O::Div { signed: false }),
+    e("sdiv", 0x7fe0_fc00, 0x1ac0_0c00, F::Rrr, O::Div { signed: true }),
+    e("lslv", 0x7fe0_fc00, 0x1ac0_2000, F::Rrr, O::ShiftVar(ShiftKind::Lsl)),
+    e("lsrv", 0x7fe0_fc00, 0x1ac0_2400, F::Rrr, O::ShiftVar(ShiftKind::Lsr)),
+    e("asrv", 0x7fe0_fc00, 0x1ac0_2800, F::Rrr, O::ShiftVar(ShiftKind::Asr)),
+    e("rorv", 0x7fe0_fc00, 0x1ac0_2c00, F::Rrr, O::ShiftVar(ShiftKind::Ror)),
+    e("rbit", 0x7fff_fc00, 0x5ac0_0000, F::Rr, O::Unary(UnaryOp::Rbit)),
+    e("rev16", 0x7fff_fc00, 0x5ac0_0400, F::Rr, O::Unary(UnaryOp::Rev16)),
+    e("rev32", 0x7fff_fc00, 0x5ac0_0800, F::Rr, O::Unary(UnaryOp::Rev32)),
+    e("rev", 0xffff_fc00, 0xdac0_0c00, F::Rr, O::Unary(UnaryOp::Rev64)),
+    e("clz", 0x7fff_fc00, 0x5ac0_1000, F::Rr, O::Unary(UnaryOp::Clz)),
+    e("cls", 0x7fff_fc00, 0x5ac0_1400, F::Rr, O::Unary(UnaryOp::Cls)),
+    // Loads and stores: literal.
+    e("ldr_lit_w", 0xff00_0000, 0x1800_0000, F::Literal, O::LoadLiteral(LD32)),
+    e("ldr_lit_x", 0xff00_0000, 0x5800_0000, F::Literal, O::LoadLiteral(LD64)),
+    e("ldrsw_lit", 0xff00_0000, 0x9800_0000, F::Literal, O::LoadLiteral(LDS32X)),
+    e("prfm_lit", 0xff00_0000, 0xd800_0000, F::Literal, O::LoadLiteral(PRFM)),
+    // Exclusive and ordered; Rs/Rt2 ignored where QEMU ignores them.
+    e("stxr", EXCL_MASK, excl(0, 0, 0), F::Exclusive, O::StoreExclusive),
+    e("ldxr", EXCL_MASK, excl(0, 1, 0), F::Exclusive, O::LoadExclusive),
+    e(
+        "stxp",
+        EXCL_MASK | 0x8000_0000,
+        0x8000_0000 | excl(0, 0, 1),
+        F::ExclusivePair,
+        O::StoreExclusivePair,
+    ),
+    e(
+        "ldxp",
+        EXCL_MASK | 0x8000_0000,
+        0x8000_0000 | excl(0, 1, 1),
+        F::ExclusivePair,
+        O::LoadExclusivePair,
+    ),
+    e("casp", 0xbfa0_7c00, excl(0, 0, 1) | 0x7c00, F::CasPair, O::CasPair),
+    e("stlr", ORDERED_MASK, excl(1, 0, 0) | 0x001f_7c00, F::Exclusive, O::StoreRelease),
+    e("ldar", ORDERED_MASK, excl(1, 1, 0) | 0x001f_7c00, F::Exclusive, O::LoadAcquire),
+    e("cas", 0x3fa0_7c00, excl(1, 0, 1) | 0x7c00, F::Atomic, O::Cas),
+    // Pairs.
+    ls_pair("stnp_w", Pk::Store, 2, 0),
+    ls_pair("ldnp_w", Pk::Load, 2, 0),
+    ls_pair("stnp_x", Pk::Store, 3, 0),
+    ls_pair("ldnp_x", Pk::Load, 3, 0),
+    ls_pair("stp_post_w", Pk::Store, 2, 1),
+    ls_pair("ldp_post_w", Pk::Load, 2, 1),
+    ls_pair("ldpsw_post", Pk::LoadSignedWord, 2, 1),
+    ls_pair("stp_post_x", Pk::Store, 3, 1),
+    ls_pair("ldp_post_x", Pk::Load, 3, 1),
+    ls_pair("stp_w", Pk::Store, 2, 2),
+    ls_pair("ldp_w", Pk::Load, 2, 2),
+    ls_pair("ldpsw", Pk::LoadSignedWord, 2, 2),
+    ls_pair("stp_x", Pk::Store, 3, 2),
+    ls_pair("ldp_x", Pk::Load, 3, 2),
+    ls_pair("stp_pre_w", Pk::Store, 2, 3),
+    ls_pair("ldp_pre_w", Pk::Load, 2, 3),
+    ls_pair("ldpsw_pre", Pk::LoadSignedWord, 2, 3),
+    ls_pair("stp_pre_x", Pk::Store, 3, 3),
+    ls_pair("ldp_pre_x", Pk::Load, 3, 3),
+    // Single register, unsigned scaled offset.
+    ls_unsigned("strb", ST8),
+    ls_unsigned("ldrb", LD8),
+    ls_unsigned("ldrsb_x", LDS8X),
+    ls_unsigned("ldrsb_w", LDS8W),
+    ls_unsigned("strh", ST16),
+    ls_unsigned("ldrh", LD16),
+    ls_unsigned("ldrsh_x", LDS16X),
+    ls_unsigned("ldrsh_w", LDS16W),
+    ls_unsigned("str_w", ST32),
+    ls_unsigned("ldr_w", LD32),
+    ls_unsigned("ldrsw", LDS32X),
+    ls_unsigned("str_x", ST64),
+    ls_unsigned("ldr_x", LD64),
+    ls_unsigned("prfm", PRFM),
+    // Unscaled signed offset.
+    ls_imm9("sturb", ST8, UNSCALED),
+    ls_imm9("ldurb", LD8, UNSCALED),
+    ls_imm9("ldursb_x", LDS8X, UNSCALED),
+    ls_imm9("ldursb_w", LDS8W, UNSCALED),
+    ls_imm9("sturh", ST16, UNSCALED),
+    ls_imm9("ldurh", LD16, UNSCALED),
+    ls_imm9("ldursh_x", LDS16X, UNSCALED),
+    ls_imm9("ldursh_w", LDS16W, UNSCALED),
+    ls_imm9("stur_w", ST32, UNSCALED),
+    ls_imm9("ldur_w", LD32, UNSCALED),
+    ls_imm9("ldursw", LDS32X, UNSCALED),
+    ls_imm9("stur_x", ST64, UNSCALED),
+    ls_imm9("ldur_x", LD64, UNSCALED),
+    ls_imm9("prfum", PRFM, UNSCALED),
+    // Post-index.
+    ls_imm9("strb_post", ST8, POST),
+    ls_imm9("ldrb_post", LD8, POST),
+    ls_imm9("ldrsb_x_post", LDS8X, POST),
+    ls_imm9("ldrsb_w_post", LDS8W, POST),
+    ls_imm9("strh_post", ST16, POST),
+    ls_imm9("ldrh_post", LD16, POST),
+    ls_imm9("ldrsh_x_post", LDS16X, POST),
+    ls_imm9("ldrsh_w_post", LDS16W, POST),
+    ls_imm9("str_w_post", ST32, POST),
+    ls_imm9("ldr_w_post", LD32, POST),
+    ls_imm9("ldrsw_post", LDS32X, POST),
+    ls_imm9("str_x_post", ST64, POST),
+    ls_imm9("ldr_x_post", LD64, POST),
+    // Unprivileged: at EL0 the same as the unscaled forms.
+    ls_imm9("sttrb", ST8, UNPRIV),
+    ls_imm9("ldtrb", LD8, UNPRIV),
+    ls_imm9("ldtrsb_x", LDS8X, UNPRIV),
+    ls_imm9("ldtrsb_w", LDS8W, UNPRIV),
+    ls_imm9("sttrh", ST16, UNPRIV),
+    ls_imm9("ldtrh", LD16, UNPRIV),
+    ls_imm9("ldtrsh_x", LDS16X, UNPRIV),
+    ls_imm9("ldtrsh_w", LDS16W, UNPRIV),
+    ls_imm9("sttr_w", ST32, UNPRIV),
+    ls_imm9("ldtr_w", LD32, UNPRIV),
+    ls_imm9("ldtrsw", LDS32X, UNPRIV),
+    ls_imm9("sttr_x", ST64, UNPRIV),
+    ls_imm9("ldtr_x", LD64, UNPRIV),
+    // Pre-index.
+    ls_imm9("strb_pre", ST8, PRE),
+    ls_imm9("ldrb_pre", LD8, PRE),
+    ls_imm9("ldrsb_x_pre", LDS8X, PRE),
+    ls_imm9("ldrsb_w_pre", LDS8W, PRE),
+    ls_imm9("strh_pre", ST16, PRE),
+    ls_imm9("ldrh_pre", LD16, PRE),
+    ls_imm9("ldrsh_x_pre", LDS16X, PRE),
+    ls_imm9("ldrsh_w_pre", LDS16W, PRE),
+    ls_imm9("str_w_pre", ST32, PRE),
+    ls_imm9("ldr_w_pre", LD32, PRE),
+    ls_imm9("ldrsw_pre", LDS32X, PRE),
+    ls_imm9("str_x_pre", ST64, PRE),
+    ls_imm9("ldr_x_pre", LD64, PRE),
+    // Register offset.
+    ls_reg("strb_reg", ST8),
+    ls_reg("ldrb_reg", LD8),
+    ls_reg("ldrsb_x_reg", LDS8X),
+    ls_reg("ldrsb_w_reg", LDS8W),
+    ls_reg("strh_reg", ST16),
+    ls_reg("ldrh_reg", LD16),
+    ls_reg("ldrsh_x_reg", LDS16X),
+    ls_reg("ldrsh_w_reg", LDS16W),
+    ls_reg("str_w_reg", ST32),
+    ls_reg("ldr_w_reg", LD32),
+    ls_reg("ldrsw_reg", LDS32X),
+    ls_reg("str_x_reg", ST64),
+    ls_reg("ldr_x_reg", LD64),
+    ls_reg("prfm_reg", PRFM),
+    // LSE atomics (any size, any acquire/release).
+    atomic("ldadd", 0, 0, At::Add),
+    atomic("ldclr", 0, 1, At::Clr),
+    atomic("ldeor", 0, 2, At::Eor),
+    atomic("ldset", 0, 3, At::Set),
+    atomic("ldsmax", 0, 4, At::Smax),
+    atomic("ldsmin", 0, 5, At::Smin),
+    atomic("ldumax", 0, 6, At::Umax),
+    atomic("ldumin", 0, 7, At::Umin),
+    atomic("swp", 1, 0, At::Swp),
+];
+
+const fn logic(op: LogicOp, invert: bool) -> Opcode {
+    O::LogicReg { op, invert }
+}
+
+const fn addsub(sub: bool, flags: bool) -> Opcode {
+    O::AddSubShifted { sub, flags }
+}
+
+const fn addsub_ext(sub: bool, flags: bool) -> Opcode {
+    O::AddSubExtended { sub, flags }
+}
+
+/// Every encoding Bohr decodes. Tests that generate random instructions
+/// draw from this list: `value | (random & !mask)`.
+pub fn encodings() -> impl Iterator<Item = &'static Encoding> {
+    A64_TABLE.iter()
+}
+
+/// The table entry matching `word`, without checking reserved fields.
+pub fn lookup(word: u32) -> Option<&'static Encoding> {
+    A64_TABLE.iter().find(|enc| word & enc.mask == enc.value)
+}
+
+/// Decode the instruction at the start of `bytes` (little-endian).
+pub fn decode(bytes: &[u8]) -> Decoded {
+    match bytes.first_chunk::<4>() {
+        Some(&w) => decode_word(u32::from_le_bytes(w)),
+        None => Decoded::Truncated { available: bytes.len() as u8 },
+    }
+}
+
+/// Decode one instruction word.
+pub fn decode_word(word: u32) -> Decoded {
+    lookup(word).and_then(|enc| extract(enc, word)).map_or(Decoded::Illegal { word }, Decoded::Insn)
+}
+
+/// Bits `hi..=lo` of `w`, shifted down.
+const fn bits(w: u32, hi: u32, lo: u32) -> u32 {
+    (w >> lo) & ((1 << (hi - lo + 1)) - 1)
+}
+
+/// Sign-extend the low `n` bits of `v`.
+const fn sext(v: u32, n: u32) -> i64 {
+    ((v as i64) << (64 - n)) >> (64 - n)
+}
+
+/// The Arm ARM's `DecodeBitMasks(N, imms, immr, TRUE, datasize)`: the value
+/// of a logical immediate, or `None` for a reserved combination. `sf`
+/// selects a 64-bit datasize; a 32-bit one requires `n == 0`.
+pub fn decode_bit_masks(n: u32, imms: u32, immr: u32, sf: bool) -> Option<u64> {
+    if !sf && n != 0 {
+        return None;
+    }
+    // len = HighestSetBit(N:NOT(imms)); it must be at least 1.
+    let combined = (n << 6) | (!imms & 0x3f);
+    if combined < 2 {
+        return None;
+    }
+    let len = 31 - combined.leading_zeros();
+    let esize = 1u32 << len;
+    let levels = esize - 1;
+    let s = imms & levels;
+    let r = immr & levels;
+    // An element of all ones is reserved for immediates.
+    if s == levels {
+        return None;
+    }
+    let emask = if esize == 64 { u64::MAX } else { (1u64 << esize) - 1 };
+    let welem = (1u64 << (s + 1)) - 1;
+    let rotated = if r == 0 { welem } else { ((welem >> r) | (welem << (esize - r))) & emask };
+    let mut value = rotated;
+    let mut width = esize;
+    while width < 64 {
+        value |= value << width;
+        width *= 2;
+    }
+    Some(if sf { value } else { value & 0xffff_ffff })
+}
+
+/// Extract the operands of `enc` from `w`, or `None` if the word uses a
+/// reserved field value.
+fn extract(enc: &'static Encoding, w: u32) -> Option<Insn> {
+    let sf = bits(w, 31, 31) == 1;
+    let mut i = Insn {
+        opcode: enc.opcode,
+        name: enc.name,
+        word: w,
+        sf,
+        rd: bits(w, 4, 0) as u8,
+        rn: bits(w, 9, 5) as u8,
+        rm: bits(w, 20, 16) as u8,
+        ra: bits(w, 14, 10) as u8,
+        imm: 0,
+        shift: 0,
+        amount: 0,
+        cond: 0,
+        nzcv: 0,
+        immr: 0,
+        imms: 0,
+        size: bits(w, 31, 30) as u8,
+    };
+    let imm6 = bits(w, 15, 10);
+    let imm19 = sext(bits(w, 23, 5), 19) * 4;
+    match enc.format {
+        F::Adr | F::Adrp => {
+            let raw = sext((bits(w, 23, 5) << 2) | bits(w, 30, 29), 21);
+            i.imm = if enc.format == F::Adrp { raw << 12 } else { raw };
+        }
+        F::AddSubImm => i.imm = (bits(w, 21, 10) as i64) << (12 * bits(w, 22, 22)),
+        F::LogicImm => {
+            let v = decode_bit_masks(bits(w, 22, 22), bits(w, 15, 10), bits(w, 21, 16), sf)?;
+            i.imm = v as i64;
+        }
+        F::MovWide => {
+            let hw = bits(w, 22, 21);
+            if !sf && hw >= 2 {
+                return None;
+            }
+            i.imm = bits(w, 20, 5) as i64;
+            i.amount = (hw * 16) as u8;
+        }
+        F::Bitfield => {
+            let (n, immr, imms) = (bits(w, 22, 22), bits(w, 21, 16), bits(w, 15, 10));
+            if n != sf as u32 || (!sf && (immr >= 32 || imms >= 32)) {
+                return None;
+            }
+            i.immr = immr as u8;
+            i.imms = imms as u8;
+        }
+        F::Extr => {
+            if bits(w, 22, 22) != sf as u32 || (!sf && imm6 >= 32) {
+                return None;
+            }
+            i.amount = imm6 as u8;
+        }
+        F::Branch26 => i.imm = sext(bits(w, 25, 0), 26) * 4,
+        F::CondBranch => {
+            i.imm = imm19;
+            i.cond = bits(w, 3, 0) as u8;
+        }
+        F::CompareBranch | F::Literal => i.imm = imm19,
+        F::TestBranch => {
+            i.imm = sext(bits(w, 18, 5), 14) * 4;
+            i.amount = ((bits(w, 31, 31) << 5) | bits(w, 23, 19)) as u8;
+        }
+        F::BranchReg | F::None => {}
+        F::Sys => {
+            let key = bits(w, 18, 5);
+            SYS_OPS.iter().find(|&&(_, k)| k == key)?;
+            i.imm = key as i64;
+        }
+        F::Mrs | F::Msr => {
+            let key = bits(w, 19, 5);
+            let &(reg, _, writable) = SYSREGS.iter().find(|&&(_, k, _)| k == key)?;
+            if enc.format == F::Msr && !writable {
+                return None;
+            }
+            i.opcode = if enc.format == F::Msr { O::Msr(reg) } else { O::Mrs(reg) };
+            i.imm = key as i64;
+        }
+        F::LogicShifted | F::AddSubShifted => {
+            let shift = bits(w, 23, 22);
+            if (!sf && imm6 >= 32) || (enc.format == F::AddSubShifted && shift == 3) {
+                return None;
+            }
+            i.shift = shift as u8;
+            i.amount = imm6 as u8;
+        }
+        F::AddSubExtended => {
+            let amount = bits(w, 12, 10);
+            if amount > 4 {
+                return None;
+            }
+            i.shift = bits(w, 15, 13) as u8;
+            i.amount = amount as u8;
+        }
+        F::Rrr | F::Rr | F::Rrrr => {}
+        F::CondSelect => i.cond = bits(w, 15, 12) as u8,
+        F::CondCompareReg | F::CondCompareImm => {
+            i.cond = bits(w, 15, 12) as u8;
+            i.nzcv = bits(w, 3, 0) as u8;
+            if enc.format == F::CondCompareImm {
+                i.imm = bits(w, 20, 16) as i64;
+            }
+        }
+        F::LsUnsigned => i.imm = (bits(w, 21, 10) as i64) << bits(w, 31, 30),
+        F::LsImm9 => i.imm = sext(bits(w, 20, 12), 9),
+        F::LsRegister => {
+            let option = bits(w, 15, 13);
+            if option & 2 == 0 {
+                return None;
+            }
+            i.shift = option as u8;
+            i.amount = if bits(w, 12, 12) == 1 { bits(w, 31, 30) as u8 } else { 0 };
+        }
+        F::LsPair => {
+            let scale = if bits(w, 31, 31) == 1 { 3 } else { 2 };
+            i.imm = sext(bits(w, 21, 15), 7) << scale;
+        }
+        F::Exclusive | F::Atomic => {}
+        F::ExclusivePair => i.size = 2 + bits(w, 30, 30) as u8,
+        F::CasPair => {
+            if i.rd & 1 == 1 || i.rm & 1 == 1 {
+                return None;
+            }
+            i.size = 2 + bits(w, 30, 30) as u8;
+        }
+    }
+    Some(i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A small deterministic generator (xorshift64*), so failures reproduce.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        }
+    }
+
+    #[test]
+    fn table_entries_are_well_formed_and_uniquely_named() {
+        for (i, enc) in A64_TABLE.iter().enumerate() {
+            assert_eq!(enc.value & !enc.mask, 0, "{}: value outside mask", enc.name);
+            assert!(
+                A64_TABLE[..i].iter().all(|x| x.name != enc.name),
+                "{} appears twice",
+                enc.name
+            );
+        }
+    }
+
+    #[test]
+    fn overlapping_entries_are_ordered_most_specific_first() {
+        for (i, a) in A64_TABLE.iter().enumerate() {
+            for b in &A64_TABLE[i + 1..] {
+                let overlap = (a.value ^ b.value) & a.mask & b.mask == 0;
+                if overlap {
+                    // `a` wins, so it must be a strict subset of `b`.
+                    let a_narrower = a.mask & b.mask == b.mask && a.mask != b.mask;
+                    assert!(a_narrower, "{} and {} overlap ambiguously", a.name, b.name);
+                }
+            }
+        }
+    }
+
+    /// Seed values that make an entry's reserved fields legal, so random
+    /// filling can reach it.
+    fn seed(enc: &Encoding) -> u32 {
+        match enc.format {
+            F::Sys => sys_key(3, 7, 11, 1) << 5,
+            F::Mrs | F::Msr => sysreg_key(3, 3, 13, 0, 2) << 5,
+            F::LsRegister => 0b011 << 13,
+            // N = sf = 1, a 64-bit element of one set bit.
+            F::Bitfield | F::Extr | F::LogicImm => 0x8040_0000,
+            _ => 0,
+        }
+    }
+
+    #[test]
+    fn every_entry_is_reachable() {
+        let mut rng = Rng(0x0bad_cafe_f00d_d00d);
+        for enc in A64_TABLE {
+            let hit = (0..2000).any(|n| {
+                let fill = if n == 0 { seed(enc) } else { rng.next() as u32 };
+                let w = enc.value | (fill & !enc.mask);
+                lookup(w).unwrap().name == enc.name
+                    && matches!(decode_word(w), Decoded::Insn(i) if i.name == enc.name)
+            });
+            assert!(hit, "{} is shadowed or always reserved", enc.name);
+        }
+    }
+
+    #[test]
+    fn random_fills_of_each_pattern_decode_to_it_or_a_narrower_entry() {
+        let mut rng = Rng(0x1234_5678_9abc_def1);
+        for (ei, enc) in A64_TABLE.iter().enumerate() {
+            for _ in 0..200 {
+                let w = enc.value | (rng.next() as u32 & !enc.mask);
+                let found = lookup(w).unwrap();
+                if found.name != enc.name {
+                    let fi = A64_TABLE.iter().position(|x| x.name == found.name).unwrap();
+                    assert!(fi < ei, "{w:#x}: {} shadowed by later {}", enc.name, found.name);
+                }
+            }
+        }
+    }
+
+    fn dec(word: u32) -> Insn {
+        match decode_word(word) {
+            Decoded::Insn(i) => i,
+            other => panic!("{word:#010x}: {other:?}"),
+        }
+    }
+
+    fn illegal(word: u32) {
+        assert_eq!(decode_word(word), Decoded::Illegal { word }, "{word:#010x}");
+    }
+
+    #[test]
+    fn bitmask_immediates_follow_dbm() {
+        // Arguments in assembler-field order; the function takes the Arm
+        // ARM's (N, imms, immr).
+        let dbm = |n, immr, imms, sf| decode_bit_masks(n, imms, immr, sf);
+        // dbm(N, immr, imms, sf) → value, from the Arm ARM's examples and
+        // assembler output.
+        assert_eq!(dbm(1, 0b000000, 0b000000, true), Some(1));
+        assert_eq!(dbm(1, 0b000000, 0b111110, true), Some(u64::MAX >> 1));
+        assert_eq!(dbm(1, 0b000001, 0b000000, true), Some(1 << 63));
+        assert_eq!(dbm(0, 0b000000, 0b111100, true), Some(0x5555_5555_5555_5555));
+        assert_eq!(dbm(0, 0b000001, 0b111100, true), Some(0xaaaa_aaaa_aaaa_aaaa));
+        assert_eq!(dbm(0, 0b000000, 0b110011, true), Some(0x0f0f_0f0f_0f0f_0f0f));
+        assert_eq!(dbm(0, 0b000000, 0b100111, true), Some(0x00ff_00ff_00ff_00ff));
+        assert_eq!(dbm(0, 0b000000, 0b011110, false), Some(0x7fff_ffff));
+        assert_eq!(dbm(0, 0b011111, 0b000000, false), Some(2));
+        assert_eq!(dbm(0, 0b000000, 0b000111, false), Some(0xff));
+        assert_eq!(dbm(0, 0b000000, 0b111010, false), Some(0x7777_7777));
+        // Reserved: an all-ones element, no element size, N=1 for 32 bits.
+        assert_eq!(dbm(1, 0, 0b111111, true), None);
+        assert_eq!(dbm(0, 0, 0b011111, false), None);
+        assert_eq!(dbm(0, 0, 0b111111, true), None);
+        assert_eq!(dbm(0, 0, 0b111110, true), None);
+        assert_eq!(dbm(1, 0, 0, false), None);
+    }
+
+    #[test]
+    fn immediates_and_fields() {
+        // add x0, sp, #0xfff, lsl #12
+        let i = dec(0x917f_fc00 | (31 << 5));
+        assert_eq!((i.sf, i.rd, i.rn, i.imm), (true, 0, 31, 0xfff << 12));
+        // adr x0, -1 (largest negative offset is -2^20)
+        assert_eq!(dec(0x70ff_ffe0).imm, -1);
+        assert_eq!(dec(0x1080_0000).imm, -(1 << 20));
+        // adrp x0, page -1
+        assert_eq!(dec(0xf0ff_ffe0).imm, -4096);
+        // b -4 ; bl +0x7fffffc
+        assert_eq!(dec(0x17ff_ffff).imm, -4);
+        assert_eq!(dec(0x95ff_ffff).imm, 0x7ff_fffc);
+        // b.ne -8
+        let i = dec(0x54ff_ffa1);
+        assert_eq!((i.imm, i.cond), (-12, 1));
+        // tbnz x1, #63, +8
+        let i = dec(0xb7f8_0041);
+        assert_eq!((i.amount, i.imm, i.rd), (63, 8, 1));
+        // ldr x0, [x1, #32760]
+        assert_eq!(dec(0xf97f_fc20).imm, 32760);
+        // ldur x0, [x1, #-256]
+        assert_eq!(dec(0xf850_0020).imm, -256);
+        // ldp x0, x1, [sp, #-512]!
+        let i = dec(0xa9e0_07e0);
+        assert_eq!((i.rd, i.ra, i.rn, i.imm), (0, 1, 31, -512));
+        // ldp w0, w1, [sp, #252]
+        assert_eq!(dec(0x295f_87e0).imm, 252);
+        // movk x0, #0xbeef, lsl #48
+        let i = dec(0xf2f7_dde0);
+        assert_eq!((i.imm, i.amount), (0xbeef, 48));
+        // ldr x0, [x1, w2, sxtw #3]
+        let i = dec(0xf862_d820);
+        assert_eq!((i.rm, i.shift, i.amount), (2, 0b110, 3));
+    }
+
+    #[test]
+    fn reserved_fields_are_illegal() {
+        illegal(0x1240_0000); // and w0, w0, #imm with N=1
+        illegal(0x92400000 | (0b111111 << 10)); // and x0, x0, all-ones element
+        illegal(0x12c0_0000); // movn w0 with hw=2
+        illegal(0x1340_0000); // sbfm w0 with N=1
+        illegal(0x9300_0000); // sbfm x0 with N=0
+        illegal(0x1320_0000); // sbfm w0, w0, #32, #0
+        illegal(0x0b00_8000); // add w0, w0, w0, lsl #32
+        illegal(0x8bc0_0000); // add x0, x0, x0, ror #0
+        illegal(0x8b20_1400); // add x0, x0, w0, uxtb #5
+        illegal(0xf860_0800); // ldr x0, [x0, w0, option 000]
+    }
+
+    #[test]
+    fn unknown_system_registers_and_operations_are_illegal() {
+        illegal(0xd538_0000); // mrs x0, midr_el1
+        illegal(0xd51b_0020); // msr ctr_el0, x0 (read-only)
+        illegal(0xd50b_7420); // dc zva, x0
+        illegal(0xd508_7500); // ic iallu
+        assert_eq!(dec(0xd53b_d040).opcode, O::Mrs(SysReg::TpidrEl0));
+        assert_eq!(dec(0xd51b_d040).opcode, O::Msr(SysReg::TpidrEl0));
+        assert_eq!(dec(0xd53b_e040).opcode, O::Mrs(SysReg::CntvctEl0));
+        assert_eq!(dec(0xd50b_7520).opcode, O::CacheOp); // ic ivau, x0
+    }
+
+    #[test]
+    fn permanently_undefined_and_unsupported_classes_are_illegal() {
+        illegal(0x0000_0000); // udf #0
+        illegal(0x0000_dead); // udf #0xdead
+        illegal(0x1e20_4040); // fmov s0, s2 (no FP)
+        illegal(0x4ea1_1c20); // mov v0.16b, v1.16b (no SIMD)
+        illegal(0xd69f_03e0); // eret
+        illegal(0xd71f_0801); // braa x0, x1 (pointer authentication)
+        illegal(0xd400_0002); // hvc #0
+    }
+
+    #[test]
+    fn truncated_input() {
+        assert_eq!(decode(&[]), Decoded::Truncated { available: 0 });
+        assert_eq!(decode(&[0x1f, 0x20, 0x03]), Decoded::Truncated { available: 3 });
+        assert!(matches!(decode(&[0x1f, 0x20, 0x03, 0xd5]), Decoded::Insn(_)));
+    }
+}

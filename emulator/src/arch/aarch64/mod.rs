@@ -1,0 +1,65 @@
+//! aarch64 frontend: the A64 integer instruction set that compiled user
+//! code uses (no SIMD or floating point: guests are built with
+//! `-mgeneral-regs-only`), with the LSE atomics and the EL0 system
+//! registers libc touches.
+//!
+//! `decode` turns words into instructions via an encoding table; `lift`
+//! emits IR for them; `disasm` renders them as text through capstone (the
+//! only capstone user here, so the decoder stays independent of it); `abi`
+//! holds the Linux syscall table (the asm-generic one); `regs` the slot
+//! layout and names; `portal` the copy stub of the `portal` write path.
+
+pub mod abi;
+pub mod decode;
+pub mod disasm;
+pub mod lift;
+pub mod portal;
+pub mod regs;
+
+use crate::arch::{Arch, Frontend, PortalStub, SyscallAbi};
+use crate::cpu::CpuState;
+use crate::ir::{BlockBuilder, Slot};
+
+/// The aarch64 frontend.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Aarch64;
+
+impl Frontend for Aarch64 {
+    fn arch(&self) -> Arch {
+        Arch::Aarch64
+    }
+
+    fn max_insn_len(&self) -> usize {
+        4
+    }
+
+    fn lift_insn(&self, pc: u64, bytes: &[u8], b: &mut BlockBuilder) {
+        lift::lift_insn(pc, bytes, b)
+    }
+
+    fn syscall_abi(&self) -> &'static SyscallAbi {
+        &abi::ABI
+    }
+
+    fn stack_pointer(&self) -> Slot {
+        regs::SP
+    }
+
+    fn slot_name(&self, slot: Slot) -> Option<&'static str> {
+        regs::slot_name(slot)
+    }
+
+    fn init_registers(&self, cpu: &mut CpuState, entry: u64, sp: u64, _toc: Option<u64>) {
+        cpu.pc = entry;
+        cpu.regs[regs::SP.0 as usize] = sp;
+        cpu.regs[regs::MONITOR.0 as usize] = regs::NO_MONITOR;
+    }
+
+    fn set_thread_pointer(&self, cpu: &mut CpuState, tp: u64) {
+        cpu.regs[regs::TPIDR_EL0.0 as usize] = tp;
+    }
+
+    fn portal_copy_stub(&self) -> Option<&'static PortalStub> {
+        Some(&portal::STUB)
+    }
+}

@@ -1,0 +1,110 @@
+//! The asm-generic Linux system-call numbering
+//! (`include/uapi/asm-generic/unistd.h`), shared by every arch that uses it
+//! (riscv64, aarch64). Each such frontend's `abi` module builds its table
+//! from [`GENERIC_SYSCALLS`] plus its arch-private numbers with
+//! [`generic_with`].
+
+use crate::arch::Sysno;
+
+/// Number of entries in [`GENERIC_SYSCALLS`].
+pub const GENERIC_LEN: usize = 56;
+
+/// The calls Bohr implements, under their asm-generic numbers.
+pub const GENERIC_SYSCALLS: [(u32, Sysno); GENERIC_LEN] = [
+    (17, Sysno::Getcwd),
+    (23, Sysno::Dup),
+    (24, Sysno::Dup3),
+    (25, Sysno::Fcntl),
+    (29, Sysno::Ioctl),
+    (35, Sysno::Unlinkat),
+    (48, Sysno::Faccessat),
+    (56, Sysno::Openat),
+    (57, Sysno::Close),
+    (59, Sysno::Pipe2),
+    (61, Sysno::Getdents64),
+    (62, Sysno::Lseek),
+    (63, Sysno::Read),
+    (64, Sysno::Write),
+    (65, Sysno::Readv),
+    (66, Sysno::Writev),
+    (67, Sysno::Pread64),
+    (68, Sysno::Pwrite64),
+    (78, Sysno::Readlinkat),
+    (79, Sysno::Newfstatat),
+    (80, Sysno::Fstat),
+    (93, Sysno::Exit),
+    (94, Sysno::ExitGroup),
+    (96, Sysno::SetTidAddress),
+    (98, Sysno::Futex),
+    (99, Sysno::SetRobustList),
+    (101, Sysno::Nanosleep),
+    (113, Sysno::ClockGettime),
+    (114, Sysno::ClockGetres),
+    (115, Sysno::ClockNanosleep),
+    (124, Sysno::SchedYield),
+    (129, Sysno::Kill),
+    (130, Sysno::Tkill),
+    (131, Sysno::Tgkill),
+    (132, Sysno::Sigaltstack),
+    (134, Sysno::RtSigaction),
+    (135, Sysno::RtSigprocmask),
+    (139, Sysno::RtSigreturn),
+    (160, Sysno::Uname),
+    (163, Sysno::Getrlimit),
+    (169, Sysno::Gettimeofday),
+    (172, Sysno::Getpid),
+    (173, Sysno::Getppid),
+    (174, Sysno::Getuid),
+    (175, Sysno::Geteuid),
+    (176, Sysno::Getgid),
+    (177, Sysno::Getegid),
+    (178, Sysno::Gettid),
+    (214, Sysno::Brk),
+    (215, Sysno::Munmap),
+    (216, Sysno::Mremap),
+    (222, Sysno::Mmap),
+    (226, Sysno::Mprotect),
+    (233, Sysno::Madvise),
+    (261, Sysno::Prlimit64),
+    (278, Sysno::Getrandom),
+];
+
+/// [`GENERIC_SYSCALLS`] followed by an arch's private numbers. `T` must be
+/// `GENERIC_LEN + M`; a mismatch fails at compile time, since the tables
+/// are built in `static` initialisers.
+pub const fn generic_with<const M: usize, const T: usize>(
+    extra: [(u32, Sysno); M],
+) -> [(u32, Sysno); T] {
+    assert!(T == GENERIC_LEN + M, "table length must be GENERIC_LEN + extra entries");
+    let mut out = [(0, Sysno::Read); T];
+    let mut i = 0;
+    while i < GENERIC_LEN {
+        out[i] = GENERIC_SYSCALLS[i];
+        i += 1;
+    }
+    let mut j = 0;
+    while j < M {
+        out[GENERIC_LEN + j] = extra[j];
+        j += 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_unique_and_sorted() {
+        for w in GENERIC_SYSCALLS.windows(2) {
+            assert!(w[0].0 < w[1].0, "{:?} then {:?}", w[0], w[1]);
+        }
+    }
+
+    #[test]
+    fn extra_entries_follow_the_generic_ones() {
+        let t: [(u32, Sysno); GENERIC_LEN + 1] = generic_with([(999, Sysno::SetTls)]);
+        assert_eq!(t[..GENERIC_LEN], GENERIC_SYSCALLS[..]);
+        assert_eq!(t[GENERIC_LEN], (999, Sysno::SetTls));
+    }
+}
