@@ -11,7 +11,7 @@ use machine_support::*;
 
 /// A pipeline with heavy interleaving and a bit of everything.
 const MIXED: &str = "cat /dev/$MTD | strings -n 8 | wc -l\n\
-                     cat /dev/$MTD | sha256sum\n\
+                     dd if=/dev/$MTD bs=4096 count=8 2>/dev/null | sha256sum\n\
                      yes interleave | head -c 200000 | wc -c\n\
                      badbuf code /dev/$MTD; smc\n";
 
@@ -23,12 +23,12 @@ fn small(engine: EngineKind, wp: WritePath) -> MachineConfig {
 }
 
 fn variants() -> Vec<(String, MachineConfig)> {
-    let mut v = Vec::new();
-    for engine in ENGINES {
-        for wp in WritePath::ALL {
-            v.push((format!("{engine}/{wp}"), small(engine, wp)));
-        }
-    }
+    // Every engine and write path meets in `interpreter_and_jit_agree_exactly`.
+    let mut v = vec![
+        ("interp/host".to_string(), small(EngineKind::Interp, WritePath::Host)),
+        ("jit/portal".to_string(), small(EngineKind::Jit, WritePath::Portal)),
+        ("jit/checked".to_string(), small(EngineKind::Jit, WritePath::Checked)),
+    ];
     let mut chaos = small(EngineKind::Interp, WritePath::Host);
     chaos.chaos = true;
     chaos.seed = 7;
@@ -93,14 +93,14 @@ fn chaos_seeds_change_the_schedule_but_not_the_output() {
 fn chaos_actually_interleaves_differently() {
     // Per-process instruction counts of a pipeline reflect how often each
     // process found data waiting: chaos seeds must move them.
-    let text = "yes | head -c 2000000 | wc -c\n";
+    let text = "yes | head -c 500000 | wc -c\n";
     let mut counts = std::collections::BTreeSet::new();
     for seed in 1..=3 {
         let mut cfg = small(EngineKind::Interp, WritePath::Host);
         cfg.chaos = true;
         cfg.seed = seed;
         let o = run(&cfg, text);
-        assert_eq!(stdout(&o), "2000000\n");
+        assert_eq!(stdout(&o), "500000\n");
         counts.insert(o.processes.iter().map(|p| p.insns).collect::<Vec<_>>());
         assert!(o.stats.context_switches > 10);
     }

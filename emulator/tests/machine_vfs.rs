@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use bohr_emu::arch::Arch;
 use bohr_emu::engine::EngineKind;
+use bohr_emu::events::Event;
 use bohr_emu::machine::{GuestFile, MachineConfig, MtdFill, MtdSpec, WritePath};
 use machine_support::*;
 
@@ -70,6 +71,41 @@ fn lsdir() -> Vec<u8> {
     a.elf()
 }
 
+/// `robuf`: read 64 bytes of /dev/mtd0 into an anonymous page made
+/// read-only (not executable) with mprotect; exit with the byte count, or
+/// the errno.
+fn robuf() -> Vec<u8> {
+    let mut a = Asm::with_bss(0);
+    let dev = a.data(b"/dev/mtd0\0");
+    a.li(A0, -100);
+    a.la(A1, dev);
+    a.li(A2, 0);
+    a.li(A3, 0);
+    a.sys(nr::OPENAT);
+    a.mv(S0, A0);
+    a.li(A0, 0);
+    a.li(A1, 4096);
+    a.li(A2, 3); // PROT_READ | PROT_WRITE
+    a.li(A3, 0x22); // MAP_PRIVATE | MAP_ANONYMOUS
+    a.li(A4, -1);
+    a.li(15, 0); // a5: offset
+    a.sys(nr::MMAP);
+    a.mv(S1, A0);
+    a.li(A1, 4096);
+    a.li(A2, 1); // PROT_READ
+    a.sys(nr::MPROTECT);
+    a.mv(A0, S0);
+    a.mv(A1, S1);
+    a.li(A2, 64);
+    a.sys(nr::READ);
+    let ok = a.label();
+    a.bge(A0, ZERO, ok);
+    a.sub(A0, ZERO, A0);
+    a.bind(ok);
+    a.sys(nr::EXIT_GROUP);
+    a.elf()
+}
+
 fn cfg(engine: EngineKind, wp: WritePath) -> MachineConfig {
     let mut c = cell(Arch::Riscv64, engine, wp);
     c.mtds.push(MtdSpec {
@@ -85,6 +121,7 @@ fn cfg(engine: EngineKind, wp: WritePath) -> MachineConfig {
         executable: false,
     });
     add_program(&mut c, "lsdir", lsdir());
+    add_program(&mut c, "robuf", robuf());
     add_program(
         &mut c,
         "creat_excl",
@@ -160,6 +197,32 @@ fn reads_honour_offsets_and_chunks_on_every_write_path() {
 }
 
 #[test]
+fn host_writes_to_read_only_data_are_reported() {
+    for engine in ENGINES {
+        for wp in WritePath::ALL {
+            let o = run(&cfg(engine, wp), "robuf; echo $?");
+            let ctx = format!("{engine} {wp}\n{}", guest_view(&o));
+            match wp {
+                WritePath::Host => {
+                    assert_eq!(stdout(&o), "64\n", "{ctx}");
+                    assert!(
+                        matches!(
+                            o.events.as_slice(),
+                            [Event::HostWriteReadOnly { pid: 2, len: 64, addr }] if addr % 4096 == 0
+                        ),
+                        "{ctx}"
+                    );
+                }
+                _ => {
+                    assert_eq!(stdout(&o), "14\n", "{ctx}");
+                    assert!(o.events.is_empty(), "{ctx}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
 fn directories_list_in_sorted_order() {
     let (out, _) = sh("lsdir /dev\necho x > /tmp/b; echo y > /tmp/a\nlsdir /tmp\nlsdir /\n");
     assert_eq!(
@@ -170,8 +233,8 @@ fn directories_list_in_sorted_order() {
     );
     let (out, _) = sh("lsdir /bin | wc -l");
     let programs = bohr_emu::machine::programs::programs_for(Arch::Riscv64).count();
-    // ".", "..", the embedded programs and the five test programs.
-    assert_eq!(out, format!("{}\n", programs + 2 + 5));
+    // ".", "..", the embedded programs and the six test programs.
+    assert_eq!(out, format!("{}\n", programs + 2 + 6));
 }
 
 #[test]

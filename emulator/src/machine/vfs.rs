@@ -683,10 +683,16 @@ mod tests {
         drop(v.open(b"/tmp/f", trunc, 0).unwrap());
         assert_eq!(f.stat().size, 0);
         assert_eq!(v.usage.get(), 0);
+        // `f` is still at offset 5: writing there leaves a hole of zeros.
         f.write(b"abc").unwrap();
+        assert_eq!(f.stat().size, 8);
+        f.seek(0, 0).unwrap();
+        let mut all = [9u8; 8];
+        assert_eq!(f.read(&mut all).unwrap(), 8);
+        assert_eq!(&all, b"\0\0\0\0\0abc");
         v.unlink(b"/tmp/f", false).unwrap();
         // Still open: the bytes live on until the last reference goes.
-        assert_eq!(v.usage.get(), 3);
+        assert_eq!(v.usage.get(), 8);
         drop((f, app));
         assert_eq!(v.usage.get(), 0);
     }

@@ -179,7 +179,7 @@ impl World {
                 if self.live[idx].sleep_until.is_some_and(|d| d > clock) {
                     continue;
                 }
-                let fuel = self.sched.slice().min(self.max_insns - self.insns);
+                let fuel = self.sched.slice().min(self.max_insns.saturating_sub(self.insns));
                 let io_before = self.kernel.io_progress;
                 let p = &mut self.live[idx];
                 p.cpu.vclock_bias = clock.wrapping_sub(p.cpu.icount);

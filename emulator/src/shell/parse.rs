@@ -623,7 +623,7 @@ fn check_builtin(b: Builtin, cmd: &Command) -> Result<()> {
                 && let Some(t) = a.literal()
                 && t.parse::<u32>().is_err()
             {
-                return err(a.pos, format!("exit: `{t}` is not a number from 0 to 255"));
+                return err(a.pos, format!("exit: `{t}` is not a non-negative number"));
             }
         }
         Builtin::Set => {
@@ -835,7 +835,7 @@ d"#,
         assert!(parse("set -e; set -o pipefail; set +eux; exit 3").is_ok());
         assert!(fails("set -k").2.contains("unsupported argument `-k`"));
         assert!(fails("set -o posix").2.contains("unsupported option `posix`"));
-        assert!(fails("exit abc").2.contains("not a number"));
+        assert!(fails("exit abc").2.contains("not a non-negative number"));
         assert!(fails("exit 1 2").2.contains("too many"));
         assert!(fails("exit 1 | cat").2.contains("cannot be part of a pipeline"));
         assert!(fails("export 1A=2").2.contains("not a valid name"));

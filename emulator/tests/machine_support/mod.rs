@@ -140,6 +140,8 @@ pub mod nr {
     pub const NANOSLEEP: u32 = 101;
     pub const CLOCK_GETTIME: u32 = 113;
     pub const SCHED_YIELD: u32 = 124;
+    pub const MMAP: u32 = 222;
+    pub const MPROTECT: u32 = 226;
 }
 
 /// Code and data of one program. Code starts at [`CODE_BASE`]; `data`
