@@ -227,17 +227,15 @@ pub fn validate(block: &Block) -> Result<(), String> {
             return Err(format!("temp out of range in {op:?}"));
         }
         match *op {
-            Op::BranchIf { target, .. } => {
-                if target.0 >= block.num_labels || placed[target.0 as usize] {
-                    return Err(format!("backward or unknown branch target {target:?}"));
-                }
+            Op::BranchIf { target, .. }
+                if target.0 >= block.num_labels || placed[target.0 as usize] =>
+            {
+                return Err(format!("backward or unknown branch target {target:?}"));
             }
-            Op::Label(l) => {
-                if l.0 >= block.num_labels || placed[l.0 as usize] {
-                    return Err(format!("label {l:?} placed twice or unknown"));
-                }
-                placed[l.0 as usize] = true;
+            Op::Label(l) if l.0 >= block.num_labels || placed[l.0 as usize] => {
+                return Err(format!("label {l:?} placed twice or unknown"));
             }
+            Op::Label(l) => placed[l.0 as usize] = true,
             _ => {}
         }
     }

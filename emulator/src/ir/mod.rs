@@ -24,7 +24,7 @@
 mod builder;
 mod display;
 
-pub use builder::BlockBuilder;
+pub use builder::{BlockBuilder, validate};
 
 /// A guest state slot: an index into `CpuState::regs`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
