@@ -674,6 +674,10 @@ impl Lifter<'_> {
     /// into `rt`.
     fn load_partial(&mut self, i: &Insn) {
         let addr = self.addr(i.rs, i.imm);
+        // Touch the addressed byte first, so that a fault reports the
+        // effective address as hardware does; the aligned word is on the
+        // same page, so it cannot fault on its own.
+        self.b.load(addr, Width::W8, false, self.endian);
         let aligned = self.b.andi(addr, !3 & MASK32);
         let word = self.b.load(aligned, Width::W32, false, self.endian);
         let old = self.r(i.rt);
