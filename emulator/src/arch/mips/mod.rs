@@ -5,15 +5,17 @@
 //! `decode` turns instruction words into instructions via an encoding
 //! table; `lift` emits IR for them, including the delay-slot protocol;
 //! `disasm` renders them through capstone (the only capstone user here);
-//! `abi` holds the o32 syscall table; `regs` the slot layout and names.
+//! `abi` holds the o32 syscall table; `regs` the slot layout and names;
+//! `portal` the copy stubs of the portal write path.
 
 pub mod abi;
 pub mod decode;
 pub mod disasm;
 pub mod lift;
+pub mod portal;
 pub mod regs;
 
-use crate::arch::{Arch, Frontend, SyscallAbi};
+use crate::arch::{Arch, Frontend, PortalStub, SyscallAbi};
 use crate::cpu::CpuState;
 use crate::ir::{BlockBuilder, Endian, Slot};
 
@@ -66,5 +68,9 @@ impl Frontend for Mips {
 
     fn set_thread_pointer(&self, cpu: &mut CpuState, tp: u64) {
         cpu.regs[regs::ULR.0 as usize] = tp & 0xffff_ffff;
+    }
+
+    fn portal_copy_stub(&self) -> Option<&'static PortalStub> {
+        Some(portal::stub(self.endian))
     }
 }
