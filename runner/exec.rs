@@ -114,6 +114,13 @@ pub fn exec(opts: &ExecOptions) -> Result<i32, ExecError> {
         eprintln!("blocks translated: {}", st.blocks_translated);
         eprintln!("blocks compiled: {}", st.blocks_compiled);
         eprintln!("compile time: {} us", st.compile_us);
+        if st.insns_compiled > 0 {
+            eprintln!(
+                "compile cost: {:.2} us per guest instruction compiled ({} instructions)",
+                st.compile_us as f64 / st.insns_compiled as f64,
+                st.insns_compiled
+            );
+        }
         eprintln!("cache hits: {} misses: {}", st.cache_hits, st.cache_misses);
         eprintln!("blocks invalidated: {}", st.blocks_invalidated);
         eprintln!("wall time: {:.1} ms", secs * 1000.0);

@@ -41,6 +41,8 @@ pub struct EngineStats {
     pub blocks_translated: u64,
     /// Blocks compiled to native code (JIT only).
     pub blocks_compiled: u64,
+    /// Guest instructions in those blocks (JIT only).
+    pub insns_compiled: u64,
     /// Microseconds spent compiling (JIT only). Not deterministic: never
     /// reaches guest-visible state or fingerprints.
     pub compile_us: u64,

@@ -3,8 +3,9 @@
 //! A region is a hot entry block plus blocks reachable from it by direct
 //! jumps, compiled into one function `fn(cpu, ctx) -> exit code`, so hot
 //! loops run without returning to the dispatcher. Inside the function every
-//! guest slot the region touches lives in a Cranelift variable: loaded once
-//! at entry, written back only at exits. Each IR block starts with an exact
+//! guest slot the region touches lives in a Cranelift variable, loaded once
+//! at entry; writes go to the variable and through to the CPU state, so
+//! exits carry no state and compile cheaply. Each IR block starts with an exact
 //! fuel check; when less fuel remains than the block needs, the function
 //! exits with `EXIT_FUEL` and the interpreter runs the rest, so a run stops
 //! exactly at instruction N.
@@ -61,19 +62,6 @@ fn used_slots(blocks: &[&Block]) -> BTreeSet<u16> {
                     s.insert(slot.0);
                 }
                 _ => {}
-            }
-        }
-    }
-    s
-}
-
-/// Slots a region writes (written back at every exit).
-fn written_slots(blocks: &[&Block]) -> BTreeSet<u16> {
-    let mut s = BTreeSet::new();
-    for b in blocks {
-        for op in &b.ops {
-            if let Op::Set { slot, .. } = op {
-                s.insert(slot.0);
             }
         }
     }
@@ -164,11 +152,10 @@ pub fn lower_region(b: &mut FunctionBuilder, blocks: &[&Block]) -> Vec<TrapKind>
         traps: Vec::new(),
         trusted,
     };
-    let written = written_slots(blocks);
     for bl in blocks {
         l.lower_block(bl);
     }
-    l.emit_exit_block(&written);
+    l.emit_exit_block();
     l.b.seal_all_blocks();
     l.traps
 }
@@ -318,8 +305,12 @@ impl Lower<'_, '_> {
                     self.set_t(dst, v);
                 }
                 Op::Set { slot, src } => {
+                    // Written through at once: exits then need no state
+                    // write-back, which keeps the many fault and fuel exits
+                    // cheap to compile. Reads still come from the variable.
                     let v = self.t(src);
                     self.b.def_var(self.slot_vars[&slot.0], v);
+                    self.b.ins().store(self.trusted, v, self.cpu, cpu_off::slot(slot.0));
                 }
                 Op::Bin { op, dst, a, b } => {
                     let (a, b) = (self.t(a), self.t(b));
@@ -614,15 +605,11 @@ impl Lower<'_, '_> {
         }
     }
 
-    /// The shared exit: write back state, return the code.
-    fn emit_exit_block(&mut self, written: &BTreeSet<u16>) {
+    /// The shared exit: write back the counters and pc, return the code.
+    fn emit_exit_block(&mut self) {
         self.b.switch_to_block(self.exit_block);
         let params = self.b.block_params(self.exit_block).to_vec();
         let (code, pc, unretired) = (params[0], params[1], params[2]);
-        for &s in written {
-            let v = self.b.use_var(self.slot_vars[&s]);
-            self.b.ins().store(self.trusted, v, self.cpu, cpu_off::slot(s));
-        }
         let f = self.b.use_var(self.fuel);
         let f = self.b.ins().iadd(f, unretired);
         let spent = self.b.ins().isub(self.fuel0, f);

@@ -256,6 +256,7 @@ impl Jit {
         // host's default calling convention.
         let entry: RegionFn = unsafe { std::mem::transmute::<*const u8, RegionFn>(ptr) };
         self.stats.blocks_compiled += blocks.len() as u64;
+        self.stats.insns_compiled += blocks.iter().map(|b| b.insn_count as u64).sum::<u64>();
         self.stats.compile_us += started.elapsed().as_micros() as u64;
         self.compiled += 1;
         // Register the region on every page its blocks touch.

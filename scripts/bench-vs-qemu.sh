@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Benchmark: Bohr's JIT against qemu-<arch>-static on the same guest binary,
+# in the same run, on the same machine. Not a test: it prints figures.
+#
+#   scripts/bench-vs-qemu.sh [ARCH...]     (default: every arch with a frontend)
+#
+# For each arch it times guest/bin/<arch>/bench (long run: compute bound)
+# and `strings` over a 1 MiB generated file (short run: compile cost
+# dominates), alternating bohr and qemu RUNS times each (hyperfine when
+# present), and prints the median ratio bohr/qemu, Bohr's guest MIPS and the
+# JIT's compile cost per guest instruction.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+RUNS="${RUNS:-5}"
+cargo build --release -q
+BOHR="$PWD/target/release/bohr"
+TMP="$(mktemp -d)"
+trap 'rm -rf "$TMP"' EXIT
+
+# 1 MiB of deterministic bytes with some printable runs.
+python3 - "$TMP/input.bin" <<'PY'
+import sys
+x = 0x12345678
+out = bytearray()
+while len(out) < 1 << 20:
+    x ^= (x << 13) & 0xffffffff; x ^= x >> 17; x ^= (x << 5) & 0xffffffff
+    out += bytes([x & 0xff]) if x % 7 else b"PENGUIN_MTD_MAGIC_831\n"
+open(sys.argv[1], "wb").write(out[: 1 << 20])
+PY
+
+qemu_for() {
+  case "$1" in
+    riscv64) echo qemu-riscv64-static ;; aarch64) echo qemu-aarch64-static ;;
+    powerpc64) echo qemu-ppc64-static ;; mipsel) echo qemu-mipsel-static ;;
+    mipseb) echo qemu-mips-static ;; armel) echo qemu-arm-static ;;
+  esac
+}
+
+# median of the numbers on stdin
+median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+
+# time_pair NAME BOHR_CMD QEMU_CMD -> prints "median_bohr median_qemu"
+time_pair() {
+  local name="$1" bcmd="$2" qcmd="$3"
+  if command -v hyperfine >/dev/null; then
+    hyperfine -N -w 1 -r "$RUNS" --export-json "$TMP/$name.json" "$bcmd" "$qcmd" >/dev/null 2>&1 || \
+      hyperfine -w 1 -r "$RUNS" --export-json "$TMP/$name.json" "$bcmd" "$qcmd" >/dev/null
+    python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"]; print(r[0]["median"], r[1]["median"])' "$TMP/$name.json"
+  else
+    : >"$TMP/b"; : >"$TMP/q"
+    for _ in $(seq "$RUNS"); do
+      local s e
+      s=$(date +%s.%N); sh -c "$bcmd" >/dev/null 2>&1; e=$(date +%s.%N); echo "$e - $s" | bc >>"$TMP/b"
+      s=$(date +%s.%N); sh -c "$qcmd" >/dev/null 2>&1; e=$(date +%s.%N); echo "$e - $s" | bc >>"$TMP/q"
+    done
+    echo "$(median <"$TMP/b") $(median <"$TMP/q")"
+  fi
+}
+
+if [ "$#" -gt 0 ]; then ARCHES=("$@"); else
+  ARCHES=(); for a in riscv64 aarch64 powerpc64 mipsel mipseb armel; do
+    "$BOHR" exec --arch "$a" guest/bin/$a/true >/dev/null 2>&1 && ARCHES+=("$a"); done
+fi
+
+printf '%-10s %-8s %9s %9s %7s %10s %14s\n' arch run bohr_s qemu_s ratio bohr_MIPS compile_us/insn
+for arch in "${ARCHES[@]}"; do
+  qemu="$(qemu_for "$arch")"
+  if ! command -v "$qemu" >/dev/null; then echo "$arch: $qemu not found, skipped"; continue; fi
+  for run in bench strings; do
+    if [ "$run" = bench ]; then args="guest/bin/$arch/bench"; else args="guest/bin/$arch/strings $TMP/input.bin"; fi
+    read -r tb tq < <(time_pair "$arch-$run" "$BOHR exec --arch $arch --engine jit $args" "$qemu $args")
+    stats="$("$BOHR" exec --arch "$arch" --engine jit --stats $args 2>&1 >/dev/null)"
+    insns=$(echo "$stats" | awk -F': ' '/^guest instructions/ {print $2}')
+    cost=$(echo "$stats" | awk '/^compile cost/ {print $3}')
+    mips=$(awk -v i="$insns" -v t="$tb" 'BEGIN {printf "%.0f", i / t / 1e6}')
+    ratio=$(awk -v b="$tb" -v q="$tq" 'BEGIN {printf "%.2f", b / q}')
+    printf '%-10s %-8s %9.3f %9.3f %7s %10s %14s\n' "$arch" "$run" "$tb" "$tq" "$ratio" "$mips" "${cost:-n/a}"
+  done
+done
