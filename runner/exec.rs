@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use bohr_emu::arch::Arch;
 use bohr_emu::engine::EngineKind;
+use bohr_emu::events::Event;
 use bohr_emu::linux::file::{FdTable, HostOutput, HostStdin, open_file};
 use bohr_emu::linux::hostfs::HostFs;
 use bohr_emu::linux::{ExitStatus, Kernel, OpenFlags, Process, ProcessConfig, RunState};
@@ -86,12 +87,27 @@ pub fn exec(opts: &ExecOptions) -> Result<i32, ExecError> {
         }
     };
     let wall = started.elapsed();
+    // Faults, traps and unsupported calls explain an exit; the rest of the
+    // log (invalidations, host writes) is statistics.
     for e in &kernel.events {
-        eprintln!("bohr: {e}");
+        let explains = matches!(
+            e,
+            Event::GuestFault { .. }
+                | Event::GuestTrap { .. }
+                | Event::IllegalInstruction { .. }
+                | Event::UnsupportedSyscall { .. }
+        );
+        if explains || opts.stats {
+            eprintln!("bohr: {e}");
+        }
     }
     let code = match status {
         Some(s) => {
-            if let ExitStatus::Signaled(sig) = s {
+            // Like a shell, say nothing about SIGPIPE: it is how a pipeline
+            // writer is told that its reader is done.
+            if let ExitStatus::Signaled(sig) = s
+                && sig != 13
+            {
                 eprintln!("bohr: {} terminated by {}", path, bohr_emu::events::signal_name(sig));
             }
             s.shell_code()
