@@ -5,6 +5,11 @@
 //! expected mnemonic of each case, which catches test bytes that do not
 //! encode what their line claims. Nothing else in the powerpc64 frontend
 //! touches capstone.
+//!
+//! Capstone 5 does not know the overflow-enabled XO forms (`addo`,
+//! `subfeo.`, `divwuo`, ...). For those words it is asked about the same
+//! word with OE clear, and the `o` is added to its mnemonic, so the
+//! operands still come from capstone.
 
 use std::cell::RefCell;
 
@@ -24,6 +29,25 @@ thread_local! {
 /// `pc`. Returns its text (`"mnemonic operands"`) and length, or `None` if
 /// capstone cannot decode it.
 pub fn disassemble(pc: u64, bytes: &[u8]) -> Option<(String, usize)> {
+    capstone_text(pc, bytes).or_else(|| {
+        let word = u32::from_be_bytes(bytes.get(..4)?.try_into().ok()?);
+        if word >> 26 != 31 || word & OE == 0 {
+            return None;
+        }
+        let (text, len) = capstone_text(pc, &(word & !OE).to_be_bytes())?;
+        let (mnemonic, operands) = text.split_once(' ').unwrap_or((&text, ""));
+        let with_o = match mnemonic.strip_suffix('.') {
+            Some(base) => format!("{base}o."),
+            None => format!("{mnemonic}o"),
+        };
+        Some((format!("{with_o} {operands}").trim_end().to_string(), len))
+    })
+}
+
+/// The OE bit of an XO-form word.
+const OE: u32 = 0x400;
+
+fn capstone_text(pc: u64, bytes: &[u8]) -> Option<(String, usize)> {
     CS.with(|cs| {
         let cs = cs.borrow();
         let cs = cs.as_ref()?;
@@ -50,5 +74,16 @@ mod tests {
         assert!(text.starts_with("addi"), "{text}");
         let (text, _) = disassemble(0x1000, &[0x4e, 0x80, 0x00, 0x20]).unwrap();
         assert_eq!(text, "blr");
+    }
+
+    #[test]
+    fn overflow_forms_get_their_o() {
+        // addo. r3, r4, r5 and nego r3, r4
+        let (text, _) = disassemble(0x1000, &0x7c64_2e15u32.to_be_bytes()).unwrap();
+        assert_eq!(text, "addo. r3, r4, r5");
+        let (text, _) = disassemble(0x1000, &0x7c64_04d0u32.to_be_bytes()).unwrap();
+        assert_eq!(text, "nego r3, r4");
+        // Not an XO form: no fallback.
+        assert_eq!(disassemble(0x1000, &[0, 0, 0, 0]), None);
     }
 }

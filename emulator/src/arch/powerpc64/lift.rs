@@ -400,9 +400,11 @@ impl Lifter<'_> {
             None
         };
         let cond_ok = if bo & 0x10 == 0 {
-            let bit = self.cr_bit(bi);
+            let f = self.b.get(cr(bi as u32 >> 2));
+            let bit = self.b.andi(f, 8 >> (bi & 3));
             // BO[1] is the value the bit must have.
-            Some(if bo & 0x08 != 0 { bit } else { self.bini(BinOp::Xor, bit, 1) })
+            let op = if bo & 0x08 != 0 { BinOp::Ne } else { BinOp::Eq };
+            Some(self.bini(op, bit, 0))
         } else {
             None
         };
@@ -781,6 +783,28 @@ impl Lifter<'_> {
     fn rotate(&mut self, i: &Insn, op: RotOp) {
         let s = self.gpr(i.rt);
         let (rotated, mask) = match op {
+            RotOp::Rlwinm if i.mb <= i.me => {
+                // The common shifts and masks (slwi, srwi, clrlwi, ...): a
+                // mask inside the low word may take its bits from one side
+                // of the 32-bit rotation only. Bits of the high word then
+                // land outside the mask.
+                let mask = mask64(i.mb as u32 + 32, i.me as u32 + 32);
+                let (low, high) = (31 - i.me as u32, 31 - i.mb as u32);
+                let sh = i.sh as u64;
+                let v = if sh == 0 {
+                    s
+                } else if low >= sh as u32 {
+                    self.bini(BinOp::Shl, s, sh)
+                } else if high < sh as u32 {
+                    self.bini(BinOp::ShrU, s, 32 - sh)
+                } else {
+                    let w = self.b.zext32(s);
+                    let hi = self.bini(BinOp::Shl, w, 32);
+                    let dup = self.bin(BinOp::Or, hi, w);
+                    self.bini(BinOp::RotL, dup, sh)
+                };
+                (v, mask)
+            }
             RotOp::Rlwinm | RotOp::Rlwnm | RotOp::Rlwimi => {
                 // ROTL32 rotates the low word doubled into both halves.
                 let w = self.b.zext32(s);
