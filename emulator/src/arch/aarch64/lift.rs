@@ -225,16 +225,26 @@ impl Lifter<'_> {
             // 32 bits: add the zero-extended operands in 64 bits; bit 32 of
             // the sum is the carry.
             let a32 = self.b.zext32(a);
+            if let CarryIn::One = carry {
+                // Plain subtract: no borrow exactly when b <= a.
+                let b32 = self.b.zext32(b);
+                let d = self.bin(BinOp::Sub, a32, b32);
+                let r = self.b.zext32(d);
+                let c = self.bin(BinOp::LeU, b32, a32);
+                let ab = self.bin(BinOp::Xor, a32, b32);
+                let ar = self.bin(BinOp::Xor, a32, r);
+                let o = self.bin(BinOp::And, ab, ar);
+                let v = self.bini(BinOp::ShrU, o, 31);
+                let n = self.bini(BinOp::ShrU, r, 31);
+                let z = self.bini(BinOp::Eq, r, 0);
+                return (r, Flags { n, z, c, v });
+            }
             let bv = if sub { self.un(UnOp::Not, b) } else { b };
             let b32 = self.b.zext32(bv);
             let mut s = self.bin(BinOp::Add, a32, b32);
-            match carry {
-                CarryIn::Zero => {}
-                CarryIn::One => s = self.bini(BinOp::Add, s, 1),
-                CarryIn::Flag => {
-                    let cin = self.b.get(regs::C);
-                    s = self.bin(BinOp::Add, s, cin);
-                }
+            if let CarryIn::Flag = carry {
+                let cin = self.b.get(regs::C);
+                s = self.bin(BinOp::Add, s, cin);
             }
             let r = self.b.zext32(s);
             let c = self.bini(BinOp::ShrU, s, 32);
