@@ -44,7 +44,9 @@ pub fn lift_insn(pc: u64, bytes: &[u8], b: &mut BlockBuilder) {
         return;
     }
     match decode::decode(bytes) {
-        Decoded::Insn(insn) => Lifter { b, pc, next: pc.wrapping_add(4) }.lift(&insn),
+        Decoded::Insn(insn) => {
+            Lifter { b, pc, next: pc.wrapping_add(4), read: [None; 32] }.lift(&insn)
+        }
         Decoded::Illegal { word } => {
             b.insn(pc, 4);
             b.exit(Exit::Trap { kind: TrapKind::IllegalInstruction { bytes: word, len: 4 }, pc });
@@ -98,6 +100,9 @@ struct Lifter<'a> {
     pc: u64,
     /// Address of the next instruction.
     next: u64,
+    /// Temporaries already holding x0–x30 and sp (index 31) in this
+    /// instruction, so an operand named twice is read once.
+    read: [Option<Temp>; 32],
 }
 
 impl Lifter<'_> {
@@ -105,25 +110,34 @@ impl Lifter<'_> {
 
     /// Read `x{r}`, with 31 meaning `xzr`.
     fn x(&mut self, r: u8) -> Temp {
-        if r == 31 { self.b.konst(0) } else { self.b.get(regs::x(r as u32)) }
+        if r == 31 { self.b.konst(0) } else { self.x_sp(r) }
     }
 
     /// Read `x{r}`, with 31 meaning `sp`.
     fn x_sp(&mut self, r: u8) -> Temp {
-        if r == 31 { self.b.get(regs::SP) } else { self.b.get(regs::x(r as u32)) }
+        let r = (r & 31) as usize;
+        if let Some(t) = self.read[r] {
+            return t;
+        }
+        let slot = if r == 31 { regs::SP } else { regs::x(r as u32) };
+        let t = self.b.get(slot);
+        self.read[r] = Some(t);
+        t
     }
 
     /// Write `x{r}`, with 31 meaning `xzr` (the write is dropped).
     fn set_x(&mut self, r: u8, t: Temp) {
         if r != 31 {
-            self.b.set(regs::x(r as u32), t);
+            self.set_x_sp(r, t);
         }
     }
 
     /// Write `x{r}`, with 31 meaning `sp`.
     fn set_x_sp(&mut self, r: u8, t: Temp) {
+        let r = (r & 31) as usize;
         let slot = if r == 31 { regs::SP } else { regs::x(r as u32) };
         self.b.set(slot, t);
+        self.read[r] = Some(t);
     }
 
     /// The register value of a result: W results are zero-extended.
