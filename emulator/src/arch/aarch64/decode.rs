@@ -318,7 +318,7 @@ pub enum Opcode {
     LoadExclusivePair,
     /// `stxp`/`stlxp`.
     StoreExclusivePair,
-    /// `ldar`, `ldlar`.
+    /// `ldar`, `ldlar`, `ldapr`.
     LoadAcquire,
     /// `stlr`, `stllr`.
     StoreRelease,
@@ -825,6 +825,9 @@ pub static A64_TABLE: &[Encoding] = &[
     atomic("ldumax", 0, 6, At::Umax),
     atomic("ldumin", 0, 7, At::Umin),
     atomic("swp", 1, 0, At::Swp),
+    // RCpc load-acquire (in the atomics space: o3 = 1, opc = 100, A = 1,
+    // R = 0, Rs = 11111); on one core the same as ldar.
+    e("ldapr", 0x3fff_fc00, 0x38bf_c000, F::Exclusive, O::LoadAcquire),
 ];
 
 const fn logic(op: LogicOp, invert: bool) -> Opcode {
