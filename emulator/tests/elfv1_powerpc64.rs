@@ -5,7 +5,8 @@
 //! The program checks itself: every line it prints compares a result with
 //! a value worked out by hand (the stack and auxv the loader built, r2 from
 //! the descriptor, calls through descriptors and a jump table, CR/XER,
-//! atomics, the time base, syscall errors through CR0.SO), and it exits
+//! atomics, the time base, syscall errors through CR0.SO, the big-endian
+//! structures system calls read and write), and it exits
 //! with the number of failed checks. This test demands every check by name.
 
 use std::sync::Arc;
@@ -57,6 +58,18 @@ const CHECKS: &[&str] = &[
     "bad fd",
     "missing file",
     "getpid",
+    "pipe2",
+    "pipe2 fds",
+    "writev",
+    "read back",
+    "read bytes",
+    "fstat pipe",
+    "fstat mode is fifo",
+    "clock_gettime",
+    "timespec nsec",
+    "uname",
+    "uname machine",
+    "getrandom",
 ];
 
 fn expected_stdout() -> String {

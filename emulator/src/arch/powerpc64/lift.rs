@@ -17,7 +17,15 @@
 //! - `divw`/`divwu`/`divd`/`divdu` by zero, and the signed `MIN / -1`,
 //!   return the dividend (QEMU divides by 1 instead);
 //! - `divw`, `divwu`, `mulhw` and `mulhwu` zero-extend their 32-bit result;
-//! - `mfocrf`/`mtocrf` with other than exactly one FXM bit do nothing.
+//! - `mfocrf`/`mtocrf` with other than exactly one FXM bit do nothing;
+//! - `stcx.` succeeds only for the address and width of the reservation,
+//!   and only while memory still holds the reserved value.
+//!
+//! Deliberate differences from QEMU, whose default CPU is a POWER9:
+//! - the model is POWER8 (Power ISA 2.07), so there are no XER[OV32,CA32];
+//! - XER keeps SO, OV, CA and the byte count; its reserved bits read as
+//!   zero (QEMU returns whatever `mtxer` wrote there);
+//! - misaligned `l*arx`/`st*cx.` do not raise an alignment interrupt.
 
 use super::decode::{
     self, ArithOp, CrOp, Decoded, ImmOp, Insn, LogicOp, Opcode, RotOp, ShiftOp, Size, UnaryOp,

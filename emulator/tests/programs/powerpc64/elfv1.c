@@ -57,6 +57,13 @@ static long sys3(long nr, long a, long b, long c)
 #define SYS_close 6
 #define SYS_getpid 20
 #define SYS_openat 286
+#define SYS_read 3
+#define SYS_writev 146
+#define SYS_pipe2 317
+#define SYS_clock_gettime 246
+#define SYS_uname 122
+#define SYS_fstat 108
+#define SYS_getrandom 359
 
 static void out(const char *s, u64 n) { sys3(SYS_write, 1, (long)s, (long)n); }
 
@@ -304,6 +311,45 @@ void cstart(u64 *sp, u64 toc)
 	check("bad fd", (u64)sys3(SYS_write, 99, (long)"x", 1), (u64)-9);
 	check("missing file", (u64)sys3(SYS_openat, -100, (long)"/no/such/file", 0), (u64)-2);
 	check("getpid", sys3(SYS_getpid, 0, 0, 0) > 0, 1);
+
+	/* Structures the kernel reads and writes in guest (big-endian) order. */
+	{
+		int fds[2] = { -1, -1 };
+		struct {
+			const char *base;
+			u64 len;
+		} iov[2] = { { "wr", 2 }, { "itev\n", 5 } };
+		char buf[16];
+		u64 st[18];
+		check("pipe2", (u64)sys3(SYS_pipe2, (long)fds, 0, 0), 0);
+		check("pipe2 fds", fds[0] >= 0 && fds[1] > fds[0], 1);
+		check("writev", (u64)sys3(SYS_writev, fds[1], (long)iov, 2), 7);
+		check("read back", (u64)sys3(SYS_read, fds[0], (long)buf, sizeof buf), 7);
+		check("read bytes", buf[0] == 'w' && buf[2] == 'i' && buf[6] == '\n', 1);
+		check("fstat pipe", (u64)sys3(SYS_fstat, fds[0], (long)st, 0), 0);
+		/* st_mode is the u32 at byte 24 of powerpc64's struct stat. */
+		check("fstat mode is fifo", ((u32 *)st)[6] & 0170000, 0010000);
+		sys3(SYS_close, fds[0], 0, 0);
+		sys3(SYS_close, fds[1], 0, 0);
+	}
+	{
+		u64 ts[2] = { ~0UL, ~0UL };
+		check("clock_gettime", (u64)sys3(SYS_clock_gettime, 1, (long)ts, 0), 0);
+		check("timespec nsec", ts[1] < 1000000000UL, 1);
+	}
+	{
+		char uts[6 * 65];
+		const char *m;
+		check("uname", (u64)sys3(SYS_uname, (long)uts, 0, 0), 0);
+		m = uts + 4 * 65;
+		check("uname machine", m[0] == 'p' && m[1] == 'p' && m[2] == 'c' && m[3] == '6' &&
+					       m[4] == '4' && m[5] == 0,
+		      1);
+	}
+	{
+		u8 rnd[16];
+		check("getrandom", (u64)sys3(SYS_getrandom, (long)rnd, sizeof rnd, 0), 16);
+	}
 
 	puts_(failures ? "elfv1: FAILED\n" : "elfv1: all checks passed\n");
 	sys3(SYS_exit_group, failures, 0, 0);
