@@ -6,8 +6,8 @@
 //! a value worked out by hand (the stack and auxv the loader built, r2 from
 //! the descriptor, calls through descriptors and a jump table, CR/XER,
 //! atomics, the time base, syscall errors through CR0.SO, the big-endian
-//! structures system calls read and write), and it exits
-//! with the number of failed checks. This test demands every check by name.
+//! structures system calls read and write), and it exits with the number
+//! of failed checks. This test demands every check by name.
 
 use std::sync::Arc;
 
