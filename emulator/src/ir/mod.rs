@@ -149,6 +149,10 @@ pub enum TrapKind {
     Breakpoint,
     /// A conditional trap instruction that fired (`tw`, `teq`): SIGTRAP.
     TrapInstruction,
+    /// An integer arithmetic exception: a trapping add overflowed (mips
+    /// `add`), or a trap or break instruction's code marks overflow or
+    /// division by zero: SIGFPE.
+    ArithmeticTrap,
     /// Instruction fetch from an address that is not executable.
     FetchFault { addr: u64 },
 }

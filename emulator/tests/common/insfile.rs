@@ -56,6 +56,7 @@ enum Stop {
     Illegal,
     Breakpoint,
     TrapInstruction,
+    ArithmeticTrap,
     FetchFault(u64),
     Fault(u64),
 }
@@ -129,6 +130,7 @@ fn parse_assigns(spec: &ArchSpec, field: &str) -> Result<Assigns, String> {
                     None if value == "illegal" => Stop::Illegal,
                     None if value == "breakpoint" => Stop::Breakpoint,
                     None if value == "trap" => Stop::TrapInstruction,
+                    None if value == "fpe" => Stop::ArithmeticTrap,
                     Some(("fetchfault", addr)) => Stop::FetchFault(parse_value(addr)?),
                     _ => return Err(format!("bad trap `{value}`")),
                 };
@@ -245,6 +247,7 @@ fn run_case(
         (Stop::Syscall, StopReason::Syscall) => true,
         (Stop::Breakpoint, StopReason::Trap(TrapKind::Breakpoint)) => true,
         (Stop::TrapInstruction, StopReason::Trap(TrapKind::TrapInstruction)) => true,
+        (Stop::ArithmeticTrap, StopReason::Trap(TrapKind::ArithmeticTrap)) => true,
         (Stop::Illegal, StopReason::Trap(TrapKind::IllegalInstruction { bytes, len })) => {
             let raw = &case.bytes[last_off..last_off + last_len];
             let packed = raw.iter().rev().fold(0u32, |w, &b| (w << 8) | b as u32);

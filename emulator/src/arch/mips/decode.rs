@@ -153,11 +153,12 @@ pub enum Opcode {
     Jal,
     Jr,
     Jalr,
-    /// Trap if `rs cond rt`.
+    /// Trap if `rs cond rt`; `imm` holds the trap code.
     Trap(TrapCond),
     /// Trap if `rs cond imm`.
     TrapImm(TrapCond),
     Syscall,
+    /// `imm` holds the break code.
     Break,
     Sync,
     /// Instruction-cache synchronisation: a no-op that ends the block.
@@ -226,6 +227,10 @@ pub enum Format {
     Ins,
     /// rs, sign-extended imm16.
     RsImm,
+    /// rs, rt, and the 10-bit trap code (bits 15:6) in imm.
+    TrapCode,
+    /// The break code in imm, read as Linux reads it (see [`break_code`]).
+    BreakCode,
     /// No operands (or only a code the lifter ignores).
     None,
     /// rt, hardware register rd; rejects registers user code cannot read.
@@ -305,7 +310,7 @@ pub static MIPS32_TABLE: &[Encoding] = &[
     e("movz", FN_SA, 0x0000_000a, F::R, O::Alu(A::Movz)),
     e("movn", FN_SA, 0x0000_000b, F::R, O::Alu(A::Movn)),
     e("syscall", FN, 0x0000_000c, F::None, O::Syscall),
-    e("break", FN, 0x0000_000d, F::None, O::Break),
+    e("break", FN, 0x0000_000d, F::BreakCode, O::Break),
     e("sync", 0xffff_f83f, 0x0000_000f, F::None, O::Sync),
     e("mfhi", 0xffff_07ff, 0x0000_0010, F::Rd, O::Mfhi),
     e("mthi", 0xfc1f_ffff, 0x0000_0011, F::Rs, O::Mthi),
@@ -325,13 +330,13 @@ pub static MIPS32_TABLE: &[Encoding] = &[
     e("nor", FN_SA, 0x0000_0027, F::R, O::Alu(A::Nor)),
     e("slt", FN_SA, 0x0000_002a, F::R, O::Alu(A::Slt)),
     e("sltu", FN_SA, 0x0000_002b, F::R, O::Alu(A::Sltu)),
-    // Trap codes (bits 15:6) are for the exception handler only.
-    e("tge", FN, 0x0000_0030, F::RsRt, O::Trap(TrapCond::Ge)),
-    e("tgeu", FN, 0x0000_0031, F::RsRt, O::Trap(TrapCond::Geu)),
-    e("tlt", FN, 0x0000_0032, F::RsRt, O::Trap(TrapCond::Lt)),
-    e("tltu", FN, 0x0000_0033, F::RsRt, O::Trap(TrapCond::Ltu)),
-    e("teq", FN, 0x0000_0034, F::RsRt, O::Trap(TrapCond::Eq)),
-    e("tne", FN, 0x0000_0036, F::RsRt, O::Trap(TrapCond::Ne)),
+    // Trap codes (bits 15:6) tell the kernel which signal to send.
+    e("tge", FN, 0x0000_0030, F::TrapCode, O::Trap(TrapCond::Ge)),
+    e("tgeu", FN, 0x0000_0031, F::TrapCode, O::Trap(TrapCond::Geu)),
+    e("tlt", FN, 0x0000_0032, F::TrapCode, O::Trap(TrapCond::Lt)),
+    e("tltu", FN, 0x0000_0033, F::TrapCode, O::Trap(TrapCond::Ltu)),
+    e("teq", FN, 0x0000_0034, F::TrapCode, O::Trap(TrapCond::Eq)),
+    e("tne", FN, 0x0000_0036, F::TrapCode, O::Trap(TrapCond::Ne)),
     // REGIMM (opcode 1): rt selects the operation.
     e("bltz", RT, 0x0400_0000, F::B1, O::Branch { cond: Cond::Ltz, likely: false, link: false }),
     e("bgez", RT, 0x0401_0000, F::B1, O::Branch { cond: Cond::Gez, likely: false, link: false }),
@@ -451,6 +456,19 @@ struct Operands {
     imm: i64,
 }
 
+/// Trap and break codes Linux turns into SIGFPE (`asm/break.h`); any
+/// other code is SIGTRAP.
+pub const BRK_OVERFLOW: u32 = 6;
+pub const BRK_DIVZERO: u32 = 7;
+
+/// The code of a `break`, as Linux's `do_bp` reads it: the 20-bit field at
+/// bits 25:6, except that assemblers put a lone 10-bit code in the upper
+/// half (bits 25:16), which Linux moves down.
+pub fn break_code(w: u32) -> u32 {
+    let code = bits(w, 25, 6);
+    if code >= 1 << 10 { ((code & 0x3ff) << 10) | (code >> 10) } else { code }
+}
+
 /// Bits `hi..=lo` of `w`, shifted down.
 const fn bits(w: u32, hi: u32, lo: u32) -> u32 {
     (w >> lo) & ((1 << (hi - lo + 1)) - 1)
@@ -496,6 +514,8 @@ fn extract(format: Format, w: u32) -> Option<Operands> {
             Operands { rt, rs, sa, imm: (rd - sa) as i64 + 1, ..o }
         }
         F::RsImm => Operands { rs, imm: simm, ..o },
+        F::TrapCode => Operands { rs, rt, imm: bits(w, 15, 6) as i64, ..o },
+        F::BreakCode => Operands { imm: break_code(w) as i64, ..o },
         F::None => o,
         F::Rdhwr => {
             if !matches!(rd, HWR_CPUNUM | HWR_SYNCI_STEP | HWR_CC | HWR_CCRES | HWR_ULR) {
@@ -616,6 +636,17 @@ mod tests {
         // rdhwr v1, $29
         let i = dec(0x7c03_e83b);
         assert_eq!((i.name, i.rt, i.rd), ("rdhwr", 3, 29));
+    }
+
+    #[test]
+    fn trap_and_break_codes() {
+        // teq a0, zero, 7 (GCC's division-by-zero check)
+        assert_eq!(dec(0x0080_01f4).imm, 7);
+        // break 7 as gas encodes it (code in bits 25:16), and break 0, 7
+        assert_eq!(dec(0x0007_000d).imm, 7);
+        assert_eq!(dec(0x0000_01cd).imm, 7);
+        // break 1, 2: both halves set
+        assert_eq!(dec(0x0001_008d).imm, (2 << 10) | 1);
     }
 
     #[test]

@@ -415,15 +415,19 @@ impl Lifter<'_> {
             Opcode::Trap(c) => {
                 let a = self.r(i.rs);
                 let v = self.r(i.rt);
-                self.trap_if(c, a, v);
+                self.trap_if(c, a, v, code_trap(i.imm as u32, TrapKind::TrapInstruction));
             }
             Opcode::TrapImm(c) => {
+                // Immediate traps carry no code: Linux sends SIGTRAP.
                 let a = self.r(i.rs);
                 let v = self.konst(i.imm as u64 & MASK32);
-                self.trap_if(c, a, v);
+                self.trap_if(c, a, v, TrapKind::TrapInstruction);
             }
             Opcode::Syscall => return Flow::Syscall,
-            Opcode::Break => return Flow::Trap(self.trap_exit(TrapKind::Breakpoint)),
+            Opcode::Break => {
+                let kind = code_trap(i.imm as u32, TrapKind::Breakpoint);
+                return Flow::Trap(self.trap_exit(kind));
+            }
             Opcode::Sync | Opcode::Pref => {}
             Opcode::Synci => {
                 // Stores to translated code already end their block; ending
@@ -465,7 +469,7 @@ impl Lifter<'_> {
                 let full = self.bin(if op == AluOp::Add { BinOp::Add } else { BinOp::Sub }, sa, sc);
                 let wrapped = self.sext(full);
                 let overflow = self.bin(BinOp::Ne, full, wrapped);
-                let trap = self.trap_exit(TrapKind::TrapInstruction);
+                let trap = self.trap_exit(TrapKind::ArithmeticTrap);
                 self.b.exit_if(overflow, trap);
                 self.zext(full)
             }
@@ -589,8 +593,8 @@ impl Lifter<'_> {
         self.b.set(regs::LO, lo);
     }
 
-    /// Trap if `a cond c` (32-bit operands, zero-extended).
-    fn trap_if(&mut self, cond: TrapCond, a: Temp, c: Temp) {
+    /// Trap with `kind` if `a cond c` (32-bit operands, zero-extended).
+    fn trap_if(&mut self, cond: TrapCond, a: Temp, c: Temp, kind: TrapKind) {
         let fire = match cond {
             TrapCond::Eq => self.bin(BinOp::Eq, a, c),
             TrapCond::Ne => self.bin(BinOp::Ne, a, c),
@@ -606,7 +610,7 @@ impl Lifter<'_> {
                 }
             }
         };
-        let trap = self.trap_exit(TrapKind::TrapInstruction);
+        let trap = self.trap_exit(kind);
         self.b.exit_if(fire, trap);
     }
 
@@ -752,6 +756,16 @@ impl Lifter<'_> {
             self.b.store(at, byte, Width::W8, self.endian);
         }
         self.b.place(done);
+    }
+}
+
+/// The trap a `break` or trap instruction with `code` raises: like Linux,
+/// the overflow and divide-by-zero codes (which GCC's division checks use)
+/// mean SIGFPE, any other code `otherwise`.
+fn code_trap(code: u32, otherwise: TrapKind) -> TrapKind {
+    match code {
+        decode::BRK_OVERFLOW | decode::BRK_DIVZERO => TrapKind::ArithmeticTrap,
+        _ => otherwise,
     }
 }
 
