@@ -113,6 +113,10 @@ pub enum UnaryOp {
     Popcntb,
     Popcntw,
     Popcntd,
+    /// Parity of the low bits of each word's bytes.
+    Prtyw,
+    /// Parity of the low bits of all eight bytes.
+    Prtyd,
 }
 
 /// The rotate-and-mask family.
@@ -680,6 +684,8 @@ pub static TABLE: &[Encoding] = &[
     x("popcntb", 122, F::X, O::Unary(U::Popcntb)),
     x("popcntw", 378, F::X, O::Unary(U::Popcntw)),
     x("popcntd", 506, F::X, O::Unary(U::Popcntd)),
+    x("prtyw", 154, F::X, O::Unary(U::Prtyw)),
+    x("prtyd", 186, F::X, O::Unary(U::Prtyd)),
     x("cmpb", 508, F::X, O::Cmpb),
     // isel: A-form, a 5-bit XO below a 5-bit BC field.
     row("isel", OPCD | 0x3f, (31 << 26) | (15 << 1), F::Isel, O::Isel, false, false),

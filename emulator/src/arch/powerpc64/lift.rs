@@ -749,6 +749,21 @@ impl Lifter<'_> {
                 let hi = self.bini(BinOp::Shl, hi, 32);
                 self.bin(BinOp::Or, hi, lo)
             }
+            UnaryOp::Prtyd => {
+                let lows = self.b.andi(s, 0x0101_0101_0101_0101);
+                let n = self.un(UnOp::Popcnt, lows);
+                self.b.andi(n, 1)
+            }
+            UnaryOp::Prtyw => {
+                // Fold each word's byte low bits into its bit 0; bits from
+                // the other word only reach positions the mask drops.
+                let mut x = self.b.andi(s, 0x0101_0101_0101_0101);
+                for sh in [16, 8] {
+                    let t = self.bini(BinOp::ShrU, x, sh);
+                    x = self.bin(BinOp::Xor, x, t);
+                }
+                self.b.andi(x, 0x0000_0001_0000_0001)
+            }
             UnaryOp::Popcntb => {
                 // The classic SWAR count, stopped at byte granularity.
                 let half = self.bini(BinOp::ShrU, s, 1);
