@@ -3,7 +3,8 @@
 //! Runs `tests/insns/aarch64.ins` (its header documents the line syntax)
 //! through the shared runner in `common/insfile.rs`, with the reference
 //! interpreter and again with the JIT engine so both engines are held to
-//! the same data.
+//! the same data. `tests/insns/aarch64_random.ins` adds random
+//! data-processing words on random register states, checked the same way.
 
 #[path = "common/insfile.rs"]
 mod insfile;
@@ -16,6 +17,17 @@ use bohr_emu::engine::EngineKind;
 use insfile::ArchSpec;
 
 fn spec() -> ArchSpec {
+    spec_for(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/insns/aarch64.ins"))
+}
+
+/// The random cases cover no table entry on purpose: the curated file does.
+fn random_spec() -> ArchSpec {
+    let mut spec = spec_for(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/insns/aarch64_random.ins"));
+    spec.encodings.clear();
+    spec
+}
+
+fn spec_for(file: &'static str) -> ArchSpec {
     let regs = NAMES
         .iter()
         .enumerate()
@@ -23,7 +35,7 @@ fn spec() -> ArchSpec {
         .collect();
     ArchSpec {
         arch: Arch::Aarch64,
-        file: concat!(env!("CARGO_MANIFEST_DIR"), "/tests/insns/aarch64.ins"),
+        file,
         regs,
         insn_len: |_| 4,
         encoding_name: |bytes| match decode::decode(bytes) {
@@ -43,4 +55,14 @@ fn aarch64_instructions_interp() {
 #[test]
 fn aarch64_instructions_jit() {
     insfile::run_file(&spec(), EngineKind::Jit);
+}
+
+#[test]
+fn aarch64_random_cases_interp() {
+    insfile::run_file(&random_spec(), EngineKind::Interp);
+}
+
+#[test]
+fn aarch64_random_cases_jit() {
+    insfile::run_file(&random_spec(), EngineKind::Jit);
 }
