@@ -293,7 +293,7 @@ pub fn trap_signal(kind: TrapKind) -> u32 {
     match kind {
         TrapKind::IllegalInstruction { .. } => 4, // SIGILL
         TrapKind::Breakpoint | TrapKind::TrapInstruction => 5, // SIGTRAP
-        TrapKind::ArithmeticTrap => 8,                         // SIGFPE
+        TrapKind::ArithmeticTrap => 8,            // SIGFPE
         TrapKind::FetchFault { .. } => 11,        // SIGSEGV
     }
 }
