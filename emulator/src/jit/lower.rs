@@ -188,7 +188,7 @@ impl Lower<'_, '_> {
     }
 
     /// Emit the IR exit `e` after `retired` of the block's `n` instructions.
-    fn ir_exit(&mut self, e: Exit, n: u64, retired: u64, had_store: bool) {
+    fn ir_exit(&mut self, e: Exit, n: u64, retired: u64, had_store: bool, in_region_switch: bool) {
         match e {
             Exit::Jump(target) => {
                 let un = n - retired;
@@ -212,7 +212,7 @@ impl Lower<'_, '_> {
             Exit::JumpIndirect(t) => {
                 let pc = self.t(t);
                 let un = n - retired;
-                if had_store || self.region_blocks.len() < 2 {
+                if had_store || !in_region_switch || self.region_blocks.len() < 2 {
                     self.exit(EXIT_JUMP, pc, un);
                     return;
                 }
@@ -366,12 +366,15 @@ impl Lower<'_, '_> {
                     let next = self.b.create_block();
                     self.b.ins().brif(c, taken, &[], next, &[]);
                     self.b.switch_to_block(taken);
-                    self.ir_exit(exit, n, k, block_had_store);
+                    // Conditional indirect exits (a pending mips delay-slot jump in
+                    // every block) leave plainly: a switch per exit would make
+                    // compile work grow with the square of the region.
+                    self.ir_exit(exit, n, k, block_had_store, false);
                     self.b.switch_to_block(next);
                 }
             }
         }
-        self.ir_exit(bl.exit, n, k, block_had_store);
+        self.ir_exit(bl.exit, n, k, block_had_store, true);
     }
 
     /// `icount` as if every instruction of the current block had retired.
