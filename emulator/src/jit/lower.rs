@@ -2,13 +2,20 @@
 //!
 //! A region is a hot entry block plus blocks reachable from it by direct
 //! jumps, compiled into one function `fn(cpu, ctx) -> exit code`, so hot
-//! loops run without returning to the dispatcher. Inside the function every
-//! guest slot the region touches lives in a Cranelift variable, loaded once
-//! at entry; writes go to the variable and through to the CPU state, so
-//! exits carry no state and compile cheaply. Each IR block starts with an exact
-//! fuel check; when less fuel remains than the block needs, the function
-//! exits with `EXIT_FUEL` and the interpreter runs the rest, so a run stops
-//! exactly at instruction N.
+//! loops run without returning to the dispatcher.
+//!
+//! Guest slots: inside an IR block, a slot is loaded from `CpuState` on
+//! its first use and then lives in a Cranelift variable; a slot set several
+//! times between memory accesses is stored once (see `pending`). At block
+//! boundaries `CpuState` is current, so every exit is cheap to compile and
+//! no value's live range crosses blocks, which keeps the register
+//! allocator from spilling guest registers the region touches far away. A
+//! block that loops to itself is the exception: its back edges carry its
+//! slots in registers (a preheader loads them once).
+//!
+//! Each IR block starts with an exact fuel check; when less fuel remains
+//! than the block needs, the function exits with `EXIT_FUEL` and the
+//! interpreter runs the rest, so a run stops exactly at instruction N.
 //!
 //! Memory accesses inline the software TLB lookup (see `mem::tlb`); a miss
 //! calls the `runtime` helpers. Big-endian accesses byte-swap explicitly.
@@ -35,6 +42,14 @@ struct Lower<'a, 'b> {
     ctx: Value,
     tlb: Value,
     slot_vars: BTreeMap<u16, Variable>,
+    /// Slots whose variable holds the current value at this point of the
+    /// block being lowered (loaded or set since the block's entry or its
+    /// last internal merge point).
+    known: BTreeSet<u16>,
+    /// Slots set in the variable but not yet stored to `CpuState`. Every
+    /// exit stores them; the hot path stores them at memory accesses and
+    /// at the block's end, so a slot set twice in a row is stored once.
+    pending: BTreeSet<u16>,
     temp_vars: Vec<Variable>,
     /// `cpu.icount` and `ctx.fuel` at function entry: retired instructions
     /// are `icount0 + fuel0 - fuel`, so only fuel is counted down.
@@ -45,7 +60,12 @@ struct Lower<'a, 'b> {
     /// instruction boundary so stale code never runs.
     smc: Variable,
     exit_block: ClBlock,
+    /// Where other code enters each region block.
     region_blocks: BTreeMap<u64, ClBlock>,
+    /// Self-looping blocks: the loop header that the block's own back
+    /// edges jump to, with its slots still in registers. `region_blocks`
+    /// maps such a block to a preheader that loads them first.
+    loop_heads: BTreeMap<u64, ClBlock>,
     load_sig: cranelift_codegen::ir::SigRef,
     store_sig: cranelift_codegen::ir::SigRef,
     traps: Vec<TrapKind>,
@@ -66,6 +86,18 @@ fn used_slots(blocks: &[&Block]) -> BTreeSet<u16> {
         }
     }
     s
+}
+
+/// Does a block jump back to its own start (a tight loop)?
+fn loops_to_itself(bl: &Block) -> bool {
+    let to_self = |e: &Exit| matches!(e, Exit::Jump(t) if *t == bl.pc);
+    to_self(&bl.exit)
+        || bl.ops.iter().any(|op| matches!(op, Op::ExitIf { exit, .. } if to_self(exit)))
+}
+
+/// Slots a block reads or writes.
+fn block_slots(bl: &Block) -> BTreeSet<u16> {
+    used_slots(std::slice::from_ref(&bl))
 }
 
 /// The signature of compiled regions: `(cpu, ctx) -> exit code`.
@@ -100,13 +132,11 @@ pub fn lower_region(b: &mut FunctionBuilder, blocks: &[&Block]) -> Vec<TrapKind>
     let store_sig = b.import_signature(store_sig);
 
     let tlb = b.ins().load(I64, trusted, ctx, runtime::offsets::TLB);
-    let mut slot_vars = BTreeMap::new();
-    for s in used_slots(blocks) {
-        let v = b.declare_var(I64);
-        let val = b.ins().load(I64, trusted, cpu, cpu_off::slot(s));
-        b.def_var(v, val);
-        slot_vars.insert(s, v);
-    }
+    // Slot variables are defined per block (loaded on first use), so their
+    // live ranges stay inside a block and the register allocator does not
+    // spill guest registers the region only touches far away.
+    let slot_vars: BTreeMap<u16, Variable> =
+        used_slots(blocks).into_iter().map(|s| (s, b.declare_var(I64))).collect();
     let max_temps = blocks.iter().map(|bl| bl.num_temps).max().unwrap_or(0);
     let temp_vars: Vec<Variable> = (0..max_temps).map(|_| b.declare_var(I64)).collect();
     let zero = b.ins().iconst(I64, 0);
@@ -128,8 +158,12 @@ pub fn lower_region(b: &mut FunctionBuilder, blocks: &[&Block]) -> Vec<TrapKind>
     b.append_block_param(exit_block, I64); // instructions not retired
 
     let mut region_blocks = BTreeMap::new();
+    let mut loop_heads = BTreeMap::new();
     for bl in blocks {
         region_blocks.entry(bl.pc).or_insert_with(|| b.create_block());
+        if loops_to_itself(bl) {
+            loop_heads.entry(bl.pc).or_insert_with(|| b.create_block());
+        }
     }
     let first = region_blocks[&blocks[0].pc];
     b.ins().jump(first, &[]);
@@ -140,6 +174,8 @@ pub fn lower_region(b: &mut FunctionBuilder, blocks: &[&Block]) -> Vec<TrapKind>
         ctx,
         tlb,
         slot_vars,
+        known: BTreeSet::new(),
+        pending: BTreeSet::new(),
         temp_vars,
         icount0,
         fuel0,
@@ -147,6 +183,7 @@ pub fn lower_region(b: &mut FunctionBuilder, blocks: &[&Block]) -> Vec<TrapKind>
         smc,
         exit_block,
         region_blocks,
+        loop_heads,
         load_sig,
         store_sig,
         traps: Vec::new(),
@@ -169,6 +206,56 @@ impl Lower<'_, '_> {
         self.b.def_var(self.temp_vars[t.0 as usize], v);
     }
 
+    /// The current value of guest slot `slot`.
+    fn get_slot(&mut self, slot: u16) -> Value {
+        let var = self.slot_vars[&slot];
+        if self.known.insert(slot) {
+            let v = self.b.ins().load(I64, self.trusted, self.cpu, cpu_off::slot(slot));
+            self.b.def_var(var, v);
+        }
+        self.b.use_var(var)
+    }
+
+    fn set_slot(&mut self, slot: u16, v: Value) {
+        self.b.def_var(self.slot_vars[&slot], v);
+        self.known.insert(slot);
+        self.pending.insert(slot);
+    }
+
+    /// Store the pending slots on the current path, keeping them pending
+    /// for the code lowered after it (an exit path).
+    fn store_pending(&mut self) {
+        let pending: Vec<u16> = self.pending.iter().copied().collect();
+        for s in pending {
+            let v = self.b.use_var(self.slot_vars[&s]);
+            self.b.ins().store(self.trusted, v, self.cpu, cpu_off::slot(s));
+        }
+    }
+
+    /// Store the pending slots: from here on `CpuState` is current.
+    fn flush_pending(&mut self) {
+        self.store_pending();
+        self.pending.clear();
+    }
+
+    /// Make every guest slot in `CpuState` current before a call that can
+    /// observe it.
+    #[allow(dead_code)]
+    fn sync_state_for_call(&mut self) {
+        self.flush_pending();
+    }
+
+    /// Jump to region block `pc` (its loop header when `pc` is the block
+    /// being lowered and loops to itself).
+    fn jump_in_region(&mut self, pc: u64, current: u64) {
+        self.store_pending();
+        let dest = match self.loop_heads.get(&pc) {
+            Some(&head) if pc == current => head,
+            _ => self.region_blocks[&pc],
+        };
+        self.b.ins().jump(dest, &[]);
+    }
+
     fn bool_to_i64(&mut self, c: Value) -> Value {
         self.b.ins().uextend(I64, c)
     }
@@ -176,6 +263,7 @@ impl Lower<'_, '_> {
     /// Jump to the shared exit with `code`, `pc` and the number of
     /// instructions of the current block that did not retire.
     fn exit(&mut self, code: u32, pc: Value, unretired: u64) {
+        self.store_pending();
         let code = self.b.ins().iconst(types::I32, code as i64);
         let un = self.b.ins().iconst(I64, unretired as i64);
         let args = [BlockArg::Value(code), BlockArg::Value(pc), BlockArg::Value(un)];
@@ -187,12 +275,13 @@ impl Lower<'_, '_> {
         self.exit(code, pc, unretired);
     }
 
-    /// Emit the IR exit `e` after `retired` of the block's `n` instructions.
-    fn ir_exit(&mut self, e: Exit, n: u64, retired: u64, had_store: bool, in_region_switch: bool) {
+    /// Emit the IR exit `e` of block `cur` after `retired` of its `n`
+    /// instructions.
+    fn ir_exit(&mut self, e: Exit, cur: u64, n: u64, retired: u64, had_store: bool, switch: bool) {
         match e {
             Exit::Jump(target) => {
                 let un = n - retired;
-                if let Some(&dest) = self.region_blocks.get(&target) {
+                if self.region_blocks.contains_key(&target) {
                     if had_store {
                         // Code may have been overwritten: leave instead.
                         let s = self.b.use_var(self.smc);
@@ -204,7 +293,7 @@ impl Lower<'_, '_> {
                         self.b.switch_to_block(stay);
                     }
                     self.refund(un);
-                    self.b.ins().jump(dest, &[]);
+                    self.jump_in_region(target, cur);
                 } else {
                     self.exit_const(EXIT_JUMP, target, un);
                 }
@@ -212,12 +301,13 @@ impl Lower<'_, '_> {
             Exit::JumpIndirect(t) => {
                 let pc = self.t(t);
                 let un = n - retired;
-                if had_store || !in_region_switch || self.region_blocks.len() < 2 {
+                if had_store || !switch || self.region_blocks.len() < 2 {
                     self.exit(EXIT_JUMP, pc, un);
                     return;
                 }
                 // Returns and other indirect jumps often land on a block of
                 // the same region: dispatch to it without leaving.
+                self.store_pending();
                 let miss = self.b.create_block();
                 let mut switch = Switch::new();
                 let targets: Vec<(u64, ClBlock)> =
@@ -262,6 +352,17 @@ impl Lower<'_, '_> {
     fn lower_block(&mut self, bl: &Block) {
         let start = self.region_blocks[&bl.pc];
         self.b.switch_to_block(start);
+        self.known.clear();
+        self.pending.clear();
+        if let Some(&head) = self.loop_heads.get(&bl.pc) {
+            // Preheader: load every slot of the loop once; the back edges
+            // then carry them in registers.
+            for s in block_slots(bl) {
+                self.get_slot(s);
+            }
+            self.b.ins().jump(head, &[]);
+            self.b.switch_to_block(head);
+        }
         let n = bl.insn_count as u64;
         // Exact fuel: run the block only if all of it may retire.
         let fuel = self.b.use_var(self.fuel);
@@ -301,16 +402,12 @@ impl Lower<'_, '_> {
                     self.set_t(dst, v);
                 }
                 Op::Get { dst, slot } => {
-                    let v = self.b.use_var(self.slot_vars[&slot.0]);
+                    let v = self.get_slot(slot.0);
                     self.set_t(dst, v);
                 }
                 Op::Set { slot, src } => {
-                    // Written through at once: exits then need no state
-                    // write-back, which keeps the many fault and fuel exits
-                    // cheap to compile. Reads still come from the variable.
                     let v = self.t(src);
-                    self.b.def_var(self.slot_vars[&slot.0], v);
-                    self.b.ins().store(self.trusted, v, self.cpu, cpu_off::slot(slot.0));
+                    self.set_slot(slot.0, v);
                 }
                 Op::Bin { op, dst, a, b } => {
                     let (a, b) = (self.t(a), self.t(b));
@@ -328,11 +425,16 @@ impl Lower<'_, '_> {
                     self.set_t(dst, v);
                 }
                 Op::Load { dst, addr, width, signed, endian } => {
+                    // Stored before the access: the fault path then needs no
+                    // copies, and fewer values stay live across the access
+                    // (measured faster than deferring them to the exits).
+                    self.flush_pending();
                     let a = self.t(addr);
                     let v = self.load(a, width, signed, endian, cur_pc, n - (k - 1));
                     self.set_t(dst, v);
                 }
                 Op::Store { addr, src, width, endian } => {
+                    self.flush_pending();
                     let (a, v) = (self.t(addr), self.t(src));
                     self.store(a, v, width, endian, cur_pc, n - (k - 1));
                     insn_had_store = true;
@@ -350,12 +452,18 @@ impl Lower<'_, '_> {
                     self.set_t(dst, v);
                 }
                 Op::BranchIf { cond, target } => {
+                    // Internal merge points: what is known or pending on
+                    // one path is not on the other, so both start afresh.
+                    self.flush_pending();
+                    self.known.clear();
                     let c = self.t(cond);
                     let next = self.b.create_block();
                     self.b.ins().brif(c, labels[target.0 as usize], &[], next, &[]);
                     self.b.switch_to_block(next);
                 }
                 Op::Label(l) => {
+                    self.flush_pending();
+                    self.known.clear();
                     let dest = labels[l.0 as usize];
                     self.b.ins().jump(dest, &[]);
                     self.b.switch_to_block(dest);
@@ -369,12 +477,14 @@ impl Lower<'_, '_> {
                     // Conditional indirect exits (a pending mips delay-slot jump in
                     // every block) leave plainly: a switch per exit would make
                     // compile work grow with the square of the region.
-                    self.ir_exit(exit, n, k, block_had_store, false);
+                    let pending = self.pending.clone();
+                    self.ir_exit(exit, bl.pc, n, k, block_had_store, false);
+                    self.pending = pending;
                     self.b.switch_to_block(next);
                 }
             }
         }
-        self.ir_exit(bl.exit, n, k, block_had_store, true);
+        self.ir_exit(bl.exit, bl.pc, n, k, block_had_store, true);
     }
 
     /// `icount` as if every instruction of the current block had retired.

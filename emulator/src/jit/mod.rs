@@ -114,6 +114,20 @@ fn new_module(cfg: &JitConfig) -> JITModule {
     JITModule::new(JITBuilder::with_isa(isa, default_libcall_names()))
 }
 
+/// With `BOHR_PERF_MAP` set, append `ADDR SIZE NAME` for a region to
+/// `/tmp/perf-PID.map`, the file `perf report` reads to name JIT code.
+/// A profiling aid only: nothing guest-visible depends on it.
+fn perf_map_note(ptr: *const u8, len: usize, pc: u64) {
+    use std::io::Write;
+    if std::env::var_os("BOHR_PERF_MAP").is_none() {
+        return;
+    }
+    let path = format!("/tmp/perf-{}.map", std::process::id());
+    if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+        let _ = writeln!(f, "{:x} {len:x} region_{pc:#x}", ptr as usize);
+    }
+}
+
 impl Jit {
     pub fn new(frontend: &'static dyn Frontend, max_block_insns: u32, config: JitConfig) -> Self {
         let module = new_module(&config);
@@ -243,14 +257,26 @@ impl Jit {
             b.finalize(target);
             traps
         };
+        let dump = std::env::var_os("BOHR_JIT_DUMP").is_some();
+        if dump {
+            self.ctx.set_disasm(true);
+            eprintln!("== region {pc:#x}: {} blocks\n{}", blocks.len(), self.ctx.func.display());
+        }
         // Lowering produces verified-shape IR for any input block; a
         // failure here is a bug in `lower`, so it is an invariant.
         module.define_function(id, &mut self.ctx).unwrap_or_else(|e| {
             panic!("cranelift rejected region at {pc:#x}: {e:?}\n{}", self.ctx.func.display())
         });
+        let code_len = self.ctx.compiled_code().map_or(0, |c| c.code_buffer().len());
+        if dump {
+            if let Some(vcode) = self.ctx.compiled_code().and_then(|c| c.vcode.as_deref()) {
+                eprintln!("== machine code of region {pc:#x}\n{vcode}");
+            }
+        }
         module.clear_context(&mut self.ctx);
         module.finalize_definitions().expect("finalizing JIT code");
         let ptr = module.get_finalized_function(id);
+        perf_map_note(ptr, code_len, pc);
         // SAFETY: the function was just defined with `region_signature`,
         // i.e. `extern "C" fn(*mut CpuState, *mut JitCtx) -> u32` in the
         // host's default calling convention.
