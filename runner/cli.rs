@@ -29,8 +29,8 @@ pub enum Command {
         /// Guest architecture.
         #[arg(long, value_parser = parse_arch)]
         arch: Arch,
-        /// Execution engine.
-        #[arg(long, default_value = "interp", value_parser = parse_engine)]
+        /// Execution engine (the JIT by default, as in matrix cells).
+        #[arg(long, default_value = "jit", value_parser = parse_engine)]
         engine: EngineKind,
         /// Stop after exactly this many guest instructions (exit 124).
         #[arg(long)]
@@ -42,7 +42,7 @@ pub enum Command {
         /// Executions of a block before the JIT compiles it (0: at once).
         /// The default was chosen by measurement: compiling every block at
         /// once spends more time in Cranelift than it saves.
-        #[arg(long, default_value_t = 50)]
+        #[arg(long, default_value_t = bohr_emu::jit::DEFAULT_THRESHOLD)]
         jit_threshold: u32,
         /// Seed for AT_RANDOM and getrandom.
         #[arg(long, default_value_t = 0)]

@@ -48,7 +48,7 @@ pub struct ShArgs {
     #[arg(long, default_value = "4096", value_parser = parse_size_u32)]
     pub mtd_chunk: u32,
     /// Executions of a block before the JIT compiles it (0: at once).
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = bohr_emu::jit::DEFAULT_THRESHOLD)]
     pub jit_threshold: u32,
     /// An MTD device, /dev/mtdN in order (repeatable): comma-separated
     /// name=NAME, size=SIZE, erasesize=SIZE, fill=erased|zero|random,

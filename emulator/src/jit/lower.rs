@@ -26,6 +26,7 @@ use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
     AbiParam, Block as ClBlock, BlockArg, InstBuilder, MemFlagsData, Signature, Type, Value, types,
 };
+use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::{FunctionBuilder, Switch, Variable};
 
 use super::runtime::{self, EXIT_FAULT, EXIT_FUEL, EXIT_JUMP, EXIT_SYSCALL, EXIT_TRAP};
@@ -60,6 +61,8 @@ struct Lower<'a, 'b> {
     /// instruction boundary so stale code never runs.
     smc: Variable,
     exit_block: ClBlock,
+    /// The exit to a pc that may be compiled elsewhere: tail-calls it.
+    chain_block: ClBlock,
     /// Where other code enters each region block.
     region_blocks: BTreeMap<u64, ClBlock>,
     /// Self-looping blocks: the loop header that the block's own back
@@ -69,6 +72,7 @@ struct Lower<'a, 'b> {
     load_sig: cranelift_codegen::ir::SigRef,
     store_sig: cranelift_codegen::ir::SigRef,
     traps: Vec<TrapKind>,
+    trap_base: usize,
     trusted: MemFlagsData,
 }
 
@@ -100,16 +104,49 @@ fn block_slots(bl: &Block) -> BTreeSet<u16> {
     used_slots(std::slice::from_ref(&bl))
 }
 
-/// The signature of compiled regions: `(cpu, ctx) -> exit code`.
+/// The signature of compiled regions: `(cpu, ctx) -> exit code`, in the
+/// `tail` convention so that regions chain with tail calls.
 pub fn region_signature(sig: &mut Signature) {
+    sig.call_conv = CallConv::Tail;
     sig.params.push(AbiParam::new(I64));
     sig.params.push(AbiParam::new(I64));
     sig.returns.push(AbiParam::new(types::I32));
 }
 
-/// Lower `blocks` (entry first) into the function being built. Returns the
-/// region's trap table (indexed by `JitCtx::exit_aux`).
-pub fn lower_region(b: &mut FunctionBuilder, blocks: &[&Block]) -> Vec<TrapKind> {
+/// The trampoline through which the engine enters compiled code:
+/// `extern "C" fn(cpu, ctx, region) -> exit code`, calling `region` (a
+/// `tail`-convention function, which Rust cannot call directly).
+pub fn lower_trampoline(b: &mut FunctionBuilder) {
+    let entry = b.create_block();
+    b.append_block_params_for_function_params(entry);
+    b.switch_to_block(entry);
+    let params = b.block_params(entry).to_vec();
+    let mut sig = Signature::new(CallConv::Tail);
+    region_signature(&mut sig);
+    let sig = b.import_signature(sig);
+    let call = b.ins().call_indirect(sig, params[2], &[params[0], params[1]]);
+    let code = b.inst_results(call)[0];
+    b.ins().return_(&[code]);
+    b.seal_all_blocks();
+}
+
+/// The trampoline's signature (host default convention).
+pub fn trampoline_signature(sig: &mut Signature) {
+    sig.params.extend([AbiParam::new(I64), AbiParam::new(I64), AbiParam::new(I64)]);
+    sig.returns.push(AbiParam::new(types::I32));
+}
+
+/// Lower `blocks` into the function being built. The function may be
+/// entered at any of the blocks: it starts where `cpu.pc` points. Returns
+/// the traps its exits raise, numbered from `trap_base` (the value compiled
+/// code stores in `JitCtx::exit_aux`). `host_cc` is the convention of the
+/// `extern "C"` runtime helpers.
+pub fn lower_region(
+    b: &mut FunctionBuilder,
+    blocks: &[&Block],
+    trap_base: usize,
+    host_cc: CallConv,
+) -> Vec<TrapKind> {
     let entry = b.create_block();
     b.append_block_params_for_function_params(entry);
     b.switch_to_block(entry);
@@ -117,11 +154,11 @@ pub fn lower_region(b: &mut FunctionBuilder, blocks: &[&Block]) -> Vec<TrapKind>
     let ctx = b.block_params(entry)[1];
     let trusted = MemFlagsData::trusted();
 
-    let mut load_sig = Signature::new(b.func.signature.call_conv);
+    let mut load_sig = Signature::new(host_cc);
     load_sig.params.extend([AbiParam::new(I64), AbiParam::new(I64), AbiParam::new(types::I32)]);
     load_sig.returns.push(AbiParam::new(I64));
     let load_sig = b.import_signature(load_sig);
-    let mut store_sig = Signature::new(b.func.signature.call_conv);
+    let mut store_sig = Signature::new(host_cc);
     store_sig.params.extend([
         AbiParam::new(I64),
         AbiParam::new(I64),
@@ -165,8 +202,29 @@ pub fn lower_region(b: &mut FunctionBuilder, blocks: &[&Block]) -> Vec<TrapKind>
             loop_heads.entry(bl.pc).or_insert_with(|| b.create_block());
         }
     }
-    let first = region_blocks[&blocks[0].pc];
-    b.ins().jump(first, &[]);
+    let chain_block = b.create_block();
+    b.append_block_param(chain_block, I64); // pc
+    b.append_block_param(chain_block, I64); // instructions not retired
+    b.append_block_param(chain_block, I64); // a store hit code
+
+    if region_blocks.len() == 1 {
+        let first = region_blocks[&blocks[0].pc];
+        b.ins().jump(first, &[]);
+    } else {
+        // Entered at `cpu.pc`, which the engine guarantees is one of the
+        // blocks; anything else leaves with no progress, and the engine
+        // interprets it.
+        let pc = b.ins().load(I64, trusted, cpu, cpu_off::PC);
+        let nowhere = b.create_block();
+        let mut switch = Switch::new();
+        for (&p, &blk) in &region_blocks {
+            switch.set_entry(p as u128, blk);
+        }
+        switch.emit(b, pc, nowhere);
+        b.switch_to_block(nowhere);
+        let code = b.ins().iconst(types::I32, EXIT_JUMP as i64);
+        b.ins().return_(&[code]);
+    }
 
     let mut l = Lower {
         b,
@@ -182,17 +240,20 @@ pub fn lower_region(b: &mut FunctionBuilder, blocks: &[&Block]) -> Vec<TrapKind>
         fuel,
         smc,
         exit_block,
+        chain_block,
         region_blocks,
         loop_heads,
         load_sig,
         store_sig,
         traps: Vec::new(),
+        trap_base,
         trusted,
     };
     for bl in blocks {
         l.lower_block(bl);
     }
     l.emit_exit_block();
+    l.emit_chain_block();
     l.b.seal_all_blocks();
     l.traps
 }
@@ -270,6 +331,21 @@ impl Lower<'_, '_> {
         self.b.ins().jump(self.exit_block, &args);
     }
 
+    /// Leave for `pc`, chaining straight to the compiled code there when
+    /// there is some (see `emit_chain_block`).
+    fn exit_chain(&mut self, pc: Value, unretired: u64) {
+        self.store_pending();
+        let un = self.b.ins().iconst(I64, unretired as i64);
+        let smc = self.b.use_var(self.smc);
+        let args = [BlockArg::Value(pc), BlockArg::Value(un), BlockArg::Value(smc)];
+        self.b.ins().jump(self.chain_block, &args);
+    }
+
+    fn exit_chain_const(&mut self, pc: u64, unretired: u64) {
+        let pc = self.b.ins().iconst(I64, pc as i64);
+        self.exit_chain(pc, unretired);
+    }
+
     fn exit_const(&mut self, code: u32, pc: u64, unretired: u64) {
         let pc = self.b.ins().iconst(I64, pc as i64);
         self.exit(code, pc, unretired);
@@ -295,14 +371,14 @@ impl Lower<'_, '_> {
                     self.refund(un);
                     self.jump_in_region(target, cur);
                 } else {
-                    self.exit_const(EXIT_JUMP, target, un);
+                    self.exit_chain_const(target, un);
                 }
             }
             Exit::JumpIndirect(t) => {
                 let pc = self.t(t);
                 let un = n - retired;
                 if had_store || !switch || self.region_blocks.len() < 2 {
-                    self.exit(EXIT_JUMP, pc, un);
+                    self.exit_chain(pc, un);
                     return;
                 }
                 // Returns and other indirect jumps often land on a block of
@@ -325,11 +401,11 @@ impl Lower<'_, '_> {
                     self.b.ins().jump(dest, &[]);
                 }
                 self.b.switch_to_block(miss);
-                self.exit(EXIT_JUMP, pc, un);
+                self.exit_chain(pc, un);
             }
             Exit::Syscall { next_pc } => self.exit_const(EXIT_SYSCALL, next_pc, n - retired),
             Exit::Trap { kind, pc } => {
-                let idx = self.traps.len() as i64;
+                let idx = (self.trap_base + self.traps.len()) as i64;
                 self.traps.push(kind);
                 let v = self.b.ins().iconst(I64, idx);
                 self.b.ins().store(self.trusted, v, self.ctx, runtime::offsets::EXIT_AUX);
@@ -718,11 +794,8 @@ impl Lower<'_, '_> {
         }
     }
 
-    /// The shared exit: write back the counters and pc, return the code.
-    fn emit_exit_block(&mut self) {
-        self.b.switch_to_block(self.exit_block);
-        let params = self.b.block_params(self.exit_block).to_vec();
-        let (code, pc, unretired) = (params[0], params[1], params[2]);
+    /// Write back the counters and `pc` at an exit; returns the fuel left.
+    fn write_back(&mut self, pc: Value, unretired: Value) -> Value {
         let f = self.b.use_var(self.fuel);
         let f = self.b.ins().iadd(f, unretired);
         let spent = self.b.ins().isub(self.fuel0, f);
@@ -730,6 +803,58 @@ impl Lower<'_, '_> {
         self.b.ins().store(self.trusted, ic, self.cpu, cpu_off::ICOUNT);
         self.b.ins().store(self.trusted, f, self.ctx, runtime::offsets::FUEL);
         self.b.ins().store(self.trusted, pc, self.cpu, cpu_off::PC);
+        f
+    }
+
+    /// The shared exit: write back the counters and pc, return the code.
+    fn emit_exit_block(&mut self) {
+        self.b.switch_to_block(self.exit_block);
+        let params = self.b.block_params(self.exit_block).to_vec();
+        let (code, pc, unretired) = (params[0], params[1], params[2]);
+        self.write_back(pc, unretired);
+        self.b.ins().return_(&[code]);
+    }
+
+    /// The chaining exit: after the write-back, look `pc` up in the
+    /// engine's direct-mapped table and tail-call the compiled function
+    /// holding it. Return to the engine instead when a store hit code (the
+    /// engine must invalidate first), when no fuel is left, or on a miss.
+    fn emit_chain_block(&mut self) {
+        self.b.switch_to_block(self.chain_block);
+        let params = self.b.block_params(self.chain_block).to_vec();
+        let (pc, unretired, smc) = (params[0], params[1], params[2]);
+        let fuel = self.write_back(pc, unretired);
+        let leave = self.b.create_block();
+        let fueled = self.b.create_block();
+        let lookup = self.b.create_block();
+        let call = self.b.create_block();
+        self.b.ins().brif(smc, leave, &[], fueled, &[]);
+
+        self.b.switch_to_block(fueled);
+        self.b.ins().brif(fuel, lookup, &[], leave, &[]);
+
+        self.b.switch_to_block(lookup);
+        let (s1, s2) = runtime::FAST_HASH_SHIFTS;
+        let h1 = self.b.ins().ushr_imm_u(pc, s1 as i64);
+        let h2 = self.b.ins().ushr_imm_u(pc, s2 as i64);
+        let h = self.b.ins().bxor(h1, h2);
+        let idx = self.b.ins().band_imm_s(h, (1i64 << runtime::FAST_TABLE_BITS) - 1);
+        let off = self.b.ins().ishl_imm_u(idx, runtime::offsets::FAST_ENTRY_SHIFT);
+        let table = self.b.ins().load(I64, self.trusted, self.ctx, runtime::offsets::FAST);
+        let entry = self.b.ins().iadd(table, off);
+        let tag = self.b.ins().load(I64, self.trusted, entry, runtime::offsets::FAST_ENTRY_PC);
+        let hit = self.b.ins().icmp(IntCC::Equal, tag, pc);
+        self.b.ins().brif(hit, call, &[], leave, &[]);
+
+        self.b.switch_to_block(call);
+        let f = self.b.ins().load(I64, self.trusted, entry, runtime::offsets::FAST_ENTRY_FN);
+        let mut sig = Signature::new(CallConv::Tail);
+        region_signature(&mut sig);
+        let sig = self.b.import_signature(sig);
+        self.b.ins().return_call_indirect(sig, f, &[self.cpu, self.ctx]);
+
+        self.b.switch_to_block(leave);
+        let code = self.b.ins().iconst(types::I32, EXIT_JUMP as i64);
         self.b.ins().return_(&[code]);
     }
 }

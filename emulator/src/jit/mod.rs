@@ -2,15 +2,19 @@
 //!
 //! - Cold blocks run in the reference interpreter (`interp::exec_block`),
 //!   which also counts executions. A block executed `threshold` times
-//!   becomes the entry of a *region*: it and the blocks reachable from it by
-//!   direct jumps (up to [`MAX_REGION_BLOCKS`]) are compiled into one
-//!   function by `lower`, so hot loops stay in native code.
-//! - Dispatch: a direct-mapped table of entry pcs in front of the region
-//!   cache, which is indexed by page for invalidation.
+//!   becomes the root of a *region*: it and the not yet compiled blocks
+//!   reachable from it by direct jumps (up to [`MAX_REGION_BLOCKS`]) are
+//!   compiled into one function by `lower`, so hot loops stay in native
+//!   code. Every block is compiled once: a region can be entered at any of
+//!   its blocks, and regions reach each other by chaining.
+//! - Dispatch: a direct-mapped table of block pcs ([`runtime::FastEntry`])
+//!   in front of the map of compiled blocks. Compiled code leaving for a
+//!   pc in that table tail-calls the function there, so hot paths that span
+//!   regions do not return to the engine.
 //! - Invalidation: a store or host write to a page holding translated code
 //!   queues the page in the address space; before every dispatch the
-//!   engine drops the regions and IR blocks built from it. Compiled code
-//!   itself leaves right after a store that hit code.
+//!   engine drops the functions and IR blocks built from it. Compiled code
+//!   itself leaves right after a store that hit code, without chaining.
 //! - `JITModule` cannot free single functions, so dropped regions leak
 //!   their code until the whole cache is flushed ([`Jit::flush`], or
 //!   automatically past [`MAX_COMPILED_REGIONS`]); a generation counter
@@ -19,10 +23,11 @@
 mod lower;
 pub mod runtime;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
 
 use cranelift_codegen::ir::UserFuncName;
+use cranelift_codegen::isa::CallConv;
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_jit::{JITBuilder, JITModule};
@@ -32,25 +37,34 @@ use crate::arch::Frontend;
 use crate::cpu::CpuState;
 use crate::engine::{BlockCache, Engine, EngineStats, StopReason};
 use crate::interp::{BlockExit, Prepared, exec_block, lookup_or_translate};
+use crate::ir::TrapKind;
 use crate::ir::{Block, Exit, Op};
-use crate::mem::{AddressSpace, PAGE_SHIFT};
-use runtime::{EXIT_FAULT, EXIT_FUEL, EXIT_JUMP, EXIT_SYSCALL, EXIT_TRAP, JitCtx};
+use crate::mem::{AddressSpace, MemFault, PAGE_SHIFT};
+use runtime::{
+    EXIT_FAULT, EXIT_FUEL, EXIT_JUMP, EXIT_SYSCALL, EXIT_TRAP, FAST_TABLE_BITS, FastEntry, JitCtx,
+    fast_index,
+};
 
 #[cfg(not(target_endian = "little"))]
 compile_error!("the JIT's inline TLB path assumes a little-endian host");
+
+/// Executions of a block before it is compiled, unless configured
+/// otherwise. Chosen by measurement (`scripts/bench-vs-qemu.sh`): compiling
+/// every block at once spends more time in Cranelift than it saves, and
+/// much later leaves hot loops interpreted for too long.
+pub const DEFAULT_THRESHOLD: u32 = 50;
 
 /// Most IR blocks compiled into one region.
 pub const MAX_REGION_BLOCKS: usize = 24;
 /// Compiled regions kept before the whole code cache is flushed.
 pub const MAX_COMPILED_REGIONS: usize = 20_000;
-const FAST_TABLE_SIZE: usize = 4096;
 
-type RegionFn = unsafe extern "C" fn(*mut CpuState, *mut JitCtx) -> u32;
+/// `extern "C" fn(cpu, ctx, region)`: calls a `tail`-convention region.
+type TrampolineFn = unsafe extern "C" fn(*mut CpuState, *mut JitCtx, usize) -> u32;
 
-/// A compiled region.
+/// A compiled function (region): the block pcs it can be entered at.
 struct Region {
-    entry: RegionFn,
-    traps: Vec<crate::ir::TrapKind>,
+    pcs: Vec<u64>,
 }
 
 /// Code-generation settings, chosen by measurement (see the README's
@@ -81,9 +95,17 @@ pub struct Jit {
     fctx: FunctionBuilderContext,
     /// IR blocks, also used to interpret cold code.
     blocks: BlockCache<Prepared>,
-    regions: BlockCache<Region>,
-    /// Direct-mapped (pc, entry) table in front of `regions`.
-    fast: Vec<(u64, Option<RegionFn>)>,
+    /// Compiled block pc → (entry of the function holding it, region id).
+    entries: HashMap<u64, (usize, usize)>,
+    /// Regions by id; `None` once dropped.
+    regions: Vec<Option<Region>>,
+    /// Guest page → ids of the regions with code from it.
+    region_pages: BTreeMap<u64, Vec<usize>>,
+    /// Direct-mapped table in front of `entries`, shared with compiled code.
+    fast: Vec<FastEntry>,
+    /// Traps raised by compiled exits, indexed by `JitCtx::exit_aux`.
+    traps: Vec<TrapKind>,
+    trampoline: Option<TrampolineFn>,
     /// Executions of cold blocks, for tiering.
     heat: HashMap<u64, u32>,
     /// Regions compiled since the last flush.
@@ -103,6 +125,8 @@ fn new_module(cfg: &JitConfig) -> JITModule {
     flags.set("regalloc_algorithm", cfg.regalloc).expect("valid regalloc_algorithm");
     flags.set("use_colocated_libcalls", "false").expect("known flag");
     flags.set("is_pic", "false").expect("known flag");
+    // Cranelift's x86-64 tail calls (region chaining) rely on frame pointers.
+    flags.set("preserve_frame_pointers", "true").expect("known flag");
     // The verifier costs a large share of compile time; keep it where
     // lowering bugs are hunted, in debug builds.
     let verify = if cfg!(debug_assertions) { "true" } else { "false" };
@@ -140,8 +164,12 @@ impl Jit {
             ctx,
             fctx: FunctionBuilderContext::new(),
             blocks: BlockCache::default(),
-            regions: BlockCache::default(),
-            fast: vec![(u64::MAX, None); FAST_TABLE_SIZE],
+            entries: HashMap::new(),
+            regions: Vec::new(),
+            region_pages: BTreeMap::new(),
+            fast: vec![FastEntry::EMPTY; 1 << FAST_TABLE_BITS],
+            traps: Vec::new(),
+            trampoline: None,
             heat: HashMap::new(),
             compiled: 0,
             generation: 0,
@@ -149,10 +177,6 @@ impl Jit {
             temps: Vec::new(),
             stats: EngineStats::default(),
         }
-    }
-
-    fn fast_index(pc: u64) -> usize {
-        ((pc >> 1) ^ (pc >> 13)) as usize & (FAST_TABLE_SIZE - 1)
     }
 
     fn invalidate(&mut self, mem: &mut AddressSpace) {
@@ -165,21 +189,24 @@ impl Jit {
                 mem.note_invalidation(pn, k);
             }
             dropped += k;
-            self.regions.invalidate_page(pn);
+            // A region goes whole: its blocks jump to each other inside.
+            for id in self.region_pages.remove(&pn).unwrap_or_default() {
+                if let Some(r) = self.regions[id].take() {
+                    for pc in r.pcs {
+                        self.entries.remove(&pc);
+                    }
+                }
+            }
             // Removed pages are re-marked as code when retranslated.
         }
         self.stats.blocks_invalidated += dropped;
-        self.fast.fill((u64::MAX, None));
+        self.fast.fill(FastEntry::EMPTY);
         self.heat.clear();
     }
 
     /// Collect the region rooted at `pc`: the entry block and blocks
     /// reachable through direct jumps, breadth first.
-    fn collect_region(
-        &mut self,
-        mem: &mut AddressSpace,
-        pc: u64,
-    ) -> Result<Vec<u64>, crate::mem::MemFault> {
+    fn collect_region(&mut self, mem: &mut AddressSpace, pc: u64) -> Result<Vec<u64>, MemFault> {
         let mut order = vec![pc];
         let mut i = 0;
         while i < order.len() && order.len() < MAX_REGION_BLOCKS {
@@ -219,7 +246,11 @@ impl Jit {
                 succ.push(block.pc + block.byte_len as u64);
             }
             for t in succ {
-                if !order.contains(&t) && order.len() < MAX_REGION_BLOCKS {
+                // Blocks compiled elsewhere are reached by chaining.
+                if !order.contains(&t)
+                    && !self.entries.contains_key(&t)
+                    && order.len() < MAX_REGION_BLOCKS
+                {
                     order.push(t);
                 }
             }
@@ -227,11 +258,34 @@ impl Jit {
         Ok(order)
     }
 
-    fn compile_region(
-        &mut self,
-        mem: &mut AddressSpace,
-        pc: u64,
-    ) -> Result<RegionFn, crate::mem::MemFault> {
+    /// Compile the trampoline of the current module.
+    fn compile_trampoline(&mut self) -> TrampolineFn {
+        let module = self.module.as_mut().expect("module exists outside flush");
+        module.clear_context(&mut self.ctx);
+        lower::trampoline_signature(&mut self.ctx.func.signature);
+        let sig = self.ctx.func.signature.clone();
+        let id = module
+            .declare_function("trampoline", Linkage::Local, &sig)
+            .expect("one trampoline per module");
+        self.ctx.func.name = UserFuncName::user(0, id.as_u32());
+        {
+            let mut b = FunctionBuilder::new(&mut self.ctx.func, &mut self.fctx);
+            lower::lower_trampoline(&mut b);
+            b.finalize(module.target_config());
+        }
+        // The trampoline is a fixed, valid function: an invariant.
+        module.define_function(id, &mut self.ctx).expect("cranelift compiles the trampoline");
+        module.clear_context(&mut self.ctx);
+        module.finalize_definitions().expect("finalizing JIT code");
+        let ptr = module.get_finalized_function(id);
+        // SAFETY: defined just above with `trampoline_signature`, i.e.
+        // `extern "C" fn(*mut CpuState, *mut JitCtx, usize) -> u32` in the
+        // host's default calling convention.
+        unsafe { std::mem::transmute::<*const u8, TrampolineFn>(ptr) }
+    }
+
+    /// Compile the region rooted at `pc`; returns its entry.
+    fn compile_region(&mut self, mem: &mut AddressSpace, pc: u64) -> Result<usize, MemFault> {
         if self.compiled >= MAX_COMPILED_REGIONS {
             self.flush();
         }
@@ -241,6 +295,7 @@ impl Jit {
             pcs.iter().filter_map(|p| self.blocks.get(*p).map(|pr| pr.block.clone())).collect();
         let refs: Vec<&Block> = blocks.iter().collect();
         let module = self.module.as_mut().expect("module exists outside flush");
+        let host_cc: CallConv = module.isa().default_call_conv();
         module.clear_context(&mut self.ctx);
         lower::region_signature(&mut self.ctx.func.signature);
         let sig = self.ctx.func.signature.clone();
@@ -253,10 +308,11 @@ impl Jit {
         let target = module.target_config();
         let traps = {
             let mut b = FunctionBuilder::new(&mut self.ctx.func, &mut self.fctx);
-            let traps = lower::lower_region(&mut b, &refs);
+            let traps = lower::lower_region(&mut b, &refs, self.traps.len(), host_cc);
             b.finalize(target);
             traps
         };
+        self.traps.extend(traps);
         let dump = std::env::var_os("BOHR_JIT_DUMP").is_some();
         if dump {
             self.ctx.set_disasm(true);
@@ -268,43 +324,47 @@ impl Jit {
             panic!("cranelift rejected region at {pc:#x}: {e:?}\n{}", self.ctx.func.display())
         });
         let code_len = self.ctx.compiled_code().map_or(0, |c| c.code_buffer().len());
-        if dump {
-            if let Some(vcode) = self.ctx.compiled_code().and_then(|c| c.vcode.as_deref()) {
-                eprintln!("== machine code of region {pc:#x}\n{vcode}");
-            }
+        if let Some(vcode) =
+            self.ctx.compiled_code().and_then(|c| c.vcode.as_deref()).filter(|_| dump)
+        {
+            eprintln!("== machine code of region {pc:#x}\n{vcode}");
         }
         module.clear_context(&mut self.ctx);
         module.finalize_definitions().expect("finalizing JIT code");
         let ptr = module.get_finalized_function(id);
         perf_map_note(ptr, code_len, pc);
-        // SAFETY: the function was just defined with `region_signature`,
-        // i.e. `extern "C" fn(*mut CpuState, *mut JitCtx) -> u32` in the
-        // host's default calling convention.
-        let entry: RegionFn = unsafe { std::mem::transmute::<*const u8, RegionFn>(ptr) };
+        let entry = ptr as usize;
         self.stats.blocks_compiled += blocks.len() as u64;
         self.stats.insns_compiled += blocks.iter().map(|b| b.insn_count as u64).sum::<u64>();
         self.stats.compile_us += started.elapsed().as_micros() as u64;
         self.compiled += 1;
-        // Register the region on every page its blocks touch.
-        let region = Region { entry, traps };
-        let first = &blocks[0];
-        self.regions.insert(first.pc, first.byte_len, region);
-        for b in &blocks[1..] {
+        // Every block is an entry; the region is dropped whole when any
+        // page its blocks touch is written.
+        let rid = self.regions.len();
+        let mut pages = Vec::new();
+        for b in &blocks {
+            self.entries.insert(b.pc, (entry, rid));
+            self.fast[fast_index(b.pc)] = FastEntry { pc: b.pc, entry };
             let (lo, hi) = b.page_span(PAGE_SHIFT);
-            for pn in lo..=hi {
-                self.regions.add_page_ref(pn, first.pc);
-            }
+            pages.extend(lo..=hi);
         }
+        pages.sort_unstable();
+        pages.dedup();
+        for pn in pages {
+            self.region_pages.entry(pn).or_default().push(rid);
+        }
+        self.regions.push(Some(Region { pcs: blocks.iter().map(|b| b.pc).collect() }));
         Ok(entry)
     }
 
-    fn region_at(&mut self, pc: u64) -> Option<RegionFn> {
-        let i = Self::fast_index(pc);
-        if self.fast[i].0 == pc {
-            return self.fast[i].1;
+    /// The compiled function holding block `pc`, if any.
+    fn region_at(&mut self, pc: u64) -> Option<usize> {
+        let i = fast_index(pc);
+        if self.fast[i].pc == pc {
+            return Some(self.fast[i].entry);
         }
-        let entry = self.regions.get(pc).map(|r| r.entry)?;
-        self.fast[i] = (pc, Some(entry));
+        let (entry, _) = *self.entries.get(&pc)?;
+        self.fast[i] = FastEntry { pc, entry };
         Some(entry)
     }
 
@@ -369,19 +429,36 @@ impl Engine for Jit {
                 }
                 continue;
             };
-            let mut ctx = JitCtx::new(mem, left);
-            // SAFETY: `entry` was compiled for this engine with the region
-            // signature; `cpu` and `ctx` are valid for the call, and `ctx`
-            // points at `mem`, which we hold exclusively, so the helpers'
-            // accesses through it do not alias any live reference.
-            let code = unsafe { entry(cpu, &mut ctx) };
-            match code {
-                EXIT_JUMP => {}
-                EXIT_SYSCALL => return StopReason::Syscall,
-                EXIT_TRAP => {
-                    let region = self.regions.get(pc).expect("region that just ran is cached");
-                    return StopReason::Trap(region.traps[ctx.exit_aux as usize]);
+            let tramp = match self.trampoline {
+                Some(t) => t,
+                None => {
+                    let t = self.compile_trampoline();
+                    self.trampoline = Some(t);
+                    t
                 }
+            };
+            let icount = cpu.icount;
+            let mut ctx = JitCtx::new(mem, &self.fast, left);
+            // SAFETY: `tramp` and `entry` were compiled by this engine's
+            // current module (the fast table and `entries` are cleared with
+            // it), with the trampoline and region signatures; `cpu` and
+            // `ctx` are valid for the call; `ctx` points at `mem`, which we
+            // hold exclusively, and at `self.fast`, which nothing mutates
+            // until the call returns, so the helpers' accesses through it
+            // do not alias any live reference.
+            let code = unsafe { tramp(cpu, &mut ctx, entry) };
+            match code {
+                EXIT_JUMP => {
+                    if cpu.pc == pc && cpu.icount == icount {
+                        // No progress: the function does not hold `pc` (an
+                        // engine invariant says it does). Interpret it.
+                        if let Some(s) = self.interpret(cpu, mem, left) {
+                            return s;
+                        }
+                    }
+                }
+                EXIT_SYSCALL => return StopReason::Syscall,
+                EXIT_TRAP => return StopReason::Trap(self.traps[ctx.exit_aux as usize]),
                 EXIT_FAULT => return StopReason::Fault(ctx.fault()),
                 EXIT_FUEL => {
                     // Fewer instructions remain than the next block holds:
@@ -398,8 +475,12 @@ impl Engine for Jit {
 
     fn flush(&mut self) {
         self.blocks.clear();
+        self.entries.clear();
         self.regions.clear();
-        self.fast.fill((u64::MAX, None));
+        self.region_pages.clear();
+        self.fast.fill(FastEntry::EMPTY);
+        self.traps.clear();
+        self.trampoline = None;
         self.heat.clear();
         if let Some(old) = self.module.take() {
             // SAFETY: no compiled code is running (we are in the engine, not

@@ -16,11 +16,41 @@ pub const EXIT_FAULT: u32 = 3;
 /// Not enough fuel for the block at `cpu.pc`: the interpreter must run it.
 pub const EXIT_FUEL: u32 = 4;
 
+/// log2 of the entries in the direct-mapped table of compiled entry pcs.
+pub const FAST_TABLE_BITS: u32 = 12;
+
+/// One entry of the direct-mapped table compiled code chains through:
+/// `entry` is the compiled function holding `pc`, or 0.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FastEntry {
+    pub pc: u64,
+    pub entry: usize,
+}
+
+impl FastEntry {
+    pub const EMPTY: FastEntry = FastEntry { pc: u64::MAX, entry: 0 };
+}
+
+/// The table slot of `pc`. Compiled code computes the same expression
+/// (see `lower`), with [`FAST_HASH_SHIFTS`].
+#[inline]
+pub fn fast_index(pc: u64) -> usize {
+    (((pc >> FAST_HASH_SHIFTS.0) ^ (pc >> FAST_HASH_SHIFTS.1)) as usize)
+        & ((1 << FAST_TABLE_BITS) - 1)
+}
+
+/// The two right shifts mixed by [`fast_index`].
+pub const FAST_HASH_SHIFTS: (u32, u32) = (1, 13);
+
 /// Per-run context shared with compiled code.
 #[repr(C)]
 pub struct JitCtx {
     /// The running process's TLB.
     pub tlb: *mut Tlb,
+    /// The engine's table of compiled entry pcs, `1 << FAST_TABLE_BITS`
+    /// entries, for chaining from one compiled function to the next.
+    pub fast: *const FastEntry,
     /// The running process's address space, for the slow-path helpers.
     pub mem: *mut AddressSpace,
     /// Instructions the code may still retire.
@@ -41,15 +71,23 @@ pub mod offsets {
     use std::mem::offset_of;
 
     pub const TLB: i32 = offset_of!(JitCtx, tlb) as i32;
+    pub const FAST: i32 = offset_of!(JitCtx, fast) as i32;
+    pub const FAST_ENTRY_PC: i32 = offset_of!(super::FastEntry, pc) as i32;
+    pub const FAST_ENTRY_FN: i32 = offset_of!(super::FastEntry, entry) as i32;
+    /// log2 of `size_of::<FastEntry>()`.
+    pub const FAST_ENTRY_SHIFT: i64 = 4;
+    const _: () = assert!(size_of::<super::FastEntry>() == 1 << FAST_ENTRY_SHIFT);
     pub const FUEL: i32 = offset_of!(JitCtx, fuel) as i32;
     pub const FAULT_PENDING: i32 = offset_of!(JitCtx, fault_pending) as i32;
     pub const EXIT_AUX: i32 = offset_of!(JitCtx, exit_aux) as i32;
 }
 
 impl JitCtx {
-    pub fn new(mem: &mut AddressSpace, fuel: u64) -> Self {
+    pub fn new(mem: &mut AddressSpace, fast: &[FastEntry], fuel: u64) -> Self {
+        debug_assert_eq!(fast.len(), 1 << FAST_TABLE_BITS);
         JitCtx {
             tlb: mem.tlb_ptr(),
+            fast: fast.as_ptr(),
             mem,
             fuel,
             fault_pending: 0,

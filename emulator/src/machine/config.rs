@@ -119,7 +119,7 @@ impl MachineConfig {
             max_insns: 500_000_000,
             max_block_insns: crate::engine::DEFAULT_MAX_BLOCK_INSNS,
             mtd_chunk: 4096,
-            jit_threshold: 0,
+            jit_threshold: crate::jit::DEFAULT_THRESHOLD,
             mtds: Vec::new(),
             files: Vec::new(),
             env: Vec::new(),
