@@ -24,7 +24,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
-    AbiParam, Block as ClBlock, BlockArg, InstBuilder, MemFlagsData, Signature, Type, Value, types,
+    AbiParam, Block as ClBlock, BlockArg, InstBuilder, InstructionData, MemFlagsData, Opcode,
+    Signature, Type, Value, types,
 };
 use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::{FunctionBuilder, Switch, Variable};
@@ -744,7 +745,12 @@ impl Lower<'_, '_> {
                     self.b.ins().select(zero, a, r)
                 }
             }
-            BinOp::And => self.b.ins().band(a, b),
+            BinOp::And => match self.const_of(b) {
+                // A mask within the low word: compute in 32 bits, where
+                // the host's immediates reach and zero-extension is free.
+                Some(m) if m <= u32::MAX as u64 => self.and_low_word(a, m),
+                _ => self.b.ins().band(a, b),
+            },
             BinOp::Or => self.b.ins().bor(a, b),
             BinOp::Xor => self.b.ins().bxor(a, b),
             BinOp::Shl => self.b.ins().ishl(a, b),
@@ -790,7 +796,7 @@ impl Lower<'_, '_> {
             UnOp::Sext32 => narrow(self, types::I32, true),
             UnOp::Zext8 => narrow(self, types::I8, false),
             UnOp::Zext16 => narrow(self, types::I16, false),
-            UnOp::Zext32 => narrow(self, types::I32, false),
+            UnOp::Zext32 => self.and_low_word(a, u32::MAX as u64),
         }
     }
 
@@ -804,6 +810,75 @@ impl Lower<'_, '_> {
         self.b.ins().store(self.trusted, f, self.ctx, runtime::offsets::FUEL);
         self.b.ins().store(self.trusted, pc, self.cpu, cpu_off::PC);
         f
+    }
+
+    /// The constant `v` was built from, if it is one.
+    fn const_of(&self, v: Value) -> Option<u64> {
+        let dfg = &self.b.func.dfg;
+        let inst = dfg.value_def(v).inst()?;
+        match dfg.insts[inst] {
+            InstructionData::UnaryImm { opcode: Opcode::Iconst, imm } => Some(imm.bits() as u64),
+            _ => None,
+        }
+    }
+
+    /// The low 32 bits of `v` as an `i32`, computed in 32 bits when `v` is
+    /// an operation whose low word depends only on its operands' low words.
+    fn low_word(&mut self, v: Value) -> Value {
+        let dfg = &self.b.func.dfg;
+        if let Some(inst) = dfg.value_def(v).inst()
+            && let InstructionData::Binary { opcode, args: [x, y] } = dfg.insts[inst]
+        {
+            let shift = if opcode == Opcode::Ishl { self.const_of(y) } else { None };
+            match opcode {
+                Opcode::Iadd | Opcode::Isub | Opcode::Imul | Opcode::Band | Opcode::Bor
+                | Opcode::Bxor => {
+                    let x = self.b.ins().ireduce(types::I32, x);
+                    let y = self.b.ins().ireduce(types::I32, y);
+                    let (inst, dfg) = self.b.ins().Binary(opcode, types::I32, x, y);
+                    return dfg.first_result(inst);
+                }
+                Opcode::Ishl if shift.is_some_and(|c| c < 32) => {
+                    let x = self.b.ins().ireduce(types::I32, x);
+                    return self.b.ins().ishl_imm_u(x, shift.unwrap_or(0) as i64);
+                }
+                _ => {}
+            }
+        }
+        self.b.ins().ireduce(types::I32, v)
+    }
+
+    /// `a & mask` for a mask within the low word (`mask <= u32::MAX`).
+    fn and_low_word(&mut self, a: Value, mask: u64) -> Value {
+        let dfg = &self.b.func.dfg;
+        // `(x >> c) & mask` with the mask inside the low `32 - c` bits takes
+        // bits of x's low word only: a 32-bit shift.
+        if let Some(inst) = dfg.value_def(a).inst()
+            && let InstructionData::Binary { opcode: Opcode::Ushr, args: [x, y] } = dfg.insts[inst]
+            && let Some(c) = self.const_of(y)
+            && c < 32
+            && mask <= (u32::MAX >> c) as u64
+        {
+            let x = self.b.ins().ireduce(types::I32, x);
+            let r = self.b.ins().ushr_imm_u(x, c as i64);
+            let r = if mask == (u32::MAX >> c) as u64 { r } else { self.b.ins().band_imm_u(r, mask as i64) };
+            return self.b.ins().uextend(I64, r);
+        }
+        // `(x << c) & mask` with the mask covering every bit the shift can
+        // set needs no `and` in 32 bits.
+        let covered = dfg.value_def(a).inst().is_some_and(|inst| match dfg.insts[inst] {
+            InstructionData::Binary { opcode: Opcode::Ishl, args: [_, y] } => {
+                self.const_of(y).is_some_and(|c| c < 32 && (u32::MAX << c) as u64 & !mask == 0)
+            }
+            _ => false,
+        });
+        let w = self.low_word(a);
+        let r = if mask == u32::MAX as u64 || covered {
+            w
+        } else {
+            self.b.ins().band_imm_u(w, mask as i64)
+        };
+        self.b.ins().uextend(I64, r)
     }
 
     /// The shared exit: write back the counters and pc, return the code.
