@@ -53,13 +53,16 @@ struct Lower<'a, 'b> {
     /// at the block's end, so a slot set twice in a row is stored once.
     pending: BTreeSet<u16>,
     temp_vars: Vec<Variable>,
-    /// `cpu.icount` and `ctx.fuel` at function entry: retired instructions
-    /// are `icount0 + fuel0 - fuel`, so only fuel is counted down.
-    icount0: Value,
-    fuel0: Value,
+    /// Fuel left; retired instructions are `icount0 + fuel0 - fuel`, where
+    /// `cpu.icount` and `ctx.fuel` still hold the entry values `icount0`
+    /// and `fuel0` (only exits write them), so only fuel is counted down
+    /// and the entry values are reloaded where needed instead of holding
+    /// two registers through the function.
     fuel: Variable,
     /// Set when a store hit translated code; checked at the next
-    /// instruction boundary so stale code never runs.
+    /// instruction boundary so stale code never runs. Block-local: such a
+    /// store always leaves at the next boundary, so it is zero at every
+    /// block entry, and its live range never spans the region.
     smc: Variable,
     exit_block: ClBlock,
     /// The exit to a pc that may be compiled elsewhere: tail-calls it.
@@ -74,6 +77,7 @@ struct Lower<'a, 'b> {
     store_sig: cranelift_codegen::ir::SigRef,
     traps: Vec<TrapKind>,
     trap_base: usize,
+    thunks: Thunks,
     trusted: MemFlagsData,
 }
 
@@ -114,6 +118,64 @@ pub fn region_signature(sig: &mut Signature) {
     sig.returns.push(AbiParam::new(types::I32));
 }
 
+/// Addresses of the compiled slow-path thunks (see [`lower_thunk`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Thunks {
+    pub load: usize,
+    pub store: usize,
+}
+
+/// `(ctx, addr, size) -> value`: the slow-path load helper.
+pub fn load_signature(cc: CallConv) -> Signature {
+    let mut sig = load_thunk_signature(cc);
+    sig.returns.push(AbiParam::new(I64));
+    sig
+}
+
+/// `(ctx, addr, size, value) -> status`: the slow-path store helper.
+pub fn store_signature(cc: CallConv) -> Signature {
+    let mut sig = store_thunk_signature(cc);
+    sig.returns.push(AbiParam::new(types::I32));
+    sig
+}
+
+/// The load thunk: the helper's parameters, no result.
+pub fn load_thunk_signature(cc: CallConv) -> Signature {
+    let mut sig = Signature::new(cc);
+    sig.params.extend([AbiParam::new(I64), AbiParam::new(I64), AbiParam::new(types::I32)]);
+    sig
+}
+
+/// The store thunk: the helper's parameters, no result.
+pub fn store_thunk_signature(cc: CallConv) -> Signature {
+    let mut sig = load_thunk_signature(cc);
+    sig.params.push(AbiParam::new(I64));
+    sig
+}
+
+/// A thunk in the `preserve_all` convention that forwards its arguments
+/// (the first is the `JitCtx`) to the `extern "C"` `helper` of signature
+/// `helper_sig` and stores its result in `JitCtx::slow_result`. Compiled
+/// code calls helpers through such thunks, so a rarely taken slow path
+/// clobbers no register and the values live across it need not sit in
+/// callee-saved registers or on the stack. The result goes through memory
+/// because Cranelift's `preserve_all` restores the return register too.
+pub fn lower_thunk(b: &mut FunctionBuilder, helper: usize, helper_sig: Signature) {
+    let entry = b.create_block();
+    b.append_block_params_for_function_params(entry);
+    b.switch_to_block(entry);
+    let params = b.block_params(entry).to_vec();
+    let wide = helper_sig.returns[0].value_type == I64;
+    let sig = b.import_signature(helper_sig);
+    let f = b.ins().iconst(I64, helper as i64);
+    let call = b.ins().call_indirect(sig, f, &params);
+    let r = b.inst_results(call)[0];
+    let r = if wide { r } else { b.ins().uextend(I64, r) };
+    b.ins().store(MemFlagsData::trusted(), r, params[0], runtime::offsets::SLOW_RESULT);
+    b.ins().return_(&[]);
+    b.seal_all_blocks();
+}
+
 /// The trampoline through which the engine enters compiled code:
 /// `extern "C" fn(cpu, ctx, region) -> exit code`, calling `region` (a
 /// `tail`-convention function, which Rust cannot call directly).
@@ -140,13 +202,13 @@ pub fn trampoline_signature(sig: &mut Signature) {
 /// Lower `blocks` into the function being built. The function may be
 /// entered at any of the blocks: it starts where `cpu.pc` points. Returns
 /// the traps its exits raise, numbered from `trap_base` (the value compiled
-/// code stores in `JitCtx::exit_aux`). `host_cc` is the convention of the
-/// `extern "C"` runtime helpers.
+/// code stores in `JitCtx::exit_aux`). Slow memory paths call the
+/// `thunks`.
 pub fn lower_region(
     b: &mut FunctionBuilder,
     blocks: &[&Block],
     trap_base: usize,
-    host_cc: CallConv,
+    thunks: Thunks,
 ) -> Vec<TrapKind> {
     let entry = b.create_block();
     b.append_block_params_for_function_params(entry);
@@ -155,19 +217,8 @@ pub fn lower_region(
     let ctx = b.block_params(entry)[1];
     let trusted = MemFlagsData::trusted();
 
-    let mut load_sig = Signature::new(host_cc);
-    load_sig.params.extend([AbiParam::new(I64), AbiParam::new(I64), AbiParam::new(types::I32)]);
-    load_sig.returns.push(AbiParam::new(I64));
-    let load_sig = b.import_signature(load_sig);
-    let mut store_sig = Signature::new(host_cc);
-    store_sig.params.extend([
-        AbiParam::new(I64),
-        AbiParam::new(I64),
-        AbiParam::new(types::I32),
-        AbiParam::new(I64),
-    ]);
-    store_sig.returns.push(AbiParam::new(types::I32));
-    let store_sig = b.import_signature(store_sig);
+    let load_sig = b.import_signature(load_thunk_signature(CallConv::PreserveAll));
+    let store_sig = b.import_signature(store_thunk_signature(CallConv::PreserveAll));
 
     let tlb = b.ins().load(I64, trusted, ctx, runtime::offsets::TLB);
     // Slot variables are defined per block (loaded on first use), so their
@@ -183,12 +234,10 @@ pub fn lower_region(
         // so the SSA builder never sees an undefined use.
         b.def_var(t, zero);
     }
-    let icount0 = b.ins().load(I64, trusted, cpu, cpu_off::ICOUNT);
     let fuel = b.declare_var(I64);
     let fuel0 = b.ins().load(I64, trusted, ctx, runtime::offsets::FUEL);
     b.def_var(fuel, fuel0);
     let smc = b.declare_var(I64);
-    b.def_var(smc, zero);
 
     let exit_block = b.create_block();
     b.append_block_param(exit_block, types::I32); // exit code
@@ -236,8 +285,6 @@ pub fn lower_region(
         known: BTreeSet::new(),
         pending: BTreeSet::new(),
         temp_vars,
-        icount0,
-        fuel0,
         fuel,
         smc,
         exit_block,
@@ -248,6 +295,7 @@ pub fn lower_region(
         store_sig,
         traps: Vec::new(),
         trap_base,
+        thunks,
         trusted,
     };
     for bl in blocks {
@@ -440,6 +488,8 @@ impl Lower<'_, '_> {
             self.b.ins().jump(head, &[]);
             self.b.switch_to_block(head);
         }
+        let zero = self.b.ins().iconst(I64, 0);
+        self.b.def_var(self.smc, zero);
         let n = bl.insn_count as u64;
         // Exact fuel: run the block only if all of it may retire.
         let fuel = self.b.use_var(self.fuel);
@@ -454,6 +504,8 @@ impl Lower<'_, '_> {
         self.b.def_var(self.fuel, f);
 
         let labels: Vec<ClBlock> = (0..bl.num_labels).map(|_| self.b.create_block()).collect();
+        // Slots known on every branch to each label so far.
+        let mut label_known: Vec<Option<BTreeSet<u16>>> = vec![None; labels.len()];
         let mut k: u64 = 0; // instructions started
         let mut cur_pc = bl.pc;
         let mut insn_had_store = false;
@@ -529,10 +581,16 @@ impl Lower<'_, '_> {
                     self.set_t(dst, v);
                 }
                 Op::BranchIf { cond, target } => {
-                    // Internal merge points: what is known or pending on
-                    // one path is not on the other, so both start afresh.
+                    // Internal merge points: a slot stays known past the
+                    // label only if it is known on every path into it (its
+                    // variable is then defined on each); pending stores are
+                    // made before the paths part.
                     self.flush_pending();
-                    self.known.clear();
+                    let at = &mut label_known[target.0 as usize];
+                    *at = Some(match at.take() {
+                        Some(k) => k.intersection(&self.known).copied().collect(),
+                        None => self.known.clone(),
+                    });
                     let c = self.t(cond);
                     let next = self.b.create_block();
                     self.b.ins().brif(c, labels[target.0 as usize], &[], next, &[]);
@@ -540,7 +598,10 @@ impl Lower<'_, '_> {
                 }
                 Op::Label(l) => {
                     self.flush_pending();
-                    self.known.clear();
+                    match label_known[l.0 as usize].take() {
+                        Some(k) => self.known.retain(|s| k.contains(s)),
+                        None => self.known.clear(),
+                    }
                     let dest = labels[l.0 as usize];
                     self.b.ins().jump(dest, &[]);
                     self.b.switch_to_block(dest);
@@ -567,8 +628,15 @@ impl Lower<'_, '_> {
     /// `icount` as if every instruction of the current block had retired.
     fn retired_now(&mut self) -> Value {
         let f = self.b.use_var(self.fuel);
-        let spent = self.b.ins().isub(self.fuel0, f);
-        self.b.ins().iadd(self.icount0, spent)
+        self.retired_with_fuel(f)
+    }
+
+    /// `icount` when `fuel` is left: `icount0 + fuel0 - fuel`.
+    fn retired_with_fuel(&mut self, fuel: Value) -> Value {
+        let fuel0 = self.b.ins().load(I64, self.trusted, self.ctx, runtime::offsets::FUEL);
+        let icount0 = self.b.ins().load(I64, self.trusted, self.cpu, cpu_off::ICOUNT);
+        let spent = self.b.ins().isub(fuel0, fuel);
+        self.b.ins().iadd(icount0, spent)
     }
 
     /// Address of the TLB entry for `addr`.
@@ -617,10 +685,10 @@ impl Lower<'_, '_> {
         self.b.ins().jump(join, &[BlockArg::Value(v)]);
 
         self.b.switch_to_block(slow);
-        let helper = self.b.ins().iconst(I64, runtime::jit_load as *const () as i64);
+        let helper = self.b.ins().iconst(I64, self.thunks.load as i64);
         let size = self.b.ins().iconst(types::I32, w.bytes() as i64);
-        let call = self.b.ins().call_indirect(self.load_sig, helper, &[self.ctx, addr, size]);
-        let v = self.b.inst_results(call)[0];
+        self.b.ins().call_indirect(self.load_sig, helper, &[self.ctx, addr, size]);
+        let v = self.b.ins().load(I64, self.trusted, self.ctx, runtime::offsets::SLOW_RESULT);
         let v = if ty == I64 { v } else { self.b.ins().ireduce(ty, v) };
         let pending =
             self.b.ins().load(I64, self.trusted, self.ctx, runtime::offsets::FAULT_PENDING);
@@ -675,11 +743,10 @@ impl Lower<'_, '_> {
 
         self.b.switch_to_block(slow);
         let wide = if ty == I64 { narrow } else { self.b.ins().uextend(I64, narrow) };
-        let helper = self.b.ins().iconst(I64, runtime::jit_store as *const () as i64);
+        let helper = self.b.ins().iconst(I64, self.thunks.store as i64);
         let size = self.b.ins().iconst(types::I32, w.bytes() as i64);
-        let call =
-            self.b.ins().call_indirect(self.store_sig, helper, &[self.ctx, addr, size, wide]);
-        let r = self.b.inst_results(call)[0];
+        self.b.ins().call_indirect(self.store_sig, helper, &[self.ctx, addr, size, wide]);
+        let r = self.b.ins().load(I64, self.trusted, self.ctx, runtime::offsets::SLOW_RESULT);
         let is_fault = self.b.ins().icmp_imm_s(IntCC::Equal, r, 1);
         let ok = self.b.create_block();
         self.b.ins().brif(is_fault, fault, &[], ok, &[]);
@@ -804,8 +871,7 @@ impl Lower<'_, '_> {
     fn write_back(&mut self, pc: Value, unretired: Value) -> Value {
         let f = self.b.use_var(self.fuel);
         let f = self.b.ins().iadd(f, unretired);
-        let spent = self.b.ins().isub(self.fuel0, f);
-        let ic = self.b.ins().iadd(self.icount0, spent);
+        let ic = self.retired_with_fuel(f);
         self.b.ins().store(self.trusted, ic, self.cpu, cpu_off::ICOUNT);
         self.b.ins().store(self.trusted, f, self.ctx, runtime::offsets::FUEL);
         self.b.ins().store(self.trusted, pc, self.cpu, cpu_off::PC);
@@ -831,7 +897,11 @@ impl Lower<'_, '_> {
         {
             let shift = if opcode == Opcode::Ishl { self.const_of(y) } else { None };
             match opcode {
-                Opcode::Iadd | Opcode::Isub | Opcode::Imul | Opcode::Band | Opcode::Bor
+                Opcode::Iadd
+                | Opcode::Isub
+                | Opcode::Imul
+                | Opcode::Band
+                | Opcode::Bor
                 | Opcode::Bxor => {
                     let x = self.b.ins().ireduce(types::I32, x);
                     let y = self.b.ins().ireduce(types::I32, y);
@@ -861,7 +931,11 @@ impl Lower<'_, '_> {
         {
             let x = self.b.ins().ireduce(types::I32, x);
             let r = self.b.ins().ushr_imm_u(x, c as i64);
-            let r = if mask == (u32::MAX >> c) as u64 { r } else { self.b.ins().band_imm_u(r, mask as i64) };
+            let r = if mask == (u32::MAX >> c) as u64 {
+                r
+            } else {
+                self.b.ins().band_imm_u(r, mask as i64)
+            };
             return self.b.ins().uextend(I64, r);
         }
         // `(x << c) & mask` with the mask covering every bit the shift can

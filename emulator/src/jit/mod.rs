@@ -55,12 +55,19 @@ compile_error!("the JIT's inline TLB path assumes a little-endian host");
 pub const DEFAULT_THRESHOLD: u32 = 50;
 
 /// Most IR blocks compiled into one region.
-pub const MAX_REGION_BLOCKS: usize = 24;
+pub const MAX_REGION_BLOCKS: usize = 8;
 /// Compiled regions kept before the whole code cache is flushed.
 pub const MAX_COMPILED_REGIONS: usize = 20_000;
 
 /// `extern "C" fn(cpu, ctx, region)`: calls a `tail`-convention region.
 type TrampolineFn = unsafe extern "C" fn(*mut CpuState, *mut JitCtx, usize) -> u32;
+
+/// The fixed functions of a module.
+#[derive(Clone, Copy)]
+struct Stubs {
+    trampoline: TrampolineFn,
+    thunks: lower::Thunks,
+}
 
 /// A compiled function (region): the block pcs it can be entered at.
 struct Region {
@@ -105,7 +112,8 @@ pub struct Jit {
     fast: Vec<FastEntry>,
     /// Traps raised by compiled exits, indexed by `JitCtx::exit_aux`.
     traps: Vec<TrapKind>,
-    trampoline: Option<TrampolineFn>,
+    /// Fixed functions of the current module, compiled on first use.
+    stubs: Option<Stubs>,
     /// Executions of cold blocks, for tiering.
     heat: HashMap<u64, u32>,
     /// Regions compiled since the last flush.
@@ -169,7 +177,7 @@ impl Jit {
             region_pages: BTreeMap::new(),
             fast: vec![FastEntry::EMPTY; 1 << FAST_TABLE_BITS],
             traps: Vec::new(),
-            trampoline: None,
+            stubs: None,
             heat: HashMap::new(),
             compiled: 0,
             generation: 0,
@@ -258,30 +266,68 @@ impl Jit {
         Ok(order)
     }
 
-    /// Compile the trampoline of the current module.
-    fn compile_trampoline(&mut self) -> TrampolineFn {
+    /// Compile a fixed function of the current module; returns its address.
+    fn compile_stub(
+        &mut self,
+        name: &str,
+        sig: cranelift_codegen::ir::Signature,
+        body: impl FnOnce(&mut FunctionBuilder),
+    ) -> *const u8 {
         let module = self.module.as_mut().expect("module exists outside flush");
         module.clear_context(&mut self.ctx);
-        lower::trampoline_signature(&mut self.ctx.func.signature);
-        let sig = self.ctx.func.signature.clone();
-        let id = module
-            .declare_function("trampoline", Linkage::Local, &sig)
-            .expect("one trampoline per module");
+        self.ctx.func.signature = sig.clone();
+        let id = module.declare_function(name, Linkage::Local, &sig).expect("one stub per name");
         self.ctx.func.name = UserFuncName::user(0, id.as_u32());
         {
             let mut b = FunctionBuilder::new(&mut self.ctx.func, &mut self.fctx);
-            lower::lower_trampoline(&mut b);
+            body(&mut b);
             b.finalize(module.target_config());
         }
-        // The trampoline is a fixed, valid function: an invariant.
-        module.define_function(id, &mut self.ctx).expect("cranelift compiles the trampoline");
+        // The stubs are fixed, valid functions: an invariant.
+        module.define_function(id, &mut self.ctx).expect("cranelift compiles the stubs");
         module.clear_context(&mut self.ctx);
         module.finalize_definitions().expect("finalizing JIT code");
-        let ptr = module.get_finalized_function(id);
-        // SAFETY: defined just above with `trampoline_signature`, i.e.
-        // `extern "C" fn(*mut CpuState, *mut JitCtx, usize) -> u32` in the
-        // host's default calling convention.
-        unsafe { std::mem::transmute::<*const u8, TrampolineFn>(ptr) }
+        module.get_finalized_function(id)
+    }
+
+    /// The trampoline and slow-path thunks of the current module.
+    fn stubs(&mut self) -> Stubs {
+        if let Some(s) = self.stubs {
+            return s;
+        }
+        let host_cc = self.module.as_ref().expect("module exists").isa().default_call_conv();
+        let mut sig = cranelift_codegen::ir::Signature::new(host_cc);
+        lower::trampoline_signature(&mut sig);
+        let tramp = self.compile_stub("trampoline", sig, lower::lower_trampoline);
+        let load_sig = lower::load_thunk_signature(CallConv::PreserveAll);
+        let load = self.compile_stub("load_thunk", load_sig, |b| {
+            lower::lower_thunk(
+                b,
+                runtime::jit_load as *const () as usize,
+                lower::load_signature(host_cc),
+            )
+        });
+        let store = self.compile_stub(
+            "store_thunk",
+            lower::store_thunk_signature(CallConv::PreserveAll),
+            |b| {
+                lower::lower_thunk(
+                    b,
+                    runtime::jit_store as *const () as usize,
+                    lower::store_signature(host_cc),
+                )
+            },
+        );
+        // SAFETY: `tramp` was compiled just above with
+        // `trampoline_signature`, i.e. `extern "C" fn(*mut CpuState, *mut
+        // JitCtx, usize) -> u32` in the host's default calling convention.
+        let trampoline = unsafe { std::mem::transmute::<*const u8, TrampolineFn>(tramp) };
+        let s = Stubs {
+            trampoline,
+            thunks: lower::Thunks { load: load as usize, store: store as usize },
+        };
+        self.stubs = Some(s);
+        s
     }
 
     /// Compile the region rooted at `pc`; returns its entry.
@@ -294,8 +340,8 @@ impl Jit {
         let blocks: Vec<Block> =
             pcs.iter().filter_map(|p| self.blocks.get(*p).map(|pr| pr.block.clone())).collect();
         let refs: Vec<&Block> = blocks.iter().collect();
+        let thunks = self.stubs().thunks;
         let module = self.module.as_mut().expect("module exists outside flush");
-        let host_cc: CallConv = module.isa().default_call_conv();
         module.clear_context(&mut self.ctx);
         lower::region_signature(&mut self.ctx.func.signature);
         let sig = self.ctx.func.signature.clone();
@@ -308,7 +354,7 @@ impl Jit {
         let target = module.target_config();
         let traps = {
             let mut b = FunctionBuilder::new(&mut self.ctx.func, &mut self.fctx);
-            let traps = lower::lower_region(&mut b, &refs, self.traps.len(), host_cc);
+            let traps = lower::lower_region(&mut b, &refs, self.traps.len(), thunks);
             b.finalize(target);
             traps
         };
@@ -429,14 +475,7 @@ impl Engine for Jit {
                 }
                 continue;
             };
-            let tramp = match self.trampoline {
-                Some(t) => t,
-                None => {
-                    let t = self.compile_trampoline();
-                    self.trampoline = Some(t);
-                    t
-                }
-            };
+            let tramp = self.stubs().trampoline;
             let icount = cpu.icount;
             let mut ctx = JitCtx::new(mem, &self.fast, left);
             // SAFETY: `tramp` and `entry` were compiled by this engine's
@@ -480,7 +519,7 @@ impl Engine for Jit {
         self.region_pages.clear();
         self.fast.fill(FastEntry::EMPTY);
         self.traps.clear();
-        self.trampoline = None;
+        self.stubs = None;
         self.heat.clear();
         if let Some(old) = self.module.take() {
             // SAFETY: no compiled code is running (we are in the engine, not

@@ -63,6 +63,9 @@ pub struct JitCtx {
     pub fault_unmapped: u64,
     /// Extra exit information (trap index).
     pub exit_aux: u64,
+    /// What the last slow-path helper returned, widened; the thunks that
+    /// call the helpers store it here (see `lower::lower_thunk`).
+    pub slow_result: u64,
 }
 
 /// Offsets of [`JitCtx`] fields for generated code.
@@ -80,6 +83,7 @@ pub mod offsets {
     pub const FUEL: i32 = offset_of!(JitCtx, fuel) as i32;
     pub const FAULT_PENDING: i32 = offset_of!(JitCtx, fault_pending) as i32;
     pub const EXIT_AUX: i32 = offset_of!(JitCtx, exit_aux) as i32;
+    pub const SLOW_RESULT: i32 = offset_of!(JitCtx, slow_result) as i32;
 }
 
 impl JitCtx {
@@ -95,6 +99,7 @@ impl JitCtx {
             fault_write: 0,
             fault_unmapped: 0,
             exit_aux: 0,
+            slow_result: 0,
         }
     }
 
