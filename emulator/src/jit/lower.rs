@@ -641,9 +641,11 @@ impl Lower<'_, '_> {
 
     /// Address of the TLB entry for `addr`.
     fn tlb_entry(&mut self, addr: Value) -> Value {
-        let idx = self.b.ins().ushr_imm_u(addr, PAGE_SHIFT as i64);
-        let idx = self.b.ins().band_imm_s(idx, (TLB_SIZE - 1) as i64);
-        let off = self.b.ins().ishl_imm_u(idx, tlb_offsets::ENTRY_SHIFT);
+        // ((addr >> PAGE_SHIFT) & (TLB_SIZE - 1)) << ENTRY_SHIFT, in two
+        // operations: entries are smaller than pages.
+        const _: () = assert!(tlb_offsets::ENTRY_SHIFT < PAGE_SHIFT as i64);
+        let off = self.b.ins().ushr_imm_u(addr, PAGE_SHIFT as i64 - tlb_offsets::ENTRY_SHIFT);
+        let off = self.b.ins().band_imm_s(off, ((TLB_SIZE - 1) as i64) << tlb_offsets::ENTRY_SHIFT);
         let base = self.b.ins().iadd(self.tlb, off);
         self.b.ins().iadd_imm_s(base, tlb_offsets::ENTRIES as i64)
     }
@@ -860,7 +862,10 @@ impl Lower<'_, '_> {
             UnOp::Bswap64 => self.b.ins().bswap(a),
             UnOp::Sext8 => narrow(self, types::I8, true),
             UnOp::Sext16 => narrow(self, types::I16, true),
-            UnOp::Sext32 => narrow(self, types::I32, true),
+            UnOp::Sext32 => {
+                let w = self.low_word(a);
+                self.b.ins().sextend(I64, w)
+            }
             UnOp::Zext8 => narrow(self, types::I8, false),
             UnOp::Zext16 => narrow(self, types::I16, false),
             UnOp::Zext32 => self.and_low_word(a, u32::MAX as u64),
@@ -895,7 +900,28 @@ impl Lower<'_, '_> {
         if let Some(inst) = dfg.value_def(v).inst()
             && let InstructionData::Binary { opcode, args: [x, y] } = dfg.insts[inst]
         {
-            let shift = if opcode == Opcode::Ishl { self.const_of(y) } else { None };
+            let shift = self.const_of(y).filter(|&c| c < 32);
+            // For right shifts, the value shifted must be a 32-bit one
+            // extended the way the shift brings its bits in.
+            let extended = |want: Opcode| {
+                dfg.value_def(x).inst().and_then(|i| match dfg.insts[i] {
+                    InstructionData::Unary { opcode, arg }
+                        if opcode == want && dfg.value_type(arg) == types::I32 =>
+                    {
+                        Some(arg)
+                    }
+                    _ => None,
+                })
+            };
+            match (opcode, shift) {
+                (Opcode::Ushr, Some(c)) if let Some(w) = extended(Opcode::Uextend) => {
+                    return self.b.ins().ushr_imm_u(w, c as i64);
+                }
+                (Opcode::Sshr, Some(c)) if let Some(w) = extended(Opcode::Sextend) => {
+                    return self.b.ins().sshr_imm_u(w, c as i64);
+                }
+                _ => {}
+            }
             match opcode {
                 Opcode::Iadd
                 | Opcode::Isub
@@ -908,7 +934,7 @@ impl Lower<'_, '_> {
                     let (inst, dfg) = self.b.ins().Binary(opcode, types::I32, x, y);
                     return dfg.first_result(inst);
                 }
-                Opcode::Ishl if shift.is_some_and(|c| c < 32) => {
+                Opcode::Ishl if shift.is_some() => {
                     let x = self.b.ins().ireduce(types::I32, x);
                     return self.b.ins().ishl_imm_u(x, shift.unwrap_or(0) as i64);
                 }
