@@ -178,6 +178,13 @@ pub trait Frontend: Send + Sync {
     /// that are not there, lifts to a trap; lifting never panics.
     fn lift_insn(&self, pc: u64, bytes: &[u8], b: &mut BlockBuilder);
 
+    /// Called once before a block's first instruction with the bytes right
+    /// before `pc` (`before.len()` of them are fetchable, up to 4), for
+    /// frontends whose lifting of a block's start depends on what precedes
+    /// it: a mips block can begin in a branch delay slot only after a
+    /// branch. It may record what it learns in `b`'s note.
+    fn begin_block(&self, _pc: u64, _before: &[u8], _b: &mut BlockBuilder) {}
+
     /// The system-call ABI.
     fn syscall_abi(&self) -> &'static SyscallAbi;
 

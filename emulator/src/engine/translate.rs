@@ -19,6 +19,13 @@ pub fn translate(
     let page_end = (pc & PAGE_MASK).wrapping_add(PAGE_SIZE);
     let max_len = frontend.max_insn_len().min(16);
     let mut b = BlockBuilder::new(pc);
+    // The word before the block, when it is on the block's own page: the
+    // block then depends on no page but its own, so a write to that page
+    // invalidates it (and a block at a page start sees no word before it).
+    let mut before = [0u8; 4];
+    let n = if pc & !PAGE_MASK >= 4 { mem.fetch(pc - 4, &mut before) } else { 0 };
+    let n = if n == 4 { 4 } else { 0 };
+    frontend.begin_block(pc, &before[..n], &mut b);
     loop {
         let cur = b.end_pc();
         let mut buf = [0u8; 16];

@@ -50,13 +50,34 @@ const SYNCI_STEP: u64 = 32;
 /// `rdhwr $3`: the cycle counter advances once per retired instruction.
 const CC_RES: u64 = 1;
 
+/// The note a block starts with when the word before it is no branch: the
+/// block cannot begin in a delay slot, so no branch can be pending (one is
+/// pending only between a branch and its slot).
+const NOT_AFTER_BRANCH: u64 = 1;
+const _: () = assert!(NOT_AFTER_BRANCH >> Pending::KIND_SHIFT == 0, "not a pending branch");
+
+/// Before a block: note whether the word before it can have a delay slot.
+/// Without a fetchable word before it, the block checks for a pending
+/// branch, as it does after a branch.
+pub fn begin_block(endian: Endian, before: &[u8], b: &mut BlockBuilder) {
+    let branch_before = match decode::word_from(before, endian).map(decode::decode_word) {
+        Some(Decoded::Insn(i)) => i.opcode.has_delay_slot(),
+        Some(Decoded::Illegal) => false,
+        None => true,
+    };
+    if !branch_before {
+        b.set_note(NOT_AFTER_BRANCH);
+    }
+}
+
 /// Lift the one instruction at `pc`; `bytes` holds what is fetchable there.
 pub fn lift_insn(endian: Endian, pc: u64, bytes: &[u8], b: &mut BlockBuilder) {
     // The previous instruction's note only applies to the one right after
     // it in the same block.
+    let first = b.insn_count() == 0;
+    let after_branch = !(first && b.note() == NOT_AFTER_BRANCH);
     let slot_of = Pending::decode(b.note());
     b.set_note(0);
-    let first = b.insn_count() == 0;
 
     let Some(word) = decode::word_from(bytes, endian) else {
         // Fewer than 4 bytes are fetchable: the fault is at the first
@@ -90,7 +111,7 @@ pub fn lift_insn(endian: Endian, pc: u64, bytes: &[u8], b: &mut BlockBuilder) {
     };
 
     // Read the pending transfer before the instruction can change it.
-    let pending = first.then(|| b.get(DELAY));
+    let pending = (first && after_branch).then(|| b.get(DELAY));
     if insn.opcode.forbidden_in_delay_slot() {
         if slot_of.is_some() {
             b.exit(illegal);

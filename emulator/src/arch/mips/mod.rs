@@ -46,6 +46,10 @@ impl Frontend for Mips {
         lift::lift_insn(self.endian, pc, bytes, b)
     }
 
+    fn begin_block(&self, _pc: u64, before: &[u8], b: &mut BlockBuilder) {
+        lift::begin_block(self.endian, before, b)
+    }
+
     fn syscall_abi(&self) -> &'static SyscallAbi {
         &abi::ABI
     }
