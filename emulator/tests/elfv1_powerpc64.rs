@@ -9,11 +9,12 @@
 //! structures system calls read and write), and it exits with the number
 //! of failed checks. This test demands every check by name.
 
-use std::sync::Arc;
+#[path = "common/selfcheck.rs"]
+mod selfcheck;
 
 use bohr_emu::arch::Arch;
 use bohr_emu::engine::EngineKind;
-use bohr_emu::machine::{GuestFile, MachineConfig, RunControl, run_script};
+use selfcheck::Program;
 
 const PROGRAM: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/programs/powerpc64/elfv1");
 
@@ -72,41 +73,17 @@ const CHECKS: &[&str] = &[
     "getrandom",
 ];
 
-fn expected_stdout() -> String {
-    let mut s = String::from("elfv1: one two\n");
-    for c in CHECKS {
-        s.push_str(&format!("ok {c}\n"));
-    }
-    s.push_str("elfv1: all checks passed\n");
-    s
-}
-
-fn run(engine: EngineKind) {
-    let elf = std::fs::read(PROGRAM).expect("the committed test program is readable");
-    let mut cfg = MachineConfig::new(Arch::Powerpc64);
-    cfg.engine = engine;
-    cfg.files.push(GuestFile { path: "/bin/elfv1".into(), data: Arc::new(elf), executable: true });
-    let outcome = run_script(&cfg, "elfv1.sh", "elfv1 one two", &RunControl::default())
-        .expect("the script is valid");
-    let stdout = String::from_utf8_lossy(&outcome.stdout);
-    assert_eq!(
-        stdout,
-        expected_stdout(),
-        "{engine}: stderr {}",
-        String::from_utf8_lossy(&outcome.stderr)
-    );
-    assert_eq!(outcome.exit_code, 0, "{engine}");
-    assert_eq!(outcome.stopped, None, "{engine}");
-}
+const ELFV1: Program =
+    Program { arch: Arch::Powerpc64, path: PROGRAM, name: "elfv1", checks: CHECKS };
 
 #[test]
 fn elfv1_program_interp() {
-    run(EngineKind::Interp);
+    ELFV1.run(EngineKind::Interp);
 }
 
 #[test]
 fn elfv1_program_jit() {
-    run(EngineKind::Jit);
+    ELFV1.run(EngineKind::Jit);
 }
 
 /// Linux relocates the entry descriptor of a position-independent ELFv1

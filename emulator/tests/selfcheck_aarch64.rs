@@ -12,11 +12,12 @@
 //! same binary passes under qemu-aarch64. This test demands every check by
 //! name.
 
-use std::sync::Arc;
+#[path = "common/selfcheck.rs"]
+mod selfcheck;
 
 use bohr_emu::arch::Arch;
 use bohr_emu::engine::EngineKind;
-use bohr_emu::machine::{GuestFile, MachineConfig, RunControl, run_script};
+use selfcheck::Program;
 
 const PROGRAM: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/programs/aarch64/selfcheck");
 
@@ -102,43 +103,15 @@ const CHECKS: &[&str] = &[
     "munmap",
 ];
 
-fn expected_stdout() -> String {
-    let mut s = String::from("selfcheck: one two\n");
-    for c in CHECKS {
-        s.push_str(&format!("ok {c}\n"));
-    }
-    s.push_str("selfcheck: all checks passed\n");
-    s
-}
-
-fn run(engine: EngineKind) {
-    let elf = std::fs::read(PROGRAM).expect("the committed test program is readable");
-    let mut cfg = MachineConfig::new(Arch::Aarch64);
-    cfg.engine = engine;
-    cfg.files.push(GuestFile {
-        path: "/bin/selfcheck".into(),
-        data: Arc::new(elf),
-        executable: true,
-    });
-    let outcome = run_script(&cfg, "selfcheck.sh", "selfcheck one two", &RunControl::default())
-        .expect("the script is valid");
-    let stdout = String::from_utf8_lossy(&outcome.stdout);
-    assert_eq!(
-        stdout,
-        expected_stdout(),
-        "{engine}: stderr {}",
-        String::from_utf8_lossy(&outcome.stderr)
-    );
-    assert_eq!(outcome.exit_code, 0, "{engine}");
-    assert_eq!(outcome.stopped, None, "{engine}");
-}
+const SELFCHECK: Program =
+    Program { arch: Arch::Aarch64, path: PROGRAM, name: "selfcheck", checks: CHECKS };
 
 #[test]
 fn selfcheck_program_interp() {
-    run(EngineKind::Interp);
+    SELFCHECK.run(EngineKind::Interp);
 }
 
 #[test]
 fn selfcheck_program_jit() {
-    run(EngineKind::Jit);
+    SELFCHECK.run(EngineKind::Jit);
 }
