@@ -22,7 +22,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::condcodes::{CondCode, IntCC};
 use cranelift_codegen::ir::{
     AbiParam, Block as ClBlock, BlockArg, InstBuilder, InstructionData, MemFlagsData, Opcode,
     Signature, Type, Value, types,
@@ -36,6 +36,11 @@ use crate::ir::{BinOp, Block, Counter, Endian, Exit, Op, Temp, TrapKind, UnOp, W
 use crate::mem::{PAGE_MASK, PAGE_SHIFT, TLB_SIZE, tlb_offsets};
 
 const I64: Type = types::I64;
+
+/// How deep [`Lower::low_word`] looks through operations whose low word
+/// depends only on their operands' low words (for example a 32-bit rotate
+/// built of two shifts and an `or`).
+const LOW_WORD_DEPTH: u32 = 1;
 
 /// Everything the function body needs while lowering.
 struct Lower<'a, 'b> {
@@ -510,7 +515,7 @@ impl Lower<'_, '_> {
         let mut cur_pc = bl.pc;
         let mut insn_had_store = false;
         let mut block_had_store = false;
-        for op in &bl.ops {
+        for (i, op) in bl.ops.iter().enumerate() {
             match *op {
                 Op::Insn { pc, .. } => {
                     if insn_had_store {
@@ -550,6 +555,7 @@ impl Lower<'_, '_> {
                 }
                 Op::Select { dst, cond, if_true, if_false } => {
                     let (c, x, y) = (self.t(cond), self.t(if_true), self.t(if_false));
+                    let c = self.condition(c);
                     let v = self.b.ins().select(c, x, y);
                     self.set_t(dst, v);
                 }
@@ -565,9 +571,19 @@ impl Lower<'_, '_> {
                 Op::Store { addr, src, width, endian } => {
                     self.flush_pending();
                     let (a, v) = (self.t(addr), self.t(src));
-                    self.store(a, v, width, endian, cur_pc, n - (k - 1));
-                    insn_had_store = true;
-                    block_had_store = true;
+                    // A store that ends its instruction leaves from its own
+                    // slow path when it hits code, retiring the instruction;
+                    // only other stores leave the check for the next
+                    // instruction boundary.
+                    let leave_at = match bl.ops.get(i + 1) {
+                        Some(Op::Insn { pc, .. }) => Some((*pc, n - k)),
+                        _ => None,
+                    };
+                    self.store(a, v, width, endian, cur_pc, n - (k - 1), leave_at);
+                    if leave_at.is_none() {
+                        insn_had_store = true;
+                        block_had_store = true;
+                    }
                 }
                 Op::Counter { dst, counter } => {
                     // Instructions retired before this one.
@@ -592,6 +608,7 @@ impl Lower<'_, '_> {
                         None => self.known.clone(),
                     });
                     let c = self.t(cond);
+                    let c = self.condition(c);
                     let next = self.b.create_block();
                     self.b.ins().brif(c, labels[target.0 as usize], &[], next, &[]);
                     self.b.switch_to_block(next);
@@ -608,6 +625,7 @@ impl Lower<'_, '_> {
                 }
                 Op::ExitIf { cond, exit } => {
                     let c = self.t(cond);
+                    let c = self.condition(c);
                     let taken = self.b.create_block();
                     let next = self.b.create_block();
                     self.b.ins().brif(c, taken, &[], next, &[]);
@@ -719,6 +737,7 @@ impl Lower<'_, '_> {
         endian: Endian,
         pc: u64,
         unretired: u64,
+        leave_at: Option<(u64, u64)>,
     ) {
         let ty = Self::width_type(w);
         let narrow = if ty == I64 { value } else { self.b.ins().ireduce(ty, value) };
@@ -755,11 +774,18 @@ impl Lower<'_, '_> {
 
         self.b.switch_to_block(ok);
         let hit_code = self.b.ins().icmp_imm_s(IntCC::Equal, r, 2);
-        let hit_code = self.bool_to_i64(hit_code);
-        let s = self.b.use_var(self.smc);
-        let s = self.b.ins().bor(s, hit_code);
-        self.b.def_var(self.smc, s);
-        self.b.ins().jump(done, &[]);
+        if let Some((next_pc, un)) = leave_at {
+            let leave = self.b.create_block();
+            self.b.ins().brif(hit_code, leave, &[], done, &[]);
+            self.b.switch_to_block(leave);
+            self.exit_const(EXIT_JUMP, next_pc, un);
+        } else {
+            let hit_code = self.bool_to_i64(hit_code);
+            let s = self.b.use_var(self.smc);
+            let s = self.b.ins().bor(s, hit_code);
+            self.b.def_var(self.smc, s);
+            self.b.ins().jump(done, &[]);
+        }
 
         self.b.switch_to_block(fault);
         self.exit_const(EXIT_FAULT, pc, unretired);
@@ -821,7 +847,15 @@ impl Lower<'_, '_> {
                 _ => self.b.ins().band(a, b),
             },
             BinOp::Or => self.b.ins().bor(a, b),
-            BinOp::Xor => self.b.ins().bxor(a, b),
+            BinOp::Xor => match (self.const_of(b), self.compare_of(a)) {
+                // `cond ^ 1` of a 0/1 comparison (A64's inverted conditions):
+                // the inverse comparison.
+                (Some(1), Some((cc, x, y))) => {
+                    let c = self.b.ins().icmp(cc.complement(), x, y);
+                    self.bool_to_i64(c)
+                }
+                _ => self.b.ins().bxor(a, b),
+            },
             BinOp::Shl => self.b.ins().ishl(a, b),
             BinOp::ShrU => self.b.ins().ushr(a, b),
             BinOp::ShrS => self.b.ins().sshr(a, b),
@@ -883,6 +917,31 @@ impl Lower<'_, '_> {
         f
     }
 
+    /// `(cc, x, y)` when `v` is a 0/1 comparison `icmp cc x, y` widened.
+    fn compare_of(&self, v: Value) -> Option<(IntCC, Value, Value)> {
+        let dfg = &self.b.func.dfg;
+        let inst = dfg.value_def(v).inst()?;
+        let InstructionData::Unary { opcode: Opcode::Uextend, arg } = dfg.insts[inst] else {
+            return None;
+        };
+        let inst = dfg.value_def(arg).inst()?;
+        match dfg.insts[inst] {
+            InstructionData::IntCompare { opcode: Opcode::Icmp, cond, args: [x, y] } => {
+                Some((cond, x, y))
+            }
+            _ => None,
+        }
+    }
+
+    /// A branch or select condition: a widened comparison is tested as the
+    /// comparison itself, which the host branches on directly.
+    fn condition(&mut self, v: Value) -> Value {
+        match self.compare_of(v) {
+            Some((cc, x, y)) => self.b.ins().icmp(cc, x, y),
+            None => v,
+        }
+    }
+
     /// The constant `v` was built from, if it is one.
     fn const_of(&self, v: Value) -> Option<u64> {
         let dfg = &self.b.func.dfg;
@@ -896,6 +955,14 @@ impl Lower<'_, '_> {
     /// The low 32 bits of `v` as an `i32`, computed in 32 bits when `v` is
     /// an operation whose low word depends only on its operands' low words.
     fn low_word(&mut self, v: Value) -> Value {
+        self.low_word_within(v, LOW_WORD_DEPTH)
+    }
+
+    /// [`Self::low_word`], looking at most `depth` operations deep.
+    fn low_word_within(&mut self, v: Value, depth: u32) -> Value {
+        if depth == 0 {
+            return self.b.ins().ireduce(types::I32, v);
+        }
         let dfg = &self.b.func.dfg;
         if let Some(inst) = dfg.value_def(v).inst()
             && let InstructionData::Binary { opcode, args: [x, y] } = dfg.insts[inst]
@@ -929,13 +996,13 @@ impl Lower<'_, '_> {
                 | Opcode::Band
                 | Opcode::Bor
                 | Opcode::Bxor => {
-                    let x = self.b.ins().ireduce(types::I32, x);
-                    let y = self.b.ins().ireduce(types::I32, y);
+                    let x = self.low_word_within(x, depth - 1);
+                    let y = self.low_word_within(y, depth - 1);
                     let (inst, dfg) = self.b.ins().Binary(opcode, types::I32, x, y);
                     return dfg.first_result(inst);
                 }
                 Opcode::Ishl if shift.is_some() => {
-                    let x = self.b.ins().ireduce(types::I32, x);
+                    let x = self.low_word_within(x, depth - 1);
                     return self.b.ins().ishl_imm_u(x, shift.unwrap_or(0) as i64);
                 }
                 _ => {}

@@ -1,0 +1,82 @@
+//! Self-modifying code under both engines: a guest store that overwrites
+//! an instruction later in the block it runs in. Stale code must never
+//! run, so the patched instruction's new form executes, and both engines
+//! agree on every register, the pc and the instruction count.
+//!
+//! Two shapes, because compiled code handles them on different paths: a
+//! store that ends its instruction (riscv64 `sw`) leaves compiled code
+//! from the store's own slow path; a store followed by more of the same
+//! instruction (aarch64 post-index `str`, whose base write-back comes
+//! after the store) leaves at the next instruction boundary.
+
+use bohr_emu::arch::Arch;
+use bohr_emu::engine::{EngineKind, StopReason};
+use bohr_emu::ir::TrapKind;
+use bohr_emu::testing::Harness;
+
+const CODE: u64 = 0x40_0000;
+
+struct Case {
+    arch: Arch,
+    /// Instruction words, little-endian.
+    code: [u32; 4],
+    regs: &'static [(&'static str, u64)],
+    /// Registers after the run.
+    expect: &'static [(&'static str, u64)],
+}
+
+fn run(case: &Case, kind: EngineKind) -> (StopReason, u64, u64, Vec<u64>) {
+    let mut h = Harness::with_engine(case.arch, kind);
+    let bytes: Vec<u8> = case.code.iter().flat_map(|w| w.to_le_bytes()).collect();
+    h.map_code(CODE, &bytes);
+    // Writable too: the code patches itself.
+    h.map_data(CODE, &bytes);
+    h.cpu.pc = CODE;
+    for &(r, v) in case.regs {
+        h.set_reg(r, v);
+    }
+    let stop = h.step(100);
+    let regs = case.expect.iter().map(|&(r, _)| h.reg(r)).collect();
+    (stop, h.pc(), h.icount(), regs)
+}
+
+fn check(case: &Case) {
+    let want: Vec<u64> = case.expect.iter().map(|&(_, v)| v).collect();
+    for kind in [EngineKind::Interp, EngineKind::Jit] {
+        let (stop, pc, icount, regs) = run(case, kind);
+        assert_eq!(stop, StopReason::Trap(TrapKind::Breakpoint), "{} {kind}", case.arch);
+        assert_eq!(pc, CODE + 12, "{} {kind}: stops at the breakpoint", case.arch);
+        assert_eq!(icount, 3, "{} {kind}: the breakpoint does not retire", case.arch);
+        assert_eq!(regs, want, "{} {kind}: {:?}", case.arch, case.expect);
+    }
+}
+
+#[test]
+fn a_store_that_ends_its_instruction_patches_the_code_after_it() {
+    check(&Case {
+        arch: Arch::Riscv64,
+        code: [
+            0x0062_a423, // sw t1, 8(t0)
+            0x0050_0593, // li a1, 5
+            0x0010_0513, // li a0, 1  (becomes li a0, 7)
+            0x0010_0073, // ebreak
+        ],
+        regs: &[("t0", CODE), ("t1", 0x0070_0513)],
+        expect: &[("a0", 7), ("a1", 5)],
+    });
+}
+
+#[test]
+fn a_store_before_its_base_write_back_patches_the_code_after_it() {
+    check(&Case {
+        arch: Arch::Aarch64,
+        code: [
+            0xb800_8441, // str w1, [x2], #8
+            0xd280_00a3, // mov x3, #5
+            0xd280_0020, // mov x0, #1  (becomes mov x0, #7)
+            0xd420_0000, // brk #0
+        ],
+        regs: &[("x1", 0xd280_00e0), ("x2", CODE + 8)],
+        expect: &[("x0", 7), ("x3", 5), ("x2", CODE + 16)],
+    });
+}
