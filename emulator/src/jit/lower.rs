@@ -579,7 +579,7 @@ impl Lower<'_, '_> {
                         Some(Op::Insn { pc, .. }) => Some((*pc, n - k)),
                         _ => None,
                     };
-                    self.store(a, v, width, endian, cur_pc, n - (k - 1), leave_at);
+                    self.store(a, v, width, endian, (cur_pc, n - (k - 1)), leave_at);
                     if leave_at.is_none() {
                         insn_had_store = true;
                         block_had_store = true;
@@ -729,14 +729,16 @@ impl Lower<'_, '_> {
         }
     }
 
+    /// Store `value`; a fault leaves at `(pc, unretired)`. With
+    /// `leave_at = Some((next_pc, unretired))` a store that hits code leaves
+    /// there at once; otherwise it sets `smc` for the next boundary.
     fn store(
         &mut self,
         addr: Value,
         value: Value,
         w: Width,
         endian: Endian,
-        pc: u64,
-        unretired: u64,
+        (pc, unretired): (u64, u64),
         leave_at: Option<(u64, u64)>,
     ) {
         let ty = Self::width_type(w);
