@@ -991,6 +991,20 @@ impl Lower<'_, '_> {
                 }
                 _ => {}
             }
+            // A 32-bit rotate built as a 64-bit rotate of the word doubled
+            // into both halves (ppc64 `rlwinm`): its low word is the 32-bit
+            // rotate.
+            if matches!(opcode, Opcode::Rotl | Opcode::Rotr)
+                && let Some(c) = self.const_of(y)
+                && let Some(w) = self.doubled_word(x)
+            {
+                let c = (c & 31) as i64;
+                return if opcode == Opcode::Rotl {
+                    self.b.ins().rotl_imm_u(w, c)
+                } else {
+                    self.b.ins().rotr_imm_u(w, c)
+                };
+            }
             match opcode {
                 Opcode::Iadd
                 | Opcode::Isub
@@ -1011,6 +1025,34 @@ impl Lower<'_, '_> {
             }
         }
         self.b.ins().ireduce(types::I32, v)
+    }
+
+    /// `w` (an `i32`) when `v` is `(u << 32) | u` for `u = uextend(w)`.
+    fn doubled_word(&self, v: Value) -> Option<Value> {
+        let dfg = &self.b.func.dfg;
+        let binary = |v: Value| {
+            let inst = dfg.value_def(v).inst()?;
+            match dfg.insts[inst] {
+                InstructionData::Binary { opcode, args } => Some((opcode, args[0], args[1])),
+                _ => None,
+            }
+        };
+        let (Opcode::Bor, p, q) = binary(v)? else { return None };
+        let (shifted, u) =
+            if binary(p).is_some_and(|(o, _, _)| o == Opcode::Ishl) { (p, q) } else { (q, p) };
+        let (Opcode::Ishl, su, amount) = binary(shifted)? else { return None };
+        if su != u || self.const_of(amount) != Some(32) {
+            return None;
+        }
+        let inst = dfg.value_def(u).inst()?;
+        match dfg.insts[inst] {
+            InstructionData::Unary { opcode: Opcode::Uextend, arg }
+                if dfg.value_type(arg) == types::I32 =>
+            {
+                Some(arg)
+            }
+            _ => None,
+        }
     }
 
     /// `a & mask` for a mask within the low word (`mask <= u32::MAX`).
