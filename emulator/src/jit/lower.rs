@@ -4,14 +4,17 @@
 //! jumps, compiled into one function `fn(cpu, ctx) -> exit code`, so hot
 //! loops run without returning to the dispatcher.
 //!
-//! Guest slots: inside an IR block, a slot is loaded from `CpuState` on
-//! its first use and then lives in a Cranelift variable; a slot set several
-//! times between memory accesses is stored once (see `pending`). At block
-//! boundaries `CpuState` is current, so every exit is cheap to compile and
-//! no value's live range crosses blocks, which keeps the register
-//! allocator from spilling guest registers the region touches far away. A
-//! block that loops to itself is the exception: its back edges carry its
-//! slots in registers (a preheader loads them once).
+//! Guest slots: inside an IR block, a slot lives in a Cranelift variable,
+//! loaded from `CpuState` on its first use; a slot set several times
+//! between memory accesses is stored once (see `pending`). At block
+//! boundaries `CpuState` is current, so every exit is cheap to compile.
+//! A direct jump inside the region carries the target block's live-in
+//! slots (those it reads before writing) in variables, loading only those
+//! not at hand, so loops keep their registers in host registers; entries
+//! from outside (the function's entry, an indirect jump) go through a
+//! preheader that loads them. Values thus live only from one block into
+//! the next that reads them, which keeps the register allocator from
+//! spilling guest registers the region touches far away.
 //!
 //! Each IR block starts with an exact fuel check; when less fuel remains
 //! than the block needs, the function exits with `EXIT_FUEL` and the
@@ -72,12 +75,15 @@ struct Lower<'a, 'b> {
     exit_block: ClBlock,
     /// The exit to a pc that may be compiled elsewhere: tail-calls it.
     chain_block: ClBlock,
-    /// Where other code enters each region block.
+    /// Where code from outside the function (its entry, an indirect jump)
+    /// enters each region block: a preheader that loads the block's
+    /// live-in slots, then goes to its head.
     region_blocks: BTreeMap<u64, ClBlock>,
-    /// Self-looping blocks: the loop header that the block's own back
-    /// edges jump to, with its slots still in registers. `region_blocks`
-    /// maps such a block to a preheader that loads them first.
-    loop_heads: BTreeMap<u64, ClBlock>,
+    /// Where direct jumps inside the region enter each block, with its
+    /// live-in slots in variables (see `jump_in_region`).
+    heads: BTreeMap<u64, ClBlock>,
+    /// Each block's live-in slots.
+    live_in: BTreeMap<u64, BTreeSet<u16>>,
     load_sig: cranelift_codegen::ir::SigRef,
     store_sig: cranelift_codegen::ir::SigRef,
     traps: Vec<TrapKind>,
@@ -102,16 +108,23 @@ fn used_slots(blocks: &[&Block]) -> BTreeSet<u16> {
     s
 }
 
-/// Does a block jump back to its own start (a tight loop)?
-fn loops_to_itself(bl: &Block) -> bool {
-    let to_self = |e: &Exit| matches!(e, Exit::Jump(t) if *t == bl.pc);
-    to_self(&bl.exit)
-        || bl.ops.iter().any(|op| matches!(op, Op::ExitIf { exit, .. } if to_self(exit)))
-}
-
-/// Slots a block reads or writes.
-fn block_slots(bl: &Block) -> BTreeSet<u16> {
-    used_slots(std::slice::from_ref(&bl))
+/// Slots a block reads before it writes them (in op order): the values it
+/// needs on entry.
+fn live_in_slots(bl: &Block) -> BTreeSet<u16> {
+    let mut written = BTreeSet::new();
+    let mut live = BTreeSet::new();
+    for op in &bl.ops {
+        match op {
+            Op::Get { slot, .. } if !written.contains(&slot.0) => {
+                live.insert(slot.0);
+            }
+            Op::Set { slot, .. } => {
+                written.insert(slot.0);
+            }
+            _ => {}
+        }
+    }
+    live
 }
 
 /// The signature of compiled regions: `(cpu, ctx) -> exit code`, in the
@@ -250,12 +263,12 @@ pub fn lower_region(
     b.append_block_param(exit_block, I64); // instructions not retired
 
     let mut region_blocks = BTreeMap::new();
-    let mut loop_heads = BTreeMap::new();
+    let mut heads = BTreeMap::new();
+    let mut live_in = BTreeMap::new();
     for bl in blocks {
         region_blocks.entry(bl.pc).or_insert_with(|| b.create_block());
-        if loops_to_itself(bl) {
-            loop_heads.entry(bl.pc).or_insert_with(|| b.create_block());
-        }
+        heads.entry(bl.pc).or_insert_with(|| b.create_block());
+        live_in.entry(bl.pc).or_insert_with(|| live_in_slots(bl));
     }
     let chain_block = b.create_block();
     b.append_block_param(chain_block, I64); // pc
@@ -295,7 +308,8 @@ pub fn lower_region(
         exit_block,
         chain_block,
         region_blocks,
-        loop_heads,
+        heads,
+        live_in,
         load_sig,
         store_sig,
         traps: Vec::new(),
@@ -360,15 +374,19 @@ impl Lower<'_, '_> {
         self.flush_pending();
     }
 
-    /// Jump to region block `pc` (its loop header when `pc` is the block
-    /// being lowered and loops to itself).
-    fn jump_in_region(&mut self, pc: u64, current: u64) {
+    /// Jump to region block `pc` from inside the region: its live-in slots
+    /// travel in variables, those not known here are loaded first (the
+    /// pending stores are made, so `CpuState` is current).
+    fn jump_in_region(&mut self, pc: u64) {
         self.store_pending();
-        let dest = match self.loop_heads.get(&pc) {
-            Some(&head) if pc == current => head,
-            _ => self.region_blocks[&pc],
-        };
-        self.b.ins().jump(dest, &[]);
+        let missing: Vec<u16> =
+            self.live_in[&pc].iter().copied().filter(|s| !self.known.contains(s)).collect();
+        for s in missing {
+            let v = self.b.ins().load(I64, self.trusted, self.cpu, cpu_off::slot(s));
+            self.b.def_var(self.slot_vars[&s], v);
+        }
+        let head = self.heads[&pc];
+        self.b.ins().jump(head, &[]);
     }
 
     fn bool_to_i64(&mut self, c: Value) -> Value {
@@ -405,9 +423,9 @@ impl Lower<'_, '_> {
         self.exit(code, pc, unretired);
     }
 
-    /// Emit the IR exit `e` of block `cur` after `retired` of its `n`
+    /// Emit the IR exit `e` of a block after `retired` of its `n`
     /// instructions.
-    fn ir_exit(&mut self, e: Exit, cur: u64, n: u64, retired: u64, had_store: bool, switch: bool) {
+    fn ir_exit(&mut self, e: Exit, n: u64, retired: u64, had_store: bool, switch: bool) {
         match e {
             Exit::Jump(target) => {
                 let un = n - retired;
@@ -423,7 +441,7 @@ impl Lower<'_, '_> {
                         self.b.switch_to_block(stay);
                     }
                     self.refund(un);
-                    self.jump_in_region(target, cur);
+                    self.jump_in_region(target);
                 } else {
                     self.exit_chain_const(target, un);
                 }
@@ -484,15 +502,16 @@ impl Lower<'_, '_> {
         self.b.switch_to_block(start);
         self.known.clear();
         self.pending.clear();
-        if let Some(&head) = self.loop_heads.get(&bl.pc) {
-            // Preheader: load every slot of the loop once; the back edges
-            // then carry them in registers.
-            for s in block_slots(bl) {
-                self.get_slot(s);
-            }
-            self.b.ins().jump(head, &[]);
-            self.b.switch_to_block(head);
+        // Preheader: load the live-in slots; direct jumps from the region
+        // bring them in variables instead.
+        let live_in = self.live_in[&bl.pc].clone();
+        for &s in &live_in {
+            self.get_slot(s);
         }
+        let head = self.heads[&bl.pc];
+        self.b.ins().jump(head, &[]);
+        self.b.switch_to_block(head);
+        self.known = live_in;
         let zero = self.b.ins().iconst(I64, 0);
         self.b.def_var(self.smc, zero);
         let n = bl.insn_count as u64;
@@ -634,13 +653,13 @@ impl Lower<'_, '_> {
                     // every block) leave plainly: a switch per exit would make
                     // compile work grow with the square of the region.
                     let pending = self.pending.clone();
-                    self.ir_exit(exit, bl.pc, n, k, block_had_store, false);
+                    self.ir_exit(exit, n, k, block_had_store, false);
                     self.pending = pending;
                     self.b.switch_to_block(next);
                 }
             }
         }
-        self.ir_exit(bl.exit, bl.pc, n, k, block_had_store, true);
+        self.ir_exit(bl.exit, n, k, block_had_store, true);
     }
 
     /// `icount` as if every instruction of the current block had retired.
