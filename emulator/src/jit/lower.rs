@@ -145,34 +145,39 @@ pub struct Thunks {
 
 /// `(ctx, addr, size) -> value`: the slow-path load helper.
 pub fn load_signature(cc: CallConv) -> Signature {
-    let mut sig = load_thunk_signature(cc);
+    let mut sig = Signature::new(cc);
+    sig.params.extend([AbiParam::new(I64), AbiParam::new(I64), AbiParam::new(types::I32)]);
     sig.returns.push(AbiParam::new(I64));
     sig
 }
 
 /// `(ctx, addr, size, value) -> status`: the slow-path store helper.
 pub fn store_signature(cc: CallConv) -> Signature {
-    let mut sig = store_thunk_signature(cc);
+    let mut sig = Signature::new(cc);
+    sig.params.extend([
+        AbiParam::new(I64),
+        AbiParam::new(I64),
+        AbiParam::new(types::I32),
+        AbiParam::new(I64),
+    ]);
     sig.returns.push(AbiParam::new(types::I32));
     sig
 }
 
-/// The load thunk: the helper's parameters, no result.
-pub fn load_thunk_signature(cc: CallConv) -> Signature {
-    let mut sig = Signature::new(cc);
-    sig.params.extend([AbiParam::new(I64), AbiParam::new(I64), AbiParam::new(types::I32)]);
-    sig
-}
-
-/// The store thunk: the helper's parameters, no result.
-pub fn store_thunk_signature(cc: CallConv) -> Signature {
-    let mut sig = load_thunk_signature(cc);
+/// The signature of the thunk calling `helper`: `(cpu, helper's
+/// parameters...)`, no result, in the `preserve_all` convention. Its first
+/// two parameters are the region's own `(cpu, ctx)`, which thus stay in
+/// the registers they arrive in.
+pub fn thunk_signature(helper: &Signature) -> Signature {
+    let mut sig = Signature::new(CallConv::PreserveAll);
     sig.params.push(AbiParam::new(I64));
+    sig.params.extend(helper.params.iter().copied());
     sig
 }
 
 /// A thunk in the `preserve_all` convention that forwards its arguments
-/// (the first is the `JitCtx`) to the `extern "C"` `helper` of signature
+/// but the first (`cpu`; the second is the `JitCtx`) to the `extern "C"`
+/// `helper` of signature
 /// `helper_sig` and stores its result in `JitCtx::slow_result`. Compiled
 /// code calls helpers through such thunks, so a rarely taken slow path
 /// clobbers no register and the values live across it need not sit in
@@ -182,7 +187,8 @@ pub fn lower_thunk(b: &mut FunctionBuilder, helper: usize, helper_sig: Signature
     let entry = b.create_block();
     b.append_block_params_for_function_params(entry);
     b.switch_to_block(entry);
-    let params = b.block_params(entry).to_vec();
+    // `(cpu, ctx, ...)`: the helper takes all but `cpu`.
+    let params = b.block_params(entry)[1..].to_vec();
     let wide = helper_sig.returns[0].value_type == I64;
     let sig = b.import_signature(helper_sig);
     let f = b.ins().iconst(I64, helper as i64);
@@ -235,8 +241,9 @@ pub fn lower_region(
     let ctx = b.block_params(entry)[1];
     let trusted = MemFlagsData::trusted();
 
-    let load_sig = b.import_signature(load_thunk_signature(CallConv::PreserveAll));
-    let store_sig = b.import_signature(store_thunk_signature(CallConv::PreserveAll));
+    // Only the helpers' parameter types matter here, not their convention.
+    let load_sig = b.import_signature(thunk_signature(&load_signature(CallConv::SystemV)));
+    let store_sig = b.import_signature(thunk_signature(&store_signature(CallConv::SystemV)));
 
     let tlb = b.ins().load(I64, trusted, ctx, runtime::offsets::TLB);
     // Slot variables are defined per block (loaded on first use), so their
@@ -726,7 +733,7 @@ impl Lower<'_, '_> {
         self.b.switch_to_block(slow);
         let helper = self.b.ins().iconst(I64, self.thunks.load as i64);
         let size = self.b.ins().iconst(types::I32, w.bytes() as i64);
-        self.b.ins().call_indirect(self.load_sig, helper, &[self.ctx, addr, size]);
+        self.b.ins().call_indirect(self.load_sig, helper, &[self.cpu, self.ctx, addr, size]);
         let v = self.b.ins().load(I64, self.trusted, self.ctx, runtime::offsets::SLOW_RESULT);
         let v = if ty == I64 { v } else { self.b.ins().ireduce(ty, v) };
         let pending =
@@ -787,7 +794,8 @@ impl Lower<'_, '_> {
         let wide = if ty == I64 { narrow } else { self.b.ins().uextend(I64, narrow) };
         let helper = self.b.ins().iconst(I64, self.thunks.store as i64);
         let size = self.b.ins().iconst(types::I32, w.bytes() as i64);
-        self.b.ins().call_indirect(self.store_sig, helper, &[self.ctx, addr, size, wide]);
+        let args = [self.cpu, self.ctx, addr, size, wide];
+        self.b.ins().call_indirect(self.store_sig, helper, &args);
         let r = self.b.ins().load(I64, self.trusted, self.ctx, runtime::offsets::SLOW_RESULT);
         let is_fault = self.b.ins().icmp_imm_s(IntCC::Equal, r, 1);
         let ok = self.b.create_block();

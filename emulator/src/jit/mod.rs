@@ -27,7 +27,6 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
 
 use cranelift_codegen::ir::UserFuncName;
-use cranelift_codegen::isa::CallConv;
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_jit::{JITBuilder, JITModule};
@@ -299,25 +298,14 @@ impl Jit {
         let mut sig = cranelift_codegen::ir::Signature::new(host_cc);
         lower::trampoline_signature(&mut sig);
         let tramp = self.compile_stub("trampoline", sig, lower::lower_trampoline);
-        let load_sig = lower::load_thunk_signature(CallConv::PreserveAll);
-        let load = self.compile_stub("load_thunk", load_sig, |b| {
-            lower::lower_thunk(
-                b,
-                runtime::jit_load as *const () as usize,
-                lower::load_signature(host_cc),
-            )
+        let load_sig = lower::load_signature(host_cc);
+        let load = self.compile_stub("load_thunk", lower::thunk_signature(&load_sig), |b| {
+            lower::lower_thunk(b, runtime::jit_load as *const () as usize, load_sig.clone())
         });
-        let store = self.compile_stub(
-            "store_thunk",
-            lower::store_thunk_signature(CallConv::PreserveAll),
-            |b| {
-                lower::lower_thunk(
-                    b,
-                    runtime::jit_store as *const () as usize,
-                    lower::store_signature(host_cc),
-                )
-            },
-        );
+        let store_sig = lower::store_signature(host_cc);
+        let store = self.compile_stub("store_thunk", lower::thunk_signature(&store_sig), |b| {
+            lower::lower_thunk(b, runtime::jit_store as *const () as usize, store_sig.clone())
+        });
         // SAFETY: `tramp` was compiled just above with
         // `trampoline_signature`, i.e. `extern "C" fn(*mut CpuState, *mut
         // JitCtx, usize) -> u32` in the host's default calling convention.
