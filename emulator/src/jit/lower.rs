@@ -1019,17 +1019,22 @@ impl Lower<'_, '_> {
                 _ => {}
             }
             // A 32-bit rotate built as a 64-bit rotate of the word doubled
-            // into both halves (ppc64 `rlwinm`): its low word is the 32-bit
+            // into both halves (ppc64 `rlwinm`), or as a right shift of it
+            // by less than 32 (mips `rotr`): its low word is the 32-bit
             // rotate.
-            if matches!(opcode, Opcode::Rotl | Opcode::Rotr)
-                && let Some(c) = self.const_of(y)
+            let rotate = match (opcode, self.const_of(y)) {
+                (Opcode::Rotl, Some(c)) => Some((true, c & 31)),
+                (Opcode::Rotr, Some(c)) => Some((false, c & 31)),
+                (Opcode::Ushr, Some(c)) if c < 32 => Some((false, c)),
+                _ => None,
+            };
+            if let Some((left, c)) = rotate
                 && let Some(w) = self.doubled_word(x)
             {
-                let c = (c & 31) as i64;
-                return if opcode == Opcode::Rotl {
-                    self.b.ins().rotl_imm_u(w, c)
+                return if left {
+                    self.b.ins().rotl_imm_u(w, c as i64)
                 } else {
-                    self.b.ins().rotr_imm_u(w, c)
+                    self.b.ins().rotr_imm_u(w, c as i64)
                 };
             }
             match opcode {

@@ -563,6 +563,9 @@ impl Lifter<'_> {
             }
             ShiftOp::Rotr => {
                 // Rotating the low half of `a:a` right is a 32-bit rotate.
+                // `a` is zero-extended already; saying so lets the JIT see
+                // a 32-bit rotate.
+                let a = self.zext(a);
                 let hi = self.bini(BinOp::Shl, a, 32);
                 let both = self.bin(BinOp::Or, hi, a);
                 let s = self.bin(BinOp::ShrU, both, by);
