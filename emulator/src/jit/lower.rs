@@ -441,6 +441,7 @@ impl Lower<'_, '_> {
                         // Code may have been overwritten: leave instead.
                         let s = self.b.use_var(self.smc);
                         let leave = self.b.create_block();
+                        self.b.set_cold_block(leave);
                         let stay = self.b.create_block();
                         self.b.ins().brif(s, leave, &[], stay, &[]);
                         self.b.switch_to_block(leave);
@@ -527,6 +528,7 @@ impl Lower<'_, '_> {
         let enough = self.b.ins().icmp_imm_s(IntCC::UnsignedGreaterThanOrEqual, fuel, n as i64);
         let body = self.b.create_block();
         let starve = self.b.create_block();
+        self.b.set_cold_block(starve);
         self.b.ins().brif(enough, body, &[], starve, &[]);
         self.b.switch_to_block(starve);
         self.exit_const(EXIT_FUEL, bl.pc, 0);
@@ -547,6 +549,7 @@ impl Lower<'_, '_> {
                     if insn_had_store {
                         let s = self.b.use_var(self.smc);
                         let leave = self.b.create_block();
+                        self.b.set_cold_block(leave);
                         let go = self.b.create_block();
                         self.b.ins().brif(s, leave, &[], go, &[]);
                         self.b.switch_to_block(leave);
@@ -719,7 +722,9 @@ impl Lower<'_, '_> {
         let hit = self.b.ins().icmp(IntCC::Equal, masked, tag);
         let fast = self.b.create_block();
         let slow = self.b.create_block();
+        self.b.set_cold_block(slow);
         let fault = self.b.create_block();
+        self.b.set_cold_block(fault);
         let join = self.b.create_block();
         let raw = self.b.append_block_param(join, ty);
         self.b.ins().brif(hit, fast, &[], slow, &[]);
@@ -780,7 +785,9 @@ impl Lower<'_, '_> {
         let hit = self.b.ins().icmp(IntCC::Equal, masked, tag);
         let fast = self.b.create_block();
         let slow = self.b.create_block();
+        self.b.set_cold_block(slow);
         let fault = self.b.create_block();
+        self.b.set_cold_block(fault);
         let done = self.b.create_block();
         self.b.ins().brif(hit, fast, &[], slow, &[]);
 
@@ -805,6 +812,7 @@ impl Lower<'_, '_> {
         let hit_code = self.b.ins().icmp_imm_s(IntCC::Equal, r, 2);
         if let Some((next_pc, un)) = leave_at {
             let leave = self.b.create_block();
+            self.b.set_cold_block(leave);
             self.b.ins().brif(hit_code, leave, &[], done, &[]);
             self.b.switch_to_block(leave);
             self.exit_const(EXIT_JUMP, next_pc, un);
