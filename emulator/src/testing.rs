@@ -68,12 +68,18 @@ impl Harness {
 
     /// Panics on an unknown register name: test data names real registers.
     pub fn set_reg(&mut self, name: &str, value: u64) {
+        if self.frontend.write_view(&mut self.cpu, name, value) {
+            return;
+        }
         let s = self.slot(name).unwrap_or_else(|| panic!("unknown register {name}"));
         self.cpu.regs[s.0 as usize] = value;
     }
 
     /// Panics on an unknown register name: test data names real registers.
     pub fn reg(&self, name: &str) -> u64 {
+        if let Some(v) = self.frontend.read_view(&self.cpu, name) {
+            return v;
+        }
         let s = self.slot(name).unwrap_or_else(|| panic!("unknown register {name}"));
         self.cpu.regs[s.0 as usize]
     }

@@ -12,7 +12,7 @@ mod insfile;
 use bohr_emu::arch::Arch;
 use bohr_emu::arch::aarch64::decode::{self, Decoded};
 use bohr_emu::arch::aarch64::disasm::disassemble;
-use bohr_emu::arch::aarch64::regs::{MONITOR, NAMES, NO_MONITOR};
+use bohr_emu::arch::aarch64::regs::{FLAGS, MONITOR, NAMES, NO_MONITOR};
 use bohr_emu::engine::EngineKind;
 use insfile::ArchSpec;
 
@@ -28,10 +28,15 @@ fn random_spec() -> ArchSpec {
 }
 
 fn spec_for(file: &'static str) -> ArchSpec {
+    // The flags are checked as the architectural bits, not the slots'
+    // internal forms.
     let regs = NAMES
         .iter()
         .enumerate()
-        .map(|(slot, &name)| (name, if slot == MONITOR.0 as usize { NO_MONITOR } else { 0 }))
+        .map(|(slot, &name)| {
+            let flag = FLAGS.iter().find(|(s, _)| s.0 as usize == slot).map(|&(_, n)| n);
+            (flag.unwrap_or(name), if slot == MONITOR.0 as usize { NO_MONITOR } else { 0 })
+        })
         .collect();
     ArchSpec {
         arch: Arch::Aarch64,

@@ -194,6 +194,19 @@ pub trait Frontend: Send + Sync {
     /// Name of a state slot, for traces and `--dump-ir`.
     fn slot_name(&self, slot: Slot) -> Option<&'static str>;
 
+    /// An architectural value the frontend keeps in a derived form in its
+    /// slots, by name (aarch64 keeps its NZCV flags the way its lifter
+    /// computes them cheaply); `None` when `name` is no such value. Tests
+    /// read and write registers through these names.
+    fn read_view(&self, _cpu: &CpuState, _name: &str) -> Option<u64> {
+        None
+    }
+
+    /// Set such a value; false when `name` is no such value.
+    fn write_view(&self, _cpu: &mut CpuState, _name: &str, _value: u64) -> bool {
+        false
+    }
+
     /// Set up registers at process start, after the loader has built the
     /// stack. `entry` is the instruction address (descriptors already
     /// resolved); `toc` is the ppc64 ELFv1 TOC pointer when one exists.

@@ -163,6 +163,13 @@ impl Lifter<'_> {
 
     // ---- flags and conditions --------------------------------------------
 
+    /// `t` with the sign of the operation's width in bit 63: as is for 64
+    /// bits, sign-extended from bit 31 for 32 (the form of N and V).
+    fn sign_word(&mut self, sf: bool, t: Temp) -> Temp {
+        if sf { t } else { self.un(UnOp::Sext32, t) }
+    }
+
+    /// Store flags in the slots' forms (see `regs::N`).
     fn write_flags(&mut self, f: Flags) {
         self.b.set(regs::N, f.n);
         self.b.set(regs::Z, f.z);
@@ -173,10 +180,9 @@ impl Lifter<'_> {
     /// N and Z of `r` (a zero-extended result of `sf` width), C = V = 0:
     /// the flags of `ands`, `bics` and `tst`.
     fn logic_flags(&mut self, sf: bool, r: Temp) -> Flags {
-        let n = self.bini(BinOp::ShrU, r, if sf { 63 } else { 31 });
-        let z = self.bini(BinOp::Eq, r, 0);
+        let n = self.sign_word(sf, r);
         let zero = self.k(0);
-        Flags { n, z, c: zero, v: zero }
+        Flags { n, z: r, c: zero, v: zero }
     }
 
     /// `a + b + carry` (with `b` inverted first when `sub`), the Arm ARM's
@@ -206,10 +212,7 @@ impl Lifter<'_> {
                     let ab = self.bin(BinOp::Xor, a, b);
                     let ar = self.bin(BinOp::Xor, a, r);
                     let o = self.bin(BinOp::And, ab, ar);
-                    let v = self.bini(BinOp::ShrU, o, 63);
-                    let n = self.bini(BinOp::ShrU, r, 63);
-                    let z = self.bini(BinOp::Eq, r, 0);
-                    return (r, Flags { n, z, c, v });
+                    return (r, Flags { n: r, z: r, c, v: o });
                 }
                 CarryIn::Flag => {
                     let bv = if sub { self.un(UnOp::Not, b) } else { b };
@@ -231,10 +234,7 @@ impl Lifter<'_> {
             let ar = self.bin(BinOp::Xor, a, r);
             let br = self.bin(BinOp::Xor, bv, r);
             let o = self.bin(BinOp::And, ar, br);
-            let v = self.bini(BinOp::ShrU, o, 63);
-            let n = self.bini(BinOp::ShrU, r, 63);
-            let z = self.bini(BinOp::Eq, r, 0);
-            (r, Flags { n, z, c, v })
+            (r, Flags { n: r, z: r, c, v: o })
         } else {
             // 32 bits: add the zero-extended operands in 64 bits; bit 32 of
             // the sum is the carry.
@@ -248,10 +248,9 @@ impl Lifter<'_> {
                 let ab = self.bin(BinOp::Xor, a32, b32);
                 let ar = self.bin(BinOp::Xor, a32, r);
                 let o = self.bin(BinOp::And, ab, ar);
-                let v = self.bini(BinOp::ShrU, o, 31);
-                let n = self.bini(BinOp::ShrU, r, 31);
-                let z = self.bini(BinOp::Eq, r, 0);
-                return (r, Flags { n, z, c, v });
+                let n = self.sign_word(false, r);
+                let v = self.sign_word(false, o);
+                return (r, Flags { n, z: r, c, v });
             }
             let bv = if sub { self.un(UnOp::Not, b) } else { b };
             let b32 = self.b.zext32(bv);
@@ -265,45 +264,59 @@ impl Lifter<'_> {
             let ar = self.bin(BinOp::Xor, a32, r);
             let br = self.bin(BinOp::Xor, b32, r);
             let o = self.bin(BinOp::And, ar, br);
-            let v = self.bini(BinOp::ShrU, o, 31);
-            let n = self.bini(BinOp::ShrU, r, 31);
-            let z = self.bini(BinOp::Eq, r, 0);
-            (r, Flags { n, z, c, v })
+            let n = self.sign_word(false, r);
+            let v = self.sign_word(false, o);
+            (r, Flags { n, z: r, c, v })
         }
     }
 
     /// 1 when condition `cond` (the 4-bit field) holds on the flags.
     fn cond(&mut self, cond: u8) -> Temp {
         let t = match cond >> 1 {
-            0 => self.b.get(regs::Z),
+            0 => self.flag_z(),
             1 => self.b.get(regs::C),
-            2 => self.b.get(regs::N),
-            3 => self.b.get(regs::V),
+            2 => self.flag_sign(regs::N),
+            3 => self.flag_sign(regs::V),
             4 => {
-                // HI: C && !Z, that is Z < C on 0/1 values.
+                // HI: C && !Z.
                 let c = self.b.get(regs::C);
                 let z = self.b.get(regs::Z);
-                self.bin(BinOp::LtU, z, c)
+                let nz = self.bini(BinOp::Ne, z, 0);
+                self.bin(BinOp::And, c, nz)
             }
-            5 => {
-                // GE: N == V.
-                let n = self.b.get(regs::N);
-                let v = self.b.get(regs::V);
-                self.bin(BinOp::Eq, n, v)
-            }
+            5 => self.n_equals_v(),
             6 => {
                 // GT: !Z && N == V.
-                let n = self.b.get(regs::N);
-                let v = self.b.get(regs::V);
                 let z = self.b.get(regs::Z);
-                let nv = self.bin(BinOp::Xor, n, v);
-                let any = self.bin(BinOp::Or, nv, z);
-                self.bini(BinOp::Eq, any, 0)
+                let nz = self.bini(BinOp::Ne, z, 0);
+                let ge = self.n_equals_v();
+                self.bin(BinOp::And, nz, ge)
             }
             // AL, and NV which also means "always" in A64.
             _ => return self.k(1),
         };
         if cond & 1 == 1 { self.bini(BinOp::Xor, t, 1) } else { t }
+    }
+
+    /// Z as 0 or 1.
+    fn flag_z(&mut self) -> Temp {
+        let z = self.b.get(regs::Z);
+        self.bini(BinOp::Eq, z, 0)
+    }
+
+    /// N or V (bit 63 of its slot) as 0 or 1.
+    fn flag_sign(&mut self, slot: Slot) -> Temp {
+        let f = self.b.get(slot);
+        self.bini(BinOp::ShrU, f, 63)
+    }
+
+    /// GE: N == V, that is bit 63 of `n ^ v` is clear.
+    fn n_equals_v(&mut self) -> Temp {
+        let n = self.b.get(regs::N);
+        let v = self.b.get(regs::V);
+        let x = self.bin(BinOp::Xor, n, v);
+        let zero = self.k(0);
+        self.bin(BinOp::LeS, zero, x)
     }
 
     // ---- operands --------------------------------------------------------
@@ -560,8 +573,14 @@ impl Lifter<'_> {
                 // ccmp compares (a - c), ccmn (a + c).
                 let carry = if neg { CarryIn::Zero } else { CarryIn::One };
                 let (_, f) = self.add_with_carry(sf, a, c, !neg, carry);
+                // The forced flags, in the slots' forms.
                 let pick = |l: &mut Self, computed: Temp, bit: u8| {
-                    let forced = l.k(((i.nzcv >> bit) & 1) as u64);
+                    let set = (i.nzcv >> bit) & 1 == 1;
+                    let forced = l.k(match bit {
+                        3 | 0 => (set as u64) << 63,
+                        2 => !set as u64,
+                        _ => set as u64,
+                    });
                     l.b.select(holds, computed, forced)
                 };
                 let f = Flags {
@@ -952,9 +971,12 @@ impl Lifter<'_> {
             SysReg::Fpcr => self.b.get(regs::FPCR),
             SysReg::Fpsr => self.b.get(regs::FPSR),
             SysReg::Nzcv => {
+                let n = self.flag_sign(regs::N);
+                let z = self.flag_z();
+                let c = self.b.get(regs::C);
+                let v = self.flag_sign(regs::V);
                 let mut acc = self.k(0);
-                for (slot, bit) in [(regs::N, 31), (regs::Z, 30), (regs::C, 29), (regs::V, 28)] {
-                    let f = self.b.get(slot);
+                for (f, bit) in [(n, 31), (z, 30), (c, 29), (v, 28)] {
                     let placed = self.bini(BinOp::Shl, f, bit);
                     acc = self.bin(BinOp::Or, acc, placed);
                 }
@@ -980,11 +1002,19 @@ impl Lifter<'_> {
             SysReg::Fpcr => masked(self, regs::FPCR, regs::FPCR_WRITABLE),
             SysReg::Fpsr => masked(self, regs::FPSR, regs::FPSR_WRITABLE),
             SysReg::Nzcv => {
-                for (slot, bit) in [(regs::N, 31), (regs::Z, 30), (regs::C, 29), (regs::V, 28)] {
-                    let s = self.bini(BinOp::ShrU, v, bit);
-                    let f = self.bini(BinOp::And, s, 1);
-                    self.b.set(slot, f);
-                }
+                // Into the slots' forms: N and V to bit 63, Z inverted.
+                let bit = |l: &mut Self, b: u64| {
+                    let s = l.bini(BinOp::ShrU, v, b);
+                    l.bini(BinOp::And, s, 1)
+                };
+                let n = bit(self, 31);
+                let n = self.bini(BinOp::Shl, n, 63);
+                let z = bit(self, 30);
+                let z = self.bini(BinOp::Xor, z, 1);
+                let c = bit(self, 29);
+                let vf = bit(self, 28);
+                let vf = self.bini(BinOp::Shl, vf, 63);
+                self.write_flags(Flags { n, z, c, v: vf });
             }
             // The decoder admits only writable registers to `msr`.
             SysReg::CtrEl0 | SysReg::DczidEl0 | SysReg::CntfrqEl0 | SysReg::CntvctEl0 => {}

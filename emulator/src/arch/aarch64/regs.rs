@@ -24,14 +24,49 @@ pub const X8: Slot = x(8);
 pub const LR: Slot = x(30);
 pub const SP: Slot = Slot(31);
 
-/// Negative flag (0 or 1).
+// The flags live in the forms the lifter produces most cheaply, as QEMU
+// keeps them: a flag-setting instruction stores its result (and its
+// overflow word) as they are, and only readers of a flag derive it.
+// [`flag`] and [`set_flag`] convert to and from the architectural bits.
+
+/// N is bit 63 of this slot (a 32-bit result is stored sign-extended).
 pub const N: Slot = Slot(32);
-/// Zero flag (0 or 1).
+/// Z is set exactly when this slot is zero (it holds the result).
 pub const Z: Slot = Slot(33);
 /// Carry flag (0 or 1).
 pub const C: Slot = Slot(34);
-/// Overflow flag (0 or 1).
+/// V is bit 63 of this slot.
 pub const V: Slot = Slot(35);
+
+/// The flag slots and the names of the architectural flags they hold.
+pub const FLAGS: [(Slot, &str); 4] = [(N, "n"), (Z, "z"), (C, "c"), (V, "v")];
+
+/// The architectural flag (`"n"`, `"z"`, `"c"` or `"v"`, as 0 or 1) held in
+/// `regs`, or `None` for another name.
+pub fn flag(regs: &[u64], name: &str) -> Option<u64> {
+    Some(match name {
+        "n" => regs[N.0 as usize] >> 63,
+        "z" => (regs[Z.0 as usize] == 0) as u64,
+        "c" => regs[C.0 as usize] & 1,
+        "v" => regs[V.0 as usize] >> 63,
+        _ => return None,
+    })
+}
+
+/// Set architectural flag `name` to `bit` (0 or 1) in `regs`; false for
+/// another name.
+pub fn set_flag(regs: &mut [u64], name: &str, bit: u64) -> bool {
+    let bit = bit & 1;
+    let (slot, value) = match name {
+        "n" => (N, bit << 63),
+        "z" => (Z, bit ^ 1),
+        "c" => (C, bit),
+        "v" => (V, bit << 63),
+        _ => return false,
+    };
+    regs[slot.0 as usize] = value;
+    true
+}
 
 /// `tpidr_el0`, the user thread pointer.
 pub const TPIDR_EL0: Slot = Slot(36);
@@ -90,10 +125,10 @@ pub const NAMES: [&str; 40] = [
     "x29",
     "x30",
     "sp",
-    "n",
-    "z",
-    "c",
-    "v",
+    "nf",
+    "zf",
+    "cf",
+    "vf",
     "tpidr_el0",
     "monitor",
     "fpcr",
