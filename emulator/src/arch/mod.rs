@@ -194,6 +194,14 @@ pub trait Frontend: Send + Sync {
     /// Name of a state slot, for traces and `--dump-ir`.
     fn slot_name(&self, slot: Slot) -> Option<&'static str>;
 
+    /// Does `slot` always hold a zero-extended 32-bit value (the registers
+    /// of a 32-bit ISA)? The JIT then loads it as a word, and operations on
+    /// it can run in 32 bits. Every write to such a slot, by the lifter and
+    /// by the kernel, must keep the upper half zero.
+    fn slot_is_word(&self, _slot: Slot) -> bool {
+        false
+    }
+
     /// An architectural value the frontend keeps in a derived form in its
     /// slots, by name (aarch64 keeps its NZCV flags the way its lifter
     /// computes them cheaply); `None` when `name` is no such value. Tests

@@ -60,6 +60,10 @@ struct Lower<'a, 'b> {
     /// exit stores them; the hot path stores them at memory accesses and
     /// at the block's end, so a slot set twice in a row is stored once.
     pending: BTreeSet<u16>,
+    /// Slots that always hold a zero-extended word (see
+    /// `Frontend::slot_is_word`): loaded as words, so the operations on
+    /// them can run in 32 bits.
+    word_slots: BTreeSet<u16>,
     temp_vars: Vec<Variable>,
     /// Fuel left; retired instructions are `icount0 + fuel0 - fuel`, where
     /// `cpu.icount` and `ctx.fuel` still hold the entry values `icount0`
@@ -233,6 +237,7 @@ pub fn lower_region(
     blocks: &[&Block],
     trap_base: usize,
     thunks: Thunks,
+    word_slots: &dyn Fn(u16) -> bool,
 ) -> Vec<TrapKind> {
     let entry = b.create_block();
     b.append_block_params_for_function_params(entry);
@@ -249,8 +254,14 @@ pub fn lower_region(
     // Slot variables are defined per block (loaded on first use), so their
     // live ranges stay inside a block and the register allocator does not
     // spill guest registers the region only touches far away.
-    let slot_vars: BTreeMap<u16, Variable> =
-        used_slots(blocks).into_iter().map(|s| (s, b.declare_var(I64))).collect();
+    let used = used_slots(blocks);
+    let word_slots: BTreeSet<u16> = used.iter().copied().filter(|&s| word_slots(s)).collect();
+    // Word slots live in `i32` variables: values carried from block to
+    // block (loops) stay provably words.
+    let slot_vars: BTreeMap<u16, Variable> = used
+        .into_iter()
+        .map(|s| (s, b.declare_var(if word_slots.contains(&s) { types::I32 } else { I64 })))
+        .collect();
     let max_temps = blocks.iter().map(|bl| bl.num_temps).max().unwrap_or(0);
     let temp_vars: Vec<Variable> = (0..max_temps).map(|_| b.declare_var(I64)).collect();
     let zero = b.ins().iconst(I64, 0);
@@ -309,6 +320,7 @@ pub fn lower_region(
         slot_vars,
         known: BTreeSet::new(),
         pending: BTreeSet::new(),
+        word_slots,
         temp_vars,
         fuel,
         smc,
@@ -346,13 +358,23 @@ impl Lower<'_, '_> {
     fn get_slot(&mut self, slot: u16) -> Value {
         let var = self.slot_vars[&slot];
         if self.known.insert(slot) {
-            let v = self.b.ins().load(I64, self.trusted, self.cpu, cpu_off::slot(slot));
+            let v = self.load_slot(slot);
             self.b.def_var(var, v);
         }
-        self.b.use_var(var)
+        let v = self.b.use_var(var);
+        if self.word_slots.contains(&slot) { self.b.ins().uextend(I64, v) } else { v }
+    }
+
+    /// Load slot `slot` from `CpuState`, typed as its variable.
+    fn load_slot(&mut self, slot: u16) -> Value {
+        // A word slot's word is its low half (the host is little-endian).
+        let ty = if self.word_slots.contains(&slot) { types::I32 } else { I64 };
+        self.b.ins().load(ty, self.trusted, self.cpu, cpu_off::slot(slot))
     }
 
     fn set_slot(&mut self, slot: u16, v: Value) {
+        let v =
+            if self.word_slots.contains(&slot) { self.b.ins().ireduce(types::I32, v) } else { v };
         self.b.def_var(self.slot_vars[&slot], v);
         self.known.insert(slot);
         self.pending.insert(slot);
@@ -363,6 +385,7 @@ impl Lower<'_, '_> {
     fn store_pending(&mut self) {
         let pending: Vec<u16> = self.pending.iter().copied().collect();
         for s in pending {
+            // A word slot stores its low half only: its upper half stays 0.
             let v = self.b.use_var(self.slot_vars[&s]);
             self.b.ins().store(self.trusted, v, self.cpu, cpu_off::slot(s));
         }
@@ -389,7 +412,7 @@ impl Lower<'_, '_> {
         let missing: Vec<u16> =
             self.live_in[&pc].iter().copied().filter(|s| !self.known.contains(s)).collect();
         for s in missing {
-            let v = self.b.ins().load(I64, self.trusted, self.cpu, cpu_off::slot(s));
+            let v = self.load_slot(s);
             self.b.def_var(self.slot_vars[&s], v);
         }
         let head = self.heads[&pc];
@@ -877,6 +900,29 @@ impl Lower<'_, '_> {
                     self.b.ins().select(zero, a, r)
                 }
             }
+            BinOp::Or | BinOp::Xor | BinOp::And
+                if let (Some(x), Some(y)) = (self.word_of(a), self.word_of(b)) =>
+            {
+                // Both are zero-extended words: so is the result.
+                let (inst, dfg) = self.b.ins().Binary(
+                    match op {
+                        BinOp::Or => Opcode::Bor,
+                        BinOp::Xor => Opcode::Bxor,
+                        _ => Opcode::Band,
+                    },
+                    types::I32,
+                    x,
+                    y,
+                );
+                let r = dfg.first_result(inst);
+                self.b.ins().uextend(I64, r)
+            }
+            BinOp::ShrU if let (Some(x), Some(c)) = (self.word_of(a), self.const_of(b)) => {
+                // A right shift of a zero-extended word, as a word.
+                let r = self.b.ins().ushr_imm_u(x, (c & 63).min(31) as i64);
+                let r = if c & 63 >= 32 { self.b.ins().iconst(types::I32, 0) } else { r };
+                self.b.ins().uextend(I64, r)
+            }
             BinOp::And => match self.const_of(b) {
                 // A mask within the low word: compute in 32 bits, where
                 // the host's immediates reach and zero-extension is free.
@@ -952,6 +998,26 @@ impl Lower<'_, '_> {
         self.b.ins().store(self.trusted, f, self.ctx, runtime::offsets::FUEL);
         self.b.ins().store(self.trusted, pc, self.cpu, cpu_off::PC);
         f
+    }
+
+    /// The `i32` word of `v` when `v` is a zero-extended word: widened from
+    /// an `i32`, or a constant that fits one.
+    fn word_of(&mut self, v: Value) -> Option<Value> {
+        let dfg = &self.b.func.dfg;
+        let inst = dfg.value_def(v).inst()?;
+        match dfg.insts[inst] {
+            InstructionData::Unary { opcode: Opcode::Uextend, arg }
+                if dfg.value_type(arg) == types::I32 =>
+            {
+                Some(arg)
+            }
+            InstructionData::UnaryImm { opcode: Opcode::Iconst, imm }
+                if (imm.bits() as u64) <= u32::MAX as u64 =>
+            {
+                Some(self.b.ins().iconst(types::I32, imm.bits()))
+            }
+            _ => None,
+        }
     }
 
     /// `(cc, x, y)` when `v` is a 0/1 comparison `icmp cc x, y` widened.

@@ -342,7 +342,9 @@ impl Jit {
         let target = module.target_config();
         let traps = {
             let mut b = FunctionBuilder::new(&mut self.ctx.func, &mut self.fctx);
-            let traps = lower::lower_region(&mut b, &refs, self.traps.len(), thunks);
+            let frontend = self.frontend;
+            let word_slots = |s: u16| frontend.slot_is_word(crate::ir::Slot(s));
+            let traps = lower::lower_region(&mut b, &refs, self.traps.len(), thunks, &word_slots);
             b.finalize(target);
             traps
         };

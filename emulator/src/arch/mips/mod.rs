@@ -46,6 +46,12 @@ impl Frontend for Mips {
         lift::lift_insn(self.endian, pc, bytes, b)
     }
 
+    fn slot_is_word(&self, slot: Slot) -> bool {
+        // The general registers, HI and LO; not the reservation, the TLS
+        // register or the pending delay-slot branch.
+        slot.0 < 32 || slot == regs::HI || slot == regs::LO
+    }
+
     fn begin_block(&self, _pc: u64, before: &[u8], b: &mut BlockBuilder) {
         lift::begin_block(self.endian, before, b)
     }
