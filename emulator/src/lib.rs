@@ -15,6 +15,7 @@ pub mod linux;
 pub mod loader;
 pub mod machine;
 pub mod mem;
+pub mod plugin;
 pub mod shell;
 pub mod testing;
 

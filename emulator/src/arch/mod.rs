@@ -246,3 +246,18 @@ pub fn frontend_for(arch: Arch) -> Option<&'static dyn Frontend> {
 pub fn supported_arches() -> Vec<Arch> {
     Arch::ALL.into_iter().filter(|&a| frontend_for(a).is_some()).collect()
 }
+
+/// Disassemble the instruction at the start of `bytes` (memory order),
+/// located at `pc`, with capstone in `arch`'s mode and byte order (riscv64
+/// with compressed instructions, big-endian powerpc64, mips in either byte
+/// order). Returns its text and length, or `None` when capstone cannot
+/// decode it or the arch has no frontend.
+pub fn disassemble(arch: Arch, pc: u64, bytes: &[u8]) -> Option<(String, usize)> {
+    match arch {
+        Arch::Riscv64 => riscv64::disasm::disassemble(pc, bytes),
+        Arch::Aarch64 => aarch64::disasm::disassemble(pc, bytes),
+        Arch::Powerpc64 => powerpc64::disasm::disassemble(pc, bytes),
+        Arch::Mipsel | Arch::Mipseb => mips::disasm::disassemble(arch.endian(), pc, bytes),
+        Arch::Armel => None,
+    }
+}

@@ -10,7 +10,7 @@ mod cache;
 mod translate;
 
 pub use cache::BlockCache;
-pub use translate::translate;
+pub use translate::{translate, translate_instrumented};
 
 use crate::cpu::CpuState;
 use crate::ir::TrapKind;
@@ -62,6 +62,11 @@ pub trait Engine {
 
     /// Discard every translation (for example after a plugin reset).
     fn flush(&mut self);
+
+    /// Instrument with `plugins` from now on: translations get the hooks
+    /// the plugins ask for, and a plugin's reset request is applied at the
+    /// dispatch loop (see `plugin`).
+    fn set_plugins(&mut self, plugins: crate::plugin::PluginHandle);
 
     fn stats(&self) -> EngineStats;
 

@@ -2,14 +2,119 @@
 //! IR block. Enforces the block shape every engine relies on: no block
 //! crosses a guest page (only its last instruction may straddle one) and no
 //! block exceeds `max_insns` instructions.
+//!
+//! It is also where instrumentation is decided: with a plugin host, the
+//! plugins see each fresh block's instructions ([`crate::plugin`]) and the
+//! hook ops they ask for are inserted here, in the IR both engines run.
+//! Without a host, or where no plugin asked, the block is left exactly as
+//! the frontend built it.
+
+use std::cell::RefCell;
 
 use crate::arch::Frontend;
-use crate::ir::{Block, BlockBuilder};
+use crate::ir::{BinOp, Block, BlockBuilder, MemHook, Op, Temp};
 use crate::mem::{Access, AddressSpace, MemFault, PAGE_MASK, PAGE_SIZE};
+use crate::plugin::{InsnInfo, Placement, PluginHost};
 
 /// Translate the block starting at `pc`. Fails only when not even the first
 /// byte at `pc` is executable.
 pub fn translate(
+    frontend: &dyn Frontend,
+    mem: &AddressSpace,
+    pc: u64,
+    max_insns: u32,
+) -> Result<Block, MemFault> {
+    translate_instrumented(frontend, mem, pc, max_insns, None)
+}
+
+/// [`translate`], then let the plugins of `plugins` instrument the block.
+pub fn translate_instrumented(
+    frontend: &dyn Frontend,
+    mem: &AddressSpace,
+    pc: u64,
+    max_insns: u32,
+    plugins: Option<&RefCell<PluginHost>>,
+) -> Result<Block, MemFault> {
+    let mut block = lift_block(frontend, mem, pc, max_insns)?;
+    if let Some(host) = plugins {
+        let insns = block_insns(&block, mem);
+        let placement = host.borrow_mut().plan_block(frontend.arch(), &block, &insns);
+        if !placement.is_empty() {
+            insert_hooks(&mut block, &placement);
+            debug_assert_eq!(crate::ir::validate(&block), Ok(()), "instrumented block invalid");
+        }
+    }
+    Ok(block)
+}
+
+/// The instructions of `block` with their bytes, from its markers.
+fn block_insns(block: &Block, mem: &AddressSpace) -> Vec<InsnInfo> {
+    let mut insns = Vec::with_capacity(block.insn_count as usize);
+    for op in &block.ops {
+        if let Op::Insn { pc, len } = *op {
+            let mut buf = vec![0u8; len as usize];
+            // The bytes were fetched to lift the instruction; a marker for
+            // bytes that are no longer fetchable keeps what could be read.
+            let n = mem.fetch(pc, &mut buf);
+            buf.truncate(n);
+            insns.push(InsnInfo { pc, bytes: buf });
+        }
+    }
+    insns
+}
+
+/// Insert the hook ops of `placement`: execution hooks right after their
+/// instruction's marker (so they run when the instruction starts, and not
+/// when fuel ends the block before it), memory hooks right after each load
+/// or store of their instruction (so a faulting access reports nothing).
+fn insert_hooks(block: &mut Block, placement: &Placement) {
+    let mut out = Vec::with_capacity(block.ops.len() * 2);
+    let mut index: Option<usize> = None;
+    let mut cur_pc = block.pc;
+    let ops = std::mem::take(&mut block.ops);
+    for op in ops {
+        let mem_hooks: &[u32] = index.map_or(&[], |i| &placement.mem[i]);
+        match op {
+            Op::Insn { pc, .. } => {
+                let i = index.map_or(0, |i| i + 1);
+                index = Some(i);
+                cur_pc = pc;
+                out.push(op);
+                for &id in &placement.insn[i] {
+                    out.push(Op::Hook { id, pc, mem: None });
+                }
+            }
+            Op::Load { dst, addr, width, .. } if !mem_hooks.is_empty() => {
+                // The load may overwrite its own address temp: keep a copy.
+                let addr = if dst == addr {
+                    let copy = Temp(block.num_temps);
+                    block.num_temps += 1;
+                    out.push(Op::Bin { op: BinOp::Or, dst: copy, a: addr, b: addr });
+                    copy
+                } else {
+                    addr
+                };
+                out.push(op);
+                for &id in mem_hooks {
+                    let mem = MemHook { addr, value: dst, width, store: false };
+                    out.push(Op::Hook { id, pc: cur_pc, mem: Some(mem) });
+                }
+            }
+            Op::Store { addr, src, width, .. } if !mem_hooks.is_empty() => {
+                out.push(op);
+                for &id in mem_hooks {
+                    let mem = MemHook { addr, value: src, width, store: true };
+                    out.push(Op::Hook { id, pc: cur_pc, mem: Some(mem) });
+                }
+            }
+            _ => out.push(op),
+        }
+    }
+    block.ops = out;
+}
+
+/// Lift the block at `pc` (no instrumentation).
+fn lift_block(
     frontend: &dyn Frontend,
     mem: &AddressSpace,
     pc: u64,

@@ -4,12 +4,19 @@
 //! rule documented in `ir`. The JIT engine also calls [`exec_block`] for cold
 //! blocks and for the tail of a run whose fuel ends inside a block, so both
 //! engines agree on instruction counts by construction there.
+//!
+//! Instrumentation hooks (`Op::Hook`) call the plugin host directly; a
+//! reset requested by a callback ends the block at the next instruction
+//! boundary, and the dispatch loop applies it.
+
+use std::cell::RefCell;
 
 use crate::arch::Frontend;
 use crate::cpu::CpuState;
-use crate::engine::{BlockCache, Engine, EngineStats, StopReason, translate};
+use crate::engine::{BlockCache, Engine, EngineStats, StopReason, translate_instrumented};
 use crate::ir::{Block, Counter, Endian, Exit, Op, TrapKind, Width, eval_bin, eval_un};
 use crate::mem::{AddressSpace, PAGE_SHIFT};
+use crate::plugin::{Access, EnginePlugins, PluginHandle, PluginHost, run_hook};
 
 /// A block ready for interpretation: label positions resolved.
 #[derive(Debug)]
@@ -68,13 +75,16 @@ pub fn extend(width: Width, signed: bool, v: u64) -> u64 {
 ///
 /// On return `cpu.pc` and `cpu.icount` reflect exactly the retired
 /// instructions. A store that hits a page holding translated code ends the
-/// block after the storing instruction, so stale code never runs.
+/// block after the storing instruction, so stale code never runs; so does
+/// a hook whose callback requested a reset. `plugins` runs the block's hook
+/// ops (only blocks translated with a host have any).
 pub fn exec_block(
     p: &Prepared,
     cpu: &mut CpuState,
     mem: &mut AddressSpace,
     fuel: u64,
     temps: &mut Vec<u64>,
+    plugins: Option<&RefCell<PluginHost>>,
 ) -> BlockExit {
     let block = &p.block;
     if temps.len() < block.num_temps as usize {
@@ -85,6 +95,8 @@ pub fn exec_block(
     // `started - 1`.
     let mut started: u64 = 0;
     let mut cur_pc = block.pc;
+    // Leave at the next instruction boundary: the previous instruction
+    // overwrote translated code, or a plugin requested a reset.
     let mut code_written = false;
     let mut i = 0usize;
     let ops = &block.ops;
@@ -116,8 +128,9 @@ pub fn exec_block(
         match ops[i] {
             Op::Insn { pc, .. } => {
                 if code_written {
-                    // The previous instruction overwrote translated code:
-                    // leave so the cache is invalidated before going on.
+                    // The previous instruction overwrote translated code
+                    // (or asked for a reset): leave so the cache is
+                    // invalidated (or flushed) before going on.
                     leave!(started, pc, BlockExit::Continue);
                 }
                 if started == fuel {
@@ -176,6 +189,18 @@ pub fn exec_block(
                     take_exit!(exit)
                 }
             }
+            Op::Hook { id, pc, mem } => {
+                // Hooks are only inserted when translating with a host, and
+                // a block runs with the host it was translated with.
+                let host = plugins.expect("instrumented block runs with its plugin host");
+                let access = mem.map(|m| Access {
+                    addr: t[m.addr.0 as usize],
+                    value: t[m.value.0 as usize],
+                    size: m.width.bytes(),
+                    store: m.store,
+                });
+                code_written |= run_hook(host, id, pc, access);
+            }
         }
         i += 1;
     }
@@ -189,6 +214,7 @@ pub struct Interpreter {
     max_block_insns: u32,
     temps: Vec<u64>,
     stats: EngineStats,
+    plugins: EnginePlugins,
 }
 
 impl Interpreter {
@@ -199,6 +225,7 @@ impl Interpreter {
             max_block_insns,
             temps: Vec::new(),
             stats: EngineStats::default(),
+            plugins: EnginePlugins::default(),
         }
     }
 }
@@ -217,9 +244,10 @@ pub fn apply_code_writes<T>(mem: &mut AddressSpace, cache: &mut BlockCache<T>) -
     n
 }
 
-/// Look up the block at `cpu.pc`, translating it on a miss. Shared by the
-/// engines through `make`, which turns a fresh IR block into the cache's
-/// payload.
+/// Look up the block at `cpu.pc`, translating it on a miss (instrumented
+/// by `plugins`, if any). Shared by the engines through `make`, which
+/// turns a fresh IR block into the cache's payload.
+#[allow(clippy::too_many_arguments)]
 pub fn lookup_or_translate<'c, T>(
     frontend: &dyn Frontend,
     cache: &'c mut BlockCache<T>,
@@ -227,13 +255,14 @@ pub fn lookup_or_translate<'c, T>(
     pc: u64,
     max_block_insns: u32,
     stats: &mut EngineStats,
+    plugins: Option<&RefCell<PluginHost>>,
     make: impl FnOnce(Block) -> T,
 ) -> Result<&'c mut T, crate::mem::MemFault> {
     if cache.get(pc).is_some() {
         stats.cache_hits += 1;
     } else {
         stats.cache_misses += 1;
-        let block = translate(frontend, mem, pc, max_block_insns)?;
+        let block = translate_instrumented(frontend, mem, pc, max_block_insns, plugins)?;
         stats.blocks_translated += 1;
         let (first, last) = block.page_span(PAGE_SHIFT);
         for pn in first..=last {
@@ -256,6 +285,10 @@ impl Engine for Interpreter {
             if mem.has_code_writes() {
                 self.stats.blocks_invalidated += apply_code_writes(mem, &mut self.cache);
             }
+            if self.plugins.safe_point() {
+                self.flush();
+            }
+            let plugins = self.plugins.host();
             let prepared = match lookup_or_translate(
                 self.frontend,
                 &mut self.cache,
@@ -263,12 +296,15 @@ impl Engine for Interpreter {
                 cpu.pc,
                 self.max_block_insns,
                 &mut self.stats,
+                plugins,
                 Prepared::new,
             ) {
                 Ok(p) => p,
                 Err(f) => return StopReason::Fault(f),
             };
-            match exec_block(prepared, cpu, mem, fuel - used, &mut self.temps) {
+            let exit = exec_block(prepared, cpu, mem, fuel - used, &mut self.temps, plugins);
+            self.plugins.after_block();
+            match exit {
                 BlockExit::Continue => {}
                 BlockExit::Stop(s) => return s,
             }
@@ -277,6 +313,10 @@ impl Engine for Interpreter {
 
     fn flush(&mut self) {
         self.cache.clear();
+    }
+
+    fn set_plugins(&mut self, plugins: PluginHandle) {
+        self.plugins.attach(plugins);
     }
 
     fn stats(&self) -> EngineStats {

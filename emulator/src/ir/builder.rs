@@ -221,9 +221,11 @@ pub fn validate(block: &Block) -> Result<(), String> {
             Op::Load { dst, addr, .. } => [dst, addr, addr, addr],
             Op::Store { addr, src, .. } => [addr, src, src, src],
             Op::BranchIf { cond, .. } | Op::ExitIf { cond, .. } => [cond, cond, cond, cond],
-            Op::Insn { .. } | Op::Label(_) => [Temp(0); 4],
+            Op::Hook { mem: Some(m), .. } => [m.addr, m.value, m.value, m.value],
+            Op::Insn { .. } | Op::Label(_) | Op::Hook { mem: None, .. } => [Temp(0); 4],
         };
-        if !matches!(op, Op::Insn { .. } | Op::Label(_)) && !temps.iter().all(|&t| temp_ok(t)) {
+        let no_temps = matches!(op, Op::Insn { .. } | Op::Label(_) | Op::Hook { mem: None, .. });
+        if !no_temps && !temps.iter().all(|&t| temp_ok(t)) {
             return Err(format!("temp out of range in {op:?}"));
         }
         match *op {

@@ -52,6 +52,15 @@ impl fmt::Display for Op {
             Op::BranchIf { cond, target } => write!(f, "  if t{} goto L{}", cond.0, target.0),
             Op::Label(l) => write!(f, "L{}:", l.0),
             Op::ExitIf { cond, exit } => write!(f, "  if t{} exit {exit}", cond.0),
+            Op::Hook { id, pc, mem: None } => write!(f, "  hook {id} insn {pc:#x}"),
+            Op::Hook { id, pc, mem: Some(m) } => write!(
+                f,
+                "  hook {id} {} {pc:#x} [t{}] t{} w{}",
+                if m.store { "store" } else { "load" },
+                m.addr.0,
+                m.value.0,
+                m.width
+            ),
         }
     }
 }

@@ -238,6 +238,29 @@ pub enum Op {
         cond: Temp,
         exit: Exit,
     },
+    /// Call instrumentation callback `id` of the plugin host (`plugin`) for
+    /// the instruction at `pc`; with `mem`, for one memory access of it.
+    /// Only the translation step inserts it, and only where a plugin asked,
+    /// so blocks translated without plugins never contain it. It changes
+    /// no guest state and retires nothing; when the callback requests a
+    /// reset, the block leaves at the next instruction boundary.
+    Hook {
+        id: u32,
+        pc: u64,
+        mem: Option<MemHook>,
+    },
+}
+
+/// The arguments of a memory-access [`Op::Hook`]: everything the callback
+/// sees travels with the op, so no callback state outlives it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MemHook {
+    /// The accessed guest address.
+    pub addr: Temp,
+    /// The value loaded (after extension) or stored.
+    pub value: Temp,
+    pub width: Width,
+    pub store: bool,
 }
 
 /// A translated run of guest instructions.

@@ -35,7 +35,7 @@ use cranelift_frontend::{FunctionBuilder, Switch, Variable};
 
 use super::runtime::{self, EXIT_FAULT, EXIT_FUEL, EXIT_JUMP, EXIT_SYSCALL, EXIT_TRAP};
 use crate::cpu::offsets as cpu_off;
-use crate::ir::{BinOp, Block, Counter, Endian, Exit, Op, Temp, TrapKind, UnOp, Width};
+use crate::ir::{BinOp, Block, Counter, Endian, Exit, MemHook, Op, Temp, TrapKind, UnOp, Width};
 use crate::mem::{PAGE_MASK, PAGE_SHIFT, TLB_SIZE, tlb_offsets};
 
 const I64: Type = types::I64;
@@ -399,7 +399,6 @@ impl Lower<'_, '_> {
 
     /// Make every guest slot in `CpuState` current before a call that can
     /// observe it.
-    #[allow(dead_code)]
     fn sync_state_for_call(&mut self) {
         self.flush_pending();
     }
@@ -689,6 +688,12 @@ impl Lower<'_, '_> {
                     self.ir_exit(exit, n, k, block_had_store, false);
                     self.pending = pending;
                     self.b.switch_to_block(next);
+                }
+                Op::Hook { id, pc, mem } => {
+                    self.lower_hook(id, pc, mem);
+                    // A reset request leaves like a store that hit code.
+                    insn_had_store = true;
+                    block_had_store = true;
                 }
             }
         }
@@ -1248,5 +1253,53 @@ impl Lower<'_, '_> {
         self.b.switch_to_block(leave);
         let code = self.b.ins().iconst(types::I32, EXIT_JUMP as i64);
         self.b.ins().return_(&[code]);
+    }
+
+    /// An instrumentation hook: one call of `runtime::jit_hook` with the
+    /// hook id and its arguments. A non-zero result (a reset request) is
+    /// folded into `smc`, so the code leaves at the next instruction
+    /// boundary as after a store that hit code.
+    fn lower_hook(&mut self, id: u32, pc: u64, mem: Option<MemHook>) {
+        self.sync_state_for_call();
+        let (info, addr, value) = match mem {
+            None => {
+                let zero = self.b.ins().iconst(I64, 0);
+                (runtime::HOOK_INSN, zero, zero)
+            }
+            Some(m) => {
+                let store = if m.store { runtime::HOOK_STORE } else { 0 };
+                (runtime::HOOK_MEM | store | m.width.bytes(), self.t(m.addr), self.t(m.value))
+            }
+        };
+        // `jit_hook` is `extern "C"`: the host's default convention (the
+        // region's is `tail`, the slow-path thunks' `preserve_all`).
+        static HOST_CC: std::sync::OnceLock<CallConv> = std::sync::OnceLock::new();
+        let host_cc = *HOST_CC.get_or_init(|| {
+            // The engine's module was built from this same native ISA
+            // builder, so it exists whenever code is being lowered.
+            let isa = cranelift_native::builder().expect("host ISA supported by Cranelift");
+            CallConv::triple_default(isa.triple())
+        });
+        let mut sig = Signature::new(host_cc);
+        sig.params.extend([
+            AbiParam::new(I64),
+            AbiParam::new(types::I32),
+            AbiParam::new(types::I32),
+            AbiParam::new(I64),
+            AbiParam::new(I64),
+            AbiParam::new(I64),
+        ]);
+        sig.returns.push(AbiParam::new(types::I32));
+        let sig = self.b.import_signature(sig);
+        let helper = self.b.ins().iconst(I64, runtime::jit_hook as *const () as i64);
+        let id = self.b.ins().iconst(types::I32, id as i64);
+        let info = self.b.ins().iconst(types::I32, info as i64);
+        let pc = self.b.ins().iconst(I64, pc as i64);
+        let call = self.b.ins().call_indirect(sig, helper, &[self.ctx, id, info, pc, addr, value]);
+        let r = self.b.inst_results(call)[0];
+        let r = self.b.ins().uextend(I64, r);
+        let s = self.b.use_var(self.smc);
+        let s = self.b.ins().bor(s, r);
+        self.b.def_var(self.smc, s);
     }
 }

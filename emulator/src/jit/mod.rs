@@ -19,6 +19,10 @@
 //!   their code until the whole cache is flushed ([`Jit::flush`], or
 //!   automatically past [`MAX_COMPILED_REGIONS`]); a generation counter
 //!   counts flushes.
+//! - Instrumentation: blocks come instrumented from the shared translation
+//!   step; compiled code calls `runtime::jit_hook` for each hook op and
+//!   leaves at the next instruction boundary after a reset request, which
+//!   the dispatch loop applies (`plugin::EnginePlugins::safe_point`).
 
 mod lower;
 pub mod runtime;
@@ -122,6 +126,7 @@ pub struct Jit {
     next_func: u32,
     temps: Vec<u64>,
     stats: EngineStats,
+    plugins: crate::plugin::EnginePlugins,
 }
 
 fn new_module(cfg: &JitConfig) -> JITModule {
@@ -183,6 +188,7 @@ impl Jit {
             next_func: 0,
             temps: Vec::new(),
             stats: EngineStats::default(),
+            plugins: Default::default(),
         }
     }
 
@@ -226,6 +232,7 @@ impl Jit {
                 cur,
                 self.max_block_insns,
                 &mut self.stats,
+                self.plugins.host(),
                 Prepared::new,
             ) {
                 Ok(p) => &p.block,
@@ -418,12 +425,15 @@ impl Jit {
             cpu.pc,
             self.max_block_insns,
             &mut self.stats,
+            self.plugins.host(),
             Prepared::new,
         ) {
             Ok(p) => p,
             Err(f) => return Some(StopReason::Fault(f)),
         };
-        match exec_block(p, cpu, mem, fuel, &mut self.temps) {
+        let exit = exec_block(p, cpu, mem, fuel, &mut self.temps, self.plugins.host());
+        self.plugins.after_block();
+        match exit {
             BlockExit::Continue => None,
             BlockExit::Stop(s) => Some(s),
         }
@@ -441,6 +451,9 @@ impl Engine for Jit {
             let left = fuel - used;
             if mem.has_code_writes() {
                 self.invalidate(mem);
+            }
+            if self.plugins.safe_point() {
+                self.flush();
             }
             let pc = cpu.pc;
             let entry = match self.region_at(pc) {
@@ -468,14 +481,17 @@ impl Engine for Jit {
             let tramp = self.stubs().trampoline;
             let icount = cpu.icount;
             let mut ctx = JitCtx::new(mem, &self.fast, left);
+            ctx.plugins = self.plugins.as_ptr();
             // SAFETY: `tramp` and `entry` were compiled by this engine's
             // current module (the fast table and `entries` are cleared with
             // it), with the trampoline and region signatures; `cpu` and
             // `ctx` are valid for the call; `ctx` points at `mem`, which we
             // hold exclusively, and at `self.fast`, which nothing mutates
             // until the call returns, so the helpers' accesses through it
-            // do not alias any live reference.
+            // do not alias any live reference. The plugin host outlives the
+            // call (we hold its handle) and is not borrowed here.
             let code = unsafe { tramp(cpu, &mut ctx, entry) };
+            self.plugins.after_block();
             match code {
                 EXIT_JUMP => {
                     if cpu.pc == pc && cpu.icount == icount {
@@ -522,6 +538,10 @@ impl Engine for Jit {
         self.module = Some(module);
         self.compiled = 0;
         self.generation += 1;
+    }
+
+    fn set_plugins(&mut self, plugins: crate::plugin::PluginHandle) {
+        self.plugins.attach(plugins);
     }
 
     fn stats(&self) -> EngineStats {

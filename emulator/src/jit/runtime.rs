@@ -1,9 +1,12 @@
 //! The JIT's runtime interface: the context block that compiled code reads
 //! and writes, exit codes, and the `extern "C"` helpers compiled code calls
-//! on a TLB miss. Generated code relies on the offsets in [`offsets`]; they
-//! are defined here and nowhere else.
+//! on a TLB miss or to run an instrumentation hook. Generated code relies
+//! on the offsets in [`offsets`]; they are defined here and nowhere else.
+
+use std::cell::RefCell;
 
 use crate::mem::{Access, AddressSpace, MemFault, Tlb};
+use crate::plugin::PluginHost;
 
 /// Compiled code returns one of these.
 pub const EXIT_JUMP: u32 = 0;
@@ -66,6 +69,9 @@ pub struct JitCtx {
     /// What the last slow-path helper returned, widened; the thunks that
     /// call the helpers store it here (see `lower::lower_thunk`).
     pub slow_result: u64,
+    /// The engine's plugin host for [`jit_hook`]; null without plugins.
+    /// Set per region call, so it never outlives the code it serves.
+    pub plugins: *const RefCell<PluginHost>,
 }
 
 /// Offsets of [`JitCtx`] fields for generated code.
@@ -100,6 +106,7 @@ impl JitCtx {
             fault_unmapped: 0,
             exit_aux: 0,
             slow_result: 0,
+            plugins: std::ptr::null(),
         }
     }
 
@@ -156,4 +163,42 @@ pub unsafe extern "C" fn jit_store(ctx: *mut JitCtx, addr: u64, size: u32, value
             1
         }
     }
+}
+
+/// `info` of a [`jit_hook`] call for an instruction hook.
+pub const HOOK_INSN: u32 = 0;
+/// `info` bit of a memory hook; the low byte holds the access size.
+pub const HOOK_MEM: u32 = 1 << 9;
+/// `info` bit of a memory hook for a store.
+pub const HOOK_STORE: u32 = 1 << 8;
+
+/// Run instrumentation hook `id` for the instruction at `pc`; `info` is
+/// [`HOOK_INSN`] or `HOOK_MEM | size [| HOOK_STORE]` with the access's
+/// `addr` and `value`. Returns 1 when a callback requested a reset (the
+/// code then leaves at the next instruction boundary), else 0. A panicking
+/// callback cannot unwind through compiled code: it is kept and resumed by
+/// the engine, and the code is told to leave.
+///
+/// # Safety
+/// `ctx` must point to a live `JitCtx` whose `plugins` points to the
+/// engine's live plugin host (compiled code holds hook ops only when the
+/// engine has one), with no borrow of the host in progress.
+pub unsafe extern "C" fn jit_hook(
+    ctx: *mut JitCtx,
+    id: u32,
+    info: u32,
+    pc: u64,
+    addr: u64,
+    value: u64,
+) -> u32 {
+    // SAFETY: the caller guarantees `ctx` is live and `plugins` points to
+    // the host the engine keeps alive while its code runs.
+    let host = unsafe { &*(*ctx).plugins };
+    let access = (info & HOOK_MEM != 0).then_some(crate::plugin::Access {
+        addr,
+        value,
+        size: info & 0xff,
+        store: info & HOOK_STORE != 0,
+    });
+    crate::plugin::run_hook_catching(host, id, pc, access) as u32
 }

@@ -90,6 +90,9 @@ pub struct Kernel {
     pub io_progress: u64,
     /// Next inode number for pipes.
     next_ino: u64,
+    /// Instrumentation: told about system calls, write-path host writes,
+    /// faults and process exits (see `plugin`).
+    pub plugins: Option<crate::plugin::PluginHandle>,
 }
 
 impl Kernel {
@@ -103,6 +106,7 @@ impl Kernel {
             shared_clock: false,
             io_progress: 0,
             next_ino: 1,
+            plugins: None,
         }
     }
 
@@ -239,14 +243,32 @@ impl Process {
         })
     }
 
+    /// Instrument this process with `host` (its engine and its start and
+    /// exit), before it runs.
+    pub fn instrument(&mut self, host: &crate::plugin::PluginHandle) {
+        self.engine.set_plugins(host.clone());
+        let start = crate::plugin::ProcessStart { pid: self.pid, name: self.name.clone() };
+        host.borrow_mut().process_start(&start);
+    }
+
+    /// Tell the plugins, if any, about a fault or trap.
+    fn report_fault(&self, kernel: &Kernel, e: crate::plugin::FaultEvent) {
+        if let Some(h) = &kernel.plugins {
+            h.borrow_mut().fault(&e);
+        }
+    }
+
     /// Run for at most `fuel` guest instructions.
     pub fn run(&mut self, kernel: &mut Kernel, fuel: u64) -> RunState {
         if let Some(s) = self.exit {
             return RunState::Exited(s);
         }
+        if let Some(h) = &kernel.plugins {
+            h.borrow_mut().set_pid(self.pid);
+        }
         if self.pending_syscall {
             self.pending_syscall = false;
-            let state = self.handle_syscall(kernel);
+            let state = self.handle_syscall(kernel, true);
             self.log_invalidations(kernel);
             if let Some(state) = state {
                 return state;
@@ -266,7 +288,7 @@ impl Process {
             match stop {
                 StopReason::FuelExhausted => return RunState::Ready,
                 StopReason::Syscall => {
-                    let state = self.handle_syscall(kernel);
+                    let state = self.handle_syscall(kernel, false);
                     // A portal copy may have run guest code: log what it
                     // invalidated now, in order.
                     self.log_invalidations(kernel);
@@ -280,6 +302,19 @@ impl Process {
                 StopReason::Trap(kind) => {
                     let signal = trap_signal(kind);
                     let pc = self.cpu.pc;
+                    let (addr, access) = match kind {
+                        TrapKind::FetchFault { addr } => (Some(addr), "exec"),
+                        _ => (None, "trap"),
+                    };
+                    let e = crate::plugin::FaultEvent {
+                        pid: self.pid,
+                        pc,
+                        signal,
+                        addr,
+                        access,
+                        handled: false,
+                    };
+                    self.report_fault(kernel, e);
                     kernel.events.push(match kind {
                         TrapKind::IllegalInstruction { bytes, len } => Event::IllegalInstruction {
                             pid: self.pid,
@@ -291,14 +326,19 @@ impl Process {
                         }
                         _ => Event::GuestTrap { pid: self.pid, signal, pc },
                     });
-                    return RunState::Exited(self.terminate(ExitStatus::Signaled(signal)));
+                    return RunState::Exited(self.terminate(kernel, ExitStatus::Signaled(signal)));
                 }
                 StopReason::Fault(f) => {
-                    let access = match f.access {
-                        crate::mem::Access::Read => "read",
-                        crate::mem::Access::Write => "write",
-                        crate::mem::Access::Exec => "exec",
+                    let access = f.access.name();
+                    let e = crate::plugin::FaultEvent {
+                        pid: self.pid,
+                        pc: self.cpu.pc,
+                        signal: 11,
+                        addr: Some(f.addr),
+                        access,
+                        handled: false,
                     };
+                    self.report_fault(kernel, e);
                     kernel.events.push(Event::GuestFault {
                         pid: self.pid,
                         signal: 11,
@@ -306,7 +346,7 @@ impl Process {
                         pc: self.cpu.pc,
                         access,
                     });
-                    return RunState::Exited(self.terminate(ExitStatus::Signaled(11)));
+                    return RunState::Exited(self.terminate(kernel, ExitStatus::Signaled(11)));
                 }
             }
         }
@@ -320,22 +360,28 @@ impl Process {
     }
 
     /// Run the system call the CPU stopped at; `Some` when the process
-    /// cannot continue right away.
-    fn handle_syscall(&mut self, kernel: &mut Kernel) -> Option<RunState> {
-        match syscall::dispatch(kernel, self) {
+    /// cannot continue right away. `retry`: it blocked before.
+    fn handle_syscall(&mut self, kernel: &mut Kernel, retry: bool) -> Option<RunState> {
+        match syscall::dispatch(kernel, self, retry) {
             syscall::Outcome::Continue => None,
             syscall::Outcome::Block => {
                 self.pending_syscall = true;
                 Some(RunState::Blocked)
             }
-            syscall::Outcome::Exit(status) => Some(RunState::Exited(self.terminate(status))),
+            syscall::Outcome::Exit(status) => {
+                Some(RunState::Exited(self.terminate(kernel, status)))
+            }
         }
     }
 
-    /// Mark the process exited and close its descriptors.
-    pub fn terminate(&mut self, status: ExitStatus) -> ExitStatus {
+    /// Mark the process exited, close its descriptors and tell the plugins.
+    pub fn terminate(&mut self, kernel: &mut Kernel, status: ExitStatus) -> ExitStatus {
         self.exit = Some(status);
         self.fds.close_all();
+        if let Some(h) = &kernel.plugins {
+            let e = crate::plugin::ProcessExit { pid: self.pid, status: status.shell_code() };
+            h.borrow_mut().process_exit(&e);
+        }
         status
     }
 }

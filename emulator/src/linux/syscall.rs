@@ -200,7 +200,7 @@ pub fn normalize(base: &[u8], path: &[u8]) -> Vec<u8> {
 }
 
 /// Handle the system call the process stopped at.
-pub(super) fn dispatch(k: &mut Kernel, p: &mut Process) -> Outcome {
+pub(super) fn dispatch(k: &mut Kernel, p: &mut Process, retry: bool) -> Outcome {
     let abi = p.frontend.syscall_abi();
     let nr = p.cpu.regs[abi.number.0 as usize];
     let mut args = [0u64; 6];
@@ -230,6 +230,11 @@ pub(super) fn dispatch(k: &mut Kernel, p: &mut Process) -> Outcome {
         }
     }
     let sysno = abi.lookup(nr);
+    let name = || sysno.map(|s| s.name());
+    if !retry && let Some(h) = &k.plugins {
+        let e = crate::plugin::SyscallEntry { pid: p.pid, number: nr, name: name(), args };
+        h.borrow_mut().syscall_entry(&e);
+    }
     let mut ctx = Ctx { k, p, args };
     let result = match sysno {
         Some(s) => run(&mut ctx, s),
@@ -252,6 +257,10 @@ pub(super) fn dispatch(k: &mut Kernel, p: &mut Process) -> Outcome {
         Err(Fail::Block) => return Outcome::Block,
         Err(Fail::Exit(s)) => return Outcome::Exit(s),
     };
+    if let Some(h) = &k.plugins {
+        let e = crate::plugin::SyscallExit { pid: p.pid, number: nr, name: name(), result };
+        h.borrow_mut().syscall_exit(&e);
+    }
     set_result(p, result);
     Outcome::Continue
 }

@@ -44,20 +44,34 @@ pub(super) fn deliver(k: &mut Kernel, p: &mut Process, buf: u64, data: &[u8]) ->
     let chunk = k.mtd_chunk.clamp(1, MAX_CHUNK) as usize;
     for (i, part) in data.chunks(chunk).enumerate() {
         let addr = buf.wrapping_add((i * chunk) as u64);
-        match k.write_path {
-            WritePath::Host => {
-                let report = p.mem.write_debug(addr, part)?;
-                let len = part.len() as u64;
-                if report.hit_code || report.hit_exec {
-                    k.events.push(Event::HostWriteCodePage { pid: p.pid, addr, len });
-                } else if report.hit_readonly {
-                    k.events.push(Event::HostWriteReadOnly { pid: p.pid, addr, len });
-                }
+        let len = part.len() as u64;
+        let written = match k.write_path {
+            WritePath::Host => p.mem.write_debug(addr, part),
+            WritePath::Checked => p.mem.write_checked(addr, part),
+            WritePath::Portal => {
+                portal_copy(k, p, addr, part)?;
+                continue;
             }
-            WritePath::Checked => {
-                p.mem.write_checked(addr, part)?;
+        };
+        if let Some(h) = &k.plugins {
+            let report = written.as_ref().ok();
+            h.borrow_mut().host_write(&crate::plugin::HostWrite {
+                pid: p.pid,
+                addr,
+                len,
+                path: k.write_path,
+                failed: written.is_err(),
+                hit_code: report.is_some_and(|r| r.hit_code || r.hit_exec),
+                hit_readonly: report.is_some_and(|r| r.hit_readonly),
+            });
+        }
+        let report = written?;
+        if k.write_path == WritePath::Host {
+            if report.hit_code || report.hit_exec {
+                k.events.push(Event::HostWriteCodePage { pid: p.pid, addr, len });
+            } else if report.hit_readonly {
+                k.events.push(Event::HostWriteReadOnly { pid: p.pid, addr, len });
             }
-            WritePath::Portal => portal_copy(p, addr, part)?,
         }
     }
     Ok(())
@@ -86,7 +100,7 @@ fn ensure_portal(p: &mut Process, code: &[u8], staging: u64) -> Result<(), Errno
 }
 
 /// Copy `data` to `dst` by running the frontend's stub in the process.
-fn portal_copy(p: &mut Process, dst: u64, data: &[u8]) -> Result<(), Errno> {
+fn portal_copy(k: &Kernel, p: &mut Process, dst: u64, data: &[u8]) -> Result<(), Errno> {
     let stub = p.frontend.portal_copy_stub().ok_or(Errno::EIO)?;
     ensure_portal(p, stub.code, data.len() as u64)?;
     let base = portal_base(p.arch.is_64bit());
@@ -115,7 +129,19 @@ fn portal_copy(p: &mut Process, dst: u64, data: &[u8]) -> Result<(), Errno> {
                     p.cpu.pc == done_pc && p.cpu.regs[number.0 as usize] == PORTAL_DONE_SYSCALL;
                 break if done { Ok(()) } else { Err(Errno::EIO) };
             }
-            StopReason::Fault(_) => break Err(Errno::EFAULT),
+            StopReason::Fault(f) => {
+                if let Some(h) = &k.plugins {
+                    h.borrow_mut().fault(&crate::plugin::FaultEvent {
+                        pid: p.pid,
+                        pc: p.cpu.pc,
+                        signal: 11,
+                        addr: Some(f.addr),
+                        access: f.access.name(),
+                        handled: true,
+                    });
+                }
+                break Err(Errno::EFAULT);
+            }
             StopReason::Trap(_) => break Err(Errno::EIO),
         }
     };

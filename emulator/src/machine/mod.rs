@@ -86,6 +86,19 @@ pub fn run_script(
     script: &str,
     ctl: &RunControl,
 ) -> Result<Outcome, ScriptError> {
+    run_script_instrumented(cfg, script_name, script, ctl, None)
+}
+
+/// [`run_script`] with every process instrumented by `plugins`. The
+/// outcome is the one `run_script` gives: observation does not change the
+/// run. The plugins are told when the run is over (`Plugin::finish`).
+pub fn run_script_instrumented(
+    cfg: &MachineConfig,
+    script_name: &str,
+    script: &str,
+    ctl: &RunControl,
+    plugins: Option<crate::plugin::PluginHandle>,
+) -> Result<Outcome, ScriptError> {
     let started = Instant::now();
     let ast = parse(script_name, script)?;
     let frontend = crate::arch::frontend_for(cfg.arch).ok_or_else(|| {
@@ -121,6 +134,7 @@ pub fn run_script(
     kernel.write_path = cfg.write_path;
     kernel.mtd_chunk = u64::from(cfg.mtd_chunk);
     kernel.shared_clock = true;
+    kernel.plugins = plugins.clone();
     let mut world =
         World::new(cfg, kernel, vfs, stdout.clone(), stderr.clone(), ctl.cancel.clone());
 
@@ -132,6 +146,9 @@ pub fn run_script(
             (STOPPED_EXIT_CODE, Some(s))
         }
     };
+    if let Some(h) = &plugins {
+        h.borrow_mut().finish();
+    }
     let processes: Vec<ProcessStats> = world.process_stats().into_iter().map(|(s, _)| s).collect();
     let mut h = Fnv64::default();
     h.write_u64(exit_code as i64 as u64);

@@ -101,6 +101,9 @@ impl World {
         let pid = self.next_pid;
         let mut p = Process::spawn(&self.pcfg, pid, self.seed, image, argv, envp, fds)?;
         self.next_pid += 1;
+        if let Some(h) = &self.kernel.plugins {
+            p.instrument(h);
+        }
         p.cwd = cwd.to_vec();
         let name = p.name.clone();
         self.stats.push((ProcessStats { pid, name, insns: 0, status: None }, 0));

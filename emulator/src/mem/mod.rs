@@ -65,6 +65,17 @@ pub enum Access {
     Exec,
 }
 
+impl Access {
+    /// Lowercase name, as events and traces print it.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Access::Read => "read",
+            Access::Write => "write",
+            Access::Exec => "exec",
+        }
+    }
+}
+
 /// A guest memory access that failed: it becomes SIGSEGV for the guest
 /// (or EFAULT for a checked host access).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
