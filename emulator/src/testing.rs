@@ -92,6 +92,11 @@ impl Harness {
         self.cpu.icount
     }
 
+    /// Instrument the engine with `plugins`.
+    pub fn set_plugins(&mut self, plugins: crate::plugin::PluginHandle) {
+        self.engine.set_plugins(plugins);
+    }
+
     /// Run until an exit or until `max_insns` instructions retire.
     pub fn step(&mut self, max_insns: u64) -> StopReason {
         self.engine.run(&mut self.cpu, &mut self.mem, max_insns)
