@@ -24,6 +24,11 @@ pub enum Command {
     List(ListArgs),
     /// Run a guest script on one machine (one cell), print its output and a summary.
     Sh(crate::sh::ShArgs),
+    /// Run one cell of a matrix with the execlog (capstone disassembly of
+    /// every executed instruction); the run is the untraced run.
+    Trace(crate::trace::TraceArgs),
+    /// Run two cells with tracing and report where they first diverge.
+    Diff(crate::trace::DiffArgs),
     /// Run one static guest program with the host's stdio, like qemu-user.
     Exec {
         /// Guest architecture.
@@ -56,6 +61,15 @@ pub enum Command {
         /// Guest environment variable (repeatable); the host's is not passed.
         #[arg(long = "env", value_name = "K=V")]
         env: Vec<String>,
+        /// Instrument with a built-in plugin (repeatable): execlog (every
+        /// executed instruction, to stderr or --execlog), counters and
+        /// coverage (reported on stderr at exit), memlog (every memory
+        /// access, to stderr). Never written to the guest's stdout.
+        #[arg(long = "trace", value_enum, value_name = "PLUGIN")]
+        trace: Vec<crate::exec::TracePlugin>,
+        /// Write the execlog to FILE instead of stderr.
+        #[arg(long, value_name = "FILE")]
+        execlog: Option<std::path::PathBuf>,
         /// The static guest ELF.
         program: std::path::PathBuf,
         /// Arguments for the guest.
@@ -146,6 +160,13 @@ fn parse_engine(s: &str) -> Result<EngineKind, String> {
     s.parse::<EngineKind>()
 }
 
+fn report_trace_error(r: Result<i32, crate::trace::TraceError>) -> i32 {
+    r.unwrap_or_else(|e| {
+        eprintln!("bohr: error: {e}");
+        2
+    })
+}
+
 pub fn main() -> i32 {
     let mut argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
     // `bohr MATRIX.toml ...` means `bohr run MATRIX.toml ...`.
@@ -181,6 +202,8 @@ pub fn main() -> i32 {
             shards: a.shards.map(|n| n as usize),
         }),
         Command::Sh(a) => crate::sh::main(&a),
+        Command::Trace(a) => report_trace_error(crate::trace::trace(&a)),
+        Command::Diff(a) => report_trace_error(crate::trace::diff(&a)),
         Command::Exec {
             arch,
             engine,
@@ -191,9 +214,15 @@ pub fn main() -> i32 {
             dump_ir,
             stats,
             env,
+            trace,
+            execlog,
             program,
             args,
         } => {
+            if execlog.is_some() && !trace.contains(&crate::exec::TracePlugin::Execlog) {
+                eprintln!("bohr: --execlog needs --trace execlog");
+                return 2;
+            }
             if bohr_emu::arch::frontend_for(arch).is_none() {
                 eprintln!("bohr: architecture {arch} is not supported yet");
                 return 2;
@@ -208,6 +237,8 @@ pub fn main() -> i32 {
                 dump_ir,
                 stats,
                 env,
+                trace,
+                execlog,
                 program,
                 args,
             };

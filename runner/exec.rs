@@ -1,5 +1,7 @@
 //! `bohr exec`: run one static guest program with the host's stdio and
-//! read-only host files, as `qemu-<arch>-static` would.
+//! read-only host files, as `qemu-<arch>-static` would; optionally
+//! instrumented with built-in plugins (`--trace`), whose output goes to
+//! stderr or a file, never to the guest's stdout.
 
 use std::time::Instant;
 
@@ -9,6 +11,11 @@ use bohr_emu::events::Event;
 use bohr_emu::linux::file::{FdTable, HostOutput, HostStdin, open_file};
 use bohr_emu::linux::hostfs::HostFs;
 use bohr_emu::linux::{ExitStatus, Kernel, OpenFlags, Process, ProcessConfig, RunState};
+use bohr_emu::plugin::counters::Counters;
+use bohr_emu::plugin::coverage::Coverage;
+use bohr_emu::plugin::execlog::{ExecLog, ExecLogOptions};
+use bohr_emu::plugin::memlog::MemLog;
+use bohr_emu::plugin::{PluginHost, PluginId, Sink};
 
 /// Options of `bohr exec`.
 #[derive(Debug, Clone)]
@@ -22,8 +29,19 @@ pub struct ExecOptions {
     pub dump_ir: bool,
     pub stats: bool,
     pub env: Vec<String>,
+    pub trace: Vec<TracePlugin>,
+    pub execlog: Option<std::path::PathBuf>,
     pub program: std::path::PathBuf,
     pub args: Vec<String>,
+}
+
+/// A built-in plugin `bohr exec --trace` can load.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum TracePlugin {
+    Execlog,
+    Counters,
+    Coverage,
+    Memlog,
 }
 
 /// Errors before the guest starts.
@@ -31,8 +49,74 @@ pub struct ExecOptions {
 pub enum ExecError {
     #[error("cannot read {path}: {source}")]
     Read { path: String, source: std::io::Error },
+    #[error("cannot create execlog {path}: {source}")]
+    Create { path: String, source: std::io::Error },
     #[error("{path}: {source}")]
     Spawn { path: String, source: bohr_emu::linux::SpawnError },
+}
+
+/// The plugins `--trace` loaded, by kind.
+struct Tracing {
+    host: bohr_emu::plugin::PluginHandle,
+    execlog: Option<PluginId<ExecLog>>,
+    counters: Option<PluginId<Counters>>,
+    coverage: Option<PluginId<Coverage>>,
+    memlog: Option<PluginId<MemLog>>,
+}
+
+fn stderr_sink() -> Sink {
+    Sink::Writer(Box::new(std::io::BufWriter::new(std::io::stderr())))
+}
+
+impl Tracing {
+    fn load(opts: &ExecOptions) -> Result<Option<Tracing>, ExecError> {
+        if opts.trace.is_empty() {
+            return Ok(None);
+        }
+        let mut host = PluginHost::new();
+        let wants = |p| opts.trace.contains(&p);
+        let execlog = if wants(TracePlugin::Execlog) {
+            let sink = match &opts.execlog {
+                Some(path) => {
+                    let f = std::fs::File::create(path).map_err(|source| ExecError::Create {
+                        path: path.display().to_string(),
+                        source,
+                    })?;
+                    Sink::Writer(Box::new(std::io::BufWriter::new(f)))
+                }
+                None => stderr_sink(),
+            };
+            Some(host.add(ExecLog::new(ExecLogOptions::default(), sink)))
+        } else {
+            None
+        };
+        let counters = wants(TracePlugin::Counters).then(|| host.add(Counters::default()));
+        let coverage = wants(TracePlugin::Coverage).then(|| host.add(Coverage::default()));
+        let memlog = wants(TracePlugin::Memlog).then(|| host.add(MemLog::new(stderr_sink())));
+        Ok(Some(Tracing { host: host.into_handle(), execlog, counters, coverage, memlog }))
+    }
+
+    /// End of the run: flush the logs and print the reports on stderr.
+    fn finish(&self) {
+        let mut host = self.host.borrow_mut();
+        host.finish();
+        if let Some(id) = self.execlog
+            && let Some(e) = host.get(id).error()
+        {
+            eprintln!("bohr: cannot write the execlog: {e}");
+        }
+        if let Some(id) = self.memlog
+            && let Some(e) = host.get(id).error()
+        {
+            eprintln!("bohr: cannot write the memory log: {e}");
+        }
+        if let Some(id) = self.counters {
+            eprint!("{}", host.get(id).report());
+        }
+        if let Some(id) = self.coverage {
+            eprint!("{}", host.get(id).report());
+        }
+    }
 }
 
 /// Guest instructions per scheduling slice; only affects how often the
@@ -65,9 +149,14 @@ pub fn exec(opts: &ExecOptions) -> Result<i32, ExecError> {
     let mut argv: Vec<Vec<u8>> = vec![path.clone().into_bytes()];
     argv.extend(opts.args.iter().map(|a| a.clone().into_bytes()));
     let envp: Vec<Vec<u8>> = opts.env.iter().map(|e| e.clone().into_bytes()).collect();
+    let tracing = Tracing::load(opts)?;
     let mut kernel = Kernel::new(Box::new(HostFs), opts.seed);
     let mut p = Process::spawn(&cfg, 1, opts.seed, &image, &argv, &envp, stdio_fds())
         .map_err(|source| ExecError::Spawn { path: path.clone(), source })?;
+    if let Some(t) = &tracing {
+        kernel.plugins = Some(t.host.clone());
+        p.instrument(&t.host);
+    }
     if let Ok(cwd) = std::env::current_dir() {
         use std::os::unix::ffi::OsStrExt;
         p.cwd = cwd.as_os_str().as_bytes().to_vec();
@@ -87,6 +176,9 @@ pub fn exec(opts: &ExecOptions) -> Result<i32, ExecError> {
         }
     };
     let wall = started.elapsed();
+    if let Some(t) = &tracing {
+        t.finish();
+    }
     // Faults, traps and unsupported calls explain an exit; the rest of the
     // log (invalidations, host writes) is statistics.
     for e in &kernel.events {

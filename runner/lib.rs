@@ -9,3 +9,4 @@ pub mod matrix;
 pub mod report;
 pub mod run;
 pub mod sh;
+pub mod trace;
