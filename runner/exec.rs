@@ -64,10 +64,6 @@ struct Tracing {
     memlog: Option<PluginId<MemLog>>,
 }
 
-fn stderr_sink() -> Sink {
-    Sink::Writer(Box::new(std::io::BufWriter::new(std::io::stderr())))
-}
-
 impl Tracing {
     fn load(opts: &ExecOptions) -> Result<Option<Tracing>, ExecError> {
         if opts.trace.is_empty() {
@@ -76,23 +72,18 @@ impl Tracing {
         let mut host = PluginHost::new();
         let wants = |p| opts.trace.contains(&p);
         let execlog = if wants(TracePlugin::Execlog) {
-            let sink = match &opts.execlog {
-                Some(path) => {
-                    let f = std::fs::File::create(path).map_err(|source| ExecError::Create {
-                        path: path.display().to_string(),
-                        source,
-                    })?;
-                    Sink::Writer(Box::new(std::io::BufWriter::new(f)))
-                }
-                None => stderr_sink(),
-            };
+            let sink = Sink::file_or_stderr(opts.execlog.as_deref()).map_err(|source| {
+                let path =
+                    opts.execlog.as_ref().map_or_else(String::new, |p| p.display().to_string());
+                ExecError::Create { path, source }
+            })?;
             Some(host.add(ExecLog::new(ExecLogOptions::default(), sink)))
         } else {
             None
         };
         let counters = wants(TracePlugin::Counters).then(|| host.add(Counters::default()));
         let coverage = wants(TracePlugin::Coverage).then(|| host.add(Coverage::default()));
-        let memlog = wants(TracePlugin::Memlog).then(|| host.add(MemLog::new(stderr_sink())));
+        let memlog = wants(TracePlugin::Memlog).then(|| host.add(MemLog::new(Sink::stderr())));
         Ok(Some(Tracing { host: host.into_handle(), execlog, counters, coverage, memlog }))
     }
 

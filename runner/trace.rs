@@ -162,16 +162,9 @@ pub fn trace(a: &TraceArgs) -> Result<i32, TraceError> {
     }
     let m = load(&a.matrix)?;
     let cell = one_cell(&m, &a.cell)?;
-    let sink = match &a.execlog {
-        Some(path) => {
-            let f = std::fs::File::create(path).map_err(|source| TraceError::Create {
-                path: path.display().to_string(),
-                source,
-            })?;
-            Sink::Writer(Box::new(std::io::BufWriter::new(f)))
-        }
-        None => Sink::Writer(Box::new(std::io::BufWriter::new(std::io::stderr()))),
-    };
+    let dest = a.execlog.as_ref().map_or("stderr".into(), |p| p.display().to_string());
+    let sink = Sink::file_or_stderr(a.execlog.as_deref())
+        .map_err(|source| TraceError::Create { path: dest.clone(), source })?;
     let opts = ExecLogOptions { pid: a.pid, pc_range: a.pc_range, from: a.from, to: a.to };
     let mut host = PluginHost::new();
     let log = host.add(ExecLog::new(opts, sink));
@@ -182,7 +175,10 @@ pub fn trace(a: &TraceArgs) -> Result<i32, TraceError> {
     let log = host.get(log);
     if let Some(e) = log.error() {
         let path = a.execlog.as_ref().map_or("stderr".into(), |p| p.display().to_string());
-        return Err(TraceError::Write { path, source: std::io::Error::new(e.kind(), e.to_string()) });
+        return Err(TraceError::Write {
+            path,
+            source: std::io::Error::new(e.kind(), e.to_string()),
+        });
     }
     let lines = log.lines();
     let mut out = format!("cell {}\n{}\n", cell.id, summary(&o));
@@ -193,7 +189,6 @@ pub fn trace(a: &TraceArgs) -> Result<i32, TraceError> {
             p.pid, p.name, c.insns, c.blocks
         ));
     }
-    let dest = a.execlog.as_ref().map_or("stderr".into(), |p| p.display().to_string());
     out.push_str(&format!("execlog: {lines} lines to {dest}\n"));
     let failures = expect::check(&cell.expect, &o);
     for f in &failures {
@@ -220,11 +215,7 @@ fn record(
 
 /// The report of `bohr diff` for two recorded cells; `None` when they
 /// agree.
-pub fn render_diff(
-    (ida, a): (&str, &Trace),
-    (idb, b): (&str, &Trace),
-    k: usize,
-) -> Option<String> {
+pub fn render_diff((ida, a): (&str, &Trace), (idb, b): (&str, &Trace), k: usize) -> Option<String> {
     let all = divergences(a, b);
     let d = all.first()?;
     let side = |t: &Trace, item: Option<&bohr_emu::plugin::trace::Item>| {
@@ -245,8 +236,10 @@ pub fn render_diff(
         }
     }
     if all.len() > 1 {
-        let rest: Vec<String> =
-            all[1..].iter().map(|d| format!("pid {} (item {}: {})", d.pid, d.index, d.what)).collect();
+        let rest: Vec<String> = all[1..]
+            .iter()
+            .map(|d| format!("pid {} (item {}: {})", d.pid, d.index, d.what))
+            .collect();
         s.push_str(&format!("later divergences: {}\n", rest.join(", ")));
     }
     Some(s)

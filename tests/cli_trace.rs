@@ -33,20 +33,37 @@ fn scratch_file(name: &str) -> PathBuf {
     std::env::temp_dir().join(format!("bohr-cli-trace-{}-{name}", std::process::id()))
 }
 
+/// Run `bohr ARGS... --execlog TMP`; returns the output and the log.
+fn logged(tag: &str, args: &[&str]) -> (Out, String) {
+    let log = scratch_file(tag);
+    let log_arg = log.display().to_string();
+    let mut all = args.to_vec();
+    all.extend(["--execlog", &log_arg]);
+    let out = bohr(&all);
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    let _ = std::fs::remove_file(&log);
+    (out, text)
+}
+
 /// The fingerprint recorded in a cell's snapshot (an untraced run).
 fn snapshot_fingerprint(cell: &str) -> String {
-    let path = repo().join("matrices/snapshots/mtd_readback").join(format!("{}.snap", cell.replace('/', "__")));
+    let path = repo()
+        .join("matrices/snapshots/mtd_readback")
+        .join(format!("{}.snap", cell.replace('/', "__")));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let re = Regex::new(r#"fingerprint: "(0x[0-9a-f]+)""#).unwrap();
-    re.captures(&text).unwrap_or_else(|| panic!("no fingerprint in {}", path.display()))[1].to_string()
+    re.captures(&text).unwrap_or_else(|| panic!("no fingerprint in {}", path.display()))[1]
+        .to_string()
 }
 
 const ARCHES: [&str; 5] = ["riscv64", "aarch64", "powerpc64", "mipsel", "mipseb"];
 
 #[test]
 fn trace_shows_capstone_disassembly_for_every_arch_and_keeps_the_run() {
-    let line = Regex::new(r#"^(\d+), 0x[0-9a-f]+, 0x([0-9a-f]+), "([^"]+)"((, (load|store), 0x[0-9a-f]+)*)$"#)
-        .unwrap();
+    let line = Regex::new(
+        r#"^(\d+), 0x[0-9a-f]+, 0x([0-9a-f]+), "([^"]+)"((, (load|store), 0x[0-9a-f]+)*)$"#,
+    )
+    .unwrap();
     // What each arch's log must show: capstone's own mnemonics, compressed
     // riscv64 instructions (2-byte opcodes) and big-endian words.
     let expected: [(&str, &[&str]); 5] = [
@@ -61,11 +78,10 @@ fn trace_shows_capstone_disassembly_for_every_arch_and_keeps_the_run() {
         .map(|&arch| {
             std::thread::spawn(move || {
                 let cell = format!("{arch}/host/mtd_readback");
-                let log = scratch_file(&format!("{arch}.execlog"));
-                let log_arg = log.display().to_string();
-                let out = bohr(&["trace", "matrices/mtd_readback.toml", "--cell", &cell, "--to", "400", "--execlog", &log_arg]);
-                let text = std::fs::read_to_string(&log).unwrap_or_default();
-                let _ = std::fs::remove_file(&log);
+                let (out, text) = logged(
+                    arch,
+                    &["trace", "matrices/mtd_readback.toml", "--cell", &cell, "--to", "400"],
+                );
                 (arch, cell, out, text)
             })
         })
@@ -76,8 +92,16 @@ fn trace_shows_capstone_disassembly_for_every_arch_and_keeps_the_run() {
         // Observation does not change the run: the fingerprint is the
         // untraced run's, recorded in the cell's snapshot.
         let fp = snapshot_fingerprint(&cell);
-        assert!(out.stdout.contains(&format!("fingerprint {fp}")), "{arch}: {}\nwant {fp}", out.stdout);
-        assert!(out.stdout.starts_with(&format!("cell {cell}\nexit 0, ")), "{arch}: {}", out.stdout);
+        assert!(
+            out.stdout.contains(&format!("fingerprint {fp}")),
+            "{arch}: {}\nwant {fp}",
+            out.stdout
+        );
+        assert!(
+            out.stdout.starts_with(&format!("cell {cell}\nexit 0, ")),
+            "{arch}: {}",
+            out.stdout
+        );
         // 400 instructions per process, three processes (cat | strings | grep).
         assert_eq!(text.lines().count(), 3 * 400, "{arch}: {}", out.stdout);
         assert!(out.stdout.contains("execlog: 1200 lines to "), "{arch}: {}", out.stdout);
@@ -101,38 +125,38 @@ fn trace_shows_capstone_disassembly_for_every_arch_and_keeps_the_run() {
 
 #[test]
 fn trace_limits_by_pid_and_pc_range() {
-    let log = scratch_file("pid.execlog");
-    let log_arg = log.display().to_string();
-    let out = bohr(&[
-        "trace", "matrices/mtd_readback.toml", "--cell", "riscv64/host/mtd_badbuf", "--pid", "3",
-        "--from", "10", "--to", "30", "--execlog", &log_arg,
-    ]);
-    let text = std::fs::read_to_string(&log).unwrap_or_default();
-    let _ = std::fs::remove_file(&log);
+    let cell = ["trace", "matrices/mtd_readback.toml", "--cell", "riscv64/host/mtd_badbuf"];
+    let args = [&cell[..], &["--pid", "3", "--from", "10", "--to", "30"]].concat();
+    let (out, text) = logged("pid", &args);
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
     assert_eq!(text.lines().count(), 20, "{text}");
     assert!(text.lines().all(|l| l.starts_with("3, ")), "{text}");
 
-    // A pc range: only the instructions of the first 16 bytes of code.
-    let first_pc = text.lines().next().and_then(|l| l.split(", ").nth(1)).expect("a line").to_string();
-    let lo = u64::from_str_radix(first_pc.trim_start_matches("0x"), 16).unwrap();
+    // A pc range: only the instructions of 16 bytes of code.
+    let pc_of = |l: &str| {
+        let pc = l.split(", ").nth(1).expect("a pc field");
+        u64::from_str_radix(pc.trim_start_matches("0x"), 16).expect("hex pc")
+    };
+    let lo = pc_of(text.lines().next().expect("a line"));
     let range = format!("{lo:#x}:{:#x}", lo + 16);
-    let out = bohr(&["trace", "matrices/mtd_readback.toml", "--cell", "riscv64/host/mtd_badbuf", "--pid", "3", "--pc-range", &range, "--execlog", &log_arg]);
-    let text = std::fs::read_to_string(&log).unwrap_or_default();
-    let _ = std::fs::remove_file(&log);
+    let args = [&cell[..], &["--pid", "3", "--pc-range", &range]].concat();
+    let (out, text) = logged("pcs", &args);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(!text.is_empty());
     for l in text.lines() {
-        let pc = u64::from_str_radix(l.split(", ").nth(1).unwrap().trim_start_matches("0x"), 16).unwrap();
-        assert!((lo..lo + 16).contains(&pc), "{l}");
+        assert!((lo..lo + 16).contains(&pc_of(l)), "{l}");
     }
 }
 
 #[test]
 fn diff_pinpoints_where_host_and_portal_part_on_badbuf() {
     let out = bohr(&[
-        "diff", "matrices/mtd_readback.toml", "powerpc64/host/mtd_badbuf",
-        "powerpc64/portal/mtd_badbuf", "--context", "3",
+        "diff",
+        "matrices/mtd_readback.toml",
+        "powerpc64/host/mtd_badbuf",
+        "powerpc64/portal/mtd_badbuf",
+        "--context",
+        "3",
     ]);
     assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
     insta::assert_snapshot!("diff_badbuf_powerpc64", out.stdout);
@@ -140,7 +164,12 @@ fn diff_pinpoints_where_host_and_portal_part_on_badbuf() {
 
 #[test]
 fn diff_of_a_cell_with_itself_finds_nothing() {
-    let out = bohr(&["diff", "matrices/mtd_readback.toml", "mipsel/portal/mtd_badbuf", "mipsel/portal/mtd_badbuf"]);
+    let out = bohr(&[
+        "diff",
+        "matrices/mtd_readback.toml",
+        "mipsel/portal/mtd_badbuf",
+        "mipsel/portal/mtd_badbuf",
+    ]);
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
     assert!(out.stdout.ends_with("no divergence: every process did the same instructions, memory accesses, system calls and events\n"), "{}", out.stdout);
 }
@@ -163,7 +192,11 @@ fn diff_handles_runs_of_different_length() {
     assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
     // The first `echo` agrees; the second exists only in B.
     assert!(out.stdout.contains("first divergence: pid 3, item 0: end of run\n"), "{}", out.stdout);
-    assert!(out.stdout.contains("  A: (process 3 has nothing more)\n  B: # 3: start echo\n"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("  A: (process 3 has nothing more)\n  B: # 3: start echo\n"),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]
@@ -171,10 +204,19 @@ fn bad_input_is_a_clear_error_with_status_2() {
     let (p, m) = two_script_project();
     let cases: [(&[&str], &str); 7] = [
         (&["trace", &m, "--cell", "riscv64/nope"], "--cell `riscv64/nope` matches no cell"),
-        (&["trace", &m, "--cell", "riscv64/*"], "matches 2 cells; trace runs one: riscv64/short, riscv64/long"),
-        (&["trace", &m, "--cell", "riscv64/short", "--from", "5", "--to", "5"], "--from 5 must be below --to 5"),
+        (
+            &["trace", &m, "--cell", "riscv64/*"],
+            "matches 2 cells; trace runs one: riscv64/short, riscv64/long",
+        ),
+        (
+            &["trace", &m, "--cell", "riscv64/short", "--from", "5", "--to", "5"],
+            "--from 5 must be below --to 5",
+        ),
         (&["trace", &m, "--cell", "riscv64/short", "--pc-range", "9:3"], "LO must be below HI"),
-        (&["trace", &m, "--cell", "riscv64/short", "--execlog", "no/such/dir/log"], "cannot create execlog no/such/dir/log"),
+        (
+            &["trace", &m, "--cell", "riscv64/short", "--execlog", "no/such/dir/log"],
+            "cannot create execlog no/such/dir/log",
+        ),
         (&["diff", &m, "riscv64/short"], "CELL_B"),
         (&["diff", "matrices/missing.toml", "a", "b"], "missing.toml"),
     ];
@@ -196,7 +238,9 @@ fn exec_trace_writes_to_stderr_or_the_file_never_to_guest_stdout() {
     let plain = bohr(&["exec", "--arch", "riscv64", &echo, "hello"]);
     assert_eq!((plain.code, plain.stdout.as_str()), (0, "hello\n"));
 
-    let out = bohr(&["exec", "--arch", "riscv64", "--trace", "execlog", "--trace", "counters", &echo, "hello"]);
+    let out = bohr(&[
+        "exec", "--arch", "riscv64", "--trace", "execlog", "--trace", "counters", &echo, "hello",
+    ]);
     assert_eq!((out.code, out.stdout.as_str()), (0, "hello\n"), "{}", out.stderr);
     let first = out.stderr.lines().next().unwrap_or("");
     assert!(first.starts_with("1, 0x") && first.contains(", \""), "{first}");
@@ -205,7 +249,19 @@ fn exec_trace_writes_to_stderr_or_the_file_never_to_guest_stdout() {
 
     let log = scratch_file("exec.execlog");
     let log_arg = log.display().to_string();
-    let out = bohr(&["exec", "--arch", "riscv64", "--engine", "jit", "--trace", "execlog", "--execlog", &log_arg, &echo, "hello"]);
+    let out = bohr(&[
+        "exec",
+        "--arch",
+        "riscv64",
+        "--engine",
+        "jit",
+        "--trace",
+        "execlog",
+        "--execlog",
+        &log_arg,
+        &echo,
+        "hello",
+    ]);
     let text = std::fs::read_to_string(&log).unwrap_or_default();
     let _ = std::fs::remove_file(&log);
     assert_eq!((out.code, out.stdout.as_str(), out.stderr.as_str()), (0, "hello\n", ""));

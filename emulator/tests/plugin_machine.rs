@@ -18,8 +18,9 @@ use machine_support::*;
 
 fn run_with(cfg: &MachineConfig, text: &str, host: PluginHost) -> (Outcome, PluginHandle) {
     let host = host.into_handle();
-    let o = run_script_instrumented(cfg, "test.sh", text, &RunControl::default(), Some(host.clone()))
-        .unwrap_or_else(|e| panic!("script rejected: {e}"));
+    let o =
+        run_script_instrumented(cfg, "test.sh", text, &RunControl::default(), Some(host.clone()))
+            .unwrap_or_else(|e| panic!("script rejected: {e}"));
     (o, host)
 }
 
@@ -45,7 +46,7 @@ impl Plugin for Sequence {
     fn insn(&mut self, cx: &mut Cx, e: &InsnEvent) {
         self.lines.push(format!("{} {}", e.pid, self.texts[e.data as usize]));
         self.insns += 1;
-        if self.reset_every != 0 && self.insns % self.reset_every == 0 {
+        if self.reset_every != 0 && self.insns.is_multiple_of(self.reset_every) {
             cx.request_reset();
         }
     }
@@ -135,7 +136,8 @@ fn engines_give_the_same_callback_sequence() {
                         .collect();
                     let what = format!("{arch} {wp} {name} reset every {reset_every}");
                     assert!(seqs[0].len() > 500, "{what}: {} callbacks", seqs[0].len());
-                    if let Some(i) = (0..seqs[0].len()).find(|&i| seqs[0].get(i) != seqs[1].get(i)) {
+                    if let Some(i) = (0..seqs[0].len()).find(|&i| seqs[0].get(i) != seqs[1].get(i))
+                    {
                         panic!(
                             "{what}: callback {i} differs\ninterp: {:?}\njit:    {:?}",
                             seqs[0].get(i),
@@ -186,12 +188,23 @@ fn host_and_portal_part_where_the_host_writes_into_code() {
         // `badbuf stack` (pid 2) agrees; `badbuf code` (pid 3) reads into
         // its own code: the host writes it, the portal stub faults.
         assert_eq!((d.pid, d.what), (3, "event"), "{arch}: {}", d.detail);
-        assert!(d.detail.contains("host write") && d.detail.contains("into a code page"), "{arch}: {}", d.detail);
-        assert!(d.detail.contains("fault SIGSEGV write") && d.detail.contains("EFAULT"), "{arch}: {}", d.detail);
+        assert!(
+            d.detail.contains("host write") && d.detail.contains("into a code page"),
+            "{arch}: {}",
+            d.detail
+        );
+        assert!(
+            d.detail.contains("fault SIGSEGV write") && d.detail.contains("EFAULT"),
+            "{arch}: {}",
+            d.detail
+        );
         // The same cell agrees with itself, and with the other engine.
         let again = record(&cell(arch, EngineKind::Interp, WritePath::Host), "mtd_badbuf");
         if let Some(d) = first_divergence(&host, &again) {
-            panic!("{arch}: interp and jit records differ at pid {} #{}: {}", d.pid, d.index, d.detail);
+            panic!(
+                "{arch}: interp and jit records differ at pid {} #{}: {}",
+                d.pid, d.index, d.detail
+            );
         }
     }
 }

@@ -48,8 +48,8 @@ pub mod trace;
 mod tests;
 
 use std::any::Any;
-use std::io::Write as _;
 use std::cell::RefCell;
+use std::io::Write as _;
 use std::panic::AssertUnwindSafe;
 use std::rc::Rc;
 
@@ -408,16 +408,15 @@ impl PluginHost {
 
     /// Ask the plugins about a fresh block; register the hooks they want.
     pub fn plan_block(&mut self, arch: Arch, block: &Block, insns: &[InsnInfo]) -> Placement {
-        let mut placement = Placement {
-            insn: vec![Vec::new(); insns.len()],
-            mem: vec![Vec::new(); insns.len()],
-        };
+        let mut placement =
+            Placement { insn: vec![Vec::new(); insns.len()], mem: vec![Vec::new(); insns.len()] };
         let info = BlockInfo { arch, pc: block.pc, insns };
         let mut cx = Cx { pid: self.pid, reset: false };
         for (i, p) in self.plugins.iter_mut().enumerate() {
             let mut plan = Plan::default();
             p.as_plugin().translate(&mut cx, &info, &mut plan);
-            for (lists, wanted) in [(&mut placement.insn, plan.insn), (&mut placement.mem, plan.mem)]
+            for (lists, wanted) in
+                [(&mut placement.insn, plan.insn), (&mut placement.mem, plan.mem)]
             {
                 for (index, data) in wanted {
                     // A plugin naming an instruction the block does not
@@ -603,6 +602,19 @@ pub enum Sink {
 }
 
 impl Sink {
+    /// A buffered sink writing to host stderr.
+    pub fn stderr() -> Sink {
+        Sink::Writer(Box::new(std::io::BufWriter::new(std::io::stderr())))
+    }
+
+    /// A buffered sink writing to a new file at `path`, or to stderr.
+    pub fn file_or_stderr(path: Option<&std::path::Path>) -> std::io::Result<Sink> {
+        Ok(match path {
+            Some(p) => Sink::Writer(Box::new(std::io::BufWriter::new(std::fs::File::create(p)?))),
+            None => Sink::stderr(),
+        })
+    }
+
     pub fn write_line(&mut self, line: &str, error: &mut Option<std::io::Error>) {
         if error.is_some() {
             return;
@@ -621,10 +633,10 @@ impl Sink {
     }
 
     pub fn flush(&mut self, error: &mut Option<std::io::Error>) {
-        if let (Sink::Writer(w), None) = (self, &error) {
-            if let Err(e) = w.flush() {
-                *error = Some(e);
-            }
+        if let (Sink::Writer(w), None) = (self, &error)
+            && let Err(e) = w.flush()
+        {
+            *error = Some(e);
         }
     }
 

@@ -119,7 +119,11 @@ fn riscv_harness(kind: EngineKind, program: &[u8]) -> Harness {
     h
 }
 
-fn instrumented(kind: EngineKind, program: &[u8], probe: Probe) -> (Harness, PluginHandle, PluginId<Probe>) {
+fn instrumented(
+    kind: EngineKind,
+    program: &[u8],
+    probe: Probe,
+) -> (Harness, PluginHandle, PluginId<Probe>) {
     let mut h = riscv_harness(kind, program);
     let mut host = PluginHost::new();
     let id = host.add(probe);
@@ -139,8 +143,11 @@ fn load_u64(h: &Harness, addr: u64) -> u64 {
 #[test]
 fn test_program_encodes_what_it_claims() {
     let bytes = atomic_loop(3);
-    let texts: Vec<String> =
-        bytes.chunks(4).enumerate().map(|(i, w)| disasm(Arch::Riscv64, CODE + 4 * i as u64, w)).collect();
+    let texts: Vec<String> = bytes
+        .chunks(4)
+        .enumerate()
+        .map(|(i, w)| disasm(Arch::Riscv64, CODE + 4 * i as u64, w))
+        .collect();
     let mnemonics: Vec<&str> = texts.iter().map(|t| t.split(' ').next().unwrap_or("")).collect();
     assert_eq!(
         mnemonics,
@@ -303,7 +310,10 @@ fn opcodes_follow_the_guest_byte_order() {
     assert_eq!(opcode(Arch::Riscv64, &[0x13, 0x05, 0x00, 0x00]), 0x513);
     assert_eq!(opcode(Arch::Powerpc64, &[0x4e, 0x80, 0x00, 0x20]), 0x4e80_0020);
     assert_eq!(opcode(Arch::Riscv64, &[0x05, 0x05]), 0x0505);
-    assert_eq!(execlog::format_insn(2, 0x100, 0x505, 2, "addi a0, a0, 1"), "2, 0x100, 0x0505, \"addi a0, a0, 1\"");
+    assert_eq!(
+        execlog::format_insn(2, 0x100, 0x505, 2, "addi a0, a0, 1"),
+        "2, 0x100, 0x0505, \"addi a0, a0, 1\""
+    );
 }
 
 #[test]
@@ -326,11 +336,14 @@ fn execlog_attaches_accesses_and_honours_ranges() {
     assert_eq!(lines[1], format!("0, 0x10004, 0x00053583, \"ld a1, 0(a0)\", load, {DATA:#x}"));
     assert_eq!(
         lines[5],
-        format!("0, 0x10014, 0x00b5372f, \"amoadd.d a4, a1, (a0)\", load, {DATA:#x}, store, {DATA:#x}")
+        format!(
+            "0, 0x10014, 0x00b5372f, \"amoadd.d a4, a1, (a0)\", load, {DATA:#x}, store, {DATA:#x}"
+        )
     );
     let window = run(execlog::ExecLogOptions { from: 2, to: Some(4), ..Default::default() });
     assert_eq!(window.lines().collect::<Vec<_>>(), lines[2..4]);
-    let pcs = run(execlog::ExecLogOptions { pc_range: Some((0x10008, 0x1000c)), ..Default::default() });
+    let pcs =
+        run(execlog::ExecLogOptions { pc_range: Some((0x10008, 0x1000c)), ..Default::default() });
     assert_eq!(pcs.lines().collect::<Vec<_>>(), [lines[2], lines[9]]);
 }
 

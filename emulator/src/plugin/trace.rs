@@ -36,14 +36,29 @@ pub struct MemRec {
 /// What happened.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ItemKind {
-    Start { name: String },
+    Start {
+        name: String,
+    },
     /// `insn` indexes [`Trace::insns`].
-    Insn { insn: u32, mems: Vec<MemRec> },
-    SyscallEntry { number: u64, name: Option<String>, args: [u64; 6] },
-    SyscallExit { number: u64, name: Option<String>, result: Result<u64, Errno> },
+    Insn {
+        insn: u32,
+        mems: Vec<MemRec>,
+    },
+    SyscallEntry {
+        number: u64,
+        name: Option<String>,
+        args: [u64; 6],
+    },
+    SyscallExit {
+        number: u64,
+        name: Option<String>,
+        result: Result<u64, Errno>,
+    },
     HostWrite(HostWrite),
     Fault(FaultEvent),
-    Exit { status: i32 },
+    Exit {
+        status: i32,
+    },
 }
 
 /// One recorded item, with its position in the whole run.
@@ -164,7 +179,8 @@ impl Plugin for Recorder {
 
     fn syscall_exit(&mut self, _cx: &mut Cx, e: &SyscallExit) {
         self.set_in_syscall(e.pid, false);
-        let kind = ItemKind::SyscallExit { number: e.number, name: e.name.clone(), result: e.result };
+        let kind =
+            ItemKind::SyscallExit { number: e.number, name: e.name.clone(), result: e.result };
         self.push(e.pid, kind);
     }
 
