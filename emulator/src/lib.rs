@@ -3,6 +3,9 @@
 //! Data flow: guest bytes → frontend (`arch`) → IR block (`ir`) → engine
 //! (`interp`, `jit`) → exits → kernel (`linux`) → back to the engine.
 //! Dependencies point one way: `ir` ← `arch` ← engines ← `linux`.
+//! `plugin` (instrumentation) sits beside the engines: they and the kernel
+//! call it, and it uses only `ir`, `arch` and two plain data types,
+//! `linux::Errno` and `machine::WritePath`.
 
 pub mod arch;
 pub mod cpu;

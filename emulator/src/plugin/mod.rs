@@ -33,6 +33,10 @@
 //! guest state, retire nothing and consume no fuel, and leaving a block
 //! early only splits the same instructions over more blocks.
 //!
+//! Dependencies: `ir` and `arch` (capstone text through
+//! `arch::disassemble`), plus two plain data types of the kernel and the
+//! machine (`linux::Errno`, `machine::WritePath`) in event fields.
+//!
 //! Built-in plugins: [`execlog`] (one line per executed instruction,
 //! disassembled by capstone), [`counters`] (instructions and blocks per
 //! process), [`memlog`] (every memory access), [`coverage`] (executed
