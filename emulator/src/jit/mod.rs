@@ -507,7 +507,11 @@ impl Engine for Jit {
                 EXIT_FAULT => return StopReason::Fault(ctx.fault()),
                 EXIT_FUEL => {
                     // Fewer instructions remain than the next block holds:
-                    // the interpreter stops exactly at the limit.
+                    // the interpreter stops exactly at the limit. This is a
+                    // dispatch point too.
+                    if self.plugins.safe_point() {
+                        self.flush();
+                    }
                     let left = fuel - (cpu.icount - start);
                     if let Some(s) = self.interpret(cpu, mem, left) {
                         return s;

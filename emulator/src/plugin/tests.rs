@@ -363,3 +363,43 @@ fn counters_and_coverage_count_executions() {
     let blocks: Vec<u64> = host.get(v).blocks()[&0].iter().copied().collect();
     assert_eq!(blocks, [CODE, CODE + 4, CODE + 32]);
 }
+
+/// Record the program with `initial` at `DATA`, for `fuel` instructions
+/// or to its ecall.
+fn record(program: &[u8], initial: u64, fuel: Option<u64>) -> trace::Trace {
+    let mut h = riscv_harness(EngineKind::Jit, program);
+    h.map_data(DATA, &initial.to_le_bytes());
+    let mut host = PluginHost::new();
+    let id = host.add(trace::Recorder::new(1000));
+    let host = host.into_handle();
+    h.set_plugins(host.clone());
+    match fuel {
+        Some(n) => assert_eq!(h.step(n), StopReason::FuelExhausted),
+        None => run_to_ecall(&mut h),
+    }
+    let mut host = host.borrow_mut();
+    std::mem::replace(host.get(id), trace::Recorder::new(0)).into_trace()
+}
+
+#[test]
+fn the_first_divergence_names_a_differing_memory_value() {
+    let a = record(&atomic_loop(2), 5, None);
+    let b = record(&atomic_loop(2), 6, None);
+    assert!(trace::first_divergence(&a, &a.clone()).is_none());
+    let d = trace::first_divergence(&a, &b).expect("the loaded values differ");
+    // Instruction 0 (addi) agrees; the load at index 1 reads 5 and 6.
+    assert_eq!((d.pid, d.index, d.what), (0, 1, "memory value"));
+    assert_eq!(d.detail, format!("A load [{DATA:#x}] = 0x5 / B load [{DATA:#x}] = 0x6"));
+    let lines = trace::context(&a, 0, d.index, 5);
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[1], format!("0, 0x10004, 0x00053583, \"ld a1, 0(a0)\", load, {DATA:#x}"));
+
+    // A shorter run: equal as far as it goes.
+    let c = record(&atomic_loop(2), 5, Some(10));
+    let d = trace::first_divergence(&a, &c).expect("c stops early");
+    assert_eq!((d.index, d.what, d.b.is_none()), (10, "end of run", true));
+    assert_eq!(
+        d.detail, "only A goes on: 0, 0x1000c, 0x00160613, \"addi a2, a2, 1\"",
+        "instruction 10 is the second iteration's addi"
+    );
+}
