@@ -403,3 +403,12 @@ fn the_first_divergence_names_a_differing_memory_value() {
         "instruction 10 is the second iteration's addi"
     );
 }
+
+#[test]
+fn the_hook_op_does_not_grow_the_ir() {
+    // Blocks without plugins hold the same ops; their memory footprint
+    // must not grow either: the hook op is no larger than `ExitIf`'s
+    // payload, which sized `Op` before it.
+    let exit_if = std::mem::size_of::<(crate::ir::Temp, crate::ir::Exit)>();
+    assert!(std::mem::size_of::<Op>() <= exit_if, "{} > {exit_if}", std::mem::size_of::<Op>());
+}
