@@ -17,7 +17,7 @@
 use std::io::Write as _;
 use std::path::PathBuf;
 
-use bohr_emu::machine::{Outcome, RunControl, run_script_instrumented};
+use bohr_emu::machine::{Outcome, RunControl, Stopped, run_script_instrumented};
 use bohr_emu::plugin::counters::Counters;
 use bohr_emu::plugin::execlog::{ExecLog, ExecLogOptions};
 use bohr_emu::plugin::trace::{Recorder, Trace, context, divergences};
@@ -144,7 +144,15 @@ fn run_cell(
 /// `exit E, N instructions, fingerprint F`.
 fn summary(o: &Outcome) -> String {
     let stopped = match o.stopped {
-        Some(s) => format!(" (stopped: {s:?})"),
+        Some(Stopped::InstructionLimit { pid, pc }) => {
+            format!(" (stopped: instruction limit, pid {pid} at pc {pc:#x})")
+        }
+        Some(Stopped::Cancelled { pid, pc }) => {
+            format!(" (stopped: cancelled, pid {pid} at pc {pc:#x})")
+        }
+        Some(Stopped::Deadlock { pid, pc }) => {
+            format!(" (stopped: deadlock, pid {pid} at pc {pc:#x})")
+        }
         None => String::new(),
     };
     format!(
