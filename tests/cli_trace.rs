@@ -272,3 +272,23 @@ fn exec_trace_writes_to_stderr_or_the_file_never_to_guest_stdout() {
     assert!(out.stderr.contains("--execlog needs --trace execlog"), "{}", out.stderr);
     assert!(!Path::new(&log).exists());
 }
+
+#[test]
+fn trace_reports_a_run_the_machine_stopped() {
+    let p = Project::new("trace-stop");
+    p.script("spin", "spin\n");
+    let m = p.matrix(
+        "stop",
+        "name = \"stop\"\n[matrix]\narch = [\"mipsel\"]\nscript = [\"spin\"]\n[cell]\nmax_insns = 5000\n",
+    );
+    let out = p.bohr(&["trace", &m, "--cell", "mipsel/spin", "--to", "1"]);
+    // The cell expects exit 0 by default: the stopped run fails it.
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    let re = Regex::new(
+        r"(?m)^exit 124 \(stopped: instruction limit, pid 2 at pc 0x[0-9a-f]+\), 5000 instructions, fingerprint 0x[0-9a-f]{16}$",
+    )
+    .unwrap();
+    assert!(re.is_match(&out.stdout), "{}", out.stdout);
+    assert!(out.stdout.contains("expectation failed: "), "{}", out.stdout);
+    assert_eq!(out.stderr.lines().count(), 1, "one execlog line: {}", out.stderr);
+}
