@@ -5,6 +5,7 @@
 use super::*;
 use crate::arch::Arch;
 use crate::engine::{EngineKind, StopReason, translate, translate_instrumented};
+use crate::linux::Errno;
 use crate::testing::Harness;
 
 const CODE: u64 = 0x1_0000;
@@ -411,4 +412,48 @@ fn the_hook_op_does_not_grow_the_ir() {
     // payload, which sized `Op` before it.
     let exit_if = std::mem::size_of::<(crate::ir::Temp, crate::ir::Exit)>();
     assert!(std::mem::size_of::<Op>() <= exit_if, "{} > {exit_if}", std::mem::size_of::<Op>());
+}
+
+/// A trace of two processes; `first` is the pid whose items come first.
+fn kernel_trace(read: Result<u64, Errno>, exit3: i32, first: u32) -> trace::Trace {
+    use trace::{Item, ItemKind, ProcTrace};
+    let entry = ItemKind::SyscallEntry {
+        number: 63,
+        name: Some("read".into()),
+        args: [3, 0x1000, 64, 0, 0, 0],
+    };
+    let two = vec![
+        ItemKind::Start { name: "badbuf".into() },
+        entry,
+        ItemKind::SyscallExit { number: 63, name: Some("read".into()), result: read },
+        ItemKind::Exit { status: 0 },
+    ];
+    let three = vec![ItemKind::Start { name: "badbuf".into() }, ItemKind::Exit { status: exit3 }];
+    let mut seq = 0;
+    let mut procs = std::collections::BTreeMap::new();
+    let order = if first == 2 { [(2, two), (3, three)] } else { [(3, three), (2, two)] };
+    for (pid, kinds) in order {
+        let mut p = ProcTrace::default();
+        for kind in kinds {
+            seq += 1;
+            p.items.push(Item { seq, kind });
+        }
+        procs.insert(pid, p);
+    }
+    trace::Trace { arch: Some(Arch::Riscv64), insns: Vec::new(), procs, truncated: false }
+}
+
+#[test]
+fn divergences_come_in_the_order_they_happened() {
+    for first in [2, 3] {
+        let a = kernel_trace(Ok(64), 0, first);
+        let b = kernel_trace(Err(Errno::EFAULT), 1, first);
+        let all = trace::divergences(&a, &b);
+        let found: Vec<(u32, usize, &str)> = all.iter().map(|d| (d.pid, d.index, d.what)).collect();
+        let (read, exit) = ((2, 2, "syscall result"), (3, 1, "process exit"));
+        let want = if first == 2 { [read, exit] } else { [exit, read] };
+        assert_eq!(found, want, "pid {first} runs first");
+        let d = all.iter().find(|d| d.pid == 2).expect("pid 2 diverges");
+        assert_eq!(d.detail, "A 2: read = 64 / B 2: read = -EFAULT");
+    }
 }
