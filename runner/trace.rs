@@ -275,6 +275,13 @@ pub fn diff(a: &DiffArgs) -> Result<i32, TraceError> {
             out.push_str(&report);
             1
         }
+        None if ta.truncated || tb.truncated => {
+            out.push_str(&format!(
+                "no divergence in what was recorded; raise --limit (now {}) to compare further\n",
+                a.limit
+            ));
+            0
+        }
         None => {
             out.push_str("no divergence: every process did the same instructions, memory accesses, system calls and events\n");
             0

@@ -457,3 +457,17 @@ fn divergences_come_in_the_order_they_happened() {
         assert_eq!(d.detail, "A 2: read = 64 / B 2: read = -EFAULT");
     }
 }
+
+#[test]
+fn a_record_cut_at_its_limit_does_not_diverge_where_it_ends() {
+    let a = record(&atomic_loop(2), 5, None);
+    let mut cut = a.clone();
+    cut.procs.get_mut(&0).expect("pid 0 recorded").items.truncate(10);
+    cut.truncated = true;
+    assert!(trace::first_divergence(&a, &cut).is_none());
+    assert!(trace::first_divergence(&cut, &a).is_none());
+    // The same record, ended by the run rather than the limit, diverges.
+    cut.truncated = false;
+    let d = trace::first_divergence(&a, &cut).expect("the run ended early");
+    assert_eq!((d.index, d.what), (10, "end of run"));
+}

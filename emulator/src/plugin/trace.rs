@@ -325,8 +325,10 @@ fn diverge_proc<'t>(a: &'t Trace, b: &'t Trace, pid: u32) -> Option<Divergence<'
     let ia = a.procs.get(&pid).map_or(empty, |p| &p.items);
     let ib = b.procs.get(&pid).map_or(empty, |p| &p.items);
     let index = ia.iter().zip(ib).position(|(x, y)| !a.same(x, b, y)).or_else(|| {
-        // Equal as far as both go: they diverge where the shorter ends.
-        (ia.len() != ib.len()).then_some(ia.len().min(ib.len()))
+        // Equal as far as both go: they diverge where the shorter ends,
+        // unless that record was cut at the limit (its run went on).
+        let shorter = if ia.len() < ib.len() { a } else { b };
+        (ia.len() != ib.len() && !shorter.truncated).then_some(ia.len().min(ib.len()))
     })?;
     let (xa, xb) = (ia.get(index), ib.get(index));
     let (what, detail) = match (xa, xb) {
