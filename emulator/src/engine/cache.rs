@@ -43,15 +43,6 @@ impl<T> BlockCache<T> {
         self.blocks.insert(pc, value);
     }
 
-    /// Also drop the block at `pc` when page `pn` is written (for regions
-    /// whose code spans pages beyond their entry block).
-    pub fn add_page_ref(&mut self, pn: u64, pc: u64) {
-        let v = self.by_page.entry(pn).or_default();
-        if !v.contains(&pc) {
-            v.push(pc);
-        }
-    }
-
     /// Remove every block with bytes on page `pn`; returns how many.
     pub fn invalidate_page(&mut self, pn: u64) -> usize {
         let Some(pcs) = self.by_page.remove(&pn) else {

@@ -40,11 +40,6 @@ use crate::mem::{PAGE_MASK, PAGE_SHIFT, TLB_SIZE, tlb_offsets};
 
 const I64: Type = types::I64;
 
-/// How deep [`Lower::low_word`] looks through operations whose low word
-/// depends only on their operands' low words (for example a 32-bit rotate
-/// built of two shifts and an `or`).
-const LOW_WORD_DEPTH: u32 = 1;
-
 /// Everything the function body needs while lowering.
 struct Lower<'a, 'b> {
     b: &'a mut FunctionBuilder<'b>,
@@ -133,18 +128,20 @@ fn live_in_slots(bl: &Block) -> BTreeSet<u16> {
 
 /// The signature of compiled regions: `(cpu, ctx) -> exit code`, in the
 /// `tail` convention so that regions chain with tail calls.
-pub fn region_signature(sig: &mut Signature) {
-    sig.call_conv = CallConv::Tail;
-    sig.params.push(AbiParam::new(I64));
-    sig.params.push(AbiParam::new(I64));
+pub fn region_signature() -> Signature {
+    let mut sig = Signature::new(CallConv::Tail);
+    sig.params.extend([AbiParam::new(I64), AbiParam::new(I64)]);
     sig.returns.push(AbiParam::new(types::I32));
+    sig
 }
 
-/// Addresses of the compiled slow-path thunks (see [`lower_thunk`]).
+/// What compiled code calls: the slow-path thunks (see [`lower_thunk`])
+/// and `extern "C"` helpers in the host's convention `host_cc`.
 #[derive(Clone, Copy, Debug)]
 pub struct Thunks {
     pub load: usize,
     pub store: usize,
+    pub host_cc: CallConv,
 }
 
 /// `(ctx, addr, size) -> value`: the slow-path load helper.
@@ -212,19 +209,19 @@ pub fn lower_trampoline(b: &mut FunctionBuilder) {
     b.append_block_params_for_function_params(entry);
     b.switch_to_block(entry);
     let params = b.block_params(entry).to_vec();
-    let mut sig = Signature::new(CallConv::Tail);
-    region_signature(&mut sig);
-    let sig = b.import_signature(sig);
+    let sig = b.import_signature(region_signature());
     let call = b.ins().call_indirect(sig, params[2], &[params[0], params[1]]);
     let code = b.inst_results(call)[0];
     b.ins().return_(&[code]);
     b.seal_all_blocks();
 }
 
-/// The trampoline's signature (host default convention).
-pub fn trampoline_signature(sig: &mut Signature) {
+/// The trampoline's signature, in the host convention `host_cc`.
+pub fn trampoline_signature(host_cc: CallConv) -> Signature {
+    let mut sig = Signature::new(host_cc);
     sig.params.extend([AbiParam::new(I64), AbiParam::new(I64), AbiParam::new(I64)]);
     sig.returns.push(AbiParam::new(types::I32));
+    sig
 }
 
 /// Lower `blocks` into the function being built. The function may be
@@ -246,9 +243,8 @@ pub fn lower_region(
     let ctx = b.block_params(entry)[1];
     let trusted = MemFlagsData::trusted();
 
-    // Only the helpers' parameter types matter here, not their convention.
-    let load_sig = b.import_signature(thunk_signature(&load_signature(CallConv::SystemV)));
-    let store_sig = b.import_signature(thunk_signature(&store_signature(CallConv::SystemV)));
+    let load_sig = b.import_signature(thunk_signature(&load_signature(thunks.host_cc)));
+    let store_sig = b.import_signature(thunk_signature(&store_signature(thunks.host_cc)));
 
     let tlb = b.ins().load(I64, trusted, ctx, runtime::offsets::TLB);
     // Slot variables are defined per block (loaded on first use), so their
@@ -447,6 +443,20 @@ impl Lower<'_, '_> {
         self.exit_chain(pc, unretired);
     }
 
+    /// When a store (or a reset request) set `smc`, code may have been
+    /// overwritten: leave for `pc` with `unretired` instructions given back,
+    /// and go on here otherwise.
+    fn leave_if_code_written(&mut self, pc: u64, unretired: u64) {
+        let s = self.b.use_var(self.smc);
+        let leave = self.b.create_block();
+        self.b.set_cold_block(leave);
+        let go = self.b.create_block();
+        self.b.ins().brif(s, leave, &[], go, &[]);
+        self.b.switch_to_block(leave);
+        self.exit_const(EXIT_JUMP, pc, unretired);
+        self.b.switch_to_block(go);
+    }
+
     fn exit_const(&mut self, code: u32, pc: u64, unretired: u64) {
         let pc = self.b.ins().iconst(I64, pc as i64);
         self.exit(code, pc, unretired);
@@ -460,15 +470,7 @@ impl Lower<'_, '_> {
                 let un = n - retired;
                 if self.region_blocks.contains_key(&target) {
                     if had_store {
-                        // Code may have been overwritten: leave instead.
-                        let s = self.b.use_var(self.smc);
-                        let leave = self.b.create_block();
-                        self.b.set_cold_block(leave);
-                        let stay = self.b.create_block();
-                        self.b.ins().brif(s, leave, &[], stay, &[]);
-                        self.b.switch_to_block(leave);
-                        self.exit_const(EXIT_JUMP, target, un);
-                        self.b.switch_to_block(stay);
+                        self.leave_if_code_written(target, un);
                     }
                     self.refund(un);
                     self.jump_in_region(target);
@@ -569,14 +571,7 @@ impl Lower<'_, '_> {
             match *op {
                 Op::Insn { pc, .. } => {
                     if insn_had_store {
-                        let s = self.b.use_var(self.smc);
-                        let leave = self.b.create_block();
-                        self.b.set_cold_block(leave);
-                        let go = self.b.create_block();
-                        self.b.ins().brif(s, leave, &[], go, &[]);
-                        self.b.switch_to_block(leave);
-                        self.exit_const(EXIT_JUMP, pc, n - k);
-                        self.b.switch_to_block(go);
+                        self.leave_if_code_written(pc, n - k);
                     }
                     insn_had_store = false;
                     k += 1;
@@ -1008,21 +1003,11 @@ impl Lower<'_, '_> {
     /// The `i32` word of `v` when `v` is a zero-extended word: widened from
     /// an `i32`, or a constant that fits one.
     fn word_of(&mut self, v: Value) -> Option<Value> {
-        let dfg = &self.b.func.dfg;
-        let inst = dfg.value_def(v).inst()?;
-        match dfg.insts[inst] {
-            InstructionData::Unary { opcode: Opcode::Uextend, arg }
-                if dfg.value_type(arg) == types::I32 =>
-            {
-                Some(arg)
-            }
-            InstructionData::UnaryImm { opcode: Opcode::Iconst, imm }
-                if (imm.bits() as u64) <= u32::MAX as u64 =>
-            {
-                Some(self.b.ins().iconst(types::I32, imm.bits()))
-            }
-            _ => None,
+        if let Some(w) = self.extended_word(v, Opcode::Uextend) {
+            return Some(w);
         }
+        let c = self.const_of(v).filter(|&c| c <= u32::MAX as u64)?;
+        Some(self.b.ins().iconst(types::I32, c as i64))
     }
 
     /// `(cc, x, y)` when `v` is a 0/1 comparison `icmp cc x, y` widened.
@@ -1062,15 +1047,8 @@ impl Lower<'_, '_> {
 
     /// The low 32 bits of `v` as an `i32`, computed in 32 bits when `v` is
     /// an operation whose low word depends only on its operands' low words.
+    /// It looks one operation deep: looking further measured no faster.
     fn low_word(&mut self, v: Value) -> Value {
-        self.low_word_within(v, LOW_WORD_DEPTH)
-    }
-
-    /// [`Self::low_word`], looking at most `depth` operations deep.
-    fn low_word_within(&mut self, v: Value, depth: u32) -> Value {
-        if depth == 0 {
-            return self.b.ins().ireduce(types::I32, v);
-        }
         let dfg = &self.b.func.dfg;
         if let Some(inst) = dfg.value_def(v).inst()
             && let InstructionData::Binary { opcode, args: [x, y] } = dfg.insts[inst]
@@ -1078,21 +1056,11 @@ impl Lower<'_, '_> {
             let shift = self.const_of(y).filter(|&c| c < 32);
             // For right shifts, the value shifted must be a 32-bit one
             // extended the way the shift brings its bits in.
-            let extended = |want: Opcode| {
-                dfg.value_def(x).inst().and_then(|i| match dfg.insts[i] {
-                    InstructionData::Unary { opcode, arg }
-                        if opcode == want && dfg.value_type(arg) == types::I32 =>
-                    {
-                        Some(arg)
-                    }
-                    _ => None,
-                })
-            };
             match (opcode, shift) {
-                (Opcode::Ushr, Some(c)) if let Some(w) = extended(Opcode::Uextend) => {
+                (Opcode::Ushr, Some(c)) if let Some(w) = self.extended_word(x, Opcode::Uextend) => {
                     return self.b.ins().ushr_imm_u(w, c as i64);
                 }
-                (Opcode::Sshr, Some(c)) if let Some(w) = extended(Opcode::Sextend) => {
+                (Opcode::Sshr, Some(c)) if let Some(w) = self.extended_word(x, Opcode::Sextend) => {
                     return self.b.ins().sshr_imm_u(w, c as i64);
                 }
                 _ => {}
@@ -1123,13 +1091,13 @@ impl Lower<'_, '_> {
                 | Opcode::Band
                 | Opcode::Bor
                 | Opcode::Bxor => {
-                    let x = self.low_word_within(x, depth - 1);
-                    let y = self.low_word_within(y, depth - 1);
+                    let x = self.b.ins().ireduce(types::I32, x);
+                    let y = self.b.ins().ireduce(types::I32, y);
                     let (inst, dfg) = self.b.ins().Binary(opcode, types::I32, x, y);
                     return dfg.first_result(inst);
                 }
                 Opcode::Ishl if shift.is_some() => {
-                    let x = self.low_word_within(x, depth - 1);
+                    let x = self.b.ins().ireduce(types::I32, x);
                     return self.b.ins().ishl_imm_u(x, shift.unwrap_or(0) as i64);
                 }
                 _ => {}
@@ -1155,10 +1123,17 @@ impl Lower<'_, '_> {
         if su != u || self.const_of(amount) != Some(32) {
             return None;
         }
-        let inst = dfg.value_def(u).inst()?;
+        self.extended_word(u, Opcode::Uextend)
+    }
+
+    /// `w` when `v` is `extend(w)` for an `i32` `w`, with `extend` the
+    /// `uextend` or `sextend` opcode.
+    fn extended_word(&self, v: Value, extend: Opcode) -> Option<Value> {
+        let dfg = &self.b.func.dfg;
+        let inst = dfg.value_def(v).inst()?;
         match dfg.insts[inst] {
-            InstructionData::Unary { opcode: Opcode::Uextend, arg }
-                if dfg.value_type(arg) == types::I32 =>
+            InstructionData::Unary { opcode, arg }
+                if opcode == extend && dfg.value_type(arg) == types::I32 =>
             {
                 Some(arg)
             }
@@ -1245,9 +1220,7 @@ impl Lower<'_, '_> {
 
         self.b.switch_to_block(call);
         let f = self.b.ins().load(I64, self.trusted, entry, runtime::offsets::FAST_ENTRY_FN);
-        let mut sig = Signature::new(CallConv::Tail);
-        region_signature(&mut sig);
-        let sig = self.b.import_signature(sig);
+        let sig = self.b.import_signature(region_signature());
         self.b.ins().return_call_indirect(sig, f, &[self.cpu, self.ctx]);
 
         self.b.switch_to_block(leave);
@@ -1273,14 +1246,7 @@ impl Lower<'_, '_> {
         };
         // `jit_hook` is `extern "C"`: the host's default convention (the
         // region's is `tail`, the slow-path thunks' `preserve_all`).
-        static HOST_CC: std::sync::OnceLock<CallConv> = std::sync::OnceLock::new();
-        let host_cc = *HOST_CC.get_or_init(|| {
-            // The engine's module was built from this same native ISA
-            // builder, so it exists whenever code is being lowered.
-            let isa = cranelift_native::builder().expect("host ISA supported by Cranelift");
-            CallConv::triple_default(isa.triple())
-        });
-        let mut sig = Signature::new(host_cc);
+        let mut sig = Signature::new(self.thunks.host_cc);
         sig.params.extend([
             AbiParam::new(I64),
             AbiParam::new(types::I32),

@@ -105,8 +105,8 @@ pub struct Jit {
     fctx: FunctionBuilderContext,
     /// IR blocks, also used to interpret cold code.
     blocks: BlockCache<Prepared>,
-    /// Compiled block pc → (entry of the function holding it, region id).
-    entries: HashMap<u64, (usize, usize)>,
+    /// Compiled block pc → entry of the function holding it.
+    entries: HashMap<u64, usize>,
     /// Regions by id; `None` once dropped.
     regions: Vec<Option<Region>>,
     /// Guest page → ids of the regions with code from it.
@@ -127,6 +127,11 @@ pub struct Jit {
     temps: Vec<u64>,
     stats: EngineStats,
     plugins: crate::plugin::EnginePlugins,
+    /// Profiling aids, from the environment once: `BOHR_JIT_DUMP` prints
+    /// each function's IR and machine code, `BOHR_PERF_MAP` writes a perf
+    /// map. Nothing guest-visible depends on them.
+    dump: bool,
+    perf_map: bool,
 }
 
 fn new_module(cfg: &JitConfig) -> JITModule {
@@ -150,14 +155,10 @@ fn new_module(cfg: &JitConfig) -> JITModule {
     JITModule::new(JITBuilder::with_isa(isa, default_libcall_names()))
 }
 
-/// With `BOHR_PERF_MAP` set, append `ADDR SIZE NAME` for a region to
-/// `/tmp/perf-PID.map`, the file `perf report` reads to name JIT code.
-/// A profiling aid only: nothing guest-visible depends on it.
+/// Append `ADDR SIZE NAME` for a region to `/tmp/perf-PID.map`, the file
+/// `perf report` reads to name JIT code (with `BOHR_PERF_MAP` set).
 fn perf_map_note(ptr: *const u8, len: usize, pc: u64) {
     use std::io::Write;
-    if std::env::var_os("BOHR_PERF_MAP").is_none() {
-        return;
-    }
     let path = format!("/tmp/perf-{}.map", std::process::id());
     if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
         let _ = writeln!(f, "{:x} {len:x} region_{pc:#x}", ptr as usize);
@@ -189,6 +190,8 @@ impl Jit {
             temps: Vec::new(),
             stats: EngineStats::default(),
             plugins: Default::default(),
+            dump: std::env::var_os("BOHR_JIT_DUMP").is_some(),
+            perf_map: std::env::var_os("BOHR_PERF_MAP").is_some(),
         }
     }
 
@@ -272,28 +275,56 @@ impl Jit {
         Ok(order)
     }
 
-    /// Compile a fixed function of the current module; returns its address.
+    /// Define function `name` of signature `sig`, its body built by `body`,
+    /// in the current module; returns its address, its code size and what
+    /// `body` returned. With `BOHR_JIT_DUMP` set, prints its Cranelift IR
+    /// and machine code under `label`.
+    fn compile_function<T>(
+        &mut self,
+        name: &str,
+        sig: cranelift_codegen::ir::Signature,
+        label: &str,
+        body: impl FnOnce(&mut FunctionBuilder) -> T,
+    ) -> (*const u8, usize, T) {
+        let module = self.module.as_mut().expect("module exists outside flush");
+        module.clear_context(&mut self.ctx);
+        self.ctx.func.signature = sig.clone();
+        // Names are fresh: stubs once per module, regions numbered.
+        let id = module.declare_function(name, Linkage::Local, &sig).expect("fresh function name");
+        self.ctx.func.name = UserFuncName::user(0, id.as_u32());
+        let out = {
+            let mut b = FunctionBuilder::new(&mut self.ctx.func, &mut self.fctx);
+            let out = body(&mut b);
+            b.finalize(module.target_config());
+            out
+        };
+        if self.dump {
+            self.ctx.set_disasm(true);
+            eprintln!("== {label}\n{}", self.ctx.func.display());
+        }
+        // Lowering produces verified-shape IR for any input block, and the
+        // stubs are fixed: a failure here is a bug in `lower`, an invariant.
+        module.define_function(id, &mut self.ctx).unwrap_or_else(|e| {
+            panic!("cranelift rejected {label}: {e:?}\n{}", self.ctx.func.display())
+        });
+        let compiled = self.ctx.compiled_code();
+        let code_len = compiled.map_or(0, |c| c.code_buffer().len());
+        if let Some(vcode) = compiled.and_then(|c| c.vcode.as_deref()).filter(|_| self.dump) {
+            eprintln!("== machine code of {label}\n{vcode}");
+        }
+        module.clear_context(&mut self.ctx);
+        module.finalize_definitions().expect("finalizing JIT code");
+        (module.get_finalized_function(id), code_len, out)
+    }
+
+    /// A fixed function of the current module; returns its address.
     fn compile_stub(
         &mut self,
         name: &str,
         sig: cranelift_codegen::ir::Signature,
         body: impl FnOnce(&mut FunctionBuilder),
     ) -> *const u8 {
-        let module = self.module.as_mut().expect("module exists outside flush");
-        module.clear_context(&mut self.ctx);
-        self.ctx.func.signature = sig.clone();
-        let id = module.declare_function(name, Linkage::Local, &sig).expect("one stub per name");
-        self.ctx.func.name = UserFuncName::user(0, id.as_u32());
-        {
-            let mut b = FunctionBuilder::new(&mut self.ctx.func, &mut self.fctx);
-            body(&mut b);
-            b.finalize(module.target_config());
-        }
-        // The stubs are fixed, valid functions: an invariant.
-        module.define_function(id, &mut self.ctx).expect("cranelift compiles the stubs");
-        module.clear_context(&mut self.ctx);
-        module.finalize_definitions().expect("finalizing JIT code");
-        module.get_finalized_function(id)
+        self.compile_function(name, sig, name, body).0
     }
 
     /// The trampoline and slow-path thunks of the current module.
@@ -302,9 +333,11 @@ impl Jit {
             return s;
         }
         let host_cc = self.module.as_ref().expect("module exists").isa().default_call_conv();
-        let mut sig = cranelift_codegen::ir::Signature::new(host_cc);
-        lower::trampoline_signature(&mut sig);
-        let tramp = self.compile_stub("trampoline", sig, lower::lower_trampoline);
+        let tramp = self.compile_stub(
+            "trampoline",
+            lower::trampoline_signature(host_cc),
+            lower::lower_trampoline,
+        );
         let load_sig = lower::load_signature(host_cc);
         let load = self.compile_stub("load_thunk", lower::thunk_signature(&load_sig), |b| {
             lower::lower_thunk(b, runtime::jit_load as *const () as usize, load_sig.clone())
@@ -319,7 +352,7 @@ impl Jit {
         let trampoline = unsafe { std::mem::transmute::<*const u8, TrampolineFn>(tramp) };
         let s = Stubs {
             trampoline,
-            thunks: lower::Thunks { load: load as usize, store: store as usize },
+            thunks: lower::Thunks { load: load as usize, store: store as usize, host_cc },
         };
         self.stubs = Some(s);
         s
@@ -334,48 +367,22 @@ impl Jit {
         let started = Instant::now();
         let blocks: Vec<Block> =
             pcs.iter().filter_map(|p| self.blocks.get(*p).map(|pr| pr.block.clone())).collect();
-        let refs: Vec<&Block> = blocks.iter().collect();
         let thunks = self.stubs().thunks;
-        let module = self.module.as_mut().expect("module exists outside flush");
-        module.clear_context(&mut self.ctx);
-        lower::region_signature(&mut self.ctx.func.signature);
-        let sig = self.ctx.func.signature.clone();
         let name = format!("r{}", self.next_func);
         self.next_func += 1;
-        let id = module
-            .declare_function(&name, Linkage::Local, &sig)
-            .expect("fresh function name declares");
-        self.ctx.func.name = UserFuncName::user(0, id.as_u32());
-        let target = module.target_config();
-        let traps = {
-            let mut b = FunctionBuilder::new(&mut self.ctx.func, &mut self.fctx);
-            let frontend = self.frontend;
-            let word_slots = |s: u16| frontend.slot_is_word(crate::ir::Slot(s));
-            let traps = lower::lower_region(&mut b, &refs, self.traps.len(), thunks, &word_slots);
-            b.finalize(target);
-            traps
-        };
+        let label = format!("region {pc:#x} ({} blocks)", blocks.len());
+        let frontend = self.frontend;
+        let trap_base = self.traps.len();
+        let (ptr, code_len, traps) =
+            self.compile_function(&name, lower::region_signature(), &label, |b| {
+                let refs: Vec<&Block> = blocks.iter().collect();
+                let word_slots = |s: u16| frontend.slot_is_word(crate::ir::Slot(s));
+                lower::lower_region(b, &refs, trap_base, thunks, &word_slots)
+            });
         self.traps.extend(traps);
-        let dump = std::env::var_os("BOHR_JIT_DUMP").is_some();
-        if dump {
-            self.ctx.set_disasm(true);
-            eprintln!("== region {pc:#x}: {} blocks\n{}", blocks.len(), self.ctx.func.display());
+        if self.perf_map {
+            perf_map_note(ptr, code_len, pc);
         }
-        // Lowering produces verified-shape IR for any input block; a
-        // failure here is a bug in `lower`, so it is an invariant.
-        module.define_function(id, &mut self.ctx).unwrap_or_else(|e| {
-            panic!("cranelift rejected region at {pc:#x}: {e:?}\n{}", self.ctx.func.display())
-        });
-        let code_len = self.ctx.compiled_code().map_or(0, |c| c.code_buffer().len());
-        if let Some(vcode) =
-            self.ctx.compiled_code().and_then(|c| c.vcode.as_deref()).filter(|_| dump)
-        {
-            eprintln!("== machine code of region {pc:#x}\n{vcode}");
-        }
-        module.clear_context(&mut self.ctx);
-        module.finalize_definitions().expect("finalizing JIT code");
-        let ptr = module.get_finalized_function(id);
-        perf_map_note(ptr, code_len, pc);
         let entry = ptr as usize;
         self.stats.blocks_compiled += blocks.len() as u64;
         self.stats.insns_compiled += blocks.iter().map(|b| b.insn_count as u64).sum::<u64>();
@@ -386,7 +393,7 @@ impl Jit {
         let rid = self.regions.len();
         let mut pages = Vec::new();
         for b in &blocks {
-            self.entries.insert(b.pc, (entry, rid));
+            self.entries.insert(b.pc, entry);
             self.fast[fast_index(b.pc)] = FastEntry { pc: b.pc, entry };
             let (lo, hi) = b.page_span(PAGE_SHIFT);
             pages.extend(lo..=hi);
@@ -406,7 +413,7 @@ impl Jit {
         if self.fast[i].pc == pc {
             return Some(self.fast[i].entry);
         }
-        let (entry, _) = *self.entries.get(&pc)?;
+        let entry = *self.entries.get(&pc)?;
         self.fast[i] = FastEntry { pc, entry };
         Some(entry)
     }
