@@ -3,11 +3,13 @@
 //! run, so the patched instruction's new form executes, and both engines
 //! agree on every register, the pc and the instruction count.
 //!
-//! Two shapes, because compiled code handles them on different paths: a
+//! Three shapes, because compiled code handles them on different paths: a
 //! store that ends its instruction (riscv64 `sw`) leaves compiled code
-//! from the store's own slow path; a store followed by more of the same
-//! instruction (aarch64 post-index `str`, whose base write-back comes
-//! after the store) leaves at the next instruction boundary.
+//! from the store's own slow path, retiring it; a store that comes first
+//! in its instruction (aarch64 post-index `str`, whose base write-back
+//! comes after it) leaves from its slow path too, but to run the whole
+//! instruction again; a store after a load of the same instruction
+//! (aarch64 `swp`) leaves at the next instruction boundary.
 
 use bohr_emu::arch::Arch;
 use bohr_emu::engine::{EngineKind, StopReason};
@@ -47,7 +49,7 @@ fn check(case: &Case) {
         assert_eq!(stop, StopReason::Trap(TrapKind::Breakpoint), "{} {kind}", case.arch);
         assert_eq!(pc, CODE + 12, "{} {kind}: stops at the breakpoint", case.arch);
         assert_eq!(icount, 3, "{} {kind}: the breakpoint does not retire", case.arch);
-        assert_eq!(regs, want, "{} {kind}: {:?}", case.arch, case.expect);
+        assert_eq!(regs, want, "{} {kind}: registers {:?}", case.arch, case.expect);
     }
 }
 
@@ -78,5 +80,20 @@ fn a_store_before_its_base_write_back_patches_the_code_after_it() {
         ],
         regs: &[("x1", 0xd280_00e0), ("x2", CODE + 8)],
         expect: &[("x0", 7), ("x3", 5), ("x2", CODE + 16)],
+    });
+}
+
+#[test]
+fn a_store_after_a_load_of_its_instruction_patches_the_code_after_it() {
+    check(&Case {
+        arch: Arch::Aarch64,
+        code: [
+            0xb821_8044, // swp w1, w4, [x2]
+            0xd280_00a3, // mov x3, #5
+            0xd280_0020, // mov x0, #1  (becomes mov x0, #7)
+            0xd420_0000, // brk #0
+        ],
+        regs: &[("x1", 0xd280_00e0), ("x2", CODE + 8)],
+        expect: &[("x0", 7), ("x3", 5), ("x4", 0xd280_0020), ("x2", CODE + 8)],
     });
 }

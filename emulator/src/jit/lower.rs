@@ -9,8 +9,9 @@
 //! between memory accesses is stored once (see `pending`). At block
 //! boundaries `CpuState` is current, so every exit is cheap to compile.
 //! A direct jump inside the region carries the target block's live-in
-//! slots (those it reads before writing) in variables, loading only those
-//! not at hand, so loops keep their registers in host registers; entries
+//! slots (those it reads before writing; the most read few, see
+//! `MAX_CARRIED_SLOTS`) in variables, loading only those not at hand, so
+//! loops keep their hottest registers in host registers; entries
 //! from outside (the function's entry, an indirect jump) go through a
 //! preheader that loads them. Values thus live only from one block into
 //! the next that reads them, which keeps the register allocator from
@@ -20,8 +21,9 @@
 //! than the block needs, the function exits with `EXIT_FUEL` and the
 //! interpreter runs the rest, so a run stops exactly at instruction N.
 //!
-//! Memory accesses inline the software TLB lookup (see `mem::tlb`); a miss
-//! calls the `runtime` helpers. Big-endian accesses byte-swap explicitly.
+//! Memory accesses inline a lookup of their own access site and then of
+//! the software TLB (see `mem::tlb`); a TLB miss calls the `runtime`
+//! helpers. Big-endian accesses byte-swap explicitly.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -36,7 +38,7 @@ use cranelift_frontend::{FunctionBuilder, Switch, Variable};
 use super::runtime::{self, EXIT_FAULT, EXIT_FUEL, EXIT_JUMP, EXIT_SYSCALL, EXIT_TRAP};
 use crate::cpu::offsets as cpu_off;
 use crate::ir::{BinOp, Block, Counter, Endian, Exit, MemHook, Op, Temp, TrapKind, UnOp, Width};
-use crate::mem::{PAGE_MASK, PAGE_SHIFT, TLB_SIZE, tlb_offsets};
+use crate::mem::{PAGE_MASK, PAGE_SHIFT, SITES, TLB_SIZE, tlb_offsets};
 
 const I64: Type = types::I64;
 
@@ -81,7 +83,7 @@ struct Lower<'a, 'b> {
     /// Where direct jumps inside the region enter each block, with its
     /// live-in slots in variables (see `jump_in_region`).
     heads: BTreeMap<u64, ClBlock>,
-    /// Each block's live-in slots.
+    /// Each block's carried live-in slots (see `live_in_slots`).
     live_in: BTreeMap<u64, BTreeSet<u16>>,
     load_sig: cranelift_codegen::ir::SigRef,
     store_sig: cranelift_codegen::ir::SigRef,
@@ -89,6 +91,29 @@ struct Lower<'a, 'b> {
     trap_base: usize,
     thunks: Thunks,
     trusted: MemFlagsData,
+    sites: Sites,
+}
+
+/// The next access sites to hand out (see `mem::tlb`), per kind. Taken in
+/// turn across regions, so the sites of one region are distinct.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Sites {
+    pub read: usize,
+    pub write: usize,
+}
+
+impl Sites {
+    /// Offset from the TLB of the next site of the given kind.
+    fn take(&mut self, write: bool) -> i32 {
+        let (n, base) = if write {
+            (&mut self.write, tlb_offsets::WRITE_SITES)
+        } else {
+            (&mut self.read, tlb_offsets::READ_SITES)
+        };
+        let i = *n;
+        *n = (i + 1) % SITES;
+        base + i as i32 * tlb_offsets::SITE_SIZE
+    }
 }
 
 /// Slots a region reads or writes.
@@ -107,15 +132,28 @@ fn used_slots(blocks: &[&Block]) -> BTreeSet<u16> {
     s
 }
 
-/// Slots a block reads before it writes them (in op order): the values it
-/// needs on entry.
+/// Most live-in slots a direct jump inside a region carries in variables.
+/// Carrying more made the register allocator spill (x86-64 has about a
+/// dozen registers left beside `cpu`, `ctx`, the TLB and the fuel), which
+/// cost more than loading the others from `CpuState`: measured on `bench`
+/// (SHA-256 rounds keep some twenty guest registers live).
+const MAX_CARRIED_SLOTS: usize = 4;
+
+/// The slots a block reads before it writes them (in op order), which a
+/// direct jump inside the region carries in variables: the most read of
+/// them, at most [`MAX_CARRIED_SLOTS`]. The block loads the others from
+/// `CpuState` on first use.
 fn live_in_slots(bl: &Block) -> BTreeSet<u16> {
     let mut written = BTreeSet::new();
     let mut live = BTreeSet::new();
+    let mut reads: BTreeMap<u16, usize> = BTreeMap::new();
     for op in &bl.ops {
         match op {
-            Op::Get { slot, .. } if !written.contains(&slot.0) => {
-                live.insert(slot.0);
+            Op::Get { slot, .. } => {
+                *reads.entry(slot.0).or_default() += 1;
+                if !written.contains(&slot.0) {
+                    live.insert(slot.0);
+                }
             }
             Op::Set { slot, .. } => {
                 written.insert(slot.0);
@@ -123,7 +161,13 @@ fn live_in_slots(bl: &Block) -> BTreeSet<u16> {
             _ => {}
         }
     }
-    live
+    if live.len() <= MAX_CARRIED_SLOTS {
+        return live;
+    }
+    // Most read first; ties by slot number, so the choice is deterministic.
+    let mut by_reads: Vec<u16> = live.into_iter().collect();
+    by_reads.sort_by_key(|s| std::cmp::Reverse(reads[s]));
+    by_reads.into_iter().take(MAX_CARRIED_SLOTS).collect()
 }
 
 /// The signature of compiled regions: `(cpu, ctx) -> exit code`, in the
@@ -235,6 +279,7 @@ pub fn lower_region(
     trap_base: usize,
     thunks: Thunks,
     word_slots: &dyn Fn(u16) -> bool,
+    sites: &mut Sites,
 ) -> Vec<TrapKind> {
     let entry = b.create_block();
     b.append_block_params_for_function_params(entry);
@@ -331,6 +376,7 @@ pub fn lower_region(
         trap_base,
         thunks,
         trusted,
+        sites: *sites,
     };
     for bl in blocks {
         l.lower_block(bl);
@@ -338,6 +384,7 @@ pub fn lower_region(
     l.emit_exit_block();
     l.emit_chain_block();
     l.b.seal_all_blocks();
+    *sites = l.sites;
     l.traps
 }
 
@@ -567,6 +614,9 @@ impl Lower<'_, '_> {
         let mut cur_pc = bl.pc;
         let mut insn_had_store = false;
         let mut block_had_store = false;
+        // The current instruction changed guest state or read memory: it
+        // cannot simply run again from its start.
+        let mut insn_dirty = false;
         for (i, op) in bl.ops.iter().enumerate() {
             match *op {
                 Op::Insn { pc, .. } => {
@@ -574,6 +624,7 @@ impl Lower<'_, '_> {
                         self.leave_if_code_written(pc, n - k);
                     }
                     insn_had_store = false;
+                    insn_dirty = false;
                     k += 1;
                     cur_pc = pc;
                 }
@@ -588,6 +639,7 @@ impl Lower<'_, '_> {
                 Op::Set { slot, src } => {
                     let v = self.t(src);
                     self.set_slot(slot.0, v);
+                    insn_dirty = true;
                 }
                 Op::Bin { op, dst, a, b } => {
                     let (a, b) = (self.t(a), self.t(b));
@@ -613,16 +665,21 @@ impl Lower<'_, '_> {
                     let a = self.t(addr);
                     let v = self.load(a, width, signed, endian, cur_pc, n - (k - 1));
                     self.set_t(dst, v);
+                    insn_dirty = true;
                 }
                 Op::Store { addr, src, width, endian } => {
                     self.flush_pending();
                     let (a, v) = (self.t(addr), self.t(src));
-                    // A store that ends its instruction leaves from its own
-                    // slow path when it hits code, retiring the instruction;
-                    // only other stores leave the check for the next
-                    // instruction boundary.
+                    // A store that hits code leaves from its own slow path
+                    // when that needs no check on the hot path: when it ends
+                    // its instruction, retiring it, or when the instruction
+                    // changed nothing before it (its earlier stores, if any,
+                    // write the same bytes again), not retiring it so that
+                    // the dispatcher runs it again after invalidating. Only
+                    // other stores leave the check for the next boundary.
                     let leave_at = match bl.ops.get(i + 1) {
                         Some(Op::Insn { pc, .. }) => Some((*pc, n - k)),
+                        _ if !insn_dirty => Some((cur_pc, n - (k - 1))),
                         _ => None,
                     };
                     self.store(a, v, width, endian, (cur_pc, n - (k - 1)), leave_at);
@@ -686,6 +743,7 @@ impl Lower<'_, '_> {
                 }
                 Op::Hook { id, pc, mem } => {
                     self.lower_hook(id, pc, mem);
+                    insn_dirty = true;
                     // A reset request leaves like a store that hit code.
                     insn_had_store = true;
                     block_had_store = true;
@@ -729,6 +787,57 @@ impl Lower<'_, '_> {
         }
     }
 
+    /// The host address of an access of `w` bytes at `addr` through a
+    /// fresh access site: `fast(addend)` is entered on a hit of the site or,
+    /// after refilling the site, of the TLB entry (`tag_off`: its read or
+    /// write tag); `slow` on a TLB miss. Leaves the builder in `fast`;
+    /// returns `host`.
+    fn site_lookup(&mut self, addr: Value, w: Width, write: bool, slow: ClBlock) -> Value {
+        let site = self.sites.take(write);
+        let masked = self.b.ins().band_imm_s(addr, (PAGE_MASK | (w.bytes() as u64 - 1)) as i64);
+        let stag = self.b.ins().load(I64, self.trusted, self.tlb, site + tlb_offsets::SITE_TAG);
+        let sadd = self.b.ins().load(I64, self.trusted, self.tlb, site + tlb_offsets::SITE_ADDEND);
+        let fast = self.b.create_block();
+        let addend = self.b.append_block_param(fast, I64);
+        let probe = self.b.create_block();
+        self.b.set_cold_block(probe);
+        let refill = self.b.create_block();
+        self.b.set_cold_block(refill);
+        let hit = self.b.ins().icmp(IntCC::Equal, masked, stag);
+        self.b.ins().brif(hit, fast, &[BlockArg::Value(sadd)], probe, &[]);
+
+        // The site holds another page: look the TLB up, and on a hit make
+        // the site hold this one.
+        self.b.switch_to_block(probe);
+        let entry = self.tlb_entry(addr);
+        let tag_off = if write { tlb_offsets::WRITE_TAG } else { tlb_offsets::READ_TAG };
+        let tag = self.b.ins().load(I64, self.trusted, entry, tag_off);
+        let hit = self.b.ins().icmp(IntCC::Equal, masked, tag);
+        self.b.ins().brif(hit, refill, &[], slow, &[]);
+
+        self.b.switch_to_block(refill);
+        let a = self.b.ins().load(I64, self.trusted, entry, tlb_offsets::ADDEND);
+        self.b.ins().store(self.trusted, tag, self.tlb, site + tlb_offsets::SITE_TAG);
+        self.b.ins().store(self.trusted, a, self.tlb, site + tlb_offsets::SITE_ADDEND);
+        self.b.ins().jump(fast, &[BlockArg::Value(a)]);
+
+        self.b.switch_to_block(fast);
+        self.b.ins().iadd(addr, addend)
+    }
+
+    /// A loaded value of type `ty` in guest byte order, as the IR's 64-bit
+    /// value.
+    fn loaded_value(&mut self, v: Value, ty: Type, signed: bool, endian: Endian) -> Value {
+        let v = if endian == Endian::Big && ty != types::I8 { self.b.ins().bswap(v) } else { v };
+        if ty == I64 {
+            v
+        } else if signed {
+            self.b.ins().sextend(I64, v)
+        } else {
+            self.b.ins().uextend(I64, v)
+        }
+    }
+
     fn load(
         &mut self,
         addr: Value,
@@ -739,23 +848,30 @@ impl Lower<'_, '_> {
         unretired: u64,
     ) -> Value {
         let ty = Self::width_type(w);
-        let entry = self.tlb_entry(addr);
-        let tag = self.b.ins().load(I64, self.trusted, entry, tlb_offsets::READ_TAG);
-        let masked = self.b.ins().band_imm_s(addr, (PAGE_MASK | (w.bytes() as u64 - 1)) as i64);
-        let hit = self.b.ins().icmp(IntCC::Equal, masked, tag);
-        let fast = self.b.create_block();
         let slow = self.b.create_block();
         self.b.set_cold_block(slow);
         let fault = self.b.create_block();
         self.b.set_cold_block(fault);
         let join = self.b.create_block();
-        let raw = self.b.append_block_param(join, ty);
-        self.b.ins().brif(hit, fast, &[], slow, &[]);
+        let result = self.b.append_block_param(join, I64);
 
-        self.b.switch_to_block(fast);
-        let addend = self.b.ins().load(I64, self.trusted, entry, tlb_offsets::ADDEND);
-        let host = self.b.ins().iadd(addr, addend);
-        let v = self.b.ins().load(ty, self.trusted, host, 0);
+        // Each path widens its own value, so the host loads with extension
+        // and the join carries the final value.
+        let host = self.site_lookup(addr, w, false, slow);
+        let v = if ty == I64 || (endian == Endian::Big && ty != types::I8) {
+            let v = self.b.ins().load(ty, self.trusted, host, 0);
+            self.loaded_value(v, ty, signed, endian)
+        } else {
+            let (f, ins) = (self.trusted, self.b.ins());
+            match (ty, signed) {
+                (types::I8, false) => ins.uload8(I64, f, host, 0),
+                (types::I8, true) => ins.sload8(I64, f, host, 0),
+                (types::I16, false) => ins.uload16(I64, f, host, 0),
+                (types::I16, true) => ins.sload16(I64, f, host, 0),
+                (_, false) => ins.uload32(f, host, 0),
+                (_, true) => ins.sload32(f, host, 0),
+            }
+        };
         self.b.ins().jump(join, &[BlockArg::Value(v)]);
 
         self.b.switch_to_block(slow);
@@ -764,6 +880,7 @@ impl Lower<'_, '_> {
         self.b.ins().call_indirect(self.load_sig, helper, &[self.cpu, self.ctx, addr, size]);
         let v = self.b.ins().load(I64, self.trusted, self.ctx, runtime::offsets::SLOW_RESULT);
         let v = if ty == I64 { v } else { self.b.ins().ireduce(ty, v) };
+        let v = self.loaded_value(v, ty, signed, endian);
         let pending =
             self.b.ins().load(I64, self.trusted, self.ctx, runtime::offsets::FAULT_PENDING);
         self.b.ins().brif(pending, fault, &[], join, &[BlockArg::Value(v)]);
@@ -772,20 +889,12 @@ impl Lower<'_, '_> {
         self.exit_const(EXIT_FAULT, pc, unretired);
 
         self.b.switch_to_block(join);
-        let v =
-            if endian == Endian::Big && ty != types::I8 { self.b.ins().bswap(raw) } else { raw };
-        if ty == I64 {
-            v
-        } else if signed {
-            self.b.ins().sextend(I64, v)
-        } else {
-            self.b.ins().uextend(I64, v)
-        }
+        result
     }
 
     /// Store `value`; a fault leaves at `(pc, unretired)`. With
-    /// `leave_at = Some((next_pc, unretired))` a store that hits code leaves
-    /// there at once; otherwise it sets `smc` for the next boundary.
+    /// `leave_at = Some((resume_pc, unretired))` a store that hits code
+    /// leaves there at once; otherwise it sets `smc` for the next boundary.
     fn store(
         &mut self,
         addr: Value,
@@ -802,21 +911,12 @@ impl Lower<'_, '_> {
         } else {
             narrow
         };
-        let entry = self.tlb_entry(addr);
-        let tag = self.b.ins().load(I64, self.trusted, entry, tlb_offsets::WRITE_TAG);
-        let masked = self.b.ins().band_imm_s(addr, (PAGE_MASK | (w.bytes() as u64 - 1)) as i64);
-        let hit = self.b.ins().icmp(IntCC::Equal, masked, tag);
-        let fast = self.b.create_block();
         let slow = self.b.create_block();
         self.b.set_cold_block(slow);
         let fault = self.b.create_block();
         self.b.set_cold_block(fault);
         let done = self.b.create_block();
-        self.b.ins().brif(hit, fast, &[], slow, &[]);
-
-        self.b.switch_to_block(fast);
-        let addend = self.b.ins().load(I64, self.trusted, entry, tlb_offsets::ADDEND);
-        let host = self.b.ins().iadd(addr, addend);
+        let host = self.site_lookup(addr, w, true, slow);
         self.b.ins().store(self.trusted, narrow, host, 0);
         self.b.ins().jump(done, &[]);
 
@@ -833,12 +933,12 @@ impl Lower<'_, '_> {
 
         self.b.switch_to_block(ok);
         let hit_code = self.b.ins().icmp_imm_s(IntCC::Equal, r, 2);
-        if let Some((next_pc, un)) = leave_at {
+        if let Some((resume_pc, un)) = leave_at {
             let leave = self.b.create_block();
             self.b.set_cold_block(leave);
             self.b.ins().brif(hit_code, leave, &[], done, &[]);
             self.b.switch_to_block(leave);
-            self.exit_const(EXIT_JUMP, next_pc, un);
+            self.exit_const(EXIT_JUMP, resume_pc, un);
         } else {
             let hit_code = self.bool_to_i64(hit_code);
             let s = self.b.use_var(self.smc);

@@ -125,6 +125,8 @@ pub struct Jit {
     pub generation: u64,
     next_func: u32,
     temps: Vec<u64>,
+    /// Access sites handed out so far (see `mem::tlb`).
+    sites: lower::Sites,
     stats: EngineStats,
     plugins: crate::plugin::EnginePlugins,
     /// Profiling aids, from the environment once: `BOHR_JIT_DUMP` prints
@@ -188,6 +190,7 @@ impl Jit {
             generation: 0,
             next_func: 0,
             temps: Vec::new(),
+            sites: lower::Sites::default(),
             stats: EngineStats::default(),
             plugins: Default::default(),
             dump: std::env::var_os("BOHR_JIT_DUMP").is_some(),
@@ -373,13 +376,15 @@ impl Jit {
         let label = format!("region {pc:#x} ({} blocks)", blocks.len());
         let frontend = self.frontend;
         let trap_base = self.traps.len();
+        let mut sites = self.sites;
         let (ptr, code_len, traps) =
             self.compile_function(&name, lower::region_signature(), &label, |b| {
                 let refs: Vec<&Block> = blocks.iter().collect();
                 let word_slots = |s: u16| frontend.slot_is_word(crate::ir::Slot(s));
-                lower::lower_region(b, &refs, trap_base, thunks, &word_slots)
+                lower::lower_region(b, &refs, trap_base, thunks, &word_slots, &mut sites)
             });
         self.traps.extend(traps);
+        self.sites = sites;
         if self.perf_map {
             perf_map_note(ptr, code_len, pc);
         }
@@ -502,8 +507,16 @@ impl Engine for Jit {
             match code {
                 EXIT_JUMP => {
                     if cpu.pc == pc && cpu.icount == icount {
-                        // No progress: the function does not hold `pc` (an
-                        // engine invariant says it does). Interpret it.
+                        // No progress: the region's first instruction is a
+                        // store that hit code and left to run again (see
+                        // `lower`), or the function does not hold `pc` (an
+                        // engine invariant says it does). Interpret it, from
+                        // fresh translations: the interpreter always makes
+                        // progress, where new compiled code could hit the
+                        // same code again.
+                        if mem.has_code_writes() {
+                            self.invalidate(mem);
+                        }
                         if let Some(s) = self.interpret(cpu, mem, left) {
                             return s;
                         }

@@ -17,7 +17,9 @@ mod tlb;
 
 use pagetable::PageTable;
 
-pub use tlb::{INVALID_TAG, TLB_BITS, TLB_SIZE, Tlb, TlbEntry, offsets as tlb_offsets};
+pub use tlb::{
+    INVALID_TAG, SITES, Site, TLB_BITS, TLB_SIZE, Tlb, TlbEntry, offsets as tlb_offsets,
+};
 
 pub const PAGE_SHIFT: u32 = 12;
 pub const PAGE_SIZE: u64 = 1 << PAGE_SHIFT;
@@ -231,11 +233,7 @@ impl AddressSpace {
 
     /// Forget contents, TLB entries and translations of `[first, last)`.
     fn drop_pages(&mut self, first: u64, last: u64) {
-        if last - first > TLB_SIZE as u64 {
-            self.tlb.flush_all();
-        } else {
-            (first..last).for_each(|pn| self.tlb.flush_page(pn));
-        }
+        self.tlb.flush_pages(first, last);
         for pn in self.pages.discard(first, last) {
             self.code_writes_push(pn);
         }
@@ -255,11 +253,7 @@ impl AddressSpace {
         if self.pages.mapped_in(first, last) != last - first {
             return Err(MapError::NoMemory);
         }
-        if last - first > TLB_SIZE as u64 {
-            self.tlb.flush_all();
-        } else {
-            (first..last).for_each(|pn| self.tlb.flush_page(pn));
-        }
+        self.tlb.flush_pages(first, last);
         if !perms.contains(Perms::X) {
             // Code that can no longer be executed must not be reused.
             for pn in self.pages.take_code(first, last) {

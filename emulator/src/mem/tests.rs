@@ -129,3 +129,60 @@ fn brk_grows_and_shrinks() {
     assert_eq!(m.set_brk(0x20_2000), 0x20_2000);
     assert!(m.load(0x20_4ff8, 8).is_err());
 }
+
+/// Put page `pn` in every read and write site, as compiled code would after
+/// a TLB hit.
+fn fill_sites(m: &mut AddressSpace, pn: u64) {
+    let tlb = m.tlb_ptr();
+    // SAFETY: `tlb` points at `m`'s boxed TLB, and `m` is borrowed here
+    // exclusively; nothing else references the TLB.
+    let tlb = unsafe { &mut *tlb };
+    for s in tlb.read_sites.iter_mut().chain(tlb.write_sites.iter_mut()) {
+        *s = Site { tag: pn << PAGE_SHIFT, addend: 0x1000 };
+    }
+}
+
+fn sites_with(m: &mut AddressSpace, pn: u64) -> usize {
+    // SAFETY: as in `fill_sites`.
+    let tlb = unsafe { &*m.tlb_ptr() };
+    tlb.read_sites
+        .iter()
+        .chain(tlb.write_sites.iter())
+        .filter(|s| s.tag == pn << PAGE_SHIFT)
+        .count()
+}
+
+#[test]
+fn every_change_to_a_page_clears_its_access_sites() {
+    let mut m = space();
+    m.map_fixed(0x10000, 0x4000, Perms::RW).unwrap();
+    let pn = 0x11;
+    type Change = (&'static str, fn(&mut AddressSpace));
+    let changes: [Change; 5] = [
+        ("mprotect", |m| m.protect(0x11000, 0x1000, Perms::R).unwrap()),
+        ("munmap", |m| m.unmap(0x10000, 0x4000).unwrap()),
+        ("code marking", |m| m.mark_code(0x11)),
+        ("first write (zero page replaced)", |m| {
+            m.store(0x11008, 8, 1).unwrap();
+        }),
+        ("host write", |m| {
+            m.write_debug(0x11000, &[1]).unwrap();
+        }),
+    ];
+    for (what, change) in changes {
+        let mut m2 = space();
+        m2.map_fixed(0x10000, 0x4000, Perms::RW).unwrap();
+        fill_sites(&mut m2, pn);
+        assert_eq!(sites_with(&mut m2, pn), 2 * SITES);
+        change(&mut m2);
+        assert_eq!(sites_with(&mut m2, pn), 0, "{what} left sites of the page");
+    }
+    // Other pages' sites survive a change to one page.
+    fill_sites(&mut m, 0x12);
+    m.protect(0x11000, 0x1000, Perms::R).unwrap();
+    assert_eq!(sites_with(&mut m, 0x12), 2 * SITES);
+    // A range larger than the TLB flushes everything.
+    m.map_fixed(0x100000, (TLB_SIZE as u64 + 1) << PAGE_SHIFT, Perms::RW).unwrap();
+    m.unmap(0x100000, (TLB_SIZE as u64 + 1) << PAGE_SHIFT).unwrap();
+    assert_eq!(sites_with(&mut m, 0x12), 0);
+}

@@ -13,11 +13,23 @@
 //! Unaligned accesses always miss and take the slow path, which handles
 //! accesses that cross a page. Pages holding translated code never get a
 //! write tag, so stores to them reach the slow path and invalidate.
+//!
+//! Access sites: compiled code gives each of its loads and stores a *site*,
+//! a one-entry cache of the last page that access hit (`tag`, `addend`,
+//! copied from a TLB entry it hit). A site lookup does not depend on the
+//! address, so the host address is one add away from the guest one and a
+//! dependent access chain (a table lookup) runs at the host's load latency.
+//! A site is only filled from a TLB hit of its own kind (read sites from
+//! read tags, write sites from write tags) and is cleared by every flush of
+//! its page, so it is never more permissive than the TLB.
 
 use super::{PAGE_MASK, PAGE_SHIFT};
 
 pub const TLB_BITS: u32 = 10;
 pub const TLB_SIZE: usize = 1 << TLB_BITS;
+/// Access sites of each kind (read, write); compiled code takes them in
+/// turn, so sites of regions far apart in time share slots.
+pub const SITES: usize = 1024;
 
 /// A tag that no masked address can equal: masked addresses of aligned
 /// accesses have their low bits clear, and this has them set.
@@ -38,9 +50,19 @@ pub struct TlbEntry {
     pub _pad: u64,
 }
 
+/// The cache of one access site (see the module documentation).
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct Site {
+    /// Guest page address the site last hit, or [`INVALID_TAG`].
+    pub tag: u64,
+    /// The TLB entry's addend for that page.
+    pub addend: u64,
+}
+
 /// Byte offsets and sizes that generated code relies on.
 pub mod offsets {
-    use super::{Tlb, TlbEntry};
+    use super::{Site, Tlb, TlbEntry};
     use std::mem::{offset_of, size_of};
 
     pub const ENTRIES: i32 = offset_of!(Tlb, entries) as i32;
@@ -51,16 +73,25 @@ pub mod offsets {
     /// log2 of `ENTRY_SIZE`.
     pub const ENTRY_SHIFT: i64 = ENTRY_SIZE.trailing_zeros() as i64;
     const _: () = assert!(ENTRY_SIZE == 1 << ENTRY_SHIFT, "TLB entries must be a power of two");
+    pub const READ_SITES: i32 = offset_of!(Tlb, read_sites) as i32;
+    pub const WRITE_SITES: i32 = offset_of!(Tlb, write_sites) as i32;
+    pub const SITE_SIZE: i32 = size_of::<Site>() as i32;
+    pub const SITE_TAG: i32 = offset_of!(Site, tag) as i32;
+    pub const SITE_ADDEND: i32 = offset_of!(Site, addend) as i32;
 }
 
 /// The TLB of one address space.
 #[repr(C)]
 pub struct Tlb {
     pub entries: [TlbEntry; TLB_SIZE],
+    /// Written by compiled code only, cleared here.
+    pub read_sites: [Site; SITES],
+    pub write_sites: [Site; SITES],
 }
 
 const EMPTY: TlbEntry =
     TlbEntry { read_tag: INVALID_TAG, write_tag: INVALID_TAG, addend: 0, _pad: 0 };
+const NO_SITE: Site = Site { tag: INVALID_TAG, addend: 0 };
 
 #[inline]
 const fn index(addr: u64) -> usize {
@@ -69,19 +100,42 @@ const fn index(addr: u64) -> usize {
 
 impl Tlb {
     pub fn new_boxed() -> Box<Tlb> {
-        Box::new(Tlb { entries: [EMPTY; TLB_SIZE] })
+        Box::new(Tlb {
+            entries: [EMPTY; TLB_SIZE],
+            read_sites: [NO_SITE; SITES],
+            write_sites: [NO_SITE; SITES],
+        })
     }
 
     pub fn flush_all(&mut self) {
         self.entries.fill(EMPTY);
+        self.read_sites.fill(NO_SITE);
+        self.write_sites.fill(NO_SITE);
     }
 
-    /// Drop any entry for guest page number `pn`.
+    /// Drop any entry and site for guest page number `pn`.
     pub fn flush_page(&mut self, pn: u64) {
-        let guest = pn << PAGE_SHIFT;
-        let e = &mut self.entries[index(guest)];
-        if e.read_tag == guest || e.write_tag == guest {
-            *e = EMPTY;
+        self.flush_pages(pn, pn + 1);
+    }
+
+    /// Drop every entry and site for guest pages `[first, last)`.
+    pub fn flush_pages(&mut self, first: u64, last: u64) {
+        if last - first > TLB_SIZE as u64 {
+            self.flush_all();
+            return;
+        }
+        for pn in first..last {
+            let guest = pn << PAGE_SHIFT;
+            let e = &mut self.entries[index(guest)];
+            if e.read_tag == guest || e.write_tag == guest {
+                *e = EMPTY;
+            }
+        }
+        // Sites are not indexed by page: one pass over them for the range.
+        for site in self.read_sites.iter_mut().chain(self.write_sites.iter_mut()) {
+            if site.tag != INVALID_TAG && (first..last).contains(&(site.tag >> PAGE_SHIFT)) {
+                *site = NO_SITE;
+            }
         }
     }
 
