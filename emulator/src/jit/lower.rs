@@ -85,8 +85,7 @@ struct Lower<'a, 'b> {
     heads: BTreeMap<u64, ClBlock>,
     /// Each block's carried live-in slots (see `live_in_slots`).
     live_in: BTreeMap<u64, BTreeSet<u16>>,
-    load_sig: cranelift_codegen::ir::SigRef,
-    store_sig: cranelift_codegen::ir::SigRef,
+    thunk_sig: cranelift_codegen::ir::SigRef,
     traps: Vec<TrapKind>,
     trap_base: usize,
     thunks: Thunks,
@@ -209,38 +208,41 @@ pub fn store_signature(cc: CallConv) -> Signature {
     sig
 }
 
-/// The signature of the thunk calling `helper`: `(cpu, helper's
-/// parameters...)`, no result, in the `preserve_all` convention. Its first
-/// two parameters are the region's own `(cpu, ctx)`, which thus stay in
-/// the registers they arrive in.
-pub fn thunk_signature(helper: &Signature) -> Signature {
+/// The signature of the slow-path thunks: `(cpu, ctx)`, no result, in the
+/// `preserve_all` convention. Both are the region's own `(cpu, ctx)`, which
+/// thus stay in the registers they arrive in.
+pub fn thunk_signature() -> Signature {
     let mut sig = Signature::new(CallConv::PreserveAll);
-    sig.params.push(AbiParam::new(I64));
-    sig.params.extend(helper.params.iter().copied());
+    sig.params.extend([AbiParam::new(I64), AbiParam::new(I64)]);
     sig
 }
 
-/// A thunk in the `preserve_all` convention that forwards its arguments
-/// but the first (`cpu`; the second is the `JitCtx`) to the `extern "C"`
-/// `helper` of signature
-/// `helper_sig` and stores its result in `JitCtx::slow_result`. Compiled
-/// code calls helpers through such thunks, so a rarely taken slow path
-/// clobbers no register and the values live across it need not sit in
-/// callee-saved registers or on the stack. The result goes through memory
-/// because Cranelift's `preserve_all` restores the return register too.
+/// A thunk in the `preserve_all` convention that calls the `extern "C"`
+/// `helper` of signature `helper_sig` with `ctx` and the arguments compiled
+/// code left in `JitCtx::slow_args`, and stores its result in
+/// `JitCtx::slow_result`. Compiled code calls helpers through such thunks,
+/// so a rarely taken slow path clobbers no register and constrains none:
+/// the values live across it need not sit in callee-saved registers, on the
+/// stack, or in argument registers. The result goes through memory because
+/// Cranelift's `preserve_all` restores the return register too.
 pub fn lower_thunk(b: &mut FunctionBuilder, helper: usize, helper_sig: Signature) {
     let entry = b.create_block();
     b.append_block_params_for_function_params(entry);
     b.switch_to_block(entry);
-    // `(cpu, ctx, ...)`: the helper takes all but `cpu`.
-    let params = b.block_params(entry)[1..].to_vec();
+    let ctx = b.block_params(entry)[1];
+    let mut args = vec![ctx];
+    for (i, p) in helper_sig.params[1..].iter().enumerate() {
+        let off = runtime::offsets::SLOW_ARGS + 8 * i as i32;
+        // Little-endian host: a narrower argument is the low part.
+        args.push(b.ins().load(p.value_type, MemFlagsData::trusted(), ctx, off));
+    }
     let wide = helper_sig.returns[0].value_type == I64;
     let sig = b.import_signature(helper_sig);
     let f = b.ins().iconst(I64, helper as i64);
-    let call = b.ins().call_indirect(sig, f, &params);
+    let call = b.ins().call_indirect(sig, f, &args);
     let r = b.inst_results(call)[0];
     let r = if wide { r } else { b.ins().uextend(I64, r) };
-    b.ins().store(MemFlagsData::trusted(), r, params[0], runtime::offsets::SLOW_RESULT);
+    b.ins().store(MemFlagsData::trusted(), r, ctx, runtime::offsets::SLOW_RESULT);
     b.ins().return_(&[]);
     b.seal_all_blocks();
 }
@@ -288,8 +290,7 @@ pub fn lower_region(
     let ctx = b.block_params(entry)[1];
     let trusted = MemFlagsData::trusted();
 
-    let load_sig = b.import_signature(thunk_signature(&load_signature(thunks.host_cc)));
-    let store_sig = b.import_signature(thunk_signature(&store_signature(thunks.host_cc)));
+    let thunk_sig = b.import_signature(thunk_signature());
 
     let tlb = b.ins().load(I64, trusted, ctx, runtime::offsets::TLB);
     // Slot variables are defined per block (loaded on first use), so their
@@ -370,8 +371,7 @@ pub fn lower_region(
         region_blocks,
         heads,
         live_in,
-        load_sig,
-        store_sig,
+        thunk_sig,
         traps: Vec::new(),
         trap_base,
         thunks,
@@ -825,6 +825,20 @@ impl Lower<'_, '_> {
         self.b.ins().iadd(addr, addend)
     }
 
+    /// Call the slow-path thunk at `thunk` for an access of `w` bytes at
+    /// `addr` (storing `value`), its arguments passed in `JitCtx::slow_args`.
+    fn call_thunk(&mut self, thunk: usize, addr: Value, w: Width, value: Option<Value>) {
+        let args = runtime::offsets::SLOW_ARGS;
+        self.b.ins().store(self.trusted, addr, self.ctx, args);
+        let size = self.b.ins().iconst(I64, w.bytes() as i64);
+        self.b.ins().store(self.trusted, size, self.ctx, args + 8);
+        if let Some(v) = value {
+            self.b.ins().store(self.trusted, v, self.ctx, args + 16);
+        }
+        let f = self.b.ins().iconst(I64, thunk as i64);
+        self.b.ins().call_indirect(self.thunk_sig, f, &[self.cpu, self.ctx]);
+    }
+
     /// A loaded value of type `ty` in guest byte order, as the IR's 64-bit
     /// value.
     fn loaded_value(&mut self, v: Value, ty: Type, signed: bool, endian: Endian) -> Value {
@@ -875,9 +889,7 @@ impl Lower<'_, '_> {
         self.b.ins().jump(join, &[BlockArg::Value(v)]);
 
         self.b.switch_to_block(slow);
-        let helper = self.b.ins().iconst(I64, self.thunks.load as i64);
-        let size = self.b.ins().iconst(types::I32, w.bytes() as i64);
-        self.b.ins().call_indirect(self.load_sig, helper, &[self.cpu, self.ctx, addr, size]);
+        self.call_thunk(self.thunks.load, addr, w, None);
         let v = self.b.ins().load(I64, self.trusted, self.ctx, runtime::offsets::SLOW_RESULT);
         let v = if ty == I64 { v } else { self.b.ins().ireduce(ty, v) };
         let v = self.loaded_value(v, ty, signed, endian);
@@ -922,10 +934,7 @@ impl Lower<'_, '_> {
 
         self.b.switch_to_block(slow);
         let wide = if ty == I64 { narrow } else { self.b.ins().uextend(I64, narrow) };
-        let helper = self.b.ins().iconst(I64, self.thunks.store as i64);
-        let size = self.b.ins().iconst(types::I32, w.bytes() as i64);
-        let args = [self.cpu, self.ctx, addr, size, wide];
-        self.b.ins().call_indirect(self.store_sig, helper, &args);
+        self.call_thunk(self.thunks.store, addr, w, Some(wide));
         let r = self.b.ins().load(I64, self.trusted, self.ctx, runtime::offsets::SLOW_RESULT);
         let is_fault = self.b.ins().icmp_imm_s(IntCC::Equal, r, 1);
         let ok = self.b.create_block();

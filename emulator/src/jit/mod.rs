@@ -342,11 +342,11 @@ impl Jit {
             lower::lower_trampoline,
         );
         let load_sig = lower::load_signature(host_cc);
-        let load = self.compile_stub("load_thunk", lower::thunk_signature(&load_sig), |b| {
+        let load = self.compile_stub("load_thunk", lower::thunk_signature(), |b| {
             lower::lower_thunk(b, runtime::jit_load as *const () as usize, load_sig.clone())
         });
         let store_sig = lower::store_signature(host_cc);
-        let store = self.compile_stub("store_thunk", lower::thunk_signature(&store_sig), |b| {
+        let store = self.compile_stub("store_thunk", lower::thunk_signature(), |b| {
             lower::lower_thunk(b, runtime::jit_store as *const () as usize, store_sig.clone())
         });
         // SAFETY: `tramp` was compiled just above with

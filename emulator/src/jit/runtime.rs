@@ -69,6 +69,10 @@ pub struct JitCtx {
     /// What the last slow-path helper returned, widened; the thunks that
     /// call the helpers store it here (see `lower::lower_thunk`).
     pub slow_result: u64,
+    /// The slow-path helpers' arguments after `ctx` (address, size, value),
+    /// which compiled code stores here for the thunks to pass on, so the
+    /// values around a memory access are bound to no argument register.
+    pub slow_args: [u64; 3],
     /// The engine's plugin host for [`jit_hook`]; null without plugins.
     /// Set per region call, so it never outlives the code it serves.
     pub plugins: *const RefCell<PluginHost>,
@@ -90,6 +94,7 @@ pub mod offsets {
     pub const FAULT_PENDING: i32 = offset_of!(JitCtx, fault_pending) as i32;
     pub const EXIT_AUX: i32 = offset_of!(JitCtx, exit_aux) as i32;
     pub const SLOW_RESULT: i32 = offset_of!(JitCtx, slow_result) as i32;
+    pub const SLOW_ARGS: i32 = offset_of!(JitCtx, slow_args) as i32;
 }
 
 impl JitCtx {
@@ -106,6 +111,7 @@ impl JitCtx {
             fault_unmapped: 0,
             exit_aux: 0,
             slow_result: 0,
+            slow_args: [0; 3],
             plugins: std::ptr::null(),
         }
     }
