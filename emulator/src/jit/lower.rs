@@ -8,9 +8,11 @@
 //! loaded from `CpuState` on its first use; a slot set several times
 //! between memory accesses is stored once (see `pending`). At block
 //! boundaries `CpuState` is current, so every exit is cheap to compile.
+//! Across a memory access, where `CpuState` is current too, only the few
+//! slots read soonest stay in variables (`Lower::hold_nearest_slots`).
 //! A direct jump inside the region carries the target block's live-in
 //! slots (those it reads before writing; the most read few, see
-//! `MAX_CARRIED_SLOTS`) in variables, loading only those not at hand, so
+//! `MAX_HELD_SLOTS`) in variables, loading only those not at hand, so
 //! loops keep their hottest registers in host registers; entries
 //! from outside (the function's entry, an indirect jump) go through a
 //! preheader that loads them. Values thus live only from one block into
@@ -46,8 +48,12 @@ const I64: Type = types::I64;
 struct Lower<'a, 'b> {
     b: &'a mut FunctionBuilder<'b>,
     cpu: Value,
-    ctx: Value,
-    tlb: Value,
+    /// The address of the engine's `JitCtx`, stable for the engine's life:
+    /// a constant, so it occupies no register across the function.
+    ctx: i64,
+    /// The address of the TLB of the address space the code is compiled
+    /// for: a constant, so it occupies no register across the function.
+    tlb: i64,
     slot_vars: BTreeMap<u16, Variable>,
     /// Slots whose variable holds the current value at this point of the
     /// block being lowered (loaded or set since the block's entry or its
@@ -131,16 +137,18 @@ fn used_slots(blocks: &[&Block]) -> BTreeSet<u16> {
     s
 }
 
-/// Most live-in slots a direct jump inside a region carries in variables.
-/// Carrying more made the register allocator spill (x86-64 has about a
-/// dozen registers left beside `cpu`, `ctx`, the TLB and the fuel), which
-/// cost more than loading the others from `CpuState`: measured on `bench`
-/// (SHA-256 rounds keep some twenty guest registers live).
-const MAX_CARRIED_SLOTS: usize = 4;
+/// Most slots held in variables across a point where `CpuState` is
+/// current: a direct jump inside a region (the target's live-ins) and a
+/// memory access (see `Lower::hold_nearest_slots`). Holding more made the
+/// register allocator spill (x86-64 has about a dozen registers left beside
+/// `cpu`, `ctx`, the TLB and the fuel), which cost more than loading the
+/// others from `CpuState` again: measured on `bench`, whose SHA-256 rounds
+/// keep some twenty guest registers live.
+const MAX_HELD_SLOTS: usize = 4;
 
 /// The slots a block reads before it writes them (in op order), which a
 /// direct jump inside the region carries in variables: the most read of
-/// them, at most [`MAX_CARRIED_SLOTS`]. The block loads the others from
+/// them, at most [`MAX_HELD_SLOTS`]. The block loads the others from
 /// `CpuState` on first use.
 fn live_in_slots(bl: &Block) -> BTreeSet<u16> {
     let mut written = BTreeSet::new();
@@ -160,13 +168,13 @@ fn live_in_slots(bl: &Block) -> BTreeSet<u16> {
             _ => {}
         }
     }
-    if live.len() <= MAX_CARRIED_SLOTS {
+    if live.len() <= MAX_HELD_SLOTS {
         return live;
     }
     // Most read first; ties by slot number, so the choice is deterministic.
     let mut by_reads: Vec<u16> = live.into_iter().collect();
     by_reads.sort_by_key(|s| std::cmp::Reverse(reads[s]));
-    by_reads.into_iter().take(MAX_CARRIED_SLOTS).collect()
+    by_reads.into_iter().take(MAX_HELD_SLOTS).collect()
 }
 
 /// The signature of compiled regions: `(cpu, ctx) -> exit code`, in the
@@ -274,25 +282,26 @@ pub fn trampoline_signature(host_cc: CallConv) -> Signature {
 /// entered at any of the blocks: it starts where `cpu.pc` points. Returns
 /// the traps its exits raise, numbered from `trap_base` (the value compiled
 /// code stores in `JitCtx::exit_aux`). Slow memory paths call the
-/// `thunks`.
+/// `thunks`. The code is only valid with the engine's `JitCtx` at address
+/// `ctx` and the TLB at address `tlb`, whose access sites from `sites` on
+/// it takes.
 pub fn lower_region(
     b: &mut FunctionBuilder,
     blocks: &[&Block],
     trap_base: usize,
     thunks: Thunks,
     word_slots: &dyn Fn(u16) -> bool,
+    (ctx, tlb): (usize, usize),
     sites: &mut Sites,
 ) -> Vec<TrapKind> {
     let entry = b.create_block();
     b.append_block_params_for_function_params(entry);
     b.switch_to_block(entry);
     let cpu = b.block_params(entry)[0];
-    let ctx = b.block_params(entry)[1];
     let trusted = MemFlagsData::trusted();
 
     let thunk_sig = b.import_signature(thunk_signature());
 
-    let tlb = b.ins().load(I64, trusted, ctx, runtime::offsets::TLB);
     // Slot variables are defined per block (loaded on first use), so their
     // live ranges stay inside a block and the register allocator does not
     // spill guest registers the region only touches far away.
@@ -313,7 +322,8 @@ pub fn lower_region(
         b.def_var(t, zero);
     }
     let fuel = b.declare_var(I64);
-    let fuel0 = b.ins().load(I64, trusted, ctx, runtime::offsets::FUEL);
+    let ctx_addr = b.ins().iconst(I64, ctx as i64);
+    let fuel0 = b.ins().load(I64, trusted, ctx_addr, runtime::offsets::FUEL);
     b.def_var(fuel, fuel0);
     let smc = b.declare_var(I64);
 
@@ -357,8 +367,8 @@ pub fn lower_region(
     let mut l = Lower {
         b,
         cpu,
-        ctx,
-        tlb,
+        ctx: ctx as i64,
+        tlb: tlb as i64,
         slot_vars,
         known: BTreeSet::new(),
         pending: BTreeSet::new(),
@@ -559,7 +569,8 @@ impl Lower<'_, '_> {
                 let idx = (self.trap_base + self.traps.len()) as i64;
                 self.traps.push(kind);
                 let v = self.b.ins().iconst(I64, idx);
-                self.b.ins().store(self.trusted, v, self.ctx, runtime::offsets::EXIT_AUX);
+                let ctx = self.ctx();
+                self.b.ins().store(self.trusted, v, ctx, runtime::offsets::EXIT_AUX);
                 // The trapping instruction does not retire.
                 self.exit_const(EXIT_TRAP, pc, n - retired.saturating_sub(1));
             }
@@ -662,6 +673,7 @@ impl Lower<'_, '_> {
                     // copies, and fewer values stay live across the access
                     // (measured faster than deferring them to the exits).
                     self.flush_pending();
+                    self.hold_nearest_slots(bl, i);
                     let a = self.t(addr);
                     let v = self.load(a, width, signed, endian, cur_pc, n - (k - 1));
                     self.set_t(dst, v);
@@ -669,6 +681,7 @@ impl Lower<'_, '_> {
                 }
                 Op::Store { addr, src, width, endian } => {
                     self.flush_pending();
+                    self.hold_nearest_slots(bl, i);
                     let (a, v) = (self.t(addr), self.t(src));
                     // A store that hits code leaves from its own slow path
                     // when that needs no check on the hot path: when it ends
@@ -753,6 +766,48 @@ impl Lower<'_, '_> {
         self.ir_exit(bl.exit, n, k, block_had_store, true);
     }
 
+    /// At op `i` of `bl`, right after the pending stores, when `CpuState`
+    /// holds every slot: keep in variables only the [`MAX_HELD_SLOTS`]
+    /// slots read soonest after `i`, and drop those written before they are
+    /// read again. The others load again on their next use. Held across
+    /// the access, they would make the register allocator spill them to the
+    /// stack: a second copy of values `CpuState` already holds.
+    fn hold_nearest_slots(&mut self, bl: &Block, i: usize) {
+        if self.known.len() <= MAX_HELD_SLOTS {
+            return;
+        }
+        // First event of each known slot after `i`: a read (its distance)
+        // or a write (the held value is dead). Slots with neither may be
+        // carried into the next block; they go last.
+        let mut first: BTreeMap<u16, Option<usize>> = BTreeMap::new();
+        for (j, op) in bl.ops.iter().enumerate().skip(i + 1) {
+            if first.len() == self.known.len() {
+                break;
+            }
+            match op {
+                Op::Get { slot, .. } if self.known.contains(&slot.0) => {
+                    first.entry(slot.0).or_insert(Some(j));
+                }
+                Op::Set { slot, .. } if self.known.contains(&slot.0) => {
+                    first.entry(slot.0).or_insert(None);
+                }
+                _ => {}
+            }
+        }
+        let mut by_distance: Vec<(usize, u16)> = Vec::new();
+        for &s in &self.known {
+            match first.get(&s) {
+                Some(Some(j)) => by_distance.push((*j, s)),
+                Some(None) => {}
+                None => by_distance.push((usize::MAX, s)),
+            }
+        }
+        by_distance.sort_unstable();
+        let keep: BTreeSet<u16> =
+            by_distance.into_iter().take(MAX_HELD_SLOTS).map(|(_, s)| s).collect();
+        self.known = keep;
+    }
+
     /// `icount` as if every instruction of the current block had retired.
     fn retired_now(&mut self) -> Value {
         let f = self.b.use_var(self.fuel);
@@ -761,10 +816,21 @@ impl Lower<'_, '_> {
 
     /// `icount` when `fuel` is left: `icount0 + fuel0 - fuel`.
     fn retired_with_fuel(&mut self, fuel: Value) -> Value {
-        let fuel0 = self.b.ins().load(I64, self.trusted, self.ctx, runtime::offsets::FUEL);
+        let ctx = self.ctx();
+        let fuel0 = self.b.ins().load(I64, self.trusted, ctx, runtime::offsets::FUEL);
         let icount0 = self.b.ins().load(I64, self.trusted, self.cpu, cpu_off::ICOUNT);
         let spent = self.b.ins().isub(fuel0, fuel);
         self.b.ins().iadd(icount0, spent)
+    }
+
+    /// The `JitCtx`'s address (rematerialized where used).
+    fn ctx(&mut self) -> Value {
+        self.b.ins().iconst(I64, self.ctx)
+    }
+
+    /// The TLB's address (rematerialized where used).
+    fn tlb(&mut self) -> Value {
+        self.b.ins().iconst(I64, self.tlb)
     }
 
     /// Address of the TLB entry for `addr`.
@@ -774,7 +840,8 @@ impl Lower<'_, '_> {
         const _: () = assert!(tlb_offsets::ENTRY_SHIFT < PAGE_SHIFT as i64);
         let off = self.b.ins().ushr_imm_u(addr, PAGE_SHIFT as i64 - tlb_offsets::ENTRY_SHIFT);
         let off = self.b.ins().band_imm_s(off, ((TLB_SIZE - 1) as i64) << tlb_offsets::ENTRY_SHIFT);
-        let base = self.b.ins().iadd(self.tlb, off);
+        let tlb = self.tlb();
+        let base = self.b.ins().iadd(tlb, off);
         self.b.ins().iadd_imm_s(base, tlb_offsets::ENTRIES as i64)
     }
 
@@ -795,8 +862,9 @@ impl Lower<'_, '_> {
     fn site_lookup(&mut self, addr: Value, w: Width, write: bool, slow: ClBlock) -> Value {
         let site = self.sites.take(write);
         let masked = self.b.ins().band_imm_s(addr, (PAGE_MASK | (w.bytes() as u64 - 1)) as i64);
-        let stag = self.b.ins().load(I64, self.trusted, self.tlb, site + tlb_offsets::SITE_TAG);
-        let sadd = self.b.ins().load(I64, self.trusted, self.tlb, site + tlb_offsets::SITE_ADDEND);
+        let tlb = self.tlb();
+        let stag = self.b.ins().load(I64, self.trusted, tlb, site + tlb_offsets::SITE_TAG);
+        let sadd = self.b.ins().load(I64, self.trusted, tlb, site + tlb_offsets::SITE_ADDEND);
         let fast = self.b.create_block();
         let addend = self.b.append_block_param(fast, I64);
         let probe = self.b.create_block();
@@ -817,8 +885,8 @@ impl Lower<'_, '_> {
 
         self.b.switch_to_block(refill);
         let a = self.b.ins().load(I64, self.trusted, entry, tlb_offsets::ADDEND);
-        self.b.ins().store(self.trusted, tag, self.tlb, site + tlb_offsets::SITE_TAG);
-        self.b.ins().store(self.trusted, a, self.tlb, site + tlb_offsets::SITE_ADDEND);
+        self.b.ins().store(self.trusted, tag, tlb, site + tlb_offsets::SITE_TAG);
+        self.b.ins().store(self.trusted, a, tlb, site + tlb_offsets::SITE_ADDEND);
         self.b.ins().jump(fast, &[BlockArg::Value(a)]);
 
         self.b.switch_to_block(fast);
@@ -829,14 +897,15 @@ impl Lower<'_, '_> {
     /// `addr` (storing `value`), its arguments passed in `JitCtx::slow_args`.
     fn call_thunk(&mut self, thunk: usize, addr: Value, w: Width, value: Option<Value>) {
         let args = runtime::offsets::SLOW_ARGS;
-        self.b.ins().store(self.trusted, addr, self.ctx, args);
+        let ctx = self.ctx();
+        self.b.ins().store(self.trusted, addr, ctx, args);
         let size = self.b.ins().iconst(I64, w.bytes() as i64);
-        self.b.ins().store(self.trusted, size, self.ctx, args + 8);
+        self.b.ins().store(self.trusted, size, ctx, args + 8);
         if let Some(v) = value {
-            self.b.ins().store(self.trusted, v, self.ctx, args + 16);
+            self.b.ins().store(self.trusted, v, ctx, args + 16);
         }
         let f = self.b.ins().iconst(I64, thunk as i64);
-        self.b.ins().call_indirect(self.thunk_sig, f, &[self.cpu, self.ctx]);
+        self.b.ins().call_indirect(self.thunk_sig, f, &[self.cpu, ctx]);
     }
 
     /// A loaded value of type `ty` in guest byte order, as the IR's 64-bit
@@ -890,11 +959,11 @@ impl Lower<'_, '_> {
 
         self.b.switch_to_block(slow);
         self.call_thunk(self.thunks.load, addr, w, None);
-        let v = self.b.ins().load(I64, self.trusted, self.ctx, runtime::offsets::SLOW_RESULT);
+        let ctx = self.ctx();
+        let v = self.b.ins().load(I64, self.trusted, ctx, runtime::offsets::SLOW_RESULT);
         let v = if ty == I64 { v } else { self.b.ins().ireduce(ty, v) };
         let v = self.loaded_value(v, ty, signed, endian);
-        let pending =
-            self.b.ins().load(I64, self.trusted, self.ctx, runtime::offsets::FAULT_PENDING);
+        let pending = self.b.ins().load(I64, self.trusted, ctx, runtime::offsets::FAULT_PENDING);
         self.b.ins().brif(pending, fault, &[], join, &[BlockArg::Value(v)]);
 
         self.b.switch_to_block(fault);
@@ -935,7 +1004,8 @@ impl Lower<'_, '_> {
         self.b.switch_to_block(slow);
         let wide = if ty == I64 { narrow } else { self.b.ins().uextend(I64, narrow) };
         self.call_thunk(self.thunks.store, addr, w, Some(wide));
-        let r = self.b.ins().load(I64, self.trusted, self.ctx, runtime::offsets::SLOW_RESULT);
+        let ctx = self.ctx();
+        let r = self.b.ins().load(I64, self.trusted, ctx, runtime::offsets::SLOW_RESULT);
         let is_fault = self.b.ins().icmp_imm_s(IntCC::Equal, r, 1);
         let ok = self.b.create_block();
         self.b.ins().brif(is_fault, fault, &[], ok, &[]);
@@ -1104,7 +1174,8 @@ impl Lower<'_, '_> {
         let f = self.b.ins().iadd(f, unretired);
         let ic = self.retired_with_fuel(f);
         self.b.ins().store(self.trusted, ic, self.cpu, cpu_off::ICOUNT);
-        self.b.ins().store(self.trusted, f, self.ctx, runtime::offsets::FUEL);
+        let ctx = self.ctx();
+        self.b.ins().store(self.trusted, f, ctx, runtime::offsets::FUEL);
         self.b.ins().store(self.trusted, pc, self.cpu, cpu_off::PC);
         f
     }
@@ -1321,7 +1392,8 @@ impl Lower<'_, '_> {
         let h = self.b.ins().bxor(h1, h2);
         let idx = self.b.ins().band_imm_s(h, (1i64 << runtime::FAST_TABLE_BITS) - 1);
         let off = self.b.ins().ishl_imm_u(idx, runtime::offsets::FAST_ENTRY_SHIFT);
-        let table = self.b.ins().load(I64, self.trusted, self.ctx, runtime::offsets::FAST);
+        let ctx = self.ctx();
+        let table = self.b.ins().load(I64, self.trusted, ctx, runtime::offsets::FAST);
         let entry = self.b.ins().iadd(table, off);
         let tag = self.b.ins().load(I64, self.trusted, entry, runtime::offsets::FAST_ENTRY_PC);
         let hit = self.b.ins().icmp(IntCC::Equal, tag, pc);
@@ -1330,7 +1402,7 @@ impl Lower<'_, '_> {
         self.b.switch_to_block(call);
         let f = self.b.ins().load(I64, self.trusted, entry, runtime::offsets::FAST_ENTRY_FN);
         let sig = self.b.import_signature(region_signature());
-        self.b.ins().return_call_indirect(sig, f, &[self.cpu, self.ctx]);
+        self.b.ins().return_call_indirect(sig, f, &[self.cpu, ctx]);
 
         self.b.switch_to_block(leave);
         let code = self.b.ins().iconst(types::I32, EXIT_JUMP as i64);
@@ -1370,7 +1442,8 @@ impl Lower<'_, '_> {
         let id = self.b.ins().iconst(types::I32, id as i64);
         let info = self.b.ins().iconst(types::I32, info as i64);
         let pc = self.b.ins().iconst(I64, pc as i64);
-        let call = self.b.ins().call_indirect(sig, helper, &[self.ctx, id, info, pc, addr, value]);
+        let ctx = self.ctx();
+        let call = self.b.ins().call_indirect(sig, helper, &[ctx, id, info, pc, addr, value]);
         let r = self.b.inst_results(call)[0];
         let r = self.b.ins().uextend(I64, r);
         let s = self.b.use_var(self.smc);

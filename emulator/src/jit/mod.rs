@@ -127,6 +127,12 @@ pub struct Jit {
     temps: Vec<u64>,
     /// Access sites handed out so far (see `mem::tlb`).
     sites: lower::Sites,
+    /// The TLB compiled code was built for: its address is a constant in
+    /// the code, so running with another address space flushes the cache.
+    bound_tlb: Option<*mut crate::mem::Tlb>,
+    /// The context of compiled code, boxed so its address (a constant in
+    /// the code) is stable; set up anew for every call of compiled code.
+    run_ctx: Box<JitCtx>,
     stats: EngineStats,
     plugins: crate::plugin::EnginePlugins,
     /// Profiling aids, from the environment once: `BOHR_JIT_DUMP` prints
@@ -191,6 +197,8 @@ impl Jit {
             next_func: 0,
             temps: Vec::new(),
             sites: lower::Sites::default(),
+            bound_tlb: None,
+            run_ctx: Box::new(JitCtx::idle()),
             stats: EngineStats::default(),
             plugins: Default::default(),
             dump: std::env::var_os("BOHR_JIT_DUMP").is_some(),
@@ -377,11 +385,14 @@ impl Jit {
         let frontend = self.frontend;
         let trap_base = self.traps.len();
         let mut sites = self.sites;
+        let tlb = mem.tlb_ptr() as usize;
+        let ctx = &*self.run_ctx as *const JitCtx as usize;
         let (ptr, code_len, traps) =
             self.compile_function(&name, lower::region_signature(), &label, |b| {
                 let refs: Vec<&Block> = blocks.iter().collect();
                 let word_slots = |s: u16| frontend.slot_is_word(crate::ir::Slot(s));
-                lower::lower_region(b, &refs, trap_base, thunks, &word_slots, &mut sites)
+                let addrs = (ctx, tlb);
+                lower::lower_region(b, &refs, trap_base, thunks, &word_slots, addrs, &mut sites)
             });
         self.traps.extend(traps);
         self.sites = sites;
@@ -455,6 +466,13 @@ impl Jit {
 impl Engine for Jit {
     fn run(&mut self, cpu: &mut CpuState, mem: &mut AddressSpace, fuel: u64) -> StopReason {
         let start = cpu.icount;
+        let tlb = mem.tlb_ptr();
+        if self.bound_tlb != Some(tlb) {
+            if self.bound_tlb.is_some() {
+                self.flush();
+            }
+            self.bound_tlb = Some(tlb);
+        }
         loop {
             let used = cpu.icount - start;
             if used >= fuel {
@@ -492,17 +510,22 @@ impl Engine for Jit {
             };
             let tramp = self.stubs().trampoline;
             let icount = cpu.icount;
-            let mut ctx = JitCtx::new(mem, &self.fast, left);
-            ctx.plugins = self.plugins.as_ptr();
+            // In place: compiled code has the box's address built in.
+            *self.run_ctx = JitCtx::new(mem, &self.fast, left);
+            self.run_ctx.plugins = self.plugins.as_ptr();
+            let ctx: *mut JitCtx = &mut *self.run_ctx;
             // SAFETY: `tramp` and `entry` were compiled by this engine's
             // current module (the fast table and `entries` are cleared with
-            // it), with the trampoline and region signatures; `cpu` and
-            // `ctx` are valid for the call; `ctx` points at `mem`, which we
-            // hold exclusively, and at `self.fast`, which nothing mutates
-            // until the call returns, so the helpers' accesses through it
-            // do not alias any live reference. The plugin host outlives the
-            // call (we hold its handle) and is not borrowed here.
-            let code = unsafe { tramp(cpu, &mut ctx, entry) };
+            // it) for this `run_ctx` and for `mem`'s TLB (`bound_tlb`), with
+            // the trampoline and region signatures; `cpu` and `ctx` are
+            // valid for the call; `ctx` points at `mem`, which we hold
+            // exclusively, and at `self.fast`, which nothing mutates until
+            // the call returns, so the helpers' accesses through it do not
+            // alias any live reference; no reference to `run_ctx` is live
+            // across the call. The plugin host outlives the call (we hold
+            // its handle) and is not borrowed here.
+            let code = unsafe { tramp(cpu, ctx, entry) };
+            let ctx = &*self.run_ctx;
             self.plugins.after_block();
             match code {
                 EXIT_JUMP => {
@@ -562,6 +585,7 @@ impl Engine for Jit {
         self.module = Some(module);
         self.compiled = 0;
         self.generation += 1;
+        self.sites = lower::Sites::default();
     }
 
     fn set_plugins(&mut self, plugins: crate::plugin::PluginHandle) {

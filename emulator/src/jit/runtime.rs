@@ -5,7 +5,7 @@
 
 use std::cell::RefCell;
 
-use crate::mem::{Access, AddressSpace, MemFault, Tlb};
+use crate::mem::{Access, AddressSpace, MemFault};
 use crate::plugin::PluginHost;
 
 /// Compiled code returns one of these.
@@ -49,8 +49,6 @@ pub const FAST_HASH_SHIFTS: (u32, u32) = (1, 13);
 /// Per-run context shared with compiled code.
 #[repr(C)]
 pub struct JitCtx {
-    /// The running process's TLB.
-    pub tlb: *mut Tlb,
     /// The engine's table of compiled entry pcs, `1 << FAST_TABLE_BITS`
     /// entries, for chaining from one compiled function to the next.
     pub fast: *const FastEntry,
@@ -83,7 +81,6 @@ pub mod offsets {
     use super::JitCtx;
     use std::mem::offset_of;
 
-    pub const TLB: i32 = offset_of!(JitCtx, tlb) as i32;
     pub const FAST: i32 = offset_of!(JitCtx, fast) as i32;
     pub const FAST_ENTRY_PC: i32 = offset_of!(super::FastEntry, pc) as i32;
     pub const FAST_ENTRY_FN: i32 = offset_of!(super::FastEntry, entry) as i32;
@@ -98,13 +95,19 @@ pub mod offsets {
 }
 
 impl JitCtx {
+    /// The context of one run of compiled code over `mem`, chaining through
+    /// `fast`, with `fuel` instructions to go.
     pub fn new(mem: &mut AddressSpace, fast: &[FastEntry], fuel: u64) -> Self {
         debug_assert_eq!(fast.len(), 1 << FAST_TABLE_BITS);
+        JitCtx { fast: fast.as_ptr(), mem, fuel, ..JitCtx::idle() }
+    }
+
+    /// A context for no run (null pointers), to be replaced by [`JitCtx::new`].
+    pub fn idle() -> Self {
         JitCtx {
-            tlb: mem.tlb_ptr(),
-            fast: fast.as_ptr(),
-            mem,
-            fuel,
+            fast: std::ptr::null(),
+            mem: std::ptr::null_mut(),
+            fuel: 0,
             fault_pending: 0,
             fault_addr: 0,
             fault_write: 0,
