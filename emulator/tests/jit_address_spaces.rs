@@ -1,11 +1,13 @@
-//! One engine run over a second address space: compiled code has its
-//! address space's TLB built in, so the engine must drop it rather than
-//! read the first space's memory through it.
+//! Compiled code and the memory it reads: an engine run over a second
+//! address space (compiled code has its address space's TLB built in, so
+//! the engine must drop it rather than read the first space's memory
+//! through it), and a page read before it had contents (the code's access
+//! sites must not keep the shared zero page).
 
 use bohr_emu::arch::Arch;
 use bohr_emu::engine::{EngineKind, StopReason};
 use bohr_emu::ir::TrapKind;
-use bohr_emu::mem::{AddressSpace, Layout};
+use bohr_emu::mem::{AddressSpace, Layout, Perms};
 use bohr_emu::testing::Harness;
 
 const CODE: u64 = 0x40_0000;
@@ -34,4 +36,26 @@ fn compiled_code_is_dropped_when_the_address_space_changes() {
     let first = std::mem::replace(&mut h.mem, AddressSpace::new(Layout::for_bits(true)));
     assert_eq!(load_word(&mut h, 0x2222), 0x2222, "the second space's memory");
     drop(first);
+}
+
+#[test]
+fn a_page_read_before_its_first_write_reads_what_was_written() {
+    let mut h = Harness::with_engine(Arch::Riscv64, EngineKind::Jit);
+    let code: Vec<u8> =
+        [0x0002_b503u32, 0x0010_0073].iter().flat_map(|w| w.to_le_bytes()).collect();
+    h.map_code(CODE, &code);
+    // Mapped, never written: reads come from the shared zero page, which a
+    // host-side read puts in the TLB for compiled code to find.
+    h.mem.map_fixed(DATA, 0x1000, Perms::RW).unwrap();
+    assert_eq!(h.mem.load(DATA, 8), Ok(0));
+    let run = |h: &mut Harness| {
+        h.cpu.pc = CODE;
+        h.set_reg("t0", DATA);
+        assert_eq!(h.step(10), StopReason::Trap(TrapKind::Breakpoint));
+        h.reg("a0")
+    };
+    assert_eq!(run(&mut h), 0);
+    // The first write gives the page contents of its own.
+    h.mem.store(DATA, 8, 0x77).unwrap();
+    assert_eq!(run(&mut h), 0x77);
 }

@@ -855,10 +855,10 @@ impl Lower<'_, '_> {
     }
 
     /// The host address of an access of `w` bytes at `addr` through a
-    /// fresh access site: `fast(addend)` is entered on a hit of the site or,
-    /// after refilling the site, of the TLB entry (`tag_off`: its read or
-    /// write tag); `slow` on a TLB miss. Leaves the builder in `fast`;
-    /// returns `host`.
+    /// fresh access site: `fast(addend)` is entered on a hit of the site or
+    /// of the TLB entry (its read or write tag), which the site then copies
+    /// unless it maps the zero page; `slow` on a TLB miss. Leaves the
+    /// builder in `fast`; returns `host`.
     fn site_lookup(&mut self, addr: Value, w: Width, write: bool, slow: ClBlock) -> Value {
         let site = self.sites.take(write);
         let masked = self.b.ins().band_imm_s(addr, (PAGE_MASK | (w.bytes() as u64 - 1)) as i64);
@@ -883,8 +883,16 @@ impl Lower<'_, '_> {
         let hit = self.b.ins().icmp(IntCC::Equal, masked, tag);
         self.b.ins().brif(hit, refill, &[], slow, &[]);
 
+        // Entries of the shared zero page stay out of sites (`site_ok`).
         self.b.switch_to_block(refill);
         let a = self.b.ins().load(I64, self.trusted, entry, tlb_offsets::ADDEND);
+        let ok = self.b.ins().load(I64, self.trusted, entry, tlb_offsets::SITE_OK);
+        let fill = self.b.create_block();
+        self.b.set_cold_block(fill);
+        self.b.ins().brif(ok, fill, &[], fast, &[BlockArg::Value(a)]);
+
+        self.b.switch_to_block(fill);
+        let tlb = self.tlb();
         self.b.ins().store(self.trusted, tag, tlb, site + tlb_offsets::SITE_TAG);
         self.b.ins().store(self.trusted, a, tlb, site + tlb_offsets::SITE_ADDEND);
         self.b.ins().jump(fast, &[BlockArg::Value(a)]);
@@ -1007,7 +1015,10 @@ impl Lower<'_, '_> {
         let ctx = self.ctx();
         let r = self.b.ins().load(I64, self.trusted, ctx, runtime::offsets::SLOW_RESULT);
         let is_fault = self.b.ins().icmp_imm_s(IntCC::Equal, r, 1);
+        // Reached from the slow path only: laid out with it, out of the
+        // fast path's way.
         let ok = self.b.create_block();
+        self.b.set_cold_block(ok);
         self.b.ins().brif(is_fault, fault, &[], ok, &[]);
 
         self.b.switch_to_block(ok);

@@ -407,9 +407,10 @@ impl AddressSpace {
         if !readable && !writable {
             return;
         }
+        let own_page = data.is_some();
         let host = data.map(|d| &**d).unwrap_or(&ZERO_PAGE).as_ptr() as u64;
         let guest = pn << PAGE_SHIFT;
-        self.tlb.fill(pn, readable, writable, host.wrapping_sub(guest));
+        self.tlb.fill(pn, (readable, writable), host.wrapping_sub(guest), own_page);
     }
 
     /// Check that the guest may access every byte of `[addr, addr+size)`
@@ -491,7 +492,7 @@ impl AddressSpace {
             hit_code |= self.note_code_write(pn);
             if self.pages.data(pn).is_none() {
                 // The TLB may map this page to the shared zero page.
-                self.tlb.flush_page(pn);
+                self.tlb.flush_entry(pn);
             }
             self.pages.data_or_alloc(pn)[(a & !PAGE_MASK) as usize] = b;
         }
@@ -609,7 +610,7 @@ impl AddressSpace {
             let n = (PAGE_SIZE as usize - off).min(data.len() - done);
             self.pages.data_or_alloc(pn)[off..off + n].copy_from_slice(&data[done..done + n]);
             // The page may just have been allocated: the TLB held the zero page.
-            self.tlb.flush_page(pn);
+            self.tlb.flush_entry(pn);
             done += n;
         }
         Ok(report)

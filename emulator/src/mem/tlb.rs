@@ -20,8 +20,9 @@
 //! address, so the host address is one add away from the guest one and a
 //! dependent access chain (a table lookup) runs at the host's load latency.
 //! A site is only filled from a TLB hit of its own kind (read sites from
-//! read tags, write sites from write tags) and is cleared by every flush of
-//! its page, so it is never more permissive than the TLB.
+//! read tags, write sites from write tags) on an entry marked `site_ok`,
+//! and is cleared by every flush of its page that changes what the page
+//! allows, so it is never more permissive than the TLB.
 
 use super::{PAGE_MASK, PAGE_SHIFT};
 
@@ -46,8 +47,11 @@ pub struct TlbEntry {
     pub write_tag: u64,
     /// `host_page_address - guest_page_address` (wrapping).
     pub addend: u64,
-    /// Pads the entry to 32 bytes so generated code indexes with a shift.
-    pub _pad: u64,
+    /// 1 when access sites may copy the entry: the page has contents of its
+    /// own, not the shared zero page that its first write replaces. Sites
+    /// thus never need clearing when a page gets its contents. Also pads
+    /// the entry to 32 bytes, so generated code indexes with a shift.
+    pub site_ok: u64,
 }
 
 /// The cache of one access site (see the module documentation).
@@ -70,6 +74,7 @@ pub mod offsets {
     pub const READ_TAG: i32 = offset_of!(TlbEntry, read_tag) as i32;
     pub const WRITE_TAG: i32 = offset_of!(TlbEntry, write_tag) as i32;
     pub const ADDEND: i32 = offset_of!(TlbEntry, addend) as i32;
+    pub const SITE_OK: i32 = offset_of!(TlbEntry, site_ok) as i32;
     /// log2 of `ENTRY_SIZE`.
     pub const ENTRY_SHIFT: i64 = ENTRY_SIZE.trailing_zeros() as i64;
     const _: () = assert!(ENTRY_SIZE == 1 << ENTRY_SHIFT, "TLB entries must be a power of two");
@@ -90,7 +95,7 @@ pub struct Tlb {
 }
 
 const EMPTY: TlbEntry =
-    TlbEntry { read_tag: INVALID_TAG, write_tag: INVALID_TAG, addend: 0, _pad: 0 };
+    TlbEntry { read_tag: INVALID_TAG, write_tag: INVALID_TAG, addend: 0, site_ok: 0 };
 const NO_SITE: Site = Site { tag: INVALID_TAG, addend: 0 };
 
 #[inline]
@@ -118,6 +123,16 @@ impl Tlb {
         self.flush_pages(pn, pn + 1);
     }
 
+    /// Drop any entry for page `pn` after it got contents of its own: its
+    /// sites need no clearing, since none copies a zero-page entry.
+    pub fn flush_entry(&mut self, pn: u64) {
+        let guest = pn << PAGE_SHIFT;
+        let e = &mut self.entries[index(guest)];
+        if e.read_tag == guest || e.write_tag == guest {
+            *e = EMPTY;
+        }
+    }
+
     /// Drop every entry and site for guest pages `[first, last)`.
     pub fn flush_pages(&mut self, first: u64, last: u64) {
         if last - first > TLB_SIZE as u64 {
@@ -125,11 +140,7 @@ impl Tlb {
             return;
         }
         for pn in first..last {
-            let guest = pn << PAGE_SHIFT;
-            let e = &mut self.entries[index(guest)];
-            if e.read_tag == guest || e.write_tag == guest {
-                *e = EMPTY;
-            }
+            self.flush_entry(pn);
         }
         // Sites are not indexed by page: one pass over them for the range.
         for site in self.read_sites.iter_mut().chain(self.write_sites.iter_mut()) {
@@ -140,14 +151,21 @@ impl Tlb {
     }
 
     /// Install page `pn`. `addend` must make `guest + addend` point into a
-    /// live host page of `PAGE_SIZE` bytes for as long as the entry exists.
-    pub(super) fn fill(&mut self, pn: u64, readable: bool, writable: bool, addend: u64) {
+    /// live host page of `PAGE_SIZE` bytes for as long as the entry exists;
+    /// `own_page` says that page is the guest page's own (not the zero page).
+    pub(super) fn fill(
+        &mut self,
+        pn: u64,
+        (readable, writable): (bool, bool),
+        addend: u64,
+        own_page: bool,
+    ) {
         let guest = pn << PAGE_SHIFT;
         self.entries[index(guest)] = TlbEntry {
             read_tag: if readable { guest } else { INVALID_TAG },
             write_tag: if writable { guest } else { INVALID_TAG },
             addend,
-            _pad: 0,
+            site_ok: own_page as u64,
         };
     }
 
