@@ -1,7 +1,7 @@
 //! Lowering of IR regions to Cranelift.
 //!
 //! A region is a hot entry block plus blocks reachable from it by direct
-//! jumps, compiled into one function `fn(cpu, ctx) -> exit code`, so hot
+//! jumps, compiled into one function `fn(cpu) -> exit code`, so hot
 //! loops run without returning to the dispatcher.
 //!
 //! Guest slots: inside an IR block, a slot lives in a Cranelift variable,
@@ -177,11 +177,12 @@ fn live_in_slots(bl: &Block) -> BTreeSet<u16> {
     by_reads.into_iter().take(MAX_HELD_SLOTS).collect()
 }
 
-/// The signature of compiled regions: `(cpu, ctx) -> exit code`, in the
-/// `tail` convention so that regions chain with tail calls.
+/// The signature of compiled regions: `(cpu) -> exit code`, in the `tail`
+/// convention so that regions chain with tail calls. The engine's `JitCtx`
+/// is a constant in the code.
 pub fn region_signature() -> Signature {
     let mut sig = Signature::new(CallConv::Tail);
-    sig.params.extend([AbiParam::new(I64), AbiParam::new(I64)]);
+    sig.params.push(AbiParam::new(I64));
     sig.returns.push(AbiParam::new(types::I32));
     sig
 }
@@ -216,28 +217,25 @@ pub fn store_signature(cc: CallConv) -> Signature {
     sig
 }
 
-/// The signature of the slow-path thunks: `(cpu, ctx)`, no result, in the
-/// `preserve_all` convention. Both are the region's own `(cpu, ctx)`, which
-/// thus stay in the registers they arrive in.
+/// The signature of the slow-path thunks: no parameters and no result, in
+/// the `preserve_all` convention, so a call binds no register.
 pub fn thunk_signature() -> Signature {
-    let mut sig = Signature::new(CallConv::PreserveAll);
-    sig.params.extend([AbiParam::new(I64), AbiParam::new(I64)]);
-    sig
+    Signature::new(CallConv::PreserveAll)
 }
 
 /// A thunk in the `preserve_all` convention that calls the `extern "C"`
-/// `helper` of signature `helper_sig` with `ctx` and the arguments compiled
-/// code left in `JitCtx::slow_args`, and stores its result in
+/// `helper` of signature `helper_sig` with the engine's `JitCtx` (at
+/// address `ctx`) and the arguments compiled code left in
+/// `JitCtx::slow_args`, and stores its result in
 /// `JitCtx::slow_result`. Compiled code calls helpers through such thunks,
 /// so a rarely taken slow path clobbers no register and constrains none:
 /// the values live across it need not sit in callee-saved registers, on the
 /// stack, or in argument registers. The result goes through memory because
 /// Cranelift's `preserve_all` restores the return register too.
-pub fn lower_thunk(b: &mut FunctionBuilder, helper: usize, helper_sig: Signature) {
+pub fn lower_thunk(b: &mut FunctionBuilder, helper: usize, helper_sig: Signature, ctx: usize) {
     let entry = b.create_block();
-    b.append_block_params_for_function_params(entry);
     b.switch_to_block(entry);
-    let ctx = b.block_params(entry)[1];
+    let ctx = b.ins().iconst(I64, ctx as i64);
     let mut args = vec![ctx];
     for (i, p) in helper_sig.params[1..].iter().enumerate() {
         let off = runtime::offsets::SLOW_ARGS + 8 * i as i32;
@@ -256,7 +254,7 @@ pub fn lower_thunk(b: &mut FunctionBuilder, helper: usize, helper_sig: Signature
 }
 
 /// The trampoline through which the engine enters compiled code:
-/// `extern "C" fn(cpu, ctx, region) -> exit code`, calling `region` (a
+/// `extern "C" fn(cpu, region) -> exit code`, calling `region` (a
 /// `tail`-convention function, which Rust cannot call directly).
 pub fn lower_trampoline(b: &mut FunctionBuilder) {
     let entry = b.create_block();
@@ -264,7 +262,7 @@ pub fn lower_trampoline(b: &mut FunctionBuilder) {
     b.switch_to_block(entry);
     let params = b.block_params(entry).to_vec();
     let sig = b.import_signature(region_signature());
-    let call = b.ins().call_indirect(sig, params[2], &[params[0], params[1]]);
+    let call = b.ins().call_indirect(sig, params[1], &[params[0]]);
     let code = b.inst_results(call)[0];
     b.ins().return_(&[code]);
     b.seal_all_blocks();
@@ -273,7 +271,7 @@ pub fn lower_trampoline(b: &mut FunctionBuilder) {
 /// The trampoline's signature, in the host convention `host_cc`.
 pub fn trampoline_signature(host_cc: CallConv) -> Signature {
     let mut sig = Signature::new(host_cc);
-    sig.params.extend([AbiParam::new(I64), AbiParam::new(I64), AbiParam::new(I64)]);
+    sig.params.extend([AbiParam::new(I64), AbiParam::new(I64)]);
     sig.returns.push(AbiParam::new(types::I32));
     sig
 }
@@ -913,7 +911,7 @@ impl Lower<'_, '_> {
             self.b.ins().store(self.trusted, v, ctx, args + 16);
         }
         let f = self.b.ins().iconst(I64, thunk as i64);
-        self.b.ins().call_indirect(self.thunk_sig, f, &[self.cpu, ctx]);
+        self.b.ins().call_indirect(self.thunk_sig, f, &[]);
     }
 
     /// A loaded value of type `ty` in guest byte order, as the IR's 64-bit
@@ -1413,7 +1411,7 @@ impl Lower<'_, '_> {
         self.b.switch_to_block(call);
         let f = self.b.ins().load(I64, self.trusted, entry, runtime::offsets::FAST_ENTRY_FN);
         let sig = self.b.import_signature(region_signature());
-        self.b.ins().return_call_indirect(sig, f, &[self.cpu, ctx]);
+        self.b.ins().return_call_indirect(sig, f, &[self.cpu]);
 
         self.b.switch_to_block(leave);
         let code = self.b.ins().iconst(types::I32, EXIT_JUMP as i64);

@@ -62,8 +62,8 @@ pub const MAX_REGION_BLOCKS: usize = 8;
 /// Compiled regions kept before the whole code cache is flushed.
 pub const MAX_COMPILED_REGIONS: usize = 20_000;
 
-/// `extern "C" fn(cpu, ctx, region)`: calls a `tail`-convention region.
-type TrampolineFn = unsafe extern "C" fn(*mut CpuState, *mut JitCtx, usize) -> u32;
+/// `extern "C" fn(cpu, region)`: calls a `tail`-convention region.
+type TrampolineFn = unsafe extern "C" fn(*mut CpuState, usize) -> u32;
 
 /// The fixed functions of a module.
 #[derive(Clone, Copy)]
@@ -338,6 +338,11 @@ impl Jit {
         self.compile_function(name, sig, name, body).0
     }
 
+    /// The address of `run_ctx`, which compiled code has built in.
+    fn run_ctx_addr(&self) -> usize {
+        &*self.run_ctx as *const JitCtx as usize
+    }
+
     /// The trampoline and slow-path thunks of the current module.
     fn stubs(&mut self) -> Stubs {
         if let Some(s) = self.stubs {
@@ -349,17 +354,18 @@ impl Jit {
             lower::trampoline_signature(host_cc),
             lower::lower_trampoline,
         );
+        let ctx = self.run_ctx_addr();
         let load_sig = lower::load_signature(host_cc);
         let load = self.compile_stub("load_thunk", lower::thunk_signature(), |b| {
-            lower::lower_thunk(b, runtime::jit_load as *const () as usize, load_sig.clone())
+            lower::lower_thunk(b, runtime::jit_load as *const () as usize, load_sig.clone(), ctx)
         });
         let store_sig = lower::store_signature(host_cc);
         let store = self.compile_stub("store_thunk", lower::thunk_signature(), |b| {
-            lower::lower_thunk(b, runtime::jit_store as *const () as usize, store_sig.clone())
+            lower::lower_thunk(b, runtime::jit_store as *const () as usize, store_sig.clone(), ctx)
         });
         // SAFETY: `tramp` was compiled just above with
-        // `trampoline_signature`, i.e. `extern "C" fn(*mut CpuState, *mut
-        // JitCtx, usize) -> u32` in the host's default calling convention.
+        // `trampoline_signature`, i.e. `extern "C" fn(*mut CpuState, usize)
+        // -> u32` in the host's default calling convention.
         let trampoline = unsafe { std::mem::transmute::<*const u8, TrampolineFn>(tramp) };
         let s = Stubs {
             trampoline,
@@ -386,7 +392,7 @@ impl Jit {
         let trap_base = self.traps.len();
         let mut sites = self.sites;
         let tlb = mem.tlb_ptr() as usize;
-        let ctx = &*self.run_ctx as *const JitCtx as usize;
+        let ctx = self.run_ctx_addr();
         let (ptr, code_len, traps) =
             self.compile_function(&name, lower::region_signature(), &label, |b| {
                 let refs: Vec<&Block> = blocks.iter().collect();
@@ -513,18 +519,17 @@ impl Engine for Jit {
             // In place: compiled code has the box's address built in.
             *self.run_ctx = JitCtx::new(mem, &self.fast, left);
             self.run_ctx.plugins = self.plugins.as_ptr();
-            let ctx: *mut JitCtx = &mut *self.run_ctx;
             // SAFETY: `tramp` and `entry` were compiled by this engine's
             // current module (the fast table and `entries` are cleared with
             // it) for this `run_ctx` and for `mem`'s TLB (`bound_tlb`), with
-            // the trampoline and region signatures; `cpu` and `ctx` are
-            // valid for the call; `ctx` points at `mem`, which we hold
-            // exclusively, and at `self.fast`, which nothing mutates until
-            // the call returns, so the helpers' accesses through it do not
-            // alias any live reference; no reference to `run_ctx` is live
-            // across the call. The plugin host outlives the call (we hold
-            // its handle) and is not borrowed here.
-            let code = unsafe { tramp(cpu, ctx, entry) };
+            // the trampoline and region signatures; `cpu` is valid for the
+            // call; `run_ctx` points at `mem`, which we hold exclusively,
+            // and at `self.fast`, which nothing mutates until the call
+            // returns, so the helpers' accesses through it do not alias any
+            // live reference; no reference to `run_ctx` is live across the
+            // call. The plugin host outlives the call (we hold its handle)
+            // and is not borrowed here.
+            let code = unsafe { tramp(cpu, entry) };
             let ctx = &*self.run_ctx;
             self.plugins.after_block();
             match code {
