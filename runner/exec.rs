@@ -222,6 +222,7 @@ pub fn exec(opts: &ExecOptions) -> Result<i32, ExecError> {
         }
         eprintln!("cache hits: {} misses: {}", st.cache_hits, st.cache_misses);
         eprintln!("blocks invalidated: {}", st.blocks_invalidated);
+        eprintln!("direct faults: {}", st.direct_faults);
         eprintln!("wall time: {:.1} ms", secs * 1000.0);
         eprintln!("guest MIPS: {:.1}", insns as f64 / secs / 1e6);
     }

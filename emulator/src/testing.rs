@@ -102,6 +102,11 @@ impl Harness {
         self.engine.run(&mut self.cpu, &mut self.mem, max_insns)
     }
 
+    /// The engine's counters.
+    pub fn stats(&self) -> crate::engine::EngineStats {
+        self.engine.stats()
+    }
+
     /// Read guest memory, ignoring permissions. `None` if unmapped.
     pub fn read_mem(&self, addr: u64, len: usize) -> Option<Vec<u8>> {
         let mut buf = vec![0; len];

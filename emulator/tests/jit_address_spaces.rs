@@ -1,13 +1,14 @@
 //! Compiled code and the memory it reads: an engine run over a second
-//! address space (compiled code has its address space's TLB built in, so
-//! the engine must drop it rather than read the first space's memory
-//! through it), and a page read before it had contents (the code's access
-//! sites must not keep the shared zero page).
+//! address space (compiled code has its address space's TLB and mapping
+//! built in, so the engine must drop it rather than read the first space's
+//! memory through it), a page read before it was written, and direct
+//! accesses that fault (the host fault must become the guest's, at the
+//! same instruction and count as in the interpreter).
 
 use bohr_emu::arch::Arch;
 use bohr_emu::engine::{EngineKind, StopReason};
 use bohr_emu::ir::TrapKind;
-use bohr_emu::mem::{AddressSpace, Layout, Perms};
+use bohr_emu::mem::{Access, AddressSpace, Layout, MemFault, Perms};
 use bohr_emu::testing::Harness;
 
 const CODE: u64 = 0x40_0000;
@@ -58,4 +59,102 @@ fn a_page_read_before_its_first_write_reads_what_was_written() {
     // The first write gives the page contents of its own.
     h.mem.store(DATA, 8, 0x77).unwrap();
     assert_eq!(run(&mut h), 0x77);
+}
+
+/// `addi a0, a0, 1`, then `op` (a load or store through t0), then
+/// `addi a0, a0, 1; ebreak`, with t0 = `addr`; returns the stop, pc,
+/// instruction count, a0 and the engine's direct-fault count.
+fn run_access(
+    kind: EngineKind,
+    op: u32,
+    addr: u64,
+    perms: Perms,
+) -> (StopReason, u64, u64, u64, u64) {
+    let mut h = Harness::with_engine(Arch::Riscv64, kind);
+    let code: Vec<u8> = [0x0015_0513u32, op, 0x0015_0513, 0x0010_0073]
+        .iter()
+        .flat_map(|w| w.to_le_bytes())
+        .collect();
+    h.map_code(CODE, &code);
+    h.mem.map_fixed(DATA, 0x1000, perms).unwrap();
+    h.set_reg("t0", addr);
+    h.set_reg("a1", 0x55);
+    let stop = h.step(100);
+    (stop, h.pc(), h.icount(), h.reg("a0"), h.stats().direct_faults)
+}
+
+const SD_A1_T0: u32 = 0x00b2_b023;
+const LD_A0_T0: u32 = 0x0002_b503;
+
+#[test]
+fn a_faulting_direct_access_faults_at_its_instruction() {
+    let cases = [
+        // A store to a read-only page.
+        (SD_A1_T0, DATA, Perms::R, MemFault { addr: DATA, access: Access::Write, unmapped: false }),
+        // A load from an unmapped page.
+        (
+            LD_A0_T0,
+            DATA + 0x1000,
+            Perms::RW,
+            MemFault { addr: DATA + 0x1000, access: Access::Read, unmapped: true },
+        ),
+        // A load beyond the host's reservation of guest addresses.
+        (
+            LD_A0_T0,
+            0x4000_0000_0000,
+            Perms::RW,
+            MemFault { addr: 0x4000_0000_0000, access: Access::Read, unmapped: true },
+        ),
+        (
+            LD_A0_T0,
+            u64::MAX - 3,
+            Perms::RW,
+            MemFault { addr: u64::MAX - 3, access: Access::Read, unmapped: true },
+        ),
+    ];
+    for (op, addr, perms, fault) in cases {
+        let interp = run_access(EngineKind::Interp, op, addr, perms);
+        let jit = run_access(EngineKind::Jit, op, addr, perms);
+        assert_eq!(interp.0, StopReason::Fault(fault), "{addr:#x}");
+        assert_eq!((interp.1, interp.2, interp.3), (CODE + 4, 1, 1), "{addr:#x}: at the access");
+        assert_eq!(jit.0, interp.0, "{addr:#x}");
+        assert_eq!((jit.1, jit.2, jit.3), (interp.1, interp.2, interp.3), "{addr:#x}");
+        assert_eq!(jit.4, 1, "{addr:#x}: the access ran directly and faulted once");
+    }
+}
+
+#[test]
+fn a_direct_access_that_may_run_does() {
+    for (op, perms) in [(SD_A1_T0, Perms::RW), (LD_A0_T0, Perms::R)] {
+        let (stop, pc, icount, _, faults) = run_access(EngineKind::Jit, op, DATA, perms);
+        assert_eq!(stop, StopReason::Trap(TrapKind::Breakpoint));
+        assert_eq!((pc, icount, faults), (CODE + 12, 3, 0));
+    }
+}
+
+#[test]
+fn a_32_bit_guest_faults_at_the_top_of_its_address_space() {
+    // mipsel: `addiu v1, v1, 1; lw v0, 0(t0); nop; break` with t0 near
+    // 2^32, where the host reservation ends in its guard.
+    for addr in [0x8000_0000u64, 0xffff_fffc, 0xffff_fffe] {
+        let mut results = Vec::new();
+        for kind in [EngineKind::Interp, EngineKind::Jit] {
+            let mut h = Harness::with_engine(Arch::Mipsel, kind);
+            let code: Vec<u8> = [0x2463_0001u32, 0x8d02_0000, 0, 0x0000_000d]
+                .iter()
+                .flat_map(|w| w.to_le_bytes())
+                .collect();
+            h.map_code(CODE, &code);
+            h.set_reg("t0", addr);
+            let stop = h.step(100);
+            results.push((stop, h.pc(), h.icount(), h.reg("v1"), h.stats().direct_faults));
+        }
+        let fault = MemFault { addr, access: Access::Read, unmapped: true };
+        assert_eq!(results[0].0, StopReason::Fault(fault), "{addr:#x}");
+        assert_eq!((results[0].1, results[0].2, results[0].3), (CODE + 4, 1, 1), "{addr:#x}");
+        assert_eq!(results[1].0, results[0].0, "{addr:#x}");
+        let at = |r: &(StopReason, u64, u64, u64, u64)| (r.1, r.2, r.3);
+        assert_eq!(at(&results[1]), at(&results[0]), "{addr:#x}");
+        assert_eq!(results[1].4, 1, "{addr:#x}: direct");
+    }
 }

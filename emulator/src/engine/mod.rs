@@ -52,6 +52,9 @@ pub struct EngineStats {
     pub cache_misses: u64,
     /// Blocks discarded because their code was overwritten.
     pub blocks_invalidated: u64,
+    /// Direct memory accesses of compiled code that faulted and ran again
+    /// on the slow path (JIT only).
+    pub direct_faults: u64,
 }
 
 /// An execution engine for one process.

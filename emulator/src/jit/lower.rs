@@ -23,16 +23,21 @@
 //! than the block needs, the function exits with `EXIT_FUEL` and the
 //! interpreter runs the rest, so a run stops exactly at instruction N.
 //!
-//! Memory accesses inline a lookup of their own access site and then of
-//! the software TLB (see `mem::tlb`); a TLB miss calls the `runtime`
-//! helpers. Big-endian accesses byte-swap explicitly.
+//! Memory accesses that are the first effect of their instruction are
+//! *direct*: they access guest memory at `base + addr` and leave every
+//! check to the host MMU (see `fault`); an access id stored before each and
+//! the fuel stored at each block's start let the engine resume after a
+//! fault. Other accesses (and all of them where the host has no fault
+//! support) inline a lookup of their own access site and then of the
+//! software TLB (see `mem::tlb`); a TLB miss calls the `runtime` helpers.
+//! Big-endian accesses byte-swap explicitly.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use cranelift_codegen::ir::condcodes::{CondCode, IntCC};
 use cranelift_codegen::ir::{
     AbiParam, Block as ClBlock, BlockArg, InstBuilder, InstructionData, MemFlagsData, Opcode,
-    Signature, Type, Value, types,
+    Signature, TrapCode, Type, Value, types,
 };
 use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::{FunctionBuilder, Switch, Variable};
@@ -97,6 +102,49 @@ struct Lower<'a, 'b> {
     thunks: Thunks,
     trusted: MemFlagsData,
     sites: Sites,
+    direct: Option<Direct>,
+    /// `(pc, unretired)` of each direct access; access `i` has trap code
+    /// `i + 1`.
+    accesses: Vec<(u64, u64)>,
+}
+
+/// Most direct accesses in one function: each has its own trap code, of
+/// which Cranelift leaves this many to users. Further ones use sites.
+const MAX_DIRECT_ACCESSES: usize = 250;
+const _: () = assert!(TrapCode::user(MAX_DIRECT_ACCESSES as u8).is_some());
+
+/// Largest constant offset a direct access keeps apart from its clamped
+/// base (see `Lower::direct_host`): within the guards around the host
+/// reservation (`mem::DIRECT_GUARD`, less the widest access).
+const MAX_FOLDED_OFFSET: u64 = crate::mem::DIRECT_GUARD - 8;
+
+/// Guest memory as the host maps it, for direct accesses (see
+/// `mem::AddressSpace::direct_base`).
+#[derive(Clone, Copy, Debug)]
+pub struct Direct {
+    /// Host address of guest address 0.
+    pub base: u64,
+    /// Addresses below this are in the host reservation.
+    pub span: u64,
+    /// Guest addresses are 32-bit (zero-extended): no bounds check.
+    pub words: bool,
+}
+
+/// What compiled code is built against: the engine's `JitCtx`, the TLB of
+/// the address space, and its direct mapping when direct accesses are on.
+#[derive(Clone, Copy, Debug)]
+pub struct Target {
+    pub ctx: usize,
+    pub tlb: usize,
+    pub direct: Option<Direct>,
+}
+
+/// What lowering a region produces besides the code: the traps its exits
+/// raise, and `(pc, unretired)` of its direct accesses, where access `i`
+/// carries trap code `i + 1` (see `fault`).
+pub struct Lowered {
+    pub traps: Vec<TrapKind>,
+    pub accesses: Vec<(u64, u64)>,
 }
 
 /// The next access sites to hand out (see `mem::tlb`), per kind. Taken in
@@ -279,19 +327,20 @@ pub fn trampoline_signature(host_cc: CallConv) -> Signature {
 /// Lower `blocks` into the function being built. The function may be
 /// entered at any of the blocks: it starts where `cpu.pc` points. Returns
 /// the traps its exits raise, numbered from `trap_base` (the value compiled
-/// code stores in `JitCtx::exit_aux`). Slow memory paths call the
-/// `thunks`. The code is only valid with the engine's `JitCtx` at address
-/// `ctx` and the TLB at address `tlb`, whose access sites from `sites` on
-/// it takes.
+/// code stores in `JitCtx::exit_aux`), and its direct accesses. Slow memory
+/// paths call the `thunks`. The code is only valid with the `target`'s
+/// `JitCtx`, TLB and direct mapping; it takes the TLB's access sites from
+/// `sites` on.
 pub fn lower_region(
     b: &mut FunctionBuilder,
     blocks: &[&Block],
     trap_base: usize,
     thunks: Thunks,
     word_slots: &dyn Fn(u16) -> bool,
-    (ctx, tlb): (usize, usize),
+    target: Target,
     sites: &mut Sites,
-) -> Vec<TrapKind> {
+) -> Lowered {
+    let Target { ctx, tlb, direct } = target;
     let entry = b.create_block();
     b.append_block_params_for_function_params(entry);
     b.switch_to_block(entry);
@@ -385,6 +434,8 @@ pub fn lower_region(
         thunks,
         trusted,
         sites: *sites,
+        direct,
+        accesses: Vec::new(),
     };
     for bl in blocks {
         l.lower_block(bl);
@@ -393,7 +444,7 @@ pub fn lower_region(
     l.emit_chain_block();
     l.b.seal_all_blocks();
     *sites = l.sites;
-    l.traps
+    Lowered { traps: l.traps, accesses: l.accesses }
 }
 
 impl Lower<'_, '_> {
@@ -615,6 +666,13 @@ impl Lower<'_, '_> {
         self.b.switch_to_block(body);
         let f = self.b.ins().iadd_imm_s(fuel, -(n as i64));
         self.b.def_var(self.fuel, f);
+        let accesses = bl.ops.iter().any(|op| matches!(op, Op::Load { .. } | Op::Store { .. }));
+        if self.direct.is_some() && accesses {
+            // For the engine to retire what ran before a faulting direct
+            // access (see `fault`).
+            let ctx = self.ctx();
+            self.b.ins().store(self.trusted, f, ctx, runtime::offsets::BLOCK_FUEL);
+        }
 
         let labels: Vec<ClBlock> = (0..bl.num_labels).map(|_| self.b.create_block()).collect();
         // Slots known on every branch to each label so far.
@@ -673,7 +731,8 @@ impl Lower<'_, '_> {
                     self.flush_pending();
                     self.hold_nearest_slots(bl, i);
                     let a = self.t(addr);
-                    let v = self.load(a, width, signed, endian, cur_pc, n - (k - 1));
+                    let at = (cur_pc, n - (k - 1));
+                    let v = self.load(a, width, signed, endian, at, !insn_dirty);
                     self.set_t(dst, v);
                     insn_dirty = true;
                 }
@@ -693,7 +752,8 @@ impl Lower<'_, '_> {
                         _ if !insn_dirty => Some((cur_pc, n - (k - 1))),
                         _ => None,
                     };
-                    self.store(a, v, width, endian, (cur_pc, n - (k - 1)), leave_at);
+                    let direct = !insn_dirty;
+                    self.store(a, v, (width, endian), (cur_pc, n - (k - 1)), leave_at, direct);
                     if leave_at.is_none() {
                         insn_had_store = true;
                         block_had_store = true;
@@ -854,8 +914,8 @@ impl Lower<'_, '_> {
 
     /// The host address of an access of `w` bytes at `addr` through a
     /// fresh access site: `fast(addend)` is entered on a hit of the site or
-    /// of the TLB entry (its read or write tag), which the site then copies
-    /// unless it maps the zero page; `slow` on a TLB miss. Leaves the
+    /// of the TLB entry (its read or write tag), which the site then
+    /// copies; `slow` on a TLB miss. Leaves the
     /// builder in `fast`; returns `host`.
     fn site_lookup(&mut self, addr: Value, w: Width, write: bool, slow: ClBlock) -> Value {
         let site = self.sites.take(write);
@@ -881,15 +941,8 @@ impl Lower<'_, '_> {
         let hit = self.b.ins().icmp(IntCC::Equal, masked, tag);
         self.b.ins().brif(hit, refill, &[], slow, &[]);
 
-        // Entries of the shared zero page stay out of sites (`site_ok`).
         self.b.switch_to_block(refill);
         let a = self.b.ins().load(I64, self.trusted, entry, tlb_offsets::ADDEND);
-        let ok = self.b.ins().load(I64, self.trusted, entry, tlb_offsets::SITE_OK);
-        let fill = self.b.create_block();
-        self.b.set_cold_block(fill);
-        self.b.ins().brif(ok, fill, &[], fast, &[BlockArg::Value(a)]);
-
-        self.b.switch_to_block(fill);
         let tlb = self.tlb();
         self.b.ins().store(self.trusted, tag, tlb, site + tlb_offsets::SITE_TAG);
         self.b.ins().store(self.trusted, a, tlb, site + tlb_offsets::SITE_ADDEND);
@@ -897,6 +950,24 @@ impl Lower<'_, '_> {
 
         self.b.switch_to_block(fast);
         self.b.ins().iadd(addr, addend)
+    }
+
+    /// Fill `back`, a cold block, with a jump to `target` with `args`; the
+    /// builder moves there, so call it after the branch to `back`. Cold
+    /// code branches back into hot code through such a block: Cranelift
+    /// lays a critical edge out with its successor, so a conditional branch
+    /// from a cold block straight into a hot one would put the edge's block
+    /// in the middle of the fast path, which then has to jump over it.
+    fn cold_jump_after(&mut self, back: ClBlock, target: ClBlock, args: &[BlockArg]) {
+        self.b.switch_to_block(back);
+        self.b.ins().jump(target, args);
+    }
+
+    /// A new cold block, for [`Lower::cold_jump_after`].
+    fn cold_block(&mut self) -> ClBlock {
+        let back = self.b.create_block();
+        self.b.set_cold_block(back);
+        back
     }
 
     /// Call the slow-path thunk at `thunk` for an access of `w` bytes at
@@ -927,42 +998,108 @@ impl Lower<'_, '_> {
         }
     }
 
+    /// The host address of a direct access at `addr` (see `fault`), an
+    /// offset to add, and its memory flags, which carry the access's trap
+    /// code. Addresses of 64-bit guests beyond the host reservation are
+    /// clamped to its end, where the guard faults; an address `x + k` with
+    /// a small constant `k` clamps `x` and keeps `k` as the offset, so the
+    /// accesses around one base register share one clamp (a result beyond
+    /// either end of the reservation lands in a guard too, and the fault
+    /// sends it to the interpreter, which gets it right). 32-bit guests
+    /// need no check.
+    fn direct_host(&mut self, addr: Value, at: (u64, u64)) -> (Value, i32, MemFlagsData) {
+        let d = self.direct.expect("direct accesses are on");
+        self.accesses.push(at);
+        let code = u8::try_from(self.accesses.len()).ok().and_then(TrapCode::user);
+        let code = code.expect("at most MAX_DIRECT_ACCESSES direct accesses per function");
+        let (a, offset) = if d.words {
+            let w = self.b.ins().ireduce(types::I32, addr);
+            (self.b.ins().uextend(I64, w), 0)
+        } else {
+            let (x, k) = self
+                .base_and_offset(addr)
+                .filter(|&(_, k)| k.unsigned_abs() <= MAX_FOLDED_OFFSET)
+                .unwrap_or((addr, 0));
+            let span = self.b.ins().iconst(I64, d.span as i64);
+            (self.b.ins().umin(x, span), k as i32)
+        };
+        let base = self.b.ins().iconst(I64, d.base as i64);
+        let host = self.b.ins().iadd(base, a);
+        (host, offset, MemFlagsData::new().with_trap_code(Some(code)))
+    }
+
+    /// `(x, k)` when `v` is `x + k` for a constant `k`.
+    fn base_and_offset(&self, v: Value) -> Option<(Value, i64)> {
+        let dfg = &self.b.func.dfg;
+        let inst = dfg.value_def(v).inst()?;
+        let InstructionData::Binary { opcode: Opcode::Iadd, args: [x, y] } = dfg.insts[inst] else {
+            return None;
+        };
+        if let Some(k) = self.const_of(y) {
+            Some((x, k as i64))
+        } else {
+            self.const_of(x).map(|k| (y, k as i64))
+        }
+    }
+
+    /// The host address, offset and memory flags of an access at `addr`:
+    /// direct, or through an access site. Returns the slow path's block
+    /// when there is one (cold, to be filled by the caller).
+    fn host_address(
+        &mut self,
+        addr: Value,
+        w: Width,
+        write: bool,
+        at: (u64, u64),
+        direct: bool,
+    ) -> (Value, i32, MemFlagsData, Option<ClBlock>) {
+        if direct && self.direct.is_some() && self.accesses.len() < MAX_DIRECT_ACCESSES {
+            let (host, offset, flags) = self.direct_host(addr, at);
+            (host, offset, flags, None)
+        } else {
+            let slow = self.b.create_block();
+            self.b.set_cold_block(slow);
+            (self.site_lookup(addr, w, write, slow), 0, self.trusted, Some(slow))
+        }
+    }
+
     fn load(
         &mut self,
         addr: Value,
         w: Width,
         signed: bool,
         endian: Endian,
-        pc: u64,
-        unretired: u64,
+        (pc, unretired): (u64, u64),
+        direct: bool,
     ) -> Value {
         let ty = Self::width_type(w);
-        let slow = self.b.create_block();
-        self.b.set_cold_block(slow);
-        let fault = self.b.create_block();
-        self.b.set_cold_block(fault);
-        let join = self.b.create_block();
-        let result = self.b.append_block_param(join, I64);
-
         // Each path widens its own value, so the host loads with extension
         // and the join carries the final value.
-        let host = self.site_lookup(addr, w, false, slow);
+        let (host, off, flags, slow) = self.host_address(addr, w, false, (pc, unretired), direct);
         let v = if ty == I64 || (endian == Endian::Big && ty != types::I8) {
-            let v = self.b.ins().load(ty, self.trusted, host, 0);
+            let v = self.b.ins().load(ty, flags, host, off);
             self.loaded_value(v, ty, signed, endian)
         } else {
-            let (f, ins) = (self.trusted, self.b.ins());
+            let (f, ins) = (flags, self.b.ins());
             match (ty, signed) {
-                (types::I8, false) => ins.uload8(I64, f, host, 0),
-                (types::I8, true) => ins.sload8(I64, f, host, 0),
-                (types::I16, false) => ins.uload16(I64, f, host, 0),
-                (types::I16, true) => ins.sload16(I64, f, host, 0),
-                (_, false) => ins.uload32(f, host, 0),
-                (_, true) => ins.sload32(f, host, 0),
+                (types::I8, false) => ins.uload8(I64, f, host, off),
+                (types::I8, true) => ins.sload8(I64, f, host, off),
+                (types::I16, false) => ins.uload16(I64, f, host, off),
+                (types::I16, true) => ins.sload16(I64, f, host, off),
+                (_, false) => ins.uload32(f, host, off),
+                (_, true) => ins.sload32(f, host, off),
             }
         };
+        // A direct access has no other path to join.
+        let Some(slow) = slow else {
+            return v;
+        };
+        let join = self.b.create_block();
+        let result = self.b.append_block_param(join, I64);
         self.b.ins().jump(join, &[BlockArg::Value(v)]);
 
+        let fault = self.b.create_block();
+        self.b.set_cold_block(fault);
         self.b.switch_to_block(slow);
         self.call_thunk(self.thunks.load, addr, w, None);
         let ctx = self.ctx();
@@ -970,7 +1107,9 @@ impl Lower<'_, '_> {
         let v = if ty == I64 { v } else { self.b.ins().ireduce(ty, v) };
         let v = self.loaded_value(v, ty, signed, endian);
         let pending = self.b.ins().load(I64, self.trusted, ctx, runtime::offsets::FAULT_PENDING);
-        self.b.ins().brif(pending, fault, &[], join, &[BlockArg::Value(v)]);
+        let back = self.cold_block();
+        self.b.ins().brif(pending, fault, &[], back, &[]);
+        self.cold_jump_after(back, join, &[BlockArg::Value(v)]);
 
         self.b.switch_to_block(fault);
         self.exit_const(EXIT_FAULT, pc, unretired);
@@ -986,10 +1125,10 @@ impl Lower<'_, '_> {
         &mut self,
         addr: Value,
         value: Value,
-        w: Width,
-        endian: Endian,
+        (w, endian): (Width, Endian),
         (pc, unretired): (u64, u64),
         leave_at: Option<(u64, u64)>,
+        direct: bool,
     ) {
         let ty = Self::width_type(w);
         let narrow = if ty == I64 { value } else { self.b.ins().ireduce(ty, value) };
@@ -998,15 +1137,15 @@ impl Lower<'_, '_> {
         } else {
             narrow
         };
-        let slow = self.b.create_block();
-        self.b.set_cold_block(slow);
+        let (host, off, flags, slow) = self.host_address(addr, w, true, (pc, unretired), direct);
+        self.b.ins().store(flags, narrow, host, off);
+        let Some(slow) = slow else {
+            return;
+        };
+        let done = self.b.create_block();
+        self.b.ins().jump(done, &[]);
         let fault = self.b.create_block();
         self.b.set_cold_block(fault);
-        let done = self.b.create_block();
-        let host = self.site_lookup(addr, w, true, slow);
-        self.b.ins().store(self.trusted, narrow, host, 0);
-        self.b.ins().jump(done, &[]);
-
         self.b.switch_to_block(slow);
         let wide = if ty == I64 { narrow } else { self.b.ins().uextend(I64, narrow) };
         self.call_thunk(self.thunks.store, addr, w, Some(wide));
@@ -1024,7 +1163,9 @@ impl Lower<'_, '_> {
         if let Some((resume_pc, un)) = leave_at {
             let leave = self.b.create_block();
             self.b.set_cold_block(leave);
-            self.b.ins().brif(hit_code, leave, &[], done, &[]);
+            let back = self.cold_block();
+            self.b.ins().brif(hit_code, leave, &[], back, &[]);
+            self.cold_jump_after(back, done, &[]);
             self.b.switch_to_block(leave);
             self.exit_const(EXIT_JUMP, resume_pc, un);
         } else {

@@ -24,6 +24,7 @@
 //!   leaves at the next instruction boundary after a reset request, which
 //!   the dispatch loop applies (`plugin::EnginePlugins::safe_point`).
 
+mod fault;
 mod lower;
 pub mod runtime;
 
@@ -43,9 +44,10 @@ use crate::interp::{BlockExit, Prepared, exec_block, lookup_or_translate};
 use crate::ir::TrapKind;
 use crate::ir::{Block, Exit, Op};
 use crate::mem::{AddressSpace, MemFault, PAGE_SHIFT};
+use fault::{Activation, TrampolineFn};
 use runtime::{
-    EXIT_FAULT, EXIT_FUEL, EXIT_JUMP, EXIT_SYSCALL, EXIT_TRAP, FAST_TABLE_BITS, FastEntry, JitCtx,
-    fast_index,
+    EXIT_FAULT, EXIT_FUEL, EXIT_JUMP, EXIT_RETRY, EXIT_SYSCALL, EXIT_TRAP, FAST_TABLE_BITS,
+    FastEntry, JitCtx, fast_index,
 };
 
 #[cfg(not(target_endian = "little"))]
@@ -63,8 +65,6 @@ pub const MAX_REGION_BLOCKS: usize = 8;
 pub const MAX_COMPILED_REGIONS: usize = 20_000;
 
 /// `extern "C" fn(cpu, region)`: calls a `tail`-convention region.
-type TrampolineFn = unsafe extern "C" fn(*mut CpuState, usize) -> u32;
-
 /// The fixed functions of a module.
 #[derive(Clone, Copy)]
 struct Stubs {
@@ -87,11 +87,19 @@ pub struct JitConfig {
     pub opt_level: &'static str,
     /// Cranelift `regalloc_algorithm`: "backtracking" or "single_pass".
     pub regalloc: &'static str,
+    /// Access guest memory directly where the host supports it (see
+    /// `fault`); otherwise every access goes through the software TLB.
+    pub direct_memory: bool,
 }
 
 impl Default for JitConfig {
     fn default() -> Self {
-        JitConfig { threshold: 0, opt_level: "speed", regalloc: "backtracking" }
+        JitConfig {
+            threshold: 0,
+            opt_level: "speed",
+            regalloc: "backtracking",
+            direct_memory: fault::SUPPORTED,
+        }
     }
 }
 
@@ -127,9 +135,12 @@ pub struct Jit {
     temps: Vec<u64>,
     /// Access sites handed out so far (see `mem::tlb`).
     sites: lower::Sites,
-    /// The TLB compiled code was built for: its address is a constant in
-    /// the code, so running with another address space flushes the cache.
-    bound_tlb: Option<*mut crate::mem::Tlb>,
+    /// The TLB and direct base compiled code was built for: both are
+    /// constants in the code, so running with another address space flushes
+    /// the cache.
+    bound_tlb: Option<(*mut crate::mem::Tlb, u64)>,
+    /// The direct accesses the fault handler answers for (see `fault`).
+    activation: Activation,
     /// The context of compiled code, boxed so its address (a constant in
     /// the code) is stable; set up anew for every call of compiled code.
     run_ctx: Box<JitCtx>,
@@ -198,6 +209,7 @@ impl Jit {
             temps: Vec::new(),
             sites: lower::Sites::default(),
             bound_tlb: None,
+            activation: Activation::new(),
             run_ctx: Box::new(JitCtx::idle()),
             stats: EngineStats::default(),
             plugins: Default::default(),
@@ -289,14 +301,15 @@ impl Jit {
     /// Define function `name` of signature `sig`, its body built by `body`,
     /// in the current module; returns its address, its code size and what
     /// `body` returned. With `BOHR_JIT_DUMP` set, prints its Cranelift IR
-    /// and machine code under `label`.
+    /// and machine code under `label`. Also returns its trap records
+    /// `(offset, code)`.
     fn compile_function<T>(
         &mut self,
         name: &str,
         sig: cranelift_codegen::ir::Signature,
         label: &str,
         body: impl FnOnce(&mut FunctionBuilder) -> T,
-    ) -> (*const u8, usize, T) {
+    ) -> (*const u8, usize, T, Vec<(u32, u8)>) {
         let module = self.module.as_mut().expect("module exists outside flush");
         module.clear_context(&mut self.ctx);
         self.ctx.func.signature = sig.clone();
@@ -320,12 +333,15 @@ impl Jit {
         });
         let compiled = self.ctx.compiled_code();
         let code_len = compiled.map_or(0, |c| c.code_buffer().len());
+        let traps: Vec<(u32, u8)> = compiled
+            .map(|c| c.buffer.traps().iter().map(|t| (t.offset, t.code.as_raw().get())).collect())
+            .unwrap_or_default();
         if let Some(vcode) = compiled.and_then(|c| c.vcode.as_deref()).filter(|_| self.dump) {
             eprintln!("== machine code of {label}\n{vcode}");
         }
         module.clear_context(&mut self.ctx);
         module.finalize_definitions().expect("finalizing JIT code");
-        (module.get_finalized_function(id), code_len, out)
+        (module.get_finalized_function(id), code_len, out, traps)
     }
 
     /// A fixed function of the current module; returns its address.
@@ -391,17 +407,28 @@ impl Jit {
         let frontend = self.frontend;
         let trap_base = self.traps.len();
         let mut sites = self.sites;
-        let tlb = mem.tlb_ptr() as usize;
-        let ctx = self.run_ctx_addr();
-        let (ptr, code_len, traps) =
+        let direct = self.config.direct_memory.then(|| lower::Direct {
+            base: mem.direct_base(),
+            span: mem.direct_span(),
+            words: mem.layout().user_end <= 1 << 32,
+        });
+        let target =
+            lower::Target { ctx: self.run_ctx_addr(), tlb: mem.tlb_ptr() as usize, direct };
+        let (ptr, code_len, lowered, trap_offsets) =
             self.compile_function(&name, lower::region_signature(), &label, |b| {
                 let refs: Vec<&Block> = blocks.iter().collect();
                 let word_slots = |s: u16| frontend.slot_is_word(crate::ir::Slot(s));
-                let addrs = (ctx, tlb);
-                lower::lower_region(b, &refs, trap_base, thunks, &word_slots, addrs, &mut sites)
+                lower::lower_region(b, &refs, trap_base, thunks, &word_slots, target, &mut sites)
             });
-        self.traps.extend(traps);
+        self.traps.extend(lowered.traps);
         self.sites = sites;
+        // Each direct access carries trap code `i + 1`; its trap records
+        // are the host instructions that may fault for it.
+        for (offset, code) in trap_offsets {
+            if let Some(&at) = lowered.accesses.get(code as usize - 1) {
+                self.activation.add_site(ptr as usize + offset as usize, at);
+            }
+        }
         if self.perf_map {
             perf_map_note(ptr, code_len, pc);
         }
@@ -472,7 +499,7 @@ impl Jit {
 impl Engine for Jit {
     fn run(&mut self, cpu: &mut CpuState, mem: &mut AddressSpace, fuel: u64) -> StopReason {
         let start = cpu.icount;
-        let tlb = mem.tlb_ptr();
+        let tlb = (mem.tlb_ptr(), mem.direct_base());
         if self.bound_tlb != Some(tlb) {
             if self.bound_tlb.is_some() {
                 self.flush();
@@ -529,7 +556,9 @@ impl Engine for Jit {
             // live reference; no reference to `run_ctx` is live across the
             // call. The plugin host outlives the call (we hold its handle)
             // and is not borrowed here.
-            let code = unsafe { tramp(cpu, entry) };
+            // The code faults only in its direct accesses, which leave
+            // `CpuState` current (`lower`); `activation` lists its functions.
+            let code = unsafe { fault::enter(&mut self.activation, tramp, cpu, entry) };
             let ctx = &*self.run_ctx;
             self.plugins.after_block();
             match code {
@@ -553,6 +582,25 @@ impl Engine for Jit {
                 EXIT_SYSCALL => return StopReason::Syscall,
                 EXIT_TRAP => return StopReason::Trap(self.traps[ctx.exit_aux as usize]),
                 EXIT_FAULT => return StopReason::Fault(ctx.fault()),
+                EXIT_RETRY => {
+                    // A direct access faulted. Retire what ran before its
+                    // instruction (as the code's exits do: the fuel left
+                    // after the block's charge, plus what did not retire),
+                    // then let the interpreter run the instruction, on the
+                    // slow path.
+                    let (at, unretired) = self.activation.faulted();
+                    let fuel_now = ctx.block_fuel + unretired;
+                    cpu.icount += ctx.fuel - fuel_now;
+                    cpu.pc = at;
+                    self.stats.direct_faults += 1;
+                    if mem.has_code_writes() {
+                        self.invalidate(mem);
+                    }
+                    let left = fuel - (cpu.icount - start);
+                    if let Some(s) = self.interpret(cpu, mem, left) {
+                        return s;
+                    }
+                }
                 EXIT_FUEL => {
                     // Fewer instructions remain than the next block holds:
                     // the interpreter stops exactly at the limit. This is a
@@ -591,6 +639,7 @@ impl Engine for Jit {
         self.compiled = 0;
         self.generation += 1;
         self.sites = lower::Sites::default();
+        self.activation.clear();
     }
 
     fn set_plugins(&mut self, plugins: crate::plugin::PluginHandle) {

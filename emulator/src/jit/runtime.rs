@@ -18,6 +18,11 @@ pub const EXIT_TRAP: u32 = 2;
 pub const EXIT_FAULT: u32 = 3;
 /// Not enough fuel for the block at `cpu.pc`: the interpreter must run it.
 pub const EXIT_FUEL: u32 = 4;
+/// A direct access faulted (see `fault`): the activation names it, and
+/// `cpu.pc`, `cpu.icount` and `JitCtx::fuel` still hold the values of the
+/// function's entry; the engine retires what ran before the access and
+/// interprets its instruction.
+pub const EXIT_RETRY: u32 = 5;
 
 /// log2 of the entries in the direct-mapped table of compiled entry pcs.
 pub const FAST_TABLE_BITS: u32 = 12;
@@ -74,6 +79,9 @@ pub struct JitCtx {
     /// The engine's plugin host for [`jit_hook`]; null without plugins.
     /// Set per region call, so it never outlives the code it serves.
     pub plugins: *const RefCell<PluginHost>,
+    /// Fuel left after the current block's charge, stored by compiled code
+    /// at each block's start when the block has direct accesses.
+    pub block_fuel: u64,
 }
 
 /// Offsets of [`JitCtx`] fields for generated code.
@@ -92,6 +100,7 @@ pub mod offsets {
     pub const EXIT_AUX: i32 = offset_of!(JitCtx, exit_aux) as i32;
     pub const SLOW_RESULT: i32 = offset_of!(JitCtx, slow_result) as i32;
     pub const SLOW_ARGS: i32 = offset_of!(JitCtx, slow_args) as i32;
+    pub const BLOCK_FUEL: i32 = offset_of!(JitCtx, block_fuel) as i32;
 }
 
 impl JitCtx {
@@ -116,6 +125,7 @@ impl JitCtx {
             slow_result: 0,
             slow_args: [0; 3],
             plugins: std::ptr::null(),
+            block_fuel: 0,
         }
     }
 

@@ -7,15 +7,23 @@
 //! ([`AddressSpace::read_debug`], [`AddressSpace::write_debug`],
 //! [`AddressSpace::read_checked`], [`AddressSpace::write_checked`]).
 //!
-//! Safety model: a guest address only ever indexes a page owned by this
-//! address space (or the shared zero page for reads of untouched pages).
-//! The TLB caches host pointers to those pages; every operation that frees
-//! or re-protects a page flushes the matching TLB entries first.
+//! Safety model: guest memory is one host reservation (`ram`), guest
+//! address `a` at `base + a`. The host protection of every page mirrors
+//! what the guest may do there without a slow path (readable; writable and
+//! free of translated code), so compiled code may access it directly and
+//! let a fault send it to the slow path. The TLB caches the same host
+//! addresses; every operation that remaps or re-protects a page flushes the
+//! matching TLB entries first. Host-side accessors check guest permissions
+//! and lift host protections only for the bytes they copy.
 
 mod pagetable;
+mod ram;
 mod tlb;
 
 use pagetable::PageTable;
+use ram::{GuestRam, HostProt};
+
+pub use ram::{GUARD as DIRECT_GUARD, ReserveError};
 
 pub use tlb::{
     INVALID_TAG, SITES, Site, TLB_BITS, TLB_SIZE, Tlb, TlbEntry, offsets as tlb_offsets,
@@ -109,8 +117,6 @@ pub struct HostWriteReport {
     pub hit_exec: bool,
 }
 
-static ZERO_PAGE: [u8; PAGE_SIZE as usize] = [0; PAGE_SIZE as usize];
-
 /// Layout constants of a guest address space.
 #[derive(Clone, Copy, Debug)]
 pub struct Layout {
@@ -154,6 +160,7 @@ pub struct AddressSpace {
     /// Boxed so the JIT can hold its address across moves of `self`.
     tlb: Box<Tlb>,
     pages: PageTable,
+    ram: GuestRam,
     layout: Layout,
     brk_start: u64,
     brk: u64,
@@ -181,17 +188,61 @@ impl std::fmt::Debug for AddressSpace {
 pub const DEFAULT_MAX_PAGES: u64 = 1 << 20;
 
 impl AddressSpace {
+    /// An empty address space. Panics when the host cannot reserve its
+    /// address space (see [`AddressSpace::try_new`]).
     pub fn new(layout: Layout) -> Self {
-        AddressSpace {
+        Self::try_new(layout).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// An empty address space, reserving host address space for every
+    /// address the guest can form: `user_end`, and at least 4 GiB, so that
+    /// no 32-bit address needs a bounds check.
+    pub fn try_new(layout: Layout) -> Result<Self, ReserveError> {
+        Ok(AddressSpace {
             tlb: Tlb::new_boxed(),
             pages: PageTable::default(),
+            ram: GuestRam::new(layout.user_end.max(1 << 32))?,
             layout,
             brk_start: 0,
             brk: 0,
             code_writes: Vec::new(),
             invalidations: Vec::new(),
             max_pages: DEFAULT_MAX_PAGES,
+        })
+    }
+
+    /// Host address of guest address 0: guest memory is at `base + addr`
+    /// for every `addr` below [`AddressSpace::direct_span`].
+    pub fn direct_base(&self) -> u64 {
+        self.ram.base()
+    }
+
+    /// Addresses below this lie in the host reservation (followed by a
+    /// guard of at least 8 bytes). A host access at `base + addr` there
+    /// faults unless [`AddressSpace::load`] or [`AddressSpace::store`]
+    /// would succeed on their fast path; code that accesses guest memory
+    /// directly must send faults to the slow path (see `jit::fault`).
+    pub fn direct_span(&self) -> u64 {
+        self.ram.span()
+    }
+
+    /// Host protection that page `pn` should have (see the module docs).
+    fn host_prot(&self, pn: u64) -> HostProt {
+        match self.pages.perms(pn) {
+            Some(p) if p.contains(Perms::R) => {
+                if p.contains(Perms::W) && !self.pages.is_code(pn) {
+                    HostProt::ReadWrite
+                } else {
+                    HostProt::Read
+                }
+            }
+            _ => HostProt::None,
         }
+    }
+
+    /// Bring the host protection of pages `[first, last)` up to date.
+    fn sync_host_prot(&self, first: u64, last: u64) {
+        self.ram.restore(first, last, |pn| self.host_prot(pn));
     }
 
     pub fn layout(&self) -> &Layout {
@@ -228,13 +279,15 @@ impl AddressSpace {
         }
         self.drop_pages(first, last);
         self.pages.set(first, last, Some(perms));
+        self.ram.reset(first, last, self.host_prot(first));
         Ok(())
     }
 
-    /// Forget contents, TLB entries and translations of `[first, last)`.
+    /// Forget TLB entries and translations of `[first, last)` (the caller
+    /// replaces the contents).
     fn drop_pages(&mut self, first: u64, last: u64) {
         self.tlb.flush_pages(first, last);
-        for pn in self.pages.discard(first, last) {
+        for pn in self.pages.take_code(first, last) {
             self.code_writes_push(pn);
         }
     }
@@ -244,6 +297,7 @@ impl AddressSpace {
         let (first, last) = self.check_range(addr, len)?;
         self.drop_pages(first, last);
         self.pages.set(first, last, None);
+        self.ram.reset(first, last, HostProt::None);
         Ok(())
     }
 
@@ -261,6 +315,7 @@ impl AddressSpace {
             }
         }
         self.pages.set(first, last, Some(perms));
+        self.sync_host_prot(first, last);
         Ok(())
     }
 
@@ -351,6 +406,7 @@ impl AddressSpace {
     pub fn mark_code(&mut self, pn: u64) {
         if self.pages.perms(pn).is_some() && self.pages.set_code(pn, true) {
             self.tlb.flush_page(pn);
+            self.sync_host_prot(pn, pn + 1);
         }
     }
 
@@ -365,6 +421,7 @@ impl AddressSpace {
         let hit = self.pages.set_code(pn, false);
         if hit {
             self.code_writes_push(pn);
+            self.sync_host_prot(pn, pn + 1);
         }
         hit
     }
@@ -392,25 +449,60 @@ impl AddressSpace {
 
     // ----- page access helpers ---------------------------------------------
 
-    fn page_bytes(&self, pn: u64) -> &[u8; PAGE_SIZE as usize] {
-        self.pages.data(pn).map(|d| &**d).unwrap_or(&ZERO_PAGE)
+    /// Copy guest bytes at `addr` into `buf`, whatever the host
+    /// protection. The caller has checked that every page is mapped.
+    fn copy_out(&self, addr: u64, buf: &mut [u8]) {
+        let (first, last) = (addr >> PAGE_SHIFT, ((addr + buf.len() as u64 - 1) >> PAGE_SHIFT) + 1);
+        self.ram.with_access(
+            (first, last),
+            HostProt::Read,
+            |pn| self.host_prot(pn),
+            |ram| {
+                let mut done = 0usize;
+                while done < buf.len() {
+                    let a = addr + done as u64;
+                    let off = (a & !PAGE_MASK) as usize;
+                    let n = (PAGE_SIZE as usize - off).min(buf.len() - done);
+                    // SAFETY: `with_access` made the pages readable.
+                    let page = unsafe { ram.page(a >> PAGE_SHIFT) };
+                    buf[done..done + n].copy_from_slice(&page[off..off + n]);
+                    done += n;
+                }
+            },
+        );
     }
 
-    /// Refill the TLB entry for page `pn` after a slow-path access.
+    /// Copy `data` to guest address `addr`, whatever the host protection.
+    /// The caller has checked that every page is mapped and noted code
+    /// writes.
+    fn copy_in(&mut self, addr: u64, data: &[u8]) {
+        let (first, last) =
+            (addr >> PAGE_SHIFT, ((addr + data.len() as u64 - 1) >> PAGE_SHIFT) + 1);
+        let prot_of = |pn| self.host_prot(pn);
+        self.ram.with_access((first, last), HostProt::ReadWrite, prot_of, |ram| {
+            let mut done = 0usize;
+            while done < data.len() {
+                let a = addr + done as u64;
+                let off = (a & !PAGE_MASK) as usize;
+                let n = (PAGE_SIZE as usize - off).min(data.len() - done);
+                // SAFETY: `with_access` made the pages writable; `&mut
+                // self` means no other reference into guest memory is live.
+                let page = unsafe { ram.page_mut(a >> PAGE_SHIFT) };
+                page[off..off + n].copy_from_slice(&data[done..done + n]);
+                done += n;
+            }
+        });
+    }
+
+    /// Refill the TLB entry for page `pn` after a slow-path access: what
+    /// the host protection allows (see [`AddressSpace::host_prot`]).
     fn fill_tlb(&mut self, pn: u64) {
-        let Some(perms) = self.pages.perms(pn) else {
-            return;
-        };
-        let readable = perms.contains(Perms::R);
-        let data = self.pages.data(pn);
-        let writable = perms.contains(Perms::W) && !self.pages.is_code(pn) && data.is_some();
-        if !readable && !writable {
+        let prot = self.host_prot(pn);
+        if !prot.can_read() {
             return;
         }
-        let own_page = data.is_some();
-        let host = data.map(|d| &**d).unwrap_or(&ZERO_PAGE).as_ptr() as u64;
-        let guest = pn << PAGE_SHIFT;
-        self.tlb.fill(pn, (readable, writable), host.wrapping_sub(guest), own_page);
+        let base = self.ram.base();
+        self.tlb.fill(pn, (true, prot.can_write()), base);
     }
 
     /// Check that the guest may access every byte of `[addr, addr+size)`
@@ -461,10 +553,7 @@ impl AddressSpace {
     pub fn load_slow(&mut self, addr: u64, size: u32) -> Result<u64, MemFault> {
         self.check_access(addr, size as u64, Access::Read)?;
         let mut buf = [0u8; 8];
-        for (i, b) in buf[..size as usize].iter_mut().enumerate() {
-            let a = addr.wrapping_add(i as u64);
-            *b = self.page_bytes(a >> PAGE_SHIFT)[(a & !PAGE_MASK) as usize];
-        }
+        self.copy_out(addr, &mut buf[..size as usize]);
         self.fill_tlb(addr >> PAGE_SHIFT);
         Ok(u64::from_le_bytes(buf))
     }
@@ -485,17 +574,12 @@ impl AddressSpace {
         // Check every byte first so a faulting store writes nothing.
         self.check_access(addr, size as u64, Access::Write)?;
         let bytes = value.to_le_bytes();
-        let mut hit_code = false;
-        for (i, &b) in bytes[..size as usize].iter().enumerate() {
-            let a = addr.wrapping_add(i as u64);
-            let pn = a >> PAGE_SHIFT;
-            hit_code |= self.note_code_write(pn);
-            if self.pages.data(pn).is_none() {
-                // The TLB may map this page to the shared zero page.
-                self.tlb.flush_entry(pn);
-            }
-            self.pages.data_or_alloc(pn)[(a & !PAGE_MASK) as usize] = b;
+        let last = addr.wrapping_add(size as u64 - 1);
+        let mut hit_code = self.note_code_write(addr >> PAGE_SHIFT);
+        if last >> PAGE_SHIFT != addr >> PAGE_SHIFT {
+            hit_code |= self.note_code_write(last >> PAGE_SHIFT);
         }
+        self.copy_in(addr, &bytes[..size as usize]);
         self.fill_tlb(addr >> PAGE_SHIFT);
         Ok(hit_code)
     }
@@ -504,17 +588,19 @@ impl AddressSpace {
     /// Returns how many bytes were fetchable (stops at the first byte that
     /// is not mapped executable).
     pub fn fetch(&self, addr: u64, buf: &mut [u8]) -> usize {
-        for (i, b) in buf.iter_mut().enumerate() {
-            let a = addr.wrapping_add(i as u64);
-            let pn = a >> PAGE_SHIFT;
-            match self.pages.perms(pn) {
-                Some(p) if p.contains(Perms::X) => {
-                    *b = self.page_bytes(pn)[(a & !PAGE_MASK) as usize]
-                }
-                _ => return i,
+        let mut n = 0;
+        while n < buf.len() {
+            let a = addr.wrapping_add(n as u64);
+            if a < addr || !self.pages.perms(a >> PAGE_SHIFT).is_some_and(|p| p.contains(Perms::X))
+            {
+                break;
             }
+            n = (n + (PAGE_SIZE - (a & !PAGE_MASK)) as usize).min(buf.len());
         }
-        buf.len()
+        if n > 0 {
+            self.copy_out(addr, &mut buf[..n]);
+        }
+        n
     }
 
     // ----- host-side accessors (kernel, devices) ---------------------------
@@ -536,14 +622,7 @@ impl AddressSpace {
         }
         let access = if checked { Access::Read } else { Access::Exec };
         self.check_host_range(addr, buf.len() as u64, access)?;
-        let mut done = 0usize;
-        while done < buf.len() {
-            let a = addr + done as u64;
-            let off = (a & !PAGE_MASK) as usize;
-            let n = (PAGE_SIZE as usize - off).min(buf.len() - done);
-            buf[done..done + n].copy_from_slice(&self.page_bytes(a >> PAGE_SHIFT)[off..off + n]);
-            done += n;
-        }
+        self.copy_out(addr, buf);
         Ok(())
     }
 
@@ -598,21 +677,15 @@ impl AddressSpace {
         let access = if checked { Access::Write } else { Access::Exec };
         self.check_host_range(addr, data.len() as u64, access)?;
         let mut report = HostWriteReport::default();
-        let mut done = 0usize;
-        while done < data.len() {
-            let a = addr + done as u64;
-            let pn = a >> PAGE_SHIFT;
+        let (first, last) =
+            (addr >> PAGE_SHIFT, ((addr + data.len() as u64 - 1) >> PAGE_SHIFT) + 1);
+        for pn in first..last {
             let perms = self.pages.perms(pn).expect("checked mapped above");
             report.hit_readonly |= !perms.contains(Perms::W);
             report.hit_exec |= perms.contains(Perms::X);
             report.hit_code |= self.note_code_write(pn);
-            let off = (a & !PAGE_MASK) as usize;
-            let n = (PAGE_SIZE as usize - off).min(data.len() - done);
-            self.pages.data_or_alloc(pn)[off..off + n].copy_from_slice(&data[done..done + n]);
-            // The page may just have been allocated: the TLB held the zero page.
-            self.tlb.flush_entry(pn);
-            done += n;
         }
+        self.copy_in(addr, data);
         Ok(report)
     }
 

@@ -1,23 +1,19 @@
 //! Page bookkeeping of an address space: mapped ranges with their
-//! permissions (like Linux VMAs), lazily allocated page contents, and the
-//! set of pages holding translated code.
+//! permissions (like Linux VMAs) and the set of pages holding translated
+//! code. The contents live in `ram`.
 //!
-//! Ranges make huge mappings cheap (an 8 MiB stack is one entry); contents
-//! are allocated on first write, so untouched pages cost nothing. Hash maps
+//! Ranges make huge mappings cheap (an 8 MiB stack is one entry). Hash sets
 //! here are only looked up by key, or drained in sorted order, so their
 //! iteration order never reaches the guest.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 
-use super::{PAGE_SIZE, Perms};
-
-pub(super) type PageData = Box<[u8; PAGE_SIZE as usize]>;
+use super::Perms;
 
 #[derive(Default)]
 pub(super) struct PageTable {
     /// Start page → (end page exclusive, perms). Ranges never overlap.
     ranges: BTreeMap<u64, (u64, Perms)>,
-    data: HashMap<u64, PageData>,
     code: HashSet<u64>,
     mapped_pages: u64,
 }
@@ -103,27 +99,6 @@ impl PageTable {
             self.ranges.remove(&pn);
             self.ranges.insert(s, (e2, p));
         }
-    }
-
-    pub fn data(&self, pn: u64) -> Option<&PageData> {
-        self.data.get(&pn)
-    }
-
-    pub fn data_or_alloc(&mut self, pn: u64) -> &mut PageData {
-        self.data.entry(pn).or_insert_with(|| Box::new([0; PAGE_SIZE as usize]))
-    }
-
-    /// Drop contents (and code marks) of pages in `[first, last)`; returns
-    /// the code pages dropped, ascending.
-    pub fn discard(&mut self, first: u64, last: u64) -> Vec<u64> {
-        if last - first <= self.data.len() as u64 {
-            for pn in first..last {
-                self.data.remove(&pn);
-            }
-        } else {
-            self.data.retain(|&pn, _| pn < first || pn >= last);
-        }
-        self.take_code(first, last)
     }
 
     /// Clear the code marks of pages in `[first, last)`; returns the pages

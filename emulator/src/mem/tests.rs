@@ -189,16 +189,82 @@ fn entry_of(m: &mut AddressSpace, addr: u64) -> TlbEntry {
 }
 
 #[test]
-fn zero_page_entries_are_kept_out_of_access_sites() {
-    // Sites are not cleared when a page gets contents (its first write), so
-    // no site may ever copy an entry of the shared zero page.
+fn host_protection_mirrors_what_the_fast_path_may_do() {
     let mut m = space();
-    m.map_fixed(0x10000, 0x1000, Perms::RW).unwrap();
-    assert_eq!(m.load(0x10000, 8), Ok(0));
-    let e = entry_of(&mut m, 0x10000);
-    assert_eq!((e.read_tag, e.site_ok), (0x10000, 0), "untouched page: zero page");
-    m.store(0x10000, 8, 5).unwrap();
-    assert_eq!(m.load(0x10000, 8), Ok(5));
-    let e = entry_of(&mut m, 0x10000);
-    assert_eq!((e.read_tag, e.write_tag, e.site_ok), (0x10000, 0x10000, 1));
+    let pn = 0x10;
+    m.map_fixed(pn << PAGE_SHIFT, 0x1000, Perms::RW).unwrap();
+    assert_eq!(m.host_prot(pn), HostProt::ReadWrite);
+    // Translated code write-protects a writable page; a write lifts it.
+    m.mark_code(pn);
+    assert_eq!(m.host_prot(pn), HostProt::Read);
+    assert_eq!(m.store(pn << PAGE_SHIFT, 4, 1), Ok(true), "the store hit code");
+    assert_eq!(m.host_prot(pn), HostProt::ReadWrite);
+    for (perms, prot) in [
+        (Perms::R, HostProt::Read),
+        (Perms::RX, HostProt::Read),
+        (Perms::RWX, HostProt::ReadWrite),
+        // The host cannot write without reading: such pages take the slow
+        // path for both.
+        (Perms::W, HostProt::None),
+        (Perms::X, HostProt::None),
+        (Perms::NONE, HostProt::None),
+    ] {
+        m.protect(pn << PAGE_SHIFT, 0x1000, perms).unwrap();
+        assert_eq!(m.host_prot(pn), prot, "{perms}");
+    }
+    m.unmap(pn << PAGE_SHIFT, 0x1000).unwrap();
+    assert_eq!(m.host_prot(pn), HostProt::None);
+}
+
+#[test]
+fn guest_memory_is_at_base_plus_address() {
+    let mut m = space();
+    m.map_fixed(0x20000, 0x2000, Perms::RW).unwrap();
+    m.store(0x20ff8, 8, 0x1122_3344_5566_7788).unwrap();
+    let host = (m.direct_base() + 0x20ff8) as *const u64;
+    // SAFETY: the page is mapped read-write, so the host may read it.
+    assert_eq!(unsafe { host.read_unaligned() }, 0x1122_3344_5566_7788);
+    let e = entry_of(&mut m, 0x20ff8);
+    assert_eq!(e.addend, m.direct_base(), "the TLB points at the same bytes");
+    assert!(m.direct_span() >= m.layout().user_end);
+}
+
+#[test]
+fn host_accessors_reach_pages_the_host_protects() {
+    let mut m = space();
+    m.map_fixed(0x30000, 0x3000, Perms::RW).unwrap();
+    m.store(0x30ffe, 4, 0xaabb_ccdd).unwrap();
+    // Execute-only, write-only and inaccessible pages are host-protected,
+    // yet debug reads and writes see and change them.
+    m.protect(0x30000, 0x1000, Perms::X).unwrap();
+    m.protect(0x31000, 0x1000, Perms::W).unwrap();
+    m.protect(0x32000, 0x1000, Perms::NONE).unwrap();
+    let mut buf = [0u8; 4];
+    m.read_debug(0x30ffe, &mut buf).unwrap();
+    assert_eq!(u32::from_le_bytes(buf), 0xaabb_ccdd);
+    assert_eq!(m.fetch(0x30ffe, &mut buf), 2, "fetch stops at the non-executable page");
+    m.write_debug(0x31ffe, &[1, 2, 3, 4]).unwrap();
+    m.protect(0x31000, 0x2000, Perms::R).unwrap();
+    assert_eq!(m.load(0x31ffe, 4), Ok(0x0403_0201));
+    // A guest store to a write-only page takes the slow path and lands.
+    m.protect(0x31000, 0x1000, Perms::W).unwrap();
+    m.store(0x31000, 1, 9).unwrap();
+    m.read_debug(0x31000, &mut buf[..1]).unwrap();
+    assert_eq!(buf[0], 9);
+    // Protections are back as the guest set them.
+    assert_eq!(m.host_prot(0x30), HostProt::None);
+    assert_eq!(m.host_prot(0x31), HostProt::None);
+}
+
+#[test]
+fn remapped_pages_read_zero() {
+    let mut m = space();
+    m.map_fixed(0x40000, 0x1000, Perms::RW).unwrap();
+    m.store(0x40010, 8, u64::MAX).unwrap();
+    m.map_fixed(0x40000, 0x1000, Perms::RW).unwrap();
+    assert_eq!(m.load(0x40010, 8), Ok(0), "MAP_FIXED over a mapping");
+    m.store(0x40010, 8, u64::MAX).unwrap();
+    m.unmap(0x40000, 0x1000).unwrap();
+    m.map_fixed(0x40000, 0x1000, Perms::R).unwrap();
+    assert_eq!(m.load(0x40010, 8), Ok(0), "unmapped, then mapped again");
 }

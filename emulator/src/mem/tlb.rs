@@ -20,9 +20,9 @@
 //! address, so the host address is one add away from the guest one and a
 //! dependent access chain (a table lookup) runs at the host's load latency.
 //! A site is only filled from a TLB hit of its own kind (read sites from
-//! read tags, write sites from write tags) on an entry marked `site_ok`,
-//! and is cleared by every flush of its page that changes what the page
-//! allows, so it is never more permissive than the TLB.
+//! read tags, write sites from write tags), and is cleared by every flush
+//! of its page that changes what the page allows, so it is never more
+//! permissive than the TLB.
 
 use super::{PAGE_MASK, PAGE_SHIFT};
 
@@ -47,11 +47,8 @@ pub struct TlbEntry {
     pub write_tag: u64,
     /// `host_page_address - guest_page_address` (wrapping).
     pub addend: u64,
-    /// 1 when access sites may copy the entry: the page has contents of its
-    /// own, not the shared zero page that its first write replaces. Sites
-    /// thus never need clearing when a page gets its contents. Also pads
-    /// the entry to 32 bytes, so generated code indexes with a shift.
-    pub site_ok: u64,
+    /// Pads the entry to 32 bytes, so generated code indexes with a shift.
+    pub _pad: u64,
 }
 
 /// The cache of one access site (see the module documentation).
@@ -74,7 +71,6 @@ pub mod offsets {
     pub const READ_TAG: i32 = offset_of!(TlbEntry, read_tag) as i32;
     pub const WRITE_TAG: i32 = offset_of!(TlbEntry, write_tag) as i32;
     pub const ADDEND: i32 = offset_of!(TlbEntry, addend) as i32;
-    pub const SITE_OK: i32 = offset_of!(TlbEntry, site_ok) as i32;
     /// log2 of `ENTRY_SIZE`.
     pub const ENTRY_SHIFT: i64 = ENTRY_SIZE.trailing_zeros() as i64;
     const _: () = assert!(ENTRY_SIZE == 1 << ENTRY_SHIFT, "TLB entries must be a power of two");
@@ -95,7 +91,7 @@ pub struct Tlb {
 }
 
 const EMPTY: TlbEntry =
-    TlbEntry { read_tag: INVALID_TAG, write_tag: INVALID_TAG, addend: 0, site_ok: 0 };
+    TlbEntry { read_tag: INVALID_TAG, write_tag: INVALID_TAG, addend: 0, _pad: 0 };
 const NO_SITE: Site = Site { tag: INVALID_TAG, addend: 0 };
 
 #[inline]
@@ -151,21 +147,15 @@ impl Tlb {
     }
 
     /// Install page `pn`. `addend` must make `guest + addend` point into a
-    /// live host page of `PAGE_SIZE` bytes for as long as the entry exists;
-    /// `own_page` says that page is the guest page's own (not the zero page).
-    pub(super) fn fill(
-        &mut self,
-        pn: u64,
-        (readable, writable): (bool, bool),
-        addend: u64,
-        own_page: bool,
-    ) {
+    /// live host page of `PAGE_SIZE` bytes, with at least the host
+    /// permissions the tags grant, for as long as the entry exists.
+    pub(super) fn fill(&mut self, pn: u64, (readable, writable): (bool, bool), addend: u64) {
         let guest = pn << PAGE_SHIFT;
         self.entries[index(guest)] = TlbEntry {
             read_tag: if readable { guest } else { INVALID_TAG },
             write_tag: if writable { guest } else { INVALID_TAG },
             addend,
-            site_ok: own_page as u64,
+            _pad: 0,
         };
     }
 
@@ -203,8 +193,8 @@ impl Tlb {
             return false;
         }
         let host = addr.wrapping_add(e.addend) as *mut u8;
-        // SAFETY: as in `load`; a write tag is only installed for allocated,
-        // writable, non-code pages, so this never writes the zero page.
+        // SAFETY: as in `load`; a write tag is only installed for pages the
+        // host lets us write (writable, holding no code).
         unsafe {
             match size {
                 1 => *host = value as u8,

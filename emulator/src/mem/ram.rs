@@ -1,0 +1,273 @@
+//! Host memory behind a guest address space: one reservation that holds
+//! guest address `a` at host address `base + a`, for every address the
+//! guest can form (`span`), between two inaccessible guards.
+//!
+//! `AddressSpace` owns it and keeps the host protections of each page a
+//! mirror of what the guest may do there without a slow path ([`HostProt`]):
+//! readable pages are host-readable, writable pages without translated code
+//! are host-writable, and everything else is inaccessible. Compiled code can
+//! therefore access guest memory at `base + addr` directly and let the host
+//! MMU check permissions (see `jit::fault`); every other access goes through
+//! `AddressSpace`, which checks guest permissions first and lifts host
+//! protections for the moment it needs to ([`GuestRam::with_access`]).
+//!
+//! Unmapped and untouched memory costs nothing: the reservation is made
+//! with `MAP_NORESERVE` and `PROT_NONE`, and a range that is mapped or
+//! unmapped is replaced by fresh anonymous memory, which reads as zero.
+//! Guest-contiguous pages are host-contiguous, so the host's prefetchers and
+//! huge pages serve guest buffers as they would native ones. Host addresses
+//! never reach the guest.
+
+use std::ptr::NonNull;
+
+use super::{PAGE_SHIFT, PAGE_SIZE};
+
+/// Inaccessible bytes before guest address 0 and after `span`: an access
+/// of up to 8 bytes that starts below `span`, or at `base + x + k` for
+/// `x <= span` and `|k| < GUARD - 8`, stays in the reservation.
+pub const GUARD: u64 = 1 << 16;
+
+/// Host protection of a guest page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HostProt {
+    None,
+    Read,
+    ReadWrite,
+}
+
+impl HostProt {
+    fn bits(self) -> libc::c_int {
+        match self {
+            HostProt::None => libc::PROT_NONE,
+            HostProt::Read => libc::PROT_READ,
+            HostProt::ReadWrite => libc::PROT_READ | libc::PROT_WRITE,
+        }
+    }
+
+    pub fn can_read(self) -> bool {
+        self != HostProt::None
+    }
+
+    pub fn can_write(self) -> bool {
+        self == HostProt::ReadWrite
+    }
+}
+
+/// The host could not reserve address space for a guest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("cannot reserve {bytes:#x} bytes of host address space for guest memory (errno {errno})")]
+pub struct ReserveError {
+    pub bytes: u64,
+    pub errno: i32,
+}
+
+/// The reservation (see the module documentation).
+pub(super) struct GuestRam {
+    base: NonNull<u8>,
+    span: u64,
+}
+
+// SAFETY: the reservation is owned by this value alone; its memory is only
+// reached through the owning `AddressSpace` (and pointers compiled code and
+// the TLB derive from it while the address space is borrowed).
+unsafe impl Send for GuestRam {}
+// SAFETY: shared access only reads guest memory (see `Send`).
+unsafe impl Sync for GuestRam {}
+
+fn errno() -> i32 {
+    std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
+}
+
+const MAP_FLAGS: libc::c_int = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE;
+
+impl GuestRam {
+    /// Reserve guest addresses `[0, span)`, all inaccessible.
+    pub fn new(span: u64) -> Result<GuestRam, ReserveError> {
+        let bytes = span + 2 * GUARD;
+        let err = |errno| ReserveError { bytes, errno };
+        let len = usize::try_from(bytes).map_err(|_| err(libc::ENOMEM))?;
+        // SAFETY: a fresh anonymous mapping at an address of the kernel's
+        // choosing touches no existing memory.
+        let raw =
+            unsafe { libc::mmap(std::ptr::null_mut(), len, libc::PROT_NONE, MAP_FLAGS, -1, 0) };
+        if raw == libc::MAP_FAILED {
+            return Err(err(errno()));
+        }
+        // SAFETY: as above, the range was just reserved. Huge pages are a
+        // hint; without them (THP disabled) only speed changes.
+        unsafe { libc::madvise(raw, len, libc::MADV_HUGEPAGE) };
+        // SAFETY: the front guard lies inside the reservation.
+        let base = unsafe { raw.cast::<u8>().add(GUARD as usize) };
+        let base = NonNull::new(base).ok_or(err(libc::ENOMEM))?;
+        Ok(GuestRam { base, span })
+    }
+
+    /// Host address of guest address 0.
+    pub fn base(&self) -> u64 {
+        self.base.as_ptr() as u64
+    }
+
+    /// Guest addresses below this are backed by the reservation.
+    pub fn span(&self) -> u64 {
+        self.span
+    }
+
+    /// Host pointer to guest page `pn`.
+    fn page_ptr(&self, pn: u64) -> *mut u8 {
+        assert!(pn < self.span >> PAGE_SHIFT, "guest page {pn:#x} beyond the reservation");
+        // SAFETY: `pn` is below `span`, so the page lies inside the
+        // reservation that `base` starts.
+        unsafe { self.base.as_ptr().add((pn << PAGE_SHIFT) as usize) }
+    }
+
+    fn range(&self, first: u64, last: u64) -> (*mut libc::c_void, usize) {
+        assert!(first <= last && last <= self.span >> PAGE_SHIFT, "page range beyond reservation");
+        (self.page_ptr(first).cast(), ((last - first) << PAGE_SHIFT) as usize)
+    }
+
+    /// Give pages `[first, last)` host protection `prot`.
+    pub fn protect(&self, first: u64, last: u64, prot: HostProt) {
+        if first == last {
+            return;
+        }
+        let (addr, len) = self.range(first, last);
+        // SAFETY: the range lies inside our reservation; only host
+        // protections change. Failure means the kernel ran out of mapping
+        // entries (`vm.max_map_count`), which we cannot recover from with
+        // guest memory in an unknown state.
+        let r = unsafe { libc::mprotect(addr, len, prot.bits()) };
+        assert!(r == 0, "mprotect of guest pages failed (errno {})", errno());
+    }
+
+    /// Replace pages `[first, last)` by fresh zero-filled memory with
+    /// protection `prot`.
+    pub fn reset(&self, first: u64, last: u64, prot: HostProt) {
+        if first == last {
+            return;
+        }
+        let (addr, len) = self.range(first, last);
+        let fixed = MAP_FLAGS | libc::MAP_FIXED;
+        // SAFETY: MAP_FIXED replaces only pages of our own reservation,
+        // which no live reference points into (`&self` of the owner is the
+        // only way in, and the TLB is flushed for the range by the caller).
+        let r = unsafe { libc::mmap(addr, len, prot.bits(), fixed, -1, 0) };
+        assert!(r == addr, "remapping guest pages failed (errno {})", errno());
+        // SAFETY: as above; a hint.
+        unsafe { libc::madvise(addr, len, libc::MADV_HUGEPAGE) };
+    }
+
+    /// The bytes of page `pn`.
+    ///
+    /// # Safety
+    /// The page must be host-readable (see [`GuestRam::with_access`]) for
+    /// as long as the reference is used.
+    pub unsafe fn page(&self, pn: u64) -> &[u8; PAGE_SIZE as usize] {
+        // SAFETY: inside the reservation, page-aligned, PAGE_SIZE bytes;
+        // readable by the caller's contract.
+        unsafe { &*(self.page_ptr(pn) as *const [u8; PAGE_SIZE as usize]) }
+    }
+
+    /// The bytes of page `pn`, to write.
+    ///
+    /// # Safety
+    /// The page must be host-writable (see [`GuestRam::with_access`]) for
+    /// as long as the reference is used, and no other reference to it may
+    /// be live: the owner calls this only under its own `&mut`.
+    #[allow(clippy::mut_from_ref)]
+    pub unsafe fn page_mut(&self, pn: u64) -> &mut [u8; PAGE_SIZE as usize] {
+        // SAFETY: as in `page`; uniqueness is the caller's contract.
+        unsafe { &mut *(self.page_ptr(pn) as *mut [u8; PAGE_SIZE as usize]) }
+    }
+
+    /// Run `f` with pages `[first, last)` accessible for `need`, restoring
+    /// each page's protection from `prot_of` afterwards. Pages that already
+    /// allow `need` are left alone, so the common case makes no system call.
+    pub fn with_access<R>(
+        &self,
+        (first, last): (u64, u64),
+        need: HostProt,
+        prot_of: impl Fn(u64) -> HostProt,
+        f: impl FnOnce(&GuestRam) -> R,
+    ) -> R {
+        let lacking = |p: HostProt| match need {
+            HostProt::None => false,
+            HostProt::Read => !p.can_read(),
+            HostProt::ReadWrite => !p.can_write(),
+        };
+        let lifted = (first..last).any(|pn| lacking(prot_of(pn)));
+        if lifted {
+            self.protect(first, last, need);
+        }
+        let r = f(self);
+        if lifted {
+            self.restore(first, last, prot_of);
+        }
+        r
+    }
+
+    /// Set each page of `[first, last)` to `prot_of(pn)`, one call per run
+    /// of equal protections.
+    pub fn restore(&self, first: u64, last: u64, prot_of: impl Fn(u64) -> HostProt) {
+        let mut start = first;
+        while start < last {
+            let p = prot_of(start);
+            let mut end = start + 1;
+            while end < last && prot_of(end) == p {
+                end += 1;
+            }
+            self.protect(start, end, p);
+            start = end;
+        }
+    }
+}
+
+impl Drop for GuestRam {
+    fn drop(&mut self) {
+        // SAFETY: the whole reservation with its guards, made in `new` and
+        // owned by us.
+        unsafe {
+            let start = self.base.as_ptr().sub(GUARD as usize);
+            libc::munmap(start.cast(), (self.span + 2 * GUARD) as usize)
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reset_zeroes_and_protect_round_trips() {
+        let ram = GuestRam::new(1 << 24).unwrap();
+        assert_eq!(ram.base() % PAGE_SIZE, 0);
+        ram.reset(16, 18, HostProt::ReadWrite);
+        // SAFETY: pages 16..18 were just made read-write.
+        unsafe {
+            ram.page_mut(16)[5] = 7;
+            ram.page_mut(17)[0] = 8;
+            assert_eq!(ram.page(16)[5], 7);
+            // Guest-contiguous is host-contiguous.
+            assert_eq!(ram.page(17).as_ptr(), ram.page(16).as_ptr().add(PAGE_SIZE as usize));
+        }
+        ram.protect(16, 18, HostProt::Read);
+        let prot = |_| HostProt::Read;
+        ram.with_access((16, 17), HostProt::ReadWrite, prot, |r| {
+            // SAFETY: `with_access` lifted the protection for the closure.
+            unsafe { r.page_mut(16)[6] = 9 };
+        });
+        // SAFETY: pages stay readable.
+        assert_eq!(unsafe { ram.page(16)[6] }, 9);
+        ram.reset(16, 18, HostProt::Read);
+        // SAFETY: readable.
+        assert!(unsafe { ram.page(16).iter().all(|&b| b == 0) }, "reset gives zero pages");
+    }
+
+    #[test]
+    fn restore_groups_runs() {
+        let ram = GuestRam::new(1 << 24).unwrap();
+        ram.reset(0, 64, HostProt::ReadWrite);
+        ram.restore(0, 64, |pn| if pn % 3 == 0 { HostProt::Read } else { HostProt::ReadWrite });
+        // SAFETY: every page is at least readable.
+        assert_eq!(unsafe { ram.page(3)[0] }, 0);
+    }
+}
