@@ -729,16 +729,22 @@ impl Lower<'_, '_> {
                     // copies, and fewer values stay live across the access
                     // (measured faster than deferring them to the exits).
                     self.flush_pending();
-                    self.hold_nearest_slots(bl, i);
+                    let direct = self.goes_direct(insn_dirty);
+                    if !direct {
+                        self.hold_nearest_slots(bl, i);
+                    }
                     let a = self.t(addr);
                     let at = (cur_pc, n - (k - 1));
-                    let v = self.load(a, width, signed, endian, at, !insn_dirty);
+                    let v = self.load(a, width, signed, endian, at, direct);
                     self.set_t(dst, v);
                     insn_dirty = true;
                 }
                 Op::Store { addr, src, width, endian } => {
                     self.flush_pending();
-                    self.hold_nearest_slots(bl, i);
+                    let direct = self.goes_direct(insn_dirty);
+                    if !direct {
+                        self.hold_nearest_slots(bl, i);
+                    }
                     let (a, v) = (self.t(addr), self.t(src));
                     // A store that hits code leaves from its own slow path
                     // when that needs no check on the hot path: when it ends
@@ -752,7 +758,6 @@ impl Lower<'_, '_> {
                         _ if !insn_dirty => Some((cur_pc, n - (k - 1))),
                         _ => None,
                     };
-                    let direct = !insn_dirty;
                     self.store(a, v, (width, endian), (cur_pc, n - (k - 1)), leave_at, direct);
                     if leave_at.is_none() {
                         insn_had_store = true;
@@ -1042,8 +1047,17 @@ impl Lower<'_, '_> {
         }
     }
 
+    /// Whether the next access, of an instruction that is `insn_dirty` so
+    /// far, is direct: the instruction must be able to run again from its
+    /// start, and the function must have a trap code left. A direct access
+    /// calls nothing on its path, so the slots in variables stay there
+    /// across it (`hold_nearest_slots` is for the other kind).
+    fn goes_direct(&self, insn_dirty: bool) -> bool {
+        !insn_dirty && self.direct.is_some() && self.accesses.len() < MAX_DIRECT_ACCESSES
+    }
+
     /// The host address, offset and memory flags of an access at `addr`:
-    /// direct, or through an access site. Returns the slow path's block
+    /// direct (see `goes_direct`), or through an access site. Returns the slow path's block
     /// when there is one (cold, to be filled by the caller).
     fn host_address(
         &mut self,
@@ -1053,7 +1067,7 @@ impl Lower<'_, '_> {
         at: (u64, u64),
         direct: bool,
     ) -> (Value, i32, MemFlagsData, Option<ClBlock>) {
-        if direct && self.direct.is_some() && self.accesses.len() < MAX_DIRECT_ACCESSES {
+        if direct {
             let (host, offset, flags) = self.direct_host(addr, at);
             (host, offset, flags, None)
         } else {
