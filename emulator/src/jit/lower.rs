@@ -1144,15 +1144,28 @@ impl Lower<'_, '_> {
         leave_at: Option<(u64, u64)>,
         direct: bool,
     ) {
-        let ty = Self::width_type(w);
-        let narrow = if ty == I64 { value } else { self.b.ins().ireduce(ty, value) };
-        let narrow = if endian == Endian::Big && ty != types::I8 {
-            self.b.ins().bswap(narrow)
-        } else {
-            narrow
+        // The bytes to store are the low `w` bytes of a 64-bit value, in
+        // host order. No `ireduce`: Cranelift would narrow the operation
+        // that computed `value` and compute it twice, once for the store
+        // and once for the register it also goes to.
+        let bytes = match (endian, w) {
+            (Endian::Big, Width::W16 | Width::W32 | Width::W64) => {
+                let swapped = self.b.ins().bswap(value);
+                match w {
+                    Width::W64 => swapped,
+                    _ => self.b.ins().ushr_imm_u(swapped, 64 - 8 * w.bytes() as i64),
+                }
+            }
+            _ => value,
         };
         let (host, off, flags, slow) = self.host_address(addr, w, true, (pc, unretired), direct);
-        self.b.ins().store(flags, narrow, host, off);
+        let ins = self.b.ins();
+        match w {
+            Width::W8 => ins.istore8(flags, bytes, host, off),
+            Width::W16 => ins.istore16(flags, bytes, host, off),
+            Width::W32 => ins.istore32(flags, bytes, host, off),
+            Width::W64 => ins.store(flags, bytes, host, off),
+        };
         let Some(slow) = slow else {
             return;
         };
@@ -1161,8 +1174,8 @@ impl Lower<'_, '_> {
         let fault = self.b.create_block();
         self.b.set_cold_block(fault);
         self.b.switch_to_block(slow);
-        let wide = if ty == I64 { narrow } else { self.b.ins().uextend(I64, narrow) };
-        self.call_thunk(self.thunks.store, addr, w, Some(wide));
+        // The helper stores the low `w` bytes.
+        self.call_thunk(self.thunks.store, addr, w, Some(bytes));
         let ctx = self.ctx();
         let r = self.b.ins().load(I64, self.trusted, ctx, runtime::offsets::SLOW_RESULT);
         let is_fault = self.b.ins().icmp_imm_s(IntCC::Equal, r, 1);
