@@ -106,6 +106,9 @@ struct Lower<'a, 'b> {
     /// `(pc, unretired)` of each direct access; access `i` has trap code
     /// `i + 1`.
     accesses: Vec<(u64, u64)>,
+    /// Values known to be below the direct span on the current straight
+    /// line of the block (checked by an earlier direct access).
+    in_span: BTreeSet<Value>,
 }
 
 /// Most direct accesses in one function: each has its own trap code, of
@@ -436,6 +439,7 @@ pub fn lower_region(
         sites: *sites,
         direct,
         accesses: Vec::new(),
+        in_span: BTreeSet::new(),
     };
     for bl in blocks {
         l.lower_block(bl);
@@ -651,6 +655,7 @@ impl Lower<'_, '_> {
         self.b.ins().jump(head, &[]);
         self.b.switch_to_block(head);
         self.known = live_in;
+        self.in_span.clear();
         let zero = self.b.ins().iconst(I64, 0);
         self.b.def_var(self.smc, zero);
         let n = bl.insn_count as u64;
@@ -794,6 +799,8 @@ impl Lower<'_, '_> {
                 }
                 Op::Label(l) => {
                     self.flush_pending();
+                    // A merge point: checks made on one path do not hold.
+                    self.in_span.clear();
                     match label_known[l.0 as usize].take() {
                         Some(k) => self.known.retain(|s| k.contains(s)),
                         None => self.known.clear(),
@@ -1005,18 +1012,21 @@ impl Lower<'_, '_> {
 
     /// The host address of a direct access at `addr` (see `fault`), an
     /// offset to add, and its memory flags, which carry the access's trap
-    /// code. Addresses of 64-bit guests beyond the host reservation are
-    /// clamped to its end, where the guard faults; an address `x + k` with
-    /// a small constant `k` clamps `x` and keeps `k` as the offset, so the
-    /// accesses around one base register share one clamp (a result beyond
-    /// either end of the reservation lands in a guard too, and the fault
-    /// sends it to the interpreter, which gets it right). 32-bit guests
-    /// need no check.
-    fn direct_host(&mut self, addr: Value, at: (u64, u64)) -> (Value, i32, MemFlagsData) {
+    /// code. 32-bit guests need no check. For 64-bit guests an address at
+    /// or beyond the host reservation branches to a cold block that makes
+    /// the same access at the reservation's end, where the guard faults
+    /// into the slow path; a branch, not a clamp, keeps the check off the
+    /// address's dependency chain. An address `x + k` with a small constant
+    /// `k` checks `x` and keeps `k` as the offset, so the accesses around
+    /// one base register share one check (a result beyond either end of
+    /// the reservation lands in a guard too, and the fault sends it to the
+    /// interpreter, which gets it right).
+    fn direct_host(&mut self, addr: Value, w: Width, at: (u64, u64)) -> (Value, i32, MemFlagsData) {
         let d = self.direct.expect("direct accesses are on");
         self.accesses.push(at);
         let code = u8::try_from(self.accesses.len()).ok().and_then(TrapCode::user);
         let code = code.expect("at most MAX_DIRECT_ACCESSES direct accesses per function");
+        let flags = MemFlagsData::new().with_trap_code(Some(code));
         let (a, offset) = if d.words {
             let w = self.b.ins().ireduce(types::I32, addr);
             (self.b.ins().uextend(I64, w), 0)
@@ -1025,12 +1035,25 @@ impl Lower<'_, '_> {
                 .base_and_offset(addr)
                 .filter(|&(_, k)| k.unsigned_abs() <= MAX_FOLDED_OFFSET)
                 .unwrap_or((addr, 0));
-            let span = self.b.ins().iconst(I64, d.span as i64);
-            (self.b.ins().umin(x, span), k as i32)
+            if self.in_span.insert(x) {
+                let inside = self.b.ins().icmp_imm_s(IntCC::UnsignedLessThan, x, d.span as i64);
+                let ok = self.b.create_block();
+                let outside = self.b.create_block();
+                self.b.set_cold_block(outside);
+                self.b.ins().brif(inside, ok, &[], outside, &[]);
+                self.b.switch_to_block(outside);
+                let guard = self.b.ins().iconst(I64, d.base.wrapping_add(d.span) as i64);
+                let ty = Self::width_type(w);
+                self.b.ins().load(ty, flags, guard, 0);
+                // Not reached; a reserved code, so it names no access.
+                self.b.ins().trap(TrapCode::HEAP_OUT_OF_BOUNDS);
+                self.b.switch_to_block(ok);
+            }
+            (x, k as i32)
         };
         let base = self.b.ins().iconst(I64, d.base as i64);
         let host = self.b.ins().iadd(base, a);
-        (host, offset, MemFlagsData::new().with_trap_code(Some(code)))
+        (host, offset, flags)
     }
 
     /// `(x, k)` when `v` is `x + k` for a constant `k`.
@@ -1068,7 +1091,7 @@ impl Lower<'_, '_> {
         direct: bool,
     ) -> (Value, i32, MemFlagsData, Option<ClBlock>) {
         if direct {
-            let (host, offset, flags) = self.direct_host(addr, at);
+            let (host, offset, flags) = self.direct_host(addr, w, at);
             (host, offset, flags, None)
         } else {
             let slow = self.b.create_block();

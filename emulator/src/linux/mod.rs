@@ -166,6 +166,8 @@ pub enum SpawnError {
     NoFrontend(Arch),
     #[error("cannot load program: {0}")]
     Load(#[from] LoadError),
+    #[error("cannot create the address space: {0}")]
+    Memory(#[from] crate::mem::ReserveError),
 }
 
 /// One guest process: CPU, memory, engine and descriptors.
@@ -211,7 +213,7 @@ impl Process {
         fds: FdTable,
     ) -> Result<Process, SpawnError> {
         let frontend = frontend_for(cfg.arch).ok_or(SpawnError::NoFrontend(cfg.arch))?;
-        let mut mem = AddressSpace::new(Layout::for_bits(cfg.arch.is_64bit()));
+        let mut mem = AddressSpace::try_new(Layout::for_bits(cfg.arch.is_64bit()))?;
         let mut rng = SplitMix64(seed ^ (pid as u64).wrapping_mul(0x2545_f491_4f6c_dd1d));
         let mut random = [0u8; 16];
         rng.fill(&mut random);
