@@ -9,9 +9,10 @@
 //! read. Each direct access of a function carries its own Cranelift trap
 //! code, so the function's trap records say which host instructions belong
 //! to which access: the [`Activation`] maps their addresses to the guest
-//! `(pc, unretired)` of the access. At each block's start the code stores
-//! its fuel in `JitCtx::block_fuel`. `CpuState` is current at every direct
-//! access, because the access is the first effect of its instruction.
+//! `(pc, unretired)` of the access. The fuel left after the block's charge
+//! is in the pinned register (`r15`), which the handler reads from the
+//! signal context. `CpuState` is current at every direct access, because
+//! the access is the first effect of its instruction.
 //!
 //! [`enter`] calls the trampoline through a small assembly frame that
 //! saves the callee-saved registers and the stack pointer. A `SIGSEGV` at
@@ -43,11 +44,13 @@ pub struct Activation {
     save_sp: usize,
     /// The index in `sites` of the last access that faulted.
     faulted: usize,
+    /// The pinned register (the fuel) at that fault.
+    fault_fuel: u64,
 }
 
 impl Activation {
     pub fn new() -> Self {
-        Activation { sites: Vec::new(), save_sp: 0, faulted: 0 }
+        Activation { sites: Vec::new(), save_sp: 0, faulted: 0, fault_fuel: 0 }
     }
 
     /// Note that the host instruction at `host_pc` performs the direct
@@ -63,9 +66,11 @@ impl Activation {
         self.sites.clear();
     }
 
-    /// `(pc, unretired)` of the access whose fault [`enter`] last answered.
-    pub fn faulted(&self) -> (u64, u64) {
-        self.sites[self.faulted].1
+    /// `(pc, unretired, fuel)` of the access whose fault [`enter`] last
+    /// answered: the fuel is what was left after its block's charge.
+    pub fn faulted(&self) -> (u64, u64, u64) {
+        let (pc, unretired) = self.sites[self.faulted].1;
+        (pc, unretired, self.fault_fuel)
     }
 
     /// The site at `pc`, if any. Allocation-free, for the signal handler.
@@ -209,6 +214,7 @@ extern "C" fn on_segv(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut li
         && let Some(i) = act.site_at(pc)
     {
         act.faulted = i;
+        act.fault_fuel = gregs[libc::REG_R15 as usize] as u64;
         gregs[libc::REG_RSP as usize] = act.save_sp as i64;
         gregs[libc::REG_RIP as usize] = (&raw const bohr_jit_resume) as i64;
         gregs[libc::REG_RAX as usize] = EXIT_RETRY as i64;

@@ -25,9 +25,9 @@
 //!
 //! Memory accesses that are the first effect of their instruction are
 //! *direct*: they access guest memory at `base + addr` and leave every
-//! check to the host MMU (see `fault`); an access id stored before each and
-//! the fuel stored at each block's start let the engine resume after a
-//! fault. Other accesses (and all of them where the host has no fault
+//! check to the host MMU (see `fault`). Each has its own trap code, and
+//! the fuel then lives in Cranelift's pinned register, so the fault
+//! handler finds both the access and the fuel left at the fault. Other accesses (and all of them where the host has no fault
 //! support) inline a lookup of their own access site and then of the
 //! software TLB (see `mem::tlb`); a TLB miss calls the `runtime` helpers.
 //! Big-endian accesses byte-swap explicitly.
@@ -77,7 +77,8 @@ struct Lower<'a, 'b> {
     /// `cpu.icount` and `ctx.fuel` still hold the entry values `icount0`
     /// and `fuel0` (only exits write them), so only fuel is counted down
     /// and the entry values are reloaded where needed instead of holding
-    /// two registers through the function.
+    /// two registers through the function. With direct accesses the fuel
+    /// is the pinned register instead (see `fuel_now`).
     fuel: Variable,
     /// Set when a store hit translated code; checked at the next
     /// instruction boundary so stale code never runs. Block-local: such a
@@ -374,7 +375,11 @@ pub fn lower_region(
     let fuel = b.declare_var(I64);
     let ctx_addr = b.ins().iconst(I64, ctx as i64);
     let fuel0 = b.ins().load(I64, trusted, ctx_addr, runtime::offsets::FUEL);
-    b.def_var(fuel, fuel0);
+    if direct.is_some() {
+        b.ins().set_pinned_reg(fuel0);
+    } else {
+        b.def_var(fuel, fuel0);
+    }
     let smc = b.declare_var(I64);
 
     let exit_block = b.create_block();
@@ -634,9 +639,9 @@ impl Lower<'_, '_> {
     /// in-region transfer.
     fn refund(&mut self, un: u64) {
         if un != 0 {
-            let f = self.b.use_var(self.fuel);
+            let f = self.fuel_now();
             let f = self.b.ins().iadd_imm_s(f, un as i64);
-            self.b.def_var(self.fuel, f);
+            self.set_fuel(f);
         }
     }
 
@@ -660,7 +665,7 @@ impl Lower<'_, '_> {
         self.b.def_var(self.smc, zero);
         let n = bl.insn_count as u64;
         // Exact fuel: run the block only if all of it may retire.
-        let fuel = self.b.use_var(self.fuel);
+        let fuel = self.fuel_now();
         let enough = self.b.ins().icmp_imm_s(IntCC::UnsignedGreaterThanOrEqual, fuel, n as i64);
         let body = self.b.create_block();
         let starve = self.b.create_block();
@@ -670,14 +675,7 @@ impl Lower<'_, '_> {
         self.exit_const(EXIT_FUEL, bl.pc, 0);
         self.b.switch_to_block(body);
         let f = self.b.ins().iadd_imm_s(fuel, -(n as i64));
-        self.b.def_var(self.fuel, f);
-        let accesses = bl.ops.iter().any(|op| matches!(op, Op::Load { .. } | Op::Store { .. }));
-        if self.direct.is_some() && accesses {
-            // For the engine to retire what ran before a faulting direct
-            // access (see `fault`).
-            let ctx = self.ctx();
-            self.b.ins().store(self.trusted, f, ctx, runtime::offsets::BLOCK_FUEL);
-        }
+        self.set_fuel(f);
 
         let labels: Vec<ClBlock> = (0..bl.num_labels).map(|_| self.b.create_block()).collect();
         // Slots known on every branch to each label so far.
@@ -879,8 +877,26 @@ impl Lower<'_, '_> {
     }
 
     /// `icount` as if every instruction of the current block had retired.
+    /// The fuel left: the pinned register with direct accesses (the fault
+    /// handler reads it there, see `fault`), else a variable.
+    fn fuel_now(&mut self) -> Value {
+        if self.direct.is_some() {
+            self.b.ins().get_pinned_reg(I64)
+        } else {
+            self.b.use_var(self.fuel)
+        }
+    }
+
+    fn set_fuel(&mut self, f: Value) {
+        if self.direct.is_some() {
+            self.b.ins().set_pinned_reg(f);
+        } else {
+            self.b.def_var(self.fuel, f);
+        }
+    }
+
     fn retired_now(&mut self) -> Value {
-        let f = self.b.use_var(self.fuel);
+        let f = self.fuel_now();
         self.retired_with_fuel(f)
     }
 
@@ -1370,7 +1386,7 @@ impl Lower<'_, '_> {
 
     /// Write back the counters and `pc` at an exit; returns the fuel left.
     fn write_back(&mut self, pc: Value, unretired: Value) -> Value {
-        let f = self.b.use_var(self.fuel);
+        let f = self.fuel_now();
         let f = self.b.ins().iadd(f, unretired);
         let ic = self.retired_with_fuel(f);
         self.b.ins().store(self.trusted, ic, self.cpu, cpu_off::ICOUNT);

@@ -167,6 +167,10 @@ fn new_module(cfg: &JitConfig) -> JITModule {
     // lowering bugs are hunted, in debug builds.
     let verify = if cfg!(debug_assertions) { "true" } else { "false" };
     flags.set("enable_verifier", verify).expect("known flag");
+    // With direct accesses the fuel lives in the pinned register, where
+    // the fault handler reads it (see `fault`).
+    let pinned = if cfg.direct_memory { "true" } else { "false" };
+    flags.set("enable_pinned_reg", pinned).expect("known flag");
     let isa = cranelift_native::builder()
         .expect("host ISA supported by Cranelift")
         .finish(settings::Flags::new(flags))
@@ -588,8 +592,8 @@ impl Engine for Jit {
                     // after the block's charge, plus what did not retire),
                     // then let the interpreter run the instruction, on the
                     // slow path.
-                    let (at, unretired) = self.activation.faulted();
-                    let fuel_now = ctx.block_fuel + unretired;
+                    let (at, unretired, block_fuel) = self.activation.faulted();
+                    let fuel_now = block_fuel + unretired;
                     cpu.icount += ctx.fuel - fuel_now;
                     cpu.pc = at;
                     self.stats.direct_faults += 1;

@@ -79,9 +79,6 @@ pub struct JitCtx {
     /// The engine's plugin host for [`jit_hook`]; null without plugins.
     /// Set per region call, so it never outlives the code it serves.
     pub plugins: *const RefCell<PluginHost>,
-    /// Fuel left after the current block's charge, stored by compiled code
-    /// at each block's start when the block has direct accesses.
-    pub block_fuel: u64,
 }
 
 /// Offsets of [`JitCtx`] fields for generated code.
@@ -100,7 +97,6 @@ pub mod offsets {
     pub const EXIT_AUX: i32 = offset_of!(JitCtx, exit_aux) as i32;
     pub const SLOW_RESULT: i32 = offset_of!(JitCtx, slow_result) as i32;
     pub const SLOW_ARGS: i32 = offset_of!(JitCtx, slow_args) as i32;
-    pub const BLOCK_FUEL: i32 = offset_of!(JitCtx, block_fuel) as i32;
 }
 
 impl JitCtx {
@@ -125,7 +121,6 @@ impl JitCtx {
             slow_result: 0,
             slow_args: [0; 3],
             plugins: std::ptr::null(),
-            block_fuel: 0,
         }
     }
 
