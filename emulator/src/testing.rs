@@ -26,9 +26,20 @@ impl Harness {
 
     pub fn with_engine(arch: Arch, kind: EngineKind) -> Self {
         let frontend = frontend_for(arch).expect("test arch has a frontend");
+        let engine = crate::engine_for(kind, frontend, DEFAULT_MAX_BLOCK_INSNS, 0);
+        Self::with(arch, engine)
+    }
+
+    /// A fresh harness using the JIT with `config`.
+    pub fn with_jit(arch: Arch, config: crate::jit::JitConfig) -> Self {
+        let frontend = frontend_for(arch).expect("test arch has a frontend");
+        Self::with(arch, Box::new(crate::jit::Jit::new(frontend, DEFAULT_MAX_BLOCK_INSNS, config)))
+    }
+
+    fn with(arch: Arch, engine: Box<dyn crate::engine::Engine>) -> Self {
+        let frontend = frontend_for(arch).expect("test arch has a frontend");
         let mut cpu = CpuState::default();
         frontend.init_registers(&mut cpu, 0, 0, None);
-        let engine = crate::engine_for(kind, frontend, DEFAULT_MAX_BLOCK_INSNS, 0);
         Harness { frontend, cpu, mem: AddressSpace::new(Layout::for_bits(arch.is_64bit())), engine }
     }
 

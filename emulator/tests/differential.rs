@@ -4,13 +4,18 @@
 //! are generated from the decoder's own encoding tables (an encoding's
 //! fixed bits, random operand bits), run from the same random register
 //! state under both engines, and compared: every state slot, pc,
-//! instruction count, stop reason and the data memory. Runs are seeded;
-//! a failure names the seed and the sequence so it can be replayed.
+//! instruction count, stop reason and the data memory. The JIT runs twice:
+//! as configured by default (direct memory accesses where the host has
+//! them) and with every access through the software TLB, the path of hosts
+//! without direct accesses. Random registers make many accesses fault.
+//! Runs are seeded; a failure names the seed and the sequence so it can be
+//! replayed.
 
 use bohr_emu::arch::{Arch, frontend_for};
 use bohr_emu::cpu::NUM_SLOTS;
 use bohr_emu::engine::{EngineKind, StopReason};
 use bohr_emu::ir::Endian;
+use bohr_emu::jit::JitConfig;
 use bohr_emu::testing::Harness;
 
 const CODE: u64 = 0x40_0000;
@@ -59,8 +64,24 @@ struct Run {
     data: Vec<u8>,
 }
 
-fn run(arch: Arch, kind: EngineKind, code: &[u8], regs: &[u64], fuel: u64) -> Run {
-    let mut h = Harness::with_engine(arch, kind);
+/// The engines compared: the interpreter, the JIT, the JIT with direct
+/// memory accesses off.
+#[derive(Clone, Copy, Debug)]
+enum Engine {
+    Interp,
+    Jit,
+    JitTlbOnly,
+}
+
+fn run(arch: Arch, engine: Engine, code: &[u8], regs: &[u64], fuel: u64) -> Run {
+    let mut h = match engine {
+        Engine::Interp => Harness::with_engine(arch, EngineKind::Interp),
+        Engine::Jit => Harness::with_engine(arch, EngineKind::Jit),
+        Engine::JitTlbOnly => Harness::with_jit(
+            arch,
+            JitConfig { threshold: 0, direct_memory: false, ..Default::default() },
+        ),
+    };
     h.map_data(DATA, &vec![0x5a; DATA_LEN]);
     h.map_code(CODE, code);
     h.cpu.regs.copy_from_slice(regs);
@@ -158,37 +179,39 @@ fn differential(arch: Arch, sequences: usize, looped: bool) {
         } else {
             1 + rng.next() % (SEQ_LEN as u64 + 4)
         };
-        let a = run(arch, EngineKind::Interp, &code, &regs, fuel);
-        let b = run(arch, EngineKind::Jit, &code, &regs, fuel);
+        let a = run(arch, Engine::Interp, &code, &regs, fuel);
         // More instructions than the sequence holds: the loop went around.
         went_around += (a.icount > names.len() as u64 + 1) as usize;
-        let mut diff = Vec::new();
-        if a.stop != b.stop {
-            diff.push(format!("stop {:x?} vs {:x?}", a.stop, b.stop));
-        }
-        if a.pc != b.pc {
-            diff.push(format!("pc {:#x} vs {:#x}", a.pc, b.pc));
-        }
-        if a.icount != b.icount {
-            diff.push(format!("icount {} vs {}", a.icount, b.icount));
-        }
-        for (i, (x, y)) in a.regs.iter().zip(&b.regs).enumerate() {
-            if x != y {
-                let name =
-                    frontend_for(arch).and_then(|f| f.slot_name(bohr_emu::ir::Slot(i as u16)));
-                diff.push(format!("slot {i} ({}) {x:#x} vs {y:#x}", name.unwrap_or("?")));
+        for jit in [Engine::Jit, Engine::JitTlbOnly] {
+            let b = run(arch, jit, &code, &regs, fuel);
+            let mut diff = Vec::new();
+            if a.stop != b.stop {
+                diff.push(format!("stop {:x?} vs {:x?}", a.stop, b.stop));
             }
-        }
-        if let Some(i) = a.data.iter().zip(&b.data).position(|(x, y)| x != y) {
-            diff.push(format!("data differs first at {:#x}", DATA + i as u64));
-        }
-        if !diff.is_empty() {
-            failures.push(format!(
-                "{arch} seed {seed:#x} fuel {fuel} [{}] code {}: interp vs jit: {}",
-                names.join(", "),
-                code.iter().map(|b| format!("{b:02x}")).collect::<String>(),
-                diff.join("; ")
-            ));
+            if a.pc != b.pc {
+                diff.push(format!("pc {:#x} vs {:#x}", a.pc, b.pc));
+            }
+            if a.icount != b.icount {
+                diff.push(format!("icount {} vs {}", a.icount, b.icount));
+            }
+            for (i, (x, y)) in a.regs.iter().zip(&b.regs).enumerate() {
+                if x != y {
+                    let name =
+                        frontend_for(arch).and_then(|f| f.slot_name(bohr_emu::ir::Slot(i as u16)));
+                    diff.push(format!("slot {i} ({}) {x:#x} vs {y:#x}", name.unwrap_or("?")));
+                }
+            }
+            if let Some(i) = a.data.iter().zip(&b.data).position(|(x, y)| x != y) {
+                diff.push(format!("data differs first at {:#x}", DATA + i as u64));
+            }
+            if !diff.is_empty() {
+                failures.push(format!(
+                    "{arch} seed {seed:#x} fuel {fuel} [{}] code {}: interp vs {jit:?}: {}",
+                    names.join(", "),
+                    code.iter().map(|b| format!("{b:02x}")).collect::<String>(),
+                    diff.join("; ")
+                ));
+            }
         }
     }
     if looped {
