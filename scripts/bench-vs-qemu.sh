@@ -6,9 +6,9 @@
 #
 # For each arch it times guest/bin/<arch>/bench (long run: compute bound)
 # and `strings` over a 1 MiB generated file (short run: compile cost
-# dominates), alternating bohr and qemu RUNS times each (hyperfine when
-# present), and prints the median ratio bohr/qemu, Bohr's guest MIPS and the
-# JIT's compile cost per guest instruction.
+# dominates), alternating bohr and qemu run by run, RUNS times each, and
+# prints the median times, the median of the per-pair ratios bohr/qemu,
+# Bohr's guest MIPS and the JIT's compile cost per guest instruction.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -40,22 +40,30 @@ qemu_for() {
 # median of the numbers on stdin
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
-# time_pair NAME BOHR_CMD QEMU_CMD -> prints "median_bohr median_qemu"
+# Wall seconds of one run of the command line "$1", output discarded.
+wall() {
+  local s e
+  s=$EPOCHREALTIME
+  sh -c "$1" >/dev/null 2>&1
+  e=$EPOCHREALTIME
+  awk -v s="$s" -v e="$e" 'BEGIN {printf "%.6f\n", e - s}'
+}
+
+# time_pair BOHR_CMD QEMU_CMD -> prints "median_bohr median_qemu median_ratio".
+# The two alternate, one run each in turn after a warm-up of each, and the
+# ratio is the median of the ratios of those pairs: on a shared machine whose
+# load drifts, each pair sees the same load, where back-to-back batches of
+# each command would not.
 time_pair() {
-  local name="$1" bcmd="$2" qcmd="$3"
-  if command -v hyperfine >/dev/null; then
-    hyperfine -N -w 1 -r "$RUNS" --export-json "$TMP/$name.json" "$bcmd" "$qcmd" >/dev/null 2>&1 || \
-      hyperfine -w 1 -r "$RUNS" --export-json "$TMP/$name.json" "$bcmd" "$qcmd" >/dev/null
-    python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"]; print(r[0]["median"], r[1]["median"])' "$TMP/$name.json"
-  else
-    : >"$TMP/b"; : >"$TMP/q"
-    for _ in $(seq "$RUNS"); do
-      local s e
-      s=$(date +%s.%N); sh -c "$bcmd" >/dev/null 2>&1; e=$(date +%s.%N); echo "$e - $s" | bc >>"$TMP/b"
-      s=$(date +%s.%N); sh -c "$qcmd" >/dev/null 2>&1; e=$(date +%s.%N); echo "$e - $s" | bc >>"$TMP/q"
-    done
-    echo "$(median <"$TMP/b") $(median <"$TMP/q")"
-  fi
+  local bcmd="$1" qcmd="$2" b q
+  : >"$TMP/b"; : >"$TMP/q"; : >"$TMP/r"
+  wall "$bcmd" >/dev/null; wall "$qcmd" >/dev/null
+  for _ in $(seq "$RUNS"); do
+    b=$(wall "$bcmd"); q=$(wall "$qcmd")
+    echo "$b" >>"$TMP/b"; echo "$q" >>"$TMP/q"
+    awk -v b="$b" -v q="$q" 'BEGIN {print b / q}' >>"$TMP/r"
+  done
+  echo "$(median <"$TMP/b") $(median <"$TMP/q") $(median <"$TMP/r")"
 }
 
 if [ "$#" -gt 0 ]; then ARCHES=("$@"); else
@@ -69,12 +77,12 @@ for arch in "${ARCHES[@]}"; do
   if ! command -v "$qemu" >/dev/null; then echo "$arch: $qemu not found, skipped"; continue; fi
   for run in bench strings; do
     if [ "$run" = bench ]; then args="guest/bin/$arch/bench"; else args="guest/bin/$arch/strings $TMP/input.bin"; fi
-    read -r tb tq < <(time_pair "$arch-$run" "$BOHR exec --arch $arch --engine jit $args" "$qemu $args")
+    read -r tb tq r < <(time_pair "$BOHR exec --arch $arch --engine jit $args" "$qemu $args")
     stats="$("$BOHR" exec --arch "$arch" --engine jit --stats $args 2>&1 >/dev/null)"
     insns=$(echo "$stats" | awk -F': ' '/^guest instructions/ {print $2}')
     cost=$(echo "$stats" | awk '/^compile cost/ {print $3}')
     mips=$(awk -v i="$insns" -v t="$tb" 'BEGIN {printf "%.0f", i / t / 1e6}')
-    ratio=$(awk -v b="$tb" -v q="$tq" 'BEGIN {printf "%.2f", b / q}')
+    ratio=$(awk -v r="$r" 'BEGIN {printf "%.2f", r}')
     printf '%-10s %-8s %9.3f %9.3f %7s %10s %14s\n' "$arch" "$run" "$tb" "$tq" "$ratio" "$mips" "${cost:-n/a}"
   done
 done

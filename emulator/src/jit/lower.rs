@@ -876,7 +876,6 @@ impl Lower<'_, '_> {
         self.known = keep;
     }
 
-    /// `icount` as if every instruction of the current block had retired.
     /// The fuel left: the pinned register with direct accesses (the fault
     /// handler reads it there, see `fault`), else a variable.
     fn fuel_now(&mut self) -> Value {
@@ -895,6 +894,7 @@ impl Lower<'_, '_> {
         }
     }
 
+    /// `icount` as if every instruction of the current block had retired.
     fn retired_now(&mut self) -> Value {
         let f = self.fuel_now();
         self.retired_with_fuel(f)
