@@ -27,6 +27,15 @@ use super::{PAGE_SHIFT, PAGE_SIZE};
 /// `x <= span` and `|k| < GUARD - 8`, stays in the reservation.
 pub const GUARD: u64 = 1 << 16;
 
+/// Where the first reservation goes, if that range is free: compiled code
+/// then reaches `base + addr` with `base` as the displacement of a simple
+/// addressing mode (`disp32(addr)`) instead of a base-plus-index one with
+/// `base` in a register, which saves an instruction and, on common x86-64
+/// cores, a cycle of load latency. Later address spaces alive at the same
+/// time go wherever the kernel puts them; only speed differs.
+const LOW_BASE: u64 = 1 << 28;
+const _: () = assert!(LOW_BASE + GUARD < 1 << 31);
+
 /// Host protection of a guest page.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HostProt {
@@ -86,10 +95,25 @@ impl GuestRam {
         let bytes = span + 2 * GUARD;
         let err = |errno| ReserveError { bytes, errno };
         let len = usize::try_from(bytes).map_err(|_| err(libc::ENOMEM))?;
-        // SAFETY: a fresh anonymous mapping at an address of the kernel's
-        // choosing touches no existing memory.
-        let raw =
-            unsafe { libc::mmap(std::ptr::null_mut(), len, libc::PROT_NONE, MAP_FLAGS, -1, 0) };
+        // First at LOW_BASE, where `base + addr` fits an instruction's
+        // 32-bit displacement; NOREPLACE fails rather than touch anything
+        // mapped there (another address space, usually).
+        let hint = (LOW_BASE - GUARD) as *mut libc::c_void;
+        let low = libc::MAP_FIXED_NOREPLACE;
+        // SAFETY: a fresh anonymous mapping that replaces nothing.
+        let mut raw = unsafe { libc::mmap(hint, len, libc::PROT_NONE, MAP_FLAGS | low, -1, 0) };
+        if raw != hint && raw != libc::MAP_FAILED {
+            // An old kernel that ignores NOREPLACE placed it elsewhere.
+            // SAFETY: the mapping was just made, and nothing uses it.
+            unsafe { libc::munmap(raw, len) };
+            raw = libc::MAP_FAILED;
+        }
+        if raw == libc::MAP_FAILED {
+            // SAFETY: a fresh anonymous mapping at an address of the
+            // kernel's choosing touches no existing memory.
+            raw =
+                unsafe { libc::mmap(std::ptr::null_mut(), len, libc::PROT_NONE, MAP_FLAGS, -1, 0) };
+        }
         if raw == libc::MAP_FAILED {
             return Err(err(errno()));
         }
