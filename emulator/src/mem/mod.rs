@@ -452,22 +452,17 @@ impl AddressSpace {
     /// Copy guest bytes at `addr` into `buf`, whatever the host
     /// protection. The caller has checked that every page is mapped.
     fn copy_out(&self, addr: u64, buf: &mut [u8]) {
-        let (first, last) = (addr >> PAGE_SHIFT, ((addr + buf.len() as u64 - 1) >> PAGE_SHIFT) + 1);
+        let pages = page_span(addr, buf.len());
         self.ram.with_access(
-            (first, last),
+            pages,
             HostProt::Read,
             |pn| self.host_prot(pn),
             |ram| {
-                let mut done = 0usize;
-                while done < buf.len() {
-                    let a = addr + done as u64;
-                    let off = (a & !PAGE_MASK) as usize;
-                    let n = (PAGE_SIZE as usize - off).min(buf.len() - done);
+                for_each_piece(addr, buf.len(), |pn, off, done, n| {
                     // SAFETY: `with_access` made the pages readable.
-                    let page = unsafe { ram.page(a >> PAGE_SHIFT) };
+                    let page = unsafe { ram.page(pn) };
                     buf[done..done + n].copy_from_slice(&page[off..off + n]);
-                    done += n;
-                }
+                });
             },
         );
     }
@@ -476,22 +471,20 @@ impl AddressSpace {
     /// The caller has checked that every page is mapped and noted code
     /// writes.
     fn copy_in(&mut self, addr: u64, data: &[u8]) {
-        let (first, last) =
-            (addr >> PAGE_SHIFT, ((addr + data.len() as u64 - 1) >> PAGE_SHIFT) + 1);
-        let prot_of = |pn| self.host_prot(pn);
-        self.ram.with_access((first, last), HostProt::ReadWrite, prot_of, |ram| {
-            let mut done = 0usize;
-            while done < data.len() {
-                let a = addr + done as u64;
-                let off = (a & !PAGE_MASK) as usize;
-                let n = (PAGE_SIZE as usize - off).min(data.len() - done);
-                // SAFETY: `with_access` made the pages writable; `&mut
-                // self` means no other reference into guest memory is live.
-                let page = unsafe { ram.page_mut(a >> PAGE_SHIFT) };
-                page[off..off + n].copy_from_slice(&data[done..done + n]);
-                done += n;
-            }
-        });
+        let pages = page_span(addr, data.len());
+        self.ram.with_access(
+            pages,
+            HostProt::ReadWrite,
+            |pn| self.host_prot(pn),
+            |ram| {
+                for_each_piece(addr, data.len(), |pn, off, done, n| {
+                    // SAFETY: `with_access` made the pages writable; `&mut
+                    // self` means no other reference into guest memory is live.
+                    let page = unsafe { ram.page_mut(pn) };
+                    page[off..off + n].copy_from_slice(&data[done..done + n]);
+                });
+            },
+        );
     }
 
     /// Refill the TLB entry for page `pn` after a slow-path access: what
@@ -677,8 +670,7 @@ impl AddressSpace {
         let access = if checked { Access::Write } else { Access::Exec };
         self.check_host_range(addr, data.len() as u64, access)?;
         let mut report = HostWriteReport::default();
-        let (first, last) =
-            (addr >> PAGE_SHIFT, ((addr + data.len() as u64 - 1) >> PAGE_SHIFT) + 1);
+        let (first, last) = page_span(addr, data.len());
         for pn in first..last {
             let perms = self.pages.perms(pn).expect("checked mapped above");
             report.hit_readonly |= !perms.contains(Perms::W);
@@ -703,6 +695,24 @@ impl AddressSpace {
             a = a.wrapping_add(1);
         }
         Ok(out)
+    }
+}
+
+/// Pages `[first, last)` that `len > 0` bytes at `addr` touch.
+fn page_span(addr: u64, len: usize) -> (u64, u64) {
+    (addr >> PAGE_SHIFT, ((addr + len as u64 - 1) >> PAGE_SHIFT) + 1)
+}
+
+/// Split `len` bytes at `addr` at page boundaries: `f(page, offset in the
+/// page, bytes before this piece, piece length)`, in order.
+fn for_each_piece(addr: u64, len: usize, mut f: impl FnMut(u64, usize, usize, usize)) {
+    let mut done = 0usize;
+    while done < len {
+        let a = addr + done as u64;
+        let off = (a & !PAGE_MASK) as usize;
+        let n = (PAGE_SIZE as usize - off).min(len - done);
+        f(a >> PAGE_SHIFT, off, done, n);
+        done += n;
     }
 }
 
