@@ -245,6 +245,14 @@ impl AddressSpace {
         self.ram.restore(first, last, |pn| self.host_prot(pn));
     }
 
+    /// After page `pn` gained or lost its code mark: only a readable and
+    /// writable page's host protection depends on it.
+    fn sync_writable_prot(&self, pn: u64) {
+        if self.pages.perms(pn).is_some_and(|p| p.contains(Perms::RW)) {
+            self.sync_host_prot(pn, pn + 1);
+        }
+    }
+
     pub fn layout(&self) -> &Layout {
         &self.layout
     }
@@ -406,7 +414,7 @@ impl AddressSpace {
     pub fn mark_code(&mut self, pn: u64) {
         if self.pages.perms(pn).is_some() && self.pages.set_code(pn, true) {
             self.tlb.flush_page(pn);
-            self.sync_host_prot(pn, pn + 1);
+            self.sync_writable_prot(pn);
         }
     }
 
@@ -421,7 +429,7 @@ impl AddressSpace {
         let hit = self.pages.set_code(pn, false);
         if hit {
             self.code_writes_push(pn);
-            self.sync_host_prot(pn, pn + 1);
+            self.sync_writable_prot(pn);
         }
         hit
     }
