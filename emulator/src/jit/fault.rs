@@ -19,10 +19,11 @@
 //! the address of a direct access of the thread's activation is answered by
 //! unwinding to that frame: the handler notes the access and rewrites the
 //! signal context so the kernel resumes at `bohr_jit_resume` with the saved
-//! stack, which returns [`EXIT_RETRY`] from [`enter`]. The engine then retires nothing
-//! of the faulting instruction and runs it in the interpreter, which takes
-//! the slow path (and raises the guest's fault, if there is one). Any other
-//! `SIGSEGV` goes to the handler that was installed before ours.
+//! stack, which returns [`EXIT_RETRY`] from [`enter`]. The engine then
+//! retires what ran before the access, none of its instruction, and runs
+//! that instruction in the interpreter, which takes the slow path (and
+//! raises the guest's fault, if there is one). Any other `SIGSEGV` goes to
+//! the handler that was installed before ours.
 //!
 //! Only x86-64 Linux hosts have the assembly; elsewhere [`SUPPORTED`] is
 //! false and compiled code uses only the software TLB.
