@@ -8,8 +8,9 @@
 //! loaded from `CpuState` on its first use; a slot set several times
 //! between memory accesses is stored once (see `pending`). At block
 //! boundaries `CpuState` is current, so every exit is cheap to compile.
-//! Across a memory access, where `CpuState` is current too, only the few
-//! slots read soonest stay in variables (`Lower::hold_nearest_slots`).
+//! Across a memory access through the TLB, where `CpuState` is current
+//! too, only the few slots read soonest stay in variables
+//! (`Lower::hold_nearest_slots`); a direct access keeps them all.
 //! A direct jump inside the region carries the target block's live-in
 //! slots (those it reads before writing; the most read few, see
 //! `MAX_HELD_SLOTS`) in variables, loading only those not at hand, so
@@ -27,9 +28,10 @@
 //! *direct*: they access guest memory at `base + addr` and leave every
 //! check to the host MMU (see `fault`). Each has its own trap code, and
 //! the fuel then lives in Cranelift's pinned register, so the fault
-//! handler finds both the access and the fuel left at the fault. Other accesses (and all of them where the host has no fault
-//! support) inline a lookup of their own access site and then of the
-//! software TLB (see `mem::tlb`); a TLB miss calls the `runtime` helpers.
+//! handler finds both the access and the fuel left at the fault. Other
+//! accesses (and all of them where the host has no fault support) inline
+//! a lookup of their own access site and then of the software TLB (see
+//! `mem::tlb`); a TLB miss calls the `runtime` helpers.
 //! Big-endian accesses byte-swap explicitly.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -191,11 +193,12 @@ fn used_slots(blocks: &[&Block]) -> BTreeSet<u16> {
 
 /// Most slots held in variables across a point where `CpuState` is
 /// current: a direct jump inside a region (the target's live-ins) and a
-/// memory access (see `Lower::hold_nearest_slots`). Holding more made the
-/// register allocator spill (x86-64 has about a dozen registers left beside
-/// `cpu`, `ctx`, the TLB and the fuel), which cost more than loading the
-/// others from `CpuState` again: measured on `bench`, whose SHA-256 rounds
-/// keep some twenty guest registers live.
+/// memory access through the TLB, whose slow path is a call (see
+/// `Lower::hold_nearest_slots`). Holding more made the register allocator
+/// spill (x86-64 has about a dozen registers left beside `cpu` and the
+/// fuel), which cost more than loading the others from `CpuState` again:
+/// measured on `bench`, whose SHA-256 rounds keep some twenty guest
+/// registers live.
 const MAX_HELD_SLOTS: usize = 4;
 
 /// The slots a block reads before it writes them (in op order), which a
@@ -943,8 +946,8 @@ impl Lower<'_, '_> {
     /// The host address of an access of `w` bytes at `addr` through a
     /// fresh access site: `fast(addend)` is entered on a hit of the site or
     /// of the TLB entry (its read or write tag), which the site then
-    /// copies; `slow` on a TLB miss. Leaves the
-    /// builder in `fast`; returns `host`.
+    /// copies; `slow` on a TLB miss. Leaves the builder in `fast`; returns
+    /// `host`.
     fn site_lookup(&mut self, addr: Value, w: Width, write: bool, slow: ClBlock) -> Value {
         let site = self.sites.take(write);
         let masked = self.b.ins().band_imm_s(addr, (PAGE_MASK | (w.bytes() as u64 - 1)) as i64);
@@ -1096,8 +1099,9 @@ impl Lower<'_, '_> {
     }
 
     /// The host address, offset and memory flags of an access at `addr`:
-    /// direct (see `goes_direct`), or through an access site. Returns the slow path's block
-    /// when there is one (cold, to be filled by the caller).
+    /// direct (see `goes_direct`), or through an access site. Returns the
+    /// slow path's block when there is one (cold, to be filled by the
+    /// caller).
     fn host_address(
         &mut self,
         addr: Value,

@@ -135,10 +135,10 @@ pub struct Jit {
     temps: Vec<u64>,
     /// Access sites handed out so far (see `mem::tlb`).
     sites: lower::Sites,
-    /// The TLB and direct base compiled code was built for: both are
-    /// constants in the code, so running with another address space flushes
-    /// the cache.
-    bound_tlb: Option<(*mut crate::mem::Tlb, u64)>,
+    /// The address space compiled code was built for, by its TLB and direct
+    /// base: both are constants in the code, so running with another
+    /// address space flushes the cache.
+    bound_space: Option<(*mut crate::mem::Tlb, u64)>,
     /// The direct accesses the fault handler answers for (see `fault`).
     activation: Activation,
     /// The context of compiled code, boxed so its address (a constant in
@@ -212,7 +212,7 @@ impl Jit {
             next_func: 0,
             temps: Vec::new(),
             sites: lower::Sites::default(),
-            bound_tlb: None,
+            bound_space: None,
             activation: Activation::new(),
             run_ctx: Box::new(JitCtx::idle()),
             stats: EngineStats::default(),
@@ -471,6 +471,22 @@ impl Jit {
         Some(entry)
     }
 
+    /// Interpret the block at `cpu.pc` after dropping the translations of
+    /// pages written since the last dispatch: for an instruction that
+    /// compiled code left because it wrote code or faulted, which must not
+    /// run from stale blocks.
+    fn interpret_fresh(
+        &mut self,
+        cpu: &mut CpuState,
+        mem: &mut AddressSpace,
+        fuel: u64,
+    ) -> Option<StopReason> {
+        if mem.has_code_writes() {
+            self.invalidate(mem);
+        }
+        self.interpret(cpu, mem, fuel)
+    }
+
     /// Interpret the block at `cpu.pc`.
     fn interpret(
         &mut self,
@@ -504,11 +520,11 @@ impl Engine for Jit {
     fn run(&mut self, cpu: &mut CpuState, mem: &mut AddressSpace, fuel: u64) -> StopReason {
         let start = cpu.icount;
         let tlb = (mem.tlb_ptr(), mem.direct_base());
-        if self.bound_tlb != Some(tlb) {
-            if self.bound_tlb.is_some() {
+        if self.bound_space != Some(tlb) {
+            if self.bound_space.is_some() {
                 self.flush();
             }
-            self.bound_tlb = Some(tlb);
+            self.bound_space = Some(tlb);
         }
         loop {
             let used = cpu.icount - start;
@@ -552,7 +568,7 @@ impl Engine for Jit {
             self.run_ctx.plugins = self.plugins.as_ptr();
             // SAFETY: `tramp` and `entry` were compiled by this engine's
             // current module (the fast table and `entries` are cleared with
-            // it) for this `run_ctx` and for `mem`'s TLB (`bound_tlb`), with
+            // it) for this `run_ctx` and for `mem`'s TLB (`bound_space`), with
             // the trampoline and region signatures; `cpu` is valid for the
             // call; `run_ctx` points at `mem`, which we hold exclusively,
             // and at `self.fast`, which nothing mutates until the call
@@ -561,7 +577,7 @@ impl Engine for Jit {
             // call. The plugin host outlives the call (we hold its handle)
             // and is not borrowed here.
             // The code faults only in its direct accesses, which leave
-            // `CpuState` current (`lower`); `activation` lists its functions.
+            // `CpuState` current (`lower`) and which `activation` lists.
             let code = unsafe { fault::enter(&mut self.activation, tramp, cpu, entry) };
             let ctx = &*self.run_ctx;
             self.plugins.after_block();
@@ -575,10 +591,7 @@ impl Engine for Jit {
                         // fresh translations: the interpreter always makes
                         // progress, where new compiled code could hit the
                         // same code again.
-                        if mem.has_code_writes() {
-                            self.invalidate(mem);
-                        }
-                        if let Some(s) = self.interpret(cpu, mem, left) {
+                        if let Some(s) = self.interpret_fresh(cpu, mem, left) {
                             return s;
                         }
                     }
@@ -597,11 +610,8 @@ impl Engine for Jit {
                     cpu.icount += ctx.fuel - fuel_now;
                     cpu.pc = at;
                     self.stats.direct_faults += 1;
-                    if mem.has_code_writes() {
-                        self.invalidate(mem);
-                    }
                     let left = fuel - (cpu.icount - start);
-                    if let Some(s) = self.interpret(cpu, mem, left) {
+                    if let Some(s) = self.interpret_fresh(cpu, mem, left) {
                         return s;
                     }
                 }

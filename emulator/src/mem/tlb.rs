@@ -119,9 +119,9 @@ impl Tlb {
         self.flush_pages(pn, pn + 1);
     }
 
-    /// Drop any entry for page `pn` after it got contents of its own: its
-    /// sites need no clearing, since none copies a zero-page entry.
-    pub fn flush_entry(&mut self, pn: u64) {
+    /// Drop any entry for page `pn`, leaving its sites (for `flush_pages`,
+    /// which clears those in one pass for the range).
+    fn flush_entry(&mut self, pn: u64) {
         let guest = pn << PAGE_SHIFT;
         let e = &mut self.entries[index(guest)];
         if e.read_tag == guest || e.write_tag == guest {
