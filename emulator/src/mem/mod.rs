@@ -16,9 +16,14 @@
 //! matching TLB entries first. Host-side accessors check guest permissions
 //! and lift host protections only for the bytes they copy.
 
+mod budget;
 mod pagetable;
 mod ram;
 mod tlb;
+
+use std::sync::Arc;
+
+pub use budget::{BudgetStats, MemBudget};
 
 use pagetable::PageTable;
 use ram::{GuestRam, HostProt};
@@ -172,6 +177,17 @@ pub struct AddressSpace {
     invalidations: Vec<(u64, u64)>,
     /// Upper bound on pages mapped, so a guest cannot exhaust the host.
     max_pages: u64,
+    /// The world's budget of committed pages, shared with its other
+    /// address spaces; `None` charges nothing.
+    budget: Option<Arc<MemBudget>>,
+}
+
+impl Drop for AddressSpace {
+    fn drop(&mut self) {
+        if let Some(budget) = &self.budget {
+            budget.release(self.pages.accessible_pages());
+        }
+    }
 }
 
 impl std::fmt::Debug for AddressSpace {
@@ -208,7 +224,47 @@ impl AddressSpace {
             code_writes: Vec::new(),
             invalidations: Vec::new(),
             max_pages: DEFAULT_MAX_PAGES,
+            budget: None,
         })
+    }
+
+    /// Charge this space's committed pages, now and from now on, to
+    /// `budget`. Fails with [`MapError::NoMemory`] (and changes nothing)
+    /// when the pages already committed do not fit.
+    pub fn set_budget(&mut self, budget: Arc<MemBudget>) -> Result<(), MapError> {
+        if !budget.charge(self.pages.accessible_pages()) {
+            return Err(MapError::NoMemory);
+        }
+        if let Some(old) = self.budget.replace(budget) {
+            old.release(self.pages.accessible_pages());
+        }
+        Ok(())
+    }
+
+    /// The budget this space charges, if any.
+    pub fn budget(&self) -> Option<&Arc<MemBudget>> {
+        self.budget.as_ref()
+    }
+
+    /// Settle the budget for pages `[first, last)` becoming `perms`
+    /// (`None`: unmapped), before the change is made.
+    fn commit(&self, first: u64, last: u64, perms: Option<Perms>) -> Result<(), MapError> {
+        let Some(budget) = &self.budget else {
+            return Ok(());
+        };
+        let old = self.pages.accessible_in(first, last);
+        let new = match perms {
+            Some(p) if p != Perms::NONE => last - first,
+            _ => 0,
+        };
+        if new > old {
+            if !budget.charge(new - old) {
+                return Err(MapError::NoMemory);
+            }
+        } else {
+            budget.release(old - new);
+        }
+        Ok(())
     }
 
     /// Host address of guest address 0: guest memory is at `base + addr`
@@ -285,6 +341,7 @@ impl AddressSpace {
         if self.pages.mapped_pages() - already + (last - first) > self.max_pages {
             return Err(MapError::NoMemory);
         }
+        self.commit(first, last, Some(perms))?;
         self.drop_pages(first, last);
         self.pages.set(first, last, Some(perms));
         self.ram.reset(first, last, self.host_prot(first));
@@ -303,6 +360,7 @@ impl AddressSpace {
     /// Unmap `[addr, addr+len)`. Unmapped holes in the range are fine.
     pub fn unmap(&mut self, addr: u64, len: u64) -> Result<(), MapError> {
         let (first, last) = self.check_range(addr, len)?;
+        self.commit(first, last, None)?;
         self.drop_pages(first, last);
         self.pages.set(first, last, None);
         self.ram.reset(first, last, HostProt::None);
@@ -315,6 +373,7 @@ impl AddressSpace {
         if self.pages.mapped_in(first, last) != last - first {
             return Err(MapError::NoMemory);
         }
+        self.commit(first, last, Some(perms))?;
         self.tlb.flush_pages(first, last);
         if !perms.contains(Perms::X) {
             // Code that can no longer be executed must not be reused.

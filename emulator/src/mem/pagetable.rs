@@ -16,11 +16,17 @@ pub(super) struct PageTable {
     ranges: BTreeMap<u64, (u64, Perms)>,
     code: HashSet<u64>,
     mapped_pages: u64,
+    /// Mapped pages with some permission: what a memory budget charges.
+    accessible_pages: u64,
 }
 
 impl PageTable {
     pub fn mapped_pages(&self) -> u64 {
         self.mapped_pages
+    }
+
+    pub fn accessible_pages(&self) -> u64 {
+        self.accessible_pages
     }
 
     pub fn range_count(&self) -> usize {
@@ -51,6 +57,23 @@ impl PageTable {
         n
     }
 
+    /// Pages in `[first, last)` that are mapped with some permission.
+    pub fn accessible_in(&self, first: u64, last: u64) -> u64 {
+        let mut n = 0;
+        if let Some((s, e, p)) = self.find(first)
+            && s < first
+            && p != Perms::NONE
+        {
+            n += e.min(last) - first;
+        }
+        for (&s, &(e, p)) in self.ranges.range(first..last) {
+            if p != Perms::NONE {
+                n += e.min(last) - s;
+            }
+        }
+        n
+    }
+
     /// The mapped range with the highest start below `top`, clipped.
     pub fn highest_below(&self, top: u64) -> Option<(u64, u64)> {
         let (&s, &(e, _)) = self.ranges.range(..top).next_back()?;
@@ -73,12 +96,18 @@ impl PageTable {
         self.split_at(last);
         let inside: Vec<u64> = self.ranges.range(first..last).map(|(&s, _)| s).collect();
         for s in inside {
-            let (e, _) = self.ranges.remove(&s).expect("listed above");
+            let (e, p) = self.ranges.remove(&s).expect("listed above");
             self.mapped_pages -= e - s;
+            if p != Perms::NONE {
+                self.accessible_pages -= e - s;
+            }
         }
         if let Some(p) = perms {
             self.ranges.insert(first, (last, p));
             self.mapped_pages += last - first;
+            if p != Perms::NONE {
+                self.accessible_pages += last - first;
+            }
         }
         self.merge_around(first);
         self.merge_around(last);

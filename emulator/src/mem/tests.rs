@@ -268,3 +268,46 @@ fn remapped_pages_read_zero() {
     m.map_fixed(0x40000, 0x1000, Perms::R).unwrap();
     assert_eq!(m.load(0x40010, 8), Ok(0), "unmapped, then mapped again");
 }
+
+#[test]
+fn budget_is_shared_charged_by_accessible_pages_and_refuses_past_its_limit() {
+    let budget = Arc::new(MemBudget::new(16 * PAGE_SIZE));
+    let mut a = space();
+    let mut b = space();
+    a.set_budget(budget.clone()).unwrap();
+    b.set_budget(budget.clone()).unwrap();
+    // PROT_NONE reservations are free.
+    a.map_fixed(0x100000, 64 * PAGE_SIZE, Perms::NONE).unwrap();
+    assert_eq!(budget.used_bytes(), 0);
+    a.protect(0x100000, 10 * PAGE_SIZE, Perms::RW).unwrap();
+    assert_eq!(budget.used_bytes(), 10 * PAGE_SIZE);
+    // The other space sees the same budget.
+    assert_eq!(b.map_fixed(0x10000, 7 * PAGE_SIZE, Perms::RW), Err(MapError::NoMemory));
+    assert!(!b.is_mapped(0x10000), "a refused mapping changes nothing");
+    b.map_fixed(0x10000, 6 * PAGE_SIZE, Perms::R).unwrap();
+    assert_eq!(budget.used_bytes(), 16 * PAGE_SIZE);
+    // Remapping pages already charged costs nothing more.
+    b.map_fixed(0x10000, 6 * PAGE_SIZE, Perms::RW).unwrap();
+    assert_eq!(a.protect(0x10a000, PAGE_SIZE, Perms::R), Err(MapError::NoMemory));
+    // Unmapping, PROT_NONE and dropping give pages back.
+    a.protect(0x100000, 2 * PAGE_SIZE, Perms::NONE).unwrap();
+    assert_eq!(budget.used_bytes(), 14 * PAGE_SIZE);
+    b.unmap(0x10000, 3 * PAGE_SIZE).unwrap();
+    assert_eq!(budget.used_bytes(), 11 * PAGE_SIZE);
+    drop(a);
+    assert_eq!(budget.used_bytes(), 3 * PAGE_SIZE);
+    let stats = budget.stats();
+    assert_eq!(stats.peak_bytes, 16 * PAGE_SIZE);
+    assert_eq!(stats.refused, 2);
+    assert_eq!(stats.limit_bytes, 16 * PAGE_SIZE);
+}
+
+#[test]
+fn brk_past_the_budget_keeps_the_old_break() {
+    let budget = Arc::new(MemBudget::new(4 * PAGE_SIZE));
+    let mut m = space();
+    m.set_budget(budget).unwrap();
+    m.init_brk(0x200000);
+    assert_eq!(m.set_brk(0x200000 + 4 * PAGE_SIZE), 0x200000 + 4 * PAGE_SIZE);
+    assert_eq!(m.set_brk(0x200000 + 5 * PAGE_SIZE), 0x200000 + 4 * PAGE_SIZE);
+}
