@@ -66,7 +66,9 @@ pub(crate) fn stream_error(
         return RootfsError::TooLarge { file: file.to_path_buf(), limit: cap.limit() };
     }
     let detail = err.to_string();
-    if err.kind() == io::ErrorKind::UnexpectedEof {
+    // A parser failing after the stream ended failed because it ended,
+    // whatever its message says.
+    if err.kind() == io::ErrorKind::UnexpectedEof || cap.hit_eof() {
         RootfsError::Truncated { file: file.to_path_buf(), format: format.to_string(), detail }
     } else {
         RootfsError::Corrupt { file: file.to_path_buf(), format: format.to_string(), detail }
