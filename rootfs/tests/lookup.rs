@@ -135,7 +135,10 @@ fn directories_are_sorted_and_navigable() {
     // Relative lookups start at the directory given; absolute ones at the root.
     let env_target = image.lookup_at(usr, "bin/env", Follow::Final).unwrap();
     assert_eq!(Ok(env_target), image.lookup("/bin/busybox", Follow::Final));
-    assert_eq!(image.lookup_at(usr, "/etc/passwd", Follow::Final), image.lookup("etc/passwd", Follow::Final));
+    assert_eq!(
+        image.lookup_at(usr, "/etc/passwd", Follow::Final),
+        image.lookup("etc/passwd", Follow::Final)
+    );
     assert_eq!(image.lookup_at(usr, "..", Follow::Final), Ok(image.root()));
     assert!(image.child(usr, b"lib").unwrap().is_some());
     assert_eq!(image.child(usr, b"nope"), Ok(None));

@@ -144,7 +144,7 @@ pub fn dump(image: &Image) -> (BTreeMap<String, Seen>, BTreeMap<String, u64>) {
         inos.insert(path.clone(), st.ino);
         if let Ok(entries) = image.read_dir(id) {
             for entry in entries {
-                let name = String::from_utf8(entry.name().to_vec()).unwrap();
+                let name = String::from_utf8_lossy(entry.name()).into_owned();
                 let child = if path.is_empty() { name } else { format!("{path}/{name}") };
                 stack.push((child, entry.inode()));
             }
