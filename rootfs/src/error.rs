@@ -47,6 +47,14 @@ pub enum RootfsError {
         "{file}: symlink `{link}` never resolves: more than 40 links in a row (a symlink loop)"
     )]
     SymlinkLoop { file: PathBuf, link: String },
+    /// Checking that the image's symlinks resolve took more path steps than
+    /// an image of its size may ask for: links built to make every lookup
+    /// walk thousands of components.
+    #[error(
+        "{file}: resolving the image's symlinks takes more than {limit} path steps \
+         (reached at `{link}`); links that long or that deeply chained are refused"
+    )]
+    SymlinksTooComplex { file: PathBuf, link: String, limit: u64 },
     /// The image decompresses to more than the configured cap.
     #[error(
         "{file}: more than {limit} bytes of decompressed data; the cap guards the host \
@@ -71,6 +79,7 @@ impl RootfsError {
             | RootfsError::BadEntry { file, .. }
             | RootfsError::Conflict { file, .. }
             | RootfsError::SymlinkLoop { file, .. }
+            | RootfsError::SymlinksTooComplex { file, .. }
             | RootfsError::TooLarge { file, .. }
             | RootfsError::TooManyEntries { file, .. } => file,
         }

@@ -37,6 +37,13 @@ pub use validate::{ImageSet, validate};
 /// `MAXSYMLINKS`).
 pub const MAX_SYMLINK_HOPS: u32 = 40;
 
+/// Path component steps every image may spend on checking its symlinks
+/// when opened, besides [`SYMLINK_CHECK_STEPS_PER_LINK`] per symlink. Real
+/// images use a few steps per link.
+pub const SYMLINK_CHECK_BASE_STEPS: u64 = 4_000_000;
+/// Path component steps each symlink adds to the check's budget.
+pub const SYMLINK_CHECK_STEPS_PER_LINK: u64 = 64;
+
 /// Caps that keep a hostile or broken image from exhausting the host.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
@@ -125,12 +132,22 @@ pub struct Stat {
 }
 
 /// A read root filesystem. Cloning shares it.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Image {
     inner: Arc<ImageInner>,
 }
 
-#[derive(Debug)]
+impl fmt::Debug for Image {
+    // The tree itself would print every file's bytes.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Image")
+            .field("source", &self.inner.source)
+            .field("format", &self.format())
+            .field("inodes", &self.inode_count())
+            .finish()
+    }
+}
+
 struct ImageInner {
     source: PathBuf,
     tree: tree::Tree,
@@ -152,8 +169,19 @@ impl Image {
     }
 
     /// Every symlink must resolve without a loop (dangling ones are fine:
-    /// firmware often links to files made at boot).
+    /// firmware often links to files made at boot). The walks share a step
+    /// budget of [`SYMLINK_CHECK_BASE_STEPS`] plus
+    /// [`SYMLINK_CHECK_STEPS_PER_LINK`] per link.
     fn check_symlinks(&self) -> Result<(), RootfsError> {
+        let links = self
+            .inner
+            .tree
+            .inodes
+            .iter()
+            .filter(|i| matches!(i.kind(), NodeKind::Symlink(_)))
+            .count() as u64;
+        let limit = SYMLINK_CHECK_BASE_STEPS + SYMLINK_CHECK_STEPS_PER_LINK * links;
+        let mut budget = limit;
         let mut stack = vec![(self.root(), Vec::new())];
         while let Some((dir, path)) = stack.pop() {
             for entry in self.read_dir(dir).unwrap_or(&[]) {
@@ -162,13 +190,30 @@ impl Image {
                 child_path.extend_from_slice(entry.name());
                 match self.inode(entry.inode()).kind() {
                     NodeKind::Dir { .. } => stack.push((entry.inode(), child_path)),
-                    NodeKind::Symlink(_)
-                        if self.lookup(&child_path, Follow::Final) == Err(LookupError::Loop) =>
-                    {
-                        return Err(RootfsError::SymlinkLoop {
-                            file: self.inner.source.clone(),
-                            link: String::from_utf8_lossy(&child_path).into_owned(),
-                        });
+                    NodeKind::Symlink(_) => {
+                        let link = || String::from_utf8_lossy(&child_path).into_owned();
+                        match lookup::resolve_counted(
+                            self,
+                            dir,
+                            entry.name(),
+                            Follow::Final,
+                            &mut budget,
+                        ) {
+                            Err(lookup::Stop::Lookup(LookupError::Loop)) => {
+                                return Err(RootfsError::SymlinkLoop {
+                                    file: self.inner.source.clone(),
+                                    link: link(),
+                                });
+                            }
+                            Err(lookup::Stop::OutOfSteps) => {
+                                return Err(RootfsError::SymlinksTooComplex {
+                                    file: self.inner.source.clone(),
+                                    link: link(),
+                                    limit,
+                                });
+                            }
+                            _ => {}
+                        }
                     }
                     _ => {}
                 }
