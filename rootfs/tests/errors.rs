@@ -424,3 +424,35 @@ fn symlinks_built_to_be_slow_are_refused_quickly() {
     // Host time only bounds the test, it never decides a result.
     assert!(start.elapsed().as_secs() < 60);
 }
+
+#[test]
+fn squashfs_metadata_and_fragment_blocks_count_toward_the_cap() {
+    // Three tiny files share one fragment block, which is decompressed whole
+    // (128 KiB, backhand's default block size): that counts, not just the
+    // three bytes the files hold.
+    let dir = scratch("squashfs_cap");
+    let spec: Spec = ["a", "b", "c"]
+        .into_iter()
+        .map(|p| Entry {
+            path: p,
+            kind: Kind::File(b"x".to_vec()),
+            perm: 0o644,
+            uid: 0,
+            gid: 0,
+            mtime: 0,
+        })
+        .collect();
+    let path = dir.join("tiny.sqfs");
+    std::fs::write(&path, squashfs_bytes(&spec, Compressor::Gzip)).unwrap();
+    let err = Image::open_with_limits(&path, Limits { max_bytes: 100 << 10, ..Limits::default() })
+        .unwrap_err();
+    assert!(matches!(err, RootfsError::TooLarge { .. }), "{err:?}");
+    let image =
+        Image::open_with_limits(&path, Limits { max_bytes: 200 << 10, ..Limits::default() })
+            .unwrap();
+    assert_eq!(image.file_bytes(), 3);
+    // The metadata bound alone: one 8 KiB metadata block at least.
+    let err = Image::open_with_limits(&path, Limits { max_bytes: 4 << 10, ..Limits::default() })
+        .unwrap_err();
+    assert!(matches!(err, RootfsError::TooLarge { .. }), "{err:?}");
+}

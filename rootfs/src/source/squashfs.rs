@@ -8,9 +8,17 @@
 //! and header are grouped, up to that link count per inode. Two distinct
 //! hard-link groups identical in contents, owner, mode, time and link
 //! count would be indistinguishable to any reader of the image.
+//!
+//! `backhand` decompresses all metadata when it opens an image, and caches
+//! each fragment block it reads. Before handing it the image, the
+//! superblock and the metadata block headers are read to bound what that
+//! will decompress (8 KiB per metadata block, 16 bytes per fragment
+//! entry), and every fragment block first used is charged a whole block:
+//! both count against [`Limits::max_bytes`] with the file contents.
 
+use std::collections::BTreeSet;
 use std::fs::File;
-use std::io::{self, BufReader, Read};
+use std::io::{self, BufReader, Read, Seek, SeekFrom};
 use std::os::unix::ffi::OsStrExt;
 use std::panic::{self, AssertUnwindSafe};
 use std::path::Path;
@@ -61,9 +69,65 @@ pub(crate) fn read(
     })
 }
 
-fn read_inner(path: &Path, file: File, limits: Limits) -> Result<crate::tree::Tree, RootfsError> {
-    let fs = FilesystemReader::from_reader(BufReader::new(file)).map_err(|e| error(path, e))?;
+/// Largest decompressed metadata block.
+const METADATA_BLOCK: u64 = 8192;
+/// An absent table's offset in the superblock.
+const NOT_SET: u64 = u64::MAX;
+
+/// An upper bound on the metadata `backhand` decompresses on open: the
+/// inode and directory tables (a chain of blocks, each with a 2-byte
+/// header giving its stored size) and the fragment table. `None` when the
+/// superblock is too damaged to tell; `backhand` then reports the damage.
+fn metadata_bound(file: &mut File) -> io::Result<Option<u64>> {
+    let mut sb = [0u8; 96];
+    file.seek(SeekFrom::Start(0))?;
+    if file.read_exact(&mut sb).is_err() {
+        return Ok(None);
+    }
+    let u32_at =
+        |o: usize| u64::from(u32::from_le_bytes(sb[o..o + 4].try_into().unwrap_or_default()));
+    let u64_at = |o: usize| u64::from_le_bytes(sb[o..o + 8].try_into().unwrap_or_default());
+    let frag_count = u32_at(16);
+    let (id_table, inode_table, dir_table, frag_table, export_table) =
+        (u64_at(48), u64_at(64), u64_at(72), u64_at(80), u64_at(88));
+    // Where the directory table ends, as `backhand` decides it.
+    let end = [frag_table, export_table, id_table]
+        .into_iter()
+        .filter(|&t| t != NOT_SET && t > dir_table)
+        .min()
+        .unwrap_or(dir_table);
+    let len = file.metadata()?.len();
+    let mut pos = inode_table;
+    let mut blocks = 0u64;
+    let mut header = [0u8; 2];
+    while pos < end && pos < len {
+        file.seek(SeekFrom::Start(pos))?;
+        if file.read_exact(&mut header).is_err() {
+            break;
+        }
+        blocks += 1;
+        pos += 2 + u64::from(u16::from_le_bytes(header) & 0x7fff);
+    }
+    file.seek(SeekFrom::Start(0))?;
+    Ok(Some(blocks * METADATA_BLOCK + (frag_count * 16).div_ceil(METADATA_BLOCK) * METADATA_BLOCK))
+}
+
+fn read_inner(
+    path: &Path,
+    mut file: File,
+    limits: Limits,
+) -> Result<crate::tree::Tree, RootfsError> {
     let mut builder = Builder::new(path, Format::Squashfs, limits);
+    let bound = metadata_bound(&mut file).map_err(|source| RootfsError::Io {
+        file: path.to_path_buf(),
+        at: None,
+        source,
+    })?;
+    if let Some(bound) = bound {
+        builder.charge_bytes(bound)?;
+    }
+    let fs = FilesystemReader::from_reader(BufReader::new(file)).map_err(|e| error(path, e))?;
+    let mut fragments_seen = BTreeSet::new();
     // (inode, header, the node it became, names still expected)
     let mut linked: Vec<(&backhand::v4::inode::ExtendedFile, NodeHeader, BuildId, u32)> =
         Vec::new();
@@ -88,6 +152,10 @@ fn read_inner(path: &Path, file: File, limits: Limits) -> Result<crate::tree::Tr
                     slot.3 -= 1;
                     builder.link(name, slot.2)?;
                     continue;
+                }
+                // A fragment block is decompressed whole and kept.
+                if f.frag_index() != 0xffff_ffff && fragments_seen.insert(f.frag_index()) {
+                    builder.charge_bytes(u64::from(fs.block_size))?;
                 }
                 let size = f.file_len() as u64;
                 if size > builder.bytes_left() {
