@@ -46,6 +46,11 @@ fn missing_and_empty_files() {
     let err = Image::open(&missing).unwrap_err();
     assert!(matches!(err, RootfsError::Missing { .. }), "{err:?}");
     assert_names_file(&err, &missing);
+    let err = Image::open("/dev/null").unwrap_err();
+    assert!(
+        matches!(&err, RootfsError::UnsupportedFormat { what, .. } if what.contains("regular file")),
+        "{err:?}"
+    );
     let err = open_bytes(&dir, "empty.img", b"").unwrap_err();
     assert!(
         matches!(&err, RootfsError::UnsupportedFormat { what, .. } if what.contains("empty")),
@@ -252,6 +257,17 @@ fn conflicting_duplicates_are_refused_identical_ones_accepted() {
     ]);
     let image = open_bytes(&dir, "same.tar", &bytes).unwrap();
     assert_eq!(image.stat_path("a", bohr_rootfs::Follow::Final).unwrap().nlink, 1);
+
+    // Old archives mark directories with a trailing slash on a regular entry.
+    let bytes = tar_with(&[
+        (b"old/", tar::EntryType::Regular, b"", ""),
+        (b"old/f", tar::EntryType::Regular, b"x", ""),
+    ]);
+    let image = open_bytes(&dir, "v7.tar", &bytes).unwrap();
+    assert_eq!(
+        image.stat_path("old", bohr_rootfs::Follow::Final).unwrap().file_type,
+        bohr_rootfs::FileType::Directory
+    );
 
     // A directory first implied by a deeper entry, then listed: accepted.
     let bytes = tar_with(&[

@@ -28,6 +28,13 @@ pub(crate) fn read(path: &Path, limits: Limits) -> Result<Tree, RootfsError> {
     if meta.is_dir() {
         return dir::read(path, limits);
     }
+    if !meta.is_file() {
+        // A fifo would block the open, a device could stream forever.
+        return Err(RootfsError::UnsupportedFormat {
+            file: path.to_path_buf(),
+            what: "neither a regular file nor a directory".into(),
+        });
+    }
     let mut file = File::open(path).map_err(io_err)?;
     let head = detect::read_head(&mut file, 2048).map_err(io_err)?;
     file.seek(SeekFrom::Start(0)).map_err(io_err)?;

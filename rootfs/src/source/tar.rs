@@ -84,6 +84,8 @@ fn add_entry<R: Read>(
     };
     let link_name = entry.link_name_bytes().map(|l| l.into_owned());
     let kind = match entry_type {
+        // Pre-POSIX archives mark a directory by a trailing slash alone.
+        EntryType::Regular if name.ends_with(b"/") && entry.size() == 0 => Some(NewKind::Dir),
         EntryType::Regular | EntryType::Continuous => None,
         EntryType::Directory => Some(NewKind::Dir),
         EntryType::Symlink => match &link_name {
