@@ -351,8 +351,9 @@ impl Builder {
         }
     }
 
-    /// Adds one entry at `path`. A repeated entry is accepted only if it
-    /// says exactly the same thing (or fills in an implied directory).
+    /// Adds one entry at `path`. A repeated directory takes the later
+    /// entry's metadata; any other repeated entry is accepted only if it
+    /// says exactly the same thing.
     pub(crate) fn add(
         &mut self,
         path: &[u8],
@@ -366,14 +367,14 @@ impl Builder {
             if kind != NewKind::Dir {
                 return Err(self.conflict(path, "the image root must be a directory"));
             }
-            return self.redeclare_dir(path, 0, meta);
+            return self.redeclare_dir(0, meta);
         };
         if let Some(&existing) = match &self.nodes[parent].kind {
             BKind::Dir(e) => e.get(name),
             BKind::Leaf(_) => None,
         } {
             return match (&self.nodes[existing].kind, &kind) {
-                (BKind::Dir(_), NewKind::Dir) => self.redeclare_dir(path, existing, meta),
+                (BKind::Dir(_), NewKind::Dir) => self.redeclare_dir(existing, meta),
                 (BKind::Leaf(old), new) if old == new && self.nodes[existing].meta == meta => {
                     Ok(existing)
                 }
@@ -393,25 +394,14 @@ impl Builder {
         Ok(id)
     }
 
-    fn redeclare_dir(
-        &mut self,
-        path: &[u8],
-        id: BuildId,
-        meta: Meta,
-    ) -> Result<BuildId, RootfsError> {
+    /// A directory listed again: its metadata becomes the later entry's,
+    /// as the kernel's initramfs unpacker and tar do (concatenated
+    /// initramfs archives each list `.`, with their own times).
+    fn redeclare_dir(&mut self, id: BuildId, meta: Meta) -> Result<BuildId, RootfsError> {
         let node = &mut self.nodes[id];
-        if node.implied {
-            node.meta = meta;
-            node.implied = false;
-            Ok(id)
-        } else if node.meta == meta {
-            Ok(id)
-        } else {
-            Err(self.conflict(
-                path,
-                "the directory is declared twice with different owner, mode or time",
-            ))
-        }
+        node.meta = meta;
+        node.implied = false;
+        Ok(id)
     }
 
     /// Adds a hard link at `path` to the inode `target` (never a directory).

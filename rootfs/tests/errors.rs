@@ -277,12 +277,17 @@ fn conflicting_duplicates_are_refused_identical_ones_accepted() {
     let image = open_bytes(&dir, "implied.tar", &bytes).unwrap();
     assert_eq!(image.stat_path("d", bohr_rootfs::Follow::Final).unwrap().mode, 0o040644);
 
-    // Listed twice with different modes: refused.
+    // A directory listed twice takes the later entry's metadata, as the
+    // kernel's initramfs unpacker does.
     let mut cpio = Vec::new();
-    newc_entry(&mut cpio, "d", [2, 0o040755, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0], b"");
-    newc_entry(&mut cpio, "d", [3, 0o040700, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0], b"");
+    newc_entry(&mut cpio, "d", [2, 0o040755, 0, 0, 2, 5, 0, 0, 0, 0, 0, 0], b"");
+    newc_entry(&mut cpio, "d/f", [3, 0o100644, 0, 0, 1, 5, 0, 0, 0, 0, 0, 0], b"f");
+    newc_entry(&mut cpio, "d", [4, 0o040700, 7, 8, 2, 9, 0, 0, 0, 0, 0, 0], b"");
     newc_trailer(&mut cpio);
-    assert!(matches!(open_bytes(&dir, "dirs.cpio", &cpio), Err(RootfsError::Conflict { .. })));
+    let image = open_bytes(&dir, "dirs.cpio", &cpio).unwrap();
+    let d = image.stat_path("d", bohr_rootfs::Follow::Final).unwrap();
+    assert_eq!((d.mode, d.uid, d.gid, d.mtime), (0o040700, 7, 8, 9));
+    assert!(image.lookup("d/f", bohr_rootfs::Follow::Final).is_ok());
 
     // A hard link to something the archive never listed.
     let bytes = tar_with(&[(b"b", tar::EntryType::Link, b"", "nowhere")]);
