@@ -13,6 +13,22 @@
 //! only: an absolute target starts at the image root, `..` at the root stays
 //! there, and more than [`MAX_SYMLINK_HOPS`] links give [`LookupError::Loop`].
 //!
+//! ```no_run
+//! use bohr_rootfs::{Follow, Image};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let image = Image::open("firmware/rootfs.squashfs")?;
+//! let sh = image.lookup("/bin/sh", Follow::Final)?; // busybox, via its applet link
+//! let elf = image.read_file(sh)?; // shared bytes, no copy
+//! let stat = image.stat(sh);
+//! assert_eq!(stat.size, elf.len() as u64);
+//! for entry in image.read_dir(image.lookup("/etc", Follow::Final)?)? {
+//!     println!("{}", String::from_utf8_lossy(entry.name()));
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! Modules: `tree` (the inode table and the builder every reader feeds),
 //! `lookup` (path resolution), `detect` (magic bytes, decompression and the
 //! size cap), `source` (one reader per format), `validate` (the matrix-side
