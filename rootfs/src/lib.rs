@@ -179,7 +179,24 @@ impl Image {
     pub fn open_with_limits(path: impl AsRef<Path>, limits: Limits) -> Result<Image, RootfsError> {
         let path = path.as_ref();
         let tree = source::read(path, limits)?;
-        let image = Image { inner: Arc::new(ImageInner { source: path.to_path_buf(), tree }) };
+        Image::finish(path, tree)
+    }
+
+    /// Reads an image file's bytes from memory (a tar, cpio or squashfs
+    /// image, compressed or not; not a directory). `name` stands for the
+    /// file in errors and [`Image::source`].
+    pub fn from_bytes(
+        name: impl AsRef<Path>,
+        bytes: &[u8],
+        limits: Limits,
+    ) -> Result<Image, RootfsError> {
+        let name = name.as_ref();
+        let tree = source::read_stream(name, std::io::Cursor::new(bytes), limits)?;
+        Image::finish(name, tree)
+    }
+
+    fn finish(source: &Path, tree: tree::Tree) -> Result<Image, RootfsError> {
+        let image = Image { inner: Arc::new(ImageInner { source: source.to_path_buf(), tree }) };
         image.check_symlinks()?;
         Ok(image)
     }

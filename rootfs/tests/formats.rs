@@ -184,3 +184,27 @@ fn images_are_shared_not_copied() {
     let t = std::thread::spawn(move || clone.file_bytes());
     assert_eq!(t.join().unwrap(), image.file_bytes());
 }
+
+#[test]
+fn images_read_from_memory_match_files() {
+    let spec = sample(false);
+    let no_links = without_hard_links(&spec);
+    let tar = tar_bytes(&spec);
+    for (name, bytes) in [
+        ("mem.tar.xz", xz(&tar)),
+        ("mem.cpio", cpio_bytes(&spec)),
+        ("mem.sqfs", squashfs_bytes(&no_links, Compressor::Xz)),
+    ] {
+        let image = Image::from_bytes(name, &bytes, bohr_rootfs::Limits::default()).unwrap();
+        assert_eq!(image.source(), std::path::Path::new(name));
+        if name.ends_with("sqfs") {
+            assert_matches_with_root_mtime(&image, &no_links, 0);
+        } else {
+            assert_matches(&image, &spec);
+        }
+    }
+    let err =
+        Image::from_bytes("mem.img", &tar[..1000], bohr_rootfs::Limits::default()).unwrap_err();
+    assert!(matches!(err, bohr_rootfs::RootfsError::Truncated { .. }), "{err:?}");
+    assert_eq!(err.file(), std::path::Path::new("mem.img"));
+}

@@ -35,14 +35,25 @@ pub(crate) fn read(path: &Path, limits: Limits) -> Result<Tree, RootfsError> {
             what: "neither a regular file nor a directory".into(),
         });
     }
-    let mut file = File::open(path).map_err(io_err)?;
-    let head = detect::read_head(&mut file, 2048).map_err(io_err)?;
-    file.seek(SeekFrom::Start(0)).map_err(io_err)?;
+    let file = File::open(path).map_err(io_err)?;
+    read_stream(path, file, limits)
+}
+
+/// Reads an image file's bytes from `input`; `path` names it in errors.
+pub(crate) fn read_stream<R: Read + Seek + Send>(
+    path: &Path,
+    mut input: R,
+    limits: Limits,
+) -> Result<Tree, RootfsError> {
+    let io_err = |source: io::Error| RootfsError::Io { file: path.to_path_buf(), at: None, source };
+    let head = detect::read_head(&mut input, 2048).map_err(io_err)?;
+    input.seek(SeekFrom::Start(0)).map_err(io_err)?;
     let outer = detect::classify(path, &head)?;
     if outer == Outer::Squashfs {
-        return squashfs::read(path, file, limits);
+        return squashfs::read(path, input, limits);
     }
-    let (decoder, compression) = detect::decompress(outer, BufReader::new(file)).map_err(io_err)?;
+    let (decoder, compression) =
+        detect::decompress(outer, BufReader::new(input)).map_err(io_err)?;
     let (mut capped, state) = Capped::new(decoder, limits.max_bytes);
     let layer = match compression {
         crate::Compression::None => "archive",

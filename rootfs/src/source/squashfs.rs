@@ -17,7 +17,6 @@
 //! both count against [`Limits::max_bytes`] with the file contents.
 
 use std::collections::BTreeSet;
-use std::fs::File;
 use std::io::{self, BufReader, Read, Seek, SeekFrom};
 use std::os::unix::ffi::OsStrExt;
 use std::panic::{self, AssertUnwindSafe};
@@ -53,9 +52,9 @@ fn error(path: &Path, e: BackhandError) -> RootfsError {
     }
 }
 
-pub(crate) fn read(
+pub(crate) fn read<R: Read + Seek + Send>(
     path: &Path,
-    file: File,
+    file: R,
     limits: Limits,
 ) -> Result<crate::tree::Tree, RootfsError> {
     // `backhand` is a parser of untrusted bytes; should it panic on some
@@ -78,7 +77,7 @@ const NOT_SET: u64 = u64::MAX;
 /// inode and directory tables (a chain of blocks, each with a 2-byte
 /// header giving its stored size) and the fragment table. `None` when the
 /// superblock is too damaged to tell; `backhand` then reports the damage.
-fn metadata_bound(file: &mut File) -> io::Result<Option<u64>> {
+fn metadata_bound(file: &mut (impl Read + Seek)) -> io::Result<Option<u64>> {
     let mut sb = [0u8; 96];
     file.seek(SeekFrom::Start(0))?;
     if file.read_exact(&mut sb).is_err() {
@@ -96,7 +95,7 @@ fn metadata_bound(file: &mut File) -> io::Result<Option<u64>> {
         .filter(|&t| t != NOT_SET && t > dir_table)
         .min()
         .unwrap_or(dir_table);
-    let len = file.metadata()?.len();
+    let len = file.seek(SeekFrom::End(0))?;
     let mut pos = inode_table;
     let mut blocks = 0u64;
     let mut header = [0u8; 2];
@@ -112,9 +111,9 @@ fn metadata_bound(file: &mut File) -> io::Result<Option<u64>> {
     Ok(Some(blocks * METADATA_BLOCK + (frag_count * 16).div_ceil(METADATA_BLOCK) * METADATA_BLOCK))
 }
 
-fn read_inner(
+fn read_inner<R: Read + Seek + Send>(
     path: &Path,
-    mut file: File,
+    mut file: R,
     limits: Limits,
 ) -> Result<crate::tree::Tree, RootfsError> {
     let mut builder = Builder::new(path, Format::Squashfs, limits);
