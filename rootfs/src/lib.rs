@@ -224,7 +224,7 @@ impl Image {
                 match self.inode(entry.inode()).kind() {
                     NodeKind::Dir { .. } => stack.push((entry.inode(), child_path)),
                     NodeKind::Symlink(_) => {
-                        let link = || String::from_utf8_lossy(&child_path).into_owned();
+                        let link = || crate::tree::shown(&child_path);
                         match lookup::resolve_counted(
                             self,
                             dir,

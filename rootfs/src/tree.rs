@@ -22,6 +22,17 @@ pub const PATH_MAX: usize = 4095;
 /// Longest name of one path component (Linux's `NAME_MAX`).
 pub const NAME_MAX: usize = 255;
 
+/// An entry path or name as error messages show it: lossy UTF-8, and cut
+/// short past a few hundred bytes (a crafted archive may carry megabytes).
+pub(crate) fn shown(bytes: &[u8]) -> String {
+    const SHOWN: usize = 300;
+    if bytes.len() > SHOWN {
+        format!("{}… ({} bytes)", String::from_utf8_lossy(&bytes[..SHOWN]), bytes.len())
+    } else {
+        String::from_utf8_lossy(bytes).into_owned()
+    }
+}
+
 /// Index of an inode in its [`crate::Image`]. Only meaningful for the image
 /// that produced it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -227,8 +238,9 @@ impl Builder {
         self.limits
     }
 
-    /// Counts `n` bytes of file contents against [`Limits::max_bytes`];
-    /// readers whose decompressed stream is already capped do not call it.
+    /// Counts `n` bytes (file contents, or metadata a reader will
+    /// decompress) against [`Limits::max_bytes`]; readers whose
+    /// decompressed stream is already capped do not call it.
     pub(crate) fn charge_bytes(&mut self, n: u64) -> Result<(), RootfsError> {
         self.bytes = self.bytes.saturating_add(n);
         if self.bytes > self.limits.max_bytes {
@@ -246,19 +258,11 @@ impl Builder {
     }
 
     fn bad(&self, path: &[u8], reason: impl Into<String>) -> RootfsError {
-        RootfsError::BadEntry {
-            file: self.file.clone(),
-            entry: String::from_utf8_lossy(path).into_owned(),
-            reason: reason.into(),
-        }
+        RootfsError::BadEntry { file: self.file.clone(), entry: shown(path), reason: reason.into() }
     }
 
     fn conflict(&self, path: &[u8], reason: impl Into<String>) -> RootfsError {
-        RootfsError::Conflict {
-            file: self.file.clone(),
-            entry: String::from_utf8_lossy(path).into_owned(),
-            reason: reason.into(),
-        }
+        RootfsError::Conflict { file: self.file.clone(), entry: shown(path), reason: reason.into() }
     }
 
     fn count_entry(&mut self) -> Result<(), RootfsError> {
@@ -324,7 +328,7 @@ impl Builder {
                         path,
                         format!(
                             "`{}` is not a directory in the image, so nothing can be inside it",
-                            String::from_utf8_lossy(c)
+                            shown(c)
                         ),
                     ));
                 }

@@ -54,7 +54,7 @@ pub(crate) fn read(
             if name.len() > PATH_MAX + 2 {
                 return Err(RootfsError::BadEntry {
                     file: path.to_path_buf(),
-                    entry: entry.name().chars().take(64).collect::<String>() + "…",
+                    entry: crate::tree::shown(entry.name().as_bytes()),
                     reason: format!("path longer than {PATH_MAX} bytes"),
                 });
             }

@@ -96,7 +96,7 @@ pub(crate) fn read(root: &Path, limits: Limits) -> Result<crate::tree::Tree, Roo
             } else {
                 return Err(RootfsError::BadEntry {
                     file: root.to_path_buf(),
-                    entry: String::from_utf8_lossy(&image_path).into_owned(),
+                    entry: crate::tree::shown(&image_path),
                     reason: "unknown file type".into(),
                 });
             };

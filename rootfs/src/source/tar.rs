@@ -60,7 +60,7 @@ fn add_entry<R: Read>(
     let name = entry.path_bytes().into_owned();
     let bad = |reason: String| RootfsError::BadEntry {
         file: file.clone(),
-        entry: String::from_utf8_lossy(&name).into_owned(),
+        entry: crate::tree::shown(&name),
         reason,
     };
     let header = entry.header();
@@ -108,7 +108,7 @@ fn add_entry<R: Read>(
             let Some(id) = builder.find(&target)? else {
                 return Err(bad(format!(
                     "a hard link to `{}`, which the archive has not listed before it",
-                    String::from_utf8_lossy(&target)
+                    crate::tree::shown(&target)
                 )));
             };
             if builder.is_dir(id) {
@@ -125,9 +125,10 @@ fn add_entry<R: Read>(
             let ext = ext.map_err(|e| bad(format!("bad pax record: {e}")))?;
             let value = ext.value_bytes();
             let parse_u32 = |what: &str| -> Result<u32, RootfsError> {
-                std::str::from_utf8(value).ok().and_then(|v| v.parse().ok()).ok_or_else(|| {
-                    bad(format!("bad pax {what} `{}`", String::from_utf8_lossy(value)))
-                })
+                std::str::from_utf8(value)
+                    .ok()
+                    .and_then(|v| v.parse().ok())
+                    .ok_or_else(|| bad(format!("bad pax {what} `{}`", crate::tree::shown(value))))
             };
             match ext.key_bytes() {
                 b"uid" => meta.uid = parse_u32("uid")?,
@@ -137,7 +138,7 @@ fn add_entry<R: Read>(
                     let text = std::str::from_utf8(value).unwrap_or("");
                     let whole = text.split('.').next().unwrap_or("");
                     meta.mtime = whole.parse().map_err(|_| {
-                        bad(format!("bad pax mtime `{}`", String::from_utf8_lossy(value)))
+                        bad(format!("bad pax mtime `{}`", crate::tree::shown(value)))
                     })?;
                 }
                 _ => {}
@@ -156,7 +157,7 @@ fn add_entry<R: Read>(
                     format: format.to_string(),
                     detail: format!(
                         "entry `{}` declares {size} bytes, the archive ends after {}",
-                        String::from_utf8_lossy(&name),
+                        crate::tree::shown(&name),
                         data.len()
                     ),
                 });
