@@ -68,7 +68,7 @@ impl DirEntry {
 }
 
 /// What an inode is, with the data of its kind.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum NodeKind {
     /// A regular file; the bytes are shared, never copied, between users.
     File(Arc<[u8]>),
@@ -90,6 +90,23 @@ pub enum NodeKind {
     },
     Fifo,
     Socket,
+}
+
+impl std::fmt::Debug for NodeKind {
+    // A file prints its length, not its bytes; a link its target as text.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NodeKind::File(data) => write!(f, "File({} bytes)", data.len()),
+            NodeKind::Dir { entries, parent } => {
+                write!(f, "Dir({} entries, parent {})", entries.len(), parent.ino())
+            }
+            NodeKind::Symlink(target) => write!(f, "Symlink({:?})", shown(target)),
+            NodeKind::CharDevice { major, minor } => write!(f, "CharDevice({major}:{minor})"),
+            NodeKind::BlockDevice { major, minor } => write!(f, "BlockDevice({major}:{minor})"),
+            NodeKind::Fifo => f.write_str("Fifo"),
+            NodeKind::Socket => f.write_str("Socket"),
+        }
+    }
 }
 
 /// The file type part of a mode, as `stat` reports it.
