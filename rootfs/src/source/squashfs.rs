@@ -7,7 +7,8 @@
 //! count above one, so names whose extended inodes are equal in every field
 //! and header are grouped, up to that link count per inode. Two distinct
 //! hard-link groups identical in contents, owner, mode, time and link
-//! count would be indistinguishable to any reader of the image.
+//! count would be indistinguishable to any reader of the image. Hard-linked
+//! symlinks and device nodes (rare) read as separate inodes.
 //!
 //! `backhand` decompresses all metadata when it opens an image, and caches
 //! each fragment block it reads. Before handing it the image, the
