@@ -415,10 +415,7 @@ pub fn write_dir(spec: &Spec, root: &Path) {
                 run("mknod", &[p.to_str().unwrap(), c, &a.to_string(), &b.to_string()]);
             }
             Kind::Fifo => run("mkfifo", &[p.to_str().unwrap()]),
-            Kind::Socket => {
-                let l = std::os::unix::net::UnixListener::bind(&p).unwrap();
-                drop(l);
-            }
+            Kind::Socket => bind_socket(&p),
         }
         if !matches!(entry.kind, Kind::Symlink(_) | Kind::HardLink(_)) {
             std::os::unix::fs::lchown(&p, Some(entry.uid), Some(entry.gid)).unwrap();
@@ -440,6 +437,23 @@ pub fn write_dir(spec: &Spec, root: &Path) {
     for (p, t) in timed {
         run("touch", &["-h", "-d", &format!("@{t}"), p.to_str().unwrap()]);
     }
+}
+
+/// Makes a Unix socket node at `path`. A socket address holds at most 107
+/// bytes, so the bind goes through a short symlink to the directory.
+fn bind_socket(path: &Path) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let link = std::env::temp_dir().join(format!(
+        "bohr-rootfs-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_file(&link);
+    std::os::unix::fs::symlink(path.parent().unwrap(), &link).unwrap();
+    let bound = std::os::unix::net::UnixListener::bind(link.join(path.file_name().unwrap()));
+    std::fs::remove_file(&link).unwrap();
+    drop(bound.unwrap());
 }
 
 pub fn run(cmd: &str, args: &[&str]) {
