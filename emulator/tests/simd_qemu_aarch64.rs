@@ -211,8 +211,8 @@ fn make_batch(rng: &mut Rng, n: usize, pool: &[&'static decode::Encoding]) -> Ba
         for r in (0..32).step_by(2) {
             writeln!(code, "    ldp q{r}, q{}, [x29, #{}]", r + 1, r * 16).unwrap();
         }
-        for r in (0..28).step_by(2) {
-            writeln!(code, "    ldp x{r}, x{}, [x29, #{}]", r + 1, 512 + r * 8).unwrap();
+        for r in 0..28 {
+            writeln!(code, "    ldr x{r}, [x29, #{}]", 512 + r * 8).unwrap();
         }
         let seq: Vec<u32> = (0..SEQ_LEN).map(|_| random_insn(rng, pool)).collect();
         for w in &seq {
@@ -221,8 +221,8 @@ fn make_batch(rng: &mut Rng, n: usize, pool: &[&'static decode::Encoding]) -> Ba
         for r in (0..32).step_by(2) {
             writeln!(code, "    stp q{r}, q{}, [x28, #{}]", r + 1, r * 16).unwrap();
         }
-        for r in (0..28).step_by(2) {
-            writeln!(code, "    stp x{r}, x{}, [x28, #{}]", r + 1, 512 + r * 8).unwrap();
+        for r in 0..28 {
+            writeln!(code, "    str x{r}, [x28, #{}]", 512 + r * 8).unwrap();
         }
         code.push_str("    mrs x0, nzcv\n    str x0, [x28, #736]\n    mrs x0, fpsr\n    str x0, [x28, #744]\n");
         writeln!(code, "    add x29, x29, #{RECORD}\n    add x28, x28, #{RECORD}").unwrap();
@@ -231,7 +231,7 @@ fn make_batch(rng: &mut Rng, n: usize, pool: &[&'static decode::Encoding]) -> Ba
     let asm = format!(
         "    .arch armv8-a\n    .text\n    .globl _start\n_start:\n    adrp x29, inputs\n    add x29, x29, :lo12:inputs\n\
          \x20   adrp x28, outputs\n    add x28, x28, :lo12:outputs\n{code}\
-         \x20   mov x0, #1\n    adrp x1, outputs\n    add x1, x1, :lo12:outputs\n    ldr x2, =#{len}\n    mov x8, #64\n    svc #0\n\
+         \x20   mov x0, #1\n    adrp x1, outputs\n    add x1, x1, :lo12:outputs\n    ldr x2, ={len}\n    mov x8, #64\n    svc #0\n\
          \x20   mov x0, #0\n    mov x8, #93\n    svc #0\n    .ltorg\n    .data\n    .balign 16\ninputs:\n{data}\
          \x20   .bss\n    .balign 16\noutputs:\n    .zero {len}\n",
         len = n * RECORD

@@ -119,8 +119,13 @@ pub const fn v(n: u32, half: u32) -> Slot {
     Slot(V_BASE + 2 * n as u16 + half as u16)
 }
 
-/// Slots in use.
+/// Slots with architectural names (see [`NAMES`]).
 pub const NUM_SLOTS_USED: usize = V_BASE as usize + 64;
+
+/// Exception flags of intermediate steps that the architecture performs
+/// without flags (the exact scaling of a fixed-point conversion): written,
+/// never read, and not guest-visible.
+pub const FP_SCRATCH_FLAGS: Slot = Slot(NUM_SLOTS_USED as u16);
 
 /// Names of the slots as the test files and traces spell them; `v{n}.d0`
 /// and `v{n}.d1` are the low and high halves of `v{n}`.

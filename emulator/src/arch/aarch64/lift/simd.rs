@@ -735,7 +735,7 @@ impl Lifter<'_> {
 
     fn three_same(&mut self, i: &Insn, scalar: bool) -> bool {
         let w = i.word;
-        let q = bits(w, 30, 30) == 1;
+        let q = bits(w, 30, 30) == 1 && !scalar;
         let u = bits(w, 29, 29) == 1;
         let size = bits(w, 23, 22) as u8;
         let opcode = bits(w, 15, 11);
@@ -788,7 +788,12 @@ impl Lifter<'_> {
         // 64-bit lanes only as 128-bit vectors (or d scalars); scalar
         // forms other than the saturating ones are 64-bit only.
         let sat = matches!(op, IntOp::Sat(..));
-        if (!scalar && size == 3 && !q) || (scalar && !sat && size != 3) {
+        let wide_ok = sat
+            || matches!(
+                op,
+                IntOp::Lane(Add | Sub | CmpGt | CmpHi | CmpGe | CmpHs | ShlS | ShlU | CmpTst | CmpEq | AddP)
+            );
+        if (size == 3 && !wide_ok) || (!scalar && size == 3 && !q) || (scalar && !sat && size != 3) {
             return false;
         }
         if scalar && sat {
@@ -840,7 +845,7 @@ impl Lifter<'_> {
                 (self.vop(acc, size, dlo, pl), self.vop(acc, size, dhi, ph))
             }
         };
-        self.set_vq(rd, lo, hi, q || scalar && false);
+        self.set_vq(rd, lo, hi, q);
         true
     }
 
@@ -937,7 +942,7 @@ impl Lifter<'_> {
         let (lo, hi, full) = match (opcode, u) {
             (0b00000, _) | (0b00001, false) => {
                 // rev64 / rev32 / rev16: container 8 >> (opcode + u).
-                let container = 3 - (opcode as u8 + u as u8);
+                let container = 3 - u as u8 - 2 * opcode as u8;
                 if size >= container {
                     return false;
                 }
@@ -1056,18 +1061,6 @@ impl Lifter<'_> {
             _ => return false,
         };
         let x = if q { self.vop(combine, size, alo, ahi) } else { alo };
-        let x = if !q {
-            // Only the low 32 bits hold lanes: fold the upper ones in as
-            // copies of lane 0 so they do not change the result.
-            let lo32 = self.b.zext32(x);
-            let dup = self.bini(BinOp::Shl, lo32, 32);
-            let lane0 = self.bini(BinOp::And, x, ones(8 << size));
-            let filler = if reduce == AddV { self.k(0) } else { self.bini(BinOp::Mul, lane0, replicate(1, size) << 32 >> 32 << 32) };
-            let _ = dup;
-            self.bin(BinOp::Or, lo32, filler)
-        } else {
-            x
-        };
         let r = self.vop(reduce, size, x, x);
         self.set_v64(rd, r);
         true
@@ -1132,13 +1125,9 @@ impl Lifter<'_> {
                 if scalar { self.set_v64(rd, lo) } else { self.set_vq(rd, lo, hi, q) }
             }
             (0b10000 | 0b10001, false) if !scalar && esize != 3 => {
-                // shrn / rshrn: lanes of 2 × (the destination size).
-                let dst = esize - 1;
-                let _ = dst;
-                let d = esize - 1;
-                let shr = (2 * (8u32 << d) - immhb) as u8;
+                // shrn / rshrn: immh names the destination lane size.
                 let op = if opcode == 0b10000 { NarrowShr(shr) } else { NarrowShrRound(shr) };
-                let r = self.vop(op, d, alo, ahi);
+                let r = self.vop(op, esize, alo, ahi);
                 if bits(w, 30, 30) == 1 {
                     let dlo = self.vlo(rd);
                     self.set_v(rd, dlo, r);
@@ -1460,14 +1449,14 @@ impl Lifter<'_> {
             Pair(u32),
         }
         let k = match (u, a_bit, opcode) {
-            (false, false, 0b11010) => K::Bin(2),
-            (false, true, 0b11010) => K::Bin(3),
-            (true, false, 0b11011) => K::Bin(0),
-            (true, false, 0b11111) => K::Bin(1),
-            (false, false, 0b11110) => K::Bin(4),
-            (false, true, 0b11110) => K::Bin(5),
-            (false, false, 0b11000) => K::Bin(6),
-            (false, true, 0b11000) => K::Bin(7),
+            (false, false, 0b11010) if !scalar => K::Bin(2),
+            (false, true, 0b11010) if !scalar => K::Bin(3),
+            (true, false, 0b11011) if !scalar => K::Bin(0),
+            (true, false, 0b11111) if !scalar => K::Bin(1),
+            (false, false, 0b11110) if !scalar => K::Bin(4),
+            (false, true, 0b11110) if !scalar => K::Bin(5),
+            (false, false, 0b11000) if !scalar => K::Bin(6),
+            (false, true, 0b11000) if !scalar => K::Bin(7),
             (false, false, 0b11001) if !scalar => K::Fma(false),
             (false, true, 0b11001) if !scalar => K::Fma(true),
             (false, false, 0b11100) => K::Cmp(FpCond::Eq, false),
@@ -1596,11 +1585,13 @@ impl Lifter<'_> {
             FromInt(bool),
         }
         let m = match (opcode, u, hi_bit) {
-            (0b01100, false, 1) => M::CmpZero(FpCond::Lt, false),
+            // fcmgt: 0 < a; fcmeq: a == 0; fcmlt: a < 0; fcmge: 0 <= a;
+            // fcmle: a <= 0 (`true`: zero is the first operand).
+            (0b01100, false, 1) => M::CmpZero(FpCond::Lt, true),
             (0b01101, false, 1) => M::CmpZero(FpCond::Eq, false),
-            (0b01110, false, 1) => M::CmpZero(FpCond::Lt, true),
-            (0b01100, true, 1) => M::CmpZero(FpCond::Le, false),
-            (0b01101, true, 1) => M::CmpZero(FpCond::Le, true),
+            (0b01110, false, 1) => M::CmpZero(FpCond::Lt, false),
+            (0b01100, true, 1) => M::CmpZero(FpCond::Le, true),
+            (0b01101, true, 1) => M::CmpZero(FpCond::Le, false),
             (0b01111, false, 1) if !scalar => M::Abs,
             (0b01111, true, 1) if !scalar => M::Neg,
             (0b11111, true, 1) if !scalar => M::Sqrt,
@@ -1627,7 +1618,6 @@ impl Lifter<'_> {
             match m {
                 M::CmpZero(cond, swap) => {
                     let z = l.k(0);
-                    // cmlt: a < 0; cmeq: a == 0; cmgt: 0 < a; cmle: a <= 0; cmge: 0 <= a.
                     let (x, y) = if swap { (z, a) } else { (a, z) };
                     let insn = FpInsn { op: FpOp::Cmp { cond, signaling: cond != FpCond::Eq }, fmt: f, rules: RULES };
                     let c = l.b.fp(insn, x, y, y, FpRound::Static(RoundingMode::NearestEven), regs::FP_FLAGS);
@@ -1645,16 +1635,6 @@ impl Lifter<'_> {
                 M::FromInt(signed) => l.fp(FpOp::FromInt { width: iw, signed }, f, a, a, a, None),
             }
         };
-        // The compare-with-zero codes: fcmgt (swap), fcmeq, fcmlt, fcmge (swap), fcmle.
-        let m = match (opcode, u) {
-            (0b01100, false) => M::CmpZero(FpCond::Lt, true),
-            (0b01101, false) => M::CmpZero(FpCond::Eq, false),
-            (0b01110, false) => M::CmpZero(FpCond::Lt, false),
-            (0b01100, true) => M::CmpZero(FpCond::Le, true),
-            (0b01101, true) => M::CmpZero(FpCond::Le, false),
-            _ => m,
-        };
-        let _ = m;
         if scalar {
             let a = if f == FpFormat::F32 { self.b.zext32(alo) } else { alo };
             let r = lane(self, a);
@@ -1771,7 +1751,11 @@ impl Lifter<'_> {
             (3, 0) | (3, 1) => {
                 let a = self.fpreg(rn, f);
                 let p = pow(self, fbits as i32);
-                let scaled = self.fp(FpOp::Mul, f, a, p, p, Some(RoundingMode::TowardZero));
+                // Exact but for overflow, which the conversion then
+                // reports as invalid: the product's own flags are dropped.
+                let insn = FpInsn { op: FpOp::Mul, fmt: f, rules: RULES };
+                let rz = FpRound::Static(RoundingMode::TowardZero);
+                let scaled = self.b.fp(insn, a, p, p, rz, regs::FP_SCRATCH_FLAGS);
                 let r = self.fp(
                     FpOp::ToInt { width: iw, signed: opcode == 0, nan: IntNan::Zero },
                     f,
