@@ -5,8 +5,9 @@
 //! offsets in [`offsets`], which are the single definition it may rely on.
 
 /// Number of 64-bit state slots. Large enough for every supported ISA's
-/// integer registers plus its special registers (flags, HI/LO, LR, CTR, ...).
-pub const NUM_SLOTS: usize = 96;
+/// integer registers plus its special registers (flags, HI/LO, LR, CTR, ...)
+/// and its floating-point and vector registers (aarch64's 32 × 128 bits).
+pub const NUM_SLOTS: usize = 128;
 
 /// Architectural state of one guest thread.
 #[repr(C)]

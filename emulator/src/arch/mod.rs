@@ -223,6 +223,12 @@ pub trait Frontend: Send + Sync {
     /// Set the thread pointer (TLS) register, if the ISA has one in a slot.
     fn set_thread_pointer(&self, cpu: &mut CpuState, tp: u64);
 
+    /// The `AT_HWCAP` auxiliary vector entry: the optional features this
+    /// frontend implements, in the kernel's bits for the arch.
+    fn hwcap(&self) -> u64 {
+        0
+    }
+
     /// The copy stub of the `portal` write path; `None` until the arch has
     /// one (the machine then refuses `portal` cells for it).
     fn portal_copy_stub(&self) -> Option<&'static PortalStub> {

@@ -206,6 +206,14 @@ pub fn exec_block(
                 cpu.regs[flags.0 as usize] |= raised;
                 t[dst.0 as usize] = v;
             }
+            Op::Vec { insn, dst, a, b, c } => {
+                t[dst.0 as usize] = crate::ir::vector::eval(
+                    insn,
+                    t[a.0 as usize],
+                    t[b.0 as usize],
+                    t[c.0 as usize],
+                )
+            }
             Op::Hook { id, pc, mem } => {
                 // Hooks are only inserted when translating with a host, and
                 // a block runs with the host it was translated with.

@@ -188,6 +188,13 @@ impl BlockBuilder {
         dst
     }
 
+    /// A vector op (see `ir::vector`); unused operands repeat `a`.
+    pub fn vec(&mut self, insn: crate::ir::VecInsn, a: Temp, b: Temp, c: Temp) -> Temp {
+        let dst = self.temp();
+        self.push(Op::Vec { insn, dst, a, b, c });
+        dst
+    }
+
     pub fn exit_if(&mut self, cond: Temp, exit: Exit) {
         self.ops.push(Op::ExitIf { cond, exit });
     }
@@ -248,6 +255,7 @@ pub fn validate(block: &Block) -> Result<(), String> {
                 }
                 [dst, a, b, c]
             }
+            Op::Vec { dst, a, b, c, .. } => [dst, a, b, c],
             Op::Insn { .. } | Op::Label(_) | Op::Hook { mem: None, .. } => [Temp(0); 4],
         };
         let no_temps = matches!(op, Op::Insn { .. } | Op::Label(_) | Op::Hook { mem: None, .. });

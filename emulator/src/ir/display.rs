@@ -67,6 +67,16 @@ impl fmt::Display for Op {
                 }
                 write!(f, " flags|=s{}", flags.0)
             }
+            Op::Vec { insn, dst, a, b, c } => write!(
+                f,
+                "  t{} = vec.{:?}.e{} t{}, t{}, t{}",
+                dst.0,
+                insn.op,
+                8u32 << insn.esize,
+                a.0,
+                b.0,
+                c.0
+            ),
             Op::Hook { id, pc, mem: None } => write!(f, "  hook {id} insn {pc:#x}"),
             Op::Hook { id, pc, mem: Some(m) } => write!(
                 f,
@@ -111,6 +121,10 @@ impl fmt::Display for FpOp {
             FpOp::Div => f.write_str("fdiv"),
             FpOp::Sqrt => f.write_str("fsqrt"),
             FpOp::MulAdd => f.write_str("fmuladd"),
+            FpOp::AddMul => f.write_str("faddmul"),
+            FpOp::RoundInt { exact } => {
+                f.write_str(if exact { "frint.exact" } else { "frint" })
+            }
             FpOp::Min(k) => write!(f, "fmin.{}", mm(k)),
             FpOp::Max(k) => write!(f, "fmax.{}", mm(k)),
             FpOp::Cmp { cond, signaling } => {

@@ -118,6 +118,10 @@ pub enum MinMax {
     Number,
     /// IEEE 754-2019 `minimum`/`maximum`: a NaN operand gives a NaN.
     Propagate,
+    /// IEEE 754-2008 `minNum`/`maxNum` as aarch64's `fminnm`/`fmaxnm`: a
+    /// quiet NaN loses to a number, but a signaling NaN operand gives a
+    /// NaN by the rules (and raises invalid).
+    NumberQuietOnly,
 }
 
 /// Comparison predicate; the result is 0 or 1.
@@ -149,6 +153,15 @@ pub enum FpOp {
     Sqrt,
     /// `a * b + c` with one rounding.
     MulAdd,
+    /// `a + b * c` with one rounding: `MulAdd` with the addend first in
+    /// NaN propagation order (aarch64 `fmadd`).
+    AddMul,
+    /// `a` rounded to an integral value in the op's format; `exact`
+    /// raises inexact when the value changes (`frintx`), otherwise no
+    /// flag but invalid for a signaling NaN.
+    RoundInt {
+        exact: bool,
+    },
     Min(MinMax),
     Max(MinMax),
     /// Compare `a` with `b`; `signaling` raises invalid for quiet NaNs too.
@@ -193,8 +206,9 @@ impl FpOp {
             | FpOp::Class
             | FpOp::ToInt { .. }
             | FpOp::FromInt { .. }
-            | FpOp::Convert { .. } => 1,
-            FpOp::MulAdd => 3,
+            | FpOp::Convert { .. }
+            | FpOp::RoundInt { .. } => 1,
+            FpOp::MulAdd | FpOp::AddMul => 3,
             _ => 2,
         }
     }
@@ -237,6 +251,8 @@ impl FpInsn {
             }
             FpOp::FromInt { width, signed } => (11, width_code(width) | (signed as u64) << 1),
             FpOp::Convert { to } => (12, to as u64),
+            FpOp::AddMul => (13, 0),
+            FpOp::RoundInt { exact } => (14, exact as u64),
         };
         tag | arg << 8
             | (self.fmt as u64) << 16
@@ -251,6 +267,7 @@ impl FpInsn {
         let minmax = |a| match a {
             0 => Some(MinMax::Number),
             1 => Some(MinMax::Propagate),
+            2 => Some(MinMax::NumberQuietOnly),
             _ => None,
         };
         let fmt = |a| match a {
@@ -284,6 +301,8 @@ impl FpInsn {
             },
             11 => FpOp::FromInt { width: width_from(arg & 1), signed: arg & 2 != 0 },
             12 => FpOp::Convert { to: fmt(arg)? },
+            13 => FpOp::AddMul,
+            14 => FpOp::RoundInt { exact: arg != 0 },
             _ => return None,
         };
         let rules = FpRules {
@@ -443,6 +462,20 @@ pub fn eval(insn: FpInsn, rm: RoundingMode, a: u64, b: u64, c: u64) -> (u64, u64
     };
     let ops = [a, b, c];
     let operands = &ops[..insn.op.arity()];
+    if insn.op == FpOp::AddMul {
+        // The NaN rules see the operands in order (addend first); the
+        // arithmetic is `MulAdd` of the product's factors and the addend.
+        if operands.iter().any(|&v| f.is_nan(v)) {
+            let inf_zero = (f.is_inf(b) && f.is_zero(c)) || (f.is_zero(b) && f.is_inf(c));
+            let any_snan = operands.iter().any(|&v| rules.is_snan(f, v));
+            if inf_zero && !any_snan {
+                return (rules.default_nan(f), flags::INVALID);
+            }
+            let fl = if any_snan { flags::INVALID } else { 0 };
+            return (rules.propagate(f, operands), fl);
+        }
+        return eval(FpInsn { op: FpOp::MulAdd, ..insn }, rm, b, c, a);
+    }
     let any_nan = !matches!(insn.op, FpOp::FromInt { .. }) && operands.iter().any(|&v| f.is_nan(v));
     let any_snan = any_nan && operands.iter().any(|&v| rules.is_snan(f, v));
     let snan_flag = if any_snan { flags::INVALID } else { 0 };
@@ -498,6 +531,9 @@ pub fn eval(insn: FpInsn, rm: RoundingMode, a: u64, b: u64, c: u64) -> (u64, u64
                 let r = match (kind, f.is_nan(a), f.is_nan(b)) {
                     (MinMax::Number, false, true) => a,
                     (MinMax::Number, true, false) => b,
+                    (MinMax::NumberQuietOnly, false, true) if !any_snan => a,
+                    (MinMax::NumberQuietOnly, true, false) if !any_snan => b,
+                    (MinMax::NumberQuietOnly, true, true) if !any_snan => rules.propagate(f, operands),
                     _ => rules.propagate(f, operands),
                 };
                 return (r, snan_flag);
@@ -521,6 +557,22 @@ pub fn eval(insn: FpInsn, rm: RoundingMode, a: u64, b: u64, c: u64) -> (u64, u64
             (r as u64, 0)
         }
         FpOp::Class => (class(rules, f, a), 0),
+        FpOp::RoundInt { exact } => {
+            if any_nan {
+                return (rules.propagate(f, operands), snan_flag);
+            }
+            let rmb = rm as u8;
+            soft(rm, rules.tininess, || {
+                // SAFETY: pure conversions (see `soft`).
+                unsafe {
+                    match f {
+                        FpFormat::F32 => sf::f32_roundToInt(f32t(a), rmb, exact).v as u64,
+                        FpFormat::F64 => sf::f64_roundToInt(f64t(a), rmb, exact).v,
+                    }
+                }
+            })
+        }
+        FpOp::AddMul => eval(FpInsn { op: FpOp::MulAdd, ..insn }, rm, b, c, a),
         FpOp::ToInt { width, signed, nan } => to_int(insn, rm, a, width, signed, nan),
         FpOp::FromInt { width, signed } => {
             let (r, fl) = soft(rm, rules.tininess, || {

@@ -24,9 +24,11 @@
 mod builder;
 mod display;
 pub mod float;
+pub mod vector;
 
 pub use builder::{BlockBuilder, validate};
 pub use float::{FpFormat, FpInsn, FpOp, FpRound, FpRules, RoundingMode};
+pub use vector::{VecInsn, VecOp};
 
 /// A guest state slot: an index into `CpuState::regs`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -262,6 +264,15 @@ pub enum Op {
         c: Temp,
         rm: FpRound,
         flags: Slot,
+    },
+    /// A vector op on 64-bit chunks (see [`vector`]): `dst = op(a, b, c)`.
+    /// Operands the op does not read are ignored.
+    Vec {
+        insn: VecInsn,
+        dst: Temp,
+        a: Temp,
+        b: Temp,
+        c: Temp,
     },
 }
 

@@ -35,6 +35,7 @@
 //! Big-endian accesses byte-swap explicitly.
 
 mod float;
+mod vector;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -831,6 +832,7 @@ impl Lower<'_, '_> {
                     self.lower_fp(insn, dst, a, b, c, rm, flags);
                     insn_dirty = true;
                 }
+                Op::Vec { insn, dst, a, b, c } => self.lower_vec(insn, dst, a, b, c),
                 Op::Hook { id, pc, mem } => {
                     self.lower_hook(id, pc, mem);
                     insn_dirty = true;

@@ -458,7 +458,7 @@ fn build_stack(
         (AT_EUID, 0),
         (AT_GID, 0),
         (AT_EGID, 0),
-        (AT_HWCAP, 0),
+        (AT_HWCAP, crate::arch::frontend_for(arch).map_or(0, |f| f.hwcap())),
         (AT_CLKTCK, 100),
         (AT_SECURE, 0),
         (AT_RANDOM, random_at),

@@ -328,6 +328,55 @@ pub enum Opcode {
     Cas,
     /// `casp` family; pairs start at even `rm` (Rs) and `rd` (Rt).
     CasPair,
+    /// A SIMD&FP instruction of one encoding group; `lift_simd` reads the
+    /// group's fields from the word.
+    Simd(SimdGroup),
+}
+
+/// An encoding group of the SIMD&FP instructions (the Arm ARM's "Loads and
+/// Stores" with V = 1 and "Data Processing -- Scalar Floating-Point and
+/// Advanced SIMD" tables). Field combinations a group leaves unallocated
+/// are rejected by the lifter, which traps on them as illegal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SimdGroup {
+    /// `ldr`/`str` b/h/s/d/q, unsigned scaled offset.
+    LdStUnsigned,
+    /// `ldur`/`stur` and pre/post-index forms.
+    LdStImm9,
+    /// Register-offset form.
+    LdStReg,
+    /// `ldr` s/d/q literal.
+    LdLiteral,
+    /// `ldp`/`stp`/`ldnp`/`stnp` of s/d/q.
+    LdStPair,
+    /// `ld1`–`ld4`/`st1`–`st4` multiple structures (offset or post-index).
+    LdStMulti,
+    /// `ld1`–`ld4`/`st1`–`st4` single structure and `ld1r`–`ld4r`.
+    LdStSingle,
+    ThreeSame,
+    ThreeDiff,
+    TwoMisc,
+    AcrossLanes,
+    Copy,
+    ModImm,
+    ShiftImm,
+    Permute,
+    Extract,
+    Table,
+    ScalarThreeSame,
+    ScalarPairwise,
+    ScalarCopy,
+    ScalarShiftImm,
+    ScalarTwoMisc,
+    FpOneSource,
+    FpCompare,
+    FpImm,
+    FpCondCompare,
+    FpTwoSource,
+    FpCondSelect,
+    FpThreeSource,
+    FpFixedConv,
+    FpIntConv,
 }
 
 /// How to pull operands out of a word. Each variant is one operand layout
@@ -402,6 +451,9 @@ pub enum Format {
     Atomic,
     /// size 2 or 3 (bit 30), even rt (rd) and rs (rm), rn.
     CasPair,
+    /// rd, rn, rm, ra (bits 14:10) as raw fields; the group's lifter reads
+    /// the rest of the word.
+    Simd,
 }
 
 /// One row of the encoding table.
@@ -825,10 +877,48 @@ pub static A64_TABLE: &[Encoding] = &[
     atomic("ldumax", 0, 6, At::Umax),
     atomic("ldumin", 0, 7, At::Umin),
     atomic("swp", 1, 0, At::Swp),
+    // SIMD&FP: one entry per encoding group (see `SimdGroup`).
+    e("simd_ldst_unsigned", 0x3f00_0000, 0x3d00_0000, F::Simd, simd(Sg::LdStUnsigned)),
+    e("simd_ldst_imm9", 0x3f20_0000, 0x3c00_0000, F::Simd, simd(Sg::LdStImm9)),
+    e("simd_ldst_reg", 0x3f20_0c00, 0x3c20_0800, F::Simd, simd(Sg::LdStReg)),
+    e("simd_ldr_lit", 0x3f00_0000, 0x1c00_0000, F::Simd, simd(Sg::LdLiteral)),
+    e("simd_ldst_pair", 0x3e00_0000, 0x2c00_0000, F::Simd, simd(Sg::LdStPair)),
+    e("simd_ldst_multi", 0xbf20_0000, 0x0c00_0000, F::Simd, simd(Sg::LdStMulti)),
+    e("simd_ldst_single", 0xbf00_0000, 0x0d00_0000, F::Simd, simd(Sg::LdStSingle)),
+    e("simd_mod_imm", 0x9ff8_0400, 0x0f00_0400, F::Simd, simd(Sg::ModImm)),
+    e("simd_shift_imm", 0x9f80_0400, 0x0f00_0400, F::Simd, simd(Sg::ShiftImm)),
+    e("simd_scalar_shift_imm", 0xdf80_0400, 0x5f00_0400, F::Simd, simd(Sg::ScalarShiftImm)),
+    e("simd_across", 0x9f3e_0c00, 0x0e30_0800, F::Simd, simd(Sg::AcrossLanes)),
+    e("simd_two_misc", 0x9f3e_0c00, 0x0e20_0800, F::Simd, simd(Sg::TwoMisc)),
+    e("simd_scalar_pairwise", 0xdf3e_0c00, 0x5e30_0800, F::Simd, simd(Sg::ScalarPairwise)),
+    e("simd_scalar_two_misc", 0xdf3e_0c00, 0x5e20_0800, F::Simd, simd(Sg::ScalarTwoMisc)),
+    e("simd_three_same", 0x9f20_0400, 0x0e20_0400, F::Simd, simd(Sg::ThreeSame)),
+    e("simd_scalar_three_same", 0xdf20_0400, 0x5e20_0400, F::Simd, simd(Sg::ScalarThreeSame)),
+    e("simd_three_diff", 0x9f20_0c00, 0x0e20_0000, F::Simd, simd(Sg::ThreeDiff)),
+    e("simd_scalar_copy", 0xffe0_fc00, 0x5e00_0400, F::Simd, simd(Sg::ScalarCopy)),
+    e("simd_copy", 0x9fe0_8400, 0x0e00_0400, F::Simd, simd(Sg::Copy)),
+    e("simd_permute", 0xbf20_8c00, 0x0e00_0800, F::Simd, simd(Sg::Permute)),
+    e("simd_extract", 0xbf20_8400, 0x2e00_0000, F::Simd, simd(Sg::Extract)),
+    e("simd_table", 0xbf20_8c00, 0x0e00_0000, F::Simd, simd(Sg::Table)),
+    e("fp_one_source", 0xff20_7c00, 0x1e20_4000, F::Simd, simd(Sg::FpOneSource)),
+    e("fp_compare", 0xff20_fc07, 0x1e20_2000, F::Simd, simd(Sg::FpCompare)),
+    e("fp_imm", 0xff20_1fe0, 0x1e20_1000, F::Simd, simd(Sg::FpImm)),
+    e("fp_cond_compare", 0xff20_0c00, 0x1e20_0400, F::Simd, simd(Sg::FpCondCompare)),
+    e("fp_two_source", 0xff20_0c00, 0x1e20_0800, F::Simd, simd(Sg::FpTwoSource)),
+    e("fp_cond_select", 0xff20_0c00, 0x1e20_0c00, F::Simd, simd(Sg::FpCondSelect)),
+    e("fp_three_source", 0xff00_0000, 0x1f00_0000, F::Simd, simd(Sg::FpThreeSource)),
+    e("fp_int_conv", 0x7f20_fc00, 0x1e20_0000, F::Simd, simd(Sg::FpIntConv)),
+    e("fp_fixed_conv", 0x7f20_0000, 0x1e00_0000, F::Simd, simd(Sg::FpFixedConv)),
     // RCpc load-acquire (in the atomics space: o3 = 1, opc = 100, A = 1,
     // R = 0, Rs = 11111); on one core the same as ldar.
     e("ldapr", 0x3fff_fc00, 0x38bf_c000, F::Exclusive, O::LoadAcquire),
 ];
+
+use SimdGroup as Sg;
+
+const fn simd(g: SimdGroup) -> Opcode {
+    O::Simd(g)
+}
 
 const fn logic(op: LogicOp, invert: bool) -> Opcode {
     O::LogicReg { op, invert }
@@ -1031,6 +1121,7 @@ fn extract(enc: &'static Encoding, w: u32) -> Option<Insn> {
         }
         F::Exclusive | F::Atomic => {}
         F::ExclusivePair => i.size = 2 + bits(w, 30, 30) as u8,
+        F::Simd => {}
         F::CasPair => {
             if i.rd & 1 == 1 || i.rm & 1 == 1 {
                 return None;

@@ -20,6 +20,9 @@ use super::decode::{
     PairKind, ShiftKind, SysReg, UnaryOp,
 };
 use super::regs;
+
+mod simd;
+
 use crate::ir::{BinOp, BlockBuilder, Counter, Endian, Exit, Slot, Temp, TrapKind, UnOp, Width};
 
 /// `ctr_el0` as QEMU's `max` CPU reports it: 32-byte minimum cache lines,
@@ -756,6 +759,12 @@ impl Lifter<'_> {
                 self.store(addr, stored, i.size);
                 self.set_x(i.rm, old);
             }
+            Opcode::Simd(g) => {
+                if !self.simd(g, i) {
+                    let kind = TrapKind::IllegalInstruction { bytes: i.word, len: 4 };
+                    self.b.exit(Exit::Trap { kind, pc: self.pc });
+                }
+            }
             Opcode::CasPair => {
                 let addr = self.x_sp(i.rn);
                 let addr2 = self.bini(BinOp::Add, addr, 1u64 << i.size);
@@ -969,7 +978,12 @@ impl Lifter<'_> {
         match reg {
             SysReg::TpidrEl0 => self.b.get(regs::TPIDR_EL0),
             SysReg::Fpcr => self.b.get(regs::FPCR),
-            SysReg::Fpsr => self.b.get(regs::FPSR),
+            SysReg::Fpsr => {
+                let rest = self.b.get(regs::FPSR);
+                let f = self.b.get(regs::FP_FLAGS);
+                let f = self.fpsr_swap(f);
+                self.bin(BinOp::Or, rest, f)
+            }
             SysReg::Nzcv => {
                 let n = self.flag_sign(regs::N);
                 let z = self.flag_z();
@@ -992,6 +1006,18 @@ impl Lifter<'_> {
         }
     }
 
+    /// [`regs::fpsr_flags_swap`] in IR.
+    fn fpsr_swap(&mut self, f: Temp) -> Temp {
+        let mut acc = self.bini(BinOp::And, f, 4);
+        for (bit, to) in [(0u64, 4u64), (1, 3), (3, 1), (4, 0)] {
+            let b = self.bini(BinOp::ShrU, f, bit);
+            let b = self.bini(BinOp::And, b, 1);
+            let b = self.bini(BinOp::Shl, b, to);
+            acc = self.bin(BinOp::Or, acc, b);
+        }
+        acc
+    }
+
     fn write_sysreg(&mut self, reg: SysReg, v: Temp) {
         let masked = |l: &mut Self, slot: Slot, mask: u64| {
             let m = l.bini(BinOp::And, v, mask);
@@ -1000,7 +1026,12 @@ impl Lifter<'_> {
         match reg {
             SysReg::TpidrEl0 => self.b.set(regs::TPIDR_EL0, v),
             SysReg::Fpcr => masked(self, regs::FPCR, regs::FPCR_WRITABLE),
-            SysReg::Fpsr => masked(self, regs::FPSR, regs::FPSR_WRITABLE),
+            SysReg::Fpsr => {
+                masked(self, regs::FPSR, regs::FPSR_WRITABLE & !regs::FPSR_CUMULATIVE);
+                let f = self.bini(BinOp::And, v, regs::FPSR_CUMULATIVE);
+                let f = self.fpsr_swap(f);
+                self.b.set(regs::FP_FLAGS, f);
+            }
             SysReg::Nzcv => {
                 // Into the slots' forms: N and V to bit 63, Z inverted.
                 let bit = |l: &mut Self, b: u64| {

@@ -1,7 +1,6 @@
-//! aarch64 frontend: the A64 integer instruction set that compiled user
-//! code uses (no SIMD or floating point: guests are built with
-//! `-mgeneral-regs-only`), with the LSE atomics and the EL0 system
-//! registers libc touches.
+//! aarch64 frontend: the A64 instruction set that compiled user code uses,
+//! with the LSE atomics, the EL0 system registers libc touches, scalar
+//! floating point and Advanced SIMD (`lift::simd`).
 //!
 //! `decode` turns words into instructions via an encoding table; `lift`
 //! emits IR for them; `disasm` renders them as text through capstone (the
@@ -19,6 +18,9 @@ pub mod regs;
 use crate::arch::{Arch, Frontend, PortalStub, SyscallAbi};
 use crate::cpu::CpuState;
 use crate::ir::{BlockBuilder, Slot};
+
+/// `AT_HWCAP`: `HWCAP_FP` (bit 0) and `HWCAP_ASIMD` (bit 1).
+pub const HWCAP: u64 = 0b11;
 
 /// The aarch64 frontend.
 #[derive(Debug, Clone, Copy, Default)]
@@ -65,6 +67,10 @@ impl Frontend for Aarch64 {
 
     fn set_thread_pointer(&self, cpu: &mut CpuState, tp: u64) {
         cpu.regs[regs::TPIDR_EL0.0 as usize] = tp;
+    }
+
+    fn hwcap(&self) -> u64 {
+        HWCAP
     }
 
     fn portal_copy_stub(&self) -> Option<&'static PortalStub> {

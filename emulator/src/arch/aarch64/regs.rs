@@ -1,7 +1,7 @@
 //! aarch64 state slots: x0–x30, sp, the four NZCV flags (one slot each, so
 //! a compiler can keep them in host registers), the thread pointer, the
-//! exclusive monitor and the two floating-point control registers that
-//! integer code may still read and write.
+//! exclusive monitor, the floating-point control and status registers, and
+//! the 32 128-bit SIMD&FP registers `v0`–`v31` as two slots each.
 //!
 //! Encoding 31 means `sp` or `xzr` depending on the instruction; `xzr` has
 //! no slot (the lifter reads it as 0 and drops writes to it).
@@ -78,11 +78,16 @@ pub const MONITOR: Slot = Slot(37);
 /// so a store-exclusive against it always fails.
 pub const NO_MONITOR: u64 = u64::MAX;
 
-/// `fpcr`, kept only so that integer code reading and writing it sees its
-/// own writes; nothing consults it.
+/// `fpcr`: the rounding mode (RMode, bits 23:22) and `DN` (bit 25) steer
+/// floating point; the other writable bits are kept so reads see writes.
 pub const FPCR: Slot = Slot(38);
-/// `fpsr`, likewise.
+/// `fpsr` without its cumulative exception flags (those live in
+/// [`FP_FLAGS`]): N, Z, C, V, QC and IDC.
 pub const FPSR: Slot = Slot(39);
+/// The cumulative exception flags IOC, DZC, OFC, UFC, IXC of `fpsr`, in the
+/// IR's encoding (`ir::float::flags`), which floating-point ops OR into.
+/// `mrs`/`msr fpsr` convert with [`fpsr_flags_swap`].
+pub const FP_FLAGS: Slot = Slot(40);
 
 /// Bits of `fpcr` that writes can change (as on QEMU's `max` CPU: AHP, DN,
 /// FZ, RMode, Stride, FZ16, Len; the trap enables read as zero).
@@ -90,9 +95,41 @@ pub const FPCR_WRITABLE: u64 = 0x07ff_0000;
 /// Bits of `fpsr` that writes can change: N, Z, C, V, QC and the
 /// cumulative exception flags.
 pub const FPSR_WRITABLE: u64 = 0xf800_009f;
+/// The cumulative exception flags of `fpsr` that [`FP_FLAGS`] holds.
+pub const FPSR_CUMULATIVE: u64 = 0x1f;
+/// `fpsr.QC`, the saturation flag.
+pub const FPSR_QC: u64 = 1 << 27;
+/// `fpcr.DN`: NaN results are the default NaN.
+pub const FPCR_DN: u64 = 1 << 25;
+/// `fpcr.FZ`: flush denormals to zero (not implemented: writes are kept,
+/// arithmetic ignores it).
+pub const FPCR_FZ: u64 = 1 << 24;
 
-/// Names of slots 0..=39 as the test files and traces spell them.
-pub const NAMES: [&str; 40] = [
+/// IOC..IXC (fpsr bits 0..=4) and the IR's INVALID..INEXACT (bits 4..=0)
+/// are the same five flags in reverse order: this swaps one into the other.
+pub const fn fpsr_flags_swap(f: u64) -> u64 {
+    ((f & 1) << 4) | ((f & 2) << 2) | (f & 4) | ((f & 8) >> 2) | ((f & 16) >> 4)
+}
+
+/// First slot of the vector registers.
+const V_BASE: u16 = 41;
+
+/// Slot of the low (`half` 0) or high (`half` 1) 64 bits of `v{n}`.
+pub const fn v(n: u32, half: u32) -> Slot {
+    Slot(V_BASE + 2 * n as u16 + half as u16)
+}
+
+/// Slots with architectural names (see [`NAMES`]).
+pub const NUM_SLOTS_USED: usize = V_BASE as usize + 64;
+
+/// Exception flags of intermediate steps that the architecture performs
+/// without flags (the exact scaling of a fixed-point conversion): written,
+/// never read, and not guest-visible.
+pub const FP_SCRATCH_FLAGS: Slot = Slot(NUM_SLOTS_USED as u16);
+
+/// Names of the slots as the test files and traces spell them; `v{n}.d0`
+/// and `v{n}.d1` are the low and high halves of `v{n}`.
+pub const NAMES: [&str; NUM_SLOTS_USED] = [
     "x0",
     "x1",
     "x2",
@@ -133,6 +170,71 @@ pub const NAMES: [&str; 40] = [
     "monitor",
     "fpcr",
     "fpsr",
+    "fp_flags",
+    "v0.d0",
+    "v0.d1",
+    "v1.d0",
+    "v1.d1",
+    "v2.d0",
+    "v2.d1",
+    "v3.d0",
+    "v3.d1",
+    "v4.d0",
+    "v4.d1",
+    "v5.d0",
+    "v5.d1",
+    "v6.d0",
+    "v6.d1",
+    "v7.d0",
+    "v7.d1",
+    "v8.d0",
+    "v8.d1",
+    "v9.d0",
+    "v9.d1",
+    "v10.d0",
+    "v10.d1",
+    "v11.d0",
+    "v11.d1",
+    "v12.d0",
+    "v12.d1",
+    "v13.d0",
+    "v13.d1",
+    "v14.d0",
+    "v14.d1",
+    "v15.d0",
+    "v15.d1",
+    "v16.d0",
+    "v16.d1",
+    "v17.d0",
+    "v17.d1",
+    "v18.d0",
+    "v18.d1",
+    "v19.d0",
+    "v19.d1",
+    "v20.d0",
+    "v20.d1",
+    "v21.d0",
+    "v21.d1",
+    "v22.d0",
+    "v22.d1",
+    "v23.d0",
+    "v23.d1",
+    "v24.d0",
+    "v24.d1",
+    "v25.d0",
+    "v25.d1",
+    "v26.d0",
+    "v26.d1",
+    "v27.d0",
+    "v27.d1",
+    "v28.d0",
+    "v28.d1",
+    "v29.d0",
+    "v29.d1",
+    "v30.d0",
+    "v30.d1",
+    "v31.d0",
+    "v31.d1",
 ];
 
 pub fn slot_name(slot: Slot) -> Option<&'static str> {
