@@ -13,7 +13,7 @@ mod insfile;
 use bohr_emu::arch::Arch;
 use bohr_emu::arch::mips::decode::{self, Decoded};
 use bohr_emu::arch::mips::disasm::disassemble;
-use bohr_emu::arch::mips::regs::{NAMES, NO_RESERVATION, SPECIAL_NAMES};
+use bohr_emu::arch::mips::regs::{FNAMES, NAMES, NO_RESERVATION, SPECIAL_NAMES};
 use bohr_emu::engine::{EngineKind, StopReason};
 use bohr_emu::ir::Endian;
 use insfile::ArchSpec;
@@ -30,6 +30,8 @@ fn spec(arch: Arch) -> ArchSpec {
     for &n in &SPECIAL_NAMES {
         regs.push((n, if n == "reservation" { NO_RESERVATION } else { 0 }));
     }
+    regs.extend(FNAMES.iter().map(|&n| (n, 0)));
+    regs.push(("fcsr", 0));
     let little = arch == Arch::Mipsel;
     ArchSpec {
         arch,

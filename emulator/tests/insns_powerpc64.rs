@@ -16,7 +16,9 @@ use bohr_emu::engine::EngineKind;
 use insfile::ArchSpec;
 
 fn spec() -> ArchSpec {
+    // The scratch slots of the FP lifter are not architectural.
     let regs = regs::all_names()
+        .filter(|n| !n.starts_with("fp_"))
         .map(|n| (n, if n == "reservation" { NO_RESERVATION } else { 0 }))
         .collect();
     ArchSpec {

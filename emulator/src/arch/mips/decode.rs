@@ -3,9 +3,11 @@
 //!
 //! Encodings are data, in the spirit of QEMU's decodetree: each [`Encoding`]
 //! is a `(mask, value)` pattern with a name, an operand [`Format`] and the
-//! [`Opcode`] it means. The table ([`MIPS32_TABLE`]) holds the integer
-//! instructions of MIPS32 Release 2 that user code can execute; no FPU
-//! (binaries are soft-float), no MIPS16e or microMIPS, no privileged or
+//! [`Opcode`] it means. The table ([`MIPS32_TABLE`]) holds the
+//! instructions of MIPS32 Release 2 that user code can execute: the
+//! integer ISA and the FPU (COP1, COP1X) as it runs with `FR=0`, where the
+//! 64-bit fixed-point format `L` is reserved and doubles name even
+//! registers only; no MIPS16e or microMIPS, no privileged or other
 //! coprocessor instructions. Words are byte-order neutral here: the caller
 //! assembles them from memory in the guest's byte order ([`word_from`]).
 //!
@@ -103,6 +105,48 @@ pub enum TrapCond {
     Ne,
 }
 
+/// Format field of an FPU instruction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FpFmt {
+    S,
+    D,
+    /// 32-bit integer.
+    W,
+}
+
+/// Two-operand FPU arithmetic (`fd = fs op ft`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FpArith {
+    Add,
+    Sub,
+    Mul,
+    Div,
+}
+
+/// One-operand FPU operations (`fd = op fs`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FpUnary {
+    Sqrt,
+    Abs,
+    Mov,
+    Neg,
+    /// `1 / fs`.
+    Recip,
+    /// `1 / sqrt(fs)`.
+    Rsqrt,
+}
+
+/// Rounding of a float-to-word conversion: the instruction's own, or
+/// `FCSR`'s (`cvt.w`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FpToW {
+    Round,
+    Trunc,
+    Ceil,
+    Floor,
+    Cvt,
+}
+
 /// What an instruction does, independent of its encoding.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Opcode {
@@ -167,12 +211,128 @@ pub enum Opcode {
     Pref,
     /// Read hardware register `rd` (one of the `HWR_*`) into `rt`.
     Rdhwr,
+    /// GPR `movf`/`movt`: `rd = rs` if FCC `imm` is `tf`.
+    Movci {
+        tf: bool,
+    },
+    /// `lwc1`/`ldc1 ft, imm(rs)`: `size` 4 or 8.
+    FpLoad {
+        size: Size,
+    },
+    /// `swc1`/`sdc1 ft, imm(rs)`.
+    FpStore {
+        size: Size,
+    },
+    /// `lwxc1`/`ldxc1 fd(sa), rt(rs)`.
+    FpLoadX {
+        size: Size,
+    },
+    /// `swxc1`/`sdxc1 fs(rd), rt(rs)`.
+    FpStoreX {
+        size: Size,
+    },
+    /// `mfc1 rt, fs(rd)`.
+    Mfc1,
+    /// `mtc1 rt, fs(rd)`.
+    Mtc1,
+    /// `mfhc1 rt, fs(rd)`: the upper word of the double in `fs`.
+    Mfhc1,
+    /// `mthc1 rt, fs(rd)`.
+    Mthc1,
+    /// `cfc1 rt, fcr(rd)`.
+    Cfc1,
+    /// `ctc1 rt, fcr(rd)`.
+    Ctc1,
+    /// `bc1f`/`bc1t` on FCC `sa`, to `pc + 4 + imm`.
+    Bc1 {
+        tf: bool,
+        likely: bool,
+    },
+    /// `fd(sa) = fs(rd) op ft(rt)`.
+    FpArith {
+        op: FpArith,
+        fmt: FpFmt,
+    },
+    /// `fd(sa) = op fs(rd)`.
+    FpUnary {
+        op: FpUnary,
+        fmt: FpFmt,
+    },
+    /// `cvt.{to}.{fmt} fd(sa), fs(rd)`.
+    FpCvt {
+        to: FpFmt,
+        fmt: FpFmt,
+    },
+    /// `{round,trunc,ceil,floor,cvt}.w.{fmt} fd(sa), fs(rd)`.
+    FpToW {
+        how: FpToW,
+        fmt: FpFmt,
+    },
+    /// `c.{cond}.{fmt} cc(imm), fs(rd), ft(rt)`; `cond` is the 4-bit
+    /// field: bit 0 unordered, 1 equal, 2 less, 3 signaling.
+    FpCmp {
+        cond: u8,
+        fmt: FpFmt,
+    },
+    /// `movf.fmt`/`movt.fmt fd(sa), fs(rd), cc(imm)`.
+    FpMovc {
+        tf: bool,
+        fmt: FpFmt,
+    },
+    /// `movz.fmt`/`movn.fmt fd(sa), fs(rd), rt`.
+    FpMovzn {
+        nonzero: bool,
+        fmt: FpFmt,
+    },
+    /// `[n]madd`/`[n]msub.fmt fd(sa), fr(rs), fs(rd), ft(rt)`:
+    /// `±(fs * ft ± fr)`, rounded after the product and again after the
+    /// sum, as MIPS32r2 hardware does.
+    FpMadd {
+        sub: bool,
+        neg: bool,
+        fmt: FpFmt,
+    },
 }
 
 impl Opcode {
     /// Branches and jumps: the instructions with a delay slot.
     pub const fn has_delay_slot(self) -> bool {
-        matches!(self, Opcode::Branch { .. } | Opcode::J | Opcode::Jal | Opcode::Jr | Opcode::Jalr)
+        matches!(
+            self,
+            Opcode::Branch { .. }
+                | Opcode::J
+                | Opcode::Jal
+                | Opcode::Jr
+                | Opcode::Jalr
+                | Opcode::Bc1 { .. }
+        )
+    }
+
+    /// Whether the instruction needs the FPU.
+    pub const fn is_fpu(self) -> bool {
+        matches!(
+            self,
+            Opcode::Movci { .. }
+                | Opcode::FpLoad { .. }
+                | Opcode::FpStore { .. }
+                | Opcode::FpLoadX { .. }
+                | Opcode::FpStoreX { .. }
+                | Opcode::Mfc1
+                | Opcode::Mtc1
+                | Opcode::Mfhc1
+                | Opcode::Mthc1
+                | Opcode::Cfc1
+                | Opcode::Ctc1
+                | Opcode::Bc1 { .. }
+                | Opcode::FpArith { .. }
+                | Opcode::FpUnary { .. }
+                | Opcode::FpCvt { .. }
+                | Opcode::FpToW { .. }
+                | Opcode::FpCmp { .. }
+                | Opcode::FpMovc { .. }
+                | Opcode::FpMovzn { .. }
+                | Opcode::FpMadd { .. }
+        )
     }
 
     /// Instructions Bohr refuses in a delay slot: control transfers (the
@@ -235,6 +395,28 @@ pub enum Format {
     None,
     /// rt, hardware register rd; rejects registers user code cannot read.
     Rdhwr,
+    /// rd, rs, condition code (bits 20:18) in imm.
+    Movci,
+    /// FPU fd (sa), fs (rd), ft (rt); `pairs` lists which of them name
+    /// doubles (bit 0 fd, 1 fs, 2 ft) and so must be even.
+    Fp { pairs: u8 },
+    /// `c.cond.fmt`: fs (rd), ft (rt), condition code (bits 10:8) in imm.
+    FpCmp { pairs: u8 },
+    /// `movf.fmt`/`movt.fmt`: fd (sa), fs (rd), condition code (bits
+    /// 20:18) in imm.
+    FpMovc { pairs: u8 },
+    /// `madd.fmt` family: fd (sa), fr (rs), fs (rd), ft (rt).
+    FpMadd { pairs: u8 },
+    /// `bc1f`/`bc1t`: condition code (bits 20:18) in sa, branch offset.
+    Bc1,
+    /// rt, FPU register or control register rd; `pairs` bit 1 says rd
+    /// must be even.
+    Cop1Move { pairs: u8 },
+    /// `lwxc1`/`ldxc1`/`swxc1`/`sdxc1`: base rs, index rt, fd (sa) or fs
+    /// (rd); `pairs` bit 0 says the FPU register must be even.
+    FpIndexed { pairs: u8 },
+    /// `ldc1`/`sdc1`: like `I`, with an even rt.
+    IPair,
 }
 
 /// One row of the encoding table.
@@ -290,6 +472,9 @@ const FN_RS: u32 = 0xffe0_003f; // ... + rs = 0 (shifts by sa)
 const FN_RD_SA: u32 = 0xfc00_ffff; // ... + rd = 0, sa = 0 (HI/LO writers)
 const RT: u32 = 0xfc1f_0000; // opcode + rt (REGIMM, blez/bgtz)
 const FN_RS_SA: u32 = 0xffe0_07ff; // opcode + function + rs = 0, sa = 0
+const FN_FMT: u32 = 0xffe0_003f; // COP1 fmt + function
+const FN_FT: u32 = 0xffff_003f; // COP1 fmt + function + ft = 0
+const FN_CMP: u32 = 0xffe0_00f0; // COP1 fmt + c.cond (bits 7:4 = 0b0011, 3:0 the condition)
 
 /// Every `(encoding, format)` row, in decoding order.
 pub static MIPS32_TABLE: &[Encoding] = &[
@@ -406,7 +591,106 @@ pub static MIPS32_TABLE: &[Encoding] = &[
     e("ll", OP, 0xc000_0000, F::I, O::Ll),
     e("pref", OP, 0xcc00_0000, F::I, O::Pref),
     e("sc", OP, 0xe000_0000, F::I, O::Sc),
+    // The FPU: COP1 loads and stores.
+    e("lwc1", OP, 0xc400_0000, F::I, O::FpLoad { size: 4 }),
+    e("ldc1", OP, 0xd400_0000, F::IPair, O::FpLoad { size: 8 }),
+    e("swc1", OP, 0xe400_0000, F::I, O::FpStore { size: 4 }),
+    e("sdc1", OP, 0xf400_0000, F::IPair, O::FpStore { size: 8 }),
+    // GPR moves on FP condition codes (SPECIAL, function 1).
+    e("movf", 0xfc03_07ff, 0x0000_0001, F::Movci, O::Movci { tf: false }),
+    e("movt", 0xfc03_07ff, 0x0001_0001, F::Movci, O::Movci { tf: true }),
+    // COP1 moves (rs selects them).
+    e("mfc1", 0xffe0_07ff, 0x4400_0000, F::Cop1Move { pairs: 0 }, O::Mfc1),
+    e("cfc1", 0xffe0_07ff, 0x4440_0000, F::Cop1Move { pairs: 0 }, O::Cfc1),
+    e("mfhc1", 0xffe0_07ff, 0x4460_0000, F::Cop1Move { pairs: 2 }, O::Mfhc1),
+    e("mtc1", 0xffe0_07ff, 0x4480_0000, F::Cop1Move { pairs: 0 }, O::Mtc1),
+    e("ctc1", 0xffe0_07ff, 0x44c0_0000, F::Cop1Move { pairs: 0 }, O::Ctc1),
+    e("mthc1", 0xffe0_07ff, 0x44e0_0000, F::Cop1Move { pairs: 2 }, O::Mthc1),
+    e("bc1f", 0xffe3_0000, 0x4500_0000, F::Bc1, O::Bc1 { tf: false, likely: false }),
+    e("bc1t", 0xffe3_0000, 0x4501_0000, F::Bc1, O::Bc1 { tf: true, likely: false }),
+    e("bc1fl", 0xffe3_0000, 0x4502_0000, F::Bc1, O::Bc1 { tf: false, likely: true }),
+    e("bc1tl", 0xffe3_0000, 0x4503_0000, F::Bc1, O::Bc1 { tf: true, likely: true }),
+    // COP1 arithmetic: rs is the format (16 S, 17 D, 20 W).
+    e("add.s", FN_FMT, 0x4600_0000, F::Fp { pairs: 0 }, fa(FpArith::Add, FpFmt::S)),
+    e("sub.s", FN_FMT, 0x4600_0001, F::Fp { pairs: 0 }, fa(FpArith::Sub, FpFmt::S)),
+    e("mul.s", FN_FMT, 0x4600_0002, F::Fp { pairs: 0 }, fa(FpArith::Mul, FpFmt::S)),
+    e("div.s", FN_FMT, 0x4600_0003, F::Fp { pairs: 0 }, fa(FpArith::Div, FpFmt::S)),
+    e("sqrt.s", FN_FT, 0x4600_0004, F::Fp { pairs: 0 }, fu(FpUnary::Sqrt, FpFmt::S)),
+    e("abs.s", FN_FT, 0x4600_0005, F::Fp { pairs: 0 }, fu(FpUnary::Abs, FpFmt::S)),
+    e("mov.s", FN_FT, 0x4600_0006, F::Fp { pairs: 0 }, fu(FpUnary::Mov, FpFmt::S)),
+    e("neg.s", FN_FT, 0x4600_0007, F::Fp { pairs: 0 }, fu(FpUnary::Neg, FpFmt::S)),
+    e("round.w.s", FN_FT, 0x4600_000c, F::Fp { pairs: 0 }, fw(FpToW::Round, FpFmt::S)),
+    e("trunc.w.s", FN_FT, 0x4600_000d, F::Fp { pairs: 0 }, fw(FpToW::Trunc, FpFmt::S)),
+    e("ceil.w.s", FN_FT, 0x4600_000e, F::Fp { pairs: 0 }, fw(FpToW::Ceil, FpFmt::S)),
+    e("floor.w.s", FN_FT, 0x4600_000f, F::Fp { pairs: 0 }, fw(FpToW::Floor, FpFmt::S)),
+    e("movf.s", 0xffe3_003f, 0x4600_0011, F::FpMovc { pairs: 0 }, fmc(false, FpFmt::S)),
+    e("movt.s", 0xffe3_003f, 0x4601_0011, F::FpMovc { pairs: 0 }, fmc(true, FpFmt::S)),
+    e("movz.s", FN_FMT, 0x4600_0012, F::Fp { pairs: 0 }, fmz(false, FpFmt::S)),
+    e("movn.s", FN_FMT, 0x4600_0013, F::Fp { pairs: 0 }, fmz(true, FpFmt::S)),
+    e("recip.s", FN_FT, 0x4600_0015, F::Fp { pairs: 0 }, fu(FpUnary::Recip, FpFmt::S)),
+    e("rsqrt.s", FN_FT, 0x4600_0016, F::Fp { pairs: 0 }, fu(FpUnary::Rsqrt, FpFmt::S)),
+    e("cvt.d.s", FN_FT, 0x4600_0021, F::Fp { pairs: 1 }, fc(FpFmt::D, FpFmt::S)),
+    e("cvt.w.s", FN_FT, 0x4600_0024, F::Fp { pairs: 0 }, fw(FpToW::Cvt, FpFmt::S)),
+    e("c.cond.s", FN_CMP, 0x4600_0030, F::FpCmp { pairs: 0 }, O::FpCmp { cond: 0, fmt: FpFmt::S }),
+    e("add.d", FN_FMT, 0x4620_0000, F::Fp { pairs: 7 }, fa(FpArith::Add, FpFmt::D)),
+    e("sub.d", FN_FMT, 0x4620_0001, F::Fp { pairs: 7 }, fa(FpArith::Sub, FpFmt::D)),
+    e("mul.d", FN_FMT, 0x4620_0002, F::Fp { pairs: 7 }, fa(FpArith::Mul, FpFmt::D)),
+    e("div.d", FN_FMT, 0x4620_0003, F::Fp { pairs: 7 }, fa(FpArith::Div, FpFmt::D)),
+    e("sqrt.d", FN_FT, 0x4620_0004, F::Fp { pairs: 3 }, fu(FpUnary::Sqrt, FpFmt::D)),
+    e("abs.d", FN_FT, 0x4620_0005, F::Fp { pairs: 3 }, fu(FpUnary::Abs, FpFmt::D)),
+    e("mov.d", FN_FT, 0x4620_0006, F::Fp { pairs: 3 }, fu(FpUnary::Mov, FpFmt::D)),
+    e("neg.d", FN_FT, 0x4620_0007, F::Fp { pairs: 3 }, fu(FpUnary::Neg, FpFmt::D)),
+    e("round.w.d", FN_FT, 0x4620_000c, F::Fp { pairs: 2 }, fw(FpToW::Round, FpFmt::D)),
+    e("trunc.w.d", FN_FT, 0x4620_000d, F::Fp { pairs: 2 }, fw(FpToW::Trunc, FpFmt::D)),
+    e("ceil.w.d", FN_FT, 0x4620_000e, F::Fp { pairs: 2 }, fw(FpToW::Ceil, FpFmt::D)),
+    e("floor.w.d", FN_FT, 0x4620_000f, F::Fp { pairs: 2 }, fw(FpToW::Floor, FpFmt::D)),
+    e("movf.d", 0xffe3_003f, 0x4620_0011, F::FpMovc { pairs: 3 }, fmc(false, FpFmt::D)),
+    e("movt.d", 0xffe3_003f, 0x4621_0011, F::FpMovc { pairs: 3 }, fmc(true, FpFmt::D)),
+    e("movz.d", FN_FMT, 0x4620_0012, F::Fp { pairs: 3 }, fmz(false, FpFmt::D)),
+    e("movn.d", FN_FMT, 0x4620_0013, F::Fp { pairs: 3 }, fmz(true, FpFmt::D)),
+    e("recip.d", FN_FT, 0x4620_0015, F::Fp { pairs: 3 }, fu(FpUnary::Recip, FpFmt::D)),
+    e("rsqrt.d", FN_FT, 0x4620_0016, F::Fp { pairs: 3 }, fu(FpUnary::Rsqrt, FpFmt::D)),
+    e("cvt.s.d", FN_FT, 0x4620_0020, F::Fp { pairs: 2 }, fc(FpFmt::S, FpFmt::D)),
+    e("cvt.w.d", FN_FT, 0x4620_0024, F::Fp { pairs: 2 }, fw(FpToW::Cvt, FpFmt::D)),
+    e("c.cond.d", FN_CMP, 0x4620_0030, F::FpCmp { pairs: 6 }, O::FpCmp { cond: 0, fmt: FpFmt::D }),
+    e("cvt.s.w", FN_FT, 0x4680_0020, F::Fp { pairs: 0 }, fc(FpFmt::S, FpFmt::W)),
+    e("cvt.d.w", FN_FT, 0x4680_0021, F::Fp { pairs: 1 }, fc(FpFmt::D, FpFmt::W)),
+    // COP1X: indexed loads and stores, multiply-add.
+    e("lwxc1", 0xfc00_f83f, 0x4c00_0000, F::FpIndexed { pairs: 0 }, O::FpLoadX { size: 4 }),
+    e("ldxc1", 0xfc00_f83f, 0x4c00_0001, F::FpIndexed { pairs: 1 }, O::FpLoadX { size: 8 }),
+    e("swxc1", 0xfc00_07ff, 0x4c00_0008, F::FpIndexed { pairs: 0 }, O::FpStoreX { size: 4 }),
+    e("sdxc1", 0xfc00_07ff, 0x4c00_0009, F::FpIndexed { pairs: 1 }, O::FpStoreX { size: 8 }),
+    e("madd.s", FN, 0x4c00_0020, F::FpMadd { pairs: 0 }, fm(false, false, FpFmt::S)),
+    e("madd.d", FN, 0x4c00_0021, F::FpMadd { pairs: 15 }, fm(false, false, FpFmt::D)),
+    e("msub.s", FN, 0x4c00_0028, F::FpMadd { pairs: 0 }, fm(true, false, FpFmt::S)),
+    e("msub.d", FN, 0x4c00_0029, F::FpMadd { pairs: 15 }, fm(true, false, FpFmt::D)),
+    e("nmadd.s", FN, 0x4c00_0030, F::FpMadd { pairs: 0 }, fm(false, true, FpFmt::S)),
+    e("nmadd.d", FN, 0x4c00_0031, F::FpMadd { pairs: 15 }, fm(false, true, FpFmt::D)),
+    e("nmsub.s", FN, 0x4c00_0038, F::FpMadd { pairs: 0 }, fm(true, true, FpFmt::S)),
+    e("nmsub.d", FN, 0x4c00_0039, F::FpMadd { pairs: 15 }, fm(true, true, FpFmt::D)),
 ];
+
+const fn fa(op: FpArith, fmt: FpFmt) -> Opcode {
+    O::FpArith { op, fmt }
+}
+const fn fu(op: FpUnary, fmt: FpFmt) -> Opcode {
+    O::FpUnary { op, fmt }
+}
+const fn fw(how: FpToW, fmt: FpFmt) -> Opcode {
+    O::FpToW { how, fmt }
+}
+const fn fc(to: FpFmt, fmt: FpFmt) -> Opcode {
+    O::FpCvt { to, fmt }
+}
+const fn fmc(tf: bool, fmt: FpFmt) -> Opcode {
+    O::FpMovc { tf, fmt }
+}
+const fn fmz(nonzero: bool, fmt: FpFmt) -> Opcode {
+    O::FpMovzn { nonzero, fmt }
+}
+const fn fm(sub: bool, neg: bool, fmt: FpFmt) -> Opcode {
+    O::FpMadd { sub, neg, fmt }
+}
 
 /// Every encoding, for tests and random-instruction generators.
 pub fn encodings() -> impl Iterator<Item = &'static Encoding> {
@@ -433,8 +717,12 @@ pub fn decode_word(word: u32) -> Decoded {
     lookup(word)
         .and_then(|enc| {
             let ops = extract(enc.format, word)?;
+            let opcode = match enc.opcode {
+                Opcode::FpCmp { fmt, .. } => Opcode::FpCmp { cond: bits(word, 3, 0) as u8, fmt },
+                other => other,
+            };
             Some(Decoded::Insn(Insn {
-                opcode: enc.opcode,
+                opcode,
                 name: enc.name,
                 rs: ops.rs,
                 rt: ops.rt,
@@ -523,7 +811,50 @@ fn extract(format: Format, w: u32) -> Option<Operands> {
             }
             Operands { rt, rd, ..o }
         }
+        F::Movci => {
+            if bits(w, 17, 17) != 0 {
+                return None;
+            }
+            Operands { rd, rs, imm: bits(w, 20, 18) as i64, ..o }
+        }
+        F::Fp { pairs } => {
+            even(pairs, [sa, rd, rt])?;
+            Operands { sa, rd, rt, ..o }
+        }
+        F::FpCmp { pairs } => {
+            even(pairs, [0, rd, rt])?;
+            Operands { rd, rt, imm: bits(w, 10, 8) as i64, ..o }
+        }
+        F::FpMovc { pairs } => {
+            even(pairs, [sa, rd, 0])?;
+            Operands { sa, rd, imm: bits(w, 20, 18) as i64, ..o }
+        }
+        F::FpMadd { pairs } => {
+            even(pairs, [sa, rd, rt])?;
+            even(pairs >> 3, [rs, 0, 0])?;
+            Operands { sa, rs, rd, rt, ..o }
+        }
+        F::Bc1 => Operands { sa: bits(w, 20, 18) as u8, imm: simm << 2, ..o },
+        F::Cop1Move { pairs } => {
+            even(pairs, [0, rd, 0])?;
+            Operands { rt, rd, ..o }
+        }
+        F::FpIndexed { pairs } => {
+            even(pairs, [sa | rd, 0, 0])?;
+            Operands { rs, rt, rd, sa, ..o }
+        }
+        F::IPair => {
+            even(1, [rt, 0, 0])?;
+            Operands { rt, rs, imm: simm, ..o }
+        }
     })
+}
+
+/// `None` if a register that `pairs` marks (bit n for `regs[n]`) as
+/// naming a double is odd: with `FR=0` that is a reserved instruction.
+fn even(pairs: u8, regs: [u8; 3]) -> Option<()> {
+    let odd = (0..3).any(|n| pairs & (1 << n) != 0 && regs[n] & 1 != 0);
+    if odd { None } else { Some(()) }
 }
 
 #[cfg(test)]
@@ -659,8 +990,9 @@ mod tests {
             0x7c62_f900,             // ext past bit 31 (lsb 4, size 32)
             0x7c62_1904,             // ins with msb < lsb
             0x7c03_203b,             // rdhwr $4
-            0x4600_0000,             // add.s: no FPU
-            0xc480_0000,             // lwc1
+            0x4620_0040,             // add.d $f1, ...: odd double
+            0x46a0_0021,             // cvt.d.l: no L format with FR=0
+            0xd481_0000,             // ldc1 $f1
             0x4200_0018,             // eret: privileged
             0xbc80_0000,             // cache: privileged
             0x7000_003f,             // sdbbp

@@ -165,7 +165,7 @@ fn take_pending(b: &mut BlockBuilder, pending: Temp) {
 
 /// How an instruction continues, for the delay-slot bookkeeping.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Flow {
+pub(super) enum Flow {
     /// Falls through to the next instruction.
     Next,
     /// Falls through, but ends the block so that the next instruction is
@@ -181,7 +181,7 @@ enum Flow {
 /// Where a branch goes once its delay slot has run, carried in the
 /// builder's note from the branch to its slot.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Pending {
+pub(super) enum Pending {
     /// Always to `target`.
     Always { target: u32 },
     /// To `target` if `taken` (a temporary) is nonzero, else on.
@@ -239,22 +239,22 @@ fn width(size: u8) -> Width {
     }
 }
 
-struct Lifter<'a> {
-    b: &'a mut BlockBuilder,
-    endian: Endian,
-    pc: u64,
+pub(super) struct Lifter<'a> {
+    pub(super) b: &'a mut BlockBuilder,
+    pub(super) endian: Endian,
+    pub(super) pc: u64,
     /// Address of the next instruction (the delay slot of a branch).
-    next: u64,
+    pub(super) next: u64,
 }
 
 impl Lifter<'_> {
     /// Read `$r`; `$zero` is the constant 0.
-    fn r(&mut self, r: u8) -> Temp {
+    pub(super) fn r(&mut self, r: u8) -> Temp {
         if r == 0 { self.b.konst(0) } else { self.b.get(regs::r(r as u32)) }
     }
 
     /// Write `$r`; writes to `$zero` are dropped.
-    fn set_r(&mut self, r: u8, t: Temp) {
+    pub(super) fn set_r(&mut self, r: u8, t: Temp) {
         if r != 0 {
             self.b.set(regs::r(r as u32), t);
         }
@@ -281,7 +281,7 @@ impl Lifter<'_> {
     }
 
     /// `base + offset` modulo 2^32: the address of a load or store.
-    fn addr(&mut self, base: u8, offset: i64) -> Temp {
+    pub(super) fn addr(&mut self, base: u8, offset: i64) -> Temp {
         let base = self.r(base);
         if offset == 0 {
             base
@@ -291,11 +291,14 @@ impl Lifter<'_> {
         }
     }
 
-    fn trap_exit(&self, kind: TrapKind) -> Exit {
+    pub(super) fn trap_exit(&self, kind: TrapKind) -> Exit {
         Exit::Trap { kind, pc: self.pc }
     }
 
     fn lift(&mut self, i: &Insn) -> Flow {
+        if i.opcode.is_fpu() {
+            return self.lift_fp(i);
+        }
         match i.opcode {
             Opcode::Alu(op) => {
                 let a = self.r(i.rs);
@@ -455,6 +458,27 @@ impl Lifter<'_> {
                 // this one too makes the following code be fetched afresh.
                 return Flow::EndBlock;
             }
+            // Handled by `lift_fp` above.
+            Opcode::Movci { .. }
+            | Opcode::FpLoad { .. }
+            | Opcode::FpStore { .. }
+            | Opcode::FpLoadX { .. }
+            | Opcode::FpStoreX { .. }
+            | Opcode::Mfc1
+            | Opcode::Mtc1
+            | Opcode::Mfhc1
+            | Opcode::Mthc1
+            | Opcode::Cfc1
+            | Opcode::Ctc1
+            | Opcode::Bc1 { .. }
+            | Opcode::FpArith { .. }
+            | Opcode::FpUnary { .. }
+            | Opcode::FpCvt { .. }
+            | Opcode::FpToW { .. }
+            | Opcode::FpCmp { .. }
+            | Opcode::FpMovc { .. }
+            | Opcode::FpMovzn { .. }
+            | Opcode::FpMadd { .. } => unreachable!("FPU instructions are lifted by lift_fp"),
             Opcode::Rdhwr => {
                 let v = match i.rd {
                     decode::HWR_CPUNUM => self.konst(0),
@@ -674,6 +698,12 @@ impl Lifter<'_> {
         if link {
             self.link(31);
         }
+        self.branch_to(taken, likely, target)
+    }
+
+    /// Finish a conditional branch to `target` that is taken when `taken`
+    /// (always when `None`).
+    pub(super) fn branch_to(&mut self, taken: Option<Temp>, likely: bool, target: u64) -> Flow {
         let pending_value = DELAY_PENDING | target;
         match taken {
             None => {
@@ -904,11 +934,11 @@ mod tests {
 
     #[test]
     fn illegal_truncated_and_misaligned() {
-        // lwc1 (no FPU): the trap carries the bytes in memory order.
+        // ldc1 $f1 (odd double): the trap carries the bytes in memory order.
         for (arch, endian) in endians() {
             let _ = arch;
-            let block = lift_one(endian, 0xc480_0000);
-            let raw = bytes(&[0xc480_0000], endian);
+            let block = lift_one(endian, 0xd481_0000);
+            let raw = bytes(&[0xd481_0000], endian);
             let packed = u32::from_le_bytes([raw[0], raw[1], raw[2], raw[3]]);
             assert_eq!(
                 block.exit,

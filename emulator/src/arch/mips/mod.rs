@@ -12,6 +12,7 @@ pub mod abi;
 pub mod decode;
 pub mod disasm;
 pub mod lift;
+pub mod lift_fp;
 pub mod portal;
 pub mod regs;
 

@@ -8,10 +8,10 @@
 //! `add.`, `addo`, `addo.`), so the flags are part of the pattern and the
 //! instruction tests can demand a line for each.
 //!
-//! The instruction set is the 64-bit integer user ISA that GCC emits for
-//! POWER8 and older (Power ISA 2.07, no floating point, vector or decimal
-//! units): 64-bit mode only, so the 32-bit instructions compute CR0 from
-//! the 64-bit result.
+//! The instruction set is the 64-bit user ISA that GCC emits for POWER8
+//! and older (Power ISA 2.07): the integer unit and the scalar FPU, no
+//! vector, VSX or decimal units: 64-bit mode only, so the 32-bit
+//! instructions compute CR0 from the 64-bit result.
 //!
 //! Strictness: patterns fix the primary and extended opcode, the Rc and OE
 //! bits, and the bits that distinguish sibling encodings (`mfocrf` from
@@ -230,6 +230,130 @@ pub enum Opcode {
         double: bool,
     },
     Sc,
+    /// FP loads: `frt = mem[ea]`, a single widened exactly when `single`.
+    FpLoad {
+        single: bool,
+        update: bool,
+        indexed: bool,
+    },
+    /// FP stores of `frs` (narrowed without rounding when `single`).
+    FpStore {
+        single: bool,
+        update: bool,
+        indexed: bool,
+    },
+    /// `stfiwx`: the low word of `frs`.
+    Stfiwx,
+    /// `lfiwax`/`lfiwzx`: a word into `frt`, sign- or zero-extended.
+    Lfiw {
+        signed: bool,
+    },
+    /// `frt = fra op frb` (`fmul`: `fra * frc`).
+    FpArith {
+        op: FpBinOp,
+        single: bool,
+    },
+    FpSqrt {
+        single: bool,
+    },
+    /// `[n]fm{add,sub}`: `±(fra * frc ± frb)`, one rounding.
+    FpMadd {
+        sub: bool,
+        neg: bool,
+        single: bool,
+    },
+    /// `fsel frt, fra, frc, frb`.
+    Fsel,
+    /// `fcmpu`/`fcmpo bf, fra, frb`.
+    FpCmp {
+        ordered: bool,
+    },
+    Frsp,
+    /// `fcti*`: to a 32- (`word`) or 64-bit integer, truncating when
+    /// `toward_zero`, else by `FPSCR.RN`.
+    FpToInt {
+        word: bool,
+        signed: bool,
+        toward_zero: bool,
+    },
+    /// `fcfid*`: from a 64-bit integer.
+    FpFromInt {
+        single: bool,
+        signed: bool,
+    },
+    /// Sign-bit moves, no exceptions.
+    FpMove(FpMoveOp),
+    /// `fri{n,z,p,m}`: round to an integral value.
+    FpRoundInt(FpRoundOp),
+    Mffs,
+    /// `mtfsf flm, frb` (`imm` = FLM; L and W are zero).
+    Mtfsf,
+    /// `mtfsfi bf, u` (`imm` = U).
+    Mtfsfi,
+    /// `mtfsb0`/`mtfsb1 bt`.
+    Mtfsb {
+        set: bool,
+    },
+    /// `mcrfs bf, bfa`.
+    Mcrfs,
+}
+
+/// Two-operand FP arithmetic.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FpBinOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+}
+
+/// FP register moves that only touch the sign bit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FpMoveOp {
+    Mr,
+    Neg,
+    Abs,
+    Nabs,
+    /// `fcpsgn frt, fra, frb`: frb's magnitude with fra's sign.
+    Cpsgn,
+}
+
+/// The rounding of `fri*`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FpRoundOp {
+    /// To nearest, ties away from zero.
+    Nearest,
+    Zero,
+    Up,
+    Down,
+}
+
+impl Opcode {
+    /// Whether the instruction uses the FPU.
+    pub const fn is_fpu(self) -> bool {
+        matches!(
+            self,
+            Opcode::FpLoad { .. }
+                | Opcode::FpStore { .. }
+                | Opcode::Stfiwx
+                | Opcode::Lfiw { .. }
+                | Opcode::FpArith { .. }
+                | Opcode::FpSqrt { .. }
+                | Opcode::FpMadd { .. }
+                | Opcode::Fsel
+                | Opcode::FpCmp { .. }
+                | Opcode::Frsp
+                | Opcode::FpToInt { .. }
+                | Opcode::FpFromInt { .. }
+                | Opcode::FpMove(_)
+                | Opcode::FpRoundInt(_)
+                | Opcode::Mffs
+                | Opcode::Mtfsf
+                | Opcode::Mtfsfi
+                | Opcode::Mtfsb { .. }
+                | Opcode::Mcrfs
+        )
+    }
 }
 
 /// SPR numbers.
@@ -307,6 +431,12 @@ pub enum Format {
     TrapI,
     /// rt, ra, rb, bc.
     Isel,
+    /// A-form FP: frt, fra, frb, frc (in `mb`).
+    A,
+    /// `mtfsf`: FLM in imm, frb; L and W must be zero.
+    Mtfsf,
+    /// `mtfsfi`: bf, U in imm; W must be zero.
+    Mtfsfi,
     /// No operands.
     None,
 }
@@ -345,7 +475,7 @@ pub struct Insn {
     pub imm: i64,
     /// Shift amount of rotates and immediate shifts.
     pub sh: u8,
-    /// Mask begin of rotates; isel's BC.
+    /// Mask begin of rotates; isel's BC; the FRC field of A-form FP.
     pub mb: u8,
     /// Mask end of rotates.
     pub me: u8,
@@ -466,6 +596,44 @@ use LogicOp as L;
 use RotOp as R;
 use ShiftOp as S;
 use UnaryOp as U;
+
+/// A-form FP row of primary opcode `op` (59 single, 63 double).
+const fn fa(name: &'static str, op: u32, xo: u32, rc: bool, opcode: Opcode) -> Encoding {
+    row(name, OPCD | 0x3f, (op << 26) | (xo << 1) | rc as u32, F::A, opcode, rc, false)
+}
+
+/// X-form FP row of primary opcode `op`.
+const fn fx(name: &'static str, op: u32, xo: u32, rc: bool, f: Format, opcode: Opcode) -> Encoding {
+    row(name, XMASK, (op << 26) | (xo << 1) | rc as u32, f, opcode, rc, false)
+}
+
+const fn fl(single: bool, update: bool, indexed: bool) -> Opcode {
+    O::FpLoad { single, update, indexed }
+}
+
+const fn fs(single: bool, update: bool, indexed: bool) -> Opcode {
+    O::FpStore { single, update, indexed }
+}
+
+const fn far(op: FpBinOp, single: bool) -> Opcode {
+    O::FpArith { op, single }
+}
+
+const fn fma(sub: bool, neg: bool, single: bool) -> Opcode {
+    O::FpMadd { sub, neg, single }
+}
+
+const fn cti(word: bool, signed: bool, toward_zero: bool) -> Opcode {
+    O::FpToInt { word, signed, toward_zero }
+}
+
+const fn cfi(single: bool, signed: bool) -> Opcode {
+    O::FpFromInt { single, signed }
+}
+
+use FpBinOp as FB;
+use FpMoveOp as FM;
+use FpRoundOp as FR;
 
 /// The encoding table.
 pub static TABLE: &[Encoding] = &[
@@ -743,6 +911,126 @@ pub static TABLE: &[Encoding] = &[
     x("dcbt", 278, F::X, O::CacheHint),
     x("icbi", 982, F::X, O::CacheHint),
     x("dcbz", 1014, F::X, O::Dcbz),
+    // FP loads and stores.
+    d("lfs", 48, F::D, fl(true, false, false)),
+    d("lfsu", 49, F::DStoreU, fl(true, true, false)),
+    d("lfd", 50, F::D, fl(false, false, false)),
+    d("lfdu", 51, F::DStoreU, fl(false, true, false)),
+    d("stfs", 52, F::D, fs(true, false, false)),
+    d("stfsu", 53, F::DStoreU, fs(true, true, false)),
+    d("stfd", 54, F::D, fs(false, false, false)),
+    d("stfdu", 55, F::DStoreU, fs(false, true, false)),
+    x("lfsx", 535, F::X, fl(true, false, true)),
+    x("lfsux", 567, F::XStoreU, fl(true, true, true)),
+    x("lfdx", 599, F::X, fl(false, false, true)),
+    x("lfdux", 631, F::XStoreU, fl(false, true, true)),
+    x("stfsx", 663, F::X, fs(true, false, true)),
+    x("stfsux", 695, F::XStoreU, fs(true, true, true)),
+    x("stfdx", 727, F::X, fs(false, false, true)),
+    x("stfdux", 759, F::XStoreU, fs(false, true, true)),
+    x("lfiwax", 855, F::X, O::Lfiw { signed: true }),
+    x("lfiwzx", 887, F::X, O::Lfiw { signed: false }),
+    x("stfiwx", 983, F::X, O::Stfiwx),
+    // A-form arithmetic, double (63) and single (59).
+    fa("fdiv", 63, 18, false, far(FB::Div, false)),
+    fa("fdiv.", 63, 18, true, far(FB::Div, false)),
+    fa("fsub", 63, 20, false, far(FB::Sub, false)),
+    fa("fsub.", 63, 20, true, far(FB::Sub, false)),
+    fa("fadd", 63, 21, false, far(FB::Add, false)),
+    fa("fadd.", 63, 21, true, far(FB::Add, false)),
+    fa("fsqrt", 63, 22, false, O::FpSqrt { single: false }),
+    fa("fsqrt.", 63, 22, true, O::FpSqrt { single: false }),
+    fa("fsel", 63, 23, false, O::Fsel),
+    fa("fsel.", 63, 23, true, O::Fsel),
+    fa("fmul", 63, 25, false, far(FB::Mul, false)),
+    fa("fmul.", 63, 25, true, far(FB::Mul, false)),
+    fa("fmsub", 63, 28, false, fma(true, false, false)),
+    fa("fmsub.", 63, 28, true, fma(true, false, false)),
+    fa("fmadd", 63, 29, false, fma(false, false, false)),
+    fa("fmadd.", 63, 29, true, fma(false, false, false)),
+    fa("fnmsub", 63, 30, false, fma(true, true, false)),
+    fa("fnmsub.", 63, 30, true, fma(true, true, false)),
+    fa("fnmadd", 63, 31, false, fma(false, true, false)),
+    fa("fnmadd.", 63, 31, true, fma(false, true, false)),
+    fa("fdivs", 59, 18, false, far(FB::Div, true)),
+    fa("fdivs.", 59, 18, true, far(FB::Div, true)),
+    fa("fsubs", 59, 20, false, far(FB::Sub, true)),
+    fa("fsubs.", 59, 20, true, far(FB::Sub, true)),
+    fa("fadds", 59, 21, false, far(FB::Add, true)),
+    fa("fadds.", 59, 21, true, far(FB::Add, true)),
+    fa("fsqrts", 59, 22, false, O::FpSqrt { single: true }),
+    fa("fsqrts.", 59, 22, true, O::FpSqrt { single: true }),
+    fa("fmuls", 59, 25, false, far(FB::Mul, true)),
+    fa("fmuls.", 59, 25, true, far(FB::Mul, true)),
+    fa("fmsubs", 59, 28, false, fma(true, false, true)),
+    fa("fmsubs.", 59, 28, true, fma(true, false, true)),
+    fa("fmadds", 59, 29, false, fma(false, false, true)),
+    fa("fmadds.", 59, 29, true, fma(false, false, true)),
+    fa("fnmsubs", 59, 30, false, fma(true, true, true)),
+    fa("fnmsubs.", 59, 30, true, fma(true, true, true)),
+    fa("fnmadds", 59, 31, false, fma(false, true, true)),
+    fa("fnmadds.", 59, 31, true, fma(false, true, true)),
+    // X-form FP: compares, conversions, moves and FPSCR.
+    fx("fcmpu", 63, 0, false, F::Cmp, O::FpCmp { ordered: false }),
+    fx("fcmpo", 63, 32, false, F::Cmp, O::FpCmp { ordered: true }),
+    fx("frsp", 63, 12, false, F::X, O::Frsp),
+    fx("frsp.", 63, 12, true, F::X, O::Frsp),
+    fx("fctiw", 63, 14, false, F::X, cti(true, true, false)),
+    fx("fctiw.", 63, 14, true, F::X, cti(true, true, false)),
+    fx("fctiwz", 63, 15, false, F::X, cti(true, true, true)),
+    fx("fctiwz.", 63, 15, true, F::X, cti(true, true, true)),
+    fx("fctiwu", 63, 142, false, F::X, cti(true, false, false)),
+    fx("fctiwu.", 63, 142, true, F::X, cti(true, false, false)),
+    fx("fctiwuz", 63, 143, false, F::X, cti(true, false, true)),
+    fx("fctiwuz.", 63, 143, true, F::X, cti(true, false, true)),
+    fx("fctid", 63, 814, false, F::X, cti(false, true, false)),
+    fx("fctid.", 63, 814, true, F::X, cti(false, true, false)),
+    fx("fctidz", 63, 815, false, F::X, cti(false, true, true)),
+    fx("fctidz.", 63, 815, true, F::X, cti(false, true, true)),
+    fx("fctidu", 63, 942, false, F::X, cti(false, false, false)),
+    fx("fctidu.", 63, 942, true, F::X, cti(false, false, false)),
+    fx("fctiduz", 63, 943, false, F::X, cti(false, false, true)),
+    fx("fctiduz.", 63, 943, true, F::X, cti(false, false, true)),
+    fx("fcfid", 63, 846, false, F::X, cfi(false, true)),
+    fx("fcfid.", 63, 846, true, F::X, cfi(false, true)),
+    fx("fcfidu", 63, 974, false, F::X, cfi(false, false)),
+    fx("fcfidu.", 63, 974, true, F::X, cfi(false, false)),
+    fx("fcfids", 59, 846, false, F::X, cfi(true, true)),
+    fx("fcfids.", 59, 846, true, F::X, cfi(true, true)),
+    fx("fcfidus", 59, 974, false, F::X, cfi(true, false)),
+    fx("fcfidus.", 59, 974, true, F::X, cfi(true, false)),
+    fx("fcpsgn", 63, 8, false, F::X, O::FpMove(FM::Cpsgn)),
+    fx("fcpsgn.", 63, 8, true, F::X, O::FpMove(FM::Cpsgn)),
+    fx("fneg", 63, 40, false, F::X, O::FpMove(FM::Neg)),
+    fx("fneg.", 63, 40, true, F::X, O::FpMove(FM::Neg)),
+    fx("fmr", 63, 72, false, F::X, O::FpMove(FM::Mr)),
+    fx("fmr.", 63, 72, true, F::X, O::FpMove(FM::Mr)),
+    fx("fnabs", 63, 136, false, F::X, O::FpMove(FM::Nabs)),
+    fx("fnabs.", 63, 136, true, F::X, O::FpMove(FM::Nabs)),
+    fx("fabs", 63, 264, false, F::X, O::FpMove(FM::Abs)),
+    fx("fabs.", 63, 264, true, F::X, O::FpMove(FM::Abs)),
+    fx("frin", 63, 392, false, F::X, O::FpRoundInt(FR::Nearest)),
+    fx("frin.", 63, 392, true, F::X, O::FpRoundInt(FR::Nearest)),
+    fx("friz", 63, 424, false, F::X, O::FpRoundInt(FR::Zero)),
+    fx("friz.", 63, 424, true, F::X, O::FpRoundInt(FR::Zero)),
+    fx("frip", 63, 456, false, F::X, O::FpRoundInt(FR::Up)),
+    fx("frip.", 63, 456, true, F::X, O::FpRoundInt(FR::Up)),
+    fx("frim", 63, 488, false, F::X, O::FpRoundInt(FR::Down)),
+    fx("frim.", 63, 488, true, F::X, O::FpRoundInt(FR::Down)),
+    fx("mtfsb1", 63, 38, false, F::X, O::Mtfsb { set: true }),
+    fx("mtfsb1.", 63, 38, true, F::X, O::Mtfsb { set: true }),
+    fx("mcrfs", 63, 64, false, F::Mcrf, O::Mcrfs),
+    fx("mtfsb0", 63, 70, false, F::X, O::Mtfsb { set: false }),
+    fx("mtfsb0.", 63, 70, true, F::X, O::Mtfsb { set: false }),
+    fx("mtfsfi", 63, 134, false, F::Mtfsfi, O::Mtfsfi),
+    fx("mtfsfi.", 63, 134, true, F::Mtfsfi, O::Mtfsfi),
+    // POWER8 ignores bits 11-15 of mffs, so the ISA 3.0 variants that set
+    // them (mffscrni, mffsl, ...) read FPSCR as plain mffs; glibc relies
+    // on that when AT_HWCAP2 lacks ARCH_3_00.
+    fx("mffs", 63, 583, false, F::X, O::Mffs),
+    fx("mffs.", 63, 583, true, F::X, O::Mffs),
+    fx("mtfsf", 63, 711, false, F::Mtfsf, O::Mtfsf),
+    fx("mtfsf.", 63, 711, true, F::Mtfsf, O::Mtfsf),
 ];
 
 /// Every encoding, for tests and random instruction generators.
@@ -891,7 +1179,16 @@ fn extract(enc: &Encoding, w: u32) -> Option<Insn> {
             ok.then_some(())?;
         }
         F::Fxm => i.imm = field(w, 12, 19) as i64,
-        F::Isel => i.mb = field(w, 21, 25) as u8,
+        F::Isel | F::A => i.mb = field(w, 21, 25) as u8,
+        F::Mtfsf => {
+            i.imm = field(w, 7, 14) as i64;
+            (field(w, 6, 6) == 0 && field(w, 15, 15) == 0).then_some(())?;
+        }
+        F::Mtfsfi => {
+            i.rt = field(w, 6, 8) as u8;
+            i.imm = field(w, 16, 19) as i64;
+            (field(w, 15, 15) == 0).then_some(())?;
+        }
     }
     Some(i)
 }

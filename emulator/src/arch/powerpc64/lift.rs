@@ -359,6 +359,25 @@ impl Lifter<'_> {
                 self.trap(i.rt, a, c, double);
             }
             Opcode::Sc => self.b.exit(Exit::Syscall { next_pc: self.next }),
+            Opcode::FpLoad { .. }
+            | Opcode::FpStore { .. }
+            | Opcode::Stfiwx
+            | Opcode::Lfiw { .. }
+            | Opcode::FpArith { .. }
+            | Opcode::FpSqrt { .. }
+            | Opcode::FpMadd { .. }
+            | Opcode::Fsel
+            | Opcode::FpCmp { .. }
+            | Opcode::Frsp
+            | Opcode::FpToInt { .. }
+            | Opcode::FpFromInt { .. }
+            | Opcode::FpMove(_)
+            | Opcode::FpRoundInt(_)
+            | Opcode::Mffs
+            | Opcode::Mtfsf
+            | Opcode::Mtfsfi
+            | Opcode::Mtfsb { .. }
+            | Opcode::Mcrfs => super::lift_fp::FpLifter { b: self.b }.lift(i),
         }
     }
 

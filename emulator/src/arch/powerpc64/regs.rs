@@ -8,7 +8,9 @@
 //! - CR as eight 4-bit fields (`cr0`–`cr7`), each holding LT=8, GT=4,
 //!   EQ=2, SO=1, so compares and record forms write one slot;
 //! - the `lwarx`/`stwcx.` reservation: address, loaded value and width;
-//! - VRSAVE, which user code may move to and from.
+//! - VRSAVE, which user code may move to and from;
+//! - f0–f31 (raw double bits), `FPSCR` (its low 32 bits, the IBM bits
+//!   32–63) and two scratch slots for the flags of the FP op being lifted.
 //!
 //! Talks to: `lift` (reads and writes the slots), `abi` (syscall slots),
 //! and whoever prints slots by name (traces, instruction tests).
@@ -69,6 +71,59 @@ pub const VRSAVE: Slot = Slot(49);
 /// One past the last slot this frontend uses.
 pub const NUM_SLOTS_USED: u16 = 50;
 
+/// Slot of FP register `f{n}`.
+pub const fn f(n: u32) -> Slot {
+    Slot(NUM_SLOTS_USED + n as u16)
+}
+
+/// `FPSCR`: IBM bits 32–63 as bits 31–0 (FX is bit 31, RN bits 1–0).
+pub const FPSCR: Slot = Slot(NUM_SLOTS_USED + 32);
+/// Exception flags (IR encoding) of the FP op being lifted; cleared
+/// before it. Not architectural state.
+pub const FP_EXC: Slot = Slot(NUM_SLOTS_USED + 33);
+/// Flags of internal steps that must not reach `FPSCR`. Not
+/// architectural state.
+pub const FP_DISCARD: Slot = Slot(NUM_SLOTS_USED + 34);
+
+/// Names of f0–f31 and the FP control slots, in slot order from f0.
+pub const FP_NAMES: [&str; 35] = [
+    "f0",
+    "f1",
+    "f2",
+    "f3",
+    "f4",
+    "f5",
+    "f6",
+    "f7",
+    "f8",
+    "f9",
+    "f10",
+    "f11",
+    "f12",
+    "f13",
+    "f14",
+    "f15",
+    "f16",
+    "f17",
+    "f18",
+    "f19",
+    "f20",
+    "f21",
+    "f22",
+    "f23",
+    "f24",
+    "f25",
+    "f26",
+    "f27",
+    "f28",
+    "f29",
+    "f30",
+    "f31",
+    "fpscr",
+    "fp_exc",
+    "fp_discard",
+];
+
 /// Names of r0–r31, as capstone prints them.
 pub const GPR_NAMES: [&str; 32] = [
     "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12", "r13", "r14",
@@ -102,11 +157,14 @@ pub fn slot_name(slot: Slot) -> Option<&'static str> {
     match slot.0 {
         n @ 0..=31 => Some(GPR_NAMES[n as usize]),
         n @ 32..NUM_SLOTS_USED => Some(SPECIAL_NAMES[(n - 32) as usize]),
+        n if ((n - NUM_SLOTS_USED) as usize) < FP_NAMES.len() => {
+            Some(FP_NAMES[(n - NUM_SLOTS_USED) as usize])
+        }
         _ => None,
     }
 }
 
 /// Every named slot, in slot order.
 pub fn all_names() -> impl Iterator<Item = &'static str> {
-    GPR_NAMES.iter().chain(SPECIAL_NAMES.iter()).copied()
+    GPR_NAMES.iter().chain(SPECIAL_NAMES.iter()).chain(FP_NAMES.iter()).copied()
 }

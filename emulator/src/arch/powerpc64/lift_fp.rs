@@ -1,0 +1,806 @@
+//! powerpc64 FPU lifter: f0–f31 and `FPSCR`.
+//!
+//! Called by `lift` for every instruction `decode` marks as FPU
+//! ([`Opcode::is_fpu`]). The arithmetic is the IR's float ops with the
+//! powerpc rules ([`RULES`]): IEEE NaN encoding, the first NaN operand in
+//! the ISA's order (A, B, C for the multiply-adds), tininess before
+//! rounding. What this module adds is the `FPSCR` bookkeeping, following
+//! QEMU (the reference the tests compare with):
+//! - each arithmetic op sets the sticky bits OX, UX, ZX, XX and VX of what
+//!   it raised, with FX; an invalid operation also sets the `VX*` bit
+//!   naming its cause (VXSNAN, VXISI, VXIDI, VXZDZ, VXIMZ, VXSQRT, VXVC,
+//!   VXCVI), worked out from the operands;
+//! - FI is the inexact flag of the last op; FR is cleared by invalid and
+//!   divide-by-zero results and otherwise left alone (QEMU never sets it);
+//! - FPRF gets the class of an arithmetic result, FPCC the outcome of a
+//!   compare; VX and FEX are kept as the summaries of their fields;
+//! - the `.` forms copy FX, FEX, VX and OX into CR1.
+//!
+//! Enabled exceptions (`VE`, ... with the process in precise mode) do not
+//! raise SIGFPE yet, and `NI` does not change results. Single-precision
+//! arithmetic rounds operands to single first, which is exact for the
+//! single-precision operands compilers give it.
+
+use super::decode::{FpBinOp, FpMoveOp, FpRoundOp, Insn, Opcode};
+use super::regs::{self, cr};
+use crate::ir::float::{
+    FpCond, FpFormat, FpInsn, FpOp, FpRound, FpRules, IntNan, NanEncoding, NanPropagation,
+    RoundingMode, Tininess, flags,
+};
+use crate::ir::{BinOp, BlockBuilder, Endian, Temp, UnOp, Width};
+
+/// powerpc's floating-point conventions.
+pub const RULES: FpRules = FpRules {
+    nan: NanPropagation::FirstOperand,
+    encoding: NanEncoding::Ieee2008,
+    tininess: Tininess::BeforeRounding,
+};
+
+/// `AT_HWCAP` for powerpc64: `PPC_FEATURE_32 | PPC_FEATURE_64 |
+/// PPC_FEATURE_HAS_FPU | PPC_FEATURE_HAS_MMU`; no AltiVec, no VSX.
+pub const HWCAP: u64 = 0x8000_0000 | 0x4000_0000 | 0x0800_0000 | 0x0400_0000;
+
+/// `FPSCR` bits (bit 31 is IBM bit 32).
+pub mod fpscr {
+    pub const FX: u64 = 1 << 31;
+    pub const FEX: u64 = 1 << 30;
+    pub const VX: u64 = 1 << 29;
+    pub const OX: u64 = 1 << 28;
+    pub const UX: u64 = 1 << 27;
+    pub const ZX: u64 = 1 << 26;
+    pub const XX: u64 = 1 << 25;
+    pub const VXSNAN: u64 = 1 << 24;
+    pub const VXISI: u64 = 1 << 23;
+    pub const VXIDI: u64 = 1 << 22;
+    pub const VXZDZ: u64 = 1 << 21;
+    pub const VXIMZ: u64 = 1 << 20;
+    pub const VXVC: u64 = 1 << 19;
+    pub const FR: u64 = 1 << 18;
+    pub const FI: u64 = 1 << 17;
+    pub const FPRF_SHIFT: u64 = 12;
+    pub const FPRF: u64 = 0x1f << FPRF_SHIFT;
+    pub const FPCC: u64 = 0xf << FPRF_SHIFT;
+    pub const VXSOFT: u64 = 1 << 10;
+    pub const VXSQRT: u64 = 1 << 9;
+    pub const VXCVI: u64 = 1 << 8;
+    pub const VE: u64 = 1 << 7;
+    /// Every `VX*` cause bit.
+    pub const VX_ALL: u64 = VXSNAN | VXISI | VXIDI | VXZDZ | VXIMZ | VXVC | VXSOFT | VXSQRT | VXCVI;
+    /// Bits `mtfsf` and friends may not set directly (summaries and the
+    /// reserved IBM bit 52).
+    pub const COMPUTED: u64 = FEX | VX | (1 << 11);
+}
+
+const SIGN: u64 = 1 << 63;
+const EXP: u64 = 0x7ff0_0000_0000_0000;
+const QUIET: u64 = 1 << 51;
+
+/// Lifts one FP instruction.
+pub struct FpLifter<'a> {
+    pub b: &'a mut BlockBuilder,
+}
+
+impl FpLifter<'_> {
+    fn fpr(&mut self, n: u8) -> Temp {
+        self.b.get(regs::f(n as u32))
+    }
+
+    fn set_fpr(&mut self, n: u8, v: Temp) {
+        self.b.set(regs::f(n as u32), v);
+    }
+
+    fn gpr_or_zero(&mut self, r: u8) -> Temp {
+        if r == 0 { self.b.konst(0) } else { self.b.get(regs::r(r as u32)) }
+    }
+
+    fn ea(&mut self, i: &Insn, indexed: bool, update: bool) -> Temp {
+        let base = if update { self.b.get(regs::r(i.ra as u32)) } else { self.gpr_or_zero(i.ra) };
+        if indexed {
+            let index = self.b.get(regs::r(i.rb as u32));
+            self.b.add(base, index)
+        } else if i.imm == 0 {
+            base
+        } else {
+            self.b.addi(base, i.imm as u64)
+        }
+    }
+
+    /// `FPSCR.RN` as an IR rounding mode (powerpc orders them nearest,
+    /// zero, +inf, -inf; the IR nearest, zero, down, up).
+    fn rounding(&mut self) -> FpRound {
+        let f = self.b.get(regs::FPSCR);
+        let rn = self.b.andi(f, 3);
+        let half = self.b.bini(BinOp::ShrU, rn, 1);
+        FpRound::Dynamic(self.b.bin(BinOp::Xor, rn, half))
+    }
+
+    fn op(&mut self, op: FpOp, fmt: FpFormat, a: Temp, b: Temp, c: Temp, rm: FpRound) -> Temp {
+        self.b.fp(FpInsn { op, fmt, rules: RULES }, a, b, c, rm, regs::FP_EXC)
+    }
+
+    /// Convert without touching `FPSCR` (flags go to the discard slot).
+    fn quiet_op(&mut self, op: FpOp, fmt: FpFormat, a: Temp, rm: FpRound) -> Temp {
+        self.b.fp(FpInsn { op, fmt, rules: RULES }, a, a, a, rm, regs::FP_DISCARD)
+    }
+
+    // ---- Classification of f64 bits with integer ops. ----
+
+    fn abs(&mut self, v: Temp) -> Temp {
+        self.b.andi(v, !SIGN)
+    }
+    fn is_nan(&mut self, v: Temp) -> Temp {
+        let a = self.abs(v);
+        let inf = self.b.konst(EXP);
+        self.b.bin(BinOp::LtU, inf, a)
+    }
+    fn is_snan(&mut self, v: Temp) -> Temp {
+        let nan = self.is_nan(v);
+        let q = self.b.andi(v, QUIET);
+        let quiet = self.b.bini(BinOp::Eq, q, 0);
+        self.b.and(nan, quiet)
+    }
+    fn is_inf(&mut self, v: Temp) -> Temp {
+        let a = self.abs(v);
+        self.b.bini(BinOp::Eq, a, EXP)
+    }
+    fn is_zero(&mut self, v: Temp) -> Temp {
+        let a = self.abs(v);
+        self.b.bini(BinOp::Eq, a, 0)
+    }
+    fn sign_of(&mut self, v: Temp) -> Temp {
+        self.b.bini(BinOp::ShrU, v, 63)
+    }
+    fn or(&mut self, a: Temp, c: Temp) -> Temp {
+        self.b.bin(BinOp::Or, a, c)
+    }
+    fn bit_if(&mut self, cond: Temp, bit: u64) -> Temp {
+        let one = self.b.konst(bit);
+        let zero = self.b.konst(0);
+        self.b.select(cond, one, zero)
+    }
+
+    /// The FPRF code of result `v`: class and sign.
+    fn fprf(&mut self, v: Temp) -> Temp {
+        let neg = self.sign_of(v);
+        let abs = self.abs(v);
+        let k = |b: &mut BlockBuilder, p: u64, n: u64| {
+            let p = b.konst(p);
+            let n = b.konst(n);
+            b.select(neg, n, p)
+        };
+        let normal = k(self.b, 0x04, 0x08);
+        let denormal = k(self.b, 0x14, 0x18);
+        let zero = k(self.b, 0x02, 0x12);
+        let inf = k(self.b, 0x05, 0x09);
+        let qnan = self.b.konst(0x11);
+        let exp = self.b.bini(BinOp::ShrU, abs, 52);
+        let is_den = self.b.bini(BinOp::Eq, exp, 0);
+        let r = self.b.select(is_den, denormal, normal);
+        let z = self.b.bini(BinOp::Eq, abs, 0);
+        let r = self.b.select(z, zero, r);
+        let i = self.b.bini(BinOp::Eq, abs, EXP);
+        let r = self.b.select(i, inf, r);
+        let n = self.is_nan(v);
+        self.b.select(n, qnan, r)
+    }
+
+    fn begin(&mut self) {
+        self.b.set_const(regs::FP_EXC, 0);
+    }
+
+    /// Fold the op's flags (in `FP_EXC`) and the invalid causes `vx`
+    /// (already `FPSCR` bits, counted only when invalid was raised) into
+    /// `FPSCR`; `result` sets FPRF when given.
+    fn finish(&mut self, vx: Option<Temp>, result: Option<Temp>) {
+        let exc = self.b.get(regs::FP_EXC);
+        let old = self.b.get(regs::FPSCR);
+        // IR flags I U O Z V (bits 0-4) → XX UX OX ZX VX.
+        let xx = self.b.andi(exc, flags::INEXACT);
+        let xx = self.b.bini(BinOp::Shl, xx, 25);
+        let u = self.b.andi(exc, flags::UNDERFLOW);
+        let u = self.b.bini(BinOp::Shl, u, 26);
+        let o = self.b.andi(exc, flags::OVERFLOW);
+        let o = self.b.bini(BinOp::Shl, o, 26);
+        let z = self.b.andi(exc, flags::DIV_BY_ZERO);
+        let z = self.b.bini(BinOp::Shl, z, 23);
+        let inv = self.b.andi(exc, flags::INVALID);
+        let sticky = self.or(xx, u);
+        let sticky = self.or(sticky, o);
+        let sticky = self.or(sticky, z);
+        let sticky = match vx {
+            Some(vx) => {
+                let none = self.b.konst(0);
+                let vx = self.b.select(inv, vx, none);
+                self.or(sticky, vx)
+            }
+            None => sticky,
+        };
+        let any = self.b.bini(BinOp::Ne, sticky, 0);
+        let fx = self.bit_if(any, fpscr::FX);
+        let sticky = self.or(sticky, fx);
+        // FI = inexact; FR cleared by invalid or divide by zero.
+        let fi = self.b.andi(exc, flags::INEXACT);
+        let fi = self.b.bini(BinOp::Shl, fi, 17);
+        let iz = self.b.andi(exc, flags::INVALID | flags::DIV_BY_ZERO);
+        let iz = self.b.bini(BinOp::Ne, iz, 0);
+        let fr_keep = self.b.andi(old, fpscr::FR);
+        let none = self.b.konst(0);
+        let fr = self.b.select(iz, none, fr_keep);
+        let mut keep = !(fpscr::FI | fpscr::FR);
+        if result.is_some() {
+            keep &= !fpscr::FPRF;
+        }
+        let kept = self.b.andi(old, keep);
+        let mut v = self.or(kept, sticky);
+        v = self.or(v, fi);
+        v = self.or(v, fr);
+        if let Some(r) = result {
+            let code = self.fprf(r);
+            let code = self.b.bini(BinOp::Shl, code, fpscr::FPRF_SHIFT);
+            v = self.or(v, code);
+        }
+        self.store_fpscr(v);
+    }
+
+    /// Write `FPSCR` with VX and FEX recomputed as the summaries of their
+    /// fields.
+    fn store_fpscr(&mut self, v: Temp) {
+        let v = self.b.andi(v, !(fpscr::VX | fpscr::FEX) & 0xffff_ffff);
+        let vxs = self.b.andi(v, fpscr::VX_ALL);
+        let any_vx = self.b.bini(BinOp::Ne, vxs, 0);
+        let vx = self.bit_if(any_vx, fpscr::VX);
+        let v = self.or(v, vx);
+        // Exception bits XX..VX (25-29) against enables XE..VE (3-7).
+        let exc = self.b.bini(BinOp::ShrU, v, 25);
+        let en = self.b.bini(BinOp::ShrU, v, 3);
+        let both = self.b.and(exc, en);
+        let both = self.b.andi(both, 0x1f);
+        let any = self.b.bini(BinOp::Ne, both, 0);
+        let fex = self.bit_if(any, fpscr::FEX);
+        let v = self.or(v, fex);
+        self.b.set(regs::FPSCR, v);
+    }
+
+    /// CR1 of a `.` form: FX, FEX, VX, OX.
+    fn record(&mut self, rc: bool) {
+        if rc {
+            let f = self.b.get(regs::FPSCR);
+            let v = self.b.bini(BinOp::ShrU, f, 28);
+            self.b.set(cr(1), v);
+        }
+    }
+
+    /// A NaN operand's own invalid cause: VXSNAN if any of `ops` is
+    /// signaling.
+    fn vxsnan(&mut self, ops: &[Temp]) -> Temp {
+        let mut any = self.b.konst(0);
+        for &o in ops {
+            let s = self.is_snan(o);
+            any = self.or(any, s);
+        }
+        self.bit_if(any, fpscr::VXSNAN)
+    }
+
+    /// `cause` if `cond`, else `otherwise`.
+    fn pick(&mut self, cond: Temp, cause: u64, otherwise: Temp) -> Temp {
+        let c = self.b.konst(cause);
+        self.b.select(cond, c, otherwise)
+    }
+
+    /// inf − inf in an addition of `a` and `c` (`c` negated for `sub`).
+    fn isi(&mut self, a: Temp, c: Temp, sub: bool) -> Temp {
+        let ia = self.is_inf(a);
+        let ic = self.is_inf(c);
+        let both = self.b.and(ia, ic);
+        let sa = self.sign_of(a);
+        let sc = self.sign_of(c);
+        let differ = self.b.bin(BinOp::Xor, sa, sc);
+        let differ = if sub { self.b.bini(BinOp::Xor, differ, 1) } else { differ };
+        self.b.and(both, differ)
+    }
+
+    /// inf × 0 in either order.
+    fn imz(&mut self, a: Temp, c: Temp) -> Temp {
+        let ia = self.is_inf(a);
+        let zc = self.is_zero(c);
+        let za = self.is_zero(a);
+        let ic = self.is_inf(c);
+        let x = self.b.and(ia, zc);
+        let y = self.b.and(za, ic);
+        self.or(x, y)
+    }
+
+    // ---- Single precision: the ISA's exact SINGLE/DOUBLE bit moves. ----
+
+    /// The single-precision bits of double `v`, without rounding (the
+    /// ISA's SINGLE, as `stfs` stores it).
+    fn to_single_bits(&mut self, v: Temp) -> Temp {
+        let exp = self.b.bini(BinOp::ShrU, v, 52);
+        let exp = self.b.andi(exp, 0x7ff);
+        // Exponent above 896: sign and top exponent bits, and the
+        // fraction's top bits.
+        let top = self.b.bini(BinOp::ShrU, v, 62);
+        let top = self.b.bini(BinOp::Shl, top, 30);
+        let low = self.b.bini(BinOp::ShrU, v, 29);
+        let low = self.b.andi(low, 0x3fff_ffff);
+        let big = self.or(top, low);
+        // Otherwise a denormal (or zero) single.
+        let sign = self.b.bini(BinOp::ShrU, v, 63);
+        let sign = self.b.bini(BinOp::Shl, sign, 31);
+        let mant = self.b.andi(v, (1 << 52) - 1);
+        let mant = self.b.bini(BinOp::Or, mant, 1 << 52);
+        let k926 = self.b.konst(926);
+        let sh = self.b.bin(BinOp::Sub, k926, exp);
+        let sh = self.b.andi(sh, 63);
+        let den = self.b.bin(BinOp::ShrU, mant, sh);
+        let in_range = self.b.bini(BinOp::LtU, exp, 874);
+        let in_range = self.b.bini(BinOp::Xor, in_range, 1);
+        let none = self.b.konst(0);
+        let den = self.b.select(in_range, den, none);
+        let small = self.or(sign, den);
+        let is_big = self.b.bini(BinOp::LeU, exp, 896);
+        let is_big = self.b.bini(BinOp::Xor, is_big, 1);
+        self.b.select(is_big, big, small)
+    }
+
+    /// The double of single bits `s`, exactly (the ISA's DOUBLE, as `lfs`
+    /// loads it): NaNs keep their payload and signaling state.
+    fn to_double_bits(&mut self, s: Temp) -> Temp {
+        let abs = self.b.andi(s, 0x7fff_ffff);
+        let sign = self.b.bini(BinOp::ShrU, s, 31);
+        let sign = self.b.bini(BinOp::Shl, sign, 63);
+        // Normal, infinite or NaN.
+        let top = self.b.bini(BinOp::ShrU, s, 30);
+        let top = self.b.andi(top, 3);
+        let top = self.b.bini(BinOp::Shl, top, 62);
+        let e1 = self.b.bini(BinOp::ShrU, s, 30);
+        let e1 = self.b.andi(e1, 1);
+        let e1 = self.b.bini(BinOp::Xor, e1, 1);
+        let e1 = self.b.bini(BinOp::Mul, e1, 7);
+        let e1 = self.b.bini(BinOp::Shl, e1, 59);
+        let frac = self.b.andi(s, 0x3fff_ffff);
+        let frac = self.b.bini(BinOp::Shl, frac, 29);
+        let big = self.or(top, e1);
+        let big = self.or(big, frac);
+        // Denormal: leading bit at p gives exponent p + 874.
+        let lz = self.b.un(UnOp::Clz, abs);
+        let k63 = self.b.konst(63);
+        let p = self.b.bin(BinOp::Sub, k63, lz);
+        let p = self.b.andi(p, 63);
+        let exp = self.b.bini(BinOp::Add, p, 874);
+        let exp = self.b.bini(BinOp::Shl, exp, 52);
+        let k52 = self.b.konst(52);
+        let sh = self.b.bin(BinOp::Sub, k52, p);
+        let sh = self.b.andi(sh, 63);
+        let mant = self.b.bin(BinOp::Shl, abs, sh);
+        let mant = self.b.andi(mant, (1 << 52) - 1);
+        let den = self.or(exp, mant);
+        let zero = self.b.konst(0);
+        let is_zero = self.b.bini(BinOp::Eq, abs, 0);
+        let den = self.b.select(is_zero, zero, den);
+        let small = self.or(sign, den);
+        let is_big = self.b.bini(BinOp::LtU, abs, 0x0080_0000);
+        let is_big = self.b.bini(BinOp::Xor, is_big, 1);
+        let big = self.or(big, zero);
+        self.b.select(is_big, big, small)
+    }
+
+    /// Operand `v` of a single-precision op, in f32 bits.
+    fn single(&mut self, v: Temp) -> Temp {
+        self.to_single_bits(v)
+    }
+
+    pub fn lift(&mut self, i: &Insn) {
+        match i.opcode {
+            Opcode::FpLoad { single, update, indexed } => {
+                let ea = self.ea(i, indexed, update);
+                let v = if single {
+                    let s = self.b.load(ea, Width::W32, false, Endian::Big);
+                    self.to_double_bits(s)
+                } else {
+                    self.b.load(ea, Width::W64, false, Endian::Big)
+                };
+                self.set_fpr(i.rt, v);
+                if update {
+                    self.b.set(regs::r(i.ra as u32), ea);
+                }
+            }
+            Opcode::FpStore { single, update, indexed } => {
+                let ea = self.ea(i, indexed, update);
+                let v = self.fpr(i.rt);
+                if single {
+                    let s = self.to_single_bits(v);
+                    self.b.store(ea, s, Width::W32, Endian::Big);
+                } else {
+                    self.b.store(ea, v, Width::W64, Endian::Big);
+                }
+                if update {
+                    self.b.set(regs::r(i.ra as u32), ea);
+                }
+            }
+            Opcode::Stfiwx => {
+                let ea = self.ea(i, true, false);
+                let v = self.fpr(i.rt);
+                self.b.store(ea, v, Width::W32, Endian::Big);
+            }
+            Opcode::Lfiw { signed } => {
+                let ea = self.ea(i, true, false);
+                let v = self.b.load(ea, Width::W32, signed, Endian::Big);
+                self.set_fpr(i.rt, v);
+            }
+            Opcode::FpArith { op, single } => self.arith(i, op, single),
+            Opcode::FpSqrt { single } => {
+                let a = self.fpr(i.rb);
+                let rm = self.rounding();
+                self.begin();
+                let v = if single {
+                    let s = self.single(a);
+                    let r = self.op(FpOp::Sqrt, FpFormat::F32, s, s, s, rm);
+                    self.to_double_bits(r)
+                } else {
+                    self.op(FpOp::Sqrt, FpFormat::F64, a, a, a, rm)
+                };
+                let snan = self.vxsnan(&[a]);
+                let neg = self.sign_of(a);
+                let nz = self.is_zero(a);
+                let nz = self.b.bini(BinOp::Xor, nz, 1);
+                let nn = self.is_nan(a);
+                let nn = self.b.bini(BinOp::Xor, nn, 1);
+                let bad = self.b.and(neg, nz);
+                let bad = self.b.and(bad, nn);
+                let vx = self.pick(bad, fpscr::VXSQRT, snan);
+                self.finish(Some(vx), Some(v));
+                self.set_fpr(i.rt, v);
+                self.record(i.rc);
+            }
+            Opcode::FpMadd { sub, neg, single } => self.madd(i, sub, neg, single),
+            Opcode::Fsel => {
+                let a = self.fpr(i.ra);
+                let c = self.fpr(i.mb);
+                let bv = self.fpr(i.rb);
+                // fra >= 0 (−0 included, NaN not).
+                let nan = self.is_nan(a);
+                let zero = self.is_zero(a);
+                let pos = self.sign_of(a);
+                let pos = self.b.bini(BinOp::Xor, pos, 1);
+                let ge = self.or(pos, zero);
+                let not_nan = self.b.bini(BinOp::Xor, nan, 1);
+                let ge = self.b.and(ge, not_nan);
+                let v = self.b.select(ge, c, bv);
+                self.set_fpr(i.rt, v);
+                self.record(i.rc);
+            }
+            Opcode::FpCmp { ordered } => self.compare(i, ordered),
+            Opcode::Frsp => {
+                let a = self.fpr(i.rb);
+                let rm = self.rounding();
+                self.begin();
+                let s = self.op(FpOp::Convert { to: FpFormat::F32 }, FpFormat::F64, a, a, a, rm);
+                let v = self.to_double_bits(s);
+                let vx = self.vxsnan(&[a]);
+                self.finish(Some(vx), Some(v));
+                self.set_fpr(i.rt, v);
+                self.record(i.rc);
+            }
+            Opcode::FpToInt { word, signed, toward_zero } => {
+                let a = self.fpr(i.rb);
+                let rm = if toward_zero {
+                    FpRound::Static(RoundingMode::TowardZero)
+                } else {
+                    self.rounding()
+                };
+                self.begin();
+                let width = if word { Width::W32 } else { Width::W64 };
+                let nan = if signed { IntNan::Min } else { IntNan::Zero };
+                let op = FpOp::ToInt { width, signed, nan };
+                let mut v = self.op(op, FpFormat::F64, a, a, a, rm);
+                if word && !signed {
+                    // The unsigned word, not sign-extended.
+                    v = self.b.zext32(v);
+                }
+                let snan = self.vxsnan(&[a]);
+                let c = self.b.konst(fpscr::VXCVI);
+                let vx = self.or(snan, c);
+                self.finish(Some(vx), None);
+                // FPRF is undefined; QEMU leaves it, and FR/FI follow the
+                // conversion.
+                self.set_fpr(i.rt, v);
+                self.record(i.rc);
+            }
+            Opcode::FpFromInt { single, signed } => {
+                let a = self.fpr(i.rb);
+                let rm = self.rounding();
+                self.begin();
+                let op = FpOp::FromInt { width: Width::W64, signed };
+                let v = if single {
+                    let r = self.op(op, FpFormat::F32, a, a, a, rm);
+                    self.to_double_bits(r)
+                } else {
+                    self.op(op, FpFormat::F64, a, a, a, rm)
+                };
+                self.finish(None, Some(v));
+                self.set_fpr(i.rt, v);
+                self.record(i.rc);
+            }
+            Opcode::FpMove(op) => {
+                let bv = self.fpr(i.rb);
+                let v = match op {
+                    FpMoveOp::Mr => bv,
+                    FpMoveOp::Neg => self.b.bini(BinOp::Xor, bv, SIGN),
+                    FpMoveOp::Abs => self.b.andi(bv, !SIGN),
+                    FpMoveOp::Nabs => self.b.bini(BinOp::Or, bv, SIGN),
+                    FpMoveOp::Cpsgn => {
+                        let a = self.fpr(i.ra);
+                        let s = self.b.andi(a, SIGN);
+                        let m = self.b.andi(bv, !SIGN);
+                        self.or(s, m)
+                    }
+                };
+                self.set_fpr(i.rt, v);
+                self.record(i.rc);
+            }
+            Opcode::FpRoundInt(op) => self.round_int(i, op),
+            Opcode::Mffs => {
+                let f = self.b.get(regs::FPSCR);
+                self.set_fpr(i.rt, f);
+                self.record(i.rc);
+            }
+            Opcode::Mtfsf => {
+                let mut mask = 0u64;
+                for field in 0..8 {
+                    if i.imm & (0x80 >> field) != 0 {
+                        mask |= 0xf << (28 - 4 * field);
+                    }
+                }
+                let bv = self.fpr(i.rb);
+                self.merge_fpscr(bv, mask);
+                self.record(i.rc);
+            }
+            Opcode::Mtfsfi => {
+                let shift = 28 - 4 * i.rt as u64;
+                let v = self.b.konst((i.imm as u64) << shift);
+                self.merge_fpscr(v, 0xf << shift);
+                self.record(i.rc);
+            }
+            Opcode::Mtfsb { set } => {
+                let bit = 1u64 << (31 - i.rt as u64);
+                let f = self.b.get(regs::FPSCR);
+                let mut v = if set { self.b.bini(BinOp::Or, f, bit) } else { self.b.andi(f, !bit) };
+                if set && bit & (fpscr::VX_ALL | fpscr::OX | fpscr::UX | fpscr::ZX | fpscr::XX) != 0
+                {
+                    v = self.b.bini(BinOp::Or, v, fpscr::FX);
+                }
+                if bit & fpscr::COMPUTED == 0 {
+                    self.store_fpscr(v);
+                }
+                self.record(i.rc);
+            }
+            Opcode::Mcrfs => {
+                // Copy field bfa to CR field bf; the exception bits copied
+                // (not FEX, VX) are cleared.
+                let shift = 28 - 4 * i.ra as u64;
+                let f = self.b.get(regs::FPSCR);
+                let field = self.b.bini(BinOp::ShrU, f, shift);
+                let field = self.b.andi(field, 0xf);
+                self.b.set(cr(i.rt as u32), field);
+                let clear = (0xfu64 << shift)
+                    & (fpscr::FX | fpscr::OX | fpscr::UX | fpscr::ZX | fpscr::XX | fpscr::VX_ALL);
+                if clear != 0 {
+                    let v = self.b.andi(f, !clear);
+                    self.store_fpscr(v);
+                }
+            }
+            _ => unreachable!("not an FPU instruction: {:?}", i.opcode),
+        }
+    }
+
+    /// `FPSCR = (FPSCR & !mask) | (v & mask)` for `mtfsf`/`mtfsfi`; FEX
+    /// and VX follow their fields.
+    fn merge_fpscr(&mut self, v: Temp, mask: u64) {
+        let mask = mask & !fpscr::COMPUTED;
+        let f = self.b.get(regs::FPSCR);
+        let kept = self.b.andi(f, !mask & 0xffff_ffff);
+        let ins = self.b.andi(v, mask);
+        let n = self.or(kept, ins);
+        self.store_fpscr(n);
+    }
+
+    fn arith(&mut self, i: &Insn, op: FpBinOp, single: bool) {
+        let a = self.fpr(i.ra);
+        // fmul multiplies by frC, the others take frB.
+        let c = if op == FpBinOp::Mul { self.fpr(i.mb) } else { self.fpr(i.rb) };
+        let rm = self.rounding();
+        self.begin();
+        let iop = match op {
+            FpBinOp::Add => FpOp::Add,
+            FpBinOp::Sub => FpOp::Sub,
+            FpBinOp::Mul => FpOp::Mul,
+            FpBinOp::Div => FpOp::Div,
+        };
+        let v = if single {
+            let x = self.single(a);
+            let y = self.single(c);
+            let r = self.op(iop, FpFormat::F32, x, y, y, rm);
+            self.to_double_bits(r)
+        } else {
+            self.op(iop, FpFormat::F64, a, c, c, rm)
+        };
+        let snan = self.vxsnan(&[a, c]);
+        let vx = match op {
+            FpBinOp::Add | FpBinOp::Sub => {
+                let isi = self.isi(a, c, op == FpBinOp::Sub);
+                self.pick(isi, fpscr::VXISI, snan)
+            }
+            FpBinOp::Mul => {
+                let imz = self.imz(a, c);
+                self.pick(imz, fpscr::VXIMZ, snan)
+            }
+            FpBinOp::Div => {
+                let ia = self.is_inf(a);
+                let ic = self.is_inf(c);
+                let idi = self.b.and(ia, ic);
+                let za = self.is_zero(a);
+                let zc = self.is_zero(c);
+                let zdz = self.b.and(za, zc);
+                let r = self.pick(zdz, fpscr::VXZDZ, snan);
+                self.pick(idi, fpscr::VXIDI, r)
+            }
+        };
+        self.finish(Some(vx), Some(v));
+        self.set_fpr(i.rt, v);
+        self.record(i.rc);
+    }
+
+    /// `±(fra * frc ± frb)` with one rounding. The NaN of a NaN operand
+    /// is chosen in the order A, B, C.
+    fn madd(&mut self, i: &Insn, sub: bool, neg: bool, single: bool) {
+        let a = self.fpr(i.ra);
+        let c = self.fpr(i.mb);
+        let bv = self.fpr(i.rb);
+        let rm = self.rounding();
+        self.begin();
+        let (fmt, sign, x, y, z) = if single {
+            let x = self.single(a);
+            let y = self.single(c);
+            let z = self.single(bv);
+            (FpFormat::F32, 1u64 << 31, x, y, z)
+        } else {
+            (FpFormat::F64, SIGN, a, c, bv)
+        };
+        let z_in = if sub { self.b.bini(BinOp::Xor, z, sign) } else { z };
+        let mut r = self.op(FpOp::MulAdd, fmt, x, y, z_in, rm);
+        // frB's NaN comes before frC's: when frA is no NaN and frB is,
+        // the result is frB quieted (with its own sign).
+        let quiet = if single { 1u64 << 22 } else { QUIET };
+        let exp = if single { 0x7f80_0000u64 } else { EXP };
+        let nan_of = |l: &mut Self, v: Temp| {
+            let abs = l.b.andi(v, !sign & if single { 0xffff_ffff } else { u64::MAX });
+            let e = l.b.konst(exp);
+            l.b.bin(BinOp::LtU, e, abs)
+        };
+        let a_nan = nan_of(self, x);
+        let z_nan = nan_of(self, z);
+        let not_a = self.b.bini(BinOp::Xor, a_nan, 1);
+        let take_b = self.b.and(not_a, z_nan);
+        let qb = self.b.bini(BinOp::Or, z, quiet);
+        r = self.b.select(take_b, qb, r);
+        // The final negation leaves NaNs alone.
+        if neg {
+            let rn = nan_of(self, r);
+            let flipped = self.b.bini(BinOp::Xor, r, sign);
+            r = self.b.select(rn, r, flipped);
+        }
+        let v = if single { self.to_double_bits(r) } else { r };
+        let snan = self.vxsnan(&[a, c, bv]);
+        let imz = self.imz(a, c);
+        // inf − inf between the product and frB.
+        let ia = self.is_inf(a);
+        let ic = self.is_inf(c);
+        let prod_inf = self.or(ia, ic);
+        let an = self.is_nan(a);
+        let cn = self.is_nan(c);
+        let nn = self.or(an, cn);
+        let nn = self.b.bini(BinOp::Xor, nn, 1);
+        let prod_inf = self.b.and(prod_inf, nn);
+        let not_imz = self.b.bini(BinOp::Xor, imz, 1);
+        let prod_inf = self.b.and(prod_inf, not_imz);
+        let ib = self.is_inf(bv);
+        let sa = self.sign_of(a);
+        let sc = self.sign_of(c);
+        let sp = self.b.bin(BinOp::Xor, sa, sc);
+        let sb = self.sign_of(bv);
+        let sb = if sub { self.b.bini(BinOp::Xor, sb, 1) } else { sb };
+        let differ = self.b.bin(BinOp::Xor, sp, sb);
+        let isi = self.b.and(prod_inf, ib);
+        let isi = self.b.and(isi, differ);
+        let r2 = self.pick(isi, fpscr::VXISI, snan);
+        let vx_imz = self.b.bini(BinOp::Or, snan, fpscr::VXIMZ);
+        let vx = self.b.select(imz, vx_imz, r2);
+        self.finish(Some(vx), Some(v));
+        self.set_fpr(i.rt, v);
+        self.record(i.rc);
+    }
+
+    fn compare(&mut self, i: &Insn, ordered: bool) {
+        let a = self.fpr(i.ra);
+        let c = self.fpr(i.rb);
+        self.begin();
+        let rm = FpRound::Static(RoundingMode::NearestEven);
+        let f = FpFormat::F64;
+        let lt = self.op(FpOp::Cmp { cond: FpCond::Lt, signaling: false }, f, a, c, c, rm);
+        let gt = self.op(FpOp::Cmp { cond: FpCond::Lt, signaling: false }, f, c, a, a, rm);
+        let eq = self.op(FpOp::Cmp { cond: FpCond::Eq, signaling: false }, f, a, c, c, rm);
+        let un = self.op(FpOp::Cmp { cond: FpCond::Unordered, signaling: false }, f, a, c, c, rm);
+        let lt = self.b.bini(BinOp::Shl, lt, 3);
+        let gt = self.b.bini(BinOp::Shl, gt, 2);
+        let eq = self.b.bini(BinOp::Shl, eq, 1);
+        let bits = self.or(lt, gt);
+        let bits = self.or(bits, eq);
+        let bits = self.or(bits, un);
+        self.b.set(cr(i.rt as u32), bits);
+        // Invalid causes: VXSNAN for a signaling NaN; fcmpo adds VXVC for
+        // any NaN (for a signaling one only while VE is clear).
+        let snan = self.vxsnan(&[a, c]);
+        let vx = if ordered {
+            let f0 = self.b.get(regs::FPSCR);
+            let ve = self.b.andi(f0, fpscr::VE);
+            let has_snan = self.b.bini(BinOp::Ne, snan, 0);
+            let ve_on = self.b.bini(BinOp::Ne, ve, 0);
+            let skip_vc = self.b.and(has_snan, ve_on);
+            let vc = self.pick(skip_vc, 0, un);
+            let vc = self.b.bini(BinOp::Shl, vc, 19);
+            let vx = self.or(snan, vc);
+            // An ordered compare of quiet NaNs is invalid too.
+            let any = self.b.bini(BinOp::Ne, vx, 0);
+            let fl = self.bit_if(any, flags::INVALID);
+            let exc = self.b.get(regs::FP_EXC);
+            let exc = self.or(exc, fl);
+            self.b.set(regs::FP_EXC, exc);
+            vx
+        } else {
+            snan
+        };
+        self.finish(Some(vx), None);
+        // FPCC gets the same four bits.
+        let f = self.b.get(regs::FPSCR);
+        let kept = self.b.andi(f, !fpscr::FPCC);
+        let cc = self.b.bini(BinOp::Shl, bits, fpscr::FPRF_SHIFT);
+        let v = self.or(kept, cc);
+        self.b.set(regs::FPSCR, v);
+    }
+
+    /// `fri*`: an integral value in the same format; only a signaling NaN
+    /// raises anything (VXSNAN); inexact is not reported.
+    fn round_int(&mut self, i: &Insn, op: FpRoundOp) {
+        let a = self.fpr(i.rb);
+        let rm = match op {
+            FpRoundOp::Nearest => RoundingMode::NearestAway,
+            FpRoundOp::Zero => RoundingMode::TowardZero,
+            FpRoundOp::Up => RoundingMode::Up,
+            FpRoundOp::Down => RoundingMode::Down,
+        };
+        let rm = FpRound::Static(rm);
+        self.begin();
+        let to = FpOp::ToInt { width: Width::W64, signed: true, nan: IntNan::Zero };
+        let n = self.quiet_op(to, FpFormat::F64, a, rm);
+        let back = FpOp::FromInt { width: Width::W64, signed: true };
+        let r = self.quiet_op(back, FpFormat::F64, n, rm);
+        let s = self.b.andi(a, SIGN);
+        let r = self.or(r, s);
+        // |a| >= 2^52 (or inf, NaN): already integral.
+        let abs = self.abs(a);
+        let big = self.b.bini(BinOp::LtU, abs, 0x4330_0000_0000_0000);
+        let big = self.b.bini(BinOp::Xor, big, 1);
+        let nan = self.is_nan(a);
+        let qa = self.b.bini(BinOp::Or, a, QUIET);
+        let same = self.b.select(nan, qa, a);
+        let v = self.b.select(big, same, r);
+        let snan = self.is_snan(a);
+        let fl = self.bit_if(snan, flags::INVALID);
+        self.b.set(regs::FP_EXC, fl);
+        let vx = self.b.konst(fpscr::VXSNAN);
+        self.finish(Some(vx), Some(v));
+        self.set_fpr(i.rt, v);
+        self.record(i.rc);
+    }
+}
