@@ -201,13 +201,17 @@ pub struct Insn {
     /// Condition field; 0xe (always) for the unconditional space.
     pub cond: u32,
     pub word: u32,
+    /// The row matched but its operands are UNPREDICTABLE ones Bohr
+    /// refuses (see [`operands_valid`]): the word is undefined, which
+    /// traps only when its condition holds.
+    pub undefined: bool,
 }
 
 /// Outcome of decoding one word.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Decoded {
     Insn(Insn),
-    /// No encoding matches, or the match has reserved fields.
+    /// No encoding matches.
     Illegal,
 }
 
@@ -419,11 +423,9 @@ pub fn decode_word(word: u32) -> Decoded {
     let Some(enc) = lookup(word) else {
         return Decoded::Illegal;
     };
-    if !operands_valid(enc.opcode, word) {
-        return Decoded::Illegal;
-    }
+    let undefined = !operands_valid(enc.opcode, word);
     let cond = if word >> 28 == 0xf { 0xe } else { word >> 28 };
-    Decoded::Insn(Insn { opcode: enc.opcode, form: enc.format, name: enc.name, cond, word })
+    Decoded::Insn(Insn { opcode: enc.opcode, form: enc.format, name: enc.name, cond, word, undefined })
 }
 
 /// Reject field values the manual makes UNPREDICTABLE where QEMU refuses
@@ -449,8 +451,6 @@ fn operands_valid(opcode: Opcode, w: u32) -> bool {
             let t = bits(w, 3, 0);
             t % 2 == 0 && t != 14
         }
-        // `msr` with no field selected.
-        O::MsrImm | O::MsrReg => bits(w, 19, 18) != 0,
         _ => true,
     }
 }

@@ -49,14 +49,18 @@ pub fn lift_insn(pc: u64, bytes: &[u8], b: &mut BlockBuilder) {
         b.exit(illegal);
         return;
     }
+    let next = (pc + 4) & MASK32;
     let insn = match decode::decode_word(word) {
-        Decoded::Insn(i) => i,
-        Decoded::Illegal => {
-            b.exit(illegal);
+        Decoded::Insn(i) if !i.undefined => i,
+        _ => {
+            // As in QEMU, an undefined word with a condition that fails
+            // does nothing: the condition is checked first.
+            let cond = word >> 28;
+            let mut l = Lifter { b, pc, next, conditional: cond < 0xe, new_pc: None };
+            l.conditional_exit(cond.min(0xe), illegal);
             return;
         }
     };
-    let next = (pc + 4) & MASK32;
     let mut l = Lifter { b, pc, next, conditional: insn.cond != 0xe, new_pc: None };
     l.lift(&insn, illegal);
 }
@@ -89,7 +93,8 @@ impl Lifter<'_> {
             Opcode::B | Opcode::Bl | Opcode::BlxImm => return self.branch(i),
             Opcode::Svc => return self.conditional_exit(i.cond, Exit::Syscall { next_pc: self.next }),
             Opcode::Bkpt => {
-                return self.b.exit(Exit::Trap { kind: TrapKind::Breakpoint, pc: self.pc });
+                let trap = Exit::Trap { kind: TrapKind::Breakpoint, pc: self.pc };
+                return self.conditional_exit(i.cond, trap);
             }
             Opcode::Udf => return self.b.exit(illegal),
             _ => {}

@@ -1,0 +1,69 @@
+//! Data-driven armel (A32) instruction tests.
+//!
+//! Runs `tests/insns/armel.ins` (its header documents the line syntax)
+//! through the shared runner in `common/insfile.rs`, with the reference
+//! interpreter and again with the JIT engine so both engines are held to
+//! the same data. `tests/insns/armel_random.ins` adds random ALU words
+//! under random conditions on random register states, with expectations
+//! from qemu-arm (see `scripts/gen-armel-random-ins.py`).
+
+#[path = "common/insfile.rs"]
+mod insfile;
+
+use bohr_emu::arch::Arch;
+use bohr_emu::arch::arm::decode::{self, Decoded};
+use bohr_emu::arch::arm::disasm::disassemble;
+use bohr_emu::arch::arm::regs::{NAMES, NO_RESERVATION, SPECIAL_NAMES};
+use bohr_emu::engine::EngineKind;
+use insfile::ArchSpec;
+
+fn spec_for(file: &'static str) -> ArchSpec {
+    let mut regs: Vec<(&'static str, u64)> = NAMES.iter().map(|&n| (n, 0)).collect();
+    for &n in &SPECIAL_NAMES {
+        regs.push((n, if n == "reservation" { NO_RESERVATION } else { 0 }));
+    }
+    ArchSpec {
+        arch: Arch::Armel,
+        file,
+        regs,
+        insn_len: |_| 4,
+        encoding_name: |bytes| match decode::word_from(bytes).map(decode::decode_word) {
+            Some(Decoded::Insn(i)) => Some(i.name),
+            _ => None,
+        },
+        encodings: decode::encodings().map(|e| e.name).collect(),
+        disassemble,
+    }
+}
+
+fn spec() -> ArchSpec {
+    spec_for(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/insns/armel.ins"))
+}
+
+/// The random cases need not cover every table entry: the curated file
+/// does.
+fn random_spec() -> ArchSpec {
+    let mut spec = spec_for(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/insns/armel_random.ins"));
+    spec.encodings.clear();
+    spec
+}
+
+#[test]
+fn armel_instructions_interp() {
+    insfile::run_file(&spec(), EngineKind::Interp);
+}
+
+#[test]
+fn armel_instructions_jit() {
+    insfile::run_file(&spec(), EngineKind::Jit);
+}
+
+#[test]
+fn armel_random_cases_interp() {
+    insfile::run_file(&random_spec(), EngineKind::Interp);
+}
+
+#[test]
+fn armel_random_cases_jit() {
+    insfile::run_file(&random_spec(), EngineKind::Jit);
+}
