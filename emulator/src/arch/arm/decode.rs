@@ -454,3 +454,91 @@ fn operands_valid(opcode: Opcode, w: u32) -> bool {
         _ => true,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::arch::decode_kit::checks;
+
+    fn name_of(w: u32) -> Option<&'static str> {
+        match decode_word(w) {
+            Decoded::Insn(i) if !i.undefined => Some(i.name),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn tables_are_well_formed() {
+        checks::well_formed(COND_TABLE, 32, 0);
+        checks::well_formed(UNCOND_TABLE, 32, 0xf000_0000);
+        let mut names = std::collections::BTreeSet::new();
+        for e in encodings() {
+            assert!(names.insert(e.name), "{} in both tables", e.name);
+        }
+    }
+
+    #[test]
+    fn overlapping_rows_are_ordered_most_specific_first() {
+        checks::ordered_most_specific_first(COND_TABLE);
+        checks::ordered_most_specific_first(UNCOND_TABLE);
+    }
+
+    #[test]
+    fn every_row_is_reachable() {
+        // Conditional rows are tried with the "always" condition.
+        checks::every_row_reachable(COND_TABLE, (0xf000_0000, 0xe000_0000), name_of);
+        checks::every_row_reachable(UNCOND_TABLE, (0, 0), name_of);
+    }
+
+    #[test]
+    fn random_words_never_panic() {
+        checks::random_words_never_panic(0x9e37_79b9_7f4a_7c15, 200_000, |w| {
+            let _ = decode_word(w);
+        });
+    }
+
+    fn dec(w: u32) -> Insn {
+        match decode_word(w) {
+            Decoded::Insn(i) => i,
+            Decoded::Illegal => panic!("{w:#010x} is illegal"),
+        }
+    }
+
+    #[test]
+    fn common_words() {
+        for (w, name) in [
+            (0xe92d_4010, "stm"),     // push {r4, lr}
+            (0xe8bd_80b0, "ldm"),     // pop {r4, r5, r7, pc}
+            (0xe59f_0010, "ldr.imm"), // ldr r0, [pc, #16]
+            (0xe3cd_d007, "bic.imm"), // bic sp, sp, #7
+            (0xe12f_ff1e, "bx"),      // bx lr
+            (0xef00_0000, "svc"),
+            (0xe52d_e004, "str.imm"), // str lr, [sp, #-4]!
+            (0x13a0_4000, "mov.imm"), // movne r4, #0
+            (0xee1d_0f70, "mrc.tls"),
+            (0xf57f_f05b, "dmb"),
+            (0xe7f0_00f0, "udf"),
+        ] {
+            assert_eq!(dec(w).name, name, "{w:#010x}");
+        }
+        assert_eq!(dec(0x13a0_4000).cond, 1);
+        assert_eq!(dec(0xf57f_f05b).cond, 0xe);
+    }
+
+    #[test]
+    fn reserved_fields() {
+        // Should-be-zero fields that QEMU decodes strictly.
+        for w in [
+            0xe1a1_0002u32, // mov with Rn = 1
+            0xe151_1002,    // cmp with Rd = 1
+            0xe000_0192 | (1 << 12), // mul with Ra-field set
+            0xee00_0a00,    // vfp: not implemented
+        ] {
+            assert_eq!(decode_word(w), Decoded::Illegal, "{w:#010x}");
+        }
+        // UNPREDICTABLE operands: undefined, trapping when executed.
+        assert!(dec(0xe8bd_0000).undefined); // pop {}
+        assert!(dec(0xe7c1_0290).undefined); // bfi r0, r0, #5, #-3 (msb < lsb)
+        assert!(dec(0xe1c1_10d0).undefined); // ldrd r1, r2, [r1]: odd Rt
+    }
+}
