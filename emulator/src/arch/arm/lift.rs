@@ -120,7 +120,13 @@ impl Lifter<'_> {
             Flow::WritesPc => {
                 let target = match self.new_pc {
                     Some(t) if !self.conditional => t,
-                    _ => self.b.get(NEXT_PC),
+                    _ => {
+                        // The scratch slot is cleared again, so it never
+                        // carries state between instructions.
+                        let t = self.b.get(NEXT_PC);
+                        self.b.set_const(NEXT_PC, 0);
+                        t
+                    }
                 };
                 self.b.exit(Exit::JumpIndirect(target));
             }
