@@ -52,7 +52,7 @@ fn encodings(arch: Arch) -> Vec<(&'static str, u32, u32, usize)> {
         Arch::Mipsel | Arch::Mipseb => {
             mips::decode::encodings().map(|e| (e.name, e.mask, e.value, 4)).collect()
         }
-        Arch::Armel => arm::decode::encodings().map(|e| (e.name, e.mask(), e.value(), 4)).collect(),
+        Arch::Armel => arm::decode::encodings().map(|e| (e.name, e.mask, e.value, 4)).collect(),
     }
 }
 

@@ -47,8 +47,10 @@ fn spec() -> ArchSpec {
     for line in random.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
         let fields: Vec<&str> = line.split('|').collect();
         if fields.len() == 4 && !fields[3].contains("trap=") {
-            let bytes: Vec<u8> =
-                fields[0].split_whitespace().filter_map(|b| u8::from_str_radix(b, 16).ok()).collect();
+            let bytes: Vec<u8> = fields[0]
+                .split_whitespace()
+                .filter_map(|b| u8::from_str_radix(b, 16).ok())
+                .collect();
             if let Some(name) = (spec.encoding_name)(&bytes) {
                 hit.insert(name);
             }

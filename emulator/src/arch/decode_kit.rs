@@ -79,7 +79,10 @@ impl Pattern {
 pub struct Encoding<F, O> {
     /// Assembler name of the encoding; unique within a table.
     pub name: &'static str,
-    pub pattern: Pattern,
+    /// Bits that identify the encoding.
+    pub mask: u32,
+    /// Required value of those bits.
+    pub value: u32,
     pub format: F,
     pub opcode: O,
 }
@@ -87,21 +90,52 @@ pub struct Encoding<F, O> {
 impl<F, O> Encoding<F, O> {
     /// A row from its manual-style bit pattern.
     pub const fn new(name: &'static str, pattern: &str, format: F, opcode: O) -> Self {
-        Encoding { name, pattern: Pattern::parse(pattern), format, opcode }
+        let p = Pattern::parse(pattern);
+        Encoding { name, mask: p.mask, value: p.value, format, opcode }
     }
 
-    pub const fn mask(&self) -> u32 {
-        self.pattern.mask
+    /// A row from its mask and value, for tables written in hexadecimal.
+    pub const fn from_mask(
+        name: &'static str,
+        mask: u32,
+        value: u32,
+        format: F,
+        opcode: O,
+    ) -> Self {
+        Encoding { name, mask, value, format, opcode }
     }
 
-    pub const fn value(&self) -> u32 {
-        self.pattern.value
+    pub const fn matches(&self, word: u32) -> bool {
+        word & self.mask == self.value
+    }
+}
+
+/// What the table checks need of a row; tables whose rows carry more than
+/// [`Encoding`] does implement it for their own row type.
+pub trait Row {
+    fn name(&self) -> &'static str;
+    fn mask(&self) -> u32;
+    fn value(&self) -> u32;
+}
+
+impl<F, O> Row for Encoding<F, O> {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+    fn mask(&self) -> u32 {
+        self.mask
+    }
+    fn value(&self) -> u32 {
+        self.value
     }
 }
 
 /// The first row of `table` matching `word`.
-pub fn lookup<F, O>(table: &'static [Encoding<F, O>], word: u32) -> Option<&'static Encoding<F, O>> {
-    table.iter().find(|e| e.pattern.matches(word))
+pub fn lookup<F, O>(
+    table: &'static [Encoding<F, O>],
+    word: u32,
+) -> Option<&'static Encoding<F, O>> {
+    table.iter().find(|e| e.matches(word))
 }
 
 /// Bits `hi..=lo` of `w`, shifted down.
@@ -142,53 +176,73 @@ impl Rng {
 /// uniquely named, overlapping rows ordered most specific first, every row
 /// reachable, and random words never panicking the decoder.
 pub mod checks {
-    use super::{Encoding, Rng};
+    use super::{Rng, Row};
 
-    /// Every row's value lies inside its mask, its width is `width`, its
-    /// mask contains `required` (the bits every row of the table fixes)
-    /// and its name is unique.
-    pub fn well_formed<F, O>(table: &[Encoding<F, O>], width: u32, required: u32) {
+    /// Every row's value lies inside its mask, its mask contains
+    /// `required` (the bits every row of the table fixes) and its name is
+    /// unique.
+    pub fn well_formed<R: Row>(table: &[R], required: u32) {
         let mut names = std::collections::BTreeSet::new();
         for e in table {
-            assert_eq!(e.value() & !e.mask(), 0, "{}: value outside mask", e.name);
-            assert_eq!(e.pattern.width, width, "{}: pattern width", e.name);
-            assert_eq!(e.mask() & required, required, "{}: mask must fix {required:#x}", e.name);
-            assert!(names.insert(e.name), "{} listed twice", e.name);
+            assert_eq!(e.value() & !e.mask(), 0, "{}: value outside mask", e.name());
+            assert_eq!(e.mask() & required, required, "{}: mask must fix {required:#x}", e.name());
+            assert!(names.insert(e.name()), "{} listed twice", e.name());
         }
     }
 
     /// When two rows can match one word, the earlier is strictly more
     /// specific.
-    pub fn ordered_most_specific_first<F, O>(table: &[Encoding<F, O>]) {
+    pub fn ordered_most_specific_first<R: Row>(table: &[R]) {
         for (i, a) in table.iter().enumerate() {
             for b in &table[i + 1..] {
                 if (a.value() ^ b.value()) & a.mask() & b.mask() == 0 {
                     let narrower = a.mask() & b.mask() == b.mask() && a.mask() != b.mask();
-                    assert!(narrower, "{} and {} overlap ambiguously", a.name, b.name);
+                    assert!(narrower, "{} and {} overlap ambiguously", a.name(), b.name());
                 }
             }
         }
     }
 
     /// Every row decodes some word to itself: `decodes_as(word)` names the
-    /// row a full decode picks (`None` when illegal). `fixed` bits are
-    /// forced into every trial word (a condition field that must not be
-    /// the unconditional space, say); the all-zero fill is tried first.
-    pub fn every_row_reachable<F, O>(
-        table: &[Encoding<F, O>],
+    /// row a full decode picks (`None` when illegal). `seed(row)` gives the
+    /// first word to try (its fixed bits with a fill every format accepts);
+    /// random fills follow. `fixed` bits are forced into every random trial
+    /// (a condition field that must not be the unconditional space, say).
+    pub fn every_row_reachable<R: Row>(
+        table: &[R],
         fixed: (u32, u32),
+        seed: impl Fn(&R) -> u32,
         decodes_as: impl Fn(u32) -> Option<&'static str>,
     ) {
         let mut rng = Rng(0x0bad_cafe_f00d_d00d);
         let (fmask, fvalue) = fixed;
         for e in table {
-            let hit = (0..2000).any(|n| {
-                let fill = if n == 0 { 0 } else { rng.next_u32() };
-                let w = e.value() | (fill & !e.mask());
-                let w = (w & !(fmask & !e.mask())) | (fvalue & fmask & !e.mask());
-                decodes_as(w) == Some(e.name)
-            });
-            assert!(hit, "{} is shadowed or always rejected", e.name);
+            let hit = decodes_as(seed(e)) == Some(e.name())
+                || (0..2000).any(|_| {
+                    let w = e.value() | (rng.next_u32() & !e.mask());
+                    let w = (w & !(fmask & !e.mask())) | (fvalue & fmask & !e.mask());
+                    decodes_as(w) == Some(e.name())
+                });
+            assert!(hit, "{} is shadowed or always rejected", e.name());
+        }
+    }
+
+    /// A random fill of each row's pattern is claimed (by the table's
+    /// first-match `lookup`) by that row or by an earlier, narrower one.
+    pub fn fills_claimed_by_row_or_narrower<R: Row>(
+        table: &[R],
+        lookup: impl Fn(u32) -> Option<&'static str>,
+    ) {
+        let mut rng = Rng(0x1234_5678_9abc_def1);
+        for (ei, e) in table.iter().enumerate() {
+            for _ in 0..200 {
+                let w = e.value() | (rng.next_u32() & !e.mask());
+                let found = lookup(w).expect("a fill of a row matches some row");
+                if found != e.name() {
+                    let fi = table.iter().position(|x| x.name() == found).expect("a row");
+                    assert!(fi < ei, "{w:#x}: {} shadowed by later {found}", e.name());
+                }
+            }
         }
     }
 

@@ -304,7 +304,12 @@ impl AddressSpace {
     /// helpers) with `perms`, holding `data`. The guest can neither unmap
     /// nor reprotect it: every guest-driven mapping call stops at
     /// `user_end`.
-    pub fn map_system_page(&mut self, addr: u64, perms: Perms, data: &[u8]) -> Result<(), MapError> {
+    pub fn map_system_page(
+        &mut self,
+        addr: u64,
+        perms: Perms,
+        data: &[u8],
+    ) -> Result<(), MapError> {
         let len = data.len() as u64;
         if addr & !PAGE_MASK != 0 || len != PAGE_SIZE || addr < self.layout.user_end {
             return Err(MapError::Invalid);

@@ -41,8 +41,7 @@ pub fn lift_insn(pc: u64, bytes: &[u8], b: &mut BlockBuilder) {
         return;
     };
     b.insn(pc, 4);
-    let illegal =
-        Exit::Trap { kind: TrapKind::IllegalInstruction { bytes: word, len: 4 }, pc };
+    let illegal = Exit::Trap { kind: TrapKind::IllegalInstruction { bytes: word, len: 4 }, pc };
     if pc & 3 != 0 {
         // Thumb state (bit 0) is not implemented; a misaligned ARM pc
         // (bit 1) is UNPREDICTABLE.
@@ -91,7 +90,9 @@ impl Lifter<'_> {
         let w = i.word;
         match i.opcode {
             Opcode::B | Opcode::Bl | Opcode::BlxImm => return self.branch(i),
-            Opcode::Svc => return self.conditional_exit(i.cond, Exit::Syscall { next_pc: self.next }),
+            Opcode::Svc => {
+                return self.conditional_exit(i.cond, Exit::Syscall { next_pc: self.next });
+            }
             Opcode::Bkpt => {
                 let trap = Exit::Trap { kind: TrapKind::Breakpoint, pc: self.pc };
                 return self.conditional_exit(i.cond, trap);
@@ -343,7 +344,13 @@ impl Lifter<'_> {
 
     /// Shift `v` by the low byte of `amount` (a register), with the
     /// architectural results for amounts of 0, 32 and more.
-    fn shift_reg(&mut self, v: Temp, ty: u32, amount: Temp, want_carry: bool) -> (Temp, Option<Temp>) {
+    fn shift_reg(
+        &mut self,
+        v: Temp,
+        ty: u32,
+        amount: Temp,
+        want_carry: bool,
+    ) -> (Temp, Option<Temp>) {
         let amt = self.bini(BinOp::And, amount, 0xff);
         let is0 = self.bini(BinOp::Eq, amt, 0);
         let (res, carry) = match ty {
@@ -407,9 +414,8 @@ impl Lifter<'_> {
                 let rot = bits(w, 11, 8) * 2;
                 let imm = bits(w, 7, 0).rotate_right(rot);
                 let v = self.k(imm as u64);
-                let c = want_carry.then(|| {
-                    if rot == 0 { self.b.get(CF) } else { self.k((imm >> 31) as u64) }
-                });
+                let c = want_carry
+                    .then(|| if rot == 0 { self.b.get(CF) } else { self.k((imm >> 31) as u64) });
                 (v, c)
             }
             Form::RegImm => {
@@ -742,7 +748,8 @@ impl Lifter<'_> {
             }
             Opcode::Ssat | Opcode::Usat => {
                 let v = self.reg(rm);
-                let (v, _) = self.shift_imm(v, if bit(w, 6) { 2 } else { 0 }, bits(w, 11, 7), false);
+                let (v, _) =
+                    self.shift_imm(v, if bit(w, 6) { 2 } else { 0 }, bits(w, 11, 7), false);
                 let v = self.b.un(UnOp::Sext32, v);
                 let n = bits(w, 20, 16);
                 let (r, sat) = if i.opcode == Opcode::Ssat {
@@ -1020,7 +1027,8 @@ impl Lifter<'_> {
             _ => self.reg(bits(w, 3, 0)),
         };
         let base = self.reg(rn);
-        let moved = if u { self.bin(BinOp::Add, base, offset) } else { self.bin(BinOp::Sub, base, offset) };
+        let moved =
+            if u { self.bin(BinOp::Add, base, offset) } else { self.bin(BinOp::Sub, base, offset) };
         let moved = self.m32(moved);
         let addr = if p { moved } else { base };
         // Post-indexed forms always write back (the `t` forms behave the

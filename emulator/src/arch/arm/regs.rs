@@ -51,7 +51,8 @@ pub const NAMES: [&str; 15] =
     ["r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "sb", "sl", "fp", "ip", "sp", "lr"];
 
 /// Names of the special slots, in slot order from [`NF`].
-pub const SPECIAL_NAMES: [&str; 9] = ["n", "z", "c", "v", "q", "ge", "tls", "reservation", "next_pc"];
+pub const SPECIAL_NAMES: [&str; 9] =
+    ["n", "z", "c", "v", "q", "ge", "tls", "reservation", "next_pc"];
 
 pub fn slot_name(slot: Slot) -> Option<&'static str> {
     match slot.0 {
