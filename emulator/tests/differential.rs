@@ -40,7 +40,7 @@ impl Rng {
 
 /// (name, mask, value, length in bytes) of every encoding of `arch`.
 fn encodings(arch: Arch) -> Vec<(&'static str, u32, u32, usize)> {
-    use bohr_emu::arch::{aarch64, mips, powerpc64, riscv64};
+    use bohr_emu::arch::{aarch64, arm, mips, powerpc64, riscv64};
     match arch {
         Arch::Riscv64 => riscv64::decode::encodings()
             .map(|e| (e.name, e.mask, e.value, e.len as usize))
@@ -54,7 +54,7 @@ fn encodings(arch: Arch) -> Vec<(&'static str, u32, u32, usize)> {
         Arch::Mipsel | Arch::Mipseb => {
             mips::decode::encodings().map(|e| (e.name, e.mask, e.value, 4)).collect()
         }
-        Arch::Armel => Vec::new(),
+        Arch::Armel => arm::decode::encodings().map(|e| (e.name, e.mask, e.value, 4)).collect(),
     }
 }
 
@@ -117,7 +117,8 @@ fn branch_back(arch: Arch, from: u64) -> Vec<u8> {
             // beq $0, $0, back; nop. The offset counts from the delay slot.
             vec![0x1000_0000 | (((-back - 4) / 4) as u32 & 0xffff), 0]
         }
-        Arch::Armel => unreachable!("armel has no frontend"),
+        // b back: the offset counts from the branch + 8.
+        Arch::Armel => vec![0xea00_0000 | (((-back - 8) / 4) as u32 & 0xff_ffff)],
     };
     let mut out = Vec::new();
     for w in words {
@@ -221,6 +222,14 @@ fn differential_over(arch: Arch, sequences: usize, looped: bool, only: Option<fn
             }
             // Reserved modes (5–7) trap dynamic-rounding instructions.
             regs[RISCV_FRM] = rng.next() % 6;
+        }
+        if arch == Arch::Armel {
+            // The flag slots hold 0 or 1, and GE four bits.
+            use bohr_emu::arch::arm::regs::{GE, NF, QF};
+            for r in &mut regs[NF.0 as usize..=QF.0 as usize] {
+                *r &= 1;
+            }
+            regs[GE.0 as usize] &= 0xf;
         }
         let fuel = if looped {
             1 + rng.next() % (40 * SEQ_LEN as u64)

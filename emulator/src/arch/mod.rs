@@ -5,6 +5,8 @@
 //! kernel reach them through [`Frontend`] and [`frontend_for`].
 
 pub mod aarch64;
+pub mod arm;
+pub mod decode_kit;
 pub mod generic_abi;
 pub mod mips;
 pub mod powerpc64;
@@ -162,6 +164,16 @@ pub struct PortalStub {
 /// ABI uses it, and the kernel never dispatches it.
 pub const PORTAL_DONE_SYSCALL: u64 = 2047;
 
+/// A page the kernel maps read-only and executable at a fixed address in
+/// every process of an arch, above the user address range (ARM's kuser
+/// helpers at 0xffff0000). The guest cannot unmap or change it.
+#[derive(Clone, Copy, Debug)]
+pub struct FixedPage {
+    pub addr: u64,
+    /// Its contents, one page long.
+    pub bytes: &'static [u8],
+}
+
 /// Per-ISA decoding and lifting.
 pub trait Frontend: Send + Sync {
     fn arch(&self) -> Arch;
@@ -234,6 +246,16 @@ pub trait Frontend: Send + Sync {
     fn portal_copy_stub(&self) -> Option<&'static PortalStub> {
         None
     }
+
+    /// `AT_HWCAP` for this arch's processes: what the frontend implements.
+    fn hwcap(&self) -> u64 {
+        0
+    }
+
+    /// Pages the kernel maps in every process (see [`FixedPage`]).
+    fn fixed_pages(&self) -> &'static [&'static FixedPage] {
+        &[]
+    }
 }
 
 /// The frontend for `arch`, if Bohr has one yet.
@@ -244,7 +266,7 @@ pub fn frontend_for(arch: Arch) -> Option<&'static dyn Frontend> {
         Arch::Mipsel => Some(&mips::MIPSEL),
         Arch::Mipseb => Some(&mips::MIPSEB),
         Arch::Powerpc64 => Some(&powerpc64::Powerpc64),
-        _ => None,
+        Arch::Armel => Some(&arm::Arm),
     }
 }
 
@@ -256,7 +278,7 @@ pub fn supported_arches() -> Vec<Arch> {
 /// Disassemble the instruction at the start of `bytes` (memory order),
 /// located at `pc`, with capstone in `arch`'s mode and byte order (riscv64
 /// with compressed instructions, big-endian powerpc64, mips in either byte
-/// order). Returns its text and length, or `None` when capstone cannot
+/// order, ARM state for armel). Returns its text and length, or `None` when capstone cannot
 /// decode it or the arch has no frontend.
 pub fn disassemble(arch: Arch, pc: u64, bytes: &[u8]) -> Option<(String, usize)> {
     match arch {
@@ -264,6 +286,6 @@ pub fn disassemble(arch: Arch, pc: u64, bytes: &[u8]) -> Option<(String, usize)>
         Arch::Aarch64 => aarch64::disasm::disassemble(pc, bytes),
         Arch::Powerpc64 => powerpc64::disasm::disassemble(pc, bytes),
         Arch::Mipsel | Arch::Mipseb => mips::disasm::disassemble(arch.endian(), pc, bytes),
-        Arch::Armel => None,
+        Arch::Armel => arm::disasm::disassemble(pc, bytes),
     }
 }

@@ -363,6 +363,9 @@ pub fn load(
 ) -> Result<StartInfo, LoadError> {
     let img = parse(data, arch)?;
     let loaded = map_image(&img, data, mem)?;
+    for page in crate::arch::frontend_for(arch).map_or(&[][..], |f| f.fixed_pages()) {
+        mem.map_system_page(page.addr, Perms::RX, page.bytes)?;
+    }
     mem.init_brk(loaded.end);
     let (pc, toc) = if arch == Arch::Powerpc64 {
         // ELFv1: e_entry is a function descriptor {entry, toc, env}.

@@ -357,6 +357,31 @@ impl AddressSpace {
         }
     }
 
+    /// Map a page the kernel provides above `user_end` (ARM's kuser
+    /// helpers) with `perms`, holding `data`. The guest can neither unmap
+    /// nor reprotect it: every guest-driven mapping call stops at
+    /// `user_end`.
+    pub fn map_system_page(
+        &mut self,
+        addr: u64,
+        perms: Perms,
+        data: &[u8],
+    ) -> Result<(), MapError> {
+        let len = data.len() as u64;
+        if addr & !PAGE_MASK != 0 || len != PAGE_SIZE || addr < self.layout.user_end {
+            return Err(MapError::Invalid);
+        }
+        if addr.checked_add(len).is_none_or(|end| end > self.ram.span()) {
+            return Err(MapError::Invalid);
+        }
+        let (first, last) = (addr >> PAGE_SHIFT, (addr + len) >> PAGE_SHIFT);
+        self.drop_pages(first, last);
+        self.pages.set(first, last, Some(perms));
+        self.ram.reset(first, last, self.host_prot(first));
+        self.write_debug(addr, data).map_err(|_| MapError::Invalid)?;
+        Ok(())
+    }
+
     /// Unmap `[addr, addr+len)`. Unmapped holes in the range are fine.
     pub fn unmap(&mut self, addr: u64, len: u64) -> Result<(), MapError> {
         let (first, last) = self.check_range(addr, len)?;

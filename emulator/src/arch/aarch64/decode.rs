@@ -20,6 +20,8 @@
 //! Talks to: `lift` (consumes [`decode`]), and tests that generate random
 //! instructions from [`encodings`].
 
+use crate::arch::decode_kit::{self, bits, sext};
+
 /// A logical operation (immediate and shifted-register forms).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum LogicOp {
@@ -456,18 +458,8 @@ pub enum Format {
     Simd,
 }
 
-/// One row of the encoding table.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Encoding {
-    /// Name of the encoding, unique in the table.
-    pub name: &'static str,
-    /// Bits that identify the encoding.
-    pub mask: u32,
-    /// Required value of those bits.
-    pub value: u32,
-    pub format: Format,
-    pub opcode: Opcode,
-}
+/// One row of the encoding table (the shared decode-table kit's row).
+pub type Encoding = decode_kit::Encoding<Format, Opcode>;
 
 /// A decoded instruction. Unused operands are zero. Register numbers are
 /// raw fields: 31 means sp or xzr as the instruction class dictates.
@@ -517,7 +509,7 @@ pub enum Decoded {
 }
 
 const fn e(name: &'static str, mask: u32, value: u32, format: Format, opcode: Opcode) -> Encoding {
-    Encoding { name, mask, value, format, opcode }
+    Encoding::from_mask(name, mask, value, format, opcode)
 }
 
 use Format as F;
@@ -940,7 +932,7 @@ pub fn encodings() -> impl Iterator<Item = &'static Encoding> {
 
 /// The table entry matching `word`, without checking reserved fields.
 pub fn lookup(word: u32) -> Option<&'static Encoding> {
-    A64_TABLE.iter().find(|enc| word & enc.mask == enc.value)
+    decode_kit::lookup(A64_TABLE, word)
 }
 
 /// Decode the instruction at the start of `bytes` (little-endian).
@@ -954,16 +946,6 @@ pub fn decode(bytes: &[u8]) -> Decoded {
 /// Decode one instruction word.
 pub fn decode_word(word: u32) -> Decoded {
     lookup(word).and_then(|enc| extract(enc, word)).map_or(Decoded::Illegal { word }, Decoded::Insn)
-}
-
-/// Bits `hi..=lo` of `w`, shifted down.
-const fn bits(w: u32, hi: u32, lo: u32) -> u32 {
-    (w >> lo) & ((1 << (hi - lo + 1)) - 1)
-}
-
-/// Sign-extend the low `n` bits of `v`.
-const fn sext(v: u32, n: u32) -> i64 {
-    ((v as i64) << (64 - n)) >> (64 - n)
 }
 
 /// The Arm ARM's `DecodeBitMasks(N, imms, immr, TRUE, datasize)`: the value
@@ -1136,41 +1118,16 @@ fn extract(enc: &'static Encoding, w: u32) -> Option<Insn> {
 mod tests {
     use super::*;
 
-    /// A small deterministic generator (xorshift64*), so failures reproduce.
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-        }
-    }
+    use crate::arch::decode_kit::checks;
 
     #[test]
     fn table_entries_are_well_formed_and_uniquely_named() {
-        for (i, enc) in A64_TABLE.iter().enumerate() {
-            assert_eq!(enc.value & !enc.mask, 0, "{}: value outside mask", enc.name);
-            assert!(
-                A64_TABLE[..i].iter().all(|x| x.name != enc.name),
-                "{} appears twice",
-                enc.name
-            );
-        }
+        checks::well_formed(A64_TABLE, 0);
     }
 
     #[test]
     fn overlapping_entries_are_ordered_most_specific_first() {
-        for (i, a) in A64_TABLE.iter().enumerate() {
-            for b in &A64_TABLE[i + 1..] {
-                let overlap = (a.value ^ b.value) & a.mask & b.mask == 0;
-                if overlap {
-                    // `a` wins, so it must be a strict subset of `b`.
-                    let a_narrower = a.mask & b.mask == b.mask && a.mask != b.mask;
-                    assert!(a_narrower, "{} and {} overlap ambiguously", a.name, b.name);
-                }
-            }
-        }
+        checks::ordered_most_specific_first(A64_TABLE);
     }
 
     /// Seed values that make an entry's reserved fields legal, so random
@@ -1188,31 +1145,16 @@ mod tests {
 
     #[test]
     fn every_entry_is_reachable() {
-        let mut rng = Rng(0x0bad_cafe_f00d_d00d);
-        for enc in A64_TABLE {
-            let hit = (0..2000).any(|n| {
-                let fill = if n == 0 { seed(enc) } else { rng.next() as u32 };
-                let w = enc.value | (fill & !enc.mask);
-                lookup(w).unwrap().name == enc.name
-                    && matches!(decode_word(w), Decoded::Insn(i) if i.name == enc.name)
-            });
-            assert!(hit, "{} is shadowed or always reserved", enc.name);
-        }
+        let name_of = |w| match decode_word(w) {
+            Decoded::Insn(i) => Some(i.name),
+            _ => None,
+        };
+        checks::every_row_reachable(A64_TABLE, (0, 0), |e| e.value | (seed(e) & !e.mask), name_of);
     }
 
     #[test]
     fn random_fills_of_each_pattern_decode_to_it_or_a_narrower_entry() {
-        let mut rng = Rng(0x1234_5678_9abc_def1);
-        for (ei, enc) in A64_TABLE.iter().enumerate() {
-            for _ in 0..200 {
-                let w = enc.value | (rng.next() as u32 & !enc.mask);
-                let found = lookup(w).unwrap();
-                if found.name != enc.name {
-                    let fi = A64_TABLE.iter().position(|x| x.name == found.name).unwrap();
-                    assert!(fi < ei, "{w:#x}: {} shadowed by later {}", enc.name, found.name);
-                }
-            }
-        }
+        checks::fills_claimed_by_row_or_narrower(A64_TABLE, |w| lookup(w).map(|e| e.name));
     }
 
     fn dec(word: u32) -> Insn {

@@ -26,6 +26,7 @@
 //! Talks to: `lift` (consumes [`decode_word`]), `disasm`-checked tests, and
 //! random-instruction generators that read [`encodings`].
 
+use crate::arch::decode_kit::{self, bits};
 use crate::ir::Endian;
 
 /// Operand size of loads and stores, in bytes.
@@ -419,18 +420,8 @@ pub enum Format {
     IPair,
 }
 
-/// One row of the encoding table.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Encoding {
-    /// Assembler name of the encoding.
-    pub name: &'static str,
-    /// Bits that identify the encoding.
-    pub mask: u32,
-    /// Required value of those bits.
-    pub value: u32,
-    pub format: Format,
-    pub opcode: Opcode,
-}
+/// One row of the encoding table (the shared decode-table kit's row).
+pub type Encoding = decode_kit::Encoding<Format, Opcode>;
 
 /// A decoded instruction. Unused operands are zero.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -457,7 +448,7 @@ pub enum Decoded {
 }
 
 const fn e(name: &'static str, mask: u32, value: u32, format: Format, opcode: Opcode) -> Encoding {
-    Encoding { name, mask, value, format, opcode }
+    Encoding::from_mask(name, mask, value, format, opcode)
 }
 
 use AluOp as A;
@@ -699,7 +690,7 @@ pub fn encodings() -> impl Iterator<Item = &'static Encoding> {
 
 /// The first table entry matching `word`.
 pub fn lookup(word: u32) -> Option<&'static Encoding> {
-    MIPS32_TABLE.iter().find(|enc| word & enc.mask == enc.value)
+    decode_kit::lookup(MIPS32_TABLE, word)
 }
 
 /// Assemble the instruction word at the start of `bytes` in byte order
@@ -755,11 +746,6 @@ pub const BRK_DIVZERO: u32 = 7;
 pub fn break_code(w: u32) -> u32 {
     let code = bits(w, 25, 6);
     if code >= 1 << 10 { ((code & 0x3ff) << 10) | (code >> 10) } else { code }
-}
-
-/// Bits `hi..=lo` of `w`, shifted down.
-const fn bits(w: u32, hi: u32, lo: u32) -> u32 {
-    (w >> lo) & ((1 << (hi - lo + 1)) - 1)
 }
 
 /// Extract the operands of `format` from `w`, or `None` if the word uses a
@@ -861,77 +847,42 @@ fn even(pairs: u8, regs: [u8; 3]) -> Option<()> {
 mod tests {
     use super::*;
 
-    /// A small deterministic generator (xorshift64*), so failures reproduce.
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    use crate::arch::decode_kit::checks;
+
+    fn name_of(w: u32) -> Option<&'static str> {
+        match decode_word(w) {
+            Decoded::Insn(i) => Some(i.name),
+            Decoded::Illegal => None,
         }
     }
 
     #[test]
     fn table_entries_are_well_formed() {
-        let mut names = std::collections::BTreeSet::new();
-        for enc in MIPS32_TABLE {
-            assert_eq!(enc.value & !enc.mask, 0, "{}: value outside mask", enc.name);
-            assert_eq!(enc.mask & OP, OP, "{}: mask must fix the major opcode", enc.name);
-            assert!(names.insert(enc.name), "{} listed twice", enc.name);
-        }
+        // Every mask fixes the major opcode.
+        checks::well_formed(MIPS32_TABLE, OP);
     }
 
     #[test]
     fn overlapping_entries_are_ordered_most_specific_first() {
-        for (i, a) in MIPS32_TABLE.iter().enumerate() {
-            for b in &MIPS32_TABLE[i + 1..] {
-                let overlap = (a.value ^ b.value) & a.mask & b.mask == 0;
-                if overlap {
-                    // `a` wins, so it must be a strict subset of `b`.
-                    let a_narrower = a.mask & b.mask == b.mask && a.mask != b.mask;
-                    assert!(a_narrower, "{} and {} overlap ambiguously", a.name, b.name);
-                }
-            }
-        }
+        checks::ordered_most_specific_first(MIPS32_TABLE);
     }
 
     #[test]
     fn every_entry_is_reachable() {
-        let mut rng = Rng(0x0bad_cafe_f00d_d00d);
-        for enc in MIPS32_TABLE {
-            let hit = (0..1000).any(|n| {
-                // The all-zero fill is legal for every format; try it first.
-                let fill = if n == 0 { 0 } else { rng.next() as u32 };
-                let w = enc.value | (fill & !enc.mask);
-                lookup(w).unwrap().name == enc.name
-                    && matches!(decode_word(w), Decoded::Insn(i) if i.name == enc.name)
-            });
-            assert!(hit, "{} is shadowed", enc.name);
-        }
+        // The all-zero fill is legal for every format; it is tried first.
+        checks::every_row_reachable(MIPS32_TABLE, (0, 0), |e| e.value, name_of);
     }
 
     #[test]
     fn random_fills_of_each_pattern_decode_to_it_or_a_narrower_entry() {
-        let mut rng = Rng(0x1234_5678_9abc_def1);
-        for (ei, enc) in MIPS32_TABLE.iter().enumerate() {
-            for _ in 0..200 {
-                let w = enc.value | (rng.next() as u32 & !enc.mask);
-                let found = lookup(w).unwrap();
-                if found.name != enc.name {
-                    let fi = MIPS32_TABLE.iter().position(|x| x.name == found.name).unwrap();
-                    assert!(fi < ei, "{w:#x}: {} shadowed by later {}", enc.name, found.name);
-                }
-            }
-        }
+        checks::fills_claimed_by_row_or_narrower(MIPS32_TABLE, |w| lookup(w).map(|e| e.name));
     }
 
     #[test]
     fn random_words_never_panic() {
-        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
-        for _ in 0..200_000 {
-            let _ = decode_word(rng.next() as u32);
-        }
+        checks::random_words_never_panic(0x9e37_79b9_7f4a_7c15, 200_000, |w| {
+            let _ = decode_word(w);
+        });
     }
 
     fn dec(word: u32) -> Insn {

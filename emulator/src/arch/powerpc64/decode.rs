@@ -29,6 +29,8 @@
 //! Talks to: `lift` (consumes [`decode`]), and tests that generate random
 //! instructions from [`encodings`].
 
+use crate::arch::decode_kit::{self, sext};
+
 /// Access size of a load or store, in bytes.
 pub type Size = u8;
 
@@ -456,6 +458,18 @@ pub struct Encoding {
     pub rc: bool,
     /// Overflow form: sets XER[OV] and ORs it into XER[SO].
     pub oe: bool,
+}
+
+impl decode_kit::Row for Encoding {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+    fn mask(&self) -> u32 {
+        self.mask
+    }
+    fn value(&self) -> u32 {
+        self.value
+    }
 }
 
 /// A decoded instruction. Unused operands are zero.
@@ -1067,11 +1081,6 @@ const fn field(w: u32, hi: u32, lo: u32) -> u32 {
     (w >> (31 - lo)) & ((1 << (lo - hi + 1)) - 1)
 }
 
-/// Sign-extend the low `n` bits of `v`.
-const fn sext(v: u32, n: u32) -> i64 {
-    ((v as i64) << (64 - n)) >> (64 - n)
-}
-
 /// Extract the operands of `enc` from `w`, or `None` if they form an
 /// invalid instruction.
 fn extract(enc: &Encoding, w: u32) -> Option<Insn> {
@@ -1205,24 +1214,13 @@ pub const fn mask64(mb: u32, me: u32) -> u64 {
 mod tests {
     use super::*;
 
-    /// A small deterministic generator (xorshift64*), so failures reproduce.
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-        }
-    }
+    use crate::arch::decode_kit::checks;
 
     #[test]
     fn table_entries_are_well_formed() {
-        let mut names = std::collections::BTreeSet::new();
+        // Every mask fixes the primary opcode.
+        checks::well_formed(TABLE, OPCD);
         for enc in TABLE {
-            assert_eq!(enc.value & !enc.mask, 0, "{}: value outside mask", enc.name);
-            assert_eq!(enc.mask & OPCD, OPCD, "{}: mask must fix the primary opcode", enc.name);
-            assert!(names.insert(enc.name), "{} listed twice", enc.name);
             // Record forms are named with a trailing dot, overflow forms
             // with an `o` before it.
             assert_eq!(enc.rc, enc.name.ends_with('.'), "{}", enc.name);
@@ -1245,45 +1243,32 @@ mod tests {
 
     #[test]
     fn every_entry_is_reachable() {
-        let mut rng = Rng(0x0bad_cafe_f00d_d00d);
-        for enc in TABLE {
-            // SPR moves need an allowed SPR (LR, halves swapped): seed one.
-            let seed = match enc.format {
-                F::MfSpr | F::MtSpr => 8 << 16,
-                F::Tb => (268 & 31) << 16 | (268 >> 5) << 11,
-                _ => 0,
-            };
-            let hit = (0..1000).any(|n| {
-                let fill = if n == 0 { seed } else { rng.next() as u32 };
-                let w = enc.value | (fill & !enc.mask);
-                lookup(w).unwrap().name == enc.name
-                    && matches!(decode_word(w), Decoded::Insn(i) if i.name == enc.name)
-            });
-            assert!(hit, "{} is shadowed", enc.name);
-        }
+        // SPR moves need an allowed SPR (LR, halves swapped): seed one.
+        let seed = |enc: &Encoding| {
+            enc.value
+                | match enc.format {
+                    F::MfSpr | F::MtSpr => 8 << 16,
+                    F::Tb => (268 & 31) << 16 | (268 >> 5) << 11,
+                    _ => 0,
+                } & !enc.mask
+        };
+        let name_of = |w| match decode_word(w) {
+            Decoded::Insn(i) => Some(i.name),
+            _ => None,
+        };
+        checks::every_row_reachable(TABLE, (0, 0), seed, name_of);
     }
 
     #[test]
     fn overlapping_entries_are_ordered_most_specific_first() {
-        for (i, a) in TABLE.iter().enumerate() {
-            for b in &TABLE[i + 1..] {
-                let overlap = (a.value ^ b.value) & a.mask & b.mask == 0;
-                if overlap {
-                    // `a` wins, so it must be a strict subset of `b`.
-                    let a_narrower = a.mask & b.mask == b.mask && a.mask != b.mask;
-                    assert!(a_narrower, "{} and {} overlap ambiguously", a.name, b.name);
-                }
-            }
-        }
+        checks::ordered_most_specific_first(TABLE);
     }
 
     #[test]
     fn random_words_never_panic() {
-        let mut rng = Rng(0x1234_5678_9abc_def1);
-        for _ in 0..200_000 {
-            let w = rng.next() as u32;
+        checks::random_words_never_panic(0x1234_5678_9abc_def1, 200_000, |w| {
             let _ = decode_word(w);
-        }
+        });
         for n in 0..4 {
             assert_eq!(decode(&[0x38; 3][..n]), Decoded::Truncated { available: n as u8 });
         }

@@ -1,0 +1,103 @@
+//! armel frontend: 32-bit ARM (ARMv5TE–ARMv7-A user mode), little-endian,
+//! EABI, soft-float. ARM (A32) state; Thumb state is not decoded yet (a
+//! jump to a Thumb address raises an illegal-instruction trap there).
+//!
+//! `decode` turns instruction words into instructions via two decode
+//! tables in the manual's bit-pattern form; `lift` emits IR for them,
+//! conditional execution and the barrel shifter included; `disasm`
+//! renders them through capstone (the only capstone user here); `abi`
+//! holds the EABI syscall table; `regs` the slot layout and names;
+//! `portal` the copy stub of the portal write path; `kuser` the helper
+//! page Linux maps at 0xffff0000.
+
+pub mod abi;
+pub mod decode;
+pub mod disasm;
+pub mod kuser;
+pub mod lift;
+pub mod portal;
+pub mod regs;
+
+use crate::arch::{Arch, FixedPage, Frontend, PortalStub, SyscallAbi};
+use crate::cpu::CpuState;
+use crate::ir::Slot;
+
+/// `AT_HWCAP` bits (`arch/arm/include/uapi/asm/hwcap.h`).
+pub mod hwcap {
+    pub const SWP: u64 = 1 << 0;
+    pub const HALF: u64 = 1 << 1;
+    pub const THUMB: u64 = 1 << 2;
+    pub const FAST_MULT: u64 = 1 << 4;
+    pub const EDSP: u64 = 1 << 7;
+    pub const TLS: u64 = 1 << 15;
+    pub const IDIVA: u64 = 1 << 17;
+}
+
+/// What `AT_HWCAP` advertises: exactly what the lifter implements (`swp`,
+/// halfword transfers, long multiplies, the v5TE DSP instructions, the TLS
+/// register, `sdiv`/`udiv` in ARM state). No Thumb (not decoded yet), no
+/// VFP.
+pub const HWCAP: u64 =
+    hwcap::SWP | hwcap::HALF | hwcap::FAST_MULT | hwcap::EDSP | hwcap::TLS | hwcap::IDIVA;
+
+static KUSER: [&FixedPage; 1] = [&kuser::PAGE];
+
+/// The armel frontend.
+#[derive(Debug, Clone, Copy)]
+pub struct Arm;
+
+impl Frontend for Arm {
+    fn arch(&self) -> Arch {
+        Arch::Armel
+    }
+
+    fn max_insn_len(&self) -> usize {
+        4
+    }
+
+    fn lift_insn(&self, pc: u64, bytes: &[u8], b: &mut crate::ir::BlockBuilder) {
+        lift::lift_insn(pc, bytes, b)
+    }
+
+    fn slot_is_word(&self, slot: Slot) -> bool {
+        // Everything but the exclusive monitor, which holds an
+        // out-of-range marker when open.
+        slot.0 <= regs::NEXT_PC.0 && slot != regs::RESERVATION
+    }
+
+    fn syscall_abi(&self) -> &'static SyscallAbi {
+        &abi::ABI
+    }
+
+    fn stack_pointer(&self) -> Slot {
+        regs::SP
+    }
+
+    fn slot_name(&self, slot: Slot) -> Option<&'static str> {
+        regs::slot_name(slot)
+    }
+
+    fn init_registers(&self, cpu: &mut CpuState, entry: u64, sp: u64, _toc: Option<u64>) {
+        // Linux starts EABI processes with the other registers zero (r0
+        // holds 0: no atexit function from a dynamic linker).
+        cpu.pc = entry;
+        cpu.regs[regs::SP.0 as usize] = sp;
+        cpu.regs[regs::RESERVATION.0 as usize] = regs::NO_RESERVATION;
+    }
+
+    fn set_thread_pointer(&self, cpu: &mut CpuState, tp: u64) {
+        cpu.regs[regs::TLS.0 as usize] = tp & 0xffff_ffff;
+    }
+
+    fn portal_copy_stub(&self) -> Option<&'static PortalStub> {
+        Some(&portal::STUB)
+    }
+
+    fn hwcap(&self) -> u64 {
+        HWCAP
+    }
+
+    fn fixed_pages(&self) -> &'static [&'static FixedPage] {
+        &KUSER
+    }
+}

@@ -1,0 +1,63 @@
+//! ARM state slots: r0–r14 in slots 0–14 (slot 15 is unused: the pc lives
+//! in `CpuState::pc`), then the flags N, Z, C, V and Q, each 0 or 1, the
+//! GE bits, the TLS register `TPIDRURO`, the exclusive monitor, and the
+//! lifter's scratch for the next pc. Every slot holds a 32-bit value
+//! zero-extended to 64 bits, except the monitor when it holds
+//! [`NO_RESERVATION`].
+//!
+//! Used by `lift`, `abi`, `portal` and the frontend's register setup.
+
+use crate::ir::Slot;
+
+/// Slot of general register `rN` (0–14).
+pub const fn r(n: u32) -> Slot {
+    Slot(n as u16)
+}
+
+pub const R0: Slot = r(0);
+pub const R1: Slot = r(1);
+pub const R2: Slot = r(2);
+pub const R3: Slot = r(3);
+pub const R4: Slot = r(4);
+pub const R5: Slot = r(5);
+pub const R7: Slot = r(7);
+pub const SP: Slot = r(13);
+pub const LR: Slot = r(14);
+
+/// The condition flags, each 0 or 1.
+pub const NF: Slot = Slot(16);
+pub const ZF: Slot = Slot(17);
+pub const CF: Slot = Slot(18);
+pub const VF: Slot = Slot(19);
+/// The sticky saturation flag, 0 or 1.
+pub const QF: Slot = Slot(20);
+/// APSR.GE in bits 3:0.
+pub const GE: Slot = Slot(21);
+/// `TPIDRURO`: the TLS pointer that `mrc p15, 0, rX, c13, c0, 3` reads and
+/// `set_tls` writes.
+pub const TLS: Slot = Slot(22);
+/// Address held by the exclusive monitor after `ldrex`, or
+/// [`NO_RESERVATION`].
+pub const RESERVATION: Slot = Slot(23);
+/// Value of [`RESERVATION`] when the monitor is open. Never a 32-bit
+/// address, so a `strex` against it always fails.
+pub const NO_RESERVATION: u64 = u64::MAX;
+/// Scratch: the pc a conditional instruction that writes the pc continues
+/// at. Meaningful only inside one instruction.
+pub const NEXT_PC: Slot = Slot(24);
+
+/// Register names as capstone prints them.
+pub const NAMES: [&str; 15] =
+    ["r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "sb", "sl", "fp", "ip", "sp", "lr"];
+
+/// Names of the special slots, in slot order from [`NF`].
+pub const SPECIAL_NAMES: [&str; 9] =
+    ["n", "z", "c", "v", "q", "ge", "tls", "reservation", "next_pc"];
+
+pub fn slot_name(slot: Slot) -> Option<&'static str> {
+    match slot.0 {
+        n @ 0..=14 => Some(NAMES[n as usize]),
+        n @ 16..=24 => Some(SPECIAL_NAMES[n as usize - 16]),
+        _ => None,
+    }
+}

@@ -1,0 +1,281 @@
+//! The decode-table kit shared by the table-driven frontends.
+//!
+//! An encoding is a row `(name, pattern, format, opcode)`: the pattern is
+//! written the way the architecture manuals draw an encoding diagram, most
+//! significant bit first, one character per bit, with spaces free to group
+//! fields:
+//!
+//! ```text
+//! "cccc 000 0100 s nnnn dddd iiiii tt 0 mmmm"     ARM `add` (register)
+//! "0100 0000 01 mmm ddd"                          Thumb `eor` (16 bits)
+//! ```
+//!
+//! `0` and `1` are fixed bits; every other character (a field letter or
+//! `.`) is a free bit. [`Pattern::parse`] turns the text into a
+//! `(mask, value)` pair at compile time, so a table is checkable against
+//! the manual line by line and costs nothing at run time.
+//!
+//! Decoding rule, the same for every table built here: the first row whose
+//! fixed bits match wins, and when two rows can match one word the earlier
+//! is strictly more specific (its mask contains the other's). A format's
+//! operand extractor may still reject a word (a reserved field value); such
+//! words are illegal and never fall through to a later row.
+//! [`checks`] holds the table tests every frontend runs on its tables.
+//!
+//! Talks to: the frontends' `decode` modules (arm; aarch64, powerpc64 and
+//! mips keep their own hexadecimal masks but can move here row by row).
+
+/// Fixed bits of an encoding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pattern {
+    /// Bits that identify the encoding.
+    pub mask: u32,
+    /// Required value of those bits.
+    pub value: u32,
+    /// Number of bits the pattern spells out (16 or 32).
+    pub width: u32,
+}
+
+impl Pattern {
+    /// Parse a bit pattern; a malformed one (not 16 or 32 bits long) fails
+    /// to compile when used in a `static` table.
+    pub const fn parse(text: &str) -> Pattern {
+        let bytes = text.as_bytes();
+        let mut mask = 0u32;
+        let mut value = 0u32;
+        let mut width = 0u32;
+        let mut i = 0;
+        while i < bytes.len() {
+            let c = bytes[i];
+            i += 1;
+            if c == b' ' || c == b'_' {
+                continue;
+            }
+            assert!(width < 32, "bit pattern longer than 32 bits");
+            mask <<= 1;
+            value <<= 1;
+            width += 1;
+            match c {
+                b'0' => mask |= 1,
+                b'1' => {
+                    mask |= 1;
+                    value |= 1;
+                }
+                _ => {}
+            }
+        }
+        assert!(width == 16 || width == 32, "bit pattern must be 16 or 32 bits long");
+        Pattern { mask, value, width }
+    }
+
+    pub const fn matches(&self, word: u32) -> bool {
+        word & self.mask == self.value
+    }
+}
+
+/// One row of a decode table: an encoding's name, its fixed bits, how to
+/// extract its operands (`F`) and what it means (`O`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Encoding<F, O> {
+    /// Assembler name of the encoding; unique within a table.
+    pub name: &'static str,
+    /// Bits that identify the encoding.
+    pub mask: u32,
+    /// Required value of those bits.
+    pub value: u32,
+    pub format: F,
+    pub opcode: O,
+}
+
+impl<F, O> Encoding<F, O> {
+    /// A row from its manual-style bit pattern.
+    pub const fn new(name: &'static str, pattern: &str, format: F, opcode: O) -> Self {
+        let p = Pattern::parse(pattern);
+        Encoding { name, mask: p.mask, value: p.value, format, opcode }
+    }
+
+    /// A row from its mask and value, for tables written in hexadecimal.
+    pub const fn from_mask(
+        name: &'static str,
+        mask: u32,
+        value: u32,
+        format: F,
+        opcode: O,
+    ) -> Self {
+        Encoding { name, mask, value, format, opcode }
+    }
+
+    pub const fn matches(&self, word: u32) -> bool {
+        word & self.mask == self.value
+    }
+}
+
+/// What the table checks need of a row; tables whose rows carry more than
+/// [`Encoding`] does implement it for their own row type.
+pub trait Row {
+    fn name(&self) -> &'static str;
+    fn mask(&self) -> u32;
+    fn value(&self) -> u32;
+}
+
+impl<F, O> Row for Encoding<F, O> {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+    fn mask(&self) -> u32 {
+        self.mask
+    }
+    fn value(&self) -> u32 {
+        self.value
+    }
+}
+
+/// The first row of `table` matching `word`.
+pub fn lookup<F, O>(
+    table: &'static [Encoding<F, O>],
+    word: u32,
+) -> Option<&'static Encoding<F, O>> {
+    table.iter().find(|e| e.matches(word))
+}
+
+/// Bits `hi..=lo` of `w`, shifted down.
+pub const fn bits(w: u32, hi: u32, lo: u32) -> u32 {
+    (w >> lo) & (u32::MAX >> (31 - (hi - lo)))
+}
+
+/// Bit `n` of `w`.
+pub const fn bit(w: u32, n: u32) -> bool {
+    (w >> n) & 1 != 0
+}
+
+/// Sign-extend the low `width` bits of `v`.
+pub const fn sext(v: u32, width: u32) -> i64 {
+    let shift = 64 - width;
+    ((v as i64) << shift) >> shift
+}
+
+/// A small deterministic generator (xorshift64*), so table tests and
+/// random-instruction generators reproduce.
+#[derive(Clone, Debug)]
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    pub fn next_u32(&mut self) -> u32 {
+        (self.next_u64() >> 32) as u32
+    }
+}
+
+/// The table tests every frontend runs on its tables: rows well formed and
+/// uniquely named, overlapping rows ordered most specific first, every row
+/// reachable, and random words never panicking the decoder.
+pub mod checks {
+    use super::{Rng, Row};
+
+    /// Every row's value lies inside its mask, its mask contains
+    /// `required` (the bits every row of the table fixes) and its name is
+    /// unique.
+    pub fn well_formed<R: Row>(table: &[R], required: u32) {
+        let mut names = std::collections::BTreeSet::new();
+        for e in table {
+            assert_eq!(e.value() & !e.mask(), 0, "{}: value outside mask", e.name());
+            assert_eq!(e.mask() & required, required, "{}: mask must fix {required:#x}", e.name());
+            assert!(names.insert(e.name()), "{} listed twice", e.name());
+        }
+    }
+
+    /// When two rows can match one word, the earlier is strictly more
+    /// specific.
+    pub fn ordered_most_specific_first<R: Row>(table: &[R]) {
+        for (i, a) in table.iter().enumerate() {
+            for b in &table[i + 1..] {
+                if (a.value() ^ b.value()) & a.mask() & b.mask() == 0 {
+                    let narrower = a.mask() & b.mask() == b.mask() && a.mask() != b.mask();
+                    assert!(narrower, "{} and {} overlap ambiguously", a.name(), b.name());
+                }
+            }
+        }
+    }
+
+    /// Every row decodes some word to itself: `decodes_as(word)` names the
+    /// row a full decode picks (`None` when illegal). `seed(row)` gives the
+    /// first word to try (its fixed bits with a fill every format accepts);
+    /// random fills follow. `fixed` bits are forced into every random trial
+    /// (a condition field that must not be the unconditional space, say).
+    pub fn every_row_reachable<R: Row>(
+        table: &[R],
+        fixed: (u32, u32),
+        seed: impl Fn(&R) -> u32,
+        decodes_as: impl Fn(u32) -> Option<&'static str>,
+    ) {
+        let mut rng = Rng(0x0bad_cafe_f00d_d00d);
+        let (fmask, fvalue) = fixed;
+        for e in table {
+            let hit = decodes_as(seed(e)) == Some(e.name())
+                || (0..2000).any(|_| {
+                    let w = e.value() | (rng.next_u32() & !e.mask());
+                    let w = (w & !(fmask & !e.mask())) | (fvalue & fmask & !e.mask());
+                    decodes_as(w) == Some(e.name())
+                });
+            assert!(hit, "{} is shadowed or always rejected", e.name());
+        }
+    }
+
+    /// A random fill of each row's pattern is claimed (by the table's
+    /// first-match `lookup`) by that row or by an earlier, narrower one.
+    pub fn fills_claimed_by_row_or_narrower<R: Row>(
+        table: &[R],
+        lookup: impl Fn(u32) -> Option<&'static str>,
+    ) {
+        let mut rng = Rng(0x1234_5678_9abc_def1);
+        for (ei, e) in table.iter().enumerate() {
+            for _ in 0..200 {
+                let w = e.value() | (rng.next_u32() & !e.mask());
+                let found = lookup(w).expect("a fill of a row matches some row");
+                if found != e.name() {
+                    let fi = table.iter().position(|x| x.name() == found).expect("a row");
+                    assert!(fi < ei, "{w:#x}: {} shadowed by later {found}", e.name());
+                }
+            }
+        }
+    }
+
+    /// Feed `n` random words to `decode`; it must not panic.
+    pub fn random_words_never_panic(seed: u64, n: usize, decode: impl Fn(u32)) {
+        let mut rng = Rng(seed);
+        for _ in 0..n {
+            decode(rng.next_u32());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns_parse_msb_first() {
+        let p = Pattern::parse("cccc 000 0100 s nnnn dddd iiiii tt 0 mmmm");
+        assert_eq!(p.width, 32);
+        assert_eq!(p.mask, 0x0fe0_0010);
+        assert_eq!(p.value, 0x0080_0000);
+        let t = Pattern::parse("0100 0000 01 mmm ddd");
+        assert_eq!((t.width, t.mask, t.value), (16, 0xffc0, 0x4040));
+    }
+
+    #[test]
+    fn field_helpers() {
+        assert_eq!(bits(0xabcd_1234, 31, 28), 0xa);
+        assert_eq!(bits(0xabcd_1234, 31, 0), 0xabcd_1234);
+        assert!(bit(0x10, 4));
+        assert_eq!(sext(0x80, 8), -128);
+        assert_eq!(sext(0x7f, 8), 127);
+        assert_eq!(sext(0xffff_ffff, 32), -1);
+    }
+}
