@@ -2,10 +2,13 @@
 
 use super::{GENERIC_IOC, GENERIC_LOCKS, GENERIC_OPEN, GENERIC_TTY, LinuxAbi, StatLayout};
 
-/// `COMPAT_HWCAP_ISA_*` bits: one per single-letter extension the frontend
-/// implements (I, M, A, C).
-const HWCAP: u64 =
-    (1 << (b'i' - b'a')) | (1 << (b'm' - b'a')) | (1 << (b'a' - b'a')) | (1 << (b'c' - b'a'));
+/// The `COMPAT_HWCAP_ISA_*` bit of a single-letter extension.
+const fn isa(letter: u8) -> u64 {
+    1 << (letter - b'a')
+}
+
+/// One bit per single-letter extension the frontend implements.
+const HWCAP: u64 = isa(b'i') | isa(b'm') | isa(b'a') | isa(b'c');
 
 pub static LINUX: LinuxAbi = LinuxAbi {
     open: GENERIC_OPEN,
