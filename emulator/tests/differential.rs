@@ -9,7 +9,9 @@
 //! them) and with every access through the software TLB, the path of hosts
 //! without direct accesses. Random registers make many accesses fault.
 //! Runs are seeded; a failure names the seed and the sequence so it can be
-//! replayed.
+//! replayed. A riscv64 floating-point run draws only F/D instructions and
+//! starts from special float values and valid rounding modes, so the
+//! float ops' lowering (flags included) is compared densely.
 
 use bohr_emu::arch::{Arch, frontend_for};
 use bohr_emu::cpu::NUM_SLOTS;
@@ -133,7 +135,43 @@ fn branch_back(arch: Arch, from: u64) -> Vec<u8> {
 /// register carrying across back edges and the exits inside loop bodies
 /// are all compared.
 fn differential(arch: Arch, sequences: usize, looped: bool) {
-    let table = encodings(arch);
+    differential_over(arch, sequences, looped, None);
+}
+
+/// Values that exercise floating point: signed zeros, infinities, quiet
+/// and signaling NaNs, subnormals, extremes, f32s NaN-boxed or not.
+const FP_VALUES: &[u64] = &[
+    0,
+    0x8000_0000_0000_0000,
+    0x7ff0_0000_0000_0000,
+    0xfff0_0000_0000_0000,
+    0x7ff8_0000_0000_0000,
+    0x7ff0_0000_0000_0001,
+    0x0000_0000_0000_0001,
+    0x7fef_ffff_ffff_ffff,
+    0x3ff0_0000_0000_0000,
+    0xc004_0000_0000_0000,
+    0xffff_ffff_7fc0_0000,
+    0xffff_ffff_7f80_0001,
+    0xffff_ffff_0000_0001,
+    0xffff_ffff_3f80_0000,
+    0xffff_ffff_c020_0000,
+    0x1234_5678_3f80_0000,
+];
+
+/// riscv64's floating-point state: f0–f31 (slots 33–64), frm (65).
+const RISCV_F0: usize = 33;
+const RISCV_FRM: usize = 65;
+
+/// [`differential`] over the encodings whose names `only` accepts; for
+/// riscv64 floating point (`fp`), the f registers hold [`FP_VALUES`] or
+/// random bits and `frm` a valid rounding mode most of the time.
+fn differential_over(arch: Arch, sequences: usize, looped: bool, only: Option<fn(&str) -> bool>) {
+    let mut table = encodings(arch);
+    if let Some(keep) = only {
+        table.retain(|e| keep(e.0));
+    }
+    let fp = only.is_some();
     assert!(!table.is_empty(), "{arch} has no encoding table");
     let mut failures = Vec::new();
     let mut went_around = 0;
@@ -173,6 +211,16 @@ fn differential(arch: Arch, sequences: usize, looped: bool) {
                 _ => rng.next(),
             };
             *r = if arch.is_64bit() { v } else { v & 0xffff_ffff };
+        }
+        if fp {
+            for r in &mut regs[RISCV_F0..RISCV_F0 + 32] {
+                *r = match rng.next() % 3 {
+                    0 | 1 => FP_VALUES[(rng.next() % FP_VALUES.len() as u64) as usize],
+                    _ => rng.next(),
+                };
+            }
+            // Reserved modes (5–7) trap dynamic-rounding instructions.
+            regs[RISCV_FRM] = rng.next() % 6;
         }
         let fuel = if looped {
             1 + rng.next() % (40 * SEQ_LEN as u64)
@@ -236,6 +284,20 @@ fn jit_matches_interpreter_on_random_code() {
     for arch in arches {
         differential(arch, 400, false);
     }
+}
+
+/// riscv64 F and D instructions only (loads, stores, computation and
+/// the FP CSRs), compressed forms included.
+fn is_riscv_fp(name: &str) -> bool {
+    (name.starts_with('f') && !name.starts_with("fence"))
+        || name.starts_with("c.f")
+        || name.starts_with("csr")
+}
+
+#[test]
+fn jit_matches_interpreter_on_random_riscv64_fp() {
+    differential_over(Arch::Riscv64, 1500, false, Some(is_riscv_fp));
+    differential_over(Arch::Riscv64, 400, true, Some(is_riscv_fp));
 }
 
 #[test]

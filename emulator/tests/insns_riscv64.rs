@@ -11,13 +11,16 @@ mod insfile;
 use bohr_emu::arch::Arch;
 use bohr_emu::arch::riscv64::decode::{self, Decoded};
 use bohr_emu::arch::riscv64::disasm::disassemble;
-use bohr_emu::arch::riscv64::regs::{NAMES, NO_RESERVATION};
+use bohr_emu::arch::riscv64::regs::{FNAMES, NAMES, NO_RESERVATION};
 use bohr_emu::engine::EngineKind;
 use insfile::ArchSpec;
 
 fn spec() -> ArchSpec {
     let mut regs: Vec<(&'static str, u64)> = NAMES.iter().map(|&n| (n, 0)).collect();
     regs.push(("reservation", NO_RESERVATION));
+    regs.extend(FNAMES.iter().map(|&n| (n, 0)));
+    regs.push(("frm", 0));
+    regs.push(("fflags", 0));
     ArchSpec {
         arch: Arch::Riscv64,
         file: concat!(env!("CARGO_MANIFEST_DIR"), "/tests/insns/riscv64.ins"),

@@ -14,7 +14,9 @@ use std::cell::RefCell;
 use crate::arch::Frontend;
 use crate::cpu::CpuState;
 use crate::engine::{BlockCache, Engine, EngineStats, StopReason, translate_instrumented};
-use crate::ir::{Block, Counter, Endian, Exit, Op, TrapKind, Width, eval_bin, eval_un};
+use crate::ir::{
+    Block, Counter, Endian, Exit, FpRound, Op, RoundingMode, TrapKind, Width, eval_bin, eval_un,
+};
 use crate::mem::{AddressSpace, PAGE_SHIFT};
 use crate::plugin::{Access, EnginePlugins, PluginHandle, PluginHost, run_hook};
 
@@ -188,6 +190,21 @@ pub fn exec_block(
                 if t[cond.0 as usize] != 0 {
                     take_exit!(exit)
                 }
+            }
+            Op::Fp { insn, dst, a, b, c, rm, flags } => {
+                let rm = match rm {
+                    FpRound::Static(m) => m,
+                    FpRound::Dynamic(r) => RoundingMode::from_bits(t[r.0 as usize]),
+                };
+                let (v, raised) = crate::ir::float::eval(
+                    insn,
+                    rm,
+                    t[a.0 as usize],
+                    t[b.0 as usize],
+                    t[c.0 as usize],
+                );
+                cpu.regs[flags.0 as usize] |= raised;
+                t[dst.0 as usize] = v;
             }
             Op::Hook { id, pc, mem } => {
                 // Hooks are only inserted when translating with a host, and

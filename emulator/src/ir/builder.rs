@@ -172,6 +172,22 @@ impl BlockBuilder {
         self.ops.push(Op::Label(label));
     }
 
+    /// A floating-point op (see `ir::float`); unused operands repeat `a`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn fp(
+        &mut self,
+        insn: crate::ir::FpInsn,
+        a: Temp,
+        b: Temp,
+        c: Temp,
+        rm: crate::ir::FpRound,
+        flags: Slot,
+    ) -> Temp {
+        let dst = self.temp();
+        self.push(Op::Fp { insn, dst, a, b, c, rm, flags });
+        dst
+    }
+
     pub fn exit_if(&mut self, cond: Temp, exit: Exit) {
         self.ops.push(Op::ExitIf { cond, exit });
     }
@@ -222,6 +238,16 @@ pub fn validate(block: &Block) -> Result<(), String> {
             Op::Store { addr, src, .. } => [addr, src, src, src],
             Op::BranchIf { cond, .. } | Op::ExitIf { cond, .. } => [cond, cond, cond, cond],
             Op::Hook { mem: Some(m), .. } => [m.addr, m.value, m.value, m.value],
+            Op::Fp { dst, a, b, c, rm, .. } => {
+                let r = match rm {
+                    crate::ir::FpRound::Dynamic(t) => t,
+                    crate::ir::FpRound::Static(_) => dst,
+                };
+                if !temp_ok(r) {
+                    return Err(format!("temp out of range in {op:?}"));
+                }
+                [dst, a, b, c]
+            }
             Op::Insn { .. } | Op::Label(_) | Op::Hook { mem: None, .. } => [Temp(0); 4],
         };
         let no_temps = matches!(op, Op::Insn { .. } | Op::Label(_) | Op::Hook { mem: None, .. });

@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use super::float::{FpCond, FpFormat, FpOp, FpRound, IntNan, MinMax, RoundingMode};
 use super::{Block, Exit, Op, Width};
 
 impl fmt::Display for Width {
@@ -52,6 +53,20 @@ impl fmt::Display for Op {
             Op::BranchIf { cond, target } => write!(f, "  if t{} goto L{}", cond.0, target.0),
             Op::Label(l) => write!(f, "L{}:", l.0),
             Op::ExitIf { cond, exit } => write!(f, "  if t{} exit {exit}", cond.0),
+            Op::Fp { insn, dst, a, b, c, rm, flags } => {
+                write!(f, "  t{} = {}.{}", dst.0, insn.op, insn.fmt)?;
+                let args = [a, b, c];
+                for (i, t) in args[..insn.op.arity()].iter().enumerate() {
+                    write!(f, "{} t{}", if i == 0 { "" } else { "," }, t.0)?;
+                }
+                if insn.op.rounds() {
+                    match rm {
+                        FpRound::Static(m) => write!(f, " {m}")?,
+                        FpRound::Dynamic(t) => write!(f, " rm=t{}", t.0)?,
+                    }
+                }
+                write!(f, " flags|=s{}", flags.0)
+            }
             Op::Hook { id, pc, mem: None } => write!(f, "  hook {id} insn {pc:#x}"),
             Op::Hook { id, pc, mem: Some(m) } => write!(
                 f,
@@ -61,6 +76,65 @@ impl fmt::Display for Op {
                 m.value.0,
                 m.width
             ),
+        }
+    }
+}
+
+impl fmt::Display for FpFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            FpFormat::F32 => "f32",
+            FpFormat::F64 => "f64",
+        })
+    }
+}
+
+impl fmt::Display for RoundingMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            RoundingMode::NearestEven => "rne",
+            RoundingMode::TowardZero => "rtz",
+            RoundingMode::Down => "rdn",
+            RoundingMode::Up => "rup",
+            RoundingMode::NearestAway => "rmm",
+        })
+    }
+}
+
+impl fmt::Display for FpOp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mm = |k: MinMax| if k == MinMax::Number { "num" } else { "nan" };
+        match *self {
+            FpOp::Add => f.write_str("fadd"),
+            FpOp::Sub => f.write_str("fsub"),
+            FpOp::Mul => f.write_str("fmul"),
+            FpOp::Div => f.write_str("fdiv"),
+            FpOp::Sqrt => f.write_str("fsqrt"),
+            FpOp::MulAdd => f.write_str("fmuladd"),
+            FpOp::Min(k) => write!(f, "fmin.{}", mm(k)),
+            FpOp::Max(k) => write!(f, "fmax.{}", mm(k)),
+            FpOp::Cmp { cond, signaling } => {
+                let c = match cond {
+                    FpCond::Eq => "eq",
+                    FpCond::Lt => "lt",
+                    FpCond::Le => "le",
+                    FpCond::Unordered => "uo",
+                };
+                write!(f, "fcmp.{c}{}", if signaling { ".sig" } else { "" })
+            }
+            FpOp::Class => f.write_str("fclass"),
+            FpOp::ToInt { width, signed, nan } => {
+                let n = match nan {
+                    IntNan::Max => "max",
+                    IntNan::Min => "min",
+                    IntNan::Zero => "zero",
+                };
+                write!(f, "fcvt.{}{width}.nan={n}", if signed { "s" } else { "u" })
+            }
+            FpOp::FromInt { width, signed } => {
+                write!(f, "fcvt.from.{}{width}", if signed { "s" } else { "u" })
+            }
+            FpOp::Convert { to } => write!(f, "fcvt.{to}"),
         }
     }
 }

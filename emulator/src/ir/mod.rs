@@ -23,8 +23,10 @@
 
 mod builder;
 mod display;
+pub mod float;
 
 pub use builder::{BlockBuilder, validate};
+pub use float::{FpFormat, FpInsn, FpOp, FpRound, FpRules, RoundingMode};
 
 /// A guest state slot: an index into `CpuState::regs`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -248,6 +250,18 @@ pub enum Op {
         id: u32,
         pc: u64,
         mem: Option<MemHook>,
+    },
+    /// A floating-point operation (see [`float`]): `dst = op(a, b, c)`
+    /// under rounding `rm`, ORing the exception flags it raises into
+    /// `flags`. Operands the op does not read are ignored.
+    Fp {
+        insn: FpInsn,
+        dst: Temp,
+        a: Temp,
+        b: Temp,
+        c: Temp,
+        rm: FpRound,
+        flags: Slot,
     },
 }
 

@@ -34,6 +34,8 @@
 //! `mem::tlb`); a TLB miss calls the `runtime` helpers.
 //! Big-endian accesses byte-swap explicitly.
 
+mod float;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use cranelift_codegen::ir::condcodes::{CondCode, IntCC};
@@ -181,7 +183,7 @@ fn used_slots(blocks: &[&Block]) -> BTreeSet<u16> {
     for b in blocks {
         for op in &b.ops {
             match op {
-                Op::Get { slot, .. } | Op::Set { slot, .. } => {
+                Op::Get { slot, .. } | Op::Set { slot, .. } | Op::Fp { flags: slot, .. } => {
                     s.insert(slot.0);
                 }
                 _ => {}
@@ -824,6 +826,10 @@ impl Lower<'_, '_> {
                     self.ir_exit(exit, n, k, block_had_store, false);
                     self.pending = pending;
                     self.b.switch_to_block(next);
+                }
+                Op::Fp { insn, dst, a, b, c, rm, flags } => {
+                    self.lower_fp(insn, dst, a, b, c, rm, flags);
+                    insn_dirty = true;
                 }
                 Op::Hook { id, pc, mem } => {
                     self.lower_hook(id, pc, mem);

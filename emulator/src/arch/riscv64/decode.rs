@@ -70,6 +70,74 @@ pub enum AmoOp {
     Maxu,
 }
 
+/// Format of a floating-point instruction: `.s` or `.d`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Fmt {
+    S,
+    D,
+}
+
+/// A floating-point operation (F and D extensions).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FpOpc {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Sqrt,
+    Sgnj,
+    Sgnjn,
+    Sgnjx,
+    Min,
+    Max,
+    Eq,
+    Lt,
+    Le,
+    Class,
+    /// `fmv.x.w` / `fmv.x.d`: raw bits to an integer register.
+    MvToX,
+    /// `fmv.w.x` / `fmv.d.x`: raw bits from an integer register.
+    MvFromX,
+    /// `fcvt.{w,wu,l,lu}.fmt`.
+    CvtToInt {
+        wide: bool,
+        signed: bool,
+    },
+    /// `fcvt.fmt.{w,wu,l,lu}`.
+    CvtFromInt {
+        wide: bool,
+        signed: bool,
+    },
+    /// `fcvt.s.d` (format `S`, the result) and `fcvt.d.s` (format `D`).
+    CvtFmt,
+    /// `rs1 * rs2 + rs3`.
+    MAdd,
+    /// `rs1 * rs2 - rs3`.
+    MSub,
+    /// `-(rs1 * rs2) + rs3`.
+    NMSub,
+    /// `-(rs1 * rs2) - rs3`.
+    NMAdd,
+}
+
+/// Effect of a CSR instruction on the CSR: write, set bits, clear bits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CsrOp {
+    Rw,
+    Rs,
+    Rc,
+}
+
+/// `fflags`: accrued exception flags.
+pub const CSR_FFLAGS: u16 = 0x001;
+/// `frm`: dynamic rounding mode.
+pub const CSR_FRM: u16 = 0x002;
+/// `fcsr`: `frm` and `fflags` together.
+pub const CSR_FCSR: u16 = 0x003;
+
+/// The `rm` field value that selects the dynamic rounding mode (`frm`).
+pub const RM_DYN: u8 = 7;
+
 /// What an instruction does, independent of its encoding.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Opcode {
@@ -103,6 +171,24 @@ pub enum Opcode {
     /// A CSR read without a write (`csrrs rd, csr, x0` and kin); `imm`
     /// holds the CSR number, which is one of the [`CSR_CYCLE`] family.
     CsrRead,
+    /// Access to a floating-point CSR ([`CSR_FFLAGS`], [`CSR_FRM`],
+    /// [`CSR_FCSR`], in `imm`); with `uimm` the source is the 5-bit
+    /// immediate in `rs1`, else register `rs1`.
+    CsrFp {
+        op: CsrOp,
+        uimm: bool,
+    },
+    /// `flw`/`fld`: load `size` bytes into `f{rd}`.
+    FLoad {
+        size: Size,
+    },
+    /// `fsw`/`fsd`: store the low `size` bytes of `f{rs2}`.
+    FStore {
+        size: Size,
+    },
+    /// A floating-point computation; `rm` holds the rounding-mode field
+    /// for those that round.
+    Fp(FpOpc, Fmt),
 }
 
 /// `cycle`: instructions retired (Bohr has no notion of cycles).
@@ -137,6 +223,15 @@ pub enum Format {
     None,
     /// rd, csr; rejects any CSR but the counters and any source but zero.
     CsrRead,
+    /// rd, csr, rs1 (or uimm); rejects CSR 0 (only 1–3 reach it).
+    CsrFp,
+    /// rd, rs1, rs2 and the rounding mode in funct3; rejects the reserved
+    /// modes 5 and 6.
+    FR,
+    /// rd, rs1, rs2, rs3 and the rounding mode (fused multiply-add).
+    R4,
+    /// c.fldsp: rd (any), base sp, offset scaled by 8.
+    CFldsp,
     /// c.addi4spn: rd', nonzero unsigned imm scaled by 4; base sp.
     CAddi4spn,
     /// c.lw: rd', rs1', offset scaled by 4.
@@ -213,6 +308,11 @@ pub struct Insn {
     pub rd: u8,
     pub rs1: u8,
     pub rs2: u8,
+    /// Third source of fused multiply-add.
+    pub rs3: u8,
+    /// Rounding-mode field of floating-point instructions that round
+    /// (0–4, or [`RM_DYN`]).
+    pub rm: u8,
     /// Sign-extended immediate, branch/jump offset, shift amount or CSR.
     pub imm: i64,
 }
@@ -251,8 +351,14 @@ const F7: u32 = 0xfe00_707f; // opcode + funct3 + funct7
 const F6: u32 = 0xfc00_707f; // opcode + funct3 + funct6 (RV64 shifts)
 const AMO: u32 = 0xf800_707f; // opcode + funct3 + funct5; aq/rl ignored
 const LR: u32 = AMO | 0x01f0_0000; // ... and rs2 = 0
+const CSR_FP: u32 = 0xffc0_0000; // CSR number below 4
+const FP7: u32 = 0xfe00_007f; // opcode + funct7; funct3 is the rounding mode
+const FP7_RS2: u32 = 0xfff0_007f; // ... and rs2
+const FP7_RS2_F3: u32 = 0xfff0_707f; // ... and funct3
+const R4: u32 = 0x0600_007f; // opcode + fmt
 
-/// The 32-bit encodings: RV64I, M, A, Zifencei and the counter CSR reads.
+/// The 32-bit encodings: RV64I, M, A, F, D, Zifencei, the counter CSR
+/// reads and the floating-point CSRs.
 pub static RV64_TABLE: &[Encoding] = &[
     e("lui", OPC, 0x0000_0037, F::U, O::Lui),
     e("auipc", OPC, 0x0000_0017, F::U, O::Auipc),
@@ -323,6 +429,14 @@ pub static RV64_TABLE: &[Encoding] = &[
     e("fence.i", F3, 0x0000_100f, F::None, O::FenceI),
     e("ecall", 0xffff_ffff, 0x0000_0073, F::None, O::Ecall),
     e("ebreak", 0xffff_ffff, 0x0010_0073, F::None, O::Ebreak),
+    // The floating-point CSRs 1-3 (fflags, frm, fcsr): any access. Listed
+    // before the counter reads, whose patterns contain these.
+    e("csrrw", F3 | CSR_FP, 0x0000_1073, F::CsrFp, O::CsrFp { op: CsrOp::Rw, uimm: false }),
+    e("csrrs", F3 | CSR_FP, 0x0000_2073, F::CsrFp, O::CsrFp { op: CsrOp::Rs, uimm: false }),
+    e("csrrc", F3 | CSR_FP, 0x0000_3073, F::CsrFp, O::CsrFp { op: CsrOp::Rc, uimm: false }),
+    e("csrrwi", F3 | CSR_FP, 0x0000_5073, F::CsrFp, O::CsrFp { op: CsrOp::Rw, uimm: true }),
+    e("csrrsi", F3 | CSR_FP, 0x0000_6073, F::CsrFp, O::CsrFp { op: CsrOp::Rs, uimm: true }),
+    e("csrrci", F3 | CSR_FP, 0x0000_7073, F::CsrFp, O::CsrFp { op: CsrOp::Rc, uimm: true }),
     // Every CSR instruction whose source is x0 / a zero immediate is a pure
     // read; the extractor admits only those and only the user counters.
     e("csrrs", F3, 0x0000_2073, F::CsrRead, O::CsrRead),
@@ -351,6 +465,165 @@ pub static RV64_TABLE: &[Encoding] = &[
     e("amomax.d", AMO, 0xa000_302f, F::R, O::Amo(AmoOp::Max, 8)),
     e("amominu.d", AMO, 0xc000_302f, F::R, O::Amo(AmoOp::Minu, 8)),
     e("amomaxu.d", AMO, 0xe000_302f, F::R, O::Amo(AmoOp::Maxu, 8)),
+    // F and D.
+    e("flw", F3, 0x0000_2007, F::I, O::FLoad { size: 4 }),
+    e("fld", F3, 0x0000_3007, F::I, O::FLoad { size: 8 }),
+    e("fsw", F3, 0x0000_2027, F::S, O::FStore { size: 4 }),
+    e("fsd", F3, 0x0000_3027, F::S, O::FStore { size: 8 }),
+    e("fadd.s", FP7, 0x0000_0053, F::FR, O::Fp(FpOpc::Add, Fmt::S)),
+    e("fsub.s", FP7, 0x0800_0053, F::FR, O::Fp(FpOpc::Sub, Fmt::S)),
+    e("fmul.s", FP7, 0x1000_0053, F::FR, O::Fp(FpOpc::Mul, Fmt::S)),
+    e("fdiv.s", FP7, 0x1800_0053, F::FR, O::Fp(FpOpc::Div, Fmt::S)),
+    e("fsqrt.s", FP7_RS2, 0x5800_0053, F::FR, O::Fp(FpOpc::Sqrt, Fmt::S)),
+    e("fsgnj.s", F7, 0x2000_0053, F::R, O::Fp(FpOpc::Sgnj, Fmt::S)),
+    e("fsgnjn.s", F7, 0x2000_1053, F::R, O::Fp(FpOpc::Sgnjn, Fmt::S)),
+    e("fsgnjx.s", F7, 0x2000_2053, F::R, O::Fp(FpOpc::Sgnjx, Fmt::S)),
+    e("fmin.s", F7, 0x2800_0053, F::R, O::Fp(FpOpc::Min, Fmt::S)),
+    e("fmax.s", F7, 0x2800_1053, F::R, O::Fp(FpOpc::Max, Fmt::S)),
+    e("feq.s", F7, 0xa000_2053, F::R, O::Fp(FpOpc::Eq, Fmt::S)),
+    e("flt.s", F7, 0xa000_1053, F::R, O::Fp(FpOpc::Lt, Fmt::S)),
+    e("fle.s", F7, 0xa000_0053, F::R, O::Fp(FpOpc::Le, Fmt::S)),
+    e(
+        "fcvt.w.s",
+        FP7_RS2,
+        0xc000_0053,
+        F::FR,
+        O::Fp(FpOpc::CvtToInt { wide: false, signed: true }, Fmt::S),
+    ),
+    e(
+        "fcvt.s.w",
+        FP7_RS2,
+        0xd000_0053,
+        F::FR,
+        O::Fp(FpOpc::CvtFromInt { wide: false, signed: true }, Fmt::S),
+    ),
+    e(
+        "fcvt.wu.s",
+        FP7_RS2,
+        0xc010_0053,
+        F::FR,
+        O::Fp(FpOpc::CvtToInt { wide: false, signed: false }, Fmt::S),
+    ),
+    e(
+        "fcvt.s.wu",
+        FP7_RS2,
+        0xd010_0053,
+        F::FR,
+        O::Fp(FpOpc::CvtFromInt { wide: false, signed: false }, Fmt::S),
+    ),
+    e(
+        "fcvt.l.s",
+        FP7_RS2,
+        0xc020_0053,
+        F::FR,
+        O::Fp(FpOpc::CvtToInt { wide: true, signed: true }, Fmt::S),
+    ),
+    e(
+        "fcvt.s.l",
+        FP7_RS2,
+        0xd020_0053,
+        F::FR,
+        O::Fp(FpOpc::CvtFromInt { wide: true, signed: true }, Fmt::S),
+    ),
+    e(
+        "fcvt.lu.s",
+        FP7_RS2,
+        0xc030_0053,
+        F::FR,
+        O::Fp(FpOpc::CvtToInt { wide: true, signed: false }, Fmt::S),
+    ),
+    e(
+        "fcvt.s.lu",
+        FP7_RS2,
+        0xd030_0053,
+        F::FR,
+        O::Fp(FpOpc::CvtFromInt { wide: true, signed: false }, Fmt::S),
+    ),
+    e("fmv.x.w", FP7_RS2_F3, 0xe000_0053, F::R, O::Fp(FpOpc::MvToX, Fmt::S)),
+    e("fclass.s", FP7_RS2_F3, 0xe000_1053, F::R, O::Fp(FpOpc::Class, Fmt::S)),
+    e("fmv.w.x", FP7_RS2_F3, 0xf000_0053, F::R, O::Fp(FpOpc::MvFromX, Fmt::S)),
+    e("fmadd.s", R4, 0x0000_0043, F::R4, O::Fp(FpOpc::MAdd, Fmt::S)),
+    e("fmsub.s", R4, 0x0000_0047, F::R4, O::Fp(FpOpc::MSub, Fmt::S)),
+    e("fnmsub.s", R4, 0x0000_004b, F::R4, O::Fp(FpOpc::NMSub, Fmt::S)),
+    e("fnmadd.s", R4, 0x0000_004f, F::R4, O::Fp(FpOpc::NMAdd, Fmt::S)),
+    e("fadd.d", FP7, 0x0200_0053, F::FR, O::Fp(FpOpc::Add, Fmt::D)),
+    e("fsub.d", FP7, 0x0a00_0053, F::FR, O::Fp(FpOpc::Sub, Fmt::D)),
+    e("fmul.d", FP7, 0x1200_0053, F::FR, O::Fp(FpOpc::Mul, Fmt::D)),
+    e("fdiv.d", FP7, 0x1a00_0053, F::FR, O::Fp(FpOpc::Div, Fmt::D)),
+    e("fsqrt.d", FP7_RS2, 0x5a00_0053, F::FR, O::Fp(FpOpc::Sqrt, Fmt::D)),
+    e("fsgnj.d", F7, 0x2200_0053, F::R, O::Fp(FpOpc::Sgnj, Fmt::D)),
+    e("fsgnjn.d", F7, 0x2200_1053, F::R, O::Fp(FpOpc::Sgnjn, Fmt::D)),
+    e("fsgnjx.d", F7, 0x2200_2053, F::R, O::Fp(FpOpc::Sgnjx, Fmt::D)),
+    e("fmin.d", F7, 0x2a00_0053, F::R, O::Fp(FpOpc::Min, Fmt::D)),
+    e("fmax.d", F7, 0x2a00_1053, F::R, O::Fp(FpOpc::Max, Fmt::D)),
+    e("feq.d", F7, 0xa200_2053, F::R, O::Fp(FpOpc::Eq, Fmt::D)),
+    e("flt.d", F7, 0xa200_1053, F::R, O::Fp(FpOpc::Lt, Fmt::D)),
+    e("fle.d", F7, 0xa200_0053, F::R, O::Fp(FpOpc::Le, Fmt::D)),
+    e(
+        "fcvt.w.d",
+        FP7_RS2,
+        0xc200_0053,
+        F::FR,
+        O::Fp(FpOpc::CvtToInt { wide: false, signed: true }, Fmt::D),
+    ),
+    e(
+        "fcvt.d.w",
+        FP7_RS2,
+        0xd200_0053,
+        F::FR,
+        O::Fp(FpOpc::CvtFromInt { wide: false, signed: true }, Fmt::D),
+    ),
+    e(
+        "fcvt.wu.d",
+        FP7_RS2,
+        0xc210_0053,
+        F::FR,
+        O::Fp(FpOpc::CvtToInt { wide: false, signed: false }, Fmt::D),
+    ),
+    e(
+        "fcvt.d.wu",
+        FP7_RS2,
+        0xd210_0053,
+        F::FR,
+        O::Fp(FpOpc::CvtFromInt { wide: false, signed: false }, Fmt::D),
+    ),
+    e(
+        "fcvt.l.d",
+        FP7_RS2,
+        0xc220_0053,
+        F::FR,
+        O::Fp(FpOpc::CvtToInt { wide: true, signed: true }, Fmt::D),
+    ),
+    e(
+        "fcvt.d.l",
+        FP7_RS2,
+        0xd220_0053,
+        F::FR,
+        O::Fp(FpOpc::CvtFromInt { wide: true, signed: true }, Fmt::D),
+    ),
+    e(
+        "fcvt.lu.d",
+        FP7_RS2,
+        0xc230_0053,
+        F::FR,
+        O::Fp(FpOpc::CvtToInt { wide: true, signed: false }, Fmt::D),
+    ),
+    e(
+        "fcvt.d.lu",
+        FP7_RS2,
+        0xd230_0053,
+        F::FR,
+        O::Fp(FpOpc::CvtFromInt { wide: true, signed: false }, Fmt::D),
+    ),
+    e("fmv.x.d", FP7_RS2_F3, 0xe200_0053, F::R, O::Fp(FpOpc::MvToX, Fmt::D)),
+    e("fclass.d", FP7_RS2_F3, 0xe200_1053, F::R, O::Fp(FpOpc::Class, Fmt::D)),
+    e("fmv.d.x", FP7_RS2_F3, 0xf200_0053, F::R, O::Fp(FpOpc::MvFromX, Fmt::D)),
+    e("fmadd.d", R4, 0x0200_0043, F::R4, O::Fp(FpOpc::MAdd, Fmt::D)),
+    e("fmsub.d", R4, 0x0200_0047, F::R4, O::Fp(FpOpc::MSub, Fmt::D)),
+    e("fnmsub.d", R4, 0x0200_004b, F::R4, O::Fp(FpOpc::NMSub, Fmt::D)),
+    e("fnmadd.d", R4, 0x0200_004f, F::R4, O::Fp(FpOpc::NMAdd, Fmt::D)),
+    e("fcvt.s.d", FP7_RS2, 0x4010_0053, F::FR, O::Fp(FpOpc::CvtFmt, Fmt::S)),
+    e("fcvt.d.s", FP7_RS2, 0x4200_0053, F::FR, O::Fp(FpOpc::CvtFmt, Fmt::D)),
 ];
 
 // Common masks of the 16-bit encodings.
@@ -360,15 +633,18 @@ const CA_MASK: u32 = 0xfc63; // ... + bit 12, [11:10] and funct2 at [6:5]
 const CF4: u32 = 0xf003; // quadrant + funct4 (c.mv, c.add)
 const CF4_RS2: u32 = 0xf07f; // ... + rs2 = 0 (c.jr, c.jalr)
 
-/// The 16-bit compressed encodings valid on RV64 without an FPU.
+/// The 16-bit compressed encodings of RV64 with F and D (RV64 has no
+/// c.flw/c.fsw: those encodings are c.ld/c.sd).
 ///
-/// Missing on purpose, so illegal: c.fld, c.fsd, c.fldsp, c.fsdsp (no
-/// FPU), quadrant 0 funct3 100, and the reserved c.subw-group encodings.
+/// Missing on purpose, so illegal: quadrant 0 funct3 100, and the
+/// reserved c.subw-group encodings.
 pub static RVC_TABLE: &[Encoding] = &[
     // Quadrant 0.
     c("c.addi4spn", CF3, 0x0000, F::CAddi4spn, O::OpImm(A::Add)),
+    c("c.fld", CF3, 0x2000, F::CLd, O::FLoad { size: 8 }),
     c("c.lw", CF3, 0x4000, F::CLw, O::Load { size: 4, signed: true }),
     c("c.ld", CF3, 0x6000, F::CLd, O::Load { size: 8, signed: true }),
+    c("c.fsd", CF3, 0xa000, F::CSd, O::FStore { size: 8 }),
     c("c.sw", CF3, 0xc000, F::CSw, O::Store { size: 4 }),
     c("c.sd", CF3, 0xe000, F::CSd, O::Store { size: 8 }),
     // Quadrant 1.
@@ -392,6 +668,7 @@ pub static RVC_TABLE: &[Encoding] = &[
     c("c.bnez", CF3, 0xe001, F::CB, O::Branch(Cond::Ne)),
     // Quadrant 2.
     c("c.slli", CF3, 0x0002, F::CSlli, O::OpImm(A::Sll)),
+    c("c.fldsp", CF3, 0x2002, F::CFldsp, O::FLoad { size: 8 }),
     c("c.lwsp", CF3, 0x4002, F::CLwsp, O::Load { size: 4, signed: true }),
     c("c.ldsp", CF3, 0x6002, F::CLdsp, O::Load { size: 8, signed: true }),
     c("c.jr", CF4_RS2, 0x8002, F::CJr, O::Jalr),
@@ -399,6 +676,7 @@ pub static RVC_TABLE: &[Encoding] = &[
     c("c.ebreak", 0xffff, 0x9002, F::None, O::Ebreak),
     c("c.jalr", CF4_RS2, 0x9002, F::CJalr, O::Jalr),
     c("c.add", CF4, 0x9002, F::CAdd, O::Op(A::Add)),
+    c("c.fsdsp", CF3, 0xa002, F::CSdsp, O::FStore { size: 8 }),
     c("c.swsp", CF3, 0xc002, F::CSwsp, O::Store { size: 4 }),
     c("c.sdsp", CF3, 0xe002, F::CSdsp, O::Store { size: 8 }),
 ];
@@ -448,6 +726,8 @@ pub fn decode_word(word: u32, len: u8) -> Decoded {
                 rd: ops.rd,
                 rs1: ops.rs1,
                 rs2: ops.rs2,
+                rs3: ops.rs3,
+                rm: ops.rm,
                 imm: ops.imm,
             }))
         })
@@ -460,6 +740,8 @@ struct Operands {
     rd: u8,
     rs1: u8,
     rs2: u8,
+    rs3: u8,
+    rm: u8,
     imm: i64,
 }
 
@@ -494,7 +776,8 @@ fn extract(format: Format, w: u32) -> Option<Operands> {
     let c_rs2p = 8 + bits(w, 4, 2) as u8; // rs2' / rd'
     // The 6-bit immediate of CI formats: imm[5] at 12, imm[4:0] at 6:2.
     let ci6 = bit(w, 12, 5) | bits(w, 6, 2);
-    let o = |rd, rs1, rs2, imm| Some(Operands { rd, rs1, rs2, imm });
+    let o = |rd, rs1, rs2, imm| Some(Operands { rd, rs1, rs2, imm, ..Default::default() });
+    let rm = bits(w, 14, 12) as u8;
     match format {
         F::R => o(rd, rs1, rs2, 0),
         F::I => o(rd, rs1, 0, sext(bits(w, 31, 20), 12)),
@@ -519,9 +802,33 @@ fn extract(format: Format, w: u32) -> Option<Operands> {
             // rs1 (or uimm) = 0 means "no write" for every CSR form.
             (counter && rs1 == 0).then(|| Operands { rd, imm: csr as i64, ..Default::default() })
         }
+        F::CsrFp => {
+            let csr = bits(w, 31, 20) as u16;
+            (csr != 0).then(|| Operands { rd, rs1, imm: csr as i64, ..Default::default() })
+        }
+        F::FR => {
+            (rm != 5 && rm != 6).then_some(Operands { rd, rs1, rs2, rm, ..Default::default() })
+        }
+        F::R4 => (rm != 5 && rm != 6).then_some(Operands {
+            rd,
+            rs1,
+            rs2,
+            rs3: bits(w, 31, 27) as u8,
+            rm,
+            imm: 0,
+        }),
+        F::CFldsp => {
+            let imm = bit(w, 12, 5) | (bits(w, 6, 5) << 3) | (bits(w, 4, 2) << 6);
+            o(c_rd, SP, 0, imm as i64)
+        }
         F::CAddi4spn => {
             let imm = (bits(w, 12, 11) << 4) | (bits(w, 10, 7) << 6) | bit(w, 6, 2) | bit(w, 5, 3);
-            (imm != 0).then_some(Operands { rd: c_rs2p, rs1: SP, rs2: 0, imm: imm as i64 })
+            (imm != 0).then_some(Operands {
+                rd: c_rs2p,
+                rs1: SP,
+                imm: imm as i64,
+                ..Default::default()
+            })
         }
         F::CLw => {
             let imm = (bits(w, 12, 10) << 3) | bit(w, 6, 2) | bit(w, 5, 6);
@@ -541,14 +848,22 @@ fn extract(format: Format, w: u32) -> Option<Operands> {
         }
         // rd = x0 is a HINT (executes as a no-op), not reserved.
         F::CAddi => o(c_rd, c_rd, 0, sext(ci6, 6)),
-        F::CAddiw => {
-            (c_rd != 0).then(|| Operands { rd: c_rd, rs1: c_rd, rs2: 0, imm: sext(ci6, 6) })
-        }
+        F::CAddiw => (c_rd != 0).then(|| Operands {
+            rd: c_rd,
+            rs1: c_rd,
+            imm: sext(ci6, 6),
+            ..Default::default()
+        }),
         F::CLi => o(c_rd, 0, 0, sext(ci6, 6)),
         F::CAddi16sp => {
             let imm =
                 bit(w, 12, 9) | bit(w, 6, 4) | bit(w, 5, 6) | (bits(w, 4, 3) << 7) | bit(w, 2, 5);
-            (imm != 0).then(|| Operands { rd: SP, rs1: SP, rs2: 0, imm: sext(imm, 10) })
+            (imm != 0).then(|| Operands {
+                rd: SP,
+                rs1: SP,
+                imm: sext(imm, 10),
+                ..Default::default()
+            })
         }
         F::CLui => (ci6 != 0).then(|| Operands {
             rd: c_rd,
@@ -581,13 +896,23 @@ fn extract(format: Format, w: u32) -> Option<Operands> {
         F::CSlli => o(c_rd, c_rd, 0, ci6 as i64),
         F::CLwsp => {
             let imm = bit(w, 12, 5) | (bits(w, 6, 4) << 2) | (bits(w, 3, 2) << 6);
-            (c_rd != 0).then_some(Operands { rd: c_rd, rs1: SP, rs2: 0, imm: imm as i64 })
+            (c_rd != 0).then_some(Operands {
+                rd: c_rd,
+                rs1: SP,
+                imm: imm as i64,
+                ..Default::default()
+            })
         }
         F::CLdsp => {
             let imm = bit(w, 12, 5) | (bits(w, 6, 5) << 3) | (bits(w, 4, 2) << 6);
-            (c_rd != 0).then_some(Operands { rd: c_rd, rs1: SP, rs2: 0, imm: imm as i64 })
+            (c_rd != 0).then_some(Operands {
+                rd: c_rd,
+                rs1: SP,
+                imm: imm as i64,
+                ..Default::default()
+            })
         }
-        F::CJr => (c_rd != 0).then_some(Operands { rd: 0, rs1: c_rd, rs2: 0, imm: 0 }),
+        F::CJr => (c_rd != 0).then_some(Operands { rs1: c_rd, ..Default::default() }),
         F::CMv => o(c_rd, 0, c_rs2, 0),
         F::CJalr => o(RA, c_rd, 0, 0),
         F::CAdd => o(c_rd, c_rd, c_rs2, 0),
@@ -774,10 +1099,6 @@ mod tests {
             0x4002,    // c.lwsp x0
             0x6002,    // c.ldsp x0
             0x8002,    // c.jr x0
-            0x2000,    // c.fld
-            0xa000,    // c.fsd
-            0x2002,    // c.fldsp
-            0xa002,    // c.fsdsp
             0x8000,    // quadrant 0, funct3 100
             0x9c41,    // reserved c.subw group
             0x9c61,
@@ -802,7 +1123,7 @@ mod tests {
         for w in [
             0xc005_a573u32, // csrrs a0, cycle, a1 (a write)
             0xc000_1573,    // csrrw a0, cycle, x0
-            0x0030_2573,    // csrrs a0, fcsr, x0
+            0x0000_2573,    // csrrs a0, ustatus, x0
             0xc030_2573,    // csrrs a0, hpmcounter3, x0
         ] {
             assert_eq!(decode_word(w, 4), Decoded::Illegal { len: 4 }, "{w:#010x}");

@@ -11,13 +11,18 @@
 //!   so `rd == rs1` needs no special case.
 
 use super::decode::{self, AluOp, AmoOp, Cond, Decoded, Insn, Opcode, Size};
+use super::lift_fp::FpLifter;
 use super::regs;
 use crate::ir::{BinOp, BlockBuilder, Counter, Endian, Exit, Temp, TrapKind, UnOp, Width};
 
 /// Lift the one instruction at `pc`; `bytes` holds what is fetchable there.
 pub fn lift_insn(pc: u64, bytes: &[u8], b: &mut BlockBuilder) {
     match decode::decode(bytes) {
-        Decoded::Insn(insn) => Lifter { b, pc, next: pc.wrapping_add(insn.len as u64) }.lift(&insn),
+        Decoded::Insn(insn) => {
+            let raw =
+                bytes[..insn.len as usize].iter().rev().fold(0u32, |w, &x| (w << 8) | x as u32);
+            Lifter { b, pc, next: pc.wrapping_add(insn.len as u64), raw }.lift(&insn)
+        }
         Decoded::Illegal { len } => {
             // The bytes are there (decode checked), so the packing is exact.
             let packed = bytes[..len as usize].iter().rev().fold(0u32, |w, &x| (w << 8) | x as u32);
@@ -55,9 +60,16 @@ struct Lifter<'a> {
     pc: u64,
     /// Address of the next instruction.
     next: u64,
+    /// The instruction word (for traps raised at run time).
+    raw: u32,
 }
 
 impl Lifter<'_> {
+    /// The lifter of floating-point instructions, for `i`.
+    fn fp(&mut self, i: &Insn) -> FpLifter<'_> {
+        FpLifter { b: self.b, pc: self.pc, raw: self.raw, len: i.len }
+    }
+
     /// Read `x{r}`; x0 is the constant 0.
     fn x(&mut self, r: u8) -> Temp {
         if r == 0 { self.b.konst(0) } else { self.b.get(regs::x(r as u32)) }
@@ -171,6 +183,10 @@ impl Lifter<'_> {
             }
             Opcode::Sc(size) => self.sc(i, size),
             Opcode::Amo(op, size) => self.amo(i, op, size),
+            Opcode::FLoad { size } => self.fp(i).load(i, size),
+            Opcode::FStore { size } => self.fp(i).store(i, size),
+            Opcode::Fp(op, fmt) => self.fp(i).compute(i, op, fmt),
+            Opcode::CsrFp { op, uimm } => self.fp(i).csr(i, op, uimm),
             Opcode::Fence => {}
             Opcode::FenceI => {
                 // Stores to translated code already end their block; ending
@@ -391,12 +407,12 @@ mod tests {
             block.exit,
             Exit::Trap { kind: TrapKind::IllegalInstruction { bytes: 0, len: 2 }, pc: 0x1000 }
         );
-        // fsd (an F/D instruction) is illegal without an FPU.
-        let block = lift(&[0x27, 0x30, 0xa5, 0x00]);
+        // fadd.s with the reserved rounding mode 5.
+        let block = lift(&[0x53, 0x50, 0x00, 0x00]);
         assert_eq!(
             block.exit,
             Exit::Trap {
-                kind: TrapKind::IllegalInstruction { bytes: 0x00a5_3027, len: 4 },
+                kind: TrapKind::IllegalInstruction { bytes: 0x0000_5053, len: 4 },
                 pc: 0x1000
             }
         );

@@ -1,8 +1,9 @@
-//! riscv64 frontend: RV64IMAC with every compressed form, plus the Zicsr
-//! counter reads that user code issues, and `fence.i`.
+//! riscv64 frontend: RV64IMAFDC with every compressed form, the Zicsr
+//! counter reads that user code issues, the floating-point CSRs, and
+//! `fence.i`.
 //!
 //! `decode` turns bytes into instructions via encoding tables; `lift`
-//! emits IR for them; `disasm` renders them as text through capstone (the
+//! emits IR for them (`lift_fp` for F, D and the FP CSRs); `disasm` renders them as text through capstone (the
 //! only capstone user here, so the decoder stays independent of it); `abi`
 //! holds the Linux syscall table; `regs` the slot layout and names.
 
@@ -10,6 +11,7 @@ pub mod abi;
 pub mod decode;
 pub mod disasm;
 pub mod lift;
+pub mod lift_fp;
 pub mod portal;
 pub mod regs;
 
