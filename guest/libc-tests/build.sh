@@ -1,9 +1,9 @@
 #!/bin/sh
-# Build the glibc test program for every architecture, static and dynamic,
+# Build the glibc test programs for every architecture, static and dynamic,
 # with Debian's cross compilers and C libraries (gcc-<triple> and
 # libc6-dev-<arch>-cross).
 # Usage: guest/libc-tests/build.sh [OUTDIR]
-#   (default: guest/libc-tests/bin; writes OUTDIR/<arch>/libctest-{static,dynamic})
+#   (default: guest/libc-tests/bin; writes OUTDIR/<arch>/{libctest,sigtest}-{static,dynamic})
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -32,5 +32,9 @@ for arch in riscv64 aarch64 powerpc64 mipsel mipseb armel; do
 	$cc $FLAGS -static -o "$out/$arch/libctest-static" src/libctest.c
 	# shellcheck disable=SC2086
 	$cc $FLAGS -o "$out/$arch/libctest-dynamic" src/libctest.c
+	# shellcheck disable=SC2086
+	$cc $FLAGS -static -o "$out/$arch/sigtest-static" src/sigtest.c
+	# shellcheck disable=SC2086
+	$cc $FLAGS -o "$out/$arch/sigtest-dynamic" src/sigtest.c
 	echo "built $arch"
 done
