@@ -7,7 +7,7 @@
 use crate::arch::Sysno;
 
 /// Number of entries in [`GENERIC_SYSCALLS`].
-pub const GENERIC_LEN: usize = 105;
+pub const GENERIC_LEN: usize = 111;
 
 /// The calls Bohr implements, under their asm-generic numbers.
 pub const GENERIC_SYSCALLS: [(u32, Sysno); GENERIC_LEN] = [
@@ -59,6 +59,8 @@ pub const GENERIC_SYSCALLS: [(u32, Sysno); GENERIC_LEN] = [
     (98, Sysno::Futex),
     (99, Sysno::SetRobustList),
     (101, Sysno::Nanosleep),
+    (102, Sysno::Getitimer),
+    (103, Sysno::Setitimer),
     (113, Sysno::ClockGettime),
     (114, Sysno::ClockGetres),
     (115, Sysno::ClockNanosleep),
@@ -68,8 +70,12 @@ pub const GENERIC_SYSCALLS: [(u32, Sysno); GENERIC_LEN] = [
     (130, Sysno::Tkill),
     (131, Sysno::Tgkill),
     (132, Sysno::Sigaltstack),
+    (133, Sysno::RtSigsuspend),
     (134, Sysno::RtSigaction),
     (135, Sysno::RtSigprocmask),
+    (136, Sysno::RtSigpending),
+    (137, Sysno::RtSigtimedwait),
+    (138, Sysno::RtSigqueueinfo),
     (139, Sysno::RtSigreturn),
     (143, Sysno::Setregid),
     (144, Sysno::Setgid),

@@ -21,6 +21,7 @@ pub mod lower;
 pub mod overlay;
 pub mod pipe;
 pub mod procfs;
+pub mod signal;
 mod syscall;
 mod writepath;
 
@@ -288,6 +289,8 @@ pub struct Process {
     pub umask: u32,
     /// `(soft, hard)` per `RLIMIT_*`.
     pub rlimits: [(u64, u64); 16],
+    /// Dispositions, mask, pending signals, alternate stack, `alarm`.
+    pub signals: signal::SigState,
 }
 
 impl Process {
@@ -361,6 +364,7 @@ impl Process {
             sid: if pid == 1 { 0 } else { 1 },
             umask: 0o022,
             rlimits: syscall::default_rlimits(),
+            signals: signal::SigState::new(),
         })
     }
 
@@ -387,6 +391,12 @@ impl Process {
         if let Some(h) = &kernel.plugins {
             h.borrow_mut().set_pid(self.pid);
         }
+        if self.pending_syscall
+            && self.signal_deliverable()
+            && let Some(state) = self.signal_point(kernel)
+        {
+            return state;
+        }
         if self.pending_syscall {
             self.pending_syscall = false;
             let state = self.handle_syscall(kernel, true);
@@ -400,14 +410,24 @@ impl Process {
         }
         let start = self.cpu.icount;
         loop {
+            if let Some(state) = self.signal_point(kernel) {
+                return state;
+            }
             let used = self.cpu.icount - start;
             if used >= fuel {
                 return RunState::Ready;
             }
-            let stop = self.engine.run(&mut self.cpu, &mut self.mem, fuel - used);
+            let budget = self.fuel_until_alarm(fuel - used);
+            let stop = self.engine.run(&mut self.cpu, &mut self.mem, budget);
             self.log_invalidations(kernel);
             match stop {
-                StopReason::FuelExhausted => return RunState::Ready,
+                StopReason::FuelExhausted => {
+                    if self.cpu.icount - start < fuel {
+                        // Stopped early for the alarm: deliver it.
+                        continue;
+                    }
+                    return RunState::Ready;
+                }
                 StopReason::Syscall => {
                     let state = self.handle_syscall(kernel, false);
                     // A portal copy may have run guest code: log what it
@@ -423,6 +443,12 @@ impl Process {
                 StopReason::Trap(kind) => {
                     let signal = trap_signal(kind);
                     let pc = self.cpu.pc;
+                    if let Some(state) = self.trap_to_handler(kernel, kind) {
+                        match state {
+                            Some(state) => return state,
+                            None => continue,
+                        }
+                    }
                     let (addr, access) = match kind {
                         TrapKind::FetchFault { addr } => (Some(addr), "exec"),
                         _ => (None, "trap"),
@@ -451,6 +477,33 @@ impl Process {
                 }
                 StopReason::Fault(f) => {
                     let access = f.access.name();
+                    let code = if f.unmapped {
+                        signal::code::SEGV_MAPERR
+                    } else {
+                        signal::code::SEGV_ACCERR
+                    };
+                    let info = signal::SigInfo {
+                        signo: signal::SIGSEGV,
+                        code,
+                        addr: Some(f.addr),
+                        ..Default::default()
+                    };
+                    let pc = self.cpu.pc;
+                    if let Some(state) = self.fault_to_handler(kernel, info) {
+                        let e = crate::plugin::FaultEvent {
+                            pid: self.pid,
+                            pc,
+                            signal: signal::SIGSEGV,
+                            addr: Some(f.addr),
+                            access,
+                            handled: true,
+                        };
+                        self.report_fault(kernel, e);
+                        match state {
+                            Some(state) => return state,
+                            None => continue,
+                        }
+                    }
                     let e = crate::plugin::FaultEvent {
                         pid: self.pid,
                         pc: self.cpu.pc,
@@ -487,6 +540,14 @@ impl Process {
             syscall::Outcome::Continue => None,
             syscall::Outcome::Block => {
                 self.pending_syscall = true;
+                if !kernel.shared_clock
+                    && let Some(t) = self.wake_time()
+                {
+                    // Alone, the process is the machine: time jumps to
+                    // its next timer, as the machine's clock would.
+                    let now = self.cpu.vclock_ns();
+                    self.cpu.vclock_bias = self.cpu.vclock_bias.wrapping_add(t.saturating_sub(now));
+                }
                 Some(RunState::Blocked)
             }
             syscall::Outcome::Exit(status) => {

@@ -182,7 +182,8 @@ impl World {
             let mut progressed = false;
             for idx in self.sched.order(&pids) {
                 let clock = self.clock;
-                if self.live[idx].sleep_until.is_some_and(|d| d > clock) {
+                let p = &self.live[idx];
+                if p.sleep_until.is_some() && p.wake_time().is_some_and(|d| d > clock) {
                     continue;
                 }
                 let fuel = self.sched.slice().min(self.max_insns.saturating_sub(self.insns));
@@ -209,7 +210,7 @@ impl World {
                 }
             }
             if !progressed {
-                let next_wake = self.live.iter().filter_map(|p| p.sleep_until).min();
+                let next_wake = self.live.iter().filter_map(|p| p.wake_time()).min();
                 match next_wake {
                     Some(t) => self.clock = self.clock.max(t),
                     None => {

@@ -2,7 +2,8 @@
 //! family (`arch/arm64/include/uapi/asm/fcntl.h`).
 
 use super::{
-    GENERIC_IOC, GENERIC_LOCKS, GENERIC_OPEN, GENERIC_TTY, LinuxAbi, OpenBits, StatLayout,
+    FrameKind, GENERIC_IOC, GENERIC_LOCKS, GENERIC_OPEN, GENERIC_SA, GENERIC_SIGNALS, GENERIC_TTY,
+    LinuxAbi, OpenBits, SigactionLayout, SignalAbi, StatLayout,
 };
 
 /// arm and arm64 swap `O_DIRECTORY`/`O_NOFOLLOW` with `O_DIRECT`/`O_LARGEFILE`.
@@ -25,4 +26,24 @@ pub static LINUX: LinuxAbi = LinuxAbi {
     arch_auxv: &[],
     errno_overrides: &[],
     fcntl_locks: GENERIC_LOCKS,
+    signal: &SIGNAL,
+};
+
+/// arm64 has `SA_RESTORER`; without it the vDSO's `__kernel_rt_sigreturn`
+/// (`mov x8, #139; svc #0`) returns.
+static SIGNAL: SignalAbi = SignalAbi {
+    numbers: GENERIC_SIGNALS,
+    sa: GENERIC_SA,
+    sigaction: SigactionLayout {
+        handler: 0,
+        flags: 8,
+        flags_u32: false,
+        restorer: Some(16),
+        mask: 24,
+    },
+    sigset_bytes: 8,
+    siginfo_code_first: false,
+    frame: FrameKind::Unsupported,
+    trampoline: &[0xd280_1168, 0xd400_0001],
+    syscall_insn_len: 4,
 };

@@ -1,7 +1,10 @@
 //! armel's (EABI, 32-bit) Linux ABI facts.
 
 use super::aarch64::ARM_OPEN;
-use super::{GENERIC_IOC, GENERIC_TTY, LinuxAbi, StatLayout};
+use super::{
+    FrameKind, GENERIC_IOC, GENERIC_SA, GENERIC_SIGNALS, GENERIC_TTY, LinuxAbi, SigactionLayout,
+    SignalAbi, StatLayout,
+};
 
 pub static LINUX: LinuxAbi = LinuxAbi {
     open: ARM_OPEN,
@@ -20,4 +23,24 @@ pub static LINUX: LinuxAbi = LinuxAbi {
     errno_overrides: &[],
     // F_GETLK..F_SETLKW, their 64-bit forms, and the OFD forms.
     fcntl_locks: &[5, 6, 7, 12, 13, 14, 36, 37, 38],
+    signal: &SIGNAL,
+};
+
+/// The sigpage's return code for handlers without `SA_RESTORER`:
+/// `mov r7, #173; svc #0` (ARM state).
+static SIGNAL: SignalAbi = SignalAbi {
+    numbers: GENERIC_SIGNALS,
+    sa: GENERIC_SA,
+    sigaction: SigactionLayout {
+        handler: 0,
+        flags: 4,
+        flags_u32: false,
+        restorer: Some(8),
+        mask: 12,
+    },
+    sigset_bytes: 8,
+    siginfo_code_first: false,
+    frame: FrameKind::Unsupported,
+    trampoline: &[0xe3a0_70ad, 0xef00_0000],
+    syscall_insn_len: 4,
 };

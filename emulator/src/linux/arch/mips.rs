@@ -1,7 +1,10 @@
 //! MIPS o32's Linux ABI facts, both byte orders
 //! (`arch/mips/include/uapi/asm/`).
 
-use super::{IocLayout, LinuxAbi, OpenBits, StatLayout, TtyIoctls};
+use super::{
+    FrameKind, IocLayout, LinuxAbi, OpenBits, SaBits, SigactionLayout, SignalAbi, SignalNumbers,
+    StatLayout, TtyIoctls,
+};
 use crate::linux::errno::Errno;
 
 pub static LINUX: LinuxAbi = LinuxAbi {
@@ -41,4 +44,37 @@ pub static LINUX: LinuxAbi = LinuxAbi {
     // F_GETLK = 14, F_SETLK = 6, F_SETLKW = 7, F_GETLK64 = 33, F_SETLK64 =
     // 34, F_SETLKW64 = 35, and the OFD forms.
     fcntl_locks: &[14, 6, 7, 33, 34, 35, 36, 37, 38],
+    signal: &SIGNAL,
+};
+
+/// `arch/mips/include/uapi/asm/signal.h`: its own numbers, `SA_SIGINFO`
+/// 8, no `SA_RESTORER`, 128 signals; the vDSO returns with
+/// `li v0, 4193; syscall`.
+static SIGNAL: SignalAbi = SignalAbi {
+    numbers: SignalNumbers {
+        sigbus: 10,
+        sigusr1: 16,
+        sigchld: 18,
+        sigcont: 25,
+        sigstop: 23,
+        sigtstp: 24,
+        sigttin: 26,
+        sigttou: 27,
+        sigurg: 21,
+        sigwinch: 20,
+    },
+    sa: SaBits {
+        siginfo: 8,
+        onstack: 0x0800_0000,
+        restart: 0x1000_0000,
+        nodefer: 0x4000_0000,
+        resethand: 0x8000_0000,
+        restorer: None,
+    },
+    sigaction: SigactionLayout { handler: 4, flags: 0, flags_u32: true, restorer: None, mask: 8 },
+    sigset_bytes: 16,
+    siginfo_code_first: true,
+    frame: FrameKind::Unsupported,
+    trampoline: &[0x2402_1061, 0x0000_000c],
+    syscall_insn_len: 4,
 };

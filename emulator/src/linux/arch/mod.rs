@@ -100,6 +100,101 @@ pub struct LinuxAbi {
     pub errno_overrides: &'static [(Errno, u64)],
     /// `F_GETLK`, `F_SETLK`, `F_SETLKW` (and their 64-bit forms).
     pub fcntl_locks: &'static [u64],
+    /// Signal numbers, `struct sigaction`, siginfo and the signal frame.
+    pub signal: &'static SignalAbi,
+}
+
+/// Signal numbers that differ between arches (mips has its own).
+#[derive(Clone, Copy, Debug)]
+pub struct SignalNumbers {
+    pub sigbus: u32,
+    pub sigusr1: u32,
+    pub sigchld: u32,
+    pub sigcont: u32,
+    pub sigstop: u32,
+    pub sigtstp: u32,
+    pub sigttin: u32,
+    pub sigttou: u32,
+    pub sigurg: u32,
+    pub sigwinch: u32,
+}
+
+/// The asm-generic (and x86, arm, powerpc) numbering.
+pub const GENERIC_SIGNALS: SignalNumbers = SignalNumbers {
+    sigbus: 7,
+    sigusr1: 10,
+    sigchld: 17,
+    sigcont: 18,
+    sigstop: 19,
+    sigtstp: 20,
+    sigttin: 21,
+    sigttou: 22,
+    sigurg: 23,
+    sigwinch: 28,
+};
+
+/// `SA_*` flag bits.
+#[derive(Clone, Copy, Debug)]
+pub struct SaBits {
+    pub siginfo: u64,
+    pub onstack: u64,
+    pub restart: u64,
+    pub nodefer: u64,
+    pub resethand: u64,
+    /// `SA_RESTORER`, on arches whose libc supplies the return code.
+    pub restorer: Option<u64>,
+}
+
+/// `include/uapi/asm-generic/signal-defs.h`, with arm's and powerpc's
+/// `SA_RESTORER`.
+pub const GENERIC_SA: SaBits = SaBits {
+    siginfo: 4,
+    onstack: 0x0800_0000,
+    restart: 0x1000_0000,
+    nodefer: 0x4000_0000,
+    resethand: 0x8000_0000,
+    restorer: Some(0x0400_0000),
+};
+
+/// Byte offsets of the kernel's `struct sigaction` fields.
+#[derive(Clone, Copy, Debug)]
+pub struct SigactionLayout {
+    pub handler: u64,
+    pub flags: u64,
+    /// `sa_flags` is an `unsigned int` (mips) rather than a `long`.
+    pub flags_u32: bool,
+    pub restorer: Option<u64>,
+    pub mask: u64,
+}
+
+/// Which `rt_sigframe` delivery builds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FrameKind {
+    /// `arch/riscv/kernel/signal.c`: siginfo, then a ucontext whose
+    /// mcontext holds pc, x1–x31, f0–f31 and fcsr; returns through the
+    /// vDSO's `rt_sigreturn`.
+    Riscv64,
+    /// No frame builder yet: a caught signal takes its default action.
+    Unsupported,
+}
+
+/// Everything per-arch about signals.
+#[derive(Debug)]
+pub struct SignalAbi {
+    pub numbers: SignalNumbers,
+    pub sa: SaBits,
+    pub sigaction: SigactionLayout,
+    /// Bytes of the kernel's `sigset_t` (`rt_sig*`'s `sigsetsize`).
+    pub sigset_bytes: u64,
+    /// mips puts `si_code` before `si_errno`.
+    pub siginfo_code_first: bool,
+    pub frame: FrameKind,
+    /// `rt_sigreturn` code of the trampoline page Bohr maps where Linux
+    /// supplies one (vDSO or sigpage), as instruction words written in the
+    /// guest's byte order.
+    pub trampoline: &'static [u32],
+    /// Length of the system-call instruction, to restart a call.
+    pub syscall_insn_len: u64,
 }
 
 /// The ABI facts of `arch`.

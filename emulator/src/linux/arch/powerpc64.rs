@@ -1,7 +1,10 @@
 //! powerpc64's (big-endian, ELFv1) Linux ABI facts
 //! (`arch/powerpc/include/uapi/asm/`).
 
-use super::{GENERIC_LOCKS, GENERIC_OPEN, IocLayout, LinuxAbi, OpenBits, StatLayout, TtyIoctls};
+use super::{
+    FrameKind, GENERIC_LOCKS, GENERIC_OPEN, GENERIC_SA, GENERIC_SIGNALS, IocLayout, LinuxAbi,
+    OpenBits, SigactionLayout, SignalAbi, StatLayout, TtyIoctls,
+};
 use crate::loader::auxv::{AT_DCACHEBSIZE, AT_ICACHEBSIZE, AT_IGNOREPPC, AT_UCACHEBSIZE};
 
 /// Cache block size in AT_DCACHEBSIZE/AT_ICACHEBSIZE: POWER7 and later use
@@ -33,4 +36,23 @@ pub static LINUX: LinuxAbi = LinuxAbi {
     ],
     errno_overrides: &[],
     fcntl_locks: GENERIC_LOCKS,
+    signal: &SIGNAL,
+};
+
+/// The vDSO's `__kernel_sigtramp_rt64`: `li r0, 172; sc`.
+static SIGNAL: SignalAbi = SignalAbi {
+    numbers: GENERIC_SIGNALS,
+    sa: GENERIC_SA,
+    sigaction: SigactionLayout {
+        handler: 0,
+        flags: 8,
+        flags_u32: false,
+        restorer: Some(16),
+        mask: 24,
+    },
+    sigset_bytes: 8,
+    siginfo_code_first: false,
+    frame: FrameKind::Unsupported,
+    trampoline: &[0x3800_00ac, 0x4400_0002],
+    syscall_insn_len: 4,
 };

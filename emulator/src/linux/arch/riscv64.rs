@@ -1,6 +1,9 @@
 //! riscv64's Linux ABI facts: all asm-generic.
 
-use super::{GENERIC_IOC, GENERIC_LOCKS, GENERIC_OPEN, GENERIC_TTY, LinuxAbi, StatLayout};
+use super::{
+    FrameKind, GENERIC_IOC, GENERIC_LOCKS, GENERIC_OPEN, GENERIC_SA, GENERIC_SIGNALS, GENERIC_TTY,
+    LinuxAbi, SaBits, SigactionLayout, SignalAbi, StatLayout,
+};
 
 /// The `COMPAT_HWCAP_ISA_*` bit of a single-letter extension.
 const fn isa(letter: u8) -> u64 {
@@ -24,4 +27,18 @@ pub static LINUX: LinuxAbi = LinuxAbi {
     arch_auxv: &[],
     errno_overrides: &[],
     fcntl_locks: GENERIC_LOCKS,
+    signal: &SIGNAL,
+};
+
+/// riscv has no `SA_RESTORER`: handlers return through the vDSO's
+/// `__vdso_rt_sigreturn`, `li a7, 139; ecall`.
+static SIGNAL: SignalAbi = SignalAbi {
+    numbers: GENERIC_SIGNALS,
+    sa: SaBits { restorer: None, ..GENERIC_SA },
+    sigaction: SigactionLayout { handler: 0, flags: 8, flags_u32: false, restorer: None, mask: 16 },
+    sigset_bytes: 8,
+    siginfo_code_first: false,
+    frame: FrameKind::Riscv64,
+    trampoline: &[0x08b0_0893, 0x0000_0073],
+    syscall_insn_len: 4,
 };

@@ -7,7 +7,6 @@ use super::time::{read_timespec, sleep_for};
 use super::uaccess::Ctx;
 use super::{AT_FDCWD, Fail, MAX_IO, R};
 use crate::arch::Sysno;
-use crate::linux::ExitStatus;
 use crate::linux::abi::{self, FileStat, OpenFlags, S_IFDIR, S_IFIFO, S_IFMT};
 use crate::linux::arch::linux_abi;
 use crate::linux::errno::Errno;
@@ -556,7 +555,6 @@ fn transfer(
             c.p.output_hash.write(&buf[..w]);
             Ok(w as u64)
         }
-        Err(Errno::EPIPE) => Err(Fail::Exit(ExitStatus::Signaled(13))),
         Err(e) => Err(e.into()),
     }
 }
@@ -733,8 +731,6 @@ fn write_blocking(c: &mut Ctx, fd: u64, buf: u64, count: u64) -> R {
             c.p.write_progress = done;
             Err(Fail::Block)
         }
-        // SIGPIPE's default action kills the writer.
-        Err(Errno::EPIPE) => Err(Fail::Exit(ExitStatus::Signaled(13))),
         Err(_) if done > 0 => Ok(done),
         Err(e) => Err(e.into()),
     }
@@ -754,7 +750,6 @@ fn write_segment(c: &mut Ctx, fd: u64, buf: u64, count: u64, offset: Option<u64>
     };
     match r {
         Err(Errno::EAGAIN) if !f.borrow().flags.nonblock => Err(Fail::Block),
-        Err(Errno::EPIPE) => Err(Fail::Exit(ExitStatus::Signaled(13))),
         r => {
             let n = r?;
             if n > 0 {

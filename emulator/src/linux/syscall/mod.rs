@@ -13,6 +13,7 @@ mod files;
 mod memory;
 pub(super) mod path;
 mod process;
+mod signals;
 mod time;
 mod uaccess;
 
@@ -104,6 +105,10 @@ pub(super) fn dispatch(k: &mut Kernel, p: &mut Process, retry: bool) -> Outcome 
         let e = crate::plugin::SyscallEntry { pid: p.pid, number: nr, name: name(), args };
         h.borrow_mut().syscall_entry(&e);
     }
+    if sysno == Some(Sysno::RtSigreturn) && p.signals_sigreturn(k) {
+        // The restored context is the result: nothing is written back.
+        return Outcome::Continue;
+    }
     let mut ctx = Ctx { k, p, args };
     let result = match sysno {
         Some(s) => run(&mut ctx, s),
@@ -111,6 +116,12 @@ pub(super) fn dispatch(k: &mut Kernel, p: &mut Process, retry: bool) -> Outcome 
     };
     let result: SysResult = match result {
         Ok(v) => Ok(v),
+        Err(Fail::Errno(Errno::EPIPE)) => {
+            // A write to a pipe without readers also raises SIGPIPE (its
+            // default action kills the writer).
+            ctx.p.raise(crate::linux::signal::SIGPIPE, crate::linux::signal::code::SI_USER);
+            Err(Errno::EPIPE)
+        }
         Err(Fail::Errno(e)) => {
             if e == Errno::ENOSYS && !silent_enosys(sysno) {
                 let pc = ctx.p.cpu.pc;
@@ -132,6 +143,11 @@ pub(super) fn dispatch(k: &mut Kernel, p: &mut Process, retry: bool) -> Outcome 
     }
     set_result(p, result);
     Outcome::Continue
+}
+
+/// Fail the call the process stopped at with `e` (a signal interrupted it).
+pub(super) fn set_errno(p: &mut Process, e: Errno) {
+    set_result(p, Err(e));
 }
 
 /// Write a result with the arch's error convention.
@@ -174,6 +190,9 @@ fn run(c: &mut Ctx, s: Sysno) -> R {
         Brk | Mmap | Mmap2 | Munmap | Mprotect | Mremap | Madvise => memory::run(c, s),
         ClockGettime | ClockGettime64 | ClockGetres | ClockGetresTime64 | Gettimeofday
         | Nanosleep | ClockNanosleep | ClockNanosleepTime64 | Times | Getrusage => time::run(c, s),
+        RtSigaction | RtSigprocmask | RtSigpending | RtSigsuspend | RtSigtimedwait
+        | RtSigtimedwaitTime64 | RtSigqueueinfo | Sigaltstack | Kill | Tkill | Tgkill | Pause
+        | Alarm | Setitimer | Getitimer => signals::run(c, s),
         _ => process::run(c, s),
     }
 }

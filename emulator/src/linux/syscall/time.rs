@@ -116,14 +116,11 @@ fn sleep(c: &mut Ctx, req: u64, ts64: bool) -> R {
     sleep_for(c, ns)
 }
 
-/// Sleep `ns` virtual nanoseconds. Alone, the process moves its own clock.
-/// On a machine it blocks until the shared clock reaches the deadline; the
-/// scheduler runs others meanwhile, or jumps the clock when all sleep.
+/// Sleep `ns` virtual nanoseconds: block until the clock reaches the
+/// deadline. On a machine the scheduler runs others meanwhile, or jumps
+/// the shared clock when all sleep; alone, the process jumps its own clock
+/// to its next timer (`Process::run`), so a signal can cut the sleep short.
 pub(super) fn sleep_for(c: &mut Ctx, ns: u64) -> R {
-    if !c.k.shared_clock {
-        c.p.cpu.vclock_bias = c.p.cpu.vclock_bias.saturating_add(ns);
-        return Ok(0);
-    }
     let now = c.p.cpu.vclock_ns();
     let deadline = *c.p.sleep_until.get_or_insert(now.saturating_add(ns));
     if now >= deadline {

@@ -1,0 +1,571 @@
+//! Signals: the per-process dispositions, mask, pending queue, alternate
+//! stack and `alarm` timer ([`SigState`]), and delivery.
+//!
+//! Signals are numbered as the guest's arch numbers them (mips differs);
+//! the per-arch facts (numbers, `struct sigaction`, `SA_*` bits, siginfo
+//! and frame layouts, trampoline code) come from `linux::arch`. The
+//! system calls that change this state live in `syscall::signals`; the
+//! process's run loop (`Process::run`) calls [`Process::signal_point`] at
+//! its deterministic delivery points: before it runs guest code, after
+//! every system call and when a blocked call is retried. A synchronous
+//! fault is delivered at the faulting instruction, which re-runs when the
+//! handler returns. Nothing here reads host time: the `alarm` deadline is
+//! virtual nanoseconds, and the run loop never lets the engine run past it.
+//!
+//! Frames are written by the per-arch builders ([`riscv64`]); an arch
+//! without one yet gives a caught signal its default action.
+
+mod riscv64;
+
+use super::arch::{FrameKind, SignalAbi, linux_abi};
+use super::{ExitStatus, Kernel, Process, RunState};
+use crate::arch::Sysno;
+use crate::ir::Endian;
+use crate::mem::{PAGE_SIZE, Perms};
+
+/// Highest signal number Bohr tracks (`_NSIG` of the 64-signal arches;
+/// mips's signals 65–128 are refused with `EINVAL`).
+pub const NSIG: u32 = 64;
+pub const SIGKILL: u32 = 9;
+pub const SIGSEGV: u32 = 11;
+pub const SIGPIPE: u32 = 13;
+pub const SIGALRM: u32 = 14;
+
+/// `SIG_DFL` and `SIG_IGN` handler values.
+pub const SIG_DFL: u64 = 0;
+pub const SIG_IGN: u64 = 1;
+
+/// `si_code` values (`include/uapi/asm-generic/siginfo.h`).
+pub mod code {
+    pub const SI_USER: i32 = 0;
+    pub const SI_KERNEL: i32 = 0x80;
+    pub const SI_TKILL: i32 = -6;
+    pub const SEGV_MAPERR: i32 = 1;
+    pub const SEGV_ACCERR: i32 = 2;
+    pub const ILL_ILLOPC: i32 = 1;
+    pub const TRAP_BRKPT: i32 = 1;
+    pub const FPE_INTDIV: i32 = 1;
+}
+
+/// One disposition (`struct k_sigaction`), with the flags as the guest
+/// passed them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SigAction {
+    pub handler: u64,
+    pub flags: u64,
+    pub restorer: u64,
+    pub mask: u64,
+}
+
+/// What a pending signal carries into its `siginfo_t`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SigInfo {
+    pub signo: u32,
+    pub code: i32,
+    /// Sender (`kill`, `SIGCHLD`).
+    pub pid: u32,
+    pub uid: u32,
+    /// Faulting address (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP).
+    pub addr: Option<u64>,
+    /// `SIGCHLD`'s `si_status`.
+    pub status: Option<i32>,
+}
+
+/// `sigaltstack` state.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AltStack {
+    pub sp: u64,
+    pub size: u64,
+    /// `SS_AUTODISARM` and friends as set; 0 when enabled.
+    pub flags: u32,
+}
+
+pub const SS_ONSTACK: u32 = 1;
+pub const SS_DISABLE: u32 = 2;
+
+/// Per-process signal state.
+#[derive(Clone, Debug, Default)]
+pub struct SigState {
+    /// Index `n - 1` for signal `n`.
+    pub actions: Vec<SigAction>,
+    /// Blocked signals: bit `n - 1` for signal `n`.
+    pub mask: u64,
+    /// Pending signals in the order they were raised; a standard signal
+    /// (below 32) is pending at most once, real-time ones queue.
+    pub pending: Vec<SigInfo>,
+    pub altstack: AltStack,
+    /// Virtual-time deadline of `alarm`/`ITIMER_REAL`, and its reload
+    /// interval (0: one-shot).
+    pub alarm_at: Option<u64>,
+    pub alarm_interval: u64,
+    /// The mask to restore after `rt_sigsuspend` (it goes into the frame
+    /// of the signal that ends the suspension).
+    pub suspend_saved: Option<u64>,
+}
+
+impl SigState {
+    pub fn new() -> Self {
+        SigState { actions: vec![SigAction::default(); NSIG as usize], ..Default::default() }
+    }
+
+    pub fn action(&self, sig: u32) -> SigAction {
+        self.actions[(sig - 1) as usize]
+    }
+
+    /// Queue `info` (a standard signal already pending is not queued again).
+    pub fn post(&mut self, info: SigInfo) {
+        if info.signo == 0 || info.signo > NSIG {
+            return;
+        }
+        if info.signo < 32 && self.pending.iter().any(|p| p.signo == info.signo) {
+            return;
+        }
+        self.pending.push(info);
+    }
+
+    /// Set of pending signal numbers, as a mask.
+    pub fn pending_set(&self) -> u64 {
+        self.pending.iter().fold(0, |m, p| m | bit(p.signo))
+    }
+
+    /// Index of the pending signal to deliver next: the lowest-numbered
+    /// unblocked one, earliest raised first (as Linux picks).
+    fn next_deliverable(&self) -> Option<usize> {
+        let mut best: Option<usize> = None;
+        for (i, p) in self.pending.iter().enumerate() {
+            if self.mask & bit(p.signo) != 0 {
+                continue;
+            }
+            if best.is_none_or(|b| p.signo < self.pending[b].signo) {
+                best = Some(i);
+            }
+        }
+        best
+    }
+}
+
+/// The mask bit of signal `sig`.
+pub const fn bit(sig: u32) -> u64 {
+    1u64 << (sig - 1)
+}
+
+/// Signals that can be neither caught nor blocked.
+pub fn unblockable(abi: &SignalAbi) -> u64 {
+    bit(SIGKILL) | bit(abi.numbers.sigstop)
+}
+
+/// The default action of a signal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DefaultAction {
+    Terminate,
+    Ignore,
+    /// Stop and continue: a cell has no job control, so a stop signal's
+    /// default is to ignore it, as for an orphaned process group.
+    StopOrContinue,
+}
+
+pub fn default_action(abi: &SignalAbi, sig: u32) -> DefaultAction {
+    let n = &abi.numbers;
+    if sig == n.sigchld || sig == n.sigurg || sig == n.sigwinch {
+        DefaultAction::Ignore
+    } else if [n.sigstop, n.sigtstp, n.sigttin, n.sigttou, n.sigcont].contains(&sig) {
+        DefaultAction::StopOrContinue
+    } else {
+        DefaultAction::Terminate
+    }
+}
+
+/// Guest address of the signal trampoline page, per word size: the page
+/// just below the write-path portal, above the top-down mmap area.
+pub const fn trampoline_base(is_64bit: bool) -> u64 {
+    super::portal_base(is_64bit) - PAGE_SIZE
+}
+
+/// Guest-memory writer for frames: the arch's byte order and word size.
+pub(crate) struct FrameWriter {
+    pub big: bool,
+    pub wide: bool,
+    pub buf: Vec<u8>,
+}
+
+impl FrameWriter {
+    pub fn new(p: &Process, len: usize) -> Self {
+        FrameWriter {
+            big: p.arch.endian() == Endian::Big,
+            wide: p.arch.is_64bit(),
+            buf: vec![0; len],
+        }
+    }
+
+    pub fn put(&mut self, off: u64, v: u64, n: usize) {
+        let b = v.to_le_bytes();
+        let dst = &mut self.buf[off as usize..off as usize + n];
+        if self.big {
+            for (i, x) in b[..n].iter().rev().enumerate() {
+                dst[i] = *x;
+            }
+        } else {
+            dst.copy_from_slice(&b[..n]);
+        }
+    }
+
+    pub fn word(&mut self, off: u64, v: u64) {
+        self.put(off, v, if self.wide { 8 } else { 4 });
+    }
+}
+
+/// Read `n` bytes at `addr` as one value in the guest's byte order.
+pub(crate) fn get(p: &Process, addr: u64, n: usize) -> Option<u64> {
+    let mut b = [0u8; 8];
+    p.mem.read_checked(addr, &mut b[..n]).ok()?;
+    let mut v = 0u64;
+    if p.arch.endian() == Endian::Big {
+        for &x in &b[..n] {
+            v = (v << 8) | x as u64;
+        }
+    } else {
+        for &x in b[..n].iter().rev() {
+            v = (v << 8) | x as u64;
+        }
+    }
+    Some(v)
+}
+
+/// Write `info` as a `siginfo_t` (128 bytes) at `off` of `w`.
+pub(crate) fn write_siginfo(w: &mut FrameWriter, abi: &SignalAbi, off: u64, info: &SigInfo) {
+    w.put(off, info.signo as u64, 4);
+    let (code_off, errno_off) = if abi.siginfo_code_first { (4, 8) } else { (8, 4) };
+    w.put(off + code_off, info.code as u32 as u64, 4);
+    w.put(off + errno_off, 0, 4);
+    // The union starts after the three ints, aligned to a pointer.
+    let u = off + if w.wide { 16 } else { 12 };
+    if let Some(a) = info.addr {
+        w.word(u, a);
+        return;
+    }
+    if info.code <= 0 || info.status.is_some() {
+        w.put(u, info.pid as u64, 4);
+        w.put(u + 4, info.uid as u64, 4);
+        if let Some(st) = info.status {
+            w.put(u + 8, st as u32 as u64, 4);
+        }
+    }
+}
+
+impl Process {
+    /// The earliest virtual time at which this process must run again for
+    /// a timer: its sleep deadline or, while it sleeps or blocks, its
+    /// `alarm` deadline. The machine jumps the clock to it when nobody can
+    /// run.
+    pub fn wake_time(&self) -> Option<u64> {
+        let alarm = self.signals.alarm_at.filter(|_| self.pending_syscall);
+        match (self.sleep_until, alarm) {
+            (Some(s), Some(a)) => Some(s.min(a)),
+            (s, a) => s.or(a),
+        }
+    }
+
+    /// Instructions the engine may run before the `alarm` fires.
+    pub(super) fn fuel_until_alarm(&self, fuel: u64) -> u64 {
+        match self.signals.alarm_at {
+            Some(at) => fuel.min(at.saturating_sub(self.cpu.vclock_ns()).max(1)),
+            None => fuel,
+        }
+    }
+
+    /// Raise `sig` on this process from the kernel (`SIGPIPE`, timers).
+    pub fn raise(&mut self, sig: u32, code: i32) {
+        self.signals.post(SigInfo { signo: sig, code, ..Default::default() });
+    }
+
+    /// Queue a signal sent by another process (or this one).
+    pub fn send(&mut self, info: SigInfo) {
+        let abi = linux_abi(self.arch).signal;
+        let act = self.signals.action(info.signo);
+        // An ignored signal is discarded when sent, as Linux does.
+        if info.signo != SIGKILL
+            && (act.handler == SIG_IGN
+                || (act.handler == SIG_DFL
+                    && default_action(abi, info.signo) != DefaultAction::Terminate))
+        {
+            return;
+        }
+        self.signals.post(info);
+    }
+
+    /// Fire the `alarm` if its deadline has passed.
+    fn check_alarm(&mut self) {
+        if let Some(at) = self.signals.alarm_at
+            && self.cpu.vclock_ns() >= at
+        {
+            let iv = self.signals.alarm_interval;
+            self.signals.alarm_at = if iv > 0 { Some(at + iv) } else { None };
+            self.send(SigInfo { signo: SIGALRM, code: code::SI_KERNEL, ..Default::default() });
+        }
+    }
+
+    /// Is a signal pending that would be delivered now?
+    pub fn signal_deliverable(&mut self) -> bool {
+        self.check_alarm();
+        self.signals.next_deliverable().is_some()
+    }
+
+    /// A delivery point. Ends a blocked system call that a deliverable
+    /// signal interrupts (with `EINTR`, or restarting it under
+    /// `SA_RESTART`), then delivers every deliverable signal: its handler's
+    /// frame is pushed, or its default action taken. `Some` when the
+    /// process ended.
+    pub(super) fn signal_point(&mut self, kernel: &mut Kernel) -> Option<RunState> {
+        self.check_alarm();
+        loop {
+            let idx = self.signals.next_deliverable()?;
+            let info = self.signals.pending.remove(idx);
+            if self.pending_syscall {
+                self.interrupt_syscall(info.signo);
+            }
+            if let Some(s) = self.deliver(kernel, info) {
+                return Some(RunState::Exited(self.terminate(kernel, s)));
+            }
+        }
+    }
+
+    /// End the blocked system call for signal `sig`: restart it when the
+    /// handler has `SA_RESTART` and the call is one Linux restarts
+    /// (`ERESTARTSYS`), else fail it with `EINTR`.
+    fn interrupt_syscall(&mut self, sig: u32) {
+        self.pending_syscall = false;
+        self.write_progress = 0;
+        let abi = self.frontend.syscall_abi();
+        let sabi = linux_abi(self.arch).signal;
+        let nr = self.cpu.regs[abi.number.0 as usize];
+        let sysno = abi.lookup(nr);
+        let act = self.signals.action(sig);
+        let restartable = matches!(
+            sysno,
+            Some(
+                Sysno::Read
+                    | Sysno::Readv
+                    | Sysno::Write
+                    | Sysno::Writev
+                    | Sysno::Pread64
+                    | Sysno::Pwrite64
+                    | Sysno::Wait4
+                    | Sysno::Waitid
+                    | Sysno::Openat
+                    | Sysno::Open
+                    | Sysno::Ioctl
+            )
+        );
+        let handled = act.handler != SIG_DFL && act.handler != SIG_IGN;
+        if restartable && (!handled || act.flags & sabi.sa.restart != 0) {
+            // Run the system-call instruction again; its registers are
+            // untouched, since a blocked call writes no result.
+            self.cpu.pc = self.cpu.pc.wrapping_sub(sabi.syscall_insn_len);
+            self.sleep_until = None;
+            return;
+        }
+        if matches!(sysno, Some(Sysno::Nanosleep | Sysno::ClockNanosleep))
+            && let Some(deadline) = self.sleep_until
+        {
+            // The unslept time goes to `rem` (relative sleeps only).
+            let left = deadline.saturating_sub(self.cpu.vclock_ns());
+            let (flags, rem) = if sysno == Some(Sysno::Nanosleep) {
+                (0, self.cpu.regs[abi.args[1].0 as usize])
+            } else {
+                (self.cpu.regs[abi.args[1].0 as usize], self.cpu.regs[abi.args[3].0 as usize])
+            };
+            if flags & 1 == 0 && rem != 0 {
+                let mut w = FrameWriter::new(self, 2 * if self.arch.is_64bit() { 8 } else { 4 });
+                let ws = if w.wide { 8 } else { 4 };
+                w.word(0, left / 1_000_000_000);
+                w.word(ws, left % 1_000_000_000);
+                let _ = self.mem.write_checked(rem, &w.buf);
+            }
+        }
+        self.sleep_until = None;
+        super::syscall::set_errno(self, super::Errno::EINTR);
+    }
+
+    /// Deliver one signal; `Some` with the exit status when it kills.
+    pub(super) fn deliver(&mut self, kernel: &mut Kernel, info: SigInfo) -> Option<ExitStatus> {
+        let abi = linux_abi(self.arch).signal;
+        let sig = info.signo;
+        let act = self.signals.action(sig);
+        let old_mask = self.signals.suspend_saved.take().unwrap_or(self.signals.mask);
+        match act.handler {
+            SIG_IGN => return None,
+            SIG_DFL => {
+                return match default_action(abi, sig) {
+                    DefaultAction::Terminate => Some(ExitStatus::Signaled(sig)),
+                    _ => None,
+                };
+            }
+            _ => {}
+        }
+        self.ensure_trampoline();
+        let pushed = match abi.frame {
+            FrameKind::Riscv64 => riscv64::push_frame(self, abi, &act, &info, old_mask),
+            FrameKind::Unsupported => Err(()),
+        };
+        if pushed.is_err() {
+            // No room for the frame (or no frame builder): Linux forces
+            // SIGSEGV, which kills.
+            kernel.events.push(crate::events::Event::GuestFault {
+                pid: self.pid,
+                signal: sig,
+                addr: self.cpu.regs[self.frontend.stack_pointer().0 as usize],
+                pc: self.cpu.pc,
+                access: "signal frame",
+            });
+            return Some(ExitStatus::Signaled(if abi.frame == FrameKind::Unsupported {
+                sig
+            } else {
+                SIGSEGV
+            }));
+        }
+        let mut block = act.mask;
+        if act.flags & abi.sa.nodefer == 0 {
+            block |= bit(sig);
+        }
+        self.signals.mask = (old_mask | block) & !unblockable(abi);
+        if act.flags & abi.sa.resethand != 0 {
+            self.signals.actions[(sig - 1) as usize] = SigAction::default();
+        }
+        None
+    }
+
+    /// Map the trampoline page (or repair it if the guest changed it).
+    fn ensure_trampoline(&mut self) {
+        let abi = linux_abi(self.arch).signal;
+        let base = trampoline_base(self.arch.is_64bit());
+        let mut w = FrameWriter::new(self, 4 * abi.trampoline.len());
+        for (i, insn) in abi.trampoline.iter().enumerate() {
+            w.put(4 * i as u64, *insn as u64, 4);
+        }
+        let mut current = vec![0u8; w.buf.len()];
+        if self.mem.perms(base) == Some(Perms::RX)
+            && self.mem.read_debug(base, &mut current).is_ok()
+            && current == w.buf
+        {
+            return;
+        }
+        if self.mem.map_fixed(base, PAGE_SIZE, Perms::RX).is_ok() {
+            let _ = self.mem.write_debug(base, &w.buf);
+        }
+    }
+
+    /// The stack a handler's frame goes on: the alternate stack when the
+    /// action asks for it and the thread is not already on it.
+    pub(crate) fn frame_stack(&self, act: &SigAction, sp: u64) -> u64 {
+        let abi = linux_abi(self.arch).signal;
+        let alt = self.signals.altstack;
+        if act.flags & abi.sa.onstack != 0
+            && alt.flags & SS_DISABLE == 0
+            && alt.size != 0
+            && !self.on_altstack(sp)
+        {
+            return alt.sp.wrapping_add(alt.size);
+        }
+        sp
+    }
+
+    pub(crate) fn on_altstack(&self, sp: u64) -> bool {
+        let alt = self.signals.altstack;
+        alt.size != 0 && sp > alt.sp && sp.wrapping_sub(alt.sp) <= alt.size
+    }
+
+    /// `uc_stack.ss_flags` as `__save_altstack` writes it.
+    pub(crate) fn altstack_flags(&self, sp: u64) -> u32 {
+        let alt = self.signals.altstack;
+        if alt.size == 0 {
+            SS_DISABLE
+        } else if self.on_altstack(sp) {
+            SS_ONSTACK
+        } else {
+            alt.flags
+        }
+    }
+
+    /// `rt_sigreturn`: restore the context of the frame at the stack
+    /// pointer. `Err` when the frame is unreadable (Linux then kills with
+    /// SIGSEGV).
+    pub(super) fn sigreturn(&mut self) -> Result<(), ()> {
+        let abi = linux_abi(self.arch).signal;
+        let mask = match abi.frame {
+            FrameKind::Riscv64 => riscv64::restore_frame(self)?,
+            FrameKind::Unsupported => return Err(()),
+        };
+        self.signals.mask = mask & !unblockable(abi);
+        Ok(())
+    }
+
+    /// The `rt_sigreturn` system call; false on an arch without frames
+    /// (the call then fails with ENOSYS). An unreadable frame raises a
+    /// SIGSEGV that kills, as on Linux.
+    pub(super) fn signals_sigreturn(&mut self, _kernel: &mut Kernel) -> bool {
+        let abi = linux_abi(self.arch).signal;
+        if abi.frame == FrameKind::Unsupported {
+            return false;
+        }
+        if self.sigreturn().is_err() {
+            self.signals.actions[(SIGSEGV - 1) as usize] = SigAction::default();
+            self.signals.mask &= !bit(SIGSEGV);
+            self.raise(SIGSEGV, code::SI_KERNEL);
+        }
+        true
+    }
+
+    /// A trap instruction or undecodable instruction to its handler (see
+    /// [`Process::fault_to_handler`]); `si_addr` is the pc.
+    pub(super) fn trap_to_handler(
+        &mut self,
+        kernel: &mut Kernel,
+        kind: crate::ir::TrapKind,
+    ) -> Option<Option<RunState>> {
+        use crate::ir::TrapKind;
+        let pc = self.cpu.pc;
+        let (signo, code, addr) = match kind {
+            TrapKind::IllegalInstruction { .. } => (4, code::ILL_ILLOPC, pc),
+            TrapKind::Breakpoint | TrapKind::TrapInstruction => (5, code::TRAP_BRKPT, pc),
+            TrapKind::ArithmeticTrap => (8, code::FPE_INTDIV, pc),
+            TrapKind::FetchFault { addr } => {
+                let c =
+                    if self.mem.is_mapped(addr) { code::SEGV_ACCERR } else { code::SEGV_MAPERR };
+                (SIGSEGV, c, addr)
+            }
+        };
+        let info = SigInfo { signo, code, addr: Some(addr), ..Default::default() };
+        let state = self.fault_to_handler(kernel, info)?;
+        if let Some(h) = &kernel.plugins {
+            let e = crate::plugin::FaultEvent {
+                pid: self.pid,
+                pc,
+                signal: signo,
+                addr: Some(addr),
+                access: "trap",
+                handled: true,
+            };
+            h.borrow_mut().fault(&e);
+        }
+        Some(state)
+    }
+
+    /// Deliver a synchronous fault to its handler. `None` when the fault
+    /// must kill as before (no handler, or the signal is blocked or
+    /// ignored: Linux forces the default then); `Some(state)` when a
+    /// handler took it (`Exited` only if its frame could not be pushed).
+    pub(super) fn fault_to_handler(
+        &mut self,
+        kernel: &mut Kernel,
+        info: SigInfo,
+    ) -> Option<Option<RunState>> {
+        let act = self.signals.action(info.signo);
+        if act.handler == SIG_DFL
+            || act.handler == SIG_IGN
+            || self.signals.mask & bit(info.signo) != 0
+        {
+            return None;
+        }
+        Some(self.deliver(kernel, info).map(|s| RunState::Exited(self.terminate(kernel, s))))
+    }
+}
