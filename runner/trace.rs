@@ -24,7 +24,7 @@ use bohr_emu::plugin::trace::{Recorder, Trace, context, divergences};
 use bohr_emu::plugin::{PluginHandle, PluginHost, Sink};
 
 use crate::matrix::select::{Selection, select};
-use crate::matrix::{self, Cell, ConfigError, Matrix};
+use crate::matrix::{self, Cell, Matrix};
 use crate::run::{expect, machine_config, seed};
 
 /// Arguments of `bohr trace`.
@@ -81,33 +81,18 @@ pub struct DiffArgs {
 pub fn parse_pc_range(s: &str) -> Result<(u64, u64), String> {
     let bad = || format!("invalid pc range `{s}` (expected LO:HI, e.g. 0x10000:0x20000)");
     let (lo, hi) = s.split_once(':').ok_or_else(bad)?;
-    let lo = matrix::parse_u64(lo).ok_or_else(bad)?;
-    let hi = matrix::parse_u64(hi).ok_or_else(bad)?;
+    let lo = crate::units::parse_u64(lo).map_err(|_| bad())?;
+    let hi = crate::units::parse_u64(hi).map_err(|_| bad())?;
     if lo >= hi {
         return Err(format!("invalid pc range `{s}`: LO must be below HI"));
     }
     Ok((lo, hi))
 }
 
-/// Errors of `trace` and `diff`, all exit status 2.
-#[derive(Debug, thiserror::Error)]
-pub enum TraceError {
-    #[error("{}", .0.diags.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\nbohr: error: "))]
-    Config(ConfigError),
-    #[error("--cell `{pattern}` matches {count} cells; trace runs one: {ids}")]
-    Ambiguous { pattern: String, count: usize, ids: String },
-    #[error("--from {from} must be below --to {to}")]
-    Range { from: u64, to: u64 },
-    #[error("cannot create execlog {path}: {source}")]
-    Create { path: String, source: std::io::Error },
-    #[error("cannot write execlog {path}: {source}")]
-    Write { path: String, source: std::io::Error },
-    #[error("cell {cell}: {message}")]
-    Run { cell: String, message: String },
-}
+pub use crate::errors::TraceError;
 
 fn load(path: &std::path::Path) -> Result<Matrix, TraceError> {
-    matrix::load(path).map_err(TraceError::Config)
+    matrix::load(&crate::commands::resolve_matrix(path)).map_err(TraceError::Config)
 }
 
 /// The one cell `pattern` names.

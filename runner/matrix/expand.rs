@@ -186,7 +186,7 @@ pub(super) fn build(src: &Source, path: &Path, p: Parsed) -> Result<Matrix, Conf
     // Snapshot files are named after cell IDs; two IDs must not collide
     // after the file-name mapping.
     let mut names: Vec<(String, &str)> =
-        cells.iter().map(|c| (crate::run::snapshot::file_stem(&c.id), c.id.as_str())).collect();
+        cells.iter().map(|c| (super::file_stem(&c.id), c.id.as_str())).collect();
     names.sort();
     for w in names.windows(2) {
         if w[0].0 == w[1].0 {

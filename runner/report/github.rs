@@ -33,7 +33,7 @@ pub fn annotations(r: &Report) -> String {
         let msg = format!(
             "{}: {reason}\nrepro: {}",
             status.name(),
-            repro_command(r.matrix, &c.cell.id, run.seed)
+            repro_command(r.matrix, &c.cell.id, c.base_seed, run)
         );
         let _ = writeln!(
             out,
@@ -41,7 +41,7 @@ pub fn annotations(r: &Report) -> String {
             escape_property(&r.matrix.display_path()),
             c.cell.line,
             escape_property(&format!("bohr {} {}", r.matrix.name, c.cell.id)),
-            escape_data(&crate::report::sanitize::escape_str(&msg))
+            escape_data(&crate::sanitize::escape_str(&msg))
         );
     }
     out
@@ -102,14 +102,14 @@ pub fn step_summary(r: &Report) -> String {
                 c.status().name().to_string()
             };
             let repro = run.map_or(String::new(), |x| {
-                format!("`{}`", repro_command(r.matrix, &c.cell.id, x.seed))
+                format!("`{}`", repro_command(r.matrix, &c.cell.id, c.base_seed, x))
             });
             let _ = writeln!(
                 out,
                 "| `{}` | {} | {} | {} |",
                 md_cell(&c.cell.id),
                 status,
-                md_cell(&crate::report::sanitize::escape_str(reason)).replace('\n', " "),
+                md_cell(&crate::sanitize::escape_str(reason)).replace('\n', " "),
                 md_cell(&repro)
             );
         }

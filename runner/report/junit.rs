@@ -11,17 +11,10 @@ use std::path::Path;
 use junit_report::{Duration, Report, TestCase, TestResult, TestSuite};
 
 use crate::report::repro_command;
-use crate::report::sanitize::{escape_bytes, xml_cdata, xml_cdata_bytes, xml_text};
+use crate::sanitize::{escape_bytes, xml_cdata, xml_cdata_bytes, xml_text};
 use crate::run::{CellReport, CellStatus, Report as RunReport, RunRecord};
 
-/// Errors writing a JUnit file.
-#[derive(Debug, thiserror::Error)]
-pub enum JunitError {
-    #[error("cannot write JUnit file {path}: {source}")]
-    Io { path: String, source: std::io::Error },
-    #[error("cannot render JUnit XML: {0}")]
-    Render(String),
-}
+pub use crate::errors::JunitError;
 
 fn duration(d: std::time::Duration) -> Duration {
     Duration::microseconds(i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
@@ -40,7 +33,7 @@ fn failure_body(r: &RunReport, c: &CellReport) -> String {
                 }
             }
         }
-        out.push_str(&format!("  repro: {}\n", repro_command(r.matrix, &c.cell.id, run.seed)));
+        out.push_str(&format!("  repro: {}\n", repro_command(r.matrix, &c.cell.id, c.base_seed, run)));
     }
     out
 }

@@ -8,7 +8,8 @@ use std::fmt::Write;
 
 use crate::matrix::{Key, Value};
 use crate::report::repro_command;
-use crate::report::sanitize::escape_bytes;
+use crate::sanitize::escape_bytes;
+use crate::report::style::Style;
 use crate::run::{CellReport, CellStatus, Report, RunRecord};
 
 /// Symbol legend shown under the grid.
@@ -172,7 +173,7 @@ fn run_details(r: &Report, c: &CellReport, run: &RunRecord, full: bool) -> Strin
             }
         }
     }
-    let _ = writeln!(out, "    repro: {}", repro_command(r.matrix, &c.cell.id, run.seed));
+    let _ = writeln!(out, "    repro: {}", repro_command(r.matrix, &c.cell.id, c.base_seed, run));
     out
 }
 
@@ -271,8 +272,13 @@ pub fn totals(r: &Report) -> String {
     )
 }
 
-/// The whole end-of-run report.
+/// The whole end-of-run report, uncoloured.
 pub fn render(r: &Report) -> String {
+    render_styled(r, Style::plain())
+}
+
+/// The whole end-of-run report.
+pub fn render_styled(r: &Report, style: Style) -> String {
     let m = r.matrix;
     let mut out = String::new();
     let _ =
@@ -312,6 +318,13 @@ pub fn render(r: &Report) -> String {
     if updated > 0 {
         let _ = writeln!(out, "snapshots updated: {updated}");
     }
-    let _ = writeln!(out, "result: {}", totals(r));
+    let verdict = if r.interrupted.is_some() {
+        CellStatus::Skipped
+    } else if r.cells.iter().all(|c| c.status().is_ok()) {
+        CellStatus::Pass
+    } else {
+        CellStatus::Fail
+    };
+    let _ = writeln!(out, "{} {}", style.cell(verdict, "result:"), totals(r));
     out
 }

@@ -5,24 +5,9 @@
 use bohr_emu::machine::Outcome;
 
 use crate::matrix::Expect;
-use crate::report::sanitize::escape_bytes;
+use crate::sanitize::escape_bytes;
 
-/// One unmet expectation (or another reason a run did not pass).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Failure {
-    pub message: String,
-    pub detail: Option<String>,
-}
-
-impl Failure {
-    pub fn new(message: impl Into<String>) -> Failure {
-        Failure { message: message.into(), detail: None }
-    }
-
-    pub fn with_detail(message: impl Into<String>, detail: impl Into<String>) -> Failure {
-        Failure { message: message.into(), detail: Some(detail.into()) }
-    }
-}
+pub use crate::results::Failure;
 
 /// Lines kept when output is quoted in a failure.
 const EXCERPT_LINES: usize = 40;

@@ -18,20 +18,9 @@ use bohr_emu::machine::Outcome;
 
 use super::panic;
 use crate::matrix::{Cell, Matrix, Script};
-use crate::report::sanitize::escape_bytes;
+use crate::sanitize::escape_bytes;
 
-/// File stem of a cell's snapshot (insta turns `/` into `__` the same
-/// way; other characters unsafe in file names become `_`).
-pub fn file_stem(id: &str) -> String {
-    id.split('/')
-        .map(|part| {
-            part.chars()
-                .map(|c| if c.is_ascii_alphanumeric() || "._=+,-".contains(c) { c } else { '_' })
-                .collect::<String>()
-        })
-        .collect::<Vec<_>>()
-        .join("__")
-}
+pub use crate::matrix::file_stem;
 
 /// The snapshot body of a finished run.
 pub fn body(script: &Script, o: &Outcome) -> String {
@@ -95,23 +84,7 @@ pub struct Store {
     pub update: bool,
 }
 
-/// The result of checking one snapshot.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Verdict {
-    Matched,
-    /// Differed or was missing, and was written in place.
-    Updated,
-    /// Differs from the stored snapshot; `diff` is unified. `pending` names
-    /// the `.snap.new` left for review, if insta wrote one.
-    Mismatch {
-        diff: String,
-        pending: Option<PathBuf>,
-    },
-    /// No stored snapshot.
-    Missing {
-        pending: Option<PathBuf>,
-    },
-}
+pub use crate::results::Verdict;
 
 impl Store {
     pub fn new(m: &Matrix, update: bool) -> Store {

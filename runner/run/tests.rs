@@ -9,7 +9,7 @@ use bohr_emu::machine::{MachineConfig, MachineStats, Outcome, RunControl, Stoppe
 use super::executor::Executor;
 use super::*;
 use crate::matrix::{self, Matrix};
-use crate::report::progress::{Mode, Progress};
+use crate::events::Silent;
 use crate::report::{junit, text};
 
 /// Outcomes computed from the configuration, with a delay that scrambles
@@ -72,8 +72,7 @@ fn scratch(text: &str) -> (std::path::PathBuf, Matrix) {
 
 fn run_all<'m>(m: &'m Matrix, opts: &Options) -> Report<'m> {
     let cells: Vec<&Cell> = m.cells.iter().collect();
-    let progress = Progress::new(Mode::Quiet, cells.len(), opts.repeat);
-    run(m, &cells, opts, &Fake, &progress, None).unwrap()
+    run(m, &cells, opts, &Fake, &Silent, None).unwrap()
 }
 
 const MATRIX: &str = r#"
