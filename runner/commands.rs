@@ -171,8 +171,17 @@ pub fn list(cmd: &ListCommand) -> i32 {
     };
     match select(&m, &cmd.selection) {
         Ok(cells) => {
-            print!("{}", list::render(&m, &cells, cmd.format, cmd.shards));
-            0
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            match list::write(&m, &cells, cmd.format, cmd.shards, &mut out) {
+                Ok(()) => 0,
+                // A closed pipe (`bohr list | head`) is not an error.
+                Err(list::ListError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
+                Err(e) => {
+                    eprintln!("bohr: error: {e}");
+                    2
+                }
+            }
         }
         Err(e) => {
             print_config_error(&e);

@@ -147,3 +147,21 @@ pub enum ExecArgsError {
     #[error("architecture {0} is not supported yet")]
     Unsupported(String),
 }
+
+/// Errors of `bohr list`.
+#[derive(Debug, thiserror::Error)]
+pub enum ListError {
+    #[error(
+        "the selection makes {jobs} jobs, more than GitHub Actions' {max} per matrix; \
+         use --shards N to run them as N partitions",
+        max = crate::list::GITHUB_MAX_JOBS
+    )]
+    TooManyJobs { jobs: usize },
+    #[error(
+        "the selection has no cells, and a GitHub Actions matrix with no jobs would skip the \
+         workflow's job silently"
+    )]
+    NoJobs,
+    #[error("cannot write the list: {0}")]
+    Io(#[from] std::io::Error),
+}

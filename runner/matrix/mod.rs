@@ -339,8 +339,14 @@ pub fn file_stem(id: &str) -> String {
 
 /// Read, validate and expand a matrix file.
 pub fn load(path: &Path) -> Result<Matrix, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let bytes = std::fs::read(path).map_err(|e| {
         ConfigError::one(Diag::file(path.display().to_string(), format!("cannot read matrix: {e}")))
+    })?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let valid = e.utf8_error().valid_up_to();
+        let prefix = String::from_utf8_lossy(&e.as_bytes()[..valid]).into_owned();
+        let source = diag::Source { name: path.display().to_string(), text: prefix };
+        ConfigError::one(source.diag(&(valid..valid), "the matrix is not UTF-8"))
     })?;
     load_str(path, text)
 }

@@ -540,10 +540,25 @@ impl<'s> Parser<'s> {
 
     /// Validate a value for any key.
     fn key_value(&mut self, key: &Key, v: &Spanned<DeValue>) -> Option<Value> {
-        match key {
+        let value = match key {
             Key::Param(p) => self.param_value(*p, v),
             Key::Env(n) => self.env_value(v, n).map(Value::Str),
+        }?;
+        // Values form cell IDs, which are printed one per line, used as
+        // file names and shown in every report.
+        if let Value::Str(s) = &value
+            && s.chars().any(char::is_control)
+        {
+            self.err(
+                &v.span(),
+                format!(
+                    "value {s:?} of `{key}` contains a control character; values that form \
+                     cell IDs cannot"
+                ),
+            );
+            return None;
         }
+        Some(value)
     }
 
     fn env_value(&mut self, v: &Spanned<DeValue>, name: &str) -> Option<String> {
