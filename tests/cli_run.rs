@@ -478,6 +478,48 @@ fn the_shipped_smoke_matrix_passes_against_its_committed_snapshots() {
     assert!(stdout.contains(" 0 failed, 0 errors, 0 timed out"), "{stdout}");
 }
 
+/// Committed snapshot metadata must be what the current build produces:
+/// `--update-snapshots` keeps it current even when the body is unchanged.
+#[test]
+fn committed_snapshot_fingerprints_are_the_runs_fingerprints() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let junit = std::env::temp_dir().join(format!("bohr-smoke-fp-{}.xml", std::process::id()));
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_bohr"))
+        .args(["matrices/smoke.toml", "--message-format", "json", "--junit"])
+        .arg(&junit)
+        .current_dir(root)
+        .env("CI", "1")
+        .env_remove("GITHUB_ACTIONS")
+        .env_remove("INSTA_UPDATE")
+        .output()
+        .expect("run bohr");
+    let _ = std::fs::remove_file(&junit);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let mut checked = 0;
+    for line in stdout.lines() {
+        let o: serde_json::Value = serde_json::from_str(line).expect(line);
+        if o["type"] != "run" {
+            continue;
+        }
+        let cell = o["cell"].as_str().unwrap();
+        let snap = root.join("matrices/snapshots/smoke").join(format!("{}.snap", cell.replace('/', "__")));
+        let text = std::fs::read_to_string(&snap).unwrap_or_else(|e| panic!("{}: {e}", snap.display()));
+        let committed = text
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("fingerprint: "))
+            .unwrap_or_else(|| panic!("{}: no fingerprint", snap.display()))
+            .trim_matches('"');
+        assert_eq!(
+            committed,
+            o["fingerprint"].as_str().unwrap(),
+            "{} is stale: rerun `bohr matrices/smoke.toml --update-snapshots`",
+            snap.display()
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 20, "{stdout}");
+}
+
 #[test]
 fn repeats_perturb_the_schedule_not_the_device_contents() {
     let p = seeded_project("flaky");

@@ -373,3 +373,23 @@ fn an_interrupted_run_writes_its_reports_and_never_leaves_stale_ones() {
     assert!(xml.contains("the run was interrupted"), "{xml}");
     assert!(xml.contains("skipped=\"2\""), "{xml}");
 }
+
+#[test]
+fn updating_snapshots_refreshes_stale_metadata() {
+    let p = project("meta");
+    let m = p.matrix(
+        "m",
+        &format!("[matrix]\narch = [\"{ARCH}\"]\nscript = [\"hello\"]\n[expect]\nsnapshot = true\n"),
+    );
+    assert_eq!(p.bohr(&[&m, "--update-snapshots"]).code, 0);
+    let rel = "matrices/snapshots/m/riscv64__hello.snap";
+    let fresh = p.read(rel);
+    let line = fresh.lines().find(|l| l.contains("fingerprint: ")).unwrap().to_string();
+    std::fs::write(p.path(rel), fresh.replace(&line, "  fingerprint: \"0x0000000000000000\""))
+        .unwrap();
+    // The body is unchanged, so a plain run passes; an update rewrites the
+    // metadata.
+    assert_eq!(p.bohr(&[&m]).code, 0);
+    assert_eq!(p.bohr(&[&m, "--update-snapshots"]).code, 0);
+    assert_eq!(p.read(rel), fresh);
+}
