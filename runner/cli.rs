@@ -166,6 +166,11 @@ pub struct RunArgs {
     /// Stop scheduling new cells after the first one that does not pass.
     #[arg(long, overrides_with = "no_fail_fast")]
     pub fail_fast: bool,
+    /// Run a failing run again up to N times with the same seed. A run that
+    /// then passes makes its cell flaky (the failure depended on the host,
+    /// a wall timeout say); one that fails every time was deterministic.
+    #[arg(long, default_value_t = 0, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=100))]
+    pub retries: u32,
     /// Run every selected cell whatever fails (the default; as in nextest).
     #[arg(long, overrides_with = "fail_fast")]
     pub no_fail_fast: bool,
@@ -241,6 +246,7 @@ pub fn main() -> i32 {
                 junit: a.junit,
                 update_snapshots: a.update_snapshots,
                 fail_fast: a.fail_fast && !a.no_fail_fast,
+                retries: a.retries,
                 schedule_seed: a.schedule_seed,
                 color: a.color,
                 message_format: a.message_format,

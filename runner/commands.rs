@@ -28,6 +28,7 @@ pub struct RunCommand {
     pub junit: Option<PathBuf>,
     pub update_snapshots: bool,
     pub fail_fast: bool,
+    pub retries: u32,
     pub color: ColorChoice,
     pub message_format: MessageFormat,
 }
@@ -127,6 +128,7 @@ pub fn run(cmd: &RunCommand, exec: &dyn Executor) -> i32 {
         seed: cmd.seed,
         schedule_seed: cmd.schedule_seed,
         fail_fast: cmd.fail_fast,
+        retries: cmd.retries,
         update_snapshots: update,
         interrupted: crate::interrupt::received,
     };

@@ -98,8 +98,7 @@ pub fn write(
         }
         Format::Json => {
             let list: Vec<CellJson> = cells.iter().map(|c| cell_json(m, c)).collect();
-            serde_json::to_writer_pretty(&mut *out, &list)
-                .map_err(|e| ListError::Io(e.into()))?;
+            serde_json::to_writer_pretty(&mut *out, &list).map_err(|e| ListError::Io(e.into()))?;
             writeln!(out)?;
         }
         Format::GithubMatrix => {
@@ -113,7 +112,10 @@ pub fn write(
                         .filter(|&k| counts[k - 1] > 0)
                         .map(|k| {
                             let mut o = Map::new();
-                            o.insert("partition".into(), Json::String(Partition { k, n }.to_string()));
+                            o.insert(
+                                "partition".into(),
+                                Json::String(Partition { k, n }.to_string()),
+                            );
                             o.insert("cells".into(), Json::from(counts[k - 1]));
                             Json::Object(o)
                         })

@@ -149,8 +149,9 @@ mod tests {
 
     #[test]
     fn specs_parse_and_are_checked() {
-        let m = parse_spec("name=firmware,size=1MiB,erasesize=64KiB,fill=random,text@0x1000=A\\,B", 0)
-            .unwrap();
+        let m =
+            parse_spec("name=firmware,size=1MiB,erasesize=64KiB,fill=random,text@0x1000=A\\,B", 0)
+                .unwrap();
         assert_eq!((m.size, m.erasesize), (1 << 20, 64 << 10));
         assert_eq!(m.writes, vec![(0x1000, b"A,B".to_vec())]);
         let d = parse_spec("", 3).unwrap();

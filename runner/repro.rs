@@ -47,9 +47,8 @@ fn detect_program() -> String {
         };
     }
     let on_path = std::env::var_os("PATH").is_some_and(|p| {
-        std::env::split_paths(&p).any(|d| {
-            std::fs::canonicalize(d.join("bohr")).is_ok_and(|found| found == exe)
-        })
+        std::env::split_paths(&p)
+            .any(|d| std::fs::canonicalize(d.join("bohr")).is_ok_and(|found| found == exe))
     });
     if on_path { "bohr".to_string() } else { shell_quote(&exe.display().to_string()) }
 }

@@ -66,6 +66,8 @@ pub struct RunRecord {
     pub seed: u64,
     /// Whether this run perturbed the schedule (see `run::seed::job_seed`).
     pub perturbed: bool,
+    /// Statuses of `--retries` attempts after this (failing) first attempt.
+    pub retries: Vec<Status>,
     pub status: Status,
     /// Why it did not pass, most important first.
     pub failures: Vec<Failure>,
@@ -78,12 +80,18 @@ pub struct RunRecord {
 }
 
 impl RunRecord {
+    /// Passed, at once or on a retry.
+    pub fn passed_eventually(&self) -> bool {
+        self.status == Status::Pass || self.retries.contains(&Status::Pass)
+    }
+
     /// A run that never started, and why.
     pub fn skipped(run: u32, seed: u64, why: SkipReason) -> RunRecord {
         RunRecord {
             run,
             seed,
             perturbed: false,
+            retries: Vec::new(),
             status: Status::Skipped,
             failures: vec![Failure::new(why.message())],
             outcome: None,
@@ -172,6 +180,12 @@ impl CellReport<'_> {
         if passed == ran.len() {
             return CellStatus::Pass;
         }
+        // A run that failed and then passed on a retry with the same seed
+        // depends on the host (a wall timeout, say): flaky, as nextest
+        // reports it.
+        if ran.iter().all(|r| r.passed_eventually()) {
+            return CellStatus::Flaky;
+        }
         if passed > 0 {
             return CellStatus::Flaky;
         }
@@ -226,7 +240,6 @@ impl Report<'_> {
     }
 }
 
-
 /// The result of checking one snapshot.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Verdict {
@@ -244,4 +257,3 @@ pub enum Verdict {
         pending: Option<PathBuf>,
     },
 }
-

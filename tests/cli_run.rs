@@ -502,8 +502,10 @@ fn committed_snapshot_fingerprints_are_the_runs_fingerprints() {
             continue;
         }
         let cell = o["cell"].as_str().unwrap();
-        let snap = root.join("matrices/snapshots/smoke").join(format!("{}.snap", cell.replace('/', "__")));
-        let text = std::fs::read_to_string(&snap).unwrap_or_else(|e| panic!("{}: {e}", snap.display()));
+        let snap =
+            root.join("matrices/snapshots/smoke").join(format!("{}.snap", cell.replace('/', "__")));
+        let text =
+            std::fs::read_to_string(&snap).unwrap_or_else(|e| panic!("{}: {e}", snap.display()));
         let committed = text
             .lines()
             .find_map(|l| l.trim().strip_prefix("fingerprint: "))

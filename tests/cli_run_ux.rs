@@ -84,13 +84,23 @@ fn the_grid_names_what_each_symbol_is_for_any_selection() {
     assert_eq!(out.code, 0, "{out:?}");
     let s = &out.stdout;
     // A few script values: one column per script.
-    assert!(s.contains("arch \\ write_path / script  host/hello  host/bye  checked/hello  checked/bye"), "{s}");
-    assert!(s.contains("riscv64                     ✓           ✓         ✓              ·"), "{s}");
+    assert!(
+        s.contains("arch \\ write_path / script  host/hello  host/bye  checked/hello  checked/bye"),
+        "{s}"
+    );
+    assert!(
+        s.contains("riscv64                     ✓           ✓         ✓              ·"),
+        "{s}"
+    );
     assert!(s.contains("· not selected"), "{s}");
     let summary = p.path("summary.md");
     let out = p.bohr_env(
         &[&m, "--partition", "2/2"],
-        &[("CI", "1"), ("GITHUB_ACTIONS", "true"), ("GITHUB_STEP_SUMMARY", summary.to_str().unwrap())],
+        &[
+            ("CI", "1"),
+            ("GITHUB_ACTIONS", "true"),
+            ("GITHUB_STEP_SUMMARY", summary.to_str().unwrap()),
+        ],
     );
     assert_eq!(out.code, 0, "{out:?}");
     let md = std::fs::read_to_string(&summary).unwrap();
@@ -102,10 +112,8 @@ fn the_grid_names_what_each_symbol_is_for_any_selection() {
 fn junit_parses_with_a_real_consumer_that_sees_lines_and_counts() {
     let p = project("junitparser");
     p.script("err", "echo out; echo oops >&2; exit 3\n");
-    let m = p.matrix(
-        "m",
-        &format!("[matrix]\narch = [\"{ARCH}\"]\nscript = [\"hello\", \"err\"]\n"),
-    );
+    let m =
+        p.matrix("m", &format!("[matrix]\narch = [\"{ARCH}\"]\nscript = [\"hello\", \"err\"]\n"));
     let out = p.bohr(&[&m, "--junit", "out.xml", "--fail-fast", "-j", "1"]);
     assert_eq!(out.code, 1, "{out:?}");
     let xml = p.read("out.xml");
@@ -196,7 +204,8 @@ fn github_limits_are_errors_and_the_summary_is_text() {
     assert!(out.stderr.contains("--shards"), "{}", out.stderr);
     let out = p.bohr(&["list", &m, "--format", "github-matrix", "--shards", "4"]);
     assert_eq!(out.code, 0, "{out:?}");
-    let small = p.matrix("small", &format!("[matrix]\narch = [\"{ARCH}\"]\nscript = [\"hello\"]\n"));
+    let small =
+        p.matrix("small", &format!("[matrix]\narch = [\"{ARCH}\"]\nscript = [\"hello\"]\n"));
     let out = p.bohr(&["list", &small, "--format", "github-matrix", "--partition", "2/2"]);
     assert_eq!(out.code, 2, "{out:?}");
     assert!(out.stderr.contains("no cells"), "{}", out.stderr);
@@ -211,7 +220,11 @@ fn github_limits_are_errors_and_the_summary_is_text() {
     let summary = p.path("summary.md");
     let out = p.bohr_env(
         &[&m],
-        &[("CI", "1"), ("GITHUB_ACTIONS", "true"), ("GITHUB_STEP_SUMMARY", summary.to_str().unwrap())],
+        &[
+            ("CI", "1"),
+            ("GITHUB_ACTIONS", "true"),
+            ("GITHUB_STEP_SUMMARY", summary.to_str().unwrap()),
+        ],
     );
     assert_eq!(out.code, 1, "{out:?}");
     let md = std::fs::read_to_string(&summary).unwrap();
@@ -272,24 +285,34 @@ fn configuration_errors_are_found_before_any_cell_runs() {
     );
     let out = p.bohr(&[&m]);
     assert_eq!(out.code, 2, "{out:?}");
-    assert!(out.stderr.contains("matrices/long.toml:1:2: cell `riscv64/hello/xx"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("matrices/long.toml:1:2: cell `riscv64/hello/xx"),
+        "{}",
+        out.stderr
+    );
     assert!(out.stderr.contains("too long for a snapshot file name"), "{}", out.stderr);
 
     std::fs::write(p.path("matrices/bin.toml"), b"name = \"a\"\n[matrix]\narch = [\"\xff\"]\n")
         .unwrap();
     let out = p.bohr(&["matrices/bin.toml"]);
     assert_eq!(out.code, 2, "{out:?}");
-    assert!(out.stderr.contains("matrices/bin.toml:3:10: the matrix is not UTF-8"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("matrices/bin.toml:3:10: the matrix is not UTF-8"),
+        "{}",
+        out.stderr
+    );
 
     let m = p.matrix(
         "collide",
-        &format!("[matrix]\narch = [\"{ARCH}\"]\nscript = [\"hello\"]\nenv.X = [\"a b\", \"a_b\"]\n"),
+        &format!(
+            "[matrix]\narch = [\"{ARCH}\"]\nscript = [\"hello\"]\nenv.X = [\"a b\", \"a_b\"]\n"
+        ),
     );
     let out = p.bohr(&[&m]);
     assert_eq!(out.code, 2, "{out:?}");
     assert!(
         out.stderr.contains(
-            "matrices/collide.toml:1:1: cells `riscv64/hello/a b` (line 1) and \
+            "matrices/collide.toml:1:2: cells `riscv64/hello/a b` (line 1) and \
              `riscv64/hello/a_b` would share a snapshot file name"
         ),
         "{}",
@@ -379,7 +402,9 @@ fn updating_snapshots_refreshes_stale_metadata() {
     let p = project("meta");
     let m = p.matrix(
         "m",
-        &format!("[matrix]\narch = [\"{ARCH}\"]\nscript = [\"hello\"]\n[expect]\nsnapshot = true\n"),
+        &format!(
+            "[matrix]\narch = [\"{ARCH}\"]\nscript = [\"hello\"]\n[expect]\nsnapshot = true\n"
+        ),
     );
     assert_eq!(p.bohr(&[&m, "--update-snapshots"]).code, 0);
     let rel = "matrices/snapshots/m/riscv64__hello.snap";
@@ -392,4 +417,26 @@ fn updating_snapshots_refreshes_stale_metadata() {
     assert_eq!(p.bohr(&[&m]).code, 0);
     assert_eq!(p.bohr(&[&m, "--update-snapshots"]).code, 0);
     assert_eq!(p.read(rel), fresh);
+}
+
+/// The shipped main matrix under `--repeat`: device contents come from the
+/// base seed, so only a real race could make a cell flaky.
+#[test]
+fn the_shipped_main_matrix_is_not_flaky_under_repeat() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let junit = std::env::temp_dir().join(format!("bohr-mtd-repeat-{}.xml", std::process::id()));
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_bohr"))
+        .args(["matrices/mtd_readback.toml", "--filter", "script=mtd_readback", "--repeat", "3"])
+        .arg("--junit")
+        .arg(&junit)
+        .current_dir(root)
+        .env("CI", "1")
+        .env_remove("GITHUB_ACTIONS")
+        .env_remove("INSTA_UPDATE")
+        .output()
+        .expect("run bohr");
+    let _ = std::fs::remove_file(&junit);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains(" 0 flaky, 0 skipped (15 cells)"), "{stdout}");
 }

@@ -999,8 +999,13 @@ impl<'s> Parser<'s> {
         };
         let name = name.unwrap_or_else(|| format!("mtd{index}"));
         let spans: Vec<Span> = writes.iter().map(|(_, s)| s.clone()).collect();
-        let spec =
-            MtdSpec { name, size, erasesize, fill, writes: writes.into_iter().map(|(w, _)| w).collect() };
+        let spec = MtdSpec {
+            name,
+            size,
+            erasesize,
+            fill,
+            writes: writes.into_iter().map(|(w, _)| w).collect(),
+        };
         if let Err(e) = crate::mtd::check(&spec) {
             let span = match &e {
                 crate::mtd::MtdError::Write { index, .. } => spans[*index].clone(),

@@ -11,8 +11,8 @@ use std::path::Path;
 use junit_report::{Duration, Report, TestCase, TestResult, TestSuite};
 
 use crate::report::repro_command;
-use crate::sanitize::{escape_bytes, xml_cdata, xml_text};
 use crate::run::{CellReport, CellStatus, Report as RunReport, RunRecord};
+use crate::sanitize::{escape_bytes, xml_cdata, xml_text};
 
 pub use crate::errors::JunitError;
 
@@ -33,7 +33,10 @@ fn failure_body(r: &RunReport, c: &CellReport) -> String {
                 }
             }
         }
-        out.push_str(&format!("  repro: {}\n", repro_command(r.matrix, &c.cell.id, c.base_seed, run)));
+        out.push_str(&format!(
+            "  repro: {}\n",
+            repro_command(r.matrix, &c.cell.id, c.base_seed, run)
+        ));
     }
     out
 }
@@ -127,9 +130,11 @@ fn test_case(r: &RunReport, c: &CellReport) -> TestCase {
     let mut tc = match status {
         CellStatus::Pass => TestCase::success(&name, time),
         CellStatus::Skipped => {
-            let why = c.runs.first().and_then(|x| x.failures.first()).map_or("not run", |f| {
-                f.message.as_str()
-            });
+            let why = c
+                .runs
+                .first()
+                .and_then(|x| x.failures.first())
+                .map_or("not run", |f| f.message.as_str());
             TestCase::skipped_with_cause(&name, "skipped", &xml_text(why))
         }
         CellStatus::Error => {
@@ -207,7 +212,7 @@ fn add_attributes(r: &RunReport, xml: &str) -> Result<String, JunitError> {
             ));
         }
     }
-    edits.sort_by(|a, b| b.0.cmp(&a.0));
+    edits.sort_by_key(|e| std::cmp::Reverse(e.0));
     let mut out = xml.to_string();
     for (at, text) in edits {
         out.insert_str(at, &text);

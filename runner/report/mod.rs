@@ -30,4 +30,3 @@ pub fn default_junit_path(
     };
     Path::new("target").join("bohr").join(file)
 }
-

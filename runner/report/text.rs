@@ -8,9 +8,9 @@ use std::fmt::Write;
 
 use crate::matrix::{Cell, Key, Value};
 use crate::report::repro_command;
-use crate::sanitize::escape_bytes;
 use crate::report::style::Style;
 use crate::run::{CellReport, CellStatus, Report, RunRecord};
+use crate::sanitize::escape_bytes;
 
 /// Symbol legend shown under the grid.
 pub const LEGEND: &str = "✓ pass  ✗ fail  E error  T timeout  ~ flaky  - skipped  · not selected";
@@ -33,6 +33,9 @@ pub struct Grid {
     pub folded: Vec<String>,
 }
 
+/// How a cell maps to a row or column label.
+type Label<'a> = &'a dyn Fn(&Cell) -> String;
+
 const NONE_LABEL: &str = "(none)";
 
 fn value_of<'a>(values: &'a [(Key, Value)], key: &Key) -> Option<&'a Value> {
@@ -48,9 +51,7 @@ pub fn grid(r: &Report) -> Grid {
     let axes = &r.matrix.axes;
     let row_label = |c: &Cell| -> String {
         match axes.first() {
-            Some(a) => {
-                value_of(&c.values, &a.key).map_or(NONE_LABEL.to_string(), Value::to_string)
-            }
+            Some(a) => value_of(&c.values, &a.key).map_or(NONE_LABEL.to_string(), Value::to_string),
             None => c.id.clone(),
         }
     };
@@ -58,9 +59,7 @@ pub fn grid(r: &Report) -> Grid {
         let mut parts: Vec<String> = axes
             .iter()
             .skip(1)
-            .map(|a| {
-                value_of(&c.values, &a.key).map_or(NONE_LABEL.to_string(), Value::to_string)
-            })
+            .map(|a| value_of(&c.values, &a.key).map_or(NONE_LABEL.to_string(), Value::to_string))
             .collect();
         parts.extend(
             c.values
@@ -72,9 +71,7 @@ pub fn grid(r: &Report) -> Grid {
     };
     let second_label = |c: &Cell| -> String {
         match axes.get(1) {
-            Some(a) => {
-                value_of(&c.values, &a.key).map_or(NONE_LABEL.to_string(), Value::to_string)
-            }
+            Some(a) => value_of(&c.values, &a.key).map_or(NONE_LABEL.to_string(), Value::to_string),
             None => "result".to_string(),
         }
     };
@@ -95,7 +92,7 @@ pub fn grid(r: &Report) -> Grid {
     let rows = ordered(&row_label);
     let combos = ordered(&rest_label);
     let spread = combos.len() <= MAX_COLUMNS;
-    let (cols, col_of): (Vec<String>, &dyn Fn(&Cell) -> String) =
+    let (cols, col_of): (Vec<String>, Label) =
         if spread { (combos, &rest_label) } else { (ordered(&second_label), &second_label) };
     let mut entries = vec![vec![Vec::new(); cols.len()]; rows.len()];
     for c in &r.cells {
@@ -218,6 +215,10 @@ fn run_details(r: &Report, c: &CellReport, run: &RunRecord, full: bool) -> Strin
             }
         }
     }
+    if !run.retries.is_empty() {
+        let names: Vec<&str> = run.retries.iter().map(|s| s.name()).collect();
+        let _ = writeln!(out, "    retries with the same seed: {}", names.join(", "));
+    }
     let _ = writeln!(out, "    repro: {}", repro_command(r.matrix, &c.cell.id, c.base_seed, run));
     out
 }
@@ -231,9 +232,11 @@ pub fn render_failures(r: &Report) -> String {
             continue;
         }
         if status == CellStatus::Skipped {
-            let why = c.runs.first().and_then(|x| x.failures.first()).map_or("not run", |f| {
-                f.message.as_str()
-            });
+            let why = c
+                .runs
+                .first()
+                .and_then(|x| x.failures.first())
+                .map_or("not run", |f| f.message.as_str());
             let _ = writeln!(out, "- {}: skipped ({why})", c.cell.id);
             continue;
         }

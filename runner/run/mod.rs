@@ -27,7 +27,7 @@ use crate::matrix::select::Partition;
 use crate::matrix::{Cell, DebugHook, Matrix, format_duration};
 use crate::results::SkipReason;
 use executor::Executor;
-use expect::Failure;
+pub use expect::Failure;
 use snapshot::{Store, Verdict};
 
 /// How to run.
@@ -44,6 +44,8 @@ pub struct Options {
     pub schedule_seed: Option<u64>,
     /// Stop scheduling new runs after the first run that does not pass.
     pub fail_fast: bool,
+    /// `--retries`: attempts of a failing run again, with the same seed.
+    pub retries: u32,
     /// Accept snapshot changes in place.
     pub update_snapshots: bool,
     /// Polled for an interrupting signal (`interrupt::received` in `bohr
@@ -64,6 +66,7 @@ impl Default for Options {
             seed: None,
             schedule_seed: None,
             fail_fast: false,
+            retries: 0,
             update_snapshots: false,
             interrupted: never,
         }
@@ -148,6 +151,7 @@ struct Ctx<'a> {
     stored: Vec<Option<String>>,
     stop: AtomicBool,
     fail_fast: bool,
+    retries: u32,
     interrupted: fn() -> Option<i32>,
     /// Set once the interruption has been announced.
     announced: AtomicBool,
@@ -176,6 +180,7 @@ pub fn run<'m>(
         stored,
         stop: AtomicBool::new(false),
         fail_fast: opts.fail_fast,
+        retries: opts.retries,
         interrupted: opts.interrupted,
         announced: AtomicBool::new(false),
     };
@@ -195,7 +200,8 @@ pub fn run<'m>(
             .with_max_len(1)
             .map(|(job, &(i, r))| {
                 let (seed, perturbed) = seed::job_seed(bases[i], r, opts.schedule_seed);
-                run_job(&ctx, job, i, cells[i], r, bases[i], seed, perturbed)
+                let spec = JobSpec { job, index: i, run: r, base: bases[i], seed, perturbed };
+                run_job(&ctx, cells[i], spec)
             })
             .collect()
     });
@@ -258,16 +264,21 @@ fn check_interrupt(ctx: &Ctx) -> bool {
     true
 }
 
-fn run_job(
-    ctx: &Ctx,
+/// Where one run sits in the schedule and which seeds it takes.
+#[derive(Clone, Copy, Debug)]
+struct JobSpec {
+    /// Position in the schedule (cell index × repeat + run).
     job: usize,
+    /// The cell's index in the selection.
     index: usize,
-    cell: &Cell,
     run: u32,
     base: u64,
     seed: u64,
     perturbed: bool,
-) -> RunRecord {
+}
+
+fn run_job(ctx: &Ctx, cell: &Cell, spec: JobSpec) -> RunRecord {
+    let JobSpec { job, index, run, base, seed, perturbed } = spec;
     let skip = if check_interrupt(ctx) {
         Some(SkipReason::Interrupted)
     } else if ctx.stop.load(Ordering::Relaxed) {
@@ -282,6 +293,46 @@ fn run_job(
         return rec;
     }
     ctx.events.handle(&Event::CellStarted { cell, run, job });
+    let mut rec = attempt(ctx, index, cell, run, base, seed, perturbed);
+    // `--retries`: the same run again, with the same seed.
+    while !matches!(rec.status, Status::Pass | Status::Skipped)
+        && rec.retries.len() < ctx.retries as usize
+        && (ctx.interrupted)().is_none()
+    {
+        let again = attempt(ctx, index, cell, run, base, seed, perturbed);
+        rec.retries.push(again.status);
+        if again.status == Status::Pass {
+            break;
+        }
+    }
+    if !rec.retries.is_empty() && rec.retries.iter().all(|s| *s == rec.status) {
+        rec.failures.push(Failure::new(format!(
+            "failed the same way on {} with the same seed: the run is deterministic, so \
+             retrying cannot make it pass",
+            if rec.retries.len() == 1 {
+                "1 retry".to_string()
+            } else {
+                format!("{} retries", rec.retries.len())
+            }
+        )));
+    }
+    if ctx.fail_fast && !rec.passed_eventually() && rec.status != Status::Skipped {
+        ctx.stop.store(true, Ordering::Relaxed);
+    }
+    ctx.events.handle(&Event::CellFinished { cell, record: &rec, job, base_seed: base });
+    rec
+}
+
+/// One attempt at one run: the machine under a watchdog, then the checks.
+fn attempt(
+    ctx: &Ctx,
+    index: usize,
+    cell: &Cell,
+    run: u32,
+    base: u64,
+    seed: u64,
+    perturbed: bool,
+) -> RunRecord {
     let started = Instant::now();
     let cancel = Arc::new(AtomicBool::new(false));
     let ctl = RunControl { cancel: Some(cancel.clone()) };
@@ -341,18 +392,14 @@ fn run_job(
     };
     rec.wall = started.elapsed();
     rec.perturbed = perturbed;
-    if ctx.fail_fast && !matches!(rec.status, Status::Pass | Status::Skipped) {
-        ctx.stop.store(true, Ordering::Relaxed);
-    }
-    ctx.events.handle(&Event::CellFinished { cell, record: &rec, job, base_seed: base });
     rec
 }
-
 fn error_record(run: u32, seed: u64, what: &str, msg: String) -> RunRecord {
     RunRecord {
         run,
         seed,
         perturbed: false,
+        retries: Vec::new(),
         status: Status::Error,
         failures: vec![if msg.contains('\n') {
             Failure::with_detail(format!("{what}: {}", first_line(&msg)), msg)
@@ -421,6 +468,7 @@ fn evaluate(
         run,
         seed,
         perturbed: false,
+        retries: Vec::new(),
         status: Status::Pass,
         failures: Vec::new(),
         outcome: None,

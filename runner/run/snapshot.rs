@@ -229,7 +229,11 @@ mod tests {
         let text = bounded_escaped(&big);
         // Every NUL escapes to four characters; the whole would be 12 MiB.
         assert!(text.len() < 5 * SNAPSHOT_STREAM_BYTES, "{}", text.len());
-        assert!(text.contains(&format!("{} of {} bytes left out", 2 * SNAPSHOT_STREAM_BYTES, big.len())));
+        assert!(text.contains(&format!(
+            "{} of {} bytes left out",
+            2 * SNAPSHOT_STREAM_BYTES,
+            big.len()
+        )));
         assert!(text.contains("FNV-1a digest"));
         assert_eq!(bounded_escaped(b"short\x00"), "short\\x00");
     }
