@@ -555,4 +555,9 @@ fn repeats_perturb_the_schedule_not_the_device_contents() {
     let again = p.bohr(&repros[0].iter().map(String::as_str).collect::<Vec<_>>());
     assert_eq!(again.code, 1, "{again:?}");
     assert!(again.stdout.contains("snapshot differs from"), "{}", again.stdout);
+    // `bohr trace` takes the same seeds and replays the same run.
+    let mut trace = vec!["trace", "--execlog", "/dev/null"];
+    trace.extend(repros[0].iter().map(String::as_str));
+    let traced = p.bohr(&trace);
+    assert_eq!(fingerprints(&traced.stdout), fingerprints(&again.stdout), "{traced:?}");
 }
