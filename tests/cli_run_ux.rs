@@ -440,3 +440,29 @@ fn the_shipped_main_matrix_is_not_flaky_under_repeat() {
     assert_eq!(out.status.code(), Some(0), "{stdout}");
     assert!(stdout.contains(" 0 flaky, 0 skipped (15 cells)"), "{stdout}");
 }
+
+#[test]
+fn reports_stay_bounded_whatever_the_guest_prints() {
+    let p = project("bounded");
+    p.script("zeros", "cat /dev/mtd0\n");
+    let m = p.matrix(
+        "m",
+        &format!(
+            "[matrix]\narch = [\"{ARCH}\"]\nscript = [\"zeros\"]\n\
+             [[mtd]]\nsize = \"4MiB\"\nfill = \"zero\"\n\
+             [expect]\nexit = 1\nsnapshot = true\n"
+        ),
+    );
+    let out = p.bohr(&[&m, "--junit", "out.xml"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    // 4 MiB of NUL escapes to 24 MiB as `\u{0000}` and 16 MiB as `\x00`.
+    let junit = std::fs::metadata(p.path("out.xml")).unwrap().len();
+    assert!(junit < 1 << 20, "JUnit is {junit} bytes");
+    let xml = p.read("out.xml");
+    assert!(xml.contains("bytes left out of this report; FNV-1a digest"), "says so");
+    p.bohr(&[&m, "--update-snapshots"]);
+    let snap = p.read("matrices/snapshots/m/riscv64__zeros.snap");
+    assert!(snap.len() < 6 << 20, "the snapshot is {} bytes", snap.len());
+    assert!(snap.contains("bytes left out; FNV-1a digest of the whole stream"), "says so");
+    assert!(out.stdout.len() < 1 << 20, "the text report is {} bytes", out.stdout.len());
+}

@@ -38,7 +38,27 @@ fn failure_body(r: &RunReport, c: &CellReport) -> String {
             repro_command(r.matrix, &c.cell.id, c.base_seed, run)
         ));
     }
-    out
+    clip_report_text(out)
+}
+
+/// Largest failure body or event section a JUnit case holds.
+pub const REPORT_SECTION_BYTES: usize = 256 << 10;
+
+/// `text` cut to [`REPORT_SECTION_BYTES`] at a character boundary, saying
+/// how much was left out.
+fn clip_report_text(text: String) -> String {
+    if text.len() <= REPORT_SECTION_BYTES {
+        return text;
+    }
+    let mut at = REPORT_SECTION_BYTES;
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    format!(
+        "{}\n[... {} more bytes left out of this report; the repro command reruns the cell ...]\n",
+        &text[..at],
+        text.len() - at
+    )
 }
 
 /// The transcript of one run: what ran and what it printed.
@@ -67,10 +87,15 @@ fn transcript(r: &RunReport, c: &CellReport, run: &RunRecord) -> String {
                 out.push_str("\n--- stderr: see system-err\n");
             }
             out.push_str("--- events\n");
+            let mut events = String::new();
             for e in &o.events {
-                out.push_str(&escape_bytes(e.to_string().as_bytes()));
-                out.push('\n');
+                events.push_str(&escape_bytes(e.to_string().as_bytes()));
+                events.push('\n');
+                if events.len() > REPORT_SECTION_BYTES {
+                    break;
+                }
             }
+            out.push_str(&clip_report_text(events));
         }
         None => out.push_str("(no outcome)\n"),
     }
@@ -242,4 +267,21 @@ pub fn write(r: &RunReport, path: &Path) -> Result<(), JunitError> {
         let _ = std::fs::remove_file(&tmp);
     }
     result.map_err(io)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn report_streams_and_sections_are_bounded() {
+        let big = vec![0u8; 10 * REPORT_STREAM_BYTES];
+        let shown = bounded(&big);
+        assert!(shown.len() < 2 * REPORT_STREAM_BYTES, "{}", shown.len());
+        assert!(shown.contains(&format!("of {} bytes left out", big.len())), "digest line");
+        assert_eq!(bounded(b"short"), "short");
+        let clipped = clip_report_text("y".repeat(3 * REPORT_SECTION_BYTES));
+        assert!(clipped.len() < REPORT_SECTION_BYTES + 200);
+        assert!(clipped.contains("more bytes left out"));
+    }
 }
