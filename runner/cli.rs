@@ -29,7 +29,7 @@ pub enum Command {
     Trace(crate::trace::TraceArgs),
     /// Run two cells with tracing and report where they first diverge.
     Diff(crate::trace::DiffArgs),
-    /// Run one static guest program with the host's stdio, like qemu-user.
+    /// Run one guest program with the host's stdio, like qemu-user.
     Exec {
         /// Guest architecture.
         #[arg(long, value_parser = parse_arch)]
@@ -70,7 +70,11 @@ pub enum Command {
         /// Write the execlog to FILE instead of stderr.
         #[arg(long, value_name = "FILE")]
         execlog: Option<std::path::PathBuf>,
-        /// The static guest ELF.
+        /// Resolve the ELF interpreter and absolute guest paths under DIR
+        /// first, then on the host (like `qemu-<arch>-static -L DIR`).
+        #[arg(long, short = 'L', value_name = "DIR")]
+        rootfs: Option<std::path::PathBuf>,
+        /// The guest ELF (static or dynamic).
         program: std::path::PathBuf,
         /// Arguments for the guest.
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
@@ -216,6 +220,7 @@ pub fn main() -> i32 {
             env,
             trace,
             execlog,
+            rootfs,
             program,
             args,
         } => {
@@ -239,6 +244,7 @@ pub fn main() -> i32 {
                 env,
                 trace,
                 execlog,
+                rootfs,
                 program,
                 args,
             };

@@ -1,5 +1,7 @@
-//! `bohr exec`: run one static guest program with the host's stdio and
-//! read-only host files, as `qemu-<arch>-static` would; optionally
+//! `bohr exec`: run one guest program (static or dynamic) with the host's
+//! stdio, over the host's files read-only under an in-memory writable
+//! layer, as `qemu-<arch>-static` would (`--rootfs DIR` acts as QEMU's
+//! `-L DIR`); optionally
 //! instrumented with built-in plugins (`--trace`), whose output goes to
 //! stderr or a file, never to the guest's stdout.
 
@@ -9,7 +11,7 @@ use bohr_emu::arch::Arch;
 use bohr_emu::engine::EngineKind;
 use bohr_emu::events::Event;
 use bohr_emu::linux::file::{FdTable, HostOutput, HostStdin, open_file};
-use bohr_emu::linux::hostfs::HostFs;
+use bohr_emu::linux::hostfs::host_fs;
 use bohr_emu::linux::{ExitStatus, Kernel, OpenFlags, Process, ProcessConfig, RunState};
 use bohr_emu::plugin::counters::Counters;
 use bohr_emu::plugin::coverage::Coverage;
@@ -31,6 +33,8 @@ pub struct ExecOptions {
     pub env: Vec<String>,
     pub trace: Vec<TracePlugin>,
     pub execlog: Option<std::path::PathBuf>,
+    /// Guest paths resolve here first (`-L`).
+    pub rootfs: Option<std::path::PathBuf>,
     pub program: std::path::PathBuf,
     pub args: Vec<String>,
 }
@@ -53,6 +57,8 @@ pub enum ExecError {
     Create { path: String, source: std::io::Error },
     #[error("{path}: {source}")]
     Spawn { path: String, source: bohr_emu::linux::SpawnError },
+    #[error("--rootfs {path}: not a directory")]
+    Rootfs { path: String },
 }
 
 /// The plugins `--trace` loaded, by kind.
@@ -133,25 +139,34 @@ pub fn exec(opts: &ExecOptions) -> Result<i32, ExecError> {
         .map_err(|source| ExecError::Read { path: path.clone(), source })?;
     let cfg = ProcessConfig {
         arch: opts.arch,
-        engine: opts.engine,
-        max_block_insns: opts.max_block_insns,
-        jit_threshold: opts.jit_threshold,
+        engine: bohr_emu::machine::engine_factory(
+            opts.engine,
+            opts.max_block_insns,
+            opts.jit_threshold,
+        ),
     };
     let mut argv: Vec<Vec<u8>> = vec![path.clone().into_bytes()];
     argv.extend(opts.args.iter().map(|a| a.clone().into_bytes()));
     let envp: Vec<Vec<u8>> = opts.env.iter().map(|e| e.clone().into_bytes()).collect();
+    if let Some(r) = &opts.rootfs
+        && !r.is_dir()
+    {
+        return Err(ExecError::Rootfs { path: r.display().to_string() });
+    }
     let tracing = Tracing::load(opts)?;
-    let mut kernel = Kernel::new(Box::new(HostFs), opts.seed);
-    let mut p = Process::spawn(&cfg, 1, opts.seed, &image, &argv, &envp, stdio_fds())
+    let mut kernel = Kernel::new(Box::new(host_fs(opts.rootfs.clone(), opts.seed)), opts.seed);
+    use std::os::unix::ffi::OsStrExt;
+    let cwd = std::env::current_dir().map(|d| d.as_os_str().as_bytes().to_vec());
+    let cwd = cwd.unwrap_or_else(|_| b"/".to_vec());
+    // The program is a host path, as under QEMU; /proc/self/exe names it.
+    let exe = bohr_emu::linux::normalize(&cwd, opts.program.as_os_str().as_bytes());
+    let mut p = Process::spawn(&cfg, &mut kernel, 1, &image, &exe, &argv, &envp, stdio_fds())
         .map_err(|source| ExecError::Spawn { path: path.clone(), source })?;
     if let Some(t) = &tracing {
         kernel.plugins = Some(t.host.clone());
         p.instrument(&t.host);
     }
-    if let Ok(cwd) = std::env::current_dir() {
-        use std::os::unix::ffi::OsStrExt;
-        p.cwd = cwd.as_os_str().as_bytes().to_vec();
-    }
+    p.cwd = cwd;
     let started = Instant::now();
     let limit = opts.max_insns.unwrap_or(u64::MAX);
     let status = loop {

@@ -1,7 +1,8 @@
-//! Per-arch Linux ABI constants the kernel needs, kept as data: open and
-//! mmap flag values, `struct stat` layouts, `uname` machine names, ioctl
-//! request encodings and `struct mtd_info_user`.
+//! Arch-neutral forms of Linux ABI values and their encoders: open flags,
+//! `struct stat`, ioctl requests and `struct mtd_info_user`. The per-arch
+//! facts they are encoded with live in `linux::arch`.
 
+use super::arch::{StatLayout, linux_abi};
 use crate::arch::Arch;
 
 /// Canonical open flags, decoded from an arch's `O_*` values.
@@ -15,48 +16,15 @@ pub struct OpenFlags {
     pub append: bool,
     pub directory: bool,
     pub nonblock: bool,
-}
-
-/// Raw `O_*` bit values of one arch.
-struct OpenBits {
-    creat: u64,
-    excl: u64,
-    trunc: u64,
-    append: u64,
-    nonblock: u64,
-    directory: u64,
-}
-
-const GENERIC_OPEN: OpenBits = OpenBits {
-    creat: 0o100,
-    excl: 0o200,
-    trunc: 0o1000,
-    append: 0o2000,
-    nonblock: 0o4000,
-    directory: 0o200000,
-};
-/// arm, arm64 and powerpc move O_DIRECTORY.
-const ARM_PPC_OPEN: OpenBits = OpenBits { directory: 0o40000, ..GENERIC_OPEN };
-const MIPS_OPEN: OpenBits = OpenBits {
-    creat: 0x100,
-    excl: 0x400,
-    trunc: 0x200,
-    append: 0x8,
-    nonblock: 0x80,
-    directory: 0x10000,
-};
-
-fn open_bits(arch: Arch) -> &'static OpenBits {
-    match arch {
-        Arch::Riscv64 => &GENERIC_OPEN,
-        Arch::Aarch64 | Arch::Armel | Arch::Powerpc64 => &ARM_PPC_OPEN,
-        Arch::Mipsel | Arch::Mipseb => &MIPS_OPEN,
-    }
+    pub nofollow: bool,
+    pub cloexec: bool,
+    /// `O_PATH`: a handle for `*at` calls and `fstat`, no I/O.
+    pub path: bool,
 }
 
 impl OpenFlags {
     pub fn decode(arch: Arch, raw: u64) -> OpenFlags {
-        let b = open_bits(arch);
+        let b = &linux_abi(arch).open;
         OpenFlags {
             access: (raw & 3) as u32,
             create: raw & b.creat != 0,
@@ -65,13 +33,16 @@ impl OpenFlags {
             append: raw & b.append != 0,
             directory: raw & b.directory != 0,
             nonblock: raw & b.nonblock != 0,
+            nofollow: raw & b.nofollow != 0,
+            cloexec: raw & b.cloexec != 0,
+            path: raw & b.path != 0,
         }
     }
 
     /// The file status flags `F_GETFL` reports, in `arch`'s encoding.
     pub fn encode_status(&self, arch: Arch) -> u64 {
-        let b = open_bits(arch);
-        let mut v = self.access as u64;
+        let b = &linux_abi(arch).open;
+        let mut v = self.access as u64 | b.largefile;
         if self.append {
             v |= b.append;
         }
@@ -96,22 +67,8 @@ pub const MAP_FIXED: u64 = 0x10;
 pub const MAP_FIXED_NOREPLACE: u64 = 0x100000;
 
 /// `MAP_ANONYMOUS` on `arch`.
-pub const fn map_anonymous(arch: Arch) -> u64 {
-    match arch {
-        Arch::Mipsel | Arch::Mipseb => 0x800,
-        _ => 0x20,
-    }
-}
-
-/// `uname -m` for `arch`.
-pub const fn uname_machine(arch: Arch) -> &'static str {
-    match arch {
-        Arch::Riscv64 => "riscv64",
-        Arch::Aarch64 => "aarch64",
-        Arch::Powerpc64 => "ppc64",
-        Arch::Mipsel | Arch::Mipseb => "mips",
-        Arch::Armel => "armv5tel",
-    }
+pub fn map_anonymous(arch: Arch) -> u64 {
+    linux_abi(arch).map_anonymous
 }
 
 /// What `fstat` reports, before arch-specific layout.
@@ -132,6 +89,9 @@ pub const S_IFIFO: u32 = 0o010000;
 pub const S_IFCHR: u32 = 0o020000;
 pub const S_IFDIR: u32 = 0o040000;
 pub const S_IFREG: u32 = 0o100000;
+pub const S_IFLNK: u32 = 0o120000;
+/// The file-type bits of a mode.
+pub const S_IFMT: u32 = 0o170000;
 
 /// Encode `st` as the `struct stat` the arch's `fstat`/`newfstatat` fill in
 /// (`struct stat64` for 32-bit arches' `fstat64`).
@@ -147,8 +107,8 @@ pub fn encode_stat(arch: Arch, st: &FileStat) -> Vec<u8> {
         }
     };
     let blocks = st.size.div_ceil(512);
-    match arch {
-        Arch::Riscv64 | Arch::Aarch64 => {
+    match linux_abi(arch).stat {
+        StatLayout::Generic64 => {
             // asm-generic/stat.h
             put(st.dev, 8);
             put(st.ino, 8);
@@ -169,7 +129,7 @@ pub fn encode_stat(arch: Arch, st: &FileStat) -> Vec<u8> {
             put(0, 4);
             put(0, 4);
         }
-        Arch::Powerpc64 => {
+        StatLayout::Powerpc64 => {
             // arch/powerpc/include/uapi/asm/stat.h, 64-bit
             put(st.dev, 8);
             put(st.ino, 8);
@@ -190,7 +150,7 @@ pub fn encode_stat(arch: Arch, st: &FileStat) -> Vec<u8> {
             put(0, 8);
             put(0, 8);
         }
-        Arch::Armel => {
+        StatLayout::ArmStat64 => {
             // struct stat64 (arm)
             put(st.dev, 8);
             put(0, 4); // __pad0
@@ -212,7 +172,7 @@ pub fn encode_stat(arch: Arch, st: &FileStat) -> Vec<u8> {
             }
             put(st.ino, 8);
         }
-        Arch::Mipsel | Arch::Mipseb => {
+        StatLayout::MipsStat64 => {
             // struct stat64 (mips o32)
             put(st.dev, 4);
             put(0, 4);
@@ -243,11 +203,8 @@ pub fn encode_stat(arch: Arch, st: &FileStat) -> Vec<u8> {
 /// `_IOR(ty, nr, size)` on `arch`: powerpc and mips have 3 direction bits
 /// with READ = 2 at bit 29 and a 13-bit size; the others 2 direction bits
 /// with READ = 2 at bit 30 and a 14-bit size.
-pub const fn ioc_read(arch: Arch, ty: u8, nr: u8, size: u32) -> u32 {
-    let (dir_shift, size_mask) = match arch {
-        Arch::Powerpc64 | Arch::Mipsel | Arch::Mipseb => (29, 0x1fff),
-        _ => (30, 0x3fff),
-    };
+pub fn ioc_read(arch: Arch, ty: u8, nr: u8, size: u32) -> u32 {
+    let super::arch::IocLayout { dir_shift, size_mask } = linux_abi(arch).ioc;
     (2 << dir_shift) | ((size & size_mask) << 16) | ((ty as u32) << 8) | nr as u32
 }
 
@@ -256,7 +213,7 @@ pub const fn ioc_read(arch: Arch, ty: u8, nr: u8, size: u32) -> u32 {
 pub const MTD_INFO_USER_SIZE: u32 = 32;
 
 /// `MEMGETINFO` = `_IOR('M', 1, struct mtd_info_user)`.
-pub const fn memgetinfo(arch: Arch) -> u32 {
+pub fn memgetinfo(arch: Arch) -> u32 {
     ioc_read(arch, b'M', 1, MTD_INFO_USER_SIZE)
 }
 

@@ -1,5 +1,5 @@
-//! Linux error numbers, and their per-arch values (mips differs from the
-//! generic table above 34).
+//! Linux error numbers. The generic values are here; an arch whose numbers
+//! differ lists them in its `linux::arch` file.
 
 use crate::arch::Arch;
 
@@ -12,6 +12,9 @@ pub enum Errno {
     ESRCH,
     EINTR,
     EIO,
+    ENXIO,
+    E2BIG,
+    ENOEXEC,
     EBADF,
     ECHILD,
     EAGAIN,
@@ -39,6 +42,8 @@ pub enum Errno {
     ENOTEMPTY,
     ELOOP,
     EOVERFLOW,
+    ENOTSUP,
+    ETIMEDOUT,
 }
 
 impl Errno {
@@ -50,6 +55,9 @@ impl Errno {
             Errno::ESRCH => 3,
             Errno::EINTR => 4,
             Errno::EIO => 5,
+            Errno::ENXIO => 6,
+            Errno::E2BIG => 7,
+            Errno::ENOEXEC => 8,
             Errno::EBADF => 9,
             Errno::ECHILD => 10,
             Errno::EAGAIN => 11,
@@ -77,19 +85,18 @@ impl Errno {
             Errno::ENOTEMPTY => 39,
             Errno::ELOOP => 40,
             Errno::EOVERFLOW => 75,
+            Errno::ENOTSUP => 95,
+            Errno::ETIMEDOUT => 110,
         }
     }
 
     /// The number the guest sees on `arch`.
-    pub const fn for_arch(self, arch: Arch) -> u64 {
-        match (arch, self) {
-            (Arch::Mipsel | Arch::Mipseb, Errno::ENAMETOOLONG) => 78,
-            (Arch::Mipsel | Arch::Mipseb, Errno::EOVERFLOW) => 79,
-            (Arch::Mipsel | Arch::Mipseb, Errno::ENOSYS) => 89,
-            (Arch::Mipsel | Arch::Mipseb, Errno::ELOOP) => 90,
-            (Arch::Mipsel | Arch::Mipseb, Errno::ENOTEMPTY) => 93,
-            _ => self.generic(),
-        }
+    pub fn for_arch(self, arch: Arch) -> u64 {
+        super::arch::linux_abi(arch)
+            .errno_overrides
+            .iter()
+            .find(|(e, _)| *e == self)
+            .map_or(self.generic(), |&(_, n)| n)
     }
 }
 

@@ -30,6 +30,24 @@ pub trait FileObject {
     fn pread(&mut self, _buf: &mut [u8], _offset: u64) -> IoResult {
         Err(Errno::ESPIPE)
     }
+    /// Write at `offset` without moving the file position.
+    fn pwrite(&mut self, _data: &[u8], _offset: u64) -> IoResult {
+        Err(Errno::ESPIPE)
+    }
+    /// Set the size (`ftruncate`).
+    fn truncate(&mut self, _len: u64) -> Result<(), Errno> {
+        Err(Errno::EINVAL)
+    }
+    /// Bytes a read would return now (`FIONREAD`); `None` when the file
+    /// has no such notion (`ENOTTY`).
+    fn bytes_ready(&self) -> Option<usize> {
+        None
+    }
+    /// `poll` events ready now (`POLLIN` 1, `POLLOUT` 4, `POLLHUP` 0x10);
+    /// `None` for files that are always ready both ways.
+    fn poll_events(&self) -> Option<u16> {
+        None
+    }
     /// `whence`: 0 SEEK_SET, 1 SEEK_CUR, 2 SEEK_END.
     fn seek(&mut self, _offset: i64, _whence: u32) -> Result<u64, Errno> {
         Err(Errno::ESPIPE)
@@ -301,6 +319,25 @@ impl FileObject for DevNull {
     }
     fn stat(&self) -> FileStat {
         FileStat { rdev: 0x103, ..char_stat(4) }
+    }
+}
+
+/// `/dev/urandom` and `/dev/random`: bytes from the run's seed.
+pub struct DevRandom {
+    pub rng: super::SplitMix64,
+}
+
+impl FileObject for DevRandom {
+    fn read(&mut self, buf: &mut [u8]) -> IoResult {
+        self.rng.fill(buf);
+        Ok(buf.len())
+    }
+    fn write(&mut self, data: &[u8]) -> IoResult {
+        Ok(data.len())
+    }
+    fn stat(&self) -> FileStat {
+        // urandom is char device 1:9.
+        FileStat { rdev: 0x109, ..char_stat(9) }
     }
 }
 

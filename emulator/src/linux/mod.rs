@@ -13,16 +13,20 @@
 //! The clock is virtual (instruction counts); randomness comes from the seed.
 
 pub mod abi;
+pub mod arch;
 pub mod errno;
 pub mod file;
 pub mod hostfs;
+pub mod lower;
+pub mod overlay;
 pub mod pipe;
+pub mod procfs;
 mod syscall;
 mod writepath;
 
 use crate::arch::{Arch, Frontend, frontend_for};
 use crate::cpu::CpuState;
-use crate::engine::{Engine, EngineKind, StopReason};
+use crate::engine::{Engine, StopReason};
 use crate::events::Event;
 use crate::interp::trap_signal;
 use crate::ir::TrapKind;
@@ -30,7 +34,7 @@ use crate::loader::{self, LoadError};
 use crate::machine::{Fnv64, WritePath};
 use crate::mem::{AddressSpace, Layout};
 
-pub use abi::OpenFlags;
+pub use abi::{FileStat, OpenFlags};
 pub use errno::Errno;
 pub use file::{FdTable, FileObject, FileRef};
 pub use syscall::normalize;
@@ -41,9 +45,12 @@ pub const fn writepath_max_chunk() -> u64 {
     writepath::MAX_CHUNK
 }
 
-/// Resolves guest paths to files.
+/// Resolves guest paths to files. Paths are absolute and normalised, and
+/// the kernel has already resolved every symlink in them except possibly
+/// the last component, which an implementation never follows: `open` of a
+/// symlink fails with `ELOOP` unless `O_PATH` asks for the link itself.
 pub trait FileSystem {
-    /// Open the absolute, normalised guest `path`.
+    /// Open the guest `path`.
     fn open(
         &mut self,
         path: &[u8],
@@ -52,6 +59,69 @@ pub trait FileSystem {
     ) -> Result<Box<dyn FileObject>, Errno>;
     /// Remove a file (`rmdir` when `dir`).
     fn unlink(&mut self, path: &[u8], dir: bool) -> Result<(), Errno>;
+    /// `lstat`: the file itself, a symlink not followed.
+    fn lstat(&mut self, path: &[u8]) -> Result<FileStat, Errno> {
+        let flags = OpenFlags { path: true, ..Default::default() };
+        let mut obj = self.open(path, flags, 0)?;
+        let st = obj.stat();
+        obj.close();
+        Ok(st)
+    }
+    /// Target of symlink `path` (`EINVAL` if it is not one).
+    fn readlink(&mut self, path: &[u8]) -> Result<Vec<u8>, Errno> {
+        self.lstat(path)?;
+        Err(Errno::EINVAL)
+    }
+    fn mkdir(&mut self, path: &[u8], _mode: u32) -> Result<(), Errno> {
+        self.lstat(path).map_or(Err(Errno::EROFS), |_| Err(Errno::EEXIST))
+    }
+    /// Create symlink `path` pointing at `target`.
+    fn symlink(&mut self, _target: &[u8], path: &[u8]) -> Result<(), Errno> {
+        self.lstat(path).map_or(Err(Errno::EROFS), |_| Err(Errno::EEXIST))
+    }
+    fn rename(&mut self, from: &[u8], _to: &[u8]) -> Result<(), Errno> {
+        self.lstat(from).and(Err(Errno::EROFS))
+    }
+    /// Hard link `to` to `from`.
+    fn link(&mut self, from: &[u8], _to: &[u8]) -> Result<(), Errno> {
+        self.lstat(from).and(Err(Errno::EROFS))
+    }
+    fn chmod(&mut self, path: &[u8], _mode: u32) -> Result<(), Errno> {
+        self.lstat(path).and(Err(Errno::EROFS))
+    }
+}
+
+/// Largest file the loader reads (an ELF interpreter).
+const MAX_LOAD_FILE: u64 = 64 << 20;
+
+/// The whole of guest file `path`, symlinks followed.
+pub fn read_guest_file(fs: &mut dyn FileSystem, path: &[u8]) -> Result<Vec<u8>, Errno> {
+    let abs = syscall::path::walk(fs, b"/", path, true)?;
+    let mut obj = fs.open(&abs, OpenFlags::default(), 0)?;
+    let st = obj.stat();
+    if st.mode & abi::S_IFMT != abi::S_IFREG {
+        obj.close();
+        return Err(Errno::EACCES);
+    }
+    if st.size > MAX_LOAD_FILE {
+        obj.close();
+        return Err(Errno::EFBIG);
+    }
+    let mut data = vec![0u8; st.size as usize];
+    let mut done = 0;
+    while done < data.len() {
+        match obj.pread(&mut data[done..], done as u64) {
+            Ok(0) => break,
+            Ok(n) => done += n,
+            Err(e) => {
+                obj.close();
+                return Err(e);
+            }
+        }
+    }
+    obj.close();
+    data.truncate(done);
+    Ok(data)
 }
 
 /// How a process ended.
@@ -150,13 +220,21 @@ impl SplitMix64 {
     }
 }
 
+/// Builds the engine of each new process image. The kernel never picks an
+/// engine itself: the machine and `bohr exec` hand it one of these.
+pub type EngineFactory = std::rc::Rc<dyn Fn(&'static dyn Frontend) -> Box<dyn Engine>>;
+
 /// Options for creating a process.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct ProcessConfig {
     pub arch: Arch,
-    pub engine: EngineKind,
-    pub max_block_insns: u32,
-    pub jit_threshold: u32,
+    pub engine: EngineFactory,
+}
+
+impl std::fmt::Debug for ProcessConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProcessConfig").field("arch", &self.arch).finish_non_exhaustive()
+    }
 }
 
 /// Errors creating a process.
@@ -199,31 +277,61 @@ pub struct Process {
     /// Hash of every byte the process wrote, to any descriptor, in order
     /// (for the machine's determinism fingerprint).
     pub output_hash: Fnv64,
+    /// Absolute guest path of the program (`/proc/self/exe`).
+    pub exe: Vec<u8>,
+    /// `argv` joined with NULs (`/proc/self/cmdline`).
+    pub cmdline: Vec<u8>,
+    pub ppid: u32,
+    /// Process group and session.
+    pub pgid: u32,
+    pub sid: u32,
+    pub umask: u32,
+    /// `(soft, hard)` per `RLIMIT_*`.
+    pub rlimits: [(u64, u64); 16],
 }
 
 impl Process {
-    /// Load `image` and set up a process ready to run at its entry.
+    /// Load `image` and set up a process ready to run at its entry (or
+    /// at its ELF interpreter's, read from `kernel.fs`). `exe` is the
+    /// program's absolute guest path (`/proc/self/exe`, `AT_EXECFN`).
+    #[allow(clippy::too_many_arguments)]
     pub fn spawn(
         cfg: &ProcessConfig,
+        kernel: &mut Kernel,
         pid: u32,
-        seed: u64,
         image: &[u8],
+        exe: &[u8],
         argv: &[Vec<u8>],
         envp: &[Vec<u8>],
         fds: FdTable,
     ) -> Result<Process, SpawnError> {
         let frontend = frontend_for(cfg.arch).ok_or(SpawnError::NoFrontend(cfg.arch))?;
         let mut mem = AddressSpace::try_new(Layout::for_bits(cfg.arch.is_64bit()))?;
-        let mut rng = SplitMix64(seed ^ (pid as u64).wrapping_mul(0x2545_f491_4f6c_dd1d));
+        let mut rng = SplitMix64(kernel.seed ^ (pid as u64).wrapping_mul(0x2545_f491_4f6c_dd1d));
         let mut random = [0u8; 16];
         rng.fill(&mut random);
-        let start = loader::load(image, cfg.arch, &mut mem, argv, envp, random)?;
+        let abi = arch::linux_abi(cfg.arch);
+        let aux = loader::AuxInfo {
+            hwcap: abi.hwcap,
+            hwcap2: abi.hwcap2,
+            platform: abi.platform,
+            arch_auxv: abi.arch_auxv,
+            random,
+            execfn: exe,
+        };
+        let fs: &mut dyn FileSystem = kernel.fs.as_mut();
+        let mut read_file = |path: &[u8]| read_guest_file(fs, path).map_err(|e| format!("{e:?}"));
+        let start = loader::load(image, cfg.arch, &mut mem, argv, envp, &aux, &mut read_file)?;
         let mut cpu = CpuState::default();
         frontend.init_registers(&mut cpu, start.pc, start.sp, start.toc);
-        let engine =
-            crate::engine_for(cfg.engine, frontend, cfg.max_block_insns, cfg.jit_threshold);
+        let engine = (cfg.engine)(frontend);
         let name =
             argv.first().map(|a| String::from_utf8_lossy(a).into_owned()).unwrap_or_default();
+        let mut cmdline = Vec::new();
+        for a in argv {
+            cmdline.extend_from_slice(a);
+            cmdline.push(0);
+        }
         Ok(Process {
             pid,
             arch: cfg.arch,
@@ -242,6 +350,17 @@ impl Process {
             yield_now: false,
             portal_len: 0,
             output_hash: Fnv64::default(),
+            exe: exe.to_vec(),
+            cmdline,
+            // The launcher (the machine's shell as pid 1) leads the group
+            // and session, as a non-interactive shell does. A process
+            // that is pid 1 itself (`bohr exec`) was started from outside
+            // the guest: its group and session are 0, so it may `setsid`.
+            ppid: 1,
+            pgid: if pid == 1 { 0 } else { 1 },
+            sid: if pid == 1 { 0 } else { 1 },
+            umask: 0o022,
+            rlimits: syscall::default_rlimits(),
         })
     }
 

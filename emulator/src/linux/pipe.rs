@@ -107,6 +107,27 @@ impl FileObject for PipeEnd {
         Ok(n)
     }
 
+    fn bytes_ready(&self) -> Option<usize> {
+        Some(self.state.borrow().buf.len())
+    }
+
+    fn poll_events(&self) -> Option<u16> {
+        let s = self.state.borrow();
+        Some(if self.write_end {
+            if s.readers == 0 {
+                0x8 // POLLERR
+            } else if s.buf.len() < PIPE_CAPACITY {
+                0x4 // POLLOUT
+            } else {
+                0
+            }
+        } else {
+            let data = if s.buf.is_empty() { 0 } else { 0x1 }; // POLLIN
+            let hup = if s.writers == 0 { 0x10 } else { 0 }; // POLLHUP
+            data | hup
+        })
+    }
+
     fn stat(&self) -> FileStat {
         FileStat {
             dev: PIPEFS_DEV,

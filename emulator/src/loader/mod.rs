@@ -1,5 +1,11 @@
-//! ELF loading: maps a static `ET_EXEC` or static-pie `ET_DYN` image into an
-//! address space and builds the Linux initial stack (argc, argv, envp, auxv).
+//! ELF loading: maps an `ET_EXEC` or `ET_DYN` (PIE) image, and the ELF
+//! interpreter its `PT_INTERP` names, into an address space and builds the
+//! Linux initial stack (argc, argv, envp, auxv).
+//!
+//! Fixed bases keep every run alike: a PIE loads at [`PIE_BASE_64`] or
+//! [`PIE_BASE_32`], the interpreter at [`INTERP_BASE_64`] or
+//! [`INTERP_BASE_32`]. The caller reads the interpreter's file (from the
+//! guest's file system) through a callback.
 //!
 //! Talks to `mem` (mapping, host writes) and `arch` (which ELF machine,
 //! byte order and word size to expect). Every header field is checked
@@ -21,10 +27,12 @@ pub enum LoadError {
     WrongEndian { arch: Arch, got: &'static str },
     #[error("wrong machine: {arch} needs e_machine {want}, file has {got}")]
     WrongMachine { arch: Arch, want: u16, got: u16 },
-    #[error("unsupported ELF type {0} (only static ET_EXEC and static-pie ET_DYN)")]
+    #[error("unsupported ELF type {0} (only ET_EXEC and ET_DYN)")]
     UnsupportedType(u16),
-    #[error("dynamically linked ELF (has PT_INTERP) is not supported: link it statically")]
-    Dynamic,
+    #[error("bad PT_INTERP: {0}")]
+    BadInterp(String),
+    #[error("cannot read the ELF interpreter {path}: {why}")]
+    Interp { path: String, why: String },
     #[error("bad program header {index}: {why}")]
     BadSegment { index: usize, why: String },
     #[error("no loadable segment")]
@@ -43,9 +51,12 @@ const PT_PHDR: u32 = 6;
 const ET_EXEC: u16 = 2;
 const ET_DYN: u16 = 3;
 
-/// Load bias of static-pie images, per word size.
-const PIE_BASE_64: u64 = 0x5555_5555_4000 & 0x3f_ffff_f000;
-const PIE_BASE_32: u64 = 0x0040_0000;
+/// Load bias of position-independent executables, per word size.
+pub const PIE_BASE_64: u64 = 0x5555_5555_4000 & 0x3f_ffff_f000;
+pub const PIE_BASE_32: u64 = 0x0040_0000;
+/// Load bias of the ELF interpreter (`ld.so`), per word size.
+pub const INTERP_BASE_64: u64 = 0x3f_f7ff_0000 & !0xffff;
+pub const INTERP_BASE_32: u64 = 0x7700_0000;
 
 /// Little helper reading ELF fields in the file's byte order and class.
 struct Reader<'a> {
@@ -100,6 +111,8 @@ pub struct ElfImage {
     pub phnum: u16,
     pub phdr_vaddr: Option<u64>,
     pub segments: Vec<Segment>,
+    /// The interpreter `PT_INTERP` names, without its NUL.
+    pub interp: Option<Vec<u8>>,
 }
 
 /// Parse and validate an ELF file for `arch`.
@@ -181,6 +194,7 @@ pub fn parse(data: &[u8], arch: Arch) -> Result<ElfImage, LoadError> {
     }
     let mut segments = Vec::new();
     let mut phdr_vaddr = None;
+    let mut interp = None;
     for i in 0..phnum as u64 {
         let base = phoff
             .checked_add(i * phentsize as u64)
@@ -204,7 +218,20 @@ pub fn parse(data: &[u8], arch: Arch) -> Result<ElfImage, LoadError> {
             )
         };
         match p_type {
-            PT_INTERP => return Err(LoadError::Dynamic),
+            PT_INTERP => {
+                let bad = |why: &str| LoadError::BadInterp(why.to_string());
+                let end = offset.checked_add(filesz).ok_or_else(|| bad("offset overflows"))?;
+                let raw = usize::try_from(offset)
+                    .ok()
+                    .zip(usize::try_from(end).ok())
+                    .and_then(|(a, b)| data.get(a..b))
+                    .ok_or_else(|| bad("beyond the end of the file"))?;
+                let path = raw.split(|&b| b == 0).next().unwrap_or_default();
+                if path.is_empty() || path.len() > 4096 {
+                    return Err(bad("empty or too long"));
+                }
+                interp = Some(path.to_vec());
+            }
             PT_PHDR => phdr_vaddr = Some(vaddr),
             PT_LOAD => {
                 let bad = |why: String| LoadError::BadSegment { index: i as usize, why };
@@ -241,7 +268,7 @@ pub fn parse(data: &[u8], arch: Arch) -> Result<ElfImage, LoadError> {
     if segments.is_empty() {
         return Err(LoadError::NoSegments);
     }
-    Ok(ElfImage { arch, entry, is_pie, phoff, phentsize, phnum, phdr_vaddr, segments })
+    Ok(ElfImage { arch, entry, is_pie, phoff, phentsize, phnum, phdr_vaddr, segments, interp })
 }
 
 /// Where a loaded image ended up.
@@ -257,10 +284,14 @@ pub struct Loaded {
     pub end: u64,
 }
 
-/// Map the image's segments into `mem`.
-pub fn map_image(img: &ElfImage, data: &[u8], mem: &mut AddressSpace) -> Result<Loaded, LoadError> {
-    let bias =
-        if img.is_pie { if img.arch.is_64bit() { PIE_BASE_64 } else { PIE_BASE_32 } } else { 0 };
+/// Map the image's segments into `mem`, a PIE at `pie_base`.
+pub fn map_image(
+    img: &ElfImage,
+    data: &[u8],
+    mem: &mut AddressSpace,
+    pie_base: u64,
+) -> Result<Loaded, LoadError> {
+    let bias = if img.is_pie { pie_base } else { 0 };
     let user_end = mem.layout().user_end;
     let mut end = 0u64;
     for (index, s) in img.segments.iter().enumerate() {
@@ -321,7 +352,9 @@ pub mod auxv {
     pub const AT_EUID: u64 = 12;
     pub const AT_GID: u64 = 13;
     pub const AT_EGID: u64 = 14;
+    pub const AT_PLATFORM: u64 = 15;
     pub const AT_HWCAP: u64 = 16;
+    pub const AT_HWCAP2: u64 = 26;
     pub const AT_CLKTCK: u64 = 17;
     pub const AT_SECURE: u64 = 23;
     pub const AT_RANDOM: u64 = 25;
@@ -333,10 +366,6 @@ pub mod auxv {
     /// powerpc: a placeholder old glibc skips.
     pub const AT_IGNOREPPC: u64 = 22;
 }
-
-/// Cache block size powerpc64 reports in AT_DCACHEBSIZE/AT_ICACHEBSIZE:
-/// POWER7 and later use 128 bytes, as does the frontend's `dcbz`.
-const PPC64_CACHE_BLOCK: u64 = 128;
 
 /// Everything a process needs to start after loading.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -351,43 +380,82 @@ pub struct StartInfo {
     pub brk: u64,
 }
 
-/// Load `data` for `arch` into `mem` and build the initial stack. `random`
-/// fills AT_RANDOM (derive it from the cell seed).
+/// Reads the interpreter's file by guest path.
+pub type ReadFile<'a> = &'a mut dyn FnMut(&[u8]) -> Result<Vec<u8>, String>;
+
+/// What the auxiliary vector tells the program about the machine.
+#[derive(Clone, Copy, Debug)]
+pub struct AuxInfo<'a> {
+    pub hwcap: u64,
+    pub hwcap2: u64,
+    pub platform: Option<&'a str>,
+    /// Entries that come before the common ones (powerpc's cache sizes).
+    pub arch_auxv: &'a [(u64, u64)],
+    /// `AT_RANDOM`'s 16 bytes (derive them from the cell seed).
+    pub random: [u8; 16],
+    /// `AT_EXECFN`: the path the program was executed by.
+    pub execfn: &'a [u8],
+}
+
+/// Load `data` for `arch` into `mem` and build the initial stack. A
+/// dynamic executable's interpreter is read through `read_file` and
+/// started instead of the program's entry.
 pub fn load(
     data: &[u8],
     arch: Arch,
     mem: &mut AddressSpace,
     argv: &[Vec<u8>],
     envp: &[Vec<u8>],
-    random: [u8; 16],
+    aux: &AuxInfo,
+    read_file: ReadFile,
 ) -> Result<StartInfo, LoadError> {
     let img = parse(data, arch)?;
-    let loaded = map_image(&img, data, mem)?;
+    let wide = arch.is_64bit();
+    let loaded = map_image(&img, data, mem, if wide { PIE_BASE_64 } else { PIE_BASE_32 })?;
     mem.init_brk(loaded.end);
+    let mut start_at = loaded.entry;
+    let mut interp_base = 0;
+    let mut entry_bias = loaded.bias;
+    if let Some(path) = &img.interp {
+        let name = String::from_utf8_lossy(path).into_owned();
+        let idata = read_file(path).map_err(|why| LoadError::Interp { path: name.clone(), why })?;
+        let iimg = parse(&idata, arch)
+            .map_err(|e| LoadError::Interp { path: name.clone(), why: e.to_string() })?;
+        if iimg.interp.is_some() {
+            return Err(LoadError::Interp { path: name, why: "it has a PT_INTERP itself".into() });
+        }
+        let ibase = if wide { INTERP_BASE_64 } else { INTERP_BASE_32 };
+        let iloaded = map_image(&iimg, &idata, mem, ibase)?;
+        interp_base = iloaded.bias;
+        start_at = iloaded.entry;
+        entry_bias = iloaded.bias;
+    }
     let (pc, toc) = if arch == Arch::Powerpc64 {
         // ELFv1: e_entry is a function descriptor {entry, toc, env}.
         let mut d = [0u8; 16];
-        mem.read_debug(loaded.entry, &mut d).map_err(|_| LoadError::BadDescriptor(loaded.entry))?;
+        mem.read_debug(start_at, &mut d).map_err(|_| LoadError::BadDescriptor(start_at))?;
         let entry = u64::from_be_bytes(d[..8].try_into().expect("8 bytes"));
         let toc = u64::from_be_bytes(d[8..].try_into().expect("8 bytes"));
         // Nothing has relocated the descriptor of a position-independent
         // image yet, so Linux (start_thread) adds the load bias itself.
-        (entry.wrapping_add(loaded.bias), Some(toc.wrapping_add(loaded.bias)))
+        (entry.wrapping_add(entry_bias), Some(toc.wrapping_add(entry_bias)))
     } else {
-        (loaded.entry, None)
+        (start_at, None)
     };
-    let sp = build_stack(arch, mem, &img, &loaded, argv, envp, random)?;
+    let sp = build_stack(arch, mem, &img, &loaded, interp_base, argv, envp, aux)?;
     Ok(StartInfo { sp, pc, toc, brk: mem.set_brk(0) })
 }
 
+#[allow(clippy::too_many_arguments)]
 fn build_stack(
     arch: Arch,
     mem: &mut AddressSpace,
     img: &ElfImage,
     loaded: &Loaded,
+    interp_base: u64,
     argv: &[Vec<u8>],
     envp: &[Vec<u8>],
-    random: [u8; 16],
+    aux: &AuxInfo,
 ) -> Result<u64, LoadError> {
     let layout = *mem.layout();
     let stack_base = layout.stack_top - layout.stack_size;
@@ -421,7 +489,11 @@ fn build_stack(
             }
             Ok(sp)
         };
-    let execfn = push_bytes(mem, argv.first().map(|v| v.as_slice()).unwrap_or(b""), true)?;
+    let execfn = push_bytes(mem, aux.execfn, true)?;
+    let platform = match aux.platform {
+        Some(p) => Some(push_bytes(mem, p.as_bytes(), true)?),
+        None => None,
+    };
     let mut env_ptrs = Vec::with_capacity(envp.len());
     for e in envp.iter().rev() {
         env_ptrs.push(push_bytes(mem, e, true)?);
@@ -432,39 +504,33 @@ fn build_stack(
         arg_ptrs.push(push_bytes(mem, a, true)?);
     }
     arg_ptrs.reverse();
-    let random_at = push_bytes(mem, &random, false)?;
+    let random_at = push_bytes(mem, &aux.random, false)?;
     use auxv::*;
-    // powerpc's ARCH_DLINFO comes first, so these are the lowest entries,
-    // as glibc's compatibility rules expect.
-    let arch_aux: &[(u64, u64)] = match arch {
-        Arch::Powerpc64 => &[
-            (AT_IGNOREPPC, AT_IGNOREPPC),
-            (AT_IGNOREPPC, AT_IGNOREPPC),
-            (AT_DCACHEBSIZE, PPC64_CACHE_BLOCK),
-            (AT_ICACHEBSIZE, PPC64_CACHE_BLOCK),
-            (AT_UCACHEBSIZE, 0),
-        ],
-        _ => &[],
-    };
-    let aux: [(u64, u64); 17] = [
+    let mut common: Vec<(u64, u64)> = vec![
+        (AT_HWCAP, aux.hwcap),
+        (AT_PAGESZ, PAGE_SIZE),
+        (AT_CLKTCK, 100),
         (AT_PHDR, loaded.phdr),
         (AT_PHENT, img.phentsize as u64),
         (AT_PHNUM, img.phnum as u64),
-        (AT_PAGESZ, PAGE_SIZE),
-        (AT_BASE, 0),
+        (AT_BASE, interp_base),
         (AT_FLAGS, 0),
         (AT_ENTRY, loaded.entry),
         (AT_UID, 0),
         (AT_EUID, 0),
         (AT_GID, 0),
         (AT_EGID, 0),
-        (AT_HWCAP, 0),
-        (AT_CLKTCK, 100),
         (AT_SECURE, 0),
         (AT_RANDOM, random_at),
+        (AT_HWCAP2, aux.hwcap2),
         (AT_EXECFN, execfn),
-        (AT_NULL, 0),
     ];
+    if let Some(p) = platform {
+        common.push((AT_PLATFORM, p));
+    }
+    common.push((AT_NULL, 0));
+    let arch_aux = aux.arch_auxv;
+    let aux = common;
     let mut table: Vec<u8> = Vec::new();
     table.extend(enc(argv.len() as u64));
     for p in &arg_ptrs {

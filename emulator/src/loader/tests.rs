@@ -33,13 +33,118 @@ fn space() -> AddressSpace {
     AddressSpace::new(Layout::for_bits(true))
 }
 
+/// `load` with the given AT_RANDOM bytes and a file system that holds
+/// only `files`.
+fn load_with(
+    elf: &[u8],
+    mem: &mut AddressSpace,
+    argv: &[Vec<u8>],
+    envp: &[Vec<u8>],
+    random: [u8; 16],
+    files: &[(&[u8], Vec<u8>)],
+) -> Result<StartInfo, LoadError> {
+    let aux = AuxInfo {
+        hwcap: 0x1105,
+        hwcap2: 0,
+        platform: Some("plat"),
+        arch_auxv: &[],
+        random,
+        execfn: b"/bin/prog",
+    };
+    let mut read = |p: &[u8]| {
+        files.iter().find(|(n, _)| *n == p).map(|(_, d)| d.clone()).ok_or_else(|| "ENOENT".into())
+    };
+    load(elf, Arch::Riscv64, mem, argv, envp, &aux, &mut read)
+}
+
+fn ld(
+    elf: &[u8],
+    mem: &mut AddressSpace,
+    argv: &[Vec<u8>],
+    envp: &[Vec<u8>],
+    random: [u8; 16],
+) -> Result<StartInfo, LoadError> {
+    load_with(elf, mem, argv, envp, random, &[])
+}
+
+/// `tiny_elf` with a second program header, `PT_INTERP` naming `interp`.
+fn dynamic_elf(e_type: u16, vaddr: u64, interp: &[u8]) -> Vec<u8> {
+    let mut f = tiny_elf(e_type, vaddr, &[0x13, 0, 0, 0]);
+    // Move the load header's file span to cover the new tail too.
+    f[56..58].copy_from_slice(&2u16.to_le_bytes());
+    let path_off = (f.len() + 56) as u64;
+    let mut ph = vec![0u8; 56];
+    ph[..4].copy_from_slice(&PT_INTERP.to_le_bytes());
+    ph[8..16].copy_from_slice(&path_off.to_le_bytes());
+    ph[32..40].copy_from_slice(&(interp.len() as u64 + 1).to_le_bytes());
+    // The second header must follow the first: rebuild with it at 120.
+    let code = f.split_off(120);
+    f.extend_from_slice(&ph);
+    f.extend_from_slice(&code);
+    f.extend_from_slice(interp);
+    f.push(0);
+    // Entry and segment size follow the moved code.
+    f[24..32].copy_from_slice(&(vaddr + 176).to_le_bytes());
+    let total = f.len() as u64;
+    f[64 + 32..64 + 40].copy_from_slice(&total.to_le_bytes());
+    f[64 + 40..64 + 48].copy_from_slice(&(total + 0x2000).to_le_bytes());
+    // The PT_INTERP path offset moved with the code.
+    let path_off = total - interp.len() as u64 - 1;
+    f[120 + 8..120 + 16].copy_from_slice(&path_off.to_le_bytes());
+    f
+}
+
+/// The auxiliary vector of the stack at `sp` (argc, argv, envp, auxv).
+fn auxv_of(mem: &AddressSpace, sp: u64) -> std::collections::BTreeMap<u64, u64> {
+    let word = |a: u64| {
+        let mut b = [0u8; 8];
+        mem.read_debug(a, &mut b).unwrap();
+        u64::from_le_bytes(b)
+    };
+    let mut a = sp + 8 + 8 * (word(sp) + 1);
+    while word(a) != 0 {
+        a += 8;
+    }
+    a += 8;
+    let mut found = std::collections::BTreeMap::new();
+    loop {
+        let (k, v) = (word(a), word(a + 8));
+        found.insert(k, v);
+        if k == 0 {
+            return found;
+        }
+        a += 16;
+    }
+}
+
+#[test]
+fn dynamic_programs_start_in_their_interpreter() {
+    let interp = tiny_elf(ET_DYN, 0, &[0x13, 0, 0, 0]);
+    let prog = dynamic_elf(ET_DYN, 0, b"/lib/ld.so");
+    let mut mem = space();
+    let files: [(&[u8], Vec<u8>); 1] = [(b"/lib/ld.so", interp)];
+    let s = load_with(&prog, &mut mem, &[b"p".to_vec()], &[], [1; 16], &files).unwrap();
+    assert_eq!(s.pc, INTERP_BASE_64 + 120);
+    let aux = auxv_of(&mem, s.sp);
+    assert_eq!(aux[&auxv::AT_BASE], INTERP_BASE_64);
+    assert_eq!(aux[&auxv::AT_ENTRY], PIE_BASE_64 + 176);
+    assert_eq!(aux[&auxv::AT_PHDR], PIE_BASE_64 + 64);
+    assert_eq!(aux[&auxv::AT_PHNUM], 2);
+    assert_eq!(aux[&auxv::AT_HWCAP], 0x1105);
+    assert_eq!(mem.read_cstr(aux[&auxv::AT_PLATFORM], 16).unwrap(), b"plat");
+    assert_eq!(mem.read_cstr(aux[&auxv::AT_EXECFN], 16).unwrap(), b"/bin/prog");
+    let mut mem = space();
+    let missing = load_with(&prog, &mut mem, &[], &[], [0; 16], &[]);
+    assert!(matches!(missing, Err(LoadError::Interp { .. })), "{missing:?}");
+}
+
 #[test]
 fn loads_exec_and_builds_stack() {
     let elf = tiny_elf(ET_EXEC, 0x10000, &[0x13, 0, 0, 0]);
     let mut mem = space();
     let argv = vec![b"prog".to_vec(), b"arg1".to_vec()];
     let envp = vec![b"K=V".to_vec()];
-    let s = load(&elf, Arch::Riscv64, &mut mem, &argv, &envp, [7; 16]).unwrap();
+    let s = ld(&elf, &mut mem, &argv, &envp, [7; 16]).unwrap();
     assert_eq!(s.pc, 0x10000 + 120);
     assert_eq!(s.sp % 16, 0);
     let word = |a: u64| {
@@ -79,7 +184,7 @@ fn loads_exec_and_builds_stack() {
 fn static_pie_gets_a_bias() {
     let elf = tiny_elf(ET_DYN, 0, &[0x13, 0, 0, 0]);
     let mut mem = space();
-    let s = load(&elf, Arch::Riscv64, &mut mem, &[b"p".to_vec()], &[], [0; 16]).unwrap();
+    let s = ld(&elf, &mut mem, &[b"p".to_vec()], &[], [0; 16]).unwrap();
     assert_eq!(s.pc, PIE_BASE_64 + 120);
 }
 
@@ -94,7 +199,8 @@ fn rejects_bad_input_with_clear_errors() {
     assert!(matches!(parse(&good, Arch::Powerpc64), Err(LoadError::WrongEndian { .. })));
     let mut dynamic = good.clone();
     dynamic[64..68].copy_from_slice(&PT_INTERP.to_le_bytes());
-    assert_eq!(parse(&dynamic, Arch::Riscv64), Err(LoadError::Dynamic));
+    dynamic[64 + 32..64 + 40].copy_from_slice(&0x10_0000u64.to_le_bytes());
+    assert!(matches!(parse(&dynamic, Arch::Riscv64), Err(LoadError::BadInterp(_))));
     let mut beyond = good.clone();
     beyond[64 + 32..64 + 40].copy_from_slice(&0x10_0000u64.to_le_bytes());
     beyond[64 + 40..64 + 48].copy_from_slice(&0x10_0000u64.to_le_bytes());
@@ -105,7 +211,7 @@ fn rejects_bad_input_with_clear_errors() {
     let mut high = good;
     high[64 + 16..64 + 24].copy_from_slice(&0xffff_ffff_ffff_f000u64.to_le_bytes());
     let mut mem = space();
-    assert!(load(&high, Arch::Riscv64, &mut mem, &[], &[], [0; 16]).is_err());
+    assert!(ld(&high, &mut mem, &[], &[], [0; 16]).is_err());
 }
 
 #[test]
@@ -130,12 +236,12 @@ fn random_headers_never_panic() {
             f.truncate(n);
         }
         let mut mem = space();
-        let _ = load(&f, Arch::Riscv64, &mut mem, &[b"x".to_vec()], &[], [0; 16]);
+        let _ = ld(&f, &mut mem, &[b"x".to_vec()], &[], [0; 16]);
     }
     for _ in 0..500 {
         let n = (next() % 200) as usize;
         let f: Vec<u8> = (0..n).map(|_| next() as u8).collect();
         let mut mem = space();
-        let _ = load(&f, Arch::Riscv64, &mut mem, &[], &[], [0; 16]);
+        let _ = ld(&f, &mut mem, &[], &[], [0; 16]);
     }
 }

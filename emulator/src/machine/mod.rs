@@ -35,6 +35,18 @@ use crate::shell::{Ending, Shell};
 use vfs::{CAPTURE_LIMIT, Capture, Vfs, VfsHandle};
 use world::World;
 
+/// The engine factory a machine or `bohr exec` hands the kernel: every
+/// process gets a fresh engine of `kind` for its frontend.
+pub fn engine_factory(
+    kind: crate::engine::EngineKind,
+    max_block_insns: u32,
+    jit_threshold: u32,
+) -> crate::linux::EngineFactory {
+    std::rc::Rc::new(move |frontend| {
+        crate::engine_for(kind, frontend, max_block_insns, jit_threshold)
+    })
+}
+
 /// Why a script cannot run.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ScriptError {

@@ -41,7 +41,6 @@ pub struct World {
     pub stdout: CaptureRef,
     pub stderr: CaptureRef,
     pcfg: ProcessConfig,
-    seed: u64,
     max_insns: u64,
     cancel: Option<Arc<AtomicBool>>,
     /// Running processes, by ascending pid.
@@ -71,11 +70,12 @@ impl World {
             stderr,
             pcfg: ProcessConfig {
                 arch: cfg.arch,
-                engine: cfg.engine,
-                max_block_insns: cfg.max_block_insns.max(1),
-                jit_threshold: cfg.jit_threshold,
+                engine: super::engine_factory(
+                    cfg.engine,
+                    cfg.max_block_insns.max(1),
+                    cfg.jit_threshold,
+                ),
             },
-            seed: cfg.seed,
             max_insns: cfg.max_insns,
             cancel,
             live: Vec::new(),
@@ -99,7 +99,10 @@ impl World {
         cwd: &[u8],
     ) -> Result<u32, SpawnError> {
         let pid = self.next_pid;
-        let mut p = Process::spawn(&self.pcfg, pid, self.seed, image, argv, envp, fds)?;
+        let arg0 = argv.first().map_or(&b""[..], |a| a.as_slice());
+        let exe = crate::linux::normalize(cwd, arg0);
+        let mut p =
+            Process::spawn(&self.pcfg, &mut self.kernel, pid, image, &exe, argv, envp, fds)?;
         self.next_pid += 1;
         if let Some(h) = &self.kernel.plugins {
             p.instrument(h);

@@ -1,13 +1,14 @@
 //! aarch64 Linux syscall ABI: `svc #0`, number in x8, arguments in x0–x5,
 //! result in x0 as `-errno` on failure. The numbering is asm-generic's
-//! (`arch::generic_abi`); arm64 adds no private calls Bohr implements.
+//! (`arch::generic_abi`), plus `renameat`, which arm64 keeps and riscv64
+//! dropped.
 
 use super::regs::{X0, X1, X2, X3, X4, X5, X8};
 use crate::arch::generic_abi::{GENERIC_LEN, generic_with};
 use crate::arch::{ErrorConvention, SyscallAbi, Sysno};
 
-/// The generic table as is.
-pub static SYSCALLS: [(u32, Sysno); GENERIC_LEN] = generic_with([]);
+/// The generic table plus `renameat`.
+pub static SYSCALLS: [(u32, Sysno); GENERIC_LEN + 1] = generic_with([(38, Sysno::Renameat)]);
 
 pub static ABI: SyscallAbi = SyscallAbi {
     number: X8,

@@ -1,0 +1,28 @@
+//! aarch64's Linux ABI facts: asm-generic but for the moved `O_DIRECTORY`
+//! family (`arch/arm64/include/uapi/asm/fcntl.h`).
+
+use super::{
+    GENERIC_IOC, GENERIC_LOCKS, GENERIC_OPEN, GENERIC_TTY, LinuxAbi, OpenBits, StatLayout,
+};
+
+/// arm and arm64 swap `O_DIRECTORY`/`O_NOFOLLOW` with `O_DIRECT`/`O_LARGEFILE`.
+pub const ARM_OPEN: OpenBits =
+    OpenBits { directory: 0o40000, nofollow: 0o100000, largefile: 0o400000, ..GENERIC_OPEN };
+
+pub static LINUX: LinuxAbi = LinuxAbi {
+    open: ARM_OPEN,
+    map_anonymous: 0x20,
+    stat: StatLayout::Generic64,
+    ioc: GENERIC_IOC,
+    tty: GENERIC_TTY,
+    uname_machine: "aarch64",
+    platform: Some("aarch64"),
+    // HWCAP_FP and HWCAP_ASIMD stay clear until the frontend has FP and
+    // SIMD; nothing else is advertised.
+    hwcap: 0,
+    hwcap2: 0,
+    sigaction_size: 32,
+    arch_auxv: &[],
+    errno_overrides: &[],
+    fcntl_locks: GENERIC_LOCKS,
+};

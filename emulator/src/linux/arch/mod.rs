@@ -1,0 +1,154 @@
+//! The Linux ABI of each arch, as data: one file per arch holds every fact
+//! the kernel needs that differs between arches (open and mmap flag bits,
+//! the `struct stat` layout, errno numbers, the `uname` machine string, the
+//! ioctl encoding, `struct sigaction`'s size and the auxiliary-vector
+//! entries). The syscall numbers stay with the frontends (`arch/<isa>/abi`).
+//!
+//! The kernel asks [`linux_abi`] and never matches on the arch itself, so
+//! adding an arch means adding one file here.
+
+mod aarch64;
+mod armel;
+mod mips;
+mod powerpc64;
+mod riscv64;
+
+use super::errno::Errno;
+use crate::arch::Arch;
+
+/// Raw `O_*` bit values of one arch.
+#[derive(Clone, Copy, Debug)]
+pub struct OpenBits {
+    pub creat: u64,
+    pub excl: u64,
+    pub noctty: u64,
+    pub trunc: u64,
+    pub append: u64,
+    pub nonblock: u64,
+    pub directory: u64,
+    pub nofollow: u64,
+    pub cloexec: u64,
+    pub largefile: u64,
+    pub path: u64,
+}
+
+/// The asm-generic values (`include/uapi/asm-generic/fcntl.h`).
+pub const GENERIC_OPEN: OpenBits = OpenBits {
+    creat: 0o100,
+    excl: 0o200,
+    noctty: 0o400,
+    trunc: 0o1000,
+    append: 0o2000,
+    nonblock: 0o4000,
+    directory: 0o200000,
+    nofollow: 0o400000,
+    cloexec: 0o2000000,
+    largefile: 0,
+    path: 0o10000000,
+};
+
+/// Which `struct stat` the stat family fills in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StatLayout {
+    /// `asm-generic/stat.h` (riscv64, aarch64).
+    Generic64,
+    /// `arch/powerpc/include/uapi/asm/stat.h`, 64-bit.
+    Powerpc64,
+    /// arm's `struct stat64`.
+    ArmStat64,
+    /// mips o32's `struct stat64`.
+    MipsStat64,
+}
+
+/// How `_IOC` packs an ioctl request.
+#[derive(Clone, Copy, Debug)]
+pub struct IocLayout {
+    /// Bit where the direction field starts (READ is 2 in it).
+    pub dir_shift: u32,
+    pub size_mask: u32,
+}
+
+/// Terminal ioctl requests (`TCGETS`, `TIOCGWINSZ`, `FIONREAD`).
+#[derive(Clone, Copy, Debug)]
+pub struct TtyIoctls {
+    pub tcgets: u64,
+    pub tiocgwinsz: u64,
+    pub fionread: u64,
+}
+
+/// Everything per-arch about the Linux ABI except the syscall numbers.
+#[derive(Debug)]
+pub struct LinuxAbi {
+    pub open: OpenBits,
+    pub map_anonymous: u64,
+    pub stat: StatLayout,
+    pub ioc: IocLayout,
+    pub tty: TtyIoctls,
+    /// `uname -m`.
+    pub uname_machine: &'static str,
+    /// `AT_PLATFORM`, if the arch's Linux sets it.
+    pub platform: Option<&'static str>,
+    /// `AT_HWCAP`: exactly the features the frontend implements.
+    pub hwcap: u64,
+    pub hwcap2: u64,
+    /// Bytes of the kernel's `struct sigaction` (rt_sigaction's oldact).
+    pub sigaction_size: usize,
+    /// Arch entries that precede the common auxiliary vector (powerpc's
+    /// `ARCH_DLINFO`).
+    pub arch_auxv: &'static [(u64, u64)],
+    /// Errno numbers that differ from the generic table.
+    pub errno_overrides: &'static [(Errno, u64)],
+    /// `F_GETLK`, `F_SETLK`, `F_SETLKW` (and their 64-bit forms).
+    pub fcntl_locks: &'static [u64],
+}
+
+/// The ABI facts of `arch`.
+pub fn linux_abi(arch: Arch) -> &'static LinuxAbi {
+    match arch {
+        Arch::Riscv64 => &riscv64::LINUX,
+        Arch::Aarch64 => &aarch64::LINUX,
+        Arch::Powerpc64 => &powerpc64::LINUX,
+        Arch::Mipsel | Arch::Mipseb => &mips::LINUX,
+        Arch::Armel => &armel::LINUX,
+    }
+}
+
+/// The generic ioctl packing: 2 direction bits at 30, 14-bit size.
+pub const GENERIC_IOC: IocLayout = IocLayout { dir_shift: 30, size_mask: 0x3fff };
+
+/// `TCGETS`, `TIOCGWINSZ`, `FIONREAD` of `asm-generic/ioctls.h`.
+pub const GENERIC_TTY: TtyIoctls =
+    TtyIoctls { tcgets: 0x5401, tiocgwinsz: 0x5413, fionread: 0x541b };
+
+/// asm-generic's `F_GETLK`, `F_SETLK`, `F_SETLKW` and the OFD forms.
+pub const GENERIC_LOCKS: &[u64] = &[5, 6, 7, 12, 13, 14, 36, 37, 38];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_arch_has_distinct_open_bits() {
+        for arch in Arch::ALL {
+            let b = linux_abi(arch).open;
+            let bits = [
+                b.creat,
+                b.excl,
+                b.noctty,
+                b.trunc,
+                b.append,
+                b.nonblock,
+                b.directory,
+                b.nofollow,
+                b.cloexec,
+                b.path,
+            ];
+            for (i, x) in bits.iter().enumerate() {
+                assert_eq!(x.count_ones(), 1, "{arch}: flag {i}");
+                for y in &bits[i + 1..] {
+                    assert_ne!(x, y, "{arch}");
+                }
+            }
+        }
+    }
+}

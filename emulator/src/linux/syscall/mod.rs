@@ -1,0 +1,179 @@
+//! System-call dispatch: reads the arguments through the arch's
+//! `SyscallAbi`, runs the call on the process and kernel, and writes the
+//! result back with the arch's error convention.
+//!
+//! The handlers are grouped by what they touch: [`files`] (descriptors,
+//! paths, directories, polling), [`memory`] (the address space),
+//! [`process`] (identity, limits, signals, randomness) and [`time`]
+//! (virtual clocks and sleeping). [`uaccess`] reads arguments and guest
+//! memory, [`path`] resolves paths and symlinks. Unknown calls return
+//! ENOSYS and record an event.
+
+mod files;
+mod memory;
+pub(super) mod path;
+mod process;
+mod time;
+mod uaccess;
+
+use super::errno::Errno;
+use super::{ExitStatus, Kernel, Process};
+use crate::arch::{ErrorConvention, Sysno};
+use crate::events::Event;
+use crate::ir::Endian;
+pub use path::normalize;
+pub use process::default_rlimits;
+use uaccess::Ctx;
+
+/// What the process does after a system call.
+pub(super) enum Outcome {
+    Continue,
+    /// Retry the call later (I/O would block).
+    Block,
+    Exit(ExitStatus),
+}
+
+type SysResult = Result<u64, Errno>;
+
+const AT_FDCWD: i64 = -100;
+/// Largest single read or write, so a guest cannot make the host allocate
+/// without bound. Linux also returns short counts for large transfers.
+const MAX_IO: u64 = 1 << 20;
+const MAX_PATH: usize = 4096;
+
+/// Internal result: an errno, "would block", or "exit now".
+enum Fail {
+    Errno(Errno),
+    Block,
+    Exit(ExitStatus),
+}
+
+impl From<Errno> for Fail {
+    fn from(e: Errno) -> Self {
+        Fail::Errno(e)
+    }
+}
+
+impl From<crate::mem::MemFault> for Fail {
+    fn from(_: crate::mem::MemFault) -> Self {
+        Fail::Errno(Errno::EFAULT)
+    }
+}
+
+type R = Result<u64, Fail>;
+
+/// Calls that fail with ENOSYS on purpose, as a Linux built without them
+/// does: no event, since the guest is expected to fall back.
+fn silent_enosys(s: Option<Sysno>) -> bool {
+    matches!(s, Some(Sysno::RtSigreturn | Sysno::Rseq))
+}
+
+/// Handle the system call the process stopped at.
+pub(super) fn dispatch(k: &mut Kernel, p: &mut Process, retry: bool) -> Outcome {
+    let abi = p.frontend.syscall_abi();
+    let nr = p.cpu.regs[abi.number.0 as usize];
+    let mut args = [0u64; 6];
+    for (i, slot) in abi.args.iter().enumerate() {
+        args[i] = p.cpu.regs[slot.0 as usize];
+    }
+    if let Some(off) = abi.stack_args_offset {
+        // mips o32: arguments 5 and 6 live on the caller's stack.
+        let sp = p.cpu.regs[p.frontend.stack_pointer().0 as usize];
+        for (i, arg) in args.iter_mut().enumerate().skip(abi.args.len()) {
+            let mut b = [0u8; 4];
+            if p.mem
+                .read_checked(sp.wrapping_add(off + 4 * (i - abi.args.len()) as u64), &mut b)
+                .is_ok()
+            {
+                *arg = if p.arch.endian() == Endian::Big {
+                    u32::from_be_bytes(b) as u64
+                } else {
+                    u32::from_le_bytes(b) as u64
+                };
+            }
+        }
+    }
+    if !p.arch.is_64bit() {
+        for a in &mut args {
+            *a &= 0xffff_ffff;
+        }
+    }
+    let sysno = abi.lookup(nr);
+    let name = || sysno.map(|s| s.name());
+    if !retry && let Some(h) = &k.plugins {
+        let e = crate::plugin::SyscallEntry { pid: p.pid, number: nr, name: name(), args };
+        h.borrow_mut().syscall_entry(&e);
+    }
+    let mut ctx = Ctx { k, p, args };
+    let result = match sysno {
+        Some(s) => run(&mut ctx, s),
+        None => Err(Fail::Errno(Errno::ENOSYS)),
+    };
+    let result: SysResult = match result {
+        Ok(v) => Ok(v),
+        Err(Fail::Errno(e)) => {
+            if e == Errno::ENOSYS && !silent_enosys(sysno) {
+                let pc = ctx.p.cpu.pc;
+                ctx.k.events.push(Event::UnsupportedSyscall {
+                    pid: ctx.p.pid,
+                    pc,
+                    number: nr,
+                    name: sysno.map(|s| s.name()),
+                });
+            }
+            Err(e)
+        }
+        Err(Fail::Block) => return Outcome::Block,
+        Err(Fail::Exit(s)) => return Outcome::Exit(s),
+    };
+    if let Some(h) = &k.plugins {
+        let e = crate::plugin::SyscallExit { pid: p.pid, number: nr, name: name(), result };
+        h.borrow_mut().syscall_exit(&e);
+    }
+    set_result(p, result);
+    Outcome::Continue
+}
+
+/// Write a result with the arch's error convention.
+fn set_result(p: &mut Process, r: SysResult) {
+    let abi = p.frontend.syscall_abi();
+    let mask = if p.arch.is_64bit() { u64::MAX } else { 0xffff_ffff };
+    let (value, failed) = match r {
+        Ok(v) => (v & mask, false),
+        Err(e) => (e.for_arch(p.arch), true),
+    };
+    match abi.error {
+        ErrorConvention::NegativeErrno => {
+            p.cpu.regs[abi.ret.0 as usize] =
+                if failed { value.wrapping_neg() & mask } else { value };
+        }
+        ErrorConvention::FlagSlot { flag } => {
+            p.cpu.regs[abi.ret.0 as usize] = value;
+            p.cpu.regs[flag.0 as usize] = failed as u64;
+        }
+        ErrorConvention::FlagBit { cr, bit } => {
+            p.cpu.regs[abi.ret.0 as usize] = value;
+            let c = &mut p.cpu.regs[cr.0 as usize];
+            *c = if failed { *c | (1 << bit) } else { *c & !(1 << bit) };
+        }
+    }
+}
+
+fn run(c: &mut Ctx, s: Sysno) -> R {
+    use Sysno::*;
+    match s {
+        Read | Pread64 | Write | Pwrite64 | Readv | Writev | Preadv | Pwritev | Pipe2 | Open
+        | Openat | Close | Lseek | Llseek | Getdents64 | Fstat | Fstat64 | Stat | Stat64
+        | Lstat | Lstat64 | Newfstatat | Fstatat64 | Statx | Ioctl | Fcntl | Fcntl64 | Dup
+        | Dup2 | Dup3 | Unlink | Unlinkat | Rmdir | Mkdir | Mkdirat | Faccessat | Faccessat2
+        | Access | Readlink | Readlinkat | Symlink | Symlinkat | Link | Linkat | Rename
+        | Renameat | Renameat2 | Chmod | Fchmod | Fchmodat | Fchown | Fchownat | Utimensat
+        | Ftruncate | Ftruncate64 | Truncate | Truncate64 | Fsync | Fdatasync | Sendfile
+        | Sendfile64 | CopyFileRange | Poll | Ppoll | PpollTime64 | Newselect | Pselect6
+        | Pselect6Time64 | Getcwd | Chdir | Fchdir | Umask => files::run(c, s),
+        Brk | Mmap | Mmap2 | Munmap | Mprotect | Mremap | Madvise => memory::run(c, s),
+        ClockGettime | ClockGettime64 | ClockGetres | ClockGetresTime64 | Gettimeofday
+        | Nanosleep | ClockNanosleep | ClockNanosleepTime64 | Times | Getrusage => time::run(c, s),
+        _ => process::run(c, s),
+    }
+}
