@@ -29,57 +29,91 @@ pub enum Command {
     Trace(crate::trace::TraceArgs),
     /// Run two cells with tracing and report where they first diverge.
     Diff(crate::trace::DiffArgs),
-    /// Run one guest program with the host's stdio, like qemu-user.
-    Exec {
-        /// Guest architecture.
-        #[arg(long, value_parser = parse_arch)]
-        arch: Arch,
-        /// Execution engine (the JIT by default, as in matrix cells).
-        #[arg(long, default_value = "jit", value_parser = parse_engine)]
-        engine: EngineKind,
-        /// Stop after exactly this many guest instructions (exit 124).
-        #[arg(long)]
-        max_insns: Option<u64>,
-        /// Largest number of guest instructions per translated block.
-        #[arg(long, default_value_t = bohr_emu::engine::DEFAULT_MAX_BLOCK_INSNS,
-              value_parser = clap::value_parser!(u32).range(1..=4096))]
-        max_block_insns: u32,
-        /// Executions of a block before the JIT compiles it (0: at once).
-        /// The default was chosen by measurement: compiling every block at
-        /// once spends more time in Cranelift than it saves.
-        #[arg(long, default_value_t = bohr_emu::jit::DEFAULT_THRESHOLD)]
-        jit_threshold: u32,
-        /// Seed for AT_RANDOM and getrandom.
-        #[arg(long, default_value_t = 0)]
-        seed: u64,
-        /// Print the IR of every translated block to stderr at exit.
-        #[arg(long)]
-        dump_ir: bool,
-        /// Print instruction count, translation statistics and MIPS to stderr.
-        #[arg(long)]
-        stats: bool,
-        /// Guest environment variable (repeatable); the host's is not passed.
-        #[arg(long = "env", value_name = "K=V")]
-        env: Vec<String>,
-        /// Instrument with a built-in plugin (repeatable): execlog (every
-        /// executed instruction, to stderr or --execlog), counters and
-        /// coverage (reported on stderr at exit), memlog (every memory
-        /// access, to stderr). Never written to the guest's stdout.
-        #[arg(long = "trace", value_enum, value_name = "PLUGIN")]
-        trace: Vec<crate::exec::TracePlugin>,
-        /// Write the execlog to FILE instead of stderr.
-        #[arg(long, value_name = "FILE")]
-        execlog: Option<std::path::PathBuf>,
-        /// Resolve the ELF interpreter and absolute guest paths under DIR
-        /// first, then on the host (like `qemu-<arch>-static -L DIR`).
-        #[arg(long, short = 'L', value_name = "DIR")]
-        rootfs: Option<std::path::PathBuf>,
-        /// The guest ELF (static or dynamic).
-        program: std::path::PathBuf,
-        /// Arguments for the guest.
-        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-        args: Vec<String>,
-    },
+    /// Run one static guest program with the host's stdio, like qemu-user.
+    Exec(ExecArgs),
+}
+
+/// Arguments of `bohr exec`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ExecArgs {
+    /// Guest architecture.
+    #[arg(long, value_parser = parse_arch)]
+    pub arch: Arch,
+    /// Execution engine (the JIT by default, as in matrix cells).
+    #[arg(long, default_value = "jit", value_parser = parse_engine)]
+    pub engine: EngineKind,
+    /// Stop after exactly this many guest instructions (exit 124).
+    #[arg(long)]
+    pub max_insns: Option<u64>,
+    /// Largest number of guest instructions per translated block.
+    #[arg(long, default_value_t = bohr_emu::engine::DEFAULT_MAX_BLOCK_INSNS,
+          value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub max_block_insns: u32,
+    /// Executions of a block before the JIT compiles it (0: at once).
+    /// The default was chosen by measurement: compiling every block at
+    /// once spends more time in Cranelift than it saves.
+    #[arg(long, default_value_t = bohr_emu::jit::DEFAULT_THRESHOLD)]
+    pub jit_threshold: u32,
+    /// Seed for AT_RANDOM and getrandom (decimal or 0x hex).
+    #[arg(long, default_value = "0", value_parser = crate::commands::parse_seed)]
+    pub seed: u64,
+    /// Print the IR of every translated block to stderr at exit.
+    #[arg(long)]
+    pub dump_ir: bool,
+    /// Print instruction count, translation statistics and MIPS to stderr.
+    #[arg(long)]
+    pub stats: bool,
+    /// Guest environment variable (repeatable); the host's is not passed.
+    #[arg(long = "env", value_name = "K=V")]
+    pub env: Vec<String>,
+    /// Instrument with a built-in plugin (repeatable): execlog (every
+    /// executed instruction, to stderr or --execlog), counters and
+    /// coverage (reported on stderr at exit), memlog (every memory
+    /// access, to stderr). Never written to the guest's stdout.
+    #[arg(long = "trace", value_enum, value_name = "PLUGIN")]
+    pub trace: Vec<crate::exec::TracePlugin>,
+    /// Write the execlog to FILE instead of stderr.
+    #[arg(long, value_name = "FILE")]
+    pub execlog: Option<std::path::PathBuf>,
+    /// Resolve the ELF interpreter and absolute guest paths under DIR
+    /// first, then on the host (like `qemu-<arch>-static -L DIR`).
+    #[arg(long, short = 'L', value_name = "DIR")]
+    pub rootfs: Option<std::path::PathBuf>,
+    /// The guest ELF (static or dynamic).
+    pub program: std::path::PathBuf,
+    /// Arguments for the guest.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub args: Vec<String>,
+}
+
+impl ExecArgs {
+    /// The second stage: check the combination and derive the options
+    /// `exec` runs with.
+    pub fn options(self) -> Result<ExecOptions, crate::errors::ExecArgsError> {
+        use crate::errors::ExecArgsError;
+        if self.execlog.is_some() && !self.trace.contains(&crate::exec::TracePlugin::Execlog) {
+            return Err(ExecArgsError::ExeclogWithoutTrace);
+        }
+        if bohr_emu::arch::frontend_for(self.arch).is_none() {
+            return Err(ExecArgsError::Unsupported(self.arch.to_string()));
+        }
+        Ok(ExecOptions {
+            arch: self.arch,
+            engine: self.engine,
+            max_insns: self.max_insns,
+            max_block_insns: self.max_block_insns,
+            jit_threshold: self.jit_threshold,
+            seed: self.seed,
+            dump_ir: self.dump_ir,
+            stats: self.stats,
+            env: self.env,
+            trace: self.trace,
+            execlog: self.execlog,
+            rootfs: self.rootfs,
+            program: self.program,
+            args: self.args,
+        })
+    }
 }
 
 /// Which cells to take from a matrix.
@@ -135,8 +169,29 @@ pub struct RunArgs {
     #[arg(long)]
     pub update_snapshots: bool,
     /// Stop scheduling new cells after the first one that does not pass.
-    #[arg(long)]
+    #[arg(long, overrides_with = "no_fail_fast")]
     pub fail_fast: bool,
+    /// Run a failing run again up to N times with the same seed. A run that
+    /// then passes makes its cell flaky (the failure depended on the host,
+    /// a wall timeout say); one that fails every time was deterministic.
+    #[arg(long, default_value_t = 0, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=100))]
+    pub retries: u32,
+    /// Run every selected cell whatever fails (the default; as in nextest).
+    #[arg(long, overrides_with = "fail_fast")]
+    pub no_fail_fast: bool,
+    /// Run once with chaos scheduling from this seed, as run 2.. of
+    /// --repeat does (device contents still come from --seed or the
+    /// matrix); repro commands of such runs carry it.
+    #[arg(long, value_name = "S", value_parser = crate::commands::parse_seed, conflicts_with = "repeat")]
+    pub schedule_seed: Option<u64>,
+    /// Colour status words on a terminal.
+    #[arg(long, value_enum, default_value = "auto", value_name = "WHEN")]
+    pub color: crate::report::style::ColorChoice,
+    /// human: the report on stdout; json: one JSON object per finished
+    /// run on stdout, in matrix order, then a summary object (the human
+    /// report goes to stderr).
+    #[arg(long, value_enum, default_value = "human", value_name = "FORMAT")]
+    pub message_format: crate::report::end::MessageFormat,
 }
 
 /// Arguments of `bohr list`.
@@ -195,7 +250,11 @@ pub fn main() -> i32 {
                 seed: a.seed,
                 junit: a.junit,
                 update_snapshots: a.update_snapshots,
-                fail_fast: a.fail_fast,
+                fail_fast: a.fail_fast && !a.no_fail_fast,
+                retries: a.retries,
+                schedule_seed: a.schedule_seed,
+                color: a.color,
+                message_format: a.message_format,
             };
             crate::commands::run(&cmd, &crate::run::executor::MachineExecutor)
         }
@@ -208,53 +267,18 @@ pub fn main() -> i32 {
         Command::Sh(a) => crate::sh::main(&a),
         Command::Trace(a) => report_trace_error(crate::trace::trace(&a)),
         Command::Diff(a) => report_trace_error(crate::trace::diff(&a)),
-        Command::Exec {
-            arch,
-            engine,
-            max_insns,
-            max_block_insns,
-            jit_threshold,
-            seed,
-            dump_ir,
-            stats,
-            env,
-            trace,
-            execlog,
-            rootfs,
-            program,
-            args,
-        } => {
-            if execlog.is_some() && !trace.contains(&crate::exec::TracePlugin::Execlog) {
-                eprintln!("bohr: --execlog needs --trace execlog");
-                return 2;
-            }
-            if bohr_emu::arch::frontend_for(arch).is_none() {
-                eprintln!("bohr: architecture {arch} is not supported yet");
-                return 2;
-            }
-            let opts = ExecOptions {
-                arch,
-                engine,
-                max_insns,
-                max_block_insns,
-                jit_threshold,
-                seed,
-                dump_ir,
-                stats,
-                env,
-                trace,
-                execlog,
-                rootfs,
-                program,
-                args,
-            };
-            match exec(&opts) {
+        Command::Exec(a) => match a.options() {
+            Ok(opts) => match exec(&opts) {
                 Ok(code) => code,
                 Err(e) => {
                     eprintln!("bohr: {e}");
                     2
                 }
+            },
+            Err(e) => {
+                eprintln!("bohr: {e}");
+                2
             }
-        }
+        },
     }
 }

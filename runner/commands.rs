@@ -6,9 +6,12 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::events::{Fanout, Reporter};
 use crate::list::{self, Format};
 use crate::matrix::select::{Partition, Selection, select};
-use crate::matrix::{self, ConfigError};
+use crate::matrix::{self, ConfigError, Diag};
+use crate::report::end::{EndOfRun, MessageFormat};
+use crate::report::style::{ColorChoice, Style};
 use crate::report::{self, progress};
 use crate::run::{self, executor::Executor};
 
@@ -21,9 +24,13 @@ pub struct RunCommand {
     pub jobs: Option<usize>,
     pub repeat: u32,
     pub seed: Option<u64>,
+    pub schedule_seed: Option<u64>,
     pub junit: Option<PathBuf>,
     pub update_snapshots: bool,
     pub fail_fast: bool,
+    pub retries: u32,
+    pub color: ColorChoice,
+    pub message_format: MessageFormat,
 }
 
 /// Options of `bohr list`.
@@ -43,8 +50,8 @@ fn print_config_error(e: &ConfigError) {
 
 /// Parse `--seed`: decimal or `0x` hexadecimal.
 pub fn parse_seed(s: &str) -> Result<u64, String> {
-    crate::matrix::parse_u64(s)
-        .ok_or_else(|| format!("invalid seed `{s}` (expected a number below 2^64)"))
+    crate::units::parse_u64(s)
+        .map_err(|_| format!("invalid seed `{s}` (expected a number below 2^64)"))
 }
 
 /// Parse `--partition K/N`.
@@ -63,7 +70,10 @@ fn configure_insta(update: bool) {
         // progress output.
         std::env::set_var("INSTA_OUTPUT", "none");
         if update {
-            std::env::set_var("INSTA_UPDATE", "always");
+            // `force`, not `always`: a snapshot whose body matches is still
+            // rewritten, so its metadata (instruction counts, fingerprint)
+            // stays current. An unchanged file is rewritten byte for byte.
+            std::env::set_var("INSTA_UPDATE", "force");
         }
     }
 }
@@ -75,7 +85,7 @@ pub fn run(cmd: &RunCommand, exec: &dyn Executor) -> i32 {
     let update = cmd.update_snapshots
         || matches!(std::env::var("INSTA_UPDATE").as_deref(), Ok("always" | "1" | "force"));
     configure_insta(cmd.update_snapshots);
-    let m = match matrix::load(&cmd.matrix) {
+    let m = match matrix::load(&resolve_matrix(&cmd.matrix)) {
         Ok(m) => m,
         Err(e) => {
             print_config_error(&e);
@@ -93,44 +103,62 @@ pub fn run(cmd: &RunCommand, exec: &dyn Executor) -> i32 {
         print_config_error(&e);
         return 2;
     }
+    let junit = cmd
+        .junit
+        .clone()
+        .unwrap_or_else(|| report::default_junit_path(&m, cmd.selection.partition));
+    if let Err(e) = check_junit_path(&junit) {
+        print_config_error(&e);
+        return 2;
+    }
+    // A report left by an earlier run must never pass for this one's, even
+    // if this run is killed before it writes its own.
+    if let Err(e) = std::fs::remove_file(&junit)
+        && e.kind() != std::io::ErrorKind::NotFound
+    {
+        eprintln!("bohr: error: cannot remove the previous JUnit file {}: {e}", junit.display());
+        return 2;
+    }
+    crate::interrupt::install();
     let jobs =
         cmd.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let opts = run::Options {
         jobs,
         repeat: cmd.repeat.max(1),
         seed: cmd.seed,
+        schedule_seed: cmd.schedule_seed,
         fail_fast: cmd.fail_fast,
+        retries: cmd.retries,
         update_snapshots: update,
+        interrupted: crate::interrupt::received,
     };
     let progress = progress::Progress::new(
         progress::Mode::detect(),
         cells.len() * opts.repeat as usize,
         opts.repeat,
+        Style::detect(cmd.color, true),
     );
-    let rep = match run::run(&m, &cells, &opts, exec, &progress, cmd.selection.partition) {
-        Ok(r) => r,
+    let end = EndOfRun::new(&m, junit, cmd.message_format, Style::detect(cmd.color, false));
+    let reporters: Vec<&dyn Reporter> = vec![&progress, &end];
+    match run::run(&m, &cells, &opts, exec, &Fanout(reporters), cmd.selection.partition) {
+        Ok(_) => end.exit_code(),
         Err(e) => {
             eprintln!("bohr: error: {e}");
-            return 2;
-        }
-    };
-    print!("{}", report::text::render(&rep));
-    let junit = cmd
-        .junit
-        .clone()
-        .unwrap_or_else(|| report::default_junit_path(&m, cmd.selection.partition));
-    let mut code = rep.exit_code();
-    match report::junit::write(&rep, &junit) {
-        Ok(()) => println!("junit: {}", report::relative(&junit)),
-        Err(e) => {
-            eprintln!("bohr: error: {e}");
-            code = 2;
+            2
         }
     }
-    if let Err(e) = report::github::emit(&rep) {
-        eprintln!("bohr: warning: cannot write the GitHub step summary: {e}");
+}
+
+/// A JUnit path must be a file that can be created: refuse a directory
+/// before any cell runs.
+fn check_junit_path(path: &Path) -> Result<(), ConfigError> {
+    if path.is_dir() {
+        return Err(ConfigError::one(Diag::file(
+            path.display().to_string(),
+            "--junit names a directory; give a file path such as target/bohr/report.xml",
+        )));
     }
-    code
+    Ok(())
 }
 
 /// `bohr list`.
@@ -139,7 +167,7 @@ pub fn list(cmd: &ListCommand) -> i32 {
         eprintln!("bohr: error: --shards only applies to --format github-matrix");
         return 2;
     }
-    let m = match matrix::load(&cmd.matrix) {
+    let m = match matrix::load(&resolve_matrix(&cmd.matrix)) {
         Ok(m) => m,
         Err(e) => {
             print_config_error(&e);
@@ -148,8 +176,17 @@ pub fn list(cmd: &ListCommand) -> i32 {
     };
     match select(&m, &cmd.selection) {
         Ok(cells) => {
-            print!("{}", list::render(&m, &cells, cmd.format, cmd.shards));
-            0
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            match list::write(&m, &cells, cmd.format, cmd.shards, &mut out) {
+                Ok(()) => 0,
+                // A closed pipe (`bohr list | head`) is not an error.
+                Err(list::ListError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
+                Err(e) => {
+                    eprintln!("bohr: error: {e}");
+                    2
+                }
+            }
         }
         Err(e) => {
             print_config_error(&e);
@@ -158,10 +195,24 @@ pub fn list(cmd: &ListCommand) -> i32 {
     }
 }
 
-/// Whether a first argument names a matrix (so `bohr M.toml` means
-/// `bohr run M.toml`).
+/// Whether a first argument starts a `bohr run` without the word `run`:
+/// anything but a subcommand, `help` or a help/version flag. So `bohr
+/// M.toml`, `bohr -j 2 M.toml` and `bohr matrices/smoke` all mean `bohr
+/// run ...`.
 pub fn is_matrix_arg(arg: &std::ffi::OsStr) -> bool {
-    arg.to_str().is_some_and(|s| {
-        !s.starts_with('-') && Path::new(s).extension().is_some_and(|e| e == "toml")
-    })
+    const WORDS: [&str; 7] = ["run", "list", "sh", "trace", "diff", "exec", "help"];
+    const FLAGS: [&str; 4] = ["-h", "--help", "-V", "--version"];
+    arg.to_str().is_none_or(|s| !WORDS.contains(&s) && !FLAGS.contains(&s))
+}
+
+/// The matrix file a command names: the path itself, or `PATH.toml` when
+/// the path has no extension and only that file exists.
+pub fn resolve_matrix(path: &Path) -> PathBuf {
+    if !path.exists() && path.extension().is_none() {
+        let with = path.with_extension("toml");
+        if with.is_file() {
+            return with;
+        }
+    }
+    path.to_path_buf()
 }

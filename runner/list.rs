@@ -5,6 +5,7 @@
 use serde::Serialize;
 use serde_json::{Map, Value as Json};
 
+pub use crate::errors::ListError;
 use crate::matrix::select::Partition;
 use crate::matrix::{Cell, Key, Matrix, Value, format_duration};
 
@@ -76,49 +77,87 @@ fn cell_json<'a>(m: &'a Matrix, c: &'a Cell) -> CellJson<'a> {
     }
 }
 
-/// Render `cells` (already selected) in `format`. `shards` turns the
+/// Most jobs GitHub Actions allows in one matrix.
+pub const GITHUB_MAX_JOBS: usize = 256;
+
+/// Write `cells` (already selected) in `format` to `out` as they are
+/// produced (one line per cell for text). `shards` turns the
 /// github-matrix form into one entry per non-empty partition.
-pub fn render(m: &Matrix, cells: &[&Cell], format: Format, shards: Option<usize>) -> String {
+pub fn write(
+    m: &Matrix,
+    cells: &[&Cell],
+    format: Format,
+    shards: Option<usize>,
+    out: &mut dyn std::io::Write,
+) -> Result<(), ListError> {
     match format {
-        Format::Text => cells.iter().map(|c| format!("{}\n", c.id)).collect(),
+        Format::Text => {
+            for c in cells {
+                writeln!(out, "{}", c.id)?;
+            }
+        }
         Format::Json => {
             let list: Vec<CellJson> = cells.iter().map(|c| cell_json(m, c)).collect();
-            // Serialising plain maps and strings cannot fail.
-            let mut s = serde_json::to_string_pretty(&list).expect("cell JSON serialises");
-            s.push('\n');
-            s
+            serde_json::to_writer_pretty(&mut *out, &list).map_err(|e| ListError::Io(e.into()))?;
+            writeln!(out)?;
         }
         Format::GithubMatrix => {
             let include: Vec<Json> = match shards {
-                Some(n) => (1..=n)
-                    .filter_map(|k| {
-                        let p = Partition { k, n };
-                        let count = (0..cells.len()).filter(|&i| p.contains(i)).count();
-                        (count > 0).then(|| {
+                Some(n) => {
+                    let mut counts = vec![0usize; n];
+                    for i in 0..cells.len() {
+                        counts[i % n] += 1;
+                    }
+                    (1..=n)
+                        .filter(|&k| counts[k - 1] > 0)
+                        .map(|k| {
                             let mut o = Map::new();
-                            o.insert("partition".into(), Json::String(p.to_string()));
-                            o.insert("cells".into(), Json::from(count));
+                            o.insert(
+                                "partition".into(),
+                                Json::String(Partition { k, n }.to_string()),
+                            );
+                            o.insert("cells".into(), Json::from(counts[k - 1]));
                             Json::Object(o)
                         })
-                    })
-                    .collect(),
-                None => cells
-                    .iter()
-                    .map(|c| {
-                        let mut o = Map::new();
-                        o.insert("cell".into(), Json::String(c.id.clone()));
-                        for (k, v) in &c.values {
-                            o.insert(k.to_string(), Json::String(v.to_string()));
-                        }
-                        Json::Object(o)
-                    })
-                    .collect(),
+                        .collect()
+                }
+                None => {
+                    if cells.len() > GITHUB_MAX_JOBS {
+                        return Err(ListError::TooManyJobs { jobs: cells.len() });
+                    }
+                    cells
+                        .iter()
+                        .map(|c| {
+                            let mut o = Map::new();
+                            o.insert("cell".into(), Json::String(c.id.clone()));
+                            for (k, v) in &c.values {
+                                o.insert(k.to_string(), Json::String(v.to_string()));
+                            }
+                            Json::Object(o)
+                        })
+                        .collect()
+                }
             };
+            if include.is_empty() {
+                return Err(ListError::NoJobs);
+            }
             let mut o = Map::new();
             o.insert("include".into(), Json::Array(include));
-            let mut s = Json::Object(o).to_string();
-            s.push('\n');
-            s
+            writeln!(out, "{}", Json::Object(o))?;
         }
     }
+    out.flush()?;
+    Ok(())
+}
+
+/// [`write`] into a string (for tests).
+pub fn render(
+    m: &Matrix,
+    cells: &[&Cell],
+    format: Format,
+    shards: Option<usize>,
+) -> Result<String, ListError> {
+    let mut buf = Vec::new();
+    write(m, cells, format, shards, &mut buf)?;
+    Ok(String::from_utf8_lossy(&buf).into_owned())
 }

@@ -12,8 +12,7 @@ use std::sync::Arc;
 use bohr_emu::arch::Arch;
 use bohr_emu::engine::EngineKind;
 use bohr_emu::machine::{
-    GuestFile, MachineConfig, MtdFill, MtdSpec, Outcome, RunControl, ScriptError, Stopped,
-    WritePath, run_script,
+    GuestFile, MachineConfig, MtdSpec, Outcome, RunControl, Stopped, WritePath, run_script,
 };
 
 /// Arguments of `bohr sh`.
@@ -73,129 +72,19 @@ pub struct ShArgs {
     pub script: PathBuf,
 }
 
-/// Bad arguments, found before the machine starts.
-#[derive(Debug, thiserror::Error)]
-pub enum ShError {
-    #[error("cannot read {path}: {source}")]
-    Read { path: String, source: std::io::Error },
-    #[error("--mtd {spec:?}: {why}")]
-    Mtd { spec: String, why: String },
-    #[error("--env {0:?}: expected K=V")]
-    Env(String),
-    #[error("--file {0:?}: expected GUEST_PATH=HOST_PATH with an absolute guest path")]
-    File(String),
-    #[error("{0}")]
-    Script(#[from] ScriptError),
-}
+pub use crate::errors::ShError;
 
 fn parse_u64(s: &str) -> Result<u64, String> {
-    let t: String = s.trim().chars().filter(|&c| c != '_').collect();
-    let r = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
-        Some(h) => u64::from_str_radix(h, 16),
-        None => t.parse(),
-    };
-    r.map_err(|_| format!("`{s}` is not a number (decimal or 0x hex)"))
-}
-
-/// `4096`, `0x1000`, `64KiB`, `1MiB`, `1GiB`.
-fn parse_size(s: &str) -> Result<u64, String> {
-    let t = s.trim();
-    for (suffix, mult) in [("KiB", 1u64 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30), ("B", 1)] {
-        if let Some(n) = t.strip_suffix(suffix) {
-            return parse_u64(n)?.checked_mul(mult).ok_or_else(|| format!("`{s}` is too large"));
-        }
-    }
-    parse_u64(t).map_err(|_| format!("`{s}` is not a size (like 4096, 0x1000, 64KiB, 1MiB)"))
+    crate::units::parse_u64(s).map_err(|e| e.to_string())
 }
 
 fn parse_size_u32(s: &str) -> Result<u32, String> {
-    u32::try_from(parse_size(s)?).map_err(|_| format!("`{s}` is too large"))
-}
-
-/// Split on commas, honouring `\,` and `\\`.
-fn split_spec(spec: &str) -> Vec<String> {
-    let mut out = vec![String::new()];
-    let mut chars = spec.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => match chars.next() {
-                Some(n @ (',' | '\\')) => out.last_mut().expect("never empty").push(n),
-                Some(n) => {
-                    let last = out.last_mut().expect("never empty");
-                    last.push('\\');
-                    last.push(n);
-                }
-                None => out.last_mut().expect("never empty").push('\\'),
-            },
-            ',' => out.push(String::new()),
-            c => out.last_mut().expect("never empty").push(c),
-        }
-    }
-    out
+    crate::units::parse_size_u32(s).map_err(|e| e.to_string())
 }
 
 /// Parse one `--mtd` spec (device `index`).
 pub fn parse_mtd(spec: &str, index: usize) -> Result<MtdSpec, ShError> {
-    let bad = |why: String| ShError::Mtd { spec: spec.to_string(), why };
-    let mut name = None;
-    let mut size = None;
-    let mut erasesize = None;
-    let mut fill = None;
-    let mut writes = Vec::new();
-    for item in split_spec(spec) {
-        if item.is_empty() {
-            continue;
-        }
-        let Some((key, value)) = item.split_once('=') else {
-            return Err(bad(format!("`{item}` is not KEY=VALUE")));
-        };
-        if let Some(off) = key.strip_prefix("text@") {
-            let off = parse_size(off).map_err(&bad)?;
-            writes.push((off, value.as_bytes().to_vec()));
-            continue;
-        }
-        match key {
-            "name" => name = Some(value.to_string()),
-            "size" => size = Some(parse_size(value).map_err(&bad)?),
-            "erasesize" => erasesize = Some(parse_size(value).map_err(&bad)?),
-            "fill" => {
-                fill = Some(match value {
-                    "erased" => MtdFill::Erased,
-                    "zero" => MtdFill::Zero,
-                    "random" => MtdFill::Random,
-                    _ => {
-                        return Err(bad(format!(
-                            "fill `{value}`: expected erased, zero or random"
-                        )));
-                    }
-                })
-            }
-            "file" => {
-                let data = std::fs::read(value)
-                    .map_err(|e| bad(format!("cannot read file {value}: {e}")))?;
-                fill = Some(MtdFill::Bytes(Arc::new(data)));
-            }
-            _ => {
-                return Err(bad(format!(
-                    "unknown key `{key}` (expected name, size, erasesize, fill, file, text@OFFSET)"
-                )));
-            }
-        }
-    }
-    let erasesize = erasesize.unwrap_or(64 << 10);
-    let size = match (size, &fill) {
-        (Some(s), _) => s,
-        // A file without a size: the file, rounded up to whole erase blocks.
-        (None, Some(MtdFill::Bytes(b))) => (b.len() as u64).div_ceil(erasesize).max(1) * erasesize,
-        (None, _) => 1 << 20,
-    };
-    Ok(MtdSpec {
-        name: name.unwrap_or_else(|| format!("mtd{index}")),
-        size,
-        erasesize,
-        fill: fill.unwrap_or(MtdFill::Erased),
-        writes,
-    })
+    Ok(crate::mtd::parse_spec(spec, index)?)
 }
 
 fn is_executable(meta: &std::fs::Metadata) -> bool {
@@ -355,6 +244,7 @@ pub fn main(a: &ShArgs) -> i32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bohr_emu::machine::MtdFill;
 
     #[test]
     fn mtd_specs() {

@@ -24,8 +24,8 @@ use bohr_emu::plugin::trace::{Recorder, Trace, context, divergences};
 use bohr_emu::plugin::{PluginHandle, PluginHost, Sink};
 
 use crate::matrix::select::{Selection, select};
-use crate::matrix::{self, Cell, ConfigError, Matrix};
-use crate::run::{expect, machine_config, seed};
+use crate::matrix::{self, Cell, Matrix};
+use crate::run::{expect, run_config, seed};
 
 /// Arguments of `bohr trace`.
 #[derive(clap::Args, Debug, Clone)]
@@ -53,6 +53,10 @@ pub struct TraceArgs {
     /// Seed of the cell, overriding the matrix (as `bohr run --seed`).
     #[arg(long, value_parser = crate::commands::parse_seed)]
     pub seed: Option<u64>,
+    /// Chaos scheduling from this seed, as a later run of `bohr run
+    /// --repeat` (as `bohr run --schedule-seed`).
+    #[arg(long, value_name = "S", value_parser = crate::commands::parse_seed)]
+    pub schedule_seed: Option<u64>,
 }
 
 /// Arguments of `bohr diff`.
@@ -75,39 +79,28 @@ pub struct DiffArgs {
     /// Seed of both cells, overriding the matrix.
     #[arg(long, value_parser = crate::commands::parse_seed)]
     pub seed: Option<u64>,
+    /// Chaos scheduling from this seed for both cells (as `bohr run
+    /// --schedule-seed`).
+    #[arg(long, value_name = "S", value_parser = crate::commands::parse_seed)]
+    pub schedule_seed: Option<u64>,
 }
 
 /// Parse `LO:HI`.
 pub fn parse_pc_range(s: &str) -> Result<(u64, u64), String> {
     let bad = || format!("invalid pc range `{s}` (expected LO:HI, e.g. 0x10000:0x20000)");
     let (lo, hi) = s.split_once(':').ok_or_else(bad)?;
-    let lo = matrix::parse_u64(lo).ok_or_else(bad)?;
-    let hi = matrix::parse_u64(hi).ok_or_else(bad)?;
+    let lo = crate::units::parse_u64(lo).map_err(|_| bad())?;
+    let hi = crate::units::parse_u64(hi).map_err(|_| bad())?;
     if lo >= hi {
         return Err(format!("invalid pc range `{s}`: LO must be below HI"));
     }
     Ok((lo, hi))
 }
 
-/// Errors of `trace` and `diff`, all exit status 2.
-#[derive(Debug, thiserror::Error)]
-pub enum TraceError {
-    #[error("{}", .0.diags.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\nbohr: error: "))]
-    Config(ConfigError),
-    #[error("--cell `{pattern}` matches {count} cells; trace runs one: {ids}")]
-    Ambiguous { pattern: String, count: usize, ids: String },
-    #[error("--from {from} must be below --to {to}")]
-    Range { from: u64, to: u64 },
-    #[error("cannot create execlog {path}: {source}")]
-    Create { path: String, source: std::io::Error },
-    #[error("cannot write execlog {path}: {source}")]
-    Write { path: String, source: std::io::Error },
-    #[error("cell {cell}: {message}")]
-    Run { cell: String, message: String },
-}
+pub use crate::errors::TraceError;
 
 fn load(path: &std::path::Path) -> Result<Matrix, TraceError> {
-    matrix::load(path).map_err(TraceError::Config)
+    matrix::load(&crate::commands::resolve_matrix(path)).map_err(TraceError::Config)
 }
 
 /// The one cell `pattern` names.
@@ -124,15 +117,25 @@ fn one_cell<'m>(m: &'m Matrix, pattern: &str) -> Result<&'m Cell, TraceError> {
     }
 }
 
-/// Run `cell` at its base seed with `plugins`.
+/// The seeds of a traced run: `--seed` and `--schedule-seed`.
+#[derive(Clone, Copy, Debug)]
+struct Seeds {
+    seed: Option<u64>,
+    schedule: Option<u64>,
+}
+
+/// Run `cell` at its base seed (perturbed by a schedule seed, if given)
+/// with `plugins`, exactly as `bohr run` would.
 fn run_cell(
     m: &Matrix,
     cell: &Cell,
-    seed: Option<u64>,
+    seeds: Seeds,
     plugins: PluginHandle,
 ) -> Result<Outcome, TraceError> {
-    let cfg = machine_config(m, cell, seed::base_seed(cell.settings.seed, seed));
     let run_err = |message: String| TraceError::Run { cell: cell.id.clone(), message };
+    let base = seed::base_seed(cell.settings.seed, seeds.seed);
+    let (machine_seed, perturbed) = seed::job_seed(base, 0, seeds.schedule);
+    let cfg = run_config(m, cell, base, machine_seed, perturbed).map_err(run_err)?;
     let script = m
         .scripts
         .get(&cell.settings.script)
@@ -178,7 +181,7 @@ pub fn trace(a: &TraceArgs) -> Result<i32, TraceError> {
     let log = host.add(ExecLog::new(opts, sink));
     let counters = host.add(Counters::default());
     let host = host.into_handle();
-    let o = run_cell(&m, cell, a.seed, host.clone())?;
+    let o = run_cell(&m, cell, Seeds { seed: a.seed, schedule: a.schedule_seed }, host.clone())?;
     let mut host = host.borrow_mut();
     let log = host.get(log);
     if let Some(e) = log.error() {
@@ -210,13 +213,13 @@ pub fn trace(a: &TraceArgs) -> Result<i32, TraceError> {
 fn record(
     m: &Matrix,
     cell: &Cell,
-    seed: Option<u64>,
+    seeds: Seeds,
     limit: usize,
 ) -> Result<(Outcome, Trace), TraceError> {
     let mut host = PluginHost::new();
     let id = host.add(Recorder::new(limit));
     let host = host.into_handle();
-    let o = run_cell(m, cell, seed, host.clone())?;
+    let o = run_cell(m, cell, seeds, host.clone())?;
     let trace = std::mem::replace(host.borrow_mut().get(id), Recorder::new(0)).into_trace();
     Ok((o, trace))
 }
@@ -259,8 +262,9 @@ pub fn diff(a: &DiffArgs) -> Result<i32, TraceError> {
     let ca = one_cell(&m, &a.cell_a)?;
     let cb = one_cell(&m, &a.cell_b)?;
     let limit = usize::try_from(a.limit).unwrap_or(usize::MAX);
-    let (oa, ta) = record(&m, ca, a.seed, limit)?;
-    let (ob, tb) = record(&m, cb, a.seed, limit)?;
+    let seeds = Seeds { seed: a.seed, schedule: a.schedule_seed };
+    let (oa, ta) = record(&m, ca, seeds, limit)?;
+    let (ob, tb) = record(&m, cb, seeds, limit)?;
     let mut out = format!("A {}: {}\nB {}: {}\n", ca.id, summary(&oa), cb.id, summary(&ob));
     for (id, t) in [(&ca.id, &ta), (&cb.id, &tb)] {
         if t.truncated {

@@ -222,7 +222,10 @@ fn the_report_is_the_same_for_any_number_of_jobs() {
     assert_eq!(one.stdout, four.stdout);
     assert!(
         one.stdout.contains(
-            "arch \\ write_path  host  portal  checked\nriscv64            ✓✓    ✓✗      ✓✓\n"
+            "arch \\ write_path / script  host/hello  host/dump  portal/hello  portal/dump  \
+             checked/hello  checked/dump\n\
+             riscv64                     ✓           ✓          ✓             ✗            \
+             ✓              ✓\n"
         ),
         "{}",
         one.stdout
@@ -325,12 +328,16 @@ fn junit_is_valid_xml_even_for_hostile_guest_output() {
         assert!(c.attribute("time").unwrap().parse::<f64>().is_ok());
     }
     let failure = cases[0].children().find(|n| n.has_tag_name("failure")).expect("failure element");
-    assert_eq!(failure.attribute("message"), Some("stdout does not contain \"hello\""));
+    assert_eq!(
+        failure.attribute("message"),
+        Some("matrices/m.toml:2: stdout does not contain \"hello\"")
+    );
     let body: String = failure.text().unwrap_or("").to_string();
     assert!(
-        body.contains(
-            "repro: cargo run --release -- matrices/m.toml --cell 'riscv64/evil' --seed 0"
-        ),
+        body.contains(&format!(
+            "repro: {} matrices/m.toml --cell riscv64/evil --seed 0",
+            env!("CARGO_BIN_EXE_bohr")
+        )),
         "{body}"
     );
     let sysout: String = cases[0]
@@ -344,6 +351,9 @@ fn junit_is_valid_xml_even_for_hostile_guest_output() {
     // CDATA split, invalid UTF-8 replaced, markup kept as text.
     assert!(sysout.contains("\\u{0000}red]]>\u{fffd}\u{fffd}</x>&\\u{0007}"), "{sysout:?}");
     assert!(cases[1].children().all(|n| !n.has_tag_name("failure")));
+    // What the GitHub consumers read: a skipped count, each case's line.
+    assert_eq!(suites[0].attribute("skipped"), Some("0"));
+    assert!(cases.iter().all(|c| c.attribute("line") == Some("2")));
 }
 
 #[test]
@@ -428,7 +438,14 @@ fn github_actions_get_annotations_and_a_step_summary() {
     );
     assert_eq!(out.code, 1, "{out:?}");
     let line = out.stdout.lines().find(|l| l.starts_with("::error ")).expect(&out.stdout);
-    assert!(line.starts_with("::error file=matrices/m.toml,line=11,title=bohr m riscv64/dump::fail: exit status 0, expected 1%0Arepro: cargo run --release -- matrices/m.toml --cell 'riscv64/dump' --seed 0"), "{line}");
+    assert!(
+        line.starts_with(&format!(
+            "::error file=matrices/m.toml,line=11,title=bohr m riscv64/dump::fail: exit status 0, \
+             expected 1%0Arepro: {} matrices/m.toml --cell riscv64/dump --seed 0",
+            env!("CARGO_BIN_EXE_bohr")
+        )),
+        "{line}"
+    );
     let md = std::fs::read_to_string(&summary).unwrap();
     assert!(md.contains("### bohr: m\n"), "{md}");
     assert!(
@@ -461,30 +478,86 @@ fn the_shipped_smoke_matrix_passes_against_its_committed_snapshots() {
     assert!(stdout.contains(" 0 failed, 0 errors, 0 timed out"), "{stdout}");
 }
 
+/// Committed snapshot metadata must be what the current build produces:
+/// `--update-snapshots` keeps it current even when the body is unchanged.
 #[test]
-fn repeats_with_seed_dependent_output_are_flaky_with_every_failing_seed() {
+fn committed_snapshot_fingerprints_are_the_runs_fingerprints() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let junit = std::env::temp_dir().join(format!("bohr-smoke-fp-{}.xml", std::process::id()));
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_bohr"))
+        .args(["matrices/smoke.toml", "--message-format", "json", "--junit"])
+        .arg(&junit)
+        .current_dir(root)
+        .env("CI", "1")
+        .env_remove("GITHUB_ACTIONS")
+        .env_remove("INSTA_UPDATE")
+        .output()
+        .expect("run bohr");
+    let _ = std::fs::remove_file(&junit);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let mut checked = 0;
+    for line in stdout.lines() {
+        let o: serde_json::Value = serde_json::from_str(line).expect(line);
+        if o["type"] != "run" {
+            continue;
+        }
+        let cell = o["cell"].as_str().unwrap();
+        let snap =
+            root.join("matrices/snapshots/smoke").join(format!("{}.snap", cell.replace('/', "__")));
+        let text =
+            std::fs::read_to_string(&snap).unwrap_or_else(|e| panic!("{}: {e}", snap.display()));
+        let committed = text
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("fingerprint: "))
+            .unwrap_or_else(|| panic!("{}: no fingerprint", snap.display()))
+            .trim_matches('"');
+        assert_eq!(
+            committed,
+            o["fingerprint"].as_str().unwrap(),
+            "{} is stale: rerun `bohr matrices/smoke.toml --update-snapshots`",
+            snap.display()
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 20, "{stdout}");
+}
+
+#[test]
+fn repeats_perturb_the_schedule_not_the_device_contents() {
     let p = seeded_project("flaky");
+    // Two pipeline stages write to stderr at once: their order is up to
+    // the scheduler, a real race.
+    p.script("race", "echo left >&2 | echo right >&2\n");
     let m = p.matrix(
         "m",
         &format!(
-            "[matrix]\narch = [\"{ARCH}\"]\nscript = [\"hello\", \"dump\"]\n{MTD}\n[expect]\nsnapshot = true\n"
+            "[matrix]\narch = [\"{ARCH}\"]\nscript = [\"hello\", \"dump\", \"race\"]\n{MTD}\n\
+             [expect]\nsnapshot = true\n"
         ),
     );
     assert_eq!(p.bohr(&[&m, "--update-snapshots"]).code, 0);
-    // The dump's bytes come from the seed, so later runs differ from the
-    // snapshot taken with the base seed; hello does not depend on it.
-    let out = p.bohr(&[&m, "--repeat", "3"]);
-    assert_eq!(out.code, 1, "{out:?}");
+    // The dump's bytes come from the base seed in every run: never flaky.
+    let out = p.bohr(&[&m, "--repeat", "12"]);
     let s = &out.stdout;
-    assert!(s.contains("riscv64        ✓      ~\n"), "{s}");
-    assert!(s.contains("~ riscv64/dump: flaky\n  1/3 runs passed, flake rate 67%"), "{s}");
+    assert!(s.contains("riscv64/dump   12/12 passed"), "{s}");
+    assert!(s.contains("riscv64/hello  12/12 passed"), "{s}");
+    // The race is flaky, with every failing seed and its repro.
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(s.contains("~ riscv64/race: flaky\n"), "{s}");
     let repros = repro_commands(s);
-    assert_eq!(repros.len(), 2, "{s}");
-    let seeds: Vec<&str> = repros.iter().map(|r| r[4].as_str()).collect();
-    assert!(s.contains(&format!("failing seeds: {}, {}", seeds[0], seeds[1])), "{s}");
-    assert!(s.contains("result: 1 passed, 0 failed, 0 errors, 0 timed out, 1 flaky"), "{s}");
+    assert!(!repros.is_empty(), "{s}");
+    let line = s.lines().find(|l| l.starts_with("riscv64/race ")).expect(s);
+    let seeds: Vec<&str> = repros.iter().map(|r| r[6].as_str()).collect();
+    assert!(line.contains(&format!("failing seeds: {}", seeds.join(", "))), "{line}");
+    assert_eq!(repros[0][1..6], ["--cell", "riscv64/race", "--seed", "0", "--schedule-seed"]);
+    assert!(s.contains("0 failed, 0 errors, 0 timed out, 1 flaky"), "{s}");
     // A failing seed replays as a plain failure.
-    let again = p.bohr(&repros[1].iter().map(String::as_str).collect::<Vec<_>>());
+    let again = p.bohr(&repros[0].iter().map(String::as_str).collect::<Vec<_>>());
     assert_eq!(again.code, 1, "{again:?}");
     assert!(again.stdout.contains("snapshot differs from"), "{}", again.stdout);
+    // `bohr trace` takes the same seeds and replays the same run.
+    let mut trace = vec!["trace", "--execlog", "/dev/null"];
+    trace.extend(repros[0].iter().map(String::as_str));
+    let traced = p.bohr(&trace);
+    assert_eq!(fingerprints(&traced.stdout), fingerprints(&again.stdout), "{traced:?}");
 }

@@ -3,7 +3,6 @@
 //! "did you mean" suggestions. Used by the matrix parser, the expander and
 //! the cell selector; the CLI prints them and exits with status 2.
 
-use std::fmt;
 use std::ops::Range;
 
 /// The text of a matrix file and the name it is shown under.
@@ -38,90 +37,15 @@ impl Source {
     }
 }
 
-/// One configuration error.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Diag {
-    pub file: String,
-    /// Line and column, when the error has a position.
-    pub line: Option<(usize, usize)>,
-    pub message: String,
-}
-
-impl Diag {
-    /// An error about a file as a whole.
-    pub fn file(file: impl Into<String>, message: impl Into<String>) -> Diag {
-        Diag { file: file.into(), line: None, message: message.into() }
-    }
-}
-
-impl fmt::Display for Diag {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.line {
-            Some((line, col)) => write!(f, "{}:{line}:{col}: {}", self.file, self.message),
-            None => write!(f, "{}: {}", self.file, self.message),
-        }
-    }
-}
-
-/// Every configuration error found, in file order. Configuration errors
-/// are collected rather than stopping at the first, so one edit can fix
-/// them all.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub struct ConfigError {
-    pub diags: Vec<Diag>,
-}
-
-impl ConfigError {
-    pub fn one(d: Diag) -> ConfigError {
-        ConfigError { diags: vec![d] }
-    }
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, d) in self.diags.iter().enumerate() {
-            if i > 0 {
-                writeln!(f)?;
-            }
-            write!(f, "{d}")?;
-        }
-        Ok(())
-    }
-}
+pub use crate::errors::{ConfigError, Diag};
 
 /// Edit distance counting a swap of neighbours as one edit (optimal
 /// string alignment), for suggestions: `arhc` is one edit from `arch`.
 fn distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for (j, cell) in d[0].iter_mut().enumerate() {
-        *cell = j;
-    }
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut v = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                v = v.min(d[i - 2][j - 2] + 1);
-            }
-            d[i][j] = v;
-        }
-    }
-    d[a.len()][b.len()]
+    strsim::osa_distance(a, b)
 }
 
-/// `path` relative to the working directory when it lies inside it.
-pub fn shown(path: &std::path::Path) -> String {
-    let rel = std::env::current_dir().ok().and_then(|cwd| {
-        let cwd = std::fs::canonicalize(cwd).ok()?;
-        path.strip_prefix(&cwd).ok().map(std::path::Path::to_path_buf)
-    });
-    rel.unwrap_or_else(|| path.to_path_buf()).display().to_string()
-}
+pub use crate::paths::relative as shown;
 
 /// The closest of `choices` to `word`, if it is close enough to be a
 /// plausible typo (or `word` is a prefix of it).

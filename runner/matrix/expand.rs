@@ -11,12 +11,17 @@
 //!   be overwritten); if it fits none, it becomes a new combination, which
 //!   later includes do not extend.
 
+use std::collections::HashMap;
 use std::ops::Range;
 use std::path::Path;
 
 use super::diag::{ConfigError, Diag, Source};
 use super::parse::{ExpectPatch, Parsed};
 use super::{Cell, DebugHook, Key, Matrix, Param, Settings, Value};
+
+/// Longest file name (in bytes) the file systems we write snapshots to
+/// accept.
+const MAX_FILE_NAME: usize = 255;
 
 /// A combination under construction.
 #[derive(Clone, Debug)]
@@ -150,50 +155,72 @@ pub(super) fn build(src: &Source, path: &Path, p: Parsed) -> Result<Matrix, Conf
         );
     }
     let mut cells: Vec<Cell> = Vec::new();
+    // ID → line, and snapshot file stem → (ID, line): hash lookups keep
+    // expansion linear in the number of cells.
+    let mut ids: HashMap<String, usize> = HashMap::new();
+    let mut stems: HashMap<String, (String, usize)> = HashMap::new();
     for c in &combos {
         let id = c.id();
         if id.is_empty() {
             errs.push(src.diag(&c.span, "an include entry defines a cell with no values"));
             continue;
         }
-        if let Some(prev) = cells.iter().find(|x| x.id == id) {
+        let line = src.line_col(c.span.start).0;
+        if let Some(prev) = ids.get(&id) {
             errs.push(src.diag(
                 &c.span,
                 format!(
-                    "duplicate cell ID `{id}` (also defined at line {}); cell IDs must be unique",
-                    prev.line
+                    "duplicate cell ID `{id}` (also defined at line {prev}); cell IDs must be unique"
                 ),
             ));
             continue;
         }
-        let line = src.line_col(c.span.start).0;
+        ids.insert(id.clone(), line);
+        // Snapshot files are named after cell IDs; two IDs must not
+        // collide after the file-name mapping.
+        let stem = super::file_stem(&id);
+        match stems.get(&stem) {
+            Some((other, other_line)) => {
+                errs.push(src.diag(
+                    &c.span,
+                    format!(
+                        "cells `{other}` (line {other_line}) and `{id}` would share a snapshot \
+                         file name ({stem}.snap)"
+                    ),
+                ));
+                continue;
+            }
+            None => {
+                stems.insert(stem.clone(), (id.clone(), line));
+            }
+        }
         match settings(&p, c) {
             Ok(settings) => {
                 let mut expect = p.expect.clone();
                 expect.overlay(&c.expect);
+                let expect = expect.resolve();
+                if expect.snapshot && stem.len() + ".snap.new".len() > MAX_FILE_NAME {
+                    errs.push(src.diag(
+                        &c.span,
+                        format!(
+                            "cell `{id}`: its ID is too long for a snapshot file name \
+                             ({} bytes, at most {} with `snapshot = true`)",
+                            stem.len(),
+                            MAX_FILE_NAME - ".snap.new".len()
+                        ),
+                    ));
+                    continue;
+                }
                 cells.push(Cell {
                     index: cells.len(),
                     id,
                     values: c.axes.iter().chain(&c.added).cloned().collect(),
                     settings,
-                    expect: expect.resolve(),
+                    expect,
                     line,
                 });
             }
             Err(msg) => errs.push(src.diag(&c.span, format!("cell `{id}`: {msg}"))),
-        }
-    }
-    // Snapshot files are named after cell IDs; two IDs must not collide
-    // after the file-name mapping.
-    let mut names: Vec<(String, &str)> =
-        cells.iter().map(|c| (crate::run::snapshot::file_stem(&c.id), c.id.as_str())).collect();
-    names.sort();
-    for w in names.windows(2) {
-        if w[0].0 == w[1].0 {
-            errs.push(Diag::file(
-                src.name.clone(),
-                format!("cells `{}` and `{}` would share a snapshot file name", w[0].1, w[1].1),
-            ));
         }
     }
     if !errs.is_empty() {

@@ -22,7 +22,6 @@ use bohr_emu::engine::EngineKind;
 use bohr_emu::machine::{GuestFile, MtdSpec, WritePath};
 
 pub use diag::{ConfigError, Diag};
-pub(crate) use parse::parse_u64;
 
 /// A cell parameter: what an axis, `[cell]` or an include may set.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -322,15 +321,32 @@ impl Matrix {
     }
 }
 
-/// Render a duration the way matrices write them.
-pub fn format_duration(d: Duration) -> String {
-    if d.subsec_nanos() == 0 { format!("{}s", d.as_secs()) } else { format!("{}ms", d.as_millis()) }
+pub use crate::units::format_duration;
+
+/// File stem of a cell's snapshot (insta turns `/` into `__` the same
+/// way; other characters unsafe in file names become `_`). Defined with
+/// the cells because expansion refuses IDs whose stems collide.
+pub fn file_stem(id: &str) -> String {
+    id.split('/')
+        .map(|part| {
+            part.chars()
+                .map(|c| if c.is_ascii_alphanumeric() || "._=+,-".contains(c) { c } else { '_' })
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("__")
 }
 
 /// Read, validate and expand a matrix file.
 pub fn load(path: &Path) -> Result<Matrix, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let bytes = std::fs::read(path).map_err(|e| {
         ConfigError::one(Diag::file(path.display().to_string(), format!("cannot read matrix: {e}")))
+    })?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let valid = e.utf8_error().valid_up_to();
+        let prefix = String::from_utf8_lossy(&e.as_bytes()[..valid]).into_owned();
+        let source = diag::Source { name: path.display().to_string(), text: prefix };
+        ConfigError::one(source.diag(&(valid..valid), "the matrix is not UTF-8"))
     })?;
     load_str(path, text)
 }

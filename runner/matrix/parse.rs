@@ -540,10 +540,25 @@ impl<'s> Parser<'s> {
 
     /// Validate a value for any key.
     fn key_value(&mut self, key: &Key, v: &Spanned<DeValue>) -> Option<Value> {
-        match key {
+        let value = match key {
             Key::Param(p) => self.param_value(*p, v),
             Key::Env(n) => self.env_value(v, n).map(Value::Str),
+        }?;
+        // Values form cell IDs, which are printed one per line, used as
+        // file names and shown in every report.
+        if let Value::Str(s) = &value
+            && s.chars().any(char::is_control)
+        {
+            self.err(
+                &v.span(),
+                format!(
+                    "value {s:?} of `{key}` contains a control character; values that form \
+                     cell IDs cannot"
+                ),
+            );
+            return None;
         }
+        Some(value)
     }
 
     fn env_value(&mut self, v: &Spanned<DeValue>, name: &str) -> Option<String> {
@@ -983,39 +998,24 @@ impl<'s> Parser<'s> {
             return None;
         };
         let name = name.unwrap_or_else(|| format!("mtd{index}"));
-        if erasesize == 0 || size == 0 || size % erasesize != 0 {
-            self.err(
-                &v.span(),
-                format!(
-                    "MTD `{name}`: size {size} must be a non-zero multiple of erasesize {erasesize}"
-                ),
-            );
+        let spans: Vec<Span> = writes.iter().map(|(_, s)| s.clone()).collect();
+        let spec = MtdSpec {
+            name,
+            size,
+            erasesize,
+            fill,
+            writes: writes.into_iter().map(|(w, _)| w).collect(),
+        };
+        if let Err(e) = crate::mtd::check(&spec) {
+            let span = match &e {
+                crate::mtd::MtdError::Write { index, .. } => spans[*index].clone(),
+                crate::mtd::MtdError::Size { .. } => t.get("size").map_or(v.span(), |s| s.span()),
+                _ => v.span(),
+            };
+            self.err(&span, e.to_string());
             return None;
         }
-        let mut checked = Vec::new();
-        for ((off, bytes), span) in writes {
-            if off.checked_add(bytes.len() as u64).is_none_or(|end| end > size) {
-                self.err(
-                    &span,
-                    format!(
-                        "MTD `{name}`: write of {} bytes at {off:#x} runs past the end ({size:#x})",
-                        bytes.len()
-                    ),
-                );
-                ok = false;
-            }
-            checked.push((off, bytes));
-        }
-        if let MtdFill::Bytes(b) = &fill
-            && b.len() as u64 > size
-        {
-            self.err(
-                &v.span(),
-                format!("MTD `{name}`: file holds {} bytes, more than size {size}", b.len()),
-            );
-            ok = false;
-        }
-        ok.then_some(MtdSpec { name, size, erasesize, fill, writes: checked })
+        ok.then_some(spec)
     }
 
     fn mtd_write(&mut self, v: &Spanned<DeValue>) -> Option<(u64, Vec<u8>)> {
@@ -1130,44 +1130,13 @@ fn valid_env_name(s: &str) -> bool {
 
 /// Decimal or `0x` hexadecimal, underscores allowed.
 pub(crate) fn parse_u64(s: &str) -> Option<u64> {
-    let t: String = s.trim().chars().filter(|&c| c != '_').collect();
-    if let Some(h) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
-        u64::from_str_radix(h, 16).ok()
-    } else {
-        t.parse().ok()
-    }
+    crate::units::parse_u64(s).ok()
 }
 
-/// `"4096"`, `"0x1000"`, `"64KiB"`, `"1MiB"`, `"1GiB"`.
-pub(crate) fn parse_size(s: &str) -> Option<u64> {
-    let t = s.trim();
-    for (suffix, mult) in [("KiB", 1u64 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30), ("B", 1)] {
-        if let Some(n) = t.strip_suffix(suffix) {
-            return parse_u64(n.trim())?.checked_mul(mult);
-        }
-    }
-    parse_u64(t)
+fn parse_size(s: &str) -> Option<u64> {
+    crate::units::parse_size(s).ok()
 }
 
-/// `"60s"`, `"1.5s"`, `"500ms"`, `"2m"`, `"1h"`.
 pub(crate) fn parse_duration(s: &str) -> Option<Duration> {
-    let t = s.trim();
-    let (num, mult_ms) = if let Some(n) = t.strip_suffix("ms") {
-        (n, 1.0)
-    } else if let Some(n) = t.strip_suffix('s') {
-        (n, 1000.0)
-    } else if let Some(n) = t.strip_suffix('m') {
-        (n, 60_000.0)
-    } else if let Some(n) = t.strip_suffix('h') {
-        (n, 3_600_000.0)
-    } else {
-        return None;
-    };
-    let n = num.trim();
-    if n.is_empty() || !n.chars().all(|c| c.is_ascii_digit() || c == '.') {
-        return None;
-    }
-    let v: f64 = n.parse().ok()?;
-    let ms = v * mult_ms;
-    (ms.is_finite() && ms < 1e12).then(|| Duration::from_micros((ms * 1000.0).round() as u64))
+    crate::units::parse_duration(s).ok()
 }

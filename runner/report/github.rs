@@ -33,7 +33,7 @@ pub fn annotations(r: &Report) -> String {
         let msg = format!(
             "{}: {reason}\nrepro: {}",
             status.name(),
-            repro_command(r.matrix, &c.cell.id, run.seed)
+            repro_command(r.matrix, &c.cell.id, c.base_seed, run)
         );
         let _ = writeln!(
             out,
@@ -41,20 +41,37 @@ pub fn annotations(r: &Report) -> String {
             escape_property(&r.matrix.display_path()),
             c.cell.line,
             escape_property(&format!("bohr {} {}", r.matrix.name, c.cell.id)),
-            escape_data(&crate::report::sanitize::escape_str(&msg))
+            escape_data(&crate::sanitize::escape_str(&msg))
         );
     }
     out
 }
 
+/// Text for a Markdown table cell: HTML markup shown as text (GitHub
+/// renders raw HTML in summaries), pipes escaped, one line.
 fn md_cell(s: &str) -> String {
-    s.replace('|', "\\|")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('|', "\\|")
+        .replace(['\n', '\r'], " ")
+}
+
+/// A Markdown code span that holds any text: fenced with one more
+/// backtick than the longest run inside, padded when the text starts or
+/// ends with one.
+fn code_span(s: &str) -> String {
+    let longest = s.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    let pad = if longest > 0 { " " } else { "" };
+    format!("{fence}{pad}{}{pad}{fence}", s.replace('|', "\\|").replace(['\n', '\r'], " "))
 }
 
 /// The Markdown step summary: totals, grid, failing cells.
 pub fn step_summary(r: &Report) -> String {
     let g = grid(r);
-    let mut out = format!("### bohr: {}\n\n{}\n\n", md_cell(&r.matrix.name), totals(r));
+    let partition = r.partition.map(|p| format!(" (partition {p})")).unwrap_or_default();
+    let mut out = format!("### bohr: {}{partition}\n\n{}\n\n", md_cell(&r.matrix.name), totals(r));
     if !g.rows.is_empty() {
         let corner = if g.col_title.is_empty() {
             g.row_title.clone()
@@ -102,15 +119,15 @@ pub fn step_summary(r: &Report) -> String {
                 c.status().name().to_string()
             };
             let repro = run.map_or(String::new(), |x| {
-                format!("`{}`", repro_command(r.matrix, &c.cell.id, x.seed))
+                code_span(&repro_command(r.matrix, &c.cell.id, c.base_seed, x))
             });
             let _ = writeln!(
                 out,
-                "| `{}` | {} | {} | {} |",
-                md_cell(&c.cell.id),
+                "| {} | {} | {} | {} |",
+                code_span(&c.cell.id),
                 status,
-                md_cell(&crate::report::sanitize::escape_str(reason)).replace('\n', " "),
-                md_cell(&repro)
+                md_cell(&crate::sanitize::escape_str(reason)),
+                repro
             );
         }
         out.push('\n');
@@ -136,6 +153,13 @@ pub fn emit(r: &Report) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn code_spans_hold_backticks_and_html_is_text() {
+        assert_eq!(code_span("a/b"), "`a/b`");
+        assert_eq!(code_span("a`b"), "`` a`b ``");
+        assert_eq!(md_cell("<b>x</b> | y"), "&lt;b&gt;x&lt;/b&gt; \\| y");
+    }
 
     #[test]
     fn workflow_command_escaping() {

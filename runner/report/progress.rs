@@ -11,8 +11,10 @@ use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::events::{Event, Reporter};
 use crate::matrix::Cell;
-use crate::run::{RunRecord, Status};
+use crate::report::style::Style;
+use crate::results::{RunRecord, Status};
 
 /// How progress is shown.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,9 +28,11 @@ pub enum Mode {
 }
 
 impl Mode {
-    /// indicatif on a terminal unless `CI` is set; plain lines otherwise.
+    /// indicatif on a terminal unless `CI` is set or `TERM=dumb` (which
+    /// cannot redraw); plain lines otherwise.
     pub fn detect() -> Mode {
-        if std::io::stderr().is_terminal() && std::env::var_os("CI").is_none() {
+        let dumb = std::env::var_os("TERM").is_some_and(|t| t == "dumb");
+        if std::io::stderr().is_terminal() && std::env::var_os("CI").is_none() && !dumb {
             Mode::Tty
         } else {
             Mode::Plain
@@ -53,11 +57,12 @@ pub struct Progress {
     bars: Option<Bars>,
     /// Serialises plain lines from worker threads.
     out: Mutex<()>,
+    style: Style,
 }
 
 impl Progress {
     /// `total` runs of cells repeated `repeat` times each.
-    pub fn new(mode: Mode, total: usize, repeat: u32) -> Progress {
+    pub fn new(mode: Mode, total: usize, repeat: u32, style: Style) -> Progress {
         let bars = (mode == Mode::Tty).then(|| {
             let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
             let main = multi.add(ProgressBar::new(total as u64));
@@ -79,6 +84,7 @@ impl Progress {
             failed: AtomicUsize::new(0),
             bars,
             out: Mutex::new(()),
+            style,
         }
     }
 
@@ -113,9 +119,9 @@ impl Progress {
             Mode::Plain => {
                 let width = self.total.to_string().len();
                 let line = format!(
-                    "[{n:>width$}/{}] {:<7} {} ({} ms){}",
+                    "[{n:>width$}/{}] {} {} ({} ms){}",
                     self.total,
-                    rec.status.name(),
+                    self.style.status(rec.status, &format!("{:<7}", rec.status.name())),
                     self.label(cell, rec.run),
                     rec.wall.as_millis(),
                     if rec.status == Status::Pass { String::new() } else { reason },
@@ -135,7 +141,7 @@ impl Progress {
                 if rec.status != Status::Pass && rec.status != Status::Skipped {
                     let _ = b.multi.println(format!(
                         "{} {}{}",
-                        rec.status.name(),
+                        self.style.status(rec.status, rec.status.name()),
                         self.label(cell, rec.run),
                         reason
                     ));
@@ -149,11 +155,43 @@ impl Progress {
         }
     }
 
+    /// An interruption: say what happens next.
+    pub fn interrupted(&self, signal: i32) {
+        if self.mode == Mode::Quiet {
+            return;
+        }
+        let line = format!(
+            "bohr: interrupted by signal {signal}: no new cells start, running ones are \
+             cancelled; interrupt again to exit at once"
+        );
+        match &self.bars {
+            Some(b) => {
+                let _ = b.multi.println(line);
+            }
+            None => {
+                let _guard = self.out.lock();
+                let _ = writeln!(std::io::stderr(), "{line}");
+            }
+        }
+    }
+
     /// All runs are done.
     pub fn finish(&self) {
         if let Some(b) = &self.bars {
             b.main.finish_and_clear();
             let _ = b.multi.clear();
+        }
+    }
+}
+
+impl Reporter for Progress {
+    fn handle(&self, event: &Event<'_, '_>) {
+        match *event {
+            Event::RunStarted { .. } => {}
+            Event::CellStarted { cell, run, .. } => self.started(cell, run),
+            Event::CellFinished { cell, record, .. } => self.finished(cell, record),
+            Event::Interrupted { signal } => self.interrupted(signal),
+            Event::RunFinished { .. } => self.finish(),
         }
     }
 }

@@ -6,13 +6,18 @@
 
 use std::fmt::Write;
 
-use crate::matrix::{Key, Value};
+use crate::matrix::{Cell, Key, Value};
 use crate::report::repro_command;
-use crate::report::sanitize::escape_bytes;
+use crate::report::style::Style;
 use crate::run::{CellReport, CellStatus, Report, RunRecord};
+use crate::sanitize::escape_bytes;
 
 /// Symbol legend shown under the grid.
-pub const LEGEND: &str = "✓ pass  ✗ fail  E error  T timeout  ~ flaky  - skipped";
+pub const LEGEND: &str = "✓ pass  ✗ fail  E error  T timeout  ~ flaky  - skipped  · not selected";
+
+/// Most columns a grid spreads the later axes over before it folds them
+/// into entries instead.
+pub const MAX_COLUMNS: usize = 12;
 
 /// A grid: row labels, column labels, and per entry the statuses of its
 /// cells in matrix order.
@@ -23,9 +28,13 @@ pub struct Grid {
     pub rows: Vec<String>,
     pub cols: Vec<String>,
     pub entries: Vec<Vec<Vec<CellStatus>>>,
-    /// What each entry folds together, for the legend.
+    /// What each entry folds together, for the legend; empty when every
+    /// entry is one cell.
     pub folded: Vec<String>,
 }
+
+/// How a cell maps to a row or column label.
+type Label<'a> = &'a dyn Fn(&Cell) -> String;
 
 const NONE_LABEL: &str = "(none)";
 
@@ -33,52 +42,86 @@ fn value_of<'a>(values: &'a [(Key, Value)], key: &Key) -> Option<&'a Value> {
     values.iter().find(|(k, _)| k == key).map(|(_, v)| v)
 }
 
-/// Build the grid of a report.
+/// Build the grid of a report: one row per value of the first axis. The
+/// columns are every combination of the other axes (and include-only
+/// values) the selection holds, so an entry is one cell, when there are
+/// at most [`MAX_COLUMNS`] of them; otherwise one column per value of the
+/// second axis, each entry folding the later axes in matrix order.
 pub fn grid(r: &Report) -> Grid {
     let axes = &r.matrix.axes;
-    let label = |axis: usize, c: &CellReport| -> String {
-        match axes.get(axis) {
-            Some(a) => {
-                value_of(&c.cell.values, &a.key).map_or(NONE_LABEL.to_string(), Value::to_string)
-            }
-            None if axis == 0 => c.cell.id.clone(),
+    let row_label = |c: &Cell| -> String {
+        match axes.first() {
+            Some(a) => value_of(&c.values, &a.key).map_or(NONE_LABEL.to_string(), Value::to_string),
+            None => c.id.clone(),
+        }
+    };
+    let rest_label = |c: &Cell| -> String {
+        let mut parts: Vec<String> = axes
+            .iter()
+            .skip(1)
+            .map(|a| value_of(&c.values, &a.key).map_or(NONE_LABEL.to_string(), Value::to_string))
+            .collect();
+        parts.extend(
+            c.values
+                .iter()
+                .filter(|(k, _)| !axes.iter().any(|a| a.key == *k))
+                .map(|(k, v)| format!("{k}={v}")),
+        );
+        if parts.is_empty() { "result".to_string() } else { parts.join("/") }
+    };
+    let second_label = |c: &Cell| -> String {
+        match axes.get(1) {
+            Some(a) => value_of(&c.values, &a.key).map_or(NONE_LABEL.to_string(), Value::to_string),
             None => "result".to_string(),
         }
     };
-    // Labels in declared order, limited to those present in the selection.
-    let ordered = |axis: usize| -> Vec<String> {
-        let mut out: Vec<String> = match axes.get(axis) {
-            Some(a) => a.values.iter().map(Value::to_string).collect(),
-            None => Vec::new(),
-        };
-        for c in &r.cells {
-            let l = label(axis, c);
-            if !out.contains(&l) {
+    // Labels in order of first appearance in the whole matrix (which
+    // follows the declared axis order), so a selection keeps the grid's
+    // shape and shows what it left out as `·`.
+    let ordered = |label: &dyn Fn(&Cell) -> String| -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        let mut seen = std::collections::BTreeSet::new();
+        for c in &r.matrix.cells {
+            let l = label(c);
+            if seen.insert(l.clone()) {
                 out.push(l);
             }
         }
-        out.retain(|l| r.cells.iter().any(|c| label(axis, c) == *l));
         out
     };
-    let rows = ordered(0);
-    let cols = ordered(1);
+    let rows = ordered(&row_label);
+    let combos = ordered(&rest_label);
+    let spread = combos.len() <= MAX_COLUMNS;
+    let (cols, col_of): (Vec<String>, Label) =
+        if spread { (combos, &rest_label) } else { (ordered(&second_label), &second_label) };
     let mut entries = vec![vec![Vec::new(); cols.len()]; rows.len()];
     for c in &r.cells {
         let (Some(ri), Some(ci)) = (
-            rows.iter().position(|x| *x == label(0, c)),
-            cols.iter().position(|x| *x == label(1, c)),
+            rows.iter().position(|x| *x == row_label(c.cell)),
+            cols.iter().position(|x| *x == col_of(c.cell)),
         ) else {
             continue;
         };
         entries[ri][ci].push(c.status());
     }
-    let mut folded: Vec<String> = axes.iter().skip(2).map(|a| a.key.to_string()).collect();
-    if r.cells.iter().any(|c| c.cell.values.len() > axes.len()) {
-        folded.push("include-only cells".to_string());
+    let mut folded = Vec::new();
+    if !spread {
+        folded = axes.iter().skip(2).map(|a| a.key.to_string()).collect();
+        if r.matrix.cells.iter().any(|c| c.values.len() > axes.len()) {
+            folded.push("include-only cells".to_string());
+        }
+    }
+    let mut col_title: Vec<String> = if spread {
+        axes.iter().skip(1).map(|a| a.key.to_string()).collect()
+    } else {
+        axes.get(1).map(|a| a.key.to_string()).into_iter().collect()
+    };
+    if spread && r.matrix.cells.iter().any(|c| c.values.len() > axes.len()) {
+        col_title.push("include".to_string());
     }
     Grid {
         row_title: axes.first().map_or("cell".to_string(), |a| a.key.to_string()),
-        col_title: axes.get(1).map_or(String::new(), |a| a.key.to_string()),
+        col_title: col_title.join(" / "),
         rows,
         cols,
         entries,
@@ -172,7 +215,11 @@ fn run_details(r: &Report, c: &CellReport, run: &RunRecord, full: bool) -> Strin
             }
         }
     }
-    let _ = writeln!(out, "    repro: {}", repro_command(r.matrix, &c.cell.id, run.seed));
+    if !run.retries.is_empty() {
+        let names: Vec<&str> = run.retries.iter().map(|s| s.name()).collect();
+        let _ = writeln!(out, "    retries with the same seed: {}", names.join(", "));
+    }
+    let _ = writeln!(out, "    repro: {}", repro_command(r.matrix, &c.cell.id, c.base_seed, run));
     out
 }
 
@@ -185,7 +232,12 @@ pub fn render_failures(r: &Report) -> String {
             continue;
         }
         if status == CellStatus::Skipped {
-            let _ = writeln!(out, "- {}: skipped (--fail-fast)", c.cell.id);
+            let why = c
+                .runs
+                .first()
+                .and_then(|x| x.failures.first())
+                .map_or("not run", |f| f.message.as_str());
+            let _ = writeln!(out, "- {}: skipped ({why})", c.cell.id);
             continue;
         }
         let _ = writeln!(out, "{} {}: {}", status.symbol(), c.cell.id, status.name());
@@ -271,8 +323,13 @@ pub fn totals(r: &Report) -> String {
     )
 }
 
-/// The whole end-of-run report.
+/// The whole end-of-run report, uncoloured.
 pub fn render(r: &Report) -> String {
+    render_styled(r, Style::plain())
+}
+
+/// The whole end-of-run report.
+pub fn render_styled(r: &Report, style: Style) -> String {
     let m = r.matrix;
     let mut out = String::new();
     let _ =
@@ -287,6 +344,12 @@ pub fn render(r: &Report) -> String {
         let _ = write!(out, ", --seed {s}");
     }
     out.push_str("\n\n");
+    if let Some(sig) = r.interrupted {
+        let _ = writeln!(
+            out,
+            "interrupted by signal {sig}: cells that had not finished are reported as skipped\n"
+        );
+    }
     if r.cells.is_empty() {
         out.push_str("no cells in this partition\n\n");
     } else {
@@ -312,6 +375,13 @@ pub fn render(r: &Report) -> String {
     if updated > 0 {
         let _ = writeln!(out, "snapshots updated: {updated}");
     }
-    let _ = writeln!(out, "result: {}", totals(r));
+    let verdict = if r.interrupted.is_some() {
+        CellStatus::Skipped
+    } else if r.cells.iter().all(|c| c.status().is_ok()) {
+        CellStatus::Pass
+    } else {
+        CellStatus::Fail
+    };
+    let _ = writeln!(out, "{} {}", style.cell(verdict, "result:"), totals(r));
     out
 }

@@ -5,24 +5,9 @@
 use bohr_emu::machine::Outcome;
 
 use crate::matrix::Expect;
-use crate::report::sanitize::escape_bytes;
+use crate::sanitize::escape_bytes;
 
-/// One unmet expectation (or another reason a run did not pass).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Failure {
-    pub message: String,
-    pub detail: Option<String>,
-}
-
-impl Failure {
-    pub fn new(message: impl Into<String>) -> Failure {
-        Failure { message: message.into(), detail: None }
-    }
-
-    pub fn with_detail(message: impl Into<String>, detail: impl Into<String>) -> Failure {
-        Failure { message: message.into(), detail: Some(detail.into()) }
-    }
-}
+pub use crate::results::Failure;
 
 /// Lines kept when output is quoted in a failure.
 const EXCERPT_LINES: usize = 40;
@@ -41,10 +26,23 @@ fn excerpt(name: &str, bytes: &[u8]) -> String {
     }
     for l in &lines[skip..] {
         out.push_str("  ");
-        out.push_str(l);
+        out.push_str(&clip(l));
         out.push('\n');
     }
     out
+}
+
+/// Characters kept of one quoted line: a guest can print one enormous
+/// line, and the text report, JUnit and annotations all quote excerpts.
+const EXCERPT_LINE_CHARS: usize = 1000;
+
+fn clip(line: &str) -> String {
+    let n = line.chars().count();
+    if n <= EXCERPT_LINE_CHARS {
+        return line.to_string();
+    }
+    let kept: String = line.chars().take(EXCERPT_LINE_CHARS).collect();
+    format!("{kept}... ({} more characters)", n - EXCERPT_LINE_CHARS)
 }
 
 fn stream_checks(
@@ -135,6 +133,14 @@ pub fn check(e: &Expect, o: &Outcome) -> Vec<Failure> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn excerpts_are_bounded_per_line() {
+        let long = "x".repeat(100_000);
+        let e = excerpt("stdout", long.as_bytes());
+        assert!(e.len() < 2 * EXCERPT_LINE_CHARS, "{}", e.len());
+        assert!(e.contains("(99000 more characters)"), "{e}");
+    }
     use bohr_emu::events::Event;
     use bohr_emu::machine::MachineStats;
 

@@ -20,12 +20,14 @@ use rayon::prelude::*;
 
 use bohr_emu::machine::{MachineConfig, MachineStats, Outcome, RunControl, Stopped};
 
+use crate::errors::RunError;
+use crate::events::{Event, Reporter};
 use crate::matrix::diag::{ConfigError, Diag};
 use crate::matrix::select::Partition;
 use crate::matrix::{Cell, DebugHook, Matrix, format_duration};
-use crate::report::progress::Progress;
+use crate::results::SkipReason;
 use executor::Executor;
-use expect::Failure;
+pub use expect::Failure;
 use snapshot::{Store, Verdict};
 
 /// How to run.
@@ -37,185 +39,41 @@ pub struct Options {
     pub repeat: u32,
     /// `--seed`: overrides every cell's base seed.
     pub seed: Option<u64>,
+    /// `--schedule-seed`: run once with chaos scheduling from this seed,
+    /// as a later run of `--repeat` does.
+    pub schedule_seed: Option<u64>,
     /// Stop scheduling new runs after the first run that does not pass.
     pub fail_fast: bool,
+    /// `--retries`: attempts of a failing run again, with the same seed.
+    pub retries: u32,
     /// Accept snapshot changes in place.
     pub update_snapshots: bool,
+    /// Polled for an interrupting signal (`interrupt::received` in `bohr
+    /// run`): once it answers, no run starts and running ones are
+    /// cancelled.
+    pub interrupted: fn() -> Option<i32>,
+}
+
+fn never() -> Option<i32> {
+    None
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { jobs: 1, repeat: 1, seed: None, fail_fast: false, update_snapshots: false }
-    }
-}
-
-/// Result of one run of a cell.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Status {
-    Pass,
-    /// An expectation or the snapshot did not hold.
-    Fail,
-    /// The cell could not be run (panic, machine error).
-    Error,
-    /// Stopped at `max_insns` or the wall `timeout`.
-    Timeout,
-    /// Not run because of `--fail-fast`.
-    Skipped,
-}
-
-impl Status {
-    pub fn name(self) -> &'static str {
-        match self {
-            Status::Pass => "pass",
-            Status::Fail => "fail",
-            Status::Error => "error",
-            Status::Timeout => "timeout",
-            Status::Skipped => "skipped",
+        Options {
+            jobs: 1,
+            repeat: 1,
+            seed: None,
+            schedule_seed: None,
+            fail_fast: false,
+            retries: 0,
+            update_snapshots: false,
+            interrupted: never,
         }
     }
 }
 
-/// One run of one cell.
-#[derive(Clone, Debug)]
-pub struct RunRecord {
-    /// Index in `0..repeat`.
-    pub run: u32,
-    /// The effective seed (what `--seed` must be to replay this run).
-    pub seed: u64,
-    pub status: Status,
-    /// Why it did not pass, most important first.
-    pub failures: Vec<Failure>,
-    pub outcome: Option<Outcome>,
-    /// The snapshot body, when the cell has `snapshot = true`.
-    pub body: Option<String>,
-    pub snapshot: Option<Verdict>,
-    /// Host wall time. Only progress lines and JUnit `time` show it.
-    pub wall: Duration,
-}
-
-impl RunRecord {
-    fn skipped(run: u32, seed: u64) -> RunRecord {
-        RunRecord {
-            run,
-            seed,
-            status: Status::Skipped,
-            failures: vec![Failure::new("not run: --fail-fast stopped the run after a failure")],
-            outcome: None,
-            body: None,
-            snapshot: None,
-            wall: Duration::ZERO,
-        }
-    }
-}
-
-/// A cell's overall result across its runs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CellStatus {
-    Pass,
-    Fail,
-    Error,
-    Timeout,
-    /// Some runs passed and some did not.
-    Flaky,
-    Skipped,
-}
-
-impl CellStatus {
-    pub fn name(self) -> &'static str {
-        match self {
-            CellStatus::Pass => "pass",
-            CellStatus::Fail => "fail",
-            CellStatus::Error => "error",
-            CellStatus::Timeout => "timeout",
-            CellStatus::Flaky => "flaky",
-            CellStatus::Skipped => "skipped",
-        }
-    }
-
-    /// Grid symbol.
-    pub fn symbol(self) -> char {
-        match self {
-            CellStatus::Pass => '✓',
-            CellStatus::Fail => '✗',
-            CellStatus::Error => 'E',
-            CellStatus::Timeout => 'T',
-            CellStatus::Flaky => '~',
-            CellStatus::Skipped => '-',
-        }
-    }
-
-    pub fn is_ok(self) -> bool {
-        self == CellStatus::Pass
-    }
-}
-
-/// All runs of one cell.
-#[derive(Clone, Debug)]
-pub struct CellReport<'m> {
-    pub cell: &'m Cell,
-    pub base_seed: u64,
-    pub runs: Vec<RunRecord>,
-}
-
-impl CellReport<'_> {
-    pub fn status(&self) -> CellStatus {
-        let ran: Vec<&RunRecord> =
-            self.runs.iter().filter(|r| r.status != Status::Skipped).collect();
-        if ran.is_empty() {
-            return CellStatus::Skipped;
-        }
-        let passed = ran.iter().filter(|r| r.status == Status::Pass).count();
-        if passed == ran.len() {
-            return CellStatus::Pass;
-        }
-        if passed > 0 {
-            return CellStatus::Flaky;
-        }
-        match ran[0].status {
-            Status::Error => CellStatus::Error,
-            Status::Timeout => CellStatus::Timeout,
-            _ => CellStatus::Fail,
-        }
-    }
-
-    pub fn executed(&self) -> usize {
-        self.runs.iter().filter(|r| r.status != Status::Skipped).count()
-    }
-
-    pub fn passed(&self) -> usize {
-        self.runs.iter().filter(|r| r.status == Status::Pass).count()
-    }
-
-    /// Runs that did not pass (and ran).
-    pub fn failing(&self) -> impl Iterator<Item = &RunRecord> {
-        self.runs.iter().filter(|r| !matches!(r.status, Status::Pass | Status::Skipped))
-    }
-
-    pub fn wall(&self) -> Duration {
-        self.runs.iter().map(|r| r.wall).sum()
-    }
-}
-
-/// Everything a run produced, in matrix order.
-#[derive(Clone, Debug)]
-pub struct Report<'m> {
-    pub matrix: &'m Matrix,
-    pub cells: Vec<CellReport<'m>>,
-    pub repeat: u32,
-    pub cli_seed: Option<u64>,
-    pub partition: Option<Partition>,
-}
-
-impl Report<'_> {
-    /// 0 when every cell passed, else 1.
-    pub fn exit_code(&self) -> i32 {
-        if self.cells.iter().all(|c| c.status().is_ok()) { 0 } else { 1 }
-    }
-
-    pub fn count(&self, s: CellStatus) -> usize {
-        self.cells.iter().filter(|c| c.status() == s).count()
-    }
-}
+pub use crate::results::{CellReport, CellStatus, Report, RunRecord, Status};
 
 /// Check every script the selected cells use, before any cell runs.
 pub fn check_scripts(m: &Matrix, cells: &[&Cell], exec: &dyn Executor) -> Result<(), ConfigError> {
@@ -257,27 +115,59 @@ pub fn machine_config(m: &Matrix, cell: &Cell, seed: u64) -> MachineConfig {
     c
 }
 
+/// The machine configuration of one run. A perturbed run (a later run of
+/// `--repeat`, or `--schedule-seed`) varies only the schedule: chaos
+/// scheduling from `seed`, while what defines the test, the MTD contents,
+/// still comes from the cell's base seed.
+pub fn run_config(
+    m: &Matrix,
+    cell: &Cell,
+    base: u64,
+    seed: u64,
+    perturbed: bool,
+) -> Result<MachineConfig, String> {
+    let mut c = machine_config(m, cell, seed);
+    if perturbed {
+        c.chaos = true;
+        for (i, spec) in c.mtds.iter_mut().enumerate() {
+            if spec.fill == bohr_emu::machine::MtdFill::Random {
+                let dev = bohr_emu::machine::mtd::MtdDevice::build(i, spec, base)?;
+                spec.fill = bohr_emu::machine::MtdFill::Bytes(Arc::new(dev.bytes));
+                // `build` applied them.
+                spec.writes.clear();
+            }
+        }
+    }
+    Ok(c)
+}
+
 struct Ctx<'a> {
     matrix: &'a Matrix,
     exec: &'a dyn Executor,
-    progress: &'a Progress,
+    events: &'a dyn Reporter,
     store: Store,
     /// Stored snapshot bodies, read before any cell runs so a run never
     /// races another run's update of the same file.
     stored: Vec<Option<String>>,
     stop: AtomicBool,
     fail_fast: bool,
+    retries: u32,
+    interrupted: fn() -> Option<i32>,
+    /// Set once the interruption has been announced.
+    announced: AtomicBool,
 }
 
-/// Run `cells` (already selected) and collect their results.
+/// Run `cells` (already selected) and collect their results. Emits
+/// `RunStarted`, then `CellStarted`/`CellFinished` per run, then
+/// `RunFinished` with the report it returns.
 pub fn run<'m>(
     m: &'m Matrix,
     cells: &[&'m Cell],
     opts: &Options,
     exec: &dyn Executor,
-    progress: &Progress,
+    events: &dyn Reporter,
     partition: Option<Partition>,
-) -> Result<Report<'m>, String> {
+) -> Result<Report<'m>, RunError> {
     let repeat = opts.repeat.max(1);
     let store = Store::new(m, opts.update_snapshots);
     let stored =
@@ -285,11 +175,14 @@ pub fn run<'m>(
     let ctx = Ctx {
         matrix: m,
         exec,
-        progress,
+        events,
         store,
         stored,
         stop: AtomicBool::new(false),
         fail_fast: opts.fail_fast,
+        retries: opts.retries,
+        interrupted: opts.interrupted,
+        announced: AtomicBool::new(false),
     };
     let bases: Vec<u64> =
         cells.iter().map(|c| seed::base_seed(c.settings.seed, opts.seed)).collect();
@@ -299,14 +192,19 @@ pub fn run<'m>(
         .num_threads(opts.jobs.max(1))
         .thread_name(|i| format!("bohr-cell-{i}"))
         .build()
-        .map_err(|e| format!("cannot start {} worker threads: {e}", opts.jobs))?;
+        .map_err(|source| RunError::Pool { jobs: opts.jobs, source })?;
+    events.handle(&Event::RunStarted { matrix: m, cells: cells.len(), jobs: jobs.len(), repeat });
     let records: Vec<RunRecord> = pool.install(|| {
         jobs.par_iter()
+            .enumerate()
             .with_max_len(1)
-            .map(|&(i, r)| run_job(&ctx, i, cells[i], r, seed::run_seed(bases[i], r)))
+            .map(|(job, &(i, r))| {
+                let (seed, perturbed) = seed::job_seed(bases[i], r, opts.schedule_seed);
+                let spec = JobSpec { job, index: i, run: r, base: bases[i], seed, perturbed };
+                run_job(&ctx, cells[i], spec)
+            })
             .collect()
     });
-    progress.finish();
 
     let mut reports: Vec<CellReport> = cells
         .iter()
@@ -323,7 +221,16 @@ pub fn run<'m>(
             recheck_repeats_against_first(rep);
         }
     }
-    Ok(Report { matrix: m, cells: reports, repeat, cli_seed: opts.seed, partition })
+    let report = Report {
+        matrix: m,
+        cells: reports,
+        repeat,
+        cli_seed: opts.seed,
+        partition,
+        interrupted: (opts.interrupted)(),
+    };
+    events.handle(&Event::RunFinished { report: &report });
+    Ok(report)
 }
 
 fn recheck_repeats_against_first(rep: &mut CellReport) {
@@ -348,55 +255,151 @@ fn recheck_repeats_against_first(rep: &mut CellReport) {
     }
 }
 
-fn run_job(ctx: &Ctx, index: usize, cell: &Cell, run: u32, seed: u64) -> RunRecord {
-    if ctx.stop.load(Ordering::Relaxed) {
-        let rec = RunRecord::skipped(run, seed);
-        ctx.progress.finished(cell, &rec);
+/// Whether the run was interrupted; announces it once.
+fn check_interrupt(ctx: &Ctx) -> bool {
+    let Some(signal) = (ctx.interrupted)() else { return false };
+    if !ctx.announced.swap(true, Ordering::SeqCst) {
+        ctx.events.handle(&Event::Interrupted { signal });
+    }
+    true
+}
+
+/// Where one run sits in the schedule and which seeds it takes.
+#[derive(Clone, Copy, Debug)]
+struct JobSpec {
+    /// Position in the schedule (cell index × repeat + run).
+    job: usize,
+    /// The cell's index in the selection.
+    index: usize,
+    run: u32,
+    base: u64,
+    seed: u64,
+    perturbed: bool,
+}
+
+fn run_job(ctx: &Ctx, cell: &Cell, spec: JobSpec) -> RunRecord {
+    let JobSpec { job, index, run, base, seed, perturbed } = spec;
+    let skip = if check_interrupt(ctx) {
+        Some(SkipReason::Interrupted)
+    } else if ctx.stop.load(Ordering::Relaxed) {
+        Some(SkipReason::FailFast)
+    } else {
+        None
+    };
+    if let Some(why) = skip {
+        let mut rec = RunRecord::skipped(run, seed, why);
+        rec.perturbed = perturbed;
+        ctx.events.handle(&Event::CellFinished { cell, record: &rec, job, base_seed: base });
         return rec;
     }
-    ctx.progress.started(cell, run);
+    ctx.events.handle(&Event::CellStarted { cell, run, job });
+    let mut rec = attempt(ctx, index, cell, run, base, seed, perturbed);
+    // `--retries`: the same run again, with the same seed.
+    while !matches!(rec.status, Status::Pass | Status::Skipped)
+        && rec.retries.len() < ctx.retries as usize
+        && (ctx.interrupted)().is_none()
+    {
+        let again = attempt(ctx, index, cell, run, base, seed, perturbed);
+        rec.retries.push(again.status);
+        if again.status == Status::Pass {
+            break;
+        }
+    }
+    if !rec.retries.is_empty() && rec.retries.iter().all(|s| *s == rec.status) {
+        rec.failures.push(Failure::new(format!(
+            "failed the same way on {} with the same seed: the run is deterministic, so \
+             retrying cannot make it pass",
+            if rec.retries.len() == 1 {
+                "1 retry".to_string()
+            } else {
+                format!("{} retries", rec.retries.len())
+            }
+        )));
+    }
+    if ctx.fail_fast && !rec.passed_eventually() && rec.status != Status::Skipped {
+        ctx.stop.store(true, Ordering::Relaxed);
+    }
+    ctx.events.handle(&Event::CellFinished { cell, record: &rec, job, base_seed: base });
+    rec
+}
+
+/// One attempt at one run: the machine under a watchdog, then the checks.
+fn attempt(
+    ctx: &Ctx,
+    index: usize,
+    cell: &Cell,
+    run: u32,
+    base: u64,
+    seed: u64,
+    perturbed: bool,
+) -> RunRecord {
     let started = Instant::now();
     let cancel = Arc::new(AtomicBool::new(false));
     let ctl = RunControl { cancel: Some(cancel.clone()) };
     let (done_tx, done_rx) = mpsc::channel::<()>();
-    // A watchdog thread per timed cell sets the cancel flag the machine
-    // polls between quanta. If no thread can be started the cell still runs,
-    // bounded by `max_insns` alone.
-    let watchdog = cell.settings.timeout.and_then(|t| {
+    // A watchdog thread per running cell sets the cancel flag the machine
+    // polls between quanta: at the wall timeout, or at an interruption.
+    // If no thread can be started the cell still runs, bounded by
+    // `max_insns` alone.
+    let timeout = cell.settings.timeout;
+    let interrupted = ctx.interrupted;
+    let timed_out = Arc::new(AtomicBool::new(false));
+    let watchdog = {
         let cancel = cancel.clone();
+        let timed_out = timed_out.clone();
         std::thread::Builder::new()
             .name("bohr-watchdog".into())
             .spawn(move || {
-                if done_rx.recv_timeout(t) == Err(mpsc::RecvTimeoutError::Timeout) {
-                    cancel.store(true, Ordering::Relaxed);
+                let deadline = timeout.map(|t| Instant::now() + t);
+                loop {
+                    let slice = Duration::from_millis(50);
+                    let wait = deadline
+                        .map_or(slice, |d| d.saturating_duration_since(Instant::now()).min(slice));
+                    match done_rx.recv_timeout(wait) {
+                        Err(mpsc::RecvTimeoutError::Timeout) => {}
+                        _ => return,
+                    }
+                    if interrupted().is_some() {
+                        cancel.store(true, Ordering::Relaxed);
+                        return;
+                    }
+                    if deadline.is_some_and(|d| Instant::now() >= d) {
+                        timed_out.store(true, Ordering::Relaxed);
+                        cancel.store(true, Ordering::Relaxed);
+                        return;
+                    }
                 }
             })
             .ok()
-    });
-    let result = panic::catch(|| execute(ctx, cell, seed, &ctl, &cancel));
+    };
+    let result = panic::catch(|| execute(ctx, cell, seed, base, perturbed, &ctl, &cancel));
     drop(done_tx);
     if let Some(w) = watchdog {
         // The watchdog only waits on a channel; it cannot panic.
         let _ = w.join();
     }
-    let cancelled = cancel.load(Ordering::Relaxed);
+    let cancelled = timed_out.load(Ordering::Relaxed);
     let mut rec = match result {
         Err(msg) => error_record(run, seed, "the cell panicked", msg),
         Ok(Err(msg)) => error_record(run, seed, "the machine failed", msg),
+        Ok(Ok(o)) if cancel.load(Ordering::Relaxed) && !cancelled => {
+            // Cancelled by an interruption, not by its own timeout: it has
+            // no result.
+            drop(o);
+            RunRecord::skipped(run, seed, SkipReason::Interrupted)
+        }
         Ok(Ok(o)) => evaluate(ctx, index, cell, run, seed, o, cancelled),
     };
     rec.wall = started.elapsed();
-    if ctx.fail_fast && rec.status != Status::Pass {
-        ctx.stop.store(true, Ordering::Relaxed);
-    }
-    ctx.progress.finished(cell, &rec);
+    rec.perturbed = perturbed;
     rec
 }
-
 fn error_record(run: u32, seed: u64, what: &str, msg: String) -> RunRecord {
     RunRecord {
         run,
         seed,
+        perturbed: false,
+        retries: Vec::new(),
         status: Status::Error,
         failures: vec![if msg.contains('\n') {
             Failure::with_detail(format!("{what}: {}", first_line(&msg)), msg)
@@ -418,6 +421,8 @@ fn execute(
     ctx: &Ctx,
     cell: &Cell,
     seed: u64,
+    base: u64,
+    perturbed: bool,
     ctl: &RunControl,
     cancel: &AtomicBool,
 ) -> Result<Outcome, String> {
@@ -444,7 +449,7 @@ fn execute(
                 .scripts
                 .get(&cell.settings.script)
                 .ok_or_else(|| format!("script `{}` was not loaded", cell.settings.script))?;
-            let cfg = machine_config(ctx.matrix, cell, seed);
+            let cfg = run_config(ctx.matrix, cell, base, seed, perturbed)?;
             ctx.exec.run(&cfg, &script.name, &script.text, ctl)
         }
     }
@@ -462,6 +467,8 @@ fn evaluate(
     let mut rec = RunRecord {
         run,
         seed,
+        perturbed: false,
+        retries: Vec::new(),
         status: Status::Pass,
         failures: Vec::new(),
         outcome: None,
@@ -562,12 +569,12 @@ fn snapshot_verdict(
 
 fn snapshot_failure(ctx: &Ctx, cell: &Cell, v: &Verdict) -> Option<Failure> {
     let path = ctx.store.path(cell);
-    let shown = crate::report::relative(&path);
+    let shown = crate::paths::relative(&path);
     let review = |pending: &Option<std::path::PathBuf>| match pending {
         Some(p) => format!(
             "\nnew snapshot left at {} (review with `cargo insta review`, or rerun with \
              --update-snapshots)",
-            crate::report::relative(p)
+            crate::paths::relative(p)
         ),
         None => "\nrerun with --update-snapshots to accept it".to_string(),
     };

@@ -8,6 +8,23 @@
 //!   uses the base seed itself, later runs a SplitMix64 mix of the base and
 //!   `r`. So `--cell ID --seed S` with no `--repeat` replays exactly the run
 //!   whose effective seed was `S`, whatever run index produced it.
+//! - A repeat perturbs only the schedule ([`job_seed`]): runs after the
+//!   first turn chaos scheduling on with their derived seed, while the
+//!   base seed still fills random MTDs. A cell whose result does not
+//!   depend on scheduling is never flaky under `--repeat`; a race is.
+//!   `--seed BASE --schedule-seed S` replays such a run.
+
+/// The machine seed of run `run` of a cell with base seed `base`, and
+/// whether the run is perturbed (chaos scheduling from that seed, device
+/// contents still from `base`). Run 0 replays the cell as defined; later
+/// runs, and any run under `--schedule-seed`, are perturbed.
+pub fn job_seed(base: u64, run: u32, schedule: Option<u64>) -> (u64, bool) {
+    match (run, schedule) {
+        (0, None) => (base, false),
+        (r, None) => (run_seed(base, r), true),
+        (r, Some(s)) => (run_seed(s, r), true),
+    }
+}
 
 /// The SplitMix64 output function: a fixed, well-mixed bijection.
 pub fn splitmix64(mut z: u64) -> u64 {

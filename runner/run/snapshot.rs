@@ -18,26 +18,39 @@ use bohr_emu::machine::Outcome;
 
 use super::panic;
 use crate::matrix::{Cell, Matrix, Script};
-use crate::report::sanitize::escape_bytes;
+use crate::sanitize::escape_bytes;
 
-/// File stem of a cell's snapshot (insta turns `/` into `__` the same
-/// way; other characters unsafe in file names become `_`).
-pub fn file_stem(id: &str) -> String {
-    id.split('/')
-        .map(|part| {
-            part.chars()
-                .map(|c| if c.is_ascii_alphanumeric() || "._=+,-".contains(c) { c } else { '_' })
-                .collect::<String>()
-        })
-        .collect::<Vec<_>>()
-        .join("__")
+pub use crate::matrix::file_stem;
+
+/// Raw bytes of one stream a snapshot body holds in full; a longer
+/// stream keeps its first and last half of this around a line giving its
+/// length and digest. Escaping can multiply the size, so the bound is
+/// what keeps a `.snap` (and a `.snap.new`) small.
+pub const SNAPSHOT_STREAM_BYTES: usize = 1 << 20;
+
+/// [`escape_bytes`] of a stream, bounded to [`SNAPSHOT_STREAM_BYTES`].
+fn bounded_escaped(bytes: &[u8]) -> String {
+    if bytes.len() <= SNAPSHOT_STREAM_BYTES {
+        return escape_bytes(bytes);
+    }
+    let half = SNAPSHOT_STREAM_BYTES / 2;
+    let mut h = fnv::FnvHasher::default();
+    std::hash::Hasher::write(&mut h, bytes);
+    format!(
+        "{}\n[... {} of {} bytes left out; FNV-1a digest of the whole stream {:#018x} ...]\n{}",
+        escape_bytes(&bytes[..half]),
+        bytes.len() - 2 * half,
+        bytes.len(),
+        std::hash::Hasher::finish(&h),
+        escape_bytes(&bytes[bytes.len() - half..])
+    )
 }
 
 /// The snapshot body of a finished run.
 pub fn body(script: &Script, o: &Outcome) -> String {
     fn section(out: &mut String, title: &str, bytes: &[u8]) {
         out.push_str(&format!("--- {title}\n"));
-        let text = escape_bytes(bytes);
+        let text = bounded_escaped(bytes);
         out.push_str(&text);
         if !text.is_empty() && !text.ends_with('\n') {
             out.push_str("\n\\ no newline at end\n");
@@ -95,23 +108,7 @@ pub struct Store {
     pub update: bool,
 }
 
-/// The result of checking one snapshot.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Verdict {
-    Matched,
-    /// Differed or was missing, and was written in place.
-    Updated,
-    /// Differs from the stored snapshot; `diff` is unified. `pending` names
-    /// the `.snap.new` left for review, if insta wrote one.
-    Mismatch {
-        diff: String,
-        pending: Option<PathBuf>,
-    },
-    /// No stored snapshot.
-    Missing {
-        pending: Option<PathBuf>,
-    },
-}
+pub use crate::results::Verdict;
 
 impl Store {
     pub fn new(m: &Matrix, update: bool) -> Store {
@@ -224,6 +221,21 @@ mod tests {
     fn file_stems_follow_insta_and_stay_safe() {
         assert_eq!(file_stem("riscv64/host/mtd_readback"), "riscv64__host__mtd_readback");
         assert_eq!(file_stem("a b/quantum=97"), "a_b__quantum=97");
+    }
+
+    #[test]
+    fn long_streams_are_bounded_with_a_digest() {
+        let big = vec![0u8; 3 * SNAPSHOT_STREAM_BYTES];
+        let text = bounded_escaped(&big);
+        // Every NUL escapes to four characters; the whole would be 12 MiB.
+        assert!(text.len() < 5 * SNAPSHOT_STREAM_BYTES, "{}", text.len());
+        assert!(text.contains(&format!(
+            "{} of {} bytes left out",
+            2 * SNAPSHOT_STREAM_BYTES,
+            big.len()
+        )));
+        assert!(text.contains("FNV-1a digest"));
+        assert_eq!(bounded_escaped(b"short\x00"), "short\\x00");
     }
 
     #[test]

@@ -8,8 +8,8 @@ use bohr_emu::machine::{MachineConfig, MachineStats, Outcome, RunControl, Stoppe
 
 use super::executor::Executor;
 use super::*;
+use crate::events::Silent;
 use crate::matrix::{self, Matrix};
-use crate::report::progress::{Mode, Progress};
 use crate::report::{junit, text};
 
 /// Outcomes computed from the configuration, with a delay that scrambles
@@ -72,8 +72,7 @@ fn scratch(text: &str) -> (std::path::PathBuf, Matrix) {
 
 fn run_all<'m>(m: &'m Matrix, opts: &Options) -> Report<'m> {
     let cells: Vec<&Cell> = m.cells.iter().collect();
-    let progress = Progress::new(Mode::Quiet, cells.len(), opts.repeat);
-    run(m, &cells, opts, &Fake, &progress, None).unwrap()
+    run(m, &cells, opts, &Fake, &Silent, None).unwrap()
 }
 
 const MATRIX: &str = r#"
@@ -180,4 +179,52 @@ fn script_errors_are_configuration_errors() {
     assert!(e.contains("invalid guest script"), "{e}");
     assert!(e.contains("s.sh:1:1: loops are not supported"), "{e}");
     let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Fails its first attempt, then passes: a host-dependent failure.
+struct FailsOnce(AtomicUsize);
+
+impl Executor for FailsOnce {
+    fn check(&self, _name: &str, _script: &str) -> Result<(), String> {
+        Ok(())
+    }
+
+    fn run(
+        &self,
+        cfg: &MachineConfig,
+        name: &str,
+        script: &str,
+        ctl: &RunControl,
+    ) -> Result<Outcome, String> {
+        let mut o = Fake.run(cfg, name, script, ctl)?;
+        if self.0.fetch_add(1, Ordering::SeqCst) == 0 {
+            o.exit_code = 9;
+        }
+        Ok(o)
+    }
+}
+
+const ONE_CELL: &str = "[matrix]\narch = [\"riscv64\"]\nscript = [\"s\"]\n";
+
+#[test]
+fn retries_tell_flaky_runs_from_deterministic_failures() {
+    let (dir, m) = scratch(ONE_CELL);
+    let cells: Vec<&Cell> = m.cells.iter().collect();
+    let opts = Options { retries: 2, ..Options::default() };
+    let r = run(&m, &cells, &opts, &FailsOnce(AtomicUsize::new(0)), &Silent, None).unwrap();
+    assert_eq!(r.cells[0].status(), CellStatus::Flaky);
+    assert_eq!(r.cells[0].runs[0].retries, [Status::Pass]);
+    assert!(text::render(&r).contains("retries with the same seed: pass"));
+
+    // Always failing: every retry fails the same way, and the report says
+    // retrying a deterministic run cannot help.
+    let failing = "[matrix]\narch = [\"riscv64\"]\nscript = [\"s\"]\n[expect]\nexit = 4\n";
+    let (dir2, m) = scratch(failing);
+    let cells: Vec<&Cell> = m.cells.iter().collect();
+    let r = run(&m, &cells, &opts, &Fake, &Silent, None).unwrap();
+    assert_eq!(r.cells[0].status(), CellStatus::Fail);
+    assert_eq!(r.cells[0].runs[0].retries, [Status::Fail, Status::Fail]);
+    assert!(text::render(&r).contains("failed the same way on 2 retries with the same seed"));
+    let _ = std::fs::remove_dir_all(dir);
+    let _ = std::fs::remove_dir_all(dir2);
 }

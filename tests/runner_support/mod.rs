@@ -99,13 +99,23 @@ impl Drop for Project {
 }
 
 /// The `repro:` commands printed in a report, as argument lists for the
-/// `bohr` binary (the `cargo run --release --` prefix removed).
+/// `bohr` binary (the program word removed). Outside Bohr's workspace the
+/// program is this `bohr` binary, by absolute path.
 pub fn repro_commands(stdout: &str) -> Vec<Vec<String>> {
     stdout
         .lines()
-        .filter_map(|l| l.trim().strip_prefix("repro: cargo run --release -- "))
-        .map(shell_words)
+        .filter_map(|l| l.trim().strip_prefix("repro: "))
+        .map(|cmd| {
+            let words = shell_words(cmd);
+            assert_eq!(words[0], env!("CARGO_BIN_EXE_bohr"), "repro program in {cmd:?}");
+            words[1..].to_vec()
+        })
         .collect()
+}
+
+/// The `repro:` command lines printed in a report, verbatim.
+pub fn repro_lines(stdout: &str) -> Vec<String> {
+    stdout.lines().filter_map(|l| l.trim().strip_prefix("repro: ")).map(str::to_string).collect()
 }
 
 /// Minimal POSIX word splitting: bare words and single quotes (what the

@@ -33,7 +33,8 @@ pub enum LoadError {
     BadInterp(String),
     #[error("cannot read the ELF interpreter {path}: {why}")]
     Interp { path: String, why: String },
-    #[error("bad program header {index}: {why}")]
+    /// `why` names the program header (or loadable segment) itself.
+    #[error("bad {why}")]
     BadSegment { index: usize, why: String },
     #[error("no loadable segment")]
     NoSegments,
@@ -189,7 +190,17 @@ pub fn parse(data: &[u8], arch: Arch) -> Result<ElfImage, LoadError> {
     if phentsize != want_phent {
         return Err(LoadError::BadSegment {
             index: 0,
-            why: format!("e_phentsize {phentsize}, expected {want_phent}"),
+            why: format!("program header table: e_phentsize {phentsize}, expected {want_phent}"),
+        });
+    }
+    // PN_XNUM: the real count lives in section header 0 (extended
+    // numbering); reading 0xffff headers would misreport whatever follows.
+    if phnum == 0xffff {
+        return Err(LoadError::BadSegment {
+            index: 0,
+            why: "program header table: e_phnum is PN_XNUM (0xffff), extended numbering, \
+                  which is not supported"
+                .into(),
         });
     }
     let mut segments = Vec::new();
@@ -234,7 +245,10 @@ pub fn parse(data: &[u8], arch: Arch) -> Result<ElfImage, LoadError> {
             }
             PT_PHDR => phdr_vaddr = Some(vaddr),
             PT_LOAD => {
-                let bad = |why: String| LoadError::BadSegment { index: i as usize, why };
+                let bad = |why: String| LoadError::BadSegment {
+                    index: i as usize,
+                    why: format!("program header {i}: {why}"),
+                };
                 if filesz > memsz {
                     return Err(bad(format!("p_filesz {filesz:#x} > p_memsz {memsz:#x}")));
                 }
@@ -299,7 +313,11 @@ pub fn map_image(
         let seg_end = start.checked_add(s.memsz).filter(|&e| e <= user_end).ok_or_else(|| {
             LoadError::BadSegment {
                 index,
-                why: format!("segment {start:#x}+{:#x} outside user space", s.memsz),
+                why: format!(
+                    "loadable segment {index} (PT_LOAD number {index}, counting from 0): \
+                     {start:#x}+{:#x} outside user space",
+                    s.memsz
+                ),
             }
         })?;
         let page_start = start & PAGE_MASK;

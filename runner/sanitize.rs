@@ -40,43 +40,17 @@ fn push_escaped(out: &mut String, c: char) {
     }
 }
 
-/// Remove ANSI escape sequences (CSI `ESC [ ... final`, OSC `ESC ] ...
-/// BEL|ESC \`, and two-character `ESC x`).
+/// Remove ANSI escape sequences (with `console`), line by line: a
+/// sequence a guest never terminated (an `ESC ]` without its BEL or
+/// `ESC \\`) then costs at most the rest of its own line, never the rest of
+/// the transcript.
 pub fn strip_ansi(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    let mut it = s.chars().peekable();
-    while let Some(c) = it.next() {
-        if c != '\u{1b}' {
-            out.push(c);
-            continue;
+    for (i, line) in s.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
         }
-        match it.peek().copied() {
-            Some('[') => {
-                it.next();
-                // Parameter and intermediate bytes, then one final byte.
-                for n in it.by_ref() {
-                    if ('\u{40}'..='\u{7e}').contains(&n) {
-                        break;
-                    }
-                }
-            }
-            Some(']') => {
-                it.next();
-                while let Some(n) = it.next() {
-                    if n == '\u{7}' {
-                        break;
-                    }
-                    if n == '\u{1b}' && it.peek() == Some(&'\\') {
-                        it.next();
-                        break;
-                    }
-                }
-            }
-            Some(n) if ('\u{40}'..='\u{5f}').contains(&n) => {
-                it.next();
-            }
-            _ => {}
-        }
+        out.push_str(&console::strip_ansi_codes(line));
     }
     out
 }
@@ -132,6 +106,12 @@ mod tests {
         assert_eq!(strip_ansi("\u{1b}]0;title\u{7}after"), "after");
         assert_eq!(strip_ansi("\u{1b}]8;;x\u{1b}\\link"), "link");
         assert_eq!(strip_ansi("\u{1b}Mup"), "up");
+    }
+
+    #[test]
+    fn an_unterminated_osc_costs_only_its_own_line() {
+        let s = strip_ansi("start \u{1b}]title\nIMPORTANT line\n--- stderr\nerr\n");
+        assert_eq!(s, "start \nIMPORTANT line\n--- stderr\nerr\n");
     }
 
     #[test]
