@@ -647,6 +647,11 @@ pub fn decode_word(word: u32) -> Decoded {
     })
 }
 
+/// Can register `t` start a register pair (even, below r14)?
+fn pair_start(t: u32) -> bool {
+    t.is_multiple_of(2) && t != 14
+}
+
 /// Reject field values the manual makes UNPREDICTABLE where QEMU refuses
 /// them too, or where Bohr could not give one definite answer.
 fn operands_valid(opcode: Opcode, w: u32) -> bool {
@@ -658,18 +663,10 @@ fn operands_valid(opcode: Opcode, w: u32) -> bool {
         O::Bfi | O::Bfc => bits(w, 20, 16) >= bits(w, 11, 7),
         O::Sbfx | O::Ubfx => bits(w, 11, 7) + bits(w, 20, 16) < 32,
         // Dual transfers need an even first register below r14.
-        O::Ldr { size: Z::Dual, .. } | O::Str { size: Z::Dual } => {
-            let t = bits(w, 15, 12);
-            t % 2 == 0 && t != 14
+        O::Ldr { size: Z::Dual, .. } | O::Str { size: Z::Dual } | O::Ldrex { size: Z::Dual } => {
+            pair_start(bits(w, 15, 12))
         }
-        O::Ldrex { size: Z::Dual } => {
-            let t = bits(w, 15, 12);
-            t % 2 == 0 && t != 14
-        }
-        O::Strex { size: Z::Dual } => {
-            let t = bits(w, 3, 0);
-            t % 2 == 0 && t != 14
-        }
+        O::Strex { size: Z::Dual } => pair_start(bits(w, 3, 0)),
         _ => true,
     }
 }
