@@ -247,11 +247,6 @@ pub trait Frontend: Send + Sync {
         None
     }
 
-    /// `AT_HWCAP` for this arch's processes: what the frontend implements.
-    fn hwcap(&self) -> u64 {
-        0
-    }
-
     /// Pages the kernel maps in every process (see [`FixedPage`]).
     fn fixed_pages(&self) -> &'static [&'static FixedPage] {
         &[]
