@@ -122,9 +122,7 @@ impl fmt::Display for FpOp {
             FpOp::Sqrt => f.write_str("fsqrt"),
             FpOp::MulAdd => f.write_str("fmuladd"),
             FpOp::AddMul => f.write_str("faddmul"),
-            FpOp::RoundInt { exact } => {
-                f.write_str(if exact { "frint.exact" } else { "frint" })
-            }
+            FpOp::RoundInt { exact } => f.write_str(if exact { "frint.exact" } else { "frint" }),
             FpOp::Min(k) => write!(f, "fmin.{}", mm(k)),
             FpOp::Max(k) => write!(f, "fmax.{}", mm(k)),
             FpOp::Cmp { cond, signaling } => {

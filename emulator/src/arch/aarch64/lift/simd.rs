@@ -64,7 +64,9 @@ fn vfp_expand_imm(imm8: u32, n: u32) -> u64 {
     let f = n - e - 1;
     let sign = (imm8 >> 7) as u64;
     let b6 = ((imm8 >> 6) & 1) as u64;
-    let exp = ((b6 ^ 1) << (e - 1)) | (if b6 == 1 { ones(e - 3) << 2 } else { 0 }) | ((imm8 >> 4) & 3) as u64;
+    let exp = ((b6 ^ 1) << (e - 1))
+        | (if b6 == 1 { ones(e - 3) << 2 } else { 0 })
+        | ((imm8 >> 4) & 3) as u64;
     let frac = ((imm8 & 0xf) as u64) << (f - 4);
     (sign << (n - 1)) | (exp << f) | frac
 }
@@ -81,7 +83,9 @@ fn simd_expand_imm(op: u32, cmode: u32, imm8: u32) -> Option<u64> {
         }
         _ => match (cmode & 1, op) {
             (0, 0) => replicate(imm, 0),
-            (0, _) => (0..8).fold(0, |acc, i| acc | if imm >> i & 1 == 1 { 0xff << (8 * i) } else { 0 }),
+            (0, _) => {
+                (0..8).fold(0, |acc, i| acc | if imm >> i & 1 == 1 { 0xff << (8 * i) } else { 0 })
+            }
             (_, 0) => replicate(vfp_expand_imm(imm8, 32), 2),
             _ => vfp_expand_imm(imm8, 64),
         },
@@ -165,7 +169,15 @@ impl Lifter<'_> {
 
     /// A floating-point op under FPCR's rounding (or `rm`), with `DN`
     /// applied to a NaN result when `nan_result`.
-    fn fp(&mut self, op: FpOp, fmt: FpFormat, a: Temp, b: Temp, c: Temp, rm: Option<RoundingMode>) -> Temp {
+    fn fp(
+        &mut self,
+        op: FpOp,
+        fmt: FpFormat,
+        a: Temp,
+        b: Temp,
+        c: Temp,
+        rm: Option<RoundingMode>,
+    ) -> Temp {
         let rm = match rm {
             Some(m) => FpRound::Static(m),
             None => FpRound::Dynamic(self.fpcr_rounding()),
@@ -247,9 +259,11 @@ impl Lifter<'_> {
                     let lane = |l: &mut Self, t: Temp, hi: bool| {
                         if hi { l.bini(BinOp::ShrU, t, 32) } else { l.b.zext32(t) }
                     };
-                    let (a0, b0, c0) = (lane(self, a, false), lane(self, b, false), lane(self, c, false));
+                    let (a0, b0, c0) =
+                        (lane(self, a, false), lane(self, b, false), lane(self, c, false));
                     let r0 = per_lane(self, a0, b0, c0);
-                    let (a1, b1, c1) = (lane(self, a, true), lane(self, b, true), lane(self, c, true));
+                    let (a1, b1, c1) =
+                        (lane(self, a, true), lane(self, b, true), lane(self, c, true));
                     let r1 = per_lane(self, a1, b1, c1);
                     let r0 = self.b.zext32(r0);
                     let r1 = self.bini(BinOp::Shl, r1, 32);
@@ -625,11 +639,8 @@ impl Lifter<'_> {
         for (k, &v) in loaded.iter().enumerate() {
             let reg = (rt + k as u32) % 32;
             if replicate_all {
-                let rep = if esize == 3 {
-                    v
-                } else {
-                    self.bini(BinOp::Mul, v, replicate(1, esize))
-                };
+                let rep =
+                    if esize == 3 { v } else { self.bini(BinOp::Mul, v, replicate(1, esize)) };
                 self.set_vq(reg, rep, rep, q == 1);
             } else {
                 let (lo, hi) = (self.vlo(reg), self.vhi(reg));
@@ -791,9 +802,12 @@ impl Lifter<'_> {
         let wide_ok = sat
             || matches!(
                 op,
-                IntOp::Lane(Add | Sub | CmpGt | CmpHi | CmpGe | CmpHs | ShlS | ShlU | CmpTst | CmpEq | AddP)
+                IntOp::Lane(
+                    Add | Sub | CmpGt | CmpHi | CmpGe | CmpHs | ShlS | ShlU | CmpTst | CmpEq | AddP
+                )
             );
-        if (size == 3 && !wide_ok) || (!scalar && size == 3 && !q) || (scalar && !sat && size != 3) {
+        if (size == 3 && !wide_ok) || (!scalar && size == 3 && !q) || (scalar && !sat && size != 3)
+        {
             return false;
         }
         if scalar && sat {
@@ -906,7 +920,7 @@ impl Lifter<'_> {
         let (rd, rn) = (i.rd as u32, i.rn as u32);
         use VecOp::*;
         let (alo, ahi) = (self.vlo(rn), self.vhi(rn));
-        if (0b01100..=0b01111).contains(&opcode) && size >= 2 || opcode >= 0b10110 && opcode != 0b10110 {
+        if (0b01100..=0b01111).contains(&opcode) && size >= 2 || opcode > 0b10110 {
             return self.fp_two_misc(i, scalar);
         }
         let lane = |l: &mut Self, op: VecOp, esize: u8| {
@@ -1011,7 +1025,11 @@ impl Lifter<'_> {
     /// Reverse the bits of each byte.
     fn rbit_bytes(&mut self, v: Temp) -> Temp {
         let mut x = v;
-        for (shift, mask) in [(1u64, 0x5555_5555_5555_5555u64), (2, 0x3333_3333_3333_3333), (4, 0x0f0f_0f0f_0f0f_0f0f)] {
+        for (shift, mask) in [
+            (1u64, 0x5555_5555_5555_5555u64),
+            (2, 0x3333_3333_3333_3333),
+            (4, 0x0f0f_0f0f_0f0f_0f0f),
+        ] {
             let hi = self.bini(BinOp::ShrU, x, shift);
             let hi = self.bini(BinOp::And, hi, mask);
             let lo = self.bini(BinOp::And, x, mask);
@@ -1114,7 +1132,11 @@ impl Lifter<'_> {
                 let mut hi = self.vop(op, esize, ahi, ahi);
                 if u {
                     // sli / sri: keep the destination bits the shift vacates.
-                    let keep = if left { ones(shl as u32) } else { !ones(ebits.saturating_sub(shr as u32)) & ones(ebits) };
+                    let keep = if left {
+                        ones(shl as u32)
+                    } else {
+                        !ones(ebits.saturating_sub(shr as u32)) & ones(ebits)
+                    };
                     let keep = replicate(keep, esize);
                     let (dlo, dhi) = (self.vlo(rd), self.vhi(rd));
                     let kl = self.bini(BinOp::And, dlo, keep);
@@ -1165,8 +1187,8 @@ impl Lifter<'_> {
         let (lo, hi) = if size == 3 {
             // One lane per chunk: the permutes are moves.
             match opcode {
-                0b001 | 0b010 | 0b011 => (alo, blo),
-                0b101 | 0b110 | 0b111 => (ahi, bhi),
+                0b001..=0b011 => (alo, blo),
+                0b101..=0b111 => (ahi, bhi),
                 _ => return false,
             }
         } else {
@@ -1242,17 +1264,15 @@ impl Lifter<'_> {
             if h == 1 && !q {
                 break;
             }
-            let mut acc = if tbx {
-                if h == 0 { self.vlo(rd) } else { self.vhi(rd) }
-            } else {
-                self.k(0)
-            };
+            let mut acc =
+                if tbx { if h == 0 { self.vlo(rd) } else { self.vhi(rd) } } else { self.k(0) };
             if tbx {
                 // Out-of-range indices keep the destination byte; in-range
                 // ones are all overwritten below.
             }
             for (k, &t) in table.iter().enumerate() {
-                acc = self.b.vec(VecInsn { op: VecOp::TblStep(8 * k as u8), esize: 0 }, acc, idx, t);
+                acc =
+                    self.b.vec(VecInsn { op: VecOp::TblStep(8 * k as u8), esize: 0 }, acc, idx, t);
             }
             out.push(acc);
         }
@@ -1275,7 +1295,8 @@ impl Lifter<'_> {
         let (a, b) = (half(self, rn), half(self, rm));
         use VecOp::*;
         let widen = |l: &mut Self, x: Temp| {
-            let (ol, oh) = if u { (WidenU(false), WidenU(true)) } else { (WidenS(false), WidenS(true)) };
+            let (ol, oh) =
+                if u { (WidenU(false), WidenU(true)) } else { (WidenS(false), WidenS(true)) };
             (l.vop(ol, size, x, x), l.vop(oh, size, x, x))
         };
         let e2 = size + 1;
@@ -1283,13 +1304,18 @@ impl Lifter<'_> {
             0b0001 | 0b0011 => ((self.vlo(rn), self.vhi(rn)), widen(self, b)),
             _ => (widen(self, a), widen(self, b)),
         };
-        let lane2 = |l: &mut Self, op: VecOp| (l.vop(op, e2, wa.0, wb.0), l.vop(op, e2, wa.1, wb.1));
+        let lane2 =
+            |l: &mut Self, op: VecOp| (l.vop(op, e2, wa.0, wb.0), l.vop(op, e2, wa.1, wb.1));
         let (lo, hi) = match opcode {
             0b0000 | 0b0001 => lane2(self, Add),
             0b0010 | 0b0011 => lane2(self, Sub),
             0b0111 => lane2(self, if u { AbdU } else { AbdS }),
             0b0101 | 0b1000 | 0b1010 => {
-                let p = if opcode == 0b0101 { lane2(self, if u { AbdU } else { AbdS }) } else { lane2(self, Mul) };
+                let p = if opcode == 0b0101 {
+                    lane2(self, if u { AbdU } else { AbdS })
+                } else {
+                    lane2(self, Mul)
+                };
                 let (dlo, dhi) = (self.vlo(rd), self.vhi(rd));
                 let acc = if opcode == 0b1010 { Sub } else { Add };
                 (self.vop(acc, e2, dlo, p.0), self.vop(acc, e2, dhi, p.1))
@@ -1327,9 +1353,21 @@ impl Lifter<'_> {
                 };
                 let max = size & 2 == 0;
                 let op = match opcode {
-                    0b01100 => if max { FpOp::Max(MinMax::NumberQuietOnly) } else { FpOp::Min(MinMax::NumberQuietOnly) },
+                    0b01100 => {
+                        if max {
+                            FpOp::Max(MinMax::NumberQuietOnly)
+                        } else {
+                            FpOp::Min(MinMax::NumberQuietOnly)
+                        }
+                    }
                     0b01101 => FpOp::Add,
-                    _ => if max { FpOp::Max(MinMax::Propagate) } else { FpOp::Min(MinMax::Propagate) },
+                    _ => {
+                        if max {
+                            FpOp::Max(MinMax::Propagate)
+                        } else {
+                            FpOp::Min(MinMax::Propagate)
+                        }
+                    }
                 };
                 if opcode == 0b01101 && size & 2 != 0 {
                     return false;
@@ -1486,7 +1524,13 @@ impl Lifter<'_> {
             };
             let _ = (x, y);
             let elems = |l: &mut Self, r: u32| -> Vec<Temp> {
-                let n = if f == FpFormat::F64 { 2 } else if q { 4 } else { 2 };
+                let n = if f == FpFormat::F64 {
+                    2
+                } else if q {
+                    4
+                } else {
+                    2
+                };
                 (0..n).map(|e| l.elem(r, if f == FpFormat::F64 { 3 } else { 2 }, e)).collect()
             };
             let mut all = elems(self, rn);
@@ -1539,7 +1583,14 @@ impl Lifter<'_> {
     }
 
     /// One lane of a vector FP op described by `k_to`'s tuple.
-    fn fp3_lane(&mut self, k: &(u8, u32, FpCond, bool), f: FpFormat, a: Temp, b: Temp, d: Temp) -> Temp {
+    fn fp3_lane(
+        &mut self,
+        k: &(u8, u32, FpCond, bool),
+        f: FpFormat,
+        a: Temp,
+        b: Temp,
+        d: Temp,
+    ) -> Temp {
         let mask = if f == FpFormat::F32 { ones(32) } else { u64::MAX };
         match k.0 {
             0 => self.fp_binop(k.1, f, a, b).unwrap_or(a),
@@ -1551,8 +1602,16 @@ impl Lifter<'_> {
             2 => {
                 // fcmge is b <= a, fcmgt is b < a.
                 let (x, y) = if k.2 == FpCond::Eq { (a, b) } else { (b, a) };
-                let insn = FpInsn { op: FpOp::Cmp { cond: k.2, signaling: k.3 }, fmt: f, rules: RULES };
-                let c = self.b.fp(insn, x, y, y, FpRound::Static(RoundingMode::NearestEven), regs::FP_FLAGS);
+                let insn =
+                    FpInsn { op: FpOp::Cmp { cond: k.2, signaling: k.3 }, fmt: f, rules: RULES };
+                let c = self.b.fp(
+                    insn,
+                    x,
+                    y,
+                    y,
+                    FpRound::Static(RoundingMode::NearestEven),
+                    regs::FP_FLAGS,
+                );
                 let m = self.un(UnOp::Neg, c);
                 self.bini(BinOp::And, m, mask)
             }
@@ -1619,8 +1678,19 @@ impl Lifter<'_> {
                 M::CmpZero(cond, swap) => {
                     let z = l.k(0);
                     let (x, y) = if swap { (z, a) } else { (a, z) };
-                    let insn = FpInsn { op: FpOp::Cmp { cond, signaling: cond != FpCond::Eq }, fmt: f, rules: RULES };
-                    let c = l.b.fp(insn, x, y, y, FpRound::Static(RoundingMode::NearestEven), regs::FP_FLAGS);
+                    let insn = FpInsn {
+                        op: FpOp::Cmp { cond, signaling: cond != FpCond::Eq },
+                        fmt: f,
+                        rules: RULES,
+                    };
+                    let c = l.b.fp(
+                        insn,
+                        x,
+                        y,
+                        y,
+                        FpRound::Static(RoundingMode::NearestEven),
+                        regs::FP_FLAGS,
+                    );
                     let n = l.un(UnOp::Neg, c);
                     l.bini(BinOp::And, n, mask)
                 }
@@ -1629,7 +1699,14 @@ impl Lifter<'_> {
                 M::Sqrt => l.fp(FpOp::Sqrt, f, a, a, a, None),
                 M::Round(rm, exact) => l.fp(FpOp::RoundInt { exact }, f, a, a, a, rm),
                 M::ToInt(rm, signed) => {
-                    let r = l.fp(FpOp::ToInt { width: iw, signed, nan: IntNan::Zero }, f, a, a, a, Some(rm));
+                    let r = l.fp(
+                        FpOp::ToInt { width: iw, signed, nan: IntNan::Zero },
+                        f,
+                        a,
+                        a,
+                        a,
+                        Some(rm),
+                    );
                     l.bini(BinOp::And, r, mask)
                 }
                 M::FromInt(signed) => l.fp(FpOp::FromInt { width: iw, signed }, f, a, a, a, None),
@@ -1704,7 +1781,14 @@ impl Lifter<'_> {
                 };
                 let signed = opcode & 1 == 0;
                 let a = self.fpreg(rn, f);
-                let r = self.fp(FpOp::ToInt { width: iw, signed, nan: IntNan::Zero }, f, a, a, a, Some(rm));
+                let r = self.fp(
+                    FpOp::ToInt { width: iw, signed, nan: IntNan::Zero },
+                    f,
+                    a,
+                    a,
+                    a,
+                    Some(rm),
+                );
                 let r = if sf { r } else { self.b.zext32(r) };
                 self.set_x(i.rd, r);
             }
