@@ -1654,7 +1654,7 @@ impl Lifter<'_> {
             (0b01111, false, 1) if !scalar => M::Abs,
             (0b01111, true, 1) if !scalar => M::Neg,
             (0b11111, true, 1) if !scalar => M::Sqrt,
-            (0b11000, _, 0) if !scalar => M::Round(Some(RoundingMode::NearestEven), false),
+            (0b11000, false, 0) if !scalar => M::Round(Some(RoundingMode::NearestEven), false),
             (0b11001, false, 0) if !scalar => M::Round(Some(RoundingMode::Down), false),
             (0b11000, false, 1) if !scalar => M::Round(Some(RoundingMode::Up), false),
             (0b11001, false, 1) if !scalar => M::Round(Some(RoundingMode::TowardZero), false),
