@@ -458,7 +458,14 @@ fn build_stack(
         (AT_EUID, 0),
         (AT_GID, 0),
         (AT_EGID, 0),
-        (AT_HWCAP, crate::arch::frontend_for(arch).map_or(0, |f| f.hwcap())),
+        (
+            AT_HWCAP,
+            if arch == Arch::Riscv64 {
+                crate::arch::riscv64::lift_fp::HWCAP
+            } else {
+                crate::arch::frontend_for(arch).map_or(0, |f| f.hwcap())
+            },
+        ),
         (AT_CLKTCK, 100),
         (AT_SECURE, 0),
         (AT_RANDOM, random_at),
