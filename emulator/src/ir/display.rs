@@ -113,7 +113,11 @@ impl fmt::Display for RoundingMode {
 
 impl fmt::Display for FpOp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mm = |k: MinMax| if k == MinMax::Number { "num" } else { "nan" };
+        let mm = |k: MinMax| match k {
+            MinMax::Number => "num",
+            MinMax::NumberQuietOnly => "qnum",
+            MinMax::Propagate => "nan",
+        };
         match *self {
             FpOp::Add => f.write_str("fadd"),
             FpOp::Sub => f.write_str("fsub"),

@@ -1266,10 +1266,6 @@ impl Lifter<'_> {
             }
             let mut acc =
                 if tbx { if h == 0 { self.vlo(rd) } else { self.vhi(rd) } } else { self.k(0) };
-            if tbx {
-                // Out-of-range indices keep the destination byte; in-range
-                // ones are all overwritten below.
-            }
             for (k, &t) in table.iter().enumerate() {
                 acc =
                     self.b.vec(VecInsn { op: VecOp::TblStep(8 * k as u8), esize: 0 }, acc, idx, t);
@@ -1517,12 +1513,6 @@ impl Lifter<'_> {
         }
         if let K::Pair(code) = k {
             // Pairwise: lanes of n then m, adjacent pairs.
-            let (x, y) = match (f, q) {
-                (FpFormat::F64, _) => ((alo, blo), (ahi, bhi)),
-                (FpFormat::F32, true) => ((alo, blo), (ahi, bhi)),
-                (FpFormat::F32, false) => ((alo, alo), (blo, blo)),
-            };
-            let _ = (x, y);
             let elems = |l: &mut Self, r: u32| -> Vec<Temp> {
                 let n = if f == FpFormat::F64 {
                     2
@@ -1856,7 +1846,9 @@ impl Lifter<'_> {
         true
     }
 
-    /// Vector `scvtf`/`ucvtf`/`fcvtzs`/`fcvtzu` with fixed point.
+    /// Vector and scalar-in-vector `scvtf`/`ucvtf`/`fcvtzs`/`fcvtzu` with
+    /// fixed point (the `shift by immediate` opcodes 11100 and 11111) are
+    /// not implemented: they trap as illegal (see the README's limits).
     fn fp_fixed_vec(&mut self, _i: &Insn, _scalar: bool) -> bool {
         false
     }
