@@ -27,7 +27,7 @@ pub mod float;
 pub mod vector;
 
 pub use builder::{BlockBuilder, validate};
-pub use float::{FpFormat, FpInsn, FpOp, FpRound, FpRules, RoundingMode};
+pub use float::{FpFormat, FpInsn, FpOp, FpRules, RoundingMode};
 pub use vector::{VecInsn, VecOp};
 
 /// A guest state slot: an index into `CpuState::regs`.
@@ -254,7 +254,8 @@ pub enum Op {
         mem: Option<MemHook>,
     },
     /// A floating-point operation (see [`float`]): `dst = op(a, b, c)`
-    /// under rounding `rm`, ORing the exception flags it raises into
+    /// under the rounding mode numbered `rm` (a [`RoundingMode`]; a fixed
+    /// mode is a constant), ORing the exception flags it raises into
     /// `flags`. Operands the op does not read are ignored.
     Fp {
         insn: FpInsn,
@@ -262,7 +263,7 @@ pub enum Op {
         a: Temp,
         b: Temp,
         c: Temp,
-        rm: FpRound,
+        rm: Temp,
         flags: Slot,
     },
     /// A vector op on 64-bit chunks (see [`vector`]): `dst = op(a, b, c)`.

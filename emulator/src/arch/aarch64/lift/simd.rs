@@ -16,8 +16,7 @@ use crate::arch::aarch64::decode::{Insn, SimdGroup};
 use crate::arch::aarch64::regs;
 use crate::ir::float::{FpCond, IntNan, MinMax, NanEncoding, NanPropagation, Tininess};
 use crate::ir::{
-    BinOp, FpFormat, FpInsn, FpOp, FpRound, FpRules, RoundingMode, Temp, UnOp, VecInsn, VecOp,
-    Width,
+    BinOp, FpFormat, FpInsn, FpOp, FpRules, RoundingMode, Temp, UnOp, VecInsn, VecOp, Width,
 };
 
 /// aarch64's floating-point conventions (with `FPCR.DN` clear; the lifter
@@ -179,8 +178,8 @@ impl Lifter<'_> {
         rm: Option<RoundingMode>,
     ) -> Temp {
         let rm = match rm {
-            Some(m) => FpRound::Static(m),
-            None => FpRound::Dynamic(self.fpcr_rounding()),
+            Some(m) => self.k(m as u64),
+            None => self.fpcr_rounding(),
         };
         let insn = FpInsn { op, fmt, rules: RULES };
         let r = self.b.fp(insn, a, b, c, rm, regs::FP_FLAGS);
@@ -278,7 +277,8 @@ impl Lifter<'_> {
     fn fp_compare_flags(&mut self, f: FpFormat, a: Temp, b: Temp, signaling: bool) {
         let cmp = |l: &mut Self, cond| {
             let insn = FpInsn { op: FpOp::Cmp { cond, signaling }, fmt: f, rules: RULES };
-            l.b.fp(insn, a, b, b, FpRound::Static(RoundingMode::NearestEven), regs::FP_FLAGS)
+            let rm = l.k(RoundingMode::NearestEven as u64);
+            l.b.fp(insn, a, b, b, rm, regs::FP_FLAGS)
         };
         let un = cmp(self, FpCond::Unordered);
         let eq = cmp(self, FpCond::Eq);
@@ -1594,14 +1594,8 @@ impl Lifter<'_> {
                 let (x, y) = if k.2 == FpCond::Eq { (a, b) } else { (b, a) };
                 let insn =
                     FpInsn { op: FpOp::Cmp { cond: k.2, signaling: k.3 }, fmt: f, rules: RULES };
-                let c = self.b.fp(
-                    insn,
-                    x,
-                    y,
-                    y,
-                    FpRound::Static(RoundingMode::NearestEven),
-                    regs::FP_FLAGS,
-                );
+                let rm = self.k(RoundingMode::NearestEven as u64);
+                let c = self.b.fp(insn, x, y, y, rm, regs::FP_FLAGS);
                 let m = self.un(UnOp::Neg, c);
                 self.bini(BinOp::And, m, mask)
             }
@@ -1673,14 +1667,8 @@ impl Lifter<'_> {
                         fmt: f,
                         rules: RULES,
                     };
-                    let c = l.b.fp(
-                        insn,
-                        x,
-                        y,
-                        y,
-                        FpRound::Static(RoundingMode::NearestEven),
-                        regs::FP_FLAGS,
-                    );
+                    let rm = l.k(RoundingMode::NearestEven as u64);
+                    let c = l.b.fp(insn, x, y, y, rm, regs::FP_FLAGS);
                     let n = l.un(UnOp::Neg, c);
                     l.bini(BinOp::And, n, mask)
                 }
@@ -1828,7 +1816,7 @@ impl Lifter<'_> {
                 // Exact but for overflow, which the conversion then
                 // reports as invalid: the product's own flags are dropped.
                 let insn = FpInsn { op: FpOp::Mul, fmt: f, rules: RULES };
-                let rz = FpRound::Static(RoundingMode::TowardZero);
+                let rz = self.k(RoundingMode::TowardZero as u64);
                 let scaled = self.b.fp(insn, a, p, p, rz, regs::FP_SCRATCH_FLAGS);
                 let r = self.fp(
                     FpOp::ToInt { width: iw, signed: opcode == 0, nan: IntNan::Zero },
