@@ -268,8 +268,13 @@ fn run_bohr(prog: &Path, engine: EngineKind) -> Vec<u8> {
     let elf = std::fs::read(prog).unwrap();
     let mut cfg = MachineConfig::new(Arch::Aarch64);
     cfg.engine = engine;
-    cfg.files.push(GuestFile { path: "/bin/simdseq".into(), data: Arc::new(elf), executable: true });
-    let o = run_script(&cfg, "simdseq.sh", "simdseq", &RunControl::default()).expect("valid script");
+    cfg.files.push(GuestFile {
+        path: "/bin/simdseq".into(),
+        data: Arc::new(elf),
+        executable: true,
+    });
+    let o =
+        run_script(&cfg, "simdseq.sh", "simdseq", &RunControl::default()).expect("valid script");
     assert_eq!(o.exit_code, 0, "{engine}: {}", String::from_utf8_lossy(&o.stderr));
     o.stdout
 }
@@ -327,7 +332,7 @@ fn aarch64_simd_matches_qemu() {
     let total: usize =
         std::env::var("BOHR_SIMD_SEQUENCES").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000);
     let seed: u64 =
-        std::env::var("BOHR_SIMD_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(0x5eed_51d);
+        std::env::var("BOHR_SIMD_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(0x05ee_d51d);
     let pool: Vec<&'static decode::Encoding> = decode::encodings()
         .filter(|e| matches!(e.opcode, Opcode::Simd(g) if data_group(g)))
         .collect();

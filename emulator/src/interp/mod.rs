@@ -204,12 +204,8 @@ pub fn exec_block(
                 t[dst.0 as usize] = v;
             }
             Op::Vec { insn, dst, a, b, c } => {
-                t[dst.0 as usize] = crate::ir::vector::eval(
-                    insn,
-                    t[a.0 as usize],
-                    t[b.0 as usize],
-                    t[c.0 as usize],
-                )
+                t[dst.0 as usize] =
+                    crate::ir::vector::eval(insn, t[a.0 as usize], t[b.0 as usize], t[c.0 as usize])
             }
             Op::Hook { id, pc, mem } => {
                 // Hooks are only inserted when translating with a host, and

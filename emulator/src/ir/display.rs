@@ -110,7 +110,11 @@ impl fmt::Display for RoundingMode {
 
 impl fmt::Display for FpOp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mm = |k: MinMax| if k == MinMax::Number { "num" } else { "nan" };
+        let mm = |k: MinMax| match k {
+            MinMax::Number => "num",
+            MinMax::NumberQuietOnly => "qnum",
+            MinMax::Propagate => "nan",
+        };
         match *self {
             FpOp::Add => f.write_str("fadd"),
             FpOp::Sub => f.write_str("fsub"),
@@ -119,9 +123,7 @@ impl fmt::Display for FpOp {
             FpOp::Sqrt => f.write_str("fsqrt"),
             FpOp::MulAdd => f.write_str("fmuladd"),
             FpOp::AddMul => f.write_str("faddmul"),
-            FpOp::RoundInt { exact } => {
-                f.write_str(if exact { "frint.exact" } else { "frint" })
-            }
+            FpOp::RoundInt { exact } => f.write_str(if exact { "frint.exact" } else { "frint" }),
             FpOp::Min(k) => write!(f, "fmin.{}", mm(k)),
             FpOp::Max(k) => write!(f, "fmax.{}", mm(k)),
             FpOp::Cmp { cond, signaling } => {

@@ -524,7 +524,9 @@ pub fn eval(insn: FpInsn, rm: RoundingMode, a: u64, b: u64, c: u64) -> (u64, u64
                     (MinMax::Number, true, false) => b,
                     (MinMax::NumberQuietOnly, false, true) if !any_snan => a,
                     (MinMax::NumberQuietOnly, true, false) if !any_snan => b,
-                    (MinMax::NumberQuietOnly, true, true) if !any_snan => rules.propagate(f, operands),
+                    (MinMax::NumberQuietOnly, true, true) if !any_snan => {
+                        rules.propagate(f, operands)
+                    }
                     _ => rules.propagate(f, operands),
                 };
                 return (r, snan_flag);

@@ -176,12 +176,12 @@ impl VecOp {
     fn from_tag(tag: u64, arg: u64) -> Option<VecOp> {
         use VecOp::*;
         const PLAIN: [VecOp; 26] = [
-            Add, Sub, Mul, CmpEq, CmpHi, CmpHs, CmpGt, CmpGe, CmpTst, MaxU, MinU, MaxS, MinS,
-            AbdU, AbdS, HaddU, HaddS, QaddU, QaddS, QsubU, QsubS, Abs, Neg, Cnt, Clz, Cls,
+            Add, Sub, Mul, CmpEq, CmpHi, CmpHs, CmpGt, CmpGe, CmpTst, MaxU, MinU, MaxS, MinS, AbdU,
+            AbdS, HaddU, HaddS, QaddU, QaddS, QsubU, QsubS, Abs, Neg, Cnt, Clz, Cls,
         ];
         const PAIR: [VecOp; 20] = [
-            ShlU, ShlS, AddP, MaxPU, MinPU, MaxPS, MinPS, AddV, MaxVU, MinVU, MaxVS, MinVS,
-            ShlU, ShlU, ShlU, ShlU, ZipLo, ZipHi, Uzp1, Uzp2,
+            ShlU, ShlS, AddP, MaxPU, MinPU, MaxPS, MinPS, AddV, MaxVU, MinVU, MaxVS, MinVS, ShlU,
+            ShlU, ShlU, ShlU, ZipLo, ZipHi, Uzp1, Uzp2,
         ];
         let n = arg as u8;
         Some(match tag {
@@ -451,14 +451,17 @@ mod tests {
 
     #[test]
     fn lane_ops() {
-        assert_eq!(eval(v(VecOp::CmpEq, 0), 0x0011_2233, 0x0011_0033, 0), 0xffff_ff00_ffff_00ff);
+        assert_eq!(eval(v(VecOp::CmpEq, 0), 0x0011_2233, 0x0011_0033, 0), 0xffff_ffff_ffff_00ff);
         assert_eq!(eval(v(VecOp::AddP, 0), 0x0201, 0x0403, 0), 0x0000_0007_0000_0003);
         assert_eq!(eval(v(VecOp::MaxVU, 0), 0x0102_f304, 0, 0), 0xf3);
-        assert_eq!(eval(v(VecOp::NarrowShr(4), 0), 0x00f0_0ff0, 0x1234, 0), 0x2300_0000_0fff);
+        assert_eq!(eval(v(VecOp::NarrowShr(4), 0), 0x00f0_0ff0, 0x1234, 0), 0x23_0000_0fff);
         assert_eq!(eval(v(VecOp::Rev(3), 0), 0x0102_0304_0506_0708, 0, 0), 0x0807_0605_0403_0201);
         assert_eq!(eval(v(VecOp::ShlS, 1), 0x8000, 0xffff, 0), 0xc000);
-        assert_eq!(eval(v(VecOp::Uzp1, 0), 0x0706_0504_0302_0100, 0x0f0e_0d0c_0b0a_0908, 0), 0x0e0c_0a08_0604_0200);
-        assert_eq!(eval(v(VecOp::TblStep(8), 0), 0, 0x09_08_00, 0x2211), 0x1122_0000);
-        assert_eq!(eval(v(VecOp::Cls, 0), 0xff, 0, 0), 7);
+        assert_eq!(
+            eval(v(VecOp::Uzp1, 0), 0x0706_0504_0302_0100, 0x0f0e_0d0c_0b0a_0908, 0),
+            0x0e0c_0a08_0604_0200
+        );
+        assert_eq!(eval(v(VecOp::TblStep(8), 0), 0, 0x09_08_00, 0x2211), 0x22_1100);
+        assert_eq!(eval(v(VecOp::Cls, 0), 0xff, 0, 0), 0x0707_0707_0707_0707);
     }
 }

@@ -1260,8 +1260,6 @@ mod tests {
     fn permanently_undefined_and_unsupported_classes_are_illegal() {
         illegal(0x0000_0000); // udf #0
         illegal(0x0000_dead); // udf #0xdead
-        illegal(0x1e20_4040); // fmov s0, s2 (no FP)
-        illegal(0x4ea1_1c20); // mov v0.16b, v1.16b (no SIMD)
         illegal(0xd69f_03e0); // eret
         illegal(0xd71f_0801); // braa x0, x1 (pointer authentication)
         illegal(0xd400_0002); // hvc #0

@@ -16,8 +16,7 @@ use crate::arch::aarch64::decode::{Insn, SimdGroup};
 use crate::arch::aarch64::regs;
 use crate::ir::float::{FpCond, IntNan, MinMax, NanEncoding, NanPropagation, Tininess};
 use crate::ir::{
-    BinOp, FpFormat, FpInsn, FpOp, FpRound, FpRules, RoundingMode, Temp, UnOp, VecInsn, VecOp,
-    Width,
+    BinOp, FpFormat, FpInsn, FpOp, FpRules, RoundingMode, Temp, UnOp, VecInsn, VecOp, Width,
 };
 
 /// aarch64's floating-point conventions (with `FPCR.DN` clear; the lifter
@@ -64,7 +63,9 @@ fn vfp_expand_imm(imm8: u32, n: u32) -> u64 {
     let f = n - e - 1;
     let sign = (imm8 >> 7) as u64;
     let b6 = ((imm8 >> 6) & 1) as u64;
-    let exp = ((b6 ^ 1) << (e - 1)) | (if b6 == 1 { ones(e - 3) << 2 } else { 0 }) | ((imm8 >> 4) & 3) as u64;
+    let exp = ((b6 ^ 1) << (e - 1))
+        | (if b6 == 1 { ones(e - 3) << 2 } else { 0 })
+        | ((imm8 >> 4) & 3) as u64;
     let frac = ((imm8 & 0xf) as u64) << (f - 4);
     (sign << (n - 1)) | (exp << f) | frac
 }
@@ -81,7 +82,9 @@ fn simd_expand_imm(op: u32, cmode: u32, imm8: u32) -> Option<u64> {
         }
         _ => match (cmode & 1, op) {
             (0, 0) => replicate(imm, 0),
-            (0, _) => (0..8).fold(0, |acc, i| acc | if imm >> i & 1 == 1 { 0xff << (8 * i) } else { 0 }),
+            (0, _) => {
+                (0..8).fold(0, |acc, i| acc | if imm >> i & 1 == 1 { 0xff << (8 * i) } else { 0 })
+            }
             (_, 0) => replicate(vfp_expand_imm(imm8, 32), 2),
             _ => vfp_expand_imm(imm8, 64),
         },
@@ -165,10 +168,18 @@ impl Lifter<'_> {
 
     /// A floating-point op under FPCR's rounding (or `rm`), with `DN`
     /// applied to a NaN result when `nan_result`.
-    fn fp(&mut self, op: FpOp, fmt: FpFormat, a: Temp, b: Temp, c: Temp, rm: Option<RoundingMode>) -> Temp {
+    fn fp(
+        &mut self,
+        op: FpOp,
+        fmt: FpFormat,
+        a: Temp,
+        b: Temp,
+        c: Temp,
+        rm: Option<RoundingMode>,
+    ) -> Temp {
         let rm = match rm {
-            Some(m) => FpRound::Static(m),
-            None => FpRound::Dynamic(self.fpcr_rounding()),
+            Some(m) => self.k(m as u64),
+            None => self.fpcr_rounding(),
         };
         let insn = FpInsn { op, fmt, rules: RULES };
         let r = self.b.fp(insn, a, b, c, rm, regs::FP_FLAGS);
@@ -247,9 +258,11 @@ impl Lifter<'_> {
                     let lane = |l: &mut Self, t: Temp, hi: bool| {
                         if hi { l.bini(BinOp::ShrU, t, 32) } else { l.b.zext32(t) }
                     };
-                    let (a0, b0, c0) = (lane(self, a, false), lane(self, b, false), lane(self, c, false));
+                    let (a0, b0, c0) =
+                        (lane(self, a, false), lane(self, b, false), lane(self, c, false));
                     let r0 = per_lane(self, a0, b0, c0);
-                    let (a1, b1, c1) = (lane(self, a, true), lane(self, b, true), lane(self, c, true));
+                    let (a1, b1, c1) =
+                        (lane(self, a, true), lane(self, b, true), lane(self, c, true));
                     let r1 = per_lane(self, a1, b1, c1);
                     let r0 = self.b.zext32(r0);
                     let r1 = self.bini(BinOp::Shl, r1, 32);
@@ -264,7 +277,8 @@ impl Lifter<'_> {
     fn fp_compare_flags(&mut self, f: FpFormat, a: Temp, b: Temp, signaling: bool) {
         let cmp = |l: &mut Self, cond| {
             let insn = FpInsn { op: FpOp::Cmp { cond, signaling }, fmt: f, rules: RULES };
-            l.b.fp(insn, a, b, b, FpRound::Static(RoundingMode::NearestEven), regs::FP_FLAGS)
+            let rm = l.k(RoundingMode::NearestEven as u64);
+            l.b.fp(insn, a, b, b, rm, regs::FP_FLAGS)
         };
         let un = cmp(self, FpCond::Unordered);
         let eq = cmp(self, FpCond::Eq);
@@ -625,11 +639,8 @@ impl Lifter<'_> {
         for (k, &v) in loaded.iter().enumerate() {
             let reg = (rt + k as u32) % 32;
             if replicate_all {
-                let rep = if esize == 3 {
-                    v
-                } else {
-                    self.bini(BinOp::Mul, v, replicate(1, esize))
-                };
+                let rep =
+                    if esize == 3 { v } else { self.bini(BinOp::Mul, v, replicate(1, esize)) };
                 self.set_vq(reg, rep, rep, q == 1);
             } else {
                 let (lo, hi) = (self.vlo(reg), self.vhi(reg));
@@ -791,9 +802,12 @@ impl Lifter<'_> {
         let wide_ok = sat
             || matches!(
                 op,
-                IntOp::Lane(Add | Sub | CmpGt | CmpHi | CmpGe | CmpHs | ShlS | ShlU | CmpTst | CmpEq | AddP)
+                IntOp::Lane(
+                    Add | Sub | CmpGt | CmpHi | CmpGe | CmpHs | ShlS | ShlU | CmpTst | CmpEq | AddP
+                )
             );
-        if (size == 3 && !wide_ok) || (!scalar && size == 3 && !q) || (scalar && !sat && size != 3) {
+        if (size == 3 && !wide_ok) || (!scalar && size == 3 && !q) || (scalar && !sat && size != 3)
+        {
             return false;
         }
         if scalar && sat {
@@ -906,7 +920,7 @@ impl Lifter<'_> {
         let (rd, rn) = (i.rd as u32, i.rn as u32);
         use VecOp::*;
         let (alo, ahi) = (self.vlo(rn), self.vhi(rn));
-        if (0b01100..=0b01111).contains(&opcode) && size >= 2 || opcode >= 0b10110 && opcode != 0b10110 {
+        if (0b01100..=0b01111).contains(&opcode) && size >= 2 || opcode > 0b10110 {
             return self.fp_two_misc(i, scalar);
         }
         let lane = |l: &mut Self, op: VecOp, esize: u8| {
@@ -1011,7 +1025,11 @@ impl Lifter<'_> {
     /// Reverse the bits of each byte.
     fn rbit_bytes(&mut self, v: Temp) -> Temp {
         let mut x = v;
-        for (shift, mask) in [(1u64, 0x5555_5555_5555_5555u64), (2, 0x3333_3333_3333_3333), (4, 0x0f0f_0f0f_0f0f_0f0f)] {
+        for (shift, mask) in [
+            (1u64, 0x5555_5555_5555_5555u64),
+            (2, 0x3333_3333_3333_3333),
+            (4, 0x0f0f_0f0f_0f0f_0f0f),
+        ] {
             let hi = self.bini(BinOp::ShrU, x, shift);
             let hi = self.bini(BinOp::And, hi, mask);
             let lo = self.bini(BinOp::And, x, mask);
@@ -1114,7 +1132,11 @@ impl Lifter<'_> {
                 let mut hi = self.vop(op, esize, ahi, ahi);
                 if u {
                     // sli / sri: keep the destination bits the shift vacates.
-                    let keep = if left { ones(shl as u32) } else { !ones(ebits.saturating_sub(shr as u32)) & ones(ebits) };
+                    let keep = if left {
+                        ones(shl as u32)
+                    } else {
+                        !ones(ebits.saturating_sub(shr as u32)) & ones(ebits)
+                    };
                     let keep = replicate(keep, esize);
                     let (dlo, dhi) = (self.vlo(rd), self.vhi(rd));
                     let kl = self.bini(BinOp::And, dlo, keep);
@@ -1165,8 +1187,8 @@ impl Lifter<'_> {
         let (lo, hi) = if size == 3 {
             // One lane per chunk: the permutes are moves.
             match opcode {
-                0b001 | 0b010 | 0b011 => (alo, blo),
-                0b101 | 0b110 | 0b111 => (ahi, bhi),
+                0b001..=0b011 => (alo, blo),
+                0b101..=0b111 => (ahi, bhi),
                 _ => return false,
             }
         } else {
@@ -1242,17 +1264,11 @@ impl Lifter<'_> {
             if h == 1 && !q {
                 break;
             }
-            let mut acc = if tbx {
-                if h == 0 { self.vlo(rd) } else { self.vhi(rd) }
-            } else {
-                self.k(0)
-            };
-            if tbx {
-                // Out-of-range indices keep the destination byte; in-range
-                // ones are all overwritten below.
-            }
+            let mut acc =
+                if tbx { if h == 0 { self.vlo(rd) } else { self.vhi(rd) } } else { self.k(0) };
             for (k, &t) in table.iter().enumerate() {
-                acc = self.b.vec(VecInsn { op: VecOp::TblStep(8 * k as u8), esize: 0 }, acc, idx, t);
+                acc =
+                    self.b.vec(VecInsn { op: VecOp::TblStep(8 * k as u8), esize: 0 }, acc, idx, t);
             }
             out.push(acc);
         }
@@ -1275,7 +1291,8 @@ impl Lifter<'_> {
         let (a, b) = (half(self, rn), half(self, rm));
         use VecOp::*;
         let widen = |l: &mut Self, x: Temp| {
-            let (ol, oh) = if u { (WidenU(false), WidenU(true)) } else { (WidenS(false), WidenS(true)) };
+            let (ol, oh) =
+                if u { (WidenU(false), WidenU(true)) } else { (WidenS(false), WidenS(true)) };
             (l.vop(ol, size, x, x), l.vop(oh, size, x, x))
         };
         let e2 = size + 1;
@@ -1283,13 +1300,18 @@ impl Lifter<'_> {
             0b0001 | 0b0011 => ((self.vlo(rn), self.vhi(rn)), widen(self, b)),
             _ => (widen(self, a), widen(self, b)),
         };
-        let lane2 = |l: &mut Self, op: VecOp| (l.vop(op, e2, wa.0, wb.0), l.vop(op, e2, wa.1, wb.1));
+        let lane2 =
+            |l: &mut Self, op: VecOp| (l.vop(op, e2, wa.0, wb.0), l.vop(op, e2, wa.1, wb.1));
         let (lo, hi) = match opcode {
             0b0000 | 0b0001 => lane2(self, Add),
             0b0010 | 0b0011 => lane2(self, Sub),
             0b0111 => lane2(self, if u { AbdU } else { AbdS }),
             0b0101 | 0b1000 | 0b1010 => {
-                let p = if opcode == 0b0101 { lane2(self, if u { AbdU } else { AbdS }) } else { lane2(self, Mul) };
+                let p = if opcode == 0b0101 {
+                    lane2(self, if u { AbdU } else { AbdS })
+                } else {
+                    lane2(self, Mul)
+                };
                 let (dlo, dhi) = (self.vlo(rd), self.vhi(rd));
                 let acc = if opcode == 0b1010 { Sub } else { Add };
                 (self.vop(acc, e2, dlo, p.0), self.vop(acc, e2, dhi, p.1))
@@ -1327,9 +1349,21 @@ impl Lifter<'_> {
                 };
                 let max = size & 2 == 0;
                 let op = match opcode {
-                    0b01100 => if max { FpOp::Max(MinMax::NumberQuietOnly) } else { FpOp::Min(MinMax::NumberQuietOnly) },
+                    0b01100 => {
+                        if max {
+                            FpOp::Max(MinMax::NumberQuietOnly)
+                        } else {
+                            FpOp::Min(MinMax::NumberQuietOnly)
+                        }
+                    }
                     0b01101 => FpOp::Add,
-                    _ => if max { FpOp::Max(MinMax::Propagate) } else { FpOp::Min(MinMax::Propagate) },
+                    _ => {
+                        if max {
+                            FpOp::Max(MinMax::Propagate)
+                        } else {
+                            FpOp::Min(MinMax::Propagate)
+                        }
+                    }
                 };
                 if opcode == 0b01101 && size & 2 != 0 {
                     return false;
@@ -1479,14 +1513,14 @@ impl Lifter<'_> {
         }
         if let K::Pair(code) = k {
             // Pairwise: lanes of n then m, adjacent pairs.
-            let (x, y) = match (f, q) {
-                (FpFormat::F64, _) => ((alo, blo), (ahi, bhi)),
-                (FpFormat::F32, true) => ((alo, blo), (ahi, bhi)),
-                (FpFormat::F32, false) => ((alo, alo), (blo, blo)),
-            };
-            let _ = (x, y);
             let elems = |l: &mut Self, r: u32| -> Vec<Temp> {
-                let n = if f == FpFormat::F64 { 2 } else if q { 4 } else { 2 };
+                let n = if f == FpFormat::F64 {
+                    2
+                } else if q {
+                    4
+                } else {
+                    2
+                };
                 (0..n).map(|e| l.elem(r, if f == FpFormat::F64 { 3 } else { 2 }, e)).collect()
             };
             let mut all = elems(self, rn);
@@ -1539,7 +1573,14 @@ impl Lifter<'_> {
     }
 
     /// One lane of a vector FP op described by `k_to`'s tuple.
-    fn fp3_lane(&mut self, k: &(u8, u32, FpCond, bool), f: FpFormat, a: Temp, b: Temp, d: Temp) -> Temp {
+    fn fp3_lane(
+        &mut self,
+        k: &(u8, u32, FpCond, bool),
+        f: FpFormat,
+        a: Temp,
+        b: Temp,
+        d: Temp,
+    ) -> Temp {
         let mask = if f == FpFormat::F32 { ones(32) } else { u64::MAX };
         match k.0 {
             0 => self.fp_binop(k.1, f, a, b).unwrap_or(a),
@@ -1551,8 +1592,10 @@ impl Lifter<'_> {
             2 => {
                 // fcmge is b <= a, fcmgt is b < a.
                 let (x, y) = if k.2 == FpCond::Eq { (a, b) } else { (b, a) };
-                let insn = FpInsn { op: FpOp::Cmp { cond: k.2, signaling: k.3 }, fmt: f, rules: RULES };
-                let c = self.b.fp(insn, x, y, y, FpRound::Static(RoundingMode::NearestEven), regs::FP_FLAGS);
+                let insn =
+                    FpInsn { op: FpOp::Cmp { cond: k.2, signaling: k.3 }, fmt: f, rules: RULES };
+                let rm = self.k(RoundingMode::NearestEven as u64);
+                let c = self.b.fp(insn, x, y, y, rm, regs::FP_FLAGS);
                 let m = self.un(UnOp::Neg, c);
                 self.bini(BinOp::And, m, mask)
             }
@@ -1595,7 +1638,7 @@ impl Lifter<'_> {
             (0b01111, false, 1) if !scalar => M::Abs,
             (0b01111, true, 1) if !scalar => M::Neg,
             (0b11111, true, 1) if !scalar => M::Sqrt,
-            (0b11000, _, 0) if !scalar => M::Round(Some(RoundingMode::NearestEven), false),
+            (0b11000, false, 0) if !scalar => M::Round(Some(RoundingMode::NearestEven), false),
             (0b11001, false, 0) if !scalar => M::Round(Some(RoundingMode::Down), false),
             (0b11000, false, 1) if !scalar => M::Round(Some(RoundingMode::Up), false),
             (0b11001, false, 1) if !scalar => M::Round(Some(RoundingMode::TowardZero), false),
@@ -1619,8 +1662,13 @@ impl Lifter<'_> {
                 M::CmpZero(cond, swap) => {
                     let z = l.k(0);
                     let (x, y) = if swap { (z, a) } else { (a, z) };
-                    let insn = FpInsn { op: FpOp::Cmp { cond, signaling: cond != FpCond::Eq }, fmt: f, rules: RULES };
-                    let c = l.b.fp(insn, x, y, y, FpRound::Static(RoundingMode::NearestEven), regs::FP_FLAGS);
+                    let insn = FpInsn {
+                        op: FpOp::Cmp { cond, signaling: cond != FpCond::Eq },
+                        fmt: f,
+                        rules: RULES,
+                    };
+                    let rm = l.k(RoundingMode::NearestEven as u64);
+                    let c = l.b.fp(insn, x, y, y, rm, regs::FP_FLAGS);
                     let n = l.un(UnOp::Neg, c);
                     l.bini(BinOp::And, n, mask)
                 }
@@ -1629,7 +1677,14 @@ impl Lifter<'_> {
                 M::Sqrt => l.fp(FpOp::Sqrt, f, a, a, a, None),
                 M::Round(rm, exact) => l.fp(FpOp::RoundInt { exact }, f, a, a, a, rm),
                 M::ToInt(rm, signed) => {
-                    let r = l.fp(FpOp::ToInt { width: iw, signed, nan: IntNan::Zero }, f, a, a, a, Some(rm));
+                    let r = l.fp(
+                        FpOp::ToInt { width: iw, signed, nan: IntNan::Zero },
+                        f,
+                        a,
+                        a,
+                        a,
+                        Some(rm),
+                    );
                     l.bini(BinOp::And, r, mask)
                 }
                 M::FromInt(signed) => l.fp(FpOp::FromInt { width: iw, signed }, f, a, a, a, None),
@@ -1704,7 +1759,14 @@ impl Lifter<'_> {
                 };
                 let signed = opcode & 1 == 0;
                 let a = self.fpreg(rn, f);
-                let r = self.fp(FpOp::ToInt { width: iw, signed, nan: IntNan::Zero }, f, a, a, a, Some(rm));
+                let r = self.fp(
+                    FpOp::ToInt { width: iw, signed, nan: IntNan::Zero },
+                    f,
+                    a,
+                    a,
+                    a,
+                    Some(rm),
+                );
                 let r = if sf { r } else { self.b.zext32(r) };
                 self.set_x(i.rd, r);
             }
@@ -1754,7 +1816,7 @@ impl Lifter<'_> {
                 // Exact but for overflow, which the conversion then
                 // reports as invalid: the product's own flags are dropped.
                 let insn = FpInsn { op: FpOp::Mul, fmt: f, rules: RULES };
-                let rz = FpRound::Static(RoundingMode::TowardZero);
+                let rz = self.k(RoundingMode::TowardZero as u64);
                 let scaled = self.b.fp(insn, a, p, p, rz, regs::FP_SCRATCH_FLAGS);
                 let r = self.fp(
                     FpOp::ToInt { width: iw, signed: opcode == 0, nan: IntNan::Zero },
@@ -1772,7 +1834,9 @@ impl Lifter<'_> {
         true
     }
 
-    /// Vector `scvtf`/`ucvtf`/`fcvtzs`/`fcvtzu` with fixed point.
+    /// Vector and scalar-in-vector `scvtf`/`ucvtf`/`fcvtzs`/`fcvtzu` with
+    /// fixed point (the `shift by immediate` opcodes 11100 and 11111) are
+    /// not implemented: they trap as illegal (see the README's limits).
     fn fp_fixed_vec(&mut self, _i: &Insn, _scalar: bool) -> bool {
         false
     }
