@@ -7,8 +7,12 @@ use super::{
 
 /// `COMPAT_HWCAP_ISA_*` bits: one per single-letter extension the frontend
 /// implements (I, M, A, C).
-const HWCAP: u64 =
-    (1 << (b'i' - b'a')) | (1 << (b'm' - b'a')) | (1 << (b'a' - b'a')) | (1 << (b'c' - b'a'));
+const HWCAP: u64 = isa(b'i') | isa(b'm') | isa(b'a') | isa(b'c');
+
+/// The `COMPAT_HWCAP_ISA_*` bit of extension `letter`.
+const fn isa(letter: u8) -> u64 {
+    1 << (letter - b'a')
+}
 
 pub static LINUX: LinuxAbi = LinuxAbi {
     open: GENERIC_OPEN,

@@ -416,7 +416,7 @@ fn encode_statx(c: &Ctx, st: &FileStat) -> Vec<u8> {
 fn sys_open(c: &mut Ctx, dirfd: i64, path: &[u8], raw_flags: u64, mode: u64) -> R {
     let flags = OpenFlags::decode(c.p.arch, raw_flags);
     // O_CREAT|O_EXCL never follows a final symlink: it fails with EEXIST.
-    let follow = !flags.nofollow && !(flags.create && flags.excl);
+    let follow = !(flags.nofollow || flags.create && flags.excl);
     let abs = c.lookup(dirfd, path, follow)?;
     if let Some(node) = procfs::lookup(c.p, &abs) {
         let st = node.stat(&abs);

@@ -168,7 +168,7 @@ pub(super) fn run(c: &mut Ctx, s: Sysno) -> R {
             // One CPU: CPU 0.
             let len = c.arg(1) as usize;
             let w = c.word_size() as usize;
-            if len < w || len % w != 0 {
+            if len < w || !len.is_multiple_of(w) {
                 return Err(Errno::EINVAL.into());
             }
             let mut mask = vec![0u8; w];
