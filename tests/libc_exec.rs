@@ -9,6 +9,10 @@
 //! and `execve` ([`NEEDS_PROCESSES`]) wait for process support in the
 //! kernel. QEMU or a missing cross libc is a skip with a notice outside CI
 //! and a failure under `CI`.
+//!
+//! `kprobe`, built on Bohr's own freestanding guest libc, needs no FP: it
+//! checks the kernel's file, path, pipe and process calls against QEMU on
+//! every arch that has a frontend.
 
 #[path = "common/guest_cases.rs"]
 mod guest_cases;
@@ -53,16 +57,18 @@ fn args(case: &str, list: &[&str], dir: &str) -> Vec<String> {
     v
 }
 
-/// QEMU writes the host's files, so it gets a fresh directory per run.
-fn qemu_run(qemu: &Path, triple: &str, bin: &Path, case: &str, list: &[&str]) -> Output {
-    let dir = std::env::temp_dir().join(format!(
-        "bohr-libc-{}-{}-{}",
-        std::process::id(),
-        case,
-        bin.display().to_string().len()
-    ));
+/// A scratch directory on the host, unique to this test run and `tag`.
+fn scratch(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("bohr-libc-{}-{tag}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("scratch directory");
+    dir
+}
+
+/// QEMU writes the host's files, so it gets a fresh directory per run. The
+/// binary's path is absolute: QEMU resolves `/proc/self/exe` from it.
+fn qemu_run(qemu: &Path, triple: &str, bin: &Path, case: &str, list: &[&str]) -> Output {
+    let dir = scratch(&format!("{case}-{}", bin.display().to_string().len()));
     let out = Command::new("prlimit")
         .arg("--nproc=64")
         .arg(qemu)
@@ -119,7 +125,62 @@ fn binaries_are_static_and_dynamic_elf_of_their_arch() {
                 .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             assert_eq!(img.interp.is_some(), kind == "dynamic", "{}", path.display());
         }
+        let path = root.join("guest/libc-tests/bin").join(arch).join("kprobe");
+        let data = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let img = bohr_emu::loader::parse(&data, arch_id)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert!(img.interp.is_none(), "{}", path.display());
     }
+}
+
+#[test]
+fn kernel_probe_matches_qemu() {
+    let root = guest_cases::repo_root();
+    let supported = bohr_emu::arch::supported_arches();
+    let mut failures = Vec::new();
+    let mut runs = 0;
+    for &(arch, qemu_name, _) in ARCHES {
+        if !supported.iter().any(|a| a.name() == arch) {
+            continue;
+        }
+        let Some(qemu) = guest_cases::find_in_path(qemu_name) else {
+            assert!(!guest_cases::in_ci(), "{qemu_name} is missing (install qemu-user-static)");
+            eprintln!("notice: {qemu_name} not found; skipping {arch}");
+            continue;
+        };
+        let bin = root.join("guest/libc-tests/bin").join(arch).join("kprobe");
+        let dir = scratch(&format!("kprobe-{arch}"));
+        let want = Command::new("prlimit")
+            .arg("--nproc=64")
+            .arg(&qemu)
+            .arg(&bin)
+            .arg(&dir)
+            .output()
+            .expect("run qemu");
+        let _ = std::fs::remove_dir_all(&dir);
+        for engine in ["interp", "jit"] {
+            let got = Command::new(env!("CARGO_BIN_EXE_bohr"))
+                .args(["exec", "--arch", arch, "--engine", engine])
+                .arg(&bin)
+                .arg("/tmp")
+                .output()
+                .expect("run bohr");
+            runs += 1;
+            if !same(&want, &got) {
+                failures.push(format!(
+                    "{arch} ({engine})\n=== qemu\n{}=== bohr\n{}",
+                    show(&want),
+                    show(&got)
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {runs} runs differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]

@@ -103,15 +103,34 @@ fn pie_entry_descriptor_is_relocated() {
 
     let start = |data: &[u8]| {
         let mut mem = AddressSpace::new(Layout::for_bits(true));
-        loader::load(data, Arch::Powerpc64, &mut mem, &[b"elfv1".to_vec()], &[], [0; 16])
-            .expect("the image loads")
+        let aux = loader::AuxInfo {
+            hwcap: 0,
+            hwcap2: 0,
+            platform: None,
+            arch_auxv: &[],
+            random: [0; 16],
+            execfn: b"elfv1",
+        };
+        let mut no_files = |_: &[u8]| Err("no files".to_string());
+        loader::load(
+            data,
+            Arch::Powerpc64,
+            &mut mem,
+            &[b"elfv1".to_vec()],
+            &[],
+            &aux,
+            &mut no_files,
+        )
+        .expect("the image loads")
     };
     let fixed = start(&exec);
     let moved = start(&dynamic);
     let bias = {
         let mut mem = AddressSpace::new(Layout::for_bits(true));
         let img = loader::parse(&dynamic, Arch::Powerpc64).expect("the image parses");
-        loader::map_image(&img, &dynamic, &mut mem).expect("the image maps").bias
+        loader::map_image(&img, &dynamic, &mut mem, loader::PIE_BASE_64)
+            .expect("the image maps")
+            .bias
     };
     assert_ne!(bias, 0);
     assert_eq!(moved.pc, fixed.pc + bias);

@@ -355,9 +355,13 @@ impl Process {
             output_hash: Fnv64::default(),
             exe: exe.to_vec(),
             cmdline,
+            // The launcher (the machine's shell as pid 1) leads the group
+            // and session, as a non-interactive shell does. A process
+            // that is pid 1 itself (`bohr exec`) was started from outside
+            // the guest: its group and session are 0, so it may `setsid`.
             ppid: 1,
-            pgid: pid,
-            sid: 1,
+            pgid: if pid == 1 { 0 } else { 1 },
+            sid: if pid == 1 { 0 } else { 1 },
             umask: 0o022,
             rlimits: syscall::default_rlimits(),
             signals: signal::SigState::new(),

@@ -5,14 +5,13 @@ use super::{
     LinuxAbi, SaBits, SigactionLayout, SignalAbi, StatLayout,
 };
 
-/// `COMPAT_HWCAP_ISA_*` bits: one per single-letter extension the frontend
-/// implements (I, M, A, C).
-const HWCAP: u64 = isa(b'i') | isa(b'm') | isa(b'a') | isa(b'c');
-
-/// The `COMPAT_HWCAP_ISA_*` bit of extension `letter`.
+/// The `COMPAT_HWCAP_ISA_*` bit of a single-letter extension.
 const fn isa(letter: u8) -> u64 {
     1 << (letter - b'a')
 }
+
+/// One bit per single-letter extension the frontend implements.
+const HWCAP: u64 = isa(b'i') | isa(b'm') | isa(b'a') | isa(b'c');
 
 pub static LINUX: LinuxAbi = LinuxAbi {
     open: GENERIC_OPEN,

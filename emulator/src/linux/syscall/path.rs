@@ -178,7 +178,72 @@ pub fn walk(
 
 #[cfg(test)]
 mod tests {
-    use super::normalize;
+    use super::*;
+    use std::collections::BTreeMap;
+
+    /// Directories and symlinks by absolute path.
+    struct Links(BTreeMap<&'static [u8], Option<&'static [u8]>>);
+
+    impl Namei for Links {
+        fn lstat(&mut self, abs: &[u8]) -> Result<FileStat, Errno> {
+            match self.0.get(abs) {
+                Some(None) => Ok(FileStat { mode: S_IFDIR, ..Default::default() }),
+                Some(Some(_)) => Ok(FileStat { mode: S_IFLNK, ..Default::default() }),
+                None => Err(Errno::ENOENT),
+            }
+        }
+        fn readlink(&mut self, abs: &[u8]) -> Result<Vec<u8>, Errno> {
+            self.0.get(abs).copied().flatten().map(|t| t.to_vec()).ok_or(Errno::EINVAL)
+        }
+    }
+
+    fn tree() -> Links {
+        let mut m: BTreeMap<&'static [u8], Option<&'static [u8]>> = BTreeMap::new();
+        m.insert(b"/usr", None);
+        m.insert(b"/usr/lib", None);
+        m.insert(b"/lib", Some(b"usr/lib"));
+        m.insert(b"/usr/lib/abs", Some(b"/usr"));
+        m.insert(b"/usr/lib/up", Some(b"../lib/.."));
+        m.insert(b"/a", Some(b"b"));
+        m.insert(b"/b", Some(b"a"));
+        Links(m)
+    }
+
+    #[test]
+    fn walk_follows_relative_absolute_and_dotdot_links() {
+        let mut t = tree();
+        assert_eq!(walk(&mut t, b"/", b"/lib/x.so", true).unwrap(), b"/usr/lib/x.so");
+        assert_eq!(walk(&mut t, b"/", b"/lib/abs/lib", true).unwrap(), b"/usr/lib");
+        assert_eq!(walk(&mut t, b"/usr", b"lib/up/lib", true).unwrap(), b"/usr/lib");
+        // The last component is left alone unless asked.
+        assert_eq!(walk(&mut t, b"/", b"/lib", false).unwrap(), b"/lib");
+        assert_eq!(walk(&mut t, b"/", b"/lib", true).unwrap(), b"/usr/lib");
+    }
+
+    #[test]
+    fn walk_stops_loops_and_missing_parents() {
+        let mut t = tree();
+        assert_eq!(walk(&mut t, b"/", b"/a", true), Err(Errno::ELOOP));
+        assert_eq!(walk(&mut t, b"/", b"/a", false).unwrap(), b"/a");
+        assert_eq!(walk(&mut t, b"/", b"/nope/x", true), Err(Errno::ENOENT));
+        // A chain of exactly MAX_SYMLINKS links resolves; one more does not.
+        let names: Vec<Vec<u8>> =
+            (0..=MAX_SYMLINKS + 1).map(|i| format!("/l{i}").into_bytes()).collect();
+        let mut m = BTreeMap::new();
+        for i in 0..=MAX_SYMLINKS as usize {
+            let from: &'static [u8] = Box::leak(names[i].clone().into_boxed_slice());
+            let to: &'static [u8] = Box::leak(names[i + 1].clone().into_boxed_slice());
+            m.insert(from, Some(to));
+        }
+        m.insert(b"/usr", None);
+        let last: &'static [u8] =
+            Box::leak(names[MAX_SYMLINKS as usize + 1].clone().into_boxed_slice());
+        m.insert(last, Some(&b"/usr"[..]));
+        let mut chain = Links(m);
+        // From /l2, /l2 ..= /l41 are 40 links; /l1 adds one too many.
+        assert_eq!(walk(&mut chain, b"/", b"/l2", true).unwrap(), b"/usr");
+        assert_eq!(walk(&mut chain, b"/", b"/l1", true), Err(Errno::ELOOP));
+    }
 
     #[test]
     fn normalize_folds_dots_and_slashes() {
