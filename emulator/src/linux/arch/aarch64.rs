@@ -43,7 +43,7 @@ static SIGNAL: SignalAbi = SignalAbi {
     },
     sigset_bytes: 8,
     siginfo_code_first: false,
-    frame: FrameKind::Unsupported,
+    frame: FrameKind::Aarch64,
     trampoline: &[0xd280_1168, 0xd400_0001],
     syscall_insn_len: 4,
 };

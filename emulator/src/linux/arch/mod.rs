@@ -174,6 +174,11 @@ pub enum FrameKind {
     /// mcontext holds pc, x1–x31, f0–f31 and fcsr; returns through the
     /// vDSO's `rt_sigreturn`.
     Riscv64,
+    /// `arch/arm64/kernel/signal.c`: siginfo, then a ucontext whose
+    /// mcontext holds the fault address, x0–x30, sp, pc, pstate and the
+    /// `__reserved` records (fpsimd, then the terminator); a frame record
+    /// {x29, x30} sits above it.
+    Aarch64,
     /// No frame builder yet: a caught signal takes its default action.
     Unsupported,
 }

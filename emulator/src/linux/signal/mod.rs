@@ -12,9 +12,10 @@
 //! handler returns. Nothing here reads host time: the `alarm` deadline is
 //! virtual nanoseconds, and the run loop never lets the engine run past it.
 //!
-//! Frames are written by the per-arch builders ([`riscv64`]); an arch
+//! Frames are written by the per-arch builders ([`riscv64`], [`aarch64`]); an arch
 //! without one yet gives a caught signal its default action.
 
+mod aarch64;
 mod riscv64;
 
 use super::arch::{FrameKind, SignalAbi, linux_abi};
@@ -405,6 +406,7 @@ impl Process {
         self.ensure_trampoline();
         let pushed = match abi.frame {
             FrameKind::Riscv64 => riscv64::push_frame(self, abi, &act, &info, old_mask),
+            FrameKind::Aarch64 => aarch64::push_frame(self, abi, &act, &info, old_mask),
             FrameKind::Unsupported => Err(()),
         };
         if pushed.is_err() {
@@ -493,6 +495,7 @@ impl Process {
         let abi = linux_abi(self.arch).signal;
         let mask = match abi.frame {
             FrameKind::Riscv64 => riscv64::restore_frame(self)?,
+            FrameKind::Aarch64 => aarch64::restore_frame(self)?,
             FrameKind::Unsupported => return Err(()),
         };
         self.signals.mask = mask & !unblockable(abi);
