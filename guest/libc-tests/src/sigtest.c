@@ -259,11 +259,11 @@ static int case_alarm(void)
 	return 0;
 }
 
-/* sleep takes virtual time only. */
-static int case_sleep(void)
+/* sleep takes virtual time only: sleep(secs), then two half seconds. */
+static int case_sleep(unsigned secs)
 {
 	long t0 = now_s();
-	sleep(3);
+	sleep(secs);
 	struct timespec ts = { 0, 500000000 };
 	nanosleep(&ts, NULL);
 	nanosleep(&ts, NULL);
@@ -353,7 +353,7 @@ int main(int argc, char **argv)
 	if (!strcmp(c, "alarm"))
 		return case_alarm();
 	if (!strcmp(c, "sleep"))
-		return case_sleep();
+		return case_sleep(argc > 2 ? (unsigned)atoi(argv[2]) : 3);
 	if (!strcmp(c, "sigpipe"))
 		return case_sigpipe();
 	if (!strcmp(c, "suspend"))
