@@ -30,6 +30,7 @@ const FRAMES_READY: &[(&str, &str)] =
 /// Every case; each prints only what Linux guarantees.
 const CASES: &[&str] = &[
     "segv", "retry", "mask", "restart", "altstack", "alarm", "sleep", "sigpipe", "suspend", "trap",
+    "sigchld",
 ];
 
 const KINDS: &[&str] = &["static", "dynamic"];

@@ -1,7 +1,8 @@
 //! Signals and virtual time inside a machine cell: the committed glibc
 //! `sigtest` (riscv64, static) runs as a cell's program. Sleeping jumps
 //! the shared clock and costs no host time; alarms interrupt blocked calls
-//! at the same virtual instant on every run; the outcome, fingerprint
+//! at the same virtual instant on every run; `SIGCHLD` and `kill` reach
+//! forked processes; the outcome, fingerprint
 //! included, is the same under both engines' reruns and depends on the
 //! seed only through the scheduler.
 
@@ -65,9 +66,14 @@ sigtimedwait with nothing pending: -1 EAGAIN
 ignored: write -1 errno EPIPE
 caught: write -1 errno EPIPE sig 13
 141
+SIGCHLD: code 1 status 7 pid-ok 1
+waitpid ok 1 exit 7
+kill child: 0
+SIGCHLD: code 2 status 15 pid-ok 1
+child killed by signal 15
+kill of a pid that is gone: -1 ESRCH
 ";
-    let script =
-        "sigtest alarm\nsigtest restart\nsigtest segv\nsigtest suspend\nsigtest sigpipe; echo $?\n";
+    let script = "sigtest alarm\nsigtest restart\nsigtest segv\nsigtest suspend\nsigtest sigpipe; echo $?\nsigtest sigchld\n";
     for engine in ENGINES {
         let o = run(&cfg(engine), script);
         assert_eq!(stdout(&o), want, "{engine:?}\n{}", guest_view(&o));
