@@ -3,7 +3,11 @@
 //! static and dynamic) under `bohr exec -L /usr/<triple>` with both
 //! engines, against `qemu-<arch>-static -L /usr/<triple>`.
 //!
-//! An arch takes part once glibc's start-up code runs on it (its frontend
+//! `sigprobe`, built on Bohr's freestanding guest libc, needs no FP: it
+//! checks the frame layout, trampoline and `rt_sigreturn` of every arch
+//! whose frame the kernel builds ([`FRAMES_READY`]).
+//!
+//! An arch takes part in the glibc cases once glibc's start-up code runs on it (its frontend
 //! has FP) and the kernel builds its signal frame: list it in
 //! [`SIGNALS_READY`] then. QEMU or a missing cross libc is a skip with a
 //! notice outside CI and a failure under `CI`.
@@ -19,9 +23,14 @@ use std::time::{Duration, Instant};
 const SIGNALS_READY: &[(&str, &str, &str)] =
     &[("riscv64", "qemu-riscv64-static", "riscv64-linux-gnu")];
 
+/// Arches whose signal frame the kernel builds.
+const FRAMES_READY: &[(&str, &str)] =
+    &[("riscv64", "qemu-riscv64-static"), ("aarch64", "qemu-aarch64-static")];
+
 /// Every case; each prints only what Linux guarantees.
 const CASES: &[&str] = &[
     "segv", "retry", "mask", "restart", "altstack", "alarm", "sleep", "sigpipe", "suspend", "trap",
+    "sigchld",
 ];
 
 const KINDS: &[&str] = &["static", "dynamic"];
@@ -134,4 +143,44 @@ fn sleeping_takes_no_host_time() {
         assert_eq!(String::from_utf8_lossy(&out.stdout), "slept 4s\n", "{}", show(&out));
         assert!(took < Duration::from_secs(3), "{arch}: a 4 s guest sleep took {took:?}");
     }
+}
+
+/// The freestanding probe: same stdout and exit status (the probe ends
+/// by SIGTERM's default action) as QEMU, under both engines.
+#[test]
+fn signal_probe_matches_qemu() {
+    use std::os::unix::process::ExitStatusExt;
+    let root = guest_cases::repo_root();
+    let mut failures = Vec::new();
+    for &(arch, qemu_name) in FRAMES_READY {
+        let Some(qemu) = guest_cases::find_in_path(qemu_name) else {
+            assert!(!guest_cases::in_ci(), "{qemu_name} is missing (install qemu-user-static)");
+            eprintln!("notice: {qemu_name} not found; skipping {arch}");
+            continue;
+        };
+        let bin = root.join("guest/libc-tests/bin").join(arch).join("sigprobe");
+        let want = Command::new("prlimit")
+            .arg("--nproc=64")
+            .arg(&qemu)
+            .arg(&bin)
+            .output()
+            .expect("run qemu");
+        let want_code = want.status.code().or_else(|| want.status.signal().map(|s| 128 + s));
+        assert!(want.stdout.ends_with(b"hits 3\n"), "{arch}: qemu: {}", show(&want));
+        for engine in ["interp", "jit"] {
+            let got = Command::new(env!("CARGO_BIN_EXE_bohr"))
+                .args(["exec", "--arch", arch, "--engine", engine])
+                .arg(&bin)
+                .output()
+                .expect("run bohr");
+            if got.stdout != want.stdout || got.status.code() != want_code {
+                failures.push(format!(
+                    "{arch} ({engine})\n=== qemu\n{}=== bohr\n{}",
+                    show(&want),
+                    show(&got)
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

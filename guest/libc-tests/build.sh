@@ -1,11 +1,11 @@
 #!/bin/sh
 # Build the glibc test programs for every architecture, static and dynamic,
 # with Debian's cross compilers and C libraries (gcc-<triple> and
-# libc6-dev-<arch>-cross), and the freestanding kernel probe on Bohr's guest
+# libc6-dev-<arch>-cross), and the freestanding kernel and signal probes on Bohr's guest
 # libc (../libc, with the flags of ../build.sh).
 # Usage: guest/libc-tests/build.sh [OUTDIR]
 #   (default: guest/libc-tests/bin; writes OUTDIR/<arch>/{libctest,sigtest}-{static,dynamic}
-#   and OUTDIR/<arch>/kprobe)
+#   and OUTDIR/<arch>/{kprobe,sigprobe})
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -72,6 +72,10 @@ for arch in riscv64 aarch64 powerpc64 mipsel mipseb armel; do
 	$cc $pf -c -o "$obj/kprobe.o" src/kprobe.c
 	# shellcheck disable=SC2086
 	$cc $pf -o "$out/$arch/kprobe" "$obj/start.o" "$obj/kprobe.o" "$obj/libc.o" $libs
+	# shellcheck disable=SC2086
+	$cc $pf -c -o "$obj/sigprobe.o" src/sigprobe.c
+	# shellcheck disable=SC2086
+	$cc $pf -o "$out/$arch/sigprobe" "$obj/start.o" "$obj/sigprobe.o" "$obj/libc.o" $libs
 	# shellcheck disable=SC2086
 	$cc $FLAGS -static -o "$out/$arch/sigtest-static" src/sigtest.c
 	# shellcheck disable=SC2086

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -259,11 +260,11 @@ static int case_alarm(void)
 	return 0;
 }
 
-/* sleep takes virtual time only. */
-static int case_sleep(void)
+/* sleep takes virtual time only: sleep(secs), then two half seconds. */
+static int case_sleep(unsigned secs)
 {
 	long t0 = now_s();
-	sleep(3);
+	sleep(secs);
 	struct timespec ts = { 0, 500000000 };
 	nanosleep(&ts, NULL);
 	nanosleep(&ts, NULL);
@@ -334,6 +335,57 @@ static int case_trap(void)
 	return 0;
 }
 
+static int chld_code, chld_status;
+static pid_t chld_pid;
+
+static void on_chld(int sig, siginfo_t *si, void *ctx)
+{
+	(void)sig;
+	(void)ctx;
+	hits++;
+	chld_code = si->si_code;
+	chld_status = si->si_status;
+	chld_pid = si->si_pid;
+}
+
+/* SIGCHLD with siginfo when a child exits or is killed, and kill between
+ * processes. */
+static int case_sigchld(void)
+{
+	struct sigaction sa = { 0 };
+	sa.sa_sigaction = on_chld;
+	sa.sa_flags = SA_SIGINFO;
+	sigaction(SIGCHLD, &sa, NULL);
+	sigset_t block, empty;
+	sigemptyset(&block);
+	sigemptyset(&empty);
+	sigaddset(&block, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &block, NULL);
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(7);
+	while (!hits)
+		sigsuspend(&empty);
+	printf("SIGCHLD: code %d status %d pid-ok %d\n", chld_code, chld_status, chld_pid == pid);
+	int st;
+	printf("waitpid ok %d exit %d\n", waitpid(pid, &st, 0) == pid, WEXITSTATUS(st));
+
+	pid = fork();
+	if (pid == 0) {
+		sigprocmask(SIG_UNBLOCK, &block, NULL);
+		for (;;)
+			pause();
+	}
+	printf("kill child: %d\n", kill(pid, SIGTERM));
+	while (hits < 2)
+		sigsuspend(&empty);
+	printf("SIGCHLD: code %d status %d pid-ok %d\n", chld_code, chld_status, chld_pid == pid);
+	waitpid(pid, &st, 0);
+	printf("child killed by signal %d\n", WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+	printf("kill of a pid that is gone: %d %s\n", kill(pid, SIGTERM), strerrorname_np(errno));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -353,11 +405,13 @@ int main(int argc, char **argv)
 	if (!strcmp(c, "alarm"))
 		return case_alarm();
 	if (!strcmp(c, "sleep"))
-		return case_sleep();
+		return case_sleep(argc > 2 ? (unsigned)atoi(argv[2]) : 3);
 	if (!strcmp(c, "sigpipe"))
 		return case_sigpipe();
 	if (!strcmp(c, "suspend"))
 		return case_suspend();
+	if (!strcmp(c, "sigchld"))
+		return case_sigchld();
 	if (!strcmp(c, "trap"))
 		return case_trap();
 	fprintf(stderr, "unknown case %s\n", c);

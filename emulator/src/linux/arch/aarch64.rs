@@ -26,6 +26,9 @@ pub static LINUX: LinuxAbi = LinuxAbi {
     arch_auxv: &[],
     errno_overrides: &[],
     fcntl_locks: GENERIC_LOCKS,
+    clone_backwards: false,
+    sigchld: 17,
+    siginfo_code_first: false,
     signal: &SIGNAL,
 };
 
@@ -43,7 +46,7 @@ static SIGNAL: SignalAbi = SignalAbi {
     },
     sigset_bytes: 8,
     siginfo_code_first: false,
-    frame: FrameKind::Unsupported,
+    frame: FrameKind::Aarch64,
     trampoline: &[0xd280_1168, 0xd400_0001],
     syscall_insn_len: 4,
 };

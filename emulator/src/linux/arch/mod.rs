@@ -100,6 +100,13 @@ pub struct LinuxAbi {
     pub errno_overrides: &'static [(Errno, u64)],
     /// `F_GETLK`, `F_SETLK`, `F_SETLKW` (and their 64-bit forms).
     pub fcntl_locks: &'static [u64],
+    /// `CONFIG_CLONE_BACKWARDS`: `clone(flags, sp, ptid, tls, ctid)`
+    /// instead of `clone(flags, sp, ptid, ctid, tls)`.
+    pub clone_backwards: bool,
+    /// `SIGCHLD`.
+    pub sigchld: u64,
+    /// `siginfo_t` puts `si_code` before `si_errno` (mips).
+    pub siginfo_code_first: bool,
     /// Signal numbers, `struct sigaction`, siginfo and the signal frame.
     pub signal: &'static SignalAbi,
 }
@@ -174,6 +181,11 @@ pub enum FrameKind {
     /// mcontext holds pc, x1–x31, f0–f31 and fcsr; returns through the
     /// vDSO's `rt_sigreturn`.
     Riscv64,
+    /// `arch/arm64/kernel/signal.c`: siginfo, then a ucontext whose
+    /// mcontext holds the fault address, x0–x30, sp, pc, pstate and the
+    /// `__reserved` records (fpsimd, then the terminator); a frame record
+    /// {x29, x30} sits above it.
+    Aarch64,
     /// No frame builder yet: a caught signal takes its default action.
     Unsupported,
 }

@@ -12,9 +12,10 @@
 //! handler returns. Nothing here reads host time: the `alarm` deadline is
 //! virtual nanoseconds, and the run loop never lets the engine run past it.
 //!
-//! Frames are written by the per-arch builders ([`riscv64`]); an arch
+//! Frames are written by the per-arch builders ([`riscv64`], [`aarch64`]); an arch
 //! without one yet gives a caught signal its default action.
 
+mod aarch64;
 mod riscv64;
 
 use super::arch::{FrameKind, SignalAbi, linux_abi};
@@ -45,6 +46,8 @@ pub mod code {
     pub const ILL_ILLOPC: i32 = 1;
     pub const TRAP_BRKPT: i32 = 1;
     pub const FPE_INTDIV: i32 = 1;
+    pub const CLD_EXITED: i32 = 1;
+    pub const CLD_KILLED: i32 = 2;
 }
 
 /// One disposition (`struct k_sigaction`), with the flags as the guest
@@ -108,6 +111,32 @@ impl SigState {
         SigState { actions: vec![SigAction::default(); NSIG as usize], ..Default::default() }
     }
 
+    /// A `fork` child's state: dispositions, mask and alternate stack are
+    /// inherited; pending signals and the alarm are not.
+    pub fn forked(&self) -> SigState {
+        SigState {
+            actions: self.actions.clone(),
+            mask: self.mask,
+            altstack: self.altstack,
+            ..SigState::new()
+        }
+    }
+
+    /// `execve`: caught signals return to their default action (ignored
+    /// ones stay ignored), the alternate stack goes; the mask, pending
+    /// signals and the alarm stay.
+    pub fn exec(&mut self) {
+        for a in &mut self.actions {
+            let ignored = a.handler == SIG_IGN;
+            *a = SigAction {
+                handler: if ignored { SIG_IGN } else { SIG_DFL },
+                ..Default::default()
+            };
+        }
+        self.altstack = AltStack::default();
+        self.suspend_saved = None;
+    }
+
     pub fn action(&self, sig: u32) -> SigAction {
         self.actions[(sig - 1) as usize]
     }
@@ -141,6 +170,33 @@ impl SigState {
             }
         }
         best
+    }
+}
+
+/// `SIGCHLD`'s siginfo for a child that ended with `status`.
+pub fn child_exit_info(arch: crate::arch::Arch, pid: u32, status: ExitStatus) -> SigInfo {
+    let (code, st) = match status {
+        ExitStatus::Exited(c) => (code::CLD_EXITED, c as i32),
+        ExitStatus::Signaled(s) => (code::CLD_KILLED, s as i32),
+    };
+    let signo = linux_abi(arch).signal.numbers.sigchld;
+    SigInfo { signo, code, pid, uid: 0, addr: None, status: Some(st) }
+}
+
+/// Hand the kernel's outgoing signals to their target processes (those
+/// not among `procs` have exited: the signal is dropped, as Linux drops a
+/// signal to a process that is gone).
+pub fn route<'a>(kernel: &mut Kernel, procs: impl IntoIterator<Item = &'a mut Process>) {
+    if kernel.signal_outbox.is_empty() {
+        return;
+    }
+    let out = std::mem::take(&mut kernel.signal_outbox);
+    for p in procs {
+        for (target, info) in &out {
+            if *target == p.pid && p.exit.is_none() {
+                p.send(*info);
+            }
+        }
     }
 }
 
@@ -405,6 +461,7 @@ impl Process {
         self.ensure_trampoline();
         let pushed = match abi.frame {
             FrameKind::Riscv64 => riscv64::push_frame(self, abi, &act, &info, old_mask),
+            FrameKind::Aarch64 => aarch64::push_frame(self, abi, &act, &info, old_mask),
             FrameKind::Unsupported => Err(()),
         };
         if pushed.is_err() {
@@ -493,6 +550,7 @@ impl Process {
         let abi = linux_abi(self.arch).signal;
         let mask = match abi.frame {
             FrameKind::Riscv64 => riscv64::restore_frame(self)?,
+            FrameKind::Aarch64 => aarch64::restore_frame(self)?,
             FrameKind::Unsupported => return Err(()),
         };
         self.signals.mask = mask & !unblockable(abi);

@@ -82,8 +82,8 @@ pub(super) fn restore_frame(p: &mut Process) -> Result<u64, ()> {
     let mask = get(p, frame + UC_SIGMASK, 8).ok_or(())?;
     let cpu = &mut p.cpu;
     cpu.pc = vals[0];
-    for n in 1..32 {
-        cpu.regs[regs::x(n as u32).0 as usize] = vals[n];
+    for (n, v) in vals.iter().enumerate().skip(1) {
+        cpu.regs[regs::x(n as u32).0 as usize] = *v;
     }
     for (n, v) in fvals.iter().enumerate() {
         cpu.regs[regs::f(n as u32).0 as usize] = *v;

@@ -14,6 +14,7 @@ mod memory;
 pub(super) mod path;
 mod process;
 mod signals;
+mod spawn;
 mod time;
 mod uaccess;
 
@@ -42,11 +43,13 @@ const AT_FDCWD: i64 = -100;
 const MAX_IO: u64 = 1 << 20;
 const MAX_PATH: usize = 4096;
 
-/// Internal result: an errno, "would block", or "exit now".
+/// Internal result: an errno, "would block", "exit now", or "a new
+/// image replaced the caller" (`execve`: no result to write back).
 enum Fail {
     Errno(Errno),
     Block,
     Exit(ExitStatus),
+    Exec,
 }
 
 impl From<Errno> for Fail {
@@ -136,6 +139,7 @@ pub(super) fn dispatch(k: &mut Kernel, p: &mut Process, retry: bool) -> Outcome 
         }
         Err(Fail::Block) => return Outcome::Block,
         Err(Fail::Exit(s)) => return Outcome::Exit(s),
+        Err(Fail::Exec) => return Outcome::Continue,
     };
     if let Some(h) = &k.plugins {
         let e = crate::plugin::SyscallExit { pid: p.pid, number: nr, name: name(), result };
@@ -193,6 +197,7 @@ fn run(c: &mut Ctx, s: Sysno) -> R {
         RtSigaction | RtSigprocmask | RtSigpending | RtSigsuspend | RtSigtimedwait
         | RtSigtimedwaitTime64 | RtSigqueueinfo | Sigaltstack | Kill | Tkill | Tgkill | Pause
         | Alarm | Setitimer | Getitimer => signals::run(c, s),
+        Clone | Clone3 | Fork | Vfork | Execve | Execveat | Wait4 | Waitid => spawn::run(c, s),
         _ => process::run(c, s),
     }
 }

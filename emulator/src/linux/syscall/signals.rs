@@ -184,13 +184,31 @@ pub(super) fn run(c: &mut Ctx, s: Sysno) -> R {
                 Tgkill => (c.arg_int(1), c.arg_int(2)),
                 _ => (c.arg_int(0), c.arg_int(1)),
             };
-            let own_group = target == -(c.p.pgid as i64);
-            let own = target == c.p.pid as i64 || (s == Kill && (target == 0 || target == -1));
-            if !own && !own_group {
-                return Err(Errno::ESRCH.into());
-            }
             if sig < 0 || sig > NSIG as i64 {
                 return Err(Errno::EINVAL.into());
+            }
+            // Who receives it: the caller and the live processes it forked
+            // (the ones the kernel knows), by pid, group or all.
+            let me = c.p.pid;
+            let group = match target {
+                0 if s == Kill => Some(c.p.pgid),
+                t if t < -1 && s == Kill => Some((-t) as u32),
+                _ => None,
+            };
+            let hits = |pid: u32, pgid: u32| match (s, target) {
+                (Kill, -1) => true,
+                _ if group.is_some() => group == Some(pgid),
+                _ => pid as i64 == target,
+            };
+            let mut targets: Vec<u32> =
+                c.k.children
+                    .iter()
+                    .filter(|(pid, ch)| ch.status.is_none() && **pid != me && hits(**pid, ch.pgid))
+                    .map(|(pid, _)| *pid)
+                    .collect();
+            let to_self = hits(me, c.p.pgid);
+            if targets.is_empty() && !to_self {
+                return Err(Errno::ESRCH.into());
             }
             if sig == 0 {
                 return Ok(0);
@@ -209,8 +227,13 @@ pub(super) fn run(c: &mut Ctx, s: Sysno) -> R {
                     code
                 }
             };
-            let pid = c.p.pid;
-            c.p.send(SigInfo { signo: sig as u32, code, pid, uid: 0, ..Default::default() });
+            let info = SigInfo { signo: sig as u32, code, pid: me, uid: 0, ..Default::default() };
+            for t in targets.drain(..) {
+                c.k.signal_outbox.push((t, info));
+            }
+            if to_self {
+                c.p.send(info);
+            }
             Ok(0)
         }
         Alarm => {

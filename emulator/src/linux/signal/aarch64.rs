@@ -1,0 +1,122 @@
+//! aarch64's `rt_sigframe` (`arch/arm64/kernel/signal.c`, and QEMU's
+//! `linux-user/aarch64/signal.c`):
+//!
+//! ```text
+//! 0    siginfo (128 bytes)
+//! 128  ucontext: uc_flags, uc_link, uc_stack (sp, flags, size),
+//!      uc_sigmask (8 bytes), 120 bytes unused,
+//! 304  uc_mcontext: fault_address, x0..x30, sp, pc, pstate,
+//! 592  __reserved (4096 bytes): an fpsimd_context record (magic
+//!      0x46508001, 528 bytes: fpsr, fpcr, v0..v31), then the null record
+//! 4688 end; above it (16-byte aligned) the frame record {x29, x30}
+//! ```
+//!
+//! The handler gets `x0 = sig`, `x1 = &info`, `x2 = &uc`, `x29` at the
+//! frame record, `sp` at the frame and `x30` at `sa_restorer` (with
+//! `SA_RESTORER`) or the trampoline page (the vDSO's sigreturn).
+//! The frontend has no FP or SIMD registers yet, so the vector record
+//! holds zeros and nothing is restored from it.
+
+use super::{FrameWriter, SigAction, SigInfo, get, trampoline_base, write_siginfo};
+use crate::arch::aarch64::regs;
+use crate::linux::Process;
+use crate::linux::arch::SignalAbi;
+
+const UC: u64 = 128;
+const UC_STACK: u64 = UC + 16;
+const UC_SIGMASK: u64 = UC + 40;
+const MCONTEXT: u64 = UC + 176;
+const FAULT_ADDRESS: u64 = MCONTEXT;
+const REGS: u64 = MCONTEXT + 8;
+const SP: u64 = REGS + 31 * 8;
+const PC: u64 = SP + 8;
+const PSTATE: u64 = PC + 8;
+const RESERVED: u64 = MCONTEXT + 288;
+const FPSIMD_MAGIC: u64 = 0x4650_8001;
+const FPSIMD_SIZE: u64 = 528;
+const FRAME_SIZE: u64 = RESERVED + 4096;
+
+/// PSTATE's N, Z, C, V bits.
+const FLAG_BITS: [(&str, u32); 4] = [("n", 31), ("z", 30), ("c", 29), ("v", 28)];
+
+pub(super) fn push_frame(
+    p: &mut Process,
+    abi: &SignalAbi,
+    act: &SigAction,
+    info: &SigInfo,
+    old_mask: u64,
+) -> Result<(), ()> {
+    let sp = p.cpu.regs[regs::SP.0 as usize];
+    let record = p.frame_stack(act, sp).wrapping_sub(16) & !0xf;
+    let frame = record.wrapping_sub(FRAME_SIZE) & !0xf;
+    let mut w = FrameWriter::new(p, FRAME_SIZE as usize);
+    write_siginfo(&mut w, abi, 0, info);
+    let alt = p.signals.altstack;
+    w.word(UC_STACK, alt.sp);
+    w.put(UC_STACK + 8, p.altstack_flags(sp) as u64, 4);
+    w.word(UC_STACK + 16, alt.size);
+    w.put(UC_SIGMASK, old_mask, 8);
+    let fault = if info.signo == super::SIGSEGV || info.signo == abi.numbers.sigbus {
+        info.addr.unwrap_or(0)
+    } else {
+        0
+    };
+    w.word(FAULT_ADDRESS, fault);
+    for n in 0..31 {
+        w.word(REGS + 8 * n as u64, p.cpu.regs[regs::x(n).0 as usize]);
+    }
+    w.word(SP, sp);
+    w.word(PC, p.cpu.pc);
+    let mut pstate = 0u64;
+    for (name, b) in FLAG_BITS {
+        pstate |= regs::flag(&p.cpu.regs, name).unwrap_or(0) << b;
+    }
+    w.word(PSTATE, pstate);
+    w.put(RESERVED, FPSIMD_MAGIC, 4);
+    w.put(RESERVED + 4, FPSIMD_SIZE, 4);
+    let mut rec = FrameWriter::new(p, 16);
+    rec.word(0, p.cpu.regs[regs::x(29).0 as usize]);
+    rec.word(8, p.cpu.regs[regs::LR.0 as usize]);
+    p.mem.write_checked(frame, &w.buf).map_err(|_| ())?;
+    p.mem.write_checked(record, &rec.buf).map_err(|_| ())?;
+    let ret = if act.flags & abi.sa.restorer.unwrap_or(0) != 0 {
+        act.restorer
+    } else {
+        trampoline_base(true)
+    };
+    let cpu = &mut p.cpu;
+    cpu.regs[regs::X0.0 as usize] = info.signo as u64;
+    cpu.regs[regs::X1.0 as usize] = frame;
+    cpu.regs[regs::X2.0 as usize] = frame + UC;
+    cpu.regs[regs::x(29).0 as usize] = record;
+    cpu.regs[regs::SP.0 as usize] = frame;
+    cpu.regs[regs::LR.0 as usize] = ret;
+    cpu.regs[regs::MONITOR.0 as usize] = regs::NO_MONITOR;
+    cpu.pc = act.handler;
+    Ok(())
+}
+
+/// Restore the frame at `sp`; returns the signal mask it holds.
+pub(super) fn restore_frame(p: &mut Process) -> Result<u64, ()> {
+    let frame = p.cpu.regs[regs::SP.0 as usize];
+    if frame & 0xf != 0 {
+        return Err(());
+    }
+    let mut vals = [0u64; 34];
+    for (n, v) in vals.iter_mut().enumerate() {
+        *v = get(p, frame + REGS + 8 * n as u64, 8).ok_or(())?;
+    }
+    let pstate = get(p, frame + PSTATE, 8).ok_or(())?;
+    let mask = get(p, frame + UC_SIGMASK, 8).ok_or(())?;
+    let cpu = &mut p.cpu;
+    for (n, v) in vals.iter().take(31).enumerate() {
+        cpu.regs[regs::x(n as u32).0 as usize] = *v;
+    }
+    cpu.regs[regs::SP.0 as usize] = vals[31];
+    cpu.pc = vals[32];
+    for (name, b) in FLAG_BITS {
+        regs::set_flag(&mut cpu.regs, name, (pstate >> b) & 1);
+    }
+    cpu.regs[regs::MONITOR.0 as usize] = regs::NO_MONITOR;
+    Ok(mask)
+}
