@@ -350,7 +350,7 @@ impl Process {
         rng.fill(&mut random);
         let abi = arch::linux_abi(cfg.arch);
         let aux = loader::AuxInfo {
-            hwcap: abi.hwcap,
+            hwcap: frontend.hwcap(),
             hwcap2: abi.hwcap2,
             platform: abi.platform,
             arch_auxv: abi.arch_auxv,
@@ -420,7 +420,7 @@ impl Process {
         self.rng.fill(&mut random);
         let abi = arch::linux_abi(self.arch);
         let aux = loader::AuxInfo {
-            hwcap: abi.hwcap,
+            hwcap: frontend_for(self.arch).map_or(0, |f| f.hwcap()),
             hwcap2: abi.hwcap2,
             platform: abi.platform,
             arch_auxv: abi.arch_auxv,

@@ -28,6 +28,10 @@ impl Frontend for Riscv64 {
         Arch::Riscv64
     }
 
+    fn hwcap(&self) -> u64 {
+        lift_fp::HWCAP
+    }
+
     fn max_insn_len(&self) -> usize {
         4
     }

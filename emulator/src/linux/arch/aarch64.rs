@@ -20,7 +20,6 @@ pub static LINUX: LinuxAbi = LinuxAbi {
     platform: Some("aarch64"),
     // HWCAP_FP and HWCAP_ASIMD stay clear until the frontend has FP and
     // SIMD; nothing else is advertised.
-    hwcap: 0,
     hwcap2: 0,
     sigaction_size: 32,
     arch_auxv: &[],

@@ -16,7 +16,6 @@ pub static LINUX: LinuxAbi = LinuxAbi {
     platform: Some("v5l"),
     // HWCAP_SWP | HWCAP_HALF | HWCAP_THUMB | HWCAP_FAST_MULT | HWCAP_EDSP:
     // the ARMv5TE integer features, no VFP.
-    hwcap: 0x1 | 0x2 | 0x4 | 0x10 | 0x80,
     hwcap2: 0,
     sigaction_size: 20,
     arch_auxv: &[],

@@ -27,7 +27,6 @@ pub static LINUX: LinuxAbi = LinuxAbi {
     tty: TtyIoctls { tcgets: 0x540d, tiocgwinsz: 0x4008_7468, fionread: 0x467f },
     uname_machine: "mips",
     platform: None,
-    hwcap: 0,
     hwcap2: 0,
     sigaction_size: 24,
     arch_auxv: &[],

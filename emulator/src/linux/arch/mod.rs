@@ -88,8 +88,7 @@ pub struct LinuxAbi {
     pub uname_machine: &'static str,
     /// `AT_PLATFORM`, if the arch's Linux sets it.
     pub platform: Option<&'static str>,
-    /// `AT_HWCAP`: exactly the features the frontend implements.
-    pub hwcap: u64,
+    // `AT_HWCAP` is the frontend's (`Frontend::hwcap`): what it implements.
     pub hwcap2: u64,
     /// Bytes of the kernel's `struct sigaction` (rt_sigaction's oldact).
     pub sigaction_size: usize,

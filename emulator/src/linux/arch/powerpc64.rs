@@ -22,7 +22,6 @@ pub static LINUX: LinuxAbi = LinuxAbi {
     platform: Some("power8"),
     // PPC_FEATURE_32 | PPC_FEATURE_64 | PPC_FEATURE_HAS_MMU: no FPU bit
     // until the frontend has FP.
-    hwcap: 0x8000_0000 | 0x4000_0000 | 0x0400_0000,
     hwcap2: 0,
     sigaction_size: 32,
     // ARCH_DLINFO comes first, so these are the lowest entries, as glibc's

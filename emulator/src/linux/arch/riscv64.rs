@@ -5,14 +5,6 @@ use super::{
     LinuxAbi, SaBits, SigactionLayout, SignalAbi, StatLayout,
 };
 
-/// The `COMPAT_HWCAP_ISA_*` bit of a single-letter extension.
-const fn isa(letter: u8) -> u64 {
-    1 << (letter - b'a')
-}
-
-/// One bit per single-letter extension the frontend implements.
-const HWCAP: u64 = isa(b'i') | isa(b'm') | isa(b'a') | isa(b'c');
-
 pub static LINUX: LinuxAbi = LinuxAbi {
     open: GENERIC_OPEN,
     map_anonymous: 0x20,
@@ -21,7 +13,6 @@ pub static LINUX: LinuxAbi = LinuxAbi {
     tty: GENERIC_TTY,
     uname_machine: "riscv64",
     platform: None,
-    hwcap: HWCAP,
     hwcap2: 0,
     sigaction_size: 32,
     arch_auxv: &[],
