@@ -15,6 +15,7 @@ unset GCC_EXEC_PREFIX COMPILER_PATH LIBRARY_PATH CPATH C_INCLUDE_PATH || true
 ARCHES="riscv64 aarch64 powerpc64 mipsel mipseb armel"
 PROGS="cat strings grep echo head wc od hexdump cmp dd sha256sum yes true false
        bench mtdinfo badbuf smc segv illegal spin"
+FPPROGS="fpbench"
 
 COMMON="-std=gnu99 -O2 -static -nostdlib -ffreestanding -fno-builtin
         -fno-pie -no-pie -fno-stack-protector -fno-asynchronous-unwind-tables
@@ -65,5 +66,25 @@ for arch in $ARCHES; do
 		$cc $cflags -o "$out/$arch/$prog" "$obj/start.o" "$obj/$prog.o" \
 			"$obj/libc.o" "$obj/hash.o" $libs
 	done
+	# Programs that need hardware floating point, where the guest has it:
+	# a second build of the library for the hard-float ABI.
+	case $arch in
+	riscv64)
+		fpflags="$COMMON -march=rv64gc -mabi=lp64d -Ilibc/arch/$adir"
+		mkdir -p "$obj/fp"
+		# shellcheck disable=SC2086
+		$cc $fpflags -c -o "$obj/fp/start.o" "libc/arch/$adir/start.S"
+		# shellcheck disable=SC2086
+		$cc $fpflags -c -o "$obj/fp/libc.o" libc/libc.c
+		# shellcheck disable=SC2086
+		$cc $fpflags -c -o "$obj/fp/hash.o" libc/hash.c
+		for prog in $FPPROGS; do
+			# shellcheck disable=SC2086
+			$cc $fpflags -c -o "$obj/fp/$prog.o" "src/$prog.c"
+			# shellcheck disable=SC2086
+			$cc $fpflags -o "$out/$arch/$prog" "$obj/fp/start.o" "$obj/fp/$prog.o" \
+				"$obj/fp/libc.o" "$obj/fp/hash.o"
+		done ;;
+	esac
 	echo "built $arch"
 done

@@ -4,9 +4,10 @@
 #
 #   scripts/bench-vs-qemu.sh [ARCH...]     (default: every arch with a frontend)
 #
-# For each arch it times guest/bin/<arch>/bench (long run: compute bound)
-# and `strings` over a 1 MiB generated file (short run: compile cost
-# dominates), alternating bohr and qemu run by run, RUNS times each, and
+# For each arch it times guest/bin/<arch>/bench (long run: compute bound),
+# guest/bin/<arch>/fpbench where the arch has one (floating point: n-body,
+# matrix multiply, Newton iterations, a float kernel) and `strings` over a
+# 1 MiB generated file (short run: compile cost dominates), alternating bohr and qemu run by run, RUNS times each, and
 # prints the median times, the median of the per-pair ratios bohr/qemu,
 # Bohr's guest MIPS and the JIT's compile cost per guest instruction.
 set -euo pipefail
@@ -75,8 +76,17 @@ printf '%-10s %-8s %9s %9s %7s %10s %14s\n' arch run bohr_s qemu_s ratio bohr_MI
 for arch in "${ARCHES[@]}"; do
   qemu="$(qemu_for "$arch")"
   if ! command -v "$qemu" >/dev/null; then echo "$arch: $qemu not found, skipped"; continue; fi
-  for run in bench strings; do
-    if [ "$run" = bench ]; then args="guest/bin/$arch/bench"; else args="guest/bin/$arch/strings $TMP/input.bin"; fi
+  runs="bench"
+  [ -x "guest/bin/$arch/fpbench" ] && runs="$runs fpbench"
+  for run in $runs strings; do
+    case "$run" in
+      strings) args="guest/bin/$arch/strings $TMP/input.bin" ;;
+      *) args="guest/bin/$arch/$run" ;;
+    esac
+    # The outputs must agree before the times mean anything.
+    if [ "$run" != strings ] && [ "$("$BOHR" exec --arch "$arch" --engine jit $args)" != "$("$qemu" $args)" ]; then
+      echo "$arch $run: output differs from $qemu"; exit 1
+    fi
     read -r tb tq r < <(time_pair "$BOHR exec --arch $arch --engine jit $args" "$qemu $args")
     stats="$("$BOHR" exec --arch "$arch" --engine jit --stats $args 2>&1 >/dev/null)"
     insns=$(echo "$stats" | awk -F': ' '/^guest instructions/ {print $2}')
