@@ -4,8 +4,9 @@
 //! Called by `lift` for every instruction `decode` marks as FPU
 //! ([`Opcode::is_fpu`]). The MIPS rules reach the IR as parameters
 //! ([`RULES`]): the legacy NaN encoding of Debian's o32 ABI (quiet bit
-//! clear means quiet, default NaN `0x7ff7ffff_ffffffff`), signaling NaN
-//! operands first, tininess after rounding. What is left here is the
+//! clear means quiet, default NaN `0x7ff7ffff_ffffffff`), every NaN
+//! result being the default NaN (as QEMU models pre-2008 MIPS FPUs),
+//! tininess after rounding. What is left here is the
 //! `FCSR` bookkeeping: every arithmetic instruction sets `FCSR.Cause` to
 //! the exceptions it raised, then either raises SIGFPE (an enabled one:
 //! nothing else is written) or ORs them into `FCSR.Flags` and writes its
@@ -29,7 +30,7 @@ use crate::ir::{BinOp, Temp, TrapKind, Width};
 
 /// The FP conventions of legacy-NaN MIPS (Debian's mips and mipsel).
 pub const RULES: FpRules = FpRules {
-    nan: NanPropagation::SignalingFirst,
+    nan: NanPropagation::Default,
     encoding: NanEncoding::Legacy,
     tininess: Tininess::AfterRounding,
 };

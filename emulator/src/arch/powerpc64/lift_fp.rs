@@ -10,11 +10,15 @@
 //!   it raised, with FX; an invalid operation also sets the `VX*` bit
 //!   naming its cause (VXSNAN, VXISI, VXIDI, VXZDZ, VXIMZ, VXSQRT, VXVC,
 //!   VXCVI), worked out from the operands;
-//! - FI is the inexact flag of the last op; FR is cleared by invalid and
-//!   divide-by-zero results and otherwise left alone (QEMU never sets it);
+//! - FI is the inexact flag of the last op; FR is cleared by divide by
+//!   zero and by invalid operations with a cause other than a signaling
+//!   operand, and otherwise left alone (QEMU never sets it);
 //! - FPRF gets the class of an arithmetic result, FPCC the outcome of a
 //!   compare; VX and FEX are kept as the summaries of their fields;
 //! - the `.` forms copy FX, FEX, VX and OX into CR1.
+//!
+//! Where QEMU departs from the Power ISA the ISA wins: `fcfidu`, `fcfids`
+//! and `fcfidus` set FPRF (QEMU 7.2 leaves it).
 //!
 //! Enabled exceptions (`VE`, ... with the process in precise mode) do not
 //! raise SIGFPE yet, and `NI` does not change results. Single-precision
@@ -221,7 +225,20 @@ impl FpLifter<'_> {
         // FI = inexact; FR cleared by invalid or divide by zero.
         let fi = self.b.andi(exc, flags::INEXACT);
         let fi = self.b.bini(BinOp::Shl, fi, 17);
-        let iz = self.b.andi(exc, flags::INVALID | flags::DIV_BY_ZERO);
+        // FR is cleared by divide by zero and by the invalid operations
+        // that have a cause of their own (not a signaling operand or an
+        // ordered compare alone), as QEMU does.
+        let dz = self.b.andi(exc, flags::DIV_BY_ZERO);
+        let iz = match vx {
+            Some(vx) => {
+                let own = self.b.andi(vx, !(fpscr::VXSNAN | fpscr::VXVC));
+                let own = self.b.bini(BinOp::Ne, own, 0);
+                let inv_bit = self.b.bini(BinOp::Ne, inv, 0);
+                let own = self.b.and(own, inv_bit);
+                self.or(own, dz)
+            }
+            None => dz,
+        };
         let iz = self.b.bini(BinOp::Ne, iz, 0);
         let fr_keep = self.b.andi(old, fpscr::FR);
         let none = self.b.konst(0);
@@ -362,6 +379,14 @@ impl FpLifter<'_> {
         let frac = self.b.bini(BinOp::Shl, frac, 29);
         let big = self.or(top, e1);
         let big = self.or(big, frac);
+        // Infinities and NaNs: all-ones exponent, the fraction kept.
+        let frac23 = self.b.andi(s, 0x007f_ffff);
+        let frac23 = self.b.bini(BinOp::Shl, frac23, 29);
+        let special = self.b.bini(BinOp::Or, frac23, EXP);
+        let special = self.or(special, sign);
+        let finite_max = self.b.konst(0x7f7f_ffff);
+        let is_special = self.b.bin(BinOp::LtU, finite_max, abs);
+        let big = self.b.select(is_special, special, big);
         // Denormal: leading bit at p gives exponent p + 874.
         let lz = self.b.un(UnOp::Clz, abs);
         let k63 = self.b.konst(63);
@@ -498,12 +523,30 @@ impl FpLifter<'_> {
                     // The unsigned word, not sign-extended.
                     v = self.b.zext32(v);
                 }
+                if word && signed {
+                    // A NaN gives 0x80000000 without sign extension, as on
+                    // QEMU; numbers, saturated or not, are sign-extended.
+                    let nan = self.is_nan(a);
+                    let k = self.b.konst(0x8000_0000);
+                    v = self.b.select(nan, k, v);
+                }
                 let snan = self.vxsnan(&[a]);
                 let c = self.b.konst(fpscr::VXCVI);
                 let vx = self.or(snan, c);
                 self.finish(Some(vx), None);
-                // FPRF is undefined; QEMU leaves it, and FR/FI follow the
-                // conversion.
+                // FPRF is undefined; QEMU leaves it, except that an
+                // invalid conversion with VE clear sets it to C|FU.
+                let exc = self.b.get(regs::FP_EXC);
+                let inv = self.b.andi(exc, flags::INVALID);
+                let inv = self.b.bini(BinOp::Ne, inv, 0);
+                let f = self.b.get(regs::FPSCR);
+                let ve = self.b.andi(f, fpscr::VE);
+                let ve_off = self.b.bini(BinOp::Eq, ve, 0);
+                let mark = self.b.and(inv, ve_off);
+                let kept = self.b.andi(f, !fpscr::FPRF);
+                let marked = self.b.bini(BinOp::Or, kept, 0x11 << fpscr::FPRF_SHIFT);
+                let f = self.b.select(mark, marked, f);
+                self.b.set(regs::FPSCR, f);
                 self.set_fpr(i.rt, v);
                 self.record(i.rc);
             }
@@ -667,29 +710,40 @@ impl FpLifter<'_> {
         } else {
             (FpFormat::F64, SIGN, a, c, bv)
         };
-        let z_in = if sub { self.b.bini(BinOp::Xor, z, sign) } else { z };
-        let mut r = self.op(FpOp::MulAdd, fmt, x, y, z_in, rm);
+        // ±(x*y ± z) as one rounding of (±x)*y ± z, as QEMU negates
+        // before rounding; NaN operands keep their sign.
+        let nan_of = |l: &mut Self, v: Temp| {
+            let abs = l.b.andi(v, !sign & if single { 0xffff_ffff } else { u64::MAX });
+            let e = l.b.konst(if single { 0x7f80_0000u64 } else { EXP });
+            l.b.bin(BinOp::LtU, e, abs)
+        };
+        let negate = |l: &mut Self, v: Temp| {
+            let n = nan_of(l, v);
+            let flipped = l.b.bini(BinOp::Xor, v, sign);
+            l.b.select(n, v, flipped)
+        };
+        let x_in = if neg { negate(self, x) } else { x };
+        let z_in = if sub != neg { negate(self, z) } else { z };
+        let mut r = self.op(FpOp::MulAdd, fmt, x_in, y, z_in, rm);
+        if neg {
+            // A zero result is the negated zero of x*y ± z, whose sign
+            // the rounding mode decides before the negation.
+            let z_pos = if sub { negate(self, z) } else { z };
+            let pos = self.op(FpOp::MulAdd, fmt, x, y, z_pos, rm);
+            let mag = self.b.andi(pos, !sign & if single { 0xffff_ffff } else { u64::MAX });
+            let zero = self.b.bini(BinOp::Eq, mag, 0);
+            let flipped = self.b.bini(BinOp::Xor, pos, sign);
+            r = self.b.select(zero, flipped, r);
+        }
         // frB's NaN comes before frC's: when frA is no NaN and frB is,
         // the result is frB quieted (with its own sign).
         let quiet = if single { 1u64 << 22 } else { QUIET };
-        let exp = if single { 0x7f80_0000u64 } else { EXP };
-        let nan_of = |l: &mut Self, v: Temp| {
-            let abs = l.b.andi(v, !sign & if single { 0xffff_ffff } else { u64::MAX });
-            let e = l.b.konst(exp);
-            l.b.bin(BinOp::LtU, e, abs)
-        };
         let a_nan = nan_of(self, x);
         let z_nan = nan_of(self, z);
         let not_a = self.b.bini(BinOp::Xor, a_nan, 1);
         let take_b = self.b.and(not_a, z_nan);
         let qb = self.b.bini(BinOp::Or, z, quiet);
         r = self.b.select(take_b, qb, r);
-        // The final negation leaves NaNs alone.
-        if neg {
-            let rn = nan_of(self, r);
-            let flipped = self.b.bini(BinOp::Xor, r, sign);
-            r = self.b.select(rn, r, flipped);
-        }
         let v = if single { self.to_double_bits(r) } else { r };
         let snan = self.vxsnan(&[a, c, bv]);
         let imz = self.imz(a, c);
