@@ -729,9 +729,18 @@ impl FpLifter<'_> {
             // A zero result is the negated zero of x*y ± z, whose sign
             // the rounding mode decides before the negation.
             let z_pos = if sub { negate(self, z) } else { z };
-            let pos = self.op(FpOp::MulAdd, fmt, x, y, z_pos, rm);
+            // Its flags are not this instruction's: they go to the
+            // discard slot.
+            let insn = FpInsn { op: FpOp::MulAdd, fmt, rules: RULES };
+            let pos = self.b.fp(insn, x, y, z_pos, rm, regs::FP_DISCARD);
             let mag = self.b.andi(pos, !sign & if single { 0xffff_ffff } else { u64::MAX });
             let zero = self.b.bini(BinOp::Eq, mag, 0);
+            // Only an exact zero: a nonzero result rounded to zero keeps
+            // the sign of its negated value.
+            let exc = self.b.get(regs::FP_EXC);
+            let inexact = self.b.andi(exc, flags::INEXACT);
+            let exact = self.b.bini(BinOp::Eq, inexact, 0);
+            let zero = self.b.and(zero, exact);
             let flipped = self.b.bini(BinOp::Xor, pos, sign);
             r = self.b.select(zero, flipped, r);
         }
@@ -795,6 +804,7 @@ impl FpLifter<'_> {
         // Invalid causes: VXSNAN for a signaling NaN; fcmpo adds VXVC for
         // any NaN (for a signaling one only while VE is clear).
         let snan = self.vxsnan(&[a, c]);
+        let mut c_mark = None;
         let vx = if ordered {
             let f0 = self.b.get(regs::FPSCR);
             let ve = self.b.andi(f0, fpscr::VE);
@@ -802,6 +812,10 @@ impl FpLifter<'_> {
             let ve_on = self.b.bini(BinOp::Ne, ve, 0);
             let skip_vc = self.b.and(has_snan, ve_on);
             let vc = self.pick(skip_vc, 0, un);
+            // QEMU marks FPCC as C|FU first when VXVC is raised with VE
+            // clear; the compare then rewrites FPCC, so C stays set.
+            let ve_off = self.b.bini(BinOp::Xor, ve_on, 1);
+            c_mark = Some(self.b.and(vc, ve_off));
             let vc = self.b.bini(BinOp::Shl, vc, 19);
             let vx = self.or(snan, vc);
             // An ordered compare of quiet NaNs is invalid too.
@@ -819,7 +833,11 @@ impl FpLifter<'_> {
         let f = self.b.get(regs::FPSCR);
         let kept = self.b.andi(f, !fpscr::FPCC);
         let cc = self.b.bini(BinOp::Shl, bits, fpscr::FPRF_SHIFT);
-        let v = self.or(kept, cc);
+        let mut v = self.or(kept, cc);
+        if let Some(c_bit) = c_mark {
+            let c_bit = self.b.bini(BinOp::Shl, c_bit, 16);
+            v = self.or(v, c_bit);
+        }
         self.b.set(regs::FPSCR, v);
     }
 
