@@ -238,7 +238,16 @@ fn build(dir: &Path, gcc: &str, name: &str, asm: &str) -> PathBuf {
     let out = dir.join(name);
     std::fs::write(&src, asm).unwrap();
     let st = Command::new(gcc)
-        .args(["-nostdlib", "-static", "-march=mips32r2", "-mfp32", "-mno-abicalls", "-fno-pic", "-no-pie", "-o"])
+        .args([
+            "-nostdlib",
+            "-static",
+            "-march=mips32r2",
+            "-mfp32",
+            "-mno-abicalls",
+            "-fno-pic",
+            "-no-pie",
+            "-o",
+        ])
         .arg(&out)
         .arg(&src)
         .status()
@@ -248,12 +257,8 @@ fn build(dir: &Path, gcc: &str, name: &str, asm: &str) -> PathBuf {
 }
 
 fn run_qemu(qemu: &str, prog: &Path) -> Vec<u8> {
-    let out = Command::new("prlimit")
-        .arg("--nproc=64")
-        .arg(qemu)
-        .arg(prog)
-        .output()
-        .expect("qemu runs");
+    let out =
+        Command::new("prlimit").arg("--nproc=64").arg(qemu).arg(prog).output().expect("qemu runs");
     assert!(out.status.success(), "qemu: {}", String::from_utf8_lossy(&out.stderr));
     out.stdout
 }

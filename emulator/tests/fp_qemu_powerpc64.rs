@@ -184,7 +184,9 @@ fn make_batch(rng: &mut Rng, n: usize, pool: &[&'static decode::Encoding]) -> Ba
             words.push(seq.clone());
         }
         writeln!(code, "    li 29, {REPS}\n    mtctr 29\n1:").unwrap();
-        code.push_str("    lfd 0, 264(30)\n    mtfsf 0xff, 0\n    ld 3, 256(30)\n    mtcrf 0xff, 3\n");
+        code.push_str(
+            "    lfd 0, 264(30)\n    mtfsf 0xff, 0\n    ld 3, 256(30)\n    mtcrf 0xff, 3\n",
+        );
         for r in 0..32 {
             writeln!(code, "    lfd {r}, {}(30)", r * 8).unwrap();
         }
@@ -195,7 +197,8 @@ fn make_batch(rng: &mut Rng, n: usize, pool: &[&'static decode::Encoding]) -> Ba
             writeln!(code, "    stfd {r}, {}(31)", r * 8).unwrap();
         }
         code.push_str("    mfcr 3\n    std 3, 256(31)\n    mffs 0\n    stfd 0, 264(31)\n");
-        writeln!(code, "    addi 30, 30, {RECORD}\n    addi 31, 31, {RECORD}\n    bdnz 1b").unwrap();
+        writeln!(code, "    addi 30, 30, {RECORD}\n    addi 31, 31, {RECORD}\n    bdnz 1b")
+            .unwrap();
     }
     let asm = format!(
         "    .section .opd, \"aw\"\n    .align 3\n    .globl _start\n_start:\n\

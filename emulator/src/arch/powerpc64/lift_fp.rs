@@ -331,7 +331,7 @@ impl FpLifter<'_> {
 
     /// The single-precision bits of double `v`, without rounding (the
     /// ISA's SINGLE, as `stfs` stores it).
-    fn to_single_bits(&mut self, v: Temp) -> Temp {
+    fn narrow_to_single(&mut self, v: Temp) -> Temp {
         let exp = self.b.bini(BinOp::ShrU, v, 52);
         let exp = self.b.andi(exp, 0x7ff);
         // Exponent above 896: sign and top exponent bits, and the
@@ -362,7 +362,7 @@ impl FpLifter<'_> {
 
     /// The double of single bits `s`, exactly (the ISA's DOUBLE, as `lfs`
     /// loads it): NaNs keep their payload and signaling state.
-    fn to_double_bits(&mut self, s: Temp) -> Temp {
+    fn widen_single(&mut self, s: Temp) -> Temp {
         let abs = self.b.andi(s, 0x7fff_ffff);
         let sign = self.b.bini(BinOp::ShrU, s, 31);
         let sign = self.b.bini(BinOp::Shl, sign, 63);
@@ -412,7 +412,7 @@ impl FpLifter<'_> {
 
     /// Operand `v` of a single-precision op, in f32 bits.
     fn single(&mut self, v: Temp) -> Temp {
-        self.to_single_bits(v)
+        self.narrow_to_single(v)
     }
 
     pub fn lift(&mut self, i: &Insn) {
@@ -421,7 +421,7 @@ impl FpLifter<'_> {
                 let ea = self.ea(i, indexed, update);
                 let v = if single {
                     let s = self.b.load(ea, Width::W32, false, Endian::Big);
-                    self.to_double_bits(s)
+                    self.widen_single(s)
                 } else {
                     self.b.load(ea, Width::W64, false, Endian::Big)
                 };
@@ -434,7 +434,7 @@ impl FpLifter<'_> {
                 let ea = self.ea(i, indexed, update);
                 let v = self.fpr(i.rt);
                 if single {
-                    let s = self.to_single_bits(v);
+                    let s = self.narrow_to_single(v);
                     self.b.store(ea, s, Width::W32, Endian::Big);
                 } else {
                     self.b.store(ea, v, Width::W64, Endian::Big);
@@ -461,7 +461,7 @@ impl FpLifter<'_> {
                 let v = if single {
                     let s = self.single(a);
                     let r = self.op(FpOp::Sqrt, FpFormat::F32, s, s, s, rm);
-                    self.to_double_bits(r)
+                    self.widen_single(r)
                 } else {
                     self.op(FpOp::Sqrt, FpFormat::F64, a, a, a, rm)
                 };
@@ -501,7 +501,7 @@ impl FpLifter<'_> {
                 let rm = self.rounding();
                 self.begin();
                 let s = self.op(FpOp::Convert { to: FpFormat::F32 }, FpFormat::F64, a, a, a, rm);
-                let v = self.to_double_bits(s);
+                let v = self.widen_single(s);
                 let vx = self.vxsnan(&[a]);
                 self.finish(Some(vx), Some(v));
                 self.set_fpr(i.rt, v);
@@ -557,7 +557,7 @@ impl FpLifter<'_> {
                 let op = FpOp::FromInt { width: Width::W64, signed };
                 let v = if single {
                     let r = self.op(op, FpFormat::F32, a, a, a, rm);
-                    self.to_double_bits(r)
+                    self.widen_single(r)
                 } else {
                     self.op(op, FpFormat::F64, a, a, a, rm)
                 };
@@ -664,7 +664,7 @@ impl FpLifter<'_> {
             let x = self.single(a);
             let y = self.single(c);
             let r = self.op(iop, FpFormat::F32, x, y, y, rm);
-            self.to_double_bits(r)
+            self.widen_single(r)
         } else {
             self.op(iop, FpFormat::F64, a, c, c, rm)
         };
@@ -753,7 +753,7 @@ impl FpLifter<'_> {
         let take_b = self.b.and(not_a, z_nan);
         let qb = self.b.bini(BinOp::Or, z, quiet);
         r = self.b.select(take_b, qb, r);
-        let v = if single { self.to_double_bits(r) } else { r };
+        let v = if single { self.widen_single(r) } else { r };
         let snan = self.vxsnan(&[a, c, bv]);
         let imz = self.imz(a, c);
         // inf − inf between the product and frB.
