@@ -458,7 +458,7 @@ fn build_stack(
         (AT_EUID, 0),
         (AT_GID, 0),
         (AT_EGID, 0),
-        (AT_HWCAP, 0),
+        (AT_HWCAP, if arch == Arch::Riscv64 { crate::arch::riscv64::lift_fp::HWCAP } else { 0 }),
         (AT_CLKTCK, 100),
         (AT_SECURE, 0),
         (AT_RANDOM, random_at),
