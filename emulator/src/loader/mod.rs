@@ -458,7 +458,7 @@ fn build_stack(
         (AT_EUID, 0),
         (AT_GID, 0),
         (AT_EGID, 0),
-        (AT_HWCAP, if arch == Arch::Riscv64 { crate::arch::riscv64::lift_fp::HWCAP } else { 0 }),
+        (AT_HWCAP, hwcap(arch)),
         (AT_CLKTCK, 100),
         (AT_SECURE, 0),
         (AT_RANDOM, random_at),
@@ -489,6 +489,15 @@ fn build_stack(
     }
     mem.write_debug(start, &table)?;
     Ok(start)
+}
+
+/// `AT_HWCAP` as each frontend defines it.
+fn hwcap(arch: Arch) -> u64 {
+    match arch {
+        Arch::Riscv64 => crate::arch::riscv64::lift_fp::HWCAP,
+        Arch::Powerpc64 => crate::arch::powerpc64::lift_fp::HWCAP,
+        _ => 0,
+    }
 }
 
 #[cfg(test)]
