@@ -50,6 +50,16 @@ pub const PROGRAMS: &[&str] = &[
     "spin",
 ];
 
+/// Programs built only for some architectures (they need hardware floating
+/// point), as `(arch, program)`.
+pub const ARCH_PROGRAMS: &[(&str, &str)] = &[("riscv64", "fpbench")];
+
+/// Every program built for `arch`.
+pub fn programs_for(arch: &str) -> Vec<&'static str> {
+    let only = ARCH_PROGRAMS.iter().filter(|(a, _)| *a == arch).map(|(_, p)| *p);
+    PROGRAMS.iter().copied().chain(only).collect()
+}
+
 /// Programs that deliberately have no case (they never terminate).
 pub const PROGRAMS_WITHOUT_CASES: &[&str] = &["spin"];
 
@@ -171,7 +181,9 @@ impl Case {
             return Err(format!("case {}: both stderr and stderr_contains", self.name));
         }
         for s in &stages {
-            if !PROGRAMS.contains(&s[0].as_str()) {
+            let known =
+                PROGRAMS.contains(&s[0].as_str()) || ARCH_PROGRAMS.iter().any(|&(_, p)| p == s[0]);
+            if !known {
                 return Err(format!("case {}: unknown program {:?}", self.name, s[0]));
             }
         }

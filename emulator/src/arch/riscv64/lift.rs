@@ -458,6 +458,47 @@ mod tests {
     }
 
     #[test]
+    fn fadd_s_unboxes_checks_frm_and_boxes() {
+        // fadd.s fa0, fa1, fa2 (dynamic rounding mode)
+        let block = lift(&[0x53, 0xf5, 0xc5, 0x00]);
+        let text: Vec<String> =
+            block.ops.iter().map(|op| op.to_string().trim().to_string()).collect();
+        assert_eq!(
+            text,
+            [
+                "-- 0x1000 (4 bytes)",
+                "t0 = s65",
+                "t1 = 0x5",
+                "t2 = LtU t0, t1",
+                "t3 = 0x1",
+                "t4 = Xor t2, t3",
+                "if t4 exit trap IllegalInstruction { bytes: 12973395, len: 4 } at 0x1000",
+                "t5 = s44",
+                "t6 = 0x20",
+                "t7 = ShrU t5, t6",
+                "t8 = 0xffffffff",
+                "t9 = Eq t7, t8",
+                "t10 = Zext32 t5",
+                "t11 = 0x7fc00000",
+                "t12 = t9 ? t10 : t11",
+                "t13 = s45",
+                "t14 = 0x20",
+                "t15 = ShrU t13, t14",
+                "t16 = 0xffffffff",
+                "t17 = Eq t15, t16",
+                "t18 = Zext32 t13",
+                "t19 = 0x7fc00000",
+                "t20 = t17 ? t18 : t19",
+                "t21 = fadd.f32 t12, t20 rm=t0 flags|=s66",
+                "t22 = 0xffffffff00000000",
+                "t23 = Or t21, t22",
+                "s43 = t23",
+            ][..],
+            "{block}"
+        );
+    }
+
+    #[test]
     fn division_by_zero_selects_all_ones() {
         // div a0, a1, a2
         let block = lift(&[0x33, 0xc5, 0xc5, 0x02]);
