@@ -15,7 +15,7 @@ use crate::arch::Frontend;
 use crate::cpu::CpuState;
 use crate::engine::{BlockCache, Engine, EngineStats, StopReason, translate_instrumented};
 use crate::ir::{
-    Block, Counter, Endian, Exit, FpRound, Op, RoundingMode, TrapKind, Width, eval_bin, eval_un,
+    Block, Counter, Endian, Exit, Op, RoundingMode, TrapKind, Width, eval_bin, eval_un,
 };
 use crate::mem::{AddressSpace, PAGE_SHIFT};
 use crate::plugin::{Access, EnginePlugins, PluginHandle, PluginHost, run_hook};
@@ -192,10 +192,7 @@ pub fn exec_block(
                 }
             }
             Op::Fp { insn, dst, a, b, c, rm, flags } => {
-                let rm = match rm {
-                    FpRound::Static(m) => m,
-                    FpRound::Dynamic(r) => RoundingMode::from_bits(t[r.0 as usize]),
-                };
+                let rm = RoundingMode::from_bits(t[rm.0 as usize]);
                 let (v, raised) = crate::ir::float::eval(
                     insn,
                     rm,

@@ -180,7 +180,7 @@ impl BlockBuilder {
         a: Temp,
         b: Temp,
         c: Temp,
-        rm: crate::ir::FpRound,
+        rm: Temp,
         flags: Slot,
     ) -> Temp {
         let dst = self.temp();
@@ -239,11 +239,7 @@ pub fn validate(block: &Block) -> Result<(), String> {
             Op::BranchIf { cond, .. } | Op::ExitIf { cond, .. } => [cond, cond, cond, cond],
             Op::Hook { mem: Some(m), .. } => [m.addr, m.value, m.value, m.value],
             Op::Fp { dst, a, b, c, rm, .. } => {
-                let r = match rm {
-                    crate::ir::FpRound::Dynamic(t) => t,
-                    crate::ir::FpRound::Static(_) => dst,
-                };
-                if !temp_ok(r) {
+                if !temp_ok(rm) {
                     return Err(format!("temp out of range in {op:?}"));
                 }
                 [dst, a, b, c]

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use super::float::{FpCond, FpFormat, FpOp, FpRound, IntNan, MinMax, RoundingMode};
+use super::float::{FpCond, FpFormat, FpOp, IntNan, MinMax, RoundingMode};
 use super::{Block, Exit, Op, Width};
 
 impl fmt::Display for Width {
@@ -60,10 +60,7 @@ impl fmt::Display for Op {
                     write!(f, "{} t{}", if i == 0 { "" } else { "," }, t.0)?;
                 }
                 if insn.op.rounds() {
-                    match rm {
-                        FpRound::Static(m) => write!(f, " {m}")?,
-                        FpRound::Dynamic(t) => write!(f, " rm=t{}", t.0)?,
-                    }
+                    write!(f, " rm=t{}", rm.0)?;
                 }
                 write!(f, " flags|=s{}", flags.0)
             }

@@ -28,8 +28,8 @@ pub enum FpFormat {
     F64,
 }
 
-/// IEEE 754 rounding-direction attributes, numbered as the IR encodes a
-/// dynamic rounding mode (see [`FpRound::Dynamic`]).
+/// IEEE 754 rounding-direction attributes, numbered as an op's rounding
+/// temporary holds them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum RoundingMode {
     NearestEven = 0,
@@ -51,15 +51,6 @@ impl RoundingMode {
             _ => RoundingMode::NearestEven,
         }
     }
-}
-
-/// Where an op's rounding mode comes from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum FpRound {
-    /// Fixed by the instruction.
-    Static(RoundingMode),
-    /// Read at run time from a temporary holding a [`RoundingMode`] number.
-    Dynamic(super::Temp),
 }
 
 /// Exception flag bits as the IR accumulates them.

@@ -26,7 +26,7 @@ mod display;
 pub mod float;
 
 pub use builder::{BlockBuilder, validate};
-pub use float::{FpFormat, FpInsn, FpOp, FpRound, FpRules, RoundingMode};
+pub use float::{FpFormat, FpInsn, FpOp, FpRules, RoundingMode};
 
 /// A guest state slot: an index into `CpuState::regs`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -252,7 +252,8 @@ pub enum Op {
         mem: Option<MemHook>,
     },
     /// A floating-point operation (see [`float`]): `dst = op(a, b, c)`
-    /// under rounding `rm`, ORing the exception flags it raises into
+    /// under the rounding mode numbered `rm` (a [`RoundingMode`]; a fixed
+    /// mode is a constant), ORing the exception flags it raises into
     /// `flags`. Operands the op does not read are ignored.
     Fp {
         insn: FpInsn,
@@ -260,7 +261,7 @@ pub enum Op {
         a: Temp,
         b: Temp,
         c: Temp,
-        rm: FpRound,
+        rm: Temp,
         flags: Slot,
     },
 }

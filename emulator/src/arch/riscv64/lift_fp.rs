@@ -11,7 +11,7 @@
 use super::decode::{CSR_FCSR, CSR_FFLAGS, CSR_FRM, CsrOp, Fmt, FpOpc, Insn, RM_DYN};
 use super::regs;
 use crate::ir::float::{
-    FpCond, FpFormat, FpInsn, FpOp, FpRound, FpRules, IntNan, MinMax, NanEncoding, NanPropagation,
+    FpCond, FpFormat, FpInsn, FpOp, FpRules, IntNan, MinMax, NanEncoding, NanPropagation,
     RoundingMode, Tininess,
 };
 use crate::ir::{BinOp, BlockBuilder, Endian, Exit, Temp, TrapKind, UnOp, Width};
@@ -94,19 +94,24 @@ impl FpLifter<'_> {
 
     /// The rounding mode of field `rm`: static, or `frm` checked at run
     /// time (5–7 trap as illegal instructions).
-    fn rounding(&mut self, rm: u8) -> FpRound {
+    fn rounding(&mut self, rm: u8) -> Temp {
         if rm != RM_DYN {
-            return FpRound::Static(RoundingMode::from_bits(rm as u64));
+            return self.b.konst(RoundingMode::from_bits(rm as u64) as u64);
         }
         let frm = self.b.get(regs::FRM);
         let reserved = self.b.bini(BinOp::LtU, frm, 5);
         let reserved = self.b.bini(BinOp::Xor, reserved, 1);
         let kind = TrapKind::IllegalInstruction { bytes: self.raw, len: self.len };
         self.b.exit_if(reserved, Exit::Trap { kind, pc: self.pc });
-        FpRound::Dynamic(frm)
+        frm
     }
 
-    fn op(&mut self, op: FpOp, fmt: FpFormat, a: Temp, b: Temp, c: Temp, rm: FpRound) -> Temp {
+    /// The rounding temporary of ops that do not round.
+    fn no_rounding(&mut self) -> Temp {
+        self.b.konst(RoundingMode::NearestEven as u64)
+    }
+
+    fn op(&mut self, op: FpOp, fmt: FpFormat, a: Temp, b: Temp, c: Temp, rm: Temp) -> Temp {
         let insn = FpInsn { op, fmt, rules: RULES };
         self.b.fp(insn, a, b, c, rm, regs::FFLAGS)
     }
@@ -197,29 +202,31 @@ impl FpLifter<'_> {
             FpOpc::Min | FpOpc::Max => {
                 let a = self.f(i.rs1, fmt);
                 let b = self.f(i.rs2, fmt);
+                let rne = self.no_rounding();
                 let op = if opc == FpOpc::Min {
                     FpOp::Min(MinMax::Number)
                 } else {
                     FpOp::Max(MinMax::Number)
                 };
-                let v = self.op(op, ff, a, b, a, FpRound::Static(RoundingMode::NearestEven));
+                let v = self.op(op, ff, a, b, a, rne);
                 self.set_f(i.rd, fmt, v);
             }
             FpOpc::Eq | FpOpc::Lt | FpOpc::Le => {
                 let a = self.f(i.rs1, fmt);
                 let b = self.f(i.rs2, fmt);
+                let rne = self.no_rounding();
                 let op = match opc {
                     FpOpc::Eq => FpOp::Cmp { cond: FpCond::Eq, signaling: false },
                     FpOpc::Lt => FpOp::Cmp { cond: FpCond::Lt, signaling: true },
                     _ => FpOp::Cmp { cond: FpCond::Le, signaling: true },
                 };
-                let v = self.op(op, ff, a, b, a, FpRound::Static(RoundingMode::NearestEven));
+                let v = self.op(op, ff, a, b, a, rne);
                 self.set_x(i.rd, v);
             }
             FpOpc::Class => {
                 let a = self.f(i.rs1, fmt);
-                let idx =
-                    self.op(FpOp::Class, ff, a, a, a, FpRound::Static(RoundingMode::NearestEven));
+                let rne = self.no_rounding();
+                let idx = self.op(FpOp::Class, ff, a, a, a, rne);
                 let one = self.b.konst(1);
                 let v = self.b.bin(BinOp::Shl, one, idx);
                 self.set_x(i.rd, v);

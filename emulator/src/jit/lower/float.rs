@@ -26,7 +26,7 @@ use cranelift_codegen::ir::{
 
 use super::{I64, Lower};
 use crate::ir::float::flags::INEXACT;
-use crate::ir::{FpFormat, FpInsn, FpOp, FpRound, RoundingMode, Slot, Temp};
+use crate::ir::{FpFormat, FpInsn, FpOp, RoundingMode, Slot, Temp};
 
 /// Bit facts of a format for the fast path's checks.
 struct Bits {
@@ -69,19 +69,16 @@ impl Lower<'_, '_> {
         a: Temp,
         b: Temp,
         c: Temp,
-        rm: FpRound,
+        rm: Temp,
         flags: Slot,
     ) {
         let (a, b, c) = (self.t(a), self.t(b), self.t(c));
-        let rm_v = match rm {
-            FpRound::Static(m) => self.b.ins().iconst(I64, m as i64),
-            FpRound::Dynamic(t) => self.t(t),
-        };
+        let rm_v = self.t(rm);
         let old = self.get_slot(flags.0);
         let hard = matches!(
             insn.op,
             FpOp::Add | FpOp::Sub | FpOp::Mul | FpOp::Div | FpOp::Sqrt | FpOp::MulAdd
-        ) && !matches!(rm, FpRound::Static(m) if m != RoundingMode::NearestEven);
+        );
         if !hard {
             let v = self.fp_call(insn, [a, b, c], rm_v, old, flags);
             self.set_t(dst, v);
@@ -94,11 +91,10 @@ impl Lower<'_, '_> {
 
         let fb = if insn.fmt == FpFormat::F64 { F64_BITS } else { F32_BITS };
         let mut ok = self.b.ins().band_imm_s(old, INEXACT as i64);
-        if let FpRound::Dynamic(_) = rm {
-            let rne = self.b.ins().icmp_imm_s(IntCC::Equal, rm_v, RoundingMode::NearestEven as i64);
-            let rne = self.bool_to_i64(rne);
-            ok = self.b.ins().band(ok, rne);
-        }
+        // A fixed mode is a constant here, which Cranelift folds.
+        let rne = self.b.ins().icmp_imm_s(IntCC::Equal, rm_v, RoundingMode::NearestEven as i64);
+        let rne = self.bool_to_i64(rne);
+        ok = self.b.ins().band(ok, rne);
         let operands: &[(Value, Operand)] = &match insn.op {
             FpOp::Sqrt => {
                 [(a, Operand::NotNegative), (a, Operand::NotNegative), (a, Operand::NotNegative)]
