@@ -28,8 +28,8 @@
 use super::decode::{FpBinOp, FpMoveOp, FpRoundOp, Insn, Opcode};
 use super::regs::{self, cr};
 use crate::ir::float::{
-    FpCond, FpFormat, FpInsn, FpOp, FpRound, FpRules, IntNan, NanEncoding, NanPropagation,
-    RoundingMode, Tininess, flags,
+    FpCond, FpFormat, FpInsn, FpOp, FpRules, IntNan, NanEncoding, NanPropagation, RoundingMode,
+    Tininess, flags,
 };
 use crate::ir::{BinOp, BlockBuilder, Endian, Temp, UnOp, Width};
 
@@ -111,19 +111,19 @@ impl FpLifter<'_> {
 
     /// `FPSCR.RN` as an IR rounding mode (powerpc orders them nearest,
     /// zero, +inf, -inf; the IR nearest, zero, down, up).
-    fn rounding(&mut self) -> FpRound {
+    fn rounding(&mut self) -> Temp {
         let f = self.b.get(regs::FPSCR);
         let rn = self.b.andi(f, 3);
         let half = self.b.bini(BinOp::ShrU, rn, 1);
-        FpRound::Dynamic(self.b.bin(BinOp::Xor, rn, half))
+        self.b.bin(BinOp::Xor, rn, half)
     }
 
-    fn op(&mut self, op: FpOp, fmt: FpFormat, a: Temp, b: Temp, c: Temp, rm: FpRound) -> Temp {
+    fn op(&mut self, op: FpOp, fmt: FpFormat, a: Temp, b: Temp, c: Temp, rm: Temp) -> Temp {
         self.b.fp(FpInsn { op, fmt, rules: RULES }, a, b, c, rm, regs::FP_EXC)
     }
 
     /// Convert without touching `FPSCR` (flags go to the discard slot).
-    fn quiet_op(&mut self, op: FpOp, fmt: FpFormat, a: Temp, rm: FpRound) -> Temp {
+    fn quiet_op(&mut self, op: FpOp, fmt: FpFormat, a: Temp, rm: Temp) -> Temp {
         self.b.fp(FpInsn { op, fmt, rules: RULES }, a, a, a, rm, regs::FP_DISCARD)
     }
 
@@ -510,7 +510,7 @@ impl FpLifter<'_> {
             Opcode::FpToInt { word, signed, toward_zero } => {
                 let a = self.fpr(i.rb);
                 let rm = if toward_zero {
-                    FpRound::Static(RoundingMode::TowardZero)
+                    self.b.konst(RoundingMode::TowardZero as u64)
                 } else {
                     self.rounding()
                 };
@@ -788,7 +788,7 @@ impl FpLifter<'_> {
         let a = self.fpr(i.ra);
         let c = self.fpr(i.rb);
         self.begin();
-        let rm = FpRound::Static(RoundingMode::NearestEven);
+        let rm = self.b.konst(RoundingMode::NearestEven as u64);
         let f = FpFormat::F64;
         let lt = self.op(FpOp::Cmp { cond: FpCond::Lt, signaling: false }, f, a, c, c, rm);
         let gt = self.op(FpOp::Cmp { cond: FpCond::Lt, signaling: false }, f, c, a, a, rm);
@@ -851,7 +851,7 @@ impl FpLifter<'_> {
             FpRoundOp::Up => RoundingMode::Up,
             FpRoundOp::Down => RoundingMode::Down,
         };
-        let rm = FpRound::Static(rm);
+        let rm = self.b.konst(rm as u64);
         self.begin();
         let to = FpOp::ToInt { width: Width::W64, signed: true, nan: IntNan::Zero };
         let n = self.quiet_op(to, FpFormat::F64, a, rm);
