@@ -68,9 +68,15 @@ for arch in $ARCHES; do
 	done
 	# Programs that need hardware floating point, where the guest has it:
 	# a second build of the library for the hard-float ABI.
+	fpflags=
 	case $arch in
-	riscv64)
-		fpflags="$COMMON -march=rv64gc -mabi=lp64d -Ilibc/arch/$adir"
+	riscv64) fpflags="$COMMON -march=rv64gc -mabi=lp64d -Ilibc/arch/$adir" ;;
+	powerpc64)
+		fpflags="$COMMON -mabi=elfv1 -mhard-float -mtraceback=no -Wl,-z,max-page-size=4096 -Ilibc/arch/$adir" ;;
+	mipsel | mipseb)
+		fpflags="$COMMON -march=mips32r2 -mabi=32 -mhard-float -mfp32 -mno-abicalls -fno-pic -Ilibc/arch/$adir" ;;
+	esac
+	if [ -n "$fpflags" ]; then
 		mkdir -p "$obj/fp"
 		# shellcheck disable=SC2086
 		$cc $fpflags -c -o "$obj/fp/start.o" "libc/arch/$adir/start.S"
@@ -84,7 +90,7 @@ for arch in $ARCHES; do
 			# shellcheck disable=SC2086
 			$cc $fpflags -o "$out/$arch/$prog" "$obj/fp/start.o" "$obj/fp/$prog.o" \
 				"$obj/fp/libc.o" "$obj/fp/hash.o"
-		done ;;
-	esac
+		done
+	fi
 	echo "built $arch"
 done

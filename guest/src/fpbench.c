@@ -1,9 +1,10 @@
 /* fpbench: deterministic floating-point benchmark, for guests with hardware
-   floating point (riscv64 with F and D). Runs an n-body simulation (double),
-   a dense matrix multiply (double, fused multiply-adds), a Newton iteration
-   with divisions and square roots, and a single-precision polynomial kernel
-   with conversions to and from integers, then prints the bit patterns of
-   the results in hex, so the output is exact. */
+   floating point (riscv64 with F and D, powerpc64, mips with its FPU). Runs
+   an n-body simulation (double), a dense matrix multiply (double, fused
+   multiply-adds), a Newton iteration with divisions and square roots, and a
+   single-precision polynomial kernel with conversions to and from integers,
+   then prints the bit patterns of the results in hex, so the output is
+   exact. */
 #include "libc.h"
 
 #define BODIES 5
@@ -15,7 +16,13 @@
 static double fsqrt(double x)
 {
 	double r;
+#if defined(__powerpc64__)
+	__asm__("fsqrt %0, %1" : "=d"(r) : "d"(x));
+#elif defined(__mips__)
+	__asm__("sqrt.d %0, %1" : "=f"(r) : "f"(x));
+#else
 	__asm__("fsqrt.d %0, %1" : "=f"(r) : "f"(x));
+#endif
 	return r;
 }
 

@@ -52,7 +52,12 @@ pub const PROGRAMS: &[&str] = &[
 
 /// Programs built only for some architectures (they need hardware floating
 /// point), as `(arch, program)`.
-pub const ARCH_PROGRAMS: &[(&str, &str)] = &[("riscv64", "fpbench")];
+pub const ARCH_PROGRAMS: &[(&str, &str)] = &[
+    ("riscv64", "fpbench"),
+    ("powerpc64", "fpbench"),
+    ("mipsel", "fpbench"),
+    ("mipseb", "fpbench"),
+];
 
 /// Every program built for `arch`.
 pub fn programs_for(arch: &str) -> Vec<&'static str> {

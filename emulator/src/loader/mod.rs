@@ -578,5 +578,6 @@ fn build_stack(
     Ok(start)
 }
 
+/// `AT_HWCAP` as each frontend defines it.
 #[cfg(test)]
 mod tests;

@@ -4,8 +4,9 @@
 //! Called by `lift` for every instruction `decode` marks as FPU
 //! ([`Opcode::is_fpu`]). The MIPS rules reach the IR as parameters
 //! ([`RULES`]): the legacy NaN encoding of Debian's o32 ABI (quiet bit
-//! clear means quiet, default NaN `0x7ff7ffff_ffffffff`), signaling NaN
-//! operands first, tininess after rounding. What is left here is the
+//! clear means quiet, default NaN `0x7ff7ffff_ffffffff`), every NaN
+//! result being the default NaN (as QEMU models pre-2008 MIPS FPUs),
+//! tininess after rounding. What is left here is the
 //! `FCSR` bookkeeping: every arithmetic instruction sets `FCSR.Cause` to
 //! the exceptions it raised, then either raises SIGFPE (an enabled one:
 //! nothing else is written) or ORs them into `FCSR.Flags` and writes its
@@ -22,14 +23,14 @@ use super::decode::{FpArith, FpFmt, FpToW, FpUnary, Insn, Opcode};
 use super::lift::{Flow, Lifter};
 use super::regs;
 use crate::ir::float::{
-    FpCond, FpFormat, FpInsn, FpOp, FpRound, FpRules, IntNan, NanEncoding, NanPropagation,
-    RoundingMode, Tininess,
+    FpCond, FpFormat, FpInsn, FpOp, FpRules, IntNan, NanEncoding, NanPropagation, RoundingMode,
+    Tininess,
 };
 use crate::ir::{BinOp, Temp, TrapKind, Width};
 
 /// The FP conventions of legacy-NaN MIPS (Debian's mips and mipsel).
 pub const RULES: FpRules = FpRules {
-    nan: NanPropagation::SignalingFirst,
+    nan: NanPropagation::Default,
     encoding: NanEncoding::Legacy,
     tininess: Tininess::AfterRounding,
 };
@@ -92,11 +93,11 @@ impl Lifter<'_> {
 
     /// `FCSR`'s rounding mode as the IR numbers it: MIPS orders them
     /// nearest, zero, up, down; the IR nearest, zero, down, up.
-    fn fcsr_rounding(&mut self) -> FpRound {
+    fn fcsr_rounding(&mut self) -> Temp {
         let fcsr = self.b.get(regs::FCSR);
         let rm = self.b.andi(fcsr, 3);
         let half = self.b.bini(BinOp::ShrU, rm, 1);
-        FpRound::Dynamic(self.b.bin(BinOp::Xor, rm, half))
+        self.b.bin(BinOp::Xor, rm, half)
     }
 
     /// Start an instruction that reports exceptions: clear the scratch
@@ -105,7 +106,7 @@ impl Lifter<'_> {
         self.b.set_const(regs::FP_EXC, 0);
     }
 
-    fn op(&mut self, op: FpOp, fmt: FpFormat, a: Temp, b: Temp, c: Temp, rm: FpRound) -> Temp {
+    fn op(&mut self, op: FpOp, fmt: FpFormat, a: Temp, b: Temp, c: Temp, rm: Temp) -> Temp {
         self.b.fp(FpInsn { op, fmt, rules: RULES }, a, b, c, rm, regs::FP_EXC)
     }
 
@@ -248,10 +249,10 @@ impl Lifter<'_> {
             Opcode::FpToW { how, fmt } => {
                 let a = self.fpr(i.rd, fmt);
                 let rm = match how {
-                    FpToW::Round => FpRound::Static(RoundingMode::NearestEven),
-                    FpToW::Trunc => FpRound::Static(RoundingMode::TowardZero),
-                    FpToW::Ceil => FpRound::Static(RoundingMode::Up),
-                    FpToW::Floor => FpRound::Static(RoundingMode::Down),
+                    FpToW::Round => self.b.konst(RoundingMode::NearestEven as u64),
+                    FpToW::Trunc => self.b.konst(RoundingMode::TowardZero as u64),
+                    FpToW::Ceil => self.b.konst(RoundingMode::Up as u64),
+                    FpToW::Floor => self.b.konst(RoundingMode::Down as u64),
                     FpToW::Cvt => self.fcsr_rounding(),
                 };
                 self.begin_exc();
@@ -270,7 +271,7 @@ impl Lifter<'_> {
                 let c = self.fpr(i.rt, fmt);
                 let f = format(fmt);
                 let signaling = cond & 8 != 0;
-                let rm = FpRound::Static(RoundingMode::NearestEven);
+                let rm = self.b.konst(RoundingMode::NearestEven as u64);
                 self.begin_exc();
                 // Always compare for equality: it raises the flags.
                 let eq = self.op(FpOp::Cmp { cond: FpCond::Eq, signaling }, f, a, c, c, rm);

@@ -1347,8 +1347,8 @@ mod tests {
         assert_eq!(decode_word(0x4400_0022), Decoded::Illegal);
         // lwzx with Rc = 1.
         assert_eq!(decode_word(0x7c64_282f), Decoded::Illegal);
-        // A floating-point load (no FPU in this subset).
-        assert_eq!(decode_word(0xc821_0000), Decoded::Illegal);
+        // A vector instruction (no AltiVec in this subset).
+        assert_eq!(decode_word(0x1000_0000), Decoded::Illegal);
         assert_eq!(decode_word(0), Decoded::Illegal);
     }
 

@@ -1079,12 +1079,13 @@ mod tests {
             block.exit,
             Exit::Trap { kind: TrapKind::IllegalInstruction { bytes: 0, len: 4 }, pc: 0x1000 }
         );
-        // lfd f0, 0(r1): no FPU. The bytes are packed in memory order.
-        let block = lift(0xc801_0000);
+        // vaddubm v0, v0, v0: no AltiVec. The bytes are packed in memory
+        // order.
+        let block = lift(0x1000_0000);
         assert_eq!(
             block.exit,
             Exit::Trap {
-                kind: TrapKind::IllegalInstruction { bytes: 0x0000_01c8, len: 4 },
+                kind: TrapKind::IllegalInstruction { bytes: 0x0000_0010, len: 4 },
                 pc: 0x1000
             }
         );

@@ -10,11 +10,15 @@
 //!   it raised, with FX; an invalid operation also sets the `VX*` bit
 //!   naming its cause (VXSNAN, VXISI, VXIDI, VXZDZ, VXIMZ, VXSQRT, VXVC,
 //!   VXCVI), worked out from the operands;
-//! - FI is the inexact flag of the last op; FR is cleared by invalid and
-//!   divide-by-zero results and otherwise left alone (QEMU never sets it);
+//! - FI is the inexact flag of the last op; FR is cleared by divide by
+//!   zero and by invalid operations with a cause other than a signaling
+//!   operand, and otherwise left alone (QEMU never sets it);
 //! - FPRF gets the class of an arithmetic result, FPCC the outcome of a
 //!   compare; VX and FEX are kept as the summaries of their fields;
 //! - the `.` forms copy FX, FEX, VX and OX into CR1.
+//!
+//! Where QEMU departs from the Power ISA the ISA wins: `fcfidu`, `fcfids`
+//! and `fcfidus` set FPRF (QEMU 7.2 leaves it).
 //!
 //! Enabled exceptions (`VE`, ... with the process in precise mode) do not
 //! raise SIGFPE yet, and `NI` does not change results. Single-precision
@@ -24,8 +28,8 @@
 use super::decode::{FpBinOp, FpMoveOp, FpRoundOp, Insn, Opcode};
 use super::regs::{self, cr};
 use crate::ir::float::{
-    FpCond, FpFormat, FpInsn, FpOp, FpRound, FpRules, IntNan, NanEncoding, NanPropagation,
-    RoundingMode, Tininess, flags,
+    FpCond, FpFormat, FpInsn, FpOp, FpRules, IntNan, NanEncoding, NanPropagation, RoundingMode,
+    Tininess, flags,
 };
 use crate::ir::{BinOp, BlockBuilder, Endian, Temp, UnOp, Width};
 
@@ -107,19 +111,19 @@ impl FpLifter<'_> {
 
     /// `FPSCR.RN` as an IR rounding mode (powerpc orders them nearest,
     /// zero, +inf, -inf; the IR nearest, zero, down, up).
-    fn rounding(&mut self) -> FpRound {
+    fn rounding(&mut self) -> Temp {
         let f = self.b.get(regs::FPSCR);
         let rn = self.b.andi(f, 3);
         let half = self.b.bini(BinOp::ShrU, rn, 1);
-        FpRound::Dynamic(self.b.bin(BinOp::Xor, rn, half))
+        self.b.bin(BinOp::Xor, rn, half)
     }
 
-    fn op(&mut self, op: FpOp, fmt: FpFormat, a: Temp, b: Temp, c: Temp, rm: FpRound) -> Temp {
+    fn op(&mut self, op: FpOp, fmt: FpFormat, a: Temp, b: Temp, c: Temp, rm: Temp) -> Temp {
         self.b.fp(FpInsn { op, fmt, rules: RULES }, a, b, c, rm, regs::FP_EXC)
     }
 
     /// Convert without touching `FPSCR` (flags go to the discard slot).
-    fn quiet_op(&mut self, op: FpOp, fmt: FpFormat, a: Temp, rm: FpRound) -> Temp {
+    fn quiet_op(&mut self, op: FpOp, fmt: FpFormat, a: Temp, rm: Temp) -> Temp {
         self.b.fp(FpInsn { op, fmt, rules: RULES }, a, a, a, rm, regs::FP_DISCARD)
     }
 
@@ -221,7 +225,20 @@ impl FpLifter<'_> {
         // FI = inexact; FR cleared by invalid or divide by zero.
         let fi = self.b.andi(exc, flags::INEXACT);
         let fi = self.b.bini(BinOp::Shl, fi, 17);
-        let iz = self.b.andi(exc, flags::INVALID | flags::DIV_BY_ZERO);
+        // FR is cleared by divide by zero and by the invalid operations
+        // that have a cause of their own (not a signaling operand or an
+        // ordered compare alone), as QEMU does.
+        let dz = self.b.andi(exc, flags::DIV_BY_ZERO);
+        let iz = match vx {
+            Some(vx) => {
+                let own = self.b.andi(vx, !(fpscr::VXSNAN | fpscr::VXVC));
+                let own = self.b.bini(BinOp::Ne, own, 0);
+                let inv_bit = self.b.bini(BinOp::Ne, inv, 0);
+                let own = self.b.and(own, inv_bit);
+                self.or(own, dz)
+            }
+            None => dz,
+        };
         let iz = self.b.bini(BinOp::Ne, iz, 0);
         let fr_keep = self.b.andi(old, fpscr::FR);
         let none = self.b.konst(0);
@@ -314,7 +331,7 @@ impl FpLifter<'_> {
 
     /// The single-precision bits of double `v`, without rounding (the
     /// ISA's SINGLE, as `stfs` stores it).
-    fn to_single_bits(&mut self, v: Temp) -> Temp {
+    fn narrow_to_single(&mut self, v: Temp) -> Temp {
         let exp = self.b.bini(BinOp::ShrU, v, 52);
         let exp = self.b.andi(exp, 0x7ff);
         // Exponent above 896: sign and top exponent bits, and the
@@ -345,7 +362,7 @@ impl FpLifter<'_> {
 
     /// The double of single bits `s`, exactly (the ISA's DOUBLE, as `lfs`
     /// loads it): NaNs keep their payload and signaling state.
-    fn to_double_bits(&mut self, s: Temp) -> Temp {
+    fn widen_single(&mut self, s: Temp) -> Temp {
         let abs = self.b.andi(s, 0x7fff_ffff);
         let sign = self.b.bini(BinOp::ShrU, s, 31);
         let sign = self.b.bini(BinOp::Shl, sign, 63);
@@ -362,6 +379,14 @@ impl FpLifter<'_> {
         let frac = self.b.bini(BinOp::Shl, frac, 29);
         let big = self.or(top, e1);
         let big = self.or(big, frac);
+        // Infinities and NaNs: all-ones exponent, the fraction kept.
+        let frac23 = self.b.andi(s, 0x007f_ffff);
+        let frac23 = self.b.bini(BinOp::Shl, frac23, 29);
+        let special = self.b.bini(BinOp::Or, frac23, EXP);
+        let special = self.or(special, sign);
+        let finite_max = self.b.konst(0x7f7f_ffff);
+        let is_special = self.b.bin(BinOp::LtU, finite_max, abs);
+        let big = self.b.select(is_special, special, big);
         // Denormal: leading bit at p gives exponent p + 874.
         let lz = self.b.un(UnOp::Clz, abs);
         let k63 = self.b.konst(63);
@@ -387,7 +412,7 @@ impl FpLifter<'_> {
 
     /// Operand `v` of a single-precision op, in f32 bits.
     fn single(&mut self, v: Temp) -> Temp {
-        self.to_single_bits(v)
+        self.narrow_to_single(v)
     }
 
     pub fn lift(&mut self, i: &Insn) {
@@ -396,7 +421,7 @@ impl FpLifter<'_> {
                 let ea = self.ea(i, indexed, update);
                 let v = if single {
                     let s = self.b.load(ea, Width::W32, false, Endian::Big);
-                    self.to_double_bits(s)
+                    self.widen_single(s)
                 } else {
                     self.b.load(ea, Width::W64, false, Endian::Big)
                 };
@@ -409,7 +434,7 @@ impl FpLifter<'_> {
                 let ea = self.ea(i, indexed, update);
                 let v = self.fpr(i.rt);
                 if single {
-                    let s = self.to_single_bits(v);
+                    let s = self.narrow_to_single(v);
                     self.b.store(ea, s, Width::W32, Endian::Big);
                 } else {
                     self.b.store(ea, v, Width::W64, Endian::Big);
@@ -436,7 +461,7 @@ impl FpLifter<'_> {
                 let v = if single {
                     let s = self.single(a);
                     let r = self.op(FpOp::Sqrt, FpFormat::F32, s, s, s, rm);
-                    self.to_double_bits(r)
+                    self.widen_single(r)
                 } else {
                     self.op(FpOp::Sqrt, FpFormat::F64, a, a, a, rm)
                 };
@@ -476,7 +501,7 @@ impl FpLifter<'_> {
                 let rm = self.rounding();
                 self.begin();
                 let s = self.op(FpOp::Convert { to: FpFormat::F32 }, FpFormat::F64, a, a, a, rm);
-                let v = self.to_double_bits(s);
+                let v = self.widen_single(s);
                 let vx = self.vxsnan(&[a]);
                 self.finish(Some(vx), Some(v));
                 self.set_fpr(i.rt, v);
@@ -485,7 +510,7 @@ impl FpLifter<'_> {
             Opcode::FpToInt { word, signed, toward_zero } => {
                 let a = self.fpr(i.rb);
                 let rm = if toward_zero {
-                    FpRound::Static(RoundingMode::TowardZero)
+                    self.b.konst(RoundingMode::TowardZero as u64)
                 } else {
                     self.rounding()
                 };
@@ -498,12 +523,30 @@ impl FpLifter<'_> {
                     // The unsigned word, not sign-extended.
                     v = self.b.zext32(v);
                 }
+                if word && signed {
+                    // A NaN gives 0x80000000 without sign extension, as on
+                    // QEMU; numbers, saturated or not, are sign-extended.
+                    let nan = self.is_nan(a);
+                    let k = self.b.konst(0x8000_0000);
+                    v = self.b.select(nan, k, v);
+                }
                 let snan = self.vxsnan(&[a]);
                 let c = self.b.konst(fpscr::VXCVI);
                 let vx = self.or(snan, c);
                 self.finish(Some(vx), None);
-                // FPRF is undefined; QEMU leaves it, and FR/FI follow the
-                // conversion.
+                // FPRF is undefined; QEMU leaves it, except that an
+                // invalid conversion with VE clear sets it to C|FU.
+                let exc = self.b.get(regs::FP_EXC);
+                let inv = self.b.andi(exc, flags::INVALID);
+                let inv = self.b.bini(BinOp::Ne, inv, 0);
+                let f = self.b.get(regs::FPSCR);
+                let ve = self.b.andi(f, fpscr::VE);
+                let ve_off = self.b.bini(BinOp::Eq, ve, 0);
+                let mark = self.b.and(inv, ve_off);
+                let kept = self.b.andi(f, !fpscr::FPRF);
+                let marked = self.b.bini(BinOp::Or, kept, 0x11 << fpscr::FPRF_SHIFT);
+                let f = self.b.select(mark, marked, f);
+                self.b.set(regs::FPSCR, f);
                 self.set_fpr(i.rt, v);
                 self.record(i.rc);
             }
@@ -514,7 +557,7 @@ impl FpLifter<'_> {
                 let op = FpOp::FromInt { width: Width::W64, signed };
                 let v = if single {
                     let r = self.op(op, FpFormat::F32, a, a, a, rm);
-                    self.to_double_bits(r)
+                    self.widen_single(r)
                 } else {
                     self.op(op, FpFormat::F64, a, a, a, rm)
                 };
@@ -621,7 +664,7 @@ impl FpLifter<'_> {
             let x = self.single(a);
             let y = self.single(c);
             let r = self.op(iop, FpFormat::F32, x, y, y, rm);
-            self.to_double_bits(r)
+            self.widen_single(r)
         } else {
             self.op(iop, FpFormat::F64, a, c, c, rm)
         };
@@ -667,30 +710,50 @@ impl FpLifter<'_> {
         } else {
             (FpFormat::F64, SIGN, a, c, bv)
         };
-        let z_in = if sub { self.b.bini(BinOp::Xor, z, sign) } else { z };
-        let mut r = self.op(FpOp::MulAdd, fmt, x, y, z_in, rm);
+        // ±(x*y ± z) as one rounding of (±x)*y ± z, as QEMU negates
+        // before rounding; NaN operands keep their sign.
+        let nan_of = |l: &mut Self, v: Temp| {
+            let abs = l.b.andi(v, !sign & if single { 0xffff_ffff } else { u64::MAX });
+            let e = l.b.konst(if single { 0x7f80_0000u64 } else { EXP });
+            l.b.bin(BinOp::LtU, e, abs)
+        };
+        let negate = |l: &mut Self, v: Temp| {
+            let n = nan_of(l, v);
+            let flipped = l.b.bini(BinOp::Xor, v, sign);
+            l.b.select(n, v, flipped)
+        };
+        let x_in = if neg { negate(self, x) } else { x };
+        let z_in = if sub != neg { negate(self, z) } else { z };
+        let mut r = self.op(FpOp::MulAdd, fmt, x_in, y, z_in, rm);
+        if neg {
+            // A zero result is the negated zero of x*y ± z, whose sign
+            // the rounding mode decides before the negation.
+            let z_pos = if sub { negate(self, z) } else { z };
+            // Its flags are not this instruction's: they go to the
+            // discard slot.
+            let insn = FpInsn { op: FpOp::MulAdd, fmt, rules: RULES };
+            let pos = self.b.fp(insn, x, y, z_pos, rm, regs::FP_DISCARD);
+            let mag = self.b.andi(pos, !sign & if single { 0xffff_ffff } else { u64::MAX });
+            let zero = self.b.bini(BinOp::Eq, mag, 0);
+            // Only an exact zero: a nonzero result rounded to zero keeps
+            // the sign of its negated value.
+            let exc = self.b.get(regs::FP_EXC);
+            let inexact = self.b.andi(exc, flags::INEXACT);
+            let exact = self.b.bini(BinOp::Eq, inexact, 0);
+            let zero = self.b.and(zero, exact);
+            let flipped = self.b.bini(BinOp::Xor, pos, sign);
+            r = self.b.select(zero, flipped, r);
+        }
         // frB's NaN comes before frC's: when frA is no NaN and frB is,
         // the result is frB quieted (with its own sign).
         let quiet = if single { 1u64 << 22 } else { QUIET };
-        let exp = if single { 0x7f80_0000u64 } else { EXP };
-        let nan_of = |l: &mut Self, v: Temp| {
-            let abs = l.b.andi(v, !sign & if single { 0xffff_ffff } else { u64::MAX });
-            let e = l.b.konst(exp);
-            l.b.bin(BinOp::LtU, e, abs)
-        };
         let a_nan = nan_of(self, x);
         let z_nan = nan_of(self, z);
         let not_a = self.b.bini(BinOp::Xor, a_nan, 1);
         let take_b = self.b.and(not_a, z_nan);
         let qb = self.b.bini(BinOp::Or, z, quiet);
         r = self.b.select(take_b, qb, r);
-        // The final negation leaves NaNs alone.
-        if neg {
-            let rn = nan_of(self, r);
-            let flipped = self.b.bini(BinOp::Xor, r, sign);
-            r = self.b.select(rn, r, flipped);
-        }
-        let v = if single { self.to_double_bits(r) } else { r };
+        let v = if single { self.widen_single(r) } else { r };
         let snan = self.vxsnan(&[a, c, bv]);
         let imz = self.imz(a, c);
         // inf − inf between the product and frB.
@@ -725,7 +788,7 @@ impl FpLifter<'_> {
         let a = self.fpr(i.ra);
         let c = self.fpr(i.rb);
         self.begin();
-        let rm = FpRound::Static(RoundingMode::NearestEven);
+        let rm = self.b.konst(RoundingMode::NearestEven as u64);
         let f = FpFormat::F64;
         let lt = self.op(FpOp::Cmp { cond: FpCond::Lt, signaling: false }, f, a, c, c, rm);
         let gt = self.op(FpOp::Cmp { cond: FpCond::Lt, signaling: false }, f, c, a, a, rm);
@@ -741,6 +804,7 @@ impl FpLifter<'_> {
         // Invalid causes: VXSNAN for a signaling NaN; fcmpo adds VXVC for
         // any NaN (for a signaling one only while VE is clear).
         let snan = self.vxsnan(&[a, c]);
+        let mut c_mark = None;
         let vx = if ordered {
             let f0 = self.b.get(regs::FPSCR);
             let ve = self.b.andi(f0, fpscr::VE);
@@ -748,6 +812,10 @@ impl FpLifter<'_> {
             let ve_on = self.b.bini(BinOp::Ne, ve, 0);
             let skip_vc = self.b.and(has_snan, ve_on);
             let vc = self.pick(skip_vc, 0, un);
+            // QEMU marks FPCC as C|FU first when VXVC is raised with VE
+            // clear; the compare then rewrites FPCC, so C stays set.
+            let ve_off = self.b.bini(BinOp::Xor, ve_on, 1);
+            c_mark = Some(self.b.and(vc, ve_off));
             let vc = self.b.bini(BinOp::Shl, vc, 19);
             let vx = self.or(snan, vc);
             // An ordered compare of quiet NaNs is invalid too.
@@ -765,7 +833,11 @@ impl FpLifter<'_> {
         let f = self.b.get(regs::FPSCR);
         let kept = self.b.andi(f, !fpscr::FPCC);
         let cc = self.b.bini(BinOp::Shl, bits, fpscr::FPRF_SHIFT);
-        let v = self.or(kept, cc);
+        let mut v = self.or(kept, cc);
+        if let Some(c_bit) = c_mark {
+            let c_bit = self.b.bini(BinOp::Shl, c_bit, 16);
+            v = self.or(v, c_bit);
+        }
         self.b.set(regs::FPSCR, v);
     }
 
@@ -779,7 +851,7 @@ impl FpLifter<'_> {
             FpRoundOp::Up => RoundingMode::Up,
             FpRoundOp::Down => RoundingMode::Down,
         };
-        let rm = FpRound::Static(rm);
+        let rm = self.b.konst(rm as u64);
         self.begin();
         let to = FpOp::ToInt { width: Width::W64, signed: true, nan: IntNan::Zero };
         let n = self.quiet_op(to, FpFormat::F64, a, rm);

@@ -29,10 +29,8 @@ impl Frontend for Powerpc64 {
         Arch::Powerpc64
     }
 
-    /// `PPC_FEATURE_32 | PPC_FEATURE_64 | PPC_FEATURE_HAS_MMU`: the 64-bit
-    /// base, and no FPU, AltiVec or VSX until they are implemented.
     fn hwcap(&self) -> u64 {
-        0x8000_0000 | 0x4000_0000 | 0x0400_0000
+        lift_fp::HWCAP
     }
 
     fn max_insn_len(&self) -> usize {

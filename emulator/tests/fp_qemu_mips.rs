@@ -1,0 +1,380 @@
+//! Random differential test of the MIPS FPU (o32, `FR=0`, legacy NaNs)
+//! against `qemu-mipsel-static` and `qemu-mips-static`.
+//!
+//! Generates random sequences of COP1/COP1X computational instructions
+//! and register moves (drawn from the decoder's own encoding table) over
+//! random and special operands (±0, ±inf, quiet and signaling NaNs of the
+//! legacy encoding with payloads, subnormals, extremes, integer extremes)
+//! with random rounding modes, accrued flags and condition codes. Each
+//! sequence starts from its own FPU registers, GPRs and `FCSR`, and stores
+//! every FPU register, every GPR and `FCSR` after it; each sequence runs
+//! in a loop over several such records ($s5 counts the loop, $s6 and $s7
+//! point at the records, so those three registers are not random). Loads,
+//! stores, branches and `ctc1` are left out: the first two would need
+//! valid addresses, `ctc1` with random bits would raise SIGFPE. A batch
+//! is one freestanding program (assembled by `mips{el,}-linux-gnu-gcc`)
+//! that writes all records to stdout; it runs under QEMU (with `prlimit
+//! --nproc=64`) and under both engines (the JIT compiling every block at
+//! once), and the outputs must be byte-identical. The generated code holds
+//! no system call but the harness's final `write` and `exit`.
+//!
+//! `BOHR_FP_SEQUENCES=N` runs N sequences per byte order instead of the
+//! default 10,000, and `BOHR_FP_SEED=S` picks another seed. Without QEMU
+//! or the cross compilers the test skips with a notice, and fails under CI.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+
+use bohr_emu::arch::Arch;
+use bohr_emu::arch::mips::decode::{self, Decoded, Opcode};
+use bohr_emu::engine::EngineKind;
+use bohr_emu::machine::{GuestFile, MachineConfig, RunControl, run_script};
+
+/// Instructions per sequence.
+const SEQ_LEN: usize = 6;
+/// Sequences per program (one QEMU run).
+const BATCH: usize = 1000;
+/// Records (operand sets) each sequence runs over, in a loop.
+const REPS: usize = 10;
+/// Words of one record: f0–f31, $1–$31, FCSR.
+const WORDS: usize = 32 + 31 + 1;
+const RECORD: usize = WORDS * 4;
+/// The harness's registers: loop counter, input and output pointers.
+const RESERVED: [u32; 3] = [21, 22, 23];
+
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false")
+}
+
+fn find_in_path(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path).map(|d| d.join(name)).find(|p| p.is_file())
+}
+
+/// Doubles: in the legacy encoding a set top fraction bit is signaling.
+const F64_SPECIAL: &[u64] = &[
+    0x0000_0000_0000_0000,
+    0x8000_0000_0000_0000,
+    0x7ff0_0000_0000_0000,
+    0xfff0_0000_0000_0000,
+    0x7ff7_ffff_ffff_ffff, // default qNaN
+    0xfff0_0000_0000_1234, // qNaN with payload
+    0x7ff8_0000_0000_0000, // sNaN
+    0x7ffc_0000_0000_beef, // sNaN with payload
+    0x0000_0000_0000_0001,
+    0x000f_ffff_ffff_ffff,
+    0x0010_0000_0000_0000,
+    0x7fef_ffff_ffff_ffff,
+    0xffef_ffff_ffff_ffff,
+    0x3ff0_0000_0000_0000,
+    0xbff0_0000_0000_0000,
+    0x3ff0_0000_0000_0001,
+    0x3fe0_0000_0000_0000,
+    0x4004_0000_0000_0000,
+    0xc004_0000_0000_0000,
+    0x41e0_0000_0000_0000, // 2^31
+    0xc1e0_0000_0000_0000,
+    0x41df_ffff_ffc0_0000,
+];
+
+const F32_SPECIAL: &[u32] = &[
+    0x0000_0000,
+    0x8000_0000,
+    0x7f80_0000,
+    0xff80_0000,
+    0x7fbf_ffff, // default qNaN
+    0xff80_1234, // qNaN with payload
+    0x7fc0_0000, // sNaN
+    0x7fe0_beef, // sNaN with payload
+    0x0000_0001,
+    0x007f_ffff,
+    0x0080_0000,
+    0x7f7f_ffff,
+    0xff7f_ffff,
+    0x3f80_0000,
+    0xbf80_0000,
+    0x3f80_0001,
+    0x3f00_0000,
+    0x4020_0000,
+    0xc020_0000,
+    0x4f00_0000,
+    0xcf00_0000,
+];
+
+const X_SPECIAL: &[u32] = &[0, 1, u32::MAX, i32::MAX as u32, i32::MIN as u32, 3, 0x7f80_0000];
+
+/// Values for the 32 FPU registers: doubles in even/odd pairs or singles.
+fn f_values(rng: &mut Rng) -> Vec<u32> {
+    let mut v = Vec::with_capacity(32);
+    for _ in 0..16 {
+        match rng.below(6) {
+            0..=1 => {
+                let d = F64_SPECIAL[rng.below(F64_SPECIAL.len())];
+                v.extend([d as u32, (d >> 32) as u32]);
+            }
+            2 => {
+                let d = 0x3ff0_0000_0000_0000 | (rng.next() >> 12) ^ ((rng.below(4) as u64) << 62);
+                v.extend([d as u32, (d >> 32) as u32]);
+            }
+            3 => v.extend([
+                F32_SPECIAL[rng.below(F32_SPECIAL.len())],
+                F32_SPECIAL[rng.below(F32_SPECIAL.len())],
+            ]),
+            4 => v.extend([0x3f80_0000 | (rng.next() as u32 >> 9), rng.next() as u32]),
+            _ => v.extend([rng.next() as u32, rng.next() as u32]),
+        }
+    }
+    v
+}
+
+fn x_value(rng: &mut Rng) -> u32 {
+    match rng.below(3) {
+        0 => X_SPECIAL[rng.below(X_SPECIAL.len())],
+        1 => (rng.next() as u32) >> rng.below(32),
+        _ => rng.next() as u32,
+    }
+}
+
+/// A random FPU instruction word that neither touches memory, branches,
+/// writes `FCSR` wholesale, nor writes the harness's registers.
+fn random_insn(rng: &mut Rng, pool: &[&'static decode::Encoding]) -> u32 {
+    loop {
+        let enc = pool[rng.below(pool.len())];
+        let w = enc.value | (rng.next() as u32 & !enc.mask);
+        let Decoded::Insn(i) = decode::decode_word(w) else { continue };
+        let gpr_dst = match i.opcode {
+            Opcode::Mfc1 | Opcode::Mfhc1 | Opcode::Cfc1 => Some(i.rt),
+            Opcode::Movci { .. } => Some(i.rd),
+            _ => None,
+        };
+        if gpr_dst.is_some_and(|r| RESERVED.contains(&(r as u32))) {
+            continue;
+        }
+        if i.opcode == Opcode::Cfc1 && ![0, 25, 26, 28, 31].contains(&i.rd) {
+            continue;
+        }
+        return w;
+    }
+}
+
+struct Batch {
+    asm: String,
+    words: Vec<Vec<u32>>,
+}
+
+fn make_batch(rng: &mut Rng, n: usize, pool: &[&'static decode::Encoding]) -> Batch {
+    assert_eq!(n % REPS, 0, "whole loops per batch");
+    let mut data = String::new();
+    let mut code = String::new();
+    let mut words: Vec<Vec<u32>> = Vec::new();
+    for _ in 0..n / REPS {
+        let seq: Vec<u32> = (0..SEQ_LEN).map(|_| random_insn(rng, pool)).collect();
+        for _ in 0..REPS {
+            let mut rec = f_values(rng);
+            rec.extend((1..32).map(|_| x_value(rng)));
+            // Rounding mode, accrued flags, condition codes; no enables,
+            // no cause (cause E would trap), no FS.
+            let flags = if rng.below(2) == 0 { rng.below(32) as u32 } else { 0 };
+            let fcc = rng.next() as u32 & 0xfe80_0000;
+            rec.push(rng.below(4) as u32 | flags << 2 | fcc);
+            for v in &rec {
+                writeln!(data, "    .word {v:#x}").unwrap();
+            }
+            words.push(seq.clone());
+        }
+        writeln!(code, "    li $21, {REPS}\n1:\n    lw $1, {}($22)\n    ctc1 $1, $31", 63 * 4)
+            .unwrap();
+        for r in 0..32 {
+            writeln!(code, "    lwc1 $f{r}, {}($22)", r * 4).unwrap();
+        }
+        for r in 1..32u32 {
+            if !RESERVED.contains(&r) {
+                writeln!(code, "    lw ${r}, {}($22)", (32 + r - 1) * 4).unwrap();
+            }
+        }
+        for w in &seq {
+            writeln!(code, "    .word {w:#010x}").unwrap();
+        }
+        for r in 0..32 {
+            writeln!(code, "    swc1 $f{r}, {}($23)", r * 4).unwrap();
+        }
+        for r in 1..32u32 {
+            if !RESERVED.contains(&r) {
+                writeln!(code, "    sw ${r}, {}($23)", (32 + r - 1) * 4).unwrap();
+            }
+        }
+        writeln!(code, "    cfc1 $1, $31\n    sw $1, {}($23)", 63 * 4).unwrap();
+        writeln!(code, "    addiu $22, $22, {RECORD}\n    addiu $23, $23, {RECORD}").unwrap();
+        code.push_str("    addiu $21, $21, -1\n    bnez $21, 1b\n    nop\n");
+    }
+    let asm = format!(
+        "    .set noreorder\n    .set noat\n    .text\n    .globl __start\n__start:\n\
+         \x20   la $22, inputs\n    la $23, outputs\n{code}\
+         \x20   li $4, 1\n    la $5, outputs\n    li $6, {len}\n    li $2, 4004\n    syscall\n\
+         \x20   li $4, 0\n    li $2, 4001\n    syscall\n    .data\n    .balign 8\ninputs:\n{data}\
+         \x20   .bss\n    .balign 8\noutputs:\n    .space {len}\n",
+        len = n * RECORD
+    );
+    Batch { asm, words }
+}
+
+fn build(dir: &Path, gcc: &str, name: &str, asm: &str) -> PathBuf {
+    let src = dir.join(format!("{name}.S"));
+    let out = dir.join(name);
+    std::fs::write(&src, asm).unwrap();
+    let st = Command::new(gcc)
+        .args([
+            "-nostdlib",
+            "-static",
+            "-march=mips32r2",
+            "-mfp32",
+            "-mno-abicalls",
+            "-fno-pic",
+            "-no-pie",
+            "-o",
+        ])
+        .arg(&out)
+        .arg(&src)
+        .status()
+        .expect("the cross compiler runs");
+    assert!(st.success(), "assembling {}", src.display());
+    out
+}
+
+fn run_qemu(qemu: &str, prog: &Path) -> Vec<u8> {
+    let out =
+        Command::new("prlimit").arg("--nproc=64").arg(qemu).arg(prog).output().expect("qemu runs");
+    assert!(out.status.success(), "qemu: {}", String::from_utf8_lossy(&out.stderr));
+    out.stdout
+}
+
+fn run_bohr(arch: Arch, prog: &Path, engine: EngineKind) -> Vec<u8> {
+    let elf = std::fs::read(prog).unwrap();
+    let mut cfg = MachineConfig::new(arch);
+    cfg.engine = engine;
+    // Compile every block at once: the sequences run once each.
+    cfg.jit_threshold = 0;
+    cfg.files.push(GuestFile { path: "/bin/fpseq".into(), data: Arc::new(elf), executable: true });
+    let o = run_script(&cfg, "fpseq.sh", "fpseq", &RunControl::default()).expect("valid script");
+    assert_eq!(o.exit_code, 0, "{engine}: {}", String::from_utf8_lossy(&o.stderr));
+    o.stdout
+}
+
+fn reg_name(i: usize) -> String {
+    match i {
+        0..=31 => format!("f{i}"),
+        32..=62 => format!("${}", i - 31),
+        _ => "fcsr".into(),
+    }
+}
+
+/// Names the first differing sequence and register.
+fn explain(big: bool, batch: &Batch, want: &[u8], got: &[u8]) -> String {
+    let word = |b: &[u8], i: usize| {
+        let w: [u8; 4] = b[i * 4..i * 4 + 4].try_into().unwrap();
+        if big { u32::from_be_bytes(w) } else { u32::from_le_bytes(w) }
+    };
+    if want.len() != got.len() {
+        return format!("output length {} vs qemu {}", got.len(), want.len());
+    }
+    for (i, (a, b)) in want.chunks(4).zip(got.chunks(4)).enumerate() {
+        if a != b {
+            let seq = i * 4 / RECORD;
+            let reg = i % WORDS;
+            let insns: Vec<String> = batch.words[seq]
+                .iter()
+                .map(|&w| match decode::decode_word(w) {
+                    Decoded::Insn(x) => format!(
+                        "{w:#010x} {} rs={} rt={} rd={} sa={} imm={}",
+                        x.name, x.rs, x.rt, x.rd, x.sa, x.imm
+                    ),
+                    Decoded::Illegal => format!("{w:#010x} ?"),
+                })
+                .collect();
+            return format!(
+                "sequence {seq}, {}: qemu {:#x}, bohr {:#x}\n  {}",
+                reg_name(reg),
+                word(want, i),
+                word(got, i),
+                insns.join("\n  ")
+            );
+        }
+    }
+    "identical".into()
+}
+
+fn differential(arch: Arch, qemu: &str, gcc: &str) {
+    let missing: Vec<&str> =
+        [qemu, gcc, "prlimit"].into_iter().filter(|t| find_in_path(t).is_none()).collect();
+    if !missing.is_empty() {
+        assert!(!in_ci(), "missing tools in CI: {missing:?}");
+        eprintln!("skipping the {arch} FP differential: missing {missing:?}");
+        return;
+    }
+    let total: usize =
+        std::env::var("BOHR_FP_SEQUENCES").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000);
+    let seed: u64 =
+        std::env::var("BOHR_FP_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(0x5eed_f10a7);
+    let pool: Vec<&'static decode::Encoding> = decode::encodings()
+        .filter(|e| {
+            e.opcode.is_fpu()
+                && !matches!(
+                    e.opcode,
+                    Opcode::FpLoad { .. }
+                        | Opcode::FpStore { .. }
+                        | Opcode::FpLoadX { .. }
+                        | Opcode::FpStoreX { .. }
+                        | Opcode::Bc1 { .. }
+                        | Opcode::Ctc1
+                )
+        })
+        .collect();
+    let dir = std::env::temp_dir().join(format!("bohr-fp-qemu-{arch}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut rng = Rng(seed | 1);
+    let mut done = 0;
+    let mut b = 0;
+    while done < total {
+        let n = BATCH.min(total - done).div_ceil(REPS) * REPS;
+        let batch = make_batch(&mut rng, n, &pool);
+        let prog = build(&dir, gcc, &format!("batch{b}"), &batch.asm);
+        let want = run_qemu(qemu, &prog);
+        assert_eq!(want.len(), n * RECORD, "qemu output size");
+        for engine in [EngineKind::Interp, EngineKind::Jit] {
+            let got = run_bohr(arch, &prog, engine);
+            assert!(
+                got == want,
+                "{arch} batch {b} (seed {seed:#x}) {engine}: {}",
+                explain(arch == Arch::Mipseb, &batch, &want, &got)
+            );
+        }
+        done += n;
+        b += 1;
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn mipsel_fp_matches_qemu() {
+    differential(Arch::Mipsel, "qemu-mipsel-static", "mipsel-linux-gnu-gcc");
+}
+
+#[test]
+fn mipseb_fp_matches_qemu() {
+    differential(Arch::Mipseb, "qemu-mips-static", "mips-linux-gnu-gcc");
+}
