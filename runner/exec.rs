@@ -173,16 +173,48 @@ pub fn exec(opts: &ExecOptions) -> Result<i32, ExecError> {
     p.cwd = cwd;
     let started = Instant::now();
     let limit = opts.max_insns.unwrap_or(u64::MAX);
+    // The program, then the processes it forked, one slice each in pid
+    // order; the run ends when the program exits, as under QEMU.
+    let mut others: Vec<Process> = Vec::new();
+    let mut spent = 0u64;
+    let mut deadlock = false;
     let status = loop {
-        let left = limit - p.cpu.icount;
-        if left == 0 {
+        let round_start = (spent, kernel.io_progress);
+        let mut main_exit = None;
+        for i in 0..=others.len() {
+            let left = limit - spent;
+            if left == 0 {
+                break;
+            }
+            let q = if i == 0 { &mut p } else { &mut others[i - 1] };
+            if q.exit.is_some() {
+                continue;
+            }
+            let before = q.cpu.icount;
+            let state = q.run(&mut kernel, left.min(SLICE));
+            spent += q.cpu.icount - before;
+            if let (0, RunState::Exited(s)) = (i, state) {
+                main_exit = Some(s);
+                break;
+            }
+        }
+        for mut child in std::mem::take(&mut kernel.spawned) {
+            if let Some(t) = &tracing {
+                child.instrument(&t.host);
+            }
+            others.push(child);
+        }
+        others.retain(|q| q.exit.is_none());
+        if main_exit.is_some() {
+            break main_exit;
+        }
+        if spent >= limit {
             break None;
         }
-        match p.run(&mut kernel, left.min(SLICE)) {
-            RunState::Exited(s) => break Some(s),
-            // Host files never block; a blocked read would be a kernel bug,
-            // but retrying is the correct behaviour anyway.
-            RunState::Ready | RunState::Blocked => {}
+        // Nobody ran, moved data or forked: every process waits forever.
+        if (spent, kernel.io_progress) == round_start && kernel.spawned.is_empty() {
+            deadlock = true;
+            break None;
         }
     };
     let wall = started.elapsed();
@@ -213,6 +245,10 @@ pub fn exec(opts: &ExecOptions) -> Result<i32, ExecError> {
                 eprintln!("bohr: {} terminated by {}", path, bohr_emu::events::signal_name(sig));
             }
             s.shell_code()
+        }
+        None if deadlock => {
+            eprintln!("bohr: every process is blocked (pc {:#x})", p.cpu.pc);
+            124
         }
         None => {
             eprintln!("bohr: instruction limit of {limit} reached at pc {:#x}", p.cpu.pc);

@@ -7,7 +7,7 @@
 use crate::arch::Sysno;
 
 /// Number of entries in [`GENERIC_SYSCALLS`].
-pub const GENERIC_LEN: usize = 105;
+pub const GENERIC_LEN: usize = 109;
 
 /// The calls Bohr implements, under their asm-generic numbers.
 pub const GENERIC_SYSCALLS: [(u32, Sysno); GENERIC_LEN] = [
@@ -105,6 +105,8 @@ pub const GENERIC_SYSCALLS: [(u32, Sysno); GENERIC_LEN] = [
     (214, Sysno::Brk),
     (215, Sysno::Munmap),
     (216, Sysno::Mremap),
+    (220, Sysno::Clone),
+    (221, Sysno::Execve),
     (222, Sysno::Mmap),
     (226, Sysno::Mprotect),
     (233, Sysno::Madvise),
@@ -112,9 +114,11 @@ pub const GENERIC_SYSCALLS: [(u32, Sysno); GENERIC_LEN] = [
     (261, Sysno::Prlimit64),
     (276, Sysno::Renameat2),
     (278, Sysno::Getrandom),
+    (281, Sysno::Execveat),
     (285, Sysno::CopyFileRange),
     (291, Sysno::Statx),
     (293, Sysno::Rseq),
+    (435, Sysno::Clone3),
     (439, Sysno::Faccessat2),
 ];
 

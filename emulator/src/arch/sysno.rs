@@ -143,6 +143,12 @@ pub enum Sysno {
     ClockGettime64,
     ClockGetresTime64,
     ClockNanosleepTime64,
+    Clone,
+    Clone3,
+    Fork,
+    Vfork,
+    Execve,
+    Execveat,
     /// `riscv_flush_icache`.
     RiscvFlushIcache,
     /// mips `cacheflush` and ARM's private `cacheflush`.

@@ -90,10 +90,12 @@ pub fn open_file(object: Box<dyn FileObject>, flags: OpenFlags, path: Vec<u8>) -
     Rc::new(RefCell::new(OpenFile { object, flags, dir_pos: 0, path }))
 }
 
-/// A process's descriptor table.
+/// A process's descriptor table. A fork copies it (the descriptions stay
+/// shared); `execve` closes the descriptors marked close-on-exec.
 #[derive(Default, Clone)]
 pub struct FdTable {
     fds: Vec<Option<FileRef>>,
+    cloexec: std::collections::BTreeSet<usize>,
 }
 
 /// Highest descriptor count per process (RLIMIT_NOFILE).
@@ -116,7 +118,33 @@ impl FdTable {
             self.fds.resize(i + 1, None);
         }
         self.fds[i] = Some(file);
+        self.cloexec.remove(&i);
         Ok(i as u64)
+    }
+
+    /// `FD_CLOEXEC` of `fd`.
+    pub fn cloexec(&self, fd: u64) -> bool {
+        usize::try_from(fd).is_ok_and(|i| self.cloexec.contains(&i))
+    }
+
+    pub fn set_cloexec(&mut self, fd: u64, on: bool) -> Result<(), Errno> {
+        self.get(fd)?;
+        let i = fd as usize;
+        if on {
+            self.cloexec.insert(i);
+        } else {
+            self.cloexec.remove(&i);
+        }
+        Ok(())
+    }
+
+    /// Close every close-on-exec descriptor (`execve`), in order.
+    pub fn close_on_exec(&mut self) {
+        for i in std::mem::take(&mut self.cloexec) {
+            if let Some(f) = self.fds.get_mut(i).and_then(|f| f.take()) {
+                release(f);
+            }
+        }
     }
 
     pub fn install(&mut self, file: FileRef) -> Result<u64, Errno> {
@@ -129,6 +157,7 @@ impl FdTable {
         if self.fds.len() <= i {
             self.fds.resize(i + 1, None);
         }
+        self.cloexec.remove(&i);
         if let Some(old) = self.fds[i].replace(file) {
             release(old);
         }
@@ -138,12 +167,14 @@ impl FdTable {
     pub fn close(&mut self, fd: u64) -> Result<(), Errno> {
         let i = usize::try_from(fd).map_err(|_| Errno::EBADF)?;
         let f = self.fds.get_mut(i).and_then(|f| f.take()).ok_or(Errno::EBADF)?;
+        self.cloexec.remove(&i);
         release(f);
         Ok(())
     }
 
     /// Close every descriptor (process exit), in descriptor order.
     pub fn close_all(&mut self) {
+        self.cloexec.clear();
         for f in std::mem::take(&mut self.fds).into_iter().flatten() {
             release(f);
         }

@@ -166,6 +166,16 @@ pub struct Kernel {
     pub io_progress: u64,
     /// Next inode number for pipes.
     next_ino: u64,
+    /// Next process id. pid 1 is the launcher (the machine's shell), or
+    /// the program itself under `bohr exec`.
+    next_pid: u32,
+    /// Every process a guest process created (`fork`, `clone`) that its
+    /// parent has not reaped yet, by pid: parent, group and, once it has
+    /// exited, its status (a zombie).
+    pub children: std::collections::BTreeMap<u32, ChildInfo>,
+    /// Processes `fork` created during the last system calls, for the
+    /// caller (the machine's world or `bohr exec`) to schedule.
+    pub spawned: Vec<Process>,
     /// Instrumentation: told about system calls, write-path host writes,
     /// faults and process exits (see `plugin`).
     pub plugins: Option<crate::plugin::PluginHandle>,
@@ -182,8 +192,18 @@ impl Kernel {
             shared_clock: false,
             io_progress: 0,
             next_ino: 1,
+            next_pid: 2,
+            children: std::collections::BTreeMap::new(),
+            spawned: Vec::new(),
             plugins: None,
         }
+    }
+
+    /// A fresh process id, in allocation order (deterministic).
+    pub fn alloc_pid(&mut self) -> u32 {
+        let p = self.next_pid;
+        self.next_pid += 1;
+        p
     }
 
     /// A fresh inode number, in allocation order (deterministic).
@@ -192,6 +212,15 @@ impl Kernel {
         self.next_ino += 1;
         i
     }
+}
+
+/// A forked process as its parent sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChildInfo {
+    pub ppid: u32,
+    pub pgid: u32,
+    /// `Some` once it has exited and until its parent reaps it.
+    pub status: Option<ExitStatus>,
 }
 
 /// Why [`Process::run`] returned.
@@ -294,6 +323,8 @@ pub struct Process {
     pub umask: u32,
     /// `(soft, hard)` per `RLIMIT_*`.
     pub rlimits: [(u64, u64); 16],
+    /// Builds the engine of a forked child or an `execve`d image.
+    pub engine_factory: EngineFactory,
 }
 
 impl Process {
@@ -367,7 +398,58 @@ impl Process {
             sid: if pid == 1 { 0 } else { 1 },
             umask: 0o022,
             rlimits: syscall::default_rlimits(),
+            engine_factory: cfg.engine.clone(),
         })
+    }
+
+    /// Replace this process's image (`execve`): a fresh address space with
+    /// `image` loaded (and its interpreter), fresh registers and engine;
+    /// pid, descriptors and working directory stay.
+    pub fn exec_image(
+        &mut self,
+        kernel: &mut Kernel,
+        image: &[u8],
+        exe: &[u8],
+        argv: &[Vec<u8>],
+        envp: &[Vec<u8>],
+    ) -> Result<(), SpawnError> {
+        let mut mem = AddressSpace::try_new(Layout::for_bits(self.arch.is_64bit()))?;
+        let mut random = [0u8; 16];
+        self.rng.fill(&mut random);
+        let abi = arch::linux_abi(self.arch);
+        let aux = loader::AuxInfo {
+            hwcap: abi.hwcap,
+            hwcap2: abi.hwcap2,
+            platform: abi.platform,
+            arch_auxv: abi.arch_auxv,
+            random,
+            execfn: exe,
+        };
+        let fs: &mut dyn FileSystem = kernel.fs.as_mut();
+        let mut read_file = |path: &[u8]| read_guest_file(fs, path).map_err(|e| format!("{e:?}"));
+        let start = loader::load(image, self.arch, &mut mem, argv, envp, &aux, &mut read_file)?;
+        let mut cpu = CpuState::default();
+        self.frontend.init_registers(&mut cpu, start.pc, start.sp, start.toc);
+        // Time goes on across an exec.
+        cpu.icount = self.cpu.icount;
+        cpu.vclock_bias = self.cpu.vclock_bias;
+        let mut engine = (self.engine_factory)(self.frontend);
+        if let Some(h) = &kernel.plugins {
+            engine.set_plugins(h.clone());
+        }
+        self.mem = mem;
+        self.cpu = cpu;
+        self.engine = engine;
+        self.portal_len = 0;
+        self.exe = exe.to_vec();
+        self.name =
+            argv.first().map(|a| String::from_utf8_lossy(a).into_owned()).unwrap_or_default();
+        self.cmdline.clear();
+        for a in argv {
+            self.cmdline.extend_from_slice(a);
+            self.cmdline.push(0);
+        }
+        Ok(())
     }
 
     /// Instrument this process with `host` (its engine and its start and
@@ -505,6 +587,18 @@ impl Process {
     pub fn terminate(&mut self, kernel: &mut Kernel, status: ExitStatus) -> ExitStatus {
         self.exit = Some(status);
         self.fds.close_all();
+        // A forked process becomes a zombie until its parent reaps it; its
+        // own children are orphans, and nobody waits for orphans: their
+        // entries go, and the running ones get parent 0 (nobody).
+        if let Some(c) = kernel.children.get_mut(&self.pid) {
+            c.status = Some(status);
+        }
+        let pid = self.pid;
+        kernel.children.retain(|_, c| c.ppid != pid || c.status.is_none());
+        for c in kernel.children.values_mut().filter(|c| c.ppid == pid) {
+            c.ppid = 0;
+        }
+        kernel.children.retain(|_, c| c.ppid != 0 || c.status.is_none());
         if let Some(h) = &kernel.plugins {
             let e = crate::plugin::ProcessExit { pid: self.pid, status: status.shell_code() };
             h.borrow_mut().process_exit(&e);

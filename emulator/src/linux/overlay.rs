@@ -8,8 +8,10 @@
 //! hidden by a whiteout, and a directory re-created over a deleted one is
 //! opaque (its lower contents stay hidden). Writing to a lower file copies
 //! it up first. Upper data counts against [`UPPER_QUOTA`] (`ENOSPC`).
-//! Bohr's devices (`/dev/null`, `/dev/zero`, `/dev/urandom`, ...) are
-//! served here, never from the host.
+//! `/dev`, `/proc` and `/sys` never come from a lower layer: Bohr serves
+//! its own devices (`/dev/null`, `/dev/zero`, `/dev/urandom`, ...) and a few
+//! fixed `/proc` files, so nothing of the host shows through. `/etc/passwd`
+//! and `/etc/group` name only root when no lower layer has them.
 
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, BTreeSet};
@@ -45,6 +47,34 @@ enum Found {
     Upper(Upper),
     Lower(usize, FileStat),
     Device(Device),
+    /// A fixed file or directory of [`SYNTHETIC`] or [`FALLBACK`].
+    Synthetic(Option<&'static [u8]>),
+}
+
+/// Directories whose contents are Bohr's alone.
+const PRIVATE: [&[u8]; 3] = [b"/dev", b"/proc", b"/sys"];
+
+/// What `/dev`, `/proc` and `/sys` hold besides the devices: directories
+/// (`None`) and fixed files. `/proc/self` is the kernel's (`procfs`).
+const SYNTHETIC: &[(&[u8], Option<&[u8]>)] = &[
+    (b"/dev", None),
+    (b"/proc", None),
+    (b"/proc/cpuinfo", Some(b"processor\t: 0\n\n")),
+    (
+        b"/proc/meminfo",
+        Some(b"MemTotal:        1048576 kB\nMemFree:          524288 kB\nMemAvailable:     524288 kB\n"),
+    ),
+    (b"/proc/mounts", Some(b"rootfs / rootfs rw 0 0\nproc /proc proc rw 0 0\n")),
+    (b"/sys", None),
+];
+
+/// Files served when no lower layer has them.
+const FALLBACK: &[(&[u8], &[u8])] =
+    &[(b"/etc/passwd", b"root:x:0:0:root:/root:/bin/sh\n"), (b"/etc/group", b"root:x:0:\n")];
+
+/// Is `path` one of [`PRIVATE`] or inside one?
+fn private(path: &[u8]) -> bool {
+    PRIVATE.iter().any(|p| path == *p || (path.starts_with(p) && path.get(p.len()) == Some(&b'/')))
 }
 
 #[derive(Clone, Copy)]
@@ -137,6 +167,13 @@ impl Overlay {
         if let Some(u) = self.upper.get(path) {
             return Ok(Found::Upper(u.clone()));
         }
+        if private(path) {
+            return SYNTHETIC
+                .iter()
+                .find(|(p, _)| *p == path)
+                .map(|&(_, d)| Found::Synthetic(d))
+                .ok_or(Errno::ENOENT);
+        }
         if self.hidden(path) {
             return Err(Errno::ENOENT);
         }
@@ -146,6 +183,9 @@ impl Overlay {
                 Ok(st) => return Ok(Found::Lower(i, st)),
                 Err(e) => last = e,
             }
+        }
+        if let Some(&(_, d)) = FALLBACK.iter().find(|(p, _)| *p == path) {
+            return Ok(Found::Synthetic(Some(d)));
         }
         Err(if last == Errno::ENOTDIR { Errno::ENOTDIR } else { Errno::ENOENT })
     }
@@ -170,6 +210,17 @@ impl Overlay {
                 mode: S_IFLNK | 0o777,
                 nlink: 1,
                 size: t.len() as u64,
+                blksize: 4096,
+                ..Default::default()
+            },
+            Found::Synthetic(None) => FileStat { dev: 3, ..dir_stat(ino, 0o555) },
+            Found::Synthetic(Some(d)) => FileStat {
+                dev: 3,
+                ino,
+                mode: S_IFREG | 0o444,
+                nlink: 1,
+                // /proc files report size 0, as on Linux.
+                size: if path.starts_with(b"/proc/") { 0 } else { d.len() as u64 },
                 blksize: 4096,
                 ..Default::default()
             },
@@ -203,7 +254,20 @@ impl Overlay {
     fn entries(&self, path: &[u8]) -> Vec<DirEntry> {
         let mut merged: BTreeMap<Vec<u8>, DirEntry> = BTreeMap::new();
         let opaque = matches!(self.upper.get(path), Some(Upper::Dir { opaque: true, .. }));
-        if !opaque && !self.hidden(path) {
+        if private(path) {
+            let prefix = child(path, b"");
+            for (p, d) in SYNTHETIC {
+                if let Some(name) = p.strip_prefix(prefix.as_slice())
+                    && !name.contains(&b'/')
+                {
+                    let kind = if d.is_some() { 8 } else { 4 };
+                    merged.insert(
+                        name.to_vec(),
+                        DirEntry { ino: path_ino(p), kind, name: name.to_vec() },
+                    );
+                }
+            }
+        } else if !opaque && !self.hidden(path) {
             for l in self.lowers.iter().rev() {
                 if let Ok(es) = l.readdir(path) {
                     for e in es {
@@ -344,6 +408,13 @@ impl FileSystem for Overlay {
             _ => {}
         }
         let data = match found {
+            Found::Synthetic(d) => {
+                if wants_write {
+                    return Err(Errno::EACCES);
+                }
+                let data = d.unwrap_or_default().to_vec();
+                return Ok(Box::new(super::procfs::ProcFile { data, pos: 0, st }));
+            }
             Found::Device(d) => {
                 let rng = SplitMix64(self.rng.next_u64());
                 return device_object(d, rng);
@@ -389,7 +460,7 @@ impl FileSystem for Overlay {
             (true, true) if self.entries(path).len() > 2 => return Err(Errno::ENOTEMPTY),
             _ => {}
         }
-        if path == b"/" || matches!(found, Found::Device(_)) {
+        if path == b"/" || matches!(found, Found::Device(_) | Found::Synthetic(_)) {
             return Err(Errno::EBUSY);
         }
         self.remove(path);
@@ -446,7 +517,7 @@ impl FileSystem for Overlay {
                 // Moving a lower directory would copy a whole tree.
                 _ => return Err(Errno::EXDEV),
             },
-            Found::Device(_) => return Err(Errno::EXDEV),
+            Found::Device(_) | Found::Synthetic(_) => return Err(Errno::EXDEV),
         };
         if matches!(node, Upper::Dir { .. }) {
             // Move the subtree's upper entries along; lower ones cannot move.
@@ -517,7 +588,7 @@ impl FileSystem for Overlay {
             Found::Upper(Upper::File { data, .. }) => {
                 self.upper.insert(path.to_vec(), Upper::File { data, mode });
             }
-            Found::Upper(Upper::Symlink(_)) | Found::Device(_) => {}
+            Found::Upper(Upper::Symlink(_)) | Found::Device(_) | Found::Synthetic(_) => {}
             Found::Lower(layer, st) => match st.mode & S_IFMT {
                 S_IFREG => {
                     let data = self.copy_up(path, layer, &st)?;
@@ -777,6 +848,25 @@ mod tests {
         o.symlink(b"target", b"/etc/l").unwrap();
         assert_eq!(o.readlink(b"/etc/l").unwrap(), b"target");
         assert_eq!(names(&o, b"/etc"), [".", "..", "l"]);
+    }
+
+    #[test]
+    fn proc_and_dev_are_never_the_lower_layers() {
+        let mut m = BTreeMap::new();
+        m.insert(b"/".to_vec(), None);
+        m.insert(b"/proc".to_vec(), None);
+        m.insert(b"/proc/version".to_vec(), Some(b"host".to_vec()));
+        let mut o = Overlay::new(vec![Rc::new(Fixed(m))], 1);
+        assert_eq!(o.lstat(b"/proc/version"), Err(Errno::ENOENT));
+        assert_eq!(names(&o, b"/proc"), [".", "..", "cpuinfo", "meminfo", "mounts"]);
+        assert_eq!(read_all(&mut o, b"/etc/passwd"), b"root:x:0:0:root:/root:/bin/sh\n");
+        let mut a = [0u8; 8];
+        let mut b = [0u8; 8];
+        o.open(b"/dev/urandom", OpenFlags::default(), 0).unwrap().read(&mut a).unwrap();
+        assert!(o.open(b"/dev/tty", OpenFlags::default(), 0).is_err());
+        let mut again = overlay();
+        again.open(b"/dev/urandom", OpenFlags::default(), 0).unwrap().read(&mut b).unwrap();
+        assert_eq!(a, b, "the same seed gives the same bytes");
     }
 
     #[test]

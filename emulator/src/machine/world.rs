@@ -47,7 +47,6 @@ pub struct World {
     live: Vec<Process>,
     /// Every process ever started, by pid, with its output hash.
     stats: Vec<(ProcessStats, u64)>,
-    next_pid: u32,
     clock: u64,
     insns: u64,
     sched: Scheduler,
@@ -80,8 +79,6 @@ impl World {
             cancel,
             live: Vec::new(),
             stats: Vec::new(),
-            // pid 1 is the shell.
-            next_pid: 2,
             clock: 0,
             insns: 0,
             sched: Scheduler::new(cfg.quantum, cfg.chaos, cfg.seed),
@@ -98,20 +95,26 @@ impl World {
         fds: FdTable,
         cwd: &[u8],
     ) -> Result<u32, SpawnError> {
-        let pid = self.next_pid;
+        let pid = self.kernel.alloc_pid();
         let arg0 = argv.first().map_or(&b""[..], |a| a.as_slice());
         let exe = crate::linux::normalize(cwd, arg0);
         let mut p =
             Process::spawn(&self.pcfg, &mut self.kernel, pid, image, &exe, argv, envp, fds)?;
-        self.next_pid += 1;
+        p.cwd = cwd.to_vec();
+        self.admit(p);
+        Ok(pid)
+    }
+
+    /// Add a new process (started by the shell or forked by a guest) to
+    /// the run queue, in pid order.
+    fn admit(&mut self, mut p: Process) {
         if let Some(h) = &self.kernel.plugins {
             p.instrument(h);
         }
-        p.cwd = cwd.to_vec();
-        let name = p.name.clone();
+        let (pid, name) = (p.pid, p.name.clone());
         self.stats.push((ProcessStats { pid, name, insns: 0, status: None }, 0));
-        self.live.push(p);
-        Ok(pid)
+        let at = self.live.partition_point(|q| q.pid < pid);
+        self.live.insert(at, p);
     }
 
     /// Shell-style status of an exited process.
@@ -200,10 +203,14 @@ impl World {
                 if exited {
                     self.finish(idx);
                 }
+                let forked = !self.kernel.spawned.is_empty();
+                for child in std::mem::take(&mut self.kernel.spawned) {
+                    self.admit(child);
+                }
                 if self.insns >= self.max_insns && !exited {
                     return Err(self.limit_reached(pid, pc));
                 }
-                if exited || ran > 0 || self.kernel.io_progress != io_before {
+                if exited || forked || ran > 0 || self.kernel.io_progress != io_before {
                     progressed = true;
                     break;
                 }

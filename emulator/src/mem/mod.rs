@@ -430,6 +430,34 @@ impl AddressSpace {
         }
     }
 
+    /// A copy of this address space for a forked process: the same
+    /// mappings, permissions, contents and program break, in a new host
+    /// reservation. Inaccessible ranges and all-zero pages are not copied
+    /// (a fresh page reads as zeros anyway).
+    pub fn fork_copy(&self) -> Result<AddressSpace, ReserveError> {
+        let mut child = AddressSpace::try_new(self.layout)?;
+        child.max_pages = self.max_pages;
+        child.brk_start = self.brk_start;
+        child.brk = self.brk;
+        let mut page = vec![0u8; PAGE_SIZE as usize];
+        for (first, end, perms) in self.pages.ranges() {
+            let (start, len) = (first * PAGE_SIZE, (end - first) * PAGE_SIZE);
+            child.map_fixed(start, len, perms).expect("the parent held the same range");
+            if perms == Perms::NONE {
+                continue;
+            }
+            for pn in first..end {
+                let addr = pn * PAGE_SIZE;
+                if self.read_debug(addr, &mut page).is_ok() && page.iter().any(|&b| b != 0) {
+                    child.write_debug(addr, &page).expect("the range is mapped in the child");
+                }
+            }
+        }
+        child.take_invalidations();
+        child.take_code_writes();
+        Ok(child)
+    }
+
     // ----- brk ------------------------------------------------------------
 
     /// Set the initial program break (end of the loaded image).

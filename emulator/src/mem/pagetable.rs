@@ -33,6 +33,11 @@ impl PageTable {
         self.ranges.len()
     }
 
+    /// Every mapped range `(first page, end page, perms)`, in address order.
+    pub fn ranges(&self) -> Vec<(u64, u64, Perms)> {
+        self.ranges.iter().map(|(&s, &(e, p))| (s, e, p)).collect()
+    }
+
     /// The range containing page `pn`.
     fn find(&self, pn: u64) -> Option<(u64, u64, Perms)> {
         let (&start, &(end, perms)) = self.ranges.range(..=pn).next_back()?;

@@ -9,6 +9,7 @@
 #include <linux/fcntl.h>
 #include <linux/poll.h>
 #include <linux/stat.h>
+#include <asm/signal.h>
 
 #define SYS(n, a, b, c, d, e, f) __sys(__NR_##n, (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), (long)(f))
 
@@ -237,8 +238,109 @@ static void self(const char *argv0)
 	show("rseq", SYS(rseq, 0, 0, 0, 0, 0, 0) == -38 || SYS(rseq, 0, 0, 0, 0, 0, 0) == -89 ? 0 : 1);
 }
 
+static void report_wait(const char *what, long pid, long r, int status)
+{
+	out_puts(what);
+	out_puts(": ");
+	if (r < 0) {
+		out_puts(errname(r));
+	} else {
+		out_puts(r == pid ? "the child" : "another pid");
+		out_puts(", status ");
+		o_hex(&out_stdout, (unsigned)status, 4);
+	}
+	out_putc('\n');
+}
+
+/* fork through clone, a pipe from the child, wait4 and waitid. */
+static void procs(void)
+{
+	int p[2];
+	SYS(pipe2, p, 0, 0, 0, 0, 0);
+	o_flush(&out_stdout);
+	long pid = SYS(clone, SIGCHLD, 0, 0, 0, 0, 0);
+	if (pid == 0) {
+		SYS(close, p[0], 0, 0, 0, 0, 0);
+		SYS(write, p[1], "from the child", 14, 0, 0, 0);
+		SYS(exit_group, 5, 0, 0, 0, 0, 0);
+	}
+	show("fork", pid > 0);
+	SYS(close, p[1], 0, 0, 0, 0, 0);
+	char buf[32];
+	long n, total = 0;
+	while ((n = SYS(read, p[0], buf + total, sizeof buf - total, 0, 0, 0)) > 0)
+		total += n;
+	out_write(buf, total);
+	out_putc('\n');
+	int status = 0;
+	report_wait("wait4", pid, SYS(wait4, pid, &status, 0, 0, 0, 0), status);
+	report_wait("wait4 again", pid, SYS(wait4, -1, &status, 0, 0, 0, 0), status);
+	pid = SYS(clone, SIGCHLD, 0, 0, 0, 0, 0);
+	if (pid == 0)
+		SYS(kill, SYS(getpid, 0, 0, 0, 0, 0, 0), 9, 0, 0, 0, 0);
+	int info[32];
+	memset(info, 0, sizeof info);
+	long r = SYS(waitid, 1 /* P_PID */, pid, info, 4 /* WEXITED */, 0, 0);
+	show("waitid", r);
+	show("waitid signo is SIGCHLD", info[0] == SIGCHLD);
+	show("waitid nohang, none left", SYS(waitid, 0, 0, info, 5, 0, 0));
+}
+
+/* execve of this program and of a "#!" script that names it (Bohr only:
+ * qemu-user cannot exec a foreign binary without binfmt_misc). */
+static void exec_demo(const char *self, const char *dir)
+{
+	char script[512];
+	size_t n = strlen(dir);
+	memcpy(script, dir, n);
+	memcpy(script + n, "/kp-script", 11);
+	long fd = SYS(openat, AT_FDCWD, script, O_WRONLY | O_CREAT | O_TRUNC, 0755, 0, 0);
+	o_puts(&out_stdout, "");
+	char line[600];
+	size_t l = 0;
+	memcpy(line, "#!", 2);
+	l = 2;
+	memcpy(line + l, self, strlen(self));
+	l += strlen(self);
+	memcpy(line + l, " --child\n", 9);
+	l += 9;
+	SYS(write, fd, line, l, 0, 0, 0);
+	SYS(close, fd, 0, 0, 0, 0, 0);
+	const char *targets[] = { self, script };
+	for (int i = 0; i < 2; i++) {
+		o_flush(&out_stdout);
+		long pid = SYS(clone, SIGCHLD, 0, 0, 0, 0, 0);
+		if (pid == 0) {
+			char *args[] = { (char *)targets[i], (char *)"--child", (char *)"x y", 0 };
+			char *env[] = { (char *)"K=V", 0 };
+			long e = SYS(execve, targets[i], args, env, 0, 0, 0);
+			show("execve failed", e);
+			o_flush(&out_stdout);
+			SYS(exit_group, 127, 0, 0, 0, 0, 0);
+		}
+		int status = 0;
+		report_wait(i ? "script" : "execve", pid, SYS(wait4, pid, &status, 0, 0, 0, 0), status);
+	}
+	show("exec of a directory", SYS(execve, dir, 0, 0, 0, 0, 0));
+	SYS(unlinkat, AT_FDCWD, script, 0, 0, 0, 0);
+}
+
 int main(int argc, char **argv)
 {
+	if (argc > 1 && !strcmp(argv[1], "--child")) {
+		out_puts("child argv:");
+		for (int i = 1; i < argc; i++) {
+			out_puts(" [");
+			out_puts(argv[i]);
+			out_putc(']');
+		}
+		out_putc('\n');
+		return 9;
+	}
+	if (argc > 2 && !strcmp(argv[1], "--exec")) {
+		exec_demo(argv[0], argv[2]);
+		return 0;
+	}
 	const char *dir = argc > 1 ? argv[1] : "/tmp";
 	size_t n = strlen(dir);
 	if (n + 4 > sizeof base)
@@ -248,5 +350,6 @@ int main(int argc, char **argv)
 	files();
 	pipes();
 	self(argv[0]);
+	procs();
 	return 0;
 }

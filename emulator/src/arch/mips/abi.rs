@@ -16,12 +16,14 @@ pub const BASE: u32 = 4000;
 
 pub static SYSCALLS: &[(u32, Sysno)] = &[
     (BASE + 1, Sysno::Exit),
+    (BASE + 2, Sysno::Fork),
     (BASE + 3, Sysno::Read),
     (BASE + 4, Sysno::Write),
     (BASE + 5, Sysno::Open),
     (BASE + 6, Sysno::Close),
     (BASE + 9, Sysno::Link),
     (BASE + 10, Sysno::Unlink),
+    (BASE + 11, Sysno::Execve),
     (BASE + 12, Sysno::Chdir),
     (BASE + 15, Sysno::Chmod),
     (BASE + 19, Sysno::Lseek),
@@ -67,6 +69,7 @@ pub static SYSCALLS: &[(u32, Sysno)] = &[
     (BASE + 114, Sysno::Wait4),
     (BASE + 116, Sysno::Sysinfo),
     (BASE + 118, Sysno::Fsync),
+    (BASE + 120, Sysno::Clone),
     (BASE + 122, Sysno::Uname),
     (BASE + 125, Sysno::Mprotect),
     (BASE + 132, Sysno::Getpgid),
@@ -141,6 +144,7 @@ pub static SYSCALLS: &[(u32, Sysno)] = &[
     (BASE + 338, Sysno::Prlimit64),
     (BASE + 351, Sysno::Renameat2),
     (BASE + 353, Sysno::Getrandom),
+    (BASE + 356, Sysno::Execveat),
     (BASE + 360, Sysno::CopyFileRange),
     (BASE + 366, Sysno::Statx),
     (BASE + 367, Sysno::Rseq),
@@ -149,6 +153,7 @@ pub static SYSCALLS: &[(u32, Sysno)] = &[
     (BASE + 407, Sysno::ClockNanosleepTime64),
     (BASE + 413, Sysno::Pselect6Time64),
     (BASE + 414, Sysno::PpollTime64),
+    (BASE + 435, Sysno::Clone3),
     (BASE + 439, Sysno::Faccessat2),
 ];
 

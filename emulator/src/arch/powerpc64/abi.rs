@@ -12,12 +12,14 @@ use crate::arch::{ErrorConvention, SyscallAbi, Sysno};
 
 pub static SYSCALLS: &[(u32, Sysno)] = &[
     (1, Sysno::Exit),
+    (2, Sysno::Fork),
     (3, Sysno::Read),
     (4, Sysno::Write),
     (5, Sysno::Open),
     (6, Sysno::Close),
     (9, Sysno::Link),
     (10, Sysno::Unlink),
+    (11, Sysno::Execve),
     (12, Sysno::Chdir),
     (15, Sysno::Chmod),
     (19, Sysno::Lseek),
@@ -65,6 +67,7 @@ pub static SYSCALLS: &[(u32, Sysno)] = &[
     (114, Sysno::Wait4),
     (116, Sysno::Sysinfo),
     (118, Sysno::Fsync),
+    (120, Sysno::Clone),
     (122, Sysno::Uname),
     (125, Sysno::Mprotect),
     (132, Sysno::Getpgid),
@@ -93,6 +96,7 @@ pub static SYSCALLS: &[(u32, Sysno)] = &[
     (182, Sysno::Getcwd),
     (185, Sysno::Sigaltstack),
     (186, Sysno::Sendfile),
+    (189, Sysno::Vfork),
     // `ugetrlimit`; number 76 (`getrlimit`) is not implemented on 64-bit.
     (190, Sysno::Getrlimit),
     (202, Sysno::Getdents64),
@@ -131,9 +135,11 @@ pub static SYSCALLS: &[(u32, Sysno)] = &[
     (325, Sysno::Prlimit64),
     (357, Sysno::Renameat2),
     (359, Sysno::Getrandom),
+    (362, Sysno::Execveat),
     (379, Sysno::CopyFileRange),
     (383, Sysno::Statx),
     (387, Sysno::Rseq),
+    (435, Sysno::Clone3),
     (439, Sysno::Faccessat2),
 ];
 

@@ -25,4 +25,7 @@ pub static LINUX: LinuxAbi = LinuxAbi {
     arch_auxv: &[],
     errno_overrides: &[],
     fcntl_locks: GENERIC_LOCKS,
+    clone_backwards: false,
+    sigchld: 17,
+    siginfo_code_first: false,
 };

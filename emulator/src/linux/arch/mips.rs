@@ -41,4 +41,7 @@ pub static LINUX: LinuxAbi = LinuxAbi {
     // F_GETLK = 14, F_SETLK = 6, F_SETLKW = 7, F_GETLK64 = 33, F_SETLK64 =
     // 34, F_SETLKW64 = 35, and the OFD forms.
     fcntl_locks: &[14, 6, 7, 33, 34, 35, 36, 37, 38],
+    clone_backwards: true,
+    sigchld: 18,
+    siginfo_code_first: true,
 };

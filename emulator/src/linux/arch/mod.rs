@@ -100,6 +100,13 @@ pub struct LinuxAbi {
     pub errno_overrides: &'static [(Errno, u64)],
     /// `F_GETLK`, `F_SETLK`, `F_SETLKW` (and their 64-bit forms).
     pub fcntl_locks: &'static [u64],
+    /// `CONFIG_CLONE_BACKWARDS`: `clone(flags, sp, ptid, tls, ctid)`
+    /// instead of `clone(flags, sp, ptid, ctid, tls)`.
+    pub clone_backwards: bool,
+    /// `SIGCHLD`.
+    pub sigchld: u64,
+    /// `siginfo_t` puts `si_code` before `si_errno` (mips).
+    pub siginfo_code_first: bool,
 }
 
 /// The ABI facts of `arch`.

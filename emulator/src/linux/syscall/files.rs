@@ -111,6 +111,10 @@ pub(super) fn run(c: &mut Ctx, s: Sysno) -> R {
                 return if s == Dup3 { Err(Errno::EINVAL.into()) } else { Ok(c.arg(1)) };
             }
             c.p.fds.install_at(c.arg(1), f)?;
+            if s == Dup3 {
+                let cloexec = OpenFlags::decode(c.p.arch, c.arg(2)).cloexec;
+                c.p.fds.set_cloexec(c.arg(1), cloexec)?;
+            }
             Ok(c.arg(1))
         }
         Unlink | Rmdir => {
@@ -430,14 +434,21 @@ fn sys_open(c: &mut Ctx, dirfd: i64, path: &[u8], raw_flags: u64, mode: u64) -> 
         if flags.writable() {
             return Err(Errno::EACCES.into());
         }
-        return Ok(c.p.fds.install(open_file(obj, flags, abs))?);
+        return install(c, open_file(obj, flags, abs), flags.cloexec);
     }
     let mode = (mode as u32) & 0o7777 & !c.p.umask;
     let obj = c.k.fs.open(&abs, flags, mode)?;
     if flags.directory && obj.stat().mode & S_IFMT != S_IFDIR {
         return Err(Errno::ENOTDIR.into());
     }
-    Ok(c.p.fds.install(open_file(obj, flags, abs))?)
+    install(c, open_file(obj, flags, abs), flags.cloexec)
+}
+
+/// Install `file` at the lowest free descriptor, close-on-exec or not.
+fn install(c: &mut Ctx, file: crate::linux::FileRef, cloexec: bool) -> R {
+    let fd = c.p.fds.install(file)?;
+    c.p.fds.set_cloexec(fd, cloexec)?;
+    Ok(fd)
 }
 
 fn sys_access(c: &mut Ctx, dirfd: i64, path: &[u8], mode: u64, flags: u64) -> R {
@@ -500,9 +511,19 @@ fn sys_fcntl(c: &mut Ctx) -> R {
         return Ok(0);
     }
     match cmd {
-        0 | 1030 => Ok(c.p.fds.install_from(c.arg(2) as usize, f)?), // F_DUPFD(_CLOEXEC)
-        1 | 2 => Ok(0),                                              // F_GETFD/F_SETFD
-        3 => Ok(f.borrow().flags.encode_status(c.p.arch)),           // F_GETFL
+        // F_DUPFD, F_DUPFD_CLOEXEC
+        0 | 1030 => {
+            let new = c.p.fds.install_from(c.arg(2) as usize, f)?;
+            c.p.fds.set_cloexec(new, cmd == 1030)?;
+            Ok(new)
+        }
+        1 => Ok(c.p.fds.cloexec(fd) as u64), // F_GETFD
+        2 => {
+            // F_SETFD: FD_CLOEXEC is the only flag.
+            c.p.fds.set_cloexec(fd, c.arg(2) & 1 != 0)?;
+            Ok(0)
+        }
+        3 => Ok(f.borrow().flags.encode_status(c.p.arch)), // F_GETFL
         4 => {
             // F_SETFL: only O_APPEND and O_NONBLOCK can change.
             let new = OpenFlags::decode(c.p.arch, c.arg(2));
@@ -781,6 +802,10 @@ fn sys_pipe2(c: &mut Ctx) -> R {
             return Err(e.into());
         }
     };
+    if flags.cloexec {
+        c.p.fds.set_cloexec(rfd, true)?;
+        c.p.fds.set_cloexec(wfd, true)?;
+    }
     let mut data = c.encode(rfd, 4);
     data.extend(c.encode(wfd, 4));
     if let Err(e) = c.put(c.arg(0), &data) {

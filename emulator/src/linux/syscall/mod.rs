@@ -13,6 +13,7 @@ mod files;
 mod memory;
 pub(super) mod path;
 mod process;
+mod spawn;
 mod time;
 mod uaccess;
 
@@ -41,11 +42,13 @@ const AT_FDCWD: i64 = -100;
 const MAX_IO: u64 = 1 << 20;
 const MAX_PATH: usize = 4096;
 
-/// Internal result: an errno, "would block", or "exit now".
+/// Internal result: an errno, "would block", "exit now", or "a new
+/// image replaced the caller" (`execve`: no result to write back).
 enum Fail {
     Errno(Errno),
     Block,
     Exit(ExitStatus),
+    Exec,
 }
 
 impl From<Errno> for Fail {
@@ -125,6 +128,7 @@ pub(super) fn dispatch(k: &mut Kernel, p: &mut Process, retry: bool) -> Outcome 
         }
         Err(Fail::Block) => return Outcome::Block,
         Err(Fail::Exit(s)) => return Outcome::Exit(s),
+        Err(Fail::Exec) => return Outcome::Continue,
     };
     if let Some(h) = &k.plugins {
         let e = crate::plugin::SyscallExit { pid: p.pid, number: nr, name: name(), result };
@@ -174,6 +178,7 @@ fn run(c: &mut Ctx, s: Sysno) -> R {
         Brk | Mmap | Mmap2 | Munmap | Mprotect | Mremap | Madvise => memory::run(c, s),
         ClockGettime | ClockGettime64 | ClockGetres | ClockGetresTime64 | Gettimeofday
         | Nanosleep | ClockNanosleep | ClockNanosleepTime64 | Times | Getrusage => time::run(c, s),
+        Clone | Clone3 | Fork | Vfork | Execve | Execveat | Wait4 | Waitid => spawn::run(c, s),
         _ => process::run(c, s),
     }
 }

@@ -3,9 +3,7 @@
 //! far as a process without handlers needs them, futexes, randomness from
 //! the seed, and the arch-private calls (TLS, cache flushes).
 //!
-//! No process here has children yet (the machine starts every process),
-//! so `wait4` and `waitid` report `ECHILD`, as Linux does for a childless
-//! caller, and `clone`, `fork` and `execve` stay unimplemented.
+//! Creating, replacing and reaping processes is `spawn`'s.
 
 use super::uaccess::Ctx;
 use super::{Fail, MAX_IO, R};
@@ -199,7 +197,6 @@ pub(super) fn run(c: &mut Ctx, s: Sysno) -> R {
             1 | 3 | 4 => Ok(if c.arg(0) == 3 { 1 } else { 0 }),
             _ => Err(Errno::EINVAL.into()),
         },
-        Wait4 | Waitid => Err(Errno::ECHILD.into()),
         RtSigaction => {
             if c.arg(2) != 0 {
                 let size = linux_abi(c.p.arch).sigaction_size;
