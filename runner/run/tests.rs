@@ -228,3 +228,66 @@ fn retries_tell_flaky_runs_from_deterministic_failures() {
     let _ = std::fs::remove_dir_all(dir);
     let _ = std::fs::remove_dir_all(dir2);
 }
+
+/// Records the kinds of the events it gets.
+struct Recorder(std::sync::Mutex<Vec<String>>);
+
+impl crate::events::Reporter for Recorder {
+    fn handle(&self, event: &crate::events::Event<'_, '_>) {
+        use crate::events::Event;
+        let s = match *event {
+            Event::RunStarted { jobs, .. } => format!("run-started {jobs}"),
+            Event::CellStarted { job, .. } => format!("started {job}"),
+            Event::CellFinished { job, record, .. } => {
+                format!("finished {job} {}", record.status.name())
+            }
+            Event::Interrupted { signal } => format!("interrupted {signal}"),
+            Event::RunFinished { report } => format!("run-finished {}", report.cells.len()),
+        };
+        self.0.lock().unwrap().push(s);
+    }
+}
+
+#[test]
+fn every_job_starts_and_finishes_between_run_started_and_run_finished() {
+    let (dir, m) = scratch(MATRIX);
+    let cells: Vec<&Cell> = m.cells.iter().collect();
+    let rec = Recorder(std::sync::Mutex::new(Vec::new()));
+    let opts = Options { jobs: 3, repeat: 2, ..Options::default() };
+    let r = run(&m, &cells, &opts, &Fake, &rec, None).unwrap();
+    let events = rec.0.into_inner().unwrap();
+    let jobs = r.cells.len() * 2;
+    assert_eq!(events.first().map(String::as_str), Some(format!("run-started {jobs}").as_str()));
+    assert_eq!(
+        events.last().map(String::as_str),
+        Some(format!("run-finished {}", r.cells.len()).as_str())
+    );
+    for job in 0..jobs {
+        let started = events.iter().position(|e| *e == format!("started {job}")).unwrap();
+        let finished =
+            events.iter().position(|e| e.starts_with(&format!("finished {job} "))).unwrap();
+        assert!(started < finished, "{events:?}");
+    }
+    assert_eq!(events.len(), 2 + 2 * jobs);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+fn interrupted_now() -> Option<i32> {
+    Some(15)
+}
+
+#[test]
+fn an_interrupted_run_starts_nothing_and_reports_every_cell_skipped() {
+    let (dir, m) = scratch(MATRIX);
+    let cells: Vec<&Cell> = m.cells.iter().collect();
+    let rec = Recorder(std::sync::Mutex::new(Vec::new()));
+    let opts = Options { jobs: 2, interrupted: interrupted_now, ..Options::default() };
+    let r = run(&m, &cells, &opts, &Fake, &rec, None).unwrap();
+    assert_eq!(r.exit_code(), 143);
+    assert!(r.cells.iter().all(|c| c.status() == CellStatus::Skipped));
+    let events = rec.0.into_inner().unwrap();
+    assert_eq!(events.iter().filter(|e| e.starts_with("interrupted")).count(), 1, "{events:?}");
+    assert!(!events.iter().any(|e| e.starts_with("started")), "{events:?}");
+    assert!(text::render(&r).contains("skipped (not run: the run was interrupted)"));
+    let _ = std::fs::remove_dir_all(dir);
+}
