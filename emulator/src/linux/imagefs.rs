@@ -101,3 +101,40 @@ impl LowerFs for ImageFs {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tree() -> (std::path::PathBuf, ImageFs) {
+        let dir = std::env::temp_dir().join(format!("bohr-imagefs-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("bin")).unwrap();
+        std::fs::write(dir.join("bin/busybox"), b"0123456789").unwrap();
+        std::os::unix::fs::symlink("/bin/busybox", dir.join("bin/sh")).unwrap();
+        let image = Image::open(&dir).unwrap();
+        (dir, ImageFs::new(image))
+    }
+
+    #[test]
+    fn stat_read_readdir_readlink() {
+        let (dir, fs) = tree();
+        let st = fs.stat(b"/bin/busybox").unwrap();
+        assert_eq!(st.size, 10);
+        assert_eq!(st.mode & 0o170000, super::super::abi::S_IFREG);
+        let mut buf = [0u8; 4];
+        assert_eq!(fs.read(b"/bin/busybox", 8, &mut buf), Ok(2));
+        assert_eq!(&buf[..2], b"89");
+        assert_eq!(fs.read(b"/bin/busybox", 99, &mut buf), Ok(0));
+        // The final symlink is not followed: the kernel resolves links.
+        assert_eq!(fs.stat(b"/bin/sh").unwrap().mode & 0o170000, super::super::abi::S_IFLNK);
+        assert_eq!(fs.readlink(b"/bin/sh").unwrap(), b"/bin/busybox");
+        assert_eq!(fs.readlink(b"/bin/busybox"), Err(Errno::EINVAL));
+        let names: Vec<Vec<u8>> =
+            fs.readdir(b"/bin").unwrap().into_iter().map(|e| e.name).collect();
+        assert_eq!(names, vec![b"busybox".to_vec(), b"sh".to_vec()]);
+        assert_eq!(fs.stat(b"/nope").unwrap_err(), Errno::ENOENT);
+        assert_eq!(fs.readdir(b"/bin/busybox").unwrap_err(), Errno::ENOTDIR);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

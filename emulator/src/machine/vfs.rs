@@ -813,7 +813,7 @@ mod tests {
 
     #[test]
     fn tree_has_programs_devices_and_files() {
-        let v = vfs();
+        let mut v = vfs();
         assert_eq!(names(&v, "/"), [".", "..", "bin", "dev", "etc", "proc", "tmp"]);
         assert_eq!(names(&v, "/bin"), [".", "..", "cat", "true"]);
         assert_eq!(names(&v, "/dev"), [".", "..", "console", "null", "zero"]);
