@@ -75,9 +75,11 @@ pub struct ExecArgs {
     /// Write the execlog to FILE instead of stderr.
     #[arg(long, value_name = "FILE")]
     pub execlog: Option<std::path::PathBuf>,
-    /// Resolve the ELF interpreter and absolute guest paths under DIR
-    /// first, then on the host (like `qemu-<arch>-static -L DIR`).
-    #[arg(long, short = 'L', value_name = "DIR")]
+    /// Resolve the ELF interpreter and absolute guest paths under ROOTFS
+    /// first, then on the host (like `qemu-<arch>-static -L DIR`). ROOTFS
+    /// is a directory or an image file: tar (plain, gzip, xz), cpio
+    /// (newc, plain, gzip, xz) or squashfs.
+    #[arg(long, short = 'L', value_name = "ROOTFS")]
     pub rootfs: Option<std::path::PathBuf>,
     /// The guest ELF (static or dynamic).
     pub program: std::path::PathBuf,

@@ -57,8 +57,8 @@ pub enum ExecError {
     Create { path: String, source: std::io::Error },
     #[error("{path}: {source}")]
     Spawn { path: String, source: bohr_emu::linux::SpawnError },
-    #[error("--rootfs {path}: not a directory")]
-    Rootfs { path: String },
+    #[error("--rootfs: {0}")]
+    Rootfs(#[from] bohr_rootfs::RootfsError),
 }
 
 /// The plugins `--trace` loaded, by kind.
@@ -148,13 +148,17 @@ pub fn exec(opts: &ExecOptions) -> Result<i32, ExecError> {
     let mut argv: Vec<Vec<u8>> = vec![path.clone().into_bytes()];
     argv.extend(opts.args.iter().map(|a| a.clone().into_bytes()));
     let envp: Vec<Vec<u8>> = opts.env.iter().map(|e| e.clone().into_bytes()).collect();
-    if let Some(r) = &opts.rootfs
-        && !r.is_dir()
-    {
-        return Err(ExecError::Rootfs { path: r.display().to_string() });
-    }
+    // A directory is read lazily from the host; an image file (tar, cpio,
+    // squashfs) is read once into memory and checked first.
+    let fs = match &opts.rootfs {
+        Some(r) if !r.is_dir() => {
+            let image = bohr_rootfs::Image::open(r).map_err(ExecError::Rootfs)?;
+            bohr_emu::linux::hostfs::image_host_fs(image, opts.seed)
+        }
+        r => host_fs(r.clone(), opts.seed),
+    };
     let tracing = Tracing::load(opts)?;
-    let mut kernel = Kernel::new(Box::new(host_fs(opts.rootfs.clone(), opts.seed)), opts.seed);
+    let mut kernel = Kernel::new(Box::new(fs), opts.seed);
     use std::os::unix::ffi::OsStrExt;
     let cwd = std::env::current_dir().map(|d| d.as_os_str().as_bytes().to_vec());
     let cwd = cwd.unwrap_or_else(|_| b"/".to_vec());

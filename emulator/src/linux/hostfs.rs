@@ -21,3 +21,11 @@ pub fn host_fs(rootfs: Option<PathBuf>, seed: u64) -> Overlay {
     lowers.push(Rc::new(HostTree::new("/")));
     Overlay::new(lowers, seed)
 }
+
+/// [`host_fs`] with a rootfs image file (tar, cpio, squashfs) as the
+/// first layer instead of a directory.
+pub fn image_host_fs(image: bohr_rootfs::Image, seed: u64) -> Overlay {
+    let lowers: Vec<Rc<dyn LowerFs>> =
+        vec![Rc::new(super::imagefs::ImageFs::new(image)), Rc::new(HostTree::new("/"))];
+    Overlay::new(lowers, seed)
+}

@@ -17,6 +17,7 @@ pub mod arch;
 pub mod errno;
 pub mod file;
 pub mod hostfs;
+pub mod imagefs;
 pub mod lower;
 pub mod overlay;
 pub mod pipe;
@@ -94,6 +95,11 @@ pub trait FileSystem {
 
 /// Largest file the loader reads (an ELF interpreter).
 const MAX_LOAD_FILE: u64 = 64 << 20;
+
+/// `path` made absolute with every symlink followed, the last one too.
+pub fn resolve_guest_path(fs: &mut dyn FileSystem, path: &[u8]) -> Result<Vec<u8>, Errno> {
+    syscall::path::walk(fs, b"/", path, true)
+}
 
 /// The whole of guest file `path`, symlinks followed.
 pub fn read_guest_file(fs: &mut dyn FileSystem, path: &[u8]) -> Result<Vec<u8>, Errno> {

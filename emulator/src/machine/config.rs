@@ -49,6 +49,44 @@ impl std::fmt::Display for WritePath {
     }
 }
 
+/// Which shell runs a cell's script.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub enum ShellKind {
+    /// Bohr's host-side shell: every command is a guest process.
+    #[default]
+    Bohr,
+    /// The guest's own `/bin/sh -c SCRIPT` from the rootfs: every fork,
+    /// exec and pipe happens inside the guest.
+    Guest,
+}
+
+impl ShellKind {
+    pub const ALL: [ShellKind; 2] = [ShellKind::Bohr, ShellKind::Guest];
+
+    pub const fn name(self) -> &'static str {
+        match self {
+            ShellKind::Bohr => "bohr",
+            ShellKind::Guest => "guest",
+        }
+    }
+}
+
+impl std::str::FromStr for ShellKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        ShellKind::ALL
+            .into_iter()
+            .find(|k| k.name() == s)
+            .ok_or_else(|| format!("unknown shell `{s}` (expected bohr or guest)"))
+    }
+}
+
+impl std::fmt::Display for ShellKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// Initial content of an MTD device before `writes` are applied.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum MtdFill {
@@ -105,6 +143,11 @@ pub struct MachineConfig {
     pub files: Vec<GuestFile>,
     /// Guest environment, in order.
     pub env: Vec<(String, String)>,
+    /// A firmware root filesystem as `/` (read-only, under this cell's own
+    /// writable layer). `None`: Bohr's embedded userland.
+    pub rootfs: Option<bohr_rootfs::Image>,
+    /// Which shell runs the script ([`ShellKind::Guest`] needs a rootfs).
+    pub shell: ShellKind,
 }
 
 impl MachineConfig {
@@ -123,6 +166,8 @@ impl MachineConfig {
             mtds: Vec::new(),
             files: Vec::new(),
             env: Vec::new(),
+            rootfs: None,
+            shell: ShellKind::Bohr,
         }
     }
 }

@@ -81,6 +81,13 @@ fn in_fingerprint(e: &Event) -> bool {
     !matches!(e, Event::BlocksInvalidated { .. })
 }
 
+/// The one command Bohr's shell runs for a guest-shell cell: `/bin/sh -c`
+/// with the script as a single-quoted word, so it reaches the guest byte
+/// for byte.
+fn guest_shell_command(script: &str) -> String {
+    format!("/bin/sh -c '{}'\n", script.replace('\'', "'\\''"))
+}
+
 /// Exit status reported when the machine stopped the script (the
 /// `timeout` convention).
 pub const STOPPED_EXIT_CODE: i32 = 124;
@@ -112,7 +119,19 @@ pub fn run_script_instrumented(
     plugins: Option<crate::plugin::PluginHandle>,
 ) -> Result<Outcome, ScriptError> {
     let started = Instant::now();
-    let ast = parse(script_name, script)?;
+    let ast = match cfg.shell {
+        ShellKind::Bohr => parse(script_name, script)?,
+        // Bohr's shell runs one command, the guest's shell, which parses
+        // the script itself.
+        ShellKind::Guest => {
+            if cfg.rootfs.is_none() {
+                return Err(ScriptError::Config(
+                    "shell = \"guest\" needs a rootfs with /bin/sh".into(),
+                ));
+            }
+            parse(script_name, &guest_shell_command(script))?
+        }
+    };
     let frontend = crate::arch::frontend_for(cfg.arch).ok_or_else(|| {
         ScriptError::Config(format!("architecture {} has no frontend yet", cfg.arch))
     })?;
@@ -138,8 +157,14 @@ pub fn run_script_instrumented(
     }
     let stdout = Capture::new_ref(CAPTURE_LIMIT);
     let stderr = Capture::new_ref(CAPTURE_LIMIT);
-    let vfs = Vfs::new(programs::programs_for(cfg.arch), &cfg.files, mtds, stderr.clone())
-        .map_err(|e| ScriptError::Config(e.to_string()))?;
+    let programs = programs::programs_for(cfg.arch);
+    let vfs = match &cfg.rootfs {
+        Some(image) => {
+            Vfs::with_rootfs(image.clone(), cfg.seed, programs, &cfg.files, mtds, stderr.clone())
+        }
+        None => Vfs::new(programs, &cfg.files, mtds, stderr.clone()),
+    }
+    .map_err(|e| ScriptError::Config(e.to_string()))?;
     let vfs = Rc::new(RefCell::new(vfs));
 
     let mut kernel = Kernel::new(Box::new(VfsHandle(vfs.clone())), cfg.seed);

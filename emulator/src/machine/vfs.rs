@@ -23,9 +23,12 @@ use std::sync::Arc;
 
 use super::mtd::{MtdDevice, MtdFile};
 use crate::linux::FileSystem;
-use crate::linux::abi::{FileStat, OpenFlags, S_IFCHR, S_IFDIR, S_IFIFO, S_IFREG};
+use crate::linux::abi::{FileStat, OpenFlags, S_IFCHR, S_IFDIR, S_IFIFO, S_IFMT, S_IFREG};
 use crate::linux::errno::Errno;
 use crate::linux::file::{DevNull, DevZero, DirEntry, FileObject, IoResult, path_ino};
+use crate::linux::imagefs::ImageFs;
+use crate::linux::lower::LowerFs;
+use crate::linux::overlay::Overlay;
 
 /// Bytes all of `/tmp` may hold.
 pub const TMP_QUOTA: u64 = 256 << 20;
@@ -178,9 +181,16 @@ enum Node {
     ProcMtd,
 }
 
+/// Where Bohr's embedded tools are reachable in a cell with a rootfs (the
+/// rootfs keeps its own `/bin`).
+pub const TOOLS_DIR: &str = "/bohr/bin";
+
 /// The file system of one machine.
 pub struct Vfs {
     nodes: BTreeMap<Vec<u8>, Node>,
+    /// A firmware root filesystem under this cell's writable layer: every
+    /// path outside [`Vfs::owns`] lives there.
+    rootfs: Option<Overlay>,
     mtds: Vec<Rc<MtdDevice>>,
     console: CaptureRef,
     usage: Rc<Cell<u64>>,
@@ -223,7 +233,13 @@ impl Vfs {
         mtds: Vec<Rc<MtdDevice>>,
         console: CaptureRef,
     ) -> Result<Vfs, VfsError> {
-        let mut v = Vfs { nodes: BTreeMap::new(), mtds, console, usage: Rc::new(Cell::new(0)) };
+        let mut v = Vfs {
+            nodes: BTreeMap::new(),
+            rootfs: None,
+            mtds,
+            console,
+            usage: Rc::new(Cell::new(0)),
+        };
         for dir in ["/", "/bin", "/dev", "/proc"] {
             v.nodes.insert(dir.as_bytes().to_vec(), Node::Dir { writable: false });
         }
@@ -243,6 +259,74 @@ impl Vfs {
             v.add_file(f)?;
         }
         Ok(v)
+    }
+
+    /// A tree whose `/` is `image` (read-only) under a writable in-memory
+    /// layer of this cell's own. Bohr's `/dev` and `/proc` are mounted over
+    /// the image's, as a kernel mounts devtmpfs and procfs, and the
+    /// embedded `programs` sit in [`TOOLS_DIR`]. `files` are written into
+    /// the writable layer.
+    pub fn with_rootfs(
+        image: bohr_rootfs::Image,
+        seed: u64,
+        programs: impl Iterator<Item = (&'static str, &'static [u8])>,
+        files: &[crate::machine::GuestFile],
+        mtds: Vec<Rc<MtdDevice>>,
+        console: CaptureRef,
+    ) -> Result<Vfs, VfsError> {
+        let mut v = Vfs::new(std::iter::empty(), &[], mtds, console)?;
+        v.nodes.remove(b"/".as_slice());
+        v.nodes.remove(b"/bin".as_slice());
+        v.nodes.remove(b"/tmp".as_slice());
+        v.nodes.insert(TOOLS_DIR.as_bytes().to_vec(), Node::Dir { writable: false });
+        for (name, elf) in programs {
+            let path = format!("{TOOLS_DIR}/{name}").into_bytes();
+            v.nodes.insert(path, Node::File { data: Data::Static(elf), executable: true });
+        }
+        let lower: Rc<dyn LowerFs> = Rc::new(ImageFs::new(image));
+        let mut overlay = Overlay::new(vec![lower], seed);
+        for f in files {
+            let err = |why| VfsError { path: f.path.clone(), why };
+            let path = f.path.as_bytes();
+            if !is_clean(path) {
+                return Err(err("the path must be absolute and normalised"));
+            }
+            if Vfs::owns(path) {
+                return Err(err("/dev, /proc and the tools directory hold only Bohr's files"));
+            }
+            let mut end = 0;
+            while let Some(i) = path[end + 1..].iter().position(|&c| c == b'/') {
+                end += 1 + i;
+                match overlay.mkdir(&path[..end], 0o755) {
+                    Ok(()) | Err(Errno::EEXIST) => {}
+                    Err(_) => return Err(err("a parent directory cannot be made")),
+                }
+            }
+            let flags = OpenFlags { access: 1, create: true, trunc: true, ..Default::default() };
+            let mode = if f.executable { 0o755 } else { 0o644 };
+            let mut obj =
+                overlay.open(path, flags, mode).map_err(|_| err("it cannot be written"))?;
+            let written = obj.write(&f.data);
+            obj.close();
+            if written != Ok(f.data.len()) {
+                return Err(err("it does not fit in the writable layer"));
+            }
+        }
+        v.rootfs = Some(overlay);
+        Ok(v)
+    }
+
+    /// Paths Bohr itself serves over a rootfs: `/dev`, `/proc` and the
+    /// tools directory.
+    fn owns(path: &[u8]) -> bool {
+        [b"/dev".as_slice(), b"/proc", TOOLS_DIR.as_bytes()]
+            .iter()
+            .any(|d| path.starts_with(d) && (path.len() == d.len() || path[d.len()] == b'/'))
+    }
+
+    /// The rootfs layer `path` belongs to, if any.
+    fn rootfs_for(&mut self, path: &[u8]) -> Option<&mut Overlay> {
+        if Vfs::owns(path) { None } else { self.rootfs.as_mut() }
     }
 
     fn add_file(&mut self, f: &crate::machine::GuestFile) -> Result<(), VfsError> {
@@ -340,14 +424,26 @@ impl Vfs {
 
     /// The image of the program at `path`: `ENOENT` if there is none,
     /// `EACCES` if it is not an executable regular file.
-    pub fn program(&self, path: &[u8]) -> Result<Vec<u8>, Errno> {
+    pub fn program(&mut self, path: &[u8]) -> Result<Vec<u8>, Errno> {
+        if let Some(fs) = self.rootfs_for(path) {
+            let abs = crate::linux::resolve_guest_path(fs, path)?;
+            if fs.lstat(&abs)?.mode & 0o111 == 0 {
+                return Err(Errno::EACCES);
+            }
+            return crate::linux::read_guest_file(fs, &abs);
+        }
         match self.lookup(path)? {
             Node::File { data, executable: true } => Ok(data.with(|b| b.to_vec())),
             _ => Err(Errno::EACCES),
         }
     }
 
-    pub fn is_dir(&self, path: &[u8]) -> bool {
+    pub fn is_dir(&mut self, path: &[u8]) -> bool {
+        if let Some(fs) = self.rootfs_for(path) {
+            return crate::linux::resolve_guest_path(fs, path)
+                .and_then(|abs| fs.lstat(&abs))
+                .is_ok_and(|st| st.mode & S_IFMT == S_IFDIR);
+        }
         matches!(self.lookup(path), Ok(Node::Dir { .. }))
     }
 
@@ -484,10 +580,97 @@ impl FileSystem for VfsHandle {
         flags: OpenFlags,
         mode: u32,
     ) -> Result<Box<dyn FileObject>, Errno> {
-        self.0.borrow_mut().open(path, flags, mode)
+        let mut v = self.0.borrow_mut();
+        match v.rootfs_for(path) {
+            Some(fs) => fs.open(path, flags, mode),
+            None => v.open(path, flags, mode),
+        }
     }
     fn unlink(&mut self, path: &[u8], dir: bool) -> Result<(), Errno> {
-        self.0.borrow_mut().unlink(path, dir)
+        let mut v = self.0.borrow_mut();
+        match v.rootfs_for(path) {
+            Some(fs) => fs.unlink(path, dir),
+            None => v.unlink(path, dir),
+        }
+    }
+    // Without a rootfs these are the trait's defaults (the tree has no
+    // symlinks and only `/tmp` is writable, by `open`).
+    fn lstat(&mut self, path: &[u8]) -> Result<FileStat, Errno> {
+        let mut v = self.0.borrow_mut();
+        match v.rootfs_for(path) {
+            Some(fs) => fs.lstat(path),
+            None => {
+                drop(v);
+                let flags = OpenFlags { path: true, ..Default::default() };
+                let mut obj = self.open(path, flags, 0)?;
+                let st = obj.stat();
+                obj.close();
+                Ok(st)
+            }
+        }
+    }
+    fn readlink(&mut self, path: &[u8]) -> Result<Vec<u8>, Errno> {
+        let mut v = self.0.borrow_mut();
+        match v.rootfs_for(path) {
+            Some(fs) => fs.readlink(path),
+            None => {
+                drop(v);
+                self.lstat(path)?;
+                Err(Errno::EINVAL)
+            }
+        }
+    }
+    fn mkdir(&mut self, path: &[u8], mode: u32) -> Result<(), Errno> {
+        let mut v = self.0.borrow_mut();
+        match v.rootfs_for(path) {
+            Some(fs) => fs.mkdir(path, mode),
+            None => {
+                drop(v);
+                self.lstat(path).map_or(Err(Errno::EROFS), |_| Err(Errno::EEXIST))
+            }
+        }
+    }
+    fn symlink(&mut self, target: &[u8], path: &[u8]) -> Result<(), Errno> {
+        let mut v = self.0.borrow_mut();
+        match v.rootfs_for(path) {
+            Some(fs) => fs.symlink(target, path),
+            None => {
+                drop(v);
+                self.lstat(path).map_or(Err(Errno::EROFS), |_| Err(Errno::EEXIST))
+            }
+        }
+    }
+    fn rename(&mut self, from: &[u8], to: &[u8]) -> Result<(), Errno> {
+        let mut v = self.0.borrow_mut();
+        match (Vfs::owns(from) || Vfs::owns(to), v.rootfs.as_mut()) {
+            (false, Some(fs)) => fs.rename(from, to),
+            (true, Some(_)) => Err(Errno::EXDEV),
+            (_, None) => {
+                drop(v);
+                self.lstat(from).and(Err(Errno::EROFS))
+            }
+        }
+    }
+    fn link(&mut self, from: &[u8], to: &[u8]) -> Result<(), Errno> {
+        let mut v = self.0.borrow_mut();
+        match (Vfs::owns(from) || Vfs::owns(to), v.rootfs.as_mut()) {
+            (false, Some(fs)) => fs.link(from, to),
+            (true, Some(_)) => Err(Errno::EXDEV),
+            (_, None) => {
+                drop(v);
+                self.lstat(from).and(Err(Errno::EROFS))
+            }
+        }
+    }
+    fn chmod(&mut self, path: &[u8], mode: u32) -> Result<(), Errno> {
+        let mut v = self.0.borrow_mut();
+        match v.rootfs_for(path) {
+            Some(fs) => fs.chmod(path, mode),
+            None => {
+                drop(v);
+                self.lstat(path).and(Err(Errno::EROFS))
+            }
+        }
     }
 }
 
@@ -630,7 +813,7 @@ mod tests {
 
     #[test]
     fn tree_has_programs_devices_and_files() {
-        let v = vfs();
+        let mut v = vfs();
         assert_eq!(names(&v, "/"), [".", "..", "bin", "dev", "etc", "proc", "tmp"]);
         assert_eq!(names(&v, "/bin"), [".", "..", "cat", "true"]);
         assert_eq!(names(&v, "/dev"), [".", "..", "console", "null", "zero"]);

@@ -410,7 +410,7 @@ impl<'w> Shell<'w> {
         } else {
             format!("/bin/{name}").into_bytes()
         };
-        let image = match self.world.vfs.borrow().program(&path) {
+        let image = match self.world.vfs.borrow_mut().program(&path) {
             Ok(image) => image,
             Err(Errno::ENOENT | Errno::ENOTDIR) => {
                 let msg = if name.contains('/') {
@@ -573,7 +573,7 @@ impl<'w> Shell<'w> {
                 let dir = args.first().cloned().or_else(|| self.var("HOME").map(str::to_string));
                 let dir = dir.unwrap_or_else(|| "/".into());
                 let path = normalize(&self.cwd, dir.as_bytes());
-                if !self.world.vfs.borrow().is_dir(&path) {
+                if !self.world.vfs.borrow_mut().is_dir(&path) {
                     return fail(self, format!("sh: cd: can't cd to {dir}\n"), 1);
                 }
                 self.cwd = path;
