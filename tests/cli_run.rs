@@ -519,7 +519,7 @@ fn committed_snapshot_fingerprints_are_the_runs_fingerprints() {
         );
         checked += 1;
     }
-    assert_eq!(checked, 20, "{stdout}");
+    assert_eq!(checked, 24, "{stdout}");
 }
 
 #[test]

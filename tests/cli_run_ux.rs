@@ -438,7 +438,7 @@ fn the_shipped_main_matrix_is_not_flaky_under_repeat() {
     let _ = std::fs::remove_file(&junit);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}");
-    assert!(stdout.contains(" 0 flaky, 0 skipped (15 cells)"), "{stdout}");
+    assert!(stdout.contains(" 0 flaky, 0 skipped (18 cells)"), "{stdout}");
 }
 
 #[test]

@@ -19,8 +19,8 @@ pub mod loader;
 pub mod machine;
 pub mod mem;
 pub mod plugin;
-pub mod shell;
 pub mod testing;
+pub mod types;
 
 use engine::{Engine, EngineKind};
 

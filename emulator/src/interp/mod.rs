@@ -14,9 +14,7 @@ use std::cell::RefCell;
 use crate::arch::Frontend;
 use crate::cpu::CpuState;
 use crate::engine::{BlockCache, Engine, EngineStats, StopReason, translate_instrumented};
-use crate::ir::{
-    Block, Counter, Endian, Exit, Op, RoundingMode, TrapKind, Width, eval_bin, eval_un,
-};
+use crate::ir::{Block, Counter, Endian, Exit, Op, RoundingMode, Width, eval_bin, eval_un};
 use crate::mem::{AddressSpace, PAGE_SHIFT};
 use crate::plugin::{Access, EnginePlugins, PluginHandle, PluginHost, run_hook};
 
@@ -343,15 +341,5 @@ impl Engine for Interpreter {
 
     fn dump_blocks(&self) -> Vec<Block> {
         self.cache.sorted_values().into_iter().map(|p| p.block.clone()).collect()
-    }
-}
-
-/// Trap kinds as guest signals, shared by kernels and reports.
-pub fn trap_signal(kind: TrapKind) -> u32 {
-    match kind {
-        TrapKind::IllegalInstruction { .. } => 4, // SIGILL
-        TrapKind::Breakpoint | TrapKind::TrapInstruction => 5, // SIGTRAP
-        TrapKind::ArithmeticTrap => 8,            // SIGFPE
-        TrapKind::FetchFault { .. } => 11,        // SIGSEGV
     }
 }

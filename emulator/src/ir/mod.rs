@@ -161,6 +161,16 @@ pub enum TrapKind {
     FetchFault { addr: u64 },
 }
 
+/// Trap kinds as guest signals, shared by kernels and reports.
+pub fn trap_signal(kind: TrapKind) -> u32 {
+    match kind {
+        TrapKind::IllegalInstruction { .. } => 4, // SIGILL
+        TrapKind::Breakpoint | TrapKind::TrapInstruction => 5, // SIGTRAP
+        TrapKind::ArithmeticTrap => 8,            // SIGFPE
+        TrapKind::FetchFault { .. } => 11,        // SIGSEGV
+    }
+}
+
 /// How a block ends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Exit {

@@ -30,11 +30,11 @@ use crate::arch::{Arch, Frontend, frontend_for};
 use crate::cpu::CpuState;
 use crate::engine::{Engine, StopReason};
 use crate::events::Event;
-use crate::interp::trap_signal;
 use crate::ir::TrapKind;
+use crate::ir::trap_signal;
 use crate::loader::{self, LoadError};
-use crate::machine::{Fnv64, WritePath};
 use crate::mem::{AddressSpace, Layout};
+use crate::types::{Fnv64, WritePath};
 
 pub use abi::{FileStat, OpenFlags};
 pub use errno::Errno;

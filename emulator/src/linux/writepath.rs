@@ -28,8 +28,8 @@ use super::{Kernel, Process};
 use crate::arch::PORTAL_DONE_SYSCALL;
 use crate::engine::StopReason;
 use crate::events::Event;
-use crate::machine::WritePath;
 use crate::mem::{PAGE_MASK, PAGE_SIZE, Perms};
+use crate::types::WritePath;
 
 /// Largest chunk: bounds the staging area.
 pub const MAX_CHUNK: u64 = 1 << 20;

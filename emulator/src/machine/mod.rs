@@ -8,7 +8,7 @@
 //! Parts: `config` (the public types), `vfs` (files and devices), `mtd`
 //! (flash contents and `/dev/mtdN`), `programs` (the embedded `/bin`),
 //! `sched` (scheduling policy) and `world` (processes and the run loop).
-//! The script language lives in `crate::shell`; system calls, pipes and
+//! The script language lives in `shell` below; system calls, pipes and
 //! the write paths in `crate::linux`.
 //!
 //! Streams: the script's stdout and stderr are captured in full (up to
@@ -20,6 +20,7 @@ mod config;
 pub mod mtd;
 pub mod programs;
 pub mod sched;
+pub mod shell;
 pub mod vfs;
 pub mod world;
 
@@ -31,7 +32,7 @@ pub use config::*;
 
 use crate::events::Event;
 use crate::linux::Kernel;
-use crate::shell::{Ending, Shell};
+use shell::{Ending, Shell};
 use vfs::{CAPTURE_LIMIT, Capture, Vfs, VfsHandle};
 use world::World;
 
@@ -64,8 +65,8 @@ pub fn parse_script(script_name: &str, script: &str) -> Result<(), ScriptError> 
     parse(script_name, script).map(|_| ())
 }
 
-fn parse(script_name: &str, script: &str) -> Result<crate::shell::ast::Script, ScriptError> {
-    crate::shell::parse(script).map_err(|e| ScriptError::Syntax {
+fn parse(script_name: &str, script: &str) -> Result<shell::ast::Script, ScriptError> {
+    shell::parse(script).map_err(|e| ScriptError::Syntax {
         file: script_name.to_string(),
         line: e.pos.line,
         col: e.pos.col,

@@ -467,6 +467,15 @@ impl AddressSpace {
         let mut page = vec![0u8; PAGE_SIZE as usize];
         for (first, end, perms) in self.pages.ranges() {
             let (start, len) = (first * PAGE_SIZE, (end - first) * PAGE_SIZE);
+            if start >= self.layout.user_end {
+                // Kernel pages above user space (ARM's kuser helpers).
+                for pn in first..end {
+                    let addr = pn * PAGE_SIZE;
+                    self.read_debug(addr, &mut page).expect("the parent maps it");
+                    child.map_system_page(addr, perms, &page).expect("the parent held it");
+                }
+                continue;
+            }
             child.map_fixed(start, len, perms).expect("the parent held the same range");
             if perms == Perms::NONE {
                 continue;

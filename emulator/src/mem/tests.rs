@@ -311,3 +311,17 @@ fn brk_past_the_budget_keeps_the_old_break() {
     assert_eq!(m.set_brk(0x200000 + 4 * PAGE_SIZE), 0x200000 + 4 * PAGE_SIZE);
     assert_eq!(m.set_brk(0x200000 + 5 * PAGE_SIZE), 0x200000 + 4 * PAGE_SIZE);
 }
+
+#[test]
+fn a_fork_copy_keeps_kernel_pages_above_user_space() {
+    let mut m = AddressSpace::new(Layout::for_bits(false));
+    let mut kuser = vec![0u8; PAGE_SIZE as usize];
+    kuser[0xfa0] = 0x42;
+    m.map_system_page(0xffff_0000, Perms::RX, &kuser).unwrap();
+    m.map_fixed(0x10000, PAGE_SIZE, Perms::RW).unwrap();
+    let child = m.fork_copy().unwrap();
+    assert_eq!(child.perms(0xffff_0000), Some(Perms::RX));
+    let mut b = [0u8; 1];
+    child.read_debug(0xffff_0fa0, &mut b).unwrap();
+    assert_eq!(b[0], 0x42);
+}

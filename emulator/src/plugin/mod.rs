@@ -34,8 +34,8 @@
 //! early only splits the same instructions over more blocks.
 //!
 //! Dependencies: `ir` and `arch` (capstone text through
-//! `arch::disassemble`), plus two plain data types of the kernel and the
-//! machine (`linux::Errno`, `machine::WritePath`) in event fields.
+//! `arch::disassemble`), plus two leaf value types in event fields
+//! (`types::Errno`, `types::WritePath`).
 //!
 //! Built-in plugins: [`execlog`] (one line per executed instruction,
 //! disassembled by capstone), [`counters`] (instructions and blocks per
@@ -59,8 +59,8 @@ use std::rc::Rc;
 
 use crate::arch::Arch;
 use crate::ir::{Block, Endian, Op};
-use crate::linux::Errno;
-use crate::machine::WritePath;
+use crate::types::Errno;
+use crate::types::WritePath;
 
 /// The host shared by a machine's kernel and engines.
 pub type PluginHandle = Rc<RefCell<PluginHost>>;

@@ -22,7 +22,7 @@ use super::{BlockInfo, Cx, FaultEvent, HostWrite, InsnEvent, InsnInfo, MemEvent,
 use super::{ProcessExit, ProcessStart, SyscallEntry, SyscallExit};
 use crate::arch::Arch;
 use crate::events::signal_name;
-use crate::linux::Errno;
+use crate::types::Errno;
 
 /// One memory access of a recorded instruction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -16,7 +16,7 @@ use crate::cpu::CpuState;
 use crate::linux::arch::linux_abi;
 use crate::linux::errno::Errno;
 use crate::linux::{ChildInfo, ExitStatus, Process, SplitMix64};
-use crate::machine::Fnv64;
+use crate::types::Fnv64;
 
 const CLONE_VM: u64 = 0x100;
 const CLONE_FS: u64 = 0x200;
