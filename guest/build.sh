@@ -14,7 +14,7 @@ unset GCC_EXEC_PREFIX COMPILER_PATH LIBRARY_PATH CPATH C_INCLUDE_PATH || true
 
 ARCHES="riscv64 aarch64 powerpc64 mipsel mipseb armel"
 PROGS="cat strings grep echo head wc od hexdump cmp dd sha256sum yes true false
-       bench mtdinfo badbuf smc segv illegal spin"
+       bench mtdinfo badbuf smc segv illegal spin mmapbomb forkbomb"
 FPPROGS="fpbench"
 
 COMMON="-std=gnu99 -O2 -static -nostdlib -ffreestanding -fno-builtin

@@ -81,6 +81,8 @@ pub struct ExecArgs {
     /// (newc, plain, gzip, xz) or squashfs.
     #[arg(long, short = 'L', value_name = "ROOTFS")]
     pub rootfs: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub limits: crate::limits::LimitArgs,
     /// The guest ELF (static or dynamic).
     pub program: std::path::PathBuf,
     /// Arguments for the guest.
@@ -112,6 +114,7 @@ impl ExecArgs {
             trace: self.trace,
             execlog: self.execlog,
             rootfs: self.rootfs,
+            limits: self.limits.limits(),
             program: self.program,
             args: self.args,
         })

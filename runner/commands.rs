@@ -130,6 +130,7 @@ pub fn run(cmd: &RunCommand, exec: &dyn Executor) -> i32 {
         fail_fast: cmd.fail_fast,
         retries: cmd.retries,
         update_snapshots: update,
+        memory: None,
         interrupted: crate::interrupt::received,
     };
     let progress = progress::Progress::new(

@@ -12,6 +12,7 @@ use bohr_emu::engine::EngineKind;
 use bohr_emu::events::Event;
 use bohr_emu::linux::file::{FdTable, HostOutput, HostStdin, open_file};
 use bohr_emu::linux::hostfs::host_fs;
+use bohr_emu::linux::limits::WorldLimits;
 use bohr_emu::linux::{ExitStatus, Kernel, OpenFlags, Process, ProcessConfig, RunState};
 use bohr_emu::plugin::counters::Counters;
 use bohr_emu::plugin::coverage::Coverage;
@@ -35,6 +36,8 @@ pub struct ExecOptions {
     pub execlog: Option<std::path::PathBuf>,
     /// Guest paths resolve here first (`-L`).
     pub rootfs: Option<std::path::PathBuf>,
+    /// Memory, task and file-layer limits of the program and its children.
+    pub limits: bohr_emu::machine::Limits,
     pub program: std::path::PathBuf,
     pub args: Vec<String>,
 }
@@ -59,6 +62,9 @@ pub enum ExecError {
     Spawn { path: String, source: bohr_emu::linux::SpawnError },
     #[error("--rootfs: {0}")]
     Rootfs(#[from] bohr_rootfs::RootfsError),
+    /// The host failed while the guest ran (not a guest result).
+    #[error("host error: {0}")]
+    Host(#[from] bohr_emu::linux::HostError),
 }
 
 /// The plugins `--trace` loaded, by kind.
@@ -150,15 +156,18 @@ pub fn exec(opts: &ExecOptions) -> Result<i32, ExecError> {
     let envp: Vec<Vec<u8>> = opts.env.iter().map(|e| e.clone().into_bytes()).collect();
     // A directory is read lazily from the host; an image file (tar, cpio,
     // squashfs) is read once into memory and checked first.
+    let limits = WorldLimits::new(opts.limits);
+    let quota = limits.disk.clone();
     let fs = match &opts.rootfs {
         Some(r) if !r.is_dir() => {
             let image = bohr_rootfs::Image::open(r).map_err(ExecError::Rootfs)?;
-            bohr_emu::linux::hostfs::image_host_fs(image, opts.seed)
+            bohr_emu::linux::hostfs::image_host_fs(image, opts.seed, quota)
         }
-        r => host_fs(r.clone(), opts.seed),
+        r => host_fs(r.clone(), opts.seed, quota),
     };
     let tracing = Tracing::load(opts)?;
     let mut kernel = Kernel::new(Box::new(fs), opts.seed);
+    kernel.limits = limits;
     use std::os::unix::ffi::OsStrExt;
     let cwd = std::env::current_dir().map(|d| d.as_os_str().as_bytes().to_vec());
     let cwd = cwd.unwrap_or_else(|_| b"/".to_vec());
@@ -213,7 +222,7 @@ pub fn exec(opts: &ExecOptions) -> Result<i32, ExecError> {
         let before = others.len();
         others.retain(|q| q.exit.is_none());
         let progressed = routed || others.len() != before;
-        if main_exit.is_some() {
+        if main_exit.is_some() || kernel.host_error.is_some() {
             break main_exit;
         }
         if spent >= limit {
@@ -229,6 +238,9 @@ pub fn exec(opts: &ExecOptions) -> Result<i32, ExecError> {
     if let Some(t) = &tracing {
         t.finish();
     }
+    if let Some(e) = kernel.host_error.take() {
+        return Err(ExecError::Host(e));
+    }
     // Faults, traps and unsupported calls explain an exit; the rest of the
     // log (invalidations, host writes) is statistics.
     for e in &kernel.events {
@@ -238,6 +250,7 @@ pub fn exec(opts: &ExecOptions) -> Result<i32, ExecError> {
                 | Event::GuestTrap { .. }
                 | Event::IllegalInstruction { .. }
                 | Event::UnsupportedSyscall { .. }
+                | Event::LimitReached { .. }
         );
         if explains || opts.stats {
             eprintln!("bohr: {e}");

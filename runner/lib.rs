@@ -2,7 +2,7 @@
 //! scheduling and reports. It drives `bohr-emu` and never the reverse.
 //!
 //! Inside, dependencies go one way: `units`, `errors`, `paths`,
-//! `sanitize` ← `mtd` ← `matrix` ← `run` (which emits `events`) ←
+//! `sanitize`, `limits` ← `mtd` ← `matrix` ← `run` (which emits `events`) ←
 //! `report` (which consumes them) ← `commands` ← `cli`.
 
 pub mod cli;
@@ -11,6 +11,7 @@ pub mod errors;
 pub mod events;
 pub mod exec;
 pub mod interrupt;
+pub mod limits;
 pub mod list;
 pub mod matrix;
 pub mod mtd;

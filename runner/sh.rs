@@ -65,6 +65,8 @@ pub struct ShArgs {
     /// DIR/bin/tool becomes /bin/tool).
     #[arg(long, value_name = "DIR")]
     pub rootfs: Option<PathBuf>,
+    #[command(flatten)]
+    pub limits: crate::limits::LimitArgs,
     /// Print only the script's output, no summary.
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -134,6 +136,7 @@ pub fn config(a: &ShArgs) -> Result<MachineConfig, ShError> {
     cfg.max_block_insns = a.max_block_insns;
     cfg.mtd_chunk = a.mtd_chunk;
     cfg.jit_threshold = a.jit_threshold;
+    cfg.limits = a.limits.limits();
     for (i, spec) in a.mtds.iter().enumerate() {
         cfg.mtds.push(parse_mtd(spec, i)?);
     }

@@ -24,6 +24,9 @@ pub enum Event {
     BlocksInvalidated { pid: u32, page: u64, blocks: u64 },
     /// The run hit its instruction limit.
     InstructionLimit { pid: u32, pc: u64, insns: u64 },
+    /// A resource limit of the world (`memory`, `tasks` or `disk`) refused
+    /// a request of `pid` for the first time in the run.
+    LimitReached { pid: u32, resource: &'static str, limit: u64 },
 }
 
 impl Event {
@@ -38,11 +41,12 @@ impl Event {
             Event::HostWriteReadOnly { .. } => "host-write-read-only",
             Event::BlocksInvalidated { .. } => "blocks-invalidated",
             Event::InstructionLimit { .. } => "instruction-limit",
+            Event::LimitReached { .. } => "limit-reached",
         }
     }
 
     /// Every kind name, for validating matrices.
-    pub const KINDS: [&'static str; 8] = [
+    pub const KINDS: [&'static str; 9] = [
         "unsupported-syscall",
         "illegal-instruction",
         "guest-fault",
@@ -51,6 +55,7 @@ impl Event {
         "host-write-read-only",
         "blocks-invalidated",
         "instruction-limit",
+        "limit-reached",
     ];
 }
 
@@ -105,6 +110,10 @@ impl fmt::Display for Event {
             }
             Event::InstructionLimit { pid, pc, insns } => {
                 write!(f, "{kind}: pid {pid} stopped at pc {pc:#x} after {insns} instructions")
+            }
+            Event::LimitReached { pid, resource, limit } => {
+                let unit = if *resource == "tasks" { "" } else { " bytes" };
+                write!(f, "{kind}: pid {pid} {resource} limit of {limit}{unit}")
             }
         }
     }

@@ -253,6 +253,9 @@ fn settings(p: &Parsed, c: &Combo) -> Result<Settings, String> {
         max_block_insns: d.max_block_insns,
         mtd_chunk: d.mtd_chunk,
         jit_threshold: d.jit_threshold,
+        memory: None,
+        max_tasks: d.limits.max_tasks,
+        disk: d.limits.disk,
         timeout: None,
         script: String::new(),
         env: p.env.clone(),
@@ -334,6 +337,19 @@ fn apply(
         Param::MtdChunk => s.mtd_chunk = u32::try_from(int()?).map_err(|_| bad())?,
         Param::MaxInsns => s.max_insns = int()?,
         Param::JitThreshold => s.jit_threshold = u32::try_from(int()?).map_err(|_| bad())?,
+        Param::Memory | Param::Disk => {
+            let bytes = match v {
+                Value::Int(n) => *n,
+                Value::Str(t) => crate::units::parse_size(t).map_err(|_| bad())?,
+                Value::Bool(_) => return Err(bad()),
+            };
+            if p == Param::Memory {
+                s.memory = Some(bytes);
+            } else {
+                s.disk = bytes;
+            }
+        }
+        Param::MaxTasks => s.max_tasks = u32::try_from(int()?).map_err(|_| bad())?,
         Param::Timeout => {
             s.timeout = Some(match v {
                 Value::Int(secs) => std::time::Duration::from_secs(*secs),

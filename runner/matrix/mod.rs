@@ -38,6 +38,12 @@ pub enum Param {
     MaxInsns,
     Timeout,
     JitThreshold,
+    /// Committed guest memory of the cell (a size); default from the host.
+    Memory,
+    /// Tasks (processes and threads) alive at once.
+    MaxTasks,
+    /// Bytes the writable file layer holds (a size).
+    Disk,
     /// Test hook, debug builds only: make the cell panic or hang. It exists
     /// so the runner's own tests can prove that a panicking or hanging cell
     /// is isolated; release builds reject it as an unknown key.
@@ -45,7 +51,7 @@ pub enum Param {
 }
 
 impl Param {
-    pub const ALL: [Param; 13] = [
+    pub const ALL: [Param; 16] = [
         Param::Arch,
         Param::WritePath,
         Param::Script,
@@ -58,6 +64,9 @@ impl Param {
         Param::MaxInsns,
         Param::Timeout,
         Param::JitThreshold,
+        Param::Memory,
+        Param::MaxTasks,
+        Param::Disk,
         Param::DebugHook,
     ];
 
@@ -75,6 +84,9 @@ impl Param {
             Param::MaxInsns => "max_insns",
             Param::Timeout => "timeout",
             Param::JitThreshold => "jit_threshold",
+            Param::Memory => "memory",
+            Param::MaxTasks => "max_tasks",
+            Param::Disk => "disk",
             Param::DebugHook => "debug_hook",
         }
     }
@@ -237,6 +249,10 @@ pub struct Settings {
     pub max_block_insns: u32,
     pub mtd_chunk: u32,
     pub jit_threshold: u32,
+    /// `None`: the host's default (`crate::limits::default_memory`).
+    pub memory: Option<u64>,
+    pub max_tasks: u32,
+    pub disk: u64,
     pub timeout: Option<Duration>,
     /// Key into [`Matrix::scripts`].
     pub script: String,
@@ -280,6 +296,9 @@ impl Cell {
                 Param::MaxInsns => s.max_insns.to_string(),
                 Param::Timeout => s.timeout.map(format_duration)?,
                 Param::JitThreshold => s.jit_threshold.to_string(),
+                Param::Memory => s.memory?.to_string(),
+                Param::MaxTasks => s.max_tasks.to_string(),
+                Param::Disk => s.disk.to_string(),
                 Param::DebugHook => match s.debug_hook? {
                     DebugHook::Panic => "panic".to_string(),
                     DebugHook::Hang => "hang".to_string(),

@@ -22,6 +22,7 @@ use bohr_emu::machine::{GuestFile, MtdFill, MtdSpec, WritePath};
 
 use super::diag::{ConfigError, Diag, Source, choices, did_you_mean};
 use super::{Axis, Key, Param, Pattern, Script, Value};
+use crate::limits::{HIGHEST_DISK, HIGHEST_MEMORY, HIGHEST_TASKS, LOWEST_MEMORY, show_size};
 
 type Span = Range<usize>;
 type Entries<'a, 'i> = Vec<(&'a Spanned<std::borrow::Cow<'i, str>>, &'a Spanned<DeValue<'i>>)>;
@@ -253,6 +254,42 @@ impl<'s> Parser<'s> {
             self.err(&v.span(), format!("{what} must be a non-negative integer below 2^64"));
         }
         parsed
+    }
+
+    /// A size in bytes, as an integer or a string such as `"512MiB"`,
+    /// between `lo` and `hi`; kept as written.
+    fn size_in(&mut self, v: &Spanned<DeValue>, what: &str, lo: u64, hi: u64) -> Option<Value> {
+        let (bytes, value) = match v.get_ref() {
+            DeValue::Integer(_) => {
+                let n = self.uint(v, what)?;
+                (n, Value::Int(n))
+            }
+            DeValue::String(s) => match parse_size(s) {
+                Some(n) => (n, Value::Str(s.to_string())),
+                None => {
+                    let msg = format!(
+                        "invalid {what} `{s}` (write a size such as \"512MiB\", \"2GiB\" or                          a number of bytes)"
+                    );
+                    self.err(&v.span(), msg);
+                    return None;
+                }
+            },
+            _ => {
+                self.wrong_type(v, what, "a size such as \"512MiB\"");
+                return None;
+            }
+        };
+        if bytes < lo || bytes > hi {
+            let msg = format!(
+                "{what} must be between {} and {}, found {}",
+                show_size(lo),
+                show_size(hi),
+                show_size(bytes)
+            );
+            self.err(&v.span(), msg);
+            return None;
+        }
+        Some(value)
     }
 
     fn uint_in(&mut self, v: &Spanned<DeValue>, what: &str, lo: u64, hi: u64) -> Option<u64> {
@@ -634,6 +671,9 @@ impl<'s> Parser<'s> {
             Param::MaxBlockInsns => self.uint_in(v, &what, 1, 4096).map(Value::Int),
             Param::MtdChunk => self.uint_in(v, &what, 1, 1 << 24).map(Value::Int),
             Param::JitThreshold => self.uint_in(v, &what, 0, u32::MAX as u64).map(Value::Int),
+            Param::Memory => self.size_in(v, &what, LOWEST_MEMORY, HIGHEST_MEMORY),
+            Param::Disk => self.size_in(v, &what, 0, HIGHEST_DISK),
+            Param::MaxTasks => self.uint_in(v, &what, 1, u64::from(HIGHEST_TASKS)).map(Value::Int),
             Param::Timeout => match v.get_ref() {
                 DeValue::Integer(_) => self.uint_in(v, &what, 1, 1 << 32).map(Value::Int),
                 DeValue::String(s) => {

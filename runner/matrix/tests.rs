@@ -486,3 +486,30 @@ fn selection_by_glob_filter_and_partition() {
         .to_string();
     assert!(bad.contains("did you mean `arch`?"), "{bad}");
 }
+
+#[test]
+fn limits_take_sizes_and_counts_and_refuse_out_of_range_values_at_the_value() {
+    let s = Scratch::new();
+    let m = s
+        .load(&format!(
+            "[matrix]\narch = [\"{}\"]\nscript = [\"a\"]\n[cell]\nmemory = \"512MiB\"\nmax_tasks = 9\ndisk = 4096\n",
+            arch()
+        ))
+        .unwrap();
+    let st = &m.cells[0].settings;
+    assert_eq!((st.memory, st.max_tasks, st.disk), (Some(512 << 20), 9, 4096));
+    let d = s.load(&format!("[matrix]\narch = [\"{}\"]\nscript = [\"a\"]\n", arch())).unwrap();
+    let st = &d.cells[0].settings;
+    assert_eq!(st.memory, None, "the host's default applies at run time");
+    assert_eq!((st.max_tasks, st.disk), (128, 256 << 20));
+    let e = s.errors(&format!(
+        "[matrix]\narch = [\"{}\"]\nscript = [\"a\"]\n[cell]\nmemory = \"1024GiB\"\nmax_tasks = 0\ndisk = \"lots\"\n",
+        arch()
+    ));
+    assert!(
+        e.contains("m.toml:5:10: `memory` must be between 16MiB and 64GiB, found 1024GiB"),
+        "{e}"
+    );
+    assert!(e.contains("m.toml:6:13: `max_tasks` must be between 1 and 512, found 0"), "{e}");
+    assert!(e.contains("m.toml:7:8: invalid `disk` `lots`"), "{e}");
+}

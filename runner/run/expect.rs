@@ -154,6 +154,7 @@ mod tests {
             processes: Vec::new(),
             stats: MachineStats::default(),
             fingerprint: 1,
+            limits: Default::default(),
         }
     }
 

@@ -48,6 +48,9 @@ pub struct Options {
     pub retries: u32,
     /// Accept snapshot changes in place.
     pub update_snapshots: bool,
+    /// Memory budget of a cell whose matrix names none (see
+    /// `crate::limits`); `None`: the host's default for `jobs`.
+    pub memory: Option<u64>,
     /// Polled for an interrupting signal (`interrupt::received` in `bohr
     /// run`): once it answers, no run starts and running ones are
     /// cancelled.
@@ -68,6 +71,7 @@ impl Default for Options {
             fail_fast: false,
             retries: 0,
             update_snapshots: false,
+            memory: None,
             interrupted: never,
         }
     }
@@ -109,6 +113,9 @@ pub fn machine_config(m: &Matrix, cell: &Cell, seed: u64) -> MachineConfig {
     c.max_block_insns = s.max_block_insns;
     c.mtd_chunk = s.mtd_chunk;
     c.jit_threshold = s.jit_threshold;
+    c.limits.memory = s.memory.unwrap_or_else(|| crate::limits::default_memory(1));
+    c.limits.max_tasks = s.max_tasks;
+    c.limits.disk = s.disk;
     c.mtds = m.mtds.clone();
     c.files = m.files.clone();
     c.env = s.env.clone();
@@ -153,6 +160,8 @@ struct Ctx<'a> {
     fail_fast: bool,
     retries: u32,
     interrupted: fn() -> Option<i32>,
+    /// Memory budget of cells whose matrix names none.
+    memory: u64,
     /// Set once the interruption has been announced.
     announced: AtomicBool,
 }
@@ -182,6 +191,7 @@ pub fn run<'m>(
         fail_fast: opts.fail_fast,
         retries: opts.retries,
         interrupted: opts.interrupted,
+        memory: opts.memory.unwrap_or_else(|| crate::limits::default_memory(opts.jobs)),
         announced: AtomicBool::new(false),
     };
     let bases: Vec<u64> =
@@ -441,6 +451,7 @@ fn execute(
                 processes: Vec::new(),
                 stats: MachineStats::default(),
                 fingerprint: 0,
+                limits: Default::default(),
             })
         }
         None => {
@@ -449,7 +460,10 @@ fn execute(
                 .scripts
                 .get(&cell.settings.script)
                 .ok_or_else(|| format!("script `{}` was not loaded", cell.settings.script))?;
-            let cfg = run_config(ctx.matrix, cell, base, seed, perturbed)?;
+            let mut cfg = run_config(ctx.matrix, cell, base, seed, perturbed)?;
+            if cell.settings.memory.is_none() {
+                cfg.limits.memory = ctx.memory;
+            }
             ctx.exec.run(&cfg, &script.name, &script.text, ctl)
         }
     }

@@ -49,6 +49,7 @@ impl Executor for Fake {
             processes: Vec::new(),
             stats: MachineStats { insns: 1000 + cfg.seed % 1000, ..MachineStats::default() },
             fingerprint: cfg.seed.wrapping_mul(31) ^ cfg.quantum,
+            limits: Default::default(),
         })
     }
 }

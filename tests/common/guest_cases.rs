@@ -48,6 +48,8 @@ pub const PROGRAMS: &[&str] = &[
     "segv",
     "illegal",
     "spin",
+    "mmapbomb",
+    "forkbomb",
 ];
 
 /// Programs built only for some architectures (they need hardware floating
@@ -65,8 +67,10 @@ pub fn programs_for(arch: &str) -> Vec<&'static str> {
     PROGRAMS.iter().copied().chain(only).collect()
 }
 
-/// Programs that deliberately have no case (they never terminate).
-pub const PROGRAMS_WITHOUT_CASES: &[&str] = &["spin"];
+/// Programs that deliberately have no case: `spin` never terminates, and
+/// the bombs take every byte or process slot they can get, so they run
+/// only inside Bohr's limits (`tests/cli_limits.rs`), never under QEMU.
+pub const PROGRAMS_WITHOUT_CASES: &[&str] = &["spin", "mmapbomb", "forkbomb"];
 
 /// Repository root (the working directory of every guest process).
 pub fn repo_root() -> PathBuf {

@@ -7,25 +7,26 @@
 use std::path::PathBuf;
 use std::rc::Rc;
 
+use super::limits::DiskQuota;
 use super::lower::{HostTree, LowerFs};
 use super::overlay::Overlay;
 
 /// The file system for `bohr exec`: `rootfs` (if any) over the host's `/`,
-/// both read-only, under an in-memory upper layer. `seed` feeds
-/// `/dev/urandom`.
-pub fn host_fs(rootfs: Option<PathBuf>, seed: u64) -> Overlay {
+/// both read-only, under an in-memory upper layer whose bytes count
+/// against `quota`. `seed` feeds `/dev/urandom`.
+pub fn host_fs(rootfs: Option<PathBuf>, seed: u64, quota: Rc<DiskQuota>) -> Overlay {
     let mut lowers: Vec<Rc<dyn LowerFs>> = Vec::new();
     if let Some(r) = rootfs {
         lowers.push(Rc::new(HostTree::new(r)));
     }
     lowers.push(Rc::new(HostTree::new("/")));
-    Overlay::new(lowers, seed)
+    Overlay::with_quota(lowers, seed, quota)
 }
 
 /// [`host_fs`] with a rootfs image file (tar, cpio, squashfs) as the
 /// first layer instead of a directory.
-pub fn image_host_fs(image: bohr_rootfs::Image, seed: u64) -> Overlay {
+pub fn image_host_fs(image: bohr_rootfs::Image, seed: u64, quota: Rc<DiskQuota>) -> Overlay {
     let lowers: Vec<Rc<dyn LowerFs>> =
         vec![Rc::new(super::imagefs::ImageFs::new(image)), Rc::new(HostTree::new("/"))];
-    Overlay::new(lowers, seed)
+    Overlay::with_quota(lowers, seed, quota)
 }

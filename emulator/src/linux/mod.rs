@@ -18,6 +18,7 @@ pub mod errno;
 pub mod file;
 pub mod hostfs;
 pub mod imagefs;
+pub mod limits;
 pub mod lower;
 pub mod overlay;
 pub mod pipe;
@@ -183,6 +184,25 @@ pub struct Kernel {
     /// Instrumentation: told about system calls, write-path host writes,
     /// faults and process exits (see `plugin`).
     pub plugins: Option<crate::plugin::PluginHandle>,
+    /// The world's resource limits (memory, tasks, file bytes).
+    pub limits: limits::WorldLimits,
+    /// Set when the host failed the world (not the guest): the caller
+    /// stops the run and reports it as an error, never as a guest result.
+    pub host_error: Option<HostError>,
+}
+
+/// A failure of the host under a guest world: Bohr could not do its part,
+/// so the run says nothing about the guest. Callers report it as an error,
+/// never as an exit status.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum HostError {
+    /// The host refused the address-space reservation of a new process
+    /// (for example under `ulimit -v`).
+    #[error("pid {pid}: cannot reserve host address space for guest memory: {why}")]
+    Reserve { pid: u32, why: String },
+    /// A file the world depends on could not be read from the host.
+    #[error("cannot read {path} from the host: {why}")]
+    Read { path: String, why: String },
 }
 
 impl Kernel {
@@ -201,7 +221,21 @@ impl Kernel {
             spawned: Vec::new(),
             signal_outbox: Vec::new(),
             plugins: None,
+            limits: limits::WorldLimits::new(limits::Limits::default()),
+            host_error: None,
         }
+    }
+
+    /// Count a new task against the task limit (`EAGAIN` past it).
+    /// Zombies count until they are reaped.
+    pub fn start_task(&mut self) -> Result<(), Errno> {
+        let zombies = self.children.values().filter(|c| c.status.is_some()).count();
+        self.limits.start_task(zombies)
+    }
+
+    /// Record refused requests as events (once per limit).
+    pub fn report_limits(&mut self, pid: u32) {
+        self.limits.report(pid, &mut self.events);
     }
 
     /// A fresh process id, in allocation order (deterministic).
@@ -286,6 +320,29 @@ pub enum SpawnError {
     Load(#[from] LoadError),
     #[error("cannot create the address space: {0}")]
     Memory(#[from] crate::mem::ReserveError),
+    /// A limit of the world refused the process (`EAGAIN` for tasks,
+    /// `ENOMEM` for memory).
+    #[error("resource limit: {0:?}")]
+    Limit(Errno),
+}
+
+impl SpawnError {
+    /// The failure is the host's (see [`HostError`]), not the guest's.
+    pub fn host_error(&self, pid: u32) -> Option<HostError> {
+        match self {
+            SpawnError::Memory(e) => Some(HostError::Reserve { pid, why: e.to_string() }),
+            _ => None,
+        }
+    }
+}
+
+/// A load that ran out of the world's memory budget is the limit's
+/// `ENOMEM`; every other load failure stays what it is.
+fn load_error(e: LoadError) -> SpawnError {
+    match e {
+        LoadError::Map(crate::mem::MapError::NoMemory) => SpawnError::Limit(Errno::ENOMEM),
+        e => SpawnError::Load(e),
+    }
 }
 
 /// One guest process: CPU, memory, engine and descriptors.
@@ -351,6 +408,8 @@ impl Process {
     ) -> Result<Process, SpawnError> {
         let frontend = frontend_for(cfg.arch).ok_or(SpawnError::NoFrontend(cfg.arch))?;
         let mut mem = AddressSpace::try_new(Layout::for_bits(cfg.arch.is_64bit()))?;
+        mem.set_budget(kernel.limits.memory.clone())
+            .map_err(|_| SpawnError::Limit(Errno::ENOMEM))?;
         let mut rng = SplitMix64(kernel.seed ^ (pid as u64).wrapping_mul(0x2545_f491_4f6c_dd1d));
         let mut random = [0u8; 16];
         rng.fill(&mut random);
@@ -365,7 +424,9 @@ impl Process {
         };
         let fs: &mut dyn FileSystem = kernel.fs.as_mut();
         let mut read_file = |path: &[u8]| read_guest_file(fs, path).map_err(|e| format!("{e:?}"));
-        let start = loader::load(image, cfg.arch, &mut mem, argv, envp, &aux, &mut read_file)?;
+        let start = loader::load(image, cfg.arch, &mut mem, argv, envp, &aux, &mut read_file)
+            .map_err(load_error)?;
+        kernel.start_task().map_err(SpawnError::Limit)?;
         let mut cpu = CpuState::default();
         frontend.init_registers(&mut cpu, start.pc, start.sp, start.toc);
         let engine = (cfg.engine)(frontend);
@@ -422,6 +483,8 @@ impl Process {
         envp: &[Vec<u8>],
     ) -> Result<(), SpawnError> {
         let mut mem = AddressSpace::try_new(Layout::for_bits(self.arch.is_64bit()))?;
+        mem.set_budget(kernel.limits.memory.clone())
+            .map_err(|_| SpawnError::Limit(Errno::ENOMEM))?;
         let mut random = [0u8; 16];
         self.rng.fill(&mut random);
         let abi = arch::linux_abi(self.arch);
@@ -435,7 +498,8 @@ impl Process {
         };
         let fs: &mut dyn FileSystem = kernel.fs.as_mut();
         let mut read_file = |path: &[u8]| read_guest_file(fs, path).map_err(|e| format!("{e:?}"));
-        let start = loader::load(image, self.arch, &mut mem, argv, envp, &aux, &mut read_file)?;
+        let start = loader::load(image, self.arch, &mut mem, argv, envp, &aux, &mut read_file)
+            .map_err(load_error)?;
         let mut cpu = CpuState::default();
         self.frontend.init_registers(&mut cpu, start.pc, start.sp, start.toc);
         // Time goes on across an exec.
@@ -628,7 +692,9 @@ impl Process {
     /// Run the system call the CPU stopped at; `Some` when the process
     /// cannot continue right away. `retry`: it blocked before.
     fn handle_syscall(&mut self, kernel: &mut Kernel, retry: bool) -> Option<RunState> {
-        match syscall::dispatch(kernel, self, retry) {
+        let outcome = syscall::dispatch(kernel, self, retry);
+        kernel.report_limits(self.pid);
+        match outcome {
             syscall::Outcome::Continue => None,
             syscall::Outcome::Block => {
                 self.pending_syscall = true;
@@ -650,7 +716,9 @@ impl Process {
 
     /// Mark the process exited, close its descriptors and tell the plugins.
     pub fn terminate(&mut self, kernel: &mut Kernel, status: ExitStatus) -> ExitStatus {
-        self.exit = Some(status);
+        if self.exit.replace(status).is_none() {
+            kernel.limits.end_task();
+        }
         self.fds.close_all();
         // A forked process becomes a zombie until its parent reaps it; its
         // own children are orphans, and nobody waits for orphans: their

@@ -7,24 +7,24 @@
 //! A path is looked up in the upper layer first; a deleted lower path is
 //! hidden by a whiteout, and a directory re-created over a deleted one is
 //! opaque (its lower contents stay hidden). Writing to a lower file copies
-//! it up first. Upper data counts against [`UPPER_QUOTA`] (`ENOSPC`).
+//! it up first. Upper data counts against the world's [`DiskQuota`]
+//! (`ENOSPC` past it; [`super::limits::DEFAULT_DISK`] unless the caller
+//! gives one).
 //! `/dev`, `/proc` and `/sys` never come from a lower layer: Bohr serves
 //! its own devices (`/dev/null`, `/dev/zero`, `/dev/urandom`, ...) and a few
 //! fixed `/proc` files, so nothing of the host shows through. `/etc/passwd`
 //! and `/etc/group` name only root when no lower layer has them.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
 use super::abi::{FileStat, OpenFlags, S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG};
 use super::errno::Errno;
 use super::file::{DevNull, DevRandom, DevZero, DirEntry, FileObject, IoResult, path_ino};
+use super::limits::DiskQuota;
 use super::lower::LowerFs;
 use super::{FileSystem, SplitMix64};
-
-/// Bytes the upper layer may hold.
-pub const UPPER_QUOTA: u64 = 256 << 20;
 
 type Bytes = Rc<RefCell<Vec<u8>>>;
 
@@ -123,18 +123,24 @@ pub struct Overlay {
     upper: BTreeMap<Vec<u8>, Upper>,
     whiteouts: BTreeSet<Vec<u8>>,
     lowers: Vec<Rc<dyn LowerFs>>,
-    usage: Rc<Cell<u64>>,
+    usage: Rc<DiskQuota>,
     rng: SplitMix64,
 }
 
 impl Overlay {
-    /// `lowers`, first match wins; `seed` feeds `/dev/urandom`.
+    /// `lowers`, first match wins; `seed` feeds `/dev/urandom`. Upper
+    /// data gets a quota of its own of [`super::limits::DEFAULT_DISK`].
     pub fn new(lowers: Vec<Rc<dyn LowerFs>>, seed: u64) -> Overlay {
+        Overlay::with_quota(lowers, seed, DiskQuota::new(super::limits::DEFAULT_DISK))
+    }
+
+    /// [`Overlay::new`] whose upper data counts against `quota`.
+    pub fn with_quota(lowers: Vec<Rc<dyn LowerFs>>, seed: u64, quota: Rc<DiskQuota>) -> Overlay {
         Overlay {
             upper: BTreeMap::new(),
             whiteouts: BTreeSet::new(),
             lowers,
-            usage: Rc::new(Cell::new(0)),
+            usage: quota,
             rng: SplitMix64(seed ^ 0x7572_616e_646f_6d00),
         }
     }
@@ -303,20 +309,24 @@ impl Overlay {
 
     /// Copy a lower regular file up, returning its upper data.
     fn copy_up(&mut self, path: &[u8], layer: usize, st: &FileStat) -> Result<Bytes, Errno> {
-        if self.usage.get() + st.size > UPPER_QUOTA {
-            return Err(Errno::ENOSPC);
-        }
+        self.usage.grow(st.size)?;
         let mut bytes = vec![0u8; st.size as usize];
         let mut off = 0;
         while off < bytes.len() {
-            let n = self.lowers[layer].read(path, off as u64, &mut bytes[off..])?;
+            let n = match self.lowers[layer].read(path, off as u64, &mut bytes[off..]) {
+                Ok(n) => n,
+                Err(e) => {
+                    self.usage.shrink(st.size);
+                    return Err(e);
+                }
+            };
             if n == 0 {
                 break;
             }
             off += n;
         }
+        self.usage.shrink(st.size - off as u64);
         bytes.truncate(off);
-        self.usage.set(self.usage.get() + bytes.len() as u64);
         let data = Rc::new(RefCell::new(bytes));
         self.upper
             .insert(path.to_vec(), Upper::File { data: data.clone(), mode: st.mode & 0o7777 });
@@ -329,7 +339,7 @@ impl Overlay {
         if let Some(Upper::File { data, .. }) = self.upper.remove(path)
             && Rc::strong_count(&data) == 1
         {
-            self.usage.set(self.usage.get() - data.borrow().len() as u64);
+            self.usage.shrink(data.borrow().len() as u64);
         }
         if self.lowers.iter().any(|l| l.stat(path).is_ok()) {
             self.whiteouts.insert(path.to_vec());
@@ -438,7 +448,7 @@ impl FileSystem for Overlay {
         };
         if flags.trunc && flags.writable() {
             let mut d = data.borrow_mut();
-            self.usage.set(self.usage.get() - d.len() as u64);
+            self.usage.shrink(d.len() as u64);
             d.clear();
         }
         Ok(Box::new(UpperFile {
@@ -611,7 +621,7 @@ struct UpperFile {
     append: bool,
     ino: u64,
     mode: u32,
-    usage: Rc<Cell<u64>>,
+    usage: Rc<DiskQuota>,
 }
 
 impl FileObject for UpperFile {
@@ -639,12 +649,9 @@ impl FileObject for UpperFile {
         let mut d = self.data.borrow_mut();
         let end = offset.checked_add(data.len() as u64).ok_or(Errno::EFBIG)?;
         let grow = end.saturating_sub(d.len() as u64);
-        if self.usage.get() + grow > UPPER_QUOTA {
-            return Err(Errno::ENOSPC);
-        }
+        self.usage.grow(grow)?;
         if grow > 0 {
             d.resize(end as usize, 0);
-            self.usage.set(self.usage.get() + grow);
         }
         d[offset as usize..end as usize].copy_from_slice(data);
         Ok(data.len())
@@ -652,11 +659,13 @@ impl FileObject for UpperFile {
     fn truncate(&mut self, len: u64) -> Result<(), Errno> {
         let mut d = self.data.borrow_mut();
         let old = d.len() as u64;
-        if len > old && self.usage.get() + (len - old) > UPPER_QUOTA {
-            return Err(Errno::EFBIG);
+        if len > old {
+            // Linux's tmpfs says EFBIG, not ENOSPC, for a truncate past it.
+            self.usage.grow(len - old).map_err(|_| Errno::EFBIG)?;
+        } else {
+            self.usage.shrink(old - len);
         }
         d.resize(len as usize, 0);
-        self.usage.set(self.usage.get() + len - old);
         Ok(())
     }
     fn seek(&mut self, offset: i64, whence: u32) -> Result<u64, Errno> {

@@ -8,6 +8,7 @@ use std::sync::atomic::AtomicBool;
 use crate::arch::Arch;
 use crate::engine::EngineKind;
 use crate::events::Event;
+pub use crate::linux::limits::{LimitStats, Limits};
 pub use crate::types::{Fnv64, WritePath};
 
 /// Which shell runs a cell's script.
@@ -109,6 +110,8 @@ pub struct MachineConfig {
     pub rootfs: Option<bohr_rootfs::Image>,
     /// Which shell runs the script ([`ShellKind::Guest`] needs a rootfs).
     pub shell: ShellKind,
+    /// Memory, task and file-layer limits of the world.
+    pub limits: Limits,
 }
 
 impl MachineConfig {
@@ -129,6 +132,7 @@ impl MachineConfig {
             env: Vec::new(),
             rootfs: None,
             shell: ShellKind::Bohr,
+            limits: Limits::default(),
         }
     }
 }
@@ -195,4 +199,7 @@ pub struct Outcome {
     /// Hash over every process's instruction count and output, the exit
     /// status and the events: equal fingerprints mean equal runs.
     pub fingerprint: u64,
+    /// The world's limits and the peaks it reached (deterministic; a
+    /// refused request also shows as an `Event::LimitReached`).
+    pub limits: LimitStats,
 }

@@ -32,6 +32,7 @@ pub use config::*;
 
 use crate::events::Event;
 use crate::linux::Kernel;
+use crate::linux::limits::WorldLimits;
 use shell::{Ending, Shell};
 use vfs::{CAPTURE_LIMIT, Capture, Vfs, VfsHandle};
 use world::World;
@@ -58,6 +59,10 @@ pub enum ScriptError {
     /// unsupported arch or write path).
     #[error("{0}")]
     Config(String),
+    /// The host failed under the guest (a reservation refused, a file
+    /// unreadable): an error of Bohr's, never a guest result.
+    #[error("host error: {0}")]
+    Host(#[from] crate::linux::HostError),
 }
 
 /// Check a script's syntax without running anything.
@@ -159,16 +164,25 @@ pub fn run_script_instrumented(
     let stdout = Capture::new_ref(CAPTURE_LIMIT);
     let stderr = Capture::new_ref(CAPTURE_LIMIT);
     let programs = programs::programs_for(cfg.arch);
+    let limits = WorldLimits::new(cfg.limits);
+    let quota = limits.disk.clone();
     let vfs = match &cfg.rootfs {
-        Some(image) => {
-            Vfs::with_rootfs(image.clone(), cfg.seed, programs, &cfg.files, mtds, stderr.clone())
-        }
-        None => Vfs::new(programs, &cfg.files, mtds, stderr.clone()),
+        Some(image) => Vfs::with_rootfs(
+            image.clone(),
+            cfg.seed,
+            programs,
+            &cfg.files,
+            mtds,
+            stderr.clone(),
+            quota,
+        ),
+        None => Vfs::new(programs, &cfg.files, mtds, stderr.clone(), quota),
     }
     .map_err(|e| ScriptError::Config(e.to_string()))?;
     let vfs = Rc::new(RefCell::new(vfs));
 
     let mut kernel = Kernel::new(Box::new(VfsHandle(vfs.clone())), cfg.seed);
+    kernel.limits = limits;
     kernel.write_path = cfg.write_path;
     kernel.mtd_chunk = u64::from(cfg.mtd_chunk);
     kernel.shared_clock = true;
@@ -177,6 +191,9 @@ pub fn run_script_instrumented(
         World::new(cfg, kernel, vfs, stdout.clone(), stderr.clone(), ctl.cancel.clone());
 
     let ending = Shell::new(&mut world, &cfg.env).run(&ast);
+    if let Some(e) = world.kernel.host_error.take() {
+        return Err(ScriptError::Host(e));
+    }
     let (exit_code, stopped) = match ending {
         Ending::Exited(code) => (code, None),
         Ending::Stopped(s) => {
@@ -237,5 +254,6 @@ pub fn run_script_instrumented(
         processes,
         stats,
         fingerprint: h.finish(),
+        limits: world.kernel.limits.stats(),
     })
 }

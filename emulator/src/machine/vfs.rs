@@ -8,15 +8,15 @@
 //! - `/dev/null`, `/dev/zero`, `/dev/console` (writes go to the script's
 //!   captured stderr, reads see end of file), `/dev/mtd0..N`;
 //! - `/proc/mtd`, in the format Linux prints;
-//! - `/tmp`, the only writable directory (anything else is `EROFS`), with a
-//!   quota of [`TMP_QUOTA`] bytes (`ENOSPC` beyond);
+//! - `/tmp`, the only writable directory (anything else is `EROFS`), whose
+//!   bytes count against the world's [`DiskQuota`] (`ENOSPC` beyond);
 //! - any other file the caller adds, read-only, parents created as needed.
 //!
 //! Paths reaching this module are absolute and normalised by the kernel.
 //! Nodes live in a `BTreeMap` keyed by path, so listings come out sorted
 //! and nothing depends on hash order. Inode numbers are hashes of paths.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -27,11 +27,10 @@ use crate::linux::abi::{FileStat, OpenFlags, S_IFCHR, S_IFDIR, S_IFIFO, S_IFMT, 
 use crate::linux::errno::Errno;
 use crate::linux::file::{DevNull, DevZero, DirEntry, FileObject, IoResult, path_ino};
 use crate::linux::imagefs::ImageFs;
+use crate::linux::limits::DiskQuota;
 use crate::linux::lower::LowerFs;
 use crate::linux::overlay::Overlay;
 
-/// Bytes all of `/tmp` may hold.
-pub const TMP_QUOTA: u64 = 256 << 20;
 /// Default cap on each captured output stream.
 pub const CAPTURE_LIMIT: usize = 32 << 20;
 /// File times: the virtual clock's epoch (2000-01-01T00:00:00Z).
@@ -141,12 +140,12 @@ pub(super) fn char_stat(ino: u64, major: u64, minor: u64) -> FileStat {
 /// until the last reference (directory entry or open file) goes.
 struct TmpData {
     bytes: Vec<u8>,
-    usage: Rc<Cell<u64>>,
+    usage: Rc<DiskQuota>,
 }
 
 impl Drop for TmpData {
     fn drop(&mut self) {
-        self.usage.set(self.usage.get() - self.bytes.len() as u64);
+        self.usage.shrink(self.bytes.len() as u64);
     }
 }
 
@@ -193,7 +192,7 @@ pub struct Vfs {
     rootfs: Option<Overlay>,
     mtds: Vec<Rc<MtdDevice>>,
     console: CaptureRef,
-    usage: Rc<Cell<u64>>,
+    usage: Rc<DiskQuota>,
 }
 
 /// Why the caller's files cannot be placed.
@@ -232,14 +231,9 @@ impl Vfs {
         files: &[crate::machine::GuestFile],
         mtds: Vec<Rc<MtdDevice>>,
         console: CaptureRef,
+        quota: Rc<DiskQuota>,
     ) -> Result<Vfs, VfsError> {
-        let mut v = Vfs {
-            nodes: BTreeMap::new(),
-            rootfs: None,
-            mtds,
-            console,
-            usage: Rc::new(Cell::new(0)),
-        };
+        let mut v = Vfs { nodes: BTreeMap::new(), rootfs: None, mtds, console, usage: quota };
         for dir in ["/", "/bin", "/dev", "/proc"] {
             v.nodes.insert(dir.as_bytes().to_vec(), Node::Dir { writable: false });
         }
@@ -273,8 +267,9 @@ impl Vfs {
         files: &[crate::machine::GuestFile],
         mtds: Vec<Rc<MtdDevice>>,
         console: CaptureRef,
+        quota: Rc<DiskQuota>,
     ) -> Result<Vfs, VfsError> {
-        let mut v = Vfs::new(std::iter::empty(), &[], mtds, console)?;
+        let mut v = Vfs::new(std::iter::empty(), &[], mtds, console, quota.clone())?;
         v.nodes.remove(b"/".as_slice());
         v.nodes.remove(b"/bin".as_slice());
         v.nodes.remove(b"/tmp".as_slice());
@@ -284,7 +279,7 @@ impl Vfs {
             v.nodes.insert(path, Node::File { data: Data::Static(elf), executable: true });
         }
         let lower: Rc<dyn LowerFs> = Rc::new(ImageFs::new(image));
-        let mut overlay = Overlay::new(vec![lower], seed);
+        let mut overlay = Overlay::with_quota(vec![lower], seed, quota);
         for f in files {
             let err = |why| VfsError { path: f.path.clone(), why };
             let path = f.path.as_bytes();
@@ -360,7 +355,10 @@ impl Vfs {
         let writable_dir =
             matches!(self.nodes.get(parent(path)), Some(Node::Dir { writable: true }));
         let data = if writable_dir {
-            self.usage.set(self.usage.get() + f.data.len() as u64);
+            self.usage.grow(f.data.len() as u64).map_err(|_| VfsError {
+                path: f.path.clone(),
+                why: "it does not fit in the writable layer's quota",
+            })?;
             Data::Mutable(Rc::new(RefCell::new(TmpData {
                 bytes: f.data.as_ref().clone(),
                 usage: self.usage.clone(),
@@ -501,7 +499,7 @@ impl Vfs {
                     && let Data::Mutable(d) = data
                 {
                     let mut d = d.borrow_mut();
-                    d.usage.set(d.usage.get() - d.bytes.len() as u64);
+                    d.usage.shrink(d.bytes.len() as u64);
                     d.bytes.clear();
                 }
                 let perm = if *executable { 0o755 } else { 0o644 };
@@ -717,12 +715,9 @@ impl FileObject for MemFile {
         }
         let end = self.pos.checked_add(data.len() as u64).ok_or(Errno::EFBIG)?;
         let grow = end.saturating_sub(d.bytes.len() as u64);
-        if d.usage.get() + grow > TMP_QUOTA {
-            return Err(Errno::ENOSPC);
-        }
+        d.usage.grow(grow)?;
         if grow > 0 {
             d.bytes.resize(end as usize, 0);
-            d.usage.set(d.usage.get() + grow);
         }
         let start = self.pos as usize;
         d.bytes[start..start + data.len()].copy_from_slice(data);
@@ -800,7 +795,8 @@ mod tests {
             data: Arc::new(b"hello\n".to_vec()),
             executable: false,
         }];
-        Vfs::new(progs.into_iter(), &files, Vec::new(), Capture::new_ref(1024)).unwrap()
+        let quota = DiskQuota::new(crate::linux::limits::DEFAULT_DISK);
+        Vfs::new(progs.into_iter(), &files, Vec::new(), Capture::new_ref(1024), quota).unwrap()
     }
 
     fn ro() -> OpenFlags {
@@ -861,11 +857,11 @@ mod tests {
         let mut app = v.open(b"/tmp/f", OpenFlags { access: 1, append: true, ..ro() }, 0).unwrap();
         app.write(b"!").unwrap();
         assert_eq!(f.stat().size, 6);
-        assert_eq!(v.usage.get(), 6);
+        assert_eq!(v.usage.used(), 6);
         let trunc = OpenFlags { access: 1, trunc: true, ..ro() };
         drop(v.open(b"/tmp/f", trunc, 0).unwrap());
         assert_eq!(f.stat().size, 0);
-        assert_eq!(v.usage.get(), 0);
+        assert_eq!(v.usage.used(), 0);
         // `f` is still at offset 5: writing there leaves a hole of zeros.
         f.write(b"abc").unwrap();
         assert_eq!(f.stat().size, 8);
@@ -875,9 +871,9 @@ mod tests {
         assert_eq!(&all, b"\0\0\0\0\0abc");
         v.unlink(b"/tmp/f", false).unwrap();
         // Still open: the bytes live on until the last reference goes.
-        assert_eq!(v.usage.get(), 8);
+        assert_eq!(v.usage.used(), 8);
         drop((f, app));
-        assert_eq!(v.usage.get(), 0);
+        assert_eq!(v.usage.used(), 0);
     }
 
     #[test]

@@ -98,8 +98,14 @@ impl World {
         let pid = self.kernel.alloc_pid();
         let arg0 = argv.first().map_or(&b""[..], |a| a.as_slice());
         let exe = crate::linux::normalize(cwd, arg0);
-        let mut p =
-            Process::spawn(&self.pcfg, &mut self.kernel, pid, image, &exe, argv, envp, fds)?;
+        let spawned =
+            Process::spawn(&self.pcfg, &mut self.kernel, pid, image, &exe, argv, envp, fds);
+        self.kernel.report_limits(pid);
+        let mut p = spawned.inspect_err(|e| {
+            if let Some(h) = e.host_error(pid) {
+                self.kernel.host_error.get_or_insert(h);
+            }
+        })?;
         p.cwd = cwd.to_vec();
         self.admit(p);
         Ok(pid)
@@ -173,7 +179,9 @@ impl World {
     /// Run until every process has exited.
     pub fn run(&mut self) -> Result<(), Stopped> {
         while !self.live.is_empty() {
-            if self.cancelled() {
+            // A host failure ends the run at once; `run_script` reports it
+            // as the error it is, whatever stop this loop gives.
+            if self.cancelled() || self.kernel.host_error.is_some() {
                 let p = &self.live[0];
                 return Err(Stopped::Cancelled { pid: p.pid, pc: p.cpu.pc });
             }

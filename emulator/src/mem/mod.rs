@@ -111,6 +111,24 @@ pub enum MapError {
     NoMemory,
 }
 
+/// Why [`AddressSpace::fork_copy`] failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CopyError {
+    /// The host refused the new reservation: a host failure.
+    #[error(transparent)]
+    Reserve(#[from] ReserveError),
+    /// The copy's pages would pass the budget (or the per-process cap).
+    #[error("out of guest memory")]
+    NoMemory,
+}
+
+impl From<MapError> for CopyError {
+    fn from(_: MapError) -> Self {
+        // The parent held the same ranges, so only a limit can refuse them.
+        CopyError::NoMemory
+    }
+}
+
 /// What a host-side debug write touched, for the event log.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct HostWriteReport {
@@ -375,6 +393,8 @@ impl AddressSpace {
             return Err(MapError::Invalid);
         }
         let (first, last) = (addr >> PAGE_SHIFT, (addr + len) >> PAGE_SHIFT);
+        // Charged like any page, so dropping the space releases it evenly.
+        self.commit(first, last, Some(perms))?;
         self.drop_pages(first, last);
         self.pages.set(first, last, Some(perms));
         self.ram.reset(first, last, self.host_prot(first));
@@ -458,9 +478,11 @@ impl AddressSpace {
     /// A copy of this address space for a forked process: the same
     /// mappings, permissions, contents and program break, in a new host
     /// reservation. Inaccessible ranges and all-zero pages are not copied
-    /// (a fresh page reads as zeros anyway).
-    pub fn fork_copy(&self) -> Result<AddressSpace, ReserveError> {
+    /// (a fresh page reads as zeros anyway). The copy charges the same
+    /// budget; [`CopyError::NoMemory`] when its pages do not fit.
+    pub fn fork_copy(&self) -> Result<AddressSpace, CopyError> {
         let mut child = AddressSpace::try_new(self.layout)?;
+        child.budget = self.budget.clone();
         child.max_pages = self.max_pages;
         child.brk_start = self.brk_start;
         child.brk = self.brk;
@@ -472,11 +494,11 @@ impl AddressSpace {
                 for pn in first..end {
                     let addr = pn * PAGE_SIZE;
                     self.read_debug(addr, &mut page).expect("the parent maps it");
-                    child.map_system_page(addr, perms, &page).expect("the parent held it");
+                    child.map_system_page(addr, perms, &page)?;
                 }
                 continue;
             }
-            child.map_fixed(start, len, perms).expect("the parent held the same range");
+            child.map_fixed(start, len, perms)?;
             if perms == Perms::NONE {
                 continue;
             }

@@ -15,7 +15,8 @@ use crate::arch::Sysno;
 use crate::cpu::CpuState;
 use crate::linux::arch::linux_abi;
 use crate::linux::errno::Errno;
-use crate::linux::{ChildInfo, ExitStatus, Process, SplitMix64};
+use crate::linux::{ChildInfo, ExitStatus, HostError, Process, SplitMix64};
+use crate::mem::CopyError;
 use crate::types::Fnv64;
 
 const CLONE_VM: u64 = 0x100;
@@ -106,7 +107,20 @@ fn do_clone(
     if flags & CLONE_THREAD != 0 || flags & !SUPPORTED != 0 {
         return Err(Errno::ENOSYS.into());
     }
-    let mem = c.p.mem.fork_copy().map_err(|_| Errno::ENOMEM)?;
+    c.k.start_task()?;
+    let mem = match c.p.mem.fork_copy() {
+        Ok(mem) => mem,
+        Err(e) => {
+            c.k.limits.end_task();
+            if let CopyError::Reserve(why) = e {
+                // The host, not the guest, failed: the world stops and
+                // reports it (see `Kernel::host_error`).
+                let why = why.to_string();
+                c.k.host_error.get_or_insert(HostError::Reserve { pid: c.p.pid, why });
+            }
+            return Err(Errno::ENOMEM.into());
+        }
+    };
     let pid = c.k.alloc_pid();
     let mut cpu: CpuState = c.p.cpu.clone();
     let sp_slot = c.p.frontend.stack_pointer();
@@ -225,7 +239,15 @@ fn sys_execve(c: &mut Ctx, dirfd: i64, path: &[u8], argv: u64, envp: u64, flags:
     if !image.starts_with(b"\x7fELF") {
         return Err(Errno::ENOEXEC.into());
     }
-    c.p.exec_image(c.k, &image, &abs, &args, &env).map_err(|_| Errno::ENOEXEC)?;
+    c.p.exec_image(c.k, &image, &abs, &args, &env).map_err(|e| match e {
+        crate::linux::SpawnError::Limit(errno) => errno,
+        e => {
+            if let Some(h) = e.host_error(c.p.pid) {
+                c.k.host_error.get_or_insert(h);
+            }
+            Errno::ENOEXEC
+        }
+    })?;
     c.p.fds.close_on_exec();
     c.p.signals.exec();
     Err(Fail::Exec)

@@ -430,6 +430,9 @@ impl<'w> Shell<'w> {
         let envp = self.environment(&assigns);
         match self.world.spawn(&image, &argv, &envp, fds.clone(), &self.cwd) {
             Ok(pid) => Ok(Ok(pid)),
+            // The host failed, not the command: end the script; the
+            // machine reports the host error instead of any status.
+            Err(_) if self.world.kernel.host_error.is_some() => Err(126),
             Err(e) => {
                 self.tell(&fds, &format!("sh: {name}: cannot execute: {e}\n"));
                 Ok(Err(126))

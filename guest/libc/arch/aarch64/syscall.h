@@ -9,6 +9,8 @@
 #define SYS_read        63
 #define SYS_write       64
 #define SYS_exit_group  94
+#define SYS_clone 220
+#define SYS_wait4 260
 #define SYS_munmap     215
 #define SYS_mmap       222
 

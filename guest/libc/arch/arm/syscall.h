@@ -10,6 +10,8 @@
 #define SYS_munmap       91
 #define SYS_mmap2       192
 #define SYS_exit_group  248
+#define SYS_clone 120
+#define SYS_wait4 114
 #define SYS_openat      322
 #define SYS_arm_cacheflush 0xf0002   /* __ARM_NR_cacheflush */
 

@@ -10,6 +10,8 @@
 #define SYS_munmap     4091
 #define SYS_mmap2      4210
 #define SYS_exit_group 4246
+#define SYS_clone 4120
+#define SYS_wait4 4114
 #define SYS_openat     4288
 
 #if defined(__MIPSEB__)
@@ -24,5 +26,6 @@
 #define ARCH_MAP_ANONYMOUS 0x800
 #define ARCH_O_CREAT 0x100
 #define ARCH_MIPS_ERRNO 1
+#define ARCH_SIGCHLD 18
 
 #endif

@@ -10,6 +10,8 @@
 #define SYS_mmap        90
 #define SYS_munmap      91
 #define SYS_exit_group 234
+#define SYS_clone 120
+#define SYS_wait4 114
 #define SYS_openat     286
 
 #define ARCH_NAME "powerpc64"
