@@ -137,7 +137,7 @@ fn a_host_that_cannot_reserve_guest_memory_is_an_error_not_a_failure() {
         serde_json::from_str(out.stdout.lines().next().expect(&what)).expect(&what);
     assert_eq!(first["status"], "error", "{what}");
     assert!(out.stderr.contains("host error"), "{what}");
-    assert!(out.stderr.contains("cannot reserve host address space"), "{what}");
+    assert!(out.stderr.contains("bytes of host address space for guest memory"), "{what}");
     assert!(!out.stderr.contains("exit 126"), "{what}");
     let junit = p.read("target/bohr/host.xml");
     assert!(junit.contains("<error"), "{junit}");

@@ -198,7 +198,7 @@ pub struct Kernel {
 pub enum HostError {
     /// The host refused the address-space reservation of a new process
     /// (for example under `ulimit -v`).
-    #[error("pid {pid}: cannot reserve host address space for guest memory: {why}")]
+    #[error("pid {pid}: {why}")]
     Reserve { pid: u32, why: String },
     /// A file the world depends on could not be read from the host.
     #[error("cannot read {path} from the host: {why}")]
