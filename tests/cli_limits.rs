@@ -28,6 +28,8 @@ struct Measured {
 
 /// Run `bohr ARGS` in `p`, optionally under an address-space limit, and
 /// measure its peak RSS with `wait4`.
+// `wait4` reaps the child (std's `wait` cannot report its rusage).
+#[allow(clippy::zombie_processes)]
 fn run_measured(p: &Project, args: &[&str], address_space: Option<u64>) -> Measured {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_bohr"));
     cmd.args(args)
