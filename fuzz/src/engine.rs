@@ -99,21 +99,35 @@ pub struct Campaign {
     scratch: Vec<u64>,
 }
 
-/// Silence the default panic output while `f` runs: the engine reports
-/// panics itself, and thousands of backtraces would bury the report.
-/// Panic locations are still recorded for the findings' messages.
+/// Silence the panic output of targets while `f` runs: the engine reports
+/// their panics itself, and thousands of backtraces would bury the report.
+/// Their locations are still recorded for the findings' messages; any
+/// other panic goes to the previous hook as usual. The hook stays
+/// installed (a binary calls this once).
 pub fn quiet_panics<R>(f: impl FnOnce() -> R) -> R {
     let previous = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|info| {
-        let at = info.location().map(|l| l.to_string());
-        LOCATION.with(|l| *l.borrow_mut() = at);
+    std::panic::set_hook(Box::new(move |info| {
+        if IN_TARGET.with(|t| t.get()) {
+            let at = info.location().map(|l| l.to_string());
+            LOCATION.with(|l| *l.borrow_mut() = at);
+        } else {
+            previous(info);
+        }
     }));
-    let r = f();
-    std::panic::set_hook(previous);
+    f()
+}
+
+/// Run `f` (a target) with `IN_TARGET` set, catching its panic.
+fn catch<R>(f: impl FnOnce() -> R) -> std::thread::Result<R> {
+    IN_TARGET.with(|t| t.set(true));
+    let r = catch_unwind(AssertUnwindSafe(f));
+    IN_TARGET.with(|t| t.set(false));
     r
 }
 
 thread_local! {
+    /// A target is running on this thread.
+    static IN_TARGET: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
     /// Where the last panic of this thread happened (under [`quiet_panics`]).
     static LOCATION: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
 }
@@ -194,7 +208,7 @@ impl Campaign {
         let started = Instant::now();
         let outcome = {
             let target = &mut self.target;
-            catch_unwind(AssertUnwindSafe(|| target.run(&input, &mut features)))
+            catch(|| target.run(&input, &mut features))
         };
         let took = started.elapsed();
         self.report.execs += 1;
@@ -238,7 +252,7 @@ impl Campaign {
     fn panics_with(&mut self, input: &[u8], key: &str) -> bool {
         let mut features = Vec::new();
         let target = &mut self.target;
-        match catch_unwind(AssertUnwindSafe(|| target.run(input, &mut features))) {
+        match catch(|| target.run(input, &mut features)) {
             Ok(()) => false,
             Err(payload) => {
                 self.target = (self.spec.make)();
@@ -395,7 +409,7 @@ impl Campaign {
     /// Mutate and run corpus entries until `budget` is spent.
     pub fn run(&mut self, budget: Budget) -> Report {
         let started = Instant::now();
-        let until = self.report.execs + budget.execs;
+        let until = self.report.execs.saturating_add(budget.execs);
         if self.corpus.is_empty() {
             self.corpus.push(Vec::new());
         }
