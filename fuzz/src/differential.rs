@@ -73,7 +73,7 @@ pub fn run(
             })
             .collect();
         // The JIT's two configurations take turns, batch by batch.
-        let jit = if batch_number % 2 == 0 { Engine::Jit } else { Engine::JitTlbOnly };
+        let jit = if batch_number.is_multiple_of(2) { Engine::Jit } else { Engine::JitTlbOnly };
         batch_number += 1;
         for (seq, result) in seqs.iter().zip(engines.check_batch(&seqs, &[jit])) {
             r.sequences += 1;

@@ -415,7 +415,7 @@ impl Campaign {
         }
         while self.report.execs < until {
             if let Some(t) = budget.time
-                && self.report.execs % 64 == 0
+                && self.report.execs.is_multiple_of(64)
                 && started.elapsed() >= t
             {
                 break;
