@@ -311,7 +311,7 @@ impl Campaign {
                 // Set a byte.
                 1 if len > 0 => {
                     let i = self.rng.below(len) as usize;
-                    input[i] = self.rng.next() as u8;
+                    input[i] = self.rng.next_u64() as u8;
                 }
                 // An interesting value, little- or big-endian.
                 2 if len > 0 => {
@@ -365,7 +365,7 @@ impl Campaign {
                 6 => {
                     let at = self.rng.below(len + 1) as usize;
                     let n = 1 + self.rng.below(8) as usize;
-                    let bytes: Vec<u8> = (0..n).map(|_| self.rng.next() as u8).collect();
+                    let bytes: Vec<u8> = (0..n).map(|_| self.rng.next_u64() as u8).collect();
                     input.splice(at..at, bytes);
                 }
                 // Insert or overwrite with a dictionary token.

@@ -42,7 +42,7 @@ pub const LOOP_BODY_LEN: usize = 4;
 pub struct Rng(pub u64);
 
 impl Rng {
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -52,7 +52,7 @@ impl Rng {
 
     /// A value below `n` (`n > 0`).
     pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
+        self.next_u64() % n
     }
 }
 
@@ -225,7 +225,7 @@ impl Generator {
         let body_len = if self.looped { LOOP_BODY_LEN } else { SEQ_LEN };
         for _ in 0..body_len {
             let e = self.table[rng.below(self.table.len() as u64) as usize];
-            let word = e.value | (rng.next() as u32 & !e.mask);
+            let word = e.value | (rng.next_u64() as u32 & !e.mask);
             code.extend(insn_bytes(arch, word, e.len));
             names.push(e.name);
         }
@@ -243,7 +243,7 @@ impl Generator {
                 // Pointers into the data region, so memory ops often work.
                 0 | 1 => DATA + rng.below(DATA_LEN as u64),
                 2 => rng.below(64),
-                _ => rng.next(),
+                _ => rng.next_u64(),
             };
             *r = if arch.is_64bit() { v } else { v & 0xffff_ffff };
         }
@@ -251,7 +251,7 @@ impl Generator {
             for r in &mut regs[RISCV_F0..RISCV_F0 + 32] {
                 *r = match rng.below(3) {
                     0 | 1 => FP_VALUES[rng.below(FP_VALUES.len() as u64) as usize],
-                    _ => rng.next(),
+                    _ => rng.next_u64(),
                 };
             }
             // Reserved modes (5–7) trap dynamic-rounding instructions.

@@ -134,7 +134,7 @@ impl Target for Diff {
             let v = match rng.below(4) {
                 0 | 1 => DATA + rng.below(DATA_LEN as u64),
                 2 => rng.below(64),
-                _ => rng.next(),
+                _ => rng.next_u64(),
             };
             *r = if self.arch.is_64bit() { v } else { v & 0xffff_ffff };
         }
