@@ -1,6 +1,10 @@
 //! Test harness: a bare CPU and address space for running a few guest
 //! instructions, used by the data-driven instruction tests and the
-//! differential engine tests. Not used by the product.
+//! differential engine tests. Not used by the product. `random` generates
+//! the random instruction sequences the differential tests and the fuzz
+//! campaign run under both engines.
+
+pub mod random;
 
 use crate::arch::{Arch, Frontend, frontend_for};
 use crate::cpu::CpuState;
@@ -123,5 +127,18 @@ impl Harness {
         let mut buf = vec![0; len];
         self.mem.read_debug(addr, &mut buf).ok()?;
         Some(buf)
+    }
+}
+
+impl Harness {
+    /// Put the harness back to a run's start for the next test case: the
+    /// CPU state becomes `cpu`, and `code` and `data` are written over
+    /// their (already mapped) places. Writing code invalidates the
+    /// translations of its pages, so one harness, and one engine with its
+    /// compiled-code cache, serves many cases.
+    pub fn reset(&mut self, cpu: &CpuState, code: (u64, &[u8]), data: (u64, &[u8])) {
+        self.cpu.clone_from(cpu);
+        self.mem.write_debug(code.0, code.1).expect("code stays mapped");
+        self.mem.write_debug(data.0, data.1).expect("data stays mapped");
     }
 }
