@@ -333,7 +333,7 @@ fn riscv64_fp_matches_qemu() {
     let seed: u64 =
         std::env::var("BOHR_FP_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(0x5eed_f10a7);
     let pool: Vec<&'static decode::Encoding> =
-        decode::encodings().filter(|e| e.len == 4 && matches!(e.opcode, Opcode::Fp(..))).collect();
+        decode::encodings().filter(|e| e.len() == 4 && matches!(e.opcode, Opcode::Fp(..))).collect();
     let dir = std::env::temp_dir().join(format!("bohr-fp-qemu-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let mut rng = Rng(seed | 1);

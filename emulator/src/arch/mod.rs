@@ -160,6 +160,29 @@ pub struct PortalStub {
     pub len: Slot,
 }
 
+/// A stub's instruction words as machine code in `endian` byte order;
+/// `B` must be four times `N` (checked when the constant is built).
+pub const fn stub_code<const N: usize, const B: usize>(
+    words: &[u32; N],
+    endian: Endian,
+) -> [u8; B] {
+    assert!(B == 4 * N, "four code bytes per instruction word");
+    let mut out = [0u8; B];
+    let mut i = 0;
+    while i < N {
+        let b = match endian {
+            Endian::Little => words[i].to_le_bytes(),
+            Endian::Big => words[i].to_be_bytes(),
+        };
+        out[4 * i] = b[0];
+        out[4 * i + 1] = b[1];
+        out[4 * i + 2] = b[2];
+        out[4 * i + 3] = b[3];
+        i += 1;
+    }
+    out
+}
+
 /// The Bohr-private system call number a portal stub ends with. No Linux
 /// ABI uses it, and the kernel never dispatches it.
 pub const PORTAL_DONE_SYSCALL: u64 = 2047;
