@@ -205,6 +205,26 @@ pub trait Frontend: Send + Sync {
     /// bytes to `lift_insn` whenever they are fetchable.
     fn max_insn_len(&self) -> usize;
 
+    /// Length in bytes of the instruction starting at `bytes[0]`, as far as
+    /// its first bytes tell (the first halfword for riscv64's compressed
+    /// forms); a tool that walks code, such as a test harness, steps by it.
+    /// Fixed-width ISAs keep the default.
+    fn insn_len(&self, _bytes: &[u8]) -> usize {
+        self.max_insn_len()
+    }
+
+    /// Name of the decode-table row the instruction starting at `bytes`
+    /// hits, if it decodes.
+    fn encoding_name(&self, bytes: &[u8]) -> Option<&'static str>;
+
+    /// The name of every decode-table row.
+    fn encoding_names(&self) -> Vec<&'static str>;
+
+    /// Capstone's text and length for the instruction at the start of
+    /// `bytes` (memory order) located at `pc`, in this arch's mode and byte
+    /// order; `None` when capstone cannot decode it.
+    fn disassemble(&self, pc: u64, bytes: &[u8]) -> Option<(String, usize)>;
+
     /// Lift the one instruction at `pc` into `b`. `bytes` starts at `pc` and
     /// holds every fetchable byte up to `max_insn_len` (fewer near the end of
     /// executable memory). The lifter must start with `b.insn(pc, len)`, and
@@ -299,11 +319,5 @@ pub fn supported_arches() -> Vec<Arch> {
 /// order, ARM state for armel). Returns its text and length, or `None` when capstone cannot
 /// decode it or the arch has no frontend.
 pub fn disassemble(arch: Arch, pc: u64, bytes: &[u8]) -> Option<(String, usize)> {
-    match arch {
-        Arch::Riscv64 => riscv64::disasm::disassemble(pc, bytes),
-        Arch::Aarch64 => aarch64::disasm::disassemble(pc, bytes),
-        Arch::Powerpc64 => powerpc64::disasm::disassemble(pc, bytes),
-        Arch::Mipsel | Arch::Mipseb => mips::disasm::disassemble(arch.endian(), pc, bytes),
-        Arch::Armel => arm::disasm::disassemble(pc, bytes),
-    }
+    frontend_for(arch)?.disassemble(pc, bytes)
 }
