@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
+use bohr_emu::machine::mtd::MtdError;
 use bohr_emu::machine::{MachineConfig, MachineStats, Outcome, RunControl, Stopped};
 
 use crate::errors::RunError;
@@ -125,7 +126,7 @@ pub fn run_config(
     base: u64,
     seed: u64,
     perturbed: bool,
-) -> Result<MachineConfig, String> {
+) -> Result<MachineConfig, MtdError> {
     let mut c = machine_config(m, cell, seed);
     if perturbed {
         c.chaos = true;
@@ -449,8 +450,9 @@ fn execute(
                 .scripts
                 .get(&cell.settings.script)
                 .ok_or_else(|| format!("script `{}` was not loaded", cell.settings.script))?;
-            let cfg = run_config(ctx.matrix, cell, base, seed, perturbed)?;
-            ctx.exec.run(&cfg, &script.name, &script.text, ctl)
+            let cfg =
+                run_config(ctx.matrix, cell, base, seed, perturbed).map_err(|e| e.to_string())?;
+            ctx.exec.run(&cfg, &script.name, &script.text, ctl).map_err(|e| e.to_string())
         }
     }
 }
@@ -590,6 +592,3 @@ fn snapshot_failure(ctx: &Ctx, cell: &Cell, v: &Verdict) -> Option<Failure> {
         )),
     }
 }
-
-#[cfg(test)]
-mod tests;
