@@ -44,7 +44,7 @@ fn encodings(arch: Arch) -> Vec<(&'static str, u32, u32, usize)> {
     use bohr_emu::arch::{aarch64, arm, mips, powerpc64, riscv64};
     match arch {
         Arch::Riscv64 => riscv64::decode::encodings()
-            .map(|e| (e.name, e.mask, e.value, e.len() as usize))
+            .map(|e| (e.name, e.mask, e.value, e.insn_len() as usize))
             .collect(),
         Arch::Aarch64 => {
             aarch64::decode::encodings().map(|e| (e.name, e.mask, e.value, 4)).collect()

@@ -184,7 +184,7 @@ fn describe(w: u32) -> String {
 #[test]
 fn riscv64_fp_matches_qemu() {
     let pool: Vec<&'static decode::Encoding> = decode::encodings()
-        .filter(|e| e.len() == 4 && matches!(e.opcode, Opcode::Fp(..)))
+        .filter(|e| e.insn_len() == 4 && matches!(e.opcode, Opcode::Fp(..)))
         .collect();
     let campaign = Campaign {
         gcc_args: &["-march=rv64gc", "-mabi=lp64d"],

@@ -291,7 +291,7 @@ pub type Encoding = decode_kit::Encoding<Format, Opcode>;
 impl Encoding {
     /// Instruction length in bytes: 2 for a compressed encoding, 4 for a
     /// base one (the low two bits of every row's pattern are fixed).
-    pub const fn len(&self) -> u8 {
+    pub const fn insn_len(&self) -> u8 {
         insn_len(self.value as u8)
     }
 }
@@ -944,7 +944,7 @@ mod tests {
             // FP-CSR rows and the counter reads share theirs.
             checks::values_inside_masks(table, 3);
             for enc in table {
-                assert_eq!(enc.len(), len, "{}: length bits", enc.name);
+                assert_eq!(enc.insn_len(), len, "{}: length bits", enc.name);
                 if len == 2 {
                     assert_eq!(enc.mask >> 16, 0, "{}", enc.name);
                 }
