@@ -17,40 +17,16 @@ PROGS="cat strings grep echo head wc od hexdump cmp dd sha256sum yes true false
        bench mtdinfo badbuf smc segv illegal spin mmapbomb forkbomb"
 FPPROGS="fpbench"
 
-COMMON="-std=gnu99 -O2 -static -nostdlib -ffreestanding -fno-builtin
-        -fno-pie -no-pie -fno-stack-protector -fno-asynchronous-unwind-tables
-        -fno-unwind-tables -fno-ident -fno-tree-loop-distribute-patterns
-        -ffunction-sections -fdata-sections -ffile-prefix-map=$here=.
-        -Wall -Wextra -Ilibc
-        -Wl,-e,_start -Wl,--gc-sections -Wl,--build-id=none -Wl,-z,noexecstack"
+libc=libc werror=
+# shellcheck source=toolchain.sh
+. "$here/toolchain.sh"
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
 for arch in $ARCHES; do
-	libs=
-	case $arch in
-	riscv64)
-		cc=riscv64-linux-gnu-gcc; adir=riscv64
-		flags="-march=rv64imac -mabi=lp64" ;;
-	aarch64)
-		cc=aarch64-linux-gnu-gcc; adir=aarch64
-		flags="-mgeneral-regs-only" ;;
-	powerpc64)
-		cc=powerpc64-linux-gnu-gcc; adir=powerpc64
-		flags="-mabi=elfv1 -msoft-float -mtraceback=no -Wl,-z,max-page-size=4096" ;;
-	mipsel)
-		cc=mipsel-linux-gnu-gcc; adir=mips
-		flags="-march=mips32r2 -mabi=32 -msoft-float -mno-abicalls -fno-pic" ;;
-	mipseb)
-		cc=mips-linux-gnu-gcc; adir=mips
-		flags="-march=mips32r2 -mabi=32 -msoft-float -mno-abicalls -fno-pic" ;;
-	armel)
-		cc=arm-linux-gnueabi-gcc; adir=arm
-		flags="-marm -mfloat-abi=soft"
-		libs=-lgcc ;;
-	esac
-	cflags="$COMMON $flags -Ilibc/arch/$adir"
+	guest_arch "$arch"
+	cflags="$FREESTANDING $flags -Ilibc/arch/$adir"
 	obj=$tmp/$arch
 	mkdir -p "$obj" "$out/$arch"
 	# shellcheck disable=SC2086
@@ -70,11 +46,11 @@ for arch in $ARCHES; do
 	# a second build of the library for the hard-float ABI.
 	fpflags=
 	case $arch in
-	riscv64) fpflags="$COMMON -march=rv64gc -mabi=lp64d -Ilibc/arch/$adir" ;;
+	riscv64) fpflags="$FREESTANDING -march=rv64gc -mabi=lp64d -Ilibc/arch/$adir" ;;
 	powerpc64)
-		fpflags="$COMMON -mabi=elfv1 -mhard-float -mtraceback=no -Wl,-z,max-page-size=4096 -Ilibc/arch/$adir" ;;
+		fpflags="$FREESTANDING -mabi=elfv1 -mhard-float -mtraceback=no -Wl,-z,max-page-size=4096 -Ilibc/arch/$adir" ;;
 	mipsel | mipseb)
-		fpflags="$COMMON -march=mips32r2 -mabi=32 -mhard-float -mfp32 -mno-abicalls -fno-pic -Ilibc/arch/$adir" ;;
+		fpflags="$FREESTANDING -march=mips32r2 -mabi=32 -mhard-float -mfp32 -mno-abicalls -fno-pic -Ilibc/arch/$adir" ;;
 	esac
 	if [ -n "$fpflags" ]; then
 		mkdir -p "$obj/fp"

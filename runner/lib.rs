@@ -2,8 +2,9 @@
 //! scheduling and reports. It drives `bohr-emu` and never the reverse.
 //!
 //! Inside, dependencies go one way: `units`, `errors`, `paths`,
-//! `sanitize`, `limits` ← `mtd` ← `matrix` ← `run` (which emits `events`) ←
-//! `report` (which consumes them) ← `commands` ← `cli`.
+//! `sanitize`, `limits` ← `mtd` ← `matrix` ← `results` and `events` ← `run` (which
+//! emits the events) and `report` (whose reporters consume them; neither
+//! imports the other) ← `commands` ← `cli`.
 
 pub mod cli;
 pub mod commands;
@@ -20,6 +21,8 @@ pub mod report;
 pub mod repro;
 pub mod results;
 pub mod run;
+#[cfg(test)]
+mod run_report_tests;
 pub mod sanitize;
 pub mod sh;
 pub mod trace;

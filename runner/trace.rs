@@ -135,7 +135,8 @@ fn run_cell(
     let run_err = |message: String| TraceError::Run { cell: cell.id.clone(), message };
     let base = seed::base_seed(cell.settings.seed, seeds.seed);
     let (machine_seed, perturbed) = seed::job_seed(base, 0, seeds.schedule);
-    let cfg = run_config(m, cell, base, machine_seed, perturbed).map_err(run_err)?;
+    let cfg =
+        run_config(m, cell, base, machine_seed, perturbed).map_err(|e| run_err(e.to_string()))?;
     let script = m
         .scripts
         .get(&cell.settings.script)

@@ -22,20 +22,17 @@
 //! default 10,000, and `BOHR_FP_SEED=S` picks another seed. Without QEMU
 //! or the cross compilers the test skips with a notice, and fails under CI.
 
+#[path = "common/qemu_diff.rs"]
+mod qemu_diff;
+
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::Arc;
 
 use bohr_emu::arch::Arch;
 use bohr_emu::arch::mips::decode::{self, Decoded, Opcode};
-use bohr_emu::engine::EngineKind;
-use bohr_emu::machine::{GuestFile, MachineConfig, RunControl, run_script};
+use qemu_diff::{Batch, Campaign, Rng};
 
 /// Instructions per sequence.
 const SEQ_LEN: usize = 6;
-/// Sequences per program (one QEMU run).
-const BATCH: usize = 1000;
 /// Records (operand sets) each sequence runs over, in a loop.
 const REPS: usize = 10;
 /// Words of one record: f0–f31, $1–$31, FCSR.
@@ -44,77 +41,36 @@ const RECORD: usize = WORDS * 4;
 /// The harness's registers: loop counter, input and output pointers.
 const RESERVED: [u32; 3] = [21, 22, 23];
 
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
-
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false")
-}
-
-fn find_in_path(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path).map(|d| d.join(name)).find(|p| p.is_file())
-}
-
 /// Doubles: in the legacy encoding a set top fraction bit is signaling.
-const F64_SPECIAL: &[u64] = &[
-    0x0000_0000_0000_0000,
-    0x8000_0000_0000_0000,
-    0x7ff0_0000_0000_0000,
-    0xfff0_0000_0000_0000,
-    0x7ff7_ffff_ffff_ffff, // default qNaN
-    0xfff0_0000_0000_1234, // qNaN with payload
-    0x7ff8_0000_0000_0000, // sNaN
-    0x7ffc_0000_0000_beef, // sNaN with payload
-    0x0000_0000_0000_0001,
-    0x000f_ffff_ffff_ffff,
-    0x0010_0000_0000_0000,
-    0x7fef_ffff_ffff_ffff,
-    0xffef_ffff_ffff_ffff,
-    0x3ff0_0000_0000_0000,
-    0xbff0_0000_0000_0000,
-    0x3ff0_0000_0000_0001,
-    0x3fe0_0000_0000_0000,
-    0x4004_0000_0000_0000,
-    0xc004_0000_0000_0000,
-    0x41e0_0000_0000_0000, // 2^31
-    0xc1e0_0000_0000_0000,
-    0x41df_ffff_ffc0_0000,
-];
+const F64_SPECIAL: [u64; 22] = qemu_diff::join(
+    qemu_diff::with_nans(
+        qemu_diff::F64_SPECIAL,
+        [
+            0x7ff7_ffff_ffff_ffff, // default qNaN
+            0xfff0_0000_0000_1234, // qNaN with payload
+            0x7ff8_0000_0000_0000, // sNaN
+            0x7ffc_0000_0000_beef, // sNaN with payload
+        ],
+    ),
+    [
+        0x41e0_0000_0000_0000, // 2^31
+        0xc1e0_0000_0000_0000,
+        0x41df_ffff_ffc0_0000,
+    ],
+);
 
-const F32_SPECIAL: &[u32] = &[
-    0x0000_0000,
-    0x8000_0000,
-    0x7f80_0000,
-    0xff80_0000,
-    0x7fbf_ffff, // default qNaN
-    0xff80_1234, // qNaN with payload
-    0x7fc0_0000, // sNaN
-    0x7fe0_beef, // sNaN with payload
-    0x0000_0001,
-    0x007f_ffff,
-    0x0080_0000,
-    0x7f7f_ffff,
-    0xff7f_ffff,
-    0x3f80_0000,
-    0xbf80_0000,
-    0x3f80_0001,
-    0x3f00_0000,
-    0x4020_0000,
-    0xc020_0000,
-    0x4f00_0000,
-    0xcf00_0000,
-];
+const F32_SPECIAL: [u32; 21] = qemu_diff::join(
+    qemu_diff::with_nans(
+        qemu_diff::F32_SPECIAL,
+        [
+            0x7fbf_ffff, // default qNaN
+            0xff80_1234, // qNaN with payload
+            0x7fc0_0000, // sNaN
+            0x7fe0_beef, // sNaN with payload
+        ],
+    ),
+    [0x4f00_0000, 0xcf00_0000],
+);
 
 const X_SPECIAL: &[u32] = &[0, 1, u32::MAX, i32::MAX as u32, i32::MIN as u32, 3, 0x7f80_0000];
 
@@ -170,11 +126,6 @@ fn random_insn(rng: &mut Rng, pool: &[&'static decode::Encoding]) -> u32 {
         }
         return w;
     }
-}
-
-struct Batch {
-    asm: String,
-    words: Vec<Vec<u32>>,
 }
 
 fn make_batch(rng: &mut Rng, n: usize, pool: &[&'static decode::Encoding]) -> Batch {
@@ -233,48 +184,6 @@ fn make_batch(rng: &mut Rng, n: usize, pool: &[&'static decode::Encoding]) -> Ba
     Batch { asm, words }
 }
 
-fn build(dir: &Path, gcc: &str, name: &str, asm: &str) -> PathBuf {
-    let src = dir.join(format!("{name}.S"));
-    let out = dir.join(name);
-    std::fs::write(&src, asm).unwrap();
-    let st = Command::new(gcc)
-        .args([
-            "-nostdlib",
-            "-static",
-            "-march=mips32r2",
-            "-mfp32",
-            "-mno-abicalls",
-            "-fno-pic",
-            "-no-pie",
-            "-o",
-        ])
-        .arg(&out)
-        .arg(&src)
-        .status()
-        .expect("the cross compiler runs");
-    assert!(st.success(), "assembling {}", src.display());
-    out
-}
-
-fn run_qemu(qemu: &str, prog: &Path) -> Vec<u8> {
-    let out =
-        Command::new("prlimit").arg("--nproc=64").arg(qemu).arg(prog).output().expect("qemu runs");
-    assert!(out.status.success(), "qemu: {}", String::from_utf8_lossy(&out.stderr));
-    out.stdout
-}
-
-fn run_bohr(arch: Arch, prog: &Path, engine: EngineKind) -> Vec<u8> {
-    let elf = std::fs::read(prog).unwrap();
-    let mut cfg = MachineConfig::new(arch);
-    cfg.engine = engine;
-    // Compile every block at once: the sequences run once each.
-    cfg.jit_threshold = 0;
-    cfg.files.push(GuestFile { path: "/bin/fpseq".into(), data: Arc::new(elf), executable: true });
-    let o = run_script(&cfg, "fpseq.sh", "fpseq", &RunControl::default()).expect("valid script");
-    assert_eq!(o.exit_code, 0, "{engine}: {}", String::from_utf8_lossy(&o.stderr));
-    o.stdout
-}
-
 fn reg_name(i: usize) -> String {
     match i {
         0..=31 => format!("f{i}"),
@@ -283,53 +192,17 @@ fn reg_name(i: usize) -> String {
     }
 }
 
-/// Names the first differing sequence and register.
-fn explain(big: bool, batch: &Batch, want: &[u8], got: &[u8]) -> String {
-    let word = |b: &[u8], i: usize| {
-        let w: [u8; 4] = b[i * 4..i * 4 + 4].try_into().unwrap();
-        if big { u32::from_be_bytes(w) } else { u32::from_le_bytes(w) }
-    };
-    if want.len() != got.len() {
-        return format!("output length {} vs qemu {}", got.len(), want.len());
-    }
-    for (i, (a, b)) in want.chunks(4).zip(got.chunks(4)).enumerate() {
-        if a != b {
-            let seq = i * 4 / RECORD;
-            let reg = i % WORDS;
-            let insns: Vec<String> = batch.words[seq]
-                .iter()
-                .map(|&w| match decode::decode_word(w) {
-                    Decoded::Insn(x) => format!(
-                        "{w:#010x} {} rs={} rt={} rd={} sa={} imm={}",
-                        x.name, x.rs, x.rt, x.rd, x.sa, x.imm
-                    ),
-                    Decoded::Illegal => format!("{w:#010x} ?"),
-                })
-                .collect();
-            return format!(
-                "sequence {seq}, {}: qemu {:#x}, bohr {:#x}\n  {}",
-                reg_name(reg),
-                word(want, i),
-                word(got, i),
-                insns.join("\n  ")
-            );
+/// An instruction word as the decoder sees it.
+fn describe(w: u32) -> String {
+    match decode::decode_word(w) {
+        Decoded::Insn(x) => {
+            format!("{} rs={} rt={} rd={} sa={} imm={}", x.name, x.rs, x.rt, x.rd, x.sa, x.imm)
         }
+        Decoded::Illegal => "?".into(),
     }
-    "identical".into()
 }
 
-fn differential(arch: Arch, qemu: &str, gcc: &str) {
-    let missing: Vec<&str> =
-        [qemu, gcc, "prlimit"].into_iter().filter(|t| find_in_path(t).is_none()).collect();
-    if !missing.is_empty() {
-        assert!(!in_ci(), "missing tools in CI: {missing:?}");
-        eprintln!("skipping the {arch} FP differential: missing {missing:?}");
-        return;
-    }
-    let total: usize =
-        std::env::var("BOHR_FP_SEQUENCES").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000);
-    let seed: u64 =
-        std::env::var("BOHR_FP_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(0x5eed_f10a7);
+fn differential(test: &'static str, arch: Arch, qemu: &'static str, gcc: &'static str) {
     let pool: Vec<&'static decode::Encoding> = decode::encodings()
         .filter(|e| {
             e.opcode.is_fpu()
@@ -344,37 +217,25 @@ fn differential(arch: Arch, qemu: &str, gcc: &str) {
                 )
         })
         .collect();
-    let dir = std::env::temp_dir().join(format!("bohr-fp-qemu-{arch}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut rng = Rng(seed | 1);
-    let mut done = 0;
-    let mut b = 0;
-    while done < total {
-        let n = BATCH.min(total - done).div_ceil(REPS) * REPS;
-        let batch = make_batch(&mut rng, n, &pool);
-        let prog = build(&dir, gcc, &format!("batch{b}"), &batch.asm);
-        let want = run_qemu(qemu, &prog);
-        assert_eq!(want.len(), n * RECORD, "qemu output size");
-        for engine in [EngineKind::Interp, EngineKind::Jit] {
-            let got = run_bohr(arch, &prog, engine);
-            assert!(
-                got == want,
-                "{arch} batch {b} (seed {seed:#x}) {engine}: {}",
-                explain(arch == Arch::Mipseb, &batch, &want, &got)
-            );
-        }
-        done += n;
-        b += 1;
-    }
-    let _ = std::fs::remove_dir_all(&dir);
+    let campaign = Campaign {
+        gcc_args: &["-march=mips32r2", "-mfp32", "-mno-abicalls", "-fno-pic", "-no-pie"],
+        word: 4,
+        ..Campaign::fp(test, arch, qemu, gcc, RECORD)
+    };
+    campaign.run(|rng, n| make_batch(rng, n, &pool), reg_name, describe);
 }
 
 #[test]
 fn mipsel_fp_matches_qemu() {
-    differential(Arch::Mipsel, "qemu-mipsel-static", "mipsel-linux-gnu-gcc");
+    differential(
+        "mipsel_fp_matches_qemu",
+        Arch::Mipsel,
+        "qemu-mipsel-static",
+        "mipsel-linux-gnu-gcc",
+    );
 }
 
 #[test]
 fn mipseb_fp_matches_qemu() {
-    differential(Arch::Mipseb, "qemu-mips-static", "mips-linux-gnu-gcc");
+    differential("mipseb_fp_matches_qemu", Arch::Mipseb, "qemu-mips-static", "mips-linux-gnu-gcc");
 }

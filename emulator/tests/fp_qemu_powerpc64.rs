@@ -25,80 +25,35 @@
 //! and `BOHR_FP_SEED=S` picks another seed. Without QEMU or the cross
 //! compiler the test skips with a notice, and fails under CI.
 
+#[path = "common/qemu_diff.rs"]
+mod qemu_diff;
+
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::Arc;
 
 use bohr_emu::arch::Arch;
 use bohr_emu::arch::powerpc64::decode::{self, Decoded, Opcode};
-use bohr_emu::engine::EngineKind;
-use bohr_emu::machine::{GuestFile, MachineConfig, RunControl, run_script};
+use qemu_diff::{Batch, Campaign, Rng};
 
 /// Instructions per sequence.
 const SEQ_LEN: usize = 6;
-/// Sequences per program (one QEMU run).
-const BATCH: usize = 1000;
 /// Records (operand sets) each sequence runs over, in a loop.
 const REPS: usize = 10;
 /// Bytes of one record: f0–f31, CR, FPSCR.
 const RECORD: usize = 32 * 8 + 8 + 8;
 
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
-
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false")
-}
-
-fn find_in_path(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path).map(|d| d.join(name)).find(|p| p.is_file())
-}
-
-const F64_SPECIAL: &[u64] = &[
-    0x0000_0000_0000_0000,
-    0x8000_0000_0000_0000,
-    0x7ff0_0000_0000_0000,
-    0xfff0_0000_0000_0000,
-    0x7ff8_0000_0000_0000,
-    0xfff8_0000_0000_1234,
-    0x7ff0_0000_0000_0001,
-    0x7ff4_0000_0000_beef,
-    0x0000_0000_0000_0001,
-    0x000f_ffff_ffff_ffff,
-    0x0010_0000_0000_0000,
-    0x7fef_ffff_ffff_ffff,
-    0xffef_ffff_ffff_ffff,
-    0x3ff0_0000_0000_0000,
-    0xbff0_0000_0000_0000,
-    0x3ff0_0000_0000_0001,
-    0x3fe0_0000_0000_0000,
-    0x4004_0000_0000_0000,
-    0xc004_0000_0000_0000,
-    0x43e0_0000_0000_0000,
-    0xc3e0_0000_0000_0000,
-    0x41f0_0000_0000_0000,
-    0x41df_ffff_ffc0_0000,
-    0x43f0_0000_0000_0000,
-    0x4330_0000_0000_0001,
-    0x3810_0000_0000_0000, // f32 subnormal range
-    // Integers, for the conversions from integer.
-    0x0000_0000_0000_0007,
-    0xffff_ffff_ffff_ffff,
-    0x7fff_ffff_ffff_ffff,
-    0x0020_0000_0000_0001,
-];
+const F64_SPECIAL: [u64; 30] = qemu_diff::join(
+    qemu_diff::F64_SPECIAL,
+    [
+        0x43f0_0000_0000_0000, // 2^64
+        0x4330_0000_0000_0001,
+        0x3810_0000_0000_0000, // f32 subnormal range
+        // Integers, for the conversions from integer.
+        0x0000_0000_0000_0007,
+        0xffff_ffff_ffff_ffff,
+        0x7fff_ffff_ffff_ffff,
+        0x0020_0000_0000_0001,
+    ],
+);
 
 fn f_value(rng: &mut Rng) -> u64 {
     match rng.below(6) {
@@ -152,11 +107,6 @@ fn reserved(op: Opcode) -> u32 {
         Opcode::Mcrfs => 0x0063_f801,
         _ => 0,
     }
-}
-
-struct Batch {
-    asm: String,
-    words: Vec<Vec<u32>>,
 }
 
 /// `r{r} = address of {sym}`, for a static executable.
@@ -214,43 +164,6 @@ fn make_batch(rng: &mut Rng, n: usize, pool: &[&'static decode::Encoding]) -> Ba
     Batch { asm, words }
 }
 
-fn build(dir: &Path, name: &str, asm: &str) -> PathBuf {
-    let src = dir.join(format!("{name}.S"));
-    let out = dir.join(name);
-    std::fs::write(&src, asm).unwrap();
-    let st = Command::new("powerpc64-linux-gnu-gcc")
-        .args(["-nostdlib", "-static", "-o"])
-        .arg(&out)
-        .arg(&src)
-        .status()
-        .expect("powerpc64-linux-gnu-gcc runs");
-    assert!(st.success(), "assembling {}", src.display());
-    out
-}
-
-fn run_qemu(prog: &Path) -> Vec<u8> {
-    let out = Command::new("prlimit")
-        .arg("--nproc=64")
-        .arg("qemu-ppc64-static")
-        .arg(prog)
-        .output()
-        .expect("qemu-ppc64-static runs");
-    assert!(out.status.success(), "qemu: {}", String::from_utf8_lossy(&out.stderr));
-    out.stdout
-}
-
-fn run_bohr(prog: &Path, engine: EngineKind) -> Vec<u8> {
-    let elf = std::fs::read(prog).unwrap();
-    let mut cfg = MachineConfig::new(Arch::Powerpc64);
-    cfg.engine = engine;
-    // Compile every block at once: the sequences run once each.
-    cfg.jit_threshold = 0;
-    cfg.files.push(GuestFile { path: "/bin/fpseq".into(), data: Arc::new(elf), executable: true });
-    let o = run_script(&cfg, "fpseq.sh", "fpseq", &RunControl::default()).expect("valid script");
-    assert_eq!(o.exit_code, 0, "{engine}: {}", String::from_utf8_lossy(&o.stderr));
-    o.stdout
-}
-
 fn reg_name(i: usize) -> String {
     match i {
         0..=31 => format!("f{i}"),
@@ -259,53 +172,16 @@ fn reg_name(i: usize) -> String {
     }
 }
 
-/// Names the first differing sequence and register.
-fn explain(batch: &Batch, want: &[u8], got: &[u8]) -> String {
-    let word = |b: &[u8], i: usize| u64::from_be_bytes(b[i * 8..i * 8 + 8].try_into().unwrap());
-    if want.len() != got.len() {
-        return format!("output length {} vs qemu {}", got.len(), want.len());
+/// An instruction word as the decoder sees it.
+fn describe(w: u32) -> String {
+    match decode::decode_word(w) {
+        Decoded::Insn(x) => format!("{} rt={} ra={} rb={} frc={}", x.name, x.rt, x.ra, x.rb, x.mb),
+        _ => "?".into(),
     }
-    for (i, (a, b)) in want.chunks(8).zip(got.chunks(8)).enumerate() {
-        if a != b {
-            let seq = i * 8 / RECORD;
-            let reg = i % (RECORD / 8);
-            let insns: Vec<String> = batch.words[seq]
-                .iter()
-                .map(|&w| match decode::decode_word(w) {
-                    Decoded::Insn(x) => format!(
-                        "{w:#010x} {} rt={} ra={} rb={} frc={}",
-                        x.name, x.rt, x.ra, x.rb, x.mb
-                    ),
-                    _ => format!("{w:#010x} ?"),
-                })
-                .collect();
-            return format!(
-                "sequence {seq}, {}: qemu {:#x}, bohr {:#x}\n  {}",
-                reg_name(reg),
-                word(want, i),
-                word(got, i),
-                insns.join("\n  ")
-            );
-        }
-    }
-    "identical".into()
 }
 
 #[test]
 fn powerpc64_fp_matches_qemu() {
-    let missing: Vec<&str> = ["qemu-ppc64-static", "powerpc64-linux-gnu-gcc", "prlimit"]
-        .into_iter()
-        .filter(|t| find_in_path(t).is_none())
-        .collect();
-    if !missing.is_empty() {
-        assert!(!in_ci(), "missing tools in CI: {missing:?}");
-        eprintln!("skipping powerpc64_fp_matches_qemu: missing {missing:?}");
-        return;
-    }
-    let total: usize =
-        std::env::var("BOHR_FP_SEQUENCES").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000);
-    let seed: u64 =
-        std::env::var("BOHR_FP_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(0x5eed_f10a7);
     let pool: Vec<&'static decode::Encoding> = decode::encodings()
         .filter(|e| {
             e.opcode.is_fpu()
@@ -326,27 +202,12 @@ fn powerpc64_fp_matches_qemu() {
                 )
         })
         .collect();
-    let dir = std::env::temp_dir().join(format!("bohr-fp-qemu-ppc64-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut rng = Rng(seed | 1);
-    let mut done = 0;
-    let mut b = 0;
-    while done < total {
-        let n = BATCH.min(total - done).div_ceil(REPS) * REPS;
-        let batch = make_batch(&mut rng, n, &pool);
-        let prog = build(&dir, &format!("batch{b}"), &batch.asm);
-        let want = run_qemu(&prog);
-        assert_eq!(want.len(), n * RECORD, "qemu output size");
-        for engine in [EngineKind::Interp, EngineKind::Jit] {
-            let got = run_bohr(&prog, engine);
-            assert!(
-                got == want,
-                "batch {b} (seed {seed:#x}) {engine}: {}",
-                explain(&batch, &want, &got)
-            );
-        }
-        done += n;
-        b += 1;
-    }
-    let _ = std::fs::remove_dir_all(&dir);
+    let campaign = Campaign::fp(
+        "powerpc64_fp_matches_qemu",
+        Arch::Powerpc64,
+        "qemu-ppc64-static",
+        "powerpc64-linux-gnu-gcc",
+        RECORD,
+    );
+    campaign.run(|rng, n| make_batch(rng, n, &pool), reg_name, describe);
 }

@@ -7,7 +7,9 @@ mod machine_support;
 
 use bohr_emu::arch::{Arch, frontend_for, supported_arches};
 use bohr_emu::events::Event;
-use bohr_emu::machine::{MachineConfig, RunControl, ScriptError, WritePath, run_script};
+use bohr_emu::machine::{
+    ConfigError, MachineConfig, RunControl, ScriptError, WritePath, run_script,
+};
 use machine_support::*;
 
 fn write_paths(arch: Arch) -> Vec<WritePath> {
@@ -98,11 +100,6 @@ fn portal_is_refused_up_front_without_a_stub() {
         }
         let cfg = cell(arch, bohr_emu::engine::EngineKind::Interp, WritePath::Portal);
         let e = run_script(&cfg, "t.sh", "true", &RunControl::default()).unwrap_err();
-        assert_eq!(
-            e,
-            ScriptError::Config(format!(
-                "the portal write path is not available on {arch}: its frontend has no copy stub"
-            ))
-        );
+        assert_eq!(e, ScriptError::Config(ConfigError::NoPortalStub(arch)));
     }
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use bohr_emu::engine::EngineKind;
 use bohr_emu::machine::{
-    GuestFile, MachineConfig, RunControl, ScriptError, parse_script, run_script,
+    ConfigError, GuestFile, MachineConfig, RunControl, ScriptError, parse_script, run_script,
 };
 use machine_support::*;
 
@@ -293,6 +293,6 @@ fn configuration_errors_are_reported_before_anything_runs() {
     let c = MachineConfig::new(bohr_emu::arch::Arch::Armel);
     if bohr_emu::arch::frontend_for(c.arch).is_none() {
         let e = run_script(&c, "t.sh", "true", &ctl).unwrap_err();
-        assert_eq!(e, ScriptError::Config("architecture armel has no frontend yet".into()));
+        assert_eq!(e, ScriptError::Config(ConfigError::NoFrontend(c.arch)));
     }
 }

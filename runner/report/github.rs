@@ -8,7 +8,7 @@ use std::io::Write as _;
 
 use crate::report::repro_command;
 use crate::report::text::{LEGEND, flake_rate, grid, totals};
-use crate::run::Report;
+use crate::results::Report;
 
 /// Escape workflow-command data (the message).
 fn escape_data(s: &str) -> String {

@@ -11,7 +11,7 @@ use std::path::Path;
 use junit_report::{Duration, Report, TestCase, TestResult, TestSuite};
 
 use crate::report::repro_command;
-use crate::run::{CellReport, CellStatus, Report as RunReport, RunRecord};
+use crate::results::{CellReport, CellStatus, Report as RunReport, RunRecord};
 use crate::sanitize::{escape_bytes, xml_cdata, xml_text};
 
 pub use crate::errors::JunitError;

@@ -1,6 +1,6 @@
 //! Reports of a run: live progress, the end-of-run text (grid, failures,
 //! repro commands), JUnit XML and GitHub Actions annotations. Everything
-//! here renders a [`crate::run::Report`]; nothing runs cells.
+//! here renders a [`crate::results::Report`]; nothing runs cells.
 
 pub mod end;
 pub mod github;

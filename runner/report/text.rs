@@ -9,7 +9,7 @@ use std::fmt::Write;
 use crate::matrix::{Cell, Key, Value};
 use crate::report::repro_command;
 use crate::report::style::Style;
-use crate::run::{CellReport, CellStatus, Report, RunRecord};
+use crate::results::{CellReport, CellStatus, Report, RunRecord};
 use crate::sanitize::escape_bytes;
 
 /// Symbol legend shown under the grid.
@@ -368,9 +368,7 @@ pub fn render_styled(r: &Report, style: Style) -> String {
     let updated = r
         .cells
         .iter()
-        .filter(|c| {
-            c.runs.iter().any(|x| x.snapshot == Some(crate::run::snapshot::Verdict::Updated))
-        })
+        .filter(|c| c.runs.iter().any(|x| x.snapshot == Some(crate::results::Verdict::Updated)))
         .count();
     if updated > 0 {
         let _ = writeln!(out, "snapshots updated: {updated}");

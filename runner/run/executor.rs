@@ -3,13 +3,13 @@
 //! scheduling, isolation and reporting can be tested with fake outcomes,
 //! independently of the emulator.
 
-use bohr_emu::machine::{MachineConfig, Outcome, RunControl};
+use bohr_emu::machine::{MachineConfig, Outcome, RunControl, ScriptError};
 
 /// Runs guest scripts on a machine.
 pub trait Executor: Sync {
     /// Check a script's syntax before any cell runs. The error reads
     /// `NAME:LINE:COL: message`.
-    fn check(&self, name: &str, script: &str) -> Result<(), String>;
+    fn check(&self, name: &str, script: &str) -> Result<(), ScriptError>;
 
     /// Run `script` on a machine built from `cfg`.
     fn run(
@@ -18,7 +18,7 @@ pub trait Executor: Sync {
         name: &str,
         script: &str,
         ctl: &RunControl,
-    ) -> Result<Outcome, String>;
+    ) -> Result<Outcome, ScriptError>;
 }
 
 /// The real machine: `bohr_emu::machine::run_script`.
@@ -26,8 +26,8 @@ pub trait Executor: Sync {
 pub struct MachineExecutor;
 
 impl Executor for MachineExecutor {
-    fn check(&self, name: &str, script: &str) -> Result<(), String> {
-        bohr_emu::machine::parse_script(name, script).map_err(|e| e.to_string())
+    fn check(&self, name: &str, script: &str) -> Result<(), ScriptError> {
+        bohr_emu::machine::parse_script(name, script)
     }
 
     fn run(
@@ -36,7 +36,7 @@ impl Executor for MachineExecutor {
         name: &str,
         script: &str,
         ctl: &RunControl,
-    ) -> Result<Outcome, String> {
-        bohr_emu::machine::run_script(cfg, name, script, ctl).map_err(|e| e.to_string())
+    ) -> Result<Outcome, ScriptError> {
+        bohr_emu::machine::run_script(cfg, name, script, ctl)
     }
 }

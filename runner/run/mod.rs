@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
+use bohr_emu::machine::mtd::MtdError;
 use bohr_emu::machine::{MachineConfig, MachineStats, Outcome, RunControl, Stopped};
 
 use crate::errors::RunError;
@@ -132,7 +133,7 @@ pub fn run_config(
     base: u64,
     seed: u64,
     perturbed: bool,
-) -> Result<MachineConfig, String> {
+) -> Result<MachineConfig, MtdError> {
     let mut c = machine_config(m, cell, seed);
     if perturbed {
         c.chaos = true;
@@ -460,11 +461,12 @@ fn execute(
                 .scripts
                 .get(&cell.settings.script)
                 .ok_or_else(|| format!("script `{}` was not loaded", cell.settings.script))?;
-            let mut cfg = run_config(ctx.matrix, cell, base, seed, perturbed)?;
+            let mut cfg =
+                run_config(ctx.matrix, cell, base, seed, perturbed).map_err(|e| e.to_string())?;
             if cell.settings.memory.is_none() {
                 cfg.limits.memory = ctx.memory;
             }
-            ctx.exec.run(&cfg, &script.name, &script.text, ctl)
+            ctx.exec.run(&cfg, &script.name, &script.text, ctl).map_err(|e| e.to_string())
         }
     }
 }
@@ -604,6 +606,3 @@ fn snapshot_failure(ctx: &Ctx, cell: &Cell, v: &Verdict) -> Option<Failure> {
         )),
     }
 }
-
-#[cfg(test)]
-mod tests;

@@ -22,8 +22,9 @@
 //! words are illegal and never fall through to a later row.
 //! [`checks`] holds the table tests every frontend runs on its tables.
 //!
-//! Talks to: the frontends' `decode` modules (arm; aarch64, powerpc64 and
-//! mips keep their own hexadecimal masks but can move here row by row).
+//! Talks to: the frontends' `decode` modules (arm writes bit patterns;
+//! aarch64, powerpc64, mips and riscv64 keep their hexadecimal masks and
+//! can move to patterns row by row).
 
 /// Fixed bits of an encoding.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -148,6 +149,12 @@ pub const fn bit(w: u32, n: u32) -> bool {
     (w >> n) & 1 != 0
 }
 
+/// Bit `from` of `w`, moved to bit `to`: for immediates whose bits an
+/// encoding scatters (riscv64's branch and compressed forms).
+pub const fn move_bit(w: u32, from: u32, to: u32) -> u32 {
+    ((w >> from) & 1) << to
+}
+
 /// Sign-extend the low `width` bits of `v`.
 pub const fn sext(v: u32, width: u32) -> i64 {
     let shift = 64 - width;
@@ -172,6 +179,20 @@ impl Rng {
     }
 }
 
+/// Marsaglia's plain xorshift64 (13, 7, 17): the word stream the lifters'
+/// random-word tests draw from, one generator for all of them.
+#[derive(Clone, Debug)]
+pub struct XorShift(pub u64);
+
+impl XorShift {
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
 /// The table tests every frontend runs on its tables: rows well formed and
 /// uniquely named, overlapping rows ordered most specific first, every row
 /// reachable, and random words never panicking the decoder.
@@ -182,11 +203,20 @@ pub mod checks {
     /// `required` (the bits every row of the table fixes) and its name is
     /// unique.
     pub fn well_formed<R: Row>(table: &[R], required: u32) {
+        values_inside_masks(table, required);
         let mut names = std::collections::BTreeSet::new();
+        for e in table {
+            assert!(names.insert(e.name()), "{} listed twice", e.name());
+        }
+    }
+
+    /// Every row's value lies inside its mask, and its mask contains
+    /// `required`: [`well_formed`] for a table whose rows may share an
+    /// assembler name.
+    pub fn values_inside_masks<R: Row>(table: &[R], required: u32) {
         for e in table {
             assert_eq!(e.value() & !e.mask(), 0, "{}: value outside mask", e.name());
             assert_eq!(e.mask() & required, required, "{}: mask must fix {required:#x}", e.name());
-            assert!(names.insert(e.name()), "{} listed twice", e.name());
         }
     }
 
@@ -274,6 +304,7 @@ mod tests {
         assert_eq!(bits(0xabcd_1234, 31, 28), 0xa);
         assert_eq!(bits(0xabcd_1234, 31, 0), 0xabcd_1234);
         assert!(bit(0x10, 4));
+        assert_eq!(move_bit(0x8000_0000, 31, 12), 0x1000);
         assert_eq!(sext(0x80, 8), -128);
         assert_eq!(sext(0x7f, 8), 127);
         assert_eq!(sext(0xffff_ffff, 32), -1);

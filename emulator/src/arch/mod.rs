@@ -160,6 +160,29 @@ pub struct PortalStub {
     pub len: Slot,
 }
 
+/// A stub's instruction words as machine code in `endian` byte order;
+/// `B` must be four times `N` (checked when the constant is built).
+pub const fn stub_code<const N: usize, const B: usize>(
+    words: &[u32; N],
+    endian: Endian,
+) -> [u8; B] {
+    assert!(B == 4 * N, "four code bytes per instruction word");
+    let mut out = [0u8; B];
+    let mut i = 0;
+    while i < N {
+        let b = match endian {
+            Endian::Little => words[i].to_le_bytes(),
+            Endian::Big => words[i].to_be_bytes(),
+        };
+        out[4 * i] = b[0];
+        out[4 * i + 1] = b[1];
+        out[4 * i + 2] = b[2];
+        out[4 * i + 3] = b[3];
+        i += 1;
+    }
+    out
+}
+
 /// The Bohr-private system call number a portal stub ends with. No Linux
 /// ABI uses it, and the kernel never dispatches it.
 pub const PORTAL_DONE_SYSCALL: u64 = 2047;
@@ -181,6 +204,26 @@ pub trait Frontend: Send + Sync {
     /// Longest instruction in bytes; the translator hands at least this many
     /// bytes to `lift_insn` whenever they are fetchable.
     fn max_insn_len(&self) -> usize;
+
+    /// Length in bytes of the instruction starting at `bytes[0]`, as far as
+    /// its first bytes tell (the first halfword for riscv64's compressed
+    /// forms); a tool that walks code, such as a test harness, steps by it.
+    /// Fixed-width ISAs keep the default.
+    fn insn_len(&self, _bytes: &[u8]) -> usize {
+        self.max_insn_len()
+    }
+
+    /// Name of the decode-table row the instruction starting at `bytes`
+    /// hits, if it decodes.
+    fn encoding_name(&self, bytes: &[u8]) -> Option<&'static str>;
+
+    /// The name of every decode-table row.
+    fn encoding_names(&self) -> Vec<&'static str>;
+
+    /// Capstone's text and length for the instruction at the start of
+    /// `bytes` (memory order) located at `pc`, in this arch's mode and byte
+    /// order; `None` when capstone cannot decode it.
+    fn disassemble(&self, pc: u64, bytes: &[u8]) -> Option<(String, usize)>;
 
     /// Lift the one instruction at `pc` into `b`. `bytes` starts at `pc` and
     /// holds every fetchable byte up to `max_insn_len` (fewer near the end of
@@ -276,11 +319,5 @@ pub fn supported_arches() -> Vec<Arch> {
 /// order, ARM state for armel). Returns its text and length, or `None` when capstone cannot
 /// decode it or the arch has no frontend.
 pub fn disassemble(arch: Arch, pc: u64, bytes: &[u8]) -> Option<(String, usize)> {
-    match arch {
-        Arch::Riscv64 => riscv64::disasm::disassemble(pc, bytes),
-        Arch::Aarch64 => aarch64::disasm::disassemble(pc, bytes),
-        Arch::Powerpc64 => powerpc64::disasm::disassemble(pc, bytes),
-        Arch::Mipsel | Arch::Mipseb => mips::disasm::disassemble(arch.endian(), pc, bytes),
-        Arch::Armel => arm::disasm::disassemble(pc, bytes),
-    }
+    frontend_for(arch)?.disassemble(pc, bytes)
 }

@@ -2,7 +2,7 @@
 //! fault in it returns to the engine instead of killing the process.
 //!
 //! Compiled code may load and store guest memory at `base + addr` without a
-//! software check (`lower`, "direct" accesses), relying on the host
+//! software check (`access`, "direct" accesses), relying on the host
 //! protections that `mem` keeps in step with the guest's. Such an access
 //! faults whenever the slow path has work to do: an unmapped or protected
 //! page, a page holding translated code, a page the guest may write but not

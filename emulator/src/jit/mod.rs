@@ -24,6 +24,7 @@
 //!   leaves at the next instruction boundary after a reset request, which
 //!   the dispatch loop applies (`plugin::EnginePlugins::safe_point`).
 
+mod access;
 mod fault;
 mod lower;
 pub mod runtime;
@@ -577,7 +578,7 @@ impl Engine for Jit {
             // call. The plugin host outlives the call (we hold its handle)
             // and is not borrowed here.
             // The code faults only in its direct accesses, which leave
-            // `CpuState` current (`lower`) and which `activation` lists.
+            // `CpuState` current (`access`) and which `activation` lists.
             let code = unsafe { fault::enter(&mut self.activation, tramp, cpu, entry) };
             let ctx = &*self.run_ctx;
             self.plugins.after_block();

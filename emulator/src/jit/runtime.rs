@@ -41,7 +41,7 @@ impl FastEntry {
 }
 
 /// The table slot of `pc`. Compiled code computes the same expression
-/// (see `lower`), with [`FAST_HASH_SHIFTS`].
+/// (see `lower::frame`), with [`FAST_HASH_SHIFTS`].
 #[inline]
 pub fn fast_index(pc: u64) -> usize {
     (((pc >> FAST_HASH_SHIFTS.0) ^ (pc >> FAST_HASH_SHIFTS.1)) as usize)
@@ -70,7 +70,7 @@ pub struct JitCtx {
     /// Extra exit information (trap index).
     pub exit_aux: u64,
     /// What the last slow-path helper returned, widened; the thunks that
-    /// call the helpers store it here (see `lower::lower_thunk`).
+    /// call the helpers store it here (see `lower::abi::lower_thunk`).
     pub slow_result: u64,
     /// The slow-path helpers' arguments after `ctx` (address, size, value),
     /// which compiled code stores here for the thunks to pass on, so the

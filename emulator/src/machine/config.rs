@@ -203,3 +203,22 @@ pub struct Outcome {
     /// refused request also shows as an `Event::LimitReached`).
     pub limits: LimitStats,
 }
+
+/// Why a [`MachineConfig`] cannot be built into a machine.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("shell = \"guest\" needs a rootfs with /bin/sh")]
+    GuestShellWithoutRootfs,
+    #[error("architecture {0} has no frontend yet")]
+    NoFrontend(Arch),
+    #[error("the portal write path is not available on {0}: its frontend has no copy stub")]
+    NoPortalStub(Arch),
+    #[error("quantum must be at least 1 instruction")]
+    ZeroQuantum,
+    #[error("mtd_chunk {chunk} must be between 1 and {max} bytes")]
+    MtdChunk { chunk: u32, max: u64 },
+    #[error(transparent)]
+    Mtd(#[from] super::mtd::MtdError),
+    #[error(transparent)]
+    Vfs(#[from] super::vfs::VfsError),
+}

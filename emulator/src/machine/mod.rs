@@ -58,7 +58,7 @@ pub enum ScriptError {
     /// The machine configuration cannot be built (bad MTD spec, guest file,
     /// unsupported arch or write path).
     #[error("{0}")]
-    Config(String),
+    Config(#[from] ConfigError),
     /// The host failed under the guest (a reservation refused, a file
     /// unreadable): an error of Bohr's, never a guest result.
     #[error("host error: {0}")]
@@ -131,35 +131,28 @@ pub fn run_script_instrumented(
         // the script itself.
         ShellKind::Guest => {
             if cfg.rootfs.is_none() {
-                return Err(ScriptError::Config(
-                    "shell = \"guest\" needs a rootfs with /bin/sh".into(),
-                ));
+                return Err(ConfigError::GuestShellWithoutRootfs.into());
             }
             parse(script_name, &guest_shell_command(script))?
         }
     };
-    let frontend = crate::arch::frontend_for(cfg.arch).ok_or_else(|| {
-        ScriptError::Config(format!("architecture {} has no frontend yet", cfg.arch))
-    })?;
+    let frontend = crate::arch::frontend_for(cfg.arch).ok_or(ConfigError::NoFrontend(cfg.arch))?;
     if cfg.write_path == WritePath::Portal && frontend.portal_copy_stub().is_none() {
-        return Err(ScriptError::Config(format!(
-            "the portal write path is not available on {}: its frontend has no copy stub",
-            cfg.arch
-        )));
+        return Err(ConfigError::NoPortalStub(cfg.arch).into());
     }
     if cfg.quantum == 0 {
-        return Err(ScriptError::Config("quantum must be at least 1 instruction".into()));
+        return Err(ConfigError::ZeroQuantum.into());
     }
     if cfg.mtd_chunk == 0 || u64::from(cfg.mtd_chunk) > crate::linux::writepath_max_chunk() {
-        return Err(ScriptError::Config(format!(
-            "mtd_chunk {} must be between 1 and {} bytes",
-            cfg.mtd_chunk,
-            crate::linux::writepath_max_chunk()
-        )));
+        return Err(ConfigError::MtdChunk {
+            chunk: cfg.mtd_chunk,
+            max: crate::linux::writepath_max_chunk(),
+        }
+        .into());
     }
     let mut mtds = Vec::with_capacity(cfg.mtds.len());
     for (i, spec) in cfg.mtds.iter().enumerate() {
-        mtds.push(Rc::new(mtd::MtdDevice::build(i, spec, cfg.seed).map_err(ScriptError::Config)?));
+        mtds.push(Rc::new(mtd::MtdDevice::build(i, spec, cfg.seed).map_err(ConfigError::Mtd)?));
     }
     let stdout = Capture::new_ref(CAPTURE_LIMIT);
     let stderr = Capture::new_ref(CAPTURE_LIMIT);
@@ -178,7 +171,7 @@ pub fn run_script_instrumented(
         ),
         None => Vfs::new(programs, &cfg.files, mtds, stderr.clone(), quota),
     }
-    .map_err(|e| ScriptError::Config(e.to_string()))?;
+    .map_err(ConfigError::Vfs)?;
     let vfs = Rc::new(RefCell::new(vfs));
 
     let mut kernel = Kernel::new(Box::new(VfsHandle(vfs.clone())), cfg.seed);

@@ -38,24 +38,20 @@ impl MtdDevice {
     }
 
     /// Build device `index` from `spec`; `seed` drives `MtdFill::Random`.
-    pub fn build(index: usize, spec: &MtdSpec, seed: u64) -> Result<MtdDevice, String> {
+    pub fn build(index: usize, spec: &MtdSpec, seed: u64) -> Result<MtdDevice, MtdError> {
         let name = &spec.name;
         if name.is_empty() || name.contains(['"', '\n']) || name.len() > 64 {
-            return Err(format!(
-                "mtd name {name:?} must be 1 to 64 characters without quotes or newlines"
-            ));
+            return Err(MtdError::Name { name: name.clone() });
         }
         if spec.size == 0 || spec.size > MAX_MTD_SIZE {
-            return Err(format!(
-                "mtd `{name}`: size {} must be between 1 and {MAX_MTD_SIZE}",
-                spec.size
-            ));
+            return Err(MtdError::Size { name: name.clone(), size: spec.size });
         }
         if spec.erasesize == 0 || !spec.size.is_multiple_of(spec.erasesize) {
-            return Err(format!(
-                "mtd `{name}`: size {:#x} must be a non-zero multiple of erasesize {:#x}",
-                spec.size, spec.erasesize
-            ));
+            return Err(MtdError::EraseSize {
+                name: name.clone(),
+                size: spec.size,
+                erasesize: spec.erasesize,
+            });
         }
         let size = spec.size as usize;
         let bytes = match &spec.fill {
@@ -69,10 +65,7 @@ impl MtdDevice {
             }
             MtdFill::Bytes(data) => {
                 if data.len() > size {
-                    return Err(format!(
-                        "mtd `{name}`: file of {} bytes does not fit in size {size}",
-                        data.len()
-                    ));
+                    return Err(MtdError::FileTooBig { name: name.clone(), len: data.len(), size });
                 }
                 let mut b = data.as_ref().clone();
                 b.resize(size, 0xff);
@@ -83,10 +76,12 @@ impl MtdDevice {
         for (offset, data) in &spec.writes {
             let end = offset.checked_add(data.len() as u64).filter(|&e| e <= spec.size);
             let Some(end) = end else {
-                return Err(format!(
-                    "mtd `{name}`: write of {} bytes at offset {offset:#x} runs past size {size:#x}",
-                    data.len()
-                ));
+                return Err(MtdError::WritePastEnd {
+                    name: name.clone(),
+                    len: data.len(),
+                    offset: *offset,
+                    size,
+                });
             };
             dev.bytes[*offset as usize..end as usize].copy_from_slice(data);
         }
@@ -98,6 +93,21 @@ fn fnv(bytes: &[u8]) -> u64 {
     let mut h = super::Fnv64::default();
     h.write(bytes);
     h.finish()
+}
+
+/// Why an MTD device cannot be built from its spec.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MtdError {
+    #[error("mtd name {name:?} must be 1 to 64 characters without quotes or newlines")]
+    Name { name: String },
+    #[error("mtd `{name}`: size {size} must be between 1 and {max}", max = MAX_MTD_SIZE)]
+    Size { name: String, size: u64 },
+    #[error("mtd `{name}`: size {size:#x} must be a non-zero multiple of erasesize {erasesize:#x}")]
+    EraseSize { name: String, size: u64, erasesize: u64 },
+    #[error("mtd `{name}`: file of {len} bytes does not fit in size {size}")]
+    FileTooBig { name: String, len: usize, size: usize },
+    #[error("mtd `{name}`: write of {len} bytes at offset {offset:#x} runs past size {size:#x}")]
+    WritePastEnd { name: String, len: usize, offset: u64, size: usize },
 }
 
 /// An open `/dev/mtdN`.
@@ -199,12 +209,14 @@ mod tests {
     fn bad_specs_are_errors() {
         let mut s = spec(MtdFill::Zero);
         s.writes = vec![(0x1ffe, b"xyz".to_vec())];
-        assert!(MtdDevice::build(0, &s, 0).unwrap_err().contains("runs past size"));
+        assert!(MtdDevice::build(0, &s, 0).unwrap_err().to_string().contains("runs past size"));
         let mut s = spec(MtdFill::Zero);
         s.erasesize = 0x3000;
-        assert!(MtdDevice::build(0, &s, 0).unwrap_err().contains("multiple of erasesize"));
+        assert!(
+            MtdDevice::build(0, &s, 0).unwrap_err().to_string().contains("multiple of erasesize")
+        );
         let s = spec(MtdFill::Bytes(Arc::new(vec![0; 0x2001])));
-        assert!(MtdDevice::build(0, &s, 0).unwrap_err().contains("does not fit"));
+        assert!(MtdDevice::build(0, &s, 0).unwrap_err().to_string().contains("does not fit"));
         let mut s = spec(MtdFill::Zero);
         s.name = "a\"b".into();
         assert!(MtdDevice::build(0, &s, 0).is_err());

@@ -1,10 +1,11 @@
 //! The data-driven instruction test runner shared by every architecture.
 //!
-//! Each `tests/insns_<arch>.rs` describes its architecture with an
-//! [`ArchSpec`] (register names and their initial values, how long an
-//! instruction is, which decoder entry it hits, capstone's text for it)
-//! and calls [`run_file`] on `tests/insns/<arch>.ins`, once per engine.
-//! The line syntax is documented at the top of each `.ins` file:
+//! `tests/insns.rs` describes each architecture with an [`ArchSpec`]
+//! (register names and their initial values, its `.ins` files, which
+//! decoder rows they must exercise) and calls [`run`] once per engine; how
+//! long an instruction is, which decoder row it hits and capstone's text
+//! for it come from the arch's `Frontend`. The line syntax is documented at
+//! the top of each `.ins` file:
 //!
 //! ```text
 //! BYTES | DISASSEMBLY | INPUTS | EXPECTED
@@ -15,34 +16,41 @@
 //! stopped. It also checks each line's disassembly column against
 //! capstone, so a line cannot silently test other bytes than it claims,
 //! and that every encoding of the decoder's table is exercised. All
-//! failures are reported together, with line numbers.
+//! failures are reported together, with file names and line numbers.
 
 use std::collections::BTreeSet;
 
-use bohr_emu::arch::Arch;
+use bohr_emu::arch::{Arch, Frontend, frontend_for};
 use bohr_emu::engine::{EngineKind, StopReason};
 use bohr_emu::ir::TrapKind;
 use bohr_emu::testing::Harness;
 
-/// Capstone's `(text, length)` for the instruction at `pc` in `bytes`.
-pub type DisassembleFn = fn(u64, &[u8]) -> Option<(String, usize)>;
+/// One `.ins` file of an arch.
+pub struct InsFile {
+    /// Path of the file.
+    pub path: String,
+    /// Its instruction words are written most significant byte first and
+    /// run with each 4-byte word reversed: the mips cases shared by both
+    /// byte orders, on mipsel.
+    pub reverse_words: bool,
+}
 
 /// What the runner needs to know about one architecture.
 pub struct ArchSpec {
     pub arch: Arch,
-    /// Path of the `.ins` file.
-    pub file: &'static str,
+    /// The files whose cases run, in order.
+    pub files: Vec<InsFile>,
     /// Register names a line may assign or check, with the value each
     /// holds before the line's inputs are applied.
     pub regs: Vec<(&'static str, u64)>,
-    /// Length in bytes of the instruction starting at `bytes[0]`.
-    pub insn_len: fn(&[u8]) -> usize,
-    /// Name of the decoder-table entry the instruction hits, if any.
-    pub encoding_name: fn(&[u8]) -> Option<&'static str>,
-    /// Every decoder-table entry name; each must be hit by some line.
+    /// Decoder-table entry names the files must hit, each by some line.
     pub encodings: Vec<&'static str>,
-    /// Capstone's text for an instruction.
-    pub disassemble: DisassembleFn,
+}
+
+impl ArchSpec {
+    fn frontend(&self) -> &'static dyn Frontend {
+        frontend_for(self.arch).expect("the arch has a frontend")
+    }
 }
 
 /// Where code is mapped unless a line says otherwise.
@@ -145,17 +153,23 @@ fn parse_assigns(spec: &ArchSpec, field: &str) -> Result<Assigns, String> {
     Ok(a)
 }
 
-fn parse_case(spec: &ArchSpec, line: usize, text: &str) -> Result<Case, String> {
+fn parse_case(spec: &ArchSpec, file: &InsFile, line: usize, text: &str) -> Result<Case, String> {
     let fields: Vec<&str> = text.split('|').map(str::trim).collect();
     let [bytes, disasm, input, expect] = fields[..] else {
         return Err(format!("expected 4 `|`-separated fields, found {}", fields.len()));
     };
-    let bytes = bytes
+    let mut bytes = bytes
         .split_whitespace()
         .map(|b| u8::from_str_radix(b, 16).map_err(|_| format!("bad byte `{b}`")))
         .collect::<Result<Vec<u8>, String>>()?;
     if bytes.is_empty() {
         return Err("no bytes".into());
+    }
+    if file.reverse_words {
+        if !bytes.len().is_multiple_of(4) {
+            return Err("bytes are not whole words".into());
+        }
+        bytes.chunks_mut(4).for_each(<[u8]>::reverse);
     }
     let input = parse_assigns(spec, input)?;
     if input.stop.is_some() {
@@ -176,7 +190,7 @@ fn split_insns(spec: &ArchSpec, bytes: &[u8]) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let mut off = 0;
     while off < bytes.len() {
-        let len = (spec.insn_len)(&bytes[off..]).max(1).min(bytes.len() - off);
+        let len = spec.frontend().insn_len(&bytes[off..]).max(1).min(bytes.len() - off);
         out.push((off, len));
         off += len;
     }
@@ -205,7 +219,8 @@ fn run_case(
     let text: Vec<String> = insns
         .iter()
         .map(|&(off, len)| {
-            (spec.disassemble)(pc + off as u64, &case.bytes[off..off + len])
+            spec.frontend()
+                .disassemble(pc + off as u64, &case.bytes[off..off + len])
                 .filter(|&(_, n)| n == len)
                 .map_or_else(|| "(bad)".to_string(), |(t, _)| t)
         })
@@ -215,7 +230,7 @@ fn run_case(
         errs.push(format!("disassembly is `{got}`, line says `{}`", case.disasm));
     }
     for &(off, len) in &insns {
-        if let Some(name) = (spec.encoding_name)(&case.bytes[off..off + len]) {
+        if let Some(name) = spec.frontend().encoding_name(&case.bytes[off..off + len]) {
             covered.insert(name);
         }
     }
@@ -291,34 +306,62 @@ fn run_case(
     errs
 }
 
-/// Run every case of `spec.file` under `kind`; panics with every failure.
-pub fn run_file(spec: &ArchSpec, kind: EngineKind) {
-    let text = std::fs::read_to_string(spec.file).expect("instruction test file is readable");
+/// The encoding names hit by the lines of `path` that do not trap.
+pub fn encodings_hit(arch: Arch, path: &str) -> BTreeSet<&'static str> {
+    let frontend = frontend_for(arch).expect("the arch has a frontend");
+    let text = std::fs::read_to_string(path).expect("instruction test file is readable");
+    let mut hit = BTreeSet::new();
+    for line in text.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
+        let fields: Vec<&str> = line.split('|').collect();
+        if fields.len() == 4 && !fields[3].contains("trap=") {
+            let bytes: Vec<u8> = fields[0]
+                .split_whitespace()
+                .filter_map(|b| u8::from_str_radix(b, 16).ok())
+                .collect();
+            if let Some(name) = frontend.encoding_name(&bytes) {
+                hit.insert(name);
+            }
+        }
+    }
+    hit
+}
+
+/// Run every case of `spec`'s files under `kind`; panics with every
+/// failure.
+pub fn run(spec: &ArchSpec, kind: EngineKind) {
     let mut failures = Vec::new();
     let mut covered = BTreeSet::new();
     let mut cases = 0;
-    for (i, raw) in text.lines().enumerate() {
-        let line = i + 1;
-        let body = raw.trim();
-        if body.is_empty() || body.starts_with('#') {
-            continue;
-        }
-        cases += 1;
-        match parse_case(spec, line, body) {
-            Ok(case) => {
-                for e in run_case(spec, &case, kind, &mut covered) {
-                    failures.push(format!("line {}: {e}\n    {body}", case.line));
+    for file in &spec.files {
+        let name = file.path.rsplit('/').next().unwrap_or(&file.path);
+        let text = std::fs::read_to_string(&file.path).expect("instruction test file is readable");
+        let mut file_cases = 0;
+        for (i, raw) in text.lines().enumerate() {
+            let line = i + 1;
+            let body = raw.trim();
+            if body.is_empty() || body.starts_with('#') {
+                continue;
+            }
+            file_cases += 1;
+            match parse_case(spec, file, line, body) {
+                Ok(case) => {
+                    for e in run_case(spec, &case, kind, &mut covered) {
+                        failures.push(format!("{name} line {}: {e}\n    {body}", case.line));
+                    }
+                }
+                Err(e) => {
+                    failures.push(format!("{name} line {line}: parse error: {e}\n    {body}"))
                 }
             }
-            Err(e) => failures.push(format!("line {line}: parse error: {e}\n    {body}")),
         }
+        assert!(file_cases > 0, "no cases in {}", file.path);
+        cases += file_cases;
     }
     let uncovered: Vec<&str> =
         spec.encodings.iter().copied().filter(|n| !covered.contains(n)).collect();
     if !uncovered.is_empty() {
         failures.push(format!("encodings without a test line: {}", uncovered.join(", ")));
     }
-    assert!(cases > 0, "no cases in {}", spec.file);
     assert!(
         failures.is_empty(),
         "{} {kind}: {} failure(s) in {cases} cases:\n{}",

@@ -1260,11 +1260,9 @@ mod tests {
 
     #[test]
     fn random_words_never_panic() {
-        let mut s = 0x9e37_79b9_7f4a_7c15u64;
+        let mut rng = crate::arch::decode_kit::XorShift(0x9e37_79b9_7f4a_7c15u64);
         for n in 0..300_000u32 {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
+            let s = rng.next_u64();
             let bytes = (s as u32).to_le_bytes();
             let avail = if n % 16 == 0 { (n as usize / 16) % 4 } else { 4 };
             let mut b = BlockBuilder::new(0x1000);
@@ -1276,12 +1274,10 @@ mod tests {
 
     #[test]
     fn random_fills_of_every_encoding_lift_to_valid_blocks() {
-        let mut s = 0x0123_4567_89ab_cdefu64;
+        let mut rng = crate::arch::decode_kit::XorShift(0x0123_4567_89ab_cdefu64);
         for enc in decode::encodings() {
             for _ in 0..500 {
-                s ^= s << 13;
-                s ^= s >> 7;
-                s ^= s << 17;
+                let s = rng.next_u64();
                 let w = enc.value | (s as u32 & !enc.mask);
                 lift(w);
             }

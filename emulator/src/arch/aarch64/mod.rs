@@ -35,6 +35,21 @@ impl Frontend for Aarch64 {
         4
     }
 
+    fn encoding_name(&self, bytes: &[u8]) -> Option<&'static str> {
+        match decode::decode(bytes) {
+            decode::Decoded::Insn(i) => Some(i.name),
+            _ => None,
+        }
+    }
+
+    fn encoding_names(&self) -> Vec<&'static str> {
+        decode::encodings().map(|e| e.name).collect()
+    }
+
+    fn disassemble(&self, pc: u64, bytes: &[u8]) -> Option<(String, usize)> {
+        disasm::disassemble(pc, bytes)
+    }
+
     fn lift_insn(&self, pc: u64, bytes: &[u8], b: &mut BlockBuilder) {
         lift::lift_insn(pc, bytes, b)
     }

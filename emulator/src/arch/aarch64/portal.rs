@@ -9,7 +9,8 @@
 //! restores afterwards.
 
 use super::regs::{X0, X1, X2};
-use crate::arch::{PORTAL_DONE_SYSCALL, PortalStub};
+use crate::arch::{PORTAL_DONE_SYSCALL, PortalStub, stub_code};
+use crate::ir::Endian;
 
 /// The stub as instruction words, with each word's offset in the stub.
 const WORDS: [u32; 13] = [
@@ -32,19 +33,7 @@ const WORDS: [u32; 13] = [
 const _: () = assert!((WORDS[11] >> 5) & 0xffff == PORTAL_DONE_SYSCALL as u32);
 
 /// Little-endian bytes of [`WORDS`].
-const CODE: [u8; 4 * WORDS.len()] = {
-    let mut out = [0u8; 4 * WORDS.len()];
-    let mut i = 0;
-    while i < WORDS.len() {
-        let b = WORDS[i].to_le_bytes();
-        out[4 * i] = b[0];
-        out[4 * i + 1] = b[1];
-        out[4 * i + 2] = b[2];
-        out[4 * i + 3] = b[3];
-        i += 1;
-    }
-    out
-};
+const CODE: [u8; 4 * WORDS.len()] = stub_code(&WORDS, Endian::Little);
 
 pub static STUB: PortalStub = PortalStub { code: &CODE, src: X0, dst: X1, len: X2 };
 

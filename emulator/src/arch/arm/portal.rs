@@ -8,7 +8,8 @@
 //! copy. It clobbers r0–r3 and r7, which the kernel restores afterwards.
 
 use super::regs::{R0, R1, R2};
-use crate::arch::{PORTAL_DONE_SYSCALL, PortalStub};
+use crate::arch::{PORTAL_DONE_SYSCALL, PortalStub, stub_code};
+use crate::ir::Endian;
 
 const LEN: usize = 15;
 
@@ -32,21 +33,7 @@ const WORDS: [u32; LEN] = [
 
 const _: () = assert!(0x800 - 1 == PORTAL_DONE_SYSCALL, "the stub's syscall number");
 
-/// [`WORDS`] in memory order.
-const fn code() -> [u8; 4 * LEN] {
-    let mut out = [0u8; 4 * LEN];
-    let mut i = 0;
-    while i < LEN {
-        let b = WORDS[i].to_le_bytes();
-        out[4 * i] = b[0];
-        out[4 * i + 1] = b[1];
-        out[4 * i + 2] = b[2];
-        out[4 * i + 3] = b[3];
-        i += 1;
-    }
-    out
-}
-
-const CODE: [u8; 4 * LEN] = code();
+/// [`WORDS`] in memory order (little-endian).
+const CODE: [u8; 4 * LEN] = stub_code(&WORDS, Endian::Little);
 
 pub static STUB: PortalStub = PortalStub { code: &CODE, src: R0, dst: R1, len: R2 };

@@ -966,11 +966,9 @@ mod tests {
 
     #[test]
     fn random_words_never_panic() {
-        let mut s = 0x9e37_79b9_7f4a_7c15u64;
+        let mut rng = crate::arch::decode_kit::XorShift(0x9e37_79b9_7f4a_7c15u64);
         for n in 0..100_000u32 {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
+            let s = rng.next_u64();
             for (_, endian) in endians() {
                 // Two instructions, so delay-slot paths are exercised too.
                 let mut b = BlockBuilder::new(CODE);

@@ -43,6 +43,21 @@ impl Frontend for Mips {
         4
     }
 
+    fn encoding_name(&self, bytes: &[u8]) -> Option<&'static str> {
+        match decode::decode_word(decode::word_from(bytes, self.endian)?) {
+            decode::Decoded::Insn(i) => Some(i.name),
+            decode::Decoded::Illegal => None,
+        }
+    }
+
+    fn encoding_names(&self) -> Vec<&'static str> {
+        decode::encodings().map(|e| e.name).collect()
+    }
+
+    fn disassemble(&self, pc: u64, bytes: &[u8]) -> Option<(String, usize)> {
+        disasm::disassemble(self.endian, pc, bytes)
+    }
+
     fn lift_insn(&self, pc: u64, bytes: &[u8], b: &mut BlockBuilder) {
         lift::lift_insn(self.endian, pc, bytes, b)
     }

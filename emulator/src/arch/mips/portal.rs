@@ -12,7 +12,7 @@
 //! It clobbers t0, t1, v0 and a0–a2, which the kernel restores afterwards.
 
 use super::regs::{A0, A1, A2};
-use crate::arch::{PORTAL_DONE_SYSCALL, PortalStub};
+use crate::arch::{PORTAL_DONE_SYSCALL, PortalStub, stub_code};
 use crate::ir::Endian;
 
 const LEN: usize = 20;
@@ -54,26 +54,8 @@ const fn words(endian: Endian) -> [u32; LEN] {
 const _: () = assert!(words(Endian::Little)[18] & 0xffff == PORTAL_DONE_SYSCALL as u32);
 
 /// [`words`] in memory order.
-const fn code(endian: Endian) -> [u8; 4 * LEN] {
-    let w = words(endian);
-    let mut out = [0u8; 4 * LEN];
-    let mut i = 0;
-    while i < LEN {
-        let b = match endian {
-            Endian::Little => w[i].to_le_bytes(),
-            Endian::Big => w[i].to_be_bytes(),
-        };
-        out[4 * i] = b[0];
-        out[4 * i + 1] = b[1];
-        out[4 * i + 2] = b[2];
-        out[4 * i + 3] = b[3];
-        i += 1;
-    }
-    out
-}
-
-const CODE_LE: [u8; 4 * LEN] = code(Endian::Little);
-const CODE_BE: [u8; 4 * LEN] = code(Endian::Big);
+const CODE_LE: [u8; 4 * LEN] = stub_code(&words(Endian::Little), Endian::Little);
+const CODE_BE: [u8; 4 * LEN] = stub_code(&words(Endian::Big), Endian::Big);
 
 pub static STUB_LE: PortalStub = PortalStub { code: &CODE_LE, src: A0, dst: A1, len: A2 };
 pub static STUB_BE: PortalStub = PortalStub { code: &CODE_BE, src: A0, dst: A1, len: A2 };

@@ -7,7 +7,8 @@
 //! the kernel restores afterwards.
 
 use super::regs::{R3, R4, R5};
-use crate::arch::{PORTAL_DONE_SYSCALL, PortalStub};
+use crate::arch::{PORTAL_DONE_SYSCALL, PortalStub, stub_code};
+use crate::ir::Endian;
 
 /// The stub as instruction words. Branch targets are offsets from the
 /// start of the stub (the second column).
@@ -36,19 +37,7 @@ const WORDS: [u32; 18] = [
 const _: () = assert!(WORDS[16] & 0xffff == PORTAL_DONE_SYSCALL as u32);
 
 /// Big-endian bytes of [`WORDS`].
-const CODE: [u8; 4 * WORDS.len()] = {
-    let mut out = [0u8; 4 * WORDS.len()];
-    let mut i = 0;
-    while i < WORDS.len() {
-        let b = WORDS[i].to_be_bytes();
-        out[4 * i] = b[0];
-        out[4 * i + 1] = b[1];
-        out[4 * i + 2] = b[2];
-        out[4 * i + 3] = b[3];
-        i += 1;
-    }
-    out
-};
+const CODE: [u8; 4 * WORDS.len()] = stub_code(&WORDS, Endian::Big);
 
 pub static STUB: PortalStub = PortalStub { code: &CODE, src: R3, dst: R4, len: R5 };
 

@@ -14,8 +14,11 @@
 //! immediate); such words are illegal, they never fall through to a later
 //! entry. The unit tests below check these rules.
 //!
-//! Talks to: `lift` (consumes [`decode`]), and tests that generate random
+//! Talks to: `lift` (consumes [`decode`]), `arch::decode_kit` (the row
+//! type, field helpers and table checks), and tests that generate random
 //! instructions from [`encodings`].
+
+use crate::arch::decode_kit::{self, bits, move_bit, sext};
 
 /// Operand size of loads/stores and atomics, in bytes.
 pub type Size = u8;
@@ -282,19 +285,15 @@ pub enum Format {
     CSdsp,
 }
 
-/// One row of an encoding table.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Encoding {
-    /// Assembler name of the encoding (`"c.addi"` for the compressed one).
-    pub name: &'static str,
-    /// Bits that identify the encoding.
-    pub mask: u32,
-    /// Required value of those bits.
-    pub value: u32,
-    /// Instruction length in bytes: 2 or 4.
-    pub len: u8,
-    pub format: Format,
-    pub opcode: Opcode,
+/// One row of an encoding table: the shared decode-table row.
+pub type Encoding = decode_kit::Encoding<Format, Opcode>;
+
+impl Encoding {
+    /// Instruction length in bytes: 2 for a compressed encoding, 4 for a
+    /// base one (the low two bits of every row's pattern are fixed).
+    pub const fn insn_len(&self) -> u8 {
+        insn_len(self.value as u8)
+    }
 }
 
 /// A decoded instruction. Unused operands are zero.
@@ -332,12 +331,14 @@ pub enum Decoded {
     },
 }
 
+/// A 32-bit row; its pattern fixes the low bits `11`.
 const fn e(name: &'static str, mask: u32, value: u32, format: Format, opcode: Opcode) -> Encoding {
-    Encoding { name, mask, value, len: 4, format, opcode }
+    Encoding::from_mask(name, mask, value, format, opcode)
 }
 
+/// A 16-bit (compressed) row; its pattern fixes low bits other than `11`.
 const fn c(name: &'static str, mask: u32, value: u32, format: Format, opcode: Opcode) -> Encoding {
-    Encoding { name, mask, value, len: 2, format, opcode }
+    Encoding::from_mask(name, mask, value, format, opcode)
 }
 
 use AluOp as A;
@@ -697,8 +698,7 @@ pub const fn insn_len(first: u8) -> u8 {
 /// The table entry matching `word` (a 16-bit word for `len == 2`), without
 /// checking reserved fields.
 pub fn lookup(word: u32, len: u8) -> Option<&'static Encoding> {
-    let table = if len == 2 { RVC_TABLE } else { RV64_TABLE };
-    table.iter().find(|enc| word & enc.mask == enc.value)
+    decode_kit::lookup(if len == 2 { RVC_TABLE } else { RV64_TABLE }, word)
 }
 
 /// Decode the instruction at the start of `bytes` (little-endian).
@@ -745,21 +745,6 @@ struct Operands {
     imm: i64,
 }
 
-/// Bits `hi..=lo` of `w`, shifted down.
-const fn bits(w: u32, hi: u32, lo: u32) -> u32 {
-    (w >> lo) & ((1 << (hi - lo + 1)) - 1)
-}
-
-/// Bit `from` of `w`, moved to bit `to`.
-const fn bit(w: u32, from: u32, to: u32) -> u32 {
-    ((w >> from) & 1) << to
-}
-
-/// Sign-extend the low `n` bits of `v`.
-const fn sext(v: u32, n: u32) -> i64 {
-    ((v as i64) << (64 - n)) >> (64 - n)
-}
-
 const SP: u8 = 2;
 const RA: u8 = 1;
 
@@ -775,7 +760,7 @@ fn extract(format: Format, w: u32) -> Option<Operands> {
     let c_rs1p = 8 + bits(w, 9, 7) as u8; // rs1' / rd'
     let c_rs2p = 8 + bits(w, 4, 2) as u8; // rs2' / rd'
     // The 6-bit immediate of CI formats: imm[5] at 12, imm[4:0] at 6:2.
-    let ci6 = bit(w, 12, 5) | bits(w, 6, 2);
+    let ci6 = move_bit(w, 12, 5) | bits(w, 6, 2);
     let o = |rd, rs1, rs2, imm| Some(Operands { rd, rs1, rs2, imm, ..Default::default() });
     let rm = bits(w, 14, 12) as u8;
     match format {
@@ -783,14 +768,18 @@ fn extract(format: Format, w: u32) -> Option<Operands> {
         F::I => o(rd, rs1, 0, sext(bits(w, 31, 20), 12)),
         F::S => o(0, rs1, rs2, sext((bits(w, 31, 25) << 5) | bits(w, 11, 7), 12)),
         F::B => {
-            let imm =
-                bit(w, 31, 12) | bit(w, 7, 11) | (bits(w, 30, 25) << 5) | (bits(w, 11, 8) << 1);
+            let imm = move_bit(w, 31, 12)
+                | move_bit(w, 7, 11)
+                | (bits(w, 30, 25) << 5)
+                | (bits(w, 11, 8) << 1);
             o(0, rs1, rs2, sext(imm, 13))
         }
         F::U => o(rd, 0, 0, (w & 0xffff_f000) as i32 as i64),
         F::J => {
-            let imm =
-                bit(w, 31, 20) | (bits(w, 19, 12) << 12) | bit(w, 20, 11) | (bits(w, 30, 21) << 1);
+            let imm = move_bit(w, 31, 20)
+                | (bits(w, 19, 12) << 12)
+                | move_bit(w, 20, 11)
+                | (bits(w, 30, 21) << 1);
             o(rd, 0, 0, sext(imm, 21))
         }
         F::Shamt6 => o(rd, rs1, 0, bits(w, 25, 20) as i64),
@@ -818,11 +807,14 @@ fn extract(format: Format, w: u32) -> Option<Operands> {
             imm: 0,
         }),
         F::CFldsp => {
-            let imm = bit(w, 12, 5) | (bits(w, 6, 5) << 3) | (bits(w, 4, 2) << 6);
+            let imm = move_bit(w, 12, 5) | (bits(w, 6, 5) << 3) | (bits(w, 4, 2) << 6);
             o(c_rd, SP, 0, imm as i64)
         }
         F::CAddi4spn => {
-            let imm = (bits(w, 12, 11) << 4) | (bits(w, 10, 7) << 6) | bit(w, 6, 2) | bit(w, 5, 3);
+            let imm = (bits(w, 12, 11) << 4)
+                | (bits(w, 10, 7) << 6)
+                | move_bit(w, 6, 2)
+                | move_bit(w, 5, 3);
             (imm != 0).then_some(Operands {
                 rd: c_rs2p,
                 rs1: SP,
@@ -831,7 +823,7 @@ fn extract(format: Format, w: u32) -> Option<Operands> {
             })
         }
         F::CLw => {
-            let imm = (bits(w, 12, 10) << 3) | bit(w, 6, 2) | bit(w, 5, 6);
+            let imm = (bits(w, 12, 10) << 3) | move_bit(w, 6, 2) | move_bit(w, 5, 6);
             o(c_rs2p, c_rs1p, 0, imm as i64)
         }
         F::CLd => {
@@ -839,7 +831,7 @@ fn extract(format: Format, w: u32) -> Option<Operands> {
             o(c_rs2p, c_rs1p, 0, imm as i64)
         }
         F::CSw => {
-            let imm = (bits(w, 12, 10) << 3) | bit(w, 6, 2) | bit(w, 5, 6);
+            let imm = (bits(w, 12, 10) << 3) | move_bit(w, 6, 2) | move_bit(w, 5, 6);
             o(0, c_rs1p, c_rs2p, imm as i64)
         }
         F::CSd => {
@@ -856,8 +848,11 @@ fn extract(format: Format, w: u32) -> Option<Operands> {
         }),
         F::CLi => o(c_rd, 0, 0, sext(ci6, 6)),
         F::CAddi16sp => {
-            let imm =
-                bit(w, 12, 9) | bit(w, 6, 4) | bit(w, 5, 6) | (bits(w, 4, 3) << 7) | bit(w, 2, 5);
+            let imm = move_bit(w, 12, 9)
+                | move_bit(w, 6, 4)
+                | move_bit(w, 5, 6)
+                | (bits(w, 4, 3) << 7)
+                | move_bit(w, 2, 5);
             (imm != 0).then(|| Operands {
                 rd: SP,
                 rs1: SP,
@@ -875,27 +870,27 @@ fn extract(format: Format, w: u32) -> Option<Operands> {
         F::CAndi => o(c_rs1p, c_rs1p, 0, sext(ci6, 6)),
         F::CA => o(c_rs1p, c_rs1p, c_rs2p, 0),
         F::CJ => {
-            let imm = bit(w, 12, 11)
-                | bit(w, 11, 4)
+            let imm = move_bit(w, 12, 11)
+                | move_bit(w, 11, 4)
                 | (bits(w, 10, 9) << 8)
-                | bit(w, 8, 10)
-                | bit(w, 7, 6)
-                | bit(w, 6, 7)
+                | move_bit(w, 8, 10)
+                | move_bit(w, 7, 6)
+                | move_bit(w, 6, 7)
                 | (bits(w, 5, 3) << 1)
-                | bit(w, 2, 5);
+                | move_bit(w, 2, 5);
             o(0, 0, 0, sext(imm, 12))
         }
         F::CB => {
-            let imm = bit(w, 12, 8)
+            let imm = move_bit(w, 12, 8)
                 | (bits(w, 11, 10) << 3)
                 | (bits(w, 6, 5) << 6)
                 | (bits(w, 4, 3) << 1)
-                | bit(w, 2, 5);
+                | move_bit(w, 2, 5);
             o(0, c_rs1p, 0, sext(imm, 9))
         }
         F::CSlli => o(c_rd, c_rd, 0, ci6 as i64),
         F::CLwsp => {
-            let imm = bit(w, 12, 5) | (bits(w, 6, 4) << 2) | (bits(w, 3, 2) << 6);
+            let imm = move_bit(w, 12, 5) | (bits(w, 6, 4) << 2) | (bits(w, 3, 2) << 6);
             (c_rd != 0).then_some(Operands {
                 rd: c_rd,
                 rs1: SP,
@@ -904,7 +899,7 @@ fn extract(format: Format, w: u32) -> Option<Operands> {
             })
         }
         F::CLdsp => {
-            let imm = bit(w, 12, 5) | (bits(w, 6, 5) << 3) | (bits(w, 4, 2) << 6);
+            let imm = move_bit(w, 12, 5) | (bits(w, 6, 5) << 3) | (bits(w, 4, 2) << 6);
             (c_rd != 0).then_some(Operands {
                 rd: c_rd,
                 rs1: SP,
@@ -931,30 +926,25 @@ fn extract(format: Format, w: u32) -> Option<Operands> {
 mod tests {
     use super::*;
 
-    /// A small deterministic generator (xorshift64*), so failures reproduce.
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-        }
-    }
+    use crate::arch::decode_kit::checks;
 
     fn tables() -> [(&'static [Encoding], u8); 2] {
         [(RV64_TABLE, 4), (RVC_TABLE, 2)]
     }
 
+    /// A `len`-byte word: a 16-bit one keeps only its low half.
+    fn truncate(w: u32, len: u8) -> u32 {
+        if len == 2 { w & 0xffff } else { w }
+    }
+
     #[test]
     fn table_entries_are_well_formed() {
         for (table, len) in tables() {
+            // Every mask fixes the length bits. Names may repeat: the
+            // FP-CSR rows and the counter reads share theirs.
+            checks::values_inside_masks(table, 3);
             for enc in table {
-                assert_eq!(enc.len, len, "{}", enc.name);
-                assert_eq!(enc.value & !enc.mask, 0, "{}: value outside mask", enc.name);
-                let quadrant = enc.value & 3;
-                assert_eq!(quadrant == 3, len == 4, "{}: length bits", enc.name);
-                assert_eq!(enc.mask & 3, 3, "{}: mask must fix the length bits", enc.name);
+                assert_eq!(enc.insn_len(), len, "{}: length bits", enc.name);
                 if len == 2 {
                     assert_eq!(enc.mask >> 16, 0, "{}", enc.name);
                 }
@@ -978,56 +968,33 @@ mod tests {
 
     #[test]
     fn every_entry_is_reachable() {
-        let mut rng = Rng(0x0bad_cafe_f00d_d00d);
         for (table, len) in tables() {
-            let width_mask = if len == 2 { 0xffff } else { u32::MAX };
-            for enc in table {
-                // Counter reads need one of three CSR numbers: seed one.
-                let seed = if enc.format == F::CsrRead { (CSR_TIME as u32) << 20 } else { 0 };
-                let hit = (0..1000).any(|n| {
-                    let fill = if n == 0 { seed } else { rng.next() as u32 };
-                    let w = (enc.value | (fill & !enc.mask)) & width_mask;
-                    lookup(w, len).unwrap().name == enc.name
-                        && matches!(decode_word(w, len), Decoded::Insn(i) if i.name == enc.name)
-                });
-                assert!(hit, "{} is shadowed", enc.name);
-            }
+            // Counter reads need one of three CSR numbers: seed one.
+            let seed = |enc: &Encoding| {
+                let fill = if enc.format == F::CsrRead { (CSR_TIME as u32) << 20 } else { 0 };
+                truncate(enc.value | (fill & !enc.mask), len)
+            };
+            let name_of = |w| match decode_word(truncate(w, len), len) {
+                Decoded::Insn(i) => Some(i.name),
+                _ => None,
+            };
+            checks::every_row_reachable(table, (0, 0), seed, name_of);
         }
     }
 
     #[test]
     fn overlapping_entries_are_ordered_most_specific_first() {
         for (table, _) in tables() {
-            for (i, a) in table.iter().enumerate() {
-                for b in &table[i + 1..] {
-                    let overlap = (a.value ^ b.value) & a.mask & b.mask == 0;
-                    if overlap {
-                        // `a` wins, so it must be a strict subset of `b`.
-                        let a_narrower = a.mask & b.mask == b.mask && a.mask != b.mask;
-                        assert!(a_narrower, "{} and {} overlap ambiguously", a.name, b.name);
-                    }
-                }
-            }
+            checks::ordered_most_specific_first(table);
         }
     }
 
     #[test]
     fn random_fills_of_each_pattern_decode_to_it_or_a_narrower_entry() {
-        let mut rng = Rng(0x1234_5678_9abc_def1);
         for (table, len) in tables() {
-            for enc in table {
-                for _ in 0..200 {
-                    let width_mask = if len == 2 { 0xffff } else { u32::MAX };
-                    let w = (enc.value | (rng.next() as u32 & !enc.mask)) & width_mask;
-                    let found = lookup(w, len).unwrap();
-                    if found.name != enc.name {
-                        // Only an earlier, more specific entry may win.
-                        let fi = table.iter().position(|x| x.name == found.name).unwrap();
-                        let ei = table.iter().position(|x| x.name == enc.name).unwrap();
-                        assert!(fi < ei, "{w:#x}: {} shadowed by later {}", enc.name, found.name);
-                    }
-                }
-            }
+            checks::fills_claimed_by_row_or_narrower(table, |w| {
+                lookup(truncate(w, len), len).map(|e| e.name)
+            });
         }
     }
 

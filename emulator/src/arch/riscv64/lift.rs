@@ -512,11 +512,9 @@ mod tests {
 
     #[test]
     fn random_words_never_panic() {
-        let mut s = 0x9e37_79b9_7f4a_7c15u64;
+        let mut rng = crate::arch::decode_kit::XorShift(0x9e37_79b9_7f4a_7c15u64);
         for n in 0..200_000u32 {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
+            let s = rng.next_u64();
             let bytes = (s as u32).to_le_bytes();
             let avail = 1 + (n as usize % 4);
             // `finish` validates the block in debug builds.

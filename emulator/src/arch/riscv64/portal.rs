@@ -7,7 +7,8 @@
 //! clobbers t0, t1, a0–a2 and a7, which the kernel restores afterwards.
 
 use super::regs::{A0, A1, A2};
-use crate::arch::{PORTAL_DONE_SYSCALL, PortalStub};
+use crate::arch::{PORTAL_DONE_SYSCALL, PortalStub, stub_code};
+use crate::ir::Endian;
 
 /// The stub as instruction words. Branch offsets are relative to each
 /// instruction's own address (the second column).
@@ -35,19 +36,7 @@ const WORDS: [u32; 17] = [
 const _: () = assert!(WORDS[15] >> 20 == PORTAL_DONE_SYSCALL as u32);
 
 /// Little-endian bytes of [`WORDS`].
-const CODE: [u8; 4 * WORDS.len()] = {
-    let mut out = [0u8; 4 * WORDS.len()];
-    let mut i = 0;
-    while i < WORDS.len() {
-        let b = WORDS[i].to_le_bytes();
-        out[4 * i] = b[0];
-        out[4 * i + 1] = b[1];
-        out[4 * i + 2] = b[2];
-        out[4 * i + 3] = b[3];
-        i += 1;
-    }
-    out
-};
+const CODE: [u8; 4 * WORDS.len()] = stub_code(&WORDS, Endian::Little);
 
 pub static STUB: PortalStub = PortalStub { code: &CODE, src: A0, dst: A1, len: A2 };
 

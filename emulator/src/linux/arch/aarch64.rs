@@ -26,8 +26,6 @@ pub static LINUX: LinuxAbi = LinuxAbi {
     errno_overrides: &[],
     fcntl_locks: GENERIC_LOCKS,
     clone_backwards: false,
-    sigchld: 17,
-    siginfo_code_first: false,
     signal: &SIGNAL,
 };
 

@@ -23,8 +23,6 @@ pub static LINUX: LinuxAbi = LinuxAbi {
     // F_GETLK..F_SETLKW, their 64-bit forms, and the OFD forms.
     fcntl_locks: &[5, 6, 7, 12, 13, 14, 36, 37, 38],
     clone_backwards: true,
-    sigchld: 17,
-    siginfo_code_first: false,
     signal: &SIGNAL,
 };
 

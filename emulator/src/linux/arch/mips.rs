@@ -44,8 +44,6 @@ pub static LINUX: LinuxAbi = LinuxAbi {
     // 34, F_SETLKW64 = 35, and the OFD forms.
     fcntl_locks: &[14, 6, 7, 33, 34, 35, 36, 37, 38],
     clone_backwards: true,
-    sigchld: 18,
-    siginfo_code_first: true,
     signal: &SIGNAL,
 };
 

@@ -102,10 +102,6 @@ pub struct LinuxAbi {
     /// `CONFIG_CLONE_BACKWARDS`: `clone(flags, sp, ptid, tls, ctid)`
     /// instead of `clone(flags, sp, ptid, ctid, tls)`.
     pub clone_backwards: bool,
-    /// `SIGCHLD`.
-    pub sigchld: u64,
-    /// `siginfo_t` puts `si_code` before `si_errno` (mips).
-    pub siginfo_code_first: bool,
     /// Signal numbers, `struct sigaction`, siginfo and the signal frame.
     pub signal: &'static SignalAbi,
 }

@@ -36,8 +36,6 @@ pub static LINUX: LinuxAbi = LinuxAbi {
     errno_overrides: &[],
     fcntl_locks: GENERIC_LOCKS,
     clone_backwards: true,
-    sigchld: 17,
-    siginfo_code_first: false,
     signal: &SIGNAL,
 };
 

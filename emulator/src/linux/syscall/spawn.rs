@@ -91,7 +91,7 @@ pub(super) fn run(c: &mut Ctx, s: Sysno) -> R {
 
 impl Ctx<'_> {
     fn abi_sigchld(&self) -> u64 {
-        linux_abi(self.p.arch).sigchld
+        u64::from(linux_abi(self.p.arch).signal.numbers.sigchld)
     }
 }
 
@@ -345,8 +345,8 @@ fn sys_waitid(c: &mut Ctx) -> R {
                 ExitStatus::Exited(v) => (1u64, v as u64), // CLD_EXITED
                 ExitStatus::Signaled(s) => (2, s as u64),  // CLD_KILLED
             };
-            let (second, third) = if abi.siginfo_code_first { (code, 0) } else { (0, code) };
-            let mut head = c.encode(abi.sigchld, 4);
+            let (second, third) = if abi.signal.siginfo_code_first { (code, 0) } else { (0, code) };
+            let mut head = c.encode(u64::from(abi.signal.numbers.sigchld), 4);
             head.extend(c.encode(second, 4));
             head.extend(c.encode(third, 4));
             if c.wide() {

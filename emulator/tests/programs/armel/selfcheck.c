@@ -15,14 +15,7 @@
 
    Built by build.sh in this directory; the binary is committed. */
 
-typedef unsigned long long u64;
-typedef long long i64;
-typedef unsigned int u32;
-typedef int i32;
-typedef unsigned short u16;
-typedef short i16;
-typedef unsigned char u8;
-typedef signed char i8;
+#include "../selfcheck.h"
 
 /* _start: sp points at argc. Hand it to cstart, which never returns. */
 __asm__(
@@ -67,70 +60,11 @@ static long sys6(long nr, long a, long b, long c, long d, long e, long f)
 #define MAP_PRIVATE 2
 #define MAP_ANONYMOUS 0x20
 
-/* The compiler may call these for copies and clears, even freestanding. */
-void *memcpy(void *d, const void *s, unsigned n)
-{
-	u8 *dp = d;
-	const u8 *sp = s;
-	while (n--)
-		*dp++ = *sp++;
-	return d;
-}
-
-void *memset(void *d, int c, unsigned n)
-{
-	u8 *dp = d;
-	while (n--)
-		*dp++ = (u8)c;
-	return d;
-}
-
 /* libgcc's division helpers raise SIGFPE through this on division by
    zero; nothing here divides by zero in C. */
 int raise(int sig) { return sig; }
 
-static void out(const char *s, u32 n) { sys6(SYS_write, 1, (long)s, (long)n, 0, 0, 0); }
-
-static u32 slen(const char *s)
-{
-	u32 n = 0;
-	while (s[n])
-		n++;
-	return n;
-}
-
-static void say(const char *s) { out(s, slen(s)); }
-
-static void puthex(u64 v)
-{
-	char b[18];
-	int i;
-	b[0] = '0';
-	b[1] = 'x';
-	for (i = 0; i < 16; i++)
-		b[2 + i] = "0123456789abcdef"[(v >> (60 - 4 * i)) & 15];
-	out(b, 18);
-}
-
-static int failures;
-
-static void check(const char *name, u64 got, u64 want)
-{
-	if (got == want) {
-		say("ok ");
-		say(name);
-		say("\n");
-	} else {
-		failures++;
-		say("FAIL ");
-		say(name);
-		say(" got ");
-		puthex(got);
-		say(" want ");
-		puthex(want);
-		say("\n");
-	}
-}
+static void out(const char *s, usize n) { sys6(SYS_write, 1, (long)s, (long)n, 0, 0, 0); }
 
 /* Values the optimiser must not fold. */
 static volatile u32 vx[8] = {

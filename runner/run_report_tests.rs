@@ -1,16 +1,19 @@
 //! Scheduler and report tests on a fake executor: isolation of panics and
-//! timeouts, seeds, and a report that does not depend on `--jobs`.
+//! timeouts, seeds, and a report that does not depend on `--jobs`. They sit
+//! above both `run` and `report`, which do not import each other.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use bohr_emu::machine::{MachineConfig, MachineStats, Outcome, RunControl, Stopped, WritePath};
+use bohr_emu::machine::{
+    MachineConfig, MachineStats, Outcome, RunControl, ScriptError, Stopped, WritePath,
+};
 
-use super::executor::Executor;
-use super::*;
 use crate::events::Silent;
-use crate::matrix::{self, Matrix};
+use crate::matrix::{self, Cell, Matrix};
 use crate::report::{junit, text};
+use crate::run::executor::Executor;
+use crate::run::*;
 
 /// Outcomes computed from the configuration, with a delay that scrambles
 /// completion order. `checked` cells panic, quantum 7 hits the
@@ -18,9 +21,14 @@ use crate::report::{junit, text};
 struct Fake;
 
 impl Executor for Fake {
-    fn check(&self, _name: &str, script: &str) -> Result<(), String> {
+    fn check(&self, _name: &str, script: &str) -> Result<(), ScriptError> {
         if script.contains("for ") {
-            Err("s.sh:1:1: loops are not supported".into())
+            Err(ScriptError::Syntax {
+                file: "s.sh".into(),
+                line: 1,
+                col: 1,
+                message: "loops are not supported".into(),
+            })
         } else {
             Ok(())
         }
@@ -32,7 +40,7 @@ impl Executor for Fake {
         name: &str,
         script: &str,
         _ctl: &RunControl,
-    ) -> Result<Outcome, String> {
+    ) -> Result<Outcome, ScriptError> {
         std::thread::sleep(Duration::from_millis((cfg.seed % 7) * 3 + (cfg.quantum % 5)));
         if cfg.write_path == WritePath::Checked {
             panic!("fake machine bug on {}", cfg.arch);
@@ -186,7 +194,7 @@ fn script_errors_are_configuration_errors() {
 struct FailsOnce(AtomicUsize);
 
 impl Executor for FailsOnce {
-    fn check(&self, _name: &str, _script: &str) -> Result<(), String> {
+    fn check(&self, _name: &str, _script: &str) -> Result<(), ScriptError> {
         Ok(())
     }
 
@@ -196,7 +204,7 @@ impl Executor for FailsOnce {
         name: &str,
         script: &str,
         ctl: &RunControl,
-    ) -> Result<Outcome, String> {
+    ) -> Result<Outcome, ScriptError> {
         let mut o = Fake.run(cfg, name, script, ctl)?;
         if self.0.fetch_add(1, Ordering::SeqCst) == 0 {
             o.exit_code = 9;

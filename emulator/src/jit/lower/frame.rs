@@ -1,0 +1,486 @@
+//! Lowering of one IR block's ops, its exits and the fuel: the exact fuel
+//! check at each block's entry, exits to the dispatcher (with the counters
+//! and `pc` written back) or chained to another region, jumps inside the
+//! region, and plugin hooks.
+//!
+//! Talks to: `slots`, `alu`, `float`, `vector` and `jit::access` for the
+//! ops; `runtime` for the exit codes and `JitCtx` layout.
+
+use std::collections::BTreeSet;
+
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::{
+    AbiParam, Block as ClBlock, BlockArg, InstBuilder, Signature, Value, types,
+};
+use cranelift_frontend::Switch;
+
+use super::{I64, Lower, region_signature};
+use crate::cpu::offsets as cpu_off;
+use crate::ir::{Block, Counter, Exit, MemHook, Op};
+use crate::jit::runtime::{self, EXIT_FUEL, EXIT_JUMP, EXIT_SYSCALL, EXIT_TRAP};
+
+impl Lower<'_, '_> {
+    /// Jump to region block `pc` from inside the region: its live-in slots
+    /// travel in variables, those not known here are loaded first (the
+    /// pending stores are made, so `CpuState` is current).
+    fn jump_in_region(&mut self, pc: u64) {
+        self.store_pending();
+        let missing: Vec<u16> =
+            self.live_in[&pc].iter().copied().filter(|s| !self.known.contains(s)).collect();
+        for s in missing {
+            let v = self.load_slot(s);
+            self.b.def_var(self.slot_vars[&s], v);
+        }
+        let head = self.heads[&pc];
+        self.b.ins().jump(head, &[]);
+    }
+
+    /// Jump to the shared exit with `code`, `pc` and the number of
+    /// instructions of the current block that did not retire.
+    fn exit(&mut self, code: u32, pc: Value, unretired: u64) {
+        self.store_pending();
+        let code = self.b.ins().iconst(types::I32, code as i64);
+        let un = self.b.ins().iconst(I64, unretired as i64);
+        let args = [BlockArg::Value(code), BlockArg::Value(pc), BlockArg::Value(un)];
+        self.b.ins().jump(self.exit_block, &args);
+    }
+
+    /// Leave for `pc`, chaining straight to the compiled code there when
+    /// there is some (see `emit_chain_block`).
+    fn exit_chain(&mut self, pc: Value, unretired: u64) {
+        self.store_pending();
+        let un = self.b.ins().iconst(I64, unretired as i64);
+        let smc = self.b.use_var(self.smc);
+        let args = [BlockArg::Value(pc), BlockArg::Value(un), BlockArg::Value(smc)];
+        self.b.ins().jump(self.chain_block, &args);
+    }
+
+    fn exit_chain_const(&mut self, pc: u64, unretired: u64) {
+        let pc = self.b.ins().iconst(I64, pc as i64);
+        self.exit_chain(pc, unretired);
+    }
+
+    /// When a store (or a reset request) set `smc`, code may have been
+    /// overwritten: leave for `pc` with `unretired` instructions given back,
+    /// and go on here otherwise.
+    fn leave_if_code_written(&mut self, pc: u64, unretired: u64) {
+        let s = self.b.use_var(self.smc);
+        let leave = self.b.create_block();
+        self.b.set_cold_block(leave);
+        let go = self.b.create_block();
+        self.b.ins().brif(s, leave, &[], go, &[]);
+        self.b.switch_to_block(leave);
+        self.exit_const(EXIT_JUMP, pc, unretired);
+        self.b.switch_to_block(go);
+    }
+
+    pub(in crate::jit) fn exit_const(&mut self, code: u32, pc: u64, unretired: u64) {
+        let pc = self.b.ins().iconst(I64, pc as i64);
+        self.exit(code, pc, unretired);
+    }
+
+    /// Emit the IR exit `e` of a block after `retired` of its `n`
+    /// instructions.
+    fn ir_exit(&mut self, e: Exit, n: u64, retired: u64, had_store: bool, switch: bool) {
+        match e {
+            Exit::Jump(target) => {
+                let un = n - retired;
+                if self.region_blocks.contains_key(&target) {
+                    if had_store {
+                        self.leave_if_code_written(target, un);
+                    }
+                    self.refund(un);
+                    self.jump_in_region(target);
+                } else {
+                    self.exit_chain_const(target, un);
+                }
+            }
+            Exit::JumpIndirect(t) => {
+                let pc = self.t(t);
+                let un = n - retired;
+                if had_store || !switch || self.region_blocks.len() < 2 {
+                    self.exit_chain(pc, un);
+                    return;
+                }
+                // Returns and other indirect jumps often land on a block of
+                // the same region: dispatch to it without leaving.
+                self.store_pending();
+                let miss = self.b.create_block();
+                let mut switch = Switch::new();
+                let targets: Vec<(u64, ClBlock)> =
+                    self.region_blocks.iter().map(|(&p, &b)| (p, b)).collect();
+                let mut landings = Vec::new();
+                for (p, dest) in targets {
+                    let land = self.b.create_block();
+                    switch.set_entry(p as u128, land);
+                    landings.push((land, dest));
+                }
+                switch.emit(self.b, pc, miss);
+                for (land, dest) in landings {
+                    self.b.switch_to_block(land);
+                    self.refund(un);
+                    self.b.ins().jump(dest, &[]);
+                }
+                self.b.switch_to_block(miss);
+                self.exit_chain(pc, un);
+            }
+            Exit::Syscall { next_pc } => self.exit_const(EXIT_SYSCALL, next_pc, n - retired),
+            Exit::Trap { kind, pc } => {
+                let idx = (self.trap_base + self.traps.len()) as i64;
+                self.traps.push(kind);
+                let v = self.b.ins().iconst(I64, idx);
+                let ctx = self.ctx();
+                self.b.ins().store(self.trusted, v, ctx, runtime::offsets::EXIT_AUX);
+                // The trapping instruction does not retire.
+                self.exit_const(EXIT_TRAP, pc, n - retired.saturating_sub(1));
+            }
+        }
+    }
+
+    /// Give back the fuel of `un` instructions that did not retire before an
+    /// in-region transfer.
+    fn refund(&mut self, un: u64) {
+        if un != 0 {
+            let f = self.fuel_now();
+            let f = self.b.ins().iadd_imm_s(f, un as i64);
+            self.set_fuel(f);
+        }
+    }
+
+    pub(super) fn lower_block(&mut self, bl: &Block) {
+        let start = self.region_blocks[&bl.pc];
+        self.b.switch_to_block(start);
+        self.known.clear();
+        self.pending.clear();
+        // Preheader: load the live-in slots; direct jumps from the region
+        // bring them in variables instead.
+        let live_in = self.live_in[&bl.pc].clone();
+        for &s in &live_in {
+            self.get_slot(s);
+        }
+        let head = self.heads[&bl.pc];
+        self.b.ins().jump(head, &[]);
+        self.b.switch_to_block(head);
+        self.known = live_in;
+        self.in_span.clear();
+        let zero = self.b.ins().iconst(I64, 0);
+        self.b.def_var(self.smc, zero);
+        let n = bl.insn_count as u64;
+        // Exact fuel: run the block only if all of it may retire.
+        let fuel = self.fuel_now();
+        let enough = self.b.ins().icmp_imm_s(IntCC::UnsignedGreaterThanOrEqual, fuel, n as i64);
+        let body = self.b.create_block();
+        let starve = self.b.create_block();
+        self.b.set_cold_block(starve);
+        self.b.ins().brif(enough, body, &[], starve, &[]);
+        self.b.switch_to_block(starve);
+        self.exit_const(EXIT_FUEL, bl.pc, 0);
+        self.b.switch_to_block(body);
+        let f = self.b.ins().iadd_imm_s(fuel, -(n as i64));
+        self.set_fuel(f);
+
+        let labels: Vec<ClBlock> = (0..bl.num_labels).map(|_| self.b.create_block()).collect();
+        // Slots known on every branch to each label so far.
+        let mut label_known: Vec<Option<BTreeSet<u16>>> = vec![None; labels.len()];
+        let mut k: u64 = 0; // instructions started
+        let mut cur_pc = bl.pc;
+        let mut insn_had_store = false;
+        let mut block_had_store = false;
+        // The current instruction changed guest state or read memory: it
+        // cannot simply run again from its start.
+        let mut insn_dirty = false;
+        for (i, op) in bl.ops.iter().enumerate() {
+            match *op {
+                Op::Insn { pc, .. } => {
+                    if insn_had_store {
+                        self.leave_if_code_written(pc, n - k);
+                    }
+                    insn_had_store = false;
+                    insn_dirty = false;
+                    k += 1;
+                    cur_pc = pc;
+                }
+                Op::Const { dst, value } => {
+                    let v = self.b.ins().iconst(I64, value as i64);
+                    self.set_t(dst, v);
+                }
+                Op::Get { dst, slot } => {
+                    let v = self.get_slot(slot.0);
+                    self.set_t(dst, v);
+                }
+                Op::Set { slot, src } => {
+                    let v = self.t(src);
+                    self.set_slot(slot.0, v);
+                    insn_dirty = true;
+                }
+                Op::Bin { op, dst, a, b } => {
+                    let (a, b) = (self.t(a), self.t(b));
+                    let v = self.bin(op, a, b);
+                    self.set_t(dst, v);
+                }
+                Op::Un { op, dst, src } => {
+                    let a = self.t(src);
+                    let v = self.un(op, a);
+                    self.set_t(dst, v);
+                }
+                Op::Select { dst, cond, if_true, if_false } => {
+                    let (c, x, y) = (self.t(cond), self.t(if_true), self.t(if_false));
+                    let c = self.condition(c);
+                    let v = self.b.ins().select(c, x, y);
+                    self.set_t(dst, v);
+                }
+                Op::Load { dst, addr, width, signed, endian } => {
+                    // Stored before the access: the fault path then needs no
+                    // copies, and fewer values stay live across the access
+                    // (measured faster than deferring them to the exits).
+                    self.flush_pending();
+                    let direct = self.goes_direct(insn_dirty);
+                    if !direct {
+                        self.hold_nearest_slots(bl, i);
+                    }
+                    let a = self.t(addr);
+                    let at = (cur_pc, n - (k - 1));
+                    let v = self.load(a, width, signed, endian, at, direct);
+                    self.set_t(dst, v);
+                    insn_dirty = true;
+                }
+                Op::Store { addr, src, width, endian } => {
+                    self.flush_pending();
+                    let direct = self.goes_direct(insn_dirty);
+                    if !direct {
+                        self.hold_nearest_slots(bl, i);
+                    }
+                    let (a, v) = (self.t(addr), self.t(src));
+                    // A store that hits code leaves from its own slow path
+                    // when that needs no check on the hot path: when it ends
+                    // its instruction, retiring it, or when the instruction
+                    // changed nothing before it (its earlier stores, if any,
+                    // write the same bytes again), not retiring it so that
+                    // the dispatcher runs it again after invalidating. Only
+                    // other stores leave the check for the next boundary.
+                    let leave_at = match bl.ops.get(i + 1) {
+                        Some(Op::Insn { pc, .. }) => Some((*pc, n - k)),
+                        _ if !insn_dirty => Some((cur_pc, n - (k - 1))),
+                        _ => None,
+                    };
+                    self.store(a, v, (width, endian), (cur_pc, n - (k - 1)), leave_at, direct);
+                    if leave_at.is_none() {
+                        insn_had_store = true;
+                        block_had_store = true;
+                    }
+                }
+                Op::Counter { dst, counter } => {
+                    // Instructions retired before this one.
+                    let ic = self.retired_now();
+                    let mut v = self.b.ins().iadd_imm_s(ic, -((n - (k - 1)) as i64));
+                    if counter == Counter::VirtualNs {
+                        let bias =
+                            self.b.ins().load(I64, self.trusted, self.cpu, cpu_off::VCLOCK_BIAS);
+                        v = self.b.ins().iadd(v, bias);
+                    }
+                    self.set_t(dst, v);
+                }
+                Op::BranchIf { cond, target } => {
+                    // Internal merge points: a slot stays known past the
+                    // label only if it is known on every path into it (its
+                    // variable is then defined on each); pending stores are
+                    // made before the paths part.
+                    self.flush_pending();
+                    let at = &mut label_known[target.0 as usize];
+                    *at = Some(match at.take() {
+                        Some(k) => k.intersection(&self.known).copied().collect(),
+                        None => self.known.clone(),
+                    });
+                    let c = self.t(cond);
+                    let c = self.condition(c);
+                    let next = self.b.create_block();
+                    self.b.ins().brif(c, labels[target.0 as usize], &[], next, &[]);
+                    self.b.switch_to_block(next);
+                }
+                Op::Label(l) => {
+                    self.flush_pending();
+                    // A merge point: checks made on one path do not hold.
+                    self.in_span.clear();
+                    match label_known[l.0 as usize].take() {
+                        Some(k) => self.known.retain(|s| k.contains(s)),
+                        None => self.known.clear(),
+                    }
+                    let dest = labels[l.0 as usize];
+                    self.b.ins().jump(dest, &[]);
+                    self.b.switch_to_block(dest);
+                }
+                Op::ExitIf { cond, exit } => {
+                    let c = self.t(cond);
+                    let c = self.condition(c);
+                    let taken = self.b.create_block();
+                    let next = self.b.create_block();
+                    self.b.ins().brif(c, taken, &[], next, &[]);
+                    self.b.switch_to_block(taken);
+                    // Conditional indirect exits (a pending mips delay-slot jump in
+                    // every block) leave plainly: a switch per exit would make
+                    // compile work grow with the square of the region.
+                    let pending = self.pending.clone();
+                    self.ir_exit(exit, n, k, block_had_store, false);
+                    self.pending = pending;
+                    self.b.switch_to_block(next);
+                }
+                Op::Fp { insn, dst, a, b, c, rm, flags } => {
+                    self.lower_fp(insn, dst, a, b, c, rm, flags);
+                    insn_dirty = true;
+                }
+                Op::Vec { insn, dst, a, b, c } => self.lower_vec(insn, dst, a, b, c),
+                Op::Hook { id, pc, mem } => {
+                    self.lower_hook(id, pc, mem);
+                    insn_dirty = true;
+                    // A reset request leaves like a store that hit code.
+                    insn_had_store = true;
+                    block_had_store = true;
+                }
+            }
+        }
+        self.ir_exit(bl.exit, n, k, block_had_store, true);
+    }
+
+    /// The fuel left: the pinned register with direct accesses (the fault
+    /// handler reads it there, see `fault`), else a variable.
+    fn fuel_now(&mut self) -> Value {
+        if self.direct.is_some() {
+            self.b.ins().get_pinned_reg(I64)
+        } else {
+            self.b.use_var(self.fuel)
+        }
+    }
+
+    fn set_fuel(&mut self, f: Value) {
+        if self.direct.is_some() {
+            self.b.ins().set_pinned_reg(f);
+        } else {
+            self.b.def_var(self.fuel, f);
+        }
+    }
+
+    /// `icount` as if every instruction of the current block had retired.
+    fn retired_now(&mut self) -> Value {
+        let f = self.fuel_now();
+        self.retired_with_fuel(f)
+    }
+
+    /// `icount` when `fuel` is left: `icount0 + fuel0 - fuel`.
+    fn retired_with_fuel(&mut self, fuel: Value) -> Value {
+        let ctx = self.ctx();
+        let fuel0 = self.b.ins().load(I64, self.trusted, ctx, runtime::offsets::FUEL);
+        let icount0 = self.b.ins().load(I64, self.trusted, self.cpu, cpu_off::ICOUNT);
+        let spent = self.b.ins().isub(fuel0, fuel);
+        self.b.ins().iadd(icount0, spent)
+    }
+
+    /// The `JitCtx`'s address (rematerialized where used).
+    pub(in crate::jit) fn ctx(&mut self) -> Value {
+        self.b.ins().iconst(I64, self.ctx)
+    }
+
+    /// Write back the counters and `pc` at an exit; returns the fuel left.
+    fn write_back(&mut self, pc: Value, unretired: Value) -> Value {
+        let f = self.fuel_now();
+        let f = self.b.ins().iadd(f, unretired);
+        let ic = self.retired_with_fuel(f);
+        self.b.ins().store(self.trusted, ic, self.cpu, cpu_off::ICOUNT);
+        let ctx = self.ctx();
+        self.b.ins().store(self.trusted, f, ctx, runtime::offsets::FUEL);
+        self.b.ins().store(self.trusted, pc, self.cpu, cpu_off::PC);
+        f
+    }
+
+    /// The shared exit: write back the counters and pc, return the code.
+    pub(super) fn emit_exit_block(&mut self) {
+        self.b.switch_to_block(self.exit_block);
+        let params = self.b.block_params(self.exit_block).to_vec();
+        let (code, pc, unretired) = (params[0], params[1], params[2]);
+        self.write_back(pc, unretired);
+        self.b.ins().return_(&[code]);
+    }
+
+    /// The chaining exit: after the write-back, look `pc` up in the
+    /// engine's direct-mapped table and tail-call the compiled function
+    /// holding it. Return to the engine instead when a store hit code (the
+    /// engine must invalidate first), when no fuel is left, or on a miss.
+    pub(super) fn emit_chain_block(&mut self) {
+        self.b.switch_to_block(self.chain_block);
+        let params = self.b.block_params(self.chain_block).to_vec();
+        let (pc, unretired, smc) = (params[0], params[1], params[2]);
+        let fuel = self.write_back(pc, unretired);
+        let leave = self.b.create_block();
+        let fueled = self.b.create_block();
+        let lookup = self.b.create_block();
+        let call = self.b.create_block();
+        self.b.ins().brif(smc, leave, &[], fueled, &[]);
+
+        self.b.switch_to_block(fueled);
+        self.b.ins().brif(fuel, lookup, &[], leave, &[]);
+
+        self.b.switch_to_block(lookup);
+        let (s1, s2) = runtime::FAST_HASH_SHIFTS;
+        let h1 = self.b.ins().ushr_imm_u(pc, s1 as i64);
+        let h2 = self.b.ins().ushr_imm_u(pc, s2 as i64);
+        let h = self.b.ins().bxor(h1, h2);
+        let idx = self.b.ins().band_imm_s(h, (1i64 << runtime::FAST_TABLE_BITS) - 1);
+        let off = self.b.ins().ishl_imm_u(idx, runtime::offsets::FAST_ENTRY_SHIFT);
+        let ctx = self.ctx();
+        let table = self.b.ins().load(I64, self.trusted, ctx, runtime::offsets::FAST);
+        let entry = self.b.ins().iadd(table, off);
+        let tag = self.b.ins().load(I64, self.trusted, entry, runtime::offsets::FAST_ENTRY_PC);
+        let hit = self.b.ins().icmp(IntCC::Equal, tag, pc);
+        self.b.ins().brif(hit, call, &[], leave, &[]);
+
+        self.b.switch_to_block(call);
+        let f = self.b.ins().load(I64, self.trusted, entry, runtime::offsets::FAST_ENTRY_FN);
+        let sig = self.b.import_signature(region_signature());
+        self.b.ins().return_call_indirect(sig, f, &[self.cpu]);
+
+        self.b.switch_to_block(leave);
+        let code = self.b.ins().iconst(types::I32, EXIT_JUMP as i64);
+        self.b.ins().return_(&[code]);
+    }
+
+    /// An instrumentation hook: one call of `runtime::jit_hook` with the
+    /// hook id and its arguments. A non-zero result (a reset request) is
+    /// folded into `smc`, so the code leaves at the next instruction
+    /// boundary as after a store that hit code.
+    fn lower_hook(&mut self, id: u32, pc: u64, mem: Option<MemHook>) {
+        self.sync_state_for_call();
+        let (info, addr, value) = match mem {
+            None => {
+                let zero = self.b.ins().iconst(I64, 0);
+                (runtime::HOOK_INSN, zero, zero)
+            }
+            Some(m) => {
+                let store = if m.store { runtime::HOOK_STORE } else { 0 };
+                (runtime::HOOK_MEM | store | m.width.bytes(), self.t(m.addr), self.t(m.value))
+            }
+        };
+        // `jit_hook` is `extern "C"`: the host's default convention (the
+        // region's is `tail`, the slow-path thunks' `preserve_all`).
+        let mut sig = Signature::new(self.thunks.host_cc);
+        sig.params.extend([
+            AbiParam::new(I64),
+            AbiParam::new(types::I32),
+            AbiParam::new(types::I32),
+            AbiParam::new(I64),
+            AbiParam::new(I64),
+            AbiParam::new(I64),
+        ]);
+        sig.returns.push(AbiParam::new(types::I32));
+        let sig = self.b.import_signature(sig);
+        let helper = self.b.ins().iconst(I64, runtime::jit_hook as *const () as i64);
+        let id = self.b.ins().iconst(types::I32, id as i64);
+        let info = self.b.ins().iconst(types::I32, info as i64);
+        let pc = self.b.ins().iconst(I64, pc as i64);
+        let ctx = self.ctx();
+        let call = self.b.ins().call_indirect(sig, helper, &[ctx, id, info, pc, addr, value]);
+        let r = self.b.inst_results(call)[0];
+        let r = self.b.ins().uextend(I64, r);
+        let s = self.b.use_var(self.smc);
+        let s = self.b.ins().bor(s, r);
+        self.b.def_var(self.smc, s);
+    }
+}
