@@ -2,6 +2,7 @@
 //! family (`arch/arm64/include/uapi/asm/fcntl.h`).
 
 use super::{
+    TRAP_AT_PC,
     FrameKind, GENERIC_IOC, GENERIC_LOCKS, GENERIC_OPEN, GENERIC_SA, GENERIC_SIGNALS, GENERIC_TTY,
     LinuxAbi, OpenBits, SigactionLayout, SignalAbi, StatLayout,
 };
@@ -48,4 +49,6 @@ static SIGNAL: SignalAbi = SignalAbi {
     frame: FrameKind::Aarch64,
     trampoline: &[0xd280_1168, 0xd400_0001],
     syscall_insn_len: 4,
+    trap_insn: TRAP_AT_PC,
+    breakpoint: TRAP_AT_PC,
 };

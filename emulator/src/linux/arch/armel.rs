@@ -2,6 +2,7 @@
 
 use super::aarch64::ARM_OPEN;
 use super::{
+    TRAP_AT_PC,
     FrameKind, GENERIC_IOC, GENERIC_SA, GENERIC_SIGNALS, GENERIC_TTY, LinuxAbi, SigactionLayout,
     SignalAbi, StatLayout,
 };
@@ -45,4 +46,6 @@ static SIGNAL: SignalAbi = SignalAbi {
     frame: FrameKind::Unsupported,
     trampoline: &[0xe3a0_70ad, 0xef00_0000],
     syscall_insn_len: 4,
+    trap_insn: TRAP_AT_PC,
+    breakpoint: TRAP_AT_PC,
 };

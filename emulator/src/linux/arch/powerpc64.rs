@@ -2,6 +2,7 @@
 //! (`arch/powerpc/include/uapi/asm/`).
 
 use super::{
+    TRAP_AT_PC,
     FrameKind, GENERIC_LOCKS, GENERIC_OPEN, GENERIC_SA, GENERIC_SIGNALS, IocLayout, LinuxAbi,
     OpenBits, SigactionLayout, SignalAbi, StatLayout, TtyIoctls,
 };
@@ -54,7 +55,9 @@ static SIGNAL: SignalAbi = SignalAbi {
     },
     sigset_bytes: 8,
     siginfo_code_first: false,
-    frame: FrameKind::Unsupported,
+    frame: FrameKind::Powerpc64,
     trampoline: &[0x3800_00ac, 0x4400_0002],
     syscall_insn_len: 4,
+    trap_insn: TRAP_AT_PC,
+    breakpoint: TRAP_AT_PC,
 };

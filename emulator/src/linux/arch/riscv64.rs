@@ -1,6 +1,7 @@
 //! riscv64's Linux ABI facts: all asm-generic.
 
 use super::{
+    TRAP_AT_PC,
     FrameKind, GENERIC_IOC, GENERIC_LOCKS, GENERIC_OPEN, GENERIC_SA, GENERIC_SIGNALS, GENERIC_TTY,
     LinuxAbi, SaBits, SigactionLayout, SignalAbi, StatLayout,
 };
@@ -35,4 +36,6 @@ static SIGNAL: SignalAbi = SignalAbi {
     frame: FrameKind::Riscv64,
     trampoline: &[0x08b0_0893, 0x0000_0073],
     syscall_insn_len: 4,
+    trap_insn: TRAP_AT_PC,
+    breakpoint: TRAP_AT_PC,
 };
