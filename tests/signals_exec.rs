@@ -39,17 +39,29 @@ const FRAMES_READY: &[(&str, &str)] = &[
 /// Every case; each prints only what Linux guarantees.
 const CASES: &[&str] = &[
     "segv", "retry", "mask", "restart", "altstack", "alarm", "sleep", "sigpipe", "suspend", "trap",
-    "sigchld",
+    "sigchld", "fpctx",
 ];
 
 const KINDS: &[&str] = &["static", "dynamic"];
 
-/// Where QEMU departs from Linux: (arch, case, QEMU's line, Linux's line).
-/// qemu-ppc64's user-mode fault path reports every data fault as
-/// `SEGV_MAPERR`; Linux (and Bohr) report a store to a read-only page as
-/// `SEGV_ACCERR`.
-const QEMU_DEVIATIONS: &[(&str, &str, &str, &str)] =
-    &[("powerpc64", "segv", "signal 11 code 1 offset 8\n", "signal 11 code 2 offset 8\n")];
+/// Where QEMU (7.2) departs from Linux: (arch, case, QEMU's line, Linux's
+/// line).
+/// - qemu-ppc64's user-mode fault path reports every data fault as
+///   `SEGV_MAPERR`; Linux (and Bohr) report a store to a read-only page as
+///   `SEGV_ACCERR`.
+/// - `fpctx`: a handler writes toward-zero rounding into the saved FP
+///   state. qemu-ppc64's `rt_sigreturn` puts it in `FPSCR` but its
+///   arithmetic keeps the old (upward) rounding; qemu-mips's does not
+///   restore `sc_fpc_csr` at all. Linux reloads both, so `1/3` rounds
+///   toward zero after the return.
+const QEMU_DEVIATIONS: &[(&str, &str, &str, &str)] = &[
+    ("powerpc64", "segv", "signal 11 code 1 offset 8\n", "signal 11 code 2 offset 8\n"),
+    ("powerpc64", "fpctx", "1/3 = 0x1.5555555555556p-2\n", "1/3 = 0x1.5555555555555p-2\n"),
+    ("mipsel", "fpctx", "toward zero after return 0\n", "toward zero after return 1\n"),
+    ("mipsel", "fpctx", "1/3 = 0x1.5555555555556p-2\n", "1/3 = 0x1.5555555555555p-2\n"),
+    ("mipseb", "fpctx", "toward zero after return 0\n", "toward zero after return 1\n"),
+    ("mipseb", "fpctx", "1/3 = 0x1.5555555555556p-2\n", "1/3 = 0x1.5555555555555p-2\n"),
+];
 
 /// QEMU's output with its known departures from Linux replaced by what
 /// Linux prints.

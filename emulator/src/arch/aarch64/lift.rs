@@ -665,7 +665,11 @@ impl Lifter<'_> {
                 let acc = self.x(i.rn);
                 let acc = self.b.zext32(acc);
                 let val = self.x(i.rm);
-                let val = if bytes == 8 { val } else { self.bini(BinOp::And, val, (1u64 << (8 * bytes)) - 1) };
+                let val = if bytes == 8 {
+                    val
+                } else {
+                    self.bini(BinOp::And, val, (1u64 << (8 * bytes)) - 1)
+                };
                 let mut crc = self.bin(BinOp::Xor, acc, val);
                 let p = self.b.konst(poly);
                 let zero = self.b.konst(0);

@@ -2,9 +2,8 @@
 //! family (`arch/arm64/include/uapi/asm/fcntl.h`).
 
 use super::{
-    TRAP_AT_PC,
     FrameKind, GENERIC_IOC, GENERIC_LOCKS, GENERIC_OPEN, GENERIC_SA, GENERIC_SIGNALS, GENERIC_TTY,
-    LinuxAbi, OpenBits, SigactionLayout, SignalAbi, StatLayout,
+    LinuxAbi, OpenBits, SigactionLayout, SignalAbi, StatLayout, TRAP_AT_PC,
 };
 
 /// arm and arm64 swap `O_DIRECTORY`/`O_NOFOLLOW` with `O_DIRECT`/`O_LARGEFILE`.

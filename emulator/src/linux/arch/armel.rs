@@ -2,9 +2,8 @@
 
 use super::aarch64::ARM_OPEN;
 use super::{
-    TRAP_AT_PC,
     FrameKind, GENERIC_IOC, GENERIC_SA, GENERIC_SIGNALS, GENERIC_TTY, LinuxAbi, SigactionLayout,
-    SignalAbi, StatLayout,
+    SignalAbi, StatLayout, TRAP_AT_PC,
 };
 
 pub static LINUX: LinuxAbi = LinuxAbi {

@@ -2,9 +2,8 @@
 //! (`arch/mips/include/uapi/asm/`).
 
 use super::{
-    TrapSiginfo,
     FrameKind, IocLayout, LinuxAbi, OpenBits, SaBits, SigactionLayout, SignalAbi, SignalNumbers,
-    StatLayout, TtyIoctls,
+    StatLayout, TrapSiginfo, TtyIoctls,
 };
 use crate::linux::errno::Errno;
 

@@ -2,9 +2,8 @@
 //! (`arch/powerpc/include/uapi/asm/`).
 
 use super::{
-    TRAP_AT_PC,
     FrameKind, GENERIC_LOCKS, GENERIC_OPEN, GENERIC_SA, GENERIC_SIGNALS, IocLayout, LinuxAbi,
-    OpenBits, SigactionLayout, SignalAbi, StatLayout, TtyIoctls,
+    OpenBits, SigactionLayout, SignalAbi, StatLayout, TRAP_AT_PC, TtyIoctls,
 };
 use crate::loader::auxv::{AT_DCACHEBSIZE, AT_ICACHEBSIZE, AT_IGNOREPPC, AT_UCACHEBSIZE};
 

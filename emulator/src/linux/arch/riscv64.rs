@@ -1,9 +1,8 @@
 //! riscv64's Linux ABI facts: all asm-generic.
 
 use super::{
-    TRAP_AT_PC,
     FrameKind, GENERIC_IOC, GENERIC_LOCKS, GENERIC_OPEN, GENERIC_SA, GENERIC_SIGNALS, GENERIC_TTY,
-    LinuxAbi, SaBits, SigactionLayout, SignalAbi, StatLayout,
+    LinuxAbi, SaBits, SigactionLayout, SignalAbi, StatLayout, TRAP_AT_PC,
 };
 
 pub static LINUX: LinuxAbi = LinuxAbi {

@@ -140,8 +140,7 @@ pub(super) fn restore_frame(p: &mut Process) -> Result<u64, ()> {
     for (name, b) in FLAG_BITS {
         regs::set_flag(&mut cpu.regs, name, (pstate >> b) & 1);
     }
-    cpu.regs[regs::FPSR.0 as usize] =
-        fpsr & regs::FPSR_WRITABLE & !regs::FPSR_CUMULATIVE;
+    cpu.regs[regs::FPSR.0 as usize] = fpsr & regs::FPSR_WRITABLE & !regs::FPSR_CUMULATIVE;
     cpu.regs[regs::FP_FLAGS.0 as usize] = regs::fpsr_flags_swap(fpsr & regs::FPSR_CUMULATIVE);
     cpu.regs[regs::FPCR.0 as usize] = fpcr & regs::FPCR_WRITABLE;
     for (i, x) in v.iter().enumerate() {
