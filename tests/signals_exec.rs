@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 /// Arches whose glibc runs and whose signal frame the kernel builds.
 const SIGNALS_READY: &[(&str, &str, &str)] = &[
     ("riscv64", "qemu-riscv64-static", "riscv64-linux-gnu"),
+    ("aarch64", "qemu-aarch64-static", "aarch64-linux-gnu"),
     ("powerpc64", "qemu-ppc64-static", "powerpc64-linux-gnu"),
     ("mipsel", "qemu-mipsel-static", "mipsel-linux-gnu"),
     ("mipseb", "qemu-mips-static", "mips-linux-gnu"),
