@@ -42,6 +42,7 @@ static SIGNAL: SignalAbi = SignalAbi {
     },
     sigset_bytes: 8,
     siginfo_code_first: false,
+    stack_size_first: false,
     frame: FrameKind::Unsupported,
     trampoline: &[0xe3a0_70ad, 0xef00_0000],
     syscall_insn_len: 4,

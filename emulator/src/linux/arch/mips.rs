@@ -76,6 +76,7 @@ static SIGNAL: SignalAbi = SignalAbi {
     sigaction: SigactionLayout { handler: 4, flags: 0, flags_u32: true, restorer: None, mask: 8 },
     sigset_bytes: 16,
     siginfo_code_first: true,
+    stack_size_first: true,
     frame: FrameKind::MipsO32,
     // rt_sigreturn first, then sigreturn (`li v0, 4119; syscall`) 8 bytes
     // in, for handlers without SA_SIGINFO.

@@ -209,6 +209,8 @@ pub struct SignalAbi {
     pub sigset_bytes: u64,
     /// mips puts `si_code` before `si_errno`.
     pub siginfo_code_first: bool,
+    /// mips's `stack_t` has `ss_size` before `ss_flags`.
+    pub stack_size_first: bool,
     pub frame: FrameKind,
     /// `rt_sigreturn` code of the trampoline page Bohr maps where Linux
     /// supplies one (vDSO or sigpage), as instruction words written in the

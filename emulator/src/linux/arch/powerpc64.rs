@@ -54,6 +54,7 @@ static SIGNAL: SignalAbi = SignalAbi {
     },
     sigset_bytes: 8,
     siginfo_code_first: false,
+    stack_size_first: false,
     frame: FrameKind::Powerpc64,
     trampoline: &[0x3800_00ac, 0x4400_0002],
     syscall_insn_len: 4,

@@ -32,6 +32,7 @@ static SIGNAL: SignalAbi = SignalAbi {
     sigaction: SigactionLayout { handler: 0, flags: 8, flags_u32: false, restorer: None, mask: 16 },
     sigset_bytes: 8,
     siginfo_code_first: false,
+    stack_size_first: false,
     frame: FrameKind::Riscv64,
     trampoline: &[0x08b0_0893, 0x0000_0073],
     syscall_insn_len: 4,

@@ -17,10 +17,9 @@
 //! `rt_sigreturn` restores the FP/SIMD record too, and refuses a frame
 //! without one (a bad frame, as Linux does).
 
-use super::{FrameWriter, SigAction, SigInfo, get, trampoline_base, write_siginfo};
+use super::{Delivery, FrameWriter, get, trampoline_base, write_siginfo};
 use crate::arch::aarch64::regs;
 use crate::linux::Process;
-use crate::linux::arch::SignalAbi;
 
 const UC: u64 = 128;
 const UC_STACK: u64 = UC + 16;
@@ -43,22 +42,14 @@ const FRAME_SIZE: u64 = RESERVED + 4096;
 /// PSTATE's N, Z, C, V bits.
 const FLAG_BITS: [(&str, u32); 4] = [("n", 31), ("z", 30), ("c", 29), ("v", 28)];
 
-pub(super) fn push_frame(
-    p: &mut Process,
-    abi: &SignalAbi,
-    act: &SigAction,
-    info: &SigInfo,
-    old_mask: u64,
-) -> Result<(), ()> {
+pub(super) fn push_frame(p: &mut Process, d: &Delivery) -> Result<(), ()> {
+    let Delivery { abi, act, info, old_mask } = *d;
     let sp = p.cpu.regs[regs::SP.0 as usize];
     let record = p.frame_stack(act, sp).wrapping_sub(16) & !0xf;
     let frame = record.wrapping_sub(FRAME_SIZE) & !0xf;
     let mut w = FrameWriter::new(p, FRAME_SIZE as usize);
     write_siginfo(&mut w, abi, 0, info);
-    let alt = p.signals.altstack;
-    w.word(UC_STACK, alt.sp);
-    w.put(UC_STACK + 8, p.altstack_flags(sp) as u64, 4);
-    w.word(UC_STACK + 16, alt.size);
+    super::write_uc_stack(&mut w, p, UC_STACK, sp);
     w.put(UC_SIGMASK, old_mask, 8);
     let fault = if info.signo == super::SIGSEGV || info.signo == abi.numbers.sigbus {
         info.addr.unwrap_or(0)

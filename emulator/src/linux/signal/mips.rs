@@ -35,11 +35,10 @@
 //! between the two) is saved as Linux saves a delay-slot exception: the
 //! saved pc is the branch, which runs again on return.
 
-use super::{FrameWriter, SigAction, SigInfo, get, trampoline_base, write_siginfo};
+use super::{Delivery, FrameWriter, get, trampoline_base, write_siginfo};
 use crate::arch::mips::lift_fp::FCSR_RW;
 use crate::arch::mips::regs::{self, DELAY, DELAY_PENDING};
 use crate::linux::Process;
-use crate::linux::arch::SignalAbi;
 
 const RT_INFO: u64 = 24;
 const RT_UC: u64 = RT_INFO + 128;
@@ -93,13 +92,8 @@ fn write_sigcontext(w: &mut FrameWriter, p: &Process, sc: u64) {
     w.put(sc + SC_MDLO, r[regs::LO.0 as usize] & 0xffff_ffff, 8);
 }
 
-pub(super) fn push_frame(
-    p: &mut Process,
-    abi: &SignalAbi,
-    act: &SigAction,
-    info: &SigInfo,
-    old_mask: u64,
-) -> Result<(), ()> {
+pub(super) fn push_frame(p: &mut Process, d: &Delivery) -> Result<(), ()> {
+    let Delivery { abi, act, info, old_mask } = *d;
     let sp = p.cpu.regs[regs::SP.0 as usize];
     let rt = act.flags & abi.sa.siginfo != 0;
     let size = if rt { RT_FRAME_SIZE } else { PLAIN_FRAME_SIZE };
@@ -108,10 +102,7 @@ pub(super) fn push_frame(
     let mut w = FrameWriter::new(p, size as usize);
     let (a1, a2, ret) = if rt {
         write_siginfo(&mut w, abi, RT_INFO, info);
-        let alt = p.signals.altstack;
-        w.word(RT_UC + UC_STACK, alt.sp);
-        w.word(RT_UC + UC_STACK + 4, alt.size);
-        w.put(RT_UC + UC_STACK + 8, p.altstack_flags(sp) as u64, 4);
+        super::write_uc_stack(&mut w, p, RT_UC + UC_STACK, sp);
         write_sigcontext(&mut w, p, RT_UC + UC_MCONTEXT);
         w.sigset(RT_UC + UC_SIGMASK, old_mask);
         (frame + RT_INFO, frame + RT_UC, trampoline_base(false))

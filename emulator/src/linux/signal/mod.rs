@@ -240,6 +240,16 @@ pub const fn trampoline_base(is_64bit: bool) -> u64 {
     super::portal_base(is_64bit) - PAGE_SIZE
 }
 
+/// What a frame builder needs besides the process: the arch's signal
+/// facts, the action, the siginfo and the mask the frame saves.
+#[derive(Clone, Copy)]
+pub(crate) struct Delivery<'a> {
+    pub abi: &'a SignalAbi,
+    pub act: &'a SigAction,
+    pub info: &'a SigInfo,
+    pub old_mask: u64,
+}
+
 /// Guest-memory writer for frames: the arch's byte order and word size.
 pub(crate) struct FrameWriter {
     pub big: bool,
@@ -282,6 +292,18 @@ impl FrameWriter {
             self.put(off + 4, set >> 32, 4);
         }
     }
+}
+
+/// Write `uc_stack` at `off` as `__save_altstack` does: the alternate
+/// stack, with `ss_flags` as seen from `sp`.
+pub(crate) fn write_uc_stack(w: &mut FrameWriter, p: &Process, off: u64, sp: u64) {
+    let ws = if w.wide { 8 } else { 4 };
+    let alt = p.signals.altstack;
+    let (flags_off, size_off) =
+        if linux_abi(p.arch).signal.stack_size_first { (2 * ws, ws) } else { (ws, 2 * ws) };
+    w.word(off, alt.sp);
+    w.put(off + flags_off, p.altstack_flags(sp) as u64, 4);
+    w.word(off + size_off, alt.size);
 }
 
 /// Read the first 64 signals of the `sigset_t` at `addr`.
@@ -482,11 +504,12 @@ impl Process {
             _ => {}
         }
         self.ensure_trampoline();
+        let d = Delivery { abi, act: &act, info: &info, old_mask };
         let pushed = match abi.frame {
-            FrameKind::Riscv64 => riscv64::push_frame(self, abi, &act, &info, old_mask),
-            FrameKind::Aarch64 => aarch64::push_frame(self, abi, &act, &info, old_mask),
-            FrameKind::Powerpc64 => powerpc64::push_frame(self, abi, &act, &info, old_mask),
-            FrameKind::MipsO32 => mips::push_frame(self, abi, &act, &info, old_mask),
+            FrameKind::Riscv64 => riscv64::push_frame(self, &d),
+            FrameKind::Aarch64 => aarch64::push_frame(self, &d),
+            FrameKind::Powerpc64 => powerpc64::push_frame(self, &d),
+            FrameKind::MipsO32 => mips::push_frame(self, &d),
             FrameKind::Unsupported => Err(()),
         };
         if pushed.is_err() {

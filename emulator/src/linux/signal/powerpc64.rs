@@ -27,11 +27,10 @@
 //! vDSO's `__kernel_sigtramp_rt64` does the same) and `FPSCR` is cleared.
 //! `rt_sigreturn` finds the ucontext at `r1 + 128`.
 
-use super::{FrameWriter, SigAction, SigInfo, get, trampoline_base, write_siginfo};
+use super::{Delivery, FrameWriter, get, trampoline_base, write_siginfo};
 use crate::arch::powerpc64::lift_fp::fpscr;
 use crate::arch::powerpc64::regs;
 use crate::linux::Process;
-use crate::linux::arch::SignalAbi;
 
 const UC_STACK: u64 = 16;
 const UC_SIGMASK: u64 = 40;
@@ -80,13 +79,8 @@ fn ccr(r: &[u64]) -> u64 {
     (0..8).fold(0, |v, n| v | ((r[regs::cr(n).0 as usize] & 0xf) << (28 - 4 * n)))
 }
 
-pub(super) fn push_frame(
-    p: &mut Process,
-    abi: &SignalAbi,
-    act: &SigAction,
-    info: &SigInfo,
-    old_mask: u64,
-) -> Result<(), ()> {
+pub(super) fn push_frame(p: &mut Process, d: &Delivery) -> Result<(), ()> {
+    let Delivery { abi, act, info, old_mask } = *d;
     let sp = p.cpu.regs[regs::SP.0 as usize];
     let frame = p.frame_stack(act, sp).wrapping_sub(FRAME_SIZE) & !0xf;
     let newsp = frame.wrapping_sub(SIGNAL_FRAMESIZE);
@@ -94,10 +88,7 @@ pub(super) fn push_frame(
     let entry = get(p, act.handler, 8).ok_or(())?;
     let toc = get(p, act.handler + 8, 8).ok_or(())?;
     let mut w = FrameWriter::new(p, FRAME_SIZE as usize);
-    let alt = p.signals.altstack;
-    w.word(UC_STACK, alt.sp);
-    w.put(UC_STACK + 8, p.altstack_flags(sp) as u64, 4);
-    w.word(UC_STACK + 16, alt.size);
+    super::write_uc_stack(&mut w, p, UC_STACK, sp);
     w.sigset(UC_SIGMASK, old_mask);
     w.put(SC_SIGNAL, info.signo as u64, 4);
     w.word(SC_HANDLER, act.handler);
