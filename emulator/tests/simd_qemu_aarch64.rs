@@ -3,7 +3,8 @@
 //!
 //! Generates random sequences of SIMD&FP data-processing instructions
 //! (drawn from the decoder's SIMD&FP encoding groups, so every group is
-//! covered; words the decoder rejects are redrawn) over random and special
+//! covered, and from its CRC32 entries; words the decoder rejects are
+//! redrawn) over random and special
 //! operands (±0, ±inf, quiet and signaling NaNs with payloads, subnormals,
 //! extreme finite values, integer extremes, random bytes) and random
 //! `fpcr` rounding modes and `DN`. Each sequence starts from its own
@@ -177,7 +178,10 @@ fn describe(w: u32) -> String {
 #[test]
 fn aarch64_simd_matches_qemu() {
     let pool: Vec<&'static decode::Encoding> = decode::encodings()
-        .filter(|e| matches!(e.opcode, Opcode::Simd(g) if data_group(g)))
+        .filter(|e| {
+            matches!(e.opcode, Opcode::Simd(g) if data_group(g))
+                || matches!(e.opcode, Opcode::Crc32 { .. })
+        })
         .collect();
     let campaign = Campaign {
         env: ("BOHR_SIMD_SEQUENCES", "BOHR_SIMD_SEED"),

@@ -53,8 +53,8 @@ for arch in riscv64 aarch64 powerpc64 mipsel mipseb armel; do
 	# shellcheck disable=SC2086
 	$cc $pf -o "$out/$arch/sigprobe" "$obj/start.o" "$obj/sigprobe.o" "$obj/libc.o" $libs
 	# shellcheck disable=SC2086
-	$cc $FLAGS -static -o "$out/$arch/sigtest-static" src/sigtest.c
+	$cc $FLAGS -static -o "$out/$arch/sigtest-static" src/sigtest.c -lm
 	# shellcheck disable=SC2086
-	$cc $FLAGS -o "$out/$arch/sigtest-dynamic" src/sigtest.c
+	$cc $FLAGS -o "$out/$arch/sigtest-dynamic" src/sigtest.c -lm
 	echo "built $arch"
 done

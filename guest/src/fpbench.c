@@ -20,6 +20,8 @@ static double fsqrt(double x)
 	__asm__("fsqrt %0, %1" : "=d"(r) : "d"(x));
 #elif defined(__mips__)
 	__asm__("sqrt.d %0, %1" : "=f"(r) : "f"(x));
+#elif defined(__aarch64__)
+	__asm__("fsqrt %d0, %d1" : "=w"(r) : "w"(x));
 #else
 	__asm__("fsqrt.d %0, %1" : "=f"(r) : "f"(x));
 #endif

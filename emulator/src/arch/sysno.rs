@@ -65,6 +65,8 @@ pub enum Sysno {
     RtSigaction,
     RtSigprocmask,
     RtSigreturn,
+    /// The old `sigreturn` of mips o32 (a handler without `SA_SIGINFO`).
+    Sigreturn,
     RtSigpending,
     RtSigsuspend,
     RtSigtimedwait,

@@ -23,6 +23,19 @@
 #elif defined(__aarch64__)
 #define UC_SIGMASK 40
 #define UC_PC (176 + 8 + 31 * 8 + 8)
+#elif defined(__powerpc64__)
+/* uc_mcontext (a sigcontext) at 168, its gp_regs at 232; nip is gp_regs[32]. */
+#define UC_SIGMASK 40
+#define UC_PC (232 + 32 * 8)
+#elif defined(__mips__)
+/* uc_mcontext at 24, its 64-bit sc_pc at 8 (the low word last on
+ * big-endian), uc_sigmask after the 592-byte sigcontext. */
+#define UC_SIGMASK (24 + 592)
+#if defined(__MIPSEB__)
+#define UC_PC (24 + 8 + 4)
+#else
+#define UC_PC (24 + 8)
+#endif
 #else
 #define UC_SIGMASK 0
 #define UC_PC (-1)

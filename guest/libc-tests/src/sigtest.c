@@ -3,6 +3,7 @@
  * QEMU's (times are printed in whole seconds of CLOCK_MONOTONIC). */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fenv.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
@@ -386,6 +387,73 @@ static int case_sigchld(void)
 	return 0;
 }
 
+static int handler_round;
+
+/* Set the interrupted context's rounding mode to toward zero in its saved
+ * FP state, per arch; 0 where the arch has no FPU (armel here). */
+static int set_saved_round_toward_zero(void *ctx)
+{
+	ucontext_t *uc = ctx;
+#if defined(__riscv)
+	unsigned int *fcsr = &uc->uc_mcontext.__fpregs.__d.__fcsr;
+	*fcsr = (*fcsr & ~0xe0u) | (1u << 5);
+	return 1;
+#elif defined(__aarch64__)
+	uint32_t *rec = (uint32_t *)(void *)uc->uc_mcontext.__reserved;
+	if (rec[0] != 0x46508001)
+		return 0;
+	rec[3] = (rec[3] & ~(3u << 22)) | (3u << 22);
+	return 1;
+#elif defined(__powerpc64__)
+	uint64_t fpscr;
+	memcpy(&fpscr, &uc->uc_mcontext.fp_regs[32], 8);
+	fpscr = (fpscr & ~3ull) | 1;
+	memcpy(&uc->uc_mcontext.fp_regs[32], &fpscr, 8);
+	return 1;
+#elif defined(__mips__) && !defined(__mips_soft_float)
+	uc->uc_mcontext.fpc_csr = (uc->uc_mcontext.fpc_csr & ~3u) | 1;
+	return 1;
+#else
+	(void)uc;
+	return 0;
+#endif
+}
+
+static int saved_fp_found;
+
+static void on_fpctx(int sig, siginfo_t *si, void *ctx)
+{
+	(void)sig;
+	(void)si;
+	handler_round = fegetround();
+	saved_fp_found = set_saved_round_toward_zero(ctx);
+}
+
+/* The FP control state is saved in the frame and restored from it: the
+ * handler changes the saved rounding mode and the interrupted code runs on
+ * with it. powerpc64 enters handlers with FPSCR cleared. */
+static int case_fpctx(void)
+{
+	struct sigaction sa = { 0 };
+	sa.sa_sigaction = on_fpctx;
+	sa.sa_flags = SA_SIGINFO;
+	sigaction(SIGUSR1, &sa, NULL);
+#ifdef FE_UPWARD
+	fesetround(FE_UPWARD);
+	raise(SIGUSR1);
+	printf("handler saw upward %d\n", handler_round == FE_UPWARD);
+#ifdef FE_TOWARDZERO
+	printf("saved state found %d, toward zero after return %d\n", saved_fp_found,
+	       fegetround() == FE_TOWARDZERO);
+#endif
+	volatile double one = 1.0, three = 3.0;
+	printf("1/3 = %a\n", one / three);
+#else
+	puts("no rounding modes");
+#endif
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -414,6 +482,8 @@ int main(int argc, char **argv)
 		return case_sigchld();
 	if (!strcmp(c, "trap"))
 		return case_trap();
+	if (!strcmp(c, "fpctx"))
+		return case_fpctx();
 	fprintf(stderr, "unknown case %s\n", c);
 	return 2;
 }

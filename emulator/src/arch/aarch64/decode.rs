@@ -298,6 +298,13 @@ pub enum Opcode {
     },
     /// `lslv`, `lsrv`, `asrv`, `rorv`.
     ShiftVar(ShiftKind),
+    /// `crc32{b,h,w,x}` and, with `castagnoli`, `crc32c{b,h,w,x}`: the
+    /// reflected CRC-32 (or CRC-32C) of the low `bytes` bytes of `rm`
+    /// folded into `wn`.
+    Crc32 {
+        bytes: u8,
+        castagnoli: bool,
+    },
     Unary(UnaryOp),
     /// Load from a pc-relative literal (or prefetch it).
     LoadLiteral(MemOp),
@@ -720,6 +727,16 @@ pub static A64_TABLE: &[Encoding] = &[
     e("lsrv", 0x7fe0_fc00, 0x1ac0_2400, F::Rrr, O::ShiftVar(ShiftKind::Lsr)),
     e("asrv", 0x7fe0_fc00, 0x1ac0_2800, F::Rrr, O::ShiftVar(ShiftKind::Asr)),
     e("rorv", 0x7fe0_fc00, 0x1ac0_2c00, F::Rrr, O::ShiftVar(ShiftKind::Ror)),
+    // CRC32 (FEAT_CRC32): only sf = 0 with sizes 0-2 and sf = 1 with size
+    // 3 are allocated.
+    e("crc32b", 0xffe0_fc00, 0x1ac0_4000, F::Rrr, O::Crc32 { bytes: 1, castagnoli: false }),
+    e("crc32h", 0xffe0_fc00, 0x1ac0_4400, F::Rrr, O::Crc32 { bytes: 2, castagnoli: false }),
+    e("crc32w", 0xffe0_fc00, 0x1ac0_4800, F::Rrr, O::Crc32 { bytes: 4, castagnoli: false }),
+    e("crc32x", 0xffe0_fc00, 0x9ac0_4c00, F::Rrr, O::Crc32 { bytes: 8, castagnoli: false }),
+    e("crc32cb", 0xffe0_fc00, 0x1ac0_5000, F::Rrr, O::Crc32 { bytes: 1, castagnoli: true }),
+    e("crc32ch", 0xffe0_fc00, 0x1ac0_5400, F::Rrr, O::Crc32 { bytes: 2, castagnoli: true }),
+    e("crc32cw", 0xffe0_fc00, 0x1ac0_5800, F::Rrr, O::Crc32 { bytes: 4, castagnoli: true }),
+    e("crc32cx", 0xffe0_fc00, 0x9ac0_5c00, F::Rrr, O::Crc32 { bytes: 8, castagnoli: true }),
     e("rbit", 0x7fff_fc00, 0x5ac0_0000, F::Rr, O::Unary(UnaryOp::Rbit)),
     e("rev16", 0x7fff_fc00, 0x5ac0_0400, F::Rr, O::Unary(UnaryOp::Rev16)),
     e("rev32", 0x7fff_fc00, 0x5ac0_0800, F::Rr, O::Unary(UnaryOp::Rev32)),

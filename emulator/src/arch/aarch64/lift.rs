@@ -656,6 +656,32 @@ impl Lifter<'_> {
                 };
                 self.set_x(i.rd, r);
             }
+            Opcode::Crc32 { bytes, castagnoli } => {
+                // The ARM ARM's bit-reversed polynomial division, done
+                // LSB first: fold the data into the accumulator, then one
+                // conditional subtraction of the reflected polynomial per
+                // data bit.
+                let poly = if castagnoli { 0x82f6_3b78 } else { 0xedb8_8320 };
+                let acc = self.x(i.rn);
+                let acc = self.b.zext32(acc);
+                let val = self.x(i.rm);
+                let val = if bytes == 8 {
+                    val
+                } else {
+                    self.bini(BinOp::And, val, (1u64 << (8 * bytes)) - 1)
+                };
+                let mut crc = self.bin(BinOp::Xor, acc, val);
+                let p = self.b.konst(poly);
+                let zero = self.b.konst(0);
+                for _ in 0..8 * bytes {
+                    let low = self.bini(BinOp::And, crc, 1);
+                    let sub = self.b.select(low, p, zero);
+                    let shifted = self.bini(BinOp::ShrU, crc, 1);
+                    crc = self.bin(BinOp::Xor, shifted, sub);
+                }
+                let r = self.b.zext32(crc);
+                self.set_x(i.rd, r);
+            }
             Opcode::ShiftVar(kind) => {
                 let n = self.x(i.rn);
                 let m = self.x(i.rm);

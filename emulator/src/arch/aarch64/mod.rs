@@ -19,8 +19,9 @@ use crate::arch::{Arch, Frontend, PortalStub, SyscallAbi};
 use crate::cpu::CpuState;
 use crate::ir::{BlockBuilder, Slot};
 
-/// `AT_HWCAP`: `HWCAP_FP` (bit 0) and `HWCAP_ASIMD` (bit 1).
-pub const HWCAP: u64 = 0b11;
+/// `AT_HWCAP`: `HWCAP_FP` (bit 0), `HWCAP_ASIMD` (bit 1) and
+/// `HWCAP_CRC32` (bit 7).
+pub const HWCAP: u64 = 0b11 | (1 << 7);
 
 /// The aarch64 frontend.
 #[derive(Debug, Clone, Copy, Default)]

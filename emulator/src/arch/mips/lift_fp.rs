@@ -38,8 +38,9 @@ pub const RULES: FpRules = FpRules {
 /// `FIR` (FPU control register 0) of a 24Kf core, which QEMU models for
 /// MIPS32r2 o32 binaries: F64, L, W, D and S supported, processor id 0x93.
 pub const FIR: u64 = 0x0073_9300;
-/// The writable bits of `FCSR` on that core.
-const FCSR_RW: u64 = 0xff83_ffff;
+/// The writable bits of `FCSR` on that core (also what `sigreturn`
+/// restores).
+pub const FCSR_RW: u64 = 0xff83_ffff;
 /// `FCSR` fields.
 const CAUSE_SHIFT: u64 = 12;
 const CAUSE_MASK: u64 = 0x3f << CAUSE_SHIFT;

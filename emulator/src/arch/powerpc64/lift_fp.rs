@@ -73,6 +73,15 @@ pub mod fpscr {
     /// Bits `mtfsf` and friends may not set directly (summaries and the
     /// reserved IBM bit 52).
     pub const COMPUTED: u64 = FEX | VX | (1 << 11);
+
+    /// A value written to `FPSCR` whole (`rt_sigreturn`), with VX and FEX
+    /// made the summaries of their fields, as `store_fpscr` does in IR.
+    pub const fn normalized(v: u64) -> u64 {
+        let v = v & !(VX | FEX) & 0xffff_ffff;
+        let v = if v & VX_ALL != 0 { v | VX } else { v };
+        // Exception bits XX..VX (25-29) against enables XE..VE (3-7).
+        if (v >> 25) & (v >> 3) & 0x1f != 0 { v | FEX } else { v }
+    }
 }
 
 const SIGN: u64 = 1 << 63;

@@ -3,7 +3,7 @@
 
 use super::{
     FrameKind, GENERIC_IOC, GENERIC_LOCKS, GENERIC_OPEN, GENERIC_SA, GENERIC_SIGNALS, GENERIC_TTY,
-    LinuxAbi, OpenBits, SigactionLayout, SignalAbi, StatLayout,
+    LinuxAbi, OpenBits, SigactionLayout, SignalAbi, StatLayout, TRAP_AT_PC,
 };
 
 /// arm and arm64 swap `O_DIRECTORY`/`O_NOFOLLOW` with `O_DIRECT`/`O_LARGEFILE`.
@@ -18,8 +18,8 @@ pub static LINUX: LinuxAbi = LinuxAbi {
     tty: GENERIC_TTY,
     uname_machine: "aarch64",
     platform: Some("aarch64"),
-    // HWCAP_FP and HWCAP_ASIMD stay clear until the frontend has FP and
-    // SIMD; nothing else is advertised.
+    // AT_HWCAP is the frontend's (fp, asimd, crc32); no HWCAP2 feature is
+    // implemented.
     hwcap2: 0,
     sigaction_size: 32,
     arch_auxv: &[],
@@ -43,7 +43,10 @@ static SIGNAL: SignalAbi = SignalAbi {
     },
     sigset_bytes: 8,
     siginfo_code_first: false,
+    stack_size_first: false,
     frame: FrameKind::Aarch64,
     trampoline: &[0xd280_1168, 0xd400_0001],
     syscall_insn_len: 4,
+    trap_insn: TRAP_AT_PC,
+    breakpoint: TRAP_AT_PC,
 };

@@ -3,7 +3,7 @@
 use super::aarch64::ARM_OPEN;
 use super::{
     FrameKind, GENERIC_IOC, GENERIC_SA, GENERIC_SIGNALS, GENERIC_TTY, LinuxAbi, SigactionLayout,
-    SignalAbi, StatLayout,
+    SignalAbi, StatLayout, TRAP_AT_PC,
 };
 
 pub static LINUX: LinuxAbi = LinuxAbi {
@@ -40,7 +40,10 @@ static SIGNAL: SignalAbi = SignalAbi {
     },
     sigset_bytes: 8,
     siginfo_code_first: false,
+    stack_size_first: false,
     frame: FrameKind::Unsupported,
     trampoline: &[0xe3a0_70ad, 0xef00_0000],
     syscall_insn_len: 4,
+    trap_insn: TRAP_AT_PC,
+    breakpoint: TRAP_AT_PC,
 };

@@ -3,7 +3,7 @@
 
 use super::{
     FrameKind, IocLayout, LinuxAbi, OpenBits, SaBits, SigactionLayout, SignalAbi, SignalNumbers,
-    StatLayout, TtyIoctls,
+    StatLayout, TrapSiginfo, TtyIoctls,
 };
 use crate::linux::errno::Errno;
 
@@ -74,7 +74,15 @@ static SIGNAL: SignalAbi = SignalAbi {
     sigaction: SigactionLayout { handler: 4, flags: 0, flags_u32: true, restorer: None, mask: 8 },
     sigset_bytes: 16,
     siginfo_code_first: true,
-    frame: FrameKind::Unsupported,
-    trampoline: &[0x2402_1061, 0x0000_000c],
+    stack_size_first: true,
+    frame: FrameKind::MipsO32,
+    // rt_sigreturn first, then sigreturn (`li v0, 4119; syscall`) 8 bytes
+    // in, for handlers without SA_SIGINFO.
+    trampoline: &[0x2402_1061, 0x0000_000c, 0x2402_1017, 0x0000_000c],
     syscall_insn_len: 4,
+    // do_tr: a trap with a code other than overflow or divide by zero is
+    // force_sig(SIGTRAP), SI_KERNEL; do_bp: force_sig_fault(SIGTRAP,
+    // TRAP_BRKPT, NULL). (QEMU puts the pc in a break's si_addr.)
+    trap_insn: TrapSiginfo { code: crate::linux::signal::code::SI_KERNEL, addr_is_pc: false },
+    breakpoint: TrapSiginfo { code: crate::linux::signal::code::TRAP_BRKPT, addr_is_pc: false },
 };

@@ -181,6 +181,16 @@ pub enum FrameKind {
     /// `__reserved` records (fpsimd, then the terminator); a frame record
     /// {x29, x30} sits above it.
     Aarch64,
+    /// `arch/powerpc/kernel/signal_64.c`: a ucontext whose sigcontext
+    /// holds gp_regs (r0–r31, nip, msr, ctr, link, xer, ccr, ...) and
+    /// fp_regs (f0–f31, fpscr), then pinfo, puc, siginfo and the ABI gap;
+    /// the handler (an ELFv1 descriptor) runs on a dummy caller frame.
+    Powerpc64,
+    /// `arch/mips/kernel/signal.c`, o32: the `rt_sigframe` (siginfo, then
+    /// a ucontext whose sigcontext holds pc, the registers, the FPU and
+    /// hi/lo) for `SA_SIGINFO` handlers, the old `sigframe` (sigcontext
+    /// and mask) for the others.
+    MipsO32,
     /// No frame builder yet: a caught signal takes its default action.
     Unsupported,
 }
@@ -195,6 +205,8 @@ pub struct SignalAbi {
     pub sigset_bytes: u64,
     /// mips puts `si_code` before `si_errno`.
     pub siginfo_code_first: bool,
+    /// mips's `stack_t` has `ss_size` before `ss_flags`.
+    pub stack_size_first: bool,
     pub frame: FrameKind,
     /// `rt_sigreturn` code of the trampoline page Bohr maps where Linux
     /// supplies one (vDSO or sigpage), as instruction words written in the
@@ -202,7 +214,23 @@ pub struct SignalAbi {
     pub trampoline: &'static [u32],
     /// Length of the system-call instruction, to restart a call.
     pub syscall_insn_len: u64,
+    /// SIGTRAP's siginfo for a conditional trap instruction that fired
+    /// and for a breakpoint instruction: `si_code`, and whether `si_addr`
+    /// is the pc (else the siginfo carries no address).
+    pub trap_insn: TrapSiginfo,
+    pub breakpoint: TrapSiginfo,
 }
+
+/// How a trap instruction's SIGTRAP fills its siginfo.
+#[derive(Clone, Copy, Debug)]
+pub struct TrapSiginfo {
+    pub code: i32,
+    pub addr_is_pc: bool,
+}
+
+/// `TRAP_BRKPT` at the trapping pc, as most arches report a trap.
+pub const TRAP_AT_PC: TrapSiginfo =
+    TrapSiginfo { code: crate::linux::signal::code::TRAP_BRKPT, addr_is_pc: true };
 
 /// The ABI facts of `arch`.
 pub fn linux_abi(arch: Arch) -> &'static LinuxAbi {

@@ -3,7 +3,7 @@
 
 use super::{
     FrameKind, GENERIC_LOCKS, GENERIC_OPEN, GENERIC_SA, GENERIC_SIGNALS, IocLayout, LinuxAbi,
-    OpenBits, SigactionLayout, SignalAbi, StatLayout, TtyIoctls,
+    OpenBits, SigactionLayout, SignalAbi, StatLayout, TRAP_AT_PC, TtyIoctls,
 };
 use crate::loader::auxv::{AT_DCACHEBSIZE, AT_ICACHEBSIZE, AT_IGNOREPPC, AT_UCACHEBSIZE};
 
@@ -52,7 +52,10 @@ static SIGNAL: SignalAbi = SignalAbi {
     },
     sigset_bytes: 8,
     siginfo_code_first: false,
-    frame: FrameKind::Unsupported,
+    stack_size_first: false,
+    frame: FrameKind::Powerpc64,
     trampoline: &[0x3800_00ac, 0x4400_0002],
     syscall_insn_len: 4,
+    trap_insn: TRAP_AT_PC,
+    breakpoint: TRAP_AT_PC,
 };

@@ -2,7 +2,7 @@
 
 use super::{
     FrameKind, GENERIC_IOC, GENERIC_LOCKS, GENERIC_OPEN, GENERIC_SA, GENERIC_SIGNALS, GENERIC_TTY,
-    LinuxAbi, SaBits, SigactionLayout, SignalAbi, StatLayout,
+    LinuxAbi, SaBits, SigactionLayout, SignalAbi, StatLayout, TRAP_AT_PC,
 };
 
 pub static LINUX: LinuxAbi = LinuxAbi {
@@ -30,7 +30,10 @@ static SIGNAL: SignalAbi = SignalAbi {
     sigaction: SigactionLayout { handler: 0, flags: 8, flags_u32: false, restorer: None, mask: 16 },
     sigset_bytes: 8,
     siginfo_code_first: false,
+    stack_size_first: false,
     frame: FrameKind::Riscv64,
     trampoline: &[0x08b0_0893, 0x0000_0073],
     syscall_insn_len: 4,
+    trap_insn: TRAP_AT_PC,
+    breakpoint: TRAP_AT_PC,
 };

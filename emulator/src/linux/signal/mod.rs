@@ -12,10 +12,13 @@
 //! handler returns. Nothing here reads host time: the `alarm` deadline is
 //! virtual nanoseconds, and the run loop never lets the engine run past it.
 //!
-//! Frames are written by the per-arch builders ([`riscv64`], [`aarch64`]); an arch
-//! without one yet gives a caught signal its default action.
+//! Frames are written by the per-arch builders ([`riscv64`], [`aarch64`],
+//! [`powerpc64`], [`mips`]); an arch without one yet gives a caught signal
+//! its default action.
 
 mod aarch64;
+mod mips;
+mod powerpc64;
 mod riscv64;
 
 use super::arch::{FrameKind, SignalAbi, linux_abi};
@@ -237,6 +240,16 @@ pub const fn trampoline_base(is_64bit: bool) -> u64 {
     super::portal_base(is_64bit) - PAGE_SIZE
 }
 
+/// What a frame builder needs besides the process: the arch's signal
+/// facts, the action, the siginfo and the mask the frame saves.
+#[derive(Clone, Copy)]
+pub(crate) struct Delivery<'a> {
+    pub abi: &'a SignalAbi,
+    pub act: &'a SigAction,
+    pub info: &'a SigInfo,
+    pub old_mask: u64,
+}
+
 /// Guest-memory writer for frames: the arch's byte order and word size.
 pub(crate) struct FrameWriter {
     pub big: bool,
@@ -267,6 +280,38 @@ impl FrameWriter {
 
     pub fn word(&mut self, off: u64, v: u64) {
         self.put(off, v, if self.wide { 8 } else { 4 });
+    }
+
+    /// A `sigset_t`'s first 64 signals as `unsigned long` words (two on a
+    /// 32-bit arch, the low one first).
+    pub fn sigset(&mut self, off: u64, set: u64) {
+        if self.wide {
+            self.put(off, set, 8);
+        } else {
+            self.put(off, set & 0xffff_ffff, 4);
+            self.put(off + 4, set >> 32, 4);
+        }
+    }
+}
+
+/// Write `uc_stack` at `off` as `__save_altstack` does: the alternate
+/// stack, with `ss_flags` as seen from `sp`.
+pub(crate) fn write_uc_stack(w: &mut FrameWriter, p: &Process, off: u64, sp: u64) {
+    let ws = if w.wide { 8 } else { 4 };
+    let alt = p.signals.altstack;
+    let (flags_off, size_off) =
+        if linux_abi(p.arch).signal.stack_size_first { (2 * ws, ws) } else { (ws, 2 * ws) };
+    w.word(off, alt.sp);
+    w.put(off + flags_off, p.altstack_flags(sp) as u64, 4);
+    w.word(off + size_off, alt.size);
+}
+
+/// Read the first 64 signals of the `sigset_t` at `addr`.
+pub(crate) fn get_sigset(p: &Process, addr: u64) -> Option<u64> {
+    if p.arch.is_64bit() {
+        get(p, addr, 8)
+    } else {
+        Some(get(p, addr, 4)? | (get(p, addr + 4, 4)? << 32))
     }
 }
 
@@ -459,9 +504,12 @@ impl Process {
             _ => {}
         }
         self.ensure_trampoline();
+        let d = Delivery { abi, act: &act, info: &info, old_mask };
         let pushed = match abi.frame {
-            FrameKind::Riscv64 => riscv64::push_frame(self, abi, &act, &info, old_mask),
-            FrameKind::Aarch64 => aarch64::push_frame(self, abi, &act, &info, old_mask),
+            FrameKind::Riscv64 => riscv64::push_frame(self, &d),
+            FrameKind::Aarch64 => aarch64::push_frame(self, &d),
+            FrameKind::Powerpc64 => powerpc64::push_frame(self, &d),
+            FrameKind::MipsO32 => mips::push_frame(self, &d),
             FrameKind::Unsupported => Err(()),
         };
         if pushed.is_err() {
@@ -543,29 +591,31 @@ impl Process {
         }
     }
 
-    /// `rt_sigreturn`: restore the context of the frame at the stack
-    /// pointer. `Err` when the frame is unreadable (Linux then kills with
-    /// SIGSEGV).
-    pub(super) fn sigreturn(&mut self) -> Result<(), ()> {
+    /// `rt_sigreturn` (or, when not `rt`, mips's old `sigreturn`): restore
+    /// the context of the frame at the stack pointer. `Err` when the frame
+    /// is unreadable (Linux then kills with SIGSEGV).
+    pub(super) fn sigreturn(&mut self, rt: bool) -> Result<(), ()> {
         let abi = linux_abi(self.arch).signal;
         let mask = match abi.frame {
             FrameKind::Riscv64 => riscv64::restore_frame(self)?,
             FrameKind::Aarch64 => aarch64::restore_frame(self)?,
+            FrameKind::Powerpc64 => powerpc64::restore_frame(self)?,
+            FrameKind::MipsO32 => mips::restore_frame(self, rt)?,
             FrameKind::Unsupported => return Err(()),
         };
         self.signals.mask = mask & !unblockable(abi);
         Ok(())
     }
 
-    /// The `rt_sigreturn` system call; false on an arch without frames
-    /// (the call then fails with ENOSYS). An unreadable frame raises a
-    /// SIGSEGV that kills, as on Linux.
-    pub(super) fn signals_sigreturn(&mut self, _kernel: &mut Kernel) -> bool {
+    /// The `rt_sigreturn` (`rt`) or `sigreturn` system call; false on an
+    /// arch without frames (the call then fails with ENOSYS). An
+    /// unreadable frame raises a SIGSEGV that kills, as on Linux.
+    pub(super) fn signals_sigreturn(&mut self, _kernel: &mut Kernel, rt: bool) -> bool {
         let abi = linux_abi(self.arch).signal;
         if abi.frame == FrameKind::Unsupported {
             return false;
         }
-        if self.sigreturn().is_err() {
+        if self.sigreturn(rt).is_err() {
             self.signals.actions[(SIGSEGV - 1) as usize] = SigAction::default();
             self.signals.mask &= !bit(SIGSEGV);
             self.raise(SIGSEGV, code::SI_KERNEL);
@@ -582,24 +632,27 @@ impl Process {
     ) -> Option<Option<RunState>> {
         use crate::ir::TrapKind;
         let pc = self.cpu.pc;
+        let abi = linux_abi(self.arch).signal;
+        let trap = |t: super::arch::TrapSiginfo| (5, t.code, t.addr_is_pc.then_some(pc));
         let (signo, code, addr) = match kind {
-            TrapKind::IllegalInstruction { .. } => (4, code::ILL_ILLOPC, pc),
-            TrapKind::Breakpoint | TrapKind::TrapInstruction => (5, code::TRAP_BRKPT, pc),
-            TrapKind::ArithmeticTrap => (8, code::FPE_INTDIV, pc),
+            TrapKind::IllegalInstruction { .. } => (4, code::ILL_ILLOPC, Some(pc)),
+            TrapKind::Breakpoint => trap(abi.breakpoint),
+            TrapKind::TrapInstruction => trap(abi.trap_insn),
+            TrapKind::ArithmeticTrap => (8, code::FPE_INTDIV, Some(pc)),
             TrapKind::FetchFault { addr } => {
                 let c =
                     if self.mem.is_mapped(addr) { code::SEGV_ACCERR } else { code::SEGV_MAPERR };
-                (SIGSEGV, c, addr)
+                (SIGSEGV, c, Some(addr))
             }
         };
-        let info = SigInfo { signo, code, addr: Some(addr), ..Default::default() };
+        let info = SigInfo { signo, code, addr, ..Default::default() };
         let state = self.fault_to_handler(kernel, info)?;
         if let Some(h) = &kernel.plugins {
             let e = crate::plugin::FaultEvent {
                 pid: self.pid,
                 pc,
                 signal: signo,
-                addr: Some(addr),
+                addr,
                 access: "trap",
                 handled: true,
             };

@@ -13,10 +13,9 @@
 //! The handler gets `a0 = sig`, `a1 = &info`, `a2 = &uc`, `sp` at the
 //! frame and `ra` at the trampoline page (riscv has no `SA_RESTORER`).
 
-use super::{FrameWriter, SigAction, SigInfo, get, trampoline_base, write_siginfo};
+use super::{Delivery, FrameWriter, get, trampoline_base, write_siginfo};
 use crate::arch::riscv64::regs;
 use crate::linux::Process;
-use crate::linux::arch::SignalAbi;
 
 const UC: u64 = 128;
 const UC_STACK: u64 = UC + 16;
@@ -26,21 +25,13 @@ const FPREGS: u64 = MCONTEXT + 256;
 const FCSR: u64 = FPREGS + 256;
 const FRAME_SIZE: u64 = MCONTEXT + 256 + 528;
 
-pub(super) fn push_frame(
-    p: &mut Process,
-    abi: &SignalAbi,
-    act: &SigAction,
-    info: &SigInfo,
-    old_mask: u64,
-) -> Result<(), ()> {
+pub(super) fn push_frame(p: &mut Process, d: &Delivery) -> Result<(), ()> {
+    let Delivery { abi, act, info, old_mask } = *d;
     let sp = p.cpu.regs[regs::SP.0 as usize];
     let frame = p.frame_stack(act, sp).wrapping_sub(FRAME_SIZE) & !0xf;
     let mut w = FrameWriter::new(p, FRAME_SIZE as usize);
     write_siginfo(&mut w, abi, 0, info);
-    let alt = p.signals.altstack;
-    w.word(UC_STACK, alt.sp);
-    w.put(UC_STACK + 8, p.altstack_flags(sp) as u64, 4);
-    w.word(UC_STACK + 16, alt.size);
+    super::write_uc_stack(&mut w, p, UC_STACK, sp);
     w.put(UC_SIGMASK, old_mask, 8);
     w.word(MCONTEXT, p.cpu.pc);
     for n in 1..32 {

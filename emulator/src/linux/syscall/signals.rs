@@ -138,8 +138,7 @@ pub(super) fn run(c: &mut Ctx, s: Sysno) -> R {
             // stack_t: ss_sp, ss_flags (int), ss_size; mips has ss_size
             // before ss_flags.
             let w = c.word_size();
-            let mips = abi.siginfo_code_first;
-            let (flags_off, size_off) = if mips { (2 * w, w) } else { (w, 2 * w) };
+            let (flags_off, size_off) = if abi.stack_size_first { (2 * w, w) } else { (w, 2 * w) };
             let sp = c.p.cpu.regs[c.p.frontend.stack_pointer().0 as usize];
             let old = c.p.signals.altstack;
             let on = c.p.on_altstack(sp);
