@@ -20,12 +20,17 @@ use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 /// Arches whose glibc runs and whose signal frame the kernel builds.
-const SIGNALS_READY: &[(&str, &str, &str)] =
-    &[("riscv64", "qemu-riscv64-static", "riscv64-linux-gnu")];
+const SIGNALS_READY: &[(&str, &str, &str)] = &[
+    ("riscv64", "qemu-riscv64-static", "riscv64-linux-gnu"),
+    ("armel", "qemu-arm-static", "arm-linux-gnueabi"),
+];
 
 /// Arches whose signal frame the kernel builds.
-const FRAMES_READY: &[(&str, &str)] =
-    &[("riscv64", "qemu-riscv64-static"), ("aarch64", "qemu-aarch64-static")];
+const FRAMES_READY: &[(&str, &str)] = &[
+    ("riscv64", "qemu-riscv64-static"),
+    ("aarch64", "qemu-aarch64-static"),
+    ("armel", "qemu-arm-static"),
+];
 
 /// Every case; each prints only what Linux guarantees.
 const CASES: &[&str] = &[
@@ -34,6 +39,12 @@ const CASES: &[&str] = &[
 ];
 
 const KINDS: &[&str] = &["static", "dynamic"];
+
+/// The builds of an arch: armel adds its Thumb-2 (`-mthumb -march=armv7-a`)
+/// builds of the same program.
+fn kinds(arch: &str) -> &'static [&'static str] {
+    if arch == "armel" { &["static", "dynamic", "thumb-static", "thumb-dynamic"] } else { KINDS }
+}
 
 fn binary(root: &Path, arch: &str, kind: &str) -> PathBuf {
     root.join("guest/libc-tests/bin").join(arch).join(format!("sigtest-{kind}"))
@@ -101,7 +112,7 @@ fn signal_programs_match_qemu() {
     let mut compared = 0;
     for &(arch, qemu_name, triple) in SIGNALS_READY {
         let Some(qemu) = tools(qemu_name, triple) else { continue };
-        for &kind in KINDS {
+        for &kind in kinds(arch) {
             let bin = binary(&root, arch, kind);
             for &case in CASES {
                 let want = qemu_run(&qemu, triple, &bin, case);

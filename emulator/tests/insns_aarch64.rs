@@ -49,6 +49,7 @@ fn spec_for(file: &'static str) -> ArchSpec {
         },
         encodings: decode::encodings().map(|e| e.name).collect(),
         disassemble,
+        pc_state: 0,
     }
 }
 

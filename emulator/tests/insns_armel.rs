@@ -14,6 +14,7 @@ use bohr_emu::arch::Arch;
 use bohr_emu::arch::arm::decode::{self, Decoded};
 use bohr_emu::arch::arm::disasm::disassemble;
 use bohr_emu::arch::arm::regs::{NAMES, NO_RESERVATION, SPECIAL_NAMES};
+use bohr_emu::arch::arm::thumb;
 use bohr_emu::engine::EngineKind;
 use insfile::ArchSpec;
 
@@ -33,6 +34,7 @@ fn spec_for(file: &'static str) -> ArchSpec {
         },
         encodings: decode::encodings().map(|e| e.name).collect(),
         disassemble,
+        pc_state: 0,
     }
 }
 
@@ -86,4 +88,24 @@ fn armel_random_cases_interp() {
 #[test]
 fn armel_random_cases_jit() {
     insfile::run_file(&random_spec(), EngineKind::Jit);
+}
+
+/// The Thumb cases: code runs in Thumb state (pc bit 0 set).
+fn thumb_spec() -> ArchSpec {
+    let mut spec = spec_for(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/insns/armel_thumb.ins"));
+    spec.insn_len = thumb::insn_len;
+    spec.encoding_name = |_| None;
+    spec.encodings.clear();
+    spec.pc_state = 1;
+    spec
+}
+
+#[test]
+fn armel_thumb_instructions_interp() {
+    insfile::run_file(&thumb_spec(), EngineKind::Interp);
+}
+
+#[test]
+fn armel_thumb_instructions_jit() {
+    insfile::run_file(&thumb_spec(), EngineKind::Jit);
 }

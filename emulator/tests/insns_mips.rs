@@ -53,6 +53,7 @@ fn spec(arch: Arch) -> ArchSpec {
         } else {
             |pc, b| disassemble(Endian::Big, pc, b)
         },
+        pc_state: 0,
     }
 }
 

@@ -32,6 +32,7 @@ fn spec() -> ArchSpec {
         },
         encodings: decode::encodings().map(|e| e.name).collect(),
         disassemble,
+        pc_state: 0,
     }
 }
 

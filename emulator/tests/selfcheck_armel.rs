@@ -11,7 +11,9 @@
 //! the exclusive monitor, `swp`, the TLS register, the kuser helpers and
 //! system-call errors), and it exits with the number of failed checks.
 //! The same binary passes under qemu-arm. This test demands every check by
-//! name.
+//! name. `selfcheck-thumb` is the same source built in Thumb-2 state
+//! (`-mthumb`; its `swp` helper and libgcc stay ARM code, so calls
+//! interwork), held to the same checks.
 
 #[path = "common/selfcheck.rs"]
 mod selfcheck;
@@ -117,6 +119,22 @@ const CHECKS: &[&str] = &[
 
 const SELFCHECK: Program =
     Program { arch: Arch::Armel, path: PROGRAM, name: "selfcheck", checks: CHECKS };
+
+const THUMB_PROGRAM: &str =
+    concat!(env!("CARGO_MANIFEST_DIR"), "/tests/programs/armel/selfcheck-thumb");
+
+const SELFCHECK_THUMB: Program =
+    Program { arch: Arch::Armel, path: THUMB_PROGRAM, name: "selfcheck", checks: CHECKS };
+
+#[test]
+fn selfcheck_thumb_program_interp() {
+    SELFCHECK_THUMB.run(EngineKind::Interp);
+}
+
+#[test]
+fn selfcheck_thumb_program_jit() {
+    SELFCHECK_THUMB.run(EngineKind::Jit);
+}
 
 #[test]
 fn selfcheck_program_interp() {

@@ -65,6 +65,8 @@ pub enum Sysno {
     RtSigaction,
     RtSigprocmask,
     RtSigreturn,
+    /// arm's `sigreturn`, for frames without siginfo.
+    Sigreturn,
     RtSigpending,
     RtSigsuspend,
     RtSigtimedwait,

@@ -43,6 +43,10 @@ pub struct ArchSpec {
     pub encodings: Vec<&'static str>,
     /// Capstone's text for an instruction.
     pub disassemble: DisassembleFn,
+    /// Pc bits that select an execution state rather than an address
+    /// (armel's Thumb bit): set in the default pc, clear where the code is
+    /// mapped.
+    pub pc_state: u64,
 }
 
 /// Where code is mapped unless a line says otherwise.
@@ -198,7 +202,7 @@ fn run_case(
     covered: &mut BTreeSet<&'static str>,
 ) -> Vec<String> {
     let mut errs = Vec::new();
-    let pc = case.input.pc.unwrap_or(DEFAULT_PC);
+    let pc = case.input.pc.unwrap_or(DEFAULT_PC | spec.pc_state);
     let insns = split_insns(spec, &case.bytes);
 
     // The disassembly column must match capstone's reading of the bytes.
@@ -224,7 +228,8 @@ fn run_case(
     for (addr, bytes) in &case.input.mems {
         h.map_data(*addr, bytes);
     }
-    h.map_code(pc, &case.bytes);
+    h.map_code(bohr_emu::ir::pc_address(pc) & !spec.pc_state, &case.bytes);
+    h.cpu.pc = pc;
     for &(name, value) in &spec.regs {
         h.set_reg(name, value);
     }

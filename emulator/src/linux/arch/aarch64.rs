@@ -48,4 +48,5 @@ static SIGNAL: SignalAbi = SignalAbi {
     frame: FrameKind::Aarch64,
     trampoline: &[0xd280_1168, 0xd400_0001],
     syscall_insn_len: 4,
+    syscall_insn_len_odd_pc: 4,
 };

@@ -29,7 +29,8 @@ pub static LINUX: LinuxAbi = LinuxAbi {
 };
 
 /// The sigpage's return code for handlers without `SA_RESTORER`:
-/// `mov r7, #173; svc #0` (ARM state).
+/// `mov r7, #173; svc #0` (`rt_sigreturn`), then `mov r7, #119; svc #0`
+/// (`sigreturn`), in ARM state.
 static SIGNAL: SignalAbi = SignalAbi {
     numbers: GENERIC_SIGNALS,
     sa: GENERIC_SA,
@@ -42,7 +43,8 @@ static SIGNAL: SignalAbi = SignalAbi {
     },
     sigset_bytes: 8,
     siginfo_code_first: false,
-    frame: FrameKind::Unsupported,
-    trampoline: &[0xe3a0_70ad, 0xef00_0000],
+    frame: FrameKind::Armel,
+    trampoline: &[0xe3a0_70ad, 0xef00_0000, 0xe3a0_7077, 0xef00_0000],
     syscall_insn_len: 4,
+    syscall_insn_len_odd_pc: 2,
 };

@@ -79,4 +79,5 @@ static SIGNAL: SignalAbi = SignalAbi {
     frame: FrameKind::Unsupported,
     trampoline: &[0x2402_1061, 0x0000_000c],
     syscall_insn_len: 4,
+    syscall_insn_len_odd_pc: 4,
 };

@@ -185,6 +185,10 @@ pub enum FrameKind {
     /// `__reserved` records (fpsimd, then the terminator); a frame record
     /// {x29, x30} sits above it.
     Aarch64,
+    /// `arch/arm/kernel/signal.c`: with `SA_SIGINFO` siginfo then a
+    /// ucontext (sigcontext r0–r15 and cpsr, `uc_regspace`), else the
+    /// ucontext alone; `sigreturn` and `rt_sigreturn` undo them.
+    Armel,
     /// No frame builder yet: a caught signal takes its default action.
     Unsupported,
 }
@@ -206,6 +210,9 @@ pub struct SignalAbi {
     pub trampoline: &'static [u32],
     /// Length of the system-call instruction, to restart a call.
     pub syscall_insn_len: u64,
+    /// Its length when bit 0 of the pc is set (armel's Thumb state, whose
+    /// `svc` is 16 bits); `syscall_insn_len` on the other arches.
+    pub syscall_insn_len_odd_pc: u64,
 }
 
 /// The ABI facts of `arch`.

@@ -57,4 +57,5 @@ static SIGNAL: SignalAbi = SignalAbi {
     frame: FrameKind::Unsupported,
     trampoline: &[0x3800_00ac, 0x4400_0002],
     syscall_insn_len: 4,
+    syscall_insn_len_odd_pc: 4,
 };

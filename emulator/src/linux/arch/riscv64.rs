@@ -35,4 +35,5 @@ static SIGNAL: SignalAbi = SignalAbi {
     frame: FrameKind::Riscv64,
     trampoline: &[0x08b0_0893, 0x0000_0073],
     syscall_insn_len: 4,
+    syscall_insn_len_odd_pc: 4,
 };

@@ -16,6 +16,7 @@
 //! without one yet gives a caught signal its default action.
 
 mod aarch64;
+mod armel;
 mod riscv64;
 
 use super::arch::{FrameKind, SignalAbi, linux_abi};
@@ -416,7 +417,12 @@ impl Process {
         if restartable && (!handled || act.flags & sabi.sa.restart != 0) {
             // Run the system-call instruction again; its registers are
             // untouched, since a blocked call writes no result.
-            self.cpu.pc = self.cpu.pc.wrapping_sub(sabi.syscall_insn_len);
+            let len = if self.cpu.pc & 1 != 0 {
+                sabi.syscall_insn_len_odd_pc
+            } else {
+                sabi.syscall_insn_len
+            };
+            self.cpu.pc = self.cpu.pc.wrapping_sub(len);
             self.sleep_until = None;
             return;
         }
@@ -462,6 +468,7 @@ impl Process {
         let pushed = match abi.frame {
             FrameKind::Riscv64 => riscv64::push_frame(self, abi, &act, &info, old_mask),
             FrameKind::Aarch64 => aarch64::push_frame(self, abi, &act, &info, old_mask),
+            FrameKind::Armel => armel::push_frame(self, abi, &act, &info, old_mask),
             FrameKind::Unsupported => Err(()),
         };
         if pushed.is_err() {
@@ -546,11 +553,13 @@ impl Process {
     /// `rt_sigreturn`: restore the context of the frame at the stack
     /// pointer. `Err` when the frame is unreadable (Linux then kills with
     /// SIGSEGV).
-    pub(super) fn sigreturn(&mut self) -> Result<(), ()> {
+    /// `rt` is false for arm's `sigreturn`, whose frame has no siginfo.
+    pub(super) fn sigreturn(&mut self, rt: bool) -> Result<(), ()> {
         let abi = linux_abi(self.arch).signal;
         let mask = match abi.frame {
             FrameKind::Riscv64 => riscv64::restore_frame(self)?,
             FrameKind::Aarch64 => aarch64::restore_frame(self)?,
+            FrameKind::Armel => armel::restore_frame(self, rt)?,
             FrameKind::Unsupported => return Err(()),
         };
         self.signals.mask = mask & !unblockable(abi);
@@ -560,12 +569,12 @@ impl Process {
     /// The `rt_sigreturn` system call; false on an arch without frames
     /// (the call then fails with ENOSYS). An unreadable frame raises a
     /// SIGSEGV that kills, as on Linux.
-    pub(super) fn signals_sigreturn(&mut self, _kernel: &mut Kernel) -> bool {
+    pub(super) fn signals_sigreturn(&mut self, _kernel: &mut Kernel, rt: bool) -> bool {
         let abi = linux_abi(self.arch).signal;
         if abi.frame == FrameKind::Unsupported {
             return false;
         }
-        if self.sigreturn().is_err() {
+        if self.sigreturn(rt).is_err() {
             self.signals.actions[(SIGSEGV - 1) as usize] = SigAction::default();
             self.signals.mask &= !bit(SIGSEGV);
             self.raise(SIGSEGV, code::SI_KERNEL);

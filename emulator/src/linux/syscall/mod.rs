@@ -69,7 +69,7 @@ type R = Result<u64, Fail>;
 /// Calls that fail with ENOSYS on purpose, as a Linux built without them
 /// does: no event, since the guest is expected to fall back.
 fn silent_enosys(s: Option<Sysno>) -> bool {
-    matches!(s, Some(Sysno::RtSigreturn | Sysno::Rseq))
+    matches!(s, Some(Sysno::RtSigreturn | Sysno::Sigreturn | Sysno::Rseq))
 }
 
 /// Handle the system call the process stopped at.
@@ -108,7 +108,9 @@ pub(super) fn dispatch(k: &mut Kernel, p: &mut Process, retry: bool) -> Outcome 
         let e = crate::plugin::SyscallEntry { pid: p.pid, number: nr, name: name(), args };
         h.borrow_mut().syscall_entry(&e);
     }
-    if sysno == Some(Sysno::RtSigreturn) && p.signals_sigreturn(k) {
+    if let Some(rt @ (Sysno::RtSigreturn | Sysno::Sigreturn)) = sysno
+        && p.signals_sigreturn(k, rt == Sysno::RtSigreturn)
+    {
         // The restored context is the result: nothing is written back.
         return Outcome::Continue;
     }
