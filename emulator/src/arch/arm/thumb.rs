@@ -533,6 +533,11 @@ fn expand_imm(imm12: u32) -> Option<(u32, bool)> {
 fn t32(l: &mut Lifter, cx: &Cx, hw1: u32, hw2: u32) -> bool {
     let op1 = (hw1 >> 11) & 3;
     let op2 = (hw1 >> 4) & 0x7f;
+    if hw1 == 0xee1d && hw2 & 0xfff == 0xf70 {
+        // mrc p15, 0, rt, c13, c0, 3: the TLS register, the one
+        // coprocessor read user mode has.
+        return a32(l, cx, insn(Opcode::MrcTls, Form::Plain, (hw2 >> 12) << 12, cx.cond));
+    }
     match op1 {
         1 if op2 & 0x64 == 0 => t32_block(l, cx, hw1, hw2),
         1 if op2 & 0x64 == 4 => t32_dual_excl(l, cx, hw1, hw2),
@@ -608,7 +613,7 @@ fn t32_dual_excl(l: &mut Lifter, cx: &Cx, hw1: u32, hw2: u32) -> bool {
     }
     // ldrd / strd (immediate; literal when rn is the pc).
     let imm = (hw2 & 0xff) * 4;
-    if (rt == rt2 && load) || rt >= 13 || rt2 >= 13 || (w && (rn == rt || rn == rt2)) {
+    if (rt == rt2 && load) || !plain_reg(rt) || !plain_reg(rt2) || (w && (rn == rt || rn == rt2)) {
         return false;
     }
     if (w || !load) && rn == 15 {
@@ -693,7 +698,7 @@ fn exclusive(
     rt2: u32,
     status: Option<u32>,
 ) -> bool {
-    let bad = |r: u32| r >= 13;
+    let bad = |r: u32| !plain_reg(r);
     if rn == 15 || bad(rt) || (size == Size::Dual && bad(rt2)) {
         return false;
     }
@@ -754,7 +759,7 @@ fn exclusive(
 fn table_branch(l: &mut Lifter, cx: &Cx, rn: u32, hw2: u32) -> bool {
     let rm = hw2 & 0xf;
     let half = hw2 & 0x10 != 0;
-    if hw2 & 0xff00 != 0xf000 || rm >= 13 || rn == 13 || !cx.branch_ok() {
+    if hw2 & 0xff00 != 0xf000 || !plain_reg(rm) || rn == 13 || !cx.branch_ok() {
         return false;
     }
     let go = |l: &mut Lifter| {
@@ -804,10 +809,10 @@ fn t32_dp_op(op: u32, s: bool, rd: u32, rn: u32) -> Option<(DpOp, bool)> {
     })
 }
 
-/// Registers other than the sp and pc (Thumb-2 data processing refuses
-/// both as most operands).
+/// Registers other than the sp and pc (Thumb-2 refuses both as most
+/// operands; lr is an ordinary register there).
 fn plain_reg(r: u32) -> bool {
-    r < 13
+    r != 13 && r != 15
 }
 
 fn t32_dp_shifted(l: &mut Lifter, cx: &Cx, hw1: u32, hw2: u32) -> bool {
