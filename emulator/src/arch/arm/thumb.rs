@@ -894,7 +894,8 @@ fn t32_dp_plain(l: &mut Lifter, cx: &Cx, hw1: u32, hw2: u32) -> bool {
             a32(l, cx, insn(opc, Form::Plain, w, cx.cond))
         }
         0b10000 | 0b10010 | 0b11000 | 0b11010 => {
-            if !plain_reg(rn) {
+            // Bit 10 (the other forms' `i`) and bit 5 must be zero.
+            if !plain_reg(rn) || hw1 & 0x400 != 0 || hw2 & 0x20 != 0 {
                 return false;
             }
             let sh = (op >> 1) & 1;
@@ -918,7 +919,7 @@ fn t32_dp_plain(l: &mut Lifter, cx: &Cx, hw1: u32, hw2: u32) -> bool {
                 _ if rn == 15 => Opcode::Bfc,
                 _ => Opcode::Bfi,
             };
-            if rn == 13 || (rn == 15 && opc != Opcode::Bfc) || hw2 & 0x20 != 0 {
+            if rn == 13 || (rn == 15 && opc != Opcode::Bfc) || hw2 & 0x20 != 0 || hw1 & 0x400 != 0 {
                 return false;
             }
             let w = (low5 << 16) | (rd << 12) | (imm5 << 7) | rn;
@@ -1157,7 +1158,7 @@ fn t32_mul(l: &mut Lifter, cx: &Cx, hw1: u32, hw2: u32) -> bool {
     let ra = hw2 >> 12;
     let rd = (hw2 >> 8) & 0xf;
     let rm = hw2 & 0xf;
-    if !plain_reg(rn) || !plain_reg(rd) || !plain_reg(rm) || ra == 13 {
+    if !plain_reg(rn) || !plain_reg(rd) || !plain_reg(rm) || ra == 13 || hw2 & 0xc0 != 0 {
         return false;
     }
     let acc = ra != 15;
