@@ -49,4 +49,6 @@ static SIGNAL: SignalAbi = SignalAbi {
     trampoline: &[0xd280_1168, 0xd400_0001],
     syscall_insn_len: 4,
     syscall_insn_len_odd_pc: 4,
+    // ILL_ILLOPC
+    illegal_code: 1,
 };

@@ -47,4 +47,7 @@ static SIGNAL: SignalAbi = SignalAbi {
     trampoline: &[0xe3a0_70ad, 0xef00_0000, 0xe3a0_7077, 0xef00_0000],
     syscall_insn_len: 4,
     syscall_insn_len_odd_pc: 2,
+    // ILL_ILLOPN, as qemu-arm reports an undefined instruction (the
+    // oracle; Linux's own arm kernel says ILL_ILLOPC).
+    illegal_code: 2,
 };

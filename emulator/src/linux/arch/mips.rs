@@ -80,4 +80,6 @@ static SIGNAL: SignalAbi = SignalAbi {
     trampoline: &[0x2402_1061, 0x0000_000c],
     syscall_insn_len: 4,
     syscall_insn_len_odd_pc: 4,
+    // ILL_ILLOPC
+    illegal_code: 1,
 };

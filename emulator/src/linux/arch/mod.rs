@@ -213,6 +213,8 @@ pub struct SignalAbi {
     /// Its length when bit 0 of the pc is set (armel's Thumb state, whose
     /// `svc` is 16 bits); `syscall_insn_len` on the other arches.
     pub syscall_insn_len_odd_pc: u64,
+    /// `si_code` of the SIGILL for an undefined instruction.
+    pub illegal_code: i32,
 }
 
 /// The ABI facts of `arch`.

@@ -58,4 +58,6 @@ static SIGNAL: SignalAbi = SignalAbi {
     trampoline: &[0x3800_00ac, 0x4400_0002],
     syscall_insn_len: 4,
     syscall_insn_len_odd_pc: 4,
+    // ILL_ILLOPC
+    illegal_code: 1,
 };

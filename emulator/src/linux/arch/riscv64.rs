@@ -36,4 +36,6 @@ static SIGNAL: SignalAbi = SignalAbi {
     trampoline: &[0x08b0_0893, 0x0000_0073],
     syscall_insn_len: 4,
     syscall_insn_len_odd_pc: 4,
+    // ILL_ILLOPC
+    illegal_code: 1,
 };

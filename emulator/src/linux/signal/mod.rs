@@ -592,7 +592,9 @@ impl Process {
         use crate::ir::TrapKind;
         let pc = self.cpu.pc;
         let (signo, code, addr) = match kind {
-            TrapKind::IllegalInstruction { .. } => (4, code::ILL_ILLOPC, pc),
+            TrapKind::IllegalInstruction { .. } => {
+                (4, linux_abi(self.arch).signal.illegal_code, pc)
+            }
             TrapKind::Breakpoint | TrapKind::TrapInstruction => (5, code::TRAP_BRKPT, pc),
             TrapKind::ArithmeticTrap => (8, code::FPE_INTDIV, pc),
             TrapKind::FetchFault { addr } => {
