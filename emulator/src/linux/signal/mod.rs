@@ -590,7 +590,8 @@ impl Process {
         kind: crate::ir::TrapKind,
     ) -> Option<Option<RunState>> {
         use crate::ir::TrapKind;
-        let pc = self.cpu.pc;
+        // The instruction's address: without armel's Thumb and IT bits.
+        let pc = self.frontend.fetch_addr(self.cpu.pc);
         let (signo, code, addr) = match kind {
             TrapKind::IllegalInstruction { .. } => {
                 (4, linux_abi(self.arch).signal.illegal_code, pc)
