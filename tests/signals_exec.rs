@@ -26,6 +26,7 @@ const SIGNALS_READY: &[(&str, &str, &str)] = &[
     ("powerpc64", "qemu-ppc64-static", "powerpc64-linux-gnu"),
     ("mipsel", "qemu-mipsel-static", "mipsel-linux-gnu"),
     ("mipseb", "qemu-mips-static", "mips-linux-gnu"),
+    ("armel", "qemu-arm-static", "arm-linux-gnueabi"),
 ];
 
 /// Arches whose signal frame the kernel builds.
@@ -35,6 +36,7 @@ const FRAMES_READY: &[(&str, &str)] = &[
     ("powerpc64", "qemu-ppc64-static"),
     ("mipsel", "qemu-mipsel-static"),
     ("mipseb", "qemu-mips-static"),
+    ("armel", "qemu-arm-static"),
 ];
 
 /// Every case; each prints only what Linux guarantees.
@@ -75,6 +77,12 @@ fn as_linux(arch: &str, case: &str, mut out: Output) -> Output {
         }
     }
     out
+}
+
+/// The builds of an arch: armel adds its Thumb-2 (`-mthumb -march=armv7-a`)
+/// builds of the same program.
+fn kinds(arch: &str) -> &'static [&'static str] {
+    if arch == "armel" { &["static", "dynamic", "thumb-static", "thumb-dynamic"] } else { KINDS }
 }
 
 fn binary(root: &Path, arch: &str, kind: &str) -> PathBuf {
@@ -143,7 +151,7 @@ fn signal_programs_match_qemu() {
     let mut compared = 0;
     for &(arch, qemu_name, triple) in SIGNALS_READY {
         let Some(qemu) = tools(qemu_name, triple) else { continue };
-        for &kind in KINDS {
+        for &kind in kinds(arch) {
             let bin = binary(&root, arch, kind);
             for &case in CASES {
                 let want = as_linux(arch, case, qemu_run(&qemu, triple, &bin, case));

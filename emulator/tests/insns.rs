@@ -13,7 +13,7 @@
 //! `mipsel.ins` and `mipseb.ins`. aarch64 and armel also have random
 //! cases (`<arch>_random.ins`, expectations from QEMU), which need not
 //! cover the table; armel's curated file covers the rows its random file
-//! does not.
+//! does not. armel's `armel_thumb.ins` runs in Thumb state.
 
 #[path = "common/insfile.rs"]
 mod insfile;
@@ -93,6 +93,8 @@ enum Cases {
     Curated,
     /// The random cases.
     Random,
+    /// armel's Thumb cases, run in Thumb state (pc bit 0 set).
+    Thumb,
 }
 
 /// The random-case file of `arch`, if it has one.
@@ -130,8 +132,13 @@ fn spec(arch: Arch, cases: Cases) -> ArchSpec {
             let name = random_file(arch).expect("the arch has random cases");
             (vec![file(name)], Vec::new())
         }
+        Cases::Thumb => (vec![file("armel_thumb.ins")], Vec::new()),
     };
-    ArchSpec { arch, files, regs: regs(arch), encodings }
+    let (pc_state, state_insn_len) = match cases {
+        Cases::Thumb => (1, Some(arm::thumb::insn_len as fn(&[u8]) -> usize)),
+        _ => (0, None),
+    };
+    ArchSpec { arch, files, regs: regs(arch), encodings, pc_state, state_insn_len }
 }
 
 /// One test per arch, set of cases and engine, named after them so that a
@@ -167,6 +174,8 @@ instruction_tests! {
     armel_instructions_jit: Armel Curated Jit;
     armel_random_cases_interp: Armel Random Interp;
     armel_random_cases_jit: Armel Random Jit;
+    armel_thumb_instructions_interp: Armel Thumb Interp;
+    armel_thumb_instructions_jit: Armel Thumb Jit;
 }
 
 /// Every supported arch has its curated cases (and its random cases, if

@@ -447,6 +447,13 @@ const ARMEL: Program = Program {
     ],
 };
 
+/// The same source built in Thumb-2 state (`-mthumb`; its `swp` helper and
+/// libgcc stay ARM code, so calls interwork), held to the same checks.
+const ARMEL_THUMB: Program = Program {
+    path: concat!(env!("CARGO_MANIFEST_DIR"), "/tests/programs/armel/selfcheck-thumb"),
+    ..ARMEL
+};
+
 /// One test per program and engine, named after them.
 macro_rules! selfcheck_tests {
     ($($name:ident: $program:ident $engine:ident;)*) => {
@@ -466,4 +473,6 @@ selfcheck_tests! {
     aarch64_selfcheck_jit: AARCH64 Jit;
     armel_selfcheck_interp: ARMEL Interp;
     armel_selfcheck_jit: ARMEL Jit;
+    armel_thumb_selfcheck_interp: ARMEL_THUMB Interp;
+    armel_thumb_selfcheck_jit: ARMEL_THUMB Jit;
 }

@@ -4,8 +4,9 @@
 # libc6-dev-<arch>-cross), and the freestanding kernel and signal probes on Bohr's guest
 # libc (../libc, with the flags of ../toolchain.sh).
 # Usage: guest/libc-tests/build.sh [OUTDIR]
-#   (default: guest/libc-tests/bin; writes OUTDIR/<arch>/{libctest,sigtest}-{static,dynamic}
-#   and OUTDIR/<arch>/{kprobe,sigprobe})
+#   (default: guest/libc-tests/bin; writes OUTDIR/<arch>/{libctest,sigtest}-{static,dynamic},
+#   OUTDIR/<arch>/{kprobe,sigprobe}, and for armel the Thumb-2 builds
+#   OUTDIR/armel/{libctest,sigtest}-thumb-{static,dynamic})
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -56,5 +57,15 @@ for arch in riscv64 aarch64 powerpc64 mipsel mipseb armel; do
 	$cc $FLAGS -static -o "$out/$arch/sigtest-static" src/sigtest.c -lm
 	# shellcheck disable=SC2086
 	$cc $FLAGS -o "$out/$arch/sigtest-dynamic" src/sigtest.c -lm
+	if [ "$arch" = armel ]; then
+		# The same programs in Thumb-2 state; the C library stays ARM code,
+		# so every call into it interworks.
+		for prog in libctest sigtest; do
+			# shellcheck disable=SC2086
+			$cc $FLAGS -mthumb -march=armv7-a -static -o "$out/$arch/$prog-thumb-static" src/$prog.c -lm
+			# shellcheck disable=SC2086
+			$cc $FLAGS -mthumb -march=armv7-a -o "$out/$arch/$prog-thumb-dynamic" src/$prog.c -lm
+		done
+	fi
 	echo "built $arch"
 done

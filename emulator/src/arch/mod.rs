@@ -197,6 +197,8 @@ pub struct FixedPage {
     pub bytes: &'static [u8],
 }
 
+pub use crate::ir::{PC_STATE_SHIFT, pc_address};
+
 /// Per-ISA decoding and lifting.
 pub trait Frontend: Send + Sync {
     fn arch(&self) -> Arch;
@@ -232,6 +234,13 @@ pub trait Frontend: Send + Sync {
     /// calls and traps. An instruction it cannot decode, or that needs bytes
     /// that are not there, lifts to a trap; lifting never panics.
     fn lift_insn(&self, pc: u64, bytes: &[u8], b: &mut BlockBuilder);
+
+    /// The address of the bytes of the instruction at `pc`: `pc` itself,
+    /// except where a frontend keeps execution state in pc bits (armel's
+    /// Thumb bit).
+    fn fetch_addr(&self, pc: u64) -> u64 {
+        pc
+    }
 
     /// Called once before a block's first instruction with the bytes right
     /// before `pc` (`before.len()` of them are fetchable, up to 4), for

@@ -65,7 +65,7 @@ pub enum Sysno {
     RtSigaction,
     RtSigprocmask,
     RtSigreturn,
-    /// The old `sigreturn` of mips o32 (a handler without `SA_SIGINFO`).
+    /// The old `sigreturn`, for frames without siginfo (mips o32, arm).
     Sigreturn,
     RtSigpending,
     RtSigsuspend,

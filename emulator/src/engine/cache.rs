@@ -35,8 +35,10 @@ impl<T> BlockCache<T> {
 
     /// Insert a block covering `[pc, pc + byte_len)`.
     pub fn insert(&mut self, pc: u64, byte_len: u32, value: T) {
-        let first = pc >> PAGE_SHIFT;
-        let last = (pc + byte_len.max(1) as u64 - 1) >> PAGE_SHIFT;
+        // The pc's state bits are no address.
+        let at = crate::ir::pc_address(pc);
+        let first = at >> PAGE_SHIFT;
+        let last = (at + byte_len.max(1) as u64 - 1) >> PAGE_SHIFT;
         for pn in first..=last {
             self.by_page.entry(pn).or_default().push(pc);
         }

@@ -37,7 +37,7 @@ pub fn translate_instrumented(
 ) -> Result<Block, MemFault> {
     let mut block = lift_block(frontend, mem, pc, max_insns)?;
     if let Some(host) = plugins {
-        let insns = block_insns(&block, mem);
+        let insns = block_insns(frontend, &block, mem);
         let placement = host.borrow_mut().plan_block(frontend.arch(), &block, &insns);
         if !placement.is_empty() {
             insert_hooks(&mut block, &placement);
@@ -48,14 +48,14 @@ pub fn translate_instrumented(
 }
 
 /// The instructions of `block` with their bytes, from its markers.
-fn block_insns(block: &Block, mem: &AddressSpace) -> Vec<InsnInfo> {
+fn block_insns(frontend: &dyn Frontend, block: &Block, mem: &AddressSpace) -> Vec<InsnInfo> {
     let mut insns = Vec::with_capacity(block.insn_count as usize);
     for op in &block.ops {
         if let Op::Insn { pc, len } = *op {
             let mut buf = vec![0u8; len as usize];
             // The bytes were fetched to lift the instruction; a marker for
             // bytes that are no longer fetchable keeps what could be read.
-            let n = mem.fetch(pc, &mut buf);
+            let n = mem.fetch(frontend.fetch_addr(pc), &mut buf);
             buf.truncate(n);
             insns.push(InsnInfo { pc, bytes: buf });
         }
@@ -121,26 +121,27 @@ fn lift_block(
     max_insns: u32,
 ) -> Result<Block, MemFault> {
     let max_insns = max_insns.max(1);
-    let page_end = (pc & PAGE_MASK).wrapping_add(PAGE_SIZE);
+    let at = frontend.fetch_addr(pc);
+    let page_end = (at & PAGE_MASK).wrapping_add(PAGE_SIZE);
     let max_len = frontend.max_insn_len().min(16);
     let mut b = BlockBuilder::new(pc);
     // The word before the block, when it is on the block's own page: the
     // block then depends on no page but its own, so a write to that page
     // invalidates it (and a block at a page start sees no word before it).
     let mut before = [0u8; 4];
-    let n = if pc & !PAGE_MASK >= 4 { mem.fetch(pc - 4, &mut before) } else { 0 };
+    let n = if at & !PAGE_MASK >= 4 { mem.fetch(at - 4, &mut before) } else { 0 };
     let n = if n == 4 { 4 } else { 0 };
     frontend.begin_block(pc, &before[..n], &mut b);
     loop {
         let cur = b.end_pc();
         let mut buf = [0u8; 16];
-        let n = mem.fetch(cur, &mut buf[..max_len]);
+        let n = mem.fetch(frontend.fetch_addr(cur), &mut buf[..max_len]);
         if n == 0 {
             if b.insn_count() == 0 {
                 return Err(MemFault {
-                    addr: pc,
+                    addr: at,
                     access: Access::Exec,
-                    unmapped: !mem.is_mapped(pc),
+                    unmapped: !mem.is_mapped(at),
                 });
             }
             // The next instruction is not fetchable: let the block fall
@@ -148,10 +149,11 @@ fn lift_block(
             break;
         }
         frontend.lift_insn(cur, &buf[..n], &mut b);
-        let end = b.end_pc();
+        // Pages are counted in addresses, without the pc's state bits.
+        let end = frontend.fetch_addr(b.end_pc());
         if b.is_terminated()
             || b.insn_count() >= max_insns
-            || end.wrapping_sub(pc & PAGE_MASK) >= PAGE_SIZE
+            || end.wrapping_sub(at & PAGE_MASK) >= PAGE_SIZE
             || end == page_end
         {
             break;

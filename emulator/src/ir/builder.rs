@@ -63,6 +63,14 @@ impl BlockBuilder {
         self.end = pc + len as u64;
     }
 
+    /// Set where the next instruction starts, when that differs from the
+    /// end of the current one in execution-state bits of the pc (armel's
+    /// IT state, see `arch::PC_STATE_SHIFT`); the block's fall-through
+    /// exit goes there too.
+    pub fn set_next_pc(&mut self, pc: u64) {
+        self.end = pc;
+    }
+
     pub fn temp(&mut self) -> Temp {
         let t = Temp(self.next_temp);
         self.next_temp += 1;
@@ -216,7 +224,7 @@ impl BlockBuilder {
             num_temps: self.next_temp,
             num_labels: self.next_label,
             insn_count: self.insn_count,
-            byte_len: (self.end - self.pc) as u32,
+            byte_len: (super::pc_address(self.end) - super::pc_address(self.pc)) as u32,
         };
         debug_assert_eq!(validate(&block), Ok(()), "invalid block at {:#x}", block.pc);
         block

@@ -30,6 +30,16 @@ pub use builder::{BlockBuilder, validate};
 pub use float::{FpFormat, FpInsn, FpOp, FpRules, RoundingMode};
 pub use vector::{VecInsn, VecOp};
 
+/// Pc bits at and above this one are execution state, never address bits
+/// (every guest address is below 2^48): armel keeps its IT block state
+/// there, so it is part of the block key. Page bookkeeping ignores them.
+pub const PC_STATE_SHIFT: u32 = 48;
+
+/// The address part of a pc (see [`PC_STATE_SHIFT`]).
+pub const fn pc_address(pc: u64) -> u64 {
+    pc & ((1 << PC_STATE_SHIFT) - 1)
+}
+
 /// A guest state slot: an index into `CpuState::regs`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Slot(pub u16);

@@ -45,11 +45,25 @@ pub struct ArchSpec {
     pub regs: Vec<(&'static str, u64)>,
     /// Decoder-table entry names the files must hit, each by some line.
     pub encodings: Vec<&'static str>,
+    /// Pc bits that select an execution state rather than an address
+    /// (armel's Thumb bit): set in the default pc, clear where the code is
+    /// mapped.
+    pub pc_state: u64,
+    /// Instruction length in that state, where the frontend's table
+    /// (`insn_len`, decoder rows) describes the other one (armel Thumb).
+    pub state_insn_len: Option<fn(&[u8]) -> usize>,
 }
 
 impl ArchSpec {
     fn frontend(&self) -> &'static dyn Frontend {
         frontend_for(self.arch).expect("the arch has a frontend")
+    }
+
+    fn insn_len(&self, bytes: &[u8]) -> usize {
+        match self.state_insn_len {
+            Some(len) => len(bytes),
+            None => self.frontend().insn_len(bytes),
+        }
     }
 }
 
@@ -190,7 +204,7 @@ fn split_insns(spec: &ArchSpec, bytes: &[u8]) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let mut off = 0;
     while off < bytes.len() {
-        let len = spec.frontend().insn_len(&bytes[off..]).max(1).min(bytes.len() - off);
+        let len = spec.insn_len(&bytes[off..]).max(1).min(bytes.len() - off);
         out.push((off, len));
         off += len;
     }
@@ -212,7 +226,7 @@ fn run_case(
     covered: &mut BTreeSet<&'static str>,
 ) -> Vec<String> {
     let mut errs = Vec::new();
-    let pc = case.input.pc.unwrap_or(DEFAULT_PC);
+    let pc = case.input.pc.unwrap_or(DEFAULT_PC | spec.pc_state);
     let insns = split_insns(spec, &case.bytes);
 
     // The disassembly column must match capstone's reading of the bytes.
@@ -230,7 +244,9 @@ fn run_case(
         errs.push(format!("disassembly is `{got}`, line says `{}`", case.disasm));
     }
     for &(off, len) in &insns {
-        if let Some(name) = spec.frontend().encoding_name(&case.bytes[off..off + len]) {
+        if spec.state_insn_len.is_none()
+            && let Some(name) = spec.frontend().encoding_name(&case.bytes[off..off + len])
+        {
             covered.insert(name);
         }
     }
@@ -239,7 +255,8 @@ fn run_case(
     for (addr, bytes) in &case.input.mems {
         h.map_data(*addr, bytes);
     }
-    h.map_code(pc, &case.bytes);
+    h.map_code(bohr_emu::ir::pc_address(pc) & !spec.pc_state, &case.bytes);
+    h.cpu.pc = pc;
     for &(name, value) in &spec.regs {
         h.set_reg(name, value);
     }

@@ -36,6 +36,11 @@
 #else
 #define UC_PC (24 + 8)
 #endif
+#elif defined(__arm__)
+/* uc_flags, uc_link, uc_stack (12), then sigcontext: trap_no,
+ * error_code, oldmask, r0-r15 (arm_pc is r15), cpsr, fault_address. */
+#define UC_SIGMASK 104
+#define UC_PC (20 + 12 + 15 * 4)
 #else
 #define UC_SIGMASK 0
 #define UC_PC (-1)

@@ -61,6 +61,7 @@ pub static SYSCALLS: &[(u32, Sysno)] = &[
     (114, Sysno::Wait4),
     (116, Sysno::Sysinfo),
     (118, Sysno::Fsync),
+    (119, Sysno::Sigreturn),
     (120, Sysno::Clone),
     (122, Sysno::Uname),
     (125, Sysno::Mprotect),

@@ -13,10 +13,9 @@
 //! the manual makes part of the encoding (`mov`'s Rn, `cmp`'s Rd, the
 //! 0000 and 1111 fillers of the multiplies and exclusives) are fixed bits,
 //! so a word with them set is illegal. Not decoded (illegal): coprocessor
-//! and VFP/NEON instructions other than the TLS read, the parallel
-//! add/subtract family, the dual 16-bit multiplies (`smuad` and kin),
-//! `ssat16`/`usat16`, `setend`, `cps` and the system instructions user
-//! mode cannot run.
+//! and VFP/NEON instructions other than the TLS read, `cps` and the
+//! system instructions user mode cannot run. `setend be` is refused
+//! (undefined): Bohr has no big-endian data accesses on armel.
 //!
 //! Talks to: `lift` (consumes [`decode_word`]), the instruction tests and
 //! random-instruction generators that read [`encodings`].
@@ -42,6 +41,8 @@ pub enum DpOp {
     Mov,
     Bic,
     Mvn,
+    /// Thumb-2 only: Rn OR NOT operand.
+    Orn,
 }
 
 impl DpOp {
@@ -58,6 +59,7 @@ impl DpOp {
                 | DpOp::Mov
                 | DpOp::Bic
                 | DpOp::Mvn
+                | DpOp::Orn
         )
     }
 
@@ -151,6 +153,29 @@ pub enum Opcode {
     Ssat,
     Usat,
     Sel,
+    /// The parallel add/subtract family (`sadd16`, `uqsub8`, `shasx` ...):
+    /// `kind` is bits 22:20 (1 signed, 2 signed saturating, 3 signed
+    /// halving, 5 unsigned, 6 unsigned saturating, 7 unsigned halving),
+    /// the operation is bits 7:5.
+    Parallel {
+        kind: u8,
+    },
+    /// `smuad`, `smlad` (`acc`), `smusd`, `smlsd` (`sub`); bit 5 swaps
+    /// the halves of Rm (the `x` forms).
+    DualMul {
+        sub: bool,
+        acc: bool,
+    },
+    /// `smlald` / `smlsld` (`sub`).
+    DualMulLong {
+        sub: bool,
+    },
+    /// `ssat16` / `usat16`.
+    Sat16 {
+        signed: bool,
+    },
+    /// `setend`: bit 9 selects big-endian data.
+    Setend,
     /// `pkhbt` / `pkhtb` (bit 6).
     Pkh,
     Mrs,
@@ -551,10 +576,19 @@ pub static COND_TABLE: &[Encoding] = &[
         F::Plain,
         O::Extend { signed: false, what: X::H, acc: true },
     ),
+    // Parallel add/subtract (op 101 and 110 are undefined).
+    e("par.s", "cccc 0110 0001 nnnn dddd 1111 ppp1 mmmm", F::Plain, O::Parallel { kind: 1 }),
+    e("par.q", "cccc 0110 0010 nnnn dddd 1111 ppp1 mmmm", F::Plain, O::Parallel { kind: 2 }),
+    e("par.sh", "cccc 0110 0011 nnnn dddd 1111 ppp1 mmmm", F::Plain, O::Parallel { kind: 3 }),
+    e("par.u", "cccc 0110 0101 nnnn dddd 1111 ppp1 mmmm", F::Plain, O::Parallel { kind: 5 }),
+    e("par.uq", "cccc 0110 0110 nnnn dddd 1111 ppp1 mmmm", F::Plain, O::Parallel { kind: 6 }),
+    e("par.uh", "cccc 0110 0111 nnnn dddd 1111 ppp1 mmmm", F::Plain, O::Parallel { kind: 7 }),
     e("sel", "cccc 0110 1000 nnnn dddd 1111 1011 mmmm", F::Plain, O::Sel),
     e("pkh", "cccc 0110 1000 nnnn dddd iiiii t01 mmmm", F::Plain, O::Pkh),
     e("ssat", "cccc 0110 101i iiii dddd iiiii s01 nnnn", F::Plain, O::Ssat),
     e("usat", "cccc 0110 111i iiii dddd iiiii s01 nnnn", F::Plain, O::Usat),
+    e("ssat16", "cccc 0110 1010 iiii dddd 1111 0011 nnnn", F::Plain, O::Sat16 { signed: true }),
+    e("usat16", "cccc 0110 1110 iiii dddd 1111 0011 nnnn", F::Plain, O::Sat16 { signed: false }),
     e("rev", "cccc 0110 1011 1111 dddd 1111 0011 mmmm", F::Plain, O::Rev),
     e("rev16", "cccc 0110 1011 1111 dddd 1111 1011 mmmm", F::Plain, O::Rev16),
     e("rbit", "cccc 0110 1111 1111 dddd 1111 0011 mmmm", F::Plain, O::Rbit),
@@ -579,6 +613,32 @@ pub static COND_TABLE: &[Encoding] = &[
         F::Plain,
         O::Smmul { acc: true, sub: true },
     ),
+    e(
+        "smuad",
+        "cccc 0111 0000 dddd 1111 mmmm 00x1 nnnn",
+        F::Plain,
+        O::DualMul { sub: false, acc: false },
+    ),
+    e(
+        "smlad",
+        "cccc 0111 0000 dddd aaaa mmmm 00x1 nnnn",
+        F::Plain,
+        O::DualMul { sub: false, acc: true },
+    ),
+    e(
+        "smusd",
+        "cccc 0111 0000 dddd 1111 mmmm 01x1 nnnn",
+        F::Plain,
+        O::DualMul { sub: true, acc: false },
+    ),
+    e(
+        "smlsd",
+        "cccc 0111 0000 dddd aaaa mmmm 01x1 nnnn",
+        F::Plain,
+        O::DualMul { sub: true, acc: true },
+    ),
+    e("smlald", "cccc 0111 0100 hhhh llll mmmm 00x1 nnnn", F::Plain, O::DualMulLong { sub: false }),
+    e("smlsld", "cccc 0111 0100 hhhh llll mmmm 01x1 nnnn", F::Plain, O::DualMulLong { sub: true }),
     e("usad8", "cccc 0111 1000 dddd 1111 mmmm 0001 nnnn", F::Plain, O::Usad8 { acc: false }),
     e("usada8", "cccc 0111 1000 dddd aaaa mmmm 0001 nnnn", F::Plain, O::Usad8 { acc: true }),
     e("sbfx", "cccc 0111 101w wwww dddd llll l101 nnnn", F::Plain, O::Sbfx),
@@ -599,6 +659,7 @@ pub static COND_TABLE: &[Encoding] = &[
 pub static UNCOND_TABLE: &[Encoding] = &[
     e("blx.imm", "1111 101h iiii iiii iiii iiii iiii iiii", F::Plain, O::BlxImm),
     e("clrex", "1111 0101 0111 1111 1111 0000 0001 1111", F::Plain, O::Clrex),
+    e("setend", "1111 0001 0000 0001 0000 00e0 0000 0000", F::Plain, O::Setend),
     e("dsb", "1111 0101 0111 1111 1111 0000 0100 oooo", F::Plain, O::Barrier),
     e("dmb", "1111 0101 0111 1111 1111 0000 0101 oooo", F::Plain, O::Barrier),
     e("isb", "1111 0101 0111 1111 1111 0000 0110 oooo", F::Plain, O::Isb),
@@ -654,8 +715,8 @@ fn pair_start(t: u32) -> bool {
 
 /// Reject field values the manual makes UNPREDICTABLE where QEMU refuses
 /// them too, or where Bohr could not give one definite answer.
-fn operands_valid(opcode: Opcode, w: u32) -> bool {
-    use decode_kit::bits;
+pub(super) fn operands_valid(opcode: Opcode, w: u32) -> bool {
+    use decode_kit::{bit, bits};
     match opcode {
         // An empty register list.
         O::Ldm | O::Stm => bits(w, 15, 0) != 0,
@@ -667,6 +728,21 @@ fn operands_valid(opcode: Opcode, w: u32) -> bool {
             pair_start(bits(w, 15, 12))
         }
         O::Strex { size: Z::Dual } => pair_start(bits(w, 3, 0)),
+        // Operations 101 and 110 do not exist; no operand is the pc.
+        O::Parallel { .. } => {
+            !matches!(bits(w, 7, 5), 5 | 6)
+                && bits(w, 19, 16) != 15
+                && bits(w, 15, 12) != 15
+                && bits(w, 3, 0) != 15
+        }
+        O::Sat16 { .. } => bits(w, 15, 12) != 15 && bits(w, 3, 0) != 15,
+        O::DualMul { .. } => bits(w, 19, 16) != 15 && bits(w, 11, 8) != 15 && bits(w, 3, 0) != 15,
+        O::DualMulLong { .. } => {
+            let (hi, lo) = (bits(w, 19, 16), bits(w, 15, 12));
+            hi != 15 && lo != 15 && hi != lo && bits(w, 11, 8) != 15 && bits(w, 3, 0) != 15
+        }
+        // Big-endian data is not supported (see `lift`).
+        O::Setend => !bit(w, 9),
         _ => true,
     }
 }

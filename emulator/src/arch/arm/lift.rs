@@ -19,9 +19,8 @@
 //! direct jumps the engines can chain.
 //!
 //! Interworking: a pc write with bit 0 set selects Thumb state. The pc
-//! keeps that bit (the state lives in the pc), and the lifter raises an
-//! illegal-instruction trap at such a pc: Thumb decoding is not
-//! implemented yet.
+//! keeps that bit (the state lives in the pc, see `thumb`), whose lifter
+//! reuses this one for every Thumb instruction with an A32 equivalent.
 
 use super::decode::{self, Decoded, DpOp, ExtKind, Form, Insn, Opcode, Size};
 use super::regs::{self, CF, GE, NEXT_PC, NF, QF, RESERVATION, TLS, VF, ZF};
@@ -43,29 +42,28 @@ pub fn lift_insn(pc: u64, bytes: &[u8], b: &mut BlockBuilder) {
     b.insn(pc, 4);
     let illegal = Exit::Trap { kind: TrapKind::IllegalInstruction { bytes: word, len: 4 }, pc };
     if pc & 3 != 0 {
-        // Thumb state (bit 0) is not implemented; a misaligned ARM pc
-        // (bit 1) is UNPREDICTABLE.
+        // A misaligned ARM pc (bit 1; bit 0 selects Thumb state and never
+        // reaches here) is UNPREDICTABLE.
         b.exit(illegal);
         return;
     }
-    let next = (pc + 4) & MASK32;
     let insn = match decode::decode_word(word) {
         Decoded::Insn(i) if !i.undefined => i,
         _ => {
             // As in QEMU, an undefined word with a condition that fails
             // does nothing: the condition is checked first.
             let cond = word >> 28;
-            let mut l = Lifter { b, pc, next, conditional: cond < 0xe, new_pc: None };
+            let mut l = Lifter::arm(b, pc, cond < 0xe);
             l.conditional_exit(cond.min(0xe), illegal);
             return;
         }
     };
-    let mut l = Lifter { b, pc, next, conditional: insn.cond != 0xe, new_pc: None };
+    let mut l = Lifter::arm(b, pc, insn.cond != 0xe);
     l.lift(&insn, illegal);
 }
 
 /// How the lifted instruction ends.
-enum Flow {
+pub(super) enum Flow {
     /// Fall through to the next instruction.
     Next,
     /// The pc may have been written: continue where [`Lifter::write_pc`]
@@ -75,18 +73,43 @@ enum Flow {
     EndBlock,
 }
 
-struct Lifter<'a> {
-    b: &'a mut BlockBuilder,
-    pc: u64,
-    next: u64,
+pub(super) struct Lifter<'a> {
+    pub(super) b: &'a mut BlockBuilder,
+    pub(super) pc: u64,
+    pub(super) next: u64,
     /// The instruction has a condition other than "always".
-    conditional: bool,
+    pub(super) conditional: bool,
     /// The pc an unconditional instruction wrote.
-    new_pc: Option<Temp>,
+    pub(super) new_pc: Option<Temp>,
+    /// What a read of r15 gives: the address + 8 in ARM state, + 4 in
+    /// Thumb state (word-aligned for the literal forms).
+    pub(super) pc_read: u64,
+    /// Thumb state: a data-processing write to the pc stays in Thumb state
+    /// (`BranchWritePC`) instead of interworking.
+    pub(super) thumb: bool,
+    /// An immediate that replaces the encoded one: a Thumb-2 modified
+    /// immediate (with whether it was rotated, which decides the shifter
+    /// carry) or a load/store offset wider than the A32 field.
+    pub(super) imm: Option<(u32, bool)>,
+}
+
+impl<'a> Lifter<'a> {
+    fn arm(b: &'a mut BlockBuilder, pc: u64, conditional: bool) -> Self {
+        Lifter {
+            b,
+            pc,
+            next: (pc + 4) & MASK32,
+            conditional,
+            new_pc: None,
+            pc_read: (pc + 8) & MASK32,
+            thumb: false,
+            imm: None,
+        }
+    }
 }
 
 impl Lifter<'_> {
-    fn lift(&mut self, i: &Insn, illegal: Exit) {
+    pub(super) fn lift(&mut self, i: &Insn, illegal: Exit) {
         let w = i.word;
         match i.opcode {
             Opcode::B | Opcode::Bl | Opcode::BlxImm => return self.branch(i),
@@ -135,7 +158,7 @@ impl Lifter<'_> {
     }
 
     /// Leave through `exit` when condition `cond` holds, else fall through.
-    fn conditional_exit(&mut self, cond: u32, exit: Exit) {
+    pub(super) fn conditional_exit(&mut self, cond: u32, exit: Exit) {
         if cond != 0xe {
             let c = self.cond(cond);
             let not = self.b.bini(BinOp::Eq, c, 0);
@@ -151,13 +174,13 @@ impl Lifter<'_> {
     }
 
     /// Register `n`; r15 reads as this instruction's address + 8.
-    fn reg(&mut self, n: u32) -> Temp {
-        if n == 15 { self.b.konst((self.pc + 8) & MASK32) } else { self.b.get(regs::r(n)) }
+    pub(super) fn reg(&mut self, n: u32) -> Temp {
+        if n == 15 { self.b.konst(self.pc_read) } else { self.b.get(regs::r(n)) }
     }
 
     /// Write register `n` (already 32-bit); r15 is a branch with
     /// interworking.
-    fn set_reg(&mut self, n: u32, t: Temp) {
+    pub(super) fn set_reg(&mut self, n: u32, t: Temp) {
         if n == 15 {
             self.write_pc(t);
         } else {
@@ -165,7 +188,7 @@ impl Lifter<'_> {
         }
     }
 
-    fn write_pc(&mut self, t: Temp) {
+    pub(super) fn write_pc(&mut self, t: Temp) {
         if self.conditional {
             self.b.set(NEXT_PC, t);
         } else {
@@ -198,7 +221,7 @@ impl Lifter<'_> {
     }
 
     /// Condition `cond` (0–14) as 0 or 1.
-    fn cond(&mut self, cond: u32) -> Temp {
+    pub(super) fn cond(&mut self, cond: u32) -> Temp {
         let base = match cond >> 1 {
             0 => self.b.get(ZF),
             1 => self.b.get(CF),
@@ -411,8 +434,13 @@ impl Lifter<'_> {
         let w = i.word;
         match i.form {
             Form::Imm => {
-                let rot = bits(w, 11, 8) * 2;
-                let imm = bits(w, 7, 0).rotate_right(rot);
+                let (imm, rot) = match self.imm {
+                    Some((imm, rotated)) => (imm, if rotated { 1 } else { 0 }),
+                    None => {
+                        let rot = bits(w, 11, 8) * 2;
+                        (bits(w, 7, 0).rotate_right(rot), rot)
+                    }
+                };
                 let v = self.k(imm as u64);
                 let c = want_carry
                     .then(|| if rot == 0 { self.b.get(CF) } else { self.k((imm >> 31) as u64) });
@@ -779,6 +807,53 @@ impl Lifter<'_> {
                 self.set_reg(rd, r);
                 pc_flow(rd)
             }
+            Opcode::Parallel { kind } => self.parallel(kind, bits(w, 7, 5), rn, rm, rd),
+            Opcode::Sat16 { signed } => {
+                let n = bits(w, 19, 16);
+                let v = self.reg(rm);
+                let mut r = self.k(0);
+                let mut sat_any = self.k(0);
+                for sh in [0u64, 16] {
+                    let x = self.bini(BinOp::ShrU, v, sh);
+                    let x = self.b.un(UnOp::Sext16, x);
+                    let (y, sat) =
+                        if signed { self.sat_signed(x, n + 1) } else { self.sat_unsigned(x, n) };
+                    let y = self.bini(BinOp::And, y, 0xffff);
+                    let y = self.bini(BinOp::Shl, y, sh);
+                    r = self.bin(BinOp::Or, r, y);
+                    sat_any = self.bin(BinOp::Or, sat_any, sat);
+                }
+                self.or_q(sat_any);
+                self.set_reg(rd, r);
+                Flow::Next
+            }
+            Opcode::DualMul { sub, acc } => {
+                let (p1, p2) = self.dual_products(w, rm, rs);
+                let mut v =
+                    if sub { self.bin(BinOp::Sub, p1, p2) } else { self.bin(BinOp::Add, p1, p2) };
+                if acc {
+                    let a = self.reg(rd);
+                    let a = self.b.un(UnOp::Sext32, a);
+                    v = self.bin(BinOp::Add, v, a);
+                }
+                let r = self.m32(v);
+                // Q when the sum does not fit 32 bits.
+                let back = self.b.un(UnOp::Sext32, r);
+                let ok = self.bin(BinOp::Eq, back, v);
+                let over = self.bini(BinOp::Eq, ok, 0);
+                self.or_q(over);
+                self.set_reg(rn, r);
+                Flow::Next
+            }
+            Opcode::DualMulLong { sub } => {
+                let (p1, p2) = self.dual_products(w, rm, rs);
+                let v =
+                    if sub { self.bin(BinOp::Sub, p1, p2) } else { self.bin(BinOp::Add, p1, p2) };
+                let acc = self.pair(rd, rn);
+                let v = self.bin(BinOp::Add, v, acc);
+                self.split_pair(v, rd, rn)
+            }
+            Opcode::Setend => Flow::Next,
             Opcode::Pkh => {
                 let tb = bit(w, 6);
                 let v = self.reg(rm);
@@ -905,6 +980,82 @@ impl Lifter<'_> {
         }
     }
 
+    /// The two signed 16x16 products of the dual multiplies: Rn.lo *
+    /// Rm.lo and Rn.hi * Rm.hi, with Rm's halves swapped when bit 5 says.
+    fn dual_products(&mut self, w: u32, rn: u32, rm: u32) -> (Temp, Temp) {
+        let swap = bit(w, 5);
+        let a_lo = self.half(rn, false);
+        let a_hi = self.half(rn, true);
+        let b_lo = self.half(rm, swap);
+        let b_hi = self.half(rm, !swap);
+        (self.bin(BinOp::Mul, a_lo, b_lo), self.bin(BinOp::Mul, a_hi, b_hi))
+    }
+
+    /// The parallel add/subtract family: lanes of 16 bits (operations 0–3:
+    /// add16, asx, sax, sub16) or 8 bits (4: add8, 7: sub8) of Rn and Rm,
+    /// combined as `kind` says (see [`Opcode::Parallel`]).
+    fn parallel(&mut self, kind: u8, op: u32, rn: u32, rm: u32, rd: u32) -> Flow {
+        let signed = kind < 4;
+        let lanes: u64 = if op >= 4 { 4 } else { 2 };
+        let width = 32 / lanes;
+        let lane_mask = (1u64 << width) - 1;
+        let a = self.reg(rn);
+        let c = self.reg(rm);
+        let mut r = self.k(0);
+        let mut ge = self.k(0);
+        for i in 0..lanes {
+            // asx: low lane a.lo - b.hi, high lane a.hi + b.lo; sax the
+            // reverse.
+            let (j, sub) = match op {
+                0 | 4 => (i, false),
+                1 => (1 - i, i == 0),
+                2 => (1 - i, i == 1),
+                _ => (i, true),
+            };
+            let lane = |l: &mut Self, v: Temp, k: u64| {
+                let x = l.bini(BinOp::ShrU, v, k * width);
+                let x = l.bini(BinOp::And, x, lane_mask);
+                if signed {
+                    let top = l.bini(BinOp::Shl, x, 64 - width);
+                    l.bini(BinOp::ShrS, top, 64 - width)
+                } else {
+                    x
+                }
+            };
+            let x = lane(self, a, i);
+            let y = lane(self, c, j);
+            let v = if sub { self.bin(BinOp::Sub, x, y) } else { self.bin(BinOp::Add, x, y) };
+            let out = match kind {
+                2 => self.sat_signed(v, width as u32).0,
+                6 => self.sat_unsigned(v, width as u32).0,
+                3 | 7 => self.bini(BinOp::ShrS, v, 1),
+                _ => v,
+            };
+            let out = self.bini(BinOp::And, out, lane_mask);
+            let out = self.bini(BinOp::Shl, out, i * width);
+            r = self.bin(BinOp::Or, r, out);
+            if kind == 1 || kind == 5 {
+                // GE: a signed result >= 0, an unsigned sum that carried,
+                // an unsigned difference without borrow.
+                let zero = self.k(0);
+                let neg = self.bin(BinOp::LtS, v, zero);
+                let flag = if kind == 5 && !sub {
+                    self.bini(BinOp::ShrU, v, width)
+                } else {
+                    self.bini(BinOp::Xor, neg, 1)
+                };
+                let bits_per = 4 / lanes;
+                let m = self.bini(BinOp::Mul, flag, ((1u64 << bits_per) - 1) << (i * bits_per));
+                ge = self.bin(BinOp::Or, ge, m);
+            }
+        }
+        if kind == 1 || kind == 5 {
+            self.b.set(GE, ge);
+        }
+        self.set_reg(rd, r);
+        Flow::Next
+    }
+
     /// NZCV from bits 31:28 of `v`.
     fn set_flags_from(&mut self, v: Temp) {
         for (slot, at) in [(NF, 31), (ZF, 30), (CF, 29), (VF, 28)] {
@@ -950,7 +1101,7 @@ impl Lifter<'_> {
         if lo == 15 || hi == 15 { Flow::WritesPc } else { Flow::Next }
     }
 
-    fn data_processing(&mut self, i: &Insn, op: DpOp) -> Flow {
+    pub(super) fn data_processing(&mut self, i: &Insn, op: DpOp) -> Flow {
         let w = i.word;
         let s = bit(w, 20);
         let rd = bits(w, 15, 12);
@@ -962,6 +1113,10 @@ impl Lifter<'_> {
             DpOp::And | DpOp::Tst => (self.bin(BinOp::And, a.unwrap(), op2), None, None),
             DpOp::Eor | DpOp::Teq => (self.bin(BinOp::Xor, a.unwrap(), op2), None, None),
             DpOp::Orr => (self.bin(BinOp::Or, a.unwrap(), op2), None, None),
+            DpOp::Orn => {
+                let inv = self.bini(BinOp::Xor, op2, MASK32);
+                (self.bin(BinOp::Or, a.unwrap(), inv), None, None)
+            }
             DpOp::Bic => {
                 let inv = self.bini(BinOp::Xor, op2, MASK32);
                 (self.bin(BinOp::And, a.unwrap(), inv), None, None)
@@ -1007,17 +1162,20 @@ impl Lifter<'_> {
         if op.is_compare() {
             return Flow::Next;
         }
+        // Thumb's `BranchWritePC`: an ALU result stays in Thumb state.
+        let res = if self.thumb && rd == 15 { self.bini(BinOp::Or, res, 1) } else { res };
         self.set_reg(rd, res);
         if rd == 15 { Flow::WritesPc } else { Flow::Next }
     }
 
     /// Single loads and stores in every addressing mode.
-    fn load_store(&mut self, i: &Insn, load: bool, size: Size, signed: bool) -> Flow {
+    pub(super) fn load_store(&mut self, i: &Insn, load: bool, size: Size, signed: bool) -> Flow {
         let w = i.word;
         let rn = bits(w, 19, 16);
         let rt = bits(w, 15, 12);
         let (p, u, wb) = (bit(w, 24), bit(w, 23), bit(w, 21));
         let offset = match i.form {
+            _ if self.imm.is_some() => self.k(self.imm.map_or(0, |(v, _)| v) as u64),
             Form::Imm12 => self.k(bits(w, 11, 0) as u64),
             Form::Imm8 => self.k(((bits(w, 11, 8) << 4) | bits(w, 3, 0)) as u64),
             Form::RegShift => {
@@ -1077,7 +1235,7 @@ impl Lifter<'_> {
     }
 
     /// `ldm`/`stm` in all four modes (`push` and `pop` included).
-    fn block_transfer(&mut self, i: &Insn) -> Flow {
+    pub(super) fn block_transfer(&mut self, i: &Insn) -> Flow {
         let w = i.word;
         let rn = bits(w, 19, 16);
         let list = bits(w, 15, 0);
@@ -1131,7 +1289,7 @@ fn width_of(size: Size) -> Width {
 
 /// Whether `i` can write the pc (and so ends its block with an indirect
 /// jump).
-fn writes_pc(i: &Insn) -> bool {
+pub(super) fn writes_pc(i: &Insn) -> bool {
     let w = i.word;
     let rd = bits(w, 15, 12);
     let rn = bits(w, 19, 16);

@@ -1,12 +1,14 @@
 //! armel frontend: 32-bit ARM (ARMv5TE–ARMv7-A user mode), little-endian,
-//! EABI, soft-float. ARM (A32) state; Thumb state is not decoded yet (a
-//! jump to a Thumb address raises an illegal-instruction trap there).
+//! EABI, soft-float, in ARM (A32) and Thumb (T16/T32) state. The Thumb
+//! bit is bit 0 of the pc: a block is translated in the state its pc
+//! says, so one address can have an ARM and a Thumb translation.
 //!
 //! `decode` turns instruction words into instructions via two decode
 //! tables in the manual's bit-pattern form; `lift` emits IR for them,
 //! conditional execution and the barrel shifter included; `disasm`
 //! renders them through capstone (the only capstone user here); `abi`
-//! holds the EABI syscall table; `regs` the slot layout and names;
+//! holds the EABI syscall table; `thumb` lifts Thumb state (IT blocks
+//! included) mostly through `lift`; `regs` the slot layout and names;
 //! `portal` the copy stub of the portal write path; `kuser` the helper
 //! page Linux maps at 0xffff0000.
 
@@ -17,6 +19,7 @@ pub mod kuser;
 pub mod lift;
 pub mod portal;
 pub mod regs;
+pub mod thumb;
 
 use crate::arch::{Arch, FixedPage, Frontend, PortalStub, SyscallAbi};
 use crate::cpu::CpuState;
@@ -31,14 +34,20 @@ pub mod hwcap {
     pub const EDSP: u64 = 1 << 7;
     pub const TLS: u64 = 1 << 15;
     pub const IDIVA: u64 = 1 << 17;
+    pub const IDIVT: u64 = 1 << 18;
 }
 
 /// What `AT_HWCAP` advertises: exactly what the lifter implements (`swp`,
 /// halfword transfers, long multiplies, the v5TE DSP instructions, the TLS
-/// register, `sdiv`/`udiv` in ARM state). No Thumb (not decoded yet), no
-/// VFP.
-pub const HWCAP: u64 =
-    hwcap::SWP | hwcap::HALF | hwcap::FAST_MULT | hwcap::EDSP | hwcap::TLS | hwcap::IDIVA;
+/// register, Thumb and Thumb-2, `sdiv`/`udiv` in both states). No VFP.
+pub const HWCAP: u64 = hwcap::SWP
+    | hwcap::HALF
+    | hwcap::THUMB
+    | hwcap::FAST_MULT
+    | hwcap::EDSP
+    | hwcap::TLS
+    | hwcap::IDIVA
+    | hwcap::IDIVT;
 
 static KUSER: [&FixedPage; 1] = [&kuser::PAGE];
 
@@ -71,7 +80,12 @@ impl Frontend for Arm {
     }
 
     fn lift_insn(&self, pc: u64, bytes: &[u8], b: &mut crate::ir::BlockBuilder) {
-        lift::lift_insn(pc, bytes, b)
+        if pc & 1 != 0 { thumb::lift_insn(pc, bytes, b) } else { lift::lift_insn(pc, bytes, b) }
+    }
+
+    fn fetch_addr(&self, pc: u64) -> u64 {
+        // Bit 0 is the Thumb bit; the state bits hold the IT state.
+        pc & 0xffff_fffe
     }
 
     fn slot_is_word(&self, slot: Slot) -> bool {

@@ -1,7 +1,9 @@
 //! ARM state slots: r0–r14 in slots 0–14 (slot 15 is unused: the pc lives
 //! in `CpuState::pc`), then the flags N, Z, C, V and Q, each 0 or 1, the
-//! GE bits, the TLS register `TPIDRURO`, the exclusive monitor, and the
-//! lifter's scratch for the next pc. Every slot holds a 32-bit value
+//! GE bits, the TLS register `TPIDRURO`, the exclusive monitor, the
+//! lifter's scratch for the next pc. The Thumb bit (CPSR.T) is bit 0 of
+//! the pc and the IT state sits in the pc's state bits ([`IT_SHIFT`]), so
+//! both are part of every block's key. Every slot holds a 32-bit value
 //! zero-extended to 64 bits, except the monitor when it holds
 //! [`NO_RESERVATION`].
 //!
@@ -45,6 +47,13 @@ pub const NO_RESERVATION: u64 = u64::MAX;
 /// Scratch: the pc a conditional instruction that writes the pc continues
 /// at. Meaningful only inside one instruction.
 pub const NEXT_PC: Slot = Slot(24);
+/// Where the IT block state (CPSR.IT in the manual's ITSTATE order: the
+/// base condition in bits 7:5, the mask in 4:0) of a Thumb instruction
+/// lives: pc bits 55:48 (state bits, see `arch::PC_STATE_SHIFT`), 0
+/// outside an IT block. Keeping it in the pc makes it part of the block
+/// key, so a block can start inside an IT block (after a block cut, a
+/// system call, a signal return) and is lifted with its state known.
+pub const IT_SHIFT: u32 = crate::arch::PC_STATE_SHIFT;
 
 /// Register names as capstone prints them.
 pub const NAMES: [&str; 15] =

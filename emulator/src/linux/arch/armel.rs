@@ -27,7 +27,8 @@ pub static LINUX: LinuxAbi = LinuxAbi {
 };
 
 /// The sigpage's return code for handlers without `SA_RESTORER`:
-/// `mov r7, #173; svc #0` (ARM state).
+/// `mov r7, #173; svc #0` (`rt_sigreturn`), then `mov r7, #119; svc #0`
+/// (`sigreturn`), in ARM state.
 static SIGNAL: SignalAbi = SignalAbi {
     numbers: GENERIC_SIGNALS,
     sa: GENERIC_SA,
@@ -41,9 +42,13 @@ static SIGNAL: SignalAbi = SignalAbi {
     sigset_bytes: 8,
     siginfo_code_first: false,
     stack_size_first: false,
-    frame: FrameKind::Unsupported,
-    trampoline: &[0xe3a0_70ad, 0xef00_0000],
+    frame: FrameKind::Armel,
+    trampoline: &[0xe3a0_70ad, 0xef00_0000, 0xe3a0_7077, 0xef00_0000],
     syscall_insn_len: 4,
+    syscall_insn_len_odd_pc: 2,
+    // ILL_ILLOPN, as qemu-arm reports an undefined instruction (the
+    // oracle; Linux's own arm kernel says ILL_ILLOPC).
+    illegal_code: 2,
     trap_insn: TRAP_AT_PC,
     breakpoint: TRAP_AT_PC,
 };

@@ -85,4 +85,7 @@ static SIGNAL: SignalAbi = SignalAbi {
     // TRAP_BRKPT, NULL). (QEMU puts the pc in a break's si_addr.)
     trap_insn: TrapSiginfo { code: crate::linux::signal::code::SI_KERNEL, addr_is_pc: false },
     breakpoint: TrapSiginfo { code: crate::linux::signal::code::TRAP_BRKPT, addr_is_pc: false },
+    syscall_insn_len_odd_pc: 4,
+    // ILL_ILLOPC
+    illegal_code: 1,
 };

@@ -191,6 +191,10 @@ pub enum FrameKind {
     /// hi/lo) for `SA_SIGINFO` handlers, the old `sigframe` (sigcontext
     /// and mask) for the others.
     MipsO32,
+    /// `arch/arm/kernel/signal.c`: with `SA_SIGINFO` siginfo then a
+    /// ucontext (sigcontext r0–r15 and cpsr, `uc_regspace`), else the
+    /// ucontext alone; `sigreturn` and `rt_sigreturn` undo them.
+    Armel,
     /// No frame builder yet: a caught signal takes its default action.
     Unsupported,
 }
@@ -219,6 +223,11 @@ pub struct SignalAbi {
     /// is the pc (else the siginfo carries no address).
     pub trap_insn: TrapSiginfo,
     pub breakpoint: TrapSiginfo,
+    /// Its length when bit 0 of the pc is set (armel's Thumb state, whose
+    /// `svc` is 16 bits); `syscall_insn_len` on the other arches.
+    pub syscall_insn_len_odd_pc: u64,
+    /// `si_code` of the SIGILL for an undefined instruction.
+    pub illegal_code: i32,
 }
 
 /// How a trap instruction's SIGTRAP fills its siginfo.

@@ -58,4 +58,7 @@ static SIGNAL: SignalAbi = SignalAbi {
     syscall_insn_len: 4,
     trap_insn: TRAP_AT_PC,
     breakpoint: TRAP_AT_PC,
+    syscall_insn_len_odd_pc: 4,
+    // ILL_ILLOPC
+    illegal_code: 1,
 };

@@ -13,10 +13,11 @@
 //! virtual nanoseconds, and the run loop never lets the engine run past it.
 //!
 //! Frames are written by the per-arch builders ([`riscv64`], [`aarch64`],
-//! [`powerpc64`], [`mips`]); an arch without one yet gives a caught signal
+//! [`powerpc64`], [`mips`], [`armel`]); an arch without one yet gives a caught signal
 //! its default action.
 
 mod aarch64;
+mod armel;
 mod mips;
 mod powerpc64;
 mod riscv64;
@@ -461,7 +462,12 @@ impl Process {
         if restartable && (!handled || act.flags & sabi.sa.restart != 0) {
             // Run the system-call instruction again; its registers are
             // untouched, since a blocked call writes no result.
-            self.cpu.pc = self.cpu.pc.wrapping_sub(sabi.syscall_insn_len);
+            let len = if self.cpu.pc & 1 != 0 {
+                sabi.syscall_insn_len_odd_pc
+            } else {
+                sabi.syscall_insn_len
+            };
+            self.cpu.pc = self.cpu.pc.wrapping_sub(len);
             self.sleep_until = None;
             return;
         }
@@ -510,6 +516,7 @@ impl Process {
             FrameKind::Aarch64 => aarch64::push_frame(self, &d),
             FrameKind::Powerpc64 => powerpc64::push_frame(self, &d),
             FrameKind::MipsO32 => mips::push_frame(self, &d),
+            FrameKind::Armel => armel::push_frame(self, &d),
             FrameKind::Unsupported => Err(()),
         };
         if pushed.is_err() {
@@ -591,9 +598,10 @@ impl Process {
         }
     }
 
-    /// `rt_sigreturn` (or, when not `rt`, mips's old `sigreturn`): restore
-    /// the context of the frame at the stack pointer. `Err` when the frame
-    /// is unreadable (Linux then kills with SIGSEGV).
+    /// `rt_sigreturn` (or, when not `rt`, the old `sigreturn` of mips and
+    /// arm, whose frames have no siginfo): restore the context of the frame
+    /// at the stack pointer. `Err` when the frame is unreadable (Linux then
+    /// kills with SIGSEGV).
     pub(super) fn sigreturn(&mut self, rt: bool) -> Result<(), ()> {
         let abi = linux_abi(self.arch).signal;
         let mask = match abi.frame {
@@ -601,6 +609,7 @@ impl Process {
             FrameKind::Aarch64 => aarch64::restore_frame(self)?,
             FrameKind::Powerpc64 => powerpc64::restore_frame(self)?,
             FrameKind::MipsO32 => mips::restore_frame(self, rt)?,
+            FrameKind::Armel => armel::restore_frame(self, rt)?,
             FrameKind::Unsupported => return Err(()),
         };
         self.signals.mask = mask & !unblockable(abi);
@@ -631,11 +640,12 @@ impl Process {
         kind: crate::ir::TrapKind,
     ) -> Option<Option<RunState>> {
         use crate::ir::TrapKind;
-        let pc = self.cpu.pc;
+        // The instruction's address: without armel's Thumb and IT bits.
+        let pc = self.frontend.fetch_addr(self.cpu.pc);
         let abi = linux_abi(self.arch).signal;
         let trap = |t: super::arch::TrapSiginfo| (5, t.code, t.addr_is_pc.then_some(pc));
         let (signo, code, addr) = match kind {
-            TrapKind::IllegalInstruction { .. } => (4, code::ILL_ILLOPC, Some(pc)),
+            TrapKind::IllegalInstruction { .. } => (4, abi.illegal_code, Some(pc)),
             TrapKind::Breakpoint => trap(abi.breakpoint),
             TrapKind::TrapInstruction => trap(abi.trap_insn),
             TrapKind::ArithmeticTrap => (8, code::FPE_INTDIV, Some(pc)),

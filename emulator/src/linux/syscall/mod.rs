@@ -108,13 +108,8 @@ pub(super) fn dispatch(k: &mut Kernel, p: &mut Process, retry: bool) -> Outcome 
         let e = crate::plugin::SyscallEntry { pid: p.pid, number: nr, name: name(), args };
         h.borrow_mut().syscall_entry(&e);
     }
-    let sigreturn = match sysno {
-        Some(Sysno::RtSigreturn) => Some(true),
-        Some(Sysno::Sigreturn) => Some(false),
-        _ => None,
-    };
-    if let Some(rt) = sigreturn
-        && p.signals_sigreturn(k, rt)
+    if let Some(rt @ (Sysno::RtSigreturn | Sysno::Sigreturn)) = sysno
+        && p.signals_sigreturn(k, rt == Sysno::RtSigreturn)
     {
         // The restored context is the result: nothing is written back.
         return Outcome::Continue;

@@ -289,6 +289,11 @@ static u32 ldrex_strex(volatile u32 *p, u32 val)
 	return status;
 }
 
+#if defined(__thumb__)
+/* swp has no Thumb encoding: in the Thumb build this helper stays ARM
+ * code, reached through interworking calls. */
+__attribute__((target("arm"), noinline))
+#endif
 static u32 asm_swp(volatile u32 *p, u32 val)
 {
 	u32 old;
