@@ -80,5 +80,11 @@ for arch in riscv64 aarch64 powerpc64 mipsel mipseb armel; do
 	$cc $FLAGS -static -o "$out/$arch/sigtest-static" src/sigtest.c
 	# shellcheck disable=SC2086
 	$cc $FLAGS -o "$out/$arch/sigtest-dynamic" src/sigtest.c
+	# shellcheck disable=SC2086
+	$cc $FLAGS -pthread -static -o "$out/$arch/threadtest-static" src/threadtest.c
+	# shellcheck disable=SC2086
+	$cc $FLAGS -pthread -o "$out/$arch/threadtest-dynamic" src/threadtest.c
+	# shellcheck disable=SC2086
+	$cc $FLAGS -pthread -static -o "$out/$arch/deadlock" src/deadlock.c
 	echo "built $arch"
 done

@@ -24,6 +24,8 @@ pub mod pipe;
 pub mod procfs;
 pub mod signal;
 mod syscall;
+pub mod thread;
+pub mod timer;
 mod writepath;
 
 use crate::arch::{Arch, Frontend, frontend_for};
@@ -183,6 +185,9 @@ pub struct Kernel {
     /// Instrumentation: told about system calls, write-path host writes,
     /// faults and process exits (see `plugin`).
     pub plugins: Option<crate::plugin::PluginHandle>,
+    /// Threads alive beyond each process's first, against
+    /// [`thread::MAX_THREADS_PER_CELL`].
+    pub threads: usize,
 }
 
 impl Kernel {
@@ -201,6 +206,7 @@ impl Kernel {
             spawned: Vec::new(),
             signal_outbox: Vec::new(),
             plugins: None,
+            threads: 0,
         }
     }
 
@@ -332,6 +338,29 @@ pub struct Process {
     pub signals: signal::SigState,
     /// Builds the engine of a forked child or an `execve`d image.
     pub engine_factory: EngineFactory,
+    /// The running thread's id (`pid` for the group's first thread); the
+    /// fields above that are per thread (registers, blocked-call state,
+    /// signal mask, pending signals, alternate stack) are this thread's.
+    pub tid: u32,
+    /// The other threads of the group, parked, by ascending tid.
+    pub threads: Vec<thread::ThreadCtx>,
+    /// Instructions of the group's threads that have exited.
+    pub exited_insns: u64,
+    /// Running thread: deadline of a timed wait (futex) that ends it with
+    /// `ETIMEDOUT`; unlike `sleep_until`, a wake before it counts.
+    pub timeout_at: Option<u64>,
+    /// Running thread: `set_tid_address` / `CLONE_CHILD_CLEARTID` word.
+    pub clear_child_tid: u64,
+    /// Running thread: `set_robust_list` head and length (recorded).
+    pub robust_list: (u64, u64),
+    /// Running thread: the futex wait it is blocked in.
+    pub futex_wait: Option<thread::FutexWait>,
+    /// Futex waiters of the group, in the order they began waiting.
+    pub futex_queue: Vec<thread::FutexWaiter>,
+    /// Waiters a wake has released; their wait returns 0 when retried.
+    pub futex_woken: std::collections::BTreeSet<u32>,
+    /// POSIX timers (`timer_create`), by id.
+    pub timers: Vec<timer::PosixTimer>,
 }
 
 impl Process {
@@ -407,6 +436,16 @@ impl Process {
             rlimits: syscall::default_rlimits(),
             signals: signal::SigState::new(),
             engine_factory: cfg.engine.clone(),
+            tid: pid,
+            threads: Vec::new(),
+            exited_insns: 0,
+            timeout_at: None,
+            clear_child_tid: 0,
+            robust_list: (0, 0),
+            futex_wait: None,
+            futex_queue: Vec::new(),
+            futex_woken: std::collections::BTreeSet::new(),
+            timers: Vec::new(),
         })
     }
 
@@ -445,6 +484,13 @@ impl Process {
         if let Some(h) = &kernel.plugins {
             engine.set_plugins(h.clone());
         }
+        // The other threads end; the caller goes on as the only one, and
+        // POSIX timers do not survive an exec.
+        self.drop_threads(kernel);
+        self.timers.clear();
+        self.clear_child_tid = 0;
+        self.robust_list = (0, 0);
+        self.tid = self.pid;
         self.mem = mem;
         self.cpu = cpu;
         self.engine = engine;
@@ -645,12 +691,16 @@ impl Process {
             syscall::Outcome::Exit(status) => {
                 Some(RunState::Exited(self.terminate(kernel, status)))
             }
+            // Another thread is the running one now: end the slice.
+            syscall::Outcome::ThreadExit => Some(RunState::Ready),
         }
     }
 
     /// Mark the process exited, close its descriptors and tell the plugins.
     pub fn terminate(&mut self, kernel: &mut Kernel, status: ExitStatus) -> ExitStatus {
         self.exit = Some(status);
+        self.drop_threads(kernel);
+        self.timers.clear();
         self.fds.close_all();
         // A forked process becomes a zombie until its parent reaps it; its
         // own children are orphans, and nobody waits for orphans: their
