@@ -154,6 +154,8 @@ pub static SYSCALLS: &[(u32, Sysno)] = &[
     (BASE + 413, Sysno::Pselect6Time64),
     (BASE + 414, Sysno::PpollTime64),
     (BASE + 435, Sysno::Clone3),
+    (BASE + 197, Sysno::RtSigtimedwait),
+    (BASE + 421, Sysno::RtSigtimedwaitTime64),
     (BASE + 310, Sysno::GetRobustList),
     (BASE + 257, Sysno::TimerCreate),
     (BASE + 258, Sysno::TimerSettime),

@@ -140,6 +140,7 @@ pub static SYSCALLS: &[(u32, Sysno)] = &[
     (383, Sysno::Statx),
     (387, Sysno::Rseq),
     (435, Sysno::Clone3),
+    (176, Sysno::RtSigtimedwait),
     (299, Sysno::GetRobustList),
     (240, Sysno::TimerCreate),
     (241, Sysno::TimerSettime),
