@@ -109,7 +109,12 @@ fn thread_programs_match_qemu() {
             }
         }
     }
-    assert!(failures.is_empty(), "{} of {compared} differ:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {compared} differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 /// `MAX_THREADS_PER_CELL` (256) threads beyond the first, then `EAGAIN`;

@@ -61,11 +61,9 @@ impl Process {
                 continue;
             };
             // Expiries missed since `at` count as overruns of this one.
-            let (next, missed) = if t.interval > 0 {
-                let k = (now - at) / t.interval;
-                (Some(at + (k + 1) * t.interval), k as u32)
-            } else {
-                (None, 0)
+            let (next, missed) = match (now - at).checked_div(t.interval) {
+                Some(k) => (Some(at + (k + 1) * t.interval), k as u32),
+                None => (None, 0),
             };
             self.timers[i].next = next;
             if t.notify == SIGEV_NONE {

@@ -147,7 +147,15 @@ fn wake(c: &mut Ctx, addr: u64, n: u32, bitset: u32) -> u64 {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn wait(c: &mut Ctx, addr: u64, val: u32, bitset: u32, absolute: bool, realtime: bool, ts64: bool) -> R {
+fn wait(
+    c: &mut Ctx,
+    addr: u64,
+    val: u32,
+    bitset: u32,
+    absolute: bool,
+    realtime: bool,
+    ts64: bool,
+) -> R {
     let now = c.p.cpu.vclock_ns();
     if c.p.futex_wait.is_some() {
         // A retry of a wait that blocked.

@@ -173,7 +173,11 @@ fn set_result(p: &mut Process, r: SysResult) {
 }
 
 /// Write a result into `cpu` (a new thread's registers, say).
-fn set_result_cpu(frontend: &dyn crate::arch::Frontend, cpu: &mut crate::cpu::CpuState, r: SysResult) {
+fn set_result_cpu(
+    frontend: &dyn crate::arch::Frontend,
+    cpu: &mut crate::cpu::CpuState,
+    r: SysResult,
+) {
     let abi = frontend.syscall_abi();
     let arch = frontend.arch();
     let mask = if arch.is_64bit() { u64::MAX } else { 0xffff_ffff };
@@ -183,8 +187,7 @@ fn set_result_cpu(frontend: &dyn crate::arch::Frontend, cpu: &mut crate::cpu::Cp
     };
     match abi.error {
         ErrorConvention::NegativeErrno => {
-            cpu.regs[abi.ret.0 as usize] =
-                if failed { value.wrapping_neg() & mask } else { value };
+            cpu.regs[abi.ret.0 as usize] = if failed { value.wrapping_neg() & mask } else { value };
         }
         ErrorConvention::FlagSlot { flag } => {
             cpu.regs[abi.ret.0 as usize] = value;

@@ -197,7 +197,12 @@ fn timer_remaining(c: &Ctx, i: usize) -> (u64, u64) {
     (t.interval, t.next.map_or(0, |n| n.saturating_sub(now).max(1)))
 }
 
-fn put_itimerspec(c: &mut Ctx, addr: u64, (interval, value): (u64, u64), ts64: bool) -> Result<(), Fail> {
+fn put_itimerspec(
+    c: &mut Ctx,
+    addr: u64,
+    (interval, value): (u64, u64),
+    ts64: bool,
+) -> Result<(), Fail> {
     put_timespec(c, addr, interval, ts64)?;
     put_timespec(c, addr + timespec_len(c, ts64), value, ts64)
 }
