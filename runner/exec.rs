@@ -182,29 +182,41 @@ pub fn exec(opts: &ExecOptions) -> Result<i32, ExecError> {
     p.cwd = cwd;
     let started = Instant::now();
     let limit = opts.max_insns.unwrap_or(u64::MAX);
-    // The program, then the processes it forked, one slice each in pid
-    // order; the run ends when the program exits, as under QEMU.
+    // The program, then the processes it forked, one slice per thread in
+    // pid and tid order; the run ends when the program exits, as under
+    // QEMU. One virtual clock for all of them: when every thread waits,
+    // it jumps to the earliest timer, as the machine's does.
+    kernel.shared_clock = true;
+    let mut clock = 0u64;
     let mut others: Vec<Process> = Vec::new();
     let mut spent = 0u64;
-    let mut deadlock = false;
+    let mut deadlock: Option<Vec<bohr_emu::linux::thread::BlockedThread>> = None;
     let status = loop {
         let round_start = (spent, kernel.io_progress);
         let mut main_exit = None;
-        for i in 0..=others.len() {
-            let left = limit - spent;
-            if left == 0 {
-                break;
-            }
+        'procs: for i in 0..=others.len() {
             let q = if i == 0 { &mut p } else { &mut others[i - 1] };
-            if q.exit.is_some() {
-                continue;
-            }
-            let before = q.cpu.icount;
-            let state = q.run(&mut kernel, left.min(SLICE));
-            spent += q.cpu.icount - before;
-            if let (0, RunState::Exited(s)) = (i, state) {
-                main_exit = Some(s);
-                break;
+            for tid in q.thread_ids() {
+                let left = limit - spent;
+                if left == 0 {
+                    break 'procs;
+                }
+                if q.exit.is_some() || !q.switch_to(tid) {
+                    continue;
+                }
+                if q.sleep_until.is_some() && q.wake_time().is_some_and(|d| d > clock) {
+                    continue;
+                }
+                q.cpu.vclock_bias = clock.wrapping_sub(q.cpu.icount);
+                let before = q.total_insns();
+                let state = q.run(&mut kernel, left.min(SLICE));
+                let ran = q.total_insns() - before;
+                spent += ran;
+                clock += ran;
+                if let (0, RunState::Exited(s)) = (i, state) {
+                    main_exit = Some(s);
+                    break 'procs;
+                }
             }
         }
         for mut child in std::mem::take(&mut kernel.spawned) {
@@ -228,10 +240,17 @@ pub fn exec(opts: &ExecOptions) -> Result<i32, ExecError> {
         if spent >= limit {
             break None;
         }
-        // Nobody ran, moved data or forked: every process waits forever.
+        // Nobody ran, moved data or forked: time jumps to the next timer,
+        // or, without one, every thread waits forever.
         if (spent, kernel.io_progress) == round_start && kernel.spawned.is_empty() && !progressed {
-            deadlock = true;
-            break None;
+            let all = || std::iter::once(&p).chain(others.iter());
+            match all().filter_map(|q| q.group_wake_time()).min() {
+                Some(t) => clock = clock.max(t),
+                None => {
+                    deadlock = Some(all().flat_map(|q| q.blocked_threads()).collect());
+                    break None;
+                }
+            }
         }
     };
     let wall = started.elapsed();
@@ -267,8 +286,11 @@ pub fn exec(opts: &ExecOptions) -> Result<i32, ExecError> {
             }
             s.shell_code()
         }
-        None if deadlock => {
-            eprintln!("bohr: every process is blocked (pc {:#x})", p.cpu.pc);
+        None if deadlock.is_some() => {
+            eprintln!("bohr: deadlock: every thread is blocked");
+            for t in deadlock.iter().flatten() {
+                eprintln!("bohr:   {t}");
+            }
             124
         }
         None => {
@@ -283,7 +305,7 @@ pub fn exec(opts: &ExecOptions) -> Result<i32, ExecError> {
     }
     if opts.stats {
         let st = p.engine.stats();
-        let insns = p.cpu.icount;
+        let insns = p.total_insns();
         let secs = wall.as_secs_f64().max(1e-9);
         eprintln!("guest instructions: {insns}");
         eprintln!("blocks translated: {}", st.blocks_translated);

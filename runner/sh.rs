@@ -184,16 +184,19 @@ pub fn summary(o: &Outcome) -> String {
             p.pid, p.name, p.insns
         ));
     }
-    match o.stopped {
+    match &o.stopped {
         Some(Stopped::InstructionLimit { pid, pc }) => s.push_str(&format!(
             "bohr: stopped: instruction limit reached in pid {pid} at pc {pc:#x}\n"
         )),
         Some(Stopped::Cancelled { pid, pc }) => {
             s.push_str(&format!("bohr: stopped: cancelled while pid {pid} was at pc {pc:#x}\n"))
         }
-        Some(Stopped::Deadlock { pid, pc }) => s.push_str(&format!(
-            "bohr: stopped: deadlock, every process waits for I/O (pid {pid} at pc {pc:#x})\n"
-        )),
+        Some(d @ Stopped::Deadlock { pid, pc, .. }) => {
+            s.push_str(&format!(
+                "bohr: stopped: deadlock, every thread is blocked (pid {pid} at pc {pc:#x})\n"
+            ));
+            s.push_str(&d.blocked_lines("bohr:   "));
+        }
         None => {}
     }
     let st = &o.stats;

@@ -147,15 +147,16 @@ fn run_cell(
 
 /// `exit E, N instructions, fingerprint F`.
 fn summary(o: &Outcome) -> String {
-    let stopped = match o.stopped {
+    let stopped = match &o.stopped {
         Some(Stopped::InstructionLimit { pid, pc }) => {
             format!(" (stopped: instruction limit, pid {pid} at pc {pc:#x})")
         }
         Some(Stopped::Cancelled { pid, pc }) => {
             format!(" (stopped: cancelled, pid {pid} at pc {pc:#x})")
         }
-        Some(Stopped::Deadlock { pid, pc }) => {
-            format!(" (stopped: deadlock, pid {pid} at pc {pc:#x})")
+        Some(s @ Stopped::Deadlock { pid, pc, .. }) => {
+            let who = s.blocked_lines("").trim_end().replace('\n', "; ");
+            format!(" (stopped: deadlock, pid {pid} at pc {pc:#x}: {who})")
         }
         None => String::new(),
     };

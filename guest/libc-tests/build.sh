@@ -67,5 +67,11 @@ for arch in riscv64 aarch64 powerpc64 mipsel mipseb armel; do
 			$cc $FLAGS -mthumb -march=armv7-a -o "$out/$arch/$prog-thumb-dynamic" src/$prog.c -lm
 		done
 	fi
+	# shellcheck disable=SC2086
+	$cc $FLAGS -pthread -static -o "$out/$arch/threadtest-static" src/threadtest.c
+	# shellcheck disable=SC2086
+	$cc $FLAGS -pthread -o "$out/$arch/threadtest-dynamic" src/threadtest.c
+	# shellcheck disable=SC2086
+	$cc $FLAGS -pthread -static -o "$out/$arch/deadlock" src/deadlock.c
 	echo "built $arch"
 done

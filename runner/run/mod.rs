@@ -492,7 +492,7 @@ fn evaluate(
         snapshot: None,
         wall: Duration::ZERO,
     };
-    if let Some(stopped) = o.stopped {
+    if let Some(stopped) = o.stopped.clone() {
         let msg = match stopped {
             Stopped::InstructionLimit { pid, pc } => format!(
                 "timed out: instruction limit of {} reached at pc {pc:#x} (pid {pid})",
@@ -505,9 +505,10 @@ fn evaluate(
             }
             // On Linux this cell would hang forever; report it like a
             // timeout, but say why.
-            Stopped::Deadlock { pid, pc } => format!(
-                "timed out: deadlock, every process waits for I/O that cannot come \
-                 (pid {pid} at pc {pc:#x})"
+            Stopped::Deadlock { pid, pc, .. } => format!(
+                "timed out: deadlock, every thread waits for something that cannot come \
+                 (pid {pid} at pc {pc:#x}); blocked:\n{}",
+                stopped.blocked_lines("  ")
             ),
         };
         rec.status = Status::Timeout;

@@ -7,7 +7,7 @@
 use crate::arch::Sysno;
 
 /// Number of entries in [`GENERIC_SYSCALLS`].
-pub const GENERIC_LEN: usize = 115;
+pub const GENERIC_LEN: usize = 121;
 
 /// The calls Bohr implements, under their asm-generic numbers.
 pub const GENERIC_SYSCALLS: [(u32, Sysno); GENERIC_LEN] = [
@@ -125,6 +125,12 @@ pub const GENERIC_SYSCALLS: [(u32, Sysno); GENERIC_LEN] = [
     (291, Sysno::Statx),
     (293, Sysno::Rseq),
     (435, Sysno::Clone3),
+    (100, Sysno::GetRobustList),
+    (107, Sysno::TimerCreate),
+    (108, Sysno::TimerGettime),
+    (109, Sysno::TimerGetoverrun),
+    (110, Sysno::TimerSettime),
+    (111, Sysno::TimerDelete),
     (439, Sysno::Faccessat2),
 ];
 

@@ -287,6 +287,13 @@ pub trait Frontend: Send + Sync {
     /// Set the thread pointer (TLS) register, if the ISA has one in a slot.
     fn set_thread_pointer(&self, cpu: &mut CpuState, tp: u64);
 
+    /// Drop the load-reserved / load-exclusive reservation. The kernel
+    /// calls it whenever another thread of the address space may have run
+    /// since this one last did, so a store-conditional that straddles a
+    /// thread switch fails, as it does on a real core after a context
+    /// switch (Linux clears the monitor on every exception return).
+    fn clear_reservation(&self, cpu: &mut CpuState);
+
     /// The `AT_HWCAP` auxiliary vector entry: the optional features this
     /// frontend implements, in the kernel's bits for the arch.
     fn hwcap(&self) -> u64 {

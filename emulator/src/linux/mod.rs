@@ -25,6 +25,8 @@ pub mod pipe;
 pub mod procfs;
 pub mod signal;
 mod syscall;
+pub mod thread;
+pub mod timer;
 mod writepath;
 
 use crate::arch::{Arch, Frontend, frontend_for};
@@ -203,6 +205,9 @@ pub enum HostError {
     /// A file the world depends on could not be read from the host.
     #[error("cannot read {path} from the host: {why}")]
     Read { path: String, why: String },
+    /// Threads alive beyond each process's first, against
+    /// [`thread::MAX_THREADS_PER_CELL`].
+    pub threads: usize,
 }
 
 impl Kernel {
@@ -223,6 +228,7 @@ impl Kernel {
             plugins: None,
             limits: limits::WorldLimits::new(limits::Limits::default()),
             host_error: None,
+            threads: 0,
         }
     }
 
@@ -389,6 +395,29 @@ pub struct Process {
     pub signals: signal::SigState,
     /// Builds the engine of a forked child or an `execve`d image.
     pub engine_factory: EngineFactory,
+    /// The running thread's id (`pid` for the group's first thread); the
+    /// fields above that are per thread (registers, blocked-call state,
+    /// signal mask, pending signals, alternate stack) are this thread's.
+    pub tid: u32,
+    /// The other threads of the group, parked, by ascending tid.
+    pub threads: Vec<thread::ThreadCtx>,
+    /// Instructions of the group's threads that have exited.
+    pub exited_insns: u64,
+    /// Running thread: deadline of a timed wait (futex) that ends it with
+    /// `ETIMEDOUT`; unlike `sleep_until`, a wake before it counts.
+    pub timeout_at: Option<u64>,
+    /// Running thread: `set_tid_address` / `CLONE_CHILD_CLEARTID` word.
+    pub clear_child_tid: u64,
+    /// Running thread: `set_robust_list` head and length (recorded).
+    pub robust_list: (u64, u64),
+    /// Running thread: the futex wait it is blocked in.
+    pub futex_wait: Option<thread::FutexWait>,
+    /// Futex waiters of the group, in the order they began waiting.
+    pub futex_queue: Vec<thread::FutexWaiter>,
+    /// Waiters a wake has released; their wait returns 0 when retried.
+    pub futex_woken: std::collections::BTreeSet<u32>,
+    /// POSIX timers (`timer_create`), by id.
+    pub timers: Vec<timer::PosixTimer>,
 }
 
 impl Process {
@@ -468,6 +497,16 @@ impl Process {
             rlimits: syscall::default_rlimits(),
             signals: signal::SigState::new(),
             engine_factory: cfg.engine.clone(),
+            tid: pid,
+            threads: Vec::new(),
+            exited_insns: 0,
+            timeout_at: None,
+            clear_child_tid: 0,
+            robust_list: (0, 0),
+            futex_wait: None,
+            futex_queue: Vec::new(),
+            futex_woken: std::collections::BTreeSet::new(),
+            timers: Vec::new(),
         })
     }
 
@@ -509,6 +548,13 @@ impl Process {
         if let Some(h) = &kernel.plugins {
             engine.set_plugins(h.clone());
         }
+        // The other threads end; the caller goes on as the only one, and
+        // POSIX timers do not survive an exec.
+        self.drop_threads(kernel);
+        self.timers.clear();
+        self.clear_child_tid = 0;
+        self.robust_list = (0, 0);
+        self.tid = self.pid;
         self.mem = mem;
         self.cpu = cpu;
         self.engine = engine;
@@ -711,6 +757,8 @@ impl Process {
             syscall::Outcome::Exit(status) => {
                 Some(RunState::Exited(self.terminate(kernel, status)))
             }
+            // Another thread is the running one now: end the slice.
+            syscall::Outcome::ThreadExit => Some(RunState::Ready),
         }
     }
 
@@ -719,6 +767,8 @@ impl Process {
         if self.exit.replace(status).is_none() {
             kernel.limits.end_task();
         }
+        self.drop_threads(kernel);
+        self.timers.clear();
         self.fds.close_all();
         // A forked process becomes a zombie until its parent reaps it; its
         // own children are orphans, and nobody waits for orphans: their

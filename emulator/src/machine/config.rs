@@ -146,16 +146,32 @@ pub struct RunControl {
 }
 
 /// Why a run stopped before the script finished.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Stopped {
     /// `max_insns` guest instructions ran. `pc` of the process running then.
     InstructionLimit { pid: u32, pc: u64 },
     /// The host cancelled the run (wall timeout).
     Cancelled { pid: u32, pc: u64 },
-    /// Every process waits for I/O that can never come (for example a
-    /// read of a pipe whose only writer is the reader itself): on Linux the
-    /// cell would hang. `pc` of the lowest such pid.
-    Deadlock { pid: u32, pc: u64 },
+    /// Every thread of every process waits for something that can never
+    /// come (a read of a pipe whose only writer is the reader itself, a
+    /// futex nobody will wake, a join of a thread that waits itself) and no
+    /// timer is pending: on Linux the cell would hang. `pc` of the lowest
+    /// pid's running thread; `threads` names each blocked thread and what
+    /// it waits on, by ascending pid and tid.
+    Deadlock { pid: u32, pc: u64, threads: Vec<crate::linux::thread::BlockedThread> },
+}
+
+impl Stopped {
+    /// For a deadlock, each blocked thread and what it waits on, one per
+    /// line, each line starting with `prefix`; empty otherwise.
+    pub fn blocked_lines(&self, prefix: &str) -> String {
+        match self {
+            Stopped::Deadlock { threads, .. } => {
+                threads.iter().map(|t| format!("{prefix}{t}\n")).collect()
+            }
+            _ => String::new(),
+        }
+    }
 }
 
 /// Per-process statistics.

@@ -200,22 +200,25 @@ pub fn run_script_instrumented(
     let processes: Vec<ProcessStats> = world.process_stats().into_iter().map(|(s, _)| s).collect();
     let mut h = Fnv64::default();
     h.write_u64(exit_code as i64 as u64);
-    match stopped {
+    match &stopped {
         None => h.write_u64(0),
         Some(Stopped::InstructionLimit { pid, pc }) => {
             h.write_u64(1);
-            h.write_u64(pid as u64);
-            h.write_u64(pc);
+            h.write_u64(*pid as u64);
+            h.write_u64(*pc);
         }
         Some(Stopped::Cancelled { pid, pc }) => {
             h.write_u64(2);
-            h.write_u64(pid as u64);
-            h.write_u64(pc);
+            h.write_u64(*pid as u64);
+            h.write_u64(*pc);
         }
-        Some(Stopped::Deadlock { pid, pc }) => {
+        Some(Stopped::Deadlock { pid, pc, threads }) => {
             h.write_u64(3);
-            h.write_u64(pid as u64);
-            h.write_u64(pc);
+            h.write_u64(*pid as u64);
+            h.write_u64(*pc);
+            for t in threads {
+                h.write_field(t.to_string().as_bytes());
+            }
         }
     }
     let stdout = stdout.borrow_mut().finish();

@@ -2,13 +2,15 @@
 //! runs them. The shell (`shell`) starts processes here and asks the world
 //! to run until they have all exited.
 //!
-//! The loop is deterministic. It offers the CPU in the scheduler's order;
-//! a process that is asleep (deadline after the clock) is skipped, and a
-//! blocked one retries its system call, which costs no instruction. The
-//! first process that makes progress (retires instructions, moves data or
-//! exits) ends the decision. When nobody can make progress, the clock jumps
-//! to the earliest sleeper's deadline, or, without sleepers, the run stops
-//! as deadlocked.
+//! The loop is deterministic. It offers the CPU in the scheduler's order,
+//! thread by thread (a thread is scheduled exactly as a process is, by its
+//! tid); a thread that is asleep (deadline after the clock) is skipped,
+//! and a blocked one retries its system call, which costs no instruction.
+//! The first thread that makes progress (retires instructions, moves data,
+//! wakes a futex or exits) ends the decision. When nobody can make
+//! progress, the clock jumps to the earliest timer (a sleep, a futex
+//! timeout, an alarm or POSIX timer), or, without one, the run stops as
+//! deadlocked, naming every blocked thread and what it waits on.
 //!
 //! Time: one machine-wide virtual clock in nanoseconds, advanced by every
 //! retired instruction (one instruction, one nanosecond) and by those
@@ -146,7 +148,7 @@ impl World {
         let mut out = self.stats.clone();
         for p in &self.live {
             if let Some(entry) = out.iter_mut().find(|(s, _)| s.pid == p.pid) {
-                entry.0.insns = p.cpu.icount;
+                entry.0.insns = p.total_insns();
                 entry.1 = p.output_hash.finish();
             }
         }
@@ -164,9 +166,12 @@ impl World {
     fn finish(&mut self, idx: usize) {
         let p = self.live.remove(idx);
         add_engine(&mut self.engines, &p);
+        for tid in p.thread_ids() {
+            self.sched.remove(tid);
+        }
         self.sched.remove(p.pid);
         if let Some(entry) = self.stats.iter_mut().find(|(s, _)| s.pid == p.pid) {
-            entry.0.insns = p.cpu.icount;
+            entry.0.insns = p.total_insns();
             entry.0.status = p.exit.map(|s| s.shell_code());
             entry.1 = p.output_hash.finish();
         }
@@ -189,11 +194,19 @@ impl World {
                 let p = &self.live[0];
                 return Err(self.limit_reached(p.pid, p.cpu.pc));
             }
-            let pids: Vec<u32> = self.live.iter().map(|p| p.pid).collect();
+            // Every thread of every process, by ascending tid.
+            let mut ents: Vec<(u32, usize)> = Vec::new();
+            for (i, p) in self.live.iter().enumerate() {
+                ents.extend(p.thread_ids().into_iter().map(|t| (t, i)));
+            }
+            ents.sort_unstable();
+            let tids: Vec<u32> = ents.iter().map(|e| e.0).collect();
             let mut progressed = false;
-            for idx in self.sched.order(&pids) {
+            for k in self.sched.order(&tids) {
+                let (tid, idx) = ents[k];
                 let clock = self.clock;
-                let p = &self.live[idx];
+                let p = &mut self.live[idx];
+                p.switch_to(tid);
                 if p.sleep_until.is_some() && p.wake_time().is_some_and(|d| d > clock) {
                     continue;
                 }
@@ -201,13 +214,15 @@ impl World {
                 let io_before = self.kernel.io_progress;
                 let p = &mut self.live[idx];
                 p.cpu.vclock_bias = clock.wrapping_sub(p.cpu.icount);
-                let before = p.cpu.icount;
+                let total_before = p.total_insns();
                 let state = p.run(&mut self.kernel, fuel);
-                let ran = p.cpu.icount - before;
+                // Over the group: a thread that exited has handed the
+                // registers to another.
+                let ran = p.total_insns() - total_before;
                 let (pid, pc) = (p.pid, p.cpu.pc);
                 self.insns += ran;
                 self.clock += ran;
-                self.sched.ran(pid, ran);
+                self.sched.ran(tid, ran);
                 let exited = matches!(state, RunState::Exited(_));
                 if exited {
                     self.finish(idx);
@@ -226,12 +241,13 @@ impl World {
                 }
             }
             if !progressed {
-                let next_wake = self.live.iter().filter_map(|p| p.wake_time()).min();
+                let next_wake = self.live.iter().filter_map(|p| p.group_wake_time()).min();
                 match next_wake {
                     Some(t) => self.clock = self.clock.max(t),
                     None => {
                         let p = &self.live[0];
-                        return Err(Stopped::Deadlock { pid: p.pid, pc: p.cpu.pc });
+                        let threads = self.live.iter().flat_map(|p| p.blocked_threads()).collect();
+                        return Err(Stopped::Deadlock { pid: p.pid, pc: p.cpu.pc, threads });
                     }
                 }
             }

@@ -81,6 +81,10 @@ impl Frontend for Aarch64 {
         cpu.regs[regs::MONITOR.0 as usize] = regs::NO_MONITOR;
     }
 
+    fn clear_reservation(&self, cpu: &mut CpuState) {
+        cpu.regs[regs::MONITOR.0 as usize] = regs::NO_MONITOR;
+    }
+
     fn set_thread_pointer(&self, cpu: &mut CpuState, tp: u64) {
         cpu.regs[regs::TPIDR_EL0.0 as usize] = tp;
     }

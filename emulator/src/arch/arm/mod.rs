@@ -114,6 +114,10 @@ impl Frontend for Arm {
         cpu.regs[regs::RESERVATION.0 as usize] = regs::NO_RESERVATION;
     }
 
+    fn clear_reservation(&self, cpu: &mut CpuState) {
+        cpu.regs[regs::RESERVATION.0 as usize] = regs::NO_RESERVATION;
+    }
+
     fn set_thread_pointer(&self, cpu: &mut CpuState, tp: u64) {
         cpu.regs[regs::TLS.0 as usize] = tp & 0xffff_ffff;
     }

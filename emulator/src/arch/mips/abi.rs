@@ -164,6 +164,17 @@ pub static SYSCALLS: &[(u32, Sysno)] = &[
     (BASE + 414, Sysno::PpollTime64),
     (BASE + 421, Sysno::RtSigtimedwaitTime64),
     (BASE + 435, Sysno::Clone3),
+    (BASE + 197, Sysno::RtSigtimedwait),
+    (BASE + 421, Sysno::RtSigtimedwaitTime64),
+    (BASE + 310, Sysno::GetRobustList),
+    (BASE + 257, Sysno::TimerCreate),
+    (BASE + 258, Sysno::TimerSettime),
+    (BASE + 259, Sysno::TimerGettime),
+    (BASE + 260, Sysno::TimerGetoverrun),
+    (BASE + 261, Sysno::TimerDelete),
+    (BASE + 408, Sysno::TimerGettime64),
+    (BASE + 409, Sysno::TimerSettime64),
+    (BASE + 422, Sysno::FutexTime64),
     (BASE + 439, Sysno::Faccessat2),
 ];
 

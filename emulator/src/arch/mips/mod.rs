@@ -92,6 +92,10 @@ impl Frontend for Mips {
         cpu.regs[regs::DELAY.0 as usize] = 0;
     }
 
+    fn clear_reservation(&self, cpu: &mut CpuState) {
+        cpu.regs[regs::RESERVATION.0 as usize] = regs::NO_RESERVATION;
+    }
+
     fn set_thread_pointer(&self, cpu: &mut CpuState, tp: u64) {
         cpu.regs[regs::ULR.0 as usize] = tp & 0xffff_ffff;
     }

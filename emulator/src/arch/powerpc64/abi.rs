@@ -148,6 +148,13 @@ pub static SYSCALLS: &[(u32, Sysno)] = &[
     (383, Sysno::Statx),
     (387, Sysno::Rseq),
     (435, Sysno::Clone3),
+    (176, Sysno::RtSigtimedwait),
+    (299, Sysno::GetRobustList),
+    (240, Sysno::TimerCreate),
+    (241, Sysno::TimerSettime),
+    (242, Sysno::TimerGettime),
+    (243, Sysno::TimerGetoverrun),
+    (244, Sysno::TimerDelete),
     (439, Sysno::Faccessat2),
 ];
 

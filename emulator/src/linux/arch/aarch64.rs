@@ -25,7 +25,8 @@ pub static LINUX: LinuxAbi = LinuxAbi {
     arch_auxv: &[],
     errno_overrides: &[],
     fcntl_locks: GENERIC_LOCKS,
-    clone_backwards: false,
+    // As glibc's clone.S and QEMU's TARGET_CLONE_BACKWARDS have it: tls, then ctid.
+    clone_backwards: true,
     signal: &SIGNAL,
 };
 

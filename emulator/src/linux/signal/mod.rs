@@ -76,6 +76,10 @@ pub struct SigInfo {
     pub addr: Option<u64>,
     /// `SIGCHLD`'s `si_status`.
     pub status: Option<i32>,
+    /// A POSIX timer's id and overrun count (`SI_TIMER`).
+    pub timer: Option<(u32, u32)>,
+    /// `si_value` (a timer's `sigev_value`).
+    pub value: Option<u64>,
 }
 
 /// `sigaltstack` state.
@@ -184,7 +188,7 @@ pub fn child_exit_info(arch: crate::arch::Arch, pid: u32, status: ExitStatus) ->
         ExitStatus::Signaled(s) => (code::CLD_KILLED, s as i32),
     };
     let signo = linux_abi(arch).signal.numbers.sigchld;
-    SigInfo { signo, code, pid, uid: 0, addr: None, status: Some(st) }
+    SigInfo { signo, code, pid, status: Some(st), ..Default::default() }
 }
 
 /// Hand the kernel's outgoing signals to their target processes (those
@@ -197,8 +201,13 @@ pub fn route<'a>(kernel: &mut Kernel, procs: impl IntoIterator<Item = &'a mut Pr
     let out = std::mem::take(&mut kernel.signal_outbox);
     for p in procs {
         for (target, info) in &out {
-            if *target == p.pid && p.exit.is_none() {
-                p.send(*info);
+            if p.exit.is_some() {
+                continue;
+            }
+            if *target == p.pid {
+                p.send_process(*info);
+            } else if p.threads.iter().any(|t| t.tid == *target) {
+                p.send_thread(*target, *info);
             }
         }
     }
@@ -345,6 +354,13 @@ pub(crate) fn write_siginfo(w: &mut FrameWriter, abi: &SignalAbi, off: u64, info
         w.word(u, a);
         return;
     }
+    if let Some((id, overrun)) = info.timer {
+        // _timer: si_tid, si_overrun, si_sigval.
+        w.put(u, id as u64, 4);
+        w.put(u + 4, overrun as u64, 4);
+        w.word(u + 8, info.value.unwrap_or(0));
+        return;
+    }
     if info.code <= 0 || info.status.is_some() {
         w.put(u, info.pid as u64, 4);
         w.put(u + 4, info.uid as u64, 4);
@@ -360,16 +376,15 @@ impl Process {
     /// `alarm` deadline. The machine jumps the clock to it when nobody can
     /// run.
     pub fn wake_time(&self) -> Option<u64> {
-        let alarm = self.signals.alarm_at.filter(|_| self.pending_syscall);
-        match (self.sleep_until, alarm) {
-            (Some(s), Some(a)) => Some(s.min(a)),
-            (s, a) => s.or(a),
-        }
+        let timers = [self.signals.alarm_at, self.next_timer()].into_iter().flatten().min();
+        let timer = timers.filter(|_| self.pending_syscall);
+        [self.sleep_until, self.timeout_at, timer].into_iter().flatten().min()
     }
 
-    /// Instructions the engine may run before the `alarm` fires.
+    /// Instructions the engine may run before the `alarm` or a POSIX
+    /// timer fires.
     pub(super) fn fuel_until_alarm(&self, fuel: u64) -> u64 {
-        match self.signals.alarm_at {
+        match [self.signals.alarm_at, self.next_timer()].into_iter().flatten().min() {
             Some(at) => fuel.min(at.saturating_sub(self.cpu.vclock_ns()).max(1)),
             None => fuel,
         }
@@ -395,14 +410,21 @@ impl Process {
         self.signals.post(info);
     }
 
-    /// Fire the `alarm` if its deadline has passed.
+    /// Fire the `alarm` and the POSIX timers whose deadlines have passed.
     fn check_alarm(&mut self) {
         if let Some(at) = self.signals.alarm_at
             && self.cpu.vclock_ns() >= at
         {
             let iv = self.signals.alarm_interval;
             self.signals.alarm_at = if iv > 0 { Some(at + iv) } else { None };
-            self.send(SigInfo { signo: SIGALRM, code: code::SI_KERNEL, ..Default::default() });
+            self.send_process(SigInfo {
+                signo: SIGALRM,
+                code: code::SI_KERNEL,
+                ..Default::default()
+            });
+        }
+        if !self.timers.is_empty() {
+            self.fire_timers();
         }
     }
 
@@ -437,6 +459,17 @@ impl Process {
     fn interrupt_syscall(&mut self, sig: u32) {
         self.pending_syscall = false;
         self.write_progress = 0;
+        if self.futex_wait.take().is_some() {
+            self.timeout_at = None;
+            let tid = self.tid;
+            self.futex_queue.retain(|w| w.tid != tid);
+            if self.futex_woken.remove(&tid) {
+                // Woken before the signal came: the wait succeeded, and
+                // the wake is not lost.
+                super::syscall::set_ok(self, 0);
+                return;
+            }
+        }
         let abi = self.frontend.syscall_abi();
         let sabi = linux_abi(self.arch).signal;
         let nr = self.cpu.regs[abi.number.0 as usize];

@@ -10,6 +10,7 @@
 //! ENOSYS and record an event.
 
 mod files;
+mod futex;
 mod memory;
 pub(super) mod path;
 mod process;
@@ -33,6 +34,9 @@ pub(super) enum Outcome {
     /// Retry the call later (I/O would block).
     Block,
     Exit(ExitStatus),
+    /// The calling thread exited; another thread of the group is now the
+    /// running one.
+    ThreadExit,
 }
 
 type SysResult = Result<u64, Errno>;
@@ -49,6 +53,8 @@ enum Fail {
     Errno(Errno),
     Block,
     Exit(ExitStatus),
+    /// `exit` of one thread of several (already carried out).
+    ThreadExit,
     Exec,
 }
 
@@ -141,6 +147,7 @@ pub(super) fn dispatch(k: &mut Kernel, p: &mut Process, retry: bool) -> Outcome 
         }
         Err(Fail::Block) => return Outcome::Block,
         Err(Fail::Exit(s)) => return Outcome::Exit(s),
+        Err(Fail::ThreadExit) => return Outcome::ThreadExit,
         Err(Fail::Exec) => return Outcome::Continue,
     };
     if let Some(h) = &k.plugins {
@@ -156,26 +163,41 @@ pub(super) fn set_errno(p: &mut Process, e: Errno) {
     set_result(p, Err(e));
 }
 
+/// Complete the call the process stopped at with `v` (a futex wait that a
+/// wake released just as a signal arrived).
+pub(super) fn set_ok(p: &mut Process, v: u64) {
+    set_result(p, Ok(v));
+}
+
 /// Write a result with the arch's error convention.
 fn set_result(p: &mut Process, r: SysResult) {
-    let abi = p.frontend.syscall_abi();
-    let mask = if p.arch.is_64bit() { u64::MAX } else { 0xffff_ffff };
+    set_result_cpu(p.frontend, &mut p.cpu, r);
+}
+
+/// Write a result into `cpu` (a new thread's registers, say).
+fn set_result_cpu(
+    frontend: &dyn crate::arch::Frontend,
+    cpu: &mut crate::cpu::CpuState,
+    r: SysResult,
+) {
+    let abi = frontend.syscall_abi();
+    let arch = frontend.arch();
+    let mask = if arch.is_64bit() { u64::MAX } else { 0xffff_ffff };
     let (value, failed) = match r {
         Ok(v) => (v & mask, false),
-        Err(e) => (e.for_arch(p.arch), true),
+        Err(e) => (e.for_arch(arch), true),
     };
     match abi.error {
         ErrorConvention::NegativeErrno => {
-            p.cpu.regs[abi.ret.0 as usize] =
-                if failed { value.wrapping_neg() & mask } else { value };
+            cpu.regs[abi.ret.0 as usize] = if failed { value.wrapping_neg() & mask } else { value };
         }
         ErrorConvention::FlagSlot { flag } => {
-            p.cpu.regs[abi.ret.0 as usize] = value;
-            p.cpu.regs[flag.0 as usize] = failed as u64;
+            cpu.regs[abi.ret.0 as usize] = value;
+            cpu.regs[flag.0 as usize] = failed as u64;
         }
         ErrorConvention::FlagBit { cr, bit } => {
-            p.cpu.regs[abi.ret.0 as usize] = value;
-            let c = &mut p.cpu.regs[cr.0 as usize];
+            cpu.regs[abi.ret.0 as usize] = value;
+            let c = &mut cpu.regs[cr.0 as usize];
             *c = if failed { *c | (1 << bit) } else { *c & !(1 << bit) };
         }
     }
@@ -199,6 +221,11 @@ fn run(c: &mut Ctx, s: Sysno) -> R {
         RtSigaction | RtSigprocmask | RtSigpending | RtSigsuspend | RtSigtimedwait
         | RtSigtimedwaitTime64 | RtSigqueueinfo | Sigaltstack | Kill | Tkill | Tgkill | Pause
         | Alarm | Setitimer | Getitimer => signals::run(c, s),
+        Futex | FutexTime64 | Gettid | SetTidAddress | SetRobustList | GetRobustList => {
+            futex::run(c, s)
+        }
+        TimerCreate | TimerSettime | TimerSettime64 | TimerGettime | TimerGettime64
+        | TimerGetoverrun | TimerDelete => time::run(c, s),
         Clone | Clone3 | Fork | Vfork | Execve | Execveat | Wait4 | Waitid => spawn::run(c, s),
         _ => process::run(c, s),
     }

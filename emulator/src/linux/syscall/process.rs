@@ -24,13 +24,17 @@ const SYSINFO_RAM: u64 = 1 << 30;
 pub(super) fn run(c: &mut Ctx, s: Sysno) -> R {
     use Sysno::*;
     match s {
+        Exit if !c.p.threads.is_empty() => {
+            // One thread of several: the group goes on.
+            c.p.exit_thread(c.k);
+            Err(Fail::ThreadExit)
+        }
         Exit | ExitGroup => Err(Fail::Exit(ExitStatus::Exited(c.arg(0) as u8))),
         SchedYield => {
             c.p.yield_now = true;
             Ok(0)
         }
-        Getpid | Gettid => Ok(c.p.pid as u64),
-        SetTidAddress => Ok(c.p.pid as u64),
+        Getpid => Ok(c.p.pid as u64),
         Getppid => Ok(c.p.ppid as u64),
         Getpgrp => Ok(c.p.pgid as u64),
         Getpgid | Getsid => {
@@ -233,16 +237,12 @@ pub(super) fn run(c: &mut Ctx, s: Sysno) -> R {
                 _ => Err(Errno::EINVAL.into()),
             }
         }
-        Futex => match c.arg(1) & 0x7f {
-            1 => Ok(0), // FUTEX_WAKE: nobody else to wake in one thread
-            _ => Err(Errno::ENOSYS.into()),
-        },
         SetTls | SetThreadArea => {
             let tp = c.arg(0);
             c.p.frontend.set_thread_pointer(&mut c.p.cpu, tp);
             Ok(0)
         }
-        SetRobustList | RiscvFlushIcache | CacheFlush => Ok(0),
+        RiscvFlushIcache | CacheFlush => Ok(0),
         // Linux built without CONFIG_RSEQ; glibc falls back silently.
         Rseq => Err(Errno::ENOSYS.into()),
         _ => Err(Errno::ENOSYS.into()),

@@ -186,6 +186,26 @@ pub(super) fn run(c: &mut Ctx, s: Sysno) -> R {
             if sig < 0 || sig > NSIG as i64 {
                 return Err(Errno::EINVAL.into());
             }
+            // A thread of the caller's group, by tid (`tkill`, `tgkill`
+            // with the caller's tgid): thread-directed.
+            let tgid_ok = s != Tgkill || c.arg_int(0) == c.p.pid as i64;
+            if matches!(s, Tkill | Tgkill)
+                && tgid_ok
+                && target > 0
+                && c.p.thread_ids().contains(&(target as u32))
+            {
+                if sig != 0 {
+                    let me = c.p.pid;
+                    let info = SigInfo {
+                        signo: sig as u32,
+                        code: code::SI_TKILL,
+                        pid: me,
+                        ..Default::default()
+                    };
+                    c.p.send_thread(target as u32, info);
+                }
+                return Ok(0);
+            }
             // Who receives it: the caller and the live processes it forked
             // (the ones the kernel knows), by pid, group or all.
             let me = c.p.pid;
@@ -231,7 +251,7 @@ pub(super) fn run(c: &mut Ctx, s: Sysno) -> R {
                 c.k.signal_outbox.push((t, info));
             }
             if to_self {
-                c.p.send(info);
+                c.p.send_process(info);
             }
             Ok(0)
         }

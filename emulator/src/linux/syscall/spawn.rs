@@ -2,15 +2,19 @@
 //! the forms glibc uses for `fork` and `posix_spawn`, `execve`/`execveat`
 //! of static, dynamic and `#!` programs, and `wait4`/`waitid`.
 //!
-//! A child gets a copy of its parent's memory, even for `CLONE_VM`:
-//! glibc's `posix_spawn` child only runs until it execs, so a copy behaves
-//! the same except that an exec failure it reports through shared memory
-//! is not seen (the child still exits 127). Threads (`CLONE_THREAD`) are
-//! not supported. New processes go to `Kernel::spawned`; the caller
+//! A thread (`CLONE_THREAD`, with `CLONE_VM` and `CLONE_SIGHAND`, as
+//! glibc's `pthread_create` asks) joins the caller's group: it shares the
+//! address space, its translations, descriptors and dispositions, and has
+//! its own registers, TLS pointer, signal mask and pending signals (see
+//! `linux::thread`). Any other child is a process with a copy of its
+//! parent's memory, even for `CLONE_VM`: glibc's `posix_spawn` child only
+//! runs until it execs, so a copy behaves the same except that an exec
+//! failure it reports through shared memory is not seen (the child still
+//! exits 127). New processes go to `Kernel::spawned`; the caller
 //! schedules them.
 
 use super::uaccess::Ctx;
-use super::{AT_FDCWD, Fail, R, set_result};
+use super::{AT_FDCWD, Fail, R, set_result, set_result_cpu};
 use crate::arch::Sysno;
 use crate::cpu::CpuState;
 use crate::linux::arch::linux_abi;
@@ -29,6 +33,19 @@ const CLONE_CHILD_CLEARTID: u64 = 0x20_0000;
 const CLONE_CHILD_SETTID: u64 = 0x100_0000;
 const CLONE_SETTLS: u64 = 0x8_0000;
 const CLONE_THREAD: u64 = 0x1_0000;
+const CLONE_SYSVSEM: u64 = 0x4_0000;
+/// Flags a thread can honour (glibc's `pthread_create` passes all of
+/// them but `CLONE_VFORK`).
+const THREAD_SUPPORTED: u64 = CLONE_VM
+    | CLONE_FS
+    | CLONE_FILES
+    | CLONE_SIGHAND
+    | CLONE_THREAD
+    | CLONE_SYSVSEM
+    | CLONE_SETTLS
+    | CLONE_PARENT_SETTID
+    | CLONE_CHILD_SETTID
+    | CLONE_CHILD_CLEARTID;
 /// Flags a process copy can honour.
 const SUPPORTED: u64 = CLONE_VM
     | CLONE_FS
@@ -104,7 +121,10 @@ fn do_clone(
     ctid: u64,
     tls: u64,
 ) -> R {
-    if flags & CLONE_THREAD != 0 || flags & !SUPPORTED != 0 {
+    if flags & CLONE_THREAD != 0 {
+        return clone_thread(c, flags, sp, ptid, ctid, tls);
+    }
+    if flags & !SUPPORTED != 0 {
         return Err(Errno::ENOSYS.into());
     }
     c.k.start_task()?;
@@ -158,6 +178,17 @@ fn do_clone(
         rlimits: c.p.rlimits,
         engine_factory: c.p.engine_factory.clone(),
         signals: c.p.signals.forked(),
+        // Only the calling thread lives on in the child.
+        tid: pid,
+        threads: Vec::new(),
+        exited_insns: 0,
+        timeout_at: None,
+        clear_child_tid: if flags & CLONE_CHILD_CLEARTID != 0 { ctid } else { 0 },
+        robust_list: c.p.robust_list,
+        futex_wait: None,
+        futex_queue: Vec::new(),
+        futex_woken: std::collections::BTreeSet::new(),
+        timers: Vec::new(),
     };
     // The portal mapping, if any, was copied with the memory.
     child.portal_len = c.p.portal_len;
@@ -173,6 +204,46 @@ fn do_clone(
     c.k.children.insert(pid, ChildInfo { ppid: c.p.pid, pgid: c.p.pgid, status: None });
     c.k.spawned.push(child);
     Ok(pid as u64)
+}
+
+/// `clone(CLONE_THREAD | ...)`: a new thread of the caller's group.
+fn clone_thread(c: &mut Ctx, flags: u64, sp: u64, ptid: u64, ctid: u64, tls: u64) -> R {
+    // Linux's rules: a thread shares the handlers, which needs the
+    // address space.
+    if flags & CLONE_SIGHAND == 0 || flags & CLONE_VM == 0 {
+        return Err(Errno::EINVAL.into());
+    }
+    if flags & !THREAD_SUPPORTED != 0 {
+        return Err(Errno::ENOSYS.into());
+    }
+    if c.k.threads >= crate::linux::thread::MAX_THREADS_PER_CELL {
+        return Err(Errno::EAGAIN.into());
+    }
+    let tid = c.k.alloc_pid();
+    let tid_bytes = c.encode(tid as u64, 4);
+    if flags & CLONE_PARENT_SETTID != 0 {
+        c.put(ptid, &tid_bytes)?;
+    }
+    if flags & CLONE_CHILD_SETTID != 0 {
+        c.put(ctid, &tid_bytes)?;
+    }
+    let mut cpu: CpuState = c.p.cpu.clone();
+    // The new thread's clock reads the caller's; its own count starts at
+    // zero, so the group's total counts every instruction once.
+    cpu.vclock_bias = c.p.cpu.vclock_ns();
+    cpu.icount = 0;
+    if sp != 0 {
+        cpu.regs[c.p.frontend.stack_pointer().0 as usize] = sp;
+    }
+    if flags & CLONE_SETTLS != 0 {
+        c.p.frontend.set_thread_pointer(&mut cpu, tls);
+    }
+    c.p.frontend.clear_reservation(&mut cpu);
+    set_result_cpu(c.p.frontend, &mut cpu, Ok(0));
+    let clear = if flags & CLONE_CHILD_CLEARTID != 0 { ctid } else { 0 };
+    c.p.add_thread(tid, cpu, clear);
+    c.k.threads += 1;
+    Ok(tid as u64)
 }
 
 /// A NULL-terminated array of string pointers in guest memory.

@@ -1,4 +1,5 @@
-//! Time: the virtual clocks and sleeping. Time is the process's retired
+//! Time: the virtual clocks, sleeping and the POSIX timer calls (the
+//! timers themselves are `linux::timer`'s). Time is the process's retired
 //! instruction count (one instruction, one nanosecond) plus what sleeps
 //! and the scheduler added; nothing reads the host clock.
 
@@ -6,6 +7,7 @@ use super::uaccess::Ctx;
 use super::{Fail, R};
 use crate::arch::Sysno;
 use crate::linux::errno::Errno;
+use crate::linux::timer::{MAX_TIMERS, PosixTimer, SIGEV_NONE, SIGEV_SIGNAL, SIGEV_THREAD_ID};
 
 /// Virtual wall clock starts at 2000-01-01T00:00:00Z.
 pub const EPOCH_SECS: u64 = 946_684_800;
@@ -16,7 +18,10 @@ pub(super) fn run(c: &mut Ctx, s: Sysno) -> R {
     use Sysno::*;
     // The `_time64` forms pass 64-bit `struct __kernel_timespec` on 32-bit
     // arches; elsewhere a timespec is two `long`s.
-    let ts64 = matches!(s, ClockGettime64 | ClockGetresTime64 | ClockNanosleepTime64);
+    let ts64 = matches!(
+        s,
+        ClockGettime64 | ClockGetresTime64 | ClockNanosleepTime64 | TimerSettime64 | TimerGettime64
+    );
     match s {
         ClockGettime | ClockGettime64 => {
             let ns = clock_ns(c, c.arg(0))?;
@@ -71,8 +76,135 @@ pub(super) fn run(c: &mut Ctx, s: Sysno) -> R {
             c.put_words(c.arg(1), &words)?;
             Ok(0)
         }
+        TimerCreate => timer_create(c),
+        TimerSettime | TimerSettime64 => {
+            let i = timer_index(c, c.arg(0))?;
+            let old = timer_remaining(c, i);
+            let new = c.arg(2);
+            let interval = read_timespec(c, new, ts64)?;
+            let value = read_timespec(c, new + timespec_len(c, ts64), ts64)?;
+            let next = if value == 0 {
+                None
+            } else if c.arg(1) & 1 != 0 {
+                // TIMER_ABSTIME, on the timer's own clock.
+                let now = c.p.cpu.vclock_ns();
+                let on_clock = clock_ns(c, c.p.timers[i].clock as u64)?;
+                Some(value.saturating_sub(on_clock).saturating_add(now))
+            } else {
+                Some(c.p.cpu.vclock_ns().saturating_add(value))
+            };
+            let t = &mut c.p.timers[i];
+            t.next = next;
+            t.interval = if next.is_some() { interval } else { 0 };
+            t.overrun = 0;
+            if c.arg(3) != 0 {
+                put_itimerspec(c, c.arg(3), old, ts64)?;
+            }
+            Ok(0)
+        }
+        TimerGettime | TimerGettime64 => {
+            let i = timer_index(c, c.arg(0))?;
+            let cur = timer_remaining(c, i);
+            put_itimerspec(c, c.arg(1), cur, ts64)?;
+            Ok(0)
+        }
+        TimerGetoverrun => {
+            let i = timer_index(c, c.arg(0))?;
+            Ok(c.p.timers[i].overrun.min(i32::MAX as u32) as u64)
+        }
+        TimerDelete => {
+            let i = timer_index(c, c.arg(0))?;
+            c.p.timers.remove(i);
+            Ok(0)
+        }
         _ => Err(Errno::ENOSYS.into()),
     }
+}
+
+fn timespec_len(c: &Ctx, ts64: bool) -> u64 {
+    if ts64 { 16 } else { 2 * c.word_size() }
+}
+
+/// `timer_create(clockid, sigevent *, timer_t *)`.
+fn timer_create(c: &mut Ctx) -> R {
+    let clock = c.arg(0);
+    // Only the clocks that run with virtual time; CPU-time clocks are not
+    // supported.
+    if !matches!(clock, 0 | 1 | 7 | 8 | 9 | 11) {
+        return Err(Errno::EINVAL.into());
+    }
+    if c.p.timers.len() >= MAX_TIMERS {
+        return Err(Errno::EAGAIN.into());
+    }
+    // The lowest free id, as Linux allocates them.
+    let mut id = 0;
+    while c.p.timers.iter().any(|t| t.id == id) {
+        id += 1;
+    }
+    let sigalrm = crate::linux::signal::SIGALRM;
+    let (value, signo, notify, tid) = if c.arg(1) == 0 {
+        (id as u64, sigalrm, SIGEV_SIGNAL, 0)
+    } else {
+        // struct sigevent: sigev_value (a pointer), sigev_signo,
+        // sigev_notify, then the union whose first int is the tid.
+        let a = c.arg(1);
+        let w = c.word_size();
+        let value = c.get_word(a)?;
+        let signo = c.decode(&c.get(a + w, 4)?) as u32;
+        let notify = c.decode(&c.get(a + w + 4, 4)?) as u32;
+        let tid = c.decode(&c.get(a + w + 8, 4)?) as u32;
+        (value, signo, notify, tid)
+    };
+    match notify {
+        SIGEV_NONE => {}
+        SIGEV_SIGNAL | SIGEV_THREAD_ID => {
+            if signo == 0 || signo > crate::linux::signal::NSIG {
+                return Err(Errno::EINVAL.into());
+            }
+            if notify == SIGEV_THREAD_ID && !c.p.thread_ids().contains(&tid) {
+                return Err(Errno::EINVAL.into());
+            }
+        }
+        _ => return Err(Errno::EINVAL.into()),
+    }
+    let b = c.encode(id as u64, 4);
+    c.put(c.arg(2), &b)?;
+    let t = PosixTimer {
+        id,
+        clock: clock as u32,
+        notify,
+        signo,
+        tid,
+        value,
+        next: None,
+        interval: 0,
+        overrun: 0,
+    };
+    let at = c.p.timers.partition_point(|q| q.id < id);
+    c.p.timers.insert(at, t);
+    Ok(0)
+}
+
+fn timer_index(c: &Ctx, id: u64) -> Result<usize, Fail> {
+    let id = id as u32 as i32;
+    c.p.timers.iter().position(|t| t.id as i32 == id).ok_or_else(|| Errno::EINVAL.into())
+}
+
+/// Interval and time left of timer `i`, in ns.
+fn timer_remaining(c: &Ctx, i: usize) -> (u64, u64) {
+    let t = &c.p.timers[i];
+    let now = c.p.cpu.vclock_ns();
+    (t.interval, t.next.map_or(0, |n| n.saturating_sub(now).max(1)))
+}
+
+fn put_itimerspec(
+    c: &mut Ctx,
+    addr: u64,
+    (interval, value): (u64, u64),
+    ts64: bool,
+) -> Result<(), Fail> {
+    put_timespec(c, addr, interval, ts64)?;
+    put_timespec(c, addr + timespec_len(c, ts64), value, ts64)
 }
 
 /// Virtual time in ns on clock `clk`.

@@ -25,7 +25,7 @@ use crate::machine::vfs::CaptureFile;
 use crate::machine::world::World;
 
 /// How a script ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Ending {
     /// It ran to the end, `exit` or a `set -e` failure: the status.
     Exited(i32),

@@ -1,0 +1,167 @@
+//! Threads, futexes and timers in unmodified glibc programs: the committed
+//! `threadtest` binaries of `guest/libc-tests/` (`threadtest CASE`, static
+//! and dynamic) under `bohr exec -L /usr/<triple>` with both engines,
+//! against `qemu-<arch>-static -L /usr/<triple>`; the thread cap and the
+//! deadlock report, which QEMU cannot show (it has no cap and hangs), are
+//! checked against their documented behaviour. QEMU or a missing cross
+//! libc is a skip with a notice outside CI and a failure under `CI`.
+
+#[path = "common/guest_cases.rs"]
+mod guest_cases;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const ARCHES: &[(&str, &str, &str)] = &[
+    ("riscv64", "qemu-riscv64-static", "riscv64-linux-gnu"),
+    ("aarch64", "qemu-aarch64-static", "aarch64-linux-gnu"),
+    ("powerpc64", "qemu-ppc64-static", "powerpc64-linux-gnu"),
+    ("mipsel", "qemu-mipsel-static", "mipsel-linux-gnu"),
+    ("mipseb", "qemu-mips-static", "mips-linux-gnu"),
+    ("armel", "qemu-arm-static", "arm-linux-gnueabi"),
+];
+
+/// Cases whose output is the same under any schedule, on every arch.
+const CASES: &[&str] = &["mutex", "cond", "barrier", "spin"];
+/// Cases that also take signals with `sigtimedwait` and time out futexes.
+const TIMER_CASES: &[&str] = &["timedwait", "timer"];
+/// Arches where the timer cases match QEMU.
+const TIMERS_READY: &[&str] = &["riscv64", "aarch64"];
+
+fn binary(root: &Path, arch: &str, name: &str) -> PathBuf {
+    root.join("guest/libc-tests/bin").join(arch).join(name)
+}
+
+fn qemu_run(qemu: &Path, triple: &str, bin: &Path, case: &str) -> Output {
+    Command::new("prlimit")
+        .arg("--nproc=64")
+        .arg(qemu)
+        .arg("-L")
+        .arg(format!("/usr/{triple}"))
+        .arg(bin)
+        .arg(case)
+        .output()
+        .expect("run qemu")
+}
+
+fn bohr_run(arch: &str, engine: &str, triple: &str, bin: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_bohr"))
+        .args(["exec", "--arch", arch, "--engine", engine, "-L"])
+        .arg(format!("/usr/{triple}"))
+        .arg(bin)
+        .args(args)
+        .output()
+        .expect("run bohr")
+}
+
+fn show(o: &Output) -> String {
+    format!(
+        "exit {:?}\n--- stdout\n{}--- stderr\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn tools(qemu_name: &str, triple: &str) -> Option<PathBuf> {
+    let Some(qemu) = guest_cases::find_in_path(qemu_name) else {
+        assert!(!guest_cases::in_ci(), "{qemu_name} is missing (install qemu-user-static)");
+        eprintln!("notice: {qemu_name} not found; skipping");
+        return None;
+    };
+    if !Path::new("/usr").join(triple).join("lib").is_dir() {
+        assert!(!guest_cases::in_ci(), "/usr/{triple} is missing (install its libc6 cross)");
+        eprintln!("notice: /usr/{triple} not found; skipping");
+        return None;
+    }
+    Some(qemu)
+}
+
+#[test]
+fn thread_programs_match_qemu() {
+    let root = guest_cases::repo_root();
+    let mut failures = Vec::new();
+    let mut compared = 0;
+    for &(arch, qemu_name, triple) in ARCHES {
+        let Some(qemu) = tools(qemu_name, triple) else { continue };
+        let timers = if TIMERS_READY.contains(&arch) { TIMER_CASES } else { &[] };
+        for kind in ["static", "dynamic"] {
+            // The dynamic binaries of the other arches run the same code
+            // through ld.so; one kind each keeps the test quick.
+            if kind == "dynamic" && !TIMERS_READY.contains(&arch) {
+                continue;
+            }
+            let bin = binary(&root, arch, &format!("threadtest-{kind}"));
+            for &case in CASES.iter().chain(timers) {
+                let want = qemu_run(&qemu, triple, &bin, case);
+                assert_eq!(want.status.code(), Some(0), "{arch} {case}: qemu: {}", show(&want));
+                for engine in ["interp", "jit"] {
+                    let got = bohr_run(arch, engine, triple, &bin, &[case]);
+                    compared += 1;
+                    if got.stdout != want.stdout || got.status.code() != Some(0) {
+                        failures.push(format!(
+                            "{arch} {kind} {case} ({engine})\n=== qemu\n{}=== bohr\n{}",
+                            show(&want),
+                            show(&got)
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {compared} differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// `MAX_THREADS_PER_CELL` (256) threads beyond the first, then `EAGAIN`;
+/// joining them frees the cap again.
+#[test]
+fn the_thread_cap_gives_eagain() {
+    let root = guest_cases::repo_root();
+    for &(arch, _, triple) in &ARCHES[..2] {
+        for engine in ["interp", "jit"] {
+            let bin = binary(&root, arch, "threadtest-static");
+            let got = bohr_run(arch, engine, triple, &bin, &["many"]);
+            assert_eq!(
+                String::from_utf8_lossy(&got.stdout),
+                "created 256 threads, then EAGAIN\nafter joining: ok\n",
+                "{arch} {engine}: {}",
+                show(&got)
+            );
+        }
+    }
+}
+
+/// Two threads lock two mutexes in opposite order while main joins the
+/// first: the run ends as a deadlock (status 124) that names all three
+/// threads and the futex words each waits on.
+#[test]
+fn a_lock_order_deadlock_names_every_thread() {
+    let root = guest_cases::repo_root();
+    for &(arch, _, triple) in ARCHES {
+        for engine in ["interp", "jit"] {
+            let bin = binary(&root, arch, "deadlock");
+            let got = bohr_run(arch, engine, triple, &bin, &[]);
+            let out = String::from_utf8_lossy(&got.stdout).into_owned();
+            let err = String::from_utf8_lossy(&got.stderr).into_owned();
+            assert_eq!(got.status.code(), Some(124), "{arch} {engine}: {}", show(&got));
+            // "a 0x... b 0x...": the futex words of the two mutexes.
+            let words: Vec<&str> = out.split_whitespace().collect();
+            assert_eq!(words.len(), 4, "{arch}: {out}");
+            let (a, b) = (words[1], words[3]);
+            assert!(err.contains("bohr: deadlock: every thread is blocked"), "{arch}: {err}");
+            let lines: Vec<&str> = err.lines().filter(|l| l.contains(" waits on ")).collect();
+            assert_eq!(lines.len(), 3, "{arch} {engine}: {err}");
+            assert!(lines[0].contains("pid 1 tid 1 "), "{arch}: {err}");
+            assert!(lines[1].contains("pid 1 tid 2 "), "{arch}: {err}");
+            assert!(lines[2].contains("pid 1 tid 3 "), "{arch}: {err}");
+            assert!(lines.iter().all(|l| l.contains("waits on futex 0x")), "{arch}: {err}");
+            assert!(lines[1].ends_with(&format!("futex {b}")), "{arch}: {err}");
+            assert!(lines[2].ends_with(&format!("futex {a}")), "{arch}: {err}");
+        }
+    }
+}
