@@ -120,6 +120,8 @@ pub enum ShError {
     File(String),
     #[error("{0}")]
     Script(#[from] ScriptError),
+    #[error("--rootfs: {0}")]
+    Rootfs(#[from] bohr_rootfs::RootfsError),
 }
 
 /// Errors of `trace` and `diff`, all exit status 2.

@@ -9,6 +9,7 @@
 pub mod diag;
 mod expand;
 mod parse;
+pub mod rootfs;
 pub mod select;
 
 use std::collections::BTreeMap;
@@ -19,7 +20,7 @@ use std::time::Duration;
 
 use bohr_emu::arch::Arch;
 use bohr_emu::engine::EngineKind;
-use bohr_emu::machine::{GuestFile, MtdSpec, WritePath};
+use bohr_emu::machine::{GuestFile, MtdSpec, ShellKind, WritePath};
 
 pub use diag::{ConfigError, Diag};
 
@@ -38,6 +39,10 @@ pub enum Param {
     MaxInsns,
     Timeout,
     JitThreshold,
+    /// A root filesystem: a `[rootfs.NAME]` definition, a path, or `none`.
+    Rootfs,
+    /// Which shell runs the script: `bohr` or `guest`.
+    Shell,
     /// Test hook, debug builds only: make the cell panic or hang. It exists
     /// so the runner's own tests can prove that a panicking or hanging cell
     /// is isolated; release builds reject it as an unknown key.
@@ -45,7 +50,7 @@ pub enum Param {
 }
 
 impl Param {
-    pub const ALL: [Param; 13] = [
+    pub const ALL: [Param; 15] = [
         Param::Arch,
         Param::WritePath,
         Param::Script,
@@ -58,6 +63,8 @@ impl Param {
         Param::MaxInsns,
         Param::Timeout,
         Param::JitThreshold,
+        Param::Rootfs,
+        Param::Shell,
         Param::DebugHook,
     ];
 
@@ -75,6 +82,8 @@ impl Param {
             Param::MaxInsns => "max_insns",
             Param::Timeout => "timeout",
             Param::JitThreshold => "jit_threshold",
+            Param::Rootfs => "rootfs",
+            Param::Shell => "shell",
             Param::DebugHook => "debug_hook",
         }
     }
@@ -92,6 +101,8 @@ impl Param {
                 | Param::Chaos
                 | Param::MaxBlockInsns
                 | Param::MtdChunk
+                | Param::Rootfs
+                | Param::Shell
         )
     }
 
@@ -241,6 +252,9 @@ pub struct Settings {
     /// Key into [`Matrix::scripts`].
     pub script: String,
     pub env: Vec<(String, String)>,
+    /// The cell's root filesystem; `None`: Bohr's embedded userland.
+    pub rootfs: Option<rootfs::CellRootfs>,
+    pub shell: ShellKind,
     pub debug_hook: Option<DebugHook>,
 }
 
@@ -280,6 +294,8 @@ impl Cell {
                 Param::MaxInsns => s.max_insns.to_string(),
                 Param::Timeout => s.timeout.map(format_duration)?,
                 Param::JitThreshold => s.jit_threshold.to_string(),
+                Param::Rootfs => s.rootfs.as_ref().map_or("none", |r| r.name.as_str()).to_string(),
+                Param::Shell => s.shell.name().to_string(),
                 Param::DebugHook => match s.debug_hook? {
                     DebugHook::Panic => "panic".to_string(),
                     DebugHook::Hang => "hang".to_string(),
@@ -305,6 +321,11 @@ pub struct Matrix {
     pub files: Vec<GuestFile>,
     /// Scripts by the name the matrix uses.
     pub scripts: BTreeMap<String, Script>,
+    /// `[rootfs.NAME]` definitions, by name.
+    pub rootfs_defs: BTreeMap<String, rootfs::RootfsDef>,
+    /// The images the selected cells use, opened once before any cell
+    /// runs ([`rootfs::open_images`]) and shared by every cell.
+    pub images: std::sync::OnceLock<bohr_rootfs::ImageSet>,
 }
 
 impl Matrix {
