@@ -12,9 +12,10 @@
 #     rootfs.squashfs
 #
 # The busybox config (scripts/busybox.config) holds only the applets the
-# tests use, so one arch builds in well under a minute. Outputs are reused
-# while the source package version, the config and this script are
-# unchanged. Needs root (or sudo) once, to add a deb-src entry.
+# tests use, so one arch builds in well under a minute. A build is reused
+# while the source package version and the config are unchanged, and a
+# rootfs while its build and this script are. Needs root (or sudo) once,
+# to add a deb-src entry.
 #
 # Usage: scripts/busybox-rootfs.sh [ARCH...]   (default: every arch)
 set -euo pipefail
@@ -48,8 +49,11 @@ if [ -z "$src" ]; then
   src=$(ls -d "$OUT"/src/busybox-*/ | head -n1)
 fi
 src=${src%/}
+build_stamp() {
+  printf '%s\n' "$(basename "$src")" "$1" "$(sha256sum "$CONFIG" | cut -d' ' -f1)"
+}
 stamp_of() {
-  printf '%s\n' "$(basename "$src")" "$1" "$(sha256sum "$CONFIG" "$0" | cut -d' ' -f1)"
+  printf '%s\n' "$(build_stamp "$1")" "$(sha256sum "$0" | cut -d' ' -f1)"
 }
 
 # The .config for one triple and linkage: allnoconfig plus the fragment.
@@ -76,17 +80,18 @@ configure() { # build-dir triple static(y|n)
   done < <(grep '^CONFIG_.*=y$' "$b/fragment")
 }
 
-# Copy one ELF's shared libraries (and the loader) from the cross libc.
+# Copy one ELF's shared libraries to /lib, and the loader to the path it
+# names (with a link in /lib when that is elsewhere, as Debian has it),
+# from the cross libc.
 copy_libs() { # root triple elf
-  local root=$1 triple=$2 elf=$3 sys=/usr/$2 lib dest interp
+  local root=$1 triple=$2 elf=$3 sys=/usr/$2 lib interp
   interp=$("$triple-readelf" -l "$elf" | sed -n 's/.*Requesting program interpreter: \(.*\)]/\1/p')
   [ -n "$interp" ] || return 0
-  mkdir -p "$root$(dirname "$interp")"
-  cp -L "$(find "$sys"/lib* -name "$(basename "$interp")" | head -n1)" "$root$interp"
+  mkdir -p "$root/lib" "$root$(dirname "$interp")"
+  cp -L "$(find "$sys"/lib* -name "$(basename "$interp")" | head -n1)" "$root/lib/$(basename "$interp")"
+  [ "$(dirname "$interp")" = /lib ] || ln -sf "/lib/$(basename "$interp")" "$root$interp"
   for lib in $("$triple-readelf" -d "$elf" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p'); do
-    dest="$root$(dirname "$interp")/$lib"
-    [ -e "$dest" ] && continue
-    cp -L "$(find "$sys"/lib* -name "$lib" | head -n1)" "$dest"
+    [ -e "$root/lib/$lib" ] || cp -L "$(find "$sys"/lib* -name "$lib" | head -n1)" "$root/lib/$lib"
   done
 }
 
@@ -117,10 +122,14 @@ for arch in "${ARCHES[@]}"; do
     fi
     started=$SECONDS
     b="$OUT/build/$arch-$link"
-    rm -rf "$b" "$d" && mkdir -p "$b" "$d"
-    configure "$b" "$triple" "$([ $link = static ] && echo y || echo n)"
-    make -s -C "$src" O="$PWD/$b" -j"$JOBS" busybox busybox.links >"$b/build.log" 2>&1 \
-      || { tail -n 30 "$b/build.log" >&2; echo "busybox-rootfs: $arch $link: build failed" >&2; exit 1; }
+    rm -rf "$d" && mkdir -p "$d"
+    if ! [ -f "$b/.built" ] || [ "$(cat "$b/.built")" != "$(build_stamp "$triple-$link")" ]; then
+      rm -rf "$b" && mkdir -p "$b"
+      configure "$b" "$triple" "$([ $link = static ] && echo y || echo n)"
+      make -s -C "$src" O="$PWD/$b" -j"$JOBS" busybox busybox.links >"$b/build.log" 2>&1 \
+        || { tail -n 30 "$b/build.log" >&2; echo "busybox-rootfs: $arch $link: build failed" >&2; exit 1; }
+      build_stamp "$triple-$link" > "$b/.built"
+    fi
     root="$d/root"
     mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,etc,dev,proc,sys,tmp,root}
     install -m 0755 "$b/busybox" "$root/bin/busybox"
