@@ -89,7 +89,9 @@ copy_libs() { # root triple elf
   [ -n "$interp" ] || return 0
   mkdir -p "$root/lib" "$root$(dirname "$interp")"
   cp -L "$(find "$sys"/lib* -name "$(basename "$interp")" | head -n1)" "$root/lib/$(basename "$interp")"
-  [ "$(dirname "$interp")" = /lib ] || ln -sf "/lib/$(basename "$interp")" "$root$interp"
+  # Relative, so it resolves under `qemu -L` too (QEMU lets the host
+  # follow links).
+  [ "$(dirname "$interp")" = /lib ] || ln -sf "../lib/$(basename "$interp")" "$root$interp"
   for lib in $("$triple-readelf" -d "$elf" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p'); do
     [ -e "$root/lib/$lib" ] || cp -L "$(find "$sys"/lib* -name "$lib" | head -n1)" "$root/lib/$lib"
   done

@@ -169,7 +169,8 @@ fn cells_write_to_their_own_layer() {
     // A private copy of the directory image, so the check below also sees
     // any host write.
     let root = p.path("root");
-    let cp = Command::new("cp").arg("-a").arg(bb.join(arch).join("static/root")).arg(&root).status();
+    let cp =
+        Command::new("cp").arg("-a").arg(bb.join(arch).join("static/root")).arg(&root).status();
     assert!(cp.unwrap().success());
     let before = tree_digest(&root);
     let squash = bb.join(arch).join("static/rootfs.squashfs");
@@ -200,8 +201,19 @@ fn cells_write_to_their_own_layer() {
         std::fs::write(&script, p.read("guest-scripts/writer.sh")).unwrap();
         for shell in ["bohr", "guest"] {
             let o = p.bohr(&[
-                "sh", "--arch", arch, "-q", "--rootfs", "root", "--shell", shell, "--env",
-                &format!("WHO={who}"), "--env", "PATH=/bin:/usr/bin", script.to_str().unwrap(),
+                "sh",
+                "--arch",
+                arch,
+                "-q",
+                "--rootfs",
+                "root",
+                "--shell",
+                shell,
+                "--env",
+                &format!("WHO={who}"),
+                "--env",
+                "PATH=/bin:/usr/bin",
+                script.to_str().unwrap(),
             ]);
             assert_eq!(o.code, 0, "{o:?}");
             assert_eq!(o.stdout, format!("{who}\n{who}\n{who}\ncat gone\n"), "{shell}");
@@ -250,8 +262,10 @@ const SHELL_CASES: &[&str] = &[
 ];
 
 /// Shell features that need a caught signal's frame.
-const SIGNAL_CASES: &[&str] =
-    &["trap 'echo usr1' USR1; kill -USR1 $$; echo after", "trap 'echo term' TERM; kill $$; echo after"];
+const SIGNAL_CASES: &[&str] = &[
+    "trap 'echo usr1' USR1; kill -USR1 $$; echo after",
+    "trap 'echo term' TERM; kill $$; echo after",
+];
 
 /// Applet cases: `(input, command)`. The command reads `input` on stdin;
 /// `in` names the same bytes as a file in the current directory.
@@ -281,7 +295,9 @@ const APPLET_CASES: &[(&str, &str)] = &[
     ("", "sleep 0.05"),
     ("", "date -u -d @946684800 '+%Y-%m-%d %H:%M:%S'"),
     ("", "find /etc -name passwd"),
-    ("", "ls -l in"),
+    // `-e`: full dates (plain `-l` shows a time or a year depending on
+    // the clock, which is 2000 in Bohr and now under QEMU).
+    ("", "ls -le in"),
     ("", "ls /etc"),
     ("", "env -i A=1 B=2 env"),
 ];
@@ -295,12 +311,20 @@ struct Run {
 /// cannot run yet, Bohr's shell), in `/tmp` of the rootfs.
 fn bohr_case(root: &Path, arch: &str, shell: &str, work: &Path, input: &str, cmd: &str) -> Run {
     let script = work.join("case.sh");
+    // A file made in the run is dated by the virtual clock, which starts at
+    // 2000-01-01 00:00:00 UTC; QEMU's copy is dated so by the host.
     let body = if input.is_empty() {
-        format!("cd /tmp && touch -d '2000-01-01 00:00:00' in && {cmd}\n")
+        format!("cd /tmp && : > in && {cmd}\n")
     } else {
         format!(
-            "cd /tmp && printf '%s' '{}' > in && touch -d '2000-01-01 00:00:00' in && {cmd} < in\n",
-            input.replace('\\', "\\\\").replace('\'', "'\\''").replace('\n', "\\n")
+            "cd /tmp && printf '%b' '{}' > in && {cmd} < in\n",
+            input
+                .bytes()
+                .map(|b| match b {
+                    b' '..=b'~' if b != b'\\' && b != b'\'' => (b as char).to_string(),
+                    _ => format!("\\0{b:03o}"),
+                })
+                .collect::<String>()
         )
     };
     std::fs::write(&script, body).unwrap();
@@ -319,7 +343,11 @@ fn bohr_case(root: &Path, arch: &str, shell: &str, work: &Path, input: &str, cmd
 fn qemu_case(qemu: &str, root: &Path, input: &str, cmd: &str, applet: bool) -> Run {
     let tmp = root.join("tmp");
     std::fs::write(tmp.join("in"), input).unwrap();
-    let t = Command::new("touch").args(["-d", "2000-01-01 00:00:00"]).arg(tmp.join("in")).status();
+    let t = Command::new("touch")
+        .args(["-d", "2000-01-01 00:00:00"])
+        .arg(tmp.join("in"))
+        .env("TZ", "UTC")
+        .status();
     assert!(t.unwrap().success());
     let busybox = root.join("bin/busybox");
     let mut c = Command::new("prlimit");
@@ -377,7 +405,12 @@ fn busybox_applets_match_qemu() {
             }
         }
     }
-    assert!(failures.is_empty(), "{} of {compared} differ:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {compared} differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]

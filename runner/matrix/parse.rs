@@ -723,7 +723,11 @@ impl<'s> Parser<'s> {
                     format!(
                         "unknown rootfs `{s}`: name a [rootfs.NAME] definition ({}), give a \
                          path holding `/`, or `none`{}",
-                        if names.is_empty() { "this matrix has none".into() } else { choices(names.iter().copied()) },
+                        if names.is_empty() {
+                            "this matrix has none".into()
+                        } else {
+                            choices(names.iter().copied())
+                        },
                         did_you_mean(&s, names.iter().copied())
                     ),
                 );

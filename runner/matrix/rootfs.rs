@@ -95,7 +95,10 @@ pub fn open_images(m: &Matrix, cells: &[&Cell]) -> Result<(), ConfigError> {
 /// The opened image of `cell`, if it has a rootfs.
 pub fn image_of(m: &Matrix, cell: &Cell) -> Result<Option<bohr_rootfs::Image>, String> {
     let Some(r) = &cell.settings.rootfs else { return Ok(None) };
-    m.images.get().and_then(|set| set.get(&r.path)).cloned().map(Some).ok_or_else(|| {
-        format!("rootfs image {} was not opened before the run", r.path.display())
-    })
+    m.images
+        .get()
+        .and_then(|set| set.get(&r.path))
+        .cloned()
+        .map(Some)
+        .ok_or_else(|| format!("rootfs image {} was not opened before the run", r.path.display()))
 }
