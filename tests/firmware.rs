@@ -439,3 +439,94 @@ fn firmware_matrix_passes_at_any_jobs() {
     assert_eq!(one.len(), (READY.len() + GUEST_SHELL.len()) * 3 * 3);
     assert_eq!(one, run("2"));
 }
+
+/// A one-entry ustar archive whose entry is named `name`.
+fn tar_with_entry(name: &str) -> Vec<u8> {
+    let mut h = [0u8; 512];
+    h[..name.len()].copy_from_slice(name.as_bytes());
+    h[100..108].copy_from_slice(b"0000644\0");
+    h[108..116].copy_from_slice(b"0000000\0");
+    h[116..124].copy_from_slice(b"0000000\0");
+    h[124..136].copy_from_slice(b"00000000000\0");
+    h[136..148].copy_from_slice(b"00000000000\0");
+    h[156] = b'0';
+    h[257..263].copy_from_slice(b"ustar\0");
+    h[263..265].copy_from_slice(b"00");
+    h[148..156].copy_from_slice(b"        ");
+    let sum: u32 = h.iter().map(|&b| u32::from(b)).sum();
+    h[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+    let mut out = h.to_vec();
+    out.extend([0u8; 1024]);
+    out
+}
+
+#[test]
+fn bad_images_are_configuration_errors_before_any_cell_runs() {
+    let p = Project::new("badimages");
+    p.script("hello", "echo hello\n");
+    let good = tar_with_entry("etc/ok");
+    std::fs::write(p.path("truncated.tar"), &good[..700]).unwrap();
+    std::fs::write(p.path("bzip2.tar.bz2"), b"BZh91AY&SY\x01\x02\x03\x04 rest of a bzip2 stream")
+        .unwrap();
+    std::fs::write(p.path("escape.tar"), tar_with_entry("../evil")).unwrap();
+    std::fs::create_dir_all(p.path("loop/etc")).unwrap();
+    std::os::unix::fs::symlink("b", p.path("loop/etc/a")).unwrap();
+    std::os::unix::fs::symlink("a", p.path("loop/etc/b")).unwrap();
+    let m = p.matrix(
+        "bad",
+        "[rootfs.missing]\nimage = \"../nope/{arch}.tar\"\n\
+         [rootfs.truncated]\nimage = \"../truncated.tar\"\n\
+         [rootfs.bzip2]\nimage = \"../bzip2.tar.bz2\"\n\
+         [rootfs.escape]\nimage = \"../escape.tar\"\n\
+         [rootfs.loop]\nimage = \"../loop\"\n\
+         [matrix]\narch = [\"riscv64\"]\nrootfs = [\"missing\", \"truncated\", \"bzip2\", \"escape\", \"loop\"]\n\
+         script = [\"hello\"]\n",
+    );
+    let out = p.bohr(&["run", &m]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert_eq!(out.stdout, "", "no cell may run");
+    assert!(!out.stderr.contains("result:"), "{}", out.stderr);
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    let want: &[(&str, &str)] = &[
+        ("matrices/bad.toml:2:9: bad rootfs image `missing`", "no such file or directory"),
+        ("matrices/bad.toml:4:9: bad rootfs image `truncated`", "truncated"),
+        ("matrices/bad.toml:6:9: bad rootfs image `bzip2`", "unsupported compression"),
+        ("matrices/bad.toml:8:9: bad rootfs image `escape`", "../evil"),
+        ("matrices/bad.toml:10:9: bad rootfs image `loop`", "symlink loop"),
+    ];
+    for (at, why) in want {
+        assert!(
+            lines.iter().any(|l| l.contains(at) && l.contains(why)),
+            "no `{at}` … `{why}` in:\n{}",
+            out.stderr
+        );
+    }
+    // `bohr list` names cells without opening images.
+    assert_eq!(p.bohr(&["list", &m]).code, 0);
+
+    // Values and shells are checked with the rest of the matrix.
+    let m = p.matrix(
+        "typo",
+        "[rootfs.busybox]\nimage = \"x\"\n[matrix]\narch = [\"riscv64\"]\nrootfs = [\"busybx\"]\n\
+         script = [\"hello\"]\n",
+    );
+    let out = p.bohr(&["run", &m]);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("matrices/typo.toml:5:11: unknown rootfs `busybx`"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("did you mean `busybox`?"), "{}", out.stderr);
+    let m = p.matrix(
+        "noroot",
+        "[matrix]\narch = [\"riscv64\"]\nshell = [\"guest\"]\nscript = [\"hello\"]\n",
+    );
+    let out = p.bohr(&["run", &m]);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("`shell = \"guest\"` runs the rootfs's own /bin/sh"),
+        "{}",
+        out.stderr
+    );
+}
