@@ -103,6 +103,10 @@ pub fn run(cmd: &RunCommand, exec: &dyn Executor) -> i32 {
         print_config_error(&e);
         return 2;
     }
+    if let Err(e) = matrix::rootfs::open_images(&m, &cells) {
+        print_config_error(&e);
+        return 2;
+    }
     let junit = cmd
         .junit
         .clone()

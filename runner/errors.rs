@@ -21,6 +21,17 @@ pub enum UnitError {
     TooLarge(String),
 }
 
+/// A cell whose machine configuration cannot be built (`run::run_config`).
+#[derive(Debug, thiserror::Error)]
+pub enum CellConfigError {
+    /// A device of the cell's `[[mtd]]` list.
+    #[error(transparent)]
+    Mtd(#[from] bohr_emu::machine::mtd::MtdError),
+    /// The cell's root filesystem image was not opened before the run.
+    #[error("{0}")]
+    Rootfs(String),
+}
+
 /// An MTD device description that cannot be built (`mtd`), whether it
 /// came from `bohr sh --mtd` or a matrix's `[[mtd]]`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -120,6 +131,8 @@ pub enum ShError {
     File(String),
     #[error("{0}")]
     Script(#[from] ScriptError),
+    #[error("--rootfs: {0}")]
+    Rootfs(#[from] bohr_rootfs::RootfsError),
 }
 
 /// Errors of `trace` and `diff`, all exit status 2.

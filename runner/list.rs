@@ -36,6 +36,11 @@ struct CellJson<'a> {
     mtd_chunk: u32,
     jit_threshold: u32,
     timeout: Option<String>,
+    /// The rootfs value (`none`, a definition's name or a path) and the
+    /// image it resolves to.
+    rootfs: &'a str,
+    rootfs_image: Option<String>,
+    shell: &'a str,
     env: Map<String, Json>,
     /// Line of the matrix that defines the cell.
     line: usize,
@@ -72,6 +77,9 @@ fn cell_json<'a>(m: &'a Matrix, c: &'a Cell) -> CellJson<'a> {
         mtd_chunk: s.mtd_chunk,
         jit_threshold: s.jit_threshold,
         timeout: s.timeout.map(format_duration),
+        rootfs: s.rootfs.as_ref().map_or(crate::matrix::rootfs::NONE, |r| r.name.as_str()),
+        rootfs_image: s.rootfs.as_ref().map(|r| r.path.display().to_string()),
+        shell: s.shell.name(),
         env: s.env.iter().map(|(k, v)| (k.clone(), Json::String(v.clone()))).collect(),
         line: c.line,
     }

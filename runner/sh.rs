@@ -6,13 +6,14 @@
 //! script the shell rejects).
 
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use bohr_emu::arch::Arch;
 use bohr_emu::engine::EngineKind;
 use bohr_emu::machine::{
-    GuestFile, MachineConfig, MtdSpec, Outcome, RunControl, Stopped, WritePath, run_script,
+    GuestFile, MachineConfig, MtdSpec, Outcome, RunControl, ShellKind, Stopped, WritePath,
+    run_script,
 };
 
 /// Arguments of `bohr sh`.
@@ -61,10 +62,15 @@ pub struct ShArgs {
     /// Add a host file to the guest file system (repeatable).
     #[arg(long = "file", value_name = "GUEST_PATH=HOST_PATH")]
     pub files: Vec<String>,
-    /// Add every file under DIR at the same path in the guest (for example
-    /// DIR/bin/tool becomes /bin/tool).
-    #[arg(long, value_name = "DIR")]
+    /// A firmware root filesystem as the guest's `/` (read-only, under the
+    /// run's own writable layer): a directory, tar (plain, gzip, xz), cpio
+    /// (newc, plain, gzip, xz) or squashfs. Bohr's tools move to /bohr/bin.
+    #[arg(long, short = 'L', value_name = "IMAGE")]
     pub rootfs: Option<PathBuf>,
+    /// Which shell runs the script: bohr (Bohr's own; every command a
+    /// guest process) or guest (the rootfs's `/bin/sh -c SCRIPT`).
+    #[arg(long, default_value = "bohr", value_parser = |s: &str| s.parse::<ShellKind>())]
+    pub shell: ShellKind,
     #[command(flatten)]
     pub limits: crate::limits::LimitArgs,
     /// Print only the script's output, no summary.
@@ -94,36 +100,6 @@ fn is_executable(meta: &std::fs::Metadata) -> bool {
     meta.permissions().mode() & 0o111 != 0
 }
 
-/// Every file under `root`, as guest files, in sorted order.
-fn rootfs_files(root: &Path) -> Result<Vec<GuestFile>, ShError> {
-    let mut out = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    let read_err = |p: &Path, source| ShError::Read { path: p.display().to_string(), source };
-    while let Some(dir) = stack.pop() {
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(&dir)
-            .map_err(|e| read_err(&dir, e))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .collect();
-        entries.sort();
-        for path in entries.into_iter().rev() {
-            let meta = std::fs::metadata(&path).map_err(|e| read_err(&path, e))?;
-            if meta.is_dir() {
-                stack.push(path);
-            } else {
-                let rel = path.strip_prefix(root).expect("walked from root");
-                let data = std::fs::read(&path).map_err(|e| read_err(&path, e))?;
-                out.push(GuestFile {
-                    path: format!("/{}", rel.display()),
-                    data: Arc::new(data),
-                    executable: is_executable(&meta),
-                });
-            }
-        }
-    }
-    out.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(out)
-}
-
 /// Build the machine configuration from the arguments.
 pub fn config(a: &ShArgs) -> Result<MachineConfig, ShError> {
     let mut cfg = MachineConfig::new(a.arch);
@@ -145,9 +121,10 @@ pub fn config(a: &ShArgs) -> Result<MachineConfig, ShError> {
             e.split_once('=').filter(|(k, _)| !k.is_empty()).ok_or(ShError::Env(e.clone()))?;
         cfg.env.push((k.to_string(), v.to_string()));
     }
-    if let Some(root) = &a.rootfs {
-        cfg.files.extend(rootfs_files(root)?);
+    if let Some(image) = &a.rootfs {
+        cfg.rootfs = Some(bohr_rootfs::Image::open(image)?);
     }
+    cfg.shell = a.shell;
     for f in &a.files {
         let (guest, host) = f.split_once('=').ok_or_else(|| ShError::File(f.clone()))?;
         if !guest.starts_with('/') {

@@ -175,6 +175,7 @@ pub fn trace(a: &TraceArgs) -> Result<i32, TraceError> {
     }
     let m = load(&a.matrix)?;
     let cell = one_cell(&m, &a.cell)?;
+    matrix::rootfs::open_images(&m, &[cell]).map_err(TraceError::Config)?;
     let dest = a.execlog.as_ref().map_or("stderr".into(), |p| p.display().to_string());
     let sink = Sink::file_or_stderr(a.execlog.as_deref())
         .map_err(|source| TraceError::Create { path: dest.clone(), source })?;
@@ -263,6 +264,7 @@ pub fn diff(a: &DiffArgs) -> Result<i32, TraceError> {
     let m = load(&a.matrix)?;
     let ca = one_cell(&m, &a.cell_a)?;
     let cb = one_cell(&m, &a.cell_b)?;
+    matrix::rootfs::open_images(&m, &[ca, cb]).map_err(TraceError::Config)?;
     let limit = usize::try_from(a.limit).unwrap_or(usize::MAX);
     let seeds = Seeds { seed: a.seed, schedule: a.schedule_seed };
     let (oa, ta) = record(&m, ca, seeds, limit)?;

@@ -194,7 +194,7 @@ pub(super) fn build(src: &Source, path: &Path, p: Parsed) -> Result<Matrix, Conf
                 stems.insert(stem.clone(), (id.clone(), line));
             }
         }
-        match settings(&p, c) {
+        match settings(src, &p, c) {
             Ok(settings) => {
                 let mut expect = p.expect.clone();
                 expect.overlay(&c.expect);
@@ -236,11 +236,19 @@ pub(super) fn build(src: &Source, path: &Path, p: Parsed) -> Result<Matrix, Conf
         mtds: p.mtds,
         files: p.files,
         scripts: p.scripts,
+        rootfs_defs: p
+            .rootfs_defs
+            .into_iter()
+            .map(|(name, (image, span))| {
+                (name, super::rootfs::RootfsDef { image, at: src.line_col(span.start) })
+            })
+            .collect(),
+        images: std::sync::OnceLock::new(),
     })
 }
 
 /// Defaults ← `[cell]` ← the combination's values.
-fn settings(p: &Parsed, c: &Combo) -> Result<Settings, String> {
+fn settings(src: &Source, p: &Parsed, c: &Combo) -> Result<Settings, String> {
     let d = bohr_emu::machine::MachineConfig::new(bohr_emu::arch::Arch::Riscv64);
     let mut s = Settings {
         arch: d.arch,
@@ -259,8 +267,11 @@ fn settings(p: &Parsed, c: &Combo) -> Result<Settings, String> {
         timeout: None,
         script: String::new(),
         env: p.env.clone(),
+        rootfs: None,
+        shell: d.shell,
         debug_hook: None,
     };
+    let mut rootfs: Option<&str> = None;
     let mut have_arch = false;
     let mut have_script = false;
     let values = p
@@ -273,6 +284,10 @@ fn settings(p: &Parsed, c: &Combo) -> Result<Settings, String> {
             Key::Env(name) => match s.env.iter_mut().find(|(n, _)| n == name) {
                 Some(slot) => slot.1 = v.to_string(),
                 None => s.env.push((name.clone(), v.to_string())),
+            },
+            Key::Param(Param::Rootfs) => match v {
+                Value::Str(name) => rootfs = Some(name.as_str()),
+                _ => return Err(format!("internal error: unexpected value `{v}` for `rootfs`")),
             },
             Key::Param(param) => apply(&mut s, *param, v, &mut have_arch, &mut have_script)?,
         }
@@ -291,6 +306,25 @@ fn settings(p: &Parsed, c: &Combo) -> Result<Settings, String> {
              stub); exclude it with [[matrix.exclude]] arch = \"{a}\", write_path = \"portal\"",
             a = s.arch
         ));
+    }
+    s.rootfs = match rootfs {
+        None | Some(super::rootfs::NONE) => None,
+        Some(name) => {
+            let (template, span) = match p.rootfs_defs.get(name) {
+                Some((image, span)) => (image.as_str(), span),
+                None => (name, p.rootfs_paths.get(name).unwrap_or(&c.span)),
+            };
+            Some(super::rootfs::CellRootfs {
+                name: name.to_string(),
+                path: super::rootfs::image_path(&p.dir, template, s.arch.name()),
+                at: src.line_col(span.start),
+            })
+        }
+    };
+    if s.shell == bohr_emu::machine::ShellKind::Guest && s.rootfs.is_none() {
+        return Err("`shell = \"guest\"` runs the rootfs's own /bin/sh: give the cell a \
+                    `rootfs`"
+            .into());
     }
     if s.debug_hook == Some(DebugHook::Hang) && s.timeout.is_none() {
         return Err("`debug_hook = \"hang\"` needs a `timeout`".into());
@@ -357,6 +391,9 @@ fn apply(
                 Value::Bool(_) => return Err(bad()),
             })
         }
+        Param::Shell => s.shell = text()?.parse().map_err(|_| bad())?,
+        // Resolved with the definitions, in `settings`.
+        Param::Rootfs => return Err(bad()),
         Param::DebugHook => {
             s.debug_hook = Some(match text()? {
                 "panic" => DebugHook::Panic,

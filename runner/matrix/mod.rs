@@ -9,6 +9,7 @@
 pub mod diag;
 mod expand;
 mod parse;
+pub mod rootfs;
 pub mod select;
 
 use std::collections::BTreeMap;
@@ -19,7 +20,7 @@ use std::time::Duration;
 
 use bohr_emu::arch::Arch;
 use bohr_emu::engine::EngineKind;
-use bohr_emu::machine::{GuestFile, MtdSpec, WritePath};
+use bohr_emu::machine::{GuestFile, MtdSpec, ShellKind, WritePath};
 
 pub use diag::{ConfigError, Diag};
 
@@ -44,6 +45,10 @@ pub enum Param {
     MaxTasks,
     /// Bytes the writable file layer holds (a size).
     Disk,
+    /// A root filesystem: a `[rootfs.NAME]` definition, a path, or `none`.
+    Rootfs,
+    /// Which shell runs the script: `bohr` or `guest`.
+    Shell,
     /// Test hook, debug builds only: make the cell panic or hang. It exists
     /// so the runner's own tests can prove that a panicking or hanging cell
     /// is isolated; release builds reject it as an unknown key.
@@ -51,7 +56,7 @@ pub enum Param {
 }
 
 impl Param {
-    pub const ALL: [Param; 16] = [
+    pub const ALL: [Param; 18] = [
         Param::Arch,
         Param::WritePath,
         Param::Script,
@@ -67,6 +72,8 @@ impl Param {
         Param::Memory,
         Param::MaxTasks,
         Param::Disk,
+        Param::Rootfs,
+        Param::Shell,
         Param::DebugHook,
     ];
 
@@ -87,6 +94,8 @@ impl Param {
             Param::Memory => "memory",
             Param::MaxTasks => "max_tasks",
             Param::Disk => "disk",
+            Param::Rootfs => "rootfs",
+            Param::Shell => "shell",
             Param::DebugHook => "debug_hook",
         }
     }
@@ -104,6 +113,8 @@ impl Param {
                 | Param::Chaos
                 | Param::MaxBlockInsns
                 | Param::MtdChunk
+                | Param::Rootfs
+                | Param::Shell
         )
     }
 
@@ -257,6 +268,9 @@ pub struct Settings {
     /// Key into [`Matrix::scripts`].
     pub script: String,
     pub env: Vec<(String, String)>,
+    /// The cell's root filesystem; `None`: Bohr's embedded userland.
+    pub rootfs: Option<rootfs::CellRootfs>,
+    pub shell: ShellKind,
     pub debug_hook: Option<DebugHook>,
 }
 
@@ -299,6 +313,8 @@ impl Cell {
                 Param::Memory => s.memory?.to_string(),
                 Param::MaxTasks => s.max_tasks.to_string(),
                 Param::Disk => s.disk.to_string(),
+                Param::Rootfs => s.rootfs.as_ref().map_or("none", |r| r.name.as_str()).to_string(),
+                Param::Shell => s.shell.name().to_string(),
                 Param::DebugHook => match s.debug_hook? {
                     DebugHook::Panic => "panic".to_string(),
                     DebugHook::Hang => "hang".to_string(),
@@ -324,6 +340,11 @@ pub struct Matrix {
     pub files: Vec<GuestFile>,
     /// Scripts by the name the matrix uses.
     pub scripts: BTreeMap<String, Script>,
+    /// `[rootfs.NAME]` definitions, by name.
+    pub rootfs_defs: BTreeMap<String, rootfs::RootfsDef>,
+    /// The images the selected cells use, opened once before any cell
+    /// runs ([`rootfs::open_images`]) and shared by every cell.
+    pub images: std::sync::OnceLock<bohr_rootfs::ImageSet>,
 }
 
 impl Matrix {

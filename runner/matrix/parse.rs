@@ -18,7 +18,7 @@ use toml::de::{DeTable, DeValue};
 use bohr_emu::arch::{Arch, supported_arches};
 use bohr_emu::engine::EngineKind;
 use bohr_emu::events::Event;
-use bohr_emu::machine::{GuestFile, MtdFill, MtdSpec, WritePath};
+use bohr_emu::machine::{GuestFile, MtdFill, MtdSpec, ShellKind, WritePath};
 
 use super::diag::{ConfigError, Diag, Source, choices, did_you_mean};
 use super::{Axis, Key, Param, Pattern, Script, Value};
@@ -102,10 +102,17 @@ pub(super) struct Parsed {
     pub files: Vec<GuestFile>,
     pub expect: ExpectPatch,
     pub scripts: BTreeMap<String, Script>,
+    /// The matrix's directory (relative host paths start here).
+    pub dir: PathBuf,
+    /// `[rootfs.NAME]` definitions: the image path as written and its span.
+    pub rootfs_defs: BTreeMap<String, (String, Span)>,
+    /// `rootfs` values that are paths, with the span of their first use.
+    pub rootfs_paths: BTreeMap<String, Span>,
 }
 
-const TOP_KEYS: [&str; 8] =
-    ["name", "description", "matrix", "cell", "env", "mtd", "file", "expect"];
+const TOP_KEYS: [&str; 9] =
+    ["name", "description", "matrix", "cell", "env", "mtd", "file", "expect", "rootfs"];
+const ROOTFS_KEYS: [&str; 1] = ["image"];
 const EXPECT_KEYS: [&str; 9] = [
     "exit",
     "stdout_contains",
@@ -128,6 +135,9 @@ struct Parser<'s> {
     root: PathBuf,
     errs: Vec<Diag>,
     scripts: BTreeMap<String, Script>,
+    /// `[rootfs.NAME]` definitions, read before anything that names them.
+    rootfs_defs: BTreeMap<String, (String, Span)>,
+    rootfs_paths: BTreeMap<String, Span>,
 }
 
 /// Table entries in file order (toml's map is sorted by key).
@@ -175,7 +185,15 @@ pub(super) fn parse(src: &Source, path: &Path) -> Result<Parsed, ConfigError> {
         _ => PathBuf::from("."),
     };
     let root = project_root(&dir);
-    let mut p = Parser { src, dir, root, errs: Vec::new(), scripts: BTreeMap::new() };
+    let mut p = Parser {
+        src,
+        dir,
+        root,
+        errs: Vec::new(),
+        scripts: BTreeMap::new(),
+        rootfs_defs: BTreeMap::new(),
+        rootfs_paths: BTreeMap::new(),
+    };
     let parsed = p.document(doc.get_ref(), path);
     if p.errs.is_empty() {
         Ok(parsed)
@@ -351,10 +369,18 @@ impl<'s> Parser<'s> {
             files: Vec::new(),
             expect: ExpectPatch::default(),
             scripts: BTreeMap::new(),
+            dir: self.dir.clone(),
+            rootfs_defs: BTreeMap::new(),
+            rootfs_paths: BTreeMap::new(),
         };
+        // Axes and includes name rootfs definitions wherever those are.
+        if let Some(v) = doc.get("rootfs") {
+            self.rootfs_defs(v);
+        }
         let mut saw_matrix = false;
         for (k, v) in entries(doc) {
             match k.get_ref().as_ref() {
+                "rootfs" => {}
                 "name" => {
                     if let Some(n) = self.string(v, "`name`") {
                         if valid_matrix_name(&n) {
@@ -449,7 +475,61 @@ impl<'s> Parser<'s> {
             });
         }
         out.scripts = std::mem::take(&mut self.scripts);
+        out.rootfs_defs = std::mem::take(&mut self.rootfs_defs);
+        out.rootfs_paths = std::mem::take(&mut self.rootfs_paths);
         out
+    }
+
+    /// `[rootfs.NAME] image = "PATH"` tables.
+    fn rootfs_defs(&mut self, v: &Spanned<DeValue>) {
+        let Some(t) = self.table(v, "`rootfs`") else { return };
+        for (k, dv) in entries(t) {
+            let name = k.get_ref().to_string();
+            if !valid_rootfs_name(&name) {
+                self.err(
+                    &k.span(),
+                    format!(
+                        "rootfs name `{name}` must be letters, digits, `_`, `-` and `.`, and not \
+                         `{}` (it forms cell IDs)",
+                        super::rootfs::NONE
+                    ),
+                );
+                continue;
+            }
+            let Some(dt) = self.table(dv, &format!("`rootfs.{name}`")) else { continue };
+            let mut image = None;
+            for (ik, iv) in entries(dt) {
+                match ik.get_ref().as_ref() {
+                    "image" => {
+                        image = self
+                            .string(iv, &format!("`rootfs.{name}.image`"))
+                            .map(|s| (s, iv.span()))
+                    }
+                    other => self.unknown_key(
+                        &ik.span(),
+                        other,
+                        &format!("[rootfs.{name}]"),
+                        &ROOTFS_KEYS,
+                    ),
+                }
+            }
+            match image {
+                Some((s, _)) if s.is_empty() || s.contains('\0') => {
+                    self.err(&dv.span(), format!("`rootfs.{name}.image` must be a path"))
+                }
+                Some(img) => {
+                    self.rootfs_defs.insert(name, img);
+                }
+                None if !dt.contains_key("image") => self.err(
+                    &dv.span(),
+                    format!(
+                        "[rootfs.{name}] needs an `image`: a directory, tar, cpio or squashfs \
+                         image (`{{arch}}` becomes the cell's architecture)"
+                    ),
+                ),
+                None => {}
+            }
+        }
     }
 
     fn unknown_param(&mut self, span: &Span, name: &str, what: &str) {
@@ -659,6 +739,36 @@ impl<'s> Parser<'s> {
             Param::DebugHook => {
                 let s = self.string(v, &what)?;
                 self.choice(v, &s, "debug hook", &["panic", "hang"])
+            }
+            Param::Shell => {
+                let s = self.string(v, &what)?;
+                let all = ShellKind::ALL.map(ShellKind::name);
+                self.choice(v, &s, "shell", &all)
+            }
+            Param::Rootfs => {
+                let s = self.string(v, &what)?;
+                if s == super::rootfs::NONE || self.rootfs_defs.contains_key(&s) {
+                    return Some(Value::Str(s));
+                }
+                if s.contains('/') && !s.contains('\0') {
+                    self.rootfs_paths.entry(s.clone()).or_insert_with(|| v.span());
+                    return Some(Value::Str(s));
+                }
+                let names: Vec<&str> = self.rootfs_defs.keys().map(String::as_str).collect();
+                self.err(
+                    &v.span(),
+                    format!(
+                        "unknown rootfs `{s}`: name a [rootfs.NAME] definition ({}), give a \
+                         path holding `/`, or `none`{}",
+                        if names.is_empty() {
+                            "this matrix has none".into()
+                        } else {
+                            choices(names.iter().copied())
+                        },
+                        did_you_mean(&s, names.iter().copied())
+                    ),
+                );
+                None
             }
             Param::Script => {
                 let s = self.string(v, &what)?;
@@ -1160,6 +1270,10 @@ fn valid_matrix_name(s: &str) -> bool {
     !s.is_empty()
         && !s.starts_with('.')
         && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+}
+
+fn valid_rootfs_name(s: &str) -> bool {
+    valid_matrix_name(s) && s != super::rootfs::NONE
 }
 
 fn valid_env_name(s: &str) -> bool {

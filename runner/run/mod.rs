@@ -18,10 +18,9 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
-use bohr_emu::machine::mtd::MtdError;
-use bohr_emu::machine::{MachineConfig, MachineStats, Outcome, RunControl, Stopped};
+use bohr_emu::machine::{MachineConfig, MachineStats, Outcome, RunControl, ShellKind, Stopped};
 
-use crate::errors::RunError;
+use crate::errors::{CellConfigError, RunError};
 use crate::events::{Event, Reporter};
 use crate::matrix::diag::{ConfigError, Diag};
 use crate::matrix::select::Partition;
@@ -80,9 +79,14 @@ impl Default for Options {
 
 pub use crate::results::{CellReport, CellStatus, Report, RunRecord, Status};
 
-/// Check every script the selected cells use, before any cell runs.
+/// Check every script the selected cells run with Bohr's shell, before any
+/// cell runs. (A guest-shell cell's script is the guest shell's to parse.)
 pub fn check_scripts(m: &Matrix, cells: &[&Cell], exec: &dyn Executor) -> Result<(), ConfigError> {
-    let mut names: Vec<&str> = cells.iter().map(|c| c.settings.script.as_str()).collect();
+    let mut names: Vec<&str> = cells
+        .iter()
+        .filter(|c| c.settings.shell == ShellKind::Bohr)
+        .map(|c| c.settings.script.as_str())
+        .collect();
     names.sort_unstable();
     names.dedup();
     let mut diags = Vec::new();
@@ -120,6 +124,7 @@ pub fn machine_config(m: &Matrix, cell: &Cell, seed: u64) -> MachineConfig {
     c.mtds = m.mtds.clone();
     c.files = m.files.clone();
     c.env = s.env.clone();
+    c.shell = s.shell;
     c
 }
 
@@ -133,8 +138,9 @@ pub fn run_config(
     base: u64,
     seed: u64,
     perturbed: bool,
-) -> Result<MachineConfig, MtdError> {
+) -> Result<MachineConfig, crate::errors::CellConfigError> {
     let mut c = machine_config(m, cell, seed);
+    c.rootfs = crate::matrix::rootfs::image_of(m, cell).map_err(CellConfigError::Rootfs)?;
     if perturbed {
         c.chaos = true;
         for (i, spec) in c.mtds.iter_mut().enumerate() {

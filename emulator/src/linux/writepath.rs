@@ -39,6 +39,12 @@ pub const fn portal_base(is_64bit: bool) -> u64 {
     if is_64bit { 0x3f_f800_0000 } else { 0x7800_0000 }
 }
 
+// The ELF interpreter loads below the signal trampoline page (one page
+// under the portal) with 64 MiB to spare, so neither page ever lands on a
+// loader's code.
+const _: () = assert!(crate::loader::INTERP_BASE_64 + (64 << 20) <= portal_base(true) - PAGE_SIZE);
+const _: () = assert!(crate::loader::INTERP_BASE_32 + (8 << 20) <= portal_base(false) - PAGE_SIZE);
+
 /// Deliver `data` to guest address `buf` through the kernel's write path.
 pub(super) fn deliver(k: &mut Kernel, p: &mut Process, buf: u64, data: &[u8]) -> Result<(), Errno> {
     let chunk = k.mtd_chunk.clamp(1, MAX_CHUNK) as usize;

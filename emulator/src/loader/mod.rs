@@ -55,9 +55,10 @@ const ET_DYN: u16 = 3;
 /// Load bias of position-independent executables, per word size.
 pub const PIE_BASE_64: u64 = 0x5555_5555_4000 & 0x3f_ffff_f000;
 pub const PIE_BASE_32: u64 = 0x0040_0000;
-/// Load bias of the ELF interpreter (`ld.so`), per word size: the top of
-/// the mmap area, well below the kernel's signal trampoline and portal
-/// pages (an `ld.so` loaded just below them would be overwritten).
+/// Load bias of the ELF interpreter (`ld.so`), per word size: where
+/// `mmap` starts handing out memory downwards, with room above for the
+/// largest loader (glibc's aarch64 `ld.so` spans 200 KiB) before the
+/// kernel's signal trampoline and portal pages.
 pub const INTERP_BASE_64: u64 = 0x3f_f000_0000;
 pub const INTERP_BASE_32: u64 = 0x7700_0000;
 

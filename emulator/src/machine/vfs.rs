@@ -183,6 +183,9 @@ enum Node {
 /// Where Bohr's embedded tools are reachable in a cell with a rootfs (the
 /// rootfs keeps its own `/bin`).
 pub const TOOLS_DIR: &str = "/bohr/bin";
+/// The directory above [`TOOLS_DIR`], Bohr's too (a mount point over the
+/// rootfs, as `/dev` is).
+const TOOLS_PARENT: &str = "/bohr";
 
 /// The file system of one machine.
 pub struct Vfs {
@@ -273,6 +276,7 @@ impl Vfs {
         v.nodes.remove(b"/".as_slice());
         v.nodes.remove(b"/bin".as_slice());
         v.nodes.remove(b"/tmp".as_slice());
+        v.nodes.insert(TOOLS_PARENT.as_bytes().to_vec(), Node::Dir { writable: false });
         v.nodes.insert(TOOLS_DIR.as_bytes().to_vec(), Node::Dir { writable: false });
         for (name, elf) in programs {
             let path = format!("{TOOLS_DIR}/{name}").into_bytes();
@@ -314,7 +318,7 @@ impl Vfs {
     /// Paths Bohr itself serves over a rootfs: `/dev`, `/proc` and the
     /// tools directory.
     fn owns(path: &[u8]) -> bool {
-        [b"/dev".as_slice(), b"/proc", TOOLS_DIR.as_bytes()]
+        [b"/dev".as_slice(), b"/proc", TOOLS_PARENT.as_bytes()]
             .iter()
             .any(|d| path.starts_with(d) && (path.len() == d.len() || path[d.len()] == b'/'))
     }
@@ -434,6 +438,11 @@ impl Vfs {
             Node::File { data, executable: true } => Ok(data.with(|b| b.to_vec())),
             _ => Err(Errno::EACCES),
         }
+    }
+
+    /// Whether `/` is a firmware root filesystem.
+    pub fn has_rootfs(&self) -> bool {
+        self.rootfs.is_some()
     }
 
     pub fn is_dir(&mut self, path: &[u8]) -> bool {

@@ -405,12 +405,12 @@ impl<'w> Shell<'w> {
             }
             return Ok(Err(0));
         };
-        let path = if name.contains('/') {
-            normalize(&self.cwd, name.as_bytes())
+        let found = if name.contains('/') {
+            self.world.vfs.borrow_mut().program(&normalize(&self.cwd, name.as_bytes()))
         } else {
-            format!("/bin/{name}").into_bytes()
+            self.search(&name)
         };
-        let image = match self.world.vfs.borrow_mut().program(&path) {
+        let image = match found {
             Ok(image) => image,
             Err(Errno::ENOENT | Errno::ENOTDIR) => {
                 let msg = if name.contains('/') {
@@ -438,6 +438,31 @@ impl<'w> Shell<'w> {
                 Ok(Err(126))
             }
         }
+    }
+
+    /// A command name looked up in `$PATH` (without one: `/bin`, and in a
+    /// rootfs cell its usual directories and then Bohr's tools), as a
+    /// shell's `execvp` does: the first executable wins; a file found but
+    /// not executable is `EACCES` if nothing later is.
+    fn search(&mut self, name: &str) -> Result<Vec<u8>, Errno> {
+        let default = if self.world.vfs.borrow().has_rootfs() {
+            format!("/bin:/sbin:/usr/bin:/usr/sbin:{}", crate::machine::vfs::TOOLS_DIR)
+        } else {
+            "/bin".to_string()
+        };
+        let path = self.var("PATH").map_or(default, str::to_string);
+        let mut err = Errno::ENOENT;
+        for dir in path.split(':') {
+            // An empty entry is the current directory.
+            let dir = if dir.is_empty() { "." } else { dir };
+            let full = normalize(&self.cwd, format!("{dir}/{name}").as_bytes());
+            match self.world.vfs.borrow_mut().program(&full) {
+                Ok(image) => return Ok(image),
+                Err(Errno::ENOENT | Errno::ENOTDIR) => {}
+                Err(e) => err = e,
+            }
+        }
+        Err(err)
     }
 
     /// `NAME=value` strings for a command: exported variables in order,
