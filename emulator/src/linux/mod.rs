@@ -191,6 +191,9 @@ pub struct Kernel {
     /// Set when the host failed the world (not the guest): the caller
     /// stops the run and reports it as an error, never as a guest result.
     pub host_error: Option<HostError>,
+    /// Threads alive beyond each process's first, against
+    /// [`thread::MAX_THREADS_PER_CELL`].
+    pub threads: usize,
 }
 
 /// A failure of the host under a guest world: Bohr could not do its part,
@@ -205,9 +208,6 @@ pub enum HostError {
     /// A file the world depends on could not be read from the host.
     #[error("cannot read {path} from the host: {why}")]
     Read { path: String, why: String },
-    /// Threads alive beyond each process's first, against
-    /// [`thread::MAX_THREADS_PER_CELL`].
-    pub threads: usize,
 }
 
 impl Kernel {

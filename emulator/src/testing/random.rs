@@ -72,7 +72,12 @@ pub fn encodings(arch: Arch) -> Vec<Encoding> {
     let four = |name, mask, value| Encoding { name, mask, value, len: 4 };
     match arch {
         Arch::Riscv64 => riscv64::decode::encodings()
-            .map(|e| Encoding { name: e.name, mask: e.mask, value: e.value, len: e.len as usize })
+            .map(|e| Encoding {
+                name: e.name,
+                mask: e.mask,
+                value: e.value,
+                len: e.insn_len() as usize,
+            })
             .collect(),
         Arch::Aarch64 => {
             aarch64::decode::encodings().map(|e| four(e.name, e.mask, e.value)).collect()
