@@ -344,7 +344,7 @@ fn armel_thumb_matches_qemu() {
     let total: usize =
         std::env::var("BOHR_THUMB_SEQUENCES").ok().and_then(|v| v.parse().ok()).unwrap_or(3_000);
     let seed: u64 =
-        std::env::var("BOHR_THUMB_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(0x7e11_3b);
+        std::env::var("BOHR_THUMB_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(0x007e_113b);
     let dir = std::env::temp_dir().join(format!("bohr-thumb-qemu-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let mut rng = Rng(seed | 1);

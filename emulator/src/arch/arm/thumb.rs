@@ -348,7 +348,7 @@ fn t16(l: &mut Lifter, cx: &Cx, hw: u32) -> bool {
             };
             return ls(l, cx, op, r0, r3, off, Err((r6, 0)));
         }
-        0b0110 | 0b0111 | 0b1000 => {
+        0b0110..=0b1000 => {
             let load = hw & (1 << 11) != 0;
             let imm5 = (hw >> 6) & 31;
             let (size, scale) = match hw >> 12 {
@@ -838,7 +838,7 @@ fn t32_dp_shifted(l: &mut Lifter, cx: &Cx, hw1: u32, hw2: u32) -> bool {
     if (!compare && rd == 15) || rm == 15 || (rm == 13 && !sp_ok) {
         return false;
     }
-    if (rn == 13 && !sp_ok) || (rd == 13 && !sp_ok) {
+    if !sp_ok && (rn == 13 || rd == 13) {
         return false;
     }
     let rn = if matches!(dop, DpOp::Mov | DpOp::Mvn) { 0 } else { rn };
@@ -875,7 +875,7 @@ fn t32_dp_plain(l: &mut Lifter, cx: &Cx, hw1: u32, hw2: u32) -> bool {
     let imm12 = ((hw1 >> 10) & 1) << 11 | ((hw2 >> 12) & 7) << 8 | (hw2 & 0xff);
     let imm5 = ((hw2 >> 12) & 7) << 2 | ((hw2 >> 6) & 3);
     let low5 = hw2 & 0x1f;
-    if !plain_reg(rd) && !(rd == 13 && matches!(op, 0 | 0b01010) && rn == 13) {
+    if !(plain_reg(rd) || (rd == 13 && matches!(op, 0 | 0b01010) && rn == 13)) {
         return false;
     }
     match op {
