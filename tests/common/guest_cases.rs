@@ -56,6 +56,7 @@ pub const PROGRAMS: &[&str] = &[
 /// point), as `(arch, program)`.
 pub const ARCH_PROGRAMS: &[(&str, &str)] = &[
     ("riscv64", "fpbench"),
+    ("aarch64", "fpbench"),
     ("powerpc64", "fpbench"),
     ("mipsel", "fpbench"),
     ("mipseb", "fpbench"),
