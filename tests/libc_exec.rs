@@ -127,11 +127,7 @@ fn kernel_probe_matches_qemu() {
             let got = cross::bohr_run(arch, engine, None, &bin, ["/tmp"]);
             runs += 1;
             if !same(&want, &got) {
-                failures.push(format!(
-                    "{arch} ({engine})\n=== qemu\n{}=== bohr\n{}",
-                    show(&want),
-                    show(&got)
-                ));
+                failures.push(cross::difference(&format!("{arch} ({engine})"), &want, &got));
             }
         }
     }
@@ -156,10 +152,10 @@ fn glibc_programs_match_qemu() {
                     if ready {
                         compared += 1;
                         if !ok {
-                            failures.push(format!(
-                                "{arch} {kind} {case} ({engine})\n=== qemu\n{}=== bohr\n{}",
-                                show(&want),
-                                show(&got)
+                            failures.push(cross::difference(
+                                &format!("{arch} {kind} {case} ({engine})"),
+                                &want,
+                                &got,
                             ));
                         }
                     } else if engine == "interp" && case == "hello" {

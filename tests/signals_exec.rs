@@ -107,10 +107,10 @@ fn signal_programs_match_qemu() {
                     let got = bohr_run(arch, engine, Some(triple), &bin, [case]);
                     compared += 1;
                     if !same(&want, &got) {
-                        failures.push(format!(
-                            "{arch} {kind} {case} ({engine})\n=== qemu\n{}=== bohr\n{}",
-                            show(&want),
-                            show(&got)
+                        failures.push(cross::difference(
+                            &format!("{arch} {kind} {case} ({engine})"),
+                            &want,
+                            &got,
                         ));
                     }
                 }
@@ -154,11 +154,7 @@ fn signal_probe_matches_qemu() {
         for engine in ["interp", "jit"] {
             let got = bohr_run(arch, engine, None, &bin, [] as [&str; 0]);
             if got.stdout != want.stdout || got.status.code() != want_code {
-                failures.push(format!(
-                    "{arch} ({engine})\n=== qemu\n{}=== bohr\n{}",
-                    show(&want),
-                    show(&got)
-                ));
+                failures.push(cross::difference(&format!("{arch} ({engine})"), &want, &got));
             }
         }
     }

@@ -54,10 +54,10 @@ fn thread_programs_match_qemu() {
                     let got = bohr_run(arch, engine, triple, &bin, &[case]);
                     compared += 1;
                     if got.stdout != want.stdout || got.status.code() != Some(0) {
-                        failures.push(format!(
-                            "{arch} {kind} {case} ({engine})\n=== qemu\n{}=== bohr\n{}",
-                            show(&want),
-                            show(&got)
+                        failures.push(cross::difference(
+                            &format!("{arch} {kind} {case} ({engine})"),
+                            &want,
+                            &got,
                         ));
                     }
                 }

@@ -96,6 +96,11 @@ pub fn show(o: &Output) -> String {
     )
 }
 
+/// A failure line: `what`, then QEMU's and Bohr's [`show`]n outputs.
+pub fn difference(what: &str, want: &Output, got: &Output) -> String {
+    format!("{what}\n=== qemu\n{}=== bohr\n{}", show(want), show(got))
+}
+
 /// Fails with every collected failure, saying how many of `total` `what`.
 pub fn assert_none_failed(failures: &[String], total: usize, what: &str) {
     assert!(failures.is_empty(), "{} of {total} {what}:\n{}", failures.len(), failures.join("\n"));
