@@ -18,6 +18,10 @@
 //! - `matrices/firmware.toml` passes and gives the same fingerprints at
 //!   `--jobs 1` and `--jobs 2`.
 
+#[path = "common/cross.rs"]
+mod cross;
+#[path = "common/guest_cases.rs"]
+mod guest_cases;
 mod runner_support;
 
 use std::collections::BTreeMap;
@@ -39,16 +43,6 @@ const READY: &[&str] = &["riscv64", "aarch64", "powerpc64", "mipsel", "mipseb", 
 /// open bug; its cases still run there through Bohr's shell.
 const GUEST_SHELL: &[&str] = &["riscv64", "aarch64", "mipsel", "mipseb", "armel"];
 
-/// `(arch, qemu-user binary)`.
-const QEMU: &[(&str, &str)] = &[
-    ("riscv64", "qemu-riscv64-static"),
-    ("aarch64", "qemu-aarch64-static"),
-    ("powerpc64", "qemu-ppc64-static"),
-    ("mipsel", "qemu-mipsel-static"),
-    ("mipseb", "qemu-mips-static"),
-    ("armel", "qemu-arm-static"),
-];
-
 const LINKS: &[&str] = &["static", "dynamic"];
 
 /// Every image format the script writes, with a definition name for it.
@@ -62,10 +56,6 @@ const FORMATS: &[(&str, &str)] = &[
     ("squashfs", "rootfs.squashfs"),
 ];
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
 fn under_ci() -> bool {
     std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0")
 }
@@ -75,12 +65,13 @@ fn under_ci() -> bool {
 fn busybox() -> Option<PathBuf> {
     static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     let built = BUILT.get_or_init(|| {
-        let out = repo().join("target/busybox-rootfs");
+        let out = guest_cases::repo_root().join("target/busybox-rootfs");
         let ready = |a: &&str| LINKS.iter().all(|l| out.join(a).join(l).join(".stamp").is_file());
         if READY.iter().all(ready) {
             return Ok(out);
         }
-        let status = Command::new(repo().join("scripts/busybox-rootfs.sh")).status();
+        let status =
+            Command::new(guest_cases::repo_root().join("scripts/busybox-rootfs.sh")).status();
         match status {
             Ok(s) if s.success() && READY.iter().all(ready) => Ok(out),
             Ok(s) => Err(format!("scripts/busybox-rootfs.sh failed ({s})")),
@@ -379,7 +370,7 @@ fn busybox_applets_match_qemu() {
     }
     let mut failures = Vec::new();
     let mut compared = 0;
-    for &(arch, qemu) in QEMU.iter().filter(|(a, _)| READY.contains(a)) {
+    for &(arch, qemu, _) in cross::ARCHES.iter().filter(|(a, _, _)| READY.contains(a)) {
         for link in LINKS {
             let p = Project::new(&format!("applets-{arch}-{link}"));
             let root = p.path("root");
@@ -410,12 +401,7 @@ fn busybox_applets_match_qemu() {
             }
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} of {compared} differ:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    cross::assert_none_failed(&failures, compared, "differ");
 }
 
 #[test]
@@ -426,7 +412,7 @@ fn firmware_matrix_passes_at_any_jobs() {
     let run = |jobs: &str| {
         let o = Command::new(env!("CARGO_BIN_EXE_bohr"))
             .args(["run", "matrices/firmware.toml", "--jobs", jobs, "--message-format", "json"])
-            .current_dir(repo())
+            .current_dir(guest_cases::repo_root())
             .env("CI", "1")
             .env_remove("INSTA_UPDATE")
             .output()

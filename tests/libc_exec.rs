@@ -14,24 +14,18 @@
 //! checks the kernel's file, path, pipe and process calls against QEMU on
 //! every arch that has a frontend.
 
+#[path = "common/cross.rs"]
+mod cross;
 #[path = "common/guest_cases.rs"]
 mod guest_cases;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
+
+use cross::{ARCHES, show};
 
 /// Arches whose frontend runs glibc's start-up code (FP included).
 const GLIBC_READY: &[&str] = &["riscv64", "aarch64", "powerpc64", "mipsel", "mipseb", "armel"];
-
-/// `(arch, qemu-user binary, Debian multiarch triple)`.
-const ARCHES: &[(&str, &str, &str)] = &[
-    ("riscv64", "qemu-riscv64-static", "riscv64-linux-gnu"),
-    ("aarch64", "qemu-aarch64-static", "aarch64-linux-gnu"),
-    ("powerpc64", "qemu-ppc64-static", "powerpc64-linux-gnu"),
-    ("mipsel", "qemu-mipsel-static", "mipsel-linux-gnu"),
-    ("mipseb", "qemu-mips-static", "mips-linux-gnu"),
-    ("armel", "qemu-arm-static", "arm-linux-gnueabi"),
-];
 
 /// Every case with its arguments; `@DIR` is a scratch directory.
 const CASES: &[(&str, &[&str])] = &[
@@ -72,15 +66,8 @@ fn scratch(tag: &str) -> PathBuf {
 /// binary's path is absolute: QEMU resolves `/proc/self/exe` from it.
 fn qemu_run(qemu: &Path, triple: &str, bin: &Path, case: &str, list: &[&str]) -> Output {
     let dir = scratch(&format!("{case}-{}", bin.display().to_string().len()));
-    let out = Command::new("prlimit")
-        .arg("--nproc=64")
-        .arg(qemu)
-        .arg("-L")
-        .arg(format!("/usr/{triple}"))
-        .arg(bin)
-        .args(args(case, list, &dir.display().to_string()))
-        .output()
-        .expect("run qemu");
+    let out =
+        cross::qemu_run(qemu, Some(triple), bin, args(case, list, &dir.display().to_string()));
     let _ = std::fs::remove_dir_all(&dir);
     out
 }
@@ -94,26 +81,11 @@ fn bohr_run(
     list: &[&str],
 ) -> Output {
     // The guest's /tmp is the in-memory layer: nothing reaches the host.
-    Command::new(env!("CARGO_BIN_EXE_bohr"))
-        .args(["exec", "--arch", arch, "--engine", engine, "-L"])
-        .arg(format!("/usr/{triple}"))
-        .arg(bin)
-        .args(args(case, list, "/tmp"))
-        .output()
-        .expect("run bohr")
+    cross::bohr_run(arch, engine, Some(triple), bin, args(case, list, "/tmp"))
 }
 
 fn same(a: &Output, b: &Output) -> bool {
     a.status.code() == b.status.code() && a.stdout == b.stdout && a.stderr == b.stderr
-}
-
-fn show(o: &Output) -> String {
-    format!(
-        "exit {:?}\n--- stdout\n{}--- stderr\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 #[test]
@@ -146,44 +118,20 @@ fn kernel_probe_matches_qemu() {
         if !supported.iter().any(|a| a.name() == arch) {
             continue;
         }
-        let Some(qemu) = guest_cases::find_in_path(qemu_name) else {
-            assert!(!guest_cases::in_ci(), "{qemu_name} is missing (install qemu-user-static)");
-            eprintln!("notice: {qemu_name} not found; skipping {arch}");
-            continue;
-        };
+        let Some(qemu) = cross::find_qemu(arch, qemu_name) else { continue };
         let bin = root.join("guest/libc-tests/bin").join(arch).join("kprobe");
         let dir = scratch(&format!("kprobe-{arch}"));
-        let want = Command::new("prlimit")
-            .arg("--nproc=64")
-            .arg(&qemu)
-            .arg(&bin)
-            .arg(&dir)
-            .output()
-            .expect("run qemu");
+        let want = cross::qemu_run(&qemu, None, &bin, [&dir]);
         let _ = std::fs::remove_dir_all(&dir);
         for engine in ["interp", "jit"] {
-            let got = Command::new(env!("CARGO_BIN_EXE_bohr"))
-                .args(["exec", "--arch", arch, "--engine", engine])
-                .arg(&bin)
-                .arg("/tmp")
-                .output()
-                .expect("run bohr");
+            let got = cross::bohr_run(arch, engine, None, &bin, ["/tmp"]);
             runs += 1;
             if !same(&want, &got) {
-                failures.push(format!(
-                    "{arch} ({engine})\n=== qemu\n{}=== bohr\n{}",
-                    show(&want),
-                    show(&got)
-                ));
+                failures.push(cross::difference(&format!("{arch} ({engine})"), &want, &got));
             }
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} of {runs} runs differ:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    cross::assert_none_failed(&failures, runs, "runs differ");
 }
 
 #[test]
@@ -192,16 +140,7 @@ fn glibc_programs_match_qemu() {
     let mut failures = Vec::new();
     let mut compared = 0;
     for &(arch, qemu_name, triple) in ARCHES {
-        let Some(qemu) = guest_cases::find_in_path(qemu_name) else {
-            assert!(!guest_cases::in_ci(), "{qemu_name} is missing (install qemu-user-static)");
-            eprintln!("notice: {qemu_name} not found; skipping {arch}");
-            continue;
-        };
-        if !Path::new("/usr").join(triple).join("lib").is_dir() {
-            assert!(!guest_cases::in_ci(), "/usr/{triple} is missing (install its libc6 cross)");
-            eprintln!("notice: /usr/{triple} not found; skipping {arch}");
-            continue;
-        }
+        let Some(qemu) = cross::tools(arch, qemu_name, triple) else { continue };
         let ready = GLIBC_READY.contains(&arch);
         for &kind in kinds(arch) {
             let bin = binary(&root, arch, kind);
@@ -213,10 +152,10 @@ fn glibc_programs_match_qemu() {
                     if ready {
                         compared += 1;
                         if !ok {
-                            failures.push(format!(
-                                "{arch} {kind} {case} ({engine})\n=== qemu\n{}=== bohr\n{}",
-                                show(&want),
-                                show(&got)
+                            failures.push(cross::difference(
+                                &format!("{arch} {kind} {case} ({engine})"),
+                                &want,
+                                &got,
                             ));
                         }
                     } else if engine == "interp" && case == "hello" {
@@ -234,12 +173,7 @@ fn glibc_programs_match_qemu() {
             }
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} of {compared} runs differ:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    cross::assert_none_failed(&failures, compared, "runs differ");
 }
 
 /// `execve` of a static program and of a `#!` script, from a forked child:
@@ -257,12 +191,7 @@ fn kernel_probe_execs_programs_and_scripts() {
     for arch in bohr_emu::arch::supported_arches() {
         let bin = root.join("guest/libc-tests/bin").join(arch.name()).join("kprobe");
         for engine in ["interp", "jit"] {
-            let got = Command::new(env!("CARGO_BIN_EXE_bohr"))
-                .args(["exec", "--arch", arch.name(), "--engine", engine])
-                .arg(&bin)
-                .args(["--exec", "/tmp"])
-                .output()
-                .expect("run bohr");
+            let got = cross::bohr_run(arch.name(), engine, None, &bin, ["--exec", "/tmp"]);
             assert_eq!(
                 String::from_utf8_lossy(&got.stdout),
                 want,

@@ -12,32 +12,27 @@
 //! [`SIGNALS_READY`] then. QEMU or a missing cross libc is a skip with a
 //! notice outside CI and a failure under `CI`.
 
+#[path = "common/cross.rs"]
+mod cross;
 #[path = "common/guest_cases.rs"]
 mod guest_cases;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::{Duration, Instant};
 
+use cross::{bohr_run, show, tools};
+
 /// Arches whose glibc runs and whose signal frame the kernel builds.
-const SIGNALS_READY: &[(&str, &str, &str)] = &[
-    ("riscv64", "qemu-riscv64-static", "riscv64-linux-gnu"),
-    ("aarch64", "qemu-aarch64-static", "aarch64-linux-gnu"),
-    ("powerpc64", "qemu-ppc64-static", "powerpc64-linux-gnu"),
-    ("mipsel", "qemu-mipsel-static", "mipsel-linux-gnu"),
-    ("mipseb", "qemu-mips-static", "mips-linux-gnu"),
-    ("armel", "qemu-arm-static", "arm-linux-gnueabi"),
-];
+const SIGNALS_READY: &[&str] = &["riscv64", "aarch64", "powerpc64", "mipsel", "mipseb", "armel"];
 
 /// Arches whose signal frame the kernel builds.
-const FRAMES_READY: &[(&str, &str)] = &[
-    ("riscv64", "qemu-riscv64-static"),
-    ("aarch64", "qemu-aarch64-static"),
-    ("powerpc64", "qemu-ppc64-static"),
-    ("mipsel", "qemu-mipsel-static"),
-    ("mipseb", "qemu-mips-static"),
-    ("armel", "qemu-arm-static"),
-];
+const FRAMES_READY: &[&str] = &["riscv64", "aarch64", "powerpc64", "mipsel", "mipseb", "armel"];
+
+/// The `(arch, qemu-user binary, triple)` rows of `ready` arches.
+fn arches(ready: &[&str]) -> impl Iterator<Item = (&'static str, &'static str, &'static str)> {
+    cross::ARCHES.iter().copied().filter(move |(arch, _, _)| ready.contains(arch))
+}
 
 /// Every case; each prints only what Linux guarantees.
 const CASES: &[&str] = &[
@@ -89,38 +84,6 @@ fn binary(root: &Path, arch: &str, kind: &str) -> PathBuf {
     root.join("guest/libc-tests/bin").join(arch).join(format!("sigtest-{kind}"))
 }
 
-fn qemu_run(qemu: &Path, triple: &str, bin: &Path, case: &str) -> Output {
-    Command::new("prlimit")
-        .arg("--nproc=64")
-        .arg(qemu)
-        .arg("-L")
-        .arg(format!("/usr/{triple}"))
-        .arg(bin)
-        .arg(case)
-        .output()
-        .expect("run qemu")
-}
-
-fn bohr_run(arch: &str, engine: &str, triple: &str, bin: &Path, case: &str) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_bohr"))
-        .args(["exec", "--arch", arch, "--engine", engine, "-L"])
-        .arg(format!("/usr/{triple}"))
-        .arg(bin)
-        .arg(case)
-        .output()
-        .expect("run bohr")
-}
-
-fn show(o: &Output) -> String {
-    format!(
-        "exit {:?} signal {:?}\n--- stdout\n{}--- stderr\n{}",
-        o.status.code(),
-        std::os::unix::process::ExitStatusExt::signal(&o.status),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
 /// `bohr exec` reports a guest killed by a signal as 128 + signal, where
 /// QEMU re-raises the signal on itself.
 fn same(qemu: &Output, bohr: &Output) -> bool {
@@ -129,52 +92,32 @@ fn same(qemu: &Output, bohr: &Output) -> bool {
     qcode == bohr.status.code() && qemu.stdout == bohr.stdout && qemu.stderr == bohr.stderr
 }
 
-/// The host (QEMU) or cross libc this arch needs, or `None` to skip.
-fn tools(qemu_name: &str, triple: &str) -> Option<PathBuf> {
-    let Some(qemu) = guest_cases::find_in_path(qemu_name) else {
-        assert!(!guest_cases::in_ci(), "{qemu_name} is missing (install qemu-user-static)");
-        eprintln!("notice: {qemu_name} not found; skipping");
-        return None;
-    };
-    if !Path::new("/usr").join(triple).join("lib").is_dir() {
-        assert!(!guest_cases::in_ci(), "/usr/{triple} is missing (install its libc6 cross)");
-        eprintln!("notice: /usr/{triple} not found; skipping");
-        return None;
-    }
-    Some(qemu)
-}
-
 #[test]
 fn signal_programs_match_qemu() {
     let root = guest_cases::repo_root();
     let mut failures = Vec::new();
     let mut compared = 0;
-    for &(arch, qemu_name, triple) in SIGNALS_READY {
-        let Some(qemu) = tools(qemu_name, triple) else { continue };
+    for (arch, qemu_name, triple) in arches(SIGNALS_READY) {
+        let Some(qemu) = tools(arch, qemu_name, triple) else { continue };
         for &kind in kinds(arch) {
             let bin = binary(&root, arch, kind);
             for &case in CASES {
-                let want = as_linux(arch, case, qemu_run(&qemu, triple, &bin, case));
+                let want = as_linux(arch, case, cross::qemu_run(&qemu, Some(triple), &bin, [case]));
                 for engine in ["interp", "jit"] {
-                    let got = bohr_run(arch, engine, triple, &bin, case);
+                    let got = bohr_run(arch, engine, Some(triple), &bin, [case]);
                     compared += 1;
                     if !same(&want, &got) {
-                        failures.push(format!(
-                            "{arch} {kind} {case} ({engine})\n=== qemu\n{}=== bohr\n{}",
-                            show(&want),
-                            show(&got)
+                        failures.push(cross::difference(
+                            &format!("{arch} {kind} {case} ({engine})"),
+                            &want,
+                            &got,
                         ));
                     }
                 }
             }
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} of {compared} runs differ:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    cross::assert_none_failed(&failures, compared, "runs differ");
 }
 
 /// Sleeping costs virtual time only: `sleep 3` plus two half-second
@@ -182,13 +125,13 @@ fn signal_programs_match_qemu() {
 /// second of host time (QEMU takes the full 4 s).
 #[test]
 fn sleeping_takes_no_host_time() {
-    for &(arch, qemu_name, triple) in SIGNALS_READY {
-        if tools(qemu_name, triple).is_none() {
+    for (arch, qemu_name, triple) in arches(SIGNALS_READY) {
+        if tools(arch, qemu_name, triple).is_none() {
             continue;
         }
         let bin = binary(&guest_cases::repo_root(), arch, "static");
         let start = Instant::now();
-        let out = bohr_run(arch, "jit", triple, &bin, "sleep");
+        let out = bohr_run(arch, "jit", Some(triple), &bin, ["sleep"]);
         let took = start.elapsed();
         assert_eq!(String::from_utf8_lossy(&out.stdout), "slept 4s\n", "{}", show(&out));
         assert!(took < Duration::from_secs(3), "{arch}: a 4 s guest sleep took {took:?}");
@@ -202,33 +145,16 @@ fn signal_probe_matches_qemu() {
     use std::os::unix::process::ExitStatusExt;
     let root = guest_cases::repo_root();
     let mut failures = Vec::new();
-    for &(arch, qemu_name) in FRAMES_READY {
-        let Some(qemu) = guest_cases::find_in_path(qemu_name) else {
-            assert!(!guest_cases::in_ci(), "{qemu_name} is missing (install qemu-user-static)");
-            eprintln!("notice: {qemu_name} not found; skipping {arch}");
-            continue;
-        };
+    for (arch, qemu_name, _) in arches(FRAMES_READY) {
+        let Some(qemu) = cross::find_qemu(arch, qemu_name) else { continue };
         let bin = root.join("guest/libc-tests/bin").join(arch).join("sigprobe");
-        let want = Command::new("prlimit")
-            .arg("--nproc=64")
-            .arg(&qemu)
-            .arg(&bin)
-            .output()
-            .expect("run qemu");
+        let want = cross::qemu_run(&qemu, None, &bin, [] as [&str; 0]);
         let want_code = want.status.code().or_else(|| want.status.signal().map(|s| 128 + s));
         assert!(want.stdout.ends_with(b"hits 3\n"), "{arch}: qemu: {}", show(&want));
         for engine in ["interp", "jit"] {
-            let got = Command::new(env!("CARGO_BIN_EXE_bohr"))
-                .args(["exec", "--arch", arch, "--engine", engine])
-                .arg(&bin)
-                .output()
-                .expect("run bohr");
+            let got = bohr_run(arch, engine, None, &bin, [] as [&str; 0]);
             if got.stdout != want.stdout || got.status.code() != want_code {
-                failures.push(format!(
-                    "{arch} ({engine})\n=== qemu\n{}=== bohr\n{}",
-                    show(&want),
-                    show(&got)
-                ));
+                failures.push(cross::difference(&format!("{arch} ({engine})"), &want, &got));
             }
         }
     }

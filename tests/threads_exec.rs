@@ -6,20 +6,15 @@
 //! checked against their documented behaviour. QEMU or a missing cross
 //! libc is a skip with a notice outside CI and a failure under `CI`.
 
+#[path = "common/cross.rs"]
+mod cross;
 #[path = "common/guest_cases.rs"]
 mod guest_cases;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-const ARCHES: &[(&str, &str, &str)] = &[
-    ("riscv64", "qemu-riscv64-static", "riscv64-linux-gnu"),
-    ("aarch64", "qemu-aarch64-static", "aarch64-linux-gnu"),
-    ("powerpc64", "qemu-ppc64-static", "powerpc64-linux-gnu"),
-    ("mipsel", "qemu-mipsel-static", "mipsel-linux-gnu"),
-    ("mipseb", "qemu-mips-static", "mips-linux-gnu"),
-    ("armel", "qemu-arm-static", "arm-linux-gnueabi"),
-];
+use cross::{ARCHES, show, tools};
 
 /// Cases whose output is the same under any schedule, on every arch.
 const CASES: &[&str] = &["mutex", "cond", "barrier", "spin"];
@@ -32,49 +27,9 @@ fn binary(root: &Path, arch: &str, name: &str) -> PathBuf {
     root.join("guest/libc-tests/bin").join(arch).join(name)
 }
 
-fn qemu_run(qemu: &Path, triple: &str, bin: &Path, case: &str) -> Output {
-    Command::new("prlimit")
-        .arg("--nproc=64")
-        .arg(qemu)
-        .arg("-L")
-        .arg(format!("/usr/{triple}"))
-        .arg(bin)
-        .arg(case)
-        .output()
-        .expect("run qemu")
-}
-
+/// `bin ARGS` under `bohr exec -L /usr/<triple>`.
 fn bohr_run(arch: &str, engine: &str, triple: &str, bin: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_bohr"))
-        .args(["exec", "--arch", arch, "--engine", engine, "-L"])
-        .arg(format!("/usr/{triple}"))
-        .arg(bin)
-        .args(args)
-        .output()
-        .expect("run bohr")
-}
-
-fn show(o: &Output) -> String {
-    format!(
-        "exit {:?}\n--- stdout\n{}--- stderr\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn tools(qemu_name: &str, triple: &str) -> Option<PathBuf> {
-    let Some(qemu) = guest_cases::find_in_path(qemu_name) else {
-        assert!(!guest_cases::in_ci(), "{qemu_name} is missing (install qemu-user-static)");
-        eprintln!("notice: {qemu_name} not found; skipping");
-        return None;
-    };
-    if !Path::new("/usr").join(triple).join("lib").is_dir() {
-        assert!(!guest_cases::in_ci(), "/usr/{triple} is missing (install its libc6 cross)");
-        eprintln!("notice: /usr/{triple} not found; skipping");
-        return None;
-    }
-    Some(qemu)
+    cross::bohr_run(arch, engine, Some(triple), bin, args)
 }
 
 #[test]
@@ -83,7 +38,7 @@ fn thread_programs_match_qemu() {
     let mut failures = Vec::new();
     let mut compared = 0;
     for &(arch, qemu_name, triple) in ARCHES {
-        let Some(qemu) = tools(qemu_name, triple) else { continue };
+        let Some(qemu) = tools(arch, qemu_name, triple) else { continue };
         let timers = if TIMERS_READY.contains(&arch) { TIMER_CASES } else { &[] };
         for kind in ["static", "dynamic"] {
             // The dynamic binaries of the other arches run the same code
@@ -93,28 +48,23 @@ fn thread_programs_match_qemu() {
             }
             let bin = binary(&root, arch, &format!("threadtest-{kind}"));
             for &case in CASES.iter().chain(timers) {
-                let want = qemu_run(&qemu, triple, &bin, case);
+                let want = cross::qemu_run(&qemu, Some(triple), &bin, [case]);
                 assert_eq!(want.status.code(), Some(0), "{arch} {case}: qemu: {}", show(&want));
                 for engine in ["interp", "jit"] {
                     let got = bohr_run(arch, engine, triple, &bin, &[case]);
                     compared += 1;
                     if got.stdout != want.stdout || got.status.code() != Some(0) {
-                        failures.push(format!(
-                            "{arch} {kind} {case} ({engine})\n=== qemu\n{}=== bohr\n{}",
-                            show(&want),
-                            show(&got)
+                        failures.push(cross::difference(
+                            &format!("{arch} {kind} {case} ({engine})"),
+                            &want,
+                            &got,
                         ));
                     }
                 }
             }
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} of {compared} differ:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    cross::assert_none_failed(&failures, compared, "differ");
 }
 
 /// `MAX_THREADS_PER_CELL` (256) threads beyond the first, then `EAGAIN`;

@@ -21,16 +21,16 @@
 //! and `BOHR_THUMB_SEED=S` picks another seed. Without QEMU or the cross
 //! compiler the test skips with a notice, and fails under CI.
 
+#[path = "common/qemu_diff.rs"]
+mod qemu_diff;
+
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::Arc;
 
 use bohr_emu::arch::Arch;
 use bohr_emu::arch::arm::thumb;
 use bohr_emu::engine::EngineKind;
 use bohr_emu::ir::{BlockBuilder, Exit};
-use bohr_emu::machine::{GuestFile, MachineConfig, RunControl, run_script};
+use qemu_diff::{Campaign, Rng};
 
 /// Instructions per sequence (an IT block counts as its instructions).
 const SEQ_LEN: usize = 8;
@@ -40,31 +40,6 @@ const BATCH: usize = 500;
 const WORDS: usize = 12;
 /// The APSR bits compared: N, Z, C, V, Q and GE.
 const APSR_MASK: u32 = 0xf80f_0000;
-
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: u32) -> u32 {
-        (self.next() % n as u64) as u32
-    }
-    fn bits(&mut self) -> u32 {
-        (self.next() >> 32) as u32
-    }
-}
-
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false")
-}
-
-fn find_in_path(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path).map(|d| d.join(name)).find(|p| p.is_file())
-}
 
 const SPECIAL: &[u32] = &[
     0,
@@ -86,16 +61,16 @@ const SPECIAL: &[u32] = &[
 ];
 
 fn value(rng: &mut Rng) -> u32 {
-    match rng.below(5) {
-        0 | 1 => SPECIAL[rng.below(SPECIAL.len() as u32) as usize],
-        2 => rng.below(256),
+    match rng.below_u32(5) {
+        0 | 1 => SPECIAL[rng.below_u32(SPECIAL.len() as u32) as usize],
+        2 => rng.below_u32(256),
         _ => rng.bits(),
     }
 }
 
 /// A register r0–r10.
 fn reg(rng: &mut Rng) -> u32 {
-    rng.below(11)
+    rng.below_u32(11)
 }
 
 /// One instruction class: fixed bits, and the 4-bit register fields
@@ -158,7 +133,7 @@ fn lifts_to_trap(bytes: &[u8]) -> bool {
 /// A random instruction (as its memory bytes) Bohr lifts.
 fn random_insn(rng: &mut Rng) -> Vec<u8> {
     loop {
-        let c = &CLASSES[rng.below(CLASSES.len() as u32) as usize];
+        let c = &CLASSES[rng.below_u32(CLASSES.len() as u32) as usize];
         let mut w = c.value | (rng.bits() & !c.mask);
         if !c.wide {
             w &= 0xffff;
@@ -173,7 +148,7 @@ fn random_insn(rng: &mut Rng) -> Vec<u8> {
         }
         for &(at, pc_ok) in c.fields {
             let f = (w >> at) & 0xf;
-            if f >= 11 && !(f == 15 && pc_ok && rng.below(2) == 0) {
+            if f >= 11 && !(f == 15 && pc_ok && rng.below_u32(2) == 0) {
                 w = (w & !(0xf << at)) | (reg(rng) << at);
             }
         }
@@ -212,13 +187,14 @@ fn make_batch(rng: &mut Rng, n: usize) -> Batch {
         for _ in 0..11 {
             writeln!(data, "    .word {:#x}", value(rng)).unwrap();
         }
-        writeln!(data, "    .word {:#x}", (rng.bits() & 0x1f) << 27 | rng.below(16) << 16).unwrap();
+        writeln!(data, "    .word {:#x}", (rng.bits() & 0x1f) << 27 | rng.below_u32(16) << 16)
+            .unwrap();
         code.push_str("    ldr r0, [r11, #44]\n    msr APSR_nzcvqg, r0\n    ldmia r11, {r0-r10}\n");
         let mut seq = Vec::new();
         while seq.len() < SEQ_LEN {
-            if rng.below(4) == 0 {
-                let first = rng.below(14);
-                let mask = 1 + rng.below(15);
+            if rng.below_u32(4) == 0 {
+                let first = rng.below_u32(14);
+                let mask = 1 + rng.below_u32(15);
                 let it = 0xbf00 | first << 4 | mask;
                 let count = 4 - mask.trailing_zeros() as usize;
                 seq.push((it as u16).to_le_bytes().to_vec());
@@ -248,46 +224,6 @@ fn make_batch(rng: &mut Rng, n: usize) -> Batch {
          \x20   .bss\n    .balign 4\noutputs:\n    .zero {len}\n"
     );
     Batch { asm, seqs }
-}
-
-fn build(dir: &Path, name: &str, asm: &str) -> PathBuf {
-    let src = dir.join(format!("{name}.S"));
-    let out = dir.join(name);
-    std::fs::write(&src, asm).unwrap();
-    let st = Command::new("arm-linux-gnueabi-gcc")
-        .args(["-nostdlib", "-static", "-mthumb", "-march=armv7ve", "-o"])
-        .arg(&out)
-        .arg(&src)
-        .status()
-        .expect("arm-linux-gnueabi-gcc runs");
-    assert!(st.success(), "assembling {}", src.display());
-    out
-}
-
-fn run_qemu(prog: &Path) -> Vec<u8> {
-    let out = Command::new("prlimit")
-        .arg("--nproc=64")
-        .arg("qemu-arm-static")
-        .arg(prog)
-        .output()
-        .expect("qemu-arm-static runs");
-    assert!(out.status.success(), "qemu: {}", String::from_utf8_lossy(&out.stderr));
-    out.stdout
-}
-
-fn run_bohr(prog: &Path, engine: EngineKind) -> Vec<u8> {
-    let elf = std::fs::read(prog).unwrap();
-    let mut cfg = MachineConfig::new(Arch::Armel);
-    cfg.engine = engine;
-    cfg.files.push(GuestFile {
-        path: "/bin/thumbseq".into(),
-        data: Arc::new(elf),
-        executable: true,
-    });
-    let o =
-        run_script(&cfg, "thumbseq.sh", "thumbseq", &RunControl::default()).expect("valid script");
-    assert_eq!(o.exit_code, 0, "{engine}: {}", String::from_utf8_lossy(&o.stderr));
-    o.stdout
 }
 
 /// The words of an output, the APSR masked to the compared bits.
@@ -332,19 +268,30 @@ fn explain(batch: &Batch, want: &[u32], got: &[u32]) -> String {
 
 #[test]
 fn armel_thumb_matches_qemu() {
-    let missing: Vec<&str> = ["qemu-arm-static", "arm-linux-gnueabi-gcc", "prlimit"]
-        .into_iter()
-        .filter(|t| find_in_path(t).is_none())
-        .collect();
-    if !missing.is_empty() {
-        assert!(!in_ci(), "missing tools in CI: {missing:?}");
-        eprintln!("skipping armel_thumb_matches_qemu: missing {missing:?}");
+    // Records are compared as masked words, so this test drives the
+    // campaign's build and runs itself rather than `Campaign::run`.
+    let campaign = Campaign {
+        test: "armel_thumb_matches_qemu",
+        arch: Arch::Armel,
+        qemu: "qemu-arm-static",
+        gcc: "arm-linux-gnueabi-gcc",
+        gcc_args: &["-mthumb", "-march=armv7ve"],
+        env: ("BOHR_THUMB_SEQUENCES", "BOHR_THUMB_SEED"),
+        default_seed: 0x007e_113b,
+        batch: BATCH,
+        reps: 1,
+        record: WORDS * 4,
+        word: 4,
+        big_endian: false,
+        compile_at_once: false,
+    };
+    if !campaign.tools_present() {
         return;
     }
-    let total: usize =
-        std::env::var("BOHR_THUMB_SEQUENCES").ok().and_then(|v| v.parse().ok()).unwrap_or(3_000);
+    let (n_var, seed_var) = campaign.env;
+    let total: usize = std::env::var(n_var).ok().and_then(|v| v.parse().ok()).unwrap_or(3_000);
     let seed: u64 =
-        std::env::var("BOHR_THUMB_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(0x007e_113b);
+        std::env::var(seed_var).ok().and_then(|v| v.parse().ok()).unwrap_or(campaign.default_seed);
     let dir = std::env::temp_dir().join(format!("bohr-thumb-qemu-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let mut rng = Rng(seed | 1);
@@ -353,12 +300,12 @@ fn armel_thumb_matches_qemu() {
     while done < total {
         let n = BATCH.min(total - done);
         let batch = make_batch(&mut rng, n);
-        let prog = build(&dir, &format!("batch{b}"), &batch.asm);
-        let want = run_qemu(&prog);
+        let prog = campaign.build(&dir, &format!("batch{b}"), &batch.asm);
+        let want = campaign.run_qemu(&prog);
         assert_eq!(want.len(), n * WORDS * 4, "qemu output size");
         let want = words(&want);
         for engine in [EngineKind::Interp, EngineKind::Jit] {
-            let got = words(&run_bohr(&prog, engine));
+            let got = words(&campaign.run_bohr(&prog, engine));
             assert!(
                 got == want,
                 "batch {b} (seed {seed:#x}) {engine}: {}",

@@ -5,6 +5,10 @@
 //! QEMU (with `prlimit --nproc=64`) and under both engines, and naming the
 //! first difference.
 //!
+//! A test whose records need more than a byte comparison (masked flag
+//! bits) drives [`Campaign::build`], [`Campaign::run_qemu`] and
+//! [`Campaign::run_bohr`] itself.
+//!
 //! A test supplies what is its own: the instruction pool, how a batch of
 //! sequences becomes assembly, its record layout (register names) and how
 //! to print an instruction word. A batch is one freestanding program that
@@ -36,6 +40,16 @@ impl Rng {
 
     pub fn below(&mut self, n: usize) -> usize {
         (self.next() % n as u64) as usize
+    }
+
+    /// [`Rng::below`] for 32-bit fields.
+    pub fn below_u32(&mut self, n: u32) -> u32 {
+        (self.next() % n as u64) as u32
+    }
+
+    /// 32 random bits (the high half, the better mixed one).
+    pub fn bits(&mut self) -> u32 {
+        (self.next() >> 32) as u32
     }
 }
 
@@ -206,7 +220,7 @@ pub struct Batch {
 impl Campaign {
     /// The names of the tools missing here; the test skips when some are
     /// (and fails under CI).
-    fn tools_present(&self) -> bool {
+    pub fn tools_present(&self) -> bool {
         let missing: Vec<&str> = [self.qemu, self.gcc, "prlimit"]
             .into_iter()
             .filter(|t| find_in_path(t).is_none())
@@ -263,7 +277,7 @@ impl Campaign {
         let _ = std::fs::remove_dir_all(&dir);
     }
 
-    fn build(&self, dir: &Path, name: &str, asm: &str) -> PathBuf {
+    pub fn build(&self, dir: &Path, name: &str, asm: &str) -> PathBuf {
         let src = dir.join(format!("{name}.S"));
         let out = dir.join(name);
         std::fs::write(&src, asm).unwrap();
@@ -279,7 +293,7 @@ impl Campaign {
         out
     }
 
-    fn run_qemu(&self, prog: &Path) -> Vec<u8> {
+    pub fn run_qemu(&self, prog: &Path) -> Vec<u8> {
         let out = Command::new("prlimit")
             .arg("--nproc=64")
             .arg(self.qemu)
@@ -290,7 +304,7 @@ impl Campaign {
         out.stdout
     }
 
-    fn run_bohr(&self, prog: &Path, engine: EngineKind) -> Vec<u8> {
+    pub fn run_bohr(&self, prog: &Path, engine: EngineKind) -> Vec<u8> {
         let elf = std::fs::read(prog).unwrap();
         let mut cfg = MachineConfig::new(self.arch);
         cfg.engine = engine;
