@@ -123,6 +123,30 @@ const TARGETS: &[&str] =
     &["a", "/a", "../a", "a/b", "/", "..", "b/../a", "/c/d", "c", "x", "/a/b/c/d/e", ""];
 
 impl Dir {
+    /// Whether an operation on `path` can only touch the fuzz root: no `..`
+    /// component (lexically `root/..` still "starts with" the root) and no
+    /// symlink on the way to the entry or at it, which an earlier
+    /// entry of the input may have pointed at `/` or `..`. Without this
+    /// check an input once changed the mode of the host's temporary
+    /// directory.
+    fn stays_inside(&self, path: &std::path::Path) -> bool {
+        let Ok(rel) = path.strip_prefix(&self.root) else { return false };
+        let mut at = self.root.clone();
+        let parts: Vec<_> = rel.components().collect();
+        for c in &parts {
+            if !matches!(c, std::path::Component::Normal(_)) {
+                return false;
+            }
+            at.push(c);
+            // The entry itself too: writing or changing the mode of an
+            // existing symlink would follow it.
+            if std::fs::symlink_metadata(&at).is_ok_and(|m| m.file_type().is_symlink()) {
+                return false;
+            }
+        }
+        !parts.is_empty()
+    }
+
     fn new() -> Self {
         let root = std::env::temp_dir().join(format!("bohr-fuzz-dir-{}", std::process::id()));
         Dir { root }
@@ -139,7 +163,7 @@ impl Dir {
             for _ in 0..depth {
                 path.push(*u.choose(NAMES)?);
             }
-            if !path.starts_with(&self.root) {
+            if !self.stays_inside(&path) {
                 continue;
             }
             if let Some(parent) = path.parent() {
@@ -213,5 +237,28 @@ impl Target for Dir {
                 error_features(45, &format!("{e:?}"), &display, features)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Dir;
+
+    /// The host-directory target writes only inside its own root: `..`
+    /// and symlinks (to `/` or `..`) on the way or at the entry are
+    /// refused, so an input can never change a host file or mode.
+    #[test]
+    fn host_trees_never_leave_their_root() {
+        let dir = Dir { root: std::env::temp_dir().join("bohr-fuzz-dir-escape-test") };
+        let _ = std::fs::remove_dir_all(&dir.root);
+        std::fs::create_dir_all(&dir.root).unwrap();
+        std::os::unix::fs::symlink("/", dir.root.join("up")).unwrap();
+        assert!(!dir.stays_inside(&dir.root.join("..")));
+        assert!(!dir.stays_inside(&dir.root.join("a").join("..").join("..")));
+        assert!(!dir.stays_inside(&dir.root.join("up")));
+        assert!(!dir.stays_inside(&dir.root.join("up").join("x")));
+        assert!(!dir.stays_inside(&dir.root));
+        assert!(dir.stays_inside(&dir.root.join("a").join("b")));
+        std::fs::remove_dir_all(&dir.root).unwrap();
     }
 }
