@@ -36,12 +36,8 @@ use runner_support::Project;
 const READY: &[&str] = &["riscv64", "aarch64", "powerpc64", "mipsel", "mipseb", "armel"];
 
 /// Arches whose applet and shell cases run through busybox's own `sh` (it
-/// catches SIGCHLD, so it needs the arch's signal frames). powerpc64 runs
-/// its firmware cells under the guest shell too, but its static busybox
-/// `sh` dies with SIGSEGV (a callee-saved register reads 0 after a
-/// `wait` that SIGCHLD interrupts) in the background-job case below, an
-/// open bug; its cases still run there through Bohr's shell.
-const GUEST_SHELL: &[&str] = &["riscv64", "aarch64", "mipsel", "mipseb", "armel"];
+/// catches SIGCHLD, so it needs the arch's signal frames): all of them.
+const GUEST_SHELL: &[&str] = READY;
 
 const LINKS: &[&str] = &["static", "dynamic"];
 

@@ -44,7 +44,12 @@ const FP_REGS: u64 = GP_REGS + 48 * 8;
 const PINFO: u64 = 1736;
 const PUC: u64 = PINFO + 8;
 const INFO: u64 = PUC + 8;
-const FRAME_SIZE: u64 = INFO + 128 + 288;
+/// The ABI's protected zone below the interrupted `r1`: code may keep
+/// data there without moving `r1` (the out-of-line `_savegpr0_*` helpers
+/// store the callee-saved registers there), so the frame skips it and
+/// never writes it.
+const ABI_GAP: u64 = 288;
+const FRAME_SIZE: u64 = INFO + 128 + ABI_GAP;
 /// `__SIGNAL_FRAMESIZE`: the caller frame below the signal frame.
 const SIGNAL_FRAMESIZE: u64 = 128;
 
@@ -117,7 +122,7 @@ pub(super) fn push_frame(p: &mut Process, d: &Delivery) -> Result<(), ()> {
     write_siginfo(&mut w, abi, INFO, info);
     let mut chain = FrameWriter::new(p, 8);
     chain.word(0, sp);
-    p.mem.write_checked(frame, &w.buf).map_err(|_| ())?;
+    p.mem.write_checked(frame, &w.buf[..(FRAME_SIZE - ABI_GAP) as usize]).map_err(|_| ())?;
     p.mem.write_checked(newsp, &chain.buf).map_err(|_| ())?;
     let siginfo = act.flags & abi.sa.siginfo != 0;
     let cpu = &mut p.cpu;
