@@ -338,6 +338,32 @@ impl FileObject for HostDir {
     }
 }
 
+/// An open directory: a snapshot of its entries at `open` (every file
+/// system serves directories this way).
+pub struct DirSnapshot {
+    pub st: FileStat,
+    pub entries: Vec<DirEntry>,
+}
+
+impl FileObject for DirSnapshot {
+    fn read(&mut self, _buf: &mut [u8]) -> IoResult {
+        Err(Errno::EISDIR)
+    }
+    fn write(&mut self, _data: &[u8]) -> IoResult {
+        Err(Errno::EBADF)
+    }
+    fn seek(&mut self, offset: i64, whence: u32) -> Result<u64, Errno> {
+        // Only rewinding is meaningful for a snapshot.
+        if whence == 0 && offset == 0 { Ok(0) } else { Err(Errno::EINVAL) }
+    }
+    fn stat(&self) -> FileStat {
+        self.st
+    }
+    fn entries(&mut self) -> Result<Vec<DirEntry>, Errno> {
+        Ok(self.entries.clone())
+    }
+}
+
 /// `/dev/null`.
 pub struct DevNull;
 

@@ -21,7 +21,9 @@ use std::rc::Rc;
 
 use super::abi::{FileStat, OpenFlags, S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG};
 use super::errno::Errno;
-use super::file::{DevNull, DevRandom, DevZero, DirEntry, FileObject, IoResult, path_ino};
+use super::file::{
+    DevNull, DevRandom, DevZero, DirEntry, DirSnapshot, FileObject, IoResult, path_ino,
+};
 use super::limits::DiskQuota;
 use super::lower::LowerFs;
 use super::{FileSystem, SplitMix64};
@@ -409,7 +411,7 @@ impl FileSystem for Overlay {
                 if flags.writable() {
                     return Err(Errno::EISDIR);
                 }
-                return Ok(Box::new(DirObject { st, entries: self.entries(path) }));
+                return Ok(Box::new(DirSnapshot { st, entries: self.entries(path) }));
             }
             S_IFLNK if flags.path => return Ok(Box::new(PathObject { st })),
             S_IFLNK => return Err(Errno::ELOOP),
@@ -724,30 +726,6 @@ pub fn seek_to(pos: u64, size: u64, offset: i64, whence: u32) -> Result<u64, Err
     };
     let new = base.checked_add(offset).filter(|&p| p >= 0).ok_or(Errno::EINVAL)?;
     Ok(new as u64)
-}
-
-/// An open directory: a snapshot of its entries at `open`.
-struct DirObject {
-    st: FileStat,
-    entries: Vec<DirEntry>,
-}
-
-impl FileObject for DirObject {
-    fn read(&mut self, _buf: &mut [u8]) -> IoResult {
-        Err(Errno::EISDIR)
-    }
-    fn write(&mut self, _data: &[u8]) -> IoResult {
-        Err(Errno::EBADF)
-    }
-    fn seek(&mut self, offset: i64, whence: u32) -> Result<u64, Errno> {
-        if whence == 0 && offset == 0 { Ok(0) } else { Err(Errno::EINVAL) }
-    }
-    fn stat(&self) -> FileStat {
-        self.st
-    }
-    fn entries(&mut self) -> Result<Vec<DirEntry>, Errno> {
-        Ok(self.entries.clone())
-    }
 }
 
 /// An `O_PATH` handle (or a symlink opened with `O_PATH|O_NOFOLLOW`).

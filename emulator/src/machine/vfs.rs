@@ -25,7 +25,7 @@ use super::mtd::{MtdDevice, MtdFile};
 use crate::linux::FileSystem;
 use crate::linux::abi::{FileStat, OpenFlags, S_IFCHR, S_IFDIR, S_IFIFO, S_IFMT, S_IFREG};
 use crate::linux::errno::Errno;
-use crate::linux::file::{DevNull, DevZero, DirEntry, FileObject, IoResult, path_ino};
+use crate::linux::file::{DevNull, DevZero, DirEntry, DirSnapshot, FileObject, IoResult, path_ino};
 use crate::linux::imagefs::ImageFs;
 use crate::linux::limits::DiskQuota;
 use crate::linux::lower::LowerFs;
@@ -496,7 +496,18 @@ impl Vfs {
                 if flags.writable() {
                     return Err(Errno::EISDIR);
                 }
-                Box::new(DirFile { ino, entries: self.entries(path) })
+                Box::new(DirSnapshot {
+                    st: FileStat {
+                        dev: 1,
+                        ino,
+                        mode: S_IFDIR | 0o755,
+                        nlink: 2,
+                        blksize: 4096,
+                        time: EPOCH_SECS,
+                        ..Default::default()
+                    },
+                    entries: self.entries(path),
+                })
             }
             Node::File { data, executable } => {
                 let writable = matches!(data, Data::Mutable(_));
@@ -757,39 +768,6 @@ impl FileObject for MemFile {
             time: EPOCH_SECS,
             ..Default::default()
         }
-    }
-}
-
-/// An open directory: a snapshot of its entries at `open`.
-struct DirFile {
-    ino: u64,
-    entries: Vec<DirEntry>,
-}
-
-impl FileObject for DirFile {
-    fn read(&mut self, _buf: &mut [u8]) -> IoResult {
-        Err(Errno::EISDIR)
-    }
-    fn write(&mut self, _data: &[u8]) -> IoResult {
-        Err(Errno::EBADF)
-    }
-    fn seek(&mut self, offset: i64, whence: u32) -> Result<u64, Errno> {
-        // Only rewinding is meaningful for a snapshot.
-        if whence == 0 && offset == 0 { Ok(0) } else { Err(Errno::EINVAL) }
-    }
-    fn stat(&self) -> FileStat {
-        FileStat {
-            dev: 1,
-            ino: self.ino,
-            mode: S_IFDIR | 0o755,
-            nlink: 2,
-            blksize: 4096,
-            time: EPOCH_SECS,
-            ..Default::default()
-        }
-    }
-    fn entries(&mut self) -> Result<Vec<DirEntry>, Errno> {
-        Ok(self.entries.clone())
     }
 }
 
