@@ -193,3 +193,17 @@ impl Sysno {
         out
     }
 }
+
+/// The checks every arch's syscall table passes (its unit tests call this):
+/// numbers strictly increasing, so unique and ready for lookup in order,
+/// and each name at most once.
+#[cfg(test)]
+pub(crate) fn check_table(table: &[(u32, Sysno)]) {
+    for w in table.windows(2) {
+        assert!(w[0].0 < w[1].0, "{:?} then {:?}", w[0], w[1]);
+    }
+    let mut names = std::collections::BTreeSet::new();
+    for &(_, s) in table {
+        assert!(names.insert(s), "{s:?} twice");
+    }
+}

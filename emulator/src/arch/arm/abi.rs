@@ -192,12 +192,7 @@ mod tests {
 
     #[test]
     fn numbers_and_names_are_unique() {
-        let mut nrs = std::collections::BTreeSet::new();
-        let mut names = std::collections::BTreeSet::new();
-        for &(nr, s) in SYSCALLS {
-            assert!(nrs.insert(nr), "{nr} twice");
-            assert!(names.insert(s), "{s:?} twice");
-        }
+        crate::arch::sysno::check_table(SYSCALLS);
     }
 
     #[test]
