@@ -144,9 +144,13 @@ pub fn run(cmd: &RunCommand, exec: &dyn Executor) -> i32 {
         Style::detect(cmd.color, true),
     );
     let end = EndOfRun::new(&m, junit, cmd.message_format, Style::detect(cmd.color, false));
-    let reporters: Vec<&dyn Reporter> = vec![&progress, &end];
+    let snapshots = run::snapshot::Writer::new(
+        run::snapshot::Store::new(&m, update),
+        cmd.message_format == MessageFormat::Json,
+    );
+    let reporters: Vec<&dyn Reporter> = vec![&progress, &snapshots, &end];
     match run::run(&m, &cells, &opts, exec, &Fanout(reporters), cmd.selection.partition) {
-        Ok(_) => end.exit_code(),
+        Ok(_) => end.exit_code().max(snapshots.exit_code()),
         Err(e) => {
             eprintln!("bohr: error: {e}");
             2

@@ -4,7 +4,6 @@
 //! `events`; the reports (`report`) render them. Nothing here runs cells
 //! or prints.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use bohr_emu::machine::Outcome;
@@ -246,14 +245,10 @@ pub enum Verdict {
     Matched,
     /// Differed or was missing, and was written in place.
     Updated,
-    /// Differs from the stored snapshot; `diff` is unified. `pending` names
-    /// the `.snap.new` left for review, if insta wrote one.
+    /// Differs from the stored snapshot; `diff` is unified.
     Mismatch {
         diff: String,
-        pending: Option<PathBuf>,
     },
     /// No stored snapshot.
-    Missing {
-        pending: Option<PathBuf>,
-    },
+    Missing,
 }

@@ -263,8 +263,7 @@ fn recheck_repeats_against_first(rep: &mut CellReport) {
                 "snapshot differs from the first run's (accepted) snapshot",
                 snapshot::diff(&reference, &now),
             ));
-            r.snapshot =
-                Some(Verdict::Mismatch { diff: snapshot::diff(&reference, &now), pending: None });
+            r.snapshot = Some(Verdict::Mismatch { diff: snapshot::diff(&reference, &now) });
             if r.status == Status::Pass {
                 r.status = Status::Fail;
             }
@@ -534,19 +533,11 @@ fn evaluate(
         match ctx.matrix.scripts.get(&cell.settings.script) {
             Some(script) => {
                 let body = snapshot::body(script, &o);
-                let verdict = snapshot_verdict(ctx, index, cell, run, seed, &o, &body);
-                match verdict {
-                    Ok(v) => {
-                        if let Some(f) = snapshot_failure(ctx, cell, &v) {
-                            rec.failures.push(f);
-                        }
-                        rec.snapshot = Some(v);
-                    }
-                    Err(e) => {
-                        rec.status = Status::Error;
-                        rec.failures.insert(0, Failure::new(e));
-                    }
+                let v = ctx.store.verdict(&body, ctx.stored[index].as_deref());
+                if let Some(f) = snapshot_failure(ctx, cell, &v) {
+                    rec.failures.push(f);
                 }
+                rec.snapshot = Some(v);
                 rec.body = Some(body);
             }
             None => {
@@ -565,51 +556,20 @@ fn evaluate(
     rec
 }
 
-fn snapshot_verdict(
-    ctx: &Ctx,
-    index: usize,
-    cell: &Cell,
-    run: u32,
-    seed: u64,
-    o: &Outcome,
-    body: &str,
-) -> Result<Verdict, String> {
-    let stored = ctx.stored[index].as_deref();
-    if run == 0 {
-        // Only the first run of a cell writes snapshot files.
-        let info = snapshot::info(cell, seed, o);
-        return ctx.store.assert(cell, body, &info, stored);
-    }
-    let now = snapshot::normalise(body);
-    Ok(match stored {
-        Some(old) if old == now => Verdict::Matched,
-        // Compared with run 0 after all runs when updating.
-        _ if ctx.store.update => Verdict::Updated,
-        Some(old) => Verdict::Mismatch { diff: snapshot::diff(old, &now), pending: None },
-        None => Verdict::Missing { pending: None },
-    })
-}
-
 fn snapshot_failure(ctx: &Ctx, cell: &Cell, v: &Verdict) -> Option<Failure> {
     let path = ctx.store.path(cell);
     let shown = crate::paths::relative(&path);
-    let review = |pending: &Option<std::path::PathBuf>| match pending {
-        Some(p) => format!(
-            "\nnew snapshot left at {} (review with `cargo insta review`, or rerun with \
-             --update-snapshots)",
-            crate::paths::relative(p)
-        ),
-        None => "\nrerun with --update-snapshots to accept it".to_string(),
-    };
+    // Whether a `.snap.new` is left for review is known only once the
+    // snapshot writer has run; it says so after the run.
+    let accept = "rerun with --update-snapshots to accept it";
     match v {
         Verdict::Matched | Verdict::Updated => None,
-        Verdict::Mismatch { diff, pending } => Some(Failure::with_detail(
+        Verdict::Mismatch { diff } => Some(Failure::with_detail(
             format!("snapshot differs from {shown}"),
-            format!("{diff}{}", review(pending)),
+            format!("{diff}\n{accept}"),
         )),
-        Verdict::Missing { pending } => Some(Failure::with_detail(
-            format!("no stored snapshot {shown}"),
-            review(pending).trim_start().to_string(),
-        )),
+        Verdict::Missing => {
+            Some(Failure::with_detail(format!("no stored snapshot {shown}"), accept.to_string()))
+        }
     }
 }

@@ -3,13 +3,20 @@
 //!
 //! The body holds only deterministic text (script, exit status, stdout,
 //! stderr, events); instruction counts and the fingerprint go into the
-//! snapshot's `info` metadata. Writing goes through insta's own assertion
-//! so `.snap.new` files, `INSTA_UPDATE` and `cargo insta review/accept`
-//! behave exactly as for Rust tests. insta's settings are thread-local and
-//! a mismatch panics, so each call binds its own settings and catches the
-//! panic; the verdict and the diff are computed here.
+//! snapshot's `info` metadata.
+//!
+//! Two halves, as nextest splits running from reporting: the scheduler
+//! grades a run against the stored body with [`Store::verdict`], a pure
+//! comparison that touches no file; [`Writer`] is a reporter that writes
+//! the files when it hears a cell's first run finish. Writing goes through
+//! insta's own assertion so `.snap.new` files, `INSTA_UPDATE` and `cargo
+//! insta review/accept` behave exactly as for Rust tests. insta's settings
+//! are thread-local and a mismatch panics, so each write binds its own
+//! settings and catches the panic.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use insta::internals::Content;
 use insta::{Snapshot, TextSnapshotKind, internals::TextSnapshotContents};
@@ -17,6 +24,7 @@ use insta::{Snapshot, TextSnapshotKind, internals::TextSnapshotContents};
 use bohr_emu::machine::Outcome;
 
 use super::panic;
+use crate::events::{Event, Reporter};
 use crate::matrix::{Cell, Matrix, Script};
 use crate::sanitize::escape_bytes;
 
@@ -138,17 +146,28 @@ impl Store {
         snap.as_text().map(|t| t.to_string())
     }
 
-    /// Compare `body` with the stored snapshot `old` and let insta write
-    /// the `.snap` (update) or `.snap.new` (review) as configured.
-    pub fn assert(
+    /// Grade `body` against the stored (normalised) body `old`. Pure: the
+    /// files are written by [`Writer`], after the run is reported.
+    pub fn verdict(&self, body: &str, old: Option<&str>) -> Verdict {
+        let now = normalise(body);
+        match old {
+            Some(o) if o == now => Verdict::Matched,
+            _ if self.update => Verdict::Updated,
+            Some(o) => Verdict::Mismatch { diff: diff(o, &now) },
+            None => Verdict::Missing,
+        }
+    }
+
+    /// Let insta write the `.snap` (update, or refreshed metadata) or the
+    /// `.snap.new` (review) for `body`, as configured. Returns the pending
+    /// file left for review, if there is one.
+    pub fn write(
         &self,
         cell: &Cell,
         body: &str,
         info: &Content,
-        old: Option<&str>,
-    ) -> Result<Verdict, String> {
-        let new_norm = normalise(body);
-        let matched = old.is_some_and(|o| o == new_norm);
+        verdict: &Verdict,
+    ) -> Result<Option<PathBuf>, String> {
         let mut settings = insta::Settings::new();
         settings.set_snapshot_path(&self.dir);
         settings.set_prepend_module_to_snapshot(false);
@@ -164,7 +183,7 @@ impl Store {
         let line = u32::try_from(cell.line).unwrap_or(0);
         // A mismatch panics inside insta (after writing any pending file);
         // that is the expected path, so the panic is caught and ignored:
-        // the verdict comes from the comparison above.
+        // the verdict came from `verdict`.
         let io = panic::catch(|| {
             settings.bind(|| {
                 insta::_macro_support::assert_snapshot(
@@ -181,21 +200,86 @@ impl Store {
         if let Ok(Err(e)) = io {
             return Err(format!("cannot write snapshot for {}: {e}", cell.id));
         }
-        if matched {
-            return Ok(Verdict::Matched);
+        let pending = self.dir.join(format!("{name}.snap.new"));
+        match verdict {
+            Verdict::Matched => Ok(None),
+            Verdict::Updated => {
+                // insta writes the `.snap` in place but leaves an older
+                // pending file; it is stale now.
+                let _ = std::fs::remove_file(&pending);
+                Ok(None)
+            }
+            Verdict::Mismatch { .. } | Verdict::Missing => Ok(pending.is_file().then_some(pending)),
         }
-        let pending_path = self.dir.join(format!("{name}.snap.new"));
-        if self.update {
-            // insta writes the `.snap` in place but leaves an older pending
-            // file; it is stale now.
-            let _ = std::fs::remove_file(&pending_path);
-            return Ok(Verdict::Updated);
+    }
+}
+
+/// The reporter that writes snapshot files: on each cell's first run
+/// (`CellFinished` with run 0 and a body), [`Store::write`]; at
+/// `RunFinished`, one line per pending file and per write error, in
+/// schedule order. A write error makes the run's exit status 2: the
+/// cell's own result is already final and does not depend on the host's
+/// file system.
+pub struct Writer {
+    store: Store,
+    /// Print to stderr (the JSON message stream owns stdout).
+    to_stderr: bool,
+    written: Mutex<BTreeMap<usize, Result<PathBuf, String>>>,
+}
+
+impl Writer {
+    pub fn new(store: Store, to_stderr: bool) -> Writer {
+        Writer { store, to_stderr, written: Mutex::new(BTreeMap::new()) }
+    }
+
+    /// 2 if a snapshot could not be written, else 0.
+    pub fn exit_code(&self) -> i32 {
+        let failed = self.written.lock().map_or(true, |w| w.values().any(Result::is_err));
+        if failed { 2 } else { 0 }
+    }
+}
+
+impl Reporter for Writer {
+    fn handle(&self, event: &Event<'_, '_>) {
+        match event {
+            Event::CellFinished { cell, record, job, .. } if record.run == 0 => {
+                let (Some(body), Some(o), Some(verdict)) =
+                    (&record.body, &record.outcome, &record.snapshot)
+                else {
+                    return;
+                };
+                let info = info(cell, record.seed, o);
+                let result = match self.store.write(cell, body, &info, verdict) {
+                    Ok(None) => return,
+                    Ok(Some(p)) => Ok(p),
+                    Err(e) => Err(e),
+                };
+                if let Ok(mut w) = self.written.lock() {
+                    w.insert(*job, result);
+                }
+            }
+            Event::RunFinished { .. } => {
+                let Ok(w) = self.written.lock() else { return };
+                for result in w.values() {
+                    match result {
+                        Ok(p) => {
+                            let line = format!(
+                                "new snapshot left at {} (review with `cargo insta review`, \
+                                 or rerun with --update-snapshots)",
+                                crate::paths::relative(p)
+                            );
+                            if self.to_stderr {
+                                eprintln!("{line}");
+                            } else {
+                                println!("{line}");
+                            }
+                        }
+                        Err(e) => eprintln!("bohr: error: {e}"),
+                    }
+                }
+            }
+            _ => {}
         }
-        let pending = pending_path.is_file().then_some(pending_path);
-        Ok(match old {
-            Some(o) => Verdict::Mismatch { diff: diff(o, &new_norm), pending },
-            None => Verdict::Missing { pending },
-        })
     }
 }
 
