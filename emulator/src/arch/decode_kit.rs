@@ -22,9 +22,10 @@
 //! words are illegal and never fall through to a later row.
 //! [`checks`] holds the table tests every frontend runs on its tables.
 //!
-//! Talks to: the frontends' `decode` modules (arm writes bit patterns;
-//! aarch64, powerpc64, mips and riscv64 keep their hexadecimal masks and
-//! can move to patterns row by row).
+//! Talks to: the frontends' `decode` modules (arm and riscv64 write bit
+//! patterns; aarch64, powerpc64 and mips build many rows from field
+//! values and keep their hexadecimal masks, and can move to patterns row by
+//! row).
 
 /// Fixed bits of an encoding.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
