@@ -532,10 +532,10 @@ impl Process {
         if is_stop_signal(abi, sig) {
             self.flush_signal(abi.numbers.sigcont);
         } else if sig == abi.numbers.sigcont {
-            for s in [abi.numbers.sigstop, abi.numbers.sigtstp, abi.numbers.sigttin] {
+            let n = &abi.numbers;
+            for s in [n.sigstop, n.sigtstp, n.sigttin, n.sigttou] {
                 self.flush_signal(s);
             }
-            self.flush_signal(abi.numbers.sigttou);
             if self.signals.stopped.take().is_some() {
                 self.signals.continued = true;
             }
