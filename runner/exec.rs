@@ -226,7 +226,7 @@ pub fn exec(opts: &ExecOptions) -> Result<i32, ExecError> {
             others.push(child);
         }
         // Handing over a signal or ending a process is progress too.
-        let routed = !kernel.signal_outbox.is_empty();
+        let routed = kernel.has_outgoing_signals();
         bohr_emu::linux::signal::route(
             &mut kernel,
             std::iter::once(&mut p).chain(others.iter_mut()),

@@ -5,7 +5,7 @@
 # libc (../libc, with the flags of ../toolchain.sh).
 # Usage: guest/libc-tests/build.sh [OUTDIR]
 #   (default: guest/libc-tests/bin; writes OUTDIR/<arch>/{libctest,sigtest}-{static,dynamic},
-#   OUTDIR/<arch>/{kprobe,sigprobe}, and for armel the Thumb-2 builds
+#   OUTDIR/<arch>/{kprobe,sigprobe,sigthread}, and for armel the Thumb-2 builds
 #   OUTDIR/armel/{libctest,sigtest}-thumb-{static,dynamic})
 set -eu
 
@@ -73,5 +73,7 @@ for arch in riscv64 aarch64 powerpc64 mipsel mipseb armel; do
 	$cc $FLAGS -pthread -o "$out/$arch/threadtest-dynamic" src/threadtest.c
 	# shellcheck disable=SC2086
 	$cc $FLAGS -pthread -static -o "$out/$arch/deadlock" src/deadlock.c
+	# shellcheck disable=SC2086
+	$cc $FLAGS -pthread -static -o "$out/$arch/sigthread" src/sigthread.c
 	echo "built $arch"
 done

@@ -183,6 +183,9 @@ pub struct Kernel {
     /// Signals for other processes (`kill`, `SIGCHLD`), by target pid, for
     /// the caller to hand over with [`signal::route`].
     pub signal_outbox: Vec<(u32, signal::SigInfo)>,
+    /// Thread-directed signals for threads of other processes (`tkill`,
+    /// `tgkill`), by target tid, handed over the same way.
+    pub thread_outbox: Vec<(u32, signal::SigInfo)>,
     /// Instrumentation: told about system calls, write-path host writes,
     /// faults and process exits (see `plugin`).
     pub plugins: Option<crate::plugin::PluginHandle>,
@@ -194,6 +197,9 @@ pub struct Kernel {
     /// Threads alive beyond each process's first, against
     /// [`thread::MAX_THREADS_PER_CELL`].
     pub threads: usize,
+    /// The thread group (pid) of every thread created by `clone`, by tid,
+    /// so that a signal to a tid finds its process.
+    pub thread_groups: std::collections::BTreeMap<u32, u32>,
 }
 
 /// A failure of the host under a guest world: Bohr could not do its part,
@@ -225,11 +231,18 @@ impl Kernel {
             children: std::collections::BTreeMap::new(),
             spawned: Vec::new(),
             signal_outbox: Vec::new(),
+            thread_outbox: Vec::new(),
             plugins: None,
             limits: limits::WorldLimits::new(limits::Limits::default()),
             host_error: None,
             threads: 0,
+            thread_groups: std::collections::BTreeMap::new(),
         }
+    }
+
+    /// Are signals waiting for [`signal::route`]?
+    pub fn has_outgoing_signals(&self) -> bool {
+        !self.signal_outbox.is_empty() || !self.thread_outbox.is_empty()
     }
 
     /// Count a new task against the task limit (`EAGAIN` past it).
@@ -266,6 +279,11 @@ pub struct ChildInfo {
     pub pgid: u32,
     /// `Some` once it has exited and until its parent reaps it.
     pub status: Option<ExitStatus>,
+    /// A stop (by this signal) that `wait4` with `WUNTRACED` has not
+    /// reported yet.
+    pub stopped: Option<u32>,
+    /// A continue that `wait4` with `WCONTINUED` has not reported yet.
+    pub continued: bool,
 }
 
 /// Why [`Process::run`] returned.
@@ -592,6 +610,10 @@ impl Process {
         }
         if let Some(h) = &kernel.plugins {
             h.borrow_mut().set_pid(self.pid);
+        }
+        self.report_continue(kernel);
+        if self.signals.stopped.is_some() {
+            return RunState::Blocked;
         }
         if self.pending_syscall
             && self.signal_deliverable()

@@ -78,6 +78,9 @@ pub enum WaitReason {
     Signal,
     /// Another blocking call, by name.
     Syscall { name: String },
+    /// The whole process is stopped by this signal and waits for
+    /// `SIGCONT`.
+    Stopped { signal: &'static str },
 }
 
 impl std::fmt::Display for WaitReason {
@@ -89,6 +92,7 @@ impl std::fmt::Display for WaitReason {
             WaitReason::Child { selector } => write!(f, "wait for child {selector}"),
             WaitReason::Signal => write!(f, "a signal"),
             WaitReason::Syscall { name } => write!(f, "{name}"),
+            WaitReason::Stopped { signal } => write!(f, "SIGCONT (stopped by {signal})"),
         }
     }
 }
@@ -205,6 +209,7 @@ impl Process {
         self.exchange(&mut next);
         self.frontend.clear_reservation(&mut self.cpu);
         kernel.threads = kernel.threads.saturating_sub(1);
+        kernel.thread_groups.remove(&next.tid);
         kernel.io_progress += 1;
     }
 
@@ -212,6 +217,8 @@ impl Process {
     /// other thread goes with it.
     pub(super) fn drop_threads(&mut self, kernel: &mut Kernel) {
         kernel.threads = kernel.threads.saturating_sub(self.threads.len());
+        let pid = self.pid;
+        kernel.thread_groups.retain(|_, g| *g != pid);
         for t in self.threads.drain(..) {
             self.exited_insns += t.cpu.icount;
         }
@@ -247,21 +254,6 @@ impl Process {
         if self.arch.endian() == crate::ir::Endian::Big { v.to_be_bytes() } else { v.to_le_bytes() }
     }
 
-    /// Give a process-directed signal to one thread: the running one when
-    /// it does not block it, else the lowest tid that does not, else the
-    /// running one (it stays pending there until unblocked).
-    pub fn send_process(&mut self, info: SigInfo) {
-        let b = super::signal::bit(info.signo);
-        if self.signals.mask & b == 0 || info.signo == super::signal::SIGKILL {
-            return self.send(info);
-        }
-        if let Some(tid) = self.threads.iter().find(|t| t.sigmask & b == 0).map(|t| t.tid) {
-            self.send_thread(tid, info);
-            return;
-        }
-        self.send(info);
-    }
-
     /// Queue a thread-directed signal (`tkill`, `tgkill`) on thread `tid`;
     /// false when the group has no such thread.
     pub fn send_thread(&mut self, tid: u32, info: SigInfo) -> bool {
@@ -281,6 +273,9 @@ impl Process {
     /// Earliest timer deadline of any thread of the group (sleeps, futex
     /// timeouts, `alarm` and POSIX timers while every thread waits).
     pub fn group_wake_time(&self) -> Option<u64> {
+        if self.signals.stopped.is_some() {
+            return None;
+        }
         let mut best = self.wake_time();
         for t in &self.threads {
             for d in [t.sleep_until, t.timeout_at].into_iter().flatten() {
@@ -304,6 +299,11 @@ impl Process {
     fn blocked_thread(&self, tid: u32, cpu: &CpuState, futex: Option<FutexWait>) -> BlockedThread {
         let abi = self.frontend.syscall_abi();
         let arg = |i: usize| cpu.regs[abi.args[i].0 as usize];
+        if let Some(sig) = self.signals.stopped {
+            let sabi = super::arch::linux_abi(self.arch).signal;
+            let wait = WaitReason::Stopped { signal: super::signal::stop_signal_name(sabi, sig) };
+            return BlockedThread { pid: self.pid, tid, name: self.name.clone(), pc: cpu.pc, wait };
+        }
         let wait = match (futex, abi.lookup(cpu.regs[abi.number.0 as usize])) {
             (Some(f), _) => WaitReason::Futex { addr: f.addr },
             (None, Some(Sysno::Read | Sysno::Readv | Sysno::Pread64)) => {

@@ -20,7 +20,8 @@ use super::signal::SigInfo;
 pub const SIGEV_SIGNAL: u32 = 0;
 pub const SIGEV_NONE: u32 = 1;
 pub const SIGEV_THREAD_ID: u32 = 4;
-/// `si_code` of a timer's signal.
+/// `si_code` of a timer's signal (asm-generic's; mips has its own, see
+/// `SignalAbi::si_timer`).
 pub const SI_TIMER: i32 = -2;
 /// Most timers one process may hold (`EAGAIN` beyond), so a guest cannot
 /// grow the host's memory with them.
@@ -77,7 +78,7 @@ impl Process {
             self.timers[i].overrun = missed;
             let info = SigInfo {
                 signo: t.signo,
-                code: SI_TIMER,
+                code: super::arch::linux_abi(self.arch).signal.si_timer,
                 timer: Some((t.id, missed)),
                 value: Some(t.value),
                 ..Default::default()
@@ -95,6 +96,8 @@ impl Process {
     /// Is a signal of timer `id` still queued on some thread?
     fn timer_signal_pending(&self, id: u32) -> bool {
         let mine = |q: &[SigInfo]| q.iter().any(|s| s.timer.is_some_and(|(t, _)| t == id));
-        mine(&self.signals.pending) || self.threads.iter().any(|t| mine(&t.sigpending))
+        mine(&self.signals.pending)
+            || mine(&self.signals.shared)
+            || self.threads.iter().any(|t| mine(&t.sigpending))
     }
 }

@@ -49,6 +49,7 @@ static SIGNAL: SignalAbi = SignalAbi {
     // ILL_ILLOPN, as qemu-arm reports an undefined instruction (the
     // oracle; Linux's own arm kernel says ILL_ILLOPC).
     illegal_code: 2,
+    si_timer: crate::linux::timer::SI_TIMER,
     trap_insn: TRAP_AT_PC,
     breakpoint: TRAP_AT_PC,
 };

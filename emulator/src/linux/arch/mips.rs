@@ -88,4 +88,6 @@ static SIGNAL: SignalAbi = SignalAbi {
     syscall_insn_len_odd_pc: 4,
     // ILL_ILLOPC
     illegal_code: 1,
+    // asm/siginfo.h: IRIX numbering, SI_ASYNCIO is -2 here.
+    si_timer: -3,
 };

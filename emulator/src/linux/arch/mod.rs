@@ -228,6 +228,8 @@ pub struct SignalAbi {
     pub syscall_insn_len_odd_pc: u64,
     /// `si_code` of the SIGILL for an undefined instruction.
     pub illegal_code: i32,
+    /// `SI_TIMER`, the `si_code` of a POSIX timer's signal.
+    pub si_timer: i32,
 }
 
 /// How a trap instruction's SIGTRAP fills its siginfo.

@@ -40,4 +40,5 @@ static SIGNAL: SignalAbi = SignalAbi {
     syscall_insn_len_odd_pc: 4,
     // ILL_ILLOPC
     illegal_code: 1,
+    si_timer: crate::linux::timer::SI_TIMER,
 };

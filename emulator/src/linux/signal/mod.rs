@@ -1,5 +1,6 @@
-//! Signals: the per-process dispositions, mask, pending queue, alternate
-//! stack and `alarm` timer ([`SigState`]), and delivery.
+//! Signals: the per-process dispositions, mask, pending queues, alternate
+//! stack and `alarm` timer ([`SigState`]), delivery, and job control's
+//! stop and continue.
 //!
 //! Signals are numbered as the guest's arch numbers them (mips differs);
 //! the per-arch facts (numbers, `struct sigaction`, `SA_*` bits, siginfo
@@ -11,6 +12,19 @@
 //! fault is delivered at the faulting instruction, which re-runs when the
 //! handler returns. Nothing here reads host time: the `alarm` deadline is
 //! virtual nanoseconds, and the run loop never lets the engine run past it.
+//!
+//! As in Linux, a thread-directed signal (`tkill`, a fault) waits in its
+//! thread's queue and a process-directed one (`kill`, timers, `SIGCHLD`)
+//! in the group's shared queue ([`SigState::shared`]), where the first
+//! thread to reach a delivery point without blocking it takes it: one
+//! that every thread blocks stays there until some thread unblocks it.
+//!
+//! A stop signal whose action is the default stops the whole group
+//! (`Process::stopped`): no thread runs until `SIGCONT` or `SIGKILL`
+//! arrives. The parent learns of a stop and of a continue through
+//! `wait4`/`waitid` (`ChildInfo`) and a `SIGCHLD` with `CLD_STOPPED` or
+//! `CLD_CONTINUED`, unless its `SIGCHLD` action has `SA_NOCLDSTOP`. A
+//! stopped process names its stop signal in a deadlock report.
 //!
 //! Frames are written by the per-arch builders ([`riscv64`], [`aarch64`],
 //! [`powerpc64`], [`mips`], [`armel`]); an arch without one yet gives a caught signal
@@ -36,6 +50,9 @@ pub const SIGSEGV: u32 = 11;
 pub const SIGPIPE: u32 = 13;
 pub const SIGALRM: u32 = 14;
 
+/// `SA_NOCLDSTOP`: bit 0 of `sa_flags` on every arch.
+pub const SA_NOCLDSTOP: u64 = 1;
+
 /// `SIG_DFL` and `SIG_IGN` handler values.
 pub const SIG_DFL: u64 = 0;
 pub const SIG_IGN: u64 = 1;
@@ -52,6 +69,8 @@ pub mod code {
     pub const FPE_INTDIV: i32 = 1;
     pub const CLD_EXITED: i32 = 1;
     pub const CLD_KILLED: i32 = 2;
+    pub const CLD_STOPPED: i32 = 5;
+    pub const CLD_CONTINUED: i32 = 6;
 }
 
 /// One disposition (`struct k_sigaction`), with the flags as the guest
@@ -101,9 +120,14 @@ pub struct SigState {
     pub actions: Vec<SigAction>,
     /// Blocked signals: bit `n - 1` for signal `n`.
     pub mask: u64,
-    /// Pending signals in the order they were raised; a standard signal
-    /// (below 32) is pending at most once, real-time ones queue.
+    /// The running thread's pending signals in the order they were
+    /// raised; a standard signal (below 32) is pending at most once,
+    /// real-time ones queue.
     pub pending: Vec<SigInfo>,
+    /// The group's pending process-directed signals, queued the same way
+    /// (Linux's `shared_pending`); any thread that does not block one may
+    /// take it.
+    pub shared: Vec<SigInfo>,
     pub altstack: AltStack,
     /// Virtual-time deadline of `alarm`/`ITIMER_REAL`, and its reload
     /// interval (0: one-shot).
@@ -112,6 +136,10 @@ pub struct SigState {
     /// The mask to restore after `rt_sigsuspend` (it goes into the frame
     /// of the signal that ends the suspension).
     pub suspend_saved: Option<u64>,
+    /// The group is stopped, by this signal: none of its threads runs.
+    pub stopped: Option<u32>,
+    /// A `SIGCONT` continued the group and its parent has not been told.
+    pub continued: bool,
 }
 
 impl SigState {
@@ -149,36 +177,76 @@ impl SigState {
         self.actions[(sig - 1) as usize]
     }
 
-    /// Queue `info` (a standard signal already pending is not queued again).
+    /// Queue `info` on the running thread (a standard signal already
+    /// pending is not queued again).
     pub fn post(&mut self, info: SigInfo) {
-        if info.signo == 0 || info.signo > NSIG {
-            return;
-        }
-        if info.signo < 32 && self.pending.iter().any(|p| p.signo == info.signo) {
-            return;
-        }
-        self.pending.push(info);
+        post_to(&mut self.pending, info);
     }
 
-    /// Set of pending signal numbers, as a mask.
+    /// Queue `info` on the group.
+    pub fn post_shared(&mut self, info: SigInfo) {
+        post_to(&mut self.shared, info);
+    }
+
+    /// The signals pending for the running thread (its own and the
+    /// group's), as a mask.
     pub fn pending_set(&self) -> u64 {
-        self.pending.iter().fold(0, |m, p| m | bit(p.signo))
+        self.pending.iter().chain(&self.shared).fold(0, |m, p| m | bit(p.signo))
     }
 
-    /// Index of the pending signal to deliver next: the lowest-numbered
-    /// unblocked one, earliest raised first (as Linux picks).
-    fn next_deliverable(&self) -> Option<usize> {
-        let mut best: Option<usize> = None;
-        for (i, p) in self.pending.iter().enumerate() {
-            if self.mask & bit(p.signo) != 0 {
-                continue;
-            }
-            if best.is_none_or(|b| p.signo < self.pending[b].signo) {
-                best = Some(i);
-            }
-        }
-        best
+    /// Is a signal pending that the running thread would take now?
+    fn has_deliverable(&self) -> bool {
+        next_unblocked(&self.pending, self.mask).is_some()
+            || next_unblocked(&self.shared, self.mask).is_some()
     }
+
+    /// Take the pending signal to deliver next: the thread's own first,
+    /// then the group's; in each the lowest-numbered unblocked one,
+    /// earliest raised first (as Linux's `dequeue_signal` picks).
+    fn take_deliverable(&mut self) -> Option<SigInfo> {
+        if let Some(i) = next_unblocked(&self.pending, self.mask) {
+            return Some(self.pending.remove(i));
+        }
+        let i = next_unblocked(&self.shared, self.mask)?;
+        Some(self.shared.remove(i))
+    }
+
+    /// Take the first pending signal in `set` (`rt_sigtimedwait`): the
+    /// thread's own first, then the group's.
+    pub fn take_from(&mut self, set: u64) -> Option<SigInfo> {
+        if let Some(i) = self.pending.iter().position(|p| set & bit(p.signo) != 0) {
+            return Some(self.pending.remove(i));
+        }
+        let i = self.shared.iter().position(|p| set & bit(p.signo) != 0)?;
+        Some(self.shared.remove(i))
+    }
+}
+
+/// Queue `info` on `queue` (a standard signal already there is not
+/// queued again).
+fn post_to(queue: &mut Vec<SigInfo>, info: SigInfo) {
+    if info.signo == 0 || info.signo > NSIG {
+        return;
+    }
+    if info.signo < 32 && queue.iter().any(|p| p.signo == info.signo) {
+        return;
+    }
+    queue.push(info);
+}
+
+/// Index of the lowest-numbered signal of `queue` not in `mask`, the
+/// earliest raised first.
+fn next_unblocked(queue: &[SigInfo], mask: u64) -> Option<usize> {
+    let mut best: Option<usize> = None;
+    for (i, p) in queue.iter().enumerate() {
+        if mask & bit(p.signo) != 0 {
+            continue;
+        }
+        if best.is_none_or(|b| p.signo < queue[b].signo) {
+            best = Some(i);
+        }
+    }
+    best
 }
 
 /// `SIGCHLD`'s siginfo for a child that ended with `status`.
@@ -191,25 +259,43 @@ pub fn child_exit_info(arch: crate::arch::Arch, pid: u32, status: ExitStatus) ->
     SigInfo { signo, code, pid, status: Some(st), ..Default::default() }
 }
 
+/// `SIGCHLD`'s siginfo for a child that stopped (`CLD_STOPPED`, with the
+/// stop signal) or continued (`CLD_CONTINUED`, with `SIGCONT`).
+pub fn child_stop_info(arch: crate::arch::Arch, pid: u32, stop: Option<u32>) -> SigInfo {
+    let n = &linux_abi(arch).signal.numbers;
+    let (code, st) = match stop {
+        Some(sig) => (code::CLD_STOPPED, sig as i32),
+        None => (code::CLD_CONTINUED, n.sigcont as i32),
+    };
+    SigInfo { signo: n.sigchld, code, pid, status: Some(st), ..Default::default() }
+}
+
 /// Hand the kernel's outgoing signals to their target processes (those
 /// not among `procs` have exited: the signal is dropped, as Linux drops a
-/// signal to a process that is gone).
+/// signal to a process that is gone). A process-directed signal names
+/// its group by pid; a thread-directed one names its thread by tid.
 pub fn route<'a>(kernel: &mut Kernel, procs: impl IntoIterator<Item = &'a mut Process>) {
-    if kernel.signal_outbox.is_empty() {
+    if !kernel.has_outgoing_signals() {
         return;
     }
     let out = std::mem::take(&mut kernel.signal_outbox);
+    let to_threads = std::mem::take(&mut kernel.thread_outbox);
     for p in procs {
+        if p.exit.is_some() {
+            continue;
+        }
         for (target, info) in &out {
-            if p.exit.is_some() {
-                continue;
-            }
-            if *target == p.pid {
+            if *target == p.pid && !p.parent_declines(info) {
                 p.send_process(*info);
-            } else if p.threads.iter().any(|t| t.tid == *target) {
-                p.send_thread(*target, *info);
             }
         }
+        for (tid, info) in &to_threads {
+            if p.thread_ids().contains(tid) {
+                p.send_thread(*tid, *info);
+            }
+        }
+        // A SIGCONT shows at once in the parent's `wait4`.
+        p.report_continue(kernel);
     }
 }
 
@@ -228,20 +314,42 @@ pub fn unblockable(abi: &SignalAbi) -> u64 {
 pub enum DefaultAction {
     Terminate,
     Ignore,
-    /// Stop and continue: a cell has no job control, so a stop signal's
-    /// default is to ignore it, as for an orphaned process group.
-    StopOrContinue,
+    /// `SIGSTOP`, `SIGTSTP`, `SIGTTIN`, `SIGTTOU`: stop the process.
+    Stop,
+    /// `SIGCONT`: continue a stopped process (which happens when it is
+    /// sent); ignored when it is delivered.
+    Continue,
 }
 
 pub fn default_action(abi: &SignalAbi, sig: u32) -> DefaultAction {
     let n = &abi.numbers;
     if sig == n.sigchld || sig == n.sigurg || sig == n.sigwinch {
         DefaultAction::Ignore
-    } else if [n.sigstop, n.sigtstp, n.sigttin, n.sigttou, n.sigcont].contains(&sig) {
-        DefaultAction::StopOrContinue
+    } else if is_stop_signal(abi, sig) {
+        DefaultAction::Stop
+    } else if sig == n.sigcont {
+        DefaultAction::Continue
     } else {
         DefaultAction::Terminate
     }
+}
+
+/// The name of stop signal `sig`, for a deadlock report.
+pub fn stop_signal_name(abi: &SignalAbi, sig: u32) -> &'static str {
+    let n = &abi.numbers;
+    match sig {
+        s if s == n.sigstop => "SIGSTOP",
+        s if s == n.sigtstp => "SIGTSTP",
+        s if s == n.sigttin => "SIGTTIN",
+        s if s == n.sigttou => "SIGTTOU",
+        _ => "a stop signal",
+    }
+}
+
+/// `SIGSTOP`, `SIGTSTP`, `SIGTTIN` or `SIGTTOU`.
+pub fn is_stop_signal(abi: &SignalAbi, sig: u32) -> bool {
+    let n = &abi.numbers;
+    [n.sigstop, n.sigtstp, n.sigttin, n.sigttou].contains(&sig)
 }
 
 /// Guest address of the signal trampoline page, per word size: the page
@@ -376,6 +484,10 @@ impl Process {
     /// `alarm` deadline. The machine jumps the clock to it when nobody can
     /// run.
     pub fn wake_time(&self) -> Option<u64> {
+        if self.signals.stopped.is_some() {
+            // Only a signal sent by another process continues it.
+            return None;
+        }
         let timers = [self.signals.alarm_at, self.next_timer()].into_iter().flatten().min();
         let timer = timers.filter(|_| self.pending_syscall);
         [self.sleep_until, self.timeout_at, timer].into_iter().flatten().min()
@@ -390,24 +502,105 @@ impl Process {
         }
     }
 
-    /// Raise `sig` on this process from the kernel (`SIGPIPE`, timers).
+    /// Raise `sig` on the running thread from the kernel (`SIGPIPE`, a
+    /// SIGSEGV for an unreadable frame).
     pub fn raise(&mut self, sig: u32, code: i32) {
         self.signals.post(SigInfo { signo: sig, code, ..Default::default() });
     }
 
-    /// Queue a signal sent by another process (or this one).
+    /// Queue a thread-directed signal on the running thread.
     pub fn send(&mut self, info: SigInfo) {
+        if self.prepare_signal(info.signo) {
+            self.signals.post(info);
+        }
+    }
+
+    /// Queue a process-directed signal on the group's shared queue.
+    pub fn send_process(&mut self, info: SigInfo) {
+        if self.prepare_signal(info.signo) {
+            self.signals.post_shared(info);
+        }
+    }
+
+    /// What sending `sig` does at once, whatever thread takes it (Linux's
+    /// `prepare_signal`): a stop signal discards pending `SIGCONT`s;
+    /// `SIGCONT` discards pending stop signals and continues a stopped
+    /// group; `SIGKILL` wakes a stopped group so that it dies. False when
+    /// the signal is ignored and so discarded.
+    fn prepare_signal(&mut self, sig: u32) -> bool {
         let abi = linux_abi(self.arch).signal;
-        let act = self.signals.action(info.signo);
-        // An ignored signal is discarded when sent, as Linux does.
-        if info.signo != SIGKILL
-            && (act.handler == SIG_IGN
-                || (act.handler == SIG_DFL
-                    && default_action(abi, info.signo) != DefaultAction::Terminate))
-        {
+        if is_stop_signal(abi, sig) {
+            self.flush_signal(abi.numbers.sigcont);
+        } else if sig == abi.numbers.sigcont {
+            let n = &abi.numbers;
+            for s in [n.sigstop, n.sigtstp, n.sigttin, n.sigttou] {
+                self.flush_signal(s);
+            }
+            if self.signals.stopped.take().is_some() {
+                self.signals.continued = true;
+            }
+        } else if sig == SIGKILL {
+            self.signals.stopped = None;
+        }
+        if sig == SIGKILL {
+            return true;
+        }
+        let act = self.signals.action(sig);
+        let default_ignored =
+            matches!(default_action(abi, sig), DefaultAction::Ignore | DefaultAction::Continue);
+        !(act.handler == SIG_IGN || (act.handler == SIG_DFL && default_ignored))
+    }
+
+    /// Drop every pending `sig`, of every thread and of the group.
+    pub(crate) fn flush_signal(&mut self, sig: u32) {
+        self.signals.pending.retain(|p| p.signo != sig);
+        self.signals.shared.retain(|p| p.signo != sig);
+        for t in &mut self.threads {
+            t.sigpending.retain(|p| p.signo != sig);
+        }
+    }
+
+    /// Does this process's `SIGCHLD` action decline `info`? `SA_NOCLDSTOP`
+    /// declines the stop and continue notices of its children.
+    pub(crate) fn parent_declines(&self, info: &SigInfo) -> bool {
+        let sigchld = linux_abi(self.arch).signal.numbers.sigchld;
+        info.signo == sigchld
+            && matches!(info.code, code::CLD_STOPPED | code::CLD_CONTINUED)
+            && self.signals.action(sigchld).flags & SA_NOCLDSTOP != 0
+    }
+
+    /// Stop the group for `sig`: tell the parent (`wait4`'s `WUNTRACED`,
+    /// a `SIGCHLD` with `CLD_STOPPED`).
+    fn stop(&mut self, kernel: &mut Kernel, sig: u32) {
+        self.signals.stopped = Some(sig);
+        self.signals.continued = false;
+        // A change the scheduler must not take for a lack of progress.
+        kernel.io_progress += 1;
+        if let Some(c) = kernel.children.get_mut(&self.pid) {
+            c.stopped = Some(sig);
+            c.continued = false;
+            if c.ppid != 0 {
+                let info = child_stop_info(self.arch, self.pid, Some(sig));
+                kernel.signal_outbox.push((c.ppid, info));
+            }
+        }
+    }
+
+    /// If a `SIGCONT` continued the group, tell the parent (`wait4`'s
+    /// `WCONTINUED`, a `SIGCHLD` with `CLD_CONTINUED`).
+    pub fn report_continue(&mut self, kernel: &mut Kernel) {
+        if !std::mem::take(&mut self.signals.continued) {
             return;
         }
-        self.signals.post(info);
+        kernel.io_progress += 1;
+        if let Some(c) = kernel.children.get_mut(&self.pid) {
+            c.stopped = None;
+            c.continued = true;
+            if c.ppid != 0 {
+                let info = child_stop_info(self.arch, self.pid, None);
+                kernel.signal_outbox.push((c.ppid, info));
+            }
+        }
     }
 
     /// Fire the `alarm` and the POSIX timers whose deadlines have passed.
@@ -431,7 +624,7 @@ impl Process {
     /// Is a signal pending that would be delivered now?
     pub fn signal_deliverable(&mut self) -> bool {
         self.check_alarm();
-        self.signals.next_deliverable().is_some()
+        self.signals.has_deliverable()
     }
 
     /// A delivery point. Ends a blocked system call that a deliverable
@@ -440,10 +633,21 @@ impl Process {
     /// frame is pushed, or its default action taken. `Some` when the
     /// process ended.
     pub(super) fn signal_point(&mut self, kernel: &mut Kernel) -> Option<RunState> {
+        self.report_continue(kernel);
         self.check_alarm();
+        let abi = linux_abi(self.arch).signal;
         loop {
-            let idx = self.signals.next_deliverable()?;
-            let info = self.signals.pending.remove(idx);
+            if self.signals.stopped.is_some() {
+                return Some(RunState::Blocked);
+            }
+            let info = self.signals.take_deliverable()?;
+            let act = self.signals.action(info.signo);
+            if act.handler == SIG_DFL && default_action(abi, info.signo) == DefaultAction::Stop {
+                // A blocked call stays pending: it goes on after SIGCONT,
+                // since no handler ran.
+                self.stop(kernel, info.signo);
+                return Some(RunState::Blocked);
+            }
             if self.pending_syscall {
                 self.interrupt_syscall(info.signo);
             }

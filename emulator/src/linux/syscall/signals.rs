@@ -60,7 +60,9 @@ pub(super) fn run(c: &mut Ctx, s: Sysno) -> R {
                 new.mask &= !unblockable(abi);
                 c.p.signals.actions[(sig - 1) as usize] = new;
                 if new.handler == SIG_IGN {
-                    c.p.signals.pending.retain(|p| p.signo != sig);
+                    // Discarded from every thread and the group, as Linux
+                    // flushes them.
+                    c.p.flush_signal(sig);
                 }
             }
             Ok(0)
@@ -92,7 +94,9 @@ pub(super) fn run(c: &mut Ctx, s: Sysno) -> R {
             if c.arg(1) > abi.sigset_bytes {
                 return Err(Errno::EINVAL.into());
             }
-            let set = c.p.signals.pending_set();
+            // The thread's own and the group's, as far as blocked (an
+            // unblocked one is delivered on the way out).
+            let set = c.p.signals.pending_set() & c.p.signals.mask;
             put_sigset(c, c.arg(0), set)?;
             Ok(0)
         }
@@ -114,8 +118,7 @@ pub(super) fn run(c: &mut Ctx, s: Sysno) -> R {
                 return Err(Errno::EINVAL.into());
             }
             let set = get_sigset(c, c.arg(0))? & !unblockable(abi);
-            if let Some(i) = c.p.signals.pending.iter().position(|p| set & bit(p.signo) != 0) {
-                let info = c.p.signals.pending.remove(i);
+            if let Some(info) = c.p.signals.take_from(set) {
                 c.p.sleep_until = None;
                 if c.arg(1) != 0 {
                     put_siginfo(c, c.arg(1), &info)?;
@@ -178,83 +181,7 @@ pub(super) fn run(c: &mut Ctx, s: Sysno) -> R {
             }
             Ok(0)
         }
-        Kill | Tkill | Tgkill | RtSigqueueinfo => {
-            let (target, sig) = match s {
-                Tgkill => (c.arg_int(1), c.arg_int(2)),
-                _ => (c.arg_int(0), c.arg_int(1)),
-            };
-            if sig < 0 || sig > NSIG as i64 {
-                return Err(Errno::EINVAL.into());
-            }
-            // A thread of the caller's group, by tid (`tkill`, `tgkill`
-            // with the caller's tgid): thread-directed.
-            let tgid_ok = s != Tgkill || c.arg_int(0) == c.p.pid as i64;
-            if matches!(s, Tkill | Tgkill)
-                && tgid_ok
-                && target > 0
-                && c.p.thread_ids().contains(&(target as u32))
-            {
-                if sig != 0 {
-                    let me = c.p.pid;
-                    let info = SigInfo {
-                        signo: sig as u32,
-                        code: code::SI_TKILL,
-                        pid: me,
-                        ..Default::default()
-                    };
-                    c.p.send_thread(target as u32, info);
-                }
-                return Ok(0);
-            }
-            // Who receives it: the caller and the live processes it forked
-            // (the ones the kernel knows), by pid, group or all.
-            let me = c.p.pid;
-            let group = match target {
-                0 if s == Kill => Some(c.p.pgid),
-                t if t < -1 && s == Kill => Some((-t) as u32),
-                _ => None,
-            };
-            let hits = |pid: u32, pgid: u32| match (s, target) {
-                (Kill, -1) => true,
-                _ if group.is_some() => group == Some(pgid),
-                _ => pid as i64 == target,
-            };
-            let mut targets: Vec<u32> =
-                c.k.children
-                    .iter()
-                    .filter(|(pid, ch)| ch.status.is_none() && **pid != me && hits(**pid, ch.pgid))
-                    .map(|(pid, _)| *pid)
-                    .collect();
-            let to_self = hits(me, c.p.pgid);
-            if targets.is_empty() && !to_self {
-                return Err(Errno::ESRCH.into());
-            }
-            if sig == 0 {
-                return Ok(0);
-            }
-            let code = match s {
-                Kill => code::SI_USER,
-                Tkill | Tgkill => code::SI_TKILL,
-                _ => {
-                    // rt_sigqueueinfo: the caller's si_code, which may not
-                    // pose as the kernel's.
-                    let ci = if abi.siginfo_code_first { 4 } else { 8 };
-                    let code = c.decode(&c.get(c.arg(2) + ci, 4)?) as u32 as i32;
-                    if code >= 0 {
-                        return Err(Errno::EPERM.into());
-                    }
-                    code
-                }
-            };
-            let info = SigInfo { signo: sig as u32, code, pid: me, uid: 0, ..Default::default() };
-            for t in targets.drain(..) {
-                c.k.signal_outbox.push((t, info));
-            }
-            if to_self {
-                c.p.send_process(info);
-            }
-            Ok(0)
-        }
+        Kill | Tkill | Tgkill | RtSigqueueinfo => send_signal(c, s),
         Alarm => {
             let left = arm_alarm(c, c.arg(0).saturating_mul(1_000_000_000), 0);
             // Remaining seconds, rounded to the nearest, at least 1.
@@ -299,6 +226,107 @@ pub(super) fn run(c: &mut Ctx, s: Sysno) -> R {
         }
         _ => Err(Errno::ENOSYS.into()),
     }
+}
+
+/// `kill`, `tkill`, `tgkill`, `rt_sigqueueinfo`.
+fn send_signal(c: &mut Ctx, s: Sysno) -> R {
+    use Sysno::*;
+    let abi = linux_abi(c.p.arch).signal;
+    let (target, sig) = match s {
+        Tgkill => (c.arg_int(1), c.arg_int(2)),
+        _ => (c.arg_int(0), c.arg_int(1)),
+    };
+    if sig < 0 || sig > NSIG as i64 {
+        return Err(Errno::EINVAL.into());
+    }
+    let me = c.p.pid;
+    if matches!(s, Tkill | Tgkill) {
+        // Thread-directed: the tid must be alive, and for tgkill in the
+        // group named (ESRCH otherwise, as Linux's `do_tkill`).
+        if target <= 0 || (s == Tgkill && c.arg_int(0) <= 0) {
+            return Err(Errno::EINVAL.into());
+        }
+        let tid = target as u32;
+        let group = group_of(c, tid).ok_or(Errno::ESRCH)?;
+        if s == Tgkill && c.arg_int(0) != group as i64 {
+            return Err(Errno::ESRCH.into());
+        }
+        if sig != 0 {
+            let info =
+                SigInfo { signo: sig as u32, code: code::SI_TKILL, pid: me, ..Default::default() };
+            if group == me {
+                c.p.send_thread(tid, info);
+                c.p.report_continue(c.k);
+            } else {
+                c.k.thread_outbox.push((tid, info));
+            }
+        }
+        return Ok(0);
+    }
+    // Who receives it: the caller and the live processes it forked (the
+    // ones the kernel knows), by pid (any thread's tid names its
+    // process), group or all.
+    let target = match c.k.thread_groups.get(&(target.max(0) as u32)) {
+        Some(&g) => g as i64,
+        None => target,
+    };
+    let group = match target {
+        0 if s == Kill => Some(c.p.pgid),
+        t if t < -1 && s == Kill => Some((-t) as u32),
+        _ => None,
+    };
+    let hits = |pid: u32, pgid: u32| match (s, target) {
+        (Kill, -1) => true,
+        _ if group.is_some() => group == Some(pgid),
+        _ => pid as i64 == target,
+    };
+    let mut targets: Vec<u32> =
+        c.k.children
+            .iter()
+            .filter(|(pid, ch)| ch.status.is_none() && **pid != me && hits(**pid, ch.pgid))
+            .map(|(pid, _)| *pid)
+            .collect();
+    let to_self = hits(me, c.p.pgid);
+    if targets.is_empty() && !to_self {
+        return Err(Errno::ESRCH.into());
+    }
+    if sig == 0 {
+        return Ok(0);
+    }
+    let code = match s {
+        Kill => code::SI_USER,
+        _ => {
+            // rt_sigqueueinfo: the caller's si_code, which may not pose as
+            // the kernel's.
+            let ci = if abi.siginfo_code_first { 4 } else { 8 };
+            let code = c.decode(&c.get(c.arg(2) + ci, 4)?) as u32 as i32;
+            if code >= 0 {
+                return Err(Errno::EPERM.into());
+            }
+            code
+        }
+    };
+    let info = SigInfo { signo: sig as u32, code, pid: me, uid: 0, ..Default::default() };
+    for t in targets.drain(..) {
+        c.k.signal_outbox.push((t, info));
+    }
+    if to_self {
+        c.p.send_process(info);
+        c.p.report_continue(c.k);
+    }
+    Ok(0)
+}
+
+/// The process (thread group) of live thread `tid`: the caller's, a
+/// thread created by `clone`, or a live process the kernel knows.
+fn group_of(c: &Ctx, tid: u32) -> Option<u32> {
+    if c.p.thread_ids().contains(&tid) {
+        return Some(c.p.pid);
+    }
+    if let Some(&g) = c.k.thread_groups.get(&tid) {
+        return Some(g);
+    }
+    c.k.children.get(&tid).filter(|ch| ch.status.is_none()).map(|_| tid)
 }
 
 /// Time left on the alarm, if armed.

@@ -1,6 +1,7 @@
 //! Process creation and reaping: `fork`, `vfork` and `clone`/`clone3` in
 //! the forms glibc uses for `fork` and `posix_spawn`, `execve`/`execveat`
-//! of static, dynamic and `#!` programs, and `wait4`/`waitid`.
+//! of static, dynamic and `#!` programs, and `wait4`/`waitid` (exits,
+//! and with `WUNTRACED`/`WSTOPPED` and `WCONTINUED` stops and continues).
 //!
 //! A thread (`CLONE_THREAD`, with `CLONE_VM` and `CLONE_SIGHAND`, as
 //! glibc's `pthread_create` asks) joins the caller's group: it shares the
@@ -201,7 +202,9 @@ fn do_clone(
         let _ = child.mem.write_checked(ctid, &tid);
     }
     set_result(&mut child, Ok(0));
-    c.k.children.insert(pid, ChildInfo { ppid: c.p.pid, pgid: c.p.pgid, status: None });
+    let info =
+        ChildInfo { ppid: c.p.pid, pgid: c.p.pgid, status: None, stopped: None, continued: false };
+    c.k.children.insert(pid, info);
     c.k.spawned.push(child);
     Ok(pid as u64)
 }
@@ -243,6 +246,7 @@ fn clone_thread(c: &mut Ctx, flags: u64, sp: u64, ptid: u64, ctid: u64, tls: u64
     let clear = if flags & CLONE_CHILD_CLEARTID != 0 { ctid } else { 0 };
     c.p.add_thread(tid, cpu, clear);
     c.k.threads += 1;
+    c.k.thread_groups.insert(tid, c.p.pid);
     Ok(tid as u64)
 }
 
@@ -347,30 +351,80 @@ fn matches(c: &Ctx, sel: i64, child: &ChildInfo, pid: u32) -> bool {
         }
 }
 
-/// The first (lowest pid) matching zombie; `Err(ECHILD)` when nothing
-/// matches at all; `Ok(None)` while matches are still running.
-fn find_zombie(c: &Ctx, sel: i64) -> Result<Option<(u32, ExitStatus)>, Fail> {
+/// What `wait4`/`waitid` reports about a child.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum WaitEvent {
+    Exited(ExitStatus),
+    /// Stopped by this signal.
+    Stopped(u32),
+    Continued,
+}
+
+const WNOHANG: u64 = 1;
+/// `WUNTRACED` of `wait4`, `WSTOPPED` of `waitid`.
+const WUNTRACED: u64 = 2;
+const WEXITED: u64 = 4;
+const WCONTINUED: u64 = 8;
+const WNOWAIT: u64 = 0x0100_0000;
+
+/// The first (lowest pid) matching child with something to report that
+/// `options` asks for (an exit before a stop before a continue, as
+/// Linux's `wait_consider_task` looks); `Err(ECHILD)` when nothing
+/// matches at all; `Ok(None)` while the matches have nothing to report.
+fn find_event(c: &Ctx, sel: i64, options: u64) -> Result<Option<(u32, WaitEvent)>, Fail> {
     let mut any = false;
     for (&pid, info) in &c.k.children {
         if matches(c, sel, info, pid) {
             any = true;
-            if let Some(st) = info.status {
-                return Ok(Some((pid, st)));
+            match info.status {
+                Some(st) if options & WEXITED != 0 => {
+                    return Ok(Some((pid, WaitEvent::Exited(st))));
+                }
+                Some(_) => continue,
+                None => {}
+            }
+            if let Some(sig) = info.stopped.filter(|_| options & WUNTRACED != 0) {
+                return Ok(Some((pid, WaitEvent::Stopped(sig))));
+            }
+            if info.continued && options & WCONTINUED != 0 {
+                return Ok(Some((pid, WaitEvent::Continued)));
             }
         }
     }
     if any { Ok(None) } else { Err(Errno::ECHILD.into()) }
 }
 
+/// Consume a reported event: a reaped zombie goes, a stop or continue is
+/// reported once.
+fn consume(c: &mut Ctx, pid: u32, ev: WaitEvent) {
+    match ev {
+        WaitEvent::Exited(_) => {
+            c.k.children.remove(&pid);
+        }
+        WaitEvent::Stopped(_) => {
+            if let Some(ch) = c.k.children.get_mut(&pid) {
+                ch.stopped = None;
+            }
+        }
+        WaitEvent::Continued => {
+            if let Some(ch) = c.k.children.get_mut(&pid) {
+                ch.continued = false;
+            }
+        }
+    }
+}
+
 fn sys_wait4(c: &mut Ctx) -> R {
-    const WNOHANG: u64 = 1;
     let (sel, status, options) = (c.arg_int(0), c.arg(1), c.arg(2));
-    match find_zombie(c, sel)? {
-        Some((pid, st)) => {
+    // wait4 always reports exits.
+    match find_event(c, sel, options | WEXITED)? {
+        Some((pid, ev)) => {
             if status != 0 {
-                let v = match st {
-                    ExitStatus::Exited(code) => (code as u64) << 8,
-                    ExitStatus::Signaled(sig) => sig as u64,
+                let v = match ev {
+                    WaitEvent::Exited(ExitStatus::Exited(code)) => (code as u64) << 8,
+                    WaitEvent::Exited(ExitStatus::Signaled(sig)) => sig as u64,
+                    WaitEvent::Stopped(sig) => ((sig as u64) << 8) | 0x7f,
+                    WaitEvent::Continued => 0xffff,
                 };
                 c.put_u32s(status, &[v as u32])?;
             }
@@ -379,7 +433,7 @@ fn sys_wait4(c: &mut Ctx) -> R {
                 let zeros = vec![0u8; 18 * c.word_size() as usize];
                 c.put(c.arg(3), &zeros)?;
             }
-            c.k.children.remove(&pid);
+            consume(c, pid, ev);
             Ok(pid as u64)
         }
         None if options & WNOHANG != 0 => Ok(0),
@@ -388,11 +442,8 @@ fn sys_wait4(c: &mut Ctx) -> R {
 }
 
 fn sys_waitid(c: &mut Ctx) -> R {
-    const WNOHANG: u64 = 1;
-    const WEXITED: u64 = 4;
-    const WNOWAIT: u64 = 0x0100_0000;
     let (idtype, id, infop, options) = (c.arg(0), c.arg_int(1), c.arg(2), c.arg(3));
-    if options & WEXITED == 0 {
+    if options & (WEXITED | WUNTRACED | WCONTINUED) == 0 {
         return Err(Errno::EINVAL.into());
     }
     let sel = match idtype {
@@ -401,7 +452,7 @@ fn sys_waitid(c: &mut Ctx) -> R {
         2 => -id.max(0),   // P_PGID (0: the caller's group)
         _ => return Err(Errno::EINVAL.into()),
     };
-    let found = match find_zombie(c, sel)? {
+    let found = match find_event(c, sel, options)? {
         Some(z) => Some(z),
         None if options & WNOHANG != 0 => None,
         None => return Err(Fail::Block),
@@ -410,12 +461,18 @@ fn sys_waitid(c: &mut Ctx) -> R {
         // siginfo_t: signo, errno, code (mips: signo, code, errno), then
         // on 64-bit arches 4 bytes of padding, then pid, uid, status.
         let mut info = vec![0u8; 128];
-        if let Some((pid, st)) = found {
+        if let Some((pid, ev)) = found {
             let abi = linux_abi(c.p.arch);
-            let (code, status) = match st {
-                ExitStatus::Exited(v) => (1u64, v as u64), // CLD_EXITED
-                ExitStatus::Signaled(s) => (2, s as u64),  // CLD_KILLED
+            use crate::linux::signal::code;
+            let (code, status) = match ev {
+                WaitEvent::Exited(ExitStatus::Exited(v)) => (code::CLD_EXITED, v as u64),
+                WaitEvent::Exited(ExitStatus::Signaled(s)) => (code::CLD_KILLED, s as u64),
+                WaitEvent::Stopped(s) => (code::CLD_STOPPED, s as u64),
+                WaitEvent::Continued => {
+                    (code::CLD_CONTINUED, u64::from(abi.signal.numbers.sigcont))
+                }
             };
+            let code = code as u64;
             let (second, third) = if abi.signal.siginfo_code_first { (code, 0) } else { (0, code) };
             let mut head = c.encode(u64::from(abi.signal.numbers.sigchld), 4);
             head.extend(c.encode(second, 4));
@@ -430,10 +487,10 @@ fn sys_waitid(c: &mut Ctx) -> R {
         }
         c.put(infop, &info)?;
     }
-    if let Some((pid, _)) = found
+    if let Some((pid, ev)) = found
         && options & WNOWAIT == 0
     {
-        c.k.children.remove(&pid);
+        consume(c, pid, ev);
     }
     Ok(0)
 }

@@ -225,7 +225,12 @@ fn put_timespec(c: &mut Ctx, addr: u64, ns: u64, ts64: bool) -> Result<(), Fail>
 
 /// A relative or absolute timespec in ns; `EINVAL` when malformed.
 pub(super) fn read_timespec(c: &Ctx, addr: u64, ts64: bool) -> Result<u64, Fail> {
-    let (sec, nsec) = if ts64 {
+    let (sec, nsec) = if ts64 && !c.wide() {
+        // A 32-bit kernel keeps only the low half of `tv_nsec`: the other
+        // is glibc's padding of `__timespec64`, which its conversions
+        // from `struct timespec` leave uninitialised.
+        (c.get_u64(addr)? as i64, c.get_u64(addr + 8)? as i32 as i64)
+    } else if ts64 {
         (c.get_u64(addr)? as i64, c.get_u64(addr + 8)? as i64)
     } else {
         let w = c.word_size();
