@@ -191,3 +191,34 @@ fn mipsel_enabled_exceptions_raise_sigfpe() {
 fn mipseb_enabled_exceptions_raise_sigfpe() {
     traps_match_qemu(Arch::Mipseb, "qemu-mips-static", "mips-linux-gnu-gcc", &[], "");
 }
+
+/// A program built `-mips32r2 -mfp64` (`.MIPS.abiflags` FP ABI 64: FR=1)
+/// is refused at exec, not run with the wrong register model.
+#[test]
+fn mipsel_fp64_programs_are_refused() {
+    let gcc = "mipsel-linux-gnu-gcc";
+    if find_in_path(gcc).is_none() {
+        assert!(!in_ci(), "missing {gcc} in CI");
+        eprintln!("skipping the FP64 test: missing {gcc}");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("bohr-fp64-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let src = dir.join("fp64.c");
+    std::fs::write(&src, "#include <stdio.h>\nint main(void) { printf(\"ran\\n\"); return 0; }\n")
+        .unwrap();
+    let prog = dir.join("fpglibc");
+    let cc = Command::new(gcc)
+        .args(["-O2", "-static", "-mips32r2", "-mfp64", "-o"])
+        .arg(&prog)
+        .arg(&src)
+        .output()
+        .expect("the cross compiler runs");
+    assert!(cc.status.success(), "{}", String::from_utf8_lossy(&cc.stderr));
+    for engine in [EngineKind::Interp, EngineKind::Jit] {
+        let (out, code) = run_bohr(Arch::Mipsel, engine, &prog, "");
+        assert_eq!(out, "", "{engine}");
+        assert_ne!(code, 0, "{engine}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
