@@ -14,7 +14,7 @@ use std::cell::RefCell;
 use crate::arch::Frontend;
 use crate::cpu::CpuState;
 use crate::engine::{BlockCache, Engine, EngineStats, StopReason, translate_instrumented};
-use crate::ir::{Block, Counter, Endian, Exit, Op, RoundingMode, Width, eval_bin, eval_un};
+use crate::ir::{Block, Counter, Endian, Exit, Op, Width, eval_bin, eval_un};
 use crate::mem::{AddressSpace, PAGE_SHIFT};
 use crate::plugin::{Access, EnginePlugins, PluginHandle, PluginHost, run_hook};
 
@@ -190,10 +190,9 @@ pub fn exec_block(
                 }
             }
             Op::Fp { insn, dst, a, b, c, rm, flags } => {
-                let rm = RoundingMode::from_bits(t[rm.0 as usize]);
-                let (v, raised) = crate::ir::float::eval(
+                let (v, raised) = crate::ir::float::eval_with(
                     insn,
-                    rm,
+                    t[rm.0 as usize],
                     t[a.0 as usize],
                     t[b.0 as usize],
                     t[c.0 as usize],

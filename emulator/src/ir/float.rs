@@ -441,6 +441,32 @@ fn f64t(v: u64) -> sf::float64_t {
     sf::float64_t { v }
 }
 
+/// Bit of an op's rounding temporary, above the mode (bits 0-2), that
+/// flushes a subnormal floating-point result to the zero of its sign and
+/// raises underflow and inexact with it: mips `FCSR.FS`, powerpc
+/// `FPSCR.NI`. Integer and comparison results are not touched.
+pub const FLUSH_RESULTS: u64 = 0x10;
+
+/// [`eval`] under the whole value of an op's rounding temporary: the mode
+/// and [`FLUSH_RESULTS`]. Engines call this.
+pub fn eval_with(insn: FpInsn, rm: u64, a: u64, b: u64, c: u64) -> (u64, u64) {
+    let (r, fl) = eval(insn, RoundingMode::from_bits(rm & 7), a, b, c);
+    if rm & FLUSH_RESULTS == 0 {
+        return (r, fl);
+    }
+    let out = match insn.op {
+        FpOp::Convert { to } => to,
+        FpOp::Cmp { .. } | FpOp::Class | FpOp::ToInt { .. } => return (r, fl),
+        _ => insn.fmt,
+    };
+    let v = out.clip(r);
+    if v & out.exp_mask() == 0 && v & out.mant_mask() != 0 {
+        (v & out.sign(), fl | flags::UNDERFLOW | flags::INEXACT)
+    } else {
+        (r, fl)
+    }
+}
+
 /// Evaluate one floating-point op: the result (raw bits, or an integer,
 /// or 0/1) and the exception flags it raises. `rm` is the resolved
 /// rounding mode.
@@ -714,7 +740,7 @@ pub unsafe extern "C" fn jit_helper(
 ) -> u64 {
     // The JIT only passes words made by `pack`.
     let insn = FpInsn::unpack(desc).expect("descriptor made by FpInsn::pack");
-    let (r, fl) = eval(insn, RoundingMode::from_bits(rm), a, b, c);
+    let (r, fl) = eval_with(insn, rm, a, b, c);
     // SAFETY: the caller guarantees `flags` is valid.
     unsafe { *flags |= fl };
     r

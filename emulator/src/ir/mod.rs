@@ -167,6 +167,10 @@ pub enum TrapKind {
     /// `add`), or a trap or break instruction's code marks overflow or
     /// division by zero: SIGFPE.
     ArithmeticTrap,
+    /// A floating-point instruction raised an exception its FP status
+    /// register enables (powerpc64 in precise mode, mips): SIGFPE, with the
+    /// `si_code` the kernel reads from that register.
+    FpException,
     /// Instruction fetch from an address that is not executable.
     FetchFault { addr: u64 },
 }
@@ -176,7 +180,7 @@ pub fn trap_signal(kind: TrapKind) -> u32 {
     match kind {
         TrapKind::IllegalInstruction { .. } => 4, // SIGILL
         TrapKind::Breakpoint | TrapKind::TrapInstruction => 5, // SIGTRAP
-        TrapKind::ArithmeticTrap => 8,            // SIGFPE
+        TrapKind::ArithmeticTrap | TrapKind::FpException => 8, // SIGFPE
         TrapKind::FetchFault { .. } => 11,        // SIGSEGV
     }
 }

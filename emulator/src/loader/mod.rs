@@ -38,6 +38,10 @@ pub enum LoadError {
     BadSegment { index: usize, why: String },
     #[error("no loadable segment")]
     NoSegments,
+    /// A mips program whose `.MIPS.abiflags` ask for 64-bit FP registers
+    /// (`-mfp64`: `FR=1`), which the frontend does not implement.
+    #[error("mips FP ABI {0} (64-bit FP registers, FR=1) is not supported")]
+    UnsupportedFpAbi(u8),
     #[error("ELFv1 entry descriptor at {0:#x} is not readable")]
     BadDescriptor(u64),
     #[error("cannot map image: {0}")]
@@ -48,6 +52,10 @@ pub enum LoadError {
 
 const PT_LOAD: u32 = 1;
 const PT_INTERP: u32 = 3;
+/// `.MIPS.abiflags` (`struct mips_elf_abiflags_v0`; `fp_abi` at byte 7).
+const PT_MIPS_ABIFLAGS: u32 = 0x7000_0003;
+/// `Val_GNU_MIPS_ABI_FP_64` and `_64A`: the FP ABIs that need `FR=1`.
+const MIPS_FP_ABI_FR1: [u8; 2] = [6, 7];
 const PT_PHDR: u32 = 6;
 const ET_EXEC: u16 = 2;
 const ET_DYN: u16 = 3;
@@ -247,6 +255,19 @@ pub fn parse(data: &[u8], arch: Arch) -> Result<ElfImage, LoadError> {
                 interp = Some(path.to_vec());
             }
             PT_PHDR => phdr_vaddr = Some(vaddr),
+            PT_MIPS_ABIFLAGS if matches!(arch, Arch::Mipsel | Arch::Mipseb) => {
+                // Linux picks the FP mode from this at exec; Bohr has only
+                // FR=0, which serves the o32 double-float and FPXX ABIs.
+                let fp_abi = offset
+                    .checked_add(7)
+                    .filter(|_| filesz >= 8)
+                    .and_then(|o| data.get(usize::try_from(o).ok()?))
+                    .copied()
+                    .ok_or(LoadError::Truncated(".MIPS.abiflags"))?;
+                if MIPS_FP_ABI_FR1.contains(&fp_abi) {
+                    return Err(LoadError::UnsupportedFpAbi(fp_abi));
+                }
+            }
             PT_LOAD => {
                 let bad = |why: String| LoadError::BadSegment {
                     index: i as usize,

@@ -79,6 +79,7 @@ enum Stop {
     Breakpoint,
     TrapInstruction,
     ArithmeticTrap,
+    FpException,
     FetchFault(u64),
     Fault(u64),
 }
@@ -153,6 +154,7 @@ fn parse_assigns(spec: &ArchSpec, field: &str) -> Result<Assigns, String> {
                     None if value == "breakpoint" => Stop::Breakpoint,
                     None if value == "trap" => Stop::TrapInstruction,
                     None if value == "fpe" => Stop::ArithmeticTrap,
+                    None if value == "fp" => Stop::FpException,
                     Some(("fetchfault", addr)) => Stop::FetchFault(parse_value(addr)?),
                     _ => return Err(format!("bad trap `{value}`")),
                 };
@@ -280,6 +282,7 @@ fn run_case(
         (Stop::Breakpoint, StopReason::Trap(TrapKind::Breakpoint)) => true,
         (Stop::TrapInstruction, StopReason::Trap(TrapKind::TrapInstruction)) => true,
         (Stop::ArithmeticTrap, StopReason::Trap(TrapKind::ArithmeticTrap)) => true,
+        (Stop::FpException, StopReason::Trap(TrapKind::FpException)) => true,
         (Stop::Illegal, StopReason::Trap(TrapKind::IllegalInstruction { bytes, len })) => {
             let raw = &case.bytes[last_off..last_off + last_len];
             let packed = raw.iter().rev().fold(0u32, |w, &b| (w << 8) | b as u32);

@@ -258,6 +258,12 @@ pub enum Opcode {
     FpSqrt {
         single: bool,
     },
+    /// `fre`/`fres` (reciprocal) and `frsqrte`/`frsqrtes` (reciprocal
+    /// square root) estimates of frB.
+    FpEstimate {
+        sqrt: bool,
+        single: bool,
+    },
     /// `[n]fm{add,sub}`: `±(fra * frc ± frb)`, one rounding.
     FpMadd {
         sub: bool,
@@ -341,6 +347,7 @@ impl Opcode {
                 | Opcode::Lfiw { .. }
                 | Opcode::FpArith { .. }
                 | Opcode::FpSqrt { .. }
+                | Opcode::FpEstimate { .. }
                 | Opcode::FpMadd { .. }
                 | Opcode::Fsel
                 | Opcode::FpCmp { .. }
@@ -956,6 +963,10 @@ pub static TABLE: &[Encoding] = &[
     fa("fsqrt.", 63, 22, true, O::FpSqrt { single: false }),
     fa("fsel", 63, 23, false, O::Fsel),
     fa("fsel.", 63, 23, true, O::Fsel),
+    fa("fre", 63, 24, false, O::FpEstimate { sqrt: false, single: false }),
+    fa("fre.", 63, 24, true, O::FpEstimate { sqrt: false, single: false }),
+    fa("frsqrte", 63, 26, false, O::FpEstimate { sqrt: true, single: false }),
+    fa("frsqrte.", 63, 26, true, O::FpEstimate { sqrt: true, single: false }),
     fa("fmul", 63, 25, false, far(FB::Mul, false)),
     fa("fmul.", 63, 25, true, far(FB::Mul, false)),
     fa("fmsub", 63, 28, false, fma(true, false, false)),
@@ -974,6 +985,10 @@ pub static TABLE: &[Encoding] = &[
     fa("fadds.", 59, 21, true, far(FB::Add, true)),
     fa("fsqrts", 59, 22, false, O::FpSqrt { single: true }),
     fa("fsqrts.", 59, 22, true, O::FpSqrt { single: true }),
+    fa("fres", 59, 24, false, O::FpEstimate { sqrt: false, single: true }),
+    fa("fres.", 59, 24, true, O::FpEstimate { sqrt: false, single: true }),
+    fa("frsqrtes", 59, 26, false, O::FpEstimate { sqrt: true, single: true }),
+    fa("frsqrtes.", 59, 26, true, O::FpEstimate { sqrt: true, single: true }),
     fa("fmuls", 59, 25, false, far(FB::Mul, true)),
     fa("fmuls.", 59, 25, true, far(FB::Mul, true)),
     fa("fmsubs", 59, 28, false, fma(true, false, true)),

@@ -365,6 +365,7 @@ impl Lifter<'_> {
             | Opcode::Lfiw { .. }
             | Opcode::FpArith { .. }
             | Opcode::FpSqrt { .. }
+            | Opcode::FpEstimate { .. }
             | Opcode::FpMadd { .. }
             | Opcode::Fsel
             | Opcode::FpCmp { .. }
@@ -377,7 +378,7 @@ impl Lifter<'_> {
             | Opcode::Mtfsf
             | Opcode::Mtfsfi
             | Opcode::Mtfsb { .. }
-            | Opcode::Mcrfs => super::lift_fp::FpLifter { b: self.b }.lift(i),
+            | Opcode::Mcrfs => super::lift_fp::FpLifter { b: self.b, pc: self.pc }.lift(i),
         }
     }
 

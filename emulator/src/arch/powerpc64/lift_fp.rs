@@ -20,18 +20,30 @@
 //! Where QEMU departs from the Power ISA the ISA wins: `fcfidu`, `fcfids`
 //! and `fcfidus` set FPRF (QEMU 7.2 leaves it).
 //!
-//! Enabled exceptions (`VE`, ... with the process in precise mode) do not
-//! raise SIGFPE yet, and `NI` does not change results. Single-precision
+//! Enabled exceptions follow the ISA: an invalid operation with `VE` or a
+//! divide by zero with `ZE` leaves frT and FPRF alone; an instruction
+//! that raised an enabled exception (its own flags, not older sticky
+//! bits) traps with SIGFPE at its address once the process asked for FP
+//! exceptions with `prctl(PR_SET_FPEXC)` (the `FE_MODE` slot, `MSR[FE0,
+//! FE1]`), after writing frT in the other cases, as QEMU does. The
+//! overflow and underflow results with `OE`/`UE` are the default results
+//! (QEMU's), not the ISA's exponent-adjusted ones, and `mtfsf` and friends
+//! that set an enable over a set exception bit do not trap.
+//!
+//! `FPSCR.NI` (non-IEEE mode) flushes subnormal results to zeros of their
+//! sign, raising underflow and inexact, as POWER cores do in that mode
+//! (the ISA leaves the mode's details to the implementation; QEMU 7.2
+//! ignores the bit). Single-precision
 //! arithmetic rounds operands to single first, which is exact for the
 //! single-precision operands compilers give it.
 
 use super::decode::{FpBinOp, FpMoveOp, FpRoundOp, Insn, Opcode};
 use super::regs::{self, cr};
 use crate::ir::float::{
-    FpCond, FpFormat, FpInsn, FpOp, FpRules, IntNan, NanEncoding, NanPropagation, RoundingMode,
-    Tininess, flags,
+    FLUSH_RESULTS, FpCond, FpFormat, FpInsn, FpOp, FpRules, IntNan, NanEncoding, NanPropagation,
+    RoundingMode, Tininess, flags,
 };
-use crate::ir::{BinOp, BlockBuilder, Endian, Temp, UnOp, Width};
+use crate::ir::{BinOp, BlockBuilder, Endian, Exit, Temp, TrapKind, UnOp, Width};
 
 /// powerpc's floating-point conventions.
 pub const RULES: FpRules = FpRules {
@@ -68,6 +80,12 @@ pub mod fpscr {
     pub const VXSQRT: u64 = 1 << 9;
     pub const VXCVI: u64 = 1 << 8;
     pub const VE: u64 = 1 << 7;
+    pub const OE: u64 = 1 << 6;
+    pub const UE: u64 = 1 << 5;
+    pub const ZE: u64 = 1 << 4;
+    pub const XE: u64 = 1 << 3;
+    /// Non-IEEE mode: subnormal results become zeros.
+    pub const NI: u64 = 1 << 2;
     /// Every `VX*` cause bit.
     pub const VX_ALL: u64 = VXSNAN | VXISI | VXIDI | VXZDZ | VXIMZ | VXVC | VXSOFT | VXSQRT | VXCVI;
     /// Bits `mtfsf` and friends may not set directly (summaries and the
@@ -91,6 +109,8 @@ const QUIET: u64 = 1 << 51;
 /// Lifts one FP instruction.
 pub struct FpLifter<'a> {
     pub b: &'a mut BlockBuilder,
+    /// The instruction's address, where an enabled exception traps.
+    pub pc: u64,
 }
 
 impl FpLifter<'_> {
@@ -119,12 +139,17 @@ impl FpLifter<'_> {
     }
 
     /// `FPSCR.RN` as an IR rounding mode (powerpc orders them nearest,
-    /// zero, +inf, -inf; the IR nearest, zero, down, up).
+    /// zero, +inf, -inf; the IR nearest, zero, down, up), with
+    /// [`FLUSH_RESULTS`] when `FPSCR.NI` is set.
     fn rounding(&mut self) -> Temp {
         let f = self.b.get(regs::FPSCR);
         let rn = self.b.andi(f, 3);
         let half = self.b.bini(BinOp::ShrU, rn, 1);
-        self.b.bin(BinOp::Xor, rn, half)
+        let rm = self.b.bin(BinOp::Xor, rn, half);
+        // NI is bit 2; FLUSH_RESULTS bit 4.
+        let ni = self.b.andi(f, fpscr::NI);
+        let ni = self.b.bini(BinOp::Shl, ni, FLUSH_RESULTS.trailing_zeros() as u64 - 2);
+        self.b.bin(BinOp::Or, rm, ni)
     }
 
     fn op(&mut self, op: FpOp, fmt: FpFormat, a: Temp, b: Temp, c: Temp, rm: Temp) -> Temp {
@@ -263,6 +288,10 @@ impl FpLifter<'_> {
         if let Some(r) = result {
             let code = self.fprf(r);
             let code = self.b.bini(BinOp::Shl, code, fpscr::FPRF_SHIFT);
+            let en = self.enabled_flags();
+            let blocked = self.blocked(en);
+            let old_fprf = self.b.andi(old, fpscr::FPRF);
+            let code = self.b.select(blocked, old_fprf, code);
             v = self.or(v, code);
         }
         self.store_fpscr(v);
@@ -285,6 +314,58 @@ impl FpLifter<'_> {
         let fex = self.bit_if(any, fpscr::FEX);
         let v = self.or(v, fex);
         self.b.set(regs::FPSCR, v);
+    }
+
+    /// The exceptions (IR flags) of the op being lifted whose `FPSCR`
+    /// enable bit is set.
+    fn enabled_flags(&mut self) -> Temp {
+        let f = self.b.get(regs::FPSCR);
+        // VE OE UE ZE XE (bits 7-3) to the IR's V O U Z I.
+        let mut en = self.b.konst(0);
+        for (bit, flag) in [
+            (fpscr::VE, flags::INVALID),
+            (fpscr::OE, flags::OVERFLOW),
+            (fpscr::UE, flags::UNDERFLOW),
+            (fpscr::ZE, flags::DIV_BY_ZERO),
+            (fpscr::XE, flags::INEXACT),
+        ] {
+            let on = self.b.andi(f, bit);
+            let on = self.b.bini(BinOp::Ne, on, 0);
+            let v = self.bit_if(on, flag);
+            en = self.or(en, v);
+        }
+        let exc = self.b.get(regs::FP_EXC);
+        self.b.and(exc, en)
+    }
+
+    /// An enabled invalid operation or divide by zero leaves the target
+    /// register (and FPRF) alone.
+    fn blocked(&mut self, enabled: Temp) -> Temp {
+        let b = self.b.andi(enabled, flags::INVALID | flags::DIV_BY_ZERO);
+        self.b.bini(BinOp::Ne, b, 0)
+    }
+
+    /// SIGFPE at this instruction when it raised an enabled exception and
+    /// the process asked for FP exceptions (`prctl(PR_SET_FPEXC)`).
+    fn trap_if(&mut self, enabled: Temp) {
+        let mode = self.b.get(regs::FE_MODE);
+        let on = self.b.bini(BinOp::Ne, mode, 0);
+        let any = self.b.bini(BinOp::Ne, enabled, 0);
+        let fire = self.b.and(on, any);
+        self.b.exit_if(fire, Exit::Trap { kind: TrapKind::FpException, pc: self.pc });
+    }
+
+    /// Write an arithmetic result `v` to frT (unless an enabled invalid
+    /// operation or divide by zero blocks it), trap on an enabled
+    /// exception, then CR1 for a `.` form.
+    fn result(&mut self, i: &Insn, v: Temp) {
+        let en = self.enabled_flags();
+        let blocked = self.blocked(en);
+        let old = self.fpr(i.rt);
+        let v = self.b.select(blocked, old, v);
+        self.set_fpr(i.rt, v);
+        self.trap_if(en);
+        self.record(i.rc);
     }
 
     /// CR1 of a `.` form: FX, FEX, VX, OX.
@@ -484,9 +565,9 @@ impl FpLifter<'_> {
                 let bad = self.b.and(bad, nn);
                 let vx = self.pick(bad, fpscr::VXSQRT, snan);
                 self.finish(Some(vx), Some(v));
-                self.set_fpr(i.rt, v);
-                self.record(i.rc);
+                self.result(i, v);
             }
+            Opcode::FpEstimate { sqrt, single } => self.estimate(i, sqrt, single),
             Opcode::FpMadd { sub, neg, single } => self.madd(i, sub, neg, single),
             Opcode::Fsel => {
                 let a = self.fpr(i.ra);
@@ -513,8 +594,7 @@ impl FpLifter<'_> {
                 let v = self.widen_single(s);
                 let vx = self.vxsnan(&[a]);
                 self.finish(Some(vx), Some(v));
-                self.set_fpr(i.rt, v);
-                self.record(i.rc);
+                self.result(i, v);
             }
             Opcode::FpToInt { word, signed, toward_zero } => {
                 let a = self.fpr(i.rb);
@@ -556,8 +636,7 @@ impl FpLifter<'_> {
                 let marked = self.b.bini(BinOp::Or, kept, 0x11 << fpscr::FPRF_SHIFT);
                 let f = self.b.select(mark, marked, f);
                 self.b.set(regs::FPSCR, f);
-                self.set_fpr(i.rt, v);
-                self.record(i.rc);
+                self.result(i, v);
             }
             Opcode::FpFromInt { single, signed } => {
                 let a = self.fpr(i.rb);
@@ -571,8 +650,7 @@ impl FpLifter<'_> {
                     self.op(op, FpFormat::F64, a, a, a, rm)
                 };
                 self.finish(None, Some(v));
-                self.set_fpr(i.rt, v);
-                self.record(i.rc);
+                self.result(i, v);
             }
             Opcode::FpMove(op) => {
                 let bv = self.fpr(i.rb);
@@ -699,8 +777,43 @@ impl FpLifter<'_> {
             }
         };
         self.finish(Some(vx), Some(v));
-        self.set_fpr(i.rt, v);
-        self.record(i.rc);
+        self.result(i, v);
+    }
+
+    /// `fre`, `fres`, `frsqrte`, `frsqrtes`. The ISA allows any estimate
+    /// within 1/256 (1/32 for `frsqrte`); these give QEMU's: `1 / frB`
+    /// (`1 / sqrt(frB)`, rounded twice) in double precision by `FPSCR.RN`,
+    /// rounded to single for the single forms, with the flags of every
+    /// step. The estimate of ±0 is ±inf with ZX, as the ISA says (QEMU 7.2
+    /// sets no ZX for `fres` and gives ±0.5 for `fre`).
+    fn estimate(&mut self, i: &Insn, sqrt: bool, single: bool) {
+        let bv = self.fpr(i.rb);
+        let rm = self.rounding();
+        self.begin();
+        let one = self.b.konst(0x3ff0_0000_0000_0000);
+        let d = if sqrt { self.op(FpOp::Sqrt, FpFormat::F64, bv, bv, bv, rm) } else { bv };
+        let mut v = self.op(FpOp::Div, FpFormat::F64, one, d, d, rm);
+        if single {
+            let to = FpOp::Convert { to: FpFormat::F32 };
+            let s = self.op(to, FpFormat::F64, v, v, v, rm);
+            v = self.widen_single(s);
+        }
+        let snan = self.vxsnan(&[bv]);
+        let vx = if sqrt {
+            // The square root of a negative nonzero number (not a NaN).
+            let neg = self.sign_of(bv);
+            let nz = self.is_zero(bv);
+            let nz = self.b.bini(BinOp::Xor, nz, 1);
+            let nn = self.is_nan(bv);
+            let nn = self.b.bini(BinOp::Xor, nn, 1);
+            let bad = self.b.and(neg, nz);
+            let bad = self.b.and(bad, nn);
+            self.pick(bad, fpscr::VXSQRT, snan)
+        } else {
+            snan
+        };
+        self.finish(Some(vx), Some(v));
+        self.result(i, v);
     }
 
     /// `±(fra * frc ± frb)` with one rounding. The NaN of a NaN operand
@@ -789,8 +902,7 @@ impl FpLifter<'_> {
         let vx_imz = self.b.bini(BinOp::Or, snan, fpscr::VXIMZ);
         let vx = self.b.select(imz, vx_imz, r2);
         self.finish(Some(vx), Some(v));
-        self.set_fpr(i.rt, v);
-        self.record(i.rc);
+        self.result(i, v);
     }
 
     fn compare(&mut self, i: &Insn, ordered: bool) {
@@ -848,6 +960,8 @@ impl FpLifter<'_> {
             v = self.or(v, c_bit);
         }
         self.b.set(regs::FPSCR, v);
+        let en = self.enabled_flags();
+        self.trap_if(en);
     }
 
     /// `fri*`: an integral value in the same format; only a signaling NaN
@@ -881,7 +995,6 @@ impl FpLifter<'_> {
         self.b.set(regs::FP_EXC, fl);
         let vx = self.b.konst(fpscr::VXSNAN);
         self.finish(Some(vx), Some(v));
-        self.set_fpr(i.rt, v);
-        self.record(i.rc);
+        self.result(i, v);
     }
 }

@@ -84,9 +84,13 @@ pub const FP_EXC: Slot = Slot(NUM_SLOTS_USED + 33);
 /// Flags of internal steps that must not reach `FPSCR`. Not
 /// architectural state.
 pub const FP_DISCARD: Slot = Slot(NUM_SLOTS_USED + 34);
+/// The floating-point exception mode `MSR[FE0,FE1]` as
+/// `prctl(PR_SET_FPEXC)` sets it (0 disabled, 3 precise): nonzero makes
+/// enabled `FPSCR` exceptions trap.
+pub const FE_MODE: Slot = Slot(NUM_SLOTS_USED + 35);
 
 /// Names of f0–f31 and the FP control slots, in slot order from f0.
-pub const FP_NAMES: [&str; 35] = [
+pub const FP_NAMES: [&str; 36] = [
     "f0",
     "f1",
     "f2",
@@ -122,6 +126,7 @@ pub const FP_NAMES: [&str; 35] = [
     "fpscr",
     "fp_exc",
     "fp_discard",
+    "fe_mode",
 ];
 
 /// Names of r0–r31, as capstone prints them.

@@ -38,6 +38,7 @@
 use super::{Delivery, FrameWriter, get, trampoline_base, write_siginfo};
 use crate::arch::mips::lift_fp::FCSR_RW;
 use crate::arch::mips::regs::{self, DELAY, DELAY_PENDING};
+use crate::cpu::CpuState;
 use crate::linux::Process;
 
 const RT_INFO: u64 = 24;
@@ -163,4 +164,24 @@ pub(super) fn restore_frame(p: &mut Process, rt: bool) -> Result<u64, ()> {
     r[regs::RESERVATION.0 as usize] = regs::NO_RESERVATION;
     p.cpu.pc = pc & 0xffff_ffff;
     Ok(mask)
+}
+
+/// `si_code` of the SIGFPE an enabled FP exception raises: the first of
+/// invalid, divide by zero, overflow, underflow and inexact among the
+/// `FCSR` causes that are enabled, as Linux's `do_fpe` and
+/// `process_fpemu_return` pick it.
+pub(super) fn fpe_code(cpu: &CpuState) -> i32 {
+    use super::code::*;
+    let fcsr = cpu.regs[regs::FCSR.0 as usize];
+    let fired = (fcsr >> 12) & ((fcsr >> 7) & 0x1f);
+    [
+        (0x10, FPE_FLTINV),
+        (0x08, FPE_FLTDIV),
+        (0x04, FPE_FLTOVF),
+        (0x02, FPE_FLTUND),
+        (0x01, FPE_FLTRES),
+    ]
+    .iter()
+    .find(|(bit, _)| fired & bit != 0)
+    .map_or(FPE_FLTUNK, |&(_, c)| c)
 }

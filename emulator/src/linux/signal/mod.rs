@@ -67,10 +67,26 @@ pub mod code {
     pub const ILL_ILLOPC: i32 = 1;
     pub const TRAP_BRKPT: i32 = 1;
     pub const FPE_INTDIV: i32 = 1;
+    pub const FPE_FLTDIV: i32 = 3;
+    pub const FPE_FLTOVF: i32 = 4;
+    pub const FPE_FLTUND: i32 = 5;
+    pub const FPE_FLTRES: i32 = 6;
+    pub const FPE_FLTINV: i32 = 7;
+    pub const FPE_FLTUNK: i32 = 14;
     pub const CLD_EXITED: i32 = 1;
     pub const CLD_KILLED: i32 = 2;
     pub const CLD_STOPPED: i32 = 5;
     pub const CLD_CONTINUED: i32 = 6;
+}
+
+/// What a floating-point `prctl` did ([`Process::fp_prctl`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FpPrctl {
+    /// Set: the call returns 0.
+    Done,
+    /// A query whose answer goes to the `unsigned int` at the second
+    /// argument; the call returns 0.
+    Store(u64),
 }
 
 /// One disposition (`struct k_sigaction`), with the flags as the guest
@@ -853,6 +869,23 @@ impl Process {
         Ok(())
     }
 
+    /// The floating-point `prctl` options of the arch: `PR_GET_FPEXC` (11)
+    /// and `PR_SET_FPEXC` (12) on powerpc64. `None` for an option the arch
+    /// does not have (the call fails with EINVAL, as Linux's defaults
+    /// do); `Some(Err(()))` for a bad argument (EINVAL); `Some(Ok(_))`
+    /// for a set, or a query's answer to store at the second argument.
+    pub(super) fn fp_prctl(&mut self, option: u64, arg: u64) -> Option<Result<FpPrctl, ()>> {
+        match (linux_abi(self.arch).signal.frame, option) {
+            (FrameKind::Powerpc64, 11) => Some(Ok(FpPrctl::Store(powerpc64::get_fpexc(&self.cpu)))),
+            (FrameKind::Powerpc64, 12) => Some(if powerpc64::set_fpexc(&mut self.cpu, arg) {
+                Ok(FpPrctl::Done)
+            } else {
+                Err(())
+            }),
+            _ => None,
+        }
+    }
+
     /// The `rt_sigreturn` (`rt`) or `sigreturn` system call; false on an
     /// arch without frames (the call then fails with ENOSYS). An
     /// unreadable frame raises a SIGSEGV that kills, as on Linux.
@@ -886,6 +919,14 @@ impl Process {
             TrapKind::Breakpoint => trap(abi.breakpoint),
             TrapKind::TrapInstruction => trap(abi.trap_insn),
             TrapKind::ArithmeticTrap => (8, code::FPE_INTDIV, Some(pc)),
+            TrapKind::FpException => {
+                let c = match abi.frame {
+                    FrameKind::Powerpc64 => powerpc64::fpe_code(&self.cpu),
+                    FrameKind::MipsO32 => mips::fpe_code(&self.cpu),
+                    _ => code::FPE_FLTUNK,
+                };
+                (8, c, Some(pc))
+            }
             TrapKind::FetchFault { addr } => {
                 let c =
                     if self.mem.is_mapped(addr) { code::SEGV_ACCERR } else { code::SEGV_MAPERR };

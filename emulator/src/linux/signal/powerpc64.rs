@@ -30,6 +30,7 @@
 use super::{Delivery, FrameWriter, get, trampoline_base, write_siginfo};
 use crate::arch::powerpc64::lift_fp::fpscr;
 use crate::arch::powerpc64::regs;
+use crate::cpu::CpuState;
 use crate::linux::Process;
 
 const UC_STACK: u64 = 16;
@@ -179,4 +180,43 @@ pub(super) fn restore_frame(p: &mut Process) -> Result<u64, ()> {
     r[regs::RESERVATION.0 as usize] = regs::NO_RESERVATION;
     p.cpu.pc = g[PT_NIP as usize];
     Ok(mask)
+}
+
+/// `si_code` of the SIGFPE an enabled FP exception raises, from `FPSCR`
+/// as Linux's `__parse_fpscr` reads it: the first of invalid, overflow,
+/// underflow, divide by zero and inexact whose exception and enable bits
+/// are both set.
+pub(super) fn fpe_code(cpu: &CpuState) -> i32 {
+    use super::code::*;
+    let f = cpu.regs[regs::FPSCR.0 as usize];
+    // Exception bits VX OX UX ZX XX (29-25) against VE OE UE ZE XE (7-3).
+    let fired = (f >> 25) & (f >> 3) & 0x1f;
+    [
+        (0x10, FPE_FLTINV),
+        (0x08, FPE_FLTOVF),
+        (0x04, FPE_FLTUND),
+        (0x02, FPE_FLTDIV),
+        (0x01, FPE_FLTRES),
+    ]
+    .iter()
+    .find(|(bit, _)| fired & bit != 0)
+    .map_or(FPE_FLTUNK, |&(_, c)| c)
+}
+
+/// `prctl(PR_SET_FPEXC, mode)`: 0 (disabled), 1 (non-recoverable), 2
+/// (asynchronous) or 3 (precise); every mode but 0 makes enabled
+/// exceptions raise SIGFPE, precisely (as POWER cores take the imprecise
+/// modes). `PR_FP_EXC_SW_ENABLE` is for SPE cores: EINVAL, as on a core
+/// without SPE.
+pub fn set_fpexc(cpu: &mut CpuState, mode: u64) -> bool {
+    if mode > 3 {
+        return false;
+    }
+    cpu.regs[regs::FE_MODE.0 as usize] = mode;
+    true
+}
+
+/// `prctl(PR_GET_FPEXC)`: the mode last set.
+pub fn get_fpexc(cpu: &CpuState) -> u64 {
+    cpu.regs[regs::FE_MODE.0 as usize]
 }

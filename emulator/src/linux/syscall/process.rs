@@ -11,6 +11,7 @@ use crate::arch::Sysno;
 use crate::linux::ExitStatus;
 use crate::linux::arch::linux_abi;
 use crate::linux::errno::Errno;
+use crate::linux::signal::FpPrctl;
 use crate::mem::Access as MemAccess;
 
 /// The kernel release `uname` reports. Fixed, so that a guest's output
@@ -199,7 +200,14 @@ pub(super) fn run(c: &mut Ctx, s: Sysno) -> R {
             }
             // PR_SET_PDEATHSIG, PR_GET_DUMPABLE, PR_SET_DUMPABLE
             1 | 3 | 4 => Ok(if c.arg(0) == 3 { 1 } else { 0 }),
-            _ => Err(Errno::EINVAL.into()),
+            option => match c.p.fp_prctl(option, c.arg(1)) {
+                Some(Ok(FpPrctl::Done)) => Ok(0),
+                Some(Ok(FpPrctl::Store(v))) => {
+                    c.put_u32s(c.arg(1), &[v as u32])?;
+                    Ok(0)
+                }
+                Some(Err(())) | None => Err(Errno::EINVAL.into()),
+            },
         },
         RtSigaction => {
             if c.arg(2) != 0 {

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Builds Lua from Debian's source package (`apt-get source lua5.4`), a
+# third-party C program, as a static glibc executable with each Debian
+# cross compiler, for tests/lua_static.rs to run under Bohr and QEMU:
+#
+#   target/lua-static/<arch>/lua
+#
+# A build is reused while the source package version and this script are
+# unchanged (`.stamp`). Needs root (or sudo) once, to add a deb-src entry
+# when the host has none.
+#
+# Usage: scripts/lua-static.sh [ARCH...]   (default: powerpc64 mipseb mipsel)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+declare -A TRIPLE=([riscv64]=riscv64-linux-gnu [aarch64]=aarch64-linux-gnu
+                   [powerpc64]=powerpc64-linux-gnu [mipsel]=mipsel-linux-gnu
+                   [mipseb]=mips-linux-gnu [armel]=arm-linux-gnueabi)
+ARCHES=("$@")
+[ "${#ARCHES[@]}" -gt 0 ] || ARCHES=(powerpc64 mipseb mipsel)
+
+OUT=target/lua-static
+mkdir -p "$OUT/src"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+
+src=$(ls -d "$OUT"/src/lua5.4-*/ 2>/dev/null | head -n1 || true)
+if [ -z "$src" ]; then
+  if ! apt-get source --print-uris lua5.4 >/dev/null 2>&1; then
+    . /etc/os-release
+    list=/etc/apt/sources.list.d/bohr-deb-src.sources
+    printf 'Types: deb-src\nURIs: http://deb.debian.org/debian\nSuites: %s\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+      "$VERSION_CODENAME" | $SUDO tee "$list" >/dev/null
+    $SUDO apt-get update -qq
+  fi
+  (cd "$OUT/src" && apt-get source -qq lua5.4 >/dev/null 2>&1)
+  src=$(ls -d "$OUT"/src/lua5.4-*/ | head -n1)
+fi
+version=$(basename "$src")
+script_sum=$(sha256sum "$0" | cut -d' ' -f1)
+
+for arch in "${ARCHES[@]}"; do
+  triple=${TRIPLE[$arch]:?unknown arch $arch}
+  dir=$OUT/$arch
+  stamp="$version $script_sum"
+  if [ -x "$dir/lua" ] && [ "$(cat "$dir/.stamp" 2>/dev/null)" = "$stamp" ]; then
+    continue
+  fi
+  mkdir -p "$dir/include"
+  # Debian's luaconf.h names the multiarch directory from a generated
+  # header (debian/rules writes it).
+  printf '#define DEB_HOST_MULTIARCH "%s"\n' "$triple" > "$dir/include/lua5.4-deb-multiarch.h"
+  # The interpreter: every core and library file but the compiler's main.
+  files=$(ls "$src"/src/*.c | grep -v '/luac\.c$')
+  # shellcheck disable=SC2086
+  "$triple-gcc" -O2 -std=gnu99 -DLUA_COMPAT_5_3 -DLUA_USE_POSIX -static \
+    -I"$dir/include" -o "$dir/lua.part" $files -lm
+  mv "$dir/lua.part" "$dir/lua"
+  echo "$stamp" > "$dir/.stamp"
+  echo "lua ($version) for $arch: $dir/lua"
+done
