@@ -222,11 +222,17 @@ fn memory_mappings_match_qemu() {
         root.join("guest/libc-tests/bin").join(arch).join(format!("memtest-{kind}"))
     };
     let linux_maps = |o: &Output| {
-        let text = String::from_utf8_lossy(&o.stdout).replace("heap: rw-p \n", "heap: rw-p [heap]\n");
+        let text =
+            String::from_utf8_lossy(&o.stdout).replace("heap: rw-p \n", "heap: rw-p [heap]\n");
         (o.status.code(), text, String::from_utf8_lossy(&o.stderr).into_owned())
     };
-    let plain =
-        |o: &Output| (o.status.code(), String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned());
+    let plain = |o: &Output| {
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
     let mut remap_want = None;
     for &(arch, qemu_name, triple) in ARCHES {
         let Some(qemu) = cross::tools(arch, qemu_name, triple) else { continue };

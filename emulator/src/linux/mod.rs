@@ -152,7 +152,11 @@ fn program_id(fs: &mut dyn FileSystem, exe: &[u8]) -> loader::FileId {
         let st = fs.lstat(&abs)?;
         Ok(loader::FileId { path: abs, dev: st.dev, ino: st.ino })
     });
-    found.unwrap_or_else(|_| loader::FileId { path: exe.to_vec(), dev: 0, ino: file::path_ino(exe) })
+    found.unwrap_or_else(|_| loader::FileId {
+        path: exe.to_vec(),
+        dev: 0,
+        ino: file::path_ino(exe),
+    })
 }
 
 /// How a process ended.

@@ -105,7 +105,9 @@ pub fn maps_text(maps: &[MapEntry], is_64bit: bool) -> Vec<u8> {
     for m in maps {
         let (offset, dev, ino, shared, name): (u64, u64, u64, bool, &[u8]) = match &m.backing {
             Backing::Anon => (0, 0, 0, false, b""),
-            Backing::File { path, offset, dev, ino, shared } => (*offset, *dev, *ino, *shared, path),
+            Backing::File { path, offset, dev, ino, shared } => {
+                (*offset, *dev, *ino, *shared, path)
+            }
             Backing::Heap => (0, 0, 0, false, b"[heap]"),
             Backing::Stack => (0, 0, 0, false, b"[stack]"),
             Backing::Kernel(n) => (0, 0, 0, false, n.as_bytes()),

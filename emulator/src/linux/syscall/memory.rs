@@ -182,14 +182,13 @@ fn sys_madvise(c: &mut Ctx) -> R {
     if len == 0 {
         return Ok(0);
     }
-    let pieces: Vec<(u64, u64)> = c
-        .p
-        .mem
-        .maps()
-        .iter()
-        .filter(|m| m.end > addr && m.start < end)
-        .map(|m| (m.start.max(addr), m.end.min(end)))
-        .collect();
+    let pieces: Vec<(u64, u64)> =
+        c.p.mem
+            .maps()
+            .iter()
+            .filter(|m| m.end > addr && m.start < end)
+            .map(|m| (m.start.max(addr), m.end.min(end)))
+            .collect();
     let covered: u64 = pieces.iter().map(|(s, e)| e - s).sum();
     if covered != len {
         return Err(Errno::ENOMEM.into());
