@@ -267,8 +267,10 @@ static int case_remap(const char *dir)
 	printf("mprotect file mapping writable: %d, mapping %c, file %c\n", rc, ro[0], byte);
 	rc = mprotect(ro, pg, PROT_READ);
 	printf("back to read-only: %d, still %c\n", rc, ro[0]);
-	rc = mprotect(ro + pg, pg, PROT_READ);
-	printf("mprotect of unmapped pages: %s\n", rc ? strerror(errno) : "accepted");
+	char *hole = mmap(NULL, 2 * pg, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	munmap(hole + pg, pg);
+	rc = mprotect(hole, 2 * pg, PROT_READ | PROT_WRITE);
+	printf("mprotect over unmapped pages: %s\n", rc ? strerror(errno) : "accepted");
 	rc = mprotect(ro + 1, pg, PROT_READ);
 	printf("mprotect unaligned: %s\n", rc ? strerror(errno) : "accepted");
 	char *beyond = mmap(NULL, 3 * pg, PROT_READ, MAP_PRIVATE, fd, 0);
