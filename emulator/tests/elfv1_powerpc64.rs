@@ -114,6 +114,7 @@ fn pie_entry_descriptor_is_relocated() {
         let mut no_files = |_: &[u8]| Err("no files".to_string());
         loader::load(
             data,
+            &loader::FileId::default(),
             Arch::Powerpc64,
             &mut mem,
             &[b"elfv1".to_vec()],
@@ -128,7 +129,7 @@ fn pie_entry_descriptor_is_relocated() {
     let bias = {
         let mut mem = AddressSpace::new(Layout::for_bits(true));
         let img = loader::parse(&dynamic, Arch::Powerpc64).expect("the image parses");
-        loader::map_image(&img, &dynamic, &mut mem, loader::PIE_BASE_64)
+        loader::map_image(&img, &dynamic, &mut mem, loader::PIE_BASE_64, &Default::default())
             .expect("the image maps")
             .bias
     };

@@ -4,7 +4,7 @@
 # libc6-dev-<arch>-cross), and the freestanding kernel and signal probes on Bohr's guest
 # libc (../libc, with the flags of ../toolchain.sh).
 # Usage: guest/libc-tests/build.sh [OUTDIR]
-#   (default: guest/libc-tests/bin; writes OUTDIR/<arch>/{libctest,sigtest}-{static,dynamic},
+#   (default: guest/libc-tests/bin; writes OUTDIR/<arch>/{libctest,sigtest,memtest}-{static,dynamic},
 #   OUTDIR/<arch>/{kprobe,sigprobe,sigthread}, and for armel the Thumb-2 builds
 #   OUTDIR/armel/{libctest,sigtest}-thumb-{static,dynamic})
 set -eu
@@ -75,5 +75,9 @@ for arch in riscv64 aarch64 powerpc64 mipsel mipseb armel; do
 	$cc $FLAGS -pthread -static -o "$out/$arch/deadlock" src/deadlock.c
 	# shellcheck disable=SC2086
 	$cc $FLAGS -pthread -static -o "$out/$arch/sigthread" src/sigthread.c
+	# shellcheck disable=SC2086
+	$cc $FLAGS -static -o "$out/$arch/memtest-static" src/memtest.c
+	# shellcheck disable=SC2086
+	$cc $FLAGS -o "$out/$arch/memtest-dynamic" src/memtest.c
 	echo "built $arch"
 done

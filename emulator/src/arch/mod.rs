@@ -195,6 +195,8 @@ pub struct FixedPage {
     pub addr: u64,
     /// Its contents, one page long.
     pub bytes: &'static [u8],
+    /// Its name in `/proc/<pid>/maps` (Linux's, e.g. `[vectors]`).
+    pub name: &'static str,
 }
 
 pub use crate::ir::{PC_STATE_SHIFT, pc_address};

@@ -106,6 +106,15 @@ pub fn resolve_guest_path(fs: &mut dyn FileSystem, path: &[u8]) -> Result<Vec<u8
 
 /// The whole of guest file `path`, symlinks followed.
 pub fn read_guest_file(fs: &mut dyn FileSystem, path: &[u8]) -> Result<Vec<u8>, Errno> {
+    read_guest_image(fs, path).map(|(data, _)| data)
+}
+
+/// [`read_guest_file`], with the file's resolved path, device and inode
+/// (what `/proc/<pid>/maps` shows for its mappings).
+pub fn read_guest_image(
+    fs: &mut dyn FileSystem,
+    path: &[u8],
+) -> Result<(Vec<u8>, loader::FileId), Errno> {
     let abs = syscall::path::walk(fs, b"/", path, true)?;
     let mut obj = fs.open(&abs, OpenFlags::default(), 0)?;
     let st = obj.stat();
@@ -131,7 +140,23 @@ pub fn read_guest_file(fs: &mut dyn FileSystem, path: &[u8]) -> Result<Vec<u8>, 
     }
     obj.close();
     data.truncate(done);
-    Ok(data)
+    Ok((data, loader::FileId { path: abs, dev: st.dev, ino: st.ino }))
+}
+
+/// The identity of the program file `exe` for its mappings: its device
+/// and inode when the guest file system has it, else (a host program that
+/// `bohr exec` runs from outside the root) device 0 and the inode number
+/// the path gives, as for other files without one.
+fn program_id(fs: &mut dyn FileSystem, exe: &[u8]) -> loader::FileId {
+    let found = syscall::path::walk(fs, b"/", exe, true).and_then(|abs| {
+        let st = fs.lstat(&abs)?;
+        Ok(loader::FileId { path: abs, dev: st.dev, ino: st.ino })
+    });
+    found.unwrap_or_else(|_| loader::FileId {
+        path: exe.to_vec(),
+        dev: 0,
+        ino: file::path_ino(exe),
+    })
 }
 
 /// How a process ended.
@@ -470,8 +495,9 @@ impl Process {
             execfn: exe,
         };
         let fs: &mut dyn FileSystem = kernel.fs.as_mut();
-        let mut read_file = |path: &[u8]| read_guest_file(fs, path).map_err(|e| format!("{e:?}"));
-        let start = loader::load(image, cfg.arch, &mut mem, argv, envp, &aux, &mut read_file)
+        let id = program_id(fs, exe);
+        let mut read_file = |path: &[u8]| read_guest_image(fs, path).map_err(|e| format!("{e:?}"));
+        let start = loader::load(image, &id, cfg.arch, &mut mem, argv, envp, &aux, &mut read_file)
             .map_err(load_error)?;
         kernel.start_task().map_err(SpawnError::Limit)?;
         let mut cpu = CpuState::default();
@@ -554,8 +580,9 @@ impl Process {
             execfn: exe,
         };
         let fs: &mut dyn FileSystem = kernel.fs.as_mut();
-        let mut read_file = |path: &[u8]| read_guest_file(fs, path).map_err(|e| format!("{e:?}"));
-        let start = loader::load(image, self.arch, &mut mem, argv, envp, &aux, &mut read_file)
+        let id = program_id(fs, exe);
+        let mut read_file = |path: &[u8]| read_guest_image(fs, path).map_err(|e| format!("{e:?}"));
+        let start = loader::load(image, &id, self.arch, &mut mem, argv, envp, &aux, &mut read_file)
             .map_err(load_error)?;
         let mut cpu = CpuState::default();
         self.frontend.init_registers(&mut cpu, start.pc, start.sp, start.toc);

@@ -93,8 +93,10 @@ fn ensure_portal(p: &mut Process, code: &[u8], staging: u64) -> Result<(), Errno
     };
     if p.portal_len < need || p.mem.perms(base) != Some(Perms::RX) || !staged_ok(p) {
         let to_errno = |_| Errno::ENOMEM;
-        p.mem.map_fixed(base, PAGE_SIZE, Perms::RX).map_err(to_errno)?;
-        p.mem.map_fixed(base + PAGE_SIZE, need, Perms::R).map_err(to_errno)?;
+        // Bohr's own pages, named as such in /proc/<pid>/maps.
+        let name = || crate::mem::Backing::Kernel("[bohr-portal]");
+        p.mem.map_backed(base, PAGE_SIZE, Perms::RX, name()).map_err(to_errno)?;
+        p.mem.map_backed(base + PAGE_SIZE, need, Perms::R, name()).map_err(to_errno)?;
         p.portal_len = need;
     }
     let mut current = vec![0u8; code.len()];

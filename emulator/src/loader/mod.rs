@@ -11,8 +11,19 @@
 //! byte order and word size to expect). Every header field is checked
 //! before use: malformed input is an error, never a panic.
 
+use std::sync::Arc;
+
 use crate::arch::Arch;
-use crate::mem::{AddressSpace, MapError, MemFault, PAGE_MASK, PAGE_SIZE, Perms};
+use crate::mem::{AddressSpace, Backing, MapError, MemFault, PAGE_MASK, PAGE_SIZE, Perms};
+
+/// The file an image was read from, for the names of its mappings in
+/// `/proc/<pid>/maps`: its resolved guest path, device and inode.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FileId {
+    pub path: Vec<u8>,
+    pub dev: u64,
+    pub ino: u64,
+}
 
 /// Why an image could not be loaded.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -57,6 +68,7 @@ const PT_MIPS_ABIFLAGS: u32 = 0x7000_0003;
 /// `Val_GNU_MIPS_ABI_FP_64` and `_64A`: the FP ABIs that need `FR=1`.
 const MIPS_FP_ABI_FR1: [u8; 2] = [6, 7];
 const PT_PHDR: u32 = 6;
+const PT_GNU_STACK: u32 = 0x6474_e551;
 const ET_EXEC: u16 = 2;
 const ET_DYN: u16 = 3;
 
@@ -125,6 +137,9 @@ pub struct ElfImage {
     pub segments: Vec<Segment>,
     /// The interpreter `PT_INTERP` names, without its NUL.
     pub interp: Option<Vec<u8>>,
+    /// `PT_GNU_STACK` asks for an executable stack (`PF_X`). Without the
+    /// header the stack is not executable, as on Linux's 64-bit arches.
+    pub exec_stack: bool,
 }
 
 /// Parse and validate an ELF file for `arch`.
@@ -217,6 +232,7 @@ pub fn parse(data: &[u8], arch: Arch) -> Result<ElfImage, LoadError> {
     let mut segments = Vec::new();
     let mut phdr_vaddr = None;
     let mut interp = None;
+    let mut exec_stack = false;
     for i in 0..phnum as u64 {
         let base = phoff
             .checked_add(i * phentsize as u64)
@@ -268,6 +284,7 @@ pub fn parse(data: &[u8], arch: Arch) -> Result<ElfImage, LoadError> {
                     return Err(LoadError::UnsupportedFpAbi(fp_abi));
                 }
             }
+            PT_GNU_STACK => exec_stack = flags & 1 != 0,
             PT_LOAD => {
                 let bad = |why: String| LoadError::BadSegment {
                     index: i as usize,
@@ -306,7 +323,18 @@ pub fn parse(data: &[u8], arch: Arch) -> Result<ElfImage, LoadError> {
     if segments.is_empty() {
         return Err(LoadError::NoSegments);
     }
-    Ok(ElfImage { arch, entry, is_pie, phoff, phentsize, phnum, phdr_vaddr, segments, interp })
+    Ok(ElfImage {
+        arch,
+        entry,
+        is_pie,
+        phoff,
+        phentsize,
+        phnum,
+        phdr_vaddr,
+        segments,
+        interp,
+        exec_stack,
+    })
 }
 
 /// Where a loaded image ended up.
@@ -322,14 +350,18 @@ pub struct Loaded {
     pub end: u64,
 }
 
-/// Map the image's segments into `mem`, a PIE at `pie_base`.
+/// Map the image's segments into `mem`, a PIE at `pie_base`. The pages
+/// that hold file bytes map `file` (as Linux maps the file itself); the
+/// zero pages of a `.bss` beyond them are anonymous.
 pub fn map_image(
     img: &ElfImage,
     data: &[u8],
     mem: &mut AddressSpace,
     pie_base: u64,
+    file: &FileId,
 ) -> Result<Loaded, LoadError> {
     let bias = if img.is_pie { pie_base } else { 0 };
+    let path: Arc<[u8]> = file.path.as_slice().into();
     let user_end = mem.layout().user_end;
     let mut end = 0u64;
     for (index, s) in img.segments.iter().enumerate() {
@@ -361,8 +393,21 @@ pub fn map_image(
                 }
             }
         }
-        if last > first {
-            mem.map_fixed(first, last - first, s.perms)?;
+        // Pages up to the end of the file bytes map the file, at the
+        // offset of the segment's first page; the rest is anonymous.
+        let file_end = ((start + s.filesz + PAGE_SIZE - 1) & PAGE_MASK).clamp(first, last);
+        if file_end > first {
+            let backing = Backing::File {
+                path: path.clone(),
+                offset: (s.offset & PAGE_MASK) + (first - page_start),
+                dev: file.dev,
+                ino: file.ino,
+                shared: false,
+            };
+            mem.map_backed(first, file_end - first, s.perms, backing)?;
+        }
+        if last > file_end {
+            mem.map_fixed(file_end, last - file_end, s.perms)?;
         }
         let bytes = &data[s.offset as usize..(s.offset + s.filesz) as usize];
         mem.write_debug(start, bytes).map_err(LoadError::Stack)?;
@@ -423,7 +468,7 @@ pub struct StartInfo {
 }
 
 /// Reads the interpreter's file by guest path.
-pub type ReadFile<'a> = &'a mut dyn FnMut(&[u8]) -> Result<Vec<u8>, String>;
+pub type ReadFile<'a> = &'a mut dyn FnMut(&[u8]) -> Result<(Vec<u8>, FileId), String>;
 
 /// What the auxiliary vector tells the program about the machine.
 #[derive(Clone, Copy, Debug)]
@@ -442,8 +487,10 @@ pub struct AuxInfo<'a> {
 /// Load `data` for `arch` into `mem` and build the initial stack. A
 /// dynamic executable's interpreter is read through `read_file` and
 /// started instead of the program's entry.
+#[allow(clippy::too_many_arguments)]
 pub fn load(
     data: &[u8],
+    file: &FileId,
     arch: Arch,
     mem: &mut AddressSpace,
     argv: &[Vec<u8>],
@@ -453,9 +500,9 @@ pub fn load(
 ) -> Result<StartInfo, LoadError> {
     let img = parse(data, arch)?;
     let wide = arch.is_64bit();
-    let loaded = map_image(&img, data, mem, if wide { PIE_BASE_64 } else { PIE_BASE_32 })?;
+    let loaded = map_image(&img, data, mem, if wide { PIE_BASE_64 } else { PIE_BASE_32 }, file)?;
     for page in crate::arch::frontend_for(arch).map_or(&[][..], |f| f.fixed_pages()) {
-        mem.map_system_page(page.addr, Perms::RX, page.bytes)?;
+        mem.map_system_page(page.addr, Perms::RX, page.bytes, page.name)?;
     }
     mem.init_brk(loaded.end);
     let mut start_at = loaded.entry;
@@ -463,14 +510,15 @@ pub fn load(
     let mut entry_bias = loaded.bias;
     if let Some(path) = &img.interp {
         let name = String::from_utf8_lossy(path).into_owned();
-        let idata = read_file(path).map_err(|why| LoadError::Interp { path: name.clone(), why })?;
+        let (idata, ifile) =
+            read_file(path).map_err(|why| LoadError::Interp { path: name.clone(), why })?;
         let iimg = parse(&idata, arch)
             .map_err(|e| LoadError::Interp { path: name.clone(), why: e.to_string() })?;
         if iimg.interp.is_some() {
             return Err(LoadError::Interp { path: name, why: "it has a PT_INTERP itself".into() });
         }
         let ibase = if wide { INTERP_BASE_64 } else { INTERP_BASE_32 };
-        let iloaded = map_image(&iimg, &idata, mem, ibase)?;
+        let iloaded = map_image(&iimg, &idata, mem, ibase, &ifile)?;
         interp_base = iloaded.bias;
         start_at = iloaded.entry;
         entry_bias = iloaded.bias;
@@ -504,7 +552,9 @@ fn build_stack(
 ) -> Result<u64, LoadError> {
     let layout = *mem.layout();
     let stack_base = layout.stack_top - layout.stack_size;
-    mem.map_fixed(stack_base, layout.stack_size, Perms::RW)?;
+    // The program's PT_GNU_STACK decides, as Linux's `setup_arg_pages`.
+    let perms = if img.exec_stack { Perms::RWX } else { Perms::RW };
+    mem.map_backed(stack_base, layout.stack_size, perms, Backing::Stack)?;
     let word = if arch.is_64bit() { 8u64 } else { 4 };
     let big = arch.endian() == crate::ir::Endian::Big;
     let enc = |v: u64| -> Vec<u8> {

@@ -52,9 +52,15 @@ fn load_with(
         execfn: b"/bin/prog",
     };
     let mut read = |p: &[u8]| {
-        files.iter().find(|(n, _)| *n == p).map(|(_, d)| d.clone()).ok_or_else(|| "ENOENT".into())
+        let file = FileId { path: p.to_vec(), dev: 1, ino: 2 };
+        files
+            .iter()
+            .find(|(n, _)| *n == p)
+            .map(|(_, d)| (d.clone(), file))
+            .ok_or_else(|| "ENOENT".into())
     };
-    load(elf, Arch::Riscv64, mem, argv, envp, &aux, &mut read)
+    let exe = FileId { path: b"/bin/prog".to_vec(), dev: 1, ino: 1 };
+    load(elf, &exe, Arch::Riscv64, mem, argv, envp, &aux, &mut read)
 }
 
 fn ld(

@@ -72,6 +72,50 @@ impl std::fmt::Display for Perms {
     }
 }
 
+/// What a mapping holds, as `/proc/<pid>/maps` names it: the page table
+/// keeps one per range (Linux's VMA file, offset and name).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Backing {
+    /// Anonymous memory.
+    #[default]
+    Anon,
+    /// A file's bytes, from byte `offset` of the file at the range's first
+    /// page. `shared` for `MAP_SHARED`.
+    File { path: Arc<[u8]>, offset: u64, dev: u64, ino: u64, shared: bool },
+    /// The program break's pages (`[heap]`).
+    Heap,
+    /// The initial stack (`[stack]`).
+    Stack,
+    /// A page the kernel provides, by the name maps gives it
+    /// (`[vectors]`, `[sigpage]`, ...).
+    Kernel(&'static str),
+}
+
+impl Backing {
+    /// The same backing seen from `pages` pages further on.
+    pub fn advanced(&self, pages: u64) -> Backing {
+        match self {
+            Backing::File { path, offset, dev, ino, shared } => Backing::File {
+                path: path.clone(),
+                offset: offset + pages * PAGE_SIZE,
+                dev: *dev,
+                ino: *ino,
+                shared: *shared,
+            },
+            other => other.clone(),
+        }
+    }
+}
+
+/// One line of `/proc/<pid>/maps`: a mapped range and what it maps.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MapEntry {
+    pub start: u64,
+    pub end: u64,
+    pub perms: Perms,
+    pub backing: Backing,
+}
+
 /// The kind of a guest memory access.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Access {
@@ -354,6 +398,19 @@ impl AddressSpace {
     /// Map `[addr, addr+len)` (page-aligned `addr`) with `perms`, replacing
     /// whatever was there (like `MAP_FIXED`). New pages read as zero.
     pub fn map_fixed(&mut self, addr: u64, len: u64, perms: Perms) -> Result<(), MapError> {
+        self.map_backed(addr, len, perms, Backing::Anon)
+    }
+
+    /// [`AddressSpace::map_fixed`] of a range that maps `backing` (which
+    /// describes its first page), for `/proc/<pid>/maps`. The pages read as
+    /// zero: the caller fills them.
+    pub fn map_backed(
+        &mut self,
+        addr: u64,
+        len: u64,
+        perms: Perms,
+        backing: Backing,
+    ) -> Result<(), MapError> {
         let (first, last) = self.check_range(addr, len)?;
         let already = self.pages.mapped_in(first, last);
         if self.pages.mapped_pages() - already + (last - first) > self.max_pages {
@@ -361,9 +418,28 @@ impl AddressSpace {
         }
         self.commit(first, last, Some(perms))?;
         self.drop_pages(first, last);
-        self.pages.set(first, last, Some(perms));
+        self.pages.set(first, last, Some((perms, backing)));
         self.ram.reset(first, last, self.host_prot(first));
         Ok(())
+    }
+
+    /// What the page at `addr` maps (as if its range started there).
+    pub fn backing(&self, addr: u64) -> Option<Backing> {
+        self.pages.backing(addr >> PAGE_SHIFT)
+    }
+
+    /// Every mapped range in address order, kernel pages above user space
+    /// included: the lines of `/proc/<pid>/maps`.
+    pub fn maps(&self) -> Vec<MapEntry> {
+        self.pages
+            .ranges()
+            .map(|(first, r)| MapEntry {
+                start: first << PAGE_SHIFT,
+                end: r.end << PAGE_SHIFT,
+                perms: r.perms,
+                backing: r.backing.clone(),
+            })
+            .collect()
     }
 
     /// Forget TLB entries and translations of `[first, last)` (the caller
@@ -378,12 +454,13 @@ impl AddressSpace {
     /// Map a page the kernel provides above `user_end` (ARM's kuser
     /// helpers) with `perms`, holding `data`. The guest can neither unmap
     /// nor reprotect it: every guest-driven mapping call stops at
-    /// `user_end`.
+    /// `user_end`. `name` is its name in `/proc/<pid>/maps`.
     pub fn map_system_page(
         &mut self,
         addr: u64,
         perms: Perms,
         data: &[u8],
+        name: &'static str,
     ) -> Result<(), MapError> {
         let len = data.len() as u64;
         if addr & !PAGE_MASK != 0 || len != PAGE_SIZE || addr < self.layout.user_end {
@@ -396,7 +473,7 @@ impl AddressSpace {
         // Charged like any page, so dropping the space releases it evenly.
         self.commit(first, last, Some(perms))?;
         self.drop_pages(first, last);
-        self.pages.set(first, last, Some(perms));
+        self.pages.set(first, last, Some((perms, Backing::Kernel(name))));
         self.ram.reset(first, last, self.host_prot(first));
         self.write_debug(addr, data).map_err(|_| MapError::Invalid)?;
         Ok(())
@@ -426,7 +503,7 @@ impl AddressSpace {
                 self.code_writes_push(pn);
             }
         }
-        self.pages.set(first, last, Some(perms));
+        self.pages.set_perms(first, last, perms);
         self.sync_host_prot(first, last);
         Ok(())
     }
@@ -487,18 +564,23 @@ impl AddressSpace {
         child.brk_start = self.brk_start;
         child.brk = self.brk;
         let mut page = vec![0u8; PAGE_SIZE as usize];
-        for (first, end, perms) in self.pages.ranges() {
+        for (first, range) in self.pages.ranges() {
+            let (end, perms) = (range.end, range.perms);
             let (start, len) = (first * PAGE_SIZE, (end - first) * PAGE_SIZE);
             if start >= self.layout.user_end {
                 // Kernel pages above user space (ARM's kuser helpers).
+                let name = match range.backing {
+                    Backing::Kernel(name) => name,
+                    _ => "",
+                };
                 for pn in first..end {
                     let addr = pn * PAGE_SIZE;
                     self.read_debug(addr, &mut page).expect("the parent maps it");
-                    child.map_system_page(addr, perms, &page)?;
+                    child.map_system_page(addr, perms, &page, name)?;
                 }
                 continue;
             }
-            child.map_fixed(start, len, perms)?;
+            child.map_backed(start, len, perms, range.backing.clone())?;
             if perms == Perms::NONE {
                 continue;
             }
@@ -540,7 +622,7 @@ impl AddressSpace {
             {
                 return self.brk;
             }
-            if self.map_fixed(old_end, new_end - old_end, Perms::RW).is_err() {
+            if self.map_backed(old_end, new_end - old_end, Perms::RW, Backing::Heap).is_err() {
                 return self.brk;
             }
         } else if new_end < old_end {

@@ -1,6 +1,6 @@
 //! Page bookkeeping of an address space: mapped ranges with their
-//! permissions (like Linux VMAs) and the set of pages holding translated
-//! code. The contents live in `ram`.
+//! permissions and what they map ([`Backing`], like Linux VMAs) and the set
+//! of pages holding translated code. The contents live in `ram`.
 //!
 //! Ranges make huge mappings cheap (an 8 MiB stack is one entry). Hash sets
 //! here are only looked up by key, or drained in sorted order, so their
@@ -8,12 +8,27 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use super::Perms;
+use super::{Backing, Perms};
+
+/// One mapped range: its end page (exclusive), permissions and backing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct Range {
+    pub end: u64,
+    pub perms: Perms,
+    pub backing: Backing,
+}
+
+impl Range {
+    /// The part of the range from page `pn` on (`start` is its first page).
+    fn tail(&self, start: u64, pn: u64) -> Range {
+        Range { end: self.end, perms: self.perms, backing: self.backing.advanced(pn - start) }
+    }
+}
 
 #[derive(Default)]
 pub(super) struct PageTable {
-    /// Start page → (end page exclusive, perms). Ranges never overlap.
-    ranges: BTreeMap<u64, (u64, Perms)>,
+    /// Start page → range. Ranges never overlap.
+    ranges: BTreeMap<u64, Range>,
     code: HashSet<u64>,
     mapped_pages: u64,
     /// Mapped pages with some permission: what a memory budget charges.
@@ -33,19 +48,25 @@ impl PageTable {
         self.ranges.len()
     }
 
-    /// Every mapped range `(first page, end page, perms)`, in address order.
-    pub fn ranges(&self) -> Vec<(u64, u64, Perms)> {
-        self.ranges.iter().map(|(&s, &(e, p))| (s, e, p)).collect()
+    /// Every mapped range `(first page, range)`, in address order.
+    pub fn ranges(&self) -> impl Iterator<Item = (u64, &Range)> {
+        self.ranges.iter().map(|(&s, r)| (s, r))
     }
 
     /// The range containing page `pn`.
     fn find(&self, pn: u64) -> Option<(u64, u64, Perms)> {
-        let (&start, &(end, perms)) = self.ranges.range(..=pn).next_back()?;
-        (pn < end).then_some((start, end, perms))
+        let (&start, r) = self.ranges.range(..=pn).next_back()?;
+        (pn < r.end).then_some((start, r.end, r.perms))
     }
 
     pub fn perms(&self, pn: u64) -> Option<Perms> {
         self.find(pn).map(|(_, _, p)| p)
+    }
+
+    /// What page `pn` maps, as if its range started there.
+    pub fn backing(&self, pn: u64) -> Option<Backing> {
+        let (&start, r) = self.ranges.range(..=pn).next_back()?;
+        (pn < r.end).then(|| r.backing.advanced(pn - start))
     }
 
     /// Pages in `[first, last)` that are mapped.
@@ -56,8 +77,8 @@ impl PageTable {
         {
             n += e.min(last) - first;
         }
-        for (&s, &(e, _)) in self.ranges.range(first..last) {
-            n += e.min(last) - s;
+        for (&s, r) in self.ranges.range(first..last) {
+            n += r.end.min(last) - s;
         }
         n
     }
@@ -71,9 +92,9 @@ impl PageTable {
         {
             n += e.min(last) - first;
         }
-        for (&s, &(e, p)) in self.ranges.range(first..last) {
-            if p != Perms::NONE {
-                n += e.min(last) - s;
+        for (&s, r) in self.ranges.range(first..last) {
+            if r.perms != Perms::NONE {
+                n += r.end.min(last) - s;
             }
         }
         n
@@ -81,36 +102,39 @@ impl PageTable {
 
     /// The mapped range with the highest start below `top`, clipped.
     pub fn highest_below(&self, top: u64) -> Option<(u64, u64)> {
-        let (&s, &(e, _)) = self.ranges.range(..top).next_back()?;
-        Some((s, e.min(top)))
+        let (&s, r) = self.ranges.range(..top).next_back()?;
+        Some((s, r.end.min(top)))
     }
 
     /// Cut ranges so that `pn` is a range boundary.
     fn split_at(&mut self, pn: u64) {
-        if let Some((s, e, p)) = self.find(pn)
-            && s < pn
-        {
-            self.ranges.insert(s, (pn, p));
-            self.ranges.insert(pn, (e, p));
+        let Some((&s, r)) = self.ranges.range(..pn).next_back() else {
+            return;
+        };
+        if pn < r.end {
+            let tail = r.tail(s, pn);
+            self.ranges.get_mut(&s).expect("found above").end = pn;
+            self.ranges.insert(pn, tail);
         }
     }
 
-    /// Set `[first, last)` to `perms`, or unmap it with `None`.
-    pub fn set(&mut self, first: u64, last: u64, perms: Option<Perms>) {
+    /// Map `[first, last)` with `perms` and `backing` (which describes
+    /// page `first`), or unmap it with `None`.
+    pub fn set(&mut self, first: u64, last: u64, map: Option<(Perms, Backing)>) {
         self.split_at(first);
         self.split_at(last);
         let inside: Vec<u64> = self.ranges.range(first..last).map(|(&s, _)| s).collect();
         for s in inside {
-            let (e, p) = self.ranges.remove(&s).expect("listed above");
-            self.mapped_pages -= e - s;
-            if p != Perms::NONE {
-                self.accessible_pages -= e - s;
+            let r = self.ranges.remove(&s).expect("listed above");
+            self.mapped_pages -= r.end - s;
+            if r.perms != Perms::NONE {
+                self.accessible_pages -= r.end - s;
             }
         }
-        if let Some(p) = perms {
-            self.ranges.insert(first, (last, p));
+        if let Some((perms, backing)) = map {
+            self.ranges.insert(first, Range { end: last, perms, backing });
             self.mapped_pages += last - first;
-            if p != Perms::NONE {
+            if perms != Perms::NONE {
                 self.accessible_pages += last - first;
             }
         }
@@ -118,20 +142,43 @@ impl PageTable {
         self.merge_around(last);
     }
 
-    /// Merge the range ending at `pn` with the one starting there when their
-    /// permissions agree, so repeated mprotects do not fragment forever.
+    /// Give the mapped pages of `[first, last)` permissions `perms`,
+    /// keeping what they map.
+    pub fn set_perms(&mut self, first: u64, last: u64, perms: Perms) {
+        self.split_at(first);
+        self.split_at(last);
+        for (&s, r) in self.ranges.range_mut(first..last) {
+            match (r.perms != Perms::NONE, perms != Perms::NONE) {
+                (true, false) => self.accessible_pages -= r.end - s,
+                (false, true) => self.accessible_pages += r.end - s,
+                _ => {}
+            }
+            r.perms = perms;
+        }
+        let starts: Vec<u64> = self.ranges.range(first..=last).map(|(&s, _)| s).collect();
+        for s in starts.into_iter().rev() {
+            self.merge_around(s);
+        }
+        self.merge_around(first);
+    }
+
+    /// Merge the range ending at `pn` with the one starting there when they
+    /// agree (permissions, and a backing that continues), so repeated
+    /// mprotects do not fragment forever.
     fn merge_around(&mut self, pn: u64) {
-        let Some((&s, &(e, p))) = self.ranges.range(..pn).next_back() else {
+        let Some((&s, r)) = self.ranges.range(..pn).next_back() else {
             return;
         };
-        if e != pn {
+        if r.end != pn {
             return;
         }
-        if let Some(&(e2, p2)) = self.ranges.get(&pn)
-            && p2 == p
-        {
+        let Some(next) = self.ranges.get(&pn) else {
+            return;
+        };
+        if next.perms == r.perms && r.backing.advanced(pn - s) == next.backing {
+            let end = next.end;
             self.ranges.remove(&pn);
-            self.ranges.insert(s, (e2, p));
+            self.ranges.get_mut(&s).expect("found above").end = end;
         }
     }
 

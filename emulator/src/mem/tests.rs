@@ -317,11 +317,61 @@ fn a_fork_copy_keeps_kernel_pages_above_user_space() {
     let mut m = AddressSpace::new(Layout::for_bits(false));
     let mut kuser = vec![0u8; PAGE_SIZE as usize];
     kuser[0xfa0] = 0x42;
-    m.map_system_page(0xffff_0000, Perms::RX, &kuser).unwrap();
+    m.map_system_page(0xffff_0000, Perms::RX, &kuser, "[vectors]").unwrap();
     m.map_fixed(0x10000, PAGE_SIZE, Perms::RW).unwrap();
     let child = m.fork_copy().unwrap();
     assert_eq!(child.perms(0xffff_0000), Some(Perms::RX));
     let mut b = [0u8; 1];
     child.read_debug(0xffff_0fa0, &mut b).unwrap();
     assert_eq!(b[0], 0x42);
+}
+
+fn file(offset: u64) -> Backing {
+    Backing::File { path: Arc::from(&b"/lib/x.so"[..]), offset, dev: 1, ino: 7, shared: false }
+}
+
+fn lines(m: &AddressSpace) -> Vec<(u64, u64, Perms, Backing)> {
+    m.maps().into_iter().map(|e| (e.start, e.end, e.perms, e.backing)).collect()
+}
+
+#[test]
+fn ranges_keep_their_backing_through_protect_and_merge_back() {
+    let mut m = space();
+    m.map_backed(0x10000, 0x3000, Perms::R, file(0x2000)).unwrap();
+    m.map_fixed(0x13000, 0x1000, Perms::R).unwrap();
+    m.protect(0x11000, 0x1000, Perms::RW).unwrap();
+    assert_eq!(
+        lines(&m),
+        [
+            (0x10000, 0x11000, Perms::R, file(0x2000)),
+            (0x11000, 0x12000, Perms::RW, file(0x3000)),
+            (0x12000, 0x13000, Perms::R, file(0x4000)),
+            (0x13000, 0x14000, Perms::R, Backing::Anon),
+        ]
+    );
+    assert_eq!(m.backing(0x12800), Some(file(0x4000)));
+    // The same permissions again: one range, as Linux merges the VMAs; the
+    // anonymous page after it stays apart.
+    m.protect(0x11000, 0x1000, Perms::R).unwrap();
+    assert_eq!(m.maps().len(), 2);
+    assert_eq!(lines(&m)[0], (0x10000, 0x13000, Perms::R, file(0x2000)));
+    // Unmapping the middle cuts it in two, offsets preserved.
+    m.unmap(0x11000, 0x1000).unwrap();
+    assert_eq!(lines(&m)[1], (0x12000, 0x13000, Perms::R, file(0x4000)));
+    let child = m.fork_copy().unwrap();
+    assert_eq!(lines(&child), lines(&m));
+}
+
+#[test]
+fn the_break_is_the_heap_and_anonymous_neighbours_merge() {
+    let mut m = space();
+    m.init_brk(0x20000);
+    assert_eq!(m.set_brk(0x23005), 0x23005);
+    assert_eq!(lines(&m), [(0x20000, 0x24000, Perms::RW, Backing::Heap)]);
+    m.map_fixed(0x30000, 0x1000, Perms::RW).unwrap();
+    m.map_fixed(0x31000, 0x1000, Perms::RW).unwrap();
+    assert_eq!(lines(&m)[1], (0x30000, 0x32000, Perms::RW, Backing::Anon));
+    // A file range right after an anonymous one is a range of its own.
+    m.map_backed(0x32000, 0x1000, Perms::RW, file(0)).unwrap();
+    assert_eq!(m.maps().len(), 3);
 }

@@ -64,9 +64,11 @@ impl Target for Elf {
             random: [7; 16],
             execfn: b"/bin/fuzz",
         };
-        let mut read_file = |_: &[u8]| -> Result<Vec<u8>, String> { Ok(data.to_vec()) };
+        let mut read_file = |_: &[u8]| -> Result<(Vec<u8>, FileId), String> {
+            Ok((data.to_vec(), FileId::default()))
+        };
         let argv = [b"fuzz".to_vec()];
-        match load(data, arch, &mut mem, &argv, &[], &aux, &mut read_file) {
+        match load(data, &FileId::default(), arch, &mut mem, &argv, &[], &aux, &mut read_file) {
             Ok(start) => {
                 features.push(feature(10, arch as u64));
                 features.push(feature(11, start.toc.is_some() as u64));

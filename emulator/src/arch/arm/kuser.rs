@@ -86,4 +86,4 @@ const fn page() -> [u8; SIZE] {
 static BYTES: [u8; SIZE] = page();
 
 /// The helper page.
-pub static PAGE: FixedPage = FixedPage { addr: BASE, bytes: &BYTES };
+pub static PAGE: FixedPage = FixedPage { addr: BASE, bytes: &BYTES, name: "[vectors]" };

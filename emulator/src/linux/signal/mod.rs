@@ -814,7 +814,9 @@ impl Process {
         {
             return;
         }
-        if self.mem.map_fixed(base, PAGE_SIZE, Perms::RX).is_ok() {
+        // Named as ARM Linux names its page of sigreturn code.
+        let name = crate::mem::Backing::Kernel("[sigpage]");
+        if self.mem.map_backed(base, PAGE_SIZE, Perms::RX, name).is_ok() {
             let _ = self.mem.write_debug(base, &w.buf);
         }
     }
