@@ -155,6 +155,7 @@ impl Target for Diff {
             names,
             regs,
             fuel: 1 + fuel as u64 % 64,
+            thumb: false,
         };
         match self.engines.check(&seq) {
             Ok(a) => features.push(feature_str(4, &format!("{:?}", a.stop))),
