@@ -291,7 +291,11 @@ impl Generator {
         }
         if self.looped {
             let from = code.len() as u64;
-            code.extend(if self.thumb { thumb_branch(-(from as i64)) } else { branch_back(arch, from) });
+            code.extend(if self.thumb {
+                thumb_branch(-(from as i64))
+            } else {
+                branch_back(arch, from)
+            });
             names.push("branch back");
         }
         let mut regs = vec![0u64; NUM_SLOTS];

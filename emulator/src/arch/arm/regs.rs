@@ -43,7 +43,8 @@ pub const VF: Slot = Slot(19);
 
 /// The flag slots, the names of the architectural flags they hold and
 /// their CPSR bits.
-pub const FLAGS: [(Slot, &str, u32); 4] = [(NF, "n", 31), (ZF, "z", 30), (CF, "c", 29), (VF, "v", 28)];
+pub const FLAGS: [(Slot, &str, u32); 4] =
+    [(NF, "n", 31), (ZF, "z", 30), (CF, "c", 29), (VF, "v", 28)];
 
 /// The architectural flag (`"n"`, `"z"`, `"c"` or `"v"`, as 0 or 1) held in
 /// `regs`, or `None` for another name.
