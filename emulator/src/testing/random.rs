@@ -167,7 +167,7 @@ pub fn keep_invariants(arch: Arch, regs: &mut [u64]) {
         // bits stay random, so readers must ignore them.
         for r in [NF, VF] {
             let v = regs[r.0 as usize];
-            regs[r.0 as usize] = (v & 1) << 31 | (v >> 1) & 0x7fff_ffff;
+            regs[r.0 as usize] = ((v & 1) << 31) | ((v >> 1) & 0x7fff_ffff);
         }
         let z = regs[ZF.0 as usize];
         regs[ZF.0 as usize] = if z & 1 == 1 { 0 } else { (z | 1) & 0xffff_ffff };

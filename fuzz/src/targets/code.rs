@@ -49,7 +49,7 @@ fn generated_seeds(arch: Arch, n: u64) -> Vec<Vec<u8>> {
 fn thumb_word_at(bytes: &[u8]) -> (u32, usize) {
     let hw = |i: usize| bytes.get(i..i + 2).map_or(0, |b| u16::from_le_bytes([b[0], b[1]]) as u32);
     let len = bohr_emu::arch::arm::thumb::insn_len(bytes).min(bytes.len().max(2));
-    if len == 4 { (hw(0) << 16 | hw(2), 4) } else { (hw(0), 2) }
+    if len == 4 { ((hw(0) << 16) | hw(2), 4) } else { (hw(0), 2) }
 }
 
 struct Lift {

@@ -250,13 +250,8 @@ impl Lifter<'_> {
                 let c = self.b.get(CF);
                 let z = self.b.get(ZF);
                 let znz = self.bini(BinOp::Ne, z, 0);
-                if inv {
-                    // c <= (z != 0) is false only for c=1, z!=0.
-                    let hi = self.bin(BinOp::And, c, znz);
-                    self.bini(BinOp::Xor, hi, 1)
-                } else {
-                    self.bin(BinOp::And, c, znz)
-                }
+                let hi = self.bin(BinOp::And, c, znz);
+                if inv { self.bini(BinOp::Xor, hi, 1) } else { hi }
             }
             5 | 6 => {
                 // ge: N == V, i.e. bit 31 of N ^ V clear; gt: also Z clear.

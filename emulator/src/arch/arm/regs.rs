@@ -51,7 +51,7 @@ pub const FLAGS: [(Slot, &str, u32); 4] =
 pub fn flag(regs: &[u64], name: &str) -> Option<u64> {
     Some(match name {
         "n" => (regs[NF.0 as usize] >> 31) & 1,
-        "z" => (regs[ZF.0 as usize] & 0xffff_ffff == 0) as u64,
+        "z" => ((regs[ZF.0 as usize] & 0xffff_ffff) == 0) as u64,
         "c" => regs[CF.0 as usize] & 1,
         "v" => (regs[VF.0 as usize] >> 31) & 1,
         _ => return None,
