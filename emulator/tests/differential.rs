@@ -14,7 +14,8 @@
 //! sequences per arch and more (`scripts/fuzz.sh`). A riscv64 floating-point run draws only F/D instructions and
 //! starts from special float values and valid rounding modes, so the
 //! float ops' lowering (flags included) is compared densely; an aarch64
-//! run does the same with the SIMD&FP encoding groups.
+//! run does the same with the SIMD&FP encoding groups, and an armel one runs
+//! Thumb code (IT blocks included) in Thumb state.
 
 use bohr_emu::arch::{Arch, frontend_for};
 use bohr_emu::testing::random::{Differential, Generator};
@@ -26,7 +27,12 @@ fn differential(arch: Arch, sequences: usize, looped: bool) {
 }
 
 fn differential_over(arch: Arch, sequences: usize, looped: bool, only: Option<fn(&str) -> bool>) {
-    let generator = Generator::new(arch, looped, only);
+    run(Generator::new(arch, looped, only), sequences);
+}
+
+/// Compare the engines on `sequences` sequences of `generator`.
+fn run(generator: Generator, sequences: usize) {
+    let (arch, looped) = (generator.arch, generator.looped());
     let mut engines = Differential::new(arch);
     let mut failures = Vec::new();
     let mut went_around = 0;
@@ -83,6 +89,15 @@ fn jit_matches_interpreter_on_random_loops() {
     for arch in arches {
         differential(arch, 400, true);
     }
+}
+
+/// armel in Thumb state: 16-bit Thumb and Thumb-2 from the manual's
+/// encoding groups, IT blocks included (`it` has a row of its own), as
+/// straight-line code and as loops.
+#[test]
+fn jit_matches_interpreter_on_random_thumb() {
+    run(Generator::thumb(false), 1200);
+    run(Generator::thumb(true), 600);
 }
 
 /// aarch64 SIMD&FP encoding groups only (loads, stores and data

@@ -2,8 +2,9 @@
 //! sequences per arch (`bohr_emu::testing::random`, the generator of
 //! `emulator/tests/differential.rs`), in rotation between straight-line
 //! sequences, loops and, on riscv64 and aarch64, the floating-point and
-//! SIMD encoding groups. One [`Differential`] keeps its engines, JIT
-//! modules and address spaces for the whole run; sequences run in batches
+//! SIMD encoding groups, on armel Thumb code (straight and looped). One
+//! [`Differential`] keeps its engines, JIT modules and address spaces for
+//! the whole run; sequences run in batches
 //! of a code page ([`Differential::check_batch`]), each batch compared
 //! between the interpreter and one of the JIT's two configurations (direct
 //! memory accesses, or the software TLB only), in turn.
@@ -42,6 +43,7 @@ fn shapes(arch: Arch) -> Vec<Generator> {
     match arch {
         Arch::Riscv64 => g.push(Generator::new(arch, false, Some(is_riscv_fp))),
         Arch::Aarch64 => g.push(Generator::new(arch, false, Some(is_aarch64_simd))),
+        Arch::Armel => g.extend([Generator::thumb(false), Generator::thumb(true)]),
         _ => {}
     }
     g

@@ -45,6 +45,7 @@ quick! {
     diff_mipsel "diff-mipsel" 300;
     diff_mipseb "diff-mipseb" 300;
     diff_armel "diff-armel" 300;
+    diff_armel_thumb "diff-armel-thumb" 300;
     elf "elf" 3000;
     matrix "matrix" 2000;
     shell "shell" 20000;

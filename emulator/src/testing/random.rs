@@ -157,14 +157,22 @@ pub const FP_VALUES: &[u64] = &[
 const RISCV_F0: usize = 33;
 const RISCV_FRM: usize = 65;
 
-/// Make random register values ones the frontend can hold: armel's flag
-/// slots hold 0 or 1 and its GE slot four bits (the JIT relies on it).
+/// Make random register values ones the frontend can hold: armel's
+/// carry and Q slots hold 0 or 1, its N, Z and V slots words and its GE
+/// slot four bits (the lifter relies on it).
 pub fn keep_invariants(arch: Arch, regs: &mut [u64]) {
     if arch == Arch::Armel {
-        use crate::arch::arm::regs::{GE, NF, QF};
-        for r in &mut regs[NF.0 as usize..=QF.0 as usize] {
-            *r &= 1;
+        use crate::arch::arm::regs::{CF, GE, NF, QF, VF, ZF};
+        // Bit 0 of the random value picks the flag, evenly; the other
+        // bits stay random, so readers must ignore them.
+        for r in [NF, VF] {
+            let v = regs[r.0 as usize];
+            regs[r.0 as usize] = ((v & 1) << 31) | ((v >> 1) & 0x7fff_ffff);
         }
+        let z = regs[ZF.0 as usize];
+        regs[ZF.0 as usize] = if z & 1 == 1 { 0 } else { (z | 1) & 0xffff_ffff };
+        regs[CF.0 as usize] &= 1;
+        regs[QF.0 as usize] &= 1;
         regs[GE.0 as usize] &= 0xf;
     }
 }
@@ -180,6 +188,35 @@ pub struct Sequence {
     pub names: Vec<&'static str>,
     pub regs: Vec<u64>,
     pub fuel: u64,
+    /// armel: the code is Thumb code, entered in Thumb state (pc bit 0).
+    pub thumb: bool,
+}
+
+impl Sequence {
+    /// What the pc of code at `addr` is: armel's Thumb bit where it runs
+    /// in Thumb state.
+    pub fn entry(&self, addr: u64) -> u64 {
+        addr | self.thumb as u64
+    }
+
+    /// An unconditional branch by `off` bytes in the sequence's
+    /// instruction set.
+    pub fn branch(&self, arch: Arch, off: i64) -> Vec<u8> {
+        if self.thumb { thumb_branch(off) } else { branch(arch, off) }
+    }
+}
+
+/// armel's Thumb encoding groups (`arch::arm::thumb::GROUPS`).
+pub fn thumb_encodings() -> Vec<Encoding> {
+    crate::arch::arm::thumb::GROUPS
+        .iter()
+        .map(|&(name, mask, value, len)| Encoding { name, mask, value, len })
+        .collect()
+}
+
+/// A Thumb `b` by `off` bytes (16-bit form, so within ±2 KiB).
+pub fn thumb_branch(off: i64) -> Vec<u8> {
+    crate::arch::arm::thumb::insn_bytes(crate::arch::arm::thumb::branch16(off), 2)
 }
 
 /// Draws [`Sequence`]s for one arch.
@@ -188,6 +225,7 @@ pub struct Generator {
     table: Vec<Encoding>,
     looped: bool,
     riscv_fp: bool,
+    thumb: bool,
 }
 
 impl Generator {
@@ -207,12 +245,25 @@ impl Generator {
         }
         assert!(!table.is_empty(), "{arch} has no encoding table");
         let riscv_fp = only.is_some() && arch == Arch::Riscv64;
-        Generator { arch, table, looped, riscv_fp }
+        Generator { arch, table, looped, riscv_fp, thumb: false }
+    }
+
+    /// armel sequences of Thumb code (16-bit Thumb and Thumb-2 from the
+    /// manual's encoding groups, IT blocks included: `it` has a row of its
+    /// own), run in Thumb state; `looped` as for [`Generator::new`].
+    pub fn thumb(looped: bool) -> Self {
+        Generator {
+            arch: Arch::Armel,
+            table: thumb_encodings(),
+            looped,
+            riscv_fp: false,
+            thumb: true,
+        }
     }
 
     /// The seed of sequence number `index`: distinct per arch and shape.
     pub fn seed(&self, index: u64) -> u64 {
-        (self.arch as u64) << 32 | (self.looped as u64) << 31 | index
+        (self.arch as u64) << 32 | (self.looped as u64) << 31 | (self.thumb as u64) << 30 | index
     }
 
     pub fn looped(&self) -> bool {
@@ -231,12 +282,20 @@ impl Generator {
         for _ in 0..body_len {
             let e = self.table[rng.below(self.table.len() as u64) as usize];
             let word = e.value | (rng.next_u64() as u32 & !e.mask);
-            code.extend(insn_bytes(arch, word, e.len));
+            if self.thumb {
+                code.extend(crate::arch::arm::thumb::insn_bytes(word, e.len));
+            } else {
+                code.extend(insn_bytes(arch, word, e.len));
+            }
             names.push(e.name);
         }
         if self.looped {
             let from = code.len() as u64;
-            code.extend(branch_back(arch, from));
+            code.extend(if self.thumb {
+                thumb_branch(-(from as i64))
+            } else {
+                branch_back(arch, from)
+            });
             names.push("branch back");
         }
         let mut regs = vec![0u64; NUM_SLOTS];
@@ -268,7 +327,7 @@ impl Generator {
         } else {
             1 + rng.below(SEQ_LEN as u64 + 4)
         };
-        Sequence { seed, looped: self.looped, code, names, regs, fuel }
+        Sequence { seed, looped: self.looped, code, names, regs, fuel, thumb: self.thumb }
     }
 }
 
@@ -341,6 +400,7 @@ impl Differential {
         let h = &mut self.engines[i].1;
         h.reset(&self.start, (CODE, &self.page), (DATA, &self.data));
         h.cpu.regs.copy_from_slice(&seq.regs);
+        h.cpu.pc = seq.entry(CODE);
         let stop = h.step(seq.fuel);
         RunResult {
             stop,
@@ -373,7 +433,7 @@ impl Differential {
             let base = k * SLOT;
             let mut code = seq.code.clone();
             if !seq.looped && k + 1 < seqs.len() {
-                code.extend(branch(self.arch, (SLOT - seq.code.len()) as i64));
+                code.extend(seq.branch(self.arch, (SLOT - seq.code.len()) as i64));
             }
             assert!(code.len() <= SLOT, "a sequence fits its slot");
             self.page[base..base + code.len()].copy_from_slice(&code);
@@ -389,7 +449,7 @@ impl Differential {
             for (k, seq) in seqs.iter().enumerate() {
                 h.cpu.clone_from(&self.start);
                 h.cpu.regs.copy_from_slice(&seq.regs);
-                h.cpu.pc = CODE + (k * SLOT) as u64;
+                h.cpu.pc = seq.entry(CODE + (k * SLOT) as u64);
                 h.mem.write_debug(DATA, &self.data).expect("data stays mapped");
                 let stop = h.step(seq.fuel);
                 out.push(RunResult {

@@ -44,6 +44,14 @@ fn generated_seeds(arch: Arch, n: u64) -> Vec<Vec<u8>> {
     (0..n).map(|i| g.sequence(g.seed(i)).code).collect()
 }
 
+/// The Thumb instruction at the start of `bytes` as `hw1 << 16 | hw2` (a
+/// 16-bit one as itself) and its length.
+fn thumb_word_at(bytes: &[u8]) -> (u32, usize) {
+    let hw = |i: usize| bytes.get(i..i + 2).map_or(0, |b| u16::from_le_bytes([b[0], b[1]]) as u32);
+    let len = bohr_emu::arch::arm::thumb::insn_len(bytes).min(bytes.len().max(2));
+    if len == 4 { ((hw(0) << 16) | hw(2), 4) } else { (hw(0), 2) }
+}
+
 struct Lift {
     arch: Arch,
     frontend: &'static dyn Frontend,
@@ -103,15 +111,20 @@ struct Diff {
     arch: Arch,
     table: Vec<Encoding>,
     engines: Differential,
+    /// armel code run in Thumb state (`diff-armel-thumb`).
+    thumb: bool,
 }
 
 impl Target for Diff {
     fn seeds(&self) -> Vec<Vec<u8>> {
         // A seed is a fuel byte, then the code.
-        generated_seeds(self.arch, 32)
-            .into_iter()
-            .map(|code| [&[14u8][..], &code].concat())
-            .collect()
+        let codes = if self.thumb {
+            let g = Generator::thumb(false);
+            (0..32).map(|i| g.sequence(g.seed(i)).code).collect()
+        } else {
+            generated_seeds(self.arch, 32)
+        };
+        codes.into_iter().map(|code| [&[14u8][..], &code].concat()).collect()
     }
 
     fn max_len(&self) -> usize {
@@ -120,7 +133,8 @@ impl Target for Diff {
 
     fn run(&mut self, input: &[u8], features: &mut Vec<u64>) {
         let Some((&fuel, code)) = input.split_first() else { return };
-        let code = &code[..code.len() - code.len() % 4];
+        let unit = if self.thumb { 2 } else { 4 };
+        let code = &code[..code.len() - code.len() % unit];
         if code.is_empty() {
             return;
         }
@@ -142,7 +156,11 @@ impl Target for Diff {
         let mut names = Vec::new();
         let mut at = 0;
         while at < code.len() {
-            let (word, len) = word_at(self.arch, &code[at..]);
+            let (word, len) = if self.thumb {
+                thumb_word_at(&code[at..])
+            } else {
+                word_at(self.arch, &code[at..])
+            };
             let r = row(&self.table, word, len);
             names.push(r.map_or("?", |r| self.table[r].name));
             features.push(feature(3, r.map_or(u64::MAX, |r| r as u64)));
@@ -155,6 +173,7 @@ impl Target for Diff {
             names,
             regs,
             fuel: 1 + fuel as u64 % 64,
+            thumb: self.thumb,
         };
         match self.engines.check(&seq) {
             Ok(a) => features.push(feature_str(4, &format!("{:?}", a.stop))),
@@ -180,10 +199,26 @@ macro_rules! code_targets {
                 arch: Arch::$arch,
                 table: random::encodings(Arch::$arch),
                 engines: Differential::new(Arch::$arch),
+                thumb: false,
             }),
         };
     )*};
 }
+
+/// armel in Thumb state: the code as Thumb instructions (`diff-ARCH`
+/// otherwise).
+pub const DIFF_ARMEL_THUMB: TargetSpec = TargetSpec {
+    name: "diff-armel-thumb",
+    features: "Thumb encoding groups matched, stop reasons",
+    make: || {
+        Box::new(Diff {
+            arch: Arch::Armel,
+            table: random::thumb_encodings(),
+            engines: Differential::new(Arch::Armel),
+            thumb: true,
+        })
+    },
+};
 
 code_targets! {
     LIFT_RISCV64 DIFF_RISCV64 Riscv64 "riscv64";

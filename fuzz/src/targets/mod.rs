@@ -29,6 +29,7 @@ pub static TARGETS: &[TargetSpec] = &[
     code::DIFF_MIPSEL,
     code::DIFF_MIPSEB,
     code::DIFF_ARMEL,
+    code::DIFF_ARMEL_THUMB,
     elf::ELF,
     text::MATRIX,
     text::SHELL,

@@ -8,8 +8,10 @@
 //! - a read of r15 gives the instruction's address + 8;
 //! - every load and store of an instruction comes before its register
 //!   writes, so a faulting access leaves the registers untouched;
-//! - the flags live in four slots holding 0 or 1 ([`regs::NF`] ...), which
-//!   makes every condition two or three IR ops.
+//! - the flags live in four slots in the forms that cost nothing to set
+//!   ([`regs::NF`] and [`regs::ZF`] hold the result, [`regs::VF`] the
+//!   overflow word, [`regs::CF`] 0 or 1), and a condition derives what it
+//!   reads in one to four IR ops.
 //!
 //! Conditional execution: an instruction whose condition fails does
 //! nothing but retire. The lifter branches over the instruction's ops to a
@@ -128,8 +130,7 @@ impl Lifter<'_> {
             self.b.set(NEXT_PC, next);
         }
         let skip = self.conditional.then(|| {
-            let c = self.cond(i.cond);
-            let not = self.b.bini(BinOp::Eq, c, 0);
+            let not = self.cond_not(i.cond);
             let skip = self.b.label();
             self.b.branch_if(not, skip);
             skip
@@ -160,8 +161,7 @@ impl Lifter<'_> {
     /// Leave through `exit` when condition `cond` holds, else fall through.
     pub(super) fn conditional_exit(&mut self, cond: u32, exit: Exit) {
         if cond != 0xe {
-            let c = self.cond(cond);
-            let not = self.b.bini(BinOp::Eq, c, 0);
+            let not = self.cond_not(cond);
             self.b.exit_if(not, Exit::Jump(self.next));
         }
         self.b.exit(exit);
@@ -214,54 +214,82 @@ impl Lifter<'_> {
         if n == 0 {
             return v;
         }
-        let lo = self.bini(BinOp::ShrU, v, n as u64);
-        let hi = self.bini(BinOp::Shl, v, (32 - n) as u64);
-        let r = self.bin(BinOp::Or, lo, hi);
+        // The low half of `v:v` shifted right: the JIT sees a 32-bit
+        // rotate (one host instruction) in this form.
+        let z = self.m32(v);
+        let hi = self.bini(BinOp::Shl, z, 32);
+        let both = self.bin(BinOp::Or, hi, z);
+        let r = self.bini(BinOp::ShrU, both, n as u64);
         self.m32(r)
     }
 
-    /// Condition `cond` (0–14) as 0 or 1.
+    /// Condition `cond` (0–14) as 0 or 1, derived from the flag slots'
+    /// forms (see `regs`). Each condition and its inverse cost the same,
+    /// so a skip over a conditional instruction asks for the inverse
+    /// instead of negating.
     pub(super) fn cond(&mut self, cond: u32) -> Temp {
-        let base = match cond >> 1 {
-            0 => self.b.get(ZF),
-            1 => self.b.get(CF),
-            2 => self.b.get(NF),
-            3 => self.b.get(VF),
+        let inv = cond & 1 == 1;
+        match cond >> 1 {
+            0 => {
+                // eq: the Z slot is zero.
+                let z = self.b.get(ZF);
+                self.bini(if inv { BinOp::Ne } else { BinOp::Eq }, z, 0)
+            }
+            1 => {
+                let c = self.b.get(CF);
+                if inv { self.bini(BinOp::Xor, c, 1) } else { c }
+            }
+            2 | 3 => {
+                // mi, vs: bit 31 of the word.
+                let f = self.b.get(if cond >> 1 == 2 { NF } else { VF });
+                let f = if inv { self.bini(BinOp::Xor, f, MASK32) } else { f };
+                self.bini(BinOp::ShrU, f, 31)
+            }
             4 => {
-                // hi: C set and Z clear.
+                // hi: C set and Z clear; ls: C clear or Z set.
                 let c = self.b.get(CF);
                 let z = self.b.get(ZF);
-                self.bin(BinOp::LtU, z, c)
+                let znz = self.bini(BinOp::Ne, z, 0);
+                let hi = self.bin(BinOp::And, c, znz);
+                if inv { self.bini(BinOp::Xor, hi, 1) } else { hi }
             }
             5 | 6 => {
-                // ge: N == V; gt: Z clear and N == V.
+                // ge: N == V, i.e. bit 31 of N ^ V clear; gt: also Z clear.
                 let n = self.b.get(NF);
                 let v = self.b.get(VF);
-                let eq = self.bin(BinOp::Eq, n, v);
+                let x = self.bin(BinOp::Xor, n, v);
+                let lt = self.bini(BinOp::ShrU, x, 31);
                 if cond >> 1 == 5 {
-                    eq
-                } else {
-                    let z = self.b.get(ZF);
-                    self.bin(BinOp::LtU, z, eq)
+                    return if inv { lt } else { self.bini(BinOp::Xor, lt, 1) };
                 }
+                // le: Z set or N != V.
+                let z = self.b.get(ZF);
+                let zs = self.bini(BinOp::Eq, z, 0);
+                let le = self.bin(BinOp::Or, zs, lt);
+                if inv { le } else { self.bini(BinOp::Xor, le, 1) }
             }
-            _ => return self.k(1),
-        };
-        if cond & 1 == 1 { self.bini(BinOp::Xor, base, 1) } else { base }
+            _ => self.k(1),
+        }
     }
 
+    /// The inverse of condition `cond` as 0 or 1 (0 for "always").
+    pub(super) fn cond_not(&mut self, cond: u32) -> Temp {
+        if cond >= 0xe { self.k(0) } else { self.cond(cond ^ 1) }
+    }
+
+    /// N and Z of a 32-bit result: both slots hold it.
     fn set_nz(&mut self, res: Temp) {
-        let n = self.bini(BinOp::ShrU, res, 31);
-        self.b.set(NF, n);
-        let z = self.bini(BinOp::Eq, res, 0);
-        self.b.set(ZF, z);
+        self.b.set(NF, res);
+        self.b.set(ZF, res);
     }
 
-    /// N and Z of a 64-bit result.
+    /// N and Z of a 64-bit result: N from its high word, and a Z word that
+    /// is zero exactly when the result is.
     fn set_nz64(&mut self, res: Temp) {
-        let n = self.bini(BinOp::ShrU, res, 63);
-        self.b.set(NF, n);
-        let z = self.bini(BinOp::Eq, res, 0);
+        let hi = self.bini(BinOp::ShrU, res, 32);
+        self.b.set(NF, hi);
+        let lo = self.m32(res);
+        let z = self.bin(BinOp::Or, hi, lo);
         self.b.set(ZF, z);
     }
 
@@ -273,8 +301,33 @@ impl Lifter<'_> {
         let carry = self.bini(BinOp::ShrU, s, 32);
         let x1 = self.bin(BinOp::Xor, a, res);
         let x2 = self.bin(BinOp::Xor, c, res);
-        let both = self.bin(BinOp::And, x1, x2);
-        let v = self.bini(BinOp::ShrU, both, 31);
+        // V is bit 31 of this word (the VF slot's form).
+        let v = self.bin(BinOp::And, x1, x2);
+        (res, carry, v)
+    }
+
+    /// `a + b` (no carry in) with its result, carry and overflow: the
+    /// carry is the 64-bit sum's bit 32.
+    fn add_flags(&mut self, a: Temp, c: Temp) -> (Temp, Temp, Temp) {
+        let s = self.bin(BinOp::Add, a, c);
+        let res = self.m32(s);
+        let carry = self.bini(BinOp::ShrU, s, 32);
+        let x1 = self.bin(BinOp::Xor, a, res);
+        let x2 = self.bin(BinOp::Xor, c, res);
+        let v = self.bin(BinOp::And, x1, x2);
+        (res, carry, v)
+    }
+
+    /// `a - b` (`a + ~b + 1`) with its result, carry (no borrow: `b <= a`
+    /// unsigned) and overflow (operands of different signs, and the
+    /// result's sign differs from `a`'s), without forming `~b`.
+    fn sub_flags(&mut self, a: Temp, c: Temp) -> (Temp, Temp, Temp) {
+        let d = self.bin(BinOp::Sub, a, c);
+        let res = self.m32(d);
+        let carry = self.bin(BinOp::LeU, c, a);
+        let x1 = self.bin(BinOp::Xor, a, c);
+        let x2 = self.bin(BinOp::Xor, a, res);
+        let v = self.bin(BinOp::And, x1, x2);
         (res, carry, v)
     }
 
@@ -868,11 +921,14 @@ impl Lifter<'_> {
             }
             Opcode::Mrs => {
                 let mut v = self.k(0x10); // user mode
-                for (slot, at) in [(NF, 31), (ZF, 30), (CF, 29), (VF, 28), (QF, 27)] {
-                    let f = self.b.get(slot);
+                for (cond, at) in [(4, 31), (0, 30), (2, 29), (6, 28)] {
+                    let f = self.cond(cond);
                     let f = self.bini(BinOp::Shl, f, at);
                     v = self.bin(BinOp::Or, v, f);
                 }
+                let q = self.b.get(QF);
+                let q = self.bini(BinOp::Shl, q, 27);
+                let v = self.bin(BinOp::Or, v, q);
                 let ge = self.b.get(GE);
                 let ge = self.bini(BinOp::Shl, ge, 16);
                 let v = self.bin(BinOp::Or, v, ge);
@@ -1056,13 +1112,20 @@ impl Lifter<'_> {
         Flow::Next
     }
 
-    /// NZCV from bits 31:28 of `v`.
+    /// NZCV from bits 31:28 of `v`, in the flag slots' forms.
     fn set_flags_from(&mut self, v: Temp) {
-        for (slot, at) in [(NF, 31), (ZF, 30), (CF, 29), (VF, 28)] {
-            let f = self.bini(BinOp::ShrU, v, at);
-            let f = self.bini(BinOp::And, f, 1);
-            self.b.set(slot, f);
-        }
+        // N is bit 31 already.
+        self.b.set(NF, v);
+        // Z: bit 30 set gives a zero word.
+        let z = self.bini(BinOp::And, v, 1 << 30);
+        let z = self.bini(BinOp::Xor, z, 1 << 30);
+        self.b.set(ZF, z);
+        let c = self.bini(BinOp::ShrU, v, 29);
+        let c = self.bini(BinOp::And, c, 1);
+        self.b.set(CF, c);
+        let vf = self.bini(BinOp::Shl, v, 3);
+        let vf = self.m32(vf);
+        self.b.set(VF, vf);
     }
 
     /// The signed halfword `top` or bottom of register `n`, sign-extended
@@ -1077,8 +1140,8 @@ impl Lifter<'_> {
     fn add_q(&mut self, p: Temp, ra: u32) -> Temp {
         let p32 = self.m32(p);
         let a = self.reg(ra);
-        let zero = self.k(0);
-        let (r, _, v) = self.add_with_carry(p32, a, zero);
+        let (r, _, v) = self.add_flags(p32, a);
+        let v = self.bini(BinOp::ShrU, v, 31);
         self.or_q(v);
         r
     }
@@ -1123,22 +1186,34 @@ impl Lifter<'_> {
             }
             DpOp::Mov => (op2, None, None),
             DpOp::Mvn => (self.bini(BinOp::Xor, op2, MASK32), None, None),
+            // Without S only the result is formed.
+            DpOp::Add | DpOp::Sub | DpOp::Rsb if !s => {
+                let r = match op {
+                    DpOp::Add => self.bin(BinOp::Add, a.unwrap(), op2),
+                    DpOp::Sub => self.bin(BinOp::Sub, a.unwrap(), op2),
+                    _ => self.bin(BinOp::Sub, op2, a.unwrap()),
+                };
+                (self.m32(r), None, None)
+            }
+            DpOp::Add | DpOp::Cmn => {
+                let (r, c, v) = self.add_flags(a.unwrap(), op2);
+                (r, Some(c), Some(v))
+            }
+            DpOp::Sub | DpOp::Cmp => {
+                let (r, c, v) = self.sub_flags(a.unwrap(), op2);
+                (r, Some(c), Some(v))
+            }
+            DpOp::Rsb => {
+                let (r, c, v) = self.sub_flags(op2, a.unwrap());
+                (r, Some(c), Some(v))
+            }
             _ => {
                 let a = a.unwrap();
                 let (x, y, cin) = match op {
-                    DpOp::Add | DpOp::Cmn => (a, op2, self.k(0)),
                     DpOp::Adc => (a, op2, self.b.get(CF)),
-                    DpOp::Sub | DpOp::Cmp => {
-                        let inv = self.bini(BinOp::Xor, op2, MASK32);
-                        (a, inv, self.k(1))
-                    }
                     DpOp::Sbc => {
                         let inv = self.bini(BinOp::Xor, op2, MASK32);
                         (a, inv, self.b.get(CF))
-                    }
-                    DpOp::Rsb => {
-                        let inv = self.bini(BinOp::Xor, a, MASK32);
-                        (op2, inv, self.k(1))
                     }
                     _ => {
                         // rsc

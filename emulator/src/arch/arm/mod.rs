@@ -106,6 +106,14 @@ impl Frontend for Arm {
         regs::slot_name(slot)
     }
 
+    fn read_view(&self, cpu: &CpuState, name: &str) -> Option<u64> {
+        regs::flag(&cpu.regs, name)
+    }
+
+    fn write_view(&self, cpu: &mut CpuState, name: &str, value: u64) -> bool {
+        regs::set_flag(&mut cpu.regs, name, value)
+    }
+
     fn init_registers(&self, cpu: &mut CpuState, entry: u64, sp: u64, _toc: Option<u64>) {
         // Linux starts EABI processes with the other registers zero (r0
         // holds 0: no atexit function from a dynamic linker).

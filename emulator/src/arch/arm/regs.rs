@@ -1,6 +1,6 @@
 //! ARM state slots: r0–r14 in slots 0–14 (slot 15 is unused: the pc lives
-//! in `CpuState::pc`), then the flags N, Z, C, V and Q, each 0 or 1, the
-//! GE bits, the TLS register `TPIDRURO`, the exclusive monitor, the
+//! in `CpuState::pc`), then the flags N, Z, C and V (in the forms the
+//! lifter produces most cheaply, see [`flag`]) and Q (0 or 1), the GE bits, the TLS register `TPIDRURO`, the exclusive monitor, the
 //! lifter's scratch for the next pc. The Thumb bit (CPSR.T) is bit 0 of
 //! the pc and the IT state sits in the pc's state bits ([`IT_SHIFT`]), so
 //! both are part of every block's key. Every slot holds a 32-bit value
@@ -26,11 +26,52 @@ pub const R7: Slot = r(7);
 pub const SP: Slot = r(13);
 pub const LR: Slot = r(14);
 
-/// The condition flags, each 0 or 1.
+// The condition flags live as QEMU keeps them: a flag-setting instruction
+// stores its 32-bit result (and its overflow word) as they are, and only a
+// reader of a flag derives it, so the common `subs`/`cmp` + branch costs
+// no flag conversions. [`flag`] and [`set_flag`] convert to and from the
+// architectural bits.
+
+/// N is bit 31 of this slot (it holds the result).
 pub const NF: Slot = Slot(16);
+/// Z is set exactly when this slot is zero (it holds the result).
 pub const ZF: Slot = Slot(17);
+/// Carry flag (0 or 1).
 pub const CF: Slot = Slot(18);
+/// V is bit 31 of this slot.
 pub const VF: Slot = Slot(19);
+
+/// The flag slots, the names of the architectural flags they hold and
+/// their CPSR bits.
+pub const FLAGS: [(Slot, &str, u32); 4] =
+    [(NF, "n", 31), (ZF, "z", 30), (CF, "c", 29), (VF, "v", 28)];
+
+/// The architectural flag (`"n"`, `"z"`, `"c"` or `"v"`, as 0 or 1) held in
+/// `regs`, or `None` for another name.
+pub fn flag(regs: &[u64], name: &str) -> Option<u64> {
+    Some(match name {
+        "n" => (regs[NF.0 as usize] >> 31) & 1,
+        "z" => ((regs[ZF.0 as usize] & 0xffff_ffff) == 0) as u64,
+        "c" => regs[CF.0 as usize] & 1,
+        "v" => (regs[VF.0 as usize] >> 31) & 1,
+        _ => return None,
+    })
+}
+
+/// Set architectural flag `name` to `bit` (0 or 1) in `regs`; false for
+/// another name.
+pub fn set_flag(regs: &mut [u64], name: &str, bit: u64) -> bool {
+    let bit = bit & 1;
+    let (slot, value) = match name {
+        "n" => (NF, bit << 31),
+        "z" => (ZF, bit ^ 1),
+        "c" => (CF, bit),
+        "v" => (VF, bit << 31),
+        _ => return false,
+    };
+    regs[slot.0 as usize] = value;
+    true
+}
 /// The sticky saturation flag, 0 or 1.
 pub const QF: Slot = Slot(20);
 /// APSR.GE in bits 3:0.

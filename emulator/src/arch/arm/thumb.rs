@@ -35,6 +35,59 @@ pub const fn it_advance(it: u64) -> u64 {
     if it & 7 == 0 { 0 } else { (it & 0xe0) | ((it << 1) & 0x1f) }
 }
 
+/// The manual's top-level Thumb encoding groups (ARMv7-A ARM A6.2 for 16
+/// bits, A6.3 for 32 bits) that user code uses: `(name, mask, value,
+/// length in bytes)`, a 32-bit instruction as `hw1 << 16 | hw2`. The
+/// lifter decodes within them by hand; random code generators draw from
+/// them. `it` has a row of its own beside the miscellaneous group it
+/// belongs to, so random code holds IT blocks often. The coprocessor and
+/// Advanced SIMD groups (no VFP) are left out.
+pub const GROUPS: &[(&str, u32, u32, usize)] = &[
+    ("t16 shift/add/sub/mov/cmp imm", 0xc000, 0x0000, 2),
+    ("t16 data processing", 0xfc00, 0x4000, 2),
+    ("t16 special data/bx", 0xfc00, 0x4400, 2),
+    ("t16 ldr literal", 0xf800, 0x4800, 2),
+    ("t16 load/store reg", 0xf000, 0x5000, 2),
+    ("t16 load/store imm word/byte", 0xe000, 0x6000, 2),
+    ("t16 load/store imm half/sp", 0xe000, 0x8000, 2),
+    ("t16 adr", 0xf800, 0xa000, 2),
+    ("t16 add sp", 0xf800, 0xa800, 2),
+    ("t16 misc", 0xf000, 0xb000, 2),
+    ("t16 it", 0xff00, 0xbf00, 2),
+    ("t16 stm/ldm", 0xf000, 0xc000, 2),
+    ("t16 b<c>/svc/udf", 0xf000, 0xd000, 2),
+    ("t16 b", 0xf800, 0xe000, 2),
+    ("t32 ldm/stm", 0xfe40_0000, 0xe800_0000, 4),
+    ("t32 dual/exclusive/tbb", 0xfe40_0000, 0xe840_0000, 4),
+    ("t32 dp shifted reg", 0xfe00_0000, 0xea00_0000, 4),
+    ("t32 dp modified imm", 0xfa00_8000, 0xf000_0000, 4),
+    ("t32 dp plain imm", 0xfa00_8000, 0xf200_0000, 4),
+    ("t32 branch/misc control", 0xf800_8000, 0xf000_8000, 4),
+    ("t32 store single", 0xff10_0000, 0xf800_0000, 4),
+    ("t32 load byte", 0xfe70_0000, 0xf810_0000, 4),
+    ("t32 load half", 0xfe70_0000, 0xf830_0000, 4),
+    ("t32 load word", 0xfe70_0000, 0xf850_0000, 4),
+    ("t32 dp reg", 0xff00_0000, 0xfa00_0000, 4),
+    ("t32 multiply", 0xff80_0000, 0xfb00_0000, 4),
+    ("t32 long multiply/divide", 0xff80_0000, 0xfb80_0000, 4),
+];
+
+/// The bytes of Thumb instruction `word` of `len` bytes (a 32-bit one as
+/// `hw1 << 16 | hw2`): its halfwords in order, each little-endian.
+pub fn insn_bytes(word: u32, len: usize) -> Vec<u8> {
+    if len == 2 {
+        (word as u16).to_le_bytes().to_vec()
+    } else {
+        [((word >> 16) as u16).to_le_bytes(), (word as u16).to_le_bytes()].concat()
+    }
+}
+
+/// An unconditional 16-bit `b` by `off` bytes from the branch (-2048 to
+/// 2046, even): the offset counts from the branch + 4.
+pub fn branch16(off: i64) -> u32 {
+    0xe000 | (((off - 4) >> 1) as u32 & 0x7ff)
+}
+
 /// Is a halfword the first half of a 32-bit Thumb instruction?
 pub const fn is_32bit(hw: u16) -> bool {
     hw >> 11 >= 0b11101
@@ -671,8 +724,7 @@ fn dual(
 /// Run `body` under the instruction's IT condition.
 fn guarded(l: &mut Lifter, cx: &Cx, body: impl FnOnce(&mut Lifter)) -> bool {
     let skip = (cx.cond != 0xe).then(|| {
-        let c = l.cond(cx.cond);
-        let not = l.b.bini(BinOp::Eq, c, 0);
+        let not = l.cond_not(cx.cond);
         let skip = l.b.label();
         l.b.branch_if(not, skip);
         skip
@@ -774,8 +826,7 @@ fn table_branch(l: &mut Lifter, cx: &Cx, rn: u32, hw2: u32) -> bool {
         l.b.un(UnOp::Zext32, t)
     };
     if cx.cond != 0xe {
-        let c = l.cond(cx.cond);
-        let not = l.b.bini(BinOp::Eq, c, 0);
+        let not = l.cond_not(cx.cond);
         l.b.exit_if(not, Exit::Jump(l.next));
     }
     let t = go(l);

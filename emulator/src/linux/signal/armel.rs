@@ -51,11 +51,10 @@ const USR_MODE: u64 = 0x10;
 pub(crate) fn cpsr(p: &Process) -> u64 {
     let r = &p.cpu.regs;
     let mut v = USR_MODE;
-    for (slot, at) in
-        [(regs::NF, 31), (regs::ZF, 30), (regs::CF, 29), (regs::VF, 28), (regs::QF, 27)]
-    {
-        v |= (r[slot.0 as usize] & 1) << at;
+    for (_, name, at) in regs::FLAGS {
+        v |= regs::flag(r, name).unwrap_or(0) << at;
     }
+    v |= (r[regs::QF.0 as usize] & 1) << 27;
     v |= (r[regs::GE.0 as usize] & 0xf) << 16;
     let it = (p.cpu.pc >> regs::IT_SHIFT) & 0xff;
     v |= (it & 3) << 25 | (it >> 2) << 10;
@@ -141,11 +140,10 @@ pub(super) fn restore_frame(p: &mut Process, rt: bool) -> Result<u64, ()> {
     let thumb = cpsr & T_BIT != 0;
     let it = if thumb { ((cpsr >> 25) & 3) | (((cpsr >> 10) & 0x3f) << 2) } else { 0 };
     cpu.pc = if thumb { vals[15] | 1 | (it << regs::IT_SHIFT) } else { vals[15] & !3 };
-    for (slot, at) in
-        [(regs::NF, 31), (regs::ZF, 30), (regs::CF, 29), (regs::VF, 28), (regs::QF, 27)]
-    {
-        cpu.regs[slot.0 as usize] = (cpsr >> at) & 1;
+    for (_, name, at) in regs::FLAGS {
+        regs::set_flag(&mut cpu.regs, name, cpsr >> at);
     }
+    cpu.regs[regs::QF.0 as usize] = (cpsr >> 27) & 1;
     cpu.regs[regs::GE.0 as usize] = (cpsr >> 16) & 0xf;
     cpu.regs[regs::RESERVATION.0 as usize] = regs::NO_RESERVATION;
     Ok(mask)
