@@ -7,7 +7,7 @@
 //! an interpreter was loaded.
 
 use bohr_emu::arch::Arch;
-use bohr_emu::loader::{AuxInfo, load};
+use bohr_emu::loader::{AuxInfo, FileId, load};
 use bohr_emu::mem::{AddressSpace, Layout};
 
 use super::error_features;
