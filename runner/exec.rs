@@ -311,6 +311,7 @@ pub fn exec(opts: &ExecOptions) -> Result<i32, ExecError> {
         eprintln!("blocks translated: {}", st.blocks_translated);
         eprintln!("blocks compiled: {}", st.blocks_compiled);
         eprintln!("compile time: {} us", st.compile_us);
+        eprintln!("regions shared: {}", st.regions_shared);
         if st.insns_compiled > 0 {
             eprintln!(
                 "compile cost: {:.2} us per guest instruction compiled ({} instructions)",

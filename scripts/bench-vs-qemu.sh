@@ -4,31 +4,59 @@
 #
 #   scripts/bench-vs-qemu.sh [ARCH...]     (default: every arch with a frontend)
 #
-# For each arch it times guest/bin/<arch>/bench (long run: compute bound),
-# guest/bin/<arch>/fpbench where the arch has one (floating point: n-body,
-# matrix multiply, Newton iterations, a float kernel) and `strings` over a
-# 1 MiB generated file (short run: compile cost dominates), alternating bohr and qemu run by run, RUNS times each, and
-# prints the median times, the median of the per-pair ratios bohr/qemu,
-# Bohr's guest MIPS and the JIT's compile cost per guest instruction.
+# ITEMS (environment, default "bench fpbench strings strings8 cell matrix")
+# picks what runs:
+# - bench, fpbench: guest/bin/<arch>/bench (long run: compute bound) and
+#   guest/bin/<arch>/fpbench where the arch has one (floating point);
+# - strings, strings8: `strings` over a 1 MiB and an 8 MiB generated file
+#   (short runs of branchy byte-at-a-time code, one process);
+# - cell: one busybox MTD read-back cell of matrices/firmware.toml
+#   (`bohr run --cell ARCH/busybox/guest/host/mtd_readback`: four guest
+#   processes, `sh -c 'cat /dev/mtd0 | strings | grep …'`) against the same
+#   applets of the same busybox under qemu-<arch>-static. QEMU cannot run
+#   the guest's own `sh` there without a binfmt_misc handler, so the host's
+#   shell builds its pipeline of three QEMU processes;
+# - matrix: the whole firmware matrix at `--jobs 2` against the read-back
+#   pipeline of each of its cells under QEMU, two at a time (`xargs -P2`).
+# The cell and matrix items need the busybox images
+# (scripts/busybox-rootfs.sh).
+#
+# Bohr and QEMU alternate run by run, RUNS times each; it prints the median
+# times, the median of the per-pair ratios bohr/qemu, Bohr's guest MIPS and
+# the JIT's compile cost per guest instruction (one-process items).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 RUNS="${RUNS:-5}"
+ITEMS="${ITEMS:-bench fpbench strings strings8 cell matrix}"
 cargo build --release -q
 BOHR="$PWD/target/release/bohr"
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
 
-# 1 MiB of deterministic bytes with some printable runs.
-python3 - "$TMP/input.bin" <<'PY'
+# 1 MiB and 8 MiB of deterministic bytes with some printable runs.
+python3 - "$TMP/input.bin" "$TMP/input8.bin" <<'PY'
 import sys
-x = 0x12345678
-out = bytearray()
-while len(out) < 1 << 20:
-    x ^= (x << 13) & 0xffffffff; x ^= x >> 17; x ^= (x << 5) & 0xffffffff
-    out += bytes([x & 0xff]) if x % 7 else b"PENGUIN_MTD_MAGIC_831\n"
-open(sys.argv[1], "wb").write(out[: 1 << 20])
+for path, size in ((sys.argv[1], 1 << 20), (sys.argv[2], 8 << 20)):
+    x = 0x12345678
+    out = bytearray()
+    while len(out) < size:
+        x ^= (x << 13) & 0xffffffff; x ^= x >> 17; x ^= (x << 5) & 0xffffffff
+        out += bytes([x & 0xff]) if x % 7 else b"PENGUIN_MTD_MAGIC_831\n"
+    open(path, "wb").write(out[:size])
 PY
+# The firmware matrix's flash for QEMU: 1 MiB of random bytes with the
+# magic string at 0x1000 (Bohr fills its MTD from the cell's seed).
+python3 - "$TMP/mtd.bin" <<'PY'
+import random, sys
+r = random.Random(831)
+b = bytearray(r.getrandbits(8) for _ in range(1 << 20))
+m = b"PENGUIN_MTD_MAGIC_831"
+b[0x1000:0x1000 + len(m)] = m
+open(sys.argv[1], "wb").write(b)
+PY
+
+want() { case " $ITEMS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 
 qemu_for() {
   case "$1" in
@@ -72,19 +100,38 @@ if [ "$#" -gt 0 ]; then ARCHES=("$@"); else
     "$BOHR" exec --arch "$a" guest/bin/$a/true >/dev/null 2>&1 && ARCHES+=("$a"); done
 fi
 
+# The busybox root tree of an arch (dynamic build), empty when missing.
+busybox_root() {
+  local r="target/busybox-rootfs/$1/dynamic/root"
+  [ -x "$r/bin/busybox" ] && echo "$PWD/$r"
+}
+
+# The read-back pipeline of one cell under QEMU: the host's shell, three
+# QEMU processes of the guest's busybox, its libraries from the root tree.
+qemu_pipeline() {
+  local qemu="$1" root="$2"
+  echo "QEMU_LD_PREFIX=$root $qemu $root/bin/busybox cat $TMP/mtd.bin" \
+    "| QEMU_LD_PREFIX=$root $qemu $root/bin/busybox strings" \
+    "| QEMU_LD_PREFIX=$root $qemu $root/bin/busybox grep PENGUIN_MTD_MAGIC"
+}
+
 printf '%-10s %-8s %9s %9s %7s %10s %14s\n' arch run bohr_s qemu_s ratio bohr_MIPS compile_us/insn
 for arch in "${ARCHES[@]}"; do
   qemu="$(qemu_for "$arch")"
   if ! command -v "$qemu" >/dev/null; then echo "$arch: $qemu not found, skipped"; continue; fi
-  runs="bench"
-  [ -x "guest/bin/$arch/fpbench" ] && runs="$runs fpbench"
-  for run in $runs strings; do
+  runs=""
+  want bench && runs="$runs bench"
+  want fpbench && [ -x "guest/bin/$arch/fpbench" ] && runs="$runs fpbench"
+  want strings && runs="$runs strings"
+  want strings8 && runs="$runs strings8"
+  for run in $runs; do
     case "$run" in
       strings) args="guest/bin/$arch/strings $TMP/input.bin" ;;
+      strings8) args="guest/bin/$arch/strings $TMP/input8.bin" ;;
       *) args="guest/bin/$arch/$run" ;;
     esac
     # The outputs must agree before the times mean anything.
-    if [ "$run" != strings ] && [ "$("$BOHR" exec --arch "$arch" --engine jit $args)" != "$("$qemu" $args)" ]; then
+    if [ "$("$BOHR" exec --arch "$arch" --engine jit $args | cksum)" != "$("$qemu" $args | cksum)" ]; then
       echo "$arch $run: output differs from $qemu"; exit 1
     fi
     read -r tb tq r < <(time_pair "$BOHR exec --arch $arch --engine jit $args" "$qemu $args")
@@ -95,4 +142,38 @@ for arch in "${ARCHES[@]}"; do
     ratio=$(awk -v r="$r" 'BEGIN {printf "%.2f", r}')
     printf '%-10s %-8s %9.3f %9.3f %7s %10s %14s\n' "$arch" "$run" "$tb" "$tq" "$ratio" "$mips" "${cost:-n/a}"
   done
+  if want cell; then
+    root="$(busybox_root "$arch")"
+    if [ -z "$root" ]; then echo "$arch cell: no busybox image, skipped"; continue; fi
+    cell="$arch/busybox/guest/host/mtd_readback"
+    if ! "$BOHR" run matrices/firmware.toml --cell "$cell" >/dev/null 2>&1; then
+      echo "$arch cell: $cell fails under bohr"; exit 1
+    fi
+    if [ "$(sh -c "$(qemu_pipeline "$qemu" "$root")")" != PENGUIN_MTD_MAGIC_831 ]; then
+      echo "$arch cell: the pipeline fails under $qemu"; exit 1
+    fi
+    read -r tb tq r < <(time_pair "$BOHR run matrices/firmware.toml --cell $cell" \
+      "$(qemu_pipeline "$qemu" "$root")")
+    printf '%-10s %-8s %9.3f %9.3f %7.2f %10s %14s\n' "$arch" cell "$tb" "$tq" "$r" - -
+  fi
 done
+
+if want matrix; then
+  # One QEMU pipeline per cell of the matrix (the cells of arches without an
+  # image or a QEMU are left out of both sides).
+  : >"$TMP/pipes"
+  cells=()
+  for arch in "${ARCHES[@]}"; do
+    qemu="$(qemu_for "$arch")"; root="$(busybox_root "$arch")"
+    command -v "$qemu" >/dev/null && [ -n "$root" ] || continue
+    cells+=(--filter "arch=$arch")
+    n=$("$BOHR" list matrices/firmware.toml --format text | grep -c "^$arch/")
+    for _ in $(seq "$n"); do qemu_pipeline "$qemu" "$root" >>"$TMP/pipes"; done
+  done
+  if [ "${#cells[@]}" -gt 0 ]; then
+    n=$(wc -l <"$TMP/pipes")
+    read -r tb tq r < <(time_pair "$BOHR run matrices/firmware.toml --jobs 2 ${cells[*]}" \
+      "tr '\\n' '\\0' <$TMP/pipes | xargs -0 -P2 -n1 sh -c")
+    printf '%-10s %-8s %9.3f %9.3f %7.2f %10s %14s\n' "all($n)" matrix "$tb" "$tq" "$r" - -
+  fi
+fi

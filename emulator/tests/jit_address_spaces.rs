@@ -1,7 +1,8 @@
 //! Compiled code and the memory it reads: an engine run over a second
-//! address space (compiled code has its address space's TLB and mapping
-//! built in, so the engine must drop it rather than read the first space's
-//! memory through it), a page read before it was written, and direct
+//! address space (compiled code reads the running space's TLB and mapping
+//! from its context, and the engine drops the blocks it translated from
+//! the first, so it never reads the first space's memory), a page read
+//! before it was written, and direct
 //! accesses that fault (the host fault must become the guest's, at the
 //! same instruction and count as in the interpreter).
 

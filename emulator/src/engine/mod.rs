@@ -55,6 +55,11 @@ pub struct EngineStats {
     /// Direct memory accesses of compiled code that faulted and ran again
     /// on the slow path (JIT only).
     pub direct_faults: u64,
+    /// Regions found compiled in the shared code cache instead of being
+    /// compiled again (JIT only; counted in `blocks_compiled` too). Depends
+    /// on what else the thread ran: never reaches guest-visible state or
+    /// fingerprints.
+    pub regions_shared: u64,
 }
 
 /// An execution engine for one process.

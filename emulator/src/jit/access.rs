@@ -67,9 +67,11 @@ impl Sites {
 }
 
 impl Lower<'_, '_> {
-    /// The TLB's address (rematerialized where used).
+    /// The running address space's TLB, read from the `JitCtx` where used
+    /// (the code is shared between address spaces).
     fn tlb(&mut self) -> Value {
-        self.b.ins().iconst(I64, self.tlb)
+        let ctx = self.ctx();
+        self.b.ins().load(I64, self.trusted, ctx, runtime::offsets::TLB)
     }
 
     /// Address of the TLB entry for `addr`.
@@ -211,7 +213,8 @@ impl Lower<'_, '_> {
                 self.b.set_cold_block(outside);
                 self.b.ins().brif(inside, ok, &[], outside, &[]);
                 self.b.switch_to_block(outside);
-                let guard = self.b.ins().iconst(I64, d.base.wrapping_add(d.span) as i64);
+                let base = self.base.expect("the base is loaded with direct accesses");
+                let guard = self.b.ins().iadd_imm_s(base, d.span as i64);
                 let ty = Self::width_type(w);
                 self.b.ins().load(ty, flags, guard, 0);
                 // Not reached; a reserved code, so it names no access.
@@ -220,7 +223,7 @@ impl Lower<'_, '_> {
             }
             (x, k as i32)
         };
-        let base = self.b.ins().iconst(I64, d.base as i64);
+        let base = self.base.expect("the base is loaded with direct accesses");
         let host = self.b.ins().iadd(base, a);
         (host, offset, flags)
     }

@@ -74,9 +74,6 @@ pub(super) struct Lower<'a, 'b> {
     /// The address of the engine's `JitCtx`, stable for the engine's life:
     /// a constant, so it occupies no register across the function.
     pub(super) ctx: i64,
-    /// The address of the TLB of the address space the code is compiled
-    /// for: a constant, so it occupies no register across the function.
-    pub(super) tlb: i64,
     pub(super) slot_vars: BTreeMap<u16, Variable>,
     /// Slots whose variable holds the current value at this point of the
     /// block being lowered (loaded or set since the block's entry or its
@@ -122,6 +119,10 @@ pub(super) struct Lower<'a, 'b> {
     pub(super) trusted: MemFlagsData,
     pub(super) sites: Sites,
     pub(super) direct: Option<Direct>,
+    /// With direct accesses, the host address of guest address 0, loaded
+    /// from `JitCtx::base` once at the function's entry (which dominates
+    /// every block), so the code is independent of the address space.
+    pub(super) base: Option<Value>,
     /// `(pc, unretired)` of each direct access; access `i` has trap code
     /// `i + 1`.
     pub(super) accesses: Vec<(u64, u64)>,
@@ -131,23 +132,23 @@ pub(super) struct Lower<'a, 'b> {
 }
 
 /// Guest memory as the host maps it, for direct accesses (see
-/// `mem::AddressSpace::direct_base`).
-#[derive(Clone, Copy, Debug)]
+/// `mem::AddressSpace::direct_base`). The base itself is no part of it:
+/// compiled code reads it from `JitCtx::base` at run time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Direct {
-    /// Host address of guest address 0.
-    pub base: u64,
     /// Addresses below this are in the host reservation.
     pub span: u64,
     /// Guest addresses are 32-bit (zero-extended): no bounds check.
     pub words: bool,
 }
 
-/// What compiled code is built against: the engine's `JitCtx`, the TLB of
-/// the address space, and its direct mapping when direct accesses are on.
+/// What compiled code is built against: the code cache's `JitCtx`, and the
+/// shape of the direct mapping when direct accesses are on. The TLB and
+/// the direct base of the running address space are read from the
+/// `JitCtx`, so the code serves any address space of that shape.
 #[derive(Clone, Copy, Debug)]
 pub struct Target {
     pub ctx: usize,
-    pub tlb: usize,
     pub direct: Option<Direct>,
 }
 
@@ -172,7 +173,7 @@ pub struct Sites {
 /// the traps its exits raise, numbered from `trap_base` (the value compiled
 /// code stores in `JitCtx::exit_aux`), and its direct accesses. Slow memory
 /// paths call the `thunks`. The code is only valid with the `target`'s
-/// `JitCtx`, TLB and direct mapping; it takes the TLB's access sites from
+/// `JitCtx` and direct-mapping shape; it takes the TLB's access sites from
 /// `sites` on.
 pub fn lower_region(
     b: &mut FunctionBuilder,
@@ -183,7 +184,7 @@ pub fn lower_region(
     target: Target,
     sites: &mut Sites,
 ) -> Lowered {
-    let Target { ctx, tlb, direct } = target;
+    let Target { ctx, direct } = target;
     let entry = b.create_block();
     b.append_block_params_for_function_params(entry);
     b.switch_to_block(entry);
@@ -214,6 +215,7 @@ pub fn lower_region(
     let fuel = b.declare_var(I64);
     let ctx_addr = b.ins().iconst(I64, ctx as i64);
     let fuel0 = b.ins().load(I64, trusted, ctx_addr, runtime::offsets::FUEL);
+    let base = direct.map(|_| b.ins().load(I64, trusted, ctx_addr, runtime::offsets::BASE));
     if direct.is_some() {
         b.ins().set_pinned_reg(fuel0);
     } else {
@@ -262,7 +264,6 @@ pub fn lower_region(
         b,
         cpu,
         ctx: ctx as i64,
-        tlb: tlb as i64,
         slot_vars,
         known: BTreeSet::new(),
         pending: BTreeSet::new(),
@@ -282,6 +283,7 @@ pub fn lower_region(
         trusted,
         sites: *sites,
         direct,
+        base,
         accesses: Vec::new(),
         in_span: BTreeSet::new(),
     };

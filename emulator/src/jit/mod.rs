@@ -15,10 +15,29 @@
 //!   queues the page in the address space; before every dispatch the
 //!   engine drops the functions and IR blocks built from it. Compiled code
 //!   itself leaves right after a store that hit code, without chaining.
+//! - Sharing: compiled code builds in nothing of its process. It reads
+//!   the TLB and the direct base of the running address space from the
+//!   `JitCtx`, chains through the running engine's fast table, and the
+//!   `JitCtx` itself belongs to the code cache. So the engines of one host
+//!   thread (every process of a cell, and the cells a runner thread runs
+//!   one after the other) with the same arch and code-generation settings
+//!   share one [`CodeCache`]: a region about to be compiled is first
+//!   looked up there by the IR blocks it would be compiled from, which
+//!   the engine has just translated from its own memory. Equal IR is
+//!   equal code, so a match is served whatever process or cell compiled
+//!   it; code bytes that changed (self-modifying code, another binary at
+//!   the same address) translate to other IR and miss. Each engine only
+//!   enters regions it looked up itself, through its own `entries` and
+//!   fast table, so sharing changes when Cranelift runs, never what runs:
+//!   block translation, tiering, instruction counts and every
+//!   guest-visible effect are those of an unshared engine. Engines with
+//!   plugins (instrumented IR whose hooks reach their own host) keep a
+//!   private cache. [`set_code_sharing`] turns sharing off for a thread.
 //! - `JITModule` cannot free single functions, so dropped regions leak
-//!   their code until the whole cache is flushed ([`Jit::flush`], or
-//!   automatically past [`MAX_COMPILED_REGIONS`]); a generation counter
-//!   counts flushes.
+//!   their code until the whole cache is flushed (past
+//!   [`MAX_COMPILED_REGIONS`], or a private cache on [`Jit::flush`]); a
+//!   generation counter counts flushes, and every engine drops its entries
+//!   into a flushed cache before it runs again.
 //! - Instrumentation: blocks come instrumented from the shared translation
 //!   step; compiled code calls `runtime::jit_hook` for each hook op and
 //!   leaves at the next instruction boundary after a reset request, which
@@ -29,7 +48,9 @@ mod fault;
 mod lower;
 pub mod runtime;
 
+use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
 use std::time::Instant;
 
 use cranelift_codegen::ir::UserFuncName;
@@ -65,7 +86,6 @@ pub const MAX_REGION_BLOCKS: usize = 8;
 /// Compiled regions kept before the whole code cache is flushed.
 pub const MAX_COMPILED_REGIONS: usize = 20_000;
 
-/// `extern "C" fn(cpu, region)`: calls a `tail`-convention region.
 /// The fixed functions of a module.
 #[derive(Clone, Copy)]
 struct Stubs {
@@ -104,49 +124,52 @@ impl Default for JitConfig {
     }
 }
 
-/// The JIT engine for one process.
-pub struct Jit {
-    frontend: &'static dyn Frontend,
-    config: JitConfig,
+/// What decides the code a region compiles to, besides its IR blocks and
+/// the shape of the direct mapping: engines that agree on it may share a
+/// code cache.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct CacheKey {
+    arch: crate::arch::Arch,
     max_block_insns: u32,
+    opt_level: &'static str,
+    regalloc: &'static str,
+    direct_memory: bool,
+}
+
+/// A region kept for reuse: the IR it was compiled from and its entry.
+struct SharedRegion {
+    blocks: Vec<Block>,
+    direct: Option<lower::Direct>,
+    entry: usize,
+}
+
+/// Compiled code and everything it has built in: the Cranelift module, its
+/// fixed functions, the `JitCtx` compiled code addresses, the trap table,
+/// the direct accesses the fault handler answers for. Shared by the
+/// engines of a thread (see the module documentation) or private to one.
+struct CodeCache {
+    key: CacheKey,
     module: Option<JITModule>,
     ctx: cranelift_codegen::Context,
     fctx: FunctionBuilderContext,
-    /// IR blocks, also used to interpret cold code.
-    blocks: BlockCache<Prepared>,
-    /// Compiled block pc → entry of the function holding it.
-    entries: HashMap<u64, usize>,
-    /// Regions by id; `None` once dropped.
-    regions: Vec<Option<Region>>,
-    /// Guest page → ids of the regions with code from it.
-    region_pages: BTreeMap<u64, Vec<usize>>,
-    /// Direct-mapped table in front of `entries`, shared with compiled code.
-    fast: Vec<FastEntry>,
     /// Traps raised by compiled exits, indexed by `JitCtx::exit_aux`.
     traps: Vec<TrapKind>,
     /// Fixed functions of the current module, compiled on first use.
     stubs: Option<Stubs>,
-    /// Executions of cold blocks, for tiering.
-    heat: HashMap<u64, u32>,
     /// Regions compiled since the last flush.
     compiled: usize,
     /// Number of whole-cache flushes.
-    pub generation: u64,
+    generation: u64,
     next_func: u32,
-    temps: Vec<u64>,
     /// Access sites handed out so far (see `mem::tlb`).
     sites: lower::Sites,
-    /// The address space compiled code was built for, by its TLB and direct
-    /// base: both are constants in the code, so running with another
-    /// address space flushes the cache.
-    bound_space: Option<(*mut crate::mem::Tlb, u64)>,
     /// The direct accesses the fault handler answers for (see `fault`).
     activation: Activation,
     /// The context of compiled code, boxed so its address (a constant in
     /// the code) is stable; set up anew for every call of compiled code.
     run_ctx: Box<JitCtx>,
-    stats: EngineStats,
-    plugins: crate::plugin::EnginePlugins,
+    /// Regions by their first block's pc, for reuse (shared caches only).
+    by_root: HashMap<u64, Vec<SharedRegion>>,
     /// Profiling aids, from the environment once: `BOHR_JIT_DUMP` prints
     /// each function's IR and machine code, `BOHR_PERF_MAP` writes a perf
     /// map. Nothing guest-visible depends on them.
@@ -154,12 +177,12 @@ pub struct Jit {
     perf_map: bool,
 }
 
-fn new_module(cfg: &JitConfig) -> JITModule {
+fn new_module(opt_level: &str, regalloc: &str, direct_memory: bool) -> JITModule {
     let mut flags = settings::builder();
     // These names and values exist in every Cranelift of this series; a
     // failure here is a build-configuration bug, not bad input.
-    flags.set("opt_level", cfg.opt_level).expect("valid opt_level");
-    flags.set("regalloc_algorithm", cfg.regalloc).expect("valid regalloc_algorithm");
+    flags.set("opt_level", opt_level).expect("valid opt_level");
+    flags.set("regalloc_algorithm", regalloc).expect("valid regalloc_algorithm");
     flags.set("use_colocated_libcalls", "false").expect("known flag");
     flags.set("is_pic", "false").expect("known flag");
     // Cranelift's x86-64 tail calls (region chaining) rely on frame pointers.
@@ -170,7 +193,7 @@ fn new_module(cfg: &JitConfig) -> JITModule {
     flags.set("enable_verifier", verify).expect("known flag");
     // With direct accesses the fuel lives in the pinned register, where
     // the fault handler reads it (see `fault`).
-    let pinned = if cfg.direct_memory { "true" } else { "false" };
+    let pinned = if direct_memory { "true" } else { "false" };
     flags.set("enable_pinned_reg", pinned).expect("known flag");
     let isa = cranelift_native::builder()
         .expect("host ISA supported by Cranelift")
@@ -189,118 +212,93 @@ fn perf_map_note(ptr: *const u8, len: usize, pc: u64) {
     }
 }
 
-impl Jit {
-    pub fn new(frontend: &'static dyn Frontend, max_block_insns: u32, config: JitConfig) -> Self {
-        let module = new_module(&config);
+thread_local! {
+    /// Whether the engines this thread creates share code (see
+    /// [`set_code_sharing`]); unset: [`sharing_default`].
+    static SHARING: Cell<Option<bool>> = const { Cell::new(None) };
+    /// The thread's shared code caches, one per [`CacheKey`]. They live as
+    /// long as the thread, so the cells a runner thread runs one after the
+    /// other share them too.
+    static CACHES: RefCell<Vec<Rc<RefCell<CodeCache>>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Whether JIT engines created from now on by this thread share compiled
+/// code with the thread's other engines (the default) or each compile
+/// their own. Either way every run gives the same results; this only
+/// changes how often Cranelift runs.
+pub fn set_code_sharing(on: bool) {
+    SHARING.with(|s| s.set(Some(on)));
+}
+
+/// Sharing is on unless the environment sets `BOHR_JIT_SHARE=0` (a
+/// measuring aid, read once: nothing guest-visible depends on it).
+fn sharing_default() -> bool {
+    static DEFAULT: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *DEFAULT.get_or_init(|| std::env::var_os("BOHR_JIT_SHARE").is_none_or(|v| v != "0"))
+}
+
+/// The thread's shared cache for `key`, created on first use.
+fn shared_cache(key: &CacheKey) -> Rc<RefCell<CodeCache>> {
+    CACHES.with(|c| {
+        let mut caches = c.borrow_mut();
+        if let Some(cache) = caches.iter().find(|cache| cache.borrow().key == *key) {
+            return cache.clone();
+        }
+        let cache = Rc::new(RefCell::new(CodeCache::new(key.clone())));
+        caches.push(cache.clone());
+        cache
+    })
+}
+
+impl CodeCache {
+    fn new(key: CacheKey) -> Self {
+        let module = new_module(key.opt_level, key.regalloc, key.direct_memory);
         let ctx = module.make_context();
-        Jit {
-            frontend,
-            config,
-            max_block_insns,
+        CodeCache {
+            key,
             module: Some(module),
             ctx,
             fctx: FunctionBuilderContext::new(),
-            blocks: BlockCache::default(),
-            entries: HashMap::new(),
-            regions: Vec::new(),
-            region_pages: BTreeMap::new(),
-            fast: vec![FastEntry::EMPTY; 1 << FAST_TABLE_BITS],
             traps: Vec::new(),
             stubs: None,
-            heat: HashMap::new(),
             compiled: 0,
             generation: 0,
             next_func: 0,
-            temps: Vec::new(),
             sites: lower::Sites::default(),
-            bound_space: None,
             activation: Activation::new(),
             run_ctx: Box::new(JitCtx::idle()),
-            stats: EngineStats::default(),
-            plugins: Default::default(),
+            by_root: HashMap::new(),
             dump: std::env::var_os("BOHR_JIT_DUMP").is_some(),
             perf_map: std::env::var_os("BOHR_PERF_MAP").is_some(),
         }
     }
 
-    fn invalidate(&mut self, mem: &mut AddressSpace) {
-        let pages = mem.take_code_writes();
-        let mut dropped = 0;
-        for pn in pages {
-            let k = self.blocks.invalidate_page(pn) as u64;
-            if k > 0 {
-                // For the event log, as `interp::apply_code_writes` does.
-                mem.note_invalidation(pn, k);
-            }
-            dropped += k;
-            // A region goes whole: its blocks jump to each other inside.
-            for id in self.region_pages.remove(&pn).unwrap_or_default() {
-                if let Some(r) = self.regions[id].take() {
-                    for pc in r.pcs {
-                        self.entries.remove(&pc);
-                    }
-                }
-            }
-            // Removed pages are re-marked as code when retranslated.
+    /// Drop every compiled function and start a new module. The caller
+    /// guarantees no compiled code of this cache is running; engines with
+    /// entries into it drop them when they see the new generation.
+    fn flush(&mut self) {
+        self.traps.clear();
+        self.stubs = None;
+        self.by_root.clear();
+        if let Some(old) = self.module.take() {
+            // SAFETY: no compiled code is running (we are in an engine, not
+            // under a region), and every engine drops its pointers into the
+            // old module's code before it runs again (`generation`).
+            unsafe { old.free_memory() };
         }
-        self.stats.blocks_invalidated += dropped;
-        self.fast.fill(FastEntry::EMPTY);
-        self.heat.clear();
+        let module = new_module(self.key.opt_level, self.key.regalloc, self.key.direct_memory);
+        self.ctx = module.make_context();
+        self.module = Some(module);
+        self.compiled = 0;
+        self.generation += 1;
+        self.sites = lower::Sites::default();
+        self.activation.clear();
     }
 
-    /// Collect the region rooted at `pc`: the entry block and blocks
-    /// reachable through direct jumps, breadth first.
-    fn collect_region(&mut self, mem: &mut AddressSpace, pc: u64) -> Result<Vec<u64>, MemFault> {
-        let mut order = vec![pc];
-        let mut i = 0;
-        while i < order.len() && order.len() < MAX_REGION_BLOCKS {
-            let cur = order[i];
-            i += 1;
-            let block = match lookup_or_translate(
-                self.frontend,
-                &mut self.blocks,
-                mem,
-                cur,
-                self.max_block_insns,
-                &mut self.stats,
-                self.plugins.host(),
-                Prepared::new,
-            ) {
-                Ok(p) => &p.block,
-                // The entry must translate; successors that cannot are left
-                // to the dispatcher, which raises their fault in order.
-                Err(f) if cur == pc => return Err(f),
-                Err(_) => {
-                    i -= 1;
-                    order.remove(i);
-                    continue;
-                }
-            };
-            let mut succ = Vec::new();
-            for op in &block.ops {
-                if let Op::ExitIf { exit: Exit::Jump(t), .. } = op {
-                    succ.push(*t);
-                }
-            }
-            if let Exit::Jump(t) = block.exit {
-                succ.push(t);
-            }
-            // The fall-through is where a call returns to: keeping it in the
-            // region lets `ret` stay in native code.
-            if matches!(block.exit, Exit::Jump(_) | Exit::JumpIndirect(_)) {
-                succ.push(block.pc + block.byte_len as u64);
-            }
-            for t in succ {
-                // Blocks compiled elsewhere are reached by chaining.
-                if !order.contains(&t)
-                    && !self.entries.contains_key(&t)
-                    && order.len() < MAX_REGION_BLOCKS
-                {
-                    order.push(t);
-                }
-            }
-        }
-        Ok(order)
+    /// The entry of a region compiled from exactly `blocks`, if any.
+    fn find(&self, blocks: &[Block], direct: Option<lower::Direct>) -> Option<usize> {
+        let candidates = self.by_root.get(&blocks.first()?.pc)?;
+        candidates.iter().find(|r| r.direct == direct && r.blocks == blocks).map(|r| r.entry)
     }
 
     /// Define function `name` of signature `sig`, its body built by `body`,
@@ -396,29 +394,22 @@ impl Jit {
         s
     }
 
-    /// Compile the region rooted at `pc`; returns its entry.
-    fn compile_region(&mut self, mem: &mut AddressSpace, pc: u64) -> Result<usize, MemFault> {
-        if self.compiled >= MAX_COMPILED_REGIONS {
-            self.flush();
-        }
-        let pcs = self.collect_region(mem, pc)?;
-        let started = Instant::now();
-        let blocks: Vec<Block> =
-            pcs.iter().filter_map(|p| self.blocks.get(*p).map(|pr| pr.block.clone())).collect();
+    /// Compile `blocks` (rooted at `pc`) into one function; returns its
+    /// entry.
+    fn compile(
+        &mut self,
+        frontend: &'static dyn Frontend,
+        blocks: &[Block],
+        direct: Option<lower::Direct>,
+        pc: u64,
+    ) -> usize {
         let thunks = self.stubs().thunks;
         let name = format!("r{}", self.next_func);
         self.next_func += 1;
         let label = format!("region {pc:#x} ({} blocks)", blocks.len());
-        let frontend = self.frontend;
         let trap_base = self.traps.len();
         let mut sites = self.sites;
-        let direct = self.config.direct_memory.then(|| lower::Direct {
-            base: mem.direct_base(),
-            span: mem.direct_span(),
-            words: mem.layout().user_end <= 1 << 32,
-        });
-        let target =
-            lower::Target { ctx: self.run_ctx_addr(), tlb: mem.tlb_ptr() as usize, direct };
+        let target = lower::Target { ctx: self.run_ctx_addr(), direct };
         let (ptr, code_len, lowered, trap_offsets) =
             self.compile_function(&name, lower::region_signature(), &label, |b| {
                 let refs: Vec<&Block> = blocks.iter().collect();
@@ -437,11 +428,226 @@ impl Jit {
         if self.perf_map {
             perf_map_note(ptr, code_len, pc);
         }
-        let entry = ptr as usize;
+        self.compiled += 1;
+        ptr as usize
+    }
+}
+
+impl Drop for CodeCache {
+    fn drop(&mut self) {
+        if let Some(m) = self.module.take() {
+            // SAFETY: the last engine holding the cache is gone (or the
+            // thread ends); no code of it runs and no pointer into it
+            // survives.
+            unsafe { m.free_memory() };
+        }
+    }
+}
+
+/// The JIT engine for one process.
+pub struct Jit {
+    frontend: &'static dyn Frontend,
+    config: JitConfig,
+    max_block_insns: u32,
+    /// The code cache this engine compiles into and runs from.
+    code: Rc<RefCell<CodeCache>>,
+    /// `code` is the thread's shared cache (not a private one).
+    shared: bool,
+    /// The cache's generation that `entries` and `fast` point into.
+    seen_generation: u64,
+    /// IR blocks, also used to interpret cold code.
+    blocks: BlockCache<Prepared>,
+    /// Compiled block pc → entry of the function holding it.
+    entries: HashMap<u64, usize>,
+    /// Regions by id; `None` once dropped.
+    regions: Vec<Option<Region>>,
+    /// Guest page → ids of the regions with code from it.
+    region_pages: BTreeMap<u64, Vec<usize>>,
+    /// Direct-mapped table in front of `entries`, shared with compiled code.
+    fast: Vec<FastEntry>,
+    /// Executions of cold blocks, for tiering.
+    heat: HashMap<u64, u32>,
+    /// Number of times this engine dropped all its compiled code.
+    pub generation: u64,
+    temps: Vec<u64>,
+    /// The address space the IR blocks were translated from, by its TLB
+    /// and direct base: running with another address space drops them.
+    bound_space: Option<(*mut crate::mem::Tlb, u64)>,
+    stats: EngineStats,
+    plugins: crate::plugin::EnginePlugins,
+}
+
+impl Jit {
+    pub fn new(frontend: &'static dyn Frontend, max_block_insns: u32, config: JitConfig) -> Self {
+        let key = CacheKey {
+            arch: frontend.arch(),
+            max_block_insns,
+            opt_level: config.opt_level,
+            regalloc: config.regalloc,
+            direct_memory: config.direct_memory,
+        };
+        let shared = SHARING.with(|s| s.get()).unwrap_or_else(sharing_default);
+        let code =
+            if shared { shared_cache(&key) } else { Rc::new(RefCell::new(CodeCache::new(key))) };
+        let seen_generation = code.borrow().generation;
+        Jit {
+            frontend,
+            config,
+            max_block_insns,
+            code,
+            shared,
+            seen_generation,
+            blocks: BlockCache::default(),
+            entries: HashMap::new(),
+            regions: Vec::new(),
+            region_pages: BTreeMap::new(),
+            fast: vec![FastEntry::EMPTY; 1 << FAST_TABLE_BITS],
+            heat: HashMap::new(),
+            generation: 0,
+            temps: Vec::new(),
+            bound_space: None,
+            stats: EngineStats::default(),
+            plugins: Default::default(),
+        }
+    }
+
+    /// Forget every compiled entry (the code itself stays in the cache).
+    fn drop_compiled(&mut self) {
+        self.entries.clear();
+        self.regions.clear();
+        self.region_pages.clear();
+        self.fast.fill(FastEntry::EMPTY);
+        self.heat.clear();
+        self.generation += 1;
+    }
+
+    /// Drop the entries into a cache that was flushed since we last ran.
+    fn follow_cache(&mut self) {
+        let generation = self.code.borrow().generation;
+        if generation != self.seen_generation {
+            self.drop_compiled();
+            self.seen_generation = generation;
+        }
+    }
+
+    fn invalidate(&mut self, mem: &mut AddressSpace) {
+        let pages = mem.take_code_writes();
+        let mut dropped = 0;
+        for pn in pages {
+            let k = self.blocks.invalidate_page(pn) as u64;
+            if k > 0 {
+                // For the event log, as `interp::apply_code_writes` does.
+                mem.note_invalidation(pn, k);
+            }
+            dropped += k;
+            // A region goes whole: its blocks jump to each other inside.
+            for id in self.region_pages.remove(&pn).unwrap_or_default() {
+                if let Some(r) = self.regions[id].take() {
+                    for pc in r.pcs {
+                        self.entries.remove(&pc);
+                    }
+                }
+            }
+            // Removed pages are re-marked as code when retranslated.
+        }
+        self.stats.blocks_invalidated += dropped;
+        self.fast.fill(FastEntry::EMPTY);
+        self.heat.clear();
+    }
+
+    /// Collect the region rooted at `pc`: the entry block and blocks
+    /// reachable through direct jumps, breadth first.
+    fn collect_region(&mut self, mem: &mut AddressSpace, pc: u64) -> Result<Vec<u64>, MemFault> {
+        let mut order = vec![pc];
+        let mut i = 0;
+        while i < order.len() && order.len() < MAX_REGION_BLOCKS {
+            let cur = order[i];
+            i += 1;
+            let block = match lookup_or_translate(
+                self.frontend,
+                &mut self.blocks,
+                mem,
+                cur,
+                self.max_block_insns,
+                &mut self.stats,
+                self.plugins.host(),
+                Prepared::new,
+            ) {
+                Ok(p) => &p.block,
+                // The entry must translate; successors that cannot are left
+                // to the dispatcher, which raises their fault in order.
+                Err(f) if cur == pc => return Err(f),
+                Err(_) => {
+                    i -= 1;
+                    order.remove(i);
+                    continue;
+                }
+            };
+            let mut succ = Vec::new();
+            for op in &block.ops {
+                if let Op::ExitIf { exit: Exit::Jump(t), .. } = op {
+                    succ.push(*t);
+                }
+            }
+            if let Exit::Jump(t) = block.exit {
+                succ.push(t);
+            }
+            // The fall-through is where a call returns to: keeping it in the
+            // region lets `ret` stay in native code.
+            if matches!(block.exit, Exit::Jump(_) | Exit::JumpIndirect(_)) {
+                succ.push(block.pc + block.byte_len as u64);
+            }
+            for t in succ {
+                // Blocks compiled elsewhere are reached by chaining.
+                if !order.contains(&t)
+                    && !self.entries.contains_key(&t)
+                    && order.len() < MAX_REGION_BLOCKS
+                {
+                    order.push(t);
+                }
+            }
+        }
+        Ok(order)
+    }
+
+    /// Compile the region rooted at `pc`, or find it in the code cache;
+    /// returns its entry.
+    fn compile_region(&mut self, mem: &mut AddressSpace, pc: u64) -> Result<usize, MemFault> {
+        let pcs = self.collect_region(mem, pc)?;
+        let started = Instant::now();
+        let blocks: Vec<Block> =
+            pcs.iter().filter_map(|p| self.blocks.get(*p).map(|pr| pr.block.clone())).collect();
+        let direct = self.config.direct_memory.then(|| lower::Direct {
+            span: mem.direct_span(),
+            words: mem.layout().user_end <= 1 << 32,
+        });
+        let entry = {
+            let mut code = self.code.borrow_mut();
+            match self.shared.then(|| code.find(&blocks, direct)).flatten() {
+                Some(entry) => {
+                    self.stats.regions_shared += 1;
+                    entry
+                }
+                None => {
+                    if code.compiled >= MAX_COMPILED_REGIONS {
+                        code.flush();
+                    }
+                    let entry = code.compile(self.frontend, &blocks, direct, pc);
+                    if self.shared {
+                        let shared = SharedRegion { blocks: blocks.clone(), direct, entry };
+                        code.by_root.entry(pc).or_default().push(shared);
+                    }
+                    self.stats.compile_us += started.elapsed().as_micros() as u64;
+                    entry
+                }
+            }
+        };
+        // A flush for this region drops what we compiled before it.
+        self.follow_cache();
+        // Counted alike when the code was found: the statistics do not
+        // depend on what another engine compiled first.
         self.stats.blocks_compiled += blocks.len() as u64;
         self.stats.insns_compiled += blocks.iter().map(|b| b.insn_count as u64).sum::<u64>();
-        self.stats.compile_us += started.elapsed().as_micros() as u64;
-        self.compiled += 1;
         // Every block is an entry; the region is dropped whole when any
         // page its blocks touch is written.
         let rid = self.regions.len();
@@ -527,6 +733,7 @@ impl Engine for Jit {
             }
             self.bound_space = Some(tlb);
         }
+        self.follow_cache();
         loop {
             let used = cpu.icount - start;
             if used >= fuel {
@@ -562,25 +769,35 @@ impl Engine for Jit {
                 }
                 continue;
             };
-            let tramp = self.stubs().trampoline;
             let icount = cpu.icount;
-            // In place: compiled code has the box's address built in.
-            *self.run_ctx = JitCtx::new(mem, &self.fast, left);
-            self.run_ctx.plugins = self.plugins.as_ptr();
-            // SAFETY: `tramp` and `entry` were compiled by this engine's
-            // current module (the fast table and `entries` are cleared with
-            // it) for this `run_ctx` and for `mem`'s TLB (`bound_space`), with
-            // the trampoline and region signatures; `cpu` is valid for the
-            // call; `run_ctx` points at `mem`, which we hold exclusively,
-            // and at `self.fast`, which nothing mutates until the call
-            // returns, so the helpers' accesses through it do not alias any
-            // live reference; no reference to `run_ctx` is live across the
-            // call. The plugin host outlives the call (we hold its handle)
-            // and is not borrowed here.
-            // The code faults only in its direct accesses, which leave
-            // `CpuState` current (`access`) and which `activation` lists.
-            let code = unsafe { fault::enter(&mut self.activation, tramp, cpu, entry) };
-            let ctx = &*self.run_ctx;
+            let (code, ctx_fuel, ctx_fault, trap, faulted) = {
+                let mut guard = self.code.borrow_mut();
+                let cache = &mut *guard;
+                let tramp = cache.stubs().trampoline;
+                // In place: compiled code has the box's address built in.
+                *cache.run_ctx = JitCtx::new(mem, &self.fast, left);
+                cache.run_ctx.plugins = self.plugins.as_ptr();
+                // SAFETY: `tramp` and `entry` were compiled into the code
+                // cache's current module (`follow_cache` dropped entries into
+                // flushed ones) for its `run_ctx`, with the trampoline and
+                // region signatures, and read the TLB and direct base of `mem`
+                // from `run_ctx`; `cpu` is valid for the call; `run_ctx` points
+                // at `mem`, which we hold exclusively, and at `self.fast`, which
+                // nothing mutates until the call returns, so the helpers'
+                // accesses through it do not alias any live reference; no
+                // reference to `run_ctx` is live across the call. The plugin
+                // host outlives the call (we hold its handle) and is not
+                // borrowed here. The code faults only in its direct accesses,
+                // which leave `CpuState` current (`access`) and which the
+                // cache's `activation` lists.
+                let code = unsafe { fault::enter(&mut cache.activation, tramp, cpu, entry) };
+                let ctx = &*cache.run_ctx;
+                let ctx_fuel = ctx.fuel;
+                let ctx_fault = ctx.fault();
+                let trap = (code == EXIT_TRAP).then(|| cache.traps[ctx.exit_aux as usize]);
+                let faulted = (code == EXIT_RETRY).then(|| cache.activation.faulted());
+                (code, ctx_fuel, ctx_fault, trap, faulted)
+            };
             self.plugins.after_block();
             match code {
                 EXIT_JUMP => {
@@ -598,17 +815,17 @@ impl Engine for Jit {
                     }
                 }
                 EXIT_SYSCALL => return StopReason::Syscall,
-                EXIT_TRAP => return StopReason::Trap(self.traps[ctx.exit_aux as usize]),
-                EXIT_FAULT => return StopReason::Fault(ctx.fault()),
+                EXIT_TRAP => return StopReason::Trap(trap.expect("set for EXIT_TRAP")),
+                EXIT_FAULT => return StopReason::Fault(ctx_fault),
                 EXIT_RETRY => {
                     // A direct access faulted. Retire what ran before its
                     // instruction (as the code's exits do: the fuel left
                     // after the block's charge, plus what did not retire),
                     // then let the interpreter run the instruction, on the
                     // slow path.
-                    let (at, unretired, block_fuel) = self.activation.faulted();
+                    let (at, unretired, block_fuel) = faulted.expect("set for EXIT_RETRY");
                     let fuel_now = block_fuel + unretired;
-                    cpu.icount += ctx.fuel - fuel_now;
+                    cpu.icount += ctx_fuel - fuel_now;
                     cpu.pc = at;
                     self.stats.direct_faults += 1;
                     let left = fuel - (cpu.icount - start);
@@ -635,30 +852,27 @@ impl Engine for Jit {
 
     fn flush(&mut self) {
         self.blocks.clear();
-        self.entries.clear();
-        self.regions.clear();
-        self.region_pages.clear();
-        self.fast.fill(FastEntry::EMPTY);
-        self.traps.clear();
-        self.stubs = None;
-        self.heat.clear();
-        if let Some(old) = self.module.take() {
-            // SAFETY: no compiled code is running (we are in the engine, not
-            // under a region), and every pointer into the old module's code
-            // was dropped with `regions` and `fast` above.
-            unsafe { old.free_memory() };
+        self.drop_compiled();
+        if !self.shared {
+            // A private cache serves no one else: free its code now.
+            let mut code = self.code.borrow_mut();
+            code.flush();
+            self.seen_generation = code.generation;
         }
-        let module = new_module(&self.config);
-        self.ctx = module.make_context();
-        self.module = Some(module);
-        self.compiled = 0;
-        self.generation += 1;
-        self.sites = lower::Sites::default();
-        self.activation.clear();
     }
 
     fn set_plugins(&mut self, plugins: crate::plugin::PluginHandle) {
         self.plugins.attach(plugins);
+        if self.shared {
+            // Instrumented code calls this engine's plugin host: it is
+            // never shared, nor served code compiled without hooks.
+            let key = self.code.borrow().key.clone();
+            self.code = Rc::new(RefCell::new(CodeCache::new(key)));
+            self.shared = false;
+            self.blocks.clear();
+            self.drop_compiled();
+            self.seen_generation = self.code.borrow().generation;
+        }
     }
 
     fn stats(&self) -> EngineStats {
@@ -667,15 +881,5 @@ impl Engine for Jit {
 
     fn dump_blocks(&self) -> Vec<Block> {
         self.blocks.sorted_values().into_iter().map(|p| p.block.clone()).collect()
-    }
-}
-
-impl Drop for Jit {
-    fn drop(&mut self) {
-        if let Some(m) = self.module.take() {
-            // SAFETY: the engine is being dropped; no code of it runs and no
-            // pointer into it survives.
-            unsafe { m.free_memory() };
-        }
     }
 }

@@ -59,6 +59,12 @@ pub struct JitCtx {
     pub fast: *const FastEntry,
     /// The running process's address space, for the slow-path helpers.
     pub mem: *mut AddressSpace,
+    /// Its software TLB and the host address of its guest address 0 (see
+    /// `mem::AddressSpace::direct_base`). Compiled code loads them from
+    /// here rather than building them in, so one function serves every
+    /// address space of its code cache (processes and cells share it).
+    pub tlb: *mut crate::mem::Tlb,
+    pub base: u64,
     /// Instructions the code may still retire.
     pub fuel: u64,
     /// Non-zero after a helper hit a fault.
@@ -93,6 +99,8 @@ pub mod offsets {
     pub const FAST_ENTRY_SHIFT: i64 = 4;
     const _: () = assert!(size_of::<super::FastEntry>() == 1 << FAST_ENTRY_SHIFT);
     pub const FUEL: i32 = offset_of!(JitCtx, fuel) as i32;
+    pub const TLB: i32 = offset_of!(JitCtx, tlb) as i32;
+    pub const BASE: i32 = offset_of!(JitCtx, base) as i32;
     pub const FAULT_PENDING: i32 = offset_of!(JitCtx, fault_pending) as i32;
     pub const EXIT_AUX: i32 = offset_of!(JitCtx, exit_aux) as i32;
     pub const SLOW_RESULT: i32 = offset_of!(JitCtx, slow_result) as i32;
@@ -104,7 +112,9 @@ impl JitCtx {
     /// `fast`, with `fuel` instructions to go.
     pub fn new(mem: &mut AddressSpace, fast: &[FastEntry], fuel: u64) -> Self {
         debug_assert_eq!(fast.len(), 1 << FAST_TABLE_BITS);
-        JitCtx { fast: fast.as_ptr(), mem, fuel, ..JitCtx::idle() }
+        let tlb = mem.tlb_ptr();
+        let base = mem.direct_base();
+        JitCtx { fast: fast.as_ptr(), mem, tlb, base, fuel, ..JitCtx::idle() }
     }
 
     /// A context for no run (null pointers), to be replaced by [`JitCtx::new`].
@@ -112,6 +122,8 @@ impl JitCtx {
         JitCtx {
             fast: std::ptr::null(),
             mem: std::ptr::null_mut(),
+            tlb: std::ptr::null_mut(),
+            base: 0,
             fuel: 0,
             fault_pending: 0,
             fault_addr: 0,

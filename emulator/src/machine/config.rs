@@ -193,6 +193,10 @@ pub struct MachineStats {
     pub blocks_translated: u64,
     pub blocks_compiled: u64,
     pub compile_us: u64,
+    /// Regions the JIT found compiled in its thread's shared code cache
+    /// (see `jit`): depends on what the thread ran before, so, like the
+    /// host timings, never part of the fingerprint.
+    pub regions_shared: u64,
     pub wall_ms: u64,
     /// Scheduling decisions that switched to another process.
     pub context_switches: u64,

@@ -101,7 +101,8 @@ pub const STOPPED_EXIT_CODE: i32 = 124;
 /// Run `script` on a fresh machine built from `cfg`.
 ///
 /// Errors are returned before any guest code runs. Everything in the
-/// [`Outcome`] except `stats.compile_us` and `stats.wall_ms` is a pure
+/// [`Outcome`] except `stats.compile_us`, `stats.regions_shared` and
+/// `stats.wall_ms` is a pure
 /// function of `cfg` and the script. Both engines give the same outcome
 /// except for engine statistics (`blocks_translated`, `blocks_compiled`)
 /// and `BlocksInvalidated` events, none of which enter the fingerprint.
@@ -237,6 +238,7 @@ pub fn run_script_instrumented(
         blocks_translated: world.engines.blocks_translated,
         blocks_compiled: world.engines.blocks_compiled,
         compile_us: world.engines.compile_us,
+        regions_shared: world.engines.regions_shared,
         wall_ms: started.elapsed().as_millis() as u64,
         context_switches: world.switches(),
         schedule_hash: world.schedule_hash(),

@@ -35,6 +35,7 @@ pub struct EngineTotals {
     pub blocks_translated: u64,
     pub blocks_compiled: u64,
     pub compile_us: u64,
+    pub regions_shared: u64,
 }
 
 pub struct World {
@@ -282,4 +283,5 @@ fn add_engine(t: &mut EngineTotals, p: &Process) {
     t.blocks_translated += s.blocks_translated;
     t.blocks_compiled += s.blocks_compiled;
     t.compile_us += s.compile_us;
+    t.regions_shared += s.regions_shared;
 }

@@ -75,6 +75,7 @@ pub fn events(o: &Outcome) -> String {
 pub fn guest_view(o: &Outcome) -> String {
     let mut stats = o.stats;
     stats.compile_us = 0;
+    stats.regions_shared = 0;
     stats.wall_ms = 0;
     stats.blocks_compiled = 0;
     format!(

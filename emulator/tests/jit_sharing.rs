@@ -1,0 +1,106 @@
+//! Compiled code shared between engines of one thread (processes of a
+//! cell, and cells run one after the other): what an engine runs never
+//! depends on what another compiled first. Code at the same address with
+//! other bytes (another binary, code written since) is never served from
+//! the shared cache, and a cell gives the same outcome, instruction counts
+//! and fingerprint with sharing on and off.
+
+mod machine_support;
+
+use bohr_emu::arch::Arch;
+use bohr_emu::engine::{EngineKind, StopReason};
+use bohr_emu::ir::TrapKind;
+use bohr_emu::jit::set_code_sharing;
+use bohr_emu::machine::{MachineConfig, WritePath};
+use bohr_emu::testing::Harness;
+use machine_support::*;
+
+const CODE: u64 = 0x40_0000;
+
+/// Run `li a0, imm; addi a0, a0, 1; ebreak` at CODE on a fresh engine and
+/// address space (compiled at once: the harness's threshold is 0);
+/// returns a0 and how many regions came from the shared cache.
+fn li_addi(imm: u32) -> (u64, u64) {
+    let mut h = Harness::with_engine(Arch::Riscv64, EngineKind::Jit);
+    let li = (imm << 20) | (10 << 7) | 0x13;
+    let code: Vec<u8> =
+        [li, 0x0015_0513, 0x0010_0073].iter().flat_map(|w| w.to_le_bytes()).collect();
+    h.map_code(CODE, &code);
+    h.cpu.pc = CODE;
+    assert_eq!(h.step(100), StopReason::Trap(TrapKind::Breakpoint));
+    (h.reg("a0"), h.stats().regions_shared)
+}
+
+#[test]
+fn other_code_at_the_same_address_is_never_served_from_the_shared_cache() {
+    set_code_sharing(true);
+    assert_eq!(li_addi(41), (42, 0), "compiled");
+    // Another "process" with other bytes at CODE: a cache keyed by address
+    // would return 42.
+    assert_eq!(li_addi(1336).0, 1337, "other bytes, other code");
+    // The same bytes again: the first region, found, not compiled.
+    assert_eq!(li_addi(41), (42, 1), "the same bytes share the code");
+}
+
+#[test]
+fn without_sharing_every_engine_compiles() {
+    set_code_sharing(false);
+    assert_eq!(li_addi(41), (42, 0));
+    assert_eq!(li_addi(41), (42, 0));
+}
+
+/// A pipeline of several processes of the same programs, with
+/// self-modifying code (`smc` writes a function, runs it, patches and runs
+/// it again at the same address) in every cell.
+const SCRIPT: &str = "cat /dev/$MTD | strings -n 8 | wc -l\n\
+                      cat /dev/$MTD | strings -n 6 | grep -c PENGUIN\n\
+                      smc; smc\n";
+
+fn small(arch: Arch) -> MachineConfig {
+    let mut cfg = cell(arch, EngineKind::Jit, WritePath::Host);
+    cfg.mtds[0].size = 64 << 10;
+    cfg
+}
+
+/// What a cell reports that must not depend on sharing: everything but
+/// host timings and the count of shared regions.
+fn view(o: &bohr_emu::machine::Outcome) -> String {
+    let mut o = o.clone();
+    o.stats.regions_shared = 0;
+    format!(
+        "{}\ntranslated {} compiled {}",
+        guest_view(&o),
+        o.stats.blocks_translated,
+        o.stats.blocks_compiled
+    )
+}
+
+#[test]
+fn cells_give_the_same_outcome_with_and_without_sharing() {
+    for arch in [Arch::Riscv64, Arch::Mipseb] {
+        let cfg = small(arch);
+        set_code_sharing(false);
+        let alone = run(&cfg, SCRIPT);
+        assert_eq!(alone.exit_code, 0, "{arch:?}\n{}", guest_view(&alone));
+        assert_eq!(alone.stats.regions_shared, 0, "{arch:?}");
+        set_code_sharing(true);
+        // The first shared cell already shares between its processes, the
+        // second finds the first one's code too (the smc function at the
+        // same address in both).
+        let first = run(&cfg, SCRIPT);
+        let second = run(&cfg, SCRIPT);
+        assert!(first.stats.regions_shared > 0, "{arch:?}: the processes of a cell share code");
+        assert!(
+            second.stats.regions_shared > first.stats.regions_shared,
+            "{arch:?}: a later cell finds the earlier one's code"
+        );
+        assert_eq!(view(&alone), view(&first), "{arch:?}");
+        assert_eq!(view(&alone), view(&second), "{arch:?}");
+        assert_eq!(alone.fingerprint, second.fingerprint, "{arch:?}");
+        assert!(
+            stdout(&alone).contains("1337"),
+            "{arch:?}: smc ran its patched code\n{}",
+            stdout(&alone)
+        );
+    }
+}
