@@ -1136,6 +1136,26 @@ mod tests {
     }
 
     #[test]
+    fn arm_estimates() {
+        let arm = FpRules { nan: NanPropagation::SignalingFirst, ..RV };
+        let f = |op, fmt| FpInsn { op, fmt, rules: arm };
+        let rne = RoundingMode::NearestEven;
+        // frecpe 3.0 = 0x3eaa8000, frsqrte 2.0 = 0x3f348000 (qemu-aarch64).
+        assert_eq!(eval(f(FpOp::RecipEst, FpFormat::F32), rne, 0x4040_0000, 0, 0).0, 0x3eaa_8000);
+        assert_eq!(eval(f(FpOp::RsqrtEst, FpFormat::F32), rne, 0x4000_0000, 0, 0).0, 0x3f34_8000);
+        // frecps of inf and 0 is 2 with no flag; fmulx of inf and -0 is -2.
+        let two = 0x4000_0000_0000_0000;
+        let inf = f64::INFINITY.to_bits();
+        assert_eq!(eval(f(FpOp::RecipStep, FpFormat::F64), rne, inf, 0, 0), (two, 0));
+        assert_eq!(eval(f(FpOp::MulX, FpFormat::F64), rne, inf, 1 << 63, 0), (two | 1 << 63, 0));
+        // Alternative half precision: 65520 rounds to 65536 (exponent 31).
+        let ahp = FpOp::ToHalf { ahp: true };
+        assert_eq!(eval(f(ahp, FpFormat::F32), rne, 0x477f_f000, 0, 0), (0x7c00, flags::INEXACT));
+        let from = FpOp::FromHalf { ahp: true };
+        assert_eq!(eval(f(from, FpFormat::F32), rne, 0xfc01, 0, 0), (0xc780_2000, 0));
+    }
+
+    #[test]
     fn fma_rounds_once() {
         // (1 + 2^-52) * (1 - 2^-52) - 1 = -2^-104 exactly; separate
         // rounding would give 0.

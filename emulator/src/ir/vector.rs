@@ -636,4 +636,23 @@ mod tests {
         assert_eq!(eval(v(VecOp::TblStep(8), 0), 0, 0x09_08_00, 0x2211), 0x22_1100);
         assert_eq!(eval(v(VecOp::Cls, 0), 0xff, 0, 0), 0x0707_0707_0707_0707);
     }
+
+    #[test]
+    fn saturating_ops() {
+        let dmulh = |round, report| VecOp::Qdmulh(SatMul { round, report });
+        // min × min saturates; 0x4000 × 0x4000 doubled is 0x2000 high.
+        assert_eq!(eval(v(dmulh(false, false), 1), 0x4000_8000, 0x4000_8000, 0), 0x2000_7fff);
+        assert_eq!(eval(v(dmulh(false, true), 1), 0x4000_8000, 0x4000_8000, 0), 0xffff);
+        let m = |signed, round, sat| SatShift { signed, round, sat, report: false };
+        // sqshl by 1 of 0x40 saturates; by -1 of 0xff (-1) is -1.
+        let sq = v(VecOp::Shift(m(true, false, Saturate::Signed)), 0);
+        assert_eq!(eval(sq, 0xff40, 0xff01, 0), 0xff7f);
+        // urshl by -1 rounds 3 up to 2; sqshlu of a negative is zero.
+        assert_eq!(eval(v(VecOp::Shift(m(false, true, Saturate::Wrap)), 0), 3, 0xff, 0), 2);
+        assert_eq!(eval(v(VecOp::Shift(m(true, false, Saturate::Unsigned)), 0), 0x80, 1, 0), 0);
+        // sqshrun #1 of 0x8000 (negative) and 0x01fe: 0 and 0xff.
+        let n = v(VecOp::NarrowQ(1, m(true, false, Saturate::Unsigned)), 0);
+        assert_eq!(eval(n, 0x01fe_8000, 0, 0), 0xff00);
+        assert_eq!(eval(v(VecOp::RecipEstU, 2), 0x8000_0000_7fff_ffff, 0, 0), 0xff80_0000_ffff_ffff);
+    }
 }

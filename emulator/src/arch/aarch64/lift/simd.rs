@@ -1896,12 +1896,15 @@ impl Lifter<'_> {
         if !to_half {
             return self.default_nan_if_dn(f, r);
         }
-        // A half NaN (never produced under AHP) becomes 0x7e00 under DN.
+        // An IEEE half NaN becomes 0x7e00 under DN (the same bits are a
+        // number under AHP).
         let abs = self.bini(BinOp::And, r, 0x7fff);
         let inf = self.k(0x7c00);
         let is_nan = self.bin(BinOp::LtU, inf, abs);
         let dn = self.bini(BinOp::ShrU, fpcr, 25);
         let dn = self.bini(BinOp::And, dn, 1);
+        let ieee = self.bini(BinOp::Xor, ahp, 1);
+        let dn = self.bin(BinOp::And, dn, ieee);
         let both = self.bin(BinOp::And, is_nan, dn);
         let d = self.k(0x7e00);
         self.b.select(both, d, r)
