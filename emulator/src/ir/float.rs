@@ -715,7 +715,7 @@ pub fn eval(insn: FpInsn, rm: RoundingMode, a: u64, b: u64, c: u64) -> (u64, u64
 pub(crate) fn recip_estimate(a: u64) -> u64 {
     let a = a * 2 + 1;
     let b = (1 << 19) / a;
-    (b + 1) / 2
+    b.div_ceil(2)
 }
 
 /// Arm's `RecipSqrtEstimate`: `a` in 128..512 (0.25 ≤ x < 1) to an
@@ -726,7 +726,7 @@ pub(crate) fn rsqrt_estimate(a: u64) -> u64 {
     while a * (b + 1) * (b + 1) < 1 << 28 {
         b += 1;
     }
-    (b + 1) / 2
+    b.div_ceil(2)
 }
 
 /// The fraction of `a` aligned to 52 bits and its biased exponent.

@@ -653,6 +653,9 @@ mod tests {
         // sqshrun #1 of 0x8000 (negative) and 0x01fe: 0 and 0xff.
         let n = v(VecOp::NarrowQ(1, m(true, false, Saturate::Unsigned)), 0);
         assert_eq!(eval(n, 0x01fe_8000, 0, 0), 0xff00);
-        assert_eq!(eval(v(VecOp::RecipEstU, 2), 0x8000_0000_7fff_ffff, 0, 0), 0xff80_0000_ffff_ffff);
+        assert_eq!(
+            eval(v(VecOp::RecipEstU, 2), 0x8000_0000_7fff_ffff, 0, 0),
+            0xff80_0000_ffff_ffff
+        );
     }
 }

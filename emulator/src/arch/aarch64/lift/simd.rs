@@ -788,7 +788,7 @@ impl Lifter<'_> {
             (0b00111, true) => IntOp::Lane(CmpHs),
             (0b01000, false) => IntOp::Lane(ShlS),
             (0b01000, true) => IntOp::Lane(ShlU),
-            (0b01001 | 0b01010 | 0b01011, _) => IntOp::Shift(SatShift {
+            (0b01001..=0b01011, _) => IntOp::Shift(SatShift {
                 signed: !u,
                 round: opcode != 0b01001,
                 sat: match (opcode, u) {
