@@ -47,9 +47,7 @@ for arch in $ARCHES; do
 	fpflags=
 	case $arch in
 	riscv64) fpflags="$FREESTANDING -march=rv64gc -mabi=lp64d -Ilibc/arch/$adir" ;;
-	# No auto-vectorisation: the by-element vector forms gcc picks for
-	# fpbench (fmul v.2d, v.2d, v.d[0]) are not decoded yet.
-	aarch64) fpflags="$FREESTANDING -fno-tree-vectorize -Ilibc/arch/$adir" ;;
+	aarch64) fpflags="$FREESTANDING -Ilibc/arch/$adir" ;;
 	powerpc64)
 		fpflags="$FREESTANDING -mabi=elfv1 -mhard-float -mtraceback=no -Wl,-z,max-page-size=4096 -Ilibc/arch/$adir" ;;
 	mipsel | mipseb)

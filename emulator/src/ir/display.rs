@@ -119,6 +119,7 @@ impl fmt::Display for FpOp {
             FpOp::Add => f.write_str("fadd"),
             FpOp::Sub => f.write_str("fsub"),
             FpOp::Mul => f.write_str("fmul"),
+            FpOp::MulX => f.write_str("fmulx"),
             FpOp::Div => f.write_str("fdiv"),
             FpOp::Sqrt => f.write_str("fsqrt"),
             FpOp::MulAdd => f.write_str("fmuladd"),
@@ -148,6 +149,15 @@ impl fmt::Display for FpOp {
                 write!(f, "fcvt.from.{}{width}", if signed { "s" } else { "u" })
             }
             FpOp::Convert { to } => write!(f, "fcvt.{to}"),
+            FpOp::RecipEst => f.write_str("frecpe"),
+            FpOp::RsqrtEst => f.write_str("frsqrte"),
+            FpOp::RecipStep => f.write_str("frecps"),
+            FpOp::RsqrtStep => f.write_str("frsqrts"),
+            FpOp::RecpX => f.write_str("frecpx"),
+            FpOp::ToHalf { ahp } => f.write_str(if ahp { "fcvt.ahp" } else { "fcvt.f16" }),
+            FpOp::FromHalf { ahp } => {
+                f.write_str(if ahp { "fcvt.from.ahp" } else { "fcvt.from.f16" })
+            }
         }
     }
 }

@@ -140,6 +140,9 @@ pub enum FpOp {
     Add,
     Sub,
     Mul,
+    /// `Mul`, except that infinity times zero is 2 with the sign of the
+    /// product, and raises nothing (aarch64 `fmulx`).
+    MulX,
     Div,
     Sqrt,
     /// `a * b + c` with one rounding.
@@ -179,6 +182,32 @@ pub enum FpOp {
     Convert {
         to: FpFormat,
     },
+    /// Arm's reciprocal estimate of `a` (`frecpe`: 8 bits, from Arm's
+    /// `RecipEstimate`).
+    RecipEst,
+    /// Arm's reciprocal square root estimate of `a` (`frsqrte`).
+    RsqrtEst,
+    /// `2 - a * b` with one rounding; infinity times zero gives 2 with no
+    /// flag (`frecps`).
+    RecipStep,
+    /// `(3 - a * b) / 2` with one rounding; infinity times zero gives 1.5
+    /// with no flag (`frsqrts`).
+    RsqrtStep,
+    /// Arm's reciprocal exponent of `a` (`frecpx`): the exponent field
+    /// inverted, the fraction cleared.
+    RecpX,
+    /// `a` (in the op's format) to half precision: IEEE binary16, or with
+    /// `ahp` Arm's alternative half precision (no infinities or NaNs, the
+    /// top exponent is a normal one; a NaN gives zero and an infinity or
+    /// overflow the largest number, both raising invalid).
+    ToHalf {
+        ahp: bool,
+    },
+    /// The half-precision value in the low 16 bits of `a` (IEEE or, with
+    /// `ahp`, alternative) to the op's format; exact.
+    FromHalf {
+        ahp: bool,
+    },
 }
 
 /// Everything static about a floating-point op.
@@ -198,7 +227,12 @@ impl FpOp {
             | FpOp::ToInt { .. }
             | FpOp::FromInt { .. }
             | FpOp::Convert { .. }
-            | FpOp::RoundInt { .. } => 1,
+            | FpOp::RoundInt { .. }
+            | FpOp::RecipEst
+            | FpOp::RsqrtEst
+            | FpOp::RecpX
+            | FpOp::ToHalf { .. }
+            | FpOp::FromHalf { .. } => 1,
             FpOp::MulAdd | FpOp::AddMul => 3,
             _ => 2,
         }
@@ -244,6 +278,14 @@ impl FpInsn {
             FpOp::Convert { to } => (12, to as u64),
             FpOp::AddMul => (13, 0),
             FpOp::RoundInt { exact } => (14, exact as u64),
+            FpOp::MulX => (15, 0),
+            FpOp::RecipEst => (16, 0),
+            FpOp::RsqrtEst => (17, 0),
+            FpOp::RecipStep => (18, 0),
+            FpOp::RsqrtStep => (19, 0),
+            FpOp::RecpX => (20, 0),
+            FpOp::ToHalf { ahp } => (21, ahp as u64),
+            FpOp::FromHalf { ahp } => (22, ahp as u64),
         };
         tag | arg << 8
             | (self.fmt as u64) << 16
@@ -294,6 +336,14 @@ impl FpInsn {
             12 => FpOp::Convert { to: fmt(arg)? },
             13 => FpOp::AddMul,
             14 => FpOp::RoundInt { exact: arg != 0 },
+            15 => FpOp::MulX,
+            16 => FpOp::RecipEst,
+            17 => FpOp::RsqrtEst,
+            18 => FpOp::RecipStep,
+            19 => FpOp::RsqrtStep,
+            20 => FpOp::RecpX,
+            21 => FpOp::ToHalf { ahp: arg != 0 },
+            22 => FpOp::FromHalf { ahp: arg != 0 },
             _ => return None,
         };
         let rules = FpRules {
@@ -473,6 +523,9 @@ pub fn eval_with(insn: FpInsn, rm: u64, a: u64, b: u64, c: u64) -> (u64, u64) {
 pub fn eval(insn: FpInsn, rm: RoundingMode, a: u64, b: u64, c: u64) -> (u64, u64) {
     let f = insn.fmt;
     let rules = insn.rules;
+    if let FpOp::FromHalf { ahp } = insn.op {
+        return from_half(rules, f, ahp, a & 0xffff);
+    }
     let (a, b, c) = match insn.op {
         FpOp::FromInt { .. } => (a, f.clip(b), f.clip(c)),
         _ => (f.clip(a), f.clip(b), f.clip(c)),
@@ -496,6 +549,32 @@ pub fn eval(insn: FpInsn, rm: RoundingMode, a: u64, b: u64, c: u64) -> (u64, u64
     let any_nan = !matches!(insn.op, FpOp::FromInt { .. }) && operands.iter().any(|&v| f.is_nan(v));
     let any_snan = any_nan && operands.iter().any(|&v| rules.is_snan(f, v));
     let snan_flag = if any_snan { flags::INVALID } else { 0 };
+    if insn.op == FpOp::MulX {
+        if !any_nan && ((f.is_inf(a) && f.is_zero(b)) || (f.is_zero(a) && f.is_inf(b))) {
+            let two = match f {
+                FpFormat::F32 => 0x4000_0000,
+                FpFormat::F64 => 0x4000_0000_0000_0000,
+            };
+            return (two | ((a ^ b) & f.sign()), 0);
+        }
+        return eval(FpInsn { op: FpOp::Mul, ..insn }, rm, a, b, c);
+    }
+    match insn.op {
+        FpOp::RecipEst | FpOp::RsqrtEst | FpOp::RecpX if any_nan => {
+            return (rules.propagate(f, operands), snan_flag);
+        }
+        FpOp::RecipEst => return recip_est(f, rm, a),
+        FpOp::RsqrtEst => return rsqrt_est(rules, f, a),
+        FpOp::RecpX => {
+            let exp = (a & f.exp_mask()) >> f.mant_bits();
+            let emax = f.exp_mask() >> f.mant_bits();
+            let e = if exp == 0 { emax - 1 } else { !exp & emax };
+            return ((a & f.sign()) | e << f.mant_bits(), 0);
+        }
+        FpOp::RecipStep | FpOp::RsqrtStep => return step(insn, rm, a, b),
+        FpOp::ToHalf { ahp } => return to_half(rules, f, ahp, rm, a),
+        _ => {}
+    }
     match insn.op {
         FpOp::Add | FpOp::Sub | FpOp::Mul | FpOp::Div | FpOp::Sqrt | FpOp::MulAdd => {
             if any_nan {
@@ -592,6 +671,14 @@ pub fn eval(insn: FpInsn, rm: RoundingMode, a: u64, b: u64, c: u64) -> (u64, u64
             })
         }
         FpOp::AddMul => eval(FpInsn { op: FpOp::MulAdd, ..insn }, rm, b, c, a),
+        FpOp::MulX
+        | FpOp::RecipEst
+        | FpOp::RsqrtEst
+        | FpOp::RecipStep
+        | FpOp::RsqrtStep
+        | FpOp::RecpX
+        | FpOp::ToHalf { .. }
+        | FpOp::FromHalf { .. } => unreachable!("handled above"),
         FpOp::ToInt { width, signed, nan } => to_int(insn, rm, a, width, signed, nan),
         FpOp::FromInt { width, signed } => {
             let (r, fl) = soft(rm, rules.tininess, || {
@@ -647,6 +734,281 @@ pub fn eval(insn: FpInsn, rm: RoundingMode, a: u64, b: u64, c: u64) -> (u64, u64
             })
         }
     }
+}
+
+/// Arm's `RecipEstimate`: `a` in 256..512 (0.5 ≤ x < 1 in steps of
+/// 1/512) to an estimate in 256..512 (1 ≤ 1/x < 2 in steps of 1/256).
+pub(crate) fn recip_estimate(a: u64) -> u64 {
+    let a = a * 2 + 1;
+    let b = (1 << 19) / a;
+    b.div_ceil(2)
+}
+
+/// Arm's `RecipSqrtEstimate`: `a` in 128..512 (0.25 ≤ x < 1) to an
+/// estimate in 256..512 of 1/√x.
+pub(crate) fn rsqrt_estimate(a: u64) -> u64 {
+    let a = if a < 256 { a * 2 + 1 } else { (((a >> 1) << 1) + 1) * 2 };
+    let mut b = 512u64;
+    while a * (b + 1) * (b + 1) < 1 << 28 {
+        b += 1;
+    }
+    b.div_ceil(2)
+}
+
+/// The fraction of `a` aligned to 52 bits and its biased exponent.
+fn frac52(f: FpFormat, a: u64) -> (u64, i64) {
+    let frac = (a & f.mant_mask()) << (52 - f.mant_bits());
+    (frac, ((a & f.exp_mask()) >> f.mant_bits()) as i64)
+}
+
+/// Arm's `FPRecipEstimate` of a non-NaN `a`.
+fn recip_est(f: FpFormat, rm: RoundingMode, a: u64) -> (u64, u64) {
+    let sign = a & f.sign();
+    if f.is_inf(a) {
+        return (sign, 0);
+    }
+    if f.is_zero(a) {
+        return (sign | f.exp_mask(), flags::DIV_BY_ZERO);
+    }
+    let (mut frac, mut exp) = frac52(f, a);
+    // Below 2^-(emax + 1) the reciprocal overflows.
+    if exp == 0 && frac >> 50 == 0 {
+        let to_inf = match rm {
+            RoundingMode::NearestEven | RoundingMode::NearestAway => true,
+            RoundingMode::Up => sign == 0,
+            RoundingMode::Down => sign != 0,
+            RoundingMode::TowardZero => false,
+        };
+        // Infinity, or the largest finite number.
+        let r = if to_inf {
+            f.exp_mask()
+        } else {
+            (f.exp_mask() - (1 << f.mant_bits())) | f.mant_mask()
+        };
+        return (sign | r, flags::OVERFLOW | flags::INEXACT);
+    }
+    let m52 = (1u64 << 52) - 1;
+    if exp == 0 {
+        if frac >> 51 == 0 {
+            exp = -1;
+            frac = (frac << 2) & m52;
+        } else {
+            frac = (frac << 1) & m52;
+        }
+    }
+    let scaled = 256 | (frac >> 44) & 0xff;
+    let bias2 = match f {
+        FpFormat::F32 => 253,
+        FpFormat::F64 => 2045,
+    };
+    let mut rexp = bias2 - exp;
+    let est = recip_estimate(scaled);
+    let mut fr = (est & 0xff) << 44;
+    if rexp == 0 {
+        fr = 1 << 51 | fr >> 1;
+    } else if rexp == -1 {
+        fr = 1 << 50 | fr >> 2;
+        rexp = 0;
+    }
+    let r = (rexp as u64) << f.mant_bits() | fr >> (52 - f.mant_bits());
+    (sign | r, 0)
+}
+
+/// Arm's `FPRSqrtEstimate` of a non-NaN `a`.
+fn rsqrt_est(rules: FpRules, f: FpFormat, a: u64) -> (u64, u64) {
+    let sign = a & f.sign();
+    if f.is_zero(a) {
+        return (sign | f.exp_mask(), flags::DIV_BY_ZERO);
+    }
+    if sign != 0 {
+        return (rules.default_nan(f), flags::INVALID);
+    }
+    if f.is_inf(a) {
+        return (0, 0);
+    }
+    let m52 = (1u64 << 52) - 1;
+    let (mut frac, mut exp) = frac52(f, a);
+    if exp == 0 {
+        while frac >> 51 == 0 {
+            frac = (frac << 1) & m52;
+            exp -= 1;
+        }
+        frac = (frac << 1) & m52;
+    }
+    let scaled = if exp & 1 == 0 { 256 | (frac >> 44) & 0xff } else { 128 | (frac >> 45) & 0x7f };
+    let k = match f {
+        FpFormat::F32 => 380,
+        FpFormat::F64 => 3068,
+    };
+    let rexp = (k - exp).div_euclid(2) as u64;
+    let est = rsqrt_estimate(scaled) & 0xff;
+    (rexp << f.mant_bits() | est << (f.mant_bits() - 8), 0)
+}
+
+/// `frecps` (`2 - a·b`) and `frsqrts` (`(3 - a·b) / 2`), each rounded once.
+fn step(insn: FpInsn, rm: RoundingMode, a: u64, b: u64) -> (u64, u64) {
+    let f = insn.fmt;
+    let rules = insn.rules;
+    let na = a ^ f.sign();
+    let recip = insn.op == FpOp::RecipStep;
+    if f.is_nan(na) || f.is_nan(b) {
+        let fl = if rules.is_snan(f, na) || rules.is_snan(f, b) { flags::INVALID } else { 0 };
+        return (rules.propagate(f, &[na, b]), fl);
+    }
+    let one = |e: u64| e << f.mant_bits();
+    let bias = (f.exp_mask() >> f.mant_bits()) >> 1;
+    if (f.is_inf(na) && f.is_zero(b)) || (f.is_zero(na) && f.is_inf(b)) {
+        // 2.0, or 1.5.
+        let r = if recip { one(bias + 1) } else { one(bias) | f.quiet_bit() };
+        return (r, 0);
+    }
+    if f.is_inf(na) || f.is_inf(b) {
+        return (((na ^ b) & f.sign()) | f.exp_mask(), 0);
+    }
+    let mul_add = |x: u64, y: u64, z: u64| eval(FpInsn { op: FpOp::MulAdd, ..insn }, rm, x, y, z);
+    if recip {
+        return mul_add(na, b, one(bias + 1));
+    }
+    // (3 - a·b) / 2 = 1.5 + (-a/2)·b: halve a factor where that is exact
+    // (one rounding, no spurious overflow of 3 - a·b). When neither
+    // factor halves exactly both are below 2^-(emax - 2), and the product
+    // is far below half an ulp of 1.5: either form rounds alike.
+    let halves = |x: u64| {
+        let exp = (x & f.exp_mask()) >> f.mant_bits();
+        exp >= 2 || x & 1 == 0
+    };
+    let half = |x: u64| {
+        let exp = (x & f.exp_mask()) >> f.mant_bits();
+        if exp >= 2 {
+            x - (1 << f.mant_bits())
+        } else if exp == 1 {
+            // The smallest normals halve into subnormals.
+            (x & f.sign()) | ((x & !f.sign()) >> 1)
+        } else {
+            (x & f.sign()) | ((x & f.mant_mask()) >> 1)
+        }
+    };
+    let c = one(bias) | f.quiet_bit();
+    if halves(na) {
+        mul_add(half(na), b, c)
+    } else if halves(b) {
+        mul_add(na, half(b), c)
+    } else {
+        mul_add(na, b, c)
+    }
+}
+
+/// `FromHalf`: the half `h` to format `f` (exact).
+fn from_half(rules: FpRules, f: FpFormat, ahp: bool, h: u64) -> (u64, u64) {
+    let sign = if h & 0x8000 != 0 { f.sign() } else { 0 };
+    let (e, m) = ((h >> 10) & 0x1f, h & 0x3ff);
+    let bias = (f.exp_mask() >> f.mant_bits()) >> 1;
+    let widen = |m: u64| m << (f.mant_bits() - 10);
+    if e == 0x1f && !ahp {
+        if m == 0 {
+            return (sign | f.exp_mask(), 0);
+        }
+        // A NaN: quieted, the payload's top bits kept.
+        let fl = if m & 0x200 == 0 { flags::INVALID } else { 0 };
+        let r = match rules.nan {
+            NanPropagation::Default => rules.default_nan(f),
+            _ => sign | f.exp_mask() | widen(m | 0x200),
+        };
+        return (r, fl);
+    }
+    if e != 0 {
+        return (sign | (e + bias - 15) << f.mant_bits() | widen(m), 0);
+    }
+    if m == 0 {
+        return (sign, 0);
+    }
+    // A subnormal: normalise (exact in either format).
+    let shift = m.leading_zeros() - 53;
+    let m = (m << shift) & 0x3ff;
+    (sign | (bias - 14 - shift as u64) << f.mant_bits() | widen(m), 0)
+}
+
+/// `ToHalf`: `a` in format `f` to half precision under `rm`.
+fn to_half(rules: FpRules, f: FpFormat, ahp: bool, rm: RoundingMode, a: u64) -> (u64, u64) {
+    let sign = if a & f.sign() != 0 { 0x8000 } else { 0 };
+    if f.is_nan(a) {
+        if ahp {
+            return (sign, flags::INVALID);
+        }
+        let fl = if rules.is_snan(f, a) { flags::INVALID } else { 0 };
+        let r = match rules.nan {
+            NanPropagation::Default => 0x7e00,
+            _ => sign | 0x7e00 | (a & f.mant_mask()) >> (f.mant_bits() - 10),
+        };
+        return (r, fl);
+    }
+    if f.is_inf(a) {
+        return if ahp { (sign | 0x7fff, flags::INVALID) } else { (sign | 0x7c00, 0) };
+    }
+    if f.is_zero(a) {
+        return (sign, 0);
+    }
+    if !ahp {
+        return soft(rm, rules.tininess, || {
+            // SAFETY: pure conversions (see `soft`).
+            unsafe {
+                match f {
+                    FpFormat::F32 => sf::f32_to_f16(f32t(a)).v as u64,
+                    FpFormat::F64 => sf::f64_to_f16(f64t(a)).v as u64,
+                }
+            }
+        });
+    }
+    // Alternative half precision: round to 11 significant bits by hand
+    // (IEEE's rounding, tininess before rounding), exponents up to 16.
+    let bias = ((f.exp_mask() >> f.mant_bits()) >> 1) as i64;
+    let e = ((a & f.exp_mask()) >> f.mant_bits()) as i64;
+    let m = a & f.mant_mask();
+    // value = sig × 2^exp2
+    let (sig, exp2) = if e == 0 {
+        (m, 1 - bias - f.mant_bits() as i64)
+    } else {
+        (m | 1 << f.mant_bits(), e - bias - f.mant_bits() as i64)
+    };
+    let top = exp2 + 63 - sig.leading_zeros() as i64;
+    let tiny = top < -14;
+    let q = if tiny { -24 } else { top - 10 };
+    let shift = q - exp2;
+    let (n, rem, half) = if shift <= 0 {
+        (sig << -shift, 0, 0)
+    } else if shift >= 64 {
+        (0, sig, u64::MAX)
+    } else {
+        (sig >> shift, sig & ((1 << shift) - 1), 1u64 << (shift - 1))
+    };
+    let up = rem != 0
+        && match rm {
+            RoundingMode::NearestEven => rem > half || (rem == half && n & 1 == 1),
+            RoundingMode::NearestAway => rem >= half && half != u64::MAX,
+            RoundingMode::TowardZero => false,
+            RoundingMode::Up => sign == 0,
+            RoundingMode::Down => sign != 0,
+        };
+    let n = n + up as u64;
+    let mut fl = 0;
+    if rem != 0 {
+        fl |= flags::INEXACT;
+        if tiny {
+            fl |= flags::UNDERFLOW;
+        }
+    }
+    if n == 0 {
+        return (sign, fl);
+    }
+    let top2 = q + 63 - n.leading_zeros() as i64;
+    if top2 > 16 {
+        return (sign | 0x7fff, flags::INVALID);
+    }
+    if top2 < -14 {
+        return (sign | n, fl);
+    }
+    let mant = (n >> (top2 - 10 - q)) & 0x3ff;
+    (sign | ((top2 + 15) as u64) << 10 | mant, fl)
 }
 
 /// `a < b` for non-NaN `a`, `b` (−0 and +0 equal).
@@ -766,6 +1128,7 @@ mod tests {
             FpOp::Add,
             FpOp::Sub,
             FpOp::Mul,
+            FpOp::MulX,
             FpOp::Div,
             FpOp::Sqrt,
             FpOp::MulAdd,
@@ -796,6 +1159,26 @@ mod tests {
             }
         }
         assert_eq!(FpInsn::unpack(0xff), None);
+    }
+
+    #[test]
+    fn arm_estimates() {
+        let arm = FpRules { nan: NanPropagation::SignalingFirst, ..RV };
+        let f = |op, fmt| FpInsn { op, fmt, rules: arm };
+        let rne = RoundingMode::NearestEven;
+        // frecpe 3.0 = 0x3eaa8000, frsqrte 2.0 = 0x3f348000 (qemu-aarch64).
+        assert_eq!(eval(f(FpOp::RecipEst, FpFormat::F32), rne, 0x4040_0000, 0, 0).0, 0x3eaa_8000);
+        assert_eq!(eval(f(FpOp::RsqrtEst, FpFormat::F32), rne, 0x4000_0000, 0, 0).0, 0x3f34_8000);
+        // frecps of inf and 0 is 2 with no flag; fmulx of inf and -0 is -2.
+        let two = 0x4000_0000_0000_0000;
+        let inf = f64::INFINITY.to_bits();
+        assert_eq!(eval(f(FpOp::RecipStep, FpFormat::F64), rne, inf, 0, 0), (two, 0));
+        assert_eq!(eval(f(FpOp::MulX, FpFormat::F64), rne, inf, 1 << 63, 0), (two | 1 << 63, 0));
+        // Alternative half precision: 65520 rounds to 65536 (exponent 31).
+        let ahp = FpOp::ToHalf { ahp: true };
+        assert_eq!(eval(f(ahp, FpFormat::F32), rne, 0x477f_f000, 0, 0), (0x7c00, flags::INEXACT));
+        let from = FpOp::FromHalf { ahp: true };
+        assert_eq!(eval(f(from, FpFormat::F32), rne, 0xfc01, 0, 0), (0xc780_2000, 0));
     }
 
     #[test]

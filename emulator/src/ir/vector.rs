@@ -104,6 +104,82 @@ pub enum VecOp {
     /// the index chunk `b` with `base <= b[j] < base + 8`, byte `j` of the
     /// result is byte `b[j] - base` of the table chunk `c`.
     TblStep(u8),
+    /// Signed saturating doubling multiply returning the high half:
+    /// `(2ab [+ 2^(width-1)]) >> width`, saturated (only `min × min`
+    /// saturates).
+    Qdmulh(SatMul),
+    /// Shift by the signed low byte of each lane of `b` with
+    /// [`SatShift`]'s rounding and saturation: left when positive, right
+    /// when negative (`srshl`, `sqshl`, `uqrshl`, `sqshlu`; with a
+    /// constant `b`, the shifts by immediate).
+    Shift(SatShift),
+    /// Narrowing shift right by `n`: lanes of `2 × width` from `a` then
+    /// `b`, shifted (rounding, saturating) into lanes of `width`
+    /// (`sqshrn`, `uqrshrn`, `sqshrun`, and `sqxtn` with `n` = 0).
+    NarrowQ(u8, SatShift),
+    /// Arm's unsigned reciprocal estimate of each (32-bit) lane
+    /// (`urecpe`).
+    RecipEstU,
+    /// Arm's unsigned reciprocal square root estimate (`ursqrte`).
+    RsqrtEstU,
+}
+
+/// Rounding and reporting of [`VecOp::Qdmulh`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct SatMul {
+    pub round: bool,
+    /// Return a mask of the saturated lanes instead of the result.
+    pub report: bool,
+}
+
+/// Where a shifted lane saturates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Saturate {
+    /// No saturation: the result wraps to the lane width.
+    Wrap,
+    /// To the signed range of the result lane.
+    Signed,
+    /// To the unsigned range of the result lane.
+    Unsigned,
+}
+
+/// How [`VecOp::Shift`] and [`VecOp::NarrowQ`] treat a lane.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct SatShift {
+    /// The source lanes are signed (right shifts are arithmetic).
+    pub signed: bool,
+    /// Right shifts round (add half of the last bit shifted out).
+    pub round: bool,
+    pub sat: Saturate,
+    /// Return a mask of the saturated lanes (all ones where the result
+    /// saturated) instead of the result: `FPSR.QC` comes from it.
+    pub report: bool,
+}
+
+impl SatShift {
+    const fn bits(self) -> u64 {
+        let sat = match self.sat {
+            Saturate::Wrap => 0,
+            Saturate::Signed => 1,
+            Saturate::Unsigned => 2,
+        };
+        self.signed as u64 | (self.round as u64) << 1 | sat << 2 | (self.report as u64) << 4
+    }
+
+    fn from_bits(b: u64) -> Option<SatShift> {
+        let sat = match (b >> 2) & 3 {
+            0 => Saturate::Wrap,
+            1 => Saturate::Signed,
+            2 => Saturate::Unsigned,
+            _ => return None,
+        };
+        (b >> 5 == 0).then_some(SatShift {
+            signed: b & 1 != 0,
+            round: b & 2 != 0,
+            sat,
+            report: b & 16 != 0,
+        })
+    }
 }
 
 /// A vector op and its lane size (log2 of bytes, 0..=3).
@@ -170,6 +246,11 @@ impl VecOp {
             Trn2 => (50, 0),
             Rev(n) => (51, n as u64),
             TblStep(n) => (52, n as u64),
+            Qdmulh(m) => (53, m.round as u64 | (m.report as u64) << 1),
+            Shift(s) => (54, s.bits()),
+            NarrowQ(n, s) => (55, n as u64 | s.bits() << 8),
+            RecipEstU => (56, 0),
+            RsqrtEstU => (57, 0),
         }
     }
 
@@ -198,6 +279,11 @@ impl VecOp {
             50 => Trn2,
             51 => Rev(n),
             52 => TblStep(n),
+            53 if arg < 4 => Qdmulh(SatMul { round: arg & 1 != 0, report: arg & 2 != 0 }),
+            54 => Shift(SatShift::from_bits(arg)?),
+            55 => NarrowQ(n, SatShift::from_bits(arg >> 8)?),
+            56 => RecipEstU,
+            57 => RsqrtEstU,
             _ => return None,
         })
     }
@@ -207,16 +293,16 @@ impl VecInsn {
     /// A lossless encoding in one word (see [`VecInsn::unpack`]).
     pub fn pack(self) -> u64 {
         let (tag, arg) = self.op.tag_arg();
-        tag | arg << 8 | (self.esize as u64) << 16
+        tag | arg << 8 | (self.esize as u64) << 24
     }
 
     /// Inverse of [`VecInsn::pack`]; `None` for a word it never produces.
     pub fn unpack(w: u64) -> Option<VecInsn> {
-        let esize = (w >> 16) as u8;
-        if esize > 3 || w >> 19 != 0 {
+        let esize = (w >> 24) as u8;
+        if esize > 3 || w >> 27 != 0 {
             return None;
         }
-        let op = VecOp::from_tag(w & 0xff, (w >> 8) & 0xff)?;
+        let op = VecOp::from_tag(w & 0xff, (w >> 8) & 0xffff)?;
         let v = VecInsn { op, esize };
         (v.pack() == w).then_some(v)
     }
@@ -293,6 +379,53 @@ fn shift_lane(l: Lanes, x: u64, amt: u64, signed: bool) -> u64 {
             (false, false) => x >> r,
         }
     }
+}
+
+/// `v` saturated to a lane of `bits` as `sat` says; the flag tells
+/// whether it saturated.
+fn saturate(v: i128, bits: u32, sat: Saturate) -> (u64, bool) {
+    let (lo, hi) = match sat {
+        Saturate::Wrap => return (v as u64, false),
+        Saturate::Signed => (-(1i128 << (bits - 1)), (1i128 << (bits - 1)) - 1),
+        Saturate::Unsigned => (0, (1i128 << bits) - 1),
+    };
+    (v.clamp(lo, hi) as u64, v < lo || v > hi)
+}
+
+/// One lane of [`VecOp::Shift`]: `x` (a lane of `l`) shifted by the
+/// signed byte `amt`, then saturated to the lane; the flag tells whether
+/// it saturated.
+fn sat_shift_lane(l: Lanes, x: u64, amt: u64, m: SatShift) -> (u64, bool) {
+    let v: i128 = if m.signed { l.sget(x, 0) as i128 } else { l.get(x, 0) as i128 };
+    let sh = amt as u8 as i8 as i32;
+    let bits = l.bits as i32;
+    let r = if sh >= 0 {
+        if v == 0 {
+            0
+        } else if sh >= bits {
+            // Every bit leaves the lane: a wrapped result is zero, a
+            // saturated one is the bound on v's side.
+            if m.sat == Saturate::Wrap {
+                return (0, false);
+            }
+            if v < 0 { -(1i128 << 100) } else { 1i128 << 100 }
+        } else {
+            // |v| < 2^64 and sh < 64: fits in an i128.
+            v << sh
+        }
+    } else {
+        let n = -sh;
+        if n > 65 {
+            // (v + 2^(n-1)) >> n is 0 for |v| < 2^64; unrounded, the sign.
+            if m.round { 0 } else { v >> 127 }
+        } else if m.round {
+            (v + (1i128 << (n - 1))) >> n
+        } else {
+            v >> n
+        }
+    };
+    let (r, s) = saturate(r, l.bits, m.sat);
+    (r & l.mask, s)
 }
 
 /// Evaluate one vector op on 64-bit chunks.
@@ -408,6 +541,45 @@ pub fn eval(insn: VecInsn, a: u64, b: u64, c: u64) -> u64 {
                 l.put(acc, i, l.get(a, j))
             })
         }
+        Qdmulh(m) => l.map(a, b, |x, y| {
+            let (x, y) = (l.sget(x, 0) as i128, l.sget(y, 0) as i128);
+            let round = if m.round { 1i128 << (bits - 1) } else { 0 };
+            let (r, s) = saturate((2 * x * y + round) >> bits, bits, Saturate::Signed);
+            if m.report { l.all(s) } else { r }
+        }),
+        Shift(m) => l.map(a, b, |x, y| {
+            let (r, s) = sat_shift_lane(l, x, y, m);
+            if m.report { l.all(s) } else { r }
+        }),
+        NarrowQ(n, m) => {
+            // Source lanes are twice as wide; esize < 3 by construction.
+            let w = Lanes::new(insn.esize + 1);
+            (0..l.n).fold(0, |acc, i| {
+                let src = if i < w.n { a } else { b };
+                let x = w.get(src, i % w.n);
+                let amt = (-(n as i32)) as u8 as u64;
+                let (v, _) = sat_shift_lane(w, x, amt, SatShift { sat: Saturate::Wrap, ..m });
+                // The shifted value, exactly, before narrowing.
+                let v = if m.signed { w.sget(v, 0) as i128 } else { v as i128 };
+                let (r, s) = saturate(v, bits, m.sat);
+                l.put(acc, i, if m.report { l.all(s) } else { r })
+            })
+        }
+        // 32-bit lanes: the estimate of the fixed-point value 0.x.
+        RecipEstU => l.map(a, 0, |x, _| {
+            if x >> (bits - 1) == 0 {
+                l.mask
+            } else {
+                super::float::recip_estimate(x >> (bits - 9)) << (bits - 9)
+            }
+        }),
+        RsqrtEstU => l.map(a, 0, |x, _| {
+            if x >> (bits - 2) == 0 {
+                l.mask
+            } else {
+                super::float::rsqrt_estimate(x >> (bits - 9)) << (bits - 9)
+            }
+        }),
         TblStep(base) => (0..8).fold(0, |acc, j| {
             let idx = (b >> (j * 8)) & 0xff;
             let byte = if idx >= base as u64 && idx < base as u64 + 8 {
@@ -463,5 +635,27 @@ mod tests {
         );
         assert_eq!(eval(v(VecOp::TblStep(8), 0), 0, 0x09_08_00, 0x2211), 0x22_1100);
         assert_eq!(eval(v(VecOp::Cls, 0), 0xff, 0, 0), 0x0707_0707_0707_0707);
+    }
+
+    #[test]
+    fn saturating_ops() {
+        let dmulh = |round, report| VecOp::Qdmulh(SatMul { round, report });
+        // min × min saturates; 0x4000 × 0x4000 doubled is 0x2000 high.
+        assert_eq!(eval(v(dmulh(false, false), 1), 0x4000_8000, 0x4000_8000, 0), 0x2000_7fff);
+        assert_eq!(eval(v(dmulh(false, true), 1), 0x4000_8000, 0x4000_8000, 0), 0xffff);
+        let m = |signed, round, sat| SatShift { signed, round, sat, report: false };
+        // sqshl by 1 of 0x40 saturates; by -1 of 0xff (-1) is -1.
+        let sq = v(VecOp::Shift(m(true, false, Saturate::Signed)), 0);
+        assert_eq!(eval(sq, 0xff40, 0xff01, 0), 0xff7f);
+        // urshl by -1 rounds 3 up to 2; sqshlu of a negative is zero.
+        assert_eq!(eval(v(VecOp::Shift(m(false, true, Saturate::Wrap)), 0), 3, 0xff, 0), 2);
+        assert_eq!(eval(v(VecOp::Shift(m(true, false, Saturate::Unsigned)), 0), 0x80, 1, 0), 0);
+        // sqshrun #1 of 0x8000 (negative) and 0x01fe: 0 and 0xff.
+        let n = v(VecOp::NarrowQ(1, m(true, false, Saturate::Unsigned)), 0);
+        assert_eq!(eval(n, 0x01fe_8000, 0, 0), 0xff00);
+        assert_eq!(
+            eval(v(VecOp::RecipEstU, 2), 0x8000_0000_7fff_ffff, 0, 0),
+            0xff80_0000_ffff_ffff
+        );
     }
 }

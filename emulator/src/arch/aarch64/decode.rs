@@ -364,6 +364,8 @@ pub enum SimdGroup {
     LdStSingle,
     ThreeSame,
     ThreeDiff,
+    /// Vector × indexed element (`fmla v.4s, v.4s, v.s[1]`, `smull2`, ...).
+    Indexed,
     TwoMisc,
     AcrossLanes,
     Copy,
@@ -373,6 +375,10 @@ pub enum SimdGroup {
     Extract,
     Table,
     ScalarThreeSame,
+    /// Scalar three different (`sqdmull s0, h1, h2`, ...).
+    ScalarThreeDiff,
+    /// Scalar × indexed element (`fmul d0, d1, v2.d[1]`, `sqdmulh`, ...).
+    ScalarIndexed,
     ScalarPairwise,
     ScalarCopy,
     ScalarShiftImm,
@@ -904,6 +910,9 @@ pub static A64_TABLE: &[Encoding] = &[
     e("simd_three_same", 0x9f20_0400, 0x0e20_0400, F::Simd, simd(Sg::ThreeSame)),
     e("simd_scalar_three_same", 0xdf20_0400, 0x5e20_0400, F::Simd, simd(Sg::ScalarThreeSame)),
     e("simd_three_diff", 0x9f20_0c00, 0x0e20_0000, F::Simd, simd(Sg::ThreeDiff)),
+    e("simd_scalar_three_diff", 0xdf20_0c00, 0x5e20_0000, F::Simd, simd(Sg::ScalarThreeDiff)),
+    e("simd_indexed", 0x9f00_0400, 0x0f00_0000, F::Simd, simd(Sg::Indexed)),
+    e("simd_scalar_indexed", 0xdf00_0400, 0x5f00_0000, F::Simd, simd(Sg::ScalarIndexed)),
     e("simd_scalar_copy", 0xffe0_fc00, 0x5e00_0400, F::Simd, simd(Sg::ScalarCopy)),
     e("simd_copy", 0x9fe0_8400, 0x0e00_0400, F::Simd, simd(Sg::Copy)),
     e("simd_permute", 0xbf20_8c00, 0x0e00_0800, F::Simd, simd(Sg::Permute)),

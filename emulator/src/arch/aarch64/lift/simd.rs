@@ -15,6 +15,7 @@ use super::Lifter;
 use crate::arch::aarch64::decode::{Insn, SimdGroup};
 use crate::arch::aarch64::regs;
 use crate::ir::float::{FpCond, IntNan, MinMax, NanEncoding, NanPropagation, Tininess};
+use crate::ir::vector::{SatMul, SatShift, Saturate};
 use crate::ir::{
     BinOp, FpFormat, FpInsn, FpOp, FpRules, RoundingMode, Temp, UnOp, VecInsn, VecOp, Width,
 };
@@ -99,6 +100,10 @@ enum IntOp {
     Sat(VecOp, VecOp),
     /// Accumulating: lane op, then add (or sub) into the destination.
     Acc(VecOp, bool),
+    /// A shift by register (rounding and saturating or not).
+    Shift(SatShift),
+    /// `sqdmulh`, `sqrdmulh` (rounding).
+    Qdmulh(bool),
 }
 
 impl Lifter<'_> {
@@ -188,6 +193,7 @@ impl Lifter<'_> {
             FpOp::Add
                 | FpOp::Sub
                 | FpOp::Mul
+                | FpOp::MulX
                 | FpOp::Div
                 | FpOp::Sqrt
                 | FpOp::MulAdd
@@ -196,6 +202,11 @@ impl Lifter<'_> {
                 | FpOp::Max(_)
                 | FpOp::RoundInt { .. }
                 | FpOp::Convert { .. }
+                | FpOp::RecipEst
+                | FpOp::RsqrtEst
+                | FpOp::RecipStep
+                | FpOp::RsqrtStep
+                | FpOp::RecpX
         );
         if !nan_result {
             return r;
@@ -326,6 +337,9 @@ impl Lifter<'_> {
             SimdGroup::Extract => self.extract(i),
             SimdGroup::Table => self.table(i),
             SimdGroup::ThreeDiff => self.three_diff(i),
+            SimdGroup::ScalarThreeDiff => self.scalar_three_diff(i),
+            SimdGroup::Indexed => self.indexed(i, false),
+            SimdGroup::ScalarIndexed => self.indexed(i, true),
             SimdGroup::ScalarPairwise => self.scalar_pairwise(i),
             SimdGroup::ScalarCopy => {
                 let imm5 = bits(w, 20, 16);
@@ -774,6 +788,17 @@ impl Lifter<'_> {
             (0b00111, true) => IntOp::Lane(CmpHs),
             (0b01000, false) => IntOp::Lane(ShlS),
             (0b01000, true) => IntOp::Lane(ShlU),
+            (0b01001..=0b01011, _) => IntOp::Shift(SatShift {
+                signed: !u,
+                round: opcode != 0b01001,
+                sat: match (opcode, u) {
+                    (0b01010, _) => Saturate::Wrap,
+                    (_, false) => Saturate::Signed,
+                    (_, true) => Saturate::Unsigned,
+                },
+                report: false,
+            }),
+            (0b10110, _) if size == 1 || size == 2 => IntOp::Qdmulh(u),
             (0b01100, false) if !scalar => IntOp::Lane(MaxS),
             (0b01100, true) if !scalar => IntOp::Lane(MaxU),
             (0b01101, false) if !scalar => IntOp::Lane(MinS),
@@ -798,8 +823,10 @@ impl Lifter<'_> {
         };
         // 64-bit lanes only as 128-bit vectors (or d scalars); scalar
         // forms other than the saturating ones are 64-bit only.
-        let sat = matches!(op, IntOp::Sat(..));
+        let sat = matches!(op, IntOp::Sat(..) | IntOp::Qdmulh(_))
+            || matches!(op, IntOp::Shift(m) if m.sat != Saturate::Wrap);
         let wide_ok = sat
+            || matches!(op, IntOp::Shift(_))
             || matches!(
                 op,
                 IntOp::Lane(
@@ -814,6 +841,24 @@ impl Lifter<'_> {
             // Saturating scalars of any size: one lane in the low chunk.
             let a = self.elem(rn, size, 0);
             let b = self.elem(rm, size, 0);
+            let masked = match op {
+                IntOp::Shift(m) => Some(self.sat_shift(size, m, a, b)),
+                IntOp::Qdmulh(round) => {
+                    let (r, m) = self.qdmulh(size, round, a, b);
+                    Some((r, Some(m)))
+                }
+                _ => None,
+            };
+            if let Some((r, m)) = masked {
+                // Lanes above lane 0 are zero in, and zero out.
+                let r = self.bini(BinOp::And, r, ones(8 << size));
+                if let Some(m) = m {
+                    let m = self.bini(BinOp::And, m, ones(8 << size));
+                    self.qc_from(&[m]);
+                }
+                self.set_v64(rd, r);
+                return true;
+            }
             let IntOp::Sat(s, wr) = op else { return false };
             let r = self.vop(s, size, a, b);
             let wrapped = self.vop(wr, size, a, b);
@@ -849,6 +894,24 @@ impl Lifter<'_> {
                 } else {
                     self.set_qc_if_ne(lo_c, wl_c);
                 }
+                (lo, hi)
+            }
+            IntOp::Shift(m) => {
+                let (lo, m1) = self.sat_shift(size, m, alo, blo);
+                let (hi, m2) = self.sat_shift(size, m, ahi, bhi);
+                let masks: Vec<Temp> = if q {
+                    [m1, m2].into_iter().flatten().collect()
+                } else {
+                    m1.into_iter().collect()
+                };
+                self.qc_from(&masks);
+                (lo, hi)
+            }
+            IntOp::Qdmulh(round) => {
+                let (lo, m1) = self.qdmulh(size, round, alo, blo);
+                let (hi, m2) = self.qdmulh(size, round, ahi, bhi);
+                let masks = if q { vec![m1, m2] } else { vec![m1] };
+                self.qc_from(&masks);
                 (lo, hi)
             }
             IntOp::Acc(o, sub) => {
@@ -920,6 +983,9 @@ impl Lifter<'_> {
         let (rd, rn) = (i.rd as u32, i.rn as u32);
         use VecOp::*;
         let (alo, ahi) = (self.vlo(rn), self.vhi(rn));
+        if !scalar && !u && (opcode == 0b10110 || opcode == 0b10111) {
+            return self.fp_convert_vec(i, opcode == 0b10111);
+        }
         if (0b01100..=0b01111).contains(&opcode) && size >= 2 || opcode > 0b10110 {
             return self.fp_two_misc(i, scalar);
         }
@@ -936,6 +1002,61 @@ impl Lifter<'_> {
             let hi = l.vop(op, size, a, b);
             (lo, hi)
         };
+        if opcode == 0b00111 {
+            // sqabs / sqneg: -x saturates only for the minimum, and
+            // |x| is max(x, -x) with that saturated negation.
+            if !scalar && size == 3 && !q {
+                return false;
+            }
+            let ins: Vec<Temp> = if scalar {
+                vec![self.elem(rn, size, 0)]
+            } else if q {
+                vec![alo, ahi]
+            } else {
+                vec![alo]
+            };
+            let mut outs = Vec::new();
+            let mut diffs = Vec::new();
+            for x in ins {
+                let z = self.k(0);
+                let n = self.vop(QsubS, size, z, x);
+                let r = if u { n } else { self.vop(MaxS, size, x, n) };
+                let wr = self.vop(if u { Neg } else { Abs }, size, x, x);
+                diffs.push(self.bin(BinOp::Xor, r, wr));
+                outs.push(r);
+            }
+            self.qc_from(&diffs);
+            let hi = outs[outs.len() - 1];
+            self.set_vq(rd, outs[0], hi, q && !scalar);
+            return true;
+        }
+        if matches!((opcode, u), (0b10100, _) | (0b10010, true)) {
+            // sqxtn / uqxtn / sqxtun (and "2"); size names the result.
+            if size == 3 {
+                return false;
+            }
+            let m = SatShift {
+                signed: opcode == 0b10010 || !u,
+                round: false,
+                sat: if u { Saturate::Unsigned } else { Saturate::Signed },
+                report: false,
+            };
+            if scalar {
+                let a = self.elem(rn, size + 1, 0);
+                let z = self.k(0);
+                let r = self.narrow_q(size, 0, m, a, z);
+                self.set_v64(rd, r);
+            } else {
+                let r = self.narrow_q(size, 0, m, alo, ahi);
+                if q {
+                    let dlo = self.vlo(rd);
+                    self.set_v(rd, dlo, r);
+                } else {
+                    self.set_v64(rd, r);
+                }
+            }
+            return true;
+        }
         if scalar {
             if size != 3 {
                 return false;
@@ -1103,11 +1224,91 @@ impl Lifter<'_> {
         if opcode >= 0b11100 {
             return self.fp_fixed_vec(i, scalar);
         }
-        if scalar && esize != 3 {
+        let saturating = matches!(
+            (opcode, u),
+            (0b01100, true) | (0b01110, _) | (0b10000 | 0b10001, true) | (0b10010 | 0b10011, _)
+        );
+        if scalar && esize != 3 && !saturating {
             return false;
         }
         let (alo, ahi) = (self.vlo(rn), self.vhi(rn));
+        // A shift amount in every lane, for `VecOp::Shift`.
+        let amount = |l: &mut Self, sh: i32| l.k(replicate(sh as u8 as u64, esize));
         match (opcode, u) {
+            (0b00100 | 0b00110, _) => {
+                // srshr / urshr / srsra / ursra: rounding right shifts.
+                if esize == 3 && !q {
+                    return false;
+                }
+                let m = SatShift { signed: !u, round: true, sat: Saturate::Wrap, report: false };
+                let b = amount(self, -(shr as i32));
+                let mut lo = self.vop(Shift(m), esize, alo, b);
+                let mut hi = self.vop(Shift(m), esize, ahi, b);
+                if opcode == 0b00110 {
+                    let (dlo, dhi) = (self.vlo(rd), self.vhi(rd));
+                    lo = self.vop(Add, esize, dlo, lo);
+                    hi = self.vop(Add, esize, dhi, hi);
+                }
+                if scalar { self.set_v64(rd, lo) } else { self.set_vq(rd, lo, hi, q) }
+            }
+            (0b01100, true) | (0b01110, _) => {
+                // sqshlu / sqshl / uqshl by immediate.
+                if esize == 3 && !q {
+                    return false;
+                }
+                let m = SatShift {
+                    signed: !(u && opcode == 0b01110),
+                    round: false,
+                    sat: if u { Saturate::Unsigned } else { Saturate::Signed },
+                    report: false,
+                };
+                let b = amount(self, shl as i32);
+                if scalar {
+                    let a = self.elem(rn, esize, 0);
+                    let (r, mk) = self.sat_shift(esize, m, a, b);
+                    let r = self.bini(BinOp::And, r, ones(ebits));
+                    let mk = mk.map(|x| self.bini(BinOp::And, x, ones(ebits)));
+                    self.qc_from(&mk.into_iter().collect::<Vec<_>>());
+                    self.set_v64(rd, r);
+                    return true;
+                }
+                let (lo, m1) = self.sat_shift(esize, m, alo, b);
+                let (hi, m2) = self.sat_shift(esize, m, ahi, b);
+                let masks: Vec<Temp> = if q {
+                    [m1, m2].into_iter().flatten().collect()
+                } else {
+                    m1.into_iter().collect()
+                };
+                self.qc_from(&masks);
+                self.set_vq(rd, lo, hi, q);
+            }
+            (0b10000 | 0b10001, true) | (0b10010 | 0b10011, _) => {
+                // sqshrun / sqrshrun / sqshrn / uqshrn / sqrshrn / uqrshrn:
+                // immh names the destination lane size.
+                if esize == 3 {
+                    return false;
+                }
+                let m = SatShift {
+                    signed: opcode < 0b10010 || !u,
+                    round: opcode & 1 == 1,
+                    sat: if u { Saturate::Unsigned } else { Saturate::Signed },
+                    report: false,
+                };
+                if scalar {
+                    let a = self.elem(rn, esize + 1, 0);
+                    let z = self.k(0);
+                    let r = self.narrow_q(esize, shr, m, a, z);
+                    self.set_v64(rd, r);
+                } else {
+                    let r = self.narrow_q(esize, shr, m, alo, ahi);
+                    if bits(w, 30, 30) == 1 {
+                        let dlo = self.vlo(rd);
+                        self.set_v(rd, dlo, r);
+                    } else {
+                        self.set_v64(rd, r);
+                    }
+                }
+            }
             (0b00000 | 0b00010, _) => {
                 if esize == 3 && !q {
                     return false;
@@ -1300,6 +1501,23 @@ impl Lifter<'_> {
             0b0001 | 0b0011 => ((self.vlo(rn), self.vhi(rn)), widen(self, b)),
             _ => (widen(self, a), widen(self, b)),
         };
+        if matches!(opcode, 0b1001 | 0b1011 | 0b1101) {
+            // sqdmlal, sqdmlsl, sqdmull (and their "2" forms).
+            if u || size == 0 {
+                return false;
+            }
+            let acc = match opcode {
+                0b1001 => Some(false),
+                0b1011 => Some(true),
+                _ => None,
+            };
+            let (dlo, dhi) = (self.vlo(rd), self.vhi(rd));
+            let (lo, m1) = self.qdmull_chunk(e2, wa.0, wb.0, acc.map(|s| (dlo, s)));
+            let (hi, m2) = self.qdmull_chunk(e2, wa.1, wb.1, acc.map(|s| (dhi, s)));
+            self.qc_from(&[m1, m2]);
+            self.set_v(rd, lo, hi);
+            return true;
+        }
         let lane2 =
             |l: &mut Self, op: VecOp| (l.vop(op, e2, wa.0, wb.0), l.vop(op, e2, wa.1, wb.1));
         let (lo, hi) = match opcode {
@@ -1376,13 +1594,414 @@ impl Lifter<'_> {
         }
     }
 
+    // ---- by element, saturating doubling multiplies ----------------------
+
+    /// `e` (an element of `8 << esize` bits, zero-extended) in every lane
+    /// of a chunk.
+    fn dup_chunk(&mut self, e: Temp, esize: u8) -> Temp {
+        if esize == 3 { e } else { self.bini(BinOp::Mul, e, replicate(1, esize)) }
+    }
+
+    /// `fpsr.QC |= any of masks is nonzero`.
+    fn qc_from(&mut self, masks: &[Temp]) {
+        let Some((&first, rest)) = masks.split_first() else { return };
+        let mut any = first;
+        for &m in rest {
+            any = self.bin(BinOp::Or, any, m);
+        }
+        let zero = self.k(0);
+        self.set_qc_if_ne(any, zero);
+    }
+
+    /// One chunk of `sqdmull`/`sqdmlal`/`sqdmlsl` on lanes of `8 << e2`
+    /// bits holding the sign-extended operands: the result and a mask that
+    /// is nonzero where a step saturated.
+    fn qdmull_chunk(
+        &mut self,
+        e2: u8,
+        a: Temp,
+        b: Temp,
+        acc: Option<(Temp, bool)>,
+    ) -> (Temp, Temp) {
+        use VecOp::*;
+        let p = self.vop(Mul, e2, a, b);
+        let d = self.vop(QaddS, e2, p, p);
+        let dw = self.vop(Add, e2, p, p);
+        let mut diff = self.bin(BinOp::Xor, d, dw);
+        let Some((acc, sub)) = acc else { return (d, diff) };
+        let (sat, wrap) = if sub { (QsubS, Sub) } else { (QaddS, Add) };
+        let r = self.vop(sat, e2, acc, d);
+        let rw = self.vop(wrap, e2, acc, d);
+        let x = self.bin(BinOp::Xor, r, rw);
+        diff = self.bin(BinOp::Or, diff, x);
+        (r, diff)
+    }
+
+    /// `sqdmulh`/`sqrdmulh` of chunks `a` and `b`: the result and the mask
+    /// of saturated lanes.
+    fn qdmulh(&mut self, esize: u8, round: bool, a: Temp, b: Temp) -> (Temp, Temp) {
+        let r = self.vop(VecOp::Qdmulh(SatMul { round, report: false }), esize, a, b);
+        let m = self.vop(VecOp::Qdmulh(SatMul { round, report: true }), esize, a, b);
+        (r, m)
+    }
+
+    /// A lane shift of chunk `a` by the amounts in `b` (see
+    /// `VecOp::Shift`): the result and, when it saturates, the mask.
+    fn sat_shift(&mut self, esize: u8, m: SatShift, a: Temp, b: Temp) -> (Temp, Option<Temp>) {
+        let r = self.vop(VecOp::Shift(m), esize, a, b);
+        if m.sat == Saturate::Wrap {
+            return (r, None);
+        }
+        let rep = self.vop(VecOp::Shift(SatShift { report: true, ..m }), esize, a, b);
+        (r, Some(rep))
+    }
+
+    /// Narrowing saturating shift of the wide chunks `a`, `b` into one
+    /// chunk of lanes of `8 << esize` bits, with QC.
+    fn narrow_q(&mut self, esize: u8, n: u8, m: SatShift, a: Temp, b: Temp) -> Temp {
+        let r = self.vop(VecOp::NarrowQ(n, m), esize, a, b);
+        let rep = self.vop(VecOp::NarrowQ(n, SatShift { report: true, ..m }), esize, a, b);
+        self.qc_from(&[rep]);
+        r
+    }
+
+    /// Vector and scalar × indexed element.
+    fn indexed(&mut self, i: &Insn, scalar: bool) -> bool {
+        let w = i.word;
+        let q = bits(w, 30, 30) == 1;
+        let u = bits(w, 29, 29) == 1;
+        let size = bits(w, 23, 22) as u8;
+        let (l, m, h) = (bits(w, 21, 21), bits(w, 20, 20), bits(w, 11, 11));
+        let opcode = bits(w, 15, 12);
+        let (rd, rn) = (i.rd as u32, i.rn as u32);
+        #[derive(Clone, Copy, PartialEq)]
+        enum K {
+            /// fmla, fmls, fmul, fmulx.
+            Fp(u8),
+            /// mul, mla, mls: the accumulation (none, add, sub).
+            Mul(u8),
+            /// smull/umull, smlal/umlal, smlsl/umlsl.
+            Long(u8),
+            /// sqdmull, sqdmlal, sqdmlsl.
+            QLong(u8),
+            /// sqdmulh, sqrdmulh (rounding).
+            Qdmulh(bool),
+        }
+        let k = match (u, opcode) {
+            (false, 0b0001) => K::Fp(0),
+            (false, 0b0101) => K::Fp(1),
+            (false, 0b1001) => K::Fp(2),
+            (true, 0b1001) => K::Fp(3),
+            (false, 0b1000) if !scalar => K::Mul(0),
+            (true, 0b0000) if !scalar => K::Mul(1),
+            (true, 0b0100) if !scalar => K::Mul(2),
+            (_, 0b1010) if !scalar => K::Long(0),
+            (_, 0b0010) if !scalar => K::Long(1),
+            (_, 0b0110) if !scalar => K::Long(2),
+            (false, 0b1011) => K::QLong(0),
+            (false, 0b0011) => K::QLong(1),
+            (false, 0b0111) => K::QLong(2),
+            (false, 0b1100) => K::Qdmulh(false),
+            (false, 0b1101) => K::Qdmulh(true),
+            _ => return false,
+        };
+        if let K::Fp(op) = k {
+            // size 0x is half precision (not implemented) or unallocated.
+            let f = match size {
+                2 => FpFormat::F32,
+                3 if l == 0 && (q || scalar) => FpFormat::F64,
+                _ => return false,
+            };
+            let (esize, index) = if f == FpFormat::F32 { (2, (h << 1) | l) } else { (3, h) };
+            let rm = (m << 4) | bits(w, 19, 16);
+            let e = self.elem(rm, esize, index);
+            let mask = ones(8 << esize);
+            let code = match op {
+                0 | 1 => (1, 0, FpCond::Eq, op == 1),
+                2 => (0, 0, FpCond::Eq, false),
+                _ => (0, 9, FpCond::Eq, false),
+            };
+            if scalar {
+                let a = self.fpreg(rn, f);
+                let d = self.fpreg(rd, f);
+                let r = self.fp3_lane(&code, f, a, e, d);
+                let r = self.bini(BinOp::And, r, mask);
+                self.set_v64(rd, r);
+                return true;
+            }
+            let dup = self.dup_chunk(e, esize);
+            let (alo, ahi, dlo, dhi) = (self.vlo(rn), self.vhi(rn), self.vlo(rd), self.vhi(rd));
+            let mut chunks = vec![(alo, dup, dlo)];
+            if q {
+                chunks.push((ahi, dup, dhi));
+            }
+            let res = self.fp_lanes(f, &chunks, |s, a, b, d| s.fp3_lane(&code, f, a, b, d));
+            let hi = if q { res[1] } else { res[0] };
+            self.set_vq(rd, res[0], hi, q);
+            return true;
+        }
+        let (index, rm) = match size {
+            1 => ((h << 2) | (l << 1) | m, bits(w, 19, 16)),
+            2 => ((h << 1) | l, (m << 4) | bits(w, 19, 16)),
+            _ => return false,
+        };
+        let e = self.elem(rm, size, index);
+        use VecOp::*;
+        let e2 = size + 1;
+        let wide = ones(16 << size);
+        match k {
+            K::Mul(acc) => {
+                let dup = self.dup_chunk(e, size);
+                let (alo, ahi) = (self.vlo(rn), self.vhi(rn));
+                let mut lo = self.vop(Mul, size, alo, dup);
+                let mut hi = self.vop(Mul, size, ahi, dup);
+                if acc != 0 {
+                    let (dlo, dhi) = (self.vlo(rd), self.vhi(rd));
+                    let op = if acc == 2 { Sub } else { Add };
+                    lo = self.vop(op, size, dlo, lo);
+                    hi = self.vop(op, size, dhi, hi);
+                }
+                self.set_vq(rd, lo, hi, q);
+            }
+            K::Long(acc) => {
+                let src = if q { self.vhi(rn) } else { self.vlo(rn) };
+                let (ol, oh) =
+                    if u { (WidenU(false), WidenU(true)) } else { (WidenS(false), WidenS(true)) };
+                let wa = (self.vop(ol, size, src, src), self.vop(oh, size, src, src));
+                let ew = if u { e } else { self.sext_size(e, size) };
+                let ew = self.bini(BinOp::And, ew, wide);
+                let dup = self.dup_chunk(ew, e2);
+                let mut lo = self.vop(Mul, e2, wa.0, dup);
+                let mut hi = self.vop(Mul, e2, wa.1, dup);
+                if acc != 0 {
+                    let (dlo, dhi) = (self.vlo(rd), self.vhi(rd));
+                    let op = if acc == 2 { Sub } else { Add };
+                    lo = self.vop(op, e2, dlo, lo);
+                    hi = self.vop(op, e2, dhi, hi);
+                }
+                self.set_v(rd, lo, hi);
+            }
+            K::QLong(acc) => {
+                let ew = self.sext_size(e, size);
+                let ew = self.bini(BinOp::And, ew, wide);
+                let acc = match acc {
+                    0 => None,
+                    a => Some(a == 2),
+                };
+                if scalar {
+                    let a = self.elem(rn, size, 0);
+                    let a = self.sext_size(a, size);
+                    let a = self.bini(BinOp::And, a, wide);
+                    let d = self.elem(rd, e2, 0);
+                    let (r, diff) = self.qdmull_chunk(e2, a, ew, acc.map(|s| (d, s)));
+                    let r = self.bini(BinOp::And, r, wide);
+                    let diff = self.bini(BinOp::And, diff, wide);
+                    self.qc_from(&[diff]);
+                    self.set_v64(rd, r);
+                    return true;
+                }
+                let src = if q { self.vhi(rn) } else { self.vlo(rn) };
+                let wa = (
+                    self.vop(WidenS(false), size, src, src),
+                    self.vop(WidenS(true), size, src, src),
+                );
+                let dup = self.dup_chunk(ew, e2);
+                let (dlo, dhi) = (self.vlo(rd), self.vhi(rd));
+                let (lo, m1) = self.qdmull_chunk(e2, wa.0, dup, acc.map(|s| (dlo, s)));
+                let (hi, m2) = self.qdmull_chunk(e2, wa.1, dup, acc.map(|s| (dhi, s)));
+                self.qc_from(&[m1, m2]);
+                self.set_v(rd, lo, hi);
+            }
+            K::Qdmulh(round) => {
+                if scalar {
+                    let a = self.elem(rn, size, 0);
+                    let (r, m) = self.qdmulh(size, round, a, e);
+                    self.qc_from(&[m]);
+                    self.set_v64(rd, r);
+                    return true;
+                }
+                let dup = self.dup_chunk(e, size);
+                let (alo, ahi) = (self.vlo(rn), self.vhi(rn));
+                let (lo, m1) = self.qdmulh(size, round, alo, dup);
+                if q {
+                    let (hi, m2) = self.qdmulh(size, round, ahi, dup);
+                    self.qc_from(&[m1, m2]);
+                    self.set_v(rd, lo, hi);
+                } else {
+                    self.qc_from(&[m1]);
+                    self.set_v64(rd, lo);
+                }
+            }
+            K::Fp(_) => return false,
+        }
+        true
+    }
+
+    /// Scalar three different: `sqdmull`, `sqdmlal`, `sqdmlsl`.
+    fn scalar_three_diff(&mut self, i: &Insn) -> bool {
+        let w = i.word;
+        let size = bits(w, 23, 22) as u8;
+        let acc = match (bits(w, 29, 29), bits(w, 15, 12)) {
+            (0, 0b1101) => None,
+            (0, 0b1001) => Some(false),
+            (0, 0b1011) => Some(true),
+            _ => return false,
+        };
+        if size != 1 && size != 2 {
+            return false;
+        }
+        let (rd, rn, rm) = (i.rd as u32, i.rn as u32, i.rm as u32);
+        let wide = ones(16 << size);
+        let a = self.elem(rn, size, 0);
+        let a = self.sext_size(a, size);
+        let a = self.bini(BinOp::And, a, wide);
+        let b = self.elem(rm, size, 0);
+        let b = self.sext_size(b, size);
+        let b = self.bini(BinOp::And, b, wide);
+        let d = self.elem(rd, size + 1, 0);
+        let (r, diff) = self.qdmull_chunk(size + 1, a, b, acc.map(|s| (d, s)));
+        let r = self.bini(BinOp::And, r, wide);
+        let diff = self.bini(BinOp::And, diff, wide);
+        self.qc_from(&[diff]);
+        self.set_v64(rd, r);
+        true
+    }
+
     // ---- floating point ------------------------------------------------------
+
+    /// A conversion from (`to_half`) or to half precision, under
+    /// FPCR.AHP: both forms run, their flags into the scratch slot, and
+    /// FPCR.AHP picks the result and the flags; FPCR.DN applies to an
+    /// IEEE NaN result.
+    fn half_conv(&mut self, f: FpFormat, to_half: bool, a: Temp) -> Temp {
+        let rm = self.fpcr_rounding();
+        let mut out = Vec::new();
+        for ahp in [false, true] {
+            let op = if to_half { FpOp::ToHalf { ahp } } else { FpOp::FromHalf { ahp } };
+            let z = self.k(0);
+            self.b.set(regs::FP_SCRATCH_FLAGS, z);
+            let insn = FpInsn { op, fmt: f, rules: RULES };
+            let r = self.b.fp(insn, a, a, a, rm, regs::FP_SCRATCH_FLAGS);
+            let fl = self.b.get(regs::FP_SCRATCH_FLAGS);
+            out.push((r, fl));
+        }
+        let fpcr = self.b.get(regs::FPCR);
+        let ahp = self.bini(BinOp::ShrU, fpcr, 26);
+        let ahp = self.bini(BinOp::And, ahp, 1);
+        let r = self.b.select(ahp, out[1].0, out[0].0);
+        let fl = self.b.select(ahp, out[1].1, out[0].1);
+        let old = self.b.get(regs::FP_FLAGS);
+        let all = self.bin(BinOp::Or, old, fl);
+        self.b.set(regs::FP_FLAGS, all);
+        if !to_half {
+            return self.default_nan_if_dn(f, r);
+        }
+        // An IEEE half NaN becomes 0x7e00 under DN (the same bits are a
+        // number under AHP).
+        let abs = self.bini(BinOp::And, r, 0x7fff);
+        let inf = self.k(0x7c00);
+        let is_nan = self.bin(BinOp::LtU, inf, abs);
+        let dn = self.bini(BinOp::ShrU, fpcr, 25);
+        let dn = self.bini(BinOp::And, dn, 1);
+        let ieee = self.bini(BinOp::Xor, ahp, 1);
+        let dn = self.bin(BinOp::And, dn, ieee);
+        let both = self.bin(BinOp::And, is_nan, dn);
+        let d = self.k(0x7e00);
+        self.b.select(both, d, r)
+    }
+
+    /// `fcvtl`/`fcvtl2` (widen the low or high half of `v{n}`) and
+    /// `fcvtn`/`fcvtn2` (narrow into the low or high half of `v{d}`):
+    /// `sz` 0 is half ↔ single, 1 single ↔ double.
+    fn fp_convert_vec(&mut self, i: &Insn, widen: bool) -> bool {
+        let w = i.word;
+        let q = bits(w, 30, 30) == 1;
+        let sz = bits(w, 22, 22);
+        if bits(w, 23, 23) == 1 {
+            return false;
+        }
+        let (rd, rn) = (i.rd as u32, i.rn as u32);
+        // (narrow lane size in bits, wide format)
+        let (nb, wide) = if sz == 0 { (16u32, FpFormat::F32) } else { (32, FpFormat::F64) };
+        let wb = nb * 2;
+        let per = 64 / wb;
+        if widen {
+            let src = if q { self.vhi(rn) } else { self.vlo(rn) };
+            let mut res = Vec::new();
+            for k in 0..2 * per {
+                let x = self.bini(BinOp::ShrU, src, (k * nb) as u64);
+                let x = self.bini(BinOp::And, x, ones(nb));
+                let r = if sz == 0 {
+                    self.half_conv(FpFormat::F32, false, x)
+                } else {
+                    self.fp(FpOp::Convert { to: FpFormat::F64 }, FpFormat::F32, x, x, x, None)
+                };
+                res.push(r);
+            }
+            let mut chunks = Vec::new();
+            for c in res.chunks(per as usize) {
+                let mut acc = self.k(0);
+                for (k, &r) in c.iter().enumerate() {
+                    let r = self.bini(BinOp::And, r, ones(wb));
+                    let r = self.bini(BinOp::Shl, r, k as u64 * wb as u64);
+                    acc = self.bin(BinOp::Or, acc, r);
+                }
+                chunks.push(acc);
+            }
+            self.set_v(rd, chunks[0], chunks[1]);
+            return true;
+        }
+        let mut acc = self.k(0);
+        let mut pos = 0;
+        for half in 0..2 {
+            let src = if half == 0 { self.vlo(rn) } else { self.vhi(rn) };
+            for k in 0..per {
+                let x = self.bini(BinOp::ShrU, src, (k * wb) as u64);
+                let x = if wb == 64 { x } else { self.bini(BinOp::And, x, ones(wb)) };
+                let r = if sz == 0 {
+                    self.half_conv(wide, true, x)
+                } else {
+                    self.fp(FpOp::Convert { to: FpFormat::F32 }, FpFormat::F64, x, x, x, None)
+                };
+                let r = self.bini(BinOp::And, r, ones(nb));
+                let r = self.bini(BinOp::Shl, r, pos);
+                acc = self.bin(BinOp::Or, acc, r);
+                pos += nb as u64;
+            }
+        }
+        if q {
+            let dlo = self.vlo(rd);
+            self.set_v(rd, dlo, acc);
+        } else {
+            self.set_v64(rd, acc);
+        }
+        true
+    }
 
     fn fp_one_source(&mut self, i: &Insn) -> bool {
         let w = i.word;
         let ty = bits(w, 23, 22);
         let opcode = bits(w, 20, 15);
         let (rd, rn) = (i.rd as u32, i.rn as u32);
+        // fcvt between half and single or double.
+        match (ty, opcode) {
+            (3, 4 | 5) => {
+                let to = if opcode == 4 { FpFormat::F32 } else { FpFormat::F64 };
+                let h = self.vlo(rn);
+                let h = self.bini(BinOp::And, h, 0xffff);
+                let r = self.half_conv(to, false, h);
+                self.set_fpreg(rd, r);
+                return true;
+            }
+            (0 | 1, 7) => {
+                let f = if ty == 0 { FpFormat::F32 } else { FpFormat::F64 };
+                let a = self.fpreg(rn, f);
+                let r = self.half_conv(f, true, a);
+                self.set_v64(rd, r);
+                return true;
+            }
+            _ => {}
+        }
         let Some(f) = fp_type(ty) else { return false };
         let a = self.fpreg(rn, f);
         let sign = Self::sign_bit(f);
@@ -1443,6 +2062,11 @@ impl Lifter<'_> {
                 // fnmul negates the rounded product (a NaN too).
                 self.bini(BinOp::Xor, p, Self::sign_bit(f))
             }
+            // Not a two-source opcode (those stop at 8): the vector and
+            // by-element `fmulx`.
+            9 => self.fp(FpOp::MulX, f, a, b, b, None),
+            10 => self.fp(FpOp::RecipStep, f, a, b, b, None),
+            11 => self.fp(FpOp::RsqrtStep, f, a, b, b, None),
             _ => return None,
         })
     }
@@ -1479,11 +2103,16 @@ impl Lifter<'_> {
             Bin(u32),
             Fma(bool),
             Cmp(FpCond, bool),
+            /// facge, facgt: compare the magnitudes.
+            AbsCmp(FpCond),
             Abd,
             Pair(u32),
         }
         let k = match (u, a_bit, opcode) {
             (false, false, 0b11010) if !scalar => K::Bin(2),
+            (false, false, 0b11011) => K::Bin(9),
+            (false, false, 0b11111) => K::Bin(10),
+            (false, true, 0b11111) => K::Bin(11),
             (false, true, 0b11010) if !scalar => K::Bin(3),
             (true, false, 0b11011) if !scalar => K::Bin(0),
             (true, false, 0b11111) if !scalar => K::Bin(1),
@@ -1497,6 +2126,8 @@ impl Lifter<'_> {
             (true, false, 0b11100) => K::Cmp(FpCond::Le, true),
             (true, true, 0b11100) => K::Cmp(FpCond::Lt, true),
             (true, true, 0b11010) => K::Abd,
+            (true, false, 0b11101) => K::AbsCmp(FpCond::Le),
+            (true, true, 0b11101) => K::AbsCmp(FpCond::Lt),
             (true, false, 0b11010) if !scalar => K::Pair(2),
             (true, false, 0b11110) if !scalar => K::Pair(4),
             (true, true, 0b11110) if !scalar => K::Pair(5),
@@ -1561,6 +2192,7 @@ impl Lifter<'_> {
                 K::Bin(c) => (0, c, FpCond::Eq, false),
                 K::Fma(s) => (1, 0, FpCond::Eq, s),
                 K::Cmp(c, sig) => (2, 0, c, sig),
+                K::AbsCmp(c) => (4, 0, c, true),
                 K::Abd => (3, 0, FpCond::Eq, false),
                 K::Pair(c) => (0, c, FpCond::Eq, false),
             }
@@ -1589,7 +2221,13 @@ impl Lifter<'_> {
                 let d = if f == FpFormat::F32 { self.b.zext32(d) } else { d };
                 self.fp(FpOp::AddMul, f, d, a, b, None)
             }
-            2 => {
+            2 | 4 => {
+                let (a, b) = if k.0 == 4 {
+                    let m = !Self::sign_bit(f) & mask;
+                    (self.bini(BinOp::And, a, m), self.bini(BinOp::And, b, m))
+                } else {
+                    (a, b)
+                };
                 // fcmge is b <= a, fcmgt is b < a.
                 let (x, y) = if k.2 == FpCond::Eq { (a, b) } else { (b, a) };
                 let insn =
@@ -1626,6 +2264,9 @@ impl Lifter<'_> {
             Round(Option<RoundingMode>, bool),
             ToInt(RoundingMode, bool),
             FromInt(bool),
+            Est(FpOp),
+            /// urecpe / ursqrte on 32-bit lanes.
+            EstU(VecOp),
         }
         let m = match (opcode, u, hi_bit) {
             // fcmgt: 0 < a; fcmeq: a == 0; fcmlt: a < 0; fcmge: 0 <= a;
@@ -1651,6 +2292,11 @@ impl Lifter<'_> {
             (0b11010, _, 1) => M::ToInt(RoundingMode::Up, !u),
             (0b11011, _, 1) => M::ToInt(RoundingMode::TowardZero, !u),
             (0b11101, _, 0) => M::FromInt(!u),
+            (0b11101, false, 1) => M::Est(FpOp::RecipEst),
+            (0b11101, true, 1) => M::Est(FpOp::RsqrtEst),
+            (0b11111, false, 1) if scalar => M::Est(FpOp::RecpX),
+            (0b11100, false, 1) if !scalar && f == FpFormat::F32 => M::EstU(VecOp::RecipEstU),
+            (0b11100, true, 1) if !scalar && f == FpFormat::F32 => M::EstU(VecOp::RsqrtEstU),
             _ => return false,
         };
         let (rd, rn) = (i.rd as u32, i.rn as u32);
@@ -1688,6 +2334,8 @@ impl Lifter<'_> {
                     l.bini(BinOp::And, r, mask)
                 }
                 M::FromInt(signed) => l.fp(FpOp::FromInt { width: iw, signed }, f, a, a, a, None),
+                M::Est(op) => l.fp(op, f, a, a, a, None),
+                M::EstU(op) => l.vop(op, 2, a, a),
             }
         };
         if scalar {
@@ -1793,39 +2441,15 @@ impl Lifter<'_> {
         let fbits = 64 - scale;
         let iw = if sf { Width::W64 } else { Width::W32 };
         let (rd, rn) = (i.rd as u32, i.rn as u32);
-        let pow = |l: &mut Self, e: i32| {
-            let v = match f {
-                FpFormat::F32 => ((127 + e) as u64) << 23,
-                FpFormat::F64 => ((1023 + e) as u64) << 52,
-            };
-            l.k(v)
-        };
         match (rmode, opcode) {
             (0, 2) | (0, 3) => {
                 let x = self.x(i.rn);
-                let v = self.fp(FpOp::FromInt { width: iw, signed: opcode == 2 }, f, x, x, x, None);
-                // Scaling by a power of two is exact here (no underflow:
-                // the result is at least 2^-64 in magnitude).
-                let p = pow(self, -(fbits as i32));
-                let r = self.fp(FpOp::Mul, f, v, p, p, Some(RoundingMode::NearestEven));
+                let r = self.fixed_to_fp(f, iw, opcode == 2, fbits, x);
                 self.set_fpreg(rd, r);
             }
             (3, 0) | (3, 1) => {
                 let a = self.fpreg(rn, f);
-                let p = pow(self, fbits as i32);
-                // Exact but for overflow, which the conversion then
-                // reports as invalid: the product's own flags are dropped.
-                let insn = FpInsn { op: FpOp::Mul, fmt: f, rules: RULES };
-                let rz = self.k(RoundingMode::TowardZero as u64);
-                let scaled = self.b.fp(insn, a, p, p, rz, regs::FP_SCRATCH_FLAGS);
-                let r = self.fp(
-                    FpOp::ToInt { width: iw, signed: opcode == 0, nan: IntNan::Zero },
-                    f,
-                    scaled,
-                    scaled,
-                    scaled,
-                    Some(RoundingMode::TowardZero),
-                );
+                let r = self.fp_to_fixed(f, iw, opcode == 0, fbits, a);
                 let r = if sf { r } else { self.b.zext32(r) };
                 self.set_x(i.rd, r);
             }
@@ -1834,11 +2458,101 @@ impl Lifter<'_> {
         true
     }
 
+    /// `2^e` in format `f`.
+    fn fp_pow2(&mut self, f: FpFormat, e: i32) -> Temp {
+        let v = match f {
+            FpFormat::F32 => ((127 + e) as u64) << 23,
+            FpFormat::F64 => ((1023 + e) as u64) << 52,
+        };
+        self.k(v)
+    }
+
+    /// The fixed-point integer `x` (the low `iw` bits) with `fbits`
+    /// fraction bits, rounded once to format `f` under FPCR.
+    fn fixed_to_fp(&mut self, f: FpFormat, iw: Width, signed: bool, fbits: u32, x: Temp) -> Temp {
+        let v = self.fp(FpOp::FromInt { width: iw, signed }, f, x, x, x, None);
+        if fbits == 0 {
+            return v;
+        }
+        // Scaling by a power of two is exact here (no underflow: the
+        // result is at least 2^-64 in magnitude).
+        let p = self.fp_pow2(f, -(fbits as i32));
+        self.fp(FpOp::Mul, f, v, p, p, Some(RoundingMode::NearestEven))
+    }
+
+    /// `a` to a fixed-point integer of `iw` bits with `fbits` fraction
+    /// bits, rounding toward zero (a 32-bit result sign-extended).
+    fn fp_to_fixed(&mut self, f: FpFormat, iw: Width, signed: bool, fbits: u32, a: Temp) -> Temp {
+        let scaled = if fbits == 0 {
+            a
+        } else {
+            let p = self.fp_pow2(f, fbits as i32);
+            // Exact but for overflow, which the conversion then reports
+            // as invalid: the product's own flags are dropped.
+            let insn = FpInsn { op: FpOp::Mul, fmt: f, rules: RULES };
+            let rz = self.k(RoundingMode::TowardZero as u64);
+            self.b.fp(insn, a, p, p, rz, regs::FP_SCRATCH_FLAGS)
+        };
+        self.fp(
+            FpOp::ToInt { width: iw, signed, nan: IntNan::Zero },
+            f,
+            scaled,
+            scaled,
+            scaled,
+            Some(RoundingMode::TowardZero),
+        )
+    }
+
     /// Vector and scalar-in-vector `scvtf`/`ucvtf`/`fcvtzs`/`fcvtzu` with
-    /// fixed point (the `shift by immediate` opcodes 11100 and 11111) are
-    /// not implemented: they trap as illegal (see the README's limits).
-    fn fp_fixed_vec(&mut self, _i: &Insn, _scalar: bool) -> bool {
-        false
+    /// fixed point (the `shift by immediate` opcodes 11100 and 11111);
+    /// half precision (immh 001x) is not implemented.
+    fn fp_fixed_vec(&mut self, i: &Insn, scalar: bool) -> bool {
+        let w = i.word;
+        let q = bits(w, 30, 30) == 1;
+        let u = bits(w, 29, 29) == 1;
+        let immh = bits(w, 22, 19);
+        let immhb = bits(w, 22, 16);
+        let (f, fbits) = if immh & 8 != 0 {
+            (FpFormat::F64, 128 - immhb)
+        } else if immh & 4 != 0 {
+            (FpFormat::F32, 64 - immhb)
+        } else {
+            return false;
+        };
+        if !scalar && f == FpFormat::F64 && !q {
+            return false;
+        }
+        let to_fp = match bits(w, 15, 11) {
+            0b11100 => true,
+            0b11111 => false,
+            _ => return false,
+        };
+        let (iw, mask) =
+            if f == FpFormat::F32 { (Width::W32, ones(32)) } else { (Width::W64, u64::MAX) };
+        let lane = move |l: &mut Self, a: Temp| -> Temp {
+            let r = if to_fp {
+                l.fixed_to_fp(f, iw, !u, fbits, a)
+            } else {
+                l.fp_to_fixed(f, iw, !u, fbits, a)
+            };
+            l.bini(BinOp::And, r, mask)
+        };
+        let (rd, rn) = (i.rd as u32, i.rn as u32);
+        if scalar {
+            let a = self.fpreg(rn, f);
+            let r = lane(self, a);
+            self.set_v64(rd, r);
+            return true;
+        }
+        let (alo, ahi) = (self.vlo(rn), self.vhi(rn));
+        let mut chunks = vec![(alo, alo, alo)];
+        if q {
+            chunks.push((ahi, ahi, ahi));
+        }
+        let res = self.fp_lanes(f, &chunks, |l, a, _, _| lane(l, a));
+        let hi = if q { res[1] } else { res[0] };
+        self.set_vq(rd, res[0], hi, q);
+        true
     }
 }
 
