@@ -50,7 +50,6 @@ const SCRIPTS: &[&str] = &[
     "seq 0.5 0.25 1.5 | tr '\\n' ' '",
 ];
 
-
 /// Debian's busybox for `debian_arch` (fetched if missing), or `None` (a
 /// skip).
 fn busybox(debian_arch: &str) -> Option<PathBuf> {
