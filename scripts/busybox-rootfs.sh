@@ -21,34 +21,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Bohr arch name -> Debian cross triple.
-declare -A TRIPLE=([riscv64]=riscv64-linux-gnu [aarch64]=aarch64-linux-gnu
-                   [powerpc64]=powerpc64-linux-gnu [mipsel]=mipsel-linux-gnu
-                   [mipseb]=mips-linux-gnu [armel]=arm-linux-gnueabi)
+# shellcheck source=scripts/debian-source.sh
+. scripts/debian-source.sh
 ARCHES=("$@")
 [ "${#ARCHES[@]}" -gt 0 ] || ARCHES=(riscv64 aarch64 powerpc64 mipsel mipseb armel)
 
 OUT=target/busybox-rootfs
 CONFIG=scripts/busybox.config
-mkdir -p "$OUT/src"
-SUDO=""
-[ "$(id -u)" -eq 0 ] || SUDO="sudo"
 JOBS=$(nproc 2>/dev/null || echo 2)
 
-# The source tree, once: a deb-src entry for the release the host runs.
-src=$(ls -d "$OUT"/src/busybox-*/ 2>/dev/null | head -n1 || true)
-if [ -z "$src" ]; then
-  if ! apt-get source --print-uris busybox >/dev/null 2>&1; then
-    . /etc/os-release
-    list=/etc/apt/sources.list.d/bohr-deb-src.sources
-    printf 'Types: deb-src\nURIs: http://deb.debian.org/debian\nSuites: %s\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
-      "${VERSION_CODENAME:-bookworm}" | $SUDO tee "$list" >/dev/null
-    $SUDO apt-get update -qq
-  fi
-  (cd "$OUT/src" && apt-get source -qq busybox >/dev/null 2>&1)
-  src=$(ls -d "$OUT"/src/busybox-*/ | head -n1)
-fi
-src=${src%/}
+# The source tree, once.
+src=$(debian_source busybox "$OUT/src")
 build_stamp() {
   printf '%s\n' "$(basename "$src")" "$1" "$(sha256sum "$CONFIG" | cut -d' ' -f1)"
 }

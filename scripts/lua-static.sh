@@ -13,29 +13,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-declare -A TRIPLE=([riscv64]=riscv64-linux-gnu [aarch64]=aarch64-linux-gnu
-                   [powerpc64]=powerpc64-linux-gnu [mipsel]=mipsel-linux-gnu
-                   [mipseb]=mips-linux-gnu [armel]=arm-linux-gnueabi)
+# shellcheck source=scripts/debian-source.sh
+. scripts/debian-source.sh
 ARCHES=("$@")
 [ "${#ARCHES[@]}" -gt 0 ] || ARCHES=(powerpc64 mipseb mipsel)
 
 OUT=target/lua-static
-mkdir -p "$OUT/src"
-SUDO=""
-[ "$(id -u)" -eq 0 ] || SUDO="sudo"
 
-src=$(ls -d "$OUT"/src/lua5.4-*/ 2>/dev/null | head -n1 || true)
-if [ -z "$src" ]; then
-  if ! apt-get source --print-uris lua5.4 >/dev/null 2>&1; then
-    . /etc/os-release
-    list=/etc/apt/sources.list.d/bohr-deb-src.sources
-    printf 'Types: deb-src\nURIs: http://deb.debian.org/debian\nSuites: %s\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
-      "$VERSION_CODENAME" | $SUDO tee "$list" >/dev/null
-    $SUDO apt-get update -qq
-  fi
-  (cd "$OUT/src" && apt-get source -qq lua5.4 >/dev/null 2>&1)
-  src=$(ls -d "$OUT"/src/lua5.4-*/ | head -n1)
-fi
+src=$(debian_source lua5.4 "$OUT/src")
 version=$(basename "$src")
 script_sum=$(sha256sum "$0" | cut -d' ' -f1)
 
