@@ -204,7 +204,7 @@ pub fn exec(opts: &ExecOptions) -> Result<i32, ExecError> {
                 if q.exit.is_some() || !q.switch_to(tid) {
                     continue;
                 }
-                if q.sleep_until.is_some() && q.wake_time().is_some_and(|d| d > clock) {
+                if q.asleep_at(clock) {
                     continue;
                 }
                 q.cpu.vclock_bias = clock.wrapping_sub(q.cpu.icount);

@@ -12,6 +12,8 @@
 //! [`SIGNALS_READY`] then. QEMU or a missing cross libc is a skip with a
 //! notice outside CI and a failure under `CI`.
 
+#[path = "common/cells.rs"]
+mod cells;
 #[path = "common/cross.rs"]
 mod cross;
 #[path = "common/guest_cases.rs"]
@@ -37,7 +39,7 @@ fn arches(ready: &[&str]) -> impl Iterator<Item = (&'static str, &'static str, &
 /// Every case; each prints only what Linux guarantees.
 const CASES: &[&str] = &[
     "segv", "retry", "mask", "restart", "altstack", "alarm", "sleep", "sigpipe", "suspend", "trap",
-    "sigchld", "fpctx",
+    "sigchld", "fpctx", "wake",
 ];
 
 const KINDS: &[&str] = &["static", "dynamic"];
@@ -170,4 +172,14 @@ fn signal_probe_matches_qemu() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// In matrix cells on every arch: a signal wakes a sleeping process or
+/// thread at once (the cells' expectations), alarm, SIGCHLD and
+/// sigsuspend, with the same fingerprints at `--jobs 1` and `--jobs 2`.
+#[test]
+fn signal_cells_pass_with_the_same_fingerprints_at_any_jobs() {
+    let one = cells::fingerprints("matrices/signals.toml", "1");
+    assert_eq!(one.len(), SIGNALS_READY.len() * 4, "{one:?}");
+    assert_eq!(one, cells::fingerprints("matrices/signals.toml", "2"));
 }

@@ -8,14 +8,15 @@
 //! `matrices/threads.toml` runs the same binaries as matrix cells, whose
 //! fingerprints must not depend on `--jobs`.
 
+#[path = "common/cells.rs"]
+mod cells;
 #[path = "common/cross.rs"]
 mod cross;
 #[path = "common/guest_cases.rs"]
 mod guest_cases;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use cross::{ARCHES, show, tools};
 
@@ -142,35 +143,12 @@ fn a_lock_order_deadlock_names_every_thread() {
     }
 }
 
-/// The fingerprint of every run of `matrices/threads.toml` at `--jobs N`,
-/// by cell.
-fn matrix_fingerprints(jobs: &str) -> BTreeMap<String, String> {
-    let o = Command::new(env!("CARGO_BIN_EXE_bohr"))
-        .args(["run", "matrices/threads.toml", "--jobs", jobs, "--message-format", "json"])
-        .current_dir(guest_cases::repo_root())
-        .env("CI", "1")
-        .env_remove("INSTA_UPDATE")
-        .output()
-        .expect("run bohr");
-    let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
-    assert_eq!(o.status.code(), Some(0), "{stdout}\n{}", String::from_utf8_lossy(&o.stderr));
-    stdout
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter(|v| v["type"] == "run")
-        .map(|v| {
-            let cell = v["cell"].as_str().expect("cell").to_string();
-            (cell, v["fingerprint"].as_str().expect("fingerprint").to_string())
-        })
-        .collect()
-}
-
 /// Threaded cells (every arch, six cases, two of them under chaos
 /// scheduling) pass and give the same fingerprints at `--jobs 1` and
 /// `--jobs 2`.
 #[test]
 fn threaded_cells_give_the_same_fingerprints_at_any_jobs() {
-    let one = matrix_fingerprints("1");
+    let one = cells::fingerprints("matrices/threads.toml", "1");
     assert_eq!(one.len(), ARCHES.len() * (CASES.len() + TIMER_CASES.len()), "{one:?}");
-    assert_eq!(one, matrix_fingerprints("2"));
+    assert_eq!(one, cells::fingerprints("matrices/threads.toml", "2"));
 }

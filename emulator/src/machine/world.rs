@@ -208,7 +208,7 @@ impl World {
                 let clock = self.clock;
                 let p = &mut self.live[idx];
                 p.switch_to(tid);
-                if p.sleep_until.is_some() && p.wake_time().is_some_and(|d| d > clock) {
+                if p.asleep_at(clock) {
                     continue;
                 }
                 let fuel = self.sched.slice().min(self.max_insns.saturating_sub(self.insns));

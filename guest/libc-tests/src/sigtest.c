@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fenv.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
@@ -387,6 +388,49 @@ static int case_sigchld(void)
 	return 0;
 }
 
+/* A signal wakes a sleeper at once: nanosleep fails with EINTR (even under
+ * SA_RESTART) and reports the unslept time, in a forked child and in a
+ * thread. The sender waits 1 s first, so the sleeper is asleep by then. */
+static void *sleeper(void *arg)
+{
+	(void)arg;
+	long t0 = now_s();
+	struct timespec ts = { 10, 0 }, rem = { 0, 0 };
+	int r = nanosleep(&ts, &rem);
+	printf("thread: nanosleep %d errno %s rem>=8 %d woke<3s %d hits %d\n", r,
+	       strerrorname_np(errno), rem.tv_sec >= 8, now_s() - t0 < 3, (int)hits);
+	return NULL;
+}
+
+static int case_wake(void)
+{
+	struct sigaction sa = { 0 };
+	sa.sa_handler = on_plain;
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGUSR1, &sa, NULL);
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0) {
+		long t0 = now_s();
+		struct timespec ts = { 10, 0 }, rem = { 0, 0 };
+		int r = nanosleep(&ts, &rem);
+		printf("child: nanosleep %d errno %s rem>=8 %d woke<3s %d hits %d\n", r,
+		       strerrorname_np(errno), rem.tv_sec >= 8, now_s() - t0 < 3, (int)hits);
+		_exit(0);
+	}
+	sleep(1);
+	kill(pid, SIGUSR1);
+	int st;
+	waitpid(pid, &st, 0);
+	printf("child exit %d\n", WEXITSTATUS(st));
+	pthread_t t;
+	pthread_create(&t, NULL, sleeper, NULL);
+	sleep(1);
+	pthread_kill(t, SIGUSR1);
+	pthread_join(t, NULL);
+	return 0;
+}
+
 static int handler_round;
 
 /* Set the interrupted context's rounding mode to toward zero in its saved
@@ -482,6 +526,8 @@ int main(int argc, char **argv)
 		return case_sigchld();
 	if (!strcmp(c, "trap"))
 		return case_trap();
+	if (!strcmp(c, "wake"))
+		return case_wake();
 	if (!strcmp(c, "fpctx"))
 		return case_fpctx();
 	fprintf(stderr, "unknown case %s\n", c);

@@ -211,7 +211,7 @@ impl SigState {
     }
 
     /// Is a signal pending that the running thread would take now?
-    fn has_deliverable(&self) -> bool {
+    pub(crate) fn has_deliverable(&self) -> bool {
         next_unblocked(&self.pending, self.mask).is_some()
             || next_unblocked(&self.shared, self.mask).is_some()
     }
@@ -507,6 +507,18 @@ impl Process {
         let timers = [self.signals.alarm_at, self.next_timer()].into_iter().flatten().min();
         let timer = timers.filter(|_| self.pending_syscall);
         [self.sleep_until, self.timeout_at, timer].into_iter().flatten().min()
+    }
+
+    /// Does the running thread sleep (`nanosleep`, `clock_nanosleep`) past
+    /// the virtual time `clock`? The schedulers skip such a thread until
+    /// its deadline, unless a signal it would take is pending: then it runs
+    /// now, so the signal interrupts the sleep at once, as Linux wakes a
+    /// sleeper. Ignored signals are discarded when sent, so they never
+    /// wake it.
+    pub fn asleep_at(&self, clock: u64) -> bool {
+        self.sleep_until.is_some()
+            && self.wake_time().is_some_and(|d| d > clock)
+            && !self.signals.has_deliverable()
     }
 
     /// Instructions the engine may run before the `alarm` or a POSIX
