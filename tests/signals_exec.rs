@@ -39,7 +39,7 @@ fn arches(ready: &[&str]) -> impl Iterator<Item = (&'static str, &'static str, &
 /// Every case; each prints only what Linux guarantees.
 const CASES: &[&str] = &[
     "segv", "retry", "mask", "restart", "altstack", "alarm", "sleep", "sigpipe", "suspend", "trap",
-    "sigchld", "fpctx", "wake",
+    "sigchld", "fpctx", "wake", "clocks",
 ];
 
 const KINDS: &[&str] = &["static", "dynamic"];
@@ -180,6 +180,6 @@ fn signal_probe_matches_qemu() {
 #[test]
 fn signal_cells_pass_with_the_same_fingerprints_at_any_jobs() {
     let one = cells::fingerprints("matrices/signals.toml", "1");
-    assert_eq!(one.len(), SIGNALS_READY.len() * 4, "{one:?}");
+    assert_eq!(one.len(), SIGNALS_READY.len() * 5, "{one:?}");
     assert_eq!(one, cells::fingerprints("matrices/signals.toml", "2"));
 }

@@ -57,6 +57,7 @@ pub enum Sysno {
     ClockGettime,
     ClockGetres,
     Gettimeofday,
+    Time,
     Nanosleep,
     ClockNanosleep,
     Getrandom,

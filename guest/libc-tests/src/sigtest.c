@@ -388,6 +388,33 @@ static int case_sigchld(void)
 	return 0;
 }
 
+/* Every clock glibc reads: time() (CLOCK_REALTIME_COARSE) and the coarse
+ * clocks follow their fine twins, and all advance over a sleep. */
+static long clock_s(clockid_t id)
+{
+	struct timespec ts;
+	if (clock_gettime(id, &ts))
+		return -1;
+	return ts.tv_sec;
+}
+
+static int case_clocks(void)
+{
+	time_t t0 = time(NULL);
+	long r0 = clock_s(CLOCK_REALTIME), m0 = clock_s(CLOCK_MONOTONIC);
+	printf("after 2000: %d\n", t0 >= 946684800);
+	printf("coarse realtime near realtime: %d\n", labs(clock_s(CLOCK_REALTIME_COARSE) - r0) <= 1);
+	printf("time near realtime: %d\n", labs((long)t0 - r0) <= 1);
+	printf("coarse monotonic near monotonic: %d\n",
+	       labs(clock_s(CLOCK_MONOTONIC_COARSE) - m0) <= 1);
+	printf("boottime ok: %d\n", clock_s(CLOCK_BOOTTIME) >= 0);
+	sleep(2);
+	long dt = (long)time(NULL) - (long)t0, dm = clock_s(CLOCK_MONOTONIC_COARSE) - m0;
+	printf("time advanced 2-3s: %d, coarse monotonic 2-3s: %d\n", dt >= 2 && dt <= 3,
+	       dm >= 2 && dm <= 3);
+	return 0;
+}
+
 /* A signal wakes a sleeper at once: nanosleep fails with EINTR (even under
  * SA_RESTART) and reports the unslept time, in a forked child and in a
  * thread. The sender waits 1 s first, so the sleeper is asleep by then. */
@@ -526,6 +553,8 @@ int main(int argc, char **argv)
 		return case_sigchld();
 	if (!strcmp(c, "trap"))
 		return case_trap();
+	if (!strcmp(c, "clocks"))
+		return case_clocks();
 	if (!strcmp(c, "wake"))
 		return case_wake();
 	if (!strcmp(c, "fpctx"))

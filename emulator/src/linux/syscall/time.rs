@@ -45,6 +45,15 @@ pub(super) fn run(c: &mut Ctx, s: Sysno) -> R {
             }
             Ok(0)
         }
+        // The old `time` of the ppc64 and mips ABIs (their glibc's `time`):
+        // whole seconds, also stored through a non-null pointer.
+        Time => {
+            let secs = clock_ns(c, 0)? / 1_000_000_000;
+            if c.arg(0) != 0 {
+                c.put_words(c.arg(0), &[secs])?;
+            }
+            Ok(secs)
+        }
         Nanosleep => sleep(c, c.arg(0), false),
         ClockNanosleep | ClockNanosleepTime64 => {
             if c.arg(1) & 1 != 0 {
@@ -211,9 +220,11 @@ fn put_itimerspec(
 pub(super) fn clock_ns(c: &Ctx, clk: u64) -> Result<u64, Fail> {
     let v = c.p.cpu.vclock_ns();
     match clk {
-        0 | 8 | 11 => Ok(v.wrapping_add(EPOCH_SECS * 1_000_000_000)), // REALTIME(_ALARM), TAI
-        1 | 4 | 7 | 9 => Ok(v), // MONOTONIC(_RAW), BOOTTIME(_ALARM)
-        2 | 3 | 5 | 6 => Ok(c.p.cpu.icount), // CPU-time clocks
+        // REALTIME, REALTIME_COARSE (glibc's `time`), REALTIME_ALARM, TAI
+        0 | 5 | 8 | 11 => Ok(v.wrapping_add(EPOCH_SECS * 1_000_000_000)),
+        // MONOTONIC, MONOTONIC_RAW, MONOTONIC_COARSE, BOOTTIME(_ALARM)
+        1 | 4 | 6 | 7 | 9 => Ok(v),
+        2 | 3 => Ok(c.p.cpu.icount), // PROCESS_ and THREAD_CPUTIME_ID
         _ => Err(Errno::EINVAL.into()),
     }
 }
