@@ -10,16 +10,21 @@
 //! first try the host's IEEE arithmetic, as QEMU's hard-float path does,
 //! where it provably gives the reference's result and flags whatever the
 //! guest's rules: the rounding mode is to-nearest-even (the host's, which
-//! Rust programs never change), the inexact flag is already set in the
-//! guest flags, every operand is normal or zero (a divisor normal, a
-//! square root's operand not negative unless zero), and the result is
-//! finite and larger in magnitude than the smallest normal. Then no NaN
-//! arises (so NaN rules do not apply), no invalid, division-by-zero or
-//! overflow is raised, the result is not tiny under either tininess rule,
-//! and the only other possible flag, inexact, is already set. Anything
-//! else takes the helper.
+//! Rust programs never change), every operand is normal or zero (a divisor
+//! normal, a square root's operand not negative unless zero), and the
+//! result is finite and larger in magnitude than the smallest normal. Then
+//! no NaN arises (so NaN rules do not apply), no invalid, division-by-zero
+//! or overflow is raised, the result is not tiny under either tininess
+//! rule, and the only possible flag is inexact. Where the guest's flags
+//! have inexact already (sticky flags: riscv64, aarch64) that is all. Where
+//! they do not (flags per instruction: mips `FCSR.Cause`, powerpc64
+//! `FPSCR.FI`), all but the fused multiply-add decide inexact exactly on
+//! the host, from an error-free transformation of the operation (TwoSum,
+//! or a fused multiply-add giving the product's, quotient's or root's
+//! exact error), inside bounds that keep that error exact ([`exact_floor`]).
+//! Anything else takes the helper.
 
-use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{
     AbiParam, InstBuilder, MemFlagsData, Signature, StackSlotData, StackSlotKind, Value, types,
 };
@@ -80,7 +85,8 @@ impl Lower<'_, '_> {
             FpOp::Add | FpOp::Sub | FpOp::Mul | FpOp::Div | FpOp::Sqrt | FpOp::MulAdd
         );
         if !hard {
-            let v = self.fp_call(insn, [a, b, c], rm_v, old, flags);
+            let (v, new) = self.fp_call(insn, [a, b, c], rm_v, old);
+            self.set_slot(flags.0, new);
             self.set_t(dst, v);
             return;
         }
@@ -88,13 +94,18 @@ impl Lower<'_, '_> {
         let fast = self.b.create_block();
         let done = self.b.create_block();
         self.b.append_block_param(done, I64);
+        self.b.append_block_param(done, I64);
 
         let fb = if insn.fmt == FpFormat::F64 { F64_BITS } else { F32_BITS };
-        let mut ok = self.b.ins().band_imm_s(old, INEXACT as i64);
+        let prior = self.b.ins().band_imm_s(old, INEXACT as i64);
         // A fixed mode is a constant here, which Cranelift folds.
         let rne = self.b.ins().icmp_imm_s(IntCC::Equal, rm_v, RoundingMode::NearestEven as i64);
-        let rne = self.bool_to_i64(rne);
-        ok = self.b.ins().band(ok, rne);
+        let mut ok = self.bool_to_i64(rne);
+        if insn.op == FpOp::MulAdd {
+            // No exact inexact test for a fused multiply-add: only when
+            // inexact is raised already.
+            ok = self.b.ins().band(ok, prior);
+        }
         let operands: &[(Value, Operand)] = &match insn.op {
             FpOp::Sqrt => {
                 [(a, Operand::NotNegative), (a, Operand::NotNegative), (a, Operand::NotNegative)]
@@ -110,19 +121,44 @@ impl Lower<'_, '_> {
         self.b.ins().brif(ok, fast, &[], slow, &[]);
 
         self.b.switch_to_block(fast);
-        let r = self.host_fp(insn, a, b, c);
+        let (r, inexact) = self.host_fp(insn, a, b, c);
         let mag = self.b.ins().band_imm_s(r, fb.magnitude);
+        // With inexact raised before: any normal finite result.
         let above = self.b.ins().icmp_imm_s(IntCC::UnsignedGreaterThan, mag, fb.min_normal);
         let finite = self.b.ins().icmp_imm_s(IntCC::UnsignedLessThan, mag, fb.inf);
-        let good = self.b.ins().band(above, finite);
-        self.b.ins().brif(good, done, &[r.into()], slow, &[]);
+        let lenient = self.b.ins().band(above, finite);
+        let lenient = self.bool_to_i64(lenient);
+        let mut good = self.b.ins().band(lenient, prior);
+        let new = match inexact {
+            None => old,
+            Some(inexact) => {
+                // Else only where the host's error term is exact (see
+                // `exact_floor`), and well below overflow.
+                let floor = exact_floor(&fb, insn.op) << fb.exp_shift;
+                let ceiling = (fb.exp_max - 1) << fb.exp_shift;
+                let low = self.b.ins().icmp_imm_s(IntCC::UnsignedGreaterThanOrEqual, mag, floor);
+                let high = self.b.ins().icmp_imm_s(IntCC::UnsignedLessThan, mag, ceiling);
+                let mut strict = self.b.ins().band(low, high);
+                if insn.op == FpOp::Div {
+                    let dividend = self.b.ins().band_imm_s(a, fb.magnitude);
+                    let big =
+                        self.b.ins().icmp_imm_s(IntCC::UnsignedGreaterThanOrEqual, dividend, floor);
+                    strict = self.b.ins().band(strict, big);
+                }
+                let strict = self.bool_to_i64(strict);
+                good = self.b.ins().bor(good, strict);
+                self.b.ins().bor(old, inexact)
+            }
+        };
+        self.b.ins().brif(good, done, &[r.into(), new.into()], slow, &[]);
 
         self.b.switch_to_block(slow);
-        let v = self.fp_call(insn, [a, b, c], rm_v, old, flags);
-        self.b.ins().jump(done, &[v.into()]);
+        let (v, raised) = self.fp_call(insn, [a, b, c], rm_v, old);
+        self.b.ins().jump(done, &[v.into(), raised.into()]);
 
         self.b.switch_to_block(done);
-        let v = self.b.block_params(done)[0];
+        let (v, new) = (self.b.block_params(done)[0], self.b.block_params(done)[1]);
+        self.set_slot(flags.0, new);
         self.set_t(dst, v);
     }
 
@@ -147,9 +183,13 @@ impl Lower<'_, '_> {
         self.bool_to_i64(r)
     }
 
-    /// The op on the host's floating point (to-nearest-even); the result's
-    /// bits, an f32 zero-extended.
-    fn host_fp(&mut self, insn: FpInsn, a: Value, b: Value, c: Value) -> Value {
+    /// The op on the host's floating point (to-nearest-even): the result's
+    /// bits (an f32 zero-extended) and, but for a fused multiply-add,
+    /// `INEXACT` or 0 from the exact error of the operation (an
+    /// error-free transformation): `a + b - s` by TwoSum, `a * b - p`,
+    /// `a - q * b` and `a - r * r` by a fused multiply-add. The error is
+    /// exact where the result lies within the bounds `lower_fp` checks.
+    fn host_fp(&mut self, insn: FpInsn, a: Value, b: Value, c: Value) -> (Value, Option<Value>) {
         let (fty, ity) = match insn.fmt {
             FpFormat::F64 => (types::F64, I64),
             FpFormat::F32 => (types::F32, types::I32),
@@ -159,28 +199,57 @@ impl Lower<'_, '_> {
             l.b.ins().bitcast(fty, MemFlagsData::new(), x)
         };
         let (x, y, z) = (to_float(self, a), to_float(self, b), to_float(self, c));
-        let r = match insn.op {
-            FpOp::Add => self.b.ins().fadd(x, y),
-            FpOp::Sub => self.b.ins().fsub(x, y),
-            FpOp::Mul => self.b.ins().fmul(x, y),
-            FpOp::Div => self.b.ins().fdiv(x, y),
-            FpOp::Sqrt => self.b.ins().sqrt(x),
-            _ => self.b.ins().fma(x, y, z),
+        let (r, err) = match insn.op {
+            FpOp::Add | FpOp::Sub => {
+                let y = if insn.op == FpOp::Sub { self.b.ins().fneg(y) } else { y };
+                let s = self.b.ins().fadd(x, y);
+                let yv = self.b.ins().fsub(s, x);
+                let xv = self.b.ins().fsub(s, yv);
+                let dx = self.b.ins().fsub(x, xv);
+                let dy = self.b.ins().fsub(y, yv);
+                (s, Some(self.b.ins().fadd(dx, dy)))
+            }
+            FpOp::Mul => {
+                let p = self.b.ins().fmul(x, y);
+                let np = self.b.ins().fneg(p);
+                (p, Some(self.b.ins().fma(x, y, np)))
+            }
+            FpOp::Div => {
+                let q = self.b.ins().fdiv(x, y);
+                let nq = self.b.ins().fneg(q);
+                (q, Some(self.b.ins().fma(nq, y, x)))
+            }
+            FpOp::Sqrt => {
+                let r = self.b.ins().sqrt(x);
+                let nr = self.b.ins().fneg(r);
+                (r, Some(self.b.ins().fma(nr, r, x)))
+            }
+            _ => (self.b.ins().fma(x, y, z), None),
         };
         let r = self.b.ins().bitcast(ity, MemFlagsData::new(), r);
-        if ity == I64 { r } else { self.b.ins().uextend(I64, r) }
+        let r = if ity == I64 { r } else { self.b.ins().uextend(I64, r) };
+        let inexact = err.map(|e| {
+            let zero = if fty == types::F64 {
+                self.b.ins().f64const(0.0)
+            } else {
+                self.b.ins().f32const(0.0)
+            };
+            let ne = self.b.ins().fcmp(FloatCC::NotEqual, e, zero);
+            // INEXACT is bit 0: the comparison's 0 or 1 is the flag.
+            self.bool_to_i64(ne)
+        });
+        (r, inexact)
     }
 
-    /// Call the reference for the op; ORs the flags it raised into slot
-    /// `flags` (whose value here is `old`) and returns the result.
+    /// Call the reference for the op: its result, and `old` (the flags
+    /// slot's value here) ORed with the flags it raised.
     fn fp_call(
         &mut self,
         insn: FpInsn,
         [a, b, c]: [Value; 3],
         rm: Value,
         old: Value,
-        flags: Slot,
-    ) -> Value {
+    ) -> (Value, Value) {
         let out =
             self.b.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, 8, 3));
         let out_addr = self.b.ins().stack_addr(I64, out, 0);
@@ -196,9 +265,28 @@ impl Lower<'_, '_> {
         let call = self.b.ins().call_indirect(sig, helper, &[desc, a, b, c, rm, out_addr]);
         let v = self.b.inst_results(call)[0];
         let raised = self.b.ins().load(I64, self.trusted, out_addr, 0);
-        let new = self.b.ins().bor(old, raised);
-        self.set_slot(flags.0, new);
-        v
+        (v, self.b.ins().bor(old, raised))
+    }
+}
+
+/// The smallest exponent field of a result (and of a dividend) for which
+/// the fast path's error term is exact without an inexact flag raised
+/// before: the error's lowest bit must not fall below the smallest
+/// subnormal. A product's or quotient's error has bits down to
+/// `ulp(x) * ulp(y)`, about `2^(e - 2 * mantissa)`; a square root's down to
+/// `ulp(r)^2`. The sum's TwoSum error is exact for any normal result; its
+/// floor leaves out the lowest binade, where a result rounded up to the
+/// smallest normal may have been tiny before rounding.
+const fn exact_floor(fb: &Bits, op: FpOp) -> i64 {
+    // Mantissa bits and exponent bias of the format.
+    let (mant, bias) = if fb.exp_max == 0x7ff { (52, 1023) } else { (23, 127) };
+    let emin_sub = 1 - bias - mant; // exponent of the smallest subnormal
+    match op {
+        // e - 2 * mant >= emin_sub, with two bits to spare.
+        FpOp::Mul | FpOp::Div => emin_sub + 2 * mant + 2 + bias,
+        // 2 * (e - mant) >= emin_sub, with two bits to spare.
+        FpOp::Sqrt => (emin_sub + 2 * mant) / 2 + 2 + bias,
+        _ => 2,
     }
 }
 
