@@ -203,9 +203,12 @@ fn kernel_probe_execs_programs_and_scripts() {
     }
 }
 
-/// `memtest maps` and `memtest remap` (`guest/libc-tests/src/memtest.c`),
-/// static and dynamic, under both engines, against QEMU, with two
-/// corrections where QEMU 7.2 departs from Linux:
+/// `memtest maps`, `memtest remap` and `memtest shared`
+/// (`guest/libc-tests/src/memtest.c`; `shared`: a parent/child counter in
+/// shared anonymous memory, and a shared file mapping against `read`,
+/// `write`, `pwrite`, `ftruncate`, a second mapping and a child's), static
+/// and dynamic, under both engines, against QEMU, with two corrections
+/// where QEMU 7.2 departs from Linux:
 /// - its `/proc/self/maps` does not name the program break's pages
 ///   `[heap]`, which Linux does;
 /// - its 32-bit targets answer `mremap` of unmapped memory with `EINVAL`
@@ -240,6 +243,7 @@ fn memory_mappings_match_qemu() {
             let bin = bin(arch, kind);
             let maps = linux_maps(&qemu_run(&qemu, triple, &bin, "maps", &["@DIR"]));
             let remap = plain(&qemu_run(&qemu, triple, &bin, "remap", &["@DIR"]));
+            let shared = plain(&qemu_run(&qemu, triple, &bin, "shared", &["@DIR"]));
             if arch == "riscv64" && remap_want.is_none() {
                 remap_want = Some(remap.clone());
             }
@@ -248,7 +252,7 @@ fn memory_mappings_match_qemu() {
                 assert_eq!(remap, want_remap, "QEMU's {arch} {kind} remap differs from riscv64's");
             }
             for engine in ["interp", "jit"] {
-                for (case, want) in [("maps", &maps), ("remap", &want_remap)] {
+                for (case, want) in [("maps", &maps), ("remap", &want_remap), ("shared", &shared)] {
                     let got = bohr_run(arch, engine, triple, &bin, case, &["@DIR"]);
                     compared += 1;
                     if plain(&got) != *want {

@@ -44,6 +44,7 @@ pub enum Sysno {
     Mremap,
     Mprotect,
     Madvise,
+    Msync,
     Getpid,
     Getppid,
     Gettid,

@@ -23,6 +23,7 @@ pub mod lower;
 pub mod overlay;
 pub mod pipe;
 pub mod procfs;
+pub mod shared;
 pub mod signal;
 mod syscall;
 pub mod thread;
@@ -225,6 +226,9 @@ pub struct Kernel {
     /// The thread group (pid) of every thread created by `clone`, by tid,
     /// so that a signal to a tid finds its process.
     pub thread_groups: std::collections::BTreeMap<u32, u32>,
+    /// The objects of files mapped `MAP_SHARED` (see `shared`), which `fs`
+    /// keeps coherent with `read` and `write`.
+    pub shared_files: shared::SharedFilesRef,
 }
 
 /// A failure of the host under a guest world: Bohr could not do its part,
@@ -242,9 +246,13 @@ pub enum HostError {
 }
 
 impl Kernel {
+    /// A kernel over `fs`, wrapped so that shared file mappings stay
+    /// coherent with its files (see `shared`).
     pub fn new(fs: Box<dyn FileSystem>, seed: u64) -> Self {
+        let shared_files = shared::SharedFilesRef::default();
         Kernel {
-            fs,
+            fs: Box::new(shared::CoherentFs::new(fs, shared_files.clone())),
+            shared_files,
             events: Vec::new(),
             seed,
             write_path: WritePath::Host,
@@ -601,6 +609,7 @@ impl Process {
         self.robust_list = (0, 0);
         self.tid = self.pid;
         self.mem = mem;
+        shared::flush(&kernel.shared_files);
         self.cpu = cpu;
         self.engine = engine;
         self.portal_len = 0;
@@ -818,6 +827,10 @@ impl Process {
         }
         self.drop_threads(kernel);
         self.timers.clear();
+        // Its memory is done with: shared objects only it mapped go back
+        // to their files now, before anyone reads them.
+        self.mem.unmap_shared();
+        shared::flush(&kernel.shared_files);
         self.fds.close_all();
         // A forked process becomes a zombie until its parent reaps it; its
         // own children are orphans, and nobody waits for orphans: their

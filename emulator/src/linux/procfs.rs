@@ -108,6 +108,9 @@ pub fn maps_text(maps: &[MapEntry], is_64bit: bool) -> Vec<u8> {
             Backing::File { path, offset, dev, ino, shared } => {
                 (*offset, *dev, *ino, *shared, path)
             }
+            // Linux's shared anonymous memory is a deleted shmem file of
+            // device 00:01.
+            Backing::SharedAnon { ino } => (0, 1, *ino, true, b"/dev/zero (deleted)"),
             Backing::Heap => (0, 0, 0, false, b"[heap]"),
             Backing::Stack => (0, 0, 0, false, b"[stack]"),
             Backing::Kernel(n) => (0, 0, 0, false, n.as_bytes()),

@@ -70,6 +70,7 @@ pub static SYSCALLS: &[(u32, Sysno)] = &[
     (136, Sysno::Personality),
     (140, Sysno::Llseek),
     (142, Sysno::Newselect),
+    (144, Sysno::Msync),
     (145, Sysno::Readv),
     (146, Sysno::Writev),
     (147, Sysno::Getsid),

@@ -82,6 +82,7 @@ pub static SYSCALLS: &[(u32, Sysno)] = &[
     (BASE + 136, Sysno::Personality),
     (BASE + 140, Sysno::Llseek),
     (BASE + 142, Sysno::Newselect),
+    (BASE + 144, Sysno::Msync),
     (BASE + 145, Sysno::Readv),
     (BASE + 146, Sysno::Writev),
     (BASE + 147, Sysno::CacheFlush),

@@ -215,7 +215,7 @@ fn run(c: &mut Ctx, s: Sysno) -> R {
         | Ftruncate | Ftruncate64 | Truncate | Truncate64 | Fsync | Fdatasync | Sendfile
         | Sendfile64 | CopyFileRange | Poll | Ppoll | PpollTime64 | Newselect | Pselect6
         | Pselect6Time64 | Getcwd | Chdir | Fchdir | Umask => files::run(c, s),
-        Brk | Mmap | Mmap2 | Munmap | Mprotect | Mremap | Madvise => memory::run(c, s),
+        Brk | Mmap | Mmap2 | Munmap | Mprotect | Mremap | Madvise | Msync => memory::run(c, s),
         ClockGettime | ClockGettime64 | ClockGetres | ClockGetresTime64 | Gettimeofday
         | Nanosleep | ClockNanosleep | ClockNanosleepTime64 | Times | Getrusage => time::run(c, s),
         RtSigaction | RtSigprocmask | RtSigpending | RtSigsuspend | RtSigtimedwait
