@@ -270,3 +270,37 @@ fn memory_mappings_match_qemu() {
     }
     cross::assert_none_failed(&failures, compared, "runs differ");
 }
+
+/// `memtest othermaps`: a parent reads its child's `/proc/<pid>/maps`.
+/// qemu-user shows its own host mappings there, so the expected lines are
+/// written out (they are what the same program prints on Linux, built
+/// for the host).
+#[test]
+fn other_processes_maps_are_listed_as_linux_lists_them() {
+    let root = guest_cases::repo_root();
+    let want = "child's lines that do not parse: 0\n\
+                child's shared mapping: rw-s offset 00001000 other-map\n\
+                child's private mapping: r--p offset 00000000 other-map\n\
+                here, the child's shared address: not listed\n\
+                child: status 0000\n\
+                maps of the reaped child: No such file or directory\n";
+    let mut failures = Vec::new();
+    let mut runs = 0;
+    for &(arch, qemu_name, triple) in ARCHES {
+        // The dynamic builds need the cross libc (QEMU itself is not run).
+        if cross::tools(arch, qemu_name, triple).is_none() {
+            continue;
+        }
+        for kind in KINDS {
+            let bin = root.join("guest/libc-tests/bin").join(arch).join(format!("memtest-{kind}"));
+            for engine in ["interp", "jit"] {
+                let got = bohr_run(arch, engine, triple, &bin, "othermaps", &["@DIR"]);
+                runs += 1;
+                if String::from_utf8_lossy(&got.stdout) != want || got.status.code() != Some(0) {
+                    failures.push(format!("{arch} {kind} ({engine})\n{}", show(&got)));
+                }
+            }
+        }
+    }
+    cross::assert_none_failed(&failures, runs, "runs differ");
+}

@@ -229,6 +229,11 @@ pub struct Kernel {
     /// The objects of files mapped `MAP_SHARED` (see `shared`), which `fs`
     /// keeps coherent with `read` and `write`.
     pub shared_files: shared::SharedFilesRef,
+    /// Every live process's mappings as of the end of its last time
+    /// slice (or its creation), by pid, for `/proc/<pid>/maps` of other
+    /// processes: only the running process changes its mappings, so these
+    /// are current for every other one.
+    pub proc_maps: std::collections::BTreeMap<u32, procfs::PublishedMaps>,
 }
 
 /// A failure of the host under a guest world: Bohr could not do its part,
@@ -253,6 +258,7 @@ impl Kernel {
         Kernel {
             fs: Box::new(shared::CoherentFs::new(fs, shared_files.clone())),
             shared_files,
+            proc_maps: std::collections::BTreeMap::new(),
             events: Vec::new(),
             seed,
             write_path: WritePath::Host,
@@ -609,6 +615,8 @@ impl Process {
         self.robust_list = (0, 0);
         self.tid = self.pid;
         self.mem = mem;
+        // A new address space counts its changes afresh.
+        kernel.proc_maps.remove(&self.pid);
         shared::flush(&kernel.shared_files);
         self.cpu = cpu;
         self.engine = engine;
@@ -641,6 +649,32 @@ impl Process {
 
     /// Run for at most `fuel` guest instructions.
     pub fn run(&mut self, kernel: &mut Kernel, fuel: u64) -> RunState {
+        let state = self.run_slice(kernel, fuel);
+        self.publish_maps(kernel);
+        state
+    }
+
+    /// Give the kernel a copy of this process's mappings if they changed
+    /// since the last one (see [`Kernel::proc_maps`]); a process that has
+    /// exited has none.
+    pub fn publish_maps(&self, kernel: &mut Kernel) {
+        if self.exit.is_some() {
+            kernel.proc_maps.remove(&self.pid);
+            return;
+        }
+        let generation = self.mem.generation();
+        if kernel.proc_maps.get(&self.pid).is_some_and(|m| m.generation == generation) {
+            return;
+        }
+        let maps = procfs::PublishedMaps {
+            generation,
+            maps: self.mem.maps(),
+            is_64bit: self.arch.is_64bit(),
+        };
+        kernel.proc_maps.insert(self.pid, maps);
+    }
+
+    fn run_slice(&mut self, kernel: &mut Kernel, fuel: u64) -> RunState {
         if let Some(s) = self.exit {
             return RunState::Exited(s);
         }
@@ -831,6 +865,7 @@ impl Process {
         // to their files now, before anyone reads them.
         self.mem.unmap_shared();
         shared::flush(&kernel.shared_files);
+        kernel.proc_maps.remove(&self.pid);
         self.fds.close_all();
         // A forked process becomes a zombie until its parent reaps it; its
         // own children are orphans, and nobody waits for orphans: their

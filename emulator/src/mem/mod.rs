@@ -30,7 +30,7 @@ mod tlb;
 
 use std::sync::Arc;
 
-pub use budget::{BudgetStats, MemBudget};
+pub use budget::{BudgetStats, MAX_SHARED_OBJECTS, MemBudget};
 pub use shared::{SharedError, SharedMem, SharedRef};
 
 use pagetable::PageTable;
@@ -253,6 +253,8 @@ pub struct AddressSpace {
     /// The world's budget of committed pages, shared with its other
     /// address spaces; `None` charges nothing.
     budget: Option<Arc<MemBudget>>,
+    /// Counts changes of the mappings (what [`AddressSpace::maps`] lists).
+    generation: u64,
 }
 
 impl Drop for AddressSpace {
@@ -298,6 +300,7 @@ impl AddressSpace {
             invalidations: Vec::new(),
             max_pages: DEFAULT_MAX_PAGES,
             budget: None,
+            generation: 0,
         })
     }
 
@@ -511,9 +514,17 @@ impl AddressSpace {
             .collect()
     }
 
+    /// A number that changes whenever the mappings change (map, unmap,
+    /// protect), so a copy of [`AddressSpace::maps`] can tell it is
+    /// current.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
     /// Forget TLB entries and translations of `[first, last)` (the caller
     /// replaces the contents).
     fn drop_pages(&mut self, first: u64, last: u64) {
+        self.generation += 1;
         self.tlb.flush_pages(first, last);
         for pn in self.pages.take_code(first, last) {
             self.code_writes_push(pn);
@@ -566,6 +577,7 @@ impl AddressSpace {
         }
         let charged = (last - first) - self.pages.shared_in(first, last);
         self.commit(first, last, Some(perms), charged)?;
+        self.generation += 1;
         self.tlb.flush_pages(first, last);
         if !perms.contains(Perms::X) {
             // Code that can no longer be executed must not be reused.

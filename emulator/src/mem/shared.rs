@@ -53,10 +53,14 @@ impl SharedMem {
         id: u64,
         budget: Option<Arc<MemBudget>>,
     ) -> Result<Arc<SharedMem>, SharedError> {
-        if let Some(b) = &budget
-            && !b.charge(pages)
-        {
-            return Err(SharedError::NoMemory);
+        if let Some(b) = &budget {
+            if !b.start_object() {
+                return Err(SharedError::NoMemory);
+            }
+            if !b.charge(pages) {
+                b.end_object();
+                return Err(SharedError::NoMemory);
+            }
         }
         // SAFETY: a plain system call on a NUL-terminated name; the result
         // is checked before use.
@@ -65,6 +69,7 @@ impl SharedMem {
             let e = std::io::Error::last_os_error();
             if let Some(b) = &budget {
                 b.release(pages);
+                b.end_object();
             }
             return Err(SharedError::Host(e));
         }
@@ -190,6 +195,7 @@ impl Drop for SharedMem {
     fn drop(&mut self) {
         if let Some(b) = &self.budget {
             b.release(self.pages());
+            b.end_object();
         }
     }
 }
@@ -232,6 +238,15 @@ mod tests {
         assert!(matches!(m.grow(9), Err(SharedError::NoMemory)));
         assert_eq!(m.pages(), 5);
         assert!(matches!(SharedMem::new(4, 2, Some(budget.clone())), Err(SharedError::NoMemory)));
+        // The descriptors are capped too.
+        let big = Arc::new(MemBudget::new(1 << 30));
+        let all: Vec<_> = (0..crate::mem::MAX_SHARED_OBJECTS)
+            .map(|i| SharedMem::new(1, i, Some(big.clone())).unwrap())
+            .collect();
+        assert!(matches!(SharedMem::new(1, 0, Some(big.clone())), Err(SharedError::NoMemory)));
+        drop(all);
+        assert!(SharedMem::new(1, 0, Some(big.clone())).is_ok());
+        assert_eq!(big.used_bytes(), 0);
         m.write(PAGE_SIZE - 2, b"abcd");
         let mut buf = [9u8; 6];
         m.read(PAGE_SIZE - 3, &mut buf);

@@ -3,7 +3,8 @@
  * `remap` exercises mremap, madvise, mprotect on file mappings and brk;
  * `shared` checks that MAP_SHARED memory is shared: anonymous between a
  * parent and its children, and of a file with read, write and its other
- * mappings, in this process and in others.
+ * mappings, in this process and in others; `othermaps` reads a child's
+ * /proc/<pid>/maps.
  * Every case prints only facts that hold at any address (never an
  * address), so its output can be compared with QEMU's. */
 #define _GNU_SOURCE
@@ -31,11 +32,12 @@ static struct map maps[512];
 static int nmaps;
 static int bad_lines;
 
-/* Parse /proc/self/maps into `maps`; counts lines that do not parse. */
-static void read_maps(void)
+/* Parse the maps file `path` into `maps`; counts lines that do not
+ * parse. */
+static void read_maps_of(const char *path)
 {
 	static char buf[1 << 16];
-	int fd = open("/proc/self/maps", O_RDONLY);
+	int fd = open(path, O_RDONLY);
 	if (fd < 0) {
 		printf("open maps: %s\n", strerror(errno));
 		exit(1);
@@ -69,6 +71,11 @@ static void read_maps(void)
 		}
 		line = nl + 1;
 	}
+}
+
+static void read_maps(void)
+{
+	read_maps_of("/proc/self/maps");
 }
 
 static struct map *find(const void *addr)
@@ -407,8 +414,8 @@ static int case_shared(const char *dir)
 	show_pread("pread after a private store", fd, 100, 1);
 	printf("msync: %d\n", msync(m, 8192, MS_SYNC));
 	errno = 0;
-	printf("msync MS_SYNC|MS_ASYNC: %d %s\n", msync(m, 4096, MS_SYNC | MS_ASYNC),
-	       strerror(errno));
+	int r = msync(m, 4096, MS_SYNC | MS_ASYNC);
+	printf("msync MS_SYNC|MS_ASYNC: %d %s\n", r, strerror(errno));
 
 	/* The mapping survives a fork shared, and another process mapping
 	 * the file sees and makes the same bytes. */
@@ -453,12 +460,58 @@ static int case_shared(const char *dir)
 	return 0;
 }
 
+/* A child's mappings through /proc/<pid>/maps (qemu-user shows its own
+ * host mappings there, so this case is checked against Linux's rules). */
+static int case_othermaps(const char *dir)
+{
+	char path[256];
+	int fd = make_file(dir, "other-map", path, 3);
+	int ready[2], done[2];
+	if (pipe(ready) || pipe(done)) {
+		printf("pipe: %s\n", strerror(errno));
+		return 1;
+	}
+	pid_t pid = fork();
+	if (pid == 0) {
+		char *addrs[2];
+		addrs[0] = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 4096);
+		addrs[1] = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (addrs[0] == MAP_FAILED || addrs[1] == MAP_FAILED)
+			_exit(5);
+		if (write(ready[1], addrs, sizeof addrs) != sizeof addrs)
+			_exit(6);
+		await_turn(done[0]);
+		_exit(0);
+	}
+	char *addrs[2];
+	if (read(ready[0], addrs, sizeof addrs) != sizeof addrs) {
+		printf("the child sent no addresses\n");
+		return 1;
+	}
+	char procpath[64];
+	snprintf(procpath, sizeof procpath, "/proc/%d/maps", (int)pid);
+	read_maps_of(procpath);
+	printf("child's lines that do not parse: %d\n", bad_lines);
+	describe("child's shared mapping", addrs[0]);
+	describe("child's private mapping", addrs[1]);
+	read_maps();
+	describe("here, the child's shared address", addrs[0]);
+	give_turn(done[1]);
+	reap("child");
+	errno = 0;
+	int gone = open(procpath, O_RDONLY);
+	printf("maps of the reaped child: %s\n", gone < 0 ? strerror(errno) : "still there");
+	close(fd);
+	unlink(path);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	/* Line by line, so a crash shows how far the case got. */
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc < 3) {
-		fprintf(stderr, "usage: memtest maps|remap|shared DIR\n");
+		fprintf(stderr, "usage: memtest maps|remap|shared|othermaps DIR\n");
 		return 2;
 	}
 	if (!strcmp(argv[1], "maps"))
@@ -467,6 +520,8 @@ int main(int argc, char **argv)
 		return case_remap(argv[2]);
 	if (!strcmp(argv[1], "shared"))
 		return case_shared(argv[2]);
+	if (!strcmp(argv[1], "othermaps"))
+		return case_othermaps(argv[2]);
 	fprintf(stderr, "memtest: unknown case %s\n", argv[1]);
 	return 2;
 }

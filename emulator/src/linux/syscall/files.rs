@@ -422,7 +422,7 @@ fn sys_open(c: &mut Ctx, dirfd: i64, path: &[u8], raw_flags: u64, mode: u64) -> 
     // O_CREAT|O_EXCL never follows a final symlink: it fails with EEXIST.
     let follow = !(flags.nofollow || flags.create && flags.excl);
     let abs = c.lookup(dirfd, path, follow)?;
-    if let Some(node) = procfs::lookup(c.p, &abs) {
+    if let Some(node) = procfs::lookup(c.k, c.p, &abs) {
         let st = node.stat(&abs);
         let obj: Box<dyn crate::linux::FileObject> = match node {
             ProcNode::File(data) => Box::new(ProcFile { data, pos: 0, st }),
