@@ -58,6 +58,8 @@ pub enum Sysno {
     ClockGettime,
     ClockGetres,
     Gettimeofday,
+    /// The old `time` (powerpc64, mips o32): seconds of `CLOCK_REALTIME`.
+    Time,
     Nanosleep,
     ClockNanosleep,
     Getrandom,

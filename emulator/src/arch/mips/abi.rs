@@ -25,6 +25,7 @@ pub static SYSCALLS: &[(u32, Sysno)] = &[
     (BASE + 10, Sysno::Unlink),
     (BASE + 11, Sysno::Execve),
     (BASE + 12, Sysno::Chdir),
+    (BASE + 13, Sysno::Time),
     (BASE + 15, Sysno::Chmod),
     (BASE + 19, Sysno::Lseek),
     (BASE + 20, Sysno::Getpid),

@@ -21,6 +21,7 @@ pub static SYSCALLS: &[(u32, Sysno)] = &[
     (10, Sysno::Unlink),
     (11, Sysno::Execve),
     (12, Sysno::Chdir),
+    (13, Sysno::Time),
     (15, Sysno::Chmod),
     (19, Sysno::Lseek),
     (20, Sysno::Getpid),

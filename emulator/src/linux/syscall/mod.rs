@@ -216,7 +216,7 @@ fn run(c: &mut Ctx, s: Sysno) -> R {
         | Sendfile64 | CopyFileRange | Poll | Ppoll | PpollTime64 | Newselect | Pselect6
         | Pselect6Time64 | Getcwd | Chdir | Fchdir | Umask => files::run(c, s),
         Brk | Mmap | Mmap2 | Munmap | Mprotect | Mremap | Madvise | Msync => memory::run(c, s),
-        ClockGettime | ClockGettime64 | ClockGetres | ClockGetresTime64 | Gettimeofday
+        ClockGettime | ClockGettime64 | ClockGetres | ClockGetresTime64 | Gettimeofday | Time
         | Nanosleep | ClockNanosleep | ClockNanosleepTime64 | Times | Getrusage => time::run(c, s),
         RtSigaction | RtSigprocmask | RtSigpending | RtSigsuspend | RtSigtimedwait
         | RtSigtimedwaitTime64 | RtSigqueueinfo | Sigaltstack | Kill | Tkill | Tgkill | Pause

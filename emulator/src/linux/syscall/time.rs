@@ -45,6 +45,16 @@ pub(super) fn run(c: &mut Ctx, s: Sysno) -> R {
             }
             Ok(0)
         }
+        Time => {
+            // glibc's `time()` on powerpc64 without a vDSO: seconds of
+            // CLOCK_REALTIME, also stored as a `time_t` (a word) at a
+            // non-null argument.
+            let secs = clock_ns(c, 0)? / 1_000_000_000;
+            if c.arg(0) != 0 {
+                c.put_words(c.arg(0), &[secs])?;
+            }
+            Ok(secs)
+        }
         Nanosleep => sleep(c, c.arg(0), false),
         ClockNanosleep | ClockNanosleepTime64 => {
             if c.arg(1) & 1 != 0 {
