@@ -111,6 +111,8 @@ pub enum Sysno {
     Truncate64,
     Fsync,
     Fdatasync,
+    /// `fadvise64` (`arm_fadvise64_64` on arm, with the advice second).
+    Fadvise64,
     Sendfile,
     Sendfile64,
     CopyFileRange,

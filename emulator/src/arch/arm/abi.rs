@@ -134,6 +134,7 @@ pub static SYSCALLS: &[(u32, Sysno)] = &[
     (264, Sysno::ClockGetres),
     (265, Sysno::ClockNanosleep),
     (268, Sysno::Tgkill),
+    (270, Sysno::Fadvise64),
     (280, Sysno::Waitid),
     (322, Sysno::Openat),
     (323, Sysno::Mkdirat),

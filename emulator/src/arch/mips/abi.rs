@@ -126,6 +126,7 @@ pub static SYSCALLS: &[(u32, Sysno)] = &[
     (BASE + 240, Sysno::SchedGetaffinity),
     (BASE + 246, Sysno::ExitGroup),
     (BASE + 252, Sysno::SetTidAddress),
+    (BASE + 254, Sysno::Fadvise64),
     (BASE + 257, Sysno::TimerCreate),
     (BASE + 258, Sysno::TimerSettime),
     (BASE + 259, Sysno::TimerGettime),

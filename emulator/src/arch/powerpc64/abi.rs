@@ -116,6 +116,7 @@ pub static SYSCALLS: &[(u32, Sysno)] = &[
     (221, Sysno::Futex),
     (223, Sysno::SchedGetaffinity),
     (232, Sysno::SetTidAddress),
+    (233, Sysno::Fadvise64),
     (234, Sysno::ExitGroup),
     (240, Sysno::TimerCreate),
     (241, Sysno::TimerSettime),

@@ -212,9 +212,9 @@ fn run(c: &mut Ctx, s: Sysno) -> R {
         | Dup2 | Dup3 | Unlink | Unlinkat | Rmdir | Mkdir | Mkdirat | Faccessat | Faccessat2
         | Access | Readlink | Readlinkat | Symlink | Symlinkat | Link | Linkat | Rename
         | Renameat | Renameat2 | Chmod | Fchmod | Fchmodat | Fchown | Fchownat | Utimensat
-        | Ftruncate | Ftruncate64 | Truncate | Truncate64 | Fsync | Fdatasync | Sendfile
-        | Sendfile64 | CopyFileRange | Poll | Ppoll | PpollTime64 | Newselect | Pselect6
-        | Pselect6Time64 | Getcwd | Chdir | Fchdir | Umask => files::run(c, s),
+        | Ftruncate | Ftruncate64 | Truncate | Truncate64 | Fsync | Fdatasync | Fadvise64
+        | Sendfile | Sendfile64 | CopyFileRange | Poll | Ppoll | PpollTime64 | Newselect
+        | Pselect6 | Pselect6Time64 | Getcwd | Chdir | Fchdir | Umask => files::run(c, s),
         Brk | Mmap | Mmap2 | Munmap | Mprotect | Mremap | Madvise | Msync => memory::run(c, s),
         ClockGettime | ClockGettime64 | ClockGetres | ClockGetresTime64 | Gettimeofday | Time
         | Nanosleep | ClockNanosleep | ClockNanosleepTime64 | Times | Getrusage => time::run(c, s),
