@@ -203,9 +203,12 @@ fn kernel_probe_execs_programs_and_scripts() {
     }
 }
 
-/// `memtest maps` and `memtest remap` (`guest/libc-tests/src/memtest.c`),
-/// static and dynamic, under both engines, against QEMU, with two
-/// corrections where QEMU 7.2 departs from Linux:
+/// `memtest maps`, `memtest remap` and `memtest shared`
+/// (`guest/libc-tests/src/memtest.c`; `shared`: a parent/child counter in
+/// shared anonymous memory, and a shared file mapping against `read`,
+/// `write`, `pwrite`, `ftruncate`, a second mapping and a child's), static
+/// and dynamic, under both engines, against QEMU, with two corrections
+/// where QEMU 7.2 departs from Linux:
 /// - its `/proc/self/maps` does not name the program break's pages
 ///   `[heap]`, which Linux does;
 /// - its 32-bit targets answer `mremap` of unmapped memory with `EINVAL`
@@ -240,6 +243,7 @@ fn memory_mappings_match_qemu() {
             let bin = bin(arch, kind);
             let maps = linux_maps(&qemu_run(&qemu, triple, &bin, "maps", &["@DIR"]));
             let remap = plain(&qemu_run(&qemu, triple, &bin, "remap", &["@DIR"]));
+            let shared = plain(&qemu_run(&qemu, triple, &bin, "shared", &["@DIR"]));
             if arch == "riscv64" && remap_want.is_none() {
                 remap_want = Some(remap.clone());
             }
@@ -248,7 +252,7 @@ fn memory_mappings_match_qemu() {
                 assert_eq!(remap, want_remap, "QEMU's {arch} {kind} remap differs from riscv64's");
             }
             for engine in ["interp", "jit"] {
-                for (case, want) in [("maps", &maps), ("remap", &want_remap)] {
+                for (case, want) in [("maps", &maps), ("remap", &want_remap), ("shared", &shared)] {
                     let got = bohr_run(arch, engine, triple, &bin, case, &["@DIR"]);
                     compared += 1;
                     if plain(&got) != *want {
@@ -265,4 +269,38 @@ fn memory_mappings_match_qemu() {
         }
     }
     cross::assert_none_failed(&failures, compared, "runs differ");
+}
+
+/// `memtest othermaps`: a parent reads its child's `/proc/<pid>/maps`.
+/// qemu-user shows its own host mappings there, so the expected lines are
+/// written out (they are what the same program prints on Linux, built
+/// for the host).
+#[test]
+fn other_processes_maps_are_listed_as_linux_lists_them() {
+    let root = guest_cases::repo_root();
+    let want = "child's lines that do not parse: 0\n\
+                child's shared mapping: rw-s offset 00001000 other-map\n\
+                child's private mapping: r--p offset 00000000 other-map\n\
+                here, the child's shared address: not listed\n\
+                child: status 0000\n\
+                maps of the reaped child: No such file or directory\n";
+    let mut failures = Vec::new();
+    let mut runs = 0;
+    for &(arch, qemu_name, triple) in ARCHES {
+        // The dynamic builds need the cross libc (QEMU itself is not run).
+        if cross::tools(arch, qemu_name, triple).is_none() {
+            continue;
+        }
+        for kind in KINDS {
+            let bin = root.join("guest/libc-tests/bin").join(arch).join(format!("memtest-{kind}"));
+            for engine in ["interp", "jit"] {
+                let got = bohr_run(arch, engine, triple, &bin, "othermaps", &["@DIR"]);
+                runs += 1;
+                if String::from_utf8_lossy(&got.stdout) != want || got.status.code() != Some(0) {
+                    failures.push(format!("{arch} {kind} ({engine})\n{}", show(&got)));
+                }
+            }
+        }
+    }
+    cross::assert_none_failed(&failures, runs, "runs differ");
 }

@@ -7,7 +7,7 @@
 use crate::arch::Sysno;
 
 /// Number of entries in [`GENERIC_SYSCALLS`].
-pub const GENERIC_LEN: usize = 121;
+pub const GENERIC_LEN: usize = 123;
 
 /// The calls Bohr implements, under their asm-generic numbers.
 pub const GENERIC_SYSCALLS: [(u32, Sysno); GENERIC_LEN] = [
@@ -120,7 +120,9 @@ pub const GENERIC_SYSCALLS: [(u32, Sysno); GENERIC_LEN] = [
     (220, Sysno::Clone),
     (221, Sysno::Execve),
     (222, Sysno::Mmap),
+    (223, Sysno::Fadvise64),
     (226, Sysno::Mprotect),
+    (227, Sysno::Msync),
     (233, Sysno::Madvise),
     (260, Sysno::Wait4),
     (261, Sysno::Prlimit64),

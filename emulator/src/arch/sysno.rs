@@ -44,6 +44,7 @@ pub enum Sysno {
     Mremap,
     Mprotect,
     Madvise,
+    Msync,
     Getpid,
     Getppid,
     Gettid,
@@ -57,6 +58,7 @@ pub enum Sysno {
     ClockGettime,
     ClockGetres,
     Gettimeofday,
+    /// The old `time` (powerpc64, mips o32): seconds of `CLOCK_REALTIME`.
     Time,
     Nanosleep,
     ClockNanosleep,
@@ -109,6 +111,8 @@ pub enum Sysno {
     Truncate64,
     Fsync,
     Fdatasync,
+    /// `fadvise64` (`arm_fadvise64_64` on arm, with the advice second).
+    Fadvise64,
     Sendfile,
     Sendfile64,
     CopyFileRange,

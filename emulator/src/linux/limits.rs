@@ -11,7 +11,10 @@
 //! `execve` past the memory budget, `EAGAIN` from `fork`/`clone` past the
 //! task limit (like `pids.max`), `ENOSPC` from writes past the file quota.
 //! Memory is charged when it is mapped (strict accounting), so touching a
-//! page never fails and no process is ever killed for memory.
+//! page never fails and no process is ever killed for memory. A
+//! `MAP_SHARED` object is charged once, by the object, and the budget also
+//! caps the live objects at [`crate::mem::MAX_SHARED_OBJECTS`] (each holds
+//! a host descriptor).
 //!
 //! The first refusal of each kind is recorded as an
 //! [`Event::LimitReached`], so the cell's outcome says which limit the

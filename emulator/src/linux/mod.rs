@@ -23,6 +23,7 @@ pub mod lower;
 pub mod overlay;
 pub mod pipe;
 pub mod procfs;
+pub mod shared;
 pub mod signal;
 mod syscall;
 pub mod thread;
@@ -225,6 +226,14 @@ pub struct Kernel {
     /// The thread group (pid) of every thread created by `clone`, by tid,
     /// so that a signal to a tid finds its process.
     pub thread_groups: std::collections::BTreeMap<u32, u32>,
+    /// The objects of files mapped `MAP_SHARED` (see `shared`), which `fs`
+    /// keeps coherent with `read` and `write`.
+    pub shared_files: shared::SharedFilesRef,
+    /// Every live process's mappings as of the end of its last time
+    /// slice (or its creation), by pid, for `/proc/<pid>/maps` of other
+    /// processes: only the running process changes its mappings, so these
+    /// are current for every other one.
+    pub proc_maps: std::collections::BTreeMap<u32, procfs::PublishedMaps>,
 }
 
 /// A failure of the host under a guest world: Bohr could not do its part,
@@ -242,9 +251,14 @@ pub enum HostError {
 }
 
 impl Kernel {
+    /// A kernel over `fs`, wrapped so that shared file mappings stay
+    /// coherent with its files (see `shared`).
     pub fn new(fs: Box<dyn FileSystem>, seed: u64) -> Self {
+        let shared_files = shared::SharedFilesRef::default();
         Kernel {
-            fs,
+            fs: Box::new(shared::CoherentFs::new(fs, shared_files.clone())),
+            shared_files,
+            proc_maps: std::collections::BTreeMap::new(),
             events: Vec::new(),
             seed,
             write_path: WritePath::Host,
@@ -601,6 +615,9 @@ impl Process {
         self.robust_list = (0, 0);
         self.tid = self.pid;
         self.mem = mem;
+        // A new address space counts its changes afresh.
+        kernel.proc_maps.remove(&self.pid);
+        shared::flush(&kernel.shared_files);
         self.cpu = cpu;
         self.engine = engine;
         self.portal_len = 0;
@@ -632,6 +649,32 @@ impl Process {
 
     /// Run for at most `fuel` guest instructions.
     pub fn run(&mut self, kernel: &mut Kernel, fuel: u64) -> RunState {
+        let state = self.run_slice(kernel, fuel);
+        self.publish_maps(kernel);
+        state
+    }
+
+    /// Give the kernel a copy of this process's mappings if they changed
+    /// since the last one (see [`Kernel::proc_maps`]); a process that has
+    /// exited has none.
+    pub fn publish_maps(&self, kernel: &mut Kernel) {
+        if self.exit.is_some() {
+            kernel.proc_maps.remove(&self.pid);
+            return;
+        }
+        let generation = self.mem.generation();
+        if kernel.proc_maps.get(&self.pid).is_some_and(|m| m.generation == generation) {
+            return;
+        }
+        let maps = procfs::PublishedMaps {
+            generation,
+            maps: self.mem.maps(),
+            is_64bit: self.arch.is_64bit(),
+        };
+        kernel.proc_maps.insert(self.pid, maps);
+    }
+
+    fn run_slice(&mut self, kernel: &mut Kernel, fuel: u64) -> RunState {
         if let Some(s) = self.exit {
             return RunState::Exited(s);
         }
@@ -818,6 +861,11 @@ impl Process {
         }
         self.drop_threads(kernel);
         self.timers.clear();
+        // Its memory is done with: shared objects only it mapped go back
+        // to their files now, before anyone reads them.
+        self.mem.unmap_shared();
+        shared::flush(&kernel.shared_files);
+        kernel.proc_maps.remove(&self.pid);
         self.fds.close_all();
         // A forked process becomes a zombie until its parent reaps it; its
         // own children are orphans, and nobody waits for orphans: their

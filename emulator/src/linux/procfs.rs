@@ -1,6 +1,9 @@
 //! The per-process part of `/proc`: `/proc/self` (and `/proc/<pid>` of the
-//! caller) with `exe`, `fd/N`, `cmdline`, `stat` and `maps`. The kernel
-//! consults it before the file system, because only it knows the process.
+//! caller) with `exe`, `fd/N`, `cmdline`, `stat` and `maps`, and
+//! `/proc/<pid>/maps` of the world's other live processes, from the copy
+//! each publishes to the kernel (`Kernel::proc_maps`). The kernel
+//! consults it before the file system, because only it knows the
+//! processes.
 //!
 //! `maps` lists the address space's ranges (`mem::AddressSpace::maps`) in
 //! the format of Linux's `show_map_vma`, padding included: a file mapping
@@ -13,10 +16,10 @@
 //! map) and the portal that copies kernel writes into the process
 //! `[bohr-portal]`.
 
-use super::Process;
 use super::abi::{FileStat, S_IFDIR, S_IFLNK, S_IFREG};
 use super::errno::Errno;
 use super::file::{FileObject, IoResult, path_ino};
+use super::{Kernel, Process};
 use crate::mem::{Backing, MapEntry, Perms};
 
 /// One entry of a process's `/proc` directory.
@@ -54,8 +57,39 @@ impl ProcNode {
     }
 }
 
-/// The `/proc` entry at `path` that belongs to process `p`, if any.
-pub fn lookup(p: &Process, path: &[u8]) -> Option<ProcNode> {
+/// A process's mappings as it last published them.
+#[derive(Clone, Debug)]
+pub struct PublishedMaps {
+    /// `AddressSpace::generation` of the copy.
+    pub generation: u64,
+    pub maps: Vec<MapEntry>,
+    pub is_64bit: bool,
+}
+
+/// The `/proc` entry at `path` that belongs to process `p` (the caller),
+/// or to another live process of the world (`/proc/<pid>` and its
+/// `maps`), if any.
+pub fn lookup(k: &Kernel, p: &Process, path: &[u8]) -> Option<ProcNode> {
+    own(p, path).or_else(|| other(k, p, path))
+}
+
+/// `/proc/<pid>` and `/proc/<pid>/maps` of a process other than `p`.
+fn other(k: &Kernel, p: &Process, path: &[u8]) -> Option<ProcNode> {
+    let rest = path.strip_prefix(b"/proc/")?;
+    let digits = rest.iter().take_while(|c| c.is_ascii_digit()).count();
+    let pid: u32 = std::str::from_utf8(&rest[..digits]).ok()?.parse().ok()?;
+    if pid == p.pid || rest[0] == b'0' {
+        return None;
+    }
+    let published = k.proc_maps.get(&pid)?;
+    match &rest[digits..] {
+        b"" | b"/" => Some(ProcNode::Dir),
+        b"/maps" => Some(ProcNode::File(maps_text(&published.maps, published.is_64bit))),
+        _ => None,
+    }
+}
+
+fn own(p: &Process, path: &[u8]) -> Option<ProcNode> {
     let rest = path.strip_prefix(b"/proc/")?;
     let own = format!("{}", p.pid);
     let rest = rest
@@ -108,6 +142,9 @@ pub fn maps_text(maps: &[MapEntry], is_64bit: bool) -> Vec<u8> {
             Backing::File { path, offset, dev, ino, shared } => {
                 (*offset, *dev, *ino, *shared, path)
             }
+            // Linux's shared anonymous memory is a deleted shmem file of
+            // device 00:01.
+            Backing::SharedAnon { ino } => (0, 1, *ino, true, b"/dev/zero (deleted)"),
             Backing::Heap => (0, 0, 0, false, b"[heap]"),
             Backing::Stack => (0, 0, 0, false, b"[stack]"),
             Backing::Kernel(n) => (0, 0, 0, false, n.as_bytes()),

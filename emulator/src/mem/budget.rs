@@ -10,6 +10,11 @@
 //! `MAP_NORESERVE` and touched lazily, so committed pages bound the host
 //! memory a world can use from above.
 //!
+//! Each `MAP_SHARED` object also holds a host descriptor while it lives,
+//! so a world may have at most [`MAX_SHARED_OBJECTS`] of them at once;
+//! past that a shared mapping fails with `ENOMEM`, as Linux's does past
+//! its mapping count.
+//!
 //! The counters are atomic so a budget can be shared through an `Arc`, but
 //! every charge comes from the one thread that runs the world, so the
 //! outcome is deterministic.
@@ -18,10 +23,16 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::PAGE_SHIFT;
 
+/// Shared-memory objects (`MAP_SHARED` mappings that are not views of
+/// one already made) a world may hold at once.
+pub const MAX_SHARED_OBJECTS: u64 = 256;
+
 /// A shared limit on committed guest pages.
 #[derive(Debug)]
 pub struct MemBudget {
     limit_pages: u64,
+    /// Live shared objects, against [`MAX_SHARED_OBJECTS`].
+    objects: AtomicU64,
     used: AtomicU64,
     peak: AtomicU64,
     refused: AtomicU64,
@@ -43,6 +54,7 @@ impl MemBudget {
     pub fn new(limit_bytes: u64) -> MemBudget {
         MemBudget {
             limit_pages: limit_bytes >> PAGE_SHIFT,
+            objects: AtomicU64::new(0),
             used: AtomicU64::new(0),
             peak: AtomicU64::new(0),
             refused: AtomicU64::new(0),
@@ -64,6 +76,24 @@ impl MemBudget {
                 false
             }
         }
+    }
+
+    /// Count one more shared object; false (and nothing counted) past
+    /// [`MAX_SHARED_OBJECTS`].
+    pub fn start_object(&self) -> bool {
+        let n = self.objects.load(Ordering::Relaxed);
+        if n >= MAX_SHARED_OBJECTS {
+            self.refused.fetch_add(1, Ordering::Relaxed);
+            return false;
+        }
+        self.objects.store(n + 1, Ordering::Relaxed);
+        true
+    }
+
+    /// A shared object is gone.
+    pub fn end_object(&self) {
+        let n = self.objects.load(Ordering::Relaxed);
+        self.objects.store(n.saturating_sub(1), Ordering::Relaxed);
     }
 
     /// Give back `pages` committed pages.

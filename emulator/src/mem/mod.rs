@@ -15,15 +15,23 @@
 //! addresses; every operation that remaps or re-protects a page flushes the
 //! matching TLB entries first. Host-side accessors check guest permissions
 //! and lift host protections only for the bytes they copy.
+//!
+//! `MAP_SHARED` ranges map a host shared-memory object ([`SharedMem`])
+//! into the reservation instead of private memory (see `shared`): the
+//! same host pages then sit in several address spaces (or twice in one),
+//! and everything above holds for them unchanged. A `fork_copy` maps the
+//! same objects, so the child shares them.
 
 mod budget;
 mod pagetable;
 mod ram;
+mod shared;
 mod tlb;
 
 use std::sync::Arc;
 
-pub use budget::{BudgetStats, MemBudget};
+pub use budget::{BudgetStats, MAX_SHARED_OBJECTS, MemBudget};
+pub use shared::{SharedError, SharedMem, SharedRef};
 
 use pagetable::PageTable;
 use ram::{GuestRam, HostProt};
@@ -82,6 +90,9 @@ pub enum Backing {
     /// A file's bytes, from byte `offset` of the file at the range's first
     /// page. `shared` for `MAP_SHARED`.
     File { path: Arc<[u8]>, offset: u64, dev: u64, ino: u64, shared: bool },
+    /// Shared anonymous memory (`MAP_SHARED | MAP_ANONYMOUS`), which
+    /// Linux names `/dev/zero (deleted)`; `ino` is its object's number.
+    SharedAnon { ino: u64 },
     /// The program break's pages (`[heap]`).
     Heap,
     /// The initial stack (`[stack]`).
@@ -242,6 +253,8 @@ pub struct AddressSpace {
     /// The world's budget of committed pages, shared with its other
     /// address spaces; `None` charges nothing.
     budget: Option<Arc<MemBudget>>,
+    /// Counts changes of the mappings (what [`AddressSpace::maps`] lists).
+    generation: u64,
 }
 
 impl Drop for AddressSpace {
@@ -287,6 +300,7 @@ impl AddressSpace {
             invalidations: Vec::new(),
             max_pages: DEFAULT_MAX_PAGES,
             budget: None,
+            generation: 0,
         })
     }
 
@@ -309,14 +323,21 @@ impl AddressSpace {
     }
 
     /// Settle the budget for pages `[first, last)` becoming `perms`
-    /// (`None`: unmapped), before the change is made.
-    fn commit(&self, first: u64, last: u64, perms: Option<Perms>) -> Result<(), MapError> {
+    /// (`None`: unmapped) with `charged` of them charged (pages of shared
+    /// objects are not: the object is), before the change is made.
+    fn commit(
+        &self,
+        first: u64,
+        last: u64,
+        perms: Option<Perms>,
+        charged: u64,
+    ) -> Result<(), MapError> {
         let Some(budget) = &self.budget else {
             return Ok(());
         };
         let old = self.pages.accessible_in(first, last);
         let new = match perms {
-            Some(p) if p != Perms::NONE => last - first,
+            Some(p) if p != Perms::NONE => charged,
             _ => 0,
         };
         if new > old {
@@ -416,11 +437,62 @@ impl AddressSpace {
         if self.pages.mapped_pages() - already + (last - first) > self.max_pages {
             return Err(MapError::NoMemory);
         }
-        self.commit(first, last, Some(perms))?;
+        self.commit(first, last, Some(perms), last - first)?;
         self.drop_pages(first, last);
-        self.pages.set(first, last, Some((perms, backing)));
+        self.pages.set(first, last, Some((perms, backing, None)));
         self.ram.reset(first, last, self.host_prot(first));
         Ok(())
+    }
+
+    /// Map `[addr, addr+len)` (page-aligned `addr`) to the pages of
+    /// `shared` from its page `shared.page` on (`MAP_SHARED`), replacing
+    /// whatever was there: the range shows the object's current contents,
+    /// and stores to it reach every other mapping of the object. The
+    /// object must cover the range ([`MapError::Invalid`] otherwise); its
+    /// pages are charged by the object, not here.
+    pub fn map_shared(
+        &mut self,
+        addr: u64,
+        len: u64,
+        perms: Perms,
+        backing: Backing,
+        shared: SharedRef,
+    ) -> Result<(), MapError> {
+        let (first, last) = self.check_range(addr, len)?;
+        if shared.page.checked_add(last - first).is_none_or(|end| end > shared.mem.pages()) {
+            return Err(MapError::Invalid);
+        }
+        let already = self.pages.mapped_in(first, last);
+        if self.pages.mapped_pages() - already + (last - first) > self.max_pages {
+            return Err(MapError::NoMemory);
+        }
+        self.commit(first, last, Some(perms), 0)?;
+        self.drop_pages(first, last);
+        let (fd, page) = (shared.mem.raw_fd(), shared.page);
+        self.pages.set(first, last, Some((perms, backing, Some(shared))));
+        self.ram.map_shared(first, last, self.host_prot(first), fd, page);
+        Ok(())
+    }
+
+    /// The shared object the page at `addr` maps, if any, as if its range
+    /// started there.
+    pub fn shared(&self, addr: u64) -> Option<SharedRef> {
+        self.pages.shared(addr >> PAGE_SHIFT)
+    }
+
+    /// Unmap every shared range, so the objects behind them can go (the
+    /// process is done with its memory).
+    pub fn unmap_shared(&mut self) {
+        let ranges: Vec<(u64, u64)> = self
+            .pages
+            .ranges()
+            .filter(|(_, r)| r.shared.is_some())
+            .map(|(s, r)| (s, r.end))
+            .collect();
+        for (first, last) in ranges {
+            // Shared pages are not charged, so this cannot fail.
+            let _ = self.unmap(first << PAGE_SHIFT, (last - first) << PAGE_SHIFT);
+        }
     }
 
     /// What the page at `addr` maps (as if its range started there).
@@ -442,9 +514,17 @@ impl AddressSpace {
             .collect()
     }
 
+    /// A number that changes whenever the mappings change (map, unmap,
+    /// protect), so a copy of [`AddressSpace::maps`] can tell it is
+    /// current.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
     /// Forget TLB entries and translations of `[first, last)` (the caller
     /// replaces the contents).
     fn drop_pages(&mut self, first: u64, last: u64) {
+        self.generation += 1;
         self.tlb.flush_pages(first, last);
         for pn in self.pages.take_code(first, last) {
             self.code_writes_push(pn);
@@ -471,9 +551,9 @@ impl AddressSpace {
         }
         let (first, last) = (addr >> PAGE_SHIFT, (addr + len) >> PAGE_SHIFT);
         // Charged like any page, so dropping the space releases it evenly.
-        self.commit(first, last, Some(perms))?;
+        self.commit(first, last, Some(perms), last - first)?;
         self.drop_pages(first, last);
-        self.pages.set(first, last, Some((perms, Backing::Kernel(name))));
+        self.pages.set(first, last, Some((perms, Backing::Kernel(name), None)));
         self.ram.reset(first, last, self.host_prot(first));
         self.write_debug(addr, data).map_err(|_| MapError::Invalid)?;
         Ok(())
@@ -482,7 +562,7 @@ impl AddressSpace {
     /// Unmap `[addr, addr+len)`. Unmapped holes in the range are fine.
     pub fn unmap(&mut self, addr: u64, len: u64) -> Result<(), MapError> {
         let (first, last) = self.check_range(addr, len)?;
-        self.commit(first, last, None)?;
+        self.commit(first, last, None, 0)?;
         self.drop_pages(first, last);
         self.pages.set(first, last, None);
         self.ram.reset(first, last, HostProt::None);
@@ -495,7 +575,9 @@ impl AddressSpace {
         if self.pages.mapped_in(first, last) != last - first {
             return Err(MapError::NoMemory);
         }
-        self.commit(first, last, Some(perms))?;
+        let charged = (last - first) - self.pages.shared_in(first, last);
+        self.commit(first, last, Some(perms), charged)?;
+        self.generation += 1;
         self.tlb.flush_pages(first, last);
         if !perms.contains(Perms::X) {
             // Code that can no longer be executed must not be reused.
@@ -578,6 +660,11 @@ impl AddressSpace {
                     self.read_debug(addr, &mut page).expect("the parent maps it");
                     child.map_system_page(addr, perms, &page, name)?;
                 }
+                continue;
+            }
+            if let Some(shared) = &range.shared {
+                // MAP_SHARED stays shared: the child maps the same object.
+                child.map_shared(start, len, perms, range.backing.clone(), shared.clone())?;
                 continue;
             }
             child.map_backed(start, len, perms, range.backing.clone())?;

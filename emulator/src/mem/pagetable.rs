@@ -8,22 +8,39 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use super::shared::SharedRef;
 use super::{Backing, Perms};
 
-/// One mapped range: its end page (exclusive), permissions and backing.
+/// One mapped range: its end page (exclusive), permissions, backing and,
+/// for a `MAP_SHARED` range, the shared object its pages are.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) struct Range {
     pub end: u64,
     pub perms: Perms,
     pub backing: Backing,
+    pub shared: Option<SharedRef>,
 }
 
 impl Range {
     /// The part of the range from page `pn` on (`start` is its first page).
     fn tail(&self, start: u64, pn: u64) -> Range {
-        Range { end: self.end, perms: self.perms, backing: self.backing.advanced(pn - start) }
+        Range {
+            end: self.end,
+            perms: self.perms,
+            backing: self.backing.advanced(pn - start),
+            shared: self.shared.as_ref().map(|s| s.advanced(pn - start)),
+        }
+    }
+
+    /// Does the budget charge this range's pages? Shared objects are
+    /// charged once, by the object, not by each mapping.
+    fn charged(&self) -> bool {
+        self.perms != Perms::NONE && self.shared.is_none()
     }
 }
+
+/// What a range maps: permissions, backing, shared object.
+pub(super) type Mapping = (Perms, Backing, Option<SharedRef>);
 
 #[derive(Default)]
 pub(super) struct PageTable {
@@ -31,7 +48,8 @@ pub(super) struct PageTable {
     ranges: BTreeMap<u64, Range>,
     code: HashSet<u64>,
     mapped_pages: u64,
-    /// Mapped pages with some permission: what a memory budget charges.
+    /// Mapped pages with some permission, outside shared objects: what a
+    /// memory budget charges.
     accessible_pages: u64,
 }
 
@@ -59,6 +77,15 @@ impl PageTable {
         (pn < r.end).then_some((start, r.end, r.perms))
     }
 
+    /// The shared object page `pn` maps, as if its range started there.
+    pub fn shared(&self, pn: u64) -> Option<SharedRef> {
+        let (&start, r) = self.ranges.range(..=pn).next_back()?;
+        if pn >= r.end {
+            return None;
+        }
+        r.shared.as_ref().map(|s| s.advanced(pn - start))
+    }
+
     pub fn perms(&self, pn: u64) -> Option<Perms> {
         self.find(pn).map(|(_, _, p)| p)
     }
@@ -83,17 +110,35 @@ impl PageTable {
         n
     }
 
-    /// Pages in `[first, last)` that are mapped with some permission.
-    pub fn accessible_in(&self, first: u64, last: u64) -> u64 {
+    /// Pages in `[first, last)` that map a shared object.
+    pub fn shared_in(&self, first: u64, last: u64) -> u64 {
         let mut n = 0;
-        if let Some((s, e, p)) = self.find(first)
-            && s < first
-            && p != Perms::NONE
+        if let Some((_, r)) = self.ranges.range(..first).next_back()
+            && r.end > first
+            && r.shared.is_some()
         {
-            n += e.min(last) - first;
+            n += r.end.min(last) - first;
         }
         for (&s, r) in self.ranges.range(first..last) {
-            if r.perms != Perms::NONE {
+            if r.shared.is_some() {
+                n += r.end.min(last) - s;
+            }
+        }
+        n
+    }
+
+    /// Pages in `[first, last)` that the budget charges: mapped with some
+    /// permission, outside shared objects.
+    pub fn accessible_in(&self, first: u64, last: u64) -> u64 {
+        let mut n = 0;
+        if let Some((_, r)) = self.ranges.range(..first).next_back()
+            && r.end > first
+            && r.charged()
+        {
+            n += r.end.min(last) - first;
+        }
+        for (&s, r) in self.ranges.range(first..last) {
+            if r.charged() {
                 n += r.end.min(last) - s;
             }
         }
@@ -118,25 +163,26 @@ impl PageTable {
         }
     }
 
-    /// Map `[first, last)` with `perms` and `backing` (which describes
-    /// page `first`), or unmap it with `None`.
-    pub fn set(&mut self, first: u64, last: u64, map: Option<(Perms, Backing)>) {
+    /// Map `[first, last)` with `perms`, `backing` and shared object
+    /// (which describe page `first`), or unmap it with `None`.
+    pub fn set(&mut self, first: u64, last: u64, map: Option<Mapping>) {
         self.split_at(first);
         self.split_at(last);
         let inside: Vec<u64> = self.ranges.range(first..last).map(|(&s, _)| s).collect();
         for s in inside {
             let r = self.ranges.remove(&s).expect("listed above");
             self.mapped_pages -= r.end - s;
-            if r.perms != Perms::NONE {
+            if r.charged() {
                 self.accessible_pages -= r.end - s;
             }
         }
-        if let Some((perms, backing)) = map {
-            self.ranges.insert(first, Range { end: last, perms, backing });
+        if let Some((perms, backing, shared)) = map {
+            let r = Range { end: last, perms, backing, shared };
             self.mapped_pages += last - first;
-            if perms != Perms::NONE {
+            if r.charged() {
                 self.accessible_pages += last - first;
             }
+            self.ranges.insert(first, r);
         }
         self.merge_around(first);
         self.merge_around(last);
@@ -148,12 +194,13 @@ impl PageTable {
         self.split_at(first);
         self.split_at(last);
         for (&s, r) in self.ranges.range_mut(first..last) {
-            match (r.perms != Perms::NONE, perms != Perms::NONE) {
+            let was = r.charged();
+            r.perms = perms;
+            match (was, r.charged()) {
                 (true, false) => self.accessible_pages -= r.end - s,
                 (false, true) => self.accessible_pages += r.end - s,
                 _ => {}
             }
-            r.perms = perms;
         }
         let starts: Vec<u64> = self.ranges.range(first..=last).map(|(&s, _)| s).collect();
         for s in starts.into_iter().rev() {
@@ -175,7 +222,10 @@ impl PageTable {
         let Some(next) = self.ranges.get(&pn) else {
             return;
         };
-        if next.perms == r.perms && r.backing.advanced(pn - s) == next.backing {
+        if next.perms == r.perms
+            && r.backing.advanced(pn - s) == next.backing
+            && r.shared.as_ref().map(|x| x.advanced(pn - s)) == next.shared
+        {
             let end = next.end;
             self.ranges.remove(&pn);
             self.ranges.get_mut(&s).expect("found above").end = end;

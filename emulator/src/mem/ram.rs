@@ -180,6 +180,23 @@ impl GuestRam {
         unsafe { libc::madvise(addr, len, libc::MADV_HUGEPAGE) };
     }
 
+    /// Replace pages `[first, last)` by pages `[page, page + last - first)`
+    /// of the shared host object `fd` (see `shared`), with protection
+    /// `prot`. Stores through any mapping of the object show in all.
+    pub fn map_shared(&self, first: u64, last: u64, prot: HostProt, fd: i32, page: u64) {
+        if first == last {
+            return;
+        }
+        let (addr, len) = self.range(first, last);
+        let fixed = libc::MAP_SHARED | libc::MAP_FIXED;
+        // SAFETY: as in `reset`: MAP_FIXED replaces only pages of our own
+        // reservation, which no live reference points into. The object
+        // outlives the mapping's use: the owner keeps it alive while the
+        // range maps it, and the host keeps the pages for the mapping.
+        let r = unsafe { libc::mmap(addr, len, prot.bits(), fixed, fd, (page << PAGE_SHIFT) as _) };
+        assert!(r == addr, "mapping shared guest pages failed (errno {})", errno());
+    }
+
     /// The bytes of page `pn`.
     ///
     /// # Safety

@@ -375,3 +375,55 @@ fn the_break_is_the_heap_and_anonymous_neighbours_merge() {
     m.map_backed(0x32000, 0x1000, Perms::RW, file(0)).unwrap();
     assert_eq!(m.maps().len(), 3);
 }
+
+#[test]
+fn shared_pages_are_shared_across_spaces_forks_and_views() {
+    let budget = Arc::new(MemBudget::new(64 * PAGE_SIZE));
+    let mut a = space();
+    a.set_budget(budget.clone()).unwrap();
+    let obj = SharedMem::new(4, 9, Some(budget.clone())).unwrap();
+    assert_eq!(budget.used_bytes(), 4 * PAGE_SIZE, "the object is charged");
+    let view = |page| SharedRef { mem: obj.clone(), page };
+    let anon = Backing::SharedAnon { ino: 9 };
+    a.map_shared(0x10000, 0x4000, Perms::RW, anon.clone(), view(0)).unwrap();
+    // A second view of pages 2..4 at another address of the same space.
+    a.map_shared(0x40000, 0x2000, Perms::R, anon.clone(), view(2)).unwrap();
+    assert_eq!(budget.used_bytes(), 4 * PAGE_SIZE, "mappings are not charged again");
+    let mut b = a.fork_copy().unwrap();
+    a.store(0x12008, 8, 0x1122_3344_5566_7788).unwrap();
+    assert_eq!(a.load(0x40008, 8), Ok(0x1122_3344_5566_7788), "the other view sees it");
+    assert_eq!(b.load(0x12008, 8), Ok(0x1122_3344_5566_7788), "the fork sees it");
+    b.write_checked(0x10010, b"child").unwrap();
+    let mut buf = [0u8; 5];
+    a.read_debug(0x10010, &mut buf).unwrap();
+    assert_eq!(&buf, b"child");
+    obj.read(0x10, &mut buf);
+    assert_eq!(&buf, b"child", "the kernel reads the object itself");
+    assert_eq!(
+        b.store(0x40000, 1, 1),
+        Err(MemFault { addr: 0x40000, access: Access::Write, unmapped: false })
+    );
+    // Splitting and re-protecting keeps each part on its own pages.
+    a.protect(0x11000, 0x1000, Perms::R).unwrap();
+    assert_eq!(a.shared(0x13000).map(|s| s.page), Some(3));
+    assert_eq!(a.load(0x12008, 8), Ok(0x1122_3344_5566_7788));
+    assert_eq!(budget.used_bytes(), 4 * PAGE_SIZE);
+    // Private memory next to it is charged as usual.
+    a.map_fixed(0x20000, 0x1000, Perms::RW).unwrap();
+    assert_eq!(budget.used_bytes(), 5 * PAGE_SIZE);
+    a.unmap_shared();
+    b.unmap_shared();
+    assert!(a.shared(0x10000).is_none() && !a.is_mapped(0x10000));
+    assert_eq!(Arc::strong_count(&obj), 1, "no mapping holds the object any more");
+    drop(obj);
+    assert_eq!(budget.used_bytes(), PAGE_SIZE);
+}
+
+#[test]
+fn a_shared_view_must_lie_inside_its_object() {
+    let mut m = space();
+    let obj = SharedMem::new(2, 1, None).unwrap();
+    let v = SharedRef { mem: obj, page: 1 };
+    assert_eq!(m.map_shared(0x10000, 0x2000, Perms::RW, Backing::Anon, v), Err(MapError::Invalid));
+    assert!(!m.is_mapped(0x10000));
+}

@@ -1,6 +1,10 @@
 /* Memory mappings under glibc: `memtest CASE DIR`. `maps` reads the
  * process's own /proc/self/maps and checks what Linux promises of it;
- * `remap` exercises mremap, madvise, mprotect on file mappings and brk.
+ * `remap` exercises mremap, madvise, mprotect on file mappings and brk;
+ * `shared` checks that MAP_SHARED memory is shared: anonymous between a
+ * parent and its children, and of a file with read, write and its other
+ * mappings, in this process and in others; `othermaps` reads a child's
+ * /proc/<pid>/maps.
  * Every case prints only facts that hold at any address (never an
  * address), so its output can be compared with QEMU's. */
 #define _GNU_SOURCE
@@ -13,6 +17,7 @@
 #include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* One line of /proc/self/maps. */
@@ -27,11 +32,12 @@ static struct map maps[512];
 static int nmaps;
 static int bad_lines;
 
-/* Parse /proc/self/maps into `maps`; counts lines that do not parse. */
-static void read_maps(void)
+/* Parse the maps file `path` into `maps`; counts lines that do not
+ * parse. */
+static void read_maps_of(const char *path)
 {
 	static char buf[1 << 16];
-	int fd = open("/proc/self/maps", O_RDONLY);
+	int fd = open(path, O_RDONLY);
 	if (fd < 0) {
 		printf("open maps: %s\n", strerror(errno));
 		exit(1);
@@ -65,6 +71,11 @@ static void read_maps(void)
 		}
 		line = nl + 1;
 	}
+}
+
+static void read_maps(void)
+{
+	read_maps_of("/proc/self/maps");
 }
 
 static struct map *find(const void *addr)
@@ -299,18 +310,218 @@ static int case_remap(const char *dir)
 	return 0;
 }
 
+/* Read one byte from `fd` (a handshake); exits on end of file. */
+static void await_turn(int fd)
+{
+	char c;
+	if (read(fd, &c, 1) != 1)
+		_exit(3);
+}
+
+static void give_turn(int fd)
+{
+	if (write(fd, "t", 1) != 1)
+		_exit(4);
+}
+
+static void reap(const char *what)
+{
+	int status;
+	if (wait(&status) < 0)
+		printf("%s: wait: %s\n", what, strerror(errno));
+	else
+		printf("%s: status %04x\n", what, status);
+}
+
+/* `len` bytes of the file at `off`, through pread, as text. */
+static void show_pread(const char *what, int fd, off_t off, size_t len)
+{
+	char buf[64] = { 0 };
+	ssize_t n = pread(fd, buf, len, off);
+	printf("%s: %zd [%.*s]\n", what, n, n > 0 ? (int)n : 0, buf);
+}
+
+static int case_shared(const char *dir)
+{
+	/* A counter in shared anonymous memory, stepped in turn by the
+	 * parent (+10) and the child (+1) with a pipe handshake. */
+	volatile int *counter =
+		mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	volatile int *mine =
+		mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (counter == MAP_FAILED || mine == MAP_FAILED) {
+		printf("mmap anonymous: %s\n", strerror(errno));
+		return 1;
+	}
+	*counter = 0;
+	*mine = 1;
+	int down[2], up[2];
+	if (pipe(down) || pipe(up)) {
+		printf("pipe: %s\n", strerror(errno));
+		return 1;
+	}
+	pid_t pid = fork();
+	if (pid == 0) {
+		for (int i = 0; i < 5; i++) {
+			await_turn(down[0]);
+			*counter += 1;
+			give_turn(up[1]);
+		}
+		*mine = 2;
+		_exit(0);
+	}
+	for (int i = 0; i < 5; i++) {
+		*counter += 10;
+		give_turn(down[1]);
+		await_turn(up[0]);
+		printf("round %d: counter %d\n", i, *counter);
+	}
+	reap("counter child");
+	printf("after the child: shared %d, private %d\n", *counter, *mine);
+	close(down[0]), close(down[1]), close(up[0]), close(up[1]);
+
+	/* A shared file mapping, two pages of 'A' and 'B'. */
+	char path[256];
+	int fd = make_file(dir, "shared-file", path, 2);
+	char *m = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	char *second = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 4096);
+	if (m == MAP_FAILED || second == MAP_FAILED) {
+		printf("mmap file: %s\n", strerror(errno));
+		return 1;
+	}
+	memcpy(m + 100, "stored in the mapping", 21);
+	show_pread("pread after a store", fd, 100, 21);
+	if (pwrite(fd, "pwritten", 8, 5000) != 8)
+		printf("pwrite: %s\n", strerror(errno));
+	printf("mapping after pwrite: [%.8s]\n", m + 5000);
+	printf("second mapping after pwrite: [%.8s]\n", second + 5000 - 4096);
+	lseek(fd, 200, SEEK_SET);
+	if (write(fd, "by write", 8) != 8)
+		printf("write: %s\n", strerror(errno));
+	printf("mapping after write: [%.8s]\n", m + 200);
+	m[4096 + 10] = 'Z';
+	printf("second mapping sees a store: %c\n", second[10]);
+	/* A private mapping holds the file's bytes of the time of the call
+	 * here (Linux's shows later changes of pages it has not written). */
+	char *copy = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	if (copy == MAP_FAILED) {
+		printf("mmap private: %s\n", strerror(errno));
+		return 1;
+	}
+	copy[100] = 'x';
+	printf("private copy: [%.10s], its store stays: file has %c\n", copy + 100,
+	       m[100]);
+	show_pread("pread after a private store", fd, 100, 1);
+	printf("msync: %d\n", msync(m, 8192, MS_SYNC));
+	errno = 0;
+	int r = msync(m, 4096, MS_SYNC | MS_ASYNC);
+	printf("msync MS_SYNC|MS_ASYNC: %d %s\n", r, strerror(errno));
+
+	/* The mapping survives a fork shared, and another process mapping
+	 * the file sees and makes the same bytes. */
+	pid = fork();
+	if (pid == 0) {
+		memcpy(m + 300, "inherited", 9);
+		int cfd = open(path, O_RDWR);
+		char *c = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, cfd, 0);
+		if (c == MAP_FAILED)
+			_exit(5);
+		memcpy(c + 400, "child mapping", 13);
+		_exit(c[100] == 's' && c[200] == 'b' ? 0 : 6);
+	}
+	reap("file child");
+	printf("after the file child: [%.9s] [%.13s]\n", m + 300, m + 400);
+	show_pread("pread of the child's store", fd, 400, 13);
+
+	/* Truncation drops the pages past the end: grown again, they read
+	 * zeros. */
+	if (ftruncate(fd, 4096) || ftruncate(fd, 8192))
+		printf("ftruncate: %s\n", strerror(errno));
+	printf("after truncate and grow: mapping %d, second %d\n", m[5000], second[904]);
+	show_pread("pread after truncate and grow", fd, 5000, 4);
+
+	/* Unmapped, the stores are in the file. */
+	munmap(m, 8192);
+	munmap(second, 4096);
+	munmap(copy, 4096);
+	close(fd);
+	fd = open(path, O_RDONLY);
+	show_pread("reopened", fd, 100, 21);
+	show_pread("reopened, the child's", fd, 400, 13);
+	errno = 0;
+	void *bad = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	printf("writable shared map of a read-only descriptor: %s\n",
+	       bad == MAP_FAILED ? strerror(errno) : "mapped");
+	char *ro = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+	printf("read-only shared map: %s [%.8s]\n", ro == MAP_FAILED ? strerror(errno) : "mapped",
+	       ro == MAP_FAILED ? "" : ro + 200);
+	close(fd);
+	unlink(path);
+	return 0;
+}
+
+/* A child's mappings through /proc/<pid>/maps (qemu-user shows its own
+ * host mappings there, so this case is checked against Linux's rules). */
+static int case_othermaps(const char *dir)
+{
+	char path[256];
+	int fd = make_file(dir, "other-map", path, 3);
+	int ready[2], done[2];
+	if (pipe(ready) || pipe(done)) {
+		printf("pipe: %s\n", strerror(errno));
+		return 1;
+	}
+	pid_t pid = fork();
+	if (pid == 0) {
+		char *addrs[2];
+		addrs[0] = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 4096);
+		addrs[1] = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (addrs[0] == MAP_FAILED || addrs[1] == MAP_FAILED)
+			_exit(5);
+		if (write(ready[1], addrs, sizeof addrs) != sizeof addrs)
+			_exit(6);
+		await_turn(done[0]);
+		_exit(0);
+	}
+	char *addrs[2];
+	if (read(ready[0], addrs, sizeof addrs) != sizeof addrs) {
+		printf("the child sent no addresses\n");
+		return 1;
+	}
+	char procpath[64];
+	snprintf(procpath, sizeof procpath, "/proc/%d/maps", (int)pid);
+	read_maps_of(procpath);
+	printf("child's lines that do not parse: %d\n", bad_lines);
+	describe("child's shared mapping", addrs[0]);
+	describe("child's private mapping", addrs[1]);
+	read_maps();
+	describe("here, the child's shared address", addrs[0]);
+	give_turn(done[1]);
+	reap("child");
+	errno = 0;
+	int gone = open(procpath, O_RDONLY);
+	printf("maps of the reaped child: %s\n", gone < 0 ? strerror(errno) : "still there");
+	close(fd);
+	unlink(path);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	/* Line by line, so a crash shows how far the case got. */
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc < 3) {
-		fprintf(stderr, "usage: memtest maps|remap DIR\n");
+		fprintf(stderr, "usage: memtest maps|remap|shared|othermaps DIR\n");
 		return 2;
 	}
 	if (!strcmp(argv[1], "maps"))
 		return case_maps(argv[2]);
 	if (!strcmp(argv[1], "remap"))
 		return case_remap(argv[2]);
+	if (!strcmp(argv[1], "shared"))
+		return case_shared(argv[2]);
+	if (!strcmp(argv[1], "othermaps"))
+		return case_othermaps(argv[2]);
 	fprintf(stderr, "memtest: unknown case %s\n", argv[1]);
 	return 2;
 }

@@ -266,6 +266,27 @@ pub(super) fn run(c: &mut Ctx, s: Sysno) -> R {
             c.p.fds.get(c.arg(0))?;
             Ok(0)
         }
+        Fadvise64 => {
+            // Advice about the page cache, which Bohr has none of: only
+            // the checks. The advice is the fourth argument, arm's second
+            // (`arm_fadvise64_64`), and on mips o32 the seventh, on the
+            // stack, which the kernel does not read (so it is not checked
+            // there).
+            let st = c.p.fds.get(c.arg(0))?.borrow().object.stat();
+            if st.mode & S_IFMT == S_IFIFO {
+                return Err(Errno::ESPIPE.into());
+            }
+            let advice = match c.p.arch {
+                crate::arch::Arch::Armel => Some(c.arg(1)),
+                a if a.is_64bit() => Some(c.arg(3)),
+                _ => None,
+            };
+            // POSIX_FADV_NORMAL .. POSIX_FADV_NOREUSE.
+            if advice.is_some_and(|a| a > 5) {
+                return Err(Errno::EINVAL.into());
+            }
+            Ok(0)
+        }
         Sendfile | Sendfile64 => {
             let (out, inp, offp, count) = (c.arg(0), c.arg(1), c.arg(2), c.arg(3));
             let wide_off = s == Sendfile64 || c.wide();
@@ -422,7 +443,7 @@ fn sys_open(c: &mut Ctx, dirfd: i64, path: &[u8], raw_flags: u64, mode: u64) -> 
     // O_CREAT|O_EXCL never follows a final symlink: it fails with EEXIST.
     let follow = !(flags.nofollow || flags.create && flags.excl);
     let abs = c.lookup(dirfd, path, follow)?;
-    if let Some(node) = procfs::lookup(c.p, &abs) {
+    if let Some(node) = procfs::lookup(c.k, c.p, &abs) {
         let st = node.stat(&abs);
         let obj: Box<dyn crate::linux::FileObject> = match node {
             ProcNode::File(data) => Box::new(ProcFile { data, pos: 0, st }),

@@ -1,8 +1,29 @@
 //! Memory: the program break and mappings (`mmap`, `munmap`, `mprotect`,
-//! `mremap`, `madvise`). File mappings are private copies of the file's
-//! bytes at the time of the call; `MAP_SHARED` of a regular file behaves
-//! the same while only one process maps it, which is all a process here
-//! can observe.
+//! `mremap`, `madvise`, `msync`).
+//!
+//! `MAP_PRIVATE` file mappings are private copies of the file's bytes at
+//! the time of the call (copy-on-write as a process can observe it: its
+//! stores stay its own, and a `fork` copies them). `MAP_SHARED` mappings
+//! are really shared: their pages are a host shared-memory object
+//! (`mem::SharedMem`) that every mapping maps into its address space's
+//! reservation, so a store by either engine, or by compiled code that
+//! accesses guest memory directly, is seen at once through every other
+//! mapping of it, in this process, its forked children (a fork maps the
+//! same objects) or any other process of the world. An anonymous shared
+//! mapping gets an object of its own; a regular file gets one object for
+//! all its mappings, kept coherent with `read` and `write` of the file by
+//! `linux::shared`, which also writes it back into the file when the last
+//! mapping goes (so `msync` only checks its arguments). `MAP_SHARED` of
+//! `/dev/zero` is shared anonymous memory, as on Linux; other files that
+//! are not regular are mapped as private copies. An object's pages are
+//! charged once to the world's memory budget, however many mappings it
+//! has.
+//!
+//! Translated code is tracked per address space: code translated from a
+//! shared page is not invalidated when another mapping of it (or a
+//! `write` of its file) changes it, only by stores through the mapping it
+//! was translated from. Programs that run code out of shared memory
+//! written through a second mapping are not supported.
 //!
 //! Every range remembers what it maps (`mem::Backing`: the file's path,
 //! device, inode and offset, or anonymous memory, the heap, the stack), so
@@ -17,14 +38,25 @@ use super::{MAX_IO, R};
 use crate::arch::Sysno;
 use crate::linux::abi;
 use crate::linux::errno::Errno;
-use crate::linux::{FileSystem, OpenFlags};
-use crate::mem::{Backing, MapError, PAGE_MASK, PAGE_SIZE, Perms};
+use crate::linux::{FileSystem, HostError, OpenFlags, shared};
+use crate::mem::{
+    Backing, MapError, PAGE_MASK, PAGE_SIZE, Perms, SharedError, SharedMem, SharedRef,
+};
 
 /// Largest file span one `mmap` copies in.
 const MAX_FILE_MAP: u64 = MAX_IO * 256;
 
 /// `madvise` advice values (the same on every arch).
 const MADV_DONTNEED: u64 = 4;
+
+/// `msync` flags (the same on every arch).
+const MS_ASYNC: u64 = 1;
+const MS_INVALIDATE: u64 = 2;
+const MS_SYNC: u64 = 4;
+
+/// `MAP_SHARED_VALIDATE`: shared, with unknown flags refused.
+const MAP_TYPE: u64 = 0xf;
+const MAP_SHARED_VALIDATE: u64 = 3;
 
 fn map_errno(e: MapError) -> Errno {
     match e {
@@ -50,6 +82,7 @@ pub(super) fn run(c: &mut Ctx, s: Sysno) -> R {
                 return Err(Errno::EINVAL.into());
             }
             c.p.mem.unmap(c.arg(0), c.arg(1)).map_err(|_| Errno::EINVAL)?;
+            shared::flush(&c.k.shared_files);
             Ok(0)
         }
         Mprotect => {
@@ -63,8 +96,13 @@ pub(super) fn run(c: &mut Ctx, s: Sysno) -> R {
             c.p.mem.protect(c.arg(0), len, Perms::from_prot(c.arg(2))).map_err(map_errno)?;
             Ok(0)
         }
-        Mremap => sys_mremap(c),
+        Mremap => {
+            let r = sys_mremap(c);
+            shared::flush(&c.k.shared_files);
+            r
+        }
         Madvise => sys_madvise(c),
+        Msync => sys_msync(c),
         _ => Err(Errno::ENOSYS.into()),
     }
 }
@@ -76,9 +114,11 @@ fn sys_mmap(c: &mut Ctx, offset: u64) -> R {
     }
     let len_pages = len.checked_add(PAGE_SIZE - 1).ok_or(Errno::ENOMEM)? & PAGE_MASK;
     let anonymous = flags & abi::map_anonymous(c.p.arch) != 0;
-    if flags & (abi::MAP_SHARED | abi::MAP_PRIVATE) == 0 {
+    let map_type = flags & MAP_TYPE;
+    if !matches!(map_type, abi::MAP_SHARED | abi::MAP_PRIVATE | MAP_SHARED_VALIDATE) {
         return Err(Errno::EINVAL.into());
     }
+    let shared = map_type != abi::MAP_PRIVATE;
     let file = if anonymous { None } else { Some(c.p.fds.get(fd as u64)?) };
     if let Some(f) = &file {
         let f = f.borrow();
@@ -107,13 +147,47 @@ fn sys_mmap(c: &mut Ctx, offset: u64) -> R {
         c.p.mem.find_free(len_pages, addr & PAGE_MASK).ok_or(Errno::ENOMEM)?
     };
     let Some(f) = file else {
+        if shared {
+            return map_shared_anon(c, at, len_pages, perms);
+        }
         c.p.mem.map_fixed(at, len_pages, perms).map_err(map_errno)?;
         return Ok(at);
     };
-    let (path, st) = {
+    let (path, st, writable) = {
         let f = f.borrow();
-        (f.path.clone(), f.object.stat())
+        (f.path.clone(), f.object.stat(), f.flags.writable())
     };
+    if shared && path == b"/dev/zero" {
+        return map_shared_anon(c, at, len_pages, perms);
+    }
+    if shared && st.mode & abi::S_IFMT == abi::S_IFREG {
+        if perms.contains(Perms::W) && !writable {
+            return Err(Errno::EACCES.into());
+        }
+        let backing = Backing::File {
+            path: path.as_slice().into(),
+            offset,
+            dev: st.dev,
+            ino: st.ino,
+            shared: true,
+        };
+        let first = offset / PAGE_SIZE;
+        let pages = first.checked_add(len_pages / PAGE_SIZE).ok_or(Errno::ENOMEM)?;
+        let budget = c.p.mem.budget().cloned();
+        let (pid, id) = (c.p.pid, c.k.alloc_ino());
+        let mut host = None;
+        let made = shared::map_file(&c.k.shared_files, &f, &st, pages, |n| {
+            SharedMem::new(n, id, budget).map_err(|e| shared_error(e, pid, &mut host))
+        });
+        if let Some(h) = host {
+            c.k.host_error.get_or_insert(h);
+        }
+        let mem = made?;
+        let view = SharedRef { mem, page: first };
+        c.p.mem.map_shared(at, len_pages, perms, backing, view).map_err(map_errno)?;
+        shared::flush(&c.k.shared_files);
+        return Ok(at);
+    }
     let backing = Backing::File {
         path: path.as_slice().into(),
         offset,
@@ -128,6 +202,57 @@ fn sys_mmap(c: &mut Ctx, offset: u64) -> R {
     let done = pread_all(&mut *f.borrow_mut().object, &mut data, offset)?;
     c.p.mem.write_debug(at, &data[..done]).map_err(|_| Errno::EFAULT)?;
     Ok(at)
+}
+
+/// The guest's errno for a shared object the host could not make; a host
+/// failure is also recorded for the caller (`host`).
+fn shared_error(e: SharedError, pid: u32, host: &mut Option<HostError>) -> Errno {
+    if let SharedError::Host(why) = e {
+        *host = Some(HostError::Reserve { pid, why: format!("shared memory: {why}") });
+    }
+    Errno::ENOMEM
+}
+
+/// `MAP_SHARED | MAP_ANONYMOUS` at `at`: a new object of its own.
+fn map_shared_anon(c: &mut Ctx, at: u64, len: u64, perms: Perms) -> R {
+    let mut host = None;
+    let made = SharedMem::new(len / PAGE_SIZE, c.k.alloc_ino(), c.p.mem.budget().cloned())
+        .map_err(|e| shared_error(e, c.p.pid, &mut host));
+    if let Some(h) = host {
+        c.k.host_error.get_or_insert(h);
+    }
+    let mem = made?;
+    let backing = Backing::SharedAnon { ino: mem.id() };
+    c.p.mem.map_shared(at, len, perms, backing, SharedRef { mem, page: 0 }).map_err(map_errno)?;
+    shared::flush(&c.k.shared_files);
+    Ok(at)
+}
+
+/// `msync`: the shared objects are the files' data already (module docs),
+/// so only the arguments are checked, as Linux does: an aligned address,
+/// known flags, not both `MS_ASYNC` and `MS_SYNC`, and a mapped range
+/// (`ENOMEM`).
+fn sys_msync(c: &mut Ctx) -> R {
+    let (addr, len, flags) = (c.arg(0), c.arg(1), c.arg(2));
+    if addr & !PAGE_MASK != 0
+        || flags & !(MS_ASYNC | MS_INVALIDATE | MS_SYNC) != 0
+        || flags & (MS_ASYNC | MS_SYNC) == MS_ASYNC | MS_SYNC
+    {
+        return Err(Errno::EINVAL.into());
+    }
+    let len = len.checked_add(PAGE_SIZE - 1).ok_or(Errno::ENOMEM)? & PAGE_MASK;
+    let end = addr.checked_add(len).ok_or(Errno::ENOMEM)?;
+    let covered: u64 =
+        c.p.mem
+            .maps()
+            .iter()
+            .filter(|m| m.end > addr && m.start < end)
+            .map(|m| m.end.min(end) - m.start.max(addr))
+            .sum();
+    if covered != len {
+        return Err(Errno::ENOMEM.into());
+    }
+    Ok(0)
 }
 
 /// Read from `offset` until `buf` is full or the file ends; the count.
@@ -154,7 +279,8 @@ fn pread_all(
 fn refill(fs: &mut dyn FileSystem, c_mem: &mut crate::mem::AddressSpace, addr: u64, len: u64) -> R {
     let perms = c_mem.perms(addr).ok_or(Errno::ENOMEM)?;
     let backing = c_mem.backing(addr).ok_or(Errno::ENOMEM)?;
-    if let Backing::File { shared: true, .. } = backing {
+    if c_mem.shared(addr).is_some() || matches!(backing, Backing::File { shared: true, .. }) {
+        // Shared pages are the object's (or the file's) and stay.
         return Ok(0);
     }
     c_mem.map_backed(addr, len, perms, backing.clone()).map_err(map_errno)?;
@@ -223,9 +349,31 @@ fn sys_mremap(c: &mut Ctx) -> R {
     }
     let round = |v: u64| v.checked_add(PAGE_SIZE - 1).map(|v| v & PAGE_MASK).ok_or(Errno::EINVAL);
     let (old_len, new_len) = (round(old_len)?, round(new_len)?);
-    // `old_len` 0 duplicates a shared mapping; file mappings are copies here.
-    if new_len == 0 || old_len == 0 {
+    if new_len == 0 {
         return Err(Errno::EINVAL.into());
+    }
+    if old_len == 0 {
+        // A second mapping of the same shared pages (Linux allows it for
+        // shared mappings only, and only to a new place).
+        if flags & MAYMOVE == 0 || c.p.mem.shared(old).is_none() {
+            return Err(Errno::EINVAL.into());
+        }
+        let at = if flags & FIXED != 0 {
+            let user_end = c.p.mem.layout().user_end;
+            if new_addr & !PAGE_MASK != 0
+                || new_addr.checked_add(new_len).is_none_or(|e| e > user_end)
+            {
+                return Err(Errno::EINVAL.into());
+            }
+            new_addr
+        } else {
+            c.p.mem.find_free(new_len, 0).ok_or(Errno::ENOMEM)?
+        };
+        let (perms, backing) = range_of(c, old)?;
+        let view = c.p.mem.shared(old).expect("checked above");
+        cover(c, &view, new_len)?;
+        c.p.mem.map_shared(at, new_len, perms, backing, view).map_err(map_errno)?;
+        return Ok(at);
     }
     let user_end = c.p.mem.layout().user_end;
     if flags & FIXED != 0 {
@@ -255,9 +403,14 @@ fn sys_mremap(c: &mut Ctx) -> R {
     let (perms, backing) = range_of(c, old)?;
     let grow = new_len - old_len;
     if tail.checked_add(grow).is_some_and(|e| e <= user_end) && !c.p.mem.any_mapped(tail, grow) {
-        c.p.mem
-            .map_backed(tail, grow, perms, backing.advanced(old_len / PAGE_SIZE))
-            .map_err(map_errno)?;
+        let backing = backing.advanced(old_len / PAGE_SIZE);
+        if let Some(view) = c.p.mem.shared(old) {
+            cover(c, &view, new_len)?;
+            let view = view.advanced(old_len / PAGE_SIZE);
+            c.p.mem.map_shared(tail, grow, perms, backing, view).map_err(map_errno)?;
+            return Ok(old);
+        }
+        c.p.mem.map_backed(tail, grow, perms, backing).map_err(map_errno)?;
         refill(c.k.fs.as_mut(), &mut c.p.mem, tail, grow)?;
         return Ok(old);
     }
@@ -266,6 +419,12 @@ fn sys_mremap(c: &mut Ctx) -> R {
     }
     let at = c.p.mem.find_free(new_len, 0).ok_or(Errno::ENOMEM)?;
     move_range(c, old, old_len, at, new_len)
+}
+
+/// Make the object of `view` cover `len` bytes from the view on.
+fn cover(c: &mut Ctx, view: &SharedRef, len: u64) -> Result<(), Errno> {
+    let pages = view.page.checked_add(len / PAGE_SIZE).ok_or(Errno::ENOMEM)?;
+    shared::grow(&c.k.shared_files, &view.mem, pages)
 }
 
 /// The permissions and backing of the range at `addr`.
@@ -289,6 +448,13 @@ fn check_one_range(c: &Ctx, addr: u64, len: u64) -> Result<(), Errno> {
 /// (the rest is what the mapping would hold there), and unmap `old`.
 fn move_range(c: &mut Ctx, old: u64, len: u64, at: u64, new_len: u64) -> R {
     let (perms, backing) = range_of(c, old)?;
+    if let Some(view) = c.p.mem.shared(old) {
+        // Shared pages move by mapping the object at the new place.
+        cover(c, &view, new_len)?;
+        c.p.mem.map_shared(at, new_len, perms, backing, view).map_err(map_errno)?;
+        c.p.mem.unmap(old, len).map_err(map_errno)?;
+        return Ok(at);
+    }
     let mut bytes = vec![0u8; len as usize];
     c.p.mem.read_debug(old, &mut bytes).map_err(|_| Errno::EFAULT)?;
     c.p.mem.map_backed(at, new_len, perms, backing.clone()).map_err(map_errno)?;

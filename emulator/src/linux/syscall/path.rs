@@ -63,7 +63,7 @@ impl Ctx<'_> {
 
     /// `lstat` through the per-process `/proc/self` entries first.
     pub fn lstat_abs(&mut self, abs: &[u8]) -> Result<FileStat, Errno> {
-        if let Some(node) = procfs::lookup(self.p, abs) {
+        if let Some(node) = procfs::lookup(self.k, self.p, abs) {
             return Ok(node.stat(abs));
         }
         self.k.fs.lstat(abs)
@@ -71,7 +71,7 @@ impl Ctx<'_> {
 
     /// `readlink` through `/proc/self` first.
     pub fn readlink_abs(&mut self, abs: &[u8]) -> Result<Vec<u8>, Errno> {
-        if let Some(node) = procfs::lookup(self.p, abs) {
+        if let Some(node) = procfs::lookup(self.k, self.p, abs) {
             return node.link().ok_or(Errno::EINVAL);
         }
         self.k.fs.readlink(abs)

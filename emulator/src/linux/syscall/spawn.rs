@@ -205,6 +205,7 @@ fn do_clone(
     let info =
         ChildInfo { ppid: c.p.pid, pgid: c.p.pgid, status: None, stopped: None, continued: false };
     c.k.children.insert(pid, info);
+    child.publish_maps(c.k);
     c.k.spawned.push(child);
     Ok(pid as u64)
 }
