@@ -22,6 +22,7 @@ pub const MAX_MEMORY: u64 = 4 << 30;
 /// Bounds of a budget a user sets: a process needs its stack (8 MiB) and
 /// image; 64 GiB bounds a cell of many 64-bit processes.
 pub const LOWEST_MEMORY: u64 = 16 << 20;
+/// The largest budget a user may set (see [`LOWEST_MEMORY`]).
 pub const HIGHEST_MEMORY: u64 = 64 << 30;
 /// Largest file layer: it lives in host memory.
 pub const HIGHEST_DISK: u64 = 16 << 30;

@@ -25,10 +25,12 @@ impl ImageSet {
         self.images.iter().map(|(p, i)| (p.as_path(), i))
     }
 
+    /// Number of images.
     pub fn len(&self) -> usize {
         self.images.len()
     }
 
+    /// Whether no image was opened.
     pub fn is_empty(&self) -> bool {
         self.images.is_empty()
     }

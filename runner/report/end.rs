@@ -79,6 +79,8 @@ pub fn summary_json(r: &Report, code: i32) -> Json {
 }
 
 impl<'m> EndOfRun<'m> {
+    /// The end-of-run reporter of `matrix`: JUnit to `junit`, messages in
+    /// `format`, text in `style`.
     pub fn new(
         matrix: &'m crate::matrix::Matrix,
         junit: PathBuf,

@@ -12,13 +12,18 @@ pub enum ColorChoice {
     /// When the stream is a terminal, `NO_COLOR` is unset and `TERM` is
     /// not `dumb`.
     Auto,
+    // clap prints a variant's doc comment in `--help`; these two say
+    // nothing the name does not.
+    #[allow(missing_docs)]
     Always,
+    #[allow(missing_docs)]
     Never,
 }
 
 /// Whether to colour one stream.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Style {
+    /// Emit ANSI colour sequences.
     pub color: bool,
 }
 
@@ -41,6 +46,7 @@ impl Style {
         Style { color }
     }
 
+    /// No colour (files, tests).
     pub fn plain() -> Style {
         Style { color: false }
     }

@@ -23,10 +23,15 @@ pub const MAX_COLUMNS: usize = 12;
 /// cells in matrix order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Grid {
+    /// Name of the axis the rows walk.
     pub row_title: String,
+    /// Name of the axes the columns walk.
     pub col_title: String,
+    /// Row labels.
     pub rows: Vec<String>,
+    /// Column labels.
     pub cols: Vec<String>,
+    /// Per row and column: the statuses of the entry's cells.
     pub entries: Vec<Vec<Vec<CellStatus>>>,
     /// What each entry folds together, for the legend; empty when every
     /// entry is one cell.

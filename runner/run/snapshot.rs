@@ -111,6 +111,7 @@ pub struct Store {
     pub root: PathBuf,
     /// Absolute matrix path (insta records it relative to `root`).
     pub matrix: PathBuf,
+    /// The matrix's description, recorded in every snapshot.
     pub description: Option<String>,
     /// Accept changes in place (`--update-snapshots`).
     pub update: bool,
@@ -119,6 +120,7 @@ pub struct Store {
 pub use crate::results::Verdict;
 
 impl Store {
+    /// The store of matrix `m` (`update`: `--update-snapshots`).
     pub fn new(m: &Matrix, update: bool) -> Store {
         let abs = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
         let matrix = abs(&m.path);
@@ -132,6 +134,7 @@ impl Store {
         }
     }
 
+    /// The `.snap` file of `cell`.
     pub fn path(&self, cell: &Cell) -> PathBuf {
         self.dir.join(format!("{}.snap", file_stem(&cell.id)))
     }
@@ -228,6 +231,7 @@ pub struct Writer {
 }
 
 impl Writer {
+    /// A writer into `store`; messages to stderr when `to_stderr`.
     pub fn new(store: Store, to_stderr: bool) -> Writer {
         Writer { store, to_stderr, written: Mutex::new(BTreeMap::new()) }
     }

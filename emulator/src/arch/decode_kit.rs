@@ -22,10 +22,12 @@
 //! words are illegal and never fall through to a later row.
 //! [`checks`] holds the table tests every frontend runs on its tables.
 //!
-//! Talks to: the frontends' `decode` modules (arm and riscv64 write bit
-//! patterns; aarch64, powerpc64 and mips build many rows from field
-//! values and keep their hexadecimal masks, and can move to patterns row by
-//! row).
+//! Every table writes its rows this way; [`checks::digest`] pins a table's
+//! `(name, mask, value)` rows so that rewriting how rows are spelled can be
+//! shown to change none of them.
+//!
+//! Talks to: the frontends' `decode` modules (aarch64, arm, mips,
+//! powerpc64 and riscv64).
 
 /// Fixed bits of an encoding.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -94,17 +96,6 @@ impl<F, O> Encoding<F, O> {
     pub const fn new(name: &'static str, pattern: &str, format: F, opcode: O) -> Self {
         let p = Pattern::parse(pattern);
         Encoding { name, mask: p.mask, value: p.value, format, opcode }
-    }
-
-    /// A row from its mask and value, for tables written in hexadecimal.
-    pub const fn from_mask(
-        name: &'static str,
-        mask: u32,
-        value: u32,
-        format: F,
-        opcode: O,
-    ) -> Self {
-        Encoding { name, mask, value, format, opcode }
     }
 
     pub const fn matches(&self, word: u32) -> bool {
@@ -275,6 +266,20 @@ pub mod checks {
                 }
             }
         }
+    }
+
+    /// FNV-1a over every row's name, mask and value, in table order: a
+    /// table's fingerprint, pinned by a unit test beside the table so a
+    /// change of spelling (hexadecimal masks to bit patterns, say) is
+    /// shown to keep every row.
+    pub fn digest<R: Row>(table: &[R]) -> u64 {
+        let mut h = crate::types::Fnv64::default();
+        for e in table {
+            h.write_field(e.name().as_bytes());
+            h.write(&e.mask().to_le_bytes());
+            h.write(&e.value().to_le_bytes());
+        }
+        h.finish()
     }
 
     /// Feed `n` random words to `decode`; it must not panic.

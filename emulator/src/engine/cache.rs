@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::mem::PAGE_SHIFT;
 
+/// Translated blocks of type `T` by guest pc, with the index by page.
 pub struct BlockCache<T> {
     blocks: HashMap<u64, T>,
     /// Guest page number → start pcs of blocks with bytes on that page.
@@ -23,11 +24,13 @@ impl<T> Default for BlockCache<T> {
 }
 
 impl<T> BlockCache<T> {
+    /// The block starting at `pc`.
     #[inline]
     pub fn get(&self, pc: u64) -> Option<&T> {
         self.blocks.get(&pc)
     }
 
+    /// The block starting at `pc`, to update it.
     #[inline]
     pub fn get_mut(&mut self, pc: u64) -> Option<&mut T> {
         self.blocks.get_mut(&pc)
@@ -59,15 +62,18 @@ impl<T> BlockCache<T> {
         n
     }
 
+    /// Remove every block.
     pub fn clear(&mut self) {
         self.blocks.clear();
         self.by_page.clear();
     }
 
+    /// Number of blocks.
     pub fn len(&self) -> usize {
         self.blocks.len()
     }
 
+    /// Whether no block is cached.
     pub fn is_empty(&self) -> bool {
         self.blocks.is_empty()
     }

@@ -76,6 +76,7 @@ pub trait Engine {
     /// dispatch loop (see `plugin`).
     fn set_plugins(&mut self, plugins: crate::plugin::PluginHandle);
 
+    /// The engine's counters so far (see [`EngineStats`]).
     fn stats(&self) -> EngineStats;
 
     /// Guest pcs of the cached blocks, for `--dump-ir` and tests.
@@ -95,6 +96,7 @@ pub enum EngineKind {
 }
 
 impl EngineKind {
+    /// The engine's name as matrices, flags and reports spell it.
     pub const fn name(self) -> &'static str {
         match self {
             EngineKind::Interp => "interp",

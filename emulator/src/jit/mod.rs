@@ -478,6 +478,8 @@ pub struct Jit {
 }
 
 impl Jit {
+    /// A JIT for `frontend`'s guest code, in blocks of at most
+    /// `max_block_insns` instructions, compiled with `config`'s settings.
     pub fn new(frontend: &'static dyn Frontend, max_block_insns: u32, config: JitConfig) -> Self {
         let key = CacheKey {
             arch: frontend.arch(),

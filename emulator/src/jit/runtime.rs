@@ -32,11 +32,14 @@ pub const FAST_TABLE_BITS: u32 = 12;
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FastEntry {
+    /// Guest pc of the entry (`u64::MAX` when empty).
     pub pc: u64,
+    /// Host address of the compiled function, or 0.
     pub entry: usize,
 }
 
 impl FastEntry {
+    /// The entry of no pc.
     pub const EMPTY: FastEntry = FastEntry { pc: u64::MAX, entry: 0 };
 }
 
@@ -64,14 +67,18 @@ pub struct JitCtx {
     /// here rather than building them in, so one function serves every
     /// address space of its code cache (processes and cells share it).
     pub tlb: *mut crate::mem::Tlb,
+    /// Host address of guest address 0.
     pub base: u64,
     /// Instructions the code may still retire.
     pub fuel: u64,
     /// Non-zero after a helper hit a fault.
     pub fault_pending: u64,
+    /// Guest address of the pending fault.
     pub fault_addr: u64,
     /// 0 read, 1 write.
     pub fault_write: u64,
+    /// Non-zero when the faulting address is unmapped (else the access
+    /// broke the page's protection).
     pub fault_unmapped: u64,
     /// Extra exit information (trap index).
     pub exit_aux: u64,
@@ -92,18 +99,28 @@ pub mod offsets {
     use super::JitCtx;
     use std::mem::offset_of;
 
+    /// [`JitCtx::fast`].
     pub const FAST: i32 = offset_of!(JitCtx, fast) as i32;
+    /// [`super::FastEntry::pc`].
     pub const FAST_ENTRY_PC: i32 = offset_of!(super::FastEntry, pc) as i32;
+    /// [`super::FastEntry::entry`].
     pub const FAST_ENTRY_FN: i32 = offset_of!(super::FastEntry, entry) as i32;
     /// log2 of `size_of::<FastEntry>()`.
     pub const FAST_ENTRY_SHIFT: i64 = 4;
     const _: () = assert!(size_of::<super::FastEntry>() == 1 << FAST_ENTRY_SHIFT);
+    /// [`JitCtx::fuel`].
     pub const FUEL: i32 = offset_of!(JitCtx, fuel) as i32;
+    /// [`JitCtx::tlb`].
     pub const TLB: i32 = offset_of!(JitCtx, tlb) as i32;
+    /// [`JitCtx::base`].
     pub const BASE: i32 = offset_of!(JitCtx, base) as i32;
+    /// [`JitCtx::fault_pending`].
     pub const FAULT_PENDING: i32 = offset_of!(JitCtx, fault_pending) as i32;
+    /// [`JitCtx::exit_aux`].
     pub const EXIT_AUX: i32 = offset_of!(JitCtx, exit_aux) as i32;
+    /// [`JitCtx::slow_result`].
     pub const SLOW_RESULT: i32 = offset_of!(JitCtx, slow_result) as i32;
+    /// [`JitCtx::slow_args`].
     pub const SLOW_ARGS: i32 = offset_of!(JitCtx, slow_args) as i32;
 }
 

@@ -850,13 +850,7 @@ impl Lifter<'_> {
                 _ => None,
             };
             if let Some((r, m)) = masked {
-                // Lanes above lane 0 are zero in, and zero out.
-                let r = self.bini(BinOp::And, r, ones(8 << size));
-                if let Some(m) = m {
-                    let m = self.bini(BinOp::And, m, ones(8 << size));
-                    self.qc_from(&[m]);
-                }
-                self.set_v64(rd, r);
+                self.set_sat_scalar(rd, size, r, m);
                 return true;
             }
             let IntOp::Sat(s, wr) = op else { return false };
@@ -896,17 +890,7 @@ impl Lifter<'_> {
                 }
                 (lo, hi)
             }
-            IntOp::Shift(m) => {
-                let (lo, m1) = self.sat_shift(size, m, alo, blo);
-                let (hi, m2) = self.sat_shift(size, m, ahi, bhi);
-                let masks: Vec<Temp> = if q {
-                    [m1, m2].into_iter().flatten().collect()
-                } else {
-                    m1.into_iter().collect()
-                };
-                self.qc_from(&masks);
-                (lo, hi)
-            }
+            IntOp::Shift(m) => self.sat_shift_vec(size, m, (alo, ahi), (blo, bhi), q),
             IntOp::Qdmulh(round) => {
                 let (lo, m1) = self.qdmulh(size, round, alo, blo);
                 let (hi, m2) = self.qdmulh(size, round, ahi, bhi);
@@ -1266,20 +1250,10 @@ impl Lifter<'_> {
                 if scalar {
                     let a = self.elem(rn, esize, 0);
                     let (r, mk) = self.sat_shift(esize, m, a, b);
-                    let r = self.bini(BinOp::And, r, ones(ebits));
-                    let mk = mk.map(|x| self.bini(BinOp::And, x, ones(ebits)));
-                    self.qc_from(&mk.into_iter().collect::<Vec<_>>());
-                    self.set_v64(rd, r);
+                    self.set_sat_scalar(rd, esize, r, mk);
                     return true;
                 }
-                let (lo, m1) = self.sat_shift(esize, m, alo, b);
-                let (hi, m2) = self.sat_shift(esize, m, ahi, b);
-                let masks: Vec<Temp> = if q {
-                    [m1, m2].into_iter().flatten().collect()
-                } else {
-                    m1.into_iter().collect()
-                };
-                self.qc_from(&masks);
+                let (lo, hi) = self.sat_shift_vec(esize, m, (alo, ahi), (b, b), q);
                 self.set_vq(rd, lo, hi, q);
             }
             (0b10000 | 0b10001, true) | (0b10010 | 0b10011, _) => {
@@ -1654,6 +1628,38 @@ impl Lifter<'_> {
         }
         let rep = self.vop(VecOp::Shift(SatShift { report: true, ..m }), esize, a, b);
         (r, Some(rep))
+    }
+
+    /// [`Self::sat_shift`] of both chunks, the low chunk's `a.0` by `b.0`
+    /// and the high one's `a.1` by `b.1`, with QC from the lanes that
+    /// saturate; the high chunk's lanes count only when `q`. The
+    /// vector-register and the immediate shifts both use it.
+    fn sat_shift_vec(
+        &mut self,
+        esize: u8,
+        m: SatShift,
+        a: (Temp, Temp),
+        b: (Temp, Temp),
+        q: bool,
+    ) -> (Temp, Temp) {
+        let (lo, m1) = self.sat_shift(esize, m, a.0, b.0);
+        let (hi, m2) = self.sat_shift(esize, m, a.1, b.1);
+        let masks: Vec<Temp> =
+            if q { [m1, m2].into_iter().flatten().collect() } else { m1.into_iter().collect() };
+        self.qc_from(&masks);
+        (lo, hi)
+    }
+
+    /// Write the result `r` of a saturating scalar op into `rd` and set QC
+    /// from its saturation mask `m`, both cut to the one lane of
+    /// `8 << esize` bits: lanes above lane 0 are zero in, and zero out.
+    fn set_sat_scalar(&mut self, rd: u32, esize: u8, r: Temp, m: Option<Temp>) {
+        let r = self.bini(BinOp::And, r, ones(8 << esize));
+        if let Some(m) = m {
+            let m = self.bini(BinOp::And, m, ones(8 << esize));
+            self.qc_from(&[m]);
+        }
+        self.set_v64(rd, r);
     }
 
     /// Narrowing saturating shift of the wide chunks `a`, `b` into one
