@@ -97,3 +97,39 @@ fn a_store_after_a_load_of_its_instruction_patches_the_code_after_it() {
         expect: &[("x0", 7), ("x3", 5), ("x4", 0xd280_0020), ("x2", CODE + 8)],
     });
 }
+
+/// Code rewritten from outside (a loader, `mprotect` and a copy) drops
+/// every translation of its page, including blocks that start inside a
+/// Thumb IT block, whose pc carries the IT state in its state bits: those
+/// were filed under no real page, so compiled code of the old bytes ran.
+#[test]
+fn rewritten_code_inside_an_it_block_is_retranslated() {
+    const THUMB: u64 = CODE | 1;
+    // `it al`; `mov r0, #imm` (inside the block, it sets no flags); `b .`
+    let code = |imm: u8| [0xe8, 0xbf, imm, 0x20, 0xfe, 0xe7];
+    for kind in [EngineKind::Interp, EngineKind::Jit] {
+        let mut h = match kind {
+            EngineKind::Interp => Harness::with_engine(Arch::Armel, kind),
+            _ => Harness::with_jit(
+                Arch::Armel,
+                bohr_emu::jit::JitConfig { threshold: 0, ..Default::default() },
+            ),
+        };
+        h.map_code(CODE, &code(1));
+        h.cpu.pc = THUMB;
+        // One instruction, then the rest: the second run starts a block
+        // inside the IT block.
+        assert_eq!(h.step(1), StopReason::FuelExhausted, "{kind}");
+        assert_eq!(h.step(50), StopReason::FuelExhausted, "{kind}");
+        assert_eq!(h.reg("r0"), 1, "{kind}: the first code ran");
+        let start = {
+            let mut c = h.cpu.clone();
+            c.pc = THUMB;
+            c
+        };
+        h.reset(&start, (CODE, &code(2)), (CODE, &code(2)));
+        assert_eq!(h.step(1), StopReason::FuelExhausted, "{kind}");
+        assert_eq!(h.step(50), StopReason::FuelExhausted, "{kind}");
+        assert_eq!(h.reg("r0"), 2, "{kind}: the rewritten code ran");
+    }
+}

@@ -333,9 +333,12 @@ pub struct Block {
 
 impl Block {
     /// First and last guest page (by page number) this block's bytes touch.
+    /// The pc's state bits (a Thumb IT state, say) are no address: a block
+    /// that starts inside an IT block lies on the page of its address.
     pub fn page_span(&self, page_shift: u32) -> (u64, u64) {
-        let first = self.pc >> page_shift;
-        let last = (self.pc + self.byte_len.max(1) as u64 - 1) >> page_shift;
+        let at = pc_address(self.pc);
+        let first = at >> page_shift;
+        let last = (at + self.byte_len.max(1) as u64 - 1) >> page_shift;
         (first, last)
     }
 }
