@@ -7,7 +7,7 @@
 //! redrawn) over random and special
 //! operands (±0, ±inf, quiet and signaling NaNs with payloads, subnormals,
 //! extreme finite values, integer extremes, random bytes) and random
-//! `fpcr` rounding modes, `DN` and `AHP`. Each sequence starts from its own
+//! `fpcr` rounding modes, `FZ`, `DN` and `AHP`. Each sequence starts from its own
 //! `v0`–`v31`, `x0`–`x27`, NZCV and `fpcr`, with `fpsr` cleared, and
 //! stores every v and x register, NZCV and `fpsr` after it. A batch of
 //! sequences is one freestanding program (assembled by
@@ -122,11 +122,12 @@ fn make_batch(rng: &mut Rng, n: usize, pool: &[&'static decode::Encoding]) -> Ba
     for _ in 0..n {
         let mut rec: Vec<u64> = (0..64).map(|_| half(rng)).collect();
         rec.extend((0..28).map(|_| x_value(rng)));
-        // nzcv, then fpcr: a random rounding mode, DN and AHP each one
-        // time in four.
+        // nzcv, then fpcr: a random rounding mode, FZ, DN and AHP each
+        // one time in four.
         rec.push((rng.below(16) as u64) << 28);
         rec.push(
             (rng.below(4) as u64) << 22
+                | ((rng.below(4) == 0) as u64) << 24
                 | ((rng.below(4) == 0) as u64) << 25
                 | ((rng.below(4) == 0) as u64) << 26,
         );

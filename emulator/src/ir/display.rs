@@ -104,6 +104,7 @@ impl fmt::Display for RoundingMode {
             RoundingMode::Down => "rdn",
             RoundingMode::Up => "rup",
             RoundingMode::NearestAway => "rmm",
+            RoundingMode::Odd => "rod",
         })
     }
 }

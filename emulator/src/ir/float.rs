@@ -37,10 +37,14 @@ pub enum RoundingMode {
     Down = 2,
     Up = 3,
     NearestAway = 4,
+    /// Round to odd: toward zero, then the last bit set when the result
+    /// is inexact (aarch64 `fcvtxn`, so that a second rounding to a
+    /// narrower format is correct).
+    Odd = 5,
 }
 
 impl RoundingMode {
-    /// The mode numbered `v`; values past 4 read as `NearestEven` (the op
+    /// The mode numbered `v`; values past 5 read as `NearestEven` (the op
     /// is total; frontends trap on reserved modes before the op runs).
     pub const fn from_bits(v: u64) -> RoundingMode {
         match v {
@@ -48,6 +52,7 @@ impl RoundingMode {
             2 => RoundingMode::Down,
             3 => RoundingMode::Up,
             4 => RoundingMode::NearestAway,
+            5 => RoundingMode::Odd,
             _ => RoundingMode::NearestEven,
         }
     }
@@ -60,6 +65,9 @@ pub mod flags {
     pub const OVERFLOW: u64 = 4;
     pub const DIV_BY_ZERO: u64 = 8;
     pub const INVALID: u64 = 16;
+    /// A subnormal operand was read as zero (only under
+    /// [`FLUSH_TO_ZERO`](super::FLUSH_TO_ZERO): aarch64 `FPSR.IDC`).
+    pub const INPUT_DENORMAL: u64 = 32;
 }
 
 /// Which NaN an operation with NaN operands returns.
@@ -411,6 +419,9 @@ impl FpFormat {
     const fn is_inf(self, v: u64) -> bool {
         v & !self.sign() & (self.exp_mask() | self.mant_mask()) == self.exp_mask()
     }
+    const fn is_subnormal(self, v: u64) -> bool {
+        v & self.exp_mask() == 0 && v & self.mant_mask() != 0
+    }
     const fn is_zero(self, v: u64) -> bool {
         v & !self.sign() & (self.exp_mask() | self.mant_mask()) == 0
     }
@@ -497,30 +508,88 @@ fn f64t(v: u64) -> sf::float64_t {
 /// `FPSCR.NI`. Integer and comparison results are not touched.
 pub const FLUSH_RESULTS: u64 = 0x10;
 
+/// Bit of an op's rounding temporary that applies Arm's flush-to-zero
+/// mode (aarch64 `FPCR.FZ`): subnormal operands read as zeros of their
+/// sign, raising [`flags::INPUT_DENORMAL`], and a result that is tiny
+/// before rounding is the zero of its sign, raising underflow alone (no
+/// inexact). Conversions to half precision flush their operand but not
+/// their result, and conversions from integers and from half precision
+/// are not touched, as Arm's `FPConvert` does.
+pub const FLUSH_TO_ZERO: u64 = 0x20;
+
 /// [`eval`] under the whole value of an op's rounding temporary: the mode
-/// and [`FLUSH_RESULTS`]. Engines call this.
+/// (bits 0-2), [`FLUSH_RESULTS`] and [`FLUSH_TO_ZERO`]. Engines call this.
 pub fn eval_with(insn: FpInsn, rm: u64, a: u64, b: u64, c: u64) -> (u64, u64) {
+    if rm & FLUSH_TO_ZERO != 0 {
+        return eval_flush_to_zero(insn, RoundingMode::from_bits(rm & 7), a, b, c);
+    }
     let (r, fl) = eval(insn, RoundingMode::from_bits(rm & 7), a, b, c);
     if rm & FLUSH_RESULTS == 0 {
         return (r, fl);
     }
-    let out = match insn.op {
-        FpOp::Convert { to } => to,
-        FpOp::Cmp { .. } | FpOp::Class | FpOp::ToInt { .. } => return (r, fl),
-        _ => insn.fmt,
+    let Some(out) = float_result(insn.op, insn.fmt) else {
+        return (r, fl);
     };
     let v = out.clip(r);
-    if v & out.exp_mask() == 0 && v & out.mant_mask() != 0 {
+    if out.is_subnormal(v) {
         (v & out.sign(), fl | flags::UNDERFLOW | flags::INEXACT)
     } else {
         (r, fl)
     }
 }
 
+/// The format of an op's floating-point result in the op's format
+/// family (`None` for integer, comparison and half-precision results).
+fn float_result(op: FpOp, fmt: FpFormat) -> Option<FpFormat> {
+    match op {
+        FpOp::Convert { to } => Some(to),
+        FpOp::Cmp { .. } | FpOp::Class | FpOp::ToInt { .. } | FpOp::ToHalf { .. } => None,
+        _ => Some(fmt),
+    }
+}
+
+/// [`eval`] in Arm's flush-to-zero mode (see [`FLUSH_TO_ZERO`]).
+fn eval_flush_to_zero(insn: FpInsn, rm: RoundingMode, a: u64, b: u64, c: u64) -> (u64, u64) {
+    let f = insn.fmt;
+    let mut ops = [a, b, c];
+    let mut fl = 0;
+    if !matches!(insn.op, FpOp::FromInt { .. } | FpOp::FromHalf { .. }) {
+        for v in &mut ops[..insn.op.arity()] {
+            let x = f.clip(*v);
+            if f.is_subnormal(x) {
+                *v = x & f.sign();
+                fl |= flags::INPUT_DENORMAL;
+            }
+        }
+    }
+    // Tininess before rounding decides what is flushed; the underflow
+    // flag it gives is replaced below whenever it is raised.
+    let rules = FpRules { tininess: Tininess::BeforeRounding, ..insn.rules };
+    let insn = FpInsn { rules, ..insn };
+    let (r, raised) = eval(insn, rm, ops[0], ops[1], ops[2]);
+    let out = match insn.op {
+        FpOp::FromInt { .. } | FpOp::FromHalf { .. } => None,
+        op => float_result(op, f),
+    };
+    if let Some(out) = out {
+        let v = out.clip(r);
+        if out.is_subnormal(v) || raised & flags::UNDERFLOW != 0 {
+            let kept = raised & !(flags::UNDERFLOW | flags::INEXACT);
+            return (v & out.sign(), fl | kept | flags::UNDERFLOW);
+        }
+    }
+    (r, fl | raised)
+}
+
 /// Evaluate one floating-point op: the result (raw bits, or an integer,
 /// or 0/1) and the exception flags it raises. `rm` is the resolved
 /// rounding mode.
 pub fn eval(insn: FpInsn, rm: RoundingMode, a: u64, b: u64, c: u64) -> (u64, u64) {
+    if rm == RoundingMode::Odd {
+        let (r, fl) = eval(insn, RoundingMode::TowardZero, a, b, c);
+        let odd = fl & flags::INEXACT != 0 && float_result(insn.op, insn.fmt).is_some();
+        return (if odd { r | 1 } else { r }, fl);
+    }
     let f = insn.fmt;
     let rules = insn.rules;
     if let FpOp::FromHalf { ahp } = insn.op {
@@ -777,7 +846,7 @@ fn recip_est(f: FpFormat, rm: RoundingMode, a: u64) -> (u64, u64) {
             RoundingMode::NearestEven | RoundingMode::NearestAway => true,
             RoundingMode::Up => sign == 0,
             RoundingMode::Down => sign != 0,
-            RoundingMode::TowardZero => false,
+            RoundingMode::TowardZero | RoundingMode::Odd => false,
         };
         // Infinity, or the largest finite number.
         let r = if to_inf {
@@ -985,7 +1054,7 @@ fn to_half(rules: FpRules, f: FpFormat, ahp: bool, rm: RoundingMode, a: u64) -> 
         && match rm {
             RoundingMode::NearestEven => rem > half || (rem == half && n & 1 == 1),
             RoundingMode::NearestAway => rem >= half && half != u64::MAX,
-            RoundingMode::TowardZero => false,
+            RoundingMode::TowardZero | RoundingMode::Odd => false,
             RoundingMode::Up => sign == 0,
             RoundingMode::Down => sign != 0,
         };

@@ -122,6 +122,15 @@ pub enum VecOp {
     RecipEstU,
     /// Arm's unsigned reciprocal square root estimate (`ursqrte`).
     RsqrtEstU,
+    /// Polynomial (carry-less) multiply over GF(2), the product's low
+    /// `width` bits (`pmul`; `pmull` on lanes widened first).
+    Pmul,
+    /// Signed lanes of `a` plus unsigned lanes of `b`, saturated to the
+    /// signed range (`suqadd`).
+    SuqAdd,
+    /// Unsigned lanes of `a` plus signed lanes of `b`, saturated to the
+    /// unsigned range (`usqadd`).
+    UsqAdd,
 }
 
 /// Rounding and reporting of [`VecOp::Qdmulh`].
@@ -251,6 +260,9 @@ impl VecOp {
             NarrowQ(n, s) => (55, n as u64 | s.bits() << 8),
             RecipEstU => (56, 0),
             RsqrtEstU => (57, 0),
+            Pmul => (58, 0),
+            SuqAdd => (59, 0),
+            UsqAdd => (60, 0),
         }
     }
 
@@ -284,6 +296,9 @@ impl VecOp {
             55 => NarrowQ(n, SatShift::from_bits(arg >> 8)?),
             56 => RecipEstU,
             57 => RsqrtEstU,
+            58 => Pmul,
+            59 => SuqAdd,
+            60 => UsqAdd,
             _ => return None,
         })
     }
@@ -580,6 +595,19 @@ pub fn eval(insn: VecInsn, a: u64, b: u64, c: u64) -> u64 {
                 super::float::rsqrt_estimate(x >> (bits - 9)) << (bits - 9)
             }
         }),
+        Pmul => l.map(a, b, |x, y| {
+            (0..bits).filter(|i| y >> i & 1 != 0).fold(0, |acc, i| acc ^ x << i) & l.mask
+        }),
+        SuqAdd => l.map(a, b, |x, y| {
+            let s = 64 - bits;
+            let sum = (((x << s) as i64) >> s) as i128 + y as i128;
+            sum.clamp(l.smin() as i128, l.smax() as i128) as u64 & l.mask
+        }),
+        UsqAdd => l.map(a, b, |x, y| {
+            let s = 64 - bits;
+            let sum = x as i128 + (((y << s) as i64) >> s) as i128;
+            sum.clamp(0, l.mask as i128) as u64
+        }),
         TblStep(base) => (0..8).fold(0, |acc, j| {
             let idx = (b >> (j * 8)) & 0xff;
             let byte = if idx >= base as u64 && idx < base as u64 + 8 {
@@ -609,7 +637,7 @@ mod tests {
 
     #[test]
     fn pack_round_trips() {
-        for tag in 0..60u64 {
+        for tag in 0..64u64 {
             for arg in [0u64, 1, 3, 8] {
                 if let Some(op) = VecOp::from_tag(tag, arg) {
                     for esize in 0..4 {
@@ -635,6 +663,13 @@ mod tests {
         );
         assert_eq!(eval(v(VecOp::TblStep(8), 0), 0, 0x09_08_00, 0x2211), 0x22_1100);
         assert_eq!(eval(v(VecOp::Cls, 0), 0xff, 0, 0), 0x0707_0707_0707_0707);
+        // 0b111 * 0b111 = 0b10101 over GF(2); 0xff * 0xff keeps 8 bits.
+        assert_eq!(eval(v(VecOp::Pmul, 0), 0x07ff, 0x07ff, 0), 0x1555);
+        assert_eq!(eval(v(VecOp::Pmul, 1), 0x00ff, 0x00ff, 0), 0x5555);
+        // -1 + 5 and 100 + 200 (signed 8-bit: 127); 200 + -100 and
+        // 10 + -100 (unsigned: 0).
+        assert_eq!(eval(v(VecOp::SuqAdd, 0), 0x64ff, 0xc805, 0), 0x7f04);
+        assert_eq!(eval(v(VecOp::UsqAdd, 0), 0x0ac8, 0x9c9c, 0), 0x0064);
     }
 
     #[test]

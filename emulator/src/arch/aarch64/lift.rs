@@ -1034,12 +1034,15 @@ impl Lifter<'_> {
 
     /// [`regs::fpsr_flags_swap`] in IR.
     fn fpsr_swap(&mut self, f: Temp) -> Temp {
-        let mut acc = self.bini(BinOp::And, f, 4);
-        for (bit, to) in [(0u64, 4u64), (1, 3), (3, 1), (4, 0)] {
-            let b = self.bini(BinOp::ShrU, f, bit);
-            let b = self.bini(BinOp::And, b, 1);
-            let b = self.bini(BinOp::Shl, b, to);
-            acc = self.bin(BinOp::Or, acc, b);
+        let mut acc = self.k(0);
+        for (x, y) in regs::FPSR_FLAG_BITS {
+            let dirs = [(x, y), (y, x)];
+            for &(from, to) in &dirs[..if x == y { 1 } else { 2 }] {
+                let b = self.bini(BinOp::ShrU, f, from as u64);
+                let b = self.bini(BinOp::And, b, 1);
+                let b = self.bini(BinOp::Shl, b, to as u64);
+                acc = self.bin(BinOp::Or, acc, b);
+            }
         }
         acc
     }

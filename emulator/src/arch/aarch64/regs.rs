@@ -82,11 +82,12 @@ pub const NO_MONITOR: u64 = u64::MAX;
 /// floating point; the other writable bits are kept so reads see writes.
 pub const FPCR: Slot = Slot(38);
 /// `fpsr` without its cumulative exception flags (those live in
-/// [`FP_FLAGS`]): N, Z, C, V, QC and IDC.
+/// [`FP_FLAGS`]): N, Z, C, V and QC.
 pub const FPSR: Slot = Slot(39);
-/// The cumulative exception flags IOC, DZC, OFC, UFC, IXC of `fpsr`, in the
-/// IR's encoding (`ir::float::flags`), which floating-point ops OR into.
-/// `mrs`/`msr fpsr` convert with [`fpsr_flags_swap`].
+/// The cumulative exception flags IOC, DZC, OFC, UFC, IXC and IDC of
+/// `fpsr`, in the IR's encoding (`ir::float::flags`), which
+/// floating-point ops OR into. `mrs`/`msr fpsr` convert with
+/// [`fpsr_flags_swap`].
 pub const FP_FLAGS: Slot = Slot(40);
 
 /// Bits of `fpcr` that writes can change (as on QEMU's `max` CPU: AHP, DN,
@@ -96,19 +97,32 @@ pub const FPCR_WRITABLE: u64 = 0x07ff_0000;
 /// cumulative exception flags.
 pub const FPSR_WRITABLE: u64 = 0xf800_009f;
 /// The cumulative exception flags of `fpsr` that [`FP_FLAGS`] holds.
-pub const FPSR_CUMULATIVE: u64 = 0x1f;
+pub const FPSR_CUMULATIVE: u64 = 0x9f;
 /// `fpsr.QC`, the saturation flag.
 pub const FPSR_QC: u64 = 1 << 27;
 /// `fpcr.DN`: NaN results are the default NaN.
 pub const FPCR_DN: u64 = 1 << 25;
-/// `fpcr.FZ`: flush denormals to zero (not implemented: writes are kept,
-/// arithmetic ignores it).
+/// `fpcr.FZ`: flush subnormal operands and results to zero
+/// (`ir::float::FLUSH_TO_ZERO`); `FZ16` only matters to half-precision
+/// arithmetic, which is not implemented.
 pub const FPCR_FZ: u64 = 1 << 24;
 
-/// IOC..IXC (fpsr bits 0..=4) and the IR's INVALID..INEXACT (bits 4..=0)
-/// are the same five flags in reverse order: this swaps one into the other.
+/// Each cumulative flag's bit in the IR's encoding and in `fpsr`: IOC,
+/// DZC, OFC, UFC, IXC (fpsr bits 0..=4) are the IR's INVALID..INEXACT
+/// (bits 4..=0), and IDC (fpsr bit 7) is INPUT_DENORMAL (bit 5).
+pub const FPSR_FLAG_BITS: [(u32, u32); 6] = [(0, 4), (1, 3), (2, 2), (3, 1), (4, 0), (5, 7)];
+
+/// Converts flags between the IR's encoding and `fpsr`'s, either way
+/// (each pair of [`FPSR_FLAG_BITS`] swaps).
 pub const fn fpsr_flags_swap(f: u64) -> u64 {
-    ((f & 1) << 4) | ((f & 2) << 2) | (f & 4) | ((f & 8) >> 2) | ((f & 16) >> 4)
+    let mut r = 0;
+    let mut i = 0;
+    while i < FPSR_FLAG_BITS.len() {
+        let (x, y) = FPSR_FLAG_BITS[i];
+        r |= ((f >> x) & 1) << y | ((f >> y) & 1) << x;
+        i += 1;
+    }
+    r
 }
 
 /// First slot of the vector registers.

@@ -98,8 +98,12 @@ impl Lower<'_, '_> {
 
         let fb = if insn.fmt == FpFormat::F64 { F64_BITS } else { F32_BITS };
         let prior = self.b.ins().band_imm_s(old, INEXACT as i64);
-        // A fixed mode is a constant here, which Cranelift folds.
-        let rne = self.b.ins().icmp_imm_s(IntCC::Equal, rm_v, RoundingMode::NearestEven as i64);
+        // A fixed mode is a constant here, which Cranelift folds. The
+        // flush bits above the mode (`FLUSH_RESULTS`, `FLUSH_TO_ZERO`)
+        // change nothing the fast path accepts: its operands are normal
+        // or zero and its results larger than the smallest normal.
+        let mode = self.b.ins().band_imm_s(rm_v, 7);
+        let rne = self.b.ins().icmp_imm_s(IntCC::Equal, mode, RoundingMode::NearestEven as i64);
         let mut ok = self.bool_to_i64(rne);
         if insn.op == FpOp::MulAdd {
             // No exact inexact test for a fused multiply-add: only when

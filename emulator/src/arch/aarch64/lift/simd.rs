@@ -14,7 +14,9 @@
 use super::Lifter;
 use crate::arch::aarch64::decode::{Insn, SimdGroup};
 use crate::arch::aarch64::regs;
-use crate::ir::float::{FpCond, IntNan, MinMax, NanEncoding, NanPropagation, Tininess};
+use crate::ir::float::{
+    FLUSH_TO_ZERO, FpCond, IntNan, MinMax, NanEncoding, NanPropagation, Tininess, flags,
+};
 use crate::ir::vector::{SatMul, SatShift, Saturate};
 use crate::ir::{
     BinOp, FpFormat, FpInsn, FpOp, FpRules, RoundingMode, Temp, UnOp, VecInsn, VecOp, Width,
@@ -171,8 +173,22 @@ impl Lifter<'_> {
         self.bini(BinOp::And, neg, 3)
     }
 
-    /// A floating-point op under FPCR's rounding (or `rm`), with `DN`
-    /// applied to a NaN result when `nan_result`.
+    /// An op's rounding temporary: FPCR's rounding mode (or `rm`), with
+    /// [`FLUSH_TO_ZERO`] when `FPCR.FZ` is set.
+    fn fp_mode(&mut self, rm: Option<RoundingMode>) -> Temp {
+        let mode = match rm {
+            Some(m) => self.k(m as u64),
+            None => self.fpcr_rounding(),
+        };
+        let fpcr = self.b.get(regs::FPCR);
+        let to_bit = regs::FPCR_FZ.trailing_zeros() - FLUSH_TO_ZERO.trailing_zeros();
+        let fz = self.bini(BinOp::ShrU, fpcr, to_bit as u64);
+        let fz = self.bini(BinOp::And, fz, FLUSH_TO_ZERO);
+        self.bin(BinOp::Or, mode, fz)
+    }
+
+    /// A floating-point op under FPCR's rounding (or `rm`) and `FZ`, with
+    /// `DN` applied to a NaN result when `nan_result`.
     fn fp(
         &mut self,
         op: FpOp,
@@ -182,10 +198,7 @@ impl Lifter<'_> {
         c: Temp,
         rm: Option<RoundingMode>,
     ) -> Temp {
-        let rm = match rm {
-            Some(m) => self.k(m as u64),
-            None => self.fpcr_rounding(),
-        };
+        let rm = self.fp_mode(rm);
         let insn = FpInsn { op, fmt, rules: RULES };
         let r = self.b.fp(insn, a, b, c, rm, regs::FP_FLAGS);
         let nan_result = matches!(
@@ -288,7 +301,7 @@ impl Lifter<'_> {
     fn fp_compare_flags(&mut self, f: FpFormat, a: Temp, b: Temp, signaling: bool) {
         let cmp = |l: &mut Self, cond| {
             let insn = FpInsn { op: FpOp::Cmp { cond, signaling }, fmt: f, rules: RULES };
-            let rm = l.k(RoundingMode::NearestEven as u64);
+            let rm = l.fp_mode(Some(RoundingMode::NearestEven));
             l.b.fp(insn, a, b, b, rm, regs::FP_FLAGS)
         };
         let un = cmp(self, FpCond::Unordered);
@@ -814,6 +827,7 @@ impl Lifter<'_> {
             (0b10010, false) if !scalar && size != 3 => IntOp::Acc(Mul, false),
             (0b10010, true) if !scalar && size != 3 => IntOp::Acc(Mul, true),
             (0b10011, false) if !scalar && size != 3 => IntOp::Lane(Mul),
+            (0b10011, true) if !scalar && size == 0 => IntOp::Lane(Pmul),
             (0b10100, false) if !scalar && size != 3 => IntOp::Lane(MaxPS),
             (0b10100, true) if !scalar && size != 3 => IntOp::Lane(MaxPU),
             (0b10101, false) if !scalar && size != 3 => IntOp::Lane(MinPS),
@@ -970,6 +984,9 @@ impl Lifter<'_> {
         if !scalar && !u && (opcode == 0b10110 || opcode == 0b10111) {
             return self.fp_convert_vec(i, opcode == 0b10111);
         }
+        if u && opcode == 0b10110 {
+            return self.fcvtxn(i, scalar);
+        }
         if (0b01100..=0b01111).contains(&opcode) && size >= 2 || opcode > 0b10110 {
             return self.fp_two_misc(i, scalar);
         }
@@ -986,6 +1003,26 @@ impl Lifter<'_> {
             let hi = l.vop(op, size, a, b);
             (lo, hi)
         };
+        if opcode == 0b00011 {
+            return self.sqadd_mixed(i, scalar);
+        }
+        if !scalar && matches!(opcode, 0b00010 | 0b00110) {
+            return self.add_long_pairwise(i);
+        }
+        if !scalar && u && opcode == 0b10011 {
+            // shll / shll2: widen, then shift left by the narrow width.
+            if size == 3 {
+                return false;
+            }
+            let src = if q { ahi } else { alo };
+            let e2 = size + 1;
+            let sh = ShlImm(8 << size);
+            let lo = self.vop(WidenU(false), size, src, src);
+            let hi = self.vop(WidenU(true), size, src, src);
+            let (lo, hi) = (self.vop(sh, e2, lo, lo), self.vop(sh, e2, hi, hi));
+            self.set_v(rd, lo, hi);
+            return true;
+        }
         if opcode == 0b00111 {
             // sqabs / sqneg: -x saturates only for the minimum, and
             // |x| is max(x, -x) with that saturated negation.
@@ -1124,6 +1161,117 @@ impl Lifter<'_> {
             _ => return false,
         };
         self.set_vq(rd, lo, hi, full);
+        true
+    }
+
+    /// `suqadd` / `usqadd`, vector and scalar: the destination's lanes
+    /// (signed, or unsigned with `U`) accumulate the source's lanes (of
+    /// the other signedness), saturating and setting `QC`.
+    fn sqadd_mixed(&mut self, i: &Insn, scalar: bool) -> bool {
+        let w = i.word;
+        let q = bits(w, 30, 30) == 1;
+        let u = bits(w, 29, 29) == 1;
+        let size = bits(w, 23, 22) as u8;
+        let (rd, rn) = (i.rd as u32, i.rn as u32);
+        if !scalar && size == 3 && !q {
+            return false;
+        }
+        let op = if u { VecOp::UsqAdd } else { VecOp::SuqAdd };
+        let pairs = if scalar {
+            vec![(self.elem(rd, size, 0), self.elem(rn, size, 0))]
+        } else if q {
+            vec![(self.vlo(rd), self.vlo(rn)), (self.vhi(rd), self.vhi(rn))]
+        } else {
+            vec![(self.vlo(rd), self.vlo(rn))]
+        };
+        let mut outs = Vec::new();
+        let mut diffs = Vec::new();
+        for (d, n) in pairs {
+            let r = self.vop(op, size, d, n);
+            let wrapped = self.vop(VecOp::Add, size, d, n);
+            let (r, wrapped) = if scalar {
+                (self.bini(BinOp::And, r, ones(8 << size)), self.bini(BinOp::And, wrapped, ones(8 << size)))
+            } else {
+                (r, wrapped)
+            };
+            diffs.push(self.bin(BinOp::Xor, r, wrapped));
+            outs.push(r);
+        }
+        self.qc_from(&diffs);
+        let hi = outs[outs.len() - 1];
+        self.set_vq(rd, outs[0], hi, q && !scalar);
+        true
+    }
+
+    /// `saddlp` / `uaddlp` and the accumulating `sadalp` / `uadalp`:
+    /// adjacent pairs of lanes summed into lanes twice as wide.
+    fn add_long_pairwise(&mut self, i: &Insn) -> bool {
+        let w = i.word;
+        let q = bits(w, 30, 30) == 1;
+        let u = bits(w, 29, 29) == 1;
+        let size = bits(w, 23, 22) as u8;
+        let accumulate = bits(w, 16, 12) == 0b00110;
+        let (rd, rn) = (i.rd as u32, i.rn as u32);
+        if size == 3 {
+            return false;
+        }
+        use VecOp::*;
+        let (e2, nb) = (size + 1, 8u8 << size);
+        let halves = if q { 2 } else { 1 };
+        let mut outs = Vec::new();
+        for h in 0..halves {
+            let x = if h == 0 { self.vlo(rn) } else { self.vhi(rn) };
+            // Each wide lane's low (even) and high (odd) narrow lane,
+            // extended in place.
+            let (even, odd) = if u {
+                let even = self.bini(BinOp::And, x, replicate(ones(nb as u32), e2));
+                (even, self.vop(ShrUImm(nb), e2, x, x))
+            } else {
+                let up = self.vop(ShlImm(nb), e2, x, x);
+                (self.vop(ShrSImm(nb), e2, up, up), self.vop(ShrSImm(nb), e2, x, x))
+            };
+            let mut r = self.vop(Add, e2, even, odd);
+            if accumulate {
+                let d = if h == 0 { self.vlo(rd) } else { self.vhi(rd) };
+                r = self.vop(Add, e2, d, r);
+            }
+            outs.push(r);
+        }
+        let hi = outs[outs.len() - 1];
+        self.set_vq(rd, outs[0], hi, q);
+        true
+    }
+
+    /// `fcvtxn` / `fcvtxn2` and scalar `fcvtxn`: doubles narrowed to
+    /// singles rounding to odd.
+    fn fcvtxn(&mut self, i: &Insn, scalar: bool) -> bool {
+        let w = i.word;
+        if bits(w, 23, 22) != 1 {
+            return false;
+        }
+        let q = bits(w, 30, 30) == 1 && !scalar;
+        let (rd, rn) = (i.rd as u32, i.rn as u32);
+        let conv = |l: &mut Self, x: Temp| {
+            let to = FpOp::Convert { to: FpFormat::F32 };
+            let r = l.fp(to, FpFormat::F64, x, x, x, Some(RoundingMode::Odd));
+            l.b.zext32(r)
+        };
+        let lo = self.vlo(rn);
+        let r0 = conv(self, lo);
+        if scalar {
+            self.set_v64(rd, r0);
+            return true;
+        }
+        let hi = self.vhi(rn);
+        let r1 = conv(self, hi);
+        let r1 = self.bini(BinOp::Shl, r1, 32);
+        let r = self.bin(BinOp::Or, r0, r1);
+        if q {
+            let dlo = self.vlo(rd);
+            self.set_v(rd, dlo, r);
+        } else {
+            self.set_v64(rd, r);
+        }
         true
     }
 
@@ -1462,6 +1610,9 @@ impl Lifter<'_> {
             return false;
         }
         let (rd, rn, rm) = (i.rd as u32, i.rn as u32, i.rm as u32);
+        if matches!(opcode, 0b0100 | 0b0110) {
+            return self.narrow_high(i);
+        }
         let half = |l: &mut Self, r: u32| if q { l.vhi(r) } else { l.vlo(r) };
         let (a, b) = (half(self, rn), half(self, rm));
         use VecOp::*;
@@ -1509,9 +1660,44 @@ impl Lifter<'_> {
                 (self.vop(acc, e2, dlo, p.0), self.vop(acc, e2, dhi, p.1))
             }
             0b1100 => lane2(self, Mul),
+            // pmull / pmull2 on bytes (the 64-bit form is the crypto
+            // extension's, not advertised).
+            0b1110 if !u && size == 0 => {
+                let (x, y) = ((self.vlo(rn), self.vhi(rn)), (self.vlo(rm), self.vhi(rm)));
+                let pick = |l: &mut Self, v: (Temp, Temp)| {
+                    let src = if q { v.1 } else { v.0 };
+                    (l.vop(WidenU(false), 0, src, src), l.vop(WidenU(true), 0, src, src))
+                };
+                let ((alo, ahi), (blo, bhi)) = (pick(self, x), pick(self, y));
+                (self.vop(Pmul, 1, alo, blo), self.vop(Pmul, 1, ahi, bhi))
+            }
             _ => return false,
         };
         self.set_v(rd, lo, hi);
+        true
+    }
+
+    /// `addhn` / `raddhn` / `subhn` / `rsubhn` (and "2"): the high halves
+    /// of the wide lanes' sums or differences, rounded with `U`.
+    fn narrow_high(&mut self, i: &Insn) -> bool {
+        let w = i.word;
+        let q = bits(w, 30, 30) == 1;
+        let u = bits(w, 29, 29) == 1;
+        let size = bits(w, 23, 22) as u8;
+        let (rd, rn, rm) = (i.rd as u32, i.rn as u32, i.rm as u32);
+        let op = if bits(w, 15, 12) == 0b0100 { VecOp::Add } else { VecOp::Sub };
+        let (nlo, nhi, mlo, mhi) = (self.vlo(rn), self.vhi(rn), self.vlo(rm), self.vhi(rm));
+        let lo = self.vop(op, size + 1, nlo, mlo);
+        let hi = self.vop(op, size + 1, nhi, mhi);
+        let sh = 8 << size;
+        let narrow = if u { VecOp::NarrowShrRound(sh) } else { VecOp::NarrowShr(sh) };
+        let r = self.vop(narrow, size, lo, hi);
+        if q {
+            let dlo = self.vlo(rd);
+            self.set_v(rd, dlo, r);
+        } else {
+            self.set_v64(rd, r);
+        }
         true
     }
 
@@ -1880,7 +2066,7 @@ impl Lifter<'_> {
     /// FPCR.AHP picks the result and the flags; FPCR.DN applies to an
     /// IEEE NaN result.
     fn half_conv(&mut self, f: FpFormat, to_half: bool, a: Temp) -> Temp {
-        let rm = self.fpcr_rounding();
+        let rm = self.fp_mode(None);
         let mut out = Vec::new();
         for ahp in [false, true] {
             let op = if to_half { FpOp::ToHalf { ahp } } else { FpOp::FromHalf { ahp } };
@@ -2238,7 +2424,7 @@ impl Lifter<'_> {
                 let (x, y) = if k.2 == FpCond::Eq { (a, b) } else { (b, a) };
                 let insn =
                     FpInsn { op: FpOp::Cmp { cond: k.2, signaling: k.3 }, fmt: f, rules: RULES };
-                let rm = self.k(RoundingMode::NearestEven as u64);
+                let rm = self.fp_mode(Some(RoundingMode::NearestEven));
                 let c = self.b.fp(insn, x, y, y, rm, regs::FP_FLAGS);
                 let m = self.un(UnOp::Neg, c);
                 self.bini(BinOp::And, m, mask)
@@ -2319,7 +2505,7 @@ impl Lifter<'_> {
                         fmt: f,
                         rules: RULES,
                     };
-                    let rm = l.k(RoundingMode::NearestEven as u64);
+                    let rm = l.fp_mode(Some(RoundingMode::NearestEven));
                     let c = l.b.fp(insn, x, y, y, rm, regs::FP_FLAGS);
                     let n = l.un(UnOp::Neg, c);
                     l.bini(BinOp::And, n, mask)
@@ -2494,10 +2680,20 @@ impl Lifter<'_> {
         } else {
             let p = self.fp_pow2(f, fbits as i32);
             // Exact but for overflow, which the conversion then reports
-            // as invalid: the product's own flags are dropped.
+            // as invalid: the product's own flags are dropped, but for
+            // the flushing of a subnormal operand under `FPCR.FZ`, which
+            // the conversion reports as its own.
             let insn = FpInsn { op: FpOp::Mul, fmt: f, rules: RULES };
-            let rz = self.k(RoundingMode::TowardZero as u64);
-            self.b.fp(insn, a, p, p, rz, regs::FP_SCRATCH_FLAGS)
+            let rz = self.fp_mode(Some(RoundingMode::TowardZero));
+            let z = self.k(0);
+            self.b.set(regs::FP_SCRATCH_FLAGS, z);
+            let r = self.b.fp(insn, a, p, p, rz, regs::FP_SCRATCH_FLAGS);
+            let fl = self.b.get(regs::FP_SCRATCH_FLAGS);
+            let idc = self.bini(BinOp::And, fl, flags::INPUT_DENORMAL);
+            let old = self.b.get(regs::FP_FLAGS);
+            let all = self.bin(BinOp::Or, old, idc);
+            self.b.set(regs::FP_FLAGS, all);
+            r
         };
         self.fp(
             FpOp::ToInt { width: iw, signed, nan: IntNan::Zero },
