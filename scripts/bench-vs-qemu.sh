@@ -4,12 +4,16 @@
 #
 #   scripts/bench-vs-qemu.sh [ARCH...]     (default: every arch with a frontend)
 #
-# ITEMS (environment, default "bench fpbench strings strings8 cell matrix")
+# ITEMS (environment, default "bench fpbench strings strings8 strbench cell
+# matrix")
 # picks what runs:
 # - bench, fpbench: guest/bin/<arch>/bench (long run: compute bound) and
 #   guest/bin/<arch>/fpbench where the arch has one (floating point);
 # - strings, strings8: `strings` over a 1 MiB and an 8 MiB generated file
 #   (short runs of branchy byte-at-a-time code, one process);
+# - strbench: guest/libc-tests/bin/<arch>/strbench, a static glibc program
+#   that spends its time in the C library's strlen, memchr, strchr, memcpy,
+#   memcmp and memset (on aarch64 glibc's Advanced SIMD routines);
 # - cell: one busybox MTD read-back cell of matrices/firmware.toml
 #   (`bohr run --cell ARCH/busybox/guest/host/mtd_readback`: four guest
 #   processes, `sh -c 'cat /dev/mtd0 | strings | grep …'`) against the same
@@ -28,7 +32,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 RUNS="${RUNS:-5}"
-ITEMS="${ITEMS:-bench fpbench strings strings8 cell matrix}"
+ITEMS="${ITEMS:-bench fpbench strings strings8 strbench cell matrix}"
 cargo build --release -q
 BOHR="$PWD/target/release/bohr"
 TMP="$(mktemp -d)"
@@ -124,10 +128,12 @@ for arch in "${ARCHES[@]}"; do
   want fpbench && [ -x "guest/bin/$arch/fpbench" ] && runs="$runs fpbench"
   want strings && runs="$runs strings"
   want strings8 && runs="$runs strings8"
+  want strbench && [ -x "guest/libc-tests/bin/$arch/strbench" ] && runs="$runs strbench"
   for run in $runs; do
     case "$run" in
       strings) args="guest/bin/$arch/strings $TMP/input.bin" ;;
       strings8) args="guest/bin/$arch/strings $TMP/input8.bin" ;;
+      strbench) args="guest/libc-tests/bin/$arch/strbench" ;;
       *) args="guest/bin/$arch/$run" ;;
     esac
     # The outputs must agree before the times mean anything.

@@ -5,7 +5,7 @@
 # libc (../libc, with the flags of ../toolchain.sh).
 # Usage: guest/libc-tests/build.sh [OUTDIR]
 #   (default: guest/libc-tests/bin; writes OUTDIR/<arch>/{libctest,sigtest,memtest}-{static,dynamic},
-#   OUTDIR/<arch>/{kprobe,sigprobe,sigthread}, and for armel the Thumb-2 builds
+#   OUTDIR/<arch>/{kprobe,sigprobe,sigthread,strbench}, and for armel the Thumb-2 builds
 #   OUTDIR/armel/{libctest,sigtest}-thumb-{static,dynamic})
 set -eu
 
@@ -79,5 +79,7 @@ for arch in riscv64 aarch64 powerpc64 mipsel mipseb armel; do
 	$cc $FLAGS -static -o "$out/$arch/memtest-static" src/memtest.c
 	# shellcheck disable=SC2086
 	$cc $FLAGS -o "$out/$arch/memtest-dynamic" src/memtest.c
+	# shellcheck disable=SC2086
+	$cc $FLAGS -static -o "$out/$arch/strbench" src/strbench.c
 	echo "built $arch"
 done

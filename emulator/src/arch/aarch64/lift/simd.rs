@@ -44,6 +44,31 @@ const fn ones(n: u32) -> u64 {
     if n >= 64 { u64::MAX } else { (1u64 << n) - 1 }
 }
 
+/// The fields most Advanced SIMD encodings share: `Q` (bit 30), `U`
+/// (bit 29), `size` (bits 23:22) and the register numbers.
+struct Fields {
+    q: bool,
+    u: bool,
+    size: u8,
+    rd: u32,
+    rn: u32,
+    rm: u32,
+}
+
+impl Fields {
+    fn of(i: &Insn) -> Fields {
+        let w = i.word;
+        Fields {
+            q: bits(w, 30, 30) == 1,
+            u: bits(w, 29, 29) == 1,
+            size: bits(w, 23, 22) as u8,
+            rd: i.rd as u32,
+            rn: i.rn as u32,
+            rm: i.rm as u32,
+        }
+    }
+}
+
 /// `x` repeated in every lane of `8 << esize` bits of a 64-bit chunk.
 const fn replicate(x: u64, esize: u8) -> u64 {
     let bits = 8u32 << esize;
@@ -1168,11 +1193,7 @@ impl Lifter<'_> {
     /// (signed, or unsigned with `U`) accumulate the source's lanes (of
     /// the other signedness), saturating and setting `QC`.
     fn sqadd_mixed(&mut self, i: &Insn, scalar: bool) -> bool {
-        let w = i.word;
-        let q = bits(w, 30, 30) == 1;
-        let u = bits(w, 29, 29) == 1;
-        let size = bits(w, 23, 22) as u8;
-        let (rd, rn) = (i.rd as u32, i.rn as u32);
+        let Fields { q, u, size, rd, rn, .. } = Fields::of(i);
         if !scalar && size == 3 && !q {
             return false;
         }
@@ -1190,7 +1211,10 @@ impl Lifter<'_> {
             let r = self.vop(op, size, d, n);
             let wrapped = self.vop(VecOp::Add, size, d, n);
             let (r, wrapped) = if scalar {
-                (self.bini(BinOp::And, r, ones(8 << size)), self.bini(BinOp::And, wrapped, ones(8 << size)))
+                (
+                    self.bini(BinOp::And, r, ones(8 << size)),
+                    self.bini(BinOp::And, wrapped, ones(8 << size)),
+                )
             } else {
                 (r, wrapped)
             };
@@ -1206,12 +1230,8 @@ impl Lifter<'_> {
     /// `saddlp` / `uaddlp` and the accumulating `sadalp` / `uadalp`:
     /// adjacent pairs of lanes summed into lanes twice as wide.
     fn add_long_pairwise(&mut self, i: &Insn) -> bool {
-        let w = i.word;
-        let q = bits(w, 30, 30) == 1;
-        let u = bits(w, 29, 29) == 1;
-        let size = bits(w, 23, 22) as u8;
-        let accumulate = bits(w, 16, 12) == 0b00110;
-        let (rd, rn) = (i.rd as u32, i.rn as u32);
+        let Fields { q, u, size, rd, rn, .. } = Fields::of(i);
+        let accumulate = bits(i.word, 16, 12) == 0b00110;
         if size == 3 {
             return false;
         }
@@ -1601,15 +1621,11 @@ impl Lifter<'_> {
     }
 
     fn three_diff(&mut self, i: &Insn) -> bool {
-        let w = i.word;
-        let q = bits(w, 30, 30) == 1;
-        let u = bits(w, 29, 29) == 1;
-        let size = bits(w, 23, 22) as u8;
-        let opcode = bits(w, 15, 12);
+        let Fields { q, u, size, rd, rn, rm } = Fields::of(i);
+        let opcode = bits(i.word, 15, 12);
         if size == 3 {
             return false;
         }
-        let (rd, rn, rm) = (i.rd as u32, i.rn as u32, i.rm as u32);
         if matches!(opcode, 0b0100 | 0b0110) {
             return self.narrow_high(i);
         }
@@ -1680,12 +1696,8 @@ impl Lifter<'_> {
     /// `addhn` / `raddhn` / `subhn` / `rsubhn` (and "2"): the high halves
     /// of the wide lanes' sums or differences, rounded with `U`.
     fn narrow_high(&mut self, i: &Insn) -> bool {
-        let w = i.word;
-        let q = bits(w, 30, 30) == 1;
-        let u = bits(w, 29, 29) == 1;
-        let size = bits(w, 23, 22) as u8;
-        let (rd, rn, rm) = (i.rd as u32, i.rn as u32, i.rm as u32);
-        let op = if bits(w, 15, 12) == 0b0100 { VecOp::Add } else { VecOp::Sub };
+        let Fields { q, u, size, rd, rn, rm } = Fields::of(i);
+        let op = if bits(i.word, 15, 12) == 0b0100 { VecOp::Add } else { VecOp::Sub };
         let (nlo, nhi, mlo, mhi) = (self.vlo(rn), self.vhi(rn), self.vlo(rm), self.vhi(rm));
         let lo = self.vop(op, size + 1, nlo, mlo);
         let hi = self.vop(op, size + 1, nhi, mhi);
