@@ -71,6 +71,31 @@ static void report_mode(const char *when)
 	out_putc('\n');
 }
 
+/* Define NAME(nr, arg0, arg1, in, out): system call nr(arg0, arg1) with the
+   double *in held in register FREG across it; what FREG holds afterwards
+   goes to *out. Returns the result, or -errno. */
+#define SYSCALL_KEEPING(NAME, FREG)                                              \
+	static long NAME(long nr, long arg0, long arg1, const double *in,        \
+			 double *out)                                            \
+	{                                                                        \
+		register long v0 __asm__("$2") = nr;                             \
+		register long a0 __asm__("$4") = arg0;                           \
+		register long a1 __asm__("$5") = arg1;                           \
+		register long a3 __asm__("$7");                                  \
+		__asm__ volatile("ldc1 " FREG ", %5\n\t"                         \
+				 "syscall\n\t"                                    \
+				 "sdc1 " FREG ", %3"                             \
+				 : "+r"(v0), "+r"(a0), "+r"(a1), "=m"(*out),     \
+				   "=r"(a3)                                      \
+				 : "m"(*in)                                      \
+				 : "$3", "$6", "$8", "$9", "$10", "$11", "$12",  \
+				   "$13", "$14", "$15", "$24", "$25", "hi",      \
+				   "lo", "memory", "$f2", "$f3", FREG);          \
+		return a3 ? -v0 : v0;                                            \
+	}
+
+SYSCALL_KEEPING(syscall_keeping_f2, "$f2")
+
 static volatile double seed = 1.0;
 
 /* Doubles in as many registers as the compiler wants to use. */
@@ -96,6 +121,8 @@ static void compute(void)
 }
 
 #if __mips_fpr == 64
+SYSCALL_KEEPING(syscall_keeping_f1, "$f1")
+
 static volatile u32 sig_seen;
 
 static void on_usr1(int sig)
@@ -109,8 +136,9 @@ static void on_usr1(int sig)
 static void fr1_only(void)
 {
 	u32 lo, hi;
-	u64 d = 0, e = 0;
-	double x = 1.5;
+	u64 d = 0;
+	double x = 1.5, e = 0;
+	long pid;
 	struct {
 		u32 flags;
 		void (*handler)(int);
@@ -133,43 +161,12 @@ static void fr1_only(void)
 	put("odd-double", d);
 	put_result("sigaction", __sys(SYS_rt_sigaction, SIGUSR1, (long)&act, 0, 16, 0, 0));
 	/* A double in $f1 across a signal whose handler clobbers it. */
-	{
-		long pid = __sys(SYS_getpid, 0, 0, 0, 0, 0, 0);
-		register long v0 __asm__("$2") = SYS_kill;
-		register long a0 __asm__("$4") = pid;
-		register long a1 __asm__("$5") = SIGUSR1;
-		register long a3 __asm__("$7");
-		__asm__ volatile("ldc1 $f1, %5\n\t"
-				 "syscall\n\t"
-				 "sdc1 $f1, %3"
-				 : "+r"(v0), "+r"(a0), "+r"(a1), "=m"(e), "=r"(a3)
-				 : "m"(x)
-				 : "$3", "$6", "$8", "$9", "$10", "$11", "$12", "$13",
-				   "$14", "$15", "$24", "$25", "hi", "lo", "memory",
-				   "$f1");
-	}
+	pid = __sys(SYS_getpid, 0, 0, 0, 0, 0, 0);
+	syscall_keeping_f1(SYS_kill, pid, SIGUSR1, &x, &e);
 	put("signal", sig_seen);
-	put("kept-across-signal", e);
+	put("kept-across-signal", bits(e));
 }
 #endif
-
-/* prctl(PR_SET_FP_MODE, mode) with the double *in held in $f2 across the
-   call; the value $f2 holds afterwards goes to *out. */
-static long set_mode_keeping(long mode, const double *in, double *out)
-{
-	register long v0 __asm__("$2") = SYS_prctl;
-	register long a0 __asm__("$4") = PR_SET_FP_MODE;
-	register long a1 __asm__("$5") = mode;
-	register long a3 __asm__("$7");
-	__asm__ volatile("ldc1 $f2, %5\n\t"
-			 "syscall\n\t"
-			 "sdc1 $f2, %3"
-			 : "+r"(v0), "+r"(a0), "+r"(a1), "=m"(*out), "=r"(a3)
-			 : "m"(*in)
-			 : "$3", "$6", "$8", "$9", "$10", "$11", "$12", "$13", "$14",
-			   "$15", "$24", "$25", "hi", "lo", "memory", "$f2", "$f3");
-	return a3 ? -v0 : v0;
-}
 
 static void switch_modes(void)
 {
@@ -178,13 +175,13 @@ static void switch_modes(void)
 	put_result("set-fre", __sys(SYS_prctl, PR_SET_FP_MODE, 2, 0, 0, 0, 0));
 	put_result("set-fr-fre", __sys(SYS_prctl, PR_SET_FP_MODE, 3, 0, 0, 0, 0));
 	put_result("set-unknown", __sys(SYS_prctl, PR_SET_FP_MODE, 4, 0, 0, 0, 0));
-	put_result("set-same", set_mode_keeping(now, &in, &out));
+	put_result("set-same", syscall_keeping_f2(SYS_prctl, PR_SET_FP_MODE, now, &in, &out));
 	put("kept-same", bits(out));
-	put_result("set-other", set_mode_keeping(!now, &in, &out));
+	put_result("set-other", syscall_keeping_f2(SYS_prctl, PR_SET_FP_MODE, !now, &in, &out));
 	put("kept-other", bits(out));
 	report_mode("switched");
 	compute();
-	put_result("set-back", set_mode_keeping(now, &in, &out));
+	put_result("set-back", syscall_keeping_f2(SYS_prctl, PR_SET_FP_MODE, now, &in, &out));
 	put("kept-back", bits(out));
 	report_mode("back");
 	compute();
