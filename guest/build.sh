@@ -69,5 +69,25 @@ for arch in $ARCHES; do
 				"$obj/fp/libc.o" "$obj/fp/hash.o"
 		done
 	fi
+	# mips: fpmode once per o32 FP ABI (FP32, FPXX, FP64), each on a
+	# library built for the same ABI.
+	case $arch in
+	mipsel | mipseb)
+		for fp in 32 xx 64; do
+			mflags="$FREESTANDING -march=mips32r2 -mabi=32 -mhard-float -mfp$fp -mno-abicalls -fno-pic -Ilibc/arch/$adir"
+			mkdir -p "$obj/fp$fp"
+			# shellcheck disable=SC2086
+			$cc $mflags -c -o "$obj/fp$fp/start.o" "libc/arch/$adir/start.S"
+			# shellcheck disable=SC2086
+			$cc $mflags -c -o "$obj/fp$fp/libc.o" libc/libc.c
+			# shellcheck disable=SC2086
+			$cc $mflags -c -o "$obj/fp$fp/hash.o" libc/hash.c
+			# shellcheck disable=SC2086
+			$cc $mflags -c -o "$obj/fp$fp/fpmode.o" src/fpmode.c
+			# shellcheck disable=SC2086
+			$cc $mflags -o "$out/$arch/fpmode$fp" "$obj/fp$fp/start.o" "$obj/fp$fp/fpmode.o" \
+				"$obj/fp$fp/libc.o" "$obj/fp$fp/hash.o" -lgcc
+		done ;;
+	esac
 	echo "built $arch"
 done

@@ -1,5 +1,7 @@
-//! Random differential test of the MIPS FPU (o32, `FR=0`, legacy NaNs)
-//! against `qemu-mipsel-static` and `qemu-mips-static`.
+//! Random differential test of the MIPS FPU (o32, legacy NaNs) against
+//! `qemu-mipsel-static` and `qemu-mips-static`, with `FR=0` (a `-mfp32`
+//! program) and with `FR=1` (a `-mfp64` one, whose `.MIPS.abiflags` make
+//! both QEMU and Bohr start it with 64-bit FP registers).
 //!
 //! Generates random sequences of COP1/COP1X computational instructions
 //! and register moves (drawn from the decoder's own encoding table) over
@@ -35,9 +37,16 @@ use qemu_diff::{Batch, Campaign, Rng};
 const SEQ_LEN: usize = 6;
 /// Records (operand sets) each sequence runs over, in a loop.
 const REPS: usize = 10;
-/// Words of one record: f0–f31, $1–$31, FCSR.
-const WORDS: usize = 32 + 31 + 1;
-const RECORD: usize = WORDS * 4;
+/// Words of one record: f0–f31 (two words each with `FR=1`), $1–$31,
+/// FCSR.
+const fn record(fr1: bool) -> usize {
+    (fwords(fr1) + 31 + 1) * 4
+}
+
+/// Words of the FP registers in a record.
+const fn fwords(fr1: bool) -> usize {
+    if fr1 { 64 } else { 32 }
+}
 /// The harness's registers: loop counter, input and output pointers.
 const RESERVED: [u32; 3] = [21, 22, 23];
 
@@ -74,6 +83,24 @@ const F32_SPECIAL: [u32; 21] = qemu_diff::join(
 
 const X_SPECIAL: &[u32] = &[0, 1, u32::MAX, i32::MAX as u32, i32::MIN as u32, 3, 0x7f80_0000];
 
+/// Values for the 32 64-bit FPU registers of `FR=1`, as the words `sdc1`
+/// stores (`big`: the upper one first): doubles, or singles in the low
+/// half under random bits.
+fn f_values_fr1(rng: &mut Rng, big: bool) -> Vec<u32> {
+    let mut v = Vec::with_capacity(64);
+    for _ in 0..32 {
+        let d = match rng.below(5) {
+            0..=1 => F64_SPECIAL[rng.below(F64_SPECIAL.len())],
+            2 => 0x3ff0_0000_0000_0000 | (rng.next() >> 12) ^ ((rng.below(4) as u64) << 62),
+            3 => (rng.next() << 32) | F32_SPECIAL[rng.below(F32_SPECIAL.len())] as u64,
+            _ => rng.next(),
+        };
+        let (lo, hi) = (d as u32, (d >> 32) as u32);
+        v.extend(if big { [hi, lo] } else { [lo, hi] });
+    }
+    v
+}
+
 /// Values for the 32 FPU registers: doubles in even/odd pairs or singles.
 fn f_values(rng: &mut Rng) -> Vec<u32> {
     let mut v = Vec::with_capacity(32);
@@ -108,11 +135,16 @@ fn x_value(rng: &mut Rng) -> u32 {
 
 /// A random FPU instruction word that neither touches memory, branches,
 /// writes `FCSR` wholesale, nor writes the harness's registers.
-fn random_insn(rng: &mut Rng, pool: &[&'static decode::Encoding]) -> u32 {
+fn random_insn(rng: &mut Rng, pool: &[&'static decode::Encoding], fr1: bool) -> u32 {
     loop {
         let enc = pool[rng.below(pool.len())];
         let w = enc.value | (rng.next() as u32 & !enc.mask);
         let Decoded::Insn(i) = decode::decode_word(w) else { continue };
+        // With FR=0 the instructions only FR=1 runs (odd doubles, the L
+        // format) would just be reserved instructions.
+        if i.fr1 && !fr1 {
+            continue;
+        }
         let gpr_dst = match i.opcode {
             Opcode::Mfc1 | Opcode::Mfhc1 | Opcode::Cfc1 => Some(i.rt),
             Opcode::Movci { .. } => Some(i.rd),
@@ -128,15 +160,23 @@ fn random_insn(rng: &mut Rng, pool: &[&'static decode::Encoding]) -> u32 {
     }
 }
 
-fn make_batch(rng: &mut Rng, n: usize, pool: &[&'static decode::Encoding]) -> Batch {
+/// Which FPU mode a batch runs in, and its byte order.
+#[derive(Clone, Copy)]
+struct Mode {
+    fr1: bool,
+    big: bool,
+}
+
+fn make_batch(rng: &mut Rng, n: usize, pool: &[&'static decode::Encoding], mode: Mode) -> Batch {
+    let (fr1, fw) = (mode.fr1, fwords(mode.fr1));
     assert_eq!(n % REPS, 0, "whole loops per batch");
     let mut data = String::new();
     let mut code = String::new();
     let mut words: Vec<Vec<u32>> = Vec::new();
     for _ in 0..n / REPS {
-        let seq: Vec<u32> = (0..SEQ_LEN).map(|_| random_insn(rng, pool)).collect();
+        let seq: Vec<u32> = (0..SEQ_LEN).map(|_| random_insn(rng, pool, fr1)).collect();
         for _ in 0..REPS {
-            let mut rec = f_values(rng);
+            let mut rec = if fr1 { f_values_fr1(rng, mode.big) } else { f_values(rng) };
             rec.extend((1..32).map(|_| x_value(rng)));
             // Rounding mode, accrued flags, condition codes; no enables,
             // no cause (cause E would trap), no FS.
@@ -148,29 +188,31 @@ fn make_batch(rng: &mut Rng, n: usize, pool: &[&'static decode::Encoding]) -> Ba
             }
             words.push(seq.clone());
         }
-        writeln!(code, "    li $21, {REPS}\n1:\n    lw $1, {}($22)\n    ctc1 $1, $31", 63 * 4)
-            .unwrap();
+        let fcsr = (fw + 31) * 4;
+        writeln!(code, "    li $21, {REPS}\n1:\n    lw $1, {fcsr}($22)\n    ctc1 $1, $31").unwrap();
+        let (fload, fstore, fsize) = if fr1 { ("ldc1", "sdc1", 8) } else { ("lwc1", "swc1", 4) };
         for r in 0..32 {
-            writeln!(code, "    lwc1 $f{r}, {}($22)", r * 4).unwrap();
+            writeln!(code, "    {fload} $f{r}, {}($22)", r * fsize).unwrap();
         }
         for r in 1..32u32 {
             if !RESERVED.contains(&r) {
-                writeln!(code, "    lw ${r}, {}($22)", (32 + r - 1) * 4).unwrap();
+                writeln!(code, "    lw ${r}, {}($22)", (fw + r as usize - 1) * 4).unwrap();
             }
         }
         for w in &seq {
             writeln!(code, "    .word {w:#010x}").unwrap();
         }
         for r in 0..32 {
-            writeln!(code, "    swc1 $f{r}, {}($23)", r * 4).unwrap();
+            writeln!(code, "    {fstore} $f{r}, {}($23)", r * fsize).unwrap();
         }
         for r in 1..32u32 {
             if !RESERVED.contains(&r) {
-                writeln!(code, "    sw ${r}, {}($23)", (32 + r - 1) * 4).unwrap();
+                writeln!(code, "    sw ${r}, {}($23)", (fw + r as usize - 1) * 4).unwrap();
             }
         }
-        writeln!(code, "    cfc1 $1, $31\n    sw $1, {}($23)", 63 * 4).unwrap();
-        writeln!(code, "    addiu $22, $22, {RECORD}\n    addiu $23, $23, {RECORD}").unwrap();
+        writeln!(code, "    cfc1 $1, $31\n    sw $1, {fcsr}($23)").unwrap();
+        let rec = record(fr1);
+        writeln!(code, "    addiu $22, $22, {rec}\n    addiu $23, $23, {rec}").unwrap();
         code.push_str("    addiu $21, $21, -1\n    bnez $21, 1b\n    nop\n");
     }
     let asm = format!(
@@ -179,15 +221,26 @@ fn make_batch(rng: &mut Rng, n: usize, pool: &[&'static decode::Encoding]) -> Ba
          \x20   li $4, 1\n    la $5, outputs\n    li $6, {len}\n    li $2, 4004\n    syscall\n\
          \x20   li $4, 0\n    li $2, 4001\n    syscall\n    .data\n    .balign 8\ninputs:\n{data}\
          \x20   .bss\n    .balign 8\noutputs:\n    .space {len}\n",
-        len = n * RECORD
+        len = n * record(fr1)
     );
     Batch { asm, words }
 }
 
+/// The register of record word `i` with `FR=0`.
 fn reg_name(i: usize) -> String {
     match i {
         0..=31 => format!("f{i}"),
         32..=62 => format!("${}", i - 31),
+        _ => "fcsr".into(),
+    }
+}
+
+/// The register of record word `i` with `FR=1` (`.0`, `.1`: the words of
+/// a register in memory order).
+fn reg_name_fr1(i: usize) -> String {
+    match i {
+        0..=63 => format!("f{}.{}", i / 2, i % 2),
+        64..=94 => format!("${}", i - 63),
         _ => "fcsr".into(),
     }
 }
@@ -202,7 +255,7 @@ fn describe(w: u32) -> String {
     }
 }
 
-fn differential(test: &'static str, arch: Arch, qemu: &'static str, gcc: &'static str) {
+fn differential(test: &'static str, arch: Arch, qemu: &'static str, gcc: &'static str, fr1: bool) {
     let pool: Vec<&'static decode::Encoding> = decode::encodings()
         .filter(|e| {
             e.opcode.is_fpu()
@@ -217,12 +270,14 @@ fn differential(test: &'static str, arch: Arch, qemu: &'static str, gcc: &'stati
                 )
         })
         .collect();
-    let campaign = Campaign {
-        gcc_args: &["-march=mips32r2", "-mfp32", "-mno-abicalls", "-fno-pic", "-no-pie"],
-        word: 4,
-        ..Campaign::fp(test, arch, qemu, gcc, RECORD)
-    };
-    campaign.run(|rng, n| make_batch(rng, n, &pool), reg_name, describe);
+    let fp = if fr1 { "-mfp64" } else { "-mfp32" };
+    let args: &'static [&'static str] =
+        Box::leak(Box::new(["-march=mips32r2", fp, "-mno-abicalls", "-fno-pic", "-no-pie"]));
+    let campaign =
+        Campaign { gcc_args: args, word: 4, ..Campaign::fp(test, arch, qemu, gcc, record(fr1)) };
+    let mode = Mode { fr1, big: arch == Arch::Mipseb };
+    let name = if fr1 { reg_name_fr1 } else { reg_name };
+    campaign.run(|rng, n| make_batch(rng, n, &pool, mode), name, describe);
 }
 
 #[test]
@@ -232,10 +287,24 @@ fn mipsel_fp_matches_qemu() {
         Arch::Mipsel,
         "qemu-mipsel-static",
         "mipsel-linux-gnu-gcc",
+        false,
     );
 }
 
 #[test]
 fn mipseb_fp_matches_qemu() {
-    differential("mipseb_fp_matches_qemu", Arch::Mipseb, "qemu-mips-static", "mips-linux-gnu-gcc");
+    let (qemu, gcc) = ("qemu-mips-static", "mips-linux-gnu-gcc");
+    differential("mipseb_fp_matches_qemu", Arch::Mipseb, qemu, gcc, false);
+}
+
+#[test]
+fn mipsel_fr1_fp_matches_qemu() {
+    let (qemu, gcc) = ("qemu-mipsel-static", "mipsel-linux-gnu-gcc");
+    differential("mipsel_fr1_fp_matches_qemu", Arch::Mipsel, qemu, gcc, true);
+}
+
+#[test]
+fn mipseb_fr1_fp_matches_qemu() {
+    let (qemu, gcc) = ("qemu-mips-static", "mips-linux-gnu-gcc");
+    differential("mipseb_fr1_fp_matches_qemu", Arch::Mipseb, qemu, gcc, true);
 }

@@ -13,7 +13,9 @@
 //! `mipsel.ins` and `mipseb.ins`. aarch64 and armel also have random
 //! cases (`<arch>_random.ins`, expectations from QEMU), which need not
 //! cover the table; armel's curated file covers the rows its random file
-//! does not. armel's `armel_thumb.ins` runs in Thumb state.
+//! does not. armel's `armel_thumb.ins` runs in Thumb state. mips's
+//! `mips_fr1.ins` (with `mipsel_fr1.ins` and `mipseb_fr1.ins`) runs with
+//! the FPU in `FR=1` and covers the rows only that mode runs.
 
 #[path = "common/insfile.rs"]
 mod insfile;
@@ -95,6 +97,8 @@ enum Cases {
     Random,
     /// armel's Thumb cases, run in Thumb state (pc bit 0 set).
     Thumb,
+    /// mips cases run with the FPU in `FR=1` (64-bit registers).
+    Fr1,
 }
 
 /// The random-case file of `arch`, if it has one.
@@ -119,6 +123,12 @@ fn spec(arch: Arch, cases: Cases) -> ArchSpec {
                 _ => vec![file(&format!("{arch}.ins"))],
             };
             let mut encodings = frontend.encoding_names();
+            if matches!(arch, Arch::Mipsel | Arch::Mipseb) {
+                // The rows only `FR=1` runs (the `L` format) are covered
+                // by the `FR=1` cases; names do not depend on byte order.
+                let hit = insfile::encodings_hit(Arch::Mipseb, &path("mips_fr1.ins"));
+                encodings.retain(|n| !hit.contains(n));
+            }
             if arch == Arch::Armel {
                 // Together with the random cases, the curated ones cover the
                 // whole table.
@@ -133,12 +143,21 @@ fn spec(arch: Arch, cases: Cases) -> ArchSpec {
             (vec![file(name)], Vec::new())
         }
         Cases::Thumb => (vec![file("armel_thumb.ins")], Vec::new()),
+        Cases::Fr1 => {
+            let shared =
+                InsFile { path: path("mips_fr1.ins"), reverse_words: arch == Arch::Mipsel };
+            (vec![shared, file(&format!("{arch}_fr1.ins"))], Vec::new())
+        }
+    };
+    let mode = match cases {
+        Cases::Fr1 => mips::fpmode::PR_FP_MODE_FR,
+        _ => 0,
     };
     let (pc_state, state_insn_len) = match cases {
         Cases::Thumb => (1, Some(arm::thumb::insn_len as fn(&[u8]) -> usize)),
         _ => (0, None),
     };
-    ArchSpec { arch, files, regs: regs(arch), encodings, pc_state, state_insn_len }
+    ArchSpec { arch, files, regs: regs(arch), encodings, pc_state, state_insn_len, mode }
 }
 
 /// One test per arch, set of cases and engine, named after them so that a
@@ -170,6 +189,10 @@ instruction_tests! {
     mipsel_instructions_jit: Mipsel Curated Jit;
     mipseb_instructions_interp: Mipseb Curated Interp;
     mipseb_instructions_jit: Mipseb Curated Jit;
+    mipsel_fr1_instructions_interp: Mipsel Fr1 Interp;
+    mipsel_fr1_instructions_jit: Mipsel Fr1 Jit;
+    mipseb_fr1_instructions_interp: Mipseb Fr1 Interp;
+    mipseb_fr1_instructions_jit: Mipseb Fr1 Jit;
     armel_instructions_interp: Armel Curated Interp;
     armel_instructions_jit: Armel Curated Jit;
     armel_random_cases_interp: Armel Random Interp;

@@ -50,7 +50,7 @@ fn the_loop_is_what_its_comments_say() {
         let code = h.read_mem(LOOP_PC, 4 * LOOP.len()).expect("mapped");
         let text: Vec<String> = (0..LOOP.len())
             .filter(|&i| LOOP[i] != 0)
-            .map(|i| disassemble(endian, LOOP_PC + 4 * i as u64, &code[4 * i..]).unwrap().0)
+            .map(|i| disassemble(endian, false, LOOP_PC + 4 * i as u64, &code[4 * i..]).unwrap().0)
             .collect();
         assert_eq!(
             text,

@@ -60,6 +60,12 @@ pub const ARCH_PROGRAMS: &[(&str, &str)] = &[
     ("powerpc64", "fpbench"),
     ("mipsel", "fpbench"),
     ("mipseb", "fpbench"),
+    ("mipsel", "fpmode32"),
+    ("mipsel", "fpmodexx"),
+    ("mipsel", "fpmode64"),
+    ("mipseb", "fpmode32"),
+    ("mipseb", "fpmodexx"),
+    ("mipseb", "fpmode64"),
 ];
 
 /// Every program built for `arch`.

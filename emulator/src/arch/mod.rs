@@ -237,6 +237,14 @@ pub trait Frontend: Send + Sync {
     /// that are not there, lifts to a trap; lifting never panics.
     fn lift_insn(&self, pc: u64, bytes: &[u8], b: &mut BlockBuilder);
 
+    /// The execution mode this frontend lifts for, where an arch has
+    /// process-wide modes that change what instructions mean (mips: the
+    /// FPU mode, as `PR_GET_FP_MODE` reports it); 0 elsewhere. A process
+    /// in mode `m` runs [`frontend_for_mode`]`(arch, m)`.
+    fn mode(&self) -> u32 {
+        0
+    }
+
     /// The address of the bytes of the instruction at `pc`: `pc` itself,
     /// except where a frontend keeps execution state in pc bits (armel's
     /// Thumb bit).
@@ -323,6 +331,15 @@ pub fn frontend_for(arch: Arch) -> Option<&'static dyn Frontend> {
         Arch::Mipseb => Some(&mips::MIPSEB),
         Arch::Powerpc64 => Some(&powerpc64::Powerpc64),
         Arch::Armel => Some(&arm::Arm),
+    }
+}
+
+/// The frontend for `arch` in execution mode `mode` (see
+/// [`Frontend::mode`]); arches without modes ignore it.
+pub fn frontend_for_mode(arch: Arch, mode: u32) -> Option<&'static dyn Frontend> {
+    match arch {
+        Arch::Mipsel | Arch::Mipseb => Some(mips::frontend(arch.endian(), mode)),
+        _ => frontend_for(arch),
     }
 }
 

@@ -71,6 +71,11 @@ pub trait Engine {
     /// Discard every translation (for example after a plugin reset).
     fn flush(&mut self);
 
+    /// Translate with `frontend` from now on (a process switched modes,
+    /// see `arch::Frontend::mode`), discarding every translation made so
+    /// far: none of them may run in the new mode.
+    fn set_frontend(&mut self, frontend: &'static dyn crate::arch::Frontend);
+
     /// Instrument with `plugins` from now on: translations get the hooks
     /// the plugins ask for, and a plugin's reset request is applied at the
     /// dispatch loop (see `plugin`).

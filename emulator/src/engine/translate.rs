@@ -57,7 +57,7 @@ fn block_insns(frontend: &dyn Frontend, block: &Block, mem: &AddressSpace) -> Ve
             // bytes that are no longer fetchable keeps what could be read.
             let n = mem.fetch(frontend.fetch_addr(pc), &mut buf);
             buf.truncate(n);
-            insns.push(InsnInfo { pc, bytes: buf });
+            insns.push(InsnInfo { pc, bytes: buf, mode: frontend.mode() });
         }
     }
     insns

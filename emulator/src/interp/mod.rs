@@ -326,6 +326,11 @@ impl Engine for Interpreter {
         }
     }
 
+    fn set_frontend(&mut self, frontend: &'static dyn Frontend) {
+        self.frontend = frontend;
+        self.flush();
+    }
+
     fn flush(&mut self) {
         self.cache.clear();
     }

@@ -852,6 +852,11 @@ impl Engine for Jit {
         }
     }
 
+    fn set_frontend(&mut self, frontend: &'static dyn Frontend) {
+        self.frontend = frontend;
+        self.flush();
+    }
+
     fn flush(&mut self) {
         self.blocks.clear();
         self.drop_compiled();

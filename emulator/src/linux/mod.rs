@@ -30,7 +30,7 @@ pub mod thread;
 pub mod timer;
 mod writepath;
 
-use crate::arch::{Arch, Frontend, frontend_for};
+use crate::arch::{Arch, Frontend, frontend_for, frontend_for_mode};
 use crate::cpu::CpuState;
 use crate::engine::{Engine, StopReason};
 use crate::events::Event;
@@ -514,6 +514,8 @@ impl Process {
         let start = loader::load(image, &id, cfg.arch, &mut mem, argv, envp, &aux, &mut read_file)
             .map_err(load_error)?;
         kernel.start_task().map_err(SpawnError::Limit)?;
+        // The mode the image starts in (mips: its FPU mode).
+        let frontend = frontend_for_mode(cfg.arch, start.mode).unwrap_or(frontend);
         let mut cpu = CpuState::default();
         frontend.init_registers(&mut cpu, start.pc, start.sp, start.toc);
         let engine = (cfg.engine)(frontend);
@@ -599,6 +601,7 @@ impl Process {
         let start = loader::load(image, &id, self.arch, &mut mem, argv, envp, &aux, &mut read_file)
             .map_err(load_error)?;
         let mut cpu = CpuState::default();
+        self.frontend = frontend_for_mode(self.arch, start.mode).unwrap_or(self.frontend);
         self.frontend.init_registers(&mut cpu, start.pc, start.sp, start.toc);
         // Time goes on across an exec.
         cpu.icount = self.cpu.icount;

@@ -49,10 +49,10 @@ pub enum LoadError {
     BadSegment { index: usize, why: String },
     #[error("no loadable segment")]
     NoSegments,
-    /// A mips program whose `.MIPS.abiflags` ask for 64-bit FP registers
-    /// (`-mfp64`: `FR=1`), which the frontend does not implement.
-    #[error("mips FP ABI {0} (64-bit FP registers, FR=1) is not supported")]
-    UnsupportedFpAbi(u8),
+    /// mips program and interpreter FP ABIs that leave no FPU mode
+    /// (Linux's `ELIBBAD`).
+    #[error("{0}")]
+    FpAbi(#[from] crate::arch::mips::fpmode::FpAbiError),
     #[error("ELFv1 entry descriptor at {0:#x} is not readable")]
     BadDescriptor(u64),
     #[error("cannot map image: {0}")]
@@ -63,10 +63,13 @@ pub enum LoadError {
 
 const PT_LOAD: u32 = 1;
 const PT_INTERP: u32 = 3;
-/// `.MIPS.abiflags` (`struct mips_elf_abiflags_v0`; `fp_abi` at byte 7).
+/// `.MIPS.abiflags` (`struct mips_elf_abiflags_v0`, 24 bytes; `fp_abi`
+/// at byte 7).
 const PT_MIPS_ABIFLAGS: u32 = 0x7000_0003;
-/// `Val_GNU_MIPS_ABI_FP_64` and `_64A`: the FP ABIs that need `FR=1`.
-const MIPS_FP_ABI_FR1: [u8; 2] = [6, 7];
+const MIPS_ABIFLAGS_SIZE: u64 = 24;
+/// The processor-specific program header types.
+const PT_LOPROC: u32 = 0x7000_0000;
+const PT_HIPROC: u32 = 0x7fff_ffff;
 const PT_PHDR: u32 = 6;
 const PT_GNU_STACK: u32 = 0x6474_e551;
 const ET_EXEC: u16 = 2;
@@ -140,6 +143,10 @@ pub struct ElfImage {
     /// `PT_GNU_STACK` asks for an executable stack (`PF_X`). Without the
     /// header the stack is not executable, as on Linux's 64-bit arches.
     pub exec_stack: bool,
+    /// mips: the FP ABI, from `.MIPS.abiflags` (or the old 64-bit ABI
+    /// that `EF_MIPS_FP64` means), as Linux's `arch_elf_pt_proc` reads
+    /// it; `None` without one.
+    pub mips_fp_abi: Option<u8>,
 }
 
 /// Parse and validate an ELF file for `arch`.
@@ -233,6 +240,9 @@ pub fn parse(data: &[u8], arch: Arch) -> Result<ElfImage, LoadError> {
     let mut phdr_vaddr = None;
     let mut interp = None;
     let mut exec_stack = false;
+    let mut mips_fp_abi = None;
+    let is_mips = matches!(arch, Arch::Mipsel | Arch::Mipseb);
+    let e_flags = if wide { r.u32(48, "e_flags")? } else { r.u32(36, "e_flags")? };
     for i in 0..phnum as u64 {
         let base = phoff
             .checked_add(i * phentsize as u64)
@@ -271,17 +281,22 @@ pub fn parse(data: &[u8], arch: Arch) -> Result<ElfImage, LoadError> {
                 interp = Some(path.to_vec());
             }
             PT_PHDR => phdr_vaddr = Some(vaddr),
-            PT_MIPS_ABIFLAGS if matches!(arch, Arch::Mipsel | Arch::Mipseb) => {
-                // Linux picks the FP mode from this at exec; Bohr has only
-                // FR=0, which serves the o32 double-float and FPXX ABIs.
-                let fp_abi = offset
-                    .checked_add(7)
-                    .filter(|_| filesz >= 8)
-                    .and_then(|o| data.get(usize::try_from(o).ok()?))
-                    .copied()
-                    .ok_or(LoadError::Truncated(".MIPS.abiflags"))?;
-                if MIPS_FP_ABI_FR1.contains(&fp_abi) {
-                    return Err(LoadError::UnsupportedFpAbi(fp_abi));
+            PT_LOPROC..=PT_HIPROC if is_mips => {
+                // Linux looks at every processor-specific header in turn:
+                // each says the old 64-bit ABI if the flags do, and the
+                // abiflags header then says what its `fp_abi` says.
+                use crate::arch::mips::fpmode::{EF_MIPS_FP64, FP_ABI_OLD_64};
+                if e_flags & EF_MIPS_FP64 != 0 {
+                    mips_fp_abi = Some(FP_ABI_OLD_64);
+                }
+                if p_type == PT_MIPS_ABIFLAGS {
+                    let fp_abi = offset
+                        .checked_add(7)
+                        .filter(|_| filesz >= MIPS_ABIFLAGS_SIZE)
+                        .and_then(|o| data.get(usize::try_from(o).ok()?))
+                        .copied()
+                        .ok_or(LoadError::Truncated(".MIPS.abiflags"))?;
+                    mips_fp_abi = Some(fp_abi);
                 }
             }
             PT_GNU_STACK => exec_stack = flags & 1 != 0,
@@ -334,6 +349,7 @@ pub fn parse(data: &[u8], arch: Arch) -> Result<ElfImage, LoadError> {
         segments,
         interp,
         exec_stack,
+        mips_fp_abi,
     })
 }
 
@@ -465,6 +481,9 @@ pub struct StartInfo {
     pub toc: Option<u64>,
     /// Initial program break.
     pub brk: u64,
+    /// The execution mode to start in (see `arch::Frontend::mode`): the
+    /// FPU mode Linux picks for a mips program and its interpreter.
+    pub mode: u32,
 }
 
 /// Reads the interpreter's file by guest path.
@@ -508,6 +527,7 @@ pub fn load(
     let mut start_at = loaded.entry;
     let mut interp_base = 0;
     let mut entry_bias = loaded.bias;
+    let mut interp_fp_abi = None;
     if let Some(path) = &img.interp {
         let name = String::from_utf8_lossy(path).into_owned();
         let (idata, ifile) =
@@ -520,6 +540,7 @@ pub fn load(
         let ibase = if wide { INTERP_BASE_64 } else { INTERP_BASE_32 };
         let iloaded = map_image(&iimg, &idata, mem, ibase, &ifile)?;
         interp_base = iloaded.bias;
+        interp_fp_abi = iimg.mips_fp_abi;
         start_at = iloaded.entry;
         entry_bias = iloaded.bias;
     }
@@ -535,8 +556,14 @@ pub fn load(
     } else {
         (start_at, None)
     };
+    let mode = if matches!(arch, Arch::Mipsel | Arch::Mipseb) {
+        let fpmode = crate::arch::mips::fpmode::exec_mode;
+        fpmode(img.mips_fp_abi, interp_fp_abi, img.interp.is_some())?
+    } else {
+        0
+    };
     let sp = build_stack(arch, mem, &img, &loaded, interp_base, argv, envp, aux)?;
-    Ok(StartInfo { sp, pc, toc, brk: mem.set_brk(0) })
+    Ok(StartInfo { sp, pc, toc, brk: mem.set_brk(0), mode })
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -71,6 +71,9 @@ pub struct InsnInfo {
     pub pc: u64,
     /// The instruction's bytes, in memory order.
     pub bytes: Vec<u8>,
+    /// The execution mode it was translated in (`Frontend::mode`: the
+    /// mips FPU mode), which its disassembly follows.
+    pub mode: u32,
 }
 
 impl InsnInfo {
@@ -83,7 +86,9 @@ impl InsnInfo {
     /// Capstone's text for the instruction, or `(bad)` when capstone
     /// cannot decode it.
     pub fn disasm(&self, arch: Arch) -> String {
-        disasm(arch, self.pc, &self.bytes)
+        crate::arch::frontend_for_mode(arch, self.mode)
+            .and_then(|f| f.disassemble(self.pc, &self.bytes))
+            .map_or_else(|| "(bad)".to_string(), |(t, _)| t)
     }
 }
 

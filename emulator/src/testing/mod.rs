@@ -6,7 +6,7 @@
 
 pub mod random;
 
-use crate::arch::{Arch, Frontend, frontend_for};
+use crate::arch::{Arch, Frontend, frontend_for, frontend_for_mode};
 use crate::cpu::CpuState;
 use crate::engine::{DEFAULT_MAX_BLOCK_INSNS, Engine, EngineKind, StopReason};
 use crate::ir::Slot;
@@ -29,9 +29,17 @@ impl Harness {
     }
 
     pub fn with_engine(arch: Arch, kind: EngineKind) -> Self {
-        let frontend = frontend_for(arch).expect("test arch has a frontend");
+        Self::with_mode(arch, 0, kind)
+    }
+
+    /// A fresh harness whose engine runs `arch` in execution mode `mode`
+    /// (see `Frontend::mode`: the mips FPU mode).
+    pub fn with_mode(arch: Arch, mode: u32, kind: EngineKind) -> Self {
+        let frontend = frontend_for_mode(arch, mode).expect("test arch has a frontend");
         let engine = crate::engine_for(kind, frontend, DEFAULT_MAX_BLOCK_INSNS, 0);
-        Self::with(arch, engine)
+        let mut h = Self::with(arch, engine);
+        h.frontend = frontend;
+        h
     }
 
     /// A fresh harness using the JIT with `config`.

@@ -41,6 +41,8 @@ pub enum Errno {
     ENOTEMPTY,
     ELOOP,
     EOVERFLOW,
+    /// A corrupt or incompatible shared library (an ELF interpreter).
+    ELIBBAD,
     ENOTSUP,
     ETIMEDOUT,
 }
@@ -84,6 +86,7 @@ impl Errno {
             Errno::ENOTEMPTY => 39,
             Errno::ELOOP => 40,
             Errno::EOVERFLOW => 75,
+            Errno::ELIBBAD => 80,
             Errno::ENOTSUP => 95,
             Errno::ETIMEDOUT => 110,
         }

@@ -20,7 +20,7 @@
 
 use std::collections::BTreeSet;
 
-use bohr_emu::arch::{Arch, Frontend, frontend_for};
+use bohr_emu::arch::{Arch, Frontend, frontend_for, frontend_for_mode};
 use bohr_emu::engine::{EngineKind, StopReason};
 use bohr_emu::ir::TrapKind;
 use bohr_emu::testing::Harness;
@@ -52,11 +52,14 @@ pub struct ArchSpec {
     /// Instruction length in that state, where the frontend's table
     /// (`insn_len`, decoder rows) describes the other one (armel Thumb).
     pub state_insn_len: Option<fn(&[u8]) -> usize>,
+    /// The execution mode the cases run in (`Frontend::mode`: the mips
+    /// FPU mode).
+    pub mode: u32,
 }
 
 impl ArchSpec {
     fn frontend(&self) -> &'static dyn Frontend {
-        frontend_for(self.arch).expect("the arch has a frontend")
+        frontend_for_mode(self.arch, self.mode).expect("the arch has a frontend")
     }
 
     fn insn_len(&self, bytes: &[u8]) -> usize {
@@ -253,7 +256,7 @@ fn run_case(
         }
     }
 
-    let mut h = Harness::with_engine(spec.arch, kind);
+    let mut h = Harness::with_mode(spec.arch, spec.mode, kind);
     for (addr, bytes) in &case.input.mems {
         h.map_data(*addr, bytes);
     }

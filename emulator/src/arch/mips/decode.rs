@@ -6,10 +6,13 @@
 //! `arch::decode_kit`) with a name, an operand [`Format`] and the
 //! [`Opcode`] it means. The table ([`MIPS32_TABLE`]) holds the
 //! instructions of MIPS32 Release 2 that user code can execute: the
-//! integer ISA and the FPU (COP1, COP1X) as it runs with `FR=0`, where the
-//! 64-bit fixed-point format `L` is reserved and doubles name even
-//! registers only; no MIPS16e or microMIPS, no privileged or other
-//! coprocessor instructions. Words are byte-order neutral here: the caller
+//! integer ISA and the FPU (COP1, COP1X) of a core with 64-bit FP
+//! registers (`FIR.F64`, such as the 24Kf); no MIPS16e or microMIPS, no
+//! privileged or other coprocessor instructions. Decoding does not depend
+//! on the FPU mode: an instruction that only `FR=1` allows (an odd
+//! register named as a double, the 64-bit fixed-point format `L`) is
+//! marked [`Insn::fr1`], and the lifter makes it a reserved instruction
+//! under `FR=0`. Words are byte-order neutral here: the caller
 //! assembles them from memory in the guest's byte order ([`word_from`]).
 //!
 //! Decoding is strict: fields the manual requires to be zero are part of
@@ -114,6 +117,8 @@ pub enum FpFmt {
     D,
     /// 32-bit integer.
     W,
+    /// 64-bit integer (`FR=1` only).
+    L,
 }
 
 /// Two-operand FPU arithmetic (`fd = fs op ft`).
@@ -270,6 +275,11 @@ pub enum Opcode {
         how: FpToW,
         fmt: FpFmt,
     },
+    /// `{round,trunc,ceil,floor,cvt}.l.{fmt} fd(sa), fs(rd)` (`FR=1`).
+    FpToL {
+        how: FpToW,
+        fmt: FpFmt,
+    },
     /// `c.{cond}.{fmt} cc(imm), fs(rd), ft(rt)`; `cond` is the 4-bit
     /// field: bit 0 unordered, 1 equal, 2 less, 3 signaling.
     FpCmp {
@@ -330,6 +340,7 @@ impl Opcode {
                 | Opcode::FpUnary { .. }
                 | Opcode::FpCvt { .. }
                 | Opcode::FpToW { .. }
+                | Opcode::FpToL { .. }
                 | Opcode::FpCmp { .. }
                 | Opcode::FpMovc { .. }
                 | Opcode::FpMovzn { .. }
@@ -400,7 +411,8 @@ pub enum Format {
     /// rd, rs, condition code (bits 20:18) in imm.
     Movci,
     /// FPU fd (sa), fs (rd), ft (rt); `pairs` lists which of them name
-    /// doubles (bit 0 fd, 1 fs, 2 ft) and so must be even.
+    /// doubles (bit 0 fd, 1 fs, 2 ft), which `FR=0` wants even; bit
+    /// [`FR1_ONLY`] marks the `L`-format rows.
     Fp { pairs: u8 },
     /// `c.cond.fmt`: fs (rd), ft (rt), condition code (bits 10:8) in imm.
     FpCmp { pairs: u8 },
@@ -412,12 +424,13 @@ pub enum Format {
     /// `bc1f`/`bc1t`: condition code (bits 20:18) in sa, branch offset.
     Bc1,
     /// rt, FPU register or control register rd; `pairs` bit 1 says rd
-    /// must be even.
+    /// must be even under `FR=0`.
     Cop1Move { pairs: u8 },
     /// `lwxc1`/`ldxc1`/`swxc1`/`sdxc1`: base rs, index rt, fd (sa) or fs
-    /// (rd); `pairs` bit 0 says the FPU register must be even.
+    /// (rd); `pairs` bit 0 says the FPU register must be even under
+    /// `FR=0`.
     FpIndexed { pairs: u8 },
-    /// `ldc1`/`sdc1`: like `I`, with an even rt.
+    /// `ldc1`/`sdc1`: like `I`; `FR=0` wants an even rt.
     IPair,
 }
 
@@ -438,7 +451,15 @@ pub struct Insn {
     /// Extended immediate, branch offset in bytes, jump region offset,
     /// `ext`/`ins` size.
     pub imm: i64,
+    /// Only `FR=1` runs it: it names an odd register as a double (or as
+    /// the register `mfhc1`/`mthc1` take the upper half of), or uses the
+    /// `L` format. QEMU raises a reserved instruction for these under
+    /// `FR=0` (`check_cp1_registers`, `check_cp1_64bitmode`).
+    pub fr1: bool,
 }
+
+/// `pairs` bit of the rows that only `FR=1` runs (the `L` format).
+pub const FR1_ONLY: u8 = 0x10;
 
 /// Outcome of decoding one word.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -921,6 +942,78 @@ pub static MIPS32_TABLE: &[Encoding] = &[
         F::Fp { pairs: 1 },
         fc(FpFmt::D, FpFmt::W),
     ),
+    e(
+        "round.l.s",
+        "010001 10000 00000 sssss ddddd 001000",
+        F::Fp { pairs: FR1_ONLY },
+        fl(FpToW::Round, FpFmt::S),
+    ),
+    e(
+        "trunc.l.s",
+        "010001 10000 00000 sssss ddddd 001001",
+        F::Fp { pairs: FR1_ONLY },
+        fl(FpToW::Trunc, FpFmt::S),
+    ),
+    e(
+        "ceil.l.s",
+        "010001 10000 00000 sssss ddddd 001010",
+        F::Fp { pairs: FR1_ONLY },
+        fl(FpToW::Ceil, FpFmt::S),
+    ),
+    e(
+        "floor.l.s",
+        "010001 10000 00000 sssss ddddd 001011",
+        F::Fp { pairs: FR1_ONLY },
+        fl(FpToW::Floor, FpFmt::S),
+    ),
+    e(
+        "cvt.l.s",
+        "010001 10000 00000 sssss ddddd 100101",
+        F::Fp { pairs: FR1_ONLY },
+        fl(FpToW::Cvt, FpFmt::S),
+    ),
+    e(
+        "round.l.d",
+        "010001 10001 00000 sssss ddddd 001000",
+        F::Fp { pairs: FR1_ONLY },
+        fl(FpToW::Round, FpFmt::D),
+    ),
+    e(
+        "trunc.l.d",
+        "010001 10001 00000 sssss ddddd 001001",
+        F::Fp { pairs: FR1_ONLY },
+        fl(FpToW::Trunc, FpFmt::D),
+    ),
+    e(
+        "ceil.l.d",
+        "010001 10001 00000 sssss ddddd 001010",
+        F::Fp { pairs: FR1_ONLY },
+        fl(FpToW::Ceil, FpFmt::D),
+    ),
+    e(
+        "floor.l.d",
+        "010001 10001 00000 sssss ddddd 001011",
+        F::Fp { pairs: FR1_ONLY },
+        fl(FpToW::Floor, FpFmt::D),
+    ),
+    e(
+        "cvt.l.d",
+        "010001 10001 00000 sssss ddddd 100101",
+        F::Fp { pairs: FR1_ONLY },
+        fl(FpToW::Cvt, FpFmt::D),
+    ),
+    e(
+        "cvt.s.l",
+        "010001 10101 00000 sssss ddddd 100000",
+        F::Fp { pairs: FR1_ONLY },
+        fc(FpFmt::S, FpFmt::L),
+    ),
+    e(
+        "cvt.d.l",
+        "010001 10101 00000 sssss ddddd 100001",
+        F::Fp { pairs: FR1_ONLY },
+        fc(FpFmt::D, FpFmt::L),
+    ),
     // COP1X: indexed loads and stores, multiply-add.
     e(
         "lwxc1",
@@ -1005,6 +1098,9 @@ const fn fu(op: FpUnary, fmt: FpFmt) -> Opcode {
 const fn fw(how: FpToW, fmt: FpFmt) -> Opcode {
     O::FpToW { how, fmt }
 }
+const fn fl(how: FpToW, fmt: FpFmt) -> Opcode {
+    O::FpToL { how, fmt }
+}
 const fn fc(to: FpFmt, fmt: FpFmt) -> Opcode {
     O::FpCvt { to, fmt }
 }
@@ -1055,6 +1151,7 @@ pub fn decode_word(word: u32) -> Decoded {
                 rd: ops.rd,
                 sa: ops.sa,
                 imm: ops.imm,
+                fr1: ops.fr1,
             }))
         })
         .unwrap_or(Decoded::Illegal)
@@ -1068,6 +1165,7 @@ struct Operands {
     rd: u8,
     sa: u8,
     imm: i64,
+    fr1: bool,
 }
 
 /// Trap and break codes Linux turns into SIGFPE (`asm/break.h`); any
@@ -1138,44 +1236,35 @@ fn extract(format: Format, w: u32) -> Option<Operands> {
             }
             Operands { rd, rs, imm: bits(w, 20, 18) as i64, ..o }
         }
-        F::Fp { pairs } => {
-            even(pairs, [sa, rd, rt])?;
-            Operands { sa, rd, rt, ..o }
-        }
+        F::Fp { pairs } => Operands { sa, rd, rt, fr1: fr1_only(pairs, [sa, rd, rt]), ..o },
         F::FpCmp { pairs } => {
-            even(pairs, [0, rd, rt])?;
-            Operands { rd, rt, imm: bits(w, 10, 8) as i64, ..o }
+            Operands { rd, rt, imm: bits(w, 10, 8) as i64, fr1: fr1_only(pairs, [0, rd, rt]), ..o }
         }
         F::FpMovc { pairs } => {
-            even(pairs, [sa, rd, 0])?;
-            Operands { sa, rd, imm: bits(w, 20, 18) as i64, ..o }
+            Operands { sa, rd, imm: bits(w, 20, 18) as i64, fr1: fr1_only(pairs, [sa, rd, 0]), ..o }
         }
-        F::FpMadd { pairs } => {
-            even(pairs, [sa, rd, rt])?;
-            even(pairs >> 3, [rs, 0, 0])?;
-            Operands { sa, rs, rd, rt, ..o }
-        }
+        F::FpMadd { pairs } => Operands {
+            sa,
+            rs,
+            rd,
+            rt,
+            fr1: fr1_only(pairs, [sa, rd, rt]) || fr1_only(pairs >> 3, [rs, 0, 0]),
+            ..o
+        },
         F::Bc1 => Operands { sa: bits(w, 20, 18) as u8, imm: simm << 2, ..o },
-        F::Cop1Move { pairs } => {
-            even(pairs, [0, rd, 0])?;
-            Operands { rt, rd, ..o }
-        }
+        F::Cop1Move { pairs } => Operands { rt, rd, fr1: fr1_only(pairs, [0, rd, 0]), ..o },
         F::FpIndexed { pairs } => {
-            even(pairs, [sa | rd, 0, 0])?;
-            Operands { rs, rt, rd, sa, ..o }
+            Operands { rs, rt, rd, sa, fr1: fr1_only(pairs, [sa | rd, 0, 0]), ..o }
         }
-        F::IPair => {
-            even(1, [rt, 0, 0])?;
-            Operands { rt, rs, imm: simm, ..o }
-        }
+        F::IPair => Operands { rt, rs, imm: simm, fr1: fr1_only(1, [rt, 0, 0]), ..o },
     })
 }
 
-/// `None` if a register that `pairs` marks (bit n for `regs[n]`) as
-/// naming a double is odd: with `FR=0` that is a reserved instruction.
-fn even(pairs: u8, regs: [u8; 3]) -> Option<()> {
-    let odd = (0..3).any(|n| pairs & (1 << n) != 0 && regs[n] & 1 != 0);
-    if odd { None } else { Some(()) }
+/// Whether only `FR=1` runs an instruction: a register that `pairs`
+/// marks (bit n for `regs[n]`) as naming a double is odd (under `FR=0` a
+/// reserved instruction), or `pairs` has [`FR1_ONLY`].
+fn fr1_only(pairs: u8, regs: [u8; 3]) -> bool {
+    pairs & FR1_ONLY != 0 || (0..3).any(|n| pairs & (1 << n) != 0 && regs[n] & 1 != 0)
 }
 
 #[cfg(test)]
@@ -1196,7 +1285,7 @@ mod tests {
     /// changes it, in the same commit.
     #[test]
     fn table_rows_are_pinned() {
-        assert_eq!(checks::digest(MIPS32_TABLE), 0x9182_b99f_a943_36f2);
+        assert_eq!(checks::digest(MIPS32_TABLE), 0x164c_c202_9ec0_6337);
     }
 
     #[test]
@@ -1284,14 +1373,30 @@ mod tests {
             0x7c62_f900,             // ext past bit 31 (lsb 4, size 32)
             0x7c62_1904,             // ins with msb < lsb
             0x7c03_203b,             // rdhwr $4
-            0x4620_0040,             // add.d $f1, ...: odd double
-            0x46a0_0021,             // cvt.d.l: no L format with FR=0
-            0xd481_0000,             // ldc1 $f1
             0x4200_0018,             // eret: privileged
             0xbc80_0000,             // cache: privileged
             0x7000_003f,             // sdbbp
         ] {
             assert_eq!(decode_word(w), Decoded::Illegal, "{w:#010x}");
+        }
+    }
+
+    #[test]
+    fn fr1_forms_are_marked() {
+        for (w, fr1) in [
+            (0x4620_0040u32, true), // add.d $f1, $f0, $f0: odd double
+            (0x4620_0000, false),   // add.d $f0, $f0, $f0
+            (0x46a0_0021, true),    // cvt.d.l $f0, $f0: the L format
+            (0xd481_0000, true),    // ldc1 $f1, 0($a0)
+            (0xd480_0000, false),   // ldc1 $f0, 0($a0)
+            (0x4462_0800, true),    // mfhc1 $v0, $f1
+            (0x4462_0000, false),   // mfhc1 $v0, $f0
+            (0x4c22_0041, true),    // ldxc1 $f1, $v0($at)
+            (0x4c22_0081, false),   // ldxc1 $f2, $v0($at)
+            (0x4c22_0021, true),    // madd.d $f0, $f1, $f0, $f2: odd fr
+            (0x4400_0800, false),   // mfc1 $zero, $f1: a single
+        ] {
+            assert_eq!(dec(w).fr1, fr1, "{w:#010x}");
         }
     }
 

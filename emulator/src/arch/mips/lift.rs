@@ -71,7 +71,8 @@ pub fn begin_block(endian: Endian, before: &[u8], b: &mut BlockBuilder) {
 }
 
 /// Lift the one instruction at `pc`; `bytes` holds what is fetchable there.
-pub fn lift_insn(endian: Endian, pc: u64, bytes: &[u8], b: &mut BlockBuilder) {
+/// `fr1` is the FPU mode (`Status.FR`) the block runs in.
+pub fn lift_insn(endian: Endian, fr1: bool, pc: u64, bytes: &[u8], b: &mut BlockBuilder) {
     // The previous instruction's note only applies to the one right after
     // it in the same block.
     let first = b.insn_count() == 0;
@@ -103,8 +104,8 @@ pub fn lift_insn(endian: Endian, pc: u64, bytes: &[u8], b: &mut BlockBuilder) {
         }
     };
     let insn = match decode::decode_word(word) {
-        Decoded::Insn(i) => i,
-        Decoded::Illegal => {
+        Decoded::Insn(i) if fr1 || !i.fr1 => i,
+        _ => {
             b.exit(illegal);
             return;
         }
@@ -123,7 +124,7 @@ pub fn lift_insn(endian: Endian, pc: u64, bytes: &[u8], b: &mut BlockBuilder) {
     }
 
     let next = (pc + 4) & MASK32;
-    let flow = Lifter { b, endian, pc, next }.lift(&insn);
+    let flow = Lifter { b, endian, fr1, pc, next }.lift(&insn);
     match flow {
         Flow::Trap(exit) => b.exit(exit),
         Flow::Branch(p) => {
@@ -242,6 +243,8 @@ fn width(size: u8) -> Width {
 pub(super) struct Lifter<'a> {
     pub(super) b: &'a mut BlockBuilder,
     pub(super) endian: Endian,
+    /// The FPU runs with `FR=1` (64-bit registers).
+    pub(super) fr1: bool,
     pub(super) pc: u64,
     /// Address of the next instruction (the delay slot of a branch).
     pub(super) next: u64,
@@ -475,6 +478,7 @@ impl Lifter<'_> {
             | Opcode::FpUnary { .. }
             | Opcode::FpCvt { .. }
             | Opcode::FpToW { .. }
+            | Opcode::FpToL { .. }
             | Opcode::FpCmp { .. }
             | Opcode::FpMovc { .. }
             | Opcode::FpMovzn { .. }
@@ -916,7 +920,7 @@ mod tests {
 
     fn lift_one(endian: Endian, word: u32) -> Block {
         let mut b = BlockBuilder::new(CODE);
-        lift_insn(endian, CODE, &bytes(&[word], endian), &mut b);
+        lift_insn(endian, false, CODE, &bytes(&[word], endian), &mut b);
         b.finish()
     }
 
@@ -949,14 +953,14 @@ mod tests {
             );
         }
         let mut b = BlockBuilder::new(CODE);
-        lift_insn(Endian::Little, CODE, &[0, 0], &mut b);
+        lift_insn(Endian::Little, false, CODE, &[0, 0], &mut b);
         let block = b.finish();
         assert_eq!(
             block.exit,
             Exit::Trap { kind: TrapKind::FetchFault { addr: CODE + 2 }, pc: CODE }
         );
         let mut b = BlockBuilder::new(CODE + 2);
-        lift_insn(Endian::Little, CODE + 2, &[0; 4], &mut b);
+        lift_insn(Endian::Little, false, CODE + 2, &[0; 4], &mut b);
         let block = b.finish();
         assert_eq!(
             block.exit,
@@ -973,10 +977,10 @@ mod tests {
                 // Two instructions, so delay-slot paths are exercised too.
                 let mut b = BlockBuilder::new(CODE);
                 let raw = bytes(&[s as u32, (s >> 32) as u32], endian);
-                lift_insn(endian, CODE, &raw, &mut b);
+                lift_insn(endian, false, CODE, &raw, &mut b);
                 if !b.is_terminated() {
                     let avail = 1 + (n as usize % 4);
-                    lift_insn(endian, CODE + 4, &raw[4..4 + avail], &mut b);
+                    lift_insn(endian, false, CODE + 4, &raw[4..4 + avail], &mut b);
                 }
                 // `finish` validates the block in debug builds.
                 b.finish();

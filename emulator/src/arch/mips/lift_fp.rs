@@ -1,5 +1,5 @@
-//! MIPS32r2 FPU lifter (COP1 and COP1X with `FR=0`), for either byte
-//! order.
+//! MIPS32r2 FPU lifter (COP1 and COP1X with `FR=0` or `FR=1`), for
+//! either byte order.
 //!
 //! Called by `lift` for every instruction `decode` marks as FPU
 //! ([`Opcode::is_fpu`]). The MIPS rules reach the IR as parameters
@@ -15,8 +15,15 @@
 //! `abs`/`neg`/`mov` are bit operations that leave `FCSR` alone.
 //!
 //! With `FR=0` each of `$f0`–`$f31` holds 32 bits and a double lives in an
-//! even/odd pair (low word in the even register); the decoder rejects odd
-//! double registers.
+//! even/odd pair (low word in the even register); an instruction that
+//! names an odd register as a double, or uses the `L` format, is reserved
+//! (`lift` traps on what `decode` marks [`Insn::fr1`]). With `FR=1` every
+//! register holds 64 bits and takes doubles and `L` values whole; a
+//! 32-bit write (`lwc1`, `mtc1`, a single or word result) replaces the
+//! low half and keeps the upper one, whose value the manual leaves
+//! unpredictable, as QEMU does; `mfhc1`/`mthc1` reach the upper half.
+//! The mode is the frontend's (see [`super::Mips`]): a block lifted in one
+//! mode never runs in the other.
 //!
 //! `FCSR.FS` flushes subnormal results to zeros of their sign and raises
 //! underflow and inexact with them, as the MIPS32 manual describes (its
@@ -55,6 +62,8 @@ const ENABLES_SHIFT: u64 = 7;
 const CAUSE_E: u64 = 0x20;
 /// The result of a failed float-to-word conversion.
 const WORD_INVALID: u64 = 0x7fff_ffff;
+/// The result of a failed float-to-long conversion.
+const LONG_INVALID: u64 = 0x7fff_ffff_ffff_ffff;
 const MASK32: u64 = 0xffff_ffff;
 
 /// The `FCSR` bit of condition code `cc`.
@@ -69,6 +78,15 @@ fn format(fmt: FpFmt) -> FpFormat {
     }
 }
 
+/// The integer width of a fixed-point format.
+const fn int_width(fmt: FpFmt) -> Option<Width> {
+    match fmt {
+        FpFmt::W => Some(Width::W32),
+        FpFmt::L => Some(Width::W64),
+        _ => None,
+    }
+}
+
 const fn sign(fmt: FpFmt) -> u64 {
     match fmt {
         FpFmt::D => 1 << 63,
@@ -76,11 +94,20 @@ const fn sign(fmt: FpFmt) -> u64 {
     }
 }
 
+/// Whether values of `fmt` take 64 bits (a pair under `FR=0`).
+const fn wide(fmt: FpFmt) -> bool {
+    matches!(fmt, FpFmt::D | FpFmt::L)
+}
+
 impl Lifter<'_> {
-    /// `$f{n}` as a value of `fmt`: one register, or the even/odd pair.
+    /// `$f{n}` as a value of `fmt`: a register's 32 bits, the even/odd
+    /// pair (`FR=0`), or the whole 64-bit register (`FR=1`).
     fn fpr(&mut self, n: u8, fmt: FpFmt) -> Temp {
         let lo = self.b.get(regs::f(n as u32));
-        if fmt != FpFmt::D {
+        if self.fr1 {
+            return if wide(fmt) { lo } else { self.b.zext32(lo) };
+        }
+        if !wide(fmt) {
             return lo;
         }
         let hi = self.b.get(regs::f(n as u32 + 1));
@@ -89,11 +116,49 @@ impl Lifter<'_> {
     }
 
     fn set_fpr(&mut self, n: u8, fmt: FpFmt, v: Temp) {
+        let slot = regs::f(n as u32);
+        if self.fr1 && wide(fmt) {
+            self.b.set(slot, v);
+            return;
+        }
         let lo = self.b.zext32(v);
-        self.b.set(regs::f(n as u32), lo);
-        if fmt == FpFmt::D {
+        if self.fr1 {
+            let old = self.b.get(slot);
+            let hi = self.b.andi(old, !MASK32);
+            let v = self.b.bin(BinOp::Or, hi, lo);
+            self.b.set(slot, v);
+            return;
+        }
+        self.b.set(slot, lo);
+        if wide(fmt) {
             let hi = self.b.bini(BinOp::ShrU, v, 32);
             self.b.set(regs::f(n as u32 + 1), hi);
+        }
+    }
+
+    /// The upper 32 bits of the double in `$f{n}` (`mfhc1`): the odd
+    /// register of the pair, or the register's upper half.
+    fn fpr_high(&mut self, n: u8) -> Temp {
+        if self.fr1 {
+            let v = self.b.get(regs::f(n as u32));
+            self.b.bini(BinOp::ShrU, v, 32)
+        } else {
+            self.b.get(regs::f(n as u32 + 1))
+        }
+    }
+
+    /// Set the upper 32 bits of the double in `$f{n}` to the word `v`
+    /// (`mthc1`).
+    fn set_fpr_high(&mut self, n: u8, v: Temp) {
+        if self.fr1 {
+            let slot = regs::f(n as u32);
+            let old = self.b.get(slot);
+            let lo = self.b.zext32(old);
+            let hi = self.b.bini(BinOp::Shl, v, 32);
+            let v = self.b.bin(BinOp::Or, hi, lo);
+            self.b.set(slot, v);
+        } else {
+            self.b.set(regs::f(n as u32 + 1), v);
         }
     }
 
@@ -171,15 +236,21 @@ impl Lifter<'_> {
                 let addr = self.indexed(i.rs, i.rt);
                 self.store_fpr(addr, size, i.rd);
             }
-            Opcode::Mfc1 | Opcode::Mfhc1 => {
-                let n = if i.opcode == Opcode::Mfhc1 { i.rd + 1 } else { i.rd };
-                let v = self.b.get(regs::f(n as u32));
+            Opcode::Mfc1 => {
+                let v = self.fpr(i.rd, FpFmt::W);
                 self.set_r(i.rt, v);
             }
-            Opcode::Mtc1 | Opcode::Mthc1 => {
-                let n = if i.opcode == Opcode::Mthc1 { i.rd + 1 } else { i.rd };
+            Opcode::Mfhc1 => {
+                let v = self.fpr_high(i.rd);
+                self.set_r(i.rt, v);
+            }
+            Opcode::Mtc1 => {
                 let v = self.r(i.rt);
-                self.b.set(regs::f(n as u32), v);
+                self.set_fpr(i.rd, FpFmt::W, v);
+            }
+            Opcode::Mthc1 => {
+                let v = self.r(i.rt);
+                self.set_fpr_high(i.rd, v);
             }
             Opcode::Cfc1 => {
                 let v = self.cfc1(i.rd);
@@ -247,8 +318,8 @@ impl Lifter<'_> {
                 let a = self.fpr(i.rd, fmt);
                 let rm = self.fcsr_rounding();
                 self.begin_exc();
-                let v = if fmt == FpFmt::W {
-                    let op = FpOp::FromInt { width: Width::W32, signed: true };
+                let v = if let Some(width) = int_width(fmt) {
+                    let op = FpOp::FromInt { width, signed: true };
                     self.op(op, format(to), a, a, a, rm)
                 } else {
                     self.op(FpOp::Convert { to: format(to) }, format(fmt), a, a, a, rm)
@@ -256,7 +327,9 @@ impl Lifter<'_> {
                 self.end_exc();
                 self.set_fpr(i.sa, to, v);
             }
-            Opcode::FpToW { how, fmt } => {
+            Opcode::FpToW { how, fmt } | Opcode::FpToL { how, fmt } => {
+                let to = if matches!(i.opcode, Opcode::FpToL { .. }) { FpFmt::L } else { FpFmt::W };
+                let width = int_width(to).expect("an integer format");
                 let a = self.fpr(i.rd, fmt);
                 let rm = match how {
                     FpToW::Round => self.b.konst(RoundingMode::NearestEven as u64),
@@ -266,15 +339,14 @@ impl Lifter<'_> {
                     FpToW::Cvt => self.fcsr_rounding(),
                 };
                 self.begin_exc();
-                let op = FpOp::ToInt { width: Width::W32, signed: true, nan: IntNan::Max };
+                let op = FpOp::ToInt { width, signed: true, nan: IntNan::Max };
                 let v = self.op(op, format(fmt), a, a, a, rm);
                 let exc = self.b.get(regs::FP_EXC);
                 let invalid = self.b.andi(exc, crate::ir::float::flags::INVALID);
-                let bad = self.b.konst(WORD_INVALID);
+                let bad = self.b.konst(if to == FpFmt::L { LONG_INVALID } else { WORD_INVALID });
                 let v = self.b.select(invalid, bad, v);
                 self.end_exc();
-                let v = self.b.zext32(v);
-                self.set_fpr(i.sa, FpFmt::W, v);
+                self.set_fpr(i.sa, to, v);
             }
             Opcode::FpCmp { cond, fmt } => {
                 let a = self.fpr(i.rd, fmt);
@@ -354,7 +426,7 @@ impl Lifter<'_> {
     fn load_fpr(&mut self, addr: Temp, size: u8, n: u8) {
         if size == 4 {
             let v = self.b.load(addr, Width::W32, false, self.endian);
-            self.b.set(regs::f(n as u32), v);
+            self.set_fpr(n, FpFmt::W, v);
         } else {
             let v = self.b.load(addr, Width::W64, false, self.endian);
             self.set_fpr(n, FpFmt::D, v);
@@ -363,7 +435,7 @@ impl Lifter<'_> {
 
     fn store_fpr(&mut self, addr: Temp, size: u8, n: u8) {
         if size == 4 {
-            let v = self.b.get(regs::f(n as u32));
+            let v = self.fpr(n, FpFmt::W);
             self.b.store(addr, v, Width::W32, self.endian);
         } else {
             let v = self.fpr(n, FpFmt::D);

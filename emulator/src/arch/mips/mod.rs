@@ -6,11 +6,19 @@
 //! table; `lift` emits IR for them, including the delay-slot protocol;
 //! `disasm` renders them through capstone (the only capstone user here);
 //! `abi` holds the o32 syscall table; `regs` the slot layout and names;
-//! `portal` the copy stubs of the portal write path.
+//! `portal` the copy stubs of the portal write path; `fpmode` the FPU
+//! modes (`FR=0`, `FR=1`): which one a program starts in and how a
+//! switch converts the registers.
+//!
+//! The FPU mode is the frontend's: each byte order has one frontend per
+//! mode, a process runs the one of its mode, and switching modes
+//! (`prctl(PR_SET_FP_MODE)`) switches frontends and drops every
+//! translation, so a block lifted for one mode never runs in the other.
 
 pub mod abi;
 pub mod decode;
 pub mod disasm;
+pub mod fpmode;
 pub mod lift;
 pub mod lift_fp;
 pub mod portal;
@@ -20,16 +28,33 @@ use crate::arch::{Arch, Frontend, PortalStub, SyscallAbi};
 use crate::cpu::CpuState;
 use crate::ir::{BlockBuilder, Endian, Slot};
 
-/// The MIPS32 frontend for one byte order.
+/// The MIPS32 frontend for one byte order and FPU mode.
 #[derive(Debug, Clone, Copy)]
 pub struct Mips {
     pub endian: Endian,
+    /// The FPU runs with `FR=1`: 64-bit registers.
+    pub fr1: bool,
 }
 
-/// Little-endian MIPS32 (`mipsel`).
-pub static MIPSEL: Mips = Mips { endian: Endian::Little };
-/// Big-endian MIPS32 (`mipseb`).
-pub static MIPSEB: Mips = Mips { endian: Endian::Big };
+/// Little-endian MIPS32 (`mipsel`), `FR=0`.
+pub static MIPSEL: Mips = Mips { endian: Endian::Little, fr1: false };
+/// Big-endian MIPS32 (`mipseb`), `FR=0`.
+pub static MIPSEB: Mips = Mips { endian: Endian::Big, fr1: false };
+/// `mipsel` with `FR=1`.
+pub static MIPSEL_FR1: Mips = Mips { endian: Endian::Little, fr1: true };
+/// `mipseb` with `FR=1`.
+pub static MIPSEB_FR1: Mips = Mips { endian: Endian::Big, fr1: true };
+
+/// The frontend for byte order `endian` in FPU mode `mode` (the value
+/// `PR_GET_FP_MODE` reports: [`fpmode::PR_FP_MODE_FR`] or 0).
+pub fn frontend(endian: Endian, mode: u32) -> &'static Mips {
+    match (endian, mode & fpmode::PR_FP_MODE_FR != 0) {
+        (Endian::Little, false) => &MIPSEL,
+        (Endian::Little, true) => &MIPSEL_FR1,
+        (Endian::Big, false) => &MIPSEB,
+        (Endian::Big, true) => &MIPSEB_FR1,
+    }
+}
 
 impl Frontend for Mips {
     fn arch(&self) -> Arch {
@@ -55,11 +80,15 @@ impl Frontend for Mips {
     }
 
     fn disassemble(&self, pc: u64, bytes: &[u8]) -> Option<(String, usize)> {
-        disasm::disassemble(self.endian, pc, bytes)
+        disasm::disassemble(self.endian, self.fr1, pc, bytes)
     }
 
     fn lift_insn(&self, pc: u64, bytes: &[u8], b: &mut BlockBuilder) {
-        lift::lift_insn(self.endian, pc, bytes, b)
+        lift::lift_insn(self.endian, self.fr1, pc, bytes, b)
+    }
+
+    fn mode(&self) -> u32 {
+        if self.fr1 { fpmode::PR_FP_MODE_FR } else { 0 }
     }
 
     fn slot_is_word(&self, slot: Slot) -> bool {

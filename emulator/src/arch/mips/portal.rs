@@ -109,7 +109,7 @@ mod tests {
             let code = stub(endian).code;
             let text: Vec<String> = (0..LEN)
                 .map(|i| {
-                    let (t, len) = disassemble(endian, 4 * i as u64, &code[4 * i..])
+                    let (t, len) = disassemble(endian, false, 4 * i as u64, &code[4 * i..])
                         .expect("capstone decodes the stub");
                     assert_eq!(len, 4);
                     t

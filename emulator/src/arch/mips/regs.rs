@@ -2,7 +2,8 @@
 //! reservation, the UserLocal (TLS) register and the pending delay-slot
 //! branch, then the FPU: f0–f31, `FCSR` and a scratch slot for the flags
 //! of the current FP operation. Every slot holds a 32-bit value
-//! zero-extended to 64 bits.
+//! zero-extended to 64 bits, except the FPU registers with `FR=1`, which
+//! hold 64 bits.
 //!
 //! Used by `lift` (which owns the meaning of [`DELAY`]), `abi` and the
 //! frontend's `init_registers`.
@@ -49,9 +50,9 @@ pub const DELAY: Slot = Slot(36);
 /// pending branch to address 0 is still nonzero.
 pub const DELAY_PENDING: u64 = 1 << 32;
 
-/// Slot of FPU register `$f{n}`. The FPU runs with `FR=0` (o32): each
-/// register holds 32 bits and a double lives in an even/odd pair, the low
-/// word in the even register.
+/// Slot of FPU register `$f{n}`. With `FR=0` each register holds 32 bits
+/// and a double lives in an even/odd pair, the low word in the even
+/// register; with `FR=1` each holds 64 bits (see `fpmode`).
 pub const fn f(n: u32) -> Slot {
     Slot(37 + n as u16)
 }

@@ -34,6 +34,7 @@ pub static LINUX: LinuxAbi = LinuxAbi {
     errno_overrides: &[
         (Errno::ENAMETOOLONG, 78),
         (Errno::EOVERFLOW, 79),
+        (Errno::ELIBBAD, 84),
         (Errno::ENOSYS, 89),
         (Errno::ELOOP, 90),
         (Errno::ENOTEMPTY, 93),

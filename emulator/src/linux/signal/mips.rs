@@ -19,11 +19,14 @@
 //! sc_dsp, pad, sc_mdhi, sc_mdlo (u64), then the DSP's hi1..lo3. The
 //! general registers are zero-extended (a 32-bit kernel's layout).
 //!
-//! The FPU runs with FR=0, so, as Linux saves it with `sdc1` on the even
-//! registers, `sc_fpregs[2n]` holds the pair `$f(2n+1):$f(2n)` and the
-//! odd entries stay zero. QEMU departs from Linux here: it stores each
-//! 32-bit register in its own entry. `sc_used_math` is 1 and the FP state
-//! is always saved (QEMU does the same).
+//! The FP registers go as Linux saves them (`copy_fp_to_sigcontext`, or
+//! `sdc1` of each register): with `FR=0` only the even entries, so
+//! `sc_fpregs[2n]` holds the pair `$f(2n+1):$f(2n)` and the odd entries
+//! stay zero; with `FR=1` every register's 64 bits in its own entry.
+//! `sigreturn` reads back the same entries. QEMU departs from Linux with
+//! `FR=0`: it stores each 32-bit register in its own entry.
+//! `sc_used_math` is 1 and the FP state is always saved (QEMU does the
+//! same).
 //!
 //! The frame goes 32 bytes below `$sp` (or at the alternate stack's top),
 //! 8-byte aligned. The handler gets `$a0 = sig`, `$a1 = &info` (0 for the
@@ -36,6 +39,7 @@
 //! saved pc is the branch, which runs again on return.
 
 use super::{Delivery, FrameWriter, get, trampoline_base, write_siginfo};
+use crate::arch::mips::fpmode::PR_FP_MODE_FR;
 use crate::arch::mips::lift_fp::FCSR_RW;
 use crate::arch::mips::regs::{self, DELAY, DELAY_PENDING};
 use crate::cpu::CpuState;
@@ -75,6 +79,11 @@ fn resume_pc(p: &Process) -> u64 {
     }
 }
 
+/// The FPU runs with `FR=1` (64-bit registers).
+fn fr1(p: &Process) -> bool {
+    p.frontend.mode() & PR_FP_MODE_FR != 0
+}
+
 /// Write the sigcontext at `sc` of `w`.
 fn write_sigcontext(w: &mut FrameWriter, p: &Process, sc: u64) {
     let r = &p.cpu.regs;
@@ -82,10 +91,16 @@ fn write_sigcontext(w: &mut FrameWriter, p: &Process, sc: u64) {
     for n in 1..32 {
         w.put(sc + SC_REGS + 8 * n, r[regs::r(n as u32).0 as usize] & 0xffff_ffff, 8);
     }
-    for n in (0..32).step_by(2) {
-        let lo = r[regs::f(n).0 as usize] & 0xffff_ffff;
-        let hi = r[regs::f(n + 1).0 as usize] & 0xffff_ffff;
-        w.put(sc + SC_FPREGS + 8 * n as u64, (hi << 32) | lo, 8);
+    if fr1(p) {
+        for n in 0..32 {
+            w.put(sc + SC_FPREGS + 8 * n as u64, r[regs::f(n).0 as usize], 8);
+        }
+    } else {
+        for n in (0..32).step_by(2) {
+            let lo = r[regs::f(n).0 as usize] & 0xffff_ffff;
+            let hi = r[regs::f(n + 1).0 as usize] & 0xffff_ffff;
+            w.put(sc + SC_FPREGS + 8 * n as u64, (hi << 32) | lo, 8);
+        }
     }
     w.put(sc + SC_FPC_CSR, r[regs::FCSR.0 as usize] & 0xffff_ffff, 4);
     w.put(sc + SC_USED_MATH, 1, 4);
@@ -140,9 +155,12 @@ pub(super) fn restore_frame(p: &mut Process, rt: bool) -> Result<u64, ()> {
     for (n, v) in g.iter_mut().enumerate().skip(1) {
         *v = get(p, sc + SC_REGS + 8 * n as u64, 8).ok_or(())?;
     }
-    let mut f = [0u64; 16];
-    for (n, v) in f.iter_mut().enumerate() {
-        *v = get(p, sc + SC_FPREGS + 16 * n as u64, 8).ok_or(())?;
+    // Every entry with FR=1, the even ones with FR=0.
+    let fr1 = fr1(p);
+    let step = if fr1 { 1 } else { 2 };
+    let mut f = [0u64; 32];
+    for (n, v) in f.iter_mut().enumerate().step_by(step) {
+        *v = get(p, sc + SC_FPREGS + 8 * n as u64, 8).ok_or(())?;
     }
     let fcsr = get(p, sc + SC_FPC_CSR, 4).ok_or(())?;
     let hi = get(p, sc + SC_MDHI, 8).ok_or(())?;
@@ -152,9 +170,13 @@ pub(super) fn restore_frame(p: &mut Process, rt: bool) -> Result<u64, ()> {
     for (n, v) in g.iter().enumerate().skip(1) {
         r[regs::r(n as u32).0 as usize] = v & 0xffff_ffff;
     }
-    for (n, v) in f.iter().enumerate() {
-        r[regs::f(2 * n as u32).0 as usize] = v & 0xffff_ffff;
-        r[regs::f(2 * n as u32 + 1).0 as usize] = v >> 32;
+    for (n, &v) in f.iter().enumerate().step_by(step) {
+        if fr1 {
+            r[regs::f(n as u32).0 as usize] = v;
+        } else {
+            r[regs::f(n as u32).0 as usize] = v & 0xffff_ffff;
+            r[regs::f(n as u32 + 1).0 as usize] = v >> 32;
+        }
     }
     let old = r[regs::FCSR.0 as usize];
     r[regs::FCSR.0 as usize] = (old & !FCSR_RW & 0xffff_ffff) | (fcsr & FCSR_RW);

@@ -37,7 +37,7 @@ mod powerpc64;
 mod riscv64;
 
 use super::arch::{FrameKind, SignalAbi, linux_abi};
-use super::{ExitStatus, Kernel, Process, RunState};
+use super::{Errno, ExitStatus, Kernel, Process, RunState};
 use crate::arch::Sysno;
 use crate::ir::Endian;
 use crate::mem::{PAGE_SIZE, Perms};
@@ -87,6 +87,8 @@ pub enum FpPrctl {
     /// A query whose answer goes to the `unsigned int` at the second
     /// argument; the call returns 0.
     Store(u64),
+    /// A query that returns its answer.
+    Return(u64),
 }
 
 /// One disposition (`struct k_sigaction`), with the flags as the guest
@@ -884,20 +886,49 @@ impl Process {
     }
 
     /// The floating-point `prctl` options of the arch: `PR_GET_FPEXC` (11)
-    /// and `PR_SET_FPEXC` (12) on powerpc64. `None` for an option the arch
-    /// does not have (the call fails with EINVAL, as Linux's defaults
-    /// do); `Some(Err(()))` for a bad argument (EINVAL); `Some(Ok(_))`
-    /// for a set, or a query's answer to store at the second argument.
-    pub(super) fn fp_prctl(&mut self, option: u64, arg: u64) -> Option<Result<FpPrctl, ()>> {
+    /// and `PR_SET_FPEXC` (12) on powerpc64, `PR_SET_FP_MODE` (45) and
+    /// `PR_GET_FP_MODE` (46) on mips. `None` for an option the arch does
+    /// not have (the call fails with EINVAL, as Linux's defaults do);
+    /// `Some(Err(errno))` for a bad argument; `Some(Ok(_))` for a set, or
+    /// a query's answer.
+    pub(super) fn fp_prctl(&mut self, option: u64, arg: u64) -> Option<Result<FpPrctl, Errno>> {
+        use crate::arch::mips::fpmode::{self, PR_GET_FP_MODE, PR_SET_FP_MODE};
         match (linux_abi(self.arch).signal.frame, option) {
             (FrameKind::Powerpc64, 11) => Some(Ok(FpPrctl::Store(powerpc64::get_fpexc(&self.cpu)))),
             (FrameKind::Powerpc64, 12) => Some(if powerpc64::set_fpexc(&mut self.cpu, arg) {
                 Ok(FpPrctl::Done)
             } else {
-                Err(())
+                Err(Errno::EINVAL)
             }),
+            (FrameKind::MipsO32, PR_GET_FP_MODE) => {
+                Some(Ok(FpPrctl::Return(self.frontend.mode() as u64)))
+            }
+            (FrameKind::MipsO32, PR_SET_FP_MODE) => {
+                let from = self.frontend.mode();
+                Some(match fpmode::check_set(from, arg) {
+                    Err(fpmode::Unsupported) => Err(Errno::ENOTSUP),
+                    Ok(None) => Ok(FpPrctl::Done),
+                    Ok(Some(to)) => {
+                        self.switch_mode(to, |cpu| fpmode::convert(cpu, from, to));
+                        Ok(FpPrctl::Done)
+                    }
+                })
+            }
             _ => None,
         }
+    }
+
+    /// Run in execution mode `mode` (see `arch::Frontend::mode`) from now
+    /// on, every thread of the group: `convert` rewrites each thread's
+    /// registers for it, and every translation goes.
+    fn switch_mode(&mut self, mode: u32, convert: impl Fn(&mut crate::cpu::CpuState)) {
+        let Some(frontend) = crate::arch::frontend_for_mode(self.arch, mode) else { return };
+        convert(&mut self.cpu);
+        for t in &mut self.threads {
+            convert(&mut t.cpu);
+        }
+        self.frontend = frontend;
+        self.engine.set_frontend(frontend);
     }
 
     /// The `rt_sigreturn` (`rt`) or `sigreturn` system call; false on an

@@ -206,7 +206,9 @@ pub(super) fn run(c: &mut Ctx, s: Sysno) -> R {
                     c.put_u32s(c.arg(1), &[v as u32])?;
                     Ok(0)
                 }
-                Some(Err(())) | None => Err(Errno::EINVAL.into()),
+                Some(Ok(FpPrctl::Return(v))) => Ok(v),
+                Some(Err(errno)) => Err(errno.into()),
+                None => Err(Errno::EINVAL.into()),
             },
         },
         RtSigaction => {

@@ -317,6 +317,8 @@ fn sys_execve(c: &mut Ctx, dirfd: i64, path: &[u8], argv: u64, envp: u64, flags:
     }
     c.p.exec_image(c.k, &image, &abs, &args, &env).map_err(|e| match e {
         crate::linux::SpawnError::Limit(errno) => errno,
+        // Program and interpreter FP ABIs leave no FPU mode (mips).
+        crate::linux::SpawnError::Load(crate::loader::LoadError::FpAbi(_)) => Errno::ELIBBAD,
         e => {
             if let Some(h) = e.host_error(c.p.pid) {
                 c.k.host_error.get_or_insert(h);
