@@ -1,7 +1,7 @@
 //! A static glibc program someone else compiled: Debian's own
-//! `busybox-static` for armel and for mipsel (Debian's build, Debian's
-//! compiler flags, glibc linked in; mipsel's is MIPS32r2 with the FPXX
-//! ABI), fetched by `scripts/debian-busybox.sh` into `target/` and never
+//! `busybox-static` for armel, for mipsel and for arm64 (Debian's build,
+//! Debian's compiler flags, glibc linked in; mipsel's is MIPS32r2 with the
+//! FPXX ABI, arm64's glibc string routines use Advanced SIMD), fetched by `scripts/debian-busybox.sh` into `target/` and never
 //! committed. `busybox sh -c '...'` pipelines of its applets (the shell
 //! forks, re-runs itself for each applet and wires pipes, redirections,
 //! subshells and command substitution; `awk`, `printf` and `seq` format
@@ -98,6 +98,11 @@ fn debian_busybox_static_is_debians_armel_build() {
 }
 
 #[test]
+fn debian_busybox_static_is_debians_arm64_build() {
+    is_debians_static_glibc_build("arm64", bohr_emu::arch::Arch::Aarch64);
+}
+
+#[test]
 fn debian_busybox_static_is_debians_mipsel_build() {
     is_debians_static_glibc_build("mipsel", bohr_emu::arch::Arch::Mipsel);
 }
@@ -130,4 +135,9 @@ fn debian_busybox_sh_pipelines_match_qemu() {
 #[test]
 fn debian_busybox_mipsel_pipelines_match_qemu() {
     pipelines_match_qemu("mipsel", "mipsel", "qemu-mipsel-static");
+}
+
+#[test]
+fn debian_busybox_arm64_pipelines_match_qemu() {
+    pipelines_match_qemu("arm64", "aarch64", "qemu-aarch64-static");
 }

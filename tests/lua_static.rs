@@ -4,7 +4,8 @@
 //! skip with a notice, and a failure under `CI`): a third-party program
 //! that formats doubles and calls libm. `tests/lua/doubles.lua` prints
 //! under `bohr exec` with either engine exactly what it prints under
-//! `qemu-<arch>-static`, on powerpc64, mipseb and mipsel.
+//! `qemu-<arch>-static`, on powerpc64, mipseb, mipsel and aarch64 (built
+//! at `-O3`, so its loops are vectorised with Advanced SIMD).
 
 mod runner_support;
 
@@ -18,6 +19,7 @@ const ARCHES: &[(&str, &str)] = &[
     ("powerpc64", "qemu-ppc64-static"),
     ("mipseb", "qemu-mips-static"),
     ("mipsel", "qemu-mipsel-static"),
+    ("aarch64", "qemu-aarch64-static"),
 ];
 
 fn under_ci() -> bool {
@@ -95,4 +97,9 @@ fn lua_mipseb_matches_qemu() {
 #[test]
 fn lua_mipsel_matches_qemu() {
     matches_qemu("mipsel");
+}
+
+#[test]
+fn lua_aarch64_matches_qemu() {
+    matches_qemu("aarch64");
 }

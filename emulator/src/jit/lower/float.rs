@@ -31,7 +31,8 @@ use cranelift_codegen::ir::{
 
 use super::{I64, Lower};
 use crate::ir::float::flags::INEXACT;
-use crate::ir::{FpFormat, FpInsn, FpOp, RoundingMode, Slot, Temp};
+use crate::ir::float::{FLUSH_TO_ZERO, FpCond};
+use crate::ir::{FpFormat, FpInsn, FpOp, RoundingMode, Slot, Temp, Width};
 
 /// Bit facts of a format for the fast path's checks.
 struct Bits {
@@ -80,12 +81,24 @@ impl Lower<'_, '_> {
         let (a, b, c) = (self.t(a), self.t(b), self.t(c));
         let rm_v = self.t(rm);
         let old = self.get_slot(flags.0);
+        if let Some((v, new)) = self.lower_fp_simple(insn, [a, b, c], rm_v, old) {
+            self.set_slot(flags.0, new);
+            self.set_t(dst, v);
+            return;
+        }
+        // `a + b * c` is `b * c + a` but for the NaN rules, which the fast
+        // path never meets; the reference gets the operands in order.
+        let (insn_ref, ops_ref) = (insn, [a, b, c]);
+        let (insn, a, b, c) = match insn.op {
+            FpOp::AddMul => (FpInsn { op: FpOp::MulAdd, ..insn }, b, c, a),
+            _ => (insn, a, b, c),
+        };
         let hard = matches!(
             insn.op,
             FpOp::Add | FpOp::Sub | FpOp::Mul | FpOp::Div | FpOp::Sqrt | FpOp::MulAdd
         );
         if !hard {
-            let (v, new) = self.fp_call(insn, [a, b, c], rm_v, old);
+            let (v, new) = self.fp_call(insn_ref, ops_ref, rm_v, old);
             self.set_slot(flags.0, new);
             self.set_t(dst, v);
             return;
@@ -157,13 +170,184 @@ impl Lower<'_, '_> {
         self.b.ins().brif(good, done, &[r.into(), new.into()], slow, &[]);
 
         self.b.switch_to_block(slow);
-        let (v, raised) = self.fp_call(insn, [a, b, c], rm_v, old);
+        let (v, raised) = self.fp_call(insn_ref, ops_ref, rm_v, old);
         self.b.ins().jump(done, &[v.into(), raised.into()]);
 
         self.b.switch_to_block(done);
         let (v, new) = (self.b.block_params(done)[0], self.b.block_params(done)[1]);
         self.set_slot(flags.0, new);
         self.set_t(dst, v);
+    }
+
+    /// Comparisons and conversions on the host where that provably gives
+    /// the reference's result and flags, else the reference: the result
+    /// and the new flags, or `None` for an op this does not cover.
+    /// - A comparison of two numbers (no NaN) raises nothing; without
+    ///   `FLUSH_TO_ZERO`, subnormals compare as they are.
+    /// - A conversion toward zero to an integer of a number whose
+    ///   magnitude is below 2^31 (32-bit results) or 2^63 (64-bit) is
+    ///   the host's truncation, inexact exactly when converting it back
+    ///   differs; unsigned ones only for non-negative numbers. Without
+    ///   `FLUSH_TO_ZERO`, as a subnormal then truncates to zero with
+    ///   inexact.
+    /// - An integer of at most the format's precision converts exactly,
+    ///   under every mode, with no flag.
+    /// - A single widens to a double exactly (but a NaN, and a subnormal
+    ///   under `FLUSH_TO_ZERO`); a double narrows to a single like the
+    ///   arithmetic fast path: to-nearest-even, a normal or zero operand,
+    ///   a normal result, inexact when widening it back differs.
+    fn lower_fp_simple(
+        &mut self,
+        insn: FpInsn,
+        ops: [Value; 3],
+        rm: Value,
+        old: Value,
+    ) -> Option<(Value, Value)> {
+        let [a, b, _] = ops;
+        let fb = if insn.fmt == FpFormat::F64 { F64_BITS } else { F32_BITS };
+        let no_ftz = self.b.ins().band_imm_s(rm, FLUSH_TO_ZERO as i64);
+        let no_ftz = self.b.ins().icmp_imm_s(IntCC::Equal, no_ftz, 0);
+        let no_ftz = self.bool_to_i64(no_ftz);
+        let mode = self.b.ins().band_imm_s(rm, 7);
+        let (ok, fast): (Value, Fast) = match insn.op {
+            FpOp::Cmp { cond, .. } => {
+                let na = self.not_nan(&fb, a);
+                let nb = self.not_nan(&fb, b);
+                let ok = self.b.ins().band(na, nb);
+                (self.b.ins().band(ok, no_ftz), Fast::Cmp(cond))
+            }
+            FpOp::ToInt { width, signed, .. } => {
+                let bound: i64 = match (insn.fmt, width) {
+                    (FpFormat::F64, Width::W32) => 0x41e0_0000_0000_0000,
+                    (FpFormat::F64, _) => 0x43e0_0000_0000_0000,
+                    (FpFormat::F32, Width::W32) => 0x4f00_0000,
+                    (FpFormat::F32, _) => 0x5f00_0000,
+                };
+                let x = if signed { self.b.ins().band_imm_s(a, fb.magnitude) } else { a };
+                let x = if insn.fmt == FpFormat::F32 {
+                    self.b.ins().band_imm_s(x, 0xffff_ffff)
+                } else {
+                    x
+                };
+                let small = self.b.ins().icmp_imm_s(IntCC::UnsignedLessThan, x, bound);
+                let rz =
+                    self.b.ins().icmp_imm_s(IntCC::Equal, mode, RoundingMode::TowardZero as i64);
+                let ok = self.b.ins().band(small, rz);
+                let ok = self.bool_to_i64(ok);
+                (self.b.ins().band(ok, no_ftz), Fast::ToInt)
+            }
+            FpOp::FromInt { width, signed } => {
+                let p = if insn.fmt == FpFormat::F64 { 53 } else { 24 };
+                let v = match (width, signed) {
+                    (Width::W64, _) => a,
+                    (_, true) => {
+                        let low = self.b.ins().ireduce(types::I32, a);
+                        self.b.ins().sextend(I64, low)
+                    }
+                    (_, false) => self.b.ins().band_imm_s(a, 0xffff_ffff),
+                };
+                // |v| <= 2^p, as an unsigned comparison of v + 2^p.
+                let shifted = if signed { self.b.ins().iadd_imm_s(v, 1 << p) } else { v };
+                let limit = if signed { 2i64 << p } else { 1i64 << p };
+                let ok = self.b.ins().icmp_imm_s(IntCC::UnsignedLessThanOrEqual, shifted, limit);
+                (self.bool_to_i64(ok), Fast::FromInt(v))
+            }
+            FpOp::Convert { to: FpFormat::F64 } if insn.fmt == FpFormat::F32 => {
+                let n = self.not_nan(&fb, a);
+                (self.b.ins().band(n, no_ftz), Fast::Widen)
+            }
+            FpOp::Convert { to: FpFormat::F32 } if insn.fmt == FpFormat::F64 => {
+                let good = self.normal_or_zero(&fb, a, Operand::Any);
+                let rne = self.b.ins().icmp_imm_s(IntCC::Equal, mode, 0);
+                let rne = self.bool_to_i64(rne);
+                (self.b.ins().band(good, rne), Fast::Narrow)
+            }
+            _ => return None,
+        };
+        let slow = self.b.create_block();
+        let fast_b = self.b.create_block();
+        let done = self.b.create_block();
+        self.b.append_block_param(done, I64);
+        self.b.append_block_param(done, I64);
+        self.b.ins().brif(ok, fast_b, &[], slow, &[]);
+
+        self.b.switch_to_block(fast_b);
+        let f32_or_64 = |l: &mut Self, fmt: FpFormat, x: Value| match fmt {
+            FpFormat::F64 => l.b.ins().bitcast(types::F64, MemFlagsData::new(), x),
+            FpFormat::F32 => {
+                let x = l.b.ins().ireduce(types::I32, x);
+                l.b.ins().bitcast(types::F32, MemFlagsData::new(), x)
+            }
+        };
+        let bits_of = |l: &mut Self, fmt: FpFormat, x: Value| match fmt {
+            FpFormat::F64 => l.b.ins().bitcast(I64, MemFlagsData::new(), x),
+            FpFormat::F32 => {
+                let x = l.b.ins().bitcast(types::I32, MemFlagsData::new(), x);
+                l.b.ins().uextend(I64, x)
+            }
+        };
+        let fty = if insn.fmt == FpFormat::F64 { types::F64 } else { types::F32 };
+        let x = f32_or_64(self, insn.fmt, a);
+        match fast {
+            Fast::Cmp(cond) => {
+                let y = f32_or_64(self, insn.fmt, b);
+                let r = match cond {
+                    FpCond::Eq => self.b.ins().fcmp(FloatCC::Equal, x, y),
+                    FpCond::Lt => self.b.ins().fcmp(FloatCC::LessThan, x, y),
+                    FpCond::Le => self.b.ins().fcmp(FloatCC::LessThanOrEqual, x, y),
+                    FpCond::Unordered => self.b.ins().fcmp(FloatCC::Unordered, x, y),
+                };
+                let r = self.bool_to_i64(r);
+                self.b.ins().jump(done, &[r.into(), old.into()]);
+            }
+            Fast::ToInt => {
+                let r = self.b.ins().fcvt_to_sint(I64, x);
+                let back = self.b.ins().fcvt_from_sint(fty, r);
+                let ne = self.b.ins().fcmp(FloatCC::NotEqual, back, x);
+                // INEXACT is bit 0: the comparison's 0 or 1 is the flag.
+                let inexact = self.bool_to_i64(ne);
+                let new = self.b.ins().bor(old, inexact);
+                self.b.ins().jump(done, &[r.into(), new.into()]);
+            }
+            Fast::FromInt(v) => {
+                let r = self.b.ins().fcvt_from_sint(fty, v);
+                let r = bits_of(self, insn.fmt, r);
+                self.b.ins().jump(done, &[r.into(), old.into()]);
+            }
+            Fast::Widen => {
+                let r = self.b.ins().fpromote(types::F64, x);
+                let r = bits_of(self, FpFormat::F64, r);
+                self.b.ins().jump(done, &[r.into(), old.into()]);
+            }
+            Fast::Narrow => {
+                let r = self.b.ins().fdemote(types::F32, x);
+                let back = self.b.ins().fpromote(types::F64, r);
+                let ne = self.b.ins().fcmp(FloatCC::NotEqual, back, x);
+                let inexact = self.bool_to_i64(ne);
+                let r = bits_of(self, FpFormat::F32, r);
+                let mag = self.b.ins().band_imm_s(r, F32_BITS.magnitude);
+                let above =
+                    self.b.ins().icmp_imm_s(IntCC::UnsignedGreaterThan, mag, F32_BITS.min_normal);
+                let finite = self.b.ins().icmp_imm_s(IntCC::UnsignedLessThan, mag, F32_BITS.inf);
+                let good = self.b.ins().band(above, finite);
+                let new = self.b.ins().bor(old, inexact);
+                self.b.ins().brif(good, done, &[r.into(), new.into()], slow, &[]);
+            }
+        }
+
+        self.b.switch_to_block(slow);
+        let (v, raised) = self.fp_call(insn, ops, rm, old);
+        self.b.ins().jump(done, &[v.into(), raised.into()]);
+
+        self.b.switch_to_block(done);
+        Some((self.b.block_params(done)[0], self.b.block_params(done)[1]))
+    }
+
+    /// 1 when `x` (of the format `fb` describes) is not a NaN, else 0.
+    fn not_nan(&mut self, fb: &Bits, x: Value) -> Value {
+        let mag = self.b.ins().band_imm_s(x, fb.magnitude);
+        let r = self.b.ins().icmp_imm_s(IntCC::UnsignedLessThanOrEqual, mag, fb.inf);
+        self.bool_to_i64(r)
     }
 
     /// 1 when `x` is zero or a normal number allowed as `kind`, else 0.
@@ -292,6 +476,17 @@ const fn exact_floor(fb: &Bits, op: FpOp) -> i64 {
         FpOp::Sqrt => (emin_sub + 2 * mant) / 2 + 2 + bias,
         _ => 2,
     }
+}
+
+/// What [`Lower::lower_fp_simple`] computes on the host.
+#[derive(Clone, Copy)]
+enum Fast {
+    Cmp(FpCond),
+    ToInt,
+    /// The integer, extended to 64 bits.
+    FromInt(Value),
+    Widen,
+    Narrow,
 }
 
 /// What the fast path accepts of an operand besides zero and normal
