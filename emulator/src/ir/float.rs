@@ -517,9 +517,27 @@ pub const FLUSH_RESULTS: u64 = 0x10;
 /// are not touched, as Arm's `FPConvert` does.
 pub const FLUSH_TO_ZERO: u64 = 0x20;
 
+/// Bit of an op's rounding temporary that makes every NaN result of a
+/// floating-point format the default NaN (aarch64 `FPCR.DN`); integer,
+/// comparison and half-precision results are not touched.
+pub const DEFAULT_NAN: u64 = 0x40;
+
 /// [`eval`] under the whole value of an op's rounding temporary: the mode
-/// (bits 0-2), [`FLUSH_RESULTS`] and [`FLUSH_TO_ZERO`]. Engines call this.
+/// (bits 0-2), [`FLUSH_RESULTS`], [`FLUSH_TO_ZERO`] and [`DEFAULT_NAN`].
+/// Engines call this.
 pub fn eval_with(insn: FpInsn, rm: u64, a: u64, b: u64, c: u64) -> (u64, u64) {
+    let (r, fl) = eval_flushing(insn, rm, a, b, c);
+    if rm & DEFAULT_NAN != 0
+        && let Some(out) = float_result(insn.op, insn.fmt)
+        && out.is_nan(out.clip(r))
+    {
+        return (insn.rules.default_nan(out), fl);
+    }
+    (r, fl)
+}
+
+/// [`eval_with`] but for [`DEFAULT_NAN`].
+fn eval_flushing(insn: FpInsn, rm: u64, a: u64, b: u64, c: u64) -> (u64, u64) {
     if rm & FLUSH_TO_ZERO != 0 {
         return eval_flush_to_zero(insn, RoundingMode::from_bits(rm & 7), a, b, c);
     }

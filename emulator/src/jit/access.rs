@@ -102,7 +102,10 @@ impl Lower<'_, '_> {
     /// `host`.
     fn site_lookup(&mut self, addr: Value, w: Width, write: bool, slow: ClBlock) -> Value {
         let site = self.sites.take(write);
-        let masked = self.b.ins().band_imm_s(addr, (PAGE_MASK | (w.bytes() as u64 - 1)) as i64);
+        // The page of the access's last byte (see `mem::tlb`): an access
+        // within one page hits whatever its alignment.
+        let last = self.b.ins().iadd_imm_s(addr, w.bytes() as i64 - 1);
+        let masked = self.b.ins().band_imm_s(last, PAGE_MASK as i64);
         let tlb = self.tlb();
         let stag = self.b.ins().load(I64, self.trusted, tlb, site + tlb_offsets::SITE_TAG);
         let sadd = self.b.ins().load(I64, self.trusted, tlb, site + tlb_offsets::SITE_ADDEND);

@@ -5,13 +5,15 @@
 //!
 //! ```text
 //! entry  = tlb.entries[(addr >> PAGE_SHIFT) & (TLB_SIZE - 1)]
-//! masked = addr & (PAGE_MASK | (size - 1))      // unaligned never matches
+//! masked = (addr + size - 1) & PAGE_MASK        // the access's last page
 //! hit    = masked == entry.read_tag (or write_tag)
 //! host   = addr + entry.addend
 //! ```
 //!
-//! Unaligned accesses always miss and take the slow path, which handles
-//! accesses that cross a page. Pages holding translated code never get a
+//! An access hits when its last byte lies on the page of its first, so
+//! unaligned accesses within a page are as fast as aligned ones (glibc's
+//! `memcpy` and string routines make many); those that cross a page miss
+//! and take the slow path, which handles them. Pages holding translated code never get a
 //! write tag, so stores to them reach the slow path and invalidate.
 //!
 //! Access sites: compiled code gives each of its loads and stores a *site*,
@@ -161,7 +163,7 @@ impl Tlb {
 
     #[inline]
     fn hit(tag: u64, addr: u64, size: u32) -> bool {
-        addr & (PAGE_MASK | (size as u64 - 1)) == tag
+        addr.wrapping_add(size as u64 - 1) & PAGE_MASK == tag
     }
 
     /// Fast-path load; `None` on a miss.
@@ -174,13 +176,14 @@ impl Tlb {
         let host = addr.wrapping_add(e.addend) as *const u8;
         // SAFETY: a tag hit means the entry was filled by `fill` for this
         // page and not flushed since, so `host` points into a live host page;
-        // the access is size-aligned, so it does not cross the page's end.
+        // the tag matched the page of the access's last byte too, so it does
+        // not cross the page's end. It may be unaligned.
         unsafe {
             Some(match size {
                 1 => *host as u64,
-                2 => u16::from_le((host as *const u16).read()) as u64,
-                4 => u32::from_le((host as *const u32).read()) as u64,
-                _ => u64::from_le((host as *const u64).read()),
+                2 => u16::from_le((host as *const u16).read_unaligned()) as u64,
+                4 => u32::from_le((host as *const u32).read_unaligned()) as u64,
+                _ => u64::from_le((host as *const u64).read_unaligned()),
             })
         }
     }
@@ -198,9 +201,9 @@ impl Tlb {
         unsafe {
             match size {
                 1 => *host = value as u8,
-                2 => (host as *mut u16).write((value as u16).to_le()),
-                4 => (host as *mut u32).write((value as u32).to_le()),
-                _ => (host as *mut u64).write(value.to_le()),
+                2 => (host as *mut u16).write_unaligned((value as u16).to_le()),
+                4 => (host as *mut u32).write_unaligned((value as u32).to_le()),
+                _ => (host as *mut u64).write_unaligned(value.to_le()),
             }
         }
         true

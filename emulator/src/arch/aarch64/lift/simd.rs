@@ -15,7 +15,8 @@ use super::Lifter;
 use crate::arch::aarch64::decode::{Insn, SimdGroup};
 use crate::arch::aarch64::regs;
 use crate::ir::float::{
-    FLUSH_TO_ZERO, FpCond, IntNan, MinMax, NanEncoding, NanPropagation, Tininess, flags,
+    DEFAULT_NAN, FLUSH_TO_ZERO, FpCond, IntNan, MinMax, NanEncoding, NanPropagation, Tininess,
+    flags,
 };
 use crate::ir::vector::{SatMul, SatShift, Saturate};
 use crate::ir::{
@@ -199,21 +200,23 @@ impl Lifter<'_> {
     }
 
     /// An op's rounding temporary: FPCR's rounding mode (or `rm`), with
-    /// [`FLUSH_TO_ZERO`] when `FPCR.FZ` is set.
+    /// [`FLUSH_TO_ZERO`] when `FPCR.FZ` is set and [`DEFAULT_NAN`] when
+    /// `FPCR.DN` is.
     fn fp_mode(&mut self, rm: Option<RoundingMode>) -> Temp {
         let mode = match rm {
             Some(m) => self.k(m as u64),
             None => self.fpcr_rounding(),
         };
         let fpcr = self.b.get(regs::FPCR);
+        // FZ (bit 24) and DN (bit 25) are adjacent, as are the two bits.
+        const { assert!(regs::FPCR_DN == regs::FPCR_FZ << 1 && DEFAULT_NAN == FLUSH_TO_ZERO << 1) };
         let to_bit = regs::FPCR_FZ.trailing_zeros() - FLUSH_TO_ZERO.trailing_zeros();
-        let fz = self.bini(BinOp::ShrU, fpcr, to_bit as u64);
-        let fz = self.bini(BinOp::And, fz, FLUSH_TO_ZERO);
-        self.bin(BinOp::Or, mode, fz)
+        let bits = self.bini(BinOp::ShrU, fpcr, to_bit as u64);
+        let bits = self.bini(BinOp::And, bits, FLUSH_TO_ZERO | DEFAULT_NAN);
+        self.bin(BinOp::Or, mode, bits)
     }
 
-    /// A floating-point op under FPCR's rounding (or `rm`) and `FZ`, with
-    /// `DN` applied to a NaN result when `nan_result`.
+    /// A floating-point op under FPCR's rounding (or `rm`), `FZ` and `DN`.
     fn fp(
         &mut self,
         op: FpOp,
@@ -225,51 +228,7 @@ impl Lifter<'_> {
     ) -> Temp {
         let rm = self.fp_mode(rm);
         let insn = FpInsn { op, fmt, rules: RULES };
-        let r = self.b.fp(insn, a, b, c, rm, regs::FP_FLAGS);
-        let nan_result = matches!(
-            op,
-            FpOp::Add
-                | FpOp::Sub
-                | FpOp::Mul
-                | FpOp::MulX
-                | FpOp::Div
-                | FpOp::Sqrt
-                | FpOp::MulAdd
-                | FpOp::AddMul
-                | FpOp::Min(_)
-                | FpOp::Max(_)
-                | FpOp::RoundInt { .. }
-                | FpOp::Convert { .. }
-                | FpOp::RecipEst
-                | FpOp::RsqrtEst
-                | FpOp::RecipStep
-                | FpOp::RsqrtStep
-                | FpOp::RecpX
-        );
-        if !nan_result {
-            return r;
-        }
-        let out = match op {
-            FpOp::Convert { to } => to,
-            _ => fmt,
-        };
-        self.default_nan_if_dn(out, r)
-    }
-
-    fn default_nan_if_dn(&mut self, f: FpFormat, r: Temp) -> Temp {
-        let (abs_mask, exp, dnan) = match f {
-            FpFormat::F32 => (0x7fff_ffffu64, 0x7f80_0000u64, 0x7fc0_0000u64),
-            FpFormat::F64 => (0x7fff_ffff_ffff_ffff, 0x7ff0_0000_0000_0000, 0x7ff8_0000_0000_0000),
-        };
-        let abs = self.bini(BinOp::And, r, abs_mask);
-        let expk = self.k(exp);
-        let is_nan = self.bin(BinOp::LtU, expk, abs);
-        let fpcr = self.b.get(regs::FPCR);
-        let dn = self.bini(BinOp::ShrU, fpcr, 25);
-        let dn = self.bini(BinOp::And, dn, 1);
-        let both = self.bin(BinOp::And, is_nan, dn);
-        let d = self.k(dnan);
-        self.b.select(both, d, r)
+        self.b.fp(insn, a, b, c, rm, regs::FP_FLAGS)
     }
 
     /// Scalar register `n` of format `f` (the low bits of `v{n}`).
@@ -2098,7 +2057,8 @@ impl Lifter<'_> {
         let all = self.bin(BinOp::Or, old, fl);
         self.b.set(regs::FP_FLAGS, all);
         if !to_half {
-            return self.default_nan_if_dn(f, r);
+            // `DN` in the op's mode made a NaN result the default NaN.
+            return r;
         }
         // An IEEE half NaN becomes 0x7e00 under DN (the same bits are a
         // number under AHP).
