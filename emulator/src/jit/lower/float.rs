@@ -10,18 +10,21 @@
 //! first try the host's IEEE arithmetic, as QEMU's hard-float path does,
 //! where it provably gives the reference's result and flags whatever the
 //! guest's rules: the rounding mode is to-nearest-even (the host's, which
-//! Rust programs never change), every operand is normal or zero (a divisor
-//! normal, a square root's operand not negative unless zero), and the
-//! result is finite and larger in magnitude than the smallest normal. Then
-//! no NaN arises (so NaN rules do not apply), no invalid, division-by-zero
-//! or overflow is raised, the result is not tiny under either tininess
-//! rule, and the only possible flag is inexact. Where the guest's flags
-//! have inexact already (sticky flags: riscv64, aarch64) that is all. Where
-//! they do not (flags per instruction: mips `FCSR.Cause`, powerpc64
-//! `FPSCR.FI`), all but the fused multiply-add decide inexact exactly on
-//! the host, from an error-free transformation of the operation (TwoSum,
-//! or a fused multiply-add giving the product's, quotient's or root's
-//! exact error), inside bounds that keep that error exact ([`exact_floor`]).
+//! Rust programs never change), operands are not flushed (no
+//! `FLUSH_TO_ZERO`), and the result is finite and larger in magnitude than
+//! the smallest normal. Then no NaN arises (so NaN rules do not apply), no
+//! invalid, division-by-zero or overflow is raised, the result is not tiny
+//! under either tininess rule, and the only possible flag is inexact.
+//! Where the guest's flags have inexact already (sticky flags: riscv64,
+//! aarch64) that is all: the *lenient* check. Where they do not (flags per
+//! instruction: mips `FCSR.Cause`, powerpc64 `FPSCR.FI`), all but the
+//! fused multiply-add decide inexact exactly on the host, from an
+//! error-free transformation of the operation (TwoSum, or a fused
+//! multiply-add giving the product's, quotient's or root's exact error),
+//! for operands that are normal or zero (a divisor normal, a square root's
+//! operand not negative unless zero) and inside bounds that keep that
+//! error exact ([`exact_floor`]): the *strict* check, in a block of its
+//! own so that sticky-flag guests do not pay for it.
 //! Anything else takes the helper.
 
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
@@ -105,69 +108,71 @@ impl Lower<'_, '_> {
         }
         let slow = self.b.create_block();
         let fast = self.b.create_block();
+        let strict_b = self.b.create_block();
+        self.b.set_cold_block(strict_b);
         let done = self.b.create_block();
         self.b.append_block_param(done, I64);
         self.b.append_block_param(done, I64);
 
         let fb = if insn.fmt == FpFormat::F64 { F64_BITS } else { F32_BITS };
         let prior = self.b.ins().band_imm_s(old, INEXACT as i64);
-        // A fixed mode is a constant here, which Cranelift folds. The
-        // flush bits above the mode (`FLUSH_RESULTS`, `FLUSH_TO_ZERO`)
-        // change nothing the fast path accepts: its operands are normal
-        // or zero and its results larger than the smallest normal.
-        let mode = self.b.ins().band_imm_s(rm_v, 7);
-        let rne = self.b.ins().icmp_imm_s(IntCC::Equal, mode, RoundingMode::NearestEven as i64);
-        let mut ok = self.bool_to_i64(rne);
-        if insn.op == FpOp::MulAdd {
-            // No exact inexact test for a fused multiply-add: only when
-            // inexact is raised already.
-            ok = self.b.ins().band(ok, prior);
-        }
-        let operands: &[(Value, Operand)] = &match insn.op {
-            FpOp::Sqrt => {
-                [(a, Operand::NotNegative), (a, Operand::NotNegative), (a, Operand::NotNegative)]
-            }
-            FpOp::Div => [(a, Operand::Any), (b, Operand::NonZero), (b, Operand::NonZero)],
-            FpOp::MulAdd => [(a, Operand::Any), (b, Operand::Any), (c, Operand::Any)],
-            _ => [(a, Operand::Any), (b, Operand::Any), (b, Operand::Any)],
-        };
-        for &(x, kind) in operands {
-            let good = self.normal_or_zero(&fb, x, kind);
-            ok = self.b.ins().band(ok, good);
-        }
+        // To-nearest-even without `FLUSH_TO_ZERO` (a fixed mode is a
+        // constant here, which Cranelift folds). The other bits above the
+        // mode (`FLUSH_RESULTS`, `DEFAULT_NAN`) change nothing the fast
+        // path accepts: its results are normal numbers.
+        let gate = self.b.ins().band_imm_s(rm_v, 7 | FLUSH_TO_ZERO as i64);
+        let ok = self.b.ins().icmp_imm_s(IntCC::Equal, gate, RoundingMode::NearestEven as i64);
         self.b.ins().brif(ok, fast, &[], slow, &[]);
 
+        // Lenient: with inexact raised before, any finite result above the
+        // smallest normal. The host's IEEE arithmetic (subnormal operands
+        // included) rounds it as the reference does; NaN and infinite
+        // operands, invalid operations, division by zero and overflow give
+        // no such result, and no such result is tiny under either rule.
         self.b.switch_to_block(fast);
-        let (r, inexact) = self.host_fp(insn, a, b, c);
+        let (r, host) = self.host_fp(insn, a, b, c);
         let mag = self.b.ins().band_imm_s(r, fb.magnitude);
-        // With inexact raised before: any normal finite result.
         let above = self.b.ins().icmp_imm_s(IntCC::UnsignedGreaterThan, mag, fb.min_normal);
         let finite = self.b.ins().icmp_imm_s(IntCC::UnsignedLessThan, mag, fb.inf);
         let lenient = self.b.ins().band(above, finite);
         let lenient = self.bool_to_i64(lenient);
-        let mut good = self.b.ins().band(lenient, prior);
-        let new = match inexact {
-            None => old,
-            Some(inexact) => {
-                // Else only where the host's error term is exact (see
-                // `exact_floor`), and well below overflow.
-                let floor = exact_floor(&fb, insn.op) << fb.exp_shift;
-                let ceiling = (fb.exp_max - 1) << fb.exp_shift;
-                let low = self.b.ins().icmp_imm_s(IntCC::UnsignedGreaterThanOrEqual, mag, floor);
-                let high = self.b.ins().icmp_imm_s(IntCC::UnsignedLessThan, mag, ceiling);
-                let mut strict = self.b.ins().band(low, high);
-                if insn.op == FpOp::Div {
-                    let dividend = self.b.ins().band_imm_s(a, fb.magnitude);
-                    let big =
-                        self.b.ins().icmp_imm_s(IntCC::UnsignedGreaterThanOrEqual, dividend, floor);
-                    strict = self.b.ins().band(strict, big);
-                }
-                let strict = self.bool_to_i64(strict);
-                good = self.b.ins().bor(good, strict);
-                self.b.ins().bor(old, inexact)
+        let lenient = self.b.ins().band(lenient, prior);
+        self.b.ins().brif(lenient, done, &[r.into(), old.into()], strict_b, &[]);
+
+        // Strict: inexact decided on the host, only for normal or zero
+        // operands and where the error term is exact (see `exact_floor`),
+        // and well below overflow; never for a fused multiply-add.
+        self.b.switch_to_block(strict_b);
+        if insn.op == FpOp::MulAdd {
+            self.b.ins().jump(slow, &[]);
+        } else {
+            let operands: &[(Value, Operand)] = &match insn.op {
+                FpOp::Sqrt => [(a, Operand::NotNegative), (a, Operand::NotNegative)],
+                FpOp::Div => [(a, Operand::Any), (b, Operand::NonZero)],
+                _ => [(a, Operand::Any), (b, Operand::Any)],
+            };
+            let mut strict = self.b.ins().iconst(I64, 1);
+            for &(x, kind) in operands {
+                let good = self.normal_or_zero(&fb, x, kind);
+                strict = self.b.ins().band(strict, good);
             }
-        };
-        self.b.ins().brif(good, done, &[r.into(), new.into()], slow, &[]);
+            let floor = exact_floor(&fb, insn.op) << fb.exp_shift;
+            let ceiling = (fb.exp_max - 1) << fb.exp_shift;
+            let low = self.b.ins().icmp_imm_s(IntCC::UnsignedGreaterThanOrEqual, mag, floor);
+            let high = self.b.ins().icmp_imm_s(IntCC::UnsignedLessThan, mag, ceiling);
+            let mut bounds = self.b.ins().band(low, high);
+            if insn.op == FpOp::Div {
+                let dividend = self.b.ins().band_imm_s(a, fb.magnitude);
+                let big =
+                    self.b.ins().icmp_imm_s(IntCC::UnsignedGreaterThanOrEqual, dividend, floor);
+                bounds = self.b.ins().band(bounds, big);
+            }
+            let bounds = self.bool_to_i64(bounds);
+            strict = self.b.ins().band(strict, bounds);
+            let inexact = self.host_inexact(insn, host);
+            let new = self.b.ins().bor(old, inexact);
+            self.b.ins().brif(strict, done, &[r.into(), new.into()], slow, &[]);
+        }
 
         self.b.switch_to_block(slow);
         let (v, raised) = self.fp_call(insn_ref, ops_ref, rm_v, old);
@@ -372,12 +377,9 @@ impl Lower<'_, '_> {
     }
 
     /// The op on the host's floating point (to-nearest-even): the result's
-    /// bits (an f32 zero-extended) and, but for a fused multiply-add,
-    /// `INEXACT` or 0 from the exact error of the operation (an
-    /// error-free transformation): `a + b - s` by TwoSum, `a * b - p`,
-    /// `a - q * b` and `a - r * r` by a fused multiply-add. The error is
-    /// exact where the result lies within the bounds `lower_fp` checks.
-    fn host_fp(&mut self, insn: FpInsn, a: Value, b: Value, c: Value) -> (Value, Option<Value>) {
+    /// bits (an f32 zero-extended), and the host operands and result for
+    /// [`Lower::host_inexact`].
+    fn host_fp(&mut self, insn: FpInsn, a: Value, b: Value, c: Value) -> (Value, Host) {
         let (fty, ity) = match insn.fmt {
             FpFormat::F64 => (types::F64, I64),
             FpFormat::F32 => (types::F32, types::I32),
@@ -387,46 +389,55 @@ impl Lower<'_, '_> {
             l.b.ins().bitcast(fty, MemFlagsData::new(), x)
         };
         let (x, y, z) = (to_float(self, a), to_float(self, b), to_float(self, c));
-        let (r, err) = match insn.op {
+        let r = match insn.op {
+            FpOp::Add => self.b.ins().fadd(x, y),
+            FpOp::Sub => self.b.ins().fsub(x, y),
+            FpOp::Mul => self.b.ins().fmul(x, y),
+            FpOp::Div => self.b.ins().fdiv(x, y),
+            FpOp::Sqrt => self.b.ins().sqrt(x),
+            _ => self.b.ins().fma(x, y, z),
+        };
+        let bits = self.b.ins().bitcast(ity, MemFlagsData::new(), r);
+        let bits = if ity == I64 { bits } else { self.b.ins().uextend(I64, bits) };
+        (bits, Host { x, y, r })
+    }
+
+    /// `INEXACT` or 0 from the exact error of the host's add, subtract,
+    /// multiply, divide or square root (an error-free transformation):
+    /// `x + y - r` by TwoSum, `x * y - r`, `x - r * y` and `x - r * r` by
+    /// a fused multiply-add. The error is exact where the result lies
+    /// within the bounds `lower_fp` checks.
+    fn host_inexact(&mut self, insn: FpInsn, Host { x, y, r }: Host) -> Value {
+        let err = match insn.op {
             FpOp::Add | FpOp::Sub => {
                 let y = if insn.op == FpOp::Sub { self.b.ins().fneg(y) } else { y };
-                let s = self.b.ins().fadd(x, y);
-                let yv = self.b.ins().fsub(s, x);
-                let xv = self.b.ins().fsub(s, yv);
+                let yv = self.b.ins().fsub(r, x);
+                let xv = self.b.ins().fsub(r, yv);
                 let dx = self.b.ins().fsub(x, xv);
                 let dy = self.b.ins().fsub(y, yv);
-                (s, Some(self.b.ins().fadd(dx, dy)))
+                self.b.ins().fadd(dx, dy)
             }
             FpOp::Mul => {
-                let p = self.b.ins().fmul(x, y);
-                let np = self.b.ins().fneg(p);
-                (p, Some(self.b.ins().fma(x, y, np)))
+                let nr = self.b.ins().fneg(r);
+                self.b.ins().fma(x, y, nr)
             }
             FpOp::Div => {
-                let q = self.b.ins().fdiv(x, y);
-                let nq = self.b.ins().fneg(q);
-                (q, Some(self.b.ins().fma(nq, y, x)))
-            }
-            FpOp::Sqrt => {
-                let r = self.b.ins().sqrt(x);
                 let nr = self.b.ins().fneg(r);
-                (r, Some(self.b.ins().fma(nr, r, x)))
+                self.b.ins().fma(nr, y, x)
             }
-            _ => (self.b.ins().fma(x, y, z), None),
+            _ => {
+                let nr = self.b.ins().fneg(r);
+                self.b.ins().fma(nr, r, x)
+            }
         };
-        let r = self.b.ins().bitcast(ity, MemFlagsData::new(), r);
-        let r = if ity == I64 { r } else { self.b.ins().uextend(I64, r) };
-        let inexact = err.map(|e| {
-            let zero = if fty == types::F64 {
-                self.b.ins().f64const(0.0)
-            } else {
-                self.b.ins().f32const(0.0)
-            };
-            let ne = self.b.ins().fcmp(FloatCC::NotEqual, e, zero);
-            // INEXACT is bit 0: the comparison's 0 or 1 is the flag.
-            self.bool_to_i64(ne)
-        });
-        (r, inexact)
+        let zero = if insn.fmt == FpFormat::F64 {
+            self.b.ins().f64const(0.0)
+        } else {
+            self.b.ins().f32const(0.0)
+        };
+        let ne = self.b.ins().fcmp(FloatCC::NotEqual, err, zero);
+        // INEXACT is bit 0: the comparison's 0 or 1 is the flag.
+        self.bool_to_i64(ne)
     }
 
     /// Call the reference for the op: its result, and `old` (the flags
@@ -476,6 +487,15 @@ const fn exact_floor(fb: &Bits, op: FpOp) -> i64 {
         FpOp::Sqrt => (emin_sub + 2 * mant) / 2 + 2 + bias,
         _ => 2,
     }
+}
+
+/// The host operands and result of an arithmetic op (see
+/// [`Lower::host_fp`]).
+#[derive(Clone, Copy)]
+struct Host {
+    x: Value,
+    y: Value,
+    r: Value,
 }
 
 /// What [`Lower::lower_fp_simple`] computes on the host.
