@@ -157,6 +157,18 @@ impl Lifter<'_> {
     }
 
     /// Write a vector result of `q` (128-bit) or 64-bit width.
+    /// A narrowing instruction's 64-bit result: the low half of `v{n}`
+    /// (the high one cleared) or, for the "2" forms (`upper`), its high
+    /// half (the low one kept).
+    fn set_narrowed(&mut self, n: u32, r: Temp, upper: bool) {
+        if upper {
+            let lo = self.vlo(n);
+            self.set_v(n, lo, r);
+        } else {
+            self.set_v64(n, r);
+        }
+    }
+
     fn set_vq(&mut self, n: u32, lo: Temp, hi: Temp, q: bool) {
         if q { self.set_v(n, lo, hi) } else { self.set_v64(n, lo) }
     }
@@ -1053,12 +1065,7 @@ impl Lifter<'_> {
                 self.set_v64(rd, r);
             } else {
                 let r = self.narrow_q(size, 0, m, alo, ahi);
-                if q {
-                    let dlo = self.vlo(rd);
-                    self.set_v(rd, dlo, r);
-                } else {
-                    self.set_v64(rd, r);
-                }
+                self.set_narrowed(rd, r, q);
             }
             return true;
         }
@@ -1134,12 +1141,7 @@ impl Lifter<'_> {
             (0b10010, false) if size != 3 => {
                 // xtn/xtn2: narrow into the low or high half.
                 let r = self.vop(NarrowShr(0), size, alo, ahi);
-                if q {
-                    let dlo = self.vlo(rd);
-                    self.set_v(rd, dlo, r);
-                } else {
-                    self.set_v64(rd, r);
-                }
+                self.set_narrowed(rd, r, q);
                 return true;
             }
             _ => return false,
@@ -1245,12 +1247,7 @@ impl Lifter<'_> {
         let r1 = conv(self, hi);
         let r1 = self.bini(BinOp::Shl, r1, 32);
         let r = self.bin(BinOp::Or, r0, r1);
-        if q {
-            let dlo = self.vlo(rd);
-            self.set_v(rd, dlo, r);
-        } else {
-            self.set_v64(rd, r);
-        }
+        self.set_narrowed(rd, r, q);
         true
     }
 
@@ -1663,12 +1660,7 @@ impl Lifter<'_> {
         let sh = 8 << size;
         let narrow = if u { VecOp::NarrowShrRound(sh) } else { VecOp::NarrowShr(sh) };
         let r = self.vop(narrow, size, lo, hi);
-        if q {
-            let dlo = self.vlo(rd);
-            self.set_v(rd, dlo, r);
-        } else {
-            self.set_v64(rd, r);
-        }
+        self.set_narrowed(rd, r, q);
         true
     }
 
@@ -2133,12 +2125,7 @@ impl Lifter<'_> {
                 pos += nb as u64;
             }
         }
-        if q {
-            let dlo = self.vlo(rd);
-            self.set_v(rd, dlo, acc);
-        } else {
-            self.set_v64(rd, acc);
-        }
+        self.set_narrowed(rd, acc, q);
         true
     }
 
