@@ -18,15 +18,17 @@
 //! rule, and the only possible flag is inexact. Where the guest's flags
 //! have inexact already (sticky flags: riscv64, aarch64) that is all. Where
 //! they do not (flags per instruction: mips `FCSR.Cause`, powerpc64
-//! `FPSCR.FI`), all but the fused multiply-add decide inexact exactly on
-//! the host, from an error-free transformation of the operation (TwoSum,
-//! or a fused multiply-add giving the product's, quotient's or root's
-//! exact error), inside bounds that keep that error exact ([`exact_floor`]).
-//! Anything else takes the helper.
+//! `FPSCR.FI`), they decide inexact exactly on the host, from an
+//! error-free transformation of the operation (TwoSum, or a fused
+//! multiply-add giving the product's, quotient's or root's exact error),
+//! inside bounds that keep that error exact ([`exact_floor`]); a fused
+//! multiply-add's error is Boldo and Muller's ErrFma, inside the bounds of
+//! its proof ([`FmaBounds`]). Anything else takes the helper.
 
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{
-    AbiParam, InstBuilder, MemFlagsData, Signature, StackSlotData, StackSlotKind, Value, types,
+    AbiParam, Block, InstBuilder, MemFlagsData, Signature, StackSlotData, StackSlotKind, Value,
+    types,
 };
 
 use super::{I64, Lower};
@@ -101,11 +103,14 @@ impl Lower<'_, '_> {
         // A fixed mode is a constant here, which Cranelift folds.
         let rne = self.b.ins().icmp_imm_s(IntCC::Equal, rm_v, RoundingMode::NearestEven as i64);
         let mut ok = self.bool_to_i64(rne);
-        if insn.op == FpOp::MulAdd {
-            // No exact inexact test for a fused multiply-add: only when
-            // inexact is raised already.
-            ok = self.b.ins().band(ok, prior);
-        }
+        // A fused multiply-add decides inexact only within `FmaBounds`;
+        // outside them, only where inexact is raised already.
+        let fma_exact = (insn.op == FpOp::MulAdd).then(|| {
+            let within = self.fma_within(&fb, a, b, c);
+            let either = self.b.ins().bor(within, prior);
+            ok = self.b.ins().band(ok, either);
+            within
+        });
         let operands: &[(Value, Operand)] = &match insn.op {
             FpOp::Sqrt => {
                 [(a, Operand::NotNegative), (a, Operand::NotNegative), (a, Operand::NotNegative)]
@@ -129,6 +134,17 @@ impl Lower<'_, '_> {
         let lenient = self.b.ins().band(above, finite);
         let lenient = self.bool_to_i64(lenient);
         let mut good = self.b.ins().band(lenient, prior);
+        if let Some(within) = fma_exact {
+            // Within the bounds the only flag is inexact, from the exact
+            // error, worked out only when the lenient test fails.
+            let exact = self.b.create_block();
+            self.b.ins().brif(good, done, &[r.into(), old.into()], exact, &[]);
+            self.b.switch_to_block(exact);
+            let inexact = self.fma_inexact(insn.fmt, a, b, c, r);
+            let new = self.b.ins().bor(old, inexact);
+            self.b.ins().brif(within, done, &[r.into(), new.into()], slow, &[]);
+            return self.fp_slow_and_done(insn, [a, b, c], rm_v, old, (slow, done), (dst, flags));
+        }
         let new = match inexact {
             None => old,
             Some(inexact) => {
@@ -151,15 +167,110 @@ impl Lower<'_, '_> {
             }
         };
         self.b.ins().brif(good, done, &[r.into(), new.into()], slow, &[]);
+        self.fp_slow_and_done(insn, [a, b, c], rm_v, old, (slow, done), (dst, flags));
+    }
 
+    /// The helper's side of [`lower_fp`](Self::lower_fp) (block `slow`)
+    /// and the join (block `done`, with the result and the new flags).
+    fn fp_slow_and_done(
+        &mut self,
+        insn: FpInsn,
+        operands: [Value; 3],
+        rm: Value,
+        old: Value,
+        (slow, done): (Block, Block),
+        (dst, flags): (Temp, Slot),
+    ) {
         self.b.switch_to_block(slow);
-        let (v, raised) = self.fp_call(insn, [a, b, c], rm_v, old);
+        let (v, raised) = self.fp_call(insn, operands, rm, old);
         self.b.ins().jump(done, &[v.into(), raised.into()]);
 
         self.b.switch_to_block(done);
         let (v, new) = (self.b.block_params(done)[0], self.b.block_params(done)[1]);
         self.set_slot(flags.0, new);
         self.set_t(dst, v);
+    }
+
+    /// 1 when the operands of a fused multiply-add `a * b + c` (each zero
+    /// or normal) lie within [`FmaBounds`], else 0.
+    fn fma_within(&mut self, fb: &Bits, a: Value, b: Value, c: Value) -> Value {
+        let bounds = FmaBounds::of(fb);
+        let field = |l: &mut Self, x: Value| {
+            let e = l.b.ins().ushr_imm_s(x, fb.exp_shift);
+            l.b.ins().band_imm_s(e, fb.exp_max)
+        };
+        let zero = |l: &mut Self, x: Value| {
+            let mag = l.b.ins().band_imm_s(x, fb.magnitude);
+            l.b.ins().icmp_imm_s(IntCC::Equal, mag, 0)
+        };
+        // `lo <= v <= hi` as one unsigned comparison.
+        let between = |l: &mut Self, v: Value, (lo, hi): (i64, i64)| {
+            let d = l.b.ins().iadd_imm_s(v, -lo);
+            l.b.ins().icmp_imm_s(IntCC::UnsignedLessThanOrEqual, d, hi - lo)
+        };
+        let (ea, eb, ec) = (field(self, a), field(self, b), field(self, c));
+        let sum = self.b.ins().iadd(ea, eb);
+        let product = between(self, sum, bounds.product);
+        let za = zero(self, a);
+        let zb = zero(self, b);
+        let product = self.b.ins().bor(product, za);
+        let product = self.b.ins().bor(product, zb);
+        let addend = between(self, ec, bounds.addend);
+        let zc = zero(self, c);
+        let addend = self.b.ins().bor(addend, zc);
+        let within = self.b.ins().band(product, addend);
+        self.bool_to_i64(within)
+    }
+
+    /// `INEXACT` or 0: whether `r`, the host's fused multiply-add of `a *
+    /// b + c`, differs from the exact value, for operands within
+    /// [`FmaBounds`]. Boldo and Muller's ErrFma ("Exact and approximated
+    /// error of the FMA", IEEE Trans. Computers 60(2), 2011) gives the
+    /// error `a * b + c - r` exactly as `gamma + alpha2`:
+    /// `u1 = a * b`, `u2 = fma(a, b, -u1)` (the product's exact error),
+    /// `(alpha1, alpha2) = TwoSum(c, u2)`, `(beta1, beta2) = TwoSum(u1,
+    /// alpha1)`, `gamma = (beta1 - r) + beta2`, all rounded to nearest
+    /// even. The sum of two floats is zero exactly when its rounding is.
+    fn fma_inexact(&mut self, fmt: FpFormat, a: Value, b: Value, c: Value, r: Value) -> Value {
+        let (fty, ity) = float_types(fmt);
+        let (x, y, z) = (self.host_float(fmt, a), self.host_float(fmt, b), self.host_float(fmt, c));
+        let r = if ity == I64 { r } else { self.b.ins().ireduce(ity, r) };
+        let r = self.b.ins().bitcast(fty, MemFlagsData::new(), r);
+        let u1 = self.b.ins().fmul(x, y);
+        let nu1 = self.b.ins().fneg(u1);
+        let u2 = self.b.ins().fma(x, y, nu1);
+        let (alpha1, alpha2) = self.two_sum(z, u2);
+        let (beta1, beta2) = self.two_sum(u1, alpha1);
+        let d = self.b.ins().fsub(beta1, r);
+        let gamma = self.b.ins().fadd(d, beta2);
+        let err = self.b.ins().fadd(gamma, alpha2);
+        self.nonzero_flag(fty, err)
+    }
+
+    /// Knuth's TwoSum: `s = x + y` rounded and its exact error.
+    fn two_sum(&mut self, x: Value, y: Value) -> (Value, Value) {
+        let s = self.b.ins().fadd(x, y);
+        let yv = self.b.ins().fsub(s, x);
+        let xv = self.b.ins().fsub(s, yv);
+        let dx = self.b.ins().fsub(x, xv);
+        let dy = self.b.ins().fsub(y, yv);
+        (s, self.b.ins().fadd(dx, dy))
+    }
+
+    /// `INEXACT` (bit 0: a comparison's 0 or 1) when the float `e` is not
+    /// zero, else 0.
+    fn nonzero_flag(&mut self, fty: types::Type, e: Value) -> Value {
+        let zero =
+            if fty == types::F64 { self.b.ins().f64const(0.0) } else { self.b.ins().f32const(0.0) };
+        let ne = self.b.ins().fcmp(FloatCC::NotEqual, e, zero);
+        self.bool_to_i64(ne)
+    }
+
+    /// Operand bits `x` (an f32 in the low half) as a host float.
+    fn host_float(&mut self, fmt: FpFormat, x: Value) -> Value {
+        let (fty, ity) = float_types(fmt);
+        let x = if ity == I64 { x } else { self.b.ins().ireduce(ity, x) };
+        self.b.ins().bitcast(fty, MemFlagsData::new(), x)
     }
 
     /// 1 when `x` is zero or a normal number allowed as `kind`, else 0.
@@ -190,24 +301,17 @@ impl Lower<'_, '_> {
     /// `a - q * b` and `a - r * r` by a fused multiply-add. The error is
     /// exact where the result lies within the bounds `lower_fp` checks.
     fn host_fp(&mut self, insn: FpInsn, a: Value, b: Value, c: Value) -> (Value, Option<Value>) {
-        let (fty, ity) = match insn.fmt {
-            FpFormat::F64 => (types::F64, I64),
-            FpFormat::F32 => (types::F32, types::I32),
-        };
-        let to_float = |l: &mut Self, x: Value| {
-            let x = if ity == I64 { x } else { l.b.ins().ireduce(ity, x) };
-            l.b.ins().bitcast(fty, MemFlagsData::new(), x)
-        };
-        let (x, y, z) = (to_float(self, a), to_float(self, b), to_float(self, c));
+        let (fty, ity) = float_types(insn.fmt);
+        let (x, y, z) = (
+            self.host_float(insn.fmt, a),
+            self.host_float(insn.fmt, b),
+            self.host_float(insn.fmt, c),
+        );
         let (r, err) = match insn.op {
             FpOp::Add | FpOp::Sub => {
                 let y = if insn.op == FpOp::Sub { self.b.ins().fneg(y) } else { y };
-                let s = self.b.ins().fadd(x, y);
-                let yv = self.b.ins().fsub(s, x);
-                let xv = self.b.ins().fsub(s, yv);
-                let dx = self.b.ins().fsub(x, xv);
-                let dy = self.b.ins().fsub(y, yv);
-                (s, Some(self.b.ins().fadd(dx, dy)))
+                let (s, e) = self.two_sum(x, y);
+                (s, Some(e))
             }
             FpOp::Mul => {
                 let p = self.b.ins().fmul(x, y);
@@ -228,16 +332,7 @@ impl Lower<'_, '_> {
         };
         let r = self.b.ins().bitcast(ity, MemFlagsData::new(), r);
         let r = if ity == I64 { r } else { self.b.ins().uextend(I64, r) };
-        let inexact = err.map(|e| {
-            let zero = if fty == types::F64 {
-                self.b.ins().f64const(0.0)
-            } else {
-                self.b.ins().f32const(0.0)
-            };
-            let ne = self.b.ins().fcmp(FloatCC::NotEqual, e, zero);
-            // INEXACT is bit 0: the comparison's 0 or 1 is the flag.
-            self.bool_to_i64(ne)
-        });
+        let inexact = err.map(|e| self.nonzero_flag(fty, e));
         (r, inexact)
     }
 
@@ -287,6 +382,46 @@ const fn exact_floor(fb: &Bits, op: FpOp) -> i64 {
         // 2 * (e - mant) >= emin_sub, with two bits to spare.
         FpOp::Sqrt => (emin_sub + 2 * mant) / 2 + 2 + bias,
         _ => 2,
+    }
+}
+
+/// The host's float type and its same-sized integer type for `fmt`.
+fn float_types(fmt: FpFormat) -> (types::Type, types::Type) {
+    match fmt {
+        FpFormat::F64 => (types::F64, I64),
+        FpFormat::F32 => (types::F32, types::I32),
+    }
+}
+
+/// Where a fused multiply-add `a * b + c` of zero or normal operands has
+/// an exact error on the fast path, as ranges of exponent fields: the sum
+/// of `a`'s and `b`'s (unless either is zero), and `c`'s (unless zero).
+///
+/// The lower ends are the hypotheses of the Coq proof of ErrFma (Flocq's
+/// `ErrFMA_correct_simpl`: `a * b = 0` or `|a * b| >= 2^(emin + 4p - 3)`,
+/// and `c = 0` or `|c| >= 2^(emin + 2p)`, with `2^emin` the smallest
+/// subnormal and `p` the precision), which the proof states with
+/// subnormals and without overflow. They also make the exact value a
+/// multiple of the smallest normal, so it is never tiny and no underflow
+/// arises: inexact is the only possible flag. The upper ends keep `|a *
+/// b|` and `|c|` below `2^(bias - 3)`, so neither the result nor any step
+/// of ErrFma (none exceeds twice the largest of them) overflows.
+struct FmaBounds {
+    product: (i64, i64),
+    addend: (i64, i64),
+}
+
+impl FmaBounds {
+    const fn of(fb: &Bits) -> FmaBounds {
+        // Mantissa bits and exponent bias of the format.
+        let (mant, bias) = if fb.exp_max == 0x7ff { (52, 1023) } else { (23, 127) };
+        // |a| >= 2^(ea - bias): ea + eb - 2 * bias >= emin + 4p - 3 with
+        // emin = 1 - bias - mant and p = mant + 1. |a| < 2^(ea - bias + 1):
+        // ea + eb - 2 * bias + 2 <= bias - 3.
+        let product = (bias + 3 * mant + 2, 3 * bias - 5);
+        // c - bias >= emin + 2p; c - bias + 1 <= bias - 3.
+        let addend = (mant + 3, 2 * bias - 4);
+        FmaBounds { product, addend }
     }
 }
 
