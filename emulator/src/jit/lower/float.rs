@@ -103,14 +103,6 @@ impl Lower<'_, '_> {
         // A fixed mode is a constant here, which Cranelift folds.
         let rne = self.b.ins().icmp_imm_s(IntCC::Equal, rm_v, RoundingMode::NearestEven as i64);
         let mut ok = self.bool_to_i64(rne);
-        // A fused multiply-add decides inexact only within `FmaBounds`;
-        // outside them, only where inexact is raised already.
-        let fma_exact = (insn.op == FpOp::MulAdd).then(|| {
-            let within = self.fma_within(&fb, a, b, c);
-            let either = self.b.ins().bor(within, prior);
-            ok = self.b.ins().band(ok, either);
-            within
-        });
         let operands: &[(Value, Operand)] = &match insn.op {
             FpOp::Sqrt => {
                 [(a, Operand::NotNegative), (a, Operand::NotNegative), (a, Operand::NotNegative)]
@@ -134,15 +126,19 @@ impl Lower<'_, '_> {
         let lenient = self.b.ins().band(above, finite);
         let lenient = self.bool_to_i64(lenient);
         let mut good = self.b.ins().band(lenient, prior);
-        if let Some(within) = fma_exact {
-            // Within the bounds the only flag is inexact, from the exact
-            // error, worked out only when the lenient test fails.
+        if insn.op == FpOp::MulAdd {
+            // Else a fused multiply-add decides inexact only within
+            // `FmaBounds`, where it is the only flag, from the exact error.
+            let bounds = self.b.create_block();
             let exact = self.b.create_block();
-            self.b.ins().brif(good, done, &[r.into(), old.into()], exact, &[]);
+            self.b.ins().brif(good, done, &[r.into(), old.into()], bounds, &[]);
+            self.b.switch_to_block(bounds);
+            let within = self.fma_within(&fb, a, b, c);
+            self.b.ins().brif(within, exact, &[], slow, &[]);
             self.b.switch_to_block(exact);
             let inexact = self.fma_inexact(insn.fmt, a, b, c, r);
             let new = self.b.ins().bor(old, inexact);
-            self.b.ins().brif(within, done, &[r.into(), new.into()], slow, &[]);
+            self.b.ins().jump(done, &[r.into(), new.into()]);
             return self.fp_slow_and_done(insn, [a, b, c], rm_v, old, (slow, done), (dst, flags));
         }
         let new = match inexact {
