@@ -45,7 +45,7 @@
 use super::decode::{FpBinOp, FpMoveOp, FpRoundOp, Insn, Opcode};
 use super::regs::{self, cr};
 use crate::ir::float::{
-    FLUSH_RESULTS, FpCond, FpFormat, FpInsn, FpOp, FpRules, IntNan, NanEncoding, NanPropagation,
+    FLUSH_RESULTS, FpFormat, FpInsn, FpOp, FpRules, IntNan, NanEncoding, NanPropagation,
     RoundingMode, Tininess, flags,
 };
 use crate::ir::{BinOp, BlockBuilder, Endian, Exit, Temp, TrapKind, UnOp, Width};
@@ -960,31 +960,58 @@ impl FpLifter<'_> {
         });
     }
 
-    fn compare(&mut self, i: &Insn, ordered: bool) {
-        let a = self.fpr(i.ra);
-        let c = self.fpr(i.rb);
-        self.begin();
-        let rm = self.b.konst(RoundingMode::NearestEven as u64);
-        let f = FpFormat::F64;
-        let lt = self.op(FpOp::Cmp { cond: FpCond::Lt, signaling: false }, f, a, c, c, rm);
-        let gt = self.op(FpOp::Cmp { cond: FpCond::Lt, signaling: false }, f, c, a, a, rm);
-        let eq = self.op(FpOp::Cmp { cond: FpCond::Eq, signaling: false }, f, a, c, c, rm);
-        let un = self.op(FpOp::Cmp { cond: FpCond::Unordered, signaling: false }, f, a, c, c, rm);
+    /// The IEEE relation of doubles `a` and `c` as the four bits `fcmpu`
+    /// gives (LT, GT, EQ, UN: 8, 4, 2, 1), and UN alone, with integer ops:
+    /// numbers order as their bits with the magnitude bits of negative
+    /// ones inverted, read as signed, and the two zeros are equal.
+    fn relation(&mut self, a: Temp, c: Temp) -> (Temp, Temp) {
+        let an = self.is_nan(a);
+        let cn = self.is_nan(c);
+        let un = self.or(an, cn);
+        let key = |l: &mut Self, v: Temp| {
+            let s = l.b.bini(BinOp::ShrS, v, 63);
+            let s = l.b.bini(BinOp::ShrU, s, 1);
+            l.b.bin(BinOp::Xor, v, s)
+        };
+        let ka = key(self, a);
+        let kc = key(self, c);
+        let both = self.or(a, c);
+        let zeros = self.is_zero(both);
+        let same = self.b.bin(BinOp::Eq, a, c);
+        let eq = self.or(same, zeros);
+        let lt = self.b.bin(BinOp::LtS, ka, kc);
+        let gt = self.b.bin(BinOp::LtS, kc, ka);
+        // Zeros are equal; NaNs are unordered only.
+        let apart = self.or(un, zeros);
+        let apart = self.b.bini(BinOp::Xor, apart, 1);
+        let lt = self.b.and(lt, apart);
+        let gt = self.b.and(gt, apart);
+        let ordered = self.b.bini(BinOp::Xor, un, 1);
+        let eq = self.b.and(eq, ordered);
         let lt = self.b.bini(BinOp::Shl, lt, 3);
         let gt = self.b.bini(BinOp::Shl, gt, 2);
         let eq = self.b.bini(BinOp::Shl, eq, 1);
         let bits = self.or(lt, gt);
         let bits = self.or(bits, eq);
-        let bits = self.or(bits, un);
+        (self.or(bits, un), un)
+    }
+
+    fn compare(&mut self, i: &Insn, ordered: bool) {
+        let a = self.fpr(i.ra);
+        let c = self.fpr(i.rb);
+        let (bits, un) = self.relation(a, c);
         self.b.set(cr(i.rt as u32), bits);
         // Invalid causes: VXSNAN for a signaling NaN; fcmpo adds VXVC for
         // any NaN (for a signaling one only while VE is clear).
         let snan = self.vxsnan(&[a, c]);
+        // The quiet comparison raises invalid for a signaling NaN only.
+        let has_snan = self.b.bini(BinOp::Ne, snan, 0);
+        let fl = self.bit_if(has_snan, flags::INVALID);
+        self.b.set(regs::FP_EXC, fl);
         let mut c_mark = None;
         let vx = if ordered {
             let f0 = self.b.get(regs::FPSCR);
             let ve = self.b.andi(f0, fpscr::VE);
-            let has_snan = self.b.bini(BinOp::Ne, snan, 0);
             let ve_on = self.b.bini(BinOp::Ne, ve, 0);
             let skip_vc = self.b.and(has_snan, ve_on);
             let vc = self.pick(skip_vc, 0, un);
