@@ -17,6 +17,11 @@
 //!   compare; VX and FEX are kept as the summaries of their fields;
 //! - the `.` forms copy FX, FEX, VX and OX into CR1.
 //!
+//! The usual arithmetic op raises nothing or only inexact and gives a
+//! normal number or a zero; with `XE` clear its `FPSCR` update is a fixed
+//! short sequence, which runs inline, and everything else branches to the
+//! whole bookkeeping ([`FpLifter::commit`]).
+//!
 //! Where QEMU departs from the Power ISA the ISA wins: `fcfidu`, `fcfids`
 //! and `fcfidus` set FPRF (QEMU 7.2 leaves it).
 //!
@@ -40,7 +45,7 @@
 use super::decode::{FpBinOp, FpMoveOp, FpRoundOp, Insn, Opcode};
 use super::regs::{self, cr};
 use crate::ir::float::{
-    FLUSH_RESULTS, FpCond, FpFormat, FpInsn, FpOp, FpRules, IntNan, NanEncoding, NanPropagation,
+    FLUSH_RESULTS, FpFormat, FpInsn, FpOp, FpRules, IntNan, NanEncoding, NanPropagation,
     RoundingMode, Tininess, flags,
 };
 use crate::ir::{BinOp, BlockBuilder, Endian, Exit, Temp, TrapKind, UnOp, Width};
@@ -359,12 +364,75 @@ impl FpLifter<'_> {
     /// operation or divide by zero blocks it), trap on an enabled
     /// exception, then CR1 for a `.` form.
     fn result(&mut self, i: &Insn, v: Temp) {
+        self.write_result(i, v);
+        self.record(i.rc);
+    }
+
+    /// [`result`](Self::result) but CR1.
+    fn write_result(&mut self, i: &Insn, v: Temp) {
         let en = self.enabled_flags();
         let blocked = self.blocked(en);
         let old = self.fpr(i.rt);
         let v = self.b.select(blocked, old, v);
         self.set_fpr(i.rt, v);
         self.trap_if(en);
+    }
+
+    /// [`finish`](Self::finish) with FPRF from `v`, then
+    /// [`result`](Self::result), for an arithmetic op whose flags are in
+    /// `FP_EXC`; `causes` emits its invalid causes (see `finish`).
+    ///
+    /// Most ops raise nothing or only inexact and give a normal number or
+    /// a zero. With `XE` clear too, all that does to `FPSCR` is fixed: XX,
+    /// FX and FI when inexact, FI cleared otherwise, FPRF from the sign
+    /// and zeroness of `v`, VX and FEX the summaries of the fields they
+    /// had (no new cause, no enabled exception, so no trap, and frT is
+    /// written); FR stays. That short path runs inline; every other case
+    /// branches to the whole bookkeeping, emitted after it.
+    fn commit(&mut self, i: &Insn, v: Temp, causes: impl FnOnce(&mut Self) -> Option<Temp>) {
+        let exc = self.b.get(regs::FP_EXC);
+        let f = self.b.get(regs::FPSCR);
+        let slow = self.b.label();
+        let done = self.b.label();
+        // Normal: an exponent field in 1..=0x7fe.
+        let e = self.b.bini(BinOp::ShrU, v, 52);
+        let e = self.b.andi(e, 0x7ff);
+        let e1 = self.b.addi(e, u64::MAX);
+        let normal = self.b.bini(BinOp::LtU, e1, 0x7fe);
+        let zero = self.is_zero(v);
+        let plain = self.or(normal, zero);
+        let odd = self.b.bini(BinOp::Xor, plain, 1);
+        let other = self.b.andi(exc, !flags::INEXACT);
+        let odd = self.or(odd, other);
+        let xe = self.b.andi(f, fpscr::XE);
+        let odd = self.or(odd, xe);
+        self.b.branch_if(odd, slow);
+
+        // FPRF: ±normal 0x04/0x08 (4 << sign), ±zero 0x02/0x12.
+        let neg = self.sign_of(v);
+        let four = self.b.konst(4);
+        let normal_code = self.b.bin(BinOp::Shl, four, neg);
+        let zero_code = self.b.bini(BinOp::Shl, neg, 4);
+        let zero_code = self.b.bini(BinOp::Or, zero_code, 2);
+        let code = self.b.select(zero, zero_code, normal_code);
+        let code = self.b.bini(BinOp::Shl, code, fpscr::FPRF_SHIFT);
+        // `exc` is INEXACT (1) or 0 here.
+        let raised = self.b.bini(BinOp::Mul, exc, fpscr::XX | fpscr::FX | fpscr::FI);
+        // VX and FEX the summaries `store_fpscr` makes them (XE is clear,
+        // so the new XX plays no part in FEX).
+        let kept = self.b.andi(f, !(fpscr::FI | fpscr::FPRF));
+        let n = self.or(kept, raised);
+        let n = self.or(n, code);
+        self.store_fpscr(n);
+        self.set_fpr(i.rt, v);
+        let always = self.b.konst(1);
+        self.b.branch_if(always, done);
+
+        self.b.place(slow);
+        let vx = causes(self);
+        self.finish(vx, Some(v));
+        self.write_result(i, v);
+        self.b.place(done);
         self.record(i.rc);
     }
 
@@ -555,17 +623,7 @@ impl FpLifter<'_> {
                 } else {
                     self.op(FpOp::Sqrt, FpFormat::F64, a, a, a, rm)
                 };
-                let snan = self.vxsnan(&[a]);
-                let neg = self.sign_of(a);
-                let nz = self.is_zero(a);
-                let nz = self.b.bini(BinOp::Xor, nz, 1);
-                let nn = self.is_nan(a);
-                let nn = self.b.bini(BinOp::Xor, nn, 1);
-                let bad = self.b.and(neg, nz);
-                let bad = self.b.and(bad, nn);
-                let vx = self.pick(bad, fpscr::VXSQRT, snan);
-                self.finish(Some(vx), Some(v));
-                self.result(i, v);
+                self.commit(i, v, |l| Some(l.sqrt_causes(a)));
             }
             Opcode::FpEstimate { sqrt, single } => self.estimate(i, sqrt, single),
             Opcode::FpMadd { sub, neg, single } => self.madd(i, sub, neg, single),
@@ -592,9 +650,7 @@ impl FpLifter<'_> {
                 self.begin();
                 let s = self.op(FpOp::Convert { to: FpFormat::F32 }, FpFormat::F64, a, a, a, rm);
                 let v = self.widen_single(s);
-                let vx = self.vxsnan(&[a]);
-                self.finish(Some(vx), Some(v));
-                self.result(i, v);
+                self.commit(i, v, |l| Some(l.vxsnan(&[a])));
             }
             Opcode::FpToInt { word, signed, toward_zero } => {
                 let a = self.fpr(i.rb);
@@ -649,8 +705,7 @@ impl FpLifter<'_> {
                 } else {
                     self.op(op, FpFormat::F64, a, a, a, rm)
                 };
-                self.finish(None, Some(v));
-                self.result(i, v);
+                self.commit(i, v, |_| None);
             }
             Opcode::FpMove(op) => {
                 let bv = self.fpr(i.rb);
@@ -755,29 +810,43 @@ impl FpLifter<'_> {
         } else {
             self.op(iop, FpFormat::F64, a, c, c, rm)
         };
-        let snan = self.vxsnan(&[a, c]);
-        let vx = match op {
-            FpBinOp::Add | FpBinOp::Sub => {
-                let isi = self.isi(a, c, op == FpBinOp::Sub);
-                self.pick(isi, fpscr::VXISI, snan)
-            }
-            FpBinOp::Mul => {
-                let imz = self.imz(a, c);
-                self.pick(imz, fpscr::VXIMZ, snan)
-            }
-            FpBinOp::Div => {
-                let ia = self.is_inf(a);
-                let ic = self.is_inf(c);
-                let idi = self.b.and(ia, ic);
-                let za = self.is_zero(a);
-                let zc = self.is_zero(c);
-                let zdz = self.b.and(za, zc);
-                let r = self.pick(zdz, fpscr::VXZDZ, snan);
-                self.pick(idi, fpscr::VXIDI, r)
-            }
-        };
-        self.finish(Some(vx), Some(v));
-        self.result(i, v);
+        self.commit(i, v, |l| {
+            let snan = l.vxsnan(&[a, c]);
+            Some(match op {
+                FpBinOp::Add | FpBinOp::Sub => {
+                    let isi = l.isi(a, c, op == FpBinOp::Sub);
+                    l.pick(isi, fpscr::VXISI, snan)
+                }
+                FpBinOp::Mul => {
+                    let imz = l.imz(a, c);
+                    l.pick(imz, fpscr::VXIMZ, snan)
+                }
+                FpBinOp::Div => {
+                    let ia = l.is_inf(a);
+                    let ic = l.is_inf(c);
+                    let idi = l.b.and(ia, ic);
+                    let za = l.is_zero(a);
+                    let zc = l.is_zero(c);
+                    let zdz = l.b.and(za, zc);
+                    let r = l.pick(zdz, fpscr::VXZDZ, snan);
+                    l.pick(idi, fpscr::VXIDI, r)
+                }
+            })
+        });
+    }
+
+    /// The invalid causes of a square root of `v`: VXSQRT for a negative
+    /// nonzero number (not a NaN), else VXSNAN for a signaling NaN.
+    fn sqrt_causes(&mut self, v: Temp) -> Temp {
+        let snan = self.vxsnan(&[v]);
+        let neg = self.sign_of(v);
+        let nz = self.is_zero(v);
+        let nz = self.b.bini(BinOp::Xor, nz, 1);
+        let nn = self.is_nan(v);
+        let nn = self.b.bini(BinOp::Xor, nn, 1);
+        let bad = self.b.and(neg, nz);
+        let bad = self.b.and(bad, nn);
+        self.pick(bad, fpscr::VXSQRT, snan)
     }
 
     /// `fre`, `fres`, `frsqrte`, `frsqrtes`. The ISA allows any estimate
@@ -798,22 +867,7 @@ impl FpLifter<'_> {
             let s = self.op(to, FpFormat::F64, v, v, v, rm);
             v = self.widen_single(s);
         }
-        let snan = self.vxsnan(&[bv]);
-        let vx = if sqrt {
-            // The square root of a negative nonzero number (not a NaN).
-            let neg = self.sign_of(bv);
-            let nz = self.is_zero(bv);
-            let nz = self.b.bini(BinOp::Xor, nz, 1);
-            let nn = self.is_nan(bv);
-            let nn = self.b.bini(BinOp::Xor, nn, 1);
-            let bad = self.b.and(neg, nz);
-            let bad = self.b.and(bad, nn);
-            self.pick(bad, fpscr::VXSQRT, snan)
-        } else {
-            snan
-        };
-        self.finish(Some(vx), Some(v));
-        self.result(i, v);
+        self.commit(i, v, |l| Some(if sqrt { l.sqrt_causes(bv) } else { l.vxsnan(&[bv]) }));
     }
 
     /// `±(fra * frc ± frb)` with one rounding. The NaN of a NaN operand
@@ -876,60 +930,88 @@ impl FpLifter<'_> {
         let qb = self.b.bini(BinOp::Or, z, quiet);
         r = self.b.select(take_b, qb, r);
         let v = if single { self.widen_single(r) } else { r };
-        let snan = self.vxsnan(&[a, c, bv]);
-        let imz = self.imz(a, c);
-        // inf − inf between the product and frB.
-        let ia = self.is_inf(a);
-        let ic = self.is_inf(c);
-        let prod_inf = self.or(ia, ic);
-        let an = self.is_nan(a);
-        let cn = self.is_nan(c);
-        let nn = self.or(an, cn);
-        let nn = self.b.bini(BinOp::Xor, nn, 1);
-        let prod_inf = self.b.and(prod_inf, nn);
-        let not_imz = self.b.bini(BinOp::Xor, imz, 1);
-        let prod_inf = self.b.and(prod_inf, not_imz);
-        let ib = self.is_inf(bv);
-        let sa = self.sign_of(a);
-        let sc = self.sign_of(c);
-        let sp = self.b.bin(BinOp::Xor, sa, sc);
-        let sb = self.sign_of(bv);
-        let sb = if sub { self.b.bini(BinOp::Xor, sb, 1) } else { sb };
-        let differ = self.b.bin(BinOp::Xor, sp, sb);
-        let isi = self.b.and(prod_inf, ib);
-        let isi = self.b.and(isi, differ);
-        let r2 = self.pick(isi, fpscr::VXISI, snan);
-        let vx_imz = self.b.bini(BinOp::Or, snan, fpscr::VXIMZ);
-        let vx = self.b.select(imz, vx_imz, r2);
-        self.finish(Some(vx), Some(v));
-        self.result(i, v);
+        self.commit(i, v, |l| {
+            let snan = l.vxsnan(&[a, c, bv]);
+            let imz = l.imz(a, c);
+            // inf − inf between the product and frB.
+            let ia = l.is_inf(a);
+            let ic = l.is_inf(c);
+            let prod_inf = l.or(ia, ic);
+            let an = l.is_nan(a);
+            let cn = l.is_nan(c);
+            let nn = l.or(an, cn);
+            let nn = l.b.bini(BinOp::Xor, nn, 1);
+            let prod_inf = l.b.and(prod_inf, nn);
+            let not_imz = l.b.bini(BinOp::Xor, imz, 1);
+            let prod_inf = l.b.and(prod_inf, not_imz);
+            let ib = l.is_inf(bv);
+            let sa = l.sign_of(a);
+            let sc = l.sign_of(c);
+            let sp = l.b.bin(BinOp::Xor, sa, sc);
+            let sb = l.sign_of(bv);
+            let sb = if sub { l.b.bini(BinOp::Xor, sb, 1) } else { sb };
+            let differ = l.b.bin(BinOp::Xor, sp, sb);
+            let isi = l.b.and(prod_inf, ib);
+            let isi = l.b.and(isi, differ);
+            let r2 = l.pick(isi, fpscr::VXISI, snan);
+            let vx_imz = l.b.bini(BinOp::Or, snan, fpscr::VXIMZ);
+            let vx = l.b.select(imz, vx_imz, r2);
+            Some(vx)
+        });
     }
 
-    fn compare(&mut self, i: &Insn, ordered: bool) {
-        let a = self.fpr(i.ra);
-        let c = self.fpr(i.rb);
-        self.begin();
-        let rm = self.b.konst(RoundingMode::NearestEven as u64);
-        let f = FpFormat::F64;
-        let lt = self.op(FpOp::Cmp { cond: FpCond::Lt, signaling: false }, f, a, c, c, rm);
-        let gt = self.op(FpOp::Cmp { cond: FpCond::Lt, signaling: false }, f, c, a, a, rm);
-        let eq = self.op(FpOp::Cmp { cond: FpCond::Eq, signaling: false }, f, a, c, c, rm);
-        let un = self.op(FpOp::Cmp { cond: FpCond::Unordered, signaling: false }, f, a, c, c, rm);
+    /// The IEEE relation of doubles `a` and `c` as the four bits `fcmpu`
+    /// gives (LT, GT, EQ, UN: 8, 4, 2, 1), and UN alone, with integer ops:
+    /// numbers order as their bits with the magnitude bits of negative
+    /// ones inverted, read as signed, and the two zeros are equal.
+    fn relation(&mut self, a: Temp, c: Temp) -> (Temp, Temp) {
+        let an = self.is_nan(a);
+        let cn = self.is_nan(c);
+        let un = self.or(an, cn);
+        let key = |l: &mut Self, v: Temp| {
+            let s = l.b.bini(BinOp::ShrS, v, 63);
+            let s = l.b.bini(BinOp::ShrU, s, 1);
+            l.b.bin(BinOp::Xor, v, s)
+        };
+        let ka = key(self, a);
+        let kc = key(self, c);
+        let both = self.or(a, c);
+        let zeros = self.is_zero(both);
+        let same = self.b.bin(BinOp::Eq, a, c);
+        let eq = self.or(same, zeros);
+        let lt = self.b.bin(BinOp::LtS, ka, kc);
+        let gt = self.b.bin(BinOp::LtS, kc, ka);
+        // Zeros are equal; NaNs are unordered only.
+        let apart = self.or(un, zeros);
+        let apart = self.b.bini(BinOp::Xor, apart, 1);
+        let lt = self.b.and(lt, apart);
+        let gt = self.b.and(gt, apart);
+        let ordered = self.b.bini(BinOp::Xor, un, 1);
+        let eq = self.b.and(eq, ordered);
         let lt = self.b.bini(BinOp::Shl, lt, 3);
         let gt = self.b.bini(BinOp::Shl, gt, 2);
         let eq = self.b.bini(BinOp::Shl, eq, 1);
         let bits = self.or(lt, gt);
         let bits = self.or(bits, eq);
-        let bits = self.or(bits, un);
+        (self.or(bits, un), un)
+    }
+
+    fn compare(&mut self, i: &Insn, ordered: bool) {
+        let a = self.fpr(i.ra);
+        let c = self.fpr(i.rb);
+        let (bits, un) = self.relation(a, c);
         self.b.set(cr(i.rt as u32), bits);
         // Invalid causes: VXSNAN for a signaling NaN; fcmpo adds VXVC for
         // any NaN (for a signaling one only while VE is clear).
         let snan = self.vxsnan(&[a, c]);
+        // The quiet comparison raises invalid for a signaling NaN only.
+        let has_snan = self.b.bini(BinOp::Ne, snan, 0);
+        let fl = self.bit_if(has_snan, flags::INVALID);
+        self.b.set(regs::FP_EXC, fl);
         let mut c_mark = None;
         let vx = if ordered {
             let f0 = self.b.get(regs::FPSCR);
             let ve = self.b.andi(f0, fpscr::VE);
-            let has_snan = self.b.bini(BinOp::Ne, snan, 0);
             let ve_on = self.b.bini(BinOp::Ne, ve, 0);
             let skip_vc = self.b.and(has_snan, ve_on);
             let vc = self.pick(skip_vc, 0, un);
@@ -993,8 +1075,6 @@ impl FpLifter<'_> {
         let snan = self.is_snan(a);
         let fl = self.bit_if(snan, flags::INVALID);
         self.b.set(regs::FP_EXC, fl);
-        let vx = self.b.konst(fpscr::VXSNAN);
-        self.finish(Some(vx), Some(v));
-        self.result(i, v);
+        self.commit(i, v, |l| Some(l.b.konst(fpscr::VXSNAN)));
     }
 }

@@ -17,14 +17,15 @@
 //! under either tininess rule, and the only possible flag is inexact.
 //! Where the guest's flags have inexact already (sticky flags: riscv64,
 //! aarch64) that is all: the *lenient* check. Where they do not (flags per
-//! instruction: mips `FCSR.Cause`, powerpc64 `FPSCR.FI`), all but the
-//! fused multiply-add decide inexact exactly on the host, from an
-//! error-free transformation of the operation (TwoSum, or a fused
-//! multiply-add giving the product's, quotient's or root's exact error),
-//! for operands that are normal or zero (a divisor normal, a square root's
-//! operand not negative unless zero) and inside bounds that keep that
-//! error exact ([`exact_floor`]): the *strict* check, in a block of its
-//! own so that sticky-flag guests do not pay for it.
+//! instruction: mips `FCSR.Cause`, powerpc64 `FPSCR.FI`), inexact is
+//! decided exactly on the host, from an error-free transformation of the
+//! operation (TwoSum, or a fused multiply-add giving the product's,
+//! quotient's or root's exact error), for operands that are normal or zero
+//! (a divisor normal, a square root's operand not negative unless zero) and
+//! inside bounds that keep that error exact ([`exact_floor`]); a fused
+//! multiply-add's error is Boldo and Muller's ErrFma, inside the bounds of
+//! its proof ([`FmaBounds`]). That is the *strict* check, in cold blocks
+//! of its own so that sticky-flag guests do not pay for it.
 //! Anything else takes the helper.
 
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
@@ -144,7 +145,20 @@ impl Lower<'_, '_> {
         // and well below overflow; never for a fused multiply-add.
         self.b.switch_to_block(strict_b);
         if insn.op == FpOp::MulAdd {
-            self.b.ins().jump(slow, &[]);
+            // A fused multiply-add's error is ErrFma's, exact within
+            // `FmaBounds`, where inexact is the only possible flag.
+            let mut strict = self.fma_within(&fb, a, b, c);
+            for x in [a, b, c] {
+                let good = self.normal_or_zero(&fb, x, Operand::Any);
+                strict = self.b.ins().band(strict, good);
+            }
+            let exact = self.b.create_block();
+            self.b.set_cold_block(exact);
+            self.b.ins().brif(strict, exact, &[], slow, &[]);
+            self.b.switch_to_block(exact);
+            let inexact = self.fma_inexact(insn.fmt, a, b, c, r);
+            let new = self.b.ins().bor(old, inexact);
+            self.b.ins().jump(done, &[r.into(), new.into()]);
         } else {
             let operands: &[(Value, Operand)] = &match insn.op {
                 FpOp::Sqrt => [(a, Operand::NotNegative), (a, Operand::NotNegative)],
@@ -355,6 +369,88 @@ impl Lower<'_, '_> {
         self.bool_to_i64(r)
     }
 
+    /// 1 when the operands of a fused multiply-add `a * b + c` (each zero
+    /// or normal) lie within [`FmaBounds`], else 0.
+    fn fma_within(&mut self, fb: &Bits, a: Value, b: Value, c: Value) -> Value {
+        let bounds = FmaBounds::of(fb);
+        let field = |l: &mut Self, x: Value| {
+            let e = l.b.ins().ushr_imm_s(x, fb.exp_shift);
+            l.b.ins().band_imm_s(e, fb.exp_max)
+        };
+        let zero = |l: &mut Self, x: Value| {
+            let mag = l.b.ins().band_imm_s(x, fb.magnitude);
+            l.b.ins().icmp_imm_s(IntCC::Equal, mag, 0)
+        };
+        // `lo <= v <= hi` as one unsigned comparison.
+        let between = |l: &mut Self, v: Value, (lo, hi): (i64, i64)| {
+            let d = l.b.ins().iadd_imm_s(v, -lo);
+            l.b.ins().icmp_imm_s(IntCC::UnsignedLessThanOrEqual, d, hi - lo)
+        };
+        let (ea, eb, ec) = (field(self, a), field(self, b), field(self, c));
+        let sum = self.b.ins().iadd(ea, eb);
+        let product = between(self, sum, bounds.product);
+        let za = zero(self, a);
+        let zb = zero(self, b);
+        let product = self.b.ins().bor(product, za);
+        let product = self.b.ins().bor(product, zb);
+        let addend = between(self, ec, bounds.addend);
+        let zc = zero(self, c);
+        let addend = self.b.ins().bor(addend, zc);
+        let within = self.b.ins().band(product, addend);
+        self.bool_to_i64(within)
+    }
+
+    /// `INEXACT` or 0: whether `r`, the host's fused multiply-add of `a *
+    /// b + c`, differs from the exact value, for operands within
+    /// [`FmaBounds`]. Boldo and Muller's ErrFma ("Exact and approximated
+    /// error of the FMA", IEEE Trans. Computers 60(2), 2011) gives the
+    /// error `a * b + c - r` exactly as `gamma + alpha2`:
+    /// `u1 = a * b`, `u2 = fma(a, b, -u1)` (the product's exact error),
+    /// `(alpha1, alpha2) = TwoSum(c, u2)`, `(beta1, beta2) = TwoSum(u1,
+    /// alpha1)`, `gamma = (beta1 - r) + beta2`, all rounded to nearest
+    /// even. The sum of two floats is zero exactly when its rounding is.
+    fn fma_inexact(&mut self, fmt: FpFormat, a: Value, b: Value, c: Value, r: Value) -> Value {
+        let (fty, ity) = float_types(fmt);
+        let (x, y, z) = (self.host_float(fmt, a), self.host_float(fmt, b), self.host_float(fmt, c));
+        let r = if ity == I64 { r } else { self.b.ins().ireduce(ity, r) };
+        let r = self.b.ins().bitcast(fty, MemFlagsData::new(), r);
+        let u1 = self.b.ins().fmul(x, y);
+        let nu1 = self.b.ins().fneg(u1);
+        let u2 = self.b.ins().fma(x, y, nu1);
+        let (alpha1, alpha2) = self.two_sum(z, u2);
+        let (beta1, beta2) = self.two_sum(u1, alpha1);
+        let d = self.b.ins().fsub(beta1, r);
+        let gamma = self.b.ins().fadd(d, beta2);
+        let err = self.b.ins().fadd(gamma, alpha2);
+        self.nonzero_flag(fty, err)
+    }
+
+    /// Knuth's TwoSum: `s = x + y` rounded and its exact error.
+    fn two_sum(&mut self, x: Value, y: Value) -> (Value, Value) {
+        let s = self.b.ins().fadd(x, y);
+        let yv = self.b.ins().fsub(s, x);
+        let xv = self.b.ins().fsub(s, yv);
+        let dx = self.b.ins().fsub(x, xv);
+        let dy = self.b.ins().fsub(y, yv);
+        (s, self.b.ins().fadd(dx, dy))
+    }
+
+    /// `INEXACT` (bit 0: a comparison's 0 or 1) when the float `e` is not
+    /// zero, else 0.
+    fn nonzero_flag(&mut self, fty: types::Type, e: Value) -> Value {
+        let zero =
+            if fty == types::F64 { self.b.ins().f64const(0.0) } else { self.b.ins().f32const(0.0) };
+        let ne = self.b.ins().fcmp(FloatCC::NotEqual, e, zero);
+        self.bool_to_i64(ne)
+    }
+
+    /// Operand bits `x` (an f32 in the low half) as a host float.
+    fn host_float(&mut self, fmt: FpFormat, x: Value) -> Value {
+        let (fty, ity) = float_types(fmt);
+        let x = if ity == I64 { x } else { self.b.ins().ireduce(ity, x) };
+        self.b.ins().bitcast(fty, MemFlagsData::new(), x)
+    }
+
     /// 1 when `x` is zero or a normal number allowed as `kind`, else 0.
     fn normal_or_zero(&mut self, fb: &Bits, x: Value, kind: Operand) -> Value {
         let mag = self.b.ins().band_imm_s(x, fb.magnitude);
@@ -380,15 +476,12 @@ impl Lower<'_, '_> {
     /// bits (an f32 zero-extended), and the host operands and result for
     /// [`Lower::host_inexact`].
     fn host_fp(&mut self, insn: FpInsn, a: Value, b: Value, c: Value) -> (Value, Host) {
-        let (fty, ity) = match insn.fmt {
-            FpFormat::F64 => (types::F64, I64),
-            FpFormat::F32 => (types::F32, types::I32),
-        };
-        let to_float = |l: &mut Self, x: Value| {
-            let x = if ity == I64 { x } else { l.b.ins().ireduce(ity, x) };
-            l.b.ins().bitcast(fty, MemFlagsData::new(), x)
-        };
-        let (x, y, z) = (to_float(self, a), to_float(self, b), to_float(self, c));
+        let (_, ity) = float_types(insn.fmt);
+        let (x, y, z) = (
+            self.host_float(insn.fmt, a),
+            self.host_float(insn.fmt, b),
+            self.host_float(insn.fmt, c),
+        );
         let r = match insn.op {
             FpOp::Add => self.b.ins().fadd(x, y),
             FpOp::Sub => self.b.ins().fsub(x, y),
@@ -410,6 +503,7 @@ impl Lower<'_, '_> {
     fn host_inexact(&mut self, insn: FpInsn, Host { x, y, r }: Host) -> Value {
         let err = match insn.op {
             FpOp::Add | FpOp::Sub => {
+                // TwoSum's error of `x + y` rounded to `r`.
                 let y = if insn.op == FpOp::Sub { self.b.ins().fneg(y) } else { y };
                 let yv = self.b.ins().fsub(r, x);
                 let xv = self.b.ins().fsub(r, yv);
@@ -430,14 +524,8 @@ impl Lower<'_, '_> {
                 self.b.ins().fma(nr, r, x)
             }
         };
-        let zero = if insn.fmt == FpFormat::F64 {
-            self.b.ins().f64const(0.0)
-        } else {
-            self.b.ins().f32const(0.0)
-        };
-        let ne = self.b.ins().fcmp(FloatCC::NotEqual, err, zero);
-        // INEXACT is bit 0: the comparison's 0 or 1 is the flag.
-        self.bool_to_i64(ne)
+        let fty = if insn.fmt == FpFormat::F64 { types::F64 } else { types::F32 };
+        self.nonzero_flag(fty, err)
     }
 
     /// Call the reference for the op: its result, and `old` (the flags
@@ -507,6 +595,46 @@ enum Fast {
     FromInt(Value),
     Widen,
     Narrow,
+}
+
+/// The host's float type and its same-sized integer type for `fmt`.
+fn float_types(fmt: FpFormat) -> (types::Type, types::Type) {
+    match fmt {
+        FpFormat::F64 => (types::F64, I64),
+        FpFormat::F32 => (types::F32, types::I32),
+    }
+}
+
+/// Where a fused multiply-add `a * b + c` of zero or normal operands has
+/// an exact error on the fast path, as ranges of exponent fields: the sum
+/// of `a`'s and `b`'s (unless either is zero), and `c`'s (unless zero).
+///
+/// The lower ends are the hypotheses of the Coq proof of ErrFma (Flocq's
+/// `ErrFMA_correct_simpl`: `a * b = 0` or `|a * b| >= 2^(emin + 4p - 3)`,
+/// and `c = 0` or `|c| >= 2^(emin + 2p)`, with `2^emin` the smallest
+/// subnormal and `p` the precision), which the proof states with
+/// subnormals and without overflow. They also make the exact value a
+/// multiple of the smallest normal, so it is never tiny and no underflow
+/// arises: inexact is the only possible flag. The upper ends keep `|a *
+/// b|` and `|c|` below `2^(bias - 3)`, so neither the result nor any step
+/// of ErrFma (none exceeds twice the largest of them) overflows.
+struct FmaBounds {
+    product: (i64, i64),
+    addend: (i64, i64),
+}
+
+impl FmaBounds {
+    const fn of(fb: &Bits) -> FmaBounds {
+        // Mantissa bits and exponent bias of the format.
+        let (mant, bias) = if fb.exp_max == 0x7ff { (52, 1023) } else { (23, 127) };
+        // |a| >= 2^(ea - bias): ea + eb - 2 * bias >= emin + 4p - 3 with
+        // emin = 1 - bias - mant and p = mant + 1. |a| < 2^(ea - bias + 1):
+        // ea + eb - 2 * bias + 2 <= bias - 3.
+        let product = (bias + 3 * mant + 2, 3 * bias - 5);
+        // c - bias >= emin + 2p; c - bias + 1 <= bias - 3.
+        let addend = (mant + 3, 2 * bias - 4);
+        FmaBounds { product, addend }
+    }
 }
 
 /// What the fast path accepts of an operand besides zero and normal
