@@ -21,6 +21,9 @@
 //! engines, and the outputs must be byte-identical. The generated code
 //! holds no system call but the harness's final `write` and `exit`.
 //!
+//! One QEMU departure from the ISA is accepted where it shows, and
+//! counted: `vxsnan_beside_vximz`.
+//!
 //! `BOHR_FP_SEQUENCES=N` runs N sequences instead of the default 10,000,
 //! and `BOHR_FP_SEED=S` picks another seed. Without QEMU or the cross
 //! compiler the test skips with a notice, and fails under CI.
@@ -196,6 +199,23 @@ fn describe(w: u32) -> String {
     }
 }
 
+/// QEMU 7.2's one known departure from the Power ISA in this pool: a
+/// fused multiply-add of ∞ × 0 with a signaling-NaN addend sets VXIMZ
+/// but not VXSNAN, where the ISA sets both (every invalid cause that
+/// holds; the `.ins` line pins Bohr's). True when every word in which
+/// QEMU's record and Bohr's differ (the FPSCR, or an FPR that `mffs`
+/// copied it to) differs only in VXSNAN, set by Bohr alone, beside a
+/// VXIMZ.
+fn vxsnan_beside_vximz(qemu: &[u8], bohr: &[u8]) -> bool {
+    const VXSNAN: u64 = 1 << 24;
+    const VXIMZ: u64 = 1 << 20;
+    let word = |r: &[u8]| u64::from_be_bytes(r.try_into().unwrap());
+    qemu.chunks(8).zip(bohr.chunks(8)).all(|(q, b)| {
+        let (q, b) = (word(q), word(b));
+        q == b || (q ^ b == VXSNAN && b & (VXSNAN | VXIMZ) == VXSNAN | VXIMZ)
+    })
+}
+
 #[test]
 fn powerpc64_fp_matches_qemu() {
     let pool: Vec<&'static decode::Encoding> = decode::encodings()
@@ -219,13 +239,16 @@ fn powerpc64_fp_matches_qemu() {
                 )
         })
         .collect();
-    let campaign = Campaign::fp(
-        "powerpc64_fp_matches_qemu",
-        Arch::Powerpc64,
-        "qemu-ppc64-static",
-        "powerpc64-linux-gnu-gcc",
-        RECORD,
-    );
+    let campaign = Campaign {
+        qemu_deviation: Some(vxsnan_beside_vximz),
+        ..Campaign::fp(
+            "powerpc64_fp_matches_qemu",
+            Arch::Powerpc64,
+            "qemu-ppc64-static",
+            "powerpc64-linux-gnu-gcc",
+            RECORD,
+        )
+    };
     campaign.run(|rng, n| make_batch(rng, n, &pool, SEQ_LEN, f_value), reg_name, describe);
 }
 

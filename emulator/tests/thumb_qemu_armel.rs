@@ -284,6 +284,7 @@ fn armel_thumb_matches_qemu() {
         word: 4,
         big_endian: false,
         compile_at_once: false,
+        qemu_deviation: None,
     };
     if !campaign.tools_present() {
         return;

@@ -154,6 +154,10 @@ pub const fn join<T: Copy, const A: usize, const B: usize, const N: usize>(
     out
 }
 
+/// Whether QEMU's record and Bohr's (in that order) differ only in a
+/// known way.
+pub type Deviation = fn(&[u8], &[u8]) -> bool;
+
 /// One campaign: the arch, its tools and how a batch's output is laid
 /// out.
 pub struct Campaign {
@@ -178,6 +182,11 @@ pub struct Campaign {
     pub big_endian: bool,
     /// Compile every block at once (the sequences run once each).
     pub compile_at_once: bool,
+    /// A difference in one record where QEMU is known to part from the
+    /// architecture manual: true when QEMU's record and Bohr's (in that
+    /// order) differ only in that way. Such records are counted and
+    /// reported, never silently passed.
+    pub qemu_deviation: Option<Deviation>,
 }
 
 impl Campaign {
@@ -206,6 +215,7 @@ impl Campaign {
             word: 8,
             big_endian: arch.endian() == bohr_emu::ir::Endian::Big,
             compile_at_once: true,
+            qemu_deviation: None,
         }
     }
 }
@@ -256,16 +266,30 @@ impl Campaign {
         let mut rng = Rng(seed | 1);
         let mut done = 0;
         let mut b = 0;
+        let mut deviations = 0;
         while done < total {
             let n = self.batch.min(total - done).div_ceil(self.reps) * self.reps;
             let batch = make_batch(&mut rng, n);
             let prog = self.build(&dir, &format!("batch{b}"), &batch.asm);
-            let want = self.run_qemu(&prog);
+            // QEMU and the two engines run side by side: the campaigns
+            // are most of the suite's time.
+            let (want, interp, jit) = std::thread::scope(|s| {
+                let qemu = s.spawn(|| self.run_qemu(&prog));
+                let interp = s.spawn(|| self.run_bohr(&prog, EngineKind::Interp));
+                let jit = self.run_bohr(&prog, EngineKind::Jit);
+                let join = |h: std::thread::ScopedJoinHandle<'_, Vec<u8>>| {
+                    h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))
+                };
+                (join(qemu), join(interp), jit)
+            });
             assert_eq!(want.len(), n * self.record, "qemu output size");
-            for engine in [EngineKind::Interp, EngineKind::Jit] {
-                let got = self.run_bohr(&prog, engine);
+            for (engine, got) in [(EngineKind::Interp, interp), (EngineKind::Jit, jit)] {
+                let known = self.known_deviations(&want, &got);
+                if engine == EngineKind::Interp {
+                    deviations += known.unwrap_or(0);
+                }
                 assert!(
-                    got == want,
+                    got == want || known.is_some(),
                     "{} batch {b} (seed {seed:#x}) {engine}: {}",
                     self.arch,
                     self.explain(&batch, &want, &got, &reg_name, &describe)
@@ -274,7 +298,33 @@ impl Campaign {
             done += n;
             b += 1;
         }
+        if deviations > 0 {
+            eprintln!(
+                "{}: {deviations} records differ from QEMU only where QEMU departs from the manual",
+                self.test
+            );
+        }
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// When every differing record of `got` against `want` is the known
+    /// QEMU deviation, how many there are; `None` when some record
+    /// differs otherwise (or outputs differ in length).
+    fn known_deviations(&self, want: &[u8], got: &[u8]) -> Option<usize> {
+        let deviation = self.qemu_deviation?;
+        if want.len() != got.len() {
+            return None;
+        }
+        let mut n = 0;
+        for (w, g) in want.chunks(self.record).zip(got.chunks(self.record)) {
+            if w != g {
+                if !deviation(w, g) {
+                    return None;
+                }
+                n += 1;
+            }
+        }
+        Some(n)
     }
 
     pub fn build(&self, dir: &Path, name: &str, asm: &str) -> PathBuf {
@@ -344,8 +394,12 @@ impl Campaign {
         if want.len() != got.len() {
             return format!("output length {} vs qemu {}", got.len(), want.len());
         }
+        let known = |seq: usize| {
+            let r = seq * self.record..(seq + 1) * self.record;
+            self.qemu_deviation.is_some_and(|d| d(&want[r.clone()], &got[r]))
+        };
         for (i, (a, b)) in want.chunks(n).zip(got.chunks(n)).enumerate() {
-            if a != b {
+            if a != b && !known(i * n / self.record) {
                 let seq = i * n / self.record;
                 let reg = i % (self.record / n);
                 let insns: Vec<String> = batch.words[seq]

@@ -32,8 +32,9 @@
 //! exceptions with `prctl(PR_SET_FPEXC)` (the `FE_MODE` slot, `MSR[FE0,
 //! FE1]`), after writing frT in the other cases, as QEMU does. The
 //! overflow and underflow results with `OE`/`UE` are the default results
-//! (QEMU's), not the ISA's exponent-adjusted ones, and `mtfsf` and friends
-//! that set an enable over a set exception bit do not trap.
+//! (QEMU's), not the ISA's exponent-adjusted ones. `mtfsf`, `mtfsfi` and
+//! `mtfsb1` trap after their write when they set FEX (an enable over a
+//! set exception bit, or the reverse).
 //!
 //! `FPSCR.NI` (non-IEEE mode) flushes subnormal results to zeros of their
 //! sign, raising underflow and inexact, as POWER cores do in that mode
@@ -358,6 +359,19 @@ impl FpLifter<'_> {
         let any = self.b.bini(BinOp::Ne, enabled, 0);
         let fire = self.b.and(on, any);
         self.b.exit_if(fire, Exit::Trap { kind: TrapKind::FpException, pc: self.pc });
+    }
+
+    /// SIGFPE at this instruction when it set FEX (an exception bit and
+    /// its enable both set, FEX clear in `before`) and the process asked
+    /// for FP exceptions: `mtfsf`, `mtfsfi` and `mtfsb1` that enable an
+    /// exception whose bit is set, or set the bit of an enabled one,
+    /// trap as the ISA says, after their `FPSCR` write.
+    fn trap_if_fex_rose(&mut self, before: Temp) {
+        let after = self.b.get(regs::FPSCR);
+        let was = self.b.bini(BinOp::Xor, before, fpscr::FEX);
+        let rose = self.b.and(after, was);
+        let rose = self.b.andi(rose, fpscr::FEX);
+        self.trap_if(rose);
     }
 
     /// Write an arithmetic result `v` to frT (unless an enabled invalid
@@ -738,13 +752,17 @@ impl FpLifter<'_> {
                     }
                 }
                 let bv = self.fpr(i.rb);
+                let before = self.b.get(regs::FPSCR);
                 self.merge_fpscr(bv, mask);
+                self.trap_if_fex_rose(before);
                 self.record(i.rc);
             }
             Opcode::Mtfsfi => {
                 let shift = 28 - 4 * i.rt as u64;
                 let v = self.b.konst((i.imm as u64) << shift);
+                let before = self.b.get(regs::FPSCR);
                 self.merge_fpscr(v, 0xf << shift);
+                self.trap_if_fex_rose(before);
                 self.record(i.rc);
             }
             Opcode::Mtfsb { set } => {
@@ -757,6 +775,9 @@ impl FpLifter<'_> {
                 }
                 if bit & fpscr::COMPUTED == 0 {
                     self.store_fpscr(v);
+                    if set {
+                        self.trap_if_fex_rose(f);
+                    }
                 }
                 self.record(i.rc);
             }
