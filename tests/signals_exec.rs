@@ -114,10 +114,34 @@ fn signal_programs_match_qemu() {
         let Some(qemu) = tools(arch, qemu_name, triple) else { continue };
         for &kind in kinds(arch) {
             let bin = binary(&root, arch, kind);
-            for &case in CASES {
-                let want = as_linux(arch, case, cross::qemu_run(&qemu, Some(triple), &bin, [case]));
-                for engine in ["interp", "jit"] {
-                    let got = bohr_run(arch, engine, Some(triple), &bin, [case]);
+            // Each case under QEMU in a thread of its own while Bohr runs
+            // them one by one: QEMU's sleeping cases (`sleep`, `wake`,
+            // `clocks`) wait seconds of real time, Bohr's take none.
+            let (wants, gots) = std::thread::scope(|s| {
+                let qemu_runs: Vec<_> = CASES
+                    .iter()
+                    .map(|&case| {
+                        let (qemu, bin) = (&qemu, &bin);
+                        s.spawn(move || cross::qemu_run(qemu, Some(triple), bin, [case]))
+                    })
+                    .collect();
+                let gots: Vec<Vec<Output>> = CASES
+                    .iter()
+                    .map(|&case| {
+                        ["interp", "jit"]
+                            .map(|engine| bohr_run(arch, engine, Some(triple), &bin, [case]))
+                            .into()
+                    })
+                    .collect();
+                let wants: Vec<Output> = qemu_runs
+                    .into_iter()
+                    .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                    .collect();
+                (wants, gots)
+            });
+            for ((&case, want), got) in CASES.iter().zip(wants).zip(gots) {
+                let want = as_linux(arch, case, want);
+                for (engine, got) in ["interp", "jit"].into_iter().zip(got) {
                     compared += 1;
                     if !same(&want, &got) {
                         failures.push(cross::difference(
