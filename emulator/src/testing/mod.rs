@@ -35,8 +35,18 @@ impl Harness {
     /// A fresh harness whose engine runs `arch` in execution mode `mode`
     /// (see `Frontend::mode`: the mips FPU mode).
     pub fn with_mode(arch: Arch, mode: u32, kind: EngineKind) -> Self {
+        Self::with_block_limit(arch, mode, kind, DEFAULT_MAX_BLOCK_INSNS)
+    }
+
+    /// [`with_mode`](Self::with_mode) with blocks of at most
+    /// `max_block_insns` instructions (a delay slot joins its branch).
+    /// A test that runs exactly its own `n` instructions passes `n`:
+    /// compiled code enters a block only with fuel for all of it, so a
+    /// block that ran on past the test's code would leave the JIT's run
+    /// to the interpreter.
+    pub fn with_block_limit(arch: Arch, mode: u32, kind: EngineKind, max_block_insns: u32) -> Self {
         let frontend = frontend_for_mode(arch, mode).expect("test arch has a frontend");
-        let engine = crate::engine_for(kind, frontend, DEFAULT_MAX_BLOCK_INSNS, 0);
+        let engine = crate::engine_for(kind, frontend, max_block_insns, 0);
         let mut h = Self::with(arch, engine);
         h.frontend = frontend;
         h

@@ -256,7 +256,8 @@ fn run_case(
         }
     }
 
-    let mut h = Harness::with_mode(spec.arch, spec.mode, kind);
+    // Blocks end with the case's code, so the JIT runs it compiled.
+    let mut h = Harness::with_block_limit(spec.arch, spec.mode, kind, insns.len() as u32);
     for (addr, bytes) in &case.input.mems {
         h.map_data(*addr, bytes);
     }
