@@ -319,6 +319,9 @@ pub fn exec(opts: &ExecOptions) -> Result<i32, ExecError> {
                 st.insns_compiled
             );
         }
+        if st.insns_compiled > 0 {
+            eprintln!("instructions run compiled: {}", st.insns_run_compiled);
+        }
         eprintln!("cache hits: {} misses: {}", st.cache_hits, st.cache_misses);
         eprintln!("blocks invalidated: {}", st.blocks_invalidated);
         eprintln!("direct faults: {}", st.direct_faults);

@@ -97,11 +97,12 @@ pub fn run(
     r.seconds = started.elapsed().as_secs_f64();
     for (e, s) in engines.stats() {
         r.engines.push(format!(
-            "{e:?}: {} blocks translated, {} compiled ({} insns), {} ms compiling",
+            "{e:?}: {} blocks translated, {} compiled ({} insns), {} ms compiling, {} insns run compiled",
             s.blocks_translated,
             s.blocks_compiled,
             s.insns_compiled,
-            s.compile_us / 1000
+            s.compile_us / 1000,
+            s.insns_run_compiled
         ));
     }
     r

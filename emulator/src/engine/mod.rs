@@ -43,6 +43,9 @@ pub struct EngineStats {
     pub blocks_compiled: u64,
     /// Guest instructions in those blocks (JIT only).
     pub insns_compiled: u64,
+    /// Guest instructions retired by compiled code (JIT only); the rest
+    /// of a run's instructions ran in the interpreter.
+    pub insns_run_compiled: u64,
     /// Microseconds spent compiling (JIT only). Not deterministic: never
     /// reaches guest-visible state or fingerprints.
     pub compile_us: u64,

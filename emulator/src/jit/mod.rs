@@ -801,6 +801,9 @@ impl Engine for Jit {
                 (code, ctx_fuel, ctx_fault, trap, faulted)
             };
             self.plugins.after_block();
+            if code != EXIT_RETRY {
+                self.stats.insns_run_compiled += cpu.icount - icount;
+            }
             match code {
                 EXIT_JUMP => {
                     if cpu.pc == pc && cpu.icount == icount {
@@ -830,6 +833,7 @@ impl Engine for Jit {
                     cpu.icount += ctx_fuel - fuel_now;
                     cpu.pc = at;
                     self.stats.direct_faults += 1;
+                    self.stats.insns_run_compiled += cpu.icount - icount;
                     let left = fuel - (cpu.icount - start);
                     if let Some(s) = self.interpret_fresh(cpu, mem, left) {
                         return s;

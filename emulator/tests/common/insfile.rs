@@ -310,6 +310,14 @@ fn run_case(
     if h.icount() != icount0 + retired {
         errs.push(format!("icount={}, expected {}", h.icount(), icount0 + retired));
     }
+    // The JIT's run must be compiled code's, not the interpreter's. All of
+    // it but where the case's code leaves compiled code by design: after a
+    // code-synchronising instruction (`isb`, `fence.i`, `synci`), an
+    // annulled delay slot, a start inside a delay slot.
+    let compiled = h.stats().insns_run_compiled;
+    if kind == EngineKind::Jit && expected == Stop::Retired && compiled == 0 {
+        errs.push(format!("compiled code retired none of the {n} instructions"));
+    }
 
     // Every register: the expected value if listed, else its input value,
     // else its initial value.
