@@ -318,8 +318,6 @@ pub fn exec(opts: &ExecOptions) -> Result<i32, ExecError> {
                 st.compile_us as f64 / st.insns_compiled as f64,
                 st.insns_compiled
             );
-        }
-        if st.insns_compiled > 0 {
             eprintln!("instructions run compiled: {}", st.insns_run_compiled);
         }
         eprintln!("cache hits: {} misses: {}", st.cache_hits, st.cache_misses);

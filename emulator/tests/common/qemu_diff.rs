@@ -399,8 +399,8 @@ impl Campaign {
             self.qemu_deviation.is_some_and(|d| d(&want[r.clone()], &got[r]))
         };
         for (i, (a, b)) in want.chunks(n).zip(got.chunks(n)).enumerate() {
-            if a != b && !known(i * n / self.record) {
-                let seq = i * n / self.record;
+            let seq = i * n / self.record;
+            if a != b && !known(seq) {
                 let reg = i % (self.record / n);
                 let insns: Vec<String> = batch.words[seq]
                     .iter()

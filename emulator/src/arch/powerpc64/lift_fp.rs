@@ -752,17 +752,13 @@ impl FpLifter<'_> {
                     }
                 }
                 let bv = self.fpr(i.rb);
-                let before = self.b.get(regs::FPSCR);
                 self.merge_fpscr(bv, mask);
-                self.trap_if_fex_rose(before);
                 self.record(i.rc);
             }
             Opcode::Mtfsfi => {
                 let shift = 28 - 4 * i.rt as u64;
                 let v = self.b.konst((i.imm as u64) << shift);
-                let before = self.b.get(regs::FPSCR);
                 self.merge_fpscr(v, 0xf << shift);
-                self.trap_if_fex_rose(before);
                 self.record(i.rc);
             }
             Opcode::Mtfsb { set } => {
@@ -801,7 +797,7 @@ impl FpLifter<'_> {
     }
 
     /// `FPSCR = (FPSCR & !mask) | (v & mask)` for `mtfsf`/`mtfsfi`; FEX
-    /// and VX follow their fields.
+    /// and VX follow their fields, and setting FEX traps.
     fn merge_fpscr(&mut self, v: Temp, mask: u64) {
         let mask = mask & !fpscr::COMPUTED;
         let f = self.b.get(regs::FPSCR);
@@ -809,6 +805,7 @@ impl FpLifter<'_> {
         let ins = self.b.andi(v, mask);
         let n = self.or(kept, ins);
         self.store_fpscr(n);
+        self.trap_if_fex_rose(f);
     }
 
     fn arith(&mut self, i: &Insn, op: FpBinOp, single: bool) {
