@@ -668,19 +668,45 @@ impl AddressSpace {
                 continue;
             }
             child.map_backed(start, len, perms, range.backing.clone())?;
-            if perms == Perms::NONE {
-                continue;
-            }
-            for pn in first..end {
-                let addr = pn * PAGE_SIZE;
-                if self.read_debug(addr, &mut page).is_ok() && page.iter().any(|&b| b != 0) {
-                    child.write_debug(addr, &page).expect("the range is mapped in the child");
-                }
+            if perms != Perms::NONE {
+                child.copy_pages_from(self, first, end);
             }
         }
         child.take_invalidations();
         child.take_code_writes();
         Ok(child)
+    }
+
+    /// Copy the pages `[first, last)` that are not all zero from `src`,
+    /// which maps them as this space does (a fork): host memory to host
+    /// memory, lifting each side's protections once for the whole range
+    /// rather than once a page. Fresh pages read as zero already.
+    fn copy_pages_from(&mut self, src: &AddressSpace, first: u64, last: u64) {
+        src.ram.with_access(
+            (first, last),
+            HostProt::Read,
+            |pn| src.host_prot(pn),
+            |from| {
+                self.ram.with_access(
+                    (first, last),
+                    HostProt::ReadWrite,
+                    |pn| self.host_prot(pn),
+                    |to| {
+                        for pn in first..last {
+                            // SAFETY: `with_access` made the page readable
+                            // in `src`, which the caller borrows.
+                            let page = unsafe { from.page(pn) };
+                            if !is_zero_page(page) {
+                                // SAFETY: `with_access` made the page
+                                // writable; `&mut self` means no other
+                                // reference into this space's memory is live.
+                                unsafe { to.page_mut(pn) }.copy_from_slice(page);
+                            }
+                        }
+                    },
+                )
+            },
+        );
     }
 
     // ----- brk ------------------------------------------------------------
@@ -1016,6 +1042,17 @@ impl AddressSpace {
         }
         Ok(out)
     }
+}
+
+/// Whether a page holds only zero bytes: a word-wide OR per cache line,
+/// which the compiler vectorises, where a byte loop with an early exit is
+/// not.
+fn is_zero_page(page: &[u8; PAGE_SIZE as usize]) -> bool {
+    page.chunks_exact(64).all(|line| {
+        line.chunks_exact(8)
+            .fold(0u64, |acc, w| acc | u64::from_ne_bytes(w.try_into().expect("8-byte chunk")))
+            == 0
+    })
 }
 
 /// Pages `[first, last)` that `len > 0` bytes at `addr` touch.

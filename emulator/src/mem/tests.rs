@@ -427,3 +427,33 @@ fn a_shared_view_must_lie_inside_its_object() {
     assert_eq!(m.map_shared(0x10000, 0x2000, Perms::RW, Backing::Anon, v), Err(MapError::Invalid));
     assert!(!m.is_mapped(0x10000));
 }
+
+#[test]
+fn a_fork_copy_copies_every_page_whatever_its_protection() {
+    let mut m = space();
+    m.map_fixed(0x10000, 0x6000, Perms::RW).unwrap();
+    // Data across a page boundary, then pages the host cannot write
+    // (read-only, code) or read (write-only, execute-only).
+    m.write_debug(0x10ff8, &[0xa5; 16]).unwrap();
+    for (i, addr) in [0x11000u64, 0x12000, 0x13000, 0x14000].into_iter().enumerate() {
+        m.write_debug(addr + 8, &[i as u8 + 1; 4]).unwrap();
+    }
+    m.protect(0x11000, 0x1000, Perms::R).unwrap();
+    m.mark_code(0x12);
+    m.protect(0x13000, 0x1000, Perms::W).unwrap();
+    m.protect(0x14000, 0x1000, Perms::X).unwrap();
+    let mut child = m.fork_copy().unwrap();
+    let (mut a, mut b) = (vec![0u8; 0x6000], vec![0u8; 0x6000]);
+    m.read_debug(0x10000, &mut a).unwrap();
+    child.read_debug(0x10000, &mut b).unwrap();
+    assert_eq!(a, b);
+    assert_eq!(b[0xff8..0x1008], [0xa5; 16]);
+    assert_eq!(b[0x4008..0x400c], [4; 4]);
+    assert!(b[0x5000..].iter().all(|&x| x == 0), "an untouched page stays zero");
+    // Both keep their protections: the parent's read-only page is still
+    // refused to the guest, the child's writable page takes a store.
+    assert!(m.store(0x11000, 1, 1).is_err());
+    child.store(0x10000, 1, 7).unwrap();
+    assert_eq!(m.load(0x10000, 1).unwrap(), 0);
+    assert_eq!(child.load(0x10000, 1).unwrap(), 7);
+}
