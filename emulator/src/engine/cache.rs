@@ -3,23 +3,27 @@
 //! exactly the blocks built from it.
 //!
 //! `T` is the engine's per-block payload (the interpreter's prepared block,
-//! the JIT's compiled function). Lookups use a hash map; nothing iterates
-//! it in a way that reaches guest-visible state.
+//! the JIT's compiled function). Lookups use a hash map with a fixed,
+//! fast hash (every block an engine runs is looked up here, so SipHash
+//! showed in profiles of short runs); nothing iterates it in a way that
+//! reaches guest-visible state.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap;
 
 use crate::mem::PAGE_SHIFT;
 
 /// Translated blocks of type `T` by guest pc, with the index by page.
 pub struct BlockCache<T> {
-    blocks: HashMap<u64, T>,
+    blocks: FxHashMap<u64, T>,
     /// Guest page number → start pcs of blocks with bytes on that page.
     by_page: BTreeMap<u64, Vec<u64>>,
 }
 
 impl<T> Default for BlockCache<T> {
     fn default() -> Self {
-        BlockCache { blocks: HashMap::new(), by_page: BTreeMap::new() }
+        BlockCache { blocks: FxHashMap::default(), by_page: BTreeMap::new() }
     }
 }
 

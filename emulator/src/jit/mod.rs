@@ -49,7 +49,7 @@ mod lower;
 pub mod runtime;
 
 use std::cell::{Cell, RefCell};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::time::Instant;
 
@@ -58,6 +58,7 @@ use cranelift_codegen::settings::{self, Configurable};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{Linkage, Module, default_libcall_names};
+use rustc_hash::FxHashMap;
 
 use crate::arch::Frontend;
 use crate::cpu::CpuState;
@@ -169,7 +170,7 @@ struct CodeCache {
     /// the code) is stable; set up anew for every call of compiled code.
     run_ctx: Box<JitCtx>,
     /// Regions by their first block's pc, for reuse (shared caches only).
-    by_root: HashMap<u64, Vec<SharedRegion>>,
+    by_root: FxHashMap<u64, Vec<SharedRegion>>,
     /// Profiling aids, from the environment once: `BOHR_JIT_DUMP` prints
     /// each function's IR and machine code, `BOHR_PERF_MAP` writes a perf
     /// map. Nothing guest-visible depends on them.
@@ -267,7 +268,7 @@ impl CodeCache {
             sites: lower::Sites::default(),
             activation: Activation::new(),
             run_ctx: Box::new(JitCtx::idle()),
-            by_root: HashMap::new(),
+            by_root: FxHashMap::default(),
             dump: std::env::var_os("BOHR_JIT_DUMP").is_some(),
             perf_map: std::env::var_os("BOHR_PERF_MAP").is_some(),
         }
@@ -458,7 +459,7 @@ pub struct Jit {
     /// IR blocks, also used to interpret cold code.
     blocks: BlockCache<Prepared>,
     /// Compiled block pc → entry of the function holding it.
-    entries: HashMap<u64, usize>,
+    entries: FxHashMap<u64, usize>,
     /// Regions by id; `None` once dropped.
     regions: Vec<Option<Region>>,
     /// Guest page → ids of the regions with code from it.
@@ -466,7 +467,7 @@ pub struct Jit {
     /// Direct-mapped table in front of `entries`, shared with compiled code.
     fast: Vec<FastEntry>,
     /// Executions of cold blocks, for tiering.
-    heat: HashMap<u64, u32>,
+    heat: FxHashMap<u64, u32>,
     /// Number of times this engine dropped all its compiled code.
     pub generation: u64,
     temps: Vec<u64>,
@@ -500,11 +501,11 @@ impl Jit {
             shared,
             seen_generation,
             blocks: BlockCache::default(),
-            entries: HashMap::new(),
+            entries: FxHashMap::default(),
             regions: Vec::new(),
             region_pages: BTreeMap::new(),
             fast: vec![FastEntry::EMPTY; 1 << FAST_TABLE_BITS],
-            heat: HashMap::new(),
+            heat: FxHashMap::default(),
             generation: 0,
             temps: Vec::new(),
             bound_space: None,
