@@ -214,13 +214,14 @@ pub fn lower_region(
     }
     let fuel = b.declare_var(I64);
     let ctx_addr = b.ins().iconst(I64, ctx as i64);
-    let fuel0 = b.ins().load(I64, trusted, ctx_addr, runtime::offsets::FUEL);
     let base = direct.map(|_| b.ins().load(I64, trusted, ctx_addr, runtime::offsets::BASE));
-    if direct.is_some() {
-        b.ins().set_pinned_reg(fuel0);
-    } else {
+    if direct.is_none() {
+        let fuel0 = b.ins().load(I64, trusted, ctx_addr, runtime::offsets::FUEL);
         b.def_var(fuel, fuel0);
     }
+    // With direct accesses the fuel arrives in the pinned register, from
+    // the trampoline or from the region that chained here (see
+    // `frame::emit_chain_block`).
     let smc = b.declare_var(I64);
 
     let exit_block = b.create_block();

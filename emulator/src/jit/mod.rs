@@ -369,12 +369,11 @@ impl CodeCache {
             return s;
         }
         let host_cc = self.module.as_ref().expect("module exists").isa().default_call_conv();
-        let tramp = self.compile_stub(
-            "trampoline",
-            lower::trampoline_signature(host_cc),
-            lower::lower_trampoline,
-        );
         let ctx = self.run_ctx_addr();
+        let fuel_ctx = self.key.direct_memory.then_some(ctx);
+        let tramp = self.compile_stub("trampoline", lower::trampoline_signature(host_cc), |b| {
+            lower::lower_trampoline(b, fuel_ctx)
+        });
         let load_sig = lower::load_signature(host_cc);
         let load = self.compile_stub("load_thunk", lower::thunk_signature(), |b| {
             lower::lower_thunk(b, runtime::jit_load as *const () as usize, load_sig.clone(), ctx)

@@ -19,9 +19,9 @@ pub const EXIT_FAULT: u32 = 3;
 /// Not enough fuel for the block at `cpu.pc`: the interpreter must run it.
 pub const EXIT_FUEL: u32 = 4;
 /// A direct access faulted (see `fault`): the activation names it, and
-/// `cpu.pc`, `cpu.icount` and `JitCtx::fuel` still hold the values of the
-/// function's entry; the engine retires what ran before the access and
-/// interprets its instruction.
+/// `cpu.icount` and `JitCtx::fuel` still hold the values of the engine's
+/// entry into compiled code (chaining keeps them); the engine retires what
+/// ran before the access and interprets its instruction.
 pub const EXIT_RETRY: u32 = 5;
 
 /// log2 of the entries in the direct-mapped table of compiled entry pcs.

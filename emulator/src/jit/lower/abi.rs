@@ -90,12 +90,20 @@ pub fn lower_thunk(b: &mut FunctionBuilder, helper: usize, helper_sig: Signature
 
 /// The trampoline through which the engine enters compiled code:
 /// `extern "C" fn(cpu, region) -> exit code`, calling `region` (a
-/// `tail`-convention function, which Rust cannot call directly).
-pub fn lower_trampoline(b: &mut FunctionBuilder) {
+/// `tail`-convention function, which Rust cannot call directly). With
+/// direct accesses (`fuel_ctx`, the `JitCtx`'s address) it also loads the
+/// fuel into the pinned register, where regions expect it on entry and
+/// leave it for the region they chain to.
+pub fn lower_trampoline(b: &mut FunctionBuilder, fuel_ctx: Option<usize>) {
     let entry = b.create_block();
     b.append_block_params_for_function_params(entry);
     b.switch_to_block(entry);
     let params = b.block_params(entry).to_vec();
+    if let Some(ctx) = fuel_ctx {
+        let ctx = b.ins().iconst(I64, ctx as i64);
+        let fuel = b.ins().load(I64, MemFlagsData::trusted(), ctx, runtime::offsets::FUEL);
+        b.ins().set_pinned_reg(fuel);
+    }
     let sig = b.import_signature(region_signature());
     let call = b.ins().call_indirect(sig, params[1], &[params[0]]);
     let code = b.inst_results(call)[0];

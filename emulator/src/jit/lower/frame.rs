@@ -408,7 +408,20 @@ impl Lower<'_, '_> {
         self.b.switch_to_block(self.chain_block);
         let params = self.b.block_params(self.chain_block).to_vec();
         let (pc, unretired, smc) = (params[0], params[1], params[2]);
-        let fuel = self.write_back(pc, unretired);
+        // With direct accesses the fuel travels to the next region in the
+        // pinned register, and `cpu.icount` and `JitCtx::fuel` keep the
+        // values of the engine's entry (retired instructions stay
+        // `icount0 + fuel0 - fuel`): only a return to the engine writes
+        // them back. Otherwise each region starts from `JitCtx::fuel`.
+        let chains_fuel = self.direct.is_some();
+        let fuel = if chains_fuel {
+            let f = self.fuel_now();
+            let f = self.b.ins().iadd(f, unretired);
+            self.set_fuel(f);
+            f
+        } else {
+            self.write_back(pc, unretired)
+        };
         let leave = self.b.create_block();
         let fueled = self.b.create_block();
         let lookup = self.b.create_block();
@@ -433,11 +446,19 @@ impl Lower<'_, '_> {
         self.b.ins().brif(hit, call, &[], leave, &[]);
 
         self.b.switch_to_block(call);
+        if chains_fuel {
+            // The next region dispatches on `cpu.pc`.
+            self.b.ins().store(self.trusted, pc, self.cpu, cpu_off::PC);
+        }
         let f = self.b.ins().load(I64, self.trusted, entry, runtime::offsets::FAST_ENTRY_FN);
         let sig = self.b.import_signature(region_signature());
         self.b.ins().return_call_indirect(sig, f, &[self.cpu]);
 
         self.b.switch_to_block(leave);
+        if chains_fuel {
+            let none = self.b.ins().iconst(I64, 0);
+            self.write_back(pc, none);
+        }
         let code = self.b.ins().iconst(types::I32, EXIT_JUMP as i64);
         self.b.ins().return_(&[code]);
     }
