@@ -998,6 +998,36 @@ impl AddressSpace {
         self.host_write(addr, data, false)
     }
 
+    /// A debug write that `fill` makes in place: it gets the `len` guest
+    /// bytes at `addr` (writable, whatever their protection) and returns
+    /// what it returns, which this passes on. Spares the copy through a
+    /// buffer of [`AddressSpace::write_debug`] (file mappings read the file
+    /// straight into guest memory). Fails only on unmapped memory, and
+    /// then calls nothing.
+    pub fn fill_debug<T>(
+        &mut self,
+        addr: u64,
+        len: usize,
+        fill: impl FnOnce(&mut [u8]) -> T,
+    ) -> Result<T, MemFault> {
+        if len == 0 {
+            return Ok(fill(&mut []));
+        }
+        self.check_host_range(addr, len as u64, Access::Exec)?;
+        let (first, last) = page_span(addr, len);
+        for pn in first..last {
+            self.note_code_write(pn);
+        }
+        Ok(self.ram.with_access(
+            (first, last),
+            HostProt::ReadWrite,
+            |pn| self.host_prot(pn),
+            // SAFETY: `with_access` made the pages writable; `&mut self`
+            // means no other reference into guest memory is live.
+            |ram| fill(unsafe { ram.bytes_mut(addr, len) }),
+        ))
+    }
+
     /// Checked write (`copy_to_user`): the guest must be able to write every
     /// byte, or nothing is written and the caller returns EFAULT.
     pub fn write_checked(&mut self, addr: u64, data: &[u8]) -> Result<HostWriteReport, MemFault> {

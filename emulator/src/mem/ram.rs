@@ -220,6 +220,22 @@ impl GuestRam {
         unsafe { &mut *(self.page_ptr(pn) as *mut [u8; PAGE_SIZE as usize]) }
     }
 
+    /// The `len` bytes at guest address `addr`, to write.
+    ///
+    /// # Safety
+    /// As for [`GuestRam::page_mut`], for every page the bytes touch.
+    #[allow(clippy::mut_from_ref)]
+    pub unsafe fn bytes_mut(&self, addr: u64, len: usize) -> &mut [u8] {
+        assert!(
+            addr.checked_add(len as u64).is_some_and(|end| end <= self.span),
+            "guest bytes {addr:#x}+{len:#x} beyond the reservation"
+        );
+        // SAFETY: inside the reservation (checked above), guest-contiguous
+        // bytes are host-contiguous; writable and unaliased by the
+        // caller's contract.
+        unsafe { std::slice::from_raw_parts_mut(self.base.as_ptr().add(addr as usize), len) }
+    }
+
     /// Run `f` with pages `[first, last)` accessible for `need`, restoring
     /// each page's protection from `prot_of` afterwards. Pages that already
     /// allow `need` are left alone, so the common case makes no system call.

@@ -457,3 +457,24 @@ fn a_fork_copy_copies_every_page_whatever_its_protection() {
     assert_eq!(m.load(0x10000, 1).unwrap(), 0);
     assert_eq!(child.load(0x10000, 1).unwrap(), 7);
 }
+
+#[test]
+fn a_fill_writes_in_place_across_protections_and_refuses_unmapped_memory() {
+    let mut m = space();
+    m.map_fixed(0x10000, 0x2000, Perms::R).unwrap();
+    let n = m
+        .fill_debug(0x10ffe, 4, |b| {
+            b.copy_from_slice(&[1, 2, 3, 4]);
+            b.len()
+        })
+        .unwrap();
+    assert_eq!(n, 4);
+    let mut back = [0u8; 4];
+    m.read_debug(0x10ffe, &mut back).unwrap();
+    assert_eq!(back, [1, 2, 3, 4]);
+    // Still read-only for the guest.
+    assert!(m.store(0x10ffe, 1, 9).is_err());
+    let mut called = false;
+    assert!(m.fill_debug(0x11800, 0x1000, |_| called = true).is_err());
+    assert!(!called, "nothing is filled when part of the range is unmapped");
+}

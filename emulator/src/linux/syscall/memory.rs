@@ -196,11 +196,13 @@ fn sys_mmap(c: &mut Ctx, offset: u64) -> R {
         shared: flags & abi::MAP_SHARED != 0,
     };
     c.p.mem.map_backed(at, len_pages, perms, backing).map_err(map_errno)?;
-    // The mapping holds a copy of the file's bytes; the pages past the
-    // end of the file read as zeros.
-    let mut data = vec![0u8; len.min(MAX_FILE_MAP) as usize];
-    let done = pread_all(&mut *f.borrow_mut().object, &mut data, offset)?;
-    c.p.mem.write_debug(at, &data[..done]).map_err(|_| Errno::EFAULT)?;
+    // The mapping holds a copy of the file's bytes, read straight into
+    // it; the pages past the end of the file read as zeros.
+    let n = len.min(MAX_FILE_MAP) as usize;
+    let object = &mut *f.borrow_mut().object;
+    c.p.mem
+        .fill_debug(at, n, |bytes| pread_all(object, bytes, offset))
+        .map_err(|_| Errno::EFAULT)??;
     Ok(at)
 }
 
@@ -287,10 +289,10 @@ fn refill(fs: &mut dyn FileSystem, c_mem: &mut crate::mem::AddressSpace, addr: u
     if let Backing::File { path, offset, .. } = backing
         && let Ok(mut obj) = fs.open(&path, OpenFlags::default(), 0)
     {
-        let mut data = vec![0u8; len.min(MAX_FILE_MAP) as usize];
-        let done = pread_all(&mut *obj, &mut data, offset);
+        let n = len.min(MAX_FILE_MAP) as usize;
+        let done = c_mem.fill_debug(addr, n, |bytes| pread_all(&mut *obj, bytes, offset));
         obj.close();
-        c_mem.write_debug(addr, &data[..done?]).map_err(|_| Errno::EFAULT)?;
+        done.map_err(|_| Errno::EFAULT)??;
     }
     Ok(0)
 }
