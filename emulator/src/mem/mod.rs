@@ -1010,22 +1010,7 @@ impl AddressSpace {
         len: usize,
         fill: impl FnOnce(&mut [u8]) -> T,
     ) -> Result<T, MemFault> {
-        if len == 0 {
-            return Ok(fill(&mut []));
-        }
-        self.check_host_range(addr, len as u64, Access::Exec)?;
-        let (first, last) = page_span(addr, len);
-        for pn in first..last {
-            self.note_code_write(pn);
-        }
-        Ok(self.ram.with_access(
-            (first, last),
-            HostProt::ReadWrite,
-            |pn| self.host_prot(pn),
-            // SAFETY: `with_access` made the pages writable; `&mut self`
-            // means no other reference into guest memory is live.
-            |ram| fill(unsafe { ram.bytes_mut(addr, len) }),
-        ))
+        self.host_fill(addr, len, false, fill).map(|(_, t)| t)
     }
 
     /// Checked write (`copy_to_user`): the guest must be able to write every
@@ -1040,21 +1025,42 @@ impl AddressSpace {
         data: &[u8],
         checked: bool,
     ) -> Result<HostWriteReport, MemFault> {
-        if data.is_empty() {
-            return Ok(HostWriteReport::default());
+        let copy = |bytes: &mut [u8]| bytes.copy_from_slice(data);
+        self.host_fill(addr, data.len(), checked, copy).map(|(report, ())| report)
+    }
+
+    /// The host writes (debug or checked): check the range, note what it
+    /// hits (invalidating translated code), then let `fill` write the
+    /// `len` bytes at `addr` in place, whatever their host protection.
+    fn host_fill<T>(
+        &mut self,
+        addr: u64,
+        len: usize,
+        checked: bool,
+        fill: impl FnOnce(&mut [u8]) -> T,
+    ) -> Result<(HostWriteReport, T), MemFault> {
+        if len == 0 {
+            return Ok((HostWriteReport::default(), fill(&mut [])));
         }
         let access = if checked { Access::Write } else { Access::Exec };
-        self.check_host_range(addr, data.len() as u64, access)?;
+        self.check_host_range(addr, len as u64, access)?;
         let mut report = HostWriteReport::default();
-        let (first, last) = page_span(addr, data.len());
+        let (first, last) = page_span(addr, len);
         for pn in first..last {
             let perms = self.pages.perms(pn).expect("checked mapped above");
             report.hit_readonly |= !perms.contains(Perms::W);
             report.hit_exec |= perms.contains(Perms::X);
             report.hit_code |= self.note_code_write(pn);
         }
-        self.copy_in(addr, data);
-        Ok(report)
+        let out = self.ram.with_access(
+            (first, last),
+            HostProt::ReadWrite,
+            |pn| self.host_prot(pn),
+            // SAFETY: `with_access` made the pages writable; `&mut self`
+            // means no other reference into guest memory is live.
+            |ram| fill(unsafe { ram.bytes_mut(addr, len) }),
+        );
+        Ok((report, out))
     }
 
     /// Read a NUL-terminated string (checked), at most `max` bytes.
