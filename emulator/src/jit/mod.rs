@@ -3,9 +3,10 @@
 //! - Cold blocks run in the reference interpreter (`interp::exec_block`),
 //!   which also counts executions. A block executed `threshold` times
 //!   becomes the root of a *region*: it and the not yet compiled blocks
-//!   reachable from it by direct jumps (up to [`MAX_REGION_BLOCKS`]) are
-//!   compiled into one function by `lower`, so hot loops stay in native
-//!   code. Every block is compiled once: a region can be entered at any of
+//!   reachable from it by direct jumps that ran often enough themselves
+//!   (up to [`MAX_REGION_BLOCKS`]) are compiled into one function by
+//!   `lower`, so hot loops stay in native code and paths that never ran
+//!   cost no compile time. Every block is compiled once: a region can be entered at any of
 //!   its blocks, and regions reach each other by chaining.
 //! - Dispatch: a direct-mapped table of block pcs ([`runtime::FastEntry`])
 //!   in front of the map of compiled blocks. Compiled code leaving for a
@@ -82,8 +83,18 @@ compile_error!("the JIT's inline TLB path assumes a little-endian host");
 /// much later leaves hot loops interpreted for too long.
 pub const DEFAULT_THRESHOLD: u32 = 50;
 
-/// Most IR blocks compiled into one region.
-pub const MAX_REGION_BLOCKS: usize = 8;
+/// Most IR blocks compiled into one region, when it follows the blocks
+/// that ran (see `Jit::collect_region`): enough for a loop with a few calls
+/// in it to stay in one function.
+pub const MAX_REGION_BLOCKS: usize = 32;
+/// Most IR blocks of a region compiled without a profile (threshold
+/// below `SUCCESSOR_HEAT_DIVISOR`): nearby blocks, whether they ever run.
+pub const UNPROFILED_REGION_BLOCKS: usize = 8;
+/// A block joins a region as a successor when it ran at least
+/// `threshold / SUCCESSOR_HEAT_DIVISOR` times: blocks that ran about as
+/// often as the root are its loop or its common path; blocks that never
+/// ran (error paths) are left to the interpreter and cost no compile time.
+pub const SUCCESSOR_HEAT_DIVISOR: u32 = 12;
 /// Compiled regions kept before the whole code cache is flushed.
 pub const MAX_COMPILED_REGIONS: usize = 20_000;
 
@@ -173,9 +184,11 @@ struct CodeCache {
     by_root: FxHashMap<u64, Vec<SharedRegion>>,
     /// Profiling aids, from the environment once: `BOHR_JIT_DUMP` prints
     /// each function's IR and machine code, `BOHR_PERF_MAP` writes a perf
-    /// map. Nothing guest-visible depends on them.
+    /// map (and with `code`, each region's bytes; see `perf_map_note`).
+    /// Nothing guest-visible depends on them.
     dump: bool,
     perf_map: bool,
+    perf_code: bool,
 }
 
 fn new_module(opt_level: &str, regalloc: &str, direct_memory: bool) -> JITModule {
@@ -204,12 +217,22 @@ fn new_module(opt_level: &str, regalloc: &str, direct_memory: bool) -> JITModule
 }
 
 /// Append `ADDR SIZE NAME` for a region to `/tmp/perf-PID.map`, the file
-/// `perf report` reads to name JIT code (with `BOHR_PERF_MAP` set).
-fn perf_map_note(ptr: *const u8, len: usize, pc: u64) {
+/// `perf report` reads to name JIT code (with `BOHR_PERF_MAP` set). With
+/// `BOHR_PERF_MAP=code` the region's machine code also goes to
+/// `/tmp/perf-PID-ADDR.bin`, for `objdump -b binary --adjust-vma=ADDR`
+/// to show where in a region the samples fall.
+fn perf_map_note(ptr: *const u8, len: usize, pc: u64, code: bool) {
     use std::io::Write;
-    let path = format!("/tmp/perf-{}.map", std::process::id());
+    let pid = std::process::id();
+    let path = format!("/tmp/perf-{pid}.map");
     if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
         let _ = writeln!(f, "{:x} {len:x} region_{pc:#x}", ptr as usize);
+    }
+    if code {
+        // SAFETY: `ptr` is the start of the `len` bytes of code just
+        // finalized, which stay mapped and unchanged for the module's life.
+        let bytes = unsafe { std::slice::from_raw_parts(ptr, len) };
+        let _ = std::fs::write(format!("/tmp/perf-{pid}-{:x}.bin", ptr as usize), bytes);
     }
 }
 
@@ -271,6 +294,7 @@ impl CodeCache {
             by_root: FxHashMap::default(),
             dump: std::env::var_os("BOHR_JIT_DUMP").is_some(),
             perf_map: std::env::var_os("BOHR_PERF_MAP").is_some(),
+            perf_code: std::env::var_os("BOHR_PERF_MAP").is_some_and(|v| v == "code"),
         }
     }
 
@@ -426,7 +450,7 @@ impl CodeCache {
             }
         }
         if self.perf_map {
-            perf_map_note(ptr, code_len, pc);
+            perf_map_note(ptr, code_len, pc, self.perf_code);
         }
         self.compiled += 1;
         ptr as usize
@@ -558,11 +582,18 @@ impl Jit {
     }
 
     /// Collect the region rooted at `pc`: the entry block and blocks
-    /// reachable through direct jumps, breadth first.
+    /// reachable through direct jumps, breadth first; with a profile, only
+    /// those that ran at least `threshold / SUCCESSOR_HEAT_DIVISOR` times.
+    /// The heat counts come from this engine's own interpreted runs, so
+    /// the region's shape is deterministic.
     fn collect_region(&mut self, mem: &mut AddressSpace, pc: u64) -> Result<Vec<u64>, MemFault> {
         let mut order = vec![pc];
+        // With a profile (a threshold), the region follows the blocks that
+        // ran; without one, it takes whatever is near.
+        let min_heat = self.config.threshold / SUCCESSOR_HEAT_DIVISOR;
+        let limit = if min_heat == 0 { UNPROFILED_REGION_BLOCKS } else { MAX_REGION_BLOCKS };
         let mut i = 0;
-        while i < order.len() && order.len() < MAX_REGION_BLOCKS {
+        while i < order.len() && order.len() < limit {
             let cur = order[i];
             i += 1;
             let block = match lookup_or_translate(
@@ -603,7 +634,8 @@ impl Jit {
                 // Blocks compiled elsewhere are reached by chaining.
                 if !order.contains(&t)
                     && !self.entries.contains_key(&t)
-                    && order.len() < MAX_REGION_BLOCKS
+                    && self.heat.get(&t).copied().unwrap_or(0) >= min_heat
+                    && order.len() < limit
                 {
                     order.push(t);
                 }
