@@ -20,6 +20,7 @@ use super::decode::{
     PairKind, ShiftKind, SysReg, UnaryOp,
 };
 use super::regs;
+use crate::arch::arm_cond::SubFlags;
 
 mod simd;
 
@@ -86,6 +87,9 @@ struct Flags {
     z: Temp,
     c: Temp,
     v: Temp,
+    /// Set when the flags are those of a plain subtraction (`cmp`,
+    /// `subs`): see `arm_cond`.
+    origin: Option<SubFlags>,
 }
 
 /// The carry into an addition.
@@ -178,6 +182,10 @@ impl Lifter<'_> {
         self.b.set(regs::Z, f.z);
         self.b.set(regs::C, f.c);
         self.b.set(regs::V, f.v);
+        match f.origin {
+            Some(o) => o.remember(self.b),
+            None => SubFlags::forget(self.b),
+        }
     }
 
     /// N and Z of `r` (a zero-extended result of `sf` width), C = V = 0:
@@ -185,7 +193,7 @@ impl Lifter<'_> {
     fn logic_flags(&mut self, sf: bool, r: Temp) -> Flags {
         let n = self.sign_word(sf, r);
         let zero = self.k(0);
-        Flags { n, z: r, c: zero, v: zero }
+        Flags { n, z: r, c: zero, v: zero, origin: None }
     }
 
     /// `a + b + carry` (with `b` inverted first when `sub`), the Arm ARM's
@@ -215,7 +223,8 @@ impl Lifter<'_> {
                     let ab = self.bin(BinOp::Xor, a, b);
                     let ar = self.bin(BinOp::Xor, a, r);
                     let o = self.bin(BinOp::And, ab, ar);
-                    return (r, Flags { n: r, z: r, c, v: o });
+                    let origin = Some(SubFlags { a, b, wide: true });
+                    return (r, Flags { n: r, z: r, c, v: o, origin });
                 }
                 CarryIn::Flag => {
                     let bv = if sub { self.un(UnOp::Not, b) } else { b };
@@ -237,7 +246,7 @@ impl Lifter<'_> {
             let ar = self.bin(BinOp::Xor, a, r);
             let br = self.bin(BinOp::Xor, bv, r);
             let o = self.bin(BinOp::And, ar, br);
-            (r, Flags { n: r, z: r, c, v: o })
+            (r, Flags { n: r, z: r, c, v: o, origin: None })
         } else {
             // 32 bits: add the zero-extended operands in 64 bits; bit 32 of
             // the sum is the carry.
@@ -253,7 +262,8 @@ impl Lifter<'_> {
                 let o = self.bin(BinOp::And, ab, ar);
                 let n = self.sign_word(false, r);
                 let v = self.sign_word(false, o);
-                return (r, Flags { n, z: r, c, v });
+                let origin = Some(SubFlags { a: a32, b: b32, wide: false });
+                return (r, Flags { n, z: r, c, v, origin });
             }
             let bv = if sub { self.un(UnOp::Not, b) } else { b };
             let b32 = self.b.zext32(bv);
@@ -269,12 +279,15 @@ impl Lifter<'_> {
             let o = self.bin(BinOp::And, ar, br);
             let n = self.sign_word(false, r);
             let v = self.sign_word(false, o);
-            (r, Flags { n, z: r, c, v })
+            (r, Flags { n, z: r, c, v, origin: None })
         }
     }
 
     /// 1 when condition `cond` (the 4-bit field) holds on the flags.
     fn cond(&mut self, cond: u8) -> Temp {
+        if let Some(t) = SubFlags::recall(self.b).and_then(|o| o.cond(self.b, cond as u32)) {
+            return t;
+        }
         let t = match cond >> 1 {
             0 => self.flag_z(),
             1 => self.b.get(regs::C),
@@ -591,6 +604,7 @@ impl Lifter<'_> {
                     z: pick(self, f.z, 2),
                     c: pick(self, f.c, 1),
                     v: pick(self, f.v, 0),
+                    origin: None,
                 };
                 self.write_flags(f);
             }
@@ -1074,7 +1088,7 @@ impl Lifter<'_> {
                 let c = bit(self, 29);
                 let vf = bit(self, 28);
                 let vf = self.bini(BinOp::Shl, vf, 63);
-                self.write_flags(Flags { n, z, c, v: vf });
+                self.write_flags(Flags { n, z, c, v: vf, origin: None });
             }
             // The decoder admits only writable registers to `msr`.
             SysReg::CtrEl0 | SysReg::DczidEl0 | SysReg::CntfrqEl0 | SysReg::CntvctEl0 => {}

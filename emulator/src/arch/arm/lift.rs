@@ -26,6 +26,7 @@
 
 use super::decode::{self, Decoded, DpOp, ExtKind, Form, Insn, Opcode, Size};
 use super::regs::{self, CF, GE, NEXT_PC, NF, QF, RESERVATION, TLS, VF, ZF};
+use crate::arch::arm_cond::SubFlags;
 use crate::arch::decode_kit::{bit, bits};
 use crate::ir::{BinOp, BlockBuilder, Endian, Exit, Temp, TrapKind, UnOp, Width};
 
@@ -228,6 +229,10 @@ impl Lifter<'_> {
     /// so a skip over a conditional instruction asks for the inverse
     /// instead of negating.
     pub(super) fn cond(&mut self, cond: u32) -> Temp {
+        // Right after a compare: one comparison of its operands.
+        if let Some(t) = SubFlags::recall(self.b).and_then(|o| o.cond(self.b, cond)) {
+            return t;
+        }
         let inv = cond & 1 == 1;
         match cond >> 1 {
             0 => {
@@ -279,6 +284,7 @@ impl Lifter<'_> {
 
     /// N and Z of a 32-bit result: both slots hold it.
     fn set_nz(&mut self, res: Temp) {
+        SubFlags::forget(self.b);
         self.b.set(NF, res);
         self.b.set(ZF, res);
     }
@@ -286,6 +292,7 @@ impl Lifter<'_> {
     /// N and Z of a 64-bit result: N from its high word, and a Z word that
     /// is zero exactly when the result is.
     fn set_nz64(&mut self, res: Temp) {
+        SubFlags::forget(self.b);
         let hi = self.bini(BinOp::ShrU, res, 32);
         self.b.set(NF, hi);
         let lo = self.m32(res);
@@ -1114,6 +1121,7 @@ impl Lifter<'_> {
 
     /// NZCV from bits 31:28 of `v`, in the flag slots' forms.
     fn set_flags_from(&mut self, v: Temp) {
+        SubFlags::forget(self.b);
         // N is bit 31 already.
         self.b.set(NF, v);
         // Z: bit 30 set gives a zero word.
@@ -1232,6 +1240,16 @@ impl Lifter<'_> {
             }
             if let Some(v) = overflow {
                 self.b.set(VF, v);
+            }
+            // The flags of a subtraction, unless the instruction may be
+            // skipped (see `arm_cond`).
+            let operands = match op {
+                DpOp::Sub | DpOp::Cmp => a.map(|a| (a, op2)),
+                DpOp::Rsb => a.map(|a| (op2, a)),
+                _ => None,
+            };
+            if let Some((a, b)) = operands.filter(|_| !self.conditional) {
+                SubFlags { a, b, wide: false }.remember(self.b);
             }
         }
         if op.is_compare() {

@@ -308,7 +308,7 @@ impl Lifter<'_> {
         let z = self.bini(BinOp::Xor, eq, 1);
         let c = self.bini(BinOp::Xor, lt, 1);
         let v = self.bini(BinOp::Shl, un, 63);
-        self.write_flags(super::Flags { n, z, c, v });
+        self.write_flags(super::Flags { n, z, c, v, origin: None });
     }
 
     // ---- dispatch --------------------------------------------------------
@@ -383,7 +383,7 @@ impl Lifter<'_> {
                 let z = self.k(((nzcv >> 2) & 1) ^ 1);
                 let c = self.k((nzcv >> 1) & 1);
                 let v = self.k((nzcv & 1) << 63);
-                self.write_flags(super::Flags { n, z, c, v });
+                self.write_flags(super::Flags { n, z, c, v, origin: None });
                 let not = self.bini(BinOp::Xor, cond, 1);
                 self.b.branch_if(not, skip);
                 self.fp_compare_flags(f, a, b, bits(w, 4, 4) == 1);
