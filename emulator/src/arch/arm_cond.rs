@@ -9,13 +9,12 @@
 //! four flags (later blocks read them); only the condition's own value
 //! takes the short path.
 //!
-//! The lifter remembers the subtraction in the block's note
-//! (`BlockBuilder::note`) from one instruction to the next. That is sound
-//! because a block's temps keep their values to its end, and because each
-//! lifter clears the note wherever it writes the flags otherwise (and
-//! does not record a compare that may be skipped, such as a conditional
-//! A32 instruction).
+//! The lifter remembers the subtraction from one instruction to the next
+//! (see `compare_note`): each lifter forgets it wherever it writes the
+//! flags otherwise, and does not remember a compare that may be skipped,
+//! such as a conditional A32 instruction.
 
+use super::compare_note::CompareNote;
 use crate::ir::{BinOp, BlockBuilder, Temp, UnOp};
 
 /// The operands of the subtraction `a - b` whose flags are the current
@@ -27,41 +26,20 @@ pub(crate) struct SubFlags {
     pub wide: bool,
 }
 
-const VALID: u64 = 1 << 63;
-const WIDE: u64 = 1 << 62;
-const TEMP_BITS: u32 = 31;
-
 impl SubFlags {
-    /// Remember these as the flags' origin for the rest of the block (or
-    /// forget any, for a temp number too large to encode: a block holds a
-    /// few thousand at most).
-    pub fn remember(self, b: &mut BlockBuilder) {
-        let fits = |t: Temp| t.0 < 1 << TEMP_BITS;
-        let note = if fits(self.a) && fits(self.b) {
-            VALID
-                | if self.wide { WIDE } else { 0 }
-                | (self.a.0 as u64) << TEMP_BITS
-                | self.b.0 as u64
-        } else {
-            0
-        };
-        b.set_note(note);
+    /// Remember these as the flags' origin for the rest of the block.
+    pub fn remember(self, bb: &mut BlockBuilder) {
+        CompareNote { a: self.a, b: self.b, tag: u8::from(self.wide) }.remember(bb);
     }
 
     /// The flags were written some other way.
-    pub fn forget(b: &mut BlockBuilder) {
-        b.set_note(0);
+    pub fn forget(bb: &mut BlockBuilder) {
+        CompareNote::forget(bb);
     }
 
     /// The remembered origin of the current flags, if any.
-    pub fn recall(b: &BlockBuilder) -> Option<SubFlags> {
-        let note = b.note();
-        let mask = (1u64 << TEMP_BITS) - 1;
-        (note & VALID != 0).then_some(SubFlags {
-            a: Temp(((note >> TEMP_BITS) & mask) as u32),
-            b: Temp((note & mask) as u32),
-            wide: note & WIDE != 0,
-        })
+    pub fn recall(bb: &BlockBuilder) -> Option<SubFlags> {
+        CompareNote::recall(bb).map(|n| SubFlags { a: n.a, b: n.b, wide: n.tag != 0 })
     }
 
     /// Condition `cond` as 0 or 1, as one comparison of the operands;
@@ -212,20 +190,5 @@ mod tests {
                 }
             }
         }
-    }
-
-    #[test]
-    fn the_note_round_trips_and_forgets() {
-        let mut bb = BlockBuilder::new(0x1000);
-        assert_eq!(SubFlags::recall(&bb), None);
-        for wide in [false, true] {
-            let s = SubFlags { a: Temp(5), b: Temp((1 << 31) - 1), wide };
-            s.remember(&mut bb);
-            assert_eq!(SubFlags::recall(&bb), Some(s));
-        }
-        SubFlags::forget(&mut bb);
-        assert_eq!(SubFlags::recall(&bb), None);
-        SubFlags { a: Temp(1 << 31), b: Temp(0), wide: true }.remember(&mut bb);
-        assert_eq!(SubFlags::recall(&bb), None);
     }
 }

@@ -7,6 +7,7 @@
 pub mod aarch64;
 pub mod arm;
 pub(crate) mod arm_cond;
+pub(crate) mod compare_note;
 pub mod decode_kit;
 pub mod generic_abi;
 pub mod mips;

@@ -32,6 +32,7 @@ use super::decode::{
     mask64,
 };
 use super::regs::{self, CA, CR_EQ, CR_GT, CR_LT, CTR, LR, OV, SO, XER_BC, cr};
+use crate::arch::compare_note::CompareNote;
 use crate::ir::{BinOp, BlockBuilder, Counter, Endian, Exit, Temp, TrapKind, UnOp, Width};
 
 const BE: Endian = Endian::Big;
@@ -116,11 +117,38 @@ impl Lifter<'_> {
     }
 
     /// Write CR field `bf` from a comparison, with SO copied from XER.
+    /// The comparison is remembered, so a branch on its LT, GT or EQ bit
+    /// later in the block compares `a` and `c` directly (see
+    /// `branch_on_compare`).
     fn set_cr_compare(&mut self, bf: u8, a: Temp, c: Temp, signed: bool) {
         let bits = self.compare(a, c, signed);
         let so = self.b.get(SO);
         let v = self.bin(BinOp::Or, bits, so);
         self.b.set(cr(bf as u32), v);
+        CompareNote { a, b: c, tag: bf << 1 | u8::from(signed) }.remember(self.b);
+    }
+
+    fn set_cr(&mut self, n: u32, v: Temp) {
+        set_cr_field(self.b, n, v);
+    }
+
+    /// Whether CR bit `bi` is `want`, as one comparison of the operands of
+    /// the compare that set its field earlier in this block, if one did
+    /// and the bit is LT, GT or EQ (SO is XER's copy).
+    fn branch_on_compare(&mut self, bi: u8, want: bool) -> Option<Temp> {
+        let n = CompareNote::recall(self.b).filter(|n| n.tag >> 1 == bi >> 2)?;
+        let (lt, le) =
+            if n.tag & 1 != 0 { (BinOp::LtS, BinOp::LeS) } else { (BinOp::LtU, BinOp::LeU) };
+        let (a, c) = (n.a, n.b);
+        Some(match (bi & 3, want) {
+            (0, true) => self.bin(lt, a, c),
+            (0, false) => self.bin(le, c, a),
+            (1, true) => self.bin(lt, c, a),
+            (1, false) => self.bin(le, a, c),
+            (2, true) => self.bin(BinOp::Eq, a, c),
+            (2, false) => self.bin(BinOp::Ne, a, c),
+            _ => return None,
+        })
     }
 
     /// CR0 of a record form: the 64-bit result compared with zero.
@@ -292,7 +320,7 @@ impl Lifter<'_> {
             Opcode::CrLogic(op) => self.cr_logic(i, op),
             Opcode::Mcrf => {
                 let v = self.b.get(cr(i.ra as u32));
-                self.b.set(cr(i.rt as u32), v);
+                self.set_cr(i.rt as u32, v);
             }
             Opcode::Mfcr => {
                 let mut acc = self.b.get(cr(7));
@@ -321,7 +349,7 @@ impl Lifter<'_> {
                     if fxm & (0x80 >> n) != 0 {
                         let f = self.bini(BinOp::ShrU, s, 4 * (7 - n) as u64);
                         let f = self.b.andi(f, 0xf);
-                        self.b.set(cr(n), f);
+                        self.set_cr(n, f);
                     }
                 }
             }
@@ -428,6 +456,13 @@ impl Lifter<'_> {
             None
         };
         let cond_ok = if bo & 0x10 == 0 {
+            // BO[1] is the value the bit must have.
+            if let Some(t) = self.branch_on_compare(bi, bo & 0x08 != 0) {
+                return match ctr_ok {
+                    Some(ctr_ok) => Some(self.b.and(ctr_ok, t)),
+                    None => Some(t),
+                };
+            }
             let f = self.b.get(cr(bi as u32 >> 2));
             let bit = self.b.andi(f, 8 >> (bi & 3));
             // BO[1] is the value the bit must have.
@@ -925,13 +960,13 @@ impl Lifter<'_> {
                 self.bin(BinOp::Or, a, nc)
             }
         };
-        let field = cr(i.rt as u32 >> 2);
+        let field = i.rt as u32 >> 2;
         let shift = 3 - (i.rt & 3) as u64;
-        let old = self.b.get(field);
+        let old = self.b.get(cr(field));
         let keep = self.b.andi(old, !(1u64 << shift) & 0xf);
         let bit = self.bini(BinOp::Shl, v, shift);
         let new = self.bin(BinOp::Or, keep, bit);
-        self.b.set(field, new);
+        self.set_cr(field, new);
     }
 
     fn read_spr(&mut self, spr: u16) -> Temp {
@@ -1046,14 +1081,22 @@ impl Lifter<'_> {
         self.b.branch_if(changed, fail);
         self.b.store(ea, value, w, BE);
         let ok = self.bini(BinOp::Or, so, CR_EQ);
-        self.b.set(cr(0), ok);
+        self.set_cr(0, ok);
         let always = self.b.konst(1);
         self.b.branch_if(always, done);
         self.b.place(fail);
-        self.b.set(cr(0), so);
+        self.set_cr(0, so);
         self.b.place(done);
         self.b.set_const(regs::RESERVATION, regs::NO_RESERVATION);
     }
+}
+
+/// Write CR field `n` any other way than from a comparison (which
+/// `Lifter::set_cr_compare` writes): the block's remembered compare no
+/// longer describes the CR.
+pub(super) fn set_cr_field(b: &mut BlockBuilder, n: u32, v: Temp) {
+    CompareNote::forget(b);
+    b.set(cr(n), v);
 }
 
 /// The CR field selected by an FXM mask with exactly one bit set.
@@ -1071,6 +1114,59 @@ mod tests {
         let mut b = BlockBuilder::new(0x1000);
         lift_insn(0x1000, &word.to_be_bytes(), &mut b);
         b.finish()
+    }
+
+    #[test]
+    fn branches_right_after_a_compare_go_as_the_cr_bits() {
+        // `cmp`/`cmpl` (words and doublewords, into cr0 and cr7), then `bc`
+        // on its LT, GT, EQ and SO bits, true and false, with and without
+        // a CTR decrement: compiled as one comparison of the operands
+        // (see `branch_on_compare`); the taken branch lands at 0x100c.
+        use crate::arch::Arch;
+        use crate::engine::EngineKind;
+        use crate::testing::Harness;
+        let values: [u64; 8] =
+            [0, 1, 0x7fff_ffff, 0x8000_0000, 0xffff_ffff, 0x1_0000_0000, 1 << 63, u64::MAX];
+        for kind in [EngineKind::Interp, EngineKind::Jit] {
+            for (signed, l, field) in [(true, 0, 0), (false, 0, 7), (true, 1, 7), (false, 1, 0)] {
+                let xo = if signed { 0 } else { 32 };
+                let cmp: u32 = 31 << 26 | field << 23 | l << 21 | 1 << 16 | 2 << 11 | xo << 1;
+                // BO: 12 = bit true, 4 = bit false, 8 = decrement CTR, bit true.
+                for (bo, ctr) in [(12u32, 0u64), (4, 0), (8, 5), (8, 1)] {
+                    for bit in 0..4u32 {
+                        let bc = 16 << 26 | bo << 21 | (field * 4 + bit) << 16 | 8;
+                        for &a in &values {
+                            for &b in &values {
+                                let (x, y) = match (l, signed) {
+                                    (1, true) => ((a as i64) as i128, (b as i64) as i128),
+                                    (1, false) => (a as i128, b as i128),
+                                    (_, true) => ((a as i32) as i128, (b as i32) as i128),
+                                    (_, false) => ((a as u32) as i128, (b as u32) as i128),
+                                };
+                                // SO is clear: XER[SO] starts at 0.
+                                let set = [x < y, x > y, x == y, false][bit as usize];
+                                let ctr_ok = bo & 4 != 0 || ctr != 1;
+                                let taken = ctr_ok && set == (bo & 8 != 0);
+                                let mut h = Harness::with_block_limit(Arch::Powerpc64, 0, kind, 2);
+                                let code: Vec<u8> =
+                                    [cmp, bc].iter().flat_map(|w| w.to_be_bytes()).collect();
+                                h.map_code(0x1000, &code);
+                                h.set_reg("r1", a);
+                                h.set_reg("r2", b);
+                                h.set_reg("ctr", ctr);
+                                h.step(2);
+                                assert_eq!(
+                                    h.pc(),
+                                    if taken { 0x100c } else { 0x1008 },
+                                    "{kind:?} signed={signed} l={l} cr{field} bo={bo} ctr={ctr} \
+                                     bit={bit} a={a:#x} b={b:#x}"
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 
     #[test]

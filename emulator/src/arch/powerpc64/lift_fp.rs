@@ -44,7 +44,8 @@
 //! single-precision operands compilers give it.
 
 use super::decode::{FpBinOp, FpMoveOp, FpRoundOp, Insn, Opcode};
-use super::regs::{self, cr};
+use super::lift::set_cr_field;
+use super::regs;
 use crate::ir::float::{
     FLUSH_RESULTS, FpFormat, FpInsn, FpOp, FpRules, IntNan, NanEncoding, NanPropagation,
     RoundingMode, Tininess, flags,
@@ -455,7 +456,7 @@ impl FpLifter<'_> {
         if rc {
             let f = self.b.get(regs::FPSCR);
             let v = self.b.bini(BinOp::ShrU, f, 28);
-            self.b.set(cr(1), v);
+            set_cr_field(self.b, 1, v);
         }
     }
 
@@ -784,7 +785,7 @@ impl FpLifter<'_> {
                 let f = self.b.get(regs::FPSCR);
                 let field = self.b.bini(BinOp::ShrU, f, shift);
                 let field = self.b.andi(field, 0xf);
-                self.b.set(cr(i.rt as u32), field);
+                set_cr_field(self.b, i.rt as u32, field);
                 let clear = (0xfu64 << shift)
                     & (fpscr::FX | fpscr::OX | fpscr::UX | fpscr::ZX | fpscr::XX | fpscr::VX_ALL);
                 if clear != 0 {
@@ -1018,7 +1019,7 @@ impl FpLifter<'_> {
         let a = self.fpr(i.ra);
         let c = self.fpr(i.rb);
         let (bits, un) = self.relation(a, c);
-        self.b.set(cr(i.rt as u32), bits);
+        set_cr_field(self.b, i.rt as u32, bits);
         // Invalid causes: VXSNAN for a signaling NaN; fcmpo adds VXVC for
         // any NaN (for a signaling one only while VE is clear).
         let snan = self.vxsnan(&[a, c]);
