@@ -6,8 +6,9 @@
 //!   reachable from it by direct jumps that ran often enough themselves
 //!   (up to [`MAX_REGION_BLOCKS`]) are compiled into one function by
 //!   `lower`, so hot loops stay in native code and paths that never ran
-//!   cost no compile time. Every block is compiled once: a region can be entered at any of
-//!   its blocks, and regions reach each other by chaining.
+//!   cost no compile time. Every block is compiled once: a region can be
+//!   entered at any of its blocks, and regions reach each other by
+//!   chaining.
 //! - Dispatch: a direct-mapped table of block pcs ([`runtime::FastEntry`])
 //!   in front of the map of compiled blocks. Compiled code leaving for a
 //!   pc in that table tail-calls the function there, so hot paths that span

@@ -128,10 +128,6 @@ impl Lifter<'_> {
         CompareNote { a, b: c, tag: bf << 1 | u8::from(signed) }.remember(self.b);
     }
 
-    fn set_cr(&mut self, n: u32, v: Temp) {
-        set_cr_field(self.b, n, v);
-    }
-
     /// Whether CR bit `bi` is `want`, as one comparison of the operands of
     /// the compare that set its field earlier in this block, if one did
     /// and the bit is LT, GT or EQ (SO is XER's copy).
@@ -320,7 +316,7 @@ impl Lifter<'_> {
             Opcode::CrLogic(op) => self.cr_logic(i, op),
             Opcode::Mcrf => {
                 let v = self.b.get(cr(i.ra as u32));
-                self.set_cr(i.rt as u32, v);
+                set_cr_field(self.b, i.rt as u32, v);
             }
             Opcode::Mfcr => {
                 let mut acc = self.b.get(cr(7));
@@ -349,7 +345,7 @@ impl Lifter<'_> {
                     if fxm & (0x80 >> n) != 0 {
                         let f = self.bini(BinOp::ShrU, s, 4 * (7 - n) as u64);
                         let f = self.b.andi(f, 0xf);
-                        self.set_cr(n, f);
+                        set_cr_field(self.b, n, f);
                     }
                 }
             }
@@ -457,17 +453,15 @@ impl Lifter<'_> {
         };
         let cond_ok = if bo & 0x10 == 0 {
             // BO[1] is the value the bit must have.
-            if let Some(t) = self.branch_on_compare(bi, bo & 0x08 != 0) {
-                return match ctr_ok {
-                    Some(ctr_ok) => Some(self.b.and(ctr_ok, t)),
-                    None => Some(t),
-                };
-            }
-            let f = self.b.get(cr(bi as u32 >> 2));
-            let bit = self.b.andi(f, 8 >> (bi & 3));
-            // BO[1] is the value the bit must have.
-            let op = if bo & 0x08 != 0 { BinOp::Ne } else { BinOp::Eq };
-            Some(self.bini(op, bit, 0))
+            let want = bo & 0x08 != 0;
+            Some(match self.branch_on_compare(bi, want) {
+                Some(t) => t,
+                None => {
+                    let f = self.b.get(cr(bi as u32 >> 2));
+                    let bit = self.b.andi(f, 8 >> (bi & 3));
+                    self.bini(if want { BinOp::Ne } else { BinOp::Eq }, bit, 0)
+                }
+            })
         } else {
             None
         };
@@ -966,7 +960,7 @@ impl Lifter<'_> {
         let keep = self.b.andi(old, !(1u64 << shift) & 0xf);
         let bit = self.bini(BinOp::Shl, v, shift);
         let new = self.bin(BinOp::Or, keep, bit);
-        self.set_cr(field, new);
+        set_cr_field(self.b, field, new);
     }
 
     fn read_spr(&mut self, spr: u16) -> Temp {
@@ -1081,11 +1075,11 @@ impl Lifter<'_> {
         self.b.branch_if(changed, fail);
         self.b.store(ea, value, w, BE);
         let ok = self.bini(BinOp::Or, so, CR_EQ);
-        self.set_cr(0, ok);
+        set_cr_field(self.b, 0, ok);
         let always = self.b.konst(1);
         self.b.branch_if(always, done);
         self.b.place(fail);
-        self.set_cr(0, so);
+        set_cr_field(self.b, 0, so);
         self.b.place(done);
         self.b.set_const(regs::RESERVATION, regs::NO_RESERVATION);
     }

@@ -196,13 +196,7 @@ fn sys_mmap(c: &mut Ctx, offset: u64) -> R {
         shared: flags & abi::MAP_SHARED != 0,
     };
     c.p.mem.map_backed(at, len_pages, perms, backing).map_err(map_errno)?;
-    // The mapping holds a copy of the file's bytes, read straight into
-    // it; the pages past the end of the file read as zeros.
-    let n = len.min(MAX_FILE_MAP) as usize;
-    let object = &mut *f.borrow_mut().object;
-    c.p.mem
-        .fill_debug(at, n, |bytes| pread_all(object, bytes, offset))
-        .map_err(|_| Errno::EFAULT)??;
+    read_mapped_file(&mut c.p.mem, at, len, &mut *f.borrow_mut().object, offset)?;
     Ok(at)
 }
 
@@ -257,6 +251,20 @@ fn sys_msync(c: &mut Ctx) -> R {
     Ok(0)
 }
 
+/// Give the private file mapping at `addr` (`len` bytes) its copy of the
+/// file's bytes from `offset`, read straight into guest memory; the pages
+/// past the end of the file keep their zeros.
+fn read_mapped_file(
+    mem: &mut crate::mem::AddressSpace,
+    addr: u64,
+    len: u64,
+    object: &mut dyn crate::linux::FileObject,
+    offset: u64,
+) -> Result<usize, Errno> {
+    let n = len.min(MAX_FILE_MAP) as usize;
+    mem.fill_debug(addr, n, |bytes| pread_all(object, bytes, offset)).map_err(|_| Errno::EFAULT)?
+}
+
 /// Read from `offset` until `buf` is full or the file ends; the count.
 fn pread_all(
     object: &mut dyn crate::linux::FileObject,
@@ -289,10 +297,9 @@ fn refill(fs: &mut dyn FileSystem, c_mem: &mut crate::mem::AddressSpace, addr: u
     if let Backing::File { path, offset, .. } = backing
         && let Ok(mut obj) = fs.open(&path, OpenFlags::default(), 0)
     {
-        let n = len.min(MAX_FILE_MAP) as usize;
-        let done = c_mem.fill_debug(addr, n, |bytes| pread_all(&mut *obj, bytes, offset));
+        let done = read_mapped_file(c_mem, addr, len, &mut *obj, offset);
         obj.close();
-        done.map_err(|_| Errno::EFAULT)??;
+        done?;
     }
     Ok(0)
 }
