@@ -8,9 +8,9 @@
 mod machine_support;
 
 use bohr_emu::arch::Arch;
+use bohr_emu::engine::set_sharing;
 use bohr_emu::engine::{EngineKind, StopReason};
 use bohr_emu::ir::TrapKind;
-use bohr_emu::jit::set_code_sharing;
 use bohr_emu::machine::{MachineConfig, WritePath};
 use bohr_emu::testing::Harness;
 use machine_support::*;
@@ -33,7 +33,7 @@ fn li_addi(imm: u32) -> (u64, u64) {
 
 #[test]
 fn other_code_at_the_same_address_is_never_served_from_the_shared_cache() {
-    set_code_sharing(true);
+    set_sharing(true);
     assert_eq!(li_addi(41), (42, 0), "compiled");
     // Another "process" with other bytes at CODE: a cache keyed by address
     // would return 42.
@@ -44,7 +44,7 @@ fn other_code_at_the_same_address_is_never_served_from_the_shared_cache() {
 
 #[test]
 fn without_sharing_every_engine_compiles() {
-    set_code_sharing(false);
+    set_sharing(false);
     assert_eq!(li_addi(41), (42, 0));
     assert_eq!(li_addi(41), (42, 0));
 }
@@ -79,11 +79,11 @@ fn view(o: &bohr_emu::machine::Outcome) -> String {
 fn cells_give_the_same_outcome_with_and_without_sharing() {
     for arch in [Arch::Riscv64, Arch::Mipseb] {
         let cfg = small(arch);
-        set_code_sharing(false);
+        set_sharing(false);
         let alone = run(&cfg, SCRIPT);
         assert_eq!(alone.exit_code, 0, "{arch:?}\n{}", guest_view(&alone));
         assert_eq!(alone.stats.regions_shared, 0, "{arch:?}");
-        set_code_sharing(true);
+        set_sharing(true);
         // The first shared cell already shares between its processes, the
         // second finds the first one's code too (the smc function at the
         // same address in both).

@@ -10,11 +10,39 @@ mod cache;
 mod translate;
 
 pub use cache::BlockCache;
-pub use translate::{translate, translate_instrumented};
+pub use translate::{Witness, translate, translate_instrumented, translate_witnessed};
+
+use std::cell::Cell;
 
 use crate::cpu::CpuState;
 use crate::ir::TrapKind;
 use crate::mem::{AddressSpace, MemFault};
+
+thread_local! {
+    /// Whether the engines of this thread share translations and compiled
+    /// code (see [`set_sharing`]); unset: [`sharing_default`].
+    static SHARING: Cell<Option<bool>> = const { Cell::new(None) };
+}
+
+/// Whether engines of this thread share work with the thread's other
+/// engines from now on (the default), or each lift and compile alone.
+/// Sharing changes when work is done, never its result: a measuring and
+/// testing aid.
+pub fn set_sharing(on: bool) {
+    SHARING.with(|s| s.set(Some(on)));
+}
+
+/// Whether this thread's engines share work (see [`set_sharing`]).
+pub fn sharing() -> bool {
+    SHARING.with(|s| s.get()).unwrap_or_else(sharing_default)
+}
+
+/// Sharing is on unless the environment sets `BOHR_JIT_SHARE=0` (a
+/// measuring aid, read once: nothing guest-visible depends on it).
+fn sharing_default() -> bool {
+    static DEFAULT: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *DEFAULT.get_or_init(|| std::env::var_os("BOHR_JIT_SHARE").is_none_or(|v| v != "0"))
+}
 
 /// Default cap on instructions per block.
 pub const DEFAULT_MAX_BLOCK_INSNS: u32 = 64;

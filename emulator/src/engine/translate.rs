@@ -113,6 +113,19 @@ fn insert_hooks(block: &mut Block, placement: &Placement) {
     block.ops = out;
 }
 
+/// The guest bytes a block was lifted from: `[lo, lo + len)` in fetch
+/// addresses, the word before the block (when `begin_block` saw it) and
+/// every byte handed to `lift_insn`. Lifting is a function of the
+/// frontend, the pc, the instruction limit and these bytes alone, so the
+/// same bytes fetchable at the same place elsewhere lift to the same block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Witness {
+    /// First byte (a fetch address).
+    pub lo: u64,
+    /// Number of bytes.
+    pub len: usize,
+}
+
 /// Lift the block at `pc` (no instrumentation).
 fn lift_block(
     frontend: &dyn Frontend,
@@ -120,6 +133,20 @@ fn lift_block(
     pc: u64,
     max_insns: u32,
 ) -> Result<Block, MemFault> {
+    translate_witnessed(frontend, mem, pc, max_insns).map(|(b, _)| b)
+}
+
+/// Translate the block at `pc` without instrumentation, with the bytes it
+/// depends on. The witness is `None` when a fetch came up short (an
+/// instruction's bytes ran into memory that cannot be executed): the
+/// block then depends on where that memory ends, which its bytes do not
+/// show.
+pub fn translate_witnessed(
+    frontend: &dyn Frontend,
+    mem: &AddressSpace,
+    pc: u64,
+    max_insns: u32,
+) -> Result<(Block, Option<Witness>), MemFault> {
     let max_insns = max_insns.max(1);
     let at = frontend.fetch_addr(pc);
     let page_end = (at & PAGE_MASK).wrapping_add(PAGE_SIZE);
@@ -132,10 +159,16 @@ fn lift_block(
     let n = if at & !PAGE_MASK >= 4 { mem.fetch(at - 4, &mut before) } else { 0 };
     let n = if n == 4 { 4 } else { 0 };
     frontend.begin_block(pc, &before[..n], &mut b);
+    let lo = at - n as u64;
+    let mut hi = at;
+    let mut short = false;
     loop {
         let cur = b.end_pc();
         let mut buf = [0u8; 16];
-        let n = mem.fetch(frontend.fetch_addr(cur), &mut buf[..max_len]);
+        let from = frontend.fetch_addr(cur);
+        let n = mem.fetch(from, &mut buf[..max_len]);
+        short |= n < max_len;
+        hi = hi.max(from.wrapping_add(n as u64));
         if n == 0 {
             if b.insn_count() == 0 {
                 return Err(MemFault {
@@ -159,5 +192,6 @@ fn lift_block(
             break;
         }
     }
-    Ok(b.finish())
+    let witness = (!short && hi > lo).then(|| Witness { lo, len: (hi - lo) as usize });
+    Ok((b.finish(), witness))
 }

@@ -10,6 +10,7 @@
 //! boundary, and the dispatch loop applies it.
 
 use std::cell::RefCell;
+use std::rc::Rc;
 
 use crate::arch::Frontend;
 use crate::cpu::CpuState;
@@ -17,6 +18,8 @@ use crate::engine::{BlockCache, Engine, EngineStats, StopReason, translate_instr
 use crate::ir::{Block, Counter, Endian, Exit, Op, Width, eval_bin, eval_un};
 use crate::mem::{AddressSpace, PAGE_SHIFT};
 use crate::plugin::{Access, EnginePlugins, PluginHandle, PluginHost, run_hook};
+
+mod shared;
 
 /// A block ready for interpretation: label positions resolved.
 #[derive(Debug)]
@@ -225,7 +228,7 @@ pub fn exec_block(
 /// The interpreter engine for one process.
 pub struct Interpreter {
     frontend: &'static dyn Frontend,
-    cache: BlockCache<Prepared>,
+    cache: BlockCache<Rc<Prepared>>,
     max_block_insns: u32,
     temps: Vec<u64>,
     stats: EngineStats,
@@ -259,34 +262,40 @@ pub fn apply_code_writes<T>(mem: &mut AddressSpace, cache: &mut BlockCache<T>) -
     n
 }
 
-/// Look up the block at `cpu.pc`, translating it on a miss (instrumented
-/// by `plugins`, if any). Shared by the engines through `make`, which
-/// turns a fresh IR block into the cache's payload.
-#[allow(clippy::too_many_arguments)]
-pub fn lookup_or_translate<'c, T>(
+/// Look up the block at `pc`, translating it on a miss (instrumented by
+/// `plugins`, if any; without plugins, through the thread's shared
+/// translations). Shared by the engines.
+pub fn lookup_or_translate<'c>(
     frontend: &dyn Frontend,
-    cache: &'c mut BlockCache<T>,
+    cache: &'c mut BlockCache<Rc<Prepared>>,
     mem: &mut AddressSpace,
     pc: u64,
     max_block_insns: u32,
     stats: &mut EngineStats,
     plugins: Option<&RefCell<PluginHost>>,
-    make: impl FnOnce(Block) -> T,
-) -> Result<&'c mut T, crate::mem::MemFault> {
+) -> Result<&'c Rc<Prepared>, crate::mem::MemFault> {
     if cache.get(pc).is_some() {
         stats.cache_hits += 1;
     } else {
         stats.cache_misses += 1;
-        let block = translate_instrumented(frontend, mem, pc, max_block_insns, plugins)?;
+        let prepared = match plugins {
+            None => shared::translate(frontend, mem, pc, max_block_insns)?,
+            Some(_) => Rc::new(Prepared::new(translate_instrumented(
+                frontend,
+                mem,
+                pc,
+                max_block_insns,
+                plugins,
+            )?)),
+        };
         stats.blocks_translated += 1;
-        let (first, last) = block.page_span(PAGE_SHIFT);
+        let (first, last) = prepared.block.page_span(PAGE_SHIFT);
         for pn in first..=last {
             mem.mark_code(pn);
         }
-        let len = block.byte_len;
-        cache.insert(pc, len, make(block));
+        cache.insert(pc, prepared.block.byte_len, prepared);
     }
-    Ok(cache.get_mut(pc).expect("inserted or present above"))
+    Ok(cache.get(pc).expect("inserted or present above"))
 }
 
 impl Engine for Interpreter {
@@ -312,7 +321,6 @@ impl Engine for Interpreter {
                 self.max_block_insns,
                 &mut self.stats,
                 plugins,
-                Prepared::new,
             ) {
                 Ok(p) => p,
                 Err(f) => return StopReason::Fault(f),

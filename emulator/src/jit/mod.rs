@@ -34,7 +34,8 @@
 //!   block translation, tiering, instruction counts and every
 //!   guest-visible effect are those of an unshared engine. Engines with
 //!   plugins (instrumented IR whose hooks reach their own host) keep a
-//!   private cache. [`set_code_sharing`] turns sharing off for a thread.
+//!   private cache. [`crate::engine::set_sharing`] turns sharing off for a
+//!   thread.
 //! - `JITModule` cannot free single functions, so dropped regions leak
 //!   their code until the whole cache is flushed (past
 //!   [`MAX_COMPILED_REGIONS`], or a private cache on [`Jit::flush`]); a
@@ -50,7 +51,7 @@ mod fault;
 mod lower;
 pub mod runtime;
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::time::Instant;
@@ -238,28 +239,10 @@ fn perf_map_note(ptr: *const u8, len: usize, pc: u64, code: bool) {
 }
 
 thread_local! {
-    /// Whether the engines this thread creates share code (see
-    /// [`set_code_sharing`]); unset: [`sharing_default`].
-    static SHARING: Cell<Option<bool>> = const { Cell::new(None) };
     /// The thread's shared code caches, one per [`CacheKey`]. They live as
     /// long as the thread, so the cells a runner thread runs one after the
     /// other share them too.
     static CACHES: RefCell<Vec<Rc<RefCell<CodeCache>>>> = const { RefCell::new(Vec::new()) };
-}
-
-/// Whether JIT engines created from now on by this thread share compiled
-/// code with the thread's other engines (the default) or each compile
-/// their own. Either way every run gives the same results; this only
-/// changes how often Cranelift runs.
-pub fn set_code_sharing(on: bool) {
-    SHARING.with(|s| s.set(Some(on)));
-}
-
-/// Sharing is on unless the environment sets `BOHR_JIT_SHARE=0` (a
-/// measuring aid, read once: nothing guest-visible depends on it).
-fn sharing_default() -> bool {
-    static DEFAULT: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *DEFAULT.get_or_init(|| std::env::var_os("BOHR_JIT_SHARE").is_none_or(|v| v != "0"))
 }
 
 /// The thread's shared cache for `key`, created on first use.
@@ -481,7 +464,7 @@ pub struct Jit {
     /// The cache's generation that `entries` and `fast` point into.
     seen_generation: u64,
     /// IR blocks, also used to interpret cold code.
-    blocks: BlockCache<Prepared>,
+    blocks: BlockCache<Rc<Prepared>>,
     /// Compiled block pc → entry of the function holding it.
     entries: FxHashMap<u64, usize>,
     /// Regions by id; `None` once dropped.
@@ -513,7 +496,7 @@ impl Jit {
             regalloc: config.regalloc,
             direct_memory: config.direct_memory,
         };
-        let shared = SHARING.with(|s| s.get()).unwrap_or_else(sharing_default);
+        let shared = crate::engine::sharing();
         let code =
             if shared { shared_cache(&key) } else { Rc::new(RefCell::new(CodeCache::new(key))) };
         let seen_generation = code.borrow().generation;
@@ -605,7 +588,6 @@ impl Jit {
                 self.max_block_insns,
                 &mut self.stats,
                 self.plugins.host(),
-                Prepared::new,
             ) {
                 Ok(p) => &p.block,
                 // The entry must translate; successors that cannot are left
@@ -744,7 +726,6 @@ impl Jit {
             self.max_block_insns,
             &mut self.stats,
             self.plugins.host(),
-            Prepared::new,
         ) {
             Ok(p) => p,
             Err(f) => return Some(StopReason::Fault(f)),
