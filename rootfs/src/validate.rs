@@ -36,18 +36,46 @@ impl ImageSet {
     }
 }
 
-/// Opens each distinct path once, in path order. Returns all images, or
-/// every error (in path order) if any image is bad.
+/// Opens each distinct path once, several at a time (decompressing an
+/// image is the long part, and images are independent). Returns all
+/// images, or every error (in path order) if any image is bad.
 pub fn validate<P: AsRef<Path>>(
     paths: impl IntoIterator<Item = P>,
     limits: Limits,
 ) -> Result<ImageSet, Vec<RootfsError>> {
-    let distinct: std::collections::BTreeSet<PathBuf> =
-        paths.into_iter().map(|p| p.as_ref().to_path_buf()).collect();
+    let distinct: Vec<PathBuf> = paths
+        .into_iter()
+        .map(|p| p.as_ref().to_path_buf())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(distinct.len());
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let open_some = || {
+        let mut done = Vec::new();
+        loop {
+            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some(path) = distinct.get(i) else { return done };
+            done.push((i, Image::open_with_limits(path, limits)));
+        }
+    };
+    let mut opened: Vec<(usize, Result<Image, RootfsError>)> = if workers <= 1 {
+        open_some()
+    } else {
+        std::thread::scope(|s| {
+            let handles: Vec<_> = (0..workers).map(|_| s.spawn(open_some)).collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                .collect()
+        })
+    };
+    // Back in path order, whichever worker opened what.
+    opened.sort_by_key(|(i, _)| *i);
     let mut images = BTreeMap::new();
     let mut errors = Vec::new();
-    for path in distinct {
-        match Image::open_with_limits(&path, limits) {
+    for (path, (_, result)) in distinct.into_iter().zip(opened) {
+        match result {
             Ok(image) => {
                 images.insert(path, image);
             }
