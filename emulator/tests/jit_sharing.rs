@@ -42,6 +42,55 @@ fn other_code_at_the_same_address_is_never_served_from_the_shared_cache() {
     assert_eq!(li_addi(41), (42, 1), "the same bytes share the code");
 }
 
+/// `li a0, 0; li a1, 100; loop: addi a0, a0, 3; addi a1, a1, -1;
+/// bnez a1, loop; ebreak` at CODE.
+const LOOP: [u32; 6] =
+    [0x0000_0513, 0x0640_0593, 0x0035_0513, 0xfff5_8593, 0xfe05_9ce3, 0x0010_0073];
+
+/// Run LOOP for at most `fuel` instructions on a fresh JIT with
+/// `threshold`; returns a0, the instructions retired and the engine's
+/// statistics.
+fn run_loop(threshold: u32, fuel: u64) -> (u64, u64, bohr_emu::engine::EngineStats, StopReason) {
+    let config = bohr_emu::jit::JitConfig { threshold, ..Default::default() };
+    let mut h = Harness::with_jit(Arch::Riscv64, config);
+    let code: Vec<u8> = LOOP.iter().flat_map(|w| w.to_le_bytes()).collect();
+    h.map_code(CODE, &code);
+    let stop = h.step(fuel);
+    (h.reg("a0"), h.icount(), h.stats(), stop)
+}
+
+#[test]
+fn cold_blocks_run_code_another_engine_compiled_without_tiering_up() {
+    set_sharing(true);
+    // Compiled at once by a first engine...
+    let (a0, n, _, stop) = run_loop(0, 1000);
+    assert_eq!((a0, n, stop), (300, 302, StopReason::Trap(TrapKind::Breakpoint)));
+    // ... and run, one block at a time, by one that never tiers up: the
+    // same result, nothing compiled by it, every loop block in native code.
+    let (a0, n, st, stop) = run_loop(u32::MAX, 1000);
+    assert_eq!((a0, n, stop), (300, 302, StopReason::Trap(TrapKind::Breakpoint)));
+    assert_eq!(st.blocks_compiled, 0);
+    assert!(st.insns_run_compiled >= 300, "{st:?}");
+    // Fuel still ends a run at an exact instruction inside borrowed code.
+    for fuel in [1, 2, 3, 4, 5, 6, 7, 50, 101] {
+        let (a0, n, _, stop) = run_loop(u32::MAX, fuel);
+        // Every third instruction is the `addi a0, a0, 3`.
+        let expect = 3 * (fuel / 3);
+        assert_eq!((n, stop), (fuel, StopReason::FuelExhausted), "fuel {fuel}");
+        assert_eq!(a0, expect, "fuel {fuel}");
+    }
+    // Without sharing, the cold engine interprets everything; it looks up
+    // and translates exactly the blocks the borrowing one did, because
+    // borrowed code runs one block per dispatch.
+    set_sharing(false);
+    let (a0, _, alone, _) = run_loop(u32::MAX, 1000);
+    assert_eq!((a0, alone.insns_run_compiled), (300, 0));
+    assert_eq!(
+        (alone.blocks_translated, alone.cache_hits, alone.cache_misses),
+        (st.blocks_translated, st.cache_hits, st.cache_misses)
+    );
+}
+
 #[test]
 fn without_sharing_every_engine_compiles() {
     set_sharing(false);

@@ -157,6 +157,14 @@ struct SharedRegion {
     entry: usize,
 }
 
+/// One block of a shared region: the IR it was compiled from and the
+/// entry of the function holding it.
+struct SharedBlock {
+    block: Rc<Prepared>,
+    direct: Option<lower::Direct>,
+    entry: usize,
+}
+
 /// Compiled code and everything it has built in: the Cranelift module, its
 /// fixed functions, the `JitCtx` compiled code addresses, the trap table,
 /// the direct accesses the fault handler answers for. Shared by the
@@ -184,6 +192,9 @@ struct CodeCache {
     run_ctx: Box<JitCtx>,
     /// Regions by their first block's pc, for reuse (shared caches only).
     by_root: FxHashMap<u64, Vec<SharedRegion>>,
+    /// Every block of those regions by its pc, for engines that run the
+    /// block while it is still cold for them (see [`Jit::borrow_block`]).
+    by_block: FxHashMap<u64, Vec<SharedBlock>>,
     /// Profiling aids, from the environment once: `BOHR_JIT_DUMP` prints
     /// each function's IR and machine code, `BOHR_PERF_MAP` writes a perf
     /// map (and with `code`, each region's bytes; see `perf_map_note`).
@@ -276,6 +287,7 @@ impl CodeCache {
             activation: Activation::new(),
             run_ctx: Box::new(JitCtx::idle()),
             by_root: FxHashMap::default(),
+            by_block: FxHashMap::default(),
             dump: std::env::var_os("BOHR_JIT_DUMP").is_some(),
             perf_map: std::env::var_os("BOHR_PERF_MAP").is_some(),
             perf_code: std::env::var_os("BOHR_PERF_MAP").is_some_and(|v| v == "code"),
@@ -289,6 +301,7 @@ impl CodeCache {
         self.traps.clear();
         self.stubs = None;
         self.by_root.clear();
+        self.by_block.clear();
         if let Some(old) = self.module.take() {
             // SAFETY: no compiled code is running (we are in an engine, not
             // under a region), and every engine drops its pointers into the
@@ -475,6 +488,10 @@ pub struct Jit {
     fast: Vec<FastEntry>,
     /// Executions of cold blocks, for tiering.
     heat: FxHashMap<u64, u32>,
+    /// Cold block pc → the shared function that runs it, as found by
+    /// [`Jit::borrow_block`]: `None` with the cache's compile count when
+    /// nothing was found, to look again once more code is compiled.
+    borrowed: FxHashMap<u64, (Option<usize>, usize)>,
     /// Number of times this engine dropped all its compiled code.
     pub generation: u64,
     temps: Vec<u64>,
@@ -513,6 +530,7 @@ impl Jit {
             region_pages: BTreeMap::new(),
             fast: vec![FastEntry::EMPTY; 1 << FAST_TABLE_BITS],
             heat: FxHashMap::default(),
+            borrowed: FxHashMap::default(),
             generation: 0,
             temps: Vec::new(),
             bound_space: None,
@@ -528,6 +546,7 @@ impl Jit {
         self.region_pages.clear();
         self.fast.fill(FastEntry::EMPTY);
         self.heat.clear();
+        self.borrowed.clear();
         self.generation += 1;
     }
 
@@ -563,6 +582,7 @@ impl Jit {
         self.stats.blocks_invalidated += dropped;
         self.fast.fill(FastEntry::EMPTY);
         self.heat.clear();
+        self.borrowed.clear();
     }
 
     /// Collect the region rooted at `pc`: the entry block and blocks
@@ -634,10 +654,7 @@ impl Jit {
         let started = Instant::now();
         let blocks: Vec<Block> =
             pcs.iter().filter_map(|p| self.blocks.get(*p).map(|pr| pr.block.clone())).collect();
-        let direct = self.config.direct_memory.then(|| lower::Direct {
-            span: mem.direct_span(),
-            words: mem.layout().user_end <= 1 << 32,
-        });
+        let direct = self.direct(mem);
         let entry = {
             let mut code = self.code.borrow_mut();
             match self.shared.then(|| code.find(&blocks, direct)).flatten() {
@@ -651,6 +668,12 @@ impl Jit {
                     }
                     let entry = code.compile(self.frontend, &blocks, direct, pc);
                     if self.shared {
+                        for p in &pcs {
+                            if let Some(block) = self.blocks.get(*p) {
+                                let shared = SharedBlock { block: block.clone(), direct, entry };
+                                code.by_block.entry(*p).or_default().push(shared);
+                            }
+                        }
                         let shared = SharedRegion { blocks: blocks.clone(), direct, entry };
                         code.by_root.entry(pc).or_default().push(shared);
                     }
@@ -684,6 +707,45 @@ impl Jit {
         Ok(entry)
     }
 
+    /// The shape of the direct mapping compiled code for `mem` assumes.
+    fn direct(&self, mem: &AddressSpace) -> Option<lower::Direct> {
+        self.config.direct_memory.then(|| lower::Direct {
+            span: mem.direct_span(),
+            words: mem.layout().user_end <= 1 << 32,
+        })
+    }
+
+    /// A function of the shared cache that another engine compiled from
+    /// exactly `block`, to run it while it is still cold here. The caller
+    /// runs it for that one block (its fuel is the block's instructions),
+    /// so this engine still looks up, counts and heats every block it
+    /// runs as the interpreter would have, and tiers up at the same
+    /// points: only how a cold block executes changes, not what it does.
+    fn borrow_block(&mut self, mem: &AddressSpace, block: &Rc<Prepared>) -> Option<usize> {
+        if !self.shared {
+            return None;
+        }
+        let pc = block.block.pc;
+        let code = self.code.borrow();
+        if let Some(&(found, at)) = self.borrowed.get(&pc)
+            && (found.is_some() || at == code.compiled)
+        {
+            return found;
+        }
+        let direct = self.direct(mem);
+        let found = code.by_block.get(&pc).and_then(|candidates| {
+            candidates
+                .iter()
+                .find(|c| {
+                    c.direct == direct
+                        && (Rc::ptr_eq(&c.block, block) || c.block.block == block.block)
+                })
+                .map(|c| c.entry)
+        });
+        self.borrowed.insert(pc, (found, code.compiled));
+        found
+    }
+
     /// The compiled function holding block `pc`, if any.
     fn region_at(&mut self, pc: u64) -> Option<usize> {
         let i = fast_index(pc);
@@ -711,6 +773,20 @@ impl Jit {
         self.interpret(cpu, mem, fuel)
     }
 
+    /// The IR block at `pc`, translated on a miss.
+    fn lookup(&mut self, mem: &mut AddressSpace, pc: u64) -> Result<Rc<Prepared>, MemFault> {
+        lookup_or_translate(
+            self.frontend,
+            &mut self.blocks,
+            mem,
+            pc,
+            self.max_block_insns,
+            &mut self.stats,
+            self.plugins.host(),
+        )
+        .cloned()
+    }
+
     /// Interpret the block at `cpu.pc`.
     fn interpret(
         &mut self,
@@ -718,18 +794,20 @@ impl Jit {
         mem: &mut AddressSpace,
         fuel: u64,
     ) -> Option<StopReason> {
-        let p = match lookup_or_translate(
-            self.frontend,
-            &mut self.blocks,
-            mem,
-            cpu.pc,
-            self.max_block_insns,
-            &mut self.stats,
-            self.plugins.host(),
-        ) {
-            Ok(p) => p,
-            Err(f) => return Some(StopReason::Fault(f)),
-        };
+        match self.lookup(mem, cpu.pc) {
+            Ok(p) => self.exec_prepared(&p, cpu, mem, fuel),
+            Err(f) => Some(StopReason::Fault(f)),
+        }
+    }
+
+    /// Interpret block `p`, which starts at `cpu.pc`.
+    fn exec_prepared(
+        &mut self,
+        p: &Prepared,
+        cpu: &mut CpuState,
+        mem: &mut AddressSpace,
+        fuel: u64,
+    ) -> Option<StopReason> {
         let exit = exec_block(p, cpu, mem, fuel, &mut self.temps, self.plugins.host());
         self.plugins.after_block();
         match exit {
@@ -763,27 +841,36 @@ impl Engine for Jit {
                 self.flush();
             }
             let pc = cpu.pc;
-            let entry = match self.region_at(pc) {
-                Some(e) => Some(e),
+            // The fuel compiled code gets: all that is left, or one cold
+            // block's worth for a borrowed function (see `borrow_block`).
+            let (entry, run_fuel, borrowed) = match self.region_at(pc) {
+                Some(e) => (e, left, false),
                 None => {
                     let heat = self.heat.entry(pc).or_insert(0);
                     *heat += 1;
                     if *heat > self.config.threshold {
                         self.heat.remove(&pc);
                         match self.compile_region(mem, pc) {
-                            Ok(e) => Some(e),
+                            Ok(e) => (e, left, false),
                             Err(f) => return StopReason::Fault(f),
                         }
                     } else {
-                        None
+                        let p = match self.lookup(mem, pc) {
+                            Ok(p) => p,
+                            Err(f) => return StopReason::Fault(f),
+                        };
+                        let n = u64::from(p.block.insn_count);
+                        match self.borrow_block(mem, &p) {
+                            Some(e) if n <= left => (e, n, true),
+                            _ => {
+                                if let Some(s) = self.exec_prepared(&p, cpu, mem, left) {
+                                    return s;
+                                }
+                                continue;
+                            }
+                        }
                     }
                 }
-            };
-            let Some(entry) = entry else {
-                if let Some(s) = self.interpret(cpu, mem, left) {
-                    return s;
-                }
-                continue;
             };
             let icount = cpu.icount;
             let (code, ctx_fuel, ctx_fault, trap, faulted) = {
@@ -791,7 +878,7 @@ impl Engine for Jit {
                 let cache = &mut *guard;
                 let tramp = cache.stubs().trampoline;
                 // In place: compiled code has the box's address built in.
-                *cache.run_ctx = JitCtx::new(mem, &self.fast, left);
+                *cache.run_ctx = JitCtx::new(mem, &self.fast, run_fuel);
                 cache.run_ctx.plugins = self.plugins.as_ptr();
                 // SAFETY: `tramp` and `entry` were compiled into the code
                 // cache's current module (`follow_cache` dropped entries into
@@ -852,6 +939,9 @@ impl Engine for Jit {
                     if let Some(s) = self.interpret_fresh(cpu, mem, left) {
                         return s;
                     }
+                }
+                EXIT_FUEL if borrowed && cpu.icount > icount => {
+                    // The borrowed block ran; the next goes through dispatch.
                 }
                 EXIT_FUEL => {
                     // Fewer instructions remain than the next block holds:

@@ -72,6 +72,11 @@ pub trait FileObject {
     fn delivers_via_write_path(&self) -> bool {
         false
     }
+    /// The file's bytes as host file pages that never change, for a
+    /// private mapping to map rather than copy (see `mem::FilePages`).
+    fn file_pages(&mut self) -> Option<std::sync::Arc<crate::mem::FilePages>> {
+        None
+    }
 }
 
 /// An open file description, shared by duplicated descriptors.

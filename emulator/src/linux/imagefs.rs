@@ -9,12 +9,16 @@
 //! behalf. Modes, link counts, device numbers and the image's timestamps
 //! are reported as stored.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
 use bohr_rootfs::{Follow, Image, InodeId, LookupError, NodeKind};
 
 use super::abi::FileStat;
 use super::errno::Errno;
 use super::file::DirEntry;
 use super::lower::{LowerFs, dt_kind};
+use crate::mem::FilePages;
 
 /// Device number every image inode reports (distinct from the host tree's).
 const IMAGE_DEV: u64 = 2;
@@ -35,6 +39,42 @@ fn errno(e: LookupError) -> Errno {
         LookupError::NotASymlink => Errno::EINVAL,
         LookupError::NotARegularFile => Errno::EINVAL,
     }
+}
+
+/// Bytes of image files kept as host file pages at most: past it, mapped
+/// files are copied as before. Bounds the host memory a long run keeps.
+const MAX_FILE_PAGES_BYTES: u64 = 1 << 30;
+
+/// Every image file mapped so far, as file pages, by the address of its
+/// bytes (the entry holds the bytes, so the address stays theirs): cells
+/// and threads of a run map one host file per image file.
+struct PagesRegistry {
+    by_bytes: HashMap<usize, (Arc<[u8]>, Arc<FilePages>)>,
+    held: u64,
+}
+
+static FILE_PAGES: Mutex<Option<PagesRegistry>> = Mutex::new(None);
+
+/// The file pages holding `bytes`, made on first use; `None` for an empty
+/// file, past [`MAX_FILE_PAGES_BYTES`], or when the host refuses.
+fn file_pages_of(bytes: &Arc<[u8]>) -> Option<Arc<FilePages>> {
+    if bytes.is_empty() {
+        return None;
+    }
+    let mut guard = FILE_PAGES.lock().unwrap_or_else(|e| e.into_inner());
+    let reg = guard.get_or_insert_with(|| PagesRegistry { by_bytes: HashMap::new(), held: 0 });
+    let key = bytes.as_ptr() as usize;
+    if let Some((_, pages)) = reg.by_bytes.get(&key) {
+        return Some(pages.clone());
+    }
+    let len = bytes.len() as u64;
+    if reg.held + len > MAX_FILE_PAGES_BYTES {
+        return None;
+    }
+    let pages = Arc::new(FilePages::new(bytes).ok()?);
+    reg.held += len;
+    reg.by_bytes.insert(key, (bytes.clone(), pages.clone()));
+    Some(pages)
 }
 
 /// Linux's `new_encode_dev`.
@@ -79,6 +119,11 @@ impl LowerFs for ImageFs {
         let n = buf.len().min(data.len() - start);
         buf[..n].copy_from_slice(&data[start..start + n]);
         Ok(n)
+    }
+
+    fn file_pages(&self, path: &[u8]) -> Option<Arc<FilePages>> {
+        // An image never changes: its files' bytes are fixed for the run.
+        file_pages_of(self.image.read_file(self.find(path).ok()?).ok()?)
     }
 
     fn readdir(&self, path: &[u8]) -> Result<Vec<DirEntry>, Errno> {

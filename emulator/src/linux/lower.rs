@@ -11,10 +11,12 @@
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use super::abi::{FileStat, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFREG};
 use super::errno::Errno;
 use super::file::{DirEntry, path_ino};
+use crate::mem::FilePages;
 
 /// One read-only layer.
 pub trait LowerFs {
@@ -26,6 +28,12 @@ pub trait LowerFs {
     fn readdir(&self, path: &[u8]) -> Result<Vec<DirEntry>, Errno>;
     /// Target of symlink `path`.
     fn readlink(&self, path: &[u8]) -> Result<Vec<u8>, Errno>;
+    /// The bytes of regular file `path` as host file pages, when they can
+    /// never change, for private mappings to map instead of copying (see
+    /// `mem::FilePages`); `None` where a layer cannot promise that.
+    fn file_pages(&self, _path: &[u8]) -> Option<Arc<FilePages>> {
+        None
+    }
 }
 
 /// A host directory seen as the guest's `/` (read-only). Owners, times

@@ -704,6 +704,9 @@ impl FileObject for LowerFile {
     fn pread(&mut self, buf: &mut [u8], offset: u64) -> IoResult {
         self.lower.read(&self.path, offset, buf)
     }
+    fn file_pages(&mut self) -> Option<std::sync::Arc<crate::mem::FilePages>> {
+        self.lower.file_pages(&self.path)
+    }
     fn write(&mut self, _data: &[u8]) -> IoResult {
         Err(Errno::EBADF)
     }

@@ -402,6 +402,13 @@ impl FileObject for CoherentFile {
         self.overlay(buf, offset, n);
         Ok(n)
     }
+    fn file_pages(&mut self) -> Option<Arc<crate::mem::FilePages>> {
+        // A shared object holds the file's current bytes, which may differ.
+        if self.mem().is_some() {
+            return None;
+        }
+        self.inner.file_pages()
+    }
     fn write(&mut self, data: &[u8]) -> IoResult {
         let n = self.inner.write(data)?;
         if let Some(mem) = self.mem() {

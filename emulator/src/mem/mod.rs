@@ -23,6 +23,7 @@
 //! same objects, so the child shares them.
 
 mod budget;
+mod file_pages;
 mod pagetable;
 mod ram;
 mod shared;
@@ -31,6 +32,7 @@ mod tlb;
 use std::sync::Arc;
 
 pub use budget::{BudgetStats, MAX_SHARED_OBJECTS, MemBudget};
+pub use file_pages::FilePages;
 pub use shared::{SharedError, SharedMem, SharedRef};
 
 use pagetable::PageTable;
@@ -255,6 +257,11 @@ pub struct AddressSpace {
     budget: Option<Arc<MemBudget>>,
     /// Counts changes of the mappings (what [`AddressSpace::maps`] lists).
     generation: u64,
+    /// `(generation, page)`: the last page [`AddressSpace::fetch`] found
+    /// executable for the guest and readable for the host, which stays so
+    /// until the mappings change. Translation fetches instruction after
+    /// instruction from one page, each a page-table lookup otherwise.
+    fetch_page: std::cell::Cell<(u64, u64)>,
 }
 
 impl Drop for AddressSpace {
@@ -301,6 +308,7 @@ impl AddressSpace {
             max_pages: DEFAULT_MAX_PAGES,
             budget: None,
             generation: 0,
+            fetch_page: std::cell::Cell::new((u64::MAX, u64::MAX)),
         })
     }
 
@@ -472,6 +480,37 @@ impl AddressSpace {
         self.pages.set(first, last, Some((perms, backing, Some(shared))));
         self.ram.map_shared(first, last, self.host_prot(first), fd, page);
         Ok(())
+    }
+
+    /// Give the pages of `[addr, addr+len)`, just mapped by
+    /// [`AddressSpace::map_backed`] and untouched since, the bytes of
+    /// `file` from byte `offset` (page-aligned) on, copy-on-write (see
+    /// `file_pages`); pages past the file's end keep their zeros, and so
+    /// do the bytes past it in its last page. Returns the bytes the file
+    /// covered.
+    pub fn map_file_pages(
+        &mut self,
+        addr: u64,
+        len: u64,
+        file: &FilePages,
+        offset: u64,
+    ) -> Result<u64, MapError> {
+        let (first, last) = self.check_range(addr, len)?;
+        if offset & !PAGE_MASK != 0 || self.pages.mapped_in(first, last) != last - first {
+            return Err(MapError::Invalid);
+        }
+        let covered = file.len().saturating_sub(offset).min(len);
+        let end = first + covered.div_ceil(PAGE_SIZE);
+        // The range is one fresh run: one protection for all of it.
+        self.tlb.flush_pages(first, end);
+        self.ram.map_private(
+            first,
+            end,
+            self.host_prot(first),
+            file.raw_fd(),
+            offset >> PAGE_SHIFT,
+        );
+        Ok(covered)
     }
 
     /// The shared object the page at `addr` maps, if any, as if its range
@@ -927,6 +966,28 @@ impl AddressSpace {
     /// Returns how many bytes were fetchable (stops at the first byte that
     /// is not mapped executable).
     pub fn fetch(&self, addr: u64, buf: &mut [u8]) -> usize {
+        let (pn, off) = (addr >> PAGE_SHIFT, (addr & !PAGE_MASK) as usize);
+        if off + buf.len() <= PAGE_SIZE as usize {
+            if self.fetch_page.get() != (self.generation, pn) {
+                let ok = self.pages.perms(pn).is_some_and(|p| p.contains(Perms::X))
+                    && self.host_prot(pn).can_read();
+                if !ok {
+                    return self.fetch_slow(addr, buf);
+                }
+                self.fetch_page.set((self.generation, pn));
+            }
+            // SAFETY: the page is host-readable: checked above in this
+            // generation of the mappings, and only a mapping change (which
+            // bumps the generation) takes readability away outside the
+            // accessors, which restore it before they return.
+            let page = unsafe { self.ram.page(pn) };
+            buf.copy_from_slice(&page[off..off + buf.len()]);
+            return buf.len();
+        }
+        self.fetch_slow(addr, buf)
+    }
+
+    fn fetch_slow(&self, addr: u64, buf: &mut [u8]) -> usize {
         let mut n = 0;
         while n < buf.len() {
             let a = addr.wrapping_add(n as u64);

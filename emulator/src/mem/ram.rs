@@ -197,6 +197,23 @@ impl GuestRam {
         assert!(r == addr, "mapping shared guest pages failed (errno {})", errno());
     }
 
+    /// Replace pages `[first, last)` by a private (copy-on-write) mapping
+    /// of pages `[page, page + last - first)` of the host file `fd` (see
+    /// `file_pages`), with protection `prot`. Stores copy the page; the
+    /// file never sees them.
+    pub fn map_private(&self, first: u64, last: u64, prot: HostProt, fd: i32, page: u64) {
+        if first == last {
+            return;
+        }
+        let (addr, len) = self.range(first, last);
+        let fixed = libc::MAP_PRIVATE | libc::MAP_FIXED;
+        // SAFETY: as in `reset`: MAP_FIXED replaces only pages of our own
+        // reservation, which no live reference points into. The mapping
+        // keeps the file's pages for as long as it lasts.
+        let r = unsafe { libc::mmap(addr, len, prot.bits(), fixed, fd, (page << PAGE_SHIFT) as _) };
+        assert!(r == addr, "mapping file pages failed (errno {})", errno());
+    }
+
     /// The bytes of page `pn`.
     ///
     /// # Safety

@@ -478,3 +478,92 @@ fn a_fill_writes_in_place_across_protections_and_refuses_unmapped_memory() {
     assert!(m.fill_debug(0x11800, 0x1000, |_| called = true).is_err());
     assert!(!called, "nothing is filled when part of the range is unmapped");
 }
+
+/// A file of `len` bytes, byte `i` being `i * 7 + 1` (never zero at page
+/// starts), as file pages and as bytes.
+fn file_bytes(len: usize) -> (FilePages, Vec<u8>) {
+    let bytes: Vec<u8> = (0..len).map(|i| (i * 7 + 1) as u8).collect();
+    (FilePages::new(&bytes).unwrap(), bytes)
+}
+
+fn read(m: &AddressSpace, addr: u64, len: usize) -> Vec<u8> {
+    let mut buf = vec![0u8; len];
+    m.read_debug(addr, &mut buf).unwrap();
+    buf
+}
+
+#[test]
+fn file_pages_show_the_file_from_the_offset_and_zeros_past_its_end() {
+    let (f, bytes) = file_bytes(0x2800);
+    let mut m = space();
+    m.map_backed(0x10000, 0x4000, Perms::R, Backing::Anon).unwrap();
+    assert_eq!(m.map_file_pages(0x10000, 0x4000, &f, 0x1000), Ok(0x1800));
+    assert_eq!(read(&m, 0x10000, 0x1800), bytes[0x1000..]);
+    // The rest of the last file page, and the pages past it, are zeros.
+    assert!(read(&m, 0x11800, 0x2800).iter().all(|&b| b == 0));
+    // Through the loads of the engines as well.
+    assert_eq!(m.load(0x10000, 1), Ok(u64::from(bytes[0x1000])));
+    // An offset inside a page cannot be mapped.
+    m.map_backed(0x20000, 0x1000, Perms::R, Backing::Anon).unwrap();
+    assert_eq!(m.map_file_pages(0x20000, 0x1000, &f, 0x10), Err(MapError::Invalid));
+}
+
+#[test]
+fn file_pages_are_private_copies() {
+    let (f, bytes) = file_bytes(0x2000);
+    let (mut a, mut b) = (space(), space());
+    for m in [&mut a, &mut b] {
+        m.map_backed(0x10000, 0x2000, Perms::RW, Backing::Anon).unwrap();
+        m.map_file_pages(0x10000, 0x2000, &f, 0).unwrap();
+    }
+    a.store(0x10010, 4, 0xdead_beef).unwrap();
+    a.write_debug(0x11000, b"abc").unwrap();
+    assert_eq!(a.load(0x10010, 4), Ok(0xdead_beef));
+    assert_eq!(read(&b, 0x10000, 0x2000), bytes, "the other mapping does not see the stores");
+    // A fork copies what the parent sees, stores included.
+    let child = a.fork_copy().unwrap();
+    assert_eq!(read(&child, 0x10000, 0x2000), read(&a, 0x10000, 0x2000));
+    // Mapping the range again, or unmapping it, leaves no file bytes.
+    a.map_fixed(0x10000, 0x2000, Perms::RW).unwrap();
+    assert!(read(&a, 0x10000, 0x2000).iter().all(|&x| x == 0));
+    b.unmap(0x10000, 0x2000).unwrap();
+    b.map_fixed(0x10000, 0x1000, Perms::R).unwrap();
+    assert!(read(&b, 0x10000, 0x1000).iter().all(|&x| x == 0));
+}
+
+#[test]
+fn code_on_file_pages_is_tracked_like_any_code() {
+    let (f, _) = file_bytes(0x1000);
+    let mut m = space();
+    m.map_backed(0x10000, 0x1000, Perms::RWX, Backing::Anon).unwrap();
+    m.map_file_pages(0x10000, 0x1000, &f, 0).unwrap();
+    m.mark_code(0x10);
+    assert_eq!(m.store(0x10020, 1, 0x55), Ok(true), "a store to translated code is seen");
+    assert_eq!(m.take_code_writes(), vec![0x10]);
+    assert_eq!(m.load(0x10020, 1), Ok(0x55));
+}
+
+#[test]
+fn fetch_follows_every_change_of_the_mappings() {
+    let mut m = space();
+    m.map_fixed(0x10000, 0x1000, Perms::RX).unwrap();
+    m.write_debug(0x10000, &[1, 2, 3, 4]).unwrap();
+    let mut buf = [0u8; 4];
+    assert_eq!(m.fetch(0x10000, &mut buf), 4);
+    assert_eq!(buf, [1, 2, 3, 4]);
+    // No longer executable: nothing to fetch, from the same page.
+    m.protect(0x10000, 0x1000, Perms::R).unwrap();
+    assert_eq!(m.fetch(0x10000, &mut buf), 0);
+    m.protect(0x10000, 0x1000, Perms::RX).unwrap();
+    assert_eq!(m.fetch(0x10002, &mut buf[..2]), 2);
+    // Mapped anew: the new page's bytes.
+    m.map_fixed(0x10000, 0x1000, Perms::RX).unwrap();
+    assert_eq!(m.fetch(0x10000, &mut buf), 4);
+    assert_eq!(buf, [0; 4]);
+    m.unmap(0x10000, 0x1000).unwrap();
+    assert_eq!(m.fetch(0x10000, &mut buf), 0);
+    // Execute-only pages are fetched too (the host cannot read them as
+    // they are mapped).
+    m.map_fixed(0x10000, 0x1000, Perms::X).unwrap();
+    assert_eq!(m.fetch(0x10ffe, &mut buf), 2, "up to the page's end");
+}

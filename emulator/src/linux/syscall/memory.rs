@@ -196,7 +196,9 @@ fn sys_mmap(c: &mut Ctx, offset: u64) -> R {
         shared: flags & abi::MAP_SHARED != 0,
     };
     c.p.mem.map_backed(at, len_pages, perms, backing).map_err(map_errno)?;
-    read_mapped_file(&mut c.p.mem, at, len, &mut *f.borrow_mut().object, offset)?;
+    // Whole pages, as Linux maps them: the bytes of the file past `len` in
+    // the last page show too.
+    read_mapped_file(&mut c.p.mem, at, len_pages, &mut *f.borrow_mut().object, offset)?;
     Ok(at)
 }
 
@@ -262,6 +264,13 @@ fn read_mapped_file(
     offset: u64,
 ) -> Result<usize, Errno> {
     let n = len.min(MAX_FILE_MAP) as usize;
+    // A file that never changes is mapped copy-on-write instead: the
+    // same bytes, no copy of pages the process never touches.
+    if let Some(pages) = object.file_pages()
+        && let Ok(covered) = mem.map_file_pages(addr, n as u64, &pages, offset)
+    {
+        return Ok(covered as usize);
+    }
     mem.fill_debug(addr, n, |bytes| pread_all(object, bytes, offset)).map_err(|_| Errno::EFAULT)?
 }
 
