@@ -35,7 +35,7 @@ pub use budget::{BudgetStats, MAX_SHARED_OBJECTS, MemBudget};
 pub use file_pages::FilePages;
 pub use shared::{SharedError, SharedMem, SharedRef};
 
-use pagetable::PageTable;
+use pagetable::{FileRef, PageTable};
 use ram::{GuestRam, HostProt};
 
 pub use ram::{GUARD as DIRECT_GUARD, ReserveError};
@@ -492,7 +492,7 @@ impl AddressSpace {
         &mut self,
         addr: u64,
         len: u64,
-        file: &FilePages,
+        file: &Arc<FilePages>,
         offset: u64,
     ) -> Result<u64, MapError> {
         let (first, last) = self.check_range(addr, len)?;
@@ -500,17 +500,22 @@ impl AddressSpace {
             return Err(MapError::Invalid);
         }
         let covered = file.len().saturating_sub(offset).min(len);
+        // Only pages with file bytes map the file: a range with file pages
+        // has them on every page (see `fork_copy`).
         let end = first + covered.div_ceil(PAGE_SIZE);
-        // The range is one fresh run: one protection for all of it.
-        self.tlb.flush_pages(first, end);
-        self.ram.map_private(
-            first,
-            end,
-            self.host_prot(first),
-            file.raw_fd(),
-            offset >> PAGE_SHIFT,
-        );
+        let file = FileRef { pages: file.clone(), page: offset >> PAGE_SHIFT };
+        self.map_file_ref(first, end, file);
         Ok(covered)
+    }
+
+    /// Map `[first, end)`, a fresh range of one protection, from `file`.
+    fn map_file_ref(&mut self, first: u64, end: u64, file: FileRef) {
+        if first == end {
+            return;
+        }
+        self.tlb.flush_pages(first, end);
+        self.ram.map_private(first, end, self.host_prot(first), file.pages.raw_fd(), file.page);
+        self.pages.set_file(first, end, file);
     }
 
     /// The shared object the page at `addr` maps, if any, as if its range
@@ -542,15 +547,27 @@ impl AddressSpace {
     /// Every mapped range in address order, kernel pages above user space
     /// included: the lines of `/proc/<pid>/maps`.
     pub fn maps(&self) -> Vec<MapEntry> {
-        self.pages
-            .ranges()
-            .map(|(first, r)| MapEntry {
-                start: first << PAGE_SHIFT,
-                end: r.end << PAGE_SHIFT,
-                perms: r.perms,
-                backing: r.backing.clone(),
-            })
-            .collect()
+        let mut out: Vec<MapEntry> = Vec::new();
+        let mut last: Option<(u64, &pagetable::Range)> = None;
+        for (first, r) in self.pages.ranges() {
+            // Ranges apart only by the host pages behind them (file pages
+            // of part of a mapping) are one mapping to the guest.
+            if let Some((s, prev)) = last
+                && prev.end == first
+                && prev.continues_as(s, r)
+            {
+                out.last_mut().expect("pushed with `last`").end = r.end << PAGE_SHIFT;
+            } else {
+                out.push(MapEntry {
+                    start: first << PAGE_SHIFT,
+                    end: r.end << PAGE_SHIFT,
+                    perms: r.perms,
+                    backing: r.backing.clone(),
+                });
+            }
+            last = Some((first, r));
+        }
+        out
     }
 
     /// A number that changes whenever the mappings change (map, unmap,
@@ -706,6 +723,20 @@ impl AddressSpace {
                 child.map_shared(start, len, perms, range.backing.clone(), shared.clone())?;
                 continue;
             }
+            if let Some(file) = &range.file {
+                // File pages: the child maps the same file and gets a copy
+                // of only the pages the parent has written (the host tells
+                // which); without that word from the host, of every page.
+                child.map_backed(start, len, perms, range.backing.clone())?;
+                child.map_file_ref(first, end, file.clone());
+                if perms != Perms::NONE {
+                    let written = self.ram.private_pages(first, end);
+                    child.copy_some_pages_from(self, first, end, |pn, _| {
+                        written.as_ref().is_none_or(|w| w[(pn - first) as usize])
+                    });
+                }
+                continue;
+            }
             child.map_backed(start, len, perms, range.backing.clone())?;
             if perms != Perms::NONE {
                 child.copy_pages_from(self, first, end);
@@ -721,6 +752,18 @@ impl AddressSpace {
     /// memory, lifting each side's protections once for the whole range
     /// rather than once a page. Fresh pages read as zero already.
     fn copy_pages_from(&mut self, src: &AddressSpace, first: u64, last: u64) {
+        self.copy_some_pages_from(src, first, last, |_, page| !is_zero_page(page));
+    }
+
+    /// Copy the pages `[first, last)` of `src` for which `wanted(pn, page)`
+    /// holds, as [`AddressSpace::copy_pages_from`] does.
+    fn copy_some_pages_from(
+        &mut self,
+        src: &AddressSpace,
+        first: u64,
+        last: u64,
+        wanted: impl Fn(u64, &[u8; PAGE_SIZE as usize]) -> bool,
+    ) {
         src.ram.with_access(
             (first, last),
             HostProt::Read,
@@ -735,7 +778,7 @@ impl AddressSpace {
                             // SAFETY: `with_access` made the page readable
                             // in `src`, which the caller borrows.
                             let page = unsafe { from.page(pn) };
-                            if !is_zero_page(page) {
+                            if wanted(pn, page) {
                                 // SAFETY: `with_access` made the page
                                 // writable; `&mut self` means no other
                                 // reference into this space's memory is live.

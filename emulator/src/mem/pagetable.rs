@@ -8,18 +8,45 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use std::sync::Arc;
+
+use super::file_pages::FilePages;
 use super::shared::SharedRef;
 use super::{Backing, Perms};
 
 /// One mapped range: its end page (exclusive), permissions, backing and,
-/// for a `MAP_SHARED` range, the shared object its pages are.
+/// for a `MAP_SHARED` range, the shared object its pages are; for a
+/// private range mapped from file pages, those pages.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) struct Range {
     pub end: u64,
     pub perms: Perms,
     pub backing: Backing,
     pub shared: Option<SharedRef>,
+    pub file: Option<FileRef>,
 }
+
+/// The file pages a private range maps copy-on-write, from file page
+/// `page` on (pages past the file's end are anonymous).
+#[derive(Clone, Debug)]
+pub(super) struct FileRef {
+    pub pages: Arc<FilePages>,
+    pub page: u64,
+}
+
+impl FileRef {
+    fn advanced(&self, pages: u64) -> FileRef {
+        FileRef { pages: self.pages.clone(), page: self.page + pages }
+    }
+}
+
+impl PartialEq for FileRef {
+    fn eq(&self, other: &FileRef) -> bool {
+        Arc::ptr_eq(&self.pages, &other.pages) && self.page == other.page
+    }
+}
+
+impl Eq for FileRef {}
 
 impl Range {
     /// The part of the range from page `pn` on (`start` is its first page).
@@ -29,7 +56,18 @@ impl Range {
             perms: self.perms,
             backing: self.backing.advanced(pn - start),
             shared: self.shared.as_ref().map(|s| s.advanced(pn - start)),
+            file: self.file.as_ref().map(|f| f.advanced(pn - start)),
         }
+    }
+
+    /// Whether `next`, starting where this range (from page `start`) ends,
+    /// is the same mapping to the guest: the same permissions, and a
+    /// backing and shared object that go on from this one's.
+    pub fn continues_as(&self, start: u64, next: &Range) -> bool {
+        let n = self.end - start;
+        next.perms == self.perms
+            && self.backing.advanced(n) == next.backing
+            && self.shared.as_ref().map(|x| x.advanced(n)) == next.shared
     }
 
     /// Does the budget charge this range's pages? Shared objects are
@@ -177,7 +215,7 @@ impl PageTable {
             }
         }
         if let Some((perms, backing, shared)) = map {
-            let r = Range { end: last, perms, backing, shared };
+            let r = Range { end: last, perms, backing, shared, file: None };
             self.mapped_pages += last - first;
             if r.charged() {
                 self.accessible_pages += last - first;
@@ -186,6 +224,21 @@ impl PageTable {
         }
         self.merge_around(first);
         self.merge_around(last);
+    }
+
+    /// Record that the mapped pages of `[first, last)` map `file` from its
+    /// page `file.page` on.
+    pub fn set_file(&mut self, first: u64, last: u64, file: FileRef) {
+        self.split_at(first);
+        self.split_at(last);
+        for (&s, r) in self.ranges.range_mut(first..last) {
+            r.file = Some(file.advanced(s - first));
+        }
+        let starts: Vec<u64> = self.ranges.range(first..=last).map(|(&s, _)| s).collect();
+        for s in starts.into_iter().rev() {
+            self.merge_around(s);
+        }
+        self.merge_around(first);
     }
 
     /// Give the mapped pages of `[first, last)` permissions `perms`,
@@ -222,10 +275,7 @@ impl PageTable {
         let Some(next) = self.ranges.get(&pn) else {
             return;
         };
-        if next.perms == r.perms
-            && r.backing.advanced(pn - s) == next.backing
-            && r.shared.as_ref().map(|x| x.advanced(pn - s)) == next.shared
-        {
+        if r.continues_as(s, next) && r.file.as_ref().map(|x| x.advanced(pn - s)) == next.file {
             let end = next.end;
             self.ranges.remove(&pn);
             self.ranges.get_mut(&s).expect("found above").end = end;

@@ -214,6 +214,31 @@ impl GuestRam {
         assert!(r == addr, "mapping file pages failed (errno {})", errno());
     }
 
+    /// For each page of `[first, last)`, whether it holds private memory
+    /// of this process (a page written since it was mapped from a file,
+    /// copy-on-write) rather than the file's page or nothing yet, from the
+    /// host's `/proc/self/pagemap`; `None` when the host does not say.
+    pub fn private_pages(&self, first: u64, last: u64) -> Option<Vec<bool>> {
+        use std::os::unix::fs::FileExt;
+        static PAGEMAP: std::sync::OnceLock<Option<std::fs::File>> = std::sync::OnceLock::new();
+        let map =
+            PAGEMAP.get_or_init(|| std::fs::File::open("/proc/self/pagemap").ok()).as_ref()?;
+        let n = usize::try_from(last.checked_sub(first)?).ok()?;
+        let mut raw = vec![0u8; n * 8];
+        let host_page = (self.page_ptr(first) as u64) >> PAGE_SHIFT;
+        map.read_exact_at(&mut raw, host_page * 8).ok()?;
+        // Bit 63: present; 62: swapped (private memory only); 61: a page
+        // of a file (or shared memory).
+        Some(
+            raw.chunks_exact(8)
+                .map(|e| {
+                    let e = u64::from_ne_bytes(e.try_into().expect("8-byte entry"));
+                    e & (1 << 62) != 0 || (e & (1 << 63) != 0 && e & (1 << 61) == 0)
+                })
+                .collect(),
+        )
+    }
+
     /// The bytes of page `pn`.
     ///
     /// # Safety

@@ -481,9 +481,9 @@ fn a_fill_writes_in_place_across_protections_and_refuses_unmapped_memory() {
 
 /// A file of `len` bytes, byte `i` being `i * 7 + 1` (never zero at page
 /// starts), as file pages and as bytes.
-fn file_bytes(len: usize) -> (FilePages, Vec<u8>) {
+fn file_bytes(len: usize) -> (Arc<FilePages>, Vec<u8>) {
     let bytes: Vec<u8> = (0..len).map(|i| (i * 7 + 1) as u8).collect();
-    (FilePages::new(&bytes).unwrap(), bytes)
+    (Arc::new(FilePages::new(&bytes).unwrap()), bytes)
 }
 
 fn read(m: &AddressSpace, addr: u64, len: usize) -> Vec<u8> {
@@ -566,4 +566,44 @@ fn fetch_follows_every_change_of_the_mappings() {
     // they are mapped).
     m.map_fixed(0x10000, 0x1000, Perms::X).unwrap();
     assert_eq!(m.fetch(0x10ffe, &mut buf), 2, "up to the page's end");
+}
+
+#[test]
+fn a_fork_copies_the_written_file_pages_and_maps_the_others() {
+    let (f, bytes) = file_bytes(0x3000);
+
+    let mut parent = space();
+    parent.map_backed(0x10000, 0x4000, Perms::RW, Backing::Anon).unwrap();
+    parent.map_file_pages(0x10000, 0x4000, &f, 0).unwrap();
+    // A page written to zeros (a copy must not take it for an untouched
+    // one), a page written in part, a page only read, a page never touched.
+    parent.write_debug(0x10000, &[0u8; 0x1000]).unwrap();
+    parent.store(0x11010, 4, 0x1234_5678).unwrap();
+    assert_eq!(parent.load(0x12000, 1), Ok(u64::from(bytes[0x2000])));
+    let want = read(&parent, 0x10000, 0x4000);
+    let mut child = parent.fork_copy().unwrap();
+    assert_eq!(read(&child, 0x10000, 0x4000), want);
+    // Each side's later stores stay its own.
+    child.store(0x12000, 1, 0xaa).unwrap();
+    parent.store(0x13000, 1, 0xbb).unwrap();
+    assert_eq!(parent.load(0x12000, 1), Ok(u64::from(bytes[0x2000])));
+    assert_eq!(child.load(0x13000, 1), Ok(0));
+    assert_eq!(child.load(0x11010, 4), Ok(0x1234_5678));
+}
+
+#[test]
+fn file_pages_of_part_of_a_mapping_are_one_mapping_to_the_guest() {
+    let (f, _) = file_bytes(0x1800);
+
+    let mut m = space();
+    m.map_backed(0x10000, 0x4000, Perms::R, Backing::Anon).unwrap();
+    let before = m.maps();
+    m.map_file_pages(0x10000, 0x4000, &f, 0).unwrap();
+    assert_eq!(m.maps(), before);
+    assert_eq!(m.maps().len(), 1);
+    // Permissions of part of it split it as they always do.
+    m.protect(0x11000, 0x1000, Perms::RW).unwrap();
+    assert_eq!(m.maps().len(), 3);
+    m.protect(0x11000, 0x1000, Perms::R).unwrap();
+    assert_eq!(m.maps(), before);
 }
