@@ -184,17 +184,7 @@ impl GuestRam {
     /// of the shared host object `fd` (see `shared`), with protection
     /// `prot`. Stores through any mapping of the object show in all.
     pub fn map_shared(&self, first: u64, last: u64, prot: HostProt, fd: i32, page: u64) {
-        if first == last {
-            return;
-        }
-        let (addr, len) = self.range(first, last);
-        let fixed = libc::MAP_SHARED | libc::MAP_FIXED;
-        // SAFETY: as in `reset`: MAP_FIXED replaces only pages of our own
-        // reservation, which no live reference points into. The object
-        // outlives the mapping's use: the owner keeps it alive while the
-        // range maps it, and the host keeps the pages for the mapping.
-        let r = unsafe { libc::mmap(addr, len, prot.bits(), fixed, fd, (page << PAGE_SHIFT) as _) };
-        assert!(r == addr, "mapping shared guest pages failed (errno {})", errno());
+        self.map_fd(first, last, prot, fd, page, libc::MAP_SHARED);
     }
 
     /// Replace pages `[first, last)` by a private (copy-on-write) mapping
@@ -202,16 +192,29 @@ impl GuestRam {
     /// `file_pages`), with protection `prot`. Stores copy the page; the
     /// file never sees them.
     pub fn map_private(&self, first: u64, last: u64, prot: HostProt, fd: i32, page: u64) {
+        self.map_fd(first, last, prot, fd, page, libc::MAP_PRIVATE);
+    }
+
+    fn map_fd(&self, first: u64, last: u64, prot: HostProt, fd: i32, page: u64, kind: i32) {
         if first == last {
             return;
         }
         let (addr, len) = self.range(first, last);
-        let fixed = libc::MAP_PRIVATE | libc::MAP_FIXED;
         // SAFETY: as in `reset`: MAP_FIXED replaces only pages of our own
-        // reservation, which no live reference points into. The mapping
-        // keeps the file's pages for as long as it lasts.
-        let r = unsafe { libc::mmap(addr, len, prot.bits(), fixed, fd, (page << PAGE_SHIFT) as _) };
-        assert!(r == addr, "mapping file pages failed (errno {})", errno());
+        // reservation, which no live reference points into. The object
+        // outlives the mapping's use: the owner keeps it alive while the
+        // range maps it, and the host keeps the pages for the mapping.
+        let r = unsafe {
+            libc::mmap(
+                addr,
+                len,
+                prot.bits(),
+                kind | libc::MAP_FIXED,
+                fd,
+                (page << PAGE_SHIFT) as _,
+            )
+        };
+        assert!(r == addr, "mapping host object pages failed (errno {})", errno());
     }
 
     /// For each page of `[first, last)`, whether it holds private memory
