@@ -265,37 +265,37 @@ pub fn apply_code_writes<T>(mem: &mut AddressSpace, cache: &mut BlockCache<T>) -
 /// Look up the block at `pc`, translating it on a miss (instrumented by
 /// `plugins`, if any; without plugins, through the thread's shared
 /// translations). Shared by the engines.
-pub fn lookup_or_translate<'c>(
+pub fn lookup_or_translate(
     frontend: &dyn Frontend,
-    cache: &'c mut BlockCache<Rc<Prepared>>,
+    cache: &mut BlockCache<Rc<Prepared>>,
     mem: &mut AddressSpace,
     pc: u64,
     max_block_insns: u32,
     stats: &mut EngineStats,
     plugins: Option<&RefCell<PluginHost>>,
-) -> Result<&'c Rc<Prepared>, crate::mem::MemFault> {
-    if cache.get(pc).is_some() {
+) -> Result<Rc<Prepared>, crate::mem::MemFault> {
+    if let Some(p) = cache.get(pc) {
         stats.cache_hits += 1;
-    } else {
-        stats.cache_misses += 1;
-        let prepared = match plugins {
-            None => shared::translate(frontend, mem, pc, max_block_insns)?,
-            Some(_) => Rc::new(Prepared::new(translate_instrumented(
-                frontend,
-                mem,
-                pc,
-                max_block_insns,
-                plugins,
-            )?)),
-        };
-        stats.blocks_translated += 1;
-        let (first, last) = prepared.block.page_span(PAGE_SHIFT);
-        for pn in first..=last {
-            mem.mark_code(pn);
-        }
-        cache.insert(pc, prepared.block.byte_len, prepared);
+        return Ok(p.clone());
     }
-    Ok(cache.get(pc).expect("inserted or present above"))
+    stats.cache_misses += 1;
+    let prepared = match plugins {
+        None => shared::translate(frontend, mem, pc, max_block_insns)?,
+        Some(_) => Rc::new(Prepared::new(translate_instrumented(
+            frontend,
+            mem,
+            pc,
+            max_block_insns,
+            plugins,
+        )?)),
+    };
+    stats.blocks_translated += 1;
+    let (first, last) = prepared.block.page_span(PAGE_SHIFT);
+    for pn in first..=last {
+        mem.mark_code(pn);
+    }
+    cache.insert(pc, prepared.block.byte_len, prepared.clone());
+    Ok(prepared)
 }
 
 impl Engine for Interpreter {
@@ -325,7 +325,7 @@ impl Engine for Interpreter {
                 Ok(p) => p,
                 Err(f) => return StopReason::Fault(f),
             };
-            let exit = exec_block(prepared, cpu, mem, fuel - used, &mut self.temps, plugins);
+            let exit = exec_block(&prepared, cpu, mem, fuel - used, &mut self.temps, plugins);
             self.plugins.after_block();
             match exit {
                 BlockExit::Continue => {}

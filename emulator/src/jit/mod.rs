@@ -112,6 +112,25 @@ struct Region {
     pcs: Vec<u64>,
 }
 
+/// What an engine knows of a block it has not compiled.
+#[derive(Clone, Copy)]
+struct Cold {
+    /// Executions so far, for tiering.
+    runs: u32,
+    /// The shared function that runs it, as [`Jit::borrow_block`] found
+    /// it, or `None` with the cache's compile count then (`looked`), to
+    /// look again once more code is compiled; `looked` is `usize::MAX`
+    /// before the first look.
+    borrowed: Option<usize>,
+    looked: usize,
+}
+
+impl Default for Cold {
+    fn default() -> Self {
+        Cold { runs: 0, borrowed: None, looked: usize::MAX }
+    }
+}
+
 /// Code-generation settings, chosen by measurement (see the README's
 /// performance section).
 #[derive(Clone, Debug)]
@@ -487,11 +506,7 @@ pub struct Jit {
     /// Direct-mapped table in front of `entries`, shared with compiled code.
     fast: Vec<FastEntry>,
     /// Executions of cold blocks, for tiering.
-    heat: FxHashMap<u64, u32>,
-    /// Cold block pc → the shared function that runs it, as found by
-    /// [`Jit::borrow_block`]: `None` with the cache's compile count when
-    /// nothing was found, to look again once more code is compiled.
-    borrowed: FxHashMap<u64, (Option<usize>, usize)>,
+    heat: FxHashMap<u64, Cold>,
     /// Number of times this engine dropped all its compiled code.
     pub generation: u64,
     temps: Vec<u64>,
@@ -530,7 +545,6 @@ impl Jit {
             region_pages: BTreeMap::new(),
             fast: vec![FastEntry::EMPTY; 1 << FAST_TABLE_BITS],
             heat: FxHashMap::default(),
-            borrowed: FxHashMap::default(),
             generation: 0,
             temps: Vec::new(),
             bound_space: None,
@@ -546,7 +560,6 @@ impl Jit {
         self.region_pages.clear();
         self.fast.fill(FastEntry::EMPTY);
         self.heat.clear();
-        self.borrowed.clear();
         self.generation += 1;
     }
 
@@ -582,7 +595,6 @@ impl Jit {
         self.stats.blocks_invalidated += dropped;
         self.fast.fill(FastEntry::EMPTY);
         self.heat.clear();
-        self.borrowed.clear();
     }
 
     /// Collect the region rooted at `pc`: the entry block and blocks
@@ -600,16 +612,8 @@ impl Jit {
         while i < order.len() && order.len() < limit {
             let cur = order[i];
             i += 1;
-            let block = match lookup_or_translate(
-                self.frontend,
-                &mut self.blocks,
-                mem,
-                cur,
-                self.max_block_insns,
-                &mut self.stats,
-                self.plugins.host(),
-            ) {
-                Ok(p) => &p.block,
+            let prepared = match self.lookup(mem, cur) {
+                Ok(p) => p,
                 // The entry must translate; successors that cannot are left
                 // to the dispatcher, which raises their fault in order.
                 Err(f) if cur == pc => return Err(f),
@@ -619,6 +623,7 @@ impl Jit {
                     continue;
                 }
             };
+            let block = &prepared.block;
             let mut succ = Vec::new();
             for op in &block.ops {
                 if let Op::ExitIf { exit: Exit::Jump(t), .. } = op {
@@ -637,7 +642,7 @@ impl Jit {
                 // Blocks compiled elsewhere are reached by chaining.
                 if !order.contains(&t)
                     && !self.entries.contains_key(&t)
-                    && self.heat.get(&t).copied().unwrap_or(0) >= min_heat
+                    && self.heat.get(&t).map_or(0, |c| c.runs) >= min_heat
                     && order.len() < limit
                 {
                     order.push(t);
@@ -721,16 +726,20 @@ impl Jit {
     /// so this engine still looks up, counts and heats every block it
     /// runs as the interpreter would have, and tiers up at the same
     /// points: only how a cold block executes changes, not what it does.
-    fn borrow_block(&mut self, mem: &AddressSpace, block: &Rc<Prepared>) -> Option<usize> {
+    /// `cold` is what the engine knew of the block before.
+    fn borrow_block(
+        &mut self,
+        mem: &AddressSpace,
+        block: &Rc<Prepared>,
+        cold: Cold,
+    ) -> Option<usize> {
         if !self.shared {
             return None;
         }
         let pc = block.block.pc;
         let code = self.code.borrow();
-        if let Some(&(found, at)) = self.borrowed.get(&pc)
-            && (found.is_some() || at == code.compiled)
-        {
-            return found;
+        if cold.borrowed.is_some() || cold.looked == code.compiled {
+            return cold.borrowed;
         }
         let direct = self.direct(mem);
         let found = code.by_block.get(&pc).and_then(|candidates| {
@@ -742,7 +751,8 @@ impl Jit {
                 })
                 .map(|c| c.entry)
         });
-        self.borrowed.insert(pc, (found, code.compiled));
+        let c = self.heat.entry(pc).or_insert(cold);
+        (c.borrowed, c.looked) = (found, code.compiled);
         found
     }
 
@@ -784,7 +794,6 @@ impl Jit {
             &mut self.stats,
             self.plugins.host(),
         )
-        .cloned()
     }
 
     /// Interpret the block at `cpu.pc`.
@@ -846,9 +855,10 @@ impl Engine for Jit {
             let (entry, run_fuel, borrowed) = match self.region_at(pc) {
                 Some(e) => (e, left, false),
                 None => {
-                    let heat = self.heat.entry(pc).or_insert(0);
-                    *heat += 1;
-                    if *heat > self.config.threshold {
+                    let cold = self.heat.entry(pc).or_default();
+                    cold.runs += 1;
+                    let cold = *cold;
+                    if cold.runs > self.config.threshold {
                         self.heat.remove(&pc);
                         match self.compile_region(mem, pc) {
                             Ok(e) => (e, left, false),
@@ -860,7 +870,7 @@ impl Engine for Jit {
                             Err(f) => return StopReason::Fault(f),
                         };
                         let n = u64::from(p.block.insn_count);
-                        match self.borrow_block(mem, &p) {
+                        match self.borrow_block(mem, &p, cold) {
                             Some(e) if n <= left => (e, n, true),
                             _ => {
                                 if let Some(s) = self.exec_prepared(&p, cpu, mem, left) {
