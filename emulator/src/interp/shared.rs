@@ -29,6 +29,9 @@ use crate::mem::{AddressSpace, MemFault};
 /// (about 1 KiB a block) in runs over many different binaries.
 const MAX_SHARED_BLOCKS: usize = 1 << 16;
 
+/// Blocks kept for one pc (other bytes there) at most.
+const MAX_VERSIONS: usize = 8;
+
 /// What lifting depends on besides the bytes.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 struct Key {
@@ -38,15 +41,18 @@ struct Key {
     max_insns: u32,
 }
 
+/// A kept block, and the next one kept for the same key (other bytes):
+/// the first sits in the table itself, one memory access away.
 struct Entry {
     lo: u64,
     bytes: Box<[u8]>,
     block: Rc<Prepared>,
+    next: Option<Box<Entry>>,
 }
 
 #[derive(Default)]
 struct Store {
-    by_key: FxHashMap<Key, Vec<Entry>>,
+    by_key: FxHashMap<Key, Entry>,
     blocks: usize,
     /// Scratch for fetching a witness's bytes.
     scratch: Vec<u8>,
@@ -80,13 +86,14 @@ pub(super) fn translate(
 
 impl Store {
     fn find(&mut self, key: &Key, mem: &AddressSpace) -> Option<Rc<Prepared>> {
-        let entries = self.by_key.get(key)?;
-        let scratch = &mut self.scratch;
-        entries.iter().find_map(|e| {
-            scratch.resize(e.bytes.len(), 0);
-            let same = mem.fetch(e.lo, scratch) == e.bytes.len() && *scratch == *e.bytes;
-            same.then(|| e.block.clone())
-        })
+        let mut e = self.by_key.get(key)?;
+        loop {
+            self.scratch.resize(e.bytes.len(), 0);
+            if mem.fetch(e.lo, &mut self.scratch) == e.bytes.len() && *self.scratch == *e.bytes {
+                return Some(e.block.clone());
+            }
+            e = e.next.as_deref()?;
+        }
     }
 
     fn keep(&mut self, key: Key, w: Witness, mem: &AddressSpace, block: &Rc<Prepared>) {
@@ -99,8 +106,28 @@ impl Store {
             self.blocks = 0;
         }
         self.blocks += 1;
-        let entry = Entry { lo: w.lo, bytes: bytes.into(), block: block.clone() };
-        self.by_key.entry(key).or_default().push(entry);
+        let entry = Entry { lo: w.lo, bytes: bytes.into(), block: block.clone(), next: None };
+        match self.by_key.entry(key) {
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(entry);
+            }
+            std::collections::hash_map::Entry::Occupied(mut o) => {
+                // Newest first: other code at a pc is most often the code
+                // of the binary running now.
+                let old = std::mem::replace(o.get_mut(), entry);
+                o.get_mut().next = Some(Box::new(old));
+                // Code rewritten in place again and again (a guest's own
+                // JIT) keeps only its latest few versions.
+                let mut e = o.get_mut();
+                for _ in 1..MAX_VERSIONS {
+                    match e.next.as_deref_mut() {
+                        Some(n) => e = n,
+                        None => return,
+                    }
+                }
+                e.next = None;
+            }
+        }
     }
 }
 
@@ -181,6 +208,22 @@ mod tests {
         let a = lift(Arch::Riscv64, &mk(), pc);
         let b = lift(Arch::Riscv64, &mk(), pc);
         assert!(!Rc::ptr_eq(&a, &b));
+    }
+
+    #[test]
+    fn code_rewritten_in_place_keeps_its_latest_versions() {
+        set_sharing(true);
+        let pc = CODE + 0x400;
+        // `addi a0, a0, i` for i in 1..=10 at one pc, each lifted once.
+        let version = |i: u32| space(pc, &[0x0005_0513 | (i << 20), ADDS[2]]);
+        let first: Vec<Rc<Prepared>> =
+            (1..=10).map(|i| lift(Arch::Riscv64, &version(i), pc)).collect();
+        // Newest first: a miss keeps the block again, pushing out the oldest.
+        for i in (1..=10u32).rev() {
+            let again = lift(Arch::Riscv64, &version(i), pc);
+            let kept = i as usize > 10 - MAX_VERSIONS;
+            assert_eq!(Rc::ptr_eq(&again, &first[i as usize - 1]), kept, "version {i}");
+        }
     }
 
     #[test]
