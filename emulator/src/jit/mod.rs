@@ -32,7 +32,10 @@
 //!   enters regions it looked up itself, through its own `entries` and
 //!   fast table, so sharing changes when Cranelift runs, never what runs:
 //!   block translation, tiering, instruction counts and every
-//!   guest-visible effect are those of an unshared engine. Engines with
+//!   guest-visible effect are those of an unshared engine. A block still
+//!   cold here may run a shared function compiled from the same IR, for
+//!   that one block ([`Jit::borrow_block`]): it then goes back through
+//!   dispatch, so lookups and heat stay the interpreter's. Engines with
 //!   plugins (instrumented IR whose hooks reach their own host) keep a
 //!   private cache. [`crate::engine::set_sharing`] turns sharing off for a
 //!   thread.
