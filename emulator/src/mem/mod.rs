@@ -487,7 +487,8 @@ impl AddressSpace {
     /// `file` from byte `offset` (page-aligned) on, copy-on-write (see
     /// `file_pages`); pages past the file's end keep their zeros, and so
     /// do the bytes past it in its last page. Returns the bytes the file
-    /// covered.
+    /// covered; [`MapError::NoMemory`] when the host refused the mapping,
+    /// the pages then still zeros for the caller to fill.
     pub fn map_file_pages(
         &mut self,
         addr: u64,
@@ -504,18 +505,25 @@ impl AddressSpace {
         // has them on every page (see `fork_copy`).
         let end = first + covered.div_ceil(PAGE_SIZE);
         let file = FileRef { pages: file.clone(), page: offset >> PAGE_SHIFT };
-        self.map_file_ref(first, end, file);
+        if !self.map_file_ref(first, end, file) {
+            return Err(MapError::NoMemory);
+        }
         Ok(covered)
     }
 
-    /// Map `[first, end)`, a fresh range of one protection, from `file`.
-    fn map_file_ref(&mut self, first: u64, end: u64, file: FileRef) {
+    /// Map `[first, end)`, a fresh range of one protection, from `file`;
+    /// false when the host refused, leaving the range fresh (zeros).
+    fn map_file_ref(&mut self, first: u64, end: u64, file: FileRef) -> bool {
         if first == end {
-            return;
+            return true;
         }
         self.tlb.flush_pages(first, end);
-        self.ram.map_private(first, end, self.host_prot(first), file.pages.raw_fd(), file.page);
+        let (fd, page) = (file.pages.raw_fd(), file.page);
+        if !self.ram.map_private(first, end, self.host_prot(first), fd, page) {
+            return false;
+        }
         self.pages.set_file(first, end, file);
+        true
     }
 
     /// The shared object the page at `addr` maps, if any, as if its range
@@ -728,7 +736,13 @@ impl AddressSpace {
                 // of only the pages the parent has written (the host tells
                 // which); without that word from the host, of every page.
                 child.map_backed(start, len, perms, range.backing.clone())?;
-                child.map_file_ref(first, end, file.clone());
+                if !child.map_file_ref(first, end, file.clone()) {
+                    // The host refused: a plain copy, as for any range.
+                    if perms != Perms::NONE {
+                        child.copy_pages_from(self, first, end);
+                    }
+                    continue;
+                }
                 if perms != Perms::NONE {
                     let written = self.ram.private_pages(first, end);
                     child.copy_some_pages_from(self, first, end, |pn, _| {

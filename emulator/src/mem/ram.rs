@@ -184,20 +184,28 @@ impl GuestRam {
     /// of the shared host object `fd` (see `shared`), with protection
     /// `prot`. Stores through any mapping of the object show in all.
     pub fn map_shared(&self, first: u64, last: u64, prot: HostProt, fd: i32, page: u64) {
-        self.map_fd(first, last, prot, fd, page, libc::MAP_SHARED);
+        let mapped = self.map_fd(first, last, prot, fd, page, libc::MAP_SHARED);
+        assert!(mapped, "mapping shared guest pages failed (errno {})", errno());
     }
 
     /// Replace pages `[first, last)` by a private (copy-on-write) mapping
     /// of pages `[page, page + last - first)` of the host file `fd` (see
     /// `file_pages`), with protection `prot`. Stores copy the page; the
-    /// file never sees them.
-    pub fn map_private(&self, first: u64, last: u64, prot: HostProt, fd: i32, page: u64) {
-        self.map_fd(first, last, prot, fd, page, libc::MAP_PRIVATE);
+    /// file never sees them. When the host refuses (its limit on
+    /// mappings, say), the pages are fresh zero-filled ones instead and
+    /// this returns false: the caller copies the bytes.
+    pub fn map_private(&self, first: u64, last: u64, prot: HostProt, fd: i32, page: u64) -> bool {
+        let mapped = self.map_fd(first, last, prot, fd, page, libc::MAP_PRIVATE);
+        if !mapped {
+            // A failed MAP_FIXED may have left the range unmapped.
+            self.reset(first, last, prot);
+        }
+        mapped
     }
 
-    fn map_fd(&self, first: u64, last: u64, prot: HostProt, fd: i32, page: u64, kind: i32) {
+    fn map_fd(&self, first: u64, last: u64, prot: HostProt, fd: i32, page: u64, kind: i32) -> bool {
         if first == last {
-            return;
+            return true;
         }
         let (addr, len) = self.range(first, last);
         // SAFETY: as in `reset`: MAP_FIXED replaces only pages of our own
@@ -214,7 +222,7 @@ impl GuestRam {
                 (page << PAGE_SHIFT) as _,
             )
         };
-        assert!(r == addr, "mapping host object pages failed (errno {})", errno());
+        r == addr
     }
 
     /// For each page of `[first, last)`, whether it holds private memory
@@ -337,6 +345,21 @@ impl Drop for GuestRam {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refused_private_mapping_leaves_fresh_zero_pages() {
+        let ram = GuestRam::new(1 << 24).unwrap();
+        ram.reset(16, 18, HostProt::ReadWrite);
+        // SAFETY: pages 16..18 were just made read-write.
+        unsafe { ram.page_mut(16)[5] = 7 };
+        // No such descriptor: the host refuses the mapping.
+        assert!(!ram.map_private(16, 18, HostProt::ReadWrite, -1, 0));
+        // SAFETY: the pages are read-write again, and zero.
+        unsafe {
+            assert!(ram.page(16).iter().all(|&b| b == 0));
+            ram.page_mut(17)[0] = 8;
+        }
+    }
 
     #[test]
     fn reset_zeroes_and_protect_round_trips() {
