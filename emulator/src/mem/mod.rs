@@ -731,28 +731,22 @@ impl AddressSpace {
                 child.map_shared(start, len, perms, range.backing.clone(), shared.clone())?;
                 continue;
             }
-            if let Some(file) = &range.file {
-                // File pages: the child maps the same file and gets a copy
-                // of only the pages the parent has written (the host tells
-                // which); without that word from the host, of every page.
-                child.map_backed(start, len, perms, range.backing.clone())?;
-                if !child.map_file_ref(first, end, file.clone()) {
-                    // The host refused: a plain copy, as for any range.
-                    if perms != Perms::NONE {
-                        child.copy_pages_from(self, first, end);
-                    }
-                    continue;
-                }
-                if perms != Perms::NONE {
-                    let written = self.ram.private_pages(first, end);
-                    child.copy_some_pages_from(self, first, end, |pn, _| {
-                        written.as_ref().is_none_or(|w| w[(pn - first) as usize])
-                    });
-                }
+            child.map_backed(start, len, perms, range.backing.clone())?;
+            // File pages: the child maps the same file and gets a copy of
+            // only the pages the parent has written (the host tells which;
+            // without that word from the host, of every page). Where the
+            // host refuses the mapping, a plain copy as for any range.
+            let file_mapped =
+                range.file.as_ref().is_some_and(|f| child.map_file_ref(first, end, f.clone()));
+            if perms == Perms::NONE {
                 continue;
             }
-            child.map_backed(start, len, perms, range.backing.clone())?;
-            if perms != Perms::NONE {
+            if file_mapped {
+                let written = self.ram.private_pages(first, end);
+                child.copy_some_pages_from(self, first, end, |pn, _| {
+                    written.as_ref().is_none_or(|w| w[(pn - first) as usize])
+                });
+            } else {
                 child.copy_pages_from(self, first, end);
             }
         }

@@ -234,11 +234,7 @@ impl PageTable {
         for (&s, r) in self.ranges.range_mut(first..last) {
             r.file = Some(file.advanced(s - first));
         }
-        let starts: Vec<u64> = self.ranges.range(first..=last).map(|(&s, _)| s).collect();
-        for s in starts.into_iter().rev() {
-            self.merge_around(s);
-        }
-        self.merge_around(first);
+        self.merge_within(first, last);
     }
 
     /// Give the mapped pages of `[first, last)` permissions `perms`,
@@ -255,6 +251,12 @@ impl PageTable {
                 _ => {}
             }
         }
+        self.merge_within(first, last);
+    }
+
+    /// Merge what can be merged at every range boundary in `[first, last]`
+    /// (after a change to the ranges there).
+    fn merge_within(&mut self, first: u64, last: u64) {
         let starts: Vec<u64> = self.ranges.range(first..=last).map(|(&s, _)| s).collect();
         for s in starts.into_iter().rev() {
             self.merge_around(s);

@@ -486,6 +486,14 @@ fn file_bytes(len: usize) -> (Arc<FilePages>, Vec<u8>) {
     (Arc::new(FilePages::new(&bytes).unwrap()), bytes)
 }
 
+/// A space with `len` bytes at 0x10000 mapped `perms` from file `f`.
+fn file_space(f: &Arc<FilePages>, len: u64, perms: Perms) -> AddressSpace {
+    let mut m = space();
+    m.map_backed(0x10000, len, perms, Backing::Anon).unwrap();
+    m.map_file_pages(0x10000, len, f, 0).unwrap();
+    m
+}
+
 fn read(m: &AddressSpace, addr: u64, len: usize) -> Vec<u8> {
     let mut buf = vec![0u8; len];
     m.read_debug(addr, &mut buf).unwrap();
@@ -511,11 +519,7 @@ fn file_pages_show_the_file_from_the_offset_and_zeros_past_its_end() {
 #[test]
 fn file_pages_are_private_copies() {
     let (f, bytes) = file_bytes(0x2000);
-    let (mut a, mut b) = (space(), space());
-    for m in [&mut a, &mut b] {
-        m.map_backed(0x10000, 0x2000, Perms::RW, Backing::Anon).unwrap();
-        m.map_file_pages(0x10000, 0x2000, &f, 0).unwrap();
-    }
+    let (mut a, mut b) = (file_space(&f, 0x2000, Perms::RW), file_space(&f, 0x2000, Perms::RW));
     a.store(0x10010, 4, 0xdead_beef).unwrap();
     a.write_debug(0x11000, b"abc").unwrap();
     assert_eq!(a.load(0x10010, 4), Ok(0xdead_beef));
@@ -534,9 +538,7 @@ fn file_pages_are_private_copies() {
 #[test]
 fn code_on_file_pages_is_tracked_like_any_code() {
     let (f, _) = file_bytes(0x1000);
-    let mut m = space();
-    m.map_backed(0x10000, 0x1000, Perms::RWX, Backing::Anon).unwrap();
-    m.map_file_pages(0x10000, 0x1000, &f, 0).unwrap();
+    let mut m = file_space(&f, 0x1000, Perms::RWX);
     m.mark_code(0x10);
     assert_eq!(m.store(0x10020, 1, 0x55), Ok(true), "a store to translated code is seen");
     assert_eq!(m.take_code_writes(), vec![0x10]);
@@ -571,10 +573,7 @@ fn fetch_follows_every_change_of_the_mappings() {
 #[test]
 fn a_fork_copies_the_written_file_pages_and_maps_the_others() {
     let (f, bytes) = file_bytes(0x3000);
-
-    let mut parent = space();
-    parent.map_backed(0x10000, 0x4000, Perms::RW, Backing::Anon).unwrap();
-    parent.map_file_pages(0x10000, 0x4000, &f, 0).unwrap();
+    let mut parent = file_space(&f, 0x4000, Perms::RW);
     // A page written to zeros (a copy must not take it for an untouched
     // one), a page written in part, a page only read, a page never touched.
     parent.write_debug(0x10000, &[0u8; 0x1000]).unwrap();
