@@ -205,9 +205,18 @@ pub fn run<'m>(
         cells.iter().map(|c| seed::base_seed(c.settings.seed, opts.seed)).collect();
     let jobs: Vec<(usize, u32)> =
         (0..cells.len()).flat_map(|i| (0..repeat).map(move |r| (i, r))).collect();
+    // Compile threads pay only where cells leave a core idle (see
+    // `bohr_emu::engine::set_background_compile`).
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let background = opts.jobs.max(1).min(jobs.len()) < cores;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.jobs.max(1))
         .thread_name(|i| format!("bohr-cell-{i}"))
+        .start_handler(move |_| {
+            if !background {
+                bohr_emu::engine::set_background_compile(false);
+            }
+        })
         .build()
         .map_err(|source| RunError::Pool { jobs: opts.jobs, source })?;
     events.handle(&Event::RunStarted { matrix: m, cells: cells.len(), jobs: jobs.len(), repeat });

@@ -18,30 +18,68 @@ use crate::cpu::CpuState;
 use crate::ir::TrapKind;
 use crate::mem::{AddressSpace, MemFault};
 
-thread_local! {
-    /// Whether the engines of this thread share translations and compiled
-    /// code (see [`set_sharing`]); unset: [`sharing_default`].
-    static SHARING: Cell<Option<bool>> = const { Cell::new(None) };
+/// A per-thread engine switch: set for the thread, else on unless the
+/// environment sets its variable to `0` (read once). Switches change when
+/// work is done, never its result: measuring and testing aids.
+struct Switch {
+    var: &'static str,
+    default: std::sync::OnceLock<bool>,
+    index: usize,
 }
+
+thread_local! {
+    /// What this thread set each [`Switch`] to, by index; unset: the
+    /// switch's default.
+    static SET: [Cell<Option<bool>>; 2] = const { [Cell::new(None), Cell::new(None)] };
+}
+
+impl Switch {
+    const fn new(var: &'static str, index: usize) -> Self {
+        Switch { var, default: std::sync::OnceLock::new(), index }
+    }
+
+    fn set(&self, on: bool) {
+        SET.with(|s| s[self.index].set(Some(on)));
+    }
+
+    fn get(&self) -> bool {
+        SET.with(|s| s[self.index].get()).unwrap_or_else(|| {
+            *self.default.get_or_init(|| std::env::var_os(self.var).is_none_or(|v| v != "0"))
+        })
+    }
+}
+
+/// See [`set_sharing`]; `BOHR_JIT_SHARE=0` turns it off by default.
+static SHARING: Switch = Switch::new("BOHR_JIT_SHARE", 0);
+/// See [`set_background_compile`]; `BOHR_JIT_BACKGROUND=0` turns it off
+/// by default.
+static BACKGROUND: Switch = Switch::new("BOHR_JIT_BACKGROUND", 1);
 
 /// Whether engines of this thread share work with the thread's other
 /// engines from now on (the default), or each lift and compile alone.
-/// Sharing changes when work is done, never its result: a measuring and
-/// testing aid.
+/// Sharing changes when work is done, never its result.
 pub fn set_sharing(on: bool) {
-    SHARING.with(|s| s.set(Some(on)));
+    SHARING.set(on);
 }
 
 /// Whether this thread's engines share work (see [`set_sharing`]).
 pub fn sharing() -> bool {
-    SHARING.with(|s| s.get()).unwrap_or_else(sharing_default)
+    SHARING.get()
 }
 
-/// Sharing is on unless the environment sets `BOHR_JIT_SHARE=0` (a
-/// measuring aid, read once: nothing guest-visible depends on it).
-fn sharing_default() -> bool {
-    static DEFAULT: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *DEFAULT.get_or_init(|| std::env::var_os("BOHR_JIT_SHARE").is_none_or(|v| v != "0"))
+/// Whether the JIT engines of this thread hand Cranelift's work to
+/// compile threads and run a block cold until its region is ready (the
+/// default), or compile on the spot. Like sharing, it changes when code
+/// is compiled, never what any instruction does: a runner that already
+/// keeps every core busy turns it off.
+pub fn set_background_compile(on: bool) {
+    BACKGROUND.set(on);
+}
+
+/// Whether this thread's JIT compiles in the background (see
+/// [`set_background_compile`]).
+pub fn background_compile() -> bool {
+    BACKGROUND.get()
 }
 
 /// Default cap on instructions per block.

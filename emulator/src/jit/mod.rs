@@ -39,6 +39,15 @@
 //!   plugins (instrumented IR whose hooks reach their own host) keep a
 //!   private cache. [`crate::engine::set_sharing`] turns sharing off for a
 //!   thread.
+//! - Compiling off the critical path: the engine lowers a region itself
+//!   but leaves Cranelift's work to `background`'s compile threads when
+//!   [`crate::engine::background_compile`] allows (not at threshold 0,
+//!   which means at once). Its blocks are marked queued: they run cold
+//!   (interpreted, or borrowed) and tier up no further, exactly as if
+//!   they had been compiled, until the dispatch loop finds the code
+//!   installed and enters it; a page written meanwhile drops the region
+//!   unentered. So what is asked for, and every guest-visible effect,
+//!   is the same whenever the compile threads finish.
 //! - `JITModule` cannot free single functions, so dropped regions leak
 //!   their code until the whole cache is flushed (past
 //!   [`MAX_COMPILED_REGIONS`], or a private cache on [`Jit::flush`]); a
@@ -50,6 +59,7 @@
 //!   the dispatch loop applies (`plugin::EnginePlugins::safe_point`).
 
 mod access;
+mod background;
 mod fault;
 mod lower;
 pub mod runtime;
@@ -59,11 +69,12 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::time::Instant;
 
-use cranelift_codegen::ir::UserFuncName;
+use cranelift_codegen::ir::{Function, UserFuncName};
+use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_jit::{JITBuilder, JITModule};
-use cranelift_module::{Linkage, Module, default_libcall_names};
+use cranelift_module::{FuncId, Linkage, Module, default_libcall_names};
 use rustc_hash::FxHashMap;
 
 use crate::arch::Frontend;
@@ -73,6 +84,7 @@ use crate::interp::{BlockExit, Prepared, exec_block, lookup_or_translate};
 use crate::ir::TrapKind;
 use crate::ir::{Block, Exit, Op};
 use crate::mem::{AddressSpace, MemFault, PAGE_SHIFT};
+use background::{Done, Job, MachineCode};
 use fault::{Activation, TrampolineFn};
 use runtime::{
     EXIT_FAULT, EXIT_FUEL, EXIT_JUMP, EXIT_RETRY, EXIT_SYSCALL, EXIT_TRAP, FAST_TABLE_BITS,
@@ -120,6 +132,9 @@ struct Region {
 struct Cold {
     /// Executions so far, for tiering.
     runs: u32,
+    /// Its region is being compiled (see [`Waiting`]): it runs cold
+    /// until the code is ready, without asking again.
+    queued: bool,
     /// The shared function that runs it, as [`Jit::borrow_block`] found
     /// it, or `None` with the cache's compile count then (`looked`), to
     /// look again once more code is compiled; `looked` is `usize::MAX`
@@ -130,7 +145,7 @@ struct Cold {
 
 impl Default for Cold {
     fn default() -> Self {
-        Cold { runs: 0, borrowed: None, looked: usize::MAX }
+        Cold { runs: 0, queued: false, borrowed: None, looked: usize::MAX }
     }
 }
 
@@ -187,6 +202,37 @@ struct SharedBlock {
     entry: usize,
 }
 
+/// A region handed to the compile threads, installed when its machine
+/// code comes back (see `background`).
+struct PendingRegion {
+    id: FuncId,
+    pc: u64,
+    label: String,
+    /// The direct accesses of its code, by trap code (see `compile`).
+    accesses: Vec<(u64, u64)>,
+    /// What the region's entry is published under for other engines
+    /// (shared caches only): its IR blocks, each with the prepared block.
+    publish: Option<(Vec<Block>, Vec<Rc<Prepared>>)>,
+    direct: Option<lower::Direct>,
+}
+
+/// What became of a region asked for (see [`CodeCache::compile`]).
+enum Compiled {
+    /// Compiled here: its entry.
+    Ready(usize),
+    /// On the compile threads, under this ticket.
+    Queued(u64),
+}
+
+/// A region an engine asked for and waits to enter, by the blocks it was
+/// built from: their pcs and the guest pages they span.
+struct Waiting {
+    ticket: u64,
+    blocks: Vec<(u64, u64, u64)>,
+    /// This engine asked for it (and is charged its compile time).
+    asked: bool,
+}
+
 /// Compiled code and everything it has built in: the Cranelift module, its
 /// fixed functions, the `JitCtx` compiled code addresses, the trap table,
 /// the direct accesses the fault handler answers for. Shared by the
@@ -217,6 +263,16 @@ struct CodeCache {
     /// Every block of those regions by its pc, for engines that run the
     /// block while it is still cold for them (see [`Jit::borrow_block`]).
     by_block: FxHashMap<u64, Vec<SharedBlock>>,
+    /// The host ISA of `module`, for compiling on other threads.
+    isa: OwnedTargetIsa,
+    /// Regions on the compile threads, by ticket; replies for tickets not
+    /// here (dropped by a flush) are ignored.
+    pending: FxHashMap<u64, PendingRegion>,
+    /// Installed tickets: the region's entry and Cranelift's microseconds.
+    finished: FxHashMap<u64, (usize, u64)>,
+    next_ticket: u64,
+    /// Where the compile threads send their results.
+    replies: (std::sync::mpsc::Sender<Done>, std::sync::mpsc::Receiver<Done>),
     /// Profiling aids, from the environment once: `BOHR_JIT_DUMP` prints
     /// each function's IR and machine code, `BOHR_PERF_MAP` writes a perf
     /// map (and with `code`, each region's bytes; see `perf_map_note`).
@@ -226,7 +282,7 @@ struct CodeCache {
     perf_code: bool,
 }
 
-fn new_module(opt_level: &str, regalloc: &str, direct_memory: bool) -> JITModule {
+fn new_module(opt_level: &str, regalloc: &str, direct_memory: bool) -> (JITModule, OwnedTargetIsa) {
     let mut flags = settings::builder();
     // These names and values exist in every Cranelift of this series; a
     // failure here is a build-configuration bug, not bad input.
@@ -248,7 +304,7 @@ fn new_module(opt_level: &str, regalloc: &str, direct_memory: bool) -> JITModule
         .expect("host ISA supported by Cranelift")
         .finish(settings::Flags::new(flags))
         .expect("host ISA accepts the flags");
-    JITModule::new(JITBuilder::with_isa(isa, default_libcall_names()))
+    (JITModule::new(JITBuilder::with_isa(isa.clone(), default_libcall_names())), isa)
 }
 
 /// Append `ADDR SIZE NAME` for a region to `/tmp/perf-PID.map`, the file
@@ -293,7 +349,7 @@ fn shared_cache(key: &CacheKey) -> Rc<RefCell<CodeCache>> {
 
 impl CodeCache {
     fn new(key: CacheKey) -> Self {
-        let module = new_module(key.opt_level, key.regalloc, key.direct_memory);
+        let (module, isa) = new_module(key.opt_level, key.regalloc, key.direct_memory);
         let ctx = module.make_context();
         CodeCache {
             key,
@@ -310,6 +366,11 @@ impl CodeCache {
             run_ctx: Box::new(JitCtx::idle()),
             by_root: FxHashMap::default(),
             by_block: FxHashMap::default(),
+            isa,
+            pending: FxHashMap::default(),
+            finished: FxHashMap::default(),
+            next_ticket: 0,
+            replies: std::sync::mpsc::channel(),
             dump: std::env::var_os("BOHR_JIT_DUMP").is_some(),
             perf_map: std::env::var_os("BOHR_PERF_MAP").is_some(),
             perf_code: std::env::var_os("BOHR_PERF_MAP").is_some_and(|v| v == "code"),
@@ -330,9 +391,14 @@ impl CodeCache {
             // old module's code before it runs again (`generation`).
             unsafe { old.free_memory() };
         }
-        let module = new_module(self.key.opt_level, self.key.regalloc, self.key.direct_memory);
+        let (module, isa) =
+            new_module(self.key.opt_level, self.key.regalloc, self.key.direct_memory);
         self.ctx = module.make_context();
         self.module = Some(module);
+        self.isa = isa;
+        // Code in flight was lowered for the old module's traps and sites.
+        self.pending.clear();
+        self.finished.clear();
         self.compiled = 0;
         self.generation += 1;
         self.sites = lower::Sites::default();
@@ -345,18 +411,17 @@ impl CodeCache {
         candidates.iter().find(|r| r.direct == direct && r.blocks == blocks).map(|r| r.entry)
     }
 
-    /// Define function `name` of signature `sig`, its body built by `body`,
-    /// in the current module; returns its address, its code size and what
-    /// `body` returned. With `BOHR_JIT_DUMP` set, prints its Cranelift IR
-    /// and machine code under `label`. Also returns its trap records
-    /// `(offset, code)`.
-    fn compile_function<T>(
+    /// Declare function `name` of signature `sig` in the current module and
+    /// build its body with `body`; returns its id, the Cranelift function
+    /// and what `body` returned. With `BOHR_JIT_DUMP` set, prints its IR
+    /// under `label`.
+    fn build_function<T>(
         &mut self,
         name: &str,
         sig: cranelift_codegen::ir::Signature,
         label: &str,
         body: impl FnOnce(&mut FunctionBuilder) -> T,
-    ) -> (*const u8, usize, T, Vec<(u32, u8)>) {
+    ) -> (FuncId, Function, T) {
         let module = self.module.as_mut().expect("module exists outside flush");
         module.clear_context(&mut self.ctx);
         self.ctx.func.signature = sig.clone();
@@ -370,25 +435,46 @@ impl CodeCache {
             out
         };
         if self.dump {
-            self.ctx.set_disasm(true);
             eprintln!("== {label}\n{}", self.ctx.func.display());
         }
+        (id, std::mem::replace(&mut self.ctx.func, Function::new()), out)
+    }
+
+    /// Install the machine code of function `id` into the current module;
+    /// returns its address, its code size and its trap records `(offset,
+    /// code)`. With `BOHR_JIT_DUMP` set, prints the machine code.
+    fn install(
+        &mut self,
+        id: FuncId,
+        label: &str,
+        code: Result<MachineCode, String>,
+    ) -> (*const u8, usize, Vec<(u32, u8)>) {
         // Lowering produces verified-shape IR for any input block, and the
         // stubs are fixed: a failure here is a bug in `lower`, an invariant.
-        module.define_function(id, &mut self.ctx).unwrap_or_else(|e| {
-            panic!("cranelift rejected {label}: {e:?}\n{}", self.ctx.func.display())
-        });
-        let compiled = self.ctx.compiled_code();
-        let code_len = compiled.map_or(0, |c| c.code_buffer().len());
-        let traps: Vec<(u32, u8)> = compiled
-            .map(|c| c.buffer.traps().iter().map(|t| (t.offset, t.code.as_raw().get())).collect())
-            .unwrap_or_default();
-        if let Some(vcode) = compiled.and_then(|c| c.vcode.as_deref()).filter(|_| self.dump) {
+        let code = code.unwrap_or_else(|e| panic!("cranelift rejected {label}: {e}"));
+        if let Some(vcode) = code.vcode.as_deref().filter(|_| self.dump) {
             eprintln!("== machine code of {label}\n{vcode}");
         }
-        module.clear_context(&mut self.ctx);
+        let module = self.module.as_mut().expect("module exists outside flush");
+        module
+            .define_function_bytes(id, code.align, &code.bytes, &code.relocs)
+            .expect("installing compiled code");
         module.finalize_definitions().expect("finalizing JIT code");
-        (module.get_finalized_function(id), code_len, out, traps)
+        (module.get_finalized_function(id), code.bytes.len(), code.traps)
+    }
+
+    /// Build, compile here and install a function (see `build_function`).
+    fn compile_function<T>(
+        &mut self,
+        name: &str,
+        sig: cranelift_codegen::ir::Signature,
+        label: &str,
+        body: impl FnOnce(&mut FunctionBuilder) -> T,
+    ) -> (*const u8, usize, T, Vec<(u32, u8)>) {
+        let (id, func, out) = self.build_function(name, sig, label, body);
+        let code = background::compile(func, id, &self.isa, self.dump);
+        let (ptr, len, traps) = self.install(id, label, code);
+        (ptr, len, out, traps)
     }
 
     /// A fixed function of the current module; returns its address.
@@ -437,15 +523,19 @@ impl CodeCache {
         s
     }
 
-    /// Compile `blocks` (rooted at `pc`) into one function; returns its
-    /// entry.
+    /// Lower `blocks` (rooted at `pc`) into one function and have it
+    /// compiled: on the compile threads when `background` and they take
+    /// it, else here. With `publish` (a shared cache: the blocks' prepared
+    /// IR), the installed region is published for other engines to find.
     fn compile(
         &mut self,
         frontend: &'static dyn Frontend,
         blocks: &[Block],
         direct: Option<lower::Direct>,
         pc: u64,
-    ) -> usize {
+        publish: Option<Vec<Rc<Prepared>>>,
+        background: bool,
+    ) -> Compiled {
         let thunks = self.stubs().thunks;
         let name = format!("r{}", self.next_func);
         self.next_func += 1;
@@ -453,26 +543,103 @@ impl CodeCache {
         let trap_base = self.traps.len();
         let mut sites = self.sites;
         let target = lower::Target { ctx: self.run_ctx_addr(), direct };
-        let (ptr, code_len, lowered, trap_offsets) =
-            self.compile_function(&name, lower::region_signature(), &label, |b| {
+        let (id, func, lowered) =
+            self.build_function(&name, lower::region_signature(), &label, |b| {
                 let refs: Vec<&Block> = blocks.iter().collect();
                 let word_slots = |s: u16| frontend.slot_is_word(crate::ir::Slot(s));
                 lower::lower_region(b, &refs, trap_base, thunks, &word_slots, target, &mut sites)
             });
+        // Trap indices and access sites are taken now, in request order,
+        // whenever the code comes back.
         self.traps.extend(lowered.traps);
         self.sites = sites;
+        let region = PendingRegion {
+            id,
+            pc,
+            label,
+            accesses: lowered.accesses,
+            publish: publish.map(|p| (blocks.to_vec(), p)),
+            direct,
+        };
+        let ticket = self.next_ticket;
+        self.next_ticket += 1;
+        if background {
+            let job = Job {
+                ticket,
+                func: Box::new(func),
+                id,
+                isa: self.isa.clone(),
+                disasm: self.dump,
+                reply: self.replies.0.clone(),
+            };
+            match background::submit(job) {
+                Ok(()) => {
+                    self.pending.insert(ticket, region);
+                    return Compiled::Queued(ticket);
+                }
+                Err(job) => {
+                    let code = background::compile(*job.func, id, &self.isa, self.dump);
+                    return Compiled::Ready(self.finish_region(region, code));
+                }
+            }
+        }
+        let code = background::compile(func, id, &self.isa, self.dump);
+        Compiled::Ready(self.finish_region(region, code))
+    }
+
+    /// Install a region's machine code, register its direct accesses and
+    /// publish it; returns its entry.
+    fn finish_region(&mut self, region: PendingRegion, code: Result<MachineCode, String>) -> usize {
+        let (ptr, code_len, trap_offsets) = self.install(region.id, &region.label, code);
         // Each direct access carries trap code `i + 1`; its trap records
         // are the host instructions that may fault for it.
         for (offset, code) in trap_offsets {
-            if let Some(&at) = lowered.accesses.get(code as usize - 1) {
+            if let Some(&at) = region.accesses.get(code as usize - 1) {
                 self.activation.add_site(ptr as usize + offset as usize, at);
             }
         }
         if self.perf_map {
-            perf_map_note(ptr, code_len, pc, self.perf_code);
+            perf_map_note(ptr, code_len, region.pc, self.perf_code);
         }
         self.compiled += 1;
-        ptr as usize
+        let entry = ptr as usize;
+        if let Some((blocks, prepared)) = region.publish {
+            for p in prepared {
+                let shared = SharedBlock { block: p.clone(), direct: region.direct, entry };
+                self.by_block.entry(p.block.pc).or_default().push(shared);
+            }
+            let shared = SharedRegion { blocks, direct: region.direct, entry };
+            self.by_root.entry(region.pc).or_default().push(shared);
+        }
+        entry
+    }
+
+    /// Whether regions are on the compile threads.
+    fn has_pending(&self) -> bool {
+        !self.pending.is_empty()
+    }
+
+    /// Install every region whose code has come back.
+    fn receive(&mut self) {
+        while let Ok(done) = self.replies.1.try_recv() {
+            let Some(region) = self.pending.remove(&done.ticket) else { continue };
+            let micros = done.code.as_ref().map_or(0, |c| c.micros);
+            let entry = self.finish_region(region, done.code);
+            self.finished.insert(done.ticket, (entry, micros));
+        }
+    }
+
+    /// The ticket of a pending region compiled from exactly `blocks`.
+    fn find_pending(&self, blocks: &[Block], direct: Option<lower::Direct>) -> Option<u64> {
+        let pc = blocks.first()?.pc;
+        self.pending
+            .iter()
+            .find(|(_, r)| {
+                r.pc == pc
+                    && r.direct == direct
+                    && r.publish.as_ref().is_some_and(|(b, _)| b == blocks)
+            })
+            .map(|(t, _)| *t)
     }
 }
 
@@ -485,6 +652,11 @@ impl Drop for CodeCache {
             unsafe { m.free_memory() };
         }
     }
+}
+
+/// Whether a page in `pages` lies in `lo..=hi`.
+fn written_in(pages: &[u64], lo: u64, hi: u64) -> bool {
+    pages.iter().any(|&p| (lo..=hi).contains(&p))
 }
 
 /// The JIT engine for one process.
@@ -510,6 +682,8 @@ pub struct Jit {
     fast: Vec<FastEntry>,
     /// Executions of cold blocks, for tiering.
     heat: FxHashMap<u64, Cold>,
+    /// Regions asked for and still compiling.
+    waiting: Vec<Waiting>,
     /// Number of times this engine dropped all its compiled code.
     pub generation: u64,
     temps: Vec<u64>,
@@ -548,6 +722,7 @@ impl Jit {
             region_pages: BTreeMap::new(),
             fast: vec![FastEntry::EMPTY; 1 << FAST_TABLE_BITS],
             heat: FxHashMap::default(),
+            waiting: Vec::new(),
             generation: 0,
             temps: Vec::new(),
             bound_space: None,
@@ -563,6 +738,7 @@ impl Jit {
         self.region_pages.clear();
         self.fast.fill(FastEntry::EMPTY);
         self.heat.clear();
+        self.waiting.clear();
         self.generation += 1;
     }
 
@@ -578,7 +754,7 @@ impl Jit {
     fn invalidate(&mut self, mem: &mut AddressSpace) {
         let pages = mem.take_code_writes();
         let mut dropped = 0;
-        for pn in pages {
+        for &pn in &pages {
             let k = self.blocks.invalidate_page(pn) as u64;
             if k > 0 {
                 // For the event log, as `interp::apply_code_writes` does.
@@ -598,6 +774,10 @@ impl Jit {
         self.stats.blocks_invalidated += dropped;
         self.fast.fill(FastEntry::EMPTY);
         self.heat.clear();
+        // A region still compiling from a written page is never entered;
+        // the others stay asked for.
+        self.waiting.retain(|w| !w.blocks.iter().any(|&(_, lo, hi)| written_in(&pages, lo, hi)));
+        self.mark_queued();
     }
 
     /// Collect the region rooted at `pc`: the entry block and blocks
@@ -645,6 +825,7 @@ impl Jit {
                 // Blocks compiled elsewhere are reached by chaining.
                 if !order.contains(&t)
                     && !self.entries.contains_key(&t)
+                    && !self.heat.get(&t).is_some_and(|c| c.queued)
                     && self.heat.get(&t).map_or(0, |c| c.runs) >= min_heat
                     && order.len() < limit
                 {
@@ -655,55 +836,99 @@ impl Jit {
         Ok(order)
     }
 
-    /// Compile the region rooted at `pc`, or find it in the code cache;
-    /// returns its entry.
-    fn compile_region(&mut self, mem: &mut AddressSpace, pc: u64) -> Result<usize, MemFault> {
+    /// Ask for the region rooted at `pc`: found in the code cache or
+    /// compiled here, its entry; `None` while the compile threads have it
+    /// (the engine enters it once it is installed, see `adopt_finished`).
+    fn request_region(
+        &mut self,
+        mem: &mut AddressSpace,
+        pc: u64,
+    ) -> Result<Option<usize>, MemFault> {
         let pcs = self.collect_region(mem, pc)?;
         let started = Instant::now();
-        let blocks: Vec<Block> =
-            pcs.iter().filter_map(|p| self.blocks.get(*p).map(|pr| pr.block.clone())).collect();
+        let prepared: Vec<Rc<Prepared>> =
+            pcs.iter().filter_map(|p| self.blocks.get(*p).cloned()).collect();
+        let blocks: Vec<Block> = prepared.iter().map(|p| p.block.clone()).collect();
         let direct = self.direct(mem);
-        let entry = {
+        // Counted alike however the code is found: the statistics do not
+        // depend on what another engine compiled first, or when.
+        self.stats.blocks_compiled += blocks.len() as u64;
+        self.stats.insns_compiled += blocks.iter().map(|b| b.insn_count as u64).sum::<u64>();
+        let spans: Vec<(u64, u64, u64)> = blocks
+            .iter()
+            .map(|b| {
+                let (lo, hi) = b.page_span(PAGE_SHIFT);
+                (b.pc, lo, hi)
+            })
+            .collect();
+        // Compiling at once (threshold 0) means at once, not later.
+        let background = self.config.threshold > 0 && crate::engine::background_compile();
+        let mut asked = true;
+        let found = {
             let mut code = self.code.borrow_mut();
+            if self.shared {
+                code.receive();
+            }
             match self.shared.then(|| code.find(&blocks, direct)).flatten() {
                 Some(entry) => {
                     self.stats.regions_shared += 1;
-                    entry
+                    Compiled::Ready(entry)
                 }
-                None => {
-                    if code.compiled >= MAX_COMPILED_REGIONS {
-                        code.flush();
+                None => match self.shared.then(|| code.find_pending(&blocks, direct)).flatten() {
+                    Some(ticket) => {
+                        self.stats.regions_shared += 1;
+                        asked = false;
+                        Compiled::Queued(ticket)
                     }
-                    let entry = code.compile(self.frontend, &blocks, direct, pc);
-                    if self.shared {
-                        for p in &pcs {
-                            if let Some(block) = self.blocks.get(*p) {
-                                let shared = SharedBlock { block: block.clone(), direct, entry };
-                                code.by_block.entry(*p).or_default().push(shared);
-                            }
+                    None => {
+                        if code.compiled + code.pending.len() >= MAX_COMPILED_REGIONS {
+                            code.flush();
                         }
-                        let shared = SharedRegion { blocks: blocks.clone(), direct, entry };
-                        code.by_root.entry(pc).or_default().push(shared);
+                        let publish = self.shared.then(|| prepared.clone());
+                        let c =
+                            code.compile(self.frontend, &blocks, direct, pc, publish, background);
+                        self.stats.compile_us += started.elapsed().as_micros() as u64;
+                        c
                     }
-                    self.stats.compile_us += started.elapsed().as_micros() as u64;
-                    entry
-                }
+                },
             }
         };
         // A flush for this region drops what we compiled before it.
         self.follow_cache();
-        // Counted alike when the code was found: the statistics do not
-        // depend on what another engine compiled first.
-        self.stats.blocks_compiled += blocks.len() as u64;
-        self.stats.insns_compiled += blocks.iter().map(|b| b.insn_count as u64).sum::<u64>();
-        // Every block is an entry; the region is dropped whole when any
-        // page its blocks touch is written.
+        match found {
+            Compiled::Ready(entry) => {
+                self.register_region(entry, &spans);
+                Ok(Some(entry))
+            }
+            Compiled::Queued(ticket) => {
+                self.waiting.push(Waiting { ticket, blocks: spans, asked });
+                self.mark_queued();
+                Ok(None)
+            }
+        }
+    }
+
+    /// Mark the blocks of the regions still compiling, which tier up no
+    /// further: the engine treats them as compiled (as it does when it
+    /// compiles at once), so what it asks for next does not depend on
+    /// when the compile threads finish.
+    fn mark_queued(&mut self) {
+        for w in &self.waiting {
+            for &(pc, _, _) in &w.blocks {
+                self.heat.entry(pc).or_default().queued = true;
+            }
+        }
+    }
+
+    /// Enter the blocks `spans` (pc, first and last page) through the
+    /// function at `entry`. Every block is an entry; the region is dropped
+    /// whole when any page its blocks touch is written.
+    fn register_region(&mut self, entry: usize, spans: &[(u64, u64, u64)]) {
         let rid = self.regions.len();
         let mut pages = Vec::new();
-        for b in &blocks {
-            self.entries.insert(b.pc, entry);
-            self.fast[fast_index(b.pc)] = FastEntry { pc: b.pc, entry };
-            let (lo, hi) = b.page_span(PAGE_SHIFT);
+        for &(pc, lo, hi) in spans {
+            self.entries.insert(pc, entry);
+            self.fast[fast_index(pc)] = FastEntry { pc, entry };
             pages.extend(lo..=hi);
         }
         pages.sort_unstable();
@@ -711,8 +936,37 @@ impl Jit {
         for pn in pages {
             self.region_pages.entry(pn).or_default().push(rid);
         }
-        self.regions.push(Some(Region { pcs: blocks.iter().map(|b| b.pc).collect() }));
-        Ok(entry)
+        self.regions.push(Some(Region { pcs: spans.iter().map(|s| s.0).collect() }));
+    }
+
+    /// Install what the compile threads finished and enter the regions of
+    /// it this engine waits for.
+    fn adopt_finished(&mut self) {
+        let ready: Vec<(Waiting, usize, u64)> = {
+            let mut code = self.code.borrow_mut();
+            code.receive();
+            let mut ready = Vec::new();
+            let mut i = 0;
+            while i < self.waiting.len() {
+                match code.finished.get(&self.waiting[i].ticket) {
+                    Some(&(entry, micros)) => {
+                        ready.push((self.waiting.swap_remove(i), entry, micros))
+                    }
+                    None => i += 1,
+                }
+            }
+            ready
+        };
+        for (w, entry, micros) in ready {
+            if w.asked {
+                self.stats.compile_us += micros;
+            }
+            // Its blocks run compiled from now on.
+            for &(pc, _, _) in &w.blocks {
+                self.heat.remove(&pc);
+            }
+            self.register_region(entry, &w.blocks);
+        }
     }
 
     /// The shape of the direct mapping compiled code for `mem` assumes.
@@ -841,6 +1095,9 @@ impl Engine for Jit {
         }
         self.follow_cache();
         loop {
+            if !self.waiting.is_empty() || self.code.borrow().has_pending() {
+                self.adopt_finished();
+            }
             let used = cpu.icount - start;
             if used >= fuel {
                 return StopReason::FuelExhausted;
@@ -859,14 +1116,20 @@ impl Engine for Jit {
                 Some(e) => (e, left, false),
                 None => {
                     let cold = self.heat.entry(pc).or_default();
-                    cold.runs += 1;
-                    let cold = *cold;
-                    if cold.runs > self.config.threshold {
+                    cold.runs = cold.runs.saturating_add(1);
+                    let mut cold = *cold;
+                    let mut ready = None;
+                    if cold.runs > self.config.threshold && !cold.queued {
                         self.heat.remove(&pc);
-                        match self.compile_region(mem, pc) {
-                            Ok(e) => (e, left, false),
+                        match self.request_region(mem, pc) {
+                            Ok(Some(e)) => ready = Some(e),
+                            // Compiling elsewhere: the block runs cold.
+                            Ok(None) => cold = self.heat.get(&pc).copied().unwrap_or(cold),
                             Err(f) => return StopReason::Fault(f),
                         }
+                    }
+                    if let Some(e) = ready {
+                        (e, left, false)
                     } else {
                         let p = match self.lookup(mem, pc) {
                             Ok(p) => p,
