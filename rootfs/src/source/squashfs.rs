@@ -69,6 +69,81 @@ pub(crate) fn read<R: Read + Seek + Send>(
     })
 }
 
+/// The first `size` bytes of file `f`.
+fn read_file(
+    fs: &FilesystemReader,
+    f: &SquashfsFileReader,
+    size: u64,
+) -> Result<Vec<u8>, BackhandError> {
+    let mut data = Vec::new();
+    fs.file(f).reader_checked()?.take(size).read_to_end(&mut data)?;
+    Ok(data)
+}
+
+/// Most threads decompressing one image's files.
+const MAX_READ_THREADS: usize = 4;
+
+/// Every regular file's contents (by its index in `fs.files()`),
+/// decompressed on several threads, largest first: reading an image is
+/// mostly decompressing its data blocks, which are independent. Empty
+/// when the files declare more than `budget` bytes together (the caller
+/// then reads them one by one, stopping at the cap) or the host has one
+/// core. Which errors come back does not depend on the threads: the
+/// caller meets them in file order.
+fn read_contents(
+    fs: &FilesystemReader,
+    budget: u64,
+) -> Vec<Option<Result<Vec<u8>, BackhandError>>> {
+    let mut files: Vec<(usize, &SquashfsFileReader, u64)> = fs
+        .files()
+        .enumerate()
+        .filter_map(|(i, node)| match &node.inner {
+            InnerNode::File(f) => Some((i, f, f.file_len() as u64)),
+            _ => None,
+        })
+        .collect();
+    let total = files.iter().fold(0u64, |t, f| t.saturating_add(f.2));
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(MAX_READ_THREADS)
+        .min(files.len());
+    if threads < 2 || total > budget {
+        return Vec::new();
+    }
+    files.sort_by_key(|f| std::cmp::Reverse(f.2));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut read: Vec<(usize, Result<Vec<u8>, BackhandError>)> = std::thread::scope(|scope| {
+        // A host that refuses threads leaves files unclaimed, which the
+        // caller reads itself.
+        let workers: Vec<_> = (0..threads)
+            .filter_map(|_| {
+                std::thread::Builder::new()
+                    .spawn_scoped(scope, || {
+                        let mut done = Vec::new();
+                        loop {
+                            let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            let Some(&(i, f, size)) = files.get(k) else { return done };
+                            done.push((i, read_file(fs, f, size)));
+                        }
+                    })
+                    .ok()
+            })
+            .collect();
+        // A worker that panicked (a `backhand` bug) takes the read down
+        // with it, into `read`'s `catch_unwind`.
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_else(|p| panic::resume_unwind(p)))
+            .collect()
+    });
+    let mut contents: Vec<Option<Result<Vec<u8>, BackhandError>>> = Vec::new();
+    contents.resize_with(fs.files().count(), || None);
+    for (i, data) in read.drain(..) {
+        contents[i] = Some(data);
+    }
+    contents
+}
+
 /// Largest decompressed metadata block.
 const METADATA_BLOCK: u64 = 8192;
 /// An absent table's offset in the superblock.
@@ -127,11 +202,12 @@ fn read_inner<R: Read + Seek + Send>(
         builder.charge_bytes(bound)?;
     }
     let fs = FilesystemReader::from_reader(BufReader::new(file)).map_err(|e| error(path, e))?;
+    let mut contents = read_contents(&fs, builder.bytes_left());
     let mut fragments_seen = BTreeSet::new();
     // (inode, header, the node it became, names still expected)
     let mut linked: Vec<(&backhand::v4::inode::ExtendedFile, NodeHeader, BuildId, u32)> =
         Vec::new();
-    for node in fs.files() {
+    for (index, node) in fs.files().enumerate() {
         let name = node.fullpath.as_os_str().as_bytes();
         let h = node.header;
         let meta = Meta {
@@ -164,13 +240,11 @@ fn read_inner<R: Read + Seek + Send>(
                         limit: builder.limits().max_bytes,
                     });
                 }
-                let mut data = Vec::new();
-                fs.file(f)
-                    .reader_checked()
-                    .map_err(|e| error(path, e))?
-                    .take(size)
-                    .read_to_end(&mut data)
-                    .map_err(|e| error(path, BackhandError::StdIo(e)))?;
+                let data = match contents.get_mut(index).and_then(Option::take) {
+                    Some(read) => read,
+                    None => read_file(&fs, f, size),
+                }
+                .map_err(|e| error(path, e))?;
                 if data.len() as u64 != size {
                     return Err(RootfsError::Truncated {
                         file: path.to_path_buf(),
