@@ -210,9 +210,9 @@ struct PendingRegion {
     label: String,
     /// The direct accesses of its code, by trap code (see `compile`).
     accesses: Vec<(u64, u64)>,
-    /// What the region's entry is published under for other engines
-    /// (shared caches only): its IR blocks, each with the prepared block.
-    publish: Option<(Vec<Block>, Vec<Rc<Prepared>>)>,
+    /// The prepared blocks the region's entry is published under for
+    /// other engines (shared caches only).
+    publish: Option<Vec<Rc<Prepared>>>,
     direct: Option<lower::Direct>,
 }
 
@@ -553,17 +553,9 @@ impl CodeCache {
         // whenever the code comes back.
         self.traps.extend(lowered.traps);
         self.sites = sites;
-        let region = PendingRegion {
-            id,
-            pc,
-            label,
-            accesses: lowered.accesses,
-            publish: publish.map(|p| (blocks.to_vec(), p)),
-            direct,
-        };
-        let ticket = self.next_ticket;
-        self.next_ticket += 1;
-        if background {
+        let region = PendingRegion { id, pc, label, accesses: lowered.accesses, publish, direct };
+        let func = if background {
+            let ticket = self.next_ticket;
             let job = Job {
                 ticket,
                 func: Box::new(func),
@@ -574,15 +566,16 @@ impl CodeCache {
             };
             match background::submit(job) {
                 Ok(()) => {
+                    self.next_ticket += 1;
                     self.pending.insert(ticket, region);
                     return Compiled::Queued(ticket);
                 }
-                Err(job) => {
-                    let code = background::compile(*job.func, id, &self.isa, self.dump);
-                    return Compiled::Ready(self.finish_region(region, code));
-                }
+                // No pool: compiled here after all.
+                Err(job) => *job.func,
             }
-        }
+        } else {
+            func
+        };
         let code = background::compile(func, id, &self.isa, self.dump);
         Compiled::Ready(self.finish_region(region, code))
     }
@@ -603,7 +596,8 @@ impl CodeCache {
         }
         self.compiled += 1;
         let entry = ptr as usize;
-        if let Some((blocks, prepared)) = region.publish {
+        if let Some(prepared) = region.publish {
+            let blocks = prepared.iter().map(|p| p.block.clone()).collect();
             for p in prepared {
                 let shared = SharedBlock { block: p.clone(), direct: region.direct, entry };
                 self.by_block.entry(p.block.pc).or_default().push(shared);
@@ -637,7 +631,9 @@ impl CodeCache {
             .find(|(_, r)| {
                 r.pc == pc
                     && r.direct == direct
-                    && r.publish.as_ref().is_some_and(|(b, _)| b == blocks)
+                    && r.publish.as_ref().is_some_and(|p| {
+                        p.len() == blocks.len() && p.iter().zip(blocks).all(|(p, b)| p.block == *b)
+                    })
             })
             .map(|(t, _)| *t)
     }
@@ -777,7 +773,9 @@ impl Jit {
         // A region still compiling from a written page is never entered;
         // the others stay asked for.
         self.waiting.retain(|w| !w.blocks.iter().any(|&(_, lo, hi)| written_in(&pages, lo, hi)));
-        self.mark_queued();
+        for w in &self.waiting {
+            Self::mark_queued(&mut self.heat, w);
+        }
     }
 
     /// Collect the region rooted at `pc`: the entry block and blocks
@@ -901,22 +899,21 @@ impl Jit {
                 Ok(Some(entry))
             }
             Compiled::Queued(ticket) => {
-                self.waiting.push(Waiting { ticket, blocks: spans, asked });
-                self.mark_queued();
+                let w = Waiting { ticket, blocks: spans, asked };
+                Self::mark_queued(&mut self.heat, &w);
+                self.waiting.push(w);
                 Ok(None)
             }
         }
     }
 
-    /// Mark the blocks of the regions still compiling, which tier up no
+    /// Mark the blocks of a region still compiling, which tier up no
     /// further: the engine treats them as compiled (as it does when it
     /// compiles at once), so what it asks for next does not depend on
     /// when the compile threads finish.
-    fn mark_queued(&mut self) {
-        for w in &self.waiting {
-            for &(pc, _, _) in &w.blocks {
-                self.heat.entry(pc).or_default().queued = true;
-            }
+    fn mark_queued(heat: &mut FxHashMap<u64, Cold>, waiting: &Waiting) {
+        for &(pc, _, _) in &waiting.blocks {
+            heat.entry(pc).or_default().queued = true;
         }
     }
 

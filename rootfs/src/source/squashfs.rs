@@ -112,7 +112,7 @@ fn read_contents(
     }
     files.sort_by_key(|f| std::cmp::Reverse(f.2));
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut read: Vec<(usize, Result<Vec<u8>, BackhandError>)> = std::thread::scope(|scope| {
+    let read: Vec<(usize, Result<Vec<u8>, BackhandError>)> = std::thread::scope(|scope| {
         // A host that refuses threads leaves files unclaimed, which the
         // caller reads itself.
         let workers: Vec<_> = (0..threads)
@@ -137,8 +137,8 @@ fn read_contents(
             .collect()
     });
     let mut contents: Vec<Option<Result<Vec<u8>, BackhandError>>> = Vec::new();
-    contents.resize_with(fs.files().count(), || None);
-    for (i, data) in read.drain(..) {
+    contents.resize_with(files.iter().map(|f| f.0 + 1).max().unwrap_or(0), || None);
+    for (i, data) in read {
         contents[i] = Some(data);
     }
     contents
