@@ -38,7 +38,7 @@ use crate::ir::TrapKind;
 use crate::ir::trap_signal;
 use crate::loader::{self, LoadError};
 use crate::mem::{AddressSpace, Layout};
-use crate::types::{Fnv64, WritePath};
+use crate::types::{StreamHash, WritePath};
 
 pub use abi::{FileStat, OpenFlags};
 pub use errno::Errno;
@@ -436,7 +436,7 @@ pub struct Process {
     pub portal_len: u64,
     /// Hash of every byte the process wrote, to any descriptor, in order
     /// (for the machine's determinism fingerprint).
-    pub output_hash: Fnv64,
+    pub output_hash: StreamHash,
     /// Absolute guest path of the program (`/proc/self/exe`).
     pub exe: Vec<u8>,
     /// `argv` joined with NULs (`/proc/self/cmdline`).
@@ -543,7 +543,7 @@ impl Process {
             write_progress: 0,
             yield_now: false,
             portal_len: 0,
-            output_hash: Fnv64::default(),
+            output_hash: StreamHash::default(),
             exe: exe.to_vec(),
             cmdline,
             // The launcher (the machine's shell as pid 1) leads the group

@@ -47,6 +47,29 @@ impl std::fmt::Display for WritePath {
     }
 }
 
+/// The hash of a byte stream, a process's output: 64-bit XXH3, fixed and
+/// portable like [`Fnv64`], and like it a function of the bytes alone, not
+/// of how they were split into writes. FNV-1a's multiply per byte cost
+/// about four host cycles a byte, a twentieth of a run of `strings`.
+#[derive(Clone, Default)]
+pub struct StreamHash(xxhash_rust::xxh3::Xxh3Default);
+
+impl StreamHash {
+    pub fn write(&mut self, bytes: &[u8]) {
+        self.0.update(bytes);
+    }
+
+    pub fn finish(&self) -> u64 {
+        self.0.digest()
+    }
+}
+
+impl std::fmt::Debug for StreamHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "StreamHash({:#018x})", self.finish())
+    }
+}
+
 /// 64-bit FNV-1a, the fingerprint hash: fixed, portable and independent of
 /// the Rust version (unlike `DefaultHasher`).
 #[derive(Clone, Copy, Debug)]

@@ -22,7 +22,7 @@ use crate::linux::arch::linux_abi;
 use crate::linux::errno::Errno;
 use crate::linux::{ChildInfo, ExitStatus, HostError, Process, SplitMix64};
 use crate::mem::CopyError;
-use crate::types::Fnv64;
+use crate::types::StreamHash;
 
 const CLONE_VM: u64 = 0x100;
 const CLONE_FS: u64 = 0x200;
@@ -169,7 +169,7 @@ fn do_clone(
         write_progress: 0,
         yield_now: false,
         portal_len: 0,
-        output_hash: Fnv64::default(),
+        output_hash: StreamHash::default(),
         exe: c.p.exe.clone(),
         cmdline: c.p.cmdline.clone(),
         ppid: c.p.pid,
