@@ -245,6 +245,10 @@ pub fn main() -> i32 {
             return code;
         }
     };
+    // Decoded rootfs images are kept between runs (see `bohr_rootfs::ImageCache`).
+    if let Some(cache) = bohr_rootfs::ImageCache::from_env() {
+        bohr_rootfs::ImageCache::set_for_process(cache);
+    }
     match cli.command {
         Command::Run(a) => {
             let cmd = crate::commands::RunCommand {

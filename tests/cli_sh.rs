@@ -200,3 +200,54 @@ fn files_and_rootfs_reach_the_guest() {
     assert_eq!(text(&o.stdout), "from rootfs\nfrom file\n");
     assert_eq!(o.status.code(), Some(0));
 }
+
+/// A compressed image is decoded once: later runs read the decoded tree
+/// from the cache under `BOHR_CACHE_DIR` and the guest sees the same
+/// files; a damaged entry is ignored and written anew; `off` keeps nothing.
+#[test]
+fn compressed_images_are_decoded_once_and_kept_in_the_cache() {
+    let dir = scratch("image-cache");
+    let data = b"from image\n";
+    let mut b = tar::Builder::new(flate2::write::GzEncoder::new(
+        Vec::new(),
+        flate2::Compression::default(),
+    ));
+    let mut h = tar::Header::new_gnu();
+    h.set_size(data.len() as u64);
+    h.set_mode(0o644);
+    h.set_uid(0);
+    h.set_gid(0);
+    h.set_mtime(0);
+    h.set_cksum();
+    b.append_data(&mut h, "etc/config", &data[..]).unwrap();
+    std::fs::write(dir.join("image.tar.gz"), b.into_inner().unwrap().finish().unwrap()).unwrap();
+    let script = write_script(&dir, "cat /etc/config\n");
+    let run = |cache: &Path| {
+        let o = Command::new(env!("CARGO_BIN_EXE_bohr"))
+            .args(["sh", "--arch", "riscv64", "-q", "--rootfs", "image.tar.gz", &script])
+            .env("BOHR_CACHE_DIR", cache)
+            .current_dir(&*dir)
+            .output()
+            .expect("bohr runs");
+        assert_eq!(
+            (text(&o.stdout), text(&o.stderr), o.status.code()),
+            ("from image\n".into(), String::new(), Some(0))
+        );
+    };
+    let entries = |cache: &Path| -> Vec<PathBuf> {
+        let Ok(d) = std::fs::read_dir(cache.join("images")) else { return Vec::new() };
+        d.map(|e| e.unwrap().path()).collect()
+    };
+    let cache = dir.join("cache");
+    run(&cache);
+    let kept = entries(&cache);
+    assert_eq!(kept.len(), 1, "one entry after the first run: {kept:?}");
+    let entry = std::fs::read(&kept[0]).unwrap();
+    run(&cache);
+    assert_eq!(entries(&cache), kept, "the second run reads the entry");
+    std::fs::write(&kept[0], b"damaged").unwrap();
+    run(&cache);
+    assert_eq!(std::fs::read(&kept[0]).unwrap(), entry, "a damaged entry is written anew");
+    run(Path::new("off"));
+    assert!(!dir.join("off").exists(), "`off` keeps nothing");
+}

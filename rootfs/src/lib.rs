@@ -36,6 +36,8 @@
 //! item, and clippy's `-D warnings` keeps it so.
 
 #[warn(missing_docs)]
+mod cache;
+#[warn(missing_docs)]
 mod detect;
 mod error;
 #[warn(missing_docs)]
@@ -48,8 +50,9 @@ mod validate;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
+pub use cache::ImageCache;
 pub use error::{LookupError, RootfsError};
 pub use tree::{DirEntry, FileType, Inode, InodeId, Meta, NAME_MAX, NodeKind, PATH_MAX};
 pub use validate::{ImageSet, validate};
@@ -152,6 +155,19 @@ pub struct Stat {
     pub mtime: i64,
 }
 
+/// The cache [`Image::open`] and [`Image::open_with_limits`] use: none
+/// until a program sets one, so a library user (and every test) decodes
+/// afresh unless it asks otherwise.
+static PROCESS_CACHE: OnceLock<ImageCache> = OnceLock::new();
+
+impl ImageCache {
+    /// Make `cache` the one [`Image::open`] uses in this process; only the
+    /// first call takes effect.
+    pub fn set_for_process(cache: ImageCache) {
+        let _ = PROCESS_CACHE.set(cache);
+    }
+}
+
 /// A read root filesystem. Cloning shares it.
 #[derive(Clone)]
 pub struct Image {
@@ -180,10 +196,39 @@ impl Image {
         Image::open_with_limits(path, Limits::default())
     }
 
-    /// Reads the image at `path`, failing past `limits`.
+    /// Reads the image at `path`, failing past `limits`, through the
+    /// process's cache of decoded images if one was set
+    /// ([`ImageCache::set_for_process`]).
     pub fn open_with_limits(path: impl AsRef<Path>, limits: Limits) -> Result<Image, RootfsError> {
+        Image::open_cached(path, limits, PROCESS_CACHE.get())
+    }
+
+    /// Reads the image at `path`, failing past `limits`; an image file
+    /// decoded before under the same limits comes from `cache` instead,
+    /// and a compressed one decoded now is kept there (see
+    /// [`ImageCache`]). The image is the same either way.
+    pub fn open_cached(
+        path: impl AsRef<Path>,
+        limits: Limits,
+        cache: Option<&ImageCache>,
+    ) -> Result<Image, RootfsError> {
         let path = path.as_ref();
+        let key = match cache {
+            Some(c) if path.is_file() => ImageCache::key_of_file(path, limits).ok().map(|k| (c, k)),
+            _ => None,
+        };
+        if let Some(tree) = key.as_ref().and_then(|(c, k)| c.load(k)) {
+            return Image::finish(path, tree);
+        }
         let tree = source::read(path, limits)?;
+        // Plain archives parse as fast as an entry would load.
+        let compressed = !matches!(
+            tree.format,
+            Format::Tar(Compression::None) | Format::Cpio(Compression::None)
+        );
+        if let Some((c, k)) = key.filter(|_| compressed) {
+            c.store(&k, &tree);
+        }
         Image::finish(path, tree)
     }
 
