@@ -17,6 +17,7 @@
 //! process (a runner that already keeps every core busy gains nothing from
 //! it and pays for code that runs cold a little longer).
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
@@ -80,7 +81,57 @@ pub(super) struct Job {
     pub id: FuncId,
     pub isa: OwnedTargetIsa,
     pub disasm: bool,
-    pub reply: Sender<Done>,
+    pub reply: Replies,
+}
+
+/// Where the compile threads send an engine's results.
+#[derive(Clone)]
+pub(super) struct Replies {
+    tx: Sender<Done>,
+    /// Results sent, counted after each is in the channel.
+    sent: Arc<AtomicU64>,
+}
+
+impl Replies {
+    fn send(&self, done: Done) {
+        // The engine may be gone (its process exited): nothing to do.
+        if self.tx.send(done).is_ok() {
+            self.sent.fetch_add(1, Ordering::Release);
+        }
+    }
+}
+
+/// The receiving end of [`Replies`]: the engine's dispatch loop asks it on
+/// every block while code is in flight, so it answers "nothing new" with
+/// one atomic load rather than a look into the channel.
+pub(super) struct Inbox {
+    rx: Receiver<Done>,
+    sent: Arc<AtomicU64>,
+    taken: u64,
+}
+
+impl Inbox {
+    /// Whether a result is ready to take.
+    pub fn has_new(&self) -> bool {
+        self.sent.load(Ordering::Acquire) != self.taken
+    }
+
+    /// The next result sent, if any.
+    pub fn take(&mut self) -> Option<Done> {
+        if !self.has_new() {
+            return None;
+        }
+        let done = self.rx.try_recv().ok()?;
+        self.taken += 1;
+        Some(done)
+    }
+}
+
+/// A channel for compile results.
+pub(super) fn inbox() -> (Replies, Inbox) {
+    let (tx, rx) = channel();
+    let sent = Arc::new(AtomicU64::new(0));
+    (Replies { tx, sent: sent.clone() }, Inbox { rx, sent, taken: 0 })
 }
 
 /// A job's result.
@@ -131,8 +182,7 @@ fn worker(rx: &Mutex<Receiver<Job>>) {
             compile(*func, id, &isa, disasm)
         }))
         .unwrap_or_else(|_| Err(format!("Cranelift panicked compiling function {id}")));
-        // The engine may be gone (its process exited): nothing to do.
-        let _ = reply.send(Done { ticket, code });
+        reply.send(Done { ticket, code });
     }
 }
 

@@ -84,7 +84,7 @@ use crate::interp::{BlockExit, Prepared, exec_block, lookup_or_translate};
 use crate::ir::TrapKind;
 use crate::ir::{Block, Exit, Op};
 use crate::mem::{AddressSpace, MemFault, PAGE_SHIFT};
-use background::{Done, Job, MachineCode};
+use background::{Inbox, Job, MachineCode, Replies};
 use fault::{Activation, TrampolineFn};
 use runtime::{
     EXIT_FAULT, EXIT_FUEL, EXIT_JUMP, EXIT_RETRY, EXIT_SYSCALL, EXIT_TRAP, FAST_TABLE_BITS,
@@ -270,9 +270,13 @@ struct CodeCache {
     pending: FxHashMap<u64, PendingRegion>,
     /// Installed tickets: the region's entry and Cranelift's microseconds.
     finished: FxHashMap<u64, (usize, u64)>,
+    /// Entries added to `finished` so far, for engines to see whether
+    /// anything they wait for may have come.
+    installs: u64,
     next_ticket: u64,
-    /// Where the compile threads send their results.
-    replies: (std::sync::mpsc::Sender<Done>, std::sync::mpsc::Receiver<Done>),
+    /// Where the compile threads send their results, and where they arrive.
+    replies: Replies,
+    inbox: Inbox,
     /// Profiling aids, from the environment once: `BOHR_JIT_DUMP` prints
     /// each function's IR and machine code, `BOHR_PERF_MAP` writes a perf
     /// map (and with `code`, each region's bytes; see `perf_map_note`).
@@ -351,6 +355,7 @@ impl CodeCache {
     fn new(key: CacheKey) -> Self {
         let (module, isa) = new_module(key.opt_level, key.regalloc, key.direct_memory);
         let ctx = module.make_context();
+        let (replies, inbox) = background::inbox();
         CodeCache {
             key,
             module: Some(module),
@@ -369,8 +374,10 @@ impl CodeCache {
             isa,
             pending: FxHashMap::default(),
             finished: FxHashMap::default(),
+            installs: 0,
             next_ticket: 0,
-            replies: std::sync::mpsc::channel(),
+            replies,
+            inbox,
             dump: std::env::var_os("BOHR_JIT_DUMP").is_some(),
             perf_map: std::env::var_os("BOHR_PERF_MAP").is_some(),
             perf_code: std::env::var_os("BOHR_PERF_MAP").is_some_and(|v| v == "code"),
@@ -562,7 +569,7 @@ impl CodeCache {
                 id,
                 isa: self.isa.clone(),
                 disasm: self.dump,
-                reply: self.replies.0.clone(),
+                reply: self.replies.clone(),
             };
             match background::submit(job) {
                 Ok(()) => {
@@ -609,17 +616,19 @@ impl CodeCache {
     }
 
     /// Whether regions are on the compile threads.
-    fn has_pending(&self) -> bool {
-        !self.pending.is_empty()
+    /// Whether the compile threads sent results not yet installed.
+    fn has_new_results(&self) -> bool {
+        self.inbox.has_new()
     }
 
     /// Install every region whose code has come back.
     fn receive(&mut self) {
-        while let Ok(done) = self.replies.1.try_recv() {
+        while let Some(done) = self.inbox.take() {
             let Some(region) = self.pending.remove(&done.ticket) else { continue };
             let micros = done.code.as_ref().map_or(0, |c| c.micros);
             let entry = self.finish_region(region, done.code);
             self.finished.insert(done.ticket, (entry, micros));
+            self.installs += 1;
         }
     }
 
@@ -666,6 +675,9 @@ pub struct Jit {
     shared: bool,
     /// The cache's generation that `entries` and `fast` point into.
     seen_generation: u64,
+    /// The cache's `installs` when this engine last looked for the
+    /// regions it waits for; `u64::MAX` to look at the next dispatch.
+    seen_installs: u64,
     /// IR blocks, also used to interpret cold code.
     blocks: BlockCache<Rc<Prepared>>,
     /// Compiled block pc → entry of the function holding it.
@@ -712,6 +724,7 @@ impl Jit {
             code,
             shared,
             seen_generation,
+            seen_installs: u64::MAX,
             blocks: BlockCache::default(),
             entries: FxHashMap::default(),
             regions: Vec::new(),
@@ -902,6 +915,8 @@ impl Jit {
                 let w = Waiting { ticket, blocks: spans, asked };
                 Self::mark_queued(&mut self.heat, &w);
                 self.waiting.push(w);
+                // Another engine may have installed it already.
+                self.seen_installs = u64::MAX;
                 Ok(None)
             }
         }
@@ -936,12 +951,22 @@ impl Jit {
         self.regions.push(Some(Region { pcs: spans.iter().map(|s| s.0).collect() }));
     }
 
+    /// Whether the compile threads sent code, or another engine installed
+    /// some, since this engine last looked: checked before every dispatch
+    /// while code is in flight, so two loads, not a look in the channel
+    /// and the finished map.
+    fn results_may_wait(&self) -> bool {
+        let code = self.code.borrow();
+        code.has_new_results() || (!self.waiting.is_empty() && code.installs != self.seen_installs)
+    }
+
     /// Install what the compile threads finished and enter the regions of
     /// it this engine waits for.
     fn adopt_finished(&mut self) {
         let ready: Vec<(Waiting, usize, u64)> = {
             let mut code = self.code.borrow_mut();
             code.receive();
+            self.seen_installs = code.installs;
             let mut ready = Vec::new();
             let mut i = 0;
             while i < self.waiting.len() {
@@ -1092,7 +1117,7 @@ impl Engine for Jit {
         }
         self.follow_cache();
         loop {
-            if !self.waiting.is_empty() || self.code.borrow().has_pending() {
+            if self.results_may_wait() {
                 self.adopt_finished();
             }
             let used = cpu.icount - start;
