@@ -149,6 +149,18 @@ impl Default for Cold {
     }
 }
 
+/// A cold block's entry in [`Jit::heat`]: what the engine knows of it,
+/// and its IR once looked up, so dispatching a known cold block takes one
+/// map lookup, not one each for the compiled entries, the heat and the
+/// block cache. Entries exist only for blocks not compiled here, and the
+/// map is cleared whenever the block cache loses blocks, so a held block
+/// is the cache's own.
+#[derive(Default)]
+struct Heat {
+    cold: Cold,
+    block: Option<Rc<Prepared>>,
+}
+
 /// Code-generation settings, chosen by measurement (see the README's
 /// performance section).
 #[derive(Clone, Debug)]
@@ -688,8 +700,8 @@ pub struct Jit {
     region_pages: BTreeMap<u64, Vec<usize>>,
     /// Direct-mapped table in front of `entries`, shared with compiled code.
     fast: Vec<FastEntry>,
-    /// Executions of cold blocks, for tiering.
-    heat: FxHashMap<u64, Cold>,
+    /// Executions of cold blocks, for tiering, and their IR (see [`Heat`]).
+    heat: FxHashMap<u64, Heat>,
     /// Regions asked for and still compiling.
     waiting: Vec<Waiting>,
     /// Number of times this engine dropped all its compiled code.
@@ -836,8 +848,8 @@ impl Jit {
                 // Blocks compiled elsewhere are reached by chaining.
                 if !order.contains(&t)
                     && !self.entries.contains_key(&t)
-                    && !self.heat.get(&t).is_some_and(|c| c.queued)
-                    && self.heat.get(&t).map_or(0, |c| c.runs) >= min_heat
+                    && !self.heat.get(&t).is_some_and(|h| h.cold.queued)
+                    && self.heat.get(&t).map_or(0, |h| h.cold.runs) >= min_heat
                     && order.len() < limit
                 {
                     order.push(t);
@@ -926,9 +938,9 @@ impl Jit {
     /// further: the engine treats them as compiled (as it does when it
     /// compiles at once), so what it asks for next does not depend on
     /// when the compile threads finish.
-    fn mark_queued(heat: &mut FxHashMap<u64, Cold>, waiting: &Waiting) {
+    fn mark_queued(heat: &mut FxHashMap<u64, Heat>, waiting: &Waiting) {
         for &(pc, _, _) in &waiting.blocks {
-            heat.entry(pc).or_default().queued = true;
+            heat.entry(pc).or_default().cold.queued = true;
         }
     }
 
@@ -939,6 +951,8 @@ impl Jit {
         let rid = self.regions.len();
         let mut pages = Vec::new();
         for &(pc, lo, hi) in spans {
+            // Compiled now: `heat` holds cold blocks only.
+            self.heat.remove(&pc);
             self.entries.insert(pc, entry);
             self.fast[fast_index(pc)] = FastEntry { pc, entry };
             pages.extend(lo..=hi);
@@ -1030,20 +1044,31 @@ impl Jit {
                 })
                 .map(|c| c.entry)
         });
-        let c = self.heat.entry(pc).or_insert(cold);
+        let c = &mut self.heat.entry(pc).or_insert(Heat { cold, block: None }).cold;
         (c.borrowed, c.looked) = (found, code.compiled);
         found
     }
 
-    /// The compiled function holding block `pc`, if any.
-    fn region_at(&mut self, pc: u64) -> Option<usize> {
+    /// The compiled function holding block `pc`; else the block is cold
+    /// and runs once more: its heat, counted, and its IR if looked up
+    /// before.
+    fn known_entry(&mut self, pc: u64) -> Result<usize, (Cold, Option<Rc<Prepared>>)> {
         let i = fast_index(pc);
         if self.fast[i].pc == pc {
-            return Some(self.fast[i].entry);
+            return Ok(self.fast[i].entry);
         }
-        let entry = *self.entries.get(&pc)?;
-        self.fast[i] = FastEntry { pc, entry };
-        Some(entry)
+        // A block with heat is not compiled here (see `Heat`).
+        if let Some(h) = self.heat.get_mut(&pc) {
+            h.cold.runs = h.cold.runs.saturating_add(1);
+            return Err((h.cold, h.block.clone()));
+        }
+        if let Some(&entry) = self.entries.get(&pc) {
+            self.fast[i] = FastEntry { pc, entry };
+            return Ok(entry);
+        }
+        let cold = Cold { runs: 1, ..Cold::default() };
+        self.heat.insert(pc, Heat { cold, block: None });
+        Err((cold, None))
     }
 
     /// Interpret the block at `cpu.pc` after dropping the translations of
@@ -1134,28 +1159,39 @@ impl Engine for Jit {
             let pc = cpu.pc;
             // The fuel compiled code gets: all that is left, or one cold
             // block's worth for a borrowed function (see `borrow_block`).
-            let (entry, run_fuel, borrowed) = match self.region_at(pc) {
-                Some(e) => (e, left, false),
-                None => {
-                    let cold = self.heat.entry(pc).or_default();
-                    cold.runs = cold.runs.saturating_add(1);
-                    let mut cold = *cold;
+            let (entry, run_fuel, borrowed) = match self.known_entry(pc) {
+                Ok(e) => (e, left, false),
+                Err((mut cold, block)) => {
                     let mut ready = None;
                     if cold.runs > self.config.threshold && !cold.queued {
                         self.heat.remove(&pc);
                         match self.request_region(mem, pc) {
                             Ok(Some(e)) => ready = Some(e),
                             // Compiling elsewhere: the block runs cold.
-                            Ok(None) => cold = self.heat.get(&pc).copied().unwrap_or(cold),
+                            Ok(None) => {
+                                cold = self.heat.get(&pc).map_or(cold, |h| h.cold);
+                            }
                             Err(f) => return StopReason::Fault(f),
                         }
                     }
                     if let Some(e) = ready {
                         (e, left, false)
                     } else {
-                        let p = match self.lookup(mem, pc) {
-                            Ok(p) => p,
-                            Err(f) => return StopReason::Fault(f),
+                        let p = match block {
+                            Some(p) => {
+                                // What the block cache would have counted.
+                                self.stats.cache_hits += 1;
+                                p
+                            }
+                            None => match self.lookup(mem, pc) {
+                                Ok(p) => {
+                                    if let Some(h) = self.heat.get_mut(&pc) {
+                                        h.block = Some(p.clone());
+                                    }
+                                    p
+                                }
+                                Err(f) => return StopReason::Fault(f),
+                            },
                         };
                         let n = u64::from(p.block.insn_count);
                         match self.borrow_block(mem, &p, cold) {
