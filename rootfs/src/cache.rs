@@ -30,6 +30,7 @@ use std::fs::File;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use xxhash_rust::xxh3::{Xxh3Default, xxh3_128};
 
@@ -138,10 +139,14 @@ impl ImageCache {
         }
         std::fs::create_dir_all(&self.dir)?;
         let path = self.path_of(key);
+        // Unique per process and write: two threads may store one key
+        // (two paths holding the same image).
+        static WRITES: AtomicU64 = AtomicU64::new(0);
         let tmp = self.dir.join(format!(
-            ".{}.{}.tmp",
+            ".{}.{}.{}.tmp",
             path.file_name().and_then(|n| n.to_str()).unwrap_or("entry"),
-            std::process::id()
+            std::process::id(),
+            WRITES.fetch_add(1, Ordering::Relaxed)
         ));
         let written = File::create(&tmp).and_then(|mut f| f.write_all(&entry));
         if let Err(e) = written.and_then(|()| std::fs::rename(&tmp, &path)) {
@@ -157,10 +162,19 @@ impl ImageCache {
         for e in std::fs::read_dir(&self.dir)? {
             let e = e?;
             let name = e.file_name();
+            let meta = e.metadata()?;
+            if name.to_string_lossy().ends_with(".tmp") {
+                // Left by a run that died while writing; a live write is
+                // seconds old at most.
+                let age = meta.modified()?.elapsed().unwrap_or_default();
+                if age > std::time::Duration::from_secs(3600) {
+                    let _ = std::fs::remove_file(e.path());
+                }
+                continue;
+            }
             if !name.to_string_lossy().ends_with(".tree") {
                 continue;
             }
-            let meta = e.metadata()?;
             entries.push((meta.modified()?, meta.len(), e.path()));
         }
         let mut total: u64 = entries.iter().map(|(_, len, _)| len).sum();
