@@ -2,8 +2,7 @@
 //! small pool of compile threads, so an engine can keep running a block
 //! cold while its region compiles.
 //!
-//! The engine builds a region's Cranelift function itself (`lower`: cheap,
-//! and it hands out trap indices and access sites in request order). What
+//! The engine builds a region's Cranelift function itself (`lower`). What
 //! runs here is the expensive rest, which needs nothing of the engine:
 //! optimisation, register allocation and emission, giving machine code and
 //! relocations that `CodeCache` installs into its module when the engine

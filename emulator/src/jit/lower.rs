@@ -62,7 +62,7 @@ use cranelift_frontend::{FunctionBuilder, Switch, Variable};
 
 use super::runtime::{self, EXIT_JUMP};
 use crate::cpu::offsets as cpu_off;
-use crate::ir::{Block, TrapKind};
+use crate::ir::Block;
 use slots::{live_in_slots, used_slots};
 
 pub(super) const I64: Type = types::I64;
@@ -113,8 +113,6 @@ pub(super) struct Lower<'a, 'b> {
     /// Each block's carried live-in slots (see `live_in_slots`).
     pub(super) live_in: BTreeMap<u64, BTreeSet<u16>>,
     pub(super) thunk_sig: cranelift_codegen::ir::SigRef,
-    pub(super) traps: Vec<TrapKind>,
-    pub(super) trap_base: usize,
     pub(super) thunks: Thunks,
     pub(super) trusted: MemFlagsData,
     pub(super) sites: Sites,
@@ -152,37 +150,46 @@ pub struct Target {
     pub direct: Option<Direct>,
 }
 
-/// What lowering a region produces besides the code: the traps its exits
-/// raise, and `(pc, unretired)` of its direct accesses, where access `i`
-/// carries trap code `i + 1` (see `fault`).
+/// What lowering a region produces besides the code: `(pc, unretired)`
+/// of its direct accesses, where access `i` carries trap code `i + 1` (see
+/// `fault`).
 pub struct Lowered {
-    pub traps: Vec<TrapKind>,
     pub accesses: Vec<(u64, u64)>,
 }
 
-/// The next access sites to hand out (see `mem::tlb`), per kind. Taken in
-/// turn across regions, so the sites of one region are distinct.
+/// The next access sites to hand out (see `mem::tlb`), per kind: a
+/// region's come in turn from a start its root pc picks
+/// ([`Sites::for_region`]).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Sites {
     pub read: usize,
     pub write: usize,
 }
 
+impl Sites {
+    /// Where the region rooted at `pc` starts taking sites. A function of
+    /// the pc alone, so lowering a region depends on no region lowered
+    /// before it (and may run on any thread); sites are caches, so two
+    /// regions that share one lose speed, never correctness.
+    pub fn for_region(pc: u64) -> Sites {
+        let h = pc.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        let sites = crate::mem::SITES as u64;
+        Sites { read: ((h >> 32) % sites) as usize, write: ((h >> 48) % sites) as usize }
+    }
+}
+
 /// Lower `blocks` into the function being built. The function may be
 /// entered at any of the blocks: it starts where `cpu.pc` points. Returns
-/// the traps its exits raise, numbered from `trap_base` (the value compiled
-/// code stores in `JitCtx::exit_aux`), and its direct accesses. Slow memory
-/// paths call the `thunks`. The code is only valid with the `target`'s
-/// `JitCtx` and direct-mapping shape; it takes the TLB's access sites from
-/// `sites` on.
+/// its direct accesses. Slow memory paths call the `thunks`. The code is
+/// only valid with the `target`'s `JitCtx` and direct-mapping shape; it
+/// takes the TLB's access sites from `sites` on.
 pub fn lower_region(
     b: &mut FunctionBuilder,
     blocks: &[&Block],
-    trap_base: usize,
     thunks: Thunks,
     word_slots: &dyn Fn(u16) -> bool,
     target: Target,
-    sites: &mut Sites,
+    sites: Sites,
 ) -> Lowered {
     let Target { ctx, direct } = target;
     let entry = b.create_block();
@@ -278,11 +285,9 @@ pub fn lower_region(
         heads,
         live_in,
         thunk_sig,
-        traps: Vec::new(),
-        trap_base,
         thunks,
         trusted,
-        sites: *sites,
+        sites,
         direct,
         base,
         accesses: Vec::new(),
@@ -294,6 +299,5 @@ pub fn lower_region(
     l.emit_exit_block();
     l.emit_chain_block();
     l.b.seal_all_blocks();
-    *sites = l.sites;
-    Lowered { traps: l.traps, accesses: l.accesses }
+    Lowered { accesses: l.accesses }
 }

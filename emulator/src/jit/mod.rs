@@ -81,7 +81,6 @@ use crate::arch::Frontend;
 use crate::cpu::CpuState;
 use crate::engine::{BlockCache, Engine, EngineStats, StopReason};
 use crate::interp::{BlockExit, Prepared, exec_block, lookup_or_translate};
-use crate::ir::TrapKind;
 use crate::ir::{Block, Exit, Op};
 use crate::mem::{AddressSpace, MemFault, PAGE_SHIFT};
 use background::{Inbox, Job, MachineCode, Replies};
@@ -246,16 +245,14 @@ struct Waiting {
 }
 
 /// Compiled code and everything it has built in: the Cranelift module, its
-/// fixed functions, the `JitCtx` compiled code addresses, the trap table,
-/// the direct accesses the fault handler answers for. Shared by the
+/// fixed functions, the `JitCtx` compiled code addresses, the direct
+/// accesses the fault handler answers for. Shared by the
 /// engines of a thread (see the module documentation) or private to one.
 struct CodeCache {
     key: CacheKey,
     module: Option<JITModule>,
     ctx: cranelift_codegen::Context,
     fctx: FunctionBuilderContext,
-    /// Traps raised by compiled exits, indexed by `JitCtx::exit_aux`.
-    traps: Vec<TrapKind>,
     /// Fixed functions of the current module, compiled on first use.
     stubs: Option<Stubs>,
     /// Regions compiled since the last flush.
@@ -263,8 +260,6 @@ struct CodeCache {
     /// Number of whole-cache flushes.
     generation: u64,
     next_func: u32,
-    /// Access sites handed out so far (see `mem::tlb`).
-    sites: lower::Sites,
     /// The direct accesses the fault handler answers for (see `fault`).
     activation: Activation,
     /// The context of compiled code, boxed so its address (a constant in
@@ -373,12 +368,10 @@ impl CodeCache {
             module: Some(module),
             ctx,
             fctx: FunctionBuilderContext::new(),
-            traps: Vec::new(),
             stubs: None,
             compiled: 0,
             generation: 0,
             next_func: 0,
-            sites: lower::Sites::default(),
             activation: Activation::new(),
             run_ctx: Box::new(JitCtx::idle()),
             by_root: FxHashMap::default(),
@@ -400,7 +393,6 @@ impl CodeCache {
     /// guarantees no compiled code of this cache is running; engines with
     /// entries into it drop them when they see the new generation.
     fn flush(&mut self) {
-        self.traps.clear();
         self.stubs = None;
         self.by_root.clear();
         self.by_block.clear();
@@ -415,12 +407,11 @@ impl CodeCache {
         self.ctx = module.make_context();
         self.module = Some(module);
         self.isa = isa;
-        // Code in flight was lowered for the old module's traps and sites.
+        // Code in flight was declared in the old module.
         self.pending.clear();
         self.finished.clear();
         self.compiled = 0;
         self.generation += 1;
-        self.sites = lower::Sites::default();
         self.activation.clear();
     }
 
@@ -559,19 +550,15 @@ impl CodeCache {
         let name = format!("r{}", self.next_func);
         self.next_func += 1;
         let label = format!("region {pc:#x} ({} blocks)", blocks.len());
-        let trap_base = self.traps.len();
-        let mut sites = self.sites;
+        // A region's sites and traps depend on nothing lowered before it.
+        let sites = lower::Sites::for_region(pc);
         let target = lower::Target { ctx: self.run_ctx_addr(), direct };
         let (id, func, lowered) =
             self.build_function(&name, lower::region_signature(), &label, |b| {
                 let refs: Vec<&Block> = blocks.iter().collect();
                 let word_slots = |s: u16| frontend.slot_is_word(crate::ir::Slot(s));
-                lower::lower_region(b, &refs, trap_base, thunks, &word_slots, target, &mut sites)
+                lower::lower_region(b, &refs, thunks, &word_slots, target, sites)
             });
-        // Trap indices and access sites are taken now, in request order,
-        // whenever the code comes back.
-        self.traps.extend(lowered.traps);
-        self.sites = sites;
         let region = PendingRegion { id, pc, label, accesses: lowered.accesses, publish, direct };
         let func = if background {
             let ticket = self.next_ticket;
@@ -1231,7 +1218,8 @@ impl Engine for Jit {
                 let ctx = &*cache.run_ctx;
                 let ctx_fuel = ctx.fuel;
                 let ctx_fault = ctx.fault();
-                let trap = (code == EXIT_TRAP).then(|| cache.traps[ctx.exit_aux as usize]);
+                let trap =
+                    (code == EXIT_TRAP).then(|| runtime::decode_trap(ctx.exit_trap, ctx.exit_aux));
                 let faulted = (code == EXIT_RETRY).then(|| cache.activation.faulted());
                 (code, ctx_fuel, ctx_fault, trap, faulted)
             };

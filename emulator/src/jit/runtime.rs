@@ -5,6 +5,7 @@
 
 use std::cell::RefCell;
 
+use crate::ir::TrapKind;
 use crate::mem::{Access, AddressSpace, MemFault};
 use crate::plugin::PluginHost;
 
@@ -12,7 +13,8 @@ use crate::plugin::PluginHost;
 pub const EXIT_JUMP: u32 = 0;
 /// A system call retired; `cpu.pc` is the next instruction.
 pub const EXIT_SYSCALL: u32 = 1;
-/// A trap; `JitCtx::exit_aux` indexes the region's trap table.
+/// A trap; `JitCtx::exit_trap` and `exit_aux` encode its kind (see
+/// [`encode_trap`]).
 pub const EXIT_TRAP: u32 = 2;
 /// A memory fault; `JitCtx::fault_*` describe it.
 pub const EXIT_FAULT: u32 = 3;
@@ -80,8 +82,10 @@ pub struct JitCtx {
     /// Non-zero when the faulting address is unmapped (else the access
     /// broke the page's protection).
     pub fault_unmapped: u64,
-    /// Extra exit information (trap index).
+    /// Extra exit information: a trap's payload (see [`encode_trap`]).
     pub exit_aux: u64,
+    /// A trap's kind (see [`encode_trap`]).
+    pub exit_trap: u64,
     /// What the last slow-path helper returned, widened; the thunks that
     /// call the helpers store it here (see `lower::abi::lower_thunk`).
     pub slow_result: u64,
@@ -118,6 +122,8 @@ pub mod offsets {
     pub const FAULT_PENDING: i32 = offset_of!(JitCtx, fault_pending) as i32;
     /// [`JitCtx::exit_aux`].
     pub const EXIT_AUX: i32 = offset_of!(JitCtx, exit_aux) as i32;
+    /// [`JitCtx::exit_trap`].
+    pub const EXIT_TRAP: i32 = offset_of!(JitCtx, exit_trap) as i32;
     /// [`JitCtx::slow_result`].
     pub const SLOW_RESULT: i32 = offset_of!(JitCtx, slow_result) as i32;
     /// [`JitCtx::slow_args`].
@@ -147,6 +153,7 @@ impl JitCtx {
             fault_write: 0,
             fault_unmapped: 0,
             exit_aux: 0,
+            exit_trap: 0,
             slow_result: 0,
             slow_args: [0; 3],
             plugins: std::ptr::null(),
@@ -244,4 +251,55 @@ pub unsafe extern "C" fn jit_hook(
         store: info & HOOK_STORE != 0,
     });
     crate::plugin::run_hook_catching(host, id, pc, access) as u32
+}
+
+/// A trap as two words compiled code stores on its way out (`exit_trap`,
+/// `exit_aux`): its kind, and the kind's payload. The code then holds the
+/// trap itself, not an index into a table of its code cache, so lowering
+/// a region depends on nothing handed out before it.
+pub fn encode_trap(kind: TrapKind) -> (u64, u64) {
+    match kind {
+        TrapKind::IllegalInstruction { bytes, len } => (u64::from(len) << 8, u64::from(bytes)),
+        TrapKind::Breakpoint => (1, 0),
+        TrapKind::TrapInstruction => (2, 0),
+        TrapKind::ArithmeticTrap => (3, 0),
+        TrapKind::FpException => (4, 0),
+        TrapKind::FetchFault { addr } => (5, addr),
+    }
+}
+
+/// The trap [`encode_trap`] gave `(kind, payload)` for.
+pub fn decode_trap(kind: u64, payload: u64) -> TrapKind {
+    match kind & 0xff {
+        0 => TrapKind::IllegalInstruction { bytes: payload as u32, len: (kind >> 8) as u8 },
+        1 => TrapKind::Breakpoint,
+        2 => TrapKind::TrapInstruction,
+        3 => TrapKind::ArithmeticTrap,
+        4 => TrapKind::FpException,
+        5 => TrapKind::FetchFault { addr: payload },
+        other => unreachable!("compiled code stored unknown trap kind {other}"),
+    }
+}
+
+#[cfg(test)]
+mod trap_tests {
+    use super::*;
+
+    #[test]
+    fn every_trap_kind_survives_its_encoding() {
+        let kinds = [
+            TrapKind::IllegalInstruction { bytes: 0xdead_beef, len: 4 },
+            TrapKind::IllegalInstruction { bytes: 0, len: 2 },
+            TrapKind::Breakpoint,
+            TrapKind::TrapInstruction,
+            TrapKind::ArithmeticTrap,
+            TrapKind::FpException,
+            TrapKind::FetchFault { addr: u64::MAX },
+            TrapKind::FetchFault { addr: 0x1000 },
+        ];
+        for k in kinds {
+            let (kind, payload) = encode_trap(k);
+            assert_eq!(decode_trap(kind, payload), k);
+        }
+    }
 }

@@ -126,10 +126,11 @@ impl Lower<'_, '_> {
             }
             Exit::Syscall { next_pc } => self.exit_const(EXIT_SYSCALL, next_pc, n - retired),
             Exit::Trap { kind, pc } => {
-                let idx = (self.trap_base + self.traps.len()) as i64;
-                self.traps.push(kind);
-                let v = self.b.ins().iconst(I64, idx);
+                let (kind, payload) = runtime::encode_trap(kind);
                 let ctx = self.ctx();
+                let k = self.b.ins().iconst(I64, kind as i64);
+                self.b.ins().store(self.trusted, k, ctx, runtime::offsets::EXIT_TRAP);
+                let v = self.b.ins().iconst(I64, payload as i64);
                 self.b.ins().store(self.trusted, v, ctx, runtime::offsets::EXIT_AUX);
                 // The trapping instruction does not retire.
                 self.exit_const(EXIT_TRAP, pc, n - retired.saturating_sub(1));
