@@ -34,6 +34,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use xxhash_rust::xxh3::{Xxh3Default, xxh3_128};
 
+use crate::detect::{self, Outer};
 use crate::tree::{DirEntry, Inode, InodeId, Meta, NodeKind, Tree};
 use crate::{Compression, Format, Limits};
 
@@ -80,11 +81,19 @@ impl ImageCache {
         &self.dir
     }
 
-    /// The key of the image file at `path` read under `limits`: its bytes
-    /// are hashed as they stream by, so a large image is never held whole.
-    pub(crate) fn key_of_file(path: &Path, limits: Limits) -> io::Result<[u8; 16]> {
+    /// The key of the image file at `path` read under `limits`, or `None`
+    /// when it is not worth keeping: an uncompressed archive parses as
+    /// fast as an entry would load (and bytes `classify` refuses are read
+    /// afresh, for their error). The bytes are hashed as they stream by,
+    /// so a large image is never held whole.
+    pub(crate) fn key_of_file(path: &Path, limits: Limits) -> io::Result<Option<[u8; 16]>> {
         let mut file = File::open(path)?;
+        let head = detect::read_head(&mut file, 2048)?;
+        if !matches!(detect::classify(path, &head), Ok(Outer::Gzip | Outer::Xz | Outer::Squashfs)) {
+            return Ok(None);
+        }
         let mut h = Xxh3Default::new();
+        h.update(&head);
         let mut buf = vec![0; 1 << 20];
         loop {
             match file.read(&mut buf) {
@@ -94,7 +103,7 @@ impl ImageCache {
                 Err(e) => return Err(e),
             }
         }
-        Ok(ImageCache::key(h.digest128(), limits))
+        Ok(Some(ImageCache::key(h.digest128(), limits)))
     }
 
     /// The key of an image file whose bytes hash (XXH3-128) to `content`.
@@ -446,6 +455,23 @@ mod tests {
         }
         let key = [7; 16];
         assert!(decode_entry(&encode_entry(&tree, &key), &key).is_none());
+    }
+
+    #[test]
+    fn only_compressed_images_have_a_key() {
+        let dir = std::env::temp_dir().join(format!("bohr-image-key-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let plain = dir.join("plain.tar");
+        std::fs::write(&plain, sample_tar()).unwrap();
+        assert_eq!(ImageCache::key_of_file(&plain, Limits::default()).unwrap(), None);
+        let gz = dir.join("image.tar.gz");
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(&sample_tar()).unwrap();
+        std::fs::write(&gz, e.finish().unwrap()).unwrap();
+        let key = ImageCache::key_of_file(&gz, Limits::default()).unwrap();
+        let bytes = std::fs::read(&gz).unwrap();
+        assert_eq!(key, Some(ImageCache::key(xxh3_128(&bytes), Limits::default())));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

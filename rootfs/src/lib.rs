@@ -203,10 +203,10 @@ impl Image {
         Image::open_cached(path, limits, PROCESS_CACHE.get())
     }
 
-    /// Reads the image at `path`, failing past `limits`; an image file
-    /// decoded before under the same limits comes from `cache` instead,
-    /// and a compressed one decoded now is kept there (see
-    /// [`ImageCache`]). The image is the same either way.
+    /// Reads the image at `path`, failing past `limits`; a compressed
+    /// image file decoded before under the same limits comes from `cache`
+    /// instead, and one decoded now is kept there (see [`ImageCache`]).
+    /// The image is the same either way.
     pub fn open_cached(
         path: impl AsRef<Path>,
         limits: Limits,
@@ -214,19 +214,16 @@ impl Image {
     ) -> Result<Image, RootfsError> {
         let path = path.as_ref();
         let key = match cache {
-            Some(c) if path.is_file() => ImageCache::key_of_file(path, limits).ok().map(|k| (c, k)),
+            Some(c) if path.is_file() => {
+                ImageCache::key_of_file(path, limits).ok().flatten().map(|k| (c, k))
+            }
             _ => None,
         };
         if let Some(tree) = key.as_ref().and_then(|(c, k)| c.load(k)) {
             return Image::finish(path, tree);
         }
         let tree = source::read(path, limits)?;
-        // Plain archives parse as fast as an entry would load.
-        let compressed = !matches!(
-            tree.format,
-            Format::Tar(Compression::None) | Format::Cpio(Compression::None)
-        );
-        if let Some((c, k)) = key.filter(|_| compressed) {
+        if let Some((c, k)) = key {
             c.store(&k, &tree);
         }
         Image::finish(path, tree)
