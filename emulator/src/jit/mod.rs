@@ -614,7 +614,6 @@ impl CodeCache {
         entry
     }
 
-    /// Whether regions are on the compile threads.
     /// Whether the compile threads sent results not yet installed.
     fn has_new_results(&self) -> bool {
         self.inbox.has_new()
@@ -984,10 +983,7 @@ impl Jit {
             if w.asked {
                 self.stats.compile_us += micros;
             }
-            // Its blocks run compiled from now on.
-            for &(pc, _, _) in &w.blocks {
-                self.heat.remove(&pc);
-            }
+            // Its blocks run compiled from now on (their heat goes).
             self.register_region(entry, &w.blocks);
         }
     }
