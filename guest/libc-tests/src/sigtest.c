@@ -237,11 +237,18 @@ static int case_altstack(void)
 	return 0;
 }
 
-static long long now_ms(void)
+/* A clock in nanoseconds; -1 if it cannot be read. */
+static long long clock_ns(clockid_t id)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+	if (clock_gettime(id, &ts))
+		return -1;
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static long long now_ms(void)
+{
+	return clock_ns(CLOCK_MONOTONIC) / 1000000;
 }
 
 static long now_s(void)
@@ -402,19 +409,8 @@ static int case_sigchld(void)
  * clocks follow their fine twins, and all advance over a sleep. */
 static long clock_s(clockid_t id)
 {
-	struct timespec ts;
-	if (clock_gettime(id, &ts))
-		return -1;
-	return ts.tv_sec;
-}
-
-/* A clock in nanoseconds. */
-static long long clock_ns(clockid_t id)
-{
-	struct timespec ts;
-	if (clock_gettime(id, &ts))
-		return -1;
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+	long long ns = clock_ns(id);
+	return ns < 0 ? -1 : (long)(ns / 1000000000);
 }
 
 static int case_clocks(void)
