@@ -245,10 +245,19 @@ pub fn main() -> i32 {
             return code;
         }
     };
-    // Decoded rootfs images are kept between runs (see `bohr_rootfs::ImageCache`).
+    // Decoded rootfs images and compiled code are kept between runs (see
+    // `bohr_rootfs::ImageCache` and `bohr_emu::jit::store`).
     if let Some(cache) = bohr_rootfs::ImageCache::from_env() {
         bohr_rootfs::ImageCache::set_for_process(cache);
     }
+    bohr_emu::jit::store::set_dir(bohr_rootfs::cache_root_from_env().map(|r| r.join("code")));
+    let code = command(cli);
+    bohr_emu::jit::store::save();
+    code
+}
+
+/// Run the parsed command line; returns the exit status.
+fn command(cli: Cli) -> i32 {
     match cli.command {
         Command::Run(a) => {
             let cmd = crate::commands::RunCommand {

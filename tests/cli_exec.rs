@@ -90,3 +90,40 @@ fn loader_messages_name_the_right_header() {
     assert!(stderr.contains("e_phnum is PN_XNUM (0xffff)"), "{stderr}");
     assert!(!stderr.contains("dynamically linked"), "{stderr}");
 }
+
+/// Compiled code is kept under `BOHR_CACHE_DIR/code` between runs: a
+/// second run finds its regions there instead of compiling them, with the
+/// same output; `off` keeps nothing.
+#[test]
+fn compiled_code_is_kept_between_runs() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let cache = std::env::temp_dir().join(format!("bohr-cli-exec-code-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&cache);
+    let prog = format!("{root}/guest/bin/riscv64/bench");
+    let run = |cache: &std::path::Path| {
+        let o = Command::new(env!("CARGO_BIN_EXE_bohr"))
+            .args(["exec", "--arch", "riscv64", "--stats", &prog])
+            .env("BOHR_CACHE_DIR", cache)
+            .output()
+            .expect("bohr runs");
+        assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+        let stats = String::from_utf8_lossy(&o.stderr).into_owned();
+        let shared = stats
+            .lines()
+            .find_map(|l| l.strip_prefix("regions shared: "))
+            .and_then(|n| n.parse::<u64>().ok())
+            .unwrap_or_else(|| panic!("no region count in {stats}"));
+        (o.stdout, shared)
+    };
+    let (out, shared) = run(&cache);
+    assert_eq!(shared, 0, "a first run compiles everything");
+    let packs = std::fs::read_dir(cache.join("code")).expect("code kept").count();
+    assert_eq!(packs, 1, "one pack for riscv64's code");
+    let (again, shared) = run(&cache);
+    assert_eq!(again, out, "the same output from stored code");
+    assert!(shared > 0, "a second run finds its regions stored");
+    let off = cache.join("off");
+    run(std::path::Path::new("off"));
+    assert!(!off.exists() && !std::path::Path::new("off").exists(), "`off` keeps nothing");
+    let _ = std::fs::remove_dir_all(&cache);
+}

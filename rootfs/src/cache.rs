@@ -38,6 +38,22 @@ use crate::detect::{self, Outer};
 use crate::tree::{DirEntry, Inode, InodeId, Meta, NodeKind, Tree};
 use crate::{Compression, Format, Limits};
 
+/// The directory `bohr` keeps its caches in (decoded images, compiled
+/// code), as the environment asks: `BOHR_CACHE_DIR` (`off` or empty: none),
+/// else `$XDG_CACHE_HOME/bohr`, else `$HOME/.cache/bohr`, else none.
+pub fn cache_root_from_env() -> Option<PathBuf> {
+    let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
+    match std::env::var_os("BOHR_CACHE_DIR") {
+        Some(v) if v.is_empty() || v == "off" => None,
+        Some(v) => Some(PathBuf::from(v)),
+        None => match (var("XDG_CACHE_HOME"), var("HOME")) {
+            (Some(x), _) => Some(PathBuf::from(x).join("bohr")),
+            (None, Some(h)) => Some(PathBuf::from(h).join(".cache").join("bohr")),
+            (None, None) => None,
+        },
+    }
+}
+
 /// First bytes of an entry; the number is the layout's version.
 const MAGIC: &[u8; 8] = b"BOHRIMG1";
 /// Header: magic, key (16), payload length (8), payload checksum (16).
@@ -63,16 +79,7 @@ impl ImageCache {
     /// The cache the environment asks for (see the module documentation),
     /// or `None` when it is turned off or there is no home to keep it in.
     pub fn from_env() -> Option<ImageCache> {
-        let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
-        let parent = match std::env::var_os("BOHR_CACHE_DIR") {
-            Some(v) if v.is_empty() || v == "off" => return None,
-            Some(v) => PathBuf::from(v),
-            None => match (var("XDG_CACHE_HOME"), var("HOME")) {
-                (Some(x), _) => PathBuf::from(x).join("bohr"),
-                (None, Some(h)) => PathBuf::from(h).join(".cache").join("bohr"),
-                (None, None) => return None,
-            },
-        };
+        let parent = cache_root_from_env()?;
         Some(ImageCache::new(parent.join("images"), ImageCache::DEFAULT_MAX_BYTES))
     }
 

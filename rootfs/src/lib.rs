@@ -52,7 +52,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
-pub use cache::ImageCache;
+pub use cache::{ImageCache, cache_root_from_env};
 pub use error::{LookupError, RootfsError};
 pub use tree::{DirEntry, FileType, Inode, InodeId, Meta, NAME_MAX, NodeKind, PATH_MAX};
 pub use validate::{ImageSet, validate};

@@ -186,7 +186,7 @@ pub fn trap_signal(kind: TrapKind) -> u32 {
 }
 
 /// How a block ends.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Exit {
     /// Continue at a known pc. Engines may chain to it directly.
     Jump(u64),
@@ -200,7 +200,7 @@ pub enum Exit {
 }
 
 /// One micro-op.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Op {
     /// Start of a guest instruction.
     Insn {
@@ -303,7 +303,7 @@ pub enum Op {
 
 /// The arguments of a memory-access [`Op::Hook`]: everything the callback
 /// sees travels with the op, so no callback state outlives it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct MemHook {
     /// The accessed guest address.
     pub addr: Temp,
@@ -314,7 +314,7 @@ pub struct MemHook {
 }
 
 /// A translated run of guest instructions.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Block {
     /// Guest pc of the first instruction.
     pub pc: u64,

@@ -156,9 +156,10 @@ impl Lower<'_, '_> {
         back
     }
 
-    /// Call the slow-path thunk at `thunk` for an access of `w` bytes at
-    /// `addr` (storing `value`), its arguments passed in `JitCtx::slow_args`.
-    fn call_thunk(&mut self, thunk: usize, addr: Value, w: Width, value: Option<Value>) {
+    /// Call the slow-path thunk whose address the `JitCtx` holds at offset
+    /// `thunk` for an access of `w` bytes at `addr` (storing `value`), its
+    /// arguments passed in `JitCtx::slow_args`.
+    fn call_thunk(&mut self, thunk: i32, addr: Value, w: Width, value: Option<Value>) {
         let args = runtime::offsets::SLOW_ARGS;
         let ctx = self.ctx();
         self.b.ins().store(self.trusted, addr, ctx, args);
@@ -167,8 +168,8 @@ impl Lower<'_, '_> {
         if let Some(v) = value {
             self.b.ins().store(self.trusted, v, ctx, args + 16);
         }
-        let f = self.b.ins().iconst(I64, thunk as i64);
-        self.b.ins().call_indirect(self.thunk_sig, f, &[]);
+        let f = self.b.ins().load(I64, self.trusted, ctx, thunk);
+        self.b.ins().call_indirect(self.thunk_sig, f, &[ctx]);
     }
 
     /// A loaded value of type `ty` in guest byte order, as the IR's 64-bit
@@ -314,7 +315,7 @@ impl Lower<'_, '_> {
         let fault = self.b.create_block();
         self.b.set_cold_block(fault);
         self.b.switch_to_block(slow);
-        self.call_thunk(self.thunks.load, addr, w, None);
+        self.call_thunk(runtime::offsets::LOAD_THUNK, addr, w, None);
         let ctx = self.ctx();
         let v = self.b.ins().load(I64, self.trusted, ctx, runtime::offsets::SLOW_RESULT);
         let v = if ty == I64 { v } else { self.b.ins().ireduce(ty, v) };
@@ -374,7 +375,7 @@ impl Lower<'_, '_> {
         self.b.set_cold_block(fault);
         self.b.switch_to_block(slow);
         // The helper stores the low `w` bytes.
-        self.call_thunk(self.thunks.store, addr, w, Some(bytes));
+        self.call_thunk(runtime::offsets::STORE_THUNK, addr, w, Some(bytes));
         let ctx = self.ctx();
         let r = self.b.ins().load(I64, self.trusted, ctx, runtime::offsets::SLOW_RESULT);
         let is_fault = self.b.ins().icmp_imm_s(IntCC::Equal, r, 1);

@@ -51,13 +51,14 @@ mod slots;
 mod vector;
 
 pub use abi::{
-    Thunks, load_signature, lower_thunk, lower_trampoline, region_signature, store_signature,
+    load_signature, lower_thunk, lower_trampoline, region_signature, store_signature,
     thunk_signature, trampoline_signature,
 };
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use cranelift_codegen::ir::{Block as ClBlock, InstBuilder, MemFlagsData, Type, Value, types};
+use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::{FunctionBuilder, Switch, Variable};
 
 use super::runtime::{self, EXIT_JUMP};
@@ -71,9 +72,6 @@ pub(super) const I64: Type = types::I64;
 pub(super) struct Lower<'a, 'b> {
     pub(super) b: &'a mut FunctionBuilder<'b>,
     pub(super) cpu: Value,
-    /// The address of the engine's `JitCtx`, stable for the engine's life:
-    /// a constant, so it occupies no register across the function.
-    pub(super) ctx: i64,
     pub(super) slot_vars: BTreeMap<u16, Variable>,
     /// Slots whose variable holds the current value at this point of the
     /// block being lowered (loaded or set since the block's entry or its
@@ -113,7 +111,8 @@ pub(super) struct Lower<'a, 'b> {
     /// Each block's carried live-in slots (see `live_in_slots`).
     pub(super) live_in: BTreeMap<u64, BTreeSet<u16>>,
     pub(super) thunk_sig: cranelift_codegen::ir::SigRef,
-    pub(super) thunks: Thunks,
+    /// The host's default calling convention, of the `extern "C"` helpers.
+    pub(super) host_cc: CallConv,
     pub(super) trusted: MemFlagsData,
     pub(super) sites: Sites,
     pub(super) direct: Option<Direct>,
@@ -132,22 +131,12 @@ pub(super) struct Lower<'a, 'b> {
 /// Guest memory as the host maps it, for direct accesses (see
 /// `mem::AddressSpace::direct_base`). The base itself is no part of it:
 /// compiled code reads it from `JitCtx::base` at run time.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Direct {
     /// Addresses below this are in the host reservation.
     pub span: u64,
     /// Guest addresses are 32-bit (zero-extended): no bounds check.
     pub words: bool,
-}
-
-/// What compiled code is built against: the code cache's `JitCtx`, and the
-/// shape of the direct mapping when direct accesses are on. The TLB and
-/// the direct base of the running address space are read from the
-/// `JitCtx`, so the code serves any address space of that shape.
-#[derive(Clone, Copy, Debug)]
-pub struct Target {
-    pub ctx: usize,
-    pub direct: Option<Direct>,
 }
 
 /// What lowering a region produces besides the code: `(pc, unretired)`
@@ -180,18 +169,19 @@ impl Sites {
 
 /// Lower `blocks` into the function being built. The function may be
 /// entered at any of the blocks: it starts where `cpu.pc` points. Returns
-/// its direct accesses. Slow memory paths call the `thunks`. The code is
-/// only valid with the `target`'s `JitCtx` and direct-mapping shape; it
-/// takes the TLB's access sites from `sites` on.
+/// its direct accesses. The code reaches its `JitCtx`, and through it the
+/// slow-path thunks and helpers (called in `host_cc` where `extern "C"`),
+/// at a fixed offset from `cpu` (see `runtime::Frame`), and holds no host
+/// address: it is valid in any module and process with the `direct`
+/// mapping shape. It takes the TLB's access sites from `sites` on.
 pub fn lower_region(
     b: &mut FunctionBuilder,
     blocks: &[&Block],
-    thunks: Thunks,
+    host_cc: CallConv,
     word_slots: &dyn Fn(u16) -> bool,
-    target: Target,
+    direct: Option<Direct>,
     sites: Sites,
 ) -> Lowered {
-    let Target { ctx, direct } = target;
     let entry = b.create_block();
     b.append_block_params_for_function_params(entry);
     b.switch_to_block(entry);
@@ -220,10 +210,10 @@ pub fn lower_region(
         b.def_var(t, zero);
     }
     let fuel = b.declare_var(I64);
-    let ctx_addr = b.ins().iconst(I64, ctx as i64);
-    let base = direct.map(|_| b.ins().load(I64, trusted, ctx_addr, runtime::offsets::BASE));
+    let from_cpu = runtime::offsets::CTX_FROM_CPU;
+    let base = direct.map(|_| b.ins().load(I64, trusted, cpu, from_cpu + runtime::offsets::BASE));
     if direct.is_none() {
-        let fuel0 = b.ins().load(I64, trusted, ctx_addr, runtime::offsets::FUEL);
+        let fuel0 = b.ins().load(I64, trusted, cpu, from_cpu + runtime::offsets::FUEL);
         b.def_var(fuel, fuel0);
     }
     // With direct accesses the fuel arrives in the pinned register, from
@@ -271,7 +261,6 @@ pub fn lower_region(
     let mut l = Lower {
         b,
         cpu,
-        ctx: ctx as i64,
         slot_vars,
         known: BTreeSet::new(),
         pending: BTreeSet::new(),
@@ -285,7 +274,7 @@ pub fn lower_region(
         heads,
         live_in,
         thunk_sig,
-        thunks,
+        host_cc,
         trusted,
         sites,
         direct,

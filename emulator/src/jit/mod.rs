@@ -63,6 +63,7 @@ mod background;
 mod fault;
 mod lower;
 pub mod runtime;
+pub mod store;
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -87,7 +88,7 @@ use background::{Inbox, Job, MachineCode, Replies};
 use fault::{Activation, TrampolineFn};
 use runtime::{
     EXIT_FAULT, EXIT_FUEL, EXIT_JUMP, EXIT_RETRY, EXIT_SYSCALL, EXIT_TRAP, FAST_TABLE_BITS,
-    FastEntry, JitCtx, fast_index,
+    FastEntry, Frame, fast_index,
 };
 
 #[cfg(not(target_endian = "little"))]
@@ -118,7 +119,9 @@ pub const MAX_COMPILED_REGIONS: usize = 20_000;
 #[derive(Clone, Copy)]
 struct Stubs {
     trampoline: TrampolineFn,
-    thunks: lower::Thunks,
+    /// The slow-path load and store thunks, for `runtime::Calls`.
+    thunks: (usize, usize),
+    host_cc: cranelift_codegen::isa::CallConv,
 }
 
 /// A compiled function (region): the block pcs it can be entered at.
@@ -225,12 +228,17 @@ struct PendingRegion {
     /// other engines (shared caches only).
     publish: Option<Vec<Rc<Prepared>>>,
     direct: Option<lower::Direct>,
+    /// Its key in the code store, where its code goes once compiled
+    /// (shared caches only).
+    stored_as: Option<Vec<u8>>,
 }
 
 /// What became of a region asked for (see [`CodeCache::compile`]).
 enum Compiled {
     /// Compiled here: its entry.
     Ready(usize),
+    /// Installed from the code store: its entry.
+    Stored(usize),
     /// On the compile threads, under this ticket.
     Queued(u64),
 }
@@ -250,6 +258,8 @@ struct Waiting {
 /// engines of a thread (see the module documentation) or private to one.
 struct CodeCache {
     key: CacheKey,
+    /// The code store's shelf for this cache's code (see `store`).
+    identity: String,
     module: Option<JITModule>,
     ctx: cranelift_codegen::Context,
     fctx: FunctionBuilderContext,
@@ -262,9 +272,6 @@ struct CodeCache {
     next_func: u32,
     /// The direct accesses the fault handler answers for (see `fault`).
     activation: Activation,
-    /// The context of compiled code, boxed so its address (a constant in
-    /// the code) is stable; set up anew for every call of compiled code.
-    run_ctx: Box<JitCtx>,
     /// Regions by their first block's pc, for reuse (shared caches only).
     by_root: FxHashMap<u64, Vec<SharedRegion>>,
     /// Every block of those regions by its pc, for engines that run the
@@ -318,6 +325,17 @@ fn new_module(opt_level: &str, regalloc: &str, direct_memory: bool) -> (JITModul
     (JITModule::new(JITBuilder::with_isa(isa.clone(), default_libcall_names())), isa)
 }
 
+/// Cranelift's settings for the host, as text: compiled code depends on
+/// them (the CPU features it may use), so they are part of the code
+/// store's identity.
+fn isa_flags(isa: &dyn cranelift_codegen::isa::TargetIsa) -> String {
+    let mut s = format!("{} {}", isa.triple(), isa.flags());
+    for v in isa.isa_flags() {
+        s.push_str(&format!(" {v}"));
+    }
+    s
+}
+
 /// Append `ADDR SIZE NAME` for a region to `/tmp/perf-PID.map`, the file
 /// `perf report` reads to name JIT code (with `BOHR_PERF_MAP` set). With
 /// `BOHR_PERF_MAP=code` the region's machine code also goes to
@@ -363,8 +381,10 @@ impl CodeCache {
         let (module, isa) = new_module(key.opt_level, key.regalloc, key.direct_memory);
         let ctx = module.make_context();
         let (replies, inbox) = background::inbox();
+        let identity = store::identity(&format!("{key:?} {}", isa_flags(&*isa)));
         CodeCache {
             key,
+            identity,
             module: Some(module),
             ctx,
             fctx: FunctionBuilderContext::new(),
@@ -373,7 +393,6 @@ impl CodeCache {
             generation: 0,
             next_func: 0,
             activation: Activation::new(),
-            run_ctx: Box::new(JitCtx::idle()),
             by_root: FxHashMap::default(),
             by_block: FxHashMap::default(),
             isa,
@@ -497,38 +516,29 @@ impl CodeCache {
         self.compile_function(name, sig, name, body).0
     }
 
-    /// The address of `run_ctx`, which compiled code has built in.
-    fn run_ctx_addr(&self) -> usize {
-        &*self.run_ctx as *const JitCtx as usize
-    }
-
     /// The trampoline and slow-path thunks of the current module.
     fn stubs(&mut self) -> Stubs {
         if let Some(s) = self.stubs {
             return s;
         }
         let host_cc = self.module.as_ref().expect("module exists").isa().default_call_conv();
-        let ctx = self.run_ctx_addr();
-        let fuel_ctx = self.key.direct_memory.then_some(ctx);
+        let pinned_fuel = self.key.direct_memory;
         let tramp = self.compile_stub("trampoline", lower::trampoline_signature(host_cc), |b| {
-            lower::lower_trampoline(b, fuel_ctx)
+            lower::lower_trampoline(b, pinned_fuel)
         });
         let load_sig = lower::load_signature(host_cc);
         let load = self.compile_stub("load_thunk", lower::thunk_signature(), |b| {
-            lower::lower_thunk(b, runtime::jit_load as *const () as usize, load_sig.clone(), ctx)
+            lower::lower_thunk(b, runtime::jit_load as *const () as usize, load_sig.clone())
         });
         let store_sig = lower::store_signature(host_cc);
         let store = self.compile_stub("store_thunk", lower::thunk_signature(), |b| {
-            lower::lower_thunk(b, runtime::jit_store as *const () as usize, store_sig.clone(), ctx)
+            lower::lower_thunk(b, runtime::jit_store as *const () as usize, store_sig.clone())
         });
         // SAFETY: `tramp` was compiled just above with
         // `trampoline_signature`, i.e. `extern "C" fn(*mut CpuState, usize)
         // -> u32` in the host's default calling convention.
         let trampoline = unsafe { std::mem::transmute::<*const u8, TrampolineFn>(tramp) };
-        let s = Stubs {
-            trampoline,
-            thunks: lower::Thunks { load: load as usize, store: store as usize, host_cc },
-        };
+        let s = Stubs { trampoline, thunks: (load as usize, store as usize), host_cc };
         self.stubs = Some(s);
         s
     }
@@ -546,20 +556,42 @@ impl CodeCache {
         publish: Option<Vec<Rc<Prepared>>>,
         background: bool,
     ) -> Compiled {
-        let thunks = self.stubs().thunks;
+        let host_cc = self.stubs().host_cc;
         let name = format!("r{}", self.next_func);
         self.next_func += 1;
         let label = format!("region {pc:#x} ({} blocks)", blocks.len());
+        // Code compiled from the same IR by another thread or an earlier
+        // run needs no Cranelift (see `store`).
+        let stored_as = publish.as_ref().map(|_| store::region_key(blocks, direct));
+        if let Some(key) = &stored_as
+            && let Some(code) = store::find(&self.identity, key)
+        {
+            let module = self.module.as_mut().expect("module exists outside flush");
+            let sig = lower::region_signature();
+            let id = module.declare_function(&name, Linkage::Local, &sig).expect("fresh name");
+            let accesses = code.accesses.clone();
+            let region =
+                PendingRegion { id, pc, label, accesses, publish, direct, stored_as: None };
+            let code = MachineCode {
+                bytes: code.bytes.clone(),
+                align: code.align,
+                relocs: Vec::new(),
+                traps: code.traps.clone(),
+                vcode: None,
+                micros: 0,
+            };
+            return Compiled::Stored(self.finish_region(region, Ok(code)));
+        }
         // A region's sites and traps depend on nothing lowered before it.
         let sites = lower::Sites::for_region(pc);
-        let target = lower::Target { ctx: self.run_ctx_addr(), direct };
         let (id, func, lowered) =
             self.build_function(&name, lower::region_signature(), &label, |b| {
                 let refs: Vec<&Block> = blocks.iter().collect();
                 let word_slots = |s: u16| frontend.slot_is_word(crate::ir::Slot(s));
-                lower::lower_region(b, &refs, thunks, &word_slots, target, sites)
+                lower::lower_region(b, &refs, host_cc, &word_slots, direct, sites)
             });
-        let region = PendingRegion { id, pc, label, accesses: lowered.accesses, publish, direct };
+        let accesses = lowered.accesses;
+        let region = PendingRegion { id, pc, label, accesses, publish, direct, stored_as };
         let func = if background {
             let ticket = self.next_ticket;
             let job = Job {
@@ -589,6 +621,18 @@ impl CodeCache {
     /// Install a region's machine code, register its direct accesses and
     /// publish it; returns its entry.
     fn finish_region(&mut self, region: PendingRegion, code: Result<MachineCode, String>) -> usize {
+        // Code with relocations has an address of this process built in.
+        if let (Some(key), Ok(c)) = (&region.stored_as, &code)
+            && c.relocs.is_empty()
+        {
+            let kept = store::StoredCode {
+                bytes: c.bytes.clone(),
+                align: c.align,
+                traps: c.traps.clone(),
+                accesses: region.accesses.clone(),
+            };
+            store::keep(&self.identity, key.clone(), kept);
+        }
         let (ptr, code_len, trap_offsets) = self.install(region.id, &region.label, code);
         // Each direct access carries trap code `i + 1`; its trap records
         // are the host instructions that may fault for it.
@@ -698,6 +742,9 @@ pub struct Jit {
     bound_space: Option<(*mut crate::mem::Tlb, u64)>,
     stats: EngineStats,
     plugins: crate::plugin::EnginePlugins,
+    /// Where compiled code runs (see [`runtime::Frame`]); taken out while
+    /// the engine runs.
+    frame: Option<Box<Frame>>,
 }
 
 impl Jit {
@@ -735,6 +782,7 @@ impl Jit {
             bound_space: None,
             stats: EngineStats::default(),
             plugins: Default::default(),
+            frame: Some(Frame::new()),
         }
     }
 
@@ -905,7 +953,10 @@ impl Jit {
         // A flush for this region drops what we compiled before it.
         self.follow_cache();
         match found {
-            Compiled::Ready(entry) => {
+            Compiled::Ready(entry) | Compiled::Stored(entry) => {
+                if matches!(found, Compiled::Stored(_)) {
+                    self.stats.regions_shared += 1;
+                }
                 self.register_region(entry, &spans);
                 Ok(Some(entry))
             }
@@ -1113,9 +1164,16 @@ impl Jit {
     }
 }
 
-impl Engine for Jit {
-    fn run(&mut self, cpu: &mut CpuState, mem: &mut AddressSpace, fuel: u64) -> StopReason {
+impl Jit {
+    /// [`Engine::run`] on `frame`, whose `cpu` is the thread's state.
+    fn run_in(&mut self, frame: &mut Frame, mem: &mut AddressSpace, fuel: u64) -> StopReason {
+        let frame_ptr: *mut Frame = frame;
+        // SAFETY: `frame` is ours for the call; compiled code reaches it
+        // only through `frame_ptr` (see the call below), while no other
+        // reference into it is in use.
+        let cpu = unsafe { &mut (*frame_ptr).cpu };
         let start = cpu.icount;
+
         let tlb = (mem.tlb_ptr(), mem.direct_base());
         if self.bound_space != Some(tlb) {
             if self.bound_space.is_some() {
@@ -1194,24 +1252,31 @@ impl Engine for Jit {
                 let mut guard = self.code.borrow_mut();
                 let cache = &mut *guard;
                 let tramp = cache.stubs().trampoline;
-                // In place: compiled code has the box's address built in.
-                *cache.run_ctx = JitCtx::new(mem, &self.fast, run_fuel);
-                cache.run_ctx.plugins = self.plugins.as_ptr();
+                let calls = cache.stubs().thunks;
+                // SAFETY: `frame_ptr` is the frame we hold exclusively, and
+                // no reference to its context is live.
+                let ctx = unsafe { &mut (*frame_ptr).ctx };
+                ctx.start(mem, &self.fast, run_fuel, self.plugins.as_ptr(), calls);
                 // SAFETY: `tramp` and `entry` were compiled into the code
                 // cache's current module (`follow_cache` dropped entries into
-                // flushed ones) for its `run_ctx`, with the trampoline and
-                // region signatures, and read the TLB and direct base of `mem`
-                // from `run_ctx`; `cpu` is valid for the call; `run_ctx` points
-                // at `mem`, which we hold exclusively, and at `self.fast`, which
-                // nothing mutates until the call returns, so the helpers'
-                // accesses through it do not alias any live reference; no
-                // reference to `run_ctx` is live across the call. The plugin
-                // host outlives the call (we hold its handle) and is not
-                // borrowed here. The code faults only in its direct accesses,
-                // which leave `CpuState` current (`access`) and which the
-                // cache's `activation` lists.
-                let code = unsafe { fault::enter(&mut cache.activation, tramp, cpu, entry) };
-                let ctx = &*cache.run_ctx;
+                // flushed ones), with the trampoline and region signatures,
+                // for a `cpu` inside a `Frame`: the pointer passed is derived
+                // from the whole frame, whose context they reach at a fixed
+                // offset and which holds this module's thunks. The context
+                // points at `mem`, which we hold exclusively, and at
+                // `self.fast`, which nothing mutates until the call returns,
+                // so the helpers' accesses through it do not alias any live
+                // reference; no reference into the frame is used across the
+                // call. The plugin host outlives the call (we hold its
+                // handle) and is not borrowed here. The code faults only in
+                // its direct accesses, which leave `CpuState` current
+                // (`access`) and which the cache's `activation` lists.
+                let code = unsafe {
+                    let cpu_ptr = &raw mut (*frame_ptr).cpu;
+                    fault::enter(&mut cache.activation, tramp, cpu_ptr, entry)
+                };
+                // SAFETY: as above; the code has returned.
+                let ctx = unsafe { &(*frame_ptr).ctx };
                 let ctx_fuel = ctx.fuel;
                 let ctx_fault = ctx.fault();
                 let trap =
@@ -1276,6 +1341,19 @@ impl Engine for Jit {
                 other => unreachable!("compiled code returned unknown exit code {other}"),
             }
         }
+    }
+}
+
+impl Engine for Jit {
+    fn run(&mut self, cpu: &mut CpuState, mem: &mut AddressSpace, fuel: u64) -> StopReason {
+        // Compiled code runs on the frame's copy of the state (see
+        // `runtime::Frame`): one copy in and one out per call, not per block.
+        let mut frame = self.frame.take().unwrap_or_else(Frame::new);
+        frame.cpu.clone_from(cpu);
+        let stop = self.run_in(&mut frame, mem, fuel);
+        cpu.clone_from(&frame.cpu);
+        self.frame = Some(frame);
+        stop
     }
 
     fn set_frontend(&mut self, frontend: &'static dyn Frontend) {

@@ -5,6 +5,7 @@
 
 use std::cell::RefCell;
 
+use crate::cpu::CpuState;
 use crate::ir::TrapKind;
 use crate::mem::{Access, AddressSpace, MemFault};
 use crate::plugin::PluginHost;
@@ -96,6 +97,60 @@ pub struct JitCtx {
     /// The engine's plugin host for [`jit_hook`]; null without plugins.
     /// Set per region call, so it never outlives the code it serves.
     pub plugins: *const RefCell<PluginHost>,
+    /// What compiled code calls, by address: the code holds no host
+    /// address of its own (see [`Frame`]), so one translation serves every
+    /// module, thread and run it is installed in.
+    pub calls: Calls,
+}
+
+/// The functions compiled code calls, read from its [`JitCtx`].
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct Calls {
+    /// The slow-path load thunk of the code cache's current module
+    /// (`lower::abi::lower_thunk`), around [`jit_load`].
+    pub load_thunk: usize,
+    /// The same around [`jit_store`].
+    pub store_thunk: usize,
+    /// `ir::float::jit_helper`.
+    pub float_helper: usize,
+    /// `ir::vector::jit_helper`.
+    pub vector_helper: usize,
+    /// [`jit_hook`].
+    pub hook: usize,
+}
+
+impl Calls {
+    /// The helpers, with no thunks yet.
+    fn helpers() -> Self {
+        Calls {
+            load_thunk: 0,
+            store_thunk: 0,
+            float_helper: crate::ir::float::jit_helper as *const () as usize,
+            vector_helper: crate::ir::vector::jit_helper as *const () as usize,
+            hook: jit_hook as *const () as usize,
+        }
+    }
+}
+
+/// Where compiled code runs: the guest thread's state and the context
+/// right after it, so that code reaches the context at a fixed offset from
+/// the `cpu` pointer it is called with ([`offsets::CTX_FROM_CPU`]) rather
+/// than at an address built into it. The engine copies the thread's
+/// `CpuState` in when it starts running and out when it stops.
+#[repr(C)]
+pub struct Frame {
+    /// The running thread's state, copied in.
+    pub cpu: CpuState,
+    /// The context of compiled code, set up for every call of it.
+    pub ctx: JitCtx,
+}
+
+impl Frame {
+    /// A frame with default state and an idle context.
+    pub fn new() -> Box<Frame> {
+        Box::new(Frame { cpu: CpuState::default(), ctx: JitCtx::idle() })
+    }
 }
 
 /// Offsets of [`JitCtx`] fields for generated code.
@@ -128,16 +183,40 @@ pub mod offsets {
     pub const SLOW_RESULT: i32 = offset_of!(JitCtx, slow_result) as i32;
     /// [`JitCtx::slow_args`].
     pub const SLOW_ARGS: i32 = offset_of!(JitCtx, slow_args) as i32;
+    /// [`super::Calls::load_thunk`].
+    pub const LOAD_THUNK: i32 = CALLS + offset_of!(super::Calls, load_thunk) as i32;
+    /// [`super::Calls::store_thunk`].
+    pub const STORE_THUNK: i32 = CALLS + offset_of!(super::Calls, store_thunk) as i32;
+    /// [`super::Calls::float_helper`].
+    pub const FLOAT_HELPER: i32 = CALLS + offset_of!(super::Calls, float_helper) as i32;
+    /// [`super::Calls::vector_helper`].
+    pub const VECTOR_HELPER: i32 = CALLS + offset_of!(super::Calls, vector_helper) as i32;
+    /// [`super::Calls::hook`].
+    pub const HOOK: i32 = CALLS + offset_of!(super::Calls, hook) as i32;
+    const CALLS: i32 = offset_of!(JitCtx, calls) as i32;
+    /// The [`super::Frame`]'s `JitCtx` from its `CpuState`.
+    pub const CTX_FROM_CPU: i32 =
+        (offset_of!(super::Frame, ctx) - offset_of!(super::Frame, cpu)) as i32;
 }
 
 impl JitCtx {
-    /// The context of one run of compiled code over `mem`, chaining through
-    /// `fast`, with `fuel` instructions to go.
-    pub fn new(mem: &mut AddressSpace, fast: &[FastEntry], fuel: u64) -> Self {
+    /// Set up one run of compiled code over `mem`, chaining through `fast`,
+    /// with `fuel` instructions to go, calling `plugins` and the thunks of
+    /// `calls` (whose helpers stay).
+    pub fn start(
+        &mut self,
+        mem: &mut AddressSpace,
+        fast: &[FastEntry],
+        fuel: u64,
+        plugins: *const RefCell<PluginHost>,
+        (load_thunk, store_thunk): (usize, usize),
+    ) {
         debug_assert_eq!(fast.len(), 1 << FAST_TABLE_BITS);
         let tlb = mem.tlb_ptr();
         let base = mem.direct_base();
-        JitCtx { fast: fast.as_ptr(), mem, tlb, base, fuel, ..JitCtx::idle() }
+        let calls = Calls { load_thunk, store_thunk, ..Calls::helpers() };
+        *self =
+            JitCtx { fast: fast.as_ptr(), mem, tlb, base, fuel, plugins, calls, ..JitCtx::idle() };
     }
 
     /// A context for no run (null pointers), to be replaced by [`JitCtx::new`].
@@ -157,6 +236,7 @@ impl JitCtx {
             slow_result: 0,
             slow_args: [0; 3],
             plugins: std::ptr::null(),
+            calls: Calls::helpers(),
         }
     }
 

@@ -13,22 +13,14 @@ use super::I64;
 use crate::jit::runtime;
 
 /// The signature of compiled regions: `(cpu) -> exit code`, in the `tail`
-/// convention so that regions chain with tail calls. The engine's `JitCtx`
-/// is a constant in the code.
+/// convention so that regions chain with tail calls. `cpu` is the
+/// `CpuState` of a `runtime::Frame`: the code finds its `JitCtx` at a fixed
+/// offset from it and holds no host address.
 pub fn region_signature() -> Signature {
     let mut sig = Signature::new(CallConv::Tail);
     sig.params.push(AbiParam::new(I64));
     sig.returns.push(AbiParam::new(types::I32));
     sig
-}
-
-/// What compiled code calls: the slow-path thunks (see [`lower_thunk`])
-/// and `extern "C"` helpers in the host's convention `host_cc`.
-#[derive(Clone, Copy, Debug)]
-pub struct Thunks {
-    pub load: usize,
-    pub store: usize,
-    pub host_cc: CallConv,
 }
 
 /// `(ctx, addr, size) -> value`: the slow-path load helper.
@@ -52,25 +44,28 @@ pub fn store_signature(cc: CallConv) -> Signature {
     sig
 }
 
-/// The signature of the slow-path thunks: no parameters and no result, in
-/// the `preserve_all` convention, so a call binds no register.
+/// The signature of the slow-path thunks: `(ctx)` and no result, in the
+/// `preserve_all` convention, so a call binds one argument register only.
 pub fn thunk_signature() -> Signature {
-    Signature::new(CallConv::PreserveAll)
+    let mut sig = Signature::new(CallConv::PreserveAll);
+    sig.params.push(AbiParam::new(I64));
+    sig
 }
 
 /// A thunk in the `preserve_all` convention that calls the `extern "C"`
-/// `helper` of signature `helper_sig` with the engine's `JitCtx` (at
-/// address `ctx`) and the arguments compiled code left in
+/// `helper` of signature `helper_sig` with the `JitCtx` it is passed and
+/// the arguments compiled code left in
 /// `JitCtx::slow_args`, and stores its result in
 /// `JitCtx::slow_result`. Compiled code calls helpers through such thunks,
 /// so a rarely taken slow path clobbers no register and constrains none:
 /// the values live across it need not sit in callee-saved registers, on the
 /// stack, or in argument registers. The result goes through memory because
 /// Cranelift's `preserve_all` restores the return register too.
-pub fn lower_thunk(b: &mut FunctionBuilder, helper: usize, helper_sig: Signature, ctx: usize) {
+pub fn lower_thunk(b: &mut FunctionBuilder, helper: usize, helper_sig: Signature) {
     let entry = b.create_block();
+    b.append_block_params_for_function_params(entry);
     b.switch_to_block(entry);
-    let ctx = b.ins().iconst(I64, ctx as i64);
+    let ctx = b.block_params(entry)[0];
     let mut args = vec![ctx];
     for (i, p) in helper_sig.params[1..].iter().enumerate() {
         let off = runtime::offsets::SLOW_ARGS + 8 * i as i32;
@@ -91,17 +86,17 @@ pub fn lower_thunk(b: &mut FunctionBuilder, helper: usize, helper_sig: Signature
 /// The trampoline through which the engine enters compiled code:
 /// `extern "C" fn(cpu, region) -> exit code`, calling `region` (a
 /// `tail`-convention function, which Rust cannot call directly). With
-/// direct accesses (`fuel_ctx`, the `JitCtx`'s address) it also loads the
-/// fuel into the pinned register, where regions expect it on entry and
+/// direct accesses (`pinned_fuel`) it also loads the fuel from the
+/// `JitCtx` into the pinned register, where regions expect it on entry and
 /// leave it for the region they chain to.
-pub fn lower_trampoline(b: &mut FunctionBuilder, fuel_ctx: Option<usize>) {
+pub fn lower_trampoline(b: &mut FunctionBuilder, pinned_fuel: bool) {
     let entry = b.create_block();
     b.append_block_params_for_function_params(entry);
     b.switch_to_block(entry);
     let params = b.block_params(entry).to_vec();
-    if let Some(ctx) = fuel_ctx {
-        let ctx = b.ins().iconst(I64, ctx as i64);
-        let fuel = b.ins().load(I64, MemFlagsData::trusted(), ctx, runtime::offsets::FUEL);
+    if pinned_fuel {
+        let fuel_at = runtime::offsets::CTX_FROM_CPU + runtime::offsets::FUEL;
+        let fuel = b.ins().load(I64, MemFlagsData::trusted(), params[0], fuel_at);
         b.ins().set_pinned_reg(fuel);
     }
     let sig = b.import_signature(region_signature());

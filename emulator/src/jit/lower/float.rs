@@ -37,6 +37,7 @@ use super::{I64, Lower};
 use crate::ir::float::flags::INEXACT;
 use crate::ir::float::{FLUSH_TO_ZERO, FpCond};
 use crate::ir::{FpFormat, FpInsn, FpOp, RoundingMode, Slot, Temp, Width};
+use crate::jit::runtime;
 
 /// Bit facts of a format for the fast path's checks.
 struct Bits {
@@ -543,11 +544,11 @@ impl Lower<'_, '_> {
         let zero = self.b.ins().iconst(I64, 0);
         self.b.ins().store(self.trusted, zero, out_addr, 0);
         // `jit_helper` is `extern "C"`: the host's default convention.
-        let mut sig = Signature::new(self.thunks.host_cc);
+        let mut sig = Signature::new(self.host_cc);
         sig.params.extend([AbiParam::new(I64); 6]);
         sig.returns.push(AbiParam::new(I64));
         let sig = self.b.import_signature(sig);
-        let helper = self.b.ins().iconst(I64, crate::ir::float::jit_helper as *const () as i64);
+        let helper = self.callee(runtime::offsets::FLOAT_HELPER);
         let desc = self.b.ins().iconst(I64, insn.pack() as i64);
         let call = self.b.ins().call_indirect(sig, helper, &[desc, a, b, c, rm, out_addr]);
         let v = self.b.inst_results(call)[0];

@@ -375,9 +375,19 @@ impl Lower<'_, '_> {
         self.b.ins().iadd(icount0, spent)
     }
 
-    /// The `JitCtx`'s address (rematerialized where used).
+    /// The `JitCtx`'s address: `cpu` plus a constant, which Cranelift
+    /// recomputes in each block that uses it and folds into the addressing
+    /// of loads and stores, so it occupies no register across the function.
     pub(in crate::jit) fn ctx(&mut self) -> Value {
-        self.b.ins().iconst(I64, self.ctx)
+        let from_cpu = self.b.ins().iconst(I64, i64::from(runtime::offsets::CTX_FROM_CPU));
+        self.b.ins().iadd(self.cpu, from_cpu)
+    }
+
+    /// A function compiled code calls, read from the `JitCtx` at offset
+    /// `at` (one of `runtime::offsets`' call entries).
+    pub(in crate::jit) fn callee(&mut self, at: i32) -> Value {
+        let ctx = self.ctx();
+        self.b.ins().load(I64, self.trusted, ctx, at)
     }
 
     /// Write back the counters and `pc` at an exit; returns the fuel left.
@@ -482,7 +492,7 @@ impl Lower<'_, '_> {
         };
         // `jit_hook` is `extern "C"`: the host's default convention (the
         // region's is `tail`, the slow-path thunks' `preserve_all`).
-        let mut sig = Signature::new(self.thunks.host_cc);
+        let mut sig = Signature::new(self.host_cc);
         sig.params.extend([
             AbiParam::new(I64),
             AbiParam::new(types::I32),
@@ -493,7 +503,7 @@ impl Lower<'_, '_> {
         ]);
         sig.returns.push(AbiParam::new(types::I32));
         let sig = self.b.import_signature(sig);
-        let helper = self.b.ins().iconst(I64, runtime::jit_hook as *const () as i64);
+        let helper = self.callee(runtime::offsets::HOOK);
         let id = self.b.ins().iconst(types::I32, id as i64);
         let info = self.b.ins().iconst(types::I32, info as i64);
         let pc = self.b.ins().iconst(I64, pc as i64);

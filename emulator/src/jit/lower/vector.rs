@@ -16,6 +16,7 @@ use cranelift_codegen::ir::{
 
 use super::{I64, Lower};
 use crate::ir::{Temp, VecInsn, VecOp};
+use crate::jit::runtime;
 
 /// The 128-bit Cranelift type whose lanes are `8 << esize` bits.
 fn lane_type(esize: u8) -> Type {
@@ -77,12 +78,11 @@ impl Lower<'_, '_> {
             self.b.ins().extractlane(w, 0)
         } else {
             // `jit_helper` is `extern "C"`: the host's default convention.
-            let mut sig = Signature::new(self.thunks.host_cc);
+            let mut sig = Signature::new(self.host_cc);
             sig.params.extend([AbiParam::new(I64); 4]);
             sig.returns.push(AbiParam::new(I64));
             let sig = self.b.import_signature(sig);
-            let helper =
-                self.b.ins().iconst(I64, crate::ir::vector::jit_helper as *const () as i64);
+            let helper = self.callee(runtime::offsets::VECTOR_HELPER);
             let desc = self.b.ins().iconst(I64, insn.pack() as i64);
             let call = self.b.ins().call_indirect(sig, helper, &[desc, av, bv, cv]);
             self.b.inst_results(call)[0]

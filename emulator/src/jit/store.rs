@@ -1,0 +1,595 @@
+//! The code store: machine code of compiled regions kept for every thread
+//! of the process and, with a directory set, for later runs.
+//!
+//! Region code holds no host address (it reaches its `JitCtx` from the
+//! `cpu` pointer and calls helpers through it, see `runtime::Frame`), so
+//! its bytes run unchanged in any module, thread or process. A region is
+//! kept under its *key*: the exact IR blocks it was compiled from and the
+//! shape of the direct mapping, in a canonical encoding ([`region_key`]).
+//! Keys are compared in full, never trusted by their hash, so code is only
+//! served for IR equal to what it was compiled from. The IR is lifted from
+//! the process's own memory just before, so other bytes at the same
+//! address, or code written since, never match.
+//!
+//! Everything else the code depends on is the *identity* of a shelf: this
+//! executable (its size, modification time and inode: a rebuilt `bohr`
+//! starts afresh), the crate version, the code cache's settings and
+//! Cranelift's flags for this host's CPU. Shelves of other identities are
+//! never read.
+//!
+//! With [`set_dir`] (the `bohr` command does it; see the README), a shelf
+//! is read from `<dir>/<identity hash>.pack` when first needed and written
+//! back by [`save`] at the end of the run, when it gained code. A pack is
+//! mapped, not read: opening one costs its index, and only the entries
+//! looked up are touched. The store is best-effort like the image cache:
+//! a missing, truncated or damaged pack or entry (checksums, bounds, key)
+//! is ignored; packs are written to a temporary file and renamed; the
+//! directory is kept under [`MAX_DIR_BYTES`] by dropping the packs least
+//! recently used. Nothing a guest sees depends on the store: it only
+//! saves Cranelift's time (`tests/jit_store.rs`).
+//!
+//! Called from `jit`'s `CodeCache` (find and keep) and, for [`set_dir`]
+//! and [`save`], from the `bohr` command.
+
+use std::fs::File;
+use std::hash::{Hash, Hasher};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use memmap2::Mmap;
+use rustc_hash::{FxHashMap, FxHashSet};
+use xxhash_rust::xxh3::{xxh3_64, xxh3_128};
+
+use super::lower::Direct;
+use crate::ir::Block;
+
+/// First bytes of a pack; the number is the layout's version.
+const MAGIC: &[u8; 8] = b"BOHRJIT1";
+/// Bytes of one index row: key hash (16), offset (8), length (4).
+const INDEX_ROW: usize = 28;
+/// Code kept in one process's memory at most; past it, new code is not
+/// kept (what is kept stays valid).
+const MAX_MEMORY_BYTES: usize = 256 << 20;
+/// Bytes of one pack at most: past it, a pack keeps only what this run
+/// used or compiled.
+const MAX_PACK_BYTES: usize = 128 << 20;
+/// Bytes of packs kept in the directory at most.
+pub const MAX_DIR_BYTES: u64 = 1 << 30;
+
+/// The machine code of one region and what installing it needs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct StoredCode {
+    pub bytes: Vec<u8>,
+    pub align: u64,
+    /// Trap records `(offset, raw code)`.
+    pub traps: Vec<(u32, u8)>,
+    /// The region's direct accesses `(pc, unretired)`, by trap code - 1.
+    pub accesses: Vec<(u64, u64)>,
+}
+
+/// A canonical encoding of a value's `Hash` stream: every integer as a
+/// LEB128 varint, byte slices as they are. Derived `Hash` writes an enum's
+/// discriminant before its fields and a sequence's length before its
+/// items, so equal encodings mean equal values.
+#[derive(Default)]
+struct Encoder(Vec<u8>);
+
+impl Encoder {
+    fn varint(&mut self, mut v: u128) {
+        loop {
+            let byte = (v & 0x7f) as u8;
+            v >>= 7;
+            if v == 0 {
+                self.0.push(byte);
+                return;
+            }
+            self.0.push(byte | 0x80);
+        }
+    }
+}
+
+impl Hasher for Encoder {
+    fn finish(&self) -> u64 {
+        xxh3_64(&self.0)
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.extend_from_slice(bytes);
+    }
+    fn write_u8(&mut self, v: u8) {
+        self.varint(v.into());
+    }
+    fn write_u16(&mut self, v: u16) {
+        self.varint(v.into());
+    }
+    fn write_u32(&mut self, v: u32) {
+        self.varint(v.into());
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.varint(v.into());
+    }
+    fn write_u128(&mut self, v: u128) {
+        self.varint(v);
+    }
+    fn write_usize(&mut self, v: usize) {
+        self.varint(v as u128);
+    }
+    fn write_i8(&mut self, v: i8) {
+        self.varint(v as u8 as u128);
+    }
+    fn write_i16(&mut self, v: i16) {
+        self.varint(v as u16 as u128);
+    }
+    fn write_i32(&mut self, v: i32) {
+        self.varint(v as u32 as u128);
+    }
+    fn write_i64(&mut self, v: i64) {
+        self.varint(v as u64 as u128);
+    }
+    fn write_i128(&mut self, v: i128) {
+        self.varint(v as u128);
+    }
+    fn write_isize(&mut self, v: isize) {
+        self.varint(v as usize as u128);
+    }
+}
+
+/// The key of a region compiled from `blocks` for the `direct` shape.
+pub(super) fn region_key(blocks: &[Block], direct: Option<Direct>) -> Vec<u8> {
+    let mut e = Encoder::default();
+    direct.hash(&mut e);
+    blocks.hash(&mut e);
+    e.0
+}
+
+/// What this executable is, for shelf identities: its size, modification
+/// time and inode, or `None` when it cannot be told (then nothing is kept
+/// across runs).
+fn executable() -> Option<&'static str> {
+    static EXE: OnceLock<Option<String>> = OnceLock::new();
+    EXE.get_or_init(|| {
+        use std::os::unix::fs::MetadataExt;
+        let m = std::fs::metadata(std::env::current_exe().ok()?).ok()?;
+        Some(format!("exe {} {}.{} {}", m.len(), m.mtime(), m.mtime_nsec(), m.ino()))
+    })
+    .as_deref()
+}
+
+/// A pack read from disk: its mapping and its index.
+struct Pack {
+    map: Mmap,
+    /// Index rows: key hash, entry offset and length.
+    index: Vec<(u128, usize, usize)>,
+}
+
+impl Pack {
+    /// The pack at `path` for `identity`, if it is one and well formed.
+    fn open(path: &Path, identity: &str) -> Option<Pack> {
+        let file = File::open(path).ok()?;
+        // SAFETY: packs are only ever replaced by renaming a complete new
+        // file over them, never written in place, so the mapped bytes do
+        // not change under us; every read below is bounds-checked.
+        let map = unsafe { Mmap::map(&file) }.ok()?;
+        let mut r = Reader { bytes: &map, at: 0 };
+        if r.take(8)? != MAGIC {
+            return None;
+        }
+        let id_len = r.u32()? as usize;
+        if r.take(id_len)? != identity.as_bytes() {
+            return None;
+        }
+        let count = r.u32()? as usize;
+        let rows = r.take(count.checked_mul(INDEX_ROW)?)?;
+        let mut index = Vec::with_capacity(count);
+        for row in rows.chunks_exact(INDEX_ROW) {
+            let hash = u128::from_le_bytes(row[..16].try_into().ok()?);
+            let off = u64::from_le_bytes(row[16..24].try_into().ok()?) as usize;
+            let len = u32::from_le_bytes(row[24..].try_into().ok()?) as usize;
+            if off.checked_add(len)? > map.len() {
+                return None;
+            }
+            index.push((hash, off, len));
+        }
+        if !index.is_sorted_by_key(|r| r.0) {
+            return None;
+        }
+        // Recently used: the directory's eviction goes by this time.
+        let _ = file.set_modified(std::time::SystemTime::now());
+        Some(Pack { map, index })
+    }
+
+    /// The entry bytes of key hash `hash`, if indexed.
+    fn entries(&self, hash: u128) -> impl Iterator<Item = &[u8]> {
+        let first = self.index.partition_point(|r| r.0 < hash);
+        self.index[first..]
+            .iter()
+            .take_while(move |r| r.0 == hash)
+            .map(|&(_, off, len)| &self.map[off..off + len])
+    }
+}
+
+/// Bounds-checked little-endian reads.
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let s = self.bytes.get(self.at..self.at.checked_add(n)?)?;
+        self.at += n;
+        Some(s)
+    }
+    fn u32(&mut self) -> Option<u32> {
+        Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?))
+    }
+    fn u64(&mut self) -> Option<u64> {
+        Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
+    }
+}
+
+/// One entry's bytes: checksum, key, code and its records.
+fn encode_entry(key: &[u8], code: &StoredCode) -> Vec<u8> {
+    let mut body = Vec::with_capacity(key.len() + code.bytes.len() + 64);
+    let len32 = |n: usize| (n as u32).to_le_bytes();
+    body.extend_from_slice(&len32(key.len()));
+    body.extend_from_slice(key);
+    body.extend_from_slice(&code.align.to_le_bytes());
+    body.extend_from_slice(&len32(code.bytes.len()));
+    body.extend_from_slice(&code.bytes);
+    body.extend_from_slice(&len32(code.traps.len()));
+    for &(off, c) in &code.traps {
+        body.extend_from_slice(&off.to_le_bytes());
+        body.push(c);
+    }
+    body.extend_from_slice(&len32(code.accesses.len()));
+    for &(pc, unretired) in &code.accesses {
+        body.extend_from_slice(&pc.to_le_bytes());
+        body.extend_from_slice(&unretired.to_le_bytes());
+    }
+    let mut entry = xxh3_64(&body).to_le_bytes().to_vec();
+    entry.extend_from_slice(&body);
+    entry
+}
+
+/// The code of an entry whose key is `key`, if the entry is well formed.
+fn decode_entry(entry: &[u8], key: &[u8]) -> Option<StoredCode> {
+    let (sum, body) = entry.split_at_checked(8)?;
+    if u64::from_le_bytes(sum.try_into().ok()?) != xxh3_64(body) {
+        return None;
+    }
+    let mut r = Reader { bytes: body, at: 0 };
+    let key_len = r.u32()? as usize;
+    if r.take(key_len)? != key {
+        return None;
+    }
+    let align = r.u64()?;
+    let code_len = r.u32()? as usize;
+    let bytes = r.take(code_len)?.to_vec();
+    let n = r.u32()? as usize;
+    let mut traps = Vec::with_capacity(n.min(body.len()));
+    for _ in 0..n {
+        let off = r.u32()?;
+        traps.push((off, r.take(1)?[0]));
+    }
+    let n = r.u32()? as usize;
+    let mut accesses = Vec::with_capacity(n.min(body.len()));
+    for _ in 0..n {
+        accesses.push((r.u64()?, r.u64()?));
+    }
+    // Offsets past the code would send the fault handler astray.
+    if r.at != body.len()
+        || !align.is_power_of_two()
+        || traps.iter().any(|&(off, _)| off as usize >= bytes.len())
+    {
+        return None;
+    }
+    Some(StoredCode { bytes, align, traps, accesses })
+}
+
+/// One region's code in memory.
+struct Kept {
+    key: Vec<u8>,
+    code: Arc<StoredCode>,
+    /// Compiled by this process (not read from the pack).
+    compiled: bool,
+}
+
+/// The code kept for one identity.
+struct Shelf {
+    identity: String,
+    /// The pack of earlier runs, once looked for (`None` inside: none).
+    pack: Option<Option<Pack>>,
+    /// Code compiled by this process or read from the pack, by key hash.
+    fresh: FxHashMap<u128, Vec<Kept>>,
+    /// Pack entries this run used, by key hash.
+    used: FxHashSet<u128>,
+}
+
+#[derive(Default)]
+struct Store {
+    dir: Option<PathBuf>,
+    shelves: Vec<Shelf>,
+    /// Bytes of code in `fresh` over all shelves.
+    bytes: usize,
+}
+
+fn store() -> &'static Mutex<Store> {
+    static STORE: OnceLock<Mutex<Store>> = OnceLock::new();
+    STORE.get_or_init(Mutex::default)
+}
+
+fn lock() -> std::sync::MutexGuard<'static, Store> {
+    // A panic elsewhere while holding the lock leaves whole entries only.
+    store().lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Keep code across runs in `dir` (created when first written), or only
+/// in this process with `None`.
+pub fn set_dir(dir: Option<PathBuf>) {
+    let mut s = lock();
+    s.dir = dir;
+    for shelf in &mut s.shelves {
+        shelf.pack = None;
+    }
+}
+
+/// Forget the code kept in memory, as a new process starts with none;
+/// packs stay.
+pub fn forget() {
+    let mut s = lock();
+    s.shelves.clear();
+    s.bytes = 0;
+}
+
+/// The file of a shelf's pack.
+fn pack_path(dir: &Path, identity: &str) -> PathBuf {
+    dir.join(format!("{:032x}.pack", xxh3_128(identity.as_bytes())))
+}
+
+impl Store {
+    fn shelf(&mut self, identity: &str) -> &mut Shelf {
+        let i = match self.shelves.iter().position(|s| s.identity == identity) {
+            Some(i) => i,
+            None => {
+                self.shelves.push(Shelf {
+                    identity: identity.to_owned(),
+                    pack: None,
+                    fresh: FxHashMap::default(),
+                    used: FxHashSet::default(),
+                });
+                self.shelves.len() - 1
+            }
+        };
+        let dir = self.dir.clone();
+        let shelf = &mut self.shelves[i];
+        if shelf.pack.is_none() {
+            let persist = dir.filter(|_| executable().is_some());
+            shelf.pack = Some(persist.and_then(|d| Pack::open(&pack_path(&d, identity), identity)));
+        }
+        shelf
+    }
+}
+
+/// The identity of a shelf: what compiled code depends on besides its key.
+pub(super) fn identity(settings: &str) -> String {
+    format!(
+        "bohr {} {} {settings}",
+        env!("CARGO_PKG_VERSION"),
+        executable().unwrap_or("exe unknown"),
+    )
+}
+
+/// The code kept for `key` on the shelf of `identity`, if any.
+pub(super) fn find(identity: &str, key: &[u8]) -> Option<Arc<StoredCode>> {
+    let hash = xxh3_128(key);
+    let mut s = lock();
+    let shelf = s.shelf(identity);
+    if let Some(found) = shelf.fresh.get(&hash).and_then(|v| v.iter().find(|k| k.key == key)) {
+        return Some(found.code.clone());
+    }
+    let pack = shelf.pack.as_ref()?.as_ref()?;
+    let code = pack.entries(hash).find_map(|e| decode_entry(e, key))?;
+    shelf.used.insert(hash);
+    let code = Arc::new(code);
+    let kept = Kept { key: key.to_vec(), code: code.clone(), compiled: false };
+    shelf.fresh.entry(hash).or_default().push(kept);
+    Some(code)
+}
+
+/// Keep `code`, compiled from the region of `key`, on the shelf of
+/// `identity` (unless the process keeps too much already).
+pub(super) fn keep(identity: &str, key: Vec<u8>, code: StoredCode) {
+    let hash = xxh3_128(&key);
+    let mut s = lock();
+    let size = key.len() + code.bytes.len();
+    if s.bytes + size > MAX_MEMORY_BYTES {
+        return;
+    }
+    s.bytes += size;
+    let shelf = s.shelf(identity);
+    let same = shelf.fresh.entry(hash).or_default();
+    if !same.iter().any(|k| k.key == key) {
+        same.push(Kept { key, code: Arc::new(code), compiled: true });
+    }
+}
+
+/// Counter for temporary file names, unique within the process.
+static WRITES: AtomicU64 = AtomicU64::new(0);
+
+/// Write every shelf that gained code back to its pack (with the entries
+/// of the old pack, as room allows), then trim the directory. Silent on
+/// failure: the store is a cache.
+pub fn save() {
+    let mut s = lock();
+    let Some(dir) = s.dir.clone() else { return };
+    if executable().is_none() {
+        return;
+    }
+    let mut wrote = false;
+    for shelf in &mut s.shelves {
+        let old = shelf.pack.as_ref().and_then(|p| p.as_ref());
+        let mut entries: Vec<(u128, Vec<u8>)> = shelf
+            .fresh
+            .iter()
+            .flat_map(|(h, v)| v.iter().filter(|k| k.compiled).map(|k| (*h, k)))
+            .map(|(h, k)| (h, encode_entry(&k.key, &k.code)))
+            .collect();
+        if entries.is_empty() {
+            continue;
+        }
+        if let Some(pack) = old {
+            let mut room = MAX_PACK_BYTES.saturating_sub(entries.iter().map(|e| e.1.len()).sum());
+            // Entries this run used first, then the rest while they fit.
+            let mut rows: Vec<&(u128, usize, usize)> = pack.index.iter().collect();
+            rows.sort_by_key(|r| !shelf.used.contains(&r.0));
+            for &&(h, off, len) in &rows {
+                if len > room {
+                    continue;
+                }
+                room -= len;
+                entries.push((h, pack.map[off..off + len].to_vec()));
+            }
+        }
+        if write_pack(&dir, &shelf.identity, entries).is_ok() {
+            wrote = true;
+        }
+    }
+    if wrote {
+        trim(&dir);
+    }
+}
+
+/// Write a pack of `entries` (key hash, entry bytes) for `identity`.
+fn write_pack(
+    dir: &Path,
+    identity: &str,
+    mut entries: Vec<(u128, Vec<u8>)>,
+) -> std::io::Result<()> {
+    entries.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+    entries.dedup();
+    std::fs::create_dir_all(dir)?;
+    let header = 8 + 4 + identity.len() + 4 + entries.len() * INDEX_ROW;
+    let mut out = Vec::with_capacity(header + entries.iter().map(|e| e.1.len()).sum::<usize>());
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&(identity.len() as u32).to_le_bytes());
+    out.extend_from_slice(identity.as_bytes());
+    out.extend_from_slice(&(entries.len() as u32).to_le_bytes());
+    let mut off = header;
+    for (h, e) in &entries {
+        out.extend_from_slice(&h.to_le_bytes());
+        out.extend_from_slice(&(off as u64).to_le_bytes());
+        out.extend_from_slice(&(e.len() as u32).to_le_bytes());
+        off += e.len();
+    }
+    for (_, e) in &entries {
+        out.extend_from_slice(e);
+    }
+    let path = pack_path(dir, identity);
+    let n = WRITES.fetch_add(1, Ordering::Relaxed);
+    let tmp = path.with_extension(format!("tmp.{}.{n}", std::process::id()));
+    let written = File::create(&tmp).and_then(|mut f| f.write_all(&out));
+    match written.and_then(|()| std::fs::rename(&tmp, &path)) {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e)
+        }
+    }
+}
+
+/// Drop the packs least recently used past [`MAX_DIR_BYTES`], and
+/// temporary files an interrupted run left over an hour ago.
+fn trim(dir: &Path) {
+    let Ok(read) = std::fs::read_dir(dir) else { return };
+    let now = std::time::SystemTime::now();
+    let mut packs = Vec::new();
+    for e in read.flatten() {
+        let (Ok(meta), path) = (e.metadata(), e.path()) else { continue };
+        let Ok(modified) = meta.modified() else { continue };
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        if name.ends_with(".pack") {
+            packs.push((modified, meta.len(), path));
+        } else if name.contains(".tmp.")
+            && now.duration_since(modified).is_ok_and(|d| d.as_secs() > 3600)
+        {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+    packs.sort();
+    let mut total: u64 = packs.iter().map(|p| p.1).sum();
+    for (_, len, path) in packs {
+        if total <= MAX_DIR_BYTES {
+            break;
+        }
+        if std::fs::remove_file(&path).is_ok() {
+            total -= len;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(n: u8) -> StoredCode {
+        StoredCode {
+            bytes: vec![0x90, n, 0xc3],
+            align: 16,
+            traps: vec![(1, 7)],
+            accesses: vec![(0x1000, 2)],
+        }
+    }
+
+    #[test]
+    fn entries_round_trip_and_reject_damage() {
+        let e = encode_entry(b"key", &code(1));
+        assert_eq!(decode_entry(&e, b"key"), Some(code(1)));
+        assert_eq!(decode_entry(&e, b"kez"), None, "another key");
+        for i in 0..e.len() {
+            let mut bad = e.clone();
+            bad[i] ^= 0x40;
+            assert_eq!(decode_entry(&bad, b"key"), None, "byte {i} flipped");
+        }
+        assert_eq!(decode_entry(&e[..e.len() - 1], b"key"), None, "truncated");
+    }
+
+    #[test]
+    fn keys_tell_blocks_apart() {
+        use crate::ir::{Exit, Op, Temp};
+        let block = |value| Block {
+            pc: 0x1000,
+            ops: vec![Op::Insn { pc: 0x1000, len: 4 }, Op::Const { dst: Temp(0), value }],
+            exit: Exit::Jump(0x1004),
+            num_temps: 1,
+            num_labels: 0,
+            insn_count: 1,
+            byte_len: 4,
+        };
+        let direct = Some(Direct { span: 1 << 32, words: true });
+        assert_eq!(region_key(&[block(1)], direct), region_key(&[block(1)], direct));
+        assert_ne!(region_key(&[block(1)], direct), region_key(&[block(2)], direct));
+        assert_ne!(region_key(&[block(1)], direct), region_key(&[block(1)], None));
+        assert_ne!(region_key(&[block(1)], None), region_key(&[block(1), block(1)], None));
+    }
+
+    #[test]
+    fn packs_round_trip_and_reject_other_identities() {
+        let dir = std::env::temp_dir().join(format!("bohr-store-test-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let entries = vec![(xxh3_128(b"a"), encode_entry(b"a", &code(1)))];
+        write_pack(&dir, "id", entries).expect("written");
+        let pack = Pack::open(&pack_path(&dir, "id"), "id").expect("opens");
+        let found: Vec<_> =
+            pack.entries(xxh3_128(b"a")).filter_map(|e| decode_entry(e, b"a")).collect();
+        assert_eq!(found, vec![code(1)]);
+        assert!(pack.entries(xxh3_128(b"b")).next().is_none());
+        std::fs::copy(pack_path(&dir, "id"), pack_path(&dir, "other")).expect("copied");
+        assert!(Pack::open(&pack_path(&dir, "other"), "other").is_none(), "identity checked");
+        std::fs::write(pack_path(&dir, "id"), b"BOHRJIT1\xff\xff").expect("damaged");
+        assert!(Pack::open(&pack_path(&dir, "id"), "id").is_none(), "truncated header");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
