@@ -25,9 +25,10 @@
 # The cell and matrix items need the busybox images
 # (scripts/busybox-rootfs.sh).
 #
-# Bohr's cache of decoded rootfs images (see the README) is warm after the
-# warm-up run, as it is for a user running a matrix again; set
-# BOHR_CACHE_DIR=off to measure decoding the image in every cell and matrix run.
+# Bohr's caches (decoded rootfs images and compiled code, see the README)
+# are warm after the warm-up run, as they are for a user running a program
+# or a matrix again; set BOHR_CACHE_DIR=off to measure decoding the image
+# and compiling every region in every run (code is still shared within one).
 #
 # Bohr and QEMU alternate run by run, RUNS times each; it prints the median
 # times, the median of the per-pair ratios bohr/qemu, Bohr's guest MIPS and
