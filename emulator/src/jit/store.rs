@@ -11,11 +11,12 @@
 //! the process's own memory just before, so other bytes at the same
 //! address, or code written since, never match.
 //!
-//! Everything else the code depends on is the *identity* of a shelf: this
-//! executable (its size, modification time and inode: a rebuilt `bohr`
-//! starts afresh), the crate version, the code cache's settings and
-//! Cranelift's flags for this host's CPU. Shelves of other identities are
-//! never read.
+//! Everything else the code depends on is the *identity* of a shelf: the
+//! crate version, the code cache's settings and Cranelift's flags for this
+//! host's CPU; and, for its pack on disk, this executable by the hash of
+//! its bytes (a rebuilt `bohr` starts afresh, a reinstalled or restored
+//! copy of the same build does not; see [`executable_id`]). Packs of other
+//! identities are never read.
 //!
 //! With [`set_dir`] (the `bohr` command does it; see the README), a shelf
 //! is read from `<dir>/<identity hash>.pack` when first needed and written
@@ -143,17 +144,57 @@ pub(super) fn region_key(blocks: &[Block], direct: Option<Direct>) -> Vec<u8> {
     e.0
 }
 
-/// What this executable is, for shelf identities: its size, modification
-/// time and inode, or `None` when it cannot be told (then nothing is kept
-/// across runs).
-fn executable() -> Option<&'static str> {
-    static EXE: OnceLock<Option<String>> = OnceLock::new();
-    EXE.get_or_init(|| {
-        use std::os::unix::fs::MetadataExt;
-        let m = std::fs::metadata(std::env::current_exe().ok()?).ok()?;
-        Some(format!("exe {} {}.{} {}", m.len(), m.mtime(), m.mtime_nsec(), m.ino()))
-    })
-    .as_deref()
+/// What this executable is, by content: the XXH3-128 of its bytes, so a
+/// reinstalled or restored `bohr` with the same bytes finds its packs and
+/// a rebuilt one starts afresh. Hashing a binary of tens of MiB takes
+/// milliseconds, so the hash is remembered in `dir/executables` by the
+/// file's device, inode, size and modification time. `None` when the
+/// executable cannot be read (then nothing is kept across runs).
+fn executable_id(dir: &Path) -> Option<String> {
+    use std::io::Read;
+    use std::os::unix::fs::MetadataExt;
+    let path = std::env::current_exe().ok()?;
+    let stamp = |m: &std::fs::Metadata| {
+        format!("{} {} {} {}.{}", m.dev(), m.ino(), m.len(), m.mtime(), m.mtime_nsec())
+    };
+    let before = stamp(&std::fs::metadata(&path).ok()?);
+    let memo = dir.join("executables");
+    let known = std::fs::read_to_string(&memo).unwrap_or_default();
+    let found = known.lines().find_map(|l| l.strip_prefix(&before)?.strip_prefix(' '));
+    if let Some(hash) = found.filter(|h| h.len() == 32) {
+        return Some(format!("exe {hash}"));
+    }
+    let mut file = File::open(&path).ok()?;
+    let mut h = xxhash_rust::xxh3::Xxh3Default::new();
+    let mut buf = vec![0; 1 << 20];
+    loop {
+        match file.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => h.update(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return None,
+        }
+    }
+    // Replaced while being read: no identity to trust.
+    if stamp(&std::fs::metadata(&path).ok()?) != before {
+        return None;
+    }
+    let hash = format!("{:032x}", h.digest128());
+    // Remember it; the newest 32 builds are plenty.
+    let mut lines: Vec<&str> = known.lines().collect();
+    let line = format!("{before} {hash}");
+    lines.push(&line);
+    let keep = &lines[lines.len().saturating_sub(32)..];
+    let _ = std::fs::create_dir_all(dir);
+    let n = WRITES.fetch_add(1, Ordering::Relaxed);
+    let tmp = memo.with_extension(format!("tmp.{}.{n}", std::process::id()));
+    if std::fs::write(&tmp, keep.join("\n") + "\n")
+        .and_then(|()| std::fs::rename(&tmp, &memo))
+        .is_err()
+    {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    Some(format!("exe {hash}"))
 }
 
 /// A pack read from disk: its mapping and its index.
@@ -309,7 +350,9 @@ struct Shelf {
 
 #[derive(Default)]
 struct Store {
-    dir: Option<PathBuf>,
+    /// Where packs are kept, and this executable's identity (see
+    /// [`executable_id`]); `None`: only in memory.
+    persist: Option<(PathBuf, String)>,
     shelves: Vec<Shelf>,
     /// Bytes of code in `fresh` over all shelves.
     bytes: usize,
@@ -328,8 +371,9 @@ fn lock() -> std::sync::MutexGuard<'static, Store> {
 /// Keep code across runs in `dir` (created when first written), or only
 /// in this process with `None`.
 pub fn set_dir(dir: Option<PathBuf>) {
+    let persist = dir.and_then(|d| executable_id(&d).map(|exe| (d, exe)));
     let mut s = lock();
-    s.dir = dir;
+    s.persist = persist;
     for shelf in &mut s.shelves {
         shelf.pack = None;
     }
@@ -343,7 +387,12 @@ pub fn forget() {
     s.bytes = 0;
 }
 
-/// The file of a shelf's pack.
+/// What a shelf's pack is for: the executable and the shelf.
+fn pack_identity(exe: &str, shelf: &str) -> String {
+    format!("{exe} {shelf}")
+}
+
+/// The file of a pack for `identity`.
 fn pack_path(dir: &Path, identity: &str) -> PathBuf {
     dir.join(format!("{:032x}.pack", xxh3_128(identity.as_bytes())))
 }
@@ -362,11 +411,13 @@ impl Store {
                 self.shelves.len() - 1
             }
         };
-        let dir = self.dir.clone();
         let shelf = &mut self.shelves[i];
         if shelf.pack.is_none() {
-            let persist = dir.filter(|_| executable().is_some());
-            shelf.pack = Some(persist.and_then(|d| Pack::open(&pack_path(&d, identity), identity)));
+            let pack = self.persist.as_ref().and_then(|(dir, exe)| {
+                let id = pack_identity(exe, identity);
+                Pack::open(&pack_path(dir, &id), &id)
+            });
+            shelf.pack = Some(pack);
         }
         shelf
     }
@@ -374,11 +425,7 @@ impl Store {
 
 /// The identity of a shelf: what compiled code depends on besides its key.
 pub(super) fn identity(settings: &str) -> String {
-    format!(
-        "bohr {} {} {settings}",
-        env!("CARGO_PKG_VERSION"),
-        executable().unwrap_or("exe unknown"),
-    )
+    format!("bohr {} {settings}", env!("CARGO_PKG_VERSION"))
 }
 
 /// The code kept for `key` on the shelf of `identity`, if any.
@@ -423,10 +470,7 @@ static WRITES: AtomicU64 = AtomicU64::new(0);
 /// failure: the store is a cache.
 pub fn save() {
     let mut s = lock();
-    let Some(dir) = s.dir.clone() else { return };
-    if executable().is_none() {
-        return;
-    }
+    let Some((dir, exe)) = s.persist.clone() else { return };
     let mut wrote = false;
     for shelf in &mut s.shelves {
         let old = shelf.pack.as_ref().and_then(|p| p.as_ref());
@@ -452,7 +496,7 @@ pub fn save() {
                 entries.push((h, pack.map[off..off + len].to_vec()));
             }
         }
-        if write_pack(&dir, &shelf.identity, entries).is_ok() {
+        if write_pack(&dir, &pack_identity(&exe, &shelf.identity), entries).is_ok() {
             wrote = true;
         }
     }
@@ -573,6 +617,19 @@ mod tests {
         assert_ne!(region_key(&[block(1)], direct), region_key(&[block(2)], direct));
         assert_ne!(region_key(&[block(1)], direct), region_key(&[block(1)], None));
         assert_ne!(region_key(&[block(1)], None), region_key(&[block(1), block(1)], None));
+    }
+
+    #[test]
+    fn the_executable_is_known_by_its_bytes_and_remembered() {
+        let dir = std::env::temp_dir().join(format!("bohr-store-exe-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let id = executable_id(&dir).expect("this test binary is readable");
+        let exe = std::fs::read(std::env::current_exe().unwrap()).unwrap();
+        assert_eq!(id, format!("exe {:032x}", xxh3_128(&exe)));
+        let memo = std::fs::read_to_string(dir.join("executables")).expect("remembered");
+        assert_eq!(memo.lines().count(), 1);
+        assert_eq!(executable_id(&dir), Some(id), "read back");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
