@@ -24,7 +24,8 @@
 //! mapped, not read: opening one costs its index, and only the entries
 //! looked up are touched. The store is best-effort like the image cache:
 //! a missing, truncated or damaged pack or entry (checksums, bounds, key)
-//! is ignored; packs are written to a temporary file and renamed; the
+//! is ignored, and so is one another user could have written (see
+//! [`ours`]); packs are written to a temporary file and renamed; the
 //! directory is kept under [`MAX_DIR_BYTES`] by dropping the packs least
 //! recently used. Nothing a guest sees depends on the store: it only
 //! saves Cranelift's time (`tests/jit_store.rs`).
@@ -159,7 +160,14 @@ fn executable_id(dir: &Path) -> Option<String> {
     };
     let before = stamp(&std::fs::metadata(&path).ok()?);
     let memo = dir.join("executables");
-    let known = std::fs::read_to_string(&memo).unwrap_or_default();
+    let known = File::open(&memo)
+        .ok()
+        .filter(ours)
+        .and_then(|mut f| {
+            let mut text = String::new();
+            f.read_to_string(&mut text).ok().map(|_| text)
+        })
+        .unwrap_or_default();
     let found = known.lines().find_map(|l| l.strip_prefix(&before)?.strip_prefix(' '));
     if let Some(hash) = found.filter(|h| h.len() == 32) {
         return Some(format!("exe {hash}"));
@@ -188,13 +196,32 @@ fn executable_id(dir: &Path) -> Option<String> {
     let _ = std::fs::create_dir_all(dir);
     let n = WRITES.fetch_add(1, Ordering::Relaxed);
     let tmp = memo.with_extension(format!("tmp.{}.{n}", std::process::id()));
-    if std::fs::write(&tmp, keep.join("\n") + "\n")
-        .and_then(|()| std::fs::rename(&tmp, &memo))
-        .is_err()
-    {
+    let text = keep.join("\n") + "\n";
+    let written = create_private(&tmp).and_then(|mut f| f.write_all(text.as_bytes()));
+    if written.and_then(|()| std::fs::rename(&tmp, &memo)).is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
     Some(format!("exe {hash}"))
+}
+
+/// Whether `file` was written by this user and no one else may write it:
+/// a pack holds machine code `bohr` runs, so one another user could have
+/// written (a shared or world-writable cache directory) is never read,
+/// nor the memo naming which packs this executable reads.
+fn ours(file: &File) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    // SAFETY: `geteuid` has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    file.metadata().is_ok_and(|m| m.uid() == me && m.mode() & 0o022 == 0)
+}
+
+/// Create `path` writable by this user only, whatever the umask lets
+/// groups do, so that [`ours`] accepts it.
+fn create_private(path: &Path) -> std::io::Result<File> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o644).open(path)?;
+    f.set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    Ok(f)
 }
 
 /// A pack read from disk: its mapping and its index.
@@ -208,6 +235,9 @@ impl Pack {
     /// The pack at `path` for `identity`, if it is one and well formed.
     fn open(path: &Path, identity: &str) -> Option<Pack> {
         let file = File::open(path).ok()?;
+        if !ours(&file) {
+            return None;
+        }
         // SAFETY: packs are only ever replaced by renaming a complete new
         // file over them, never written in place, so the mapped bytes do
         // not change under us; every read below is bounds-checked.
@@ -533,7 +563,7 @@ fn write_pack(
     let path = pack_path(dir, identity);
     let n = WRITES.fetch_add(1, Ordering::Relaxed);
     let tmp = path.with_extension(format!("tmp.{}.{n}", std::process::id()));
-    let written = File::create(&tmp).and_then(|mut f| f.write_all(&out));
+    let written = create_private(&tmp).and_then(|mut f| f.write_all(&out));
     match written.and_then(|()| std::fs::rename(&tmp, &path)) {
         Ok(()) => Ok(()),
         Err(e) => {
@@ -643,6 +673,13 @@ mod tests {
             pack.entries(xxh3_128(b"a")).filter_map(|e| decode_entry(e, b"a")).collect();
         assert_eq!(found, vec![code(1)]);
         assert!(pack.entries(xxh3_128(b"b")).next().is_none());
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let path = pack_path(&dir, "id");
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o664)).unwrap();
+            assert!(Pack::open(&path, "id").is_none(), "a pack others may write is not read");
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        }
         std::fs::copy(pack_path(&dir, "id"), pack_path(&dir, "other")).expect("copied");
         assert!(Pack::open(&pack_path(&dir, "other"), "other").is_none(), "identity checked");
         std::fs::write(pack_path(&dir, "id"), b"BOHRJIT1\xff\xff").expect("damaged");
