@@ -17,10 +17,12 @@
 //!   queues the page in the address space; before every dispatch the
 //!   engine drops the functions and IR blocks built from it. Compiled code
 //!   itself leaves right after a store that hit code, without chaining.
-//! - Sharing: compiled code builds in nothing of its process. It reads
-//!   the TLB and the direct base of the running address space from the
-//!   `JitCtx`, chains through the running engine's fast table, and the
-//!   `JitCtx` itself belongs to the code cache. So the engines of one host
+//! - Sharing: compiled code builds in nothing of its process, nor any
+//!   host address. It finds the running engine's `JitCtx` at a fixed
+//!   offset from its `cpu` argument (`runtime::Frame`), reads the TLB and
+//!   the direct base of the running address space there, chains through
+//!   the engine's fast table, and calls helpers and thunks through
+//!   addresses held there. So the engines of one host
 //!   thread (every process of a cell, and the cells a runner thread runs
 //!   one after the other) with the same arch and code-generation settings
 //!   share one [`CodeCache`]: a region about to be compiled is first
@@ -38,7 +40,10 @@
 //!   dispatch, so lookups and heat stay the interpreter's. Engines with
 //!   plugins (instrumented IR whose hooks reach their own host) keep a
 //!   private cache. [`crate::engine::set_sharing`] turns sharing off for a
-//!   thread.
+//!   thread. Beyond the thread, the code store (`store`) keeps shared
+//!   regions' machine code for other threads and, under `bohr`, for later
+//!   runs: a region missing from the thread's cache is looked up there by
+//!   the same IR before Cranelift runs.
 //! - Compiling off the critical path: the engine lowers a region itself
 //!   but leaves Cranelift's work to `background`'s compile threads when
 //!   [`crate::engine::background_compile`] allows (not at threshold 0,
