@@ -1,7 +1,8 @@
 //! The code store (`jit::store`): machine code one thread compiled runs on
 //! another thread, and code kept in a pack runs in a later "process" (the
 //! store's memory forgotten), with the same outcome, instruction counts
-//! and fingerprint as code compiled afresh. A damaged pack is ignored.
+//! and fingerprint as code compiled afresh. A damaged pack is ignored,
+//! and saving it again drops its damaged entries.
 //! One test: the store and its directory are the process's.
 
 mod machine_support;
@@ -49,9 +50,13 @@ fn stored_code_runs_on_other_threads_and_in_later_runs_alike() {
     let dir = std::env::temp_dir().join(format!("bohr-jit-store-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     store::set_dir(Some(dir.clone()));
+    // Regions a cell finds compiled with an empty store: its processes
+    // share code through their thread's cache.
+    let mut alone = Vec::new();
     for arch in [Arch::Riscv64, Arch::Armel] {
         let cfg = small(arch);
         let first = on_new_thread(&cfg);
+        alone.push(first.stats.regions_shared);
         assert_eq!(first.exit_code, 0, "{arch:?}\n{}", guest_view(&first));
         assert!(stdout(&first).contains("1337"), "{arch:?}: smc ran its patched code");
         // Another thread: its own caches are empty, the store is not.
@@ -95,6 +100,22 @@ fn stored_code_runs_on_other_threads_and_in_later_runs_alike() {
         };
         let damaged = on_new_thread(&cfg);
         assert_eq!(view(&fresh), view(&damaged), "{arch:?}");
+    }
+    // Saving drops the damaged entries and keeps what was compiled again:
+    // a later run finds its code.
+    store::save();
+    store::forget();
+    for (arch, alone) in [Arch::Riscv64, Arch::Armel].into_iter().zip(alone) {
+        let cfg = small(arch);
+        let first = {
+            set_sharing(false);
+            let o = run(&cfg, SCRIPT);
+            set_sharing(true);
+            o
+        };
+        let later = on_new_thread(&cfg);
+        assert!(later.stats.regions_shared > alone, "{arch:?}: the repaired pack serves code");
+        assert_eq!(view(&first), view(&later), "{arch:?}");
     }
     store::set_dir(None);
     let _ = std::fs::remove_dir_all(&dir);

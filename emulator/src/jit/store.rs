@@ -324,12 +324,19 @@ fn encode_entry(key: &[u8], code: &StoredCode) -> Vec<u8> {
     entry
 }
 
+/// Whether an entry's bytes match its checksum.
+fn entry_intact(entry: &[u8]) -> bool {
+    entry.split_at_checked(8).is_some_and(|(sum, body)| {
+        sum.try_into().is_ok_and(|s: [u8; 8]| u64::from_le_bytes(s) == xxh3_64(body))
+    })
+}
+
 /// The code of an entry whose key is `key`, if the entry is well formed.
 fn decode_entry(entry: &[u8], key: &[u8]) -> Option<StoredCode> {
-    let (sum, body) = entry.split_at_checked(8)?;
-    if u64::from_le_bytes(sum.try_into().ok()?) != xxh3_64(body) {
+    if !entry_intact(entry) {
         return None;
     }
+    let body = &entry[8..];
     let mut r = Reader { bytes: body, at: 0 };
     let key_len = r.u32()? as usize;
     if r.take(key_len)? != key {
@@ -519,11 +526,13 @@ pub fn save() {
             let mut rows: Vec<&(u128, usize, usize)> = pack.index.iter().collect();
             rows.sort_by_key(|r| !shelf.used.contains(&r.0));
             for &&(h, off, len) in &rows {
-                if len > room {
+                let entry = &pack.map[off..off + len];
+                // A damaged entry was compiled anew if it was needed.
+                if len > room || !entry_intact(entry) {
                     continue;
                 }
                 room -= len;
-                entries.push((h, pack.map[off..off + len].to_vec()));
+                entries.push((h, entry.to_vec()));
             }
         }
         if write_pack(&dir, &pack_identity(&exe, &shelf.identity), entries).is_ok() {
@@ -628,6 +637,7 @@ mod tests {
             assert_eq!(decode_entry(&bad, b"key"), None, "byte {i} flipped");
         }
         assert_eq!(decode_entry(&e[..e.len() - 1], b"key"), None, "truncated");
+        assert!(entry_intact(&e) && !entry_intact(&e[..e.len() - 1]) && !entry_intact(&e[..7]));
     }
 
     #[test]
