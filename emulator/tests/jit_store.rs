@@ -8,7 +8,7 @@
 mod machine_support;
 
 use bohr_emu::arch::Arch;
-use bohr_emu::engine::{EngineKind, set_sharing};
+use bohr_emu::engine::{EngineKind, set_background_compile, set_sharing};
 use bohr_emu::jit::store;
 use bohr_emu::machine::{MachineConfig, Outcome, WritePath};
 use machine_support::*;
@@ -23,15 +23,27 @@ fn small(arch: Arch) -> MachineConfig {
 }
 
 /// Run the cell on a new thread: its thread-local code caches start empty,
-/// as in a new runner thread or process.
+/// as in a new runner thread or process. Regions compile on the spot, so
+/// every one is in the store when the cell ends (code still on the compile
+/// threads then is never kept, and how much that is depends on timing).
 fn on_new_thread(cfg: &MachineConfig) -> Outcome {
     let cfg = cfg.clone();
     std::thread::spawn(move || {
         set_sharing(true);
+        set_background_compile(false);
         run(&cfg, SCRIPT)
     })
     .join()
     .expect("the cell thread")
+}
+
+/// Run the cell here with sharing (and so the store) off: code compiled
+/// afresh.
+fn unshared(cfg: &MachineConfig) -> Outcome {
+    set_sharing(false);
+    let o = run(cfg, SCRIPT);
+    set_sharing(true);
+    o
 }
 
 /// What must not depend on the store: everything but host timings and
@@ -92,12 +104,7 @@ fn stored_code_runs_on_other_threads_and_in_later_runs_alike() {
     store::forget();
     for arch in [Arch::Riscv64, Arch::Armel] {
         let cfg = small(arch);
-        let fresh = {
-            set_sharing(false);
-            let o = run(&cfg, SCRIPT);
-            set_sharing(true);
-            o
-        };
+        let fresh = unshared(&cfg);
         let damaged = on_new_thread(&cfg);
         assert_eq!(view(&fresh), view(&damaged), "{arch:?}");
     }
@@ -107,12 +114,7 @@ fn stored_code_runs_on_other_threads_and_in_later_runs_alike() {
     store::forget();
     for (arch, alone) in [Arch::Riscv64, Arch::Armel].into_iter().zip(alone) {
         let cfg = small(arch);
-        let first = {
-            set_sharing(false);
-            let o = run(&cfg, SCRIPT);
-            set_sharing(true);
-            o
-        };
+        let first = unshared(&cfg);
         let later = on_new_thread(&cfg);
         assert!(later.stats.regions_shared > alone, "{arch:?}: the repaired pack serves code");
         assert_eq!(view(&first), view(&later), "{arch:?}");
