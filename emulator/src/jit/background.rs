@@ -115,6 +115,14 @@ impl Inbox {
         self.sent.load(Ordering::Acquire) != self.taken
     }
 
+    /// The next result, waiting for it until `deadline` at most.
+    pub fn take_by(&mut self, deadline: Instant) -> Option<Done> {
+        let wait = deadline.checked_duration_since(Instant::now())?;
+        let done = self.rx.recv_timeout(wait).ok()?;
+        self.taken += 1;
+        Some(done)
+    }
+
     /// The next result sent, if any.
     pub fn take(&mut self) -> Option<Done> {
         if !self.has_new() {

@@ -330,6 +330,18 @@ fn new_module(opt_level: &str, regalloc: &str, direct_memory: bool) -> (JITModul
     (JITModule::new(JITBuilder::with_isa(isa.clone(), default_libcall_names())), isa)
 }
 
+/// Stored code as Cranelift's output, to install.
+fn machine_code(code: &store::StoredCode) -> MachineCode {
+    MachineCode {
+        bytes: code.bytes.clone(),
+        align: code.align,
+        relocs: Vec::new(),
+        traps: code.traps.clone(),
+        vcode: None,
+        micros: 0,
+    }
+}
+
 /// Cranelift's settings for the host, as text: compiled code depends on
 /// them (the CPU features it may use), so they are part of the code
 /// store's identity.
@@ -497,28 +509,35 @@ impl CodeCache {
         (module.get_finalized_function(id), code.bytes.len(), code.traps)
     }
 
-    /// Build, compile here and install a function (see `build_function`).
-    fn compile_function<T>(
-        &mut self,
-        name: &str,
-        sig: cranelift_codegen::ir::Signature,
-        label: &str,
-        body: impl FnOnce(&mut FunctionBuilder) -> T,
-    ) -> (*const u8, usize, T, Vec<(u32, u8)>) {
-        let (id, func, out) = self.build_function(name, sig, label, body);
-        let code = background::compile(func, id, &self.isa, self.dump);
-        let (ptr, len, traps) = self.install(id, label, code);
-        (ptr, len, out, traps)
-    }
-
-    /// A fixed function of the current module; returns its address.
+    /// A fixed function of the current module; returns its address. Its
+    /// code depends on nothing but its name and the cache's settings, so
+    /// it comes from the code store when kept there.
     fn compile_stub(
         &mut self,
         name: &str,
         sig: cranelift_codegen::ir::Signature,
         body: impl FnOnce(&mut FunctionBuilder),
     ) -> *const u8 {
-        self.compile_function(name, sig, name, body).0
+        // No region key starts with this (they start with a varint 0 or 1).
+        let key = format!("stub {name}").into_bytes();
+        let sharing = crate::engine::sharing();
+        if let Some(code) = store::find(&self.identity, &key).filter(|_| sharing) {
+            let module = self.module.as_mut().expect("module exists outside flush");
+            let id = module.declare_function(name, Linkage::Local, &sig).expect("fresh name");
+            return self.install(id, name, Ok(machine_code(&code))).0;
+        }
+        let (id, func, ()) = self.build_function(name, sig, name, body);
+        let code = background::compile(func, id, &self.isa, self.dump);
+        if let Some(c) = code.as_ref().ok().filter(|c| sharing && c.relocs.is_empty()) {
+            let kept = store::StoredCode {
+                bytes: c.bytes.clone(),
+                align: c.align,
+                traps: c.traps.clone(),
+                accesses: Vec::new(),
+            };
+            store::keep(&self.identity, key, kept);
+        }
+        self.install(id, name, code).0
     }
 
     /// The trampoline and slow-path thunks of the current module.
@@ -533,11 +552,11 @@ impl CodeCache {
         });
         let load_sig = lower::load_signature(host_cc);
         let load = self.compile_stub("load_thunk", lower::thunk_signature(), |b| {
-            lower::lower_thunk(b, runtime::jit_load as *const () as usize, load_sig.clone())
+            lower::lower_thunk(b, runtime::offsets::LOAD_HELPER, load_sig.clone())
         });
         let store_sig = lower::store_signature(host_cc);
         let store = self.compile_stub("store_thunk", lower::thunk_signature(), |b| {
-            lower::lower_thunk(b, runtime::jit_store as *const () as usize, store_sig.clone())
+            lower::lower_thunk(b, runtime::offsets::STORE_HELPER, store_sig.clone())
         });
         // SAFETY: `tramp` was compiled just above with
         // `trampoline_signature`, i.e. `extern "C" fn(*mut CpuState, usize)
@@ -577,15 +596,7 @@ impl CodeCache {
             let accesses = code.accesses.clone();
             let region =
                 PendingRegion { id, pc, label, accesses, publish, direct, stored_as: None };
-            let code = MachineCode {
-                bytes: code.bytes.clone(),
-                align: code.align,
-                relocs: Vec::new(),
-                traps: code.traps.clone(),
-                vcode: None,
-                micros: 0,
-            };
-            return Compiled::Stored(self.finish_region(region, Ok(code)));
+            return Compiled::Stored(self.finish_region(region, Ok(machine_code(&code))));
         }
         // A region's sites and traps depend on nothing lowered before it.
         let sites = lower::Sites::for_region(pc);
@@ -626,17 +637,8 @@ impl CodeCache {
     /// Install a region's machine code, register its direct accesses and
     /// publish it; returns its entry.
     fn finish_region(&mut self, region: PendingRegion, code: Result<MachineCode, String>) -> usize {
-        // Code with relocations has an address of this process built in.
-        if let (Some(key), Ok(c)) = (&region.stored_as, &code)
-            && c.relocs.is_empty()
-        {
-            let kept = store::StoredCode {
-                bytes: c.bytes.clone(),
-                align: c.align,
-                traps: c.traps.clone(),
-                accesses: region.accesses.clone(),
-            };
-            store::keep(&self.identity, key.clone(), kept);
+        if let Ok(c) = &code {
+            self.keep_in_store(&region, c);
         }
         let (ptr, code_len, trap_offsets) = self.install(region.id, &region.label, code);
         // Each direct access carries trap code `i + 1`; its trap records
@@ -661,6 +663,34 @@ impl CodeCache {
             self.by_root.entry(region.pc).or_default().push(shared);
         }
         entry
+    }
+
+    /// Keep a region's machine code in the code store, when it is a
+    /// shared cache's and holds no relocation (an address of this process).
+    fn keep_in_store(&self, region: &PendingRegion, code: &MachineCode) {
+        if let Some(key) = &region.stored_as
+            && code.relocs.is_empty()
+        {
+            let kept = store::StoredCode {
+                bytes: code.bytes.clone(),
+                align: code.align,
+                traps: code.traps.clone(),
+                accesses: region.accesses.clone(),
+            };
+            store::keep(&self.identity, key.clone(), kept);
+        }
+    }
+
+    /// Wait (until `deadline` at most) for the regions still on the compile
+    /// threads and keep their code in the store, without installing it:
+    /// the cache is going away, and a later run should find that code too.
+    fn drain_to_store(&mut self, deadline: Instant) {
+        while !self.pending.is_empty() {
+            let Some(done) = self.inbox.take_by(deadline) else { return };
+            if let (Some(region), Ok(code)) = (self.pending.remove(&done.ticket), &done.code) {
+                self.keep_in_store(&region, code);
+            }
+        }
     }
 
     /// Whether the compile threads sent results not yet installed.
@@ -695,8 +725,33 @@ impl CodeCache {
     }
 }
 
+/// How long a code cache going away waits for its regions still on the
+/// compile threads, to keep them across runs (see `drain_to_store`).
+const DRAIN_WAIT: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// Keep the code of this thread's caches still on the compile threads in
+/// the store (see `CodeCache::drain_to_store`), when the store keeps code
+/// across runs. Threads that end do it as their caches drop; the thread
+/// that saves the store (which may exit without dropping its own) calls
+/// this first.
+fn drain_thread_caches() {
+    if !store::persisting() {
+        return;
+    }
+    let deadline = Instant::now() + DRAIN_WAIT;
+    let caches: Vec<_> = CACHES.with(|c| c.borrow().clone());
+    for cache in caches {
+        if let Ok(mut cache) = cache.try_borrow_mut() {
+            cache.drain_to_store(deadline);
+        }
+    }
+}
+
 impl Drop for CodeCache {
     fn drop(&mut self) {
+        if !self.pending.is_empty() && store::persisting() {
+            self.drain_to_store(Instant::now() + DRAIN_WAIT);
+        }
         if let Some(m) = self.module.take() {
             // SAFETY: the last engine holding the cache is gone (or the
             // thread ends); no code of it runs and no pointer into it

@@ -112,6 +112,10 @@ pub struct Calls {
     pub load_thunk: usize,
     /// The same around [`jit_store`].
     pub store_thunk: usize,
+    /// [`jit_load`] and [`jit_store`], which the thunks call.
+    pub load_helper: usize,
+    /// See `load_helper`.
+    pub store_helper: usize,
     /// `ir::float::jit_helper`.
     pub float_helper: usize,
     /// `ir::vector::jit_helper`.
@@ -126,6 +130,8 @@ impl Calls {
         Calls {
             load_thunk: 0,
             store_thunk: 0,
+            load_helper: jit_load as *const () as usize,
+            store_helper: jit_store as *const () as usize,
             float_helper: crate::ir::float::jit_helper as *const () as usize,
             vector_helper: crate::ir::vector::jit_helper as *const () as usize,
             hook: jit_hook as *const () as usize,
@@ -187,6 +193,10 @@ pub mod offsets {
     pub const LOAD_THUNK: i32 = CALLS + offset_of!(super::Calls, load_thunk) as i32;
     /// [`super::Calls::store_thunk`].
     pub const STORE_THUNK: i32 = CALLS + offset_of!(super::Calls, store_thunk) as i32;
+    /// [`super::Calls::load_helper`].
+    pub const LOAD_HELPER: i32 = CALLS + offset_of!(super::Calls, load_helper) as i32;
+    /// [`super::Calls::store_helper`].
+    pub const STORE_HELPER: i32 = CALLS + offset_of!(super::Calls, store_helper) as i32;
     /// [`super::Calls::float_helper`].
     pub const FLOAT_HELPER: i32 = CALLS + offset_of!(super::Calls, float_helper) as i32;
     /// [`super::Calls::vector_helper`].

@@ -499,13 +499,20 @@ pub(super) fn keep(identity: &str, key: Vec<u8>, code: StoredCode) {
     }
 }
 
+/// Whether code is kept across runs (a directory is set).
+pub(super) fn persisting() -> bool {
+    lock().persist.is_some()
+}
+
 /// Counter for temporary file names, unique within the process.
 static WRITES: AtomicU64 = AtomicU64::new(0);
 
 /// Write every shelf that gained code back to its pack (with the entries
-/// of the old pack, as room allows), then trim the directory. Silent on
-/// failure: the store is a cache.
+/// of the old pack, as room allows), then trim the directory. Code this
+/// thread still has on the compile threads is waited for (briefly) and
+/// kept first. Silent on failure: the store is a cache.
 pub fn save() {
+    super::drain_thread_caches();
     let mut s = lock();
     let Some((dir, exe)) = s.persist.clone() else { return };
     let mut wrote = false;

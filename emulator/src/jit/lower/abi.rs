@@ -53,15 +53,16 @@ pub fn thunk_signature() -> Signature {
 }
 
 /// A thunk in the `preserve_all` convention that calls the `extern "C"`
-/// `helper` of signature `helper_sig` with the `JitCtx` it is passed and
-/// the arguments compiled code left in
+/// helper whose address the `JitCtx` holds at offset `helper_at`, of
+/// signature `helper_sig`, with the `JitCtx` it is passed and the
+/// arguments compiled code left in
 /// `JitCtx::slow_args`, and stores its result in
 /// `JitCtx::slow_result`. Compiled code calls helpers through such thunks,
 /// so a rarely taken slow path clobbers no register and constrains none:
 /// the values live across it need not sit in callee-saved registers, on the
 /// stack, or in argument registers. The result goes through memory because
 /// Cranelift's `preserve_all` restores the return register too.
-pub fn lower_thunk(b: &mut FunctionBuilder, helper: usize, helper_sig: Signature) {
+pub fn lower_thunk(b: &mut FunctionBuilder, helper_at: i32, helper_sig: Signature) {
     let entry = b.create_block();
     b.append_block_params_for_function_params(entry);
     b.switch_to_block(entry);
@@ -74,7 +75,7 @@ pub fn lower_thunk(b: &mut FunctionBuilder, helper: usize, helper_sig: Signature
     }
     let wide = helper_sig.returns[0].value_type == I64;
     let sig = b.import_signature(helper_sig);
-    let f = b.ins().iconst(I64, helper as i64);
+    let f = b.ins().load(I64, MemFlagsData::trusted(), ctx, helper_at);
     let call = b.ins().call_indirect(sig, f, &args);
     let r = b.inst_results(call)[0];
     let r = if wide { r } else { b.ins().uextend(I64, r) };
