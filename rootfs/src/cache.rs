@@ -27,32 +27,16 @@
 //! else `$HOME/.cache/bohr`); without it nothing is cached.
 
 use std::fs::File;
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use xxhash_rust::xxh3::{Xxh3Default, xxh3_128};
 
+use crate::cache_files::{self, cache_root_from_env};
 use crate::detect::{self, Outer};
 use crate::tree::{DirEntry, Inode, InodeId, Meta, NodeKind, Tree};
 use crate::{Compression, Format, Limits};
-
-/// The directory `bohr` keeps its caches in (decoded images, compiled
-/// code), as the environment asks: `BOHR_CACHE_DIR` (`off` or empty: none),
-/// else `$XDG_CACHE_HOME/bohr`, else `$HOME/.cache/bohr`, else none.
-pub fn cache_root_from_env() -> Option<PathBuf> {
-    let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
-    match std::env::var_os("BOHR_CACHE_DIR") {
-        Some(v) if v.is_empty() || v == "off" => None,
-        Some(v) => Some(PathBuf::from(v)),
-        None => match (var("XDG_CACHE_HOME"), var("HOME")) {
-            (Some(x), _) => Some(PathBuf::from(x).join("bohr")),
-            (None, Some(h)) => Some(PathBuf::from(h).join(".cache").join("bohr")),
-            (None, None) => None,
-        },
-    }
-}
 
 /// First bytes of an entry; the number is the layout's version.
 const MAGIC: &[u8; 8] = b"BOHRIMG1";
@@ -101,15 +85,7 @@ impl ImageCache {
         }
         let mut h = Xxh3Default::new();
         h.update(&head);
-        let mut buf = vec![0; 1 << 20];
-        loop {
-            match file.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => h.update(&buf[..n]),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
+        cache_files::hash_rest(&mut h, &mut file)?;
         Ok(Some(ImageCache::key(h.digest128(), limits)))
     }
 
@@ -154,57 +130,8 @@ impl ImageCache {
             return Ok(());
         }
         std::fs::create_dir_all(&self.dir)?;
-        let path = self.path_of(key);
-        // Unique per process and write: two threads may store one key
-        // (two paths holding the same image).
-        static WRITES: AtomicU64 = AtomicU64::new(0);
-        let tmp = self.dir.join(format!(
-            ".{}.{}.{}.tmp",
-            path.file_name().and_then(|n| n.to_str()).unwrap_or("entry"),
-            std::process::id(),
-            WRITES.fetch_add(1, Ordering::Relaxed)
-        ));
-        let written = File::create(&tmp).and_then(|mut f| f.write_all(&entry));
-        if let Err(e) = written.and_then(|()| std::fs::rename(&tmp, &path)) {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(e);
-        }
-        self.evict()
-    }
-
-    /// Drop the least recently used entries until the rest fit `max_bytes`.
-    fn evict(&self) -> io::Result<()> {
-        let mut entries = Vec::new();
-        for e in std::fs::read_dir(&self.dir)? {
-            let e = e?;
-            let name = e.file_name();
-            let meta = e.metadata()?;
-            if name.to_string_lossy().ends_with(".tmp") {
-                // Left by a run that died while writing; a live write is
-                // seconds old at most.
-                let age = meta.modified()?.elapsed().unwrap_or_default();
-                if age > std::time::Duration::from_secs(3600) {
-                    let _ = std::fs::remove_file(e.path());
-                }
-                continue;
-            }
-            if !name.to_string_lossy().ends_with(".tree") {
-                continue;
-            }
-            entries.push((meta.modified()?, meta.len(), e.path()));
-        }
-        let mut total: u64 = entries.iter().map(|(_, len, _)| len).sum();
-        // Oldest first; paths break ties so the order is fixed.
-        entries.sort();
-        for (_, len, path) in entries {
-            if total <= self.max_bytes {
-                break;
-            }
-            if std::fs::remove_file(&path).is_ok() {
-                total -= len;
-            }
-        }
-        Ok(())
+        cache_files::write_atomically(&self.path_of(key), &entry, None)?;
+        cache_files::evict_least_recent(&self.dir, ".tree", self.max_bytes)
     }
 }
 
@@ -388,6 +315,7 @@ fn decode_entry(entry: &[u8], key: &[u8; 16]) -> Option<Tree> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Write;
 
     fn sample_tar() -> Vec<u8> {
         let mut b = tar::Builder::new(Vec::new());

@@ -37,6 +37,7 @@
 
 #[warn(missing_docs)]
 mod cache;
+pub mod cache_files;
 #[warn(missing_docs)]
 mod detect;
 mod error;
@@ -52,7 +53,8 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
-pub use cache::{ImageCache, cache_root_from_env};
+pub use cache::ImageCache;
+pub use cache_files::cache_root_from_env;
 pub use error::{LookupError, RootfsError};
 pub use tree::{DirEntry, FileType, Inode, InodeId, Meta, NAME_MAX, NodeKind, PATH_MAX};
 pub use validate::{ImageSet, validate};

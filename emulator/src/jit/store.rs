@@ -35,11 +35,10 @@
 
 use std::fs::File;
 use std::hash::{Hash, Hasher};
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
+use bohr_rootfs::cache_files;
 use memmap2::Mmap;
 use rustc_hash::{FxHashMap, FxHashSet};
 use xxhash_rust::xxh3::{xxh3_64, xxh3_128};
@@ -172,17 +171,8 @@ fn executable_id(dir: &Path) -> Option<String> {
     if let Some(hash) = found.filter(|h| h.len() == 32) {
         return Some(format!("exe {hash}"));
     }
-    let mut file = File::open(&path).ok()?;
     let mut h = xxhash_rust::xxh3::Xxh3Default::new();
-    let mut buf = vec![0; 1 << 20];
-    loop {
-        match file.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => h.update(&buf[..n]),
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(_) => return None,
-        }
-    }
+    cache_files::hash_rest(&mut h, &mut File::open(&path).ok()?).ok()?;
     // Replaced while being read: no identity to trust.
     if stamp(&std::fs::metadata(&path).ok()?) != before {
         return None;
@@ -194,13 +184,7 @@ fn executable_id(dir: &Path) -> Option<String> {
     lines.push(&line);
     let keep = &lines[lines.len().saturating_sub(32)..];
     let _ = std::fs::create_dir_all(dir);
-    let n = WRITES.fetch_add(1, Ordering::Relaxed);
-    let tmp = memo.with_extension(format!("tmp.{}.{n}", std::process::id()));
-    let text = keep.join("\n") + "\n";
-    let written = create_private(&tmp).and_then(|mut f| f.write_all(text.as_bytes()));
-    if written.and_then(|()| std::fs::rename(&tmp, &memo)).is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
+    let _ = write_private(&memo, (keep.join("\n") + "\n").as_bytes());
     Some(format!("exe {hash}"))
 }
 
@@ -215,13 +199,11 @@ fn ours(file: &File) -> bool {
     file.metadata().is_ok_and(|m| m.uid() == me && m.mode() & 0o022 == 0)
 }
 
-/// Create `path` writable by this user only, whatever the umask lets
-/// groups do, so that [`ours`] accepts it.
-fn create_private(path: &Path) -> std::io::Result<File> {
-    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-    let f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o644).open(path)?;
-    f.set_permissions(std::fs::Permissions::from_mode(0o644))?;
-    Ok(f)
+/// Write `bytes` to `path` atomically, writable by this user only
+/// whatever the umask lets groups do, so that [`ours`] accepts it.
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    cache_files::write_atomically(path, bytes, Some(std::fs::Permissions::from_mode(0o644)))
 }
 
 /// A pack read from disk: its mapping and its index.
@@ -504,9 +486,6 @@ pub(super) fn persisting() -> bool {
     lock().persist.is_some()
 }
 
-/// Counter for temporary file names, unique within the process.
-static WRITES: AtomicU64 = AtomicU64::new(0);
-
 /// Write every shelf that gained code back to its pack (with the entries
 /// of the old pack, as room allows), then trim the directory. Code this
 /// thread still has on the compile threads is waited for (briefly) and
@@ -547,7 +526,7 @@ pub fn save() {
         }
     }
     if wrote {
-        trim(&dir);
+        let _ = cache_files::evict_least_recent(&dir, ".pack", MAX_DIR_BYTES);
     }
 }
 
@@ -576,48 +555,7 @@ fn write_pack(
     for (_, e) in &entries {
         out.extend_from_slice(e);
     }
-    let path = pack_path(dir, identity);
-    let n = WRITES.fetch_add(1, Ordering::Relaxed);
-    let tmp = path.with_extension(format!("tmp.{}.{n}", std::process::id()));
-    let written = create_private(&tmp).and_then(|mut f| f.write_all(&out));
-    match written.and_then(|()| std::fs::rename(&tmp, &path)) {
-        Ok(()) => Ok(()),
-        Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
-            Err(e)
-        }
-    }
-}
-
-/// Drop the packs least recently used past [`MAX_DIR_BYTES`], and
-/// temporary files an interrupted run left over an hour ago.
-fn trim(dir: &Path) {
-    let Ok(read) = std::fs::read_dir(dir) else { return };
-    let now = std::time::SystemTime::now();
-    let mut packs = Vec::new();
-    for e in read.flatten() {
-        let (Ok(meta), path) = (e.metadata(), e.path()) else { continue };
-        let Ok(modified) = meta.modified() else { continue };
-        let name = e.file_name();
-        let name = name.to_string_lossy();
-        if name.ends_with(".pack") {
-            packs.push((modified, meta.len(), path));
-        } else if name.contains(".tmp.")
-            && now.duration_since(modified).is_ok_and(|d| d.as_secs() > 3600)
-        {
-            let _ = std::fs::remove_file(path);
-        }
-    }
-    packs.sort();
-    let mut total: u64 = packs.iter().map(|p| p.1).sum();
-    for (_, len, path) in packs {
-        if total <= MAX_DIR_BYTES {
-            break;
-        }
-        if std::fs::remove_file(&path).is_ok() {
-            total -= len;
-        }
-    }
+    write_private(&pack_path(dir, identity), &out)
 }
 
 #[cfg(test)]
