@@ -149,7 +149,7 @@ pub struct Lowered {
 /// The next access sites to hand out (see `mem::tlb`), per kind: a
 /// region's come in turn from a start its root pc picks
 /// ([`Sites::for_region`]).
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug)]
 pub struct Sites {
     pub read: usize,
     pub write: usize,

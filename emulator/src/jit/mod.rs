@@ -519,23 +519,16 @@ impl CodeCache {
         body: impl FnOnce(&mut FunctionBuilder),
     ) -> *const u8 {
         // No region key starts with this (they start with a varint 0 or 1).
-        let key = format!("stub {name}").into_bytes();
-        let sharing = crate::engine::sharing();
-        if let Some(code) = store::find(&self.identity, &key).filter(|_| sharing) {
+        let key = crate::engine::sharing().then(|| format!("stub {name}").into_bytes());
+        if let Some(code) = key.as_ref().and_then(|k| store::find(&self.identity, k)) {
             let module = self.module.as_mut().expect("module exists outside flush");
             let id = module.declare_function(name, Linkage::Local, &sig).expect("fresh name");
             return self.install(id, name, Ok(machine_code(&code))).0;
         }
         let (id, func, ()) = self.build_function(name, sig, name, body);
         let code = background::compile(func, id, &self.isa, self.dump);
-        if let Some(c) = code.as_ref().ok().filter(|c| sharing && c.relocs.is_empty()) {
-            let kept = store::StoredCode {
-                bytes: c.bytes.clone(),
-                align: c.align,
-                traps: c.traps.clone(),
-                accesses: Vec::new(),
-            };
-            store::keep(&self.identity, key, kept);
+        if let (Some(key), Ok(c)) = (key, &code) {
+            self.keep_in_store(key, c, Vec::new());
         }
         self.install(id, name, code).0
     }
@@ -637,8 +630,8 @@ impl CodeCache {
     /// Install a region's machine code, register its direct accesses and
     /// publish it; returns its entry.
     fn finish_region(&mut self, region: PendingRegion, code: Result<MachineCode, String>) -> usize {
-        if let Ok(c) = &code {
-            self.keep_in_store(&region, c);
+        if let (Some(key), Ok(c)) = (&region.stored_as, &code) {
+            self.keep_in_store(key.clone(), c, region.accesses.clone());
         }
         let (ptr, code_len, trap_offsets) = self.install(region.id, &region.label, code);
         // Each direct access carries trap code `i + 1`; its trap records
@@ -665,19 +658,18 @@ impl CodeCache {
         entry
     }
 
-    /// Keep a region's machine code in the code store, when it is a
-    /// shared cache's and holds no relocation (an address of this process).
-    fn keep_in_store(&self, region: &PendingRegion, code: &MachineCode) {
-        if let Some(key) = &region.stored_as
-            && code.relocs.is_empty()
-        {
+    /// Keep machine code in the code store under `key`, with the direct
+    /// `accesses` its trap codes name, unless it holds a relocation (an
+    /// address of this process).
+    fn keep_in_store(&self, key: Vec<u8>, code: &MachineCode, accesses: Vec<(u64, u64)>) {
+        if code.relocs.is_empty() {
             let kept = store::StoredCode {
                 bytes: code.bytes.clone(),
                 align: code.align,
                 traps: code.traps.clone(),
-                accesses: region.accesses.clone(),
+                accesses,
             };
-            store::keep(&self.identity, key.clone(), kept);
+            store::keep(&self.identity, key, kept);
         }
     }
 
@@ -687,8 +679,11 @@ impl CodeCache {
     fn drain_to_store(&mut self, deadline: Instant) {
         while !self.pending.is_empty() {
             let Some(done) = self.inbox.take_by(deadline) else { return };
-            if let (Some(region), Ok(code)) = (self.pending.remove(&done.ticket), &done.code) {
-                self.keep_in_store(&region, code);
+            let region = self.pending.remove(&done.ticket);
+            if let (Some(PendingRegion { stored_as: Some(key), accesses, .. }), Ok(code)) =
+                (region, &done.code)
+            {
+                self.keep_in_store(key, code, accesses);
             }
         }
     }
@@ -1222,9 +1217,7 @@ impl Jit {
             BlockExit::Stop(s) => Some(s),
         }
     }
-}
 
-impl Jit {
     /// [`Engine::run`] on `frame`, whose `cpu` is the thread's state.
     fn run_in(&mut self, frame: &mut Frame, mem: &mut AddressSpace, fuel: u64) -> StopReason {
         let frame_ptr: *mut Frame = frame;
@@ -1311,8 +1304,7 @@ impl Jit {
             let (code, ctx_fuel, ctx_fault, trap, faulted) = {
                 let mut guard = self.code.borrow_mut();
                 let cache = &mut *guard;
-                let tramp = cache.stubs().trampoline;
-                let calls = cache.stubs().thunks;
+                let Stubs { trampoline: tramp, thunks: calls, .. } = cache.stubs();
                 // SAFETY: `frame_ptr` is the frame we hold exclusively, and
                 // no reference to its context is live.
                 let ctx = unsafe { &mut (*frame_ptr).ctx };

@@ -229,7 +229,7 @@ impl JitCtx {
             JitCtx { fast: fast.as_ptr(), mem, tlb, base, fuel, plugins, calls, ..JitCtx::idle() };
     }
 
-    /// A context for no run (null pointers), to be replaced by [`JitCtx::new`].
+    /// A context for no run (null pointers), set up by [`JitCtx::start`].
     pub fn idle() -> Self {
         JitCtx {
             fast: std::ptr::null(),
