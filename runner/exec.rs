@@ -5,6 +5,7 @@
 //! instrumented with built-in plugins (`--trace`), whose output goes to
 //! stderr or a file, never to the guest's stdout.
 
+use std::io::IsTerminal;
 use std::time::Instant;
 
 use bohr_emu::arch::Arch;
@@ -130,11 +131,14 @@ fn stdio_fds() -> FdTable {
     let mut fds = FdTable::default();
     let ro = OpenFlags { access: 0, ..Default::default() };
     let wo = OpenFlags { access: 1, ..Default::default() };
-    fds.install(open_file(Box::new(HostStdin), ro, b"/dev/stdin".to_vec())).expect("fd 0 is free");
-    fds.install(open_file(Box::new(HostOutput { stderr: false }), wo, b"/dev/stdout".to_vec()))
-        .expect("fd 1 is free");
-    fds.install(open_file(Box::new(HostOutput { stderr: true }), wo, b"/dev/stderr".to_vec()))
-        .expect("fd 2 is free");
+    // The guest sees whether each stream is a terminal, as under
+    // qemu-user: its C library buffers by that.
+    let stdin = HostStdin { terminal: std::io::stdin().is_terminal() };
+    let stdout = HostOutput { stderr: false, terminal: std::io::stdout().is_terminal() };
+    let stderr = HostOutput { stderr: true, terminal: std::io::stderr().is_terminal() };
+    fds.install(open_file(Box::new(stdin), ro, b"/dev/stdin".to_vec())).expect("fd 0 is free");
+    fds.install(open_file(Box::new(stdout), wo, b"/dev/stdout".to_vec())).expect("fd 1 is free");
+    fds.install(open_file(Box::new(stderr), wo, b"/dev/stderr".to_vec())).expect("fd 2 is free");
     fds
 }
 

@@ -4,13 +4,18 @@
 #
 #   scripts/bench-vs-qemu.sh [ARCH...]     (default: every arch with a frontend)
 #
-# ITEMS (environment, default "bench fpbench strings strings8 strbench cell
-# matrix")
+# ITEMS (environment, default "bench fpbench strings strings8 bbstrings bbgrep
+# strbench cell matrix")
 # picks what runs:
 # - bench, fpbench: guest/bin/<arch>/bench (long run: compute bound) and
 #   guest/bin/<arch>/fpbench where the arch has one (floating point);
 # - strings, strings8: `strings` over a 1 MiB and an 8 MiB generated file
 #   (short runs of branchy byte-at-a-time code, one process);
+# - bbstrings, bbgrep: the two busy processes of the read-back cell below,
+#   one at a time, on the busybox image's own dynamically linked busybox
+#   (`bohr exec -L ROOT` against `qemu-<arch>-static -L ROOT`): `strings`
+#   over the cell's 1 MiB flash and `grep PENGUIN_MTD_MAGIC` over what
+#   `strings` printed;
 # - strbench: guest/libc-tests/bin/<arch>/strbench, a static glibc program
 #   that spends its time in the C library's strlen, memchr, strchr, memcpy,
 #   memcmp and memset (on aarch64 glibc's Advanced SIMD routines);
@@ -37,7 +42,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 RUNS="${RUNS:-5}"
-ITEMS="${ITEMS:-bench fpbench strings strings8 strbench cell matrix}"
+ITEMS="${ITEMS:-bench fpbench strings strings8 bbstrings bbgrep strbench cell matrix}"
 cargo build --release -q
 BOHR="$PWD/target/release/bohr"
 TMP="$(mktemp -d)"
@@ -133,20 +138,32 @@ for arch in "${ARCHES[@]}"; do
   want fpbench && [ -x "guest/bin/$arch/fpbench" ] && runs="$runs fpbench"
   want strings && runs="$runs strings"
   want strings8 && runs="$runs strings8"
+  root="$(busybox_root "$arch")"
+  if [ -n "$root" ]; then
+    want bbstrings && runs="$runs bbstrings"
+    want bbgrep && runs="$runs bbgrep"
+  fi
   want strbench && [ -x "guest/libc-tests/bin/$arch/strbench" ] && runs="$runs strbench"
   for run in $runs; do
+    # Dynamically linked guests find their libraries under -L.
+    lib=""
     case "$run" in
       strings) args="guest/bin/$arch/strings $TMP/input.bin" ;;
       strings8) args="guest/bin/$arch/strings $TMP/input8.bin" ;;
+      bbstrings) lib="-L $root"; args="$root/bin/busybox strings $TMP/mtd.bin" ;;
+      bbgrep) lib="-L $root"; args="$root/bin/busybox grep PENGUIN_MTD_MAGIC $TMP/mtd.strings" ;;
       strbench) args="guest/libc-tests/bin/$arch/strbench" ;;
       *) args="guest/bin/$arch/$run" ;;
     esac
+    if [ "$run" = bbgrep ] && [ ! -s "$TMP/mtd.strings" ]; then
+      QEMU_LD_PREFIX="$root" "$qemu" "$root/bin/busybox" strings "$TMP/mtd.bin" >"$TMP/mtd.strings"
+    fi
     # The outputs must agree before the times mean anything.
-    if [ "$("$BOHR" exec --arch "$arch" --engine jit $args | cksum)" != "$("$qemu" $args | cksum)" ]; then
+    if [ "$("$BOHR" exec --arch "$arch" --engine jit $lib $args | cksum)" != "$("$qemu" $lib $args | cksum)" ]; then
       echo "$arch $run: output differs from $qemu"; exit 1
     fi
-    read -r tb tq r < <(time_pair "$BOHR exec --arch $arch --engine jit $args" "$qemu $args")
-    stats="$("$BOHR" exec --arch "$arch" --engine jit --stats $args 2>&1 >/dev/null)"
+    read -r tb tq r < <(time_pair "$BOHR exec --arch $arch --engine jit $lib $args" "$qemu $lib $args")
+    stats="$("$BOHR" exec --arch "$arch" --engine jit --stats $lib $args 2>&1 >/dev/null)"
     insns=$(echo "$stats" | awk -F': ' '/^guest instructions/ {print $2}')
     cost=$(echo "$stats" | awk '/^compile cost/ {print $3}')
     mips=$(awk -v i="$insns" -v t="$tb" 'BEGIN {printf "%.0f", i / t / 1e6}')
@@ -154,7 +171,6 @@ for arch in "${ARCHES[@]}"; do
     printf '%-10s %-8s %9.3f %9.3f %7s %10s %14s\n' "$arch" "$run" "$tb" "$tq" "$ratio" "$mips" "${cost:-n/a}"
   done
   if want cell; then
-    root="$(busybox_root "$arch")"
     if [ -z "$root" ]; then echo "$arch cell: no busybox image, skipped"; continue; fi
     cell="$arch/busybox/guest/host/mtd_readback"
     if ! "$BOHR" run matrices/firmware.toml --cell "$cell" >/dev/null 2>&1; then

@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::rc::Rc;
 
-use super::abi::{FileStat, OpenFlags, S_IFCHR, S_IFDIR, S_IFREG};
+use super::abi::{FileStat, OpenFlags, S_IFCHR, S_IFDIR, S_IFIFO, S_IFREG};
 use super::errno::Errno;
 
 /// Result of a read or write: bytes transferred.
@@ -201,10 +201,29 @@ pub fn path_ino(path: &[u8]) -> u64 {
 // ----- host-backed files (for `bohr exec`) -------------------------------
 
 /// The host's stdin.
-pub struct HostStdin;
+pub struct HostStdin {
+    /// Whether the host's stdin is a terminal (see [`host_stream_stat`]).
+    pub terminal: bool,
+}
 /// The host's stdout or stderr.
 pub struct HostOutput {
     pub stderr: bool,
+    /// Whether the host's stream is a terminal (see [`host_stream_stat`]).
+    pub terminal: bool,
+}
+
+/// What `fstat` shows of a host stream: a pseudo-terminal's character
+/// device when the host's stream is a terminal, so that a guest's C
+/// library buffers lines as it would on Linux; otherwise a pipe, which is
+/// how the stream behaves (no seek), so the guest buffers in blocks as it
+/// would with its output redirected under qemu-user. (Shown as a terminal
+/// whatever the host had, a redirected `strings` made one host `write`
+/// per line.)
+fn host_stream_stat(ino: u64, terminal: bool) -> FileStat {
+    if terminal {
+        return char_stat(ino);
+    }
+    FileStat { dev: 5, ino, mode: S_IFIFO | 0o600, nlink: 1, blksize: 4096, ..Default::default() }
 }
 
 fn char_stat(ino: u64) -> FileStat {
@@ -227,7 +246,7 @@ impl FileObject for HostStdin {
         Err(Errno::EBADF)
     }
     fn stat(&self) -> FileStat {
-        char_stat(1)
+        host_stream_stat(1, self.terminal)
     }
 }
 
@@ -250,7 +269,7 @@ impl FileObject for HostOutput {
         }
     }
     fn stat(&self) -> FileStat {
-        char_stat(2 + self.stderr as u64)
+        host_stream_stat(2 + self.stderr as u64, self.terminal)
     }
 }
 

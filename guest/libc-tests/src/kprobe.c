@@ -211,6 +211,15 @@ static void pipes(void)
 	show("read", SYS(read, 10, buf, sizeof buf, 0, 0, 0));
 	show("read eof", SYS(read, 10, buf, sizeof buf, 0, 0, 0));
 	show("fcntl getfl", SYS(fcntl, p[0], F_GETFL, 0, 0, 0, 0) & 3);
+	/* Whoever runs the probe reads its stdout through a pipe, and a C
+	 * library buffers by what fstat and TCGETS say of it. */
+	struct statx sx;
+	long r = SYS(statx, 1, "", AT_EMPTY_PATH, STATX_TYPE, &sx, 0);
+	out_puts("stdout: ");
+	out_puts(r < 0 ? errname(r) : kind(sx.stx_mode));
+	out_putc('\n');
+	char tio[128];
+	show("tcgets on stdout", SYS(ioctl, 1, TCGETS, tio, 0, 0, 0));
 }
 
 static void self(const char *argv0)
