@@ -91,6 +91,35 @@ fn cold_blocks_run_code_another_engine_compiled_without_tiering_up() {
     );
 }
 
+/// Time slices that end inside a block go on in that block: the run gives
+/// what one long slice gives, and no block is translated at the pcs where
+/// slices happened to end.
+#[test]
+fn slices_ending_inside_a_block_go_on_in_it() {
+    for sharing in [true, false] {
+        set_sharing(sharing);
+        let config = bohr_emu::jit::JitConfig { threshold: u32::MAX, ..Default::default() };
+        let mut h = Harness::with_jit(Arch::Riscv64, config);
+        // Ten `addi a0, a0, 1`, then `ebreak`: one block.
+        let mut words = vec![0x0015_0513u32; 10];
+        words.push(0x0010_0073);
+        let code: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+        h.map_code(CODE, &code);
+        h.cpu.pc = CODE;
+        let mut slices = 0;
+        let stop = loop {
+            slices += 1;
+            match h.step(3) {
+                StopReason::FuelExhausted => continue,
+                other => break other,
+            }
+        };
+        assert_eq!(stop, StopReason::Trap(TrapKind::Breakpoint), "sharing {sharing}");
+        assert_eq!((h.reg("a0"), h.icount(), slices), (10, 10, 4), "sharing {sharing}");
+        assert_eq!(h.stats().blocks_translated, 1, "sharing {sharing}");
+    }
+}
+
 #[test]
 fn without_sharing_every_engine_compiles() {
     set_sharing(false);

@@ -3,7 +3,8 @@
 //! It walks a block's ops over a vector of temporaries, with the retirement
 //! rule documented in `ir`. The JIT engine also calls [`exec_block`] for cold
 //! blocks and for the tail of a run whose fuel ends inside a block, so both
-//! engines agree on instruction counts by construction there.
+//! engines agree on instruction counts by construction there, and
+//! [`exec_block_from`] to go on inside such a block at the next run.
 //!
 //! Instrumentation hooks (`Op::Hook`) call the plugin host directly; a
 //! reset requested by a callback ends the block at the next instruction
@@ -15,7 +16,7 @@ use std::rc::Rc;
 use crate::arch::Frontend;
 use crate::cpu::CpuState;
 use crate::engine::{BlockCache, Engine, EngineStats, StopReason, translate_instrumented};
-use crate::ir::{Block, Counter, Endian, Exit, Op, Width, eval_bin, eval_un};
+use crate::ir::{Block, Counter, Endian, Exit, Op, Temp, Width, eval_bin, eval_un};
 use crate::mem::{AddressSpace, PAGE_SHIFT};
 use crate::plugin::{Access, EnginePlugins, PluginHandle, PluginHost, run_hook};
 
@@ -89,6 +90,95 @@ pub fn exec_block(
     temps: &mut Vec<u64>,
     plugins: Option<&RefCell<PluginHost>>,
 ) -> BlockExit {
+    exec_block_from(p, 0, cpu, mem, fuel, temps, plugins)
+}
+
+/// Where block `p` may be entered at its instruction `pc` instead of
+/// translating a new block there: the op index of that instruction's
+/// marker, when no temporary read from there on is written before it
+/// (branches only go forward, so control flow from there on is the
+/// block's own). `None` for the block's first instruction, a pc that is
+/// not one of its instructions, or a boundary a temporary crosses (say, a
+/// branch whose target a delay slot waits for).
+pub fn resume_index(p: &Prepared, pc: u64) -> Option<usize> {
+    let ops = &p.block.ops;
+    let at = ops.iter().position(|op| matches!(op, Op::Insn { pc: x, .. } if *x == pc))?;
+    if at == 0 {
+        return None;
+    }
+    let mut before = vec![false; p.block.num_temps as usize];
+    for op in &ops[..at] {
+        if let Some(d) = written(op) {
+            before[d.0 as usize] = true;
+        }
+    }
+    let crosses = |t: Temp| before[t.0 as usize];
+    let exit_reads = match p.block.exit {
+        Exit::JumpIndirect(t) => crosses(t),
+        _ => false,
+    };
+    let op_reads = ops[at..].iter().any(|op| read(op).into_iter().flatten().any(crosses));
+    (!exit_reads && !op_reads).then_some(at)
+}
+
+/// The temporary `op` writes, if any.
+fn written(op: &Op) -> Option<Temp> {
+    match *op {
+        Op::Const { dst, .. }
+        | Op::Get { dst, .. }
+        | Op::Counter { dst, .. }
+        | Op::Bin { dst, .. }
+        | Op::Un { dst, .. }
+        | Op::Select { dst, .. }
+        | Op::Load { dst, .. }
+        | Op::Fp { dst, .. }
+        | Op::Vec { dst, .. } => Some(dst),
+        _ => None,
+    }
+}
+
+/// The temporaries `op` reads (at most five).
+fn read(op: &Op) -> [Option<Temp>; 5] {
+    let n = None;
+    match *op {
+        Op::Set { src, .. } | Op::Un { src, .. } => [Some(src), n, n, n, n],
+        Op::Bin { a, b, .. } => [Some(a), Some(b), n, n, n],
+        Op::Select { cond, if_true, if_false, .. } => {
+            [Some(cond), Some(if_true), Some(if_false), n, n]
+        }
+        Op::Load { addr, .. } => [Some(addr), n, n, n, n],
+        Op::Store { addr, src, .. } => [Some(addr), Some(src), n, n, n],
+        Op::BranchIf { cond, .. } => [Some(cond), n, n, n, n],
+        Op::ExitIf { cond, exit } => {
+            let target = match exit {
+                Exit::JumpIndirect(t) => Some(t),
+                _ => None,
+            };
+            [Some(cond), target, n, n, n]
+        }
+        Op::Hook { mem: Some(m), .. } => [Some(m.addr), Some(m.value), n, n, n],
+        Op::Fp { a, b, c, rm, .. } => [Some(a), Some(b), Some(c), Some(rm), n],
+        Op::Vec { a, b, c, .. } => [Some(a), Some(b), Some(c), n, n],
+        Op::Insn { .. }
+        | Op::Const { .. }
+        | Op::Get { .. }
+        | Op::Counter { .. }
+        | Op::Label(_)
+        | Op::Hook { mem: None, .. } => [n; 5],
+    }
+}
+
+/// [`exec_block`] entered at op `start`: 0, or an instruction marker that
+/// [`resume_index`] accepted, with `cpu.pc` at that instruction.
+pub fn exec_block_from(
+    p: &Prepared,
+    start: usize,
+    cpu: &mut CpuState,
+    mem: &mut AddressSpace,
+    fuel: u64,
+    temps: &mut Vec<u64>,
+    plugins: Option<&RefCell<PluginHost>>,
+) -> BlockExit {
     let block = &p.block;
     if temps.len() < block.num_temps as usize {
         temps.resize(block.num_temps as usize, 0);
@@ -101,7 +191,7 @@ pub fn exec_block(
     // Leave at the next instruction boundary: the previous instruction
     // overwrote translated code, or a plugin requested a reset.
     let mut code_written = false;
-    let mut i = 0usize;
+    let mut i = start;
     let ops = &block.ops;
 
     // Leave the block retiring `retired` instructions, resuming at `pc`.
@@ -353,5 +443,76 @@ impl Engine for Interpreter {
 
     fn dump_blocks(&self) -> Vec<Block> {
         self.cache.sorted_values().into_iter().map(|p| p.block.clone()).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ir::{BinOp, BlockBuilder, Slot};
+    use crate::mem::Layout;
+
+    /// Three 4-byte instructions: `r1 += 1`, `r2 = r1 * 3`, `r3 = r2 - r1`,
+    /// each reading what it needs from registers; with `carry`, the third
+    /// reuses the second's product temp instead of reading `r2` again.
+    fn three(carry: bool) -> Prepared {
+        let mut b = BlockBuilder::new(0x1000);
+        b.insn(0x1000, 4);
+        let r1 = b.get(Slot(1));
+        let r1 = b.bini(BinOp::Add, r1, 1);
+        b.set(Slot(1), r1);
+        b.insn(0x1004, 4);
+        let r1 = b.get(Slot(1));
+        let p = b.bini(BinOp::Mul, r1, 3);
+        b.set(Slot(2), p);
+        b.insn(0x1008, 4);
+        let r2 = if carry { p } else { b.get(Slot(2)) };
+        let r1 = b.get(Slot(1));
+        let d = b.bin(BinOp::Sub, r2, r1);
+        b.set(Slot(3), d);
+        Prepared::new(b.finish())
+    }
+
+    #[test]
+    fn resume_index_accepts_boundaries_no_temporary_crosses() {
+        let p = three(false);
+        let marker =
+            |pc| p.block.ops.iter().position(|op| matches!(op, Op::Insn { pc: x, .. } if *x == pc));
+        assert_eq!(resume_index(&p, 0x1004), marker(0x1004));
+        assert_eq!(resume_index(&p, 0x1008), marker(0x1008));
+        assert_eq!(resume_index(&p, 0x1000), None, "the block's own start");
+        assert_eq!(resume_index(&p, 0x1002), None, "not an instruction of the block");
+        assert_eq!(resume_index(&p, 0x2000), None, "outside the block");
+        let carried = three(true);
+        assert!(resume_index(&carried, 0x1004).is_some());
+        assert_eq!(resume_index(&carried, 0x1008), None, "the product temp crosses it");
+    }
+
+    #[test]
+    fn entering_at_a_boundary_runs_the_rest_of_the_block() {
+        let p = three(false);
+        let mut mem = AddressSpace::new(Layout::for_bits(true));
+        let mut temps = Vec::new();
+        // One instruction of fuel stops after the first, as a slice ends.
+        let mut cpu = CpuState::default();
+        cpu.pc = 0x1000;
+        cpu.regs[1] = 5;
+        let exit = exec_block(&p, &mut cpu, &mut mem, 1, &mut temps, None);
+        assert_eq!(exit, BlockExit::Stop(StopReason::FuelExhausted));
+        assert_eq!((cpu.pc, cpu.icount, cpu.regs[1]), (0x1004, 1, 6));
+        let at = resume_index(&p, cpu.pc).expect("a clean boundary");
+        let exit = exec_block_from(&p, at, &mut cpu, &mut mem, 10, &mut temps, None);
+        assert_eq!(exit, BlockExit::Continue);
+        assert_eq!((cpu.pc, cpu.icount), (0x100c, 3));
+        assert_eq!((cpu.regs[1], cpu.regs[2], cpu.regs[3]), (6, 18, 12));
+        // The same as running the whole block at once.
+        let mut whole = CpuState::default();
+        whole.pc = 0x1000;
+        whole.regs[1] = 5;
+        exec_block(&p, &mut whole, &mut mem, 10, &mut temps, None);
+        assert_eq!(
+            (whole.pc, whole.icount, &whole.regs[..4]),
+            (cpu.pc, cpu.icount, &cpu.regs[..4])
+        );
     }
 }

@@ -86,7 +86,7 @@ use rustc_hash::FxHashMap;
 use crate::arch::Frontend;
 use crate::cpu::CpuState;
 use crate::engine::{BlockCache, Engine, EngineStats, StopReason};
-use crate::interp::{BlockExit, Prepared, exec_block, lookup_or_translate};
+use crate::interp::{BlockExit, Prepared, exec_block_from, lookup_or_translate, resume_index};
 use crate::ir::{Block, Exit, Op};
 use crate::mem::{AddressSpace, MemFault, PAGE_SHIFT};
 use background::{Inbox, Job, MachineCode, Replies};
@@ -792,6 +792,12 @@ pub struct Jit {
     /// Number of times this engine dropped all its compiled code.
     pub generation: u64,
     temps: Vec<u64>,
+    /// Where the last run stopped inside a block for want of fuel (the end
+    /// of a time slice): its pc, the block and the op index to enter it at
+    /// (see `interp::resume_index`). The next run from there goes on in
+    /// that block instead of translating a new block at every pc a slice
+    /// happens to end at.
+    resume: Option<(u64, Rc<Prepared>, usize)>,
     /// The address space the IR blocks were translated from, by its TLB
     /// and direct base: running with another address space drops them.
     bound_space: Option<(*mut crate::mem::Tlb, u64)>,
@@ -834,6 +840,7 @@ impl Jit {
             waiting: Vec::new(),
             generation: 0,
             temps: Vec::new(),
+            resume: None,
             bound_space: None,
             stats: EngineStats::default(),
             plugins: Default::default(),
@@ -1197,25 +1204,49 @@ impl Jit {
         fuel: u64,
     ) -> Option<StopReason> {
         match self.lookup(mem, cpu.pc) {
-            Ok(p) => self.exec_prepared(&p, cpu, mem, fuel),
+            Ok(p) => self.exec_prepared(&p, 0, cpu, mem, fuel),
             Err(f) => Some(StopReason::Fault(f)),
         }
     }
 
-    /// Interpret block `p`, which starts at `cpu.pc`.
+    /// Interpret block `p` from op `start` (0, or where `resume` says),
+    /// with `cpu.pc` at that op's instruction. A stop for want of fuel
+    /// inside the block notes where to go on (see `resume`).
     fn exec_prepared(
         &mut self,
-        p: &Prepared,
+        p: &Rc<Prepared>,
+        start: usize,
         cpu: &mut CpuState,
         mem: &mut AddressSpace,
         fuel: u64,
     ) -> Option<StopReason> {
-        let exit = exec_block(p, cpu, mem, fuel, &mut self.temps, self.plugins.host());
+        let host = self.plugins.host();
+        let exit = exec_block_from(p, start, cpu, mem, fuel, &mut self.temps, host);
         self.plugins.after_block();
         match exit {
             BlockExit::Continue => None,
+            BlockExit::Stop(StopReason::FuelExhausted) => {
+                // Instrumented blocks are always entered at their start.
+                let pc = cpu.pc;
+                if host.is_none()
+                    && let Some(at) = resume_index(p, pc)
+                {
+                    self.resume = Some((pc, p.clone(), at));
+                }
+                Some(StopReason::FuelExhausted)
+            }
             BlockExit::Stop(s) => Some(s),
         }
+    }
+
+    /// Go on inside the block a run stopped in for want of fuel, if `pc`
+    /// is where it stopped, no compiled code starts there and the block is
+    /// still the one the cache holds (not invalidated or flushed since).
+    /// `None` when that does not apply: dispatch as usual.
+    fn resume_at(&mut self, pc: u64) -> Option<(Rc<Prepared>, usize)> {
+        let (at_pc, block, at) = self.resume.take()?;
+        let current = self.blocks.get(block.block.pc).is_some_and(|b| Rc::ptr_eq(b, &block));
+        (at_pc == pc && current && !self.entries.contains_key(&pc)).then_some((block, at))
     }
 
     /// [`Engine::run`] on `frame`, whose `cpu` is the thread's state.
@@ -1251,6 +1282,12 @@ impl Jit {
                 self.flush();
             }
             let pc = cpu.pc;
+            if let Some((block, at)) = self.resume_at(pc) {
+                if let Some(s) = self.exec_prepared(&block, at, cpu, mem, left) {
+                    return s;
+                }
+                continue;
+            }
             // The fuel compiled code gets: all that is left, or one cold
             // block's worth for a borrowed function (see `borrow_block`).
             let (entry, run_fuel, borrowed) = match self.known_entry(pc) {
@@ -1291,7 +1328,7 @@ impl Jit {
                         match self.borrow_block(mem, &p, cold) {
                             Some(e) if n <= left => (e, n, true),
                             _ => {
-                                if let Some(s) = self.exec_prepared(&p, cpu, mem, left) {
+                                if let Some(s) = self.exec_prepared(&p, 0, cpu, mem, left) {
                                     return s;
                                 }
                                 continue;
