@@ -494,8 +494,7 @@ mod tests {
         let mut mem = AddressSpace::new(Layout::for_bits(true));
         let mut temps = Vec::new();
         // One instruction of fuel stops after the first, as a slice ends.
-        let mut cpu = CpuState::default();
-        cpu.pc = 0x1000;
+        let mut cpu = CpuState { pc: 0x1000, ..Default::default() };
         cpu.regs[1] = 5;
         let exit = exec_block(&p, &mut cpu, &mut mem, 1, &mut temps, None);
         assert_eq!(exit, BlockExit::Stop(StopReason::FuelExhausted));
@@ -506,8 +505,7 @@ mod tests {
         assert_eq!((cpu.pc, cpu.icount), (0x100c, 3));
         assert_eq!((cpu.regs[1], cpu.regs[2], cpu.regs[3]), (6, 18, 12));
         // The same as running the whole block at once.
-        let mut whole = CpuState::default();
-        whole.pc = 0x1000;
+        let mut whole = CpuState { pc: 0x1000, ..Default::default() };
         whole.regs[1] = 5;
         exec_block(&p, &mut whole, &mut mem, 10, &mut temps, None);
         assert_eq!(
