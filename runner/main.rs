@@ -25,3 +25,20 @@ fn main() {
     unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
     std::process::exit(bohr::cli::main());
 }
+
+#[cfg(test)]
+mod tests {
+    /// The index `main` sets is the purge delay of the mimalloc built
+    /// here: that option's documented default is 1000 ms. A new
+    /// `libmimalloc-sys` that renumbers its options fails this instead of
+    /// quietly setting another one.
+    #[test]
+    fn main_sets_the_purge_delay() {
+        if std::env::var_os("MIMALLOC_PURGE_DELAY").is_some() {
+            return;
+        }
+        // SAFETY: reads one of mimalloc's options.
+        let delay = unsafe { libmimalloc_sys::mi_option_get(super::MI_OPTION_PURGE_DELAY) };
+        assert_eq!(delay, 1000);
+    }
+}
