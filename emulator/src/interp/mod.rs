@@ -108,7 +108,7 @@ pub fn resume_index(p: &Prepared, pc: u64) -> Option<usize> {
     }
     let mut before = vec![false; p.block.num_temps as usize];
     for op in &ops[..at] {
-        if let Some(d) = written(op) {
+        if let Some(d) = op.temp_written() {
             before[d.0 as usize] = true;
         }
     }
@@ -117,55 +117,8 @@ pub fn resume_index(p: &Prepared, pc: u64) -> Option<usize> {
         Exit::JumpIndirect(t) => crosses(t),
         _ => false,
     };
-    let op_reads = ops[at..].iter().any(|op| read(op).into_iter().flatten().any(crosses));
+    let op_reads = ops[at..].iter().any(|op| op.temps_read().into_iter().flatten().any(crosses));
     (!exit_reads && !op_reads).then_some(at)
-}
-
-/// The temporary `op` writes, if any.
-fn written(op: &Op) -> Option<Temp> {
-    match *op {
-        Op::Const { dst, .. }
-        | Op::Get { dst, .. }
-        | Op::Counter { dst, .. }
-        | Op::Bin { dst, .. }
-        | Op::Un { dst, .. }
-        | Op::Select { dst, .. }
-        | Op::Load { dst, .. }
-        | Op::Fp { dst, .. }
-        | Op::Vec { dst, .. } => Some(dst),
-        _ => None,
-    }
-}
-
-/// The temporaries `op` reads (at most five).
-fn read(op: &Op) -> [Option<Temp>; 5] {
-    let n = None;
-    match *op {
-        Op::Set { src, .. } | Op::Un { src, .. } => [Some(src), n, n, n, n],
-        Op::Bin { a, b, .. } => [Some(a), Some(b), n, n, n],
-        Op::Select { cond, if_true, if_false, .. } => {
-            [Some(cond), Some(if_true), Some(if_false), n, n]
-        }
-        Op::Load { addr, .. } => [Some(addr), n, n, n, n],
-        Op::Store { addr, src, .. } => [Some(addr), Some(src), n, n, n],
-        Op::BranchIf { cond, .. } => [Some(cond), n, n, n, n],
-        Op::ExitIf { cond, exit } => {
-            let target = match exit {
-                Exit::JumpIndirect(t) => Some(t),
-                _ => None,
-            };
-            [Some(cond), target, n, n, n]
-        }
-        Op::Hook { mem: Some(m), .. } => [Some(m.addr), Some(m.value), n, n, n],
-        Op::Fp { a, b, c, rm, .. } => [Some(a), Some(b), Some(c), Some(rm), n],
-        Op::Vec { a, b, c, .. } => [Some(a), Some(b), Some(c), n, n],
-        Op::Insn { .. }
-        | Op::Const { .. }
-        | Op::Get { .. }
-        | Op::Counter { .. }
-        | Op::Label(_)
-        | Op::Hook { mem: None, .. } => [n; 5],
-    }
 }
 
 /// [`exec_block`] entered at op `start`: 0, or an instruction marker that

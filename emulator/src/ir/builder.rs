@@ -241,29 +241,8 @@ pub fn validate(block: &Block) -> Result<(), String> {
         return Err("block does not start with an instruction marker".into());
     }
     for op in &block.ops {
-        let temps: &[Temp] = &match *op {
-            Op::Const { dst, .. } | Op::Get { dst, .. } | Op::Counter { dst, .. } => {
-                [dst, dst, dst, dst]
-            }
-            Op::Set { src, .. } => [src, src, src, src],
-            Op::Bin { dst, a, b, .. } => [dst, a, b, b],
-            Op::Un { dst, src, .. } => [dst, src, src, src],
-            Op::Select { dst, cond, if_true, if_false } => [dst, cond, if_true, if_false],
-            Op::Load { dst, addr, .. } => [dst, addr, addr, addr],
-            Op::Store { addr, src, .. } => [addr, src, src, src],
-            Op::BranchIf { cond, .. } | Op::ExitIf { cond, .. } => [cond, cond, cond, cond],
-            Op::Hook { mem: Some(m), .. } => [m.addr, m.value, m.value, m.value],
-            Op::Fp { dst, a, b, c, rm, .. } => {
-                if !temp_ok(rm) {
-                    return Err(format!("temp out of range in {op:?}"));
-                }
-                [dst, a, b, c]
-            }
-            Op::Vec { dst, a, b, c, .. } => [dst, a, b, c],
-            Op::Insn { .. } | Op::Label(_) | Op::Hook { mem: None, .. } => [Temp(0); 4],
-        };
-        let no_temps = matches!(op, Op::Insn { .. } | Op::Label(_) | Op::Hook { mem: None, .. });
-        if !no_temps && !temps.iter().all(|&t| temp_ok(t)) {
+        let mut temps = op.temp_written().into_iter().chain(op.temps_read().into_iter().flatten());
+        if !temps.all(temp_ok) {
             return Err(format!("temp out of range in {op:?}"));
         }
         match *op {

@@ -301,6 +301,61 @@ pub enum Op {
     },
 }
 
+impl Op {
+    /// The temporary this op writes, if any.
+    pub fn temp_written(&self) -> Option<Temp> {
+        match *self {
+            Op::Const { dst, .. }
+            | Op::Get { dst, .. }
+            | Op::Counter { dst, .. }
+            | Op::Bin { dst, .. }
+            | Op::Un { dst, .. }
+            | Op::Select { dst, .. }
+            | Op::Load { dst, .. }
+            | Op::Fp { dst, .. }
+            | Op::Vec { dst, .. } => Some(dst),
+            Op::Insn { .. }
+            | Op::Set { .. }
+            | Op::Store { .. }
+            | Op::BranchIf { .. }
+            | Op::Label(_)
+            | Op::ExitIf { .. }
+            | Op::Hook { .. } => None,
+        }
+    }
+
+    /// The temporaries this op reads, at most five (the rest `None`).
+    pub fn temps_read(&self) -> [Option<Temp>; 5] {
+        let n = None;
+        match *self {
+            Op::Set { src, .. } | Op::Un { src, .. } => [Some(src), n, n, n, n],
+            Op::Bin { a, b, .. } => [Some(a), Some(b), n, n, n],
+            Op::Select { cond, if_true, if_false, .. } => {
+                [Some(cond), Some(if_true), Some(if_false), n, n]
+            }
+            Op::Load { addr, .. } => [Some(addr), n, n, n, n],
+            Op::Store { addr, src, .. } => [Some(addr), Some(src), n, n, n],
+            Op::BranchIf { cond, .. } => [Some(cond), n, n, n, n],
+            Op::ExitIf { cond, exit } => {
+                let target = match exit {
+                    Exit::JumpIndirect(t) => Some(t),
+                    _ => None,
+                };
+                [Some(cond), target, n, n, n]
+            }
+            Op::Hook { mem: Some(m), .. } => [Some(m.addr), Some(m.value), n, n, n],
+            Op::Fp { a, b, c, rm, .. } => [Some(a), Some(b), Some(c), Some(rm), n],
+            Op::Vec { a, b, c, .. } => [Some(a), Some(b), Some(c), n, n],
+            Op::Insn { .. }
+            | Op::Const { .. }
+            | Op::Get { .. }
+            | Op::Counter { .. }
+            | Op::Label(_)
+            | Op::Hook { mem: None, .. } => [n; 5],
+        }
+    }
+}
+
 /// The arguments of a memory-access [`Op::Hook`]: everything the callback
 /// sees travels with the op, so no callback state outlives it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
