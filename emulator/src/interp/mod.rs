@@ -10,7 +10,7 @@
 //! reset requested by a callback ends the block at the next instruction
 //! boundary, and the dispatch loop applies it.
 
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
 use std::rc::Rc;
 
 use crate::arch::Frontend;
@@ -28,6 +28,10 @@ pub struct Prepared {
     pub block: Block,
     /// Op index of each label.
     label_pos: Vec<u32>,
+    /// Each instruction marker as `(pc, op index, no temporary crosses
+    /// it)`, in block order (see [`resume_index`]), worked out the first
+    /// time a time slice ends inside the block.
+    markers: OnceCell<Box<[(u64, u32, bool)]>>,
 }
 
 impl Prepared {
@@ -38,8 +42,58 @@ impl Prepared {
                 label_pos[l.0 as usize] = i as u32;
             }
         }
-        Prepared { block, label_pos }
+        Prepared { block, label_pos, markers: OnceCell::new() }
     }
+
+    fn markers(&self) -> &[(u64, u32, bool)] {
+        self.markers.get_or_init(|| markers(&self.block))
+    }
+}
+
+/// Every instruction marker of `block` and whether a temporary crosses
+/// it: one written before the marker and read at or after it (the
+/// indirect exit's target counts as read at the end). One pass over the
+/// ops: temporary `t` crosses the markers in `(first write, last read]`.
+fn markers(block: &Block) -> Box<[(u64, u32, bool)]> {
+    let ops = &block.ops;
+    let n = block.num_temps as usize;
+    let mut first_write = vec![usize::MAX; n];
+    let mut last_read = vec![0usize; n];
+    let mut read = vec![false; n];
+    let mut note_read = |t: Temp, at: usize| {
+        let t = t.0 as usize;
+        read[t] = true;
+        last_read[t] = last_read[t].max(at);
+    };
+    for (i, op) in ops.iter().enumerate() {
+        for t in op.temps_read().into_iter().flatten() {
+            note_read(t, i);
+        }
+        if let Some(d) = op.temp_written() {
+            let d = d.0 as usize;
+            first_write[d] = first_write[d].min(i);
+        }
+    }
+    if let Exit::JumpIndirect(t) = block.exit {
+        note_read(t, ops.len());
+    }
+    // Markers at indices first_write + 1 ..= last_read are crossed.
+    let mut crossing = vec![0i32; ops.len() + 2];
+    for t in 0..n {
+        if read[t] && first_write[t] != usize::MAX && first_write[t] < last_read[t] {
+            crossing[first_write[t] + 1] += 1;
+            crossing[last_read[t] + 1] -= 1;
+        }
+    }
+    let mut open = 0;
+    let mut out = Vec::new();
+    for (i, op) in ops.iter().enumerate() {
+        open += crossing[i];
+        if let Op::Insn { pc, .. } = *op {
+            out.push((pc, i as u32, open == 0));
+        }
+    }
+    out.into_boxed_slice()
 }
 
 /// How a block left.
@@ -101,24 +155,8 @@ pub fn exec_block(
 /// not one of its instructions, or a boundary a temporary crosses (say, a
 /// branch whose target a delay slot waits for).
 pub fn resume_index(p: &Prepared, pc: u64) -> Option<usize> {
-    let ops = &p.block.ops;
-    let at = ops.iter().position(|op| matches!(op, Op::Insn { pc: x, .. } if *x == pc))?;
-    if at == 0 {
-        return None;
-    }
-    let mut before = vec![false; p.block.num_temps as usize];
-    for op in &ops[..at] {
-        if let Some(d) = op.temp_written() {
-            before[d.0 as usize] = true;
-        }
-    }
-    let crosses = |t: Temp| before[t.0 as usize];
-    let exit_reads = match p.block.exit {
-        Exit::JumpIndirect(t) => crosses(t),
-        _ => false,
-    };
-    let op_reads = ops[at..].iter().any(|op| op.temps_read().into_iter().flatten().any(crosses));
-    (!exit_reads && !op_reads).then_some(at)
+    let &(_, at, free) = p.markers().iter().find(|m| m.0 == pc)?;
+    (at != 0 && free).then_some(at as usize)
 }
 
 /// [`exec_block`] entered at op `start`: 0, or an instruction marker that
@@ -439,6 +477,54 @@ mod tests {
         let carried = three(true);
         assert!(resume_index(&carried, 0x1004).is_some());
         assert_eq!(resume_index(&carried, 0x1008), None, "the product temp crosses it");
+    }
+
+    /// The definition [`resume_index`] works out in one pass: the first
+    /// marker of `pc`, unless it is op 0 or a temporary written before it
+    /// is read at or after it.
+    fn resume_index_by_definition(p: &Prepared, pc: u64) -> Option<usize> {
+        let ops = &p.block.ops;
+        let at = ops.iter().position(|op| matches!(op, Op::Insn { pc: x, .. } if *x == pc))?;
+        let before: Vec<Temp> = ops[..at].iter().filter_map(Op::temp_written).collect();
+        let mut read_after = ops[at..].iter().flat_map(|op| op.temps_read().into_iter().flatten());
+        let exit_read = matches!(p.block.exit, Exit::JumpIndirect(t) if before.contains(&t));
+        (at != 0 && !exit_read && !read_after.any(|t| before.contains(&t))).then_some(at)
+    }
+
+    #[test]
+    fn resume_index_agrees_with_its_definition_on_random_blocks() {
+        let mut rng = crate::linux::SplitMix64(7);
+        for _ in 0..500 {
+            let mut b = BlockBuilder::new(0x1000);
+            let mut live: Vec<Temp> = Vec::new();
+            let n = 1 + rng.next_u64() % 8;
+            for i in 0..n {
+                b.insn(0x1000 + 4 * i, 4);
+                for _ in 0..rng.next_u64() % 4 {
+                    let slot = Slot(1 + (rng.next_u64() % 4) as u16);
+                    // Now and then reuse a temporary of an earlier instruction.
+                    let a = match live.len() {
+                        0 => b.get(slot),
+                        k if rng.next_u64().is_multiple_of(3) => {
+                            live[(rng.next_u64() % k as u64) as usize]
+                        }
+                        _ => b.get(slot),
+                    };
+                    let t = b.bini(BinOp::Add, a, i + 1);
+                    live.push(t);
+                    if rng.next_u64().is_multiple_of(2) {
+                        b.set(slot, t);
+                    }
+                }
+            }
+            if let Some(&t) = live.first().filter(|_| rng.next_u64().is_multiple_of(4)) {
+                b.exit(Exit::JumpIndirect(t));
+            }
+            let p = Prepared::new(b.finish());
+            for pc in (0x0ffcu64..0x1000 + 4 * n + 4).step_by(2) {
+                assert_eq!(resume_index(&p, pc), resume_index_by_definition(&p, pc), "{pc:#x}");
+            }
+        }
     }
 
     #[test]

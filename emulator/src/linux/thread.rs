@@ -157,10 +157,14 @@ impl Process {
 
     /// Every thread's tid, ascending.
     pub fn thread_ids(&self) -> Vec<u32> {
-        let mut ids: Vec<u32> = self.threads.iter().map(|t| t.tid).collect();
-        let at = ids.partition_point(|&t| t < self.tid);
-        ids.insert(at, self.tid);
-        ids
+        self.each_thread_id().collect()
+    }
+
+    /// [`Process::thread_ids`] without a vector: by ascending tid.
+    pub fn each_thread_id(&self) -> impl Iterator<Item = u32> + '_ {
+        let at = self.threads.partition_point(|t| t.tid < self.tid);
+        let (lo, hi) = self.threads.split_at(at);
+        lo.iter().map(|t| t.tid).chain(std::iter::once(self.tid)).chain(hi.iter().map(|t| t.tid))
     }
 
     /// Instructions retired by every thread of the group, exited ones too.

@@ -45,10 +45,21 @@ impl Scheduler {
 
     /// Indices into `pids` (ascending) in the order to offer them the CPU.
     pub fn order(&mut self, pids: &[u32]) -> Vec<usize> {
+        let mut order = Vec::new();
+        self.order_into(pids, &mut order);
+        order
+    }
+
+    /// [`Scheduler::order`] into `order` (cleared first), which the caller
+    /// keeps from one decision to the next.
+    pub fn order_into(&mut self, pids: &[u32], order: &mut Vec<usize>) {
         let after = self.last.unwrap_or(0);
-        let mut order: Vec<usize> = (0..pids.len()).collect();
-        // Round robin: the pids after the last one, then from the start.
-        order.sort_by_key(|&i| (pids[i] <= after, pids[i]));
+        // Round robin: the pids after the last one, then from the start
+        // (`pids` ascends, so that is a rotation).
+        let first = pids.partition_point(|&p| p <= after);
+        order.clear();
+        order.extend(first..pids.len());
+        order.extend(0..first);
         if self.chaos {
             if self.until_reshuffle == 0 {
                 self.prio.clear();
@@ -64,7 +75,6 @@ impl Scheduler {
             // Stable: round robin within a priority level.
             order.sort_by_key(|&i| std::cmp::Reverse(self.prio[&pids[i]]));
         }
-        order
     }
 
     /// Length of the next time slice, in guest instructions.

@@ -54,6 +54,12 @@ pub struct World {
     insns: u64,
     sched: Scheduler,
     pub engines: EngineTotals,
+    /// Kept from one scheduling decision to the next, not to allocate
+    /// them per time slice: `(tid, index into live)` by ascending tid,
+    /// the tids alone, and the scheduler's order of them.
+    ents: Vec<(u32, usize)>,
+    tids: Vec<u32>,
+    order: Vec<usize>,
 }
 
 impl World {
@@ -86,6 +92,9 @@ impl World {
             insns: 0,
             sched: Scheduler::new(cfg.quantum, cfg.chaos, cfg.seed),
             engines: EngineTotals::default(),
+            ents: Vec::new(),
+            tids: Vec::new(),
+            order: Vec::new(),
         }
     }
 
@@ -196,15 +205,20 @@ impl World {
                 return Err(self.limit_reached(p.pid, p.cpu.pc));
             }
             // Every thread of every process, by ascending tid.
-            let mut ents: Vec<(u32, usize)> = Vec::new();
+            let mut ents = std::mem::take(&mut self.ents);
+            ents.clear();
             for (i, p) in self.live.iter().enumerate() {
-                ents.extend(p.thread_ids().into_iter().map(|t| (t, i)));
+                ents.extend(p.each_thread_id().map(|t| (t, i)));
             }
             ents.sort_unstable();
-            let tids: Vec<u32> = ents.iter().map(|e| e.0).collect();
+            self.tids.clear();
+            self.tids.extend(ents.iter().map(|e| e.0));
+            let mut order = std::mem::take(&mut self.order);
+            self.sched.order_into(&self.tids, &mut order);
+            self.ents = ents;
             let mut progressed = false;
-            for k in self.sched.order(&tids) {
-                let (tid, idx) = ents[k];
+            for &k in &order {
+                let (tid, idx) = self.ents[k];
                 let clock = self.clock;
                 let p = &mut self.live[idx];
                 p.switch_to(tid);
@@ -241,6 +255,7 @@ impl World {
                     break;
                 }
             }
+            self.order = order;
             if !progressed {
                 let next_wake = self.live.iter().filter_map(|p| p.group_wake_time()).min();
                 match next_wake {
