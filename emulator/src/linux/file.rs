@@ -255,12 +255,16 @@ impl FileObject for HostOutput {
         Err(Errno::EBADF)
     }
     fn write(&mut self, data: &[u8]) -> IoResult {
+        // Straight to the descriptor, as one `write` when the host takes it
+        // whole: std's stdout buffers lines, which split each guest write
+        // at its last newline into two. Holding the lock (and flushing
+        // what Bohr itself printed) keeps the order with Bohr's messages.
         let r = if self.stderr {
             let mut e = std::io::stderr().lock();
-            e.write_all(data).and_then(|_| e.flush())
+            e.flush().and_then(|_| raw_host_stream(2).write_all(data))
         } else {
             let mut o = std::io::stdout().lock();
-            o.write_all(data).and_then(|_| o.flush())
+            o.flush().and_then(|_| raw_host_stream(1).write_all(data))
         };
         match r {
             Ok(()) => Ok(data.len()),
@@ -271,6 +275,15 @@ impl FileObject for HostOutput {
     fn stat(&self) -> FileStat {
         host_stream_stat(2 + self.stderr as u64, self.terminal)
     }
+}
+
+/// The host's stdout (1) or stderr (2) as a `File` that never closes it.
+fn raw_host_stream(fd: i32) -> std::mem::ManuallyDrop<std::fs::File> {
+    use std::os::fd::FromRawFd;
+    // SAFETY: descriptors 1 and 2 stay open for the whole process (std
+    // never closes them), and `ManuallyDrop` keeps this `File` from
+    // closing its descriptor when it goes away.
+    std::mem::ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(fd) })
 }
 
 /// A host file opened read-only.
