@@ -747,7 +747,9 @@ impl AddressSpace {
                     written.as_ref().is_none_or(|w| w[(pn - first) as usize])
                 });
             } else {
-                child.copy_pages_from(self, first, end);
+                // Without a file behind it the parent's range is anonymous
+                // host memory (a file range the child could not map is not).
+                child.copy_pages_from(self, first, end, range.file.is_none());
             }
         }
         child.take_invalidations();
@@ -758,9 +760,15 @@ impl AddressSpace {
     /// Copy the pages `[first, last)` that are not all zero from `src`,
     /// which maps them as this space does (a fork): host memory to host
     /// memory, lifting each side's protections once for the whole range
-    /// rather than once a page. Fresh pages read as zero already.
-    fn copy_pages_from(&mut self, src: &AddressSpace, first: u64, last: u64) {
-        self.copy_some_pages_from(src, first, last, |_, page| !is_zero_page(page));
+    /// rather than once a page. Fresh pages read as zero already. When
+    /// `src` holds the range in `anonymous` host memory, pages the host
+    /// holds nothing for were never touched (zero) and are not read,
+    /// which would fault each one in.
+    fn copy_pages_from(&mut self, src: &AddressSpace, first: u64, last: u64, anonymous: bool) {
+        let populated = if anonymous { src.ram.populated_pages(first, last) } else { None };
+        self.copy_some_pages_from(src, first, last, |pn, page| {
+            populated.as_ref().is_none_or(|p| p[(pn - first) as usize]) && !is_zero_page(page)
+        });
     }
 
     /// Copy the pages `[first, last)` of `src` for which `wanted(pn, page)`

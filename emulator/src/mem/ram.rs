@@ -230,6 +230,24 @@ impl GuestRam {
     /// copy-on-write) rather than the file's page or nothing yet, from the
     /// host's `/proc/self/pagemap`; `None` when the host does not say.
     pub fn private_pages(&self, first: u64, last: u64) -> Option<Vec<bool>> {
+        // Bit 63: present; 62: swapped (private memory only); 61: a page
+        // of a file (or shared memory).
+        self.pagemap(first, last, |e| {
+            e & (1 << 62) != 0 || (e & (1 << 63) != 0 && e & (1 << 61) == 0)
+        })
+    }
+
+    /// For each page of `[first, last)` of anonymous memory, whether the
+    /// host holds anything for it (present or swapped out) from
+    /// `/proc/self/pagemap`: a page it holds nothing for was never
+    /// touched since it was mapped, so it reads as zero. `None` when the
+    /// host does not say.
+    pub fn populated_pages(&self, first: u64, last: u64) -> Option<Vec<bool>> {
+        self.pagemap(first, last, |e| e & (3 << 62) != 0)
+    }
+
+    /// `test` of the host's pagemap entry of each page of `[first, last)`.
+    fn pagemap(&self, first: u64, last: u64, test: impl Fn(u64) -> bool) -> Option<Vec<bool>> {
         use std::os::unix::fs::FileExt;
         static PAGEMAP: std::sync::OnceLock<Option<std::fs::File>> = std::sync::OnceLock::new();
         let map =
@@ -238,14 +256,9 @@ impl GuestRam {
         let mut raw = vec![0u8; n * 8];
         let host_page = (self.page_ptr(first) as u64) >> PAGE_SHIFT;
         map.read_exact_at(&mut raw, host_page * 8).ok()?;
-        // Bit 63: present; 62: swapped (private memory only); 61: a page
-        // of a file (or shared memory).
         Some(
             raw.chunks_exact(8)
-                .map(|e| {
-                    let e = u64::from_ne_bytes(e.try_into().expect("8-byte entry"));
-                    e & (1 << 62) != 0 || (e & (1 << 63) != 0 && e & (1 << 61) == 0)
-                })
+                .map(|e| test(u64::from_ne_bytes(e.try_into().expect("8-byte entry"))))
                 .collect(),
         )
     }
@@ -385,6 +398,21 @@ mod tests {
         ram.reset(16, 18, HostProt::Read);
         // SAFETY: readable.
         assert!(unsafe { ram.page(16).iter().all(|&b| b == 0) }, "reset gives zero pages");
+    }
+
+    #[test]
+    fn populated_pages_are_the_ones_touched() {
+        let ram = GuestRam::new(1 << 26).unwrap();
+        // Two huge-page-sized runs, so a huge page the host may give the
+        // first one leaves the second untouched.
+        ram.reset(0, 1024, HostProt::ReadWrite);
+        // SAFETY: pages 0..1024 were just made read-write.
+        unsafe { ram.page_mut(3)[0] = 1 };
+        let Some(populated) = ram.populated_pages(0, 1024) else {
+            return; // The host does not say (no /proc): nothing to check.
+        };
+        assert!(populated[3], "a written page");
+        assert!(!populated[1000], "a page of an untouched huge-page run");
     }
 
     #[test]

@@ -459,6 +459,30 @@ fn a_fork_copy_copies_every_page_whatever_its_protection() {
 }
 
 #[test]
+fn a_fork_copy_of_a_large_range_copies_the_written_pages_only_where_they_are() {
+    let mut m = space();
+    // 8 MiB, like a stack: a few pages written far apart, one written
+    // back to zero, the rest never touched.
+    let (base, len) = (0x100_0000u64, 0x80_0000u64);
+    m.map_fixed(base, len, Perms::RW).unwrap();
+    let written = [0u64, 0x1000, 0x40_0000, 0x7f_f000];
+    for (i, &off) in written.iter().enumerate() {
+        m.write_debug(base + off + 16, &[i as u8 + 1; 8]).unwrap();
+    }
+    m.write_debug(base + 0x20_0000, &[9]).unwrap();
+    m.write_debug(base + 0x20_0000, &[0]).unwrap();
+    let child = m.fork_copy().unwrap();
+    let (mut a, mut b) = (vec![0u8; len as usize], vec![0u8; len as usize]);
+    m.read_debug(base, &mut a).unwrap();
+    child.read_debug(base, &mut b).unwrap();
+    assert!(a == b, "the child's memory differs from its parent's");
+    for (i, &off) in written.iter().enumerate() {
+        let at = (off + 16) as usize;
+        assert_eq!(b[at..at + 8], [i as u8 + 1; 8], "page at offset {off:#x}");
+    }
+}
+
+#[test]
 fn a_fill_writes_in_place_across_protections_and_refuses_unmapped_memory() {
     let mut m = space();
     m.map_fixed(0x10000, 0x2000, Perms::R).unwrap();
