@@ -115,6 +115,7 @@ fn pie_entry_descriptor_is_relocated() {
         loader::load(
             data,
             &loader::FileId::default(),
+            None,
             Arch::Powerpc64,
             &mut mem,
             &[b"elfv1".to_vec()],
@@ -129,7 +130,7 @@ fn pie_entry_descriptor_is_relocated() {
     let bias = {
         let mut mem = AddressSpace::new(Layout::for_bits(true));
         let img = loader::parse(&dynamic, Arch::Powerpc64).expect("the image parses");
-        loader::map_image(&img, &dynamic, &mut mem, loader::PIE_BASE_64, &Default::default())
+        loader::map_image(&img, &dynamic, None, &mut mem, loader::PIE_BASE_64, &Default::default())
             .expect("the image maps")
             .bias
     };

@@ -30,6 +30,8 @@ pub mod thread;
 pub mod timer;
 mod writepath;
 
+use std::sync::Arc;
+
 use crate::arch::{Arch, Frontend, frontend_for, frontend_for_mode};
 use crate::cpu::CpuState;
 use crate::engine::{Engine, StopReason};
@@ -37,7 +39,7 @@ use crate::events::Event;
 use crate::ir::TrapKind;
 use crate::ir::trap_signal;
 use crate::loader::{self, LoadError};
-use crate::mem::{AddressSpace, Layout};
+use crate::mem::{AddressSpace, FilePages, Layout};
 use crate::types::{StreamHash, WritePath};
 
 pub use abi::{FileStat, OpenFlags};
@@ -107,15 +109,13 @@ pub fn resolve_guest_path(fs: &mut dyn FileSystem, path: &[u8]) -> Result<Vec<u8
 
 /// The whole of guest file `path`, symlinks followed.
 pub fn read_guest_file(fs: &mut dyn FileSystem, path: &[u8]) -> Result<Vec<u8>, Errno> {
-    read_guest_image(fs, path).map(|(data, _)| data)
+    read_guest_image(fs, path).map(|(data, ..)| data)
 }
 
 /// [`read_guest_file`], with the file's resolved path, device and inode
-/// (what `/proc/<pid>/maps` shows for its mappings).
-pub fn read_guest_image(
-    fs: &mut dyn FileSystem,
-    path: &[u8],
-) -> Result<(Vec<u8>, loader::FileId), Errno> {
+/// (what `/proc/<pid>/maps` shows for its mappings) and, when its bytes
+/// never change, its file pages (for the loader to map).
+pub fn read_guest_image(fs: &mut dyn FileSystem, path: &[u8]) -> Result<loader::ImageFile, Errno> {
     let abs = syscall::path::walk(fs, b"/", path, true)?;
     let mut obj = fs.open(&abs, OpenFlags::default(), 0)?;
     let st = obj.stat();
@@ -139,9 +139,19 @@ pub fn read_guest_image(
             }
         }
     }
+    let pages = obj.file_pages().filter(|p| p.len() == done as u64);
     obj.close();
     data.truncate(done);
-    Ok((data, loader::FileId { path: abs, dev: st.dev, ino: st.ino }))
+    Ok((data, loader::FileId { path: abs, dev: st.dev, ino: st.ino }, pages))
+}
+
+/// The file pages of the program at `path` whose bytes are `image` (read
+/// from there just before), when the file never changes.
+fn program_pages(fs: &mut dyn FileSystem, path: &[u8], image: &[u8]) -> Option<Arc<FilePages>> {
+    let mut obj = fs.open(path, OpenFlags::default(), 0).ok()?;
+    let pages = obj.file_pages().filter(|p| p.len() == image.len() as u64);
+    obj.close();
+    pages
 }
 
 /// The identity of the program file `exe` for its mappings: its device
@@ -510,9 +520,20 @@ impl Process {
         };
         let fs: &mut dyn FileSystem = kernel.fs.as_mut();
         let id = program_id(fs, exe);
+        let pages = program_pages(fs, &id.path, image);
         let mut read_file = |path: &[u8]| read_guest_image(fs, path).map_err(|e| format!("{e:?}"));
-        let start = loader::load(image, &id, cfg.arch, &mut mem, argv, envp, &aux, &mut read_file)
-            .map_err(load_error)?;
+        let start = loader::load(
+            image,
+            &id,
+            pages.as_ref(),
+            cfg.arch,
+            &mut mem,
+            argv,
+            envp,
+            &aux,
+            &mut read_file,
+        )
+        .map_err(load_error)?;
         kernel.start_task().map_err(SpawnError::Limit)?;
         // The mode the image starts in (mips: its FPU mode).
         let frontend = frontend_for_mode(cfg.arch, start.mode).unwrap_or(frontend);
@@ -597,9 +618,20 @@ impl Process {
         };
         let fs: &mut dyn FileSystem = kernel.fs.as_mut();
         let id = program_id(fs, exe);
+        let pages = program_pages(fs, &id.path, image);
         let mut read_file = |path: &[u8]| read_guest_image(fs, path).map_err(|e| format!("{e:?}"));
-        let start = loader::load(image, &id, self.arch, &mut mem, argv, envp, &aux, &mut read_file)
-            .map_err(load_error)?;
+        let start = loader::load(
+            image,
+            &id,
+            pages.as_ref(),
+            self.arch,
+            &mut mem,
+            argv,
+            envp,
+            &aux,
+            &mut read_file,
+        )
+        .map_err(load_error)?;
         let mut cpu = CpuState::default();
         self.frontend = frontend_for_mode(self.arch, start.mode).unwrap_or(self.frontend);
         self.frontend.init_registers(&mut cpu, start.pc, start.sp, start.toc);

@@ -7,6 +7,13 @@
 //! [`INTERP_BASE_32`]. The caller reads the interpreter's file (from the
 //! guest's file system) through a callback.
 //!
+//! A segment's pages map the file's own pages copy-on-write when the
+//! caller has them (`mem::FilePages`, for a file that never changes) and
+//! the segment's file offset lines up with its address, as Linux maps
+//! them: no copy, and pages the process never touches cost nothing. The
+//! bytes outside the segment's file bytes on its first and last page are
+//! then written zero, so the memory is the same as a copy would give.
+//!
 //! Talks to `mem` (mapping, host writes) and `arch` (which ELF machine,
 //! byte order and word size to expect). Every header field is checked
 //! before use: malformed input is an error, never a panic.
@@ -14,7 +21,9 @@
 use std::sync::Arc;
 
 use crate::arch::Arch;
-use crate::mem::{AddressSpace, Backing, MapError, MemFault, PAGE_MASK, PAGE_SIZE, Perms};
+use crate::mem::{
+    AddressSpace, Backing, FilePages, MapError, MemFault, PAGE_MASK, PAGE_SIZE, Perms,
+};
 
 /// The file an image was read from, for the names of its mappings in
 /// `/proc/<pid>/maps`: its resolved guest path, device and inode.
@@ -372,6 +381,7 @@ pub struct Loaded {
 pub fn map_image(
     img: &ElfImage,
     data: &[u8],
+    pages: Option<&Arc<FilePages>>,
     mem: &mut AddressSpace,
     pie_base: u64,
     file: &FileId,
@@ -426,7 +436,38 @@ pub fn map_image(
             mem.map_fixed(file_end, last - file_end, s.perms)?;
         }
         let bytes = &data[s.offset as usize..(s.offset + s.filesz) as usize];
-        mem.write_debug(start, bytes).map_err(LoadError::Stack)?;
+        let file_offset = (s.offset & PAGE_MASK) + (first - page_start);
+        let aligned = s.offset % PAGE_SIZE == start % PAGE_SIZE;
+        let mapped = s.filesz > 0
+            && file_end > first
+            && aligned
+            && pages.is_some_and(|p| {
+                mem.map_file_pages(first, file_end - first, p, file_offset).is_ok()
+            });
+        if mapped {
+            // The file's pages hold other bytes around the segment's:
+            // zeros there, as a copy into fresh pages leaves. Pages shared
+            // with an earlier segment were not remapped: their part of the
+            // bytes is copied as before.
+            let file_bytes_end = start + s.filesz;
+            let zero = |mem: &mut AddressSpace, from: u64, to: u64| {
+                let zeros = vec![0u8; to.saturating_sub(from) as usize];
+                mem.write_debug(from, &zeros)
+            };
+            zero(mem, first, start.max(first).min(file_end)).map_err(LoadError::Stack)?;
+            zero(mem, file_bytes_end.max(first), file_end).map_err(LoadError::Stack)?;
+            if start < first {
+                let n = (first.min(file_bytes_end) - start) as usize;
+                mem.write_debug(start, &bytes[..n]).map_err(LoadError::Stack)?;
+            }
+            if file_bytes_end > file_end {
+                let from = file_end.max(start);
+                mem.write_debug(from, &bytes[(from - start) as usize..])
+                    .map_err(LoadError::Stack)?;
+            }
+        } else {
+            mem.write_debug(start, bytes).map_err(LoadError::Stack)?;
+        }
         end = end.max(seg_end);
     }
     let phdr = match img.phdr_vaddr {
@@ -486,8 +527,12 @@ pub struct StartInfo {
     pub mode: u32,
 }
 
+/// A file read to load: its bytes, identity and, when it never changes,
+/// its file pages.
+pub type ImageFile = (Vec<u8>, FileId, Option<Arc<FilePages>>);
+
 /// Reads the interpreter's file by guest path.
-pub type ReadFile<'a> = &'a mut dyn FnMut(&[u8]) -> Result<(Vec<u8>, FileId), String>;
+pub type ReadFile<'a> = &'a mut dyn FnMut(&[u8]) -> Result<ImageFile, String>;
 
 /// What the auxiliary vector tells the program about the machine.
 #[derive(Clone, Copy, Debug)]
@@ -510,6 +555,7 @@ pub struct AuxInfo<'a> {
 pub fn load(
     data: &[u8],
     file: &FileId,
+    pages: Option<&Arc<FilePages>>,
     arch: Arch,
     mem: &mut AddressSpace,
     argv: &[Vec<u8>],
@@ -519,7 +565,8 @@ pub fn load(
 ) -> Result<StartInfo, LoadError> {
     let img = parse(data, arch)?;
     let wide = arch.is_64bit();
-    let loaded = map_image(&img, data, mem, if wide { PIE_BASE_64 } else { PIE_BASE_32 }, file)?;
+    let base = if wide { PIE_BASE_64 } else { PIE_BASE_32 };
+    let loaded = map_image(&img, data, pages, mem, base, file)?;
     for page in crate::arch::frontend_for(arch).map_or(&[][..], |f| f.fixed_pages()) {
         mem.map_system_page(page.addr, Perms::RX, page.bytes, page.name)?;
     }
@@ -530,7 +577,7 @@ pub fn load(
     let mut interp_fp_abi = None;
     if let Some(path) = &img.interp {
         let name = String::from_utf8_lossy(path).into_owned();
-        let (idata, ifile) =
+        let (idata, ifile, ipages) =
             read_file(path).map_err(|why| LoadError::Interp { path: name.clone(), why })?;
         let iimg = parse(&idata, arch)
             .map_err(|e| LoadError::Interp { path: name.clone(), why: e.to_string() })?;
@@ -538,7 +585,7 @@ pub fn load(
             return Err(LoadError::Interp { path: name, why: "it has a PT_INTERP itself".into() });
         }
         let ibase = if wide { INTERP_BASE_64 } else { INTERP_BASE_32 };
-        let iloaded = map_image(&iimg, &idata, mem, ibase, &ifile)?;
+        let iloaded = map_image(&iimg, &idata, ipages.as_ref(), mem, ibase, &ifile)?;
         interp_base = iloaded.bias;
         interp_fp_abi = iimg.mips_fp_abi;
         start_at = iloaded.entry;

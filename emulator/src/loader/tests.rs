@@ -56,11 +56,11 @@ fn load_with(
         files
             .iter()
             .find(|(n, _)| *n == p)
-            .map(|(_, d)| (d.clone(), file))
+            .map(|(_, d)| (d.clone(), file, None))
             .ok_or_else(|| "ENOENT".into())
     };
     let exe = FileId { path: b"/bin/prog".to_vec(), dev: 1, ino: 1 };
-    load(elf, &exe, Arch::Riscv64, mem, argv, envp, &aux, &mut read)
+    load(elf, &exe, None, Arch::Riscv64, mem, argv, envp, &aux, &mut read)
 }
 
 fn ld(
@@ -184,6 +184,68 @@ fn loads_exec_and_builds_stack() {
     // bss beyond the file is mapped and zero.
     assert!(mem.is_mapped(0x10000 + 120 + 4 + 0x1000));
     assert!(s.brk >= 0x10000 + 120 + 4 + 0x2000);
+}
+
+/// An ELF64 riscv64 image of three segments over a file of nonzero
+/// bytes: text from offset 0 at 0x10000 (0x1234 bytes); data at 0x11f00
+/// from offset 0x1f00 (0x300 bytes, 0x2000 in memory), on a page the
+/// text's last page shares; and 0x100 bytes at 0x14780 from 0x2780, in
+/// the middle of a page of its own. More file bytes follow them all.
+fn two_segment_elf() -> Vec<u8> {
+    let mut f: Vec<u8> = (0..0x2a00u32).map(|i| (i % 251) as u8 + 1).collect();
+    f[..64].fill(0);
+    f[..4].copy_from_slice(b"\x7fELF");
+    f[4] = 2;
+    f[5] = 1;
+    f[6] = 1;
+    f[16..18].copy_from_slice(&2u16.to_le_bytes());
+    f[18..20].copy_from_slice(&243u16.to_le_bytes());
+    f[24..32].copy_from_slice(&0x10100u64.to_le_bytes());
+    f[32..40].copy_from_slice(&64u64.to_le_bytes());
+    f[52..54].copy_from_slice(&64u16.to_le_bytes());
+    f[54..56].copy_from_slice(&56u16.to_le_bytes());
+    f[56..58].copy_from_slice(&3u16.to_le_bytes());
+    let segs = [
+        (5u32, 0u64, 0x10000u64, 0x1234u64, 0x1234u64),
+        (6, 0x1f00, 0x11f00, 0x300, 0x2000),
+        (4, 0x2780, 0x14780, 0x100, 0x100),
+    ];
+    for (i, (flags, offset, vaddr, filesz, memsz)) in segs.into_iter().enumerate() {
+        let ph = 64 + 56 * i;
+        f[ph..ph + 56].fill(0);
+        f[ph..ph + 4].copy_from_slice(&1u32.to_le_bytes());
+        f[ph + 4..ph + 8].copy_from_slice(&flags.to_le_bytes());
+        f[ph + 8..ph + 16].copy_from_slice(&offset.to_le_bytes());
+        f[ph + 16..ph + 24].copy_from_slice(&vaddr.to_le_bytes());
+        f[ph + 32..ph + 40].copy_from_slice(&filesz.to_le_bytes());
+        f[ph + 40..ph + 48].copy_from_slice(&memsz.to_le_bytes());
+    }
+    f
+}
+
+#[test]
+fn segments_mapped_from_file_pages_read_as_a_copy_does() {
+    let elf = two_segment_elf();
+    let img = parse(&elf, Arch::Riscv64).unwrap();
+    let image = |pages: Option<&Arc<FilePages>>| {
+        let mut mem = space();
+        map_image(&img, &elf, pages, &mut mem, 0, &FileId::default()).unwrap();
+        let mut bytes = vec![0u8; 0x5000];
+        mem.read_debug(0x10000, &mut bytes).unwrap();
+        bytes
+    };
+    let copied = image(None);
+    assert_eq!(copied[0x1f00..0x2200], elf[0x1f00..0x2200]);
+    assert!(copied[0x2200..0x4780].iter().all(|&b| b == 0), "bss and the rest of its page");
+    assert_eq!(copied[0x4780..0x4880], elf[0x2780..0x2880]);
+    assert!(copied[0x4880..].iter().all(|&b| b == 0), "after the last segment");
+    let pages = Arc::new(FilePages::new(&elf).unwrap());
+    assert!(copied == image(Some(&pages)), "the file-mapped image differs from the copy");
+    // The text's first page comes from the pages, not the bytes given.
+    let mut other = elf.clone();
+    other[0x800] ^= 0xff;
+    let marked = image(Some(&Arc::new(FilePages::new(&other).unwrap())));
+    assert_eq!(marked[0x800], other[0x800], "the page is the file's");
 }
 
 #[test]

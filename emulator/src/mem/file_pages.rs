@@ -15,6 +15,9 @@
 //! it) replaces the host pages with anonymous ones, as for any range.
 //! Pages are charged to the guest's budget as the copy was.
 //!
+//! The loader maps the segments of a program and of its ELF interpreter
+//! from the image file's pages the same way.
+//!
 //! `linux::imagefs` makes one per mapped image file and keeps it for the
 //! run; nothing guest-visible depends on whether a mapping used it.
 //!

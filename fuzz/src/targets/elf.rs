@@ -64,11 +64,18 @@ impl Target for Elf {
             random: [7; 16],
             execfn: b"/bin/fuzz",
         };
-        let mut read_file = |_: &[u8]| -> Result<(Vec<u8>, FileId), String> {
-            Ok((data.to_vec(), FileId::default()))
+        // Every other input maps its segments from file pages of its own
+        // bytes, as images from a firmware root filesystem are.
+        let pages = (data.len() % 2 == 1)
+            .then(|| bohr_emu::mem::FilePages::new(data).ok().map(std::sync::Arc::new))
+            .flatten();
+        let mut read_file = |_: &[u8]| -> Result<bohr_emu::loader::ImageFile, String> {
+            Ok((data.to_vec(), FileId::default(), pages.clone()))
         };
         let argv = [b"fuzz".to_vec()];
-        match load(data, &FileId::default(), arch, &mut mem, &argv, &[], &aux, &mut read_file) {
+        let main = pages.as_ref();
+        match load(data, &FileId::default(), main, arch, &mut mem, &argv, &[], &aux, &mut read_file)
+        {
             Ok(start) => {
                 features.push(feature(10, arch as u64));
                 features.push(feature(11, start.toc.is_some() as u64));
