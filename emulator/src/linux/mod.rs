@@ -154,6 +154,26 @@ fn program_pages(fs: &mut dyn FileSystem, path: &[u8], image: &[u8]) -> Option<A
     pages
 }
 
+/// Load program `image` (read from guest path `exe`) and its interpreter
+/// from `fs` into `mem`, for a new process or an `execve`.
+#[allow(clippy::too_many_arguments)]
+fn load_program(
+    fs: &mut dyn FileSystem,
+    image: &[u8],
+    exe: &[u8],
+    arch: Arch,
+    mem: &mut AddressSpace,
+    argv: &[Vec<u8>],
+    envp: &[Vec<u8>],
+    aux: &loader::AuxInfo,
+) -> Result<loader::StartInfo, SpawnError> {
+    let id = program_id(fs, exe);
+    let pages = program_pages(fs, &id.path, image);
+    let mut read_file = |path: &[u8]| read_guest_image(fs, path).map_err(|e| format!("{e:?}"));
+    loader::load(image, &id, pages.as_ref(), arch, mem, argv, envp, aux, &mut read_file)
+        .map_err(load_error)
+}
+
 /// The identity of the program file `exe` for its mappings: its device
 /// and inode when the guest file system has it, else (a host program that
 /// `bohr exec` runs from outside the root) device 0 and the inode number
@@ -519,21 +539,7 @@ impl Process {
             execfn: exe,
         };
         let fs: &mut dyn FileSystem = kernel.fs.as_mut();
-        let id = program_id(fs, exe);
-        let pages = program_pages(fs, &id.path, image);
-        let mut read_file = |path: &[u8]| read_guest_image(fs, path).map_err(|e| format!("{e:?}"));
-        let start = loader::load(
-            image,
-            &id,
-            pages.as_ref(),
-            cfg.arch,
-            &mut mem,
-            argv,
-            envp,
-            &aux,
-            &mut read_file,
-        )
-        .map_err(load_error)?;
+        let start = load_program(fs, image, exe, cfg.arch, &mut mem, argv, envp, &aux)?;
         kernel.start_task().map_err(SpawnError::Limit)?;
         // The mode the image starts in (mips: its FPU mode).
         let frontend = frontend_for_mode(cfg.arch, start.mode).unwrap_or(frontend);
@@ -617,21 +623,7 @@ impl Process {
             execfn: exe,
         };
         let fs: &mut dyn FileSystem = kernel.fs.as_mut();
-        let id = program_id(fs, exe);
-        let pages = program_pages(fs, &id.path, image);
-        let mut read_file = |path: &[u8]| read_guest_image(fs, path).map_err(|e| format!("{e:?}"));
-        let start = loader::load(
-            image,
-            &id,
-            pages.as_ref(),
-            self.arch,
-            &mut mem,
-            argv,
-            envp,
-            &aux,
-            &mut read_file,
-        )
-        .map_err(load_error)?;
+        let start = load_program(fs, image, exe, self.arch, &mut mem, argv, envp, &aux)?;
         let mut cpu = CpuState::default();
         self.frontend = frontend_for_mode(self.arch, start.mode).unwrap_or(self.frontend);
         self.frontend.init_registers(&mut cpu, start.pc, start.sp, start.toc);
