@@ -57,12 +57,12 @@ impl Prepared {
 fn markers(block: &Block) -> Box<[(u64, u32, bool)]> {
     let ops = &block.ops;
     let n = block.num_temps as usize;
+    // A temporary never written or never read has first write >= last
+    // read and so crosses nothing.
     let mut first_write = vec![usize::MAX; n];
     let mut last_read = vec![0usize; n];
-    let mut read = vec![false; n];
     let mut note_read = |t: Temp, at: usize| {
         let t = t.0 as usize;
-        read[t] = true;
         last_read[t] = last_read[t].max(at);
     };
     for (i, op) in ops.iter().enumerate() {
@@ -80,7 +80,7 @@ fn markers(block: &Block) -> Box<[(u64, u32, bool)]> {
     // Markers at indices first_write + 1 ..= last_read are crossed.
     let mut crossing = vec![0i32; ops.len() + 2];
     for t in 0..n {
-        if read[t] && first_write[t] != usize::MAX && first_write[t] < last_read[t] {
+        if first_write[t] < last_read[t] {
             crossing[first_write[t] + 1] += 1;
             crossing[last_read[t] + 1] -= 1;
         }
