@@ -43,15 +43,17 @@ impl Scheduler {
         }
     }
 
-    /// Indices into `pids` (ascending) in the order to offer them the CPU.
+    /// [`Scheduler::order_into`] into a new vector.
+    #[cfg(test)]
     pub fn order(&mut self, pids: &[u32]) -> Vec<usize> {
         let mut order = Vec::new();
         self.order_into(pids, &mut order);
         order
     }
 
-    /// [`Scheduler::order`] into `order` (cleared first), which the caller
-    /// keeps from one decision to the next.
+    /// Indices into `pids` (ascending) in the order to offer them the CPU,
+    /// into `order` (cleared first), which the caller keeps from one
+    /// decision to the next.
     pub fn order_into(&mut self, pids: &[u32], order: &mut Vec<usize>) {
         let after = self.last.unwrap_or(0);
         // Round robin: the pids after the last one, then from the start
