@@ -109,13 +109,15 @@ pub fn resolve_guest_path(fs: &mut dyn FileSystem, path: &[u8]) -> Result<Vec<u8
 
 /// The whole of guest file `path`, symlinks followed.
 pub fn read_guest_file(fs: &mut dyn FileSystem, path: &[u8]) -> Result<Vec<u8>, Errno> {
-    read_guest_image(fs, path).map(|(data, ..)| data)
+    read_guest_image(fs, path).map(|(data, _)| data)
 }
 
 /// [`read_guest_file`], with the file's resolved path, device and inode
-/// (what `/proc/<pid>/maps` shows for its mappings) and, when its bytes
-/// never change, its file pages (for the loader to map).
-pub fn read_guest_image(fs: &mut dyn FileSystem, path: &[u8]) -> Result<loader::ImageFile, Errno> {
+/// (what `/proc/<pid>/maps` shows for its mappings).
+pub fn read_guest_image(
+    fs: &mut dyn FileSystem,
+    path: &[u8],
+) -> Result<(Vec<u8>, loader::FileId), Errno> {
     let abs = syscall::path::walk(fs, b"/", path, true)?;
     let mut obj = fs.open(&abs, OpenFlags::default(), 0)?;
     let st = obj.stat();
@@ -139,14 +141,14 @@ pub fn read_guest_image(fs: &mut dyn FileSystem, path: &[u8]) -> Result<loader::
             }
         }
     }
-    let pages = obj.file_pages().filter(|p| p.len() == done as u64);
     obj.close();
     data.truncate(done);
-    Ok((data, loader::FileId { path: abs, dev: st.dev, ino: st.ino }, pages))
+    Ok((data, loader::FileId { path: abs, dev: st.dev, ino: st.ino }))
 }
 
-/// The file pages of the program at `path` whose bytes are `image` (read
-/// from there just before), when the file never changes.
+/// The file pages of the program or interpreter at `path` whose bytes
+/// are `image` (read from there just before), when the file never
+/// changes: only files the loader maps get them made.
 fn program_pages(fs: &mut dyn FileSystem, path: &[u8], image: &[u8]) -> Option<Arc<FilePages>> {
     let mut obj = fs.open(path, OpenFlags::default(), 0).ok()?;
     let pages = obj.file_pages().filter(|p| p.len() == image.len() as u64);
@@ -169,7 +171,11 @@ fn load_program(
 ) -> Result<loader::StartInfo, SpawnError> {
     let id = program_id(fs, exe);
     let pages = program_pages(fs, &id.path, image);
-    let mut read_file = |path: &[u8]| read_guest_image(fs, path).map_err(|e| format!("{e:?}"));
+    let mut read_file = |path: &[u8]| {
+        let (data, id) = read_guest_image(fs, path).map_err(|e| format!("{e:?}"))?;
+        let pages = program_pages(fs, &id.path, &data);
+        Ok((data, id, pages))
+    };
     loader::load(image, &id, pages.as_ref(), arch, mem, argv, envp, aux, &mut read_file)
         .map_err(load_error)
 }
