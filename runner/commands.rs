@@ -22,6 +22,8 @@ pub struct RunCommand {
     pub selection: Selection,
     /// `None`: one worker per available core.
     pub jobs: Option<usize>,
+    /// `None`: as many as idle cores allow (see `run::Options::lanes`).
+    pub lanes: Option<usize>,
     pub repeat: u32,
     pub seed: Option<u64>,
     pub schedule_seed: Option<u64>,
@@ -128,6 +130,7 @@ pub fn run(cmd: &RunCommand, exec: &dyn Executor) -> i32 {
         cmd.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let opts = run::Options {
         jobs,
+        lanes: cmd.lanes,
         repeat: cmd.repeat.max(1),
         seed: cmd.seed,
         schedule_seed: cmd.schedule_seed,

@@ -76,6 +76,11 @@ pub struct ShArgs {
     /// Print only the script's output, no summary.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Host threads, besides the run's own, that run guest processes'
+    /// code ahead of their turn; results are the same for any value
+    /// [default: 1 on a host with more than one core].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=8))]
+    pub lanes: Option<u32>,
     /// The script file.
     pub script: PathBuf,
 }
@@ -200,7 +205,9 @@ pub fn run(a: &ShArgs) -> Result<i32, ShError> {
         source: std::io::Error::new(std::io::ErrorKind::InvalidData, "the script is not UTF-8"),
     })?;
     let cfg = config(a)?;
-    let outcome = run_script(&cfg, &path, &text, &RunControl::default())?;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let lanes = a.lanes.map_or(usize::from(cores > 1), |l| l as usize);
+    let outcome = run_script(&cfg, &path, &text, &RunControl { lanes, ..Default::default() })?;
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(&outcome.stdout);
     let _ = out.flush();

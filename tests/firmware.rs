@@ -425,9 +425,10 @@ fn firmware_matrix_passes_at_any_jobs() {
     if busybox().is_none() {
         return;
     }
-    let run = |jobs: &str| {
+    let run = |jobs: &str, lanes: &str| {
         let o = Command::new(env!("CARGO_BIN_EXE_bohr"))
-            .args(["run", "matrices/firmware.toml", "--jobs", jobs, "--message-format", "json"])
+            .args(["run", "matrices/firmware.toml", "--jobs", jobs, "--lanes", lanes])
+            .args(["--message-format", "json"])
             .current_dir(guest_cases::repo_root())
             .env("CI", "1")
             .env_remove("INSTA_UPDATE")
@@ -440,10 +441,12 @@ fn firmware_matrix_passes_at_any_jobs() {
             .map(|(id, v)| (id, v["fingerprint"].as_str().unwrap().to_string()))
             .collect::<BTreeMap<_, _>>()
     };
-    let one = run("1");
+    let one = run("1", "0");
     // Every arch under both shells, three write paths, three scripts.
     assert_eq!(one.len(), READY.len() * 2 * 3 * 3);
-    assert_eq!(one, run("2"));
+    assert_eq!(one, run("2", "0"));
+    // Busy processes run ahead on other threads: the same cells.
+    assert_eq!(one, run("1", "2"));
 }
 
 /// A one-entry ustar archive whose entry is named `name`.

@@ -195,10 +195,12 @@ fn signal_probe_matches_qemu() {
 
 /// In matrix cells on every arch: a signal wakes a sleeping process or
 /// thread at once (the cells' expectations), alarm, SIGCHLD and
-/// sigsuspend, with the same fingerprints at `--jobs 1` and `--jobs 2`.
+/// sigsuspend, with the same fingerprints at `--jobs 1` and `--jobs 2`,
+/// with lanes and without.
 #[test]
 fn signal_cells_pass_with_the_same_fingerprints_at_any_jobs() {
-    let one = cells::fingerprints("matrices/signals.toml", "1");
+    let one = cells::fingerprints("matrices/signals.toml", "1", "0");
     assert_eq!(one.len(), SIGNALS_READY.len() * 5, "{one:?}");
-    assert_eq!(one, cells::fingerprints("matrices/signals.toml", "2"));
+    assert_eq!(one, cells::fingerprints("matrices/signals.toml", "2", "0"));
+    assert_eq!(one, cells::fingerprints("matrices/signals.toml", "1", "2"));
 }

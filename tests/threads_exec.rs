@@ -145,10 +145,11 @@ fn a_lock_order_deadlock_names_every_thread() {
 
 /// Threaded cells (every arch, six cases, two of them under chaos
 /// scheduling) pass and give the same fingerprints at `--jobs 1` and
-/// `--jobs 2`.
+/// `--jobs 2`, with lanes and without.
 #[test]
 fn threaded_cells_give_the_same_fingerprints_at_any_jobs() {
-    let one = cells::fingerprints("matrices/threads.toml", "1");
+    let one = cells::fingerprints("matrices/threads.toml", "1", "0");
     assert_eq!(one.len(), ARCHES.len() * (CASES.len() + TIMER_CASES.len()), "{one:?}");
-    assert_eq!(one, cells::fingerprints("matrices/threads.toml", "2"));
+    assert_eq!(one, cells::fingerprints("matrices/threads.toml", "2", "0"));
+    assert_eq!(one, cells::fingerprints("matrices/threads.toml", "1", "2"));
 }

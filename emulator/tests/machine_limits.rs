@@ -48,14 +48,14 @@ fn the_limit_applies_to_all_processes_together() {
 #[test]
 fn cancellation_stops_between_quanta() {
     let cancel = Arc::new(AtomicBool::new(true));
-    let ctl = RunControl { cancel: Some(cancel) };
+    let ctl = RunControl { cancel: Some(cancel), ..Default::default() };
     let o = run_script(&riscv(EngineKind::Interp), "t.sh", "spin", &ctl).unwrap();
     assert!(matches!(o.stopped, Some(Stopped::Cancelled { pid: 2, .. })), "{:?}", o.stopped);
     assert_eq!(o.exit_code, STOPPED_EXIT_CODE);
 
     // From another thread, as the runner's wall-clock timeout does.
     let cancel = Arc::new(AtomicBool::new(false));
-    let ctl = RunControl { cancel: Some(cancel.clone()) };
+    let ctl = RunControl { cancel: Some(cancel.clone()), ..Default::default() };
     let setter = std::thread::spawn(move || {
         std::thread::sleep(std::time::Duration::from_millis(200));
         cancel.store(true, std::sync::atomic::Ordering::Relaxed);

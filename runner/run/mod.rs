@@ -35,6 +35,10 @@ use snapshot::{Store, Verdict};
 pub struct Options {
     /// Worker threads (`--jobs`).
     pub jobs: usize,
+    /// Lanes per running cell (`--lanes`, see `bohr_emu::machine::lanes`);
+    /// `None`: one when the running cells leave a core free for each, else
+    /// none.
+    pub lanes: Option<usize>,
     /// Runs per cell (`--repeat`), at least 1.
     pub repeat: u32,
     /// `--seed`: overrides every cell's base seed.
@@ -65,6 +69,7 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             jobs: 1,
+            lanes: None,
             repeat: 1,
             seed: None,
             schedule_seed: None,
@@ -171,6 +176,8 @@ struct Ctx<'a> {
     memory: u64,
     /// Set once the interruption has been announced.
     announced: AtomicBool,
+    /// Lanes of each cell's machine.
+    lanes: usize,
 }
 
 /// Run `cells` (already selected) and collect their results. Emits
@@ -200,6 +207,7 @@ pub fn run<'m>(
         interrupted: opts.interrupted,
         memory: opts.memory.unwrap_or_else(|| crate::limits::default_memory(opts.jobs)),
         announced: AtomicBool::new(false),
+        lanes: 0,
     };
     let bases: Vec<u64> =
         cells.iter().map(|c| seed::base_seed(c.settings.seed, opts.seed)).collect();
@@ -208,7 +216,9 @@ pub fn run<'m>(
     // Compile threads pay only where cells leave a core idle (see
     // `bohr_emu::engine::set_background_compile`).
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let background = opts.jobs.max(1).min(jobs.len()) < cores;
+    let running = opts.jobs.max(1).min(jobs.len());
+    let background = running < cores;
+    let ctx = Ctx { lanes: opts.lanes.unwrap_or(usize::from(2 * running <= cores)), ..ctx };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.jobs.max(1))
         .thread_name(|i| format!("bohr-cell-{i}"))
@@ -360,7 +370,7 @@ fn attempt(
 ) -> RunRecord {
     let started = Instant::now();
     let cancel = Arc::new(AtomicBool::new(false));
-    let ctl = RunControl { cancel: Some(cancel.clone()) };
+    let ctl = RunControl { cancel: Some(cancel.clone()), lanes: ctx.lanes };
     let (done_tx, done_rx) = mpsc::channel::<()>();
     // A watchdog thread per running cell sets the cancel flag the machine
     // polls between quanta: at the wall timeout, or at an interruption.

@@ -1,6 +1,6 @@
 //! Running a matrix through the `bohr` binary and reading its cells'
 //! fingerprints from the JSON event stream, for the determinism tests
-//! that compare runs at different `--jobs`.
+//! that compare runs at different `--jobs` and `--lanes`.
 //!
 //! Include from an integration test with
 //! `#[path = "common/cells.rs"] mod cells;`.
@@ -9,10 +9,10 @@ use std::collections::BTreeMap;
 use std::process::Command;
 
 /// The fingerprint of every cell of `matrix` (a path from the repository
-/// root) run at `--jobs N`, by cell; the run must pass.
-pub fn fingerprints(matrix: &str, jobs: &str) -> BTreeMap<String, String> {
+/// root) run at `--jobs N --lanes L`, by cell; the run must pass.
+pub fn fingerprints(matrix: &str, jobs: &str, lanes: &str) -> BTreeMap<String, String> {
     let o = Command::new(env!("CARGO_BIN_EXE_bohr"))
-        .args(["run", matrix, "--jobs", jobs, "--message-format", "json"])
+        .args(["run", matrix, "--jobs", jobs, "--lanes", lanes, "--message-format", "json"])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("CI", "1")
         .env_remove("INSTA_UPDATE")

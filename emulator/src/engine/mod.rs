@@ -157,6 +157,40 @@ pub trait Engine {
     fn dump_blocks(&self) -> Vec<crate::ir::Block> {
         Vec::new()
     }
+
+    /// Start the process's next `run`s now, on another host thread, before
+    /// their turn (see `machine::lanes`): from `cpu` on `mem`, up to
+    /// `slices` runs of `fuel` each while each uses its whole fuel. The
+    /// engine keeps `mem` meanwhile, leaving a vacant space in its place,
+    /// and gives it back with the last of those `run`s, which must each
+    /// come with the state the one before ended in and the same fuel.
+    /// False (and nothing done) where the engine cannot: an engine on the
+    /// caller's thread never can.
+    fn start_ahead(
+        &mut self,
+        _cpu: &CpuState,
+        _mem: &mut AddressSpace,
+        _fuel: u64,
+        _slices: u64,
+    ) -> bool {
+        false
+    }
+
+    /// Whether a [`Engine::start_ahead`] could start now: the engine runs
+    /// on another host thread, and that thread runs nothing else ahead.
+    fn can_start_ahead(&self) -> bool {
+        false
+    }
+
+    /// Which host thread runs this engine: 0 for the caller's own, else
+    /// the lane's number.
+    fn lane(&self) -> usize {
+        0
+    }
+
+    /// The process is going away: wait for a run started ahead and put its
+    /// address space back in `mem`, discarding what it ran.
+    fn settle(&mut self, _mem: &mut AddressSpace) {}
 }
 
 /// Which engine runs a process.

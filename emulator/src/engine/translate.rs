@@ -181,7 +181,15 @@ pub fn translate_witnessed(
             // through to it, so the fault is raised with the right pc.
             break;
         }
+        let before_insn = b.checkpoint();
         frontend.lift_insn(cur, &buf[..n], &mut b);
+        if b.reads_clock() && !before_insn.reads_clock() && b.insn_count() > 1 {
+            // A clock read starts its own block, so that a thread running
+            // ahead stops at a block boundary (see `ir::AHEAD`): stopping
+            // there changes no translation.
+            b.rollback(before_insn);
+            break;
+        }
         // Pages are counted in addresses, without the pc's state bits.
         let end = frontend.fetch_addr(b.end_pc());
         if b.is_terminated()

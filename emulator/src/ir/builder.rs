@@ -11,6 +11,14 @@ use super::{BinOp, Block, Counter, Endian, Exit, Label, Op, Slot, Temp, UnOp, Wi
 pub struct BlockBuilder {
     pc: u64,
     ops: Vec<Op>,
+    at: Cursor,
+    /// Guest pc of the instruction being lifted.
+    insn_pc: u64,
+}
+
+/// Where a builder stands, besides its ops: what a [`Checkpoint`] keeps.
+#[derive(Clone, Copy, Debug, Default)]
+struct Cursor {
     next_temp: u32,
     next_label: u32,
     insn_count: u32,
@@ -19,11 +27,28 @@ pub struct BlockBuilder {
     exit: Option<Exit>,
     /// Frontend scratch carried from one instruction to the next.
     note: u64,
+    /// Some instruction of the block reads the virtual clock.
+    reads_clock: bool,
+}
+
+/// Where a [`BlockBuilder`] stood before an instruction, to take that
+/// instruction back out ([`BlockBuilder::rollback`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Checkpoint {
+    ops: usize,
+    at: Cursor,
+}
+
+impl Checkpoint {
+    /// Some instruction before this point reads the virtual clock.
+    pub fn reads_clock(&self) -> bool {
+        self.at.reads_clock
+    }
 }
 
 impl BlockBuilder {
     pub fn new(pc: u64) -> Self {
-        BlockBuilder { pc, end: pc, ..Default::default() }
+        BlockBuilder { pc, at: Cursor { end: pc, ..Default::default() }, ..Default::default() }
     }
 
     /// Guest pc of the first instruction.
@@ -33,34 +58,35 @@ impl BlockBuilder {
 
     /// Guest pc just after the last instruction started so far.
     pub fn end_pc(&self) -> u64 {
-        self.end
+        self.at.end
     }
 
     pub fn insn_count(&self) -> u32 {
-        self.insn_count
+        self.at.insn_count
     }
 
     pub fn is_terminated(&self) -> bool {
-        self.exit.is_some()
+        self.at.exit.is_some()
     }
 
     /// Scratch a frontend carries from one instruction of this block to
     /// the next (mips: the branch whose delay slot follows). Starts at 0;
     /// engines never read it.
     pub fn note(&self) -> u64 {
-        self.note
+        self.at.note
     }
 
     pub fn set_note(&mut self, note: u64) {
-        self.note = note;
+        self.at.note = note;
     }
 
     /// Start a guest instruction at `pc` of `len` bytes.
     pub fn insn(&mut self, pc: u64, len: u8) {
-        debug_assert!(self.exit.is_none(), "instruction after block exit");
+        debug_assert!(self.at.exit.is_none(), "instruction after block exit");
+        self.insn_pc = pc;
         self.ops.push(Op::Insn { pc, len });
-        self.insn_count += 1;
-        self.end = pc + len as u64;
+        self.at.insn_count += 1;
+        self.at.end = pc + len as u64;
     }
 
     /// Set where the next instruction starts, when that differs from the
@@ -68,18 +94,18 @@ impl BlockBuilder {
     /// IT state, see `arch::PC_STATE_SHIFT`); the block's fall-through
     /// exit goes there too.
     pub fn set_next_pc(&mut self, pc: u64) {
-        self.end = pc;
+        self.at.end = pc;
     }
 
     pub fn temp(&mut self) -> Temp {
-        let t = Temp(self.next_temp);
-        self.next_temp += 1;
+        let t = Temp(self.at.next_temp);
+        self.at.next_temp += 1;
         t
     }
 
     pub fn label(&mut self) -> Label {
-        let l = Label(self.next_label);
-        self.next_label += 1;
+        let l = Label(self.at.next_label);
+        self.at.next_label += 1;
         l
     }
 
@@ -166,7 +192,17 @@ impl BlockBuilder {
         self.ops.push(Op::Store { addr, src, width, endian });
     }
 
+    /// Read a counter. Reading the virtual clock first checks [`super::AHEAD`]
+    /// and traps with [`super::TrapKind::ClockWait`] while it is set (the
+    /// translator starts a block at every such instruction, so the trap
+    /// leaves at a block boundary).
     pub fn counter(&mut self, counter: Counter) -> Temp {
+        if counter == Counter::VirtualNs {
+            self.at.reads_clock = true;
+            let ahead = self.get(super::AHEAD);
+            let kind = super::TrapKind::ClockWait;
+            self.exit_if(ahead, Exit::Trap { kind, pc: self.insn_pc });
+        }
         let dst = self.temp();
         self.ops.push(Op::Counter { dst, counter });
         dst
@@ -207,24 +243,40 @@ impl BlockBuilder {
         self.ops.push(Op::ExitIf { cond, exit });
     }
 
+    /// Some instruction lifted so far reads the virtual clock.
+    pub fn reads_clock(&self) -> bool {
+        self.at.reads_clock
+    }
+
+    /// Where the builder stands now (before the next instruction).
+    pub fn checkpoint(&self) -> Checkpoint {
+        Checkpoint { ops: self.ops.len(), at: self.at }
+    }
+
+    /// Take out everything lifted since `cp`.
+    pub fn rollback(&mut self, cp: Checkpoint) {
+        self.ops.truncate(cp.ops);
+        self.at = cp.at;
+    }
+
     /// Terminate the block.
     pub fn exit(&mut self, exit: Exit) {
-        debug_assert!(self.exit.is_none(), "block terminated twice");
-        self.exit = Some(exit);
+        debug_assert!(self.at.exit.is_none(), "block terminated twice");
+        self.at.exit = Some(exit);
     }
 
     /// Finish the block. A block that was not terminated falls through to
     /// the next instruction with `Exit::Jump(end_pc)`.
     pub fn finish(self) -> Block {
-        let exit = self.exit.unwrap_or(Exit::Jump(self.end));
+        let exit = self.at.exit.unwrap_or(Exit::Jump(self.at.end));
         let block = Block {
             pc: self.pc,
             ops: self.ops,
             exit,
-            num_temps: self.next_temp,
-            num_labels: self.next_label,
-            insn_count: self.insn_count,
-            byte_len: (super::pc_address(self.end) - super::pc_address(self.pc)) as u32,
+            num_temps: self.at.next_temp,
+            num_labels: self.at.next_label,
+            insn_count: self.at.insn_count,
+            byte_len: (super::pc_address(self.at.end) - super::pc_address(self.pc)) as u32,
         };
         debug_assert_eq!(validate(&block), Ok(()), "invalid block at {:#x}", block.pc);
         block

@@ -26,7 +26,7 @@ mod display;
 pub mod float;
 pub mod vector;
 
-pub use builder::{BlockBuilder, validate};
+pub use builder::{BlockBuilder, Checkpoint, validate};
 pub use float::{FpFormat, FpInsn, FpOp, FpRules, RoundingMode};
 pub use vector::{VecInsn, VecOp};
 
@@ -43,6 +43,13 @@ pub const fn pc_address(pc: u64) -> u64 {
 /// A guest state slot: an index into `CpuState::regs`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Slot(pub u16);
+
+/// The last slot, which no arch's registers use: nonzero while a thread's
+/// compute runs ahead of its turn (see `machine::lanes`). The machine clock
+/// at such a time is not known yet, so an instruction that reads it traps
+/// with [`TrapKind::ClockWait`] instead, before it retires.
+/// (The last of `cpu::NUM_SLOTS`, 128; a test keeps the two in step.)
+pub const AHEAD: Slot = Slot(127);
 
 /// A 64-bit temporary, local to one block.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -173,6 +180,10 @@ pub enum TrapKind {
     FpException,
     /// Instruction fetch from an address that is not executable.
     FetchFault { addr: u64 },
+    /// An instruction that reads the virtual clock, reached while the
+    /// [`AHEAD`] slot is set: not a guest trap; the machine runs it again
+    /// once the clock is known.
+    ClockWait,
 }
 
 /// Trap kinds as guest signals, shared by kernels and reports.
@@ -182,6 +193,8 @@ pub fn trap_signal(kind: TrapKind) -> u32 {
         TrapKind::Breakpoint | TrapKind::TrapInstruction => 5, // SIGTRAP
         TrapKind::ArithmeticTrap | TrapKind::FpException => 8, // SIGFPE
         TrapKind::FetchFault { .. } => 11,        // SIGSEGV
+        // Never the guest's: only a thread running ahead meets it.
+        TrapKind::ClockWait => 5, // SIGTRAP
     }
 }
 
@@ -466,6 +479,11 @@ pub fn eval_un(op: UnOp, a: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_ahead_slot_is_the_last_one() {
+        assert_eq!(AHEAD.0 as usize, crate::cpu::NUM_SLOTS - 1);
+    }
 
     #[test]
     fn division_is_total() {

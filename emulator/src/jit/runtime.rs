@@ -355,6 +355,7 @@ pub fn encode_trap(kind: TrapKind) -> (u64, u64) {
         TrapKind::ArithmeticTrap => (3, 0),
         TrapKind::FpException => (4, 0),
         TrapKind::FetchFault { addr } => (5, addr),
+        TrapKind::ClockWait => (6, 0),
     }
 }
 
@@ -367,6 +368,7 @@ pub fn decode_trap(kind: u64, payload: u64) -> TrapKind {
         3 => TrapKind::ArithmeticTrap,
         4 => TrapKind::FpException,
         5 => TrapKind::FetchFault { addr: payload },
+        6 => TrapKind::ClockWait,
         other => unreachable!("compiled code stored unknown trap kind {other}"),
     }
 }
@@ -386,6 +388,7 @@ mod trap_tests {
             TrapKind::FpException,
             TrapKind::FetchFault { addr: u64::MAX },
             TrapKind::FetchFault { addr: 0x1000 },
+            TrapKind::ClockWait,
         ];
         for k in kinds {
             let (kind, payload) = encode_trap(k);

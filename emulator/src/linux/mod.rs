@@ -393,9 +393,10 @@ impl SplitMix64 {
     }
 }
 
-/// Builds the engine of each new process image. The kernel never picks an
-/// engine itself: the machine and `bohr exec` hand it one of these.
-pub type EngineFactory = std::rc::Rc<dyn Fn(&'static dyn Frontend) -> Box<dyn Engine>>;
+/// Builds the engine of each new process image, given its frontend and
+/// pid. The kernel never picks an engine itself: the machine and `bohr
+/// exec` hand it one of these.
+pub type EngineFactory = std::rc::Rc<dyn Fn(&'static dyn Frontend, u32) -> Box<dyn Engine>>;
 
 /// Options for creating a process.
 #[derive(Clone)]
@@ -511,6 +512,14 @@ pub struct Process {
     pub futex_woken: std::collections::BTreeSet<u32>,
     /// POSIX timers (`timer_create`), by id.
     pub timers: Vec<timer::PosixTimer>,
+    /// Signals other processes sent while this one was between slices in
+    /// its own code, by target thread (`None`: the group), in order: they
+    /// are sent after the first engine run of its next slice (see
+    /// [`signal::route`]).
+    pub deferred_signals: Vec<(Option<u32>, signal::SigInfo)>,
+    /// Slices in a row that were one engine run of their whole fuel (see
+    /// [`signal::DEFER_SLICES`]).
+    pub compute_streak: u64,
 }
 
 impl Process {
@@ -551,7 +560,7 @@ impl Process {
         let frontend = frontend_for_mode(cfg.arch, start.mode).unwrap_or(frontend);
         let mut cpu = CpuState::default();
         frontend.init_registers(&mut cpu, start.pc, start.sp, start.toc);
-        let engine = (cfg.engine)(frontend);
+        let engine = (cfg.engine)(frontend, pid);
         let name =
             argv.first().map(|a| String::from_utf8_lossy(a).into_owned()).unwrap_or_default();
         let mut cmdline = Vec::new();
@@ -600,6 +609,8 @@ impl Process {
             futex_queue: Vec::new(),
             futex_woken: std::collections::BTreeSet::new(),
             timers: Vec::new(),
+            deferred_signals: Vec::new(),
+            compute_streak: 0,
         })
     }
 
@@ -636,7 +647,7 @@ impl Process {
         // Time goes on across an exec.
         cpu.icount = self.cpu.icount;
         cpu.vclock_bias = self.cpu.vclock_bias;
-        let mut engine = (self.engine_factory)(self.frontend);
+        let mut engine = (self.engine_factory)(self.frontend, self.pid);
         if let Some(h) = &kernel.plugins {
             engine.set_plugins(h.clone());
         }
@@ -682,7 +693,16 @@ impl Process {
 
     /// Run for at most `fuel` guest instructions.
     pub fn run(&mut self, kernel: &mut Kernel, fuel: u64) -> RunState {
-        let state = self.run_slice(kernel, fuel);
+        let (state, first_run) = self.run_slice(kernel, fuel);
+        if first_run.is_none() {
+            // A slice that ended before any engine run (a signal that
+            // stops or ends the process) sends what `route` held back.
+            self.compute_streak = 0;
+            self.accept_deferred_signals(kernel);
+        }
+        if self.exit.is_some() {
+            self.deferred_signals.clear();
+        }
         self.publish_maps(kernel);
         state
     }
@@ -693,6 +713,12 @@ impl Process {
     pub fn publish_maps(&self, kernel: &mut Kernel) {
         if self.exit.is_some() {
             kernel.proc_maps.remove(&self.pid);
+            return;
+        }
+        if self.mem.is_vacant() {
+            // The address space is running ahead on another host thread
+            // (`machine::lanes`); only a system call changes its mappings,
+            // and none has run since the last copy.
             return;
         }
         let generation = self.mem.generation();
@@ -707,7 +733,22 @@ impl Process {
         kernel.proc_maps.insert(self.pid, maps);
     }
 
-    fn run_slice(&mut self, kernel: &mut Kernel, fuel: u64) -> RunState {
+    /// One slice: its run state, and how the slice's first engine run
+    /// stopped (`None` when there was none).
+    fn run_slice(&mut self, kernel: &mut Kernel, fuel: u64) -> (RunState, Option<StopReason>) {
+        let mut first_run = None;
+        let pure_start = !self.pending_syscall;
+        let state = self.run_slice_inner(kernel, fuel, pure_start, &mut first_run);
+        (state, first_run)
+    }
+
+    fn run_slice_inner(
+        &mut self,
+        kernel: &mut Kernel,
+        fuel: u64,
+        pure_start: bool,
+        first_run: &mut Option<StopReason>,
+    ) -> RunState {
         if let Some(s) = self.exit {
             return RunState::Exited(s);
         }
@@ -746,6 +787,15 @@ impl Process {
             }
             let budget = self.fuel_until_alarm(fuel - used);
             let stop = self.engine.run(&mut self.cpu, &mut self.mem, budget);
+            if first_run.is_none() {
+                *first_run = Some(stop);
+                let whole = pure_start
+                    && stop == StopReason::FuelExhausted
+                    && self.cpu.icount - start >= fuel;
+                self.after_first_run(kernel, whole);
+            } else {
+                self.accept_deferred_signals(kernel);
+            }
             self.log_invalidations(kernel);
             match stop {
                 StopReason::FuelExhausted => {

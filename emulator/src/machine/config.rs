@@ -143,6 +143,10 @@ pub struct RunControl {
     /// Set by the runner (for example on a wall-clock timeout); the machine
     /// checks it between quanta and stops with [`Stopped::Cancelled`].
     pub cancel: Option<Arc<AtomicBool>>,
+    /// Host threads besides the run's own that run processes' compute ahead
+    /// of their turn (see `machine::lanes`); 0 runs everything on the
+    /// run's thread. Results are the same for every value.
+    pub lanes: usize,
 }
 
 /// Why a run stopped before the script finished.
@@ -203,6 +207,9 @@ pub struct MachineStats {
     /// Hash of the schedule: which process ran how many instructions, in
     /// order. Equal runs have equal schedules; chaos seeds change it.
     pub schedule_hash: u64,
+    /// Slices whose engine runs started ahead of their turn on a lane (see
+    /// `lanes`): depends on the lanes, so never part of the fingerprint.
+    pub slices_ahead: u64,
 }
 
 /// The result of running a script on a machine.

@@ -17,6 +17,7 @@
 //! read `/dev/null` unless redirected.
 
 mod config;
+pub mod lanes;
 pub mod mtd;
 pub mod programs;
 pub mod sched;
@@ -44,7 +45,7 @@ pub fn engine_factory(
     max_block_insns: u32,
     jit_threshold: u32,
 ) -> crate::linux::EngineFactory {
-    std::rc::Rc::new(move |frontend| {
+    std::rc::Rc::new(move |frontend, _pid| {
         crate::engine_for(kind, frontend, max_block_insns, jit_threshold)
     })
 }
@@ -182,7 +183,7 @@ pub fn run_script_instrumented(
     kernel.shared_clock = true;
     kernel.plugins = plugins.clone();
     let mut world =
-        World::new(cfg, kernel, vfs, stdout.clone(), stderr.clone(), ctl.cancel.clone());
+        World::new(cfg, kernel, vfs, stdout.clone(), stderr.clone(), ctl.cancel.clone(), ctl.lanes);
 
     let ending = Shell::new(&mut world, &cfg.env).run(&ast);
     if let Some(e) = world.kernel.host_error.take() {
@@ -242,6 +243,7 @@ pub fn run_script_instrumented(
         wall_ms: started.elapsed().as_millis() as u64,
         context_switches: world.switches(),
         schedule_hash: world.schedule_hash(),
+        slices_ahead: world.slices_ahead(),
     };
     Ok(Outcome {
         exit_code,

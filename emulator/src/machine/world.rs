@@ -22,6 +22,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use super::lanes::{LaneSpec, Lanes};
 use super::sched::Scheduler;
 use super::vfs::{CaptureRef, Vfs};
 use super::{Fnv64, MachineConfig, ProcessStats, Stopped};
@@ -60,6 +61,11 @@ pub struct World {
     ents: Vec<(u32, usize)>,
     tids: Vec<u32>,
     order: Vec<usize>,
+    /// Processes may run ahead on lanes (see `lanes`).
+    ahead: bool,
+    /// The scheduler's quantum: every slice's fuel without chaos.
+    quantum: u64,
+    slices_ahead: u64,
 }
 
 impl World {
@@ -70,20 +76,43 @@ impl World {
         stdout: CaptureRef,
         stderr: CaptureRef,
         cancel: Option<Arc<AtomicBool>>,
+        lanes: usize,
     ) -> World {
+        // Lanes need a fuel known before a slice's turn (no chaos) and
+        // engines without plugins (whose hosts live on this thread).
+        let lanes = (lanes > 0 && !cfg.chaos && kernel.plugins.is_none())
+            .then(|| {
+                let spec = LaneSpec {
+                    kind: cfg.engine,
+                    max_block_insns: cfg.max_block_insns.max(1),
+                    jit_threshold: cfg.jit_threshold,
+                    sharing: crate::engine::sharing(),
+                    background_compile: crate::engine::background_compile(),
+                };
+                // Without threads the run goes on alone, only slower.
+                Lanes::start(spec, lanes).ok()
+            })
+            .flatten();
+        let engine = match &lanes {
+            Some(l) => {
+                let l = l.clone();
+                let factory: crate::linux::EngineFactory =
+                    Rc::new(move |frontend, pid| l.engine_for(frontend, pid));
+                factory
+            }
+            None => {
+                super::engine_factory(cfg.engine, cfg.max_block_insns.max(1), cfg.jit_threshold)
+            }
+        };
         World {
             kernel,
             vfs,
             stdout,
             stderr,
-            pcfg: ProcessConfig {
-                arch: cfg.arch,
-                engine: super::engine_factory(
-                    cfg.engine,
-                    cfg.max_block_insns.max(1),
-                    cfg.jit_threshold,
-                ),
-            },
+            pcfg: ProcessConfig { arch: cfg.arch, engine },
+            ahead: lanes.is_some(),
+            quantum: cfg.quantum.max(1),
+            slices_ahead: 0,
             max_insns: cfg.max_insns,
             cancel,
             live: Vec::new(),
@@ -150,6 +179,11 @@ impl World {
 
     pub fn switches(&self) -> u64 {
         self.sched.switches()
+    }
+
+    /// Slices started ahead of their turn (see `lanes`).
+    pub fn slices_ahead(&self) -> u64 {
+        self.slices_ahead
     }
 
     /// Per-process statistics (running ones included, with status `None`)
@@ -226,6 +260,9 @@ impl World {
                     continue;
                 }
                 let fuel = self.sched.slice().min(self.max_insns.saturating_sub(self.insns));
+                if self.ahead {
+                    self.start_ahead(idx);
+                }
                 let io_before = self.kernel.io_progress;
                 let p = &mut self.live[idx];
                 p.cpu.vclock_bias = clock.wrapping_sub(p.cpu.icount);
@@ -269,6 +306,31 @@ impl World {
             }
         }
         Ok(())
+    }
+
+    /// Start the next slice of other processes on their lanes while the
+    /// process at `running` takes its slice here (see `lanes`): those on a
+    /// lane that is free and not `running`'s, whose next slice may run
+    /// ahead, in round-robin order after `running`.
+    fn start_ahead(&mut self, running: usize) {
+        // Every slice until the last of theirs must run its whole quantum,
+        // as theirs do: far enough from the instruction limit that, with
+        // that many slices for every thread and for many new ones, the
+        // limit cannot cut one.
+        let threads = self.ents.len() as u64;
+        let room = self.max_insns.saturating_sub(self.insns);
+        if room / self.quantum < (threads + 256) * crate::linux::signal::DEFER_SLICES {
+            return;
+        }
+        let lane = self.live[running].engine.lane();
+        let n = self.live.len();
+        for step in 1..n {
+            let p = &mut self.live[(running + step) % n];
+            let l = p.engine.lane();
+            if l != 0 && l != lane && p.engine.can_start_ahead() && p.can_run_ahead() {
+                self.slices_ahead += p.start_ahead(self.quantum);
+            }
+        }
     }
 
     fn limit_reached(&mut self, pid: u32, pc: u64) -> Stopped {

@@ -312,6 +312,26 @@ impl AddressSpace {
         })
     }
 
+    /// An address space with no addresses at all, holding a process's place
+    /// while its real one is away (see `machine::lanes`): every access
+    /// faults, and it reserves only a few host pages.
+    pub fn vacant(&self) -> Result<Self, ReserveError> {
+        Ok(AddressSpace {
+            tlb: Tlb::new_boxed(),
+            pages: PageTable::default(),
+            ram: GuestRam::vacant()?,
+            layout: self.layout,
+            brk_start: 0,
+            brk: 0,
+            code_writes: Vec::new(),
+            invalidations: Vec::new(),
+            max_pages: 0,
+            budget: None,
+            generation: 0,
+            fetch_page: std::cell::Cell::new((u64::MAX, u64::MAX)),
+        })
+    }
+
     /// Charge this space's committed pages, now and from now on, to
     /// `budget`. Fails with [`MapError::NoMemory`] (and changes nothing)
     /// when the pages already committed do not fit.
@@ -524,6 +544,12 @@ impl AddressSpace {
         }
         self.pages.set_file(first, end, file);
         true
+    }
+
+    /// Whether any range maps a shared object (`MAP_SHARED`): memory other
+    /// processes may write.
+    pub fn has_shared_ranges(&self) -> bool {
+        self.pages.ranges().any(|(_, r)| r.shared.is_some())
     }
 
     /// The shared object the page at `addr` maps, if any, as if its range
@@ -889,6 +915,17 @@ impl AddressSpace {
     /// `(page, blocks)` invalidations since the last call, in order.
     pub fn take_invalidations(&mut self) -> Vec<(u64, u64)> {
         std::mem::take(&mut self.invalidations)
+    }
+
+    /// Queue invalidations [`AddressSpace::take_invalidations`] took from
+    /// another space (a run on another host thread, see `machine::lanes`).
+    pub fn restore_invalidations(&mut self, mut invalidations: Vec<(u64, u64)>) {
+        self.invalidations.append(&mut invalidations);
+    }
+
+    /// Whether this is a stand-in from [`AddressSpace::vacant`].
+    pub fn is_vacant(&self) -> bool {
+        self.ram.span() == 0
     }
 
     // ----- page access helpers ---------------------------------------------

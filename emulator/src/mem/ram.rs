@@ -126,6 +126,24 @@ impl GuestRam {
         Ok(GuestRam { base, span })
     }
 
+    /// A reservation of no guest addresses (only its guards), wherever the
+    /// kernel puts it: never at the low base a real address space wants.
+    pub fn vacant() -> Result<GuestRam, ReserveError> {
+        let len = 2 * GUARD;
+        // SAFETY: a fresh anonymous mapping at an address of the kernel's
+        // choosing touches no existing memory.
+        let raw = unsafe {
+            libc::mmap(std::ptr::null_mut(), len as usize, libc::PROT_NONE, MAP_FLAGS, -1, 0)
+        };
+        if raw == libc::MAP_FAILED {
+            return Err(ReserveError { bytes: len, errno: errno() });
+        }
+        // SAFETY: the front guard lies inside the reservation.
+        let base = unsafe { raw.cast::<u8>().add(GUARD as usize) };
+        let base = NonNull::new(base).ok_or(ReserveError { bytes: len, errno: libc::ENOMEM })?;
+        Ok(GuestRam { base, span: 0 })
+    }
+
     /// Host address of guest address 0.
     pub fn base(&self) -> u64 {
         self.base.as_ptr() as u64

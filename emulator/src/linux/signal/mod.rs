@@ -288,10 +288,24 @@ pub fn child_stop_info(arch: crate::arch::Arch, pid: u32, stop: Option<u32>) -> 
     SigInfo { signo: n.sigchld, code, pid, status: Some(st), ..Default::default() }
 }
 
+/// How many slices of its own code in a row a process may run with signals
+/// from other processes held back (see [`route`]): the longest chain of
+/// slices that may run ahead of their turn (`machine::lanes`).
+pub const DEFER_SLICES: u64 = 8;
+
 /// Hand the kernel's outgoing signals to their target processes (those
 /// not among `procs` have exited: the signal is dropped, as Linux drops a
 /// signal to a process that is gone). A process-directed signal names
 /// its group by pid; a thread-directed one names its thread by tid.
+///
+/// A process between slices in its own code ([`Process::in_compute`])
+/// gets them later, as if they had come while it ran: after the first
+/// engine run of a later slice that did not use its whole fuel (a system
+/// call, a fault), or that ends a run of [`DEFER_SLICES`] slices in a row
+/// that did ([`Process::after_first_run`]). Nothing another process does
+/// can then change those runs, which is what lets them run ahead of their
+/// turn on another host thread (`machine::lanes`); the rule holds with
+/// lanes or without, so results never depend on them.
 pub fn route<'a>(kernel: &mut Kernel, procs: impl IntoIterator<Item = &'a mut Process>) {
     if !kernel.has_outgoing_signals() {
         return;
@@ -302,14 +316,23 @@ pub fn route<'a>(kernel: &mut Kernel, procs: impl IntoIterator<Item = &'a mut Pr
         if p.exit.is_some() {
             continue;
         }
+        let defer = p.in_compute();
         for (target, info) in &out {
             if *target == p.pid && !p.parent_declines(info) {
-                p.send_process(*info);
+                if defer {
+                    p.deferred_signals.push((None, *info));
+                } else {
+                    p.send_process(*info);
+                }
             }
         }
         for (tid, info) in &to_threads {
             if p.thread_ids().contains(tid) {
-                p.send_thread(*tid, *info);
+                if defer {
+                    p.deferred_signals.push((Some(*tid), *info));
+                } else {
+                    p.send_thread(*tid, *info);
+                }
             }
         }
         // A SIGCONT shows at once in the parent's `wait4`.
@@ -651,6 +674,71 @@ impl Process {
         }
     }
 
+    /// Between slices in the middle of its own code: a single thread, not
+    /// in a system call, stopped, asleep or exited. Its next slice begins
+    /// with an engine run (see [`route`]).
+    pub fn in_compute(&self) -> bool {
+        self.threads.is_empty()
+            && self.exit.is_none()
+            && !self.pending_syscall
+            && self.signals.stopped.is_none()
+            && self.sleep_until.is_none()
+            && self.futex_wait.is_none()
+    }
+
+    /// After a slice's first engine run, `whole` when the slice began in
+    /// the process's own code and the run used all its fuel: count such
+    /// slices in a row, and send the signals [`route`] held back when the
+    /// count reaches a multiple of [`DEFER_SLICES`] or the run was not one
+    /// of them.
+    pub(crate) fn after_first_run(&mut self, kernel: &mut Kernel, whole: bool) {
+        self.compute_streak = if whole { self.compute_streak + 1 } else { 0 };
+        if self.compute_streak.is_multiple_of(DEFER_SLICES) {
+            self.accept_deferred_signals(kernel);
+        }
+    }
+
+    /// Send the signals [`route`] held back (see there).
+    pub(crate) fn accept_deferred_signals(&mut self, kernel: &mut Kernel) {
+        if self.deferred_signals.is_empty() {
+            return;
+        }
+        for (tid, info) in std::mem::take(&mut self.deferred_signals) {
+            match tid {
+                None => self.send_process(info),
+                Some(tid) => {
+                    self.send_thread(tid, info);
+                }
+            }
+        }
+        self.report_continue(kernel);
+    }
+
+    /// Whether this process's next slice may run ahead of its turn (see
+    /// `machine::lanes`): it is in its own code ([`Process::in_compute`]),
+    /// takes no signal and has no timer at its start, so that slice begins
+    /// with an engine run of the slice's whole fuel, and no other process
+    /// shares its memory (`MAP_SHARED`).
+    pub fn can_run_ahead(&self) -> bool {
+        self.in_compute()
+            && !self.signals.has_deliverable()
+            && !self.signals.continued
+            && self.signals.alarm_at.is_none()
+            && self.timers.is_empty()
+            && self.timeout_at.is_none()
+            && !self.yield_now
+            && !self.mem.has_shared_ranges()
+    }
+
+    /// Start the next slices' engine runs, of `fuel` each, ahead (see
+    /// `machine::lanes`): as many as may run before signals held back
+    /// would be sent ([`DEFER_SLICES`]). How many it started (at most):
+    /// 0 when the engine cannot.
+    pub fn start_ahead(&mut self, fuel: u64) -> u64 {
+        let slices = DEFER_SLICES - self.compute_streak % DEFER_SLICES;
+        if self.engine.start_ahead(&self.cpu, &mut self.mem, fuel, slices) { slices } else { 0 }
+    }
+
     /// Is a signal pending that would be delivered now?
     pub fn signal_deliverable(&mut self) -> bool {
         self.check_alarm();
@@ -962,7 +1050,7 @@ impl Process {
         let (signo, code, addr) = match kind {
             TrapKind::IllegalInstruction { .. } => (4, abi.illegal_code, Some(pc)),
             TrapKind::Breakpoint => trap(abi.breakpoint),
-            TrapKind::TrapInstruction => trap(abi.trap_insn),
+            TrapKind::TrapInstruction | TrapKind::ClockWait => trap(abi.trap_insn),
             TrapKind::ArithmeticTrap => (8, code::FPE_INTDIV, Some(pc)),
             TrapKind::FpException => {
                 let c = match abi.frame {

@@ -249,7 +249,7 @@ mod tests {
         for arch in crate::arch::supported_arches() {
             let frontend = crate::arch::frontend_for(arch).expect("a supported arch");
             let image = std::fs::read(bins.join(arch.name()).join("false")).expect("guest/bin");
-            let engine: crate::linux::EngineFactory = std::rc::Rc::new(|f| {
+            let engine: crate::linux::EngineFactory = std::rc::Rc::new(|f, _| {
                 crate::engine_for(crate::engine::EngineKind::Interp, f, 64, 0)
             });
             let cfg = ProcessConfig { arch, engine };

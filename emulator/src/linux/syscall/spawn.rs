@@ -151,7 +151,7 @@ fn do_clone(
     if flags & CLONE_SETTLS != 0 {
         c.p.frontend.set_thread_pointer(&mut cpu, tls);
     }
-    let engine = (c.p.engine_factory)(c.p.frontend);
+    let engine = (c.p.engine_factory)(c.p.frontend, pid);
     let mut child = Process {
         pid,
         arch: c.p.arch,
@@ -190,6 +190,8 @@ fn do_clone(
         futex_queue: Vec::new(),
         futex_woken: std::collections::BTreeSet::new(),
         timers: Vec::new(),
+        deferred_signals: Vec::new(),
+        compute_streak: 0,
     };
     // The portal mapping, if any, was copied with the memory.
     child.portal_len = c.p.portal_len;

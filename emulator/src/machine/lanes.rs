@@ -1,0 +1,530 @@
+//! Lanes: host threads that run the engines of some of a world's
+//! processes, so that one process's compute runs while the world runs
+//! another's time slice ("running ahead"). Guest time still passes only in
+//! the world's loop (`world`), one slice after another in the scheduler's
+//! order; what a lane adds is that the first engine run of a process's
+//! next slice may already be done when its turn comes.
+//!
+//! Why the result is exactly the one-thread result:
+//! - A process runs ahead only when its next slice must begin with a plain
+//!   engine run of a full quantum: a single thread, in no system call, not
+//!   stopped or asleep, no signal it would take now, no timer, and far from
+//!   the world's instruction limit (`Process::can_run_ahead`).
+//! - An engine run reads and writes only the thread's registers and its
+//!   own address space, and a process with a `MAP_SHARED` range never runs
+//!   ahead. No other process can change either before its turn: other
+//!   processes reach it only through signals, and a signal sent to a
+//!   process between slices waits until its next slice's first engine run
+//!   is over, with or without lanes (`signal::route`).
+//! - The one input the world sets only at the slice's start is the virtual
+//!   clock. An instruction that reads it traps while the thread runs ahead
+//!   (`ir::AHEAD`) at the start of its own block, and the rest of the run
+//!   happens at its turn, with the clock known.
+//! - At its turn, the run's start state and fuel are compared with what
+//!   the ahead run started from; they cannot differ, and a difference is a
+//!   bug that stops the run loudly rather than a wrong result.
+//!
+//! The engine of a lane's process lives on that lane (created, run and
+//! dropped there, so the thread's shared translation caches are only ever
+//! touched by their own thread). The process keeps a [`LaneEngine`] that
+//! forwards every call; its address space moves to the lane for each run
+//! (a vacant one holds its place) and back. Lane 0 is the world's own
+//! thread, which runs its processes' engines directly.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crate::arch::Frontend;
+use crate::cpu::CpuState;
+use crate::engine::{Engine, EngineKind, EngineStats, StopReason};
+use crate::ir::{AHEAD, Block, TrapKind};
+use crate::mem::AddressSpace;
+
+/// How a lane builds its engines, and the engine switches of the thread
+/// that made the lanes (each thread has its own, see `engine::set_sharing`).
+#[derive(Clone, Copy, Debug)]
+pub struct LaneSpec {
+    pub kind: EngineKind,
+    pub max_block_insns: u32,
+    pub jit_threshold: u32,
+    pub sharing: bool,
+    pub background_compile: bool,
+}
+
+/// One engine run: the thread's registers and address space travel to the
+/// lane and back.
+struct Work {
+    cpu: CpuState,
+    mem: AddressSpace,
+    fuel: u64,
+    stop: StopReason,
+}
+
+/// One slice's engine run of a chain run ahead. The address space comes
+/// back with the chain's last part.
+struct Part {
+    cpu: CpuState,
+    stop: StopReason,
+    mem: Option<AddressSpace>,
+    /// What the run invalidated, taken out of the address space (which
+    /// stays on the lane) for the world to log in its turn.
+    invalidations: Vec<(u64, u64)>,
+    /// The engine's statistics before the run.
+    before: EngineStats,
+}
+
+enum Request {
+    Create(u32, &'static dyn Frontend),
+    Run(u32, Box<Work>),
+    /// Run a chain of slices ahead (see [`Running`]).
+    Ahead(Box<Running>),
+    Flush(u32),
+    SetFrontend(u32, &'static dyn Frontend),
+    Stats(u32),
+    Dump(u32),
+    Drop(u32),
+}
+
+enum Reply {
+    Ran(Box<Work>),
+    Ahead(u32, Box<Part>),
+    Stats(EngineStats),
+    Blocks(Vec<Block>),
+}
+
+/// How long a waiting side polls before it sleeps: a time slice takes
+/// microseconds, and waking a sleeping thread costs far more than that.
+const SPIN: Duration = Duration::from_millis(5);
+
+/// Receive, polling for a while first.
+fn recv_spinning<T>(rx: &Receiver<T>) -> Option<T> {
+    let start = Instant::now();
+    loop {
+        match rx.try_recv() {
+            Ok(v) => return Some(v),
+            Err(TryRecvError::Disconnected) => return None,
+            Err(TryRecvError::Empty) if start.elapsed() < SPIN => std::hint::spin_loop(),
+            Err(TryRecvError::Empty) => return rx.recv().ok(),
+        }
+    }
+}
+
+/// A chain running ahead on its lane: slices of `fuel` one after another,
+/// while each uses its whole fuel, `slices_left` more at most.
+struct Running {
+    id: u32,
+    cpu: CpuState,
+    mem: AddressSpace,
+    fuel: u64,
+    slices_left: u64,
+}
+
+fn lane_main(spec: LaneSpec, rx: Receiver<Request>, tx: Sender<Reply>) {
+    crate::engine::set_sharing(spec.sharing);
+    crate::engine::set_background_compile(spec.background_compile);
+    let mut engines: Vec<Option<Box<dyn Engine>>> = Vec::new();
+    let mut running: Option<Box<Running>> = None;
+    loop {
+        // Requests go first: a run the world waits for must not wait
+        // behind a chain, which goes on between them.
+        let req = match &running {
+            Some(_) => match rx.try_recv() {
+                Ok(r) => Some(r),
+                Err(TryRecvError::Empty) => None,
+                Err(TryRecvError::Disconnected) => return,
+            },
+            None => match recv_spinning(&rx) {
+                Some(r) => Some(r),
+                None => return,
+            },
+        };
+        let Some(req) = req else {
+            let Some(mut r) = running.take() else { continue };
+            let e = engine(&mut engines, r.id);
+            let before = e.stats();
+            let stop = e.run(&mut r.cpu, &mut r.mem, r.fuel);
+            let invalidations = r.mem.take_invalidations();
+            r.slices_left -= 1;
+            let cpu = r.cpu.clone();
+            let last = stop != StopReason::FuelExhausted || r.slices_left == 0;
+            let (mem, id) = (None, r.id);
+            let mut part = Part { cpu, stop, mem, invalidations, before };
+            if last {
+                part.mem = Some(r.mem);
+            } else {
+                running = Some(r);
+            }
+            if tx.send(Reply::Ahead(id, Box::new(part))).is_err() {
+                return;
+            }
+            continue;
+        };
+        let reply = match req {
+            Request::Create(id, frontend) => {
+                let e = crate::engine_for(
+                    spec.kind,
+                    frontend,
+                    spec.max_block_insns,
+                    spec.jit_threshold,
+                );
+                let id = id as usize;
+                if engines.len() <= id {
+                    engines.resize_with(id + 1, || None);
+                }
+                engines[id] = Some(e);
+                None
+            }
+            Request::Drop(id) => {
+                engines[id as usize] = None;
+                None
+            }
+            Request::Run(id, mut w) => {
+                let e = engine(&mut engines, id);
+                w.stop = e.run(&mut w.cpu, &mut w.mem, w.fuel);
+                Some(Reply::Ran(w))
+            }
+            Request::Ahead(r) => {
+                running = Some(r);
+                None
+            }
+            Request::Flush(id) => {
+                engine(&mut engines, id).flush();
+                None
+            }
+            Request::SetFrontend(id, f) => {
+                engine(&mut engines, id).set_frontend(f);
+                None
+            }
+            Request::Stats(id) => Some(Reply::Stats(engine(&mut engines, id).stats())),
+            Request::Dump(id) => Some(Reply::Blocks(engine(&mut engines, id).dump_blocks())),
+        };
+        if let Some(reply) = reply
+            && tx.send(reply).is_err()
+        {
+            return;
+        }
+    }
+}
+
+fn engine(engines: &mut [Option<Box<dyn Engine>>], id: u32) -> &mut Box<dyn Engine> {
+    engines
+        .get_mut(id as usize)
+        .and_then(|e| e.as_mut())
+        .unwrap_or_else(|| unreachable!("lane engine {id} used after it was dropped"))
+}
+
+/// The world's side of one lane.
+struct Lane {
+    tx: Option<Sender<Request>>,
+    rx: Receiver<Reply>,
+    thread: Option<JoinHandle<()>>,
+    next_id: Cell<u32>,
+    /// Parts of chains run ahead that came back before their turn, in
+    /// order.
+    parts: RefCell<std::collections::VecDeque<(u32, Box<Part>)>>,
+    /// The engine whose chain runs ahead on this lane (until its last part
+    /// is taken); a lane runs one process ahead at a time.
+    ahead: Cell<Option<u32>>,
+}
+
+impl Lane {
+    fn send(&self, req: Request) {
+        let sent = self.tx.as_ref().is_some_and(|tx| tx.send(req).is_ok());
+        if !sent {
+            lane_died();
+        }
+    }
+
+    /// Wait for the reply to the one request waiting for one, keeping the
+    /// parts run ahead that come back first.
+    fn reply(&self) -> Reply {
+        loop {
+            match recv_spinning(&self.rx) {
+                Some(Reply::Ahead(id, part)) => self.parts.borrow_mut().push_back((id, part)),
+                Some(r) => return r,
+                None => lane_died(),
+            }
+        }
+    }
+
+    /// Wait until engine `id`'s next part has come back.
+    fn wait_part(&self, id: u32) -> usize {
+        loop {
+            if let Some(at) = self.parts.borrow().iter().position(|p| p.0 == id) {
+                return at;
+            }
+            match recv_spinning(&self.rx) {
+                Some(Reply::Ahead(i, part)) => self.parts.borrow_mut().push_back((i, part)),
+                Some(_) => unreachable!("a lane replied to a request nobody waits for"),
+                None => lane_died(),
+            }
+        }
+    }
+
+    /// Take engine `id`'s next part, waiting for it.
+    fn take_part(&self, id: u32) -> Box<Part> {
+        let at = self.wait_part(id);
+        let (_, part) = self.parts.borrow_mut().remove(at).expect("a part just found");
+        if part.mem.is_some() {
+            self.ahead.set(None);
+        }
+        part
+    }
+}
+
+/// A lane's thread ended early, which only a panic does: carry it on here,
+/// where the run's own panic handling reports it.
+fn lane_died() -> ! {
+    panic!("an engine lane's thread panicked; its report is above")
+}
+
+impl Drop for Lane {
+    fn drop(&mut self) {
+        // Closing the channel ends the thread, which drops its engines.
+        self.tx = None;
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// A world's lanes (lane 0, the world's own thread, is not among them).
+pub struct Lanes {
+    spec: LaneSpec,
+    lanes: Vec<Lane>,
+}
+
+impl Lanes {
+    /// Start `count` lanes. Fails only when the host cannot start a thread.
+    pub fn start(spec: LaneSpec, count: usize) -> std::io::Result<Rc<Lanes>> {
+        let mut lanes = Vec::with_capacity(count);
+        for n in 1..=count {
+            let (tx, lane_rx) = mpsc::channel();
+            let (lane_tx, rx) = mpsc::channel();
+            let thread = std::thread::Builder::new()
+                .name(format!("bohr-lane-{n}"))
+                .spawn(move || lane_main(spec, lane_rx, lane_tx))?;
+            lanes.push(Lane {
+                tx: Some(tx),
+                rx,
+                thread: Some(thread),
+                next_id: Cell::new(0),
+                parts: RefCell::new(std::collections::VecDeque::new()),
+                ahead: Cell::new(None),
+            });
+        }
+        Ok(Rc::new(Lanes { spec, lanes }))
+    }
+
+    /// The engine of process `pid`: processes take the world's thread and
+    /// the lanes in turn, by pid.
+    pub fn engine_for(
+        self: &Rc<Self>,
+        frontend: &'static dyn Frontend,
+        pid: u32,
+    ) -> Box<dyn Engine> {
+        let lane = pid as usize % (self.lanes.len() + 1);
+        if lane == 0 {
+            let s = &self.spec;
+            return crate::engine_for(s.kind, frontend, s.max_block_insns, s.jit_threshold);
+        }
+        let l = &self.lanes[lane - 1];
+        let id = l.next_id.get();
+        l.next_id.set(id + 1);
+        l.send(Request::Create(id, frontend));
+        Box::new(LaneEngine { lanes: self.clone(), lane, id, spare: None, chain: None })
+    }
+}
+
+/// A chain of slices running ahead, until its last part is taken: its
+/// fuel, and where its next part starts.
+struct Chain {
+    fuel: u64,
+    pc: u64,
+    icount: u64,
+}
+
+/// A process's engine that lives on a lane (module docs).
+pub struct LaneEngine {
+    lanes: Rc<Lanes>,
+    /// 1-based: lane 0 is the world's thread.
+    lane: usize,
+    id: u32,
+    /// Holds the process's place while its address space is on the lane.
+    spare: Option<AddressSpace>,
+    chain: Option<Chain>,
+}
+
+impl LaneEngine {
+    fn l(&self) -> &Lane {
+        &self.lanes.lanes[self.lane - 1]
+    }
+
+    /// Swap the vacant stand-in into `mem`, returning the real space.
+    fn take_space(&mut self, mem: &mut AddressSpace) -> Option<AddressSpace> {
+        let spare = match self.spare.take() {
+            Some(s) => s,
+            None => mem.vacant().ok()?,
+        };
+        Some(std::mem::replace(mem, spare))
+    }
+
+    /// Put the real space back, keeping the stand-in for next time.
+    fn restore_space(&mut self, mem: &mut AddressSpace, real: AddressSpace) {
+        self.spare = Some(std::mem::replace(mem, real));
+    }
+
+    /// An engine run on the lane, waited for.
+    fn run_on_lane(&mut self, cpu: &mut CpuState, mem: &mut AddressSpace, fuel: u64) -> StopReason {
+        let Some(real) = self.take_space(mem) else {
+            // Not even a few pages of address space for the stand-in: the
+            // host's failure, not the guest's.
+            panic!("cannot reserve host address space for an engine lane");
+        };
+        let cpu_in = cpu.clone();
+        let work = Box::new(Work { cpu: cpu_in, mem: real, fuel, stop: StopReason::FuelExhausted });
+        self.l().send(Request::Run(self.id, work));
+        let Reply::Ran(w) = self.l().reply() else {
+            unreachable!("a lane answered a run with something else")
+        };
+        let w = *w;
+        *cpu = w.cpu;
+        self.restore_space(mem, w.mem);
+        w.stop
+    }
+
+    /// Take the chain's next part: the run's registers (with the slice's
+    /// own clock bias) and stop; the address space is back in `mem` when
+    /// that was the last part.
+    fn take_part(&mut self, cpu: &mut CpuState, mem: &mut AddressSpace) -> StopReason {
+        let part = self.l().take_part(self.id);
+        let Part { cpu: ran, stop, mem: real, invalidations, .. } = *part;
+        let bias = cpu.vclock_bias;
+        *cpu = ran;
+        cpu.vclock_bias = bias;
+        cpu.regs[AHEAD.0 as usize] = 0;
+        if let Some(real) = real {
+            self.restore_space(mem, real);
+            self.chain = None;
+        }
+        mem.restore_invalidations(invalidations);
+        stop
+    }
+}
+
+impl Engine for LaneEngine {
+    fn run(&mut self, cpu: &mut CpuState, mem: &mut AddressSpace, fuel: u64) -> StopReason {
+        let Some(chain) = &self.chain else {
+            return self.run_on_lane(cpu, mem, fuel);
+        };
+        // Every run of a chain starts where the one before it ended, with
+        // the chain's fuel: the turn's own fuel cannot differ.
+        if (chain.fuel, chain.pc, chain.icount) != (fuel, cpu.pc, cpu.icount) {
+            panic!(
+                "a slice run ahead (pc {:#x}, {} instructions, fuel {}) came to its turn elsewhere (pc {:#x}, {} instructions, fuel {fuel})",
+                chain.pc, chain.icount, chain.fuel, cpu.pc, cpu.icount
+            );
+        }
+        let start = cpu.icount;
+        let stop = self.take_part(cpu, mem);
+        if let Some(c) = &mut self.chain {
+            (c.pc, c.icount) = (cpu.pc, cpu.icount);
+        }
+        if stop != StopReason::Trap(TrapKind::ClockWait) {
+            return stop;
+        }
+        // The run stopped before an instruction that reads the clock (at
+        // the start of its block); the clock is known now, so go on.
+        let used = cpu.icount - start;
+        if used >= fuel {
+            return StopReason::FuelExhausted;
+        }
+        self.run_on_lane(cpu, mem, fuel - used)
+    }
+
+    fn flush(&mut self) {
+        self.l().send(Request::Flush(self.id));
+    }
+
+    fn set_frontend(&mut self, frontend: &'static dyn Frontend) {
+        self.l().send(Request::SetFrontend(self.id, frontend));
+    }
+
+    fn set_plugins(&mut self, _plugins: crate::plugin::PluginHandle) {
+        // Worlds with plugins start no lanes (`World::new`).
+        unreachable!("plugins on an engine lane")
+    }
+
+    fn stats(&self) -> EngineStats {
+        if self.chain.is_some() {
+            // Runs ahead that no turn took yet (the run may stop before
+            // theirs) have not happened: report the engine as it was
+            // before the first of them.
+            let l = self.l();
+            let at = l.wait_part(self.id);
+            return l.parts.borrow()[at].1.before;
+        }
+        self.l().send(Request::Stats(self.id));
+        match self.l().reply() {
+            Reply::Stats(s) => s,
+            _ => unreachable!("a lane answered a stats request with something else"),
+        }
+    }
+
+    fn dump_blocks(&self) -> Vec<Block> {
+        self.l().send(Request::Dump(self.id));
+        match self.l().reply() {
+            Reply::Blocks(b) => b,
+            _ => unreachable!("a lane answered a dump request with something else"),
+        }
+    }
+
+    fn start_ahead(
+        &mut self,
+        cpu: &CpuState,
+        mem: &mut AddressSpace,
+        fuel: u64,
+        slices: u64,
+    ) -> bool {
+        if !self.can_start_ahead() || slices == 0 {
+            return false;
+        }
+        let Some(real) = self.take_space(mem) else { return false };
+        let mut run = cpu.clone();
+        run.regs[AHEAD.0 as usize] = 1;
+        let r = Running { id: self.id, cpu: run, mem: real, fuel, slices_left: slices };
+        self.l().send(Request::Ahead(Box::new(r)));
+        self.l().ahead.set(Some(self.id));
+        self.chain = Some(Chain { fuel, pc: cpu.pc, icount: cpu.icount });
+        true
+    }
+
+    fn can_start_ahead(&self) -> bool {
+        self.chain.is_none() && self.l().ahead.get().is_none()
+    }
+
+    fn lane(&self) -> usize {
+        self.lane
+    }
+
+    fn settle(&mut self, mem: &mut AddressSpace) {
+        while self.chain.is_some() {
+            let mut cpu = CpuState::default();
+            self.take_part(&mut cpu, mem);
+        }
+    }
+}
+
+impl Drop for LaneEngine {
+    fn drop(&mut self) {
+        // The process settles before it drops (an ahead run still out owns
+        // the real address space until then); a lane that is gone has
+        // dropped its engines already, and a drop must not panic.
+        if let Some(tx) = &self.l().tx {
+            let _ = tx.send(Request::Drop(self.id));
+        }
+    }
+}
