@@ -95,9 +95,14 @@ enum Reply {
     Blocks(Vec<Block>),
 }
 
-/// How long a waiting side polls before it sleeps: a time slice takes
-/// microseconds, and waking a sleeping thread costs far more than that.
-const SPIN: Duration = Duration::from_millis(5);
+/// How a waiting side polls before it sleeps: a time slice takes about
+/// ten microseconds, and waking a sleeping thread took tens of them on the
+/// machine measured. It spins for `SPIN`, then yields between polls (so
+/// that the thread it waits for gets the core when threads outnumber
+/// cores), and sleeps once nothing came for `POLL`: a lane whose process
+/// waits on a pipe stays awake across the other processes' slices.
+const SPIN: Duration = Duration::from_micros(20);
+const POLL: Duration = Duration::from_millis(50);
 
 /// Receive, polling for a while first.
 fn recv_spinning<T>(rx: &Receiver<T>) -> Option<T> {
@@ -106,8 +111,15 @@ fn recv_spinning<T>(rx: &Receiver<T>) -> Option<T> {
         match rx.try_recv() {
             Ok(v) => return Some(v),
             Err(TryRecvError::Disconnected) => return None,
-            Err(TryRecvError::Empty) if start.elapsed() < SPIN => std::hint::spin_loop(),
-            Err(TryRecvError::Empty) => return rx.recv().ok(),
+            Err(TryRecvError::Empty) => {}
+        }
+        let waited = start.elapsed();
+        if waited < SPIN {
+            std::hint::spin_loop();
+        } else if waited < POLL {
+            std::thread::yield_now();
+        } else {
+            return rx.recv().ok();
         }
     }
 }
