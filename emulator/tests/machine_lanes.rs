@@ -134,3 +134,29 @@ fn a_clock_read_ahead_traps_before_it_retires() {
         assert_eq!(h.stats().blocks_translated, 2, "{engine:?}");
     }
 }
+
+#[test]
+fn a_run_stopped_with_slices_ahead_ends_cleanly() {
+    // Cancelled while busy processes have slices running ahead: the world
+    // reports the stop, and their lanes drop the slices with the engines.
+    for lanes in [1, 2] {
+        let mut cfg = riscv(EngineKind::Jit);
+        cfg.max_insns = u64::MAX / 2;
+        let cancel = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = cancel.clone();
+        let timer = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            flag.store(true, std::sync::atomic::Ordering::Relaxed);
+        });
+        let ctl = RunControl { cancel: Some(cancel), lanes };
+        let text = "yes ahead | head -c 4000000000 | wc -c\n";
+        let o = run_script(&cfg, "test.sh", text, &ctl).expect("the script parses");
+        timer.join().unwrap();
+        assert!(
+            matches!(o.stopped, Some(bohr_emu::machine::Stopped::Cancelled { .. })),
+            "{lanes} lanes: {}",
+            guest_view(&o)
+        );
+        assert!(o.stats.slices_ahead > 0, "{lanes} lanes: nothing ran ahead");
+    }
+}

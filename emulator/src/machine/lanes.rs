@@ -190,6 +190,11 @@ fn lane_main(spec: LaneSpec, rx: Receiver<Request>, tx: Sender<Reply>) {
                 None
             }
             Request::Drop(id) => {
+                // A process that goes away with slices still ahead (the
+                // run stopped before their turn) drops them too.
+                if running.as_ref().is_some_and(|r| r.id == id) {
+                    running = None;
+                }
                 engines[id as usize] = None;
                 None
             }
