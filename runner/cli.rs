@@ -163,10 +163,9 @@ pub struct RunArgs {
     pub repeat: u32,
     /// Host threads per running cell, besides its own, that run guest
     /// processes' code ahead of their turn; results are the same for any
-    /// value [default: 1 where the running cells leave a core free per
-    /// cell, else 0].
-    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=8))]
-    pub lanes: Option<u32>,
+    /// value.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=8))]
+    pub lanes: u32,
     /// Base seed of every selected cell, overriding the matrix (decimal or
     /// 0x hex). Run r of --repeat uses a seed derived from it and r; run 0
     /// uses it unchanged, so a printed repro replays exactly.
@@ -270,7 +269,7 @@ fn command(cli: Cli) -> i32 {
                 matrix: a.matrix,
                 selection: a.select.selection(),
                 jobs: a.jobs.map(|j| j as usize),
-                lanes: a.lanes.map(|l| l as usize),
+                lanes: a.lanes as usize,
                 repeat: a.repeat,
                 seed: a.seed,
                 junit: a.junit,

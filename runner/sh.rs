@@ -77,10 +77,9 @@ pub struct ShArgs {
     #[arg(long, short = 'q')]
     pub quiet: bool,
     /// Host threads, besides the run's own, that run guest processes'
-    /// code ahead of their turn; results are the same for any value
-    /// [default: 1 on a host with more than one core].
-    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=8))]
-    pub lanes: Option<u32>,
+    /// code ahead of their turn; results are the same for any value.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=8))]
+    pub lanes: u32,
     /// The script file.
     pub script: PathBuf,
 }
@@ -205,8 +204,7 @@ pub fn run(a: &ShArgs) -> Result<i32, ShError> {
         source: std::io::Error::new(std::io::ErrorKind::InvalidData, "the script is not UTF-8"),
     })?;
     let cfg = config(a)?;
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let lanes = a.lanes.map_or(usize::from(cores > 1), |l| l as usize);
+    let lanes = a.lanes as usize;
     let outcome = run_script(&cfg, &path, &text, &RunControl { lanes, ..Default::default() })?;
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(&outcome.stdout);

@@ -177,6 +177,33 @@ fn chaos_seeds_change_the_schedule_not_the_output() {
 }
 
 #[test]
+fn lanes_change_nothing_but_the_time() {
+    let dir = scratch("lanes");
+    let script = write_script(
+        &dir,
+        "cat /dev/$MTD | strings | grep PENGUIN; yes | head -c 300000 | wc -c\n",
+    );
+    let run = |lanes: &str| {
+        let o = bohr_sh(
+            &dir,
+            &["--arch", "riscv64", "--mtd", MTD, "--env", "MTD=mtd0", "--lanes", lanes, &script],
+        );
+        let out = text(&o.stdout);
+        assert!(out.starts_with("PENGUIN_MTD_MAGIC_831") && out.ends_with("\n300000\n"), "{out}");
+        // The summary, without its last field (the wall time).
+        let err = text(&o.stderr);
+        let last = err.lines().last().unwrap();
+        (out, last[..last.rfind(", ").unwrap()].to_string())
+    };
+    let none = run("0");
+    assert!(none.1.contains("fingerprint"), "{none:?}");
+    assert_eq!(run("1"), none);
+    assert_eq!(run("2"), none);
+    let o = bohr_sh(&dir, &["--arch", "riscv64", "--lanes", "9", &script]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+}
+
+#[test]
 fn files_and_rootfs_reach_the_guest() {
     let dir = scratch("files");
     std::fs::create_dir_all(dir.join("root/etc")).unwrap();

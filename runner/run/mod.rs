@@ -35,10 +35,8 @@ use snapshot::{Store, Verdict};
 pub struct Options {
     /// Worker threads (`--jobs`).
     pub jobs: usize,
-    /// Lanes per running cell (`--lanes`, see `bohr_emu::machine::lanes`);
-    /// `None`: one when the running cells leave a core free for each, else
-    /// none.
-    pub lanes: Option<usize>,
+    /// Lanes per running cell (`--lanes`, see `bohr_emu::machine::lanes`).
+    pub lanes: usize,
     /// Runs per cell (`--repeat`), at least 1.
     pub repeat: u32,
     /// `--seed`: overrides every cell's base seed.
@@ -69,7 +67,7 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             jobs: 1,
-            lanes: None,
+            lanes: 0,
             repeat: 1,
             seed: None,
             schedule_seed: None,
@@ -207,7 +205,7 @@ pub fn run<'m>(
         interrupted: opts.interrupted,
         memory: opts.memory.unwrap_or_else(|| crate::limits::default_memory(opts.jobs)),
         announced: AtomicBool::new(false),
-        lanes: 0,
+        lanes: opts.lanes,
     };
     let bases: Vec<u64> =
         cells.iter().map(|c| seed::base_seed(c.settings.seed, opts.seed)).collect();
@@ -216,9 +214,7 @@ pub fn run<'m>(
     // Compile threads pay only where cells leave a core idle (see
     // `bohr_emu::engine::set_background_compile`).
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let running = opts.jobs.max(1).min(jobs.len());
-    let background = running < cores;
-    let ctx = Ctx { lanes: opts.lanes.unwrap_or(usize::from(2 * running <= cores)), ..ctx };
+    let background = opts.jobs.max(1).min(jobs.len()) < cores;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.jobs.max(1))
         .thread_name(|i| format!("bohr-cell-{i}"))

@@ -77,6 +77,11 @@ struct Part {
 }
 
 enum Request {
+    /// A world starts using the lane, with these engine settings.
+    Start(LaneSpec),
+    /// The world is done with the lane: drop what is left of it, and say
+    /// so.
+    Done,
     Create(u32, &'static dyn Frontend),
     Run(u32, Box<Work>),
     /// Run a chain of slices ahead (see [`Running`]).
@@ -89,6 +94,7 @@ enum Request {
 }
 
 enum Reply {
+    Done,
     Ran(Box<Work>),
     Ahead(u32, Box<Part>),
     Stats(EngineStats),
@@ -134,9 +140,8 @@ struct Running {
     slices_left: u64,
 }
 
-fn lane_main(spec: LaneSpec, rx: Receiver<Request>, tx: Sender<Reply>) {
-    crate::engine::set_sharing(spec.sharing);
-    crate::engine::set_background_compile(spec.background_compile);
+fn lane_main(rx: Receiver<Request>, tx: Sender<Reply>) {
+    let mut spec: Option<LaneSpec> = None;
     let mut engines: Vec<Option<Box<dyn Engine>>> = Vec::new();
     let mut running: Option<Box<Running>> = None;
     loop {
@@ -175,7 +180,23 @@ fn lane_main(spec: LaneSpec, rx: Receiver<Request>, tx: Sender<Reply>) {
             continue;
         };
         let reply = match req {
+            Request::Start(s) => {
+                crate::engine::set_sharing(s.sharing);
+                crate::engine::set_background_compile(s.background_compile);
+                spec = Some(s);
+                None
+            }
+            Request::Done => {
+                // The world is over: its processes are gone, and so are
+                // their engines; the thread's caches stay for the next.
+                running = None;
+                engines.clear();
+                Some(Reply::Done)
+            }
             Request::Create(id, frontend) => {
+                let Some(spec) = spec else {
+                    unreachable!("a lane got an engine before its world")
+                };
                 let e = crate::engine_for(
                     spec.kind,
                     frontend,
@@ -298,13 +319,45 @@ fn lane_died() -> ! {
     panic!("an engine lane's thread panicked; its report is above")
 }
 
+/// A lane's thread and its two channels, between worlds. Dropping it
+/// closes the channel, and the idle lane's thread then ends.
+struct LaneThread {
+    tx: Sender<Request>,
+    rx: Receiver<Reply>,
+    thread: JoinHandle<()>,
+}
+
+thread_local! {
+    /// Lanes of this thread's finished worlds, kept for its next ones: a
+    /// lane's thread-local translation caches then serve every cell this
+    /// thread runs, as the thread's own do.
+    static IDLE: RefCell<Vec<LaneThread>> = const { RefCell::new(Vec::new()) };
+}
+
 impl Drop for Lane {
     fn drop(&mut self) {
-        // Closing the channel ends the thread, which drops its engines.
-        self.tx = None;
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
+        let (Some(tx), Some(thread)) = (self.tx.take(), self.thread.take()) else { return };
+        // Wait until the lane has dropped this world's engines (and any
+        // slices still ahead), then keep it. A lane that does not answer
+        // has ended (it panicked): closing its channel joins it.
+        if tx.send(Request::Done).is_ok() {
+            loop {
+                match self.rx.recv() {
+                    Ok(Reply::Done) => {
+                        let rx = std::mem::replace(&mut self.rx, mpsc::channel().1);
+                        let idle = LaneThread { tx, rx, thread };
+                        // During thread teardown the pool may be gone; the
+                        // lane then ends with its channel.
+                        let _ = IDLE.try_with(|p| p.borrow_mut().push(idle));
+                        return;
+                    }
+                    Ok(_) => continue,
+                    Err(_) => break,
+                }
+            }
         }
+        drop(tx);
+        let _ = thread.join();
     }
 }
 
@@ -319,11 +372,21 @@ impl Lanes {
     pub fn start(spec: LaneSpec, count: usize) -> std::io::Result<Rc<Lanes>> {
         let mut lanes = Vec::with_capacity(count);
         for n in 1..=count {
-            let (tx, lane_rx) = mpsc::channel();
-            let (lane_tx, rx) = mpsc::channel();
-            let thread = std::thread::Builder::new()
-                .name(format!("bohr-lane-{n}"))
-                .spawn(move || lane_main(spec, lane_rx, lane_tx))?;
+            let idle = IDLE.with(|p| p.borrow_mut().pop());
+            let LaneThread { tx, rx, thread } = match idle {
+                Some(t) => t,
+                None => {
+                    let (tx, lane_rx) = mpsc::channel();
+                    let (lane_tx, rx) = mpsc::channel();
+                    let thread = std::thread::Builder::new()
+                        .name(format!("bohr-lane-{n}"))
+                        .spawn(move || lane_main(lane_rx, lane_tx))?;
+                    LaneThread { tx, rx, thread }
+                }
+            };
+            if tx.send(Request::Start(spec)).is_err() {
+                continue;
+            }
             lanes.push(Lane {
                 tx: Some(tx),
                 rx,
