@@ -2,8 +2,9 @@
 //! processes, so that one process's compute runs while the world runs
 //! another's time slice ("running ahead"). Guest time still passes only in
 //! the world's loop (`world`), one slice after another in the scheduler's
-//! order; what a lane adds is that the first engine run of a process's
-//! next slice may already be done when its turn comes.
+//! order; what a lane adds is that a process's next slices, up to
+//! `signal::DEFER_SLICES` of them while each is one engine run of its
+//! whole quantum (a chain), may already be done when their turns come.
 //!
 //! Why the result is exactly the one-thread result:
 //! - A process runs ahead only when its next slice must begin with a plain
@@ -14,22 +15,25 @@
 //!   own address space, and a process with a `MAP_SHARED` range never runs
 //!   ahead. No other process can change either before its turn: other
 //!   processes reach it only through signals, and a signal sent to a
-//!   process between slices waits until its next slice's first engine run
-//!   is over, with or without lanes (`signal::route`).
+//!   process busy in its own code waits until the chain it may be in is
+//!   over, with or without lanes (`signal::route`).
 //! - The one input the world sets only at the slice's start is the virtual
 //!   clock. An instruction that reads it traps while the thread runs ahead
 //!   (`ir::AHEAD`) at the start of its own block, and the rest of the run
 //!   happens at its turn, with the clock known.
-//! - At its turn, the run's start state and fuel are compared with what
-//!   the ahead run started from; they cannot differ, and a difference is a
-//!   bug that stops the run loudly rather than a wrong result.
+//! - At its turn, a slice's start (pc, instruction count) and fuel are
+//!   compared with what its run started from; they cannot differ, and a
+//!   difference is a bug that stops the run loudly rather than a wrong
+//!   result.
 //!
 //! The engine of a lane's process lives on that lane (created, run and
 //! dropped there, so the thread's shared translation caches are only ever
 //! touched by their own thread). The process keeps a [`LaneEngine`] that
 //! forwards every call; its address space moves to the lane for each run
-//! (a vacant one holds its place) and back. Lane 0 is the world's own
-//! thread, which runs its processes' engines directly.
+//! or chain (a vacant one holds its place) and back. Lane 0 is the world's
+//! own thread, which runs its processes' engines directly. A lane serves
+//! the world's requests between the slices of a chain, and a world's
+//! thread keeps its lanes, caches warm, for its next world.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
