@@ -296,40 +296,32 @@ impl AddressSpace {
     /// address the guest can form: `user_end`, and at least 4 GiB, so that
     /// no 32-bit address needs a bounds check.
     pub fn try_new(layout: Layout) -> Result<Self, ReserveError> {
-        Ok(AddressSpace {
-            tlb: Tlb::new_boxed(),
-            pages: PageTable::default(),
-            ram: GuestRam::new(layout.user_end.max(1 << 32))?,
-            layout,
-            brk_start: 0,
-            brk: 0,
-            code_writes: Vec::new(),
-            invalidations: Vec::new(),
-            max_pages: DEFAULT_MAX_PAGES,
-            budget: None,
-            generation: 0,
-            fetch_page: std::cell::Cell::new((u64::MAX, u64::MAX)),
-        })
+        let ram = GuestRam::new(layout.user_end.max(1 << 32))?;
+        Ok(Self::with_ram(layout, ram, DEFAULT_MAX_PAGES))
     }
 
     /// An address space with no addresses at all, holding a process's place
     /// while its real one is away (see `machine::lanes`): every access
     /// faults, and it reserves only a few host pages.
     pub fn vacant(&self) -> Result<Self, ReserveError> {
-        Ok(AddressSpace {
+        Ok(Self::with_ram(self.layout, GuestRam::vacant()?, 0))
+    }
+
+    fn with_ram(layout: Layout, ram: GuestRam, max_pages: u64) -> Self {
+        AddressSpace {
             tlb: Tlb::new_boxed(),
             pages: PageTable::default(),
-            ram: GuestRam::vacant()?,
-            layout: self.layout,
+            ram,
+            layout,
             brk_start: 0,
             brk: 0,
             code_writes: Vec::new(),
             invalidations: Vec::new(),
-            max_pages: 0,
+            max_pages,
             budget: None,
             generation: 0,
             fetch_page: std::cell::Cell::new((u64::MAX, u64::MAX)),
-        })
+        }
     }
 
     /// Charge this space's committed pages, now and from now on, to

@@ -92,21 +92,36 @@ const MAP_FLAGS: libc::c_int = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::M
 impl GuestRam {
     /// Reserve guest addresses `[0, span)`, all inaccessible.
     pub fn new(span: u64) -> Result<GuestRam, ReserveError> {
+        Self::reserve(span, true)
+    }
+
+    /// A reservation of no guest addresses (only its guards), wherever the
+    /// kernel puts it: never at the low base a real address space wants.
+    pub fn vacant() -> Result<GuestRam, ReserveError> {
+        Self::reserve(0, false)
+    }
+
+    /// Reserve `[0, span)` between its guards, first at the low base when
+    /// `low`, else (or when that is taken) wherever the kernel puts it.
+    fn reserve(span: u64, low: bool) -> Result<GuestRam, ReserveError> {
         let bytes = span + 2 * GUARD;
         let err = |errno| ReserveError { bytes, errno };
         let len = usize::try_from(bytes).map_err(|_| err(libc::ENOMEM))?;
-        // First at LOW_BASE, where `base + addr` fits an instruction's
-        // 32-bit displacement; NOREPLACE fails rather than touch anything
-        // mapped there (another address space, usually).
-        let hint = (LOW_BASE - GUARD) as *mut libc::c_void;
-        let low = libc::MAP_FIXED_NOREPLACE;
-        // SAFETY: a fresh anonymous mapping that replaces nothing.
-        let mut raw = unsafe { libc::mmap(hint, len, libc::PROT_NONE, MAP_FLAGS | low, -1, 0) };
-        if raw != hint && raw != libc::MAP_FAILED {
-            // An old kernel that ignores NOREPLACE placed it elsewhere.
-            // SAFETY: the mapping was just made, and nothing uses it.
-            unsafe { libc::munmap(raw, len) };
-            raw = libc::MAP_FAILED;
+        let mut raw = libc::MAP_FAILED;
+        if low {
+            // First at LOW_BASE, where `base + addr` fits an instruction's
+            // 32-bit displacement; NOREPLACE fails rather than touch
+            // anything mapped there (another address space, usually).
+            let hint = (LOW_BASE - GUARD) as *mut libc::c_void;
+            let noreplace = libc::MAP_FIXED_NOREPLACE;
+            // SAFETY: a fresh anonymous mapping that replaces nothing.
+            raw = unsafe { libc::mmap(hint, len, libc::PROT_NONE, MAP_FLAGS | noreplace, -1, 0) };
+            if raw != hint && raw != libc::MAP_FAILED {
+                // An old kernel that ignores NOREPLACE placed it elsewhere.
+                // SAFETY: the mapping was just made, and nothing uses it.
+                unsafe { libc::munmap(raw, len) };
+                raw = libc::MAP_FAILED;
+            }
         }
         if raw == libc::MAP_FAILED {
             // SAFETY: a fresh anonymous mapping at an address of the
@@ -124,24 +139,6 @@ impl GuestRam {
         let base = unsafe { raw.cast::<u8>().add(GUARD as usize) };
         let base = NonNull::new(base).ok_or(err(libc::ENOMEM))?;
         Ok(GuestRam { base, span })
-    }
-
-    /// A reservation of no guest addresses (only its guards), wherever the
-    /// kernel puts it: never at the low base a real address space wants.
-    pub fn vacant() -> Result<GuestRam, ReserveError> {
-        let len = 2 * GUARD;
-        // SAFETY: a fresh anonymous mapping at an address of the kernel's
-        // choosing touches no existing memory.
-        let raw = unsafe {
-            libc::mmap(std::ptr::null_mut(), len as usize, libc::PROT_NONE, MAP_FLAGS, -1, 0)
-        };
-        if raw == libc::MAP_FAILED {
-            return Err(ReserveError { bytes: len, errno: errno() });
-        }
-        // SAFETY: the front guard lies inside the reservation.
-        let base = unsafe { raw.cast::<u8>().add(GUARD as usize) };
-        let base = NonNull::new(base).ok_or(ReserveError { bytes: len, errno: libc::ENOMEM })?;
-        Ok(GuestRam { base, span: 0 })
     }
 
     /// Host address of guest address 0.
