@@ -187,10 +187,6 @@ pub trait Engine {
     fn lane(&self) -> usize {
         0
     }
-
-    /// The process is going away: wait for a run started ahead and put its
-    /// address space back in `mem`, discarding what it ran.
-    fn settle(&mut self, _mem: &mut AddressSpace) {}
 }
 
 /// Which engine runs a process.

@@ -514,8 +514,8 @@ pub struct Process {
     pub timers: Vec<timer::PosixTimer>,
     /// Signals other processes sent while this one was between slices in
     /// its own code, by target thread (`None`: the group), in order: they
-    /// are sent after the first engine run of its next slice (see
-    /// [`signal::route`]).
+    /// are sent when it next stops for anything but the end of a slice, or
+    /// after [`signal::DEFER_SLICES`] whole slices (see [`signal::route`]).
     pub deferred_signals: Vec<(Option<u32>, signal::SigInfo)>,
     /// Slices in a row that were one engine run of their whole fuel (see
     /// [`signal::DEFER_SLICES`]).
@@ -693,8 +693,8 @@ impl Process {
 
     /// Run for at most `fuel` guest instructions.
     pub fn run(&mut self, kernel: &mut Kernel, fuel: u64) -> RunState {
-        let (state, first_run) = self.run_slice(kernel, fuel);
-        if first_run.is_none() {
+        let (state, engine_ran) = self.run_slice(kernel, fuel);
+        if !engine_ran {
             // A slice that ended before any engine run (a signal that
             // stops or ends the process) sends what `route` held back.
             self.compute_streak = 0;
@@ -733,22 +733,21 @@ impl Process {
         kernel.proc_maps.insert(self.pid, maps);
     }
 
-    /// One slice: its run state, and how the slice's first engine run
-    /// stopped (`None` when there was none).
-    fn run_slice(&mut self, kernel: &mut Kernel, fuel: u64) -> (RunState, Option<StopReason>) {
-        let mut first_run = None;
-        let pure_start = !self.pending_syscall;
-        let state = self.run_slice_inner(kernel, fuel, pure_start, &mut first_run);
-        (state, first_run)
+    /// One slice: its run state, and whether the engine ran in it.
+    fn run_slice(&mut self, kernel: &mut Kernel, fuel: u64) -> (RunState, bool) {
+        let mut engine_ran = false;
+        let state = self.run_slice_inner(kernel, fuel, &mut engine_ran);
+        (state, engine_ran)
     }
 
     fn run_slice_inner(
         &mut self,
         kernel: &mut Kernel,
         fuel: u64,
-        pure_start: bool,
-        first_run: &mut Option<StopReason>,
+        engine_ran: &mut bool,
     ) -> RunState {
+        // The slice begins in the process's own code, not in a retried call.
+        let pure_start = !self.pending_syscall;
         if let Some(s) = self.exit {
             return RunState::Exited(s);
         }
@@ -787,8 +786,7 @@ impl Process {
             }
             let budget = self.fuel_until_alarm(fuel - used);
             let stop = self.engine.run(&mut self.cpu, &mut self.mem, budget);
-            if first_run.is_none() {
-                *first_run = Some(stop);
+            if !std::mem::replace(engine_ran, true) {
                 let whole = pure_start
                     && stop == StopReason::FuelExhausted
                     && self.cpu.icount - start >= fuel;

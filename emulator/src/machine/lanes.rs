@@ -267,9 +267,9 @@ struct Lane {
     /// Parts of chains run ahead that came back before their turn, in
     /// order.
     parts: RefCell<std::collections::VecDeque<(u32, Box<Part>)>>,
-    /// The engine whose chain runs ahead on this lane (until its last part
-    /// is taken); a lane runs one process ahead at a time.
-    ahead: Cell<Option<u32>>,
+    /// A chain runs ahead on this lane (until its last part is taken); a
+    /// lane runs one process ahead at a time.
+    ahead: Cell<bool>,
 }
 
 impl Lane {
@@ -311,7 +311,7 @@ impl Lane {
         let at = self.wait_part(id);
         let (_, part) = self.parts.borrow_mut().remove(at).expect("a part just found");
         if part.mem.is_some() {
-            self.ahead.set(None);
+            self.ahead.set(false);
         }
         part
     }
@@ -397,7 +397,7 @@ impl Lanes {
                 thread: Some(thread),
                 next_id: Cell::new(0),
                 parts: RefCell::new(std::collections::VecDeque::new()),
-                ahead: Cell::new(None),
+                ahead: Cell::new(false),
             });
         }
         Ok(Rc::new(Lanes { spec, lanes }))
@@ -581,32 +581,26 @@ impl Engine for LaneEngine {
         run.regs[AHEAD.0 as usize] = 1;
         let r = Running { id: self.id, cpu: run, mem: real, fuel, slices_left: slices };
         self.l().send(Request::Ahead(Box::new(r)));
-        self.l().ahead.set(Some(self.id));
+        self.l().ahead.set(true);
         self.chain = Some(Chain { fuel, pc: cpu.pc, icount: cpu.icount });
         true
     }
 
     fn can_start_ahead(&self) -> bool {
-        self.chain.is_none() && self.l().ahead.get().is_none()
+        self.chain.is_none() && !self.l().ahead.get()
     }
 
     fn lane(&self) -> usize {
         self.lane
     }
-
-    fn settle(&mut self, mem: &mut AddressSpace) {
-        while self.chain.is_some() {
-            let mut cpu = CpuState::default();
-            self.take_part(&mut cpu, mem);
-        }
-    }
 }
 
 impl Drop for LaneEngine {
     fn drop(&mut self) {
-        // The process settles before it drops (an ahead run still out owns
-        // the real address space until then); a lane that is gone has
-        // dropped its engines already, and a drop must not panic.
+        // Slices still ahead (the run stopped before their turn) own the
+        // real address space; the lane drops them with the engine. A lane
+        // that is gone has dropped its engines already, and a drop must
+        // not panic.
         if let Some(tx) = &self.l().tx {
             let _ = tx.send(Request::Drop(self.id));
         }
