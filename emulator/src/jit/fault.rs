@@ -57,9 +57,27 @@ impl Activation {
     /// Note that the host instruction at `host_pc` performs the direct
     /// access of guest instruction `pc`, with `unretired` instructions of
     /// its block not retired before it.
-    pub fn add_site(&mut self, host_pc: usize, at: (u64, u64)) {
+    fn add_site(&mut self, host_pc: usize, at: (u64, u64)) {
         let i = self.sites.partition_point(|&(p, _)| p < host_pc);
         self.sites.insert(i, (host_pc, at));
+    }
+
+    /// [`add_site`](Self::add_site) for each of a region's sites, which
+    /// `sites` holds in any order. A region's code lies between other
+    /// regions' (new code is often placed below older code), so its
+    /// sites go in with one move of the sites above them rather than one
+    /// per site, which had cost about 2 % of a short run.
+    pub fn add_sites(&mut self, sites: &mut [(usize, (u64, u64))]) {
+        sites.sort_unstable_by_key(|s| s.0);
+        let (Some(first), Some(last)) = (sites.first(), sites.last()) else { return };
+        let i = self.sites.partition_point(|&(p, _)| p < first.0);
+        if self.sites.get(i).is_none_or(|s| s.0 > last.0) {
+            self.sites.splice(i..i, sites.iter().copied());
+        } else {
+            for &(p, at) in sites.iter() {
+                self.add_site(p, at);
+            }
+        }
     }
 
     /// Forget all sites (the code was freed).
@@ -237,5 +255,47 @@ extern "C" fn on_segv(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut li
         // SAFETY: as above, for a plain handler.
         let f: extern "C" fn(libc::c_int) = unsafe { std::mem::transmute(h) };
         f(sig);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A region's sites at `base`: a few host addresses out of order.
+    fn region(base: usize, pc: u64) -> Vec<(usize, (u64, u64))> {
+        vec![(base + 40, (pc + 8, 2)), (base + 4, (pc, 0)), (base + 17, (pc + 4, 1))]
+    }
+
+    #[test]
+    fn sites_of_regions_in_any_order_stay_sorted_and_found() {
+        // Regions placed below, above and between older ones, and one
+        // whose range holds an older site (the per-site path).
+        let regions = [
+            region(0x5000, 0x100),
+            region(0x1000, 0x200),
+            region(0x9000, 0x300),
+            region(0x3000, 0x400),
+            vec![(0x3010, (0x500, 0)), (0x3030, (0x504, 1))],
+        ];
+        let mut act = Activation::new();
+        let mut one_by_one = Activation::new();
+        for r in &regions {
+            act.add_sites(&mut r.clone());
+            for &(p, at) in r {
+                one_by_one.add_site(p, at);
+            }
+        }
+        assert_eq!(act.sites, one_by_one.sites);
+        assert!(act.sites.windows(2).all(|w| w[0].0 < w[1].0), "{:x?}", act.sites);
+        for r in &regions {
+            for &(p, at) in r {
+                let i = act.site_at(p).expect("every site is found");
+                assert_eq!(act.sites[i].1, at);
+            }
+        }
+        assert_eq!(act.site_at(0x5005), None);
+        act.add_sites(&mut []);
+        assert_eq!(act.sites.len(), 14);
     }
 }

@@ -636,11 +636,14 @@ impl CodeCache {
         let (ptr, code_len, trap_offsets) = self.install(region.id, &region.label, code);
         // Each direct access carries trap code `i + 1`; its trap records
         // are the host instructions that may fault for it.
-        for (offset, code) in trap_offsets {
-            if let Some(&at) = region.accesses.get(code as usize - 1) {
-                self.activation.add_site(ptr as usize + offset as usize, at);
-            }
-        }
+        let mut sites: Vec<(usize, (u64, u64))> = trap_offsets
+            .into_iter()
+            .filter_map(|(offset, code)| {
+                let at = *region.accesses.get((code as usize).checked_sub(1)?)?;
+                Some((ptr as usize + offset as usize, at))
+            })
+            .collect();
+        self.activation.add_sites(&mut sites);
         if self.perf_map {
             perf_map_note(ptr, code_len, region.pc, self.perf_code);
         }
