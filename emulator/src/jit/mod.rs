@@ -64,6 +64,7 @@
 //!   the dispatch loop applies (`plugin::EnginePlugins::safe_point`).
 
 mod access;
+mod arena;
 mod background;
 mod fault;
 mod lower;
@@ -266,6 +267,9 @@ struct CodeCache {
     /// The code store's shelf for this cache's code (see `store`).
     identity: String,
     module: Option<JITModule>,
+    /// Where regions without relocations go (all of them, in practice):
+    /// installed with a copy, no system call (see `arena`).
+    arena: Option<arena::CodeArena>,
     ctx: cranelift_codegen::Context,
     fctx: FunctionBuilderContext,
     /// Fixed functions of the current module, compiled on first use.
@@ -403,6 +407,7 @@ impl CodeCache {
             key,
             identity,
             module: Some(module),
+            arena: arena::CodeArena::new(),
             ctx,
             fctx: FunctionBuilderContext::new(),
             stubs: None,
@@ -437,6 +442,11 @@ impl CodeCache {
             // under a region), and every engine drops its pointers into the
             // old module's code before it runs again (`generation`).
             unsafe { old.free_memory() };
+        }
+        if let Some(a) = &mut self.arena {
+            // The same guarantee: nothing runs the old code or keeps a
+            // pointer into it.
+            a.reset();
         }
         let (module, isa) =
             new_module(self.key.opt_level, self.key.regalloc, self.key.direct_memory);
@@ -486,9 +496,10 @@ impl CodeCache {
         (id, std::mem::replace(&mut self.ctx.func, Function::new()), out)
     }
 
-    /// Install the machine code of function `id` into the current module;
-    /// returns its address, its code size and its trap records `(offset,
-    /// code)`. With `BOHR_JIT_DUMP` set, prints the machine code.
+    /// Install the machine code of function `id`: in the arena when it has
+    /// no relocations and fits, else into the current module. Returns its
+    /// address, its code size and its trap records `(offset, code)`. With
+    /// `BOHR_JIT_DUMP` set, prints the machine code.
     fn install(
         &mut self,
         id: FuncId,
@@ -501,12 +512,18 @@ impl CodeCache {
         if let Some(vcode) = code.vcode.as_deref().filter(|_| self.dump) {
             eprintln!("== machine code of {label}\n{vcode}");
         }
+        let len = code.bytes.len();
+        if code.relocs.is_empty()
+            && let Some(ptr) = self.arena.as_mut().and_then(|a| a.install(&code.bytes, code.align))
+        {
+            return (ptr, len, code.traps);
+        }
         let module = self.module.as_mut().expect("module exists outside flush");
         module
             .define_function_bytes(id, code.align, &code.bytes, &code.relocs)
             .expect("installing compiled code");
         module.finalize_definitions().expect("finalizing JIT code");
-        (module.get_finalized_function(id), code.bytes.len(), code.traps)
+        (module.get_finalized_function(id), len, code.traps)
     }
 
     /// A fixed function of the current module; returns its address. Its
