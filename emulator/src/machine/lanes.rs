@@ -273,6 +273,18 @@ struct Lane {
 }
 
 impl Lane {
+    /// The world's side of a started lane thread, before any engine.
+    fn new(tx: Sender<Request>, rx: Receiver<Reply>, thread: JoinHandle<()>) -> Lane {
+        Lane {
+            tx: Some(tx),
+            rx,
+            thread: Some(thread),
+            next_id: Cell::new(0),
+            parts: RefCell::new(std::collections::VecDeque::new()),
+            ahead: Cell::new(false),
+        }
+    }
+
     fn send(&self, req: Request) {
         let sent = self.tx.as_ref().is_some_and(|tx| tx.send(req).is_ok());
         if !sent {
@@ -361,7 +373,12 @@ impl Drop for Lane {
             }
         }
         drop(tx);
-        let _ = thread.join();
+        // A lane that panicked while running a chain no turn would take
+        // (the world had stopped) ran the engine wrong all the same: fail
+        // the world, unless it is failing already.
+        if thread.join().is_err() && !std::thread::panicking() {
+            lane_died();
+        }
     }
 }
 
@@ -391,14 +408,7 @@ impl Lanes {
             if tx.send(Request::Start(spec)).is_err() {
                 continue;
             }
-            lanes.push(Lane {
-                tx: Some(tx),
-                rx,
-                thread: Some(thread),
-                next_id: Cell::new(0),
-                parts: RefCell::new(std::collections::VecDeque::new()),
-                ahead: Cell::new(false),
-            });
+            lanes.push(Lane::new(tx, rx, thread));
         }
         Ok(Rc::new(Lanes { spec, lanes }))
     }
@@ -604,5 +614,30 @@ impl Drop for LaneEngine {
         if let Some(tx) = &self.l().tx {
             let _ = tx.send(Request::Drop(self.id));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lane_that_panicked_fails_its_world_when_dropped() {
+        let (tx, lane_rx) = mpsc::channel::<Request>();
+        let (lane_tx, rx) = mpsc::channel::<Reply>();
+        // A lane that dies as a chain's slice would, taking its ends of
+        // the channels with it.
+        let thread = std::thread::spawn(move || {
+            let _ends = (lane_rx, lane_tx);
+            panic!("a lane's engine went wrong (expected by this test)");
+        });
+        while !thread.is_finished() {
+            std::thread::yield_now();
+        }
+        let lane = Lane::new(tx, rx, thread);
+        let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(lane)));
+        let payload = dropped.expect_err("the lane's panic went unreported");
+        let message = payload.downcast_ref::<&str>().copied().unwrap_or_default();
+        assert!(message.contains("engine lane"), "{message}");
     }
 }
