@@ -403,11 +403,14 @@ impl CodeCache {
         let ctx = module.make_context();
         let (replies, inbox) = background::inbox();
         let identity = store::identity(&format!("{key:?} {}", isa_flags(&*isa)));
+        let perf_map = std::env::var_os("BOHR_PERF_MAP").is_some();
         CodeCache {
             key,
             identity,
             module: Some(module),
-            arena: arena::CodeArena::new(),
+            // perf names code from its map only in anonymous memory, not in
+            // a memory file's mapping: profiling keeps the module's pages.
+            arena: if perf_map { None } else { arena::CodeArena::new() },
             ctx,
             fctx: FunctionBuilderContext::new(),
             stubs: None,
@@ -425,7 +428,7 @@ impl CodeCache {
             replies,
             inbox,
             dump: std::env::var_os("BOHR_JIT_DUMP").is_some(),
-            perf_map: std::env::var_os("BOHR_PERF_MAP").is_some(),
+            perf_map,
             perf_code: std::env::var_os("BOHR_PERF_MAP").is_some_and(|v| v == "code"),
         }
     }
