@@ -39,6 +39,10 @@ pub(super) struct CodeArena {
     /// Mapped chunks, in file order; those before `current` are full.
     chunks: Vec<Chunk>,
     current: usize,
+    /// The host refused a new chunk: no new chunk is asked for until the
+    /// next reset (what does not fit goes to the module), rather than a
+    /// failing system call per region.
+    refused: bool,
 }
 
 impl CodeArena {
@@ -54,7 +58,7 @@ impl CodeArena {
         }
         // SAFETY: `fd` was just created and is owned by nothing else.
         let file = unsafe { OwnedFd::from_raw_fd(fd) };
-        Some(CodeArena { file, chunks: Vec::new(), current: 0 })
+        Some(CodeArena { file, chunks: Vec::new(), current: 0, refused: false })
     }
 
     /// Copy `bytes` (aligned to `align`) into the arena: the address it
@@ -70,7 +74,14 @@ impl CodeArena {
             self.current += 1;
         }
         if self.current == self.chunks.len() {
-            self.chunks.push(self.map_chunk()?);
+            if self.refused {
+                return None;
+            }
+            let Some(chunk) = self.map_chunk() else {
+                self.refused = true;
+                return None;
+            };
+            self.chunks.push(chunk);
         }
         let chunk = &mut self.chunks[self.current];
         let at = chunk.used.next_multiple_of(align);
@@ -91,6 +102,7 @@ impl CodeArena {
             c.used = 0;
         }
         self.current = 0;
+        self.refused = false;
     }
 
     /// Grow the file by a chunk and map it twice.
@@ -177,5 +189,22 @@ mod tests {
         assert!(arena.install(&vec![0xc3; CHUNK + 1], 16).is_none());
         assert!(arena.install(&[0xc3], 3).is_none());
         assert!(arena.install(&vec![0xc3; CHUNK], 16).is_some());
+    }
+
+    #[test]
+    fn after_a_refused_chunk_only_full_chunks_are_passed_over_until_a_reset() {
+        let Some(mut arena) = CodeArena::new() else { return };
+        assert!(arena.install(&[0xc3; 64], 16).is_some());
+        // As if the host had refused the next chunk: what still fits the
+        // current one goes in, the rest waits for a reset.
+        arena.refused = true;
+        assert!(arena.install(&[0xc3; 64], 16).is_some());
+        assert!(arena.install(&vec![0xc3; CHUNK], 16).is_none());
+        assert_eq!(arena.chunks.len(), 1);
+        arena.reset();
+        assert!(!arena.refused);
+        assert!(arena.install(&vec![0xc3; CHUNK], 16).is_some());
+        assert!(arena.install(&[0xc3; 64], 16).is_some());
+        assert_eq!(arena.chunks.len(), 2);
     }
 }
