@@ -1,7 +1,8 @@
 //! The reference interpreter: the executable definition of the IR.
 //!
 //! It walks a block's ops over a vector of temporaries, with the retirement
-//! rule documented in `ir`. The JIT engine also calls [`exec_block`] for cold
+//! rule documented in `ir`, as steps: each op, or a common run of ops joined
+//! into one step that does exactly what they do (see `fused`). The JIT engine also calls [`exec_block`] for cold
 //! blocks and for the tail of a run whose fuel ends inside a block, so both
 //! engines agree on instruction counts by construction there, and
 //! [`exec_block_from`] to go on inside such a block at the next run.
@@ -16,18 +17,22 @@ use std::rc::Rc;
 use crate::arch::Frontend;
 use crate::cpu::CpuState;
 use crate::engine::{BlockCache, Engine, EngineStats, StopReason, translate_instrumented};
-use crate::ir::{Block, Counter, Endian, Exit, Op, Temp, Width, eval_bin, eval_un};
+use crate::ir::{BinOp, Block, Counter, Endian, Exit, Op, Slot, Temp, Width, eval_bin, eval_un};
 use crate::mem::{AddressSpace, PAGE_SHIFT};
 use crate::plugin::{Access, EnginePlugins, PluginHandle, PluginHost, run_hook};
 
+mod fused;
 mod shared;
 
-/// A block ready for interpretation: label positions resolved.
+use fused::{Step, Steps};
+
+/// A block ready for interpretation: its ops as steps (see `fused`).
 #[derive(Debug)]
 pub struct Prepared {
     pub block: Block,
-    /// Op index of each label.
-    label_pos: Vec<u32>,
+    /// Built the first time the block is interpreted: many blocks are
+    /// only ever compiled.
+    steps: OnceCell<Steps>,
     /// Each instruction marker as `(pc, op index, no temporary crosses
     /// it)`, in block order (see [`resume_index`]), worked out the first
     /// time a time slice ends inside the block.
@@ -36,13 +41,11 @@ pub struct Prepared {
 
 impl Prepared {
     pub fn new(block: Block) -> Self {
-        let mut label_pos = vec![0u32; block.num_labels as usize];
-        for (i, op) in block.ops.iter().enumerate() {
-            if let Op::Label(l) = op {
-                label_pos[l.0 as usize] = i as u32;
-            }
-        }
-        Prepared { block, label_pos, markers: OnceCell::new() }
+        Prepared { block, steps: OnceCell::new(), markers: OnceCell::new() }
+    }
+
+    fn steps(&self) -> &Steps {
+        self.steps.get_or_init(|| Steps::new(&self.block))
     }
 
     fn markers(&self) -> &[(u64, u32, bool)] {
@@ -159,6 +162,37 @@ pub fn resume_index(p: &Prepared, pc: u64) -> Option<usize> {
     (at != 0 && free).then_some(at as usize)
 }
 
+/// The `Bin dst = op a, b` of a fused step on its operands' values, and
+/// its `Set`, if any.
+#[inline(always)]
+fn combine(
+    op: BinOp,
+    a: u64,
+    b: u64,
+    dst: Temp,
+    set: Option<Slot>,
+    t: &mut [u64],
+    regs: &mut [u64],
+) {
+    let r = eval_bin(op, a, b);
+    t[dst.0 as usize] = r;
+    if let Some(s) = set {
+        regs[s.0 as usize] = r;
+    }
+}
+
+/// Run the `Get`, `Const` and `Bin` of `at` (see `fused::RegImm`): the
+/// address they compute.
+#[inline(always)]
+fn reg_imm(at: &fused::RegImm, t: &mut [u64], regs: &[u64]) -> u64 {
+    let va = regs[at.from.0 as usize];
+    t[at.a.0 as usize] = va;
+    t[at.k.0 as usize] = at.value;
+    let d = eval_bin(at.op, va, at.value);
+    t[at.d.0 as usize] = d;
+    d
+}
+
 /// [`exec_block`] entered at op `start`: 0, or an instruction marker that
 /// [`resume_index`] accepted, with `cpu.pc` at that instruction.
 pub fn exec_block_from(
@@ -182,8 +216,16 @@ pub fn exec_block_from(
     // Leave at the next instruction boundary: the previous instruction
     // overwrote translated code, or a plugin requested a reset.
     let mut code_written = false;
-    let mut i = start;
-    let ops = &block.ops;
+    let steps = p.steps();
+    // A resumed run starts at a marker, and every marker starts a step.
+    let mut i = match start {
+        0 => 0,
+        _ => steps.marker_step(start).unwrap_or_else(|| {
+            unreachable!("block {:#x} resumed at op {start}, not a marker", block.pc)
+        }),
+    };
+    let label = &steps.label;
+    let steps = &steps.steps;
 
     // Leave the block retiring `retired` instructions, resuming at `pc`.
     macro_rules! leave {
@@ -208,9 +250,47 @@ pub fn exec_block_from(
         }};
     }
 
-    while i < ops.len() {
-        match ops[i] {
-            Op::Insn { pc, .. } => {
+    while i < steps.len() {
+        match steps[i] {
+            Step::ConstSet { dst, value, slot } => {
+                t[dst.0 as usize] = value;
+                cpu.regs[slot.0 as usize] = value;
+            }
+            Step::GetSet { dst, from, to } => {
+                let v = cpu.regs[from.0 as usize];
+                t[dst.0 as usize] = v;
+                cpu.regs[to.0 as usize] = v;
+            }
+            Step::GetConstBin { op, a, from, k, value, dst, set } => {
+                let va = cpu.regs[from.0 as usize];
+                (t[a.0 as usize], t[k.0 as usize]) = (va, value);
+                combine(op, va, value, dst, set, t, &mut cpu.regs);
+            }
+            Step::GetGetBin { op, a, sa, b, sb, dst, set } => {
+                let (va, vb) = (cpu.regs[sa.0 as usize], cpu.regs[sb.0 as usize]);
+                (t[a.0 as usize], t[b.0 as usize]) = (va, vb);
+                combine(op, va, vb, dst, set, t, &mut cpu.regs);
+            }
+            Step::BinSet { op, a, b, dst, slot } => {
+                let r = eval_bin(op, t[a.0 as usize], t[b.0 as usize]);
+                t[dst.0 as usize] = r;
+                cpu.regs[slot.0 as usize] = r;
+            }
+            Step::ConstBin { op, a, k, value, dst } => {
+                t[k.0 as usize] = value;
+                t[dst.0 as usize] = eval_bin(op, t[a.0 as usize], value);
+            }
+            Step::GetUn { op, a, from, dst } => {
+                let va = cpu.regs[from.0 as usize];
+                t[a.0 as usize] = va;
+                t[dst.0 as usize] = eval_un(op, va);
+            }
+            Step::UnSet { op, a, dst, slot } => {
+                let r = eval_un(op, t[a.0 as usize]);
+                t[dst.0 as usize] = r;
+                cpu.regs[slot.0 as usize] = r;
+            }
+            Step::Insn { pc } => {
                 if code_written {
                     // The previous instruction overwrote translated code
                     // (or asked for a reset): leave so the cache is
@@ -223,21 +303,21 @@ pub fn exec_block_from(
                 started += 1;
                 cur_pc = pc;
             }
-            Op::Const { dst, value } => t[dst.0 as usize] = value,
-            Op::Get { dst, slot } => t[dst.0 as usize] = cpu.regs[slot.0 as usize],
-            Op::Set { slot, src } => cpu.regs[slot.0 as usize] = t[src.0 as usize],
-            Op::Bin { op, dst, a, b } => {
+            Step::Const { dst, value } => t[dst.0 as usize] = value,
+            Step::Get { dst, slot } => t[dst.0 as usize] = cpu.regs[slot.0 as usize],
+            Step::Set { slot, src } => cpu.regs[slot.0 as usize] = t[src.0 as usize],
+            Step::Bin { op, dst, a, b } => {
                 t[dst.0 as usize] = eval_bin(op, t[a.0 as usize], t[b.0 as usize])
             }
-            Op::Un { op, dst, src } => t[dst.0 as usize] = eval_un(op, t[src.0 as usize]),
-            Op::Select { dst, cond, if_true, if_false } => {
+            Step::Un { op, dst, src } => t[dst.0 as usize] = eval_un(op, t[src.0 as usize]),
+            Step::Other(Op::Select { dst, cond, if_true, if_false }) => {
                 t[dst.0 as usize] = if t[cond.0 as usize] != 0 {
                     t[if_true.0 as usize]
                 } else {
                     t[if_false.0 as usize]
                 }
             }
-            Op::Load { dst, addr, width, signed, endian } => {
+            Step::Load { dst, addr, width, signed, endian } => {
                 match mem.load(t[addr.0 as usize], width.bytes()) {
                     Ok(v) => t[dst.0 as usize] = extend(width, signed, swap_for(endian, width, v)),
                     Err(f) => {
@@ -245,7 +325,27 @@ pub fn exec_block_from(
                     }
                 }
             }
-            Op::Store { addr, src, width, endian } => {
+            Step::AddrLoad { at, dst, width, signed, endian } => {
+                let addr = reg_imm(&at, t, &cpu.regs);
+                match mem.load(addr, width.bytes()) {
+                    Ok(v) => t[dst.0 as usize] = extend(width, signed, swap_for(endian, width, v)),
+                    Err(f) => {
+                        leave!(started - 1, cur_pc, BlockExit::Stop(StopReason::Fault(f)))
+                    }
+                }
+            }
+            Step::AddrStore { at, v, src, width, endian } => {
+                let addr = reg_imm(&at, t, &cpu.regs);
+                let value = cpu.regs[src.0 as usize];
+                t[v.0 as usize] = value;
+                match mem.store(addr, width.bytes(), swap_for(endian, width, value)) {
+                    Ok(hit_code) => code_written |= hit_code,
+                    Err(f) => {
+                        leave!(started - 1, cur_pc, BlockExit::Stop(StopReason::Fault(f)))
+                    }
+                }
+            }
+            Step::Store { addr, src, width, endian } => {
                 let v = swap_for(endian, width, t[src.0 as usize]);
                 match mem.store(t[addr.0 as usize], width.bytes(), v) {
                     Ok(hit_code) => code_written |= hit_code,
@@ -254,26 +354,26 @@ pub fn exec_block_from(
                     }
                 }
             }
-            Op::Counter { dst, counter } => {
+            Step::Other(Op::Counter { dst, counter }) => {
                 let insns = cpu.icount + started - 1;
                 t[dst.0 as usize] = match counter {
                     Counter::Insns => insns,
                     Counter::VirtualNs => insns.wrapping_add(cpu.vclock_bias),
                 }
             }
-            Op::BranchIf { cond, target } => {
+            Step::BranchIf { cond, target } => {
                 if t[cond.0 as usize] != 0 {
-                    i = p.label_pos[target.0 as usize] as usize;
+                    i = label[target.0 as usize] as usize;
                     continue;
                 }
             }
-            Op::Label(_) => {}
-            Op::ExitIf { cond, exit } => {
+            Step::Label => {}
+            Step::ExitIf { cond, exit } => {
                 if t[cond.0 as usize] != 0 {
                     take_exit!(exit)
                 }
             }
-            Op::Fp { insn, dst, a, b, c, rm, flags } => {
+            Step::Other(Op::Fp { insn, dst, a, b, c, rm, flags }) => {
                 let (v, raised) = crate::ir::float::eval_with(
                     insn,
                     t[rm.0 as usize],
@@ -284,11 +384,11 @@ pub fn exec_block_from(
                 cpu.regs[flags.0 as usize] |= raised;
                 t[dst.0 as usize] = v;
             }
-            Op::Vec { insn, dst, a, b, c } => {
+            Step::Other(Op::Vec { insn, dst, a, b, c }) => {
                 t[dst.0 as usize] =
                     crate::ir::vector::eval(insn, t[a.0 as usize], t[b.0 as usize], t[c.0 as usize])
             }
-            Op::Hook { id, pc, mem } => {
+            Step::Other(Op::Hook { id, pc, mem }) => {
                 // Hooks are only inserted when translating with a host, and
                 // a block runs with the host it was translated with.
                 let host = plugins.expect("instrumented block runs with its plugin host");
@@ -300,6 +400,8 @@ pub fn exec_block_from(
                 });
                 code_written |= run_hook(host, id, pc, access);
             }
+            // `fused::plain` gives every other op a step of its own.
+            Step::Other(op) => unreachable!("op {op:?} outside its own step"),
         }
         i += 1;
     }
@@ -440,7 +542,7 @@ impl Engine for Interpreter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ir::{BinOp, BlockBuilder, Slot};
+    use crate::ir::{BlockBuilder, UnOp};
     use crate::mem::Layout;
 
     /// Three 4-byte instructions: `r1 += 1`, `r2 = r1 * 3`, `r3 = r2 - r1`,
@@ -525,6 +627,113 @@ mod tests {
                 assert_eq!(resume_index(&p, pc), resume_index_by_definition(&p, pc), "{pc:#x}");
             }
         }
+    }
+
+    /// A random block made mostly of the shapes `fused` joins, with their
+    /// near misses: few temporaries and slots, so that they alias often.
+    fn random_block(rng: &mut crate::linux::SplitMix64) -> Block {
+        const BIN: [BinOp; 6] =
+            [BinOp::Add, BinOp::Add, BinOp::Sub, BinOp::Xor, BinOp::ShrU, BinOp::LtU];
+        let mut r = |n: u64| rng.next_u64() % n;
+        let n = 1 + r(6);
+        let mut ops = Vec::new();
+        for i in 0..n {
+            ops.push(Op::Insn { pc: 0x1000 + 4 * i, len: 4 });
+            for _ in 0..1 + r(3) {
+                let mut t = || Temp(r(5) as u32);
+                let (a, k, d, v) = (t(), t(), t(), t());
+                let (s1, s2) = (Slot(1 + r(4) as u16), Slot(1 + r(4) as u16));
+                let (op, value) = (BIN[r(6) as usize], r(24));
+                let w = [Width::W8, Width::W16, Width::W32, Width::W64][r(4) as usize];
+                let e = if r(2) == 0 { Endian::Little } else { Endian::Big };
+                let group: Vec<Op> = match r(9) {
+                    0 => vec![
+                        Op::Get { dst: a, slot: s1 },
+                        Op::Const { dst: k, value },
+                        Op::Bin { op, dst: d, a, b: k },
+                        Op::Load { dst: v, addr: d, width: w, signed: r(2) == 0, endian: e },
+                    ],
+                    1 => vec![
+                        Op::Get { dst: a, slot: s1 },
+                        Op::Const { dst: k, value },
+                        Op::Bin { op, dst: d, a, b: k },
+                        Op::Get { dst: v, slot: s2 },
+                        Op::Store { addr: d, src: v, width: w, endian: e },
+                    ],
+                    2 => vec![
+                        Op::Get { dst: a, slot: s1 },
+                        Op::Get { dst: k, slot: s2 },
+                        Op::Bin { op, dst: d, a, b: k },
+                        Op::Set { slot: s2, src: d },
+                    ],
+                    3 => vec![Op::Const { dst: a, value }, Op::Set { slot: s1, src: a }],
+                    4 => vec![Op::Get { dst: a, slot: s1 }, Op::Set { slot: s2, src: a }],
+                    5 => vec![
+                        Op::Const { dst: k, value },
+                        Op::Bin { op, dst: d, a, b: k },
+                        Op::Set { slot: s1, src: d },
+                    ],
+                    6 => vec![
+                        Op::Get { dst: a, slot: s1 },
+                        Op::Un { op: UnOp::Not, dst: d, src: a },
+                        Op::Set { slot: s2, src: d },
+                    ],
+                    7 => {
+                        vec![Op::Un { op: UnOp::Neg, dst: d, src: a }, Op::Set { slot: s1, src: v }]
+                    }
+                    _ => vec![
+                        Op::Get { dst: a, slot: s1 },
+                        Op::Const { dst: k, value },
+                        Op::Bin { op, dst: d, a: k, b: a },
+                        Op::Set { slot: s2, src: d },
+                    ],
+                };
+                ops.extend(group);
+            }
+        }
+        Block {
+            pc: 0x1000,
+            ops,
+            exit: Exit::Jump(0x1000 + 4 * n),
+            num_temps: 5,
+            num_labels: 0,
+            insn_count: n as u32,
+            byte_len: 4 * n as u32,
+        }
+    }
+
+    #[test]
+    fn fused_steps_run_exactly_as_their_ops_one_by_one() {
+        let mut rng = crate::linux::SplitMix64(11);
+        let mut joined = 0;
+        for round in 0..2000 {
+            let block = random_block(&mut rng);
+            let fused = Prepared::new(block.clone());
+            let one_by_one = Prepared {
+                steps: OnceCell::from(fused::Steps::unfused(&block)),
+                ..Prepared::new(block.clone())
+            };
+            let regs: Vec<u64> = (0..5).map(|_| 0x10000 + rng.next_u64() % 0x40).collect();
+            let fuel = 1 + rng.next_u64() % (u64::from(block.insn_count) + 1);
+            let run = |p: &Prepared| {
+                let mut mem = AddressSpace::new(Layout::for_bits(true));
+                mem.map_fixed(0x10000, 0x1000, crate::mem::Perms::RW).unwrap();
+                for i in 0..0x80 {
+                    mem.store(0x10000 + i, 1, i * 7 + 3).unwrap();
+                }
+                let mut cpu = CpuState { pc: 0x1000, ..Default::default() };
+                cpu.regs[..5].copy_from_slice(&regs);
+                let mut temps = vec![0u64; 5];
+                let exit = exec_block(p, &mut cpu, &mut mem, fuel, &mut temps, None);
+                let bytes: Vec<u64> =
+                    (0..0x80).map(|i| mem.load(0x10000 + i, 1).unwrap()).collect();
+                (exit, cpu.pc, cpu.icount, cpu.regs[..5].to_vec(), temps, bytes)
+            };
+            assert_eq!(run(&fused), run(&one_by_one), "round {round}: {:?}", block.ops);
+            joined += block.ops.len() - fused.steps().steps.len();
+        }
+        // The shapes do get joined (and near misses do not break them).
+        assert!(joined > 5000, "{joined} ops joined");
     }
 
     #[test]

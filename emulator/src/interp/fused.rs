@@ -1,0 +1,381 @@
+//! The interpreter's own form of a block: its IR ops as *steps*, where the
+//! common register-transfer runs of a lifted instruction (read a register,
+//! take a constant, combine, write a register back) are one step each.
+//!
+//! Why: the interpreter is bound by its dispatch (one indirect jump per
+//! op, badly predicted), and a lifted instruction is four to six ops, most
+//! of them `Get`, `Const`, `Bin` and `Set`. A fused step does exactly what
+//! its ops do, in their order: it writes every temporary they write (later
+//! ops may read them), reads registers before it writes one, and never
+//! faults or stops, so instruction boundaries, fuel and faults stay where
+//! the ops put them. Every other op is a step of its own, run by the
+//! reference handler in `exec_block_from`; markers and labels always start
+//! a step, so resuming at a marker and branching to a label land on one.
+//!
+//! Built once per prepared block by [`Steps::new`]; read only by
+//! `interp::exec_block_from`.
+
+use crate::ir::{BinOp, Block, Endian, Exit, Label, Op, Slot, Temp, UnOp, Width};
+
+/// One step of a block. The common ops have a variant of their own, so
+/// that one jump on the step's tag dispatches them; the rare ones go
+/// through [`Step::Other`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Step {
+    Insn {
+        pc: u64,
+    },
+    Const {
+        dst: Temp,
+        value: u64,
+    },
+    Get {
+        dst: Temp,
+        slot: Slot,
+    },
+    Set {
+        slot: Slot,
+        src: Temp,
+    },
+    Bin {
+        op: BinOp,
+        dst: Temp,
+        a: Temp,
+        b: Temp,
+    },
+    Un {
+        op: UnOp,
+        dst: Temp,
+        src: Temp,
+    },
+    Load {
+        dst: Temp,
+        addr: Temp,
+        width: Width,
+        signed: bool,
+        endian: Endian,
+    },
+    Store {
+        addr: Temp,
+        src: Temp,
+        width: Width,
+        endian: Endian,
+    },
+    BranchIf {
+        cond: Temp,
+        target: Label,
+    },
+    Label,
+    ExitIf {
+        cond: Temp,
+        exit: Exit,
+    },
+    /// `Get a = from; Const k = value; Bin d = op a, k; Load dst = [d]`:
+    /// a register plus an offset, loaded from.
+    AddrLoad {
+        at: RegImm,
+        dst: Temp,
+        width: Width,
+        signed: bool,
+        endian: Endian,
+    },
+    /// `Get a = from; Const k = value; Bin d = op a, k; Get v = src;
+    /// Store [d] = v` (`v` is none of the other three).
+    AddrStore {
+        at: RegImm,
+        v: Temp,
+        src: Slot,
+        width: Width,
+        endian: Endian,
+    },
+    /// Any other op, run as it is.
+    Other(Op),
+    /// `Const dst = value; Set slot = dst`.
+    ConstSet {
+        dst: Temp,
+        value: u64,
+        slot: Slot,
+    },
+    /// `Get dst = from; Set to = dst`.
+    GetSet {
+        dst: Temp,
+        from: Slot,
+        to: Slot,
+    },
+    /// `Get a = from; Const k = value; Bin dst = op a, k`, and with `set`,
+    /// `Set set = dst`.
+    GetConstBin {
+        op: BinOp,
+        a: Temp,
+        from: Slot,
+        k: Temp,
+        value: u64,
+        dst: Temp,
+        set: Option<Slot>,
+    },
+    /// `Get a = sa; Get b = sb; Bin dst = op a, b`, and with `set`,
+    /// `Set set = dst` (`a` and `b` differ).
+    GetGetBin {
+        op: BinOp,
+        a: Temp,
+        sa: Slot,
+        b: Temp,
+        sb: Slot,
+        dst: Temp,
+        set: Option<Slot>,
+    },
+    /// `Bin dst = op a, b; Set slot = dst`.
+    BinSet {
+        op: BinOp,
+        a: Temp,
+        b: Temp,
+        dst: Temp,
+        slot: Slot,
+    },
+    /// `Const k = value; Bin dst = op a, k` (`a` is not `k`).
+    ConstBin {
+        op: BinOp,
+        a: Temp,
+        k: Temp,
+        value: u64,
+        dst: Temp,
+    },
+    /// `Get a = from; Un dst = op a`.
+    GetUn {
+        op: UnOp,
+        a: Temp,
+        from: Slot,
+        dst: Temp,
+    },
+    /// `Un dst = op a; Set slot = dst`.
+    UnSet {
+        op: UnOp,
+        a: Temp,
+        dst: Temp,
+        slot: Slot,
+    },
+}
+
+/// `Get a = from; Const k = value; Bin d = op a, k` (`a` is not `k`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct RegImm {
+    pub op: BinOp,
+    pub a: Temp,
+    pub from: Slot,
+    pub k: Temp,
+    pub value: u64,
+    pub d: Temp,
+}
+
+/// A block's steps, with where its markers and labels start.
+#[derive(Debug)]
+pub(super) struct Steps {
+    pub steps: Box<[Step]>,
+    /// `(op index, step index)` of each instruction marker, in order.
+    markers: Box<[(u32, u32)]>,
+    /// Step index of each label.
+    pub label: Box<[u32]>,
+}
+
+impl Steps {
+    pub fn new(block: &Block) -> Steps {
+        let ops = &block.ops;
+        let mut steps = Vec::with_capacity(ops.len());
+        let mut markers = Vec::with_capacity(block.insn_count as usize);
+        let mut label = vec![0u32; block.num_labels as usize];
+        let mut i = 0;
+        while i < ops.len() {
+            let (step, len) = fuse(&ops[i..]);
+            match ops[i] {
+                Op::Insn { .. } => markers.push((i as u32, steps.len() as u32)),
+                Op::Label(l) => label[l.0 as usize] = steps.len() as u32,
+                _ => {}
+            }
+            steps.push(step);
+            i += len;
+        }
+        Steps { steps: steps.into(), markers: markers.into(), label: label.into() }
+    }
+
+    /// One step per op, nothing fused: the reference the fused steps are
+    /// tested against.
+    #[cfg(test)]
+    pub fn unfused(block: &Block) -> Steps {
+        let ops = &block.ops;
+        let mut label = vec![0u32; block.num_labels as usize];
+        let mut markers = Vec::new();
+        for (i, op) in ops.iter().enumerate() {
+            match *op {
+                Op::Insn { .. } => markers.push((i as u32, i as u32)),
+                Op::Label(l) => label[l.0 as usize] = i as u32,
+                _ => {}
+            }
+        }
+        let steps = ops.iter().map(|&op| plain(op)).collect();
+        Steps { steps, markers: markers.into(), label: label.into() }
+    }
+
+    /// The step of the instruction marker at op index `op`; `None` when
+    /// no marker is there.
+    pub fn marker_step(&self, op: usize) -> Option<usize> {
+        let at = self.markers.binary_search_by_key(&(op as u32), |m| m.0).ok()?;
+        Some(self.markers[at].1 as usize)
+    }
+}
+
+/// The step starting at `ops[0]` and how many ops it covers.
+fn fuse(ops: &[Op]) -> (Step, usize) {
+    // A trailing `Set` of the combined value, taken when it follows.
+    let set_of = |at: usize, dst: Temp| match ops.get(at) {
+        Some(&Op::Set { slot, src }) if src == dst => Some(slot),
+        _ => None,
+    };
+    match *ops {
+        [
+            Op::Get { dst: a, slot: from },
+            Op::Const { dst: k, value },
+            Op::Bin { op, dst: d, a: x, b: y },
+            Op::Load { dst, addr, width, signed, endian },
+            ..,
+        ] if x == a && y == k && a != k && addr == d => {
+            let at = RegImm { op, a, from, k, value, d };
+            (Step::AddrLoad { at, dst, width, signed, endian }, 4)
+        }
+        [
+            Op::Get { dst: a, slot: from },
+            Op::Const { dst: k, value },
+            Op::Bin { op, dst: d, a: x, b: y },
+            Op::Get { dst: v, slot: src },
+            Op::Store { addr, src: s, width, endian },
+            ..,
+        ] if x == a && y == k && a != k && addr == d && s == v && ![a, k, d].contains(&v) => {
+            let at = RegImm { op, a, from, k, value, d };
+            (Step::AddrStore { at, v, src, width, endian }, 5)
+        }
+        [
+            Op::Get { dst: a, slot: from },
+            Op::Const { dst: k, value },
+            Op::Bin { op, dst, a: x, b: y },
+            ..,
+        ] if x == a && y == k && a != k => {
+            let set = set_of(3, dst);
+            (Step::GetConstBin { op, a, from, k, value, dst, set }, 3 + set.is_some() as usize)
+        }
+        [
+            Op::Get { dst: a, slot: sa },
+            Op::Get { dst: b, slot: sb },
+            Op::Bin { op, dst, a: x, b: y },
+            ..,
+        ] if x == a && y == b && a != b => {
+            let set = set_of(3, dst);
+            (Step::GetGetBin { op, a, sa, b, sb, dst, set }, 3 + set.is_some() as usize)
+        }
+        [Op::Const { dst, value }, Op::Set { slot, src }, ..] if src == dst => {
+            (Step::ConstSet { dst, value, slot }, 2)
+        }
+        [Op::Get { dst, slot: from }, Op::Set { slot: to, src }, ..] if src == dst => {
+            (Step::GetSet { dst, from, to }, 2)
+        }
+        [Op::Bin { op, dst, a, b }, Op::Set { slot, src }, ..] if src == dst => {
+            (Step::BinSet { op, a, b, dst, slot }, 2)
+        }
+        [Op::Const { dst: k, value }, Op::Bin { op, dst, a, b }, ..] if b == k && a != k => {
+            (Step::ConstBin { op, a, k, value, dst }, 2)
+        }
+        [Op::Get { dst: a, slot: from }, Op::Un { op, dst, src }, ..] if src == a => {
+            (Step::GetUn { op, a, from, dst }, 2)
+        }
+        [Op::Un { op, dst, src: a }, Op::Set { slot, src }, ..] if src == dst => {
+            (Step::UnSet { op, a, dst, slot }, 2)
+        }
+        [op, ..] => (plain(op), 1),
+        [] => unreachable!("fuse is called inside the ops"),
+    }
+}
+
+/// The step of one op.
+fn plain(op: Op) -> Step {
+    match op {
+        Op::Insn { pc, .. } => Step::Insn { pc },
+        Op::Const { dst, value } => Step::Const { dst, value },
+        Op::Get { dst, slot } => Step::Get { dst, slot },
+        Op::Set { slot, src } => Step::Set { slot, src },
+        Op::Bin { op, dst, a, b } => Step::Bin { op, dst, a, b },
+        Op::Un { op, dst, src } => Step::Un { op, dst, src },
+        Op::Load { dst, addr, width, signed, endian } => {
+            Step::Load { dst, addr, width, signed, endian }
+        }
+        Op::Store { addr, src, width, endian } => Step::Store { addr, src, width, endian },
+        Op::BranchIf { cond, target } => Step::BranchIf { cond, target },
+        Op::Label(_) => Step::Label,
+        Op::ExitIf { cond, exit } => Step::ExitIf { cond, exit },
+        Op::Select { .. }
+        | Op::Counter { .. }
+        | Op::Hook { .. }
+        | Op::Fp { .. }
+        | Op::Vec { .. } => Step::Other(op),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn block(ops: Vec<Op>, num_labels: u32) -> Block {
+        Block {
+            pc: 0x1000,
+            byte_len: 4,
+            insn_count: 1,
+            ops,
+            exit: Exit::Jump(0x1004),
+            num_temps: 8,
+            num_labels,
+        }
+    }
+
+    #[test]
+    fn register_transfers_fuse_and_markers_and_labels_start_steps() {
+        let (t0, t1, t2) = (Temp(0), Temp(1), Temp(2));
+        let ops = vec![
+            Op::Insn { pc: 0x1000, len: 4 },
+            Op::Get { dst: t0, slot: Slot(3) },
+            Op::Const { dst: t1, value: 8 },
+            Op::Bin { op: BinOp::Add, dst: t2, a: t0, b: t1 },
+            Op::Set { slot: Slot(3), src: t2 },
+            Op::Label(Label(0)),
+            Op::Const { dst: t0, value: 1 },
+            Op::Set { slot: Slot(4), src: t0 },
+            Op::Get { dst: t0, slot: Slot(4) },
+            Op::Get { dst: t1, slot: Slot(5) },
+            Op::Bin { op: BinOp::Xor, dst: t2, a: t0, b: t1 },
+        ];
+        let s = Steps::new(&block(ops, 1));
+        assert_eq!(s.steps.len(), 5);
+        assert_eq!(s.steps[0], Step::Insn { pc: 0x1000 });
+        assert!(matches!(s.steps[1], Step::GetConstBin { set: Some(Slot(3)), value: 8, .. }));
+        assert_eq!(s.steps[2], Step::Label);
+        assert!(matches!(s.steps[3], Step::ConstSet { slot: Slot(4), value: 1, .. }));
+        assert!(matches!(s.steps[4], Step::GetGetBin { op: BinOp::Xor, set: None, .. }));
+        assert_eq!(s.marker_step(0), Some(0));
+        assert_eq!(s.marker_step(1), None);
+        assert_eq!(&s.label[..], &[2]);
+    }
+
+    #[test]
+    fn runs_that_do_not_match_exactly_stay_ops() {
+        let (t0, t1, t2) = (Temp(0), Temp(1), Temp(2));
+        // The constant is the first operand, and the same temporary is
+        // read twice: neither matches a fused shape.
+        let ops = vec![
+            Op::Get { dst: t0, slot: Slot(3) },
+            Op::Const { dst: t1, value: 8 },
+            Op::Bin { op: BinOp::Sub, dst: t2, a: t1, b: t0 },
+            Op::Get { dst: t0, slot: Slot(3) },
+            Op::Get { dst: t0, slot: Slot(4) },
+            Op::Bin { op: BinOp::Add, dst: t2, a: t0, b: t0 },
+        ];
+        let s = Steps::new(&block(ops.clone(), 0));
+        let one_each: Vec<Step> = ops.iter().map(|&op| plain(op)).collect();
+        assert_eq!(&s.steps[..], &one_each[..]);
+    }
+}
