@@ -4,13 +4,14 @@
 //!
 //! Why: the interpreter is bound by its dispatch (one indirect jump per
 //! op, badly predicted), and a lifted instruction is four to six ops, most
-//! of them `Get`, `Const`, `Bin` and `Set`. A fused step does exactly what
+//! of them `Get`, `Const`, `Bin` and `Set`. A joined step does exactly what
 //! its ops do, in their order: it writes every temporary they write (later
-//! ops may read them), reads registers before it writes one, and never
-//! faults or stops, so instruction boundaries, fuel and faults stay where
-//! the ops put them. Every other op is a step of its own, run by the
-//! reference handler in `exec_block_from`; markers and labels always start
-//! a step, so resuming at a marker and branching to a label land on one.
+//! ops may read them) and reads registers before it writes one; only its
+//! last op may be a load or store, which faults as that op would. No step
+//! spans an instruction marker, a label or an exit, so instruction
+//! boundaries, fuel and faults stay where the ops put them, and resuming at
+//! a marker or branching to a label lands on a step. Every other op is a
+//! step of its own, run by the reference handler in `exec_block_from`.
 //!
 //! Built once per prepared block by [`Steps::new`]; read only by
 //! `interp::exec_block_from`.
@@ -69,24 +70,6 @@ pub(super) enum Step {
     ExitIf {
         cond: Temp,
         exit: Exit,
-    },
-    /// `Get a = from; Const k = value; Bin d = op a, k; Load dst = [d]`:
-    /// a register plus an offset, loaded from.
-    AddrLoad {
-        at: RegImm,
-        dst: Temp,
-        width: Width,
-        signed: bool,
-        endian: Endian,
-    },
-    /// `Get a = from; Const k = value; Bin d = op a, k; Get v = src;
-    /// Store [d] = v` (`v` is none of the other three).
-    AddrStore {
-        at: RegImm,
-        v: Temp,
-        src: Slot,
-        width: Width,
-        endian: Endian,
     },
     /// Any other op, run as it is.
     Other(Op),
@@ -153,6 +136,24 @@ pub(super) enum Step {
         a: Temp,
         dst: Temp,
         slot: Slot,
+    },
+    /// `Get a = from; Const k = value; Bin d = op a, k; Load dst = [d]`:
+    /// a register plus an offset, loaded from.
+    AddrLoad {
+        at: RegImm,
+        dst: Temp,
+        width: Width,
+        signed: bool,
+        endian: Endian,
+    },
+    /// `Get a = from; Const k = value; Bin d = op a, k; Get v = src;
+    /// Store [d] = v` (`v` is none of the other three).
+    AddrStore {
+        at: RegImm,
+        v: Temp,
+        src: Slot,
+        width: Width,
+        endian: Endian,
     },
 }
 
