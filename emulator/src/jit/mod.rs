@@ -403,7 +403,8 @@ impl CodeCache {
         let ctx = module.make_context();
         let (replies, inbox) = background::inbox();
         let identity = store::identity(&format!("{key:?} {}", isa_flags(&*isa)));
-        let perf_map = std::env::var_os("BOHR_PERF_MAP").is_some();
+        let perf = std::env::var_os("BOHR_PERF_MAP");
+        let perf_map = perf.is_some();
         CodeCache {
             key,
             identity,
@@ -429,7 +430,7 @@ impl CodeCache {
             inbox,
             dump: std::env::var_os("BOHR_JIT_DUMP").is_some(),
             perf_map,
-            perf_code: std::env::var_os("BOHR_PERF_MAP").is_some_and(|v| v == "code"),
+            perf_code: perf.is_some_and(|v| v == "code"),
         }
     }
 
