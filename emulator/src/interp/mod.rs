@@ -2,8 +2,8 @@
 //!
 //! It walks a block's ops over a vector of temporaries, with the retirement
 //! rule documented in `ir`, as steps: each op, or a common run of ops joined
-//! into one step that does exactly what they do (see `fused`). The JIT engine also calls [`exec_block`] for cold
-//! blocks and for the tail of a run whose fuel ends inside a block, so both
+//! into one step that does exactly what they do (see `fused`). The JIT
+//! engine also calls [`exec_block`] for cold blocks and for the tail of a run whose fuel ends inside a block, so both
 //! engines agree on instruction counts by construction there, and
 //! [`exec_block_from`] to go on inside such a block at the next run.
 //!
@@ -250,6 +250,25 @@ pub fn exec_block_from(
         }};
     }
 
+    // A load or store of the current instruction, from a plain step or a
+    // joined one: a fault leaves before the instruction retires.
+    macro_rules! load {
+        ($addr:expr, $dst:expr, $width:expr, $signed:expr, $endian:expr) => {
+            match mem.load($addr, $width.bytes()) {
+                Ok(v) => t[$dst.0 as usize] = extend($width, $signed, swap_for($endian, $width, v)),
+                Err(f) => leave!(started - 1, cur_pc, BlockExit::Stop(StopReason::Fault(f))),
+            }
+        };
+    }
+    macro_rules! store {
+        ($addr:expr, $value:expr, $width:expr, $endian:expr) => {
+            match mem.store($addr, $width.bytes(), swap_for($endian, $width, $value)) {
+                Ok(hit_code) => code_written |= hit_code,
+                Err(f) => leave!(started - 1, cur_pc, BlockExit::Stop(StopReason::Fault(f))),
+            }
+        };
+    }
+
     while i < steps.len() {
         match steps[i] {
             Step::ConstSet { dst, value, slot } => {
@@ -272,13 +291,12 @@ pub fn exec_block_from(
                 combine(op, va, vb, dst, set, t, &mut cpu.regs);
             }
             Step::BinSet { op, a, b, dst, slot } => {
-                let r = eval_bin(op, t[a.0 as usize], t[b.0 as usize]);
-                t[dst.0 as usize] = r;
-                cpu.regs[slot.0 as usize] = r;
+                let (va, vb) = (t[a.0 as usize], t[b.0 as usize]);
+                combine(op, va, vb, dst, Some(slot), t, &mut cpu.regs);
             }
             Step::ConstBin { op, a, k, value, dst } => {
                 t[k.0 as usize] = value;
-                t[dst.0 as usize] = eval_bin(op, t[a.0 as usize], value);
+                combine(op, t[a.0 as usize], value, dst, None, t, &mut cpu.regs);
             }
             Step::GetUn { op, a, from, dst } => {
                 let va = cpu.regs[from.0 as usize];
@@ -318,41 +336,20 @@ pub fn exec_block_from(
                 }
             }
             Step::Load { dst, addr, width, signed, endian } => {
-                match mem.load(t[addr.0 as usize], width.bytes()) {
-                    Ok(v) => t[dst.0 as usize] = extend(width, signed, swap_for(endian, width, v)),
-                    Err(f) => {
-                        leave!(started - 1, cur_pc, BlockExit::Stop(StopReason::Fault(f)))
-                    }
-                }
+                load!(t[addr.0 as usize], dst, width, signed, endian)
             }
             Step::AddrLoad { at, dst, width, signed, endian } => {
                 let addr = reg_imm(&at, t, &cpu.regs);
-                match mem.load(addr, width.bytes()) {
-                    Ok(v) => t[dst.0 as usize] = extend(width, signed, swap_for(endian, width, v)),
-                    Err(f) => {
-                        leave!(started - 1, cur_pc, BlockExit::Stop(StopReason::Fault(f)))
-                    }
-                }
+                load!(addr, dst, width, signed, endian)
             }
             Step::AddrStore { at, v, src, width, endian } => {
                 let addr = reg_imm(&at, t, &cpu.regs);
                 let value = cpu.regs[src.0 as usize];
                 t[v.0 as usize] = value;
-                match mem.store(addr, width.bytes(), swap_for(endian, width, value)) {
-                    Ok(hit_code) => code_written |= hit_code,
-                    Err(f) => {
-                        leave!(started - 1, cur_pc, BlockExit::Stop(StopReason::Fault(f)))
-                    }
-                }
+                store!(addr, value, width, endian)
             }
             Step::Store { addr, src, width, endian } => {
-                let v = swap_for(endian, width, t[src.0 as usize]);
-                match mem.store(t[addr.0 as usize], width.bytes(), v) {
-                    Ok(hit_code) => code_written |= hit_code,
-                    Err(f) => {
-                        leave!(started - 1, cur_pc, BlockExit::Stop(StopReason::Fault(f)))
-                    }
-                }
+                store!(t[addr.0 as usize], t[src.0 as usize], width, endian)
             }
             Step::Other(Op::Counter { dst, counter }) => {
                 let insns = cpu.icount + started - 1;
