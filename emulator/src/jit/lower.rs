@@ -99,8 +99,9 @@ pub(super) struct Lower<'a, 'b> {
     /// block entry, and its live range never spans the region.
     pub(super) smc: Variable,
     pub(super) exit_block: ClBlock,
-    /// The exit to a pc that may be compiled elsewhere: tail-calls it.
-    pub(super) chain_block: ClBlock,
+    /// Where chaining exits that cannot chain return to the engine (see
+    /// `frame::exit_chain`).
+    pub(super) leave_block: ClBlock,
     /// Where code from outside the function (its entry, an indirect jump)
     /// enters each region block: a preheader that loads the block's
     /// live-in slots, then goes to its head.
@@ -218,7 +219,7 @@ pub fn lower_region(
     }
     // With direct accesses the fuel arrives in the pinned register, from
     // the trampoline or from the region that chained here (see
-    // `frame::emit_chain_block`).
+    // `frame::exit_chain`).
     let smc = b.declare_var(I64);
 
     let exit_block = b.create_block();
@@ -234,10 +235,8 @@ pub fn lower_region(
         heads.entry(bl.pc).or_insert_with(|| b.create_block());
         live_in.entry(bl.pc).or_insert_with(|| live_in_slots(bl));
     }
-    let chain_block = b.create_block();
-    b.append_block_param(chain_block, I64); // pc
-    b.append_block_param(chain_block, I64); // instructions not retired
-    b.append_block_param(chain_block, I64); // a store hit code
+    let leave_block = b.create_block();
+    b.append_block_param(leave_block, I64); // pc
 
     if region_blocks.len() == 1 {
         let first = region_blocks[&blocks[0].pc];
@@ -269,7 +268,7 @@ pub fn lower_region(
         fuel,
         smc,
         exit_block,
-        chain_block,
+        leave_block,
         region_blocks,
         heads,
         live_in,
@@ -286,7 +285,7 @@ pub fn lower_region(
         l.lower_block(bl);
     }
     l.emit_exit_block();
-    l.emit_chain_block();
+    l.emit_leave_block();
     l.b.seal_all_blocks();
     Lowered { accesses: l.accesses }
 }

@@ -46,18 +46,69 @@ impl Lower<'_, '_> {
     }
 
     /// Leave for `pc`, chaining straight to the compiled code there when
-    /// there is some (see `emit_chain_block`).
-    fn exit_chain(&mut self, pc: Value, unretired: u64) {
+    /// there is some. Each exit does its own lookup and tail call rather
+    /// than jumping to one shared chaining block: the host then predicts
+    /// each exit's indirect jump apart (one shared jump, taken for every
+    /// target of the region, predicts badly), and for a constant `pc` the
+    /// hash folds away, leaving one load at a constant offset. The paths
+    /// that return to the engine share `leave_block`. `had_store`: a store
+    /// (or hook) of this block may have set `smc`; otherwise it is zero.
+    fn exit_chain(&mut self, pc: Value, unretired: u64, had_store: bool) {
         self.store_pending();
-        let un = self.b.ins().iconst(I64, unretired as i64);
-        let smc = self.b.use_var(self.smc);
-        let args = [BlockArg::Value(pc), BlockArg::Value(un), BlockArg::Value(smc)];
-        self.b.ins().jump(self.chain_block, &args);
+        // With direct accesses the fuel travels to the next region in the
+        // pinned register, and `cpu.icount` and `JitCtx::fuel` keep the
+        // values of the engine's entry (retired instructions stay
+        // `icount0 + fuel0 - fuel`): only a return to the engine writes
+        // them back. Otherwise each region starts from `JitCtx::fuel`.
+        let chains_fuel = self.direct.is_some();
+        let fuel = if chains_fuel {
+            let f = self.fuel_now();
+            let f = self.b.ins().iadd_imm_s(f, unretired as i64);
+            self.set_fuel(f);
+            f
+        } else {
+            let un = self.b.ins().iconst(I64, unretired as i64);
+            self.write_back(pc, un)
+        };
+        let leave = self.leave_block;
+        let to_leave = [BlockArg::Value(pc)];
+        if had_store {
+            let smc = self.b.use_var(self.smc);
+            let fueled = self.b.create_block();
+            self.b.ins().brif(smc, leave, &to_leave, fueled, &[]);
+            self.b.switch_to_block(fueled);
+        }
+        let lookup = self.b.create_block();
+        self.b.ins().brif(fuel, lookup, &[], leave, &to_leave);
+
+        self.b.switch_to_block(lookup);
+        let (s1, s2) = runtime::FAST_HASH_SHIFTS;
+        let h1 = self.b.ins().ushr_imm_u(pc, s1 as i64);
+        let h2 = self.b.ins().ushr_imm_u(pc, s2 as i64);
+        let h = self.b.ins().bxor(h1, h2);
+        let idx = self.b.ins().band_imm_s(h, (1i64 << runtime::FAST_TABLE_BITS) - 1);
+        let off = self.b.ins().ishl_imm_u(idx, runtime::offsets::FAST_ENTRY_SHIFT);
+        let ctx = self.ctx();
+        let table = self.b.ins().load(I64, self.trusted, ctx, runtime::offsets::FAST);
+        let entry = self.b.ins().iadd(table, off);
+        let tag = self.b.ins().load(I64, self.trusted, entry, runtime::offsets::FAST_ENTRY_PC);
+        let hit = self.b.ins().icmp(IntCC::Equal, tag, pc);
+        let call = self.b.create_block();
+        self.b.ins().brif(hit, call, &[], leave, &to_leave);
+
+        self.b.switch_to_block(call);
+        if chains_fuel {
+            // The next region dispatches on `cpu.pc`.
+            self.b.ins().store(self.trusted, pc, self.cpu, cpu_off::PC);
+        }
+        let f = self.b.ins().load(I64, self.trusted, entry, runtime::offsets::FAST_ENTRY_FN);
+        let sig = self.b.import_signature(region_signature());
+        self.b.ins().return_call_indirect(sig, f, &[self.cpu]);
     }
 
-    fn exit_chain_const(&mut self, pc: u64, unretired: u64) {
+    fn exit_chain_const(&mut self, pc: u64, unretired: u64, had_store: bool) {
         let pc = self.b.ins().iconst(I64, pc as i64);
-        self.exit_chain(pc, unretired);
+        self.exit_chain(pc, unretired, had_store);
     }
 
     /// When a store (or a reset request) set `smc`, code may have been
@@ -92,14 +143,14 @@ impl Lower<'_, '_> {
                     self.refund(un);
                     self.jump_in_region(target);
                 } else {
-                    self.exit_chain_const(target, un);
+                    self.exit_chain_const(target, un, had_store);
                 }
             }
             Exit::JumpIndirect(t) => {
                 let pc = self.t(t);
                 let un = n - retired;
                 if had_store || !switch || self.region_blocks.len() < 2 {
-                    self.exit_chain(pc, un);
+                    self.exit_chain(pc, un, had_store);
                     return;
                 }
                 // Returns and other indirect jumps often land on a block of
@@ -122,7 +173,7 @@ impl Lower<'_, '_> {
                     self.b.ins().jump(dest, &[]);
                 }
                 self.b.switch_to_block(miss);
-                self.exit_chain(pc, un);
+                self.exit_chain(pc, un, had_store);
             }
             Exit::Syscall { next_pc } => self.exit_const(EXIT_SYSCALL, next_pc, n - retired),
             Exit::Trap { kind, pc } => {
@@ -411,62 +462,13 @@ impl Lower<'_, '_> {
         self.b.ins().return_(&[code]);
     }
 
-    /// The chaining exit: after the write-back, look `pc` up in the
-    /// engine's direct-mapped table and tail-call the compiled function
-    /// holding it. Return to the engine instead when a store hit code (the
-    /// engine must invalidate first), when no fuel is left, or on a miss.
-    pub(super) fn emit_chain_block(&mut self) {
-        self.b.switch_to_block(self.chain_block);
-        let params = self.b.block_params(self.chain_block).to_vec();
-        let (pc, unretired, smc) = (params[0], params[1], params[2]);
-        // With direct accesses the fuel travels to the next region in the
-        // pinned register, and `cpu.icount` and `JitCtx::fuel` keep the
-        // values of the engine's entry (retired instructions stay
-        // `icount0 + fuel0 - fuel`): only a return to the engine writes
-        // them back. Otherwise each region starts from `JitCtx::fuel`.
-        let chains_fuel = self.direct.is_some();
-        let fuel = if chains_fuel {
-            let f = self.fuel_now();
-            let f = self.b.ins().iadd(f, unretired);
-            self.set_fuel(f);
-            f
-        } else {
-            self.write_back(pc, unretired)
-        };
-        let leave = self.b.create_block();
-        let fueled = self.b.create_block();
-        let lookup = self.b.create_block();
-        let call = self.b.create_block();
-        self.b.ins().brif(smc, leave, &[], fueled, &[]);
-
-        self.b.switch_to_block(fueled);
-        self.b.ins().brif(fuel, lookup, &[], leave, &[]);
-
-        self.b.switch_to_block(lookup);
-        let (s1, s2) = runtime::FAST_HASH_SHIFTS;
-        let h1 = self.b.ins().ushr_imm_u(pc, s1 as i64);
-        let h2 = self.b.ins().ushr_imm_u(pc, s2 as i64);
-        let h = self.b.ins().bxor(h1, h2);
-        let idx = self.b.ins().band_imm_s(h, (1i64 << runtime::FAST_TABLE_BITS) - 1);
-        let off = self.b.ins().ishl_imm_u(idx, runtime::offsets::FAST_ENTRY_SHIFT);
-        let ctx = self.ctx();
-        let table = self.b.ins().load(I64, self.trusted, ctx, runtime::offsets::FAST);
-        let entry = self.b.ins().iadd(table, off);
-        let tag = self.b.ins().load(I64, self.trusted, entry, runtime::offsets::FAST_ENTRY_PC);
-        let hit = self.b.ins().icmp(IntCC::Equal, tag, pc);
-        self.b.ins().brif(hit, call, &[], leave, &[]);
-
-        self.b.switch_to_block(call);
-        if chains_fuel {
-            // The next region dispatches on `cpu.pc`.
-            self.b.ins().store(self.trusted, pc, self.cpu, cpu_off::PC);
-        }
-        let f = self.b.ins().load(I64, self.trusted, entry, runtime::offsets::FAST_ENTRY_FN);
-        let sig = self.b.import_signature(region_signature());
-        self.b.ins().return_call_indirect(sig, f, &[self.cpu]);
-
-        self.b.switch_to_block(leave);
-        if chains_fuel {
+    /// Where a chaining exit that cannot chain (a store hit code, no fuel
+    /// is left, or `pc` is not in the fast table) returns to the engine.
+    pub(super) fn emit_leave_block(&mut self) {
+        self.b.switch_to_block(self.leave_block);
+        let pc = self.b.block_params(self.leave_block)[0];
+        if self.direct.is_some() {
+            // The fuel chained in the pinned register: write it back.
             let none = self.b.ins().iconst(I64, 0);
             self.write_back(pc, none);
         }
