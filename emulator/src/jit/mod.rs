@@ -6,9 +6,14 @@
 //!   reachable from it by direct jumps that ran often enough themselves
 //!   (up to [`MAX_REGION_BLOCKS`]) are compiled into one function by
 //!   `lower`, so hot loops stay in native code and paths that never ran
-//!   cost no compile time. Every block is compiled once: a region can be
-//!   entered at any of its blocks, and regions reach each other by
-//!   chaining.
+//!   cost no compile time. An indirect jump that always went to one place
+//!   while its block was cold (a call through the PLT, a return to one
+//!   caller) counts as a direct jump there. A region can be entered at any
+//!   of its blocks, and regions reach each other by chaining. A block is
+//!   compiled once, unless it was hot when it was and a later hot region
+//!   reaches it: then that region holds a copy ([`COPY_HEAT_DIVISOR`],
+//!   [`JitConfig::max_copies`]), so a loop and the library function it
+//!   calls run in one function, entered through the first region.
 //! - Dispatch: a direct-mapped table of block pcs ([`runtime::FastEntry`])
 //!   in front of the map of compiled blocks. Compiled code leaving for a
 //!   pc in that table tail-calls the function there, so hot paths that span
@@ -118,6 +123,18 @@ pub const UNPROFILED_REGION_BLOCKS: usize = 8;
 /// often as the root are its loop or its common path; blocks that never
 /// ran (error paths) are left to the interpreter and cost no compile time.
 pub const SUCCESSOR_HEAT_DIVISOR: u32 = 12;
+/// A block already compiled into another region joins a new region again
+/// (a copy: the block then runs in both) when it had run at least
+/// `threshold / COPY_HEAT_DIVISOR` times when it was compiled: a function
+/// that a hot loop calls is compiled as that loop's successor, so the
+/// call and the return stay in one function instead of crossing two
+/// regions at every call. Most such blocks tiered as roots or along with
+/// one (about as hot); those compiled as lukewarm successors stay single.
+pub const COPY_HEAT_DIVISOR: u32 = 1;
+/// Regions a block is copied into at most, besides its own, by default
+/// ([`JitConfig::max_copies`]): compile work grows by this much at worst,
+/// and the first hot caller to tier after it gets the copy.
+pub const MAX_COPIES: u8 = 1;
 /// Compiled regions kept before the whole code cache is flushed.
 pub const MAX_COMPILED_REGIONS: usize = 20_000;
 
@@ -130,9 +147,12 @@ struct Stubs {
     host_cc: cranelift_codegen::isa::CallConv,
 }
 
-/// A compiled function (region): the block pcs it can be entered at.
+/// A compiled function (region): the block pcs it can be entered at, and
+/// its entry (a pc copied into several regions is entered through the
+/// first one registered).
 struct Region {
     pcs: Vec<u64>,
+    entry: usize,
 }
 
 /// What an engine knows of a block it has not compiled.
@@ -149,12 +169,31 @@ struct Cold {
     /// before the first look.
     borrowed: Option<usize>,
     looked: usize,
+    /// Where its indirect jump (a call through the PLT, a return) went:
+    /// 0 before it ran one, [`TARGET_VARIES`] once it went to two places.
+    /// A single target is a successor for its region, as a direct jump's
+    /// is (see [`Jit::collect_region`]); a return to many callers is not.
+    target: u64,
 }
 
 impl Default for Cold {
     fn default() -> Self {
-        Cold { runs: 0, queued: false, borrowed: None, looked: usize::MAX }
+        Cold { runs: 0, queued: false, borrowed: None, looked: usize::MAX, target: 0 }
     }
+}
+
+/// [`Cold::target`] of an indirect jump seen going to two places.
+const TARGET_VARIES: u64 = u64::MAX;
+
+/// What a compiled (or queued) block's region was shaped from, taken from
+/// its [`Cold`] when the region was asked for, never after: a queued
+/// block's later runs depend on when its code arrives.
+#[derive(Clone, Copy)]
+struct Tiered {
+    runs: u32,
+    target: u64,
+    /// Regions it was copied into (see [`MAX_COPIES`]).
+    copies: u8,
 }
 
 /// A cold block's entry in [`Jit::heat`]: what the engine knows of it,
@@ -182,6 +221,9 @@ pub struct JitConfig {
     /// Access guest memory directly where the host supports it (see
     /// `fault`); otherwise every access goes through the software TLB.
     pub direct_memory: bool,
+    /// Regions a hot compiled block is copied into besides its own (see
+    /// [`MAX_COPIES`]); 0 compiles every block once.
+    pub max_copies: u8,
 }
 
 impl Default for JitConfig {
@@ -191,6 +233,7 @@ impl Default for JitConfig {
             opt_level: "speed",
             regalloc: "backtracking",
             direct_memory: fault::SUPPORTED,
+            max_copies: MAX_COPIES,
         }
     }
 }
@@ -811,6 +854,13 @@ pub struct Jit {
     fast: Vec<FastEntry>,
     /// Executions of cold blocks, for tiering, and their IR (see [`Heat`]).
     heat: FxHashMap<u64, Heat>,
+    /// The profile of each compiled (or queued) block, which decides
+    /// whether it is copied into a later region (see
+    /// [`COPY_HEAT_DIVISOR`]) and where its indirect jump leads there.
+    tiered: FxHashMap<u64, Tiered>,
+    /// The cold block just run, when it ends in an indirect jump: the next
+    /// dispatch's pc is where that jump went (see [`Cold::target`]).
+    indirect_from: Option<u64>,
     /// Regions asked for and still compiling.
     waiting: Vec<Waiting>,
     /// Number of times this engine dropped all its compiled code.
@@ -861,6 +911,8 @@ impl Jit {
             region_pages: BTreeMap::new(),
             fast: vec![FastEntry::EMPTY; 1 << FAST_TABLE_BITS],
             heat: FxHashMap::default(),
+            tiered: FxHashMap::default(),
+            indirect_from: None,
             waiting: Vec::new(),
             generation: 0,
             temps: Vec::new(),
@@ -879,6 +931,7 @@ impl Jit {
         self.region_pages.clear();
         self.fast.fill(FastEntry::EMPTY);
         self.heat.clear();
+        self.tiered.clear();
         self.waiting.clear();
         self.generation += 1;
     }
@@ -895,6 +948,7 @@ impl Jit {
     fn invalidate(&mut self, mem: &mut AddressSpace) {
         let pages = mem.take_code_writes();
         let mut dropped = 0;
+        let mut orphans = Vec::new();
         for &pn in &pages {
             let k = self.blocks.invalidate_page(pn) as u64;
             if k > 0 {
@@ -906,11 +960,25 @@ impl Jit {
             for id in self.region_pages.remove(&pn).unwrap_or_default() {
                 if let Some(r) = self.regions[id].take() {
                     for pc in r.pcs {
-                        self.entries.remove(&pc);
+                        if self.entries.get(&pc) == Some(&r.entry) {
+                            self.entries.remove(&pc);
+                            orphans.push(pc);
+                        }
                     }
                 }
             }
             // Removed pages are re-marked as code when retranslated.
+        }
+        // A block copied into several regions stays compiled while one of
+        // them stays (none touches a written page): enter it there.
+        for pc in orphans {
+            let Some(ids) = self.region_pages.get(&(pc >> PAGE_SHIFT)) else { continue };
+            let regions = &self.regions;
+            let holder =
+                ids.iter().filter_map(|&id| regions[id].as_ref()).find(|r| r.pcs.contains(&pc));
+            if let Some(r) = holder {
+                self.entries.insert(pc, r.entry);
+            }
         }
         self.stats.blocks_invalidated += dropped;
         self.fast.fill(FastEntry::EMPTY);
@@ -919,20 +987,27 @@ impl Jit {
         // the others stay asked for.
         self.waiting.retain(|w| !w.blocks.iter().any(|&(_, lo, hi)| written_in(&pages, lo, hi)));
         for w in &self.waiting {
-            Self::mark_queued(&mut self.heat, w);
+            Self::mark_queued(&mut self.heat, &self.entries, w);
         }
     }
 
     /// Collect the region rooted at `pc`: the entry block and blocks
     /// reachable through direct jumps, breadth first; with a profile, only
-    /// those that ran at least `threshold / SUCCESSOR_HEAT_DIVISOR` times.
-    /// The heat counts come from this engine's own interpreted runs, so
-    /// the region's shape is deterministic.
+    /// those that ran at least `threshold / SUCCESSOR_HEAT_DIVISOR` times,
+    /// and blocks compiled elsewhere only when they had run `threshold /
+    /// COPY_HEAT_DIVISOR` times when they were. The heat counts come from
+    /// this engine's own interpreted runs, so the region's shape is
+    /// deterministic.
     fn collect_region(&mut self, mem: &mut AddressSpace, pc: u64) -> Result<Vec<u64>, MemFault> {
         let mut order = vec![pc];
         // With a profile (a threshold), the region follows the blocks that
         // ran; without one, it takes whatever is near.
         let min_heat = self.config.threshold / SUCCESSOR_HEAT_DIVISOR;
+        // Without a profile, nothing is copied.
+        let copy_heat = match min_heat {
+            0 => u32::MAX,
+            _ => self.config.threshold / COPY_HEAT_DIVISOR,
+        };
         let limit = if min_heat == 0 { UNPROFILED_REGION_BLOCKS } else { MAX_REGION_BLOCKS };
         let mut i = 0;
         while i < order.len() && order.len() < limit {
@@ -951,6 +1026,15 @@ impl Jit {
             };
             let block = &prepared.block;
             let mut succ = Vec::new();
+            if let Exit::JumpIndirect(_) = block.exit {
+                let target = match self.heat.get(&cur) {
+                    Some(h) => h.cold.target,
+                    None => self.tiered.get(&cur).map_or(0, |t| t.target),
+                };
+                if target != 0 && target != TARGET_VARIES {
+                    succ.push(target);
+                }
+            }
             for op in &block.ops {
                 if let Op::ExitIf { exit: Exit::Jump(t), .. } = op {
                     succ.push(*t);
@@ -965,13 +1049,21 @@ impl Jit {
                 succ.push(block.pc + block.byte_len as u64);
             }
             for t in succ {
-                // Blocks compiled elsewhere are reached by chaining.
-                if !order.contains(&t)
-                    && !self.entries.contains_key(&t)
-                    && !self.heat.get(&t).is_some_and(|h| h.cold.queued)
-                    && self.heat.get(&t).map_or(0, |h| h.cold.runs) >= min_heat
-                    && order.len() < limit
-                {
+                if order.contains(&t) || order.len() >= limit {
+                    continue;
+                }
+                // Blocks compiled elsewhere (or on their way) are reached
+                // by chaining, unless hot enough to copy.
+                let compiled = self.entries.contains_key(&t)
+                    || self.heat.get(&t).is_some_and(|h| h.cold.queued);
+                let joins = if compiled {
+                    self.tiered
+                        .get(&t)
+                        .is_some_and(|r| r.runs >= copy_heat && r.copies < self.config.max_copies)
+                } else {
+                    self.heat.get(&t).map_or(0, |h| h.cold.runs) >= min_heat
+                };
+                if joins {
                     order.push(t);
                 }
             }
@@ -986,8 +1078,26 @@ impl Jit {
         &mut self,
         mem: &mut AddressSpace,
         pc: u64,
+        root: Cold,
     ) -> Result<Option<usize>, MemFault> {
+        let tiered = |c: Cold| Tiered { runs: c.runs, target: c.target, copies: 0 };
+        self.tiered.insert(pc, tiered(root));
         let pcs = self.collect_region(mem, pc)?;
+        // Only blocks tiering now: a copy keeps what it had (a queued
+        // block's runs since depend on when its code arrives).
+        for p in &pcs {
+            match self.heat.get(p) {
+                Some(h) if !h.cold.queued => {
+                    self.tiered.insert(*p, tiered(h.cold));
+                }
+                _ if *p != pc => {
+                    if let Some(t) = self.tiered.get_mut(p) {
+                        t.copies = t.copies.saturating_add(1);
+                    }
+                }
+                _ => {}
+            }
+        }
         let started = Instant::now();
         let prepared: Vec<Rc<Prepared>> =
             pcs.iter().filter_map(|p| self.blocks.get(*p).cloned()).collect();
@@ -1048,7 +1158,7 @@ impl Jit {
             }
             Compiled::Queued(ticket) => {
                 let w = Waiting { ticket, blocks: spans, asked };
-                Self::mark_queued(&mut self.heat, &w);
+                Self::mark_queued(&mut self.heat, &self.entries, &w);
                 self.waiting.push(w);
                 // Another engine may have installed it already.
                 self.seen_installs = u64::MAX;
@@ -1061,23 +1171,33 @@ impl Jit {
     /// further: the engine treats them as compiled (as it does when it
     /// compiles at once), so what it asks for next does not depend on
     /// when the compile threads finish.
-    fn mark_queued(heat: &mut FxHashMap<u64, Heat>, waiting: &Waiting) {
+    fn mark_queued(
+        heat: &mut FxHashMap<u64, Heat>,
+        entries: &FxHashMap<u64, usize>,
+        waiting: &Waiting,
+    ) {
         for &(pc, _, _) in &waiting.blocks {
-            heat.entry(pc).or_default().cold.queued = true;
+            // A copy of a block compiled elsewhere runs there meanwhile.
+            if !entries.contains_key(&pc) {
+                heat.entry(pc).or_default().cold.queued = true;
+            }
         }
     }
 
     /// Enter the blocks `spans` (pc, first and last page) through the
-    /// function at `entry`. Every block is an entry; the region is dropped
-    /// whole when any page its blocks touch is written.
+    /// function at `entry`. Every block is an entry, unless another region
+    /// holds it already (a copy, see [`COPY_HEAT_DIVISOR`]); the region is
+    /// dropped whole when any page its blocks touch is written.
     fn register_region(&mut self, entry: usize, spans: &[(u64, u64, u64)]) {
         let rid = self.regions.len();
         let mut pages = Vec::new();
         for &(pc, lo, hi) in spans {
             // Compiled now: `heat` holds cold blocks only.
             self.heat.remove(&pc);
-            self.entries.insert(pc, entry);
-            self.fast[fast_index(pc)] = FastEntry { pc, entry };
+            if let std::collections::hash_map::Entry::Vacant(v) = self.entries.entry(pc) {
+                v.insert(entry);
+                self.fast[fast_index(pc)] = FastEntry { pc, entry };
+            }
             pages.extend(lo..=hi);
         }
         pages.sort_unstable();
@@ -1085,7 +1205,7 @@ impl Jit {
         for pn in pages {
             self.region_pages.entry(pn).or_default().push(rid);
         }
-        self.regions.push(Some(Region { pcs: spans.iter().map(|s| s.0).collect() }));
+        self.regions.push(Some(Region { pcs: spans.iter().map(|s| s.0).collect(), entry }));
     }
 
     /// Whether the compile threads sent code, or another engine installed
@@ -1290,7 +1410,15 @@ impl Jit {
             self.bound_space = Some(tlb);
         }
         self.follow_cache();
+        // A run that stopped inside a block left no successor to note.
+        self.indirect_from = None;
         loop {
+            if let Some(from) = self.indirect_from.take()
+                && let Some(h) = self.heat.get_mut(&from)
+            {
+                let t = &mut h.cold.target;
+                *t = if *t == 0 || *t == cpu.pc { cpu.pc } else { TARGET_VARIES };
+            }
             if self.results_may_wait() {
                 self.adopt_finished();
             }
@@ -1320,7 +1448,7 @@ impl Jit {
                     let mut ready = None;
                     if cold.runs > self.config.threshold && !cold.queued {
                         self.heat.remove(&pc);
-                        match self.request_region(mem, pc) {
+                        match self.request_region(mem, pc, cold) {
                             Ok(Some(e)) => ready = Some(e),
                             // Compiling elsewhere: the block runs cold.
                             Ok(None) => {
@@ -1349,6 +1477,9 @@ impl Jit {
                             },
                         };
                         let n = u64::from(p.block.insn_count);
+                        if let Exit::JumpIndirect(_) = p.block.exit {
+                            self.indirect_from = Some(pc);
+                        }
                         match self.borrow_block(mem, &p, cold) {
                             Some(e) if n <= left => (e, n, true),
                             _ => {

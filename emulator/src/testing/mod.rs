@@ -121,6 +121,11 @@ impl Harness {
         self.cpu.pc
     }
 
+    /// Point the CPU at `pc` (to run code again from its start).
+    pub fn set_pc(&mut self, pc: u64) {
+        self.cpu.pc = pc;
+    }
+
     pub fn icount(&self) -> u64 {
         self.cpu.icount
     }
