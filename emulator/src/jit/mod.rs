@@ -1027,9 +1027,11 @@ impl Jit {
             let block = &prepared.block;
             let mut succ = Vec::new();
             if let Exit::JumpIndirect(_) = block.exit {
+                // A queued block still runs cold, for as long as its code
+                // takes: what it was asked with counts, not what it did since.
                 let target = match self.heat.get(&cur) {
-                    Some(h) => h.cold.target,
-                    None => self.tiered.get(&cur).map_or(0, |t| t.target),
+                    Some(h) if !h.cold.queued => h.cold.target,
+                    _ => self.tiered.get(&cur).map_or(0, |t| t.target),
                 };
                 if target != 0 && target != TARGET_VARIES {
                     succ.push(target);
