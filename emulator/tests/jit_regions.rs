@@ -1,8 +1,9 @@
 //! How regions are shaped: a function compiled on its own first is copied
 //! into the hot loop that calls it through an indirect jump (as through a
-//! PLT), so the loop's calls and returns stay in one function. Copies
-//! change no result, and what is compiled does not depend on when the
-//! compile threads finish.
+//! PLT), so the loop's calls and returns stay in one function; a loop
+//! compiled first is not copied into the loop around it. Copies change no
+//! result, and what is compiled does not depend on when the compile
+//! threads finish.
 
 use std::time::{Duration, Instant};
 
@@ -96,4 +97,40 @@ fn copies_do_not_depend_on_when_the_compile_threads_finish() {
         let shape = |s: &EngineStats| (s.blocks_translated, s.blocks_compiled, s.insns_compiled);
         assert_eq!(shape(&sync), shape(&background), "{max_copies} copies, {rounds} rounds");
     }
+}
+
+/// `li a0, 0; li a1, 100; outer: li a2, 30; inner: addi a0, a0, 1; addi
+/// a2, a2, -1; bnez a2, inner; addi a1, a1, -1; bnez a1, outer; ebreak`.
+const NESTED: [u32; 9] = [
+    0x0000_0513,
+    0x0640_0593,
+    0x01e0_0613,
+    0x0015_0513,
+    0xfff6_0613,
+    0xfe06_1ce3,
+    0xfff5_8593,
+    0xfe05_96e3,
+    0x0010_0073,
+];
+
+#[test]
+fn an_inner_loop_compiled_first_is_not_copied_into_the_outer_one() {
+    let run = |max_copies| {
+        set_sharing(false);
+        set_background_compile(false);
+        let config = JitConfig { threshold: 24, max_copies, ..Default::default() };
+        let mut h = Harness::with_jit(Arch::Riscv64, config);
+        h.map_code(CODE, &bytes(&NESTED));
+        assert_eq!(h.step(1_000_000), StopReason::Trap(TrapKind::Breakpoint));
+        assert_eq!(h.reg("a0"), 100 * 30);
+        assert_eq!(h.icount(), 2 + 100 * (1 + 30 * 3 + 2));
+        h.stats()
+    };
+    let (once, copied) = (run(0), run(1));
+    // The inner loop tiers first, alone; the outer loop's region, which
+    // jumps into it, would copy it as it copies a function, but a loop
+    // runs many times per entry and is better left in its own region.
+    assert!(once.insns_run_compiled > 0, "{once:?}");
+    let shape = |s: &EngineStats| (s.blocks_compiled, s.insns_compiled);
+    assert_eq!(shape(&once), shape(&copied));
 }

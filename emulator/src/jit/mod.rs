@@ -10,10 +10,11 @@
 //!   while its block was cold (a call through the PLT, a return to one
 //!   caller) counts as a direct jump there. A region can be entered at any
 //!   of its blocks, and regions reach each other by chaining. A block is
-//!   compiled once, unless it was hot when it was and a later hot region
-//!   reaches it: then that region holds a copy ([`COPY_HEAT_DIVISOR`],
-//!   [`JitConfig::max_copies`]), so a loop and the library function it
-//!   calls run in one function, entered through the first region.
+//!   compiled once, unless it was hot when it was, is no loop, and a later
+//!   hot region reaches it: then that region holds a copy
+//!   ([`COPY_HEAT_DIVISOR`], [`JitConfig::max_copies`]), so a loop and the
+//!   library function it calls run in one function, entered through the
+//!   first region.
 //! - Dispatch: a direct-mapped table of block pcs ([`runtime::FastEntry`])
 //!   in front of the map of compiled blocks. Compiled code leaving for a
 //!   pc in that table tail-calls the function there, so hot paths that span
@@ -824,6 +825,25 @@ impl Drop for CodeCache {
 }
 
 /// Whether a page in `pages` lies in `lo..=hi`.
+/// The blocks a block may go to next by its direct jumps, and the one
+/// after it when it ends in a jump (where a call returns to: keeping it in
+/// the region lets `ret` stay in native code).
+fn direct_successors(block: &Block) -> Vec<u64> {
+    let mut succ = Vec::new();
+    for op in &block.ops {
+        if let Op::ExitIf { exit: Exit::Jump(t), .. } = op {
+            succ.push(*t);
+        }
+    }
+    if let Exit::Jump(t) = block.exit {
+        succ.push(t);
+    }
+    if matches!(block.exit, Exit::Jump(_) | Exit::JumpIndirect(_)) {
+        succ.push(block.pc + block.byte_len as u64);
+    }
+    succ
+}
+
 fn written_in(pages: &[u64], lo: u64, hi: u64) -> bool {
     pages.iter().any(|&p| (lo..=hi).contains(&p))
 }
@@ -1037,19 +1057,7 @@ impl Jit {
                     succ.push(target);
                 }
             }
-            for op in &block.ops {
-                if let Op::ExitIf { exit: Exit::Jump(t), .. } = op {
-                    succ.push(*t);
-                }
-            }
-            if let Exit::Jump(t) = block.exit {
-                succ.push(t);
-            }
-            // The fall-through is where a call returns to: keeping it in the
-            // region lets `ret` stay in native code.
-            if matches!(block.exit, Exit::Jump(_) | Exit::JumpIndirect(_)) {
-                succ.push(block.pc + block.byte_len as u64);
-            }
+            succ.extend(direct_successors(block));
             for t in succ {
                 if order.contains(&t) || order.len() >= limit {
                     continue;
@@ -1062,6 +1070,7 @@ impl Jit {
                     self.tiered
                         .get(&t)
                         .is_some_and(|r| r.runs >= copy_heat && r.copies < self.config.max_copies)
+                        && !self.loops_back(t)
                 } else {
                     self.heat.get(&t).map_or(0, |h| h.cold.runs) >= min_heat
                 };
@@ -1071,6 +1080,29 @@ impl Jit {
             }
         }
         Ok(order)
+    }
+
+    /// Whether block `pc` leads back to itself through direct jumps (within
+    /// [`MAX_REGION_BLOCKS`] translated blocks): a loop, which runs many
+    /// times per entry, so a copy would save few crossings and give the
+    /// loop to a bigger function's register allocation (an `aarch64`
+    /// `bench` loop copied into its caller ran 4 % slower).
+    fn loops_back(&self, pc: u64) -> bool {
+        let mut seen: Vec<u64> = Vec::new();
+        let mut todo = vec![pc];
+        while let Some(p) = todo.pop() {
+            let Some(prepared) = self.blocks.get(p) else { continue };
+            for t in direct_successors(&prepared.block) {
+                if t == pc {
+                    return true;
+                }
+                if !seen.contains(&t) && seen.len() < MAX_REGION_BLOCKS {
+                    seen.push(t);
+                    todo.push(t);
+                }
+            }
+        }
+        false
     }
 
     /// Ask for the region rooted at `pc`: found in the code cache or
