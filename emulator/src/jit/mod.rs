@@ -136,6 +136,9 @@ pub const COPY_HEAT_DIVISOR: u32 = 1;
 /// ([`JitConfig::max_copies`]): compile work grows by this much at worst,
 /// and the first hot caller to tier after it gets the copy.
 pub const MAX_COPIES: u8 = 1;
+/// Most copied blocks in one region: a hot path through a few calls, not
+/// whole functions compiled again.
+pub const MAX_REGION_COPIES: usize = 8;
 /// Compiled regions kept before the whole code cache is flushed.
 pub const MAX_COMPILED_REGIONS: usize = 20_000;
 
@@ -1020,6 +1023,7 @@ impl Jit {
     /// deterministic.
     fn collect_region(&mut self, mem: &mut AddressSpace, pc: u64) -> Result<Vec<u64>, MemFault> {
         let mut order = vec![pc];
+        let mut copies = 0;
         // With a profile (a threshold), the region follows the blocks that
         // ran; without one, it takes whatever is near.
         let min_heat = self.config.threshold / SUCCESSOR_HEAT_DIVISOR;
@@ -1067,14 +1071,16 @@ impl Jit {
                 let compiled = self.entries.contains_key(&t)
                     || self.heat.get(&t).is_some_and(|h| h.cold.queued);
                 let joins = if compiled {
-                    self.tiered
-                        .get(&t)
-                        .is_some_and(|r| r.runs >= copy_heat && r.copies < self.config.max_copies)
+                    copies < MAX_REGION_COPIES
+                        && self.tiered.get(&t).is_some_and(|r| {
+                            r.runs >= copy_heat && r.copies < self.config.max_copies
+                        })
                         && !self.loops_back(t)
                 } else {
                     self.heat.get(&t).map_or(0, |h| h.cold.runs) >= min_heat
                 };
                 if joins {
+                    copies += usize::from(compiled);
                     order.push(t);
                 }
             }
