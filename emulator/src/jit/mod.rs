@@ -827,7 +827,6 @@ impl Drop for CodeCache {
     }
 }
 
-/// Whether a page in `pages` lies in `lo..=hi`.
 /// The blocks a block may go to next by its direct jumps, and the one
 /// after it when it ends in a jump (where a call returns to: keeping it in
 /// the region lets `ret` stay in native code).
@@ -847,6 +846,7 @@ fn direct_successors(block: &Block) -> Vec<u64> {
     succ
 }
 
+/// Whether a page in `pages` lies in `lo..=hi`.
 fn written_in(pages: &[u64], lo: u64, hi: u64) -> bool {
     pages.iter().any(|&p| (lo..=hi).contains(&p))
 }
