@@ -26,12 +26,10 @@ pub fn job_seed(base: u64, run: u32, schedule: Option<u64>) -> (u64, bool) {
     }
 }
 
-/// The SplitMix64 output function: a fixed, well-mixed bijection.
-pub fn splitmix64(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
+/// The SplitMix64 output function: a fixed, well-mixed bijection (the
+/// first output of the guest's generator seeded with `z`).
+pub fn splitmix64(z: u64) -> u64 {
+    bohr_emu::linux::SplitMix64(z).next_u64()
 }
 
 /// The base seed of a cell.

@@ -385,6 +385,11 @@ impl SplitMix64 {
         z ^ (z >> 31)
     }
 
+    /// A value below `n` (`n > 0`).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n
+    }
+
     pub fn fill(&mut self, buf: &mut [u8]) {
         // Whole words first: an 8-byte copy of a known size is one store,
         // where a copy of a slice's length is a `memcpy` call per word.

@@ -37,24 +37,9 @@ pub const SEQ_LEN: usize = 12;
 /// Instructions in a loop body (before the branch back).
 pub const LOOP_BODY_LEN: usize = 4;
 
-/// SplitMix64: small, fast and the same everywhere.
-#[derive(Clone, Debug)]
-pub struct Rng(pub u64);
-
-impl Rng {
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// A value below `n` (`n > 0`).
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next_u64() % n
-    }
-}
+/// SplitMix64, the guest's own generator: small, fast and the same
+/// everywhere.
+pub use crate::linux::SplitMix64 as Rng;
 
 /// One row of a decoder's encoding table.
 #[derive(Clone, Copy, Debug)]
