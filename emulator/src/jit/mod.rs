@@ -1020,10 +1020,15 @@ impl Jit {
     /// and blocks compiled elsewhere only when they had run `threshold /
     /// COPY_HEAT_DIVISOR` times when they were. The heat counts come from
     /// this engine's own interpreted runs, so the region's shape is
-    /// deterministic.
-    fn collect_region(&mut self, mem: &mut AddressSpace, pc: u64) -> Result<Vec<u64>, MemFault> {
+    /// deterministic. Returns the region's blocks, and those of them that
+    /// are copies.
+    fn collect_region(
+        &mut self,
+        mem: &mut AddressSpace,
+        pc: u64,
+    ) -> Result<(Vec<u64>, Vec<u64>), MemFault> {
         let mut order = vec![pc];
-        let mut copies = 0;
+        let mut copies = Vec::new();
         // With a profile (a threshold), the region follows the blocks that
         // ran; without one, it takes whatever is near.
         let min_heat = self.config.threshold / SUCCESSOR_HEAT_DIVISOR;
@@ -1071,7 +1076,7 @@ impl Jit {
                 let compiled = self.entries.contains_key(&t)
                     || self.heat.get(&t).is_some_and(|h| h.cold.queued);
                 let joins = if compiled {
-                    copies < MAX_REGION_COPIES
+                    copies.len() < MAX_REGION_COPIES
                         && self.tiered.get(&t).is_some_and(|r| {
                             r.runs >= copy_heat && r.copies < self.config.max_copies
                         })
@@ -1080,12 +1085,14 @@ impl Jit {
                     self.heat.get(&t).map_or(0, |h| h.cold.runs) >= min_heat
                 };
                 if joins {
-                    copies += usize::from(compiled);
+                    if compiled {
+                        copies.push(t);
+                    }
                     order.push(t);
                 }
             }
         }
-        Ok(order)
+        Ok((order, copies))
     }
 
     /// Whether block `pc` leads back to itself through direct jumps (within
@@ -1122,20 +1129,17 @@ impl Jit {
     ) -> Result<Option<usize>, MemFault> {
         let tiered = |c: Cold| Tiered { runs: c.runs, target: c.target, copies: 0 };
         self.tiered.insert(pc, tiered(root));
-        let pcs = self.collect_region(mem, pc)?;
+        let (pcs, copies) = self.collect_region(mem, pc)?;
         // Only blocks tiering now: a copy keeps what it had (a queued
         // block's runs since depend on when its code arrives).
         for p in &pcs {
-            match self.heat.get(p) {
-                Some(h) if !h.cold.queued => {
-                    self.tiered.insert(*p, tiered(h.cold));
-                }
-                _ if *p != pc => {
-                    if let Some(t) = self.tiered.get_mut(p) {
-                        t.copies = t.copies.saturating_add(1);
-                    }
-                }
-                _ => {}
+            if let Some(h) = self.heat.get(p).filter(|h| !h.cold.queued) {
+                self.tiered.insert(*p, tiered(h.cold));
+            }
+        }
+        for p in &copies {
+            if let Some(t) = self.tiered.get_mut(p) {
+                t.copies = t.copies.saturating_add(1);
             }
         }
         let started = Instant::now();
