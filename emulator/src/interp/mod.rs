@@ -3,9 +3,10 @@
 //! It walks a block's ops over a vector of temporaries, with the retirement
 //! rule documented in `ir`, as steps: each op, or a common run of ops joined
 //! into one step that does exactly what they do (see `fused`). The JIT
-//! engine also calls [`exec_block`] for cold blocks and for the tail of a run whose fuel ends inside a block, so both
-//! engines agree on instruction counts by construction there, and
-//! [`exec_block_from`] to go on inside such a block at the next run.
+//! engine also calls [`exec_block`] for cold blocks and for the tail of a
+//! run whose fuel ends inside a block, so both engines agree on
+//! instruction counts by construction there, and [`exec_block_from`] to go
+//! on inside such a block at the next run.
 //!
 //! Instrumentation hooks (`Op::Hook`) call the plugin host directly; a
 //! reset requested by a callback ends the block at the next instruction
