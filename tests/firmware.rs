@@ -153,6 +153,48 @@ fn every_image_format_gives_the_same_cell() {
     assert_eq!(a["exit"], b["exit"]);
 }
 
+/// A cell whose image comes from the image cache (the entry mapped, the
+/// programs and libraries mapped straight from its pages) runs as one that
+/// decodes the image: the same outcome, output and fingerprint, and
+/// stores to data pages of mapped libraries stay the guest's own.
+#[test]
+fn a_cached_image_gives_the_same_cell() {
+    let Some(bb) = busybox() else { return };
+    let arch = GUEST_SHELL[0];
+    let p = Project::new("image-cache");
+    p.script("libs", ROUNDTRIP_SCRIPT);
+    let m = p.matrix(
+        "cached",
+        &format!(
+            "[rootfs.bb]\nimage = \"{}\"\n[matrix]\narch = [\"{arch}\"]\nrootfs = [\"bb\"]\n\
+             shell = [\"guest\"]\nscript = [\"libs\"]\n[env]\nPATH = \"/bin:/usr/bin\"\n\
+             [expect]\nstdout_contains = [\"root:x:0:0\", \"made\"]\n",
+            bb.join(arch).join("dynamic/rootfs.squashfs").display()
+        ),
+    );
+    let cache = p.path("cache");
+    let cache = cache.to_str().unwrap();
+    let run = |dir: &str| {
+        let env = [("BOHR_CACHE_DIR", dir)];
+        let out = p.bohr_env(&["run", &m, "--message-format", "json"], &env);
+        assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+        let runs = runs(&out.stdout);
+        assert_eq!(runs.len(), 1, "{}", out.stdout);
+        let v = runs.into_values().next().unwrap();
+        (v["fingerprint"].as_str().unwrap().to_string(), v["exit"].clone())
+    };
+    let decoded = run("off");
+    let stored = run(cache);
+    let entries: Vec<PathBuf> =
+        std::fs::read_dir(p.path("cache/images")).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(entries.len(), 1, "the first run keeps the decoded image");
+    let entry = std::fs::read(&entries[0]).unwrap();
+    let mapped = run(cache);
+    assert_eq!(stored, decoded);
+    assert_eq!(mapped, decoded);
+    assert!(std::fs::read(&entries[0]).unwrap() == entry, "the guests wrote their own copies");
+}
+
 #[test]
 fn cells_write_to_their_own_layer() {
     let Some(bb) = busybox() else { return };

@@ -16,7 +16,11 @@
 //! (its checksum or its structure is wrong) or written by another version
 //! is ignored and the image decoded again; failing to write one is silent.
 //! Entries are written to a temporary file and renamed, so concurrent runs
-//! never read half an entry. The directory is kept under
+//! never read half an entry, and never written in place: a loaded entry
+//! is mapped, not read, and its files' bytes are ranges of the mapping
+//! ([`FileData`]), which must not change under it. Long files lie on pages
+//! of the entry ([`ALIGNED_FILE_MIN`]) so that the guest can map them
+//! from it too. The directory is kept under
 //! [`ImageCache::DEFAULT_MAX_BYTES`] by dropping the entries least recently
 //! used. Directories are never cached: they are cheap to read and may
 //! change under the same bytes of nothing.
@@ -27,21 +31,27 @@
 //! else `$HOME/.cache/bohr`); without it nothing is cached.
 
 use std::fs::File;
-use std::io::{self, Read};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use xxhash_rust::xxh3::{Xxh3Default, xxh3_128};
 
 use crate::cache_files::{self, cache_root_from_env};
+use crate::data::{FileData, HOST_PAGE, MappedEntry};
 use crate::detect::{self, Outer};
 use crate::tree::{DirEntry, Inode, InodeId, Meta, NodeKind, Tree};
 use crate::{Compression, Format, Limits};
 
 /// First bytes of an entry; the number is the layout's version.
-const MAGIC: &[u8; 8] = b"BOHRIMG1";
+const MAGIC: &[u8; 8] = b"BOHRIMG2";
 /// Header: magic, key (16), payload length (8), payload checksum (16).
 const HEADER_LEN: usize = 8 + 16 + 8 + 16;
+/// Files at least this long start on a page of the entry and are padded
+/// with zeros to the end of their last one, so that the kernel's VFS can
+/// map them straight from the entry ([`FileData::host_file`]); shorter
+/// ones are copied when mapped, which costs less than the padding.
+const ALIGNED_FILE_MIN: usize = 16 << 10;
 
 /// Where decoded images are kept, and how much of them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,12 +115,16 @@ impl ImageCache {
         self.dir.join(format!("{name}.tree"))
     }
 
-    /// The tree kept under `key`, if there is a sound one.
+    /// The tree kept under `key`, if there is a sound one. The entry is
+    /// mapped, not read: its files' bytes stay in the host's page cache,
+    /// shared with every run that maps them, instead of being copied into
+    /// fresh memory (which a busybox image made a few milliseconds of each
+    /// `bohr` invocation).
     pub(crate) fn load(&self, key: &[u8; 16]) -> Option<Tree> {
         let path = self.path_of(key);
-        let mut bytes = Vec::new();
-        File::open(&path).ok()?.read_to_end(&mut bytes).ok()?;
-        let tree = decode_entry(&bytes, key)?;
+        let entry = Arc::new(MappedEntry::map(File::open(&path).ok()?).ok()?);
+        let tree =
+            decode_entry(entry.bytes(), key, |start, len| FileData::mapped(&entry, start, len))?;
         // Recently used: eviction drops the oldest modification times.
         if let Ok(f) = File::options().append(true).open(&path) {
             let _ = f.set_modified(std::time::SystemTime::now());
@@ -185,7 +199,7 @@ fn encode_entry(tree: &Tree, key: &[u8; 16]) -> Vec<u8> {
         put_u32s(&mut p, &[m.perm, m.uid, m.gid, inode.nlink]);
         p.extend_from_slice(&m.mtime.to_le_bytes());
         match &inode.kind {
-            NodeKind::File(data) => put_bytes(&mut p, data),
+            NodeKind::File(data) => put_file(&mut p, data),
             NodeKind::Dir { entries, parent } => {
                 put_u32s(&mut p, &[parent.0, entries.len() as u32]);
                 for e in entries.iter() {
@@ -213,23 +227,74 @@ fn put_u32s(p: &mut Vec<u8>, vs: &[u32]) {
     vs.iter().for_each(|v| p.extend_from_slice(&v.to_le_bytes()));
 }
 
+/// A file's bytes: their length, the zeros before and after them, then
+/// the zeros and bytes. A long file starts on a page of the entry (the
+/// header comes first) and ends with its last page: see
+/// [`ALIGNED_FILE_MIN`].
+fn put_file(p: &mut Vec<u8>, b: &[u8]) {
+    let (lead, tail) = if b.len() >= ALIGNED_FILE_MIN {
+        let start = HEADER_LEN + p.len() + 3 * 8;
+        (start.next_multiple_of(HOST_PAGE) - start, b.len().next_multiple_of(HOST_PAGE) - b.len())
+    } else {
+        (0, 0)
+    };
+    put_u64s(p, &[b.len() as u64, lead as u64, tail as u64]);
+    p.resize(p.len() + lead, 0);
+    p.extend_from_slice(b);
+    p.resize(p.len() + tail, 0);
+}
+
+fn put_u64s(p: &mut Vec<u8>, vs: &[u64]) {
+    vs.iter().for_each(|v| p.extend_from_slice(&v.to_le_bytes()));
+}
+
 /// Bytes with their length first.
 fn put_bytes(p: &mut Vec<u8>, b: &[u8]) {
     p.extend_from_slice(&(b.len() as u64).to_le_bytes());
     p.extend_from_slice(b);
 }
 
-/// A reader over a payload that fails, rather than panics, past its end.
-struct Reader<'a>(&'a [u8]);
+/// A reader over an entry that fails, rather than panics, past its end.
+/// `at` is where the rest starts in the entry.
+struct Reader<'a> {
+    rest: &'a [u8],
+    at: usize,
+}
 
 impl<'a> Reader<'a> {
+    fn new(bytes: &'a [u8], at: usize) -> Reader<'a> {
+        Reader { rest: bytes, at }
+    }
+
     fn take(&mut self, n: usize) -> Option<&'a [u8]> {
-        if n > self.0.len() {
+        if n > self.rest.len() {
             return None;
         }
-        let (head, rest) = self.0.split_at(n);
-        self.0 = rest;
+        let (head, rest) = self.rest.split_at(n);
+        self.rest = rest;
+        self.at += n;
         Some(head)
+    }
+
+    /// Zeros, `n` of them.
+    fn zeros(&mut self, n: usize) -> Option<()> {
+        self.take(n)?.iter().all(|&b| b == 0).then_some(())
+    }
+
+    /// A file written by [`put_file`]: where its bytes start in the entry
+    /// and how many there are.
+    fn file(&mut self) -> Option<(usize, usize)> {
+        let len = usize::try_from(self.u64()?).ok()?;
+        let lead = usize::try_from(self.u64()?).ok()?;
+        let tail = usize::try_from(self.u64()?).ok()?;
+        if lead >= HOST_PAGE || tail >= HOST_PAGE {
+            return None;
+        }
+        self.zeros(lead)?;
+        let start = self.at;
+        self.take(len)?;
+        self.zeros(tail)?;
+        Some((start, len))
     }
 
     fn u8(&mut self) -> Option<u8> {
@@ -254,18 +319,22 @@ impl<'a> Reader<'a> {
 /// sound: the checksum agrees and every inode reference, directory and
 /// name is one the readers could have built (so lookups cannot fail on a
 /// damaged entry that slipped past the checksum).
-fn decode_entry(entry: &[u8], key: &[u8; 16]) -> Option<Tree> {
-    let mut r = Reader(entry);
+fn decode_entry(
+    entry: &[u8],
+    key: &[u8; 16],
+    file: impl Fn(usize, usize) -> FileData,
+) -> Option<Tree> {
+    let mut r = Reader::new(entry, 0);
     if r.take(8)? != MAGIC || r.take(16)? != key {
         return None;
     }
     let len = usize::try_from(r.u64()?).ok()?;
     let sum = u128::from_le_bytes(r.take(16)?.try_into().ok()?);
     let payload = r.take(len)?;
-    if !r.0.is_empty() || xxh3_128(payload) != sum {
+    if !r.rest.is_empty() || xxh3_128(payload) != sum {
         return None;
     }
-    let mut r = Reader(payload);
+    let mut r = Reader::new(payload, HEADER_LEN);
     let format = format_of(r.u8()?)?;
     let count = r.u32()?;
     let mut inodes = Vec::with_capacity((count as usize).min(payload.len() / 25));
@@ -275,12 +344,15 @@ fn decode_entry(entry: &[u8], key: &[u8; 16]) -> Option<Tree> {
         let mtime = r.u64()? as i64;
         let id = |v: u32| (v < count).then_some(InodeId(v));
         let kind = match tag {
-            0 => NodeKind::File(Arc::from(r.bytes()?)),
+            0 => {
+                let (start, len) = r.file()?;
+                NodeKind::File(file(start, len))
+            }
             1 => {
                 let parent = id(r.u32()?)?;
                 let n = r.u32()?;
                 let mut entries: Vec<DirEntry> =
-                    Vec::with_capacity((n as usize).min(r.0.len() / 12));
+                    Vec::with_capacity((n as usize).min(r.rest.len() / 12));
                 for _ in 0..n {
                     let name = r.bytes()?;
                     let bad = name.is_empty() || name.contains(&b'/') || name.contains(&0);
@@ -306,7 +378,7 @@ fn decode_entry(entry: &[u8], key: &[u8; 16]) -> Option<Tree> {
         NodeKind::Dir { parent, .. } => is_dir(*parent),
         _ => true,
     });
-    if !r.0.is_empty() || !inodes.first().is_some_and(Inode::is_dir) || !parents_ok {
+    if !r.rest.is_empty() || !inodes.first().is_some_and(Inode::is_dir) || !parents_ok {
         return None;
     }
     Some(Tree { inodes: inodes.into_boxed_slice(), format })
@@ -344,6 +416,11 @@ mod tests {
         b.into_inner().unwrap()
     }
 
+    /// `entry` decoded from memory, its files copied out of it.
+    fn decode_entry(entry: &[u8], key: &[u8; 16]) -> Option<Tree> {
+        super::decode_entry(entry, key, |start, len| FileData::from(&entry[start..start + len]))
+    }
+
     fn decoded(bytes: &[u8]) -> Tree {
         crate::source::read_stream(Path::new("t.tar"), io::Cursor::new(bytes), Limits::default())
             .unwrap()
@@ -377,6 +454,80 @@ mod tests {
             bad[n] ^= 0x40;
             assert!(decode_entry(&bad, &key).is_none(), "byte {n} flipped");
         }
+    }
+
+    /// A tar of files of these lengths (`f0`, `f1`, ...), each of bytes
+    /// that differ from place to place.
+    fn tar_of_lengths(lengths: &[usize]) -> Vec<u8> {
+        let mut b = tar::Builder::new(Vec::new());
+        for (i, &n) in lengths.iter().enumerate() {
+            let data: Vec<u8> = (0..n).map(|j| (j * 7 + i * 13 + j / 251) as u8 | 1).collect();
+            let mut h = tar::Header::new_gnu();
+            h.set_size(n as u64);
+            h.set_mode(0o755);
+            h.set_uid(0);
+            h.set_gid(0);
+            h.set_mtime(0);
+            h.set_cksum();
+            b.append_data(&mut h, format!("f{i}"), &data[..]).unwrap();
+        }
+        b.into_inner().unwrap()
+    }
+
+    /// `entry` with its header's checksum made right for its payload again.
+    fn resealed(mut entry: Vec<u8>) -> Vec<u8> {
+        let sum = xxh3_128(&entry[HEADER_LEN..]).to_le_bytes();
+        entry[HEADER_LEN - 16..HEADER_LEN].copy_from_slice(&sum);
+        entry
+    }
+
+    #[test]
+    fn long_files_lie_on_pages_of_a_loaded_entry() {
+        let lengths = [ALIGNED_FILE_MIN - 1, ALIGNED_FILE_MIN, 20_000, 5 * HOST_PAGE];
+        let tar = tar_of_lengths(&lengths);
+        let tree = decoded(&tar);
+        let dir = std::env::temp_dir().join(format!("bohr-image-pages-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let cache = ImageCache::new(&dir, 1 << 24);
+        let key = ImageCache::key(xxh3_128(&tar), Limits::default());
+        cache.store(&key, &tree);
+        let entry = std::fs::read(cache.path_of(&key)).unwrap();
+        let loaded = cache.load(&key).expect("stored");
+        assert_eq!(loaded.inodes, tree.inodes);
+        let mut long = 0;
+        for inode in loaded.inodes.iter() {
+            let NodeKind::File(data) = &inode.kind else { continue };
+            match data.host_file() {
+                Some((_, at)) => {
+                    long += 1;
+                    assert!(data.len() >= ALIGNED_FILE_MIN, "{} bytes", data.len());
+                    let (at, end) = (at as usize, at as usize + data.len());
+                    assert_eq!(at % HOST_PAGE, 0);
+                    assert_eq!(&entry[at..end], &data[..]);
+                    // Zeros to the end of the last page, as past the end of
+                    // a file mapped on its own.
+                    let page_end = end.next_multiple_of(HOST_PAGE);
+                    assert!(entry[end..page_end].iter().all(|&b| b == 0));
+                }
+                None => assert!(data.len() < ALIGNED_FILE_MIN, "{} bytes", data.len()),
+            }
+        }
+        assert_eq!(long, 3);
+        // Padding that is not zeros is refused even with a right checksum.
+        let end = loaded
+            .inodes
+            .iter()
+            .find_map(|i| match &i.kind {
+                NodeKind::File(d) if d.len() == 20_000 => d.host_file().map(|(_, at)| at as usize),
+                _ => None,
+            })
+            .expect("the 20,000-byte file is mapped")
+            + 20_000;
+        let mut bad = entry.clone();
+        bad[end] = 1;
+        assert!(decode_entry(&resealed(bad), &key).is_none(), "a byte after the file");
+        assert!(decode_entry(&resealed(entry), &key).is_some());
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

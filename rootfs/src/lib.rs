@@ -4,7 +4,7 @@
 //! newc cpio archive (plain, gzip or xz: an initramfs) or a squashfs image
 //! (gzip, xz, lzo, lz4 or zstd), recognised by magic bytes, never by file
 //! name. The result is one [`Image`]: a flat inode table whose regular
-//! files share their bytes (`Arc<[u8]>`), cheap to clone and safe to share
+//! files share their bytes ([`FileData`]), cheap to clone and safe to share
 //! between threads, so a run reads each image once and every cell uses it.
 //! The kernel's VFS uses it as the read-only lower layer under each cell's
 //! writable layer; the runner calls [`validate`] before any cell runs.
@@ -32,12 +32,15 @@
 //! Modules: `tree` (the inode table and the builder every reader feeds),
 //! `lookup` (path resolution), `detect` (magic bytes, decompression and the
 //! size cap), `source` (one reader per format), `validate` (the matrix-side
-//! check). Those marked `#[warn(missing_docs)]` document every public
+//! check), `cache` (decoded images kept between runs) and `data` (a file's
+//! bytes, in memory or mapped from the cache). Those marked `#[warn(missing_docs)]` document every public
 //! item, and clippy's `-D warnings` keeps it so.
 
 #[warn(missing_docs)]
 mod cache;
 pub mod cache_files;
+#[warn(missing_docs)]
+mod data;
 #[warn(missing_docs)]
 mod detect;
 mod error;
@@ -55,6 +58,7 @@ use std::sync::{Arc, OnceLock};
 
 pub use cache::ImageCache;
 pub use cache_files::cache_root_from_env;
+pub use data::FileData;
 pub use error::{LookupError, RootfsError};
 pub use tree::{DirEntry, FileType, Inode, InodeId, Meta, NAME_MAX, NodeKind, PATH_MAX};
 pub use validate::{ImageSet, validate};
@@ -367,7 +371,7 @@ impl Image {
     }
 
     /// A regular file's bytes, shared.
-    pub fn read_file(&self, file: InodeId) -> Result<&Arc<[u8]>, LookupError> {
+    pub fn read_file(&self, file: InodeId) -> Result<&FileData, LookupError> {
         match self.inode(file).kind() {
             NodeKind::File(data) => Ok(data),
             NodeKind::Dir { .. } => Err(LookupError::IsADirectory),

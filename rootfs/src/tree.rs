@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::data::FileData;
 use crate::error::RootfsError;
 use crate::{Format, Limits};
 
@@ -71,7 +72,7 @@ impl DirEntry {
 #[derive(Clone, PartialEq, Eq)]
 pub enum NodeKind {
     /// A regular file; the bytes are shared, never copied, between users.
-    File(Arc<[u8]>),
+    File(FileData),
     /// A directory: entries sorted by name (bytewise), and its parent (the
     /// root is its own parent).
     Dir {
@@ -549,7 +550,7 @@ impl Builder {
                 }
                 BKind::Leaf(leaf) => (
                     match leaf {
-                        NewKind::File(data) => NodeKind::File(data),
+                        NewKind::File(data) => NodeKind::File(data.into()),
                         NewKind::Symlink(t) => NodeKind::Symlink(t.into_boxed_slice()),
                         NewKind::CharDevice { major, minor } => {
                             NodeKind::CharDevice { major, minor }

@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use bohr_rootfs::{Follow, Image, InodeId, LookupError, NodeKind};
+use bohr_rootfs::{FileData, Follow, Image, InodeId, LookupError, NodeKind};
 
 use super::abi::FileStat;
 use super::errno::Errno;
@@ -49,15 +49,17 @@ const MAX_FILE_PAGES_BYTES: u64 = 1 << 30;
 /// bytes (the entry holds the bytes, so the address stays theirs): cells
 /// and threads of a run map one host file per image file.
 struct PagesRegistry {
-    by_bytes: HashMap<usize, (Arc<[u8]>, Arc<FilePages>)>,
+    by_bytes: HashMap<usize, (FileData, Arc<FilePages>)>,
     held: u64,
 }
 
 static FILE_PAGES: Mutex<Option<PagesRegistry>> = Mutex::new(None);
 
-/// The file pages holding `bytes`, made on first use; `None` for an empty
-/// file, past [`MAX_FILE_PAGES_BYTES`], or when the host refuses.
-fn file_pages_of(bytes: &Arc<[u8]>) -> Option<Arc<FilePages>> {
+/// The file pages holding `bytes`, made on first use: the image cache
+/// entry they are mapped from when they lie on its pages, else a memory
+/// file of them. `None` for an empty file, past [`MAX_FILE_PAGES_BYTES`],
+/// or when the host refuses.
+fn file_pages_of(bytes: &FileData) -> Option<Arc<FilePages>> {
     if bytes.is_empty() {
         return None;
     }
@@ -68,11 +70,18 @@ fn file_pages_of(bytes: &Arc<[u8]>) -> Option<Arc<FilePages>> {
         return Some(pages.clone());
     }
     let len = bytes.len() as u64;
-    if reg.held + len > MAX_FILE_PAGES_BYTES {
-        return None;
-    }
-    let pages = Arc::new(FilePages::new(bytes).ok()?);
-    reg.held += len;
+    let pages = match bytes.host_file() {
+        // The host's page cache holds these: no memory of ours.
+        Some((file, offset)) => {
+            FilePages::in_host_file(file.try_clone().ok()?.into(), offset, len).ok()?
+        }
+        None if reg.held + len > MAX_FILE_PAGES_BYTES => return None,
+        None => {
+            reg.held += len;
+            FilePages::new(bytes).ok()?
+        }
+    };
+    let pages = Arc::new(pages);
     reg.by_bytes.insert(key, (bytes.clone(), pages.clone()));
     Some(pages)
 }

@@ -19,17 +19,27 @@
 //! from the image file's pages the same way.
 //!
 //! `linux::imagefs` makes one per mapped image file and keeps it for the
-//! run; nothing guest-visible depends on whether a mapping used it.
+//! run; nothing guest-visible depends on whether a mapping used it. When
+//! the image came from the image cache, whose entries hold long files on
+//! page boundaries followed by zeros to the end of their last page
+//! (`bohr_rootfs::FileData::host_file`), the pages are the entry's own
+//! ([`FilePages::in_host_file`]): nothing is copied, and the host's page
+//! cache serves every process of every run. An entry is never written in
+//! place, only replaced by a rename or removed, so its bytes cannot change
+//! under a mapping either.
 //!
 //! [`AddressSpace::map_file_pages`]: super::AddressSpace::map_file_pages
 
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
-/// A sealed host memory file holding a file's bytes (module docs).
+/// A host file holding a file's bytes from a page boundary on: a sealed
+/// memory file of them, or an image cache entry (module docs).
 #[derive(Debug)]
 pub struct FilePages {
     fd: OwnedFd,
     len: u64,
+    /// Where the bytes start in the host file, in pages.
+    first_page: u64,
 }
 
 impl FilePages {
@@ -64,7 +74,22 @@ impl FilePages {
         if unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_ADD_SEALS, seals) } != 0 {
             return Err(std::io::Error::last_os_error());
         }
-        Ok(FilePages { fd, len: bytes.len() as u64 })
+        Ok(FilePages { fd, len: bytes.len() as u64, first_page: 0 })
+    }
+
+    /// The `len` bytes of the host file `fd` from byte `offset` on, a
+    /// multiple of the page size, which the file is never again written
+    /// at: the caller promises that, and that the file holds zeros from
+    /// the end of the bytes to the end of their last page (as a mapping
+    /// of the bytes' own file would show there).
+    pub fn in_host_file(fd: OwnedFd, offset: u64, len: u64) -> std::io::Result<FilePages> {
+        if !offset.is_multiple_of(super::PAGE_SIZE) {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("file bytes at {offset:#x}, not on a page boundary"),
+            ));
+        }
+        Ok(FilePages { fd, len, first_page: offset / super::PAGE_SIZE })
     }
 
     /// The file's length in bytes.
@@ -77,8 +102,9 @@ impl FilePages {
         self.len == 0
     }
 
-    /// The host descriptor, for `mmap` into a reservation.
-    pub(super) fn raw_fd(&self) -> i32 {
-        self.fd.as_raw_fd()
+    /// The host descriptor, for `mmap` into a reservation, and the page of
+    /// it the bytes start at.
+    pub(super) fn host(&self) -> (i32, u64) {
+        (self.fd.as_raw_fd(), self.first_page)
     }
 }

@@ -530,7 +530,8 @@ impl AddressSpace {
             return true;
         }
         self.tlb.flush_pages(first, end);
-        let (fd, page) = (file.pages.raw_fd(), file.page);
+        let (fd, base) = file.pages.host();
+        let page = base + file.page;
         if !self.ram.map_private(first, end, self.host_prot(first), fd, page) {
             return false;
         }

@@ -541,6 +541,37 @@ fn file_pages_show_the_file_from_the_offset_and_zeros_past_its_end() {
 }
 
 #[test]
+fn file_pages_in_a_host_file_start_at_their_offset() {
+    // A host file holding other bytes, then 0x1800 bytes of the file from
+    // its second page on, then zeros to the end of their page (as an image
+    // cache entry holds a long file), then more other bytes.
+    let (_, bytes) = file_bytes(0x1800);
+    let mut host = vec![0xeeu8; 0x1000];
+    host.extend_from_slice(&bytes);
+    host.resize(0x3000, 0);
+    host.extend_from_slice(&[0xee; 0x1000]);
+    let path = std::env::temp_dir().join(format!("bohr-file-pages-{}", std::process::id()));
+    std::fs::write(&path, &host).unwrap();
+    let fd: std::os::fd::OwnedFd = std::fs::File::open(&path).unwrap().into();
+    let _ = std::fs::remove_file(&path);
+    let f = Arc::new(FilePages::in_host_file(fd, 0x1000, 0x1800).unwrap());
+    let mut m = space();
+    m.map_backed(0x10000, 0x3000, Perms::RW, Backing::Anon).unwrap();
+    assert_eq!(m.map_file_pages(0x10000, 0x3000, &f, 0), Ok(0x1800));
+    assert_eq!(read(&m, 0x10000, 0x1800), bytes);
+    assert!(read(&m, 0x11800, 0x1800).iter().all(|&b| b == 0), "zeros past the bytes");
+    // From a later page of the bytes, and written privately.
+    m.map_backed(0x20000, 0x1000, Perms::RW, Backing::Anon).unwrap();
+    assert_eq!(m.map_file_pages(0x20000, 0x1000, &f, 0x1000), Ok(0x800));
+    assert_eq!(read(&m, 0x20000, 0x800), bytes[0x1000..]);
+    m.store(0x20000, 1, 0x5a).unwrap();
+    assert_eq!(read(&m, 0x10000 + 0x1000, 1), [bytes[0x1000]], "the other mapping is unchanged");
+    // Bytes that do not start on a page cannot be mapped so.
+    let fd: std::os::fd::OwnedFd = std::fs::File::open("/dev/null").unwrap().into();
+    assert!(FilePages::in_host_file(fd, 0x10, 0x100).is_err());
+}
+
+#[test]
 fn file_pages_are_private_copies() {
     let (f, bytes) = file_bytes(0x2000);
     let (mut a, mut b) = (file_space(&f, 0x2000, Perms::RW), file_space(&f, 0x2000, Perms::RW));
