@@ -4,7 +4,17 @@
 //! offers one-line helpers (`add`, `load`, ...) so that lifters read like the
 //! ISA manual. It enforces the block invariants on `finish`.
 
+use std::cell::Cell;
+
 use super::{BinOp, Block, Counter, Endian, Exit, Label, Op, Slot, Temp, UnOp, Width};
+
+thread_local! {
+    /// The ops vector of the last block this thread finished, empty: the
+    /// next builder grows into it rather than from nothing, op by op, and
+    /// [`BlockBuilder::finish`] copies the ops out at their exact length
+    /// (a block kept for a run holds no spare capacity).
+    static SPARE_OPS: Cell<Vec<Op>> = const { Cell::new(Vec::new()) };
+}
 
 /// Accumulates ops for one block.
 #[derive(Debug, Default)]
@@ -48,7 +58,8 @@ impl Checkpoint {
 
 impl BlockBuilder {
     pub fn new(pc: u64) -> Self {
-        BlockBuilder { pc, at: Cursor { end: pc, ..Default::default() }, ..Default::default() }
+        let ops = SPARE_OPS.take();
+        BlockBuilder { pc, ops, at: Cursor { end: pc, ..Default::default() }, insn_pc: 0 }
     }
 
     /// Guest pc of the first instruction.
@@ -267,11 +278,14 @@ impl BlockBuilder {
 
     /// Finish the block. A block that was not terminated falls through to
     /// the next instruction with `Exit::Jump(end_pc)`.
-    pub fn finish(self) -> Block {
+    pub fn finish(mut self) -> Block {
         let exit = self.at.exit.unwrap_or(Exit::Jump(self.at.end));
+        let ops = self.ops.as_slice().to_vec();
+        self.ops.clear();
+        SPARE_OPS.set(std::mem::take(&mut self.ops));
         let block = Block {
             pc: self.pc,
-            ops: self.ops,
+            ops,
             exit,
             num_temps: self.at.next_temp,
             num_labels: self.at.next_label,
@@ -311,4 +325,37 @@ pub fn validate(block: &Block) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A block of `n` instructions, each a register read and a constant.
+    fn block(pc: u64, n: u64) -> Block {
+        let mut b = BlockBuilder::new(pc);
+        for i in 0..n {
+            b.insn(pc + 4 * i, 4);
+            let v = b.get(Slot(1));
+            let k = b.konst(i);
+            let _ = b.add(v, k);
+        }
+        b.finish()
+    }
+
+    #[test]
+    fn finished_blocks_hold_exactly_their_ops() {
+        // Each block grows into the vector the one before it left behind,
+        // and keeps only what it holds.
+        for n in [40, 3, 17, 1] {
+            let b = block(0x1000, n);
+            assert_eq!(b.ops.len(), 4 * n as usize);
+            assert_eq!(b.ops.capacity(), b.ops.len());
+            assert_eq!(validate(&b), Ok(()));
+        }
+        // The same ops as a builder starting from nothing gives.
+        let again = block(0x2000, 5);
+        let fresh = std::thread::spawn(|| block(0x2000, 5)).join().unwrap();
+        assert_eq!(again.ops, fresh.ops);
+    }
 }
