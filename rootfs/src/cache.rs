@@ -52,6 +52,10 @@ const HEADER_LEN: usize = 8 + 16 + 8 + 16;
 /// map them straight from the entry ([`FileData::host_file`]); shorter
 /// ones are copied when mapped, which costs less than the padding.
 const ALIGNED_FILE_MIN: usize = 16 << 10;
+/// The memo of image files' hashes, beside the entries, and how many
+/// images it remembers.
+const HASHES: &str = "hashes";
+const MEMO_IMAGES: usize = 256;
 
 /// Where decoded images are kept, and how much of them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,17 +90,16 @@ impl ImageCache {
     /// when it is not worth keeping: an uncompressed archive parses as
     /// fast as an entry would load (and bytes `classify` refuses are read
     /// afresh, for their error). The bytes are hashed as they stream by,
-    /// so a large image is never held whole.
-    pub(crate) fn key_of_file(path: &Path, limits: Limits) -> io::Result<Option<[u8; 16]>> {
-        let mut file = File::open(path)?;
-        let head = detect::read_head(&mut file, 2048)?;
+    /// so a large image is never held whole, and the hash is remembered
+    /// in the file `hashes` beside the entries while the file does not
+    /// change ([`cache_files::hash_of_file`], the newest 256 images).
+    pub(crate) fn key_of_file(&self, path: &Path, limits: Limits) -> io::Result<Option<[u8; 16]>> {
+        let head = detect::read_head(&mut File::open(path)?, 2048)?;
         if !matches!(detect::classify(path, &head), Ok(Outer::Gzip | Outer::Xz | Outer::Squashfs)) {
             return Ok(None);
         }
-        let mut h = Xxh3Default::new();
-        h.update(&head);
-        cache_files::hash_rest(&mut h, &mut file)?;
-        Ok(Some(ImageCache::key(h.digest128(), limits)))
+        let content = cache_files::hash_of_file(path, &self.dir.join(HASHES), MEMO_IMAGES);
+        Ok(content.map(|c| ImageCache::key(c, limits)))
     }
 
     /// The key of an image file whose bytes hash (XXH3-128) to `content`.
@@ -549,14 +552,16 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let plain = dir.join("plain.tar");
         std::fs::write(&plain, sample_tar()).unwrap();
-        assert_eq!(ImageCache::key_of_file(&plain, Limits::default()).unwrap(), None);
+        let cache = ImageCache::new(dir.join("cache"), 1 << 20);
+        assert_eq!(cache.key_of_file(&plain, Limits::default()).unwrap(), None);
         let gz = dir.join("image.tar.gz");
         let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
         e.write_all(&sample_tar()).unwrap();
         std::fs::write(&gz, e.finish().unwrap()).unwrap();
-        let key = ImageCache::key_of_file(&gz, Limits::default()).unwrap();
+        let key = cache.key_of_file(&gz, Limits::default()).unwrap();
         let bytes = std::fs::read(&gz).unwrap();
         assert_eq!(key, Some(ImageCache::key(xxh3_128(&bytes), Limits::default())));
+        assert_eq!(cache.key_of_file(&gz, Limits::default()).unwrap(), key);
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -1,7 +1,8 @@
 //! The file handling `bohr`'s on-disk caches share: where they live,
-//! hashing a file as it streams by, writing an entry so that readers see
-//! the old file or the new one whole, and keeping a directory under a size
-//! by dropping what was used least recently.
+//! hashing a file as it streams by (and remembering the hash of a file
+//! that has not changed since), writing an entry so that readers see the
+//! old file or the new one whole, and keeping a directory under a size by
+//! dropping what was used least recently.
 //!
 //! Used by the decoded-image cache (`cache`) and the JIT's code store
 //! (`bohr_emu::jit::store`).
@@ -49,6 +50,102 @@ pub fn hash_rest(h: &mut Xxh3Default, r: &mut impl Read) -> io::Result<()> {
             Err(e) => return Err(e),
         }
     }
+}
+
+/// How long a file must have been left alone before its hash is
+/// remembered: file times advance in ticks, so a file written again within
+/// the tick of its last write, to the same size, keeps its stamp. Past a
+/// tick (2 s covers every file system's), any later write shows.
+const SETTLE: Duration = Duration::from_secs(2);
+
+/// XXH3-128 of the bytes of the file at `path`, remembered in the memo
+/// file `memo` (its newest `keep` files) under the file's identity and
+/// change stamp: device, inode, size, and modification and status-change
+/// times to the nanosecond. Any write to the file, or its replacement,
+/// changes the stamp, so an unchanged file is not read again: hashing a
+/// firmware image of tens of MiB on every run cost milliseconds before its
+/// decoded tree could even be looked up. A file changed in the last
+/// [`SETTLE`] is hashed but not remembered, and a memo another user could
+/// have written is ignored ([`private`]). `None` when the file cannot be
+/// read, or changed while it was.
+pub fn hash_of_file(path: &Path, memo: &Path, keep: usize) -> Option<u128> {
+    hash_of_settled_file(path, memo, keep, SETTLE)
+}
+
+fn hash_of_settled_file(path: &Path, memo: &Path, keep: usize, settle: Duration) -> Option<u128> {
+    use std::os::unix::fs::MetadataExt;
+    let stamp = |m: &std::fs::Metadata| {
+        let (mtime, ctime) = ((m.mtime(), m.mtime_nsec()), (m.ctime(), m.ctime_nsec()));
+        format!(
+            "{} {} {} {}.{} {}.{}",
+            m.dev(),
+            m.ino(),
+            m.len(),
+            mtime.0,
+            mtime.1,
+            ctime.0,
+            ctime.1
+        )
+    };
+    let before = stamp(&std::fs::metadata(path).ok()?);
+    let known = File::open(memo)
+        .ok()
+        .filter(private)
+        .and_then(|mut f| {
+            let mut text = String::new();
+            f.read_to_string(&mut text).ok().map(|_| text)
+        })
+        .unwrap_or_default();
+    let found = known.lines().find_map(|l| l.strip_prefix(&before)?.strip_prefix(' '));
+    if let Some(hash) =
+        found.filter(|h| h.len() == 32).and_then(|h| u128::from_str_radix(h, 16).ok())
+    {
+        return Some(hash);
+    }
+    let mut h = Xxh3Default::new();
+    hash_rest(&mut h, &mut File::open(path).ok()?).ok()?;
+    if stamp(&std::fs::metadata(path).ok()?) != before {
+        return None;
+    }
+    let hash = h.digest128();
+    let meta = std::fs::metadata(path).ok()?;
+    let changed = meta.modified().ok()?.max(
+        std::time::UNIX_EPOCH
+            + Duration::new(
+                u64::try_from(meta.ctime()).unwrap_or(0),
+                u32::try_from(meta.ctime_nsec()).unwrap_or(0),
+            ),
+    );
+    if changed.elapsed().unwrap_or_default() < settle {
+        return Some(hash);
+    }
+    let line = format!("{before} {hash:032x}");
+    let mut lines: Vec<&str> = known.lines().filter(|l| !l.starts_with(&before)).collect();
+    lines.push(&line);
+    let kept = &lines[lines.len().saturating_sub(keep)..];
+    if let Some(dir) = memo.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    let _ = write_private(memo, (kept.join("\n") + "\n").as_bytes());
+    Some(hash)
+}
+
+/// Whether `file` was written by this user and no one else may write it:
+/// what a cache holds that decides what `bohr` runs (machine code, which
+/// entry serves a file) is never taken from a file another user could have
+/// written (a shared or world-writable cache directory).
+pub fn private(file: &File) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    // SAFETY: `geteuid` has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    file.metadata().is_ok_and(|m| m.uid() == me && m.mode() & 0o022 == 0)
+}
+
+/// Write `bytes` to `path` atomically, writable by this user only whatever
+/// the umask lets groups do, so that [`private`] accepts it.
+pub fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    write_atomically(path, bytes, Some(Permissions::from_mode(0o644)))
 }
 
 /// Write `bytes` to `path` through a temporary file beside it, renamed over
@@ -110,6 +207,45 @@ pub fn evict_least_recent(dir: &Path, suffix: &str, max_bytes: u64) -> io::Resul
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_hash_is_remembered_until_the_file_changes() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("bohr-hash-memo-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let (file, memo) = (dir.join("image"), dir.join("memo/hashes"));
+        std::fs::write(&file, b"first bytes").unwrap();
+        let first = xxhash_rust::xxh3::xxh3_128(b"first bytes");
+        // Just written: hashed, not remembered.
+        assert_eq!(hash_of_file(&file, &memo, 4), Some(first));
+        assert!(!memo.exists());
+        // Remembered once settled (here at once).
+        let hash_of_file = |f: &Path, m: &Path, k| hash_of_settled_file(f, m, k, Duration::ZERO);
+        assert_eq!(hash_of_file(&file, &memo, 4), Some(first));
+        // The memo answers while the file is unchanged: a hash planted in
+        // it comes back, so the file was not read again.
+        let text = std::fs::read_to_string(&memo).unwrap();
+        let planted = text.replace(&format!("{first:032x}"), &format!("{:032x}", 7u128));
+        write_private(&memo, planted.as_bytes()).unwrap();
+        assert_eq!(hash_of_file(&file, &memo, 4), Some(7));
+        // Not from a memo others may write.
+        std::fs::set_permissions(&memo, Permissions::from_mode(0o666)).unwrap();
+        assert_eq!(hash_of_file(&file, &memo, 4), Some(first));
+        // Written again: hashed again.
+        std::fs::write(&file, b"other bytes!").unwrap();
+        let other = xxhash_rust::xxh3::xxh3_128(b"other bytes!");
+        assert_eq!(hash_of_file(&file, &memo, 4), Some(other));
+        // The memo keeps its newest files only, one line each.
+        for i in 0..6 {
+            let f = dir.join(format!("f{i}"));
+            std::fs::write(&f, [i as u8]).unwrap();
+            hash_of_file(&f, &memo, 4).unwrap();
+        }
+        assert_eq!(std::fs::read_to_string(&memo).unwrap().lines().count(), 4);
+        assert_eq!(hash_of_file(&dir.join("missing"), &memo, 4), None);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn atomic_writes_replace_whole_files_and_eviction_keeps_the_newest() {

@@ -220,9 +220,7 @@ impl Image {
     ) -> Result<Image, RootfsError> {
         let path = path.as_ref();
         let key = match cache {
-            Some(c) if path.is_file() => {
-                ImageCache::key_of_file(path, limits).ok().flatten().map(|k| (c, k))
-            }
+            Some(c) if path.is_file() => c.key_of_file(path, limits).ok().flatten().map(|k| (c, k)),
             _ => None,
         };
         if let Some(tree) = key.as_ref().and_then(|(c, k)| c.load(k)) {

@@ -25,9 +25,9 @@
 //! looked up are touched. The store is best-effort like the image cache:
 //! a missing, truncated or damaged pack or entry (checksums, bounds, key)
 //! is ignored, and so is one another user could have written (see
-//! [`ours`]); packs are written to a temporary file and renamed; the
-//! directory is kept under [`MAX_DIR_BYTES`] by dropping the packs least
-//! recently used. Nothing a guest sees depends on the store: it only
+//! [`cache_files::private`]); packs are written to a temporary file and
+//! renamed; the directory is kept under [`MAX_DIR_BYTES`] by dropping the
+//! packs least recently used. Nothing a guest sees depends on the store: it only
 //! saves Cranelift's time (`tests/jit_store.rs`).
 //!
 //! Called from `jit`'s `CodeCache` (find and keep) and, for [`set_dir`]
@@ -148,62 +148,13 @@ pub(super) fn region_key(blocks: &[Block], direct: Option<Direct>) -> Vec<u8> {
 /// reinstalled or restored `bohr` with the same bytes finds its packs and
 /// a rebuilt one starts afresh. Hashing a binary of tens of MiB takes
 /// milliseconds, so the hash is remembered in `dir/executables` by the
-/// file's device, inode, size and modification time. `None` when the
-/// executable cannot be read (then nothing is kept across runs).
+/// file's identity and change stamp ([`cache_files::hash_of_file`], the
+/// newest 32 builds). `None` when the executable cannot be read (then
+/// nothing is kept across runs).
 fn executable_id(dir: &Path) -> Option<String> {
-    use std::io::Read;
-    use std::os::unix::fs::MetadataExt;
     let path = std::env::current_exe().ok()?;
-    let stamp = |m: &std::fs::Metadata| {
-        format!("{} {} {} {}.{}", m.dev(), m.ino(), m.len(), m.mtime(), m.mtime_nsec())
-    };
-    let before = stamp(&std::fs::metadata(&path).ok()?);
-    let memo = dir.join("executables");
-    let known = File::open(&memo)
-        .ok()
-        .filter(ours)
-        .and_then(|mut f| {
-            let mut text = String::new();
-            f.read_to_string(&mut text).ok().map(|_| text)
-        })
-        .unwrap_or_default();
-    let found = known.lines().find_map(|l| l.strip_prefix(&before)?.strip_prefix(' '));
-    if let Some(hash) = found.filter(|h| h.len() == 32) {
-        return Some(format!("exe {hash}"));
-    }
-    let mut h = xxhash_rust::xxh3::Xxh3Default::new();
-    cache_files::hash_rest(&mut h, &mut File::open(&path).ok()?).ok()?;
-    // Replaced while being read: no identity to trust.
-    if stamp(&std::fs::metadata(&path).ok()?) != before {
-        return None;
-    }
-    let hash = format!("{:032x}", h.digest128());
-    // Remember it; the newest 32 builds are plenty.
-    let mut lines: Vec<&str> = known.lines().collect();
-    let line = format!("{before} {hash}");
-    lines.push(&line);
-    let keep = &lines[lines.len().saturating_sub(32)..];
-    let _ = std::fs::create_dir_all(dir);
-    let _ = write_private(&memo, (keep.join("\n") + "\n").as_bytes());
-    Some(format!("exe {hash}"))
-}
-
-/// Whether `file` was written by this user and no one else may write it:
-/// a pack holds machine code `bohr` runs, so one another user could have
-/// written (a shared or world-writable cache directory) is never read,
-/// nor the memo naming which packs this executable reads.
-fn ours(file: &File) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    // SAFETY: `geteuid` has no preconditions and cannot fail.
-    let me = unsafe { libc::geteuid() };
-    file.metadata().is_ok_and(|m| m.uid() == me && m.mode() & 0o022 == 0)
-}
-
-/// Write `bytes` to `path` atomically, writable by this user only
-/// whatever the umask lets groups do, so that [`ours`] accepts it.
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    cache_files::write_atomically(path, bytes, Some(std::fs::Permissions::from_mode(0o644)))
+    let hash = cache_files::hash_of_file(&path, &dir.join("executables"), 32)?;
+    Some(format!("exe {hash:032x}"))
 }
 
 /// A pack read from disk: its mapping and its index.
@@ -217,7 +168,7 @@ impl Pack {
     /// The pack at `path` for `identity`, if it is one and well formed.
     fn open(path: &Path, identity: &str) -> Option<Pack> {
         let file = File::open(path).ok()?;
-        if !ours(&file) {
+        if !cache_files::private(&file) {
             return None;
         }
         // SAFETY: packs are only ever replaced by renaming a complete new
@@ -555,7 +506,7 @@ fn write_pack(
     for (_, e) in &entries {
         out.extend_from_slice(e);
     }
-    write_private(&pack_path(dir, identity), &out)
+    cache_files::write_private(&pack_path(dir, identity), &out)
 }
 
 #[cfg(test)]
