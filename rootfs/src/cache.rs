@@ -31,7 +31,7 @@
 //! else `$HOME/.cache/bohr`); without it nothing is cached.
 
 use std::fs::File;
-use std::io;
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -125,9 +125,19 @@ impl ImageCache {
     /// `bohr` invocation).
     pub(crate) fn load(&self, key: &[u8; 16]) -> Option<Tree> {
         let path = self.path_of(key);
-        let entry = Arc::new(MappedEntry::map(File::open(&path).ok()?).ok()?);
-        let tree =
-            decode_entry(entry.bytes(), key, |start, len| FileData::mapped(&entry, start, len))?;
+        let file = File::open(&path).ok()?;
+        let tree = match MappedEntry::map(file.try_clone().ok()?) {
+            Ok(entry) => {
+                let entry = Arc::new(entry);
+                decode_entry(entry.bytes(), key, |at, len| FileData::mapped(&entry, at, len))?
+            }
+            // A file system that cannot map files: read the entry instead.
+            Err(_) => {
+                let mut bytes = Vec::new();
+                (&file).read_to_end(&mut bytes).ok()?;
+                decode_entry(&bytes, key, |at, len| FileData::from(&bytes[at..at + len]))?
+            }
+        };
         // Recently used: eviction drops the oldest modification times.
         if let Ok(f) = File::options().append(true).open(&path) {
             let _ = f.set_modified(std::time::SystemTime::now());
