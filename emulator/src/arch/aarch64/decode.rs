@@ -21,7 +21,7 @@
 //! Talks to: `lift` (consumes [`decode`]), and tests that generate random
 //! instructions from [`encodings`].
 
-use crate::arch::decode_kit::{self, bits, sext};
+use crate::arch::decode_kit::{self, Indexed, bits, sext};
 
 /// A logical operation (immediate and shifted-register forms).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -1414,7 +1414,8 @@ pub fn encodings() -> impl Iterator<Item = &'static Encoding> {
 
 /// The table entry matching `word`, without checking reserved fields.
 pub fn lookup(word: u32) -> Option<&'static Encoding> {
-    decode_kit::lookup(A64_TABLE, word)
+    static A64: Indexed<Encoding> = Indexed::new(A64_TABLE);
+    A64.lookup(word)
 }
 
 /// Decode the instruction at the start of `bytes` (little-endian).
@@ -1608,6 +1609,11 @@ mod tests {
     #[test]
     fn table_rows_are_pinned() {
         assert_eq!(checks::digest(A64_TABLE), 0x131f_d9da_2d02_61a9);
+    }
+
+    #[test]
+    fn the_index_finds_what_a_walk_of_the_table_finds() {
+        checks::index_agrees(&decode_kit::Indexed::new(A64_TABLE));
     }
 
     #[test]

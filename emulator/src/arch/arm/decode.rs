@@ -20,7 +20,7 @@
 //! Talks to: `lift` (consumes [`decode_word`]), the instruction tests and
 //! random-instruction generators that read [`encodings`].
 
-use crate::arch::decode_kit::{self, Encoding as Row};
+use crate::arch::decode_kit::{self, Encoding as Row, Indexed};
 
 /// The sixteen data-processing operations.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -678,11 +678,9 @@ pub fn encodings() -> impl Iterator<Item = &'static Encoding> {
 
 /// The row matching `word`, from the table its condition field selects.
 pub fn lookup(word: u32) -> Option<&'static Encoding> {
-    if word >> 28 == 0xf {
-        decode_kit::lookup(UNCOND_TABLE, word)
-    } else {
-        decode_kit::lookup(COND_TABLE, word)
-    }
+    static UNCOND: Indexed<Encoding> = Indexed::new(UNCOND_TABLE);
+    static COND: Indexed<Encoding> = Indexed::new(COND_TABLE);
+    if word >> 28 == 0xf { UNCOND.lookup(word) } else { COND.lookup(word) }
 }
 
 /// The little-endian instruction word at the start of `bytes`; `None` when
@@ -757,6 +755,12 @@ mod tests {
             Decoded::Insn(i) if !i.undefined => Some(i.name),
             _ => None,
         }
+    }
+
+    #[test]
+    fn the_index_finds_what_a_walk_of_the_table_finds() {
+        checks::index_agrees(&decode_kit::Indexed::new(UNCOND_TABLE));
+        checks::index_agrees(&decode_kit::Indexed::new(COND_TABLE));
     }
 
     #[test]

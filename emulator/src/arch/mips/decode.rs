@@ -30,7 +30,7 @@
 //! Talks to: `lift` (consumes [`decode_word`]), `disasm`-checked tests, and
 //! random-instruction generators that read [`encodings`].
 
-use crate::arch::decode_kit::{self, bits};
+use crate::arch::decode_kit::{self, Indexed, bits};
 use crate::ir::Endian;
 
 /// Operand size of loads and stores, in bytes.
@@ -1121,7 +1121,8 @@ pub fn encodings() -> impl Iterator<Item = &'static Encoding> {
 
 /// The first table entry matching `word`.
 pub fn lookup(word: u32) -> Option<&'static Encoding> {
-    decode_kit::lookup(MIPS32_TABLE, word)
+    static MIPS32: Indexed<Encoding> = Indexed::new(MIPS32_TABLE);
+    MIPS32.lookup(word)
 }
 
 /// Assemble the instruction word at the start of `bytes` in byte order
@@ -1278,6 +1279,11 @@ mod tests {
             Decoded::Insn(i) => Some(i.name),
             Decoded::Illegal => None,
         }
+    }
+
+    #[test]
+    fn the_index_finds_what_a_walk_of_the_table_finds() {
+        checks::index_agrees(&decode_kit::Indexed::new(MIPS32_TABLE));
     }
 
     /// The `(name, mask, value)` rows, pinned: a change of how rows are

@@ -1044,7 +1044,8 @@ pub fn encodings() -> impl Iterator<Item = &'static Encoding> {
 
 /// The first row matching `word`, if any.
 pub fn lookup(word: u32) -> Option<&'static Encoding> {
-    TABLE.iter().find(|e| word & e.mask == e.value)
+    static INDEXED: decode_kit::Indexed<Encoding> = decode_kit::Indexed::new(TABLE);
+    INDEXED.lookup(word)
 }
 
 /// Decode the instruction at the start of `bytes` (memory order, big-endian).
@@ -1212,6 +1213,11 @@ mod tests {
     #[test]
     fn table_rows_are_pinned() {
         assert_eq!(checks::digest(TABLE), 0x880b_5631_c911_71ba);
+    }
+
+    #[test]
+    fn the_index_finds_what_a_walk_of_the_table_finds() {
+        checks::index_agrees(&decode_kit::Indexed::new(TABLE));
     }
 
     #[test]

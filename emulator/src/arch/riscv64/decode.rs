@@ -20,7 +20,7 @@
 //! type, field helpers and table checks), and tests that generate random
 //! instructions from [`encodings`].
 
-use crate::arch::decode_kit::{self, bits, move_bit, sext};
+use crate::arch::decode_kit::{self, Indexed, bits, move_bit, sext};
 
 /// Operand size of loads/stores and atomics, in bytes.
 pub type Size = u8;
@@ -694,7 +694,9 @@ pub const fn insn_len(first: u8) -> u8 {
 /// The table entry matching `word` (a 16-bit word for `len == 2`), without
 /// checking reserved fields.
 pub fn lookup(word: u32, len: u8) -> Option<&'static Encoding> {
-    decode_kit::lookup(if len == 2 { RVC_TABLE } else { RV64_TABLE }, word)
+    static RVC: Indexed<Encoding> = Indexed::new(RVC_TABLE);
+    static RV64: Indexed<Encoding> = Indexed::new(RV64_TABLE);
+    if len == 2 { RVC.lookup(word) } else { RV64.lookup(word) }
 }
 
 /// Decode the instruction at the start of `bytes` (little-endian).
@@ -926,6 +928,12 @@ mod tests {
 
     fn tables() -> [(&'static [Encoding], u8); 2] {
         [(RV64_TABLE, 4), (RVC_TABLE, 2)]
+    }
+
+    #[test]
+    fn the_index_finds_what_a_walk_of_the_table_finds() {
+        checks::index_agrees(&decode_kit::Indexed::new(RVC_TABLE));
+        checks::index_agrees(&decode_kit::Indexed::new(RV64_TABLE));
     }
 
     /// A `len`-byte word: a 16-bit one keeps only its low half.
