@@ -129,13 +129,14 @@ impl ImageCache {
         let tree = match MappedEntry::map(file.try_clone().ok()?) {
             Ok(entry) => {
                 let entry = Arc::new(entry);
-                decode_entry(entry.bytes(), key, |at, len| FileData::mapped(&entry, at, len))?
+                let map = |at, len, pages| FileData::mapped(&entry, at, len, pages);
+                decode_entry(entry.bytes(), key, map)?
             }
             // A file system that cannot map files: read the entry instead.
             Err(_) => {
                 let mut bytes = Vec::new();
                 (&file).read_to_end(&mut bytes).ok()?;
-                decode_entry(&bytes, key, |at, len| FileData::from(&bytes[at..at + len]))?
+                decode_entry(&bytes, key, |at, len, _| FileData::from(&bytes[at..at + len]))?
             }
         };
         // Recently used: eviction drops the oldest modification times.
@@ -294,9 +295,10 @@ impl<'a> Reader<'a> {
         self.take(n)?.iter().all(|&b| b == 0).then_some(())
     }
 
-    /// A file written by [`put_file`]: where its bytes start in the entry
-    /// and how many there are.
-    fn file(&mut self) -> Option<(usize, usize)> {
+    /// A file written by [`put_file`]: where its bytes start in the entry,
+    /// how many there are, and whether they lie on whole pages of it (they
+    /// start on one and zeros follow them to the end of their last).
+    fn file(&mut self) -> Option<(usize, usize, bool)> {
         let len = usize::try_from(self.u64()?).ok()?;
         let lead = usize::try_from(self.u64()?).ok()?;
         let tail = usize::try_from(self.u64()?).ok()?;
@@ -307,7 +309,8 @@ impl<'a> Reader<'a> {
         let start = self.at;
         self.take(len)?;
         self.zeros(tail)?;
-        Some((start, len))
+        let pages = start.is_multiple_of(HOST_PAGE) && self.at.is_multiple_of(HOST_PAGE);
+        Some((start, len, pages))
     }
 
     fn u8(&mut self) -> Option<u8> {
@@ -335,7 +338,7 @@ impl<'a> Reader<'a> {
 fn decode_entry(
     entry: &[u8],
     key: &[u8; 16],
-    file: impl Fn(usize, usize) -> FileData,
+    file: impl Fn(usize, usize, bool) -> FileData,
 ) -> Option<Tree> {
     let mut r = Reader::new(entry, 0);
     if r.take(8)? != MAGIC || r.take(16)? != key {
@@ -358,8 +361,8 @@ fn decode_entry(
         let id = |v: u32| (v < count).then_some(InodeId(v));
         let kind = match tag {
             0 => {
-                let (start, len) = r.file()?;
-                NodeKind::File(file(start, len))
+                let (start, len, pages) = r.file()?;
+                NodeKind::File(file(start, len, pages))
             }
             1 => {
                 let parent = id(r.u32()?)?;
@@ -431,7 +434,7 @@ mod tests {
 
     /// `entry` decoded from memory, its files copied out of it.
     fn decode_entry(entry: &[u8], key: &[u8; 16]) -> Option<Tree> {
-        super::decode_entry(entry, key, |start, len| FileData::from(&entry[start..start + len]))
+        super::decode_entry(entry, key, |at, len, _| FileData::from(&entry[at..at + len]))
     }
 
     fn decoded(bytes: &[u8]) -> Tree {
@@ -492,6 +495,37 @@ mod tests {
         let sum = xxh3_128(&entry[HEADER_LEN..]).to_le_bytes();
         entry[HEADER_LEN - 16..HEADER_LEN].copy_from_slice(&sum);
         entry
+    }
+
+    #[test]
+    fn only_files_on_whole_pages_are_offered_for_mapping() {
+        // A short file that starts on a page by chance, without padding,
+        // is followed by other bytes on its last page: not on whole pages.
+        let fields = |len: u64, lead: u64, tail: u64| {
+            let mut b = Vec::new();
+            put_u64s(&mut b, &[len, lead, tail]);
+            b
+        };
+        let mut short = fields(100, 0, 0);
+        short.extend_from_slice(&[1; 100]);
+        short.extend_from_slice(b"next inode");
+        let mut r = Reader::new(&short, HOST_PAGE - 24);
+        assert_eq!(r.file(), Some((HOST_PAGE, 100, false)));
+        // Padded to the end of its page, or ending on one: whole pages.
+        let mut padded = fields(100, 0, (HOST_PAGE - 100) as u64);
+        padded.extend_from_slice(&[1; 100]);
+        padded.resize(24 + HOST_PAGE, 0);
+        assert_eq!(Reader::new(&padded, HOST_PAGE - 24).file(), Some((HOST_PAGE, 100, true)));
+        let mut exact = fields(HOST_PAGE as u64, 0, 0);
+        exact.resize(24 + HOST_PAGE, 1);
+        assert_eq!(Reader::new(&exact, HOST_PAGE - 24).file(), Some((HOST_PAGE, HOST_PAGE, true)));
+        // Padding is zeros, and less than a page.
+        let mut bad = padded.clone();
+        bad[24 + 200] = 1;
+        assert_eq!(Reader::new(&bad, HOST_PAGE - 24).file(), None);
+        let mut long = fields(1, HOST_PAGE as u64, 0);
+        long.resize(24 + HOST_PAGE + 1, 0);
+        assert_eq!(Reader::new(&long, 0).file(), None);
     }
 
     #[test]

@@ -24,7 +24,14 @@ pub struct FileData(Repr);
 #[derive(Clone)]
 enum Repr {
     Memory(Arc<[u8]>),
-    Mapped { entry: Arc<MappedEntry>, start: usize, len: usize },
+    /// `pages`: the bytes start on a page of the entry and zeros follow
+    /// them to the end of their last page.
+    Mapped {
+        entry: Arc<MappedEntry>,
+        start: usize,
+        len: usize,
+        pages: bool,
+    },
 }
 
 /// An image cache entry mapped from disk, with the open file behind it.
@@ -55,10 +62,18 @@ impl MappedEntry {
 
 impl FileData {
     /// The bytes of `entry` at `start..start + len` (which the caller has
-    /// checked lie inside it).
-    pub(crate) fn mapped(entry: &Arc<MappedEntry>, start: usize, len: usize) -> FileData {
+    /// checked lie inside it); `pages` when they start on a page of it and
+    /// the caller has checked that zeros follow them to the end of their
+    /// last page.
+    pub(crate) fn mapped(
+        entry: &Arc<MappedEntry>,
+        start: usize,
+        len: usize,
+        pages: bool,
+    ) -> FileData {
         debug_assert!(start.checked_add(len).is_some_and(|end| end <= entry.map.len()));
-        FileData(Repr::Mapped { entry: entry.clone(), start, len })
+        debug_assert!(!pages || start.is_multiple_of(HOST_PAGE));
+        FileData(Repr::Mapped { entry: entry.clone(), start, len, pages })
     }
 
     /// The host file holding these bytes and their offset in it, when they
@@ -68,9 +83,7 @@ impl FileData {
     /// them so).
     pub fn host_file(&self) -> Option<(&File, u64)> {
         match &self.0 {
-            Repr::Mapped { entry, start, .. } if start.is_multiple_of(HOST_PAGE) => {
-                Some((&entry.file, *start as u64))
-            }
+            Repr::Mapped { entry, start, pages: true, .. } => Some((&entry.file, *start as u64)),
             _ => None,
         }
     }
@@ -82,7 +95,7 @@ impl Deref for FileData {
     fn deref(&self) -> &[u8] {
         match &self.0 {
             Repr::Memory(bytes) => bytes,
-            Repr::Mapped { entry, start, len } => &entry.map[*start..*start + *len],
+            Repr::Mapped { entry, start, len, .. } => &entry.map[*start..*start + *len],
         }
     }
 }
