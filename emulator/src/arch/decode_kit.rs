@@ -99,10 +99,6 @@ impl<F, O> Encoding<F, O> {
         let p = Pattern::parse(pattern);
         Encoding { name, mask: p.mask, value: p.value, format, opcode }
     }
-
-    pub const fn matches(&self, word: u32) -> bool {
-        word & self.mask == self.value
-    }
 }
 
 /// What the table checks need of a row; tables whose rows carry more than
@@ -111,6 +107,11 @@ pub trait Row {
     fn name(&self) -> &'static str;
     fn mask(&self) -> u32;
     fn value(&self) -> u32;
+
+    /// Whether `word` has this row's fixed bits.
+    fn matches(&self, word: u32) -> bool {
+        word & self.mask() == self.value()
+    }
 }
 
 impl<F, O> Row for Encoding<F, O> {
@@ -128,7 +129,7 @@ impl<F, O> Row for Encoding<F, O> {
 /// The first row of `table` matching `word`, by walking the table: the
 /// reference [`Indexed`] is tested against.
 pub fn lookup<R: Row>(table: &[R], word: u32) -> Option<&R> {
-    table.iter().find(|e| word & e.mask() == e.value())
+    table.iter().find(|e| e.matches(word))
 }
 
 /// Bits of a word an [`Indexed`] table's index is keyed by.
@@ -171,12 +172,9 @@ impl<R: Row> Indexed<R> {
     /// The first row of the table matching `word`.
     pub fn lookup(&self, word: u32) -> Option<&'static R> {
         let index = self.index.get_or_init(|| Index::new(self.table));
-        let k = index.key_of(word);
+        let k = gather(&index.key, word);
         let (start, end) = (index.starts[k] as usize, index.starts[k + 1] as usize);
-        index.rows[start..end]
-            .iter()
-            .map(|&r| &self.table[r as usize])
-            .find(|e| word & e.mask() == e.value())
+        index.rows[start..end].iter().map(|&r| &self.table[r as usize]).find(|e| e.matches(word))
     }
 }
 
@@ -190,16 +188,11 @@ impl Index {
             .collect();
         by_use.sort_by_key(|&(n, bit)| (std::cmp::Reverse(n), bit));
         let key: Vec<u32> = by_use.iter().take(KEY_BITS).map(|&(_, bit)| bit).collect();
-        let index_of = |mask: u32, value: u32| {
-            key.iter().enumerate().fold((0usize, 0usize), |(m, v), (i, &bit)| {
-                (m | ((mask >> bit & 1) as usize) << i, v | ((value >> bit & 1) as usize) << i)
-            })
-        };
         // Each row goes into every bucket its fixed key bits allow, rows
         // in table order: the free key bits of a row take every value.
         let mut buckets: Vec<Vec<u16>> = vec![Vec::new(); 1 << key.len()];
         for (r, e) in table.iter().enumerate() {
-            let (m, v) = index_of(e.mask(), e.value());
+            let (m, v) = (gather(&key, e.mask()), gather(&key, e.value()));
             let free = ((1usize << key.len()) - 1) & !m;
             let mut sub = free;
             loop {
@@ -219,10 +212,11 @@ impl Index {
         starts.push(rows.len() as u32);
         Index { key, starts, rows }
     }
+}
 
-    fn key_of(&self, word: u32) -> usize {
-        self.key.iter().enumerate().fold(0, |k, (i, &bit)| k | ((word >> bit & 1) as usize) << i)
-    }
+/// Bits `key[i]` of `w`, as bit `i` of the result.
+fn gather(key: &[u32], w: u32) -> usize {
+    key.iter().enumerate().fold(0, |k, (i, &bit)| k | ((w >> bit & 1) as usize) << i)
 }
 
 /// Bits `hi..=lo` of `w`, shifted down.
@@ -381,8 +375,7 @@ pub mod checks {
     pub fn index_agrees<R: Row>(indexed: &super::Indexed<R>) {
         let table = indexed.table();
         let mut rng = Rng(0x5eed_1dec_0de5_1de5);
-        let fills = table.iter().flat_map(|e| (0..64).map(move |_| e)).collect::<Vec<_>>();
-        for e in fills {
+        for e in table.iter().flat_map(|e| [e; 64]) {
             for w in [e.value() | (rng.next_u32() & !e.mask()), rng.next_u32()] {
                 let (walked, found) = (super::lookup(table, w), indexed.lookup(w));
                 assert!(
