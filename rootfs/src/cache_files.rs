@@ -56,7 +56,7 @@ pub fn hash_rest(h: &mut Xxh3Default, r: &mut impl Read) -> io::Result<()> {
 /// remembered: file times advance in ticks, so a file written again within
 /// the tick of its last write, to the same size, keeps its stamp. Past a
 /// tick (2 s covers every file system's), any later write shows.
-const SETTLE: Duration = Duration::from_secs(2);
+pub const SETTLE: Duration = Duration::from_secs(2);
 
 /// XXH3-128 of the bytes of the file at `path`, remembered in the memo
 /// file `memo` (its newest `keep` files) under the file's identity and
@@ -74,10 +74,12 @@ pub fn hash_of_file(path: &Path, memo: &Path, keep: usize) -> Option<u128> {
 
 fn hash_of_settled_file(path: &Path, memo: &Path, keep: usize, settle: Duration) -> Option<u128> {
     use std::os::unix::fs::MetadataExt;
+    // Identity and change times; the line of the memo it keys starts with
+    // it and a space.
     let stamp = |m: &std::fs::Metadata| {
         let (mtime, ctime) = ((m.mtime(), m.mtime_nsec()), (m.ctime(), m.ctime_nsec()));
-        format!(
-            "{} {} {} {}.{} {}.{}",
+        let text = format!(
+            "{} {} {} {}.{} {}.{} ",
             m.dev(),
             m.ino(),
             m.len(),
@@ -85,9 +87,10 @@ fn hash_of_settled_file(path: &Path, memo: &Path, keep: usize, settle: Duration)
             mtime.1,
             ctime.0,
             ctime.1
-        )
+        );
+        (text, mtime.max(ctime))
     };
-    let before = stamp(&std::fs::metadata(path).ok()?);
+    let (before, _) = stamp(&std::fs::metadata(path).ok()?);
     let known = File::open(memo)
         .ok()
         .filter(private)
@@ -96,7 +99,7 @@ fn hash_of_settled_file(path: &Path, memo: &Path, keep: usize, settle: Duration)
             f.read_to_string(&mut text).ok().map(|_| text)
         })
         .unwrap_or_default();
-    let found = known.lines().find_map(|l| l.strip_prefix(&before)?.strip_prefix(' '));
+    let found = known.lines().find_map(|l| l.strip_prefix(&before));
     if let Some(hash) =
         found.filter(|h| h.len() == 32).and_then(|h| u128::from_str_radix(h, 16).ok())
     {
@@ -104,22 +107,17 @@ fn hash_of_settled_file(path: &Path, memo: &Path, keep: usize, settle: Duration)
     }
     let mut h = Xxh3Default::new();
     hash_rest(&mut h, &mut File::open(path).ok()?).ok()?;
-    if stamp(&std::fs::metadata(path).ok()?) != before {
+    let (after, (secs, nanos)) = stamp(&std::fs::metadata(path).ok()?);
+    if after != before {
         return None;
     }
     let hash = h.digest128();
-    let meta = std::fs::metadata(path).ok()?;
-    let changed = meta.modified().ok()?.max(
-        std::time::UNIX_EPOCH
-            + Duration::new(
-                u64::try_from(meta.ctime()).unwrap_or(0),
-                u32::try_from(meta.ctime_nsec()).unwrap_or(0),
-            ),
-    );
+    let changed = std::time::UNIX_EPOCH
+        + Duration::new(u64::try_from(secs).unwrap_or(0), u32::try_from(nanos).unwrap_or(0));
     if changed.elapsed().unwrap_or_default() < settle {
         return Some(hash);
     }
-    let line = format!("{before} {hash:032x}");
+    let line = format!("{before}{hash:032x}");
     let mut lines: Vec<&str> = known.lines().filter(|l| !l.starts_with(&before)).collect();
     lines.push(&line);
     let kept = &lines[lines.len().saturating_sub(keep)..];

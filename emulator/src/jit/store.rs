@@ -27,8 +27,8 @@
 //! is ignored, and so is one another user could have written (see
 //! [`cache_files::private`]); packs are written to a temporary file and
 //! renamed; the directory is kept under [`MAX_DIR_BYTES`] by dropping the
-//! packs least recently used. Nothing a guest sees depends on the store: it only
-//! saves Cranelift's time (`tests/jit_store.rs`).
+//! packs least recently used. Nothing a guest sees depends on the store:
+//! it only saves Cranelift's time (`tests/jit_store.rs`).
 //!
 //! Called from `jit`'s `CodeCache` (find and keep) and, for [`set_dir`]
 //! and [`save`], from the `bohr` command.
@@ -557,8 +557,19 @@ mod tests {
 
     #[test]
     fn the_executable_is_known_by_its_bytes_and_remembered() {
+        use std::os::unix::fs::MetadataExt;
         let dir = std::env::temp_dir().join(format!("bohr-store-exe-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
+        // A test binary just linked is not remembered until its file times
+        // are `SETTLE` old (see `cache_files::hash_of_file`): wait for that.
+        let meta = std::fs::metadata(std::env::current_exe().unwrap()).unwrap();
+        let (secs, nanos) =
+            (meta.mtime(), meta.mtime_nsec()).max((meta.ctime(), meta.ctime_nsec()));
+        let changed = std::time::UNIX_EPOCH + std::time::Duration::new(secs as u64, nanos as u32);
+        let settled = changed + cache_files::SETTLE + std::time::Duration::from_millis(100);
+        if let Ok(wait) = settled.duration_since(std::time::SystemTime::now()) {
+            std::thread::sleep(wait);
+        }
         let id = executable_id(&dir).expect("this test binary is readable");
         let exe = std::fs::read(std::env::current_exe().unwrap()).unwrap();
         assert_eq!(id, format!("exe {:032x}", xxh3_128(&exe)));
