@@ -3,10 +3,11 @@
 //! entry mapped read-only from disk (`cache`), whose pages the host shares
 //! with its page cache instead of copying them into fresh memory.
 //!
-//! A mapped file whose bytes start on a page boundary of the entry also
-//! names that host file and offset ([`FileData::host_file`]): the kernel's
-//! VFS maps programs and libraries from it directly (`mem::FilePages`)
-//! rather than copying them into a memory file first.
+//! A mapped file whose bytes lie on whole pages of the entry (they start
+//! on a page, and zeros follow them to the end of their last) also names
+//! that host file and offset ([`FileData::host_file`]): the kernel's VFS
+//! maps programs and libraries from it directly (`mem::FilePages`) rather
+//! than copying them into a memory file first.
 //!
 //! Entries are only ever replaced whole (written aside and renamed) or
 //! removed, never changed in place, so the bytes of a mapped entry do not
@@ -47,7 +48,7 @@ pub(crate) const HOST_PAGE: usize = 4096;
 impl MappedEntry {
     /// Map `file` whole, read-only.
     pub(crate) fn map(file: File) -> std::io::Result<MappedEntry> {
-        // SAFETY: the mapping is read-only and private. The cache writes an
+        // SAFETY: the mapping is read-only. The cache writes an
         // entry aside and renames it into place, and drops entries by
         // removing their names, so the file under this descriptor is never
         // written or truncated while it is mapped (see `cache`).
@@ -77,10 +78,10 @@ impl FileData {
     }
 
     /// The host file holding these bytes and their offset in it, when they
-    /// are mapped from one at a page boundary: a private mapping of that
-    /// file from there shows these bytes, then zeros to the end of their
-    /// last page, as a mapping of the file itself would (the cache pads
-    /// them so).
+    /// lie on whole pages of an entry mapped from it: a private mapping of
+    /// that file from there shows these bytes, then zeros to the end of
+    /// their last page, as a mapping of the file itself would (the cache
+    /// pads them so).
     pub fn host_file(&self) -> Option<(&File, u64)> {
         match &self.0 {
             Repr::Mapped { entry, start, pages: true, .. } => Some((&entry.file, *start as u64)),

@@ -33,8 +33,9 @@
 //! `lookup` (path resolution), `detect` (magic bytes, decompression and the
 //! size cap), `source` (one reader per format), `validate` (the matrix-side
 //! check), `cache` (decoded images kept between runs) and `data` (a file's
-//! bytes, in memory or mapped from the cache). Those marked `#[warn(missing_docs)]` document every public
-//! item, and clippy's `-D warnings` keeps it so.
+//! bytes, in memory or mapped from the cache). Those marked
+//! `#[warn(missing_docs)]` document every public item, and clippy's
+//! `-D warnings` keeps it so.
 
 #[warn(missing_docs)]
 mod cache;
