@@ -12,8 +12,8 @@
 //! reset requested by a callback ends the block at the next instruction
 //! boundary, and the dispatch loop applies it.
 
-use std::cell::{OnceCell, RefCell};
-use std::rc::Rc;
+use std::cell::RefCell;
+use std::sync::{Arc, OnceLock};
 
 use crate::arch::Frontend;
 use crate::cpu::CpuState;
@@ -33,16 +33,16 @@ pub struct Prepared {
     pub block: Block,
     /// Built the first time the block is interpreted: many blocks are
     /// only ever compiled.
-    steps: OnceCell<Steps>,
+    steps: OnceLock<Steps>,
     /// Each instruction marker as `(pc, op index, no temporary crosses
     /// it)`, in block order (see [`resume_index`]), worked out the first
     /// time a time slice ends inside the block.
-    markers: OnceCell<Box<[(u64, u32, bool)]>>,
+    markers: OnceLock<Box<[(u64, u32, bool)]>>,
 }
 
 impl Prepared {
     pub fn new(block: Block) -> Self {
-        Prepared { block, steps: OnceCell::new(), markers: OnceCell::new() }
+        Prepared { block, steps: OnceLock::new(), markers: OnceLock::new() }
     }
 
     fn steps(&self) -> &Steps {
@@ -409,7 +409,7 @@ pub fn exec_block_from(
 /// The interpreter engine for one process.
 pub struct Interpreter {
     frontend: &'static dyn Frontend,
-    cache: BlockCache<Rc<Prepared>>,
+    cache: BlockCache<Arc<Prepared>>,
     max_block_insns: u32,
     temps: Vec<u64>,
     stats: EngineStats,
@@ -448,13 +448,13 @@ pub fn apply_code_writes<T>(mem: &mut AddressSpace, cache: &mut BlockCache<T>) -
 /// translations). Shared by the engines.
 pub fn lookup_or_translate(
     frontend: &dyn Frontend,
-    cache: &mut BlockCache<Rc<Prepared>>,
+    cache: &mut BlockCache<Arc<Prepared>>,
     mem: &mut AddressSpace,
     pc: u64,
     max_block_insns: u32,
     stats: &mut EngineStats,
     plugins: Option<&RefCell<PluginHost>>,
-) -> Result<Rc<Prepared>, crate::mem::MemFault> {
+) -> Result<Arc<Prepared>, crate::mem::MemFault> {
     if let Some(p) = cache.get(pc) {
         stats.cache_hits += 1;
         return Ok(p.clone());
@@ -462,7 +462,7 @@ pub fn lookup_or_translate(
     stats.cache_misses += 1;
     let prepared = match plugins {
         None => shared::translate(frontend, mem, pc, max_block_insns)?,
-        Some(_) => Rc::new(Prepared::new(translate_instrumented(
+        Some(_) => Arc::new(Prepared::new(translate_instrumented(
             frontend,
             mem,
             pc,
@@ -708,7 +708,7 @@ mod tests {
             let block = random_block(&mut rng);
             let fused = Prepared::new(block.clone());
             let one_by_one = Prepared {
-                steps: OnceCell::from(fused::Steps::unfused(&block)),
+                steps: OnceLock::from(fused::Steps::unfused(&block)),
                 ..Prepared::new(block.clone())
             };
             let regs: Vec<u64> = (0..5).map(|_| 0x10000 + rng.next_u64() % 0x40).collect();

@@ -1,7 +1,8 @@
-//! Translations shared by the engines of a host thread: every process of
-//! a cell, and the cells a runner thread runs one after the other, lift
-//! the same few binaries, so a block lifted once is kept here for the
-//! next engine that needs the block at that pc.
+//! Translations shared by every engine of the host process: every
+//! process of a cell, on the world's thread or on a lane, and every cell
+//! of a run, lift the same few binaries, so a block lifted once is kept
+//! here for the next engine that needs the block at that pc, whichever
+//! thread it runs on.
 //!
 //! A block is served only to an engine whose memory holds, executable,
 //! exactly the bytes it was lifted from (its [`Witness`]): lifting depends
@@ -13,20 +14,26 @@
 //! Instrumented translations are never kept: their hooks belong to one
 //! engine's plugins.
 //!
+//! Why one store for the host process rather than one per thread: a
+//! process on a lane (`machine::lanes`) runs on another thread than the
+//! processes that ran its binary before it, and with a store per thread it
+//! lifted again every block the world's thread had already lifted.
+//! Lookups take a read lock; only a miss takes the write lock.
+//!
 //! Called from `lookup_or_translate`, the translation step of both engines.
 
 use std::cell::RefCell;
-use std::rc::Rc;
+use std::sync::{Arc, LazyLock, RwLock};
 
 use rustc_hash::FxHashMap;
 
 use super::Prepared;
 use crate::arch::{Arch, Frontend};
-use crate::engine::{Witness, sharing, translate_witnessed};
+use crate::engine::{sharing, translate_witnessed};
 use crate::mem::{AddressSpace, MemFault};
 
-/// Blocks kept per thread before the store starts over: bounds its memory
-/// (about 1 KiB a block) in runs over many different binaries.
+/// Blocks kept before the store starts over: bounds its memory (about
+/// 1 KiB a block) in runs over many different binaries.
 const MAX_SHARED_BLOCKS: usize = 1 << 16;
 
 /// Blocks kept for one pc (other bytes there) at most.
@@ -46,7 +53,7 @@ struct Key {
 struct Entry {
     lo: u64,
     bytes: Box<[u8]>,
-    block: Rc<Prepared>,
+    block: Arc<Prepared>,
     next: Option<Box<Entry>>,
 }
 
@@ -54,59 +61,69 @@ struct Entry {
 struct Store {
     by_key: FxHashMap<Key, Entry>,
     blocks: usize,
-    /// Scratch for fetching a witness's bytes.
-    scratch: Vec<u8>,
 }
+
+static STORE: LazyLock<RwLock<Store>> = LazyLock::new(|| RwLock::new(Store::default()));
 
 thread_local! {
-    static STORE: RefCell<Store> = RefCell::new(Store::default());
+    /// Scratch for fetching a witness's bytes.
+    static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
-/// The block at `pc` as `frontend` lifts it from `mem`: from the thread's
-/// store when a block lifted from the same bytes is there, else freshly
-/// lifted (and kept, with sharing on).
+/// The store, read. A thread that panicked while holding the lock left
+/// whole entries (each is built before it is inserted), so the poison is
+/// ignored.
+fn store() -> std::sync::RwLockReadGuard<'static, Store> {
+    STORE.read().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The block at `pc` as `frontend` lifts it from `mem`: from the store
+/// when a block lifted from the same bytes is there, else freshly lifted
+/// (and kept, with sharing on).
 pub(super) fn translate(
     frontend: &dyn Frontend,
     mem: &AddressSpace,
     pc: u64,
     max_insns: u32,
-) -> Result<Rc<Prepared>, MemFault> {
+) -> Result<Arc<Prepared>, MemFault> {
     let share = sharing();
     let key = Key { arch: frontend.arch(), mode: frontend.mode(), pc, max_insns };
-    if share && let Some(found) = STORE.with(|s| s.borrow_mut().find(&key, mem)) {
+    if share && let Some(found) = store().find(&key, mem) {
         return Ok(found);
     }
     let (block, witness) = translate_witnessed(frontend, mem, pc, max_insns)?;
-    let block = Rc::new(Prepared::new(block));
+    let block = Arc::new(Prepared::new(block));
     if share && let Some(w) = witness {
-        STORE.with(|s| s.borrow_mut().keep(key, w, mem, &block));
+        let mut bytes = vec![0u8; w.len];
+        if mem.fetch(w.lo, &mut bytes) == w.len {
+            STORE.write().unwrap_or_else(|e| e.into_inner()).keep(key, w.lo, bytes, &block);
+        }
     }
     Ok(block)
 }
 
 impl Store {
-    fn find(&mut self, key: &Key, mem: &AddressSpace) -> Option<Rc<Prepared>> {
+    fn find(&self, key: &Key, mem: &AddressSpace) -> Option<Arc<Prepared>> {
         let mut e = self.by_key.get(key)?;
-        loop {
-            self.scratch.resize(e.bytes.len(), 0);
-            if mem.fetch(e.lo, &mut self.scratch) == e.bytes.len() && *self.scratch == *e.bytes {
-                return Some(e.block.clone());
+        SCRATCH.with(|scratch| {
+            let mut scratch = scratch.borrow_mut();
+            loop {
+                scratch.resize(e.bytes.len(), 0);
+                if mem.fetch(e.lo, &mut scratch) == e.bytes.len() && **scratch == *e.bytes {
+                    return Some(e.block.clone());
+                }
+                e = e.next.as_deref()?;
             }
-            e = e.next.as_deref()?;
-        }
+        })
     }
 
-    fn keep(&mut self, key: Key, w: Witness, mem: &AddressSpace, block: &Rc<Prepared>) {
-        let mut bytes = vec![0u8; w.len];
-        if mem.fetch(w.lo, &mut bytes) != w.len {
-            return;
-        }
+    fn keep(&mut self, key: Key, lo: u64, bytes: Vec<u8>, block: &Arc<Prepared>) {
         if self.blocks >= MAX_SHARED_BLOCKS {
             self.by_key.clear();
             self.blocks = 0;
         }
         self.blocks += 1;
-        let entry = Entry { lo: w.lo, bytes: bytes.into(), block: block.clone(), next: None };
+        let entry = Entry { lo, bytes: bytes.into(), block: block.clone(), next: None };
         match self.by_key.entry(key) {
             std::collections::hash_map::Entry::Vacant(v) => {
                 v.insert(entry);
@@ -138,7 +155,10 @@ mod tests {
     use crate::engine::{DEFAULT_MAX_BLOCK_INSNS, set_sharing};
     use crate::mem::{Layout, PAGE_SIZE, Perms};
 
-    const CODE: u64 = 0x40_0000;
+    /// The store is the host process's, and other tests lift code too
+    /// (often at 0x10000 or 0x400000): these tests' blocks sit where no
+    /// other test puts code, so what they find there is theirs.
+    const CODE: u64 = 0x6d2_0000;
 
     /// An address space with `words` (little-endian) at `at`, executable.
     fn space(at: u64, words: &[u32]) -> AddressSpace {
@@ -149,7 +169,7 @@ mod tests {
         mem
     }
 
-    fn lift(arch: Arch, mem: &AddressSpace, pc: u64) -> Rc<Prepared> {
+    fn lift(arch: Arch, mem: &AddressSpace, pc: u64) -> Arc<Prepared> {
         let f = frontend_for(arch).unwrap();
         let got = super::translate(f, mem, pc, DEFAULT_MAX_BLOCK_INSNS).unwrap();
         // Served or not, it is the block this space lifts.
@@ -168,7 +188,22 @@ mod tests {
         set_sharing(true);
         let a = lift(Arch::Riscv64, &space(CODE, &ADDS), CODE);
         let b = lift(Arch::Riscv64, &space(CODE, &ADDS), CODE);
-        assert!(Rc::ptr_eq(&a, &b), "served from the store");
+        assert!(Arc::ptr_eq(&a, &b), "served from the store");
+    }
+
+    #[test]
+    fn a_block_lifted_on_one_thread_is_served_on_another() {
+        // A lane's process finds what the world's thread lifted.
+        let pc = CODE + 0x500;
+        let a = std::thread::spawn(move || {
+            set_sharing(true);
+            lift(Arch::Riscv64, &space(pc, &ADDS), pc)
+        })
+        .join()
+        .unwrap();
+        set_sharing(true);
+        let b = lift(Arch::Riscv64, &space(pc, &ADDS), pc);
+        assert!(Arc::ptr_eq(&a, &b), "served across threads");
     }
 
     #[test]
@@ -177,7 +212,7 @@ mod tests {
         let a = lift(Arch::Riscv64, &space(CODE + 0x100, &ADDS), CODE + 0x100);
         let other = [ADDS[0], 0x0035_0513, ADDS[2]];
         let b = lift(Arch::Riscv64, &space(CODE + 0x100, &other), CODE + 0x100);
-        assert!(!Rc::ptr_eq(&a, &b));
+        assert!(!Arc::ptr_eq(&a, &b));
         assert_ne!(a.block, b.block);
     }
 
@@ -189,7 +224,7 @@ mod tests {
         let pc = CODE + 0x204;
         let slot = lift(Arch::Mipsel, &space(pc - 4, &[b, addiu, brk]), pc);
         let plain = lift(Arch::Mipsel, &space(pc - 4, &[nop, addiu, brk]), pc);
-        assert!(!Rc::ptr_eq(&slot, &plain));
+        assert!(!Arc::ptr_eq(&slot, &plain));
         assert_ne!(slot.block, plain.block, "a delay slot lifts differently");
     }
 
@@ -207,7 +242,7 @@ mod tests {
         };
         let a = lift(Arch::Riscv64, &mk(), pc);
         let b = lift(Arch::Riscv64, &mk(), pc);
-        assert!(!Rc::ptr_eq(&a, &b));
+        assert!(!Arc::ptr_eq(&a, &b));
     }
 
     #[test]
@@ -216,13 +251,13 @@ mod tests {
         let pc = CODE + 0x400;
         // `addi a0, a0, i` for i in 1..=10 at one pc, each lifted once.
         let version = |i: u32| space(pc, &[0x0005_0513 | (i << 20), ADDS[2]]);
-        let first: Vec<Rc<Prepared>> =
+        let first: Vec<Arc<Prepared>> =
             (1..=10).map(|i| lift(Arch::Riscv64, &version(i), pc)).collect();
         // Newest first: a miss keeps the block again, pushing out the oldest.
         for i in (1..=10u32).rev() {
             let again = lift(Arch::Riscv64, &version(i), pc);
             let kept = i as usize > 10 - MAX_VERSIONS;
-            assert_eq!(Rc::ptr_eq(&again, &first[i as usize - 1]), kept, "version {i}");
+            assert_eq!(Arc::ptr_eq(&again, &first[i as usize - 1]), kept, "version {i}");
         }
     }
 
@@ -231,6 +266,6 @@ mod tests {
         set_sharing(false);
         let a = lift(Arch::Riscv64, &space(CODE + 0x300, &ADDS), CODE + 0x300);
         let b = lift(Arch::Riscv64, &space(CODE + 0x300, &ADDS), CODE + 0x300);
-        assert!(!Rc::ptr_eq(&a, &b));
+        assert!(!Arc::ptr_eq(&a, &b));
     }
 }

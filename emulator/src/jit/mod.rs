@@ -80,6 +80,7 @@ pub mod store;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Instant;
 
 use cranelift_codegen::ir::{Function, UserFuncName};
@@ -209,7 +210,7 @@ struct Tiered {
 #[derive(Default)]
 struct Heat {
     cold: Cold,
-    block: Option<Rc<Prepared>>,
+    block: Option<Arc<Prepared>>,
 }
 
 /// Code-generation settings, chosen by measurement (see the README's
@@ -264,7 +265,7 @@ struct SharedRegion {
 /// One block of a shared region: the IR it was compiled from and the
 /// entry of the function holding it.
 struct SharedBlock {
-    block: Rc<Prepared>,
+    block: Arc<Prepared>,
     direct: Option<lower::Direct>,
     entry: usize,
 }
@@ -279,7 +280,7 @@ struct PendingRegion {
     accesses: Vec<(u64, u64)>,
     /// The prepared blocks the region's entry is published under for
     /// other engines (shared caches only).
-    publish: Option<Vec<Rc<Prepared>>>,
+    publish: Option<Vec<Arc<Prepared>>>,
     direct: Option<lower::Direct>,
     /// Its key in the code store, where its code goes once compiled
     /// (shared caches only).
@@ -638,7 +639,7 @@ impl CodeCache {
         blocks: &[Block],
         direct: Option<lower::Direct>,
         pc: u64,
-        publish: Option<Vec<Rc<Prepared>>>,
+        publish: Option<Vec<Arc<Prepared>>>,
         background: bool,
     ) -> Compiled {
         let host_cc = self.stubs().host_cc;
@@ -866,7 +867,7 @@ pub struct Jit {
     /// regions it waits for; `u64::MAX` to look at the next dispatch.
     seen_installs: u64,
     /// IR blocks, also used to interpret cold code.
-    blocks: BlockCache<Rc<Prepared>>,
+    blocks: BlockCache<Arc<Prepared>>,
     /// Compiled block pc → entry of the function holding it.
     entries: FxHashMap<u64, usize>,
     /// Regions by id; `None` once dropped.
@@ -894,7 +895,7 @@ pub struct Jit {
     /// (see `interp::resume_index`). The next run from there goes on in
     /// that block instead of translating a new block at every pc a slice
     /// happens to end at.
-    resume: Option<(u64, Rc<Prepared>, usize)>,
+    resume: Option<(u64, Arc<Prepared>, usize)>,
     /// The address space the IR blocks were translated from, by its TLB
     /// and direct base: running with another address space drops them.
     bound_space: Option<(*mut crate::mem::Tlb, u64)>,
@@ -1143,7 +1144,7 @@ impl Jit {
             }
         }
         let started = Instant::now();
-        let prepared: Vec<Rc<Prepared>> =
+        let prepared: Vec<Arc<Prepared>> =
             pcs.iter().filter_map(|p| self.blocks.get(*p).cloned()).collect();
         let blocks: Vec<Block> = prepared.iter().map(|p| p.block.clone()).collect();
         let direct = self.direct(mem);
@@ -1307,7 +1308,7 @@ impl Jit {
     fn borrow_block(
         &mut self,
         mem: &AddressSpace,
-        block: &Rc<Prepared>,
+        block: &Arc<Prepared>,
         cold: Cold,
     ) -> Option<usize> {
         if !self.shared {
@@ -1324,7 +1325,7 @@ impl Jit {
                 .iter()
                 .find(|c| {
                     c.direct == direct
-                        && (Rc::ptr_eq(&c.block, block) || c.block.block == block.block)
+                        && (Arc::ptr_eq(&c.block, block) || c.block.block == block.block)
                 })
                 .map(|c| c.entry)
         });
@@ -1336,7 +1337,7 @@ impl Jit {
     /// The compiled function holding block `pc`; else the block is cold
     /// and runs once more: its heat, counted, and its IR if looked up
     /// before.
-    fn known_entry(&mut self, pc: u64) -> Result<usize, (Cold, Option<Rc<Prepared>>)> {
+    fn known_entry(&mut self, pc: u64) -> Result<usize, (Cold, Option<Arc<Prepared>>)> {
         let i = fast_index(pc);
         if self.fast[i].pc == pc {
             return Ok(self.fast[i].entry);
@@ -1372,7 +1373,7 @@ impl Jit {
     }
 
     /// The IR block at `pc`, translated on a miss.
-    fn lookup(&mut self, mem: &mut AddressSpace, pc: u64) -> Result<Rc<Prepared>, MemFault> {
+    fn lookup(&mut self, mem: &mut AddressSpace, pc: u64) -> Result<Arc<Prepared>, MemFault> {
         lookup_or_translate(
             self.frontend,
             &mut self.blocks,
@@ -1402,7 +1403,7 @@ impl Jit {
     /// inside the block notes where to go on (see `resume`).
     fn exec_prepared(
         &mut self,
-        p: &Rc<Prepared>,
+        p: &Arc<Prepared>,
         start: usize,
         cpu: &mut CpuState,
         mem: &mut AddressSpace,
@@ -1431,9 +1432,9 @@ impl Jit {
     /// is where it stopped, no compiled code starts there and the block is
     /// still the one the cache holds (not invalidated or flushed since).
     /// `None` when that does not apply: dispatch as usual.
-    fn resume_at(&mut self, pc: u64) -> Option<(Rc<Prepared>, usize)> {
+    fn resume_at(&mut self, pc: u64) -> Option<(Arc<Prepared>, usize)> {
         let (at_pc, block, at) = self.resume.take()?;
-        let current = self.blocks.get(block.block.pc).is_some_and(|b| Rc::ptr_eq(b, &block));
+        let current = self.blocks.get(block.block.pc).is_some_and(|b| Arc::ptr_eq(b, &block));
         (at_pc == pc && current && !self.entries.contains_key(&pc)).then_some((block, at))
     }
 
