@@ -162,10 +162,11 @@ pub struct RunArgs {
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub repeat: u32,
     /// Host threads per running cell, besides its own, that run guest
-    /// processes' code ahead of their turn; results are the same for any
-    /// value.
-    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=8))]
-    pub lanes: u32,
+    /// processes' code ahead of their turn, 0 to 8; results are the same
+    /// for any value. auto: one when the host has two cores for each cell
+    /// running at once, else none.
+    #[arg(long, default_value = "auto", value_parser = crate::run::Lanes::parse)]
+    pub lanes: crate::run::Lanes,
     /// Base seed of every selected cell, overriding the matrix (decimal or
     /// 0x hex). Run r of --repeat uses a seed derived from it and r; run 0
     /// uses it unchanged, so a printed repro replays exactly.
@@ -269,7 +270,7 @@ fn command(cli: Cli) -> i32 {
                 matrix: a.matrix,
                 selection: a.select.selection(),
                 jobs: a.jobs.map(|j| j as usize),
-                lanes: a.lanes as usize,
+                lanes: a.lanes,
                 repeat: a.repeat,
                 seed: a.seed,
                 junit: a.junit,

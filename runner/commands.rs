@@ -22,8 +22,8 @@ pub struct RunCommand {
     pub selection: Selection,
     /// `None`: one worker per available core.
     pub jobs: Option<usize>,
-    /// Lanes per running cell (see `run::Options::lanes`).
-    pub lanes: usize,
+    /// Lanes per running cell (see `run::Lanes`).
+    pub lanes: run::Lanes,
     pub repeat: u32,
     pub seed: Option<u64>,
     pub schedule_seed: Option<u64>,

@@ -77,9 +77,10 @@ pub struct ShArgs {
     #[arg(long, short = 'q')]
     pub quiet: bool,
     /// Host threads, besides the run's own, that run guest processes'
-    /// code ahead of their turn; results are the same for any value.
-    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=8))]
-    pub lanes: u32,
+    /// code ahead of their turn, 0 to 8; results are the same for any
+    /// value. auto: one on a host with two cores or more.
+    #[arg(long, default_value = "auto", value_parser = crate::run::Lanes::parse)]
+    pub lanes: crate::run::Lanes,
     /// The script file.
     pub script: PathBuf,
 }
@@ -204,7 +205,8 @@ pub fn run(a: &ShArgs) -> Result<i32, ShError> {
         source: std::io::Error::new(std::io::ErrorKind::InvalidData, "the script is not UTF-8"),
     })?;
     let cfg = config(a)?;
-    let lanes = a.lanes as usize;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let lanes = a.lanes.resolve(cores, 1);
     let outcome = run_script(&cfg, &path, &text, &RunControl { lanes, ..Default::default() })?;
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(&outcome.stdout);

@@ -199,6 +199,7 @@ fn lanes_change_nothing_but_the_time() {
     assert!(none.1.contains("fingerprint"), "{none:?}");
     assert_eq!(run("1"), none);
     assert_eq!(run("2"), none);
+    assert_eq!(run("auto"), none);
     let o = bohr_sh(&dir, &["--arch", "riscv64", "--lanes", "9", &script]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
 }

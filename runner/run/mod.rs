@@ -30,13 +30,54 @@ use executor::Executor;
 pub use expect::Failure;
 use snapshot::{Store, Verdict};
 
+/// Lanes of each running cell (`--lanes`, see `bohr_emu::machine::lanes`):
+/// host threads, besides the cell's own, that run its busy processes'
+/// code ahead of their turn. Results are the same for any count; only the
+/// time changes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lanes {
+    /// One lane for each cell when the host has two cores for every cell
+    /// running at once (a single cell, a short selection, `--jobs`
+    /// below half the cores), else none. One, not more: it is what was
+    /// measured to pay on a two-core host (see the README's Performance
+    /// section); more are for `--lanes N` to ask.
+    Auto,
+    /// This many lanes for every cell.
+    Fixed(usize),
+}
+
+/// The most lanes a cell may ask for.
+pub const MAX_LANES: usize = 8;
+
+impl Lanes {
+    /// Parse `--lanes`: `auto` or a count up to [`MAX_LANES`].
+    pub fn parse(s: &str) -> Result<Lanes, String> {
+        if s == "auto" {
+            return Ok(Lanes::Auto);
+        }
+        match s.parse::<usize>() {
+            Ok(n) if n <= MAX_LANES => Ok(Lanes::Fixed(n)),
+            _ => Err(format!("invalid lane count `{s}` (expected auto or 0 to {MAX_LANES})")),
+        }
+    }
+
+    /// The lanes of each cell when `in_flight` cells run at once on a
+    /// host with `cores` cores.
+    pub fn resolve(self, cores: usize, in_flight: usize) -> usize {
+        match self {
+            Lanes::Fixed(n) => n,
+            Lanes::Auto => usize::from(cores >= 2 * in_flight.max(1)),
+        }
+    }
+}
+
 /// How to run.
 #[derive(Clone, Debug)]
 pub struct Options {
     /// Worker threads (`--jobs`).
     pub jobs: usize,
-    /// Lanes per running cell (`--lanes`, see `bohr_emu::machine::lanes`).
-    pub lanes: usize,
+    /// Lanes per running cell (`--lanes`).
+    pub lanes: Lanes,
     /// Runs per cell (`--repeat`), at least 1.
     pub repeat: u32,
     /// `--seed`: overrides every cell's base seed.
@@ -67,7 +108,7 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             jobs: 1,
-            lanes: 0,
+            lanes: Lanes::Auto,
             repeat: 1,
             seed: None,
             schedule_seed: None,
@@ -193,7 +234,7 @@ pub fn run<'m>(
     let store = Store::new(m, opts.update_snapshots);
     let stored =
         cells.iter().map(|c| if c.expect.snapshot { store.load(c) } else { None }).collect();
-    let ctx = Ctx {
+    let mut ctx = Ctx {
         matrix: m,
         exec,
         events,
@@ -205,7 +246,8 @@ pub fn run<'m>(
         interrupted: opts.interrupted,
         memory: opts.memory.unwrap_or_else(|| crate::limits::default_memory(opts.jobs)),
         announced: AtomicBool::new(false),
-        lanes: opts.lanes,
+        // Set below, once the runs in flight are known.
+        lanes: 0,
     };
     let bases: Vec<u64> =
         cells.iter().map(|c| seed::base_seed(c.settings.seed, opts.seed)).collect();
@@ -214,7 +256,9 @@ pub fn run<'m>(
     // Compile threads pay only where cells leave a core idle (see
     // `bohr_emu::engine::set_background_compile`).
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let background = opts.jobs.max(1).min(jobs.len()) < cores;
+    let in_flight = opts.jobs.max(1).min(jobs.len());
+    let background = in_flight < cores;
+    ctx.lanes = opts.lanes.resolve(cores, in_flight);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.jobs.max(1))
         .thread_name(|i| format!("bohr-cell-{i}"))
@@ -586,5 +630,39 @@ fn snapshot_failure(ctx: &Ctx, cell: &Cell, v: &Verdict) -> Option<Failure> {
         Verdict::Missing => {
             Some(Failure::with_detail(format!("no stored snapshot {shown}"), accept.to_string()))
         }
+    }
+}
+
+#[cfg(test)]
+mod lanes_tests {
+    use super::{Lanes, MAX_LANES};
+
+    #[test]
+    fn lane_counts_parse_as_auto_or_a_bounded_number() {
+        assert_eq!(Lanes::parse("auto"), Ok(Lanes::Auto));
+        assert_eq!(Lanes::parse("0"), Ok(Lanes::Fixed(0)));
+        assert_eq!(Lanes::parse("8"), Ok(Lanes::Fixed(MAX_LANES)));
+        for bad in ["9", "-1", "", "Auto", "1.5"] {
+            let e = Lanes::parse(bad).expect_err(bad);
+            assert!(e.contains(&format!("`{bad}`")), "{e}");
+        }
+    }
+
+    #[test]
+    fn auto_gives_a_lane_only_where_each_running_cell_has_two_cores() {
+        // (cores, cells at once) -> lanes
+        for (cores, in_flight, lanes) in [
+            (1, 1, 0),
+            (2, 1, 1),
+            (2, 2, 0),
+            (3, 2, 0),
+            (4, 2, 1),
+            (16, 1, 1),
+            (16, 9, 0),
+            (2, 0, 1),
+        ] {
+            assert_eq!(Lanes::Auto.resolve(cores, in_flight), lanes, "{cores} cores, {in_flight}");
+        }
+        assert_eq!(Lanes::Fixed(3).resolve(1, 8), 3, "a count asked for is kept");
     }
 }
