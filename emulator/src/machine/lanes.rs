@@ -27,8 +27,9 @@
 //!   result.
 //!
 //! The engine of a lane's process lives on that lane (created, run and
-//! dropped there, so the thread's shared translation caches are only ever
-//! touched by their own thread). The process keeps a [`LaneEngine`] that
+//! dropped there, so the thread's code cache, which the engines of a
+//! thread share, is only ever touched by its own thread; lifted blocks
+//! are shared by every thread, see `interp::shared`). The process keeps a [`LaneEngine`] that
 //! forwards every call; its address space moves to the lane for each run
 //! or chain (a vacant one holds its place) and back. Lane 0 is the world's
 //! own thread, which runs its processes' engines directly. A lane serves
@@ -345,8 +346,8 @@ struct LaneThread {
 
 thread_local! {
     /// Lanes of this thread's finished worlds, kept for its next ones: a
-    /// lane's thread-local translation caches then serve every cell this
-    /// thread runs, as the thread's own do.
+    /// lane's thread-local code cache then serves every cell this thread
+    /// runs, as the thread's own does.
     static IDLE: RefCell<Vec<LaneThread>> = const { RefCell::new(Vec::new()) };
 }
 
