@@ -206,7 +206,7 @@ pub fn run(a: &ShArgs) -> Result<i32, ShError> {
     })?;
     let cfg = config(a)?;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let lanes = a.lanes.resolve(cores, 1);
+    let lanes = a.lanes.resolve(cores, 1, bohr_emu::jit::store::persisting());
     let outcome = run_script(&cfg, &path, &text, &RunControl { lanes, ..Default::default() })?;
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(&outcome.stdout);

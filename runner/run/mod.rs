@@ -38,9 +38,12 @@ use snapshot::{Store, Verdict};
 pub enum Lanes {
     /// One lane for each cell when the host has two cores for every cell
     /// running at once (a single cell, a short selection, `--jobs`
-    /// below half the cores), else none. One, not more: it is what was
-    /// measured to pay on a two-core host (see the README's Performance
-    /// section); more are for `--lanes N` to ask.
+    /// below half the cores) and compiled code is kept across runs, else
+    /// none. One, not more: it is what was measured to pay on a two-core
+    /// host (see the README's Performance section); more are for
+    /// `--lanes N` to ask. Without the code store every run compiles all
+    /// its code, and a lane made the riscv64 read-back cell slower (210
+    /// against 252-268 ms, medians of 7).
     Auto,
     /// This many lanes for every cell.
     Fixed(usize),
@@ -62,11 +65,12 @@ impl Lanes {
     }
 
     /// The lanes of each cell when `in_flight` cells run at once on a
-    /// host with `cores` cores.
-    pub fn resolve(self, cores: usize, in_flight: usize) -> usize {
+    /// host with `cores` cores, with compiled code kept across runs or
+    /// not (`stored`).
+    pub fn resolve(self, cores: usize, in_flight: usize, stored: bool) -> usize {
         match self {
             Lanes::Fixed(n) => n,
-            Lanes::Auto => usize::from(cores >= 2 * in_flight.max(1)),
+            Lanes::Auto => usize::from(stored && cores >= 2 * in_flight.max(1)),
         }
     }
 }
@@ -253,12 +257,14 @@ pub fn run<'m>(
         cells.iter().map(|c| seed::base_seed(c.settings.seed, opts.seed)).collect();
     let jobs: Vec<(usize, u32)> =
         (0..cells.len()).flat_map(|i| (0..repeat).map(move |r| (i, r))).collect();
-    // Compile threads pay only where cells leave a core idle (see
-    // `bohr_emu::engine::set_background_compile`).
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let in_flight = opts.jobs.max(1).min(jobs.len());
+    ctx.lanes = opts.lanes.resolve(cores, in_flight, bohr_emu::jit::store::persisting());
+    // Compile threads pay only where cells leave a core idle (see
+    // `bohr_emu::engine::set_background_compile`). A lane does not count:
+    // with a lane and compile threads, the aarch64 read-back cell took
+    // 79.9 ms, with a lane and compiling on the spot 82.8 (medians of 11).
     let background = in_flight < cores;
-    ctx.lanes = opts.lanes.resolve(cores, in_flight);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.jobs.max(1))
         .thread_name(|i| format!("bohr-cell-{i}"))
@@ -661,8 +667,10 @@ mod lanes_tests {
             (16, 9, 0),
             (2, 0, 1),
         ] {
-            assert_eq!(Lanes::Auto.resolve(cores, in_flight), lanes, "{cores} cores, {in_flight}");
+            let got = Lanes::Auto.resolve(cores, in_flight, true);
+            assert_eq!(got, lanes, "{cores} cores, {in_flight}");
+            assert_eq!(Lanes::Auto.resolve(cores, in_flight, false), 0, "no code store");
         }
-        assert_eq!(Lanes::Fixed(3).resolve(1, 8), 3, "a count asked for is kept");
+        assert_eq!(Lanes::Fixed(3).resolve(1, 8, false), 3, "a count asked for is kept");
     }
 }

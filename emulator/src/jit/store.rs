@@ -433,7 +433,7 @@ pub(super) fn keep(identity: &str, key: Vec<u8>, code: StoredCode) {
 }
 
 /// Whether code is kept across runs (a directory is set).
-pub(super) fn persisting() -> bool {
+pub fn persisting() -> bool {
     lock().persist.is_some()
 }
 
