@@ -55,8 +55,9 @@ static SHARING: Switch = Switch::new("BOHR_JIT_SHARE", 0);
 /// by default.
 static BACKGROUND: Switch = Switch::new("BOHR_JIT_BACKGROUND", 1);
 
-/// Whether engines of this thread share work with the thread's other
-/// engines from now on (the default), or each lift and compile alone.
+/// Whether engines of this thread share work from now on (the default):
+/// compiled code with the thread's other engines, lifted blocks with
+/// every engine of the host process; or each lift and compile alone.
 /// Sharing changes when work is done, never its result.
 pub fn set_sharing(on: bool) {
     SHARING.set(on);

@@ -444,8 +444,8 @@ pub fn apply_code_writes<T>(mem: &mut AddressSpace, cache: &mut BlockCache<T>) -
 }
 
 /// Look up the block at `pc`, translating it on a miss (instrumented by
-/// `plugins`, if any; without plugins, through the thread's shared
-/// translations). Shared by the engines.
+/// `plugins`, if any; without plugins, through the blocks every engine
+/// of the host process shares, `shared`). Shared by the engines.
 pub fn lookup_or_translate(
     frontend: &dyn Frontend,
     cache: &mut BlockCache<Arc<Prepared>>,
