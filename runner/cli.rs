@@ -164,7 +164,7 @@ pub struct RunArgs {
     /// Host threads per running cell, besides its own, that run guest
     /// processes' code ahead of their turn, 0 to 8; results are the same
     /// for any value. auto: one when the host has two cores for each cell
-    /// running at once, else none.
+    /// running at once and compiled code is kept across runs, else none.
     #[arg(long, default_value = "auto", value_parser = crate::run::Lanes::parse)]
     pub lanes: crate::run::Lanes,
     /// Base seed of every selected cell, overriding the matrix (decimal or

@@ -126,8 +126,7 @@ pub fn run(cmd: &RunCommand, exec: &dyn Executor) -> i32 {
         return 2;
     }
     crate::interrupt::install();
-    let jobs =
-        cmd.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let jobs = cmd.jobs.unwrap_or_else(run::host_cores);
     let opts = run::Options {
         jobs,
         lanes: cmd.lanes,

@@ -78,7 +78,8 @@ pub struct ShArgs {
     pub quiet: bool,
     /// Host threads, besides the run's own, that run guest processes'
     /// code ahead of their turn, 0 to 8; results are the same for any
-    /// value. auto: one on a host with two cores or more.
+    /// value. auto: one on a host with two cores or more when compiled
+    /// code is kept across runs, else none.
     #[arg(long, default_value = "auto", value_parser = crate::run::Lanes::parse)]
     pub lanes: crate::run::Lanes,
     /// The script file.
@@ -205,8 +206,8 @@ pub fn run(a: &ShArgs) -> Result<i32, ShError> {
         source: std::io::Error::new(std::io::ErrorKind::InvalidData, "the script is not UTF-8"),
     })?;
     let cfg = config(a)?;
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let lanes = a.lanes.resolve(cores, 1, bohr_emu::jit::store::persisting());
+    let stored = bohr_emu::jit::store::persisting();
+    let lanes = a.lanes.resolve(crate::run::host_cores(), 1, stored);
     let outcome = run_script(&cfg, &path, &text, &RunControl { lanes, ..Default::default() })?;
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(&outcome.stdout);

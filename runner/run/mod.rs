@@ -75,6 +75,11 @@ impl Lanes {
     }
 }
 
+/// The host's cores, as far as this process may use them (at least 1).
+pub fn host_cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
 /// How to run.
 #[derive(Clone, Debug)]
 pub struct Options {
@@ -238,7 +243,13 @@ pub fn run<'m>(
     let store = Store::new(m, opts.update_snapshots);
     let stored =
         cells.iter().map(|c| if c.expect.snapshot { store.load(c) } else { None }).collect();
-    let mut ctx = Ctx {
+    let bases: Vec<u64> =
+        cells.iter().map(|c| seed::base_seed(c.settings.seed, opts.seed)).collect();
+    let jobs: Vec<(usize, u32)> =
+        (0..cells.len()).flat_map(|i| (0..repeat).map(move |r| (i, r))).collect();
+    let cores = host_cores();
+    let in_flight = opts.jobs.max(1).min(jobs.len());
+    let ctx = Ctx {
         matrix: m,
         exec,
         events,
@@ -250,16 +261,8 @@ pub fn run<'m>(
         interrupted: opts.interrupted,
         memory: opts.memory.unwrap_or_else(|| crate::limits::default_memory(opts.jobs)),
         announced: AtomicBool::new(false),
-        // Set below, once the runs in flight are known.
-        lanes: 0,
+        lanes: opts.lanes.resolve(cores, in_flight, bohr_emu::jit::store::persisting()),
     };
-    let bases: Vec<u64> =
-        cells.iter().map(|c| seed::base_seed(c.settings.seed, opts.seed)).collect();
-    let jobs: Vec<(usize, u32)> =
-        (0..cells.len()).flat_map(|i| (0..repeat).map(move |r| (i, r))).collect();
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let in_flight = opts.jobs.max(1).min(jobs.len());
-    ctx.lanes = opts.lanes.resolve(cores, in_flight, bohr_emu::jit::store::persisting());
     // Compile threads pay only where cells leave a core idle (see
     // `bohr_emu::engine::set_background_compile`). A lane does not count:
     // with a lane and compile threads, the aarch64 read-back cell took
