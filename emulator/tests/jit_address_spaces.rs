@@ -124,6 +124,48 @@ fn a_faulting_direct_access_faults_at_its_instruction() {
     }
 }
 
+/// A pair load whose second word is on an unmapped page: `add` (counter
+/// += 1), the load, `add`, with the pair's first word the last of DATA's
+/// page. Returns the stop, pc, instruction count, the counter, the first
+/// destination register and the engine's direct-fault count.
+fn run_pair_load(arch: Arch, kind: EngineKind) -> (StopReason, u64, u64, u64, u64, u64) {
+    // (add, the load, first destination, base, counter, word size)
+    let (add, load, dst, base, counter, word) = match arch {
+        // add x3, x3, #1; ldp x0, x1, [x2]
+        Arch::Aarch64 => (0x9100_0463u32, 0xa940_0440u32, "x0", "x2", "x3", 8),
+        // add r3, r3, #1; ldm r2, {r0, r1}
+        _ => (0xe283_3001, 0xe892_0003, "r0", "r2", "r3", 4),
+    };
+    let mut h = Harness::with_engine(arch, kind);
+    let code: Vec<u8> = [add, load, add].iter().flat_map(|w| w.to_le_bytes()).collect();
+    h.map_code(CODE, &code);
+    h.mem.map_fixed(DATA, 0x1000, Perms::RW).unwrap();
+    h.set_reg(base, DATA + 0x1000 - word);
+    h.set_reg(dst, 0x5555);
+    let stop = h.step(100);
+    (stop, h.pc(), h.icount(), h.reg(counter), h.reg(dst), h.stats().direct_faults)
+}
+
+#[test]
+fn a_pair_load_faults_at_its_second_word_directly() {
+    // The first word's load changes nothing, so the second may be direct
+    // too: its host fault becomes the guest's, with the instruction not
+    // run at all (the first destination keeps its value).
+    for arch in [Arch::Aarch64, Arch::Armel] {
+        let interp = run_pair_load(arch, EngineKind::Interp);
+        let jit = run_pair_load(arch, EngineKind::Jit);
+        let fault = MemFault { addr: DATA + 0x1000, access: Access::Read, unmapped: true };
+        assert_eq!(interp.0, StopReason::Fault(fault), "{arch}");
+        assert_eq!((interp.1, interp.2, interp.3, interp.4), (CODE + 4, 1, 1, 0x5555), "{arch}");
+        assert_eq!(
+            (jit.0, jit.1, jit.2, jit.3, jit.4),
+            (interp.0, interp.1, interp.2, interp.3, interp.4),
+            "{arch}"
+        );
+        assert_eq!(jit.5, 1, "{arch}: the second word ran directly and faulted once");
+    }
+}
+
 #[test]
 fn a_direct_access_that_may_run_does() {
     for (op, perms) in [(SD_A1_T0, Perms::RW), (LD_A0_T0, Perms::R)] {

@@ -9,7 +9,7 @@
 //! in its instruction (aarch64 post-index `str`, whose base write-back
 //! comes after it) leaves from its slow path too, but to run the whole
 //! instruction again; a store after a load of the same instruction
-//! (aarch64 `swp`) leaves at the next instruction boundary.
+//! (aarch64 `swp`, `ldadd`) leaves at the next instruction boundary.
 
 use bohr_emu::arch::Arch;
 use bohr_emu::engine::{EngineKind, StopReason};
@@ -18,16 +18,16 @@ use bohr_emu::testing::Harness;
 
 const CODE: u64 = 0x40_0000;
 
-struct Case {
+struct Case<'a> {
     arch: Arch,
     /// Instruction words, little-endian.
     code: [u32; 4],
-    regs: &'static [(&'static str, u64)],
+    regs: &'a [(&'static str, u64)],
     /// Registers after the run.
     expect: &'static [(&'static str, u64)],
 }
 
-fn run(case: &Case, kind: EngineKind) -> (StopReason, u64, u64, Vec<u64>) {
+fn run(case: &Case<'_>, kind: EngineKind) -> (StopReason, u64, u64, Vec<u64>) {
     let mut h = Harness::with_engine(case.arch, kind);
     let bytes: Vec<u8> = case.code.iter().flat_map(|w| w.to_le_bytes()).collect();
     h.map_code(CODE, &bytes);
@@ -42,7 +42,7 @@ fn run(case: &Case, kind: EngineKind) -> (StopReason, u64, u64, Vec<u64>) {
     (stop, h.pc(), h.icount(), regs)
 }
 
-fn check(case: &Case) {
+fn check(case: &Case<'_>) {
     let want: Vec<u64> = case.expect.iter().map(|&(_, v)| v).collect();
     for kind in [EngineKind::Interp, EngineKind::Jit] {
         let (stop, pc, icount, regs) = run(case, kind);
@@ -85,17 +85,25 @@ fn a_store_before_its_base_write_back_patches_the_code_after_it() {
 
 #[test]
 fn a_store_after_a_load_of_its_instruction_patches_the_code_after_it() {
-    check(&Case {
-        arch: Arch::Aarch64,
-        code: [
-            0xb821_8044, // swp w1, w4, [x2]
-            0xd280_00a3, // mov x3, #5
-            0xd280_0020, // mov x0, #1  (becomes mov x0, #7)
-            0xd420_0000, // brk #0
-        ],
-        regs: &[("x1", 0xd280_00e0), ("x2", CODE + 8)],
-        expect: &[("x0", 7), ("x3", 5), ("x4", 0xd280_0020), ("x2", CODE + 8)],
-    });
+    // (the instruction, x1, what x4 gets): `swp` swaps the new word in;
+    // `ldadd` adds to the old one, exactly once (running the whole
+    // instruction again after its store would make `mov x0, #13`).
+    for (insn, x1) in [
+        (0xb821_8044, 0xd280_00e0), // swp w1, w4, [x2]
+        (0xb821_0044, 0xc0),        // ldadd w1, w4, [x2]
+    ] {
+        check(&Case {
+            arch: Arch::Aarch64,
+            code: [
+                insn,
+                0xd280_00a3, // mov x3, #5
+                0xd280_0020, // mov x0, #1  (becomes mov x0, #7)
+                0xd420_0000, // brk #0
+            ],
+            regs: &[("x1", x1), ("x2", CODE + 8)],
+            expect: &[("x0", 7), ("x3", 5), ("x4", 0xd280_0020), ("x2", CODE + 8)],
+        });
+    }
 }
 
 /// Code rewritten from outside (a loader, `mprotect` and a copy) drops

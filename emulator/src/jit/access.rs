@@ -18,15 +18,16 @@
 //! not a wrong guest result.
 //! ====================================================================
 //!
-//! Memory accesses that are the first effect of their instruction are
-//! *direct*: they access guest memory at `base + addr` and leave every
-//! check to the host MMU (see `fault`). Each has its own trap code, and
-//! the fuel then lives in Cranelift's pinned register, so the fault
-//! handler finds both the access and the fuel left at the fault. Other
-//! accesses (and all of them where the host has no fault support) inline
-//! a lookup of their own access site and then of the software TLB (see
-//! `mem::tlb`); a TLB miss calls the `runtime` helpers through the
-//! slow-path thunks. Big-endian accesses byte-swap explicitly.
+//! Memory accesses that are the first effect of their instruction (no
+//! change to guest state before them, only direct loads) are *direct*: they
+//! access guest memory at `base + addr` and leave every check to the host
+//! MMU (see `fault`). Each has its own trap code, and the fuel then lives
+//! in Cranelift's pinned register, so the fault handler finds both the
+//! access and the fuel left at the fault. Other accesses (and all of them
+//! where the host has no fault support) inline a lookup of their own access
+//! site and then of the software TLB (see `mem::tlb`); a TLB miss calls the
+//! `runtime` helpers through the slow-path thunks. Big-endian accesses
+//! byte-swap explicitly.
 //!
 //! Talks to: `lower` (the `Lower` state and its `frame`, which calls
 //! `load` and `store` per op), `fault` (trap codes), `mem::tlb` (layout).

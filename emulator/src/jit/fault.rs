@@ -12,7 +12,9 @@
 //! `(pc, unretired)` of the access. The fuel left after the block's charge
 //! is in the pinned register (`r15`), which the handler reads from the
 //! signal context. `CpuState` is current at every direct access, because
-//! the access is the first effect of its instruction.
+//! nothing its instruction did before it has an effect: at most direct
+//! loads, which only read (and a store after them ends the instruction's
+//! direct accesses, see `lower_block`).
 //!
 //! [`enter`] calls the trampoline through a small assembly frame that
 //! saves the callee-saved registers and the stack pointer. A `SIGSEGV` at

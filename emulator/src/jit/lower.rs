@@ -24,15 +24,15 @@
 //! than the block needs, the function exits with `EXIT_FUEL` and the
 //! interpreter runs the rest, so a run stops exactly at instruction N.
 //!
-//! Memory accesses that are the first effect of their instruction are
-//! *direct*: they access guest memory at `base + addr` and leave every
-//! check to the host MMU (see `fault`). Each has its own trap code, and
-//! the fuel then lives in Cranelift's pinned register, so the fault
-//! handler finds both the access and the fuel left at the fault. Other
-//! accesses (and all of them where the host has no fault support) inline
-//! a lookup of their own access site and then of the software TLB (see
-//! `mem::tlb`); a TLB miss calls the `runtime` helpers.
-//! Big-endian accesses byte-swap explicitly.
+//! Memory accesses that are the first effect of their instruction (no
+//! change to guest state before them, only direct loads) are *direct*: they
+//! access guest memory at `base + addr` and leave every check to the host
+//! MMU (see `fault`). Each has its own trap code, and the fuel then lives
+//! in Cranelift's pinned register, so the fault handler finds both the
+//! access and the fuel left at the fault. Other accesses (and all of them
+//! where the host has no fault support) inline a lookup of their own access
+//! site and then of the software TLB (see `mem::tlb`); a TLB miss calls the
+//! `runtime` helpers. Big-endian accesses byte-swap explicitly.
 //!
 //! The lowering is split by concern: this file frames a region (its
 //! entry, the blocks it holds, the state compiled code keeps) and the

@@ -238,9 +238,13 @@ impl Lower<'_, '_> {
         let mut cur_pc = bl.pc;
         let mut insn_had_store = false;
         let mut block_had_store = false;
-        // The current instruction changed guest state or read memory: it
-        // cannot simply run again from its start.
+        // The current instruction changed guest state or read memory other
+        // than directly: it cannot simply run again from its start.
         let mut insn_dirty = false;
+        // It read memory (directly or not): running it again after one of
+        // its own stores would read what that store wrote (an atomic's
+        // add would be made twice).
+        let mut insn_read = false;
         for (i, op) in bl.ops.iter().enumerate() {
             match *op {
                 Op::Insn { pc, .. } => {
@@ -249,6 +253,7 @@ impl Lower<'_, '_> {
                     }
                     insn_had_store = false;
                     insn_dirty = false;
+                    insn_read = false;
                     k += 1;
                     cur_pc = pc;
                 }
@@ -294,7 +299,14 @@ impl Lower<'_, '_> {
                     let at = (cur_pc, n - (k - 1));
                     let v = self.load(a, width, signed, endian, at, direct);
                     self.set_t(dst, v);
-                    insn_dirty = true;
+                    // A direct load only read host memory: running the
+                    // instruction again reads the same value, so its next
+                    // access (the second word of an `ldm`, `ldp` or
+                    // `pop`, the store of an atomic) may be direct too. A
+                    // load through the slow path may have done more (an
+                    // event, a portal's read).
+                    insn_dirty |= !direct;
+                    insn_read = true;
                 }
                 Op::Store { addr, src, width, endian } => {
                     self.flush_pending();
@@ -312,10 +324,14 @@ impl Lower<'_, '_> {
                     // other stores leave the check for the next boundary.
                     let leave_at = match bl.ops.get(i + 1) {
                         Some(Op::Insn { pc, .. }) => Some((*pc, n - k)),
-                        _ if !insn_dirty => Some((cur_pc, n - (k - 1))),
+                        _ if !insn_dirty && !insn_read => Some((cur_pc, n - (k - 1))),
                         _ => None,
                     };
                     self.store(a, v, (width, endian), (cur_pc, n - (k - 1)), leave_at, direct);
+                    // After a load and a store, running the instruction
+                    // again could read what it wrote: no more direct
+                    // accesses in it.
+                    insn_dirty |= insn_read;
                     if leave_at.is_none() {
                         insn_had_store = true;
                         block_had_store = true;
