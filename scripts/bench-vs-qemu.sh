@@ -36,8 +36,10 @@
 # and compiling every region in every run (code is still shared within one).
 #
 # Bohr and QEMU alternate run by run, RUNS times each; it prints the median
-# times, the median of the per-pair ratios bohr/qemu, Bohr's guest MIPS and
-# the JIT's compile cost per guest instruction (one-process items).
+# times, the median of the per-pair ratios bohr/qemu, the ratio of the two
+# minimums (each side's least disturbed run: on a host whose speed swings
+# from run to run, a second view of the same comparison), Bohr's guest MIPS
+# and the JIT's compile cost per guest instruction (one-process items).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -82,6 +84,7 @@ qemu_for() {
 
 # median of the numbers on stdin
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+minimum() { sort -g | head -n 1; }
 
 # Wall seconds of one run of the command line "$1", output discarded.
 wall() {
@@ -92,7 +95,8 @@ wall() {
   awk -v s="$s" -v e="$e" 'BEGIN {printf "%.6f\n", e - s}'
 }
 
-# time_pair BOHR_CMD QEMU_CMD -> prints "median_bohr median_qemu median_ratio".
+# time_pair BOHR_CMD QEMU_CMD -> prints "median_bohr median_qemu median_ratio
+# min_ratio".
 # The two alternate, one run each in turn after a warm-up of each, and the
 # ratio is the median of the ratios of those pairs: on a shared machine whose
 # load drifts, each pair sees the same load, where back-to-back batches of
@@ -106,7 +110,8 @@ time_pair() {
     echo "$b" >>"$TMP/b"; echo "$q" >>"$TMP/q"
     awk -v b="$b" -v q="$q" 'BEGIN {print b / q}' >>"$TMP/r"
   done
-  echo "$(median <"$TMP/b") $(median <"$TMP/q") $(median <"$TMP/r")"
+  echo "$(median <"$TMP/b") $(median <"$TMP/q") $(median <"$TMP/r")" \
+    "$(awk -v b="$(minimum <"$TMP/b")" -v q="$(minimum <"$TMP/q")" 'BEGIN {print b / q}')"
 }
 
 if [ "$#" -gt 0 ]; then ARCHES=("$@"); else
@@ -129,7 +134,7 @@ qemu_pipeline() {
     "| QEMU_LD_PREFIX=$root $qemu $root/bin/busybox grep PENGUIN_MTD_MAGIC"
 }
 
-printf '%-10s %-8s %9s %9s %7s %10s %14s\n' arch run bohr_s qemu_s ratio bohr_MIPS compile_us/insn
+printf '%-10s %-8s %9s %9s %7s %9s %10s %14s\n' arch run bohr_s qemu_s ratio min_ratio bohr_MIPS compile_us/insn
 for arch in "${ARCHES[@]}"; do
   qemu="$(qemu_for "$arch")"
   if ! command -v "$qemu" >/dev/null; then echo "$arch: $qemu not found, skipped"; continue; fi
@@ -162,13 +167,13 @@ for arch in "${ARCHES[@]}"; do
     if [ "$("$BOHR" exec --arch "$arch" --engine jit $lib $args | cksum)" != "$("$qemu" $lib $args | cksum)" ]; then
       echo "$arch $run: output differs from $qemu"; exit 1
     fi
-    read -r tb tq r < <(time_pair "$BOHR exec --arch $arch --engine jit $lib $args" "$qemu $lib $args")
+    read -r tb tq r rm < <(time_pair "$BOHR exec --arch $arch --engine jit $lib $args" "$qemu $lib $args")
     stats="$("$BOHR" exec --arch "$arch" --engine jit --stats $lib $args 2>&1 >/dev/null)"
     insns=$(echo "$stats" | awk -F': ' '/^guest instructions/ {print $2}')
     cost=$(echo "$stats" | awk '/^compile cost/ {print $3}')
     mips=$(awk -v i="$insns" -v t="$tb" 'BEGIN {printf "%.0f", i / t / 1e6}')
     ratio=$(awk -v r="$r" 'BEGIN {printf "%.2f", r}')
-    printf '%-10s %-8s %9.3f %9.3f %7s %10s %14s\n' "$arch" "$run" "$tb" "$tq" "$ratio" "$mips" "${cost:-n/a}"
+    printf '%-10s %-8s %9.3f %9.3f %7s %9.2f %10s %14s\n' "$arch" "$run" "$tb" "$tq" "$ratio" "$rm" "$mips" "${cost:-n/a}"
   done
   if want cell; then
     if [ -z "$root" ]; then echo "$arch cell: no busybox image, skipped"; continue; fi
@@ -179,9 +184,9 @@ for arch in "${ARCHES[@]}"; do
     if [ "$(sh -c "$(qemu_pipeline "$qemu" "$root")")" != PENGUIN_MTD_MAGIC_831 ]; then
       echo "$arch cell: the pipeline fails under $qemu"; exit 1
     fi
-    read -r tb tq r < <(time_pair "$BOHR run matrices/firmware.toml --cell $cell" \
+    read -r tb tq r rm < <(time_pair "$BOHR run matrices/firmware.toml --cell $cell" \
       "$(qemu_pipeline "$qemu" "$root")")
-    printf '%-10s %-8s %9.3f %9.3f %7.2f %10s %14s\n' "$arch" cell "$tb" "$tq" "$r" - -
+    printf '%-10s %-8s %9.3f %9.3f %7.2f %9.2f %10s %14s\n' "$arch" cell "$tb" "$tq" "$r" "$rm" - -
   fi
 done
 
@@ -199,8 +204,8 @@ if want matrix; then
   done
   if [ "${#cells[@]}" -gt 0 ]; then
     n=$(wc -l <"$TMP/pipes")
-    read -r tb tq r < <(time_pair "$BOHR run matrices/firmware.toml --jobs 2 ${cells[*]}" \
+    read -r tb tq r rm < <(time_pair "$BOHR run matrices/firmware.toml --jobs 2 ${cells[*]}" \
       "tr '\\n' '\\0' <$TMP/pipes | xargs -0 -P2 -n1 sh -c")
-    printf '%-10s %-8s %9.3f %9.3f %7.2f %10s %14s\n' "all($n)" matrix "$tb" "$tq" "$r" - -
+    printf '%-10s %-8s %9.3f %9.3f %7.2f %9.2f %10s %14s\n' "all($n)" matrix "$tb" "$tq" "$r" "$rm" - -
   fi
 fi
