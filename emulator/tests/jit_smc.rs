@@ -3,7 +3,10 @@
 //! run, so the patched instruction's new form executes, and both engines
 //! agree on every register, the pc and the instruction count.
 //!
-//! Three shapes, because compiled code handles them on different paths: a
+//! Three shapes, because compiled code handles them on different paths.
+//! With direct accesses each store here is direct and faults on the code
+//! page, and the engine runs its whole instruction again in the
+//! interpreter. Through the software TLB (the TLB-only JIT, also run): a
 //! store that ends its instruction (riscv64 `sw`) leaves compiled code
 //! from the store's own slow path, retiring it; a store that comes first
 //! in its instruction (aarch64 post-index `str`, whose base write-back
@@ -15,6 +18,7 @@ use bohr_emu::arch::Arch;
 use bohr_emu::engine::{EngineKind, StopReason};
 use bohr_emu::ir::TrapKind;
 use bohr_emu::testing::Harness;
+use bohr_emu::testing::random::Engine;
 
 const CODE: u64 = 0x40_0000;
 
@@ -27,8 +31,8 @@ struct Case<'a> {
     expect: &'static [(&'static str, u64)],
 }
 
-fn run(case: &Case<'_>, kind: EngineKind) -> (StopReason, u64, u64, Vec<u64>) {
-    let mut h = Harness::with_engine(case.arch, kind);
+fn run(case: &Case<'_>, engine: Engine) -> (StopReason, u64, u64, Vec<u64>) {
+    let mut h = engine.harness(case.arch);
     let bytes: Vec<u8> = case.code.iter().flat_map(|w| w.to_le_bytes()).collect();
     h.map_code(CODE, &bytes);
     // Writable too: the code patches itself.
@@ -44,12 +48,13 @@ fn run(case: &Case<'_>, kind: EngineKind) -> (StopReason, u64, u64, Vec<u64>) {
 
 fn check(case: &Case<'_>) {
     let want: Vec<u64> = case.expect.iter().map(|&(_, v)| v).collect();
-    for kind in [EngineKind::Interp, EngineKind::Jit] {
-        let (stop, pc, icount, regs) = run(case, kind);
-        assert_eq!(stop, StopReason::Trap(TrapKind::Breakpoint), "{} {kind}", case.arch);
-        assert_eq!(pc, CODE + 12, "{} {kind}: stops at the breakpoint", case.arch);
-        assert_eq!(icount, 3, "{} {kind}: the breakpoint does not retire", case.arch);
-        assert_eq!(regs, want, "{} {kind}: registers {:?}", case.arch, case.expect);
+    for engine in Engine::ALL {
+        let (stop, pc, icount, regs) = run(case, engine);
+        let arch = case.arch;
+        assert_eq!(stop, StopReason::Trap(TrapKind::Breakpoint), "{arch} {engine:?}");
+        assert_eq!(pc, CODE + 12, "{arch} {engine:?}: stops at the breakpoint");
+        assert_eq!(icount, 3, "{arch} {engine:?}: the breakpoint does not retire");
+        assert_eq!(regs, want, "{arch} {engine:?}: registers {:?}", case.expect);
     }
 }
 
@@ -85,8 +90,8 @@ fn a_store_before_its_base_write_back_patches_the_code_after_it() {
 
 #[test]
 fn a_store_after_a_load_of_its_instruction_patches_the_code_after_it() {
-    // (the instruction, x1, what x4 gets): `swp` swaps the new word in;
-    // `ldadd` adds to the old one, exactly once (running the whole
+    // (the instruction, x1): `swp` swaps the new word in; `ldadd` adds
+    // x1 to the old one, exactly once (running the whole
     // instruction again after its store would make `mov x0, #13`).
     for (insn, x1) in [
         (0xb821_8044, 0xd280_00e0), // swp w1, w4, [x2]

@@ -325,6 +325,23 @@ pub enum Engine {
     JitTlbOnly,
 }
 
+impl Engine {
+    /// Every engine compared, in this order.
+    pub const ALL: [Engine; 3] = [Engine::Interp, Engine::Jit, Engine::JitTlbOnly];
+
+    /// A fresh harness for `arch` running this engine.
+    pub fn harness(self, arch: Arch) -> Harness {
+        match self {
+            Engine::Interp => Harness::with_engine(arch, EngineKind::Interp),
+            Engine::Jit => Harness::with_engine(arch, EngineKind::Jit),
+            Engine::JitTlbOnly => Harness::with_jit(
+                arch,
+                JitConfig { threshold: 0, direct_memory: false, ..Default::default() },
+            ),
+        }
+    }
+}
+
 /// What one engine left behind.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RunResult {
@@ -354,17 +371,10 @@ impl Differential {
     pub fn new(arch: Arch) -> Self {
         let data = vec![DATA_FILL; DATA_LEN];
         let page = vec![0; PAGE_SIZE as usize];
-        let engines = [Engine::Interp, Engine::Jit, Engine::JitTlbOnly]
+        let engines = Engine::ALL
             .into_iter()
             .map(|e| {
-                let mut h = match e {
-                    Engine::Interp => Harness::with_engine(arch, EngineKind::Interp),
-                    Engine::Jit => Harness::with_engine(arch, EngineKind::Jit),
-                    Engine::JitTlbOnly => Harness::with_jit(
-                        arch,
-                        JitConfig { threshold: 0, direct_memory: false, ..Default::default() },
-                    ),
-                };
+                let mut h = e.harness(arch);
                 h.map_data(DATA, &data);
                 h.map_code(CODE, &page);
                 (e, h)
