@@ -91,9 +91,9 @@ fn f_values_fr1(rng: &mut Rng, big: bool) -> Vec<u32> {
     for _ in 0..32 {
         let d = match rng.below(5) {
             0..=1 => F64_SPECIAL[rng.below(F64_SPECIAL.len())],
-            2 => 0x3ff0_0000_0000_0000 | (rng.next() >> 12) ^ ((rng.below(4) as u64) << 62),
-            3 => (rng.next() << 32) | F32_SPECIAL[rng.below(F32_SPECIAL.len())] as u64,
-            _ => rng.next(),
+            2 => 0x3ff0_0000_0000_0000 | (rng.next_u64() >> 12) ^ ((rng.below(4) as u64) << 62),
+            3 => (rng.next_u64() << 32) | F32_SPECIAL[rng.below(F32_SPECIAL.len())] as u64,
+            _ => rng.next_u64(),
         };
         let (lo, hi) = (d as u32, (d >> 32) as u32);
         v.extend(if big { [hi, lo] } else { [lo, hi] });
@@ -111,15 +111,16 @@ fn f_values(rng: &mut Rng) -> Vec<u32> {
                 v.extend([d as u32, (d >> 32) as u32]);
             }
             2 => {
-                let d = 0x3ff0_0000_0000_0000 | (rng.next() >> 12) ^ ((rng.below(4) as u64) << 62);
+                let d =
+                    0x3ff0_0000_0000_0000 | (rng.next_u64() >> 12) ^ ((rng.below(4) as u64) << 62);
                 v.extend([d as u32, (d >> 32) as u32]);
             }
             3 => v.extend([
                 F32_SPECIAL[rng.below(F32_SPECIAL.len())],
                 F32_SPECIAL[rng.below(F32_SPECIAL.len())],
             ]),
-            4 => v.extend([0x3f80_0000 | (rng.next() as u32 >> 9), rng.next() as u32]),
-            _ => v.extend([rng.next() as u32, rng.next() as u32]),
+            4 => v.extend([0x3f80_0000 | (rng.next_u64() as u32 >> 9), rng.next_u64() as u32]),
+            _ => v.extend([rng.next_u64() as u32, rng.next_u64() as u32]),
         }
     }
     v
@@ -128,8 +129,8 @@ fn f_values(rng: &mut Rng) -> Vec<u32> {
 fn x_value(rng: &mut Rng) -> u32 {
     match rng.below(3) {
         0 => X_SPECIAL[rng.below(X_SPECIAL.len())],
-        1 => (rng.next() as u32) >> rng.below(32),
-        _ => rng.next() as u32,
+        1 => (rng.next_u64() as u32) >> rng.below(32),
+        _ => rng.next_u64() as u32,
     }
 }
 
@@ -138,7 +139,7 @@ fn x_value(rng: &mut Rng) -> u32 {
 fn random_insn(rng: &mut Rng, pool: &[&'static decode::Encoding], fr1: bool) -> u32 {
     loop {
         let enc = pool[rng.below(pool.len())];
-        let w = enc.value | (rng.next() as u32 & !enc.mask);
+        let w = enc.value | (rng.next_u64() as u32 & !enc.mask);
         let Decoded::Insn(i) = decode::decode_word(w) else { continue };
         // With FR=0 the instructions only FR=1 runs (odd doubles, the L
         // format) would just be reserved instructions.
@@ -181,7 +182,7 @@ fn make_batch(rng: &mut Rng, n: usize, pool: &[&'static decode::Encoding], mode:
             // Rounding mode, accrued flags, condition codes; no enables,
             // no cause (cause E would trap), no FS.
             let flags = if rng.below(2) == 0 { rng.below(32) as u32 } else { 0 };
-            let fcc = rng.next() as u32 & 0xfe80_0000;
+            let fcc = rng.next_u64() as u32 & 0xfe80_0000;
             rec.push(rng.below(4) as u32 | flags << 2 | fcc);
             for v in &rec {
                 writeln!(data, "    .word {v:#x}").unwrap();

@@ -61,23 +61,23 @@ const F64_SPECIAL: [u64; 30] = qemu_diff::join(
 fn f_value(rng: &mut Rng) -> u64 {
     match rng.below(6) {
         0..=2 => F64_SPECIAL[rng.below(F64_SPECIAL.len())],
-        3 => 0x3ff0_0000_0000_0000 | (rng.next() >> 12) ^ ((rng.below(4) as u64) << 62),
-        4 => rng.next() >> rng.below(64),
-        _ => rng.next(),
+        3 => 0x3ff0_0000_0000_0000 | (rng.next_u64() >> 12) ^ ((rng.below(4) as u64) << 62),
+        4 => rng.next_u64() >> rng.below(64),
+        _ => rng.next_u64(),
     }
 }
 
 /// Random FPSCR contents without enables, NI or the summary bits.
 fn fpscr_value(rng: &mut Rng) -> u64 {
-    let sticky = rng.next() & 0x9ff8_0700;
-    let fr_fi_fprf = rng.next() & 0x0007_f000;
+    let sticky = rng.next_u64() & 0x9ff8_0700;
+    let fr_fi_fprf = rng.next_u64() & 0x0007_f000;
     (if rng.below(2) == 0 { sticky } else { 0 }) | fr_fi_fprf | rng.below(4) as u64
 }
 
 fn random_insn(rng: &mut Rng, pool: &[&'static decode::Encoding]) -> u32 {
     loop {
         let enc = pool[rng.below(pool.len())];
-        let w = enc.value | (rng.next() as u32 & !enc.mask & !reserved(enc.opcode));
+        let w = enc.value | (rng.next_u64() as u32 & !enc.mask & !reserved(enc.opcode));
         if let Decoded::Insn(_) = decode::decode_word(w) {
             return w;
         }
@@ -145,7 +145,7 @@ fn make_batch(
         let seq: Vec<u32> = (0..seq_len).map(|_| random_insn(rng, pool)).collect();
         for _ in 0..REPS {
             let mut rec: Vec<u64> = (0..32).map(|_| value(rng)).collect();
-            rec.push(rng.next() & 0xffff_ffff);
+            rec.push(rng.next_u64() & 0xffff_ffff);
             rec.push(fpscr_value(rng));
             for v in &rec {
                 writeln!(data, "    .quad {v:#x}").unwrap();

@@ -65,21 +65,21 @@ fn f_value(rng: &mut Rng) -> u64 {
     match rng.below(10) {
         0..=2 => F64_SPECIAL[rng.below(F64_SPECIAL.len())],
         3..=4 => boxed(F32_SPECIAL[rng.below(F32_SPECIAL.len())]),
-        5 => boxed(rng.next() as u32),
+        5 => boxed(rng.next_u64() as u32),
         // An improperly boxed f32.
-        6 => rng.next() & 0x7fff_ffff_ffff_ffff,
+        6 => rng.next_u64() & 0x7fff_ffff_ffff_ffff,
         // A double near 1 with random low bits: inexact results.
-        7 => 0x3ff0_0000_0000_0000 | (rng.next() >> 12) ^ ((rng.below(4) as u64) << 62),
-        8 => boxed(0x3f80_0000 | (rng.next() as u32 >> 9)),
-        _ => rng.next(),
+        7 => 0x3ff0_0000_0000_0000 | (rng.next_u64() >> 12) ^ ((rng.below(4) as u64) << 62),
+        8 => boxed(0x3f80_0000 | (rng.next_u64() as u32 >> 9)),
+        _ => rng.next_u64(),
     }
 }
 
 fn x_value(rng: &mut Rng) -> u64 {
     match rng.below(3) {
         0 => X_SPECIAL[rng.below(X_SPECIAL.len())],
-        1 => rng.next() >> rng.below(64),
-        _ => rng.next(),
+        1 => rng.next_u64() >> rng.below(64),
+        _ => rng.next_u64(),
     }
 }
 
@@ -87,7 +87,7 @@ fn x_value(rng: &mut Rng) -> u64 {
 fn random_insn(rng: &mut Rng, pool: &[&'static decode::Encoding]) -> u32 {
     loop {
         let enc = pool[rng.below(pool.len())];
-        let mut w = enc.value | (rng.next() as u32 & !enc.mask);
+        let mut w = enc.value | (rng.next_u64() as u32 & !enc.mask);
         if matches!(enc.format, Format::FR | Format::R4) && enc.mask & 0x7000 == 0 {
             let rm = [0u32, 1, 2, 3, 4, 7, 7, 7][rng.below(8)];
             w = (w & !0x7000) | rm << 12;

@@ -56,23 +56,23 @@ fn half(rng: &mut Rng) -> u64 {
         0..=2 => F64_SPECIAL[rng.below(F64_SPECIAL.len())],
         3..=4 => f32s(rng) | f32s(rng) << 32,
         5 => X_SPECIAL[rng.below(X_SPECIAL.len())],
-        6 => 0x3ff0_0000_0000_0000 | (rng.next() >> 12) ^ ((rng.below(4) as u64) << 62),
+        6 => 0x3ff0_0000_0000_0000 | (rng.next_u64() >> 12) ^ ((rng.below(4) as u64) << 62),
         7 => {
-            let a = 0x3f80_0000 | (rng.next() as u32 >> 9);
-            let b = 0x4000_0000 ^ (rng.next() as u32 >> 9);
+            let a = 0x3f80_0000 | (rng.next_u64() as u32 >> 9);
+            let b = 0x4000_0000 ^ (rng.next_u64() as u32 >> 9);
             a as u64 | (b as u64) << 32
         }
         // Bytes with zeros and small values, as string code sees.
-        8 => rng.next() & 0x1f7f_003f_ff00_7f1f,
-        _ => rng.next(),
+        8 => rng.next_u64() & 0x1f7f_003f_ff00_7f1f,
+        _ => rng.next_u64(),
     }
 }
 
 fn x_value(rng: &mut Rng) -> u64 {
     match rng.below(3) {
         0 => X_SPECIAL[rng.below(X_SPECIAL.len())],
-        1 => rng.next() >> rng.below(64),
-        _ => rng.next(),
+        1 => rng.next_u64() >> rng.below(64),
+        _ => rng.next_u64(),
     }
 }
 
@@ -96,7 +96,7 @@ fn data_group(g: SimdGroup) -> bool {
 fn random_insn(rng: &mut Rng, pool: &[&'static decode::Encoding]) -> u32 {
     loop {
         let enc = pool[rng.below(pool.len())];
-        let w = enc.value | (rng.next() as u32 & !enc.mask);
+        let w = enc.value | (rng.next_u64() as u32 & !enc.mask);
         let Decoded::Insn(_) = decode::decode_word(w) else { continue };
         if lifts_to_trap(w) {
             continue;

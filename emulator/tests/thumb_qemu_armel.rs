@@ -64,7 +64,7 @@ fn value(rng: &mut Rng) -> u32 {
     match rng.below_u32(5) {
         0 | 1 => SPECIAL[rng.below_u32(SPECIAL.len() as u32) as usize],
         2 => rng.below_u32(256),
-        _ => rng.bits(),
+        _ => rng.next_u32(),
     }
 }
 
@@ -134,7 +134,7 @@ fn lifts_to_trap(bytes: &[u8]) -> bool {
 fn random_insn(rng: &mut Rng) -> Vec<u8> {
     loop {
         let c = &CLASSES[rng.below_u32(CLASSES.len() as u32) as usize];
-        let mut w = c.value | (rng.bits() & !c.mask);
+        let mut w = c.value | (rng.next_u32() & !c.mask);
         if !c.wide {
             w &= 0xffff;
             if c.value == 0x4400 {
@@ -187,7 +187,7 @@ fn make_batch(rng: &mut Rng, n: usize) -> Batch {
         for _ in 0..11 {
             writeln!(data, "    .word {:#x}", value(rng)).unwrap();
         }
-        writeln!(data, "    .word {:#x}", (rng.bits() & 0x1f) << 27 | rng.below_u32(16) << 16)
+        writeln!(data, "    .word {:#x}", (rng.next_u32() & 0x1f) << 27 | rng.below_u32(16) << 16)
             .unwrap();
         code.push_str("    ldr r0, [r11, #44]\n    msr APSR_nzcvqg, r0\n    ldmia r11, {r0-r10}\n");
         let mut seq = Vec::new();

@@ -241,8 +241,9 @@ pub const fn sext(v: u32, width: u32) -> i64 {
     ((v as i64) << shift) >> shift
 }
 
-/// A small deterministic generator (xorshift64*), so table tests and
-/// random-instruction generators reproduce.
+/// A small deterministic generator (xorshift64*), so table tests,
+/// random-instruction generators and the QEMU differential tests
+/// (`tests/common/qemu_diff.rs`) reproduce from a seed.
 #[derive(Clone, Debug)]
 pub struct Rng(pub u64);
 
@@ -254,8 +255,19 @@ impl Rng {
         self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
     }
 
+    /// 32 random bits (the high half, the better mixed one).
     pub fn next_u32(&mut self) -> u32 {
         (self.next_u64() >> 32) as u32
+    }
+
+    /// A number below `n` (not zero).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+
+    /// [`Rng::below`] for 32-bit fields.
+    pub fn below_u32(&mut self, n: u32) -> u32 {
+        (self.next_u64() % u64::from(n)) as u32
     }
 }
 

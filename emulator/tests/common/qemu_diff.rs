@@ -26,32 +26,8 @@ use bohr_emu::arch::Arch;
 use bohr_emu::engine::EngineKind;
 use bohr_emu::machine::{GuestFile, MachineConfig, RunControl, run_script};
 
-/// A small deterministic generator (xorshift64*), so a seed reproduces a
-/// run.
-pub struct Rng(pub u64);
-
-impl Rng {
-    pub fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    pub fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    /// [`Rng::below`] for 32-bit fields.
-    pub fn below_u32(&mut self, n: u32) -> u32 {
-        (self.next() % n as u64) as u32
-    }
-
-    /// 32 random bits (the high half, the better mixed one).
-    pub fn bits(&mut self) -> u32 {
-        (self.next() >> 32) as u32
-    }
-}
+/// The tests' deterministic generator: a seed reproduces a run.
+pub use bohr_emu::arch::decode_kit::Rng;
 
 /// Whether this is a CI run, where a missing tool is a failure.
 pub fn in_ci() -> bool {
