@@ -257,8 +257,18 @@ pub fn main() -> i32 {
         bohr_rootfs::ImageCache::set_for_process(cache);
     }
     bohr_emu::jit::store::set_dir(bohr_rootfs::cache_root_from_env().map(|r| r.join("code")));
+    // Host threads' timeline, for performance work (see `timeline`).
+    let timeline = crate::timeline::requested();
+    if timeline.is_some() {
+        crate::timeline::start();
+    }
     let code = command(cli);
     bohr_emu::jit::store::save();
+    if let Some(path) = timeline
+        && let Err(e) = crate::timeline::write(&path)
+    {
+        eprintln!("bohr: BOHR_TIMELINE: {e}");
+    }
     code
 }
 

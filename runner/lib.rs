@@ -4,7 +4,8 @@
 //! Inside, dependencies go one way: `units`, `errors`, `paths`,
 //! `sanitize`, `limits` ← `mtd` ← `matrix` ← `results` and `events` ← `run` (which
 //! emits the events) and `report` (whose reporters consume them; neither
-//! imports the other) ← `commands` ← `cli`.
+//! imports the other) ← `commands` ← `cli`; `timeline` (the
+//! `BOHR_TIMELINE` trace) serves `cli` alone.
 //!
 //! Modules marked `#[warn(missing_docs)]` document every public item, and
 //! clippy's `-D warnings` keeps it so.
@@ -37,6 +38,7 @@ mod run_report_tests;
 pub mod sanitize;
 pub mod sh;
 #[warn(missing_docs)]
+pub mod timeline;
 pub mod trace;
 #[warn(missing_docs)]
 pub mod units;

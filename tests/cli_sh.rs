@@ -205,6 +205,40 @@ fn lanes_change_nothing_but_the_time() {
 }
 
 #[test]
+fn bohr_timeline_writes_a_trace_of_the_world_and_its_lane() {
+    let dir = scratch("timeline");
+    let script = write_script(&dir, "cat /dev/$MTD | strings | grep PENGUIN\n");
+    let trace = dir.join("timeline.json");
+    let run = |path: &Path| {
+        Command::new(env!("CARGO_BIN_EXE_bohr"))
+            .args(["sh", "--arch", "riscv64", "--mtd", MTD, "--env", "MTD=mtd0", "--lanes", "1"])
+            .arg(&script)
+            .env("BOHR_TIMELINE", path)
+            .current_dir(&*dir)
+            .output()
+            .expect("bohr runs")
+    };
+    let o = run(&trace);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(text(&o.stdout).starts_with("PENGUIN_MTD_MAGIC_831"), "{}", text(&o.stdout));
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&trace).unwrap()).unwrap();
+    let events = doc["traceEvents"].as_array().expect("a trace-event list");
+    let threads: Vec<&str> = events
+        .iter()
+        .filter(|e| e["ph"] == "M")
+        .map(|e| e["args"]["name"].as_str().unwrap())
+        .collect();
+    assert!(threads.iter().any(|t| t.contains("lane")) && threads.len() >= 2, "{threads:?}");
+    for cat in ["turn", "lane turn", "wait", "run", "ahead"] {
+        assert!(events.iter().any(|e| e["ph"] == "X" && e["cat"] == cat), "no {cat} slice");
+    }
+    // A file that cannot be written: said, and the run's own status kept.
+    let o = run(&dir);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("BOHR_TIMELINE: cannot write"), "{}", text(&o.stderr));
+}
+
+#[test]
 fn files_and_rootfs_reach_the_guest() {
     let dir = scratch("files");
     std::fs::create_dir_all(dir.join("root/etc")).unwrap();

@@ -49,6 +49,8 @@ use crate::engine::{Engine, EngineKind, EngineStats, StopReason};
 use crate::ir::{AHEAD, Block, TrapKind};
 use crate::mem::AddressSpace;
 
+use super::timeline;
+
 /// How a lane builds its engines, and the engine switches of the thread
 /// that made the lanes (each thread has its own, see `engine::set_sharing`).
 #[derive(Clone, Copy, Debug)]
@@ -88,7 +90,8 @@ enum Request {
     /// The world is done with the lane: drop what is left of it, and say
     /// so.
     Done,
-    Create(u32, &'static dyn Frontend),
+    /// A new engine, by id, for guest process `pid` (the timeline's label).
+    Create(u32, u32, &'static dyn Frontend),
     Run(u32, Box<Work>),
     /// Run a chain of slices ahead (see [`Running`]).
     Ahead(Box<Running>),
@@ -149,6 +152,8 @@ struct Running {
 fn lane_main(rx: Receiver<Request>, tx: Sender<Reply>) {
     let mut spec: Option<LaneSpec> = None;
     let mut engines: Vec<Option<Box<dyn Engine>>> = Vec::new();
+    // The guest process of each engine, for the timeline.
+    let mut pids: Vec<u32> = Vec::new();
     let mut running: Option<Box<Running>> = None;
     loop {
         // Requests go first: a run the world waits for must not wait
@@ -166,6 +171,7 @@ fn lane_main(rx: Receiver<Request>, tx: Sender<Reply>) {
         };
         let Some(req) = req else {
             let Some(mut r) = running.take() else { continue };
+            let t = timeline::now();
             let e = engine(&mut engines, r.id);
             let before = e.stats();
             let stop = e.run(&mut r.cpu, &mut r.mem, r.fuel);
@@ -180,6 +186,7 @@ fn lane_main(rx: Receiver<Request>, tx: Sender<Reply>) {
             } else {
                 running = Some(r);
             }
+            timeline::span(timeline::Kind::Ahead, pids[id as usize], t);
             if tx.send(Reply::Ahead(id, Box::new(part))).is_err() {
                 return;
             }
@@ -199,7 +206,7 @@ fn lane_main(rx: Receiver<Request>, tx: Sender<Reply>) {
                 engines.clear();
                 Some(Reply::Done)
             }
-            Request::Create(id, frontend) => {
+            Request::Create(id, pid, frontend) => {
                 let Some(spec) = spec else {
                     unreachable!("a lane got an engine before its world")
                 };
@@ -212,8 +219,10 @@ fn lane_main(rx: Receiver<Request>, tx: Sender<Reply>) {
                 let id = id as usize;
                 if engines.len() <= id {
                     engines.resize_with(id + 1, || None);
+                    pids.resize(id + 1, 0);
                 }
                 engines[id] = Some(e);
+                pids[id] = pid;
                 None
             }
             Request::Drop(id) => {
@@ -226,8 +235,10 @@ fn lane_main(rx: Receiver<Request>, tx: Sender<Reply>) {
                 None
             }
             Request::Run(id, mut w) => {
+                let t = timeline::now();
                 let e = engine(&mut engines, id);
                 w.stop = e.run(&mut w.cpu, &mut w.mem, w.fuel);
+                timeline::span(timeline::Kind::Run, pids[id as usize], t);
                 Some(Reply::Ran(w))
             }
             Request::Ahead(r) => {
@@ -297,10 +308,14 @@ impl Lane {
     /// Wait for the reply to the one request waiting for one, keeping the
     /// parts run ahead that come back first.
     fn reply(&self) -> Reply {
+        let t = timeline::now();
         loop {
             match recv_spinning(&self.rx) {
                 Some(Reply::Ahead(id, part)) => self.parts.borrow_mut().push_back((id, part)),
-                Some(r) => return r,
+                Some(r) => {
+                    timeline::span(timeline::Kind::Wait, 0, t);
+                    return r;
+                }
                 None => lane_died(),
             }
         }
@@ -308,8 +323,10 @@ impl Lane {
 
     /// Wait until engine `id`'s next part has come back.
     fn wait_part(&self, id: u32) -> usize {
+        let t = timeline::now();
         loop {
             if let Some(at) = self.parts.borrow().iter().position(|p| p.0 == id) {
+                timeline::span(timeline::Kind::Wait, 0, t);
                 return at;
             }
             match recv_spinning(&self.rx) {
@@ -430,7 +447,7 @@ impl Lanes {
         let l = &self.lanes[lane - 1];
         let id = l.next_id.get();
         l.next_id.set(id + 1);
-        l.send(Request::Create(id, frontend));
+        l.send(Request::Create(id, pid, frontend));
         Box::new(LaneEngine { lanes: self.clone(), lane, id, spare: None, chain: None })
     }
 }

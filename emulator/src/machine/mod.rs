@@ -7,7 +7,9 @@
 //!
 //! Parts: `config` (the public types), `vfs` (files and devices), `mtd`
 //! (flash contents and `/dev/mtdN`), `programs` (the embedded `/bin`),
-//! `sched` (scheduling policy) and `world` (processes and the run loop).
+//! `sched` (scheduling policy), `world` (processes and the run loop),
+//! `lanes` (host threads that run processes ahead) and `timeline` (a
+//! host-time record of those threads, for performance work).
 //! The script language lives in `shell` below; system calls, pipes and
 //! the write paths in `crate::linux`.
 //!
@@ -22,6 +24,7 @@ pub mod mtd;
 pub mod programs;
 pub mod sched;
 pub mod shell;
+pub mod timeline;
 pub mod vfs;
 pub mod world;
 

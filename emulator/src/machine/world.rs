@@ -24,6 +24,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::lanes::{LaneSpec, Lanes};
 use super::sched::Scheduler;
+use super::timeline::{self, Kind};
 use super::vfs::{CaptureRef, Vfs};
 use super::{Fnv64, MachineConfig, ProcessStats, Stopped};
 use crate::events::Event;
@@ -267,7 +268,10 @@ impl World {
                 let p = &mut self.live[idx];
                 p.cpu.vclock_bias = clock.wrapping_sub(p.cpu.icount);
                 let total_before = p.total_insns();
+                let t = timeline::now();
                 let state = p.run(&mut self.kernel, fuel);
+                let kind = if p.engine.lane() == 0 { Kind::Turn } else { Kind::LaneTurn };
+                timeline::span(kind, p.pid, t);
                 // Over the group: a thread that exited has handed the
                 // registers to another.
                 let ran = p.total_insns() - total_before;

@@ -1,0 +1,82 @@
+//! The host-time timeline (`machine::timeline`): with one lane, a
+//! pipeline's world turns, the world's waits and the lane's runs and
+//! slices run ahead are all recorded, each on its own thread and labelled
+//! with the guest process it was for; recording changes nothing the guest
+//! sees, and stops when taken. Its own test binary: the recorder is
+//! global to the host process.
+
+mod machine_support;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use bohr_emu::arch::Arch;
+use bohr_emu::engine::EngineKind;
+use bohr_emu::machine::timeline::{self, Kind, Span};
+use bohr_emu::machine::{MachineConfig, Outcome, RunControl, WritePath, run_script};
+use machine_support::*;
+
+const PIPELINE: &str = "cat /dev/$MTD | strings -n 6 | sha256sum\n";
+
+fn run(cfg: &MachineConfig, lanes: usize) -> Outcome {
+    run_script(cfg, "test.sh", PIPELINE, &RunControl { lanes, ..Default::default() })
+        .unwrap_or_else(|e| panic!("script rejected: {e}"))
+}
+
+#[test]
+fn a_pipeline_on_a_lane_leaves_a_timeline_of_both_threads() {
+    let mut cfg = cell(Arch::Riscv64, EngineKind::Jit, WritePath::Host);
+    cfg.mtds[0].size = 256 << 10;
+    let quiet = run(&cfg, 1);
+    assert_eq!(quiet.exit_code, 0, "{}", guest_view(&quiet));
+    assert!(timeline::take().0.is_empty(), "recorded before it was started");
+
+    timeline::start();
+    let recorded = run(&cfg, 1);
+    let (spans, dropped) = timeline::take();
+    assert_eq!(guest_view(&recorded), guest_view(&quiet), "recording changed the run");
+    assert_eq!(dropped, 0);
+
+    let by_kind = |k: Kind| spans.iter().filter(move |s| s.kind == k);
+    let pids = |k: Kind| by_kind(k).map(|s| s.pid).collect::<BTreeSet<u32>>();
+    let threads = |k: Kind| by_kind(k).map(|s| s.thread).collect::<BTreeSet<u32>>();
+    // The world's turns, its waits and the lane's work, each on one thread.
+    for k in [Kind::Turn, Kind::LaneTurn, Kind::Wait, Kind::Run, Kind::Ahead] {
+        assert!(by_kind(k).count() > 0, "no {k:?} span in {} spans", spans.len());
+        assert_eq!(threads(k).len(), 1, "{k:?} spans on {:?}", threads(k));
+    }
+    let world = threads(Kind::Turn);
+    assert_eq!(threads(Kind::LaneTurn), world);
+    assert_eq!(threads(Kind::Wait), world);
+    assert_eq!(threads(Kind::Run), threads(Kind::Ahead));
+    assert_ne!(threads(Kind::Run), world, "the lane's work on the world's thread");
+    assert!(by_kind(Kind::Wait).all(|s| s.pid == 0));
+    // What ran on the lane was the lane's processes, and the world had
+    // turns of every process of the pipeline and of the shell.
+    let on_lane = pids(Kind::LaneTurn);
+    assert!(pids(Kind::Run).is_subset(&on_lane) && pids(Kind::Ahead).is_subset(&on_lane));
+    assert!(on_lane.is_disjoint(&pids(Kind::Turn)));
+    let all: BTreeSet<u32> = pids(Kind::Turn).union(&on_lane).copied().collect();
+    let processes: BTreeSet<u32> = recorded.processes.iter().map(|p| p.pid).collect();
+    assert!(processes.is_subset(&all), "turns of {all:?}, processes {processes:?}");
+
+    // One thread does one thing at a time: the lane's runs and slices
+    // follow each other, and so do the world's turns.
+    let mut per_thread: BTreeMap<(u32, bool), Vec<&Span>> = BTreeMap::new();
+    for s in &spans {
+        assert!(s.start_us >= 0.0 && s.dur_us >= 0.0, "{s:?}");
+        if s.kind != Kind::Wait {
+            per_thread.entry((s.thread, s.kind == Kind::LaneTurn)).or_default().push(s);
+        }
+    }
+    for list in per_thread.values_mut() {
+        list.sort_by(|a, b| a.start_us.total_cmp(&b.start_us));
+        for w in list.windows(2) {
+            let end = w[0].start_us + w[0].dur_us;
+            assert!(end <= w[1].start_us + 1.0, "{:?} overlaps {:?}", w[0], w[1]);
+        }
+    }
+
+    // Taken means stopped.
+    run(&cfg, 1);
+    assert!(timeline::take().0.is_empty(), "recorded after it was taken");
+}

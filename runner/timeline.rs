@@ -1,0 +1,86 @@
+//! `BOHR_TIMELINE=PATH`: the host threads' timeline of a run
+//! (`bohr_emu::machine::timeline`) written as a Chrome trace (the JSON
+//! trace-event format that Perfetto and `chrome://tracing` open): one
+//! track per host thread, one slice per world turn, wait, lane run and
+//! slice run ahead, named by what it was and by the guest process's pid.
+//!
+//! Talks to: `cli` (which starts the recording before the command and
+//! writes the file after it).
+
+use std::path::{Path, PathBuf};
+
+use bohr_emu::machine::timeline::{self, Span};
+use serde_json::{Value, json};
+
+/// The file asked for in the environment, when it is set and not empty.
+pub fn requested() -> Option<PathBuf> {
+    std::env::var_os("BOHR_TIMELINE").filter(|v| !v.is_empty()).map(PathBuf::from)
+}
+
+/// Start recording (see the module doc).
+pub fn start() {
+    timeline::start();
+}
+
+/// The recorded spans as a Chrome trace document.
+pub fn chrome_trace(spans: &[Span], dropped: u64) -> Value {
+    let mut events: Vec<Value> = Vec::with_capacity(spans.len() + 8);
+    let mut named: Vec<u32> = Vec::new();
+    for s in spans {
+        if !named.contains(&s.thread) {
+            named.push(s.thread);
+            events.push(json!({
+                "name": "thread_name", "ph": "M", "pid": 0, "tid": s.thread,
+                "args": { "name": s.thread_name },
+            }));
+        }
+        let name = match s.pid {
+            0 => s.kind.name().to_string(),
+            pid => format!("{} {pid}", s.kind.name()),
+        };
+        events.push(json!({
+            "name": name, "cat": s.kind.name(), "ph": "X", "pid": 0, "tid": s.thread,
+            "ts": s.start_us, "dur": s.dur_us, "args": { "pid": s.pid },
+        }));
+    }
+    json!({ "traceEvents": events, "displayTimeUnit": "ns", "otherData": { "dropped_spans": dropped } })
+}
+
+/// Stop recording and write the trace to `path`.
+pub fn write(path: &Path) -> Result<(), String> {
+    let (spans, dropped) = timeline::take();
+    let doc = chrome_trace(&spans, dropped);
+    let text = serde_json::to_string(&doc).map_err(|e| e.to_string())?;
+    std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bohr_emu::machine::timeline::Kind;
+
+    fn span(kind: Kind, pid: u32, thread: u32, start_us: f64) -> Span {
+        let thread_name = format!("t{thread}");
+        Span { kind, pid, thread, thread_name, start_us, dur_us: 2.5 }
+    }
+
+    #[test]
+    fn spans_become_named_threads_and_complete_events() {
+        let spans =
+            [span(Kind::Turn, 2, 0, 1.0), span(Kind::Run, 3, 1, 1.5), span(Kind::Wait, 0, 0, 4.0)];
+        let doc = chrome_trace(&spans, 7);
+        assert_eq!(doc["otherData"]["dropped_spans"], 7);
+        let events = doc["traceEvents"].as_array().unwrap();
+        let names: Vec<_> = events.iter().filter(|e| e["ph"] == "M").collect();
+        assert_eq!(names.len(), 2, "one name per thread: {names:?}");
+        assert_eq!(names[1]["tid"], 1);
+        assert_eq!(names[1]["args"]["name"], "t1");
+        let slices: Vec<_> = events.iter().filter(|e| e["ph"] == "X").collect();
+        let got: Vec<_> =
+            slices.iter().map(|e| (e["name"].as_str().unwrap(), e["tid"].as_u64())).collect();
+        assert_eq!(got, [("turn 2", Some(0)), ("run 3", Some(1)), ("wait", Some(0))]);
+        assert_eq!(slices[1]["ts"], 1.5);
+        assert_eq!(slices[1]["dur"], 2.5);
+        assert_eq!(slices[1]["args"]["pid"], 3);
+    }
+}

@@ -1,0 +1,71 @@
+#!/usr/bin/env python3
+"""Summarise a run's host-thread timeline (written with BOHR_TIMELINE=FILE,
+see the README's "Where a cell's wall time goes"): per thread, how much of
+the recorded stretch it ran guest code, waited for a lane or idled; per
+guest process, when its turns began and ended and where its time went.
+
+    scripts/timeline-summary.py FILE [BIN_MS]
+
+With BIN_MS, also one line per BIN_MS milliseconds and thread: the share
+of that stretch each process (t: a turn on the world, r: a run on a lane
+the world waits for, a: a slice run ahead; W: the world waits) took.
+"""
+import collections
+import json
+import sys
+
+doc = json.load(open(sys.argv[1]))
+spans = [e for e in doc["traceEvents"] if e["ph"] == "X"]
+threads = {e["tid"]: e["args"]["name"] for e in doc["traceEvents"] if e["ph"] == "M"}
+if not spans:
+    sys.exit("no spans recorded")
+t0 = min(e["ts"] for e in spans)
+t1 = max(e["ts"] + e["dur"] for e in spans)
+ms = lambda us: us / 1000
+print(f"recorded stretch: {ms(t1 - t0):.1f} ms (from {ms(t0):.1f} ms after start)")
+if doc.get("otherData", {}).get("dropped_spans"):
+    print(f"dropped spans: {doc['otherData']['dropped_spans']}")
+
+WORK = ("turn", "run", "ahead")
+print("\nthread            busy     wait     idle")
+for tid, name in sorted(threads.items()):
+    mine = [e for e in spans if e["tid"] == tid]
+    busy = sum(e["dur"] for e in mine if e["cat"] in WORK)
+    wait = sum(e["dur"] for e in mine if e["cat"] == "wait")
+    idle = (t1 - t0) - busy - wait
+    print(f"{name:14} {ms(busy):7.1f}  {ms(wait):7.1f}  {ms(idle):7.1f} ms")
+
+print("\npid   first    last   world turns   on a lane (run / ahead)")
+per = collections.defaultdict(lambda: collections.Counter())
+first, last = {}, {}
+for e in spans:
+    p = e["args"]["pid"]
+    if not p:
+        continue
+    per[p][e["cat"]] += e["dur"]
+    first[p] = min(first.get(p, e["ts"]), e["ts"])
+    last[p] = max(last.get(p, 0), e["ts"] + e["dur"])
+for p in sorted(per):
+    c = per[p]
+    print(f"{p:3} {ms(first[p] - t0):7.1f} {ms(last[p] - t0):7.1f} {ms(c['turn'] + c['lane turn']):9.1f} ms"
+          f"   {ms(c['run']):6.1f} / {ms(c['ahead']):6.1f} ms")
+
+if len(sys.argv) > 2:
+    b = float(sys.argv[2]) * 1000
+    n = int((t1 - t0) // b) + 1
+    acc = collections.defaultdict(lambda: [collections.Counter() for _ in range(n)])
+    for e in spans:
+        if e["cat"] == "lane turn":
+            continue  # its waits and the lane's work are recorded on their own
+        label = "W" if e["cat"] == "wait" else f'{e["cat"][0]}{e["args"]["pid"]}'
+        s, end = e["ts"] - t0, e["ts"] - t0 + e["dur"]
+        while s < end:
+            i = int(s // b)
+            cut = min(end, (i + 1) * b)
+            acc[e["tid"]][i][label] += cut - s
+            s = cut
+    for tid, name in sorted(threads.items()):
+        print(f"\n{name}")
+        for i, c in enumerate(acc[tid]):
+            parts = " ".join(f"{k}:{100 * v / b:.0f}%" for k, v in c.most_common(4))
+            print(f"  {ms(i * b):6.1f} ms  {parts}")
