@@ -1,15 +1,16 @@
 //! `BOHR_TIMELINE=PATH`: the host threads' timeline of a run
-//! (`bohr_emu::machine::timeline`) written as a Chrome trace (the JSON
+//! (`bohr_emu::timeline`) written as a Chrome trace (the JSON
 //! trace-event format that Perfetto and `chrome://tracing` open): one
-//! track per host thread, one slice per world turn, wait, lane run and
-//! slice run ahead, named by what it was and by the guest process's pid.
+//! track per host thread, one slice per world turn, system call, wait,
+//! lane run and slice run ahead, named by what it was (a system call by
+//! its name) and by the guest process's pid.
 //!
 //! Talks to: `cli` (which starts the recording before the command and
 //! writes the file after it).
 
 use std::path::{Path, PathBuf};
 
-use bohr_emu::machine::timeline::{self, Span};
+use bohr_emu::timeline::{self, Span};
 use serde_json::{Value, json};
 
 /// The file asked for in the environment, when it is set and not empty.
@@ -34,9 +35,10 @@ pub fn chrome_trace(spans: &[Span], dropped: u64) -> Value {
                 "args": { "name": s.thread_name },
             }));
         }
+        let what = if s.detail.is_empty() { s.kind.name() } else { &s.detail };
         let name = match s.pid {
-            0 => s.kind.name().to_string(),
-            pid => format!("{} {pid}", s.kind.name()),
+            0 => what.to_string(),
+            pid => format!("{what} {pid}"),
         };
         events.push(json!({
             "name": name, "cat": s.kind.name(), "ph": "X", "pid": 0, "tid": s.thread,
@@ -57,17 +59,22 @@ pub fn write(path: &Path) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bohr_emu::machine::timeline::Kind;
+    use bohr_emu::timeline::Kind;
 
     fn span(kind: Kind, pid: u32, thread: u32, start_us: f64) -> Span {
         let thread_name = format!("t{thread}");
-        Span { kind, pid, thread, thread_name, start_us, dur_us: 2.5 }
+        Span { kind, pid, detail: String::new(), thread, thread_name, start_us, dur_us: 2.5 }
     }
 
     #[test]
     fn spans_become_named_threads_and_complete_events() {
-        let spans =
-            [span(Kind::Turn, 2, 0, 1.0), span(Kind::Run, 3, 1, 1.5), span(Kind::Wait, 0, 0, 4.0)];
+        let fork = Span { detail: "fork".into(), ..span(Kind::Syscall, 2, 0, 1.2) };
+        let spans = [
+            span(Kind::Turn, 2, 0, 1.0),
+            fork,
+            span(Kind::Run, 3, 1, 1.5),
+            span(Kind::Wait, 0, 0, 4.0),
+        ];
         let doc = chrome_trace(&spans, 7);
         assert_eq!(doc["otherData"]["dropped_spans"], 7);
         let events = doc["traceEvents"].as_array().unwrap();
@@ -78,9 +85,12 @@ mod tests {
         let slices: Vec<_> = events.iter().filter(|e| e["ph"] == "X").collect();
         let got: Vec<_> =
             slices.iter().map(|e| (e["name"].as_str().unwrap(), e["tid"].as_u64())).collect();
-        assert_eq!(got, [("turn 2", Some(0)), ("run 3", Some(1)), ("wait", Some(0))]);
-        assert_eq!(slices[1]["ts"], 1.5);
-        assert_eq!(slices[1]["dur"], 2.5);
-        assert_eq!(slices[1]["args"]["pid"], 3);
+        let want =
+            [("turn 2", Some(0)), ("fork 2", Some(0)), ("run 3", Some(1)), ("wait", Some(0))];
+        assert_eq!(got, want);
+        assert_eq!(slices[1]["cat"], "syscall");
+        assert_eq!(slices[2]["ts"], 1.5);
+        assert_eq!(slices[2]["dur"], 2.5);
+        assert_eq!(slices[2]["args"]["pid"], 3);
     }
 }

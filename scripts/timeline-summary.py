@@ -2,7 +2,8 @@
 """Summarise a run's host-thread timeline (written with BOHR_TIMELINE=FILE,
 see the README's "Where a cell's wall time goes"): per thread, how much of
 the recorded stretch it ran guest code, waited for a lane or idled; per
-guest process, when its turns began and ended and where its time went.
+guest process, when its turns began and ended and where its time went;
+the system calls that took longest in all.
 
     scripts/timeline-summary.py FILE [BIN_MS]
 
@@ -35,7 +36,7 @@ for tid, name in sorted(threads.items()):
     idle = (t1 - t0) - busy - wait
     print(f"{name:14} {ms(busy):7.1f}  {ms(wait):7.1f}  {ms(idle):7.1f} ms")
 
-print("\npid   first    last   world turns   on a lane (run / ahead)")
+print("\npid   first    last   world turns (syscalls)   on a lane (run / ahead)")
 per = collections.defaultdict(lambda: collections.Counter())
 first, last = {}, {}
 for e in spans:
@@ -48,15 +49,26 @@ for e in spans:
 for p in sorted(per):
     c = per[p]
     print(f"{p:3} {ms(first[p] - t0):7.1f} {ms(last[p] - t0):7.1f} {ms(c['turn'] + c['lane turn']):9.1f} ms"
-          f"   {ms(c['run']):6.1f} / {ms(c['ahead']):6.1f} ms")
+          f" ({ms(c['syscall']):5.1f} ms)   {ms(c['run']):6.1f} / {ms(c['ahead']):6.1f} ms")
+
+calls = collections.Counter()
+count = collections.Counter()
+for e in spans:
+    if e["cat"] == "syscall":
+        name = e["name"].rsplit(" ", 1)[0]
+        calls[name] += e["dur"]
+        count[name] += 1
+if calls:
+    print("\nsystem calls by time: " + ", ".join(
+        f"{n} {ms(v):.2f} ms ({count[n]})" for n, v in calls.most_common(8)))
 
 if len(sys.argv) > 2:
     b = float(sys.argv[2]) * 1000
     n = int((t1 - t0) // b) + 1
     acc = collections.defaultdict(lambda: [collections.Counter() for _ in range(n)])
     for e in spans:
-        if e["cat"] == "lane turn":
-            continue  # its waits and the lane's work are recorded on their own
+        if e["cat"] in ("lane turn", "syscall"):
+            continue  # inside turns; a lane turn's waits and work have spans of their own
         label = "W" if e["cat"] == "wait" else f'{e["cat"][0]}{e["args"]["pid"]}'
         s, end = e["ts"] - t0, e["ts"] - t0 + e["dur"]
         while s < end:

@@ -229,7 +229,7 @@ fn bohr_timeline_writes_a_trace_of_the_world_and_its_lane() {
         .map(|e| e["args"]["name"].as_str().unwrap())
         .collect();
     assert!(threads.iter().any(|t| t.contains("lane")) && threads.len() >= 2, "{threads:?}");
-    for cat in ["turn", "lane turn", "wait", "run", "ahead"] {
+    for cat in ["turn", "lane turn", "wait", "run", "ahead", "syscall"] {
         assert!(events.iter().any(|e| e["ph"] == "X" && e["cat"] == cat), "no {cat} slice");
     }
     // A file that cannot be written: said, and the run's own status kept.

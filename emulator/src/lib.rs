@@ -25,6 +25,7 @@ pub mod machine;
 pub mod mem;
 pub mod plugin;
 pub mod testing;
+pub mod timeline;
 pub mod types;
 
 use engine::{Engine, EngineKind};

@@ -4,7 +4,8 @@
 //!
 //! `ir` ← frontends (`arch`) ← engines (`engine`, `interp`, `jit`) ←
 //! kernel (`linux`) ← `machine`, with leaf modules (`cpu`, `mem`, `events`,
-//! `types`) that every layer may use, `plugin` between the frontends and
+//! `types`) that every layer may use, `timeline` (a leaf too) for the
+//! kernel and the machine, `plugin` between the frontends and
 //! the engines (engines call it), and `loader` under the kernel. Test code
 //! (files named `tests.rs`, and everything after a `#[cfg(test)]` line) is
 //! exempt, as are `testing` (test support) and the crate root, which
@@ -22,13 +23,17 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("mem", &[]),
     ("types", &[]),
     ("events", &["types"]),
+    ("timeline", &[]),
     ("arch", &["ir", "cpu", "mem", "types"]),
     ("plugin", &["ir", "cpu", "mem", "types", "events", "arch"]),
     ("engine", &["ir", "cpu", "mem", "types", "events", "arch", "plugin"]),
     ("interp", &["ir", "cpu", "mem", "types", "events", "arch", "plugin", "engine"]),
     ("jit", &["ir", "cpu", "mem", "types", "events", "arch", "plugin", "engine", "interp"]),
     ("loader", &["ir", "cpu", "mem", "types", "arch"]),
-    ("linux", &["ir", "cpu", "mem", "types", "events", "arch", "plugin", "engine", "loader"]),
+    (
+        "linux",
+        &["ir", "cpu", "mem", "types", "events", "timeline", "arch", "plugin", "engine", "loader"],
+    ),
     (
         "machine",
         &[
@@ -37,6 +42,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "mem",
             "types",
             "events",
+            "timeline",
             "arch",
             "plugin",
             "engine",

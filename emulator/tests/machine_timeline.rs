@@ -1,4 +1,4 @@
-//! The host-time timeline (`machine::timeline`): with one lane, a
+//! The host-time timeline (`timeline`): with one lane, a
 //! pipeline's world turns, the world's waits and the lane's runs and
 //! slices run ahead are all recorded, each on its own thread and labelled
 //! with the guest process it was for; recording changes nothing the guest
@@ -11,8 +11,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use bohr_emu::arch::Arch;
 use bohr_emu::engine::EngineKind;
-use bohr_emu::machine::timeline::{self, Kind, Span};
 use bohr_emu::machine::{MachineConfig, Outcome, RunControl, WritePath, run_script};
+use bohr_emu::timeline::{self, Kind, Span};
 use machine_support::*;
 
 const PIPELINE: &str = "cat /dev/$MTD | strings -n 6 | sha256sum\n";
@@ -50,6 +50,21 @@ fn a_pipeline_on_a_lane_leaves_a_timeline_of_both_threads() {
     assert_eq!(threads(Kind::Run), threads(Kind::Ahead));
     assert_ne!(threads(Kind::Run), world, "the lane's work on the world's thread");
     assert!(by_kind(Kind::Wait).all(|s| s.pid == 0));
+    // System calls, by name, inside the world's turns of their process.
+    assert_eq!(threads(Kind::Syscall), world);
+    let calls: BTreeSet<&str> = by_kind(Kind::Syscall).map(|s| s.detail.as_str()).collect();
+    for name in ["read", "write", "exit_group"] {
+        assert!(calls.contains(name), "no {name} among {calls:?}");
+    }
+    for call in by_kind(Kind::Syscall) {
+        let inside = |t: &Span| {
+            t.pid == call.pid
+                && t.start_us <= call.start_us + 1.0
+                && call.start_us + call.dur_us <= t.start_us + t.dur_us + 1.0
+        };
+        let turns = by_kind(Kind::Turn).chain(by_kind(Kind::LaneTurn));
+        assert!(turns.filter(|t| inside(t)).count() == 1, "{call:?} in no turn");
+    }
     // What ran on the lane was the lane's processes, and the world had
     // turns of every process of the pipeline and of the shell.
     let on_lane = pids(Kind::LaneTurn);
@@ -64,7 +79,7 @@ fn a_pipeline_on_a_lane_leaves_a_timeline_of_both_threads() {
     let mut per_thread: BTreeMap<(u32, bool), Vec<&Span>> = BTreeMap::new();
     for s in &spans {
         assert!(s.start_us >= 0.0 && s.dur_us >= 0.0, "{s:?}");
-        if s.kind != Kind::Wait {
+        if s.kind != Kind::Wait && s.kind != Kind::Syscall {
             per_thread.entry((s.thread, s.kind == Kind::LaneTurn)).or_default().push(s);
         }
     }

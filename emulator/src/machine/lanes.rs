@@ -49,7 +49,7 @@ use crate::engine::{Engine, EngineKind, EngineStats, StopReason};
 use crate::ir::{AHEAD, Block, TrapKind};
 use crate::mem::AddressSpace;
 
-use super::timeline;
+use crate::timeline;
 
 /// How a lane builds its engines, and the engine switches of the thread
 /// that made the lanes (each thread has its own, see `engine::set_sharing`).

@@ -8,8 +8,7 @@
 //! Parts: `config` (the public types), `vfs` (files and devices), `mtd`
 //! (flash contents and `/dev/mtdN`), `programs` (the embedded `/bin`),
 //! `sched` (scheduling policy), `world` (processes and the run loop),
-//! `lanes` (host threads that run processes ahead) and `timeline` (a
-//! host-time record of those threads, for performance work).
+//! and `lanes` (host threads that run processes ahead).
 //! The script language lives in `shell` below; system calls, pipes and
 //! the write paths in `crate::linux`.
 //!
@@ -24,7 +23,6 @@ pub mod mtd;
 pub mod programs;
 pub mod sched;
 pub mod shell;
-pub mod timeline;
 pub mod vfs;
 pub mod world;
 

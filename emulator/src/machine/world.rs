@@ -24,12 +24,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::lanes::{LaneSpec, Lanes};
 use super::sched::Scheduler;
-use super::timeline::{self, Kind};
 use super::vfs::{CaptureRef, Vfs};
 use super::{Fnv64, MachineConfig, ProcessStats, Stopped};
 use crate::events::Event;
 use crate::linux::file::FdTable;
 use crate::linux::{Kernel, Process, ProcessConfig, RunState, SpawnError};
+use crate::timeline::{self, Kind};
 
 /// Totals of engine statistics over processes.
 #[derive(Clone, Copy, Debug, Default)]

@@ -80,6 +80,18 @@ fn silent_enosys(s: Option<Sysno>) -> bool {
 
 /// Handle the system call the process stopped at.
 pub(super) fn dispatch(k: &mut Kernel, p: &mut Process, retry: bool) -> Outcome {
+    let Some(started) = crate::timeline::now() else { return dispatch_call(k, p, retry) };
+    let abi = p.frontend.syscall_abi();
+    let sysno = abi.lookup(p.cpu.regs[abi.number.0 as usize]);
+    let pid = p.pid;
+    let outcome = dispatch_call(k, p, retry);
+    let name = sysno.map_or_else(|| "unknown".to_string(), |s| s.name());
+    crate::timeline::span_of(crate::timeline::Kind::Syscall, pid, name, Some(started));
+    outcome
+}
+
+/// [`dispatch`], whether or not the timeline records it.
+fn dispatch_call(k: &mut Kernel, p: &mut Process, retry: bool) -> Outcome {
     let abi = p.frontend.syscall_abi();
     let nr = p.cpu.regs[abi.number.0 as usize];
     let mut args = [0u64; 6];

@@ -1,7 +1,7 @@
 //! A host-time timeline of what each host thread of a run does: the
-//! world's turns (which guest process, and whether its engine ran here,
-//! on a lane, or handed over a slice run ahead), the world's waits for a
-//! lane, and each lane's runs and slices run ahead. For performance work
+//! world's turns (which guest process, and whether its engine runs on the
+//! world's thread or on a lane), the system calls inside them, the
+//! world's waits for a lane, and each lane's runs and slices run ahead. For performance work
 //! only (`BOHR_TIMELINE`, see the README): where a cell's wall time goes
 //! when its processes run on two threads, which a profile of one thread
 //! cannot show.
@@ -11,8 +11,9 @@
 //! it or without. At most [`MAX_SPANS`] spans are kept (a long matrix
 //! stops recording, and [`take`] says so); the caller writes them out.
 //!
-//! Talks to: `world` (turns) and `lanes` (waits, runs, slices), which
-//! record spans; the `bohr` command, which starts it and writes the file.
+//! A leaf: `machine::world` (turns), `machine::lanes` (waits, runs,
+//! slices) and `linux` (system calls) record spans; the `bohr` command
+//! starts it and writes the file.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -36,6 +37,9 @@ pub enum Kind {
     Run,
     /// A lane runs one slice of a chain ahead of its turn.
     Ahead,
+    /// The kernel handles a system call (inside a turn; the span's
+    /// detail names it).
+    Syscall,
 }
 
 impl Kind {
@@ -46,6 +50,7 @@ impl Kind {
             Kind::Wait => "wait",
             Kind::Run => "run",
             Kind::Ahead => "ahead",
+            Kind::Syscall => "syscall",
         }
     }
 }
@@ -56,6 +61,8 @@ pub struct Span {
     pub kind: Kind,
     /// The guest process it was for (0 for a wait).
     pub pid: u32,
+    /// What it was beyond its kind (a system call's name), or "".
+    pub detail: String,
     /// The recording thread: a small number in order of first use, and
     /// its name.
     pub thread: u32,
@@ -103,6 +110,11 @@ pub fn now() -> Option<Instant> {
 /// Record a span of `kind` for guest process `pid` from `since` (from
 /// [`now`]) to now, on the calling thread.
 pub fn span(kind: Kind, pid: u32, since: Option<Instant>) {
+    span_of(kind, pid, String::new(), since);
+}
+
+/// [`span`] with a detail (a system call's name).
+pub fn span_of(kind: Kind, pid: u32, detail: String, since: Option<Instant>) {
     let Some(since) = since else { return };
     let end = Instant::now();
     let (thread, thread_name) = THREAD.with(|t| t.clone());
@@ -114,7 +126,7 @@ pub fn span(kind: Kind, pid: u32, since: Option<Instant>) {
     }
     let start_us = since.saturating_duration_since(r.origin).as_secs_f64() * 1e6;
     let dur_us = end.saturating_duration_since(since).as_secs_f64() * 1e6;
-    r.spans.push(Span { kind, pid, thread, thread_name, start_us, dur_us });
+    r.spans.push(Span { kind, pid, detail, thread, thread_name, start_us, dur_us });
 }
 
 /// Stop recording: the spans so far, in the order they ended, and how
