@@ -7,6 +7,10 @@ the system calls that took longest in all.
 
     scripts/timeline-summary.py FILE [BIN_MS]
 
+Pids are those of the guest: a run of several cells merges each pid's
+rows across cells (record one cell for a per-process view; the threads'
+rows hold for any run).
+
 With BIN_MS, also one line per BIN_MS milliseconds and thread: the share
 of that stretch each process (t: a turn on the world, r: a run on a lane
 the world waits for, a: a slice run ahead; W: the world waits) took.
