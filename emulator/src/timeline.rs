@@ -1,10 +1,11 @@
 //! A host-time timeline of what each host thread of a run does: the
 //! world's turns (which guest process, and whether its engine runs on the
 //! world's thread or on a lane), the system calls inside them, the
-//! world's waits for a lane, and each lane's runs and slices run ahead. For performance work
-//! only (`BOHR_TIMELINE`, see the README): where a cell's wall time goes
-//! when its processes run on two threads, which a profile of one thread
-//! cannot show.
+//! world's waits for a lane, and each lane's runs and slices run ahead.
+//! For performance work only (`BOHR_TIMELINE`, see the README): where a
+//! cell's wall time goes when its processes run on two threads, which a
+//! profile of one thread cannot show. Recording takes a lock per span, so
+//! it adds a little time of its own to what it measures.
 //!
 //! Off unless [`start`] was called, and then only host time is recorded:
 //! nothing guest-visible or reported reads it, so a run is the same with
@@ -19,8 +20,8 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::Instant;
 
-/// Spans kept at most (under 100 bytes each): a busybox read-back cell
-/// with a lane records about 17,000.
+/// Spans kept at most (about 100 bytes each with their names): a busybox
+/// read-back cell with a lane records about 17,000.
 pub const MAX_SPANS: usize = 1 << 20;
 
 /// What a span was.
