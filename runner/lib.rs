@@ -39,6 +39,7 @@ pub mod sanitize;
 pub mod sh;
 #[warn(missing_docs)]
 pub mod timeline;
+#[warn(missing_docs)]
 pub mod trace;
 #[warn(missing_docs)]
 pub mod units;

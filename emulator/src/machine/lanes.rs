@@ -48,7 +48,6 @@ use crate::cpu::CpuState;
 use crate::engine::{Engine, EngineKind, EngineStats, StopReason};
 use crate::ir::{AHEAD, Block, TrapKind};
 use crate::mem::AddressSpace;
-
 use crate::timeline;
 
 /// How a lane builds its engines, and the engine switches of the thread
