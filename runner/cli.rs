@@ -260,7 +260,7 @@ pub fn main() -> i32 {
     // Host threads' timeline, for performance work (see `timeline`).
     let timeline = crate::timeline::requested();
     if timeline.is_some() {
-        crate::timeline::start();
+        bohr_emu::timeline::start();
     }
     let code = command(cli);
     bohr_emu::jit::store::save();

@@ -10,7 +10,7 @@
 
 use std::path::{Path, PathBuf};
 
-use bohr_emu::timeline::{self, Span};
+use bohr_emu::timeline::{self, Recording};
 use serde_json::{Value, json};
 
 /// The file asked for in the environment, when it is set and not empty.
@@ -18,23 +18,15 @@ pub fn requested() -> Option<PathBuf> {
     std::env::var_os("BOHR_TIMELINE").filter(|v| !v.is_empty()).map(PathBuf::from)
 }
 
-/// Start recording (see the module doc).
-pub fn start() {
-    timeline::start();
-}
-
-/// The recorded spans as a Chrome trace document.
-pub fn chrome_trace(spans: &[Span], dropped: u64) -> Value {
-    let mut events: Vec<Value> = Vec::with_capacity(spans.len() + 8);
-    let mut named: Vec<u32> = Vec::new();
-    for s in spans {
-        if !named.contains(&s.thread) {
-            named.push(s.thread);
-            events.push(json!({
-                "name": "thread_name", "ph": "M", "pid": 0, "tid": s.thread,
-                "args": { "name": s.thread_name },
-            }));
-        }
+/// A recording as a Chrome trace document.
+pub fn chrome_trace(rec: &Recording) -> Value {
+    let mut events: Vec<Value> = Vec::with_capacity(rec.spans.len() + rec.threads.len());
+    for (tid, name) in &rec.threads {
+        events.push(json!({
+            "name": "thread_name", "ph": "M", "pid": 0, "tid": tid, "args": { "name": name },
+        }));
+    }
+    for s in &rec.spans {
         let what = if s.detail.is_empty() { s.kind.name() } else { &s.detail };
         let name = match s.pid {
             0 => what.to_string(),
@@ -45,13 +37,13 @@ pub fn chrome_trace(spans: &[Span], dropped: u64) -> Value {
             "ts": s.start_us, "dur": s.dur_us, "args": { "pid": s.pid },
         }));
     }
-    json!({ "traceEvents": events, "displayTimeUnit": "ns", "otherData": { "dropped_spans": dropped } })
+    let other = json!({ "dropped_spans": rec.dropped });
+    json!({ "traceEvents": events, "displayTimeUnit": "ns", "otherData": other })
 }
 
 /// Stop recording and write the trace to `path`.
 pub fn write(path: &Path) -> Result<(), String> {
-    let (spans, dropped) = timeline::take();
-    let doc = chrome_trace(&spans, dropped);
+    let doc = chrome_trace(&timeline::take());
     let text = serde_json::to_string(&doc).map_err(|e| e.to_string())?;
     std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
@@ -59,11 +51,10 @@ pub fn write(path: &Path) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bohr_emu::timeline::Kind;
+    use bohr_emu::timeline::{Kind, Span};
 
     fn span(kind: Kind, pid: u32, thread: u32, start_us: f64) -> Span {
-        let thread_name = format!("t{thread}");
-        Span { kind, pid, detail: String::new(), thread, thread_name, start_us, dur_us: 2.5 }
+        Span { kind, pid, detail: String::new(), thread, start_us, dur_us: 2.5 }
     }
 
     #[test]
@@ -75,7 +66,8 @@ mod tests {
             span(Kind::Run, 3, 1, 1.5),
             span(Kind::Wait, 0, 0, 4.0),
         ];
-        let doc = chrome_trace(&spans, 7);
+        let threads = vec![(0, "t0".to_string()), (1, "t1".to_string())];
+        let doc = chrome_trace(&Recording { spans: spans.to_vec(), threads, dropped: 7 });
         assert_eq!(doc["otherData"]["dropped_spans"], 7);
         let events = doc["traceEvents"].as_array().unwrap();
         let names: Vec<_> = events.iter().filter(|e| e["ph"] == "M").collect();

@@ -20,7 +20,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::Instant;
 
-/// Spans kept at most (about 100 bytes each with their names): a busybox
+/// Spans kept at most (under 100 bytes each, with a system call's name): a busybox
 /// read-back cell with a lane records about 17,000.
 pub const MAX_SPANS: usize = 1 << 20;
 
@@ -64,19 +64,28 @@ pub struct Span {
     pub pid: u32,
     /// What it was beyond its kind (a system call's name), or "".
     pub detail: String,
-    /// The recording thread: a small number in order of first use, and
-    /// its name.
+    /// The recording thread: a small number in order of first use (its
+    /// name is in [`Recording::threads`]).
     pub thread: u32,
-    pub thread_name: String,
     /// Microseconds from [`start`] to the span's start, and its length.
     pub start_us: f64,
     pub dur_us: f64,
 }
 
+/// What [`take`] returns.
+#[derive(Debug, Default)]
+pub struct Recording {
+    /// The spans, in the order they ended.
+    pub spans: Vec<Span>,
+    /// The name of each thread that recorded a span, by its number.
+    pub threads: Vec<(u32, String)>,
+    /// Spans not kept, past [`MAX_SPANS`].
+    pub dropped: u64,
+}
+
 struct Recorder {
     origin: Instant,
-    spans: Vec<Span>,
-    dropped: u64,
+    recording: Recording,
 }
 
 static ON: AtomicBool = AtomicBool::new(false);
@@ -93,7 +102,7 @@ thread_local! {
 /// Record from now on (host times count from this call).
 pub fn start() {
     let mut r = RECORDER.lock().unwrap_or_else(|e| e.into_inner());
-    *r = Some(Recorder { origin: Instant::now(), spans: Vec::new(), dropped: 0 });
+    *r = Some(Recorder { origin: Instant::now(), recording: Recording::default() });
     ON.store(true, Ordering::Release);
 }
 
@@ -118,22 +127,27 @@ pub fn span(kind: Kind, pid: u32, since: Option<Instant>) {
 pub fn span_of(kind: Kind, pid: u32, detail: String, since: Option<Instant>) {
     let Some(since) = since else { return };
     let end = Instant::now();
-    let (thread, thread_name) = THREAD.with(|t| t.clone());
-    let mut r = RECORDER.lock().unwrap_or_else(|e| e.into_inner());
-    let Some(r) = r.as_mut() else { return };
-    if r.spans.len() >= MAX_SPANS {
-        r.dropped += 1;
-        return;
-    }
-    let start_us = since.saturating_duration_since(r.origin).as_secs_f64() * 1e6;
-    let dur_us = end.saturating_duration_since(since).as_secs_f64() * 1e6;
-    r.spans.push(Span { kind, pid, detail, thread, thread_name, start_us, dur_us });
+    THREAD.with(|(thread, name)| {
+        let mut r = RECORDER.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(r) = r.as_mut() else { return };
+        let rec = &mut r.recording;
+        if rec.spans.len() >= MAX_SPANS {
+            rec.dropped += 1;
+            return;
+        }
+        // A name per thread, not per span (a few threads).
+        if !rec.threads.iter().any(|t| t.0 == *thread) {
+            rec.threads.push((*thread, name.clone()));
+        }
+        let start_us = since.saturating_duration_since(r.origin).as_secs_f64() * 1e6;
+        let dur_us = end.saturating_duration_since(since).as_secs_f64() * 1e6;
+        rec.spans.push(Span { kind, pid, detail, thread: *thread, start_us, dur_us });
+    });
 }
 
-/// Stop recording: the spans so far, in the order they ended, and how
-/// many were dropped past [`MAX_SPANS`].
-pub fn take() -> (Vec<Span>, u64) {
+/// Stop recording and take what was recorded (nothing when not started).
+pub fn take() -> Recording {
     ON.store(false, Ordering::Release);
     let mut r = RECORDER.lock().unwrap_or_else(|e| e.into_inner());
-    r.take().map_or((Vec::new(), 0), |r| (r.spans, r.dropped))
+    r.take().map(|r| r.recording).unwrap_or_default()
 }

@@ -28,11 +28,11 @@ fn a_pipeline_on_a_lane_leaves_a_timeline_of_both_threads() {
     cfg.mtds[0].size = 256 << 10;
     let quiet = run(&cfg, 1);
     assert_eq!(quiet.exit_code, 0, "{}", guest_view(&quiet));
-    assert!(timeline::take().0.is_empty(), "recorded before it was started");
+    assert!(timeline::take().spans.is_empty(), "recorded before it was started");
 
     timeline::start();
     let recorded = run(&cfg, 1);
-    let (spans, dropped) = timeline::take();
+    let timeline::Recording { spans, threads: names, dropped } = timeline::take();
     assert_eq!(guest_view(&recorded), guest_view(&quiet), "recording changed the run");
     assert_eq!(dropped, 0);
 
@@ -49,6 +49,12 @@ fn a_pipeline_on_a_lane_leaves_a_timeline_of_both_threads() {
     assert_eq!(threads(Kind::Wait), world);
     assert_eq!(threads(Kind::Run), threads(Kind::Ahead));
     assert_ne!(threads(Kind::Run), world, "the lane's work on the world's thread");
+    // Every thread named once, the lane by its name.
+    let named: BTreeSet<u32> = names.iter().map(|t| t.0).collect();
+    assert_eq!(named.len(), names.len(), "{names:?}");
+    assert_eq!(named, spans.iter().map(|s| s.thread).collect());
+    let lane = *threads(Kind::Run).first().unwrap();
+    assert!(names.iter().any(|(t, n)| *t == lane && n.contains("lane")), "{names:?}");
     assert!(by_kind(Kind::Wait).all(|s| s.pid == 0));
     // System calls, by name, inside the world's turns of their process.
     assert_eq!(threads(Kind::Syscall), world);
@@ -93,5 +99,5 @@ fn a_pipeline_on_a_lane_leaves_a_timeline_of_both_threads() {
 
     // Taken means stopped.
     run(&cfg, 1);
-    assert!(timeline::take().0.is_empty(), "recorded after it was taken");
+    assert!(timeline::take().spans.is_empty(), "recorded after it was taken");
 }
