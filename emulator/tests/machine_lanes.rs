@@ -148,7 +148,7 @@ fn a_run_stopped_with_slices_ahead_ends_cleanly() {
             std::thread::sleep(std::time::Duration::from_millis(200));
             flag.store(true, std::sync::atomic::Ordering::Relaxed);
         });
-        let ctl = RunControl { cancel: Some(cancel), lanes };
+        let ctl = RunControl { cancel: Some(cancel), lanes, ..Default::default() };
         let text = "yes ahead | head -c 4000000000 | wc -c\n";
         let o = run_script(&cfg, "test.sh", text, &ctl).expect("the script parses");
         timer.join().unwrap();

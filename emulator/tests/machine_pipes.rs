@@ -5,7 +5,7 @@
 mod machine_support;
 
 use bohr_emu::engine::EngineKind;
-use bohr_emu::machine::{MachineConfig, Stopped};
+use bohr_emu::machine::{MachineConfig, Outcome, RunControl, Stopped, run_script};
 use machine_support::*;
 
 const O_NONBLOCK: i32 = 0o4000;
@@ -146,6 +146,27 @@ fn sleeper() -> Vec<u8> {
     a.elf()
 }
 
+/// Print a line, compute a while (its reader blocks for more), close
+/// standard output, then compute a while again before exiting: the reader
+/// sees the end of file long before the exit.
+fn closer() -> Vec<u8> {
+    let mut a = Asm::with_bss(64);
+    let spin = |a: &mut Asm| {
+        a.li(T0, 100_000);
+        let again = a.label();
+        a.bind(again);
+        a.addi(T0, T0, -1);
+        a.bne(T0, ZERO, again);
+    };
+    a.print("closing\n");
+    spin(&mut a);
+    a.li(A0, 1);
+    a.sys(nr::CLOSE);
+    spin(&mut a);
+    a.exit(0);
+    a.elf()
+}
+
 fn cfg(engine: EngineKind) -> MachineConfig {
     let mut c = riscv(engine);
     add_program(&mut c, "fdtest", fdtest());
@@ -153,6 +174,7 @@ fn cfg(engine: EngineKind) -> MachineConfig {
     add_program(&mut c, "sigpipe", sigpipe());
     add_program(&mut c, "selfread", selfread());
     add_program(&mut c, "sleeper", sleeper());
+    add_program(&mut c, "closer", closer());
     c
 }
 
@@ -221,5 +243,44 @@ fn a_cell_where_nobody_can_run_stops_as_deadlocked() {
         // lowest pid is reported.
         let o = run(&cfg(engine), "yes | selfread");
         assert!(matches!(o.stopped, Some(Stopped::Deadlock { pid: 2, .. })), "{:?}", o.stopped);
+    }
+}
+
+/// A blocked call is not retried while nothing it waits on has changed
+/// (`Process::retry_would_block`): the run is the one that retries at
+/// every turn, to the schedule and fingerprint, with lanes or without, for
+/// readers and writers of pipes, a reader whose writer closes the pipe
+/// and runs on, a shell waiting for its children, sleepers, SIGPIPE and a
+/// deadlock. Most turns of a long pipeline skip the retry: a
+/// test of nothing would pass too.
+#[test]
+fn skipped_retries_give_the_run_that_retries_every_turn() {
+    let text = "cat /dev/$MTD | strings -n 6 | sha256sum\n\
+                yes ahead | head -c 300000 | wc -c\n\
+                dd if=/dev/zero bs=200000 count=3 | wc -c\n\
+                sleeper | cat; yes | sleeper; echo $?\n\
+                sigpipe; echo $?\n\
+                closer | cat\n\
+                yes | selfread\n";
+    let go = |cfg: &MachineConfig, lanes: usize, retry_every_turn: bool| -> Outcome {
+        let ctl = RunControl { lanes, retry_every_turn, ..Default::default() };
+        run_script(cfg, "test.sh", text, &ctl).unwrap_or_else(|e| panic!("{e}"))
+    };
+    for engine in ENGINES {
+        let cfg = cfg(engine);
+        let every = go(&cfg, 0, true);
+        assert!(matches!(every.stopped, Some(Stopped::Deadlock { .. })), "{}", guest_view(&every));
+        let out = stdout(&every);
+        assert!(out.ends_with("\n300000\n600000\nslept\nslept\n0\n141\nclosing\n"), "{out}");
+        assert_eq!(every.stats.retries_skipped, 0);
+        for lanes in [0, 1] {
+            let o = go(&cfg, lanes, false);
+            assert_eq!(guest_view(&o), guest_view(&every), "{engine:?} with {lanes} lanes");
+            assert!(
+                o.stats.retries_skipped > 1000,
+                "{engine:?}: {} retries skipped",
+                o.stats.retries_skipped
+            );
+        }
     }
 }

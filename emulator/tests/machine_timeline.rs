@@ -2,12 +2,15 @@
 //! pipeline's world turns, the world's waits and the lane's runs and
 //! slices run ahead are all recorded, each on its own thread and labelled
 //! with the guest process it was for; recording changes nothing the guest
-//! sees, and stops when taken. Its own test binary: the recorder is
-//! global to the host process.
+//! sees, and stops when taken. Commands a shell waits for, one after the
+//! other, take no lane (the timeline shows where each process ran). Its
+//! own test binary, its tests one at a time: the recorder is global to the
+//! host process.
 
 mod machine_support;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Mutex;
 
 use bohr_emu::arch::Arch;
 use bohr_emu::engine::EngineKind;
@@ -17,13 +20,21 @@ use machine_support::*;
 
 const PIPELINE: &str = "cat /dev/$MTD | strings -n 6 | sha256sum\n";
 
+/// Held by each test: one recording at a time.
+static RECORDER: Mutex<()> = Mutex::new(());
+
 fn run(cfg: &MachineConfig, lanes: usize) -> Outcome {
-    run_script(cfg, "test.sh", PIPELINE, &RunControl { lanes, ..Default::default() })
+    run_text(cfg, PIPELINE, lanes)
+}
+
+fn run_text(cfg: &MachineConfig, text: &str, lanes: usize) -> Outcome {
+    run_script(cfg, "test.sh", text, &RunControl { lanes, ..Default::default() })
         .unwrap_or_else(|e| panic!("script rejected: {e}"))
 }
 
 #[test]
 fn a_pipeline_on_a_lane_leaves_a_timeline_of_both_threads() {
+    let _one = RECORDER.lock().unwrap_or_else(|e| e.into_inner());
     let mut cfg = cell(Arch::Riscv64, EngineKind::Jit, WritePath::Host);
     cfg.mtds[0].size = 256 << 10;
     let quiet = run(&cfg, 1);
@@ -100,4 +111,40 @@ fn a_pipeline_on_a_lane_leaves_a_timeline_of_both_threads() {
     // Taken means stopped.
     run(&cfg, 1);
     assert!(timeline::take().spans.is_empty(), "recorded after it was taken");
+}
+
+/// Commands the shell runs one after the other, and the children a guest
+/// program forks, execs and waits for, run on the world's thread even with
+/// a lane: nothing else has code to run there meanwhile, and on a lane
+/// every system call of theirs would wait for a round trip. The stages of
+/// a pipeline still spread over both. Where each process ran is the
+/// timeline's (`Turn` against `LaneTurn`); the run is the one without
+/// lanes.
+#[test]
+fn commands_run_one_after_another_take_no_lane() {
+    let _one = RECORDER.lock().unwrap_or_else(|e| e.into_inner());
+    let mut cfg = cell(Arch::Riscv64, EngineKind::Jit, WritePath::Host);
+    cfg.mtds[0].size = 256 << 10;
+    let kprobe = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../guest/libc-tests/bin/riscv64/kprobe");
+    add_program(&mut cfg, "kprobe", std::fs::read(&kprobe).expect("the kernel probe"));
+    // pids 2 and 3, the pipeline; 4 and 5, the checksums; 6, the probe,
+    // and its children 7 and 8. By pid alone, odd ones took the lane.
+    let one_by_one = "strings -n 6 /dev/$MTD | wc -l\n\
+                      sha256sum /dev/$MTD; sha256sum /dev/$MTD\n\
+                      /bin/kprobe --exec /tmp\n";
+    let alone = run_text(&cfg, one_by_one, 0);
+    assert_eq!(alone.exit_code, 0, "{}", guest_view(&alone));
+
+    timeline::start();
+    let o = run_text(&cfg, one_by_one, 1);
+    let spans = timeline::take().spans;
+    assert_eq!(guest_view(&o), guest_view(&alone));
+    let on = |k: Kind| spans.iter().filter(|s| s.kind == k).map(|s| s.pid).collect::<BTreeSet<_>>();
+    let names: Vec<(u32, &str)> = o.processes.iter().map(|p| (p.pid, p.name.as_str())).collect();
+    assert_eq!(names.len(), 7, "{names:?}");
+    assert_eq!(names[1], (3, "wc"), "{names:?}");
+    // The pipeline's second stage went to the lane, nothing else did.
+    assert_eq!(on(Kind::LaneTurn), BTreeSet::from([3]), "{names:?}");
+    assert_eq!(on(Kind::Turn), BTreeSet::from([2, 4, 5, 6, 7, 8]), "{names:?}");
 }

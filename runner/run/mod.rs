@@ -419,7 +419,7 @@ fn attempt(
 ) -> RunRecord {
     let started = Instant::now();
     let cancel = Arc::new(AtomicBool::new(false));
-    let ctl = RunControl { cancel: Some(cancel.clone()), lanes: ctx.lanes };
+    let ctl = RunControl { cancel: Some(cancel.clone()), lanes: ctx.lanes, ..Default::default() };
     let (done_tx, done_rx) = mpsc::channel::<()>();
     // A watchdog thread per running cell sets the cancel flag the machine
     // polls between quanta: at the wall timeout, or at an interruption.

@@ -230,6 +230,10 @@ pub struct Kernel {
     /// Counts system calls that moved data or changed a pipe, so the
     /// scheduler can tell progress from a deadlock.
     pub io_progress: u64,
+    /// Counts system calls that completed (did not block), and processes
+    /// that ended or joined the machine: with `io_progress`, everything a
+    /// blocked call's retry could find changed ([`Kernel::generation`]).
+    pub changes: u64,
     /// Next inode number for pipes.
     next_ino: u64,
     /// Next process id. pid 1 is the launcher (the machine's shell), or
@@ -301,6 +305,7 @@ impl Kernel {
             mtd_chunk: 4096,
             shared_clock: false,
             io_progress: 0,
+            changes: 0,
             next_ino: 1,
             next_pid: 2,
             children: std::collections::BTreeMap::new(),
@@ -313,6 +318,14 @@ impl Kernel {
             threads: 0,
             thread_groups: std::collections::BTreeMap::new(),
         }
+    }
+
+    /// Moves whenever something a blocked call could be waiting for may
+    /// have changed: another call completed, data moved, a process ended,
+    /// stopped or continued, or a new one joined (see
+    /// [`Process::retry_would_block`]).
+    pub fn generation(&self) -> u64 {
+        self.changes.wrapping_add(self.io_progress)
     }
 
     /// Are signals waiting for [`signal::route`]?
@@ -476,6 +489,8 @@ pub struct Process {
     pub sleep_until: Option<u64>,
     /// The last system call blocked and must be retried before running on.
     pub pending_syscall: bool,
+    /// The kernel's [`Kernel::generation`] when that call last blocked.
+    pub blocked_at: Option<u64>,
     /// Bytes a blocked `write` has already transferred; the retry goes on
     /// from there, so a blocking pipe write completes like Linux's.
     pub write_progress: u64,
@@ -594,6 +609,7 @@ impl Process {
             cwd: b"/".to_vec(),
             sleep_until: None,
             pending_syscall: false,
+            blocked_at: None,
             write_progress: 0,
             yield_now: false,
             portal_len: 0,
@@ -922,13 +938,58 @@ impl Process {
 
     /// Run the system call the CPU stopped at; `Some` when the process
     /// cannot continue right away. `retry`: it blocked before.
+    /// Would retrying the running thread's blocked call now block again
+    /// and change nothing? So when it is a call that waits only on pipes
+    /// or on children (`read`, `write`, `readv`, `writev`, `wait4`,
+    /// `waitid`), nothing has moved since it last blocked
+    /// ([`Kernel::generation`]: only another call, an exit or a new process
+    /// changes a pipe or a child), and nothing else would act first: no
+    /// signal to take, deferred, stopping or continuing it, no timer or
+    /// deadline, a single thread, no plugin watching the retry. The
+    /// scheduler then counts the turn without making the call, which
+    /// would only find what it found last time.
+    pub fn retry_would_block(&self, kernel: &Kernel) -> bool {
+        use crate::arch::Sysno;
+        if !self.pending_syscall || self.blocked_at != Some(kernel.generation()) {
+            return false;
+        }
+        let quiet = self.threads.is_empty()
+            && kernel.plugins.is_none()
+            && self.exit.is_none()
+            && !self.yield_now
+            && self.signals.stopped.is_none()
+            && !self.signals.continued
+            && self.signals.alarm_at.is_none()
+            && self.timers.is_empty()
+            && self.sleep_until.is_none()
+            && self.timeout_at.is_none()
+            && self.deferred_signals.is_empty()
+            && !self.signals.has_deliverable();
+        let abi = self.frontend.syscall_abi();
+        let call = abi.lookup(self.cpu.regs[abi.number.0 as usize]);
+        quiet
+            && matches!(
+                call,
+                Some(
+                    Sysno::Read
+                        | Sysno::Write
+                        | Sysno::Readv
+                        | Sysno::Writev
+                        | Sysno::Wait4
+                        | Sysno::Waitid
+                )
+            )
+    }
+
     fn handle_syscall(&mut self, kernel: &mut Kernel, retry: bool) -> Option<RunState> {
         let outcome = syscall::dispatch(kernel, self, retry);
         kernel.report_limits(self.pid);
+        self.blocked_at = None;
         match outcome {
             syscall::Outcome::Continue => None,
             syscall::Outcome::Block => {
                 self.pending_syscall = true;
+                self.blocked_at = Some(kernel.generation());
                 if !kernel.shared_clock
                     && let Some(t) = self.wake_time()
                 {
@@ -949,6 +1010,7 @@ impl Process {
 
     /// Mark the process exited, close its descriptors and tell the plugins.
     pub fn terminate(&mut self, kernel: &mut Kernel, status: ExitStatus) -> ExitStatus {
+        kernel.changes += 1;
         if self.exit.replace(status).is_none() {
             kernel.limits.end_task();
         }

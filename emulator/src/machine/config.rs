@@ -147,6 +147,12 @@ pub struct RunControl {
     /// of their turn (see `machine::lanes`); 0 runs everything on the
     /// run's thread. Results are the same for every value.
     pub lanes: usize,
+    /// Retry every blocked call at each of its turns, even when nothing it
+    /// waits on can have changed since it last blocked (see
+    /// `Process::retry_would_block`). The results are the same, only
+    /// slower: for tests that check that skipping those retries changes
+    /// nothing.
+    pub retry_every_turn: bool,
 }
 
 /// Why a run stopped before the script finished.
@@ -210,6 +216,11 @@ pub struct MachineStats {
     /// Slices whose engine runs started ahead of their turn on a lane (see
     /// `lanes`): depends on the lanes, so never part of the fingerprint.
     pub slices_ahead: u64,
+    /// Turns of blocked calls that were counted without retrying the call,
+    /// since nothing it waits on had changed (see
+    /// [`RunControl::retry_every_turn`]): host-side work saved, so never
+    /// part of the fingerprint.
+    pub retries_skipped: u64,
 }
 
 /// The result of running a script on a machine.

@@ -26,6 +26,13 @@
 //!   difference is a bug that stops the run loudly rather than a wrong
 //!   result.
 //!
+//! A process's new image (or forked copy) gets its engine on the world's
+//! thread when no other process there has code of its own to run (a
+//! command its shell waits for: on a lane, each of its system calls would
+//! cost a round trip and nothing would overlap), else on the world's
+//! thread or a lane in turn by pid (`Lanes::engine_for`). A lane with no
+//! process sleeps; one with processes polls (`recv_spinning`).
+//!
 //! The engine of a lane's process lives on that lane (created, run and
 //! dropped there, so the thread's code cache, which the engines of a
 //! thread share, is only ever touched by its own thread; lifted blocks
@@ -162,6 +169,15 @@ fn lane_main(rx: Receiver<Request>, tx: Sender<Reply>) {
                 Ok(r) => Some(r),
                 Err(TryRecvError::Empty) => None,
                 Err(TryRecvError::Disconnected) => return,
+            },
+            // A lane with no process has nothing the world could be
+            // waiting for, only a new engine to come, whose request needs
+            // no reply: it sleeps at once. Polling would keep its core in
+            // the host process's address space, where every change of the
+            // world's mappings then interrupts it to flush its TLB.
+            None if engines.iter().all(Option::is_none) => match rx.recv() {
+                Ok(r) => Some(r),
+                Err(_) => return,
             },
             None => match recv_spinning(&rx) {
                 Some(r) => Some(r),
@@ -431,14 +447,18 @@ impl Lanes {
         Ok(Rc::new(Lanes { spec, lanes }))
     }
 
-    /// The engine of process `pid`: processes take the world's thread and
-    /// the lanes in turn, by pid.
+    /// The engine of process `pid`'s new image (or forked copy): on the
+    /// world's thread when `alone` (no other process there has code of its
+    /// own to run, as when a shell waits for the command it started: a
+    /// lane would only add a round trip to every system call); else the
+    /// processes take the world's thread and the lanes in turn, by pid.
     pub fn engine_for(
         self: &Rc<Self>,
         frontend: &'static dyn Frontend,
         pid: u32,
+        alone: bool,
     ) -> Box<dyn Engine> {
-        let lane = pid as usize % (self.lanes.len() + 1);
+        let lane = if alone { 0 } else { pid as usize % (self.lanes.len() + 1) };
         if lane == 0 {
             let s = &self.spec;
             return crate::engine_for(s.kind, frontend, s.max_block_insns, s.jit_threshold);

@@ -183,8 +183,7 @@ pub fn run_script_instrumented(
     kernel.mtd_chunk = u64::from(cfg.mtd_chunk);
     kernel.shared_clock = true;
     kernel.plugins = plugins.clone();
-    let mut world =
-        World::new(cfg, kernel, vfs, stdout.clone(), stderr.clone(), ctl.cancel.clone(), ctl.lanes);
+    let mut world = World::new(cfg, kernel, vfs, stdout.clone(), stderr.clone(), ctl);
 
     let ending = Shell::new(&mut world, &cfg.env).run(&ast);
     if let Some(e) = world.kernel.host_error.take() {
@@ -245,6 +244,7 @@ pub fn run_script_instrumented(
         context_switches: world.switches(),
         schedule_hash: world.schedule_hash(),
         slices_ahead: world.slices_ahead(),
+        retries_skipped: world.retries_skipped(),
     };
     Ok(Outcome {
         exit_code,

@@ -6,6 +6,10 @@
 //! thread by thread (a thread is scheduled exactly as a process is, by its
 //! tid); a thread that is asleep (deadline after the clock) is skipped,
 //! and a blocked one retries its system call, which costs no instruction.
+//! A retry that could only find what the last one found (nothing it waits
+//! on has changed, `Process::retry_would_block`) is not made: its turn is
+//! counted as the retry's would be. A shell in `wait4` and a writer to a
+//! full pipe otherwise retry at every turn of a long pipeline.
 //! The first thread that makes progress (retires instructions, moves data,
 //! wakes a futex or exits) ends the decision. When nobody can make
 //! progress, the clock jumps to the earliest timer (a sleep, a futex
@@ -17,7 +21,7 @@
 //! jumps. Before each slice the process's `vclock_bias` is set so that its
 //! `icount + vclock_bias` reads the machine clock.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -25,7 +29,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use super::lanes::{LaneSpec, Lanes};
 use super::sched::Scheduler;
 use super::vfs::{CaptureRef, Vfs};
-use super::{Fnv64, MachineConfig, ProcessStats, Stopped};
+use super::{Fnv64, MachineConfig, ProcessStats, RunControl, Stopped};
 use crate::events::Event;
 use crate::linux::file::FdTable;
 use crate::linux::{Kernel, Process, ProcessConfig, RunState, SpawnError};
@@ -64,9 +68,17 @@ pub struct World {
     order: Vec<usize>,
     /// Processes may run ahead on lanes (see `lanes`).
     ahead: bool,
+    /// Whether the process starting or taking its turn is the only one
+    /// with code of its own to run on this thread: where a new image goes
+    /// (`Lanes::engine_for`).
+    alone: Rc<Cell<bool>>,
     /// The scheduler's quantum: every slice's fuel without chaos.
     quantum: u64,
     slices_ahead: u64,
+    /// Blocked calls are not retried while nothing they wait on changed
+    /// (see `Process::retry_would_block`).
+    skip_retries: bool,
+    retries_skipped: u64,
 }
 
 impl World {
@@ -76,12 +88,11 @@ impl World {
         vfs: Rc<RefCell<Vfs>>,
         stdout: CaptureRef,
         stderr: CaptureRef,
-        cancel: Option<Arc<AtomicBool>>,
-        lanes: usize,
+        ctl: &RunControl,
     ) -> World {
         // Lanes need a fuel known before a slice's turn (no chaos) and
         // engines without plugins (whose hosts live on this thread).
-        let lanes = (lanes > 0 && !cfg.chaos && kernel.plugins.is_none())
+        let lanes = (ctl.lanes > 0 && !cfg.chaos && kernel.plugins.is_none())
             .then(|| {
                 let spec = LaneSpec {
                     kind: cfg.engine,
@@ -91,14 +102,15 @@ impl World {
                     background_compile: crate::engine::background_compile(),
                 };
                 // Without threads the run goes on alone, only slower.
-                Lanes::start(spec, lanes).ok()
+                Lanes::start(spec, ctl.lanes).ok()
             })
             .flatten();
+        let alone = Rc::new(Cell::new(true));
         let engine = match &lanes {
             Some(l) => {
-                let l = l.clone();
+                let (l, alone) = (l.clone(), alone.clone());
                 let factory: crate::linux::EngineFactory =
-                    Rc::new(move |frontend, pid| l.engine_for(frontend, pid));
+                    Rc::new(move |frontend, pid| l.engine_for(frontend, pid, alone.get()));
                 factory
             }
             None => {
@@ -112,10 +124,13 @@ impl World {
             stderr,
             pcfg: ProcessConfig { arch: cfg.arch, engine },
             ahead: lanes.is_some(),
+            alone,
             quantum: cfg.quantum.max(1),
             slices_ahead: 0,
+            skip_retries: !ctl.retry_every_turn,
+            retries_skipped: 0,
             max_insns: cfg.max_insns,
-            cancel,
+            cancel: ctl.cancel.clone(),
             live: Vec::new(),
             stats: Vec::new(),
             clock: 0,
@@ -137,6 +152,7 @@ impl World {
         fds: FdTable,
         cwd: &[u8],
     ) -> Result<u32, SpawnError> {
+        self.note_alone(None);
         let pid = self.kernel.alloc_pid();
         let arg0 = argv.first().map_or(&b""[..], |a| a.as_slice());
         let exe = crate::linux::normalize(cwd, arg0);
@@ -156,6 +172,7 @@ impl World {
     /// Add a new process (started by the shell or forked by a guest) to
     /// the run queue, in pid order.
     fn admit(&mut self, mut p: Process) {
+        self.kernel.changes += 1;
         if let Some(h) = &self.kernel.plugins {
             p.instrument(h);
         }
@@ -185,6 +202,11 @@ impl World {
     /// Slices started ahead of their turn (see `lanes`).
     pub fn slices_ahead(&self) -> u64 {
         self.slices_ahead
+    }
+
+    /// Turns of blocked calls counted without a retry.
+    pub fn retries_skipped(&self) -> u64 {
+        self.retries_skipped
     }
 
     /// Per-process statistics (running ones included, with status `None`)
@@ -264,7 +286,23 @@ impl World {
                 if self.ahead {
                     self.start_ahead(idx);
                 }
+                let p = &mut self.live[idx];
+                if self.skip_retries && p.retry_would_block(&self.kernel) {
+                    // The turn the retry would have taken: no instruction
+                    // ran, and nothing moved (see `retry_would_block`). A
+                    // limit reached outside any call is still reported by
+                    // this turn, as the retry would have.
+                    p.cpu.vclock_bias = clock.wrapping_sub(p.cpu.icount);
+                    self.kernel.report_limits(p.pid);
+                    self.retries_skipped += 1;
+                    self.sched.ran(tid, 0);
+                    crate::linux::signal::route(&mut self.kernel, self.live.iter_mut());
+                    continue;
+                }
                 let io_before = self.kernel.io_progress;
+                if self.ahead {
+                    self.note_alone(Some(idx));
+                }
                 let p = &mut self.live[idx];
                 p.cpu.vclock_bias = clock.wrapping_sub(p.cpu.icount);
                 let total_before = p.total_insns();
@@ -335,6 +373,15 @@ impl World {
                 self.slices_ahead += p.start_ahead(self.quantum);
             }
         }
+    }
+
+    /// Note whether no process but the one at `running` (if any) has code
+    /// of its own to run on this thread, for a new image's engine.
+    fn note_alone(&self, running: Option<usize>) {
+        let busy = |(i, p): (usize, &Process)| {
+            Some(i) != running && p.engine.lane() == 0 && p.has_own_work()
+        };
+        self.alone.set(!self.live.iter().enumerate().any(busy));
     }
 
     fn limit_reached(&mut self, pid: u32, pc: u64) -> Stopped {

@@ -387,15 +387,11 @@ impl AddressSpace {
 
     /// Host protection that page `pn` should have (see the module docs).
     fn host_prot(&self, pn: u64) -> HostProt {
-        match self.pages.perms(pn) {
-            Some(p) if p.contains(Perms::R) => {
-                if p.contains(Perms::W) && !self.pages.is_code(pn) {
-                    HostProt::ReadWrite
-                } else {
-                    HostProt::Read
-                }
-            }
-            _ => HostProt::None,
+        match self.pages.perms(pn).map(HostProt::of) {
+            // Stores to translated code must reach the slow path.
+            Some(HostProt::ReadWrite) if self.pages.is_code(pn) => HostProt::Read,
+            Some(p) => p,
+            None => HostProt::None,
         }
     }
 
@@ -453,6 +449,30 @@ impl AddressSpace {
         backing: Backing,
     ) -> Result<(), MapError> {
         let (first, last) = self.check_range(addr, len)?;
+        let replaced = self.set_range(first, last, perms, backing)?;
+        let prot = self.host_prot(first);
+        if replaced > 0 {
+            self.ram.reset(first, last, prot);
+        } else if prot != HostProt::None {
+            // Pages no range maps are untouched zeros, inaccessible: the
+            // reservation starts so, and `unmap` leaves them so. Only
+            // their protection changes, one call instead of new memory.
+            self.ram.protect(first, last, prot);
+        }
+        Ok(())
+    }
+
+    /// The page table's part of mapping pages `[first, last)` with `perms`
+    /// and `backing`, replacing whatever was there: the host memory behind
+    /// them is the caller's to replace or protect. How many of the pages
+    /// were mapped before.
+    fn set_range(
+        &mut self,
+        first: u64,
+        last: u64,
+        perms: Perms,
+        backing: Backing,
+    ) -> Result<u64, MapError> {
         let already = self.pages.mapped_in(first, last);
         if self.pages.mapped_pages() - already + (last - first) > self.max_pages {
             return Err(MapError::NoMemory);
@@ -460,8 +480,7 @@ impl AddressSpace {
         self.commit(first, last, Some(perms), last - first)?;
         self.drop_pages(first, last);
         self.pages.set(first, last, Some((perms, backing, None)));
-        self.ram.reset(first, last, self.host_prot(first));
-        Ok(())
+        Ok(already)
     }
 
     /// Map `[addr, addr+len)` (page-aligned `addr`) to the pages of
@@ -517,22 +536,23 @@ impl AddressSpace {
         // has them on every page (see `fork_copy`).
         let end = first + covered.div_ceil(PAGE_SIZE);
         let file = FileRef { pages: file.clone(), page: offset >> PAGE_SHIFT };
-        if !self.map_file_ref(first, end, file) {
+        if !self.map_file_ref(first, end, file, self.host_prot(first)) {
             return Err(MapError::NoMemory);
         }
         Ok(covered)
     }
 
-    /// Map `[first, end)`, a fresh range of one protection, from `file`;
-    /// false when the host refused, leaving the range fresh (zeros).
-    fn map_file_ref(&mut self, first: u64, end: u64, file: FileRef) -> bool {
+    /// Map `[first, end)`, a fresh range of one protection, from `file`,
+    /// with host protection `prot`; false when the host refused, leaving
+    /// the range fresh (zeros).
+    fn map_file_ref(&mut self, first: u64, end: u64, file: FileRef, prot: HostProt) -> bool {
         if first == end {
             return true;
         }
         self.tlb.flush_pages(first, end);
         let (fd, base) = file.pages.host();
         let page = base + file.page;
-        if !self.ram.map_private(first, end, self.host_prot(first), fd, page) {
+        if !self.ram.map_private(first, end, prot, fd, page) {
             return false;
         }
         self.pages.set_file(first, end, file);
@@ -729,6 +749,7 @@ impl AddressSpace {
         child.brk_start = self.brk_start;
         child.brk = self.brk;
         let mut page = vec![0u8; PAGE_SIZE as usize];
+        let mut pagemap = self.ram.pagemap();
         for (first, range) in self.pages.ranges() {
             let (end, perms) = (range.end, range.perms);
             let (start, len) = (first * PAGE_SIZE, (end - first) * PAGE_SIZE);
@@ -750,25 +771,55 @@ impl AddressSpace {
                 child.map_shared(start, len, perms, range.backing.clone(), shared.clone())?;
                 continue;
             }
-            child.map_backed(start, len, perms, range.backing.clone())?;
+            // The child's reservation is fresh: its pages are untouched
+            // zeros, inaccessible, so the range needs no new host memory,
+            // only its protection (set once its pages are copied).
+            child.set_range(first, end, perms, range.backing.clone())?;
             // File pages: the child maps the same file and gets a copy of
             // only the pages the parent has written (the host tells which;
-            // without that word from the host, of every page). Where the
-            // host refuses the mapping, a plain copy as for any range.
-            let file_mapped =
-                range.file.as_ref().is_some_and(|f| child.map_file_ref(first, end, f.clone()));
+            // without that word from the host, of every page), mapped
+            // writable for the copy when there is one. Where the host
+            // refuses the mapping, a plain copy as for any range.
+            let want = HostProt::of(perms);
+            let written = match (&range.file, perms) {
+                (Some(_), Perms::NONE) => Some(Vec::new()),
+                (Some(_), _) => pagemap.private_pages(first, end),
+                (None, _) => None,
+            };
+            let copy = written.as_ref().is_none_or(|w| w.contains(&true));
+            let prot = if copy { HostProt::ReadWrite } else { want };
+            let file_mapped = range
+                .file
+                .as_ref()
+                .is_some_and(|f| child.map_file_ref(first, end, f.clone(), prot));
             if perms == Perms::NONE {
                 continue;
             }
             if file_mapped {
-                let written = self.ram.private_pages(first, end);
-                child.copy_some_pages_from(self, first, end, |pn, _| {
-                    written.as_ref().is_none_or(|w| w[(pn - first) as usize])
-                });
+                if copy {
+                    child.copy_some_pages_from(
+                        self,
+                        (first, end),
+                        perms,
+                        Dest::Writable,
+                        |pn, _| written.as_ref().is_none_or(|w| w[(pn - first) as usize]),
+                    );
+                    if want != HostProt::ReadWrite {
+                        child.ram.protect(first, end, want);
+                    }
+                }
             } else {
                 // Without a file behind it the parent's range is anonymous
                 // host memory (a file range the child could not map is not).
-                child.copy_pages_from(self, first, end, range.file.is_none());
+                let anonymous = range.file.is_none();
+                let populated = if anonymous { pagemap.populated_pages(first, end) } else { None };
+                let writable = child.copy_pages_from(self, (first, end), perms, populated);
+                // Still fresh and inaccessible, or made writable for the
+                // copy: now the range's own protection, in one call (a new
+                // space holds no translated code to keep read-only).
+                if want != if writable { HostProt::ReadWrite } else { HostProt::None } {
+                    child.ram.protect(first, end, want);
+                }
             }
         }
         child.take_invalidations();
@@ -777,53 +828,75 @@ impl AddressSpace {
     }
 
     /// Copy the pages `[first, last)` that are not all zero from `src`,
-    /// which maps them as this space does (a fork): host memory to host
-    /// memory, lifting each side's protections once for the whole range
-    /// rather than once a page. Fresh pages read as zero already. When
-    /// `src` holds the range in `anonymous` host memory, pages the host
-    /// holds nothing for were never touched (zero) and are not read,
-    /// which would fault each one in.
-    fn copy_pages_from(&mut self, src: &AddressSpace, first: u64, last: u64, anonymous: bool) {
-        let populated = if anonymous { src.ram.populated_pages(first, last) } else { None };
-        self.copy_some_pages_from(src, first, last, |pn, page| {
+    /// which maps them as this space does (a fork), into a range of this
+    /// space's fresh reservation ([`AddressSpace::set_range`]): host memory
+    /// to host memory. Fresh pages read as zero already. When `src` holds
+    /// the range in anonymous host memory, the pages the host holds nothing
+    /// for were never touched (zero; `populated` says which) and are not
+    /// read, which would fault each one in. The range is left writable if
+    /// anything was copied, else inaccessible, for the caller to set its
+    /// protection.
+    fn copy_pages_from(
+        &mut self,
+        src: &AddressSpace,
+        (first, last): (u64, u64),
+        perms: Perms,
+        populated: Option<Vec<bool>>,
+    ) -> bool {
+        if populated.as_ref().is_some_and(|p| !p.contains(&true)) {
+            return false;
+        }
+        self.copy_some_pages_from(src, (first, last), perms, Dest::Fresh, |pn, page| {
             populated.as_ref().is_none_or(|p| p[(pn - first) as usize]) && !is_zero_page(page)
-        });
+        })
     }
 
-    /// Copy the pages `[first, last)` of `src` for which `wanted(pn, page)`
-    /// holds, as [`AddressSpace::copy_pages_from`] does.
+    /// Copy the pages `[first, last)`, one range of `src` with `perms`, for
+    /// which `wanted(pn, page)` holds into `dest`, lifting each side's
+    /// protections at most once for the whole range rather than once a
+    /// page. Whether the destination was made writable.
     fn copy_some_pages_from(
         &mut self,
         src: &AddressSpace,
-        first: u64,
-        last: u64,
+        (first, last): (u64, u64),
+        perms: Perms,
+        dest: Dest,
         wanted: impl Fn(u64, &[u8; PAGE_SIZE as usize]) -> bool,
-    ) {
-        src.ram.with_access(
-            (first, last),
-            HostProt::Read,
-            |pn| src.host_prot(pn),
-            |from| {
-                self.ram.with_access(
-                    (first, last),
-                    HostProt::ReadWrite,
-                    |pn| self.host_prot(pn),
-                    |to| {
-                        for pn in first..last {
-                            // SAFETY: `with_access` made the page readable
-                            // in `src`, which the caller borrows.
-                            let page = unsafe { from.page(pn) };
-                            if wanted(pn, page) {
-                                // SAFETY: `with_access` made the page
-                                // writable; `&mut self` means no other
-                                // reference into this space's memory is live.
-                                unsafe { to.page_mut(pn) }.copy_from_slice(page);
-                            }
-                        }
-                    },
-                )
-            },
-        );
+    ) -> bool {
+        let copy = |from: &GuestRam, to: &GuestRam, writable: &mut bool| {
+            for pn in first..last {
+                // SAFETY: the caller made the page readable in `src`, which
+                // it borrows.
+                let page = unsafe { from.page(pn) };
+                if wanted(pn, page) {
+                    if !std::mem::replace(writable, true) {
+                        to.protect(first, last, HostProt::ReadWrite);
+                    }
+                    // SAFETY: the page is writable (just made so, or by the
+                    // caller); `&mut self` means no other reference into
+                    // this space's memory is live.
+                    unsafe { to.page_mut(pn) }.copy_from_slice(page);
+                }
+            }
+        };
+        let into = |from: &GuestRam| match dest {
+            // Inaccessible until the first page to copy.
+            Dest::Fresh => {
+                let mut writable = false;
+                copy(from, &self.ram, &mut writable);
+                writable
+            }
+            Dest::Writable => {
+                copy(from, &self.ram, &mut true);
+                true
+            }
+        };
+        if perms.contains(Perms::R) {
+            // Every page of a readable range is readable on the host.
+            into(&src.ram)
+        } else {
+            src.ram.with_access((first, last), HostProt::Read, |pn| src.host_prot(pn), into)
+        }
     }
 
     // ----- brk ------------------------------------------------------------
@@ -1228,6 +1301,15 @@ impl AddressSpace {
         }
         Ok(out)
     }
+}
+
+/// Where [`AddressSpace::copy_some_pages_from`] copies to: pages of a
+/// fresh reservation, still inaccessible, or pages already writable on the
+/// host.
+#[derive(Clone, Copy)]
+enum Dest {
+    Fresh,
+    Writable,
 }
 
 /// Whether a page holds only zero bytes: a word-wide OR per cache line,

@@ -45,6 +45,17 @@ pub enum HostProt {
 }
 
 impl HostProt {
+    /// What a page with guest permissions `perms` allows on the host when
+    /// it holds no translated code (see `AddressSpace::host_prot`).
+    pub fn of(perms: super::Perms) -> HostProt {
+        use super::Perms;
+        match (perms.contains(Perms::R), perms.contains(Perms::W)) {
+            (true, true) => HostProt::ReadWrite,
+            (true, false) => HostProt::Read,
+            _ => HostProt::None,
+        }
+    }
+
     fn bits(self) -> libc::c_int {
         match self {
             HostProt::None => libc::PROT_NONE,
@@ -240,42 +251,10 @@ impl GuestRam {
         r == addr
     }
 
-    /// For each page of `[first, last)`, whether it holds private memory
-    /// of this process (a page written since it was mapped from a file,
-    /// copy-on-write) rather than the file's page or nothing yet, from the
-    /// host's `/proc/self/pagemap`; `None` when the host does not say.
-    pub fn private_pages(&self, first: u64, last: u64) -> Option<Vec<bool>> {
-        // Bit 63: present; 62: swapped (private memory only); 61: a page
-        // of a file (or shared memory).
-        self.pagemap(first, last, |e| {
-            e & (1 << 62) != 0 || (e & (1 << 63) != 0 && e & (1 << 61) == 0)
-        })
-    }
-
-    /// For each page of `[first, last)` of anonymous memory, whether the
-    /// host holds anything for it (present or swapped out) from
-    /// `/proc/self/pagemap`: a page it holds nothing for was never
-    /// touched since it was mapped, so it reads as zero. `None` when the
-    /// host does not say.
-    pub fn populated_pages(&self, first: u64, last: u64) -> Option<Vec<bool>> {
-        self.pagemap(first, last, |e| e & (3 << 62) != 0)
-    }
-
-    /// `test` of the host's pagemap entry of each page of `[first, last)`.
-    fn pagemap(&self, first: u64, last: u64, test: impl Fn(u64) -> bool) -> Option<Vec<bool>> {
-        use std::os::unix::fs::FileExt;
-        static PAGEMAP: std::sync::OnceLock<Option<std::fs::File>> = std::sync::OnceLock::new();
-        let map =
-            PAGEMAP.get_or_init(|| std::fs::File::open("/proc/self/pagemap").ok()).as_ref()?;
-        let n = usize::try_from(last.checked_sub(first)?).ok()?;
-        let mut raw = vec![0u8; n * 8];
-        let host_page = (self.page_ptr(first) as u64) >> PAGE_SHIFT;
-        map.read_exact_at(&mut raw, host_page * 8).ok()?;
-        Some(
-            raw.chunks_exact(8)
-                .map(|e| test(u64::from_ne_bytes(e.try_into().expect("8-byte entry"))))
-                .collect(),
-        )
+    /// A reader of the host's pagemap entries for this reservation's pages
+    /// (see [`Pagemap`]).
+    pub fn pagemap(&self) -> Pagemap<'_> {
+        Pagemap { ram: self, first: 0, entries: Vec::new() }
     }
 
     /// The bytes of page `pn`.
@@ -359,6 +338,70 @@ impl GuestRam {
     }
 }
 
+/// The host's `/proc/self/pagemap` entries of a reservation's pages, read a
+/// window at a time: a fork asks about its ranges in address order, and
+/// most lie near the one before (a library's segments, its data and bss),
+/// so one read serves several.
+pub struct Pagemap<'a> {
+    ram: &'a GuestRam,
+    /// Entries of the pages from `first` on.
+    first: u64,
+    entries: Vec<u64>,
+}
+
+impl Pagemap<'_> {
+    /// Pages read at least at a time: 8 KiB of entries, 4 MiB of guest
+    /// memory.
+    const WINDOW: u64 = 1024;
+
+    /// For each page of `[first, last)`, whether it holds private memory
+    /// of this process (a page written since it was mapped from a file,
+    /// copy-on-write) rather than the file's page or nothing yet; `None`
+    /// when the host does not say.
+    pub fn private_pages(&mut self, first: u64, last: u64) -> Option<Vec<bool>> {
+        // Bit 63: present; 62: swapped (private memory only); 61: a page
+        // of a file (or shared memory).
+        self.test(first, last, |e| e & (1 << 62) != 0 || (e & (1 << 63) != 0 && e & (1 << 61) == 0))
+    }
+
+    /// For each page of `[first, last)` of anonymous memory, whether the
+    /// host holds anything for it (present or swapped out): a page it
+    /// holds nothing for was never touched since it was mapped, so it
+    /// reads as zero. `None` when the host does not say.
+    pub fn populated_pages(&mut self, first: u64, last: u64) -> Option<Vec<bool>> {
+        self.test(first, last, |e| e & (3 << 62) != 0)
+    }
+
+    /// `test` of the entry of each page of `[first, last)`.
+    fn test(&mut self, first: u64, last: u64, test: impl Fn(u64) -> bool) -> Option<Vec<bool>> {
+        Some(self.entries(first, last)?.iter().map(|&e| test(e)).collect())
+    }
+
+    /// The entries of pages `[first, last)`, from the window read last
+    /// when it holds them.
+    fn entries(&mut self, first: u64, last: u64) -> Option<&[u64]> {
+        use std::os::unix::fs::FileExt;
+        static PAGEMAP: std::sync::OnceLock<Option<std::fs::File>> = std::sync::OnceLock::new();
+        let held = self.first + self.entries.len() as u64;
+        if first < self.first || last > held {
+            let map =
+                PAGEMAP.get_or_init(|| std::fs::File::open("/proc/self/pagemap").ok()).as_ref()?;
+            let end = last.max(first + Self::WINDOW).min(self.ram.span() >> PAGE_SHIFT).max(last);
+            let n = usize::try_from(end.checked_sub(first)?).ok()?;
+            let mut raw = vec![0u8; n * 8];
+            let host_page = (self.ram.page_ptr(first) as u64) >> PAGE_SHIFT;
+            map.read_exact_at(&mut raw, host_page * 8).ok()?;
+            self.entries = raw
+                .chunks_exact(8)
+                .map(|e| u64::from_ne_bytes(e.try_into().expect("8-byte entry")))
+                .collect();
+            self.first = first;
+        }
+        let at = usize::try_from(first - self.first).ok()?;
+        self.entries.get(at..at + usize::try_from(last.checked_sub(first)?).ok()?)
+    }
+}
+
 impl Drop for GuestRam {
     fn drop(&mut self) {
         // SAFETY: the whole reservation with its guards, made in `new` and
@@ -423,7 +466,7 @@ mod tests {
         ram.reset(0, 1024, HostProt::ReadWrite);
         // SAFETY: pages 0..1024 were just made read-write.
         unsafe { ram.page_mut(3)[0] = 1 };
-        let Some(populated) = ram.populated_pages(0, 1024) else {
+        let Some(populated) = ram.pagemap().populated_pages(0, 1024) else {
             return; // The host does not say (no /proc): nothing to check.
         };
         assert!(populated[3], "a written page");

@@ -690,6 +690,13 @@ impl Process {
             && self.futex_wait.is_none()
     }
 
+    /// Has the process code of its own to run, now or at its next turn (a
+    /// thread not waiting in a system call, asleep or stopped)? A process
+    /// of several threads counts as busy.
+    pub fn has_own_work(&self) -> bool {
+        self.exit.is_none() && (!self.threads.is_empty() || self.in_compute())
+    }
+
     /// After a slice's first engine run, `whole` when the slice began in
     /// the process's own code and the run used all its fuel: count such
     /// slices in a row, and send the signals [`route`] held back when the

@@ -80,13 +80,23 @@ fn silent_enosys(s: Option<Sysno>) -> bool {
 
 /// Handle the system call the process stopped at.
 pub(super) fn dispatch(k: &mut Kernel, p: &mut Process, retry: bool) -> Outcome {
-    let Some(started) = crate::timeline::now() else { return dispatch_call(k, p, retry) };
-    let abi = p.frontend.syscall_abi();
-    let sysno = abi.lookup(p.cpu.regs[abi.number.0 as usize]);
-    let pid = p.pid;
-    let outcome = dispatch_call(k, p, retry);
-    let name = sysno.map_or_else(|| "unknown".to_string(), |s| s.name());
-    crate::timeline::span_of(crate::timeline::Kind::Syscall, pid, name, Some(started));
+    let outcome = match crate::timeline::now() {
+        None => dispatch_call(k, p, retry),
+        Some(started) => {
+            let abi = p.frontend.syscall_abi();
+            let sysno = abi.lookup(p.cpu.regs[abi.number.0 as usize]);
+            let pid = p.pid;
+            let outcome = dispatch_call(k, p, retry);
+            let name = sysno.map_or_else(|| "unknown".to_string(), |s| s.name());
+            crate::timeline::span_of(crate::timeline::Kind::Syscall, pid, name, Some(started));
+            outcome
+        }
+    };
+    // A call that blocked changed nothing another's retry could see, or
+    // it moved data and counted that in `io_progress`.
+    if !matches!(outcome, Outcome::Block) {
+        k.changes += 1;
+    }
     outcome
 }
 

@@ -166,6 +166,7 @@ fn do_clone(
         cwd: c.p.cwd.clone(),
         sleep_until: None,
         pending_syscall: false,
+        blocked_at: None,
         write_progress: 0,
         yield_now: false,
         portal_len: 0,
