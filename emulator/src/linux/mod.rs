@@ -936,8 +936,6 @@ impl Process {
         }
     }
 
-    /// Run the system call the CPU stopped at; `Some` when the process
-    /// cannot continue right away. `retry`: it blocked before.
     /// Would retrying the running thread's blocked call now block again
     /// and change nothing? So when it is a call that waits only on pipes
     /// or on children (`read`, `write`, `readv`, `writev`, `wait4`,
@@ -956,15 +954,10 @@ impl Process {
         let quiet = self.threads.is_empty()
             && kernel.plugins.is_none()
             && self.exit.is_none()
-            && !self.yield_now
             && self.signals.stopped.is_none()
-            && !self.signals.continued
-            && self.signals.alarm_at.is_none()
-            && self.timers.is_empty()
             && self.sleep_until.is_none()
-            && self.timeout_at.is_none()
             && self.deferred_signals.is_empty()
-            && !self.signals.has_deliverable();
+            && self.undisturbed();
         let abi = self.frontend.syscall_abi();
         let call = abi.lookup(self.cpu.regs[abi.number.0 as usize]);
         quiet
@@ -981,6 +974,8 @@ impl Process {
             )
     }
 
+    /// Run the system call the CPU stopped at; `Some` when the process
+    /// cannot continue right away. `retry`: it blocked before.
     fn handle_syscall(&mut self, kernel: &mut Kernel, retry: bool) -> Option<RunState> {
         let outcome = syscall::dispatch(kernel, self, retry);
         kernel.report_limits(self.pid);

@@ -781,18 +781,18 @@ impl AddressSpace {
             // writable for the copy when there is one. Where the host
             // refuses the mapping, a plain copy as for any range.
             let want = HostProt::of(perms);
-            let written = match (&range.file, perms) {
-                (Some(_), Perms::NONE) => Some(Vec::new()),
-                (Some(_), _) => pagemap.private_pages(first, end),
-                (None, _) => None,
+            let accessible = perms != Perms::NONE;
+            let written = match &range.file {
+                Some(_) if accessible => pagemap.private_pages(first, end),
+                _ => None,
             };
-            let copy = written.as_ref().is_none_or(|w| w.contains(&true));
+            let copy = accessible && written.as_ref().is_none_or(|w| w.contains(&true));
             let prot = if copy { HostProt::ReadWrite } else { want };
             let file_mapped = range
                 .file
                 .as_ref()
                 .is_some_and(|f| child.map_file_ref(first, end, f.clone(), prot));
-            if perms == Perms::NONE {
+            if !accessible {
                 continue;
             }
             if file_mapped {
@@ -817,7 +817,8 @@ impl AddressSpace {
                 // Still fresh and inaccessible, or made writable for the
                 // copy: now the range's own protection, in one call (a new
                 // space holds no translated code to keep read-only).
-                if want != if writable { HostProt::ReadWrite } else { HostProt::None } {
+                let left = if writable { HostProt::ReadWrite } else { HostProt::None };
+                if want != left {
                     child.ram.protect(first, end, want);
                 }
             }
@@ -863,13 +864,16 @@ impl AddressSpace {
         dest: Dest,
         wanted: impl Fn(u64, &[u8; PAGE_SIZE as usize]) -> bool,
     ) -> bool {
-        let copy = |from: &GuestRam, to: &GuestRam, writable: &mut bool| {
+        let to = &self.ram;
+        let into = |from: &GuestRam| {
+            // A fresh range is inaccessible until the first page to copy.
+            let mut writable = dest == Dest::Writable;
             for pn in first..last {
                 // SAFETY: the caller made the page readable in `src`, which
                 // it borrows.
                 let page = unsafe { from.page(pn) };
                 if wanted(pn, page) {
-                    if !std::mem::replace(writable, true) {
+                    if !std::mem::replace(&mut writable, true) {
                         to.protect(first, last, HostProt::ReadWrite);
                     }
                     // SAFETY: the page is writable (just made so, or by the
@@ -878,18 +882,7 @@ impl AddressSpace {
                     unsafe { to.page_mut(pn) }.copy_from_slice(page);
                 }
             }
-        };
-        let into = |from: &GuestRam| match dest {
-            // Inaccessible until the first page to copy.
-            Dest::Fresh => {
-                let mut writable = false;
-                copy(from, &self.ram, &mut writable);
-                writable
-            }
-            Dest::Writable => {
-                copy(from, &self.ram, &mut true);
-                true
-            }
+            writable
         };
         if perms.contains(Perms::R) {
             // Every page of a readable range is readable on the host.
@@ -1306,7 +1299,7 @@ impl AddressSpace {
 /// Where [`AddressSpace::copy_some_pages_from`] copies to: pages of a
 /// fresh reservation, still inaccessible, or pages already writable on the
 /// host.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Dest {
     Fresh,
     Writable,

@@ -731,14 +731,19 @@ impl Process {
     /// with an engine run of the slice's whole fuel, and no other process
     /// shares its memory (`MAP_SHARED`).
     pub fn can_run_ahead(&self) -> bool {
-        self.in_compute()
-            && !self.signals.has_deliverable()
+        self.in_compute() && self.undisturbed() && !self.mem.has_shared_ranges()
+    }
+
+    /// Would nothing but the running thread's own code or call act at its
+    /// next turn: no signal to take, no continue to report, no `alarm`,
+    /// POSIX timer or futex deadline, no `sched_yield` ending the slice?
+    pub(crate) fn undisturbed(&self) -> bool {
+        !self.signals.has_deliverable()
             && !self.signals.continued
             && self.signals.alarm_at.is_none()
             && self.timers.is_empty()
             && self.timeout_at.is_none()
             && !self.yield_now
-            && !self.mem.has_shared_ranges()
     }
 
     /// Start the next slices' engine runs, of `fuel` each, ahead (see
