@@ -256,8 +256,10 @@ struct CacheKey {
 }
 
 /// A region kept for reuse: the IR it was compiled from and its entry.
+/// The blocks are the prepared ones the compiling engine held (shared,
+/// not copied: a region's IR is as large as its blocks').
 struct SharedRegion {
-    blocks: Vec<Block>,
+    blocks: Vec<Arc<Prepared>>,
     direct: Option<lower::Direct>,
     entry: usize,
 }
@@ -514,9 +516,12 @@ impl CodeCache {
     }
 
     /// The entry of a region compiled from exactly `blocks`, if any.
-    fn find(&self, blocks: &[Block], direct: Option<lower::Direct>) -> Option<usize> {
+    fn find(&self, blocks: &[&Block], direct: Option<lower::Direct>) -> Option<usize> {
         let candidates = self.by_root.get(&blocks.first()?.pc)?;
-        candidates.iter().find(|r| r.direct == direct && r.blocks == blocks).map(|r| r.entry)
+        candidates
+            .iter()
+            .find(|r| r.direct == direct && same_ir(&r.blocks, blocks))
+            .map(|r| r.entry)
     }
 
     /// Declare function `name` of signature `sig` in the current module and
@@ -636,7 +641,7 @@ impl CodeCache {
     fn compile(
         &mut self,
         frontend: &'static dyn Frontend,
-        blocks: &[Block],
+        blocks: &[&Block],
         direct: Option<lower::Direct>,
         pc: u64,
         publish: Option<Vec<Arc<Prepared>>>,
@@ -664,9 +669,8 @@ impl CodeCache {
         let sites = lower::Sites::for_region(pc);
         let (id, func, lowered) =
             self.build_function(&name, lower::region_signature(), &label, |b| {
-                let refs: Vec<&Block> = blocks.iter().collect();
                 let word_slots = |s: u16| frontend.slot_is_word(crate::ir::Slot(s));
-                lower::lower_region(b, &refs, host_cc, &word_slots, direct, sites)
+                lower::lower_region(b, blocks, host_cc, &word_slots, direct, sites)
             });
         let accesses = lowered.accesses;
         let region = PendingRegion { id, pc, label, accesses, publish, direct, stored_as };
@@ -719,12 +723,11 @@ impl CodeCache {
         self.compiled += 1;
         let entry = ptr as usize;
         if let Some(prepared) = region.publish {
-            let blocks = prepared.iter().map(|p| p.block.clone()).collect();
-            for p in prepared {
+            for p in &prepared {
                 let shared = SharedBlock { block: p.clone(), direct: region.direct, entry };
                 self.by_block.entry(p.block.pc).or_default().push(shared);
             }
-            let shared = SharedRegion { blocks, direct: region.direct, entry };
+            let shared = SharedRegion { blocks: prepared, direct: region.direct, entry };
             self.by_root.entry(region.pc).or_default().push(shared);
         }
         entry
@@ -777,19 +780,25 @@ impl CodeCache {
     }
 
     /// The ticket of a pending region compiled from exactly `blocks`.
-    fn find_pending(&self, blocks: &[Block], direct: Option<lower::Direct>) -> Option<u64> {
+    fn find_pending(&self, blocks: &[&Block], direct: Option<lower::Direct>) -> Option<u64> {
         let pc = blocks.first()?.pc;
         self.pending
             .iter()
             .find(|(_, r)| {
                 r.pc == pc
                     && r.direct == direct
-                    && r.publish.as_ref().is_some_and(|p| {
-                        p.len() == blocks.len() && p.iter().zip(blocks).all(|(p, b)| p.block == *b)
-                    })
+                    && r.publish.as_ref().is_some_and(|p| same_ir(p, blocks))
             })
             .map(|(t, _)| *t)
     }
+}
+
+/// Whether `kept` holds exactly the IR of `blocks`, in order. Blocks
+/// served from the shared store are most often the very same prepared
+/// block, which settles it without comparing their ops.
+fn same_ir(kept: &[Arc<Prepared>], blocks: &[&Block]) -> bool {
+    kept.len() == blocks.len()
+        && kept.iter().zip(blocks).all(|(k, b)| std::ptr::eq(&k.block, *b) || k.block == **b)
 }
 
 /// How long a code cache going away waits for its regions still on the
@@ -1146,7 +1155,7 @@ impl Jit {
         let started = Instant::now();
         let prepared: Vec<Arc<Prepared>> =
             pcs.iter().filter_map(|p| self.blocks.get(*p).cloned()).collect();
-        let blocks: Vec<Block> = prepared.iter().map(|p| p.block.clone()).collect();
+        let blocks: Vec<&Block> = prepared.iter().map(|p| &p.block).collect();
         let direct = self.direct(mem);
         // Counted alike however the code is found: the statistics do not
         // depend on what another engine compiled first, or when.

@@ -137,7 +137,7 @@ impl Hasher for Encoder {
 }
 
 /// The key of a region compiled from `blocks` for the `direct` shape.
-pub(super) fn region_key(blocks: &[Block], direct: Option<Direct>) -> Vec<u8> {
+pub(super) fn region_key(blocks: &[&Block], direct: Option<Direct>) -> Vec<u8> {
     let mut e = Encoder::default();
     direct.hash(&mut e);
     blocks.hash(&mut e);
@@ -549,10 +549,11 @@ mod tests {
             byte_len: 4,
         };
         let direct = Some(Direct { span: 1 << 32, words: true });
-        assert_eq!(region_key(&[block(1)], direct), region_key(&[block(1)], direct));
-        assert_ne!(region_key(&[block(1)], direct), region_key(&[block(2)], direct));
-        assert_ne!(region_key(&[block(1)], direct), region_key(&[block(1)], None));
-        assert_ne!(region_key(&[block(1)], None), region_key(&[block(1), block(1)], None));
+        let (one, two) = (block(1), block(2));
+        assert_eq!(region_key(&[&one], direct), region_key(&[&block(1)], direct));
+        assert_ne!(region_key(&[&one], direct), region_key(&[&two], direct));
+        assert_ne!(region_key(&[&one], direct), region_key(&[&one], None));
+        assert_ne!(region_key(&[&one], None), region_key(&[&one, &one], None));
     }
 
     #[test]
