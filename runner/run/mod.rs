@@ -199,7 +199,7 @@ pub fn run_config(
         for (i, spec) in c.mtds.iter_mut().enumerate() {
             if spec.fill == bohr_emu::machine::MtdFill::Random {
                 let dev = bohr_emu::machine::mtd::MtdDevice::build(i, spec, base)?;
-                spec.fill = bohr_emu::machine::MtdFill::Bytes(Arc::new(dev.bytes));
+                spec.fill = bohr_emu::machine::MtdFill::Bytes(Arc::new(dev.contents()));
                 // `build` applied them.
                 spec.writes.clear();
             }

@@ -390,8 +390,18 @@ pub enum RunState {
 pub struct SplitMix64(pub u64);
 
 impl SplitMix64 {
+    /// What each step adds to the state.
+    const GAMMA: u64 = 0x9e37_79b9_7f4a_7c15;
+
+    /// The generator seeded with `seed`, positioned to yield its output
+    /// number `index` (from 0) next: the state only ever adds a constant,
+    /// so any output is one multiplication away.
+    pub fn at(seed: u64, index: u64) -> SplitMix64 {
+        SplitMix64(seed.wrapping_add(index.wrapping_mul(Self::GAMMA)))
+    }
+
     pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        self.0 = self.0.wrapping_add(Self::GAMMA);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
@@ -1044,6 +1054,15 @@ impl Process {
 #[cfg(test)]
 mod tests {
     use super::SplitMix64;
+
+    #[test]
+    fn at_yields_the_sequence_from_any_index() {
+        let mut whole = SplitMix64(831);
+        let outputs: Vec<u64> = (0..40).map(|_| whole.next_u64()).collect();
+        for (i, &want) in outputs.iter().enumerate() {
+            assert_eq!(SplitMix64::at(831, i as u64).next_u64(), want, "output {i}");
+        }
+    }
 
     #[test]
     fn fill_is_the_little_endian_words_of_the_sequence_cut_to_length() {

@@ -6,6 +6,13 @@
 //! this object requests with `delivers_via_write_path`. `ioctl(MEMGETINFO)`
 //! answers a NOR-flash `mtd_info_user` in the guest's layout. Devices are
 //! read-only flash images: opening one for writing is `EROFS`.
+//!
+//! Read-only, a device's bytes are worked out when read, from its fill
+//! and the spec's writes, instead of being laid out in host memory when
+//! the machine is built: a random fill is a counter-indexed generator
+//! (`SplitMix64::at`), so a cell with a 1 MiB flash no longer fills and
+//! zeroes a mebibyte before its first instruction, and a large flash costs
+//! host memory only for the file it was filled from, if any.
 
 use std::rc::Rc;
 
@@ -17,8 +24,7 @@ use crate::linux::abi::{self, FileStat};
 use crate::linux::errno::Errno;
 use crate::linux::file::{FileObject, IoResult, path_ino};
 
-/// Largest device: `mtd_info_user.size` is 32 bits, and contents live in
-/// host memory.
+/// Largest device: `mtd_info_user.size` is 32 bits.
 pub const MAX_MTD_SIZE: u64 = 256 << 20;
 /// `major` of `/dev/mtdN` (minor `2N`).
 const MTD_CHAR_MAJOR: u64 = 90;
@@ -29,12 +35,60 @@ pub struct MtdDevice {
     pub index: usize,
     pub name: String,
     pub erasesize: u64,
-    pub bytes: Vec<u8>,
+    size: u64,
+    base: Base,
+    /// The spec's writes over the base, in order (a later one wins).
+    writes: Vec<(u64, Vec<u8>)>,
+}
+
+/// What a device holds where no write went.
+#[derive(Debug)]
+enum Base {
+    /// Every byte this value (erased: `0xff`).
+    Byte(u8),
+    /// The little-endian words of `SplitMix64` from this seed.
+    Random(u64),
+    /// A file's bytes, erased (`0xff`) past its end.
+    Bytes(std::sync::Arc<Vec<u8>>),
 }
 
 impl MtdDevice {
     pub fn size(&self) -> u64 {
-        self.bytes.len() as u64
+        self.size
+    }
+
+    /// The device's bytes from `offset` into `buf`, as many as fit before
+    /// its end; how many.
+    pub fn read_at(&self, offset: u64, buf: &mut [u8]) -> usize {
+        let start = offset.min(self.size);
+        let n = buf.len().min((self.size - start) as usize);
+        let out = &mut buf[..n];
+        match &self.base {
+            Base::Byte(b) => out.fill(*b),
+            Base::Random(seed) => random_at(*seed, start, out),
+            Base::Bytes(data) => {
+                let from = (start as usize).min(data.len());
+                let have = (data.len() - from).min(n);
+                out[..have].copy_from_slice(&data[from..from + have]);
+                out[have..].fill(0xff);
+            }
+        }
+        let end = start + n as u64;
+        for (at, data) in &self.writes {
+            let (lo, hi) = ((*at).max(start), (at + data.len() as u64).min(end));
+            if lo < hi {
+                let src = &data[(lo - at) as usize..(hi - at) as usize];
+                out[(lo - start) as usize..(hi - start) as usize].copy_from_slice(src);
+            }
+        }
+        n
+    }
+
+    /// Every byte of the device.
+    pub fn contents(&self) -> Vec<u8> {
+        let mut all = vec![0; self.size as usize];
+        self.read_at(0, &mut all);
+        all
     }
 
     /// Build device `index` from `spec`; `seed` drives `MtdFill::Random`.
@@ -54,39 +108,51 @@ impl MtdDevice {
             });
         }
         let size = spec.size as usize;
-        let bytes = match &spec.fill {
-            MtdFill::Erased => vec![0xff; size],
-            MtdFill::Zero => vec![0; size],
-            MtdFill::Random => {
-                let mut rng = SplitMix64(seed ^ fnv(name.as_bytes()));
-                let mut b = vec![0; size];
-                rng.fill(&mut b);
-                b
-            }
+        let base = match &spec.fill {
+            MtdFill::Erased => Base::Byte(0xff),
+            MtdFill::Zero => Base::Byte(0),
+            MtdFill::Random => Base::Random(seed ^ fnv(name.as_bytes())),
             MtdFill::Bytes(data) => {
                 if data.len() > size {
                     return Err(MtdError::FileTooBig { name: name.clone(), len: data.len(), size });
                 }
-                let mut b = data.as_ref().clone();
-                b.resize(size, 0xff);
-                b
+                Base::Bytes(data.clone())
             }
         };
-        let mut dev = MtdDevice { index, name: name.clone(), erasesize: spec.erasesize, bytes };
         for (offset, data) in &spec.writes {
-            let end = offset.checked_add(data.len() as u64).filter(|&e| e <= spec.size);
-            let Some(end) = end else {
+            if offset.checked_add(data.len() as u64).is_none_or(|end| end > spec.size) {
                 return Err(MtdError::WritePastEnd {
                     name: name.clone(),
                     len: data.len(),
                     offset: *offset,
                     size,
                 });
-            };
-            dev.bytes[*offset as usize..end as usize].copy_from_slice(data);
+            }
         }
-        Ok(dev)
+        Ok(MtdDevice {
+            index,
+            name: name.clone(),
+            erasesize: spec.erasesize,
+            size: spec.size,
+            base,
+            writes: spec.writes.clone(),
+        })
     }
+}
+
+/// The bytes of `SplitMix64(seed)`'s little-endian words from byte
+/// `offset` on, into `out`.
+fn random_at(seed: u64, offset: u64, out: &mut [u8]) {
+    let mut rng = SplitMix64::at(seed, offset / 8);
+    let skip = (offset % 8) as usize;
+    let mut out = out;
+    if skip != 0 {
+        let word = rng.next_u64().to_le_bytes();
+        let k = (8 - skip).min(out.len());
+        out[..k].copy_from_slice(&word[skip..skip + k]);
+        out = &mut out[k..];
+    }
+    rng.fill(out);
 }
 
 fn fnv(bytes: &[u8]) -> u64 {
@@ -130,11 +196,7 @@ impl FileObject for MtdFile {
     }
 
     fn pread(&mut self, buf: &mut [u8], offset: u64) -> IoResult {
-        let b = &self.dev.bytes;
-        let start = offset.min(b.len() as u64) as usize;
-        let n = buf.len().min(b.len() - start);
-        buf[..n].copy_from_slice(&b[start..start + n]);
-        Ok(n)
+        Ok(self.dev.read_at(offset, buf))
     }
 
     fn write(&mut self, _data: &[u8]) -> IoResult {
@@ -192,17 +254,47 @@ mod tests {
 
     #[test]
     fn contents_come_from_fill_then_writes() {
-        let d = MtdDevice::build(0, &spec(MtdFill::Erased), 1).unwrap();
-        assert_eq!(d.bytes.len(), 0x2000);
-        assert_eq!(d.bytes[0], 0xff);
-        assert_eq!(&d.bytes[0x1000..0x1005], b"MAGIC");
+        let d = MtdDevice::build(0, &spec(MtdFill::Erased), 1).unwrap().contents();
+        assert_eq!(d.len(), 0x2000);
+        assert_eq!(d[0], 0xff);
+        assert_eq!(&d[0x1000..0x1005], b"MAGIC");
+        assert_eq!(d[0x1005], 0xff);
         let f = MtdDevice::build(0, &spec(MtdFill::Bytes(Arc::new(vec![7; 3]))), 1).unwrap();
-        assert_eq!(&f.bytes[..4], &[7, 7, 7, 0xff]);
-        let r1 = MtdDevice::build(0, &spec(MtdFill::Random), 1).unwrap();
-        let r2 = MtdDevice::build(0, &spec(MtdFill::Random), 1).unwrap();
-        let r3 = MtdDevice::build(0, &spec(MtdFill::Random), 2).unwrap();
-        assert_eq!(r1.bytes, r2.bytes);
-        assert_ne!(r1.bytes, r3.bytes);
+        assert_eq!(&f.contents()[..4], &[7, 7, 7, 0xff]);
+        let r1 = MtdDevice::build(0, &spec(MtdFill::Random), 1).unwrap().contents();
+        let r2 = MtdDevice::build(0, &spec(MtdFill::Random), 1).unwrap().contents();
+        let r3 = MtdDevice::build(0, &spec(MtdFill::Random), 2).unwrap().contents();
+        assert_eq!(r1, r2);
+        assert_ne!(r1, r3);
+    }
+
+    /// A random flash is the generator's words laid out from the start,
+    /// the spec's writes over them in order: every read, at any offset
+    /// and of any length, gives the bytes of that layout.
+    #[test]
+    fn reads_anywhere_give_the_bytes_of_the_filled_then_written_device() {
+        let mut s = spec(MtdFill::Random);
+        s.writes =
+            vec![(0x0ffd, b"early".to_vec()), (0x1000, b"MAGIC".to_vec()), (0x1fff, vec![9])];
+        let dev = MtdDevice::build(0, &s, 831).unwrap();
+        let mut want = vec![0u8; 0x2000];
+        SplitMix64(831 ^ fnv(b"firmware")).fill(&mut want);
+        for (at, data) in &s.writes {
+            want[*at as usize..*at as usize + data.len()].copy_from_slice(data);
+        }
+        assert_eq!(dev.contents(), want);
+        let mut rng = SplitMix64(7);
+        for _ in 0..500 {
+            let offset = rng.below(0x2010);
+            let mut buf = vec![0u8; rng.below(40) as usize];
+            let n = dev.read_at(offset, &mut buf);
+            let from = (offset as usize).min(want.len());
+            assert_eq!(
+                &buf[..n],
+                &want[from..(from + buf.len()).min(want.len())],
+                "at {offset:#x}"
+            );
+        }
     }
 
     #[test]
