@@ -139,6 +139,12 @@ impl SyscallAbi {
     pub fn lookup(&self, nr: u64) -> Option<Sysno> {
         self.table.iter().find(|&&(n, _)| n as u64 == nr).map(|&(_, s)| s)
     }
+
+    /// The system call whose number `cpu` holds (as it stands at a system
+    /// call instruction).
+    pub fn call_in(&self, cpu: &CpuState) -> Option<Sysno> {
+        self.lookup(cpu.regs[self.number.0 as usize])
+    }
 }
 
 /// A guest copy routine for the `portal` write path: the kernel stages

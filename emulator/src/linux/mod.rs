@@ -499,7 +499,9 @@ pub struct Process {
     pub sleep_until: Option<u64>,
     /// The last system call blocked and must be retried before running on.
     pub pending_syscall: bool,
-    /// The kernel's [`Kernel::generation`] when that call last blocked.
+    /// The kernel's [`Kernel::generation`] when that call last blocked,
+    /// if it waits only on pipes or children (see
+    /// [`Process::retry_would_block`]).
     pub blocked_at: Option<u64>,
     /// Bytes a blocked `write` has already transferred; the retry goes on
     /// from there, so a blocking pipe write completes like Linux's.
@@ -955,33 +957,36 @@ impl Process {
     /// signal to take, deferred, stopping or continuing it, no timer or
     /// deadline, a single thread, no plugin watching the retry. The
     /// scheduler then counts the turn without making the call, which
-    /// would only find what it found last time.
+    /// would only find what it found last time. (`blocked_at` is set only
+    /// for those calls, when one blocks.)
     pub fn retry_would_block(&self, kernel: &Kernel) -> bool {
-        use crate::arch::Sysno;
-        if !self.pending_syscall || self.blocked_at != Some(kernel.generation()) {
-            return false;
-        }
-        let quiet = self.threads.is_empty()
+        self.pending_syscall
+            && self.blocked_at == Some(kernel.generation())
+            && self.threads.is_empty()
             && kernel.plugins.is_none()
             && self.exit.is_none()
             && self.signals.stopped.is_none()
             && self.sleep_until.is_none()
             && self.deferred_signals.is_empty()
-            && self.undisturbed();
-        let abi = self.frontend.syscall_abi();
-        let call = abi.lookup(self.cpu.regs[abi.number.0 as usize]);
-        quiet
-            && matches!(
-                call,
-                Some(
-                    Sysno::Read
-                        | Sysno::Write
-                        | Sysno::Readv
-                        | Sysno::Writev
-                        | Sysno::Wait4
-                        | Sysno::Waitid
-                )
+            && self.undisturbed()
+    }
+
+    /// Is the call the CPU stopped at one that waits only on pipes or on
+    /// children? Asked once when it blocks, not at every turn it waits:
+    /// the number is a search of the arch's table.
+    fn waits_on_pipes_or_children(&self) -> bool {
+        use crate::arch::Sysno;
+        matches!(
+            self.frontend.syscall_abi().call_in(&self.cpu),
+            Some(
+                Sysno::Read
+                    | Sysno::Write
+                    | Sysno::Readv
+                    | Sysno::Writev
+                    | Sysno::Wait4
+                    | Sysno::Waitid
             )
+        )
     }
 
     /// Run the system call the CPU stopped at; `Some` when the process
@@ -994,7 +999,7 @@ impl Process {
             syscall::Outcome::Continue => None,
             syscall::Outcome::Block => {
                 self.pending_syscall = true;
-                self.blocked_at = Some(kernel.generation());
+                self.blocked_at = self.waits_on_pipes_or_children().then(|| kernel.generation());
                 if !kernel.shared_clock
                     && let Some(t) = self.wake_time()
                 {

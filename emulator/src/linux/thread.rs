@@ -308,7 +308,7 @@ impl Process {
             let wait = WaitReason::Stopped { signal: super::signal::stop_signal_name(sabi, sig) };
             return BlockedThread { pid: self.pid, tid, name: self.name.clone(), pc: cpu.pc, wait };
         }
-        let wait = match (futex, abi.lookup(cpu.regs[abi.number.0 as usize])) {
+        let wait = match (futex, abi.call_in(cpu)) {
             (Some(f), _) => WaitReason::Futex { addr: f.addr },
             (None, Some(Sysno::Read | Sysno::Readv | Sysno::Pread64)) => {
                 WaitReason::Read { fd: arg(0) }

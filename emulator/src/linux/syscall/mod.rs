@@ -83,8 +83,7 @@ pub(super) fn dispatch(k: &mut Kernel, p: &mut Process, retry: bool) -> Outcome 
     let outcome = match crate::timeline::now() {
         None => dispatch_call(k, p, retry),
         Some(started) => {
-            let abi = p.frontend.syscall_abi();
-            let sysno = abi.lookup(p.cpu.regs[abi.number.0 as usize]);
+            let sysno = p.frontend.syscall_abi().call_in(&p.cpu);
             let pid = p.pid;
             let outcome = dispatch_call(k, p, retry);
             let name = sysno.map_or_else(|| "unknown".to_string(), |s| s.name());
