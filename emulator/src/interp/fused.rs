@@ -193,23 +193,35 @@ impl Steps {
 
     /// The steps `next` makes of `block`'s ops: from the ops at a step's
     /// start, the step and how many ops it covers.
+    ///
+    /// The steps are gathered in a buffer the thread keeps and then copied
+    /// into one allocation of their exact size: a vector sized for the ops
+    /// and shrunk afterwards cost an allocation and a reallocation per
+    /// block, and blocks get their steps the first time they run, which
+    /// for cold code is nearly every block lifted.
     fn build(block: &Block, next: impl Fn(&[Op]) -> (Step, usize)) -> Steps {
+        thread_local! {
+            static SCRATCH: std::cell::RefCell<Vec<Step>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
         let ops = &block.ops;
-        let mut steps = Vec::with_capacity(ops.len());
         let mut markers = Vec::with_capacity(block.insn_count as usize);
         let mut label = vec![0u32; block.num_labels as usize];
-        let mut i = 0;
-        while i < ops.len() {
-            let (step, len) = next(&ops[i..]);
-            match ops[i] {
-                Op::Insn { .. } => markers.push((i as u32, steps.len() as u32)),
-                Op::Label(l) => label[l.0 as usize] = steps.len() as u32,
-                _ => {}
+        let steps = SCRATCH.with_borrow_mut(|steps| {
+            steps.clear();
+            let mut i = 0;
+            while i < ops.len() {
+                let (step, len) = next(&ops[i..]);
+                match ops[i] {
+                    Op::Insn { .. } => markers.push((i as u32, steps.len() as u32)),
+                    Op::Label(l) => label[l.0 as usize] = steps.len() as u32,
+                    _ => {}
+                }
+                steps.push(step);
+                i += len;
             }
-            steps.push(step);
-            i += len;
-        }
-        Steps { steps: steps.into(), markers: markers.into(), label: label.into() }
+            Box::<[Step]>::from(steps.as_slice())
+        });
+        Steps { steps, markers: markers.into(), label: label.into() }
     }
 
     /// The step of the instruction marker at op index `op`; `None` when

@@ -933,8 +933,13 @@ impl AddressSpace {
     /// Record that translated code now exists for page `pn`: guest stores to
     /// it leave the fast path.
     pub fn mark_code(&mut self, pn: u64) {
+        // Most blocks lie on a page that holds code already: one set lookup
+        // then, not a search of the mapped ranges.
+        if self.pages.is_code(pn) {
+            return;
+        }
         if self.pages.perms(pn).is_some() && self.pages.set_code(pn, true) {
-            self.tlb.flush_page(pn);
+            self.tlb.revoke_write(pn);
             self.sync_writable_prot(pn);
         }
     }

@@ -6,9 +6,10 @@
 //! here are only looked up by key, or drained in sorted order, so their
 //! iteration order never reaches the guest.
 
-use std::collections::{BTreeMap, HashSet};
-
+use std::collections::BTreeMap;
 use std::sync::Arc;
+
+use rustc_hash::FxHashSet;
 
 use super::file_pages::FilePages;
 use super::shared::SharedRef;
@@ -84,7 +85,9 @@ pub(super) type Mapping = (Perms, Backing, Option<SharedRef>);
 pub(super) struct PageTable {
     /// Start page → range. Ranges never overlap.
     ranges: BTreeMap<u64, Range>,
-    code: HashSet<u64>,
+    /// Pages with translated code (see `take_code` for the order they
+    /// come out in).
+    code: FxHashSet<u64>,
     mapped_pages: u64,
     /// Mapped pages with some permission, outside shared objects: what a
     /// memory budget charges.

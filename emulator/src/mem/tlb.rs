@@ -116,9 +116,22 @@ impl Tlb {
         self.write_sites.fill(NO_SITE);
     }
 
-    /// Drop any entry and site for guest page number `pn`.
-    pub fn flush_page(&mut self, pn: u64) {
-        self.flush_pages(pn, pn + 1);
+    /// Take the fast path's write access to guest page `pn` away (the page
+    /// now holds translated code): its entry loses its write tag and the
+    /// page's write sites are cleared. Reads are allowed as before, so its
+    /// read tag and read sites stay; a newly marked code page (once per
+    /// page of every new image) then scans one site table, not both.
+    pub fn revoke_write(&mut self, pn: u64) {
+        let guest = pn << PAGE_SHIFT;
+        let e = &mut self.entries[index(guest)];
+        if e.write_tag == guest {
+            e.write_tag = INVALID_TAG;
+        }
+        for site in &mut self.write_sites {
+            if site.tag == guest {
+                *site = NO_SITE;
+            }
+        }
     }
 
     /// Drop any entry for page `pn`, leaving its sites (for `flush_pages`,
