@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Benchmark by host instructions: how many x86-64 instructions Bohr itself
+# retires (valgrind's callgrind counts them) for a few short runs, the kind
+# a firmware matrix is made of. Not a test: it prints figures.
+#
+#   scripts/bench-ir.sh [ARCH...]      (default: mipsel armel)
+#
+# Why a second benchmark beside scripts/bench-vs-qemu.sh: wall time on a
+# shared or virtual host swings by a third from one minute to the next
+# (its speed varies, freed memory goes back to the hypervisor), which hides
+# any change under 10 %. The count of instructions retired is the same in
+# every run of the same build (within 0.01 %), so a change of 1 % to the
+# cold path or the compiled code shows, and the per-function breakdown
+# (callgrind_annotate FILE) says where. It is a proxy: an instruction
+# count ignores cache misses, page faults and how much runs in parallel,
+# so figures against QEMU still come from bench-vs-qemu.sh.
+#
+# Runs, each one process of `bohr` with one thread (`--lanes 0`; compiled
+# code is produced in the foreground, BOHR_JIT_BACKGROUND=0, so nothing
+# depends on another thread's timing):
+# - start:   `bohr sh` running the busybox image's own `sh -c true` (the
+#            serial start of every cell: image, loader, shell);
+# - grep:    busybox `grep` over the read-back cell's `strings` output,
+#            one guest process;
+# - cell:    the busybox MTD read-back cell of matrices/firmware.toml.
+# Each is run once first so that the code store holds this build's
+# compiled code, as it does for a user running a matrix again; the counts
+# are of the second run. The compiled code is the one Cranelift makes for
+# valgrind's virtual CPU (fewer instruction set extensions than most
+# hosts), so its share is close to, not equal to, a native run's. Only
+# 32-bit guests: a 64-bit guest's address
+# space reservation is larger than valgrind lets a program map.
+#
+# Needs valgrind (installed from Debian's packages when missing) and the
+# busybox images (scripts/busybox-rootfs.sh). OUT (default target/bench-ir)
+# keeps each run's callgrind file.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v valgrind >/dev/null; then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends valgrind
+fi
+cargo build --release -q
+BOHR="$PWD/target/release/bohr"
+OUT="${OUT:-target/bench-ir}"
+mkdir -p "$OUT"
+TMP="$(mktemp -d)"
+trap 'rm -rf "$TMP"' EXIT
+ARCHES=("$@")
+[ "${#ARCHES[@]}" -gt 0 ] || ARCHES=(mipsel armel)
+
+echo true >"$TMP/true.sh"
+echo 'grep PENGUIN_MTD_MAGIC /s.txt' >"$TMP/grep.sh"
+
+# The read-back cell's `strings` output, as grep's input: the printable
+# runs of 1 MiB of random bytes with the magic string at 0x1000 (the
+# matrix fills its flash from the cell's seed; grep's work depends only on
+# the shape of the text, not on which bytes).
+python3 - "$TMP/s.txt" <<'PY'
+import random, re, sys
+r = random.Random(831)
+b = bytearray(r.getrandbits(8) for _ in range(1 << 20))
+m = b"PENGUIN_MTD_MAGIC_831"
+b[0x1000:0x1000 + len(m)] = m
+runs = re.findall(rb"[\x20-\x7e\t]{4,}", bytes(b))
+open(sys.argv[1], "wb").write(b"\n".join(runs) + b"\n")
+PY
+
+# Host instructions of one run of `bohr ARGS...` under callgrind, the
+# second of two: the code store keeps code per host CPU's features, and
+# valgrind's virtual CPU reports fewer than the host's, so only a run under
+# valgrind fills the store for the run that is counted.
+count() {
+  local name="$1"; shift
+  for out in "$TMP/warm.callgrind" "$OUT/$name.callgrind"; do
+    BOHR_JIT_BACKGROUND=0 valgrind --tool=callgrind --smc-check=all-non-file \
+      --callgrind-out-file="$out" "$BOHR" "$@" >/dev/null 2>"$TMP/log" || {
+      echo "$name: bohr $* failed under valgrind" >&2; cat "$TMP/log" >&2; exit 1
+    }
+  done
+  grep -o 'refs: *[0-9,]*' "$TMP/log" | tr -d ', ' | cut -d: -f2
+}
+
+printf '%-8s %-6s %16s %14s\n' arch run host_insns guest_insns
+for arch in "${ARCHES[@]}"; do
+  img="target/busybox-rootfs/$arch/dynamic/rootfs.squashfs"
+  if [ ! -f "$img" ]; then echo "$arch: no busybox image (scripts/busybox-rootfs.sh), skipped"; continue; fi
+  sh_run=(sh --lanes 0 --arch "$arch" -L "$img" --shell guest)
+  for run in start grep cell; do
+    case "$run" in
+      start) args=("${sh_run[@]}" "$TMP/true.sh") ;;
+      grep) args=("${sh_run[@]}" --file "/s.txt=$TMP/s.txt" "$TMP/grep.sh") ;;
+      cell) args=(run matrices/firmware.toml --cell "$arch/busybox/guest/host/mtd_readback" --lanes 0) ;;
+    esac
+    ir=$(count "$arch-$run" "${args[@]}")
+    if [ "$run" = cell ]; then
+      snap="matrices/snapshots/firmware/${arch}__busybox__guest__host__mtd_readback.snap"
+      guest=$(grep -m1 -o 'insns: [0-9]*' "$snap" | cut -d' ' -f2 || true)
+    else
+      guest=$("$BOHR" "${args[@]}" 2>&1 | grep -o '; [0-9]* instructions,' | head -1 | cut -d' ' -f2 || true)
+    fi
+    printf '%-8s %-6s %16s %14s\n' "$arch" "$run" "$(printf "%'d" "$ir")" "${guest:--}"
+  done
+done
+echo "callgrind files: $OUT (callgrind_annotate FILE for the breakdown)"
