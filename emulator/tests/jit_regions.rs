@@ -134,3 +134,52 @@ fn an_inner_loop_compiled_first_is_not_copied_into_the_outer_one() {
     let shape = |s: &EngineStats| (s.blocks_compiled, s.insns_compiled);
     assert_eq!(shape(&once), shape(&copied));
 }
+
+/// `li a0, 0; li a1, 100; la t6, fa; la t5, fb`
+/// `loop1: jalr ra, 0(t6); addi a1, a1, -1; bnez a1, loop1` (`fa`'s return
+/// always goes to `loop1` while the blocks are interpreted: its region
+/// predicts that)
+/// `li a1, 300; loop2: jalr ra, 0(t6); jalr ra, 0(t5); addi a1, a1, -1;
+/// bnez a1, loop2; ebreak` (now `fa` returns elsewhere, and `fb` too)
+/// `fa: addi a0, a0, 3; ret` / `fb: addi a0, a0, 5; ret`
+const PREDICTED: [u32; 19] = [
+    0x0000_0513,
+    0x0640_0593,
+    0x0000_0f97,
+    0x034f_8f93,
+    0x0000_0f17,
+    0x034f_0f13,
+    0x000f_80e7,
+    0xfff5_8593,
+    0xfe05_9ce3,
+    0x12c0_0593,
+    0x000f_80e7,
+    0x000f_00e7,
+    0xfff5_8593,
+    0xfe05_9ae3,
+    0x0010_0073,
+    0x0035_0513,
+    0x0000_8067,
+    0x0055_0513,
+    0x0000_8067,
+];
+
+#[test]
+fn indirect_jumps_land_right_where_their_prediction_does_not_hold() {
+    set_sharing(false);
+    set_background_compile(false);
+    for threshold in [0, 8, 24] {
+        let config = JitConfig { threshold, ..Default::default() };
+        let mut h = Harness::with_jit(Arch::Riscv64, config);
+        h.map_code(CODE, &bytes(&PREDICTED));
+        h.set_pc(CODE);
+        assert_eq!(h.step(1_000_000), StopReason::Trap(TrapKind::Breakpoint));
+        let at = format!("threshold {threshold}");
+        assert_eq!(h.reg("a0"), 3 * 100 + (3 + 5) * 300, "{at}");
+        // 6 to set up, 100 calls of 5 instructions, `li a1`, 300 rounds
+        // of two calls (8 instructions); the ebreak does not retire.
+        assert_eq!(h.icount(), 6 + 100 * 5 + 1 + 300 * 8, "{at}");
+        assert_eq!(h.pc(), CODE + 14 * 4, "{at}");
+        assert!(h.stats().insns_run_compiled > 2000, "{at}: {:?}", h.stats());
+    }
+}

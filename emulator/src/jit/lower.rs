@@ -127,6 +127,10 @@ pub(super) struct Lower<'a, 'b> {
     /// Values known to be below the direct span on the current straight
     /// line of the block (checked by an earlier direct access).
     pub(super) in_span: BTreeSet<Value>,
+    /// Each block's predicted indirect target (see [`Shape`]).
+    pub(super) predicted: BTreeMap<u64, u64>,
+    /// The pc of the block being lowered.
+    pub(super) block_pc: u64,
 }
 
 /// Guest memory as the host maps it, for direct accesses (see
@@ -138,6 +142,21 @@ pub struct Direct {
     pub span: u64,
     /// Guest addresses are 32-bit (zero-extended): no bounds check.
     pub words: bool,
+}
+
+/// What a region's code depends on besides its blocks' IR: the direct
+/// mapping's shape and, for blocks that end in an indirect jump, the one
+/// place each went to while it was interpreted (`Cold::target`). A
+/// predicted jump compares with that block before searching the region's
+/// blocks (a return or an indirect call usually goes where it went
+/// before); the search stays for the rest, so any target lands right and
+/// a prediction changes only speed. It is part of the region's key all
+/// the same, so code depends on nothing but its key.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Shape {
+    pub direct: Option<Direct>,
+    /// `(block pc, target)`, ascending by block pc.
+    pub predicted: Vec<(u64, u64)>,
 }
 
 /// What lowering a region produces besides the code: `(pc, unretired)`
@@ -173,16 +192,17 @@ impl Sites {
 /// its direct accesses. The code reaches its `JitCtx`, and through it the
 /// slow-path thunks and helpers (called in `host_cc` where `extern "C"`),
 /// at a fixed offset from `cpu` (see `runtime::Frame`), and holds no host
-/// address: it is valid in any module and process with the `direct`
-/// mapping shape. It takes the TLB's access sites from `sites` on.
+/// address: it is valid in any module and process with the `shape`'s
+/// direct mapping. It takes the TLB's access sites from `sites` on.
 pub fn lower_region(
     b: &mut FunctionBuilder,
     blocks: &[&Block],
     host_cc: CallConv,
     word_slots: &dyn Fn(u16) -> bool,
-    direct: Option<Direct>,
+    shape: &Shape,
     sites: Sites,
 ) -> Lowered {
+    let direct = shape.direct;
     let entry = b.create_block();
     b.append_block_params_for_function_params(entry);
     b.switch_to_block(entry);
@@ -280,6 +300,8 @@ pub fn lower_region(
         base,
         accesses: Vec::new(),
         in_span: BTreeSet::new(),
+        predicted: shape.predicted.iter().copied().collect(),
+        block_pc: 0,
     };
     for bl in blocks {
         l.lower_block(bl);

@@ -260,7 +260,7 @@ struct CacheKey {
 /// not copied: a region's IR is as large as its blocks').
 struct SharedRegion {
     blocks: Vec<Arc<Prepared>>,
-    direct: Option<lower::Direct>,
+    shape: lower::Shape,
     entry: usize,
 }
 
@@ -283,10 +283,17 @@ struct PendingRegion {
     /// The prepared blocks the region's entry is published under for
     /// other engines (shared caches only).
     publish: Option<Vec<Arc<Prepared>>>,
-    direct: Option<lower::Direct>,
+    shape: lower::Shape,
     /// Its key in the code store, where its code goes once compiled
     /// (shared caches only).
     stored_as: Option<Vec<u8>>,
+}
+
+/// The blocks of a region to compile (see `Jit::collect_region`).
+struct CollectedRegion {
+    pcs: Vec<u64>,
+    copies: Vec<u64>,
+    predicted: Vec<(u64, u64)>,
 }
 
 /// What became of a region asked for (see [`CodeCache::compile`]).
@@ -515,13 +522,11 @@ impl CodeCache {
         self.activation.clear();
     }
 
-    /// The entry of a region compiled from exactly `blocks`, if any.
-    fn find(&self, blocks: &[&Block], direct: Option<lower::Direct>) -> Option<usize> {
+    /// The entry of a region compiled from exactly `blocks` for `shape`,
+    /// if any.
+    fn find(&self, blocks: &[&Block], shape: &lower::Shape) -> Option<usize> {
         let candidates = self.by_root.get(&blocks.first()?.pc)?;
-        candidates
-            .iter()
-            .find(|r| r.direct == direct && same_ir(&r.blocks, blocks))
-            .map(|r| r.entry)
+        candidates.iter().find(|r| r.shape == *shape && same_ir(&r.blocks, blocks)).map(|r| r.entry)
     }
 
     /// Declare function `name` of signature `sig` in the current module and
@@ -642,7 +647,7 @@ impl CodeCache {
         &mut self,
         frontend: &'static dyn Frontend,
         blocks: &[&Block],
-        direct: Option<lower::Direct>,
+        shape: &lower::Shape,
         pc: u64,
         publish: Option<Vec<Arc<Prepared>>>,
         background: bool,
@@ -653,7 +658,7 @@ impl CodeCache {
         let label = format!("region {pc:#x} ({} blocks)", blocks.len());
         // Code compiled from the same IR by another thread or an earlier
         // run needs no Cranelift (see `store`).
-        let stored_as = publish.as_ref().map(|_| store::region_key(blocks, direct));
+        let stored_as = publish.as_ref().map(|_| store::region_key(blocks, shape));
         if let Some(key) = &stored_as
             && let Some(code) = store::find(&self.identity, key)
         {
@@ -661,8 +666,8 @@ impl CodeCache {
             let sig = lower::region_signature();
             let id = module.declare_function(&name, Linkage::Local, &sig).expect("fresh name");
             let accesses = code.accesses.clone();
-            let region =
-                PendingRegion { id, pc, label, accesses, publish, direct, stored_as: None };
+            let shape = shape.clone();
+            let region = PendingRegion { id, pc, label, accesses, publish, shape, stored_as: None };
             return Compiled::Stored(self.finish_region(region, Ok(machine_code(&code))));
         }
         // A region's sites and traps depend on nothing lowered before it.
@@ -670,10 +675,11 @@ impl CodeCache {
         let (id, func, lowered) =
             self.build_function(&name, lower::region_signature(), &label, |b| {
                 let word_slots = |s: u16| frontend.slot_is_word(crate::ir::Slot(s));
-                lower::lower_region(b, blocks, host_cc, &word_slots, direct, sites)
+                lower::lower_region(b, blocks, host_cc, &word_slots, shape, sites)
             });
         let accesses = lowered.accesses;
-        let region = PendingRegion { id, pc, label, accesses, publish, direct, stored_as };
+        let shape = shape.clone();
+        let region = PendingRegion { id, pc, label, accesses, publish, shape, stored_as };
         let func = if background {
             let ticket = self.next_ticket;
             let job = Job {
@@ -724,10 +730,10 @@ impl CodeCache {
         let entry = ptr as usize;
         if let Some(prepared) = region.publish {
             for p in &prepared {
-                let shared = SharedBlock { block: p.clone(), direct: region.direct, entry };
+                let shared = SharedBlock { block: p.clone(), direct: region.shape.direct, entry };
                 self.by_block.entry(p.block.pc).or_default().push(shared);
             }
-            let shared = SharedRegion { blocks: prepared, direct: region.direct, entry };
+            let shared = SharedRegion { blocks: prepared, shape: region.shape, entry };
             self.by_root.entry(region.pc).or_default().push(shared);
         }
         entry
@@ -780,13 +786,13 @@ impl CodeCache {
     }
 
     /// The ticket of a pending region compiled from exactly `blocks`.
-    fn find_pending(&self, blocks: &[&Block], direct: Option<lower::Direct>) -> Option<u64> {
+    fn find_pending(&self, blocks: &[&Block], shape: &lower::Shape) -> Option<u64> {
         let pc = blocks.first()?.pc;
         self.pending
             .iter()
             .find(|(_, r)| {
                 r.pc == pc
-                    && r.direct == direct
+                    && r.shape == *shape
                     && r.publish.as_ref().is_some_and(|p| same_ir(p, blocks))
             })
             .map(|(t, _)| *t)
@@ -1030,15 +1036,17 @@ impl Jit {
     /// and blocks compiled elsewhere only when they had run `threshold /
     /// COPY_HEAT_DIVISOR` times when they were. The heat counts come from
     /// this engine's own interpreted runs, so the region's shape is
-    /// deterministic. Returns the region's blocks, and those of them that
-    /// are copies.
+    /// deterministic. Returns the region's blocks, those of them that are
+    /// copies, and the indirect jumps that went to one block of the region
+    /// (`(block, target)`, see `lower::Shape`).
     fn collect_region(
         &mut self,
         mem: &mut AddressSpace,
         pc: u64,
-    ) -> Result<(Vec<u64>, Vec<u64>), MemFault> {
+    ) -> Result<CollectedRegion, MemFault> {
         let mut order = vec![pc];
         let mut copies = Vec::new();
+        let mut predicted = Vec::new();
         // With a profile (a threshold), the region follows the blocks that
         // ran; without one, it takes whatever is near.
         let min_heat = self.config.threshold / SUCCESSOR_HEAT_DIVISOR;
@@ -1074,6 +1082,7 @@ impl Jit {
                 };
                 if target != 0 && target != TARGET_VARIES {
                     succ.push(target);
+                    predicted.push((cur, target));
                 }
             }
             succ.extend(direct_successors(block));
@@ -1102,7 +1111,9 @@ impl Jit {
                 }
             }
         }
-        Ok((order, copies))
+        predicted.retain(|(from, to)| order.contains(from) && order.contains(to));
+        predicted.sort_unstable();
+        Ok(CollectedRegion { pcs: order, copies, predicted })
     }
 
     /// Whether block `pc` leads back to itself through direct jumps (within
@@ -1139,7 +1150,7 @@ impl Jit {
     ) -> Result<Option<usize>, MemFault> {
         let tiered = |c: Cold| Tiered { runs: c.runs, target: c.target, copies: 0 };
         self.tiered.insert(pc, tiered(root));
-        let (pcs, copies) = self.collect_region(mem, pc)?;
+        let CollectedRegion { pcs, copies, predicted } = self.collect_region(mem, pc)?;
         // Only blocks tiering now: a copy keeps what it had (a queued
         // block's runs since depend on when its code arrives).
         for p in &pcs {
@@ -1156,7 +1167,7 @@ impl Jit {
         let prepared: Vec<Arc<Prepared>> =
             pcs.iter().filter_map(|p| self.blocks.get(*p).cloned()).collect();
         let blocks: Vec<&Block> = prepared.iter().map(|p| &p.block).collect();
-        let direct = self.direct(mem);
+        let shape = lower::Shape { direct: self.direct(mem), predicted };
         // Counted alike however the code is found: the statistics do not
         // depend on what another engine compiled first, or when.
         self.stats.blocks_compiled += blocks.len() as u64;
@@ -1176,12 +1187,12 @@ impl Jit {
             if self.shared {
                 code.receive();
             }
-            match self.shared.then(|| code.find(&blocks, direct)).flatten() {
+            match self.shared.then(|| code.find(&blocks, &shape)).flatten() {
                 Some(entry) => {
                     self.stats.regions_shared += 1;
                     Compiled::Ready(entry)
                 }
-                None => match self.shared.then(|| code.find_pending(&blocks, direct)).flatten() {
+                None => match self.shared.then(|| code.find_pending(&blocks, &shape)).flatten() {
                     Some(ticket) => {
                         self.stats.regions_shared += 1;
                         asked = false;
@@ -1193,7 +1204,7 @@ impl Jit {
                         }
                         let publish = self.shared.then(|| prepared.clone());
                         let c =
-                            code.compile(self.frontend, &blocks, direct, pc, publish, background);
+                            code.compile(self.frontend, &blocks, &shape, pc, publish, background);
                         self.stats.compile_us += started.elapsed().as_micros() as u64;
                         c
                     }

@@ -4,8 +4,9 @@
 //! Region code holds no host address (it reaches its `JitCtx` from the
 //! `cpu` pointer and calls helpers through it, see `runtime::Frame`), so
 //! its bytes run unchanged in any module, thread or process. A region is
-//! kept under its *key*: the exact IR blocks it was compiled from and the
-//! shape of the direct mapping, in a canonical encoding ([`region_key`]).
+//! kept under its *key*: the exact IR blocks it was compiled from and its
+//! shape (the direct mapping, the indirect jumps' predicted targets, see
+//! `lower::Shape`), in a canonical encoding ([`region_key`]).
 //! Keys are compared in full, never trusted by their hash, so code is only
 //! served for IR equal to what it was compiled from. The IR is lifted from
 //! the process's own memory just before, so other bytes at the same
@@ -43,7 +44,7 @@ use memmap2::Mmap;
 use rustc_hash::{FxHashMap, FxHashSet};
 use xxhash_rust::xxh3::{xxh3_64, xxh3_128};
 
-use super::lower::Direct;
+use super::lower::Shape;
 use crate::ir::Block;
 
 /// First bytes of a pack; the number is the layout's version.
@@ -136,10 +137,10 @@ impl Hasher for Encoder {
     }
 }
 
-/// The key of a region compiled from `blocks` for the `direct` shape.
-pub(super) fn region_key(blocks: &[&Block], direct: Option<Direct>) -> Vec<u8> {
+/// The key of a region compiled from `blocks` for `shape`.
+pub(super) fn region_key(blocks: &[&Block], shape: &Shape) -> Vec<u8> {
     let mut e = Encoder::default();
-    direct.hash(&mut e);
+    shape.hash(&mut e);
     blocks.hash(&mut e);
     e.0
 }
@@ -548,12 +549,17 @@ mod tests {
             insn_count: 1,
             byte_len: 4,
         };
-        let direct = Some(Direct { span: 1 << 32, words: true });
+        use super::super::lower::Direct;
+        let direct =
+            Shape { direct: Some(Direct { span: 1 << 32, words: true }), predicted: vec![] };
+        let none = Shape::default();
+        let predicted = Shape { predicted: vec![(0x1000, 0x1000)], ..direct.clone() };
         let (one, two) = (block(1), block(2));
-        assert_eq!(region_key(&[&one], direct), region_key(&[&block(1)], direct));
-        assert_ne!(region_key(&[&one], direct), region_key(&[&two], direct));
-        assert_ne!(region_key(&[&one], direct), region_key(&[&one], None));
-        assert_ne!(region_key(&[&one], None), region_key(&[&one, &one], None));
+        assert_eq!(region_key(&[&one], &direct), region_key(&[&block(1)], &direct));
+        assert_ne!(region_key(&[&one], &direct), region_key(&[&two], &direct));
+        assert_ne!(region_key(&[&one], &direct), region_key(&[&one], &none));
+        assert_ne!(region_key(&[&one], &none), region_key(&[&one, &one], &none));
+        assert_ne!(region_key(&[&one], &direct), region_key(&[&one], &predicted));
     }
 
     #[test]

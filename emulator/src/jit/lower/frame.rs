@@ -154,8 +154,22 @@ impl Lower<'_, '_> {
                     return;
                 }
                 // Returns and other indirect jumps often land on a block of
-                // the same region: dispatch to it without leaving.
+                // the same region: dispatch to it without leaving, first
+                // to where this jump went before (see `Shape`).
                 self.store_pending();
+                let predicted = self.predicted.get(&self.block_pc).copied();
+                if let Some(dest) = predicted.and_then(|p| Some((p, *self.region_blocks.get(&p)?)))
+                {
+                    let (p, dest) = dest;
+                    let hit = self.b.ins().icmp_imm_s(IntCC::Equal, pc, p as i64);
+                    let land = self.b.create_block();
+                    let search = self.b.create_block();
+                    self.b.ins().brif(hit, land, &[], search, &[]);
+                    self.b.switch_to_block(land);
+                    self.refund(un);
+                    self.b.ins().jump(dest, &[]);
+                    self.b.switch_to_block(search);
+                }
                 let miss = self.b.create_block();
                 let mut switch = Switch::new();
                 let targets: Vec<(u64, ClBlock)> =
@@ -200,6 +214,7 @@ impl Lower<'_, '_> {
     }
 
     pub(super) fn lower_block(&mut self, bl: &Block) {
+        self.block_pc = bl.pc;
         let start = self.region_blocks[&bl.pc];
         self.b.switch_to_block(start);
         self.known.clear();
