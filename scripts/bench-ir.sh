@@ -23,13 +23,13 @@
 # - grep:    busybox `grep` over the read-back cell's `strings` output,
 #            one guest process;
 # - cell:    the busybox MTD read-back cell of matrices/firmware.toml.
-# Each is run once first so that the code store holds this build's
-# compiled code, as it does for a user running a matrix again; the counts
-# are of the second run. The compiled code is the one Cranelift makes for
-# valgrind's virtual CPU (fewer instruction set extensions than most
-# hosts), so its share is close to, not equal to, a native run's. Only
-# 32-bit guests: a 64-bit guest's address
-# space reservation is larger than valgrind lets a program map.
+# Each is counted once the code store holds this build's compiled code for
+# it, as it does for a user running a matrix again (see `count`). The
+# compiled code is the one Cranelift makes for valgrind's virtual CPU
+# (fewer instruction set extensions than most hosts), so its share is
+# close to, not equal to, a native run's. Only 32-bit guests: a 64-bit
+# guest's address space reservation is larger than valgrind lets a
+# program map.
 #
 # Needs valgrind (installed from Debian's packages when missing) and the
 # busybox images (scripts/busybox-rootfs.sh). OUT (default target/bench-ir)
@@ -69,19 +69,26 @@ runs = re.findall(rb"[\x20-\x7e\t]{4,}", bytes(b))
 open(sys.argv[1], "wb").write(b"\n".join(runs) + b"\n")
 PY
 
-# Host instructions of one run of `bohr ARGS...` under callgrind, the
-# second of two: the code store keeps code per host CPU's features, and
-# valgrind's virtual CPU reports fewer than the host's, so only a run under
-# valgrind fills the store for the run that is counted.
+# Host instructions of one run of `bohr ARGS...` under callgrind, once the
+# code store is warm for it: the store keeps code per host CPU's features,
+# and valgrind's virtual CPU reports fewer than the host's, so only runs
+# under valgrind fill it (after a rebuild it took two); runs repeat until
+# one counts within 0.1 % of the run before it (at most five).
 count() {
   local name="$1"; shift
-  for out in "$TMP/warm.callgrind" "$OUT/$name.callgrind"; do
+  local prev=0 ir=0
+  for _ in 1 2 3 4 5; do
     BOHR_JIT_BACKGROUND=0 valgrind --tool=callgrind --smc-check=all-non-file \
-      --callgrind-out-file="$out" "$BOHR" "$@" >/dev/null 2>"$TMP/log" || {
+      --callgrind-out-file="$OUT/$name.callgrind" "$BOHR" "$@" >/dev/null 2>"$TMP/log" || {
       echo "$name: bohr $* failed under valgrind" >&2; cat "$TMP/log" >&2; exit 1
     }
+    ir=$(grep -o 'refs: *[0-9,]*' "$TMP/log" | tr -d ', ' | cut -d: -f2)
+    if [ "$prev" -gt 0 ] && [ $(( (prev > ir ? prev - ir : ir - prev) * 1000 )) -le "$ir" ]; then
+      break
+    fi
+    prev=$ir
   done
-  grep -o 'refs: *[0-9,]*' "$TMP/log" | tr -d ', ' | cut -d: -f2
+  echo "$ir"
 }
 
 printf '%-8s %-6s %16s %14s\n' arch run host_insns guest_insns
