@@ -157,10 +157,9 @@ impl Lower<'_, '_> {
                 // the same region: dispatch to it without leaving, first
                 // to where this jump went before (see `Shape`).
                 self.store_pending();
-                let predicted = self.predicted.get(&self.block_pc).copied();
-                if let Some(dest) = predicted.and_then(|p| Some((p, *self.region_blocks.get(&p)?)))
+                if let Some(&p) = self.predicted.get(&self.block_pc)
+                    && let Some(&dest) = self.region_blocks.get(&p)
                 {
-                    let (p, dest) = dest;
                     let hit = self.b.ins().icmp_imm_s(IntCC::Equal, pc, p as i64);
                     let land = self.b.create_block();
                     let search = self.b.create_block();
