@@ -103,11 +103,13 @@ for arch in "${ARCHES[@]}"; do
       cell) args=(run matrices/firmware.toml --cell "$arch/busybox/guest/host/mtd_readback" --lanes 0) ;;
     esac
     ir=$(count "$arch-$run" "${args[@]}")
+    # Guest instructions: `bohr sh` reports them on stderr (in the counted
+    # run's log), `bohr run` in the cell's snapshot.
     if [ "$run" = cell ]; then
       snap="matrices/snapshots/firmware/${arch}__busybox__guest__host__mtd_readback.snap"
       guest=$(grep -m1 -o 'insns: [0-9]*' "$snap" | cut -d' ' -f2 || true)
     else
-      guest=$("$BOHR" "${args[@]}" 2>&1 | grep -o '; [0-9]* instructions,' | head -1 | cut -d' ' -f2 || true)
+      guest=$(grep -o '; [0-9]* instructions,' "$TMP/log" | head -1 | cut -d' ' -f2 || true)
     fi
     printf '%-8s %-6s %16s %14s\n' "$arch" "$run" "$(printf "%'d" "$ir")" "${guest:--}"
   done

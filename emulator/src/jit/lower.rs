@@ -129,8 +129,6 @@ pub(super) struct Lower<'a, 'b> {
     pub(super) in_span: BTreeSet<Value>,
     /// Each block's predicted indirect target (see [`Shape`]).
     pub(super) predicted: BTreeMap<u64, u64>,
-    /// The pc of the block being lowered.
-    pub(super) block_pc: u64,
 }
 
 /// Guest memory as the host maps it, for direct accesses (see
@@ -301,7 +299,6 @@ pub fn lower_region(
         accesses: Vec::new(),
         in_span: BTreeSet::new(),
         predicted: shape.predicted.iter().copied().collect(),
-        block_pc: 0,
     };
     for bl in blocks {
         l.lower_block(bl);

@@ -647,7 +647,7 @@ impl CodeCache {
         &mut self,
         frontend: &'static dyn Frontend,
         blocks: &[&Block],
-        shape: &lower::Shape,
+        shape: lower::Shape,
         pc: u64,
         publish: Option<Vec<Arc<Prepared>>>,
         background: bool,
@@ -658,7 +658,7 @@ impl CodeCache {
         let label = format!("region {pc:#x} ({} blocks)", blocks.len());
         // Code compiled from the same IR by another thread or an earlier
         // run needs no Cranelift (see `store`).
-        let stored_as = publish.as_ref().map(|_| store::region_key(blocks, shape));
+        let stored_as = publish.as_ref().map(|_| store::region_key(blocks, &shape));
         if let Some(key) = &stored_as
             && let Some(code) = store::find(&self.identity, key)
         {
@@ -666,7 +666,6 @@ impl CodeCache {
             let sig = lower::region_signature();
             let id = module.declare_function(&name, Linkage::Local, &sig).expect("fresh name");
             let accesses = code.accesses.clone();
-            let shape = shape.clone();
             let region = PendingRegion { id, pc, label, accesses, publish, shape, stored_as: None };
             return Compiled::Stored(self.finish_region(region, Ok(machine_code(&code))));
         }
@@ -675,10 +674,9 @@ impl CodeCache {
         let (id, func, lowered) =
             self.build_function(&name, lower::region_signature(), &label, |b| {
                 let word_slots = |s: u16| frontend.slot_is_word(crate::ir::Slot(s));
-                lower::lower_region(b, blocks, host_cc, &word_slots, shape, sites)
+                lower::lower_region(b, blocks, host_cc, &word_slots, &shape, sites)
             });
         let accesses = lowered.accesses;
-        let shape = shape.clone();
         let region = PendingRegion { id, pc, label, accesses, publish, shape, stored_as };
         let func = if background {
             let ticket = self.next_ticket;
@@ -1111,7 +1109,9 @@ impl Jit {
                 }
             }
         }
-        predicted.retain(|(from, to)| order.contains(from) && order.contains(to));
+        // A block's target may have been left out (too cold, or not
+        // translatable); the block itself is in.
+        predicted.retain(|(_, to)| order.contains(to));
         predicted.sort_unstable();
         Ok(CollectedRegion { pcs: order, copies, predicted })
     }
@@ -1204,7 +1204,7 @@ impl Jit {
                         }
                         let publish = self.shared.then(|| prepared.clone());
                         let c =
-                            code.compile(self.frontend, &blocks, &shape, pc, publish, background);
+                            code.compile(self.frontend, &blocks, shape, pc, publish, background);
                         self.stats.compile_us += started.elapsed().as_micros() as u64;
                         c
                     }

@@ -131,8 +131,16 @@ impl Lower<'_, '_> {
     }
 
     /// Emit the IR exit `e` of a block after `retired` of its `n`
-    /// instructions.
-    fn ir_exit(&mut self, e: Exit, n: u64, retired: u64, had_store: bool, switch: bool) {
+    /// instructions. `dispatch_from`: the block's pc when this is its
+    /// final exit, whose indirect jump may dispatch inside the region.
+    fn ir_exit(
+        &mut self,
+        e: Exit,
+        n: u64,
+        retired: u64,
+        had_store: bool,
+        dispatch_from: Option<u64>,
+    ) {
         match e {
             Exit::Jump(target) => {
                 let un = n - retired;
@@ -149,15 +157,18 @@ impl Lower<'_, '_> {
             Exit::JumpIndirect(t) => {
                 let pc = self.t(t);
                 let un = n - retired;
-                if had_store || !switch || self.region_blocks.len() < 2 {
-                    self.exit_chain(pc, un, had_store);
-                    return;
-                }
+                let from = match dispatch_from {
+                    Some(from) if !had_store && self.region_blocks.len() >= 2 => from,
+                    _ => {
+                        self.exit_chain(pc, un, had_store);
+                        return;
+                    }
+                };
                 // Returns and other indirect jumps often land on a block of
                 // the same region: dispatch to it without leaving, first
                 // to where this jump went before (see `Shape`).
                 self.store_pending();
-                if let Some(&p) = self.predicted.get(&self.block_pc)
+                if let Some(&p) = self.predicted.get(&from)
                     && let Some(&dest) = self.region_blocks.get(&p)
                 {
                     let hit = self.b.ins().icmp_imm_s(IntCC::Equal, pc, p as i64);
@@ -213,7 +224,6 @@ impl Lower<'_, '_> {
     }
 
     pub(super) fn lower_block(&mut self, bl: &Block) {
-        self.block_pc = bl.pc;
         let start = self.region_blocks[&bl.pc];
         self.b.switch_to_block(start);
         self.known.clear();
@@ -402,7 +412,7 @@ impl Lower<'_, '_> {
                     // every block) leave plainly: a switch per exit would make
                     // compile work grow with the square of the region.
                     let pending = self.pending.clone();
-                    self.ir_exit(exit, n, k, block_had_store, false);
+                    self.ir_exit(exit, n, k, block_had_store, None);
                     self.pending = pending;
                     self.b.switch_to_block(next);
                 }
@@ -420,7 +430,7 @@ impl Lower<'_, '_> {
                 }
             }
         }
-        self.ir_exit(bl.exit, n, k, block_had_store, true);
+        self.ir_exit(bl.exit, n, k, block_had_store, Some(bl.pc));
     }
 
     /// The fuel left: the pinned register with direct accesses (the fault
