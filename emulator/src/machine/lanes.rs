@@ -50,6 +50,7 @@ use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use super::affinity;
 use crate::arch::Frontend;
 use crate::cpu::CpuState;
 use crate::engine::{Engine, EngineKind, EngineStats, StopReason};
@@ -91,8 +92,9 @@ struct Part {
 }
 
 enum Request {
-    /// A world starts using the lane, with these engine settings.
-    Start(LaneSpec),
+    /// A world starts using the lane, with these engine settings, held to
+    /// this host core while it does (see `affinity`).
+    Start(LaneSpec, Option<usize>),
     /// The world is done with the lane: drop what is left of it, and say
     /// so.
     Done,
@@ -161,6 +163,7 @@ fn lane_main(rx: Receiver<Request>, tx: Sender<Reply>) {
     // The guest process of each engine, for the timeline.
     let mut pids: Vec<u32> = Vec::new();
     let mut running: Option<Box<Running>> = None;
+    let mut _hold: Option<affinity::LaneHold> = None;
     loop {
         // Requests go first: a run the world waits for must not wait
         // behind a chain, which goes on between them.
@@ -208,7 +211,8 @@ fn lane_main(rx: Receiver<Request>, tx: Sender<Reply>) {
             continue;
         };
         let reply = match req {
-            Request::Start(s) => {
+            Request::Start(s, core) => {
+                _hold = core.and_then(affinity::LaneHold::new);
                 crate::engine::set_sharing(s.sharing);
                 crate::engine::set_background_compile(s.background_compile);
                 spec = Some(s);
@@ -219,6 +223,7 @@ fn lane_main(rx: Receiver<Request>, tx: Sender<Reply>) {
                 // their engines; the thread's caches stay for the next.
                 running = None;
                 engines.clear();
+                _hold = None;
                 Some(Reply::Done)
             }
             Request::Create(id, pid, frontend) => {
@@ -420,11 +425,15 @@ impl Drop for Lane {
 pub struct Lanes {
     spec: LaneSpec,
     lanes: Vec<Lane>,
+    /// The host cores the world's thread and its lanes are held to; let go
+    /// of after the lanes (which leave theirs when the world is done).
+    _cores: Option<affinity::Claim>,
 }
 
 impl Lanes {
     /// Start `count` lanes. Fails only when the host cannot start a thread.
     pub fn start(spec: LaneSpec, count: usize) -> std::io::Result<Rc<Lanes>> {
+        let cores = affinity::Claim::new(count + 1);
         let mut lanes = Vec::with_capacity(count);
         for n in 1..=count {
             let idle = IDLE.with(|p| p.borrow_mut().pop());
@@ -439,12 +448,13 @@ impl Lanes {
                     LaneThread { tx, rx, thread }
                 }
             };
-            if tx.send(Request::Start(spec)).is_err() {
+            let core = cores.as_ref().and_then(|c| c.lane_core(n));
+            if tx.send(Request::Start(spec, core)).is_err() {
                 continue;
             }
             lanes.push(Lane::new(tx, rx, thread));
         }
-        Ok(Rc::new(Lanes { spec, lanes }))
+        Ok(Rc::new(Lanes { spec, lanes, _cores: cores }))
     }
 
     /// The engine of process `pid`'s new image (or forked copy): on the

@@ -8,7 +8,8 @@
 //! Parts: `config` (the public types), `vfs` (files and devices), `mtd`
 //! (flash contents and `/dev/mtdN`), `programs` (the embedded `/bin`),
 //! `sched` (scheduling policy), `world` (processes and the run loop),
-//! and `lanes` (host threads that run processes ahead).
+//! `lanes` (host threads that run processes ahead) and `affinity` (the
+//! host cores a world with lanes holds its threads to).
 //! The script language lives in `shell` below; system calls, pipes and
 //! the write paths in `crate::linux`.
 //!
@@ -17,6 +18,7 @@
 //! how much was dropped). Writes to `/dev/console` join stderr. Commands
 //! read `/dev/null` unless redirected.
 
+mod affinity;
 mod config;
 pub mod lanes;
 pub mod mtd;
