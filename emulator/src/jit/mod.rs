@@ -1639,10 +1639,16 @@ impl Jit {
                     // Fewer instructions remain than the next block holds:
                     // the interpreter stops exactly at the limit. This is a
                     // dispatch point too.
+                    let left = fuel - (cpu.icount - start);
+                    if left == 0 {
+                        // Chained into with no fuel left (`frame::exit_chain`
+                        // does not test for it): the run is over, as it was
+                        // at the chaining exit.
+                        return StopReason::FuelExhausted;
+                    }
                     if self.plugins.safe_point() {
                         self.flush();
                     }
-                    let left = fuel - (cpu.icount - start);
                     if let Some(s) = self.interpret(cpu, mem, left) {
                         return s;
                     }

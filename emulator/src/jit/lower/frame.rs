@@ -61,27 +61,30 @@ impl Lower<'_, '_> {
         // `icount0 + fuel0 - fuel`): only a return to the engine writes
         // them back. Otherwise each region starts from `JitCtx::fuel`.
         let chains_fuel = self.direct.is_some();
-        let fuel = if chains_fuel {
-            let f = self.fuel_now();
-            let f = self.b.ins().iadd_imm_s(f, unretired as i64);
-            self.set_fuel(f);
-            f
-        } else {
-            let un = self.b.ins().iconst(I64, unretired as i64);
-            self.write_back(pc, un)
-        };
         let leave = self.leave_block;
         let to_leave = [BlockArg::Value(pc)];
-        if had_store {
-            let smc = self.b.use_var(self.smc);
+        if chains_fuel {
+            // Chained with no fuel left, the next region's first block
+            // fails its exact check and leaves: no test here. Nothing to
+            // give back (the usual case): the register is left alone.
+            if unretired != 0 {
+                let f = self.fuel_now();
+                let f = self.b.ins().iadd_imm_s(f, unretired as i64);
+                self.set_fuel(f);
+            }
+        } else {
+            let un = self.b.ins().iconst(I64, unretired as i64);
+            let fuel = self.write_back(pc, un);
             let fueled = self.b.create_block();
-            self.b.ins().brif(smc, leave, &to_leave, fueled, &[]);
+            self.b.ins().brif(fuel, fueled, &[], leave, &to_leave);
             self.b.switch_to_block(fueled);
         }
-        let lookup = self.b.create_block();
-        self.b.ins().brif(fuel, lookup, &[], leave, &to_leave);
-
-        self.b.switch_to_block(lookup);
+        if had_store {
+            let smc = self.b.use_var(self.smc);
+            let stored = self.b.create_block();
+            self.b.ins().brif(smc, leave, &to_leave, stored, &[]);
+            self.b.switch_to_block(stored);
+        }
         let (s1, s2) = runtime::FAST_HASH_SHIFTS;
         let h1 = self.b.ins().ushr_imm_u(pc, s1 as i64);
         let h2 = self.b.ins().ushr_imm_u(pc, s2 as i64);
@@ -502,8 +505,9 @@ impl Lower<'_, '_> {
         self.b.ins().return_(&[code]);
     }
 
-    /// Where a chaining exit that cannot chain (a store hit code, no fuel
-    /// is left, or `pc` is not in the fast table) returns to the engine.
+    /// Where a chaining exit that cannot chain (a store hit code, `pc` is
+    /// not in the fast table or, without direct accesses, no fuel is left)
+    /// returns to the engine.
     pub(super) fn emit_leave_block(&mut self) {
         self.b.switch_to_block(self.leave_block);
         let pc = self.b.block_params(self.leave_block)[0];
