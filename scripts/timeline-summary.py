@@ -3,7 +3,8 @@
 see the README's "Where a cell's wall time goes"): per thread, how much of
 the recorded stretch it ran guest code, waited for a lane or idled; per
 guest process, when its turns began and ended and where its time went;
-the system calls that took longest in all.
+how late an idle lane started the runs the world waited for; the system
+calls that took longest in all.
 
     scripts/timeline-summary.py FILE [BIN_MS]
 
@@ -15,6 +16,7 @@ With BIN_MS, also one line per BIN_MS milliseconds and thread: the share
 of that stretch each process (t: a turn on the world, r: a run on a lane
 the world waits for, a: a slice run ahead; W: the world waits) took.
 """
+import bisect
 import collections
 import json
 import sys
@@ -54,6 +56,31 @@ for p in sorted(per):
     c = per[p]
     print(f"{p:3} {ms(first[p] - t0):7.1f} {ms(last[p] - t0):7.1f} {ms(c['turn'] + c['lane turn']):9.1f} ms"
           f" ({ms(c['syscall']):5.1f} ms)   {ms(c['run']):6.1f} / {ms(c['ahead']):6.1f} ms")
+
+# How long after the world began to wait did a lane start the run it
+# waited for, when that lane had nothing else to do? A few microseconds
+# with the two threads on their own cores; about 20 (the world's spin
+# before it yields) each time when they share one (see the README's "Two
+# threads on one core").
+late, n_late = 0.0, 0
+for tid in threads:
+    lane = sorted((e for e in spans if e["tid"] == tid and e["cat"] in ("run", "ahead")),
+                  key=lambda e: e["ts"])
+    if not lane:
+        continue
+    starts = [e["ts"] for e in lane]
+    for w in spans:
+        if w["cat"] != "wait" or w["tid"] == tid:
+            continue
+        i = bisect.bisect_left(starts, w["ts"])
+        if i == len(lane) or lane[i]["cat"] != "run" or lane[i]["ts"] > w["ts"] + w["dur"]:
+            continue
+        if i > 0 and lane[i - 1]["ts"] + lane[i - 1]["dur"] > w["ts"]:
+            continue  # the lane was busy when asked
+        late += lane[i]["ts"] - w["ts"]
+        n_late += 1
+if n_late:
+    print(f"\nlanes idle when asked for a run: {n_late} times, started it {ms(late):.2f} ms late in all")
 
 calls = collections.Counter()
 count = collections.Counter()
