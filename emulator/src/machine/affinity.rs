@@ -8,8 +8,9 @@
 //! ever sleeps, so neither is woken onto the idle core, and a task that
 //! ran microseconds ago counts as cache-hot and is not moved by load
 //! balancing. The read-back cell then ran both threads on one core while
-//! the other idled (`perf sched timehist`), in about half of the runs:
-//! mipsel 61-93 ms where the runs that got two cores took under 55.
+//! the other idled (`perf sched timehist`), in 5 of 12 mipsel runs
+//! measured: each run the world asked of an idle lane started about 20 us
+//! late (the world's spin before it yields), 2-8 ms a cell in all.
 //! Holding them apart makes every run get what the lane was made for.
 //!
 //! Only host scheduling changes: nothing a guest sees or a report records
@@ -30,12 +31,6 @@ static CLAIMED: Mutex<Vec<usize>> = Mutex::new(Vec::new());
 /// A thread's allowed cores, as the host reports them.
 #[derive(Clone, Copy)]
 pub struct CpuSet(libc::cpu_set_t);
-
-impl std::fmt::Debug for CpuSet {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.cores()).finish()
-    }
-}
 
 impl CpuSet {
     /// The calling thread's allowed cores; `None` when the host will not
@@ -80,13 +75,32 @@ fn current_core() -> Option<usize> {
     usize::try_from(c).ok()
 }
 
+/// The calling thread held to one core, and let go of on drop (back to
+/// the cores it had). Dropped on the thread that made it.
+pub struct Hold {
+    before: CpuSet,
+}
+
+impl Hold {
+    /// Hold the calling thread to `core`; `None` when the host refused.
+    pub fn new(core: usize) -> Option<Hold> {
+        let before = CpuSet::current()?;
+        CpuSet::only(core).apply().then_some(Hold { before })
+    }
+}
+
+impl Drop for Hold {
+    fn drop(&mut self) {
+        self.before.apply();
+    }
+}
+
 /// Cores claimed for one world's threads, released on drop. The world's
 /// own thread is held to the first, each lane (by its index) to the next.
-#[derive(Debug)]
 pub struct Claim {
     cores: Vec<usize>,
-    /// The world's thread's cores before, restored on drop.
-    before: CpuSet,
+    /// The world's thread, held to `cores[0]`.
+    _world: Hold,
 }
 
 impl Claim {
@@ -95,11 +109,13 @@ impl Claim {
     /// now when that one is free). `None` when too few are free or the
     /// host refused: nothing is then claimed or changed.
     pub fn new(threads: usize) -> Option<Claim> {
-        let before = CpuSet::current()?;
-        let allowed = before.cores();
+        if threads < 2 {
+            return None;
+        }
+        let allowed = CpuSet::current()?.cores();
         let mut claimed = CLAIMED.lock().unwrap_or_else(|e| e.into_inner());
         let mut free: Vec<usize> = allowed.into_iter().filter(|c| !claimed.contains(c)).collect();
-        if threads < 2 || free.len() < threads {
+        if free.len() < threads {
             return None;
         }
         if let Some(now) = current_core()
@@ -108,11 +124,9 @@ impl Claim {
             free.swap(0, at);
         }
         free.truncate(threads);
-        if !CpuSet::only(free[0]).apply() {
-            return None;
-        }
+        let world = Hold::new(free[0])?;
         claimed.extend_from_slice(&free);
-        Some(Claim { cores: free, before })
+        Some(Claim { cores: free, _world: world })
     }
 
     /// The core of lane `n` (1-based).
@@ -123,29 +137,10 @@ impl Claim {
 
 impl Drop for Claim {
     fn drop(&mut self) {
-        self.before.apply();
+        // The world's thread gets its cores back when `_world` drops, right
+        // after this.
         let mut claimed = CLAIMED.lock().unwrap_or_else(|e| e.into_inner());
         claimed.retain(|c| !self.cores.contains(c));
-    }
-}
-
-/// A lane held to `core` for one world, and let go of after it (back to
-/// the cores it had).
-pub struct LaneHold {
-    before: CpuSet,
-}
-
-impl LaneHold {
-    /// Hold the calling thread (a lane) to `core`.
-    pub fn new(core: usize) -> Option<LaneHold> {
-        let before = CpuSet::current()?;
-        CpuSet::only(core).apply().then_some(LaneHold { before })
-    }
-}
-
-impl Drop for LaneHold {
-    fn drop(&mut self) {
-        self.before.apply();
     }
 }
 

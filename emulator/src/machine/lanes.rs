@@ -163,7 +163,7 @@ fn lane_main(rx: Receiver<Request>, tx: Sender<Reply>) {
     // The guest process of each engine, for the timeline.
     let mut pids: Vec<u32> = Vec::new();
     let mut running: Option<Box<Running>> = None;
-    let mut _hold: Option<affinity::LaneHold> = None;
+    let mut _hold: Option<affinity::Hold> = None;
     loop {
         // Requests go first: a run the world waits for must not wait
         // behind a chain, which goes on between them.
@@ -212,7 +212,7 @@ fn lane_main(rx: Receiver<Request>, tx: Sender<Reply>) {
         };
         let reply = match req {
             Request::Start(s, core) => {
-                _hold = core.and_then(affinity::LaneHold::new);
+                _hold = core.and_then(affinity::Hold::new);
                 crate::engine::set_sharing(s.sharing);
                 crate::engine::set_background_compile(s.background_compile);
                 spec = Some(s);
