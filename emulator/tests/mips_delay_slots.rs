@@ -102,3 +102,77 @@ fn fuel_stops_anywhere_in_the_loop_change_nothing() {
         }
     }
 }
+
+/// `addiu v1, v1, 1`, a branch (to `TARGET` when taken), its delay slot,
+/// `addiu v1, v1, 0x10; break` after it and `addiu v1, v1, 0x100; break`
+/// at the target.
+fn slot_program(branch: u32, slot: u32) -> [u32; 7] {
+    [0x2463_0001, branch, slot, 0x2463_0010, 0x0000_000d, 0x2463_0100, 0x0000_000d]
+}
+const TARGET: u64 = LOOP_PC + 0x14;
+const DATA: u64 = 0x0050_0000;
+
+/// Run `slot_program(branch, slot)` with `t0 = addr` (a page of RW data
+/// at DATA, the rest unmapped unless the address is in the code's own
+/// page, which is then writable too); returns what an engine must agree
+/// on, and its direct faults.
+fn run_slot(arch: Arch, kind: EngineKind, branch: u32, slot: u32, addr: u64) -> (String, u64) {
+    let mut h = bohr_emu::testing::Harness::with_engine(arch, kind);
+    let words = slot_program(branch, slot);
+    let code: Vec<u8> = words
+        .iter()
+        .flat_map(|w| if arch == Arch::Mipsel { w.to_le_bytes() } else { w.to_be_bytes() })
+        .collect();
+    h.map_code(LOOP_PC, &code);
+    h.map_data(DATA, &[0x5a; 16]);
+    if addr & !0xfff == LOOP_PC {
+        h.map_data(addr, &[0; 4]);
+    }
+    h.set_reg("t0", addr);
+    h.set_reg("t9", TARGET);
+    h.set_reg("ra", TARGET);
+    h.set_reg("a1", 0x1234_5678);
+    let stop = h.step(100);
+    let regs = ["v0", "v1", "ra", "delay"].map(|r| format!("{r}={:#x}", h.reg(r)));
+    let word = h.read_mem(addr & !3, 4);
+    let state = format!("{stop:?} pc={:#x} icount={} {regs:?} mem={word:?}", h.pc(), h.icount());
+    (state, h.stats().direct_faults)
+}
+
+/// A direct access in a delay slot that faults resumes at its branch,
+/// whose pending transfer compiled code keeps out of `CpuState` until the
+/// slot is done (see `Frontend::transient_slot`): the branch runs again
+/// (taken or not, linking or not) and the slot with it, on the slow path,
+/// which either completes them (a store into a code page) or raises the
+/// guest's fault at the slot with the branch pending, as the interpreter
+/// does. A `jalr` whose link register is its target runs again from a
+/// changed register, so its slot keeps the transfer in `CpuState`.
+#[test]
+fn a_fault_in_a_delay_slot_resumes_where_the_interpreter_is() {
+    let branches = [
+        ("beq zero, zero (taken)", 0x1000_0003u32),
+        ("bne t1, zero (not taken)", 0x1520_0003),
+        ("jal", 0x0c10_0005),
+        ("jr t9", 0x0320_0008),
+        ("jalr t9", 0x0320_f809),
+        ("jalr ra, ra", 0x03e0_f809),
+    ];
+    let slots = [
+        ("lw v0, 0(t0) unmapped", 0x8d02_0000u32, DATA + 0x1000),
+        ("lw v0, 0(t0)", 0x8d02_0000, DATA),
+        ("sw a1, 0(t0) into code", 0xad05_0000, LOOP_PC + 0x1c),
+        ("lbu v0, 3(t0) beyond 4 GiB", 0x9102_0003, 0xffff_fffe),
+    ];
+    for arch in [Arch::Mipsel, Arch::Mipseb] {
+        for (bname, branch) in branches {
+            for (sname, slot, addr) in slots {
+                let what = format!("{arch} {bname}; {sname}");
+                let (want, _) = run_slot(arch, EngineKind::Interp, branch, slot, addr);
+                let (got, faults) = run_slot(arch, EngineKind::Jit, branch, slot, addr);
+                assert_eq!(got, want, "{what}");
+                let direct_fault = addr != DATA;
+                assert_eq!(faults, u64::from(direct_fault), "{what}: {want}");
+            }
+        }
+    }
+}

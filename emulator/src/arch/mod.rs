@@ -284,6 +284,17 @@ pub trait Frontend: Send + Sync {
         false
     }
 
+    /// A slot that holds zero whenever an instruction starts that writes
+    /// it something other than the constant zero without reading it (mips:
+    /// the pending delay-slot branch, nonzero only between a branch and its
+    /// slot). The JIT may then leave such a write out of `CpuState` until
+    /// the next instruction is done, and have a fault of that instruction's
+    /// direct access resume at the writer, which runs again from the same
+    /// state (see `jit::lower`). The kernel must keep it so too.
+    fn transient_slot(&self) -> Option<Slot> {
+        None
+    }
+
     /// An architectural value the frontend keeps in a derived form in its
     /// slots, by name (aarch64 keeps its NZCV flags the way its lifter
     /// computes them cheaply); `None` when `name` is no such value. Tests

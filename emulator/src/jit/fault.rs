@@ -14,7 +14,9 @@
 //! signal context. `CpuState` is current at every direct access, because
 //! nothing its instruction did before it has an effect: at most direct
 //! loads, which only read (and a store after them ends the instruction's
-//! direct accesses, see `lower_block`).
+//! direct accesses, see `lower_block`). The one exception, a transient
+//! slot's write left pending (see `lower`), names the instruction before
+//! as the access's: it runs again from `CpuState` as it stands.
 //!
 //! [`enter`] calls the trampoline through a small assembly frame that
 //! saves the callee-saved registers and the stack pointer. A `SIGSEGV` at

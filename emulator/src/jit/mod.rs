@@ -674,7 +674,8 @@ impl CodeCache {
         let (id, func, lowered) =
             self.build_function(&name, lower::region_signature(), &label, |b| {
                 let word_slots = |s: u16| frontend.slot_is_word(crate::ir::Slot(s));
-                lower::lower_region(b, blocks, host_cc, &word_slots, &shape, sites)
+                let transient = frontend.transient_slot().map(|s| s.0);
+                lower::lower_region(b, blocks, host_cc, &word_slots, transient, &shape, sites)
             });
         let accesses = lowered.accesses;
         let region = PendingRegion { id, pc, label, accesses, publish, shape, stored_as };

@@ -32,6 +32,11 @@
 //!    that instruction, takes the pending transfer if there is one. The
 //!    common path costs one slot read and a not-taken branch per block.
 //!
+//! `DELAY` is the frontend's transient slot: compiled code keeps a
+//! branch's write of it out of `CpuState` while the slot in the same block
+//! runs (a fault of the slot's direct access resumes at the branch, which
+//! then runs again), so neither that write nor the slot's clear is stored.
+//!
 //! A likely branch that is not taken leaves the block at `pc + 8` from the
 //! branch itself (the slot is annulled and never counted). A fault in a
 //! delay slot is reported at the slot's own pc with `DELAY` still set, so

@@ -97,6 +97,12 @@ impl Frontend for Mips {
         slot.0 < 32 || slot == regs::HI || slot == regs::LO
     }
 
+    fn transient_slot(&self) -> Option<Slot> {
+        // Set by a branch (never in a delay slot: one there traps), read
+        // only by a block that starts in a delay slot, cleared by the slot.
+        Some(regs::DELAY)
+    }
+
     fn begin_block(&self, _pc: u64, before: &[u8], b: &mut BlockBuilder) {
         lift::begin_block(self.endian, before, b)
     }

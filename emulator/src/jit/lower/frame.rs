@@ -242,6 +242,8 @@ impl Lower<'_, '_> {
         self.b.switch_to_block(head);
         self.known = live_in;
         self.in_span.clear();
+        self.deferred = None;
+        let rerun = reruns_cleanly(bl);
         let zero = self.b.ins().iconst(I64, 0);
         self.b.def_var(self.smc, zero);
         let n = bl.insn_count as u64;
@@ -294,7 +296,7 @@ impl Lower<'_, '_> {
                 }
                 Op::Set { slot, src } => {
                     let v = self.t(src);
-                    self.set_slot(slot.0, v);
+                    self.lower_set(slot.0, v, (cur_pc, k), &rerun);
                     insn_dirty = true;
                 }
                 Op::Bin { op, dst, a, b } => {
@@ -317,13 +319,12 @@ impl Lower<'_, '_> {
                     // Stored before the access: the fault path then needs no
                     // copies, and fewer values stay live across the access
                     // (measured faster than deferring them to the exits).
-                    self.flush_pending();
                     let direct = self.goes_direct(insn_dirty);
+                    let at = self.flush_for_access(direct, (cur_pc, n - (k - 1)), (k, n));
                     if !direct {
                         self.hold_nearest_slots(bl, i);
                     }
                     let a = self.t(addr);
-                    let at = (cur_pc, n - (k - 1));
                     let v = self.load(a, width, signed, endian, at, direct);
                     self.set_t(dst, v);
                     // A direct load only read host memory: running the
@@ -336,8 +337,8 @@ impl Lower<'_, '_> {
                     insn_read = true;
                 }
                 Op::Store { addr, src, width, endian } => {
-                    self.flush_pending();
                     let direct = self.goes_direct(insn_dirty);
+                    let at = self.flush_for_access(direct, (cur_pc, n - (k - 1)), (k, n));
                     if !direct {
                         self.hold_nearest_slots(bl, i);
                     }
@@ -354,7 +355,7 @@ impl Lower<'_, '_> {
                         _ if !insn_dirty && !insn_read => Some((cur_pc, n - (k - 1))),
                         _ => None,
                     };
-                    self.store(a, v, (width, endian), (cur_pc, n - (k - 1)), leave_at, direct);
+                    self.store(a, v, (width, endian), at, leave_at, direct);
                     // After a load and a store, running the instruction
                     // again could read what it wrote: no more direct
                     // accesses in it.
@@ -414,9 +415,9 @@ impl Lower<'_, '_> {
                     // Conditional indirect exits (a pending mips delay-slot jump in
                     // every block) leave plainly: a switch per exit would make
                     // compile work grow with the square of the region.
-                    let pending = self.pending.clone();
+                    let (pending, deferred) = (self.pending.clone(), self.deferred);
                     self.ir_exit(exit, n, k, block_had_store, None);
-                    self.pending = pending;
+                    (self.pending, self.deferred) = (pending, deferred);
                     self.b.switch_to_block(next);
                 }
                 Op::Fp { insn, dst, a, b, c, rm, flags } => {
@@ -561,4 +562,46 @@ impl Lower<'_, '_> {
         let s = self.b.ins().bor(s, r);
         self.b.def_var(self.smc, s);
     }
+}
+
+/// For each instruction of `bl`, by its index from 1 (0 is unused),
+/// whether it can run again from its start once its own writes are in
+/// `CpuState`: it touches no memory, calls no hook, helper or counter, and
+/// reads no slot it writes. A fault right after it may then resume at it.
+fn reruns_cleanly(bl: &Block) -> Vec<bool> {
+    let mut out = vec![false];
+    let mut current: Option<(bool, BTreeSet<u16>, BTreeSet<u16>)> = None;
+    let finish = |c: Option<(bool, BTreeSet<u16>, BTreeSet<u16>)>, out: &mut Vec<bool>| {
+        if let Some((ok, reads, writes)) = c {
+            out.push(ok && reads.is_disjoint(&writes));
+        }
+    };
+    for op in &bl.ops {
+        match op {
+            Op::Insn { .. } => {
+                finish(current.take(), &mut out);
+                current = Some((true, BTreeSet::new(), BTreeSet::new()));
+            }
+            _ => {
+                let Some((ok, reads, writes)) = current.as_mut() else { continue };
+                match op {
+                    Op::Get { slot, .. } => {
+                        reads.insert(slot.0);
+                    }
+                    Op::Set { slot, .. } => {
+                        writes.insert(slot.0);
+                    }
+                    Op::Load { .. }
+                    | Op::Store { .. }
+                    | Op::Hook { .. }
+                    | Op::Fp { .. }
+                    | Op::Vec { .. }
+                    | Op::Counter { .. } => *ok = false,
+                    _ => {}
+                }
+            }
+        }
+    }
+    finish(current, &mut out);
+    out
 }

@@ -118,8 +118,57 @@ impl Lower<'_, '_> {
 
     /// Store the pending slots: from here on `CpuState` is current.
     pub(super) fn flush_pending(&mut self) {
+        if self.transient.is_some_and(|t| self.pending.contains(&t)) {
+            self.deferred = None;
+        }
         self.store_pending();
         self.pending.clear();
+    }
+
+    /// [`flush_pending`](Self::flush_pending) before an access of the
+    /// `k`-th of the block's `n` instructions, whose fault resumes `at`;
+    /// returns where it resumes. A direct access right after the writer of
+    /// a deferred transient slot leaves that write pending and resumes at
+    /// the writer instead, which runs again from the same state.
+    pub(super) fn flush_for_access(
+        &mut self,
+        direct: bool,
+        at: (u64, u64),
+        (k, n): (u64, u64),
+    ) -> (u64, u64) {
+        if direct
+            && let (Some(t), Some((writer, wk))) = (self.transient, self.deferred)
+            && wk + 1 == k
+        {
+            self.pending.remove(&t);
+            self.store_pending();
+            self.pending.clear();
+            self.pending.insert(t);
+            return (writer, n - (wk - 1));
+        }
+        self.flush_pending();
+        at
+    }
+
+    /// Lower `Set slot v` of the `k`-th instruction, at `pc`, of a block
+    /// whose instructions `rerun` says can run again from their start.
+    pub(super) fn lower_set(&mut self, slot: u16, v: Value, (pc, k): (u64, u64), rerun: &[bool]) {
+        if self.transient != Some(slot) {
+            self.set_slot(slot, v);
+            return;
+        }
+        let zero = self.const_of(v) == Some(0);
+        if zero && self.deferred.is_some() {
+            // `CpuState` still holds the zero the writer started from.
+            self.set_slot(slot, v);
+            self.pending.remove(&slot);
+            self.deferred = None;
+            return;
+        }
+        let clean = self.deferred.is_some() || !self.pending.contains(&slot);
+        self.set_slot(slot, v);
+        self.deferred =
+            (!zero && clean && rerun.get(k as usize).copied().unwrap_or(false)).then_some((pc, k));
     }
 
     /// Make every guest slot in `CpuState` current before a call that can
