@@ -1,6 +1,9 @@
-//! MIPS32 delay slots under fuel stops, both byte orders: a loop program
-//! checks that fuel stops anywhere (between a branch and its delay slot
-//! included) leave the result unchanged. The per-instruction cases are in
+//! MIPS32 delay slots under fuel stops and faults, both byte orders: a
+//! loop program checks that fuel stops anywhere (between a branch and its
+//! delay slot included) leave the result unchanged, and faults in a slot
+//! after each kind of branch leave compiled code where the interpreter is
+//! (compiled code keeps the branch's pending transfer out of `CpuState`,
+//! see `Frontend::transient_slot`). The per-instruction cases are in
 //! `tests/insns/mips*.ins`, run by `tests/insns.rs`.
 
 use bohr_emu::arch::Arch;

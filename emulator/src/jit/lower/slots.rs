@@ -1,7 +1,9 @@
 //! The slot cache: guest slots held in Cranelift variables between their
 //! loads from and stores to `CpuState` (see the parent module's notes on
 //! guest slots), which slots a region uses, which a block carries in from
-//! a direct jump, and which stay held across a memory access.
+//! a direct jump, and which stay held across a memory access; and the
+//! transient slot's write left pending across the next instruction (see
+//! the parent module).
 //!
 //! Talks to: `frame` (which calls these as it lowers ops and exits).
 
