@@ -243,7 +243,8 @@ impl Lower<'_, '_> {
         self.known = live_in;
         self.in_span.clear();
         self.deferred = None;
-        let rerun = reruns_cleanly(bl);
+        // Only a transient slot's writes ask (see `lower_set`).
+        let rerun = if self.transient.is_some() { reruns_cleanly(bl) } else { Vec::new() };
         let zero = self.b.ins().iconst(I64, 0);
         self.b.def_var(self.smc, zero);
         let n = bl.insn_count as u64;
