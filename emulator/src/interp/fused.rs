@@ -211,9 +211,9 @@ impl Steps {
             let mut i = 0;
             while i < ops.len() {
                 let (step, len) = next(&ops[i..]);
-                match ops[i] {
+                match &ops[i] {
                     Op::Insn { .. } => markers.push((i as u32, steps.len() as u32)),
-                    Op::Label(l) => label[l.0 as usize] = steps.len() as u32,
+                    &Op::Label(l) => label[l.0 as usize] = steps.len() as u32,
                     _ => {}
                 }
                 steps.push(step);
@@ -233,70 +233,93 @@ impl Steps {
 }
 
 /// The step starting at `ops[0]` and how many ops it covers.
+///
+/// Dispatched on the first op's kind, then the second's: every block
+/// lifted gets its steps built once, and for cold code (run a few times,
+/// nearly every block of a process's start) building them cost as much as
+/// running them. Matching each joined shape's whole slice pattern in turn
+/// tested the first op's kind once per shape.
 fn fuse(ops: &[Op]) -> (Step, usize) {
     // A trailing `Set` of the combined value, taken when it follows.
     let set_of = |at: usize, dst: Temp| match ops.get(at) {
         Some(&Op::Set { slot, src }) if src == dst => Some(slot),
         _ => None,
     };
-    // A register plus a constant, and what uses the result.
-    if let [
-        Op::Get { dst: a, slot: from },
-        Op::Const { dst: k, value },
-        Op::Bin { op, dst: d, a: x, b: y },
-        ref rest @ ..,
-    ] = *ops
-        && x == a
-        && y == k
-        && a != k
-    {
-        let at = RegImm { op, a, from, k, value, d };
-        return match *rest {
-            [Op::Load { dst, addr, width, signed, endian }, ..] if addr == d => {
-                (Step::AddrLoad { at, dst, width, signed, endian }, 4)
+    match ops[0] {
+        Op::Get { dst: a, slot: from } => match ops.get(1) {
+            // A register plus a constant, and what uses the result.
+            Some(&Op::Const { dst: k, value }) => {
+                if let Some(&Op::Bin { op, dst: d, a: x, b: y }) = ops.get(2)
+                    && x == a
+                    && y == k
+                    && a != k
+                {
+                    return reg_imm(RegImm { op, a, from, k, value, d }, &ops[3..], set_of(3, d));
+                }
             }
-            [Op::Get { dst: v, slot: src }, Op::Store { addr, src: s, width, endian }, ..]
-                if addr == d && s == v && ![a, k, d].contains(&v) =>
-            {
-                (Step::AddrStore { at, v, src, width, endian }, 5)
+            Some(&Op::Get { dst: b, slot: sb }) => {
+                if let Some(&Op::Bin { op, dst, a: x, b: y }) = ops.get(2)
+                    && x == a
+                    && y == b
+                    && a != b
+                {
+                    let set = set_of(3, dst);
+                    return (
+                        Step::GetGetBin { op, a, sa: from, b, sb, dst, set },
+                        3 + set.is_some() as usize,
+                    );
+                }
             }
-            _ => {
-                let set = set_of(3, d);
-                let RegImm { op, a, from, k, value, d: dst } = at;
-                (Step::GetConstBin { op, a, from, k, value, dst, set }, 3 + set.is_some() as usize)
+            Some(&Op::Set { slot: to, src }) if src == a => {
+                return (Step::GetSet { dst: a, from, to }, 2);
             }
-        };
+            Some(&Op::Un { op, dst, src }) if src == a => {
+                return (Step::GetUn { op, a, from, dst }, 2);
+            }
+            _ => {}
+        },
+        Op::Const { dst: k, value } => match ops.get(1) {
+            Some(&Op::Set { slot, src }) if src == k => {
+                return (Step::ConstSet { dst: k, value, slot }, 2);
+            }
+            Some(&Op::Bin { op, dst, a, b }) if b == k && a != k => {
+                return (Step::ConstBin { op, a, k, value, dst }, 2);
+            }
+            _ => {}
+        },
+        Op::Bin { op, dst, a, b } => {
+            if let Some(slot) = set_of(1, dst) {
+                return (Step::BinSet { op, a, b, dst, slot }, 2);
+            }
+        }
+        Op::Un { op, dst, src: a } => {
+            if let Some(slot) = set_of(1, dst) {
+                return (Step::UnSet { op, a, dst, slot }, 2);
+            }
+        }
+        _ => {}
     }
-    match *ops {
-        [
-            Op::Get { dst: a, slot: sa },
-            Op::Get { dst: b, slot: sb },
-            Op::Bin { op, dst, a: x, b: y },
-            ..,
-        ] if x == a && y == b && a != b => {
-            let set = set_of(3, dst);
-            (Step::GetGetBin { op, a, sa, b, sb, dst, set }, 3 + set.is_some() as usize)
+    (plain(ops[0]), 1)
+}
+
+/// The step of a register plus a constant (`at`, its ops first) and what
+/// uses the result in `rest`: a load or a store through it, or else the
+/// value itself, with `set`, the `Set` of it that follows.
+fn reg_imm(at: RegImm, rest: &[Op], set: Option<Slot>) -> (Step, usize) {
+    let d = at.d;
+    match *rest {
+        [Op::Load { dst, addr, width, signed, endian }, ..] if addr == d => {
+            (Step::AddrLoad { at, dst, width, signed, endian }, 4)
         }
-        [Op::Const { dst, value }, Op::Set { slot, src }, ..] if src == dst => {
-            (Step::ConstSet { dst, value, slot }, 2)
+        [Op::Get { dst: v, slot: src }, Op::Store { addr, src: s, width, endian }, ..]
+            if addr == d && s == v && ![at.a, at.k, d].contains(&v) =>
+        {
+            (Step::AddrStore { at, v, src, width, endian }, 5)
         }
-        [Op::Get { dst, slot: from }, Op::Set { slot: to, src }, ..] if src == dst => {
-            (Step::GetSet { dst, from, to }, 2)
+        _ => {
+            let RegImm { op, a, from, k, value, d: dst } = at;
+            (Step::GetConstBin { op, a, from, k, value, dst, set }, 3 + set.is_some() as usize)
         }
-        [Op::Bin { op, dst, a, b }, Op::Set { slot, src }, ..] if src == dst => {
-            (Step::BinSet { op, a, b, dst, slot }, 2)
-        }
-        [Op::Const { dst: k, value }, Op::Bin { op, dst, a, b }, ..] if b == k && a != k => {
-            (Step::ConstBin { op, a, k, value, dst }, 2)
-        }
-        [Op::Get { dst: a, slot: from }, Op::Un { op, dst, src }, ..] if src == a => {
-            (Step::GetUn { op, a, from, dst }, 2)
-        }
-        [Op::Un { op, dst, src: a }, Op::Set { slot, src }, ..] if src == dst => {
-            (Step::UnSet { op, a, dst, slot }, 2)
-        }
-        [op, ..] => (plain(op), 1),
-        [] => unreachable!("fuse is called inside the ops"),
     }
 }
 
@@ -384,5 +407,55 @@ mod tests {
         let s = Steps::new(&block(ops.clone(), 0));
         let one_each: Vec<Step> = ops.iter().map(|&op| plain(op)).collect();
         assert_eq!(&s.steps[..], &one_each[..]);
+    }
+
+    #[test]
+    fn every_joined_shape_is_found_where_it_starts() {
+        let (a, b, c, d) = (Temp(0), Temp(1), Temp(2), Temp(3));
+        let (r1, r2) = (Slot(1), Slot(2));
+        let add = BinOp::Add;
+        let (w, le) = (Width::W32, Endian::Little);
+        let get = |dst, slot| Op::Get { dst, slot };
+        let k = |dst| Op::Const { dst, value: 4 };
+        let bin = |dst, a, b| Op::Bin { op: add, dst, a, b };
+        let set = |slot, src| Op::Set { slot, src };
+        let un = |dst, src| Op::Un { op: UnOp::Not, dst, src };
+        let load = Op::Load { dst: d, addr: c, width: w, signed: false, endian: le };
+        let store = Op::Store { addr: c, src: d, width: w, endian: le };
+        // (ops, the step's kind, ops it covers); an `Insn` marker follows
+        // each run so that nothing after it could join.
+        let cases: &[(&[Op], &str, usize)] = &[
+            (&[get(a, r1), k(b), bin(c, a, b), load], "AddrLoad", 4),
+            (&[get(a, r1), k(b), bin(c, a, b), get(d, r2), store], "AddrStore", 5),
+            (&[get(a, r1), k(b), bin(c, a, b), set(r2, c)], "GetConstBin", 4),
+            (&[get(a, r1), k(b), bin(c, a, b)], "GetConstBin", 3),
+            (&[get(a, r1), get(b, r2), bin(c, a, b), set(r1, c)], "GetGetBin", 4),
+            (&[get(a, r1), get(b, r2), bin(c, a, b)], "GetGetBin", 3),
+            (&[get(a, r1), set(r2, a)], "GetSet", 2),
+            (&[get(a, r1), un(b, a)], "GetUn", 2),
+            (&[k(a), set(r1, a)], "ConstSet", 2),
+            (&[k(b), bin(c, a, b)], "ConstBin", 2),
+            (&[bin(c, a, b), set(r1, c)], "BinSet", 2),
+            (&[un(b, a), set(r1, b)], "UnSet", 2),
+            // Near misses: operands in the other order, a value that is
+            // not the one combined, a store of the address itself.
+            (&[get(a, r1), k(b), bin(c, b, a)], "Get", 1),
+            (&[get(a, r1), get(b, r2), bin(c, b, a)], "Get", 1),
+            (&[k(b), bin(c, b, a)], "Const", 1),
+            (&[bin(c, a, b), set(r1, a)], "Bin", 1),
+            (&[un(b, a), set(r1, a)], "Un", 1),
+            (&[get(a, r1), k(b), bin(c, a, b), get(c, r2), store], "GetConstBin", 3),
+        ];
+        for &(ops, kind, len) in cases {
+            let mut all = ops.to_vec();
+            all.push(Op::Insn { pc: 0x1004, len: 4 });
+            let (step, covered) = fuse(&all);
+            let name = format!("{step:?}");
+            assert!(
+                name.starts_with(kind) && name[kind.len()..].starts_with([' ', '(', '{']),
+                "{ops:?} gave {name}"
+            );
+            assert_eq!(covered, len, "{ops:?}");
+        }
     }
 }
