@@ -238,7 +238,9 @@ impl Steps {
 /// lifted gets its steps built once, and for cold code (run a few times,
 /// nearly every block of a process's start) building them cost as much as
 /// running them. Matching each joined shape's whole slice pattern in turn
-/// tested the first op's kind once per shape.
+/// tested the first op's kind once per shape. Inlined into the loop that
+/// builds a block's steps, which then writes each step in place.
+#[inline(always)]
 fn fuse(ops: &[Op]) -> (Step, usize) {
     // A trailing `Set` of the combined value, taken when it follows.
     let set_of = |at: usize, dst: Temp| match ops.get(at) {
