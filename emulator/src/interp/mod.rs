@@ -18,7 +18,9 @@ use std::sync::{Arc, OnceLock};
 use crate::arch::Frontend;
 use crate::cpu::CpuState;
 use crate::engine::{BlockCache, Engine, EngineStats, StopReason, translate_instrumented};
-use crate::ir::{BinOp, Block, Counter, Endian, Exit, Op, Slot, Temp, Width, eval_bin, eval_un};
+use crate::ir::{
+    BinOp, Block, Counter, Endian, Exit, Op, Slot, Temp, UnOp, Width, eval_bin, eval_un,
+};
 use crate::mem::{AddressSpace, PAGE_SHIFT};
 use crate::plugin::{Access, EnginePlugins, PluginHandle, PluginHost, run_hook};
 
@@ -182,6 +184,16 @@ fn combine(
     }
 }
 
+/// `z = un r`, and `Set set = z` when there is one.
+#[inline(always)]
+fn combine_un(un: UnOp, r: u64, z: Temp, set: Option<Slot>, t: &mut [u64], regs: &mut [u64]) {
+    let u = eval_un(un, r);
+    t[z.0 as usize] = u;
+    if let Some(s) = set {
+        regs[s.0 as usize] = u;
+    }
+}
+
 /// Run the `Get`, `Const` and `Bin` of `at` (see `fused::RegImm`): the
 /// address they compute.
 #[inline(always)]
@@ -291,6 +303,20 @@ pub fn exec_block_from(
                 (t[a.0 as usize], t[b.0 as usize]) = (va, vb);
                 combine(op, va, vb, dst, set, t, &mut cpu.regs);
             }
+            Step::GetConstBinUn { op, un, a, from, k, value, d, z, set } => {
+                let va = cpu.regs[from.0 as usize];
+                (t[a.0 as usize], t[k.0 as usize]) = (va, value);
+                let r = eval_bin(op, va, value);
+                t[d.0 as usize] = r;
+                combine_un(un, r, z, set, t, &mut cpu.regs);
+            }
+            Step::GetGetBinUn { op, un, a, sa, b, sb, d, z, set } => {
+                let (va, vb) = (cpu.regs[sa.0 as usize], cpu.regs[sb.0 as usize]);
+                (t[a.0 as usize], t[b.0 as usize]) = (va, vb);
+                let r = eval_bin(op, va, vb);
+                t[d.0 as usize] = r;
+                combine_un(un, r, z, set, t, &mut cpu.regs);
+            }
             Step::BinSet { op, a, b, dst, slot } => {
                 let (va, vb) = (t[a.0 as usize], t[b.0 as usize]);
                 combine(op, va, vb, dst, Some(slot), t, &mut cpu.regs);
@@ -345,6 +371,26 @@ pub fn exec_block_from(
             }
             Step::AddrStore { at, v, src, width, endian } => {
                 let addr = reg_imm(&at, t, &cpu.regs);
+                let value = cpu.regs[src.0 as usize];
+                t[v.0 as usize] = value;
+                store!(addr, value, width, endian)
+            }
+            Step::AddrUnLoad { op, un, a, from, k, value, d, z, dst, width, signed, endian } => {
+                let va = cpu.regs[from.0 as usize];
+                (t[a.0 as usize], t[k.0 as usize]) = (va, value);
+                let r = eval_bin(op, va, value);
+                t[d.0 as usize] = r;
+                let addr = eval_un(un, r);
+                t[z.0 as usize] = addr;
+                load!(addr, dst, width, signed, endian)
+            }
+            Step::AddrUnStore { op, un, a, from, k, value, d, z, v, src, width, endian } => {
+                let va = cpu.regs[from.0 as usize];
+                (t[a.0 as usize], t[k.0 as usize]) = (va, value);
+                let r = eval_bin(op, va, value);
+                t[d.0 as usize] = r;
+                let addr = eval_un(un, r);
+                t[z.0 as usize] = addr;
                 let value = cpu.regs[src.0 as usize];
                 t[v.0 as usize] = value;
                 store!(addr, value, width, endian)
@@ -639,12 +685,13 @@ mod tests {
             ops.push(Op::Insn { pc: 0x1000 + 4 * i, len: 4 });
             for _ in 0..1 + r(3) {
                 let mut t = || Temp(r(5) as u32);
-                let (a, k, d, v) = (t(), t(), t(), t());
+                let (a, k, d, v, z) = (t(), t(), t(), t(), t());
                 let (s1, s2) = (Slot(1 + r(4) as u16), Slot(1 + r(4) as u16));
                 let (op, value) = (BIN[r(6) as usize], r(24));
                 let w = [Width::W8, Width::W16, Width::W32, Width::W64][r(4) as usize];
                 let e = if r(2) == 0 { Endian::Little } else { Endian::Big };
-                let group: Vec<Op> = match r(9) {
+                let un = [UnOp::Zext32, UnOp::Sext32, UnOp::Not][r(3) as usize];
+                let group: Vec<Op> = match r(13) {
                     0 => vec![
                         Op::Get { dst: a, slot: s1 },
                         Op::Const { dst: k, value },
@@ -679,6 +726,37 @@ mod tests {
                     7 => {
                         vec![Op::Un { op: UnOp::Neg, dst: d, src: a }, Op::Set { slot: s1, src: v }]
                     }
+                    // A word wrapped between the sum and its use, as
+                    // 32-bit guests' addresses are.
+                    9 => vec![
+                        Op::Get { dst: a, slot: s1 },
+                        Op::Const { dst: k, value },
+                        Op::Bin { op, dst: d, a, b: k },
+                        Op::Un { op: un, dst: z, src: d },
+                        Op::Load { dst: v, addr: z, width: w, signed: r(2) == 0, endian: e },
+                    ],
+                    10 => vec![
+                        Op::Get { dst: a, slot: s1 },
+                        Op::Const { dst: k, value },
+                        Op::Bin { op, dst: d, a, b: k },
+                        Op::Un { op: un, dst: z, src: d },
+                        Op::Get { dst: v, slot: s2 },
+                        Op::Store { addr: z, src: v, width: w, endian: e },
+                    ],
+                    11 => vec![
+                        Op::Get { dst: a, slot: s1 },
+                        Op::Get { dst: k, slot: s2 },
+                        Op::Bin { op, dst: d, a, b: k },
+                        Op::Un { op: un, dst: z, src: d },
+                        Op::Set { slot: s2, src: z },
+                    ],
+                    12 => vec![
+                        Op::Get { dst: a, slot: s1 },
+                        Op::Const { dst: k, value },
+                        Op::Bin { op, dst: d, a, b: k },
+                        Op::Un { op: un, dst: z, src: d },
+                        Op::Set { slot: s2, src: z },
+                    ],
                     _ => vec![
                         Op::Get { dst: a, slot: s1 },
                         Op::Const { dst: k, value },
