@@ -18,9 +18,7 @@ use std::sync::{Arc, OnceLock};
 use crate::arch::Frontend;
 use crate::cpu::CpuState;
 use crate::engine::{BlockCache, Engine, EngineStats, StopReason, translate_instrumented};
-use crate::ir::{
-    BinOp, Block, Counter, Endian, Exit, Op, Slot, Temp, UnOp, Width, eval_bin, eval_un,
-};
+use crate::ir::{BinOp, Block, Counter, Endian, Exit, Op, Slot, Temp, Width, eval_bin, eval_un};
 use crate::mem::{AddressSpace, PAGE_SHIFT};
 use crate::plugin::{Access, EnginePlugins, PluginHandle, PluginHost, run_hook};
 
@@ -184,16 +182,6 @@ fn combine(
     }
 }
 
-/// `z = un r`, and `Set set = z` when there is one.
-#[inline(always)]
-fn combine_un(un: UnOp, r: u64, z: Temp, set: Option<Slot>, t: &mut [u64], regs: &mut [u64]) {
-    let u = eval_un(un, r);
-    t[z.0 as usize] = u;
-    if let Some(s) = set {
-        regs[s.0 as usize] = u;
-    }
-}
-
 /// Run the `Get`, `Const` and `Bin` of `at` (see `fused::RegImm`): the
 /// address they compute.
 #[inline(always)]
@@ -282,6 +270,20 @@ pub fn exec_block_from(
         };
     }
 
+    // `Get a = from; Const k = value; Bin d = op a, k; Un z = un d`, as
+    // the joined steps with a wrap run them: the wrapped value.
+    macro_rules! wrapped_sum {
+        ($op:expr, $un:expr, $a:expr, $from:expr, $k:expr, $value:expr, $d:expr, $z:expr) => {{
+            let va = cpu.regs[$from.0 as usize];
+            (t[$a.0 as usize], t[$k.0 as usize]) = (va, $value);
+            let r = eval_bin($op, va, $value);
+            t[$d.0 as usize] = r;
+            let u = eval_un($un, r);
+            t[$z.0 as usize] = u;
+            u
+        }};
+    }
+
     while i < steps.len() {
         match steps[i] {
             Step::ConstSet { dst, value, slot } => {
@@ -304,18 +306,21 @@ pub fn exec_block_from(
                 combine(op, va, vb, dst, set, t, &mut cpu.regs);
             }
             Step::GetConstBinUn { op, un, a, from, k, value, d, z, set } => {
-                let va = cpu.regs[from.0 as usize];
-                (t[a.0 as usize], t[k.0 as usize]) = (va, value);
-                let r = eval_bin(op, va, value);
-                t[d.0 as usize] = r;
-                combine_un(un, r, z, set, t, &mut cpu.regs);
+                let u = wrapped_sum!(op, un, a, from, k, value, d, z);
+                if let Some(s) = set {
+                    cpu.regs[s.0 as usize] = u;
+                }
             }
             Step::GetGetBinUn { op, un, a, sa, b, sb, d, z, set } => {
                 let (va, vb) = (cpu.regs[sa.0 as usize], cpu.regs[sb.0 as usize]);
                 (t[a.0 as usize], t[b.0 as usize]) = (va, vb);
                 let r = eval_bin(op, va, vb);
                 t[d.0 as usize] = r;
-                combine_un(un, r, z, set, t, &mut cpu.regs);
+                let u = eval_un(un, r);
+                t[z.0 as usize] = u;
+                if let Some(s) = set {
+                    cpu.regs[s.0 as usize] = u;
+                }
             }
             Step::BinSet { op, a, b, dst, slot } => {
                 let (va, vb) = (t[a.0 as usize], t[b.0 as usize]);
@@ -376,21 +381,11 @@ pub fn exec_block_from(
                 store!(addr, value, width, endian)
             }
             Step::AddrUnLoad { op, un, a, from, k, value, d, z, dst, width, signed, endian } => {
-                let va = cpu.regs[from.0 as usize];
-                (t[a.0 as usize], t[k.0 as usize]) = (va, value);
-                let r = eval_bin(op, va, value);
-                t[d.0 as usize] = r;
-                let addr = eval_un(un, r);
-                t[z.0 as usize] = addr;
+                let addr = wrapped_sum!(op, un, a, from, k, value, d, z);
                 load!(addr, dst, width, signed, endian)
             }
             Step::AddrUnStore { op, un, a, from, k, value, d, z, v, src, width, endian } => {
-                let va = cpu.regs[from.0 as usize];
-                (t[a.0 as usize], t[k.0 as usize]) = (va, value);
-                let r = eval_bin(op, va, value);
-                t[d.0 as usize] = r;
-                let addr = eval_un(un, r);
-                t[z.0 as usize] = addr;
+                let addr = wrapped_sum!(op, un, a, from, k, value, d, z);
                 let value = cpu.regs[src.0 as usize];
                 t[v.0 as usize] = value;
                 store!(addr, value, width, endian)
