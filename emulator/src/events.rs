@@ -16,7 +16,9 @@ pub enum Event {
     GuestFault { pid: u32, signal: u32, addr: u64, pc: u64, access: &'static str },
     /// A trap instruction delivered as a fatal signal.
     GuestTrap { pid: u32, signal: u32, pc: u64 },
-    /// A host-side write (a write path) hit a page holding translated code.
+    /// A host-side write (a write path) hit a page holding translated code
+    /// or mapped executable (an executable stack, as `PT_GNU_STACK` `RWE`
+    /// makes on mips, counts too).
     HostWriteCodePage { pid: u32, addr: u64, len: u64 },
     /// A host-side write hit a page the guest cannot write.
     HostWriteReadOnly { pid: u32, addr: u64, len: u64 },
