@@ -321,7 +321,8 @@ fn fuse(ops: &[Op]) -> (Step, usize) {
                     if let Some(&Op::Un { op: un, dst: z, src }) = ops.get(3)
                         && src == d
                     {
-                        return reg_imm_un(RegImm { op, a, from, k, value, d }, un, z, &ops[4..]);
+                        let at = RegImm { op, a, from, k, value, d };
+                        return reg_imm_un(at, un, z, &ops[4..], set_of(4, z));
                     }
                     return reg_imm(RegImm { op, a, from, k, value, d }, &ops[3..], set_of(3, d));
                 }
@@ -401,9 +402,9 @@ fn reg_imm(at: RegImm, rest: &[Op], set: Option<Slot>) -> (Step, usize) {
 }
 
 /// As [`reg_imm`], with `Un z = un d` after the `Bin` and `rest` after
-/// that.
+/// that; `set` is the `Set` of `z` that follows.
 #[inline(never)]
-fn reg_imm_un(at: RegImm, un: UnOp, z: Temp, rest: &[Op]) -> (Step, usize) {
+fn reg_imm_un(at: RegImm, un: UnOp, z: Temp, rest: &[Op], set: Option<Slot>) -> (Step, usize) {
     let RegImm { op, a, from, k, value, d } = at;
     match *rest {
         [Op::Load { dst, addr, width, signed, endian }, ..] if addr == z => {
@@ -417,16 +418,10 @@ fn reg_imm_un(at: RegImm, un: UnOp, z: Temp, rest: &[Op]) -> (Step, usize) {
             let step = Step::AddrUnStore { op, un, a, from, k, value, d, z, v, src, width, endian };
             (step, 6)
         }
-        _ => {
-            let set = match rest.first() {
-                Some(&Op::Set { slot, src }) if src == z => Some(slot),
-                _ => None,
-            };
-            (
-                Step::GetConstBinUn { op, un, a, from, k, value, d, z, set },
-                4 + set.is_some() as usize,
-            )
-        }
+        _ => (
+            Step::GetConstBinUn { op, un, a, from, k, value, d, z, set },
+            4 + set.is_some() as usize,
+        ),
     }
 }
 

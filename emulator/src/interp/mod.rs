@@ -18,7 +18,9 @@ use std::sync::{Arc, OnceLock};
 use crate::arch::Frontend;
 use crate::cpu::CpuState;
 use crate::engine::{BlockCache, Engine, EngineStats, StopReason, translate_instrumented};
-use crate::ir::{BinOp, Block, Counter, Endian, Exit, Op, Slot, Temp, Width, eval_bin, eval_un};
+use crate::ir::{
+    BinOp, Block, Counter, Endian, Exit, Op, Slot, Temp, UnOp, Width, eval_bin, eval_un,
+};
 use crate::mem::{AddressSpace, PAGE_SHIFT};
 use crate::plugin::{Access, EnginePlugins, PluginHandle, PluginHost, run_hook};
 
@@ -182,6 +184,17 @@ fn combine(
     }
 }
 
+/// `Bin d = op a, b; Un z = un d`, as the joined steps with a wrap run
+/// them: the wrapped value.
+#[inline(always)]
+fn combine_wrapped(op: BinOp, un: UnOp, a: u64, b: u64, d: Temp, z: Temp, t: &mut [u64]) -> u64 {
+    let r = eval_bin(op, a, b);
+    t[d.0 as usize] = r;
+    let u = eval_un(un, r);
+    t[z.0 as usize] = u;
+    u
+}
+
 /// Run the `Get`, `Const` and `Bin` of `at` (see `fused::RegImm`): the
 /// address they compute.
 #[inline(always)]
@@ -276,11 +289,7 @@ pub fn exec_block_from(
         ($op:expr, $un:expr, $a:expr, $from:expr, $k:expr, $value:expr, $d:expr, $z:expr) => {{
             let va = cpu.regs[$from.0 as usize];
             (t[$a.0 as usize], t[$k.0 as usize]) = (va, $value);
-            let r = eval_bin($op, va, $value);
-            t[$d.0 as usize] = r;
-            let u = eval_un($un, r);
-            t[$z.0 as usize] = u;
-            u
+            combine_wrapped($op, $un, va, $value, $d, $z, t)
         }};
     }
 
@@ -314,10 +323,7 @@ pub fn exec_block_from(
             Step::GetGetBinUn { op, un, a, sa, b, sb, d, z, set } => {
                 let (va, vb) = (cpu.regs[sa.0 as usize], cpu.regs[sb.0 as usize]);
                 (t[a.0 as usize], t[b.0 as usize]) = (va, vb);
-                let r = eval_bin(op, va, vb);
-                t[d.0 as usize] = r;
-                let u = eval_un(un, r);
-                t[z.0 as usize] = u;
+                let u = combine_wrapped(op, un, va, vb, d, z, t);
                 if let Some(s) = set {
                     cpu.regs[s.0 as usize] = u;
                 }
