@@ -230,6 +230,11 @@ pub struct Kernel {
     /// Counts system calls that moved data or changed a pipe, so the
     /// scheduler can tell progress from a deadlock.
     pub io_progress: u64,
+    /// What a `read` passes through on its way to the guest, kept from one
+    /// read to the next (see `syscall::files::read_through`): a read then
+    /// zeroes no buffer of the size the guest asked for, which programs
+    /// make large (busybox asks for 4 to 64 KiB and mostly gets less).
+    pub io_scratch: Vec<u8>,
     /// Counts system calls that completed (did not block), and processes
     /// that ended or joined the machine: with `io_progress`, everything a
     /// blocked call's retry could find changed ([`Kernel::generation`]).
@@ -305,6 +310,7 @@ impl Kernel {
             mtd_chunk: 4096,
             shared_clock: false,
             io_progress: 0,
+            io_scratch: Vec::new(),
             changes: 0,
             next_ino: 1,
             next_pid: 2,

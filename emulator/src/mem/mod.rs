@@ -997,16 +997,25 @@ impl AddressSpace {
     /// Copy guest bytes at `addr` into `buf`, whatever the host
     /// protection. The caller has checked that every page is mapped.
     fn copy_out(&self, addr: u64, buf: &mut [u8]) {
-        let pages = page_span(addr, buf.len());
+        self.copy_out_with(addr, buf.len(), |done, piece| {
+            buf[done..done + piece.len()].copy_from_slice(piece);
+        });
+    }
+
+    /// Hand the `len` bytes from guest address `addr` to `f`, page piece by
+    /// page piece in order (with the count handed before), whatever the
+    /// host protection. The caller has checked that every page is mapped.
+    fn copy_out_with(&self, addr: u64, len: usize, mut f: impl FnMut(usize, &[u8])) {
+        let pages = page_span(addr, len);
         self.ram.with_access(
             pages,
             HostProt::Read,
             |pn| self.host_prot(pn),
             |ram| {
-                for_each_piece(addr, buf.len(), |pn, off, done, n| {
+                for_each_piece(addr, len, |pn, off, done, n| {
                     // SAFETY: `with_access` made the pages readable.
                     let page = unsafe { ram.page(pn) };
-                    buf[done..done + n].copy_from_slice(&page[off..off + n]);
+                    f(done, &page[off..off + n]);
                 });
             },
         );
@@ -1174,6 +1183,17 @@ impl AddressSpace {
     /// Checked read (`copy_from_user`): the guest must be able to read it.
     pub fn read_checked(&self, addr: u64, buf: &mut [u8]) -> Result<(), MemFault> {
         self.host_read(addr, buf, true)
+    }
+
+    /// [`read_checked`](Self::read_checked) of `len` bytes into a new
+    /// vector, which is filled from guest memory without being zeroed first.
+    pub fn read_checked_vec(&self, addr: u64, len: usize) -> Result<Vec<u8>, MemFault> {
+        let mut v = Vec::with_capacity(len);
+        if len > 0 {
+            self.check_host_range(addr, len as u64, Access::Read)?;
+            self.copy_out_with(addr, len, |_, piece| v.extend_from_slice(piece));
+        }
+        Ok(v)
     }
 
     fn host_read(&self, addr: u64, buf: &mut [u8], checked: bool) -> Result<(), MemFault> {

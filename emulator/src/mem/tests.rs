@@ -37,6 +37,22 @@ fn cross_into_unmapped_page_faults_without_partial_write() {
 }
 
 #[test]
+fn checked_reads_into_a_vector_read_what_checked_reads_do() {
+    let mut m = space();
+    m.map_fixed(0x10000, 0x2000, Perms::RW).unwrap();
+    m.map_fixed(0x12000, 0x1000, Perms::NONE).unwrap();
+    let bytes: Vec<u8> = (0..0x2000u32).map(|i| (i * 7) as u8).collect();
+    m.write_checked(0x10000, &bytes).unwrap();
+    for (addr, len) in
+        [(0x10000, 0), (0x10ffd, 8), (0x10000, 0x2000), (0x11ff0, 0x20), (0x13000, 4)]
+    {
+        let mut buf = vec![0; len];
+        let want = m.read_checked(addr, &mut buf).map(|()| buf);
+        assert_eq!(m.read_checked_vec(addr, len), want, "{addr:#x}/{len}");
+    }
+}
+
+#[test]
 fn permissions_are_enforced() {
     let mut m = space();
     m.map_fixed(0x10000, 0x1000, Perms::R).unwrap();

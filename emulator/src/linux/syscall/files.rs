@@ -578,27 +578,16 @@ fn transfer(
     if !fin.borrow().flags.readable() || !fout.borrow().flags.writable() {
         return Err(Errno::EBADF.into());
     }
-    let mut buf = vec![0u8; count.min(MAX_IO) as usize];
-    let n = match off_in {
-        Some(o) => fin.borrow_mut().object.pread(&mut buf, o),
-        None => fin.borrow_mut().object.read(&mut buf),
-    };
-    let n = match n {
-        Err(Errno::EAGAIN) if !fin.borrow().flags.nonblock => return Err(Fail::Block),
-        r => r?,
-    };
-    let w = match off_out {
-        Some(o) => fout.borrow_mut().object.pwrite(&buf[..n], o),
-        None => fout.borrow_mut().object.write(&buf[..n]),
-    };
-    match w {
-        Ok(w) => {
-            c.k.io_progress += 1;
-            c.p.output_hash.write(&buf[..w]);
-            Ok(w as u64)
-        }
-        Err(e) => Err(e.into()),
-    }
+    let read = |tmp: &mut [u8]| read_object(&fin, tmp, off_in);
+    read_through(c, count.min(MAX_IO) as usize, read, |c, data| {
+        let w = match off_out {
+            Some(o) => fout.borrow_mut().object.pwrite(data, o),
+            None => fout.borrow_mut().object.write(data),
+        }?;
+        c.k.io_progress += 1;
+        c.p.output_hash.write(&data[..w]);
+        Ok(w as u64)
+    })
 }
 
 /// Ready `poll` events of descriptor `fd` (`POLLNVAL` 0x20 if closed).
@@ -716,22 +705,54 @@ fn sys_read(c: &mut Ctx, fd: u64, buf: u64, count: u64, offset: Option<u64>) -> 
         // Check the buffer before consuming input, so EFAULT loses nothing.
         c.p.mem.check_access(buf, count, MemAccess::Write)?;
     }
-    let mut tmp = vec![0u8; count as usize];
+    let read = |tmp: &mut [u8]| read_object(&f, tmp, offset);
+    read_through(c, count as usize, read, |c, data| {
+        c.k.io_progress += 1;
+        if via_write_path {
+            writepath::deliver(c.k, c.p, buf, data)?;
+        } else {
+            c.put(buf, data)?;
+        }
+        Ok(data.len() as u64)
+    })
+}
+
+/// Read from the open file `f` into `buf`, at `offset` or its position;
+/// a read that would block blocks unless the file is non-blocking.
+fn read_object(
+    f: &crate::linux::FileRef,
+    buf: &mut [u8],
+    offset: Option<u64>,
+) -> Result<usize, Fail> {
     let r = match offset {
-        Some(off) => f.borrow_mut().object.pread(&mut tmp, off),
-        None => f.borrow_mut().object.read(&mut tmp),
+        Some(off) => f.borrow_mut().object.pread(buf, off),
+        None => f.borrow_mut().object.read(buf),
     };
-    let n = match r {
-        Err(Errno::EAGAIN) if !f.borrow().flags.nonblock => return Err(Fail::Block),
-        r => r?,
-    };
-    c.k.io_progress += 1;
-    if via_write_path {
-        writepath::deliver(c.k, c.p, buf, &tmp[..n])?;
-    } else {
-        c.put(buf, &tmp[..n])?;
+    match r {
+        Err(Errno::EAGAIN) if !f.borrow().flags.nonblock => Err(Fail::Block),
+        r => Ok(r?),
     }
-    Ok(n as u64)
+}
+
+/// Read at most `count` bytes with `read` into the kernel's scratch buffer
+/// (`Kernel::io_scratch`, grown as needed and never zeroed again: only the
+/// bytes `read` returns are looked at) and hand them to `then`.
+fn read_through(
+    c: &mut Ctx,
+    count: usize,
+    read: impl FnOnce(&mut [u8]) -> Result<usize, Fail>,
+    then: impl FnOnce(&mut Ctx, &[u8]) -> R,
+) -> R {
+    let mut tmp = std::mem::take(&mut c.k.io_scratch);
+    if tmp.len() < count {
+        tmp.resize(count, 0);
+    }
+    let r = match read(&mut tmp[..count]) {
+        Ok(n) => then(c, &tmp[..n.min(count)]),
+        Err(e) => Err(e),
+    };
+    c.k.io_scratch = tmp;
+    r
 }
 
 /// `write`. On a blocking pipe it transfers everything before returning,

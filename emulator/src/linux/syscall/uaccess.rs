@@ -77,9 +77,7 @@ impl Ctx<'_> {
     }
 
     pub fn get(&self, addr: u64, len: usize) -> Result<Vec<u8>, Fail> {
-        let mut buf = vec![0; len];
-        self.p.mem.read_checked(addr, &mut buf)?;
-        Ok(buf)
+        Ok(self.p.mem.read_checked_vec(addr, len)?)
     }
 
     /// Write machine words (`long`).
