@@ -34,6 +34,14 @@
 # Needs valgrind (installed from Debian's packages when missing) and the
 # busybox images (scripts/busybox-rootfs.sh). OUT (default target/bench-ir)
 # keeps each run's callgrind file.
+#
+# JIT_MIX=1 also breaks the grep run's compiled code down: one more run
+# with per-instruction counts (`--dump-instr=yes`) and each region's
+# machine code dumped (`BOHR_PERF_MAP=code`), then the host instructions
+# of compiled code by kind (stores to and loads from `CpuState`, guest
+# memory, the entry that finds a region's block, the fuel, frames,
+# branches...), the region entries, and the busiest regions. Compiled code
+# is x86-64 here; the kinds are read off its disassembly (objdump).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -91,6 +99,95 @@ count() {
   echo "$ir"
 }
 
+# The compiled code of one more run of `bohr ARGS...`, by kind (JIT_MIX).
+jit_mix() {
+  local arch="$1"; shift
+  local cg="$OUT/$arch-grep-instr.callgrind"
+  BOHR_PERF_MAP=code BOHR_JIT_BACKGROUND=0 valgrind --tool=callgrind --dump-instr=yes \
+    --smc-check=all-non-file --callgrind-out-file="$cg" "$BOHR" "$@" >/dev/null 2>"$TMP/log"
+  local pid
+  pid=$(grep -m1 -o '^==[0-9]*==' "$TMP/log" | tr -d '=')
+  python3 - "$cg" "$pid" <<'PY'
+import collections, os, re, subprocess, sys
+cg, pid = sys.argv[1], int(sys.argv[2])
+# Self cost of every instruction address (callgrind's compressed format).
+cost, pos, skip = collections.Counter(), 0, False
+def val(tok, prev):
+    if tok == '*':
+        return prev
+    if tok[0] in '+-':
+        d = int(tok[1:], 0)
+        return prev + d if tok[0] == '+' else prev - d
+    return int(tok, 0)
+for line in open(cg):
+    if not line or not (line[0].isdigit() or line[0] in '+-*'):
+        skip = skip or line.startswith('calls=')
+        continue
+    parts = line.split()
+    pos = val(parts[0], pos)
+    if skip:
+        skip = False
+        continue
+    cost[pos] += int(parts[-1])
+regions = []
+for line in open(f'/tmp/perf-{pid}.map'):
+    start, size, name = line.split(None, 2)
+    regions.append((int(start, 16), int(size, 16), name.strip()))
+kinds, per_region, entries, total = collections.Counter(), [], 0, 0
+for start, size, name in regions:
+    path = f'/tmp/perf-{pid}-{start:x}.bin'
+    if not os.path.exists(path):
+        continue
+    dis = subprocess.run(['objdump', '-D', '-b', 'binary', '-m', 'i386:x86-64',
+                          f'--adjust-vma={start:#x}', path], capture_output=True, text=True).stdout
+    insns = [(int(m[1], 16), m[2].strip()) for m in
+             re.finditer(r'^\s*([0-9a-f]+):\s+(?:[0-9a-f]{2} )+\s*\t(.*)$', dis, re.M)]
+    # The entry: from the function's start to the first indirect jump or
+    # return (the search for the block, or the exit when none matches).
+    entry_end = next((a for a, t in insns if t.startswith(('ret', 'jmp    *'))), start)
+    entries += cost.get(start, 0)
+    here = 0
+    for a, t in insns:
+        c = cost.get(a, 0)
+        if not c:
+            continue
+        here += c
+        if a <= entry_end:
+            k = 'entry (find the block)'
+        elif re.match(r'(push|pop)\s+%rbp|mov\s+%(rsp,%rbp|rbp,%rsp)', t):
+            k = 'frame'
+        elif 'r15' in t:
+            k = 'fuel (pinned r15)'
+        elif '(%rdi)' in t:
+            k = 'CpuState store' if re.search(r',-?(0x[0-9a-f]+)?\(%rdi\)$', t) else 'CpuState load'
+        elif '(%rsp)' in t:
+            k = 'stack'
+        elif re.search(r'\(%r\w+,%r\w+', t):
+            k = 'guest memory'
+        elif re.match(r'mov\s+%e(\w\w),%e\1$|mov\s+%r(\d+)d,%r\2d$', t):
+            k = 'zero-extending move'
+        elif t.startswith(('j', 'call')):
+            k = 'branch'
+        elif t.startswith(('cmp', 'test')):
+            k = 'compare'
+        elif t.startswith('mov'):
+            k = 'register move'
+        else:
+            k = 'other ALU'
+        kinds[k] += c
+    total += here
+    per_region.append((here, name))
+all_insns = sum(cost.values())
+print(f'  compiled code: {total:,} of {all_insns:,} host instructions; '
+      f'{entries:,} region entries')
+for k, c in kinds.most_common():
+    print(f'    {100 * c / max(total, 1):5.1f} %  {k}')
+for c, name in sorted(per_region, reverse=True)[:5]:
+    print(f'    {100 * c / max(total, 1):5.1f} %  {name}')
+PY
+  rm -f "/tmp/perf-$pid.map" /tmp/perf-"$pid"-*.bin
+}
+
 printf '%-8s %-6s %16s %14s\n' arch run host_insns guest_insns
 for arch in "${ARCHES[@]}"; do
   img="target/busybox-rootfs/$arch/dynamic/rootfs.squashfs"
@@ -112,6 +209,7 @@ for arch in "${ARCHES[@]}"; do
       guest=$(grep -o '; [0-9]* instructions,' "$TMP/log" | head -1 | cut -d' ' -f2 || true)
     fi
     printf '%-8s %-6s %16s %14s\n' "$arch" "$run" "$(printf "%'d" "$ir")" "${guest:--}"
+    if [ "$run" = grep ] && [ -n "${JIT_MIX:-}" ]; then jit_mix "$arch" "${args[@]}"; fi
   done
 done
 echo "callgrind files: $OUT (callgrind_annotate FILE for the breakdown)"
