@@ -8,8 +8,8 @@
 mod machine_support;
 
 use bohr_emu::arch::Arch;
-use bohr_emu::engine::set_sharing;
 use bohr_emu::engine::{EngineKind, StopReason};
+use bohr_emu::engine::{set_background_compile, set_sharing};
 use bohr_emu::ir::TrapKind;
 use bohr_emu::machine::{MachineConfig, WritePath};
 use bohr_emu::testing::Harness;
@@ -180,5 +180,105 @@ fn cells_give_the_same_outcome_with_and_without_sharing() {
             "{arch:?}: smc ran its patched code\n{}",
             stdout(&alone)
         );
+    }
+}
+
+/// `li a0, 0; li a1, 200; loop: call f; addi a1, a1, -1; bnez a1, loop;
+/// ebreak; f: addi a0, a0, 3; ret` at CODE: a loop and a function it
+/// calls, so regions chain and a return is predicted.
+const CALLS: [u32; 8] = [
+    0x0000_0513,
+    0x0c80_0593,
+    0x0100_00ef,
+    0xfff5_8593,
+    0xfe05_9ce3,
+    0x0010_0073,
+    0x0035_0513,
+    0x0000_8067,
+];
+
+/// `addi a0, a0, 5`, patched over `f`'s first instruction.
+const ADD5: u32 = 0x0055_0513;
+
+/// CALLS in slices of `fuel`, moving the engine to another thread for
+/// every `move_every`-th slice (0: never), patching `f` before slice
+/// `patch_at` (0: never); returns a0, the instructions retired, the
+/// slices and the statistics that do not depend on other engines.
+fn run_calls(
+    threshold: u32,
+    fuel: u64,
+    move_every: u32,
+    patch_at: u32,
+) -> (u64, u64, u32, [u64; 6]) {
+    let config = bohr_emu::jit::JitConfig { threshold, ..Default::default() };
+    let mut h = Harness::with_jit(Arch::Riscv64, config);
+    let code: Vec<u8> = CALLS.iter().flat_map(|w| w.to_le_bytes()).collect();
+    h.map_code(CODE, &code);
+    h.cpu.pc = CODE;
+    let mut slices = 0;
+    let stop = loop {
+        slices += 1;
+        if slices == patch_at {
+            h.mem.write_debug(CODE + 24, &ADD5.to_le_bytes()).unwrap();
+        }
+        let stop = match move_every {
+            m if m > 0 && slices % m == 0 => h.step_elsewhere(fuel),
+            _ => h.step(fuel),
+        };
+        if stop != StopReason::FuelExhausted {
+            break stop;
+        }
+    };
+    assert_eq!(stop, StopReason::Trap(TrapKind::Breakpoint));
+    let st = h.stats();
+    let counts = [
+        st.blocks_translated,
+        st.blocks_compiled,
+        st.insns_compiled,
+        st.cache_hits,
+        st.cache_misses,
+        st.blocks_invalidated,
+    ];
+    (h.reg("a0"), h.icount(), slices, counts)
+}
+
+/// An engine that moves to another host thread and back between time
+/// slices (as a process's engine does between the world's thread and a
+/// lane) goes on exactly as one that stayed: the same registers and
+/// instruction count, the same blocks translated and compiled. Its
+/// regions are looked up again on each thread, compiled code that was
+/// patched while they waited there is dropped, not run.
+#[test]
+fn an_engine_moved_between_threads_goes_on_as_if_it_had_not() {
+    // Compiled in the foreground, so that every count is exact (in the
+    // background, how long cold blocks run depends on the compile
+    // threads; the machine tests move engines with it on).
+    set_background_compile(false);
+    for sharing in [true, false] {
+        set_sharing(sharing);
+        for threshold in [0, 3, 50] {
+            for fuel in [7, 100] {
+                let stayed = run_calls(threshold, fuel, 0, 0);
+                assert_eq!((stayed.0, stayed.1), (600, 1002), "threshold {threshold}");
+                for every in [1, 2, 5] {
+                    let moved = run_calls(threshold, fuel, every, 0);
+                    assert_eq!(
+                        moved, stayed,
+                        "sharing {sharing} threshold {threshold} fuel {fuel} moved every {every}"
+                    );
+                }
+                // `f` patched to add 5 midway, with regions compiled and
+                // waiting to be looked up on the other thread.
+                let patched = run_calls(threshold, fuel, 0, 5);
+                assert!(patched.0 > 600, "{patched:?}");
+                for every in [1, 2] {
+                    let moved = run_calls(threshold, fuel, every, 5);
+                    assert_eq!(
+                        moved, patched,
+                        "patched, sharing {sharing} threshold {threshold} fuel {fuel} moved every {every}"
+                    );
+                }
+            }
+        }
     }
 }

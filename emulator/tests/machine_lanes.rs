@@ -2,7 +2,8 @@
 //! of their turn on other host threads give exactly the one-thread run:
 //! outcome, output, events, schedule, block counts and fingerprint, under
 //! both engines, with pipelines, signals between processes and programs
-//! that read the clock. An instruction that reads the clock starts its own
+//! that read the clock, with processes placed as they are by default and
+//! with engines that move between the threads at every chance. An instruction that reads the clock starts its own
 //! block and, while its thread runs ahead, traps before it retires.
 
 mod machine_support;
@@ -10,14 +11,28 @@ mod machine_support;
 use bohr_emu::arch::Arch;
 use bohr_emu::engine::{EngineKind, StopReason};
 use bohr_emu::ir::{AHEAD, TrapKind};
-use bohr_emu::machine::{MachineConfig, Outcome, RunControl, WritePath, run_script};
+use bohr_emu::machine::{MachineConfig, Outcome, Placement, RunControl, WritePath, run_script};
 use bohr_emu::testing::Harness;
 use machine_support::*;
 
 fn run_lanes(cfg: &MachineConfig, text: &str, lanes: usize) -> Outcome {
-    run_script(cfg, "test.sh", text, &RunControl { lanes, ..Default::default() })
+    run_placed(cfg, text, lanes, None)
+}
+
+fn run_placed(
+    cfg: &MachineConfig,
+    text: &str,
+    lanes: usize,
+    placement: Option<Placement>,
+) -> Outcome {
+    let ctl = RunControl { lanes, placement, ..Default::default() };
+    run_script(cfg, "test.sh", text, &ctl)
         .unwrap_or_else(|e| panic!("script rejected: {e}\n{text}"))
 }
+
+/// Engines move to a lane after one whole slice of their own code, and
+/// back after one turn ending in a system call: they move all the time.
+const RESTLESS: Placement = Placement { lane_streak: 1, quiet_turns: 1 };
 
 /// Pipelines of busy processes: each runs long stretches of its own code
 /// while the others wait on pipes or run too.
@@ -36,13 +51,27 @@ fn pipelines_give_the_one_thread_run() {
         for lanes in [1, 2] {
             let o = run_lanes(&cfg, PIPELINES, lanes);
             assert_eq!(guest_view(&o), guest_view(&one), "{engine:?} with {lanes} lanes");
+            assert_eq!(o.stats.blocks_translated, one.stats.blocks_translated, "{engine:?}");
             // The lanes were used: a test of nothing would pass too.
             assert!(
                 o.stats.slices_ahead > 100,
                 "{engine:?}: {} slices ahead",
                 o.stats.slices_ahead
             );
+            assert!(o.stats.moves_to_lanes > 0, "{engine:?}: nothing moved to a lane");
         }
+        // Engines that move back and forth between the threads, with
+        // compiled regions, code written (`smc`, `badbuf code`) and blocks
+        // cut by slices: still the one-thread run.
+        let o = run_placed(&cfg, PIPELINES, 1, Some(RESTLESS));
+        assert_eq!(guest_view(&o), guest_view(&one), "{engine:?}, restless");
+        assert_eq!(o.stats.blocks_translated, one.stats.blocks_translated, "{engine:?}");
+        assert!(
+            o.stats.moves_back > 1 && o.stats.moves_to_lanes >= o.stats.moves_back,
+            "{engine:?}: {} moves to lanes, {} back",
+            o.stats.moves_to_lanes,
+            o.stats.moves_back
+        );
     }
 }
 
@@ -69,6 +98,10 @@ fn signals_between_processes_give_the_one_thread_run() {
             assert_eq!(guest_view(&o), guest_view(&one), "{engine:?} with {lanes} lanes");
             assert!(o.stats.slices_ahead > 0, "{engine:?}: nothing ran ahead");
         }
+        // Signals to and from processes whose engines keep moving.
+        let o = run_placed(&cfg, script, 1, Some(RESTLESS));
+        assert_eq!(guest_view(&o), guest_view(&one), "{engine:?}, restless");
+        assert!(o.stats.moves_back > 0, "{engine:?}: nothing came back");
     }
 }
 
@@ -84,6 +117,9 @@ fn every_arch_gives_the_one_thread_run() {
         assert_eq!(one.exit_code, 0, "{arch}: {}", guest_view(&one));
         let o = run_lanes(&cfg, text, 1);
         assert_eq!(guest_view(&o), guest_view(&one), "{arch}");
+        let o = run_placed(&cfg, text, 1, Some(RESTLESS));
+        assert_eq!(guest_view(&o), guest_view(&one), "{arch}, restless");
+        assert_eq!(o.stats.blocks_translated, one.stats.blocks_translated, "{arch}, restless");
     }
 }
 

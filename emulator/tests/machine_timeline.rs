@@ -86,7 +86,14 @@ fn a_pipeline_on_a_lane_leaves_a_timeline_of_both_threads() {
     // turns of every process of the pipeline and of the shell.
     let on_lane = pids(Kind::LaneTurn);
     assert!(pids(Kind::Run).is_subset(&on_lane) && pids(Kind::Ahead).is_subset(&on_lane));
-    assert!(on_lane.is_disjoint(&pids(Kind::Turn)));
+    // `strings` moved to the lane once it had computed for a while beside
+    // `cat` and `sha256sum`: it started on the world's thread, as every
+    // process does.
+    assert_eq!(on_lane, BTreeSet::from([3]));
+    let first = |k: Kind, pid: u32| {
+        by_kind(k).filter(|s| s.pid == pid).map(|s| s.start_us).fold(f64::INFINITY, f64::min)
+    };
+    assert!(first(Kind::Turn, 3) < first(Kind::LaneTurn, 3), "strings started on the lane");
     let all: BTreeSet<u32> = pids(Kind::Turn).union(&on_lane).copied().collect();
     let processes: BTreeSet<u32> = recorded.processes.iter().map(|p| p.pid).collect();
     assert!(processes.is_subset(&all), "turns of {all:?}, processes {processes:?}");
@@ -116,10 +123,9 @@ fn a_pipeline_on_a_lane_leaves_a_timeline_of_both_threads() {
 /// Commands the shell runs one after the other, and the children a guest
 /// program forks, execs and waits for, run on the world's thread even with
 /// a lane: nothing else has code to run there meanwhile, and on a lane
-/// every system call of theirs would wait for a round trip. The stages of
-/// a pipeline still spread over both. Where each process ran is the
-/// timeline's (`Turn` against `LaneTurn`); the run is the one without
-/// lanes.
+/// every system call of theirs would wait for a round trip. Where each
+/// process ran is the timeline's (`Turn` against `LaneTurn`); the run is
+/// the one without lanes.
 #[test]
 fn commands_run_one_after_another_take_no_lane() {
     let _one = RECORDER.lock().unwrap_or_else(|e| e.into_inner());
@@ -129,7 +135,7 @@ fn commands_run_one_after_another_take_no_lane() {
         .join("../guest/libc-tests/bin/riscv64/kprobe");
     add_program(&mut cfg, "kprobe", std::fs::read(&kprobe).expect("the kernel probe"));
     // pids 2 and 3, the pipeline; 4 and 5, the checksums; 6, the probe,
-    // and its children 7 and 8. By pid alone, odd ones took the lane.
+    // and its children 7 and 8.
     let one_by_one = "strings -n 6 /dev/$MTD | wc -l\n\
                       sha256sum /dev/$MTD; sha256sum /dev/$MTD\n\
                       /bin/kprobe --exec /tmp\n";
@@ -145,6 +151,9 @@ fn commands_run_one_after_another_take_no_lane() {
     assert_eq!(names.len(), 7, "{names:?}");
     assert_eq!(names[1], (3, "wc"), "{names:?}");
     // The pipeline's second stage went to the lane, nothing else did.
-    assert_eq!(on(Kind::LaneTurn), BTreeSet::from([3]), "{names:?}");
-    assert_eq!(on(Kind::Turn), BTreeSet::from([2, 4, 5, 6, 7, 8]), "{names:?}");
+    // Every process started here and stayed: the checksums and the probe
+    // ran alone, and `strings` computed while `wc` only waited on the pipe
+    // between its short bursts, so nothing could have run beside it.
+    assert_eq!(on(Kind::LaneTurn), BTreeSet::new(), "{names:?}");
+    assert_eq!(on(Kind::Turn), BTreeSet::from([2, 3, 4, 5, 6, 7, 8]), "{names:?}");
 }

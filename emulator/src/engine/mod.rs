@@ -188,6 +188,23 @@ pub trait Engine {
     fn lane(&self) -> usize {
         0
     }
+
+    /// Take everything the engine knows out of it, to go on as the same
+    /// engine on another host thread ([`Moved::adopt`] there); the engine
+    /// is left empty, to be dropped. `None` (and nothing taken) where it
+    /// cannot move now: code still compiling for it, plugins, or an engine
+    /// that lives on another thread already.
+    fn export(&mut self) -> Option<Box<dyn Moved>> {
+        None
+    }
+}
+
+/// An engine's state on its way to another host thread (see
+/// [`Engine::export`]). What the engine does next, and every count it
+/// keeps, are the same as if it had not moved.
+pub trait Moved: Send {
+    /// The engine again, on the calling thread.
+    fn adopt(self: Box<Self>) -> Box<dyn Engine>;
 }
 
 /// Which engine runs a process.

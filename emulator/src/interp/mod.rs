@@ -582,6 +582,36 @@ impl Engine for Interpreter {
     fn dump_blocks(&self) -> Vec<Block> {
         self.cache.sorted_values().into_iter().map(|p| p.block.clone()).collect()
     }
+
+    fn export(&mut self) -> Option<Box<dyn crate::engine::Moved>> {
+        if self.plugins.host().is_some() {
+            return None;
+        }
+        Some(Box::new(MovingInterpreter {
+            frontend: self.frontend,
+            cache: std::mem::take(&mut self.cache),
+            max_block_insns: self.max_block_insns,
+            stats: self.stats,
+        }))
+    }
+}
+
+/// An interpreter on its way to another host thread: its blocks and
+/// counts (see [`Engine::export`]).
+struct MovingInterpreter {
+    frontend: &'static dyn Frontend,
+    cache: BlockCache<Arc<Prepared>>,
+    max_block_insns: u32,
+    stats: EngineStats,
+}
+
+impl crate::engine::Moved for MovingInterpreter {
+    fn adopt(self: Box<Self>) -> Box<dyn Engine> {
+        let mut engine = Interpreter::new(self.frontend, self.max_block_insns);
+        engine.cache = self.cache;
+        engine.stats = self.stats;
+        Box::new(engine)
+    }
 }
 
 #[cfg(test)]

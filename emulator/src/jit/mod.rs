@@ -59,6 +59,12 @@
 //!   installed and enters it; a page written meanwhile drops the region
 //!   unentered. So what is asked for, and every guest-visible effect,
 //!   is the same whenever the compile threads finish.
+//! - Moving: an engine moves to another host thread (a process between
+//!   the world's thread and a lane) as a [`Moving`]: its blocks, heat,
+//!   profile and statistics as they are, its regions dormant, each looked
+//!   up again by its IR in the new thread's cache (or the store, or
+//!   compiled again) the first time it is entered there ([`Jit::wake`]).
+//!   Tiering goes on as if it had stayed.
 //! - `JITModule` cannot free single functions, so dropped regions leak
 //!   their code until the whole cache is flushed (past
 //!   [`MAX_COMPILED_REGIONS`], or a private cache on [`Jit::flush`]); a
@@ -93,7 +99,7 @@ use rustc_hash::FxHashMap;
 
 use crate::arch::Frontend;
 use crate::cpu::CpuState;
-use crate::engine::{BlockCache, Engine, EngineStats, StopReason};
+use crate::engine::{BlockCache, Engine, EngineStats, Moved, StopReason};
 use crate::interp::{BlockExit, Prepared, exec_block_from, lookup_or_translate, resume_index};
 use crate::ir::{Block, Exit, Op};
 use crate::mem::{AddressSpace, MemFault, PAGE_SHIFT};
@@ -154,10 +160,27 @@ struct Stubs {
 
 /// A compiled function (region): the block pcs it can be entered at, and
 /// its entry (a pc copied into several regions is entered through the
-/// first one registered).
+/// first one registered), [`DORMANT`] while the engine has moved to a
+/// thread whose code cache it has not looked the region up in yet (see
+/// [`Jit::wake`]); and the shape it was compiled for, to look it up again.
 struct Region {
     pcs: Vec<u64>,
     entry: usize,
+    shape: lower::Shape,
+}
+
+/// [`Region::entry`] of a region not looked up on this thread yet.
+const DORMANT: usize = usize::MAX;
+
+/// Each block's pc with the first and last guest page it spans.
+fn spans_of(blocks: &[&Block]) -> Vec<(u64, u64, u64)> {
+    blocks
+        .iter()
+        .map(|b| {
+            let (lo, hi) = b.page_span(PAGE_SHIFT);
+            (b.pc, lo, hi)
+        })
+        .collect()
 }
 
 /// What an engine knows of a block it has not compiled.
@@ -311,6 +334,7 @@ enum Compiled {
 struct Waiting {
     ticket: u64,
     blocks: Vec<(u64, u64, u64)>,
+    shape: lower::Shape,
     /// This engine asked for it (and is charged its compile time).
     asked: bool,
 }
@@ -884,6 +908,9 @@ pub struct Jit {
     blocks: BlockCache<Arc<Prepared>>,
     /// Compiled block pc → entry of the function holding it.
     entries: FxHashMap<u64, usize>,
+    /// Compiled block pc → the [`DORMANT`] region it is entered through:
+    /// compiled, but not yet looked up in this thread's code cache.
+    dormant: FxHashMap<u64, usize>,
     /// Regions by id; `None` once dropped.
     regions: Vec<Option<Region>>,
     /// Guest page → ids of the regions with code from it.
@@ -945,6 +972,7 @@ impl Jit {
             seen_installs: u64::MAX,
             blocks: BlockCache::default(),
             entries: FxHashMap::default(),
+            dormant: FxHashMap::default(),
             regions: Vec::new(),
             region_pages: BTreeMap::new(),
             fast: vec![FastEntry::EMPTY; 1 << FAST_TABLE_BITS],
@@ -965,6 +993,7 @@ impl Jit {
     /// Forget every compiled entry (the code itself stays in the cache).
     fn drop_compiled(&mut self) {
         self.entries.clear();
+        self.dormant.clear();
         self.regions.clear();
         self.region_pages.clear();
         self.fast.fill(FastEntry::EMPTY);
@@ -998,8 +1027,13 @@ impl Jit {
             for id in self.region_pages.remove(&pn).unwrap_or_default() {
                 if let Some(r) = self.regions[id].take() {
                     for pc in r.pcs {
-                        if self.entries.get(&pc) == Some(&r.entry) {
+                        let entered = match r.entry {
+                            DORMANT => self.dormant.get(&pc) == Some(&id),
+                            entry => self.entries.get(&pc) == Some(&entry),
+                        };
+                        if entered {
                             self.entries.remove(&pc);
+                            self.dormant.remove(&pc);
                             orphans.push(pc);
                         }
                     }
@@ -1012,10 +1046,17 @@ impl Jit {
         for pc in orphans {
             let Some(ids) = self.region_pages.get(&(pc >> PAGE_SHIFT)) else { continue };
             let regions = &self.regions;
-            let holder =
-                ids.iter().filter_map(|&id| regions[id].as_ref()).find(|r| r.pcs.contains(&pc));
-            if let Some(r) = holder {
-                self.entries.insert(pc, r.entry);
+            let holder = ids.iter().find_map(|&id| {
+                regions[id].as_ref().filter(|r| r.pcs.contains(&pc)).map(|r| (id, r.entry))
+            });
+            match holder {
+                Some((id, DORMANT)) => {
+                    self.dormant.insert(pc, id);
+                }
+                Some((_, entry)) => {
+                    self.entries.insert(pc, entry);
+                }
+                None => {}
             }
         }
         self.stats.blocks_invalidated += dropped;
@@ -1092,6 +1133,7 @@ impl Jit {
                 // Blocks compiled elsewhere (or on their way) are reached
                 // by chaining, unless hot enough to copy.
                 let compiled = self.entries.contains_key(&t)
+                    || self.dormant.contains_key(&t)
                     || self.heat.get(&t).is_some_and(|h| h.cold.queued);
                 let joins = if compiled {
                     copies.len() < MAX_REGION_COPIES
@@ -1169,17 +1211,12 @@ impl Jit {
             pcs.iter().filter_map(|p| self.blocks.get(*p).cloned()).collect();
         let blocks: Vec<&Block> = prepared.iter().map(|p| &p.block).collect();
         let shape = lower::Shape { direct: self.direct(mem), predicted };
+        let kept_shape = shape.clone();
         // Counted alike however the code is found: the statistics do not
         // depend on what another engine compiled first, or when.
         self.stats.blocks_compiled += blocks.len() as u64;
         self.stats.insns_compiled += blocks.iter().map(|b| b.insn_count as u64).sum::<u64>();
-        let spans: Vec<(u64, u64, u64)> = blocks
-            .iter()
-            .map(|b| {
-                let (lo, hi) = b.page_span(PAGE_SHIFT);
-                (b.pc, lo, hi)
-            })
-            .collect();
+        let spans = spans_of(&blocks);
         // Compiling at once (threshold 0) means at once, not later.
         let background = self.config.threshold > 0 && crate::engine::background_compile();
         let mut asked = true;
@@ -1219,11 +1256,11 @@ impl Jit {
                 if matches!(found, Compiled::Stored(_)) {
                     self.stats.regions_shared += 1;
                 }
-                self.register_region(entry, &spans);
+                self.register_region(entry, &spans, kept_shape);
                 Ok(Some(entry))
             }
             Compiled::Queued(ticket) => {
-                let w = Waiting { ticket, blocks: spans, asked };
+                let w = Waiting { ticket, blocks: spans, shape: kept_shape, asked };
                 Self::mark_queued(&mut self.heat, &self.entries, &w);
                 self.waiting.push(w);
                 // Another engine may have installed it already.
@@ -1254,14 +1291,18 @@ impl Jit {
     /// function at `entry`. Every block is an entry, unless another region
     /// holds it already (a copy, see [`COPY_HEAT_DIVISOR`]); the region is
     /// dropped whole when any page its blocks touch is written.
-    fn register_region(&mut self, entry: usize, spans: &[(u64, u64, u64)]) {
+    fn register_region(&mut self, entry: usize, spans: &[(u64, u64, u64)], shape: lower::Shape) {
         let rid = self.regions.len();
         let mut pages = Vec::new();
         for &(pc, lo, hi) in spans {
             // Compiled now: `heat` holds cold blocks only.
             self.heat.remove(&pc);
-            if let std::collections::hash_map::Entry::Vacant(v) = self.entries.entry(pc) {
-                v.insert(entry);
+            if self.entries.contains_key(&pc) || self.dormant.contains_key(&pc) {
+                // Entered through the region that holds it already.
+            } else if entry == DORMANT {
+                self.dormant.insert(pc, rid);
+            } else {
+                self.entries.insert(pc, entry);
                 self.fast[fast_index(pc)] = FastEntry { pc, entry };
             }
             pages.extend(lo..=hi);
@@ -1271,7 +1312,65 @@ impl Jit {
         for pn in pages {
             self.region_pages.entry(pn).or_default().push(rid);
         }
-        self.regions.push(Some(Region { pcs: spans.iter().map(|s| s.0).collect(), entry }));
+        self.regions.push(Some(Region { pcs: spans.iter().map(|s| s.0).collect(), entry, shape }));
+    }
+
+    /// Look region `id` up in this thread's code cache, a region compiled
+    /// before the engine moved here (see [`Moving`]): found there or in the
+    /// code store, else compiled again, at once. From then on its blocks
+    /// are entered through it. Nothing else changes: the engine asked for
+    /// the region before and counted it then, so tiering and statistics
+    /// go on as if it had never moved.
+    fn wake(&mut self, id: usize) -> usize {
+        let (pcs, shape) = match &self.regions[id] {
+            Some(r) => (r.pcs.clone(), r.shape.clone()),
+            None => unreachable!("dormant pc of dropped region {id}"),
+        };
+        let prepared: Vec<Arc<Prepared>> =
+            pcs.iter().filter_map(|p| self.blocks.get(*p).cloned()).collect();
+        let blocks: Vec<&Block> = prepared.iter().map(|p| &p.block).collect();
+        let spans = spans_of(&blocks);
+        let started = Instant::now();
+        let entry = {
+            let mut code = self.code.borrow_mut();
+            if self.shared {
+                code.receive();
+            }
+            match self.shared.then(|| code.find(&blocks, &shape)).flatten() {
+                Some(entry) => entry,
+                None => {
+                    if code.compiled + code.pending.len() >= MAX_COMPILED_REGIONS {
+                        code.flush();
+                    }
+                    let publish = self.shared.then(|| prepared.clone());
+                    let root = pcs[0];
+                    match code.compile(self.frontend, &blocks, shape.clone(), root, publish, false)
+                    {
+                        Compiled::Ready(entry) | Compiled::Stored(entry) => {
+                            self.stats.compile_us += started.elapsed().as_micros() as u64;
+                            entry
+                        }
+                        Compiled::Queued(_) => unreachable!("a region compiled at once was queued"),
+                    }
+                }
+            }
+        };
+        // A flush for this region dropped every region, this one too:
+        // it comes back as a new one.
+        self.follow_cache();
+        match &mut self.regions.get_mut(id) {
+            Some(Some(r)) => {
+                r.entry = entry;
+                for pc in &pcs {
+                    if self.dormant.get(pc) == Some(&id) {
+                        self.dormant.remove(pc);
+                        self.entries.insert(*pc, entry);
+                    }
+                }
+            }
+            _ => self.register_region(entry, &spans, shape),
+        }
+        entry
     }
 
     /// Whether the compile threads sent code, or another engine installed
@@ -1307,7 +1406,7 @@ impl Jit {
                 self.stats.compile_us += micros;
             }
             // Its blocks run compiled from now on (their heat goes).
-            self.register_region(entry, &w.blocks);
+            self.register_region(entry, &w.blocks, w.shape);
         }
     }
 
@@ -1369,6 +1468,11 @@ impl Jit {
             return Err((h.cold, h.block.clone()));
         }
         if let Some(&entry) = self.entries.get(&pc) {
+            self.fast[i] = FastEntry { pc, entry };
+            return Ok(entry);
+        }
+        if let Some(&id) = self.dormant.get(&pc) {
+            let entry = self.wake(id);
             self.fast[i] = FastEntry { pc, entry };
             return Ok(entry);
         }
@@ -1708,5 +1812,95 @@ impl Engine for Jit {
 
     fn dump_blocks(&self) -> Vec<Block> {
         self.blocks.sorted_values().into_iter().map(|p| p.block.clone()).collect()
+    }
+
+    fn export(&mut self) -> Option<Box<dyn Moved>> {
+        // Instrumented code calls this thread's plugin host.
+        if self.plugins.host().is_some() {
+            return None;
+        }
+        // Regions still on this thread's compile threads count as compiled
+        // here (their blocks tier no further, see `mark_queued`): they move
+        // as compiled regions, to be looked up like the others.
+        for w in std::mem::take(&mut self.waiting) {
+            self.register_region(DORMANT, &w.blocks, w.shape);
+        }
+        // Every live region goes dormant, and each compiled pc with it.
+        let mut by_entry: FxHashMap<usize, usize> = FxHashMap::default();
+        for (id, r) in self.regions.iter_mut().enumerate() {
+            if let Some(r) = r {
+                if r.entry != DORMANT {
+                    by_entry.insert(r.entry, id);
+                }
+                r.entry = DORMANT;
+            }
+        }
+        let mut dormant = std::mem::take(&mut self.dormant);
+        for (&pc, entry) in &self.entries {
+            if let Some(&id) = by_entry.get(entry) {
+                dormant.insert(pc, id);
+            }
+        }
+        // What the engine found in this thread's cache to borrow.
+        let mut heat = std::mem::take(&mut self.heat);
+        for h in heat.values_mut() {
+            (h.cold.borrowed, h.cold.looked) = (None, usize::MAX);
+        }
+        Some(Box::new(Moving {
+            frontend: self.frontend,
+            config: self.config.clone(),
+            max_block_insns: self.max_block_insns,
+            blocks: std::mem::take(&mut self.blocks),
+            regions: std::mem::take(&mut self.regions),
+            region_pages: std::mem::take(&mut self.region_pages),
+            dormant,
+            heat,
+            tiered: std::mem::take(&mut self.tiered),
+            indirect_from: self.indirect_from,
+            generation: self.generation,
+            resume: self.resume.take(),
+            stats: self.stats,
+        }))
+    }
+}
+
+/// A JIT engine on its way to another host thread (see
+/// [`Engine::export`]): everything it knows but what points into its
+/// thread's code cache. Its blocks, heat and profile move as they are, so
+/// it goes on tiering exactly as it would have; its regions move
+/// [`DORMANT`], each looked up again in the new thread's cache (or the
+/// code store) the first time one of its blocks is entered there
+/// ([`Jit::wake`]).
+struct Moving {
+    frontend: &'static dyn Frontend,
+    config: JitConfig,
+    max_block_insns: u32,
+    blocks: BlockCache<Arc<Prepared>>,
+    regions: Vec<Option<Region>>,
+    region_pages: BTreeMap<u64, Vec<usize>>,
+    dormant: FxHashMap<u64, usize>,
+    heat: FxHashMap<u64, Heat>,
+    tiered: FxHashMap<u64, Tiered>,
+    indirect_from: Option<u64>,
+    generation: u64,
+    resume: Option<(u64, Arc<Prepared>, usize)>,
+    stats: EngineStats,
+}
+
+impl Moved for Moving {
+    fn adopt(self: Box<Self>) -> Box<dyn Engine> {
+        let m = *self;
+        let mut jit = Jit::new(m.frontend, m.max_block_insns, m.config);
+        jit.blocks = m.blocks;
+        jit.regions = m.regions;
+        jit.region_pages = m.region_pages;
+        jit.dormant = m.dormant;
+        jit.heat = m.heat;
+        jit.tiered = m.tiered;
+        jit.indirect_from = m.indirect_from;
+        jit.generation = m.generation;
+        jit.resume = m.resume;
+        jit.stats = m.stats;
+        Box::new(jit)
     }
 }

@@ -153,6 +153,32 @@ pub struct RunControl {
     /// slower: for tests that check that skipping those retries changes
     /// nothing.
     pub retry_every_turn: bool,
+    /// When processes move between the world's thread and a lane; `None`:
+    /// [`Placement`]'s defaults. The results are the same, only the host
+    /// threads differ: for tests that move engines often.
+    pub placement: Option<Placement>,
+}
+
+/// When a process's engine moves between the world's thread and a lane
+/// (see `World::place`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Placement {
+    /// Whole slices of its own code in a row after which a process moves
+    /// to a free lane, while another process on the world's thread has
+    /// code of its own to run.
+    pub lane_streak: u64,
+    /// Turns in a row that ran and ended in a system call after which a
+    /// process on a lane comes back.
+    pub quiet_turns: u32,
+}
+
+impl Default for Placement {
+    /// Long enough that a program's start (the dynamic loader, a system
+    /// call every few thousand instructions) stays on the world's thread,
+    /// short against a busy process's life.
+    fn default() -> Self {
+        Placement { lane_streak: 32, quiet_turns: 16 }
+    }
 }
 
 /// Why a run stopped before the script finished.
@@ -216,6 +242,11 @@ pub struct MachineStats {
     /// Slices whose engine runs started ahead of their turn on a lane (see
     /// `lanes`): depends on the lanes, so never part of the fingerprint.
     pub slices_ahead: u64,
+    /// Processes whose engine moved to a lane, and back to the world's
+    /// thread (see `World::place`): depends on the lanes, so never part of
+    /// the fingerprint.
+    pub moves_to_lanes: u64,
+    pub moves_back: u64,
     /// Turns of blocked calls that were counted without retrying the call,
     /// since nothing it waits on had changed (see
     /// [`RunControl::retry_every_turn`]): host-side work saved, so never

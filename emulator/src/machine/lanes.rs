@@ -26,17 +26,20 @@
 //!   difference is a bug that stops the run loudly rather than a wrong
 //!   result.
 //!
-//! A process's new image (or forked copy) gets its engine on the world's
-//! thread when no other process there has code of its own to run (a
-//! command its shell waits for: on a lane, each of its system calls would
-//! cost a round trip and nothing would overlap), else on the world's
-//! thread or a lane in turn by pid (`Lanes::engine_for`). A lane with no
-//! process sleeps; one with processes polls (`recv_spinning`).
+//! Every process starts on the world's thread (a program's start, the
+//! dynamic loader, makes a system call every few thousand instructions,
+//! and on a lane each would cost a round trip). Its engine moves to a lane
+//! once it runs long stretches of its own code while another process on
+//! the world's thread has code to run too, and back once its turns end in
+//! system calls (`World::place`): `Engine::export` takes the engine's
+//! state out, `Lanes::adopt` makes it an engine on the lane again, and
+//! what it does next is what it would have done where it was. A lane with
+//! no process sleeps; one with processes polls (`recv_spinning`).
 //!
-//! The engine of a lane's process lives on that lane (created, run and
-//! dropped there, so the thread's code cache, which the engines of a
-//! thread share, is only ever touched by its own thread; lifted blocks
-//! are shared by every thread, see `interp::shared`). The process keeps
+//! The engine of a lane's process lives on that lane (adopted, run and
+//! dropped or exported there, so the thread's code cache, which the
+//! engines of a thread share, is only ever touched by its own thread;
+//! lifted blocks are shared by every thread, see `interp::shared`). The process keeps
 //! a [`LaneEngine`] that forwards every call; its address space moves to
 //! the lane for each run or chain (a vacant one holds its place) and
 //! back. Lane 0 is the world's own thread, which runs its processes'
@@ -53,18 +56,15 @@ use std::time::{Duration, Instant};
 use super::affinity;
 use crate::arch::Frontend;
 use crate::cpu::CpuState;
-use crate::engine::{Engine, EngineKind, EngineStats, StopReason};
+use crate::engine::{Engine, EngineStats, Moved, StopReason};
 use crate::ir::{AHEAD, Block, TrapKind};
 use crate::mem::AddressSpace;
 use crate::timeline;
 
-/// How a lane builds its engines, and the engine switches of the thread
-/// that made the lanes (each thread has its own, see `engine::set_sharing`).
+/// The engine switches of the thread that made the lanes, for the engines
+/// that move to them (each thread has its own, see `engine::set_sharing`).
 #[derive(Clone, Copy, Debug)]
 pub struct LaneSpec {
-    pub kind: EngineKind,
-    pub max_block_insns: u32,
-    pub jit_threshold: u32,
     pub sharing: bool,
     pub background_compile: bool,
 }
@@ -98,8 +98,12 @@ enum Request {
     /// The world is done with the lane: drop what is left of it, and say
     /// so.
     Done,
-    /// A new engine, by id, for guest process `pid` (the timeline's label).
-    Create(u32, u32, &'static dyn Frontend),
+    /// An engine that moved here from another thread (see
+    /// `Engine::export`), by id, for guest process `pid` (the timeline's
+    /// label).
+    Adopt(u32, u32, Box<dyn Moved>),
+    /// Take engine `id` out to move it to another thread.
+    Export(u32),
     Run(u32, Box<Work>),
     /// Run a chain of slices ahead (see [`Running`]).
     Ahead(Box<Running>),
@@ -116,6 +120,7 @@ enum Reply {
     Ahead(u32, Box<Part>),
     Stats(EngineStats),
     Blocks(Vec<Block>),
+    Exported(Option<Box<dyn Moved>>),
 }
 
 /// How a waiting side polls before it sleeps: a time slice takes about
@@ -158,7 +163,6 @@ struct Running {
 }
 
 fn lane_main(rx: Receiver<Request>, tx: Sender<Reply>) {
-    let mut spec: Option<LaneSpec> = None;
     let mut engines: Vec<Option<Box<dyn Engine>>> = Vec::new();
     // The guest process of each engine, for the timeline.
     let mut pids: Vec<u32> = Vec::new();
@@ -215,7 +219,6 @@ fn lane_main(rx: Receiver<Request>, tx: Sender<Reply>) {
                 _hold = core.and_then(affinity::Hold::new);
                 crate::engine::set_sharing(s.sharing);
                 crate::engine::set_background_compile(s.background_compile);
-                spec = Some(s);
                 None
             }
             Request::Done => {
@@ -226,25 +229,17 @@ fn lane_main(rx: Receiver<Request>, tx: Sender<Reply>) {
                 _hold = None;
                 Some(Reply::Done)
             }
-            Request::Create(id, pid, frontend) => {
-                let Some(spec) = spec else {
-                    unreachable!("a lane got an engine before its world")
-                };
-                let e = crate::engine_for(
-                    spec.kind,
-                    frontend,
-                    spec.max_block_insns,
-                    spec.jit_threshold,
-                );
+            Request::Adopt(id, pid, moved) => {
                 let id = id as usize;
                 if engines.len() <= id {
                     engines.resize_with(id + 1, || None);
                     pids.resize(id + 1, 0);
                 }
-                engines[id] = Some(e);
+                engines[id] = Some(moved.adopt());
                 pids[id] = pid;
                 None
             }
+            Request::Export(id) => Some(Reply::Exported(engine(&mut engines, id).export())),
             Request::Drop(id) => {
                 // A process that goes away with slices still ahead (the
                 // run stopped before their turn) drops them too.
@@ -423,7 +418,6 @@ impl Drop for Lane {
 
 /// A world's lanes (lane 0, the world's own thread, is not among them).
 pub struct Lanes {
-    spec: LaneSpec,
     lanes: Vec<Lane>,
     /// The host cores the world's thread and its lanes are held to; let go
     /// of after the lanes (which leave theirs when the world is done).
@@ -454,29 +448,21 @@ impl Lanes {
             }
             lanes.push(Lane::new(tx, rx, thread));
         }
-        Ok(Rc::new(Lanes { spec, lanes, _cores: cores }))
+        Ok(Rc::new(Lanes { lanes, _cores: cores }))
     }
 
-    /// The engine of process `pid`'s new image (or forked copy): on the
-    /// world's thread when `alone` (no other process there has code of its
-    /// own to run, as when a shell waits for the command it started: a
-    /// lane would only add a round trip to every system call); else the
-    /// processes take the world's thread and the lanes in turn, by pid.
-    pub fn engine_for(
-        self: &Rc<Self>,
-        frontend: &'static dyn Frontend,
-        pid: u32,
-        alone: bool,
-    ) -> Box<dyn Engine> {
-        let lane = if alone { 0 } else { pid as usize % (self.lanes.len() + 1) };
-        if lane == 0 {
-            let s = &self.spec;
-            return crate::engine_for(s.kind, frontend, s.max_block_insns, s.jit_threshold);
-        }
+    /// How many lanes there are (the world's thread not counted).
+    pub fn count(&self) -> usize {
+        self.lanes.len()
+    }
+
+    /// Process `pid`'s engine, taken out of the world's thread
+    /// (`Engine::export`), going on on `lane` (1-based).
+    pub fn adopt(self: &Rc<Self>, lane: usize, pid: u32, moved: Box<dyn Moved>) -> Box<dyn Engine> {
         let l = &self.lanes[lane - 1];
         let id = l.next_id.get();
         l.next_id.set(id + 1);
-        l.send(Request::Create(id, pid, frontend));
+        l.send(Request::Adopt(id, pid, moved));
         Box::new(LaneEngine { lanes: self.clone(), lane, id, spare: None, chain: None })
     }
 }
@@ -646,6 +632,18 @@ impl Engine for LaneEngine {
 
     fn can_start_ahead(&self) -> bool {
         self.chain.is_none() && !self.l().ahead.get()
+    }
+
+    fn export(&mut self) -> Option<Box<dyn Moved>> {
+        // Slices ahead hold the address space on the lane.
+        if self.chain.is_some() {
+            return None;
+        }
+        self.l().send(Request::Export(self.id));
+        match self.l().reply() {
+            Reply::Exported(moved) => moved,
+            _ => unreachable!("a lane answered an export with something else"),
+        }
     }
 
     fn lane(&self) -> usize {

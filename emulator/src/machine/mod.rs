@@ -246,6 +246,8 @@ pub fn run_script_instrumented(
         context_switches: world.switches(),
         schedule_hash: world.schedule_hash(),
         slices_ahead: world.slices_ahead(),
+        moves_to_lanes: world.moves().0,
+        moves_back: world.moves().1,
         retries_skipped: world.retries_skipped(),
     };
     Ok(Outcome {

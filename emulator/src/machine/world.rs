@@ -21,7 +21,7 @@
 //! jumps. Before each slice the process's `vclock_bias` is set so that its
 //! `icount + vclock_bias` reads the machine clock.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -29,7 +29,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use super::lanes::{LaneSpec, Lanes};
 use super::sched::Scheduler;
 use super::vfs::{CaptureRef, Vfs};
-use super::{Fnv64, MachineConfig, ProcessStats, RunControl, Stopped};
+use super::{Fnv64, MachineConfig, Placement, ProcessStats, RunControl, Stopped};
 use crate::events::Event;
 use crate::linux::file::FdTable;
 use crate::linux::{Kernel, Process, ProcessConfig, RunState, SpawnError};
@@ -66,15 +66,17 @@ pub struct World {
     ents: Vec<(u32, usize)>,
     tids: Vec<u32>,
     order: Vec<usize>,
-    /// Processes may run ahead on lanes (see `lanes`).
-    ahead: bool,
-    /// Whether the process starting or taking its turn is the only one
-    /// with code of its own to run on this thread: where a new image goes
-    /// (`Lanes::engine_for`).
-    alone: Rc<Cell<bool>>,
+    /// The lanes processes may move to and run ahead on (see `lanes`).
+    lanes: Option<Rc<Lanes>>,
+    /// Processes moved to a lane, by pid, with how many of the turns they
+    /// ran in a row ended in a system call (see [`World::place`]).
+    quiet_turns: Vec<(u32, u32)>,
     /// The scheduler's quantum: every slice's fuel without chaos.
     quantum: u64,
     slices_ahead: u64,
+    /// Engines moved to a lane, and back (see [`World::place`]).
+    moves: (u64, u64),
+    placement: Placement,
     /// Blocked calls are not retried while nothing they wait on changed
     /// (see `Process::retry_would_block`).
     skip_retries: bool,
@@ -95,9 +97,6 @@ impl World {
         let lanes = (ctl.lanes > 0 && !cfg.chaos && kernel.plugins.is_none())
             .then(|| {
                 let spec = LaneSpec {
-                    kind: cfg.engine,
-                    max_block_insns: cfg.max_block_insns.max(1),
-                    jit_threshold: cfg.jit_threshold,
                     sharing: crate::engine::sharing(),
                     background_compile: crate::engine::background_compile(),
                 };
@@ -105,28 +104,22 @@ impl World {
                 Lanes::start(spec, ctl.lanes).ok()
             })
             .flatten();
-        let alone = Rc::new(Cell::new(true));
-        let engine = match &lanes {
-            Some(l) => {
-                let (l, alone) = (l.clone(), alone.clone());
-                let factory: crate::linux::EngineFactory =
-                    Rc::new(move |frontend, pid| l.engine_for(frontend, pid, alone.get()));
-                factory
-            }
-            None => {
-                super::engine_factory(cfg.engine, cfg.max_block_insns.max(1), cfg.jit_threshold)
-            }
-        };
+        // Every new image (or forked copy) starts on this thread; what
+        // runs long enough on its own moves to a lane (`place`).
+        let engine =
+            super::engine_factory(cfg.engine, cfg.max_block_insns.max(1), cfg.jit_threshold);
         World {
             kernel,
             vfs,
             stdout,
             stderr,
             pcfg: ProcessConfig { arch: cfg.arch, engine },
-            ahead: lanes.is_some(),
-            alone,
+            lanes,
+            quiet_turns: Vec::new(),
             quantum: cfg.quantum.max(1),
             slices_ahead: 0,
+            moves: (0, 0),
+            placement: ctl.placement.unwrap_or_default(),
             skip_retries: !ctl.retry_every_turn,
             retries_skipped: 0,
             max_insns: cfg.max_insns,
@@ -152,7 +145,6 @@ impl World {
         fds: FdTable,
         cwd: &[u8],
     ) -> Result<u32, SpawnError> {
-        self.note_alone(None);
         let pid = self.kernel.alloc_pid();
         let arg0 = argv.first().map_or(&b""[..], |a| a.as_slice());
         let exe = crate::linux::normalize(cwd, arg0);
@@ -204,6 +196,11 @@ impl World {
         self.slices_ahead
     }
 
+    /// Engines moved to a lane, and back to this thread, so far.
+    pub fn moves(&self) -> (u64, u64) {
+        self.moves
+    }
+
     /// Turns of blocked calls counted without a retry.
     pub fn retries_skipped(&self) -> u64 {
         self.retries_skipped
@@ -232,6 +229,7 @@ impl World {
 
     fn finish(&mut self, idx: usize) {
         let p = self.live.remove(idx);
+        self.quiet_turns.retain(|e| e.0 != p.pid);
         add_engine(&mut self.engines, &p);
         for tid in p.thread_ids() {
             self.sched.remove(tid);
@@ -283,7 +281,8 @@ impl World {
                     continue;
                 }
                 let fuel = self.sched.slice().min(self.max_insns.saturating_sub(self.insns));
-                if self.ahead {
+                if self.lanes.is_some() {
+                    self.place(idx);
                     self.start_ahead(idx);
                 }
                 let p = &mut self.live[idx];
@@ -300,9 +299,6 @@ impl World {
                     continue;
                 }
                 let io_before = self.kernel.io_progress;
-                if self.ahead {
-                    self.note_alone(Some(idx));
-                }
                 let p = &mut self.live[idx];
                 p.cpu.vclock_bias = clock.wrapping_sub(p.cpu.icount);
                 let total_before = p.total_insns();
@@ -313,7 +309,10 @@ impl World {
                 // Over the group: a thread that exited has handed the
                 // registers to another.
                 let ran = p.total_insns() - total_before;
-                let (pid, pc) = (p.pid, p.cpu.pc);
+                let (pid, pc, streak) = (p.pid, p.cpu.pc, p.compute_streak);
+                if kind == Kind::LaneTurn {
+                    self.note_turn(pid, ran, streak);
+                }
                 self.insns += ran;
                 self.clock += ran;
                 self.sched.ran(tid, ran);
@@ -375,13 +374,68 @@ impl World {
         }
     }
 
-    /// Note whether no process but the one at `running` (if any) has code
-    /// of its own to run on this thread, for a new image's engine.
-    fn note_alone(&self, running: Option<usize>) {
-        let busy = |(i, p): (usize, &Process)| {
-            Some(i) != running && p.engine.lane() == 0 && p.has_own_work()
+    /// Where the process at `idx` takes its turn from now on (see
+    /// `lanes`): its engine moves between this thread and a lane
+    /// (`Engine::export`), which changes what runs where, never what runs.
+    /// - A process here that ran `lane_streak` whole slices of its own
+    ///   code in a row, and can run ahead, moves to a lane no process is
+    ///   on, while another process here has code of its own to run: the
+    ///   two then compute side by side. Every process starts here, so one
+    ///   that mostly makes system calls (a shell, a `cat` between two
+    ///   pipes) never pays a lane's round trip for each.
+    /// - A process on a lane comes back once `quiet_turns` of the turns
+    ///   it ran in a row ended in a system call (`note_turn`): such a
+    ///   process cannot run ahead, and each of its calls costs a round trip
+    ///   the world waits for. Turns a blocked call only waits in cost
+    ///   nothing there and do not count.
+    fn place(&mut self, idx: usize) {
+        let Some(lanes) = &self.lanes else { return };
+        let p = &self.live[idx];
+        let lane = p.engine.lane();
+        if lane == 0 {
+            let busy_here = self
+                .live
+                .iter()
+                .enumerate()
+                .any(|(i, q)| i != idx && q.engine.lane() == 0 && q.has_own_work());
+            if p.compute_streak < self.placement.lane_streak || !p.can_run_ahead() || !busy_here {
+                return;
+            }
+            let taken = |l: usize| self.live.iter().any(|q| q.engine.lane() == l);
+            let Some(to) = (1..=lanes.count()).find(|&l| !taken(l)) else { return };
+            let (lanes, pid) = (lanes.clone(), p.pid);
+            let p = &mut self.live[idx];
+            if let Some(moved) = p.engine.export() {
+                p.engine = lanes.adopt(to, pid, moved);
+                // An `execve` on the lane left the image before on it.
+                self.quiet_turns.retain(|e| e.0 != pid);
+                self.quiet_turns.push((pid, 0));
+                self.moves.0 += 1;
+            }
+            return;
+        }
+        let pid = p.pid;
+        let quiet = self.placement.quiet_turns;
+        let Some(at) = self.quiet_turns.iter().position(|e| e.0 == pid && e.1 >= quiet) else {
+            return;
         };
-        self.alone.set(!self.live.iter().enumerate().any(busy));
+        let p = &mut self.live[idx];
+        if let Some(moved) = p.engine.export() {
+            p.engine = moved.adopt();
+            self.quiet_turns.swap_remove(at);
+            self.moves.1 += 1;
+        }
+    }
+
+    /// Count, for a process on a lane, whether the turn it just took ran
+    /// and ended in a system call (see [`World::place`]).
+    fn note_turn(&mut self, pid: u32, ran: u64, streak: u64) {
+        if ran == 0 {
+            return;
+        }
+        if let Some(e) = self.quiet_turns.iter_mut().find(|e| e.0 == pid) {
+            e.1 = if streak == 0 { e.1 + 1 } else { 0 };
+        }
     }
 
     fn limit_reached(&mut self, pid: u32, pc: u64) -> Stopped {

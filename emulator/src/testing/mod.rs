@@ -145,6 +145,28 @@ impl Harness {
         self.engine.stats()
     }
 
+    /// Run one slice of `max_insns` on another host thread: the engine
+    /// moves there (`Engine::export`), runs, and comes back. Panics where
+    /// the engine cannot move.
+    pub fn step_elsewhere(&mut self, max_insns: u64) -> StopReason {
+        let moved = self.engine.export().expect("the engine can move");
+        let (cpu, mem) = (&mut self.cpu, &mut self.mem);
+        let (sharing, background) = (crate::engine::sharing(), crate::engine::background_compile());
+        let (stop, back) = std::thread::scope(|s| {
+            s.spawn(move || {
+                crate::engine::set_sharing(sharing);
+                crate::engine::set_background_compile(background);
+                let mut engine = moved.adopt();
+                let stop = engine.run(cpu, mem, max_insns);
+                (stop, engine.export().expect("the engine can move back"))
+            })
+            .join()
+            .expect("the other thread ran")
+        });
+        self.engine = back.adopt();
+        stop
+    }
+
     /// Read guest memory, ignoring permissions. `None` if unmapped.
     pub fn read_mem(&self, addr: u64, len: usize) -> Option<Vec<u8>> {
         let mut buf = vec![0; len];
