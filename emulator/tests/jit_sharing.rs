@@ -282,3 +282,47 @@ fn an_engine_moved_between_threads_goes_on_as_if_it_had_not() {
         }
     }
 }
+
+/// `li a0, 0; li a1, 50; loop: addi a0, a0, 1; addi a1, a1, -1; bnez a1,
+/// loop; ebreak` at CODE: the block at CODE runs on into the loop's, so a
+/// slice of two instructions ends inside it exactly where a compiled
+/// block starts.
+const INTO_LOOP: [u32; 6] =
+    [0x0000_0513, 0x0320_0593, 0x0015_0513, 0xfff5_8593, 0xfe05_9ce3, 0x0010_0073];
+
+/// INTO_LOOP compiled at once, a first slice of two instructions, then
+/// slices of 7, the engine moving to another thread for each when
+/// `moving`; a0, instructions and the counts that must not move.
+fn run_into_loop(moving: bool) -> (u64, u64, [u64; 4]) {
+    let config = bohr_emu::jit::JitConfig { threshold: 0, ..Default::default() };
+    let mut h = Harness::with_jit(Arch::Riscv64, config);
+    let code: Vec<u8> = INTO_LOOP.iter().flat_map(|w| w.to_le_bytes()).collect();
+    h.map_code(CODE, &code);
+    h.cpu.pc = CODE;
+    let mut fuel = 2;
+    loop {
+        let stop = if moving { h.step_elsewhere(fuel) } else { h.step(fuel) };
+        fuel = 7;
+        if stop != StopReason::FuelExhausted {
+            assert_eq!(stop, StopReason::Trap(TrapKind::Breakpoint));
+            break;
+        }
+    }
+    let st = h.stats();
+    let counts = [st.blocks_translated, st.cache_hits, st.cache_misses, st.insns_run_compiled];
+    (h.reg("a0"), h.icount(), counts)
+}
+
+/// A slice that ended inside a block, where a compiled block starts, goes
+/// on in the compiled one after a move as it does without one (its region
+/// waiting to be looked up on the new thread counts as compiled).
+#[test]
+fn a_moved_engine_enters_compiled_code_where_a_slice_ended() {
+    set_background_compile(false);
+    for sharing in [true, false] {
+        set_sharing(sharing);
+        let stayed = run_into_loop(false);
+        assert_eq!((stayed.0, stayed.1), (50, 152), "sharing {sharing}");
+        assert_eq!(run_into_loop(true), stayed, "sharing {sharing}");
+    }
+}

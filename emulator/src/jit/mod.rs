@@ -1066,7 +1066,7 @@ impl Jit {
         // the others stay asked for.
         self.waiting.retain(|w| !w.blocks.iter().any(|&(_, lo, hi)| written_in(&pages, lo, hi)));
         for w in &self.waiting {
-            Self::mark_queued(&mut self.heat, &self.entries, w);
+            Self::mark_queued(&mut self.heat, &self.entries, &self.dormant, w);
         }
     }
 
@@ -1261,7 +1261,7 @@ impl Jit {
             }
             Compiled::Queued(ticket) => {
                 let w = Waiting { ticket, blocks: spans, shape: kept_shape, asked };
-                Self::mark_queued(&mut self.heat, &self.entries, &w);
+                Self::mark_queued(&mut self.heat, &self.entries, &self.dormant, &w);
                 self.waiting.push(w);
                 // Another engine may have installed it already.
                 self.seen_installs = u64::MAX;
@@ -1277,11 +1277,12 @@ impl Jit {
     fn mark_queued(
         heat: &mut FxHashMap<u64, Heat>,
         entries: &FxHashMap<u64, usize>,
+        dormant: &FxHashMap<u64, usize>,
         waiting: &Waiting,
     ) {
         for &(pc, _, _) in &waiting.blocks {
             // A copy of a block compiled elsewhere runs there meanwhile.
-            if !entries.contains_key(&pc) {
+            if !entries.contains_key(&pc) && !dormant.contains_key(&pc) {
                 heat.entry(pc).or_default().cold.queued = true;
             }
         }
@@ -1560,7 +1561,8 @@ impl Jit {
     fn resume_at(&mut self, pc: u64) -> Option<(Arc<Prepared>, usize)> {
         let (at_pc, block, at) = self.resume.take()?;
         let current = self.blocks.get(block.block.pc).is_some_and(|b| Arc::ptr_eq(b, &block));
-        (at_pc == pc && current && !self.entries.contains_key(&pc)).then_some((block, at))
+        let compiled = self.entries.contains_key(&pc) || self.dormant.contains_key(&pc);
+        (at_pc == pc && current && !compiled).then_some((block, at))
     }
 
     /// [`Engine::run`] on `frame`, whose `cpu` is the thread's state.
