@@ -17,15 +17,19 @@ use machine_support::*;
 
 const CODE: u64 = 0x40_0000;
 
+/// Map riscv64 instruction `words` (little-endian) as code at CODE.
+fn map_words(h: &mut Harness, words: &[u32]) {
+    let code: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+    h.map_code(CODE, &code);
+}
+
 /// Run `li a0, imm; addi a0, a0, 1; ebreak` at CODE on a fresh engine and
 /// address space (compiled at once: the harness's threshold is 0);
 /// returns a0 and how many regions came from the shared cache.
 fn li_addi(imm: u32) -> (u64, u64) {
     let mut h = Harness::with_engine(Arch::Riscv64, EngineKind::Jit);
     let li = (imm << 20) | (10 << 7) | 0x13;
-    let code: Vec<u8> =
-        [li, 0x0015_0513, 0x0010_0073].iter().flat_map(|w| w.to_le_bytes()).collect();
-    h.map_code(CODE, &code);
+    map_words(&mut h, &[li, 0x0015_0513, 0x0010_0073]);
     h.cpu.pc = CODE;
     assert_eq!(h.step(100), StopReason::Trap(TrapKind::Breakpoint));
     (h.reg("a0"), h.stats().regions_shared)
@@ -53,8 +57,7 @@ const LOOP: [u32; 6] =
 fn run_loop(threshold: u32, fuel: u64) -> (u64, u64, bohr_emu::engine::EngineStats, StopReason) {
     let config = bohr_emu::jit::JitConfig { threshold, ..Default::default() };
     let mut h = Harness::with_jit(Arch::Riscv64, config);
-    let code: Vec<u8> = LOOP.iter().flat_map(|w| w.to_le_bytes()).collect();
-    h.map_code(CODE, &code);
+    map_words(&mut h, &LOOP);
     let stop = h.step(fuel);
     (h.reg("a0"), h.icount(), h.stats(), stop)
 }
@@ -103,8 +106,7 @@ fn slices_ending_inside_a_block_go_on_in_it() {
         // Ten `addi a0, a0, 1`, then `ebreak`: one block.
         let mut words = vec![0x0015_0513u32; 10];
         words.push(0x0010_0073);
-        let code: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
-        h.map_code(CODE, &code);
+        map_words(&mut h, &words);
         h.cpu.pc = CODE;
         let mut slices = 0;
         let stop = loop {
@@ -212,8 +214,7 @@ fn run_calls(
 ) -> (u64, u64, u32, [u64; 6]) {
     let config = bohr_emu::jit::JitConfig { threshold, ..Default::default() };
     let mut h = Harness::with_jit(Arch::Riscv64, config);
-    let code: Vec<u8> = CALLS.iter().flat_map(|w| w.to_le_bytes()).collect();
-    h.map_code(CODE, &code);
+    map_words(&mut h, &CALLS);
     h.cpu.pc = CODE;
     let mut slices = 0;
     let stop = loop {
@@ -296,8 +297,7 @@ const INTO_LOOP: [u32; 6] =
 fn run_into_loop(moving: bool) -> (u64, u64, [u64; 4]) {
     let config = bohr_emu::jit::JitConfig { threshold: 0, ..Default::default() };
     let mut h = Harness::with_jit(Arch::Riscv64, config);
-    let code: Vec<u8> = INTO_LOOP.iter().flat_map(|w| w.to_le_bytes()).collect();
-    h.map_code(CODE, &code);
+    map_words(&mut h, &INTO_LOOP);
     h.cpu.pc = CODE;
     let mut fuel = 2;
     loop {

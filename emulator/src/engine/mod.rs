@@ -192,8 +192,8 @@ pub trait Engine {
     /// Take everything the engine knows out of it, to go on as the same
     /// engine on another host thread ([`Moved::adopt`] there); the engine
     /// is left empty, to be dropped. `None` (and nothing taken) where it
-    /// cannot move now: code still compiling for it, plugins, or an engine
-    /// that lives on another thread already.
+    /// cannot move now: an engine with plugins (their host lives on this
+    /// thread), or one with slices running ahead on its lane.
     fn export(&mut self) -> Option<Box<dyn Moved>> {
         None
     }

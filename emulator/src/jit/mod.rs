@@ -667,6 +667,7 @@ impl CodeCache {
     /// compiled: on the compile threads when `background` and they take
     /// it, else here. With `publish` (a shared cache: the blocks' prepared
     /// IR), the installed region is published for other engines to find.
+    /// A cache holding [`MAX_COMPILED_REGIONS`] is flushed first.
     fn compile(
         &mut self,
         frontend: &'static dyn Frontend,
@@ -676,6 +677,9 @@ impl CodeCache {
         publish: Option<Vec<Arc<Prepared>>>,
         background: bool,
     ) -> Compiled {
+        if self.compiled + self.pending.len() >= MAX_COMPILED_REGIONS {
+            self.flush();
+        }
         let host_cc = self.stubs().host_cc;
         let name = format!("r{}", self.next_func);
         self.next_func += 1;
@@ -1207,8 +1211,7 @@ impl Jit {
             }
         }
         let started = Instant::now();
-        let prepared: Vec<Arc<Prepared>> =
-            pcs.iter().filter_map(|p| self.blocks.get(*p).cloned()).collect();
+        let prepared = self.held_blocks(&pcs);
         let blocks: Vec<&Block> = prepared.iter().map(|p| &p.block).collect();
         let shape = lower::Shape { direct: self.direct(mem), predicted };
         let kept_shape = shape.clone();
@@ -1237,9 +1240,6 @@ impl Jit {
                         Compiled::Queued(ticket)
                     }
                     None => {
-                        if code.compiled + code.pending.len() >= MAX_COMPILED_REGIONS {
-                            code.flush();
-                        }
                         let publish = self.shared.then(|| prepared.clone());
                         let c =
                             code.compile(self.frontend, &blocks, shape, pc, publish, background);
@@ -1316,6 +1316,11 @@ impl Jit {
         self.regions.push(Some(Region { pcs: spans.iter().map(|s| s.0).collect(), entry, shape }));
     }
 
+    /// The IR blocks at `pcs` the block cache holds, in order.
+    fn held_blocks(&self, pcs: &[u64]) -> Vec<Arc<Prepared>> {
+        pcs.iter().filter_map(|p| self.blocks.get(*p).cloned()).collect()
+    }
+
     /// Look region `id` up in this thread's code cache, a region compiled
     /// before the engine moved here (see [`Moving`]): found there or in the
     /// code store, else compiled again, at once. From then on its blocks
@@ -1327,8 +1332,7 @@ impl Jit {
             Some(r) => (r.pcs.clone(), r.shape.clone()),
             None => unreachable!("dormant pc of dropped region {id}"),
         };
-        let prepared: Vec<Arc<Prepared>> =
-            pcs.iter().filter_map(|p| self.blocks.get(*p).cloned()).collect();
+        let prepared = self.held_blocks(&pcs);
         let blocks: Vec<&Block> = prepared.iter().map(|p| &p.block).collect();
         let spans = spans_of(&blocks);
         let started = Instant::now();
@@ -1340,9 +1344,6 @@ impl Jit {
             match self.shared.then(|| code.find(&blocks, &shape)).flatten() {
                 Some(entry) => entry,
                 None => {
-                    if code.compiled + code.pending.len() >= MAX_COMPILED_REGIONS {
-                        code.flush();
-                    }
                     let publish = self.shared.then(|| prepared.clone());
                     let root = pcs[0];
                     match code.compile(self.frontend, &blocks, shape.clone(), root, publish, false)

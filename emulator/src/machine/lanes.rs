@@ -39,13 +39,13 @@
 //! The engine of a lane's process lives on that lane (adopted, run and
 //! dropped or exported there, so the thread's code cache, which the
 //! engines of a thread share, is only ever touched by its own thread;
-//! lifted blocks are shared by every thread, see `interp::shared`). The process keeps
-//! a [`LaneEngine`] that forwards every call; its address space moves to
-//! the lane for each run or chain (a vacant one holds its place) and
-//! back. Lane 0 is the world's own thread, which runs its processes'
-//! engines directly. A lane serves the world's requests between the
-//! slices of a chain, and a world's thread keeps its lanes, caches warm,
-//! for its next world.
+//! lifted blocks are shared by every thread, see `interp::shared`). The
+//! process keeps a [`LaneEngine`] that forwards every call; its address
+//! space moves to the lane for each run or chain (a vacant one holds its
+//! place) and back. Lane 0 is the world's own thread, which runs its
+//! processes' engines directly. A lane serves the world's requests between
+//! the slices of a chain, and a world's thread keeps its lanes, caches
+//! warm, for its next world.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
