@@ -5,7 +5,9 @@
 /// busybox cell) and returns its pages eagerly, so the same pages fault in
 /// again. A busybox read-back cell ran 8-13 % faster with mimalloc.
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: alloc::MiMalloc = alloc::MiMalloc;
+
+mod alloc;
 
 /// `mi_option_purge_delay` in the `mi_option_e` of the mimalloc that the
 /// pinned `libmimalloc-sys` builds (its Rust bindings leave it out).

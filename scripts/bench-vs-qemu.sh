@@ -5,7 +5,7 @@
 #   scripts/bench-vs-qemu.sh [ARCH...]     (default: every arch with a frontend)
 #
 # ITEMS (environment, default "bench fpbench strings strings8 bbstrings bbgrep
-# strbench cell matrix")
+# strbench cell cellpipe matrix")
 # picks what runs:
 # - bench, fpbench: guest/bin/<arch>/bench (long run: compute bound) and
 #   guest/bin/<arch>/fpbench where the arch has one (floating point);
@@ -22,9 +22,14 @@
 # - cell: one busybox MTD read-back cell of matrices/firmware.toml
 #   (`bohr run --cell ARCH/busybox/guest/host/mtd_readback`: four guest
 #   processes, `sh -c 'cat /dev/mtd0 | strings | grep …'`) against the same
-#   applets of the same busybox under qemu-<arch>-static. QEMU cannot run
-#   the guest's own `sh` there without a binfmt_misc handler, so the host's
-#   shell builds its pipeline of three QEMU processes;
+#   `sh -c` of the same busybox under qemu-<arch>-static: the guest's own
+#   shell, run in a copy of the image's root tree (`chroot`), whose forks
+#   and `execve`s of guest programs go to QEMU through a binfmt_misc
+#   handler this script registers for the run and removes after (needs
+#   root; skipped, with the reason, where it cannot);
+# - cellpipe: the same cell against the three applets alone under QEMU, in
+#   a pipeline the host's shell builds (no guest shell on QEMU's side: what
+#   `cell` measured before it could run the guest's `sh`);
 # - matrix: the whole firmware matrix at `--jobs 2` against the read-back
 #   pipeline of each of its cells under QEMU, two at a time (`xargs -P2`).
 # The cell and matrix items need the busybox images
@@ -44,7 +49,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 RUNS="${RUNS:-5}"
-ITEMS="${ITEMS:-bench fpbench strings strings8 bbstrings bbgrep strbench cell matrix}"
+ITEMS="${ITEMS:-bench fpbench strings strings8 bbstrings bbgrep strbench cell cellpipe matrix}"
 cargo build --release -q
 BOHR="$PWD/target/release/bohr"
 TMP="$(mktemp -d)"
@@ -134,6 +139,62 @@ qemu_pipeline() {
     "| QEMU_LD_PREFIX=$root $qemu $root/bin/busybox grep PENGUIN_MTD_MAGIC"
 }
 
+# The binfmt_misc name of QEMU's handler for an arch (its entry under
+# /usr/share/binfmts, which Debian's qemu-user-static installs).
+binfmt_for() {
+  case "$1" in
+    riscv64) echo qemu-riscv64 ;; aarch64) echo qemu-aarch64 ;;
+    powerpc64) echo qemu-ppc64 ;; mipsel) echo qemu-mipsel ;;
+    mipseb) echo qemu-mips ;; armel) echo qemu-arm ;;
+  esac
+}
+
+# Make guest programs of `arch` run under `qemu` when executed: a
+# binfmt_misc entry `bohr-bench-ARCH` with QEMU's magic and mask and the
+# fix-binary flag (the kernel opens QEMU now, so it need not be inside a
+# chroot). Fails where it cannot (not root, no binfmt_misc), with the
+# reason in `binfmt_why`. Entries made here are removed at exit.
+BINFMT=/proc/sys/fs/binfmt_misc
+registered=()
+mounted_binfmt=""
+binfmt_register() {
+  local arch="$1" qemu="$2" spec name
+  spec="/usr/share/binfmts/$(binfmt_for "$arch")"
+  name="bohr-bench-$arch"
+  [ -e "$BINFMT/$name" ] && return 0
+  if [ "$(id -u)" -ne 0 ]; then binfmt_why="not root"; return 1; fi
+  if [ ! -e "$BINFMT/register" ]; then
+    mount -t binfmt_misc binfmt_misc "$BINFMT" 2>/dev/null || { binfmt_why="no binfmt_misc"; return 1; }
+    mounted_binfmt=1
+  fi
+  [ -r "$spec" ] || { binfmt_why="no $spec"; return 1; }
+  local magic mask offset
+  magic=$(awk '$1 == "magic" {print $2}' "$spec")
+  mask=$(awk '$1 == "mask" {print $2}' "$spec")
+  offset=$(awk '$1 == "offset" {print $2}' "$spec")
+  printf ':%s:M:%s:%s:%s:%s:F' "$name" "${offset:-0}" "$magic" "$mask" "$(command -v "$qemu")" \
+    >"$BINFMT/register" 2>/dev/null || { binfmt_why="binfmt_misc refused $name"; return 1; }
+  registered+=("$name")
+}
+binfmt_cleanup() {
+  local n
+  for n in "${registered[@]}"; do echo -1 >"$BINFMT/$n" 2>/dev/null || true; done
+  [ -n "$mounted_binfmt" ] && umount "$BINFMT" 2>/dev/null || true
+}
+trap 'binfmt_cleanup; rm -rf "$TMP"' EXIT
+
+# The read-back cell's command line under QEMU with the guest's own shell:
+# a copy of the root tree with the flash at /mtd.bin, entered by `chroot`,
+# every guest process under QEMU (binfmt_misc), at most 64 of them.
+qemu_guest_shell() {
+  local arch="$1" root="$2" tree="$TMP/root-$1"
+  if [ ! -d "$tree" ]; then
+    cp -a "$root" "$tree"
+    cp "$TMP/mtd.bin" "$tree/mtd.bin"
+  fi
+  echo "prlimit --nproc=64 chroot $tree /bin/sh -c 'cat /mtd.bin | strings | grep PENGUIN_MTD_MAGIC'"
+}
+
 printf '%-10s %-8s %9s %9s %7s %9s %10s %14s\n' arch run bohr_s qemu_s ratio min_ratio bohr_MIPS compile_us/insn
 for arch in "${ARCHES[@]}"; do
   qemu="$(qemu_for "$arch")"
@@ -175,18 +236,32 @@ for arch in "${ARCHES[@]}"; do
     ratio=$(awk -v r="$r" 'BEGIN {printf "%.2f", r}')
     printf '%-10s %-8s %9.3f %9.3f %7s %9.2f %10s %14s\n' "$arch" "$run" "$tb" "$tq" "$ratio" "$rm" "$mips" "${cost:-n/a}"
   done
-  if want cell; then
+  if want cell || want cellpipe; then
     if [ -z "$root" ]; then echo "$arch cell: no busybox image, skipped"; continue; fi
     cell="$arch/busybox/guest/host/mtd_readback"
     if ! "$BOHR" run matrices/firmware.toml --cell "$cell" >/dev/null 2>&1; then
       echo "$arch cell: $cell fails under bohr"; exit 1
     fi
+  fi
+  if want cell; then
+    if binfmt_register "$arch" "$qemu"; then
+      gsh="$(qemu_guest_shell "$arch" "$root")"
+      if [ "$(sh -c "$gsh")" != PENGUIN_MTD_MAGIC_831 ]; then
+        echo "$arch cell: the guest's shell fails under $qemu"; exit 1
+      fi
+      read -r tb tq r rm < <(time_pair "$BOHR run matrices/firmware.toml --cell $cell" "$gsh")
+      printf '%-10s %-8s %9.3f %9.3f %7.2f %9.2f %10s %14s\n' "$arch" cell "$tb" "$tq" "$r" "$rm" - -
+    else
+      echo "$arch cell: the guest's shell cannot run under QEMU here ($binfmt_why), skipped"
+    fi
+  fi
+  if want cellpipe; then
     if [ "$(sh -c "$(qemu_pipeline "$qemu" "$root")")" != PENGUIN_MTD_MAGIC_831 ]; then
-      echo "$arch cell: the pipeline fails under $qemu"; exit 1
+      echo "$arch cellpipe: the pipeline fails under $qemu"; exit 1
     fi
     read -r tb tq r rm < <(time_pair "$BOHR run matrices/firmware.toml --cell $cell" \
       "$(qemu_pipeline "$qemu" "$root")")
-    printf '%-10s %-8s %9.3f %9.3f %7.2f %9.2f %10s %14s\n' "$arch" cell "$tb" "$tq" "$r" "$rm" - -
+    printf '%-10s %-8s %9.3f %9.3f %7.2f %9.2f %10s %14s\n' "$arch" cellpipe "$tb" "$tq" "$r" "$rm" - -
   fi
 done
 
