@@ -9,9 +9,7 @@
 pub fn escape_bytes(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len());
     for chunk in bytes.utf8_chunks() {
-        for c in chunk.valid().chars() {
-            push_escaped(&mut out, c);
-        }
+        push_escaped_str(&mut out, chunk.valid());
         for b in chunk.invalid() {
             out.push_str(&format!("\\x{b:02x}"));
         }
@@ -22,10 +20,28 @@ pub fn escape_bytes(bytes: &[u8]) -> String {
 /// [`escape_bytes`] for text that is already a string.
 pub fn escape_str(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        push_escaped(&mut out, c);
-    }
+    push_escaped_str(&mut out, s);
     out
+}
+
+/// Whether `b` is printable ASCII (or a newline or tab) and no backslash: a
+/// byte [`push_escaped`] keeps as it is.
+fn kept_as_is(b: u8) -> bool {
+    matches!(b, b' '..=b'~' | b'\n' | b'\t') && b != b'\\'
+}
+
+/// `s` escaped onto `out`: runs of bytes kept as they are in one copy
+/// (guest output and event lines are mostly such runs), the rest a
+/// character at a time.
+fn push_escaped_str(out: &mut String, mut s: &str) {
+    while !s.is_empty() {
+        let plain = s.bytes().position(|b| !kept_as_is(b)).unwrap_or(s.len());
+        out.push_str(&s[..plain]);
+        s = &s[plain..];
+        let Some(c) = s.chars().next() else { break };
+        push_escaped(out, c);
+        s = &s[c.len_utf8()..];
+    }
 }
 
 fn push_escaped(out: &mut String, c: char) {
@@ -98,6 +114,27 @@ mod tests {
         assert_eq!(escape_bytes(b"ok\n\ttab"), "ok\n\ttab");
         assert_eq!(escape_bytes(b"\x00\x1b[1m\xff\\"), "\\x00\\x1b[1m\\xff\\\\");
         assert_eq!(escape_bytes("é\u{85}".as_bytes()), "é\\u{0085}");
+    }
+
+    /// Copying runs of plain bytes gives what escaping every character
+    /// does, for every byte value in every position.
+    #[test]
+    fn plain_runs_escape_as_characters_do() {
+        let one_by_one = |s: &str| {
+            let mut out = String::new();
+            s.chars().for_each(|c| push_escaped(&mut out, c));
+            out
+        };
+        let mut samples: Vec<String> =
+            (0u8..=127).map(|b| format!("ab{}cd\\é{}", b as char, b as char)).collect();
+        samples.extend(
+            ["", "\\", "plain text\n", "\u{85}x\u{fffe}\u{ffff}y\u{7f}", "é\tü\u{1b}[0m"]
+                .map(String::from),
+        );
+        for s in &samples {
+            assert_eq!(escape_str(s), one_by_one(s), "{s:?}");
+            assert_eq!(escape_bytes(s.as_bytes()), one_by_one(s), "{s:?}");
+        }
     }
 
     #[test]

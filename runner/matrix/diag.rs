@@ -4,6 +4,7 @@
 //! the cell selector; the CLI prints them and exits with status 2.
 
 use std::ops::Range;
+use std::sync::OnceLock;
 
 /// The text of a matrix file and the name it is shown under.
 #[derive(Debug, Clone)]
@@ -11,9 +12,16 @@ pub struct Source {
     /// The path as the user wrote it, for messages.
     pub name: String,
     pub text: String,
+    /// Byte offset of each line's start, worked out at the first position
+    /// asked for: every cell of a matrix asks for its own.
+    line_starts: OnceLock<Vec<usize>>,
 }
 
 impl Source {
+    pub fn new(name: String, text: String) -> Source {
+        Source { name, text, line_starts: OnceLock::new() }
+    }
+
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());
@@ -23,10 +31,12 @@ impl Source {
         while !self.text.is_char_boundary(at) {
             at -= 1;
         }
-        let before = &self.text[..at];
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        let col = before[line_start..].chars().count() + 1;
+        let starts = self.line_starts.get_or_init(|| {
+            std::iter::once(0).chain(self.text.match_indices('\n').map(|(i, _)| i + 1)).collect()
+        });
+        // The lines starting at or before `at`; the last of them holds it.
+        let line = starts.partition_point(|&s| s <= at);
+        let col = self.text[starts[line - 1]..at].chars().count() + 1;
         (line, col)
     }
 
@@ -81,12 +91,31 @@ mod tests {
 
     #[test]
     fn line_and_column_are_one_based_and_count_characters() {
-        let s = Source { name: "m.toml".into(), text: "a = 1\nbé = 2\n".into() };
+        let s = Source::new("m.toml".into(), "a = 1\nbé = 2\n".into());
         assert_eq!(s.line_col(0), (1, 1));
         assert_eq!(s.line_col(6), (2, 1));
         // 'é' is two bytes but one column.
         assert_eq!(s.line_col(9), (2, 3));
         assert_eq!(s.diag(&(6..8), "bad").to_string(), "m.toml:2:1: bad");
+    }
+
+    /// The line index gives, at every byte offset (inside characters and
+    /// past the end too), what counting the text before it gives.
+    #[test]
+    fn the_line_index_agrees_with_counting_newlines() {
+        let text = "\n[matrix]\nnäme = \"ü\"\n\n  x = [1,\n2]\nlast";
+        let s = Source::new("m.toml".into(), text.into());
+        for offset in 0..text.len() + 3 {
+            let mut at = offset.min(text.len());
+            while !text.is_char_boundary(at) {
+                at -= 1;
+            }
+            let before = &text[..at];
+            let line = before.matches('\n').count() + 1;
+            let start = before.rfind('\n').map_or(0, |i| i + 1);
+            let col = before[start..].chars().count() + 1;
+            assert_eq!(s.line_col(offset), (line, col), "offset {offset}");
+        }
     }
 
     #[test]

@@ -385,7 +385,7 @@ pub fn load(path: &Path) -> Result<Matrix, ConfigError> {
     let text = String::from_utf8(bytes).map_err(|e| {
         let valid = e.utf8_error().valid_up_to();
         let prefix = String::from_utf8_lossy(&e.as_bytes()[..valid]).into_owned();
-        let source = diag::Source { name: path.display().to_string(), text: prefix };
+        let source = diag::Source::new(path.display().to_string(), prefix);
         ConfigError::one(source.diag(&(valid..valid), "the matrix is not UTF-8"))
     })?;
     load_str(path, text)
@@ -393,7 +393,7 @@ pub fn load(path: &Path) -> Result<Matrix, ConfigError> {
 
 /// [`load`] on text already read (for tests).
 pub fn load_str(path: &Path, text: String) -> Result<Matrix, ConfigError> {
-    let source = diag::Source { name: path.display().to_string(), text };
+    let source = diag::Source::new(path.display().to_string(), text);
     let parsed = parse::parse(&source, path)?;
     expand::build(&source, path, parsed)
 }

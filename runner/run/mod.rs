@@ -268,8 +268,10 @@ pub fn run<'m>(
     // with a lane and compile threads, the aarch64 read-back cell took
     // 79.9 ms, with a lane and compiling on the spot 82.8 (medians of 11).
     let background = in_flight < cores;
+    // No more threads than runs: a thread that never gets a cell still
+    // costs its start.
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(opts.jobs.max(1))
+        .num_threads(in_flight.max(1))
         .thread_name(|i| format!("bohr-cell-{i}"))
         .start_handler(move |_| {
             if !background {
