@@ -161,7 +161,8 @@ binfmt_register() {
   local arch="$1" qemu="$2" spec name
   spec="/usr/share/binfmts/$(binfmt_for "$arch")"
   name="bohr-bench-$arch"
-  [ -e "$BINFMT/$name" ] && return 0
+  # One a run that was killed left behind is taken over, and removed.
+  if [ -e "$BINFMT/$name" ]; then registered+=("$name"); return 0; fi
   if [ "$(id -u)" -ne 0 ]; then binfmt_why="not root"; return 1; fi
   if [ ! -e "$BINFMT/register" ]; then
     mount -t binfmt_misc binfmt_misc "$BINFMT" 2>/dev/null || { binfmt_why="no binfmt_misc"; return 1; }
