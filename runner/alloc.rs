@@ -11,6 +11,10 @@
 //! where it over-allocates into the next class: lifted blocks, interpreter
 //! steps and tables then paid the slow path at every fresh page of their
 //! size class.
+//!
+//! mimalloc's options for the binary (never purge freed memory, arenas of
+//! 64 MiB) are set here too, by a constructor that runs before anything
+//! allocates.
 
 use std::alloc::{GlobalAlloc, Layout};
 use std::ffi::c_void;

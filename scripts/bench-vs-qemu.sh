@@ -52,8 +52,53 @@ RUNS="${RUNS:-5}"
 ITEMS="${ITEMS:-bench fpbench strings strings8 bbstrings bbgrep strbench cell cellpipe matrix}"
 cargo build --release -q
 BOHR="$PWD/target/release/bohr"
+
+# The binfmt_misc name of QEMU's handler for an arch (its entry under
+# /usr/share/binfmts, which Debian's qemu-user-static installs).
+binfmt_for() {
+  case "$1" in
+    riscv64) echo qemu-riscv64 ;; aarch64) echo qemu-aarch64 ;;
+    powerpc64) echo qemu-ppc64 ;; mipsel) echo qemu-mipsel ;;
+    mipseb) echo qemu-mips ;; armel) echo qemu-arm ;;
+  esac
+}
+
+# Make guest programs of `arch` run under `qemu` when executed: a
+# binfmt_misc entry `bohr-bench-ARCH` with QEMU's magic and mask and the
+# fix-binary flag (the kernel opens QEMU now, so it need not be inside a
+# chroot). Fails where it cannot (not root, no binfmt_misc), with the
+# reason in `binfmt_why`. Entries made here are removed at exit.
+BINFMT=/proc/sys/fs/binfmt_misc
+registered=()
+mounted_binfmt=""
+binfmt_register() {
+  local arch="$1" qemu="$2" spec name
+  spec="/usr/share/binfmts/$(binfmt_for "$arch")"
+  name="bohr-bench-$arch"
+  # One a run that was killed left behind is taken over, and removed.
+  if [ -e "$BINFMT/$name" ]; then registered+=("$name"); return 0; fi
+  if [ "$(id -u)" -ne 0 ]; then binfmt_why="not root"; return 1; fi
+  if [ ! -e "$BINFMT/register" ]; then
+    mount -t binfmt_misc binfmt_misc "$BINFMT" 2>/dev/null || { binfmt_why="no binfmt_misc"; return 1; }
+    mounted_binfmt=1
+  fi
+  [ -r "$spec" ] || { binfmt_why="no $spec"; return 1; }
+  local magic mask offset
+  magic=$(awk '$1 == "magic" {print $2}' "$spec")
+  mask=$(awk '$1 == "mask" {print $2}' "$spec")
+  offset=$(awk '$1 == "offset" {print $2}' "$spec")
+  printf ':%s:M:%s:%s:%s:%s:F' "$name" "${offset:-0}" "$magic" "$mask" "$(command -v "$qemu")" \
+    >"$BINFMT/register" 2>/dev/null || { binfmt_why="binfmt_misc refused $name"; return 1; }
+  registered+=("$name")
+}
+binfmt_cleanup() {
+  local n
+  for n in "${registered[@]}"; do echo -1 >"$BINFMT/$n" 2>/dev/null || true; done
+  [ -n "$mounted_binfmt" ] && umount "$BINFMT" 2>/dev/null || true
+}
+
 TMP="$(mktemp -d)"
-trap 'rm -rf "$TMP"' EXIT
+trap 'binfmt_cleanup; rm -rf "$TMP"' EXIT
 
 # 1 MiB and 8 MiB of deterministic bytes with some printable runs.
 python3 - "$TMP/input.bin" "$TMP/input8.bin" <<'PY'
@@ -138,51 +183,6 @@ qemu_pipeline() {
     "| QEMU_LD_PREFIX=$root $qemu $root/bin/busybox strings" \
     "| QEMU_LD_PREFIX=$root $qemu $root/bin/busybox grep PENGUIN_MTD_MAGIC"
 }
-
-# The binfmt_misc name of QEMU's handler for an arch (its entry under
-# /usr/share/binfmts, which Debian's qemu-user-static installs).
-binfmt_for() {
-  case "$1" in
-    riscv64) echo qemu-riscv64 ;; aarch64) echo qemu-aarch64 ;;
-    powerpc64) echo qemu-ppc64 ;; mipsel) echo qemu-mipsel ;;
-    mipseb) echo qemu-mips ;; armel) echo qemu-arm ;;
-  esac
-}
-
-# Make guest programs of `arch` run under `qemu` when executed: a
-# binfmt_misc entry `bohr-bench-ARCH` with QEMU's magic and mask and the
-# fix-binary flag (the kernel opens QEMU now, so it need not be inside a
-# chroot). Fails where it cannot (not root, no binfmt_misc), with the
-# reason in `binfmt_why`. Entries made here are removed at exit.
-BINFMT=/proc/sys/fs/binfmt_misc
-registered=()
-mounted_binfmt=""
-binfmt_register() {
-  local arch="$1" qemu="$2" spec name
-  spec="/usr/share/binfmts/$(binfmt_for "$arch")"
-  name="bohr-bench-$arch"
-  # One a run that was killed left behind is taken over, and removed.
-  if [ -e "$BINFMT/$name" ]; then registered+=("$name"); return 0; fi
-  if [ "$(id -u)" -ne 0 ]; then binfmt_why="not root"; return 1; fi
-  if [ ! -e "$BINFMT/register" ]; then
-    mount -t binfmt_misc binfmt_misc "$BINFMT" 2>/dev/null || { binfmt_why="no binfmt_misc"; return 1; }
-    mounted_binfmt=1
-  fi
-  [ -r "$spec" ] || { binfmt_why="no $spec"; return 1; }
-  local magic mask offset
-  magic=$(awk '$1 == "magic" {print $2}' "$spec")
-  mask=$(awk '$1 == "mask" {print $2}' "$spec")
-  offset=$(awk '$1 == "offset" {print $2}' "$spec")
-  printf ':%s:M:%s:%s:%s:%s:F' "$name" "${offset:-0}" "$magic" "$mask" "$(command -v "$qemu")" \
-    >"$BINFMT/register" 2>/dev/null || { binfmt_why="binfmt_misc refused $name"; return 1; }
-  registered+=("$name")
-}
-binfmt_cleanup() {
-  local n
-  for n in "${registered[@]}"; do echo -1 >"$BINFMT/$n" 2>/dev/null || true; done
-  [ -n "$mounted_binfmt" ] && umount "$BINFMT" 2>/dev/null || true
-}
-trap 'binfmt_cleanup; rm -rf "$TMP"' EXIT
 
 # The read-back cell's command line under QEMU with the guest's own shell:
 # a copy of the root tree with the flash at /mtd.bin, entered by `chroot`,
