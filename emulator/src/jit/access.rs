@@ -199,7 +199,8 @@ impl Lower<'_, '_> {
     /// interpreter, which gets it right).
     fn direct_host(&mut self, addr: Value, w: Width, at: (u64, u64)) -> (Value, i32, MemFlagsData) {
         let d = self.direct.expect("direct accesses are on");
-        self.accesses.push(at);
+        // Counted from the fuel the block started with (see `fault`).
+        self.accesses.push((at.0, at.1.wrapping_sub(self.charge)));
         let code = u8::try_from(self.accesses.len()).ok().and_then(TrapCode::user);
         let code = code.expect("at most MAX_DIRECT_ACCESSES direct accesses per function");
         let flags = MemFlagsData::new().with_trap_code(Some(code));
@@ -360,12 +361,21 @@ impl Lower<'_, '_> {
             _ => value,
         };
         let (host, off, flags, slow) = self.host_address(addr, w, true, (pc, unretired), direct);
+        // A zero-extended word stores from the word itself: no widening
+        // move first.
+        let word = match w {
+            Width::W64 => None,
+            _ => self.extended_word(bytes, Opcode::Uextend),
+        };
         let ins = self.b.ins();
-        match w {
-            Width::W8 => ins.istore8(flags, bytes, host, off),
-            Width::W16 => ins.istore16(flags, bytes, host, off),
-            Width::W32 => ins.istore32(flags, bytes, host, off),
-            Width::W64 => ins.store(flags, bytes, host, off),
+        match (w, word) {
+            (Width::W8, Some(v)) => ins.istore8(flags, v, host, off),
+            (Width::W16, Some(v)) => ins.istore16(flags, v, host, off),
+            (Width::W32, Some(v)) => ins.store(flags, v, host, off),
+            (Width::W8, None) => ins.istore8(flags, bytes, host, off),
+            (Width::W16, None) => ins.istore16(flags, bytes, host, off),
+            (Width::W32, None) => ins.istore32(flags, bytes, host, off),
+            (Width::W64, _) => ins.store(flags, bytes, host, off),
         };
         let Some(slow) = slow else {
             return;

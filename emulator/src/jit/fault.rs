@@ -9,9 +9,10 @@
 //! read. Each direct access of a function carries its own Cranelift trap
 //! code, so the function's trap records say which host instructions belong
 //! to which access: the [`Activation`] maps their addresses to the guest
-//! `(pc, unretired)` of the access. The fuel left after the block's charge
-//! is in the pinned register (`r15`), which the handler reads from the
-//! signal context. `CpuState` is current at every direct access, because
+//! `(pc, unretired - charge)` of the access, `charge` being its block's
+//! instruction count. The fuel at the block's start, before its charge, is
+//! in the pinned register (`r15`), which the handler reads from the signal
+//! context: their sum is the fuel left at the access. `CpuState` is current at every direct access, because
 //! nothing its instruction did before it has an effect: at most direct
 //! loads, which only read (and a store after them ends the instruction's
 //! direct accesses, see `lower_block`). The one exception, a transient
@@ -49,7 +50,7 @@ pub struct Activation {
     save_sp: usize,
     /// The index in `sites` of the last access that faulted.
     faulted: usize,
-    /// The pinned register (the fuel) at that fault.
+    /// The pinned register (the fuel at its block's start) at that fault.
     fault_fuel: u64,
 }
 
@@ -89,8 +90,9 @@ impl Activation {
         self.sites.clear();
     }
 
-    /// `(pc, unretired, fuel)` of the access whose fault [`enter`] last
-    /// answered: the fuel is what was left after its block's charge.
+    /// `(pc, unretired - charge, fuel)` of the access whose fault [`enter`]
+    /// last answered: the fuel is what its block started with, so the
+    /// fuel left at the access is the (wrapping) sum of the last two.
     pub fn faulted(&self) -> (u64, u64, u64) {
         let (pc, unretired) = self.sites[self.faulted].1;
         (pc, unretired, self.fault_fuel)

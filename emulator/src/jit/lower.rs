@@ -22,14 +22,21 @@
 //!
 //! Each IR block starts with an exact fuel check; when less fuel remains
 //! than the block needs, the function exits with `EXIT_FUEL` and the
-//! interpreter runs the rest, so a run stops exactly at instruction N.
+//! interpreter runs the rest, so a run stops exactly at instruction N. The
+//! fuel is a variable, which the register allocator keeps in a register:
+//! the check is a compare, a branch and a subtraction.
 //!
 //! Memory accesses that are the first effect of their instruction (no
 //! change to guest state before them, only direct loads) are *direct*: they
 //! access guest memory at `base + addr` and leave every check to the host
-//! MMU (see `fault`). Each has its own trap code, and the fuel then lives
-//! in Cranelift's pinned register, so the fault handler finds both the
-//! access and the fuel left at the fault. Other accesses (and all of them
+//! MMU (see `fault`). Each has its own trap code, and a block with
+//! memory accesses first copies its starting fuel to Cranelift's pinned
+//! register, so the fault handler finds both the access and the fuel
+//! left at the fault. (The fuel itself lived in the pinned register
+//! before: each block then moved it out, checked, subtracted and moved it
+//! back, five host instructions a block and a third of all those of
+//! busybox `strings`' loop; now four, or three in a block without memory
+//! accesses.) Other accesses (and all of them
 //! where the host has no fault support) inline a lookup of their own access
 //! site and then of the software TLB (see `mem::tlb`); a TLB miss calls the
 //! `runtime` helpers. Big-endian accesses byte-swap explicitly.
@@ -100,9 +107,14 @@ pub(super) struct Lower<'a, 'b> {
     /// `cpu.icount` and `ctx.fuel` still hold the entry values `icount0`
     /// and `fuel0` (only exits write them), so only fuel is counted down
     /// and the entry values are reloaded where needed instead of holding
-    /// two registers through the function. With direct accesses the fuel
-    /// is the pinned register instead (see `fuel_now`).
+    /// two registers through the function. A variable in both modes: with
+    /// direct accesses the pinned register only carries it into the
+    /// function and out to a chained one, and gets a copy at the start of
+    /// each block that may access memory directly (see `lower_block`).
     pub(super) fuel: Variable,
+    /// The instruction count of the block being lowered: its direct
+    /// accesses' fault records count from the fuel it started with.
+    pub(super) charge: u64,
     /// The frontend's transient slot (see `Frontend::transient_slot`).
     pub(super) transient: Option<u16>,
     /// `(pc, index in its block)` of the instruction whose write of the
@@ -251,13 +263,14 @@ pub fn lower_region(
     let fuel = b.declare_var(I64);
     let from_cpu = runtime::offsets::CTX_FROM_CPU;
     let base = direct.map(|_| b.ins().load(I64, trusted, cpu, from_cpu + runtime::offsets::BASE));
-    if direct.is_none() {
-        let fuel0 = b.ins().load(I64, trusted, cpu, from_cpu + runtime::offsets::FUEL);
-        b.def_var(fuel, fuel0);
-    }
     // With direct accesses the fuel arrives in the pinned register, from
     // the trampoline or from the region that chained here (see
     // `frame::exit_chain`).
+    let fuel0 = match direct {
+        None => b.ins().load(I64, trusted, cpu, from_cpu + runtime::offsets::FUEL),
+        Some(_) => b.ins().get_pinned_reg(I64),
+    };
+    b.def_var(fuel, fuel0);
     let smc = b.declare_var(I64);
 
     let exit_block = b.create_block();
@@ -304,6 +317,7 @@ pub fn lower_region(
         word_slots,
         temp_vars,
         fuel,
+        charge: 0,
         transient,
         deferred: None,
         smc,

@@ -404,8 +404,9 @@ fn new_module(opt_level: &str, regalloc: &str, direct_memory: bool) -> (JITModul
     // lowering bugs are hunted, in debug builds.
     let verify = if cfg!(debug_assertions) { "true" } else { "false" };
     flags.set("enable_verifier", verify).expect("known flag");
-    // With direct accesses the fuel lives in the pinned register, where
-    // the fault handler reads it (see `fault`).
+    // With direct accesses the pinned register carries the fuel from region
+    // to region, and holds it at each block's start for the fault handler
+    // (see `fault`).
     let pinned = if direct_memory { "true" } else { "false" };
     flags.set("enable_pinned_reg", pinned).expect("known flag");
     let isa = cranelift_native::builder()
@@ -1730,7 +1731,7 @@ impl Jit {
                     // then let the interpreter run the instruction, on the
                     // slow path.
                     let (at, unretired, block_fuel) = faulted.expect("set for EXIT_RETRY");
-                    let fuel_now = block_fuel + unretired;
+                    let fuel_now = block_fuel.wrapping_add(unretired);
                     cpu.icount += ctx_fuel - fuel_now;
                     cpu.pc = at;
                     self.stats.direct_faults += 1;

@@ -116,7 +116,13 @@ impl Lower<'_, '_> {
                     BinOp::LeU => IntCC::UnsignedLessThanOrEqual,
                     _ => IntCC::SignedLessThanOrEqual,
                 };
-                let c = self.b.ins().icmp(cc, a, b);
+                let c = match (self.extended_word(a, Opcode::Uextend), self.word_of(b)) {
+                    // Two zero-extended words compare as the words do, the
+                    // signed orders too (both are non-negative): no
+                    // widening moves before the host's compare.
+                    (Some(x), Some(y)) => self.b.ins().icmp(cc.unsigned(), x, y),
+                    _ => self.b.ins().icmp(cc, a, b),
+                };
                 self.bool_to_i64(c)
             }
         }
@@ -149,6 +155,15 @@ impl Lower<'_, '_> {
             UnOp::Zext8 => narrow(self, types::I8, false),
             UnOp::Zext16 => narrow(self, types::I16, false),
             UnOp::Zext32 => self.and_low_word(a, u32::MAX as u64),
+        }
+    }
+
+    /// `v == k`, compared as words when `v` is a zero-extended word and `k`
+    /// fits one (no widening move before the host's compare).
+    pub(super) fn equals_const(&mut self, v: Value, k: u64) -> Value {
+        match self.extended_word(v, Opcode::Uextend) {
+            Some(w) if k <= u32::MAX as u64 => self.b.ins().icmp_imm_u(IntCC::Equal, w, k as i64),
+            _ => self.b.ins().icmp_imm_s(IntCC::Equal, v, k as i64),
         }
     }
 
@@ -280,7 +295,7 @@ impl Lower<'_, '_> {
 
     /// `w` when `v` is `extend(w)` for an `i32` `w`, with `extend` the
     /// `uextend` or `sextend` opcode.
-    fn extended_word(&self, v: Value, extend: Opcode) -> Option<Value> {
+    pub(in crate::jit) fn extended_word(&self, v: Value, extend: Opcode) -> Option<Value> {
         let dfg = &self.b.func.dfg;
         let inst = dfg.value_def(v).inst()?;
         match dfg.insts[inst] {

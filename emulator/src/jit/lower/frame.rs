@@ -65,8 +65,8 @@ impl Lower<'_, '_> {
         let to_leave = [BlockArg::Value(pc)];
         if chains_fuel {
             // Chained with no fuel left, the next region's first block
-            // fails its exact check and leaves: no test here. Nothing to
-            // give back (the usual case): the register is left alone.
+            // fails its exact check and leaves: no test here. The fuel
+            // goes into the pinned register right before the tail call.
             if unretired != 0 {
                 let f = self.fuel_now();
                 let f = self.b.ins().iadd_imm_s(f, unretired as i64);
@@ -101,6 +101,8 @@ impl Lower<'_, '_> {
 
         self.b.switch_to_block(call);
         if chains_fuel {
+            let f = self.fuel_now();
+            self.b.ins().set_pinned_reg(f);
             // The next region dispatches on `cpu.pc`.
             self.b.ins().store(self.trusted, pc, self.cpu, cpu_off::PC);
         }
@@ -172,15 +174,17 @@ impl Lower<'_, '_> {
                 // to where this jump went before (see `Shape`).
                 self.store_pending();
                 if let Some(&p) = self.predicted.get(&from)
-                    && let Some(&dest) = self.region_blocks.get(&p)
+                    && self.region_blocks.contains_key(&p)
                 {
-                    let hit = self.b.ins().icmp_imm_s(IntCC::Equal, pc, p as i64);
+                    let hit = self.equals_const(pc, p);
                     let land = self.b.create_block();
                     let search = self.b.create_block();
                     self.b.ins().brif(hit, land, &[], search, &[]);
                     self.b.switch_to_block(land);
                     self.refund(un);
-                    self.b.ins().jump(dest, &[]);
+                    // Where it went before, as a direct jump goes: the
+                    // block's live-in slots known here stay in variables.
+                    self.jump_in_region(p);
                     self.b.switch_to_block(search);
                 }
                 let miss = self.b.create_block();
@@ -250,6 +254,13 @@ impl Lower<'_, '_> {
         let n = bl.insn_count as u64;
         // Exact fuel: run the block only if all of it may retire.
         let fuel = self.fuel_now();
+        self.charge = n;
+        // Where the fault handler finds the fuel (see `fault`): only loads
+        // and stores access memory directly.
+        let accesses = bl.ops.iter().any(|op| matches!(op, Op::Load { .. } | Op::Store { .. }));
+        if self.direct.is_some() && accesses {
+            self.b.ins().set_pinned_reg(fuel);
+        }
         let enough = self.b.ins().icmp_imm_s(IntCC::UnsignedGreaterThanOrEqual, fuel, n as i64);
         let body = self.b.create_block();
         let starve = self.b.create_block();
@@ -438,22 +449,13 @@ impl Lower<'_, '_> {
         self.ir_exit(bl.exit, n, k, block_had_store, Some(bl.pc));
     }
 
-    /// The fuel left: the pinned register with direct accesses (the fault
-    /// handler reads it there, see `fault`), else a variable.
+    /// The fuel left (see `Lower::fuel`).
     fn fuel_now(&mut self) -> Value {
-        if self.direct.is_some() {
-            self.b.ins().get_pinned_reg(I64)
-        } else {
-            self.b.use_var(self.fuel)
-        }
+        self.b.use_var(self.fuel)
     }
 
     fn set_fuel(&mut self, f: Value) {
-        if self.direct.is_some() {
-            self.b.ins().set_pinned_reg(f);
-        } else {
-            self.b.def_var(self.fuel, f);
-        }
+        self.b.def_var(self.fuel, f);
     }
 
     /// `icount` as if every instruction of the current block had retired.
