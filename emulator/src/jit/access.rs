@@ -21,8 +21,8 @@
 //! Memory accesses that are the first effect of their instruction (no
 //! change to guest state before them, only direct loads) are *direct*: they
 //! access guest memory at `base + addr` and leave every check to the host
-//! MMU (see `fault`). Each has its own trap code, and the fuel then lives
-//! in Cranelift's pinned register, so the fault handler finds both the
+//! MMU (see `fault`). Each has its own trap code, and its block stored the
+//! fuel it started with in the context, so the engine finds both the
 //! access and the fuel left at the fault. Other accesses (and all of them
 //! where the host has no fault support) inline a lookup of their own access
 //! site and then of the software TLB (see `mem::tlb`); a TLB miss calls the

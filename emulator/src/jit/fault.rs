@@ -10,9 +10,10 @@
 //! code, so the function's trap records say which host instructions belong
 //! to which access: the [`Activation`] maps their addresses to the guest
 //! `(pc, unretired - charge)` of the access, `charge` being its block's
-//! instruction count. The fuel at the block's start, before its charge, is
-//! in the pinned register (`r15`), which the handler reads from the signal
-//! context: their sum is the fuel left at the access. `CpuState` is current at every direct access, because
+//! instruction count. The fuel the block started with, before its charge,
+//! is in `JitCtx::block_fuel`, stored at the start of every block that
+//! loads or stores: their (wrapping) sum is the fuel left at the access,
+//! which the engine works out once `enter` has returned. `CpuState` is current at every direct access, because
 //! nothing its instruction did before it has an effect: at most direct
 //! loads, which only read (and a store after them ends the instruction's
 //! direct accesses, see `lower_block`). The one exception, a transient
@@ -50,13 +51,11 @@ pub struct Activation {
     save_sp: usize,
     /// The index in `sites` of the last access that faulted.
     faulted: usize,
-    /// The pinned register (the fuel at its block's start) at that fault.
-    fault_fuel: u64,
 }
 
 impl Activation {
     pub fn new() -> Self {
-        Activation { sites: Vec::new(), save_sp: 0, faulted: 0, fault_fuel: 0 }
+        Activation { sites: Vec::new(), save_sp: 0, faulted: 0 }
     }
 
     /// Note that the host instruction at `host_pc` performs the direct
@@ -90,12 +89,10 @@ impl Activation {
         self.sites.clear();
     }
 
-    /// `(pc, unretired - charge, fuel)` of the access whose fault [`enter`]
-    /// last answered: the fuel is what its block started with, so the
-    /// fuel left at the access is the (wrapping) sum of the last two.
-    pub fn faulted(&self) -> (u64, u64, u64) {
-        let (pc, unretired) = self.sites[self.faulted].1;
-        (pc, unretired, self.fault_fuel)
+    /// `(pc, unretired - charge)` of the access whose fault [`enter`] last
+    /// answered (see the module's doc).
+    pub fn faulted(&self) -> (u64, u64) {
+        self.sites[self.faulted].1
     }
 
     /// The site at `pc`, if any. Allocation-free, for the signal handler.
@@ -239,7 +236,6 @@ extern "C" fn on_segv(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut li
         && let Some(i) = act.site_at(pc)
     {
         act.faulted = i;
-        act.fault_fuel = gregs[libc::REG_R15 as usize] as u64;
         gregs[libc::REG_RSP as usize] = act.save_sp as i64;
         gregs[libc::REG_RIP as usize] = (&raw const bohr_jit_resume) as i64;
         gregs[libc::REG_RAX as usize] = EXIT_RETRY as i64;

@@ -29,14 +29,14 @@
 //! Memory accesses that are the first effect of their instruction (no
 //! change to guest state before them, only direct loads) are *direct*: they
 //! access guest memory at `base + addr` and leave every check to the host
-//! MMU (see `fault`). Each has its own trap code, and a block with
-//! memory accesses first copies its starting fuel to Cranelift's pinned
-//! register, so the fault handler finds both the access and the fuel
-//! left at the fault. (The fuel itself lived in the pinned register
-//! before: each block then moved it out, checked, subtracted and moved it
-//! back, five host instructions a block and a third of all those of
-//! busybox `strings`' loop; now four, or three in a block without memory
-//! accesses.) Other accesses (and all of them
+//! MMU (see `fault`). Each has its own trap code, and a block that loads
+//! or stores first stores the fuel it starts with in `JitCtx::block_fuel`,
+//! so the engine finds both the access and the fuel left at a fault. (The
+//! fuel used to live in Cranelift's pinned register, for the fault
+//! handler: each block then moved it out, checked, subtracted and moved it
+//! back, five host instructions a block and a third of those of busybox
+//! `strings`' loop, and the pinned register was one fewer for guest
+//! registers.) Other accesses (and all of them
 //! where the host has no fault support) inline a lookup of their own access
 //! site and then of the software TLB (see `mem::tlb`); a TLB miss calls the
 //! `runtime` helpers. Big-endian accesses byte-swap explicitly.
@@ -107,10 +107,8 @@ pub(super) struct Lower<'a, 'b> {
     /// `cpu.icount` and `ctx.fuel` still hold the entry values `icount0`
     /// and `fuel0` (only exits write them), so only fuel is counted down
     /// and the entry values are reloaded where needed instead of holding
-    /// two registers through the function. A variable in both modes: with
-    /// direct accesses the pinned register only carries it into the
-    /// function and out to a chained one, and gets a copy at the start of
-    /// each block that may access memory directly (see `lower_block`).
+    /// two registers through the function. The register allocator places
+    /// it: there is no pinned register (see `jit::new_module`).
     pub(super) fuel: Variable,
     /// The instruction count of the block being lowered: its direct
     /// accesses' fault records count from the fuel it started with.
@@ -263,13 +261,14 @@ pub fn lower_region(
     let fuel = b.declare_var(I64);
     let from_cpu = runtime::offsets::CTX_FROM_CPU;
     let base = direct.map(|_| b.ins().load(I64, trusted, cpu, from_cpu + runtime::offsets::BASE));
-    // With direct accesses the fuel arrives in the pinned register, from
+    // With direct accesses the fuel arrives in `JitCtx::chain_fuel`, from
     // the trampoline or from the region that chained here (see
-    // `frame::exit_chain`).
-    let fuel0 = match direct {
-        None => b.ins().load(I64, trusted, cpu, from_cpu + runtime::offsets::FUEL),
-        Some(_) => b.ins().get_pinned_reg(I64),
+    // `frame::exit_chain`); otherwise each region starts from `fuel`.
+    let fuel_at = match direct {
+        None => runtime::offsets::FUEL,
+        Some(_) => runtime::offsets::CHAIN_FUEL,
     };
+    let fuel0 = b.ins().load(I64, trusted, cpu, from_cpu + fuel_at);
     b.def_var(fuel, fuel0);
     let smc = b.declare_var(I64);
 

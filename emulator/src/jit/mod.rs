@@ -404,11 +404,11 @@ fn new_module(opt_level: &str, regalloc: &str, direct_memory: bool) -> (JITModul
     // lowering bugs are hunted, in debug builds.
     let verify = if cfg!(debug_assertions) { "true" } else { "false" };
     flags.set("enable_verifier", verify).expect("known flag");
-    // With direct accesses the pinned register carries the fuel from region
-    // to region, and holds it at each block's start for the fault handler
-    // (see `fault`).
-    let pinned = if direct_memory { "true" } else { "false" };
-    flags.set("enable_pinned_reg", pinned).expect("known flag");
+    // No pinned register: the fuel is a variable the register allocator
+    // places (see `lower`), and with direct accesses it travels between
+    // regions in the context. A pinned fuel register was one register
+    // fewer for guest registers, and two moves at every block.
+    let _ = direct_memory;
     let isa = cranelift_native::builder()
         .expect("host ISA supported by Cranelift")
         .finish(settings::Flags::new(flags))
@@ -643,9 +643,9 @@ impl CodeCache {
             return s;
         }
         let host_cc = self.module.as_ref().expect("module exists").isa().default_call_conv();
-        let pinned_fuel = self.key.direct_memory;
+        let chained_fuel = self.key.direct_memory;
         let tramp = self.compile_stub("trampoline", lower::trampoline_signature(host_cc), |b| {
-            lower::lower_trampoline(b, pinned_fuel)
+            lower::lower_trampoline(b, chained_fuel)
         });
         let load_sig = lower::load_signature(host_cc);
         let load = self.compile_stub("load_thunk", lower::thunk_signature(), |b| {
@@ -1699,7 +1699,10 @@ impl Jit {
                 let ctx_fault = ctx.fault();
                 let trap =
                     (code == EXIT_TRAP).then(|| runtime::decode_trap(ctx.exit_trap, ctx.exit_aux));
-                let faulted = (code == EXIT_RETRY).then(|| cache.activation.faulted());
+                let faulted = (code == EXIT_RETRY).then(|| {
+                    let (at, from_start) = cache.activation.faulted();
+                    (at, from_start, ctx.block_fuel)
+                });
                 (code, ctx_fuel, ctx_fault, trap, faulted)
             };
             self.plugins.after_block();
@@ -1730,8 +1733,8 @@ impl Jit {
                     // after the block's charge, plus what did not retire),
                     // then let the interpreter run the instruction, on the
                     // slow path.
-                    let (at, unretired, block_fuel) = faulted.expect("set for EXIT_RETRY");
-                    let fuel_now = block_fuel.wrapping_add(unretired);
+                    let (at, from_start, block_fuel) = faulted.expect("set for EXIT_RETRY");
+                    let fuel_now = block_fuel.wrapping_add(from_start);
                     cpu.icount += ctx_fuel - fuel_now;
                     cpu.pc = at;
                     self.stats.direct_faults += 1;

@@ -74,6 +74,15 @@ pub struct JitCtx {
     pub base: u64,
     /// Instructions the code may still retire.
     pub fuel: u64,
+    /// With direct accesses, the fuel left where one compiled function
+    /// tail-calls the next, which starts from it (the trampoline copies
+    /// `fuel` here on entry): `fuel` itself keeps the engine's entry value
+    /// until an exit writes it back.
+    pub chain_fuel: u64,
+    /// With direct accesses, the fuel the running block started with,
+    /// stored at the start of each block that loads or stores, for the
+    /// fault handler's count (see `fault`).
+    pub block_fuel: u64,
     /// Non-zero after a helper hit a fault.
     pub fault_pending: u64,
     /// Guest address of the pending fault.
@@ -175,6 +184,10 @@ pub mod offsets {
     const _: () = assert!(size_of::<super::FastEntry>() == 1 << FAST_ENTRY_SHIFT);
     /// [`JitCtx::fuel`].
     pub const FUEL: i32 = offset_of!(JitCtx, fuel) as i32;
+    /// [`JitCtx::chain_fuel`].
+    pub const CHAIN_FUEL: i32 = offset_of!(JitCtx, chain_fuel) as i32;
+    /// [`JitCtx::block_fuel`].
+    pub const BLOCK_FUEL: i32 = offset_of!(JitCtx, block_fuel) as i32;
     /// [`JitCtx::tlb`].
     pub const TLB: i32 = offset_of!(JitCtx, tlb) as i32;
     /// [`JitCtx::base`].
@@ -237,6 +250,8 @@ impl JitCtx {
             tlb: std::ptr::null_mut(),
             base: 0,
             fuel: 0,
+            chain_fuel: 0,
+            block_fuel: 0,
             fault_pending: 0,
             fault_addr: 0,
             fault_write: 0,

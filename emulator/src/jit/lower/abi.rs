@@ -87,18 +87,19 @@ pub fn lower_thunk(b: &mut FunctionBuilder, helper_at: i32, helper_sig: Signatur
 /// The trampoline through which the engine enters compiled code:
 /// `extern "C" fn(cpu, region) -> exit code`, calling `region` (a
 /// `tail`-convention function, which Rust cannot call directly). With
-/// direct accesses (`pinned_fuel`) it also loads the fuel from the
-/// `JitCtx` into the pinned register, where regions expect it on entry and
-/// leave it for the region they chain to.
-pub fn lower_trampoline(b: &mut FunctionBuilder, pinned_fuel: bool) {
+/// direct accesses (`chained_fuel`) it also copies the fuel to
+/// `JitCtx::chain_fuel`, where regions expect it on entry and leave it for
+/// the region they chain to.
+pub fn lower_trampoline(b: &mut FunctionBuilder, chained_fuel: bool) {
     let entry = b.create_block();
     b.append_block_params_for_function_params(entry);
     b.switch_to_block(entry);
     let params = b.block_params(entry).to_vec();
-    if pinned_fuel {
-        let fuel_at = runtime::offsets::CTX_FROM_CPU + runtime::offsets::FUEL;
-        let fuel = b.ins().load(I64, MemFlagsData::trusted(), params[0], fuel_at);
-        b.ins().set_pinned_reg(fuel);
+    if chained_fuel {
+        let ctx = runtime::offsets::CTX_FROM_CPU;
+        let flags = MemFlagsData::trusted();
+        let fuel = b.ins().load(I64, flags, params[0], ctx + runtime::offsets::FUEL);
+        b.ins().store(flags, fuel, params[0], ctx + runtime::offsets::CHAIN_FUEL);
     }
     let sig = b.import_signature(region_signature());
     let call = b.ins().call_indirect(sig, params[1], &[params[0]]);

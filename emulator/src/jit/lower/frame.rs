@@ -55,8 +55,8 @@ impl Lower<'_, '_> {
     /// (or hook) of this block may have set `smc`; otherwise it is zero.
     fn exit_chain(&mut self, pc: Value, unretired: u64, had_store: bool) {
         self.store_pending();
-        // With direct accesses the fuel travels to the next region in the
-        // pinned register, and `cpu.icount` and `JitCtx::fuel` keep the
+        // With direct accesses the fuel travels to the next region in
+        // `JitCtx::chain_fuel`, and `cpu.icount` and `JitCtx::fuel` keep the
         // values of the engine's entry (retired instructions stay
         // `icount0 + fuel0 - fuel`): only a return to the engine writes
         // them back. Otherwise each region starts from `JitCtx::fuel`.
@@ -66,7 +66,7 @@ impl Lower<'_, '_> {
         if chains_fuel {
             // Chained with no fuel left, the next region's first block
             // fails its exact check and leaves: no test here. The fuel
-            // goes into the pinned register right before the tail call.
+            // goes to `JitCtx::chain_fuel` right before the tail call.
             if unretired != 0 {
                 let f = self.fuel_now();
                 let f = self.b.ins().iadd_imm_s(f, unretired as i64);
@@ -102,7 +102,8 @@ impl Lower<'_, '_> {
         self.b.switch_to_block(call);
         if chains_fuel {
             let f = self.fuel_now();
-            self.b.ins().set_pinned_reg(f);
+            let ctx = self.ctx();
+            self.b.ins().store(self.trusted, f, ctx, runtime::offsets::CHAIN_FUEL);
             // The next region dispatches on `cpu.pc`.
             self.b.ins().store(self.trusted, pc, self.cpu, cpu_off::PC);
         }
@@ -255,11 +256,12 @@ impl Lower<'_, '_> {
         // Exact fuel: run the block only if all of it may retire.
         let fuel = self.fuel_now();
         self.charge = n;
-        // Where the fault handler finds the fuel (see `fault`): only loads
-        // and stores access memory directly.
+        // Where the engine finds the fuel at a direct access's fault (see
+        // `fault`): only loads and stores access memory directly.
         let accesses = bl.ops.iter().any(|op| matches!(op, Op::Load { .. } | Op::Store { .. }));
         if self.direct.is_some() && accesses {
-            self.b.ins().set_pinned_reg(fuel);
+            let ctx = self.ctx();
+            self.b.ins().store(self.trusted, fuel, ctx, runtime::offsets::BLOCK_FUEL);
         }
         let enough = self.b.ins().icmp_imm_s(IntCC::UnsignedGreaterThanOrEqual, fuel, n as i64);
         let body = self.b.create_block();
@@ -516,7 +518,7 @@ impl Lower<'_, '_> {
         self.b.switch_to_block(self.leave_block);
         let pc = self.b.block_params(self.leave_block)[0];
         if self.direct.is_some() {
-            // The fuel chained in the pinned register: write it back.
+            // The fuel chained in a variable: write it back.
             let none = self.b.ins().iconst(I64, 0);
             self.write_back(pc, none);
         }
