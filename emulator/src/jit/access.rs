@@ -367,15 +367,15 @@ impl Lower<'_, '_> {
             Width::W64 => None,
             _ => self.extended_word(bytes, Opcode::Uextend),
         };
+        let src = word.unwrap_or(bytes);
         let ins = self.b.ins();
-        match (w, word) {
-            (Width::W8, Some(v)) => ins.istore8(flags, v, host, off),
-            (Width::W16, Some(v)) => ins.istore16(flags, v, host, off),
-            (Width::W32, Some(v)) => ins.store(flags, v, host, off),
-            (Width::W8, None) => ins.istore8(flags, bytes, host, off),
-            (Width::W16, None) => ins.istore16(flags, bytes, host, off),
-            (Width::W32, None) => ins.istore32(flags, bytes, host, off),
-            (Width::W64, _) => ins.store(flags, bytes, host, off),
+        match w {
+            Width::W8 => ins.istore8(flags, src, host, off),
+            Width::W16 => ins.istore16(flags, src, host, off),
+            // The word itself is stored whole; an `i64` only in part.
+            Width::W32 if word.is_some() => ins.store(flags, src, host, off),
+            Width::W32 => ins.istore32(flags, src, host, off),
+            Width::W64 => ins.store(flags, src, host, off),
         };
         let Some(slow) = slow else {
             return;

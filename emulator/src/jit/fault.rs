@@ -13,12 +13,13 @@
 //! instruction count. The fuel the block started with, before its charge,
 //! is in `JitCtx::block_fuel`, stored at the start of every block that
 //! loads or stores: their (wrapping) sum is the fuel left at the access,
-//! which the engine works out once `enter` has returned. `CpuState` is current at every direct access, because
-//! nothing its instruction did before it has an effect: at most direct
-//! loads, which only read (and a store after them ends the instruction's
-//! direct accesses, see `lower_block`). The one exception, a transient
-//! slot's write left pending (see `lower`), names the instruction before
-//! as the access's: it runs again from `CpuState` as it stands.
+//! which the engine works out once `enter` has returned. `CpuState` is
+//! current at every direct access, because nothing its instruction did
+//! before it has an effect: at most direct loads, which only read (and a
+//! store after them ends the instruction's direct accesses, see
+//! `lower_block`). The one exception, a transient slot's write left
+//! pending (see `lower`), names the instruction before as the access's: it
+//! runs again from `CpuState` as it stands.
 //!
 //! [`enter`] calls the trampoline through a small assembly frame that
 //! saves the callee-saved registers and the stack pointer. A `SIGSEGV` at

@@ -390,7 +390,7 @@ struct CodeCache {
     perf_code: bool,
 }
 
-fn new_module(opt_level: &str, regalloc: &str, direct_memory: bool) -> (JITModule, OwnedTargetIsa) {
+fn new_module(opt_level: &str, regalloc: &str) -> (JITModule, OwnedTargetIsa) {
     let mut flags = settings::builder();
     // These names and values exist in every Cranelift of this series; a
     // failure here is a build-configuration bug, not bad input.
@@ -408,7 +408,6 @@ fn new_module(opt_level: &str, regalloc: &str, direct_memory: bool) -> (JITModul
     // places (see `lower`), and with direct accesses it travels between
     // regions in the context. A pinned fuel register was one register
     // fewer for guest registers, and two moves at every block.
-    let _ = direct_memory;
     let isa = cranelift_native::builder()
         .expect("host ISA supported by Cranelift")
         .finish(settings::Flags::new(flags))
@@ -481,7 +480,7 @@ fn shared_cache(key: &CacheKey) -> Rc<RefCell<CodeCache>> {
 
 impl CodeCache {
     fn new(key: CacheKey) -> Self {
-        let (module, isa) = new_module(key.opt_level, key.regalloc, key.direct_memory);
+        let (module, isa) = new_module(key.opt_level, key.regalloc);
         let ctx = module.make_context();
         let (replies, inbox) = background::inbox();
         let identity = store::identity(&format!("{key:?} {}", isa_flags(&*isa)));
@@ -534,8 +533,7 @@ impl CodeCache {
             // pointer into it.
             a.reset();
         }
-        let (module, isa) =
-            new_module(self.key.opt_level, self.key.regalloc, self.key.direct_memory);
+        let (module, isa) = new_module(self.key.opt_level, self.key.regalloc);
         self.ctx = module.make_context();
         self.module = Some(module);
         self.isa = isa;
@@ -1729,8 +1727,8 @@ impl Jit {
                 EXIT_FAULT => return StopReason::Fault(ctx_fault),
                 EXIT_RETRY => {
                     // A direct access faulted. Retire what ran before its
-                    // instruction (as the code's exits do: the fuel left
-                    // after the block's charge, plus what did not retire),
+                    // instruction (the fuel its block started with, less
+                    // the block's instructions before it: see `fault`),
                     // then let the interpreter run the instruction, on the
                     // slow path.
                     let (at, from_start, block_fuel) = faulted.expect("set for EXIT_RETRY");
