@@ -8,8 +8,6 @@
 //! showed in profiles of short runs); nothing iterates it in a way that
 //! reaches guest-visible state.
 
-use std::collections::BTreeMap;
-
 use rustc_hash::FxHashMap;
 
 use crate::mem::PAGE_SHIFT;
@@ -18,12 +16,20 @@ use crate::mem::PAGE_SHIFT;
 pub struct BlockCache<T> {
     blocks: FxHashMap<u64, T>,
     /// Guest page number → start pcs of blocks with bytes on that page.
-    by_page: BTreeMap<u64, Vec<u64>>,
+    by_page: FxHashMap<u64, Vec<u64>>,
 }
+
+/// Blocks a cache has room for from the start: a dynamically linked
+/// busybox's start translates about 2,000, and growing the map there
+/// rehashed it five times in every process.
+const INITIAL_BLOCKS: usize = 2048;
 
 impl<T> Default for BlockCache<T> {
     fn default() -> Self {
-        BlockCache { blocks: FxHashMap::default(), by_page: BTreeMap::new() }
+        BlockCache {
+            blocks: FxHashMap::with_capacity_and_hasher(INITIAL_BLOCKS, Default::default()),
+            by_page: FxHashMap::default(),
+        }
     }
 }
 

@@ -147,8 +147,9 @@ fn brk_grows_and_shrinks() {
 }
 
 /// Put page `pn` in every read and write site, as compiled code would after
-/// a TLB hit.
+/// a TLB hit (so after the TLB filled the page).
 fn fill_sites(m: &mut AddressSpace, pn: u64) {
+    m.load(pn << PAGE_SHIFT, 1).expect("a readable page");
     let tlb = m.tlb_ptr();
     // SAFETY: `tlb` points at `m`'s boxed TLB, and `m` is borrowed here
     // exclusively; nothing else references the TLB.

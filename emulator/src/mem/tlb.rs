@@ -24,7 +24,12 @@
 //! A site is only filled from a TLB hit of its own kind (read sites from
 //! read tags, write sites from write tags), and is cleared by every flush
 //! of its page that changes what the page allows, so it is never more
-//! permissive than the TLB.
+//! permissive than the TLB. Clearing them is a sweep over every site, so
+//! the TLB notes coarsely which pages it filled since its last full flush
+//! (`filled`): a flush of pages it never filled skips the sweep. Loading a
+//! program maps and remaps ranges of a fresh space again and again, and
+//! each swept 2,048 sites (a forked busybox that execs spent 1.9 M host
+//! instructions in them, 0.2 M now).
 
 use super::{PAGE_MASK, PAGE_SHIFT};
 
@@ -33,6 +38,13 @@ pub const TLB_SIZE: usize = 1 << TLB_BITS;
 /// Access sites of each kind (read, write); compiled code takes them in
 /// turn, so sites of regions far apart in time share slots.
 pub const SITES: usize = 1024;
+/// Pages of one region of `Tlb::filled` (as a shift) and the bits of its
+/// table (in words): 16 KiB regions of 4 KiB pages, hashed into 4,096 bits
+/// (the first 64 MiB one bit each). Busybox's start, five forked children
+/// that exec it: 1 MiB regions saved 1.0 M host instructions a child,
+/// 64 KiB ones 1.4 M, 16 KiB ones 1.5 M.
+const REGION_SHIFT: u32 = 2;
+const FILLED_WORDS: usize = 64;
 
 /// A tag that no masked address can equal: masked addresses of aligned
 /// accesses have their low bits clear, and this has them set.
@@ -90,6 +102,9 @@ pub struct Tlb {
     /// Written by compiled code only, cleared here.
     pub read_sites: [Site; SITES],
     pub write_sites: [Site; SITES],
+    /// The regions (`REGION_SHIFT`) of pages filled since the last full
+    /// flush, one bit each, hashed: every site's page is in one of them.
+    filled: [u64; FILLED_WORDS],
 }
 
 const EMPTY: TlbEntry =
@@ -101,12 +116,20 @@ const fn index(addr: u64) -> usize {
     ((addr >> PAGE_SHIFT) as usize) & (TLB_SIZE - 1)
 }
 
+/// The bit of `Tlb::filled` (word, mask) for the region of page `pn`.
+#[inline]
+const fn filled_bit(pn: u64) -> (usize, u64) {
+    let r = (pn >> REGION_SHIFT) as usize % (FILLED_WORDS * 64);
+    (r / 64, 1 << (r % 64))
+}
+
 impl Tlb {
     pub fn new_boxed() -> Box<Tlb> {
         Box::new(Tlb {
             entries: [EMPTY; TLB_SIZE],
             read_sites: [NO_SITE; SITES],
             write_sites: [NO_SITE; SITES],
+            filled: [0; FILLED_WORDS],
         })
     }
 
@@ -114,6 +137,15 @@ impl Tlb {
         self.entries.fill(EMPTY);
         self.read_sites.fill(NO_SITE);
         self.write_sites.fill(NO_SITE);
+        self.filled.fill(0);
+    }
+
+    /// Whether the TLB filled an entry in the region of page `pn` since
+    /// its last full flush (or one hashed alike): when not, no site holds
+    /// the page.
+    fn may_have_sites(&self, pn: u64) -> bool {
+        let (w, m) = filled_bit(pn);
+        self.filled[w] & m != 0
     }
 
     /// Take the fast path's write access to guest page `pn` away (the page
@@ -126,6 +158,9 @@ impl Tlb {
         let e = &mut self.entries[index(guest)];
         if e.write_tag == guest {
             e.write_tag = INVALID_TAG;
+        }
+        if !self.may_have_sites(pn) {
+            return;
         }
         for site in &mut self.write_sites {
             if site.tag == guest {
@@ -153,6 +188,10 @@ impl Tlb {
         for pn in first..last {
             self.flush_entry(pn);
         }
+        let regions = first >> REGION_SHIFT..=last.saturating_sub(1) >> REGION_SHIFT;
+        if first >= last || !regions.into_iter().any(|r| self.may_have_sites(r << REGION_SHIFT)) {
+            return;
+        }
         // Sites are not indexed by page: one pass over them for the range.
         for site in self.read_sites.iter_mut().chain(self.write_sites.iter_mut()) {
             if site.tag != INVALID_TAG && (first..last).contains(&(site.tag >> PAGE_SHIFT)) {
@@ -166,6 +205,8 @@ impl Tlb {
     /// permissions the tags grant, for as long as the entry exists.
     pub(super) fn fill(&mut self, pn: u64, (readable, writable): (bool, bool), addend: u64) {
         let guest = pn << PAGE_SHIFT;
+        let (w, m) = filled_bit(pn);
+        self.filled[w] |= m;
         self.entries[index(guest)] = TlbEntry {
             read_tag: if readable { guest } else { INVALID_TAG },
             write_tag: if writable { guest } else { INVALID_TAG },
@@ -220,5 +261,47 @@ impl Tlb {
             }
         }
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tlb_knows_which_regions_may_have_sites() {
+        let mut tlb = Tlb::new_boxed();
+        let pn = 0x10_0040;
+        let far = pn + (1 << REGION_SHIFT);
+        assert!(!tlb.may_have_sites(pn), "a new TLB has no sites");
+        tlb.fill(pn, (true, true), 0x1000);
+        let last = pn | ((1 << REGION_SHIFT) - 1);
+        assert!(tlb.may_have_sites(pn) && tlb.may_have_sites(last), "the page's region");
+        assert!(!tlb.may_have_sites(far), "another region");
+        // Flushing pages leaves the note (sites of the region may remain);
+        // only a full flush, which clears every site, drops it.
+        tlb.flush_pages(pn, pn + 1);
+        assert!(tlb.may_have_sites(pn));
+        tlb.flush_all();
+        assert!(!tlb.may_have_sites(pn));
+    }
+
+    #[test]
+    fn a_flush_clears_the_sites_of_its_pages_only() {
+        let mut tlb = Tlb::new_boxed();
+        let (pn, other) = (0x4_0010, 0x4_0011);
+        for p in [pn, other] {
+            tlb.fill(p, (true, true), 0x1000);
+        }
+        tlb.read_sites[0] = Site { tag: pn << PAGE_SHIFT, addend: 0x1000 };
+        tlb.read_sites[1] = Site { tag: other << PAGE_SHIFT, addend: 0x1000 };
+        tlb.write_sites[0] = Site { tag: pn << PAGE_SHIFT, addend: 0x1000 };
+        tlb.revoke_write(pn);
+        assert_eq!(tlb.write_sites[0].tag, INVALID_TAG, "revoked");
+        tlb.flush_pages(0x9_0000, 0x9_0004);
+        assert_eq!(tlb.read_sites[0].tag, pn << PAGE_SHIFT, "a flush elsewhere");
+        tlb.flush_pages(pn, pn + 1);
+        assert_eq!(tlb.read_sites[0].tag, INVALID_TAG, "the page's site");
+        assert_eq!(tlb.read_sites[1].tag, other << PAGE_SHIFT, "the next page's site");
     }
 }
