@@ -77,6 +77,11 @@ pub trait FileObject {
     fn file_pages(&mut self) -> Option<std::sync::Arc<crate::mem::FilePages>> {
         None
     }
+    /// The file's whole bytes when they never change and a layer can lend
+    /// them (an image's file), for reading a program without a copy.
+    fn contents(&mut self) -> Option<bohr_rootfs::FileData> {
+        None
+    }
 }
 
 /// An open file description, shared by duplicated descriptors.

@@ -135,6 +135,10 @@ impl LowerFs for ImageFs {
         file_pages_of(self.image.read_file(self.find(path).ok()?).ok()?)
     }
 
+    fn contents(&self, path: &[u8]) -> Option<FileData> {
+        self.image.read_file(self.find(path).ok()?).ok().cloned()
+    }
+
     fn readdir(&self, path: &[u8]) -> Result<Vec<DirEntry>, Errno> {
         let dir = self.find(path)?;
         let entries = self.image.read_dir(dir).map_err(errno)?;

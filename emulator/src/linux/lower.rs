@@ -34,6 +34,11 @@ pub trait LowerFs {
     fn file_pages(&self, _path: &[u8]) -> Option<Arc<FilePages>> {
         None
     }
+    /// The bytes of regular file `path`, when they can never change and
+    /// the layer holds them (see `FileObject::contents`).
+    fn contents(&self, _path: &[u8]) -> Option<bohr_rootfs::FileData> {
+        None
+    }
 }
 
 /// A host directory seen as the guest's `/` (read-only). Owners, times

@@ -38,6 +38,7 @@ use crate::engine::{Engine, StopReason};
 use crate::events::Event;
 use crate::ir::TrapKind;
 use crate::ir::trap_signal;
+pub use crate::loader::FileBytes;
 use crate::loader::{self, LoadError};
 use crate::mem::{AddressSpace, FilePages, Layout};
 use crate::types::{StreamHash, WritePath};
@@ -108,7 +109,7 @@ pub fn resolve_guest_path(fs: &mut dyn FileSystem, path: &[u8]) -> Result<Vec<u8
 }
 
 /// The whole of guest file `path`, symlinks followed.
-pub fn read_guest_file(fs: &mut dyn FileSystem, path: &[u8]) -> Result<Vec<u8>, Errno> {
+pub fn read_guest_file(fs: &mut dyn FileSystem, path: &[u8]) -> Result<FileBytes, Errno> {
     read_guest_image(fs, path).map(|(data, _)| data)
 }
 
@@ -117,7 +118,7 @@ pub fn read_guest_file(fs: &mut dyn FileSystem, path: &[u8]) -> Result<Vec<u8>, 
 pub fn read_guest_image(
     fs: &mut dyn FileSystem,
     path: &[u8],
-) -> Result<(Vec<u8>, loader::FileId), Errno> {
+) -> Result<(FileBytes, loader::FileId), Errno> {
     let abs = syscall::path::walk(fs, b"/", path, true)?;
     let mut obj = fs.open(&abs, OpenFlags::default(), 0)?;
     let st = obj.stat();
@@ -128,6 +129,11 @@ pub fn read_guest_image(
     if st.size > MAX_LOAD_FILE {
         obj.close();
         return Err(Errno::EFBIG);
+    }
+    let id = |abs| loader::FileId { path: abs, dev: st.dev, ino: st.ino };
+    if let Some(bytes) = obj.contents().filter(|b| b.len() as u64 == st.size) {
+        obj.close();
+        return Ok((FileBytes::Image(bytes), id(abs)));
     }
     let mut data = vec![0u8; st.size as usize];
     let mut done = 0;
@@ -143,7 +149,7 @@ pub fn read_guest_image(
     }
     obj.close();
     data.truncate(done);
-    Ok((data, loader::FileId { path: abs, dev: st.dev, ino: st.ino }))
+    Ok((FileBytes::Read(data), id(abs)))
 }
 
 /// The file pages of the program or interpreter at `path` whose bytes

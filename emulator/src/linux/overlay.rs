@@ -707,6 +707,9 @@ impl FileObject for LowerFile {
     fn file_pages(&mut self) -> Option<std::sync::Arc<crate::mem::FilePages>> {
         self.lower.file_pages(&self.path)
     }
+    fn contents(&mut self) -> Option<bohr_rootfs::FileData> {
+        self.lower.contents(&self.path)
+    }
     fn write(&mut self, _data: &[u8]) -> IoResult {
         Err(Errno::EBADF)
     }

@@ -409,6 +409,12 @@ impl FileObject for CoherentFile {
         }
         self.inner.file_pages()
     }
+    fn contents(&mut self) -> Option<bohr_rootfs::FileData> {
+        if self.mem().is_some() {
+            return None;
+        }
+        self.inner.contents()
+    }
     fn write(&mut self, data: &[u8]) -> IoResult {
         let n = self.inner.write(data)?;
         if let Some(mem) = self.mem() {

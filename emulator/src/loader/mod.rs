@@ -529,7 +529,27 @@ pub struct StartInfo {
 
 /// A file read to load: its bytes, identity and, when it never changes,
 /// its file pages.
-pub type ImageFile = (Vec<u8>, FileId, Option<Arc<FilePages>>);
+pub type ImageFile = (FileBytes, FileId, Option<Arc<FilePages>>);
+
+/// The whole contents of a file: read into memory, or the bytes of an
+/// image file, which never change, shared rather than copied (an
+/// `execve` of busybox read its 1.6 MiB into a zeroed buffer, twice with
+/// its interpreter).
+#[derive(Clone)]
+pub enum FileBytes {
+    Read(Vec<u8>),
+    Image(bohr_rootfs::FileData),
+}
+
+impl std::ops::Deref for FileBytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            FileBytes::Read(v) => v,
+            FileBytes::Image(d) => d,
+        }
+    }
+}
 
 /// Reads the interpreter's file by guest path.
 pub type ReadFile<'a> = &'a mut dyn FnMut(&[u8]) -> Result<ImageFile, String>;

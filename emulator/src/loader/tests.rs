@@ -56,7 +56,7 @@ fn load_with(
         files
             .iter()
             .find(|(n, _)| *n == p)
-            .map(|(_, d)| (d.clone(), file, None))
+            .map(|(_, d)| (FileBytes::Read(d.clone()), file, None))
             .ok_or_else(|| "ENOENT".into())
     };
     let exe = FileId { path: b"/bin/prog".to_vec(), dev: 1, ino: 1 };

@@ -22,7 +22,6 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use super::mtd::{MtdDevice, MtdFile};
-use crate::linux::FileSystem;
 use crate::linux::abi::{FileStat, OpenFlags, S_IFCHR, S_IFDIR, S_IFIFO, S_IFMT, S_IFREG};
 use crate::linux::errno::Errno;
 use crate::linux::file::{DevNull, DevZero, DirEntry, DirSnapshot, FileObject, IoResult, path_ino};
@@ -30,6 +29,7 @@ use crate::linux::imagefs::ImageFs;
 use crate::linux::limits::DiskQuota;
 use crate::linux::lower::LowerFs;
 use crate::linux::overlay::Overlay;
+use crate::linux::{FileBytes, FileSystem};
 
 /// Default cap on each captured output stream.
 pub const CAPTURE_LIMIT: usize = 32 << 20;
@@ -426,7 +426,7 @@ impl Vfs {
 
     /// The image of the program at `path`: `ENOENT` if there is none,
     /// `EACCES` if it is not an executable regular file.
-    pub fn program(&mut self, path: &[u8]) -> Result<Vec<u8>, Errno> {
+    pub fn program(&mut self, path: &[u8]) -> Result<FileBytes, Errno> {
         if let Some(fs) = self.rootfs_for(path) {
             let abs = crate::linux::resolve_guest_path(fs, path)?;
             if fs.lstat(&abs)?.mode & 0o111 == 0 {
@@ -435,7 +435,7 @@ impl Vfs {
             return crate::linux::read_guest_file(fs, &abs);
         }
         match self.lookup(path)? {
-            Node::File { data, executable: true } => Ok(data.with(|b| b.to_vec())),
+            Node::File { data, executable: true } => Ok(FileBytes::Read(data.with(|b| b.to_vec()))),
             _ => Err(Errno::EACCES),
         }
     }
@@ -800,11 +800,11 @@ mod tests {
         assert_eq!(names(&v, "/"), [".", "..", "bin", "dev", "etc", "proc", "tmp"]);
         assert_eq!(names(&v, "/bin"), [".", "..", "cat", "true"]);
         assert_eq!(names(&v, "/dev"), [".", "..", "console", "null", "zero"]);
-        assert_eq!(v.program(b"/bin/cat").unwrap(), b"\x7fELFcat");
-        assert_eq!(v.program(b"/bin/nope"), Err(Errno::ENOENT));
-        assert_eq!(v.program(b"/etc/motd"), Err(Errno::EACCES));
-        assert_eq!(v.program(b"/bin"), Err(Errno::EACCES));
-        assert_eq!(v.program(b"/etc/motd/x"), Err(Errno::ENOTDIR));
+        assert_eq!(&*v.program(b"/bin/cat").unwrap(), b"\x7fELFcat");
+        assert_eq!(v.program(b"/bin/nope").err(), Some(Errno::ENOENT));
+        assert_eq!(v.program(b"/etc/motd").err(), Some(Errno::EACCES));
+        assert_eq!(v.program(b"/bin").err(), Some(Errno::EACCES));
+        assert_eq!(v.program(b"/etc/motd/x").err(), Some(Errno::ENOTDIR));
     }
 
     #[test]
@@ -861,6 +861,36 @@ mod tests {
         assert_eq!(v.usage.used(), 8);
         drop((f, app));
         assert_eq!(v.usage.used(), 0);
+    }
+
+    #[test]
+    fn an_image_lends_a_program_its_bytes_until_it_is_written() {
+        use crate::linux::FileBytes;
+        let dir = std::env::temp_dir().join(format!("bohr-vfs-lend-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("bin")).unwrap();
+        std::fs::write(dir.join("bin/prog"), b"\x7fELFprog").unwrap();
+        let mode = std::os::unix::fs::PermissionsExt::from_mode(0o755);
+        std::fs::set_permissions(dir.join("bin/prog"), mode).unwrap();
+        let image = bohr_rootfs::Image::open(&dir).unwrap();
+        let quota = DiskQuota::new(crate::linux::limits::DEFAULT_DISK);
+        let console = Capture::new_ref(1024);
+        let empty = std::iter::empty();
+        let v = Vfs::with_rootfs(image, 1, empty, &[], Vec::new(), console, quota).unwrap();
+        let v = Rc::new(RefCell::new(v));
+        let lent = v.borrow_mut().program(b"/bin/prog").unwrap();
+        assert!(matches!(lent, FileBytes::Image(_)), "the image's bytes, not a copy");
+        assert_eq!(&*lent, b"\x7fELFprog");
+        // Written, the file has bytes of its own layer: read, and new.
+        let mut handle = VfsHandle(v.clone());
+        let mut f = handle.open(b"/bin/prog", OpenFlags { access: 1, ..ro() }, 0).unwrap();
+        f.pwrite(b"ELF!", 1).unwrap();
+        f.close();
+        let read = v.borrow_mut().program(b"/bin/prog").unwrap();
+        assert!(matches!(read, FileBytes::Read(_)));
+        assert_eq!(&*read, b"\x7fELF!rog");
+        assert_eq!(&*lent, b"\x7fELFprog", "what was lent stays as it was");
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]

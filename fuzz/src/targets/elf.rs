@@ -7,7 +7,7 @@
 //! an interpreter was loaded.
 
 use bohr_emu::arch::Arch;
-use bohr_emu::loader::{AuxInfo, FileId, load};
+use bohr_emu::loader::{AuxInfo, FileBytes, FileId, load};
 use bohr_emu::mem::{AddressSpace, Layout};
 
 use super::error_features;
@@ -70,7 +70,7 @@ impl Target for Elf {
             .then(|| bohr_emu::mem::FilePages::new(data).ok().map(std::sync::Arc::new))
             .flatten();
         let mut read_file = |_: &[u8]| -> Result<bohr_emu::loader::ImageFile, String> {
-            Ok((data.to_vec(), FileId::default(), pages.clone()))
+            Ok((FileBytes::Read(data.to_vec()), FileId::default(), pages.clone()))
         };
         let argv = [b"fuzz".to_vec()];
         let main = pages.as_ref();

@@ -335,7 +335,7 @@ fn sys_execve(c: &mut Ctx, dirfd: i64, path: &[u8], argv: u64, envp: u64, flags:
 }
 
 /// The bytes of an executable regular file.
-fn read_program(c: &mut Ctx, abs: &[u8]) -> Result<Vec<u8>, Fail> {
+fn read_program(c: &mut Ctx, abs: &[u8]) -> Result<crate::linux::FileBytes, Fail> {
     let st = c.lstat_abs(abs)?;
     if st.mode & crate::linux::abi::S_IFMT != crate::linux::abi::S_IFREG {
         return Err(Errno::EACCES.into());

@@ -444,7 +444,7 @@ impl<'w> Shell<'w> {
     /// rootfs cell its usual directories and then Bohr's tools), as a
     /// shell's `execvp` does: the first executable wins; a file found but
     /// not executable is `EACCES` if nothing later is.
-    fn search(&mut self, name: &str) -> Result<Vec<u8>, Errno> {
+    fn search(&mut self, name: &str) -> Result<crate::linux::FileBytes, Errno> {
         let default = if self.world.vfs.borrow().has_rootfs() {
             format!("/bin:/sbin:/usr/bin:/usr/sbin:{}", crate::machine::vfs::TOOLS_DIR)
         } else {
