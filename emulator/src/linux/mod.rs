@@ -108,7 +108,9 @@ pub fn resolve_guest_path(fs: &mut dyn FileSystem, path: &[u8]) -> Result<Vec<u8
     syscall::path::walk(fs, b"/", path, true)
 }
 
-/// The whole of guest file `path`, symlinks followed.
+/// The whole of guest file `path`, symlinks followed: lent by its layer
+/// when it is an image's file that never changes (`FileObject::contents`),
+/// else read.
 pub fn read_guest_file(fs: &mut dyn FileSystem, path: &[u8]) -> Result<FileBytes, Errno> {
     read_guest_image(fs, path).map(|(data, _)| data)
 }

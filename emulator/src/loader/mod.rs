@@ -532,9 +532,9 @@ pub struct StartInfo {
 pub type ImageFile = (FileBytes, FileId, Option<Arc<FilePages>>);
 
 /// The whole contents of a file: read into memory, or the bytes of an
-/// image file, which never change, shared rather than copied (an
-/// `execve` of busybox read its 1.6 MiB into a zeroed buffer, twice with
-/// its interpreter).
+/// image's file, which never change, shared rather than copied (every
+/// `execve` read the program and its interpreter into zeroed buffers,
+/// 1.6 MiB for busybox, where the loader maps their pages anyway).
 #[derive(Clone)]
 pub enum FileBytes {
     Read(Vec<u8>),
