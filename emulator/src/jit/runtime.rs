@@ -80,8 +80,8 @@ pub struct JitCtx {
     /// until an exit writes it back.
     pub chain_fuel: u64,
     /// With direct accesses, the fuel the running block started with,
-    /// stored at the start of each block that loads or stores, for the
-    /// fault handler's count (see `fault`).
+    /// stored at the start of each block that loads or stores: the engine
+    /// counts from it after a direct access faulted (see `fault`).
     pub block_fuel: u64,
     /// Non-zero after a helper hit a fault.
     pub fault_pending: u64,

@@ -865,7 +865,6 @@ mod tests {
 
     #[test]
     fn an_image_lends_a_program_its_bytes_until_it_is_written() {
-        use crate::linux::FileBytes;
         let dir = std::env::temp_dir().join(format!("bohr-vfs-lend-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(dir.join("bin")).unwrap();

@@ -185,11 +185,14 @@ impl Tlb {
             self.flush_all();
             return;
         }
+        if first >= last {
+            return;
+        }
         for pn in first..last {
             self.flush_entry(pn);
         }
-        let regions = first >> REGION_SHIFT..=last.saturating_sub(1) >> REGION_SHIFT;
-        if first >= last || !regions.into_iter().any(|r| self.may_have_sites(r << REGION_SHIFT)) {
+        let mut regions = first >> REGION_SHIFT..=(last - 1) >> REGION_SHIFT;
+        if !regions.any(|r| self.may_have_sites(r << REGION_SHIFT)) {
             return;
         }
         // Sites are not indexed by page: one pass over them for the range.
