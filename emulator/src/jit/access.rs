@@ -118,6 +118,7 @@ impl Lower<'_, '_> {
         self.b.set_cold_block(refill);
         let hit = self.b.ins().icmp(IntCC::Equal, masked, stag);
         self.b.ins().brif(hit, fast, &[BlockArg::Value(sadd)], probe, &[]);
+        self.b.seal_block(probe);
 
         // The site holds another page: look the TLB up, and on a hit make
         // the site hold this one.
@@ -127,6 +128,9 @@ impl Lower<'_, '_> {
         let tag = self.b.ins().load(I64, self.trusted, entry, tag_off);
         let hit = self.b.ins().icmp(IntCC::Equal, masked, tag);
         self.b.ins().brif(hit, refill, &[], slow, &[]);
+        // The probe is the slow path's only way in.
+        self.b.seal_block(refill);
+        self.b.seal_block(slow);
 
         self.b.switch_to_block(refill);
         let a = self.b.ins().load(I64, self.trusted, entry, tlb_offsets::ADDEND);
@@ -134,6 +138,7 @@ impl Lower<'_, '_> {
         self.b.ins().store(self.trusted, tag, tlb, site + tlb_offsets::SITE_TAG);
         self.b.ins().store(self.trusted, a, tlb, site + tlb_offsets::SITE_ADDEND);
         self.b.ins().jump(fast, &[BlockArg::Value(a)]);
+        self.b.seal_block(fast);
 
         self.b.switch_to_block(fast);
         self.b.ins().iadd(addr, addend)
@@ -218,6 +223,11 @@ impl Lower<'_, '_> {
                 let outside = self.b.create_block();
                 self.b.set_cold_block(outside);
                 self.b.ins().brif(inside, ok, &[], outside, &[]);
+                // Both have their one predecessor: sealed now, a slot read
+                // after the check is the value checked, so the next access
+                // through the same register finds it in `in_span`.
+                self.b.seal_block(ok);
+                self.b.seal_block(outside);
                 self.b.switch_to_block(outside);
                 let base = self.base.expect("the base is loaded with direct accesses");
                 let guard = self.b.ins().iadd_imm_s(base, d.span as i64);
@@ -325,7 +335,10 @@ impl Lower<'_, '_> {
         let pending = self.b.ins().load(I64, self.trusted, ctx, runtime::offsets::FAULT_PENDING);
         let back = self.cold_block();
         self.b.ins().brif(pending, fault, &[], back, &[]);
+        self.b.seal_block(fault);
+        self.b.seal_block(back);
         self.cold_jump_after(back, join, &[BlockArg::Value(v)]);
+        self.b.seal_block(join);
 
         self.b.switch_to_block(fault);
         self.exit_const(EXIT_FAULT, pc, unretired);
@@ -395,6 +408,8 @@ impl Lower<'_, '_> {
         let ok = self.b.create_block();
         self.b.set_cold_block(ok);
         self.b.ins().brif(is_fault, fault, &[], ok, &[]);
+        self.b.seal_block(fault);
+        self.b.seal_block(ok);
 
         self.b.switch_to_block(ok);
         let hit_code = self.b.ins().icmp_imm_s(IntCC::Equal, r, 2);
@@ -403,6 +418,8 @@ impl Lower<'_, '_> {
             self.b.set_cold_block(leave);
             let back = self.cold_block();
             self.b.ins().brif(hit_code, leave, &[], back, &[]);
+            self.b.seal_block(leave);
+            self.b.seal_block(back);
             self.cold_jump_after(back, done, &[]);
             self.b.switch_to_block(leave);
             self.exit_const(EXIT_JUMP, resume_pc, un);
@@ -413,6 +430,7 @@ impl Lower<'_, '_> {
             self.b.def_var(self.smc, s);
             self.b.ins().jump(done, &[]);
         }
+        self.b.seal_block(done);
 
         self.b.switch_to_block(fault);
         self.exit_const(EXIT_FAULT, pc, unretired);

@@ -343,3 +343,73 @@ pub fn lower_region(
     l.b.seal_all_blocks();
     Lowered { accesses: l.accesses }
 }
+
+#[cfg(test)]
+mod tests {
+    use cranelift_codegen::ir::condcodes::IntCC;
+    use cranelift_codegen::ir::{Function, InstructionData, Opcode};
+    use cranelift_frontend::FunctionBuilderContext;
+
+    use super::*;
+    use crate::arch::{Arch, frontend_for};
+    use crate::engine::{DEFAULT_MAX_BLOCK_INSNS, translate};
+    use crate::mem::{AddressSpace, Layout, PAGE_SIZE, Perms};
+
+    const SPAN: u64 = 1 << 38;
+
+    /// The riscv64 block of `words` at 0x10000, lowered alone with direct
+    /// accesses below `SPAN`.
+    fn lowered(words: &[u32]) -> Function {
+        let pc = 0x1_0000;
+        let mut mem = AddressSpace::new(Layout::for_bits(true));
+        mem.map_fixed(pc, PAGE_SIZE, Perms::RX).unwrap();
+        let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+        mem.write_debug(pc, &bytes).unwrap();
+        let f = frontend_for(Arch::Riscv64).unwrap();
+        let block = translate(f, &mem, pc, DEFAULT_MAX_BLOCK_INSNS).unwrap();
+        let mut func = Function::with_name_signature(Default::default(), region_signature());
+        let mut fctx = FunctionBuilderContext::new();
+        let mut b = FunctionBuilder::new(&mut func, &mut fctx);
+        let shape =
+            Shape { direct: Some(Direct { span: SPAN, words: false }), predicted: Vec::new() };
+        let word_slots = |s: u16| f.slot_is_word(crate::ir::Slot(s));
+        let transient = f.transient_slot().map(|s| s.0);
+        let sites = Sites::for_region(pc);
+        lower_region(&mut b, &[&block], CallConv::SystemV, &word_slots, transient, &shape, sites);
+        let flags = cranelift_codegen::settings::Flags::new(cranelift_codegen::settings::builder());
+        let isa = cranelift_native::builder().unwrap().finish(flags).unwrap();
+        b.finalize(isa.frontend_config());
+        func
+    }
+
+    /// How many times the function compares an address with the span.
+    fn span_checks(func: &Function) -> usize {
+        let dfg = &func.dfg;
+        let is_span = |v| {
+            matches!(dfg.value_def(v).inst().map(|i| dfg.insts[i]),
+                Some(InstructionData::UnaryImm { opcode: Opcode::Iconst, imm })
+                    if imm.bits() as u64 == SPAN)
+        };
+        func.layout
+            .blocks()
+            .flat_map(|b| func.layout.block_insts(b))
+            .filter(|&i| {
+                matches!(dfg.insts[i], InstructionData::IntCompare {
+                    cond: IntCC::UnsignedLessThan,
+                    args: [_, k],
+                    ..
+                } if is_span(k))
+            })
+            .count()
+    }
+
+    #[test]
+    fn accesses_through_one_register_share_one_bounds_check() {
+        // ld a1, 0(a0); ld a2, 8(a0); sd a1, 16(a0); ebreak
+        let func = lowered(&[0x0005_3583, 0x0085_3603, 0x00b5_3823, 0x0010_0073]);
+        assert_eq!(span_checks(&func), 1, "{}", func.display());
+        // ld a1, 0(a0); ld a2, 0(a1); ebreak: two registers, two checks.
+        let func = lowered(&[0x0005_3583, 0x0005_b603, 0x0010_0073]);
+        assert_eq!(span_checks(&func), 2, "{}", func.display());
+    }
+}

@@ -77,12 +77,14 @@ impl Lower<'_, '_> {
             let fuel = self.write_back(pc, un);
             let fueled = self.b.create_block();
             self.b.ins().brif(fuel, fueled, &[], leave, &to_leave);
+            self.b.seal_block(fueled);
             self.b.switch_to_block(fueled);
         }
         if had_store {
             let smc = self.b.use_var(self.smc);
             let stored = self.b.create_block();
             self.b.ins().brif(smc, leave, &to_leave, stored, &[]);
+            self.b.seal_block(stored);
             self.b.switch_to_block(stored);
         }
         let (s1, s2) = runtime::FAST_HASH_SHIFTS;
@@ -98,6 +100,7 @@ impl Lower<'_, '_> {
         let hit = self.b.ins().icmp(IntCC::Equal, tag, pc);
         let call = self.b.create_block();
         self.b.ins().brif(hit, call, &[], leave, &to_leave);
+        self.b.seal_block(call);
 
         self.b.switch_to_block(call);
         if chains_fuel {
@@ -126,6 +129,8 @@ impl Lower<'_, '_> {
         self.b.set_cold_block(leave);
         let go = self.b.create_block();
         self.b.ins().brif(s, leave, &[], go, &[]);
+        self.b.seal_block(leave);
+        self.b.seal_block(go);
         self.b.switch_to_block(leave);
         self.exit_const(EXIT_JUMP, pc, unretired);
         self.b.switch_to_block(go);
@@ -181,6 +186,8 @@ impl Lower<'_, '_> {
                     let land = self.b.create_block();
                     let search = self.b.create_block();
                     self.b.ins().brif(hit, land, &[], search, &[]);
+                    self.b.seal_block(land);
+                    self.b.seal_block(search);
                     self.b.switch_to_block(land);
                     self.refund(un);
                     // Where it went before, as a direct jump goes: the
@@ -199,7 +206,10 @@ impl Lower<'_, '_> {
                     landings.push((land, dest));
                 }
                 switch.emit(self.b, pc, miss);
+                // The switch made every branch to them.
+                self.b.seal_block(miss);
                 for (land, dest) in landings {
+                    self.b.seal_block(land);
                     self.b.switch_to_block(land);
                     self.refund(un);
                     self.b.ins().jump(dest, &[]);
@@ -268,6 +278,8 @@ impl Lower<'_, '_> {
         let starve = self.b.create_block();
         self.b.set_cold_block(starve);
         self.b.ins().brif(enough, body, &[], starve, &[]);
+        self.b.seal_block(body);
+        self.b.seal_block(starve);
         self.b.switch_to_block(starve);
         self.exit_const(EXIT_FUEL, bl.pc, 0);
         self.b.switch_to_block(body);
@@ -405,6 +417,7 @@ impl Lower<'_, '_> {
                     let c = self.condition(c);
                     let next = self.b.create_block();
                     self.b.ins().brif(c, labels[target.0 as usize], &[], next, &[]);
+                    self.b.seal_block(next);
                     self.b.switch_to_block(next);
                 }
                 Op::Label(l) => {
@@ -417,6 +430,9 @@ impl Lower<'_, '_> {
                     }
                     let dest = labels[l.0 as usize];
                     self.b.ins().jump(dest, &[]);
+                    // Branches go forward only: every path in is known, and
+                    // a slot alike on all of them reads as the same value.
+                    self.b.seal_block(dest);
                     self.b.switch_to_block(dest);
                 }
                 Op::ExitIf { cond, exit } => {
@@ -425,6 +441,8 @@ impl Lower<'_, '_> {
                     let taken = self.b.create_block();
                     let next = self.b.create_block();
                     self.b.ins().brif(c, taken, &[], next, &[]);
+                    self.b.seal_block(taken);
+                    self.b.seal_block(next);
                     self.b.switch_to_block(taken);
                     // Conditional indirect exits (a pending mips delay-slot jump in
                     // every block) leave plainly: a switch per exit would make
