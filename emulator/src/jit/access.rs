@@ -222,12 +222,9 @@ impl Lower<'_, '_> {
                 let ok = self.b.create_block();
                 let outside = self.b.create_block();
                 self.b.set_cold_block(outside);
-                self.b.ins().brif(inside, ok, &[], outside, &[]);
-                // Both have their one predecessor: sealed now, a slot read
-                // after the check is the value checked, so the next access
-                // through the same register finds it in `in_span`.
-                self.b.seal_block(ok);
-                self.b.seal_block(outside);
+                // Sealed: the next access through the same register reads
+                // the value checked here.
+                self.brif_sealed(inside, ok, outside);
                 self.b.switch_to_block(outside);
                 let base = self.base.expect("the base is loaded with direct accesses");
                 let guard = self.b.ins().iadd_imm_s(base, d.span as i64);
@@ -334,9 +331,7 @@ impl Lower<'_, '_> {
         let v = self.loaded_value(v, ty, signed, endian);
         let pending = self.b.ins().load(I64, self.trusted, ctx, runtime::offsets::FAULT_PENDING);
         let back = self.cold_block();
-        self.b.ins().brif(pending, fault, &[], back, &[]);
-        self.b.seal_block(fault);
-        self.b.seal_block(back);
+        self.brif_sealed(pending, fault, back);
         self.cold_jump_after(back, join, &[BlockArg::Value(v)]);
         self.b.seal_block(join);
 
@@ -407,9 +402,7 @@ impl Lower<'_, '_> {
         // fast path's way.
         let ok = self.b.create_block();
         self.b.set_cold_block(ok);
-        self.b.ins().brif(is_fault, fault, &[], ok, &[]);
-        self.b.seal_block(fault);
-        self.b.seal_block(ok);
+        self.brif_sealed(is_fault, fault, ok);
 
         self.b.switch_to_block(ok);
         let hit_code = self.b.ins().icmp_imm_s(IntCC::Equal, r, 2);
@@ -417,9 +410,7 @@ impl Lower<'_, '_> {
             let leave = self.b.create_block();
             self.b.set_cold_block(leave);
             let back = self.cold_block();
-            self.b.ins().brif(hit_code, leave, &[], back, &[]);
-            self.b.seal_block(leave);
-            self.b.seal_block(back);
+            self.brif_sealed(hit_code, leave, back);
             self.cold_jump_after(back, done, &[]);
             self.b.switch_to_block(leave);
             self.exit_const(EXIT_JUMP, resume_pc, un);

@@ -128,9 +128,7 @@ impl Lower<'_, '_> {
         let leave = self.b.create_block();
         self.b.set_cold_block(leave);
         let go = self.b.create_block();
-        self.b.ins().brif(s, leave, &[], go, &[]);
-        self.b.seal_block(leave);
-        self.b.seal_block(go);
+        self.brif_sealed(s, leave, go);
         self.b.switch_to_block(leave);
         self.exit_const(EXIT_JUMP, pc, unretired);
         self.b.switch_to_block(go);
@@ -185,9 +183,7 @@ impl Lower<'_, '_> {
                     let hit = self.equals_const(pc, p);
                     let land = self.b.create_block();
                     let search = self.b.create_block();
-                    self.b.ins().brif(hit, land, &[], search, &[]);
-                    self.b.seal_block(land);
-                    self.b.seal_block(search);
+                    self.brif_sealed(hit, land, search);
                     self.b.switch_to_block(land);
                     self.refund(un);
                     // Where it went before, as a direct jump goes: the
@@ -277,9 +273,7 @@ impl Lower<'_, '_> {
         let body = self.b.create_block();
         let starve = self.b.create_block();
         self.b.set_cold_block(starve);
-        self.b.ins().brif(enough, body, &[], starve, &[]);
-        self.b.seal_block(body);
-        self.b.seal_block(starve);
+        self.brif_sealed(enough, body, starve);
         self.b.switch_to_block(starve);
         self.exit_const(EXIT_FUEL, bl.pc, 0);
         self.b.switch_to_block(body);
@@ -440,9 +434,7 @@ impl Lower<'_, '_> {
                     let c = self.condition(c);
                     let taken = self.b.create_block();
                     let next = self.b.create_block();
-                    self.b.ins().brif(c, taken, &[], next, &[]);
-                    self.b.seal_block(taken);
-                    self.b.seal_block(next);
+                    self.brif_sealed(c, taken, next);
                     self.b.switch_to_block(taken);
                     // Conditional indirect exits (a pending mips delay-slot jump in
                     // every block) leave plainly: a switch per exit would make
@@ -506,6 +498,16 @@ impl Lower<'_, '_> {
     pub(in crate::jit) fn callee(&mut self, at: i32) -> Value {
         let ctx = self.ctx();
         self.b.ins().load(I64, self.trusted, ctx, at)
+    }
+
+    /// Branch on `c` to `then` or `other`, two fresh blocks this branch is
+    /// the only way into, and seal both: a slot read in either is then the
+    /// value it had before the branch (not a placeholder resolved only at
+    /// the end), so `in_span` recognises a base register checked before.
+    pub(in crate::jit) fn brif_sealed(&mut self, c: Value, then: ClBlock, other: ClBlock) {
+        self.b.ins().brif(c, then, &[], other, &[]);
+        self.b.seal_block(then);
+        self.b.seal_block(other);
     }
 
     /// Write back the counters and `pc` at an exit; returns the fuel left.
